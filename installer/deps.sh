@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Farm needs to build, test and run its demo on Debian 12, as root.
+# Safe to run again: it installs only what is missing and changes nothing else.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "deps.sh: run as root (it installs Debian packages and the tests create network namespaces)." >&2
+  exit 1
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "deps.sh: the .NET 10 SDK is required and was not found on PATH (install it first: https://learn.microsoft.com/dotnet/core/install/linux-debian)." >&2
+  exit 1
+fi
+
+# Debian packages the build, the tests and the demo use (command they provide in brackets):
+#   nftables (nft) + libnftables1: the data plane and the kernel-parity test
+#   iproute2 (ip): network namespaces, veth, bridges
+#   libpcap0.8: raw ARP/NDP frames
+#   conntrack, tcpdump, arping: inspection and end-to-end checks
+#   nodejs + npm: the @grpc/grpc-js interop tests
+wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates)
+command -v node >/dev/null 2>&1 || wanted+=(nodejs)
+command -v npm >/dev/null 2>&1 || wanted+=(npm)
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  echo "deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages of the gRPC interop fixture (exact versions from its package-lock.json).
+fixture="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Farm.Rpc.Tests/interop"
+if [[ -f "$fixture/package-lock.json" && ! -d "$fixture/node_modules" ]]; then
+  echo "deps.sh: npm ci in ${fixture#$PWD/}"
+  (cd "$fixture" && npm ci --no-audit --no-fund --silent)
+fi
