@@ -1,0 +1,65 @@
+using System.Text;
+
+namespace Farm.Core.Config;
+
+/// <summary>The site-specific cluster file (top-level key <c>cluster:</c>): who the members are and how they watch each other.</summary>
+public sealed record ClusterConfig
+{
+    /// <summary>Default of <see cref="GrpcPort"/>.</summary>
+    public const int DefaultGrpcPort = 9400;
+
+    /// <summary>Default of <see cref="ConsolePort"/>.</summary>
+    public const int DefaultConsolePort = 9410;
+
+    /// <summary>Name of the single LAN used when the file lists no <c>lans</c>.</summary>
+    public const string DefaultLanName = "default";
+
+    /// <summary>Shortest accepted <see cref="Key"/>.</summary>
+    public const int MinKeyLength = 16;
+
+    /// <summary>Most nodes a cluster may have.</summary>
+    public const int MaxNodes = 64;
+
+    /// <summary><c>name</c>: cluster name, lower-case letters, digits and '-', at most 63 characters. Required.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>key</c>: the shared cluster secret that authenticates every message, at least 16 characters. Required. Never printed.</summary>
+    public required string Key { get; init; }
+
+    /// <summary><c>grpc_port</c>: TCP port of the membership and admin gRPC service. Default 9400.</summary>
+    public int GrpcPort { get; init; } = DefaultGrpcPort;
+
+    /// <summary><c>console_port</c>: TCP port of the web console and <c>/metrics</c>; must differ from <see cref="GrpcPort"/>. Default 9410.</summary>
+    public int ConsolePort { get; init; } = DefaultConsolePort;
+
+    /// <summary><c>heartbeat</c>: failure-detection timing. Defaults: see <see cref="HeartbeatOptions"/>.</summary>
+    public HeartbeatOptions Heartbeat { get; init; } = new();
+
+    /// <summary><c>split_brain</c>: partition handling. Default policy <c>none</c>.</summary>
+    public SplitBrainOptions SplitBrain { get; init; } = new();
+
+    /// <summary><c>lans</c>: names of the heartbeat LANs, in the order of each node's addresses. Default one LAN named <c>default</c>.</summary>
+    public IReadOnlyList<string> Lans { get; init; } = [DefaultLanName];
+
+    /// <summary><c>nodes</c>: the members, in file order (behaviour must not depend on that order: the hash sorts them by name). 1 to 64.</summary>
+    public required IReadOnlyList<NodeConfig> Nodes { get; init; }
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of a canonical form of this configuration; nodes compare it before admitting a peer.
+    /// Independent of key order, comments, whitespace and node order in the file; the key enters only as its own hash.
+    /// </summary>
+    public string ComputeHash() => ClusterConfigHasher.Compute(this);
+
+    // The generated record printer would write the secret into logs and exception messages.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Name = ").Append(Name)
+            .Append(", Key = ***, GrpcPort = ").Append(GrpcPort)
+            .Append(", ConsolePort = ").Append(ConsolePort)
+            .Append(", Heartbeat = ").Append(Heartbeat)
+            .Append(", SplitBrain = ").Append(SplitBrain)
+            .Append(", Lans = [").AppendJoin(", ", Lans)
+            .Append("], Nodes = [").AppendJoin(", ", Nodes).Append(']');
+        return true;
+    }
+}

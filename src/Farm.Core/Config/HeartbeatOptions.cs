@@ -1,0 +1,36 @@
+namespace Farm.Core.Config;
+
+/// <summary>Failure-detection timing (cluster file <c>cluster.heartbeat</c>).</summary>
+public sealed record HeartbeatOptions
+{
+    /// <summary>Default of <see cref="Interval"/>: 100 ms.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Default of <see cref="DetectionTimeout"/>: 1 s.</summary>
+    public static readonly TimeSpan DefaultDetectionTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default of <see cref="Lease"/>: 600 ms.</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromMilliseconds(600);
+
+    /// <summary>Smallest accepted <see cref="Interval"/>: 10 ms.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Largest accepted <see cref="Interval"/>: 10 s.</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>interval</c>: time between heartbeats to every peer on every LAN. Default 100 ms; 10 ms to 10 s.</summary>
+    public TimeSpan Interval { get; init; } = DefaultInterval;
+
+    /// <summary>
+    /// <c>detection_timeout</c>: a peer is lost when no heartbeat exchange succeeded on any LAN for this long.
+    /// Default 1 s; at least 3 × <see cref="Interval"/> (one or two lost heartbeats must not evict a node), at most 60 s.
+    /// </summary>
+    public TimeSpan DetectionTimeout { get; init; } = DefaultDetectionTimeout;
+
+    /// <summary>
+    /// <c>lease</c>: the kernel-enforced lease a node renews on every tick; a stalled node drops VIP traffic
+    /// when it expires. Default 600 ms; must be greater than <see cref="Interval"/> and less than
+    /// <see cref="DetectionTimeout"/>, so a stalled node stops serving before its peers take its buckets over.
+    /// </summary>
+    public TimeSpan Lease { get; init; } = DefaultLease;
+}
