@@ -7,5 +7,6 @@ public enum BucketMode
     Balance,
 
     /// <summary>One member owns every bucket and the others stand by (active/passive).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "'single' is the mode's name in module configuration.")]
     Single,
 }

@@ -1,0 +1,284 @@
+using System.Collections.Immutable;
+
+namespace Farm.Core.Buckets;
+
+/// <summary>
+/// The deterministic transition <c>next(previous table, members) -> table</c> that every node evaluates
+/// alike, so only the epoch and the membership travel on the wire.
+/// </summary>
+/// <remarks>
+/// Balance mode keeps two invariants:
+/// <list type="bullet">
+/// <item>Quota: with W the sum of weights, member i owns floor(B*w_i/W) or ceil(B*w_i/W) buckets (exact integer arithmetic).</item>
+/// <item>Least movement: each count is chosen as close as the quota allows to the count the member already has,
+/// buckets move only from members that shrink (or are gone, or unowned) to members that grow, and members that keep
+/// their count keep the very same buckets.</item>
+/// </list>
+/// Determinism: members are sorted ordinally, every tie is broken by ordinal name, and nothing depends on hash-set
+/// order, randomness, culture or floating point.
+/// </remarks>
+public static class BucketTransition
+{
+    /// <summary>Computes the table of the view (<paramref name="epoch"/>, <paramref name="members"/>) from the previous table.</summary>
+    /// <param name="previous">The table currently installed (<see cref="BucketTable.Empty"/> at the start).</param>
+    /// <param name="members">The members of the new view, in any order; names must be unique.</param>
+    /// <param name="epoch">The new view's epoch, greater than the previous table's.</param>
+    /// <param name="mode">Balance (weighted shares) or Single (one owner).</param>
+    /// <param name="failback">Single mode only: move everything to the highest priority even when the current owner is still eligible.</param>
+    /// <exception cref="ArgumentException">Duplicate or null members, too many members, or an epoch that does not advance.</exception>
+    public static BucketTable Next(BucketTable previous, IReadOnlyCollection<BucketMember> members, long epoch, BucketMode mode, bool failback = false)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(members);
+        if (epoch <= previous.Epoch)
+        {
+            // A view supersedes the one before it; a stale or repeated epoch means the caller mixed up views.
+            throw new ArgumentOutOfRangeException(nameof(epoch), epoch, $"The epoch must be greater than the previous table's {previous.Epoch}.");
+        }
+
+        if (members.Count > BucketTable.MaxMembers)
+        {
+            throw new ArgumentException($"At most {BucketTable.MaxMembers} members are supported, got {members.Count}.", nameof(members));
+        }
+
+        var sorted = SortMembers(members);
+        var names = sorted.Select(static m => m.Name).ToImmutableArray();
+        short[] owners = MapOwners(previous, names, out int[] current);
+
+        int[] target = mode switch
+        {
+            BucketMode.Balance => BalanceTargets(sorted, current, owners.Length),
+            BucketMode.Single => SingleTargets(sorted, current, owners.Length, failback),
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown bucket mode."),
+        };
+
+        Reassign(owners, current, target);
+        return new BucketTable(epoch, names, owners);
+    }
+
+    private static BucketMember[] SortMembers(IReadOnlyCollection<BucketMember> members)
+    {
+        var sorted = new BucketMember[members.Count];
+        int n = 0;
+        foreach (var member in members)
+        {
+            sorted[n++] = member ?? throw new ArgumentException("A member is null.", nameof(members));
+        }
+
+        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 1; i < sorted.Length; i++)
+        {
+            if (string.Equals(sorted[i - 1].Name, sorted[i].Name, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Member '{sorted[i].Name}' appears twice.", nameof(members));
+            }
+        }
+
+        return sorted;
+    }
+
+    /// <summary>Copies the previous owners re-indexed to the new member list; removed members' buckets become unowned.</summary>
+    private static short[] MapOwners(BucketTable previous, ImmutableArray<string> names, out int[] current)
+    {
+        // Both name lists are sorted ordinally, so one merge pass maps old indices to new ones.
+        var oldMembers = previous.Members;
+        var oldToNew = new short[oldMembers.Length];
+        for (int o = 0, n = 0; o < oldMembers.Length; o++)
+        {
+            while (n < names.Length && string.CompareOrdinal(names[n], oldMembers[o]) < 0)
+            {
+                n++;
+            }
+
+            oldToNew[o] = n < names.Length && string.Equals(names[n], oldMembers[o], StringComparison.Ordinal)
+                ? (short)n
+                : (short)BucketTable.Unowned;
+        }
+
+        var previousOwners = previous.OwnerIndices;
+        var owners = new short[previousOwners.Length];
+        current = new int[names.Length];
+        for (int bucket = 0; bucket < owners.Length; bucket++)
+        {
+            short old = previousOwners[bucket];
+            short owner = old < 0 ? (short)BucketTable.Unowned : oldToNew[old];
+            owners[bucket] = owner;
+            if (owner >= 0)
+            {
+                current[owner]++;
+            }
+        }
+
+        return owners;
+    }
+
+    /// <summary>Weighted counts within the floor/ceil quota, each as close to the current count as the quota allows.</summary>
+    private static int[] BalanceTargets(BucketMember[] members, int[] current, int bucketCount)
+    {
+        int n = members.Length;
+        var target = new int[n];
+        long totalWeight = 0;
+        foreach (var member in members)
+        {
+            totalWeight += member.Weight;
+        }
+
+        if (totalWeight == 0)
+        {
+            return target; // nobody may serve: every bucket becomes unowned
+        }
+
+        // Exact share e_i = B*w_i/W as quotient (floor) and remainder (the fraction's numerator over W).
+        var low = new int[n];
+        var remainder = new long[n];
+        int sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long numerator = (long)bucketCount * members[i].Weight;
+            low[i] = (int)(numerator / totalWeight);
+            remainder[i] = numerator % totalWeight;
+            int high = low[i] + (remainder[i] == 0 ? 0 : 1);
+            target[i] = Math.Clamp(current[i], low[i], high);
+            sum += target[i];
+        }
+
+        // Sum(low) <= B <= Sum(high), so enough members can always be moved to the other end of their range.
+        if (sum < bucketCount)
+        {
+            var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i]).ToList();
+            // Raise first where it shrinks a release or grows a gain already under way (no new mover),
+            // then the largest fraction (closest to its ceiling); the index is the ordinal name order.
+            candidates.Sort((a, b) =>
+            {
+                int byRole = RaiseRank(current[a], target[a]).CompareTo(RaiseRank(current[b], target[b]));
+                if (byRole != 0)
+                {
+                    return byRole;
+                }
+
+                int byFraction = remainder[b].CompareTo(remainder[a]);
+                return byFraction != 0 ? byFraction : a.CompareTo(b);
+            });
+            for (int k = 0; k < bucketCount - sum; k++)
+            {
+                target[candidates[k]]++;
+            }
+        }
+        else if (sum > bucketCount)
+        {
+            var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i] + 1).ToList();
+            // Lower first where it shrinks a gain (fewer moves), then where a release is under way (no new mover),
+            // then the smallest fraction (closest to its floor).
+            candidates.Sort((a, b) =>
+            {
+                int byRole = LowerRank(current[a], target[a]).CompareTo(LowerRank(current[b], target[b]));
+                if (byRole != 0)
+                {
+                    return byRole;
+                }
+
+                int byFraction = remainder[a].CompareTo(remainder[b]);
+                return byFraction != 0 ? byFraction : a.CompareTo(b);
+            });
+            for (int k = 0; k < sum - bucketCount; k++)
+            {
+                target[candidates[k]]--;
+            }
+        }
+
+        return target;
+    }
+
+    private static int RaiseRank(int current, int target) => current > target ? 0 : current < target ? 1 : 2;
+
+    private static int LowerRank(int current, int target) => current < target ? 0 : current > target ? 1 : 2;
+
+    /// <summary>One member with weight owns everything: the current sole owner unless failback asks for the best.</summary>
+    private static int[] SingleTargets(BucketMember[] members, int[] current, int bucketCount, bool failback)
+    {
+        var target = new int[members.Length];
+        int owner = -1;
+        if (!failback)
+        {
+            // A member holding every bucket is the previous sole owner; it keeps them while it may serve,
+            // so a returning higher-priority node waits as standby instead of causing a second switch-over.
+            owner = Array.FindIndex(current, count => count == bucketCount);
+            if (owner >= 0 && members[owner].Weight == 0)
+            {
+                owner = -1;
+            }
+        }
+
+        if (owner < 0)
+        {
+            for (int i = 0; i < members.Length; i++)
+            {
+                // Members are in ordinal name order, so a strict comparison keeps the smallest name among equal priorities.
+                if (members[i].Weight > 0 && (owner < 0 || members[i].Priority > members[owner].Priority))
+                {
+                    owner = i;
+                }
+            }
+        }
+
+        if (owner >= 0)
+        {
+            target[owner] = bucketCount;
+        }
+
+        return target;
+    }
+
+    /// <summary>
+    /// Moves the fewest buckets that turn the current counts into the target counts: shrinking members give up
+    /// their highest-numbered buckets, and growing members, in name order, take the lowest-numbered free ones.
+    /// </summary>
+    private static void Reassign(short[] owners, int[] current, int[] target)
+    {
+        var release = new int[current.Length];
+        int toRelease = 0;
+        for (int i = 0; i < current.Length; i++)
+        {
+            release[i] = Math.Max(0, current[i] - target[i]);
+            toRelease += release[i];
+        }
+
+        for (int bucket = owners.Length - 1; bucket >= 0 && toRelease > 0; bucket--)
+        {
+            short owner = owners[bucket];
+            if (owner >= 0 && release[owner] > 0)
+            {
+                owners[bucket] = BucketTable.Unowned;
+                release[owner]--;
+                toRelease--;
+            }
+        }
+
+        int gainer = NextGainer(current, target, 0);
+        int need = gainer < current.Length ? target[gainer] - current[gainer] : 0;
+        for (int bucket = 0; bucket < owners.Length && gainer < current.Length; bucket++)
+        {
+            if (owners[bucket] != BucketTable.Unowned)
+            {
+                continue;
+            }
+
+            owners[bucket] = (short)gainer;
+            if (--need == 0)
+            {
+                gainer = NextGainer(current, target, gainer + 1);
+                need = gainer < current.Length ? target[gainer] - current[gainer] : 0;
+            }
+        }
+    }
+
+    private static int NextGainer(int[] current, int[] target, int from)
+    {
+        while (from < current.Length && target[from] <= current[from])
+        {
+            from++;
+        }
+
+        return from;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Farm.Core.Config;
+
+/// <summary>
+/// The canonical serialization behind <see cref="ClusterConfig.ComputeHash"/>: one <c>path=value</c> line per
+/// setting in a fixed order, durations in milliseconds, addresses in their canonical text form, nodes sorted by name.
+/// </summary>
+/// <remarks>
+/// Every setting that changes behaviour is in it, defaults included, so two nodes that spell the same
+/// configuration differently agree and two that differ in anything (a weight, a LAN, a timeout) do not.
+/// The version line lets a later format change never collide with this one.
+/// </remarks>
+internal static class ClusterConfigHasher
+{
+    private const string FormatVersion = "farm-cluster-config/1";
+
+    public static string Compute(ClusterConfig config)
+    {
+        var bytes = Encoding.UTF8.GetBytes(Canonical(config));
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    public static string Canonical(ClusterConfig config)
+    {
+        var b = new StringBuilder();
+        void Line(string path, string value) => b.Append(path).Append('=').Append(value).Append('\n');
+        static string Ms(TimeSpan t) => ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+        Line("format", FormatVersion);
+        Line("name", config.Name);
+        // The secret itself never leaves the process; equal keys still give equal hashes.
+        Line("key_sha256", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config.Key))));
+        Line("grpc_port", Int(config.GrpcPort));
+        Line("console_port", Int(config.ConsolePort));
+        Line("heartbeat.interval_ms", Ms(config.Heartbeat.Interval));
+        Line("heartbeat.detection_timeout_ms", Ms(config.Heartbeat.DetectionTimeout));
+        Line("heartbeat.lease_ms", Ms(config.Heartbeat.Lease));
+        Line("split_brain.policy", config.SplitBrain.Policy.ToString().ToLowerInvariant());
+        Line("split_brain.witness", config.SplitBrain.Witness?.ToString() ?? "-");
+        Line("lans", string.Join(',', config.Lans));
+        foreach (var node in config.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
+        {
+            string p = "node." + node.Name;
+            Line(p + ".addresses", string.Join(',', node.Addresses.Select(a => a.ToString())));
+            Line(p + ".weight", Int(node.Weight));
+            Line(p + ".priority", Int(node.Priority));
+        }
+
+        return b.ToString();
+    }
+}
