@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Farm.Core.Buckets;
@@ -29,11 +30,12 @@ public sealed class BucketTable : IEquatable<BucketTable>
     private readonly short[] owners;
     private readonly int[] counts;
 
-    /// <summary>Takes ownership of <paramref name="owners"/>; callers guarantee sorted unique names and valid indices.</summary>
-    internal BucketTable(long epoch, ImmutableArray<string> members, short[] owners)
+    /// <summary>Takes ownership of <paramref name="owners"/>; callers guarantee sorted unique names, matching weights and valid indices.</summary>
+    internal BucketTable(long epoch, ImmutableArray<string> members, ImmutableArray<int> weights, short[] owners)
     {
         Epoch = epoch;
         Members = members;
+        Weights = weights;
         this.owners = owners;
         counts = new int[members.Length];
         foreach (short owner in owners)
@@ -44,7 +46,7 @@ public sealed class BucketTable : IEquatable<BucketTable>
             }
         }
 
-        Fingerprint = ComputeFingerprint(epoch, members, owners);
+        Fingerprint = ComputeFingerprint(epoch, members, weights, owners);
     }
 
     /// <summary>The view epoch this table belongs to; 0 for <see cref="Empty"/>.</summary>
@@ -56,10 +58,13 @@ public sealed class BucketTable : IEquatable<BucketTable>
     /// <summary>The member names of the view, sorted ordinally; owner indices point into this list.</summary>
     public ImmutableArray<string> Members { get; }
 
+    /// <summary>The weight of each member, parallel to <see cref="Members"/>; the next transition compares it with the new weights.</summary>
+    public ImmutableArray<int> Weights { get; }
+
     /// <summary>The owner index of every bucket (<see cref="Unowned"/> = -1), for compact transfer and filter programming.</summary>
     public ReadOnlySpan<short> OwnerIndices => owners;
 
-    /// <summary>A 64-bit digest of epoch, members and owners: nodes compare it to prove they computed the same table.</summary>
+    /// <summary>A 64-bit digest of epoch, members, weights and owners, equal on every node that computed the same table.</summary>
     public ulong Fingerprint { get; }
 
     /// <summary>Number of buckets that have no owner.</summary>
@@ -71,43 +76,28 @@ public sealed class BucketTable : IEquatable<BucketTable>
         ValidateBucketCount(bucketCount);
         var owners = new short[bucketCount];
         owners.AsSpan().Fill(Unowned);
-        return new BucketTable(0, [], owners);
+        return new BucketTable(0, [], [], owners);
     }
 
     /// <summary>Rebuilds a table received from a peer (state transfer to a node that has no history).</summary>
-    /// <exception cref="ArgumentException">The names are not unique and ordinally sorted, or an index is out of range.</exception>
-    public static BucketTable FromOwners(long epoch, IReadOnlyList<string> members, ReadOnlySpan<short> ownerIndices)
+    /// <param name="epoch">The table's epoch.</param>
+    /// <param name="members">The members in any order; owner indices refer to their ordinal name order (<see cref="Members"/>).</param>
+    /// <param name="ownerIndices">The owner index of every bucket, or <see cref="Unowned"/>.</param>
+    /// <exception cref="ArgumentException">Duplicate names, an index out of range or an invalid bucket count.</exception>
+    public static BucketTable FromOwners(long epoch, IReadOnlyCollection<BucketMember> members, ReadOnlySpan<short> ownerIndices)
     {
-        ArgumentNullException.ThrowIfNull(members);
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         ValidateBucketCount(ownerIndices.Length);
-        if (members.Count > MaxMembers)
-        {
-            throw new ArgumentException($"At most {MaxMembers} members are supported, got {members.Count}.", nameof(members));
-        }
-
-        for (int i = 0; i < members.Count; i++)
-        {
-            if (string.IsNullOrEmpty(members[i]))
-            {
-                throw new ArgumentException($"Member {i} has no name.", nameof(members));
-            }
-
-            if (i > 0 && string.CompareOrdinal(members[i - 1], members[i]) >= 0)
-            {
-                throw new ArgumentException($"Members must be unique and sorted ordinally: '{members[i - 1]}' precedes '{members[i]}'.", nameof(members));
-            }
-        }
-
+        var sorted = SortMembers(members);
         foreach (short owner in ownerIndices)
         {
-            if (owner < Unowned || owner >= members.Count)
+            if (owner < Unowned || owner >= sorted.Length)
             {
-                throw new ArgumentException($"Owner index {owner} is out of range for {members.Count} members.", nameof(ownerIndices));
+                throw new ArgumentException($"Owner index {owner} is out of range for {sorted.Length} members.", nameof(ownerIndices));
             }
         }
 
-        return new BucketTable(epoch, [.. members], ownerIndices.ToArray());
+        return new BucketTable(epoch, NamesOf(sorted), WeightsOf(sorted), ownerIndices.ToArray());
     }
 
     /// <summary>Throws unless <paramref name="bucketCount"/> is a power of two within the allowed range.</summary>
@@ -187,14 +177,22 @@ public sealed class BucketTable : IEquatable<BucketTable>
             throw new ArgumentException($"Cannot compare a {BucketCount}-bucket table with a {next.BucketCount}-bucket table.", nameof(next));
         }
 
+        // Translate this table's owner indices into the other's once, so the per-bucket loop compares integers.
+        var translated = new short[Members.Length];
+        for (int i = 0; i < translated.Length; i++)
+        {
+            translated[i] = (short)next.IndexOf(Members[i]);
+        }
+
         var moves = ImmutableArray.CreateBuilder<BucketMove>();
+        var theirs = next.owners;
         for (int bucket = 0; bucket < owners.Length; bucket++)
         {
-            string? from = OwnerOf(bucket);
-            string? to = next.OwnerOf(bucket);
-            if (!string.Equals(from, to, StringComparison.Ordinal))
+            short mine = owners[bucket];
+            short same = mine < 0 ? (short)Unowned : translated[mine];
+            if (same != theirs[bucket] || (mine >= 0 && same < 0))
             {
-                moves.Add(new BucketMove(bucket, from, to));
+                moves.Add(new BucketMove(bucket, OwnerOf(bucket), next.OwnerOf(bucket)));
             }
         }
 
@@ -208,6 +206,7 @@ public sealed class BucketTable : IEquatable<BucketTable>
             || (Epoch == other.Epoch
                 && Fingerprint == other.Fingerprint
                 && Members.SequenceEqual(other.Members, StringComparer.Ordinal)
+                && Weights.SequenceEqual(other.Weights)
                 && owners.AsSpan().SequenceEqual(other.owners)));
 
     /// <inheritdoc />
@@ -216,14 +215,14 @@ public sealed class BucketTable : IEquatable<BucketTable>
     /// <inheritdoc />
     public override int GetHashCode() => Fingerprint.GetHashCode();
 
-    /// <summary>Epoch, bucket count and each member's count, e.g. <c>epoch 3, 4096 buckets: a=2048 b=2048</c>.</summary>
+    /// <summary>Epoch, bucket count and each member's weight and count, e.g. <c>epoch 3, 4096 buckets: a(w1)=2048 b(w1)=2048</c>.</summary>
     public override string ToString()
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"epoch {Epoch}, {BucketCount} buckets:");
         for (int i = 0; i < Members.Length; i++)
         {
-            text.Append(CultureInfo.InvariantCulture, $" {Members[i]}={counts[i]}");
+            text.Append(CultureInfo.InvariantCulture, $" {Members[i]}(w{Weights[i]})={counts[i]}");
         }
 
         int unowned = UnownedCount;
@@ -235,39 +234,71 @@ public sealed class BucketTable : IEquatable<BucketTable>
         return text.ToString();
     }
 
-    // FNV-1a: stable across processes and runtimes, unlike string.GetHashCode, which is randomized per process.
-    private static ulong ComputeFingerprint(long epoch, ImmutableArray<string> members, short[] owners)
+    // FNV-1a style with a rotation so high bits feed back down: stable across processes and runtimes, unlike
+    // string.GetHashCode, which is randomized per process. Owners are mixed four at a time (B is a multiple of 4).
+    private static ulong ComputeFingerprint(long epoch, ImmutableArray<string> members, ImmutableArray<int> weights, short[] owners)
     {
-        const ulong Prime = 1099511628211;
         ulong hash = 14695981039346656037;
-        void Mix(ulong value)
-        {
-            for (int shift = 0; shift < 64; shift += 8)
-            {
-                hash = (hash ^ ((value >> shift) & 0xff)) * Prime;
-            }
-        }
-
-        Mix((ulong)epoch);
-        Mix((ulong)members.Length);
+        hash = Mix(hash, (ulong)epoch);
+        hash = Mix(hash, (ulong)members.Length);
         foreach (string name in members)
         {
-            Mix((ulong)name.Length);
+            hash = Mix(hash, (ulong)name.Length);
             foreach (char c in name)
             {
-                hash = (hash ^ c) * Prime;
+                hash = Mix(hash, c);
             }
         }
 
-        Mix((ulong)owners.Length);
-        foreach (short owner in owners)
+        foreach (int weight in weights)
         {
-            hash = (hash ^ (ushort)owner) * Prime;
+            hash = Mix(hash, (ulong)weight);
+        }
+
+        hash = Mix(hash, (ulong)owners.Length);
+        foreach (ulong four in MemoryMarshal.Cast<short, ulong>(owners))
+        {
+            hash = Mix(hash, four);
         }
 
         return hash;
     }
 
+    private static ulong Mix(ulong hash, ulong value) => BitOperations.RotateLeft((hash ^ value) * 1099511628211, 27);
+
+    /// <summary>Copies the members sorted ordinally by name, the order owner indices refer to; rejects nulls and duplicates.</summary>
+    internal static BucketMember[] SortMembers(IReadOnlyCollection<BucketMember> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count > MaxMembers)
+        {
+            throw new ArgumentException($"At most {MaxMembers} members are supported, got {members.Count}.", nameof(members));
+        }
+
+        var sorted = new BucketMember[members.Count];
+        int n = 0;
+        foreach (var member in members)
+        {
+            sorted[n++] = member ?? throw new ArgumentException("A member is null.", nameof(members));
+        }
+
+        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 1; i < sorted.Length; i++)
+        {
+            if (string.Equals(sorted[i - 1].Name, sorted[i].Name, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Member '{sorted[i].Name}' appears twice.", nameof(members));
+            }
+        }
+
+        return sorted;
+    }
+
+    internal static ImmutableArray<string> NamesOf(BucketMember[] sorted) => sorted.Select(static m => m.Name).ToImmutableArray();
+
+    internal static ImmutableArray<int> WeightsOf(BucketMember[] sorted) => sorted.Select(static m => m.Weight).ToImmutableArray();
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowBucketOutOfRange(int bucket) =>
         throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "The bucket is outside the table.");
 }

@@ -10,9 +10,12 @@ namespace Farm.Core.Buckets;
 /// Balance mode keeps two invariants:
 /// <list type="bullet">
 /// <item>Quota: with W the sum of weights, member i owns floor(B*w_i/W) or ceil(B*w_i/W) buckets (exact integer arithmetic).</item>
-/// <item>Least movement: each count is chosen as close as the quota allows to the count the member already has,
-/// buckets move only from members that shrink (or are gone, or unowned) to members that grow, and members that keep
-/// their count keep the very same buckets.</item>
+/// <item>Least movement: the table moves the fewest buckets any balanced table could; buckets move only from members
+/// that shrink (or are gone, or unowned) to members that grow, and members that keep their count keep the very same
+/// buckets. After a single join, leave or weight change the moves touch only that member (a leave moves exactly the
+/// leaver's buckets, a join exactly the newcomer's count, a weight change exactly the member's delta) whenever some
+/// balanced table allows it. Rarely, the counts a history has left make that impossible (e.g. a member with a share
+/// below one bucket that owns none leaves, and another member's floor rises): then the fewest moves still hold.</item>
 /// </list>
 /// Determinism: members are sorted ordinally, every tie is broken by ordinal name, and nothing depends on hash-set
 /// order, randomness, culture or floating point.
@@ -36,50 +39,25 @@ public static class BucketTransition
             throw new ArgumentOutOfRangeException(nameof(epoch), epoch, $"The epoch must be greater than the previous table's {previous.Epoch}.");
         }
 
-        if (members.Count > BucketTable.MaxMembers)
-        {
-            throw new ArgumentException($"At most {BucketTable.MaxMembers} members are supported, got {members.Count}.", nameof(members));
-        }
-
-        var sorted = SortMembers(members);
-        var names = sorted.Select(static m => m.Name).ToImmutableArray();
-        short[] owners = MapOwners(previous, names, out int[] current);
+        var sorted = BucketTable.SortMembers(members);
+        var names = BucketTable.NamesOf(sorted);
+        short[] owners = MapOwners(previous, names, out int[] current, out int[] previousWeight);
 
         int[] target = mode switch
         {
-            BucketMode.Balance => BalanceTargets(sorted, current, owners.Length),
+            BucketMode.Balance => BalanceTargets(sorted, current, previousWeight, previous.Weights.Sum(static w => (long)w), owners.Length),
             BucketMode.Single => SingleTargets(sorted, current, owners.Length, failback),
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown bucket mode."),
         };
 
         Reassign(owners, current, target);
-        return new BucketTable(epoch, names, owners);
-    }
-
-    private static BucketMember[] SortMembers(IReadOnlyCollection<BucketMember> members)
-    {
-        var sorted = new BucketMember[members.Count];
-        int n = 0;
-        foreach (var member in members)
-        {
-            sorted[n++] = member ?? throw new ArgumentException("A member is null.", nameof(members));
-        }
-
-        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        for (int i = 1; i < sorted.Length; i++)
-        {
-            if (string.Equals(sorted[i - 1].Name, sorted[i].Name, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"Member '{sorted[i].Name}' appears twice.", nameof(members));
-            }
-        }
-
-        return sorted;
+        return new BucketTable(epoch, names, BucketTable.WeightsOf(sorted), owners);
     }
 
     /// <summary>Copies the previous owners re-indexed to the new member list; removed members' buckets become unowned.</summary>
-    private static short[] MapOwners(BucketTable previous, ImmutableArray<string> names, out int[] current)
+    private static short[] MapOwners(BucketTable previous, ImmutableArray<string> names, out int[] current, out int[] previousWeight)
     {
+        previousWeight = new int[names.Length];
         // Both name lists are sorted ordinally, so one merge pass maps old indices to new ones.
         var oldMembers = previous.Members;
         var oldToNew = new short[oldMembers.Length];
@@ -90,9 +68,12 @@ public static class BucketTransition
                 n++;
             }
 
-            oldToNew[o] = n < names.Length && string.Equals(names[n], oldMembers[o], StringComparison.Ordinal)
-                ? (short)n
-                : (short)BucketTable.Unowned;
+            bool kept = n < names.Length && string.Equals(names[n], oldMembers[o], StringComparison.Ordinal);
+            oldToNew[o] = kept ? (short)n : (short)BucketTable.Unowned;
+            if (kept)
+            {
+                previousWeight[n] = previous.Weights[o];
+            }
         }
 
         var previousOwners = previous.OwnerIndices;
@@ -113,7 +94,7 @@ public static class BucketTransition
     }
 
     /// <summary>Weighted counts within the floor/ceil quota, each as close to the current count as the quota allows.</summary>
-    private static int[] BalanceTargets(BucketMember[] members, int[] current, int bucketCount)
+    private static int[] BalanceTargets(BucketMember[] members, int[] current, int[] previousWeight, long previousTotal, int bucketCount)
     {
         int n = members.Length;
         var target = new int[n];
@@ -142,18 +123,37 @@ public static class BucketTransition
             sum += target[i];
         }
 
+        // Whether each exact share grew (+1), stayed (0) or shrank (-1) with this view: the sign of
+        // w/W - w_prev/W_prev. Among equally cheap choices the spare ceilings go to members whose share grew and are
+        // taken from members whose share shrank, so a single change moves buckets only to or from the member it
+        // concerns whenever the counts allow it. Only the sign counts: finer ties go to the fraction, which keeps
+        // ceilings with the members closest to them and so leaves fewer counts that a later change cannot serve exactly.
+        var growth = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            growth[i] = previousTotal == 0
+                ? 0
+                : Math.Sign((members[i].Weight * previousTotal) - (previousWeight[i] * totalWeight));
+        }
+
         // Sum(low) <= B <= Sum(high), so enough members can always be moved to the other end of their range.
         if (sum < bucketCount)
         {
             var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i]).ToList();
-            // Raise first where it shrinks a release or grows a gain already under way (no new mover),
-            // then the largest fraction (closest to its ceiling); the index is the ordinal name order.
+            // Raise first where it shrinks a release or grows a gain already under way (no new mover), then a
+            // share that grew, then the largest fraction (closest to its ceiling); the index is the name order.
             candidates.Sort((a, b) =>
             {
                 int byRole = RaiseRank(current[a], target[a]).CompareTo(RaiseRank(current[b], target[b]));
                 if (byRole != 0)
                 {
                     return byRole;
+                }
+
+                int byGrowth = growth[b].CompareTo(growth[a]);
+                if (byGrowth != 0)
+                {
+                    return byGrowth;
                 }
 
                 int byFraction = remainder[b].CompareTo(remainder[a]);
@@ -168,13 +168,19 @@ public static class BucketTransition
         {
             var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i] + 1).ToList();
             // Lower first where it shrinks a gain (fewer moves), then where a release is under way (no new mover),
-            // then the smallest fraction (closest to its floor).
+            // then a share that shrank, then the smallest fraction (closest to its floor).
             candidates.Sort((a, b) =>
             {
                 int byRole = LowerRank(current[a], target[a]).CompareTo(LowerRank(current[b], target[b]));
                 if (byRole != 0)
                 {
                     return byRole;
+                }
+
+                int byGrowth = growth[a].CompareTo(growth[b]);
+                if (byGrowth != 0)
+                {
+                    return byGrowth;
                 }
 
                 int byFraction = remainder[a].CompareTo(remainder[b]);

@@ -3,6 +3,7 @@ using System.Text;
 namespace Farm.Core.Config;
 
 /// <summary>The site-specific cluster file (top-level key <c>cluster:</c>): who the members are and how they watch each other.</summary>
+/// <remarks>Compare two configurations with <see cref="ComputeHash"/>: record equality compares the lists by reference.</remarks>
 public sealed record ClusterConfig
 {
     /// <summary>Default of <see cref="GrpcPort"/>.</summary>

@@ -30,10 +30,12 @@ internal static partial class ConfigValues
     public static IPAddress? Address(ConfigDiagnostics diagnostics, YamlScalarNode scalar, string what, string example)
     {
         string text = scalar.Value.Trim();
-        // IPAddress.TryParse also accepts "10.1" or "1.2.3.4:80"-like forms on some inputs; insist on the full textual forms.
+        // IPAddress.TryParse also accepts short forms such as "10.1"; insist on the full textual forms.
         bool looksRight = text.Contains(':', StringComparison.Ordinal) ? !text.Contains('[', StringComparison.Ordinal) && !text.Contains('%', StringComparison.Ordinal) : text.Count(c => c == '.') == 3;
+        // IPv4 must also read back unchanged: IPAddress.TryParse takes "010.0.0.1" as octal (8.0.0.1) and accepts hex parts.
         if (!looksRight || !IPAddress.TryParse(text, out var address) ||
-            address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) ||
+            (address.AddressFamily == AddressFamily.InterNetwork && address.ToString() != text))
         {
             string hint = text.Contains('/', StringComparison.Ordinal)
                 ? "write the address without a prefix length"

@@ -29,8 +29,10 @@ public sealed record HeartbeatOptions
 
     /// <summary>
     /// <c>lease</c>: the kernel-enforced lease a node renews on every tick; a stalled node drops VIP traffic
-    /// when it expires. Default 600 ms; must be greater than <see cref="Interval"/> and less than
-    /// <see cref="DetectionTimeout"/>, so a stalled node stops serving before its peers take its buckets over.
+    /// when it expires. Default 600 ms; when the file sets <c>interval</c> or <c>detection_timeout</c>, the default
+    /// is 60% of <c>detection_timeout</c>, capped at <c>detection_timeout - 2 × interval</c>.
+    /// Must satisfy <c>interval &lt; lease &lt;= detection_timeout - 2 × interval</c>: a stalled node stops serving before
+    /// its peers take its buckets over, and the membership window <c>detection_timeout - lease - interval</c> spans a heartbeat.
     /// </summary>
     public TimeSpan Lease { get; init; } = DefaultLease;
 }

@@ -97,7 +97,7 @@ internal sealed class MappingReader
 
         if (scalar.IsNull)
         {
-            diagnostics.Add(node.Line == KeyNode(key).Line ? KeyNode(key) : node, $"'{key}' in {Where} has no value", required ? $"write '{key}: {example}'" : $"give it a value (e.g. '{key}: {example}') or remove the key to use the default");
+            diagnostics.Add(KeyNode(key), $"'{key}' in {Where} has no value", required ? $"write '{key}: {example}'" : $"give it a value (e.g. '{key}: {example}') or remove the key to use the default");
             return null;
         }
 
@@ -116,7 +116,8 @@ internal sealed class MappingReader
 
         if (!scalar.IsPlain || !long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
         {
-            diagnostics.Add(scalar, $"'{key}' in {Where} must be an integer, found {scalar.Describe()}", scalar.IsPlain ? $"write a whole number from {min} to {max}" : "remove the quotes");
+            bool quotedNumber = !scalar.IsPlain && long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
+            diagnostics.Add(scalar, $"'{key}' in {Where} must be an integer, found {scalar.Describe()}", quotedNumber ? "remove the quotes" : $"write a whole number from {min} to {max}");
             return defaultValue;
         }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Farm.Core.Config;
 
 /// <summary>How a module spreads its traffic (module file <c>mode</c>).</summary>
@@ -7,5 +9,6 @@ public enum ModuleMode
     Balance,
 
     /// <summary><c>single</c>: active/passive; the UP node with the highest priority owns every bucket.</summary>
+    [SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "Mirrors the YAML value 'single'.")]
     Single,
 }

@@ -18,9 +18,9 @@ internal static partial class YamlTreeReader
     public static YamlNodeBase? Read(string text, ConfigDiagnostics diagnostics)
     {
         var anchors = new Dictionary<string, YamlNodeBase>(StringComparer.Ordinal);
+        var parser = new Parser(new StringReader(text));
         try
         {
-            var parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -33,21 +33,29 @@ internal static partial class YamlTreeReader
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
-                diagnostics.Add(Line(second.Start), Column(second.Start), "the file holds more than one YAML document", "keep one document per file (remove the extra '---')");
+                diagnostics.Add(Line(second.Start), Column(second.Start), "the file holds more than one YAML document", "keep one document per file: remove the extra '---'");
             }
 
             return root;
         }
         catch (YamlException ex)
         {
-            diagnostics.Add(Line(ex.Start), Column(ex.Start), "invalid YAML: " + CleanMessage(ex.Message), "fix the YAML syntax at this position (indentation, a missing ':' or an unclosed quote)");
+            diagnostics.Add(Line(ex.Start), Column(ex.Start), "invalid YAML: " + CleanMessage(ex.Message), "check the indentation, a missing ':' or an unclosed quote or bracket at or just before this position");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this instead of a YamlException on some malformed flow collections
+            // (e.g. an unclosed '[' followed by more lines); the last event parsed is the best position we have.
+            var at = parser.Current?.End ?? Mark.Empty;
+            diagnostics.Add(Line(at), Column(at), "invalid YAML: malformed value after this position", "check for an unclosed '[' or '{' or an unclosed quote");
             return null;
         }
     }
 
     private static YamlNodeBase ReadNode(IParser parser, Dictionary<string, YamlNodeBase> anchors)
     {
-        var ev = parser.Consume<NodeEvent>();
+        var ev = parser.Consume<ParsingEvent>();
         YamlNodeBase node;
         switch (ev)
         {
@@ -60,7 +68,7 @@ internal static partial class YamlTreeReader
                 return target;
             case Scalar scalar:
                 // An explicit !!str tag turns even a plain token into a string.
-                bool plain = scalar.Style == ScalarStyle.Plain && !scalar.Tag.Value.EndsWith(":str", StringComparison.Ordinal);
+                bool plain = scalar.Style == ScalarStyle.Plain && !(!scalar.Tag.IsEmpty && !scalar.Tag.IsNonSpecific && scalar.Tag.Value.EndsWith(":str", StringComparison.Ordinal));
                 node = new YamlScalarNode(Line(ev.Start), Column(ev.Start), scalar.Value, plain);
                 break;
             case SequenceStart:
@@ -89,9 +97,9 @@ internal static partial class YamlTreeReader
                 throw new SemanticErrorException(ev.Start, ev.End, "unexpected YAML event " + ev.GetType().Name);
         }
 
-        if (!ev.Anchor.IsEmpty)
+        if (ev is NodeEvent { Anchor.IsEmpty: false } anchored)
         {
-            anchors[ev.Anchor.Value] = node;
+            anchors[anchored.Anchor.Value] = node;
         }
 
         return node;

@@ -69,6 +69,8 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
         }
         catch
         {
+            // A cancelled or timed-out `ip netns add` may still have created it; never leave it unowned behind.
+            await runner.RunUncheckedAsync(ip, ["netns", "delete", name], cancellationToken: CancellationToken.None);
             Owned.TryRemove(name, out _);
             throw;
         }
@@ -152,6 +154,19 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Creates a veth pair whose ends are born directly in their namespaces: <paramref name="name"/> here and
+    /// <paramref name="peerName"/> in <paramref name="peer"/>. Neither end ever exists in the root namespace.
+    /// Both ends start down.
+    /// </summary>
+    public Task AddVethPairAsync(string name, NetworkNamespace peer, string peerName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        RequireInterfaceName(name);
+        RequireInterfaceName(peerName);
+        return IpAsync(["link", "add", name, "type", "veth", "peer", "name", peerName, "netns", peer.Name], cancellationToken);
+    }
+
+    /// <summary>
     /// Runs <paramref name="action"/> on a new thread that has entered this namespace. Sockets created inside stay
     /// in this namespace for their whole life, so a test can create them here and use them from any thread.
     /// </summary>
@@ -208,6 +223,16 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
     /// <inheritdoc />
     public override string ToString() => Name;
 
+    private static void RequireInterfaceName(string name)
+    {
+        // IFNAMSIZ is 16 including the terminating zero; ip would otherwise fail with a vaguer message.
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Length > 15 || name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c)))
+        {
+            throw new ArgumentException($"'{name}' is not a valid interface name (at most 15 characters, no '/', ':' or spaces).", nameof(name));
+        }
+    }
+
     private static IPNetwork NetworkOf(IPAddress address, int prefixLength)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -233,21 +258,27 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
                 LinuxNamespaces.EnterNetwork(target);
             }
 
-            T result;
             try
             {
-                result = action();
+                completion.SetResult(action());
             }
-            finally
+            catch (Exception e)
             {
-                // The thread ends right after, but go home anyway so nothing the runtime does on it at exit lands here.
-                LinuxNamespaces.EnterNetwork(home);
+                completion.SetException(e);
             }
 
-            completion.SetResult(result);
+            // The thread ends right after; going home is hygiene, and its failure must not hide the action's outcome.
+            try
+            {
+                LinuxNamespaces.EnterNetwork(home);
+            }
+            catch (IOException)
+            {
+            }
         }
         catch (Exception e)
         {
+            // Opening or entering the namespace failed: the action never ran.
             completion.TrySetException(e);
         }
     }

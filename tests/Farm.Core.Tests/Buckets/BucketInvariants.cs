@@ -68,6 +68,45 @@ internal static class BucketInvariants
         return gains + Math.Max(0, b - floors - freeCeilings);
     }
 
+    /// <summary>
+    /// Whether any balanced table for <paramref name="members"/> moves buckets only to or from <paramref name="changed"/>,
+    /// the member that joined, left or was reweighted: everybody else may only gain (after a leave or a weight decrease)
+    /// or only lose (after a join or a weight increase). Usually true; a few histories leave counts where it is not.
+    /// </summary>
+    public static bool ExactMoveIsPossible(BucketTable previous, IReadOnlyCollection<BucketMember> members, string changed, bool changedGrows)
+    {
+        int b = previous.BucketCount;
+        long total = members.Sum(m => (long)m.Weight);
+        if (total == 0)
+        {
+            return true;
+        }
+
+        long low = 0, high = 0;
+        foreach (var m in members)
+        {
+            var (floor, ceiling) = Quota(b, m.Weight, total);
+            int current = previous.CountOf(m.Name);
+            bool mayOnlyGain = (m.Name == changed) == changedGrows;
+            int from = mayOnlyGain ? Math.Max(floor, current) : floor;
+            int to = mayOnlyGain ? ceiling : Math.Min(ceiling, current);
+            if (m.Name == changed && previous.IndexOf(changed) < 0)
+            {
+                (from, to) = (floor, ceiling); // a newcomer starts from nothing
+            }
+
+            if (from > to)
+            {
+                return false;
+            }
+
+            low += from;
+            high += to;
+        }
+
+        return low <= b && b <= high;
+    }
+
     /// <summary>Buckets only leave members that shrink (or left) and only reach members that grow; members that keep their count keep their buckets.</summary>
     public static void AssertMovesOnlyFromShrinkingToGrowing(BucketTable previous, BucketTable next)
     {

@@ -1,0 +1,108 @@
+using Farm.Core.Config;
+
+namespace Farm.Cli.Config;
+
+/// <summary>The work behind <c>farmctl config check</c> and <c>farmctl config hash</c>, with file reading injected for tests.</summary>
+internal static class ConfigChecker
+{
+    /// <summary>Checks every file, prints each error (or one summary line per valid file), and returns the exit code.</summary>
+    public static int Check(IReadOnlyList<string> files, TextWriter output, Func<string, string> readFile)
+    {
+        int errorCount = 0;
+        int badFiles = 0;
+        foreach (string file in files)
+        {
+            var result = Load(file, readFile);
+            if (result.Succeeded)
+            {
+                output.WriteLine($"{file}: OK — {Summary(result)}");
+                continue;
+            }
+
+            badFiles++;
+            errorCount += result.Errors.Count;
+            foreach (var error in result.Errors)
+            {
+                output.WriteLine(error.ToString());
+            }
+        }
+
+        if (errorCount == 0)
+        {
+            return CliApp.ExitOk;
+        }
+
+        output.WriteLine($"{Plural(errorCount, "error")} in {Plural(badFiles, "file")}");
+        return CliApp.ExitFailed;
+    }
+
+    /// <summary>Prints the canonical hash of a valid cluster file, or its errors.</summary>
+    public static int Hash(string file, TextWriter output, Func<string, string> readFile)
+    {
+        var result = Load(file, readFile);
+        if (result.Succeeded && result.Cluster is { } cluster)
+        {
+            output.WriteLine(cluster.ComputeHash());
+            return CliApp.ExitOk;
+        }
+
+        var errors = result.Succeeded
+            ? [new ConfigError(file, 1, 1, "this is a module file; only a cluster file has a configuration hash", "pass the cluster file (top-level key 'cluster:')")]
+            : result.Errors;
+        foreach (var error in errors)
+        {
+            output.WriteLine(error.ToString());
+        }
+
+        return CliApp.ExitFailed;
+    }
+
+    private static ConfigFileResult Load(string file, Func<string, string> readFile)
+    {
+        string text;
+        try
+        {
+            // A directory reads as "access denied" on Linux, which would send the admin chasing permissions.
+            if (Directory.Exists(file))
+            {
+                return Unreadable(file, "is a directory, not a file", "pass the configuration file itself, e.g. modules/web/farm.yaml");
+            }
+
+            text = readFile(file);
+        }
+        catch (FileNotFoundException)
+        {
+            return Unreadable(file, "file not found", "check the path");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Unreadable(file, "file not found (no such directory)", "check the path");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Unreadable(file, "permission denied", "run as a user who may read the file, or fix its permissions");
+        }
+        catch (IOException ex)
+        {
+            return Unreadable(file, "cannot read the file: " + ex.Message, "check the file and the disk");
+        }
+
+        return ConfigParser.Parse(text, file);
+    }
+
+    private static ConfigFileResult Unreadable(string file, string message, string hint) =>
+        new(ConfigFileKind.Unknown, null, null, [new ConfigError(file, 1, 1, message, hint)]);
+
+    private static string Summary(ConfigFileResult result)
+    {
+        if (result.Cluster is { } c)
+        {
+            return $"cluster '{c.Name}', {Plural(c.Nodes.Count, "node")}, {Plural(c.Lans.Count, "LAN")}, split-brain {c.SplitBrain.Policy.ToString().ToLowerInvariant()}";
+        }
+
+        var m = result.Module!;
+        return $"module '{m.Name}', {m.Mode.ToString().ToLowerInvariant()}, {Plural(m.Vips.Count, "VIP")}, {Plural(m.Rules.Count, "rule")}, {Plural(m.Checkers.Count, "checker")}, {m.Buckets} buckets";
+    }
+
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+}

@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using Farm.Core.Buckets;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>
+/// An installed or proposed view: its id, its members (sorted by name) and the bucket table of every
+/// module. Immutable; replaced whole.
+/// </summary>
+public sealed class ClusterView
+{
+    /// <summary>Creates a view; members are sorted by name.</summary>
+    public ClusterView(ViewId id, IEnumerable<MemberInfo> members, ImmutableSortedDictionary<string, BucketTable> tables)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        Id = id;
+        Members = [.. members.OrderBy(m => m.Name, StringComparer.Ordinal)];
+        Tables = tables ?? throw new ArgumentNullException(nameof(tables));
+    }
+
+    /// <summary>The view id (epoch and proposer).</summary>
+    public ViewId Id { get; }
+
+    /// <summary>Members sorted by name.</summary>
+    public ImmutableArray<MemberInfo> Members { get; }
+
+    /// <summary>Bucket table per module name.</summary>
+    public ImmutableSortedDictionary<string, BucketTable> Tables { get; }
+
+    /// <summary>The member with this name, or null.</summary>
+    public MemberInfo? Find(string name)
+    {
+        foreach (var m in Members)
+        {
+            if (string.Equals(m.Name, name, StringComparison.Ordinal))
+            {
+                return m;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>True when this exact daemon run (name and incarnation) is a member.</summary>
+    public bool Contains(MemberInfo run) => Find(run.Name) is { } m && m.IsSameRun(run);
+
+    /// <summary>True when this view has exactly the given members (full value comparison).</summary>
+    public bool HasMembers(IReadOnlyList<MemberInfo> sortedMembers) =>
+        Members.Length == sortedMembers.Count && Members.SequenceEqual(sortedMembers);
+
+    /// <summary>A fingerprint of all tables, compared between nodes to catch divergent computations.</summary>
+    public ulong TablesFingerprint => ComputeFingerprint(Tables);
+
+    /// <summary>Combines the fingerprints of tables in module order.</summary>
+    public static ulong ComputeFingerprint(ImmutableSortedDictionary<string, BucketTable> tables)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ulong h = 1469598103934665603UL;
+        foreach (var (_, table) in tables)
+        {
+            h = (h ^ table.Fingerprint) * 1099511628211UL;
+        }
+
+        return h;
+    }
+
+    /// <summary>
+    /// Computes the tables of a view from the previous tables and the new members with the foundation's
+    /// deterministic transition. A member gets a module's buckets only if the module is ready on it and it is not leaving.
+    /// </summary>
+    public static ImmutableSortedDictionary<string, BucketTable> ComputeTables(
+        ImmutableSortedDictionary<string, BucketTable>? previous, IReadOnlyList<MemberInfo> members, IReadOnlyList<ModuleSpec> modules, long epoch)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(modules);
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, BucketTable>(StringComparer.Ordinal);
+        foreach (var module in modules)
+        {
+            BucketTable? prev = null;
+            if (previous is not null && previous.TryGetValue(module.Name, out var p) && p.BucketCount == module.BucketCount)
+            {
+                prev = p;
+            }
+
+            var bucketMembers = members
+                .Select(m => new BucketMember(
+                    m.Name,
+                    m.Leaving || !m.ReadyModules.Contains(module.Name, StringComparer.Ordinal) ? 0 : m.Weight,
+                    m.Priority))
+                .ToList();
+            builder[module.Name] = BucketTransition.Next(prev ?? BucketTable.Empty(module.BucketCount), bucketMembers, epoch, module.Mode, module.Failback);
+        }
+
+        return builder.ToImmutable();
+    }
+}

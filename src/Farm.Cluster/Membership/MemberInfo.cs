@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>What a node says about itself in every heartbeat; a view lists one per member.</summary>
+/// <param name="Name">Node name from the cluster file.</param>
+/// <param name="Incarnation">Chosen at daemon start, larger than any earlier start's: tells a restarted node from its old self.</param>
+/// <param name="Weight">Bucket weight from the cluster file (0..1000).</param>
+/// <param name="Priority">Active/passive priority (higher is preferred).</param>
+/// <param name="Leaving">The node is shutting down or drained: it keeps serving what it has but takes no share.</param>
+/// <param name="ReadyModules">Modules UP on this node, sorted ordinally: only they get buckets.</param>
+public sealed record MemberInfo(string Name, long Incarnation, int Weight, int Priority, bool Leaving, ImmutableArray<string> ReadyModules)
+{
+    /// <summary>True when both describe the same daemon run (name and incarnation).</summary>
+    public bool IsSameRun(MemberInfo other) =>
+        other is not null && Incarnation == other.Incarnation && string.Equals(Name, other.Name, StringComparison.Ordinal);
+
+    /// <summary>Value equality, including the module list (arrays compare by reference otherwise).</summary>
+    public bool Equals(MemberInfo? other) =>
+        other is not null && IsSameRun(other) && Weight == other.Weight && Priority == other.Priority &&
+        Leaving == other.Leaving && ReadyModules.SequenceEqual(other.ReadyModules, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(StringComparer.Ordinal.GetHashCode(Name), Incarnation, Weight, Priority, Leaving);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Name}#{Incarnation} w={Weight} p={Priority}{(Leaving ? " leaving" : "")} [{string.Join(",", ReadyModules)}]";
+}

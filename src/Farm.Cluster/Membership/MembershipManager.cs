@@ -1,0 +1,931 @@
+using System.Collections.Immutable;
+using Farm.Core.Buckets;
+using Farm.Core.Config;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>
+/// The membership protocol of one node, without I/O: time is passed in, requests come out of
+/// <see cref="TakeOutbox"/> and answers go back through <see cref="HandleReply"/> / <see cref="HandleFailure"/>.
+/// The same code runs in the virtual-time simulation and in farmd. Not thread-safe: the host serializes calls.
+/// See docs/architecture.md ("Membership protocol") for the rules and why they are safe.
+/// </summary>
+public sealed partial class MembershipManager
+{
+    private readonly MembershipOptions options;
+    private readonly IReadOnlyList<ModuleSpec> modules;
+    private readonly string configHash;
+    private readonly ILogger logger;
+    private readonly Dictionary<string, PeerState> peers = new(StringComparer.Ordinal);
+    private readonly List<OutboundRequest> outbox = [];
+    private readonly Dictionary<long, PendingRequest> pending = [];
+    private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, TimeSpan>> incomingUntil = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
+    private readonly TimeSpan startedAt;
+
+    private MemberInfo self;
+    private ClusterView? installed;
+    private ClusterView? promised;
+    private ClusterView? baseCache;
+    private Proposal? proposal;
+    private long nextCorrelation;
+    private long maxEpochSeen;
+    private long snapshotVersion;
+    private bool getViewOutstanding;
+    private TimeSpan leaseExpiry = TimeSpan.MinValue;
+    private TimeSpan? resyncSince;
+    private TimeSpan witnessReachedAt = TimeSpan.MinValue;
+
+    /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
+    public MembershipManager(
+        MembershipOptions options, MemberInfo self, string configHash, IReadOnlyList<ModuleSpec> modules, TimeSpan now, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(self);
+        ArgumentNullException.ThrowIfNull(modules);
+        options.Validate();
+        this.options = options;
+        this.self = self;
+        this.configHash = configHash;
+        this.modules = modules;
+        this.logger = logger ?? NullLogger.Instance;
+        startedAt = now;
+        foreach (var name in options.ConfiguredNodes)
+        {
+            if (!string.Equals(name, self.Name, StringComparison.Ordinal))
+            {
+                peers[name] = new PeerState(name, options.LanCount);
+            }
+        }
+
+        foreach (var module in modules)
+        {
+            releasedSinceInstall[module.Name] = [];
+            incomingUntil[module.Name] = [];
+            drainingUntil[module.Name] = [];
+        }
+
+        Ownership = BuildOwnership(now);
+    }
+
+    /// <summary>This node as it describes itself.</summary>
+    public MemberInfo Self => self;
+
+    /// <summary>The installed (committed) view, or null before the first.</summary>
+    public ClusterView? Installed => installed;
+
+    /// <summary>The view this node promised in phase 1 and not yet installed, or null.</summary>
+    public ClusterView? Promised => promised;
+
+    /// <summary>Bucket states for the data plane. Replaced whole on every change.</summary>
+    public OwnershipSnapshot Ownership { get; private set; }
+
+    /// <summary>When the kernel lease ends unless refreshed (the data plane mirrors it).</summary>
+    public TimeSpan LeaseExpiry => leaseExpiry;
+
+    /// <summary>True when this node is currently the coordinator from its own point of view.</summary>
+    public bool IsCoordinator(TimeSpan now) => CoordinatorName(now) == self.Name;
+
+    /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
+    public IReadOnlyDictionary<string, string> ConfigMismatches =>
+        peers.Values.Where(p => p.ConfigHash is not null && p.ConfigHash != configHash)
+            .ToDictionary(p => p.Name, p => p.ConfigHash!, StringComparer.Ordinal);
+
+    /// <summary>True when a peer is reachable and admitted now.</summary>
+    public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
+
+    /// <summary>When the peer was last heard on a LAN, or null.</summary>
+    public TimeSpan? LastHeard(string name, int lan) =>
+        peers.TryGetValue(name, out var p) && p.LastHeardPerLan[lan] != TimeSpan.MinValue ? p.LastHeardPerLan[lan] : null;
+
+    /// <summary>True when this node may accept new flows of a bucket at <paramref name="now"/> (lease and state).</summary>
+    public bool AcceptsNewFlows(string module, int bucket, TimeSpan now) =>
+        now < leaseExpiry && Ownership.AcceptsNewFlows(module, bucket);
+
+    /// <summary>Requests to send, in order; the caller owns the list.</summary>
+    public IReadOnlyList<OutboundRequest> TakeOutbox()
+    {
+        var result = outbox.ToArray();
+        outbox.Clear();
+        return result;
+    }
+
+    /// <summary>Changes what this node says about itself (weight, ready modules, leaving); the coordinator reacts.</summary>
+    public void UpdateSelf(MemberInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        if (!info.IsSameRun(self))
+        {
+            throw new ArgumentException("A node cannot change its name or incarnation.", nameof(info));
+        }
+
+        self = info;
+    }
+
+    /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
+    public void ReportWitnessReached(TimeSpan probeStart)
+    {
+        if (probeStart > witnessReachedAt)
+        {
+            witnessReachedAt = probeStart;
+        }
+    }
+
+    /// <summary>One heartbeat tick: heartbeats out, timeouts, coordinator work, catch-up, lease refresh.</summary>
+    public void Tick(TimeSpan now)
+    {
+        ExpirePending(now);
+        ExpireTimedStates(now);
+        foreach (var peer in peers.Values)
+        {
+            for (int lan = 0; lan < options.LanCount; lan++)
+            {
+                Send(peer.Name, lan, new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id), now);
+            }
+        }
+
+        CoordinatorStep(now);
+        CatchUp(now);
+        RefreshLease(now);
+    }
+
+    /// <summary>Answers a request from an authenticated peer.</summary>
+    public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!peers.TryGetValue(from, out var peer))
+        {
+            throw new ArgumentException($"'{from}' is not a member of the cluster file.", nameof(from));
+        }
+
+        switch (request)
+        {
+            case HeartbeatRequest hb:
+                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, lan, now);
+                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender));
+            case PrepareRequest prepare:
+                NoteHeard(peer, lan, now);
+                return OnPrepare(prepare, now);
+            case CommitRequest commit:
+                NoteHeard(peer, lan, now);
+                return OnCommit(commit, now);
+            case GetViewRequest:
+                NoteHeard(peer, lan, now);
+                return new GetViewReply(installed);
+            default:
+                throw new ArgumentException($"Unexpected request {request.GetType().Name}.", nameof(request));
+        }
+    }
+
+    /// <summary>Delivers the answer to a request taken from the outbox.</summary>
+    public void HandleReply(long correlationId, MembershipMessage reply, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        if (!pending.Remove(correlationId, out var request) || !peers.TryGetValue(request.To, out var peer))
+        {
+            return; // late answer to an expired request
+        }
+
+        switch (reply)
+        {
+            case HeartbeatReply hb:
+                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, request.Lan, now);
+                if (hb.IncludesYou && peer.Admitted(configHash) && request.SentAt > peer.LastIncludingRoundTripStart)
+                {
+                    peer.LastIncludingRoundTripStart = request.SentAt;
+                }
+
+                break;
+            case PrepareReply pr:
+                NoteHeard(peer, request.Lan, now);
+                OnPrepareReply(peer.Name, pr, now);
+                break;
+            case CommitReply:
+                NoteHeard(peer, request.Lan, now);
+                break;
+            case GetViewReply gv:
+                NoteHeard(peer, request.Lan, now);
+                getViewOutstanding = false;
+                OnViewFetched(gv.View, now);
+                break;
+        }
+    }
+
+    /// <summary>Reports that a request failed (timeout, connection refused...).</summary>
+    public void HandleFailure(long correlationId, TimeSpan now)
+    {
+        _ = now;
+        if (pending.Remove(correlationId, out var request) && request.Message is GetViewRequest)
+        {
+            getViewOutstanding = false;
+        }
+    }
+
+    /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> before <paramref name="now"/>.</summary>
+    private static bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && now - last < window;
+
+    private bool IncludesRun(MemberInfo run) =>
+        installed is not null && installed.Contains(run) && (promised is null || promised.Contains(run));
+
+    private bool Reachable(PeerState peer, TimeSpan now) =>
+        peer.Info is not null && peer.Admitted(configHash) && Within(peer.LastHeard, now, options.DetectionTimeout);
+
+    private string CoordinatorName(TimeSpan now)
+    {
+        string best = self.Name;
+        foreach (var peer in peers.Values)
+        {
+            if (Reachable(peer, now) && string.CompareOrdinal(peer.Name, best) < 0)
+            {
+                best = peer.Name;
+            }
+        }
+
+        return best;
+    }
+
+    private void NoteHeard(PeerState peer, int lan, TimeSpan now)
+    {
+        if (peer.Info is not null && peer.Admitted(configHash))
+        {
+            peer.LastHeard = now;
+            peer.LastHeardPerLan[lan] = now;
+        }
+    }
+
+    private void NotePeer(PeerState peer, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, int lan, TimeSpan now)
+    {
+        if (!string.Equals(info.Name, peer.Name, StringComparison.Ordinal))
+        {
+            return; // the transport authenticated another name than the message carries: ignore
+        }
+
+        if (peer.Info is not null && info.Incarnation < peer.Info.Incarnation)
+        {
+            return; // a message from a previous run of that node
+        }
+
+        peer.LastHeardAny = now;
+        peer.InstalledAny = peerInstalled;
+        if (hash != configHash)
+        {
+            if (peer.ConfigHash != hash)
+            {
+                Log.ConfigMismatch(logger, peer.Name, hash, configHash);
+            }
+
+            peer.ConfigHash = hash;
+            return;
+        }
+
+        peer.ConfigHash = hash;
+        peer.Info = info;
+        peer.LastHeard = now;
+        peer.LastHeardPerLan[lan] = now;
+        peer.Installed = peerInstalled;
+        peer.Promised = peerPromised;
+        maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
+    }
+
+    private void Send(string to, int lan, MembershipMessage message, TimeSpan now)
+    {
+        long id = ++nextCorrelation;
+        pending[id] = new PendingRequest(to, lan, now, message);
+        outbox.Add(new OutboundRequest(id, to, lan, message));
+    }
+
+    private void ExpirePending(TimeSpan now)
+    {
+        List<long>? expired = null;
+        foreach (var (id, request) in pending)
+        {
+            if (now - request.SentAt >= options.DetectionTimeout)
+            {
+                (expired ??= []).Add(id);
+            }
+        }
+
+        if (expired is null)
+        {
+            return;
+        }
+
+        foreach (long id in expired)
+        {
+            HandleFailure(id, now);
+        }
+    }
+
+    private void ExpireTimedStates(TimeSpan now)
+    {
+        bool changed = false;
+        foreach (var map in incomingUntil.Values.Concat(drainingUntil.Values))
+        {
+            foreach (var bucket in map.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
+            {
+                map.Remove(bucket);
+                changed = true;
+            }
+        }
+
+        foreach (var name in vouched.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
+        {
+            vouched.Remove(name);
+        }
+
+        if (changed)
+        {
+            Ownership = BuildOwnership(now);
+        }
+    }
+
+    // ---- coordinator ------------------------------------------------------------------------
+
+    private List<MemberInfo> DesiredMembers(TimeSpan now)
+    {
+        var members = new List<MemberInfo> { self };
+        foreach (var peer in peers.Values)
+        {
+            if (Reachable(peer, now))
+            {
+                members.Add(peer.Info!);
+            }
+            else if (vouched.TryGetValue(peer.Name, out var v))
+            {
+                members.Add(v.Info); // we do not hear it, but a member does: it is alive, keep it
+            }
+        }
+
+        members.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return members;
+    }
+
+    private bool MayPropose(TimeSpan now, List<MemberInfo> desired)
+    {
+        if (installed is null && now - startedAt < options.DetectionTimeout &&
+            !peers.Values.Any(p => Reachable(p, now) && p.Installed is not null))
+        {
+            return false; // listen first: join a running farm rather than split it
+        }
+
+        if (!InWinningConfigGroup(now))
+        {
+            return false; // peers with another cluster file run (or outnumber) us: stay out, status says why
+        }
+
+        return options.SplitBrainPolicy switch
+        {
+            SplitBrainPolicy.Majority => desired.Count * 2 > options.ConfiguredNodes.Count,
+            SplitBrainPolicy.Witness => witnessReachedAt >= now - options.FreshnessWindow,
+            _ => true,
+        };
+    }
+
+    /// <summary>
+    /// Nodes that hear each other but disagree on the cluster file form groups by config hash. Only one group may
+    /// form views, so a node restarted with a different file never starts a second farm beside the running one:
+    /// a group already running a view wins, then the larger group, then the group with the lowest node name.
+    /// </summary>
+    private bool InWinningConfigGroup(TimeSpan now)
+    {
+        var groups = new Dictionary<string, (bool Running, int Count, string Lowest)>(StringComparer.Ordinal)
+        {
+            [configHash] = (installed is not null, 1, self.Name),
+        };
+        foreach (var peer in peers.Values)
+        {
+            if (peer.ConfigHash is not { } hash || !Within(peer.LastHeardAny, now, options.DetectionTimeout))
+            {
+                continue;
+            }
+
+            var g = groups.GetValueOrDefault(hash, (Running: false, Count: 0, Lowest: peer.Name));
+            groups[hash] = (g.Running || peer.InstalledAny is not null, g.Count + 1,
+                string.CompareOrdinal(peer.Name, g.Lowest) < 0 ? peer.Name : g.Lowest);
+        }
+
+        if (groups.Count == 1)
+        {
+            return true;
+        }
+
+        var winner = groups
+            .OrderByDescending(kv => kv.Value.Running)
+            .ThenByDescending(kv => kv.Value.Count)
+            .ThenBy(kv => kv.Value.Lowest, StringComparer.Ordinal)
+            .First();
+        return winner.Key == configHash;
+    }
+
+    private void CoordinatorStep(TimeSpan now)
+    {
+        if (!IsCoordinator(now))
+        {
+            proposal = null;
+            return;
+        }
+
+        var desired = DesiredMembers(now);
+        if (proposal is { } current)
+        {
+            if (current.View.HasMembers(desired) && now - current.Started < options.ProposalTimeout)
+            {
+                SendPrepares(current, now);
+                return;
+            }
+
+            proposal = null;
+        }
+
+        // Nothing to do when our view already has the right members and no member moved on to a newer view
+        // (one that left us out while we were stalled or partitioned: then we must merge).
+        bool nobodyAhead = desired.All(d => d.Name == self.Name || ViewId.Compare(peers[d.Name].Installed, installed?.Id) <= 0);
+        if (!MayPropose(now, desired) || (installed is not null && installed.HasMembers(desired) && nobodyAhead))
+        {
+            return;
+        }
+
+        // Base: the highest installed view among the desired members; fetch it if we do not hold it.
+        ViewId? baseId = installed?.Id;
+        string? holder = null;
+        foreach (var member in desired)
+        {
+            if (peers.TryGetValue(member.Name, out var peer) && Reachable(peer, now) && ViewId.Compare(peer.Installed, baseId) > 0)
+            {
+                baseId = peer.Installed;
+                holder = peer.Name;
+            }
+        }
+
+        ClusterView? baseView = installed;
+        if (holder is not null)
+        {
+            if (baseCache?.Id != baseId)
+            {
+                RequestView(holder, now);
+                return;
+            }
+
+            baseView = baseCache;
+        }
+
+        long epoch = Math.Max(maxEpochSeen, Math.Max(installed?.Id.Epoch ?? 0, promised?.Id.Epoch ?? 0)) + 1;
+        var tables = ClusterView.ComputeTables(baseView?.Tables, desired, modules, epoch);
+        var view = new ClusterView(new ViewId(epoch, self.Name), desired, tables);
+        var removed = baseView is null
+            ? ImmutableArray<MemberInfo>.Empty
+            : [.. baseView.Members.Where(m => !desired.Any(d => d.IsSameRun(m)))];
+        bool includeBase = desired.Any(d => d.Name != self.Name && peers[d.Name].Installed != baseView?.Id);
+        var next = new Proposal(view, baseView, removed, now, includeBase);
+
+        var own = OnPrepare(next.ToRequest(forceBase: false), now);
+        if (own is not PrepareReply { Accepted: true })
+        {
+            return;
+        }
+
+        proposal = next;
+        next.Acks.Add(self.Name);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            Log.Proposing(logger, view.Id, string.Join(", ", desired), removed.Length);
+        }
+        if (next.Acks.Count == desired.Count)
+        {
+            Commit(next, now);
+        }
+        else
+        {
+            SendPrepares(next, now);
+        }
+    }
+
+    private void SendPrepares(Proposal p, TimeSpan now)
+    {
+        foreach (var member in p.View.Members)
+        {
+            if (!p.Acks.Contains(member.Name))
+            {
+                Send(member.Name, BestLan(member.Name), p.ToRequest(p.NeedsBase.Contains(member.Name)), now);
+            }
+        }
+    }
+
+    private void OnPrepareReply(string from, PrepareReply reply, TimeSpan now)
+    {
+        if (proposal is not { } p || reply.Id != p.View.Id)
+        {
+            return;
+        }
+
+        if (reply.Accepted)
+        {
+            p.Acks.Add(from);
+            if (p.Acks.Count == p.View.Members.Length)
+            {
+                Commit(p, now);
+            }
+
+            return;
+        }
+
+        if (reply.NeedsBase)
+        {
+            p.NeedsBase.Add(from);
+            Send(from, BestLan(from), p.ToRequest(forceBase: true), now);
+            return;
+        }
+
+        foreach (var info in reply.StillHeard)
+        {
+            if (!vouched.TryGetValue(info.Name, out var known) || known.Info.Incarnation <= info.Incarnation)
+            {
+                vouched[info.Name] = (info, now + options.DetectionTimeout);
+            }
+        }
+
+        Log.ProposalRejected(logger, p.View.Id, from, reply.Reason ?? "");
+        proposal = null;
+    }
+
+    private void Commit(Proposal p, TimeSpan now)
+    {
+        proposal = null;
+        if (promised?.Id != p.View.Id)
+        {
+            return; // we promised a newer view meanwhile: this one must not commit
+        }
+
+        Install(promised, now);
+        foreach (var member in p.View.Members)
+        {
+            if (member.Name != self.Name)
+            {
+                Send(member.Name, BestLan(member.Name), new CommitRequest(p.View.Id), now);
+            }
+        }
+    }
+
+    private int BestLan(string peerName)
+    {
+        if (!peers.TryGetValue(peerName, out var peer))
+        {
+            return 0;
+        }
+
+        int best = 0;
+        for (int lan = 1; lan < options.LanCount; lan++)
+        {
+            if (peer.LastHeardPerLan[lan] > peer.LastHeardPerLan[best])
+            {
+                best = lan;
+            }
+        }
+
+        return best;
+    }
+
+    // ---- member -----------------------------------------------------------------------------
+
+    private PrepareReply OnPrepare(PrepareRequest request, TimeSpan now)
+    {
+        PrepareReply Reject(string reason, bool needsBase = false, ImmutableArray<MemberInfo> stillHeard = default) =>
+            new(request.Id, false, reason, needsBase, stillHeard.IsDefault ? [] : stillHeard);
+
+        if (!request.Members.Any(m => m.IsSameRun(self)))
+        {
+            return Reject($"{self.Name}#{self.Incarnation} is not in the proposed view");
+        }
+
+        if (promised is { } p && request.Id <= p.Id)
+        {
+            return request.Id == p.Id ? new PrepareReply(request.Id, true, null, false, []) : Reject($"already promised {p.Id}");
+        }
+
+        if (installed is { } i && request.Id <= i.Id)
+        {
+            return Reject($"already installed {i.Id}");
+        }
+
+        // Every node we hear must be in the view: a live node left out would keep serving the buckets the view
+        // gives away. This also covers the runs the coordinator removes (we must not have heard them for the
+        // detection timeout), and nodes of our own older views that the coordinator does not know about.
+        var stillHeard = peers.Values
+            .Where(p => Reachable(p, now) && !request.Members.Any(m => m.IsSameRun(p.Info!)))
+            .Select(p => p.Info!)
+            .ToImmutableArray();
+        if (!stillHeard.IsEmpty)
+        {
+            return Reject($"{self.Name} still hears {string.Join(", ", stillHeard.Select(m => m.Name))}", stillHeard: stillHeard);
+        }
+
+        ImmutableSortedDictionary<string, BucketTable>? baseTables = null;
+        if (request.Base is { } baseId)
+        {
+            baseTables = request.BaseTables
+                ?? (installed?.Id == baseId ? installed.Tables
+                    : baseCache?.Id == baseId ? baseCache.Tables
+                    : promised?.Id == baseId ? promised.Tables
+                    : null);
+            if (baseTables is null)
+            {
+                return Reject($"{self.Name} does not hold base view {baseId}", needsBase: true);
+            }
+        }
+
+        var tables = ClusterView.ComputeTables(baseTables, request.Members, modules, request.Id.Epoch);
+        if (ClusterView.ComputeFingerprint(tables) != request.TablesFingerprint)
+        {
+            Log.TablesDiffer(logger, request.Id);
+            return Reject($"{self.Name} computed different bucket tables for {request.Id} (module configurations differ?)");
+        }
+
+        promised = new ClusterView(request.Id, request.Members, tables);
+        maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
+        Ownership = BuildOwnership(now);
+        return new PrepareReply(request.Id, true, null, false, []);
+    }
+
+    private CommitReply OnCommit(CommitRequest request, TimeSpan now)
+    {
+        if (installed is { } i && i.Id >= request.Id)
+        {
+            return new CommitReply(request.Id, true);
+        }
+
+        if (promised is { } p && p.Id == request.Id)
+        {
+            Install(p, now);
+            return new CommitReply(request.Id, true);
+        }
+
+        return new CommitReply(request.Id, false);
+    }
+
+    private void CatchUp(TimeSpan now)
+    {
+        if (getViewOutstanding)
+        {
+            return;
+        }
+
+        PeerState? best = null;
+        foreach (var peer in peers.Values)
+        {
+            if (Reachable(peer, now) && ViewId.Compare(peer.Installed, best?.Installed ?? installed?.Id) > 0)
+            {
+                best = peer;
+            }
+        }
+
+        if (best?.Installed is { } id && (promised is null || id >= promised.Id))
+        {
+            RequestView(best.Name, now);
+        }
+    }
+
+    private void RequestView(string holder, TimeSpan now)
+    {
+        if (!getViewOutstanding)
+        {
+            getViewOutstanding = true;
+            Send(holder, BestLan(holder), new GetViewRequest(), now);
+        }
+    }
+
+    private void OnViewFetched(ClusterView? view, TimeSpan now)
+    {
+        if (view is null || ViewId.Compare(view.Id, installed?.Id) <= 0)
+        {
+            return;
+        }
+
+        baseCache = view;
+
+        // A committed view that lists us was promised by us (every member acknowledged it), so installing
+        // it is safe. One that does not list us is kept only as a base: a live node outside a view is a
+        // partition, and the coordinator will merge us.
+        if (view.Contains(self) && (promised is null || view.Id >= promised.Id))
+        {
+            Install(view, now);
+        }
+    }
+
+    private void Install(ClusterView view, TimeSpan now)
+    {
+        var previous = installed;
+        installed = view;
+        if (promised is not null && promised.Id <= view.Id)
+        {
+            promised = null;
+        }
+
+        maxEpochSeen = Math.Max(maxEpochSeen, view.Id.Epoch);
+        bool wasMember = previous is not null && previous.Contains(self);
+        foreach (var module in modules)
+        {
+            releasedSinceInstall[module.Name].Clear();
+            if (!view.Tables.TryGetValue(module.Name, out var table) || !view.Contains(self))
+            {
+                continue;
+            }
+
+            BucketTable? before = wasMember && previous!.Tables.TryGetValue(module.Name, out var t) && t.BucketCount == table.BucketCount ? t : null;
+            var incoming = incomingUntil[module.Name];
+            var draining = drainingUntil[module.Name];
+            for (int b = 0; b < table.BucketCount; b++)
+            {
+                bool mineNow = table.OwnerOf(b) == self.Name;
+                string? ownerBefore = before?.OwnerOf(b);
+                bool mineBefore = ownerBefore == self.Name;
+                if (mineNow && !mineBefore)
+                {
+                    draining.Remove(b);
+
+                    // Taken from a live node (it drains what it has): incoming. From a gone node: owned at once.
+                    bool fromLive = before is null ? view.Members.Length > 1 : ownerBefore is not null && view.Find(ownerBefore) is not null;
+                    if (fromLive)
+                    {
+                        incoming[b] = now + options.DrainTimeout;
+                    }
+                }
+                else if (!mineNow && mineBefore)
+                {
+                    incoming.Remove(b);
+                    draining[b] = now + options.DrainTimeout;
+                }
+            }
+        }
+
+        Ownership = BuildOwnership(now);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            Log.Installed(logger, view.Id, string.Join(", ", view.Members.Select(m => m.Name)), view.Contains(self));
+        }
+    }
+
+    private OwnershipSnapshot BuildOwnership(TimeSpan now)
+    {
+        var result = ImmutableSortedDictionary.CreateBuilder<string, ModuleOwnership>(StringComparer.Ordinal);
+        bool member = installed is not null && installed.Contains(self);
+        bool pendingView = promised is not null && (installed is null || promised.Id > installed.Id);
+        foreach (var module in modules)
+        {
+            var states = new BucketState[module.BucketCount];
+            var released = releasedSinceInstall[module.Name];
+            if (member && installed!.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
+            {
+                var incoming = incomingUntil[module.Name];
+                BucketTable? next = pendingView && promised!.Contains(self) && promised.Tables.TryGetValue(module.Name, out var pt) ? pt : null;
+                for (int b = 0; b < states.Length; b++)
+                {
+                    if (table.OwnerOf(b) != self.Name)
+                    {
+                        continue;
+                    }
+
+                    // Phase 1 releases are sticky until the next install: a later promise never re-acquires a bucket.
+                    if (pendingView && (next is null || next.OwnerOf(b) != self.Name))
+                    {
+                        released.Add(b);
+                    }
+
+                    states[b] = released.Contains(b) ? BucketState.Draining
+                        : incoming.TryGetValue(b, out var until) && until > now ? BucketState.Incoming
+                        : BucketState.Owned;
+                }
+            }
+
+            foreach (var (bucket, until) in drainingUntil[module.Name])
+            {
+                if (until > now && states[bucket] == BucketState.None)
+                {
+                    states[bucket] = BucketState.Draining;
+                }
+            }
+
+            result[module.Name] = new ModuleOwnership(module.Name, states);
+        }
+
+        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, result.ToImmutable());
+    }
+
+    // ---- lease ------------------------------------------------------------------------------
+
+    private void RefreshLease(TimeSpan now)
+    {
+        bool lapsed = now >= leaseExpiry;
+        if (lapsed && resyncSince is null)
+        {
+            resyncSince = now;
+        }
+
+        bool member = installed is not null && installed.Contains(self);
+        var window = now - options.FreshnessWindow;
+        bool ok;
+        if (options.SplitBrainPolicy == SplitBrainPolicy.Majority)
+        {
+            int fresh = 1 + peers.Values.Count(p => p.LastIncludingRoundTripStart >= window);
+            int total = options.ConfiguredNodes.Count;
+            ok = member && fresh * 2 > total && installed!.Members.Length * 2 > total;
+        }
+        else
+        {
+            // After a stall, a peer of our view must confirm it still lists us. A node alone in its view (a
+            // partition under none) resumes only after listening for a detection timeout without hearing anyone:
+            // while it was stalled the others may have healed and formed a view without it.
+            ok = member && (resyncSince is not { } since ||
+                            installed!.Members.Any(m => peers.TryGetValue(m.Name, out var p) && p.LastIncludingRoundTripStart >= since) ||
+                            (installed.Members.Length == 1 && now - since >= options.DetectionTimeout &&
+                             !peers.Values.Any(p => Within(p.LastHeardAny, now, options.DetectionTimeout))));
+            if (options.SplitBrainPolicy == SplitBrainPolicy.Witness)
+            {
+                ok &= witnessReachedAt >= window;
+            }
+        }
+
+        if (ok)
+        {
+            if (resyncSince is not null)
+            {
+                Log.LeaseResumed(logger, self.Name);
+            }
+
+            leaseExpiry = now + options.Lease;
+            resyncSince = null;
+        }
+    }
+
+    private sealed class PeerState(string name, int lanCount)
+    {
+        public string Name { get; } = name;
+
+        public MemberInfo? Info { get; set; }
+
+        public string? ConfigHash { get; set; }
+
+        public TimeSpan LastHeard { get; set; } = TimeSpan.MinValue;
+
+        public TimeSpan[] LastHeardPerLan { get; } = Enumerable.Repeat(TimeSpan.MinValue, lanCount).ToArray();
+
+        public TimeSpan LastIncludingRoundTripStart { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>Last message of any config hash (admitted or not).</summary>
+        public TimeSpan LastHeardAny { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>Installed view reported by the peer, whatever its config hash.</summary>
+        public ViewId? InstalledAny { get; set; }
+
+        public ViewId? Installed { get; set; }
+
+        public ViewId? Promised { get; set; }
+
+        public bool Admitted(string ours) => ConfigHash == ours;
+    }
+
+    private sealed record PendingRequest(string To, int Lan, TimeSpan SentAt, MembershipMessage Message);
+
+    private sealed class Proposal(ClusterView view, ClusterView? baseView, ImmutableArray<MemberInfo> removed, TimeSpan started, bool includeBase)
+    {
+        public ClusterView View { get; } = view;
+
+        public TimeSpan Started { get; } = started;
+
+        public HashSet<string> Acks { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> NeedsBase { get; } = new(StringComparer.Ordinal);
+
+        public PrepareRequest ToRequest(bool forceBase) => new(
+            View.Id,
+            View.Members,
+            baseView?.Id,
+            removed,
+            View.TablesFingerprint,
+            (forceBase || includeBase) && baseView is not null ? baseView.Tables : null);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Proposing view {View} with members {Members} ({Removed} removed)")]
+        public static partial void Proposing(ILogger logger, ViewId view, string members, int removed);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Installed view {View}: {Members} (this node is a member: {IsMember})")]
+        public static partial void Installed(ILogger logger, ViewId view, string members, bool isMember);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Proposal {View} rejected by {Node}: {Reason}")]
+        public static partial void ProposalRejected(ILogger logger, ViewId view, string node, string reason);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node {Node} has config hash {TheirHash}, ours is {OurHash}: it is not admitted until both match")]
+        public static partial void ConfigMismatch(ILogger logger, string node, string theirHash, string ourHash);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Computed bucket tables differ from the coordinator's for view {View}")]
+        public static partial void TablesDiffer(ILogger logger, ViewId view);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Lease of {Node} resumed after a lapse")]
+        public static partial void LeaseResumed(ILogger logger, string node);
+    }
+}

@@ -1,0 +1,52 @@
+using Farm.Core.Config;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>Timing and policy of the membership protocol (from the cluster file's <c>heartbeat</c> and <c>split_brain</c>).</summary>
+public sealed record MembershipOptions
+{
+    /// <summary>Time between heartbeats to every peer on every LAN. Default 100 ms.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = HeartbeatOptions.DefaultInterval;
+
+    /// <summary>A peer is lost when nothing valid arrived from it on any LAN for this long. Default 1 s.</summary>
+    public TimeSpan DetectionTimeout { get; init; } = HeartbeatOptions.DefaultDetectionTimeout;
+
+    /// <summary>The kernel lease: traffic stops this long after the last refresh. Default 600 ms.</summary>
+    public TimeSpan Lease { get; init; } = HeartbeatOptions.DefaultLease;
+
+    /// <summary>What a side of a partition may serve. Default <see cref="SplitBrainPolicy.None"/>.</summary>
+    public SplitBrainPolicy SplitBrainPolicy { get; init; } = SplitBrainPolicy.None;
+
+    /// <summary>Every node of the cluster file, by name (the majority is computed over them).</summary>
+    public required IReadOnlyList<string> ConfiguredNodes { get; init; }
+
+    /// <summary>Number of heartbeat LANs (each peer has one address per LAN). Default 1.</summary>
+    public int LanCount { get; init; } = 1;
+
+    /// <summary>How long buckets taken from a live node stay <see cref="BucketState.Incoming"/>. Default 30 s.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Round trips count for a lease refresh only if they started within this window:
+    /// <c>DetectionTimeout - Lease - HeartbeatInterval</c>, so a node's lease ends before any peer may give its buckets away.
+    /// </summary>
+    public TimeSpan FreshnessWindow => DetectionTimeout - Lease - HeartbeatInterval;
+
+    /// <summary>A coordinator abandons a proposal that did not complete within this time. 5 heartbeat intervals.</summary>
+    public TimeSpan ProposalTimeout => HeartbeatInterval * 5;
+
+    /// <summary>Throws when the timings cannot keep the lease shorter than detection.</summary>
+    public void Validate()
+    {
+        if (FreshnessWindow <= TimeSpan.Zero)
+        {
+            throw new ArgumentException(
+                $"detection_timeout ({DetectionTimeout.TotalMilliseconds} ms) must exceed lease + interval ({(Lease + HeartbeatInterval).TotalMilliseconds} ms).");
+        }
+
+        if (ConfiguredNodes.Count == 0)
+        {
+            throw new ArgumentException("The cluster has no nodes.");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.Globalization;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>Identifies a view: its epoch, then the coordinator that proposed it (orders views from concurrent coordinators).</summary>
+public readonly record struct ViewId(long Epoch, string Coordinator) : IComparable<ViewId>
+{
+    /// <inheritdoc />
+    public int CompareTo(ViewId other)
+    {
+        int byEpoch = Epoch.CompareTo(other.Epoch);
+        return byEpoch != 0 ? byEpoch : string.CompareOrdinal(Coordinator, other.Coordinator);
+    }
+
+    /// <summary>Compares two optional view ids; no view sorts before every view.</summary>
+    public static int Compare(ViewId? a, ViewId? b) =>
+        a is null ? (b is null ? 0 : -1) : b is null ? 1 : a.Value.CompareTo(b.Value);
+
+    /// <summary>Greater-than.</summary>
+    public static bool operator >(ViewId a, ViewId b) => a.CompareTo(b) > 0;
+
+    /// <summary>Less-than.</summary>
+    public static bool operator <(ViewId a, ViewId b) => a.CompareTo(b) < 0;
+
+    /// <summary>Greater-or-equal.</summary>
+    public static bool operator >=(ViewId a, ViewId b) => a.CompareTo(b) >= 0;
+
+    /// <summary>Less-or-equal.</summary>
+    public static bool operator <=(ViewId a, ViewId b) => a.CompareTo(b) <= 0;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Epoch.ToString(CultureInfo.InvariantCulture)}@{Coordinator}";
+}

@@ -1,0 +1,280 @@
+using System.Net;
+
+namespace Farm.Core.Config;
+
+/// <summary>Maps the located tree of a cluster file to <see cref="ClusterConfig"/>, reporting every problem.</summary>
+internal static class ClusterConfigBinder
+{
+    public const int MaxLans = 8;
+
+    private static readonly string[] ClusterKeys = ["name", "key", "grpc_port", "console_port", "heartbeat", "split_brain", "lans", "nodes"];
+    private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
+    private static readonly string[] SplitBrainKeys = ["policy", "witness"];
+    private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
+
+    private static readonly (string, SplitBrainPolicy)[] Policies =
+        [("none", SplitBrainPolicy.None), ("majority", SplitBrainPolicy.Majority), ("witness", SplitBrainPolicy.Witness)];
+
+    public static ClusterConfig? Bind(YamlMapNode map, ConfigDiagnostics d)
+    {
+        var r = new MappingReader(d, map, "cluster", ClusterKeys);
+
+        string name = "";
+        if (r.Scalar("name", required: true, example: "demo") is { } nameNode)
+        {
+            name = ConfigValues.CheckName(d, nameNode, "cluster name");
+        }
+
+        string key = "";
+        if (r.Scalar("key", required: true, example: "<a secret of at least 16 characters>") is { } keyNode)
+        {
+            key = keyNode.Value;
+            // Never echo the secret, not even partly: messages end up in logs and bug reports.
+            if (key.Length < ClusterConfig.MinKeyLength)
+            {
+                d.Add(keyNode, $"the cluster key is shorter than {ClusterConfig.MinKeyLength} characters", "use a long random secret, e.g. the output of 'openssl rand -base64 32'");
+            }
+        }
+
+        int grpcPort = r.Int("grpc_port", ClusterConfig.DefaultGrpcPort, 1, 65535);
+        int consolePort = r.Int("console_port", ClusterConfig.DefaultConsolePort, 1, 65535);
+        if (grpcPort == consolePort)
+        {
+            d.Add(r.Has("console_port") ? r.KeyNode("console_port") : r.KeyNode("grpc_port"), $"console_port and grpc_port are both {grpcPort}", "give the console its own port, e.g. " + (grpcPort + 10));
+        }
+
+        var heartbeat = BindHeartbeat(r, d);
+        var splitBrain = BindSplitBrain(r, d);
+        var lans = BindLans(r, d);
+        var nodes = BindNodes(r, d, lans);
+
+        return new ClusterConfig
+        {
+            Name = name,
+            Key = key,
+            GrpcPort = grpcPort,
+            ConsolePort = consolePort,
+            Heartbeat = heartbeat,
+            SplitBrain = splitBrain,
+            Lans = lans,
+            Nodes = nodes,
+        };
+    }
+
+    private static HeartbeatOptions BindHeartbeat(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.Mapping("heartbeat") is not { } map)
+        {
+            return new HeartbeatOptions();
+        }
+
+        var r = new MappingReader(d, map, "heartbeat", HeartbeatKeys);
+        var interval = r.Duration("interval", HeartbeatOptions.DefaultInterval, HeartbeatOptions.MinInterval, HeartbeatOptions.MaxInterval);
+        var detection = r.Duration("detection_timeout", HeartbeatOptions.DefaultDetectionTimeout, TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(60));
+        if (detection < 3 * interval)
+        {
+            d.Add(
+                r.Has("detection_timeout") ? r.Node("detection_timeout")! : r.Node("interval")!,
+                $"detection_timeout {ConfigDuration.Format(detection)} is less than 3 × interval ({ConfigDuration.Format(3 * interval)})",
+                "a peer must survive two lost heartbeats: raise detection_timeout or lower interval");
+        }
+
+        // The membership protocol refreshes the lease only from round trips started within
+        // W = detection_timeout - lease - interval; W must span a heartbeat, so lease <= detection_timeout - 2 x interval.
+        // The default follows a lowered detection_timeout so that setting only that stays valid.
+        var maxLease = detection - 2 * interval;
+        var defaultLease = r.Has("detection_timeout") || r.Has("interval")
+            ? TimeSpan.FromMilliseconds(Math.Min(Math.Round(detection.TotalMilliseconds * 0.6), maxLease.TotalMilliseconds))
+            : HeartbeatOptions.DefaultLease;
+        var lease = r.Duration("lease", defaultLease, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(60));
+        if (detection >= 3 * interval && (lease <= interval || lease > maxLease))
+        {
+            string range = $"interval ({ConfigDuration.Format(interval)}) < lease <= detection_timeout - 2 × interval ({ConfigDuration.Format(maxLease)})";
+            if (r.Has("lease"))
+            {
+                d.Add(r.Node("lease")!, $"lease {ConfigDuration.Format(lease)} is outside {range}", "a stalled node must drop its traffic before its peers take it over, and a heartbeat must fit in the remaining window; e.g. 60% of detection_timeout");
+            }
+            else
+            {
+                d.Add(r.Node("detection_timeout") ?? r.Node("interval")!, $"no lease fits {range}", "raise detection_timeout to more than 3 × interval");
+            }
+        }
+
+        return new HeartbeatOptions { Interval = interval, DetectionTimeout = detection, Lease = lease };
+    }
+
+    private static SplitBrainOptions BindSplitBrain(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.Mapping("split_brain") is not { } map)
+        {
+            return new SplitBrainOptions();
+        }
+
+        var r = new MappingReader(d, map, "split_brain", SplitBrainKeys);
+        var policy = r.Choice("policy", SplitBrainPolicy.None, Policies);
+        var witness = r.Address("witness", required: false, example: "198.18.0.254");
+        if (witness is not null && ConfigValues.NonUnicastReason(witness) is { } reason)
+        {
+            d.Add(r.Node("witness")!, $"witness {witness} is {reason}", "use the unicast address of a host both sides can reach, e.g. the default gateway");
+        }
+
+        if (policy == SplitBrainPolicy.Witness && !r.Has("witness"))
+        {
+            d.Add(r.Node("policy")!, "split-brain policy 'witness' needs a witness address", "add 'witness: <address>' under split_brain");
+        }
+        else if (policy != SplitBrainPolicy.Witness && r.Has("witness"))
+        {
+            d.Add(r.KeyNode("witness"), $"a witness is set but the split-brain policy is '{policy.ToString().ToLowerInvariant()}'", "set 'policy: witness' or remove 'witness'");
+        }
+
+        return new SplitBrainOptions { Policy = policy, Witness = witness };
+    }
+
+    private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.List("lans") is not { } list)
+        {
+            return [ClusterConfig.DefaultLanName];
+        }
+
+        if (list.Items.Count == 0)
+        {
+            d.Add(list, "'lans' is empty", "list at least one LAN name, or remove 'lans' to use one LAN");
+            return [ClusterConfig.DefaultLanName];
+        }
+
+        if (list.Items.Count > MaxLans)
+        {
+            d.Add(list.Items[MaxLans], $"more than {MaxLans} LANs", $"keep at most {MaxLans} heartbeat LANs");
+        }
+
+        var lans = new List<string>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var item in list.Items)
+        {
+            if (item is not YamlScalarNode { IsNull: false } scalar)
+            {
+                d.Add(item, $"a LAN name must be a single value, not {item.Describe()}", "write '- lan1'");
+                continue;
+            }
+
+            string lan = ConfigValues.CheckName(d, scalar, "LAN name");
+            if (!seen.TryAdd(lan, scalar.Line))
+            {
+                d.Add(scalar, $"duplicate LAN name '{lan}' (first at line {seen[lan]})", "give each LAN a unique name");
+            }
+
+            lans.Add(lan);
+        }
+
+        return lans;
+    }
+
+    private static List<NodeConfig> BindNodes(MappingReader parent, ConfigDiagnostics d, List<string> lans)
+    {
+        var nodes = new List<NodeConfig>();
+        if (parent.List("nodes", required: true, example: "[{ name: node1, addresses: [198.18.0.1] }]") is not { } list)
+        {
+            return nodes;
+        }
+
+        if (list.Items.Count == 0)
+        {
+            d.Add(list, "'nodes' is empty", "list at least one node");
+            return nodes;
+        }
+
+        if (list.Items.Count > ClusterConfig.MaxNodes)
+        {
+            d.Add(list.Items[ClusterConfig.MaxNodes], $"the cluster has {list.Items.Count} nodes, more than {ClusterConfig.MaxNodes}", $"keep at most {ClusterConfig.MaxNodes} nodes");
+        }
+
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var addressOwners = new Dictionary<IPAddress, string>();
+        for (int i = 0; i < list.Items.Count; i++)
+        {
+            var item = list.Items[i];
+            if (item is not YamlMapNode map)
+            {
+                d.Add(item, $"node #{i + 1} must be a mapping, not {item.Describe()}", "write '- name: node1' with 'addresses:' below it");
+                continue;
+            }
+
+            var nameNode = map.Entries.FirstOrDefault(e => e.Key.Value == "name").Value as YamlScalarNode;
+            string where = nameNode is { IsNull: false } ? $"node '{nameNode.Value}'" : $"node #{i + 1}";
+            var r = new MappingReader(d, map, where, NodeKeys);
+
+            string name = $"#{i + 1}";
+            if (r.Scalar("name", required: true, example: "node" + (i + 1)) is { } n)
+            {
+                name = ConfigValues.CheckName(d, n, "node name");
+                if (!names.TryAdd(name, n.Line))
+                {
+                    d.Add(n, $"duplicate node name '{name}' (first at line {names[name]})", "give each node a unique name");
+                }
+            }
+
+            var addresses = BindAddresses(r, d, lans, name, addressOwners, nodes);
+            int weight = r.Int("weight", NodeConfig.DefaultWeight, 0, NodeConfig.MaxWeight);
+            int priority = r.Int("priority", 0, 0, NodeConfig.MaxPriority);
+            nodes.Add(new NodeConfig { Name = name, Addresses = addresses, Weight = weight, Priority = priority });
+        }
+
+        if (nodes.Count > 0 && nodes.All(n => n.Weight == 0) && parent.Node("nodes") is { } at)
+        {
+            d.Add(at, "every node has weight 0, so no node would take any bucket", "give at least one node a positive weight");
+        }
+
+        return nodes;
+    }
+
+    private static List<IPAddress> BindAddresses(MappingReader r, ConfigDiagnostics d, List<string> lans, string node, Dictionary<IPAddress, string> owners, List<NodeConfig> earlier)
+    {
+        var addresses = new List<IPAddress>();
+        if (r.List("addresses", required: true, example: "[198.18.0.1]") is not { } list)
+        {
+            return addresses;
+        }
+
+        if (list.Items.Count != lans.Count)
+        {
+            d.Add(
+                list,
+                $"node '{node}' has {list.Items.Count} address(es) but the cluster has {lans.Count} LAN(s) ({string.Join(", ", lans)})",
+                "give exactly one address per LAN, in the order of 'lans'");
+        }
+
+        for (int lan = 0; lan < list.Items.Count; lan++)
+        {
+            var item = list.Items[lan];
+            if (item is not YamlScalarNode { IsNull: false } scalar)
+            {
+                d.Add(item, $"an address of node '{node}' must be a single value, not {item.Describe()}", "write '- 198.18.0.1'");
+                continue;
+            }
+
+            if (ConfigValues.Address(d, scalar, $"an address of node '{node}'", "198.18.0.1") is not { } address)
+            {
+                continue;
+            }
+
+            if (ConfigValues.NonUnicastReason(address) is { } reason)
+            {
+                d.Add(scalar, $"address {address} of node '{node}' is {reason}", "use the node's unicast address on that LAN");
+            }
+            else if (!owners.TryAdd(address, node))
+            {
+                d.Add(scalar, $"address {address} of node '{node}' is already used by node '{owners[address]}'", "every node needs its own address on each LAN");
+            }
+            else if (lan < lans.Count && earlier.FirstOrDefault(n => n.Addresses.Count > lan) is { } first &&
+                     first.Addresses[lan].AddressFamily != address.AddressFamily)
+            {
+                d.Add(scalar, $"address {address} of node '{node}' on LAN '{lans[lan]}' is not of the same IP version as node '{first.Name}' ({first.Addresses[lan]})", "use one IP version per LAN; add a second LAN for the other version");
+            }
+
+            addresses.Add(address);
+        }
+
+        return addresses;
+    }
+}

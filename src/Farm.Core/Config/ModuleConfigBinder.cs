@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Net;
+using System.Numerics;
+using Farm.Core.Hashing;
+
+namespace Farm.Core.Config;
+
+/// <summary>Maps the located tree of a module's farm.yaml to <see cref="ModuleConfig"/>, reporting every problem.</summary>
+internal static class ModuleConfigBinder
+{
+    private static readonly string[] ModuleKeys =
+        ["name", "vips", "interface", "mode", "failback", "buckets", "seed", "rules", "vmac_mode", "arp", "timeouts", "scripts", "checkers", "recovery"];
+
+    private static readonly string[] RuleKeys = ["protocol", "ports", "affinity"];
+    private static readonly string[] ArpKeys = ["gratuitous_interval"];
+    private static readonly string[] TimeoutKeys = ["start", "stop", "stop_force", "drain"];
+    private static readonly string[] ScriptKeys = ["timeout"];
+    private static readonly string[] RecoveryKeys = ["maxloop", "loop_interval"];
+
+    private static readonly (string, ModuleMode)[] Modes = [("balance", ModuleMode.Balance), ("single", ModuleMode.Single)];
+    private static readonly (string, TransportProtocol)[] Protocols = [("tcp", TransportProtocol.Tcp), ("udp", TransportProtocol.Udp)];
+    private static readonly (string, Affinity)[] Affinities = [("client_ip", Affinity.ClientIp), ("client_ip_port", Affinity.ClientIpPort)];
+    private static readonly (string, VmacMode)[] VmacModes = [("unicast_filter", VmacMode.UnicastFilter), ("promiscuous", VmacMode.Promiscuous)];
+
+    public static ModuleConfig? Bind(YamlMapNode map, ConfigDiagnostics d)
+    {
+        var r = new MappingReader(d, map, "module", ModuleKeys);
+
+        string name = "";
+        if (r.Scalar("name", required: true, example: "web") is { } nameNode)
+        {
+            name = ConfigValues.CheckName(d, nameNode, "module name");
+        }
+
+        var vips = BindVips(r, d);
+        string iface = "";
+        if (r.Scalar("interface", required: true, example: "eth0") is { } ifaceNode)
+        {
+            iface = CheckInterface(d, ifaceNode);
+        }
+
+        var mode = r.Choice("mode", ModuleMode.Balance, Modes);
+        bool failback = r.Bool("failback", false);
+        if (r.Has("failback") && mode != ModuleMode.Single)
+        {
+            d.Add(r.KeyNode("failback"), "'failback' applies only to mode single", "remove 'failback' or set 'mode: single'");
+        }
+
+        int buckets = r.Int("buckets", ModuleConfig.DefaultBuckets, ModuleConfig.MinBuckets, ModuleConfig.MaxBuckets);
+        if (!BitOperations.IsPow2(buckets))
+        {
+            int lower = (int)BitOperations.RoundUpToPowerOf2((uint)buckets) / 2;
+            d.Add(r.Node("buckets")!, $"buckets {buckets} is not a power of two", $"use a power of two from {ModuleConfig.MinBuckets} to {ModuleConfig.MaxBuckets}, e.g. {lower} or {lower * 2}");
+            buckets = ModuleConfig.DefaultBuckets;
+        }
+
+        uint seed = BindSeed(r, d);
+        var rules = BindRules(r, d);
+        var vmacMode = r.Choice("vmac_mode", VmacMode.UnicastFilter, VmacModes);
+
+        var arp = new ArpOptions();
+        if (r.Mapping("arp") is { } arpMap)
+        {
+            var a = new MappingReader(d, arpMap, "arp", ArpKeys);
+            arp = new ArpOptions { GratuitousInterval = a.Duration("gratuitous_interval", ArpOptions.DefaultGratuitousInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)) };
+        }
+
+        var timeouts = new ModuleTimeoutOptions();
+        if (r.Mapping("timeouts") is { } timeoutMap)
+        {
+            var t = new MappingReader(d, timeoutMap, "timeouts", TimeoutKeys);
+            timeouts = new ModuleTimeoutOptions
+            {
+                Start = t.Duration("start", ModuleTimeoutOptions.DefaultStart, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+                Stop = t.Duration("stop", ModuleTimeoutOptions.DefaultStop, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+                StopForce = t.Duration("stop_force", ModuleTimeoutOptions.DefaultStopForce, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+                Drain = t.Duration("drain", ModuleTimeoutOptions.DefaultDrain, TimeSpan.Zero, TimeSpan.FromHours(1)),
+            };
+        }
+
+        var scripts = BindScripts(r, d);
+        var checkers = CheckerConfigBinder.BindAll(r, d);
+
+        var recovery = new RecoveryOptions();
+        if (r.Mapping("recovery") is { } recoveryMap)
+        {
+            var rr = new MappingReader(d, recoveryMap, "recovery", RecoveryKeys);
+            recovery = new RecoveryOptions
+            {
+                MaxLoop = rr.Int("maxloop", RecoveryOptions.DefaultMaxLoop, 1, 1000),
+                LoopInterval = rr.Duration("loop_interval", RecoveryOptions.DefaultLoopInterval, TimeSpan.FromMinutes(1), TimeSpan.FromHours(720)),
+            };
+        }
+
+        return new ModuleConfig
+        {
+            Name = name,
+            Vips = vips,
+            Interface = iface,
+            Mode = mode,
+            Failback = failback,
+            Buckets = buckets,
+            Seed = seed,
+            Rules = rules,
+            VmacMode = vmacMode,
+            Arp = arp,
+            Timeouts = timeouts,
+            Scripts = scripts,
+            Checkers = checkers,
+            Recovery = recovery,
+        };
+    }
+
+    /// <summary>Reports an interface name the OS could not have; returns it either way.</summary>
+    public static string CheckInterface(ConfigDiagnostics d, YamlScalarNode scalar)
+    {
+        string name = scalar.Value;
+        if (name.Trim().Length == 0 || name.Contains('/', StringComparison.Ordinal) || name.Any(char.IsControl))
+        {
+            d.Add(scalar, $"'{name}' is not a valid interface name", "write the interface name as 'ip link' shows it, e.g. eth0");
+        }
+
+        return name;
+    }
+
+    private static List<IPAddress> BindVips(MappingReader r, ConfigDiagnostics d)
+    {
+        var vips = new List<IPAddress>();
+        if (r.List("vips", required: true, example: "[198.18.100.1]") is not { } list)
+        {
+            return vips;
+        }
+
+        if (list.Items.Count == 0)
+        {
+            d.Add(list, "'vips' is empty", "list at least one virtual IP, e.g. '- 198.18.100.1'");
+        }
+
+        var seen = new Dictionary<IPAddress, int>();
+        foreach (var item in list.Items)
+        {
+            if (item is not YamlScalarNode { IsNull: false } scalar)
+            {
+                d.Add(item, $"a VIP must be a single value, not {item.Describe()}", "write '- 198.18.100.1'");
+                continue;
+            }
+
+            if (ConfigValues.Address(d, scalar, "a VIP", "198.18.100.1 or 2001:db8::100") is not { } vip)
+            {
+                continue;
+            }
+
+            if (ConfigValues.NonUnicastReason(vip) is { } reason)
+            {
+                d.Add(scalar, $"VIP {vip} is {reason}, not a unicast address", "use a unicast IPv4 or IPv6 address that clients can reach");
+            }
+            else if (!seen.TryAdd(vip, scalar.Line))
+            {
+                d.Add(scalar, $"duplicate VIP {vip} (first at line {seen[vip]})", "list each VIP once");
+            }
+
+            vips.Add(vip);
+        }
+
+        return vips;
+    }
+
+    private static uint BindSeed(MappingReader r, ConfigDiagnostics d)
+    {
+        if (r.Scalar("seed", example: "0x6661726d") is not { } scalar)
+        {
+            return ModuleConfig.DefaultSeed;
+        }
+
+        string text = scalar.Value;
+        uint value = 0;
+        bool ok = scalar.IsPlain && (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
+            : uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value));
+        if (!ok)
+        {
+            d.Add(scalar, $"seed {scalar.Describe()} is not an unsigned 32-bit integer", "write a number from 0 to 4294967295, in decimal or as 0x followed by up to 8 hex digits, without quotes");
+            return ModuleConfig.DefaultSeed;
+        }
+
+        return value;
+    }
+
+    private static List<PortRuleConfig> BindRules(MappingReader parent, ConfigDiagnostics d)
+    {
+        var rules = new List<PortRuleConfig>();
+        if (parent.List("rules", required: true, example: "[{ protocol: tcp, ports: 80 }]") is not { } list)
+        {
+            return rules;
+        }
+
+        if (list.Items.Count == 0)
+        {
+            d.Add(list, "'rules' is empty", "list at least one port rule, e.g. '- { protocol: tcp, ports: 80 }'");
+        }
+
+        var located = new List<(PortRuleConfig Rule, YamlNodeBase At, int Index)>();
+        for (int i = 0; i < list.Items.Count; i++)
+        {
+            var item = list.Items[i];
+            if (item is not YamlMapNode map)
+            {
+                d.Add(item, $"port rule #{i + 1} must be a mapping, not {item.Describe()}", "write '- { protocol: tcp, ports: 80 }'");
+                continue;
+            }
+
+            var r = new MappingReader(d, map, $"port rule #{i + 1}", RuleKeys);
+            var protocol = r.Choice("protocol", TransportProtocol.Tcp, Protocols);
+            var affinity = r.Choice("affinity", Affinity.ClientIp, Affinities);
+            if (r.Scalar("ports", required: true, example: "80") is not { } portsNode || ParsePorts(d, portsNode, i + 1) is not { } range)
+            {
+                continue;
+            }
+
+            var rule = new PortRuleConfig { Protocol = protocol, FirstPort = range.First, LastPort = range.Last, Affinity = affinity };
+            foreach (var other in located)
+            {
+                if (other.Rule.Overlaps(rule))
+                {
+                    d.Add(portsNode, $"port rule #{i + 1} ({rule}) overlaps port rule #{other.Index} ({other.Rule}, line {other.At.Line})", "make the port ranges of one protocol disjoint, or merge the two rules");
+                }
+            }
+
+            located.Add((rule, portsNode, i + 1));
+            rules.Add(rule);
+        }
+
+        return rules;
+    }
+
+    private static (int First, int Last)? ParsePorts(ConfigDiagnostics d, YamlScalarNode scalar, int rule)
+    {
+        string text = scalar.Value.Trim();
+        string[] parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
+        bool ok = int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int first);
+        int last = first;
+        ok = ok && (parts.Length == 1 || int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out last));
+        if (!ok)
+        {
+            d.Add(scalar, $"ports of port rule #{rule} is {scalar.Describe()}, not a port or a range", "write a port (80) or a range (\"8000-8100\")");
+            return null;
+        }
+
+        if (first is < 1 or > 65535 || last is < 1 or > 65535)
+        {
+            d.Add(scalar, $"ports '{text}' of port rule #{rule} is out of range", "ports go from 1 to 65535");
+            return null;
+        }
+
+        if (last < first)
+        {
+            d.Add(scalar, $"port range '{text}' of port rule #{rule} ends before it starts", $"write it as \"{last}-{first}\"");
+            return null;
+        }
+
+        return (first, last);
+    }
+
+    private static List<ScriptConfig> BindScripts(MappingReader parent, ConfigDiagnostics d)
+    {
+        var scripts = new List<ScriptConfig>();
+        if (parent.Mapping("scripts") is not { } map)
+        {
+            return scripts;
+        }
+
+        var r = new MappingReader(d, map, "scripts", ScriptConfig.KnownScripts);
+        foreach (string script in ScriptConfig.KnownScripts)
+        {
+            if (r.Mapping(script) is not { } scriptMap)
+            {
+                continue;
+            }
+
+            var s = new MappingReader(d, scriptMap, $"script '{script}'", ScriptKeys);
+            TimeSpan? timeout = s.Has("timeout") ? s.Duration("timeout", TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)) : null;
+            scripts.Add(new ScriptConfig { Name = script, Timeout = timeout });
+        }
+
+        return scripts;
+    }
+}

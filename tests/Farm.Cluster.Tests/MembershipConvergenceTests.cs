@@ -1,0 +1,177 @@
+using Farm.Cluster.Tests.Simulation;
+using Farm.Core.Config;
+
+namespace Farm.Cluster.Tests;
+
+[TestClass]
+public sealed class MembershipConvergenceTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [DataRow(3)]
+    [DataRow(8)]
+    [DataRow(64)]
+    public void StartAll_HealthyNetwork_ConvergesToOneViewWithEveryNode(int nodes)
+    {
+        var sim = new SimCluster(nodes, SplitBrainPolicy.None, seed: 1000 + nodes) { CheckOnTicksOnly = nodes > 8 };
+        sim.StartAll();
+
+        bool converged = sim.RunUntilConverged(TimeSpan.FromSeconds(10), out var at);
+
+        Assert.IsTrue(converged, sim.Describe());
+        TestContext.WriteLine($"{nodes} nodes converged at {at.TotalMilliseconds} ms virtual time");
+        var view = sim.Nodes[0].Manager!.Installed!;
+        Assert.AreEqual(nodes, view.Members.Length);
+        var table = view.Tables[SimCluster.Module];
+        foreach (var node in sim.Nodes)
+        {
+            int count = table.CountOf(node.Name);
+            Assert.IsTrue(count == 256 / nodes || count == (256 + nodes - 1) / nodes, $"{node.Name} owns {count}");
+        }
+    }
+
+    [TestMethod]
+    [DataRow(3)]
+    [DataRow(8)]
+    public void Crash_OneNode_SurvivorsInstallViewWithoutItWithinDetectionPlusTwoIntervals(int nodes)
+    {
+        var sim = new SimCluster(nodes, SplitBrainPolicy.None, seed: 7 + nodes);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        sim.RunFor(TimeSpan.FromSeconds(1));
+
+        var victim = sim.Nodes[nodes / 2];
+        var crashAt = sim.Now;
+        sim.Crash(victim.Name);
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        sim.RunFor(sim.Options.DetectionTimeout + sim.Options.HeartbeatInterval * 2);
+
+        foreach (var node in sim.Nodes.Where(n => n != victim))
+        {
+            var view = node.Manager!.Installed!;
+            Assert.IsNull(view.Find(victim.Name), $"{node.Name} still lists {victim.Name} at {(sim.Now - crashAt).TotalMilliseconds} ms after the crash\n{sim.Describe()}");
+            var install = sim.Installs.Last(i => i.Node == node.Name);
+            TestContext.WriteLine($"{node.Name} installed {view.Id} {(install.At - crashAt).TotalMilliseconds} ms after the crash");
+        }
+
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+    }
+
+    [TestMethod]
+    public void Crash_Coordinator_SurvivorsKeepServingTheirOwnBucketsThroughout()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 99);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var before = sim["n02"].Manager!.Ownership.Modules[SimCluster.Module].BucketsIn(Membership.BucketState.Owned);
+
+        sim.Crash("n01"); // the lowest name: the coordinator
+        var end = sim.Now + TimeSpan.FromSeconds(3);
+        while (sim.Now < end)
+        {
+            sim.RunFor(TimeSpan.FromMilliseconds(10));
+            foreach (int b in before)
+            {
+                Assert.IsTrue(sim["n02"].Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now), $"n02 stopped accepting its bucket {b} at {sim.Now}");
+            }
+        }
+
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+    }
+
+    [TestMethod]
+    public void Restart_CrashedNode_RejoinsWithNewIncarnationAndGetsItsShare()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 5);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _));
+        sim.Crash("n03");
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+
+        sim.Restart("n03");
+        sim.Invariants.NetworkChangedAt = sim.Now;
+
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+        var member = sim.Nodes[0].Manager!.Installed!.Find("n03")!;
+        Assert.AreEqual(2, member.Incarnation);
+        Assert.IsTrue(sim.Nodes[0].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n03") >= 85);
+    }
+
+    [TestMethod]
+    public void Pause_LongerThanDetection_NodeLosesTrafficBeforePeersTakeItAndRejoinsAfter()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 11);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _));
+
+        sim.Pause("n02", TimeSpan.FromSeconds(3));
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        Assert.IsNull(sim["n01"].Manager!.Installed!.Find("n02"), sim.Describe());
+        sim.RunFor(TimeSpan.FromSeconds(1.1)); // n02 resumes
+        Assert.AreEqual(SimNodeState.Up, sim["n02"].State);
+
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+        Assert.IsNotNull(sim["n01"].Manager!.Installed!.Find("n02"), sim.Describe());
+    }
+
+    [TestMethod]
+    public void ConfigMismatch_NodeWithOtherHash_IsNotAdmittedAndMismatchIsReported()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 3)
+        {
+            ConfigHashOf = name => name == "n03" ? "cfg-other" : "cfg-1",
+        };
+        sim.StartAll();
+        sim.RunFor(TimeSpan.FromSeconds(4));
+
+        var view = sim["n01"].Manager!.Installed!;
+        CollectionAssert.AreEquivalent(new[] { "n01", "n02" }, view.Members.Select(m => m.Name).ToArray());
+        Assert.AreEqual("cfg-other", sim["n01"].Manager!.ConfigMismatches["n03"]);
+        Assert.AreEqual("cfg-1", sim["n03"].Manager!.ConfigMismatches["n01"]);
+    }
+
+    [TestMethod]
+    public void Partition_MajorityPolicy_MinoritySideStopsServingAndMajorityTakesAll()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.Majority, seed: 21);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+
+        sim.Partition(["n03"], ["n01", "n02"]);
+        sim.RunFor(TimeSpan.FromSeconds(3));
+
+        var minority = sim["n03"].Manager!;
+        Assert.IsTrue(Enumerable.Range(0, 256).All(b => !minority.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), sim.Describe());
+        for (int b = 0; b < 256; b++)
+        {
+            Assert.AreEqual(1, sim.Nodes.Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"bucket {b}\n{sim.Describe()}");
+        }
+
+        sim.HealNetwork();
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+    }
+
+    [TestMethod]
+    public void Partition_NonePolicy_EachSideServesEverythingThenMerges()
+    {
+        var sim = new SimCluster(4, SplitBrainPolicy.None, seed: 31);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+
+        sim.Partition(["n01", "n02"], ["n03", "n04"]);
+        sim.RunFor(TimeSpan.FromSeconds(3));
+        for (int b = 0; b < 256; b++)
+        {
+            Assert.AreEqual(1, sim.Nodes.Take(2).Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"side A, bucket {b}");
+            Assert.AreEqual(1, sim.Nodes.Skip(2).Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"side B, bucket {b}");
+        }
+
+        sim.HealNetwork();
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+    }
+}

@@ -1,0 +1,98 @@
+using Farm.Core.Config;
+
+namespace Farm.Cluster.Tests.Simulation;
+
+/// <summary>
+/// One randomized fault schedule, fully determined by its seed: a farm starts and converges, then for a while
+/// nodes crash, restart and pause, the network partitions (also one way), loses 20% of messages, duplicates
+/// and reorders them; then everything heals and the farm must converge again. Invariants are checked after
+/// every event throughout.
+/// </summary>
+internal static class FaultSchedule
+{
+    public static SimCluster Run(int seed)
+    {
+        var random = new Random(seed);
+        var policy = (seed % 3) switch { 0 => SplitBrainPolicy.Majority, _ => SplitBrainPolicy.None };
+        int nodeCount = 3 + (seed % 4);
+        var sim = new SimCluster(nodeCount, policy, seed).StartAll();
+        if (!sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _))
+        {
+            throw new InvariantViolationException($"no convergence after start\n{sim.Describe()}");
+        }
+
+        var faultsEnd = sim.Now + TimeSpan.FromSeconds(8);
+        while (sim.Now < faultsEnd)
+        {
+            sim.RunFor(TimeSpan.FromMilliseconds(random.Next(100, 900)));
+            var names = sim.Nodes.Select(n => n.Name).ToList();
+            var up = sim.Nodes.Where(n => n.State == SimNodeState.Up).ToList();
+            switch (random.Next(9))
+            {
+                case 0 when up.Count > 1:
+                    sim.Crash(up[random.Next(up.Count)].Name);
+                    break;
+                case 1:
+                    var crashed = sim.Nodes.Where(n => n.State == SimNodeState.Crashed).ToList();
+                    if (crashed.Count > 0)
+                    {
+                        sim.Restart(crashed[random.Next(crashed.Count)].Name);
+                    }
+
+                    break;
+                case 2 when up.Count > 0:
+                    sim.Pause(up[random.Next(up.Count)].Name, TimeSpan.FromMilliseconds(random.Next(200, 3000)));
+                    break;
+                case 3:
+                    var shuffled = names.OrderBy(_ => random.Next()).ToList();
+                    int cut = random.Next(1, shuffled.Count);
+                    sim.Partition(shuffled.Take(cut), shuffled.Skip(cut));
+                    break;
+                case 4:
+                    var a = names[random.Next(names.Count)];
+                    var b = names[random.Next(names.Count)];
+                    if (a != b)
+                    {
+                        sim.Block(a, b); // asymmetric: b still reaches a
+                    }
+
+                    break;
+                case 5:
+                    sim.Loss = sim.Loss > 0 ? 0 : 0.2;
+                    sim.Note($"loss {sim.Loss}");
+                    break;
+                case 6:
+                    sim.Duplication = sim.Duplication > 0 ? 0 : 0.1;
+                    sim.MaxDelay = TimeSpan.FromMilliseconds(sim.MaxDelay.TotalMilliseconds > 2 ? 2 : 40);
+                    sim.Note($"duplication {sim.Duplication}, max delay {sim.MaxDelay.TotalMilliseconds} ms");
+                    break;
+                default:
+                    sim.HealNetwork();
+                    break;
+            }
+
+            sim.Invariants.NetworkChangedAt = sim.Now;
+        }
+
+        // Heal everything and require a single view again.
+        sim.HealNetwork();
+        sim.Loss = 0;
+        sim.Note("final heal");
+        sim.Duplication = 0;
+        sim.MaxDelay = TimeSpan.FromMilliseconds(2);
+        foreach (var node in sim.Nodes.Where(n => n.State == SimNodeState.Crashed))
+        {
+            sim.Restart(node.Name);
+        }
+
+        sim.RunFor(TimeSpan.FromSeconds(3)); // longest pause ends
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        if (!sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _))
+        {
+            throw new InvariantViolationException($"no convergence after healing\n{sim.Describe()}");
+        }
+
+        sim.RunFor(TimeSpan.FromSeconds(1));
+        return sim;
+    }
+}

@@ -1,0 +1,121 @@
+using Farm.Cluster.Membership;
+using Farm.Core.Config;
+
+namespace Farm.Cluster.Tests.Simulation;
+
+/// <summary>Thrown when the farm breaks an invariant; the message names the seed so the run can be replayed.</summary>
+internal sealed class InvariantViolationException(string message) : Exception(message);
+
+/// <summary>
+/// The two safety/liveness invariants of the membership protocol, checked after every simulated event:
+/// (a) no two nodes accept new flows of one bucket at the same instant, except two nodes recently separated by a
+/// partition under split-brain policy none (each side serves by design);
+/// (b) no bucket stays without an accepting node for longer than the detection timeout plus a few heartbeat
+/// intervals while the network is whole (for majority: while a majority is up).
+/// </summary>
+internal sealed class InvariantChecker
+{
+    private readonly SimCluster sim;
+    private readonly TimeSpan?[] orphanSince;
+    private readonly TimeSpan startedAt;
+
+    public InvariantChecker(SimCluster sim)
+    {
+        this.sim = sim;
+        orphanSince = new TimeSpan?[sim.Modules[0].BucketCount];
+        startedAt = sim.Now;
+        NetworkChangedAt = sim.Now;
+    }
+
+    /// <summary>Set by the fault scheduler whenever it changes links, loss or node states.</summary>
+    public TimeSpan NetworkChangedAt { get; set; }
+
+    /// <summary>Longest time any bucket went without an acceptor while (b) applied.</summary>
+    public TimeSpan LongestOrphan { get; private set; }
+
+    public int Checks { get; private set; }
+
+    public TimeSpan PartitionGrace => sim.Options.DetectionTimeout * 2 + sim.Options.HeartbeatInterval * 10;
+
+    public TimeSpan OrphanBound => sim.Options.DetectionTimeout + sim.Options.HeartbeatInterval * (sim.Loss > 0 ? 20 : 10);
+
+    public void Check()
+    {
+        Checks++;
+        var now = sim.Now;
+        int buckets = orphanSince.Length;
+        var first = new SimNode?[buckets];
+        foreach (var node in sim.Nodes)
+        {
+            var manager = node.Manager;
+            if (manager is null || now >= manager.LeaseExpiry)
+            {
+                continue;
+            }
+
+            var states = manager.Ownership.Modules[SimCluster.Module].States;
+            for (int b = 0; b < buckets; b++)
+            {
+                if (states[b] is not (BucketState.Owned or BucketState.Incoming))
+                {
+                    continue;
+                }
+
+                if (first[b] is { } other)
+                {
+                    bool exempt = sim.Options.SplitBrainPolicy == SplitBrainPolicy.None &&
+                                  sim.LastSeparated(other.Name, node.Name) is { } t && now - t <= PartitionGrace;
+                    if (!exempt)
+                    {
+                        throw new InvariantViolationException(
+                            $"(a) bucket {b} accepted by {other.Name} and {node.Name} at {now.TotalMilliseconds} ms\n{sim.Describe()}");
+                    }
+                }
+                else
+                {
+                    first[b] = node;
+                }
+            }
+        }
+
+        bool applies = LivenessApplies(now);
+        for (int b = 0; b < buckets; b++)
+        {
+            if (first[b] is not null || !applies)
+            {
+                orphanSince[b] = first[b] is null ? now : null;
+                continue;
+            }
+
+            orphanSince[b] ??= now;
+            var orphaned = now - orphanSince[b]!.Value;
+            if (orphaned > LongestOrphan)
+            {
+                LongestOrphan = orphaned;
+            }
+
+            if (orphaned > OrphanBound)
+            {
+                throw new InvariantViolationException(
+                    $"(b) bucket {b} had no accepting node for {orphaned.TotalMilliseconds} ms (bound {OrphanBound.TotalMilliseconds} ms) at {now.TotalMilliseconds} ms\n{sim.Describe()}");
+            }
+        }
+    }
+
+    private bool LivenessApplies(TimeSpan now)
+    {
+        var settle = sim.Options.DetectionTimeout * 2 + sim.Options.HeartbeatInterval * 10;
+        if (now - startedAt < settle || sim.AnyBlocked || now - NetworkChangedAt < settle / 2)
+        {
+            return false;
+        }
+
+        int up = sim.Nodes.Count(n => n.State == SimNodeState.Up);
+        return sim.Options.SplitBrainPolicy switch
+        {
+            SplitBrainPolicy.Majority => up * 2 > sim.Nodes.Length,
+            SplitBrainPolicy.Witness => false,
+            _ => up > 0,
+        };
+    }
+}

@@ -1,0 +1,392 @@
+using System.Collections.Immutable;
+using Farm.Cluster.Membership;
+using Farm.Core.Buckets;
+using Farm.Core.Config;
+
+namespace Farm.Cluster.Tests.Simulation;
+
+/// <summary>
+/// An in-process farm on virtual time: N membership managers connected by an in-memory network that can
+/// lose, delay, duplicate and reorder messages, partition nodes (also one way) and crash, restart or pause
+/// them. The data plane is modelled by each manager's lease and bucket states, which a crashed or paused
+/// node keeps (the kernel keeps filtering) until its lease lapses. After every event the invariants are checked.
+/// </summary>
+internal sealed class SimCluster
+{
+    public const string Module = "web";
+
+    private readonly PriorityQueue<SimEvent, (TimeSpan, long)> events = new();
+    private readonly HashSet<(string From, string To)> blocked = [];
+    private readonly Dictionary<(string, string), TimeSpan> lastSeparated = [];
+    private readonly Random random;
+    private long sequence;
+
+    public SimCluster(int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null)
+    {
+        random = new Random(seed);
+        Seed = seed;
+        var names = Enumerable.Range(1, nodeCount).Select(i => $"n{i:D2}").ToImmutableArray();
+        Options = new MembershipOptions
+        {
+            ConfiguredNodes = names,
+            SplitBrainPolicy = policy,
+            HeartbeatInterval = interval ?? TimeSpan.FromMilliseconds(100),
+            DrainTimeout = TimeSpan.FromSeconds(2),
+        };
+        Modules = [new ModuleSpec(Module, bucketCount, BucketMode.Balance, false)];
+        Nodes = names.Select(n => new SimNode(n)).ToImmutableArray();
+    }
+
+    public int Seed { get; }
+
+    public MembershipOptions Options { get; }
+
+    public ImmutableArray<ModuleSpec> Modules { get; }
+
+    public ImmutableArray<SimNode> Nodes { get; }
+
+    public TimeSpan Now { get; private set; }
+
+    /// <summary>Probability that a message is lost.</summary>
+    public double Loss { get; set; }
+
+    /// <summary>Probability that a message is delivered twice.</summary>
+    public double Duplication { get; set; }
+
+    /// <summary>Largest one-way delay; each message gets a random delay up to it (so messages reorder).</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Set to check the invariants only at ticks (large clusters).</summary>
+    public bool CheckOnTicksOnly { get; set; }
+
+    /// <summary>A node's config hash; change it to model a node with a different cluster file.</summary>
+    public Func<string, string> ConfigHashOf { get; set; } = _ => "cfg-1";
+
+    /// <summary>The invariant checker, run after every event.</summary>
+    public InvariantChecker Invariants { get; private set; } = null!;
+
+    /// <summary>Every view any node installed, in order: (time, node, view).</summary>
+    public List<(TimeSpan At, string Node, ClusterView View)> Installs { get; } = [];
+
+    /// <summary>What happened (faults and installs), for failure messages.</summary>
+    public List<string> Trace { get; } = [];
+
+    public void Note(string what) => Trace.Add($"{Now.TotalMilliseconds:F1} ms: {what}");
+
+    public SimNode this[string name] => Nodes.Single(n => n.Name == name);
+
+    /// <summary>Starts every node at once (each at a random phase within one interval).</summary>
+    public SimCluster StartAll()
+    {
+        Invariants = new InvariantChecker(this);
+        foreach (var node in Nodes)
+        {
+            Start(node, Now + RandomDelay(Options.HeartbeatInterval));
+        }
+
+        return this;
+    }
+
+    public void Start(SimNode node, TimeSpan at)
+    {
+        node.Incarnation++;
+        node.State = SimNodeState.Up;
+        node.Manager = new MembershipManager(
+            Options,
+            new MemberInfo(node.Name, node.Incarnation, node.Weight, 0, false, [Module]),
+            ConfigHashOf(node.Name),
+            Modules,
+            at);
+        node.LastInstalled = null;
+        Schedule(at, new TickEvent(node, node.Incarnation));
+    }
+
+    public void Crash(string name)
+    {
+        var node = this[name];
+        Note($"crash {name}");
+        node.State = SimNodeState.Crashed; // the manager object stays: it is the kernel's leftover state
+        node.DownSince = Now;
+    }
+
+    public void Restart(string name)
+    {
+        var node = this[name];
+        Note($"restart {name}");
+        Start(node, Now);
+    }
+
+    public void Pause(string name, TimeSpan duration)
+    {
+        var node = this[name];
+        if (node.State != SimNodeState.Up)
+        {
+            return;
+        }
+
+        node.State = SimNodeState.Paused;
+        node.DownSince = Now;
+        Note($"pause {name} for {duration.TotalMilliseconds} ms");
+        Schedule(Now + duration, new ResumeEvent(node, node.Incarnation));
+    }
+
+    /// <summary>Cuts all links between the two groups (both directions).</summary>
+    public void Partition(IEnumerable<string> sideA, IEnumerable<string> sideB)
+    {
+        var b = sideB.ToList();
+        foreach (var x in sideA)
+        {
+            foreach (var y in b)
+            {
+                Block(x, y);
+                Block(y, x);
+            }
+        }
+    }
+
+    /// <summary>Messages from <paramref name="from"/> to <paramref name="to"/> are lost (to still reaches from).</summary>
+    public void Block(string from, string to)
+    {
+        blocked.Add((from, to));
+        Note($"block {from}->{to}");
+        MarkSeparated(from, to);
+    }
+
+    public void HealNetwork()
+    {
+        Note("heal network");
+        foreach (var (a, b) in blocked)
+        {
+            MarkSeparated(a, b);
+        }
+
+        blocked.Clear();
+    }
+
+    public bool IsBlocked(string from, string to) => blocked.Contains((from, to));
+
+    public bool AnyBlocked => blocked.Count > 0;
+
+    /// <summary>When the two nodes were last separated by a (possibly one-way) partition.</summary>
+    public TimeSpan? LastSeparated(string a, string b) =>
+        lastSeparated.TryGetValue(Key(a, b), out var t) ? (blocked.Contains((a, b)) || blocked.Contains((b, a)) ? Now : t) : null;
+
+    public void RunFor(TimeSpan duration) => RunUntil(Now + duration);
+
+    public void RunUntil(TimeSpan end)
+    {
+        while (events.TryPeek(out _, out var key) && key.Item1 <= end)
+        {
+            var e = events.Dequeue();
+            Now = key.Item1;
+            bool tick = e is TickEvent;
+            e.Run(this);
+            if (!CheckOnTicksOnly || tick)
+            {
+                Invariants.Check();
+            }
+        }
+
+        Now = end;
+    }
+
+    /// <summary>Runs until every Up node has installed one view listing exactly the Up nodes, or the time limit.</summary>
+    public bool RunUntilConverged(TimeSpan limit, out TimeSpan convergedAt)
+    {
+        var end = Now + limit;
+        var step = Options.HeartbeatInterval / 4;
+        while (Now < end)
+        {
+            RunFor(step);
+            if (IsConverged())
+            {
+                convergedAt = Now;
+                return true;
+            }
+        }
+
+        convergedAt = Now;
+        return false;
+    }
+
+    public bool IsConverged()
+    {
+        var up = Nodes.Where(n => n.State == SimNodeState.Up).ToList();
+        if (up.Count == 0)
+        {
+            return true;
+        }
+
+        var first = up[0].Manager!.Installed;
+        if (first is null)
+        {
+            return false;
+        }
+
+        foreach (var node in up)
+        {
+            var view = node.Manager!.Installed;
+            if (view is null || view.Id != first.Id || !view.Contains(node.Manager.Self) || view.Members.Length != up.Count)
+            {
+                return false;
+            }
+        }
+
+        // Every bucket accepted by exactly one node.
+        var table = first.Tables[Module];
+        for (int b = 0; b < table.BucketCount; b++)
+        {
+            int acceptors = Nodes.Count(n => n.Manager is not null && n.Manager.AcceptsNewFlows(Module, b, Now));
+            if (acceptors != 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public string Describe()
+    {
+        var lines = Nodes.Select(n =>
+            $"{n.Name} {n.State} inc={n.Incarnation} installed={n.Manager?.Installed?.Id} members=[{string.Join(",", n.Manager?.Installed?.Members.Select(m => m.Name) ?? [])}] " +
+            $"promised={n.Manager?.Promised?.Id} lease={(n.Manager is { } m && m.LeaseExpiry > Now ? "valid" : "lapsed")} " +
+            $"owned={n.Manager?.Ownership.Modules[Module].Owned} incoming={n.Manager?.Ownership.Modules[Module].Incoming} draining={n.Manager?.Ownership.Modules[Module].Draining}");
+        return $"seed={Seed} t={Now.TotalMilliseconds}ms\n" + string.Join("\n", lines) +
+            "\ntrace (last 60):\n" + string.Join("\n", Trace.TakeLast(60));
+    }
+
+    private static (string, string) Key(string a, string b) => string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
+
+    private void MarkSeparated(string a, string b) => lastSeparated[Key(a, b)] = Now;
+
+    private TimeSpan RandomDelay(TimeSpan max) => TimeSpan.FromTicks((long)(random.NextDouble() * max.Ticks));
+
+    private void Schedule(TimeSpan at, SimEvent e) => events.Enqueue(e, (at, ++sequence));
+
+    private void Flush(SimNode node)
+    {
+        foreach (var request in node.Manager!.TakeOutbox())
+        {
+            var target = this[request.To];
+            int copies = random.NextDouble() < Duplication ? 2 : 1;
+            for (int i = 0; i < copies; i++)
+            {
+                if (IsBlocked(node.Name, target.Name) || random.NextDouble() < Loss)
+                {
+                    continue; // lost: the sender's request expires
+                }
+
+                Schedule(Now + RandomDelay(MaxDelay), new DeliverRequest(node, node.Incarnation, target, request));
+            }
+        }
+    }
+
+    private abstract record SimEvent
+    {
+        public abstract void Run(SimCluster sim);
+    }
+
+    private sealed record TickEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation != Incarnation || Node.State == SimNodeState.Crashed)
+            {
+                return; // that run is over
+            }
+
+            if (Node.State == SimNodeState.Up)
+            {
+                if (sim.Options.SplitBrainPolicy == SplitBrainPolicy.Witness && !sim.IsBlocked(Node.Name, "witness"))
+                {
+                    Node.Manager!.ReportWitnessReached(sim.Now);
+                }
+
+                Node.Manager!.Tick(sim.Now);
+                sim.Flush(Node);
+                sim.RecordInstall(Node);
+            }
+
+            // A paused node skips ticks; it ticks again when resumed.
+            sim.Schedule(sim.Now + sim.Options.HeartbeatInterval, this);
+        }
+    }
+
+    private sealed record ResumeEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation == Incarnation && Node.State == SimNodeState.Paused)
+            {
+                Node.State = SimNodeState.Up;
+                sim.Note($"resume {Node.Name}");
+                foreach (var deferred in Node.Deferred)
+                {
+                    sim.Schedule(sim.Now, (SimEvent)deferred);
+                }
+
+                Node.Deferred.Clear();
+            }
+        }
+    }
+
+    private sealed record DeliverRequest(SimNode From, int FromIncarnation, SimNode To, OutboundRequest Request) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (To.State == SimNodeState.Crashed || To.Manager is null)
+            {
+                return;
+            }
+
+            if (To.State == SimNodeState.Paused)
+            {
+                To.Deferred.Add(this); // sits in the socket buffer until the process runs again
+                return;
+            }
+
+            var reply = To.Manager.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
+            sim.Flush(To);
+            sim.RecordInstall(To);
+            if (sim.IsBlocked(To.Name, From.Name) || sim.random.NextDouble() < sim.Loss)
+            {
+                return;
+            }
+
+            sim.Schedule(sim.Now + sim.RandomDelay(sim.MaxDelay), new DeliverReply(From, FromIncarnation, Request.CorrelationId, reply));
+        }
+    }
+
+    private sealed record DeliverReply(SimNode To, int ToIncarnation, long CorrelationId, MembershipMessage Reply) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (To.Incarnation != ToIncarnation || To.State == SimNodeState.Crashed)
+            {
+                return;
+            }
+
+            if (To.State == SimNodeState.Paused)
+            {
+                To.Deferred.Add(this);
+                return;
+            }
+
+            To.Manager!.HandleReply(CorrelationId, Reply, sim.Now);
+            sim.Flush(To);
+            sim.RecordInstall(To);
+        }
+    }
+
+    private void RecordInstall(SimNode node)
+    {
+        var view = node.Manager!.Installed;
+        if (view is not null && view.Id != node.LastInstalled)
+        {
+            node.LastInstalled = view.Id;
+            Installs.Add((Now, node.Name, view));
+            Note($"{node.Name} installed {view.Id} [{string.Join(",", view.Members.Select(m => m.Name + "#" + m.Incarnation))}]");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Farm.Cluster.Membership;
+
+namespace Farm.Cluster.Tests.Simulation;
+
+/// <summary>Process state of a simulated node.</summary>
+internal enum SimNodeState
+{
+    Up,
+    Paused,
+    Crashed,
+}
+
+/// <summary>One simulated farmd: its current run's manager and process state.</summary>
+internal sealed class SimNode(string name)
+{
+    public string Name { get; } = name;
+
+    public int Weight { get; set; } = 100;
+
+    public int Incarnation { get; set; }
+
+    public SimNodeState State { get; set; } = SimNodeState.Crashed;
+
+    public TimeSpan DownSince { get; set; }
+
+    /// <summary>The current (or, after a crash, the last) run; a crashed run's state models the kernel's leftovers.</summary>
+    public MembershipManager? Manager { get; set; }
+
+    /// <summary>Messages that arrived while paused.</summary>
+    public List<object> Deferred { get; } = [];
+
+    public ViewId? LastInstalled { get; set; }
+
+    public override string ToString() => $"{Name}({State})";
+}

@@ -1,0 +1,67 @@
+using Farm.Core.Config;
+
+namespace Farm.Core.Tests.Config;
+
+/// <summary>Parsing shortcuts and error assertions shared by the config tests.</summary>
+internal static class ConfigAssert
+{
+    public const string File = "test.yaml";
+
+    public static ConfigResult<ClusterConfig> Cluster(string yaml) => ConfigParser.ParseCluster(yaml, File);
+
+    public static ConfigResult<ModuleConfig> Module(string yaml) => ConfigParser.ParseModule(yaml, File);
+
+    public static ClusterConfig ValidCluster(string yaml)
+    {
+        var result = Cluster(yaml);
+        Assert.IsTrue(result.Succeeded, "unexpected errors:\n" + string.Join('\n', result.Errors));
+        return result.Value!;
+    }
+
+    public static ModuleConfig ValidModule(string yaml)
+    {
+        var result = Module(yaml);
+        Assert.IsTrue(result.Succeeded, "unexpected errors:\n" + string.Join('\n', result.Errors));
+        return result.Value!;
+    }
+
+    /// <summary>Asserts exactly one error, at the given position, whose message contains <paramref name="messagePart"/>; returns it.</summary>
+    public static ConfigError SingleError<T>(ConfigResult<T> result, int line, int column, string messagePart)
+        where T : class
+    {
+        Assert.IsFalse(result.Succeeded);
+        Assert.IsNull(result.Value);
+        Assert.AreEqual(1, result.Errors.Count, "errors:\n" + string.Join('\n', result.Errors));
+        var error = result.Errors[0];
+        Assert.AreEqual(File, error.File);
+        Assert.AreEqual((line, column), (error.Line, error.Column), error.ToString());
+        StringAssert.Contains(error.Message, messagePart, error.ToString());
+        Assert.IsFalse(string.IsNullOrWhiteSpace(error.Hint), "every error needs a hint: " + error);
+        return error;
+    }
+
+    /// <summary>Asserts exactly one error whose message contains <paramref name="messagePart"/>, wherever it is; returns it.</summary>
+    public static ConfigError SingleError<T>(ConfigResult<T> result, string messagePart)
+        where T : class
+    {
+        Assert.AreEqual(1, result.Errors.Count, "errors:\n" + string.Join('\n', result.Errors));
+        var error = result.Errors[0];
+        StringAssert.Contains(error.Message, messagePart, error.ToString());
+        Assert.IsFalse(string.IsNullOrWhiteSpace(error.Hint), "every error needs a hint: " + error);
+        return error;
+    }
+
+    /// <summary>The repository root (the folder holding Farm.sln), for tests over docs/examples.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (System.IO.File.Exists(Path.Combine(dir.FullName, "Farm.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Farm.sln not found above " + AppContext.BaseDirectory);
+    }
+}
