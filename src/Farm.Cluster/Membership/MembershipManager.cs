@@ -38,6 +38,7 @@ public sealed partial class MembershipManager
     private bool getViewOutstanding;
     private TimeSpan leaseExpiry = TimeSpan.MinValue;
     private TimeSpan? resyncSince;
+    private TimeSpan lastTick = TimeSpan.MinValue;
     private TimeSpan witnessReachedAt = TimeSpan.MinValue;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
@@ -443,8 +444,12 @@ public sealed partial class MembershipManager
 
         // Nothing to do when our view already has the right members and no member moved on to a newer view
         // (one that left us out while we were stalled or partitioned: then we must merge).
-        bool nobodyAhead = desired.All(d => d.Name == self.Name || ViewId.Compare(peers[d.Name].Installed, installed?.Id) <= 0);
-        if (!MayPropose(now, desired) || (installed is not null && installed.HasMembers(desired) && nobodyAhead))
+        // A promise that never committed (its coordinator lost the majority or died) also needs a new view:
+        // promised members keep its releases and deny leases to the runs it leaves out until it is superseded.
+        bool nobodyAhead = desired.All(d => d.Name == self.Name ||
+            (ViewId.Compare(peers[d.Name].Installed, installed?.Id) <= 0 && ViewId.Compare(peers[d.Name].Promised, installed?.Id) <= 0));
+        bool settled = installed is not null && installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(promised?.Id, installed.Id) <= 0;
+        if (!MayPropose(now, desired) || settled)
         {
             return;
         }
@@ -475,7 +480,7 @@ public sealed partial class MembershipManager
 
         long epoch = Math.Max(maxEpochSeen, Math.Max(installed?.Id.Epoch ?? 0, promised?.Id.Epoch ?? 0)) + 1;
         var tables = ClusterView.ComputeTables(baseView?.Tables, desired, modules, epoch);
-        var view = new ClusterView(new ViewId(epoch, self.Name), desired, tables);
+        var view = new ClusterView(new ViewId(epoch, self.Name, self.Incarnation), desired, tables);
         var removed = baseView is null
             ? ImmutableArray<MemberInfo>.Empty
             : [.. baseView.Members.Where(m => !desired.Any(d => d.IsSameRun(m)))];
@@ -640,8 +645,9 @@ public sealed partial class MembershipManager
         var tables = ClusterView.ComputeTables(baseTables, request.Members, modules, request.Id.Epoch);
         if (ClusterView.ComputeFingerprint(tables) != request.TablesFingerprint)
         {
+            // Our copy of the base differs from the coordinator's (or a module configuration does): ask for its base.
             Log.TablesDiffer(logger, request.Id);
-            return Reject($"{self.Name} computed different bucket tables for {request.Id} (module configurations differ?)");
+            return Reject($"{self.Name} computed different bucket tables for {request.Id}", needsBase: request.BaseTables is null);
         }
 
         promised = new ClusterView(request.Id, request.Members, tables);
@@ -818,8 +824,11 @@ public sealed partial class MembershipManager
 
     private void RefreshLease(TimeSpan now)
     {
+        // A lapse starts a resynchronization; a new stall restarts it, so confirmations from before it do not count.
         bool lapsed = now >= leaseExpiry;
-        if (lapsed && resyncSince is null)
+        bool stalled = lastTick != TimeSpan.MinValue && now - lastTick > options.Lease;
+        lastTick = now;
+        if ((lapsed && resyncSince is null) || stalled)
         {
             resyncSince = now;
         }
@@ -835,13 +844,10 @@ public sealed partial class MembershipManager
         }
         else
         {
-            // After a stall, a peer of our view must confirm it still lists us. A node alone in its view (a
-            // partition under none) resumes only after listening for a detection timeout without hearing anyone:
-            // while it was stalled the others may have healed and formed a view without it.
-            ok = member && (resyncSince is not { } since ||
-                            installed!.Members.Any(m => peers.TryGetValue(m.Name, out var p) && p.LastIncludingRoundTripStart >= since) ||
-                            (installed.Members.Length == 1 && now - since >= options.DetectionTimeout &&
-                             !peers.Values.Any(p => Within(p.LastHeardAny, now, options.DetectionTimeout))));
+            // After a stall (or at start) we resume only when every peer we hear confirms that its views still
+            // list us, and either every configured peer confirmed or a whole detection timeout passed: while we
+            // were stalled any of them may have formed a view without us, and one stale peer's word is not enough.
+            ok = member && (resyncSince is not { } since || Resynchronized(since, now));
             if (options.SplitBrainPolicy == SplitBrainPolicy.Witness)
             {
                 ok &= witnessReachedAt >= window;
@@ -858,6 +864,24 @@ public sealed partial class MembershipManager
             leaseExpiry = now + options.Lease;
             resyncSince = null;
         }
+    }
+
+    private bool Resynchronized(TimeSpan since, TimeSpan now)
+    {
+        bool allConfirmed = true;
+        foreach (var peer in peers.Values)
+        {
+            bool confirmed = peer.LastIncludingRoundTripStart >= since;
+            bool heard = peer.LastHeard != TimeSpan.MinValue && peer.LastHeard >= since;
+            if (heard && !confirmed)
+            {
+                return false;
+            }
+
+            allConfirmed &= confirmed;
+        }
+
+        return allConfirmed || now - since >= options.DetectionTimeout;
     }
 
     private sealed class PeerState(string name, int lanCount)

@@ -2,14 +2,23 @@ using System.Globalization;
 
 namespace Farm.Cluster.Membership;
 
-/// <summary>Identifies a view: its epoch, then the coordinator that proposed it (orders views from concurrent coordinators).</summary>
-public readonly record struct ViewId(long Epoch, string Coordinator) : IComparable<ViewId>
+/// <summary>
+/// Identifies a view: its epoch, then the coordinator that proposed it (orders views from concurrent coordinators),
+/// then that coordinator's incarnation (a restarted coordinator that lost the epoch count cannot reuse an id).
+/// </summary>
+public readonly record struct ViewId(long Epoch, string Coordinator, long CoordinatorIncarnation) : IComparable<ViewId>
 {
     /// <inheritdoc />
     public int CompareTo(ViewId other)
     {
         int byEpoch = Epoch.CompareTo(other.Epoch);
-        return byEpoch != 0 ? byEpoch : string.CompareOrdinal(Coordinator, other.Coordinator);
+        if (byEpoch != 0)
+        {
+            return byEpoch;
+        }
+
+        int byCoordinator = string.CompareOrdinal(Coordinator, other.Coordinator);
+        return byCoordinator != 0 ? byCoordinator : CoordinatorIncarnation.CompareTo(other.CoordinatorIncarnation);
     }
 
     /// <summary>Compares two optional view ids; no view sorts before every view.</summary>

@@ -8,8 +8,9 @@ internal sealed class InvariantViolationException(string message) : Exception(me
 
 /// <summary>
 /// The two safety/liveness invariants of the membership protocol, checked after every simulated event:
-/// (a) no two nodes accept new flows of one bucket at the same instant, except two nodes recently separated by a
-/// partition under split-brain policy none (each side serves by design);
+/// (a) no two nodes accept new flows of one bucket at the same instant, except, under split-brain policy none, two
+/// nodes that a partition separated and that have not shared an installed view since (each side serves by design
+/// until the merge commits);
 /// (b) no bucket stays without an accepting node for longer than the detection timeout plus a few heartbeat
 /// intervals while the network is whole (for majority: while a majority is up).
 /// </summary>
@@ -34,8 +35,6 @@ internal sealed class InvariantChecker
     public TimeSpan LongestOrphan { get; private set; }
 
     public int Checks { get; private set; }
-
-    public TimeSpan PartitionGrace => sim.Options.DetectionTimeout * 2 + sim.Options.HeartbeatInterval * 10;
 
     public TimeSpan OrphanBound => sim.Options.DetectionTimeout + sim.Options.HeartbeatInterval * (sim.Loss > 0 ? 20 : 10);
 
@@ -64,7 +63,7 @@ internal sealed class InvariantChecker
                 if (first[b] is { } other)
                 {
                     bool exempt = sim.Options.SplitBrainPolicy == SplitBrainPolicy.None &&
-                                  sim.LastSeparated(other.Name, node.Name) is { } t && now - t <= PartitionGrace;
+                                  sim.SeparatedAndNotMerged(other.Name, node.Name);
                     if (!exempt)
                     {
                         throw new InvariantViolationException(

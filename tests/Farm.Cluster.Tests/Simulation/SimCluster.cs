@@ -18,6 +18,7 @@ internal sealed class SimCluster
     private readonly PriorityQueue<SimEvent, (TimeSpan, long)> events = new();
     private readonly HashSet<(string From, string To)> blocked = [];
     private readonly Dictionary<(string, string), TimeSpan> lastSeparated = [];
+    private readonly HashSet<(string, string)> unmerged = [];
     private readonly Random random;
     private long sequence;
 
@@ -258,7 +259,15 @@ internal sealed class SimCluster
 
     private static (string, string) Key(string a, string b) => string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
 
-    private void MarkSeparated(string a, string b) => lastSeparated[Key(a, b)] = Now;
+    private void MarkSeparated(string a, string b)
+    {
+        lastSeparated[Key(a, b)] = Now;
+        unmerged.Add(Key(a, b));
+    }
+
+    /// <summary>True when a partition separated the two and they have not shared an installed view since.</summary>
+    public bool SeparatedAndNotMerged(string a, string b) =>
+        unmerged.Contains(Key(a, b)) || blocked.Contains((a, b)) || blocked.Contains((b, a));
 
     private TimeSpan RandomDelay(TimeSpan max) => TimeSpan.FromTicks((long)(random.NextDouble() * max.Ticks));
 
@@ -386,6 +395,15 @@ internal sealed class SimCluster
         {
             node.LastInstalled = view.Id;
             Installs.Add((Now, node.Name, view));
+            foreach (var other in Nodes)
+            {
+                if (other != node && other.Manager?.Installed?.Id == view.Id && view.Contains(node.Manager.Self) && view.Contains(other.Manager.Self) &&
+                    !IsBlocked(node.Name, other.Name) && !IsBlocked(other.Name, node.Name))
+                {
+                    unmerged.Remove(Key(node.Name, other.Name));
+                }
+            }
+
             Note($"{node.Name} installed {view.Id} [{string.Join(",", view.Members.Select(m => m.Name + "#" + m.Incarnation))}]");
         }
     }
