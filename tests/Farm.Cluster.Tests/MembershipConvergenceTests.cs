@@ -1,4 +1,4 @@
-using Farm.Cluster.Tests.Simulation;
+using Farm.Testing.Simulation;
 using Farm.Core.Config;
 
 namespace Farm.Cluster.Tests;
@@ -168,6 +168,31 @@ public sealed class MembershipConvergenceTests
         {
             Assert.AreEqual(1, sim.Nodes.Take(2).Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"side A, bucket {b}");
             Assert.AreEqual(1, sim.Nodes.Skip(2).Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"side B, bucket {b}");
+        }
+
+        sim.HealNetwork();
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+    }
+
+    [TestMethod]
+    public void Partition_WitnessPolicy_OnlyTheSideReachingTheWitnessServes()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.Witness, seed: 41);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+
+        // n01 keeps the witness; n02 and n03 lose it and are cut from n01.
+        sim.Partition(["n01"], ["n02", "n03"]);
+        sim.Block("n02", "witness");
+        sim.Block("n03", "witness");
+        sim.RunFor(TimeSpan.FromSeconds(3));
+
+        for (int b = 0; b < 256; b++)
+        {
+            Assert.IsTrue(sim["n01"].Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now), $"n01 must serve bucket {b}\n{sim.Describe()}");
+            Assert.IsFalse(sim["n02"].Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now), $"n02 must not serve bucket {b}");
+            Assert.IsFalse(sim["n03"].Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now), $"n03 must not serve bucket {b}");
         }
 
         sim.HealNetwork();

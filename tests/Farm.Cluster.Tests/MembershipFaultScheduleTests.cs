@@ -1,5 +1,5 @@
 using System.Globalization;
-using Farm.Cluster.Tests.Simulation;
+using Farm.Testing.Simulation;
 
 namespace Farm.Cluster.Tests;
 

@@ -844,9 +844,6 @@ public sealed partial class MembershipManager
         }
         else
         {
-            // After a stall (or at start) we resume only when every peer we hear confirms that its views still
-            // list us, and either every configured peer confirmed or a whole detection timeout passed: while we
-            // were stalled any of them may have formed a view without us, and one stale peer's word is not enough.
             ok = member && (resyncSince is not { } since || Resynchronized(since, now));
             if (options.SplitBrainPolicy == SplitBrainPolicy.Witness)
             {
@@ -866,22 +863,27 @@ public sealed partial class MembershipManager
         }
     }
 
+    /// <summary>
+    /// After a lapse (stall, lost witness, start) we accept again only when every other member of our installed
+    /// view, and every peer we heard since, confirmed by a round trip started after the lapse that its views still
+    /// list us: while we were out, any of them may have formed a view without us, and one stale peer's word is not
+    /// enough. A dead member blocks this until the coordinator installs a view without it. Alone in our view, we
+    /// also wait a whole detection timeout: silent peers are then on the other side of a partition.
+    /// </summary>
     private bool Resynchronized(TimeSpan since, TimeSpan now)
     {
-        bool allConfirmed = true;
         foreach (var peer in peers.Values)
         {
             bool confirmed = peer.LastIncludingRoundTripStart >= since;
             bool heard = peer.LastHeard != TimeSpan.MinValue && peer.LastHeard >= since;
-            if (heard && !confirmed)
+            bool member = installed!.Find(peer.Name) is not null;
+            if ((heard || member) && !confirmed)
             {
                 return false;
             }
-
-            allConfirmed &= confirmed;
         }
 
-        return allConfirmed || now - since >= options.DetectionTimeout;
+        return installed!.Members.Length > 1 || now - since >= options.DetectionTimeout;
     }
 
     private sealed class PeerState(string name, int lanCount)

@@ -1,6 +1,6 @@
 using Farm.Core.Config;
 
-namespace Farm.Cluster.Tests.Simulation;
+namespace Farm.Testing.Simulation;
 
 /// <summary>
 /// One randomized fault schedule, fully determined by its seed: a farm starts and converges, then for a while
@@ -8,7 +8,7 @@ namespace Farm.Cluster.Tests.Simulation;
 /// and reorders them; then everything heals and the farm must converge again. Invariants are checked after
 /// every event throughout.
 /// </summary>
-internal static class FaultSchedule
+public static class FaultSchedule
 {
     public static SimCluster Run(int seed)
     {

@@ -1,10 +1,8 @@
 using Farm.Cluster.Membership;
 using Farm.Core.Config;
 
-namespace Farm.Cluster.Tests.Simulation;
+namespace Farm.Testing.Simulation;
 
-/// <summary>Thrown when the farm breaks an invariant; the message names the seed so the run can be replayed.</summary>
-internal sealed class InvariantViolationException(string message) : Exception(message);
 
 /// <summary>
 /// The two safety/liveness invariants of the membership protocol, checked after every simulated event:
@@ -14,7 +12,7 @@ internal sealed class InvariantViolationException(string message) : Exception(me
 /// (b) no bucket stays without an accepting node for longer than the detection timeout plus a few heartbeat
 /// intervals while the network is whole (for majority: while a majority is up).
 /// </summary>
-internal sealed class InvariantChecker
+public sealed class InvariantChecker
 {
     private readonly SimCluster sim;
     private readonly TimeSpan?[] orphanSince;

@@ -3,7 +3,7 @@ using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Core.Config;
 
-namespace Farm.Cluster.Tests.Simulation;
+namespace Farm.Testing.Simulation;
 
 /// <summary>
 /// An in-process farm on virtual time: N membership managers connected by an in-memory network that can
@@ -11,7 +11,7 @@ namespace Farm.Cluster.Tests.Simulation;
 /// them. The data plane is modelled by each manager's lease and bucket states, which a crashed or paused
 /// node keeps (the kernel keeps filtering) until its lease lapses. After every event the invariants are checked.
 /// </summary>
-internal sealed class SimCluster
+public sealed class SimCluster
 {
     public const string Module = "web";
 

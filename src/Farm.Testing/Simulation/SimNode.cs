@@ -1,17 +1,9 @@
 using Farm.Cluster.Membership;
 
-namespace Farm.Cluster.Tests.Simulation;
-
-/// <summary>Process state of a simulated node.</summary>
-internal enum SimNodeState
-{
-    Up,
-    Paused,
-    Crashed,
-}
+namespace Farm.Testing.Simulation;
 
 /// <summary>One simulated farmd: its current run's manager and process state.</summary>
-internal sealed class SimNode(string name)
+public sealed class SimNode(string name)
 {
     public string Name { get; } = name;
 
