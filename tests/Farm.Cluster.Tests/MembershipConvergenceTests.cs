@@ -199,4 +199,70 @@ public sealed class MembershipConvergenceTests
         sim.Invariants.NetworkChangedAt = sim.Now;
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
     }
+
+    [TestMethod]
+    public void Crash_MembersShareTheBaseView_PreparesCarryOnlyEpochAndMembers()
+    {
+        var sim = new SimCluster(4, SplitBrainPolicy.None, seed: 61);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var prepares = new List<Membership.PrepareRequest>();
+        sim.Sent = (_, request) =>
+        {
+            if (request.Message is Membership.PrepareRequest p)
+            {
+                prepares.Add(p);
+            }
+        };
+
+        sim.Crash("n04");
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(3), out _), sim.Describe());
+
+        Assert.IsTrue(prepares.Count > 0);
+        Assert.IsTrue(prepares.All(p => p.BaseTables is null), "a view change among members that hold the base view sent tables");
+    }
+
+    [TestMethod]
+    public void Restart_NewcomerLacksTheBase_ReceivesBaseTablesAndComputesTheSameTable()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 62);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var withTables = new List<string>();
+        sim.Sent = (_, request) =>
+        {
+            if (request.Message is Membership.PrepareRequest { BaseTables: not null })
+            {
+                withTables.Add(request.To);
+            }
+        };
+
+        sim.Crash("n03");
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        sim.Restart("n03");
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+
+        CollectionAssert.AreEqual(new[] { "n03" }, withTables.Distinct().ToArray());
+        var tables = sim.Nodes.Select(n => n.Manager!.Installed!.Tables[SimCluster.Module]).ToList();
+        Assert.IsTrue(tables.All(t => t.Equals(tables[0])), "nodes installed different tables for one view");
+    }
+
+    [TestMethod]
+    public void SetWeight_DoubleOneNode_MovesOnlyTheDifferenceWithoutDoubleAcceptance()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 63);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var before = sim["n01"].Manager!.Installed!.Tables[SimCluster.Module];
+
+        sim.SetWeight("n02", 200);
+        sim.RunFor(TimeSpan.FromSeconds(1)); // heartbeats carry the new weight; the coordinator proposes
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+
+        var after = sim["n01"].Manager!.Installed!.Tables[SimCluster.Module];
+        Assert.AreEqual(128, after.CountOf("n02"));
+        int moved = before.Diff(after).Length;
+        Assert.AreEqual(after.CountOf("n02") - before.CountOf("n02"), moved, "only n02's gain may move");
+        Assert.IsTrue(sim.Invariants.Checks > 0);
+    }
 }

@@ -484,8 +484,17 @@ public sealed partial class MembershipManager
         var removed = baseView is null
             ? ImmutableArray<MemberInfo>.Empty
             : [.. baseView.Members.Where(m => !desired.Any(d => d.IsSameRun(m)))];
-        bool includeBase = desired.Any(d => d.Name != self.Name && peers[d.Name].Installed != baseView?.Id);
-        var next = new Proposal(view, baseView, removed, now, includeBase);
+        var next = new Proposal(view, baseView, removed, now);
+
+        // Tables travel only to members that do not hold the base view (a newcomer, the other side of a healed
+        // partition); the others compute them from the base: only epoch and membership travel.
+        foreach (var member in desired)
+        {
+            if (member.Name != self.Name && peers[member.Name].Installed != baseView?.Id)
+            {
+                next.NeedsBase.Add(member.Name);
+            }
+        }
 
         var own = OnPrepare(next.ToRequest(forceBase: false), now);
         if (own is not PrepareReply { Accepted: true })
@@ -915,7 +924,7 @@ public sealed partial class MembershipManager
 
     private sealed record PendingRequest(string To, int Lan, TimeSpan SentAt, MembershipMessage Message);
 
-    private sealed class Proposal(ClusterView view, ClusterView? baseView, ImmutableArray<MemberInfo> removed, TimeSpan started, bool includeBase)
+    private sealed class Proposal(ClusterView view, ClusterView? baseView, ImmutableArray<MemberInfo> removed, TimeSpan started)
     {
         public ClusterView View { get; } = view;
 
@@ -931,7 +940,7 @@ public sealed partial class MembershipManager
             baseView?.Id,
             removed,
             View.TablesFingerprint,
-            (forceBase || includeBase) && baseView is not null ? baseView.Tables : null);
+            forceBase && baseView is not null ? baseView.Tables : null);
     }
 
     private static partial class Log

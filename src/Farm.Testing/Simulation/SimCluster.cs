@@ -66,6 +66,19 @@ public sealed class SimCluster
     /// <summary>The invariant checker, run after every event.</summary>
     public InvariantChecker Invariants { get; private set; } = null!;
 
+    /// <summary>Called for every request a node sends (before loss is applied): (sender, request).</summary>
+    public Action<string, OutboundRequest>? Sent { get; set; }
+
+    /// <summary>Changes a running node's weight the way a live config change would.</summary>
+    public void SetWeight(string name, int weight)
+    {
+        var node = this[name];
+        node.Weight = weight;
+        var self = node.Manager!.Self;
+        node.Manager.UpdateSelf(self with { Weight = weight });
+        Note($"weight {name} = {weight}");
+    }
+
     /// <summary>Every view any node installed, in order: (time, node, view).</summary>
     public List<(TimeSpan At, string Node, ClusterView View)> Installs { get; } = [];
 
@@ -277,6 +290,7 @@ public sealed class SimCluster
     {
         foreach (var request in node.Manager!.TakeOutbox())
         {
+            Sent?.Invoke(node.Name, request);
             var target = this[request.To];
             int copies = random.NextDouble() < Duplication ? 2 : 1;
             for (int i = 0; i < copies; i++)
