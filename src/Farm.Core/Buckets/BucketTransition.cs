@@ -140,8 +140,10 @@ public static class BucketTransition
         if (sum < bucketCount)
         {
             var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i]).ToList();
-            // Raise first where it shrinks a release or grows a gain already under way (no new mover), then a
-            // share that grew, then the largest fraction (closest to its ceiling); the index is the name order.
+            // Raise first where it shrinks a release (one move fewer), then a share that grew, then the largest
+            // fraction (closest to its ceiling); the index is the name order. Whether the member already gains does
+            // not change the number of moves, and preferring the fraction instead keeps later changes exact far more
+            // often (property tests: about 5x fewer steps where no exact table exists).
             candidates.Sort((a, b) =>
             {
                 int byRole = RaiseRank(current[a], target[a]).CompareTo(RaiseRank(current[b], target[b]));
@@ -167,8 +169,8 @@ public static class BucketTransition
         else if (sum > bucketCount)
         {
             var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i] + 1).ToList();
-            // Lower first where it shrinks a gain (fewer moves), then where a release is under way (no new mover),
-            // then a share that shrank, then the smallest fraction (closest to its floor).
+            // Lower first where it shrinks a gain (one move fewer), then a share that shrank, then the smallest
+            // fraction (closest to its floor).
             candidates.Sort((a, b) =>
             {
                 int byRole = LowerRank(current[a], target[a]).CompareTo(LowerRank(current[b], target[b]));
@@ -195,9 +197,11 @@ public static class BucketTransition
         return target;
     }
 
-    private static int RaiseRank(int current, int target) => current > target ? 0 : current < target ? 1 : 2;
+    // Targets start as the current count clamped to the quota, so a member left at its floor never owns more
+    // than its floor and RaiseRank 0 cannot occur today; it keeps the rule right should the start ever change.
+    private static int RaiseRank(int current, int target) => current > target ? 0 : 1;
 
-    private static int LowerRank(int current, int target) => current < target ? 0 : current > target ? 1 : 2;
+    private static int LowerRank(int current, int target) => current < target ? 0 : 1;
 
     /// <summary>One member with weight owns everything: the current sole owner unless failback asks for the best.</summary>
     private static int[] SingleTargets(BucketMember[] members, int[] current, int bucketCount, bool failback)

@@ -31,7 +31,8 @@ cpu="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
   echo "- .NET SDK: $(dotnet --version)"
   echo "- Load average (1/5/15 min) before the run: $load_before; other builds on the machine add noise, so compare Error columns"
   echo "- Command: \`tests/bench/micro/run.sh${*:+ $*}\`$( [[ "$filter" != "*" ]] && echo " with FILTER='$filter'" )"
-  echo "- Runs: \`${command[*]/$artifacts/<tmp>}\`"
+  shown=("${command[@]/#$root\//}")
+  echo "- Runs: \`${shown[*]/$artifacts/<tmp>}\`"
   echo
   for table in "$artifacts"/results/*-report-github.md; do
     [[ -e "$table" ]] || continue
