@@ -14,4 +14,8 @@ internal static partial class LibC
     /// <summary>setns(2): moves the calling thread (not the process) into the namespace behind <paramref name="fd"/>.</summary>
     [LibraryImport(Library, EntryPoint = "setns", SetLastError = true)]
     internal static partial int SetNs(SafeFileHandle fd, int nsType);
+
+    /// <summary>if_nametoindex(3): the interface index in the calling thread's network namespace, 0 when there is no such interface.</summary>
+    [LibraryImport(Library, EntryPoint = "if_nametoindex", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial uint IfNameToIndex(string name);
 }

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Farm.DataPlane.Addressing;
+
+/// <summary>
+/// <see cref="ILinkConfigurator"/> through the <c>ip</c> and <c>bridge</c> tools (iproute2). They only run at module
+/// start and stop, never on the hot path. A child process inherits the network namespace of the thread that starts it.
+/// </summary>
+internal sealed class IpCommandLinkConfigurator : ILinkConfigurator
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly string[] ToolFolders = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+    private readonly string ip;
+    private readonly string bridge;
+
+    /// <summary>Creates the configurator, finding the tools in PATH or the sbin folders.</summary>
+    public IpCommandLinkConfigurator()
+    {
+        ip = Locate("ip");
+        bridge = Locate("bridge");
+    }
+
+    /// <inheritdoc />
+    public bool HasAddress(string device, IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        string json = Run(ip, ["-j", "address", "show", "dev", device]);
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray()
+            .Where(link => link.TryGetProperty("addr_info", out _))
+            .SelectMany(link => link.GetProperty("addr_info").EnumerateArray())
+            .Any(info => IPAddress.TryParse(info.GetProperty("local").GetString(), out var a) && a.Equals(address));
+    }
+
+    /// <inheritdoc />
+    public void AddAddress(string device, IPAddress address, int prefixLength) =>
+        Run(ip, ["address", "add", Cidr(address, prefixLength), "dev", device, .. address.AddressFamily == AddressFamily.InterNetworkV6 ? (string[])["nodad"] : []]);
+
+    /// <inheritdoc />
+    public void RemoveAddress(string device, IPAddress address, int prefixLength) =>
+        Run(ip, ["address", "del", Cidr(address, prefixLength), "dev", device], "Cannot assign requested address");
+
+    /// <inheritdoc />
+    public bool HasUnicastAddress(string device, PhysicalAddress mac)
+    {
+        string wanted = VirtualMac.Format(mac);
+        return Run(bridge, ["fdb", "show", "dev", device])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Any(line => line.StartsWith(wanted + " ", StringComparison.OrdinalIgnoreCase) && line.Contains(" self", StringComparison.Ordinal));
+    }
+
+    /// <inheritdoc />
+    public void AddUnicastAddress(string device, PhysicalAddress mac) =>
+        Run(bridge, ["fdb", "add", VirtualMac.Format(mac), "dev", device, "self", "permanent"]);
+
+    /// <inheritdoc />
+    public void RemoveUnicastAddress(string device, PhysicalAddress mac) =>
+        Run(bridge, ["fdb", "del", VirtualMac.Format(mac), "dev", device, "self"], "No such file or directory");
+
+    /// <inheritdoc />
+    public bool IsPromiscuous(string device)
+    {
+        using var document = JsonDocument.Parse(Run(ip, ["-j", "link", "show", "dev", device]));
+        return document.RootElement.EnumerateArray()
+            .Any(link => link.TryGetProperty("flags", out var flags) && flags.EnumerateArray().Any(f => f.GetString() == "PROMISC"));
+    }
+
+    /// <inheritdoc />
+    public void SetPromiscuous(string device, bool enabled) =>
+        Run(ip, ["link", "set", "dev", device, "promisc", enabled ? "on" : "off"]);
+
+    private static string Cidr(IPAddress address, int prefixLength)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return string.Create(CultureInfo.InvariantCulture, $"{address}/{prefixLength}");
+    }
+
+    private static string Run(string file, IReadOnlyList<string> arguments, string? toleratedError = null)
+    {
+        var start = new ProcessStartInfo(file, arguments)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+
+        // Process.Start forks on this thread, so the tool runs in this thread's network namespace.
+        using var process = Process.Start(start) ?? throw new IOException($"Could not start {file}.");
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds} s.");
+        }
+
+        string error = stderr.GetAwaiter().GetResult();
+        if (process.ExitCode == 0 || (toleratedError is not null && error.Contains(toleratedError, StringComparison.Ordinal)))
+        {
+            return stdout;
+        }
+
+        throw new IOException($"{file} {string.Join(' ', arguments)} failed with exit code {process.ExitCode}: {error.Trim()}");
+    }
+
+    private static string Locate(string tool) =>
+        ToolFolders.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException($"'{tool}' was not found; install iproute2.", tool);
+}

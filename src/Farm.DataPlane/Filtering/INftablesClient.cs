@@ -1,0 +1,13 @@
+namespace Farm.DataPlane.Filtering;
+
+/// <summary>Runs nft command text; the narrow boundary between rule generation and the kernel.</summary>
+internal interface INftablesClient : IDisposable
+{
+    /// <summary>Runs <paramref name="batch"/> as one transaction: all of it applies or none of it.</summary>
+    /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
+    void Run(string batch);
+
+    /// <summary>Runs a list command and returns its JSON output.</summary>
+    /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the command.</exception>
+    string List(string command);
+}

@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Farm.Core.Config;
+using Farm.Core.Hashing;
+using Farm.DataPlane.Addressing;
+
+namespace Farm.DataPlane.Filtering;
+
+/// <summary>
+/// Generates the nft command text of one module's filter. Pure: no I/O, so unit tests read the exact rules.
+/// See docs/dataplane.md for why each chain sits where it does.
+/// </summary>
+internal sealed class NftRuleset
+{
+    /// <summary>Every table Farm creates starts with this; leftovers of a crashed run are found by it.</summary>
+    public const string TablePrefix = "farm_";
+
+    private readonly ModuleConfig module;
+    private readonly IPAddress[] vips4;
+    private readonly IPAddress[] vips6;
+
+    /// <summary>Creates the generator for <paramref name="module"/>.</summary>
+    public NftRuleset(ModuleConfig module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        this.module = module;
+        TableName = TableNameOf(module.Name);
+        vips4 = [.. module.Vips.Where(v => v.AddressFamily == AddressFamily.InterNetwork)];
+        vips6 = [.. module.Vips.Where(v => v.AddressFamily == AddressFamily.InterNetworkV6)];
+        RequireSafeInterfaceName(module.Interface);
+    }
+
+    /// <summary>The name of both tables (<c>inet</c> and <c>netdev</c>) of the module.</summary>
+    public string TableName { get; }
+
+    /// <summary>Number of port rules, hence of <c>rule_N</c> counters.</summary>
+    public int RuleCount => module.Rules.Count;
+
+    /// <summary><c>farm_</c> + the module name with '-' as '_' (module names never contain '_', so this is one-to-one).</summary>
+    public static string TableNameOf(string moduleName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(moduleName);
+        if (moduleName.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
+        {
+            throw new ArgumentException($"Module name '{moduleName}' may hold only a-z, 0-9 and '-'.", nameof(moduleName));
+        }
+
+        return TablePrefix + moduleName.Replace('-', '_');
+    }
+
+    /// <summary>Deletes both tables if they exist (add-then-delete: nft 1.0.6 has no <c>destroy</c>), as part of a batch.</summary>
+    public static string DeleteTables(string tableName) =>
+        $"""
+        add table inet {tableName}
+        delete table inet {tableName}
+        add table netdev {tableName}
+        delete table netdev {tableName}
+
+        """;
+
+    /// <summary>The install batch: drops any previous version of the tables and creates them afresh, atomically.</summary>
+    public string Install()
+    {
+        var sb = new StringBuilder(DeleteTables(TableName));
+        string iface = Quote(module.Interface);
+        string macs = string.Join(", ", module.Vips.Select(v => VirtualMac.Format(VirtualMac.For(v))));
+
+        // Frames to a vMAC reach the host as OTHERHOST and the IP layer would drop them; make them ours.
+        sb.Append(Inv($"table netdev {TableName} {{\n"));
+        sb.Append("  chain ingress {\n");
+        sb.Append(Inv($"    type filter hook ingress device {iface} priority -500; policy accept;\n"));
+        sb.Append(Inv($"    ether daddr {{ {macs} }} meta pkttype set host\n"));
+        sb.Append("  }\n}\n");
+
+        sb.Append(Inv($"table inet {TableName} {{\n"));
+        sb.Append(Inv($"  set vips4 {{ type ipv4_addr;{Elements(vips4)} }}\n"));
+        sb.Append(Inv($"  set vips6 {{ type ipv6_addr;{Elements(vips6)} }}\n"));
+        sb.Append("  set lease4 { type ipv4_addr; flags timeout; }\n");
+        sb.Append("  set lease6 { type ipv6_addr; flags timeout; }\n");
+        foreach (string set in (string[])["owned", "incoming", "draining"])
+        {
+            sb.Append(Inv($"  set {set} {{ type mark; flags interval; }}\n"));
+        }
+
+        foreach (string counter in CounterNames())
+        {
+            sb.Append(Inv($"  counter {counter} {{ }}\n"));
+        }
+
+        // Before conntrack (raw, -300; after defrag at -400): foreign packets die here and never create conntrack state.
+        sb.Append("  chain classify {\n");
+        sb.Append("    type filter hook prerouting priority raw; policy accept;\n");
+        sb.Append(Inv($"    iifname {iface} ip daddr @vips4 jump vip4\n"));
+        sb.Append(Inv($"    iifname {iface} ip6 daddr @vips6 jump vip6\n"));
+        sb.Append("  }\n");
+        AppendVipChain(sb, ipv6: false);
+        AppendVipChain(sb, ipv6: true);
+        sb.Append("  chain buckets {\n");
+        sb.Append(Inv($"    meta mark @owned counter name {FilterCounters.Owned} accept\n"));
+        sb.Append(Inv($"    meta mark @incoming counter name {FilterCounters.Incoming} accept\n"));
+        sb.Append(Inv($"    meta mark @draining counter name {FilterCounters.Draining} accept\n"));
+        sb.Append(Inv($"    counter name {FilterCounters.Foreign} drop\n"));
+        sb.Append("  }\n");
+
+        // After conntrack (mangle, -150): connection state exists now; the mark still holds the bucket.
+        sb.Append("  chain handover {\n");
+        sb.Append("    type filter hook prerouting priority mangle; policy accept;\n");
+        sb.Append(Inv($"    iifname {iface} ip daddr @vips4 jump admit\n"));
+        sb.Append(Inv($"    iifname {iface} ip6 daddr @vips6 jump admit\n"));
+        sb.Append("  }\n");
+        sb.Append("  chain admit {\n");
+        sb.Append("    meta l4proto { icmp, ipv6-icmp } ct state related accept\n");
+        sb.Append(Inv($"    meta l4proto {{ icmp, ipv6-icmp }} counter name {FilterCounters.IcmpDrop} drop\n"));
+        sb.Append("    meta mark @draining ct state established,related meta mark set 0 accept\n");
+        sb.Append(Inv($"    meta mark @draining counter name {FilterCounters.HandoverDrop} drop\n"));
+        sb.Append("    meta mark @incoming ct state established,related meta mark set 0 accept\n");
+        sb.Append("    meta mark @incoming ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n");
+        sb.Append("    meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept\n");
+        sb.Append(Inv($"    meta mark @incoming counter name {FilterCounters.HandoverDrop} drop\n"));
+
+        // Owned: accepted already; clear the bucket mark so policy routing (fwmark rules) never sees it.
+        sb.Append("    meta mark set 0\n");
+        sb.Append("  }\n}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The batch that replaces all three bucket sets in one transaction.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A bucket is not below the module's bucket count.</exception>
+    public string Apply(BucketAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        if (assignment.MaxBucket >= module.Buckets)
+        {
+            throw new ArgumentOutOfRangeException(nameof(assignment), $"Bucket {assignment.MaxBucket} is out of range: module {module.Name} has {module.Buckets} buckets.");
+        }
+
+        var sb = new StringBuilder();
+        foreach (var (set, buckets) in (ReadOnlySpan<(string, IReadOnlyList<int>)>)[("owned", assignment.Owned), ("incoming", assignment.Incoming), ("draining", assignment.Draining)])
+        {
+            sb.Append(Inv($"flush set inet {TableName} {set}\n"));
+            if (buckets.Count > 0)
+            {
+                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", Ranges(buckets))} }}\n"));
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The lease refresh: (re)inserts every VIP with a fresh timeout. add, delete, add: the first add makes the delete
+    /// succeed whether or not the element had already expired, and the last add sets the new timeout on any kernel
+    /// (only kernels from 6.10 on update the timeout of an element that is still there).
+    /// </summary>
+    public string RefreshLease(TimeSpan duration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromMilliseconds(1));
+        long ms = (long)Math.Ceiling(duration.TotalMilliseconds);
+        var sb = new StringBuilder();
+        foreach (var vip in module.Vips)
+        {
+            string set = vip.AddressFamily == AddressFamily.InterNetwork ? "lease4" : "lease6";
+            sb.Append(Inv($"add element inet {TableName} {set} {{ {vip} }}\n"));
+            sb.Append(Inv($"delete element inet {TableName} {set} {{ {vip} }}\n"));
+            sb.Append(Inv($"add element inet {TableName} {set} {{ {vip} timeout {ms}ms }}\n"));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The command that lists the module's counters (run with JSON output).</summary>
+    public string ListCounters() => $"list counters table inet {TableName}";
+
+    /// <summary>All counter names the install batch creates.</summary>
+    public IEnumerable<string> CounterNames() =>
+        new[] { FilterCounters.Owned, FilterCounters.Incoming, FilterCounters.Draining, FilterCounters.Foreign, FilterCounters.NoLease, FilterCounters.Unmatched, FilterCounters.HandoverDrop, FilterCounters.IcmpDrop }
+            .Concat(Enumerable.Range(0, module.Rules.Count).Select(FilterCounters.Rule));
+
+    /// <summary>Sorted distinct buckets as nft elements, runs collapsed to ranges: <c>0-99, 200, 300-301</c>.</summary>
+    internal static IEnumerable<string> Ranges(IReadOnlyList<int> sorted)
+    {
+        for (int i = 0; i < sorted.Count;)
+        {
+            int start = sorted[i];
+            int end = start;
+            while (++i < sorted.Count && sorted[i] == end + 1)
+            {
+                end = sorted[i];
+            }
+
+            yield return start == end ? Inv($"{start}") : Inv($"{start}-{end}");
+        }
+    }
+
+    private void AppendVipChain(StringBuilder sb, bool ipv6)
+    {
+        string family = ipv6 ? "ip6" : "ip";
+        sb.Append(Inv($"  chain vip{(ipv6 ? 6 : 4)} {{\n"));
+
+        // Fail closed: when the daemon stops refreshing, the VIP leaves the lease set and everything is dropped.
+        sb.Append(Inv($"    {family} daddr != @lease{(ipv6 ? 6 : 4)} counter name {FilterCounters.NoLease} drop\n"));
+
+        // ICMP to the VIP (errors such as fragmentation-needed) is judged after conntrack: only the node that tracks the connection keeps it.
+        sb.Append(Inv($"    meta l4proto {(ipv6 ? "ipv6-icmp" : "icmp")} accept\n"));
+        for (int i = 0; i < module.Rules.Count; i++)
+        {
+            var rule = module.Rules[i];
+            string protocol = rule.Protocol == TransportProtocol.Udp ? "udp" : "tcp";
+            string ports = rule.FirstPort == rule.LastPort ? Inv($"{rule.FirstPort}") : Inv($"{rule.FirstPort}-{rule.LastPort}");
+            string key = rule.Affinity == Affinity.ClientIpPort ? $"{family} saddr . th sport" : $"{family} saddr";
+
+            // The seed is always explicit: without it the kernel draws a random one per rule and nodes disagree.
+            sb.Append(Inv($"    {protocol} dport {ports} counter name {FilterCounters.Rule(i)} meta mark set jhash {key} mod {module.Buckets} seed 0x{module.Seed:x8} goto buckets\n"));
+        }
+
+        sb.Append(Inv($"    counter name {FilterCounters.Unmatched} drop\n"));
+        sb.Append("  }\n");
+    }
+
+    private static string Elements(IPAddress[] addresses) =>
+        addresses.Length == 0 ? string.Empty : Inv($" elements = {{ {string.Join(", ", addresses.Select(a => a.ToString()))} }};");
+
+    private static string Quote(string name) => "\"" + name + "\"";
+
+    private static void RequireSafeInterfaceName(string name)
+    {
+        // The name lands inside nft text: refuse anything that could end the quoted string or a statement.
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Length > 15 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '@')))
+        {
+            throw new ArgumentException($"Interface name '{name}' is not a plain Linux interface name.", nameof(name));
+        }
+    }
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

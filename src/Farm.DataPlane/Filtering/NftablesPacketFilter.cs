@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Farm.Core.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.DataPlane.Filtering;
+
+/// <summary>
+/// <see cref="IPacketFilter"/> on nftables: one <c>inet</c> and one <c>netdev</c> table named <c>farm_MODULE</c>
+/// (nothing else on the host is touched), programmed through libnftables in-process.
+/// </summary>
+public sealed partial class NftablesPacketFilter : IPacketFilter
+{
+    private readonly INftablesClient client;
+    private readonly ILogger logger;
+    private readonly Lock gate = new();
+    private NftRuleset? ruleset;
+    private int disposed;
+
+    /// <summary>
+    /// Creates a filter that programs the network namespace of the calling thread (the daemon: the host's).
+    /// </summary>
+    /// <exception cref="DllNotFoundException">libnftables.so.1 is missing (Debian package libnftables1).</exception>
+    [SupportedOSPlatform("linux")]
+    public NftablesPacketFilter(ILogger<NftablesPacketFilter> logger)
+        : this(new LibNftablesClient(), logger)
+    {
+    }
+
+    /// <summary>Creates a filter over any client (tests use a recording fake).</summary>
+    internal NftablesPacketFilter(INftablesClient client, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(logger);
+        this.client = client;
+        this.logger = logger;
+    }
+
+    /// <summary>The installed module's table name, or null.</summary>
+    public string? TableName => ruleset?.TableName;
+
+    /// <inheritdoc />
+    public void Install(ModuleConfig moduleConfig)
+    {
+        ArgumentNullException.ThrowIfNull(moduleConfig);
+        var module = moduleConfig;
+        var next = new NftRuleset(module);
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            if (ruleset is not null && ruleset.TableName != next.TableName)
+            {
+                // A different module on the same instance: take the old one's tables down in the same transaction.
+                client.Run(NftRuleset.DeleteTables(ruleset.TableName) + next.Install());
+            }
+            else
+            {
+                client.Run(next.Install());
+            }
+
+            ruleset = next;
+        }
+
+        Log.Installed(logger, next.TableName, module.Interface, module.Vips.Count, module.Rules.Count);
+    }
+
+    /// <inheritdoc />
+    public void Apply(BucketAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        lock (gate)
+        {
+            var current = Installed();
+            client.Run(current.Apply(assignment));
+            Log.Applied(logger, current.TableName, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
+        }
+    }
+
+    /// <inheritdoc />
+    public void RefreshLease(TimeSpan duration)
+    {
+        lock (gate)
+        {
+            client.Run(Installed().RefreshLease(duration));
+        }
+    }
+
+    /// <inheritdoc />
+    public FilterCounters ReadCounters()
+    {
+        string json;
+        lock (gate)
+        {
+            json = client.List(Installed().ListCounters());
+        }
+
+        return ParseCounters(json);
+    }
+
+    /// <inheritdoc />
+    public void Remove()
+    {
+        lock (gate)
+        {
+            if (ruleset is null || Volatile.Read(ref disposed) != 0)
+            {
+                return;
+            }
+
+            client.Run(NftRuleset.DeleteTables(ruleset.TableName));
+            Log.Removed(logger, ruleset.TableName);
+            ruleset = null;
+        }
+    }
+
+    /// <summary>
+    /// Deletes every <c>farm_*</c> table of the calling thread's namespace except <paramref name="keep"/>: the leftovers of a
+    /// crashed daemon, whose lease has lapsed but whose tables still drop traffic to the VIPs. Returns the tables deleted.
+    /// </summary>
+    public IReadOnlyList<string> RemoveLeftoverTables(IReadOnlySet<string>? keep = null)
+    {
+        var deleted = new List<string>();
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            using var document = JsonDocument.Parse(client.List("list tables"));
+            foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
+            {
+                if (item.TryGetProperty("table", out var table)
+                    && table.GetProperty("name").GetString() is { } name
+                    && name.StartsWith(NftRuleset.TablePrefix, StringComparison.Ordinal)
+                    && keep?.Contains(name) != true
+                    && table.GetProperty("family").GetString() is "inet" or "netdev")
+                {
+                    client.Run(Inv($"delete table {table.GetProperty("family").GetString()} {name}\n"));
+                    deleted.Add($"{table.GetProperty("family").GetString()} {name}");
+                }
+            }
+        }
+
+        foreach (string table in deleted)
+        {
+            Log.LeftoverRemoved(logger, table);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Removes the filter (fail-closed is no longer needed once the module is stopped) and releases libnftables.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (Volatile.Read(ref disposed) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                Remove();
+            }
+            finally
+            {
+                Volatile.Write(ref disposed, 1);
+                client.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Parses <c>nft -j list counters</c> output.</summary>
+    internal static FilterCounters ParseCounters(string json)
+    {
+        var values = new Dictionary<string, CounterValue>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(json);
+        foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            if (item.TryGetProperty("counter", out var counter) && counter.GetProperty("name").GetString() is { } name)
+            {
+                values[name] = new CounterValue(counter.GetProperty("packets").GetUInt64(), counter.GetProperty("bytes").GetUInt64());
+            }
+        }
+
+        return new FilterCounters(values);
+    }
+
+    private NftRuleset Installed()
+    {
+        ThrowIfDisposed();
+        return ruleset ?? throw new InvalidOperationException("The packet filter is not installed; call Install first.");
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Installed nft tables {Table} on {Interface} ({VipCount} VIPs, {RuleCount} port rules); fail-closed until a lease and buckets are applied.")]
+        public static partial void Installed(ILogger logger, string table, string @interface, int vipCount, int ruleCount);
+
+        [LoggerMessage(2, LogLevel.Debug, "{Table}: applied epoch {Epoch}: {Owned} owned, {Incoming} incoming, {Draining} draining buckets.")]
+        public static partial void Applied(ILogger logger, string table, long epoch, int owned, int incoming, int draining);
+
+        [LoggerMessage(3, LogLevel.Information, "Removed nft tables {Table}.")]
+        public static partial void Removed(ILogger logger, string table);
+
+        [LoggerMessage(4, LogLevel.Warning, "Removed leftover nft table {Table} of an earlier run.")]
+        public static partial void LeftoverRemoved(ILogger logger, string table);
+    }
+}

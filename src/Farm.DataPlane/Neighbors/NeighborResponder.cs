@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using Farm.Core.Config;
+using Farm.DataPlane.Addressing;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.DataPlane.Neighbors;
+
+/// <summary>
+/// Answers ARP requests and IPv6 neighbor solicitations for a module's VIPs with their virtual MACs, and announces
+/// them (gratuitous ARP, unsolicited NA) at start and periodically. Frames go out with the node's own MAC as
+/// Ethernet source (see <see cref="NeighborFrames"/>).
+/// </summary>
+public sealed partial class NeighborResponder : IDisposable
+{
+    private static readonly PhysicalAddress AllNodesMac = NeighborFrames.MulticastMac(NeighborFrames.AllNodes);
+
+    private readonly IFrameChannel channel;
+    private readonly PhysicalAddress nodeMac;
+    private readonly Dictionary<IPAddress, PhysicalAddress> vmacs;
+    private readonly TimeSpan interval;
+    private readonly TimeProvider timeProvider;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Lock gate = new();
+    private ITimer? timer;
+    private Thread? receiver;
+    private long replies;
+    private long announcements;
+    private int disposed;
+
+    internal NeighborResponder(IFrameChannel channel, PhysicalAddress nodeMac, IEnumerable<IPAddress> vips, TimeSpan interval, TimeProvider timeProvider, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(nodeMac);
+        ArgumentNullException.ThrowIfNull(vips);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        this.channel = channel;
+        this.nodeMac = nodeMac;
+        vmacs = vips.Distinct().ToDictionary(v => v, VirtualMac.For);
+        this.interval = interval;
+        this.timeProvider = timeProvider;
+        this.logger = logger;
+    }
+
+    /// <summary>Replies sent to ARP requests and neighbor solicitations.</summary>
+    public long Replies => Interlocked.Read(ref replies);
+
+    /// <summary>Gratuitous ARPs and unsolicited advertisements sent.</summary>
+    public long Announcements => Interlocked.Read(ref announcements);
+
+    /// <summary>
+    /// Opens a responder on the module's interface (libpcap), in the network namespace of the calling thread. Call
+    /// <see cref="Start"/> to begin answering.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The interface does not exist or has no Ethernet address.</exception>
+    [SupportedOSPlatform("linux")]
+    public static NeighborResponder Open(ModuleConfig module, TimeProvider timeProvider, ILogger<NeighborResponder> logger)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var nic = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == module.Interface)
+            ?? throw new InvalidOperationException($"Interface {module.Interface} does not exist.");
+        var mac = nic.GetPhysicalAddress();
+        if (mac.GetAddressBytes().Length != 6)
+        {
+            throw new InvalidOperationException($"Interface {module.Interface} has no Ethernet address.");
+        }
+
+        var channel = PcapFrameChannel.Open(module.Interface, module.Vips);
+        return new NeighborResponder(channel, mac, module.Vips, module.Arp.GratuitousInterval, timeProvider, logger);
+    }
+
+    /// <summary>Announces the VIPs, then answers on a dedicated thread and re-announces every interval.</summary>
+    public void Start()
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            if (receiver is not null)
+            {
+                return;
+            }
+
+            Announce();
+
+            // A dedicated thread: answering must not wait behind thread-pool starvation.
+            receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "farm-neighbor-responder" };
+            receiver.Start();
+            timer = timeProvider.CreateTimer(_ => AnnounceLogged(), null, interval, interval);
+        }
+    }
+
+    /// <summary>Sends one gratuitous ARP or unsolicited neighbor advertisement per VIP.</summary>
+    public void Announce()
+    {
+        Span<byte> frame = stackalloc byte[NeighborFrames.MaxFrameLength];
+        foreach (var (vip, vmac) in vmacs)
+        {
+            int length = vip.AddressFamily == AddressFamily.InterNetwork
+                ? NeighborFrames.WriteGratuitousArp(frame, nodeMac, vmac, vip)
+                : NeighborFrames.WriteNeighborAdvertisement(frame, nodeMac, vmac, vip, AllNodesMac, NeighborFrames.AllNodes, solicited: false);
+            channel.Send(frame[..length]);
+            Interlocked.Increment(ref announcements);
+        }
+    }
+
+    /// <summary>Answers <paramref name="frame"/> when it asks for one of the VIPs; returns true when a reply was sent.</summary>
+    internal bool Handle(ReadOnlySpan<byte> frame)
+    {
+        Span<byte> reply = stackalloc byte[NeighborFrames.MaxFrameLength];
+        int length = 0;
+        if (NeighborFrames.TryParseArpRequest(frame, out var arp))
+        {
+            // spa == tpa is someone's announcement (e.g. a peer node's gratuitous ARP), not a question.
+            if (vmacs.TryGetValue(arp.TargetAddress, out var vmac) && !arp.SenderAddress.Equals(arp.TargetAddress))
+            {
+                length = NeighborFrames.WriteArpReply(reply, nodeMac, vmac, arp.TargetAddress, arp.SenderMac, arp.SenderAddress);
+            }
+        }
+        else if (NeighborFrames.TryParseNeighborSolicitation(frame, out var ns))
+        {
+            // A solicitation from :: is duplicate address detection by a host about to take the address: not answered.
+            if (vmacs.TryGetValue(ns.Target, out var vmac) && !ns.Source.Equals(IPAddress.IPv6Any))
+            {
+                length = NeighborFrames.WriteNeighborAdvertisement(reply, nodeMac, vmac, ns.Target, ns.ReplyMac, ns.Source, solicited: true);
+            }
+        }
+
+        if (length == 0)
+        {
+            return false;
+        }
+
+        channel.Send(reply[..length]);
+        Interlocked.Increment(ref replies);
+        return true;
+    }
+
+    /// <summary>Stops answering and announcing and closes the capture.</summary>
+    public void Dispose()
+    {
+        Thread? thread;
+        lock (gate)
+        {
+            if (Interlocked.Exchange(ref disposed, 1) != 0)
+            {
+                return;
+            }
+
+            timer?.Dispose();
+            stopping.Cancel();
+            channel.Wake();
+            thread = receiver;
+        }
+
+        thread?.Join();
+        channel.Dispose();
+        stopping.Dispose();
+    }
+
+    private void ReceiveLoop()
+    {
+        byte[] buffer = new byte[2048];
+        var token = stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int length;
+            try
+            {
+                length = channel.Receive(buffer);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A background loop logs and goes on (the interface may come back), pausing so a broken capture does not spin.
+                Log.ReceiveFailed(logger, e);
+                try
+                {
+                    Task.Delay(TimeSpan.FromSeconds(1), timeProvider, token).Wait(token);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (length <= 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                Handle(buffer.AsSpan(0, length));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.ReplyFailed(logger, e);
+            }
+        }
+    }
+
+    private void AnnounceLogged()
+    {
+        try
+        {
+            Announce();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.AnnounceFailed(logger, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Receiving ARP/NDP frames failed; retrying in 1 s.")]
+        public static partial void ReceiveFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Warning, "Answering an ARP/NDP frame failed.")]
+        public static partial void ReplyFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Warning, "Announcing the VIPs (gratuitous ARP / unsolicited NA) failed.")]
+        public static partial void AnnounceFailed(ILogger logger, Exception exception);
+    }
+}

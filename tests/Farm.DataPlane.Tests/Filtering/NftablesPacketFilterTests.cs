@@ -1,0 +1,123 @@
+using Farm.DataPlane.Filtering;
+using Farm.DataPlane.Tests.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Farm.DataPlane.Tests.Filtering;
+
+[TestClass]
+public sealed class NftablesPacketFilterTests
+{
+    [TestMethod]
+    public void Apply_BeforeInstall_Throws()
+    {
+        using var filter = new NftablesPacketFilter(new RecordingNftablesClient(), NullLogger.Instance);
+
+        Assert.ThrowsExactly<InvalidOperationException>(() => filter.Apply(BucketAssignment.Empty(1)));
+        Assert.ThrowsExactly<InvalidOperationException>(() => filter.RefreshLease(TimeSpan.FromSeconds(1)));
+    }
+
+    [TestMethod]
+    public void InstallApplyRefresh_EachIsOneBatch()
+    {
+        var client = new RecordingNftablesClient();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(1, [0, 1], [2], [3]));
+        filter.RefreshLease(TimeSpan.FromMilliseconds(600));
+
+        Assert.HasCount(3, client.Batches);
+        StringAssert.Contains(client.Batches[0], "table inet farm_web {");
+        StringAssert.Contains(client.Batches[1], "add element inet farm_web draining { 3 }");
+        StringAssert.Contains(client.Batches[2], "timeout 600ms");
+        Assert.AreEqual("farm_web", filter.TableName);
+    }
+
+    [TestMethod]
+    public void Install_OtherModuleOnSameInstance_DeletesOldTablesInTheSameBatch()
+    {
+        var client = new RecordingNftablesClient();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+
+        filter.Install(Modules.Web());
+        filter.Install(Modules.Web(name: "api"));
+
+        StringAssert.StartsWith(client.Batches[1], "add table inet farm_web\ndelete table inet farm_web\n");
+        StringAssert.Contains(client.Batches[1], "table inet farm_api {");
+    }
+
+    [TestMethod]
+    public void Remove_Installed_DeletesBothTablesOnce()
+    {
+        var client = new RecordingNftablesClient();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+        filter.Install(Modules.Web());
+
+        filter.Remove();
+        filter.Remove();
+
+        Assert.HasCount(2, client.Batches);
+        StringAssert.Contains(client.Batches[1], "delete table inet farm_web");
+        StringAssert.Contains(client.Batches[1], "delete table netdev farm_web");
+        Assert.IsNull(filter.TableName);
+    }
+
+    [TestMethod]
+    public void Dispose_Installed_RemovesAndReleasesClient()
+    {
+        var client = new RecordingNftablesClient();
+        var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+        filter.Install(Modules.Web());
+
+        filter.Dispose();
+        filter.Dispose();
+
+        Assert.HasCount(2, client.Batches);
+        Assert.IsTrue(client.Disposed);
+        Assert.ThrowsExactly<ObjectDisposedException>(() => filter.Install(Modules.Web()));
+    }
+
+    [TestMethod]
+    public void ReadCounters_NftJson_ParsesPacketsAndBytesByName()
+    {
+        var client = new RecordingNftablesClient
+        {
+            ListAnswer = _ => """
+                {"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}},
+                 {"counter": {"family": "inet", "name": "owned", "table": "farm_web", "handle": 7, "packets": 12, "bytes": 720}},
+                 {"counter": {"family": "inet", "name": "rule_1", "table": "farm_web", "handle": 9, "packets": 3, "bytes": 180}}]}
+                """,
+        };
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+        filter.Install(Modules.Web());
+
+        var counters = filter.ReadCounters();
+
+        Assert.AreEqual(new CounterValue(12, 720), counters[FilterCounters.Owned]);
+        Assert.AreEqual(new CounterValue(3, 180), counters[FilterCounters.Rule(1)]);
+        Assert.AreEqual(default, counters[FilterCounters.Foreign]);
+        Assert.AreEqual("list counters table inet farm_web", client.Lists.Single());
+    }
+
+    [TestMethod]
+    public void RemoveLeftoverTables_MixedTables_DeletesOnlyFarmTablesNotKept()
+    {
+        var client = new RecordingNftablesClient
+        {
+            ListAnswer = _ => """
+                {"nftables": [{"metainfo": {}},
+                 {"table": {"family": "inet", "name": "farm_old", "handle": 1}},
+                 {"table": {"family": "netdev", "name": "farm_old", "handle": 2}},
+                 {"table": {"family": "inet", "name": "farm_web", "handle": 3}},
+                 {"table": {"family": "inet", "name": "filter", "handle": 4}},
+                 {"table": {"family": "ip", "name": "farm_ip", "handle": 5}}]}
+                """,
+        };
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+
+        var deleted = filter.RemoveLeftoverTables(new HashSet<string> { "farm_web" });
+
+        CollectionAssert.AreEqual(new[] { "inet farm_old", "netdev farm_old" }, deleted.ToArray());
+        CollectionAssert.AreEqual(new[] { "delete table inet farm_old\n", "delete table netdev farm_old\n" }, client.Batches);
+    }
+}

@@ -1,0 +1,326 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Farm.Core.Config;
+using Farm.Core.Hashing;
+using Farm.DataPlane.Addressing;
+using Farm.DataPlane.Filtering;
+using Farm.DataPlane.Tests.TestSupport;
+using Farm.Testing.Topology;
+
+namespace Farm.DataPlane.Tests.Kernel;
+
+/// <summary>
+/// Three nodes and one client with many source addresses on one switched LAN (network namespaces). Each node runs the
+/// real data plane with a hand-made bucket split (bucket b belongs to node b mod 3); the client must always be answered
+/// by exactly the node that <see cref="BucketHasher"/> predicts, after resolving the VIP through the responders.
+/// </summary>
+[TestClass]
+public sealed class DataPlaneFarmTests
+{
+    private const int NodeCount = 3;
+    private const int AddressesPerClient = 40;
+    private const int ClientIpPort = 8080;
+    private const int ClientIpPortPort = 8081;
+    private const int UdpPort = 5353;
+    private static readonly TimeSpan LongLease = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    private static FarmTopology? topology;
+    private static List<FarmNode> nodes = [];
+    private static ModuleConfig module = null!;
+    private static BucketHasher hasher = null!;
+    private static string stateRoot = null!;
+    private static RecordingLoggerFactory logs = new();
+
+    /// <summary>Set by MSTest.</summary>
+    public TestContext TestContext { get; set; } = null!;
+
+    private static TopologyHost Client => topology!.Clients[0];
+
+    [TestInitialize]
+    public async Task InitializeAsync()
+    {
+        await Requirements.KernelAsync();
+        await Gate.WaitAsync();
+        try
+        {
+            if (topology is null)
+            {
+                await BuildFarmAsync();
+            }
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    [TestCleanup]
+    public void AssertNoWarnings()
+    {
+        var problems = logs.Problems.ToArray();
+        logs.Problems.Clear();
+        Assert.IsEmpty(problems, string.Join(Environment.NewLine, problems));
+    }
+
+    [ClassCleanup]
+    public static async Task TearDownAsync()
+    {
+        foreach (var node in nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        nodes = [];
+        if (topology is not null)
+        {
+            await topology.DisposeAsync();
+            topology = null;
+        }
+
+        if (stateRoot is not null && Directory.Exists(stateRoot))
+        {
+            Directory.Delete(stateRoot, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ClientIp_ManyIpv4AndIpv6Sources_EachAnsweredByThePredictedNodeAfterResolvingTheVmac()
+    {
+        // No neighbor entry for the VIPs: the client must resolve them through the responders.
+        await Client.Namespace.IpAsync(["neigh", "flush", "dev", Client.InterfaceName], TestContext.CancellationToken);
+        var sources = Client.Addresses4.Concat(Client.Addresses6).Select(a => new IPEndPoint(a, 0)).ToList();
+        var before = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
+
+        var watch = Stopwatch.StartNew();
+        var answers = await TestClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPort, AskTimeout);
+        watch.Stop();
+
+        var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address), Affinity.ClientIp))).ToArray();
+        AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
+        TestContext.WriteLine($"{sources.Count} connections ({Client.Addresses4.Count} IPv4 + {Client.Addresses6.Count} IPv6 sources) answered in {watch.ElapsedMilliseconds} ms; per node: {Distribution(answers)}");
+
+        // The client learned the vMACs from the responders, dynamically.
+        string neighbors = (await Client.Namespace.IpAsync(["neigh", "show", "dev", Client.InterfaceName], TestContext.CancellationToken)).StandardOutput;
+        TestContext.WriteLine("Client neighbor table:\n" + neighbors);
+        foreach (var vip in module.Vips)
+        {
+            string line = neighbors.Split('\n').Single(l => l.StartsWith(vip + " ", StringComparison.Ordinal));
+            StringAssert.Contains(line, "lladdr " + VirtualMac.Format(VirtualMac.For(vip)));
+            Assert.DoesNotContain("PERMANENT", line);
+        }
+
+        Assert.IsTrue(nodes.All(n => n.Responder.Replies > 0), "every node's responder answered");
+
+        // Every node hashed packets with rule 0 and dropped the ones of buckets it does not own.
+        var after = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
+        for (int i = 0; i < NodeCount; i++)
+        {
+            ulong hashed = after[i][FilterCounters.Rule(0)].Packets - before[i][FilterCounters.Rule(0)].Packets;
+            ulong foreign = after[i][FilterCounters.Foreign].Packets - before[i][FilterCounters.Foreign].Packets;
+            ulong owned = after[i][FilterCounters.Owned].Packets - before[i][FilterCounters.Owned].Packets;
+            TestContext.WriteLine($"node{i}: rule_0 {hashed} packets, owned {owned}, foreign (dropped) {foreign}");
+            Assert.IsGreaterThan(0UL, owned);
+            Assert.IsGreaterThan(0UL, foreign);
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ClientIpPort_ManySourcePorts_EachConnectionAnsweredByThePredictedNode()
+    {
+        var sources = Enumerable.Range(0, 60).Select(i => new IPEndPoint(Client.Addresses4[0], 30000 + i))
+            .Concat(Enumerable.Range(0, 60).Select(i => new IPEndPoint(Client.Addresses6[0], 31000 + i)))
+            .ToList();
+
+        var answers = await TestClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPortPort, AskTimeout);
+
+        var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address, (ushort)s.Port), Affinity.ClientIpPort))).ToArray();
+        AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
+        TestContext.WriteLine($"{sources.Count} connections from 2 addresses; per node: {Distribution(answers)}");
+        Assert.AreEqual(NodeCount, answers.Distinct().Count(), "one client address is spread over all nodes");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Udp_ClientIp_EachDatagramAnsweredByThePredictedNode()
+    {
+        var sources = Client.Addresses4.Take(20).Concat(Client.Addresses6.Take(20)).Select(a => new IPEndPoint(a, 0)).ToList();
+
+        var answers = await TestClients.AskUdpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, UdpPort, AskTimeout);
+
+        var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address), Affinity.ClientIp))).ToArray();
+        AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
+        TestContext.WriteLine($"{sources.Count} UDP exchanges; per node: {Distribution(answers)}");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Lease_LapsedOnOneNode_ItsClientsGoUnansweredOthersNotUntilRefreshed()
+    {
+        var mine = Client.Addresses4.First(a => Owner(a) == 0);
+        var other = Client.Addresses4.First(a => Owner(a) == 1);
+        var before = await nodes[0].ReadCountersAsync();
+
+        // A short lease that is not refreshed: the kernel drops node0's VIP traffic once it expires.
+        var lease = TimeSpan.FromMilliseconds(300);
+        await nodes[0].RefreshLeaseAsync(lease);
+        var watch = Stopwatch.StartNew();
+        string? answer = "node0";
+        while (answer is not null && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            answer = (await AskOneAsync(mine, TimeSpan.FromMilliseconds(500)))[0];
+        }
+
+        TestContext.WriteLine($"node0 stopped answering {watch.ElapsedMilliseconds} ms after a {lease.TotalMilliseconds} ms lease");
+        Assert.IsNull(answer, "node0 kept answering after its lease lapsed");
+        Assert.AreEqual("node1", (await AskOneAsync(other, AskTimeout))[0], "other nodes are unaffected");
+        Assert.IsGreaterThan(before[FilterCounters.NoLease].Packets, (await nodes[0].ReadCountersAsync())[FilterCounters.NoLease].Packets);
+
+        await nodes[0].RefreshLeaseAsync(LongLease);
+        Assert.AreEqual("node0", (await AskOneAsync(mine, AskTimeout))[0], "a refresh restores acceptance");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Handover_DrainingKeepsTrackedConnectionIncomingTakesNewOnes()
+    {
+        var address = Client.Addresses4[3];
+        int bucket = hasher.BucketOf(new ClientKey(address), Affinity.ClientIp);
+        int previous = bucket % NodeCount;
+        int next = (previous + 1) % NodeCount;
+        try
+        {
+            var (established, first) = await TestClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
+            using (established)
+            {
+                Assert.AreEqual($"node{previous}", first);
+
+                // Release before acquire: the previous owner drains, then the next one takes the bucket as incoming.
+                await nodes[previous].ApplyAsync(new BucketAssignment(2, OwnedBy(previous).Where(b => b != bucket), [], [bucket]));
+                await nodes[next].ApplyAsync(new BucketAssignment(2, OwnedBy(next), [bucket], []));
+
+                Assert.AreEqual($"node{previous}", await TestClients.AskAgainAsync(established, AskTimeout), "the draining node keeps its tracked connection");
+                var (fresh, name) = await TestClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
+                fresh.Dispose();
+                Assert.AreEqual($"node{next}", name, "a new connection goes to the incoming node");
+
+                // The incoming node saw the old connection's mid-stream packets and dropped them silently (no RST reached the client).
+                Assert.AreEqual($"node{previous}", await TestClients.AskAgainAsync(established, AskTimeout));
+                var nextCounters = await nodes[next].ReadCountersAsync();
+                var previousCounters = await nodes[previous].ReadCountersAsync();
+                TestContext.WriteLine($"handover drops: node{next} (incoming) {nextCounters[FilterCounters.HandoverDrop].Packets}, node{previous} (draining) {previousCounters[FilterCounters.HandoverDrop].Packets}");
+                Assert.IsGreaterThan(0UL, nextCounters[FilterCounters.HandoverDrop].Packets);
+                Assert.IsGreaterThan(0UL, previousCounters[FilterCounters.HandoverDrop].Packets);
+            }
+
+            // Drain done: the bucket is owned by the next node only.
+            await nodes[previous].ApplyAsync(new BucketAssignment(3, OwnedBy(previous).Where(b => b != bucket), [], []));
+            await nodes[next].ApplyAsync(new BucketAssignment(3, OwnedBy(next).Append(bucket), [], []));
+            Assert.AreEqual($"node{next}", (await AskOneAsync(address, AskTimeout))[0]);
+        }
+        finally
+        {
+            await nodes[previous].ApplyAsync(Split(previous));
+            await nodes[next].ApplyAsync(Split(next));
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task PortWithoutRule_ToVip_DroppedSilentlyNeverReset()
+    {
+        var before = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
+        using var socket = await Client.Namespace.RunAsync(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
+
+        // No node listens on 9999: a kernel that saw the SYN would answer RST (connection refused); the filter must drop it first.
+        var e = await Assert.ThrowsAsync<OperationCanceledException>(async () => await socket.ConnectAsync(new IPEndPoint(Modules.Vip4, 9999), cts.Token));
+
+        var after = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
+        Assert.IsNotNull(e);
+        Assert.IsTrue(Enumerable.Range(0, NodeCount).All(i => after[i][FilterCounters.Unmatched].Packets > before[i][FilterCounters.Unmatched].Packets), "every node dropped the SYN as unmatched");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task HotPath_LeaseRefreshAndBucketApply_AreSingleInProcessTransactions()
+    {
+        var split = Split(0);
+        var moved = new BucketAssignment(9, OwnedBy(0).Where(b => b % 2 == 0), OwnedBy(1).Take(10), OwnedBy(0).Where(b => b % 2 == 1));
+        var (refreshMs, applyMs) = await nodes[0].WithFilterAsync(filter =>
+        {
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < 200; i++)
+            {
+                filter.RefreshLease(LongLease);
+            }
+
+            double refresh = watch.Elapsed.TotalMilliseconds / 200;
+            watch.Restart();
+            for (int i = 0; i < 50; i++)
+            {
+                filter.Apply(i % 2 == 0 ? moved : split);
+            }
+
+            return (refresh, watch.Elapsed.TotalMilliseconds / 50);
+        });
+
+        TestContext.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RefreshLease (2 VIPs): {refreshMs:0.000} ms; Apply ({module.Buckets} buckets, fragmented): {applyMs:0.000} ms"));
+        Assert.IsLessThan(50.0, refreshMs, "a lease refresh must fit well inside a heartbeat interval");
+        Assert.AreEqual("node0", (await AskOneAsync(Client.Addresses4.First(a => Owner(a) == 0), AskTimeout))[0], "the split is back in force");
+    }
+
+    private static async Task BuildFarmAsync()
+    {
+        var watch = Stopwatch.StartNew();
+        uint seed = (uint)Random.Shared.NextInt64(0, 1L << 32);
+        module = Modules.Web(seed: seed);
+        hasher = new BucketHasher(module.Buckets, module.Seed);
+        stateRoot = Directory.CreateTempSubdirectory("farm-dataplane-").FullName;
+        logs = new RecordingLoggerFactory();
+        topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = AddressesPerClient });
+        try
+        {
+            nodes = [.. topology.Nodes.Select((host, i) => new FarmNode(host, module, Path.Combine(stateRoot, host.Name), logs))];
+            for (int i = 0; i < NodeCount; i++)
+            {
+                await nodes[i].StartAsync(Split(i), LongLease, [ClientIpPort, ClientIpPortPort], UdpPort);
+            }
+        }
+        catch
+        {
+            await TearDownAsync();
+            throw;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Farm of {NodeCount} nodes (seed 0x{seed:x8}) ready in {watch.ElapsedMilliseconds} ms"));
+    }
+
+    private static BucketAssignment Split(int node) => new(1, OwnedBy(node), [], []);
+
+    private static IEnumerable<int> OwnedBy(int node) => Enumerable.Range(0, module.Buckets).Where(b => b % NodeCount == node);
+
+    private static int Owner(IPAddress address) => hasher.BucketOf(new ClientKey(address), Affinity.ClientIp) % NodeCount;
+
+    private static string OwnerName(int bucket) => $"node{bucket % NodeCount}";
+
+    private static Task<string?[]> AskOneAsync(IPAddress source, TimeSpan timeout) =>
+        TestClients.AskTcpAsync(Client.Namespace, [new IPEndPoint(source, 0)], Modules.Vip4, Modules.Vip6, ClientIpPort, timeout);
+
+    private static string Distribution(string?[] answers) =>
+        string.Join(", ", answers.GroupBy(a => a ?? "none").OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"));
+
+    private static void AssertAnswers(string[] what, string[] expected, string?[] actual)
+    {
+        var wrong = Enumerable.Range(0, what.Length)
+            .Where(i => expected[i] != actual[i])
+            .Select(i => $"{what[i]}: expected {expected[i]}, answered by {actual[i] ?? "nobody"}")
+            .ToList();
+        Assert.IsEmpty(wrong, $"{wrong.Count} of {what.Length} wrong:{Environment.NewLine}{string.Join(Environment.NewLine, wrong.Take(20))}");
+    }
+}

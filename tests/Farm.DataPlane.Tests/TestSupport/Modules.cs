@@ -1,0 +1,29 @@
+using System.Net;
+using Farm.Core.Config;
+using Farm.Core.Hashing;
+
+namespace Farm.DataPlane.Tests.TestSupport;
+
+/// <summary>Module configurations the tests share.</summary>
+internal static class Modules
+{
+    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
+    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+
+    /// <summary>Two VIPs; tcp 8080 by client IP, tcp 8081 by client IP and port, udp 5353 by client IP.</summary>
+    public static ModuleConfig Web(string name = "web", string iface = "eth0", uint seed = 0x6661726d, VmacMode vmacMode = VmacMode.UnicastFilter) => new()
+    {
+        Name = name,
+        Vips = [Vip4, Vip6],
+        Interface = iface,
+        Buckets = 256,
+        Seed = seed,
+        VmacMode = vmacMode,
+        Rules =
+        [
+            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 8080, LastPort = 8080, Affinity = Affinity.ClientIp },
+            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 8081, LastPort = 8081, Affinity = Affinity.ClientIpPort },
+            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = 5353, LastPort = 5353, Affinity = Affinity.ClientIp },
+        ],
+    };
+}

@@ -1,0 +1,25 @@
+using Farm.DataPlane.Filtering;
+
+namespace Farm.DataPlane.Tests.TestSupport;
+
+/// <summary>An in-memory <see cref="INftablesClient"/> that records every batch and answers list commands from a script.</summary>
+internal sealed class RecordingNftablesClient : INftablesClient
+{
+    public List<string> Batches { get; } = [];
+
+    public List<string> Lists { get; } = [];
+
+    public Func<string, string> ListAnswer { get; set; } = _ => """{"nftables": [{"metainfo": {"version": "1.0.6"}}]}""";
+
+    public bool Disposed { get; private set; }
+
+    public void Run(string batch) => Batches.Add(batch);
+
+    public string List(string command)
+    {
+        Lists.Add(command);
+        return ListAnswer(command);
+    }
+
+    public void Dispose() => Disposed = true;
+}
