@@ -35,9 +35,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages of the gRPC interop fixture (exact versions from its package-lock.json).
-fixture="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Farm.Rpc.Tests/interop"
-if [[ -f "$fixture/package-lock.json" && ! -d "$fixture/node_modules" ]]; then
-  echo "deps.sh: npm ci in ${fixture#$PWD/}"
-  (cd "$fixture" && npm ci --no-audit --no-fund --silent)
-fi
+# npm packages of the gRPC interop fixtures (exact versions from each package-lock.json).
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for lock in "$root"/tests/*/interop/package-lock.json; do
+  [[ -f "$lock" ]] || continue
+  fixture="$(dirname "$lock")"
+  if [[ ! -d "$fixture/node_modules" ]]; then
+    echo "deps.sh: npm ci in ${fixture#"$root"/}"
+    (cd "$fixture" && npm ci --no-audit --no-fund --silent)
+  fi
+done
