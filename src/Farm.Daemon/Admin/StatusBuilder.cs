@@ -1,0 +1,110 @@
+using Farm.Cluster.Membership;
+using Farm.Daemon.Hosting;
+using Farm.Daemon.Membership;
+using Farm.Daemon.Security;
+using Pb = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Admin;
+
+/// <summary>Builds the node's status report from the membership state (one short lock) and the security counters.</summary>
+internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host, ReplayGuard peerGuard, RejectionLog rejections)
+{
+    /// <summary>The status now.</summary>
+    public Pb.NodeStatusReport Build()
+    {
+        var report = host.Read((m, now) => Snapshot(m, now));
+        foreach (var c in rejections.Snapshot())
+        {
+            report.Rejected.Add(new Pb.RejectionCounter { Source = c.Source, Reason = c.Reason.Name(), Count = (ulong)c.Count, LastClaimedSender = c.LastClaimedSender });
+        }
+
+        return report;
+    }
+
+    /// <summary>The report without its ages: equal keys mean nothing worth a new WatchStatus message changed.</summary>
+    public static Pb.NodeStatusReport ChangeKey(Pb.NodeStatusReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var key = report.Clone();
+        foreach (var node in key.Nodes)
+        {
+            foreach (var lan in node.Lans)
+            {
+                lan.LastHeardAgeMs = 0;
+            }
+        }
+
+        return key;
+    }
+
+    private Pb.NodeStatusReport Snapshot(MembershipManager m, TimeSpan now)
+    {
+        var cluster = settings.Cluster;
+        var installed = m.Installed;
+        var mismatches = m.ConfigMismatches;
+        var report = new Pb.NodeStatusReport
+        {
+            Cluster = cluster.Name,
+            Node = m.Self.Name,
+            Incarnation = m.Self.Incarnation,
+            ConfigHash = host.ConfigHash,
+            InstalledEpoch = installed?.Id.Epoch ?? 0,
+            Coordinator = installed?.Id.Coordinator ?? "",
+            Leaving = m.Self.Leaving,
+        };
+
+        foreach (var node in cluster.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
+        {
+            bool isSelf = node.Name == m.Self.Name;
+            var member = installed?.Find(node.Name);
+            var status = new Pb.NodeStatus
+            {
+                Name = node.Name,
+                IsSelf = isSelf,
+                InView = member is not null,
+                Weight = member?.Weight ?? node.Weight,
+                Leaving = isSelf ? m.Self.Leaving : member?.Leaving ?? false,
+                Incarnation = isSelf ? m.Self.Incarnation : peerGuard.IncarnationOf(node.Name),
+                ConfigMatches = !mismatches.ContainsKey(node.Name),
+                ConfigHash = isSelf ? host.ConfigHash : mismatches.GetValueOrDefault(node.Name, ""),
+            };
+
+            bool everHeard = false;
+            for (int lan = 0; lan < cluster.Lans.Count; lan++)
+            {
+                TimeSpan? heard = isSelf ? now : m.LastHeard(node.Name, lan);
+                everHeard |= heard is not null;
+                long age = heard is { } h ? (long)(now - h).TotalMilliseconds : -1;
+                status.Lans.Add(new Pb.LanReachability
+                {
+                    Lan = cluster.Lans[lan],
+                    Address = lan < node.Addresses.Count ? node.Addresses[lan].ToString() : "",
+                    Reachable = heard is { } t && now - t < host.Options.DetectionTimeout,
+                    LastHeardAgeMs = age,
+                });
+            }
+
+            status.State = isSelf || m.IsReachable(node.Name, now) ? Pb.NodeState.Up
+                : !status.ConfigMatches ? Pb.NodeState.Excluded
+                : everHeard ? Pb.NodeState.Down
+                : Pb.NodeState.Unknown;
+
+            if (installed is not null)
+            {
+                foreach (var (module, table) in installed.Tables)
+                {
+                    status.Buckets.Add(new Pb.ModuleBuckets { Module = module, Buckets = table.CountOf(node.Name) });
+                }
+            }
+
+            report.Nodes.Add(status);
+        }
+
+        foreach (var (node, theirs) in mismatches.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            report.ConfigMismatches.Add(new Pb.ConfigMismatch { Node = node, TheirHash = theirs, OurHash = host.ConfigHash });
+        }
+
+        return report;
+    }
+}

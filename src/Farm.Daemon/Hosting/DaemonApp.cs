@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
+
+namespace Farm.Daemon.Hosting;
+
+/// <summary>farmd's main flow: command line, files, host; returns the exit code.</summary>
+internal static class DaemonApp
+{
+    public const int ExitOk = 0;
+    public const int ExitFailed = 1;
+    public const int ExitUsage = 2;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var arguments = DaemonCommandLine.Parse(args, out bool help, out var problems);
+        if (help)
+        {
+            output.WriteLine(DaemonCommandLine.Usage);
+            return ExitOk;
+        }
+
+        if (arguments is null)
+        {
+            foreach (string problem in problems)
+            {
+                error.WriteLine($"farmd: {problem}");
+            }
+
+            error.WriteLine("Try 'farmd --help'.");
+            return ExitUsage;
+        }
+
+        var timeProvider = TimeProvider.System;
+        var settings = DaemonSettingsLoader.Load(arguments, timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), Environment.GetEnvironmentVariable("NOTIFY_SOCKET"), error);
+        if (settings is null)
+        {
+            return ExitFailed;
+        }
+
+        if (AdminSocket.Prepare(settings.AdminSocket) is { } socketProblem)
+        {
+            error.WriteLine($"farmd: {socketProblem}");
+            return ExitFailed;
+        }
+
+        using var logger = CreateLogger(settings);
+        try
+        {
+            var (app, _) = DaemonHost.Build(settings, timeProvider, logging => logging.AddSerilog(logger, dispose: false));
+            await using (app)
+            {
+                await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(app, cancellationToken);
+            }
+
+            return ExitOk;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // Typically an address that is in use or not on this host: say which.
+            error.WriteLine($"farmd: cannot start: {ex.Message}");
+            logger.Fatal(ex, "farmd could not start");
+            AdminSocket.Remove(settings.AdminSocket);
+            return ExitFailed;
+        }
+    }
+
+    private static Serilog.Core.Logger CreateLogger(DaemonSettings settings)
+    {
+        const string template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Enrich.WithProperty("Node", settings.Self.Name)
+            .WriteTo.Console(outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        if (settings.LogDirectory is { } dir)
+        {
+            config = config.WriteTo.File(
+                Path.Combine(dir, "farmd-.log"),
+                rollingInterval: RollingInterval.Day,
+                retainedFileCountLimit: 14,
+                outputTemplate: template,
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return config.CreateLogger();
+    }
+}

@@ -1,0 +1,18 @@
+namespace Farm.Daemon.Hosting;
+
+/// <summary>The parsed command line of farmd (not yet checked against the files).</summary>
+internal sealed record DaemonArguments
+{
+    public required string ClusterFile { get; init; }
+
+    public required string NodeName { get; init; }
+
+    public string? ModulesDirectory { get; init; }
+
+    public string AdminSocket { get; init; } = DaemonSettings.DefaultAdminSocket;
+
+    public string? LogDirectory { get; init; }
+
+    /// <summary>Raw <c>FROM=TO</c> pairs of <c>--address-map</c>.</summary>
+    public IReadOnlyList<string> AddressMap { get; init; } = [];
+}

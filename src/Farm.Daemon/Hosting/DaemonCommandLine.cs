@@ -1,0 +1,115 @@
+namespace Farm.Daemon.Hosting;
+
+/// <summary>Parses farmd's command line: <c>--name value</c> or <c>--name=value</c>; every problem is reported at once.</summary>
+internal static class DaemonCommandLine
+{
+    public const string Usage = """
+        Usage: farmd --cluster FILE --node NAME [options]
+
+        Runs one node of a Farm cluster: membership over gRPC, the admin API, and (later) the data plane.
+
+        Options:
+          --cluster FILE        the cluster file (identical on every node); required
+          --node NAME           this node's name in the cluster file; required
+          --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: none)
+          --admin-socket PATH   Unix socket of the admin API, mode 0600 (default: /run/farm/farmd.sock)
+          --log-dir DIR         also write a daily rolling log file farmd-YYYYMMDD.log there (default: console only)
+          --address-map A=B     bind and dial address B wherever the cluster file says A (repeatable; for tests
+                                that run several nodes on loopback addresses)
+          -h, --help            show this help
+
+        Signals: SIGTERM/SIGINT leave the farm gracefully (buckets move away, at most 5 s), then exit 0.
+        Exit codes: 0 stopped cleanly, 1 configuration or startup error, 2 usage error.
+        """;
+
+    private static readonly HashSet<string> ValueOptions = new(StringComparer.Ordinal)
+    {
+        "--cluster", "--node", "--modules", "--admin-socket", "--log-dir", "--address-map",
+    };
+
+    /// <summary>The arguments, or null with every error in <paramref name="errors"/>; <paramref name="help"/> when help was asked.</summary>
+    public static DaemonArguments? Parse(IReadOnlyList<string> args, out bool help, out IReadOnlyList<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        help = false;
+        var problems = new List<string>();
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var map = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                help = true;
+                continue;
+            }
+
+            string name = arg;
+            string? value = null;
+            int eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                name = arg[..eq];
+                value = arg[(eq + 1)..];
+            }
+
+            if (!ValueOptions.Contains(name))
+            {
+                problems.Add(arg.StartsWith('-') ? $"unknown option '{name}'" : $"unexpected argument '{arg}'");
+                continue;
+            }
+
+            if (value is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    problems.Add($"option '{name}' needs a value");
+                    continue;
+                }
+
+                value = args[++i];
+            }
+
+            if (name == "--address-map")
+            {
+                map.Add(value);
+            }
+            else if (!values.TryAdd(name, value))
+            {
+                problems.Add($"option '{name}' is given twice");
+            }
+        }
+
+        if (help)
+        {
+            errors = [];
+            return null;
+        }
+
+        if (!values.ContainsKey("--cluster"))
+        {
+            problems.Add("option '--cluster FILE' is required");
+        }
+
+        if (!values.ContainsKey("--node"))
+        {
+            problems.Add("option '--node NAME' is required");
+        }
+
+        errors = problems;
+        if (problems.Count > 0)
+        {
+            return null;
+        }
+
+        return new DaemonArguments
+        {
+            ClusterFile = values["--cluster"],
+            NodeName = values["--node"],
+            ModulesDirectory = values.GetValueOrDefault("--modules"),
+            AdminSocket = values.GetValueOrDefault("--admin-socket") ?? DaemonSettings.DefaultAdminSocket,
+            LogDirectory = values.GetValueOrDefault("--log-dir"),
+            AddressMap = map,
+        };
+    }
+}

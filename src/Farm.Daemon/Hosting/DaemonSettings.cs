@@ -1,0 +1,54 @@
+using System.Net;
+using Farm.Core.Config;
+
+namespace Farm.Daemon.Hosting;
+
+/// <summary>Everything farmd needs to start, validated: the parsed files and the command line.</summary>
+internal sealed record DaemonSettings
+{
+    /// <summary>Default of <see cref="AdminSocket"/>.</summary>
+    public const string DefaultAdminSocket = "/run/farm/farmd.sock";
+
+    /// <summary>The cluster file's path, as given.</summary>
+    public required string ClusterFile { get; init; }
+
+    /// <summary>The parsed cluster file.</summary>
+    public required ClusterConfig Cluster { get; init; }
+
+    /// <summary>This node's entry of the cluster file.</summary>
+    public required NodeConfig Self { get; init; }
+
+    /// <summary>Modules found under <c>--modules</c> (empty without it).</summary>
+    public IReadOnlyList<ModuleConfig> Modules { get; init; } = [];
+
+    /// <summary>Path of the admin Unix domain socket.</summary>
+    public string AdminSocket { get; init; } = DefaultAdminSocket;
+
+    /// <summary>Directory of the rolling log file, or null for console only.</summary>
+    public string? LogDirectory { get; init; }
+
+    /// <summary>
+    /// Addresses to use instead of the cluster file's, for binding and dialing (<c>--address-map</c>): lets tests run
+    /// several nodes on loopback addresses, which the cluster file rightly refuses. Empty in production.
+    /// </summary>
+    public IReadOnlyDictionary<IPAddress, IPAddress> AddressMap { get; init; } = new Dictionary<IPAddress, IPAddress>();
+
+    /// <summary>This run's incarnation: unix milliseconds at start, so a restart always has a larger one.</summary>
+    public required long Incarnation { get; init; }
+
+    /// <summary>The systemd notification socket (<c>$NOTIFY_SOCKET</c>), or null.</summary>
+    public string? NotifySocket { get; init; }
+
+    /// <summary>How long a graceful stop waits for this node's buckets to move away.</summary>
+    public TimeSpan LeaveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The address to bind or dial for a configured address.</summary>
+    public IPAddress Map(IPAddress configured) => AddressMap.TryGetValue(configured, out var mapped) ? mapped : configured;
+
+    /// <summary>Endpoints of a node per LAN, after <see cref="AddressMap"/>.</summary>
+    public IReadOnlyList<IPEndPoint> EndpointsOf(NodeConfig node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return [.. node.Addresses.Select(a => new IPEndPoint(Map(a), Cluster.GrpcPort))];
+    }
+}

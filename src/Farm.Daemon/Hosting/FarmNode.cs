@@ -1,0 +1,88 @@
+using Farm.Cluster.Membership;
+using Farm.Core.Buckets;
+using Farm.Core.Config;
+using Farm.Daemon.Admin;
+using Farm.Daemon.Membership;
+using Farm.Daemon.Security;
+using Farm.Daemon.Transport;
+using Farm.Protocol.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Daemon.Hosting;
+
+/// <summary>The parts of one node wired together: membership host, transport, security, and the two services.</summary>
+internal sealed class FarmNode : IDisposable
+{
+    public FarmNode(DaemonSettings settings, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        Settings = settings;
+        var cluster = settings.Cluster;
+        var options = OptionsOf(cluster);
+        var modules = settings.Modules.Select(SpecOf).ToList();
+        string[] ready = [.. settings.Modules.Select(m => m.Name).Order(StringComparer.Ordinal)];
+        var self = new MemberInfo(settings.Self.Name, settings.Incarnation, settings.Self.Weight, settings.Self.Priority, false, [.. ready]);
+
+        Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
+        Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
+        Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections);
+        PeerGuard = new ReplayGuard();
+        var peers = cluster.Nodes.Where(n => n.Name != self.Name).ToDictionary(n => n.Name, settings.EndpointsOf, StringComparer.Ordinal);
+        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
+        Host.Attach(Transport);
+        Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, loggerFactory.CreateLogger<MembershipService>());
+        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections);
+        Admin = new AdminService(Status, Authenticator, timeProvider);
+    }
+
+    public DaemonSettings Settings { get; }
+
+    public MembershipHost Host { get; }
+
+    public RejectionLog Rejections { get; }
+
+    public EnvelopeAuthenticator Authenticator { get; }
+
+    public ReplayGuard PeerGuard { get; }
+
+    public PeerTransport Transport { get; }
+
+    public MembershipService Membership { get; }
+
+    public StatusBuilder Status { get; }
+
+    public AdminService Admin { get; }
+
+    /// <summary>The membership options a cluster file implies.</summary>
+    public static MembershipOptions OptionsOf(ClusterConfig cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        return new MembershipOptions
+        {
+            HeartbeatInterval = cluster.Heartbeat.Interval,
+            DetectionTimeout = cluster.Heartbeat.DetectionTimeout,
+            Lease = cluster.Heartbeat.Lease,
+            SplitBrainPolicy = cluster.SplitBrain.Policy,
+            ConfiguredNodes = [.. cluster.Nodes.Select(n => n.Name)],
+            LanCount = cluster.Lans.Count,
+        };
+    }
+
+    /// <summary>The part of a module's configuration that shapes its bucket table.</summary>
+    public static ModuleSpec SpecOf(ModuleConfig module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return new ModuleSpec(module.Name, module.Buckets, module.Mode == ModuleMode.Single ? BucketMode.Single : BucketMode.Balance, module.Failback);
+    }
+
+    /// <summary>True when the installed view gives this node no bucket of any module (or there is no view).</summary>
+    public bool HoldsNoBuckets() => Host.Read((m, _) =>
+        m.Installed is not { } view || view.Tables.Values.All(t => t.CountOf(m.Self.Name) == 0));
+
+    public void Dispose()
+    {
+        Host.Dispose();
+        Transport.Dispose();
+    }
+}

@@ -1,0 +1,230 @@
+using Farm.Cluster.Membership;
+using Farm.Daemon.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Daemon.Membership;
+
+/// <summary>
+/// Runs a <see cref="MembershipManager"/> in farmd: serializes every call under one lock (never held during I/O),
+/// ticks it on a dedicated thread, and hands its outbox to the transport after every step.
+/// </summary>
+/// <remarks>
+/// The tick thread is not a thread-pool thread: thread-pool starvation (or a burst of slow handlers) must not
+/// look like a dead peer or stop the lease refresh. It reads time from <see cref="TimeProvider"/> but sleeps on an
+/// OS wait handle, because TimeProvider timers fire on the thread pool.
+/// </remarks>
+internal sealed partial class MembershipHost : IDisposable
+{
+    private readonly Lock gate = new();
+    private readonly MembershipManager manager;
+    private readonly TimeProvider timeProvider;
+    private readonly long startTimestamp;
+    private readonly TimeSpan interval;
+    private readonly ILogger logger;
+    private readonly ManualResetEventSlim stopSignal = new(false);
+    private IPeerTransport? transport;
+    private Thread? thread;
+    private long ticks;
+
+    /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
+    public MembershipHost(
+        MembershipOptions options, MemberInfo self, string configHash, IReadOnlyList<ModuleSpec> modules, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        startTimestamp = timeProvider.GetTimestamp();
+        interval = options.HeartbeatInterval;
+        Options = options;
+        ConfigHash = configHash;
+        logger = loggerFactory.CreateLogger<MembershipHost>();
+        manager = new MembershipManager(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
+    }
+
+    /// <summary>The protocol options.</summary>
+    public MembershipOptions Options { get; }
+
+    /// <summary>This node's cluster file hash.</summary>
+    public string ConfigHash { get; }
+
+    /// <summary>Monotonic time since the host was created: the manager's clock.</summary>
+    public TimeSpan Now => timeProvider.GetElapsedTime(startTimestamp);
+
+    /// <summary>Number of ticks run so far (tests and status use it to see the thread is alive).</summary>
+    public long Ticks => Interlocked.Read(ref ticks);
+
+    /// <summary>True once <see cref="Start"/> ran and before <see cref="Stop"/>.</summary>
+    public bool IsRunning => thread is not null && !stopSignal.IsSet;
+
+    /// <summary>Connects the transport that sends the outbox; call once before <see cref="Start"/>.</summary>
+    public void Attach(IPeerTransport peerTransport) => transport = peerTransport ?? throw new ArgumentNullException(nameof(peerTransport));
+
+    /// <summary>Starts the heartbeat thread.</summary>
+    public void Start()
+    {
+        if (transport is null)
+        {
+            throw new InvalidOperationException("Attach a transport before starting.");
+        }
+
+        if (thread is not null)
+        {
+            throw new InvalidOperationException("The heartbeat thread is already running.");
+        }
+
+        thread = new Thread(Run)
+        {
+            Name = "farm-heartbeat",
+            IsBackground = true,
+            Priority = ThreadPriority.AboveNormal,
+        };
+        thread.Start();
+    }
+
+    /// <summary>Stops the heartbeat thread and waits for it.</summary>
+    public void Stop()
+    {
+        stopSignal.Set();
+        if (thread is { } t && t != Thread.CurrentThread)
+        {
+            t.Join();
+        }
+    }
+
+    /// <summary>Reads manager state under the lock; <paramref name="reader"/> must be quick and do no I/O.</summary>
+    public T Read<T>(Func<MembershipManager, TimeSpan, T> reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        lock (gate)
+        {
+            return reader(manager, Now);
+        }
+    }
+
+    /// <summary>Answers a request from an authenticated peer and sends whatever the manager wants sent next.</summary>
+    public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request)
+    {
+        MembershipMessage reply;
+        IReadOnlyList<OutboundRequest> outbox;
+        lock (gate)
+        {
+            reply = manager.HandleRequest(from, lan, request, Now);
+            outbox = manager.TakeOutbox();
+        }
+
+        Dispatch(outbox);
+        return reply;
+    }
+
+    /// <summary>Delivers an authenticated reply.</summary>
+    public void HandleReply(long correlationId, MembershipMessage reply)
+    {
+        IReadOnlyList<OutboundRequest> outbox;
+        lock (gate)
+        {
+            manager.HandleReply(correlationId, reply, Now);
+            outbox = manager.TakeOutbox();
+        }
+
+        Dispatch(outbox);
+    }
+
+    /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
+    public void HandleFailure(long correlationId)
+    {
+        IReadOnlyList<OutboundRequest> outbox;
+        lock (gate)
+        {
+            manager.HandleFailure(correlationId, Now);
+            outbox = manager.TakeOutbox();
+        }
+
+        Dispatch(outbox);
+    }
+
+    /// <summary>Changes what this node says about itself (e.g. leaving on SIGTERM).</summary>
+    public void UpdateSelf(Func<MemberInfo, MemberInfo> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (gate)
+        {
+            manager.UpdateSelf(change(manager.Self));
+        }
+    }
+
+    /// <summary>One tick: the heartbeat thread calls it each interval; tests may call it directly.</summary>
+    public void Step()
+    {
+        IReadOnlyList<OutboundRequest> outbox;
+        lock (gate)
+        {
+            manager.Tick(Now);
+            outbox = manager.TakeOutbox();
+        }
+
+        Interlocked.Increment(ref ticks);
+        Dispatch(outbox);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // Idempotent: the lifecycle stops the thread, the container disposes later.
+        Stop();
+    }
+
+    private void Dispatch(IReadOnlyList<OutboundRequest> outbox)
+    {
+        foreach (var request in outbox)
+        {
+            transport!.Send(request);
+        }
+    }
+
+    private void Run()
+    {
+        Log.ThreadStarted(logger, interval.TotalMilliseconds);
+        long next = timeProvider.GetTimestamp();
+        while (!stopSignal.IsSet)
+        {
+            try
+            {
+                Step();
+            }
+            catch (Exception ex)
+            {
+                // The loop must outlive any single bad step: a dead heartbeat thread would be a silent split brain.
+                Log.TickFailed(logger, ex);
+            }
+
+            // Fixed rate without catch-up bursts: after a stall, resume one interval from now.
+            long now = timeProvider.GetTimestamp();
+            next += (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
+            TimeSpan wait = timeProvider.GetElapsedTime(now, next);
+            if (wait < TimeSpan.Zero)
+            {
+                if (-wait > interval)
+                {
+                    Log.TickLate(logger, (-wait).TotalMilliseconds);
+                }
+
+                next = now;
+                continue;
+            }
+
+            stopSignal.Wait(wait);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Heartbeat thread started, interval {IntervalMs} ms")]
+        public static partial void ThreadStarted(ILogger logger, double intervalMs);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Membership tick failed; the heartbeat thread goes on")]
+        public static partial void TickFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?)")]
+        public static partial void TickLate(ILogger logger, double lateMs);
+    }
+}

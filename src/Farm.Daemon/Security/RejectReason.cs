@@ -1,0 +1,26 @@
+namespace Farm.Daemon.Security;
+
+/// <summary>Why an envelope was refused.</summary>
+internal enum RejectReason
+{
+    /// <summary>Missing or ill-formed envelope fields (no sender, zero seq, MAC of the wrong length).</summary>
+    Malformed,
+
+    /// <summary>The sender is not a node of the cluster file (or not the peer that was called).</summary>
+    UnknownSender,
+
+    /// <summary>The MAC does not match: wrong key, tampered bytes, or a message moved to another method.</summary>
+    BadMac,
+
+    /// <summary>The timestamp lies outside the accepted clock skew.</summary>
+    ClockSkew,
+
+    /// <summary>A run of the sender older than one already heard.</summary>
+    OldIncarnation,
+
+    /// <summary>The seq was seen already or fell behind the replay window, or a reply does not answer our request.</summary>
+    Replayed,
+
+    /// <summary>An admin call over TCP without a sealed envelope.</summary>
+    Unauthenticated,
+}

@@ -1,0 +1,17 @@
+namespace Farm.Daemon.Security;
+
+/// <summary>Stable snake_case names of <see cref="RejectReason"/> for status and logs.</summary>
+internal static class RejectReasonNames
+{
+    public static string Name(this RejectReason reason) => reason switch
+    {
+        RejectReason.Malformed => "malformed",
+        RejectReason.UnknownSender => "unknown_sender",
+        RejectReason.BadMac => "bad_mac",
+        RejectReason.ClockSkew => "clock_skew",
+        RejectReason.OldIncarnation => "old_incarnation",
+        RejectReason.Replayed => "replayed",
+        RejectReason.Unauthenticated => "unauthenticated",
+        _ => reason.ToString(),
+    };
+}

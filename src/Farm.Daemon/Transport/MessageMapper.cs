@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using Farm.Cluster.Membership;
+using Farm.Core.Buckets;
+using Farm.Protocol;
+using Farm.Rpc;
+using Google.Protobuf;
+using Pb = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Transport;
+
+/// <summary>
+/// Maps the membership records to and from their protobuf messages at the transport edge. Tables travel as member
+/// names, weights and packed int16 owner indices. Malformed input throws <see cref="FormatException"/>.
+/// </summary>
+internal static class MessageMapper
+{
+    /// <summary>The method that carries a request record.</summary>
+    public static RpcMethod<Pb.Envelope, Pb.Envelope> MethodOf(MembershipMessage request) => request switch
+    {
+        HeartbeatRequest => MembershipMethods.Heartbeat,
+        PrepareRequest => MembershipMethods.Prepare,
+        CommitRequest => MembershipMethods.Commit,
+        GetViewRequest => MembershipMethods.GetView,
+        _ => throw new ArgumentException($"{request?.GetType().Name} is not a membership request.", nameof(request)),
+    };
+
+    /// <summary>The protobuf message of a request or reply record.</summary>
+    public static IMessage ToProto(MembershipMessage message) => message switch
+    {
+        HeartbeatRequest m => new Pb.HeartbeatRequest { Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised) },
+        HeartbeatReply m => new Pb.HeartbeatReply
+        {
+            Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), IncludesYou = m.IncludesYou,
+        },
+        PrepareRequest m => ToProto(m),
+        PrepareReply m => ToProto(m),
+        CommitRequest m => new Pb.CommitRequest { Id = ToProto(m.Id) },
+        CommitReply m => new Pb.CommitReply { Id = ToProto(m.Id), Installed = m.Installed },
+        GetViewRequest => new Pb.GetViewRequest(),
+        GetViewReply m => new Pb.GetViewReply { View = m.View is null ? null : ToProto(m.View) },
+        _ => throw new ArgumentException($"Unexpected message {message?.GetType().Name}.", nameof(message)),
+    };
+
+    /// <summary>Parses the request payload of <paramref name="method"/>.</summary>
+    public static MembershipMessage ParseRequest(string method, ByteString payload)
+    {
+        try
+        {
+            return method switch
+            {
+                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Pb.HeartbeatRequest.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Prepare.FullName => FromProto(Pb.PrepareRequest.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Commit.FullName => new CommitRequest(Required(Pb.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
+                _ when method == MembershipMethods.GetView.FullName => ParseEmpty(payload),
+                _ => throw new FormatException($"Unknown membership method {method}."),
+            };
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
+        {
+            throw new FormatException($"Malformed {method} request: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Parses the reply payload of <paramref name="method"/>.</summary>
+    public static MembershipMessage ParseReply(string method, ByteString payload)
+    {
+        try
+        {
+            return method switch
+            {
+                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Pb.HeartbeatReply.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Prepare.FullName => FromProto(Pb.PrepareReply.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Commit.FullName => FromProto(Pb.CommitReply.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.GetView.FullName => new GetViewReply(
+                    Pb.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v) : null),
+                _ => throw new FormatException($"Unknown membership method {method}."),
+            };
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
+        {
+            throw new FormatException($"Malformed {method} reply: {ex.Message}", ex);
+        }
+    }
+
+    public static Pb.Member ToProto(MemberInfo m)
+    {
+        var p = new Pb.Member { Name = m.Name, Incarnation = m.Incarnation, Weight = m.Weight, Priority = m.Priority, Leaving = m.Leaving };
+        p.ReadyModules.AddRange(m.ReadyModules);
+        return p;
+    }
+
+    public static MemberInfo FromProto(Pb.Member? m)
+    {
+        m = Required(m, "member");
+        if (m.Name.Length == 0)
+        {
+            throw new FormatException("A member has no name.");
+        }
+
+        return new MemberInfo(m.Name, m.Incarnation, m.Weight, m.Priority, m.Leaving, [.. m.ReadyModules.Order(StringComparer.Ordinal)]);
+    }
+
+    public static Pb.ViewId? ToProto(ViewId? id) => id is { } v ? new Pb.ViewId { Epoch = v.Epoch, Coordinator = v.Coordinator, CoordinatorIncarnation = v.CoordinatorIncarnation } : null;
+
+    public static ViewId? FromProto(Pb.ViewId? id) => id is null ? null : new ViewId(id.Epoch, id.Coordinator, id.CoordinatorIncarnation);
+
+    public static Pb.View ToProto(ClusterView view)
+    {
+        var p = new Pb.View { Id = ToProto(view.Id), Tables = ToProto(view.Tables) };
+        p.Members.AddRange(view.Members.Select(ToProto));
+        return p;
+    }
+
+    public static ClusterView FromProto(Pb.View view) =>
+        new(Required(view.Id, "view id"), view.Members.Select(FromProto), FromProto(view.Tables) ?? throw new FormatException("A view has no tables."));
+
+    public static Pb.TableSet ToProto(ImmutableSortedDictionary<string, BucketTable> tables)
+    {
+        var set = new Pb.TableSet();
+        foreach (var (module, table) in tables)
+        {
+            var t = new Pb.ModuleTable { Module = module, Epoch = table.Epoch };
+            t.Members.AddRange(table.Members);
+            t.Weights.AddRange(table.Weights);
+            byte[] owners = new byte[table.BucketCount * 2];
+            ReadOnlySpan<short> indices = table.OwnerIndices;
+            for (int b = 0; b < indices.Length; b++)
+            {
+                BinaryPrimitives.WriteInt16LittleEndian(owners.AsSpan(b * 2), indices[b]);
+            }
+
+            t.Owners = ByteString.CopyFrom(owners);
+            set.Tables.Add(t);
+        }
+
+        return set;
+    }
+
+    public static ImmutableSortedDictionary<string, BucketTable>? FromProto(Pb.TableSet? set)
+    {
+        if (set is null)
+        {
+            return null;
+        }
+
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, BucketTable>(StringComparer.Ordinal);
+        foreach (var t in set.Tables)
+        {
+            if (t.Members.Count != t.Weights.Count || t.Owners.Length % 2 != 0)
+            {
+                throw new FormatException($"The table of module '{t.Module}' is inconsistent.");
+            }
+
+            var members = t.Members.Zip(t.Weights, (name, weight) => new BucketMember(name, weight)).ToList();
+            ReadOnlySpan<byte> bytes = t.Owners.Span;
+            short[] owners = new short[bytes.Length / 2];
+            for (int b = 0; b < owners.Length; b++)
+            {
+                owners[b] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(b * 2)..]);
+            }
+
+            if (!builder.TryAdd(t.Module, BucketTable.FromOwners(t.Epoch, members, owners)))
+            {
+                throw new FormatException($"Module '{t.Module}' has two tables.");
+            }
+        }
+
+        return builder.ToImmutable();
+    }
+
+    private static PrepareRequest FromProto(Pb.PrepareRequest m) =>
+        new(Required(m.Id, "id"), [.. m.Members.Select(FromProto)], FromProto(m.Base), [.. m.Removed.Select(FromProto)], m.TablesFingerprint, FromProto(m.BaseTables));
+
+    private static Pb.PrepareRequest ToProto(PrepareRequest m)
+    {
+        var p = new Pb.PrepareRequest { Id = ToProto(m.Id), Base = ToProto(m.Base), TablesFingerprint = m.TablesFingerprint };
+        p.Members.AddRange(m.Members.Select(ToProto));
+        p.Removed.AddRange(m.Removed.Select(ToProto));
+        if (m.BaseTables is { } tables)
+        {
+            p.BaseTables = ToProto(tables);
+        }
+
+        return p;
+    }
+
+    private static Pb.PrepareReply ToProto(PrepareReply m)
+    {
+        var p = new Pb.PrepareReply { Id = ToProto(m.Id), Accepted = m.Accepted, NeedsBase = m.NeedsBase };
+        if (m.Reason is { } reason)
+        {
+            p.Reason = reason;
+        }
+
+        p.StillHeard.AddRange(m.StillHeard.Select(ToProto));
+        return p;
+    }
+
+    private static PrepareReply FromProto(Pb.PrepareReply m) =>
+        new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)]);
+
+    private static HeartbeatRequest FromProto(Pb.HeartbeatRequest m) =>
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised));
+
+    private static HeartbeatReply FromProto(Pb.HeartbeatReply m) =>
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou);
+
+    private static CommitReply FromProto(Pb.CommitReply m) => new(Required(m.Id, "id"), m.Installed);
+
+    private static GetViewRequest ParseEmpty(ByteString payload)
+    {
+        _ = Pb.GetViewRequest.Parser.ParseFrom(payload);
+        return new GetViewRequest();
+    }
+
+    private static ViewId Required(Pb.ViewId? id, string what) =>
+        FromProto(id) ?? throw new FormatException($"The {what} is missing.");
+
+    private static T Required<T>(T? value, string what)
+        where T : class =>
+        value ?? throw new FormatException($"The {what} is missing.");
+}

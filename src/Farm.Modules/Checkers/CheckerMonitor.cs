@@ -1,0 +1,84 @@
+using Farm.Core.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Modules.Checkers;
+
+/// <summary>Runs one checker every interval, bounds each check by its timeout and reports every verdict.</summary>
+internal static partial class CheckerMonitor
+{
+    /// <summary>Checks at once, then every <see cref="CheckerConfig.Interval"/> after the previous check ended, until cancelled.</summary>
+    public static async Task RunAsync(
+        CheckerConfig config,
+        IChecker checker,
+        Action<CheckResult> report,
+        TimeProvider time,
+        ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        bool? last = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            CheckResult result;
+            try
+            {
+                result = await CheckOnceAsync(config, checker, time, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A checker that throws is a failed check, never a dead monitor.
+                Log.CheckThrew(logger, ex, config.Name);
+                result = CheckResult.Fail($"check failed: {ex.Message}");
+            }
+
+            if (result.Up != last)
+            {
+                Log.Changed(logger, config.Name, result.Up ? "up" : "down", result.Detail);
+                last = result.Up;
+            }
+
+            report(result);
+            try
+            {
+                await Task.Delay(config.Interval, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One check within the checker's timeout; a checker that ignores its token still loses at the timeout.</summary>
+    public static async Task<CheckResult> CheckOnceAsync(CheckerConfig config, IChecker checker, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(config.Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await checker.CheckAsync(linked.Token).WaitAsync(config.Timeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return TimedOut(config);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return TimedOut(config);
+        }
+    }
+
+    private static CheckResult TimedOut(CheckerConfig config) => CheckResult.Fail($"no answer within {ConfigDuration.Format(config.Timeout)}");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Checker {Checker} is {Verdict}: {Detail}")]
+        public static partial void Changed(ILogger logger, string checker, string verdict, string detail);
+
+        [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Checker {Checker} threw; counted as a failed check")]
+        public static partial void CheckThrew(ILogger logger, Exception exception, string checker);
+    }
+}

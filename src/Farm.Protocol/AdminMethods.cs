@@ -1,0 +1,19 @@
+using Farm.Protocol.V1;
+using Farm.Rpc;
+
+namespace Farm.Protocol;
+
+/// <summary>The methods of <c>farm.v1.Admin</c>.</summary>
+public static class AdminMethods
+{
+    /// <summary>The fully qualified service name.</summary>
+    public const string ServiceName = "farm.v1.Admin";
+
+    /// <summary>The node's status, once.</summary>
+    public static RpcMethod<AdminRequest, AdminReply> GetStatus { get; } =
+        new(ServiceName, "GetStatus", AdminRequest.Parser, AdminReply.Parser);
+
+    /// <summary>The node's status, then every change.</summary>
+    public static RpcMethod<AdminRequest, AdminReply> WatchStatus { get; } =
+        new(ServiceName, "WatchStatus", AdminRequest.Parser, AdminReply.Parser);
+}

@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Farm.Protocol.V1;
+using Google.Protobuf;
+
+namespace Farm.Protocol.Security;
+
+/// <summary>
+/// Seals and checks the MAC of <see cref="Envelope"/>s with a key derived from the cluster key (layout in
+/// proto/farm/v1/envelope.proto). Stateless and thread-safe; replay protection is the receiver's job.
+/// </summary>
+public sealed class EnvelopeCodec
+{
+    /// <summary>Length of the MAC in bytes (HMAC-SHA256).</summary>
+    public const int MacLength = 32;
+
+    /// <summary>HKDF "info" label: a key for this purpose only, so the raw cluster key never keys an HMAC directly.</summary>
+    public const string KeyPurpose = "farm/v1 envelope mac";
+
+    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("farm/v1 envelope\0");
+    private readonly byte[] macKey;
+
+    /// <summary>Derives the MAC key from <paramref name="clusterKey"/> (the cluster file's <c>key</c>).</summary>
+    public EnvelopeCodec(string clusterKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clusterKey);
+        macKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(clusterKey), MacLength, [], Encoding.ASCII.GetBytes(KeyPurpose));
+    }
+
+    /// <summary>Builds an envelope around <paramref name="payload"/> and computes its MAC.</summary>
+    public Envelope Seal(
+        string method, EnvelopeKind kind, string sender, long incarnation, ulong seq, long unixTimeMs, uint lan, ulong replyTo, ByteString payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var envelope = new Envelope
+        {
+            Sender = sender,
+            Incarnation = incarnation,
+            Seq = seq,
+            UnixTimeMs = unixTimeMs,
+            Lan = lan,
+            ReplyTo = replyTo,
+            Payload = payload,
+        };
+        envelope.Mac = ByteString.CopyFrom(ComputeMac(method, kind, envelope));
+        return envelope;
+    }
+
+    /// <summary>True when the envelope's MAC is right for <paramref name="method"/> and <paramref name="kind"/> (constant-time compare).</summary>
+    public bool HasValidMac(string method, EnvelopeKind kind, Envelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        if (envelope.Mac.Length != MacLength)
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(ComputeMac(method, kind, envelope), envelope.Mac.Span);
+    }
+
+    private byte[] ComputeMac(string method, EnvelopeKind kind, Envelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        byte[] methodBytes = Encoding.UTF8.GetBytes(method);
+        byte[] senderBytes = Encoding.UTF8.GetBytes(envelope.Sender);
+        ReadOnlySpan<byte> payload = envelope.Payload.Span;
+        int length = Domain.Length + 4 + methodBytes.Length + 1 + 4 + senderBytes.Length + 8 + 8 + 8 + 4 + 8 + 4 + payload.Length;
+        byte[] buffer = new byte[length];
+        var w = new SpanWriter(buffer);
+        w.Write(Domain);
+        w.WriteUInt32((uint)methodBytes.Length);
+        w.Write(methodBytes);
+        w.WriteByte((byte)kind);
+        w.WriteUInt32((uint)senderBytes.Length);
+        w.Write(senderBytes);
+        w.WriteUInt64((ulong)envelope.Incarnation);
+        w.WriteUInt64(envelope.Seq);
+        w.WriteUInt64((ulong)envelope.UnixTimeMs);
+        w.WriteUInt32(envelope.Lan);
+        w.WriteUInt64(envelope.ReplyTo);
+        w.WriteUInt32((uint)payload.Length);
+        w.Write(payload);
+        return HMACSHA256.HashData(macKey, buffer);
+    }
+
+    /// <summary>Big-endian writer over a buffer sized exactly beforehand.</summary>
+    private ref struct SpanWriter(Span<byte> buffer)
+    {
+        private readonly Span<byte> buffer = buffer;
+        private int position;
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(buffer[position..]);
+            position += bytes.Length;
+        }
+
+        public void WriteByte(byte value) => buffer[position++] = value;
+
+        public void WriteUInt32(uint value)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(buffer[position..], value);
+            position += 4;
+        }
+
+        public void WriteUInt64(ulong value)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(buffer[position..], value);
+            position += 8;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Farm.Daemon.Tests.TestSupport;
+
+namespace Farm.Daemon.Tests.Interop;
+
+/// <summary>@grpc/grpc-js (with @grpc/proto-loader on proto/farm/v1/admin.proto) calls a real farmd.</summary>
+[TestClass]
+public sealed class GrpcJsAdminTests
+{
+    private static string dir = null!;
+    private static int port;
+    private static FarmdProcess farmd = null!;
+
+    [ClassInitialize]
+    public static async Task StartFarmd(TestContext context)
+    {
+        _ = context;
+        dir = Directory.CreateTempSubdirectory("farmd-js-").FullName;
+        port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        farmd = FarmdProcess.Start(clusterFile, "n1", dir);
+        await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(farmd.Socket) || farmd.HasExited), ok => ok, "farmd creates its socket");
+        Assert.IsFalse(farmd.HasExited, farmd.Output);
+    }
+
+    [ClassCleanup]
+    public static async Task StopFarmd()
+    {
+        await farmd.DisposeAsync();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [TestMethod]
+    public async Task GetStatus_GrpcJsOverUnixSocket_ReturnsThisNodeAndEveryConfiguredNode()
+    {
+        var result = await NodeFixture.RunAdminClientAsync("unix:" + farmd.Socket, "get");
+
+        Assert.AreEqual(0, result.GetProperty("code").GetInt32(), result.ToString());
+        var status = result.GetProperty("status");
+        Assert.AreEqual("n1", status.GetProperty("node").GetString());
+        CollectionAssert.AreEqual(new[] { "n1", "n2", "n3", "n4" }, Names(status));
+        Assert.AreEqual("NODE_STATE_UP", status.GetProperty("nodes")[0].GetProperty("state").GetString());
+    }
+
+    [TestMethod]
+    public async Task WatchStatus_GrpcJsOverUnixSocket_FirstMessageIsTheCurrentStatus()
+    {
+        var result = await NodeFixture.RunAdminClientAsync("unix:" + farmd.Socket, "watch");
+
+        Assert.AreEqual(0, result.GetProperty("code").GetInt32(), result.ToString());
+        Assert.AreEqual("n1", result.GetProperty("status").GetProperty("node").GetString());
+    }
+
+    [TestMethod]
+    public async Task GetStatus_GrpcJsSealedOverTcp_AnsweredWithAReplyItVerifies()
+    {
+        var result = await NodeFixture.RunAdminClientAsync($"127.0.0.1:{port}", "sealed-get", TestClusterFiles.Key);
+
+        Assert.AreEqual(0, result.GetProperty("code").GetInt32(), result.ToString());
+        Assert.IsFalse(result.GetProperty("plainStatus").GetBoolean(), "no plain status over TCP");
+        Assert.IsTrue(result.GetProperty("macValid").GetBoolean(), "the reply MAC computed in JavaScript matches");
+        Assert.IsTrue(result.GetProperty("replyToMatches").GetBoolean());
+        Assert.AreEqual("n1", result.GetProperty("sender").GetString());
+        CollectionAssert.AreEqual(new[] { "n1", "n2", "n3", "n4" }, Names(result.GetProperty("status")));
+    }
+
+    [TestMethod]
+    public async Task WatchStatus_GrpcJsSealedOverTcp_StreamItemsAreSealed()
+    {
+        var result = await NodeFixture.RunAdminClientAsync($"127.0.0.1:{port}", "sealed-watch", TestClusterFiles.Key);
+
+        Assert.AreEqual(0, result.GetProperty("code").GetInt32(), result.ToString());
+        Assert.IsTrue(result.GetProperty("macValid").GetBoolean());
+        Assert.IsTrue(result.GetProperty("replyToMatches").GetBoolean());
+    }
+
+    [TestMethod]
+    public async Task GetStatus_GrpcJsPlainOverTcp_Unauthenticated()
+    {
+        var result = await NodeFixture.RunAdminClientAsync($"127.0.0.1:{port}", "plain-tcp");
+
+        Assert.AreEqual(16, result.GetProperty("code").GetInt32(), result.ToString());
+    }
+
+    [TestMethod]
+    public async Task GetStatus_GrpcJsSealedWithWrongKey_Unauthenticated()
+    {
+        var result = await NodeFixture.RunAdminClientAsync($"127.0.0.1:{port}", "sealed-get", "not-the-cluster-key-at-all");
+
+        Assert.AreEqual(16, result.GetProperty("code").GetInt32(), result.ToString());
+        StringAssert.Contains(result.GetProperty("details").GetString(), "bad_mac");
+    }
+
+    private static string[] Names(JsonElement status) =>
+        [.. status.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()!)];
+}

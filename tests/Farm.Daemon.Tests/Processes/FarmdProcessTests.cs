@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Farm.Core.Config;
+using Farm.Daemon.Tests.TestSupport;
+using Farm.Protocol;
+using Farm.Protocol.Security;
+using Farm.Protocol.V1;
+using Farm.Rpc;
+using Farm.Rpc.Client;
+
+namespace Farm.Daemon.Tests.Processes;
+
+/// <summary>Real farmd processes on 127.0.0.1-4 talking gRPC to each other.</summary>
+[TestClass]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class FarmdProcessTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public async Task Farmd_ThreeProcesses_FormOneViewRefuseForgeriesExcludeMismatchAndDropAKilledNode()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmd-proc-").FullName;
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string otherFile = TestClusterFiles.Write(dir, "cluster-other.yaml", port, n4Weight: 200);
+        string hash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(clusterFile), clusterFile).Value!.ComputeHash();
+        string otherHash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(otherFile), otherFile).Value!.ComputeHash();
+        string notifyPath = Path.Combine(dir, "notify.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        string logDir = Path.Combine(dir, "logs");
+        var processes = new List<FarmdProcess>();
+        try
+        {
+            processes.Add(FarmdProcess.Start(clusterFile, "n1", dir, ["--log-dir", logDir], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath }));
+            processes.Add(FarmdProcess.Start(clusterFile, "n2", dir));
+            processes.Add(FarmdProcess.Start(clusterFile, "n3", dir));
+            var (n1, n2, n3) = (processes[0], processes[1], processes[2]);
+
+            Assert.AreEqual("READY=1", await ReceiveAsync(notify), "sd_notify after start");
+            await WaitForSocketsAsync(processes);
+            Assert.AreEqual("-rw-------", ModeOf(n1.Socket));
+
+            // 1. One view of three, seen alike through every node's Unix socket.
+            var views = new List<NodeStatusReport>();
+            foreach (var p in processes)
+            {
+                using var admin = AdminClient.ForSocket(p.Socket);
+                views.Add(await TestTimeout.UntilAsync(admin.GetStatusAsync, s => InView(s).SequenceEqual(["n1", "n2", "n3"]), $"{p.Name} sees n1, n2, n3 in its view", TimeSpan.FromSeconds(15)));
+            }
+
+            Assert.AreEqual(1, views.Select(v => (v.InstalledEpoch, v.Coordinator)).Distinct().Count(), "all three installed the same view");
+            Assert.IsTrue(views.All(v => v.ConfigHash == hash));
+
+            // 2. A forged heartbeat (wrong key) and a replayed one are refused and counted.
+            using var rpc = new RpcClient(new RpcClientOptions { Address = new Uri($"http://127.0.0.1:{port}") });
+            var forged = SealedHeartbeat(new EnvelopeCodec("an-attacker-does-not-know-the-key"), "n2", 42, 1);
+            var forgedError = await Assert.ThrowsExactlyAsync<RpcException>(() => rpc.UnaryAsync(MembershipMethods.Heartbeat, forged));
+            Assert.AreEqual(StatusCode.Unauthenticated, forgedError.StatusCode);
+
+            // The test speaks as n4 (not running yet) with a foreign config hash, so it is never admitted.
+            var probe = SealedHeartbeat(new EnvelopeCodec(TestClusterFiles.Key), "n4", 1, 1);
+            var answer = await rpc.UnaryAsync(MembershipMethods.Heartbeat, probe);
+            Assert.IsTrue(new EnvelopeCodec(TestClusterFiles.Key).HasValidMac(MembershipMethods.Heartbeat.FullName, EnvelopeKind.Reply, answer), "the reply is sealed too");
+            Assert.AreEqual("n1", answer.Sender);
+            Assert.AreEqual(probe.Seq, answer.ReplyTo);
+            var replayError = await Assert.ThrowsExactlyAsync<RpcException>(() => rpc.UnaryAsync(MembershipMethods.Heartbeat, probe));
+            Assert.AreEqual(StatusCode.Unauthenticated, replayError.StatusCode);
+
+            using (var admin1 = AdminClient.ForSocket(n1.Socket))
+            {
+                var s = await admin1.GetStatusAsync();
+                var badMac = s.Rejected.Single(r => r.Reason == "bad_mac");
+                Assert.AreEqual(("127.0.0.1", 1UL, "n2"), (badMac.Source, badMac.Count, badMac.LastClaimedSender));
+                var replayed = s.Rejected.Single(r => r.Reason == "replayed");
+                Assert.AreEqual(("127.0.0.1", 1UL, "n4"), (replayed.Source, replayed.Count, replayed.LastClaimedSender));
+                Assert.IsFalse(s.Rejected.Any(r => r.Source != "127.0.0.1"), "honest peers were never refused: " + s.Rejected);
+            }
+
+            // 3. n4 with a cluster file that differs (its own weight) stays out, and status names both hashes.
+            processes.Add(FarmdProcess.Start(otherFile, "n4", dir));
+            var n4 = processes[3];
+            await WaitForSocketsAsync([n4]);
+            using (var admin1 = AdminClient.ForSocket(n1.Socket))
+            {
+                var s = await TestTimeout.UntilAsync(admin1.GetStatusAsync,
+                    s => s.ConfigMismatches.Any(m => m.Node == "n4" && m.TheirHash == otherHash), "n1 reports n4's config mismatch", TimeSpan.FromSeconds(10));
+                var mismatch = s.ConfigMismatches.Single();
+                Assert.AreEqual(hash, mismatch.OurHash);
+                var n4Status = s.Nodes.Single(n => n.Name == "n4");
+                Assert.AreEqual((NodeState.Excluded, false, false, otherHash), (n4Status.State, n4Status.InView, n4Status.ConfigMatches, n4Status.ConfigHash));
+                CollectionAssert.AreEqual(new[] { "n1", "n2", "n3" }, InView(s).ToArray());
+            }
+
+            using (var admin4 = AdminClient.ForSocket(n4.Socket))
+            {
+                var s = await TestTimeout.UntilAsync(admin4.GetStatusAsync, s => s.ConfigMismatches.Count == 3, "n4 reports the mismatch too", TimeSpan.FromSeconds(10));
+                Assert.IsTrue(s.ConfigMismatches.All(m => m.TheirHash == hash && m.OurHash == otherHash));
+                Assert.AreEqual(0, s.InstalledEpoch, "n4 must not start a farm of its own");
+            }
+
+            // 4. kill -9 n3: n1 and n2 install a view without it (watched through WatchStatus).
+            using var watchClient = AdminClient.ForSocket(n1.Socket);
+            using var watchCancel = new CancellationTokenSource();
+            var reports = watchClient.WatchAsync(watchCancel.Token).GetAsyncEnumerator(watchCancel.Token);
+            Assert.IsTrue(await reports.MoveNextAsync().AsTask().WithTimeout(), "WatchStatus sends the current status first");
+            var before = reports.Current.Status;
+            Assert.IsTrue(InView(before).Contains("n3"));
+
+            var clock = Stopwatch.StartNew();
+            n3.KillHard();
+            NodeStatusReport? after = null;
+            int updates = 0;
+            while (await reports.MoveNextAsync().AsTask().WithTimeout(TimeSpan.FromSeconds(15)))
+            {
+                updates++;
+                if (!InView(reports.Current.Status).Contains("n3"))
+                {
+                    after = reports.Current.Status;
+                    break;
+                }
+            }
+
+            clock.Stop();
+            TestContext.WriteLine($"kill -9 n3 -> view without n3 after {clock.ElapsedMilliseconds} ms ({updates} WatchStatus updates)");
+            Console.WriteLine($"kill -9 n3 -> view without n3 after {clock.ElapsedMilliseconds} ms ({updates} WatchStatus updates)");
+            Assert.IsNotNull(after);
+            CollectionAssert.AreEqual(new[] { "n1", "n2" }, InView(after).ToArray());
+            Assert.IsTrue(after.InstalledEpoch > before.InstalledEpoch);
+            Assert.AreEqual(NodeState.Down, after.Nodes.Single(n => n.Name == "n3").State);
+            Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(10), $"detection took {clock.Elapsed}");
+            await watchCancel.CancelAsync();
+            await reports.DisposeAsync();
+
+            using (var admin2 = AdminClient.ForSocket(n2.Socket))
+            {
+                await TestTimeout.UntilAsync(admin2.GetStatusAsync, s => InView(s).SequenceEqual(["n1", "n2"]), "n2 installs the view without n3 too", TimeSpan.FromSeconds(5));
+            }
+
+            // 5. SIGTERM n1: it leaves, tells systemd, exits 0 and removes its socket.
+            await n1.TerminateAsync();
+            await n1.WaitForExitAsync(TimeSpan.FromSeconds(15));
+            Assert.AreEqual(0, n1.ExitCode, n1.Output);
+            Assert.AreEqual("STOPPING=1", await ReceiveAsync(notify));
+            Assert.IsFalse(File.Exists(n1.Socket), "the admin socket is removed on stop");
+            StringAssert.Contains(n1.Output, "Left the farm");
+            string log = await File.ReadAllTextAsync(Directory.GetFiles(logDir, "farmd-*.log").Single());
+            StringAssert.Contains(log, "farmd started: node n1");
+        }
+        catch
+        {
+            foreach (var p in processes)
+            {
+                TestContext.WriteLine($"--- {p.Name} output ---\n{p.Output}");
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                await p.DisposeAsync();
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public async Task Farmd_UnknownNode_ExitsOneListingValidNames()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmd-proc-").FullName;
+        try
+        {
+            string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+            await using var p = FarmdProcess.Start(clusterFile, "nx", dir);
+            await p.WaitForExitAsync(TimeSpan.FromSeconds(15));
+
+            Assert.AreEqual(1, p.ExitCode);
+            StringAssert.Contains(p.Output, "node 'nx' is not in");
+            StringAssert.Contains(p.Output, "its nodes are: n1, n2, n3, n4");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static IEnumerable<string> InView(NodeStatusReport status) => status.Nodes.Where(n => n.InView).Select(n => n.Name);
+
+    private static Envelope SealedHeartbeat(EnvelopeCodec codec, string sender, long incarnation, ulong seq)
+    {
+        var payload = new HeartbeatRequest { Sender = new Member { Name = sender, Incarnation = incarnation, Weight = 100 }, ConfigHash = "test-probe" };
+        return codec.Seal(MembershipMethods.Heartbeat.FullName, EnvelopeKind.Request, sender, incarnation, seq, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, 0, Google.Protobuf.MessageExtensions.ToByteString(payload));
+    }
+
+    private static async Task WaitForSocketsAsync(IEnumerable<FarmdProcess> processes)
+    {
+        foreach (var p in processes)
+        {
+            await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(p.Socket) || p.HasExited), ok => ok, $"{p.Name} creates its admin socket", TimeSpan.FromSeconds(15));
+            Assert.IsFalse(p.HasExited, $"{p.Name} exited early:\n{p.Output}");
+        }
+    }
+
+    private static string ModeOf(string path)
+    {
+        var mode = File.GetUnixFileMode(path);
+        var sb = new StringBuilder("-");
+        sb.Append(mode.HasFlag(UnixFileMode.UserRead) ? 'r' : '-').Append(mode.HasFlag(UnixFileMode.UserWrite) ? 'w' : '-').Append(mode.HasFlag(UnixFileMode.UserExecute) ? 'x' : '-');
+        sb.Append(mode.HasFlag(UnixFileMode.GroupRead) ? 'r' : '-').Append(mode.HasFlag(UnixFileMode.GroupWrite) ? 'w' : '-').Append(mode.HasFlag(UnixFileMode.GroupExecute) ? 'x' : '-');
+        sb.Append(mode.HasFlag(UnixFileMode.OtherRead) ? 'r' : '-').Append(mode.HasFlag(UnixFileMode.OtherWrite) ? 'w' : '-').Append(mode.HasFlag(UnixFileMode.OtherExecute) ? 'x' : '-');
+        return sb.ToString();
+    }
+
+    private static async Task<string> ReceiveAsync(Socket socket)
+    {
+        byte[] buffer = new byte[256];
+        int n = await socket.ReceiveAsync(buffer, SocketFlags.None).WithTimeout(TimeSpan.FromSeconds(15));
+        return Encoding.UTF8.GetString(buffer, 0, n);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+using Farm.Cluster.Membership;
+using Farm.Core.Buckets;
+using Farm.Daemon.Transport;
+using Farm.Protocol;
+using Google.Protobuf;
+
+namespace Farm.Daemon.Tests.Transport;
+
+[TestClass]
+public sealed class MessageMapperTests
+{
+    private static readonly MemberInfo A = new("a", 11, 100, 1, false, ["db", "web"]);
+    private static readonly MemberInfo B = new("b", 22, 50, 0, true, ["web"]);
+    private static readonly ModuleSpec[] Modules = [new("web", 256, BucketMode.Balance, false), new("db", 512, BucketMode.Single, true)];
+
+    [TestMethod]
+    public void PrepareRequest_WithBaseTables_RoundTripsWithSameFingerprint()
+    {
+        var tables = ClusterView.ComputeTables(null, [A, B], Modules, 3);
+        var request = new PrepareRequest(new ViewId(4, "a", 11), [A, B], new ViewId(3, "b", 22), [B], ClusterView.ComputeFingerprint(tables), tables);
+
+        var back = (PrepareRequest)RoundTripRequest(request);
+
+        Assert.AreEqual(request.Id, back.Id);
+        Assert.AreEqual(request.Base, back.Base);
+        Assert.AreEqual(request.TablesFingerprint, back.TablesFingerprint);
+        Assert.IsTrue(back.Members.SequenceEqual(request.Members));
+        Assert.IsTrue(back.Removed.SequenceEqual(request.Removed));
+        Assert.IsNotNull(back.BaseTables);
+        Assert.AreEqual(ClusterView.ComputeFingerprint(tables), ClusterView.ComputeFingerprint(back.BaseTables));
+        Assert.AreEqual(tables["db"].CountOf("a"), back.BaseTables["db"].CountOf("a"));
+    }
+
+    [TestMethod]
+    public void PrepareRequest_WithoutBaseOrTables_StaysWithout()
+    {
+        var request = new PrepareRequest(new ViewId(1, "a", 11), [A], null, [], 99, null);
+
+        var back = (PrepareRequest)RoundTripRequest(request);
+
+        Assert.IsNull(back.Base);
+        Assert.IsNull(back.BaseTables, "absent tables must not become an empty set");
+    }
+
+    [TestMethod]
+    public void GetViewReply_View_RoundTripsMembersAndTables()
+    {
+        var view = new ClusterView(new ViewId(7, "a", 11), [B, A], ClusterView.ComputeTables(null, [A, B], Modules, 7));
+
+        var back = (GetViewReply)RoundTripReply(MembershipMethods.GetView.FullName, new GetViewReply(view));
+
+        Assert.IsNotNull(back.View);
+        Assert.AreEqual(view.Id, back.View.Id);
+        Assert.IsTrue(back.View.Members.SequenceEqual(view.Members));
+        Assert.AreEqual(view.TablesFingerprint, back.View.TablesFingerprint);
+        Assert.IsNull(((GetViewReply)RoundTripReply(MembershipMethods.GetView.FullName, new GetViewReply(null))).View);
+    }
+
+    [TestMethod]
+    public void HeartbeatAndPrepareReply_RoundTripEveryField()
+    {
+        var hb = new HeartbeatReply(B, "hash", new ViewId(2, "a", 11), null, true);
+        var back = (HeartbeatReply)RoundTripReply(MembershipMethods.Heartbeat.FullName, hb);
+        Assert.AreEqual(hb, back);
+
+        var rejected = new PrepareReply(new ViewId(2, "a", 11), false, "still hears b", false, [B]);
+        var backRejected = (PrepareReply)RoundTripReply(MembershipMethods.Prepare.FullName, rejected);
+        Assert.AreEqual("still hears b", backRejected.Reason);
+        Assert.IsTrue(backRejected.StillHeard.SequenceEqual([B]));
+        Assert.IsNull(((PrepareReply)RoundTripReply(MembershipMethods.Prepare.FullName, rejected with { Reason = null })).Reason);
+    }
+
+    [TestMethod]
+    public void ParseRequest_MissingSender_FormatException()
+    {
+        var payload = new Farm.Protocol.V1.HeartbeatRequest { ConfigHash = "h" }.ToByteString();
+
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Heartbeat.FullName, payload));
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Commit.FullName, ByteString.CopyFrom(0xff, 0xff)));
+    }
+
+    [TestMethod]
+    public void ParseReply_TableWithOwnerOutOfRange_FormatException()
+    {
+        var table = new Farm.Protocol.V1.ModuleTable { Module = "web", Epoch = 1, Owners = ByteString.CopyFrom(new byte[512].Select(_ => (byte)5).ToArray()) };
+        table.Members.Add("a");
+        table.Weights.Add(1);
+        var view = new Farm.Protocol.V1.View { Id = new Farm.Protocol.V1.ViewId { Epoch = 1, Coordinator = "a" }, Tables = new Farm.Protocol.V1.TableSet { Tables = { table } } };
+
+        Assert.ThrowsExactly<FormatException>(() =>
+            MessageMapper.ParseReply(MembershipMethods.GetView.FullName, new Farm.Protocol.V1.GetViewReply { View = view }.ToByteString()));
+    }
+
+    private static MembershipMessage RoundTripRequest(MembershipMessage request) =>
+        MessageMapper.ParseRequest(MessageMapper.MethodOf(request).FullName, MessageMapper.ToProto(request).ToByteString());
+
+    private static MembershipMessage RoundTripReply(string method, MembershipMessage reply) =>
+        MessageMapper.ParseReply(method, MessageMapper.ToProto(reply).ToByteString());
+}
