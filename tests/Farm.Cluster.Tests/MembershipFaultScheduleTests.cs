@@ -23,7 +23,7 @@ public sealed class MembershipFaultScheduleTests
         {
             try
             {
-                var sim = FaultSchedule.Run(seed);
+                var sim = FaultSchedule.Run(seed, verbose: only is not null);
                 checks += sim.Invariants.Checks;
                 longestOrphan = sim.Invariants.LongestOrphan > longestOrphan ? sim.Invariants.LongestOrphan : longestOrphan;
             }

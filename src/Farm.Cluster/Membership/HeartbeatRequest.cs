@@ -1,4 +1,7 @@
 namespace Farm.Cluster.Membership;
 
-/// <summary>Sent to every peer on every LAN each interval: who I am, my config hash and the views I hold.</summary>
-public sealed record HeartbeatRequest(MemberInfo Sender, string ConfigHash, ViewId? Installed, ViewId? Promised) : MembershipMessage;
+/// <summary>
+/// Sent to every peer on every LAN each interval: who I am, my config hash and the views I hold.
+/// <paramref name="WitnessLost"/>: under split-brain policy witness, the sender has not reached the witness lately and must not coordinate.
+/// </summary>
+public sealed record HeartbeatRequest(MemberInfo Sender, string ConfigHash, ViewId? Installed, ViewId? Promised, bool WitnessLost = false) : MembershipMessage;

@@ -40,6 +40,7 @@ public sealed partial class MembershipManager
     private TimeSpan? resyncSince;
     private TimeSpan lastTick = TimeSpan.MinValue;
     private TimeSpan witnessReachedAt = TimeSpan.MinValue;
+    private TimeSpan witnessStreakStart = TimeSpan.MinValue;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
     public MembershipManager(
@@ -96,6 +97,25 @@ public sealed partial class MembershipManager
         peers.Values.Where(p => p.ConfigHash is not null && p.ConfigHash != configHash)
             .ToDictionary(p => p.Name, p => p.ConfigHash!, StringComparer.Ordinal);
 
+    /// <summary>A snapshot of every peer, in name order, for status.</summary>
+    public ImmutableArray<PeerStatus> PeerStatuses(TimeSpan now)
+    {
+        static TimeSpan? Seen(TimeSpan t) => t == TimeSpan.MinValue ? null : t;
+        return [.. peers.Values
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => new PeerStatus(
+                p.Name,
+                p.Info,
+                Reachable(p, now),
+                p.ConfigHash,
+                p.ConfigHash == configHash,
+                Seen(p.LastHeard),
+                Seen(p.LastHeardAny),
+                [.. p.LastHeardPerLan.Select(Seen)],
+                p.Installed ?? p.InstalledAny,
+                p.Promised))];
+    }
+
     /// <summary>True when a peer is reachable and admitted now.</summary>
     public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
 
@@ -130,10 +150,17 @@ public sealed partial class MembershipManager
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
     public void ReportWitnessReached(TimeSpan probeStart)
     {
-        if (probeStart > witnessReachedAt)
+        if (probeStart <= witnessReachedAt)
         {
-            witnessReachedAt = probeStart;
+            return;
         }
+
+        if (witnessReachedAt == TimeSpan.MinValue || probeStart - witnessReachedAt > options.FreshnessWindow)
+        {
+            witnessStreakStart = probeStart; // the witness was lost in between: a new streak begins
+        }
+
+        witnessReachedAt = probeStart;
     }
 
     /// <summary>One heartbeat tick: heartbeats out, timeouts, coordinator work, catch-up, lease refresh.</summary>
@@ -145,7 +172,7 @@ public sealed partial class MembershipManager
         {
             for (int lan = 0; lan < options.LanCount; lan++)
             {
-                Send(peer.Name, lan, new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id), now);
+                Send(peer.Name, lan, new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now)), now);
             }
         }
 
@@ -167,7 +194,8 @@ public sealed partial class MembershipManager
         {
             case HeartbeatRequest hb:
                 NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, lan, now);
-                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender));
+                peer.WitnessLost = hb.WitnessLost;
+                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now));
             case PrepareRequest prepare:
                 NoteHeard(peer, lan, now);
                 return OnPrepare(prepare, now);
@@ -195,9 +223,17 @@ public sealed partial class MembershipManager
         {
             case HeartbeatReply hb:
                 NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, request.Lan, now);
-                if (hb.IncludesYou && peer.Admitted(configHash) && request.SentAt > peer.LastIncludingRoundTripStart)
+                peer.WitnessLost = hb.WitnessLost;
+                if (peer.Admitted(configHash))
                 {
-                    peer.LastIncludingRoundTripStart = request.SentAt;
+                    if (hb.IncludesYou && request.SentAt > peer.LastIncludingRoundTripStart)
+                    {
+                        peer.LastIncludingRoundTripStart = request.SentAt;
+                    }
+                    else if (!hb.IncludesYou && request.SentAt > peer.LastExcludingRoundTripStart)
+                    {
+                        peer.LastExcludingRoundTripStart = request.SentAt;
+                    }
                 }
 
                 break;
@@ -235,12 +271,20 @@ public sealed partial class MembershipManager
     private bool Reachable(PeerState peer, TimeSpan now) =>
         peer.Info is not null && peer.Admitted(configHash) && Within(peer.LastHeard, now, options.DetectionTimeout);
 
-    private string CoordinatorName(TimeSpan now)
+    /// <summary>Under policy witness, true when this node has not reached the witness within the freshness window.</summary>
+    private bool WitnessLost(TimeSpan now) =>
+        options.SplitBrainPolicy == SplitBrainPolicy.Witness && witnessReachedAt < now - options.FreshnessWindow;
+
+    /// <summary>
+    /// The lowest-named reachable node that may coordinate. Under policy witness a node that lost the witness steps
+    /// aside, so the nodes that still reach it are not stuck behind a coordinator that may not propose.
+    /// </summary>
+    private string? CoordinatorName(TimeSpan now)
     {
-        string best = self.Name;
+        string? best = WitnessLost(now) ? null : self.Name;
         foreach (var peer in peers.Values)
         {
-            if (Reachable(peer, now) && string.CompareOrdinal(peer.Name, best) < 0)
+            if (Reachable(peer, now) && !peer.WitnessLost && (best is null || string.CompareOrdinal(peer.Name, best) < 0))
             {
                 best = peer.Name;
             }
@@ -381,7 +425,9 @@ public sealed partial class MembershipManager
         return options.SplitBrainPolicy switch
         {
             SplitBrainPolicy.Majority => desired.Count * 2 > options.ConfiguredNodes.Count,
-            SplitBrainPolicy.Witness => witnessReachedAt >= now - options.FreshnessWindow,
+            // Holding the witness for a whole detection timeout means the other side lost it at least that long
+            // ago (the policy's premise: one side at a time), so its leases have lapsed before we take its buckets.
+            SplitBrainPolicy.Witness => !WitnessLost(now) && now - witnessStreakStart >= options.DetectionTimeout,
             _ => true,
         };
     }
@@ -847,7 +893,7 @@ public sealed partial class MembershipManager
         bool ok;
         if (options.SplitBrainPolicy == SplitBrainPolicy.Majority)
         {
-            int fresh = 1 + peers.Values.Count(p => p.LastIncludingRoundTripStart >= window);
+            int fresh = 1 + peers.Values.Count(p => p.ConfirmsSince(window));
             int total = options.ConfiguredNodes.Count;
             ok = member && fresh * 2 > total && installed!.Members.Length * 2 > total;
         }
@@ -856,7 +902,9 @@ public sealed partial class MembershipManager
             ok = member && (resyncSince is not { } since || Resynchronized(since, now));
             if (options.SplitBrainPolicy == SplitBrainPolicy.Witness)
             {
-                ok &= witnessReachedAt >= window;
+                // Whoever held the witness before us stopped reaching it before our streak began, so its lease ends
+                // within FreshnessWindow + Lease of that: wait that long into a new streak before serving.
+                ok &= !WitnessLost(now) && now - witnessStreakStart >= options.FreshnessWindow + options.Lease;
             }
         }
 
@@ -874,16 +922,18 @@ public sealed partial class MembershipManager
 
     /// <summary>
     /// After a lapse (stall, lost witness, start) we accept again only when every other member of our installed
-    /// view, and every peer we heard since, confirmed by a round trip started after the lapse that its views still
-    /// list us: while we were out, any of them may have formed a view without us, and one stale peer's word is not
+    /// view, and every peer we heard since, confirmed by a round trip started after the lapse and within the
+    /// freshness window that its views still list us: while we were out, any of them may have formed a view without us, and one stale peer's word is not
     /// enough. A dead member blocks this until the coordinator installs a view without it. Alone in our view, we
     /// also wait a whole detection timeout: silent peers are then on the other side of a partition.
     /// </summary>
     private bool Resynchronized(TimeSpan since, TimeSpan now)
     {
+        // A confirmation also has to be fresh: a peer that confirmed us at ts refuses our removal only until ts + D.
+        var fresh = now - options.FreshnessWindow > since ? now - options.FreshnessWindow : since;
         foreach (var peer in peers.Values)
         {
-            bool confirmed = peer.LastIncludingRoundTripStart >= since;
+            bool confirmed = peer.ConfirmsSince(fresh);
             bool heard = peer.LastHeard != TimeSpan.MinValue && peer.LastHeard >= since;
             bool member = installed!.Find(peer.Name) is not null;
             if ((heard || member) && !confirmed)
@@ -909,6 +959,13 @@ public sealed partial class MembershipManager
 
         public TimeSpan LastIncludingRoundTripStart { get; set; } = TimeSpan.MinValue;
 
+        /// <summary>Start of the latest round trip whose reply said the peer's views do not list us.</summary>
+        public TimeSpan LastExcludingRoundTripStart { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>True when the peer's latest answer, to a round trip started at or after <paramref name="since"/>, lists us.</summary>
+        public bool ConfirmsSince(TimeSpan since) =>
+            LastIncludingRoundTripStart >= since && LastIncludingRoundTripStart > LastExcludingRoundTripStart;
+
         /// <summary>Last message of any config hash (admitted or not).</summary>
         public TimeSpan LastHeardAny { get; set; } = TimeSpan.MinValue;
 
@@ -918,6 +975,9 @@ public sealed partial class MembershipManager
         public ViewId? Installed { get; set; }
 
         public ViewId? Promised { get; set; }
+
+        /// <summary>The peer said it lost the witness (policy witness): it must not coordinate.</summary>
+        public bool WitnessLost { get; set; }
 
         public bool Admitted(string ours) => ConfigHash == ours;
     }

@@ -28,10 +28,14 @@ internal static class MessageMapper
     /// <summary>The protobuf message of a request or reply record.</summary>
     public static IMessage ToProto(MembershipMessage message) => message switch
     {
-        HeartbeatRequest m => new Pb.HeartbeatRequest { Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised) },
+        HeartbeatRequest m => new Pb.HeartbeatRequest
+        {
+            Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), WitnessLost = m.WitnessLost,
+        },
         HeartbeatReply m => new Pb.HeartbeatReply
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), IncludesYou = m.IncludesYou,
+            WitnessLost = m.WitnessLost,
         },
         PrepareRequest m => ToProto(m),
         PrepareReply m => ToProto(m),
@@ -201,10 +205,10 @@ internal static class MessageMapper
         new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)]);
 
     private static HeartbeatRequest FromProto(Pb.HeartbeatRequest m) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised));
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost);
 
     private static HeartbeatReply FromProto(Pb.HeartbeatReply m) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou);
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost);
 
     private static CommitReply FromProto(Pb.CommitReply m) => new(Required(m.Id, "id"), m.Installed);
 

@@ -10,12 +10,12 @@ namespace Farm.Testing.Simulation;
 /// </summary>
 public static class FaultSchedule
 {
-    public static SimCluster Run(int seed)
+    public static SimCluster Run(int seed, bool verbose = false)
     {
         var random = new Random(seed);
-        var policy = (seed % 3) switch { 0 => SplitBrainPolicy.Majority, _ => SplitBrainPolicy.None };
+        var policy = (seed % 3) switch { 0 => SplitBrainPolicy.Majority, 1 => SplitBrainPolicy.None, _ => SplitBrainPolicy.Witness };
         int nodeCount = 3 + (seed % 4);
-        var sim = new SimCluster(nodeCount, policy, seed).StartAll();
+        var sim = new SimCluster(nodeCount, policy, seed) { VerboseTrace = verbose }.StartAll();
         if (!sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _))
         {
             throw new InvariantViolationException($"no convergence after start\n{sim.Describe()}");
@@ -27,7 +27,7 @@ public static class FaultSchedule
             sim.RunFor(TimeSpan.FromMilliseconds(random.Next(100, 900)));
             var names = sim.Nodes.Select(n => n.Name).ToList();
             var up = sim.Nodes.Where(n => n.State == SimNodeState.Up).ToList();
-            switch (random.Next(9))
+            switch (random.Next(10))
             {
                 case 0 when up.Count > 1:
                     sim.Crash(up[random.Next(up.Count)].Name);
@@ -47,6 +47,15 @@ public static class FaultSchedule
                     var shuffled = names.OrderBy(_ => random.Next()).ToList();
                     int cut = random.Next(1, shuffled.Count);
                     sim.Partition(shuffled.Take(cut), shuffled.Skip(cut));
+                    if (policy == SplitBrainPolicy.Witness)
+                    {
+                        // The policy's premise: a partition leaves the witness (e.g. the gateway) on one side only.
+                        foreach (var name in shuffled.Skip(cut))
+                        {
+                            sim.Block(name, "witness");
+                        }
+                    }
+
                     break;
                 case 4:
                     var a = names[random.Next(names.Count)];
@@ -54,12 +63,19 @@ public static class FaultSchedule
                     if (a != b)
                     {
                         sim.Block(a, b); // asymmetric: b still reaches a
+                        if (policy == SplitBrainPolicy.Witness)
+                        {
+                            sim.Block(b, "witness"); // the premise again: the deaf side is the one without the witness
+                        }
                     }
 
                     break;
                 case 5:
                     sim.Loss = sim.Loss > 0 ? 0 : 0.2;
                     sim.Note($"loss {sim.Loss}");
+                    break;
+                case 7 when policy == SplitBrainPolicy.Witness:
+                    sim.Block(names[random.Next(names.Count)], "witness"); // one node loses the witness
                     break;
                 case 6:
                     sim.Duplication = sim.Duplication > 0 ? 0 : 0.1;

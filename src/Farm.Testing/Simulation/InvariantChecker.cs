@@ -111,7 +111,7 @@ public sealed class InvariantChecker
         return sim.Options.SplitBrainPolicy switch
         {
             SplitBrainPolicy.Majority => up * 2 > sim.Nodes.Length,
-            SplitBrainPolicy.Witness => false,
+            SplitBrainPolicy.Witness => up > 0,
             _ => up > 0,
         };
     }

@@ -66,6 +66,9 @@ public sealed class SimCluster
     /// <summary>The invariant checker, run after every event.</summary>
     public InvariantChecker Invariants { get; private set; } = null!;
 
+    /// <summary>Also trace every node's own log lines (proposals, installs, lease resumptions).</summary>
+    public bool VerboseTrace { get; set; }
+
     /// <summary>Called for every request a node sends (before loss is applied): (sender, request).</summary>
     public Action<string, OutboundRequest>? Sent { get; set; }
 
@@ -110,7 +113,8 @@ public sealed class SimCluster
             new MemberInfo(node.Name, node.Incarnation, node.Weight, 0, false, [Module]),
             ConfigHashOf(node.Name),
             Modules,
-            at);
+            at,
+            VerboseTrace ? new TraceLogger(this, node.Name) : null);
         node.LastInstalled = null;
         Schedule(at, new TickEvent(node, node.Incarnation));
     }
@@ -267,7 +271,7 @@ public sealed class SimCluster
             $"promised={n.Manager?.Promised?.Id} lease={(n.Manager is { } m && m.LeaseExpiry > Now ? "valid" : "lapsed")} " +
             $"owned={n.Manager?.Ownership.Modules[Module].Owned} incoming={n.Manager?.Ownership.Modules[Module].Incoming} draining={n.Manager?.Ownership.Modules[Module].Draining}");
         return $"seed={Seed} t={Now.TotalMilliseconds}ms\n" + string.Join("\n", lines) +
-            "\ntrace (last 60):\n" + string.Join("\n", Trace.TakeLast(60));
+            "\ntrace (last 150):\n" + string.Join("\n", Trace.TakeLast(150));
     }
 
     private static (string, string) Key(string a, string b) => string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
