@@ -19,7 +19,8 @@ fi
 #   libpcap0.8: raw ARP/NDP frames
 #   conntrack, tcpdump, arping: inspection and end-to-end checks
 #   nodejs + npm: the @grpc/grpc-js interop tests
-wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates)
+#   python3: the example module's web app (docs/examples/modules/demo-web)
+wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 

@@ -34,6 +34,7 @@ public sealed partial class ModuleManager : IAsyncDisposable
     private readonly List<(Func<ModuleStatus, bool> Predicate, TaskCompletionSource<ModuleStatus> Done)> waiters = [];
     private readonly Task loop;
     private readonly Task gateLoop;
+    private readonly List<Task> background = [];
     private CancellationTokenSource? checkerLoops;
     private volatile ModuleStatus status;
     private int disposed;
@@ -138,6 +139,15 @@ public sealed partial class ModuleManager : IAsyncDisposable
         events.Writer.TryComplete();
         gateCalls.Writer.TryComplete();
         await Task.WhenAll(loop, gateLoop);
+
+        // Scripts and checks saw the cancellation and kill what they started; wait for that so nothing outlives the manager.
+        Task[] rest;
+        lock (background)
+        {
+            rest = [.. background];
+        }
+
+        await Task.WhenAll(rest);
         checkerLoops?.Dispose();
         foreach (var checker in checkers.Values.OfType<IDisposable>())
         {
@@ -237,7 +247,7 @@ public sealed partial class ModuleManager : IAsyncDisposable
         switch (command)
         {
             case ModuleCommand.RunScript run:
-                _ = RunScriptAsync(run);
+                Track(RunScriptAsync(run));
                 break;
 
             case ModuleCommand.ArmCheckers arm:
@@ -363,9 +373,19 @@ public sealed partial class ModuleManager : IAsyncDisposable
             string name = checker.Name;
             long generation = arm.Generation;
             // Off the event loop: a check may block (a /proc scan) and must not delay other events.
-            _ = Task.Run(
-                () => CheckerMonitor.RunAsync(checker, checkers[name], r => Post(new ModuleEvent.CheckerReported(name, generation, r.Up, r.Detail)), time, logger, token),
-                CancellationToken.None);
+            Track(Task.Run(
+                () => CheckerMonitor.RunAsync(config.Name, checker, checkers[name], r => Post(new ModuleEvent.CheckerReported(name, generation, r.Up, r.Detail)), time, logger, token),
+                CancellationToken.None));
+        }
+    }
+
+    /// <summary>Remembers a script run or checker loop until it ends, so <see cref="DisposeAsync"/> can wait for it.</summary>
+    private void Track(Task task)
+    {
+        lock (background)
+        {
+            background.RemoveAll(t => t.IsCompleted);
+            background.Add(task);
         }
     }
 

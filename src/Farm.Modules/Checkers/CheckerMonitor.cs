@@ -8,6 +8,7 @@ internal static partial class CheckerMonitor
 {
     /// <summary>Checks at once, then every <see cref="CheckerConfig.Interval"/> after the previous check ended, until cancelled.</summary>
     public static async Task RunAsync(
+        string module,
         CheckerConfig config,
         IChecker checker,
         Action<CheckResult> report,
@@ -30,13 +31,13 @@ internal static partial class CheckerMonitor
             catch (Exception ex)
             {
                 // A checker that throws is a failed check, never a dead monitor.
-                Log.CheckThrew(logger, ex, config.Name);
+                Log.CheckThrew(logger, ex, module, config.Name);
                 result = CheckResult.Fail($"check failed: {ex.Message}");
             }
 
             if (result.Up != last)
             {
-                Log.Changed(logger, config.Name, result.Up ? "up" : "down", result.Detail);
+                Log.Changed(logger, module, config.Name, result.Up ? "up" : "down", result.Detail);
                 last = result.Up;
             }
 
@@ -75,10 +76,10 @@ internal static partial class CheckerMonitor
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Checker {Checker} is {Verdict}: {Detail}")]
-        public static partial void Changed(ILogger logger, string checker, string verdict, string detail);
+        [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Module {Module}: checker {Checker} is {Verdict}: {Detail}")]
+        public static partial void Changed(ILogger logger, string module, string checker, string verdict, string detail);
 
-        [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Checker {Checker} threw; counted as a failed check")]
-        public static partial void CheckThrew(ILogger logger, Exception exception, string checker);
+        [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Module {Module}: checker {Checker} threw; counted as a failed check")]
+        public static partial void CheckThrew(ILogger logger, Exception exception, string module, string checker);
     }
 }

@@ -48,7 +48,7 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
             {
                 await DrainOutputAsync(normal);
                 int code = normal.Process.ExitCode;
-                return code == 0 ? ScriptResult.Ok() : ScriptResult.Fail(code, normal.LastLine);
+                return code == 0 ? ScriptResult.Ok() with { LastOutput = normal.LastLine } : ScriptResult.Fail(code, normal.LastLine);
             }
 
             string overran = $"timed out after {ConfigDuration.Format(request.Timeout)}";

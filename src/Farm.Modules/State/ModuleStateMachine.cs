@@ -385,6 +385,12 @@ internal sealed class ModuleStateMachine
                 return;
 
             case StepKind.SetPrimary:
+                if (!wantPrimary)
+                {
+                    current = null; // ownership moved on while start_prim ran: do not accept; the unprimary plan runs stop_prim
+                    return;
+                }
+
                 primary = true;
                 output.Add(new ModuleCommand.SetPrimary(true));
                 Show(ModuleState.Up, ModuleSubState.Ready, step.ReadyReason!, null);

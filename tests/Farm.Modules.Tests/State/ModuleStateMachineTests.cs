@@ -637,4 +637,90 @@ public sealed class ModuleStateMachineTests
 
         Assert.AreEqual(h.Time.GetUtcNow(), h.Status.Since);
     }
+
+    [TestMethod]
+    public void AdminRestart_WhenStopped_JustStarts()
+    {
+        var h = new MachineHarness(Module());
+
+        h.Restart();
+        h.Run("prestart", "start_both");
+
+        h.AssertState(ModuleState.Up, ModuleSubState.Ready, "started (restart)");
+        CollectionAssert.AreEqual(new[] { "prestart", "start_both", "open" }, h.Journal);
+    }
+
+    [TestMethod]
+    public void Stop_WhileWaitingForAWaitChecker_StopsTheRunningApplication()
+    {
+        var h = new MachineHarness(Module(checkers: Tcp(Web, CheckerAction.Wait)));
+        h.StartToUp(Web);
+        h.Report(Web, up: false);
+        h.ConfirmGate();
+
+        h.Stop();
+        h.Run("stop_both", "poststop");
+
+        h.AssertState(ModuleState.Stop, ModuleSubState.Ready, "admin stop");
+        CollectionAssert.AreEqual(new[] { "close", "arm:none", "stop_both", "poststop" }, h.Journal);
+        Assert.AreEqual(ModuleState.Wait, h.Scripts[^2].From);
+    }
+
+    [TestMethod]
+    public void Stop_DuringAnInPlaceRestart_StopsAfterTheRunningScript()
+    {
+        var h = new MachineHarness(Module(checkers: Tcp(Web)));
+        h.StartToUp(Web);
+        h.Report(Web, up: false);
+        h.ConfirmGate();
+
+        h.Stop();
+        h.Run("stop_both", "poststop");
+
+        h.AssertState(ModuleState.Stop, ModuleSubState.Ready, "admin stop");
+        Assert.DoesNotContain("start_both", h.Journal);
+    }
+
+    [TestMethod]
+    public void Stop_DuringAFailureStop_KeepsTheFailure()
+    {
+        var h = new MachineHarness(Module());
+        h.Start();
+        h.Run("prestart");
+        h.Fail("start_both");
+
+        h.Stop();
+        h.Run("stop_both", "poststop");
+
+        h.AssertState(ModuleState.Stop, ModuleSubState.NotReady, "start_both failed");
+    }
+
+    [TestMethod]
+    public void ForcedStop_CountsAsAStop()
+    {
+        var h = new MachineHarness(Module());
+        h.StartToUp();
+        h.Stop();
+        h.ConfirmGate();
+
+        h.Complete("stop_both", new ScriptResult(ScriptOutcome.Forced, 0, "timed out after 1m; the forced run succeeded"));
+        h.Run("poststop");
+
+        h.AssertState(ModuleState.Stop, ModuleSubState.Ready, "admin stop");
+    }
+
+    [TestMethod]
+    public void Single_OwnershipMovesWhileStartPrimRuns_NeverAcceptsAndRunsStopPrim()
+    {
+        var h = new MachineHarness(Module(ModuleMode.Single));
+        h.StartToUp();
+        h.Send(new ModuleEvent.PrimaryRequested(true));
+
+        h.Send(new ModuleEvent.PrimaryRequested(false));
+        h.Run("start_prim", "stop_prim");
+
+        h.AssertState(ModuleState.Up, ModuleSubState.Ready, "secondary");
+        Assert.IsFalse(h.Status.IsPrimary);
+        CollectionAssert.AreEqual(new[] { "start_prim", "stop_prim" }, h.Journal);
+    }
 }

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Sockets;
+using Farm.Core.Config;
+using Farm.Modules.Tests.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+using static Farm.Modules.Tests.TestSupport.TestModules;
+
+namespace Farm.Modules.Tests;
+
+/// <summary>The public factory with the real script runner and a real custom checker, on a module folder of shell scripts.</summary>
+[TestClass]
+public sealed class ModuleManagerProcessTests : IDisposable
+{
+    private readonly ScriptDirectory dir = new();
+    private readonly ManualTimeProvider time = new();
+    private readonly TestJournal journal = new();
+
+    public void Dispose() => dir.Dispose();
+
+    [TestMethod]
+    public async Task RealScripts_StartCheckWaitAndStop()
+    {
+        dir.Write("prestart", "echo \"prestart $FARM_STATE->$FARM_NEXT_STATE\" > trace");
+        dir.Write("start_both", "echo \"start_both $*\" >> trace\ntouch running");
+        dir.Write("stop_both", "echo \"stop_both $FARM_ACTION\" >> trace\nrm -f running");
+        dir.Write("poststop", "echo poststop >> trace");
+        dir.Write("checkers/alive", "test -f running || { echo 'application not running'; exit 1; }");
+        var alive = new CustomCheckerConfig { Name = "alive", Script = "checkers/alive", Action = CheckerAction.Wait };
+        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = dir.Root };
+        await using var manager = ModuleManager.Create(Module(checkers: alive), options, new FakeTrafficGate(journal), time, NullLoggerFactory.Instance);
+
+        manager.Start("boot");
+        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        CollectionAssert.AreEqual(
+            new[] { "prestart STOP->UP", "start_both web node1 198.18.100.1 STOP UP start 42" },
+            File.ReadAllLines(dir.PathOf("trace")));
+
+        await time.WaitForTimerAsync(alive.Interval, Within.Token());
+        File.Delete(dir.PathOf("running"));
+        time.Advance(alive.Interval);
+        var waiting = await Within.Async(manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Within.Token()));
+        Assert.AreEqual("checker alive down: checkers/alive: exit code 1 (application not running)", waiting.Reason);
+
+        var stopped = await Within.Async(manager.StopAndWaitAsync("admin stop", Within.Token()));
+        Assert.AreEqual(ModuleSubState.Ready, stopped.SubState);
+        CollectionAssert.AreEqual(new[] { "stop_both stop", "poststop" }, File.ReadAllLines(dir.PathOf("trace"))[2..]);
+    }
+
+    [TestMethod]
+    public async Task DemoWebExample_StartsServesAndStops()
+    {
+        string module = Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web");
+        var parsed = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(module, "farm.yaml")), "farm.yaml");
+        Assert.IsNotNull(parsed.Value, string.Join("; ", parsed.Errors));
+        int port = FreePort();
+        // The example's scripts read these overrides, so the test needs neither port 8080 nor /run nor eth0.
+        Environment.SetEnvironmentVariable("DEMO_WEB_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Environment.SetEnvironmentVariable("DEMO_WEB_RUN_DIR", dir.Root);
+        var config = parsed.Value with
+        {
+            Checkers = [.. parsed.Value.Checkers.Select(c => c switch
+            {
+                InterfaceCheckerConfig link => link with { Interface = "lo" },
+                HttpCheckerConfig http => http with { Url = new Uri($"http://127.0.0.1:{port}/health.txt") },
+                _ => c,
+            })],
+        };
+        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = module };
+        await using var manager = ModuleManager.Create(config, options, new FakeTrafficGate(journal), time, NullLoggerFactory.Instance);
+
+        manager.Start("boot");
+        var up = await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic || s.IsStopped && s.SubState == ModuleSubState.NotReady, Within.Token()));
+        var stopped = await Within.Async(manager.StopAndWaitAsync("admin stop", Within.Token()));
+
+        Assert.IsTrue(up.IsReadyForTraffic, up.ToString());
+        Assert.IsTrue(up.Checkers.All(c => c.Up != false), string.Join("; ", up.Checkers));
+        Assert.AreEqual(ModuleSubState.Ready, stopped.SubState, stopped.ToString());
+        Assert.IsFalse(File.Exists(Path.Combine(dir.Root, "demo-web", "server.pid")));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Farm.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Farm.sln not found above " + AppContext.BaseDirectory);
+    }
+}

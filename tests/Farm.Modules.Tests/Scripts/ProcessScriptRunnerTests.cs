@@ -1,0 +1,160 @@
+using Farm.Modules.Scripts;
+using Farm.Modules.Tests.TestSupport;
+
+namespace Farm.Modules.Tests.Scripts;
+
+[TestClass]
+public sealed class ProcessScriptRunnerTests : IDisposable
+{
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ForceTimeout = TimeSpan.FromSeconds(7);
+
+    private readonly ManualTimeProvider time = new();
+    private readonly ListLogger<ProcessScriptRunner> log = new();
+    private readonly ScriptDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    [TestMethod]
+    public async Task RunAsync_ExitZero_SucceedsAndLogsItsOutputUnderTheScriptName()
+    {
+        dir.Write("start_both", "echo hello from start\necho oops >&2");
+
+        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+
+        Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome);
+        Assert.Contains("web/start_both: hello from start", log.Messages);
+        Assert.IsTrue(log.Entries.Any(e => e.Message == "web/start_both: oops" && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning));
+    }
+
+    [TestMethod]
+    public async Task RunAsync_PassesArgumentsEnvironmentAndWorkingDirectory()
+    {
+        dir.Write("stop_both", "echo \"$*|$FARM_MODULE|$FARM_FORCE|$(pwd)\" > out.txt");
+
+        await Within.Async(Runner().RunAsync(Request("stop_both", ["web", "node1", "UP", "STOP"]), Within.Token()));
+
+        Assert.AreEqual($"web node1 UP STOP|web|0|{dir.Root}", File.ReadAllText(dir.PathOf("out.txt")).Trim());
+    }
+
+    [TestMethod]
+    public async Task RunAsync_NonZeroExit_FailsWithTheLastOutputLine()
+    {
+        dir.Write("prestart", "echo checking\necho 'disk /data missing'\nexit 3");
+
+        var result = await Within.Async(Runner().RunAsync(Request("prestart"), Within.Token()));
+
+        Assert.AreEqual((ScriptOutcome.Failed, 3), (result.Outcome, result.ExitCode));
+        Assert.AreEqual("exit code 3 (disk /data missing)", result.Describe());
+    }
+
+    [TestMethod]
+    public async Task RunAsync_MissingScript_IsSkipped()
+    {
+        var result = await Within.Async(Runner().RunAsync(Request("poststop"), Within.Token()));
+
+        Assert.AreEqual(ScriptOutcome.Skipped, result.Outcome);
+        Assert.IsTrue(result.Succeeded);
+    }
+
+    [TestMethod]
+    public async Task RunAsync_NotExecutable_FailsWithAHint()
+    {
+        dir.Write("start_both", "exit 0", executable: false);
+
+        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+
+        Assert.AreEqual(ScriptOutcome.Failed, result.Outcome);
+        Assert.Contains("chmod +x", result.Detail);
+    }
+
+    [TestMethod]
+    public async Task RunAsync_StartScriptHangs_ItsProcessGroupIsTerminatedAtTheTimeout()
+    {
+        dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
+        var run = Runner().RunAsync(Request("start_both", force: false), Within.Token());
+        int child = dir.ReadPid("child.pid");
+        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+
+        time.Advance(ScriptTimeout);
+        var result = await Within.Async(run);
+
+        Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
+        Assert.AreEqual("timed out after 30s; terminated", result.Detail);
+        ScriptDirectory.AssertDies(child, "the script's child");
+    }
+
+    [TestMethod]
+    public async Task RunAsync_StartScriptIgnoresSigterm_IsKilledAfterTheGrace()
+    {
+        dir.Write("start_both", "trap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
+        var run = Runner().RunAsync(Request("start_both", force: false), Within.Token());
+        int child = dir.ReadPid("child.pid");
+        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        time.Advance(ScriptTimeout);
+        await time.WaitForTimerAsync(ForceTimeout, Within.Token());
+
+        time.Advance(ForceTimeout);
+        var result = await Within.Async(run);
+
+        Assert.AreEqual("timed out after 30s; killed", result.Detail);
+        ScriptDirectory.AssertDies(child, "the script's child");
+    }
+
+    [TestMethod]
+    public async Task RunAsync_StopScriptHangs_RunsItAgainWithForce()
+    {
+        dir.Write("stop_both", "if [ \"$1\" = force ]; then echo \"forced $FARM_FORCE\"; exit 0; fi\ntrap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
+        var run = Runner().RunAsync(Request("stop_both"), Within.Token());
+        int child = dir.ReadPid("child.pid");
+        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+
+        time.Advance(ScriptTimeout);
+        var result = await Within.Async(run);
+
+        Assert.AreEqual(ScriptOutcome.Forced, result.Outcome);
+        Assert.IsTrue(result.Succeeded);
+        Assert.AreEqual("timed out after 30s; the forced run succeeded", result.Detail);
+        Assert.Contains("web/stop_both force: forced 1", log.Messages);
+        ScriptDirectory.AssertDies(child, "the hung normal run's child");
+    }
+
+    [TestMethod]
+    public async Task RunAsync_StopScriptAndItsForcedRunHang_BothProcessGroupsAreKilled()
+    {
+        dir.Write("stop_both", "trap '' TERM\nsleep 1000 &\necho $! > child-${1:-normal}.pid\nwait");
+        var run = Runner().RunAsync(Request("stop_both"), Within.Token());
+        int normalChild = dir.ReadPid("child-normal.pid");
+        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        time.Advance(ScriptTimeout);
+        int forcedChild = dir.ReadPid("child-force.pid");
+        await time.WaitForTimerAsync(ForceTimeout, Within.Token());
+
+        time.Advance(ForceTimeout);
+        var result = await Within.Async(run);
+
+        Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
+        Assert.AreEqual("timed out after 30s; the forced run timed out after 7s; killed", result.Detail);
+        ScriptDirectory.AssertDies(normalChild, "the normal run's child");
+        ScriptDirectory.AssertDies(forcedChild, "the forced run's child");
+    }
+
+    [TestMethod]
+    public async Task RunAsync_Cancelled_KillsTheScriptAndThrows()
+    {
+        dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
+        using var cts = new CancellationTokenSource();
+        var run = Runner().RunAsync(Request("start_both", force: false), cts.Token);
+        int child = dir.ReadPid("child.pid");
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => Within.Async(run));
+        ScriptDirectory.AssertDies(child, "the script's child");
+    }
+
+    private ProcessScriptRunner Runner() => new(time, log);
+
+    private ScriptRequest Request(string name, string[]? arguments = null, bool force = true) =>
+        new("web", name, Path.Combine(dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, dir.Root, ScriptTimeout, ForceTimeout, force);
+}
