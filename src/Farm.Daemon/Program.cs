@@ -1,3 +1,4 @@
+using Farm.Daemon.Diagnostics;
 using Farm.Daemon.Hosting;
 
 namespace Farm.Daemon;
@@ -5,5 +6,9 @@ namespace Farm.Daemon;
 /// <summary>Entry point of <c>farmd</c>.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => DaemonApp.RunAsync(args, Console.Out, Console.Error);
+    public static Task<int> Main(string[] args)
+    {
+        ForcedGcLoop.StartIfRequested(Console.Error, TimeProvider.System);
+        return DaemonApp.RunAsync(args, Console.Out, Console.Error);
+    }
 }
