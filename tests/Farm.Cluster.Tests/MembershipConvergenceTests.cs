@@ -265,4 +265,25 @@ public sealed class MembershipConvergenceTests
         Assert.AreEqual(after.CountOf("n02") - before.CountOf("n02"), moved, "only n02's gain may move");
         Assert.IsTrue(sim.Invariants.Checks > 0);
     }
+
+    [TestMethod]
+    public void LanDown_OneOfTwoHeartbeatLans_NoViewChangeAndEveryBucketServed()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 71, lanCount: 2);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var view = sim["n01"].Manager!.Installed!.Id;
+
+        sim.SetLanDown(0);
+        sim.RunFor(TimeSpan.FromSeconds(5));
+
+        Assert.IsTrue(sim.Nodes.All(n => n.Manager!.Installed!.Id == view), "losing one LAN changed the view\n" + sim.Describe());
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+        Assert.IsTrue(sim.Now - sim["n01"].Manager!.LastHeard("n02", 0)!.Value > TimeSpan.FromSeconds(4), "LAN 0 should be silent");
+        Assert.IsTrue(sim.Now - sim["n01"].Manager!.LastHeard("n02", 1)!.Value < TimeSpan.FromMilliseconds(300), "LAN 1 should carry the heartbeats");
+
+        sim.SetLanDown(1); // now no LAN at all: each node is alone (policy none: each serves everything)
+        sim.RunFor(TimeSpan.FromSeconds(3));
+        Assert.IsTrue(sim.Nodes.All(n => n.Manager!.Installed!.Members.Length == 1), sim.Describe());
+    }
 }

@@ -19,10 +19,11 @@ public sealed class SimCluster
     private readonly HashSet<(string From, string To)> blocked = [];
     private readonly Dictionary<(string, string), TimeSpan> lastSeparated = [];
     private readonly HashSet<(string, string)> unmerged = [];
+    private readonly HashSet<int> downLans = [];
     private readonly Random random;
     private long sequence;
 
-    public SimCluster(int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null)
+    public SimCluster(int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null, int lanCount = 1)
     {
         random = new Random(seed);
         Seed = seed;
@@ -33,6 +34,7 @@ public sealed class SimCluster
             SplitBrainPolicy = policy,
             HeartbeatInterval = interval ?? TimeSpan.FromMilliseconds(100),
             DrainTimeout = TimeSpan.FromSeconds(2),
+            LanCount = lanCount,
         };
         Modules = [new ModuleSpec(Module, bucketCount, BucketMode.Balance, false)];
         Nodes = names.Select(n => new SimNode(n)).ToImmutableArray();
@@ -53,6 +55,26 @@ public sealed class SimCluster
 
     /// <summary>Probability that a message is delivered twice.</summary>
     public double Duplication { get; set; }
+
+    /// <summary>Heartbeat LANs that carry nothing (a switch or cable failure); see <see cref="SetLanDown"/>.</summary>
+    public IReadOnlySet<int> DownLans => downLans;
+
+    /// <summary>Takes a heartbeat LAN down; when no LAN is left, every pair of nodes is separated (a partition).</summary>
+    public void SetLanDown(int lan)
+    {
+        downLans.Add(lan);
+        Note($"LAN {lan} down");
+        if (downLans.Count >= Options.LanCount)
+        {
+            foreach (var a in Nodes)
+            {
+                foreach (var b in Nodes.Where(b => string.CompareOrdinal(a.Name, b.Name) < 0))
+                {
+                    MarkSeparated(a.Name, b.Name);
+                }
+            }
+        }
+    }
 
     /// <summary>Largest one-way delay; each message gets a random delay up to it (so messages reorder).</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(2);
@@ -284,7 +306,7 @@ public sealed class SimCluster
 
     /// <summary>True when a partition separated the two and they have not shared an installed view since.</summary>
     public bool SeparatedAndNotMerged(string a, string b) =>
-        unmerged.Contains(Key(a, b)) || blocked.Contains((a, b)) || blocked.Contains((b, a));
+        unmerged.Contains(Key(a, b)) || blocked.Contains((a, b)) || blocked.Contains((b, a)) || downLans.Count >= Options.LanCount;
 
     private TimeSpan RandomDelay(TimeSpan max) => TimeSpan.FromTicks((long)(random.NextDouble() * max.Ticks));
 
@@ -299,7 +321,7 @@ public sealed class SimCluster
             int copies = random.NextDouble() < Duplication ? 2 : 1;
             for (int i = 0; i < copies; i++)
             {
-                if (IsBlocked(node.Name, target.Name) || random.NextDouble() < Loss)
+                if (IsBlocked(node.Name, target.Name) || DownLans.Contains(request.Lan) || random.NextDouble() < Loss)
                 {
                     continue; // lost: the sender's request expires
                 }
@@ -376,7 +398,7 @@ public sealed class SimCluster
             var reply = To.Manager.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
             sim.Flush(To);
             sim.RecordInstall(To);
-            if (sim.IsBlocked(To.Name, From.Name) || sim.random.NextDouble() < sim.Loss)
+            if (sim.IsBlocked(To.Name, From.Name) || sim.DownLans.Contains(Request.Lan) || sim.random.NextDouble() < sim.Loss)
             {
                 return;
             }
