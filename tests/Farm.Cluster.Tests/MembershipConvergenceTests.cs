@@ -286,4 +286,23 @@ public sealed class MembershipConvergenceTests
         sim.RunFor(TimeSpan.FromSeconds(3));
         Assert.IsTrue(sim.Nodes.All(n => n.Manager!.Installed!.Members.Length == 1), sim.Describe());
     }
+
+    [TestMethod]
+    public void Crash_WithPollingBetweenTicks_SurvivorsAgreeWithinDetectionTimeoutPlusFewMilliseconds()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 81) { PollInterval = TimeSpan.FromMilliseconds(5) };
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(537)); // an arbitrary phase against the heartbeat ticks
+
+        var crashAt = sim.Now;
+        sim.Crash("n03");
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(3), out var at), sim.Describe());
+
+        // Detection counts from the last message heard (at most one interval before the crash); polling adds <= 5 ms.
+        var took = at - crashAt;
+        TestContext.WriteLine($"survivors agreed {took.TotalMilliseconds} ms after the crash");
+        Assert.IsTrue(took <= sim.Options.DetectionTimeout + TimeSpan.FromMilliseconds(30), $"took {took.TotalMilliseconds} ms\n{sim.Describe()}");
+    }
 }

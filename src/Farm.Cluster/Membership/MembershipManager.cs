@@ -181,6 +181,13 @@ public sealed partial class MembershipManager
         RefreshLease(now);
     }
 
+    /// <summary>
+    /// Between heartbeat ticks: lets the coordinator start (or restart, when the members it sees changed) a view change
+    /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
+    /// no heartbeats and never resends; cheap enough to call every few milliseconds.
+    /// </summary>
+    public void Poll(TimeSpan now) => CoordinatorStep(now, resend: false);
+
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
     {
@@ -399,7 +406,7 @@ public sealed partial class MembershipManager
             {
                 members.Add(peer.Info!);
             }
-            else if (vouched.TryGetValue(peer.Name, out var v))
+            else if (vouched.TryGetValue(peer.Name, out var v) && v.Until > now)
             {
                 members.Add(v.Info); // we do not hear it, but a member does: it is alive, keep it
             }
@@ -468,7 +475,7 @@ public sealed partial class MembershipManager
         return winner.Key == configHash;
     }
 
-    private void CoordinatorStep(TimeSpan now)
+    private void CoordinatorStep(TimeSpan now, bool resend = true)
     {
         if (!IsCoordinator(now))
         {
@@ -481,7 +488,11 @@ public sealed partial class MembershipManager
         {
             if (current.View.HasMembers(desired) && now - current.Started < options.ProposalTimeout)
             {
-                SendPrepares(current, now);
+                if (resend)
+                {
+                    SendPrepares(current, now);
+                }
+
                 return;
             }
 
@@ -600,11 +611,15 @@ public sealed partial class MembershipManager
             return;
         }
 
-        foreach (var info in reply.StillHeard)
+        for (int i = 0; i < reply.StillHeard.Length; i++)
         {
+            var info = reply.StillHeard[i];
             if (!vouched.TryGetValue(info.Name, out var known) || known.Info.Incarnation <= info.Incarnation)
             {
-                vouched[info.Name] = (info, now + options.DetectionTimeout);
+                // Keep the node exactly until that member would stop hearing it (it says how long), then try again:
+                // a dead node's removal is late only by the gap between its last messages to us and to that member.
+                var remaining = !reply.StillHeardFor.IsDefault && i < reply.StillHeardFor.Length ? reply.StillHeardFor[i] : options.HeartbeatInterval;
+                vouched[info.Name] = (info, now + TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, TimeSpan.FromMilliseconds(1).Ticks, options.DetectionTimeout.Ticks)));
             }
         }
 
@@ -654,7 +669,8 @@ public sealed partial class MembershipManager
     private PrepareReply OnPrepare(PrepareRequest request, TimeSpan now)
     {
         PrepareReply Reject(string reason, bool needsBase = false, ImmutableArray<MemberInfo> stillHeard = default) =>
-            new(request.Id, false, reason, needsBase, stillHeard.IsDefault ? [] : stillHeard);
+            new(request.Id, false, reason, needsBase, stillHeard.IsDefault ? [] : stillHeard,
+                stillHeard.IsDefault ? [] : [.. stillHeard.Select(m => peers[m.Name].LastHeard + options.DetectionTimeout - now)]);
 
         if (!request.Members.Any(m => m.IsSameRun(self)))
         {

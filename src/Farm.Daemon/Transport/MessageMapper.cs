@@ -198,11 +198,17 @@ internal static class MessageMapper
         }
 
         p.StillHeard.AddRange(m.StillHeard.Select(ToProto));
+        if (!m.StillHeardFor.IsDefault)
+        {
+            // The record's default (unknown) is a default ImmutableArray, which cannot be enumerated.
+            p.StillHeardForMs.AddRange(m.StillHeardFor.Select(t => (long)t.TotalMilliseconds));
+        }
         return p;
     }
 
     private static PrepareReply FromProto(Pb.PrepareReply m) =>
-        new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)]);
+        new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)],
+            [.. m.StillHeardForMs.Select(ms => TimeSpan.FromMilliseconds(ms))]);
 
     private static HeartbeatRequest FromProto(Pb.HeartbeatRequest m) =>
         new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost);

@@ -56,6 +56,9 @@ public sealed class SimCluster
     /// <summary>Probability that a message is delivered twice.</summary>
     public double Duplication { get; set; }
 
+    /// <summary>When set, every node also calls <see cref="MembershipManager.Poll"/> at this interval between ticks (as farmd does).</summary>
+    public TimeSpan? PollInterval { get; set; }
+
     /// <summary>Heartbeat LANs that carry nothing (a switch or cable failure); see <see cref="SetLanDown"/>.</summary>
     public IReadOnlySet<int> DownLans => downLans;
 
@@ -139,6 +142,10 @@ public sealed class SimCluster
             VerboseTrace ? new TraceLogger(this, node.Name) : null);
         node.LastInstalled = null;
         Schedule(at, new TickEvent(node, node.Incarnation));
+        if (PollInterval is { } poll)
+        {
+            Schedule(at + poll, new PollEvent(node, node.Incarnation));
+        }
     }
 
     public void Crash(string name)
@@ -359,6 +366,26 @@ public sealed class SimCluster
 
             // A paused node skips ticks; it ticks again when resumed.
             sim.Schedule(sim.Now + sim.Options.HeartbeatInterval, this);
+        }
+    }
+
+    private sealed record PollEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation != Incarnation || Node.State == SimNodeState.Crashed)
+            {
+                return;
+            }
+
+            if (Node.State == SimNodeState.Up)
+            {
+                Node.Manager!.Poll(sim.Now);
+                sim.Flush(Node);
+                sim.RecordInstall(Node);
+            }
+
+            sim.Schedule(sim.Now + sim.PollInterval!.Value, this);
         }
     }
 
