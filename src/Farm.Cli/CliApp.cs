@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Farm.Cli.Config;
+using Farm.Cli.Output;
+using Farm.Cli.Status;
+using Farm.Cli.WhoOwns;
 
 namespace Farm.Cli;
 
@@ -10,18 +13,32 @@ internal static class CliApp
     /// <summary>Everything passed, or help was shown.</summary>
     public const int ExitOk = 0;
 
-    /// <summary>The command ran and found problems (e.g. configuration errors).</summary>
+    /// <summary>The command ran and found problems (e.g. configuration errors), or farmd could not be asked.</summary>
     public const int ExitFailed = 1;
 
     /// <summary>The command line itself is wrong (unknown command or option, missing argument).</summary>
     public const int ExitUsage = 2;
 
-    /// <summary>Parses <paramref name="args"/>, runs the command, and returns the process exit code.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>Parses <paramref name="args"/>, runs the command, and returns the process exit code (output treated as redirected).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error) =>
+        Run(args, output, error, CliTerminal.Redirected);
+
+    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter)"/>, for a known kind of standard output; Ctrl-C stops --watch.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CliTerminal terminal) =>
+        RunAsync(args, new CliContext(output, error, terminal, TimeProvider.System), CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Parses and runs. When <paramref name="cancellationToken"/> can be cancelled, the caller stops commands with it;
+    /// otherwise Ctrl-C and SIGTERM do (System.CommandLine's process-termination handling).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var root = new RootCommand("farmctl: administer a Farm cluster (kernel-free farm clustering).")
         {
-            ConfigCommand.Create(output),
+            ConfigCommand.Create(context.Output),
+            StatusCommand.Create(context),
+            WhoOwnsCommand.Create(context),
         };
 
         // "@file" must stay a file name, not become a response file: config files are passed as arguments.
@@ -30,14 +47,20 @@ internal static class CliApp
         {
             foreach (var parseError in parseResult.Errors)
             {
-                error.WriteLine("farmctl: " + parseError.Message);
+                await context.Error.WriteLineAsync("farmctl: " + parseError.Message);
             }
 
-            error.WriteLine($"Run 'farmctl {string.Join(' ', CommandPath(parseResult))} --help' for usage.".Replace("  ", " ", StringComparison.Ordinal));
+            await context.Error.WriteLineAsync($"Run 'farmctl {string.Join(' ', CommandPath(parseResult))} --help' for usage.".Replace("  ", " ", StringComparison.Ordinal));
             return ExitUsage;
         }
 
-        return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var invocation = new InvocationConfiguration
+        {
+            Output = context.Output,
+            Error = context.Error,
+            ProcessTerminationTimeout = cancellationToken.CanBeCanceled ? null : TimeSpan.FromSeconds(2),
+        };
+        return await parseResult.InvokeAsync(invocation, cancellationToken);
     }
 
     private static List<string> CommandPath(ParseResult parseResult)

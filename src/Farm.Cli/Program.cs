@@ -1,4 +1,5 @@
 using Farm.Cli;
+using Farm.Cli.Output;
 
 // Kept to one line so everything testable lives in CliApp.
-return CliApp.Run(args, Console.Out, Console.Error);
+return CliApp.Run(args, Console.Out, Console.Error, CliTerminal.Detect());

@@ -16,4 +16,8 @@ public static class AdminMethods
     /// <summary>The node's status, then every change.</summary>
     public static RpcMethod<AdminRequest, AdminReply> WatchStatus { get; } =
         new(ServiceName, "WatchStatus", AdminRequest.Parser, AdminReply.Parser);
+
+    /// <summary>Which node serves a client now, and why.</summary>
+    public static RpcMethod<WhoOwnsRequest, WhoOwnsReply> WhoOwns { get; } =
+        new(ServiceName, "WhoOwns", WhoOwnsRequest.Parser, WhoOwnsReply.Parser);
 }

@@ -1,4 +1,5 @@
 using Farm.Testing.Network;
+using Farm.Testing.Processes;
 
 namespace Farm.EndToEnd.Tests;
 
@@ -22,5 +23,25 @@ internal static class Requirements
         }
 
         Assert.Inconclusive(missing);
+    }
+
+    /// <summary>Skips (or, with FARM_E2E_REQUIRED=1, fails) unless every tool is installed.</summary>
+    public static Task ToolsAsync(params string[] tools)
+    {
+        foreach (string tool in tools)
+        {
+            if (ToolLocator.Find(tool) is null)
+            {
+                string missing = $"The '{tool}' tool is missing: run installer/deps.sh.";
+                if (Environment.GetEnvironmentVariable(RequiredVariable) == "1")
+                {
+                    Assert.Fail($"{missing} ({RequiredVariable}=1 forbids skipping.)");
+                }
+
+                Assert.Inconclusive(missing);
+            }
+        }
+
+        return Task.CompletedTask;
     }
 }

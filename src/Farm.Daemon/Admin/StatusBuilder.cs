@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Farm.Cluster.Membership;
+using Farm.Core.Buckets;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Security;
@@ -9,6 +11,12 @@ namespace Farm.Daemon.Admin;
 /// <summary>Builds the node's status report from the membership state (one short lock) and the security counters.</summary>
 internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host, ReplayGuard peerGuard, RejectionLog rejections)
 {
+    /// <summary>The node's settings (modules, cluster file).</summary>
+    public DaemonSettings Settings => settings;
+
+    /// <summary>The membership host the status reads.</summary>
+    public MembershipHost Host => host;
+
     /// <summary>The status now.</summary>
     public Pb.NodeStatusReport Build()
     {
@@ -42,6 +50,14 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
         var cluster = settings.Cluster;
         var installed = m.Installed;
         var mismatches = m.ConfigMismatches;
+        var peers = m.PeerStatuses(now).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var bucketCounts = settings.Modules.ToDictionary(mod => mod.Name, mod => mod.Buckets, StringComparer.Ordinal);
+        foreach (var (module, table) in installed?.Tables ?? ImmutableSortedDictionary<string, BucketTable>.Empty)
+        {
+            bucketCounts[module] = table.BucketCount;
+        }
+
+        var moduleNames = bucketCounts.Keys.Order(StringComparer.Ordinal).ToList();
         var report = new Pb.NodeStatusReport
         {
             Cluster = cluster.Name,
@@ -89,12 +105,29 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
                 : everHeard ? Pb.NodeState.Down
                 : Pb.NodeState.Unknown;
 
-            if (installed is not null)
+            // What a node announced last is only current while it is heard; a silent node's readiness is unknown.
+            var ready = isSelf ? m.Self.ReadyModules
+                : status.State == Pb.NodeState.Up && peers.GetValueOrDefault(node.Name)?.Info is { } info ? info.ReadyModules
+                : (ImmutableArray<string>?)null;
+            foreach (string module in moduleNames)
             {
-                foreach (var (module, table) in installed.Tables)
+                var buckets = new Pb.ModuleBuckets
                 {
-                    status.Buckets.Add(new Pb.ModuleBuckets { Module = module, Buckets = table.CountOf(node.Name) });
+                    Module = module,
+                    Buckets = installed?.Tables.GetValueOrDefault(module)?.CountOf(node.Name) ?? 0,
+                    BucketCount = bucketCounts[module],
+                    Readiness = ready is not { } r ? Pb.ModuleReadiness.Unknown
+                        : r.Contains(module, StringComparer.Ordinal) ? Pb.ModuleReadiness.Ready
+                        : Pb.ModuleReadiness.NotReady,
+                };
+                if (isSelf)
+                {
+                    var own = m.Ownership.Modules.GetValueOrDefault(module);
+                    buckets.Incoming = own?.Incoming ?? 0;
+                    buckets.Draining = own?.Draining ?? 0;
                 }
+
+                status.Buckets.Add(buckets);
             }
 
             report.Nodes.Add(status);

@@ -61,7 +61,8 @@ internal static class DaemonApp
         {
             // Typically an address that is in use or not on this host: say which.
             error.WriteLine($"farmd: cannot start: {ex.Message}");
-            logger.Fatal(ex, "farmd could not start");
+            // A missing prerequisite of the data plane is an operator problem with a complete message: no stack trace.
+            logger.Fatal(ex is DataPlane.DataPlaneUnavailableException ? null : ex, "farmd could not start: {Reason}", ex.Message);
             AdminSocket.Remove(settings.AdminSocket);
             return ExitFailed;
         }

@@ -13,6 +13,10 @@ internal sealed record DaemonArguments
 
     public string? LogDirectory { get; init; }
 
+    public string StateDirectory { get; init; } = DaemonSettings.DefaultStateDirectory;
+
+    public DataPlaneMode DataPlane { get; init; } = DataPlaneMode.Kernel;
+
     /// <summary>Raw <c>FROM=TO</c> pairs of <c>--address-map</c>.</summary>
     public IReadOnlyList<string> AddressMap { get; init; } = [];
 }

@@ -6,7 +6,8 @@ internal static class DaemonCommandLine
     public const string Usage = """
         Usage: farmd --cluster FILE --node NAME [options]
 
-        Runs one node of a Farm cluster: membership over gRPC, the admin API, and (later) the data plane.
+        Runs one node of a Farm cluster: membership over gRPC, the admin API, and the data plane (nftables filter,
+        VIPs, ARP/NDP) of every module.
 
         Options:
           --cluster FILE        the cluster file (identical on every node); required
@@ -14,6 +15,10 @@ internal static class DaemonCommandLine
           --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: none)
           --admin-socket PATH   Unix socket of the admin API, mode 0600 (default: /run/farm/farmd.sock)
           --log-dir DIR         also write a daily rolling log file farmd-YYYYMMDD.log there (default: console only)
+          --state-dir DIR       where the data plane records its changes, to undo them after a crash
+                                (default: /var/lib/farm)
+          --data-plane MODE     kernel (default: program nftables, VIPs, ARP/NDP; needs root) or off (membership
+                                only, nothing on the host is touched)
           --address-map A=B     bind and dial address B wherever the cluster file says A (repeatable; for tests
                                 that run several nodes on loopback addresses)
           -h, --help            show this help
@@ -24,7 +29,7 @@ internal static class DaemonCommandLine
 
     private static readonly HashSet<string> ValueOptions = new(StringComparer.Ordinal)
     {
-        "--cluster", "--node", "--modules", "--admin-socket", "--log-dir", "--address-map",
+        "--cluster", "--node", "--modules", "--admin-socket", "--log-dir", "--address-map", "--state-dir", "--data-plane",
     };
 
     /// <summary>The arguments, or null with every error in <paramref name="errors"/>; <paramref name="help"/> when help was asked.</summary>
@@ -96,6 +101,22 @@ internal static class DaemonCommandLine
             problems.Add("option '--node NAME' is required");
         }
 
+        var dataPlane = DataPlaneMode.Kernel;
+        if (values.TryGetValue("--data-plane", out string? mode))
+        {
+            switch (mode)
+            {
+                case "kernel":
+                    break;
+                case "off":
+                    dataPlane = DataPlaneMode.Off;
+                    break;
+                default:
+                    problems.Add($"option '--data-plane' is '{mode}', which is not one of kernel, off");
+                    break;
+            }
+        }
+
         errors = problems;
         if (problems.Count > 0)
         {
@@ -109,6 +130,8 @@ internal static class DaemonCommandLine
             ModulesDirectory = values.GetValueOrDefault("--modules"),
             AdminSocket = values.GetValueOrDefault("--admin-socket") ?? DaemonSettings.DefaultAdminSocket,
             LogDirectory = values.GetValueOrDefault("--log-dir"),
+            StateDirectory = values.GetValueOrDefault("--state-dir") ?? DaemonSettings.DefaultStateDirectory,
+            DataPlane = dataPlane,
             AddressMap = map,
         };
     }

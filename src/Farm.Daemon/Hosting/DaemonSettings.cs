@@ -9,6 +9,9 @@ internal sealed record DaemonSettings
     /// <summary>Default of <see cref="AdminSocket"/>.</summary>
     public const string DefaultAdminSocket = "/run/farm/farmd.sock";
 
+    /// <summary>Default of <see cref="StateDirectory"/>.</summary>
+    public const string DefaultStateDirectory = "/var/lib/farm";
+
     /// <summary>The cluster file's path, as given.</summary>
     public required string ClusterFile { get; init; }
 
@@ -26,6 +29,15 @@ internal sealed record DaemonSettings
 
     /// <summary>Directory of the rolling log file, or null for console only.</summary>
     public string? LogDirectory { get; init; }
+
+    /// <summary>
+    /// Whether farmd programs the data plane. Required (no default): code that builds settings by hand (tests) must say
+    /// so, because the kernel mode changes the host it runs on.
+    /// </summary>
+    public required DataPlaneMode DataPlane { get; init; }
+
+    /// <summary>Where the data plane records each change before making it (VIP state files), to undo it after a crash.</summary>
+    public string StateDirectory { get; init; } = DefaultStateDirectory;
 
     /// <summary>
     /// Addresses to use instead of the cluster file's, for binding and dialing (<c>--address-map</c>): lets tests run

@@ -88,6 +88,8 @@ internal static class DaemonSettingsLoader
             Modules = modules,
             AdminSocket = args.AdminSocket,
             LogDirectory = args.LogDirectory,
+            DataPlane = args.DataPlane,
+            StateDirectory = args.StateDirectory,
             AddressMap = map,
             Incarnation = incarnation,
             NotifySocket = string.IsNullOrEmpty(notifySocket) ? null : notifySocket,

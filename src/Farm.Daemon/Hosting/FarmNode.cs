@@ -2,6 +2,7 @@ using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Core.Config;
 using Farm.Daemon.Admin;
+using Farm.Daemon.DataPlane;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
@@ -10,7 +11,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 
-/// <summary>The parts of one node wired together: membership host, transport, security, and the two services.</summary>
+/// <summary>
+/// The parts of one node wired together: membership host, transport, security, the two services, the data plane and
+/// the witness prober.
+/// </summary>
 internal sealed class FarmNode : IDisposable
 {
     public FarmNode(DaemonSettings settings, TimeProvider timeProvider, ILoggerFactory loggerFactory)
@@ -19,9 +23,11 @@ internal sealed class FarmNode : IDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Settings = settings;
         var cluster = settings.Cluster;
-        var options = OptionsOf(cluster);
+        var options = OptionsOf(cluster, settings.Modules);
         var modules = settings.Modules.Select(SpecOf).ToList();
-        string[] ready = [.. settings.Modules.Select(m => m.Name).Order(StringComparer.Ordinal)];
+        // With the kernel data plane a module is ready only once its data plane runs (FarmdLifecycle declares it):
+        // a node whose filter for a module could not start must not be given that module's buckets.
+        string[] ready = settings.DataPlane == DataPlaneMode.Off ? [.. settings.Modules.Select(m => m.Name).Order(StringComparer.Ordinal)] : [];
         var self = new MemberInfo(settings.Self.Name, settings.Incarnation, settings.Self.Weight, settings.Self.Priority, false, [.. ready]);
 
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
@@ -32,6 +38,19 @@ internal sealed class FarmNode : IDisposable
         Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
         Host.Attach(Transport);
         Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, loggerFactory.CreateLogger<MembershipService>());
+        if (settings.DataPlane == DataPlaneMode.Kernel)
+        {
+            DataPlane = new DataPlaneHost(
+                settings.Modules, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
+            Host.AttachSink(DataPlane);
+        }
+
+        if (cluster.SplitBrain.Policy == SplitBrainPolicy.Witness && cluster.SplitBrain.Witness is { } witness)
+        {
+            Witness = new WitnessProber(
+                settings.Map(witness), options.HeartbeatInterval, Host, new IcmpWitnessPing(), timeProvider, loggerFactory.CreateLogger<WitnessProber>());
+        }
+
         Status = new StatusBuilder(settings, Host, PeerGuard, Rejections);
         Admin = new AdminService(Status, Authenticator, timeProvider);
     }
@@ -49,6 +68,12 @@ internal sealed class FarmNode : IDisposable
     public PeerTransport Transport { get; }
 
     public MembershipService Membership { get; }
+
+    /// <summary>The data plane of every module; null with <c>--data-plane off</c>.</summary>
+    public DataPlaneHost? DataPlane { get; }
+
+    /// <summary>The witness prober; null unless the split-brain policy is <c>witness</c>.</summary>
+    public WitnessProber? Witness { get; }
 
     public StatusBuilder Status { get; }
 
@@ -69,6 +94,17 @@ internal sealed class FarmNode : IDisposable
         };
     }
 
+    /// <summary>
+    /// The membership options of a cluster file and its modules: the drain timeout is the longest module
+    /// <c>timeouts.drain</c> (the manager has one for all modules), the default 30 s without modules.
+    /// </summary>
+    public static MembershipOptions OptionsOf(ClusterConfig cluster, IReadOnlyList<ModuleConfig> modules)
+    {
+        ArgumentNullException.ThrowIfNull(modules);
+        var options = OptionsOf(cluster);
+        return modules.Count == 0 ? options : options with { DrainTimeout = modules.Max(m => m.Timeouts.Drain) };
+    }
+
     /// <summary>The part of a module's configuration that shapes its bucket table.</summary>
     public static ModuleSpec SpecOf(ModuleConfig module)
     {
@@ -82,7 +118,10 @@ internal sealed class FarmNode : IDisposable
 
     public void Dispose()
     {
+        // Idempotent steps: the lifecycle normally did all of this; after a failed start only this runs.
+        Witness?.Dispose();
         Host.Dispose();
         Transport.Dispose();
+        DataPlane?.Dispose();
     }
 }

@@ -4,12 +4,25 @@ using Microsoft.Extensions.Logging;
 namespace Farm.Daemon.Hosting;
 
 /// <summary>
-/// Starts the heartbeat thread once Kestrel listens, tells systemd, and on stop leaves the farm gracefully
-/// (buckets move to the others first) before Kestrel closes.
+/// Starts the data plane before Kestrel listens and the heartbeat thread once it does, tells systemd, and on stop
+/// leaves the farm gracefully (buckets move to the others first) before Kestrel closes; the data plane goes last.
 /// </summary>
 internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timeProvider, ILogger<FarmdLifecycle> logger) : IHostedLifecycleService
 {
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        // Before any peer can reach us: crash leftovers removed, every module's filter installed fail-closed, and
+        // only modules whose data plane runs declared ready (a failed one gets no buckets here, the others go on).
+        // A missing prerequisite (not root, no libnftables) throws: farmd exits 1 with the reason.
+        if (node.DataPlane is { } dataPlane)
+        {
+            var running = dataPlane.Start();
+            node.Host.UpdateSelf(self => self with { ReadyModules = [.. running.Order(StringComparer.Ordinal)] });
+            Log.DataPlaneStarted(logger, running.Count, node.Settings.Modules.Count);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -17,6 +30,7 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
     {
         var settings = node.Settings;
         AdminSocket.Restrict(settings.AdminSocket);
+        node.Witness?.Start();
         node.Host.Start();
         SystemdNotifier.Notify(settings.NotifySocket, "READY=1");
         Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Modules.Count, settings.AdminSocket);
@@ -60,8 +74,12 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
+        // Kestrel is closed by now: no request can publish, and after the heartbeat thread stops nothing refreshes the
+        // lease. Then the data plane: responders, VIPs, filters, in reverse module order.
+        node.Witness?.Stop();
         node.Host.Stop();
         node.Transport.Dispose();
+        node.DataPlane?.Stop();
         AdminSocket.Remove(node.Settings.AdminSocket);
         Log.Stopped(logger);
         return Task.CompletedTask;
@@ -84,5 +102,8 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
         [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "farmd stopped")]
         public static partial void Stopped(ILogger logger);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Data plane running for {Running} of {Configured} module(s)")]
+        public static partial void DataPlaneStarted(ILogger logger, int running, int configured);
     }
 }

@@ -19,12 +19,18 @@ internal sealed partial class MembershipHost : IDisposable
     private readonly MembershipManager manager;
     private readonly TimeProvider timeProvider;
     private readonly long startTimestamp;
+    /// <summary>How often the heartbeat thread polls the coordinator between ticks.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
+
     private readonly TimeSpan interval;
     private readonly ILogger logger;
     private readonly ManualResetEventSlim stopSignal = new(false);
     private IPeerTransport? transport;
+    private IOwnershipSink? sink;
     private Thread? thread;
     private long ticks;
+    private long publishedVersion = -1;
+    private TimeSpan refreshedLeaseExpiry = TimeSpan.MinValue;
 
     /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
     public MembershipHost(
@@ -58,6 +64,12 @@ internal sealed partial class MembershipHost : IDisposable
 
     /// <summary>Connects the transport that sends the outbox; call once before <see cref="Start"/>.</summary>
     public void Attach(IPeerTransport peerTransport) => transport = peerTransport ?? throw new ArgumentNullException(nameof(peerTransport));
+
+    /// <summary>
+    /// Connects the data plane: every ownership change is published to it (before the messages the change causes are
+    /// sent) and every lease extension mirrored into the kernel. Call once before <see cref="Start"/>.
+    /// </summary>
+    public void AttachSink(IOwnershipSink ownershipSink) => sink = ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink));
 
     /// <summary>Starts the heartbeat thread.</summary>
     public void Start()
@@ -106,12 +118,16 @@ internal sealed partial class MembershipHost : IDisposable
     {
         MembershipMessage reply;
         IReadOnlyList<OutboundRequest> outbox;
+        OwnershipSnapshot? changed;
         lock (gate)
         {
             reply = manager.HandleRequest(from, lan, request, Now);
             outbox = manager.TakeOutbox();
+            changed = TakeChangedOwnership();
         }
 
+        // Into the kernel before the reply leaves: a Prepare's acknowledgement promises the released buckets drain.
+        Publish(changed);
         Dispatch(outbox);
         return reply;
     }
@@ -120,12 +136,15 @@ internal sealed partial class MembershipHost : IDisposable
     public void HandleReply(long correlationId, MembershipMessage reply)
     {
         IReadOnlyList<OutboundRequest> outbox;
+        OwnershipSnapshot? changed;
         lock (gate)
         {
             manager.HandleReply(correlationId, reply, Now);
             outbox = manager.TakeOutbox();
+            changed = TakeChangedOwnership();
         }
 
+        Publish(changed);
         Dispatch(outbox);
     }
 
@@ -133,12 +152,15 @@ internal sealed partial class MembershipHost : IDisposable
     public void HandleFailure(long correlationId)
     {
         IReadOnlyList<OutboundRequest> outbox;
+        OwnershipSnapshot? changed;
         lock (gate)
         {
             manager.HandleFailure(correlationId, Now);
             outbox = manager.TakeOutbox();
+            changed = TakeChangedOwnership();
         }
 
+        Publish(changed);
         Dispatch(outbox);
     }
 
@@ -152,17 +174,44 @@ internal sealed partial class MembershipHost : IDisposable
         }
     }
 
+    /// <summary>Reports that the split-brain witness answered a probe started at <paramref name="probeStart"/> (host time, <see cref="Now"/>).</summary>
+    public void ReportWitnessReached(TimeSpan probeStart)
+    {
+        lock (gate)
+        {
+            manager.ReportWitnessReached(probeStart);
+        }
+    }
+
     /// <summary>One tick: the heartbeat thread calls it each interval; tests may call it directly.</summary>
     public void Step()
     {
         IReadOnlyList<OutboundRequest> outbox;
+        OwnershipSnapshot? changed;
+        TimeSpan leaseExpiry;
         lock (gate)
         {
             manager.Tick(Now);
             outbox = manager.TakeOutbox();
+            changed = TakeChangedOwnership();
+            leaseExpiry = manager.LeaseExpiry;
         }
 
         Interlocked.Increment(ref ticks);
+
+        // The lease first: it is the time-critical part. The kernel's runs out no later than the manager's (the
+        // duration is what remains of it now), so the kernel never serves longer than the protocol allows.
+        if (sink is not null && leaseExpiry > refreshedLeaseExpiry)
+        {
+            refreshedLeaseExpiry = leaseExpiry;
+            TimeSpan remaining = leaseExpiry - Now;
+            if (remaining > TimeSpan.Zero)
+            {
+                sink.RefreshLease(remaining);
+            }
+        }
+
+        Publish(changed);
         Dispatch(outbox);
     }
 
@@ -171,6 +220,27 @@ internal sealed partial class MembershipHost : IDisposable
     {
         // Idempotent: the lifecycle stops the thread, the container disposes later.
         Stop();
+    }
+
+    /// <summary>The manager's ownership when it changed since the last call (under the lock), else null.</summary>
+    private OwnershipSnapshot? TakeChangedOwnership()
+    {
+        var ownership = manager.Ownership;
+        if (sink is null || ownership.Version == publishedVersion)
+        {
+            return null;
+        }
+
+        publishedVersion = ownership.Version;
+        return ownership;
+    }
+
+    private void Publish(OwnershipSnapshot? changed)
+    {
+        if (changed is not null)
+        {
+            sink!.Publish(changed);
+        }
     }
 
     private void Dispatch(IReadOnlyList<OutboundRequest> outbox)
@@ -212,8 +282,37 @@ internal sealed partial class MembershipHost : IDisposable
                 continue;
             }
 
-            stopSignal.Wait(wait);
+            // Between ticks, poll: the coordinator reacts to a detection timeout within a few ms, not at the next tick.
+            while (wait > TimeSpan.Zero && !stopSignal.Wait(wait < PollInterval ? wait : PollInterval))
+            {
+                try
+                {
+                    Poll();
+                }
+                catch (Exception ex)
+                {
+                    Log.TickFailed(logger, ex);
+                }
+
+                wait = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), next);
+            }
         }
+    }
+
+    /// <summary>Between two ticks: lets the coordinator start a view change as soon as a detection timeout passed.</summary>
+    public void Poll()
+    {
+        IReadOnlyList<OutboundRequest> outbox;
+        OwnershipSnapshot? changed;
+        lock (gate)
+        {
+            manager.Poll(Now);
+            outbox = manager.TakeOutbox();
+            changed = TakeChangedOwnership();
+        }
+
+        Publish(changed);
+        Dispatch(outbox);
     }
 
     private static partial class Log

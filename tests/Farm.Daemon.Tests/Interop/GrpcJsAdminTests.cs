@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Farmd;
 
 namespace Farm.Daemon.Tests.Interop;
 
@@ -18,8 +19,8 @@ public sealed class GrpcJsAdminTests
         dir = Directory.CreateTempSubdirectory("farmd-js-").FullName;
         port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        farmd = FarmdProcess.Start(clusterFile, "n1", dir);
-        await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(farmd.Socket) || farmd.HasExited), ok => ok, "farmd creates its socket");
+        farmd = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir));
+        await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(farmd.AdminSocket) || farmd.HasExited), ok => ok, "farmd creates its socket");
         Assert.IsFalse(farmd.HasExited, farmd.Output);
     }
 
@@ -33,7 +34,7 @@ public sealed class GrpcJsAdminTests
     [TestMethod]
     public async Task GetStatus_GrpcJsOverUnixSocket_ReturnsThisNodeAndEveryConfiguredNode()
     {
-        var result = await NodeFixture.RunAdminClientAsync("unix:" + farmd.Socket, "get");
+        var result = await NodeFixture.RunAdminClientAsync("unix:" + farmd.AdminSocket, "get");
 
         Assert.AreEqual(0, result.GetProperty("code").GetInt32(), result.ToString());
         var status = result.GetProperty("status");
@@ -45,7 +46,7 @@ public sealed class GrpcJsAdminTests
     [TestMethod]
     public async Task WatchStatus_GrpcJsOverUnixSocket_FirstMessageIsTheCurrentStatus()
     {
-        var result = await NodeFixture.RunAdminClientAsync("unix:" + farmd.Socket, "watch");
+        var result = await NodeFixture.RunAdminClientAsync("unix:" + farmd.AdminSocket, "watch");
 
         Assert.AreEqual(0, result.GetProperty("code").GetInt32(), result.ToString());
         Assert.AreEqual("n1", result.GetProperty("status").GetProperty("node").GetString());

@@ -8,6 +8,7 @@ using Farm.Protocol.Security;
 using Farm.Protocol.V1;
 using Farm.Rpc;
 using Farm.Rpc.Client;
+using Farm.Testing.Farmd;
 
 namespace Farm.Daemon.Tests.Processes;
 
@@ -34,21 +35,21 @@ public sealed class FarmdProcessTests
         var processes = new List<FarmdProcess>();
         try
         {
-            processes.Add(FarmdProcess.Start(clusterFile, "n1", dir, ["--log-dir", logDir], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath }));
-            processes.Add(FarmdProcess.Start(clusterFile, "n2", dir));
-            processes.Add(FarmdProcess.Start(clusterFile, "n3", dir));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { LogDirectory = logDir, Environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath } }));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir)));
             var (n1, n2, n3) = (processes[0], processes[1], processes[2]);
 
             Assert.AreEqual("READY=1", await ReceiveAsync(notify), "sd_notify after start");
             await WaitForSocketsAsync(processes);
-            Assert.AreEqual("-rw-------", ModeOf(n1.Socket));
+            Assert.AreEqual("-rw-------", ModeOf(n1.AdminSocket));
 
             // 1. One view of three, seen alike through every node's Unix socket.
             var views = new List<NodeStatusReport>();
             foreach (var p in processes)
             {
-                using var admin = AdminClient.ForSocket(p.Socket);
-                views.Add(await TestTimeout.UntilAsync(admin.GetStatusAsync, s => InView(s).SequenceEqual(["n1", "n2", "n3"]), $"{p.Name} sees n1, n2, n3 in its view", TimeSpan.FromSeconds(15)));
+                using var admin = FarmdAdminClient.ForSocket(p.AdminSocket);
+                views.Add(await TestTimeout.UntilAsync(() => admin.GetStatusAsync(), s => InView(s).SequenceEqual(["n1", "n2", "n3"]), $"{p.Node} sees n1, n2, n3 in its view", TimeSpan.FromSeconds(15)));
             }
 
             Assert.AreEqual(1, views.Select(v => (v.InstalledEpoch, v.Coordinator)).Distinct().Count(), "all three installed the same view");
@@ -69,7 +70,7 @@ public sealed class FarmdProcessTests
             var replayError = await Assert.ThrowsExactlyAsync<RpcException>(() => rpc.UnaryAsync(MembershipMethods.Heartbeat, probe));
             Assert.AreEqual(StatusCode.Unauthenticated, replayError.StatusCode);
 
-            using (var admin1 = AdminClient.ForSocket(n1.Socket))
+            using (var admin1 = FarmdAdminClient.ForSocket(n1.AdminSocket))
             {
                 var s = await admin1.GetStatusAsync();
                 var badMac = s.Rejected.Single(r => r.Reason == "bad_mac");
@@ -80,12 +81,12 @@ public sealed class FarmdProcessTests
             }
 
             // 3. n4 with a cluster file that differs (its own weight) stays out, and status names both hashes.
-            processes.Add(FarmdProcess.Start(otherFile, "n4", dir));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(otherFile, "n4", dir)));
             var n4 = processes[3];
             await WaitForSocketsAsync([n4]);
-            using (var admin1 = AdminClient.ForSocket(n1.Socket))
+            using (var admin1 = FarmdAdminClient.ForSocket(n1.AdminSocket))
             {
-                var s = await TestTimeout.UntilAsync(admin1.GetStatusAsync,
+                var s = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
                     s => s.ConfigMismatches.Any(m => m.Node == "n4" && m.TheirHash == otherHash), "n1 reports n4's config mismatch", TimeSpan.FromSeconds(10));
                 var mismatch = s.ConfigMismatches.Single();
                 Assert.AreEqual(hash, mismatch.OurHash);
@@ -94,31 +95,31 @@ public sealed class FarmdProcessTests
                 CollectionAssert.AreEqual(new[] { "n1", "n2", "n3" }, InView(s).ToArray());
             }
 
-            using (var admin4 = AdminClient.ForSocket(n4.Socket))
+            using (var admin4 = FarmdAdminClient.ForSocket(n4.AdminSocket))
             {
-                var s = await TestTimeout.UntilAsync(admin4.GetStatusAsync, s => s.ConfigMismatches.Count == 3, "n4 reports the mismatch too", TimeSpan.FromSeconds(10));
+                var s = await TestTimeout.UntilAsync(() => admin4.GetStatusAsync(), s => s.ConfigMismatches.Count == 3, "n4 reports the mismatch too", TimeSpan.FromSeconds(10));
                 Assert.IsTrue(s.ConfigMismatches.All(m => m.TheirHash == hash && m.OurHash == otherHash));
                 Assert.AreEqual(0, s.InstalledEpoch, "n4 must not start a farm of its own");
             }
 
             // 4. kill -9 n3: n1 and n2 install a view without it (watched through WatchStatus).
-            using var watchClient = AdminClient.ForSocket(n1.Socket);
+            using var watchClient = FarmdAdminClient.ForSocket(n1.AdminSocket);
             using var watchCancel = new CancellationTokenSource();
-            var reports = watchClient.WatchAsync(watchCancel.Token).GetAsyncEnumerator(watchCancel.Token);
+            var reports = watchClient.WatchStatusAsync(watchCancel.Token).GetAsyncEnumerator(watchCancel.Token);
             Assert.IsTrue(await reports.MoveNextAsync().AsTask().WithTimeout(), "WatchStatus sends the current status first");
-            var before = reports.Current.Status;
+            var before = reports.Current;
             Assert.IsTrue(InView(before).Contains("n3"));
 
             var clock = Stopwatch.StartNew();
-            n3.KillHard();
+            n3.Kill();
             NodeStatusReport? after = null;
             int updates = 0;
             while (await reports.MoveNextAsync().AsTask().WithTimeout(TimeSpan.FromSeconds(15)))
             {
                 updates++;
-                if (!InView(reports.Current.Status).Contains("n3"))
+                if (!InView(reports.Current).Contains("n3"))
                 {
-                    after = reports.Current.Status;
+                    after = reports.Current;
                     break;
                 }
             }
@@ -134,9 +135,9 @@ public sealed class FarmdProcessTests
             await watchCancel.CancelAsync();
             await reports.DisposeAsync();
 
-            using (var admin2 = AdminClient.ForSocket(n2.Socket))
+            using (var admin2 = FarmdAdminClient.ForSocket(n2.AdminSocket))
             {
-                await TestTimeout.UntilAsync(admin2.GetStatusAsync, s => InView(s).SequenceEqual(["n1", "n2"]), "n2 installs the view without n3 too", TimeSpan.FromSeconds(5));
+                await TestTimeout.UntilAsync(() => admin2.GetStatusAsync(), s => InView(s).SequenceEqual(["n1", "n2"]), "n2 installs the view without n3 too", TimeSpan.FromSeconds(5));
             }
 
             // 5. SIGTERM n1: it leaves, tells systemd, exits 0 and removes its socket.
@@ -144,7 +145,7 @@ public sealed class FarmdProcessTests
             await n1.WaitForExitAsync(TimeSpan.FromSeconds(15));
             Assert.AreEqual(0, n1.ExitCode, n1.Output);
             Assert.AreEqual("STOPPING=1", await ReceiveAsync(notify));
-            Assert.IsFalse(File.Exists(n1.Socket), "the admin socket is removed on stop");
+            Assert.IsFalse(File.Exists(n1.AdminSocket), "the admin socket is removed on stop");
             StringAssert.Contains(n1.Output, "Left the farm");
             string log = await File.ReadAllTextAsync(Directory.GetFiles(logDir, "farmd-*.log").Single());
             StringAssert.Contains(log, "farmd started: node n1");
@@ -153,7 +154,7 @@ public sealed class FarmdProcessTests
         {
             foreach (var p in processes)
             {
-                TestContext.WriteLine($"--- {p.Name} output ---\n{p.Output}");
+                TestContext.WriteLine($"--- {p.Node} output ---\n{p.Output}");
             }
 
             throw;
@@ -176,7 +177,7 @@ public sealed class FarmdProcessTests
         try
         {
             string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
-            await using var p = FarmdProcess.Start(clusterFile, "nx", dir);
+            await using var p = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "nx", dir));
             await p.WaitForExitAsync(TimeSpan.FromSeconds(15));
 
             Assert.AreEqual(1, p.ExitCode);
@@ -201,8 +202,8 @@ public sealed class FarmdProcessTests
     {
         foreach (var p in processes)
         {
-            await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(p.Socket) || p.HasExited), ok => ok, $"{p.Name} creates its admin socket", TimeSpan.FromSeconds(15));
-            Assert.IsFalse(p.HasExited, $"{p.Name} exited early:\n{p.Output}");
+            await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(p.AdminSocket) || p.HasExited), ok => ok, $"{p.Node} creates its admin socket", TimeSpan.FromSeconds(15));
+            Assert.IsFalse(p.HasExited, $"{p.Node} exited early:\n{p.Output}");
         }
     }
 

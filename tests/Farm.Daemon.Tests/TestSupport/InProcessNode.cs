@@ -34,8 +34,9 @@ internal sealed class InProcessNode : IAsyncDisposable
             Self = cluster.Value!.Nodes.Single(n => n.Name == name),
             Modules = modules ?? [],
             AdminSocket = socket,
-            AddressMap = TestClusterFiles.Nodes.Select((_, i) => i).ToDictionary(i => System.Net.IPAddress.Parse($"198.18.0.{i + 1}"), TestClusterFiles.Loopback),
-            Incarnation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            AddressMap = TestClusterFiles.AddressMap,
+            Incarnation = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(),
+            DataPlane = DataPlaneMode.Off, // never touch the test host's own network
             LeaveTimeout = TimeSpan.FromSeconds(2),
         };
         var (app, node) = DaemonHost.Build(settings, TimeProvider.System, l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));

@@ -1,12 +1,15 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Farm.Core.Config;
+using Farm.Core.Hashing;
+using Farm.Testing.Farmd;
 
 namespace Farm.Daemon.Tests.TestSupport;
 
 /// <summary>
-/// Writes cluster and module files for tests. Nodes n1..n4 have addresses 198.18.0.1..4 in the file (the parser refuses
-/// loopback addresses) and run on 127.0.0.1..4 through <c>--address-map</c>.
+/// The loopback cluster of these tests. Nodes n1..n4 have addresses 198.18.0.1..4 in the file (the parser refuses
+/// loopback addresses) and run on 127.0.0.1..4 through <c>--address-map</c>; files are written by
+/// <see cref="FarmConfigFiles"/>.
 /// </summary>
 internal static class TestClusterFiles
 {
@@ -14,50 +17,51 @@ internal static class TestClusterFiles
 
     public static readonly string[] Nodes = ["n1", "n2", "n3", "n4"];
 
+    /// <summary>198.18.0.i+1 (in the file) to 127.0.0.i+1 (bound and dialed).</summary>
+    public static IReadOnlyDictionary<IPAddress, IPAddress> AddressMap { get; } =
+        Nodes.Select((_, i) => i).ToDictionary(i => FileAddress(i), Loopback);
+
     public static string Write(string dir, string name, int grpcPort, int n4Weight = 100, string key = Key)
     {
-        string path = Path.Combine(dir, name);
-        string nodes = string.Concat(Nodes.Select((n, i) =>
-            $"    - name: {n}\n      addresses: [198.18.0.{i + 1}]\n      weight: {(n == "n4" ? n4Weight : 100)}\n"));
-        File.WriteAllText(path, $"""
-            cluster:
-              name: farmd-test
-              key: "{key}"
-              grpc_port: {grpcPort.ToString(CultureInfo.InvariantCulture)}
-              console_port: {(grpcPort + 1).ToString(CultureInfo.InvariantCulture)}
-              heartbeat:
-                interval: 100ms
-                detection_timeout: 1s
-                lease: 600ms
-              nodes:
-
-            """ + nodes);
-        return path;
+        var cluster = new ClusterConfig
+        {
+            Name = "farmd-test",
+            Key = key,
+            GrpcPort = grpcPort,
+            ConsolePort = grpcPort + 1,
+            Heartbeat = new HeartbeatOptions
+            {
+                Interval = TimeSpan.FromMilliseconds(100),
+                DetectionTimeout = TimeSpan.FromSeconds(1),
+                Lease = TimeSpan.FromMilliseconds(600),
+            },
+            Nodes = [.. Nodes.Select((n, i) => new NodeConfig { Name = n, Addresses = [FileAddress(i)], Weight = n == "n4" ? n4Weight : 100 })],
+        };
+        return FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, name));
     }
 
-    public static void WriteModule(string modulesDir, string name, int buckets)
+    public static void WriteModule(string modulesDir, string name, int buckets) => FarmConfigFiles.WriteModule(
+        new ModuleConfig
+        {
+            Name = name,
+            Vips = [IPAddress.Parse("198.18.100.1")],
+            Interface = "eth0",
+            Buckets = buckets,
+            Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80, Affinity = Affinity.ClientIp }],
+        },
+        modulesDir);
+
+    /// <summary>How to launch node <paramref name="name"/> on loopback, its admin socket in <paramref name="dir"/> (no data plane).</summary>
+    public static FarmdOptions Farmd(string clusterFile, string name, string dir) => new()
     {
-        string dir = Path.Combine(modulesDir, name);
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "farm.yaml"), $"""
-            module:
-              name: {name}
-              vips: [198.18.100.1]
-              interface: eth0
-              mode: balance
-              buckets: {buckets.ToString(CultureInfo.InvariantCulture)}
-              rules:
-                - {"{"} protocol: tcp, ports: 80, affinity: client_ip {"}"}
-
-            """);
-    }
+        ClusterFile = clusterFile,
+        Node = name,
+        AdminSocket = Path.Combine(dir, name + ".sock"),
+        AddressMap = AddressMap,
+    };
 
     /// <summary>The loopback address node <paramref name="index"/> (0-based) runs on.</summary>
     public static IPAddress Loopback(int index) => IPAddress.Parse($"127.0.0.{index + 1}");
-
-    /// <summary>The <c>--address-map</c> arguments for every node.</summary>
-    public static IEnumerable<string> AddressMapArguments() =>
-        Nodes.SelectMany((_, i) => new[] { "--address-map", $"198.18.0.{i + 1}=127.0.0.{i + 1}" });
 
     /// <summary>A TCP port free on 127.0.0.1..4 right now.</summary>
     public static int FreePort()
@@ -76,6 +80,8 @@ internal static class TestClusterFiles
 
         throw new AssertFailedException("No free port on 127.0.0.1-4.");
     }
+
+    private static IPAddress FileAddress(int index) => IPAddress.Parse($"198.18.0.{index + 1}");
 
     private static bool IsFree(IPAddress address, int port)
     {

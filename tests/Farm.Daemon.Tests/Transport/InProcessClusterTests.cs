@@ -1,4 +1,5 @@
 using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Farmd;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
@@ -41,8 +42,8 @@ public sealed class InProcessClusterTests : IDisposable
                 nodes.Add(await InProcessNode.StartAsync(clusterFile, name, dir, logs, [module]));
             }
 
-            using var admin = AdminClient.ForSocket(nodes[0].Socket);
-            var status = await TestTimeout.UntilAsync(admin.GetStatusAsync,
+            using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
+            var status = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(),
                 s => s.Nodes.Count(n => n.InView) == 3, "n1 installs a view of n1, n2, n3", TimeSpan.FromSeconds(10));
 
             // Every node installed the same view, and the 256 buckets are shared out by weight (85/85/86).
@@ -76,13 +77,13 @@ public sealed class InProcessClusterTests : IDisposable
         int port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
         await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
-        using var tcp = AdminClient.ForTcp($"127.0.0.1:{port}");
+        using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
 
         var plain = await Assert.ThrowsExactlyAsync<RpcException>(() =>
             tcp.Rpc.UnaryAsync(AdminMethods.GetStatus, new AdminRequest { Query = new StatusQuery() }));
         Assert.AreEqual(StatusCode.Unauthenticated, plain.StatusCode);
 
-        var request = AdminClient.Sealed(TestClusterFiles.Key, AdminMethods.GetStatus.FullName, "farmctl-test", 1, 1);
+        var request = SealedAdmin.Request(TestClusterFiles.Key, AdminMethods.GetStatus.FullName, "farmctl-test", 1, 1);
         var reply = await tcp.Rpc.UnaryAsync(AdminMethods.GetStatus, request);
         Assert.IsNull(reply.Status, "over TCP the status travels sealed only");
         Assert.IsTrue(new EnvelopeCodec(TestClusterFiles.Key).HasValidMac(AdminMethods.GetStatus.FullName, EnvelopeKind.Reply, reply.Sealed));
@@ -92,7 +93,7 @@ public sealed class InProcessClusterTests : IDisposable
         var replay = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(AdminMethods.GetStatus, request));
         Assert.AreEqual(StatusCode.Unauthenticated, replay.StatusCode);
 
-        using var local = AdminClient.ForSocket(node.Socket);
+        using var local = FarmdAdminClient.ForSocket(node.Socket);
         var status = await local.GetStatusAsync();
         Assert.AreEqual(1UL, status.Rejected.Single(r => r.Reason == "unauthenticated").Count);
         Assert.AreEqual(1UL, status.Rejected.Single(r => r.Reason == "replayed").Count);
@@ -125,8 +126,8 @@ public sealed class InProcessClusterTests : IDisposable
         await fake.StartAsync();
 
         await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
-        using var admin = AdminClient.ForSocket(node.Socket);
-        var status = await TestTimeout.UntilAsync(admin.GetStatusAsync,
+        using var admin = FarmdAdminClient.ForSocket(node.Socket);
+        var status = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(),
             s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted");
 
         Assert.IsTrue(Volatile.Read(ref answered) >= 3);

@@ -97,7 +97,7 @@ public sealed class DataPlaneFarmTests
         var before = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
 
         var watch = Stopwatch.StartNew();
-        var answers = await TestClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPort, AskTimeout);
         watch.Stop();
 
         var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address), Affinity.ClientIp))).ToArray();
@@ -137,7 +137,7 @@ public sealed class DataPlaneFarmTests
             .Concat(Enumerable.Range(0, 60).Select(i => new IPEndPoint(Client.Addresses6[0], 31000 + i)))
             .ToList();
 
-        var answers = await TestClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPortPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPortPort, AskTimeout);
 
         var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address, (ushort)s.Port), Affinity.ClientIpPort))).ToArray();
         AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
@@ -151,7 +151,7 @@ public sealed class DataPlaneFarmTests
     {
         var sources = Client.Addresses4.Take(20).Concat(Client.Addresses6.Take(20)).Select(a => new IPEndPoint(a, 0)).ToList();
 
-        var answers = await TestClients.AskUdpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, UdpPort, AskTimeout);
+        var answers = await FarmClients.AskUdpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, UdpPort, AskTimeout);
 
         var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address), Affinity.ClientIp))).ToArray();
         AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
@@ -195,7 +195,7 @@ public sealed class DataPlaneFarmTests
         int next = (previous + 1) % NodeCount;
         try
         {
-            var (established, first) = await TestClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
+            var (established, first) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
             using (established)
             {
                 Assert.AreEqual($"node{previous}", first);
@@ -204,13 +204,13 @@ public sealed class DataPlaneFarmTests
                 await nodes[previous].ApplyAsync(new BucketAssignment(2, OwnedBy(previous).Where(b => b != bucket), [], [bucket]));
                 await nodes[next].ApplyAsync(new BucketAssignment(2, OwnedBy(next), [bucket], []));
 
-                Assert.AreEqual($"node{previous}", await TestClients.AskAgainAsync(established, AskTimeout), "the draining node keeps its tracked connection");
-                var (fresh, name) = await TestClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
+                Assert.AreEqual($"node{previous}", await FarmClients.AskAgainAsync(established, AskTimeout), "the draining node keeps its tracked connection");
+                var (fresh, name) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
                 fresh.Dispose();
                 Assert.AreEqual($"node{next}", name, "a new connection goes to the incoming node");
 
                 // The incoming node saw the old connection's mid-stream packets and dropped them silently (no RST reached the client).
-                Assert.AreEqual($"node{previous}", await TestClients.AskAgainAsync(established, AskTimeout));
+                Assert.AreEqual($"node{previous}", await FarmClients.AskAgainAsync(established, AskTimeout));
                 var nextCounters = await nodes[next].ReadCountersAsync();
                 var previousCounters = await nodes[previous].ReadCountersAsync();
                 TestContext.WriteLine($"handover drops: node{next} (incoming) {nextCounters[FilterCounters.HandoverDrop].Packets}, node{previous} (draining) {previousCounters[FilterCounters.HandoverDrop].Packets}");
@@ -310,7 +310,7 @@ public sealed class DataPlaneFarmTests
     private static string OwnerName(int bucket) => $"node{bucket % NodeCount}";
 
     private static Task<string?[]> AskOneAsync(IPAddress source, TimeSpan timeout) =>
-        TestClients.AskTcpAsync(Client.Namespace, [new IPEndPoint(source, 0)], Modules.Vip4, Modules.Vip6, ClientIpPort, timeout);
+        FarmClients.AskTcpAsync(Client.Namespace, [new IPEndPoint(source, 0)], Modules.Vip4, Modules.Vip6, ClientIpPort, timeout);
 
     private static string Distribution(string?[] answers) =>
         string.Join(", ", answers.GroupBy(a => a ?? "none").OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"));

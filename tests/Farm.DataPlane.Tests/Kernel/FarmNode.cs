@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Farm.Core.Config;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Filtering;
@@ -16,11 +14,10 @@ namespace Farm.DataPlane.Tests.Kernel;
 /// </summary>
 internal sealed class FarmNode : IAsyncDisposable
 {
-    private readonly List<Socket> listeners = [];
-    private readonly CancellationTokenSource stopping = new();
     private NftablesPacketFilter? filter;
     private VipManager? vips;
     private NeighborResponder? responder;
+    private NameServer? server;
 
     public FarmNode(TopologyHost host, ModuleConfig module, string stateDirectory, RecordingLoggerFactory logs)
     {
@@ -43,42 +40,24 @@ internal sealed class FarmNode : IAsyncDisposable
     public NeighborResponder Responder => responder ?? throw new InvalidOperationException("Not started.");
 
     /// <summary>Installs the filter (fail-closed), binds the VIPs, starts the responder and the servers; all inside the namespace.</summary>
-    public Task StartAsync(BucketAssignment assignment, TimeSpan lease, int[] tcpPorts, int udpPort) => Host.Namespace.RunAsync(() =>
+    public async Task StartAsync(BucketAssignment assignment, TimeSpan lease, int[] tcpPorts, int udpPort)
     {
-        // Created on this thread: the libnftables socket, the pcap socket and the server sockets all live in the node's namespace.
-        filter = new NftablesPacketFilter(Logs.CreateLogger<NftablesPacketFilter>());
-        filter.Install(Module);
-        filter.Apply(assignment);
-        filter.RefreshLease(lease);
-        vips = new VipManager(StateDirectory, Logs.CreateLogger<VipManager>());
-        vips.Start(Module);
-        responder = NeighborResponder.Open(Module, TimeProvider.System, Logs.CreateLogger<NeighborResponder>());
-        responder.Start();
-        foreach (int port in tcpPorts)
+        await Host.Namespace.RunAsync(() =>
         {
-            var listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
-            listener.Listen(512);
-            listeners.Add(listener);
-        }
+            // Created on this thread: the libnftables socket and the pcap socket live in the node's namespace.
+            filter = new NftablesPacketFilter(Logs.CreateLogger<NftablesPacketFilter>());
+            filter.Install(Module);
+            filter.Apply(assignment);
+            filter.RefreshLease(lease);
+            vips = new VipManager(StateDirectory, Logs.CreateLogger<VipManager>());
+            vips.Start(Module);
+            responder = NeighborResponder.Open(Module, TimeProvider.System, Logs.CreateLogger<NeighborResponder>());
+            responder.Start();
+        });
 
-        foreach (var vip in Module.Vips)
-        {
-            // Bound to the VIP itself, so replies leave with the VIP as source address.
-            var udp = new Socket(vip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            udp.Bind(new IPEndPoint(vip, udpPort));
-            listeners.Add(udp);
-        }
-    }).ContinueWith(
-        t =>
-        {
-            t.GetAwaiter().GetResult();
-            foreach (var socket in listeners)
-            {
-                _ = socket.SocketType == SocketType.Stream ? AcceptLoopAsync(socket) : UdpLoopAsync(socket);
-            }
-        },
-        TaskScheduler.Default);
+        // UDP bound to the VIPs themselves, so replies leave with the VIP as source address.
+        server = await NameServer.StartAsync(Host.Namespace, Name, tcpPorts, Module.Vips.Select(v => new IPEndPoint(v, udpPort)));
+    }
 
     public Task ApplyAsync(BucketAssignment assignment) => Host.Namespace.RunAsync(() => filter!.Apply(assignment));
 
@@ -92,10 +71,9 @@ internal sealed class FarmNode : IAsyncDisposable
     /// <summary>Stops the servers, the responder, the VIP manager and removes the filter, in the daemon's stop order.</summary>
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync();
-        foreach (var socket in listeners)
+        if (server is not null)
         {
-            socket.Dispose();
+            await server.DisposeAsync();
         }
 
         await Host.Namespace.RunAsync(() =>
@@ -104,61 +82,5 @@ internal sealed class FarmNode : IAsyncDisposable
             vips?.Stop();
             filter?.Dispose();
         });
-        stopping.Dispose();
-    }
-
-    private async Task AcceptLoopAsync(Socket listener)
-    {
-        try
-        {
-            while (!stopping.IsCancellationRequested)
-            {
-                var connection = await listener.AcceptAsync(stopping.Token);
-                _ = ServeAsync(connection);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task ServeAsync(Socket connection)
-    {
-        using (connection)
-        {
-            byte[] name = Encoding.ASCII.GetBytes(Name + "\n");
-            byte[] buffer = new byte[256];
-            try
-            {
-                // One answer at once, then one per received chunk: enough for "who answers this connection".
-                await connection.SendAsync(name, stopping.Token);
-                while (await connection.ReceiveAsync(buffer, stopping.Token) > 0)
-                {
-                    await connection.SendAsync(name, stopping.Token);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-            }
-        }
-    }
-
-    private async Task UdpLoopAsync(Socket socket)
-    {
-        byte[] name = Encoding.ASCII.GetBytes(Name);
-        byte[] buffer = new byte[256];
-        EndPoint any = socket.AddressFamily == AddressFamily.InterNetwork ? new IPEndPoint(IPAddress.Any, 0) : new IPEndPoint(IPAddress.IPv6Any, 0);
-        try
-        {
-            while (!stopping.IsCancellationRequested)
-            {
-                var received = await socket.ReceiveFromAsync(buffer, any, stopping.Token);
-                await socket.SendToAsync(name, received.RemoteEndPoint, stopping.Token);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-        }
     }
 }

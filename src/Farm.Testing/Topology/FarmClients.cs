@@ -3,10 +3,11 @@ using System.Net.Sockets;
 using System.Text;
 using Farm.Testing.Network;
 
-namespace Farm.DataPlane.Tests.Kernel;
+namespace Farm.Testing.Topology;
 
 /// <summary>Clients that ask the farm "who are you" from chosen source addresses and ports, inside a client namespace.</summary>
-internal static class TestClients
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class FarmClients
 {
     /// <summary>
     /// Opens one TCP connection per source (all in parallel) to <paramref name="port"/> of the VIP of the source's

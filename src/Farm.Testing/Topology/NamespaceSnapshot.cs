@@ -2,13 +2,14 @@ using System.Text;
 using Farm.Testing.Network;
 using Farm.Testing.Processes;
 
-namespace Farm.DataPlane.Tests.Kernel;
+namespace Farm.Testing.Topology;
 
 /// <summary>
 /// Everything the data plane may change in a node namespace, as text: nft ruleset, addresses of lo, the VIP interface's
 /// promiscuity, unicast list (fdb) and multicast memberships, and its ARP sysctls.
 /// </summary>
-internal static class NamespaceSnapshot
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class NamespaceSnapshot
 {
     public static async Task<string> TakeAsync(NetworkNamespace ns, string device, CancellationToken cancellationToken)
     {

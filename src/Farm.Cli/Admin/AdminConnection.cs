@@ -1,0 +1,199 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Farm.Protocol;
+using Farm.Protocol.Security;
+using Farm.Protocol.V1;
+using Farm.Rpc;
+using Farm.Rpc.Client;
+using Google.Protobuf;
+
+namespace Farm.Cli.Admin;
+
+/// <summary>
+/// farmctl's side of <c>farm.v1.Admin</c>: plain calls over the local socket, sealed calls over TCP. Every failure
+/// leaves as an <see cref="AdminCallException"/> whose message tells the operator what to do; cancellation by the
+/// caller's token leaves as <see cref="OperationCanceledException"/>.
+/// </summary>
+internal sealed class AdminConnection : IDisposable
+{
+    private readonly AdminTarget target;
+    private readonly TimeProvider timeProvider;
+    private readonly RpcClient client;
+    private readonly AdminEnvelopes? envelopes;
+
+    public AdminConnection(AdminTarget target, TimeProvider? timeProvider = null)
+    {
+        this.target = target ?? throw new ArgumentNullException(nameof(target));
+        this.timeProvider = timeProvider ?? TimeProvider.System;
+        client = new RpcClient(new RpcClientOptions
+        {
+            Address = target.IsRemote ? new Uri($"http://{target.Display}") : new Uri("http://localhost"),
+            UnixSocketPath = target.SocketPath,
+            ConnectTimeout = target.Timeout,
+            TimeProvider = this.timeProvider,
+        });
+        envelopes = target.IsRemote ? new AdminEnvelopes(target.Key!, target.Nodes, this.timeProvider) : null;
+    }
+
+    /// <summary>The node's status now.</summary>
+    public async Task<NodeStatusReport> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var method = AdminMethods.GetStatus;
+        var request = StatusRequest(method.FullName);
+        var reply = await CallAsync(method.FullName, () => client.UnaryAsync(method, request, deadline: Deadline(), cancellationToken: cancellationToken), cancellationToken);
+        return envelopes is null
+            ? reply.Status ?? throw new AdminCallException($"farmd at {target.Display} answered without a status")
+            : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, NodeStatusReport.Parser, target.Display);
+    }
+
+    /// <summary>The node's status, then every change, until <paramref name="cancellationToken"/> fires.</summary>
+    public async IAsyncEnumerable<NodeStatusReport> WatchStatusAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var method = AdminMethods.WatchStatus;
+        var request = StatusRequest(method.FullName);
+
+        // The stream has no deadline (it runs until Ctrl-C), but its first message must come in time.
+        using var firstMessage = new CancellationTokenSource(target.Timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstMessage.Token);
+        await using var replies = client.ServerStreamingAsync(method, request, cancellationToken: linked.Token).GetAsyncEnumerator(linked.Token);
+        Envelope? previous = null;
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await replies.MoveNextAsync();
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && firstMessage.IsCancellationRequested)
+            {
+                throw new AdminCallException($"farmd at {target.Display} did not answer within {Seconds(target.Timeout)}", ex);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                throw Translate(ex, method.FullName);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                yield break;
+            }
+
+            if (!more)
+            {
+                throw new AdminCallException($"farmd at {target.Display} ended the watch (it is stopping?)");
+            }
+
+            firstMessage.CancelAfter(Timeout.InfiniteTimeSpan);
+            var reply = replies.Current;
+            if (envelopes is null)
+            {
+                yield return reply.Status ?? throw new AdminCallException($"farmd at {target.Display} sent an update without a status");
+            }
+            else
+            {
+                var status = envelopes.Open(method.FullName, EnvelopeKind.StreamItem, reply.Sealed, request.Sealed.Seq, NodeStatusReport.Parser, target.Display, previous);
+                previous = reply.Sealed;
+                yield return status;
+            }
+        }
+    }
+
+    /// <summary>Who serves a client now, and why.</summary>
+    public async Task<WhoOwnsAnswer> WhoOwnsAsync(WhoOwnsQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var method = AdminMethods.WhoOwns;
+        var request = envelopes is null ? new WhoOwnsRequest { Query = query } : new WhoOwnsRequest { Sealed = envelopes.Seal(method.FullName, query) };
+        var reply = await CallAsync(method.FullName, () => client.UnaryAsync(method, request, deadline: Deadline(), cancellationToken: cancellationToken), cancellationToken);
+        return envelopes is null
+            ? reply.Answer ?? throw new AdminCallException($"farmd at {target.Display} answered without an answer")
+            : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, WhoOwnsAnswer.Parser, target.Display);
+    }
+
+    public void Dispose() => client.Dispose();
+
+    /// <summary>The operator's version of a failed call (internal for tests: some causes, like EACCES, need another user to provoke).</summary>
+    internal AdminCallException Translate(Exception exception, string method)
+    {
+        string where = $"farmd at {target.Display}";
+        if (exception is not RpcException rpc)
+        {
+            return new AdminCallException($"{where} did not answer within {Seconds(target.Timeout)}", exception);
+        }
+
+        switch (rpc.StatusCode)
+        {
+            case StatusCode.Unavailable when SocketErrorOf(rpc) is { } socketError:
+                if (!target.IsRemote)
+                {
+                    return socketError == SocketError.AccessDenied
+                        ? new AdminCallException($"permission denied on {target.SocketPath}: run as root (farmd's admin socket is root-only)", rpc)
+                        : new AdminCallException(
+                            $"farmd is not running on this node, or it listens elsewhere: --socket PATH (cannot connect to {target.SocketPath}: {Describe(socketError)})", rpc);
+                }
+
+                return new AdminCallException($"cannot reach {where}: {Describe(socketError)} (is farmd running there, and is the port right?)", rpc);
+            case StatusCode.Unavailable:
+                return new AdminCallException($"cannot reach {where}: {rpc.Detail}", rpc);
+            case StatusCode.DeadlineExceeded:
+                return new AdminCallException($"{where} did not answer within {Seconds(target.Timeout)}", rpc);
+            case StatusCode.Unauthenticated:
+                return new AdminCallException(
+                    $"{where} refused the call ({rpc.Detail}): the key in --cluster/--key-file is not this cluster's, or the clocks differ by more than 30 s", rpc);
+            case StatusCode.Unimplemented:
+                return new AdminCallException($"{where} does not implement {method}: it runs an older farmd; update it", rpc);
+            case StatusCode.InvalidArgument:
+                return new AdminCallException(rpc.Detail, rpc);
+            default:
+                return new AdminCallException($"{where} failed: {rpc.StatusCode}: {rpc.Detail}", rpc);
+        }
+    }
+
+    private AdminRequest StatusRequest(string method) =>
+        envelopes is null ? new AdminRequest { Query = new StatusQuery() } : new AdminRequest { Sealed = envelopes.Seal(method, new StatusQuery()) };
+
+    private DateTimeOffset Deadline() => timeProvider.GetUtcNow() + target.Timeout;
+
+    private async Task<T> CallAsync<T>(string method, Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Translate(ex, method);
+        }
+        catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("cancelled", ex, cancellationToken);
+        }
+    }
+
+    private static SocketError? SocketErrorOf(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException socket)
+            {
+                return socket.SocketErrorCode;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(SocketError error) => error switch
+    {
+        // ENOENT on a Unix socket path surfaces as AddressNotAvailable.
+        SocketError.AddressNotAvailable => "no such socket",
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.AccessDenied => "permission denied",
+        SocketError.TimedOut => "timed out",
+        SocketError.HostNotFound or SocketError.NoData => "unknown host",
+        SocketError.HostUnreachable or SocketError.NetworkUnreachable => "no route to host",
+        _ => error.ToString(),
+    };
+
+    private static string Seconds(TimeSpan timeout) =>
+        timeout < TimeSpan.FromSeconds(1) ? $"{(int)timeout.TotalMilliseconds} ms" : $"{timeout.TotalSeconds:0.###} s";
+}

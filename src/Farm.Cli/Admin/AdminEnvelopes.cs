@@ -1,0 +1,98 @@
+using Farm.Protocol.Security;
+using Farm.Protocol.V1;
+using Google.Protobuf;
+
+namespace Farm.Cli.Admin;
+
+/// <summary>
+/// Seals farmctl's admin queries with the cluster key and checks the sealed replies: MAC for the method and kind, the
+/// reply answers our request, a fresh timestamp, a sender that is a node of the cluster (when the cluster file is
+/// known), and within a stream one run of one sender with increasing seqs (no replayed or reordered items).
+/// </summary>
+internal sealed class AdminEnvelopes
+{
+    /// <summary>Largest clock difference accepted, as farmd accepts (docs/operations.md, Authentication).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
+
+    private const int MaxSenderLength = 128;
+
+    private readonly EnvelopeCodec codec;
+    private readonly TimeProvider timeProvider;
+    private readonly IReadOnlySet<string>? nodes;
+    private ulong lastSeq;
+
+    /// <summary>Creates the sealer of one farmctl run; its incarnation is the time now, like farmd's.</summary>
+    public AdminEnvelopes(string key, IReadOnlySet<string>? nodes, TimeProvider timeProvider, string? sender = null)
+    {
+        codec = new EnvelopeCodec(key);
+        this.nodes = nodes;
+        this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        Incarnation = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        string name = sender ?? "farmctl@" + Environment.MachineName;
+        Sender = name.Length > MaxSenderLength ? name[..MaxSenderLength] : name;
+    }
+
+    /// <summary>The sender name in our envelopes (farmd logs it with refusals).</summary>
+    public string Sender { get; }
+
+    /// <summary>This run's incarnation.</summary>
+    public long Incarnation { get; }
+
+    /// <summary>Seals <paramref name="query"/> as a request of <paramref name="method"/> with the next seq.</summary>
+    public Envelope Seal(string method, IMessage query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return codec.Seal(method, EnvelopeKind.Request, Sender, Incarnation, Interlocked.Increment(ref lastSeq),
+            timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), 0, 0, query.ToByteString());
+    }
+
+    /// <summary>
+    /// Checks a sealed reply to the request <paramref name="requestSeq"/> and returns its payload. In a stream pass the
+    /// previous item as <paramref name="previous"/>. Throws <see cref="AdminCallException"/> when it is not authentic.
+    /// </summary>
+    public T Open<T>(string method, EnvelopeKind kind, Envelope? reply, ulong requestSeq, MessageParser<T> parser, string from, Envelope? previous = null)
+        where T : IMessage<T>
+    {
+        ArgumentNullException.ThrowIfNull(parser);
+        if (reply is null)
+        {
+            throw new AdminCallException($"{from} answered without sealing the reply: it is not a farmd of this cluster (or too old)");
+        }
+
+        if (!codec.HasValidMac(method, kind, reply))
+        {
+            throw new AdminCallException($"the reply from {from} is not sealed with your key (bad MAC): --cluster/--key-file holds another cluster's key");
+        }
+
+        if (nodes is not null && !nodes.Contains(reply.Sender))
+        {
+            throw new AdminCallException($"the reply from {from} comes from '{reply.Sender}', which is not a node of the cluster file");
+        }
+
+        if (reply.ReplyTo != requestSeq)
+        {
+            throw new AdminCallException($"the reply from {from} answers another request (replayed?)");
+        }
+
+        var skew = TimeSpan.FromMilliseconds(Math.Abs(timeProvider.GetUtcNow().ToUnixTimeMilliseconds() - reply.UnixTimeMs));
+        if (skew > MaxClockSkew)
+        {
+            throw new AdminCallException(
+                $"the reply from {from} is {(int)skew.TotalSeconds} s away from this machine's clock (more than {(int)MaxClockSkew.TotalSeconds} s): synchronize the clocks (NTP), or the reply is replayed");
+        }
+
+        if (previous is not null && (previous.Sender != reply.Sender || previous.Incarnation != reply.Incarnation || reply.Seq <= previous.Seq))
+        {
+            throw new AdminCallException($"a status update from {from} is out of order or repeated (replayed?)");
+        }
+
+        try
+        {
+            return parser.ParseFrom(reply.Payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new AdminCallException($"the reply from {from} does not hold a {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text;
+using System.Text.Json;
+using Farm.Protocol.V1;
+
+namespace Farm.Cli.Status;
+
+/// <summary>
+/// <c>farmctl status --json</c>: the status with the field names documented in docs/cli.md. Written by hand rather than
+/// from the protobuf message, so renaming a proto field never breaks a script.
+/// </summary>
+internal static class StatusJson
+{
+    /// <summary>The report as one JSON object; <paramref name="indented"/> for one-shot output, compact (one line) for --watch.</summary>
+    public static string Format(NodeStatusReport report, bool indented)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
+        {
+            Write(w, report);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Write(Utf8JsonWriter w, NodeStatusReport report)
+    {
+        w.WriteStartObject();
+        w.WriteString("cluster", report.Cluster);
+        w.WriteString("node", report.Node);
+        w.WriteNumber("incarnation", report.Incarnation);
+        w.WriteString("config_hash", report.ConfigHash);
+        w.WriteNumber("epoch", report.InstalledEpoch);
+        WriteStringOrNull(w, "coordinator", report.Coordinator);
+        w.WriteBoolean("leaving", report.Leaving);
+
+        w.WriteStartArray("nodes");
+        foreach (var node in report.Nodes)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", node.Name);
+            w.WriteBoolean("self", node.IsSelf);
+            w.WriteString("state", StatusFormat.State(node.State));
+            w.WriteNumber("incarnation", node.Incarnation);
+            w.WriteBoolean("in_view", node.InView);
+            w.WriteBoolean("leaving", node.Leaving);
+            w.WriteNumber("weight", node.Weight);
+            w.WriteBoolean("config_matches", node.ConfigMatches);
+            WriteStringOrNull(w, "config_hash", node.ConfigHash);
+
+            w.WriteStartArray("modules");
+            foreach (var module in node.Buckets)
+            {
+                w.WriteStartObject();
+                w.WriteString("module", module.Module);
+                w.WriteString("readiness", StatusFormat.Readiness(module.Readiness));
+                w.WriteNumber("buckets", module.Buckets);
+                w.WriteNumber("bucket_count", module.BucketCount);
+                w.WriteNumber("share_percent", StatusFormat.SharePercent(module));
+                WriteNumberOrNull(w, "incoming", module.HasIncoming ? module.Incoming : null);
+                WriteNumberOrNull(w, "draining", module.HasDraining ? module.Draining : null);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+
+            w.WriteStartArray("lans");
+            foreach (var lan in node.Lans)
+            {
+                w.WriteStartObject();
+                w.WriteString("lan", lan.Lan);
+                w.WriteString("address", lan.Address);
+                w.WriteBoolean("reachable", lan.Reachable);
+                WriteNumberOrNull(w, "last_heard_ms", lan.LastHeardAgeMs >= 0 ? lan.LastHeardAgeMs : null);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("config_mismatches");
+        foreach (var mismatch in report.ConfigMismatches)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", mismatch.Node);
+            w.WriteString("their_hash", mismatch.TheirHash);
+            w.WriteString("our_hash", mismatch.OurHash);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("rejected");
+        foreach (var rejection in report.Rejected)
+        {
+            w.WriteStartObject();
+            w.WriteString("source", rejection.Source);
+            w.WriteString("reason", rejection.Reason);
+            w.WriteNumber("count", rejection.Count);
+            WriteStringOrNull(w, "last_claimed_sender", rejection.LastClaimedSender);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string value)
+    {
+        if (value.Length == 0)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}

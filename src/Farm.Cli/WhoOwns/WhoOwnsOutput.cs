@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Farm.Cli.Output;
+using Farm.Protocol.V1;
+using Spectre.Console;
+
+namespace Farm.Cli.WhoOwns;
+
+/// <summary><c>farmctl who-owns</c> output: a table for people, JSON (names in docs/cli.md) for scripts.</summary>
+internal static class WhoOwnsOutput
+{
+    /// <summary>True when at least one entry names a bucket (the exit code is 0 then).</summary>
+    public static bool Answered(WhoOwnsAnswer answer) => answer?.Owners.Any(o => o.Bucket >= 0) ?? false;
+
+    /// <summary>"owned", "incoming", "draining", "none", or null when unknown.</summary>
+    public static string? State(BucketState state) => state switch
+    {
+        BucketState.Owned => "owned",
+        BucketState.Incoming => "incoming",
+        BucketState.Draining => "draining",
+        BucketState.None => "none",
+        _ => null,
+    };
+
+    /// <summary>The table, the "why" of each row, and what was not computed.</summary>
+    public static void Render(IAnsiConsole console, WhoOwnsAnswer answer)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(answer);
+        var c = CultureInfo.InvariantCulture;
+        string view = answer.InstalledEpoch > 0 ? $"view epoch {answer.InstalledEpoch.ToString(c)} (coordinator {answer.Coordinator})" : "no view installed yet";
+        console.MarkupLine($"Client [bold]{Markup.Escape(answer.Client)}[/], as [bold]{Markup.Escape(answer.Node)}[/] sees it: {Markup.Escape(view)}");
+
+        var table = new Table();
+        table.AddColumns("MODULE", "RULES", "AFFINITY", "BUCKET", "OWNER", "STATE ON OWNER", "STATE ON " + Markup.Escape(answer.Node));
+        CliTerminal.Style(console, table);
+        foreach (var o in answer.Owners)
+        {
+            string rules = Markup.Escape(string.Join(", ", o.Rules));
+            if (o.Bucket < 0)
+            {
+                table.AddRow(Markup.Escape(o.Module), rules, o.Affinity, "-", "-", "-", "-");
+                continue;
+            }
+
+            string owner = o.Owner.Length > 0 ? $"[bold green]{Markup.Escape(o.Owner)}[/]"
+                : answer.InstalledEpoch == 0 ? "[red]nobody (no view yet)[/]"
+                : "[red]nobody (no node has the module ready)[/]";
+            table.AddRow(
+                Markup.Escape(o.Module),
+                rules,
+                o.Affinity,
+                $"{o.Bucket.ToString(c)}/{o.BucketCount.ToString(c)}",
+                owner,
+                State(o.OwnerState) ?? "?",
+                State(o.LocalState) ?? "?");
+        }
+
+        console.Write(table);
+        // The why of each answer, in the kernel's terms, so it can be checked by hand against the nft ruleset.
+        foreach (var o in answer.Owners.Where(o => o.Bucket >= 0))
+        {
+            string key = o.Affinity == "client_ip_port" ? "address and source port" : "address";
+            string owner = o.Owner.Length > 0 ? o.Owner : "nobody";
+            console.MarkupLine(Markup.Escape(
+                $"{o.Module} {string.Join(", ", o.Rules)}: jhash(client {key}) mod {o.BucketCount.ToString(c)} seed 0x{o.Seed.ToString("x8", c)} = bucket {o.Bucket.ToString(c)}, which the view gives to {owner}"));
+        }
+
+        if (answer.Owners.Any(o => o.Bucket >= 0 && o.OwnerState == BucketState.Unknown))
+        {
+            console.MarkupLine("[grey]? = the state on the owner is known to the owner only: ask it (--host OWNER, or farmctl on that node)[/]");
+        }
+
+        foreach (var o in answer.Owners.Where(o => o.Error.Length > 0))
+        {
+            console.MarkupLine($"[yellow]{Markup.Escape(o.Module)} {Markup.Escape(string.Join(", ", o.Rules))}[/]: {Markup.Escape(o.Error)}");
+        }
+    }
+
+    /// <summary>The answer as one indented JSON object.</summary>
+    public static string Json(WhoOwnsAnswer answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("client", answer.Client);
+            w.WriteString("node", answer.Node);
+            w.WriteNumber("epoch", answer.InstalledEpoch);
+            WriteStringOrNull(w, "coordinator", answer.Coordinator.Length > 0 ? answer.Coordinator : null);
+            w.WriteStartArray("owners");
+            foreach (var o in answer.Owners)
+            {
+                w.WriteStartObject();
+                w.WriteString("module", o.Module);
+                w.WriteStartArray("rules");
+                foreach (string rule in o.Rules)
+                {
+                    w.WriteStringValue(rule);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("affinity", o.Affinity);
+                if (o.Bucket >= 0)
+                {
+                    w.WriteNumber("bucket", o.Bucket);
+                }
+                else
+                {
+                    w.WriteNull("bucket");
+                }
+
+                w.WriteNumber("bucket_count", o.BucketCount);
+                w.WriteNumber("seed", o.Seed);
+                WriteStringOrNull(w, "owner", o.Owner.Length > 0 ? o.Owner : null);
+                WriteStringOrNull(w, "owner_state", o.Bucket >= 0 ? State(o.OwnerState) : null);
+                WriteStringOrNull(w, "local_state", o.Bucket >= 0 ? State(o.LocalState) : null);
+                WriteStringOrNull(w, "error", o.Error.Length > 0 ? o.Error : null);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+using Farm.Cluster.Membership;
+using Farm.Core.Config;
+using Farm.Daemon.Membership;
+using Farm.DataPlane.Filtering;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Daemon.DataPlane;
+
+/// <summary>
+/// Drives every module's data plane from membership: starts them (after removing a crashed run's leftovers), applies
+/// each new ownership snapshot, extends the kernel lease, and stops them in reverse order.
+/// </summary>
+/// <remarks>
+/// One lock serializes every kernel change, so applies never interleave and a stop never races an apply. Applies run
+/// on the thread that produced the snapshot (a heartbeat tick, or the request handler of a Prepare or Commit) and take
+/// about half a millisecond; running them before that thread sends anything keeps release-before-acquire: the
+/// acknowledgement of a Prepare leaves only once the released buckets are draining in the kernel. A snapshot older than
+/// one already applied is ignored, and a module whose apply failed is retried on every later publish and tick, so no
+/// update is lost. A module that fails is reported and left out; the others go on.
+/// </remarks>
+internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
+{
+    private readonly Lock gate = new();
+    private readonly IDataPlaneBackend backend;
+    private readonly ILogger logger;
+    private readonly List<Entry> entries;
+    private OwnershipSnapshot? latest;
+    private bool started;
+    private bool stopped;
+
+    public DataPlaneHost(IReadOnlyList<ModuleConfig> modules, IDataPlaneBackend backend, ILogger<DataPlaneHost> logger)
+    {
+        ArgumentNullException.ThrowIfNull(modules);
+        this.backend = backend ?? throw new ArgumentNullException(nameof(backend));
+        this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        entries = [.. modules.Select(m => new Entry(m))];
+    }
+
+    /// <summary>Every module's data plane state, in start order.</summary>
+    public IReadOnlyList<ModuleDataPlaneStatus> Statuses
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. entries.Select(e => new ModuleDataPlaneStatus(e.Config.Name, e.State, e.Reason, e.AppliedVersion, e.AppliedEpoch))];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes what a crashed run left, then starts every module (fail-closed until the first lease); returns the names
+    /// of the modules that run. A module that fails to start is logged with the reason and left out.
+    /// </summary>
+    /// <exception cref="DataPlaneUnavailableException">Modules are configured but the data plane cannot run here (not root, a library missing).</exception>
+    public IReadOnlyList<string> Start()
+    {
+        lock (gate)
+        {
+            if (started)
+            {
+                throw new InvalidOperationException("The data plane was already started.");
+            }
+
+            started = true;
+            if (backend.MissingPrerequisite() is { } missing)
+            {
+                if (entries.Count > 0)
+                {
+                    throw new DataPlaneUnavailableException(missing);
+                }
+
+                // Nothing to serve, and no right to look for leftovers: nothing to do.
+                Log.Skipped(logger, missing);
+                return [];
+            }
+
+            foreach (string leftover in backend.RemoveLeftovers())
+            {
+                Log.LeftoverRemoved(logger, leftover);
+            }
+
+            foreach (var entry in entries)
+            {
+                try
+                {
+                    var plane = backend.Create(entry.Config);
+                    plane.Start();
+                    entry.Plane = plane;
+                    entry.State = ModuleDataPlaneState.Running;
+                    Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    entry.State = ModuleDataPlaneState.Failed;
+                    entry.Reason = "start failed: " + e.Message;
+                    Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
+                }
+            }
+
+            ApplyLatest();
+            return [.. entries.Where(e => e.State == ModuleDataPlaneState.Running).Select(e => e.Config.Name)];
+        }
+    }
+
+    /// <inheritdoc />
+    public void Publish(OwnershipSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        lock (gate)
+        {
+            if (latest is null || snapshot.Version > latest.Version)
+            {
+                latest = snapshot;
+            }
+
+            if (!stopped)
+            {
+                ApplyLatest();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void RefreshLease(TimeSpan duration)
+    {
+        lock (gate)
+        {
+            if (stopped)
+            {
+                return;
+            }
+
+            foreach (var entry in entries)
+            {
+                if (entry.Plane is not { } plane)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    plane.RefreshLease(duration);
+                    if (entry.LeaseFailing)
+                    {
+                        entry.LeaseFailing = false;
+                        entry.Reason = null;
+                        Log.LeaseRecovered(logger, entry.Config.Name);
+                    }
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Once per failure streak: the heartbeat thread calls this ten times a second.
+                    if (!entry.LeaseFailing)
+                    {
+                        entry.LeaseFailing = true;
+                        entry.Reason = "lease refresh failed: " + e.Message;
+                        Log.LeaseFailed(logger, entry.Config.Name, e);
+                    }
+                }
+            }
+
+            ApplyLatest(); // retries a failed apply
+        }
+    }
+
+    /// <summary>Stops every running module in reverse start order (responder, VIPs, filter); idempotent.</summary>
+    public void Stop()
+    {
+        lock (gate)
+        {
+            if (stopped)
+            {
+                return;
+            }
+
+            stopped = true;
+            for (int i = entries.Count - 1; i >= 0; i--)
+            {
+                var entry = entries[i];
+                if (entry.Plane is not { } plane)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    plane.Stop();
+                    Log.ModuleStopped(logger, entry.Config.Name);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Log.ModuleStopFailed(logger, entry.Config.Name, e);
+                }
+
+                entry.Plane = null;
+                entry.State = ModuleDataPlaneState.Stopped;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Stop();
+
+    /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>.</summary>
+    internal static BucketAssignment AssignmentOf(OwnershipSnapshot snapshot, string module)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        long epoch = snapshot.View?.Epoch ?? 0;
+        return snapshot.Modules.TryGetValue(module, out var states)
+            ? new BucketAssignment(epoch, states.BucketsIn(BucketState.Owned), states.BucketsIn(BucketState.Incoming), states.BucketsIn(BucketState.Draining))
+            : BucketAssignment.Empty(epoch);
+    }
+
+    private void ApplyLatest()
+    {
+        if (latest is not { } snapshot)
+        {
+            return;
+        }
+
+        foreach (var entry in entries)
+        {
+            if (entry.Plane is not { } plane || entry.AppliedVersion >= snapshot.Version)
+            {
+                continue;
+            }
+
+            var assignment = AssignmentOf(snapshot, entry.Config.Name);
+            try
+            {
+                plane.Apply(assignment);
+                entry.AppliedVersion = snapshot.Version;
+                entry.AppliedEpoch = assignment.Epoch;
+                if (entry.ApplyFailing)
+                {
+                    entry.ApplyFailing = false;
+                    entry.Reason = null;
+                    Log.ApplyRecovered(logger, entry.Config.Name, assignment.Epoch);
+                }
+
+                Log.Applied(logger, entry.Config.Name, snapshot.Version, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (!entry.ApplyFailing)
+                {
+                    entry.ApplyFailing = true;
+                    entry.Reason = "apply failed: " + e.Message;
+                    Log.ApplyFailed(logger, entry.Config.Name, snapshot.Version, e);
+                }
+            }
+        }
+    }
+
+    private sealed class Entry(ModuleConfig config)
+    {
+        public ModuleConfig Config { get; } = config;
+
+        public IModuleDataPlane? Plane { get; set; }
+
+        public ModuleDataPlaneState State { get; set; } = ModuleDataPlaneState.Pending;
+
+        public string? Reason { get; set; }
+
+        public long AppliedVersion { get; set; } = -1;
+
+        public long AppliedEpoch { get; set; }
+
+        public bool ApplyFailing { get; set; }
+
+        public bool LeaseFailing { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Data plane of module {Module} started on {Interface} (VIPs {Vips}); fail-closed until this node holds a lease")]
+        public static partial void ModuleStarted(ILogger logger, string module, string @interface, string vips);
+
+        [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Data plane of module {Module} could not start: {Reason}; the module takes no buckets on this node, the other modules go on")]
+        public static partial void ModuleStartFailed(ILogger logger, string module, string reason, Exception exception);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "Module {Module}: applied ownership version {Version} (epoch {Epoch}): {Owned} owned, {Incoming} incoming, {Draining} draining")]
+        public static partial void Applied(ILogger logger, string module, long version, long epoch, int owned, int incoming, int draining);
+
+        [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: applying ownership version {Version} to the kernel failed; retrying on every tick")]
+        public static partial void ApplyFailed(ILogger logger, string module, long version, Exception exception);
+
+        [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Module {Module}: the kernel holds the bucket sets of epoch {Epoch} again")]
+        public static partial void ApplyRecovered(ILogger logger, string module, long epoch);
+
+        [LoggerMessage(EventId = 405, Level = LogLevel.Error, Message = "Module {Module}: refreshing the kernel lease failed; the node drops the module's traffic until it works again")]
+        public static partial void LeaseFailed(ILogger logger, string module, Exception exception);
+
+        [LoggerMessage(EventId = 406, Level = LogLevel.Information, Message = "Module {Module}: kernel lease refreshed again")]
+        public static partial void LeaseRecovered(ILogger logger, string module);
+
+        [LoggerMessage(EventId = 407, Level = LogLevel.Information, Message = "Data plane of module {Module} stopped: responder, VIPs and filter removed")]
+        public static partial void ModuleStopped(ILogger logger, string module);
+
+        [LoggerMessage(EventId = 408, Level = LogLevel.Error, Message = "Data plane of module {Module} did not stop cleanly; the next start undoes what is left")]
+        public static partial void ModuleStopFailed(ILogger logger, string module, Exception exception);
+
+        [LoggerMessage(EventId = 409, Level = LogLevel.Warning, Message = "Removed {Leftover} left by an earlier run that did not stop cleanly")]
+        public static partial void LeftoverRemoved(ILogger logger, string leftover);
+
+        [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "No module configured and the data plane cannot run here ({Reason}); nothing to do")]
+        public static partial void Skipped(ILogger logger, string reason);
+    }
+}

@@ -1,0 +1,28 @@
+using Farm.DataPlane.Filtering;
+
+namespace Farm.Daemon.DataPlane;
+
+/// <summary>
+/// The kernel side of one module on this node: its packet filter, VIPs and ARP/NDP responder. Calls are serialized
+/// by <see cref="DataPlaneHost"/>. Dispose is <see cref="Stop"/>.
+/// </summary>
+internal interface IModuleDataPlane : IDisposable
+{
+    /// <summary>The module's name.</summary>
+    string Module { get; }
+
+    /// <summary>
+    /// Installs the filter (fail-closed: no bucket, no lease), binds the VIPs, starts answering ARP/NDP. On failure
+    /// everything already done is undone before the exception propagates.
+    /// </summary>
+    void Start();
+
+    /// <summary>Replaces the bucket sets in one kernel transaction.</summary>
+    void Apply(BucketAssignment assignment);
+
+    /// <summary>Extends the kernel-enforced lease by <paramref name="duration"/> from now.</summary>
+    void RefreshLease(TimeSpan duration);
+
+    /// <summary>Stops the responder, unbinds the VIPs and removes the filter, in that order; idempotent.</summary>
+    void Stop();
+}

@@ -1,0 +1,17 @@
+using Farm.Cluster.Membership;
+
+namespace Farm.Daemon.Membership;
+
+/// <summary>What <see cref="MembershipHost"/> tells the data plane: new bucket states and lease refreshes.</summary>
+internal interface IOwnershipSink
+{
+    /// <summary>
+    /// A snapshot that may be newer than the last one; called outside the manager lock by the thread that changed it,
+    /// before that thread sends any message caused by the change (so a release is in the kernel before it is
+    /// acknowledged). Snapshots may arrive out of order from different threads: the sink keeps the highest version.
+    /// </summary>
+    void Publish(OwnershipSnapshot snapshot);
+
+    /// <summary>On the heartbeat thread, right after a tick that extended the manager's lease: extend the kernel's to <paramref name="duration"/> from now.</summary>
+    void RefreshLease(TimeSpan duration);
+}

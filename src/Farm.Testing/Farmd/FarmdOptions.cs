@@ -1,0 +1,51 @@
+using System.Net;
+using Farm.Testing.Network;
+
+namespace Farm.Testing.Farmd;
+
+/// <summary>How <see cref="FarmdProcess.Start"/> launches one farmd: the command line and where it runs.</summary>
+public sealed record FarmdOptions
+{
+    /// <summary>The cluster file (<c>--cluster</c>). Required.</summary>
+    public required string ClusterFile { get; init; }
+
+    /// <summary>This node's name in the cluster file (<c>--node</c>). Required.</summary>
+    public required string Node { get; init; }
+
+    /// <summary>The admin socket path (<c>--admin-socket</c>); the test process connects to it directly. Required.</summary>
+    public required string AdminSocket { get; init; }
+
+    /// <summary>The modules directory (<c>--modules</c>), or null for none. Default null.</summary>
+    public string? ModulesDirectory { get; init; }
+
+    /// <summary>The data plane's state directory (<c>--state-dir</c>), or null for farmd's default. Default null.</summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>The log directory (<c>--log-dir</c>), or null for console only (always captured). Default null.</summary>
+    public string? LogDirectory { get; init; }
+
+    /// <summary>
+    /// The network namespace to run in (<c>ip netns exec</c>), or null to run on the host, where tests use loopback
+    /// addresses through <see cref="AddressMap"/>. Default null.
+    /// </summary>
+    public NetworkNamespace? Namespace { get; init; }
+
+    /// <summary>
+    /// Whether farmd programs the data plane (nftables, VIPs, ARP/NDP). Default null: yes inside a
+    /// <see cref="Namespace"/>, never on the host (tests must not touch the root namespace, so true without a
+    /// namespace is refused).
+    /// </summary>
+    public bool? DataPlane { get; init; }
+
+    /// <summary><c>--address-map</c> pairs: bind and dial the value wherever the cluster file says the key. Default none.</summary>
+    public IReadOnlyDictionary<IPAddress, IPAddress> AddressMap { get; init; } = new Dictionary<IPAddress, IPAddress>();
+
+    /// <summary>More command-line arguments, appended as given. Default none.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>Environment variables to set (<c>NOTIFY_SOCKET</c> is removed unless given here). Default none.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The farmd build output to run with <c>dotnet</c>. Default <c>farmd.dll</c> next to the test assembly.</summary>
+    public string FarmdPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "farmd.dll");
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Farm.Testing.Network;
+using Farm.Testing.Processes;
+
+namespace Farm.Testing.Farmd;
+
+/// <summary>
+/// What a node's kernel filter for one module holds right now, read with <c>nft -j list table inet farm_MODULE</c>
+/// inside the node's namespace: the bucket sets farmd applied and whether its lease is alive. This is the live table
+/// the kernel enforces, independent of what farmd reports about itself.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class FilterTableState
+{
+    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, int leaseElements)
+    {
+        Owned = owned;
+        Incoming = incoming;
+        Draining = draining;
+        LeaseElements = leaseElements;
+    }
+
+    /// <summary>Buckets in the <c>owned</c> set.</summary>
+    public IReadOnlySet<int> Owned { get; }
+
+    /// <summary>Buckets in the <c>incoming</c> set.</summary>
+    public IReadOnlySet<int> Incoming { get; }
+
+    /// <summary>Buckets in the <c>draining</c> set.</summary>
+    public IReadOnlySet<int> Draining { get; }
+
+    /// <summary>VIPs currently in the <c>lease4</c>/<c>lease6</c> sets (their elements expire when farmd stops refreshing).</summary>
+    public int LeaseElements { get; }
+
+    /// <summary>True while at least one lease element has not expired: the node may accept VIP traffic.</summary>
+    public bool HasLease => LeaseElements > 0;
+
+    /// <summary>True when no bucket is moving (no incoming or draining bucket).</summary>
+    public bool IsSettled => Incoming.Count == 0 && Draining.Count == 0;
+
+    /// <summary>Buckets that take new flows here: owned and incoming.</summary>
+    public IReadOnlySet<int> AcceptingNewFlows => Owned.Union(Incoming).ToHashSet();
+
+    /// <summary>Reads the module's table in <paramref name="ns"/>; null when the table does not exist.</summary>
+    public static async Task<FilterTableState?> ReadAsync(NetworkNamespace ns, string module, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var result = await CommandRunner.Default.RunUncheckedAsync(
+            ToolLocator.Require("ip", "iproute2"),
+            ["netns", "exec", ns.Name, ToolLocator.Require("nft", "nftables"), "-j", "list", "table", "inet", "farm_" + module],
+            cancellationToken: cancellationToken);
+        return result.Succeeded ? Parse(result.StandardOutput) : null;
+    }
+
+    /// <summary>Parses <c>nft -j list table</c> output of a farm table.</summary>
+    /// <exception cref="FormatException">A set element has a shape this reader does not know.</exception>
+    public static FilterTableState Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var sets = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+        int lease = 0;
+        using var document = JsonDocument.Parse(json);
+        foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            if (!item.TryGetProperty("set", out var set) || set.GetProperty("name").GetString() is not { } name)
+            {
+                continue;
+            }
+
+            if (!set.TryGetProperty("elem", out var elements))
+            {
+                continue;
+            }
+
+            if (name.StartsWith("lease", StringComparison.Ordinal))
+            {
+                lease += elements.GetArrayLength();
+                continue;
+            }
+
+            if (name is not ("owned" or "incoming" or "draining"))
+            {
+                continue; // the VIP sets
+            }
+
+            var buckets = sets.TryGetValue(name, out var existing) ? existing : sets[name] = [];
+            foreach (var element in elements.EnumerateArray())
+            {
+                AddBuckets(buckets, element);
+            }
+        }
+
+        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), lease);
+
+        IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"owned {Owned.Count}, incoming {Incoming.Count}, draining {Draining.Count}, lease elements {LeaseElements}");
+
+    private static void AddBuckets(HashSet<int> buckets, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Number:
+                buckets.Add(element.GetInt32());
+                return;
+            case JsonValueKind.Object when element.TryGetProperty("range", out var range):
+                int first = range[0].GetInt32();
+                int last = range[1].GetInt32();
+                for (int b = first; b <= last; b++)
+                {
+                    buckets.Add(b);
+                }
+
+                return;
+            case JsonValueKind.Object when element.TryGetProperty("prefix", out var prefix):
+                // nft may print an aligned range as a prefix of the 32-bit mark: addr/len.
+                int start = prefix.GetProperty("addr").GetInt32();
+                int length = prefix.GetProperty("len").GetInt32();
+                long count = 1L << (32 - length);
+                for (long b = start; b < start + count; b++)
+                {
+                    buckets.Add((int)b);
+                }
+
+                return;
+            case JsonValueKind.Object when element.TryGetProperty("elem", out var wrapped):
+                AddBuckets(buckets, wrapped.GetProperty("val"));
+                return;
+            default:
+                throw new FormatException($"Unexpected element in a bucket set: {element.GetRawText()}");
+        }
+    }
+}

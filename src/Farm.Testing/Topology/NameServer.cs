@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using System.Text;
+using Farm.Testing.Network;
+
+namespace Farm.Testing.Topology;
+
+/// <summary>
+/// A tiny server inside a node's namespace that answers "who are you" with the node's name: TCP sends the name and a
+/// newline at once and again for every chunk received; UDP answers every datagram with the name. Tests tell from the
+/// answer which node served a client (see <see cref="FarmClients"/>).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class NameServer : IAsyncDisposable
+{
+    // IP_FREEBIND / IPV6_FREEBIND: bind a VIP before the daemon has put it on lo (and keep the socket across restarts).
+    private const int SolIp = 0;
+    private const int IpFreebind = 15;
+    private const int SolIpv6 = 41;
+    private const int Ipv6Freebind = 78;
+
+    private readonly List<Socket> sockets;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly byte[] line;
+    private long connections;
+    private long datagrams;
+
+    private NameServer(string name, List<Socket> sockets)
+    {
+        Name = name;
+        this.sockets = sockets;
+        line = Encoding.ASCII.GetBytes(name + "\n");
+    }
+
+    /// <summary>The name it answers with.</summary>
+    public string Name { get; }
+
+    /// <summary>TCP connections accepted so far.</summary>
+    public long Connections => Interlocked.Read(ref connections);
+
+    /// <summary>UDP datagrams answered so far.</summary>
+    public long Datagrams => Interlocked.Read(ref datagrams);
+
+    /// <summary>
+    /// Listens inside <paramref name="ns"/> on every address for each TCP port (dual stack), and on each UDP endpoint
+    /// (bound to that address, e.g. a VIP, so replies leave from it).
+    /// </summary>
+    public static async Task<NameServer> StartAsync(NetworkNamespace ns, string name, IEnumerable<int> tcpPorts, IEnumerable<IPEndPoint> udpEndpoints)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(tcpPorts);
+        ArgumentNullException.ThrowIfNull(udpEndpoints);
+        int[] ports = [.. tcpPorts];
+        IPEndPoint[] udp = [.. udpEndpoints];
+
+        // Created on a thread inside the namespace: sockets belong to the namespace they were born in.
+        var sockets = await ns.RunAsync(() =>
+        {
+            var created = new List<Socket>();
+            try
+            {
+                foreach (int port in ports)
+                {
+                    var listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+                    created.Add(listener);
+                    listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                    listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+                    listener.Listen(1024);
+                }
+
+                foreach (var endpoint in udp)
+                {
+                    var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                    created.Add(socket);
+                    bool v4 = endpoint.AddressFamily == AddressFamily.InterNetwork;
+                    socket.SetRawSocketOption(v4 ? SolIp : SolIpv6, v4 ? IpFreebind : Ipv6Freebind, BitConverter.GetBytes(1));
+                    socket.Bind(endpoint);
+                }
+
+                return created;
+            }
+            catch
+            {
+                foreach (var s in created)
+                {
+                    s.Dispose();
+                }
+
+                throw;
+            }
+        });
+
+        var server = new NameServer(name, sockets);
+        foreach (var socket in sockets)
+        {
+            _ = socket.SocketType == SocketType.Stream ? server.AcceptLoopAsync(socket) : server.UdpLoopAsync(socket);
+        }
+
+        return server;
+    }
+
+    /// <summary>Closes every socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        foreach (var socket in sockets)
+        {
+            socket.Dispose();
+        }
+
+        stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var token = stopping.Token;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                var connection = await listener.AcceptAsync(token);
+                Interlocked.Increment(ref connections);
+                _ = ServeAsync(connection, token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // Stopped.
+        }
+    }
+
+    private async Task ServeAsync(Socket connection, CancellationToken token)
+    {
+        using (connection)
+        {
+            byte[] buffer = new byte[256];
+            try
+            {
+                await connection.SendAsync(line, token);
+                while (await connection.ReceiveAsync(buffer, token) > 0)
+                {
+                    await connection.SendAsync(line, token);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                // The client went away or the server stops.
+            }
+        }
+    }
+
+    private async Task UdpLoopAsync(Socket socket)
+    {
+        var token = stopping.Token;
+        byte[] name = Encoding.ASCII.GetBytes(Name);
+        byte[] buffer = new byte[256];
+        EndPoint any = socket.AddressFamily == AddressFamily.InterNetwork ? new IPEndPoint(IPAddress.Any, 0) : new IPEndPoint(IPAddress.IPv6Any, 0);
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var received = await socket.ReceiveFromAsync(buffer, any, token);
+                Interlocked.Increment(ref datagrams);
+                await socket.SendToAsync(name, received.RemoteEndPoint, token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // E.g. an ICMP error of an earlier reply reported on this socket: keep serving.
+            }
+        }
+    }
+}

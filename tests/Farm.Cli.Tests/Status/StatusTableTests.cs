@@ -1,0 +1,91 @@
+using Farm.Cli.Output;
+using Farm.Cli.Status;
+
+namespace Farm.Cli.Tests.Status;
+
+[TestClass]
+public sealed class StatusTableTests
+{
+    [TestMethod]
+    public void Render_FixedReport_OneRowPerNodeWithStateShareReachabilityAndConfig()
+    {
+        string text = Render(CliTerminal.Redirected);
+        var lines = text.Split('\n');
+
+        StringAssert.StartsWith(lines[0], "Cluster demo as seen by n1 (incarnation 1764000000001), view epoch 7 by n1, config 6e16e2abcc40");
+        StringAssert.Matches(lines[1], new System.Text.RegularExpressions.Regex(@"^NODE\s+STATE\s+INCARNATION\s+VIEW\s+WEIGHT\s+WEB\s+LAN default\s+CONFIG\s*$"));
+        StringAssert.Matches(Row(lines, "n1 *"), new System.Text.RegularExpressions.Regex(@"up\s+1764000000001\s+yes\s+100\s+ready 50\.00% 2048/4096 \+12 in\s+198\.18\.0\.1\s+same"));
+        StringAssert.Matches(Row(lines, "n2 "), new System.Text.RegularExpressions.Regex(@"up\s+1764000000002\s+yes\s+100\s+ready 50\.00% 2048/4096\s+198\.18\.0\.2 up 40ms ago\s+same"));
+        StringAssert.Matches(Row(lines, "n3 "), new System.Text.RegularExpressions.Regex(@"down\s+1764000000003\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.3 down 12\.3s ago\s+same"));
+        StringAssert.Matches(Row(lines, "n4 "), new System.Text.RegularExpressions.Regex(@"excluded\s+-\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.4 never heard\s+differs 1a2b3c4d5e6f"));
+    }
+
+    [TestMethod]
+    public void Render_FixedReport_ListsBothHashesAndTheRejectionCounters()
+    {
+        string text = Render(CliTerminal.Redirected);
+
+        StringAssert.Contains(text, $"Config differs on n4: theirs {StatusSamples.TheirHash}, ours {StatusSamples.OurHash}");
+        StringAssert.Contains(text, "Rejected messages:");
+        StringAssert.Matches(text, new System.Text.RegularExpressions.Regex(@"127\.0\.0\.1\s+bad_mac\s+3\s+n2"));
+        StringAssert.Matches(text, new System.Text.RegularExpressions.Regex(@"reply from n3\s+replayed\s+1"));
+    }
+
+    [TestMethod]
+    public void Render_Redirected_HasNoEscapeSequencesAndNoBoxDrawing()
+    {
+        string text = Render(CliTerminal.Redirected);
+        Assert.IsFalse(text.Contains('\u001b'), "no ANSI escapes when output is redirected");
+        Assert.IsFalse(text.Any(c => c is >= '\u2500' and <= '\u257f'), "no box-drawing characters when output is redirected");
+    }
+
+    [TestMethod]
+    public void Render_Terminal_DrawsBordersAndColors()
+    {
+        string? noColor = Environment.GetEnvironmentVariable("NO_COLOR");
+        Environment.SetEnvironmentVariable("NO_COLOR", null);
+        try
+        {
+            string text = Render(new CliTerminal(true, 200, true));
+            Assert.IsTrue(text.Contains('\u001b'), "colors on a terminal");
+            Assert.IsTrue(text.Contains('╭'), "rounded borders on a terminal");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NO_COLOR", noColor);
+        }
+    }
+
+    [TestMethod]
+    public void Render_NoViewAndNoRejections_SaysSo()
+    {
+        var report = StatusSamples.Report();
+        report.InstalledEpoch = 0;
+        report.Coordinator = "";
+        report.Rejected.Clear();
+        string text = Render(CliTerminal.Redirected, report);
+        StringAssert.Contains(text, "no view installed yet");
+        StringAssert.Contains(text, "Rejected messages: none");
+    }
+
+    [TestMethod]
+    [DataRow(0L, "0ms")]
+    [DataRow(999L, "999ms")]
+    [DataRow(1_000L, "1.0s")]
+    [DataRow(59_949L, "59.9s")]
+    [DataRow(245_000L, "4m05s")]
+    [DataRow(7_800_000L, "2h10m")]
+    [DataRow(273_600_000L, "3d04h")]
+    public void Age_Milliseconds_ReadableUnit(long milliseconds, string expected) =>
+        Assert.AreEqual(expected, StatusFormat.Age(milliseconds));
+
+    private static string Render(CliTerminal terminal, Farm.Protocol.V1.NodeStatusReport? report = null)
+    {
+        using var output = new StringWriter { NewLine = "\n" };
+        StatusTable.Render(terminal.CreateConsole(output), report ?? StatusSamples.Report());
+        return output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    private static string Row(string[] lines, string prefix) =>
+        lines.SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? throw new AssertFailedException($"no row starting with '{prefix}' in:\n{string.Join('\n', lines)}");
+}
