@@ -25,7 +25,7 @@ internal sealed class LoopbackFarm : IAsyncDisposable
 
     public ImmutableArray<FarmdProcess> Nodes { get; }
 
-    public static async Task<LoopbackFarm> StartAsync(int port, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public static async Task<LoopbackFarm> StartAsync(int port, HeartbeatOptions heartbeat, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         string directory = Directory.CreateTempSubdirectory("farm-bench-").FullName;
         var cluster = new ClusterConfig
@@ -34,6 +34,7 @@ internal sealed class LoopbackFarm : IAsyncDisposable
             Key = "bench-cluster-key-0123456789abcdef",
             GrpcPort = port,
             ConsolePort = port + 1,
+            Heartbeat = heartbeat,
             Nodes = [.. Enumerable.Range(1, 3).Select(i => new NodeConfig { Name = $"n{i}", Addresses = [IPAddress.Parse($"198.18.0.{i}")] })],
         };
         string clusterFile = FarmConfigFiles.WriteCluster(cluster, Path.Combine(directory, "cluster.yaml"));

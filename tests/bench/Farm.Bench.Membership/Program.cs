@@ -4,16 +4,19 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Farm.Bench.Membership;
+using Farm.Core.Config;
 using Farm.Protocol.V1;
 
 // Membership benchmarks with three real farmd processes on loopback. Prints figures and writes them to a results file.
 //   detect [--runs N] [--out FILE]                       kill -9 one node; time until both survivors agree on a view without it
 //   soak [--minutes M] [--gc-ms MS] [--hogs N] [--out FILE]  no false positive under CPU saturation and forced full GCs
+// Both take --interval-ms, --detection-ms and --lease-ms (default: the cluster file defaults 100 / 1000 / 600).
 var culture = CultureInfo.InvariantCulture;
 if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("detect" or "soak"))
 {
-    Console.WriteLine("usage: Farm.Bench.Membership detect [--runs N=10] [--out FILE]\n" +
-                      "       Farm.Bench.Membership soak [--minutes M=5] [--gc-ms MS=200] [--hogs N=4] [--out FILE]");
+    Console.WriteLine("usage: Farm.Bench.Membership detect [--runs N=10] [--out FILE] [timing]\n" +
+                      "       Farm.Bench.Membership soak [--minutes M=5] [--gc-ms MS=200] [--hogs N=4] [--out FILE] [timing]\n" +
+                      "timing: --interval-ms 100 --detection-ms 1000 --lease-ms 600 (the cluster file defaults)");
     return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
 }
 
@@ -29,6 +32,14 @@ var time = TimeProvider.System;
 double Ms(long from, long to) => (to - from) * 1000.0 / time.TimestampFrequency;
 string outFile = Option("--out", args[0] == "detect" ? "tests/bench/results/membership-detect.md" : "tests/bench/results/membership-soak.md");
 var report = new StringBuilder();
+var heartbeat = new HeartbeatOptions
+{
+    Interval = TimeSpan.FromMilliseconds(int.Parse(Option("--interval-ms", "100"), culture)),
+    DetectionTimeout = TimeSpan.FromMilliseconds(int.Parse(Option("--detection-ms", "1000"), culture)),
+    Lease = TimeSpan.FromMilliseconds(int.Parse(Option("--lease-ms", "600"), culture)),
+};
+string timing = $"heartbeat interval {heartbeat.Interval.TotalMilliseconds} ms, detection timeout {heartbeat.DetectionTimeout.TotalMilliseconds} ms, lease {heartbeat.Lease.TotalMilliseconds} ms";
+string timingArgs = $"--interval-ms {heartbeat.Interval.TotalMilliseconds} --detection-ms {heartbeat.DetectionTimeout.TotalMilliseconds} --lease-ms {heartbeat.Lease.TotalMilliseconds}";
 string machine = $"{Environment.ProcessorCount} cores, {RuntimeInformationText()}";
 
 if (args[0] == "detect")
@@ -37,7 +48,7 @@ if (args[0] == "detect")
     var latencies = new List<double>();
     for (int run = 1; run <= runs; run++)
     {
-        await using var farm = await LoopbackFarm.StartAsync(FreeLoopbackPort(), new Dictionary<string, string>(), cancel.Token);
+        await using var farm = await LoopbackFarm.StartAsync(FreeLoopbackPort(), heartbeat, new Dictionary<string, string>(), cancel.Token);
         var survivors = farm.Nodes.Take(2).ToList();
         var victim = farm.Nodes[2];
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
@@ -87,14 +98,14 @@ if (args[0] == "detect")
     double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
     report.AppendLine(culture, $"# Membership: failure detection with real farmd processes");
     report.AppendLine();
-    report.AppendLine(culture, $"Command: `tests/bench/membership/detect.sh --runs {runs}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}).");
-    report.AppendLine("Settings: 3 farmd on 127.0.0.1-3, heartbeat interval 100 ms, detection timeout 1 s, lease 600 ms (defaults).");
+    report.AppendLine(culture, $"Command: `tests/bench/membership/detect.sh --runs {runs} {timingArgs}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}).");
+    report.AppendLine(culture, $"Settings: 3 farmd on 127.0.0.1-3, {timing}.");
     report.AppendLine("Measured: from `kill -9` of n3 to the moment both survivors' WatchStatus streams show the same epoch without n3");
     report.AppendLine("(WatchStatus sends at most one update per 100 ms, so figures include up to 100 ms of reporting delay).");
     report.AppendLine();
     report.AppendLine("| runs | p50 | p99 | max | min | target (detection timeout + 200 ms) |");
     report.AppendLine("|---:|---:|---:|---:|---:|---:|");
-    report.AppendLine(culture, $"| {runs} | {P(0.5):F0} ms | {P(0.99):F0} ms | {latencies[^1]:F0} ms | {latencies[0]:F0} ms | 1200 ms |");
+    report.AppendLine(culture, $"| {runs} | {P(0.5):F0} ms | {P(0.99):F0} ms | {latencies[^1]:F0} ms | {latencies[0]:F0} ms | {(heartbeat.DetectionTimeout + TimeSpan.FromMilliseconds(200)).TotalMilliseconds} ms |");
     report.AppendLine();
     report.AppendLine("Each run: " + string.Join(", ", latencies.Select(l => l.ToString("F0", culture) + " ms")));
 }
@@ -104,7 +115,7 @@ else
     int gcMs = int.Parse(Option("--gc-ms", "200"), culture);
     int hogCount = int.Parse(Option("--hogs", "4"), culture);
     var environment = new Dictionary<string, string> { ["FARM_DIAG_FORCED_GC_MS"] = gcMs.ToString(culture) };
-    await using var farm = await LoopbackFarm.StartAsync(FreeLoopbackPort(), environment, cancel.Token);
+    await using var farm = await LoopbackFarm.StartAsync(FreeLoopbackPort(), heartbeat, environment, cancel.Token);
     long startEpoch;
     using (var admin = farm.Nodes[0].CreateAdminClient())
     {
@@ -155,8 +166,8 @@ else
     int viewChanges = changes.Count;
     report.AppendLine("# Membership: no false positive under CPU saturation and forced full GCs");
     report.AppendLine();
-    report.AppendLine(culture, $"Command: `tests/bench/membership/soak.sh --minutes {minutes} --gc-ms {gcMs} --hogs {hogCount}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}).");
-    report.AppendLine(culture, $"Settings: 3 farmd on 127.0.0.1-3, heartbeat interval 100 ms, detection timeout 1 s (the default), lease 600 ms;");
+    report.AppendLine(culture, $"Command: `tests/bench/membership/soak.sh --minutes {minutes} --gc-ms {gcMs} --hogs {hogCount} {timingArgs}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}).");
+    report.AppendLine(culture, $"Settings: 3 farmd on 127.0.0.1-3, {timing};");
     report.AppendLine(culture, $"{hogCount} busy-loop processes at the daemons' priority on {Environment.ProcessorCount} cores; every farmd forces a full blocking compacting GC every {gcMs} ms");
     report.AppendLine(culture, $"(FARM_DIAG_FORCED_GC_MS); 1-minute load average at the end: {load:F2}. Last GC summary of each farmd:");
     report.AppendLine(culture, $"{string.Join("; ", farm.Nodes.Select((n, i) => n.Node + ": " + gcSummaries[i]))}.");
