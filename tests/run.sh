@@ -14,6 +14,7 @@ sweep_namespaces() {
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^farmt-' || true); do
     pid="${ns#farmt-}"; pid="${pid%%-*}"
     if [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+      ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
       ip netns delete "$ns" 2>/dev/null || true
     fi
   done

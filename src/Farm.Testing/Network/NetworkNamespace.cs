@@ -98,6 +98,7 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
             }
 
             // Another sweeper may win the race; a failed delete of a vanished namespace is fine.
+            await KillProcessesInsideAsync(runner, ip, name, cancellationToken);
             var result = await runner.RunUncheckedAsync(ip, ["netns", "delete", name], cancellationToken: cancellationToken);
             if (result.Succeeded)
             {
@@ -209,11 +210,27 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
 
         try
         {
+            // Deleting a namespace does not end the processes in it (an app a daemon started, a daemon a test
+            // forgot): they would live on, unreachable. End them first.
+            await KillProcessesInsideAsync(runner, ip, Name, CancellationToken.None);
             await runner.RunAsync(ip, ["netns", "delete", Name]);
         }
         finally
         {
             Owned.TryRemove(Name, out _);
+        }
+    }
+
+    /// <summary>SIGKILLs every process whose network namespace is <paramref name="name"/> (best effort).</summary>
+    private static async Task KillProcessesInsideAsync(CommandRunner runner, string ip, string name, CancellationToken cancellationToken)
+    {
+        var pids = await runner.RunUncheckedAsync(ip, ["netns", "pids", name], cancellationToken: cancellationToken);
+        var list = pids.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != Environment.ProcessId)
+            .ToList();
+        if (list.Count > 0)
+        {
+            await runner.RunUncheckedAsync("kill", ["-KILL", .. list], cancellationToken: cancellationToken);
         }
     }
 
@@ -323,6 +340,8 @@ public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
             {
                 try
                 {
+                    using var kill = Process.Start(new ProcessStartInfo("sh", ["-c", $"{ip} netns pids {name} | xargs -r kill -KILL"]) { UseShellExecute = false });
+                    kill?.WaitForExit(TimeSpan.FromSeconds(5));
                     using var process = Process.Start(new ProcessStartInfo(ip, ["netns", "delete", name]) { UseShellExecute = false });
                     process?.WaitForExit(TimeSpan.FromSeconds(5));
                 }
