@@ -305,4 +305,19 @@ public sealed class MembershipConvergenceTests
         TestContext.WriteLine($"survivors agreed {took.TotalMilliseconds} ms after the crash");
         Assert.IsTrue(took <= sim.Options.DetectionTimeout + TimeSpan.FromMilliseconds(30), $"took {took.TotalMilliseconds} ms\n{sim.Describe()}");
     }
+
+    [TestMethod]
+    public void StartAll_FirstViewOfANewFarm_BucketsAreOwnedNotIncoming()
+    {
+        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 91);
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+
+        foreach (var node in sim.Nodes)
+        {
+            var ownership = node.Manager!.Ownership.Modules[SimCluster.Module];
+            Assert.AreEqual(0, ownership.Incoming, $"{node.Name}: nobody held a bucket before the first view");
+            Assert.IsTrue(ownership.Owned > 80);
+        }
+    }
 }

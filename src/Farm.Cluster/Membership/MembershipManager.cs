@@ -30,6 +30,7 @@ public sealed partial class MembershipManager
     private MemberInfo self;
     private ClusterView? installed;
     private ClusterView? promised;
+    private bool promisedFromScratch;
     private ClusterView? baseCache;
     private Proposal? proposal;
     private long nextCorrelation;
@@ -635,7 +636,7 @@ public sealed partial class MembershipManager
             return; // we promised a newer view meanwhile: this one must not commit
         }
 
-        Install(promised, now);
+        Install(promised, now, fromScratch: promisedFromScratch);
         foreach (var member in p.View.Members)
         {
             if (member.Name != self.Name)
@@ -722,6 +723,7 @@ public sealed partial class MembershipManager
         }
 
         promised = new ClusterView(request.Id, request.Members, tables);
+        promisedFromScratch = request.Base is null;
         maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
         Ownership = BuildOwnership(now);
         return new PrepareReply(request.Id, true, null, false, []);
@@ -736,7 +738,7 @@ public sealed partial class MembershipManager
 
         if (promised is { } p && p.Id == request.Id)
         {
-            Install(p, now);
+            Install(p, now, fromScratch: promisedFromScratch);
             return new CommitReply(request.Id, true);
         }
 
@@ -792,7 +794,8 @@ public sealed partial class MembershipManager
         }
     }
 
-    private void Install(ClusterView view, TimeSpan now)
+    /// <summary>Installs a committed view. <paramref name="fromScratch"/>: the farm's first view (no base): nobody held any bucket.</summary>
+    private void Install(ClusterView view, TimeSpan now, bool fromScratch = false)
     {
         var previous = installed;
         installed = view;
@@ -824,7 +827,8 @@ public sealed partial class MembershipManager
                     draining.Remove(b);
 
                     // Taken from a live node (it drains what it has): incoming. From a gone node: owned at once.
-                    bool fromLive = before is null ? view.Members.Length > 1 : ownerBefore is not null && view.Find(ownerBefore) is not null;
+                    bool fromLive = !fromScratch &&
+                        (before is null ? view.Members.Length > 1 : ownerBefore is not null && view.Find(ownerBefore) is not null);
                     if (fromLive)
                     {
                         incoming[b] = now + options.DrainTimeout;
