@@ -32,7 +32,10 @@ public sealed class SimCluster
         {
             ConfiguredNodes = names,
             SplitBrainPolicy = policy,
+            // Pinned (not the cluster file defaults): the fault schedules and their bounds were tuned for these.
             HeartbeatInterval = interval ?? TimeSpan.FromMilliseconds(100),
+            DetectionTimeout = TimeSpan.FromSeconds(1),
+            Lease = TimeSpan.FromMilliseconds(600),
             DrainTimeout = TimeSpan.FromSeconds(2),
             LanCount = lanCount,
         };
