@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Farm.Cli.Config;
+using Farm.Cli.Modules;
 using Farm.Cli.Output;
 using Farm.Cli.Status;
 using Farm.Cli.WhoOwns;
@@ -39,6 +40,10 @@ internal static class CliApp
             ConfigCommand.Create(context.Output),
             StatusCommand.Create(context),
             WhoOwnsCommand.Create(context),
+            ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Start),
+            ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Stop),
+            ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Restart),
+            LogsCommand.Create(context),
         };
 
         // "@file" must stay a file name, not become a response file: config files are passed as arguments.

@@ -167,8 +167,11 @@ public sealed partial class ModuleManager : IAsyncDisposable
         stopping.Dispose();
     }
 
-    /// <summary>Completes when every event posted before it has been handled.</summary>
-    internal async Task FlushAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes when every event posted before it has been handled, so <see cref="Status"/> then reflects them (the
+    /// daemon waits for a settled state after an admin request this way).
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(new Flush(done));

@@ -20,4 +20,12 @@ public static class AdminMethods
     /// <summary>Which node serves a client now, and why.</summary>
     public static RpcMethod<WhoOwnsRequest, WhoOwnsReply> WhoOwns { get; } =
         new(ServiceName, "WhoOwns", WhoOwnsRequest.Parser, WhoOwnsReply.Parser);
+
+    /// <summary>Start, stop or restart a module on this node, or (over the Unix socket) on other nodes through this one.</summary>
+    public static RpcMethod<ModuleControlRequest, ModuleControlReply> ControlModule { get; } =
+        new(ServiceName, "ControlModule", ModuleControlRequest.Parser, ModuleControlReply.Parser);
+
+    /// <summary>A module's recent log lines, then (follow) every new one.</summary>
+    public static RpcMethod<ModuleLogsRequest, ModuleLogsReply> ModuleLogs { get; } =
+        new(ServiceName, "ModuleLogs", ModuleLogsRequest.Parser, ModuleLogsReply.Parser);
 }

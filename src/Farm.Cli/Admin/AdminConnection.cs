@@ -109,6 +109,74 @@ internal sealed class AdminConnection : IDisposable
             : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, WhoOwnsAnswer.Parser, target.Display);
     }
 
+    /// <summary>Starts, stops or restarts a module (on other nodes through the local farmd); the call may take <paramref name="wait"/> longer than the timeout.</summary>
+    public async Task<ModuleControlAnswer> ControlModuleAsync(ModuleControlQuery query, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var method = AdminMethods.ControlModule;
+        var request = envelopes is null ? new ModuleControlRequest { Query = query } : new ModuleControlRequest { Sealed = envelopes.Seal(method.FullName, query) };
+        var deadline = Deadline() + wait;
+        var reply = await CallAsync(method.FullName, () => client.UnaryAsync(method, request, deadline: deadline, cancellationToken: cancellationToken), cancellationToken);
+        return envelopes is null
+            ? reply.Answer ?? throw new AdminCallException($"farmd at {target.Display} answered without an answer")
+            : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, ModuleControlAnswer.Parser, target.Display);
+    }
+
+    /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
+    public async IAsyncEnumerable<ModuleLogBatch> ModuleLogsAsync(ModuleLogsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var method = AdminMethods.ModuleLogs;
+        var request = envelopes is null ? new ModuleLogsRequest { Query = query } : new ModuleLogsRequest { Sealed = envelopes.Seal(method.FullName, query) };
+        using var firstMessage = new CancellationTokenSource(target.Timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstMessage.Token);
+        await using var replies = client.ServerStreamingAsync(method, request, cancellationToken: linked.Token).GetAsyncEnumerator(linked.Token);
+        Envelope? previous = null;
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await replies.MoveNextAsync();
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && firstMessage.IsCancellationRequested)
+            {
+                throw new AdminCallException($"farmd at {target.Display} did not answer within {Seconds(target.Timeout)}", ex);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                throw Translate(ex, method.FullName);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                yield break;
+            }
+
+            if (!more)
+            {
+                if (query.Follow)
+                {
+                    throw new AdminCallException($"farmd at {target.Display} ended the stream (it is stopping?)");
+                }
+
+                yield break;
+            }
+
+            firstMessage.CancelAfter(Timeout.InfiniteTimeSpan);
+            var reply = replies.Current;
+            if (envelopes is null)
+            {
+                yield return reply.Batch ?? throw new AdminCallException($"farmd at {target.Display} sent log lines without a batch");
+            }
+            else
+            {
+                var batch = envelopes.Open(method.FullName, EnvelopeKind.StreamItem, reply.Sealed, request.Sealed.Seq, ModuleLogBatch.Parser, target.Display, previous);
+                previous = reply.Sealed;
+                yield return batch;
+            }
+        }
+    }
+
     public void Dispose() => client.Dispose();
 
     /// <summary>The operator's version of a failed call (internal for tests: some causes, like EACCES, need another user to provoke).</summary>

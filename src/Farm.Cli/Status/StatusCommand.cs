@@ -67,7 +67,7 @@ internal static class StatusCommand
             }
         }
 
-        StatusTable.Render(console, report);
+        StatusTable.Render(console, report, context.TimeProvider);
         context.Output.Flush();
     }
 }

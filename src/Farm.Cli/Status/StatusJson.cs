@@ -105,6 +105,15 @@ internal static class StatusJson
         }
 
         w.WriteEndArray();
+
+        // The answering node's modules (their state is known to that node only).
+        w.WriteStartArray("module_states");
+        foreach (var module in report.Modules)
+        {
+            Modules.ModuleJson.Write(w, module);
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

@@ -12,7 +12,7 @@ namespace Farm.Cli.Status;
 internal static class StatusTable
 {
     /// <summary>Writes the report to <paramref name="console"/>.</summary>
-    public static void Render(IAnsiConsole console, NodeStatusReport report)
+    public static void Render(IAnsiConsole console, NodeStatusReport report, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(report);
@@ -59,6 +59,7 @@ internal static class StatusTable
 
         console.Write(table);
         console.MarkupLine("[grey]* the node that answered; share = buckets of the module in the installed view[/]");
+        Modules.ModuleTables.RenderModules(console, report.Node, report.Modules, (timeProvider ?? TimeProvider.System).GetUtcNow());
 
         foreach (var mismatch in report.ConfigMismatches)
         {

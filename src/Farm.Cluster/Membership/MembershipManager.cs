@@ -419,7 +419,7 @@ public sealed partial class MembershipManager
 
     private bool MayPropose(TimeSpan now, List<MemberInfo> desired)
     {
-        if (installed is null && now - startedAt < options.DetectionTimeout &&
+        if (installed is null && now - startedAt < options.StartupGrace &&
             !peers.Values.Any(p => Reachable(p, now) && p.Installed is not null))
         {
             return false; // listen first: join a running farm rather than split it

@@ -32,6 +32,13 @@ public sealed record MembershipOptions
     /// </summary>
     public TimeSpan FreshnessWindow => DetectionTimeout - Lease - HeartbeatInterval;
 
+    /// <summary>
+    /// How long a node that has no view yet listens before it forms one of its own: 2 × detection timeout, at least
+    /// 2 s. Long enough that a node starting on a loaded machine hears the running farm (and joins it) instead of
+    /// starting a second one beside it.
+    /// </summary>
+    public TimeSpan StartupGrace => DetectionTimeout * 2 > TimeSpan.FromSeconds(2) ? DetectionTimeout * 2 : TimeSpan.FromSeconds(2);
+
     /// <summary>A coordinator abandons a proposal that did not complete within this time. 5 heartbeat intervals.</summary>
     public TimeSpan ProposalTimeout => HeartbeatInterval * 5;
 

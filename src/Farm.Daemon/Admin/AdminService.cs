@@ -1,4 +1,5 @@
 using Farm.Daemon.Membership;
+using Farm.Daemon.Modules;
 using Farm.Daemon.Security;
 using Farm.Protocol;
 using Farm.Protocol.Security;
@@ -15,8 +16,11 @@ namespace Farm.Daemon.Admin;
 /// and their replay windows are kept apart from the peers'. One replay window serves every admin method: a sealed query
 /// is bound to its method by the MAC, so it cannot be replayed on another.
 /// </summary>
-internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator authenticator, TimeProvider timeProvider)
+internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator authenticator, TimeProvider timeProvider, ModuleHost? modules = null, ModuleControl? control = null)
 {
+    /// <summary>Most log lines in one ModuleLogs message.</summary>
+    public const int MaxLinesPerBatch = 500;
+
     /// <summary>Least time between two WatchStatus messages.</summary>
     public static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(100);
 
@@ -31,7 +35,9 @@ internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator a
         builder
             .AddUnary(AdminMethods.GetStatus, GetStatusAsync)
             .AddServerStreaming(AdminMethods.WatchStatus, WatchStatusAsync)
-            .AddUnary(AdminMethods.WhoOwns, WhoOwnsAsync);
+            .AddUnary(AdminMethods.WhoOwns, WhoOwnsAsync)
+            .AddUnary(AdminMethods.ControlModule, ControlModuleAsync)
+            .AddServerStreaming(AdminMethods.ModuleLogs, ModuleLogsAsync);
     }
 
     private Task<Pb.AdminReply> GetStatusAsync(Pb.AdminRequest request, RpcCallContext context)
@@ -77,6 +83,84 @@ internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator a
             ? new Pb.WhoOwnsReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
             : new Pb.WhoOwnsReply { Answer = answer });
     }
+
+    private async Task<Pb.ModuleControlReply> ControlModuleAsync(Pb.ModuleControlRequest request, RpcCallContext context)
+    {
+        string method = AdminMethods.ControlModule.FullName;
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ModuleControlQuery.Parser, context);
+        if (control is null)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, "this node has no modules");
+        }
+
+        // Relaying to other nodes only for the local root-only socket: a sealed call never fans out (no loops).
+        var answer = await control.HandleAsync(query ?? new Pb.ModuleControlQuery(), mayRelay: replyTo is null, context.CancellationToken);
+        return replyTo is { } seq
+            ? new Pb.ModuleControlReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Pb.ModuleControlReply { Answer = answer };
+    }
+
+    private async Task ModuleLogsAsync(Pb.ModuleLogsRequest request, IRpcStreamWriter<Pb.ModuleLogsReply> writer, RpcCallContext context)
+    {
+        string method = AdminMethods.ModuleLogs.FullName;
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ModuleLogsQuery.Parser, context);
+        query ??= new Pb.ModuleLogsQuery();
+        var buffer = modules?.LogsOf(query.Module) ?? throw new RpcException(
+            StatusCode.InvalidArgument,
+            modules is null || modules.Modules.Count == 0
+                ? $"unknown module '{query.Module}': this node has no modules"
+                : $"unknown module '{query.Module}' (modules: {string.Join(", ", modules.Modules.Select(m => m.Name))})");
+        CancellationToken cancellationToken = context.CancellationToken;
+        var tail = buffer.Tail(query.Tail <= 0 ? buffer.Capacity : query.Tail);
+        long last = tail.Count > 0 ? tail[^1].Seq : buffer.LastSeq;
+        try
+        {
+            for (int i = 0; i < tail.Count || i == 0; i += MaxLinesPerBatch)
+            {
+                await writer.WriteAsync(LogsReply(method, replyTo, buffer.Module, tail.Skip(i).Take(MaxLinesPerBatch), 0), cancellationToken);
+            }
+
+            while (query.Follow && !cancellationToken.IsCancellationRequested)
+            {
+                await buffer.WaitAsync(last, cancellationToken);
+                var (lines, dropped) = buffer.Since(last, MaxLinesPerBatch);
+                if (lines.Count == 0)
+                {
+                    continue;
+                }
+
+                last = lines[^1].Seq;
+                await writer.WriteAsync(LogsReply(method, replyTo, buffer.Module, lines, dropped), cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // the client went away
+        }
+    }
+
+    private Pb.ModuleLogsReply LogsReply(string method, ulong? replyTo, string module, IEnumerable<ModuleLogLine> lines, long dropped)
+    {
+        var batch = new Pb.ModuleLogBatch { Node = authenticator.Self, Module = module, Dropped = dropped };
+        foreach (var line in lines)
+        {
+            batch.Lines.Add(new Pb.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = LevelName(line.Level), Text = line.Text });
+        }
+
+        return replyTo is { } seq
+            ? new Pb.ModuleLogsReply { Sealed = authenticator.Seal(method, EnvelopeKind.StreamItem, 0, seq, batch) }
+            : new Pb.ModuleLogsReply { Batch = batch };
+    }
+
+    private static string LevelName(Microsoft.Extensions.Logging.LogLevel level) => level switch
+    {
+        Microsoft.Extensions.Logging.LogLevel.Trace => "trace",
+        Microsoft.Extensions.Logging.LogLevel.Debug => "debug",
+        Microsoft.Extensions.Logging.LogLevel.Information => "info",
+        Microsoft.Extensions.Logging.LogLevel.Warning => "warning",
+        Microsoft.Extensions.Logging.LogLevel.Error => "error",
+        _ => "critical",
+    };
 
     /// <summary>
     /// Returns the query and null for a local plain call, or the opened query and the seq to answer for a sealed one;

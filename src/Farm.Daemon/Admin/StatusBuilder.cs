@@ -3,13 +3,14 @@ using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Membership;
+using Farm.Daemon.Modules;
 using Farm.Daemon.Security;
 using Pb = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
 /// <summary>Builds the node's status report from the membership state (one short lock) and the security counters.</summary>
-internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host, ReplayGuard peerGuard, RejectionLog rejections)
+internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host, ReplayGuard peerGuard, RejectionLog rejections, ModuleHost? modules = null)
 {
     /// <summary>The node's settings (modules, cluster file).</summary>
     public DaemonSettings Settings => settings;
@@ -24,6 +25,11 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
         foreach (var c in rejections.Snapshot())
         {
             report.Rejected.Add(new Pb.RejectionCounter { Source = c.Source, Reason = c.Reason.Name(), Count = (ulong)c.Count, LastClaimedSender = c.LastClaimedSender });
+        }
+
+        foreach (var module in modules?.Snapshot() ?? [])
+        {
+            report.Modules.Add(ModuleReports.From(module));
         }
 
         return report;

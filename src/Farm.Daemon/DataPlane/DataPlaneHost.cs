@@ -103,6 +103,48 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         }
     }
 
+    /// <summary>True when the data plane of <paramref name="module"/> runs (a failed or unknown module: false).</summary>
+    public bool IsRunning(string module)
+    {
+        lock (gate)
+        {
+            return entries.Any(e => e.Config.Name == module && e.State == ModuleDataPlaneState.Running);
+        }
+    }
+
+    /// <summary>
+    /// Whether the kernel accepts the traffic of the buckets membership gives <paramref name="module"/> here. Balance
+    /// modules always do. A <c>single</c> module starts not accepting: its owned buckets stay out of the kernel's sets
+    /// until start_prim succeeded (true), and leave them when the node stops being the primary (false). Returns once
+    /// the kernel holds the change; throws <see cref="InvalidOperationException"/> when it could not be applied.
+    /// </summary>
+    public void SetAccepting(string module, bool accepting)
+    {
+        lock (gate)
+        {
+            var entry = entries.FirstOrDefault(e => e.Config.Name == module);
+            if (entry is null || entry.Accepting == accepting)
+            {
+                return;
+            }
+
+            entry.Accepting = accepting;
+            entry.AppliedVersion = -1; // re-apply the latest snapshot through the new filter
+            if (stopped || entry.Plane is null)
+            {
+                return;
+            }
+
+            ApplyLatest();
+            if (entry.ApplyFailing)
+            {
+                throw new InvalidOperationException($"module {module}: {entry.Reason}");
+            }
+
+            Log.AcceptingChanged(logger, module, accepting ? "accepts" : "no longer accepts", entry.AppliedEpoch);
+        }
+    }
+
     /// <inheritdoc />
     public void Publish(OwnershipSnapshot snapshot)
     {
@@ -226,7 +268,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 continue;
             }
 
-            var assignment = AssignmentOf(snapshot, entry.Config.Name);
+            var assignment = entry.Accepting ? AssignmentOf(snapshot, entry.Config.Name) : BucketAssignment.Empty(snapshot.View?.Epoch ?? 0);
             try
             {
                 plane.Apply(assignment);
@@ -270,6 +312,9 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         public bool ApplyFailing { get; set; }
 
         public bool LeaseFailing { get; set; }
+
+        /// <summary>False keeps every bucket out of the kernel (a single module before start_prim succeeded).</summary>
+        public bool Accepting { get; set; } = config.Mode != ModuleMode.Single;
     }
 
     private static partial class Log
@@ -303,6 +348,9 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
         [LoggerMessage(EventId = 409, Level = LogLevel.Warning, Message = "Removed {Leftover} left by an earlier run that did not stop cleanly")]
         public static partial void LeftoverRemoved(ILogger logger, string leftover);
+
+        [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Module {Module}: the kernel {What} the traffic of this node's buckets (epoch {Epoch})")]
+        public static partial void AcceptingChanged(ILogger logger, string module, string what, long epoch);
 
         [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "No module configured and the data plane cannot run here ({Reason}); nothing to do")]
         public static partial void Skipped(ILogger logger, string reason);

@@ -24,7 +24,8 @@ internal static class DaemonHost
         });
         configureLogging(builder.Logging.ClearProviders());
         builder.Services.AddSingleton(timeProvider);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.LeaveTimeout + TimeSpan.FromSeconds(10));
+        // Room for the modules' stop scripts (they stop before the node leaves), the leave, and Kestrel.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Modules.ModuleHost.StopBound(settings.Modules) + settings.LeaveTimeout + TimeSpan.FromSeconds(10));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -24,6 +24,12 @@ internal sealed record DaemonSettings
     /// <summary>Modules found under <c>--modules</c> (empty without it).</summary>
     public IReadOnlyList<ModuleConfig> Modules { get; init; } = [];
 
+    /// <summary>
+    /// The folder of each module (<c>--modules DIR/NAME</c>, holding <c>farm.yaml</c>, <c>bin/</c> and custom checkers), by
+    /// module name. A module without an entry (settings built by hand in tests) has no scripts and no custom checkers.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ModuleDirectories { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Path of the admin Unix domain socket.</summary>
     public string AdminSocket { get; init; } = DefaultAdminSocket;
 
@@ -53,6 +59,10 @@ internal sealed record DaemonSettings
 
     /// <summary>How long a graceful stop waits for this node's buckets to move away.</summary>
     public TimeSpan LeaveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The folder of module <paramref name="module"/>; a path that does not exist when none is known (no scripts run).</summary>
+    public string ModuleDirectoryOf(string module) =>
+        ModuleDirectories.TryGetValue(module, out var dir) ? dir : Path.Combine(Path.GetTempPath(), "farm-no-module-folder", module);
 
     /// <summary>The address to bind or dial for a configured address.</summary>
     public IPAddress Map(IPAddress configured) => AddressMap.TryGetValue(configured, out var mapped) ? mapped : configured;

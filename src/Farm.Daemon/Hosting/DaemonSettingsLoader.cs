@@ -40,6 +40,7 @@ internal static class DaemonSettingsLoader
         }
 
         var modules = new List<ModuleConfig>();
+        var moduleDirectories = new Dictionary<string, string>(StringComparer.Ordinal);
         if (args.ModulesDirectory is { } dir)
         {
             if (!Directory.Exists(dir))
@@ -66,6 +67,7 @@ internal static class DaemonSettingsLoader
                     else
                     {
                         modules.Add(module);
+                        moduleDirectories[module.Name] = Path.GetFullPath(moduleDir);
                     }
                 }
                 else
@@ -86,6 +88,7 @@ internal static class DaemonSettingsLoader
             Cluster = cluster,
             Self = self,
             Modules = modules,
+            ModuleDirectories = moduleDirectories,
             AdminSocket = args.AdminSocket,
             LogDirectory = args.LogDirectory,
             DataPlane = args.DataPlane,

@@ -4,6 +4,7 @@ using Farm.Core.Config;
 using Farm.Daemon.Admin;
 using Farm.Daemon.DataPlane;
 using Farm.Daemon.Membership;
+using Farm.Daemon.Modules;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
 using Farm.Protocol.Security;
@@ -25,10 +26,9 @@ internal sealed class FarmNode : IDisposable
         var cluster = settings.Cluster;
         var options = OptionsOf(cluster, settings.Modules);
         var modules = settings.Modules.Select(SpecOf).ToList();
-        // With the kernel data plane a module is ready only once its data plane runs (FarmdLifecycle declares it):
-        // a node whose filter for a module could not start must not be given that module's buckets.
-        string[] ready = settings.DataPlane == DataPlaneMode.Off ? [.. settings.Modules.Select(m => m.Name).Order(StringComparer.Ordinal)] : [];
-        var self = new MemberInfo(settings.Self.Name, settings.Incarnation, settings.Self.Weight, settings.Self.Priority, false, [.. ready]);
+        // No module is ready at start: each module's traffic gate announces it once its state machine is UP/Ready (and
+        // only if its data plane runs), so a node never gets buckets of an application that does not run here.
+        var self = new MemberInfo(settings.Self.Name, settings.Incarnation, settings.Self.Weight, settings.Self.Priority, false, []);
 
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
         Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
@@ -45,14 +45,19 @@ internal sealed class FarmNode : IDisposable
             Host.AttachSink(DataPlane);
         }
 
+        // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
+        Modules = new ModuleHost(settings, Host, DataPlane, timeProvider, loggerFactory);
+        Host.AttachSink(Modules);
+
         if (cluster.SplitBrain.Policy == SplitBrainPolicy.Witness && cluster.SplitBrain.Witness is { } witness)
         {
             Witness = new WitnessProber(
                 settings.Map(witness), options.HeartbeatInterval, Host, new IcmpWitnessPing(), timeProvider, loggerFactory.CreateLogger<WitnessProber>());
         }
 
-        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections);
-        Admin = new AdminService(Status, Authenticator, timeProvider);
+        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules);
+        Relay = new ModuleRelay(settings, Authenticator, timeProvider);
+        Admin = new AdminService(Status, Authenticator, timeProvider, Modules, new ModuleControl(settings, Modules, Relay));
     }
 
     public DaemonSettings Settings { get; }
@@ -71,6 +76,12 @@ internal sealed class FarmNode : IDisposable
 
     /// <summary>The data plane of every module; null with <c>--data-plane off</c>.</summary>
     public DataPlaneHost? DataPlane { get; }
+
+    /// <summary>The module managers, their traffic gates and logs.</summary>
+    public ModuleHost Modules { get; }
+
+    /// <summary>Relays module actions to other nodes.</summary>
+    public ModuleRelay Relay { get; }
 
     /// <summary>The witness prober; null unless the split-brain policy is <c>witness</c>.</summary>
     public WitnessProber? Witness { get; }
@@ -122,6 +133,10 @@ internal sealed class FarmNode : IDisposable
         Witness?.Dispose();
         Host.Dispose();
         Transport.Dispose();
+        Relay.Dispose();
+
+        // Ends the managers' loops; the applications were stopped by the lifecycle (or never started).
+        Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();
         DataPlane?.Dispose();
     }
 }

@@ -11,13 +11,12 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        // Before any peer can reach us: crash leftovers removed, every module's filter installed fail-closed, and
-        // only modules whose data plane runs declared ready (a failed one gets no buckets here, the others go on).
+        // Before any peer can reach us: crash leftovers removed, every module's filter installed fail-closed. Modules
+        // are declared ready later, by their traffic gates, once they run (a module whose data plane failed never is).
         // A missing prerequisite (not root, no libnftables) throws: farmd exits 1 with the reason.
         if (node.DataPlane is { } dataPlane)
         {
             var running = dataPlane.Start();
-            node.Host.UpdateSelf(self => self with { ReadyModules = [.. running.Order(StringComparer.Ordinal)] });
             Log.DataPlaneStarted(logger, running.Count, node.Settings.Modules.Count);
         }
 
@@ -32,6 +31,9 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         AdminSocket.Restrict(settings.AdminSocket);
         node.Witness?.Start();
         node.Host.Start();
+
+        // Boot: each module runs prestart, start_both and its checkers, then opens its traffic gate (UP/Ready).
+        node.Modules.Boot();
         SystemdNotifier.Notify(settings.NotifySocket, "READY=1");
         Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Modules.Count, settings.AdminSocket);
         return Task.CompletedTask;
@@ -45,8 +47,15 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
             return;
         }
 
-        // Leave: the coordinator gives our buckets to the others; we keep answering heartbeats meanwhile.
+        // Modules first, all at once: each closes its traffic (a primary stops accepting and runs stop_prim first, so a
+        // peer's start_prim follows it), waits until the peers own its buckets, then runs its stop scripts. Bounded by
+        // the host's shutdown timeout, which counts the modules' script limits.
         long started = timeProvider.GetTimestamp();
+        await node.Modules.StopAllAsync("farmd stopping", cancellationToken);
+        Log.ModulesStopped(logger, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+
+        // Leave: the coordinator gives our remaining buckets to the others; we keep answering heartbeats meanwhile.
+        started = timeProvider.GetTimestamp();
         node.Host.UpdateSelf(self => self with { Leaving = true });
         Log.Leaving(logger, node.Settings.LeaveTimeout.TotalSeconds);
         try
@@ -72,8 +81,10 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken)
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
+        await node.Modules.DisposeAsync();
+
         // Kestrel is closed by now: no request can publish, and after the heartbeat thread stops nothing refreshes the
         // lease. Then the data plane: responders, VIPs, filters, in reverse module order.
         node.Witness?.Stop();
@@ -82,7 +93,6 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         node.DataPlane?.Stop();
         AdminSocket.Remove(node.Settings.AdminSocket);
         Log.Stopped(logger);
-        return Task.CompletedTask;
     }
 
     private static partial class Log
@@ -102,6 +112,9 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
         [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "farmd stopped")]
         public static partial void Stopped(ILogger logger);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Modules stopped after {ElapsedMs:F0} ms")]
+        public static partial void ModulesStopped(ILogger logger, double elapsedMs);
 
         [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Data plane running for {Running} of {Configured} module(s)")]
         public static partial void DataPlaneStarted(ILogger logger, int running, int configured);

@@ -26,7 +26,7 @@ internal sealed partial class MembershipHost : IDisposable
     private readonly ILogger logger;
     private readonly ManualResetEventSlim stopSignal = new(false);
     private IPeerTransport? transport;
-    private IOwnershipSink? sink;
+    private readonly List<IOwnershipSink> sinks = [];
     private Thread? thread;
     private long ticks;
     private long publishedVersion = -1;
@@ -66,10 +66,11 @@ internal sealed partial class MembershipHost : IDisposable
     public void Attach(IPeerTransport peerTransport) => transport = peerTransport ?? throw new ArgumentNullException(nameof(peerTransport));
 
     /// <summary>
-    /// Connects the data plane: every ownership change is published to it (before the messages the change causes are
-    /// sent) and every lease extension mirrored into the kernel. Call once before <see cref="Start"/>.
+    /// Connects the data plane (and the module host): every ownership change is published to each sink, in attach order,
+    /// before the messages the change causes are sent, and every lease extension is passed on. Attach before
+    /// <see cref="Start"/>; the data plane first, so the kernel holds a change before anything reacts to it.
     /// </summary>
-    public void AttachSink(IOwnershipSink ownershipSink) => sink = ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink));
+    public void AttachSink(IOwnershipSink ownershipSink) => sinks.Add(ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink)));
 
     /// <summary>Starts the heartbeat thread.</summary>
     public void Start()
@@ -201,13 +202,16 @@ internal sealed partial class MembershipHost : IDisposable
 
         // The lease first: it is the time-critical part. The kernel's runs out no later than the manager's (the
         // duration is what remains of it now), so the kernel never serves longer than the protocol allows.
-        if (sink is not null && leaseExpiry > refreshedLeaseExpiry)
+        if (sinks.Count > 0 && leaseExpiry > refreshedLeaseExpiry)
         {
             refreshedLeaseExpiry = leaseExpiry;
             TimeSpan remaining = leaseExpiry - Now;
             if (remaining > TimeSpan.Zero)
             {
-                sink.RefreshLease(remaining);
+                foreach (var sink in sinks)
+                {
+                    sink.RefreshLease(remaining);
+                }
             }
         }
 
@@ -226,7 +230,7 @@ internal sealed partial class MembershipHost : IDisposable
     private OwnershipSnapshot? TakeChangedOwnership()
     {
         var ownership = manager.Ownership;
-        if (sink is null || ownership.Version == publishedVersion)
+        if (sinks.Count == 0 || ownership.Version == publishedVersion)
         {
             return null;
         }
@@ -239,7 +243,10 @@ internal sealed partial class MembershipHost : IDisposable
     {
         if (changed is not null)
         {
-            sink!.Publish(changed);
+            foreach (var sink in sinks)
+            {
+                sink.Publish(changed);
+            }
         }
     }
 

@@ -13,7 +13,7 @@ public sealed class StatusJsonTests
         var root = doc.RootElement;
 
         CollectionAssert.AreEqual(
-            new[] { "cluster", "node", "incarnation", "config_hash", "epoch", "coordinator", "leaving", "nodes", "config_mismatches", "rejected" },
+            new[] { "cluster", "node", "incarnation", "config_hash", "epoch", "coordinator", "leaving", "nodes", "config_mismatches", "rejected", "module_states" },
             root.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.AreEqual("demo", root.GetProperty("cluster").GetString());
         Assert.AreEqual(7, root.GetProperty("epoch").GetInt64());

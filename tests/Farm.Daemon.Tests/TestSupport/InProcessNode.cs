@@ -21,7 +21,8 @@ internal sealed class InProcessNode : IAsyncDisposable
 
     public string Socket { get; }
 
-    public static async Task<InProcessNode> StartAsync(string clusterFile, string name, string dir, ILoggerProvider logs, IReadOnlyList<ModuleConfig>? modules = null)
+    public static async Task<InProcessNode> StartAsync(
+        string clusterFile, string name, string dir, ILoggerProvider logs, IReadOnlyList<ModuleConfig>? modules = null, IReadOnlyDictionary<string, string>? moduleDirectories = null)
     {
         var cluster = ConfigParser.ParseCluster(await File.ReadAllTextAsync(clusterFile), clusterFile);
         Assert.IsTrue(cluster.Succeeded, string.Join("\n", cluster.Errors));
@@ -33,6 +34,7 @@ internal sealed class InProcessNode : IAsyncDisposable
             Cluster = cluster.Value!,
             Self = cluster.Value!.Nodes.Single(n => n.Name == name),
             Modules = modules ?? [],
+            ModuleDirectories = moduleDirectories ?? new Dictionary<string, string>(),
             AdminSocket = socket,
             AddressMap = TestClusterFiles.AddressMap,
             Incarnation = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(),

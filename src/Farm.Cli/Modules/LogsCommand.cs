@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Farm.Cli.Admin;
+using Farm.Protocol.V1;
+
+namespace Farm.Cli.Modules;
+
+/// <summary><c>farmctl logs MODULE [--follow] [--lines N] [--json]</c>: the module's log lines kept by farmd on one node.</summary>
+internal static class LogsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var module = new Argument<string>("MODULE") { Description = "The module's name." };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines as they come, until Ctrl-C." };
+        var lines = new Option<int>("--lines", "-n")
+        {
+            Description = "How many of the most recent lines to print first; 0 for all that farmd keeps (2000).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 100,
+        };
+        lines.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError("--lines must be 0 or more.");
+            }
+        });
+        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object per line (NDJSON); field names in docs/cli.md." };
+        var connection = new AdminConnectionOptions();
+        var command = new Command(
+            "logs",
+            "Show a module's log on the node: state changes and their reasons, script output, checker verdicts, traffic gate.")
+        {
+            module,
+            follow,
+            lines,
+            json,
+        };
+        connection.AddTo(command);
+        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
+        {
+            var query = new ModuleLogsQuery { Module = parseResult.GetValue(module)!, Tail = parseResult.GetValue(lines), Follow = parseResult.GetValue(follow) };
+            bool asJson = parseResult.GetValue(json);
+            await foreach (var batch in admin.ModuleLogsAsync(query, ct))
+            {
+                foreach (string line in Format(batch, asJson))
+                {
+                    await context.Output.WriteLineAsync(line);
+                }
+
+                await context.Output.FlushAsync(ct);
+            }
+
+            return CliApp.ExitOk;
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>The lines to print for one batch: <c>TIME LVL TEXT</c> in local time, or one JSON object per line.</summary>
+    public static IEnumerable<string> Format(ModuleLogBatch batch, bool asJson)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Dropped > 0)
+        {
+            yield return asJson
+                ? $"{{\"node\":{JsonSerializer.Serialize(batch.Node)},\"module\":{JsonSerializer.Serialize(batch.Module)},\"dropped\":{batch.Dropped.ToString(CultureInfo.InvariantCulture)}}}"
+                : $"... {batch.Dropped.ToString(CultureInfo.InvariantCulture)} line(s) lost: this reader fell behind farmd's buffer ...";
+        }
+
+        foreach (var line in batch.Lines)
+        {
+            var time = DateTimeOffset.FromUnixTimeMilliseconds(line.UnixMs);
+            if (!asJson)
+            {
+                yield return $"{time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)} {Short(line.Level)} {line.Text}";
+                continue;
+            }
+
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteString("node", batch.Node);
+                w.WriteString("module", batch.Module);
+                w.WriteNumber("seq", line.Seq);
+                w.WriteString("time", time.ToString("O", CultureInfo.InvariantCulture));
+                w.WriteNumber("unix_ms", line.UnixMs);
+                w.WriteString("level", line.Level);
+                w.WriteString("text", line.Text);
+                w.WriteEndObject();
+            }
+
+            yield return Encoding.UTF8.GetString(buffer.ToArray());
+        }
+    }
+
+    private static string Short(string level) => level switch
+    {
+        "trace" => "TRC",
+        "debug" => "DBG",
+        "info" => "INF",
+        "warning" => "WRN",
+        "error" => "ERR",
+        _ => "CRT",
+    };
+}

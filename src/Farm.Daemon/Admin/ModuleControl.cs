@@ -1,0 +1,86 @@
+using Farm.Daemon.Hosting;
+using Farm.Daemon.Modules;
+using Farm.Rpc;
+using Pb = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Admin;
+
+/// <summary>
+/// Answers <c>ControlModule</c>: acts on this node's module, and (for a call over the local socket) relays the action
+/// to the other nodes named, in parallel, gathering one result per node in cluster-file order.
+/// </summary>
+internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules, ModuleRelay relay)
+{
+    /// <summary>The longest <c>wait_ms</c> honoured.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>How much longer than the wait a relayed call may take.</summary>
+    public static readonly TimeSpan RelayMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>Runs the query; <paramref name="mayRelay"/> is false over TCP (a node then acts only on itself).</summary>
+    /// <exception cref="RpcException">INVALID_ARGUMENT: unknown module, action or node; relaying asked over TCP.</exception>
+    public async Task<Pb.ModuleControlAnswer> HandleAsync(Pb.ModuleControlQuery query, bool mayRelay, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var errors = new List<string>();
+        if (!modules.Modules.Any(m => m.Name == query.Module))
+        {
+            errors.Add(modules.Modules.Count == 0
+                ? $"unknown module '{query.Module}': this node has no modules"
+                : $"unknown module '{query.Module}' (modules: {string.Join(", ", modules.Modules.Select(m => m.Name))})");
+        }
+
+        ModuleAdminAction? action = query.Action switch
+        {
+            Pb.ModuleAction.Start => ModuleAdminAction.Start,
+            Pb.ModuleAction.Stop => ModuleAdminAction.Stop,
+            Pb.ModuleAction.Restart => ModuleAdminAction.Restart,
+            _ => null,
+        };
+        if (action is null)
+        {
+            errors.Add("no action: start, stop or restart");
+        }
+
+        string self = settings.Self.Name;
+        var names = settings.Cluster.Nodes.Select(n => n.Name).ToList();
+        var unknown = query.Nodes.Where(n => !names.Contains(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            errors.Add($"unknown node{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} (nodes: {string.Join(", ", names)})");
+        }
+
+        var targets = query.AllNodes ? names : query.Nodes.Count == 0 ? [self] : [.. names.Where(query.Nodes.Contains)];
+        if (!mayRelay && targets.Any(t => t != self))
+        {
+            errors.Add($"over TCP a node acts only on itself ({self}): ask each node, or ask through the local socket of one");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, string.Join("; ", errors));
+        }
+
+        var wait = TimeSpan.FromMilliseconds(Math.Clamp(query.WaitMs, 0, (long)MaxWait.TotalMilliseconds));
+        string reason = $"admin {query.Action.ToString().ToLowerInvariant()}" + (query.RequestedBy.Length > 0 ? $" by {query.RequestedBy}" : "");
+        var results = await Task.WhenAll(targets.Select(node => node == self
+            ? LocalAsync(query.Module, action!.Value, reason, wait, cancellationToken)
+            : relay.ControlAsync(node, query, wait + RelayMargin, cancellationToken)));
+        var answer = new Pb.ModuleControlAnswer();
+        answer.Results.Add(results);
+        return answer;
+    }
+
+    private async Task<Pb.ModuleControlResult> LocalAsync(string module, ModuleAdminAction action, string reason, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (runtime, settled) = await modules.ControlAsync(module, action, reason, wait, cancellationToken);
+            return new Pb.ModuleControlResult { Node = settings.Self.Name, Module = ModuleReports.From(runtime), Settled = settled };
+        }
+        catch (ArgumentException ex)
+        {
+            return new Pb.ModuleControlResult { Node = settings.Self.Name, Error = ex.Message };
+        }
+    }
+}

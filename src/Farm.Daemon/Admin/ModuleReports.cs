@@ -1,0 +1,62 @@
+using Farm.Core.Config;
+using Farm.Daemon.Modules;
+using Farm.Modules;
+using Pb = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Admin;
+
+/// <summary>Turns a module's runtime state into its admin API message.</summary>
+internal static class ModuleReports
+{
+    public static Pb.ModuleReport From(ModuleRuntime runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var status = runtime.Status;
+        var config = runtime.Config;
+        var report = new Pb.ModuleReport
+        {
+            Module = config.Name,
+            Mode = config.Mode == ModuleMode.Single ? "single" : "balance",
+            State = status.State switch
+            {
+                ModuleState.Stop => Pb.ModuleRunState.Stop,
+                ModuleState.Wait => Pb.ModuleRunState.Wait,
+                _ => Pb.ModuleRunState.Up,
+            },
+            SubState = status.SubState switch
+            {
+                ModuleSubState.NotReady => Pb.ModuleSubState.NotReady,
+                ModuleSubState.Transient => Pb.ModuleSubState.Transient,
+                _ => Pb.ModuleSubState.Ready,
+            },
+            Reason = status.Reason,
+            SinceUnixMs = status.Since.ToUnixTimeMilliseconds(),
+            Step = status.Step ?? "",
+            RecoveryCount = status.RecoveryCount,
+            MaxLoop = config.Recovery.MaxLoop,
+            Primary = status.IsPrimary,
+            TrafficOpen = runtime.TrafficOpen,
+            DataPlane = runtime.DataPlane,
+        };
+        foreach (var checker in status.Checkers)
+        {
+            var configured = config.Checkers.FirstOrDefault(c => c.Name == checker.Name);
+            var item = new Pb.CheckerReport
+            {
+                Name = checker.Name,
+                Type = configured?.Type.ToString().ToLowerInvariant() ?? "",
+                Action = configured?.Action.ToString().ToLowerInvariant() ?? "",
+                Detail = checker.Detail,
+                SinceUnixMs = checker.Since?.ToUnixTimeMilliseconds() ?? 0,
+            };
+            if (checker.Up is { } up)
+            {
+                item.Up = up;
+            }
+
+            report.Checkers.Add(item);
+        }
+
+        return report;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Farm.Cli.Modules;
+using Farm.Cli.Output;
+using Farm.Cli.Status;
+using Farm.Cli.Tests.Status;
+using Farm.Cli.Tests.TestSupport;
+using Farm.Core.Config;
+using Farm.Protocol.V1;
+using Farm.Testing.Farmd;
+
+namespace Farm.Cli.Tests.Modules;
+
+[TestClass]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ModuleCommandsTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [DataRow("start")]
+    [DataRow("stop")]
+    [DataRow("restart")]
+    [DataRow("logs")]
+    public void Help_EveryModuleCommand_ShowsItsUsage(string command)
+    {
+        var run = CliRun.Of(command, "--help");
+        Assert.AreEqual(0, run.ExitCode, run.Error);
+        StringAssert.Contains(run.Output, "MODULE");
+        StringAssert.Contains(run.Output, "--json");
+    }
+
+    [TestMethod]
+    [DataRow(new[] { "stop", "web", "--node", "n1", "--all" }, "--node and --all exclude each other")]
+    [DataRow(new[] { "start", "web", "--host", "10.0.0.1", "--key-file", "k", "--all" }, "relay through the local farmd")]
+    [DataRow(new[] { "restart", "web", "--wait", "soon" }, "--wait 'soon' is not a duration")]
+    [DataRow(new[] { "logs", "web", "--lines", "-1" }, "--lines must be 0 or more")]
+    [DataRow(new[] { "stop" }, "Required argument missing")]
+    public void Run_BadModuleCommandLine_IsUsageErrorExitTwo(string[] args, string message)
+    {
+        var run = CliRun.Of(args);
+        Assert.AreEqual(2, run.ExitCode);
+        StringAssert.Contains(run.Error, message);
+    }
+
+    [TestMethod]
+    public void Outcome_SettledWhereTheActionAims_IsDoneElseFailedOrPending()
+    {
+        var up = new ModuleControlResult { Node = "n1", Settled = true, Module = new ModuleReport { State = ModuleRunState.Up, SubState = ModuleSubState.Ready } };
+        var stopFailed = new ModuleControlResult { Node = "n1", Settled = true, Module = new ModuleReport { State = ModuleRunState.Stop, SubState = ModuleSubState.NotReady } };
+        var moving = new ModuleControlResult { Node = "n1", Settled = false, Module = new ModuleReport { State = ModuleRunState.Wait, SubState = ModuleSubState.Transient } };
+        Assert.AreEqual("done", ModuleCommand.Outcome(up, ModuleAction.Start, waited: true));
+        Assert.AreEqual("failed", ModuleCommand.Outcome(up, ModuleAction.Stop, waited: true));
+        Assert.AreEqual("failed", ModuleCommand.Outcome(stopFailed, ModuleAction.Stop, waited: true));
+        Assert.AreEqual("pending", ModuleCommand.Outcome(moving, ModuleAction.Start, waited: true));
+        Assert.AreEqual("accepted", ModuleCommand.Outcome(moving, ModuleAction.Start, waited: false));
+        Assert.AreEqual("failed", ModuleCommand.Outcome(new ModuleControlResult { Node = "n2", Error = "cannot reach n2" }, ModuleAction.Start, waited: false));
+    }
+
+    [TestMethod]
+    public void LogsFormat_TextAndJson_OneLinePerLogLineAndTheLostCount()
+    {
+        var batch = new ModuleLogBatch { Node = "n1", Module = "web", Dropped = 3 };
+        batch.Lines.Add(new ModuleLogLine { Seq = 7, UnixMs = 1764000000123, Level = "warning", Text = "web/stop_both overran" });
+
+        var text = LogsCommand.Format(batch, asJson: false).ToList();
+        StringAssert.Contains(text[0], "3 line(s) lost");
+        StringAssert.EndsWith(text[1], " WRN web/stop_both overran");
+
+        var json = LogsCommand.Format(batch, asJson: true).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.AreEqual(3, json[0].GetProperty("dropped").GetInt32());
+        Assert.AreEqual(7, json[1].GetProperty("seq").GetInt64());
+        Assert.AreEqual("warning", json[1].GetProperty("level").GetString());
+        Assert.AreEqual("2025-11-24T16:00:00.1230000+00:00", json[1].GetProperty("time").GetString());
+    }
+
+    [TestMethod]
+    public void Status_WithModules_TableHasTheModuleSectionAndJsonTheModuleStates()
+    {
+        var report = StatusSamples.Report();
+        var module = new ModuleReport
+        {
+            Module = "web", Mode = "balance", State = ModuleRunState.Wait, SubState = ModuleSubState.NotReady, Reason = "checker port down: connection refused",
+            SinceUnixMs = 1764000000000, RecoveryCount = 1, MaxLoop = 3, TrafficOpen = false, DataPlane = "running",
+        };
+        module.Checkers.Add(new CheckerReport { Name = "port", Type = "tcp", Action = "wait", Up = false, Detail = "connection refused", SinceUnixMs = 1764000000000 });
+        module.Checkers.Add(new CheckerReport { Name = "app", Type = "process", Action = "restart", Detail = "" });
+        report.Modules.Add(module);
+
+        using var output = new StringWriter();
+        StatusTable.Render(CliTerminal.Redirected.CreateConsole(output), report, new FixedTime(DateTimeOffset.FromUnixTimeMilliseconds(1764000012000)));
+        string table = output.ToString();
+        StringAssert.Contains(table, "Modules on n1:");
+        StringAssert.Matches(table, new System.Text.RegularExpressions.Regex(@"web\s+balance\s+WAIT/NotReady\s+12\.0s ago\s+-\s+closed\s+-\s+1/3\s+checker port down: connection refused"));
+        StringAssert.Matches(table, new System.Text.RegularExpressions.Regex(@"web\s+port\s+tcp\s+wait\s+down\s+connection refused"));
+
+        var json = JsonDocument.Parse(StatusJson.Format(report, indented: true)).RootElement.GetProperty("module_states")[0];
+        Assert.AreEqual("WAIT", json.GetProperty("state").GetString());
+        Assert.AreEqual("not_ready", json.GetProperty("sub_state").GetString());
+        Assert.AreEqual(JsonValueKind.Null, json.GetProperty("step").ValueKind);
+        Assert.IsFalse(json.GetProperty("checkers")[0].GetProperty("up").GetBoolean());
+        Assert.AreEqual(JsonValueKind.Null, json.GetProperty("checkers")[1].GetProperty("up").ValueKind);
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task StopStartLogs_TwoFarmdProcesses_ActLocallyAndThroughTheRelay()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl-modules-").FullName;
+        int port = FreePort();
+        var cluster = new ClusterConfig
+        {
+            Name = "modules",
+            Key = "farmctl-modules-key-0123456789abcdef",
+            GrpcPort = port,
+            Nodes = [new NodeConfig { Name = "n1", Addresses = [IPAddress.Parse("198.18.0.1")] }, new NodeConfig { Name = "n2", Addresses = [IPAddress.Parse("198.18.0.2")] }],
+        };
+        string clusterFile = FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, "cluster.yaml"));
+        string modules = Path.Combine(dir, "modules");
+        FarmConfigFiles.WriteModule(
+            new ModuleConfig
+            {
+                Name = "app",
+                Vips = [IPAddress.Parse("198.18.100.1")],
+                Interface = "eth0",
+                Buckets = 256,
+                Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80 }],
+            },
+            modules);
+        Directory.CreateDirectory(Path.Combine(modules, "app", "bin"));
+        foreach (string script in new[] { "start_both", "stop_both" })
+        {
+            string path = Path.Combine(modules, "app", "bin", script);
+            await File.WriteAllTextAsync(path, $"#!/bin/bash\necho \"{script} ($FARM_ACTION) on $FARM_NODE\"\n", TestContext.CancellationToken);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var processes = new List<FarmdProcess>();
+        try
+        {
+            foreach (string name in new[] { "n1", "n2" })
+            {
+                processes.Add(FarmdProcess.Start(new FarmdOptions
+                {
+                    ClusterFile = clusterFile,
+                    Node = name,
+                    AdminSocket = Path.Combine(dir, name + ".sock"),
+                    ModulesDirectory = modules,
+                    AddressMap = Enumerable.Range(1, 2).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}")),
+                }));
+            }
+
+            await Task.WhenAll(processes.Select(p => p.WaitForReadyAsync(TimeSpan.FromSeconds(20), TestContext.CancellationToken)));
+            string socket = Path.Combine(dir, "n1.sock");
+
+            // Stop on both nodes through n1 (n2 through the relay), waiting until they settled.
+            var stop = await TestCli.RunAsync(["stop", "app", "--socket", socket, "--node", "n1", "--node", "n2", "--json"], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(0, stop.ExitCode, stop.Output + stop.Error);
+            var results = JsonDocument.Parse(stop.Output).RootElement.GetProperty("results");
+            CollectionAssert.AreEqual(new[] { "n1", "n2" }, results.EnumerateArray().Select(r => r.GetProperty("node").GetString()).ToArray());
+            Assert.IsTrue(results.EnumerateArray().All(r => r.GetProperty("outcome").GetString() == "done" && r.GetProperty("state").GetProperty("state").GetString() == "STOP"), stop.Output);
+            StringAssert.Contains(results[0].GetProperty("state").GetProperty("reason").GetString()!, "admin stop by farmctl@");
+
+            var start = await TestCli.RunAsync(["start", "app", "--socket", socket, "--all"], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(0, start.ExitCode, start.Output + start.Error);
+            StringAssert.Matches(start.Output, new System.Text.RegularExpressions.Regex(@"n2\s+app\s+done\s+UP/Ready"));
+
+            var logs = await TestCli.RunAsync(["logs", "app", "--socket", socket, "--lines", "0"], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(0, logs.ExitCode, logs.Error);
+            StringAssert.Contains(logs.Output, "app/stop_both: stop_both (stop) on n1");
+            StringAssert.Contains(logs.Output, "Module app is UP/Ready: started");
+
+            var status = await TestCli.RunAsync(["status", "--socket", socket], cancellationToken: TestContext.CancellationToken);
+            StringAssert.Contains(status.Output, "Modules on n1:");
+            TestContext.WriteLine(status.Output);
+
+            var unknown = await TestCli.RunAsync(["restart", "nope", "--socket", socket], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(1, unknown.ExitCode);
+            StringAssert.Contains(unknown.Error, "farmctl: unknown module 'nope' (modules: app)");
+        }
+        catch
+        {
+            foreach (var p in processes)
+            {
+                TestContext.WriteLine($"--- {p}:\n{p.Output}");
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                await p.DisposeAsync();
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

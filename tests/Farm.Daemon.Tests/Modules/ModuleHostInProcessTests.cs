@@ -1,0 +1,103 @@
+using Farm.Core.Config;
+using Farm.Daemon.Tests.TestSupport;
+using Farm.Protocol;
+using Farm.Protocol.V1;
+using Farm.Testing.Farmd;
+
+namespace Farm.Daemon.Tests.Modules;
+
+/// <summary>Two in-process farmd nodes (data plane off) running a module with real scripts: gate, admin control, relay, logs.</summary>
+[TestClass]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class ModuleHostInProcessTests : IDisposable
+{
+    private readonly TestLoggerProvider logs = new();
+    private string dir = null!;
+
+    [TestInitialize]
+    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-modules-").FullName;
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(dir, recursive: true);
+
+    public void Dispose() => logs.Dispose();
+
+    [TestMethod]
+    public async Task BootStopAndRelay_TwoNodes_GateOpensClosesBeforeStopBothAndRelaysOverTcp()
+    {
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
+        string modules = Path.Combine(dir, "modules");
+        TestClusterFiles.WriteModule(modules, "app", buckets: 256);
+        string moduleDir = Path.Combine(modules, "app");
+        Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
+        foreach (string script in new[] { "start_both", "stop_both" })
+        {
+            string path = Path.Combine(moduleDir, "bin", script);
+            await File.WriteAllTextAsync(path, $"#!/bin/bash\necho \"{script} on $FARM_NODE epoch $FARM_EPOCH\"\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var module = ConfigParser.ParseModule(await File.ReadAllTextAsync(Path.Combine(moduleDir, "farm.yaml")), "farm.yaml").Value!;
+        var directories = new Dictionary<string, string> { ["app"] = moduleDir };
+        await using var n1 = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module], directories);
+        await using var n2 = await InProcessNode.StartAsync(clusterFile, "n2", dir, logs, [module], directories);
+        using var admin1 = FarmdAdminClient.ForSocket(n1.Socket);
+
+        // Boot: both run start_both, announce the module ready, and share its buckets.
+        var status = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
+            s => s.Nodes.Where(n => n.Name is "n1" or "n2").All(n => n.InView && n.Buckets.Single().Readiness == ModuleReadiness.Ready && n.Buckets.Single().Buckets == 128),
+            "n1 and n2 share the module's buckets", TimeSpan.FromSeconds(15));
+        var mine = status.Modules.Single();
+        Assert.AreEqual(ModuleRunState.Up, mine.State);
+        Assert.AreEqual(ModuleSubState.Ready, mine.SubState);
+        Assert.IsTrue(mine.TrafficOpen);
+        Assert.AreEqual("off", mine.DataPlane);
+
+        // Stop n1 through its socket: it leaves the module's view first (n2 owns everything), then stop_both runs.
+        var stop = await admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
+        {
+            Query = new ModuleControlQuery { Module = "app", Action = ModuleAction.Stop, RequestedBy = "test", WaitMs = 10_000 },
+        }).WithTimeout();
+        var result = stop.Answer.Results.Single();
+        Assert.AreEqual("n1", result.Node);
+        Assert.IsTrue(result.Settled);
+        Assert.AreEqual(ModuleRunState.Stop, result.Module.State);
+        Assert.AreEqual("admin stop by test", result.Module.Reason);
+        Assert.AreEqual(256, n2.Node.Host.Read((m, _) => m.Installed!.Tables["app"].CountOf("n2")));
+
+        var lines = await LogsAsync(admin1, "app");
+        int closed = lines.FindIndex(l => l.StartsWith("Module app: traffic closed, the peers own this node's buckets", StringComparison.Ordinal));
+        int stopBoth = lines.FindIndex(l => l.StartsWith("Module app: running stop_both", StringComparison.Ordinal));
+        Assert.IsTrue(closed >= 0 && stopBoth > closed, string.Join("\n", lines));
+        Assert.IsTrue(lines.Any(l => l.StartsWith("app/stop_both: stop_both on n1 epoch ", StringComparison.Ordinal)), "script output is in the module's log");
+
+        // Relay: n1's socket starts the module on n1 and n2 (n2 is asked over TCP with the cluster key).
+        var start = await admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
+        {
+            Query = new ModuleControlQuery { Module = "app", Action = ModuleAction.Restart, Nodes = { "n1", "n2" }, WaitMs = 10_000 },
+        }).WithTimeout();
+        CollectionAssert.AreEqual(new[] { "n1", "n2" }, start.Answer.Results.Select(r => r.Node).ToArray());
+        Assert.IsTrue(start.Answer.Results.All(r => r.Error.Length == 0 && r.Module.State == ModuleRunState.Up && r.Settled), start.ToString());
+        var n2Lines = await LogsAsync(FarmdAdminClient.ForSocket(n2.Socket), "app");
+        Assert.IsTrue(n2Lines.Any(l => l.Contains("admin restart", StringComparison.Ordinal)), string.Join("\n", n2Lines));
+
+        // Unknown module or node: INVALID_ARGUMENT naming what exists.
+        var error = await Assert.ThrowsExactlyAsync<Farm.Rpc.RpcException>(() => admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
+        {
+            Query = new ModuleControlQuery { Module = "nope", Action = ModuleAction.Start, Nodes = { "n9" } },
+        }));
+        StringAssert.Contains(error.Detail, "unknown module 'nope' (modules: app)");
+        StringAssert.Contains(error.Detail, "unknown node 'n9'");
+    }
+
+    private static async Task<List<string>> LogsAsync(FarmdAdminClient admin, string module)
+    {
+        var lines = new List<string>();
+        await foreach (var reply in admin.Rpc.ServerStreamingAsync(AdminMethods.ModuleLogs, new ModuleLogsRequest { Query = new ModuleLogsQuery { Module = module } }))
+        {
+            lines.AddRange(reply.Batch.Lines.Select(l => l.Text));
+        }
+
+        return lines;
+    }
+}

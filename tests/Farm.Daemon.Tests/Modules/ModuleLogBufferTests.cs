@@ -1,0 +1,68 @@
+using Farm.Daemon.Modules;
+using Farm.Daemon.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Farm.Daemon.Tests.Modules;
+
+[TestClass]
+public sealed class ModuleLogBufferTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [TestMethod]
+    public void Tail_MoreLinesThanCapacity_KeepsTheNewestInOrder()
+    {
+        var buffer = new ModuleLogBuffer("web", capacity: 3);
+        for (int i = 1; i <= 5; i++)
+        {
+            buffer.Append(T0, LogLevel.Information, $"line {i}");
+        }
+
+        CollectionAssert.AreEqual(new[] { "line 3", "line 4", "line 5" }, buffer.Tail(10).Select(l => l.Text).ToArray());
+        CollectionAssert.AreEqual(new[] { "line 5" }, buffer.Tail(1).Select(l => l.Text).ToArray());
+        Assert.AreEqual(5, buffer.LastSeq);
+    }
+
+    [TestMethod]
+    public void Since_ReaderFellBehind_ReportsTheLostLines()
+    {
+        var buffer = new ModuleLogBuffer("web", capacity: 3);
+        for (int i = 1; i <= 6; i++)
+        {
+            buffer.Append(T0, LogLevel.Information, $"line {i}");
+        }
+
+        var (lines, dropped) = buffer.Since(afterSeq: 1, max: 10);
+        Assert.AreEqual(2, dropped, "lines 2 and 3 are gone");
+        CollectionAssert.AreEqual(new long[] { 4, 5, 6 }, lines.Select(l => l.Seq).ToArray());
+    }
+
+    [TestMethod]
+    public async Task WaitAsync_NoNewerLine_CompletesOnTheNextAppend()
+    {
+        var buffer = new ModuleLogBuffer("web");
+        buffer.Append(T0, LogLevel.Information, "first");
+        var wait = buffer.WaitAsync(afterSeq: 1, CancellationToken.None);
+        Assert.IsFalse(wait.IsCompleted);
+        buffer.Append(T0, LogLevel.Warning, "second");
+        await wait.WithTimeout();
+        Assert.IsTrue(buffer.WaitAsync(afterSeq: 1, CancellationToken.None).IsCompleted);
+    }
+
+    [TestMethod]
+    public void ModuleLoggerFactory_InformationAndUp_ReachTheBufferAndTheSink()
+    {
+        var sunk = new List<string>();
+        var buffer = new ModuleLogBuffer("web", sink: line => sunk.Add(line.Text));
+        using var factory = new ModuleLoggerFactory(NullLoggerFactory.Instance, buffer, TimeProvider.System);
+        var logger = factory.CreateLogger("Farm.Modules.ModuleManager");
+
+        logger.Log(LogLevel.Debug, default, "not kept", null, (s, _) => s);
+        logger.Log(LogLevel.Information, default, "Module web is UP/Ready", null, (s, _) => s);
+        logger.Log(LogLevel.Error, default, "failed", new InvalidOperationException("boom"), (s, _) => s);
+
+        CollectionAssert.AreEqual(new[] { "Module web is UP/Ready", "failed: boom" }, buffer.Tail(10).Select(l => l.Text).ToArray());
+        CollectionAssert.AreEqual(new[] { "Module web is UP/Ready", "failed: boom" }, sunk);
+    }
+}

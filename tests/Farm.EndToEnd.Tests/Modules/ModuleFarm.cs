@@ -1,0 +1,491 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Farm.Core.Config;
+using Farm.Protocol;
+using Farm.Protocol.V1;
+using Farm.Testing.Farmd;
+using Farm.Testing.Topology;
+
+namespace Farm.EndToEnd.Tests.Modules;
+
+/// <summary>
+/// Three real farmd processes in network namespaces, each running two modules built from the shipped example
+/// docs/examples/modules/demo-web (a python3 web server): <c>web</c> (balance, tcp 8080) with a process checker
+/// (restart), a tcp checker (wait) and a custom checker driven by a flag file (restart), and <c>db</c> (single,
+/// failback off, tcp 8081) whose start_prim takes a second. Every node has its own module folders and run directory
+/// under <see cref="Root"/>, as separate machines would. Built once per test class.
+/// </summary>
+internal sealed class ModuleFarm : IAsyncDisposable
+{
+    public const string Web = "web";
+    public const string Db = "db";
+    public const int WebPort = 8080;
+    public const int DbPort = 8081;
+    public const int NodeCount = 3;
+    public const int Buckets = 256;
+
+    public static readonly IPAddress WebVip = IPAddress.Parse("198.18.0.110");
+    public static readonly IPAddress DbVip = IPAddress.Parse("198.18.0.111");
+
+    /// <summary>How long db's start_prim takes (the demo's PROMOTE_SECONDS).</summary>
+    public static readonly TimeSpan PromoteTime = TimeSpan.FromSeconds(1);
+
+    private readonly FarmdProcess?[] daemons = new FarmdProcess?[NodeCount];
+    private readonly List<string> pastOutputs = [];
+
+    private ModuleFarm(FarmTopology topology, string root)
+    {
+        Topology = topology;
+        Root = root;
+    }
+
+    public FarmTopology Topology { get; }
+
+    public string Root { get; }
+
+    public TopologyHost Client => Topology.Clients[0];
+
+    public static string NodeName(int index) => "node" + index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Priority of a node in the cluster file: node0 highest.</summary>
+    public static int PriorityOf(int index) => NodeCount - index;
+
+    public FarmdProcess Daemon(int index) => daemons[index] ?? throw new InvalidOperationException($"node{index} has no daemon.");
+
+    /// <summary>The run directory of a module on a node (pid file, server.log, events.log, test flags).</summary>
+    public string RunDirectory(int index, string module) => Path.Combine(Root, NodeName(index), "run", module);
+
+    public static async Task<ModuleFarm> StartAsync(CancellationToken cancellationToken)
+    {
+        var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = 40 }, cancellationToken: cancellationToken);
+        ModuleFarm? farm = null;
+        try
+        {
+            string root = Directory.CreateTempSubdirectory("farm-mod-").FullName;
+            farm = new ModuleFarm(topology, root);
+            var cluster = new ClusterConfig
+            {
+                Name = "farm-modules",
+                Key = "farm-modules-e2e-key-0123456789abcdef",
+                Heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
+                Nodes = [.. Enumerable.Range(0, NodeCount).Select(i => new NodeConfig { Name = NodeName(i), Addresses = [FarmTopology.NodeAddress4(i)], Priority = PriorityOf(i) })],
+            };
+            FarmConfigFiles.WriteCluster(cluster, Path.Combine(root, "cluster.yaml"));
+            for (int i = 0; i < NodeCount; i++)
+            {
+                farm.WriteModules(i, topology.Nodes[i].InterfaceName);
+            }
+
+            for (int i = 0; i < NodeCount; i++)
+            {
+                farm.StartDaemon(i);
+            }
+
+            for (int i = 0; i < NodeCount; i++)
+            {
+                await farm.Daemon(i).WaitForReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+
+            await farm.WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            return farm;
+        }
+        catch
+        {
+            if (farm is not null)
+            {
+                await farm.DisposeAsync();
+            }
+            else
+            {
+                await topology.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    public FarmdProcess StartDaemon(int index)
+    {
+        string dir = Path.Combine(Root, NodeName(index));
+        var farmd = FarmdProcess.Start(new FarmdOptions
+        {
+            ClusterFile = Path.Combine(Root, "cluster.yaml"),
+            Node = NodeName(index),
+            AdminSocket = Path.Combine(dir, "admin.sock"),
+            ModulesDirectory = Path.Combine(dir, "modules"),
+            StateDirectory = Path.Combine(dir, "state"),
+            LogDirectory = Path.Combine(dir, "log"),
+            Namespace = Topology.Nodes[index].Namespace,
+        });
+        daemons[index] = farmd;
+        return farmd;
+    }
+
+    /// <summary>Keeps the output of a daemon that is gone (for failure reports) and forgets it.</summary>
+    public async Task ForgetAsync(int index)
+    {
+        if (daemons[index] is { } old)
+        {
+            pastOutputs.Add($"--- {old} (ended) ---\n{old.Output}");
+            await old.DisposeAsync();
+            daemons[index] = null;
+        }
+    }
+
+    /// <summary>The module's report from the node's own status.</summary>
+    public async Task<ModuleReport> ModuleAsync(int index, string module, CancellationToken cancellationToken)
+    {
+        using var admin = Daemon(index).CreateAdminClient();
+        var status = await admin.GetStatusAsync(cancellationToken);
+        return status.Modules.Single(m => m.Module == module);
+    }
+
+    /// <summary>Polls the node's module until <paramref name="predicate"/> holds; returns that report.</summary>
+    public async Task<ModuleReport> WaitModuleAsync(int index, string module, Func<ModuleReport, bool> predicate, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        ModuleReport? last = null;
+        while (watch.Elapsed < timeout)
+        {
+            try
+            {
+                last = await ModuleAsync(index, module, cancellationToken);
+                if (predicate(last))
+                {
+                    return last;
+                }
+            }
+            catch (Farm.Rpc.RpcException)
+            {
+                // farmd starting
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
+        }
+
+        throw new TimeoutException($"{module} on node{index}: not {what} within {timeout.TotalSeconds} s; last: {last}\n{Outputs()}");
+    }
+
+    /// <summary>Start, stop or restart a module on one node through its admin socket; waits up to <paramref name="wait"/> for it to settle.</summary>
+    public async Task<ModuleControlResult> ControlAsync(int index, string module, ModuleAction action, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var admin = Daemon(index).CreateAdminClient();
+        var reply = await admin.Rpc.UnaryAsync(
+            AdminMethods.ControlModule,
+            new ModuleControlRequest { Query = new ModuleControlQuery { Module = module, Action = action, RequestedBy = "e2e", WaitMs = (long)wait.TotalMilliseconds } },
+            deadline: TimeProvider.System.GetUtcNow() + wait + TimeSpan.FromSeconds(10),
+            cancellationToken: cancellationToken);
+        return reply.Answer.Results.Single();
+    }
+
+    /// <summary>The module's log lines kept by farmd on the node.</summary>
+    public async Task<IReadOnlyList<string>> LogsAsync(int index, string module, CancellationToken cancellationToken)
+    {
+        using var admin = Daemon(index).CreateAdminClient();
+        var lines = new List<string>();
+        await foreach (var reply in admin.Rpc.ServerStreamingAsync(AdminMethods.ModuleLogs, new ModuleLogsRequest { Query = new ModuleLogsQuery { Module = module } }, cancellationToken: cancellationToken))
+        {
+            lines.AddRange(reply.Batch.Lines.Select(l => l.Text));
+        }
+
+        return lines;
+    }
+
+    /// <summary>
+    /// Waits until every node runs farmd with both modules UP/Ready, the web module's kernel sets split all buckets
+    /// among <paramref name="webMembers"/> (default: all) without overlap, gap or hand-over, and db has exactly one primary.
+    /// </summary>
+    public async Task<string[]> WaitHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken, int[]? webMembers = null)
+    {
+        webMembers ??= [0, 1, 2];
+        var watch = Stopwatch.StartNew();
+        string last = "nothing read yet";
+        while (watch.Elapsed < timeout)
+        {
+            (string[]? owners, last) = await TryReadHealthyAsync(webMembers, cancellationToken);
+            if (owners is not null)
+            {
+                return owners;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, cancellationToken);
+        }
+
+        throw new TimeoutException($"The module farm did not become healthy within {timeout.TotalSeconds} s. Last: {last}\n{Outputs()}");
+    }
+
+    /// <summary>Brings every node back to normal: farmd running, flags removed, both modules started.</summary>
+    public async Task EnsureHealthyAsync(CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            File.Delete(Path.Combine(RunDirectory(i, Web), "fail-check"));
+            File.Delete(Path.Combine(RunDirectory(i, Web), "hang-stop"));
+            if (daemons[i] is null or { HasExited: true })
+            {
+                await ForgetAsync(i);
+                StartDaemon(i);
+                await Daemon(i).WaitForReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+        }
+
+        for (int i = 0; i < NodeCount; i++)
+        {
+            foreach (string module in new[] { Web, Db })
+            {
+                var m = await ModuleAsync(i, module, cancellationToken);
+                if (m.State == ModuleRunState.Stop && m.SubState != ModuleSubState.Transient)
+                {
+                    await ControlAsync(i, module, ModuleAction.Start, TimeSpan.Zero, cancellationToken);
+                }
+            }
+        }
+
+        await WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
+    }
+
+    public string Outputs()
+    {
+        var sb = new StringBuilder();
+        foreach (string past in pastOutputs)
+        {
+            sb.AppendLine(past);
+        }
+
+        foreach (var d in daemons)
+        {
+            if (d is not null)
+            {
+                sb.AppendLine($"--- {d} ---").AppendLine(d.Output);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            if (daemons[i] is { } d)
+            {
+                await d.DisposeAsync();
+            }
+        }
+
+        // farmd was killed: the applications it started are left (as after a crash). End them by their pid files.
+        for (int i = 0; i < NodeCount; i++)
+        {
+            foreach (string module in new[] { Web, Db })
+            {
+                KillApplication(i, module);
+            }
+        }
+
+        await Topology.DisposeAsync();
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+    }
+
+    /// <summary>SIGKILLs the module's application on the node (by its pid file); returns the pid, or null when none ran.</summary>
+    public int? KillApplication(int index, string module)
+    {
+        string pidFile = Path.Combine(RunDirectory(index, module), "server.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out int pid))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(5000);
+            return pid;
+        }
+        catch (ArgumentException)
+        {
+            return null; // not running
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Farm.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Farm.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            string target = Path.Combine(to, Path.GetFileName(file));
+            File.Copy(file, target, overwrite: true);
+            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
+        }
+
+        foreach (string dir in Directory.GetDirectories(from))
+        {
+            CopyTree(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+    }
+
+    private static void WriteExecutable(string path, string text)
+    {
+        File.WriteAllText(path, text.ReplaceLineEndings("\n"));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+    }
+
+    /// <summary>Each node's module folders: the example's files, env.local, the test's hooks and farm.yaml.</summary>
+    private void WriteModules(int index, string interfaceName)
+    {
+        string example = Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web");
+        string runBase = Path.Combine(Root, NodeName(index), "run");
+        foreach (var (module, port) in new[] { (Web, WebPort), (Db, DbPort) })
+        {
+            string dir = Path.Combine(Root, NodeName(index), "modules", module);
+            CopyTree(example, dir);
+            File.Delete(Path.Combine(dir, "farm.yaml"));
+            File.WriteAllText(Path.Combine(dir, "env.local"), $"PORT={port}\nRUN_BASE='{runBase}'\nPROMOTE_SECONDS={PromoteTime.TotalSeconds.ToString(CultureInfo.InvariantCulture)}\n");
+
+            // Test hooks, beside the example's scripts: a stop_both that hangs while a flag exists (then runs the
+            // example's), and a custom checker that fails while a flag exists.
+            File.Move(Path.Combine(dir, "bin", "stop_both"), Path.Combine(dir, "bin", "stop_both.demo"));
+            WriteExecutable(Path.Combine(dir, "bin", "stop_both"), """
+                #!/bin/bash
+                . "$(dirname "$0")/env.sh"
+                if [ -f "$RUN/hang-stop" ]; then
+                    echo "hanging (test flag $RUN/hang-stop, force=$FARM_FORCE)"
+                    exec -a "farmtest-hang-$FARM_NODE" sleep 1000
+                fi
+                exec "$(dirname "$0")/stop_both.demo" "$@"
+                """);
+            WriteExecutable(Path.Combine(dir, "checkers", "flag"), """
+                #!/bin/bash
+                . "$(dirname "$0")/../bin/env.sh"
+                if [ -f "$RUN/fail-check" ]; then echo "flag $RUN/fail-check is set"; exit 1; fi
+                echo "no flag"
+                """);
+
+            // Regex.Escape leaves no single quote; YAML single quotes keep the backslashes.
+            string regex = Regex.Escape(Path.Combine(dir, "app", "server.py"));
+            var yaml = new List<string>
+            {
+                "module:",
+                $"  name: {module}",
+                $"  vips: [{(module == Db ? DbVip : WebVip)}]",
+                $"  interface: {interfaceName}",
+                module == Db ? "  mode: single" : "  mode: balance",
+                module == Db ? "  failback: false" : "",
+                $"  buckets: {Buckets}",
+                "  rules:",
+                $"    - {{ protocol: tcp, ports: {port}, affinity: client_ip }}",
+                "  timeouts: { start: 3s, stop: 2s, stop_force: 1s, drain: 1s }",
+                "  scripts: { prestart: { timeout: 20s }, start_both: { timeout: 20s }, start_prim: { timeout: 20s } }",
+                "  recovery: { maxloop: 3, loop_interval: 10m }",
+                "  checkers:",
+                $"    - {{ name: app, type: process, regex: '{regex}', min: 1, interval: 300ms, timeout: 250ms, action: restart }}",
+            };
+            if (module == Web)
+            {
+                yaml.Add($"    - {{ name: port, type: tcp, address: 127.0.0.1, port: {port}, interval: 300ms, timeout: 250ms, action: wait }}");
+                yaml.Add("    - { name: flag, type: custom, script: checkers/flag, interval: 300ms, timeout: 250ms, action: restart }");
+            }
+
+            string text = string.Join("\n", yaml.Where(l => l.Length > 0)) + "\n";
+            string file = Path.Combine(dir, "farm.yaml");
+            File.WriteAllText(file, text);
+            var parsed = ConfigParser.ParseModule(text, file);
+            if (parsed.Value is null)
+            {
+                throw new InvalidOperationException($"The test's {file} is invalid:\n{string.Join("\n", parsed.Errors)}\n{text}");
+            }
+        }
+    }
+
+    private async Task<(string[]? Owners, string Last)> TryReadHealthyAsync(int[] webMembers, CancellationToken cancellationToken)
+    {
+        var reports = new List<NodeStatusReport>();
+        for (int i = 0; i < NodeCount; i++)
+        {
+            if (daemons[i] is not { HasExited: false } d)
+            {
+                return (null, $"node{i} has no running daemon");
+            }
+
+            try
+            {
+                using var admin = d.CreateAdminClient();
+                reports.Add(await admin.GetStatusAsync(cancellationToken));
+            }
+            catch (Farm.Rpc.RpcException e)
+            {
+                return (null, $"node{i}: GetStatus failed: {e.Message}");
+            }
+        }
+
+        foreach (var r in reports)
+        {
+            foreach (var m in r.Modules)
+            {
+                bool shouldServe = m.Module != Web || webMembers.Contains(int.Parse(r.Node[4..], CultureInfo.InvariantCulture));
+                if (shouldServe && !(m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready))
+                {
+                    return (null, $"{r.Node}: {m.Module} is {m.State}/{m.SubState} ({m.Reason}) [{m.Step}]");
+                }
+            }
+        }
+
+        if (reports.Select(r => r.InstalledEpoch).Distinct().Count() != 1)
+        {
+            return (null, "epochs differ: " + string.Join(", ", reports.Select(r => $"{r.Node} {r.InstalledEpoch}")));
+        }
+
+        int primaries = reports.Count(r => r.Modules.Single(m => m.Module == Db).Primary);
+        if (primaries != 1)
+        {
+            return (null, $"{primaries} primaries of db");
+        }
+
+        string[] owners = new string[Buckets];
+        for (int i = 0; i < NodeCount; i++)
+        {
+            var table = await FilterTableState.ReadAsync(Topology.Nodes[i].Namespace, Web, cancellationToken);
+            if (table is null || !table.IsSettled || !table.HasLease)
+            {
+                return (null, $"node{i} kernel: {table?.ToString() ?? "no table"}");
+            }
+
+            if (!webMembers.Contains(i) && table.Owned.Count > 0)
+            {
+                return (null, $"node{i} still owns {table.Owned.Count} web buckets");
+            }
+
+            foreach (int bucket in table.Owned)
+            {
+                if (owners[bucket] is { } other)
+                {
+                    return (null, $"bucket {bucket} is owned by both {other} and node{i}");
+                }
+
+                owners[bucket] = NodeName(i);
+            }
+        }
+
+        int gaps = owners.Count(o => o is null);
+        return gaps > 0 ? (null, $"{gaps} web buckets have no owner") : (owners, "healthy");
+    }
+}

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Farm.Bench.Failover;
+using Farm.Testing.Network;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+// Failover benchmark: three real farmd with their data plane in network namespaces, 200 client addresses each opening a
+// new TCP connection to the VIP every 10 ms. Fails one node (kill -9 of farmd + app, veth link down, SIGSTOP of farmd)
+// and measures, for the clients of that node, the time until another node answers them; counts connections answered by
+// two nodes and clients never served again. Prints the tables and writes them to a results file.
+var culture = CultureInfo.InvariantCulture;
+if (!OperatingSystem.IsLinux())
+{
+    Console.Error.WriteLine("This benchmark needs Linux (network namespaces, nftables).");
+    return 2;
+}
+
+if (args.Contains("-h") || args.Contains("--help"))
+{
+    Console.WriteLine("usage: Farm.Bench.Failover [--repetitions N=10] [--timing default|fast|both=both] [--kinds kill,link,stop]\n" +
+                      "                           [--policy majority|witness=majority] [--clients N=200] [--period-ms MS=10] [--out FILE=tests/bench/results/failover.md]");
+    return 0;
+}
+
+string? Option(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+var options = new BenchOptions();
+try
+{
+    options = options with
+    {
+        Repetitions = int.Parse(Option("--repetitions") ?? "10", culture),
+        Timings = (Option("--timing") ?? "both") switch
+        {
+            "default" => [TimingSettings.Default],
+            "fast" => [TimingSettings.Fast],
+            "both" => [TimingSettings.Default, TimingSettings.Fast],
+            var other => throw new FormatException($"unknown timing '{other}'"),
+        },
+        Kinds = [.. (Option("--kinds") ?? "kill,link,stop").Split(',').Select(k => k switch
+        {
+            "kill" => FailureKind.Kill,
+            "link" => FailureKind.LinkDown,
+            "stop" => FailureKind.Stop,
+            _ => throw new FormatException($"unknown failure kind '{k}'"),
+        })],
+        Policy = (Option("--policy") ?? "majority") switch
+        {
+            "majority" => Farm.Core.Config.SplitBrainPolicy.Majority,
+            "witness" => Farm.Core.Config.SplitBrainPolicy.Witness,
+            var other => throw new FormatException($"unknown policy '{other}'"),
+        },
+        Clients = int.Parse(Option("--clients") ?? "200", culture),
+        Period = TimeSpan.FromMilliseconds(double.Parse(Option("--period-ms") ?? "10", culture)),
+        OutFile = Option("--out") ?? options.OutFile,
+    };
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"bad arguments: {e.Message} (see --help)");
+    return 2;
+}
+
+if (options.Repetitions < 1 || options.Clients is < 1 or > 240 || options.Period < TimeSpan.FromMilliseconds(1))
+{
+    Console.Error.WriteLine("--repetitions >= 1, --clients 1..240, --period-ms >= 1");
+    return 2;
+}
+
+if (await NamespaceSupport.GetMissingRequirementAsync(needNft: true) is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true; // unwind: every namespace, daemon and tcpdump is disposed on the way out
+    cancel.Cancel();
+};
+
+var time = TimeProvider.System;
+long began = time.GetTimestamp();
+string loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+var report = new StringBuilder();
+string command = "tests/bench/failover/run.sh" + (args.Length > 0 ? " " + string.Join(' ', args) : string.Empty);
+report.AppendLine("# Failover: time from a node failure to the takeover of its clients");
+report.AppendLine();
+report.AppendLine(culture, $"- Command: `{command}`");
+report.AppendLine(culture, $"- Date (UTC): {time.GetUtcNow():yyyy-MM-dd HH:mm}; machine: {Machine()}; 1-minute load average before the run: {loadBefore}");
+report.AppendLine(culture, $"- Farm: 3 farmd (real processes, data plane on) in node namespaces on one bridge, split-brain policy `{(options.Policy == Farm.Core.Config.SplitBrainPolicy.Witness ? "witness` (an address in the client namespace)" : "majority`")}, module `web`: VIP 198.18.0.100, TCP {FailoverFarm.Port} by client address, 256 buckets, drain {FailoverFarm.Drain.TotalSeconds:0} s. App: `NameServer` in each node namespace (answers with the node's name).");
+report.AppendLine(culture, $"- Load: {options.Clients} client addresses in one client namespace, each opens a new TCP connection every {options.Period.TotalMilliseconds:0} ms (target {options.Clients / options.Period.TotalSeconds:F0}/s), reads the name, resets the connection; an attempt without answer is abandoned after {options.AttemptTimeout.TotalMilliseconds:0} ms.");
+report.AppendLine(culture, $"- Each repetition: settled farm, {options.Warmup.TotalSeconds:0} s of load, failure of one node (node0, node1, node2 in turn), outage up to {options.Outage.TotalSeconds:0} s (a killed node is restarted as soon as all its clients were taken over), restore, wait until the farm is settled with all three nodes, {options.Cooldown.TotalSeconds:0} s more load.");
+report.AppendLine();
+
+foreach (var timing in options.Timings)
+{
+    Console.WriteLine($"== timing {timing.Name}: {timing.Describe()}");
+    var results = new List<RepetitionResult>();
+    await using (var farm = await FailoverFarm.StartAsync(timing, options.Policy, options.Clients, cancel.Token))
+    {
+        // FARM_BENCH_DUMP=FILE: keep every daemon's output of this timing (for diagnosis).
+        using var dump = Environment.GetEnvironmentVariable("FARM_BENCH_DUMP") is { Length: > 0 } dumpFile
+            ? new Disposer(() => File.WriteAllText(dumpFile + "." + timing.Name, farm.Outputs()))
+            : null;
+        var runner = new RepetitionRunner(farm, options, time);
+        for (int rep = 1; rep <= options.Repetitions; rep++)
+        {
+            foreach (var kind in options.Kinds)
+            {
+                int victim = (rep - 1) % FailoverFarm.NodeCount;
+                var r = await runner.RunAsync(rep, kind, victim, cancel.Token);
+                results.Add(r);
+                foreach (string note in r.Notes)
+                {
+                    Console.WriteLine("    " + note);
+                }
+
+                var t = r.TakeoverMs.Order().ToList();
+                Console.WriteLine(string.Create(culture,
+                    $"{timing.Name} rep {rep} {FailoverReport.KindName(kind)} of {FailoverFarm.NodeName(victim)}: {r.VictimClients} clients, takeover p50 {FailoverReport.Percentile(t, 0.5):F0} ms max {(t.Count > 0 ? t[^1] : double.NaN):F0} ms, " +
+                    $"two nodes {r.DoubleAnswered}/{r.OverlapClients}, never served {r.NeverServedAgain}, no takeover {r.NoTakeover}, others silent {r.BystandersInterrupted}, {r.AttemptsPerSecond:F0} attempts/s"));
+            }
+        }
+    }
+
+    report.AppendLine(culture, $"## Timing `{timing.Name}`: {timing.Describe()}");
+    report.AppendLine();
+    FailoverReport.AppendSummary(report, results, options);
+    report.AppendLine();
+    report.AppendLine("<details><summary>Every repetition</summary>");
+    report.AppendLine();
+    FailoverReport.AppendDetails(report, results);
+    report.AppendLine();
+    FailoverReport.AppendNotes(report, results);
+    report.AppendLine();
+    report.AppendLine("</details>");
+    report.AppendLine();
+}
+
+report.AppendLine(culture, $"Total run time {time.GetElapsedTime(began).TotalMinutes:F1} min; 1-minute load average at the end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]}.");
+Console.WriteLine();
+Console.Write(report);
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutFile))!);
+await File.WriteAllTextAsync(options.OutFile, report.ToString(), cancel.Token);
+Console.WriteLine($"written to {options.OutFile}");
+return 0;
+
+static string Machine()
+{
+    string model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+    string kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+    return $"{model}, {Environment.ProcessorCount} cores, Linux {kernel}, .NET {Environment.Version}";
+}
+
+/// <summary>Runs an action on dispose.</summary>
+internal sealed class Disposer(Action action) : IDisposable
+{
+    public void Dispose() => action();
+}

@@ -1,0 +1,433 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Runtime.Versioning;
+
+namespace Farm.Bench.Failover;
+
+/// <summary>
+/// One repetition: settled farm → load and SYN-ACK capture → warmup → failure → takeover (or the outage ends) →
+/// restore → settled again → cooldown → figures.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, TimeProvider time)
+{
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
+
+    private double Ms(long ticks) => ticks * 1000.0 / time.TimestampFrequency;
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
+
+    public async Task<RepetitionResult> RunAsync(int repetition, FailureKind kind, int victim, CancellationToken cancellationToken)
+    {
+        var sources = farm.Client.Addresses4.Take(options.Clients).ToArray();
+        int[] owners = await farm.WaitSettledAsync(SettleTimeout, cancellationToken);
+        int[] ownerOf = [.. sources.Select(a => owners[farm.BucketOf(a)])];
+        bool[] isVictim = [.. ownerOf.Select(o => o == victim)];
+
+        farm.PrepareLinkControl();
+        await using var capture = await SynAckCapture.StartAsync(farm.Client.Namespace, farm.Client.InterfaceName, FailoverFarm.Port, cancellationToken);
+        long anchorTicks = time.GetTimestamp();
+        long anchorMicros = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        await using var load = ConnectionLoad.Start(
+            farm.Client.Namespace, sources, new IPEndPoint(FailoverFarm.Vip, FailoverFarm.Port), options.Period, options.AttemptTimeout, options.MaxLoad, FailoverFarm.NodeCount, time);
+        long failedAt;
+        long restoredAt;
+        double injectMs;
+        try
+        {
+            await Task.Delay(options.Warmup, time, cancellationToken);
+
+            // The failure instant is taken just before the call that causes it.
+            failedAt = time.GetTimestamp();
+            switch (kind)
+            {
+                case FailureKind.Kill:
+                    await farm.KillNodeAsync(victim);
+                    break;
+                case FailureKind.LinkDown:
+                    await farm.SetLinkAsync(victim, up: false, cancellationToken);
+                    break;
+                case FailureKind.Stop:
+                    farm.SignalDaemon(victim, stop: true);
+                    break;
+            }
+
+            injectMs = Ms(time.GetTimestamp() - failedAt);
+            if (kind == FailureKind.Kill)
+            {
+                await farm.ForgetKilledAsync(victim);
+            }
+
+            // A killed node comes back as soon as every client of it was taken over (or the outage ends); a cut link
+            // and a stopped farmd stay so for the whole outage.
+            long outageEnd = failedAt + Ticks(options.Outage);
+            while (time.GetTimestamp() < outageEnd)
+            {
+                if (kind == FailureKind.Kill && AllTakenOver(load, isVictim, victim, failedAt))
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);
+            }
+
+            restoredAt = time.GetTimestamp();
+            switch (kind)
+            {
+                case FailureKind.Kill:
+                    await farm.StartNodeAsync(victim);
+                    await farm.Daemon(victim).WaitForReadyAsync(TimeSpan.FromSeconds(60), cancellationToken);
+                    break;
+                case FailureKind.LinkDown:
+                    await farm.SetLinkAsync(victim, up: true, cancellationToken);
+                    break;
+                case FailureKind.Stop:
+                    farm.SignalDaemon(victim, stop: false);
+                    break;
+            }
+
+            await farm.WaitSettledAsync(SettleTimeout, cancellationToken);
+        }
+        finally
+        {
+            // Whatever happened, the stopped daemon runs again and the link is up before the next step.
+            if (kind == FailureKind.Stop)
+            {
+                try
+                {
+                    farm.SignalDaemon(victim, stop: false);
+                }
+                catch (InvalidOperationException)
+                {
+                    // No daemon.
+                }
+            }
+            else if (kind == FailureKind.LinkDown)
+            {
+                await farm.SetLinkAsync(victim, up: true, CancellationToken.None);
+            }
+        }
+
+        double resettleMs = Ms(time.GetTimestamp() - restoredAt);
+        await Task.Delay(options.Cooldown, time, cancellationToken);
+        await load.StopAsync(cancellationToken);
+        var (synAcks, dropped) = await capture.StopAsync(farm.NodeOfMac, cancellationToken);
+
+        long MicrosToTicks(long micros) => anchorTicks + (long)((micros - anchorMicros) * (time.TimestampFrequency / 1e6));
+        return Analyze(repetition, kind, victim, load, sources, ownerOf, isVictim, failedAt, restoredAt, synAcks, dropped, MicrosToTicks, injectMs, resettleMs);
+    }
+
+    private static bool AllTakenOver(ConnectionLoad load, bool[] isVictim, int victim, long failedAt)
+    {
+        for (int c = 0; c < isVictim.Length; c++)
+        {
+            if (!isVictim[c])
+            {
+                continue;
+            }
+
+            bool taken = false;
+            for (int n = 0; n < FailoverFarm.NodeCount && !taken; n++)
+            {
+                taken = n != victim && load.LastAnswered(c, n) > failedAt;
+            }
+
+            if (!taken)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private RepetitionResult Analyze(
+        int repetition,
+        FailureKind kind,
+        int victim,
+        ConnectionLoad load,
+        IPAddress[] sources,
+        int[] ownerOf,
+        bool[] isVictim,
+        long failedAt,
+        long restoredAt,
+        List<SynAck> synAcks,
+        long dropped,
+        Func<long, long> microsToTicks,
+        double injectMs,
+        double resettleMs)
+    {
+        int clients = sources.Length;
+        var attempts = load.Attempts;
+        long[] takeover = [.. Enumerable.Repeat(long.MaxValue, clients)];
+        bool[] servedAfter = new bool[clients];
+        int misrouted = 0;
+        long answered = 0;
+        var bystanderAnswers = new List<long>[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            bystanderAnswers[c] = [];
+        }
+
+        var outcomes = new int[Enum.GetValues<AttemptOutcome>().Length];
+        foreach (ref readonly var a in attempts)
+        {
+            outcomes[(int)a.Outcome]++;
+            if (a.Outcome != AttemptOutcome.Answered)
+            {
+                continue;
+            }
+
+            answered++;
+            int c = a.Client;
+            if (a.Ended <= failedAt)
+            {
+                misrouted += a.Node != ownerOf[c] ? 1 : 0;
+                continue;
+            }
+
+            servedAfter[c] = true;
+            if (isVictim[c] && a.Node != victim && a.Ended < takeover[c])
+            {
+                takeover[c] = a.Ended;
+            }
+            else if (!isVictim[c])
+            {
+                bystanderAnswers[c].Add(a.Ended);
+            }
+        }
+
+        // The failed node's last answer before the takeover (a stopped farmd's node serves until its lease lapses).
+        long[] lastByVictim = [.. Enumerable.Repeat(failedAt, clients)];
+        foreach (ref readonly var a in attempts)
+        {
+            if (a.Outcome == AttemptOutcome.Answered && a.Node == victim && isVictim[a.Client] && a.Ended > lastByVictim[a.Client] && a.Ended < takeover[a.Client])
+            {
+                lastByVictim[a.Client] = a.Ended;
+            }
+        }
+
+        var takeoverMs = new List<double>();
+        var outageMs = new List<double>();
+        int noTakeover = 0;
+        int neverServed = 0;
+        int victimClients = 0;
+        for (int c = 0; c < clients; c++)
+        {
+            if (!isVictim[c])
+            {
+                continue;
+            }
+
+            victimClients++;
+            neverServed += servedAfter[c] ? 0 : 1;
+            if (takeover[c] > restoredAt)
+            {
+                noTakeover++;
+                continue;
+            }
+
+            takeoverMs.Add(Ms(takeover[c] - failedAt));
+            outageMs.Add(Ms(takeover[c] - lastByVictim[c]));
+        }
+
+        // Bystanders: the longest silence of each client of a surviving node from the failure to the end of the load.
+        double maxGap = 0;
+        double maxGapAt = 0;
+        int interrupted = 0;
+        for (int c = 0; c < clients; c++)
+        {
+            if (isVictim[c])
+            {
+                continue;
+            }
+
+            var times = bystanderAnswers[c];
+            times.Sort();
+            long previous = failedAt;
+            long gap = 0;
+            long gapStart = failedAt;
+            foreach (long t in times.Append(load.Finished))
+            {
+                if (t - previous > gap)
+                {
+                    gap = t - previous;
+                    gapStart = previous;
+                }
+
+                previous = t;
+            }
+
+            if (Ms(gap) > maxGap)
+            {
+                maxGap = Ms(gap);
+                maxGapAt = Ms(gapStart - failedAt);
+            }
+
+            interrupted += Ms(gap) > options.BystanderGap.TotalMilliseconds ? 1 : 0;
+        }
+
+        var notes = new List<string>();
+        var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
+        var (stall, stallEnded) = load.LongestStall;
+        notes.Add(string.Create(CultureInfo.InvariantCulture, $"longest pacer stall {Ms(stall):F0} ms, ended at {Ms(stallEnded - failedAt):+0;-0} ms; restore at +{Ms(restoredAt - failedAt):F0} ms"));
+        if (load.OtherErrors.Count > 0)
+        {
+            notes.Add("other socket errors: " + string.Join(", ", load.OtherErrors.Select(e => $"{e.Key} {e.Value}")));
+        }
+
+        double seconds = Ms(load.Finished - load.Began) / 1000;
+        return new RepetitionResult
+        {
+            Repetition = repetition,
+            Kind = kind,
+            Victim = victim,
+            VictimClients = victimClients,
+            TakeoverMs = takeoverMs,
+            OutageMs = outageMs,
+            NoTakeover = noTakeover,
+            NeverServedAgain = neverServed,
+            DoubleAnswered = doubles,
+            OverlapClients = overlapClients,
+            Misrouted = misrouted,
+            BystandersInterrupted = interrupted,
+            BystanderMaxGapMs = maxGap,
+            BystanderMaxGapAtMs = maxGapAt,
+            Outcomes = outcomes,
+            Notes = notes,
+            AttemptsPerSecond = attempts.Length / seconds,
+            AnsweredPerSecond = answered / seconds,
+            SkippedSlots = load.SkippedSlots,
+            SynAcks = synAcks.Count(s => !s.IsSyn),
+            CaptureDropped = dropped,
+            InjectMs = injectMs,
+            ResettleMs = resettleMs,
+        };
+    }
+
+    private (int Doubles, int OverlapClients) AnalyzeSynAcks(
+        IPAddress[] sources, bool[] isVictim, int victim, long failedAt, long restoredAt, List<SynAck> synAcks, Func<long, long> microsToTicks, List<string> notes)
+    {
+        // One connection attempt = (client, port, ack = client ISN + 1). A SYN-ACK answers a live attempt when it arrives
+        // within the attempt timeout of the attempt's SYN; a later one (the client gave up; the node retransmits because
+        // it never got the client's ACK, e.g. its lease lapsed in between) is stale and left out of the answer
+        // sequences, as is a repeat from the same node. Answered by two nodes = live SYN-ACKs from two MACs.
+        var synAt = new Dictionary<(uint, ushort, uint), long>();
+        var nodesOf = new Dictionary<(uint, ushort, uint), sbyte>();
+        var counted = new HashSet<(uint, ushort, uint)>();
+        var answers = new List<SynAck>();
+        long lifetime = (long)options.AttemptTimeout.TotalMicroseconds;
+        int retransmitted = 0;
+        int stale = 0;
+        foreach (var s in synAcks.OrderBy(s => s.Micros))
+        {
+            var key = (s.Client, s.Port, s.Ack);
+            if (s.IsSyn)
+            {
+                synAt[key] = s.Micros;
+                continue;
+            }
+
+            if (!synAt.TryGetValue(key, out long sentAt) || s.Micros - sentAt > lifetime)
+            {
+                stale++;
+                continue;
+            }
+
+            if (nodesOf.TryAdd(key, s.Node))
+            {
+                answers.Add(s);
+            }
+            else if (nodesOf[key] != s.Node)
+            {
+                if (counted.Add(key) && counted.Count <= 3)
+                {
+                    long first = synAcks.Where(o => !o.IsSyn && (o.Client, o.Port, o.Ack) == key).Min(o => o.Micros);
+                    notes.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"attempt {new IPAddress(BinaryPrimitives.ReverseEndianness(s.Client))}:{s.Port} (SYN at {Ms(microsToTicks(sentAt) - failedAt):+0;-0} ms) answered by node{nodesOf[key]} at {Ms(microsToTicks(first) - failedAt):+0;-0} ms and by node{s.Node} at {Ms(microsToTicks(s.Micros) - failedAt):+0;-0} ms (restore at +{Ms(restoredAt - failedAt):F0} ms)"));
+                }
+
+                answers.Add(s);
+            }
+            else
+            {
+                retransmitted++;
+            }
+        }
+
+        if (stale > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{stale} stale SYN-ACKs (more than {options.AttemptTimeout.TotalMilliseconds:0} ms after the attempt's SYN, or for a SYN before the capture) left out"));
+        }
+
+        if (retransmitted > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{retransmitted} SYN-ACK retransmissions (same node, same attempt) left out of the answer sequences"));
+        }
+
+        var indexOf = new Dictionary<uint, int>();
+        for (int c = 0; c < sources.Length; c++)
+        {
+            indexOf[BinaryPrimitives.ReadUInt32BigEndian(sources[c].GetAddressBytes())] = c;
+        }
+
+        var perClient = answers.Where(s => indexOf.ContainsKey(s.Client)).GroupBy(s => indexOf[s.Client]);
+        long window = (long)options.FlipWindow.TotalMicroseconds;
+        int overlap = 0;
+        foreach (var group in perClient)
+        {
+            // Runs of consecutive SYN-ACKs from one node, in capture order.
+            var runs = new List<(sbyte Node, long First, long Last)>();
+            foreach (var s in group.OrderBy(s => s.Micros))
+            {
+                if (runs.Count > 0 && runs[^1].Node == s.Node)
+                {
+                    runs[^1] = (s.Node, runs[^1].First, s.Micros);
+                }
+                else
+                {
+                    runs.Add((s.Node, s.Micros, s.Micros));
+                }
+            }
+
+            bool flips = false;
+            for (int i = 1; i + 1 < runs.Count && !flips; i++)
+            {
+                flips = runs[i + 1].First - runs[i - 1].Last <= window;
+            }
+
+            // The failed node answering after another node took its client over, before it was restored.
+            bool late = false;
+            if (isVictim[group.Key])
+            {
+                long takenAt = long.MaxValue;
+                foreach (var s in group.OrderBy(s => s.Micros))
+                {
+                    long at = microsToTicks(s.Micros);
+                    if (at > failedAt && s.Node != victim && takenAt == long.MaxValue)
+                    {
+                        takenAt = at;
+                    }
+                    else if (s.Node == victim && at > takenAt && at < restoredAt)
+                    {
+                        late = true;
+                    }
+                }
+            }
+
+            if (flips || late)
+            {
+                overlap++;
+                if (overlap <= 3)
+                {
+                    string Rel(long micros) => Ms(microsToTicks(micros) - failedAt).ToString("+0;-0", CultureInfo.InvariantCulture);
+                    notes.Add($"{sources[group.Key]} ({(flips ? "two changes within the window" : "failed node answered after the takeover")}): " +
+                        string.Join(" ", runs.Select(r => $"node{r.Node}[{Rel(r.First)}..{Rel(r.Last)} ms]")));
+                }
+            }
+        }
+
+        return (counted.Count, overlap);
+    }
+}
