@@ -25,7 +25,6 @@ public sealed partial class MembershipManager
     private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> incomingUntil = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
-    private readonly TimeSpan startedAt;
 
     private MemberInfo self;
     private ClusterView? installed;
@@ -40,6 +39,7 @@ public sealed partial class MembershipManager
     private TimeSpan leaseExpiry = TimeSpan.MinValue;
     private TimeSpan? resyncSince;
     private TimeSpan lastTick = TimeSpan.MinValue;
+    private TimeSpan? firstTick;
     private TimeSpan witnessReachedAt = TimeSpan.MinValue;
     private TimeSpan witnessStreakStart = TimeSpan.MinValue;
 
@@ -56,7 +56,6 @@ public sealed partial class MembershipManager
         this.configHash = configHash;
         this.modules = modules;
         this.logger = logger ?? NullLogger.Instance;
-        startedAt = now;
         foreach (var name in options.ConfiguredNodes)
         {
             if (!string.Equals(name, self.Name, StringComparison.Ordinal))
@@ -167,6 +166,7 @@ public sealed partial class MembershipManager
     /// <summary>One heartbeat tick: heartbeats out, timeouts, coordinator work, catch-up, lease refresh.</summary>
     public void Tick(TimeSpan now)
     {
+        firstTick ??= now;
         ExpirePending(now);
         ExpireTimedStates(now);
         foreach (var peer in peers.Values)
@@ -419,7 +419,9 @@ public sealed partial class MembershipManager
 
     private bool MayPropose(TimeSpan now, List<MemberInfo> desired)
     {
-        if (installed is null && now - startedAt < options.StartupGrace &&
+        // The grace counts from the first tick, not from construction: the host may take seconds (data plane
+        // setup) before it starts sending heartbeats, and listening only begins then.
+        if (installed is null && (firstTick is not { } first || now - first < options.StartupGrace) &&
             !peers.Values.Any(p => Reachable(p, now) && p.Installed is not null))
         {
             return false; // listen first: join a running farm rather than split it
