@@ -22,7 +22,20 @@ internal sealed partial class RpcRequestHandler(RpcServerOptions options, TimePr
         try
         {
             // The request is read here, not inside the raced task, so the body is never touched after we return.
-            object request = await method.ReadRequestAsync(call);
+            object request;
+            try
+            {
+                request = await method.ReadRequestAsync(call);
+            }
+            catch (IOException) when (!call.IsDeadlineExceeded)
+            {
+                // The client reset the stream while we read its request (it gave up, e.g. its own deadline passed):
+                // a cancellation by the client, not a fault of this server.
+                Log.ClientCancelled(logger, method.FullName);
+                await call.CompleteAsync(StatusCode.Cancelled, null);
+                return;
+            }
+
             work = method.InvokeAsync(call, request);
 
             // Race the handler against the deadline: the status goes out on time even if the handler ignores its token.
