@@ -397,12 +397,12 @@ internal sealed class ModuleFarm : IAsyncDisposable
                 "  scripts: { prestart: { timeout: 20s }, start_both: { timeout: 20s }, start_prim: { timeout: 20s } }",
                 "  recovery: { maxloop: 3, loop_interval: 10m }",
                 "  checkers:",
-                $"    - {{ name: app, type: process, regex: '{regex}', min: 1, interval: 300ms, timeout: 250ms, action: restart }}",
+                $"    - {{ name: app, type: process, regex: '{regex}', min: 1, interval: 1s, timeout: 900ms, action: restart }}",
             };
             if (module == Web)
             {
-                yaml.Add($"    - {{ name: port, type: tcp, address: 127.0.0.1, port: {port}, interval: 300ms, timeout: 250ms, action: wait }}");
-                yaml.Add("    - { name: flag, type: custom, script: checkers/flag, interval: 300ms, timeout: 250ms, action: restart }");
+                yaml.Add($"    - {{ name: port, type: tcp, address: 127.0.0.1, port: {port}, interval: 1s, timeout: 900ms, action: wait }}");
+                yaml.Add("    - { name: flag, type: custom, script: checkers/flag, interval: 1s, timeout: 900ms, action: restart }");
             }
 
             string text = string.Join("\n", yaml.Where(l => l.Length > 0)) + "\n";
