@@ -102,14 +102,14 @@ try
     {
         while (!ct.IsCancellationRequested && time.GetElapsedTime(killedAt) < TimeSpan.FromSeconds(15))
         {
-            string? answer = await WebProbe.AskAsync(client.Namespace, source, vip, TimeSpan.FromMilliseconds(200), ct);
+            string? answer = await WebProbe.AskAsync(client.Namespace, source, vip, TimeSpan.FromMilliseconds(100), ct);
             if (answer is not null && answer != victim)
             {
                 served[i] = time.GetElapsedTime(killedAt).TotalMilliseconds;
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(20), time, ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(10), time, ct);
         }
     }).ToList();
     var all = Task.WhenAll(probes);
@@ -124,6 +124,7 @@ try
     if (times.Count == victimClients.Count && times.Count > 0)
     {
         Console.WriteLine($"      failover: every client of {victim} served again; first after {times[0]:F0} ms, median {times[times.Count / 2]:F0} ms, last {times[^1]:F0} ms");
+        Console.WriteLine("      (each client retries every ~110 ms: a connection attempt that gets no answer is given up after 100 ms)");
         Console.WriteLine($"      ({cluster.Heartbeat.DetectionTimeout.TotalMilliseconds} ms detection timeout, {cluster.Heartbeat.Lease.TotalMilliseconds} ms kernel lease: {victim} stopped accepting before the others took over)");
     }
     else
@@ -219,6 +220,7 @@ async Task WaitForFarmAsync(Func<NodeStatus, bool> member, string what, Cancella
     {
         token.ThrowIfCancellationRequested();
         var ready = 0;
+        var notes = new List<string>();
         foreach (var node in nodes.Where(n => n is not null && !n.HasExited))
         {
             try
@@ -226,6 +228,11 @@ async Task WaitForFarmAsync(Func<NodeStatus, bool> member, string what, Cancella
                 using var admin = node!.CreateAdminClient();
                 var status = await admin.GetStatusAsync(token);
                 var inView = status.Nodes.Where(n => n.InView && member(n)).ToList();
+                foreach (var module in status.Modules.Where(m => !m.TrafficOpen))
+                {
+                    notes.Add($"{node.Node}: {module.Module} {module.State}/{module.SubState}{(module.Step.Length > 0 ? " running " + module.Step : "")}: {module.Reason}");
+                }
+
                 if (inView.Count == expectedInView && inView.All(n => n.Buckets.Any(b => b.Buckets > 0)))
                 {
                     ready++;
@@ -251,7 +258,7 @@ async Task WaitForFarmAsync(Func<NodeStatus, bool> member, string what, Cancella
                 string.Join("\n---\n", nodes.Where(n => n is not null).Select(n => n!.Node + ":\n" + string.Join('\n', n.Output.Split('\n').TakeLast(30)))));
         }
 
-        Progress($"waiting: {what} ({time.GetElapsedTime(start).TotalSeconds:F1} s)");
+        Progress($"waiting: {what} ({time.GetElapsedTime(start).TotalSeconds:F1} s){(notes.Count > 0 ? "; " + string.Join("; ", notes) : "")}");
         await Task.Delay(TimeSpan.FromMilliseconds(200), time, token);
     }
 }

@@ -70,7 +70,9 @@ internal static class ClusterConfigBinder
 
         var r = new MappingReader(d, map, "heartbeat", HeartbeatKeys);
         var interval = r.Duration("interval", HeartbeatOptions.DefaultInterval, HeartbeatOptions.MinInterval, HeartbeatOptions.MaxInterval);
-        var detection = r.Duration("detection_timeout", HeartbeatOptions.DefaultDetectionTimeout, TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(60));
+        // A longer interval set alone keeps a usable default detection timeout: at least 6 intervals.
+        var defaultDetection = r.Has("interval") && 6 * interval > HeartbeatOptions.DefaultDetectionTimeout ? 6 * interval : HeartbeatOptions.DefaultDetectionTimeout;
+        var detection = r.Duration("detection_timeout", defaultDetection, TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(60));
         if (detection < 3 * interval)
         {
             d.Add(

@@ -56,7 +56,7 @@ public sealed class ClusterConfigHashTests
     [TestMethod]
     public void ComputeHash_ExplicitDefaults_SameAsImplicit()
     {
-        string explicitDefaults = Base.Replace("  lans:", "  grpc_port: 9400\n  console_port: 9410\n  heartbeat: { interval: 100ms, detection_timeout: 1s, lease: 600ms }\n  split_brain: { policy: none }\n  lans:");
+        string explicitDefaults = Base.Replace("  lans:", "  grpc_port: 9400\n  console_port: 9410\n  heartbeat: { interval: 50ms, detection_timeout: 300ms, lease: 150ms }\n  split_brain: { policy: none }\n  lans:");
         Assert.AreEqual(Hash(Base), Hash(explicitDefaults));
     }
 
@@ -92,9 +92,9 @@ public sealed class ClusterConfigHashTests
             "key_sha256=" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("0123456789abcdef"))),
             "grpc_port=9400",
             "console_port=9410",
-            "heartbeat.interval_ms=100",
-            "heartbeat.detection_timeout_ms=1000",
-            "heartbeat.lease_ms=600",
+            "heartbeat.interval_ms=50",
+            "heartbeat.detection_timeout_ms=300",
+            "heartbeat.lease_ms=150",
             "split_brain.policy=none",
             "split_brain.witness=-",
             "lans=pub,priv",

@@ -28,9 +28,9 @@ public sealed class ClusterConfigParserTests
         Assert.AreEqual("demo", cluster.Name);
         Assert.AreEqual(9400, cluster.GrpcPort);
         Assert.AreEqual(9410, cluster.ConsolePort);
-        Assert.AreEqual(TimeSpan.FromMilliseconds(100), cluster.Heartbeat.Interval);
-        Assert.AreEqual(TimeSpan.FromSeconds(1), cluster.Heartbeat.DetectionTimeout);
-        Assert.AreEqual(TimeSpan.FromMilliseconds(600), cluster.Heartbeat.Lease);
+        Assert.AreEqual(TimeSpan.FromMilliseconds(50), cluster.Heartbeat.Interval);
+        Assert.AreEqual(TimeSpan.FromMilliseconds(300), cluster.Heartbeat.DetectionTimeout);
+        Assert.AreEqual(TimeSpan.FromMilliseconds(150), cluster.Heartbeat.Lease);
         Assert.AreEqual(SplitBrainPolicy.None, cluster.SplitBrain.Policy);
         Assert.IsNull(cluster.SplitBrain.Witness);
         CollectionAssert.AreEqual(new[] { "default" }, cluster.Lans.ToArray());
@@ -243,17 +243,17 @@ public sealed class ClusterConfigParserTests
             "detection_timeout 1s is less than 3 × interval (1200ms)");
 
     [TestMethod]
-    [DataRow("100ms")]
     [DataRow("50ms")]
-    [DataRow("801ms")]
+    [DataRow("20ms")]
+    [DataRow("201ms")]
     [DataRow("1s")]
     [DataRow("2s")]
     public void ParseCluster_LeaseOutsideItsWindow_Reports(string lease) =>
-        ConfigAssert.SingleError(ConfigAssert.Cluster(WithClusterSetting($"  heartbeat:\n    lease: {lease}")), 5, 12, "is outside interval (100ms) < lease <= detection_timeout - 2 × interval (800ms)");
+        ConfigAssert.SingleError(ConfigAssert.Cluster(WithClusterSetting($"  heartbeat:\n    lease: {lease}")), 5, 12, "is outside interval (50ms) < lease <= detection_timeout - 2 × interval (200ms)");
 
     [TestMethod]
-    [DataRow("101ms")]
-    [DataRow("800ms")]
+    [DataRow("51ms")]
+    [DataRow("200ms")]
     public void ParseCluster_LeaseAtWindowEdges_Accepted(string lease) =>
         Assert.AreEqual(lease, ConfigDuration.Format(ConfigAssert.ValidCluster(WithClusterSetting($"  heartbeat:\n    lease: {lease}")).Heartbeat.Lease));
 
@@ -332,5 +332,12 @@ public sealed class ClusterConfigParserTests
         var found = result.Errors.Select(e => (e.Line, e.Column)).ToList();
         CollectionAssert.AreEqual(new[] { (3, 8), (5, 15), (9, 7), (10, 13), (11, 19) }, found, string.Join('\n', result.Errors));
         Assert.IsTrue(result.Errors.All(e => !string.IsNullOrEmpty(e.Hint)));
+    }
+
+    [TestMethod]
+    public void ParseCluster_OnlyALongerIntervalSet_DetectionDefaultsToSixIntervals()
+    {
+        var heartbeat = ConfigAssert.ValidCluster(WithClusterSetting("  heartbeat: { interval: 100ms }")).Heartbeat;
+        Assert.AreEqual((TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(360)), (heartbeat.DetectionTimeout, heartbeat.Lease));
     }
 }
