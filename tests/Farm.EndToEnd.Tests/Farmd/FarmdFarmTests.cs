@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -113,6 +114,40 @@ public sealed class FarmdFarmTests
 
         // Each connection was accepted by exactly one server: none answered twice.
         Assert.AreEqual(2L * total, Farm.Servers.Sum(s => s.Connections) - acceptedBefore, "accepted connections over all nodes");
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task FarmctlWhoOwns_200SampledClients_NamesTheNodeThatAnswers()
+    {
+        await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
+        var sources = Client0.Addresses4.Take(100).Concat(Client1.Addresses6.Take(100)).Select(a => new IPEndPoint(a, 0)).ToArray();
+        var answers = new List<string?>();
+        foreach (var group in sources.GroupBy(s => s.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? Client0 : Client1))
+        {
+            answers.AddRange(await FarmClients.AskTcpAsync(group.Key.Namespace, [.. group], NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout));
+        }
+
+        int agree = 0;
+        for (int i = 0; i < sources.Length; i++)
+        {
+            // The admin API of a node that does not own the client: who-owns reads the live table, not the kernel.
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            int code = global::Farm.Cli.CliApp.Run(
+                ["who-owns", sources[i].Address.ToString(), "--module", NamespaceFarm.ModuleName, "--port", NamespaceFarm.ClientIpPort.ToString(CultureInfo.InvariantCulture),
+                 "--protocol", "tcp", "--socket", Farm.Daemon(i % NamespaceFarm.NodeCount).AdminSocket, "--json"],
+                output,
+                error);
+            Assert.AreEqual(0, code, error.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(output.ToString());
+            string? owner = json.RootElement.GetProperty("owners")[0].GetProperty("owner").GetString();
+            Assert.IsNotNull(answers[i], $"{sources[i].Address} got no answer");
+            Assert.AreEqual(answers[i], owner, $"farmctl who-owns {sources[i].Address} names {owner}, but {answers[i]} answered");
+            agree++;
+        }
+
+        TestContext.WriteLine($"who-owns agreed with the answering node for {agree} of {sources.Length} clients (100 IPv4, 100 IPv6)");
     }
 
     [TestMethod]

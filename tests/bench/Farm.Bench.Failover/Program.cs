@@ -19,7 +19,7 @@ if (!OperatingSystem.IsLinux())
 
 if (args.Contains("-h") || args.Contains("--help"))
 {
-    Console.WriteLine("usage: Farm.Bench.Failover [--repetitions N=10] [--timing default|fast|both=both] [--kinds kill,link,stop]\n" +
+    Console.WriteLine("usage: Farm.Bench.Failover [--repetitions N=10] [--timing default|1s|fast|both=default] (both = 1s and default) [--kinds kill,link,stop]\n" +
                       "                           [--policy majority|witness=majority] [--clients N=200] [--period-ms MS=10] [--out FILE=tests/bench/results/failover.md]");
     return 0;
 }
@@ -36,11 +36,12 @@ try
     options = options with
     {
         Repetitions = int.Parse(Option("--repetitions") ?? "10", culture),
-        Timings = (Option("--timing") ?? "both") switch
+        Timings = (Option("--timing") ?? "default") switch
         {
             "default" => [TimingSettings.Default],
             "fast" => [TimingSettings.Fast],
-            "both" => [TimingSettings.Default, TimingSettings.Fast],
+            "1s" => [TimingSettings.OneSecond],
+            "both" => [TimingSettings.OneSecond, TimingSettings.Default],
             var other => throw new FormatException($"unknown timing '{other}'"),
         },
         Kinds = [.. (Option("--kinds") ?? "kill,link,stop").Split(',').Select(k => k switch

@@ -8,12 +8,22 @@ namespace Farm.Bench.Failover;
 /// <param name="Heartbeat">Interval, detection timeout and lease.</param>
 internal sealed record TimingSettings(string Name, HeartbeatOptions Heartbeat)
 {
-    /// <summary>farmd's defaults: interval 100 ms, detection timeout 1 s, lease 600 ms.</summary>
+    /// <summary>farmd's defaults, whatever they are (today: interval 50 ms, detection timeout 300 ms, lease 150 ms).</summary>
     public static TimingSettings Default { get; } = new("default", new HeartbeatOptions());
+
+    /// <summary>The earlier defaults: interval 100 ms, detection timeout 1 s, lease 600 ms.</summary>
+    public static TimingSettings OneSecond { get; } = new(
+        "1s",
+        new HeartbeatOptions
+        {
+            Interval = TimeSpan.FromMilliseconds(100),
+            DetectionTimeout = TimeSpan.FromSeconds(1),
+            Lease = TimeSpan.FromMilliseconds(600),
+        });
 
     /// <summary>
     /// A short detection timeout: interval 50 ms, detection timeout 300 ms, lease 150 ms (the validator's rule
-    /// <c>interval &lt; lease &lt;= detection_timeout - 2 x interval</c> allows up to 200 ms).
+    /// <c>interval &lt; lease &lt;= detection_timeout - 2 x interval</c> allows up to 200 ms). Equal to today's defaults.
     /// </summary>
     public static TimingSettings Fast { get; } = new(
         "fast",
