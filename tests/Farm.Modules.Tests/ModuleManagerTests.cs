@@ -1,3 +1,4 @@
+using Farm.Testing.Time;
 using System.Collections.Concurrent;
 using Farm.Core.Config;
 using Farm.Modules.Scripts;

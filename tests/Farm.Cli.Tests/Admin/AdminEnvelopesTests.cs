@@ -1,3 +1,4 @@
+using Farm.Testing.Time;
 using Farm.Cli.Admin;
 using Farm.Cli.Tests.TestSupport;
 using Farm.Protocol.Security;

@@ -1,3 +1,4 @@
+using Farm.Testing.Time;
 using Farm.Daemon.Security;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol.Security;

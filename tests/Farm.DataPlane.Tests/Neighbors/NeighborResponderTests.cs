@@ -1,3 +1,4 @@
+using Farm.Testing.Time;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Neighbors;
 using Farm.DataPlane.Tests.TestSupport;

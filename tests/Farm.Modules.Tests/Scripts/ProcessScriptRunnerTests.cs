@@ -1,3 +1,4 @@
+using Farm.Testing.Time;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
 

@@ -1,3 +1,4 @@
+using Farm.Testing.Time;
 using System.Net;
 using System.Net.Sockets;
 using Farm.Rpc.Client;

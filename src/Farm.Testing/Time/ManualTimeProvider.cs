@@ -1,13 +1,19 @@
-namespace Farm.Modules.Tests.TestSupport;
+namespace Farm.Testing.Time;
 
-/// <summary>A clock that moves only when the test calls <see cref="Advance"/>; due timers fire then, on the caller's thread.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
+/// <summary>
+/// A clock for tests that moves only when the test calls <see cref="Advance"/>; timers that fall due fire then, in due
+/// order, on the caller's thread. Timestamps are UTC ticks (frequency 10 MHz).
+/// </summary>
+public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock gate = new();
     private readonly List<ManualTimer> timers = [];
-    private DateTimeOffset now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset now;
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>A clock at <paramref name="start"/> (default 2026-01-01 00:00 UTC).</summary>
+    public ManualTimeProvider(DateTimeOffset? start = null) => now = start ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    /// <inheritdoc />
     public override DateTimeOffset GetUtcNow()
     {
         lock (gate)
@@ -16,10 +22,13 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <inheritdoc />
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    /// <inheritdoc />
     public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
+    /// <inheritdoc />
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);
