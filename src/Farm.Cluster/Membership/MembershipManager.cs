@@ -130,6 +130,11 @@ public sealed partial class MembershipManager
     /// <summary>Requests to send, in order; the caller owns the list.</summary>
     public IReadOnlyList<OutboundRequest> TakeOutbox()
     {
+        if (outbox.Count == 0)
+        {
+            return []; // the common case: the host polls every few milliseconds
+        }
+
         var result = outbox.ToArray();
         outbox.Clear();
         return result;
@@ -169,11 +174,12 @@ public sealed partial class MembershipManager
         firstTick ??= now;
         ExpirePending(now);
         ExpireTimedStates(now);
+        var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now));
         foreach (var peer in peers.Values)
         {
             for (int lan = 0; lan < options.LanCount; lan++)
             {
-                Send(peer.Name, lan, new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now)), now);
+                Send(peer.Name, lan, heartbeat, now);
             }
         }
 
@@ -201,8 +207,7 @@ public sealed partial class MembershipManager
         switch (request)
         {
             case HeartbeatRequest hb:
-                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, lan, now);
-                peer.WitnessLost = hb.WitnessLost;
+                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, lan, now);
                 return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now));
             case PrepareRequest prepare:
                 NoteHeard(peer, lan, now);
@@ -230,8 +235,7 @@ public sealed partial class MembershipManager
         switch (reply)
         {
             case HeartbeatReply hb:
-                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, request.Lan, now);
-                peer.WitnessLost = hb.WitnessLost;
+                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, request.Lan, now);
                 if (peer.Admitted(configHash))
                 {
                     if (hb.IncludesYou && request.SentAt > peer.LastIncludingRoundTripStart)
@@ -310,8 +314,10 @@ public sealed partial class MembershipManager
         }
     }
 
-    private void NotePeer(PeerState peer, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, int lan, TimeSpan now)
+    /// <summary>Records what a heartbeat (request or reply) says about its sender.</summary>
+    private void NotePeer(PeerState peer, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, int lan, TimeSpan now)
     {
+        peer.WitnessLost = witnessLost;
         if (!string.Equals(info.Name, peer.Name, StringComparison.Ordinal))
         {
             return; // the transport authenticated another name than the message carries: ignore
@@ -337,8 +343,7 @@ public sealed partial class MembershipManager
 
         peer.ConfigHash = hash;
         peer.Info = info;
-        peer.LastHeard = now;
-        peer.LastHeardPerLan[lan] = now;
+        NoteHeard(peer, lan, now);
         peer.Installed = peerInstalled;
         peer.Promised = peerPromised;
         maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
@@ -509,7 +514,7 @@ public sealed partial class MembershipManager
         bool nobodyAhead = desired.All(d => d.Name == self.Name ||
             (ViewId.Compare(peers[d.Name].Installed, installed?.Id) <= 0 && ViewId.Compare(peers[d.Name].Promised, installed?.Id) <= 0));
         bool settled = installed is not null && installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(promised?.Id, installed.Id) <= 0;
-        if (!MayPropose(now, desired) || settled)
+        if (settled || !MayPropose(now, desired))
         {
             return;
         }
@@ -727,6 +732,7 @@ public sealed partial class MembershipManager
         promised = new ClusterView(request.Id, request.Members, tables);
         promisedFromScratch = request.Base is null;
         maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
+        RecordReleases();
         Ownership = BuildOwnership(now);
         return new PrepareReply(request.Id, true, null, false, []);
     }
@@ -851,11 +857,40 @@ public sealed partial class MembershipManager
         }
     }
 
+    /// <summary>
+    /// Phase 1: every bucket we own that the just-promised view gives to another node is released (drains, takes no
+    /// new flow). Releases are sticky until the next install: a later promise never re-acquires a bucket.
+    /// </summary>
+    private void RecordReleases()
+    {
+        if (installed is null || !installed.Contains(self) || promised is null)
+        {
+            return;
+        }
+
+        foreach (var module in modules)
+        {
+            if (!installed.Tables.TryGetValue(module.Name, out var table) || table.BucketCount != module.BucketCount)
+            {
+                continue;
+            }
+
+            BucketTable? next = promised.Contains(self) && promised.Tables.TryGetValue(module.Name, out var pt) ? pt : null;
+            var released = releasedSinceInstall[module.Name];
+            for (int b = 0; b < table.BucketCount; b++)
+            {
+                if (table.OwnerOf(b) == self.Name && (next is null || next.OwnerOf(b) != self.Name))
+                {
+                    released.Add(b);
+                }
+            }
+        }
+    }
+
     private OwnershipSnapshot BuildOwnership(TimeSpan now)
     {
         var result = ImmutableSortedDictionary.CreateBuilder<string, ModuleOwnership>(StringComparer.Ordinal);
         bool member = installed is not null && installed.Contains(self);
-        bool pendingView = promised is not null && (installed is null || promised.Id > installed.Id);
         foreach (var module in modules)
         {
             var states = new BucketState[module.BucketCount];
@@ -863,18 +898,11 @@ public sealed partial class MembershipManager
             if (member && installed!.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
             {
                 var incoming = incomingUntil[module.Name];
-                BucketTable? next = pendingView && promised!.Contains(self) && promised.Tables.TryGetValue(module.Name, out var pt) ? pt : null;
                 for (int b = 0; b < states.Length; b++)
                 {
                     if (table.OwnerOf(b) != self.Name)
                     {
                         continue;
-                    }
-
-                    // Phase 1 releases are sticky until the next install: a later promise never re-acquires a bucket.
-                    if (pendingView && (next is null || next.OwnerOf(b) != self.Name))
-                    {
-                        released.Add(b);
                     }
 
                     states[b] = released.Contains(b) ? BucketState.Draining
@@ -945,9 +973,10 @@ public sealed partial class MembershipManager
     /// <summary>
     /// After a lapse (stall, lost witness, start) we accept again only when every other member of our installed
     /// view, and every peer we heard since, confirmed by a round trip started after the lapse and within the
-    /// freshness window that its views still list us: while we were out, any of them may have formed a view without us, and one stale peer's word is not
-    /// enough. A dead member blocks this until the coordinator installs a view without it. Alone in our view, we
-    /// also wait a whole detection timeout: silent peers are then on the other side of a partition.
+    /// freshness window that its views still list us: while we were out, any of them may have formed a view without
+    /// us, and one stale peer's word is not enough. A dead member blocks this until the coordinator installs a view
+    /// without it. Alone in our view, we also wait a whole detection timeout: silent peers are then on the other side
+    /// of a partition.
     /// </summary>
     private bool Resynchronized(TimeSpan since, TimeSpan now)
     {

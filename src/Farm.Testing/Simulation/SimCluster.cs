@@ -17,7 +17,6 @@ public sealed class SimCluster
 
     private readonly PriorityQueue<SimEvent, (TimeSpan, long)> events = new();
     private readonly HashSet<(string From, string To)> blocked = [];
-    private readonly Dictionary<(string, string), TimeSpan> lastSeparated = [];
     private readonly HashSet<(string, string)> unmerged = [];
     private readonly HashSet<int> downLans = [];
     private readonly Random random;
@@ -156,7 +155,6 @@ public sealed class SimCluster
         var node = this[name];
         Note($"crash {name}");
         node.State = SimNodeState.Crashed; // the manager object stays: it is the kernel's leftover state
-        node.DownSince = Now;
     }
 
     public void Restart(string name)
@@ -175,7 +173,6 @@ public sealed class SimCluster
         }
 
         node.State = SimNodeState.Paused;
-        node.DownSince = Now;
         Note($"pause {name} for {duration.TotalMilliseconds} ms");
         Schedule(Now + duration, new ResumeEvent(node, node.Incarnation));
     }
@@ -216,10 +213,6 @@ public sealed class SimCluster
     public bool IsBlocked(string from, string to) => blocked.Contains((from, to));
 
     public bool AnyBlocked => blocked.Count > 0;
-
-    /// <summary>When the two nodes were last separated by a (possibly one-way) partition.</summary>
-    public TimeSpan? LastSeparated(string a, string b) =>
-        lastSeparated.TryGetValue(Key(a, b), out var t) ? (blocked.Contains((a, b)) || blocked.Contains((b, a)) ? Now : t) : null;
 
     public void RunFor(TimeSpan duration) => RunUntil(Now + duration);
 
@@ -310,7 +303,6 @@ public sealed class SimCluster
 
     private void MarkSeparated(string a, string b)
     {
-        lastSeparated[Key(a, b)] = Now;
         unmerged.Add(Key(a, b));
     }
 

@@ -13,8 +13,6 @@ public sealed class SimNode(string name)
 
     public SimNodeState State { get; set; } = SimNodeState.Crashed;
 
-    public TimeSpan DownSince { get; set; }
-
     /// <summary>The current (or, after a crash, the last) run; a crashed run's state models the kernel's leftovers.</summary>
     public MembershipManager? Manager { get; set; }
 
