@@ -171,6 +171,23 @@ public sealed class ModuleCommandsTests
             StringAssert.Contains(logs.Output, "app/stop_both: stop_both (stop) on n1");
             StringAssert.Contains(logs.Output, "Module app is UP/Ready: started");
 
+            // Restart in both forms: JSON names each node's outcome and state; the table shows the same.
+            var restartJson = await TestCli.RunAsync(["restart", "app", "--socket", socket, "--json"], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(0, restartJson.ExitCode, restartJson.Output + restartJson.Error);
+            var restarted = JsonDocument.Parse(restartJson.Output).RootElement.GetProperty("results").EnumerateArray().Single();
+            Assert.AreEqual(("n1", "done", "UP"), (restarted.GetProperty("node").GetString(), restarted.GetProperty("outcome").GetString(), restarted.GetProperty("state").GetProperty("state").GetString()));
+            var restartTable = await TestCli.RunAsync(["restart", "app", "--socket", socket], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(0, restartTable.ExitCode, restartTable.Output + restartTable.Error);
+            StringAssert.Matches(restartTable.Output, new System.Text.RegularExpressions.Regex(@"n1\s+app\s+done\s+UP/Ready"));
+
+            // Logs as JSON: one object per line, the same lines the table shows.
+            var logsJson = await TestCli.RunAsync(["logs", "app", "--socket", socket, "--lines", "0", "--json"], cancellationToken: TestContext.CancellationToken);
+            Assert.AreEqual(0, logsJson.ExitCode, logsJson.Error);
+            var entries = logsJson.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.IsTrue(entries.All(e => e.GetProperty("node").GetString() == "n1" && e.GetProperty("module").GetString() == "app"), logsJson.Output);
+            Assert.IsTrue(entries.Any(e => e.GetProperty("text").GetString()!.Contains("app/stop_both: stop_both (stop) on n1", StringComparison.Ordinal)), logsJson.Output);
+            Assert.IsTrue(entries.Any(e => e.GetProperty("text").GetString()!.Contains("Module app is UP/Ready", StringComparison.Ordinal)), logsJson.Output);
+
             var status = await TestCli.RunAsync(["status", "--socket", socket], cancellationToken: TestContext.CancellationToken);
             StringAssert.Contains(status.Output, "Modules on n1:");
             TestContext.WriteLine(status.Output);
