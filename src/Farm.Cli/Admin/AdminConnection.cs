@@ -40,10 +40,8 @@ internal sealed class AdminConnection : IDisposable
     {
         var method = AdminMethods.GetStatus;
         var request = StatusRequest(method.FullName);
-        var reply = await CallAsync(method.FullName, () => client.UnaryAsync(method, request, deadline: Deadline(), cancellationToken: cancellationToken), cancellationToken);
-        return envelopes is null
-            ? reply.Status ?? throw new AdminCallException($"farmd at {target.Display} answered without a status")
-            : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, NodeStatusReport.Parser, target.Display);
+        var reply = await CallAsync(method, request, Deadline(), cancellationToken);
+        return Open(method.FullName, EnvelopeKind.Reply, reply.Status, reply.Sealed, request.Sealed, NodeStatusReport.Parser, "answered without a status");
     }
 
     /// <summary>The node's status, then every change, until <paramref name="cancellationToken"/> fires.</summary>
@@ -51,49 +49,12 @@ internal sealed class AdminConnection : IDisposable
     {
         var method = AdminMethods.WatchStatus;
         var request = StatusRequest(method.FullName);
-
-        // The stream has no deadline (it runs until Ctrl-C), but its first message must come in time.
-        using var firstMessage = new CancellationTokenSource(target.Timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstMessage.Token);
-        await using var replies = client.ServerStreamingAsync(method, request, cancellationToken: linked.Token).GetAsyncEnumerator(linked.Token);
         Envelope? previous = null;
-        while (true)
+        await foreach (var reply in StreamAsync(method, request, "ended the watch (it is stopping?)", cancellationToken))
         {
-            bool more;
-            try
-            {
-                more = await replies.MoveNextAsync();
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && firstMessage.IsCancellationRequested)
-            {
-                throw new AdminCallException($"farmd at {target.Display} did not answer within {Seconds(target.Timeout)}", ex);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
-            {
-                throw Translate(ex, method.FullName);
-            }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
-            {
-                yield break;
-            }
-
-            if (!more)
-            {
-                throw new AdminCallException($"farmd at {target.Display} ended the watch (it is stopping?)");
-            }
-
-            firstMessage.CancelAfter(Timeout.InfiniteTimeSpan);
-            var reply = replies.Current;
-            if (envelopes is null)
-            {
-                yield return reply.Status ?? throw new AdminCallException($"farmd at {target.Display} sent an update without a status");
-            }
-            else
-            {
-                var status = envelopes.Open(method.FullName, EnvelopeKind.StreamItem, reply.Sealed, request.Sealed.Seq, NodeStatusReport.Parser, target.Display, previous);
-                previous = reply.Sealed;
-                yield return status;
-            }
+            var status = Open(method.FullName, EnvelopeKind.StreamItem, reply.Status, reply.Sealed, request.Sealed, NodeStatusReport.Parser, "sent an update without a status", previous);
+            previous = reply.Sealed;
+            yield return status;
         }
     }
 
@@ -103,10 +64,8 @@ internal sealed class AdminConnection : IDisposable
         ArgumentNullException.ThrowIfNull(query);
         var method = AdminMethods.WhoOwns;
         var request = envelopes is null ? new WhoOwnsRequest { Query = query } : new WhoOwnsRequest { Sealed = envelopes.Seal(method.FullName, query) };
-        var reply = await CallAsync(method.FullName, () => client.UnaryAsync(method, request, deadline: Deadline(), cancellationToken: cancellationToken), cancellationToken);
-        return envelopes is null
-            ? reply.Answer ?? throw new AdminCallException($"farmd at {target.Display} answered without an answer")
-            : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, WhoOwnsAnswer.Parser, target.Display);
+        var reply = await CallAsync(method, request, Deadline(), cancellationToken);
+        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, WhoOwnsAnswer.Parser, "answered without an answer");
     }
 
     /// <summary>Starts, stops or restarts a module (on other nodes through the local farmd); the call may take <paramref name="wait"/> longer than the timeout.</summary>
@@ -115,11 +74,8 @@ internal sealed class AdminConnection : IDisposable
         ArgumentNullException.ThrowIfNull(query);
         var method = AdminMethods.ControlModule;
         var request = envelopes is null ? new ModuleControlRequest { Query = query } : new ModuleControlRequest { Sealed = envelopes.Seal(method.FullName, query) };
-        var deadline = Deadline() + wait;
-        var reply = await CallAsync(method.FullName, () => client.UnaryAsync(method, request, deadline: deadline, cancellationToken: cancellationToken), cancellationToken);
-        return envelopes is null
-            ? reply.Answer ?? throw new AdminCallException($"farmd at {target.Display} answered without an answer")
-            : envelopes.Open(method.FullName, EnvelopeKind.Reply, reply.Sealed, request.Sealed.Seq, ModuleControlAnswer.Parser, target.Display);
+        var reply = await CallAsync(method, request, Deadline() + wait, cancellationToken);
+        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, ModuleControlAnswer.Parser, "answered without an answer");
     }
 
     /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
@@ -128,52 +84,12 @@ internal sealed class AdminConnection : IDisposable
         ArgumentNullException.ThrowIfNull(query);
         var method = AdminMethods.ModuleLogs;
         var request = envelopes is null ? new ModuleLogsRequest { Query = query } : new ModuleLogsRequest { Sealed = envelopes.Seal(method.FullName, query) };
-        using var firstMessage = new CancellationTokenSource(target.Timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstMessage.Token);
-        await using var replies = client.ServerStreamingAsync(method, request, cancellationToken: linked.Token).GetAsyncEnumerator(linked.Token);
         Envelope? previous = null;
-        while (true)
+        await foreach (var reply in StreamAsync(method, request, query.Follow ? "ended the stream (it is stopping?)" : null, cancellationToken))
         {
-            bool more;
-            try
-            {
-                more = await replies.MoveNextAsync();
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && firstMessage.IsCancellationRequested)
-            {
-                throw new AdminCallException($"farmd at {target.Display} did not answer within {Seconds(target.Timeout)}", ex);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
-            {
-                throw Translate(ex, method.FullName);
-            }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
-            {
-                yield break;
-            }
-
-            if (!more)
-            {
-                if (query.Follow)
-                {
-                    throw new AdminCallException($"farmd at {target.Display} ended the stream (it is stopping?)");
-                }
-
-                yield break;
-            }
-
-            firstMessage.CancelAfter(Timeout.InfiniteTimeSpan);
-            var reply = replies.Current;
-            if (envelopes is null)
-            {
-                yield return reply.Batch ?? throw new AdminCallException($"farmd at {target.Display} sent log lines without a batch");
-            }
-            else
-            {
-                var batch = envelopes.Open(method.FullName, EnvelopeKind.StreamItem, reply.Sealed, request.Sealed.Seq, ModuleLogBatch.Parser, target.Display, previous);
-                previous = reply.Sealed;
-                yield return batch;
-            }
+            var batch = Open(method.FullName, EnvelopeKind.StreamItem, reply.Batch, reply.Sealed, request.Sealed, ModuleLogBatch.Parser, "sent log lines without a batch", previous);
+            previous = reply.Sealed;
+            yield return batch;
         }
     }
 
@@ -221,21 +137,83 @@ internal sealed class AdminConnection : IDisposable
 
     private DateTimeOffset Deadline() => timeProvider.GetUtcNow() + target.Timeout;
 
-    private async Task<T> CallAsync<T>(string method, Func<Task<T>> call, CancellationToken cancellationToken)
+    private async Task<TReply> CallAsync<TRequest, TReply>(
+        RpcMethod<TRequest, TReply> method, TRequest request, DateTimeOffset deadline, CancellationToken cancellationToken)
+        where TRequest : class, IMessage<TRequest>
+        where TReply : class, IMessage<TReply>
     {
         try
         {
-            return await call();
+            return await client.UnaryAsync(method, request, deadline: deadline, cancellationToken: cancellationToken);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Translate(ex, method);
+            throw Translate(ex, method.FullName);
         }
         catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("cancelled", ex, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The replies of a stream: no deadline (it runs until Ctrl-C), but its first message must come within the timeout.
+    /// Ends quietly when <paramref name="cancellationToken"/> fires; when the server ends it, fails with
+    /// <paramref name="endedError"/>, or ends quietly when that is null.
+    /// </summary>
+    private async IAsyncEnumerable<TReply> StreamAsync<TRequest, TReply>(
+        RpcMethod<TRequest, TReply> method, TRequest request, string? endedError, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TRequest : class, IMessage<TRequest>
+        where TReply : class, IMessage<TReply>
+    {
+        using var firstMessage = new CancellationTokenSource(target.Timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstMessage.Token);
+        await using var replies = client.ServerStreamingAsync(method, request, cancellationToken: linked.Token).GetAsyncEnumerator(linked.Token);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await replies.MoveNextAsync();
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && firstMessage.IsCancellationRequested)
+            {
+                throw new AdminCallException($"farmd at {target.Display} did not answer within {Seconds(target.Timeout)}", ex);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                throw Translate(ex, method.FullName);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                yield break;
+            }
+
+            if (!more)
+            {
+                if (endedError is not null)
+                {
+                    throw new AdminCallException($"farmd at {target.Display} {endedError}");
+                }
+
+                yield break;
+            }
+
+            firstMessage.CancelAfter(Timeout.InfiniteTimeSpan);
+            yield return replies.Current;
+        }
+    }
+
+    /// <summary>
+    /// The answer in a reply: the plain one over the socket (<paramref name="missing"/> says what is wrong without it),
+    /// or the sealed one over TCP, checked against <paramref name="sealedRequest"/> (and the previous stream item).
+    /// </summary>
+    private T Open<T>(
+        string method, EnvelopeKind kind, T? plain, Envelope? sealedReply, Envelope? sealedRequest, MessageParser<T> parser, string missing, Envelope? previous = null)
+        where T : class, IMessage<T> =>
+        envelopes is null
+            ? plain ?? throw new AdminCallException($"farmd at {target.Display} {missing}")
+            : envelopes.Open(method, kind, sealedReply, sealedRequest!.Seq, parser, target.Display, previous);
 
     private static SocketError? SocketErrorOf(Exception exception)
     {

@@ -94,6 +94,13 @@ internal sealed class AdminConnectionOptions
         return new AdminTarget { Host = name, Port = port ?? ClusterConfig.DefaultGrpcPort, Key = key, Timeout = wait };
     }
 
+    /// <summary>True when the command line names a node over TCP (<c>--host</c>) rather than the local socket.</summary>
+    public bool HasHost(CommandResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.GetResult(host) is { Implicit: false };
+    }
+
     /// <summary>Parses <c>HOST</c>, <c>HOST:PORT</c>, <c>IPv6</c>, <c>[IPv6]</c> or <c>[IPv6]:PORT</c>.</summary>
     public static bool TryParseHost(string text, out string name, out int? port)
     {
@@ -149,7 +156,7 @@ internal sealed class AdminConnectionOptions
 
     private void Validate(CommandResult result)
     {
-        bool hasHost = result.GetResult(host) is { Implicit: false };
+        bool hasHost = HasHost(result);
         bool hasCluster = result.GetResult(cluster) is { Implicit: false };
         bool hasKeyFile = result.GetResult(keyFile) is { Implicit: false };
         bool hasSocket = result.GetResult(socket) is { Implicit: false };

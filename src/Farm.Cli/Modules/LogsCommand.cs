@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Farm.Cli.Admin;
+using Farm.Cli.Output;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Modules;
@@ -66,7 +65,16 @@ internal static class LogsCommand
         if (batch.Dropped > 0)
         {
             yield return asJson
-                ? $"{{\"node\":{JsonSerializer.Serialize(batch.Node)},\"module\":{JsonSerializer.Serialize(batch.Module)},\"dropped\":{batch.Dropped.ToString(CultureInfo.InvariantCulture)}}}"
+                ? JsonText.Format(
+                    w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("node", batch.Node);
+                        w.WriteString("module", batch.Module);
+                        w.WriteNumber("dropped", batch.Dropped);
+                        w.WriteEndObject();
+                    },
+                    indented: false)
                 : $"... {batch.Dropped.ToString(CultureInfo.InvariantCulture)} line(s) lost: this reader fell behind farmd's buffer ...";
         }
 
@@ -79,21 +87,20 @@ internal static class LogsCommand
                 continue;
             }
 
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteString("node", batch.Node);
-                w.WriteString("module", batch.Module);
-                w.WriteNumber("seq", line.Seq);
-                w.WriteString("time", time.ToString("O", CultureInfo.InvariantCulture));
-                w.WriteNumber("unix_ms", line.UnixMs);
-                w.WriteString("level", line.Level);
-                w.WriteString("text", line.Text);
-                w.WriteEndObject();
-            }
-
-            yield return Encoding.UTF8.GetString(buffer.ToArray());
+            yield return JsonText.Format(
+                w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("node", batch.Node);
+                    w.WriteString("module", batch.Module);
+                    w.WriteNumber("seq", line.Seq);
+                    w.WriteString("time", time.ToString("O", CultureInfo.InvariantCulture));
+                    w.WriteNumber("unix_ms", line.UnixMs);
+                    w.WriteString("level", line.Level);
+                    w.WriteString("text", line.Text);
+                    w.WriteEndObject();
+                },
+                indented: false);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using System.Text;
-using System.Text.Json;
 using Farm.Cli.Admin;
+using Farm.Cli.Output;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
 
@@ -58,7 +57,7 @@ internal static class ModuleCommand
                 result.AddError("--node and --all exclude each other.");
             }
 
-            if ((hasNodes || hasAll) && result.Children.Any(c => c is System.CommandLine.Parsing.OptionResult { Option.Name: "--host", Implicit: false }))
+            if ((hasNodes || hasAll) && connection.HasHost(result))
             {
                 result.AddError("--node and --all relay through the local farmd (--socket); a node asked with --host acts only on itself.");
             }
@@ -123,10 +122,8 @@ internal static class ModuleCommand
         return result.Settled ? "failed" : "pending";
     }
 
-    private static string Json(string module, string verb, List<(ModuleControlResult Result, string Outcome)> results)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+    private static string Json(string module, string verb, List<(ModuleControlResult Result, string Outcome)> results) => JsonText.Format(
+        w =>
         {
             w.WriteStartObject();
             w.WriteString("module", module);
@@ -138,15 +135,7 @@ internal static class ModuleCommand
                 w.WriteString("node", r.Node);
                 w.WriteString("outcome", outcome);
                 w.WriteBoolean("settled", r.Settled);
-                if (r.Error.Length > 0)
-                {
-                    w.WriteString("error", r.Error);
-                }
-                else
-                {
-                    w.WriteNull("error");
-                }
-
+                w.WriteStringOrNull("error", r.Error);
                 w.WritePropertyName("state");
                 if (r.Module is { } m)
                 {
@@ -162,8 +151,6 @@ internal static class ModuleCommand
 
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+        },
+        indented: true);
 }

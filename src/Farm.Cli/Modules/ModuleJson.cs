@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Farm.Cli.Output;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Modules;
@@ -17,15 +18,7 @@ internal static class ModuleJson
         w.WriteString("sub_state", ModuleFormat.SubState(m.SubState));
         w.WriteString("reason", m.Reason);
         w.WriteNumber("since_unix_ms", m.SinceUnixMs);
-        if (m.Step.Length > 0)
-        {
-            w.WriteString("step", m.Step);
-        }
-        else
-        {
-            w.WriteNull("step");
-        }
-
+        w.WriteStringOrNull("step", m.Step);
         w.WriteNumber("recovery_count", m.RecoveryCount);
         w.WriteNumber("max_loop", m.MaxLoop);
         w.WriteBoolean("primary", m.Primary);
@@ -48,15 +41,7 @@ internal static class ModuleJson
             }
 
             w.WriteString("detail", c.Detail);
-            if (c.SinceUnixMs > 0)
-            {
-                w.WriteNumber("since_unix_ms", c.SinceUnixMs);
-            }
-            else
-            {
-                w.WriteNull("since_unix_ms");
-            }
-
+            w.WriteNumberOrNull("since_unix_ms", c.SinceUnixMs > 0 ? c.SinceUnixMs : null);
             w.WriteEndObject();
         }
 

@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json;
+using Farm.Cli.Output;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Status;
@@ -14,13 +14,7 @@ internal static class StatusJson
     public static string Format(NodeStatusReport report, bool indented)
     {
         ArgumentNullException.ThrowIfNull(report);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
-        {
-            Write(w, report);
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return JsonText.Format(w => Write(w, report), indented);
     }
 
     private static void Write(Utf8JsonWriter w, NodeStatusReport report)
@@ -31,7 +25,7 @@ internal static class StatusJson
         w.WriteNumber("incarnation", report.Incarnation);
         w.WriteString("config_hash", report.ConfigHash);
         w.WriteNumber("epoch", report.InstalledEpoch);
-        WriteStringOrNull(w, "coordinator", report.Coordinator);
+        w.WriteStringOrNull("coordinator", report.Coordinator);
         w.WriteBoolean("leaving", report.Leaving);
 
         w.WriteStartArray("nodes");
@@ -46,7 +40,7 @@ internal static class StatusJson
             w.WriteBoolean("leaving", node.Leaving);
             w.WriteNumber("weight", node.Weight);
             w.WriteBoolean("config_matches", node.ConfigMatches);
-            WriteStringOrNull(w, "config_hash", node.ConfigHash);
+            w.WriteStringOrNull("config_hash", node.ConfigHash);
 
             w.WriteStartArray("modules");
             foreach (var module in node.Buckets)
@@ -57,8 +51,8 @@ internal static class StatusJson
                 w.WriteNumber("buckets", module.Buckets);
                 w.WriteNumber("bucket_count", module.BucketCount);
                 w.WriteNumber("share_percent", StatusFormat.SharePercent(module));
-                WriteNumberOrNull(w, "incoming", module.HasIncoming ? module.Incoming : null);
-                WriteNumberOrNull(w, "draining", module.HasDraining ? module.Draining : null);
+                w.WriteNumberOrNull("incoming", module.HasIncoming ? module.Incoming : null);
+                w.WriteNumberOrNull("draining", module.HasDraining ? module.Draining : null);
                 w.WriteEndObject();
             }
 
@@ -71,7 +65,7 @@ internal static class StatusJson
                 w.WriteString("lan", lan.Lan);
                 w.WriteString("address", lan.Address);
                 w.WriteBoolean("reachable", lan.Reachable);
-                WriteNumberOrNull(w, "last_heard_ms", lan.LastHeardAgeMs >= 0 ? lan.LastHeardAgeMs : null);
+                w.WriteNumberOrNull("last_heard_ms", lan.LastHeardAgeMs >= 0 ? lan.LastHeardAgeMs : null);
                 w.WriteEndObject();
             }
 
@@ -100,7 +94,7 @@ internal static class StatusJson
             w.WriteString("source", rejection.Source);
             w.WriteString("reason", rejection.Reason);
             w.WriteNumber("count", rejection.Count);
-            WriteStringOrNull(w, "last_claimed_sender", rejection.LastClaimedSender);
+            w.WriteStringOrNull("last_claimed_sender", rejection.LastClaimedSender);
             w.WriteEndObject();
         }
 
@@ -115,29 +109,5 @@ internal static class StatusJson
 
         w.WriteEndArray();
         w.WriteEndObject();
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string value)
-    {
-        if (value.Length == 0)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
-    }
-
-    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, long? value)
-    {
-        if (value is { } v)
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
     }
 }

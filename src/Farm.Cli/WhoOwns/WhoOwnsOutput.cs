@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Farm.Cli.Output;
 using Farm.Protocol.V1;
@@ -82,61 +81,40 @@ internal static class WhoOwnsOutput
     public static string Json(WhoOwnsAnswer answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("client", answer.Client);
-            w.WriteString("node", answer.Node);
-            w.WriteNumber("epoch", answer.InstalledEpoch);
-            WriteStringOrNull(w, "coordinator", answer.Coordinator.Length > 0 ? answer.Coordinator : null);
-            w.WriteStartArray("owners");
-            foreach (var o in answer.Owners)
+        return JsonText.Format(
+            w =>
             {
                 w.WriteStartObject();
-                w.WriteString("module", o.Module);
-                w.WriteStartArray("rules");
-                foreach (string rule in o.Rules)
+                w.WriteString("client", answer.Client);
+                w.WriteString("node", answer.Node);
+                w.WriteNumber("epoch", answer.InstalledEpoch);
+                w.WriteStringOrNull("coordinator", answer.Coordinator);
+                w.WriteStartArray("owners");
+                foreach (var o in answer.Owners)
                 {
-                    w.WriteStringValue(rule);
+                    w.WriteStartObject();
+                    w.WriteString("module", o.Module);
+                    w.WriteStartArray("rules");
+                    foreach (string rule in o.Rules)
+                    {
+                        w.WriteStringValue(rule);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteString("affinity", o.Affinity);
+                    w.WriteNumberOrNull("bucket", o.Bucket >= 0 ? o.Bucket : null);
+                    w.WriteNumber("bucket_count", o.BucketCount);
+                    w.WriteNumber("seed", o.Seed);
+                    w.WriteStringOrNull("owner", o.Owner);
+                    w.WriteStringOrNull("owner_state", o.Bucket >= 0 ? State(o.OwnerState) : null);
+                    w.WriteStringOrNull("local_state", o.Bucket >= 0 ? State(o.LocalState) : null);
+                    w.WriteStringOrNull("error", o.Error);
+                    w.WriteEndObject();
                 }
 
                 w.WriteEndArray();
-                w.WriteString("affinity", o.Affinity);
-                if (o.Bucket >= 0)
-                {
-                    w.WriteNumber("bucket", o.Bucket);
-                }
-                else
-                {
-                    w.WriteNull("bucket");
-                }
-
-                w.WriteNumber("bucket_count", o.BucketCount);
-                w.WriteNumber("seed", o.Seed);
-                WriteStringOrNull(w, "owner", o.Owner.Length > 0 ? o.Owner : null);
-                WriteStringOrNull(w, "owner_state", o.Bucket >= 0 ? State(o.OwnerState) : null);
-                WriteStringOrNull(w, "local_state", o.Bucket >= 0 ? State(o.LocalState) : null);
-                WriteStringOrNull(w, "error", o.Error.Length > 0 ? o.Error : null);
                 w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
+            },
+            indented: true);
     }
 }

@@ -29,7 +29,7 @@ internal sealed class ClientCall : IDisposable
         this.request = request;
         this.callerToken = callerToken;
         this.maxReceiveSize = maxReceiveSize;
-        deadlineSource = timeout is { } t && t <= GrpcTimeout.MaxTimerDelay ? new CancellationTokenSource(t, timeProvider) : null;
+        deadlineSource = GrpcTimeout.StartTimer(timeout, timeProvider);
         linkedSource = deadlineSource is null
             ? CancellationTokenSource.CreateLinkedTokenSource(callerToken)
             : CancellationTokenSource.CreateLinkedTokenSource(callerToken, deadlineSource.Token);

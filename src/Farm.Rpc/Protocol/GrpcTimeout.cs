@@ -9,7 +9,14 @@ internal static class GrpcTimeout
     private const long MaxValue = 99_999_999;
 
     /// <summary>Largest delay a timer accepts; longer timeouts are effectively infinite and get no timer.</summary>
-    public static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(30);
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// A source that cancels once <paramref name="timeout"/> has passed on <paramref name="timeProvider"/>; null without a
+    /// timeout, or for one beyond what a timer accepts (effectively infinite).
+    /// </summary>
+    public static CancellationTokenSource? StartTimer(TimeSpan? timeout, TimeProvider timeProvider) =>
+        timeout is { } t && t <= MaxTimerDelay ? new CancellationTokenSource(t, timeProvider) : null;
 
     /// <summary>Parses a header value strictly; false for anything the spec does not allow.</summary>
     public static bool TryParse(string? value, out TimeSpan timeout)

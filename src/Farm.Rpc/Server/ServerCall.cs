@@ -30,10 +30,8 @@ internal sealed class ServerCall : IDisposable
         this.options = options;
         Timeout = timeout;
 
-        // Timeouts beyond what a timer accepts are effectively infinite.
-        deadlineSource = timeout is { } t && t <= GrpcTimeout.MaxTimerDelay
-            ? new CancellationTokenSource(t, timeProvider)
-            : new CancellationTokenSource();
+        // Without a timer the source never fires, but IsDeadlineExceeded and the linked token need one.
+        deadlineSource = GrpcTimeout.StartTimer(timeout, timeProvider) ?? new CancellationTokenSource();
         callSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadlineSource.Token);
 
         var metadata = new RpcMetadata();

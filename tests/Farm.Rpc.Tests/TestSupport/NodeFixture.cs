@@ -1,8 +1,8 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Farm.Testing.Processes;
 
 namespace Farm.Rpc.Tests.TestSupport;
 
@@ -32,8 +32,8 @@ internal static class NodeFixture
             await RunToEndAsync("node", ["--version"], TimeSpan.FromSeconds(30));
             if (!System.IO.Directory.Exists(Path.Combine(Directory, "node_modules", "@grpc", "grpc-js")))
             {
-                var npm = await RunToEndAsync("npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
-                if (npm.ExitCode != 0)
+                var npm = await RunToEndAsync("npm", ["ci", "--prefix", Directory, "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
+                if (!npm.Succeeded)
                 {
                     throw new AssertFailedException($"'npm ci' failed in {Directory} (exit {npm.ExitCode}):\n{npm.StandardError}");
                 }
@@ -51,9 +51,10 @@ internal static class NodeFixture
     public static async Task<JsonElement> RunClientAsync(string target, string scenario, string? caPemFile = null)
     {
         await EnsureInstalledAsync();
-        string[] arguments = caPemFile is null ? ["client.js", target, scenario] : ["client.js", target, scenario, caPemFile];
+        string script = Script("client.js");
+        string[] arguments = caPemFile is null ? [script, target, scenario] : [script, target, scenario, caPemFile];
         var result = await RunToEndAsync("node", arguments, TimeSpan.FromSeconds(30));
-        if (result.ExitCode != 0)
+        if (!result.Succeeded)
         {
             throw new AssertFailedException($"node client.js {scenario} exited with {result.ExitCode}:\n{result.StandardError}");
         }
@@ -67,57 +68,34 @@ internal static class NodeFixture
     public static async Task<NodeServer> StartServerAsync()
     {
         await EnsureInstalledAsync();
-        var process = Start("node", ["server.js"], redirectInput: true);
-        var server = new NodeServer(process);
+        var info = new ProcessStartInfo("node")
+        {
+            ArgumentList = { Script("server.js") },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        var server = new NodeServer(Process.Start(info) ?? throw new AssertFailedException("Could not start node."));
         await server.WaitForPortAsync();
         return server;
     }
 
-    internal static Process Start(string fileName, IEnumerable<string> arguments, bool redirectInput)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = redirectInput,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
+    /// <summary>The scripts resolve their modules and the proto from their own folder, so any working directory does.</summary>
+    private static string Script(string name) => Path.Combine(Directory, name);
 
+    private static async Task<CommandResult> RunToEndAsync(string fileName, string[] arguments, TimeSpan timeout)
+    {
         try
         {
-            return Process.Start(info) ?? throw new AssertFailedException($"Could not start {fileName}.");
+            return await CommandRunner.Default.RunUncheckedAsync(fileName, arguments, timeout: timeout);
         }
-        catch (Win32Exception ex)
+        catch (CommandFailedException ex)
         {
             throw new AssertFailedException(
                 $"'{fileName}' was not found: the gRPC interop tests need Node.js 20 and npm on PATH (CI installs them). {ex.Message}");
         }
-    }
-
-    private static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunToEndAsync(
-        string fileName, string[] arguments, TimeSpan timeout)
-    {
-        using Process process = Start(fileName, arguments, redirectInput: false);
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new AssertFailedException($"{fileName} {string.Join(' ', arguments)} did not finish within {timeout}.");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Farm.Rpc.Client;
@@ -102,8 +103,7 @@ internal sealed class RpcTestServer : IAsyncDisposable
     {
         Address = Address,
         UnixSocketPath = SocketPath,
-        ServerCertificateValidation = (_, certificate, _, _) =>
-            certificate is not null && certificate.GetCertHashString() == TestCertificates.ServerCertificate.GetCertHashString(),
+        ServerCertificateValidation = IsTestServerCertificate,
         MaxReceiveMessageSize = maxReceiveMessageSize ?? (4 * 1024 * 1024),
     };
 
@@ -115,8 +115,7 @@ internal sealed class RpcTestServer : IAsyncDisposable
         var handler = new SocketsHttpHandler { UseProxy = false };
         if (Transport == Transport.Tls)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                certificate is not null && certificate.GetCertHashString() == TestCertificates.ServerCertificate.GetCertHashString();
+            handler.SslOptions.RemoteCertificateValidationCallback = IsTestServerCertificate;
         }
 
         if (SocketPath is { } path)
@@ -136,6 +135,9 @@ internal sealed class RpcTestServer : IAsyncDisposable
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
     }
+
+    private static bool IsTestServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        certificate is not null && certificate.GetCertHashString() == TestCertificates.ServerCertificate.GetCertHashString();
 
     public async ValueTask DisposeAsync()
     {
