@@ -136,72 +136,49 @@ public static class BucketTransition
                 : Math.Sign((members[i].Weight * previousTotal) - (previousWeight[i] * totalWeight));
         }
 
-        // Sum(low) <= B <= Sum(high), so enough members can always be moved to the other end of their range.
-        if (sum < bucketCount)
+        if (sum == bucketCount)
         {
-            var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i]).ToList();
-            // Raise first where it shrinks a release (one move fewer), then a share that grew, then the largest
-            // fraction (closest to its ceiling); the index is the name order. Whether the member already gains does
-            // not change the number of moves, and preferring the fraction instead keeps later changes exact far more
-            // often (property tests: about 5x fewer steps where no exact table exists).
-            candidates.Sort((a, b) =>
-            {
-                int byRole = RaiseRank(current[a], target[a]).CompareTo(RaiseRank(current[b], target[b]));
-                if (byRole != 0)
-                {
-                    return byRole;
-                }
-
-                int byGrowth = growth[b].CompareTo(growth[a]);
-                if (byGrowth != 0)
-                {
-                    return byGrowth;
-                }
-
-                int byFraction = remainder[b].CompareTo(remainder[a]);
-                return byFraction != 0 ? byFraction : a.CompareTo(b);
-            });
-            for (int k = 0; k < bucketCount - sum; k++)
-            {
-                target[candidates[k]]++;
-            }
+            return target;
         }
-        else if (sum > bucketCount)
+
+        // Sum(low) <= B <= Sum(high), so enough members can always be moved to the other end of their range.
+        // step +1: raise members at their floor; step -1: lower members at their ceiling.
+        int step = Math.Sign(bucketCount - sum);
+        var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i] + (step > 0 ? 0 : 1)).ToList();
+        // Move first where it shrinks a release or a gain (one move fewer), then a share that changed the same way
+        // (grew for a raise, shrank for a lowering), then the fraction closest to the end moved to; the index is the
+        // name order. Whether the member already gains does not change the number of moves, and preferring the
+        // fraction instead keeps later changes exact far more often (property tests: about 5x fewer steps where no
+        // exact table exists).
+        candidates.Sort((a, b) =>
         {
-            var candidates = Enumerable.Range(0, n).Where(i => remainder[i] != 0 && target[i] == low[i] + 1).ToList();
-            // Lower first where it shrinks a gain (one move fewer), then a share that shrank, then the smallest
-            // fraction (closest to its floor).
-            candidates.Sort((a, b) =>
+            int byRole = MoveRank(current[a], target[a], step).CompareTo(MoveRank(current[b], target[b], step));
+            if (byRole != 0)
             {
-                int byRole = LowerRank(current[a], target[a]).CompareTo(LowerRank(current[b], target[b]));
-                if (byRole != 0)
-                {
-                    return byRole;
-                }
-
-                int byGrowth = growth[a].CompareTo(growth[b]);
-                if (byGrowth != 0)
-                {
-                    return byGrowth;
-                }
-
-                int byFraction = remainder[a].CompareTo(remainder[b]);
-                return byFraction != 0 ? byFraction : a.CompareTo(b);
-            });
-            for (int k = 0; k < sum - bucketCount; k++)
-            {
-                target[candidates[k]]--;
+                return byRole;
             }
+
+            int byGrowth = (step * growth[b]).CompareTo(step * growth[a]);
+            if (byGrowth != 0)
+            {
+                return byGrowth;
+            }
+
+            int byFraction = step * remainder[b].CompareTo(remainder[a]);
+            return byFraction != 0 ? byFraction : a.CompareTo(b);
+        });
+        for (int k = 0; k < Math.Abs(bucketCount - sum); k++)
+        {
+            target[candidates[k]] += step;
         }
 
         return target;
     }
 
-    // Targets start as the current count clamped to the quota, so a member left at its floor never owns more
-    // than its floor and RaiseRank 0 cannot occur today; it keeps the rule right should the start ever change.
-    private static int RaiseRank(int current, int target) => current > target ? 0 : 1;
-
-    private static int LowerRank(int current, int target) => current < target ? 0 : 1;
+    // 0 when moving the target by step brings it back toward the current count. Targets start as the current count
+    // clamped to the quota, so a member left at its floor (ceiling) never owns more (less) than it and rank 0 cannot
+    // occur today; it keeps the rule right should the start ever change.
+    private static int MoveRank(int current, int target, int step) => step * (current - target) > 0 ? 0 : 1;
 
     /// <summary>One member with weight owns everything: the current sole owner unless failback asks for the best.</summary>
     private static int[] SingleTargets(BucketMember[] members, int[] current, int bucketCount, bool failback)

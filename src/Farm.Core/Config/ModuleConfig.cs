@@ -1,4 +1,5 @@
 using System.Net;
+using Farm.Core.Buckets;
 
 namespace Farm.Core.Config;
 
@@ -6,13 +7,13 @@ namespace Farm.Core.Config;
 public sealed record ModuleConfig
 {
     /// <summary>Default of <see cref="Buckets"/>.</summary>
-    public const int DefaultBuckets = 4096;
+    public const int DefaultBuckets = BucketTable.DefaultBucketCount;
 
     /// <summary>Fewest buckets accepted.</summary>
-    public const int MinBuckets = 256;
+    public const int MinBuckets = BucketTable.MinBucketCount;
 
     /// <summary>Most buckets accepted.</summary>
-    public const int MaxBuckets = 65536;
+    public const int MaxBuckets = BucketTable.MaxBucketCount;
 
     /// <summary>Default of <see cref="Seed"/>: 0x6661726d, the ASCII bytes of "farm". Any fixed value works as long as all nodes agree.</summary>
     public const uint DefaultSeed = 0x6661726d;

@@ -1,4 +1,5 @@
 using System.Net;
+using Farm.Core.Buckets;
 
 namespace Farm.Core.Config;
 
@@ -9,7 +10,7 @@ public sealed record NodeConfig
     public const int DefaultWeight = 100;
 
     /// <summary>Largest accepted <see cref="Weight"/>.</summary>
-    public const int MaxWeight = 1000;
+    public const int MaxWeight = BucketMember.MaxWeight;
 
     /// <summary>Largest accepted <see cref="Priority"/>.</summary>
     public const int MaxPriority = 1000;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.NetworkInformation;
 using Farm.Core.Config;
 
@@ -12,9 +11,8 @@ internal sealed class PingChecker(PingCheckerConfig config) : IChecker
         using var ping = new Ping();
         try
         {
-            var reply = IPAddress.TryParse(config.Address, out var ip)
-                ? await ping.SendPingAsync(ip, config.Timeout, null, null, cancellationToken)
-                : await ping.SendPingAsync(config.Address, config.Timeout, null, null, cancellationToken);
+            // An address literal is sent to directly; a host name is resolved first.
+            var reply = await ping.SendPingAsync(config.Address, config.Timeout, null, null, cancellationToken);
             return reply.Status == IPStatus.Success
                 ? CheckResult.Pass($"{config.Address} answered in {reply.RoundtripTime} ms")
                 : CheckResult.Fail($"{config.Address}: {reply.Status}");

@@ -197,21 +197,22 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
             return true;
         }
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(limit, timeProvider, cts.Token);
-        var first = await Task.WhenAny(script.Exited, delay);
-        await cts.CancelAsync(); // frees the timer when the script won
+        bool exited = await CompletesWithinAsync(script.Exited, limit, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        return first == script.Exited || script.Exited.IsCompleted;
+        return exited || script.Exited.IsCompleted;
     }
 
-    private async Task DrainOutputAsync(RunningScript script)
+    // A background child of the script may keep the pipes open for its whole life (e.g. the application itself):
+    // then the remaining output is logged as it comes, under the script's name.
+    private async Task DrainOutputAsync(RunningScript script) => _ = await CompletesWithinAsync(script.Readers, OutputDrainTimeout);
+
+    /// <summary>True when <paramref name="task"/> ends before <paramref name="limit"/> passes (or the token fires); never throws for either.</summary>
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit, CancellationToken cancellationToken = default)
     {
-        // A background child of the script may keep the pipes open for its whole life (e.g. the application itself):
-        // then the remaining output is logged as it comes, under the script's name.
-        using var cts = new CancellationTokenSource();
-        await Task.WhenAny(script.Readers, Task.Delay(OutputDrainTimeout, timeProvider, cts.Token));
-        await cts.CancelAsync();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var first = await Task.WhenAny(task, Task.Delay(limit, timeProvider, cts.Token));
+        await cts.CancelAsync(); // frees the timer when the task won
+        return first == task;
     }
 
     private async Task KillAsync(RunningScript script)
@@ -227,10 +228,7 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
             // Already gone.
         }
 
-        using var cts = new CancellationTokenSource();
-        var first = await Task.WhenAny(script.Exited, Task.Delay(ReapTimeout, timeProvider, cts.Token));
-        await cts.CancelAsync();
-        if (first != script.Exited)
+        if (!await CompletesWithinAsync(script.Exited, ReapTimeout))
         {
             Log.NotReaped(logger, script.Process.Id);
         }

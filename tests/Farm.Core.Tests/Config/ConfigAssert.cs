@@ -11,19 +11,9 @@ internal static class ConfigAssert
 
     public static ConfigResult<ModuleConfig> Module(string yaml) => ConfigParser.ParseModule(yaml, File);
 
-    public static ClusterConfig ValidCluster(string yaml)
-    {
-        var result = Cluster(yaml);
-        Assert.IsTrue(result.Succeeded, "unexpected errors:\n" + string.Join('\n', result.Errors));
-        return result.Value!;
-    }
+    public static ClusterConfig ValidCluster(string yaml) => Valid(Cluster(yaml));
 
-    public static ModuleConfig ValidModule(string yaml)
-    {
-        var result = Module(yaml);
-        Assert.IsTrue(result.Succeeded, "unexpected errors:\n" + string.Join('\n', result.Errors));
-        return result.Value!;
-    }
+    public static ModuleConfig ValidModule(string yaml) => Valid(Module(yaml));
 
     /// <summary>Asserts exactly one error, at the given position, whose message contains <paramref name="messagePart"/>; returns it.</summary>
     public static ConfigError SingleError<T>(ConfigResult<T> result, int line, int column, string messagePart)
@@ -50,6 +40,17 @@ internal static class ConfigAssert
         Assert.IsFalse(string.IsNullOrWhiteSpace(error.Hint), "every error needs a hint: " + error);
         return error;
     }
+
+    private static T Valid<T>(ConfigResult<T> result)
+        where T : class
+    {
+        Assert.IsTrue(result.Succeeded, "unexpected errors:\n" + string.Join('\n', result.Errors));
+        return result.Value!;
+    }
+
+    /// <summary>Every YAML file under docs/examples, in ordinal path order (so seeded tests over them reproduce).</summary>
+    public static IEnumerable<string> ExampleFiles() =>
+        Directory.EnumerateFiles(Path.Combine(RepoRoot(), "docs", "examples"), "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
 
     /// <summary>The repository root (the folder holding Farm.sln), for tests over docs/examples.</summary>
     public static string RepoRoot()

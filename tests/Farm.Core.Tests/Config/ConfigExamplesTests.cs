@@ -5,13 +5,10 @@ namespace Farm.Core.Tests.Config;
 [TestClass]
 public sealed class ConfigExamplesTests
 {
-    private static IEnumerable<string> ExampleFiles() =>
-        Directory.EnumerateFiles(Path.Combine(ConfigAssert.RepoRoot(), "docs", "examples"), "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
-
     [TestMethod]
     public void Examples_EveryFile_ChecksClean()
     {
-        var files = ExampleFiles().ToList();
+        var files = ConfigAssert.ExampleFiles().ToList();
         Assert.IsGreaterThanOrEqualTo(3, files.Count, "docs/examples should hold the cluster file and two modules");
         foreach (string file in files)
         {

@@ -7,8 +7,7 @@ namespace Farm.Core.Tests.Config;
 public sealed class ConfigParserRobustnessTests
 {
     private static IEnumerable<(string Name, string Text)> Examples() =>
-        Directory.EnumerateFiles(Path.Combine(ConfigAssert.RepoRoot(), "docs", "examples"), "*.yaml", SearchOption.AllDirectories)
-            .Select(f => (Path.GetFileName(f), File.ReadAllText(f)));
+        ConfigAssert.ExampleFiles().Select(f => (Path.GetFileName(f), File.ReadAllText(f)));
 
     [TestMethod]
     public void Parse_EveryTruncationOfTheExamples_ReturnsErrorsOrConfigWithoutThrowing()

@@ -504,7 +504,7 @@ public sealed class ModuleStateMachineTests
         var h = new MachineHarness(Module(ModuleMode.Single));
         h.StartToUp();
 
-        h.Send(new ModuleEvent.PrimaryRequested(true));
+        h.RequestPrimary(true);
         h.AssertState(ModuleState.Up, ModuleSubState.Transient);
         Assert.IsFalse(h.Status.IsPrimary);
         h.Run("start_prim");
@@ -518,12 +518,9 @@ public sealed class ModuleStateMachineTests
     public void Single_StopBeingPrimary_StopsAcceptingThenRunsStopPrimAndStaysUp()
     {
         var h = new MachineHarness(Module(ModuleMode.Single));
-        h.StartToUp();
-        h.Send(new ModuleEvent.PrimaryRequested(true));
-        h.Run("start_prim");
-        h.Journal.Clear();
+        h.StartToPrimary();
 
-        h.Send(new ModuleEvent.PrimaryRequested(false));
+        h.RequestPrimary(false);
         Assert.IsNull(h.RunningScript, "stop_prim waits until the node accepts no more traffic");
         h.Run("stop_prim");
 
@@ -536,10 +533,7 @@ public sealed class ModuleStateMachineTests
     public void Single_StopWhilePrimary_RunsStopPrimBeforeLeavingTheView()
     {
         var h = new MachineHarness(Module(ModuleMode.Single));
-        h.StartToUp();
-        h.Send(new ModuleEvent.PrimaryRequested(true));
-        h.Run("start_prim");
-        h.Journal.Clear();
+        h.StartToPrimary();
 
         h.Stop();
         h.Run("stop_prim", "stop_both", "poststop");
@@ -553,7 +547,7 @@ public sealed class ModuleStateMachineTests
     {
         var h = new MachineHarness(Module(ModuleMode.Single));
         h.StartToUp();
-        h.Send(new ModuleEvent.PrimaryRequested(true));
+        h.RequestPrimary(true);
 
         h.Fail("start_prim", 5);
         h.Run("stop_prim", "stop_both", "poststop");
@@ -567,10 +561,7 @@ public sealed class ModuleStateMachineTests
     public void Single_CheckerRestartWhilePrimary_GivesUpPrimaryUntilAskedAgain()
     {
         var h = new MachineHarness(Module(ModuleMode.Single, Tcp(Web)));
-        h.StartToUp(Web);
-        h.Send(new ModuleEvent.PrimaryRequested(true));
-        h.Run("start_prim");
-        h.Journal.Clear();
+        h.StartToPrimary(Web);
 
         h.Report(Web, up: false);
         h.Run("stop_prim", "stop_both", "start_both");
@@ -580,7 +571,7 @@ public sealed class ModuleStateMachineTests
         Assert.IsFalse(h.Status.IsPrimary);
         CollectionAssert.AreEqual(new[] { "secondary", "stop_prim", "close", "stop_both", "start_both", "open" }, h.Journal.Where(j => !j.StartsWith("arm") && j != "timer").ToList());
 
-        h.Send(new ModuleEvent.PrimaryRequested(true));
+        h.RequestPrimary(true);
         h.Run("start_prim");
         Assert.IsTrue(h.Status.IsPrimary);
     }
@@ -590,7 +581,7 @@ public sealed class ModuleStateMachineTests
     {
         var h = new MachineHarness(Module(ModuleMode.Single));
         h.Start();
-        h.Send(new ModuleEvent.PrimaryRequested(true));
+        h.RequestPrimary(true);
         h.Run("prestart", "start_both");
 
         h.AssertState(ModuleState.Up, ModuleSubState.Ready);
@@ -603,7 +594,7 @@ public sealed class ModuleStateMachineTests
         var h = new MachineHarness(Module());
         h.StartToUp();
 
-        h.Send(new ModuleEvent.PrimaryRequested(true));
+        h.RequestPrimary(true);
 
         Assert.IsEmpty(h.Journal);
     }
@@ -714,9 +705,9 @@ public sealed class ModuleStateMachineTests
     {
         var h = new MachineHarness(Module(ModuleMode.Single));
         h.StartToUp();
-        h.Send(new ModuleEvent.PrimaryRequested(true));
+        h.RequestPrimary(true);
 
-        h.Send(new ModuleEvent.PrimaryRequested(false));
+        h.RequestPrimary(false);
         h.Run("start_prim", "stop_prim");
 
         h.AssertState(ModuleState.Up, ModuleSubState.Ready, "secondary");

@@ -76,6 +76,9 @@ internal sealed class MachineHarness
 
     public void Restart(string reason = "admin restart") => Send(new ModuleEvent.Admin(AdminAction.Restart, reason));
 
+    /// <summary>Mode single: the daemon says this node became (or stopped being) the owner.</summary>
+    public void RequestPrimary(bool primary) => Send(new ModuleEvent.PrimaryRequested(primary));
+
     public void Complete(string script, ScriptResult? result = null)
     {
         Assert.AreEqual(script, RunningScript, "the running script");
@@ -131,6 +134,15 @@ internal sealed class MachineHarness
         }
 
         AssertState(ModuleState.Up, ModuleSubState.Ready);
+        Journal.Clear();
+    }
+
+    /// <summary><see cref="StartToUp"/>, then made primary with start_prim completed: ends in UP/Ready, primary, with an empty journal.</summary>
+    public void StartToPrimary(params string[] checkers)
+    {
+        StartToUp(checkers);
+        RequestPrimary(true);
+        Run(ScriptNames.StartPrim);
         Journal.Clear();
     }
 

@@ -11,14 +11,8 @@ internal static class Within
 
     public static async Task<T> Async<T>(Task<T> task, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
-        try
-        {
-            return await task.WaitAsync(Default);
-        }
-        catch (TimeoutException)
-        {
-            throw new AssertFailedException($"timed out after {Default.TotalSeconds:0}s at {Path.GetFileName(file)}:{line}");
-        }
+        await Async((Task)task, file, line);
+        return await task;
     }
 
     public static async Task Async(Task task, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
