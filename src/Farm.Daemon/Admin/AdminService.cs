@@ -105,11 +105,8 @@ internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator a
         string method = AdminMethods.ModuleLogs.FullName;
         var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ModuleLogsQuery.Parser, context);
         query ??= new Pb.ModuleLogsQuery();
-        var buffer = modules?.LogsOf(query.Module) ?? throw new RpcException(
-            StatusCode.InvalidArgument,
-            modules is null || modules.Modules.Count == 0
-                ? $"unknown module '{query.Module}': this node has no modules"
-                : $"unknown module '{query.Module}' (modules: {string.Join(", ", modules.Modules.Select(m => m.Name))})");
+        var buffer = modules?.LogsOf(query.Module)
+            ?? throw new RpcException(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? []));
         CancellationToken cancellationToken = context.CancellationToken;
         var tail = buffer.Tail(query.Tail <= 0 ? buffer.Capacity : query.Tail);
         long last = tail.Count > 0 ? tail[^1].Seq : buffer.LastSeq;

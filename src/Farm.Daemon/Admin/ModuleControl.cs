@@ -25,9 +25,7 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
         var errors = new List<string>();
         if (!modules.Modules.Any(m => m.Name == query.Module))
         {
-            errors.Add(modules.Modules.Count == 0
-                ? $"unknown module '{query.Module}': this node has no modules"
-                : $"unknown module '{query.Module}' (modules: {string.Join(", ", modules.Modules.Select(m => m.Name))})");
+            errors.Add(ModuleReports.UnknownModule(query.Module, modules.Modules));
         }
 
         ModuleAdminAction? action = query.Action switch

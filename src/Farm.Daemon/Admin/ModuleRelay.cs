@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Security;
+using Farm.Daemon.Transport;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Rpc;
@@ -36,7 +36,7 @@ internal sealed class ModuleRelay(DaemonSettings settings, EnvelopeAuthenticator
         {
             var client = clients.GetOrAdd(endpoint.ToString(), _ => new RpcClient(new RpcClientOptions
             {
-                Address = new Uri($"http://{Format(endpoint)}"),
+                Address = new Uri($"http://{PeerTransport.FormatEndpoint(endpoint)}"),
                 TimeProvider = timeProvider,
                 ConnectTimeout = TimeSpan.FromSeconds(2),
             }));
@@ -48,7 +48,7 @@ internal sealed class ModuleRelay(DaemonSettings settings, EnvelopeAuthenticator
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
             {
-                problems.Add($"{Format(endpoint)}: {(ex.StatusCode == StatusCode.DeadlineExceeded ? "no answer in time" : ex.Detail)}");
+                problems.Add($"{PeerTransport.FormatEndpoint(endpoint)}: {(ex.StatusCode == StatusCode.DeadlineExceeded ? "no answer in time" : ex.Detail)}");
                 continue;
             }
             catch (RpcException ex)
@@ -84,7 +84,4 @@ internal sealed class ModuleRelay(DaemonSettings settings, EnvelopeAuthenticator
     }
 
     private static Pb.ModuleControlResult Failed(string node, string error) => new() { Node = node, Error = error };
-
-    private static string Format(IPEndPoint endpoint) =>
-        endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString();
 }

@@ -8,6 +8,11 @@ namespace Farm.Daemon.Admin;
 /// <summary>Turns a module's runtime state into its admin API message.</summary>
 internal static class ModuleReports
 {
+    /// <summary>The INVALID_ARGUMENT text for a module this node does not have, naming the ones it has.</summary>
+    public static string UnknownModule(string module, IReadOnlyList<ModuleConfig> modules) => modules.Count == 0
+        ? $"unknown module '{module}': this node has no modules"
+        : $"unknown module '{module}' (modules: {string.Join(", ", modules.Select(m => m.Name))})";
+
     public static Pb.ModuleReport From(ModuleRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);

@@ -52,9 +52,7 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
             selected = [.. modules.Where(m => m.Name == query.Module)];
             if (selected.Count == 0)
             {
-                errors.Add(modules.Count == 0
-                    ? $"unknown module '{query.Module}': this node has no modules"
-                    : $"unknown module '{query.Module}' (modules: {string.Join(", ", modules.Select(m => m.Name))})");
+                errors.Add(ModuleReports.UnknownModule(query.Module, modules));
             }
         }
         else if (modules.Count == 0)

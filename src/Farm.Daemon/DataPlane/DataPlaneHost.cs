@@ -36,15 +36,14 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         entries = [.. modules.Select(m => new Entry(m))];
     }
 
-    /// <summary>Every module's data plane state, in start order.</summary>
-    public IReadOnlyList<ModuleDataPlaneStatus> Statuses
+    /// <summary>The data plane state of <paramref name="module"/>; null for a module not configured.</summary>
+    public ModuleDataPlaneStatus? StatusOf(string module)
     {
-        get
+        lock (gate)
         {
-            lock (gate)
-            {
-                return [.. entries.Select(e => new ModuleDataPlaneStatus(e.Config.Name, e.State, e.Reason, e.AppliedVersion, e.AppliedEpoch))];
-            }
+            return entries.Find(e => e.Config.Name == module) is { } e
+                ? new ModuleDataPlaneStatus(e.Config.Name, e.State, e.Reason, e.AppliedVersion, e.AppliedEpoch)
+                : null;
         }
     }
 
@@ -100,15 +99,6 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
             ApplyLatest();
             return [.. entries.Where(e => e.State == ModuleDataPlaneState.Running).Select(e => e.Config.Name)];
-        }
-    }
-
-    /// <summary>True when the data plane of <paramref name="module"/> runs (a failed or unknown module: false).</summary>
-    public bool IsRunning(string module)
-    {
-        lock (gate)
-        {
-            return entries.Any(e => e.Config.Name == module && e.State == ModuleDataPlaneState.Running);
         }
     }
 

@@ -55,10 +55,10 @@ internal sealed class KernelDataPlaneBackend(string stateDirectory, TimeProvider
         // VIP changes of every module with a state file, also of modules no longer configured.
         if (Directory.Exists(stateDirectory))
         {
+            var manager = new VipManager(stateDirectory, loggerFactory.CreateLogger<VipManager>());
             foreach (string file in Directory.GetFiles(stateDirectory, StateFilePrefix + "*" + StateFileSuffix).Order(StringComparer.Ordinal))
             {
                 string name = Path.GetFileName(file)[StateFilePrefix.Length..^StateFileSuffix.Length];
-                var manager = new VipManager(stateDirectory, loggerFactory.CreateLogger<VipManager>());
                 if (manager.RecoverLeftovers(name))
                 {
                     removed.Add($"VIP changes of module {name}");

@@ -90,11 +90,15 @@ internal sealed class FarmNode : IDisposable
 
     public AdminService Admin { get; }
 
-    /// <summary>The membership options a cluster file implies.</summary>
-    public static MembershipOptions OptionsOf(ClusterConfig cluster)
+    /// <summary>
+    /// The membership options of a cluster file and its modules: the drain timeout is the longest module
+    /// <c>timeouts.drain</c> (the manager has one for all modules), the default 30 s without modules.
+    /// </summary>
+    public static MembershipOptions OptionsOf(ClusterConfig cluster, IReadOnlyList<ModuleConfig> modules)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        return new MembershipOptions
+        ArgumentNullException.ThrowIfNull(modules);
+        var options = new MembershipOptions
         {
             HeartbeatInterval = cluster.Heartbeat.Interval,
             DetectionTimeout = cluster.Heartbeat.DetectionTimeout,
@@ -103,16 +107,6 @@ internal sealed class FarmNode : IDisposable
             ConfiguredNodes = [.. cluster.Nodes.Select(n => n.Name)],
             LanCount = cluster.Lans.Count,
         };
-    }
-
-    /// <summary>
-    /// The membership options of a cluster file and its modules: the drain timeout is the longest module
-    /// <c>timeouts.drain</c> (the manager has one for all modules), the default 30 s without modules.
-    /// </summary>
-    public static MembershipOptions OptionsOf(ClusterConfig cluster, IReadOnlyList<ModuleConfig> modules)
-    {
-        ArgumentNullException.ThrowIfNull(modules);
-        var options = OptionsOf(cluster);
         return modules.Count == 0 ? options : options with { DrainTimeout = modules.Max(m => m.Timeouts.Drain) };
     }
 

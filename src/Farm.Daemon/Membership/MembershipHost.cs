@@ -15,13 +15,13 @@ namespace Farm.Daemon.Membership;
 /// </remarks>
 internal sealed partial class MembershipHost : IDisposable
 {
+    /// <summary>How often the heartbeat thread polls the coordinator between ticks.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
+
     private readonly Lock gate = new();
     private readonly MembershipManager manager;
     private readonly TimeProvider timeProvider;
     private readonly long startTimestamp;
-    /// <summary>How often the heartbeat thread polls the coordinator between ticks.</summary>
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
-
     private readonly TimeSpan interval;
     private readonly ILogger logger;
     private readonly ManualResetEventSlim stopSignal = new(false);
@@ -118,51 +118,42 @@ internal sealed partial class MembershipHost : IDisposable
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request)
     {
         MembershipMessage reply;
-        IReadOnlyList<OutboundRequest> outbox;
-        OwnershipSnapshot? changed;
+        Effects effects;
         lock (gate)
         {
             reply = manager.HandleRequest(from, lan, request, Now);
-            outbox = manager.TakeOutbox();
-            changed = TakeChangedOwnership();
+            effects = TakeEffects();
         }
 
         // Into the kernel before the reply leaves: a Prepare's acknowledgement promises the released buckets drain.
-        Publish(changed);
-        Dispatch(outbox);
+        Deliver(effects);
         return reply;
     }
 
     /// <summary>Delivers an authenticated reply.</summary>
     public void HandleReply(long correlationId, MembershipMessage reply)
     {
-        IReadOnlyList<OutboundRequest> outbox;
-        OwnershipSnapshot? changed;
+        Effects effects;
         lock (gate)
         {
             manager.HandleReply(correlationId, reply, Now);
-            outbox = manager.TakeOutbox();
-            changed = TakeChangedOwnership();
+            effects = TakeEffects();
         }
 
-        Publish(changed);
-        Dispatch(outbox);
+        Deliver(effects);
     }
 
     /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
     public void HandleFailure(long correlationId)
     {
-        IReadOnlyList<OutboundRequest> outbox;
-        OwnershipSnapshot? changed;
+        Effects effects;
         lock (gate)
         {
             manager.HandleFailure(correlationId, Now);
-            outbox = manager.TakeOutbox();
-            changed = TakeChangedOwnership();
+            effects = TakeEffects();
         }
 
-        Publish(changed);
-        Dispatch(outbox);
+        Deliver(effects);
     }
 
     /// <summary>Changes what this node says about itself (e.g. leaving on SIGTERM).</summary>
@@ -187,14 +178,12 @@ internal sealed partial class MembershipHost : IDisposable
     /// <summary>One tick: the heartbeat thread calls it each interval; tests may call it directly.</summary>
     public void Step()
     {
-        IReadOnlyList<OutboundRequest> outbox;
-        OwnershipSnapshot? changed;
+        Effects effects;
         TimeSpan leaseExpiry;
         lock (gate)
         {
             manager.Tick(Now);
-            outbox = manager.TakeOutbox();
-            changed = TakeChangedOwnership();
+            effects = TakeEffects();
             leaseExpiry = manager.LeaseExpiry;
         }
 
@@ -215,8 +204,7 @@ internal sealed partial class MembershipHost : IDisposable
             }
         }
 
-        Publish(changed);
-        Dispatch(outbox);
+        Deliver(effects);
     }
 
     /// <inheritdoc />
@@ -226,41 +214,46 @@ internal sealed partial class MembershipHost : IDisposable
         Stop();
     }
 
-    /// <summary>The manager's ownership when it changed since the last call (under the lock), else null.</summary>
-    private OwnershipSnapshot? TakeChangedOwnership()
+    /// <summary>
+    /// Under the lock, after a manager call: its outbox, and its ownership when that changed since the last call (else
+    /// null).
+    /// </summary>
+    private Effects TakeEffects()
     {
+        var outbox = manager.TakeOutbox();
         var ownership = manager.Ownership;
         if (sinks.Count == 0 || ownership.Version == publishedVersion)
         {
-            return null;
+            return new Effects(outbox, null);
         }
 
         publishedVersion = ownership.Version;
-        return ownership;
+        return new Effects(outbox, ownership);
     }
 
-    private void Publish(OwnershipSnapshot? changed)
+    /// <summary>Outside the lock: a changed ownership to every sink, in attach order, then the outbox to the transport.</summary>
+    private void Deliver(Effects effects)
     {
-        if (changed is not null)
+        if (effects.Changed is { } changed)
         {
             foreach (var sink in sinks)
             {
                 sink.Publish(changed);
             }
         }
-    }
 
-    private void Dispatch(IReadOnlyList<OutboundRequest> outbox)
-    {
-        foreach (var request in outbox)
+        // Indexed: no enumerator per tick.
+        var outbox = effects.Outbox;
+        for (int i = 0; i < outbox.Count; i++)
         {
-            transport!.Send(request);
+            transport!.Send(outbox[i]);
         }
     }
 
     private void Run()
     {
         Log.ThreadStarted(logger, interval.TotalMilliseconds);
+        long step = (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
         long next = timeProvider.GetTimestamp();
         while (!stopSignal.IsSet)
         {
@@ -276,7 +269,7 @@ internal sealed partial class MembershipHost : IDisposable
 
             // Fixed rate without catch-up bursts: after a stall, resume one interval from now.
             long now = timeProvider.GetTimestamp();
-            next += (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
+            next += step;
             TimeSpan wait = timeProvider.GetElapsedTime(now, next);
             if (wait < TimeSpan.Zero)
             {
@@ -309,18 +302,18 @@ internal sealed partial class MembershipHost : IDisposable
     /// <summary>Between two ticks: lets the coordinator start a view change as soon as a detection timeout passed.</summary>
     public void Poll()
     {
-        IReadOnlyList<OutboundRequest> outbox;
-        OwnershipSnapshot? changed;
+        Effects effects;
         lock (gate)
         {
             manager.Poll(Now);
-            outbox = manager.TakeOutbox();
-            changed = TakeChangedOwnership();
+            effects = TakeEffects();
         }
 
-        Publish(changed);
-        Dispatch(outbox);
+        Deliver(effects);
     }
+
+    /// <summary>What one manager call leaves to do outside the lock.</summary>
+    private readonly record struct Effects(IReadOnlyList<OutboundRequest> Outbox, OwnershipSnapshot? Changed);
 
     private static partial class Log
     {

@@ -17,7 +17,7 @@ internal sealed partial class MembershipService
     private readonly MembershipHost host;
     private readonly EnvelopeAuthenticator authenticator;
     private readonly ReplayGuard guard;
-    private readonly HashSet<string> peers;
+    private readonly Func<string, bool> isPeer;
     private readonly ILogger logger;
 
     /// <param name="host">The membership host.</param>
@@ -30,7 +30,7 @@ internal sealed partial class MembershipService
         this.host = host;
         this.authenticator = authenticator;
         this.guard = guard;
-        peers = new HashSet<string>(peerNames, StringComparer.Ordinal);
+        isPeer = new HashSet<string>(peerNames, StringComparer.Ordinal).Contains; // one delegate, not one per request
         this.logger = logger;
     }
 
@@ -51,7 +51,7 @@ internal sealed partial class MembershipService
 
     private Pb.Envelope Handle(string method, Pb.Envelope envelope, RpcCallContext context)
     {
-        if (authenticator.Open(method, EnvelopeKind.Request, envelope, SourceOf(context), guard, peers.Contains) is { } reason)
+        if (authenticator.Open(method, EnvelopeKind.Request, envelope, SourceOf(context), guard, isPeer) is { } reason)
         {
             throw new RpcException(StatusCode.Unauthenticated, "refused: " + reason.Name());
         }

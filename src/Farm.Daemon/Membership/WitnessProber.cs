@@ -22,8 +22,6 @@ internal sealed partial class WitnessProber : IDisposable
     private readonly ManualResetEventSlim stopSignal = new(false);
     private Thread? thread;
     private bool? reachable;
-    private long probes;
-    private long answers;
 
     public WitnessProber(IPAddress witness, TimeSpan interval, MembershipHost host, IWitnessPing ping, TimeProvider timeProvider, ILogger<WitnessProber> logger)
     {
@@ -35,12 +33,6 @@ internal sealed partial class WitnessProber : IDisposable
         this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
-
-    /// <summary>Probes sent so far.</summary>
-    public long Probes => Interlocked.Read(ref probes);
-
-    /// <summary>Probes the witness answered.</summary>
-    public long Answers => Interlocked.Read(ref answers);
 
     /// <summary>Starts the probe thread.</summary>
     public void Start()
@@ -68,11 +60,9 @@ internal sealed partial class WitnessProber : IDisposable
     public bool ProbeOnce()
     {
         TimeSpan start = host.Now;
-        Interlocked.Increment(ref probes);
         bool answered = ping.Probe(witness, interval);
         if (answered)
         {
-            Interlocked.Increment(ref answers);
             host.ReportWitnessReached(start);
         }
 

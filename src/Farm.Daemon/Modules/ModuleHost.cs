@@ -21,8 +21,8 @@ namespace Farm.Daemon.Modules;
 /// </remarks>
 internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
 {
-    private static readonly string[] StartScripts = ["prestart", "start_both", "start_prim"];
-    private static readonly string[] StopScripts = ["stop_prim", "stop_both", "poststop"];
+    private static readonly string[] StartScripts = [.. ScriptConfig.KnownScripts.Where(ScriptConfig.IsStartScript)];
+    private static readonly string[] StopScripts = [.. ScriptConfig.KnownScripts.Where(s => !ScriptConfig.IsStartScript(s))];
 
     private readonly DaemonSettings settings;
     private readonly MembershipHost host;
@@ -46,7 +46,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     }
 
     /// <summary>The configured modules, in start order.</summary>
-    public IReadOnlyList<ModuleConfig> Modules => [.. entries.Select(e => e.Config)];
+    public IReadOnlyList<ModuleConfig> Modules => settings.Modules;
 
     /// <summary>
     /// The longest a shutdown may spend stopping modules (they stop in parallel): for the slowest module, a running
@@ -279,7 +279,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
             return "off";
         }
 
-        var status = dataPlane.Statuses.FirstOrDefault(s => s.Module == module.Name);
+        var status = dataPlane.StatusOf(module.Name);
         return status?.State switch
         {
             ModuleDataPlaneState.Running => "running",

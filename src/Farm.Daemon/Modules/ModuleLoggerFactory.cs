@@ -12,9 +12,6 @@ internal sealed class ModuleLoggerFactory(ILoggerFactory inner, ModuleLogBuffer 
     /// <summary>The lowest level that reaches the module's buffer.</summary>
     public const LogLevel BufferLevel = LogLevel.Information;
 
-    /// <summary>The module's buffer.</summary>
-    public ModuleLogBuffer Buffer => buffer;
-
     public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
 
     public ILogger CreateLogger(string categoryName) => new TeeLogger(inner.CreateLogger(categoryName), buffer, timeProvider);

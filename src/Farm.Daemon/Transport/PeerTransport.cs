@@ -24,7 +24,6 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     private readonly TimeProvider timeProvider;
     private readonly ILogger logger;
     private readonly CancellationTokenSource shutdown = new();
-    private int inFlight;
     private int disposed;
 
     /// <summary>Creates clients for every peer address; connections open lazily.</summary>
@@ -64,9 +63,6 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
     }
 
-    /// <summary>Requests started and not yet completed.</summary>
-    public int InFlight => Volatile.Read(ref inFlight);
-
     /// <inheritdoc />
     public void Send(OutboundRequest request)
     {
@@ -102,7 +98,6 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
     private async Task SendAsync(OutboundRequest request)
     {
-        Interlocked.Increment(ref inFlight);
         try
         {
             if (!clients.TryGetValue((request.To, request.Lan), out var client))
@@ -149,10 +144,6 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         {
             Log.SendCrashed(logger, request.To, ex);
             host.HandleFailure(request.CorrelationId);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref inFlight);
         }
     }
 

@@ -20,7 +20,7 @@ public sealed class GrpcJsAdminTests
         port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
         farmd = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir));
-        await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(farmd.AdminSocket) || farmd.HasExited), ok => ok, "farmd creates its socket");
+        await farmd.WaitForReadyAsync(TestTimeout.Default);
         Assert.IsFalse(farmd.HasExited, farmd.Output);
     }
 

@@ -1,4 +1,3 @@
-using Farm.Core.Config;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol;
 using Farm.Protocol.V1;
@@ -27,7 +26,7 @@ public sealed class ModuleHostInProcessTests : IDisposable
     {
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
         string modules = Path.Combine(dir, "modules");
-        TestClusterFiles.WriteModule(modules, "app", buckets: 256);
+        var module = TestClusterFiles.WriteModule(modules, "app", buckets: 256);
         string moduleDir = Path.Combine(modules, "app");
         Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
         foreach (string script in new[] { "start_both", "stop_both" })
@@ -37,7 +36,6 @@ public sealed class ModuleHostInProcessTests : IDisposable
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var module = ConfigParser.ParseModule(await File.ReadAllTextAsync(Path.Combine(moduleDir, "farm.yaml")), "farm.yaml").Value!;
         var directories = new Dictionary<string, string> { ["app"] = moduleDir };
         await using var n1 = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module], directories);
         await using var n2 = await InProcessNode.StartAsync(clusterFile, "n2", dir, logs, [module], directories);
@@ -78,7 +76,8 @@ public sealed class ModuleHostInProcessTests : IDisposable
         }).WithTimeout();
         CollectionAssert.AreEqual(new[] { "n1", "n2" }, start.Answer.Results.Select(r => r.Node).ToArray());
         Assert.IsTrue(start.Answer.Results.All(r => r.Error.Length == 0 && r.Module.State == ModuleRunState.Up && r.Settled), start.ToString());
-        var n2Lines = await LogsAsync(FarmdAdminClient.ForSocket(n2.Socket), "app");
+        using var admin2 = FarmdAdminClient.ForSocket(n2.Socket);
+        var n2Lines = await LogsAsync(admin2, "app");
         Assert.IsTrue(n2Lines.Any(l => l.Contains("admin restart", StringComparison.Ordinal)), string.Join("\n", n2Lines));
 
         // Unknown module or node: INVALID_ARGUMENT naming what exists.

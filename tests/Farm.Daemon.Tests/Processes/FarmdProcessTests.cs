@@ -41,7 +41,7 @@ public sealed class FarmdProcessTests
             var (n1, n2, n3) = (processes[0], processes[1], processes[2]);
 
             Assert.AreEqual("READY=1", await ReceiveAsync(notify), "sd_notify after start");
-            await WaitForSocketsAsync(processes);
+            await WaitUntilReadyAsync(processes);
             Assert.AreEqual("-rw-------", ModeOf(n1.AdminSocket));
 
             // 1. One view of three, seen alike through every node's Unix socket.
@@ -83,7 +83,7 @@ public sealed class FarmdProcessTests
             // 3. n4 with a cluster file that differs (its own weight) stays out, and status names both hashes.
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(otherFile, "n4", dir)));
             var n4 = processes[3];
-            await WaitForSocketsAsync([n4]);
+            await WaitUntilReadyAsync([n4]);
             using (var admin1 = FarmdAdminClient.ForSocket(n1.AdminSocket))
             {
                 var s = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
@@ -198,11 +198,11 @@ public sealed class FarmdProcessTests
         return codec.Seal(MembershipMethods.Heartbeat.FullName, EnvelopeKind.Request, sender, incarnation, seq, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, 0, Google.Protobuf.MessageExtensions.ToByteString(payload));
     }
 
-    private static async Task WaitForSocketsAsync(IEnumerable<FarmdProcess> processes)
+    private static async Task WaitUntilReadyAsync(IEnumerable<FarmdProcess> processes)
     {
         foreach (var p in processes)
         {
-            await TestTimeout.UntilAsync(() => Task.FromResult(File.Exists(p.AdminSocket) || p.HasExited), ok => ok, $"{p.Node} creates its admin socket", TimeSpan.FromSeconds(15));
+            await p.WaitForReadyAsync(TimeSpan.FromSeconds(15));
             Assert.IsFalse(p.HasExited, $"{p.Node} exited early:\n{p.Output}");
         }
     }

@@ -24,21 +24,23 @@ internal sealed class InProcessNode : IAsyncDisposable
     public static async Task<InProcessNode> StartAsync(
         string clusterFile, string name, string dir, ILoggerProvider logs, IReadOnlyList<ModuleConfig>? modules = null, IReadOnlyDictionary<string, string>? moduleDirectories = null)
     {
-        var cluster = ConfigParser.ParseCluster(await File.ReadAllTextAsync(clusterFile), clusterFile);
-        Assert.IsTrue(cluster.Succeeded, string.Join("\n", cluster.Errors));
         string socket = Path.Combine(dir, name + ".sock");
         Assert.IsNull(AdminSocket.Prepare(socket));
-        var settings = new DaemonSettings
+        using var errors = new StringWriter();
+        var arguments = new DaemonArguments
         {
             ClusterFile = clusterFile,
-            Cluster = cluster.Value!,
-            Self = cluster.Value!.Nodes.Single(n => n.Name == name),
+            NodeName = name,
+            AdminSocket = socket,
+            DataPlane = DataPlaneMode.Off, // never touch the test host's own network
+        };
+        var loaded = DaemonSettingsLoader.Load(arguments, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(), null, errors);
+        Assert.IsNotNull(loaded, errors.ToString());
+        var settings = loaded with
+        {
             Modules = modules ?? [],
             ModuleDirectories = moduleDirectories ?? new Dictionary<string, string>(),
-            AdminSocket = socket,
             AddressMap = TestClusterFiles.AddressMap,
-            Incarnation = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(),
-            DataPlane = DataPlaneMode.Off, // never touch the test host's own network
             LeaveTimeout = TimeSpan.FromSeconds(2),
         };
         var (app, node) = DaemonHost.Build(settings, TimeProvider.System, l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));

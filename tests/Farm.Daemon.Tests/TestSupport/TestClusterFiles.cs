@@ -40,16 +40,21 @@ internal static class TestClusterFiles
         return FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, name));
     }
 
-    public static void WriteModule(string modulesDir, string name, int buckets) => FarmConfigFiles.WriteModule(
-        new ModuleConfig
-        {
-            Name = name,
-            Vips = [IPAddress.Parse("198.18.100.1")],
-            Interface = "eth0",
-            Buckets = buckets,
-            Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80, Affinity = Affinity.ClientIp }],
-        },
-        modulesDir);
+    /// <summary>Writes <c>MODULESDIR/NAME/farm.yaml</c> and returns the module as farmd reads it from there.</summary>
+    public static ModuleConfig WriteModule(string modulesDir, string name, int buckets)
+    {
+        string path = FarmConfigFiles.WriteModule(
+            new ModuleConfig
+            {
+                Name = name,
+                Vips = [IPAddress.Parse("198.18.100.1")],
+                Interface = "eth0",
+                Buckets = buckets,
+                Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80, Affinity = Affinity.ClientIp }],
+            },
+            modulesDir);
+        return ConfigParser.ParseModule(File.ReadAllText(path), path).Value!;
+    }
 
     /// <summary>How to launch node <paramref name="name"/> on loopback, its admin socket in <paramref name="dir"/> (no data plane).</summary>
     public static FarmdOptions Farmd(string clusterFile, string name, string dir) => new()

@@ -32,8 +32,7 @@ public sealed class InProcessClusterTests : IDisposable
     {
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
         string modules = Path.Combine(dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
-        var module = Farm.Core.Config.ConfigParser.ParseModule(await File.ReadAllTextAsync(Path.Combine(modules, "web", "farm.yaml")), "farm.yaml").Value!;
+        var module = TestClusterFiles.WriteModule(modules, "web", buckets: 256);
         var nodes = new List<InProcessNode>();
         try
         {

@@ -2,7 +2,7 @@
 // Calls farmd's farm.v1.Admin service with @grpc/grpc-js and prints one JSON line.
 // Usage: node admin-client.js <target> <get|watch|plain-tcp|sealed-get|sealed-watch> [cluster key]
 //   target: unix:/path/to/farmd.sock (plain calls) or host:port (h2c; sealed calls with the cluster key)
-// PROTO_ROOT names the repository's proto/ directory.
+// The protos are read from the repository's proto/ directory, found from this script's own folder.
 const crypto = require('crypto');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
@@ -10,9 +10,9 @@ const protoLoader = require('@grpc/proto-loader');
 const protobuf = require('protobufjs');
 
 const [target, mode, clusterKey] = process.argv.slice(2);
-const protoRoot = process.env.PROTO_ROOT;
-if (!target || !mode || !protoRoot) {
-  console.error('usage: PROTO_ROOT=proto node admin-client.js <target> <mode> [key]');
+const protoRoot = path.join(__dirname, '..', '..', '..', 'proto');
+if (!target || !mode) {
+  console.error('usage: node admin-client.js <target> <mode> [key]');
   process.exit(2);
 }
 
