@@ -44,8 +44,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
     public void Install(ModuleConfig moduleConfig)
     {
         ArgumentNullException.ThrowIfNull(moduleConfig);
-        var module = moduleConfig;
-        var next = new NftRuleset(module);
+        var next = new NftRuleset(moduleConfig);
         lock (gate)
         {
             ThrowIfDisposed();
@@ -62,7 +61,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             ruleset = next;
         }
 
-        Log.Installed(logger, next.TableName, module.Interface, module.Vips.Count, module.Rules.Count);
+        Log.Installed(logger, next.TableName, moduleConfig.Interface, moduleConfig.Vips.Count, moduleConfig.Rules.Count);
     }
 
     /// <inheritdoc />

@@ -47,11 +47,15 @@ public sealed class FilterTableState
     public static async Task<FilterTableState?> ReadAsync(NetworkNamespace ns, string module, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ns);
-        var result = await CommandRunner.Default.RunUncheckedAsync(
-            ToolLocator.Require("ip", "iproute2"),
-            ["netns", "exec", ns.Name, ToolLocator.Require("nft", "nftables"), "-j", "list", "table", "inet", "farm_" + module],
-            cancellationToken: cancellationToken);
-        return result.Succeeded ? Parse(result.StandardOutput) : null;
+        try
+        {
+            var result = await ns.NftAsync(["-j", "list", "table", "inet", "farm_" + module], cancellationToken: cancellationToken);
+            return Parse(result.StandardOutput);
+        }
+        catch (CommandFailedException)
+        {
+            return null; // no such table
+        }
     }
 
     /// <summary>Parses <c>nft -j list table</c> output of a farm table.</summary>

@@ -22,14 +22,12 @@ namespace Farm.EndToEnd.Tests.Farmd;
 public sealed class FarmdFarmTests
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-    private static NamespaceFarm? farm;
-    private static string? setupFailure;
+    private static readonly ClassFarm<NamespaceFarm> Shared = new("farm", f => f.Outputs());
 
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 
-    private static NamespaceFarm Farm => farm!;
+    private static NamespaceFarm Farm => Shared.Value;
 
     private static TopologyHost Client0 => Farm.Topology.Clients[0];
 
@@ -40,55 +38,14 @@ public sealed class FarmdFarmTests
     {
         await Requirements.NamespacesAsync(needNft: true);
         await Requirements.ToolsAsync("tcpdump", "arping");
-        await Gate.WaitAsync(TestContext.CancellationToken);
-        try
-        {
-            // One attempt per class: a broken setup fails every test at once instead of retrying for each.
-            if (setupFailure is not null)
-            {
-                Assert.Fail("The farm could not be set up (see the first test): " + setupFailure);
-            }
-
-            if (farm is null)
-            {
-                var watch = Stopwatch.StartNew();
-                try
-                {
-                    farm = await NamespaceFarm.StartAsync(TestContext.CancellationToken);
-                }
-                catch (Exception e) when (e is TimeoutException or InvalidOperationException)
-                {
-                    setupFailure = e.Message.Split('\n')[0];
-                    throw;
-                }
-
-                TestContext.WriteLine($"Topology and 3 farmd up and settled in {watch.ElapsedMilliseconds} ms");
-            }
-        }
-        finally
-        {
-            Gate.Release();
-        }
+        await Shared.InitializeAsync(TestContext, NamespaceFarm.StartAsync, "Topology and 3 farmd up and settled");
     }
 
     [TestCleanup]
-    public void ReportOnFailure()
-    {
-        if (TestContext.CurrentTestOutcome != UnitTestOutcome.Passed && farm is not null)
-        {
-            TestContext.WriteLine(farm.Outputs());
-        }
-    }
+    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
 
     [ClassCleanup]
-    public static async Task TearDownAsync()
-    {
-        if (farm is not null)
-        {
-            await farm.DisposeAsync();
-            farm = null;
-        }
-    }
+    public static async Task TearDownAsync() => await Shared.DisposeAsync();
 
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
-using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Topology;
 
@@ -34,9 +32,8 @@ internal sealed class NamespaceFarm : IAsyncDisposable
     /// <summary>The split-brain witness: an extra address of client0 (tests remove it to lose the witness).</summary>
     public static readonly IPAddress Witness = IPAddress.Parse("198.18.1.250");
 
-    private readonly FarmdProcess?[] daemons = new FarmdProcess?[NodeCount];
+    private readonly FarmdGroup daemons = new(NodeCount);
     private readonly List<NameServer> servers = [];
-    private readonly List<string> pastOutputs = [];
 
     private NamespaceFarm(FarmTopology topology, string root, ClusterConfig cluster, ModuleConfig module, IReadOnlyList<string> baselines)
     {
@@ -67,10 +64,10 @@ internal sealed class NamespaceFarm : IAsyncDisposable
 
     public TimeSpan Lease => Cluster.Heartbeat.Lease;
 
-    public static string NodeName(int index) => Nodes0[index];
+    public static string NodeName(int index) => FarmdGroup.NodeName(index);
 
     /// <summary>The running daemon of node <paramref name="index"/>.</summary>
-    public FarmdProcess Daemon(int index) => daemons[index] ?? throw new InvalidOperationException($"node{index} has no daemon.");
+    public FarmdProcess Daemon(int index) => daemons[index];
 
     public string StateDirectory(int index) => Path.Combine(Root, NodeName(index), "state");
 
@@ -172,14 +169,14 @@ internal sealed class NamespaceFarm : IAsyncDisposable
     /// <summary>Starts farmd on node <paramref name="index"/> (its admin socket, state and logs under <see cref="Root"/>).</summary>
     public FarmdProcess StartDaemon(int index)
     {
-        if (daemons[index] is { HasExited: false })
+        if (daemons.IsRunning(index))
         {
             throw new InvalidOperationException($"node{index} already runs farmd.");
         }
 
         string dir = Path.Combine(Root, NodeName(index));
         Directory.CreateDirectory(dir);
-        var farmd = FarmdProcess.Start(new FarmdOptions
+        return daemons.Start(index, new FarmdOptions
         {
             ClusterFile = Path.Combine(Root, "cluster.yaml"),
             Node = NodeName(index),
@@ -188,20 +185,10 @@ internal sealed class NamespaceFarm : IAsyncDisposable
             StateDirectory = StateDirectory(index),
             Namespace = Nodes[index].Namespace,
         });
-        daemons[index] = farmd;
-        return farmd;
     }
 
     /// <summary>Keeps the output of a daemon that is gone (for failure reports) and forgets it.</summary>
-    public async Task ForgetAsync(int index)
-    {
-        if (daemons[index] is { } old)
-        {
-            pastOutputs.Add($"--- {old} (ended) ---\n{old.Output}");
-            await old.DisposeAsync();
-            daemons[index] = null;
-        }
-    }
+    public Task ForgetAsync(int index) => daemons.ForgetAsync(index);
 
     /// <summary>Restarts every daemon that is not running and waits until all three serve one settled table.</summary>
     public async Task<string[]> EnsureAllRunningAsync(CancellationToken cancellationToken)
@@ -209,7 +196,7 @@ internal sealed class NamespaceFarm : IAsyncDisposable
         bool restarted = false;
         for (int i = 0; i < NodeCount; i++)
         {
-            if (daemons[i] is null or { HasExited: true })
+            if (!daemons.IsRunning(i))
             {
                 await ForgetAsync(i);
                 StartDaemon(i);
@@ -261,34 +248,11 @@ internal sealed class NamespaceFarm : IAsyncDisposable
         Hasher.BucketOf(affinity == Affinity.ClientIpPort ? new ClientKey(source.Address, (ushort)source.Port) : new ClientKey(source.Address), affinity);
 
     /// <summary>Everything every daemon printed (for failure messages).</summary>
-    public string Outputs()
-    {
-        var sb = new StringBuilder();
-        foreach (string past in pastOutputs)
-        {
-            sb.AppendLine(past);
-        }
-
-        foreach (var d in daemons)
-        {
-            if (d is not null)
-            {
-                sb.AppendLine($"--- {d} ---").AppendLine(d.Output);
-            }
-        }
-
-        return sb.ToString();
-    }
+    public string Outputs() => daemons.Outputs();
 
     public async ValueTask DisposeAsync()
     {
-        for (int i = 0; i < NodeCount; i++)
-        {
-            if (daemons[i] is { } d)
-            {
-                await d.DisposeAsync();
-            }
-        }
+        await daemons.DisposeAsync();
 
         foreach (var server in servers)
         {
@@ -302,27 +266,12 @@ internal sealed class NamespaceFarm : IAsyncDisposable
         }
     }
 
-    private static readonly string[] Nodes0 = ["node0", "node1", "node2"];
-
     private async Task<(string[]? Owners, string Last)> TryReadSettledAsync(int[] members, string[] names, CancellationToken cancellationToken)
     {
-        var reports = new List<NodeStatusReport>();
-        foreach (int i in members)
+        var (reports, problem) = await daemons.TryGetStatusesAsync(members, cancellationToken);
+        if (reports is null)
         {
-            if (daemons[i] is not { HasExited: false } d)
-            {
-                return (null, $"node{i} has no running daemon");
-            }
-
-            try
-            {
-                using var admin = d.CreateAdminClient();
-                reports.Add(await admin.GetStatusAsync(cancellationToken));
-            }
-            catch (Farm.Rpc.RpcException e)
-            {
-                return (null, $"node{i}: GetStatus failed: {e.Message}");
-            }
+            return (null, problem);
         }
 
         foreach (var r in reports)
@@ -339,33 +288,14 @@ internal sealed class NamespaceFarm : IAsyncDisposable
             return (null, "epochs differ: " + string.Join(", ", reports.Select(r => $"{r.Node} {r.InstalledEpoch}")));
         }
 
-        string[] owners = new string[Module.Buckets];
-        foreach (var (i, report) in members.Zip(reports))
-        {
-            var table = await FilterTableState.ReadAsync(Nodes[i].Namespace, ModuleName, cancellationToken);
-            if (table is null || !table.IsSettled || !table.HasLease)
-            {
-                return (null, $"node{i} kernel: {table?.ToString() ?? "no table"}");
-            }
-
-            int reported = report.Nodes.Single(n => n.IsSelf).Buckets.SingleOrDefault(b => b.Module == ModuleName)?.Buckets ?? -1;
-            if (reported != table.Owned.Count)
-            {
-                return (null, $"node{i} status says {reported} buckets, its kernel owns {table.Owned.Count}");
-            }
-
-            foreach (int bucket in table.Owned)
-            {
-                if (owners[bucket] is { } other)
-                {
-                    return (null, $"bucket {bucket} is owned by both {other} and node{i}");
-                }
-
-                owners[bucket] = NodeName(i);
-            }
-        }
-
-        int gaps = owners.Count(o => o is null);
-        return gaps > 0 ? (null, $"{gaps} buckets have no owner") : (owners, "settled");
+        var reported = members.Zip(reports).ToDictionary(
+            m => m.First, m => m.Second.Nodes.Single(n => n.IsSelf).Buckets.SingleOrDefault(b => b.Module == ModuleName)?.Buckets ?? -1);
+        var (owners, last) = await FarmdGroup.TrySplitBucketsAsync(
+            members.Select(i => (i, Nodes[i].Namespace)),
+            ModuleName,
+            Module.Buckets,
+            cancellationToken,
+            (i, table) => reported[i] != table.Owned.Count ? $"node{i} status says {reported[i]} buckets, its kernel owns {table.Owned.Count}" : null);
+        return owners is null ? (null, last) : ([.. owners.Select(NodeName)], last);
     }
 }

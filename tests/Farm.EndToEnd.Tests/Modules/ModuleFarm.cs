@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.RegularExpressions;
 using Farm.Core.Config;
 using Farm.Protocol;
@@ -33,8 +32,7 @@ internal sealed class ModuleFarm : IAsyncDisposable
     /// <summary>How long db's start_prim takes (the demo's PROMOTE_SECONDS).</summary>
     public static readonly TimeSpan PromoteTime = TimeSpan.FromSeconds(1);
 
-    private readonly FarmdProcess?[] daemons = new FarmdProcess?[NodeCount];
-    private readonly List<string> pastOutputs = [];
+    private readonly FarmdGroup daemons = new(NodeCount);
 
     private ModuleFarm(FarmTopology topology, string root)
     {
@@ -48,12 +46,12 @@ internal sealed class ModuleFarm : IAsyncDisposable
 
     public TopologyHost Client => Topology.Clients[0];
 
-    public static string NodeName(int index) => "node" + index.ToString(CultureInfo.InvariantCulture);
+    public static string NodeName(int index) => FarmdGroup.NodeName(index);
 
     /// <summary>Priority of a node in the cluster file: node0 highest.</summary>
     public static int PriorityOf(int index) => NodeCount - index;
 
-    public FarmdProcess Daemon(int index) => daemons[index] ?? throw new InvalidOperationException($"node{index} has no daemon.");
+    public FarmdProcess Daemon(int index) => daemons[index];
 
     /// <summary>The run directory of a module on a node (pid file, server.log, events.log, test flags).</summary>
     public string RunDirectory(int index, string module) => Path.Combine(Root, NodeName(index), "run", module);
@@ -110,7 +108,7 @@ internal sealed class ModuleFarm : IAsyncDisposable
     public FarmdProcess StartDaemon(int index)
     {
         string dir = Path.Combine(Root, NodeName(index));
-        var farmd = FarmdProcess.Start(new FarmdOptions
+        return daemons.Start(index, new FarmdOptions
         {
             ClusterFile = Path.Combine(Root, "cluster.yaml"),
             Node = NodeName(index),
@@ -120,20 +118,10 @@ internal sealed class ModuleFarm : IAsyncDisposable
             LogDirectory = Path.Combine(dir, "log"),
             Namespace = Topology.Nodes[index].Namespace,
         });
-        daemons[index] = farmd;
-        return farmd;
     }
 
     /// <summary>Keeps the output of a daemon that is gone (for failure reports) and forgets it.</summary>
-    public async Task ForgetAsync(int index)
-    {
-        if (daemons[index] is { } old)
-        {
-            pastOutputs.Add($"--- {old} (ended) ---\n{old.Output}");
-            await old.DisposeAsync();
-            daemons[index] = null;
-        }
-    }
+    public Task ForgetAsync(int index) => daemons.ForgetAsync(index);
 
     /// <summary>The module's report from the node's own status.</summary>
     public async Task<ModuleReport> ModuleAsync(int index, string module, CancellationToken cancellationToken)
@@ -224,7 +212,7 @@ internal sealed class ModuleFarm : IAsyncDisposable
         {
             File.Delete(Path.Combine(RunDirectory(i, Web), "fail-check"));
             File.Delete(Path.Combine(RunDirectory(i, Web), "hang-stop"));
-            if (daemons[i] is null or { HasExited: true })
+            if (!daemons.IsRunning(i))
             {
                 await ForgetAsync(i);
                 StartDaemon(i);
@@ -247,34 +235,11 @@ internal sealed class ModuleFarm : IAsyncDisposable
         await WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
     }
 
-    public string Outputs()
-    {
-        var sb = new StringBuilder();
-        foreach (string past in pastOutputs)
-        {
-            sb.AppendLine(past);
-        }
-
-        foreach (var d in daemons)
-        {
-            if (d is not null)
-            {
-                sb.AppendLine($"--- {d} ---").AppendLine(d.Output);
-            }
-        }
-
-        return sb.ToString();
-    }
+    public string Outputs() => daemons.Outputs();
 
     public async ValueTask DisposeAsync()
     {
-        for (int i = 0; i < NodeCount; i++)
-        {
-            if (daemons[i] is { } d)
-            {
-                await d.DisposeAsync();
-            }
-        }
+        await daemons.DisposeAsync();
 
         // farmd was killed: the applications it started are left (as after a crash). End them by their pid files.
         for (int i = 0; i < NodeCount; i++)
@@ -418,23 +383,10 @@ internal sealed class ModuleFarm : IAsyncDisposable
 
     private async Task<(string[]? Owners, string Last)> TryReadHealthyAsync(int[] webMembers, CancellationToken cancellationToken)
     {
-        var reports = new List<NodeStatusReport>();
-        for (int i = 0; i < NodeCount; i++)
+        var (reports, problem) = await daemons.TryGetStatusesAsync(Enumerable.Range(0, NodeCount), cancellationToken);
+        if (reports is null)
         {
-            if (daemons[i] is not { HasExited: false } d)
-            {
-                return (null, $"node{i} has no running daemon");
-            }
-
-            try
-            {
-                using var admin = d.CreateAdminClient();
-                reports.Add(await admin.GetStatusAsync(cancellationToken));
-            }
-            catch (Farm.Rpc.RpcException e)
-            {
-                return (null, $"node{i}: GetStatus failed: {e.Message}");
-            }
+            return (null, problem);
         }
 
         foreach (var r in reports)
@@ -460,32 +412,12 @@ internal sealed class ModuleFarm : IAsyncDisposable
             return (null, $"{primaries} primaries of db");
         }
 
-        string[] owners = new string[Buckets];
-        for (int i = 0; i < NodeCount; i++)
-        {
-            var table = await FilterTableState.ReadAsync(Topology.Nodes[i].Namespace, Web, cancellationToken);
-            if (table is null || !table.IsSettled || !table.HasLease)
-            {
-                return (null, $"node{i} kernel: {table?.ToString() ?? "no table"}");
-            }
-
-            if (!webMembers.Contains(i) && table.Owned.Count > 0)
-            {
-                return (null, $"node{i} still owns {table.Owned.Count} web buckets");
-            }
-
-            foreach (int bucket in table.Owned)
-            {
-                if (owners[bucket] is { } other)
-                {
-                    return (null, $"bucket {bucket} is owned by both {other} and node{i}");
-                }
-
-                owners[bucket] = NodeName(i);
-            }
-        }
-
-        int gaps = owners.Count(o => o is null);
-        return gaps > 0 ? (null, $"{gaps} web buckets have no owner") : (owners, "healthy");
+        var (owners, last) = await FarmdGroup.TrySplitBucketsAsync(
+            Enumerable.Range(0, NodeCount).Select(i => (i, Topology.Nodes[i].Namespace)),
+            Web,
+            Buckets,
+            cancellationToken,
+            (i, table) => !webMembers.Contains(i) && table.Owned.Count > 0 ? $"node{i} still owns {table.Owned.Count} web buckets" : null);
+        return owners is null ? (null, last) : ([.. owners.Select(NodeName)], "healthy");
     }
 }

@@ -17,14 +17,12 @@ public sealed class ModuleFarmTests
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-    private static ModuleFarm? farm;
-    private static string? setupFailure;
+    private static readonly ClassFarm<ModuleFarm> Shared = new("module farm", f => f.Outputs());
 
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 
-    private static ModuleFarm Farm => farm!;
+    private static ModuleFarm Farm => Shared.Value;
 
     private CancellationToken Ct => TestContext.CancellationToken;
 
@@ -33,60 +31,19 @@ public sealed class ModuleFarmTests
     {
         await Requirements.NamespacesAsync(needNft: true);
         await Requirements.ToolsAsync("python3");
-        await Gate.WaitAsync(Ct);
-        try
-        {
-            if (setupFailure is not null)
-            {
-                Assert.Fail("The module farm could not be set up (see the first test): " + setupFailure);
-            }
-
-            if (farm is null)
-            {
-                var watch = Stopwatch.StartNew();
-                try
-                {
-                    farm = await ModuleFarm.StartAsync(Ct);
-                }
-                catch (Exception e) when (e is TimeoutException or InvalidOperationException)
-                {
-                    setupFailure = e.Message.Split('\n')[0];
-                    throw;
-                }
-
-                TestContext.WriteLine($"Topology, 3 farmd and 6 modules up and healthy in {watch.ElapsedMilliseconds} ms");
-            }
-            else
-            {
-                var watch = Stopwatch.StartNew();
-                await Farm.EnsureHealthyAsync(Ct);
-                TestContext.WriteLine($"Farm healthy again in {watch.ElapsedMilliseconds} ms");
-            }
-        }
-        finally
-        {
-            Gate.Release();
-        }
+        await Shared.InitializeAsync(
+            TestContext,
+            ModuleFarm.StartAsync,
+            "Topology, 3 farmd and 6 modules up and healthy",
+            (farm, ct) => farm.EnsureHealthyAsync(ct),
+            "Farm healthy again");
     }
 
     [TestCleanup]
-    public void ReportOnFailure()
-    {
-        if (TestContext.CurrentTestOutcome != UnitTestOutcome.Passed && farm is not null)
-        {
-            TestContext.WriteLine(farm.Outputs());
-        }
-    }
+    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
 
     [ClassCleanup]
-    public static async Task TearDownAsync()
-    {
-        if (farm is not null)
-        {
-            await farm.DisposeAsync();
-            farm = null;
-        }
-    }
+    public static async Task TearDownAsync() => await Shared.DisposeAsync();
 
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]

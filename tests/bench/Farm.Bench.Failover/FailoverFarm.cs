@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.Versioning;
-using System.Text;
 using System.Text.Json;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
-using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Topology;
 
@@ -32,9 +30,8 @@ internal sealed class FailoverFarm : IAsyncDisposable
     /// <summary>The witness: an extra address of the client namespace, so an isolated node loses it and its peers keep it.</summary>
     public static readonly IPAddress Witness = IPAddress.Parse("198.18.1.250");
 
-    private readonly FarmdProcess?[] daemons = new FarmdProcess?[NodeCount];
+    private readonly FarmdGroup daemons = new(NodeCount);
     private readonly NameServer?[] servers = new NameServer?[NodeCount];
-    private readonly List<string> pastOutputs = [];
     private LinkControl? links;
 
     private FarmTopology Topology { get; }
@@ -61,7 +58,7 @@ internal sealed class FailoverFarm : IAsyncDisposable
     /// <summary>Node index of each node's Ethernet address (SYN-ACKs leave with it).</summary>
     public IReadOnlyDictionary<long, sbyte> NodeOfMac { get; private set; } = new Dictionary<long, sbyte>();
 
-    public static string NodeName(int index) => string.Create(CultureInfo.InvariantCulture, $"node{index}");
+    public static string NodeName(int index) => FarmdGroup.NodeName(index);
 
     public static async Task<FailoverFarm> StartAsync(TimingSettings timing, SplitBrainPolicy policy, int clientAddresses, CancellationToken cancellationToken)
     {
@@ -135,7 +132,7 @@ internal sealed class FailoverFarm : IAsyncDisposable
         servers[index] ??= await NameServer.StartAsync(node.Namespace, NodeName(index), [Port], []);
         string dir = Path.Combine(Root, NodeName(index));
         Directory.CreateDirectory(dir);
-        daemons[index] = FarmdProcess.Start(new FarmdOptions
+        daemons.Start(index, new FarmdOptions
         {
             ClusterFile = Path.Combine(Root, "cluster.yaml"),
             Node = NodeName(index),
@@ -146,7 +143,7 @@ internal sealed class FailoverFarm : IAsyncDisposable
         });
     }
 
-    public FarmdProcess Daemon(int index) => daemons[index] ?? throw new InvalidOperationException($"{NodeName(index)} has no daemon.");
+    public FarmdProcess Daemon(int index) => daemons[index];
 
     /// <summary>SIGKILL to farmd, then the app dies too (its name server closes every socket, as the kernel does for a killed process).</summary>
     public async Task KillNodeAsync(int index)
@@ -162,11 +159,8 @@ internal sealed class FailoverFarm : IAsyncDisposable
     /// <summary>After <see cref="KillNodeAsync"/>: waits for the process to be gone and keeps its output.</summary>
     public async Task ForgetKilledAsync(int index)
     {
-        var farmd = Daemon(index);
-        await farmd.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        pastOutputs.Add($"--- {farmd} (killed) ---\n{farmd.Output}");
-        await farmd.DisposeAsync();
-        daemons[index] = null;
+        await Daemon(index).WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await daemons.ForgetAsync(index, "killed");
     }
 
     /// <summary>SIGSTOP (<paramref name="stop"/>) or SIGCONT to farmd of node <paramref name="index"/>; the app keeps running.</summary>
@@ -206,24 +200,7 @@ internal sealed class FailoverFarm : IAsyncDisposable
     }
 
     /// <summary>Everything the daemons printed (for failure messages).</summary>
-    public string Outputs()
-    {
-        var sb = new StringBuilder();
-        foreach (string past in pastOutputs)
-        {
-            sb.AppendLine(past);
-        }
-
-        foreach (var d in daemons)
-        {
-            if (d is not null)
-            {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"--- {d} ---").AppendLine(d.Output);
-            }
-        }
-
-        return sb.ToString();
-    }
+    public string Outputs() => daemons.Outputs();
 
     public async ValueTask DisposeAsync()
     {
@@ -232,16 +209,12 @@ internal sealed class FailoverFarm : IAsyncDisposable
             await links.DisposeAsync();
         }
 
-        for (int i = 0; i < NodeCount; i++)
+        await daemons.DisposeAsync(); // SIGKILL also ends a stopped process
+        foreach (var server in servers)
         {
-            if (daemons[i] is { } d)
+            if (server is not null)
             {
-                await d.DisposeAsync(); // SIGKILL also ends a stopped process
-            }
-
-            if (servers[i] is { } s)
-            {
-                await s.DisposeAsync();
+                await server.DisposeAsync();
             }
         }
 
@@ -271,60 +244,27 @@ internal sealed class FailoverFarm : IAsyncDisposable
     private async Task<(int[]? Owners, string Last)> TryReadSettledAsync(CancellationToken cancellationToken)
     {
         string[] names = [.. Enumerable.Range(0, NodeCount).Select(NodeName)];
-        var epochs = new long[NodeCount];
-        for (int i = 0; i < NodeCount; i++)
+        var (reports, problem) = await daemons.TryGetStatusesAsync(Enumerable.Range(0, NodeCount), cancellationToken);
+        if (reports is null)
         {
-            if (daemons[i] is not { HasExited: false } d)
-            {
-                return (null, $"{NodeName(i)} has no running daemon");
-            }
+            return (null, problem);
+        }
 
-            NodeStatusReport report;
-            try
-            {
-                using var admin = d.CreateAdminClient();
-                report = await admin.GetStatusAsync(cancellationToken);
-            }
-            catch (Farm.Rpc.RpcException e)
-            {
-                return (null, $"{NodeName(i)}: GetStatus failed: {e.Message}");
-            }
-
+        foreach (var report in reports)
+        {
             string[] inView = [.. report.Nodes.Where(n => n.InView).Select(n => n.Name).Order(StringComparer.Ordinal)];
             if (!inView.SequenceEqual(names))
             {
                 return (null, $"{report.Node} has view {report.InstalledEpoch} with [{string.Join(", ", inView)}]");
             }
-
-            epochs[i] = report.InstalledEpoch;
         }
 
-        if (epochs.Distinct().Count() != 1)
+        if (reports.Select(r => r.InstalledEpoch).Distinct().Count() != 1)
         {
-            return (null, "epochs differ: " + string.Join(", ", epochs));
+            return (null, "epochs differ: " + string.Join(", ", reports.Select(r => r.InstalledEpoch)));
         }
 
-        int[] owners = [.. Enumerable.Repeat(-1, Module.Buckets)];
-        for (int i = 0; i < NodeCount; i++)
-        {
-            var table = await FilterTableState.ReadAsync(Topology.Nodes[i].Namespace, ModuleName, cancellationToken);
-            if (table is null || !table.IsSettled || !table.HasLease)
-            {
-                return (null, $"{NodeName(i)} kernel: {table?.ToString() ?? "no table"}");
-            }
-
-            foreach (int bucket in table.Owned)
-            {
-                if (owners[bucket] >= 0)
-                {
-                    return (null, $"bucket {bucket} is owned by both {NodeName(owners[bucket])} and {NodeName(i)}");
-                }
-
-                owners[bucket] = i;
-            }
-        }
-
-        int gaps = owners.Count(o => o < 0);
-        return gaps > 0 ? (null, $"{gaps} buckets have no owner") : (owners, "settled");
+        return await FarmdGroup.TrySplitBucketsAsync(
+            Enumerable.Range(0, NodeCount).Select(i => (i, Topology.Nodes[i].Namespace)), ModuleName, Module.Buckets, cancellationToken);
     }
 }

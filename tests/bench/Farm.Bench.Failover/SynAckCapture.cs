@@ -1,11 +1,9 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Versioning;
-using System.Text;
 using System.Text.RegularExpressions;
+using Farm.Testing.Capture;
 using Farm.Testing.Network;
-using Farm.Testing.Processes;
 
 namespace Farm.Bench.Failover;
 
@@ -18,97 +16,31 @@ namespace Farm.Bench.Failover;
 internal sealed partial class SynAckCapture : IAsyncDisposable
 {
     private const int EthernetHeader = 14;
-    private readonly Process process;
-    private readonly string directory;
-    private readonly StringBuilder errors = new();
-    private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int stopped;
+    private readonly TcpdumpCapture tcpdump;
 
-    private SynAckCapture(Process process, string directory)
-    {
-        this.process = process;
-        this.directory = directory;
-    }
-
-    private string FilePath => Path.Combine(directory, "synack.pcap");
+    private SynAckCapture(TcpdumpCapture tcpdump) => this.tcpdump = tcpdump;
 
     /// <summary>Starts tcpdump on <paramref name="interfaceName"/> of <paramref name="ns"/> and returns once it captures.</summary>
     public static async Task<SynAckCapture> StartAsync(NetworkNamespace ns, string interfaceName, int port, CancellationToken cancellationToken)
     {
-        string directory = Directory.CreateTempSubdirectory("farm-failover-capture-").FullName;
-        var info = new ProcessStartInfo(ToolLocator.Require("ip", "iproute2"))
-        {
-            UseShellExecute = false,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-
         // Both directions, 64 bytes per frame (Ethernet + IPv4 + the TCP ports, sequence and ack numbers), a 32 MiB kernel
         // buffer so bursts are not dropped; --immediate-mode so that the last frames are not lost when tcpdump stops.
         string filter = string.Create(CultureInfo.InvariantCulture, $"ip and ((tcp src port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)) or (tcp dst port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn))");
-        foreach (string argument in (string[])["netns", "exec", ns.Name, ToolLocator.Require("tcpdump", "tcpdump"),
-                     "-i", interfaceName, "-n", "--immediate-mode", "-U", "-B", "32768", "-s", "64", "-Z", "root",
-                     "-w", Path.Combine(directory, "synack.pcap"), filter])
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = info };
-        var capture = new SynAckCapture(process, directory);
-        process.ErrorDataReceived += (_, e) => capture.OnError(e.Data);
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        try
-        {
-            await capture.listening.Task.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            await capture.DisposeAsync();
-            throw new InvalidOperationException("tcpdump did not start capturing within 10 s: " + capture.Errors);
-        }
-
-        return capture;
+        return new SynAckCapture(await TcpdumpCapture.StartAsync(
+            ns, ["-i", interfaceName, "-n", "--immediate-mode", "-U", "-B", "32768", "-s", "64", "-Z", "root"], filter, cancellationToken));
     }
 
     /// <summary>Stops tcpdump (SIGINT: it flushes) and returns the SYN-ACKs and how many frames the kernel dropped.</summary>
     public async Task<(List<SynAck> SynAcks, long Dropped)> StopAsync(IReadOnlyDictionary<long, sbyte> nodeOfMac, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 0 && !process.HasExited)
-        {
-            await CommandRunner.Default.RunAsync(
-                ToolLocator.Require("kill", "procps"), ["-s", "INT", process.Id.ToString(CultureInfo.InvariantCulture)], cancellationToken: cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(20), TimeProvider.System, cancellationToken);
-        }
-
-        process.WaitForExit(); // the stderr reader has delivered the last lines
-        var match = DroppedLine().Match(Errors);
+        byte[] file = await tcpdump.StopAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        var match = DroppedLine().Match(tcpdump.Errors);
         long dropped = match.Success ? long.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : -1;
-        return (Parse(await File.ReadAllBytesAsync(FilePath, cancellationToken), nodeOfMac), dropped);
+        return (Parse(file, nodeOfMac), dropped);
     }
 
     /// <summary>Kills tcpdump if it still runs and deletes the capture file.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            process.Dispose();
-            Directory.Delete(directory, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => tcpdump.DisposeAsync();
 
     /// <summary>A MAC address as the 48-bit number used as key of the node map.</summary>
     public static long MacKey(ReadOnlySpan<byte> mac) =>
@@ -122,32 +54,21 @@ internal sealed partial class SynAckCapture : IAsyncDisposable
             return result;
         }
 
-        // tcpdump writes the host's byte order; microsecond timestamps (magic a1b2c3d4), Ethernet link type.
-        bool little = BinaryPrimitives.ReadUInt32LittleEndian(file) == 0xa1b2c3d4;
-        if (!little && BinaryPrimitives.ReadUInt32BigEndian(file) != 0xa1b2c3d4)
+        // Microsecond timestamps, Ethernet link type.
+        var reader = new PcapReader(file);
+        if (reader.NanosecondTimestamps)
         {
             throw new FormatException("Not a microsecond pcap file.");
         }
 
-        uint U32(ReadOnlySpan<byte> s) => little ? BinaryPrimitives.ReadUInt32LittleEndian(s) : BinaryPrimitives.ReadUInt32BigEndian(s);
-        if (U32(file[20..]) != 1)
+        if (reader.LinkType != 1)
         {
             throw new FormatException("The capture is not Ethernet.");
         }
 
-        int offset = 24;
-        while (offset + 16 <= file.Length)
+        while (reader.TryRead(out uint seconds, out uint fraction, out var frame))
         {
-            long micros = (U32(file[offset..]) * 1_000_000L) + U32(file[(offset + 4)..]);
-            int length = (int)U32(file[(offset + 8)..]);
-            offset += 16;
-            if (offset + length > file.Length)
-            {
-                break; // a record cut short
-            }
-
-            var frame = file.Slice(offset, length);
-            offset += length;
+            long micros = (seconds * 1_000_000L) + fraction;
             if (frame.Length < EthernetHeader + 20 || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != 0x0800)
             {
                 continue;
@@ -188,34 +109,4 @@ internal sealed partial class SynAckCapture : IAsyncDisposable
 
     [GeneratedRegex(@"(\d+) packets? dropped by kernel")]
     private static partial Regex DroppedLine();
-
-    private string Errors
-    {
-        get
-        {
-            lock (errors)
-            {
-                return errors.ToString();
-            }
-        }
-    }
-
-    private void OnError(string? line)
-    {
-        if (line is null)
-        {
-            listening.TrySetException(new InvalidOperationException("tcpdump exited: " + Errors));
-            return;
-        }
-
-        lock (errors)
-        {
-            errors.AppendLine(line);
-        }
-
-        if (line.Contains("listening on", StringComparison.Ordinal))
-        {
-            listening.TrySetResult();
-        }
-    }
 }
