@@ -113,8 +113,13 @@ public sealed partial class MembershipManager
                 Seen(p.LastHeardAny),
                 [.. p.LastHeardPerLan.Select(Seen)],
                 p.Installed ?? p.InstalledAny,
-                p.Promised))];
+                p.Promised,
+                p.DrainStatuses))];
     }
+
+    /// <summary>This node's hand-over progress per module (buckets taken over, buckets draining, oldest drain's age).</summary>
+    public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) =>
+        [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, null))];
 
     /// <summary>True when a peer is reachable and admitted now.</summary>
     public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
@@ -1031,6 +1036,9 @@ public sealed partial class MembershipManager
         public bool WitnessLost { get; set; }
 
         public bool Admitted(string ours) => ConfigHash == ours;
+
+        /// <summary>The peer's hand-over progress per module from its latest heartbeat.</summary>
+        public ImmutableArray<ModuleDrainStatus> DrainStatuses { get; set; } = [];
     }
 
     private sealed record PendingRequest(string To, int Lan, TimeSpan SentAt, MembershipMessage Message);

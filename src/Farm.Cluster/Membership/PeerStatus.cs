@@ -13,6 +13,7 @@ namespace Farm.Cluster.Membership;
 /// <param name="LastHeardPerLan">Last admitted message per LAN (null = never).</param>
 /// <param name="Installed">The view the peer reports as installed.</param>
 /// <param name="Promised">The view the peer reports as promised.</param>
+/// <param name="Drains">The peer's hand-over progress per module, as its latest heartbeat said (empty before any).</param>
 public sealed record PeerStatus(
     string Name,
     MemberInfo? Info,
@@ -23,4 +24,5 @@ public sealed record PeerStatus(
     TimeSpan? LastHeardAny,
     ImmutableArray<TimeSpan?> LastHeardPerLan,
     ViewId? Installed,
-    ViewId? Promised);
+    ViewId? Promised,
+    ImmutableArray<ModuleDrainStatus> Drains);
