@@ -1,0 +1,455 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using Farm.Core.Config;
+using Farm.Native.Linux;
+
+namespace Farm.DataPlane.Conntrack;
+
+/// <summary>
+/// Pure codec of the ctnetlink dump: writes the request and turns reply datagrams into <see cref="TrackedFlow"/>s.
+/// No I/O; <see cref="NetlinkConntrackTable"/> moves the bytes.
+/// </summary>
+/// <remarks>
+/// Numbers are from the kernel's uapi headers: linux/netlink.h (message header, flags, NLMSG_*),
+/// linux/netfilter/nfnetlink.h (nfgenmsg, NFNL_SUBSYS_CTNETLINK), linux/netfilter/nfnetlink_conntrack.h (CTA_*),
+/// linux/netfilter/nf_conntrack_tcp.h (TCP_CONNTRACK_*). Netlink headers and attribute headers are in host byte order
+/// (Farm runs on little-endian machines only, see <c>KernelJhash</c>); addresses and ports are in network byte order.
+/// Messages and attributes are aligned to 4 bytes. Attribute types carry NLA_F_NESTED / NLA_F_NET_BYTEORDER in their
+/// top bits, masked off here. Unknown attributes are skipped, so newer kernels that add some are still read.
+/// </remarks>
+internal static class CtnetlinkParser
+{
+    /// <summary>Length of the dump request: nlmsghdr (16) + nfgenmsg (4).</summary>
+    public const int DumpRequestLength = HeaderLength + NfGenMsgLength;
+
+    internal const int HeaderLength = 16;
+    internal const int NfGenMsgLength = 4;
+
+    // linux/netlink.h
+    internal const ushort NlmsgNoop = 1;
+    internal const ushort NlmsgError = 2;
+    internal const ushort NlmsgDone = 3;
+    internal const ushort NlmsgOverrun = 4;
+    internal const ushort NlmFRequest = 0x01;
+    internal const ushort NlmFMulti = 0x02;
+    internal const ushort NlmFDumpIntr = 0x10;
+    internal const ushort NlmFDump = 0x300;
+    internal const ushort NlmFCapped = 0x100;
+    internal const ushort NlmFAckTlvs = 0x200;
+    internal const ushort NlaTypeMask = 0x3fff;
+    internal const ushort NlaFNested = 0x8000;
+    internal const ushort NlmsgerrAttrMsg = 1;
+
+    // linux/netfilter/nfnetlink.h, nfnetlink_conntrack.h
+    internal const int NfnlSubsysCtnetlink = 1;
+    internal const int IpctnlMsgCtNew = 0;
+    internal const int IpctnlMsgCtGet = 1;
+    internal const ushort CtaTupleOrig = 1;
+    internal const ushort CtaProtoinfo = 4;
+    internal const ushort CtaTupleIp = 1;
+    internal const ushort CtaTupleProto = 2;
+    internal const ushort CtaIpV4Src = 1;
+    internal const ushort CtaIpV4Dst = 2;
+    internal const ushort CtaIpV6Src = 3;
+    internal const ushort CtaIpV6Dst = 4;
+    internal const ushort CtaProtoNum = 1;
+    internal const ushort CtaProtoSrcPort = 2;
+    internal const ushort CtaProtoDstPort = 3;
+    internal const ushort CtaProtoinfoTcp = 1;
+    internal const ushort CtaProtoinfoTcpState = 1;
+
+    // linux/netfilter/nf_conntrack_tcp.h: the states in which a TCP connection is over.
+    internal const byte TcpConntrackNone = 0;
+    internal const byte TcpConntrackTimeWait = 7;
+    internal const byte TcpConntrackClose = 8;
+
+    internal const byte IpProtoTcp = 6;
+    internal const byte IpProtoUdp = 17;
+
+    /// <summary>The nlmsg_type of the request: (NFNL_SUBSYS_CTNETLINK &lt;&lt; 8) | IPCTNL_MSG_CT_GET.</summary>
+    public const ushort DumpRequestType = (NfnlSubsysCtnetlink << 8) | IpctnlMsgCtGet;
+
+    /// <summary>
+    /// Writes a request to dump the whole table (NLM_F_REQUEST | NLM_F_DUMP, family AF_UNSPEC: IPv4 and IPv6) with
+    /// <paramref name="sequence"/>; returns its length, <see cref="DumpRequestLength"/>.
+    /// </summary>
+    public static int WriteDumpRequest(Span<byte> destination, uint sequence)
+    {
+        if (destination.Length < DumpRequestLength)
+        {
+            throw new ArgumentException($"The request needs {DumpRequestLength} bytes.", nameof(destination));
+        }
+
+        var request = destination[..DumpRequestLength];
+        request.Clear();
+        WriteHeader(request, DumpRequestLength, DumpRequestType, NlmFRequest | NlmFDump, sequence);
+        // nfgenmsg: family AF_UNSPEC (0), version NFNETLINK_V0 (0), res_id 0: all zero.
+        return DumpRequestLength;
+    }
+
+    /// <summary>
+    /// Reads one reply datagram of the dump sent with <paramref name="sequence"/> and appends its TCP/UDP entries to
+    /// <paramref name="flows"/>. Messages of other sequence numbers (late replies of an abandoned dump) are ignored;
+    /// so is everything after NLMSG_DONE.
+    /// </summary>
+    /// <exception cref="NetlinkException">The kernel answered with an error (NLMSG_ERROR, or NLMSG_DONE carrying one); <see cref="NetlinkException.Errno"/> holds it.</exception>
+    /// <exception cref="InvalidDataException">The datagram is malformed: a message or attribute runs past its end, or a TCP/UDP entry lacks its addresses or ports.</exception>
+    public static CtnetlinkProgress Parse(ReadOnlySpan<byte> datagram, uint sequence, ICollection<TrackedFlow> flows)
+    {
+        ArgumentNullException.ThrowIfNull(flows);
+        bool interrupted = false;
+        int offset = 0;
+        while (offset < datagram.Length)
+        {
+            var rest = datagram[offset..];
+            if (rest.Length < HeaderLength)
+            {
+                throw new InvalidDataException($"Netlink datagram has {rest.Length} stray bytes at byte {offset}, fewer than a message header ({HeaderLength}).");
+            }
+
+            uint length = Read<uint>(rest);
+            if (length < HeaderLength || length > rest.Length)
+            {
+                throw new InvalidDataException($"Netlink message at byte {offset} claims {length} bytes, but {rest.Length} remain (a header alone is {HeaderLength}).");
+            }
+
+            var message = rest[..(int)length];
+            ushort type = Read<ushort>(message[4..]);
+            ushort flags = Read<ushort>(message[6..]);
+            uint messageSequence = Read<uint>(message[8..]);
+            int start = offset;
+            offset = Math.Min(datagram.Length, offset + Align((int)length));
+            if (messageSequence != sequence)
+            {
+                continue;
+            }
+
+            interrupted |= (flags & NlmFDumpIntr) != 0;
+            switch (type)
+            {
+                case NlmsgNoop:
+                    continue;
+                case NlmsgOverrun:
+                    interrupted = true;
+                    continue;
+                case NlmsgDone:
+                    // Since 4.x the DONE payload is the dump's final status; a negative one means it failed midway.
+                    int status = message.Length >= HeaderLength + 4 ? Read<int>(message[HeaderLength..]) : 0;
+                    if (status < 0)
+                    {
+                        throw KernelError(-status, null);
+                    }
+
+                    return new CtnetlinkProgress(Done: true, interrupted);
+                case NlmsgError:
+                    if (message.Length < HeaderLength + 4)
+                    {
+                        throw new InvalidDataException($"Netlink error message at byte {start} is {message.Length} bytes, too short for its error code.");
+                    }
+
+                    int error = Read<int>(message[HeaderLength..]);
+                    if (error == 0)
+                    {
+                        return new CtnetlinkProgress(Done: true, interrupted); // an acknowledgement: nothing more follows
+                    }
+
+                    throw KernelError(-error, ExtendedAckMessage(message, flags));
+                default:
+                    if (type >> 8 == NfnlSubsysCtnetlink && (type & 0xff) is IpctnlMsgCtNew or IpctnlMsgCtGet)
+                    {
+                        try
+                        {
+                            if (ParseEntry(message) is { } flow)
+                            {
+                                flows.Add(flow);
+                            }
+                        }
+                        catch (InvalidDataException e)
+                        {
+                            throw new InvalidDataException($"Conntrack entry at byte {start} of the datagram: {e.Message}", e);
+                        }
+                    }
+
+                    continue;
+            }
+        }
+
+        return new CtnetlinkProgress(Done: false, interrupted);
+    }
+
+    /// <summary>
+    /// True when <paramref name="datagram"/> holds the end (NLMSG_DONE or NLMSG_ERROR) of the dump sent with
+    /// <paramref name="sequence"/>, or when its framing is broken so nothing more can be learned from it. Entries are
+    /// not looked at: this only skips the rest of an abandoned dump.
+    /// </summary>
+    public static bool EndsDump(ReadOnlySpan<byte> datagram, uint sequence)
+    {
+        int offset = 0;
+        while (datagram.Length - offset >= HeaderLength)
+        {
+            var rest = datagram[offset..];
+            uint length = Read<uint>(rest);
+            if (length < HeaderLength || length > rest.Length)
+            {
+                return true;
+            }
+
+            ushort type = Read<ushort>(rest[4..]);
+            if (Read<uint>(rest[8..]) == sequence && type is NlmsgDone or NlmsgError)
+            {
+                return true;
+            }
+
+            offset += Align((int)length);
+        }
+
+        return offset < datagram.Length;
+    }
+
+    /// <summary>One conntrack entry message (header included); null for protocols other than TCP and UDP.</summary>
+    internal static TrackedFlow? ParseEntry(ReadOnlySpan<byte> message)
+    {
+        if (message.Length < HeaderLength + NfGenMsgLength)
+        {
+            throw new InvalidDataException($"the message is {message.Length} bytes, shorter than its headers ({HeaderLength + NfGenMsgLength}).");
+        }
+
+        var entry = new EntryFields();
+        var attributes = new AttributeReader(message[(HeaderLength + NfGenMsgLength)..]);
+        while (attributes.Next(out ushort type, out var payload))
+        {
+            switch (type)
+            {
+                case CtaTupleOrig:
+                    ParseTuple(payload, ref entry);
+                    break;
+                case CtaProtoinfo:
+                    ParseProtoinfo(payload, ref entry);
+                    break;
+            }
+        }
+
+        TransportProtocol protocol;
+        switch (entry.Protocol)
+        {
+            case IpProtoTcp: protocol = TransportProtocol.Tcp; break;
+            case IpProtoUdp: protocol = TransportProtocol.Udp; break;
+            case -1: throw new InvalidDataException("it has no CTA_TUPLE_ORIG/CTA_TUPLE_PROTO/CTA_PROTO_NUM.");
+            default: return null;
+        }
+
+        string name = protocol == TransportProtocol.Tcp ? "TCP" : "UDP";
+        if (entry.Source is null || entry.Destination is null)
+        {
+            throw new InvalidDataException($"the {name} entry lacks its original source or destination address.");
+        }
+
+        if (entry.SourcePort < 0 || entry.DestinationPort < 0)
+        {
+            throw new InvalidDataException($"the {name} entry lacks its original source or destination port.");
+        }
+
+        return new TrackedFlow(protocol, entry.Source, entry.SourcePort, entry.Destination, entry.DestinationPort, IsLive(protocol, entry.TcpState));
+    }
+
+    /// <summary>
+    /// Whether a tracked connection still counts for a drain. A TCP entry without a state attribute is taken as live:
+    /// waiting longer is safe, cutting a connection is not.
+    /// </summary>
+    internal static bool IsLive(TransportProtocol protocol, int tcpState) =>
+        protocol == TransportProtocol.Udp
+        || tcpState is not (TcpConntrackNone or TcpConntrackTimeWait or TcpConntrackClose);
+
+    private static void ParseTuple(ReadOnlySpan<byte> tuple, ref EntryFields entry)
+    {
+        var attributes = new AttributeReader(tuple);
+        while (attributes.Next(out ushort type, out var payload))
+        {
+            if (type == CtaTupleIp)
+            {
+                var addresses = new AttributeReader(payload);
+                while (addresses.Next(out ushort ipType, out var address))
+                {
+                    switch (ipType)
+                    {
+                        case CtaIpV4Src: entry.Source = ReadAddress(address, 4, "CTA_IP_V4_SRC"); break;
+                        case CtaIpV4Dst: entry.Destination = ReadAddress(address, 4, "CTA_IP_V4_DST"); break;
+                        case CtaIpV6Src: entry.Source = ReadAddress(address, 16, "CTA_IP_V6_SRC"); break;
+                        case CtaIpV6Dst: entry.Destination = ReadAddress(address, 16, "CTA_IP_V6_DST"); break;
+                    }
+                }
+            }
+            else if (type == CtaTupleProto)
+            {
+                var fields = new AttributeReader(payload);
+                while (fields.Next(out ushort protoType, out var value))
+                {
+                    switch (protoType)
+                    {
+                        case CtaProtoNum: entry.Protocol = ReadFixed(value, 1, "CTA_PROTO_NUM")[0]; break;
+                        case CtaProtoSrcPort: entry.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(ReadFixed(value, 2, "CTA_PROTO_SRC_PORT")); break;
+                        case CtaProtoDstPort: entry.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(ReadFixed(value, 2, "CTA_PROTO_DST_PORT")); break;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void ParseProtoinfo(ReadOnlySpan<byte> protoinfo, ref EntryFields entry)
+    {
+        var attributes = new AttributeReader(protoinfo);
+        while (attributes.Next(out ushort type, out var payload))
+        {
+            if (type != CtaProtoinfoTcp)
+            {
+                continue;
+            }
+
+            var tcp = new AttributeReader(payload);
+            while (tcp.Next(out ushort tcpType, out var value))
+            {
+                if (tcpType == CtaProtoinfoTcpState)
+                {
+                    entry.TcpState = ReadFixed(value, 1, "CTA_PROTOINFO_TCP_STATE")[0];
+                }
+            }
+        }
+    }
+
+    private static IPAddress ReadAddress(ReadOnlySpan<byte> payload, int length, string name) => new(ReadFixed(payload, length, name));
+
+    private static ReadOnlySpan<byte> ReadFixed(ReadOnlySpan<byte> payload, int length, string name) =>
+        payload.Length == length
+            ? payload
+            : throw new InvalidDataException($"{name} has {payload.Length} bytes instead of {length}.");
+
+    private static NetlinkException KernelError(int errno, string? kernelMessage)
+    {
+        string hint = errno switch
+        {
+            1 => " Reading the conntrack table needs CAP_NET_ADMIN in the network namespace.",
+            95 => " ctnetlink is not available: load the kernel module nf_conntrack_netlink.",
+            _ => string.Empty,
+        };
+        string detail = string.IsNullOrEmpty(kernelMessage) ? string.Empty : $" The kernel says: {kernelMessage}.";
+        return new NetlinkException(
+            string.Create(CultureInfo.InvariantCulture, $"The conntrack dump failed: the kernel answered errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).{hint}{detail}"),
+            errno);
+    }
+
+    /// <summary>The kernel's NLMSGERR_ATTR_MSG text of an error reply (NETLINK_EXT_ACK), or null.</summary>
+    private static string? ExtendedAckMessage(ReadOnlySpan<byte> message, ushort flags)
+    {
+        if ((flags & NlmFAckTlvs) == 0 || message.Length < HeaderLength + 4 + HeaderLength)
+        {
+            return null;
+        }
+
+        // After the error code comes the request's header, and its payload too unless the reply was capped.
+        int tlvs = HeaderLength + 4 + HeaderLength;
+        if ((flags & NlmFCapped) == 0)
+        {
+            uint requestLength = Read<uint>(message[(HeaderLength + 4)..]);
+            tlvs = HeaderLength + 4 + Align((int)Math.Min(requestLength, (uint)message.Length));
+        }
+
+        if (tlvs > message.Length)
+        {
+            return null;
+        }
+
+        try
+        {
+            var attributes = new AttributeReader(message[tlvs..]);
+            while (attributes.Next(out ushort type, out var payload))
+            {
+                if (type == NlmsgerrAttrMsg)
+                {
+                    int end = payload.IndexOf((byte)0);
+                    return Encoding.UTF8.GetString(end < 0 ? payload : payload[..end]);
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // The explanation is optional; a malformed one must not hide the error code.
+        }
+
+        return null;
+    }
+
+    internal static int Align(int length) => (length + 3) & ~3;
+
+    internal static void WriteHeader(Span<byte> destination, int length, ushort type, ushort flags, uint sequence, uint portId = 0)
+    {
+        Write(destination, (uint)length);
+        Write(destination[4..], type);
+        Write(destination[6..], flags);
+        Write(destination[8..], sequence);
+        Write(destination[12..], portId);
+    }
+
+    private static T Read<T>(ReadOnlySpan<byte> source)
+        where T : unmanaged => MemoryMarshal.Read<T>(source);
+
+    private static void Write<T>(Span<byte> destination, T value)
+        where T : unmanaged => MemoryMarshal.Write(destination, in value);
+
+    /// <summary>The fields of one entry collected while walking its attributes; -1 / null = not seen.</summary>
+    private struct EntryFields
+    {
+        public EntryFields()
+        {
+        }
+
+        public int Protocol { get; set; } = -1;
+
+        public IPAddress? Source { get; set; }
+
+        public IPAddress? Destination { get; set; }
+
+        public int SourcePort { get; set; } = -1;
+
+        public int DestinationPort { get; set; } = -1;
+
+        public int TcpState { get; set; } = -1;
+    }
+
+    /// <summary>Walks a run of netlink attributes (struct nlattr: u16 length incl. header, u16 type; 4-byte aligned).</summary>
+    private ref struct AttributeReader(ReadOnlySpan<byte> attributes)
+    {
+        private ReadOnlySpan<byte> rest = attributes;
+
+        /// <summary>The next attribute's type (flags masked off) and payload; false at the end.</summary>
+        /// <exception cref="InvalidDataException">An attribute header or payload runs past the end.</exception>
+        public bool Next(out ushort type, out ReadOnlySpan<byte> payload)
+        {
+            if (rest.IsEmpty)
+            {
+                type = 0;
+                payload = default;
+                return false;
+            }
+
+            if (rest.Length < 4)
+            {
+                throw new InvalidDataException($"an attribute header is truncated ({rest.Length} bytes left, 4 needed).");
+            }
+
+            ushort length = Read<ushort>(rest);
+            ushort rawType = Read<ushort>(rest[2..]);
+            if (length < 4 || length > rest.Length)
+            {
+                throw new InvalidDataException($"attribute type {rawType & NlaTypeMask} claims {length} bytes, but {rest.Length} remain.");
+            }
+
+            type = (ushort)(rawType & NlaTypeMask);
+            payload = rest[4..length];
+            rest = rest[Math.Min(rest.Length, Align(length))..];
+            return true;
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Sockets;
+using Farm.Core.Config;
+using Farm.DataPlane.Conntrack;
+using Farm.DataPlane.Tests.Kernel;
+using Farm.DataPlane.Tests.TestSupport;
+using Farm.Testing.Network;
+
+namespace Farm.DataPlane.Tests.Conntrack;
+
+/// <summary>The real ctnetlink dump, in a fresh network namespace, over loopback connections of test addresses.</summary>
+[TestClass]
+public sealed class NetlinkConntrackTableTests
+{
+    private static readonly IPAddress Server4 = IPAddress.Parse("198.18.0.1");
+    private static readonly IPAddress Client4 = IPAddress.Parse("198.18.0.2");
+    private static readonly IPAddress Server6 = IPAddress.Parse("2001:db8::1");
+    private static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::2");
+
+    // Conntrack hooks are registered in a namespace only once a ruleset there uses ct.
+    private const string CtRuleset = """
+        table inet farm_conntrack_test {
+          chain input {
+            type filter hook input priority 0; policy accept;
+            ct state established,related counter accept
+          }
+        }
+        """;
+
+    /// <summary>Set by MSTest.</summary>
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Ct => TestContext.CancellationToken;
+
+    [TestInitialize]
+    public Task RequireKernel() => Requirements.KernelAsync();
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Dump_TcpAndUdpOverLoopback_ListsBothLiveAndClosedTcpTurnsNonLive()
+    {
+        await using var ns = await CreateNamespaceAsync();
+        var logs = new RecordingLoggerFactory();
+        var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
+        {
+            var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            var listener = new TcpListener(Server4, 0);
+            listener.Start();
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            client.Bind(new IPEndPoint(Client4, 0));
+            client.Connect(listener.LocalEndpoint);
+            var accepted = listener.AcceptSocket();
+            client.Send("hello"u8);
+            accepted.Receive(new byte[16]);
+
+            var udpServer = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+            udpServer.Bind(new IPEndPoint(Server6, 0));
+            var udpClient = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+            udpClient.Bind(new IPEndPoint(Client6, 0));
+            udpClient.SendTo("ping"u8, udpServer.LocalEndPoint!);
+            EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
+            udpServer.ReceiveFrom(new byte[16], ref from);
+            udpServer.SendTo("pong"u8, from);
+            return (table, listener, client, accepted, udpServer, udpClient);
+        });
+
+        try
+        {
+            var clientEnd = (IPEndPoint)client.LocalEndPoint!;
+            var serverEnd = (IPEndPoint)listener.LocalEndpoint;
+            var udpClientEnd = (IPEndPoint)udpClient.LocalEndPoint!;
+            var udpServerEnd = (IPEndPoint)udpServer.LocalEndPoint!;
+            bool IsTcp(TrackedFlow f) => f.Protocol == TransportProtocol.Tcp && f.SourcePort == clientEnd.Port;
+            bool IsUdp(TrackedFlow f) => f.Protocol == TransportProtocol.Udp && f.SourcePort == udpClientEnd.Port;
+
+            var flows = await ns.RunAsync(table.Dump);
+            TestContext.WriteLine("Open:\n" + string.Join('\n', flows));
+
+            Assert.AreEqual(new TrackedFlow(TransportProtocol.Tcp, Client4, clientEnd.Port, Server4, serverEnd.Port, Live: true), flows.Single(IsTcp));
+            Assert.AreEqual(new TrackedFlow(TransportProtocol.Udp, Client6, udpClientEnd.Port, Server6, udpServerEnd.Port, Live: true), flows.Single(IsUdp));
+
+            // A graceful close from both sides: conntrack follows the FINs to TIME_WAIT (or CLOSE).
+            client.Shutdown(SocketShutdown.Send);
+            Assert.AreEqual(0, accepted.Receive(new byte[16]), "the server sees the client's FIN");
+            accepted.Close();
+            client.Close();
+
+            TrackedFlow? closed = null;
+            for (int attempt = 0; attempt < 100; attempt++)
+            {
+                closed = (await ns.RunAsync(table.Dump)).Single(IsTcp);
+                if (!closed.Value.Live)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, Ct);
+            }
+
+            var after = await ns.RunAsync(table.Dump);
+            TestContext.WriteLine("Closed:\n" + string.Join('\n', after));
+            Assert.IsFalse(closed!.Value.Live, $"the closed connection is still live: {closed}");
+            Assert.IsTrue(after.Single(IsUdp).Live, "UDP stays live while conntrack tracks it");
+            Assert.IsEmpty(logs.Problems);
+        }
+        finally
+        {
+            accepted.Dispose();
+            client.Dispose();
+            listener.Dispose();
+            udpClient.Dispose();
+            udpServer.Dispose();
+            table.Dispose();
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Dump_ThousandsOfUdpFlows_AllListedInOneConsistentDump()
+    {
+        const int FlowCount = 3000;
+        await using var ns = await CreateNamespaceAsync();
+        var logs = new RecordingLoggerFactory();
+
+        var (flows, timings) = await ns.RunAsync(() =>
+        {
+            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            sender.Bind(new IPEndPoint(Client4, 0));
+            // Nobody listens: every datagram still creates an (unreplied) conntrack entry on its way out.
+            for (int i = 0; i < FlowCount; i++)
+            {
+                sender.SendTo("x"u8, new IPEndPoint(Server4, 20000 + i));
+            }
+
+            var timings = new List<TimeSpan>();
+            IReadOnlyList<TrackedFlow> flows = [];
+            for (int round = 0; round < 5; round++)
+            {
+                long start = TimeProvider.System.GetTimestamp();
+                flows = table.Dump();
+                timings.Add(TimeProvider.System.GetElapsedTime(start));
+            }
+
+            return (flows, timings);
+        });
+
+        TestContext.WriteLine($"{flows.Count} flows; dump times: {string.Join(", ", timings.Select(t => $"{t.TotalMilliseconds:0.00} ms"))}");
+        var ports = flows.Where(f => f.Protocol == TransportProtocol.Udp && f.Source.Equals(Client4) && f.Destination.Equals(Server4))
+            .Select(f => f.DestinationPort)
+            .ToHashSet();
+        Assert.HasCount(FlowCount, ports);
+        Assert.IsTrue(Enumerable.Range(20000, FlowCount).All(ports.Contains));
+        Assert.IsEmpty(logs.Problems);
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Dump_RealFlowsThroughDrainScanner_BucketOfClientEqualsTheDataPlanesHash()
+    {
+        await using var ns = await CreateNamespaceAsync();
+        var module = Modules.Web() with { Vips = [Server4], Rules = [new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = 5353, LastPort = 5353 }] };
+        var scanner = new DrainScanner(module);
+        var logs = new RecordingLoggerFactory();
+
+        var (flows, clientPort) = await ns.RunAsync(() =>
+        {
+            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            sender.Bind(new IPEndPoint(Client4, 0));
+            sender.SendTo("x"u8, new IPEndPoint(Server4, 5353));
+            return (table.Dump(), ((IPEndPoint)sender.LocalEndPoint!).Port);
+        });
+
+        var flow = flows.Single(f => f.SourcePort == clientPort);
+        int bucket = scanner.BucketOf(flow);
+        var scan = scanner.Scan(flows, [bucket]);
+
+        Assert.AreEqual(new Farm.Core.Hashing.BucketHasher(module.Buckets, module.Seed).BucketOf(new Farm.Core.Hashing.ClientKey(Client4), Farm.Core.Hashing.Affinity.ClientIp), bucket);
+        CollectionAssert.AreEqual(new[] { bucket }, scan.BusyBuckets.ToArray());
+        CollectionAssert.AreEqual(new[] { new FlowKey(Client4, clientPort) }, scan.UdpFlows.ToArray());
+    }
+
+    private async Task<NetworkNamespace> CreateNamespaceAsync()
+    {
+        var ns = await NetworkNamespace.CreateAsync(cancellationToken: Ct);
+        try
+        {
+            await ns.SetLinkUpAsync("lo", Ct);
+            foreach (var address in new[] { Server4, Client4, Server6, Client6 })
+            {
+                await ns.AddAddressAsync("lo", address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128, Ct);
+            }
+
+            await ns.ApplyNftAsync(CtRuleset, Ct);
+            return ns;
+        }
+        catch
+        {
+            await ns.DisposeAsync();
+            throw;
+        }
+    }
+}
