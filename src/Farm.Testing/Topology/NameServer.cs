@@ -8,8 +8,9 @@ namespace Farm.Testing.Topology;
 
 /// <summary>
 /// A tiny server inside a node's namespace that answers "who are you" with the node's name: TCP sends the name and a
-/// newline at once and again for every chunk received; UDP answers every datagram with the name. Tests tell from the
-/// answer which node served a client (see <see cref="FarmClients"/>).
+/// newline at once and again for every chunk received; UDP answers every datagram with the name (and echoes datagrams
+/// that begin with <see cref="EchoPrefix"/>). Tests tell from the answer which node served a client (see
+/// <see cref="FarmClients"/> and <see cref="SessionLoad"/>).
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class NameServer : IAsyncDisposable
@@ -20,11 +21,19 @@ public sealed class NameServer : IAsyncDisposable
     private const int SolIpv6 = 41;
     private const int Ipv6Freebind = 78;
 
+    // SO_RCVBUFFORCE: a UDP receive buffer beyond net.core.rmem_max (root only). One socket serves every client of the
+    // node: with the default buffer (~200 KB) a burst of a thousand sessions' requests overflows it while the loop
+    // waits for a thread, and the drops would look like the farm's.
+    private const int SolSocket = 1;
+    private const int SoRcvBufForce = 33;
+    private const int UdpReceiveBuffer = 4 << 20;
+
     private readonly List<Socket> sockets;
     private readonly CancellationTokenSource stopping = new();
     private readonly byte[] line;
     private long connections;
     private long datagrams;
+    private int disposed;
 
     private NameServer(string name, List<Socket> sockets)
     {
@@ -32,6 +41,12 @@ public sealed class NameServer : IAsyncDisposable
         this.sockets = sockets;
         line = Encoding.ASCII.GetBytes(name + "\n");
     }
+
+    /// <summary>
+    /// A UDP datagram that begins with these bytes is answered with the name, a newline and the datagram itself, so a
+    /// client can tell which of its requests an answer belongs to; other datagrams get the bare name.
+    /// </summary>
+    public static ReadOnlySpan<byte> EchoPrefix => "echo "u8;
 
     /// <summary>The name it answers with.</summary>
     public string Name { get; }
@@ -75,6 +90,15 @@ public sealed class NameServer : IAsyncDisposable
                     created.Add(socket);
                     bool v4 = endpoint.AddressFamily == AddressFamily.InterNetwork;
                     socket.SetRawSocketOption(v4 ? SolIp : SolIpv6, v4 ? IpFreebind : Ipv6Freebind, BitConverter.GetBytes(1));
+                    try
+                    {
+                        socket.SetRawSocketOption(SolSocket, SoRcvBufForce, BitConverter.GetBytes(UdpReceiveBuffer));
+                    }
+                    catch (SocketException)
+                    {
+                        socket.ReceiveBufferSize = UdpReceiveBuffer; // not root: as much as net.core.rmem_max allows
+                    }
+
                     socket.Bind(endpoint);
                 }
 
@@ -100,9 +124,14 @@ public sealed class NameServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Closes every socket.</summary>
+    /// <summary>Closes every socket (a second call does nothing).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
         await stopping.CancelAsync();
         foreach (var socket in sockets)
         {
@@ -155,14 +184,24 @@ public sealed class NameServer : IAsyncDisposable
         var token = stopping.Token;
         byte[] name = Encoding.ASCII.GetBytes(Name);
         byte[] buffer = new byte[256];
-        EndPoint any = socket.AddressFamily == AddressFamily.InterNetwork ? new IPEndPoint(IPAddress.Any, 0) : new IPEndPoint(IPAddress.IPv6Any, 0);
+        byte[] echo = new byte[name.Length + 1 + buffer.Length];
+        name.CopyTo(echo, 0);
+        echo[name.Length] = (byte)'\n';
+        var from = new SocketAddress(socket.AddressFamily);
         while (!token.IsCancellationRequested)
         {
             try
             {
-                var received = await socket.ReceiveFromAsync(buffer, any, token);
+                int received = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, from, token);
                 Interlocked.Increment(ref datagrams);
-                await socket.SendToAsync(name, received.RemoteEndPoint, token);
+                ReadOnlyMemory<byte> answer = name;
+                if (buffer.AsSpan(0, received).StartsWith(EchoPrefix))
+                {
+                    buffer.AsSpan(0, received).CopyTo(echo.AsSpan(name.Length + 1));
+                    answer = echo.AsMemory(0, name.Length + 1 + received);
+                }
+
+                await socket.SendToAsync(answer, SocketFlags.None, from, token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
