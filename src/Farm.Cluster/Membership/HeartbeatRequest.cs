@@ -4,4 +4,4 @@ namespace Farm.Cluster.Membership;
 /// Sent to every peer on every LAN each interval: who I am, my config hash and the views I hold.
 /// <paramref name="WitnessLost"/>: under split-brain policy witness, the sender has not reached the witness lately and must not coordinate.
 /// </summary>
-public sealed record HeartbeatRequest(MemberInfo Sender, string ConfigHash, ViewId? Installed, ViewId? Promised, bool WitnessLost = false) : MembershipMessage;
+public sealed record HeartbeatRequest(MemberInfo Sender, string ConfigHash, ViewId? Installed, ViewId? Promised, bool WitnessLost = false, DrainReport? Drains = null) : MembershipMessage;

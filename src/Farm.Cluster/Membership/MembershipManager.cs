@@ -23,13 +23,16 @@ public sealed partial class MembershipManager
     private readonly Dictionary<long, PendingRequest> pending = [];
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<int, TimeSpan>> incomingUntil = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, Claim>> claims = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModuleSpec> specs = new(StringComparer.Ordinal);
 
     private MemberInfo self;
     private ClusterView? installed;
     private ClusterView? promised;
     private bool promisedFromScratch;
+    private ViewId? promisedBase;
     private ClusterView? baseCache;
     private Proposal? proposal;
     private long nextCorrelation;
@@ -42,6 +45,7 @@ public sealed partial class MembershipManager
     private TimeSpan? firstTick;
     private TimeSpan witnessReachedAt = TimeSpan.MinValue;
     private TimeSpan witnessStreakStart = TimeSpan.MinValue;
+    private DrainReport published = DrainReport.None;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
     public MembershipManager(
@@ -67,8 +71,10 @@ public sealed partial class MembershipManager
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name] = [];
-            incomingUntil[module.Name] = [];
+            claims[module.Name] = [];
             drainingUntil[module.Name] = [];
+            drainStarts[module.Name] = [];
+            specs[module.Name] = module;
         }
 
         Ownership = BuildOwnership(now);
@@ -119,7 +125,66 @@ public sealed partial class MembershipManager
 
     /// <summary>This node's hand-over progress per module (buckets taken over, buckets draining, oldest drain's age).</summary>
     public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) =>
-        [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, null))];
+        [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, OldestDrainAge(m.Module, now)))];
+
+    /// <summary>What this node's heartbeats say about its drains (the last report, as of the view it reflects).</summary>
+    public DrainReport PublishedDrains => published;
+
+    /// <summary>
+    /// The host applied <paramref name="applied"/> to the data plane and then looked at the connections it tracks:
+    /// <paramref name="scans"/> says, per module, which of the snapshot's draining buckets still hold live connections
+    /// (a module without a scan counts as all busy). Drains of the installed view that are idle end now (the bucket is
+    /// dropped here), and the heartbeats tell the peers at once, so the new owners take the buckets over completely.
+    /// </summary>
+    public void ReportDrains(OwnershipSnapshot applied, IReadOnlyDictionary<string, ModuleDrainScan> scans, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        ArgumentNullException.ThrowIfNull(scans);
+        bool ended = false;
+        var parts = ImmutableArray.CreateBuilder<ModuleDrainReport>();
+        foreach (var (name, states) in applied.Modules)
+        {
+            if (!drainingUntil.TryGetValue(name, out var draining))
+            {
+                continue;
+            }
+
+            var scan = scans.GetValueOrDefault(name);
+            var starts = drainStarts[name];
+            var still = ImmutableArray.CreateBuilder<int>();
+            for (int b = 0; b < states.States.Length; b++)
+            {
+                if (states[b] != BucketState.Draining)
+                {
+                    continue;
+                }
+
+                // Only a drain that began no later than the applied snapshot: its bucket took no new flow since.
+                bool idle = scan is not null && !scan.Busy.Contains(b);
+                if (idle && draining.ContainsKey(b) && starts.TryGetValue(b, out var start) && start.Version <= applied.Version)
+                {
+                    draining.Remove(b);
+                    ended = true;
+                    continue;
+                }
+
+                still.Add(b);
+            }
+
+            var flows = scan?.Flows ?? ReadOnlyMemory<byte>.Empty;
+            if (still.Count > 0 || !flows.IsEmpty || states.Incoming > 0)
+            {
+                parts.Add(new ModuleDrainReport(name, still.ToImmutable(), flows, states.Incoming, null));
+            }
+        }
+
+        if (ended)
+        {
+            Ownership = BuildOwnership(now);
+        }
+
+        Publish(new DrainReport(applied.Reflects, parts.ToImmutable()), now);
+    }
 
     /// <summary>True when a peer is reachable and admitted now.</summary>
     public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
@@ -179,15 +244,7 @@ public sealed partial class MembershipManager
         firstTick ??= now;
         ExpirePending(now);
         ExpireTimedStates(now);
-        var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now));
-        foreach (var peer in peers.Values)
-        {
-            for (int lan = 0; lan < options.LanCount; lan++)
-            {
-                Send(peer.Name, lan, heartbeat, now);
-            }
-        }
-
+        SendHeartbeats(now);
         CoordinatorStep(now);
         CatchUp(now);
         RefreshLease(now);
@@ -212,8 +269,8 @@ public sealed partial class MembershipManager
         switch (request)
         {
             case HeartbeatRequest hb:
-                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, lan, now);
-                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now));
+                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
+                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now), CurrentDrainReport(now));
             case PrepareRequest prepare:
                 NoteHeard(peer, lan, now);
                 return OnPrepare(prepare, now);
@@ -240,7 +297,7 @@ public sealed partial class MembershipManager
         switch (reply)
         {
             case HeartbeatReply hb:
-                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, request.Lan, now);
+                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, request.Lan, now);
                 if (peer.Admitted(configHash))
                 {
                     if (hb.IncludesYou && request.SentAt > peer.LastIncludingRoundTripStart)
@@ -320,7 +377,8 @@ public sealed partial class MembershipManager
     }
 
     /// <summary>Records what a heartbeat (request or reply) says about its sender.</summary>
-    private void NotePeer(PeerState peer, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, int lan, TimeSpan now)
+    private void NotePeer(
+        PeerState peer, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, DrainReport? drains, int lan, TimeSpan now)
     {
         peer.WitnessLost = witnessLost;
         if (!string.Equals(info.Name, peer.Name, StringComparison.Ordinal))
@@ -352,6 +410,15 @@ public sealed partial class MembershipManager
         peer.Installed = peerInstalled;
         peer.Promised = peerPromised;
         maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
+        // Messages can arrive out of order: a report older than the one held (by the view it reflects) is stale.
+        if (drains is not null && !drains.Equals(peer.Drains) && ViewId.Compare(drains.Reflects, peer.Drains?.Reflects) >= 0)
+        {
+            peer.Drains = drains;
+            peer.DrainStatuses = [.. drains.Modules.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining.Length, m.OldestDrainAge))];
+            ResolveClaims();
+            Rebuild(now); // a take-over may have completed, or the buckets and flows not to answer changed
+
+        }
     }
 
     private void Send(string to, int lan, MembershipMessage message, TimeSpan now)
@@ -386,14 +453,25 @@ public sealed partial class MembershipManager
     private void ExpireTimedStates(TimeSpan now)
     {
         bool changed = false;
-        foreach (var map in incomingUntil.Values.Concat(drainingUntil.Values))
+        foreach (var map in drainingUntil.Values)
         {
             foreach (var bucket in map.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
             {
-                map.Remove(bucket);
+                map.Remove(bucket); // drain timeout: whatever the bucket still tracks is dropped here
                 changed = true;
             }
         }
+
+        foreach (var map in claims.Values)
+        {
+            foreach (var bucket in map.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
+            {
+                map.Remove(bucket); // no report came (or the drain timed out): the bucket is fully ours
+                changed = true;
+            }
+        }
+
+        changed |= ResolveClaims(); // a member restarted meanwhile: its old run drains nothing
 
         foreach (var name in vouched.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
         {
@@ -648,7 +726,7 @@ public sealed partial class MembershipManager
             return; // we promised a newer view meanwhile: this one must not commit
         }
 
-        Install(promised, now, fromScratch: promisedFromScratch);
+        Install(promised, now, fromScratch: promisedFromScratch, baseId: promisedBase);
         foreach (var member in p.View.Members)
         {
             if (member.Name != self.Name)
@@ -736,6 +814,12 @@ public sealed partial class MembershipManager
 
         promised = new ClusterView(request.Id, request.Members, tables);
         promisedFromScratch = request.Base is null;
+        promisedBase = request.Base;
+        if (installed is { } current && current.Contains(self) && request.Base is not null && request.Base != current.Id)
+        {
+            // We missed views: others may have served (and now drain) buckets our installed table still calls ours.
+            ClaimAll(current, request.Id, now);
+        }
         maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
         RecordReleases();
         Ownership = BuildOwnership(now);
@@ -751,7 +835,7 @@ public sealed partial class MembershipManager
 
         if (promised is { } p && p.Id == request.Id)
         {
-            Install(p, now, fromScratch: promisedFromScratch);
+            Install(p, now, fromScratch: promisedFromScratch, baseId: promisedBase);
             return new CommitReply(request.Id, true);
         }
 
@@ -807,10 +891,16 @@ public sealed partial class MembershipManager
         }
     }
 
-    /// <summary>Installs a committed view. <paramref name="fromScratch"/>: the farm's first view (no base): nobody held any bucket.</summary>
-    private void Install(ClusterView view, TimeSpan now, bool fromScratch = false)
+    /// <summary>
+    /// Installs a committed view. <paramref name="fromScratch"/>: the farm's first view (no base): nobody held any bucket.
+    /// <paramref name="baseId"/>: the view its tables derive from, when known. Only when that is the view installed here
+    /// does "this bucket was mine" mean no other node served it since; otherwise (views were missed) every bucket the
+    /// view gives this node is claimed, so a node that drains one of them is heard first.
+    /// </summary>
+    private void Install(ClusterView view, TimeSpan now, bool fromScratch = false, ViewId? baseId = null)
     {
         var previous = installed;
+        bool continuous = previous is not null && baseId is not null && previous.Id == baseId;
         installed = view;
         if (promised is not null && promised.Id <= view.Id)
         {
@@ -818,7 +908,7 @@ public sealed partial class MembershipManager
         }
 
         maxEpochSeen = Math.Max(maxEpochSeen, view.Id.Epoch);
-        bool wasMember = previous is not null && previous.Contains(self);
+        bool wasMember = continuous && previous!.Contains(self);
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name].Clear();
@@ -828,37 +918,58 @@ public sealed partial class MembershipManager
             }
 
             BucketTable? before = wasMember && previous!.Tables.TryGetValue(module.Name, out var t) && t.BucketCount == table.BucketCount ? t : null;
-            var incoming = incomingUntil[module.Name];
+            var claimed = claims[module.Name];
             var draining = drainingUntil[module.Name];
+            var drainTimeout = specs[module.Name].DrainTimeout;
             for (int b = 0; b < table.BucketCount; b++)
             {
                 bool mineNow = table.OwnerOf(b) == self.Name;
-                string? ownerBefore = before?.OwnerOf(b);
-                bool mineBefore = ownerBefore == self.Name;
+                bool mineBefore = before?.OwnerOf(b) == self.Name;
                 if (mineNow && !mineBefore)
                 {
                     draining.Remove(b);
 
-                    // Taken from a live node (it drains what it has): incoming. From a gone node: owned at once.
-                    bool fromLive = !fromScratch &&
-                        (before is null ? view.Members.Length > 1 : ownerBefore is not null && view.Find(ownerBefore) is not null);
-                    if (fromLive)
+                    // Claimed until every other member said whether it still drains the bucket (ResolveClaims). The
+                    // farm's first view: nobody held anything. The claim outlives the previous owner's drain timeout by
+                    // a detection timeout, so that owner always lets go first.
+                    if (!fromScratch)
                     {
-                        incoming[b] = now + options.DrainTimeout;
+                        claimed[b] = new Claim(view.Id, now + drainTimeout + options.DetectionTimeout);
                     }
                 }
                 else if (!mineNow && mineBefore)
                 {
-                    incoming.Remove(b);
-                    draining[b] = now + options.DrainTimeout;
+                    claimed.Remove(b);
+                    draining[b] = now + drainTimeout;
                 }
             }
         }
 
+        ResolveClaims();
         Ownership = BuildOwnership(now);
         if (logger.IsEnabled(LogLevel.Information))
         {
             Log.Installed(logger, view.Id, string.Join(", ", view.Members.Select(m => m.Name)), view.Contains(self));
+        }
+    }
+
+    /// <summary>Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>.</summary>
+    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now)
+    {
+        foreach (var module in modules)
+        {
+            if (view.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
+            {
+                var claimed = claims[module.Name];
+                var until = now + specs[module.Name].DrainTimeout + options.DetectionTimeout;
+                for (int b = 0; b < table.BucketCount; b++)
+                {
+                    if (table.OwnerOf(b) == self.Name)
+                    {
+                        claimed[b] = new Claim(since, until);
+                    }
+                }
+            }
         }
     }
 
@@ -900,9 +1011,11 @@ public sealed partial class MembershipManager
         {
             var states = new BucketState[module.BucketCount];
             var released = releasedSinceInstall[module.Name];
+            bool incoming = false;
             if (member && installed!.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
             {
-                var incoming = incomingUntil[module.Name];
+                var claimed = claims[module.Name];
+                var drainedElsewhere = DrainedByPeers(module.Name);
                 for (int b = 0; b < states.Length; b++)
                 {
                     if (table.OwnerOf(b) != self.Name)
@@ -911,8 +1024,10 @@ public sealed partial class MembershipManager
                     }
 
                     states[b] = released.Contains(b) ? BucketState.Draining
-                        : incoming.TryGetValue(b, out var until) && until > now ? BucketState.Incoming
+                        : claimed.ContainsKey(b) ? BucketState.Claimed
+                        : drainedElsewhere?.Contains(b) == true ? BucketState.Incoming
                         : BucketState.Owned;
+                    incoming |= states[b] == BucketState.Incoming;
                 }
             }
 
@@ -924,10 +1039,188 @@ public sealed partial class MembershipManager
                 }
             }
 
-            result[module.Name] = new ModuleOwnership(module.Name, states);
+            // When each drain began (for its age, and so a drain report only ends drains older than what it saw).
+            var starts = drainStarts[module.Name];
+            foreach (int bucket in starts.Keys.Where(b => states[b] != BucketState.Draining).ToList())
+            {
+                starts.Remove(bucket);
+            }
+
+            for (int b = 0; b < states.Length; b++)
+            {
+                if (states[b] == BucketState.Draining)
+                {
+                    starts.TryAdd(b, new DrainStart(snapshotVersion + 1, now));
+                }
+            }
+
+            result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name) : []);
         }
 
-        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, result.ToImmutable());
+        var snapshot = new OwnershipSnapshot(++snapshotVersion, installed?.Id, Reflects, result.ToImmutable());
+        if (!options.TracksDrains)
+        {
+            // Nobody looks at connections: every drain runs to its timeout, and the report follows the states at once.
+            Publish(new DrainReport(snapshot.Reflects, [.. snapshot.Modules.Values
+                .Where(m => m.Draining > 0 || m.Incoming > 0)
+                .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), ReadOnlyMemory<byte>.Empty, m.Incoming, null))]), now);
+        }
+
+        return snapshot;
+    }
+
+    /// <summary>Rebuilds the ownership, keeping the current snapshot when no state and no foreign flow changed.</summary>
+    private void Rebuild(TimeSpan now)
+    {
+        var next = BuildOwnership(now);
+        bool same = next.View == Ownership.View && next.Reflects == Ownership.Reflects &&
+            next.Modules.All(kv => Ownership.Modules.TryGetValue(kv.Key, out var old) && old.SameAs(kv.Value));
+        if (!same)
+        {
+            Ownership = next;
+        }
+    }
+
+    /// <summary>The newest view the states follow: a pending promise (its releases drain already), else the installed view.</summary>
+    private ViewId? Reflects => promised is not null && ViewId.Compare(promised.Id, installed?.Id) > 0 ? promised.Id : installed?.Id;
+
+    /// <summary>Age of the module's oldest drain in progress, or null.</summary>
+    private TimeSpan? OldestDrainAge(string module, TimeSpan now) =>
+        drainStarts.TryGetValue(module, out var starts) && starts.Count > 0 ? now - starts.Values.Min(s => s.At) : null;
+
+    private bool HasIncoming() => claims.Values.Any(c => c.Count > 0);
+
+    /// <summary>
+    /// Settles claimed buckets from the other members' drain reports: once every other member (its current run) sent
+    /// a report reflecting the view the claim was made in or a later one, the claim ends: from then on the bucket is
+    /// incoming while a peer's latest report says it drains it, else owned. A member's report lists what it drains as
+    /// of that view, so a later report never reveals an older drain. Returns true when a claim ended.
+    /// </summary>
+    private bool ResolveClaims()
+    {
+        if (installed is null || !installed.Contains(self) || !HasIncoming())
+        {
+            return false;
+        }
+
+        var reports = new List<DrainReport?>(installed.Members.Length);
+        foreach (var member in installed.Members)
+        {
+            if (member.Name == self.Name || !peers.TryGetValue(member.Name, out var peer))
+            {
+                continue;
+            }
+
+            if (peer.Info is { } info && info.Incarnation > member.Incarnation)
+            {
+                continue; // that run is gone (the node restarted): it tracks nothing any more
+            }
+
+            reports.Add(peer.Drains);
+        }
+
+        bool changed = false;
+        foreach (var module in modules)
+        {
+            var claimed = claims[module.Name];
+            if (claimed.Count == 0)
+            {
+                continue;
+            }
+
+            var parts = reports.Select(r => r?.Reflects).ToList();
+            foreach (var (bucket, claim) in claimed.ToList())
+            {
+                bool all = true;
+                foreach (var reflects in parts)
+                {
+                    if (ViewId.Compare(reflects, claim.Since) < 0)
+                    {
+                        all = false;
+                        break;
+                    }
+                }
+
+                if (all)
+                {
+                    claimed.Remove(bucket); // incoming while a reachable peer drains it (BuildOwnership), else owned
+                    changed = true;
+                }
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
+    private ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows(string module)
+    {
+        var result = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>();
+        foreach (var peer in peers.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            if (MemberReport(peer)?.Find(module) is { Flows.IsEmpty: false } part)
+            {
+                result.Add(part.Flows);
+            }
+        }
+
+        return result.ToImmutable();
+    }
+
+    /// <summary>
+    /// Buckets of <paramref name="module"/> that another member's latest report says it drains (it serves their
+    /// tracked connections: this node must not answer those packets), or null when none. Whether we still hear that
+    /// member does not matter: while it is in the installed view its lease may run.
+    /// </summary>
+    private HashSet<int>? DrainedByPeers(string module)
+    {
+        HashSet<int>? result = null;
+        foreach (var peer in peers.Values)
+        {
+            if (MemberReport(peer)?.Find(module) is { Draining.IsEmpty: false } part)
+            {
+                (result ??= []).UnionWith(part.Draining);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The peer's latest drain report when the run that sent it is a member of the installed view, else null.</summary>
+    private DrainReport? MemberReport(PeerState peer) =>
+        peer.Info is { } info && installed?.Find(peer.Name) is { } member && member.Incarnation == info.Incarnation ? peer.Drains : null;
+
+    /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
+    private void Publish(DrainReport report, TimeSpan now)
+    {
+        if (report.Equals(published))
+        {
+            return;
+        }
+
+        published = report;
+        if (firstTick is not null)
+        {
+            SendHeartbeats(now); // a new owner waits for this: do not make it wait for the next tick
+        }
+    }
+
+    /// <summary>The published report with the current drain ages (status on the peers shows them).</summary>
+    private DrainReport CurrentDrainReport(TimeSpan now) =>
+        published.Modules.IsEmpty
+            ? published
+            : published with { Modules = [.. published.Modules.Select(m => m with { OldestDrainAge = OldestDrainAge(m.Module, now) })] };
+
+    private void SendHeartbeats(TimeSpan now)
+    {
+        var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now), CurrentDrainReport(now));
+        foreach (var peer in peers.Values)
+        {
+            for (int lan = 0; lan < options.LanCount; lan++)
+            {
+                Send(peer.Name, lan, heartbeat, now);
+            }
+        }
     }
 
     // ---- lease ------------------------------------------------------------------------------
@@ -1037,9 +1330,18 @@ public sealed partial class MembershipManager
 
         public bool Admitted(string ours) => ConfigHash == ours;
 
+        /// <summary>The peer's latest drain report (null before any).</summary>
+        public DrainReport? Drains { get; set; }
+
         /// <summary>The peer's hand-over progress per module from its latest heartbeat.</summary>
         public ImmutableArray<ModuleDrainStatus> DrainStatuses { get; set; } = [];
     }
+
+    /// <summary>A bucket taken over in view <c>Since</c>; the claim ends at <c>Until</c> at the latest.</summary>
+    private readonly record struct Claim(ViewId Since, TimeSpan Until);
+
+    /// <summary>When a bucket began to drain: the first snapshot version showing it draining, and the time.</summary>
+    private readonly record struct DrainStart(long Version, TimeSpan At);
 
     private sealed record PendingRequest(string To, int Lan, TimeSpan SentAt, MembershipMessage Message);
 

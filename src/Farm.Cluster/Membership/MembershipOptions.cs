@@ -23,8 +23,12 @@ public sealed record MembershipOptions
     /// <summary>Number of heartbeat LANs (each peer has one address per LAN). Default 1.</summary>
     public int LanCount { get; init; } = 1;
 
-    /// <summary>How long buckets taken from a live node stay <see cref="BucketState.Incoming"/>. Default 30 s.</summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// True when the host reports drain progress (<see cref="MembershipManager.ReportDrains"/>: which draining buckets
+    /// still track connections, after each applied snapshot). False (no data plane): every draining bucket counts as
+    /// busy until the module's drain timeout, and this node's reports follow its own states at once.
+    /// </summary>
+    public bool TracksDrains { get; init; }
 
     /// <summary>
     /// Round trips count for a lease refresh only if they started within this window:

@@ -7,13 +7,21 @@ public sealed class ModuleOwnership
 {
     private readonly BucketState[] states;
 
-    internal ModuleOwnership(string module, BucketState[] states)
+    internal ModuleOwnership(string module, BucketState[] states, ImmutableArray<ReadOnlyMemory<byte>> foreignFlows)
     {
         Module = module;
         this.states = states;
-        Owned = states.Count(s => s == BucketState.Owned);
-        Incoming = states.Count(s => s == BucketState.Incoming);
-        Draining = states.Count(s => s == BucketState.Draining);
+        ForeignFlows = foreignFlows;
+        foreach (var s in states)
+        {
+            switch (s)
+            {
+                case BucketState.Owned: Owned++; break;
+                case BucketState.Incoming: Incoming++; break;
+                case BucketState.Claimed: Claimed++; Incoming++; break;
+                case BucketState.Draining: Draining++; break;
+            }
+        }
     }
 
     /// <summary>Module name.</summary>
@@ -25,11 +33,40 @@ public sealed class ModuleOwnership
     /// <summary>Number of owned buckets.</summary>
     public int Owned { get; }
 
-    /// <summary>Number of incoming buckets.</summary>
+    /// <summary>Number of buckets being taken over: incoming and claimed.</summary>
     public int Incoming { get; }
+
+    /// <summary>Number of claimed buckets (also counted in <see cref="Incoming"/>).</summary>
+    public int Claimed { get; }
+
+    /// <summary>
+    /// The data plane's encodings (one per peer) of the UDP flows that peers still serve in buckets they drain: this
+    /// node must not answer them as new flows in its incoming buckets. Empty when no peer reported any.
+    /// </summary>
+    public ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows { get; }
 
     /// <summary>Number of draining buckets.</summary>
     public int Draining { get; }
+
+    /// <summary>True when both hold the same states and the same foreign flows.</summary>
+    public bool SameAs(ModuleOwnership other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (!States.SequenceEqual(other.States) || ForeignFlows.Length != other.ForeignFlows.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < ForeignFlows.Length; i++)
+        {
+            if (!ForeignFlows[i].Span.SequenceEqual(other.ForeignFlows[i].Span))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>State of one bucket.</summary>
     public BucketState this[int bucket] => states[bucket];

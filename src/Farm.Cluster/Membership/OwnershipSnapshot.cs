@@ -5,10 +5,11 @@ namespace Farm.Cluster.Membership;
 /// <summary>What this node's data plane must do now: bucket states per module for the installed view. Immutable.</summary>
 public sealed class OwnershipSnapshot
 {
-    internal OwnershipSnapshot(long version, ViewId? view, ImmutableSortedDictionary<string, ModuleOwnership> modules)
+    internal OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules)
     {
         Version = version;
         View = view;
+        Reflects = reflects;
         Modules = modules;
     }
 
@@ -18,10 +19,13 @@ public sealed class OwnershipSnapshot
     /// <summary>The installed view these states derive from.</summary>
     public ViewId? View { get; }
 
+    /// <summary>The newest view the states follow: the promised view when one is pending (its releases drain), else <see cref="View"/>.</summary>
+    public ViewId? Reflects { get; }
+
     /// <summary>States per module.</summary>
     public ImmutableSortedDictionary<string, ModuleOwnership> Modules { get; }
 
-    /// <summary>True when the bucket takes new flows on this node (owned or incoming).</summary>
+    /// <summary>True when the bucket takes new flows on this node (owned, incoming or claimed).</summary>
     public bool AcceptsNewFlows(string module, int bucket) =>
-        Modules.TryGetValue(module, out var m) && m[bucket] is BucketState.Owned or BucketState.Incoming;
+        Modules.TryGetValue(module, out var m) && m[bucket] is BucketState.Owned or BucketState.Incoming or BucketState.Claimed;
 }

@@ -107,7 +107,7 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
     public static Pb.BucketState ToProto(BucketState state) => state switch
     {
         BucketState.Owned => Pb.BucketState.Owned,
-        BucketState.Incoming => Pb.BucketState.Incoming,
+        BucketState.Incoming or BucketState.Claimed => Pb.BucketState.Incoming,
         BucketState.Draining => Pb.BucketState.Draining,
         _ => Pb.BucketState.None,
     };

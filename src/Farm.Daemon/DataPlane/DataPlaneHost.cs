@@ -1,6 +1,8 @@
 using Farm.Cluster.Membership;
 using Farm.Core.Config;
 using Farm.Daemon.Membership;
+using System.Net;
+using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Filtering;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +27,8 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     private readonly ILogger logger;
     private readonly List<Entry> entries;
     private OwnershipSnapshot? latest;
+    private OwnershipSnapshot? lastApplied;
+    private Action? applied;
     private bool started;
     private bool stopped;
 
@@ -35,6 +39,21 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
         entries = [.. modules.Select(m => new Entry(m))];
     }
+
+    /// <summary>The newest snapshot every running module's kernel state follows (null before the first).</summary>
+    public OwnershipSnapshot? LastApplied
+    {
+        get
+        {
+            lock (gate)
+            {
+                return lastApplied;
+            }
+        }
+    }
+
+    /// <summary>Calls <paramref name="callback"/> (quick, no I/O: e.g. a wake-up) each time a newer snapshot is applied.</summary>
+    public void OnApplied(Action callback) => applied += callback ?? throw new ArgumentNullException(nameof(callback));
 
     /// <summary>The data plane state of <paramref name="module"/>; null for a module not configured.</summary>
     public ModuleDataPlaneStatus? StatusOf(string module)
@@ -234,14 +253,20 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// <inheritdoc />
     public void Dispose() => Stop();
 
-    /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>.</summary>
+    /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>, with the flows peers still serve.</summary>
     internal static BucketAssignment AssignmentOf(OwnershipSnapshot snapshot, string module)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         long epoch = snapshot.View?.Epoch ?? 0;
-        return snapshot.Modules.TryGetValue(module, out var states)
-            ? new BucketAssignment(epoch, states.BucketsIn(BucketState.Owned), states.BucketsIn(BucketState.Incoming), states.BucketsIn(BucketState.Draining))
-            : BucketAssignment.Empty(epoch);
+        if (!snapshot.Modules.TryGetValue(module, out var states))
+        {
+            return BucketAssignment.Empty(epoch);
+        }
+
+        var foreign = states.ForeignFlows.SelectMany(encoded => FlowKeyCodec.Decode(encoded.Span)).Select(f => new IPEndPoint(f.Address, f.Port));
+        return new BucketAssignment(
+            epoch, states.BucketsIn(BucketState.Owned), states.BucketsIn(BucketState.Incoming), states.BucketsIn(BucketState.Draining),
+            states.BucketsIn(BucketState.Claimed), foreign);
     }
 
     private void ApplyLatest()
@@ -251,6 +276,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             return;
         }
 
+        bool all = true;
         foreach (var entry in entries)
         {
             if (entry.Plane is not { } plane || entry.AppliedVersion >= snapshot.Version)
@@ -275,6 +301,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
+                all = false;
                 if (!entry.ApplyFailing)
                 {
                     entry.ApplyFailing = true;
@@ -282,6 +309,13 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                     Log.ApplyFailed(logger, entry.Config.Name, snapshot.Version, e);
                 }
             }
+        }
+
+        // Drain reports may only speak for a snapshot the kernel holds everywhere.
+        if (all && (lastApplied is null || snapshot.Version > lastApplied.Version))
+        {
+            lastApplied = snapshot;
+            applied?.Invoke();
         }
     }
 

@@ -7,6 +7,7 @@ using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
+using Farm.DataPlane.Conntrack;
 using Farm.Protocol.Security;
 using Microsoft.Extensions.Logging;
 
@@ -24,7 +25,7 @@ internal sealed class FarmNode : IDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Settings = settings;
         var cluster = settings.Cluster;
-        var options = OptionsOf(cluster, settings.Modules);
+        var options = OptionsOf(cluster) with { TracksDrains = settings.DataPlane == DataPlaneMode.Kernel && OperatingSystem.IsLinux() };
         var modules = settings.Modules.Select(SpecOf).ToList();
         // No module is ready at start: each module's traffic gate announces it once its state machine is UP/Ready (and
         // only if its data plane runs), so a node never gets buckets of an application that does not run here.
@@ -43,6 +44,14 @@ internal sealed class FarmNode : IDisposable
             DataPlane = new DataPlaneHost(
                 settings.Modules, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
             Host.AttachSink(DataPlane);
+
+            // Half an interval: a drain ends within one heartbeat interval of its last connection's close.
+            var period = options.HeartbeatInterval / 2 > TimeSpan.FromMilliseconds(10) ? options.HeartbeatInterval / 2 : TimeSpan.FromMilliseconds(10);
+            if (OperatingSystem.IsLinux())
+            {
+                Drains = new DrainMonitor(
+                    DataPlane, Host, settings.Modules, new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), period, loggerFactory.CreateLogger<DrainMonitor>());
+            }
         }
 
         // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
@@ -77,6 +86,9 @@ internal sealed class FarmNode : IDisposable
     /// <summary>The data plane of every module; null with <c>--data-plane off</c>.</summary>
     public DataPlaneHost? DataPlane { get; }
 
+    /// <summary>Reports drain progress from the kernel's connection tracking; null with <c>--data-plane off</c>.</summary>
+    public DrainMonitor? Drains { get; }
+
     /// <summary>The module managers, their traffic gates and logs.</summary>
     public ModuleHost Modules { get; }
 
@@ -90,15 +102,11 @@ internal sealed class FarmNode : IDisposable
 
     public AdminService Admin { get; }
 
-    /// <summary>
-    /// The membership options of a cluster file and its modules: the drain timeout is the longest module
-    /// <c>timeouts.drain</c> (the manager has one for all modules), the default 30 s without modules.
-    /// </summary>
-    public static MembershipOptions OptionsOf(ClusterConfig cluster, IReadOnlyList<ModuleConfig> modules)
+    /// <summary>The membership options of a cluster file.</summary>
+    public static MembershipOptions OptionsOf(ClusterConfig cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(modules);
-        var options = new MembershipOptions
+        return new MembershipOptions
         {
             HeartbeatInterval = cluster.Heartbeat.Interval,
             DetectionTimeout = cluster.Heartbeat.DetectionTimeout,
@@ -107,14 +115,16 @@ internal sealed class FarmNode : IDisposable
             ConfiguredNodes = [.. cluster.Nodes.Select(n => n.Name)],
             LanCount = cluster.Lans.Count,
         };
-        return modules.Count == 0 ? options : options with { DrainTimeout = modules.Max(m => m.Timeouts.Drain) };
     }
 
     /// <summary>The part of a module's configuration that shapes its bucket table.</summary>
     public static ModuleSpec SpecOf(ModuleConfig module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        return new ModuleSpec(module.Name, module.Buckets, module.Mode == ModuleMode.Single ? BucketMode.Single : BucketMode.Balance, module.Failback);
+        return new ModuleSpec(module.Name, module.Buckets, module.Mode == ModuleMode.Single ? BucketMode.Single : BucketMode.Balance, module.Failback)
+        {
+            DrainTimeout = module.Timeouts.Drain,
+        };
     }
 
     /// <summary>True when the installed view gives this node no bucket of any module (or there is no view).</summary>
@@ -131,6 +141,7 @@ internal sealed class FarmNode : IDisposable
 
         // Ends the managers' loops; the applications were stopped by the lifecycle (or never started).
         Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Drains?.Dispose();
         DataPlane?.Dispose();
     }
 }

@@ -17,6 +17,7 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         if (node.DataPlane is { } dataPlane)
         {
             var running = dataPlane.Start();
+            node.Drains?.Start();
             Log.DataPlaneStarted(logger, running.Count, node.Settings.Modules.Count);
         }
 
@@ -90,6 +91,7 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         node.Witness?.Stop();
         node.Host.Stop();
         node.Transport.Dispose();
+        node.Drains?.Stop();
         node.DataPlane?.Stop();
         AdminSocket.Remove(node.Settings.AdminSocket);
         Log.Stopped(logger);

@@ -166,6 +166,22 @@ internal sealed partial class MembershipHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reports what the data plane found after it applied <paramref name="applied"/>: which draining buckets still hold
+    /// connections (see <see cref="MembershipManager.ReportDrains"/>); ended drains reach the sinks, reports the peers.
+    /// </summary>
+    public void ReportDrains(OwnershipSnapshot applied, IReadOnlyDictionary<string, ModuleDrainScan> scans)
+    {
+        Effects effects;
+        lock (gate)
+        {
+            manager.ReportDrains(applied, scans, Now);
+            effects = TakeEffects();
+        }
+
+        Deliver(effects);
+    }
+
     /// <summary>Reports that the split-brain witness answered a probe started at <paramref name="probeStart"/> (host time, <see cref="Now"/>).</summary>
     public void ReportWitnessReached(TimeSpan probeStart)
     {

@@ -31,11 +31,12 @@ internal static class MessageMapper
         HeartbeatRequest m => new Pb.HeartbeatRequest
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), WitnessLost = m.WitnessLost,
+            Drains = ToProto(m.Drains),
         },
         HeartbeatReply m => new Pb.HeartbeatReply
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), IncludesYou = m.IncludesYou,
-            WitnessLost = m.WitnessLost,
+            WitnessLost = m.WitnessLost, Drains = ToProto(m.Drains),
         },
         PrepareRequest m => ToProto(m),
         PrepareReply m => ToProto(m),
@@ -211,10 +212,91 @@ internal static class MessageMapper
             [.. m.StillHeardForMs.Select(ms => TimeSpan.FromMilliseconds(ms))]);
 
     private static HeartbeatRequest FromProto(Pb.HeartbeatRequest m) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost);
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains));
 
     private static HeartbeatReply FromProto(Pb.HeartbeatReply m) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost);
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost, FromProto(m.Drains));
+
+    /// <summary>A drain report on the wire: draining buckets as inclusive ranges.</summary>
+    public static Pb.DrainReport? ToProto(DrainReport? report)
+    {
+        if (report is null)
+        {
+            return null;
+        }
+
+        var p = new Pb.DrainReport { Reflects = ToProto(report.Reflects) };
+        foreach (var m in report.Modules)
+        {
+            var d = new Pb.ModuleDrain
+            {
+                Module = m.Module,
+                UdpFlows = ByteString.CopyFrom(m.Flows.Span),
+                Incoming = m.Incoming,
+                OldestDrainAgeMs = m.OldestDrainAge is { } age ? (long)age.TotalMilliseconds : -1,
+            };
+            var buckets = m.Draining;
+            for (int i = 0; i < buckets.Length;)
+            {
+                int start = buckets[i];
+                int end = start;
+                while (++i < buckets.Length && buckets[i] == end + 1)
+                {
+                    end = buckets[i];
+                }
+
+                d.DrainingRanges.Add((uint)start);
+                d.DrainingRanges.Add((uint)end);
+            }
+
+            p.Modules.Add(d);
+        }
+
+        return p;
+    }
+
+    /// <summary>Parses a drain report; ranges must be ascending, inclusive and within the bucket limit.</summary>
+    public static DrainReport? FromProto(Pb.DrainReport? report)
+    {
+        if (report is null)
+        {
+            return null;
+        }
+
+        var modules = ImmutableArray.CreateBuilder<ModuleDrainReport>(report.Modules.Count);
+        foreach (var m in report.Modules)
+        {
+            var ranges = m.DrainingRanges;
+            if (ranges.Count % 2 != 0)
+            {
+                throw new FormatException($"The draining ranges of module '{m.Module}' have an odd length.");
+            }
+
+            var buckets = ImmutableArray.CreateBuilder<int>();
+            long previous = -1;
+            for (int i = 0; i < ranges.Count; i += 2)
+            {
+                uint start = ranges[i];
+                uint end = ranges[i + 1];
+                if (start <= previous || end < start || end >= BucketTable.MaxBucketCount)
+                {
+                    throw new FormatException($"The draining ranges of module '{m.Module}' are not ascending ranges of buckets.");
+                }
+
+                for (uint b = start; b <= end; b++)
+                {
+                    buckets.Add((int)b);
+                }
+
+                previous = end;
+            }
+
+            TimeSpan? age = m.OldestDrainAgeMs >= 0 ? TimeSpan.FromMilliseconds(m.OldestDrainAgeMs) : null;
+            modules.Add(new ModuleDrainReport(m.Module, buckets.ToImmutable(), m.UdpFlows.ToByteArray(), m.Incoming, age));
+        }
+
+        return new DrainReport(FromProto(report.Reflects), modules.ToImmutable());
+    }
 
     private static CommitReply FromProto(Pb.CommitReply m) => new(Required(m.Id, "id"), m.Installed);
 

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Farm.DataPlane.Filtering;
 
 /// <summary>
@@ -6,20 +8,37 @@ namespace Farm.DataPlane.Filtering;
 /// </summary>
 public sealed class BucketAssignment
 {
-    /// <summary>Creates an assignment; the three sets must be disjoint and hold no negative bucket.</summary>
+    /// <summary>Creates an assignment without claimed buckets; the three sets must be disjoint and hold no negative bucket.</summary>
     /// <exception cref="ArgumentException">A bucket is negative or in more than one set.</exception>
     public BucketAssignment(long epoch, IEnumerable<int> owned, IEnumerable<int> incoming, IEnumerable<int> draining)
+        : this(epoch, owned, incoming, draining, [], [])
     {
+    }
+
+    /// <summary>Creates an assignment; the four sets must be disjoint and hold no negative bucket.</summary>
+    /// <param name="epoch">The view epoch.</param>
+    /// <param name="owned">Buckets served whole.</param>
+    /// <param name="incoming">Buckets taken over while a peer drains them.</param>
+    /// <param name="draining">Buckets handed over: only tracked flows.</param>
+    /// <param name="claimed">Buckets taken over before every peer said whether it drains them: new TCP connections and tracked flows only.</param>
+    /// <param name="foreignFlows">UDP flows (source address and port) peers still serve: never accepted as new flows in incoming buckets.</param>
+    /// <exception cref="ArgumentException">A bucket is negative or in more than one set.</exception>
+    public BucketAssignment(
+        long epoch, IEnumerable<int> owned, IEnumerable<int> incoming, IEnumerable<int> draining, IEnumerable<int> claimed, IEnumerable<IPEndPoint> foreignFlows)
+    {
+        ArgumentNullException.ThrowIfNull(foreignFlows);
         Epoch = epoch;
         Owned = Normalize(owned, nameof(owned));
         Incoming = Normalize(incoming, nameof(incoming));
         Draining = Normalize(draining, nameof(draining));
+        Claimed = Normalize(claimed, nameof(claimed));
+        ForeignFlows = [.. foreignFlows.Distinct()];
         var seen = new HashSet<int>(Owned);
-        foreach (int bucket in Incoming.Concat(Draining))
+        foreach (int bucket in Incoming.Concat(Draining).Concat(Claimed))
         {
             if (!seen.Add(bucket))
             {
-                throw new ArgumentException($"Bucket {bucket} is in more than one of owned, incoming and draining.", nameof(owned));
+                throw new ArgumentException($"Bucket {bucket} is in more than one of owned, incoming, draining and claimed.", nameof(owned));
             }
         }
     }
@@ -36,15 +55,21 @@ public sealed class BucketAssignment
     /// <summary>Buckets moving away: only packets of connections this node already tracks. Sorted ascending.</summary>
     public IReadOnlyList<int> Draining { get; }
 
+    /// <summary>Buckets just taken over, before every peer said whether it drains them: new TCP connections and tracked flows. Sorted ascending.</summary>
+    public IReadOnlyList<int> Claimed { get; }
+
+    /// <summary>UDP flows (client address and port) that peers still serve in buckets they drain: not new flows here.</summary>
+    public IReadOnlyList<IPEndPoint> ForeignFlows { get; }
+
     /// <summary>An assignment that accepts nothing.</summary>
     public static BucketAssignment Empty(long epoch) => new(epoch, [], [], []);
 
     /// <summary>The highest bucket in any set, or -1.</summary>
-    public int MaxBucket => Math.Max(Owned.LastOrDefault(-1), Math.Max(Incoming.LastOrDefault(-1), Draining.LastOrDefault(-1)));
+    public int MaxBucket => Math.Max(Math.Max(Owned.LastOrDefault(-1), Claimed.LastOrDefault(-1)), Math.Max(Incoming.LastOrDefault(-1), Draining.LastOrDefault(-1)));
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"epoch {Epoch}: {Owned.Count} owned, {Incoming.Count} incoming, {Draining.Count} draining";
+        $"epoch {Epoch}: {Owned.Count} owned, {Incoming.Count} incoming, {Claimed.Count} claimed, {Draining.Count} draining, {ForeignFlows.Count} foreign flows";
 
     private static int[] Normalize(IEnumerable<int> buckets, string name)
     {

@@ -79,10 +79,14 @@ internal sealed class NftRuleset
         sb.Append(Inv($"  set vips6 {{ type ipv6_addr;{Elements(vips6)} }}\n"));
         sb.Append("  set lease4 { type ipv4_addr; flags timeout; }\n");
         sb.Append("  set lease6 { type ipv6_addr; flags timeout; }\n");
-        foreach (string set in (string[])["owned", "incoming", "draining"])
+        foreach (string set in (string[])["owned", "incoming", "draining", "claimed"])
         {
             sb.Append(Inv($"  set {set} {{ type mark; flags interval; }}\n"));
         }
+
+        // UDP flows peers still serve in buckets they drain: never new flows here.
+        sb.Append("  set foreign4 { type ipv4_addr . inet_service; }\n");
+        sb.Append("  set foreign6 { type ipv6_addr . inet_service; }\n");
 
         foreach (string counter in CounterNames())
         {
@@ -101,6 +105,7 @@ internal sealed class NftRuleset
         sb.Append(Inv($"    meta mark @owned counter name {FilterCounters.Owned} accept\n"));
         sb.Append(Inv($"    meta mark @incoming counter name {FilterCounters.Incoming} accept\n"));
         sb.Append(Inv($"    meta mark @draining counter name {FilterCounters.Draining} accept\n"));
+        sb.Append(Inv($"    meta mark @claimed counter name {FilterCounters.Incoming} accept\n"));
         sb.Append(Inv($"    counter name {FilterCounters.Foreign} drop\n"));
         sb.Append("  }\n");
 
@@ -117,8 +122,16 @@ internal sealed class NftRuleset
         sb.Append(Inv($"    meta mark @draining counter name {FilterCounters.HandoverDrop} drop\n"));
         sb.Append("    meta mark @incoming ct state established,related meta mark set 0 accept\n");
         sb.Append("    meta mark @incoming ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n");
+        sb.Append(Inv($"    meta mark @incoming ct state new ip saddr . udp sport @foreign4 counter name {FilterCounters.HandoverDrop} drop\n"));
+        sb.Append(Inv($"    meta mark @incoming ct state new ip6 saddr . udp sport @foreign6 counter name {FilterCounters.HandoverDrop} drop\n"));
         sb.Append("    meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept\n");
         sb.Append(Inv($"    meta mark @incoming counter name {FilterCounters.HandoverDrop} drop\n"));
+
+        // Claimed: until every peer said whether it drains the bucket, only new TCP connections (a datagram could be a
+        // draining peer's flow) and what this node tracks.
+        sb.Append("    meta mark @claimed ct state established,related meta mark set 0 accept\n");
+        sb.Append("    meta mark @claimed ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n");
+        sb.Append(Inv($"    meta mark @claimed counter name {FilterCounters.HandoverDrop} drop\n"));
 
         // Owned: accepted already; clear the bucket mark so policy routing (fwmark rules) never sees it.
         sb.Append("    meta mark set 0\n");
@@ -126,7 +139,7 @@ internal sealed class NftRuleset
         return sb.ToString();
     }
 
-    /// <summary>The batch that replaces all three bucket sets in one transaction.</summary>
+    /// <summary>The batch that replaces the four bucket sets and the foreign flows in one transaction.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A bucket is not below the module's bucket count.</exception>
     public string Apply(BucketAssignment assignment)
     {
@@ -137,12 +150,23 @@ internal sealed class NftRuleset
         }
 
         var sb = new StringBuilder();
-        foreach (var (set, buckets) in (ReadOnlySpan<(string, IReadOnlyList<int>)>)[("owned", assignment.Owned), ("incoming", assignment.Incoming), ("draining", assignment.Draining)])
+        foreach (var (set, buckets) in (ReadOnlySpan<(string, IReadOnlyList<int>)>)[
+            ("owned", assignment.Owned), ("incoming", assignment.Incoming), ("draining", assignment.Draining), ("claimed", assignment.Claimed)])
         {
             sb.Append(Inv($"flush set inet {TableName} {set}\n"));
             if (buckets.Count > 0)
             {
                 sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", Ranges(buckets))} }}\n"));
+            }
+        }
+
+        foreach (var (set, family) in (ReadOnlySpan<(string, AddressFamily)>)[("foreign4", AddressFamily.InterNetwork), ("foreign6", AddressFamily.InterNetworkV6)])
+        {
+            sb.Append(Inv($"flush set inet {TableName} {set}\n"));
+            var flows = assignment.ForeignFlows.Where(f => f.AddressFamily == family).ToList();
+            if (flows.Count > 0)
+            {
+                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", flows.Select(f => Inv($"{f.Address} . {f.Port}")))} }}\n"));
             }
         }
 

@@ -14,11 +14,12 @@ namespace Farm.Testing.Farmd;
 [SupportedOSPlatform("linux")]
 public sealed class FilterTableState
 {
-    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, int leaseElements)
+    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements)
     {
         Owned = owned;
         Incoming = incoming;
         Draining = draining;
+        Claimed = claimed;
         LeaseElements = leaseElements;
     }
 
@@ -31,17 +32,20 @@ public sealed class FilterTableState
     /// <summary>Buckets in the <c>draining</c> set.</summary>
     public IReadOnlySet<int> Draining { get; }
 
+    /// <summary>Buckets in the <c>claimed</c> set (taken over, waiting for the peers' drain reports).</summary>
+    public IReadOnlySet<int> Claimed { get; }
+
     /// <summary>VIPs currently in the <c>lease4</c>/<c>lease6</c> sets (their elements expire when farmd stops refreshing).</summary>
     public int LeaseElements { get; }
 
     /// <summary>True while at least one lease element has not expired: the node may accept VIP traffic.</summary>
     public bool HasLease => LeaseElements > 0;
 
-    /// <summary>True when no bucket is moving (no incoming or draining bucket).</summary>
-    public bool IsSettled => Incoming.Count == 0 && Draining.Count == 0;
+    /// <summary>True when no bucket is moving (no incoming, claimed or draining bucket).</summary>
+    public bool IsSettled => Incoming.Count == 0 && Draining.Count == 0 && Claimed.Count == 0;
 
-    /// <summary>Buckets that take new flows here: owned and incoming.</summary>
-    public IReadOnlySet<int> AcceptingNewFlows => Owned.Union(Incoming).ToHashSet();
+    /// <summary>Buckets that take new flows here: owned, incoming and claimed (new TCP connections).</summary>
+    public IReadOnlySet<int> AcceptingNewFlows => Owned.Union(Incoming).Union(Claimed).ToHashSet();
 
     /// <summary>Reads the module's table in <paramref name="ns"/>; null when the table does not exist.</summary>
     public static async Task<FilterTableState?> ReadAsync(NetworkNamespace ns, string module, CancellationToken cancellationToken = default)
@@ -84,7 +88,7 @@ public sealed class FilterTableState
                 continue;
             }
 
-            if (name is not ("owned" or "incoming" or "draining"))
+            if (name is not ("owned" or "incoming" or "draining" or "claimed"))
             {
                 continue; // the VIP sets
             }
@@ -96,7 +100,7 @@ public sealed class FilterTableState
             }
         }
 
-        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), lease);
+        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease);
 
         IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
     }

@@ -10,12 +10,23 @@ namespace Farm.Testing.Simulation;
 /// </summary>
 public static class FaultSchedule
 {
-    public static SimCluster Run(int seed, bool verbose = false)
+    public static SimCluster Run(int seed, bool verbose = false) => Run(Create(seed, verbose: verbose), seed);
+
+    /// <summary>The cluster of schedule <paramref name="seed"/> (policy and size follow the seed), not started.</summary>
+    public static SimCluster Create(int seed, bool tracksDrains = false, bool verbose = false)
     {
-        var random = new Random(seed);
         var policy = (seed % 3) switch { 0 => SplitBrainPolicy.Majority, 1 => SplitBrainPolicy.None, _ => SplitBrainPolicy.Witness };
         int nodeCount = 3 + (seed % 4);
-        var sim = new SimCluster(nodeCount, policy, seed) { VerboseTrace = verbose }.StartAll();
+        return new SimCluster(nodeCount, policy, seed, tracksDrains: tracksDrains) { VerboseTrace = verbose };
+    }
+
+    /// <summary>Starts <paramref name="sim"/> and runs schedule <paramref name="seed"/> on it.</summary>
+    public static SimCluster Run(SimCluster sim, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        var random = new Random(seed);
+        var policy = sim.Options.SplitBrainPolicy;
+        sim.StartAll();
         if (!sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _))
         {
             throw new InvariantViolationException($"no convergence after start\n{sim.Describe()}");

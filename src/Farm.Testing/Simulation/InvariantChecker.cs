@@ -9,6 +9,8 @@ namespace Farm.Testing.Simulation;
 /// (a) no two nodes accept new flows of one bucket at the same instant, except, under split-brain policy none, two
 /// nodes that a partition separated and that have not shared an installed view since (each side serves by design
 /// until the merge commits);
+/// (c) a bucket a node still drains is owned whole by no other node whose installed view lists it (both would answer
+/// its connections);
 /// (b) no bucket stays without an accepting node for longer than the detection timeout plus a few heartbeat
 /// intervals while the network is whole (for majority: while a majority is up).
 /// </summary>
@@ -53,7 +55,7 @@ public sealed class InvariantChecker
             var states = manager.Ownership.Modules[SimCluster.Module].States;
             for (int b = 0; b < buckets; b++)
             {
-                if (states[b] is not (BucketState.Owned or BucketState.Incoming))
+                if (states[b] is not (BucketState.Owned or BucketState.Incoming or BucketState.Claimed))
                 {
                     continue;
                 }
@@ -71,6 +73,45 @@ public sealed class InvariantChecker
                 else
                 {
                     first[b] = node;
+                }
+            }
+        }
+
+        // (c) a bucket that a leased node still drains (it serves the connections it tracks) is owned whole by no other
+        // leased node: that one would answer the drained connections' packets too (with resets).
+        var drainer = new SimNode?[buckets];
+        foreach (var node in sim.Nodes)
+        {
+            if (node.Manager is { } m && now < m.LeaseExpiry)
+            {
+                var states = m.Ownership.Modules[SimCluster.Module].States;
+                for (int b = 0; b < buckets; b++)
+                {
+                    if (states[b] == BucketState.Draining)
+                    {
+                        drainer[b] = node;
+                    }
+                }
+            }
+        }
+
+        foreach (var node in sim.Nodes)
+        {
+            if (node.Manager is not { } m || now >= m.LeaseExpiry)
+            {
+                continue;
+            }
+
+            var states = m.Ownership.Modules[SimCluster.Module].States;
+            for (int b = 0; b < buckets; b++)
+            {
+                // Only a drainer the owner's installed view lists: one it left out lost its lease when it was left out
+                // (or, under policy none, was separated), and the owner answered that node's connections since.
+                if (states[b] == BucketState.Owned && drainer[b] is { } d && d != node && m.Installed?.Contains(d.Manager!.Self) == true &&
+                    !(sim.Options.SplitBrainPolicy == SplitBrainPolicy.None && sim.SeparatedAndNotMerged(d.Name, node.Name)))
+                {
+                    throw new InvariantViolationException(
+                        $"(c) bucket {b} draining on {d.Name} and owned by {node.Name} at {now.TotalMilliseconds} ms\n{sim.Describe()}");
                 }
             }
         }

@@ -22,7 +22,7 @@ public sealed class SimCluster
     private readonly Random random;
     private long sequence;
 
-    public SimCluster(int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null, int lanCount = 1)
+    public SimCluster(int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null, int lanCount = 1, bool tracksDrains = false)
     {
         random = new Random(seed);
         Seed = seed;
@@ -35,10 +35,10 @@ public sealed class SimCluster
             HeartbeatInterval = interval ?? TimeSpan.FromMilliseconds(100),
             DetectionTimeout = TimeSpan.FromSeconds(1),
             Lease = TimeSpan.FromMilliseconds(600),
-            DrainTimeout = TimeSpan.FromSeconds(2),
             LanCount = lanCount,
+            TracksDrains = tracksDrains,
         };
-        Modules = [new ModuleSpec(Module, bucketCount, BucketMode.Balance, false)];
+        Modules = [new ModuleSpec(Module, bucketCount, BucketMode.Balance, false) { DrainTimeout = TimeSpan.FromSeconds(2) }];
         Nodes = names.Select(n => new SimNode(n)).ToImmutableArray();
     }
 
@@ -91,13 +91,28 @@ public sealed class SimCluster
     public Func<string, string> ConfigHashOf { get; set; } = _ => "cfg-1";
 
     /// <summary>The invariant checker, run after every event.</summary>
-    public InvariantChecker Invariants { get; private set; } = null!;
+    public InvariantChecker Invariants { get; set; } = null!;
 
     /// <summary>Also trace every node's own log lines (proposals, installs, lease resumptions).</summary>
     public bool VerboseTrace { get; set; }
 
     /// <summary>Called for every request a node sends (before loss is applied): (sender, request).</summary>
     public Action<string, OutboundRequest>? Sent { get; set; }
+
+    /// <summary>
+    /// With drain tracking on: whether a node still tracks a live connection in a bucket it drains (node, bucket). Each
+    /// node reports to its manager after every ownership change and every tick, as farmd's drain monitor does. Default:
+    /// busy (drains run to their timeout).
+    /// </summary>
+    public Func<string, int, bool> DrainBusy { get; set; } = (_, _) => true;
+
+    /// <summary>Changes what a node announces about itself (e.g. leaving for a drain), as farmctl drain and resume do.</summary>
+    public void SetLeaving(string name, bool leaving)
+    {
+        var manager = this[name].Manager!;
+        manager.UpdateSelf(manager.Self with { Leaving = leaving });
+        Note($"{name} leaving = {leaving}");
+    }
 
     /// <summary>Changes a running node's weight the way a live config change would.</summary>
     public void SetWeight(string name, int weight)
@@ -143,6 +158,7 @@ public sealed class SimCluster
             at,
             VerboseTrace ? new TraceLogger(this, node.Name) : null);
         node.LastInstalled = null;
+        node.ReportedVersion = -1;
         Schedule(at, new TickEvent(node, node.Incarnation));
         if (PollInterval is { } poll)
         {
@@ -289,6 +305,31 @@ public sealed class SimCluster
         return true;
     }
 
+    /// <summary>What farmd's drain monitor does: after the data plane applied a snapshot (at once here), scan and report.</summary>
+    private void ReportDrains(SimNode node, bool force)
+    {
+        if (!Options.TracksDrains || node.Manager is not { } manager || node.State != SimNodeState.Up)
+        {
+            return;
+        }
+
+        var applied = manager.Ownership;
+        var states = applied.Modules[Module];
+        if (!force && applied.Version == node.ReportedVersion)
+        {
+            return;
+        }
+
+        if (force && applied.Version == node.ReportedVersion && states.Draining == 0)
+        {
+            return;
+        }
+
+        node.ReportedVersion = applied.Version;
+        var busy = states.BucketsIn(BucketState.Draining).Where(b => DrainBusy(node.Name, b)).ToHashSet();
+        manager.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, ReadOnlyMemory<byte>.Empty) }, Now);
+    }
+
     public string Describe()
     {
         var lines = Nodes.Select(n =>
@@ -316,6 +357,7 @@ public sealed class SimCluster
 
     private void Flush(SimNode node)
     {
+        ReportDrains(node, force: false);
         foreach (var request in node.Manager!.TakeOutbox())
         {
             Sent?.Invoke(node.Name, request);
@@ -355,6 +397,7 @@ public sealed class SimCluster
                 }
 
                 Node.Manager!.Tick(sim.Now);
+                sim.ReportDrains(Node, force: true);
                 sim.Flush(Node);
                 sim.RecordInstall(Node);
             }

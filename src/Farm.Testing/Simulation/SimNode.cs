@@ -21,5 +21,8 @@ public sealed class SimNode(string name)
 
     public ViewId? LastInstalled { get; set; }
 
+    /// <summary>The ownership version this node last reported drains for (drain tracking on).</summary>
+    public long ReportedVersion { get; set; } = -1;
+
     public override string ToString() => $"{Name}({State})";
 }

@@ -4,6 +4,7 @@ using Farm.Core.Buckets;
 using Farm.Daemon.Transport;
 using Farm.Protocol;
 using Google.Protobuf;
+using Pb = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Transport;
 
@@ -30,6 +31,34 @@ public sealed class MessageMapperTests
         Assert.IsNotNull(back.BaseTables);
         Assert.AreEqual(ClusterView.ComputeFingerprint(tables), ClusterView.ComputeFingerprint(back.BaseTables));
         Assert.AreEqual(tables["db"].CountOf("a"), back.BaseTables["db"].CountOf("a"));
+    }
+
+    [TestMethod]
+    public void HeartbeatRequest_DrainReport_RoundTripsRangesFlowsAndAges()
+    {
+        var report = new DrainReport(new ViewId(5, "a", 11), [
+            new ModuleDrainReport("web", [1, 2, 3, 7, 100, 101], new byte[] { 4, 198, 18, 1, 1, 0x0f, 0xa0 }, 4, TimeSpan.FromMilliseconds(1500)),
+            new ModuleDrainReport("db", [], ReadOnlyMemory<byte>.Empty, 12, null),
+        ]);
+        var request = new HeartbeatRequest(A, "hash", new ViewId(5, "a", 11), null, false, report);
+
+        var back = ((HeartbeatRequest)RoundTripRequest(request)).Drains;
+
+        Assert.IsNotNull(back);
+        Assert.AreEqual(report, back, "value equality: view, buckets, flows and incoming counts");
+        Assert.AreEqual(TimeSpan.FromMilliseconds(1500), back.Find("web")!.OldestDrainAge);
+        Assert.IsNull(back.Find("db")!.OldestDrainAge);
+        Assert.IsNull(((HeartbeatRequest)RoundTripRequest(request with { Drains = null })).Drains, "no report stays no report (older senders)");
+    }
+
+    [TestMethod]
+    public void ParseRequest_DrainRangesNotAscending_FormatException()
+    {
+        var message = (Pb.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
+        message.Drains = new Pb.DrainReport();
+        message.Drains.Modules.Add(new Pb.ModuleDrain { Module = "web", DrainingRanges = { 10, 12, 11, 13 } });
+
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Heartbeat.FullName, message.ToByteString()));
     }
 
     [TestMethod]

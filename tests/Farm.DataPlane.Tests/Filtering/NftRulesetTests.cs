@@ -1,3 +1,4 @@
+using System.Net;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.DataPlane.Filtering;
@@ -97,8 +98,40 @@ public sealed class NftRulesetTests
             "add element inet farm_web owned { 0-3, 10, 12-13 }\n" +
             "flush set inet farm_web incoming\n" +
             "add element inet farm_web incoming { 20 }\n" +
-            "flush set inet farm_web draining\n",
+            "flush set inet farm_web draining\n" +
+            "flush set inet farm_web claimed\n" +
+            "flush set inet farm_web foreign4\n" +
+            "flush set inet farm_web foreign6\n",
             text);
+    }
+
+    [TestMethod]
+    public void Apply_ClaimedAndForeignFlows_FillsTheirSetsPerFamily()
+    {
+        var assignment = new BucketAssignment(
+            8, [0], [5], [], [6, 7], [IPEndPoint.Parse("198.18.1.1:4000"), IPEndPoint.Parse("[2001:db8::1:1]:4001"), IPEndPoint.Parse("198.18.1.2:4002")]);
+
+        string text = new NftRuleset(Modules.Web()).Apply(assignment);
+
+        StringAssert.Contains(text, "flush set inet farm_web claimed\nadd element inet farm_web claimed { 6-7 }\n");
+        StringAssert.Contains(text, "flush set inet farm_web foreign4\nadd element inet farm_web foreign4 { 198.18.1.1 . 4000, 198.18.1.2 . 4002 }\n");
+        StringAssert.Contains(text, "flush set inet farm_web foreign6\nadd element inet farm_web foreign6 { 2001:db8::1:1 . 4001 }\n");
+    }
+
+    [TestMethod]
+    public void Install_WebModule_ClaimedTakesOnlyNewTcpAndIncomingSkipsForeignUdpFlows()
+    {
+        string text = new NftRuleset(Modules.Web()).Install();
+
+        StringAssert.Contains(text, "set claimed { type mark; flags interval; }");
+        StringAssert.Contains(text, "set foreign4 { type ipv4_addr . inet_service; }");
+        StringAssert.Contains(text, "meta mark @incoming ct state new ip saddr . udp sport @foreign4 counter name handover_drop drop");
+        StringAssert.Contains(text, "meta mark @claimed ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept");
+        StringAssert.Contains(text, "meta mark @claimed counter name handover_drop drop");
+        Assert.IsLessThan(
+            text.IndexOf("meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept", StringComparison.Ordinal),
+            text.IndexOf("@foreign4", StringComparison.Ordinal),
+            "foreign flows are dropped before new UDP flows are accepted");
     }
 
     [TestMethod]

@@ -1,0 +1,184 @@
+using Farm.Cluster.Membership;
+using Farm.Core.Config;
+using Farm.Testing.Simulation;
+
+namespace Farm.Cluster.Tests;
+
+/// <summary>
+/// Connection-preserving hand-overs on virtual time with drain tracking on: buckets that move between live nodes
+/// drain on their previous owner while it tracks connections, the new owner takes new flows only, and it owns them
+/// whole once the previous owner reports them empty (or at the drain timeout). The invariant checker runs after every
+/// event: in particular (c), no bucket is drained by one node and owned whole by another.
+/// </summary>
+[TestClass]
+public sealed class HandoverTests
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+
+    [TestMethod]
+    public void Join_WhileConnectionsLast_OldOwnersDrainAndNewcomerTakesOnlyNewFlows()
+    {
+        var busy = new HashSet<(string Node, int Bucket)>();
+        var sim = Converged(3, busy);
+        MarkAllBusy(sim, busy);
+
+        sim.Start(sim["n04"], sim.Now);
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(6), out _), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(300));
+
+        var newcomer = Module(sim, "n04");
+        int quota = sim["n04"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n04");
+        Assert.AreEqual(64, quota);
+        Assert.AreEqual(quota, newcomer.Incoming, sim.Describe());
+        Assert.AreEqual(0, newcomer.Claimed, "every member reported: the buckets are incoming, not merely claimed");
+        Assert.AreEqual(quota, sim.Nodes.Take(3).Sum(n => Module(sim, n.Name).Draining), "the previous owners drain exactly the moved buckets");
+    }
+
+    [TestMethod]
+    public void Drain_LastConnectionCloses_NewOwnerOwnsWithinOneInterval()
+    {
+        var busy = new HashSet<(string Node, int Bucket)>();
+        var sim = Converged(3, busy);
+        MarkAllBusy(sim, busy);
+        sim.SetLeaving("n02", true);
+        Assert.IsTrue(RunUntil(sim, () => sim["n02"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n02") == 0, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(300));
+        Assert.AreEqual(0, Module(sim, "n02").Owned);
+        Assert.IsTrue(Module(sim, "n02").Draining > 0, sim.Describe());
+
+        // The connections close: the drain ends at the next look, the new owners own the buckets right after.
+        busy.Clear();
+        var closedAt = sim.Now;
+        Assert.IsTrue(RunUntil(sim, () => Module(sim, "n02").Draining == 0 && sim.Nodes.Where(n => n.Manager is not null).All(n => Module(sim, n.Name).Incoming == 0), TimeSpan.FromSeconds(1)), sim.Describe());
+        Assert.IsTrue(sim.Now - closedAt <= sim.Options.HeartbeatInterval + TimeSpan.FromMilliseconds(50), $"took {(sim.Now - closedAt).TotalMilliseconds} ms");
+        Assert.AreEqual(256, sim.Nodes.Where(n => n.Manager is not null).Sum(n => Module(sim, n.Name).Owned));
+    }
+
+    [TestMethod]
+    public void Drain_ConnectionsStayOpen_EndsAtTheDrainTimeout()
+    {
+        var busy = new HashSet<(string Node, int Bucket)>();
+        var sim = Converged(3, busy);
+        MarkAllBusy(sim, busy);
+        sim.SetLeaving("n03", true);
+        Assert.IsTrue(RunUntil(sim, () => Module(sim, "n03").Draining > 0, TimeSpan.FromSeconds(2)), sim.Describe());
+        var began = sim.Now;
+        Assert.IsTrue(RunUntil(sim, () => Module(sim, "n03").Draining == 0, DrainTimeout + TimeSpan.FromSeconds(1)), sim.Describe());
+        var lasted = sim.Now - began;
+        Assert.IsTrue(lasted >= DrainTimeout - TimeSpan.FromMilliseconds(200) && lasted <= DrainTimeout + TimeSpan.FromMilliseconds(200), $"lasted {lasted.TotalMilliseconds} ms");
+        Assert.IsTrue(RunUntil(sim, () => sim.Nodes.Where(n => n.Manager is not null).All(n => Module(sim, n.Name).Incoming == 0), TimeSpan.FromMilliseconds(500)), sim.Describe());
+    }
+
+    [TestMethod]
+    public void NewOwnerCrash_DuringDrain_BucketsStayIncomingWhileThePreviousOwnerDrains()
+    {
+        var busy = new HashSet<(string Node, int Bucket)>();
+        var sim = Converged(4, busy);
+        MarkAllBusy(sim, busy);
+        sim.SetLeaving("n01", true);
+        Assert.IsTrue(RunUntil(sim, () => Module(sim, "n01").Draining > 0 && Module(sim, "n03").Incoming > 0, TimeSpan.FromSeconds(2)), sim.Describe());
+
+        sim.Crash("n03");
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        Assert.IsTrue(RunUntil(sim, () => sim["n02"].Manager!.Installed!.Find("n03") is null && sim["n04"].Manager!.Installed!.Find("n03") is null, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(300));
+
+        // n01 still drains: whoever took n03's share of them has them incoming, never owned (checked after every event).
+        int draining = Module(sim, "n01").Draining;
+        Assert.IsTrue(draining > 0, sim.Describe());
+        Assert.AreEqual(draining, Module(sim, "n02").Incoming + Module(sim, "n04").Incoming, sim.Describe());
+
+        // Every bucket still has exactly one node that takes new flows.
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+        busy.Clear();
+        Assert.IsTrue(RunUntil(sim, () => Module(sim, "n02").Incoming + Module(sim, "n04").Incoming == 0, TimeSpan.FromSeconds(1)), sim.Describe());
+    }
+
+    [TestMethod]
+    public void WeightDoubles_OnlyTheDifferenceMovesAndDrains()
+    {
+        var busy = new HashSet<(string Node, int Bucket)>();
+        var sim = Converged(3, busy);
+        MarkAllBusy(sim, busy);
+        var before = sim["n01"].Manager!.Installed!.Tables[SimCluster.Module];
+        sim.SetWeight("n02", 200);
+        Assert.IsTrue(RunUntil(sim, () => sim["n01"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n02") == 128, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(300));
+        var after = sim["n01"].Manager!.Installed!.Tables[SimCluster.Module];
+        int moved = Enumerable.Range(0, 256).Count(b => before.OwnerOf(b) != after.OwnerOf(b));
+        Assert.AreEqual(128 - before.CountOf("n02"), moved);
+        Assert.AreEqual(moved, Module(sim, "n02").Incoming);
+        Assert.AreEqual(moved, Module(sim, "n01").Draining + Module(sim, "n03").Draining);
+    }
+
+    [TestMethod]
+    public void RandomFaults_WithDrainTracking_NeverBreakInvariants()
+    {
+        // The fault schedules with drain tracking on and connections that close at random times.
+        for (int seed = 0; seed < 150; seed++)
+        {
+            var random = new Random(seed);
+            var closes = new Dictionary<(string, int), TimeSpan>();
+            var sim = FaultSchedule.Create(seed, tracksDrains: true);
+            sim.DrainBusy = (node, bucket) =>
+            {
+                if (!closes.TryGetValue((node, bucket), out var at))
+                {
+                    at = closes[(node, bucket)] = sim.Now + TimeSpan.FromMilliseconds(random.Next(0, 3000));
+                }
+
+                return sim.Now < at;
+            };
+            try
+            {
+                FaultSchedule.Run(sim, seed);
+            }
+            catch (InvariantViolationException e)
+            {
+                Assert.Fail($"seed {seed}: {e.Message}");
+            }
+        }
+    }
+
+    private static SimCluster Converged(int nodes, HashSet<(string Node, int Bucket)> busy)
+    {
+        var sim = new SimCluster(4, SplitBrainPolicy.Majority, seed: 7, tracksDrains: true) { DrainBusy = (n, b) => busy.Contains((n, b)) };
+        sim.Invariants = new InvariantChecker(sim);
+        for (int i = 0; i < nodes; i++)
+        {
+            sim.Start(sim.Nodes[i], sim.Now);
+        }
+
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(6), out _), sim.Describe());
+        Assert.AreEqual(DrainTimeout, sim.Modules[0].DrainTimeout);
+        return sim;
+    }
+
+    private static void MarkAllBusy(SimCluster sim, HashSet<(string Node, int Bucket)> busy)
+    {
+        foreach (var node in sim.Nodes)
+        {
+            for (int b = 0; b < 256; b++)
+            {
+                busy.Add((node.Name, b));
+            }
+        }
+    }
+
+    private static ModuleOwnership Module(SimCluster sim, string node) => sim[node].Manager!.Ownership.Modules[SimCluster.Module];
+
+    private static bool RunUntil(SimCluster sim, Func<bool> condition, TimeSpan limit)
+    {
+        var end = sim.Now + limit;
+        while (sim.Now < end)
+        {
+            sim.RunFor(TimeSpan.FromMilliseconds(5));
+            if (condition())
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
