@@ -37,13 +37,15 @@ internal static class CliApp
         ArgumentNullException.ThrowIfNull(context);
         var root = new RootCommand("farmctl: administer a Farm cluster (kernel-free farm clustering).")
         {
-            ConfigCommand.Create(context.Output),
+            ConfigCommand.Create(context),
             StatusCommand.Create(context),
             WhoOwnsCommand.Create(context),
             ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Start),
             ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Stop),
             ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Restart),
             LogsCommand.Create(context),
+            Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Drain),
+            Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Resume),
         };
 
         // "@file" must stay a file name, not become a response file: config files are passed as arguments.

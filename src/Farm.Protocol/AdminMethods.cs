@@ -28,4 +28,12 @@ public static class AdminMethods
     /// <summary>A module's recent log lines, then (follow) every new one.</summary>
     public static RpcMethod<ModuleLogsRequest, ModuleLogsReply> ModuleLogs { get; } =
         new(ServiceName, "ModuleLogs", ModuleLogsRequest.Parser, ModuleLogsReply.Parser);
+
+    /// <summary>Apply a cluster file that changes only weights and version, on every node (relayed over the Unix socket) or on this one.</summary>
+    public static RpcMethod<ConfigApplyRequest, ConfigApplyReply> ApplyConfig { get; } =
+        new(ServiceName, "ApplyConfig", ConfigApplyRequest.Parser, ConfigApplyReply.Parser);
+
+    /// <summary>Drain or resume a node (relayed to it over the Unix socket).</summary>
+    public static RpcMethod<DrainRequest, DrainReply> DrainNode { get; } =
+        new(ServiceName, "DrainNode", DrainRequest.Parser, DrainReply.Parser);
 }

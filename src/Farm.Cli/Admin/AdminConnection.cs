@@ -78,6 +78,42 @@ internal sealed class AdminConnection : IDisposable
         return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, ModuleControlAnswer.Parser, "answered without an answer");
     }
 
+    /// <summary>
+    /// Applies a cluster file: over the socket on every node (farmd relays it), over TCP on that node only (the text then
+    /// travels encrypted with the cluster key). The call may take <paramref name="extra"/> longer than the timeout.
+    /// </summary>
+    public async Task<ConfigApplyAnswer> ApplyConfigAsync(ConfigApplyQuery query, TimeSpan extra, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var method = AdminMethods.ApplyConfig;
+        ConfigApplyRequest request;
+        if (envelopes is null)
+        {
+            request = new ConfigApplyRequest { Query = query };
+        }
+        else
+        {
+            // Envelopes only authenticate; the file holds the cluster key.
+            var sealedQuery = query.Clone();
+            sealedQuery.EncryptedText = ByteString.CopyFrom(new ConfigTextCipher(target.Key!).Encrypt(query.Text));
+            sealedQuery.Text = "";
+            request = new ConfigApplyRequest { Sealed = envelopes.Seal(method.FullName, sealedQuery) };
+        }
+
+        var reply = await CallAsync(method, request, Deadline() + extra, cancellationToken);
+        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, ConfigApplyAnswer.Parser, "answered without an answer");
+    }
+
+    /// <summary>Drains or resumes a node (another one through the local farmd).</summary>
+    public async Task<DrainAnswer> DrainNodeAsync(DrainQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var method = AdminMethods.DrainNode;
+        var request = envelopes is null ? new DrainRequest { Query = query } : new DrainRequest { Sealed = envelopes.Seal(method.FullName, query) };
+        var reply = await CallAsync(method, request, Deadline(), cancellationToken);
+        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, DrainAnswer.Parser, "answered without an answer");
+    }
+
     /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
     public async IAsyncEnumerable<ModuleLogBatch> ModuleLogsAsync(ModuleLogsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -94,6 +94,13 @@ internal sealed class AdminConnectionOptions
         return new AdminTarget { Host = name, Port = port ?? ClusterConfig.DefaultGrpcPort, Key = key, Timeout = wait };
     }
 
+    /// <summary>True when <c>--timeout</c> was given on the command line (not its default).</summary>
+    public bool HasTimeout(ParseResult parseResult)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        return parseResult.GetResult(timeout) is { Implicit: false };
+    }
+
     /// <summary>True when the command line names a node over TCP (<c>--host</c>) rather than the local socket.</summary>
     public bool HasHost(CommandResult result)
     {

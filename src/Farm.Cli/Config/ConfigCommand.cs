@@ -2,11 +2,13 @@ using System.CommandLine;
 
 namespace Farm.Cli.Config;
 
-/// <summary><c>farmctl config ...</c>: work with cluster files and module farm.yaml files.</summary>
+/// <summary><c>farmctl config ...</c>: check cluster files and module farm.yaml files, hash a cluster file, apply a new one live.</summary>
 internal static class ConfigCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(CliContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        var output = context.Output;
         var checkFiles = new Argument<string[]>("FILE")
         {
             Description = "Cluster files (top-level 'cluster:') and module farm.yaml files (top-level 'module:'), in any mix.",
@@ -27,6 +29,6 @@ internal static class ConfigCommand
         var hash = new Command("hash", "Print the canonical SHA-256 of a cluster file, the value nodes compare before admitting a peer.") { hashFile };
         hash.SetAction(parseResult => ConfigChecker.Hash(parseResult.GetValue(hashFile) ?? "", output, File.ReadAllText));
 
-        return new Command("config", "Check configuration files.") { check, hash };
+        return new Command("config", "Check configuration files; apply a cluster file with new node weights live.") { check, hash, ConfigApplyCommand.Create(context) };
     }
 }

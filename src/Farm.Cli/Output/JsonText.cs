@@ -11,7 +11,8 @@ internal static class JsonText
     {
         ArgumentNullException.ThrowIfNull(write);
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
+        // Relaxed escaping: the output is read by scripts and people, never embedded in HTML; messages keep their ` and '.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             write(w);
         }

@@ -15,6 +15,14 @@ internal static class StatusFormat
         _ => "unknown",
     };
 
+    /// <summary>"none", "draining" or "drained".</summary>
+    public static string Drain(DrainState state) => state switch
+    {
+        DrainState.Draining => "draining",
+        DrainState.Drained => "drained",
+        _ => "none",
+    };
+
     /// <summary>"ready", "not_ready" or "unknown".</summary>
     public static string Readiness(ModuleReadiness readiness) => readiness switch
     {

@@ -24,6 +24,7 @@ internal static class StatusJson
         w.WriteString("node", report.Node);
         w.WriteNumber("incarnation", report.Incarnation);
         w.WriteString("config_hash", report.ConfigHash);
+        w.WriteNumber("config_version", report.ConfigVersion);
         w.WriteNumber("epoch", report.InstalledEpoch);
         w.WriteStringOrNull("coordinator", report.Coordinator);
         w.WriteBoolean("leaving", report.Leaving);
@@ -38,6 +39,7 @@ internal static class StatusJson
             w.WriteNumber("incarnation", node.Incarnation);
             w.WriteBoolean("in_view", node.InView);
             w.WriteBoolean("leaving", node.Leaving);
+            w.WriteString("drain_state", StatusFormat.Drain(node.DrainState));
             w.WriteNumber("weight", node.Weight);
             w.WriteBoolean("config_matches", node.ConfigMatches);
             w.WriteStringOrNull("config_hash", node.ConfigHash);
@@ -53,6 +55,7 @@ internal static class StatusJson
                 w.WriteNumber("share_percent", StatusFormat.SharePercent(module));
                 w.WriteNumberOrNull("incoming", module.HasIncoming ? module.Incoming : null);
                 w.WriteNumberOrNull("draining", module.HasDraining ? module.Draining : null);
+                w.WriteNumberOrNull("oldest_drain_ms", module.HasOldestDrainAgeMs ? module.OldestDrainAgeMs : null);
                 w.WriteEndObject();
             }
 

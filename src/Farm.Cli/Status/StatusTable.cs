@@ -20,9 +20,11 @@ internal static class StatusTable
         string view = report.InstalledEpoch > 0
             ? $"view epoch {report.InstalledEpoch.ToString(c)} by {report.Coordinator}"
             : "no view installed yet";
+        var self = report.Nodes.FirstOrDefault(n => n.IsSelf);
+        string leaving = self is not null && self.DrainState != DrainState.None ? ", " + StatusFormat.Drain(self.DrainState) : report.Leaving ? ", leaving" : "";
         console.MarkupLine(
             $"Cluster [bold]{Markup.Escape(report.Cluster)}[/] as seen by [bold]{Markup.Escape(report.Node)}[/] " +
-            $"(incarnation {report.Incarnation.ToString(c)}{(report.Leaving ? ", leaving" : "")}), {Markup.Escape(view)}, config {StatusFormat.ShortHash(report.ConfigHash)}");
+            $"(incarnation {report.Incarnation.ToString(c)}{leaving}), {Markup.Escape(view)}, config {StatusFormat.ShortHash(report.ConfigHash)} version {report.ConfigVersion.ToString(c)}");
 
         var modules = report.Nodes.SelectMany(n => n.Buckets.Select(b => b.Module)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var lans = report.Nodes.SelectMany(n => n.Lans.Select(l => l.Lan)).Distinct(StringComparer.Ordinal).ToList();
@@ -58,7 +60,7 @@ internal static class StatusTable
         }
 
         console.Write(table);
-        console.MarkupLine("[grey]* the node that answered; share = buckets of the module in the installed view[/]");
+        console.MarkupLine("[grey]* the node that answered; share = buckets of the module in the installed view; +in/-out = buckets taken over / handed over[/]");
         Modules.ModuleTables.RenderModules(console, report.Node, report.Modules, (timeProvider ?? TimeProvider.System).GetUtcNow());
 
         foreach (var mismatch in report.ConfigMismatches)
@@ -87,7 +89,8 @@ internal static class StatusTable
 
     private static string StateCell(NodeStatus node)
     {
-        string text = StatusFormat.State(node.State) + (node.Leaving ? ", leaving" : "");
+        string text = StatusFormat.State(node.State)
+            + (node.DrainState != DrainState.None ? ", " + StatusFormat.Drain(node.DrainState) : node.Leaving ? ", leaving" : "");
         return node.State switch
         {
             NodeState.Up => $"[green]{text}[/]",
@@ -108,7 +111,8 @@ internal static class StatusTable
         string readiness = StatusFormat.Readiness(module.Readiness).Replace('_', ' ');
         string share = $"{StatusFormat.SharePercent(module).ToString("0.00", c)}% {module.Buckets.ToString(c)}/{module.BucketCount.ToString(c)}";
         string handover = (module.HasIncoming && module.Incoming > 0 ? $" +{module.Incoming.ToString(c)} in" : "")
-            + (module.HasDraining && module.Draining > 0 ? $" -{module.Draining.ToString(c)} out" : "");
+            + (module.HasDraining && module.Draining > 0 ? $" -{module.Draining.ToString(c)} out" : "")
+            + (module.HasOldestDrainAgeMs ? $" (oldest {StatusFormat.Age(module.OldestDrainAgeMs)})" : "");
         string color = module.Readiness switch
         {
             ModuleReadiness.Ready => "green",

@@ -21,11 +21,21 @@ public sealed record ClusterConfig
     /// <summary>Most nodes a cluster may have.</summary>
     public const int MaxNodes = 64;
 
+    /// <summary>Largest accepted <see cref="Version"/>.</summary>
+    public const int MaxVersion = int.MaxValue;
+
     /// <summary><c>name</c>: cluster name, lower-case letters, digits and '-', at most 63 characters. Required.</summary>
     public required string Name { get; init; }
 
     /// <summary><c>key</c>: the shared cluster secret that authenticates every message, at least 16 characters. Required. Never printed.</summary>
     public required string Key { get; init; }
+
+    /// <summary>
+    /// <c>version</c>: the file's revision, raised by the admin with every live change (<c>farmctl config apply</c>
+    /// refuses a file whose version is not greater than the running one; a reload on SIGHUP one that is lower). Not in
+    /// the hash: nodes running different versions still form one farm. Default 0; 0 to 2147483647.
+    /// </summary>
+    public int Version { get; init; }
 
     /// <summary><c>grpc_port</c>: TCP port of the membership and admin gRPC service. Default 9400.</summary>
     public int GrpcPort { get; init; } = DefaultGrpcPort;
@@ -48,6 +58,8 @@ public sealed record ClusterConfig
     /// <summary>
     /// SHA-256 (lower-case hex) of a canonical form of this configuration; nodes compare it before admitting a peer.
     /// Independent of key order, comments, whitespace and node order in the file; the key enters only as its own hash.
+    /// Node weights and <see cref="Version"/> are left out: each node announces its own weight, so they may differ
+    /// between the nodes' files and change live.
     /// </summary>
     public string ComputeHash() => ClusterConfigHasher.Compute(this);
 
@@ -55,7 +67,8 @@ public sealed record ClusterConfig
     private bool PrintMembers(StringBuilder builder)
     {
         builder.Append("Name = ").Append(Name)
-            .Append(", Key = ***, GrpcPort = ").Append(GrpcPort)
+            .Append(", Key = ***, Version = ").Append(Version)
+            .Append(", GrpcPort = ").Append(GrpcPort)
             .Append(", ConsolePort = ").Append(ConsolePort)
             .Append(", Heartbeat = ").Append(Heartbeat)
             .Append(", SplitBrain = ").Append(SplitBrain)

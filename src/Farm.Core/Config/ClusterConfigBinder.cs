@@ -7,7 +7,7 @@ internal static class ClusterConfigBinder
 {
     public const int MaxLans = 8;
 
-    private static readonly string[] ClusterKeys = ["name", "key", "grpc_port", "console_port", "heartbeat", "split_brain", "lans", "nodes"];
+    private static readonly string[] ClusterKeys = ["name", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
@@ -36,6 +36,7 @@ internal static class ClusterConfigBinder
             }
         }
 
+        int version = r.Int("version", 0, 0, ClusterConfig.MaxVersion);
         int grpcPort = r.Int("grpc_port", ClusterConfig.DefaultGrpcPort, 1, 65535);
         int consolePort = r.Int("console_port", ClusterConfig.DefaultConsolePort, 1, 65535);
         if (grpcPort == consolePort)
@@ -52,6 +53,7 @@ internal static class ClusterConfigBinder
         {
             Name = name,
             Key = key,
+            Version = version,
             GrpcPort = grpcPort,
             ConsolePort = consolePort,
             Heartbeat = heartbeat,

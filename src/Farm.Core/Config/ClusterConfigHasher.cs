@@ -9,13 +9,16 @@ namespace Farm.Core.Config;
 /// setting in a fixed order, durations in milliseconds, addresses in their canonical text form, nodes sorted by name.
 /// </summary>
 /// <remarks>
-/// Every setting that changes behaviour is in it, defaults included, so two nodes that spell the same
-/// configuration differently agree and two that differ in anything (a weight, a LAN, a timeout) do not.
-/// The version line lets a later format change never collide with this one.
+/// Every setting that every node must agree on is in it, defaults included, so two nodes that spell the same
+/// configuration differently agree and two that differ in anything (a LAN, a timeout, a priority) do not. Node weights
+/// and the file's <c>version</c> are not: each node announces its own weight from its own file, and both change live
+/// (<c>farmctl config apply</c>, SIGHUP). <see cref="ClusterConfigDiff"/> compares the same lines, so "the hash is
+/// equal" and "only weights and version differ" are one rule. The format line lets a later layout never collide with
+/// this one.
 /// </remarks>
 internal static class ClusterConfigHasher
 {
-    private const string FormatVersion = "farm-cluster-config/1";
+    private const string FormatVersion = "farm-cluster-config/2";
 
     public static string Compute(ClusterConfig config)
     {
@@ -26,7 +29,20 @@ internal static class ClusterConfigHasher
     public static string Canonical(ClusterConfig config)
     {
         var b = new StringBuilder();
-        void Line(string path, string value) => b.Append(path).Append('=').Append(value).Append('\n');
+        foreach (var (path, value) in Lines(config))
+        {
+            b.Append(path).Append('=').Append(value).Append('\n');
+        }
+
+        return b.ToString();
+    }
+
+    /// <summary>The canonical settings in hash order: a path (e.g. <c>node.a.addresses</c>) and its canonical value.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Lines(ClusterConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var lines = new List<KeyValuePair<string, string>>();
+        void Line(string path, string value) => lines.Add(new(path, value));
         static string Ms(TimeSpan t) => ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
 
@@ -46,10 +62,9 @@ internal static class ClusterConfigHasher
         {
             string p = "node." + node.Name;
             Line(p + ".addresses", string.Join(',', node.Addresses.Select(a => a.ToString())));
-            Line(p + ".weight", Int(node.Weight));
             Line(p + ".priority", Int(node.Priority));
         }
 
-        return b.ToString();
+        return lines;
     }
 }

@@ -16,7 +16,14 @@ namespace Farm.Daemon.Admin;
 /// and their replay windows are kept apart from the peers'. One replay window serves every admin method: a sealed query
 /// is bound to its method by the MAC, so it cannot be replayed on another.
 /// </summary>
-internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator authenticator, TimeProvider timeProvider, ModuleHost? modules = null, ModuleControl? control = null)
+internal sealed class AdminService(
+    StatusBuilder status,
+    EnvelopeAuthenticator authenticator,
+    TimeProvider timeProvider,
+    ModuleHost? modules = null,
+    ModuleControl? control = null,
+    DrainControl? drain = null,
+    ConfigApplyControl? configApply = null)
 {
     /// <summary>Most log lines in one ModuleLogs message.</summary>
     public const int MaxLinesPerBatch = 500;
@@ -28,7 +35,7 @@ internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator a
 
     private readonly OwnerLocator owners = new(status.Settings.Modules, status.Host);
 
-    /// <summary>Registers GetStatus, WatchStatus and WhoOwns.</summary>
+    /// <summary>Registers every method of <c>farm.v1.Admin</c>.</summary>
     public void Register(RpcServiceBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -37,7 +44,9 @@ internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator a
             .AddServerStreaming(AdminMethods.WatchStatus, WatchStatusAsync)
             .AddUnary(AdminMethods.WhoOwns, WhoOwnsAsync)
             .AddUnary(AdminMethods.ControlModule, ControlModuleAsync)
-            .AddServerStreaming(AdminMethods.ModuleLogs, ModuleLogsAsync);
+            .AddServerStreaming(AdminMethods.ModuleLogs, ModuleLogsAsync)
+            .AddUnary(AdminMethods.ApplyConfig, ApplyConfigAsync)
+            .AddUnary(AdminMethods.DrainNode, DrainNodeAsync);
     }
 
     private Task<Pb.AdminReply> GetStatusAsync(Pb.AdminRequest request, RpcCallContext context)
@@ -98,6 +107,30 @@ internal sealed class AdminService(StatusBuilder status, EnvelopeAuthenticator a
         return replyTo is { } seq
             ? new Pb.ModuleControlReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
             : new Pb.ModuleControlReply { Answer = answer };
+    }
+
+    private async Task<Pb.ConfigApplyReply> ApplyConfigAsync(Pb.ConfigApplyRequest request, RpcCallContext context)
+    {
+        string method = AdminMethods.ApplyConfig.FullName;
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ConfigApplyQuery.Parser, context);
+        var handler = configApply ?? throw new RpcException(StatusCode.Unimplemented, "this farmd cannot apply cluster files");
+
+        // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
+        var answer = await handler.HandleAsync(query ?? new Pb.ConfigApplyQuery(), local: replyTo is null, context.CancellationToken);
+        return replyTo is { } seq
+            ? new Pb.ConfigApplyReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Pb.ConfigApplyReply { Answer = answer };
+    }
+
+    private async Task<Pb.DrainReply> DrainNodeAsync(Pb.DrainRequest request, RpcCallContext context)
+    {
+        string method = AdminMethods.DrainNode.FullName;
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.DrainQuery.Parser, context);
+        var handler = drain ?? throw new RpcException(StatusCode.Unimplemented, "this farmd cannot drain");
+        var answer = await handler.HandleAsync(query ?? new Pb.DrainQuery(), mayRelay: replyTo is null, context.CancellationToken);
+        return replyTo is { } seq
+            ? new Pb.DrainReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Pb.DrainReply { Answer = answer };
     }
 
     private async Task ModuleLogsAsync(Pb.ModuleLogsRequest request, IRpcStreamWriter<Pb.ModuleLogsReply> writer, RpcCallContext context)

@@ -9,7 +9,7 @@ namespace Farm.Daemon.Admin;
 /// Answers <c>ControlModule</c>: acts on this node's module, and (for a call over the local socket) relays the action
 /// to the other nodes named, in parallel, gathering one result per node in cluster-file order.
 /// </summary>
-internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules, ModuleRelay relay)
+internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules, AdminRelay relay)
 {
     /// <summary>The longest <c>wait_ms</c> honoured.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(10);

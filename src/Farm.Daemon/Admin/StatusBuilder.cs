@@ -1,16 +1,28 @@
 using System.Collections.Immutable;
 using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
+using Farm.Daemon.Drain;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
+using Farm.Daemon.Reload;
 using Farm.Daemon.Security;
 using Pb = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
-/// <summary>Builds the node's status report from the membership state (one short lock) and the security counters.</summary>
-internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host, ReplayGuard peerGuard, RejectionLog rejections, ModuleHost? modules = null)
+/// <summary>
+/// Builds the node's status report from the membership state (one short lock), the security counters, the running
+/// cluster file (its version and weights change live) and the drain switch.
+/// </summary>
+internal sealed class StatusBuilder(
+    DaemonSettings settings,
+    MembershipHost host,
+    ReplayGuard peerGuard,
+    RejectionLog rejections,
+    ModuleHost? modules = null,
+    ClusterReloader? reloader = null,
+    DrainSwitch? drain = null)
 {
     /// <summary>The node's settings (modules, cluster file).</summary>
     public DaemonSettings Settings => settings;
@@ -46,6 +58,15 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
             {
                 lan.LastHeardAgeMs = 0;
             }
+
+            // Drain ages grow by themselves; that a drain runs (or ends) shows in the counts.
+            foreach (var buckets in node.Buckets)
+            {
+                if (buckets.HasOldestDrainAgeMs)
+                {
+                    buckets.OldestDrainAgeMs = 0;
+                }
+            }
         }
 
         return key;
@@ -53,7 +74,9 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
 
     private Pb.NodeStatusReport Snapshot(MembershipManager m, TimeSpan now)
     {
-        var cluster = settings.Cluster;
+        // The node set, addresses and LANs never change while farmd runs; weights and version may (config apply, SIGHUP).
+        var cluster = reloader?.Running ?? settings.Cluster;
+        bool drained = drain?.IsDrained ?? false;
         var installed = m.Installed;
         var mismatches = m.ConfigMismatches;
         var peers = m.PeerStatuses(now).ToDictionary(p => p.Name, StringComparer.Ordinal);
@@ -73,6 +96,7 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
             InstalledEpoch = installed?.Id.Epoch ?? 0,
             Coordinator = installed?.Id.Coordinator ?? "",
             Leaving = m.Self.Leaving,
+            ConfigVersion = cluster.Version,
         };
 
         foreach (var node in cluster.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
@@ -111,6 +135,14 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
                 : everHeard ? Pb.NodeState.Down
                 : Pb.NodeState.Unknown;
 
+            // Hand-over progress: ours from our own state, a peer's as its latest heartbeat said (only while it is heard).
+            var drains = isSelf ? m.DrainStatuses(now)
+                : status.State == Pb.NodeState.Up && peers.GetValueOrDefault(node.Name) is { } peer ? peer.Drains
+                : (ImmutableArray<ModuleDrainStatus>?)null;
+            // A peer's heartbeats say only "leaving": an admin drain or a stop, status cannot tell which.
+            bool drainAsked = isSelf ? drained : status.State == Pb.NodeState.Up && (peers.GetValueOrDefault(node.Name)?.Info?.Leaving ?? status.Leaving);
+            status.DrainState = DrainProgress.State(drainAsked, DrainProgress.Owned(installed, node.Name), drains ?? []);
+
             // What a node announced last is only current while it is heard; a silent node's readiness is unknown.
             var ready = isSelf ? m.Self.ReadyModules
                 : status.State == Pb.NodeState.Up && peers.GetValueOrDefault(node.Name)?.Info is { } info ? info.ReadyModules
@@ -126,11 +158,15 @@ internal sealed class StatusBuilder(DaemonSettings settings, MembershipHost host
                         : r.Contains(module, StringComparer.Ordinal) ? Pb.ModuleReadiness.Ready
                         : Pb.ModuleReadiness.NotReady,
                 };
-                if (isSelf)
+                if (drains is { } known && (isSelf || !known.IsEmpty))
                 {
-                    var own = m.Ownership.Modules.GetValueOrDefault(module);
-                    buckets.Incoming = own?.Incoming ?? 0;
-                    buckets.Draining = own?.Draining ?? 0;
+                    var progress = known.FirstOrDefault(d => d.Module == module);
+                    buckets.Incoming = progress?.Incoming ?? 0;
+                    buckets.Draining = progress?.Draining ?? 0;
+                    if (progress?.OldestDrainAge is { } age)
+                    {
+                        buckets.OldestDrainAgeMs = (long)age.TotalMilliseconds;
+                    }
                 }
 
                 status.Buckets.Add(buckets);

@@ -3,8 +3,10 @@ using Farm.Core.Buckets;
 using Farm.Core.Config;
 using Farm.Daemon.Admin;
 using Farm.Daemon.DataPlane;
+using Farm.Daemon.Drain;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
+using Farm.Daemon.Reload;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
@@ -64,9 +66,19 @@ internal sealed class FarmNode : IDisposable
                 settings.Map(witness), options.HeartbeatInterval, Host, new IcmpWitnessPing(), timeProvider, loggerFactory.CreateLogger<WitnessProber>());
         }
 
-        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules);
-        Relay = new ModuleRelay(settings, Authenticator, timeProvider);
-        Admin = new AdminService(Status, Authenticator, timeProvider, Modules, new ModuleControl(settings, Modules, Relay));
+        Drain = new DrainSwitch(Host);
+        Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
+        ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
+        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain);
+        Relay = new AdminRelay(settings, Authenticator, timeProvider);
+        Admin = new AdminService(
+            Status,
+            Authenticator,
+            timeProvider,
+            Modules,
+            new ModuleControl(settings, Modules, Relay),
+            new DrainControl(settings, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>()),
+            new ConfigApplyControl(settings, Reloader, Relay, new ConfigTextCipher(cluster.Key)));
     }
 
     public DaemonSettings Settings { get; }
@@ -92,8 +104,17 @@ internal sealed class FarmNode : IDisposable
     /// <summary>The module managers, their traffic gates and logs.</summary>
     public ModuleHost Modules { get; }
 
-    /// <summary>Relays module actions to other nodes.</summary>
-    public ModuleRelay Relay { get; }
+    /// <summary>Relays admin actions (module actions, drains, config applies) to other nodes.</summary>
+    public AdminRelay Relay { get; }
+
+    /// <summary>Whether this node announces leaving: an admin drain, a shutdown.</summary>
+    public DrainSwitch Drain { get; }
+
+    /// <summary>The running cluster file and its live changes (config apply, SIGHUP).</summary>
+    public ClusterReloader Reloader { get; }
+
+    /// <summary>Re-reads the cluster file on SIGHUP once started.</summary>
+    public ReloadSignal ReloadSignal { get; }
 
     /// <summary>The witness prober; null unless the split-brain policy is <c>witness</c>.</summary>
     public WitnessProber? Witness { get; }
@@ -134,6 +155,7 @@ internal sealed class FarmNode : IDisposable
     public void Dispose()
     {
         // Idempotent steps: the lifecycle normally did all of this; after a failed start only this runs.
+        ReloadSignal.Dispose();
         Witness?.Dispose();
         Host.Dispose();
         Transport.Dispose();

@@ -32,17 +32,19 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         AdminSocket.Restrict(settings.AdminSocket);
         node.Witness?.Start();
         node.Host.Start();
+        node.ReloadSignal.Start();
 
         // Boot: each module runs prestart, start_both and its checkers, then opens its traffic gate (UP/Ready).
         node.Modules.Boot();
         SystemdNotifier.Notify(settings.NotifySocket, "READY=1");
-        Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Modules.Count, settings.AdminSocket);
+        Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Cluster.Version, settings.Modules.Count, settings.AdminSocket);
         return Task.CompletedTask;
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         SystemdNotifier.Notify(node.Settings.NotifySocket, "STOPPING=1");
+        node.ReloadSignal.Dispose();
         if (!node.Host.IsRunning)
         {
             return;
@@ -55,9 +57,10 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         await node.Modules.StopAllAsync("farmd stopping", cancellationToken);
         Log.ModulesStopped(logger, timeProvider.GetElapsedTime(started).TotalMilliseconds);
 
-        // Leave: the coordinator gives our remaining buckets to the others; we keep answering heartbeats meanwhile.
+        // Leave: the coordinator gives our remaining buckets to the others; we keep answering heartbeats meanwhile. (A
+        // drained node leaves already; the shutdown's leave is kept apart, so a resume now cannot cancel it.)
         started = timeProvider.GetTimestamp();
-        node.Host.UpdateSelf(self => self with { Leaving = true });
+        node.Drain.LeaveForShutdown();
         Log.Leaving(logger, node.Settings.LeaveTimeout.TotalSeconds);
         try
         {
@@ -100,8 +103,8 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
     private static partial class Log
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-            Message = "farmd started: node {Node} incarnation {Incarnation} in cluster {Cluster} (config hash {ConfigHash}), {ModuleCount} module(s), admin socket {AdminSocket}")]
-        public static partial void Started(ILogger logger, string node, long incarnation, string cluster, string configHash, int moduleCount, string adminSocket);
+            Message = "farmd started: node {Node} incarnation {Incarnation} in cluster {Cluster} (config hash {ConfigHash}, version {ConfigVersion}), {ModuleCount} module(s), admin socket {AdminSocket}")]
+        public static partial void Started(ILogger logger, string node, long incarnation, string cluster, string configHash, int configVersion, int moduleCount, string adminSocket);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Leaving the farm (at most {TimeoutSeconds} s)")]
         public static partial void Leaving(ILogger logger, double timeoutSeconds);

@@ -24,7 +24,8 @@ public static class FarmConfigFiles
             throw new InvalidOperationException($"The cluster file written for {cluster.Name} does not parse:\n{string.Join('\n', parsed.Errors)}\n{text}");
         }
 
-        if (parsed.Value.ComputeHash() != cluster.ComputeHash())
+        // The hash leaves weights and version out; the diff covers them too.
+        if (!ClusterConfigDiff.Compare(cluster, parsed.Value).IsEmpty)
         {
             throw new InvalidOperationException($"The cluster file written for {cluster.Name} reads back differently (a setting this writer does not render?):\n{text}");
         }
@@ -60,6 +61,7 @@ public static class FarmConfigFiles
         y.AppendLine("cluster:");
         y.AppendLine(Inv($"  name: {cluster.Name}"));
         y.AppendLine(Inv($"  key: {Quote(cluster.Key)}"));
+        y.AppendLine(Inv($"  version: {cluster.Version}"));
         y.AppendLine(Inv($"  grpc_port: {cluster.GrpcPort}"));
         y.AppendLine(Inv($"  console_port: {cluster.ConsolePort}"));
         y.AppendLine("  heartbeat:");

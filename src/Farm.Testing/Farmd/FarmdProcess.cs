@@ -9,7 +9,7 @@ namespace Farm.Testing.Farmd;
 /// <summary>
 /// A real farmd process: the build output (<c>farmd.dll</c>) run with <c>dotnet</c>, on the host or inside a network
 /// namespace (<c>ip netns exec</c>). Its stdout and stderr are captured; signals stand for crashes (SIGKILL), stalls
-/// (SIGSTOP/SIGCONT) and service stops (SIGTERM). Disposing kills it if it still runs.
+/// (SIGSTOP/SIGCONT), service stops (SIGTERM) and reloads (SIGHUP). Disposing kills it if it still runs.
 /// </summary>
 /// <remarks>
 /// <c>ip netns exec</c> enters the namespace and then execs <c>dotnet</c>, so <see cref="Id"/> is farmd's own pid and
@@ -220,6 +220,9 @@ public sealed class FarmdProcess : IAsyncDisposable
 
     /// <summary>SIGTERM, as systemd stops the service: farmd leaves the farm and cleans up.</summary>
     public Task TerminateAsync(CancellationToken cancellationToken = default) => SignalAsync("TERM", cancellationToken);
+
+    /// <summary>SIGHUP, as <c>systemctl reload</c> sends it: farmd reads its cluster file again (live weight changes).</summary>
+    public Task ReloadAsync(CancellationToken cancellationToken = default) => SignalAsync("HUP", cancellationToken);
 
     /// <summary>SIGSTOP: the process stalls (as in a long GC pause or a frozen VM) until <see cref="ResumeAsync"/>.</summary>
     public Task PauseAsync(CancellationToken cancellationToken = default) => SignalAsync("STOP", cancellationToken);

@@ -13,7 +13,7 @@ public sealed class StatusJsonTests
         var root = doc.RootElement;
 
         CollectionAssert.AreEqual(
-            new[] { "cluster", "node", "incarnation", "config_hash", "epoch", "coordinator", "leaving", "nodes", "config_mismatches", "rejected", "module_states" },
+            new[] { "cluster", "node", "incarnation", "config_hash", "config_version", "epoch", "coordinator", "leaving", "nodes", "config_mismatches", "rejected", "module_states" },
             root.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.AreEqual("demo", root.GetProperty("cluster").GetString());
         Assert.AreEqual(7, root.GetProperty("epoch").GetInt64());
@@ -29,7 +29,7 @@ public sealed class StatusJsonTests
 
         var n1 = nodes["n1"];
         CollectionAssert.AreEqual(
-            new[] { "name", "self", "state", "incarnation", "in_view", "leaving", "weight", "config_matches", "config_hash", "modules", "lans" },
+            new[] { "name", "self", "state", "incarnation", "in_view", "leaving", "drain_state", "weight", "config_matches", "config_hash", "modules", "lans" },
             n1.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.IsTrue(n1.GetProperty("self").GetBoolean());
         var web = n1.GetProperty("modules")[0];
@@ -39,7 +39,9 @@ public sealed class StatusJsonTests
              web.GetProperty("draining").GetInt32()));
 
         var n2web = nodes["n2"].GetProperty("modules")[0];
-        Assert.AreEqual(JsonValueKind.Null, n2web.GetProperty("incoming").ValueKind, "hand-over counts are known for the answering node only");
+        Assert.AreEqual(JsonValueKind.Null, n2web.GetProperty("incoming").ValueKind, "n2's heartbeats did not say: not known");
+        Assert.AreEqual(JsonValueKind.Null, n2web.GetProperty("oldest_drain_ms").ValueKind);
+        Assert.AreEqual("none", nodes["n2"].GetProperty("drain_state").GetString());
         var n2lan = nodes["n2"].GetProperty("lans")[0];
         Assert.AreEqual(("default", "198.18.0.2", true, 40L),
             (n2lan.GetProperty("lan").GetString(), n2lan.GetProperty("address").GetString(), n2lan.GetProperty("reachable").GetBoolean(), n2lan.GetProperty("last_heard_ms").GetInt64()));
@@ -51,6 +53,28 @@ public sealed class StatusJsonTests
         Assert.AreEqual(("excluded", false, StatusSamples.TheirHash),
             (n4.GetProperty("state").GetString(), n4.GetProperty("config_matches").GetBoolean(), n4.GetProperty("config_hash").GetString()));
         Assert.AreEqual(JsonValueKind.Null, n4.GetProperty("lans")[0].GetProperty("last_heard_ms").ValueKind, "never heard");
+    }
+
+    [TestMethod]
+    public void Format_DrainingPeerAndConfigVersion_ShowStateCountsAndOldestDrain()
+    {
+        var report = StatusSamples.Report();
+        report.ConfigVersion = 3;
+        var n2 = report.Nodes[1];
+        n2.Leaving = true;
+        n2.DrainState = Farm.Protocol.V1.DrainState.Draining;
+        n2.Buckets[0].Buckets = 0;
+        n2.Buckets[0].Incoming = 0;
+        n2.Buckets[0].Draining = 40;
+        n2.Buckets[0].OldestDrainAgeMs = 1234;
+
+        using var doc = JsonDocument.Parse(StatusJson.Format(report, indented: true));
+        Assert.AreEqual(3, doc.RootElement.GetProperty("config_version").GetInt64());
+        var json = doc.RootElement.GetProperty("nodes")[1];
+        var web = json.GetProperty("modules")[0];
+        Assert.AreEqual(("draining", true, 0, 0, 40, 1234L),
+            (json.GetProperty("drain_state").GetString(), json.GetProperty("leaving").GetBoolean(), web.GetProperty("buckets").GetInt32(),
+             web.GetProperty("incoming").GetInt32(), web.GetProperty("draining").GetInt32(), web.GetProperty("oldest_drain_ms").GetInt64()));
     }
 
     [TestMethod]

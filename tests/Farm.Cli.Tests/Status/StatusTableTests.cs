@@ -12,12 +12,40 @@ public sealed class StatusTableTests
         string text = Render(CliTerminal.Redirected);
         var lines = text.Split('\n');
 
-        StringAssert.StartsWith(lines[0], "Cluster demo as seen by n1 (incarnation 1764000000001), view epoch 7 by n1, config 6e16e2abcc40");
+        Assert.AreEqual("Cluster demo as seen by n1 (incarnation 1764000000001), view epoch 7 by n1, config 6e16e2abcc40 version 0", lines[0]);
         StringAssert.Matches(lines[1], new System.Text.RegularExpressions.Regex(@"^NODE\s+STATE\s+INCARNATION\s+VIEW\s+WEIGHT\s+WEB\s+LAN default\s+CONFIG\s*$"));
         StringAssert.Matches(Row(lines, "n1 *"), new System.Text.RegularExpressions.Regex(@"up\s+1764000000001\s+yes\s+100\s+ready 50\.00% 2048/4096 \+12 in\s+198\.18\.0\.1\s+same"));
         StringAssert.Matches(Row(lines, "n2 "), new System.Text.RegularExpressions.Regex(@"up\s+1764000000002\s+yes\s+100\s+ready 50\.00% 2048/4096\s+198\.18\.0\.2 up 40ms ago\s+same"));
         StringAssert.Matches(Row(lines, "n3 "), new System.Text.RegularExpressions.Regex(@"down\s+1764000000003\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.3 down 12\.3s ago\s+same"));
         StringAssert.Matches(Row(lines, "n4 "), new System.Text.RegularExpressions.Regex(@"excluded\s+-\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.4 never heard\s+differs 1a2b3c4d5e6f"));
+    }
+
+    [TestMethod]
+    public void Render_DrainedSelfAndDrainingPeer_ShowTheDrainStateAndTheHandOver()
+    {
+        var report = StatusSamples.Report();
+        report.ConfigVersion = 4;
+        report.Leaving = true;
+        var n1 = report.Nodes[0];
+        n1.Leaving = true;
+        n1.DrainState = Farm.Protocol.V1.DrainState.Drained;
+        n1.Buckets[0].Buckets = 0;
+        n1.Buckets[0].Incoming = 0;
+        var n2 = report.Nodes[1];
+        n2.Leaving = true;
+        n2.DrainState = Farm.Protocol.V1.DrainState.Draining;
+        n2.Buckets[0].Buckets = 0;
+        n2.Buckets[0].Incoming = 0;
+        n2.Buckets[0].Draining = 40;
+        n2.Buckets[0].OldestDrainAgeMs = 1234;
+        var n3 = report.Nodes[2];
+        n3.Leaving = true; // a node that only stops: no drain state
+
+        var lines = Render(CliTerminal.Redirected, report).Split('\n');
+        StringAssert.StartsWith(lines[0], "Cluster demo as seen by n1 (incarnation 1764000000001, drained), view epoch 7 by n1, config 6e16e2abcc40 version 4");
+        StringAssert.Matches(Row(lines, "n1 *"), new System.Text.RegularExpressions.Regex(@"^n1 \*\s+up, drained\s+1764000000001\s+yes\s+100\s+ready 0\.00% 0/4096\s+198"));
+        StringAssert.Matches(Row(lines, "n2 "), new System.Text.RegularExpressions.Regex(@"^n2\s+up, draining\s+1764000000002\s+yes\s+100\s+ready 0\.00% 0/4096 -40 out \(oldest 1\.2s\)\s+198"));
+        StringAssert.Matches(Row(lines, "n3 "), new System.Text.RegularExpressions.Regex(@"^n3\s+down, leaving\s+"));
     }
 
     [TestMethod]

@@ -61,16 +61,30 @@ public sealed class ClusterConfigHashTests
     }
 
     [TestMethod]
-    [DataRow("weight: 50", "weight: 51")]
     [DataRow("key: 0123456789abcdef", "key: 0123456789abcdeF")]
     [DataRow("name: demo", "name: demo2")]
     [DataRow("198.19.0.2", "198.19.0.3")]
     [DataRow("lans: [pub, priv]", "lans: [pub, private]")]
     [DataRow("weight: 100", "weight: 100\n      priority: 1")]
+    [DataRow("weight: 50", "weight: 50\n    - name: c\n      addresses: [198.18.0.3, 198.19.0.3]")]
     [DataRow("  lans:", "  heartbeat: { interval: 200ms }\n  lans:")]
     [DataRow("  lans:", "  split_brain: { policy: majority }\n  lans:")]
     public void ComputeHash_BehaviourChange_ChangesIt(string from, string to) =>
         Assert.AreNotEqual(Hash(Base), Hash(Base.Replace(from, to)));
+
+    [TestMethod]
+    [DataRow("weight: 50", "weight: 51")]
+    [DataRow("weight: 100", "weight: 0")]
+    [DataRow("  lans:", "  version: 7\n  lans:")]
+    [DataRow("  lans:", "  version: 0\n  lans:")]
+    public void ComputeHash_WeightOrVersionChange_DoesNotChangeIt(string from, string to)
+    {
+        // Each node announces its own weight from its own file, and both change live: nodes whose files differ only
+        // there must still admit each other.
+        string changed = Base.Replace(from, to);
+        Assert.AreNotEqual(Base, changed, "the replacement must apply");
+        Assert.AreEqual(Hash(Base), Hash(changed));
+    }
 
     [TestMethod]
     public void Canonical_ContainsKeyHashNotKey()
@@ -86,8 +100,9 @@ public sealed class ClusterConfigHashTests
     public void Canonical_Layout_IsPinned()
     {
         // Nodes of different versions compare this hash: a change of layout must be deliberate (bump the format line).
+        // Weights and version are deliberately absent (format 2): they change live and may differ between nodes.
         string expected = string.Join('\n',
-            "format=farm-cluster-config/1",
+            "format=farm-cluster-config/2",
             "name=demo",
             "key_sha256=" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("0123456789abcdef"))),
             "grpc_port=9400",
@@ -99,10 +114,8 @@ public sealed class ClusterConfigHashTests
             "split_brain.witness=-",
             "lans=pub,priv",
             "node.a.addresses=198.18.0.1,198.19.0.1",
-            "node.a.weight=100",
             "node.a.priority=0",
             "node.b.addresses=198.18.0.2,198.19.0.2",
-            "node.b.weight=50",
             "node.b.priority=0",
             "");
         Assert.AreEqual(expected, ClusterConfigHasher.Canonical(ConfigAssert.ValidCluster(Base)));

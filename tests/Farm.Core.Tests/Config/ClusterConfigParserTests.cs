@@ -26,6 +26,7 @@ public sealed class ClusterConfigParserTests
         var cluster = ConfigAssert.ValidCluster(Minimal);
 
         Assert.AreEqual("demo", cluster.Name);
+        Assert.AreEqual(0, cluster.Version);
         Assert.AreEqual(9400, cluster.GrpcPort);
         Assert.AreEqual(9410, cluster.ConsolePort);
         Assert.AreEqual(TimeSpan.FromMilliseconds(50), cluster.Heartbeat.Interval);
@@ -48,6 +49,7 @@ public sealed class ClusterConfigParserTests
             cluster:
               name: prod-1
               key: "a very long secret value"
+              version: 2147483647
               grpc_port: 19400
               console_port: 19410
               heartbeat: { interval: 50ms, detection_timeout: 500ms, lease: 300ms }
@@ -58,6 +60,7 @@ public sealed class ClusterConfigParserTests
                 - { name: b, addresses: [198.18.0.2, "2001:db8:1::2"], weight: 1000 }
             """);
 
+        Assert.AreEqual(int.MaxValue, cluster.Version);
         Assert.AreEqual(19400, cluster.GrpcPort);
         Assert.AreEqual(19410, cluster.ConsolePort);
         Assert.AreEqual(new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(500), Lease = TimeSpan.FromMilliseconds(300) }, cluster.Heartbeat);
@@ -213,6 +216,49 @@ public sealed class ClusterConfigParserTests
     [TestMethod]
     public void ParseCluster_NameLongerThan63_Reports() =>
         ConfigAssert.SingleError(ConfigAssert.Cluster(Minimal.Replace("name: demo", "name: " + new string('a', 64))), 2, 9, "is not a valid name");
+
+    [TestMethod]
+    [DataRow("  version: -1", 4, 12, "'version' in cluster is -1, out of range", "use a value from 0 to 2147483647")]
+    [DataRow("  version: 2147483648", 4, 12, "'version' in cluster is 2147483648, out of range", "use a value from 0 to 2147483647")]
+    [DataRow("  version: \"3\"", 4, 12, "'version' in cluster must be an integer, found the string \"3\"", "remove the quotes")]
+    [DataRow("  version: 1.5", 4, 12, "'version' in cluster must be an integer, found '1.5'", "write a whole number from 0 to 2147483647")]
+    [DataRow("  version:", 4, 3, "'version' in cluster has no value", "give it a value (e.g. 'version: 0') or remove the key to use the default")]
+    [DataRow("  version: [1]", 4, 12, "'version' in cluster must be a single value, not a list", "write 'version: 0'")]
+    public void ParseCluster_BadVersion_ReportsAtItsPositionWithHint(string setting, int line, int column, string message, string hint) =>
+        Assert.AreEqual(hint, ConfigAssert.SingleError(ConfigAssert.Cluster(WithClusterSetting(setting)), line, column, message).Hint);
+
+    [TestMethod]
+    public void ParseCluster_MisspelledVersion_SuggestsVersion() =>
+        Assert.AreEqual("did you mean 'version'?", ConfigAssert.SingleError(ConfigAssert.Cluster(WithClusterSetting("  verison: 3")), 4, 3, "unknown key 'verison' in cluster").Hint);
+
+    [TestMethod]
+    public void ParseCluster_Version_IsRead() =>
+        Assert.AreEqual(42, ConfigAssert.ValidCluster(WithClusterSetting("  version: 42")).Version);
+
+    [TestMethod]
+    public void ParseCluster_FiveMistakesFile_ReportsFiveLocatedErrorsWithHints()
+    {
+        string file = Path.Combine(ConfigAssert.RepoRoot(), "tests", "Farm.Core.Tests", "Config", "TestData", "cluster-five-mistakes.yaml");
+        var result = ConfigParser.Parse(File.ReadAllText(file), "cluster.yaml");
+
+        Assert.AreEqual(ConfigFileKind.Cluster, result.Kind);
+        var expected = new (int Line, int Column, string Part)[]
+        {
+            (4, 12, "'version' in cluster is -2, out of range"),
+            (6, 26, "'policy' in split_brain is 'majorty', which is not one of none, majority, witness"),
+            (10, 15, "'weight' in node 'a' must be an integer, found the string \"100\""),
+            (13, 7, "unknown key 'wieght' in node 'b'"),
+            (14, 7, "duplicate key 'addresses' in node 'b' (first set at line 12)"),
+        };
+        Assert.AreEqual(expected.Length, result.Errors.Count, string.Join('\n', result.Errors));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var error = result.Errors[i];
+            Assert.AreEqual((expected[i].Line, expected[i].Column), (error.Line, error.Column), error.ToString());
+            StringAssert.Contains(error.Message, expected[i].Part);
+            Assert.IsFalse(string.IsNullOrWhiteSpace(error.Hint), error.ToString());
+        }
+    }
 
     [TestMethod]
     public void ParseCluster_ConsolePortEqualsGrpcPort_Reports() =>

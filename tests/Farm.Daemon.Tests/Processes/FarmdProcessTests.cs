@@ -25,7 +25,7 @@ public sealed class FarmdProcessTests
         string dir = Directory.CreateTempSubdirectory("farmd-proc-").FullName;
         int port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        string otherFile = TestClusterFiles.Write(dir, "cluster-other.yaml", port, n4Weight: 200);
+        string otherFile = TestClusterFiles.Write(dir, "cluster-other.yaml", port, n4Priority: 5);
         string hash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(clusterFile), clusterFile).Value!.ComputeHash();
         string otherHash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(otherFile), otherFile).Value!.ComputeHash();
         string notifyPath = Path.Combine(dir, "notify.sock");
@@ -80,7 +80,7 @@ public sealed class FarmdProcessTests
                 Assert.IsFalse(s.Rejected.Any(r => r.Source != "127.0.0.1"), "honest peers were never refused: " + s.Rejected);
             }
 
-            // 3. n4 with a cluster file that differs (its own weight) stays out, and status names both hashes.
+            // 3. n4 with a cluster file that differs (its own priority; weights may differ) stays out, and status names both hashes.
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(otherFile, "n4", dir)));
             var n4 = processes[3];
             await WaitUntilReadyAsync([n4]);

@@ -21,7 +21,8 @@ internal static class TestClusterFiles
     public static IReadOnlyDictionary<IPAddress, IPAddress> AddressMap { get; } =
         Nodes.Select((_, i) => i).ToDictionary(i => FileAddress(i), Loopback);
 
-    public static string Write(string dir, string name, int grpcPort, int n4Weight = 100, string key = Key)
+    /// <summary>Writes the cluster file; <paramref name="n4Priority"/> other than 0 gives a file with another configuration hash.</summary>
+    public static string Write(string dir, string name, int grpcPort, int n4Priority = 0, string key = Key)
     {
         var cluster = new ClusterConfig
         {
@@ -35,7 +36,7 @@ internal static class TestClusterFiles
                 DetectionTimeout = TimeSpan.FromSeconds(1),
                 Lease = TimeSpan.FromMilliseconds(600),
             },
-            Nodes = [.. Nodes.Select((n, i) => new NodeConfig { Name = n, Addresses = [FileAddress(i)], Weight = n == "n4" ? n4Weight : 100 })],
+            Nodes = [.. Nodes.Select((n, i) => new NodeConfig { Name = n, Addresses = [FileAddress(i)], Priority = n == "n4" ? n4Priority : 0 })],
         };
         return FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, name));
     }

@@ -100,6 +100,53 @@ public sealed class InProcessClusterTests : IDisposable
     }
 
     [TestMethod]
+    public async Task AdminOverTcp_ApplyConfigOnlyEncryptedDrainOnlyItself()
+    {
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
+        var codec = new EnvelopeCodec(TestClusterFiles.Key);
+        ulong seq = 0;
+        Envelope Seal(string method, IMessage query) =>
+            codec.Seal(method, EnvelopeKind.Request, "farmctl-test", 1, ++seq, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(), 0, 0, query.ToByteString());
+
+        // The file holds the cluster key: in the clear it is refused before anything else.
+        string newer = File.ReadAllText(clusterFile).Replace("  version: 0\n", "  version: 1\n", StringComparison.Ordinal);
+        var plain = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(
+            AdminMethods.ApplyConfig, new ConfigApplyRequest { Sealed = Seal(AdminMethods.ApplyConfig.FullName, new ConfigApplyQuery { Text = newer }) }));
+        Assert.AreEqual((StatusCode.InvalidArgument, "over TCP the file must travel encrypted (encrypted_text): it holds the cluster key"), (plain.StatusCode, plain.Detail));
+
+        var wrongKey = new ConfigApplyQuery { EncryptedText = ByteString.CopyFrom(new ConfigTextCipher("some-other-cluster-key-000").Encrypt(newer)) };
+        var undecryptable = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(
+            AdminMethods.ApplyConfig, new ConfigApplyRequest { Sealed = Seal(AdminMethods.ApplyConfig.FullName, wrongKey) }));
+        Assert.AreEqual(StatusCode.InvalidArgument, undecryptable.StatusCode);
+
+        // Encrypted, it is applied on this node only (no relay from a sealed call).
+        var encrypted = new ConfigApplyQuery { EncryptedText = ByteString.CopyFrom(new ConfigTextCipher(TestClusterFiles.Key).Encrypt(newer)), FileName = "new.yaml" };
+        var reply = await tcp.Rpc.UnaryAsync(AdminMethods.ApplyConfig, new ConfigApplyRequest { Sealed = Seal(AdminMethods.ApplyConfig.FullName, encrypted) });
+        Assert.IsTrue(codec.HasValidMac(AdminMethods.ApplyConfig.FullName, EnvelopeKind.Reply, reply.Sealed));
+        var result = ConfigApplyAnswer.Parser.ParseFrom(reply.Sealed.Payload).Results.Single();
+        Assert.AreEqual(("n1", ConfigApplyOutcome.Applied, 1L), (result.Node, result.Outcome, result.Version), string.Join("\n", result.Errors));
+        Assert.AreEqual(newer, File.ReadAllText(clusterFile));
+
+        // A sealed drain acts on the answering node only.
+        var other = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(
+            AdminMethods.DrainNode, new DrainRequest { Sealed = Seal(AdminMethods.DrainNode.FullName, new DrainQuery { Node = "n2", Action = DrainAction.Drain }) }));
+        Assert.AreEqual(StatusCode.InvalidArgument, other.StatusCode);
+        StringAssert.Contains(other.Detail, "over TCP a node acts only on itself (n1)");
+        var drained = await tcp.Rpc.UnaryAsync(
+            AdminMethods.DrainNode, new DrainRequest { Sealed = Seal(AdminMethods.DrainNode.FullName, new DrainQuery { Node = "n1", Action = DrainAction.Drain }) });
+        var answer = DrainAnswer.Parser.ParseFrom(drained.Sealed.Payload);
+        Assert.AreEqual(("n1", true, ""), (answer.Node, answer.Changed, answer.Error));
+        Assert.IsTrue(node.Node.Drain.IsDrained);
+
+        using var local = FarmdAdminClient.ForSocket(node.Socket);
+        var status = await local.GetStatusAsync();
+        Assert.AreEqual((1L, true), (status.ConfigVersion, status.Leaving));
+    }
+
+    [TestMethod]
     public async Task ForgedReply_DroppedCountedAndPeerNeverAdmitted()
     {
         int port = TestClusterFiles.FreePort();

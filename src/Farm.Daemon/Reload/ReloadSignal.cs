@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Daemon.Reload;
+
+/// <summary>
+/// SIGHUP re-reads the cluster file (<see cref="ClusterReloader.ReloadFromDisk"/>); the outcome is logged, and a
+/// refused file leaves the old one running. Without it SIGHUP would end farmd (the default action).
+/// </summary>
+internal sealed partial class ReloadSignal(ClusterReloader reloader, ILogger<ReloadSignal> logger) : IDisposable
+{
+    private PosixSignalRegistration? registration;
+
+    /// <summary>Handles SIGHUP from now on (not on Windows, which has no such signal).</summary>
+    public void Start()
+    {
+        if (!OperatingSystem.IsWindows() && registration is null)
+        {
+            registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+        }
+    }
+
+    /// <summary>Stops handling SIGHUP (the default action applies again).</summary>
+    public void Dispose()
+    {
+        registration?.Dispose();
+        registration = null;
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true; // keep running: the default action of SIGHUP terminates
+        Log.Received(logger, reloader.FilePath);
+        try
+        {
+            // Synchronous: a reload reads one small file; the next signal waits for it.
+            reloader.ReloadFromDisk();
+        }
+        catch (Exception ex)
+        {
+            // A bug must not end farmd through a signal handler; the old file keeps running.
+            Log.Failed(logger, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "SIGHUP: reading {Path} again")]
+        public static partial void Received(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 507, Level = LogLevel.Error, Message = "Reload on SIGHUP failed; the running cluster file stays")]
+        public static partial void Failed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,76 @@
+using Farm.Cluster.Membership;
+using Farm.Daemon.Drain;
+using Farm.Daemon.Membership;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pb = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Tests.Drain;
+
+[TestClass]
+public sealed class DrainSwitchTests
+{
+    [TestMethod]
+    public void Drain_Twice_SecondChangesNothingAndTheNodeLeaves()
+    {
+        using var host = Host();
+        var drain = new DrainSwitch(host);
+
+        Assert.IsTrue(drain.Drain());
+        Assert.IsFalse(drain.Drain());
+
+        Assert.IsTrue(drain.IsDrained);
+        Assert.IsTrue(Leaving(host));
+    }
+
+    [TestMethod]
+    public void Resume_DrainedNode_StopsLeaving()
+    {
+        using var host = Host();
+        var drain = new DrainSwitch(host);
+        drain.Drain();
+
+        Assert.IsTrue(drain.Resume());
+        Assert.IsFalse(drain.Resume(), "not drained any more: nothing changes");
+
+        Assert.IsFalse(Leaving(host));
+    }
+
+    [TestMethod]
+    public void Resume_WhileStopping_KeepsTheShutdownLeave()
+    {
+        using var host = Host();
+        var drain = new DrainSwitch(host);
+        drain.Drain();
+        drain.LeaveForShutdown();
+
+        Assert.IsTrue(drain.Resume());
+
+        Assert.IsTrue(drain.IsStopping);
+        Assert.IsFalse(drain.IsDrained);
+        Assert.IsTrue(Leaving(host), "a resume never cancels the leave of a stopping farmd");
+    }
+
+    [TestMethod]
+    public void Drain_KeepsWeightAndModules_OnlyLeavingChanges()
+    {
+        using var host = Host();
+        host.UpdateSelf(s => s with { Weight = 70, ReadyModules = ["web"] });
+        new DrainSwitch(host).Drain();
+        var self = host.Read((m, _) => m.Self);
+        Assert.AreEqual((70, true, "web"), (self.Weight, self.Leaving, string.Join(",", self.ReadyModules)));
+    }
+
+    [TestMethod]
+    [DataRow(false, 10, 5, 5, Pb.DrainState.None)]
+    [DataRow(true, 10, 0, 0, Pb.DrainState.Draining)]
+    [DataRow(true, 0, 3, 0, Pb.DrainState.Draining)]
+    [DataRow(true, 0, 0, 3, Pb.DrainState.Draining)]
+    [DataRow(true, 0, 0, 0, Pb.DrainState.Drained)]
+    public void State_OwnedIncomingDraining_DrainedOnlyWhenAllZero(bool asked, int owned, int incoming, int draining, Pb.DrainState expected) =>
+        Assert.AreEqual(expected, DrainProgress.State(asked, owned, [new ModuleDrainStatus("web", incoming, draining, null), new ModuleDrainStatus("db", 0, 0, null)]));
+
+    private static MembershipHost Host() =>
+        new(new MembershipOptions { ConfiguredNodes = ["n1", "n2"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+
+    private static bool Leaving(MembershipHost host) => host.Read((m, _) => m.Self.Leaving);
+}
