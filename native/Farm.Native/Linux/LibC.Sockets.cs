@@ -25,6 +25,12 @@ internal static partial class LibC
     /// <summary>SO_RCVTIMEO: a blocking receive fails with EAGAIN after this long (struct timeval).</summary>
     internal const int SoRcvTimeo = 20;
 
+    /// <summary>SO_RCVBUF: the socket's receive buffer limit (the kernel doubles the value set; capped by net.core.rmem_max).</summary>
+    internal const int SoRcvBuf = 8;
+
+    /// <summary>SO_RCVBUFFORCE: as <see cref="SoRcvBuf"/>, past net.core.rmem_max; needs CAP_NET_ADMIN.</summary>
+    internal const int SoRcvBufForce = 33;
+
     /// <summary>SOL_NETLINK level for <see cref="SetSockOpt"/>.</summary>
     internal const int SolNetlink = 270;
 
@@ -36,6 +42,9 @@ internal static partial class LibC
 
     /// <summary>recv flag MSG_TRUNC: on netlink, the return value is the datagram's real length even if the buffer was shorter.</summary>
     internal const int MsgTrunc = 0x20;
+
+    /// <summary>recv flag MSG_DONTWAIT: fail with EAGAIN at once instead of waiting when nothing is queued.</summary>
+    internal const int MsgDontWait = 0x40;
 
     /// <summary>errno EINTR: interrupted by a signal.</summary>
     internal const int EIntr = 4;
@@ -83,6 +92,10 @@ internal static partial class LibC
     /// <summary>setsockopt(2).</summary>
     [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
     internal static unsafe partial int SetSockOpt(SafeHandle fd, int level, int name, void* value, uint valueLength);
+
+    /// <summary>getsockopt(2).</summary>
+    [LibraryImport(Library, EntryPoint = "getsockopt", SetLastError = true)]
+    internal static unsafe partial int GetSockOpt(SafeHandle fd, int level, int name, void* value, uint* valueLength);
 
     /// <summary>close(2) of a raw fd; only <see cref="FileDescriptorHandle"/> calls it.</summary>
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]

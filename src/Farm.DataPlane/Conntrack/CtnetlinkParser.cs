@@ -9,8 +9,9 @@ using Farm.Native.Linux;
 namespace Farm.DataPlane.Conntrack;
 
 /// <summary>
-/// Pure codec of the ctnetlink dump: writes the request and turns reply datagrams into <see cref="TrackedFlow"/>s.
-/// No I/O; <see cref="NetlinkConntrackTable"/> moves the bytes.
+/// Pure codec of ctnetlink reads: writes the dump request and turns the replies of dumps and lookups into
+/// <see cref="TrackedFlow"/>s (lookup requests: <see cref="CtnetlinkRequestBuilder"/>). No I/O;
+/// <see cref="NetlinkConntrackTable"/> moves the bytes.
 /// </summary>
 /// <remarks>
 /// Numbers are from the kernel's uapi headers: linux/netlink.h (message header, flags, NLMSG_*),
@@ -69,8 +70,11 @@ internal static class CtnetlinkParser
     internal const byte IpProtoTcp = 6;
     internal const byte IpProtoUdp = 17;
 
-    /// <summary>The nlmsg_type of the request: (NFNL_SUBSYS_CTNETLINK &lt;&lt; 8) | IPCTNL_MSG_CT_GET.</summary>
-    public const ushort DumpRequestType = (NfnlSubsysCtnetlink << 8) | IpctnlMsgCtGet;
+    // linux/errno.h: the answer to a lookup of a tuple the table does not hold.
+    internal const int ENoEnt = 2;
+
+    /// <summary>The nlmsg_type of dump and lookup requests: (NFNL_SUBSYS_CTNETLINK &lt;&lt; 8) | IPCTNL_MSG_CT_GET.</summary>
+    public const ushort GetRequestType = (NfnlSubsysCtnetlink << 8) | IpctnlMsgCtGet;
 
     /// <summary>
     /// Writes a request to dump the whole table (NLM_F_REQUEST | NLM_F_DUMP, family AF_UNSPEC: IPv4 and IPv6) with
@@ -85,7 +89,7 @@ internal static class CtnetlinkParser
 
         var request = destination[..DumpRequestLength];
         request.Clear();
-        WriteHeader(request, DumpRequestLength, DumpRequestType, NlmFRequest | NlmFDump, sequence);
+        WriteHeader(request, DumpRequestLength, GetRequestType, NlmFRequest | NlmFDump, sequence);
         // nfgenmsg: family AF_UNSPEC (0), version NFNETLINK_V0 (0), res_id 0: all zero.
         return DumpRequestLength;
     }
@@ -101,28 +105,12 @@ internal static class CtnetlinkParser
     {
         ArgumentNullException.ThrowIfNull(flows);
         bool interrupted = false;
-        int offset = 0;
-        while (offset < datagram.Length)
+        var messages = new MessageReader(datagram);
+        while (messages.Next(out var message))
         {
-            var rest = datagram[offset..];
-            if (rest.Length < HeaderLength)
-            {
-                throw new InvalidDataException($"Netlink datagram has {rest.Length} stray bytes at byte {offset}, fewer than a message header ({HeaderLength}).");
-            }
-
-            uint length = Read<uint>(rest);
-            if (length < HeaderLength || length > rest.Length)
-            {
-                throw new InvalidDataException($"Netlink message at byte {offset} claims {length} bytes, but {rest.Length} remain (a header alone is {HeaderLength}).");
-            }
-
-            var message = rest[..(int)length];
             ushort type = Read<ushort>(message[4..]);
             ushort flags = Read<ushort>(message[6..]);
-            uint messageSequence = Read<uint>(message[8..]);
-            int start = offset;
-            offset = Math.Min(datagram.Length, offset + Align((int)length));
-            if (messageSequence != sequence)
+            if (Read<uint>(message[8..]) != sequence)
             {
                 continue;
             }
@@ -140,37 +128,22 @@ internal static class CtnetlinkParser
                     int status = message.Length >= HeaderLength + 4 ? Read<int>(message[HeaderLength..]) : 0;
                     if (status < 0)
                     {
-                        throw KernelError(-status, null);
+                        throw KernelError("dump", -status, null);
                     }
 
                     return new CtnetlinkProgress(Done: true, interrupted);
                 case NlmsgError:
-                    if (message.Length < HeaderLength + 4)
-                    {
-                        throw new InvalidDataException($"Netlink error message at byte {start} is {message.Length} bytes, too short for its error code.");
-                    }
-
-                    int error = Read<int>(message[HeaderLength..]);
+                    int error = ErrorCode(message, messages.Start);
                     if (error == 0)
                     {
                         return new CtnetlinkProgress(Done: true, interrupted); // an acknowledgement: nothing more follows
                     }
 
-                    throw KernelError(-error, ExtendedAckMessage(message, flags));
+                    throw KernelError("dump", -error, ExtendedAckMessage(message, flags));
                 default:
-                    if (type >> 8 == NfnlSubsysCtnetlink && (type & 0xff) is IpctnlMsgCtNew or IpctnlMsgCtGet)
+                    if (IsEntry(type) && ParseEntryAt(message, messages.Start) is { } flow)
                     {
-                        try
-                        {
-                            if (ParseEntry(message) is { } flow)
-                            {
-                                flows.Add(flow);
-                            }
-                        }
-                        catch (InvalidDataException e)
-                        {
-                            throw new InvalidDataException($"Conntrack entry at byte {start} of the datagram: {e.Message}", e);
-                        }
+                        flows.Add(flow);
                     }
 
                     continue;
@@ -178,6 +151,67 @@ internal static class CtnetlinkParser
         }
 
         return new CtnetlinkProgress(Done: false, interrupted);
+    }
+
+    /// <summary>
+    /// Reads one reply datagram of a batch of lookups whose requests carried the sequence numbers
+    /// <paramref name="firstSequence"/> to <paramref name="firstSequence"/> + <c>results.Length</c> - 1, in that order,
+    /// and records the answers it holds: for lookup <c>i</c>, the entry (or null for NLMSG_ERROR -ENOENT: the table no
+    /// longer has it) in <c>results[i]</c>, and <c>answered[i]</c> set. Messages of other sequence numbers (an earlier
+    /// batch or dump) and second answers to one lookup are ignored. Returns how many lookups it answered.
+    /// </summary>
+    /// <exception cref="NetlinkException">The kernel answered a lookup with an error other than ENOENT (EPERM, EINVAL, ENOBUFS...); <see cref="NetlinkException.Errno"/> holds it.</exception>
+    /// <exception cref="InvalidDataException">The datagram is malformed, or acknowledges a lookup without answering it.</exception>
+    public static int ParseLookupReplies(ReadOnlySpan<byte> datagram, uint firstSequence, Span<TrackedFlow?> results, Span<bool> answered)
+    {
+        if (answered.Length != results.Length)
+        {
+            throw new ArgumentException($"{nameof(answered)} has {answered.Length} places, {nameof(results)} {results.Length}.", nameof(answered));
+        }
+
+        int count = 0;
+        var messages = new MessageReader(datagram);
+        while (messages.Next(out var message))
+        {
+            // Unsigned: a sequence number before firstSequence wraps to a large index and is ignored too.
+            uint index = Read<uint>(message[8..]) - firstSequence;
+            if (index >= (uint)results.Length || answered[(int)index])
+            {
+                continue;
+            }
+
+            ushort type = Read<ushort>(message[4..]);
+            TrackedFlow? flow;
+            if (type == NlmsgError)
+            {
+                int error = ErrorCode(message, messages.Start);
+                if (error == 0)
+                {
+                    throw new InvalidDataException($"The kernel acknowledged conntrack lookup {firstSequence + index} (message at byte {messages.Start}) without answering it.");
+                }
+
+                if (-error != ENoEnt)
+                {
+                    throw KernelError("lookup", -error, ExtendedAckMessage(message, Read<ushort>(message[6..])));
+                }
+
+                flow = null;
+            }
+            else if (IsEntry(type))
+            {
+                flow = ParseEntryAt(message, messages.Start);
+            }
+            else
+            {
+                continue; // NOOP, DONE, OVERRUN: no answer
+            }
+
+            results[(int)index] = flow;
+            answered[(int)index] = true;
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -208,6 +242,27 @@ internal static class CtnetlinkParser
 
         return offset < datagram.Length;
     }
+
+    private static bool IsEntry(ushort type) => type >> 8 == NfnlSubsysCtnetlink && (type & 0xff) is IpctnlMsgCtNew or IpctnlMsgCtGet;
+
+    /// <summary><see cref="ParseEntry"/>, with the message's place in its datagram in any error.</summary>
+    private static TrackedFlow? ParseEntryAt(ReadOnlySpan<byte> message, int start)
+    {
+        try
+        {
+            return ParseEntry(message);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Conntrack entry at byte {start} of the datagram: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The (negative errno or zero) code of an NLMSG_ERROR message.</summary>
+    private static int ErrorCode(ReadOnlySpan<byte> message, int start) =>
+        message.Length >= HeaderLength + 4
+            ? Read<int>(message[HeaderLength..])
+            : throw new InvalidDataException($"Netlink error message at byte {start} is {message.Length} bytes, too short for its error code.");
 
     /// <summary>One conntrack entry message (header included); null for protocols other than TCP and UDP.</summary>
     internal static TrackedFlow? ParseEntry(ReadOnlySpan<byte> message)
@@ -326,7 +381,7 @@ internal static class CtnetlinkParser
             ? payload
             : throw new InvalidDataException($"{name} has {payload.Length} bytes instead of {length}.");
 
-    private static NetlinkException KernelError(int errno, string? kernelMessage)
+    private static NetlinkException KernelError(string operation, int errno, string? kernelMessage)
     {
         string hint = errno switch
         {
@@ -336,7 +391,7 @@ internal static class CtnetlinkParser
         };
         string detail = string.IsNullOrEmpty(kernelMessage) ? string.Empty : $" The kernel says: {kernelMessage}.";
         return new NetlinkException(
-            string.Create(CultureInfo.InvariantCulture, $"The conntrack dump failed: the kernel answered errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).{hint}{detail}"),
+            string.Create(CultureInfo.InvariantCulture, $"The conntrack {operation} failed: the kernel answered errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).{hint}{detail}"),
             errno);
     }
 
@@ -416,6 +471,44 @@ internal static class CtnetlinkParser
         public int DestinationPort { get; set; } = -1;
 
         public int TcpState { get; set; } = -1;
+    }
+
+    /// <summary>Walks the netlink messages of one datagram (nlmsghdr.nlmsg_len includes the header; messages are 4-byte aligned).</summary>
+    private ref struct MessageReader(ReadOnlySpan<byte> datagram)
+    {
+        private readonly ReadOnlySpan<byte> datagram = datagram;
+        private int next;
+
+        /// <summary>The byte offset of the message <see cref="Next"/> returned last.</summary>
+        public int Start { get; private set; }
+
+        /// <summary>The next message, header included; false at the end of the datagram.</summary>
+        /// <exception cref="InvalidDataException">A message runs past the datagram, or stray bytes too short for a header follow the last one.</exception>
+        public bool Next(out ReadOnlySpan<byte> message)
+        {
+            message = default;
+            if (next >= datagram.Length)
+            {
+                return false;
+            }
+
+            var rest = datagram[next..];
+            if (rest.Length < HeaderLength)
+            {
+                throw new InvalidDataException($"Netlink datagram has {rest.Length} stray bytes at byte {next}, fewer than a message header ({HeaderLength}).");
+            }
+
+            uint length = Read<uint>(rest);
+            if (length < HeaderLength || length > rest.Length)
+            {
+                throw new InvalidDataException($"Netlink message at byte {next} claims {length} bytes, but {rest.Length} remain (a header alone is {HeaderLength}).");
+            }
+
+            message = rest[..(int)length];
+            Start = next;
+            next = Math.Min(datagram.Length, next + Align((int)length));
+            return true;
+        }
     }
 
     /// <summary>Walks a run of netlink attributes (struct nlattr: u16 length incl. header, u16 type; 4-byte aligned).</summary>

@@ -28,6 +28,7 @@ public readonly record struct TrackedFlow(
     public override string ToString() =>
         $"{Protocol.ToString().ToLowerInvariant()} {Endpoint(Source, SourcePort)} -> {Endpoint(Destination, DestinationPort)} {(Live ? "live" : "closing")}";
 
-    private static string Endpoint(IPAddress address, int port) =>
-        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+    // The address may be missing in a flow built wrongly; the text must still name it, for the error that says so.
+    private static string Endpoint(IPAddress? address, int port) =>
+        address?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address?.ToString() ?? "(none)"}:{port}";
 }

@@ -298,6 +298,83 @@ public sealed class CtnetlinkParserTests
     }
 
     [TestMethod]
+    public void ParseLookupReplies_EntryAndEnoent_AnswerTheirLookupsBySequence()
+    {
+        var results = new TrackedFlow?[3];
+        var answered = new bool[3];
+
+        // Out of request order on purpose: answers are placed by sequence number, not by arrival.
+        int count = CtnetlinkParser.ParseLookupReplies(
+            Concat(Entry(Seq + 2, Tcp, Client4, 3, Vip4, 8080, TimeWait, type: CtNewType), Error(Seq, 2)),
+            Seq,
+            results,
+            answered);
+
+        Assert.AreEqual(2, count);
+        CollectionAssert.AreEqual(new[] { true, false, true }, answered);
+        Assert.IsNull(results[0], "ENOENT: the table no longer has the flow");
+        Assert.AreEqual(new TrackedFlow(TransportProtocol.Tcp, Client4, 3, Vip4, 8080, Live: false), results[2]);
+    }
+
+    [TestMethod]
+    public void ParseLookupReplies_OtherSequencesAndRepeatedAnswers_Ignored()
+    {
+        var results = new TrackedFlow?[2];
+        var answered = new bool[2];
+
+        int count = CtnetlinkParser.ParseLookupReplies(
+            Concat(
+                Entry(Seq - 1, Udp, Client4, 1, Vip4, 5353),
+                Error(Seq - 1, 1),
+                Entry(Seq + 2, Udp, Client4, 2, Vip4, 5353),
+                Entry(Seq + 1, Udp, Client4, 3, Vip4, 5353),
+                Error(Seq + 1, 2),
+                Done(Seq)),
+            Seq,
+            results,
+            answered);
+
+        Assert.AreEqual(1, count);
+        CollectionAssert.AreEqual(new[] { false, true }, answered);
+        Assert.AreEqual(3, results[1]!.Value.SourcePort, "the first answer counts");
+    }
+
+    [TestMethod]
+    public void ParseLookupReplies_ErrorOtherThanEnoent_ThrowsNetlinkExceptionWithErrno()
+    {
+        var e = Assert.ThrowsExactly<NetlinkException>(() => CtnetlinkParser.ParseLookupReplies(Error(Seq, 1), Seq, new TrackedFlow?[1], new bool[1]));
+
+        Assert.AreEqual(1, e.Errno);
+        StringAssert.Contains(e.Message, "conntrack lookup failed");
+        StringAssert.Contains(e.Message, "CAP_NET_ADMIN");
+    }
+
+    [TestMethod]
+    public void ParseLookupReplies_BareAcknowledgement_ThrowsInvalidData()
+    {
+        Assert.ThrowsExactly<InvalidDataException>(() => CtnetlinkParser.ParseLookupReplies(Error(Seq, 0), Seq, new TrackedFlow?[1], new bool[1]));
+    }
+
+    [TestMethod]
+    public void ParseLookupReplies_SequenceWrapsAround_StillMatched()
+    {
+        var results = new TrackedFlow?[2];
+        var answered = new bool[2];
+
+        CtnetlinkParser.ParseLookupReplies(Error(0, 2), uint.MaxValue, results, answered);
+
+        CollectionAssert.AreEqual(new[] { false, true }, answered);
+    }
+
+    [TestMethod]
+    public void ParseLookupReplies_TruncatedMessage_ThrowsInvalidData()
+    {
+        byte[] entry = Entry(Seq, Tcp, Client4, 1, Vip4, 8080, Established);
+
+        Assert.ThrowsExactly<InvalidDataException>(() => CtnetlinkParser.ParseLookupReplies(entry.AsSpan(0, entry.Length - 8), Seq, new TrackedFlow?[1], new bool[1]));
+    }
+
+    [TestMethod]
     public void EndsDump_DoneOrErrorOfThatSequence_True()
     {
         Assert.IsTrue(CtnetlinkParser.EndsDump(Concat(Entry(Seq, Tcp, Client4, 1, Vip4, 8080, Established), Done(Seq)), Seq));

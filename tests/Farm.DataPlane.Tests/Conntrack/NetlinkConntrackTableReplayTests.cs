@@ -6,13 +6,16 @@ using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 
 namespace Farm.DataPlane.Tests.Conntrack;
 
-/// <summary><see cref="NetlinkConntrackTable"/>'s dump protocol against scripted kernel replies.</summary>
+/// <summary><see cref="NetlinkConntrackTable"/>'s dump and lookup protocols against scripted kernel replies.</summary>
 [TestClass]
 public sealed class NetlinkConntrackTableReplayTests : IDisposable
 {
     private const int ENoBufs = 105;
     private const int EAgain = 11;
+    private const int ENoEnt = 2;
+    private const int EPerm = 1;
     private const byte Established = 3;
+    private const byte TimeWait = 7;
 
     private static readonly IPAddress Client = IPAddress.Parse("198.18.1.1");
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
@@ -149,9 +152,206 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
         Assert.ThrowsExactly<ObjectDisposedException>(() => table.Dump());
     }
 
+    [TestMethod]
+    public void Lookup_FoundAndGone_OneDatagramOfRequestsAndAnswersInRequestOrder()
+    {
+        var asked = new[] { Flow(1), Flow(2), Flow(3) };
+        // The kernel answers each request with a datagram of its own; the order of arrival does not matter.
+        channel.Reply(seq => Entry(seq + 2, NetlinkMessages.Tcp, Client, 3, Vip, 8080, TimeWait))
+            .Reply(seq => Error(seq + 1, ENoEnt))
+            .Reply(seq => Tcp(seq, 1));
+        using var table = Table();
+
+        var found = table.Lookup(asked);
+
+        Assert.HasCount(1, channel.Requests, "one send for the batch");
+        var messages = Messages(channel.Requests[0]);
+        Assert.HasCount(3, messages);
+        var sequences = messages.Select(SequenceOf).ToArray();
+        CollectionAssert.AreEqual(new[] { sequences[0], sequences[0] + 1, sequences[0] + 2 }, sequences, "distinct, consecutive sequence numbers");
+        Assert.IsTrue(messages.All(m => BitConverter.ToUInt16(m, 4) == 0x0101 && BitConverter.ToUInt16(m, 6) == 0x0001), "CT_GET with NLM_F_REQUEST only");
+        CollectionAssert.AreEqual(asked, messages.Select(m => CtnetlinkParser.ParseEntry(m)!.Value).ToArray(), "each request names its flow's tuple");
+        Assert.HasCount(3, found);
+        Assert.AreEqual(Flow(1), found[0]);
+        Assert.IsNull(found[1]);
+        Assert.AreEqual(Flow(3) with { Live = false }, found[2]);
+        Assert.AreEqual(0, channel.PendingReplies);
+        Assert.IsEmpty(logs.Problems);
+    }
+
+    [TestMethod]
+    public void Lookup_MoreFlowsThanABatch_OneDatagramPerBatchOfAtMostBatchSize()
+    {
+        int total = (2 * NetlinkConntrackTable.LookupBatchSize) + 50;
+        var asked = Enumerable.Range(1, total).Select(Flow).ToArray();
+        for (int b = 0; b < 3; b++)
+        {
+            // Every lookup of the batch is answered with ENOENT, except the first, found.
+            channel.Reply(seq => Concat([Tcp(seq, 0), .. Enumerable.Range(1, NetlinkConntrackTable.LookupBatchSize - 1).Select(k => Error(seq + (uint)k, ENoEnt))]));
+        }
+
+        using var table = Table();
+
+        var found = table.Lookup(asked);
+
+        CollectionAssert.AreEqual(new[] { NetlinkConntrackTable.LookupBatchSize, NetlinkConntrackTable.LookupBatchSize, 50 }, channel.Requests.Select(r => Messages(r).Count).ToArray());
+        Assert.HasCount(total, found);
+        Assert.AreEqual(3, found.Count(f => f is not null));
+        Assert.IsNotNull(found[0]);
+        Assert.IsNotNull(found[NetlinkConntrackTable.LookupBatchSize]);
+        Assert.IsNotNull(found[2 * NetlinkConntrackTable.LookupBatchSize]);
+        var allSequences = channel.Requests.SelectMany(r => Messages(r).Select(SequenceOf)).ToArray();
+        Assert.HasCount(total, allSequences.Distinct());
+    }
+
+    [TestMethod]
+    public void Lookup_SmallReceiveBuffer_BatchesShrinkSoTheirAnswersFitIt()
+    {
+        channel.ReceiveBufferSize = 10 * NetlinkConntrackTable.AnswerBudget;
+        var asked = Enumerable.Range(1, 25).Select(Flow).ToArray();
+        foreach (int size in new[] { 10, 10, 5 })
+        {
+            channel.Reply(seq => Concat([.. Enumerable.Range(0, size).Select(k => Error(seq + (uint)k, ENoEnt))]));
+        }
+
+        using var table = Table();
+
+        var found = table.Lookup(asked);
+
+        Assert.AreEqual(10, table.BatchSize);
+        CollectionAssert.AreEqual(new[] { 10, 10, 5 }, channel.Requests.Select(r => Messages(r).Count).ToArray());
+        Assert.IsTrue(found.All(f => f is null));
+    }
+
+    [TestMethod]
+    public void Lookup_AnswersDropped_ReadsWhatIsQueuedThenAsksAgainForTheRestInSmallerDatagrams()
+    {
+        var asked = new[] { Flow(1), Flow(2), Flow(3), Flow(4), Flow(5) };
+        channel.Reply(seq => Tcp(seq, 1))
+            .Fail(new NetlinkException("recv", ENoBufs))
+            .Reply(seq => Error(seq + 2, ENoEnt)) // still queued after the overflow
+            .Empty()
+            // Two of five got through: from now on, one lookup to a datagram.
+            .Reply(seq => Tcp(seq, 2))
+            .Reply(seq => Tcp(seq, 4))
+            .Reply(seq => Error(seq, ENoEnt));
+        using var table = Table();
+
+        var found = table.Lookup(asked);
+
+        CollectionAssert.AreEqual(new[] { 5, 1, 1, 1 }, channel.Requests.Select(r => Messages(r).Count).ToArray());
+        CollectionAssert.AreEqual(new[] { Flow(2), Flow(4), Flow(5) }, channel.Requests.Skip(1).Select(r => CtnetlinkParser.ParseEntry(r)!.Value).ToArray());
+        Assert.IsGreaterThan(SequenceOf(Messages(channel.Requests[0])[^1]), SequenceOf(channel.Requests[1]), "the repeat has fresh sequence numbers");
+        CollectionAssert.AreEqual(new TrackedFlow?[] { Flow(1), Flow(2), null, Flow(4), null }, found.ToArray());
+        Assert.AreEqual(1, table.BatchSize, "the smaller batches stay");
+        Assert.AreEqual(0, channel.PendingReplies);
+        Assert.IsTrue(logs.Entries.Any(e => e.Contains("2 of 5 got through")), string.Join('\n', logs.Entries));
+    }
+
+    [TestMethod]
+    public void Lookup_NoAnswerGetsThrough_ThrowsRatherThanGuessing()
+    {
+        channel.Fail(new NetlinkException("recv", ENoBufs)).Empty();
+        using var table = Table();
+
+        var e = Assert.ThrowsExactly<NetlinkException>(() => table.Lookup([Flow(1), Flow(2)]));
+
+        Assert.AreEqual(ENoBufs, e.Errno);
+        StringAssert.Contains(e.Message, "dropped every answer");
+    }
+
+    [TestMethod]
+    public void Lookup_KernelRefuses_ThrowsAndTheNextCallFirstDropsTheLeftovers()
+    {
+        channel.Reply(seq => Error(seq, EPerm))
+            .Reply(_ => Error(999, ENoEnt)).Empty() // a leftover answer, dropped before the next request
+            .Reply(seq => Tcp(seq, 1));
+        using var table = Table();
+
+        var e = Assert.ThrowsExactly<NetlinkException>(() => table.Lookup([Flow(1), Flow(2)]));
+        var found = table.Lookup([Flow(1)]);
+
+        Assert.AreEqual(EPerm, e.Errno);
+        Assert.AreEqual(Flow(1), found.Single());
+        Assert.AreEqual(0, channel.PendingReplies);
+    }
+
+    [TestMethod]
+    public void Lookup_LateAnswersOfAnEarlierBatch_Ignored()
+    {
+        channel.Reply(seq => Concat(Tcp(seq - 5, 9), Error(seq - 4, ENoEnt)))
+            .Reply(seq => Error(seq, ENoEnt));
+        using var table = Table();
+
+        var found = table.Lookup([Flow(1)]);
+
+        Assert.IsNull(found.Single());
+    }
+
+    [TestMethod]
+    public void Lookup_NoAnswerWithinTheTimeout_Throws()
+    {
+        channel.Empty();
+        using var table = Table();
+
+        var e = Assert.ThrowsExactly<NetlinkException>(() => table.Lookup([Flow(1)]));
+
+        Assert.AreEqual(EAgain, e.Errno);
+    }
+
+    [TestMethod]
+    public void Lookup_AfterADumpAbandonedMidway_FirstReadsTheDumpToItsEnd()
+    {
+        channel.Reply(seq => Tcp(seq, 1))
+            .Fail(new NetlinkException("no answer", EAgain))
+            .Reply(_ => Concat(Tcp(1, 2), Done(1)))
+            .Reply(seq => Tcp(seq, 5));
+        using var table = Table();
+
+        Assert.ThrowsExactly<NetlinkException>(() => table.Dump());
+        var found = table.Lookup([Flow(5)]);
+
+        Assert.AreEqual(Flow(5), found.Single());
+        Assert.AreEqual(0, channel.PendingReplies);
+    }
+
+    [TestMethod]
+    public void Lookup_NoFlows_EmptyAndNothingSent()
+    {
+        using var table = Table();
+
+        var found = table.Lookup([]);
+
+        Assert.IsEmpty(found);
+        Assert.IsEmpty(channel.Requests);
+    }
+
+    [TestMethod]
+    public void Lookup_UnfitFlow_ThrowsArgumentBeforeSendingAnything()
+    {
+        using var table = Table();
+        var mixed = Flow(2) with { Destination = IPAddress.Parse("2001:db8::100") };
+
+        var e = Assert.ThrowsExactly<ArgumentException>(() => table.Lookup([Flow(1), mixed]));
+
+        StringAssert.Contains(e.Message, "Flow 1");
+        Assert.IsEmpty(channel.Requests);
+    }
+
+    [TestMethod]
+    public void Lookup_AfterDispose_ThrowsObjectDisposed()
+    {
+        var table = Table();
+        table.Dispose();
+
+        Assert.ThrowsExactly<ObjectDisposedException>(() => table.Lookup([Flow(1)]));
+    }
+
     public void Dispose() => channel.Dispose();
 
     private NetlinkConntrackTable Table() => new(logs.CreateLogger<NetlinkConntrackTable>(), channel);
 
     private static byte[] Tcp(uint seq, int sourcePort) => Entry(seq, NetlinkMessages.Tcp, Client, sourcePort, Vip, 8080, Established);
+
+    private static TrackedFlow Flow(int sourcePort) => new(Farm.Core.Config.TransportProtocol.Tcp, Client, sourcePort, Vip, 8080, Live: true);
 }

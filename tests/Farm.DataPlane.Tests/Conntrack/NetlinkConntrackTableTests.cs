@@ -8,7 +8,7 @@ using Farm.Testing.Network;
 
 namespace Farm.DataPlane.Tests.Conntrack;
 
-/// <summary>The real ctnetlink dump, in a fresh network namespace, over loopback connections of test addresses.</summary>
+/// <summary>The real ctnetlink dump and lookups, in a fresh network namespace, over loopback connections of test addresses.</summary>
 [TestClass]
 public sealed class NetlinkConntrackTableTests
 {
@@ -179,6 +179,182 @@ public sealed class NetlinkConntrackTableTests
         Assert.AreEqual(new Farm.Core.Hashing.BucketHasher(module.Buckets, module.Seed).BucketOf(new Farm.Core.Hashing.ClientKey(Client4), Farm.Core.Hashing.Affinity.ClientIp), bucket);
         CollectionAssert.AreEqual(new[] { bucket }, scan.BusyBuckets.ToArray());
         CollectionAssert.AreEqual(new[] { new FlowKey(Client4, clientPort) }, scan.UdpFlows.ToArray());
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Lookup_TcpAndUdpOverLoopback_FoundLiveClosedTcpTurnsNonLiveUnknownFlowNull()
+    {
+        await using var ns = await CreateNamespaceAsync();
+        var logs = new RecordingLoggerFactory();
+        var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
+        {
+            var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            var listener = new TcpListener(Server6, 0);
+            listener.Start();
+            var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+            client.Bind(new IPEndPoint(Client6, 0));
+            client.Connect(listener.LocalEndpoint);
+            var accepted = listener.AcceptSocket();
+            client.Send("hello"u8);
+            accepted.Receive(new byte[16]);
+
+            var udpServer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udpServer.Bind(new IPEndPoint(Server4, 0));
+            var udpClient = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udpClient.Bind(new IPEndPoint(Client4, 0));
+            udpClient.SendTo("ping"u8, udpServer.LocalEndPoint!);
+            return (table, listener, client, accepted, udpServer, udpClient);
+        });
+
+        try
+        {
+            var clientEnd = (IPEndPoint)client.LocalEndPoint!;
+            var serverEnd = (IPEndPoint)listener.LocalEndpoint;
+            var udpClientEnd = (IPEndPoint)udpClient.LocalEndPoint!;
+            var udpServerEnd = (IPEndPoint)udpServer.LocalEndPoint!;
+            // Live: false on purpose: a lookup goes by the tuple alone and reports the entry's own state.
+            var tcp = new TrackedFlow(TransportProtocol.Tcp, Client6, clientEnd.Port, Server6, serverEnd.Port, Live: false);
+            var udp = new TrackedFlow(TransportProtocol.Udp, Client4, udpClientEnd.Port, Server4, udpServerEnd.Port, Live: false);
+            var unknown = new TrackedFlow(TransportProtocol.Tcp, Client4, 1, Server4, 1, Live: true);
+
+            var open = await ns.RunAsync(() => table.Lookup([tcp, udp, unknown]));
+            TestContext.WriteLine("Open: " + string.Join(" | ", open));
+
+            Assert.HasCount(3, open);
+            Assert.AreEqual(tcp with { Live = true }, open[0]);
+            Assert.AreEqual(udp with { Live = true }, open[1]);
+            Assert.IsNull(open[2], "a flow conntrack never saw");
+
+            client.Shutdown(SocketShutdown.Send);
+            Assert.AreEqual(0, accepted.Receive(new byte[16]), "the server sees the client's FIN");
+            accepted.Close();
+            client.Close();
+
+            TrackedFlow? closed = null;
+            for (int attempt = 0; attempt < 100; attempt++)
+            {
+                closed = (await ns.RunAsync(() => table.Lookup([tcp])))[0];
+                if (closed is { Live: false })
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, Ct);
+            }
+
+            var after = await ns.RunAsync(() => table.Lookup([tcp, udp, unknown]));
+            TestContext.WriteLine("Closed: " + string.Join(" | ", after));
+            Assert.AreEqual(tcp with { Live = false }, closed, "the closed connection's entry stays (TIME_WAIT or CLOSE), no longer live");
+            Assert.AreEqual(udp with { Live = true }, after[1], "UDP stays live while conntrack tracks it");
+            Assert.IsNull(after[2]);
+            Assert.IsEmpty(logs.Problems);
+        }
+        finally
+        {
+            accepted.Dispose();
+            client.Dispose();
+            listener.Dispose();
+            udpClient.Dispose();
+            udpServer.Dispose();
+            table.Dispose();
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Lookup_ThousandsOfUdpFlows_EveryDumpedFlowFoundAndCostPrintedBesideTheDumps()
+    {
+        const int FlowCount = 3000;
+        const int Rounds = 20;
+        await using var ns = await CreateNamespaceAsync();
+        var logs = new RecordingLoggerFactory();
+
+        var (dumped, found, missing, timings) = await ns.RunAsync(() =>
+        {
+            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            sender.Bind(new IPEndPoint(Client4, 0));
+            for (int i = 0; i < FlowCount; i++)
+            {
+                sender.SendTo("x"u8, new IPEndPoint(Server4, 20000 + i));
+            }
+
+            TestContext.WriteLine($"Lookups per datagram: {table.BatchSize}");
+            var dumped = table.Dump()
+                .Where(f => f.Protocol == TransportProtocol.Udp && f.Source.Equals(Client4) && f.Destination.Equals(Server4))
+                .OrderBy(f => f.DestinationPort)
+                .ToArray();
+            var found = table.Lookup(dumped);
+            var never = Enumerable.Range(1, 100).Select(p => new TrackedFlow(TransportProtocol.Udp, Client4, p, Server4, p, Live: true)).ToArray();
+            var missing = table.Lookup(never);
+
+            // Costs, after the calls above warmed everything up: the median of Rounds calls each.
+            var timings = new Dictionary<string, double>();
+            void Measure(string name, Action call)
+            {
+                var times = new List<double>();
+                for (int round = 0; round < Rounds; round++)
+                {
+                    long start = TimeProvider.System.GetTimestamp();
+                    call();
+                    times.Add(TimeProvider.System.GetElapsedTime(start).TotalMilliseconds);
+                }
+
+                times.Sort();
+                timings[name] = times[Rounds / 2];
+                TestContext.WriteLine($"{name}: median {times[Rounds / 2]:0.000} ms, min {times[0]:0.000} ms, max {times[^1]:0.000} ms");
+            }
+
+            Measure($"Dump ({FlowCount} entries in the namespace)", () => table.Dump());
+            Measure("Lookup of 100 flows", () => table.Lookup(dumped[..100]));
+            Measure("Lookup of 1000 flows", () => table.Lookup(dumped[..1000]));
+            Measure($"Lookup of all {FlowCount} flows", () => table.Lookup(dumped));
+            return (dumped, found, missing, timings);
+        });
+
+        TestContext.WriteLine("Log:\n" + string.Join('\n', logs.Entries));
+        Assert.HasCount(FlowCount, dumped);
+        CollectionAssert.AreEqual(dumped, found.ToArray(), "each flow's lookup answers the entry the dump listed");
+        Assert.IsTrue(missing.All(f => f is null), "flows never sent are not found");
+        Assert.IsEmpty(logs.Problems);
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Lookup_BatchLargerThanTheReceiveBuffer_KernelDropsAnswersAndTheRestIsAskedAgainInSmallerBatches()
+    {
+        const int FlowCount = 600;
+        await using var ns = await CreateNamespaceAsync();
+        var logs = new RecordingLoggerFactory();
+
+        var (dumped, found, batchSize) = await ns.RunAsync(() =>
+        {
+            // A few KiB of receive buffer, yet 200 lookups to a datagram: the kernel must drop most answers.
+            using var table = new NetlinkConntrackTable(
+                logs.CreateLogger<NetlinkConntrackTable>(),
+                NetlinkConntrackTable.OpenSocket(NetlinkConntrackTable.DefaultReceiveTimeout, 4096),
+                batchSize: NetlinkConntrackTable.LookupBatchSize);
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            sender.Bind(new IPEndPoint(Client4, 0));
+            for (int i = 0; i < FlowCount; i++)
+            {
+                sender.SendTo("x"u8, new IPEndPoint(Server4, 30000 + i));
+            }
+
+            var dumped = table.Dump()
+                .Where(f => f.Protocol == TransportProtocol.Udp && f.Source.Equals(Client4) && f.Destination.Equals(Server4))
+                .OrderBy(f => f.DestinationPort)
+                .ToArray();
+            return (dumped, table.Lookup(dumped), table.BatchSize);
+        });
+
+        TestContext.WriteLine($"Lookups per datagram afterwards: {batchSize}\n" + string.Join('\n', logs.Entries));
+        Assert.HasCount(FlowCount, dumped);
+        CollectionAssert.AreEqual(dumped, found.ToArray());
+        Assert.IsLessThan(NetlinkConntrackTable.LookupBatchSize, batchSize);
+        Assert.IsTrue(logs.Entries.Any(e => e.Contains("dropped answers")), "the overflow happened and was logged");
+        Assert.IsEmpty(logs.Problems);
     }
 
     private async Task<NetworkNamespace> CreateNamespaceAsync()

@@ -129,4 +129,21 @@ internal static class NetlinkMessages
     }
 
     public static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
+
+    /// <summary>The netlink messages of a datagram, split by their nlmsg_len (aligned to 4).</summary>
+    public static List<byte[]> Messages(byte[] datagram)
+    {
+        var messages = new List<byte[]>();
+        for (int offset = 0; offset < datagram.Length;)
+        {
+            int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(datagram.AsSpan(offset));
+            messages.Add(datagram[offset..(offset + length)]);
+            offset += (length + 3) & ~3;
+        }
+
+        return messages;
+    }
+
+    /// <summary>The nlmsg_seq of a message.</summary>
+    public static uint SequenceOf(byte[] message) => BinaryPrimitives.ReadUInt32LittleEndian(message.AsSpan(8));
 }
