@@ -48,6 +48,28 @@ public sealed class FarmdAdminClient : IDisposable
         }
     }
 
+    /// <summary>Drains, resumes or queries <paramref name="node"/> (relayed by this farmd over the Unix socket), as <c>farmctl drain/resume</c> do.</summary>
+    public async Task<DrainAnswer> DrainAsync(string node, DrainAction action, CancellationToken cancellationToken = default)
+    {
+        var reply = await Rpc.UnaryAsync(
+            AdminMethods.DrainNode,
+            new DrainRequest { Query = new DrainQuery { Node = node, Action = action, RequestedBy = "farm-testing" } },
+            deadline: TimeProvider.System.GetUtcNow() + DefaultDeadline,
+            cancellationToken: cancellationToken);
+        return reply.Answer ?? throw new InvalidOperationException("DrainNode over the Unix socket returned no plain answer.");
+    }
+
+    /// <summary>Applies a new cluster file's text to every node (relayed by this farmd), as <c>farmctl config apply</c> does.</summary>
+    public async Task<ConfigApplyAnswer> ApplyConfigAsync(string text, string fileName, CancellationToken cancellationToken = default)
+    {
+        var reply = await Rpc.UnaryAsync(
+            AdminMethods.ApplyConfig,
+            new ConfigApplyRequest { Query = new ConfigApplyQuery { Text = text, FileName = fileName, RequestedBy = "farm-testing" } },
+            deadline: TimeProvider.System.GetUtcNow() + DefaultDeadline * 2,
+            cancellationToken: cancellationToken);
+        return reply.Answer ?? throw new InvalidOperationException("ApplyConfig over the Unix socket returned no plain answer.");
+    }
+
     /// <inheritdoc />
     public void Dispose() => Rpc.Dispose();
 }

@@ -205,7 +205,7 @@ public sealed class ClusterReloaderTests : IDisposable
         string path = FarmConfigFiles.WriteCluster(Cluster(version: 0), Path.Combine(dir, "cluster.yaml"));
         var settings = Load(path, self);
         var host = new MembershipHost(
-            FarmNode.OptionsOf(settings.Cluster, []), new MemberInfo(self, 1, settings.Self.Weight, 0, false, []), settings.Cluster.ComputeHash(), [], TimeProvider.System,
+            FarmNode.OptionsOf(settings.Cluster), new MemberInfo(self, 1, settings.Self.Weight, 0, false, []), settings.Cluster.ComputeHash(), [], TimeProvider.System,
             new LoggerFactory([logs]));
         return (new ClusterReloader(settings, host, logs.CreateLogger<ClusterReloader>()), host, path);
     }

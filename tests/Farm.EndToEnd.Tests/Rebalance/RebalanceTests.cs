@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using Farm.Protocol.V1;
+using Farm.Testing.Farmd;
+using Farm.Testing.Topology;
+
+namespace Farm.EndToEnd.Tests.Rebalance;
+
+/// <summary>
+/// Zero-disruption rebalancing with real farmd processes, the real kernel and long-lived sessions: 600 sessions from
+/// 200 client addresses exchange a message every 50 ms while a fourth node joins, one node is drained, one node's
+/// weight doubles and the drained node resumes. No session may be reset, stall longer than 1 s, change node or be
+/// answered by two nodes; after each change every new connection lands on the node that the kernels' new table
+/// names. Also: a drain ends as soon as its last connection closes (within one heartbeat interval), or at the drain
+/// timeout; and a new owner that dies mid-handover leaves the draining node serving its sessions.
+/// </summary>
+[TestClass]
+public sealed class RebalanceTests
+{
+    private static readonly TimeSpan LongDrain = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+    private RebalanceFarm? farm;
+
+    /// <summary>Set by MSTest.</summary>
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestInitialize]
+    public async Task InitializeAsync() => await Requirements.NamespacesAsync(needNft: true);
+
+    [TestCleanup]
+    public async Task CleanupAsync()
+    {
+        if (farm is not null)
+        {
+            if (TestContext.CurrentTestOutcome != UnitTestOutcome.Passed)
+            {
+                TestContext.WriteLine(farm.Outputs());
+            }
+
+            await farm.DisposeAsync();
+        }
+    }
+
+    [TestMethod]
+    [Timeout(300_000, CooperativeCancellation = true)]
+    [DataRow(SessionProtocol.Tcp, RebalanceFarm.TcpPort, DisplayName = "TCP client_ip")]
+    [DataRow(SessionProtocol.Tcp, RebalanceFarm.TcpPortPort, DisplayName = "TCP client_ip_port")]
+    [DataRow(SessionProtocol.Udp, RebalanceFarm.UdpPort, DisplayName = "UDP client_ip")]
+    public async Task JoinDrainWeightResume_600LongLivedSessions_NoneResetStalledOrMovedAndNewFlowsLandAsPredicted(SessionProtocol protocol, int port)
+    {
+        var ct = TestContext.CancellationToken;
+        farm = await RebalanceFarm.StartAsync(running: 3, LongDrain, ct);
+        await using var load = await SessionLoad.StartAsync(
+            farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], port,
+            new SessionLoadOptions { Protocol = protocol, SessionsPerSource = 3 }, cancellationToken: ct);
+        await load.WaitUntilAsync(s => s.Open == 600 && s.MinRoundTrips >= 5, TimeSpan.FromSeconds(30), ct);
+        int round = 0;
+
+        async Task StepAsync(string what, Dictionary<int, int> weights)
+        {
+            var watch = Stopwatch.StartNew();
+            var acceptors = await farm.WaitAcceptorsAsync(weights, Settle, ct);
+            TestContext.WriteLine($"{what}: new flows split as expected after {watch.ElapsedMilliseconds} ms; {load.Snapshot()}");
+            var wrong = await farm.MisroutedNewFlowsAsync(acceptors, port, 30000 + round++);
+            Assert.IsEmpty(wrong, $"{what}: new flows not on the predicted node:\n{string.Join("\n", wrong.Take(20))}");
+        }
+
+        farm.StartDaemon(3);
+        await StepAsync("node3 joined", new() { [0] = 1, [1] = 1, [2] = 1, [3] = 1 });
+
+        var drained = await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct);
+        Assert.IsTrue(string.IsNullOrEmpty(drained.Error), drained.Error);
+        await StepAsync("node1 drained", new() { [0] = 1, [1] = 0, [2] = 1, [3] = 1 });
+        var (draining, _) = await farm.HandoverOfAsync(1, ct);
+        Assert.IsGreaterThan(0, draining, "node1 keeps draining the buckets its open sessions use");
+
+        var applied = await farm.SetWeightAsync(2, 200, via: 3, ct);
+        Assert.IsTrue(applied.Results.All(r => r.Outcome is ConfigApplyOutcome.Applied or ConfigApplyOutcome.Unchanged), applied.ToString());
+        await StepAsync("node2's weight doubled", new() { [0] = 1, [1] = 0, [2] = 2, [3] = 1 });
+
+        var resumed = await farm.DrainAsync(1, DrainAction.Resume, via: 2, ct);
+        Assert.IsTrue(string.IsNullOrEmpty(resumed.Error), resumed.Error);
+        await StepAsync("node1 resumed", new() { [0] = 1, [1] = 1, [2] = 2, [3] = 1 });
+
+        // A little longer under the final table, then the verdict over the whole run.
+        await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct);
+        var final = await load.StopAsync(ct);
+        TestContext.WriteLine($"final: {final}\nlatency: {load.GetLatency()}");
+        Assert.AreEqual(600, final.Total);
+        Assert.AreEqual(0, final.Reset, final.ToString());
+        Assert.AreEqual(0, final.Failed, final.ToString());
+        Assert.AreEqual(0, final.Stalls, $"stalls longer than {final.StallThreshold.TotalMilliseconds} ms: {final}");
+        Assert.AreEqual(0, final.NodeChanges, final.ToString());
+        Assert.AreEqual(0, final.AnsweredByTwo, final.ToString());
+        Assert.IsGreaterThan(0L, final.MinRoundTrips, "every session kept exchanging messages");
+    }
+
+    [TestMethod]
+    [Timeout(180_000, CooperativeCancellation = true)]
+    public async Task Drain_LastSessionsCloseProgressively_DrainEndsWithinOneHeartbeatInterval()
+    {
+        var ct = TestContext.CancellationToken;
+        farm = await RebalanceFarm.StartAsync(running: 3, LongDrain, ct);
+        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort, cancellationToken: ct);
+        await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
+        Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
+        await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1 }, Settle, ct);
+        Assert.IsGreaterThan(0, (await farm.HandoverOfAsync(1, ct)).Draining);
+
+        // Close node1's sessions in three batches; the drain must last until the last one and end right after it.
+        var onNode1 = Enumerable.Range(0, load.Count).Where(i => load.NodeOf(i) == RebalanceFarm.NodeName(1)).ToList();
+        Assert.IsGreaterThan(10, onNode1.Count);
+        var batches = onNode1.Chunk((onNode1.Count + 2) / 3).ToList();
+        TimeSpan lastClose = TimeSpan.Zero;
+        for (int b = 0; b < batches.Count; b++)
+        {
+            var batch = batches[b].ToHashSet();
+            var closes = await load.CloseAsync(s => batch.Contains(s.Index), ct);
+            Assert.IsTrue(closes.All(c => c.Clean), string.Join("\n", closes.Where(c => !c.Clean)));
+            lastClose = closes.Max(c => c.ClosedAt);
+            if (b < batches.Count - 1)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, ct);
+                Assert.IsGreaterThan(0, (await farm.HandoverOfAsync(1, ct)).Draining, $"still draining after batch {b + 1} of {batches.Count}");
+            }
+        }
+
+        // Poll node1's own state; the time runs from the last close (the load's clock) to the first status without drains.
+        var endedAt = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, TimeSpan.FromSeconds(10), ct);
+        var took = Stopwatch.GetElapsedTime(load.StartTimestamp, endedAt) - lastClose;
+        TestContext.WriteLine($"drain ended {took.TotalMilliseconds:F0} ms after the last close (heartbeat interval {farm.Interval.TotalMilliseconds} ms)");
+        Assert.IsLessThanOrEqualTo(farm.Interval, took, "the drain must end within one heartbeat interval of the last close");
+        await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1 }, Settle, ct);
+        var incoming = await Task.WhenAll(new[] { 0, 2 }.Select(i => farm.HandoverOfAsync(i, ct)));
+        Assert.IsTrue(incoming.All(h => h.Incoming == 0), "the new owners own the buckets whole");
+        var final = await load.StopAsync(ct);
+        Assert.AreEqual(0, final.Reset, final.ToString());
+    }
+
+    [TestMethod]
+    [Timeout(180_000, CooperativeCancellation = true)]
+    public async Task Drain_SessionsStayOpen_DrainEndsAtTheDrainTimeout()
+    {
+        var ct = TestContext.CancellationToken;
+        var drainTimeout = TimeSpan.FromSeconds(4);
+        farm = await RebalanceFarm.StartAsync(running: 3, drainTimeout, ct);
+        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort, cancellationToken: ct);
+        await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
+
+        var asked = Stopwatch.GetTimestamp();
+        Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
+        var began = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining > 0, TimeSpan.FromSeconds(10), ct);
+        var ended = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, drainTimeout * 3, ct);
+        var lasted = Stopwatch.GetElapsedTime(began, ended);
+        TestContext.WriteLine($"drain began {Stopwatch.GetElapsedTime(asked, began).TotalMilliseconds:F0} ms after the request and lasted {lasted.TotalMilliseconds:F0} ms (timeout {drainTimeout.TotalMilliseconds} ms)");
+        Assert.IsGreaterThanOrEqualTo(drainTimeout - farm.Interval, lasted, "sessions stayed open: the drain runs to its timeout");
+        Assert.IsLessThanOrEqualTo(drainTimeout + farm.Interval * 3, lasted, "and ends at it");
+        await load.StopAsync(ct);
+    }
+
+    [TestMethod]
+    [Timeout(240_000, CooperativeCancellation = true)]
+    public async Task NewOwnerKilledMidHandover_DrainerKeepsItsSessionsAndEveryClientIsServedAgain()
+    {
+        var ct = TestContext.CancellationToken;
+        farm = await RebalanceFarm.StartAsync(running: 4, LongDrain, ct);
+        await using var tcp = await SessionLoad.StartAsync(
+            farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort, new SessionLoadOptions { SessionsPerSource = 2 }, cancellationToken: ct);
+        await using var udp = await SessionLoad.StartAsync(
+            farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.UdpPort, new SessionLoadOptions { Protocol = SessionProtocol.Udp }, cancellationToken: ct);
+        await tcp.WaitUntilAsync(s => s.Open == 400 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
+        await udp.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
+        string node1 = RebalanceFarm.NodeName(1);
+        string node3 = RebalanceFarm.NodeName(3);
+        var tcpOnNode1 = Enumerable.Range(0, tcp.Count).Where(i => tcp.NodeOf(i) == node1).ToHashSet();
+        var udpOnNode1 = Enumerable.Range(0, udp.Count).Where(i => udp.NodeOf(i) == node1).ToHashSet();
+
+        // node1 drains: part of its buckets go to node3, which takes them over while node1 still serves their sessions.
+        Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
+        await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1, [3] = 1 }, Settle, ct);
+        Assert.IsGreaterThan(0, (await farm.HandoverOfAsync(3, ct)).Incoming, "node3 is taking buckets over from node1");
+
+        farm.Daemon(3).Kill();
+        await farm.ForgetAsync(3, "killed");
+        var acceptors = await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1 }, Settle, ct);
+        await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct);
+
+        // Every client is served again, by the node the survivors' kernels name.
+        Assert.IsEmpty(await farm.MisroutedNewFlowsAsync(acceptors, RebalanceFarm.TcpPort, 31000));
+        Assert.IsEmpty(await farm.MisroutedNewFlowsAsync(acceptors, RebalanceFarm.UdpPort, 31001));
+
+        var tcpFinal = await tcp.StopAsync(ct);
+        var udpFinal = await udp.StopAsync(ct);
+        TestContext.WriteLine($"tcp: {tcpFinal}\nudp: {udpFinal}");
+        var tcpNode1 = tcpFinal.Sessions.Where(s => tcpOnNode1.Contains(s.Index)).ToList();
+        Assert.IsGreaterThan(0, tcpNode1.Count);
+        Assert.IsTrue(tcpNode1.All(s => s.State == SessionState.Stopped && s.Stalls == 0 && !s.NodeChanged), "node1's sessions went on undisturbed");
+        Assert.IsTrue(udpFinal.Sessions.Where(s => udpOnNode1.Contains(s.Index)).All(s => s.Stalls == 0 && !s.AnsweredByTwo), "node1's UDP flows too");
+
+        // Sessions of the survivors: never reset, never answered by another node. Sessions of the killed node3: their
+        // server is gone, so TCP ones are reset by the new owner and UDP ones are answered by exactly one survivor.
+        var tcpSurvivors = tcpFinal.Sessions.Where(s => s.Nodes[0] != node3).ToList();
+        var udpSurvivors = udpFinal.Sessions.Where(s => s.Nodes[0] != node3).ToList();
+        Assert.IsTrue(tcpSurvivors.All(s => s.State == SessionState.Stopped && !s.NodeChanged), "a survivor's TCP session was reset or answered by two nodes");
+        Assert.IsTrue(udpSurvivors.All(s => !s.AnsweredByTwo && s.Stalls == 0), "a survivor's UDP flow was answered by two nodes or stalled");
+        var udpOfNode3 = udpFinal.Sessions.Where(s => s.Nodes[0] == node3).ToList();
+        Assert.IsTrue(udpOfNode3.All(s => s.Nodes.Count == 2 && s.DuplicateAnswers == 0), "node3's UDP flows moved to exactly one survivor");
+        Assert.AreEqual(0, tcpFinal.Sessions.Count(s => s.Nodes.Count > 1), "no TCP session was answered by two nodes");
+    }
+
+    private static async Task<long> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (await condition())
+            {
+                return Stopwatch.GetTimestamp();
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, ct);
+        }
+
+        throw new TimeoutException($"condition not met within {timeout.TotalSeconds} s");
+    }
+}
