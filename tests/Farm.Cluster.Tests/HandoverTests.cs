@@ -32,6 +32,13 @@ public sealed class HandoverTests
         Assert.AreEqual(quota, newcomer.Incoming, sim.Describe());
         Assert.AreEqual(0, newcomer.Claimed, "every member reported: the buckets are incoming, not merely claimed");
         Assert.AreEqual(quota, sim.Nodes.Take(3).Sum(n => Module(sim, n.Name).Draining), "the previous owners drain exactly the moved buckets");
+
+        // Status on any node shows every peer's hand-over progress from its heartbeats.
+        var peers = sim["n01"].Manager!.PeerStatuses(sim.Now).ToDictionary(p => p.Name);
+        Assert.AreEqual(quota, peers["n04"].Drains.Single().Incoming);
+        Assert.AreEqual(Module(sim, "n02").Draining, peers["n02"].Drains.Single().Draining);
+        Assert.IsNotNull(peers["n02"].Drains.Single().OldestDrainAge);
+        Assert.IsNotNull(sim["n01"].Manager!.DrainStatuses(sim.Now).Single().OldestDrainAge, "n01 drains too");
     }
 
     [TestMethod]

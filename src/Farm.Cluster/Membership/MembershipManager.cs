@@ -411,13 +411,21 @@ public sealed partial class MembershipManager
         peer.Promised = peerPromised;
         maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
         // Messages can arrive out of order: a report older than the one held (by the view it reflects) is stale.
-        if (drains is not null && !drains.Equals(peer.Drains) && ViewId.Compare(drains.Reflects, peer.Drains?.Reflects) >= 0)
+        if (drains is null || ViewId.Compare(drains.Reflects, peer.Drains?.Reflects) < 0)
+        {
+            return;
+        }
+
+        // A report lists only modules with something moving: the others are settled on that peer. Ages change with
+        // every heartbeat, so the status copy is refreshed each time.
+        peer.DrainStatuses = [.. modules.Select(m => drains.Find(m.Name) is { } part
+            ? new ModuleDrainStatus(m.Name, part.Incoming, part.Draining.Length, part.OldestDrainAge)
+            : new ModuleDrainStatus(m.Name, 0, 0, null))];
+        if (!drains.Equals(peer.Drains))
         {
             peer.Drains = drains;
-            peer.DrainStatuses = [.. drains.Modules.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining.Length, m.OldestDrainAge))];
             ResolveClaims();
             Rebuild(now); // a take-over may have completed, or the buckets and flows not to answer changed
-
         }
     }
 
