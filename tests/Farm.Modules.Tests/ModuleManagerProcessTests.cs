@@ -1,8 +1,8 @@
-using Farm.Testing.Time;
 using System.Net;
-using System.Net.Sockets;
 using Farm.Core.Config;
 using Farm.Modules.Tests.TestSupport;
+using Farm.Testing.Network;
+using Farm.Testing.Time;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
@@ -53,7 +53,7 @@ public sealed class ModuleManagerProcessTests : IDisposable
         string module = Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web");
         var parsed = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(module, "farm.yaml")), "farm.yaml");
         Assert.IsNotNull(parsed.Value, string.Join("; ", parsed.Errors));
-        int port = FreePort();
+        int port = LoopbackPorts.FreeOn(1);
         // The example's scripts read these overrides, so the test needs neither port 8080 nor /run nor eth0.
         Environment.SetEnvironmentVariable("DEMO_WEB_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Environment.SetEnvironmentVariable("DEMO_WEB_RUN_DIR", dir.Root);
@@ -79,12 +79,6 @@ public sealed class ModuleManagerProcessTests : IDisposable
         Assert.IsFalse(File.Exists(Path.Combine(dir.Root, "demo-web", "server.pid")));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string RepositoryRoot()
     {

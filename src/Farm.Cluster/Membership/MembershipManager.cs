@@ -77,7 +77,7 @@ public sealed partial class MembershipManager
             specs[module.Name] = module;
         }
 
-        Ownership = BuildOwnership(now);
+        SetOwnership(BuildOwnership(now), now);
     }
 
     /// <summary>This node as it describes itself.</summary>
@@ -126,9 +126,6 @@ public sealed partial class MembershipManager
     /// <summary>This node's hand-over progress per module (buckets taken over, buckets draining, oldest drain's age).</summary>
     public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) =>
         [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, OldestDrainAge(m.Module, now)))];
-
-    /// <summary>What this node's heartbeats say about its drains (the last report, as of the view it reflects).</summary>
-    public DrainReport PublishedDrains => published;
 
     /// <summary>
     /// The host applied <paramref name="applied"/> to the data plane and then looked at the connections it tracks:
@@ -180,7 +177,7 @@ public sealed partial class MembershipManager
 
         if (ended)
         {
-            Ownership = BuildOwnership(now);
+            SetOwnership(BuildOwnership(now), now);
         }
 
         Publish(new DrainReport(applied.Reflects, parts.ToImmutable()), now);
@@ -488,7 +485,7 @@ public sealed partial class MembershipManager
 
         if (changed)
         {
-            Ownership = BuildOwnership(now);
+            SetOwnership(BuildOwnership(now), now);
         }
     }
 
@@ -830,7 +827,7 @@ public sealed partial class MembershipManager
         }
         maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
         RecordReleases();
-        Ownership = BuildOwnership(now);
+        SetOwnership(BuildOwnership(now), now);
         return new PrepareReply(request.Id, true, null, false, []);
     }
 
@@ -938,11 +935,10 @@ public sealed partial class MembershipManager
                     draining.Remove(b);
 
                     // Claimed until every other member said whether it still drains the bucket (ResolveClaims). The
-                    // farm's first view: nobody held anything. The claim outlives the previous owner's drain timeout by
-                    // a detection timeout, so that owner always lets go first.
+                    // farm's first view: nobody held anything.
                     if (!fromScratch)
                     {
-                        claimed[b] = new Claim(view.Id, now + drainTimeout + options.DetectionTimeout);
+                        claimed[b] = NewClaim(module.Name, view.Id, now);
                     }
                 }
                 else if (!mineNow && mineBefore)
@@ -954,12 +950,18 @@ public sealed partial class MembershipManager
         }
 
         ResolveClaims();
-        Ownership = BuildOwnership(now);
+        SetOwnership(BuildOwnership(now), now);
         if (logger.IsEnabled(LogLevel.Information))
         {
             Log.Installed(logger, view.Id, string.Join(", ", view.Members.Select(m => m.Name)), view.Contains(self));
         }
     }
+
+    /// <summary>
+    /// A claim made in view <paramref name="since"/>: it outlives the previous owner's drain timeout by a detection
+    /// timeout, so that owner always lets go first.
+    /// </summary>
+    private Claim NewClaim(string module, ViewId since, TimeSpan now) => new(since, now + specs[module].DrainTimeout + options.DetectionTimeout);
 
     /// <summary>Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>.</summary>
     private void ClaimAll(ClusterView view, ViewId since, TimeSpan now)
@@ -969,12 +971,11 @@ public sealed partial class MembershipManager
             if (view.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
             {
                 var claimed = claims[module.Name];
-                var until = now + specs[module.Name].DrainTimeout + options.DetectionTimeout;
                 for (int b = 0; b < table.BucketCount; b++)
                 {
                     if (table.OwnerOf(b) == self.Name)
                     {
-                        claimed[b] = new Claim(since, until);
+                        claimed[b] = NewClaim(module.Name, since, now);
                     }
                 }
             }
@@ -1047,34 +1048,44 @@ public sealed partial class MembershipManager
                 }
             }
 
-            // When each drain began (for its age, and so a drain report only ends drains older than what it saw).
-            var starts = drainStarts[module.Name];
+            result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name) : []);
+        }
+
+        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, Reflects, result.ToImmutable());
+    }
+
+    /// <summary>
+    /// Makes <paramref name="snapshot"/> the ownership: notes when each drain began (for its age, and so a drain report
+    /// ends only drains no newer than what it saw) and, when nobody looks at connections, publishes the drain report
+    /// that follows the states at once (every drain then runs to its timeout).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Ownership))]
+    private void SetOwnership(OwnershipSnapshot snapshot, TimeSpan now)
+    {
+        Ownership = snapshot;
+        foreach (var (name, states) in snapshot.Modules)
+        {
+            var starts = drainStarts[name];
             foreach (int bucket in starts.Keys.Where(b => states[b] != BucketState.Draining).ToList())
             {
                 starts.Remove(bucket);
             }
 
-            for (int b = 0; b < states.Length; b++)
+            for (int b = 0; b < states.States.Length; b++)
             {
                 if (states[b] == BucketState.Draining)
                 {
-                    starts.TryAdd(b, new DrainStart(snapshotVersion + 1, now));
+                    starts.TryAdd(b, new DrainStart(snapshot.Version, now));
                 }
             }
-
-            result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name) : []);
         }
 
-        var snapshot = new OwnershipSnapshot(++snapshotVersion, installed?.Id, Reflects, result.ToImmutable());
         if (!options.TracksDrains)
         {
-            // Nobody looks at connections: every drain runs to its timeout, and the report follows the states at once.
             Publish(new DrainReport(snapshot.Reflects, [.. snapshot.Modules.Values
                 .Where(m => m.Draining > 0 || m.Incoming > 0)
                 .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), ReadOnlyMemory<byte>.Empty, m.Incoming, null))]), now);
         }
-
-        return snapshot;
     }
 
     /// <summary>Rebuilds the ownership, keeping the current snapshot when no state and no foreign flow changed.</summary>
@@ -1085,7 +1096,7 @@ public sealed partial class MembershipManager
             next.Modules.All(kv => Ownership.Modules.TryGetValue(kv.Key, out var old) && old.SameAs(kv.Value));
         if (!same)
         {
-            Ownership = next;
+            SetOwnership(next, now);
         }
     }
 
@@ -1096,7 +1107,7 @@ public sealed partial class MembershipManager
     private TimeSpan? OldestDrainAge(string module, TimeSpan now) =>
         drainStarts.TryGetValue(module, out var starts) && starts.Count > 0 ? now - starts.Values.Min(s => s.At) : null;
 
-    private bool HasIncoming() => claims.Values.Any(c => c.Count > 0);
+    private bool HasClaims() => claims.Values.Any(c => c.Count > 0);
 
     /// <summary>
     /// Settles claimed buckets from the other members' drain reports: once every other member (its current run) sent
@@ -1106,7 +1117,7 @@ public sealed partial class MembershipManager
     /// </summary>
     private bool ResolveClaims()
     {
-        if (installed is null || !installed.Contains(self) || !HasIncoming())
+        if (installed is null || !installed.Contains(self) || !HasClaims())
         {
             return false;
         }

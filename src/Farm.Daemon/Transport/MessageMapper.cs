@@ -235,16 +235,8 @@ internal static class MessageMapper
                 Incoming = m.Incoming,
                 OldestDrainAgeMs = m.OldestDrainAge is { } age ? (long)age.TotalMilliseconds : -1,
             };
-            var buckets = m.Draining;
-            for (int i = 0; i < buckets.Length;)
+            foreach (var (start, end) in BucketRuns.Of(m.Draining))
             {
-                int start = buckets[i];
-                int end = start;
-                while (++i < buckets.Length && buckets[i] == end + 1)
-                {
-                    end = buckets[i];
-                }
-
                 d.DrainingRanges.Add((uint)start);
                 d.DrainingRanges.Add((uint)end);
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Farm.Core.Buckets;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.DataPlane.Addressing;
@@ -203,20 +204,8 @@ internal sealed class NftRuleset
             .Concat(Enumerable.Range(0, module.Rules.Count).Select(FilterCounters.Rule));
 
     /// <summary>Sorted distinct buckets as nft elements, runs collapsed to ranges: <c>0-99, 200, 300-301</c>.</summary>
-    internal static IEnumerable<string> Ranges(IReadOnlyList<int> sorted)
-    {
-        for (int i = 0; i < sorted.Count;)
-        {
-            int start = sorted[i];
-            int end = start;
-            while (++i < sorted.Count && sorted[i] == end + 1)
-            {
-                end = sorted[i];
-            }
-
-            yield return start == end ? Inv($"{start}") : Inv($"{start}-{end}");
-        }
-    }
+    internal static IEnumerable<string> Ranges(IReadOnlyList<int> sorted) =>
+        BucketRuns.Of(sorted).Select(r => r.Start == r.End ? Inv($"{r.Start}") : Inv($"{r.Start}-{r.End}"));
 
     private void AppendVipChain(StringBuilder sb, bool ipv6)
     {

@@ -46,6 +46,25 @@ public sealed record FarmdOptions
     /// <summary>Environment variables to set (<c>NOTIFY_SOCKET</c> is removed unless given here). Default none.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The layout the namespace farms share under one <paramref name="root"/>: <c>cluster.yaml</c> and <c>modules/</c> in
+    /// it, and per node <c>NODE/admin.sock</c> and <c>NODE/state</c> (the node's folder is created).
+    /// </summary>
+    public static FarmdOptions UnderRoot(string root, string node, NetworkNamespace ns)
+    {
+        string dir = Path.Combine(root, node);
+        Directory.CreateDirectory(dir);
+        return new FarmdOptions
+        {
+            ClusterFile = Path.Combine(root, "cluster.yaml"),
+            Node = node,
+            AdminSocket = Path.Combine(dir, "admin.sock"),
+            ModulesDirectory = Path.Combine(root, "modules"),
+            StateDirectory = Path.Combine(dir, "state"),
+            Namespace = ns,
+        };
+    }
+
     /// <summary>The farmd build output to run with <c>dotnet</c>. Default <c>farmd.dll</c> next to the test assembly.</summary>
     public string FarmdPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "farmd.dll");
 }

@@ -134,20 +134,8 @@ public sealed class RebalanceFarm : IAsyncDisposable
         }
     }
 
-    public FarmdProcess StartDaemon(int index)
-    {
-        string dir = Path.Combine(Root, NodeName(index));
-        Directory.CreateDirectory(dir);
-        return daemons.Start(index, new FarmdOptions
-        {
-            ClusterFile = ClusterFile,
-            Node = NodeName(index),
-            AdminSocket = Path.Combine(dir, "admin.sock"),
-            ModulesDirectory = Path.Combine(Root, "modules"),
-            StateDirectory = Path.Combine(dir, "state"),
-            Namespace = Topology.Nodes[index].Namespace,
-        });
-    }
+    public FarmdProcess StartDaemon(int index) =>
+        daemons.Start(index, FarmdOptions.UnderRoot(Root, NodeName(index), Topology.Nodes[index].Namespace));
 
     public Task ForgetAsync(int index, string how) => daemons.ForgetAsync(index, how);
 

@@ -121,6 +121,22 @@ internal abstract class LoadSession
         }
     }
 
+    /// <summary>Runs the session's receive loop; a bug in it ends this session as failed (<see cref="Fault"/>), never the load.</summary>
+    protected async Task GuardAsync(Func<Task> loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        try
+        {
+            await loop();
+        }
+#pragma warning disable CA1031 // A bug in one session must end that session only, never the load.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fault(e);
+        }
+    }
+
     /// <summary>A bug of the session's own code: it ends as failed, the others go on.</summary>
     public void Fault(Exception exception)
     {

@@ -57,7 +57,7 @@ internal sealed class TcpLoadSession : LoadSession
 
         if (start)
         {
-            Runner = RunAsync();
+            Runner = GuardAsync(ConnectAndReceiveAsync);
         }
     }
 
@@ -109,20 +109,6 @@ internal sealed class TcpLoadSession : LoadSession
             {
                 Broken(e, Context.Now());
             }
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        try
-        {
-            await ConnectAndReceiveAsync();
-        }
-#pragma warning disable CA1031 // A bug in one session must end that session only, never the load.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Fault(e);
         }
     }
 

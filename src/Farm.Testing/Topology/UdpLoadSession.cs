@@ -84,7 +84,7 @@ internal sealed class UdpLoadSession : LoadSession
 
         if (start)
         {
-            Runner = RunAsync();
+            Runner = GuardAsync(ReceiveAsync);
         }
     }
 
@@ -192,20 +192,6 @@ internal sealed class UdpLoadSession : LoadSession
         else
         {
             awaitingLoss++;
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        try
-        {
-            await ReceiveAsync();
-        }
-#pragma warning disable CA1031 // A bug in one session must end that session only, never the load.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Fault(e);
         }
     }
 

@@ -1,10 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Farm.Cli.Tests.TestSupport;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
+using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -67,7 +67,7 @@ public sealed class DrainAndApplyTests
     public async Task DrainResumeApplyReload_ThreeFarmdProcesses_MoveOnlyTheShareAskedFor()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-drain-").FullName;
-        int port = FreePort();
+        int port = LoopbackPorts.FreeOn(3);
         var cluster = Cluster(port);
         string modules = Path.Combine(dir, "modules");
         FarmConfigFiles.WriteModule(
@@ -364,36 +364,5 @@ public sealed class DrainAndApplyTests
         Nodes = [.. Names.Select((n, i) => new NodeConfig { Name = n, Addresses = [IPAddress.Parse($"198.18.0.{i + 1}")] })],
     };
 
-    /// <summary>A TCP port free on 127.0.0.1-3 right now.</summary>
-    private static int FreePort()
-    {
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            if (Enumerable.Range(1, 3).All(i => IsFree(IPAddress.Parse($"127.0.0.{i}"), port)))
-            {
-                return port;
-            }
-        }
 
-        throw new AssertFailedException("No free port on 127.0.0.1-3.");
-    }
-
-    private static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(address, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading.Channels;
 using Farm.Cli.Tests.TestSupport;
@@ -7,6 +6,7 @@ using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
+using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -38,7 +38,7 @@ public sealed class FarmctlFarmdTests
     public async Task Farmctl_ThreeFarmdProcesses_StatusWhoOwnsRemoteAndWatchAgreeWithTheNodes()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-e2e-").FullName;
-        int port = FreePort();
+        int port = LoopbackPorts.FreeOn(3);
         string clusterFile = FarmConfigFiles.WriteCluster(Cluster(port, Key), Path.Combine(dir, "cluster.yaml"));
         string modules = Path.Combine(dir, "modules");
         FarmConfigFiles.WriteModule(Web, modules);
@@ -296,38 +296,7 @@ public sealed class FarmctlFarmdTests
         return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
     }
 
-    /// <summary>A TCP port free on 127.0.0.1-3 right now.</summary>
-    private static int FreePort()
-    {
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            if (Enumerable.Range(1, 3).All(i => IsFree(IPAddress.Parse($"127.0.0.{i}"), port)))
-            {
-                return port;
-            }
-        }
 
-        throw new AssertFailedException("No free port on 127.0.0.1-3.");
-    }
-
-    private static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(address, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Hands every line farmctl writes to the test as it is completed (for --watch), whichever Write overload wrote it.</summary>
     private sealed class LineChannelWriter : TextWriter

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Farm.Cli.Modules;
 using Farm.Cli.Output;
@@ -9,6 +8,7 @@ using Farm.Cli.Tests.TestSupport;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
+using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.Modules;
 
@@ -108,7 +108,7 @@ public sealed class ModuleCommandsTests
     public async Task StopStartLogs_TwoFarmdProcesses_ActLocallyAndThroughTheRelay()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-modules-").FullName;
-        int port = FreePort();
+        int port = LoopbackPorts.FreeOn(1);
         var cluster = new ClusterConfig
         {
             Name = "modules",
@@ -216,12 +216,6 @@ public sealed class ModuleCommandsTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {

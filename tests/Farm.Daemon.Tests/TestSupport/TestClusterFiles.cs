@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Testing.Farmd;
+using Farm.Testing.Network;
 
 namespace Farm.Daemon.Tests.TestSupport;
 
@@ -70,37 +70,8 @@ internal static class TestClusterFiles
     public static IPAddress Loopback(int index) => IPAddress.Parse($"127.0.0.{index + 1}");
 
     /// <summary>A TCP port free on 127.0.0.1..4 right now.</summary>
-    public static int FreePort()
-    {
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            if (Nodes.Select((_, i) => Loopback(i)).All(a => IsFree(a, port)))
-            {
-                return port;
-            }
-        }
-
-        throw new AssertFailedException("No free port on 127.0.0.1-4.");
-    }
+    public static int FreePort() => LoopbackPorts.FreeOn(Nodes.Length);
 
     private static IPAddress FileAddress(int index) => IPAddress.Parse($"198.18.0.{index + 1}");
 
-    private static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var l = new TcpListener(address, port);
-            l.Start();
-            l.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

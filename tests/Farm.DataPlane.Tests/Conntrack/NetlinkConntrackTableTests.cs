@@ -44,23 +44,8 @@ public sealed class NetlinkConntrackTableTests
         var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
         {
             var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            var listener = new TcpListener(Server4, 0);
-            listener.Start();
-            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            client.Bind(new IPEndPoint(Client4, 0));
-            client.Connect(listener.LocalEndpoint);
-            var accepted = listener.AcceptSocket();
-            client.Send("hello"u8);
-            accepted.Receive(new byte[16]);
-
-            var udpServer = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
-            udpServer.Bind(new IPEndPoint(Server6, 0));
-            var udpClient = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
-            udpClient.Bind(new IPEndPoint(Client6, 0));
-            udpClient.SendTo("ping"u8, udpServer.LocalEndPoint!);
-            EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
-            udpServer.ReceiveFrom(new byte[16], ref from);
-            udpServer.SendTo("pong"u8, from);
+            var (listener, client, accepted) = OpenTcp(Server4, Client4);
+            var (udpServer, udpClient) = OpenUdp(Server6, Client6, answer: true);
             return (table, listener, client, accepted, udpServer, udpClient);
         });
 
@@ -190,20 +175,8 @@ public sealed class NetlinkConntrackTableTests
         var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
         {
             var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            var listener = new TcpListener(Server6, 0);
-            listener.Start();
-            var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
-            client.Bind(new IPEndPoint(Client6, 0));
-            client.Connect(listener.LocalEndpoint);
-            var accepted = listener.AcceptSocket();
-            client.Send("hello"u8);
-            accepted.Receive(new byte[16]);
-
-            var udpServer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            udpServer.Bind(new IPEndPoint(Server4, 0));
-            var udpClient = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            udpClient.Bind(new IPEndPoint(Client4, 0));
-            udpClient.SendTo("ping"u8, udpServer.LocalEndPoint!);
+            var (listener, client, accepted) = OpenTcp(Server6, Client6);
+            var (udpServer, udpClient) = OpenUdp(Server4, Client4, answer: false);
             return (table, listener, client, accepted, udpServer, udpClient);
         });
 
@@ -355,6 +328,38 @@ public sealed class NetlinkConntrackTableTests
         Assert.IsLessThan(NetlinkConntrackTable.LookupBatchSize, batchSize);
         Assert.IsTrue(logs.Entries.Any(e => e.Contains("dropped answers")), "the overflow happened and was logged");
         Assert.IsEmpty(logs.Problems);
+    }
+
+    /// <summary>An established TCP connection (one exchange done), inside the calling thread's namespace.</summary>
+    private static (TcpListener Listener, Socket Client, Socket Accepted) OpenTcp(IPAddress server, IPAddress client)
+    {
+        var listener = new TcpListener(server, 0);
+        listener.Start();
+        var socket = new Socket(client.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(client, 0));
+        socket.Connect(listener.LocalEndpoint);
+        var accepted = listener.AcceptSocket();
+        socket.Send("hello"u8);
+        accepted.Receive(new byte[16]);
+        return (listener, socket, accepted);
+    }
+
+    /// <summary>A UDP flow: one datagram client → server and, when <paramref name="answer"/>, one back.</summary>
+    private static (Socket Server, Socket Client) OpenUdp(IPAddress server, IPAddress client, bool answer)
+    {
+        var udpServer = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        udpServer.Bind(new IPEndPoint(server, 0));
+        var udpClient = new Socket(client.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        udpClient.Bind(new IPEndPoint(client, 0));
+        udpClient.SendTo("ping"u8, udpServer.LocalEndPoint!);
+        if (answer)
+        {
+            EndPoint from = new IPEndPoint(server.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+            udpServer.ReceiveFrom(new byte[16], ref from);
+            udpServer.SendTo("pong"u8, from);
+        }
+
+        return (udpServer, udpClient);
     }
 
     private async Task<NetworkNamespace> CreateNamespaceAsync()

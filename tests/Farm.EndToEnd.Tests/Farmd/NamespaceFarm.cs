@@ -174,17 +174,7 @@ internal sealed class NamespaceFarm : IAsyncDisposable
             throw new InvalidOperationException($"node{index} already runs farmd.");
         }
 
-        string dir = Path.Combine(Root, NodeName(index));
-        Directory.CreateDirectory(dir);
-        return daemons.Start(index, new FarmdOptions
-        {
-            ClusterFile = Path.Combine(Root, "cluster.yaml"),
-            Node = NodeName(index),
-            AdminSocket = Path.Combine(dir, "admin.sock"),
-            ModulesDirectory = Path.Combine(Root, "modules"),
-            StateDirectory = StateDirectory(index),
-            Namespace = Nodes[index].Namespace,
-        });
+        return daemons.Start(index, FarmdOptions.UnderRoot(Root, NodeName(index), Nodes[index].Namespace));
     }
 
     /// <summary>Keeps the output of a daemon that is gone (for failure reports) and forgets it.</summary>

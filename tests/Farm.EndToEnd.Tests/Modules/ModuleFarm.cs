@@ -108,15 +108,10 @@ internal sealed class ModuleFarm : IAsyncDisposable
     public FarmdProcess StartDaemon(int index)
     {
         string dir = Path.Combine(Root, NodeName(index));
-        return daemons.Start(index, new FarmdOptions
+        return daemons.Start(index, FarmdOptions.UnderRoot(Root, NodeName(index), Topology.Nodes[index].Namespace) with
         {
-            ClusterFile = Path.Combine(Root, "cluster.yaml"),
-            Node = NodeName(index),
-            AdminSocket = Path.Combine(dir, "admin.sock"),
             ModulesDirectory = Path.Combine(dir, "modules"),
-            StateDirectory = Path.Combine(dir, "state"),
             LogDirectory = Path.Combine(dir, "log"),
-            Namespace = Topology.Nodes[index].Namespace,
         });
     }
 

@@ -130,17 +130,7 @@ internal sealed class FailoverFarm : IAsyncDisposable
     {
         var node = Topology.Nodes[index];
         servers[index] ??= await NameServer.StartAsync(node.Namespace, NodeName(index), [Port], []);
-        string dir = Path.Combine(Root, NodeName(index));
-        Directory.CreateDirectory(dir);
-        daemons.Start(index, new FarmdOptions
-        {
-            ClusterFile = Path.Combine(Root, "cluster.yaml"),
-            Node = NodeName(index),
-            AdminSocket = Path.Combine(dir, "admin.sock"),
-            ModulesDirectory = Path.Combine(Root, "modules"),
-            StateDirectory = Path.Combine(dir, "state"),
-            Namespace = node.Namespace,
-        });
+        daemons.Start(index, FarmdOptions.UnderRoot(Root, NodeName(index), node.Namespace));
     }
 
     public FarmdProcess Daemon(int index) => daemons[index];
