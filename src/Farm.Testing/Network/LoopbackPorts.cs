@@ -7,18 +7,23 @@ namespace Farm.Testing.Network;
 /// <summary>TCP ports for farmd processes that tests run on loopback addresses (127.0.0.1, 127.0.0.2, ...).</summary>
 public static class LoopbackPorts
 {
-    /// <summary>A TCP port free right now on each of 127.0.0.1 .. 127.0.0.<paramref name="addresses"/>.</summary>
+    /// <summary>
+    /// A TCP port free right now on each of 127.0.0.1 .. 127.0.0.<paramref name="addresses"/>, together with the
+    /// <paramref name="consecutive"/> - 1 ports after it (e.g. gRPC and console ports).
+    /// </summary>
     /// <exception cref="InvalidOperationException">No such port was found in 20 tries.</exception>
-    public static int FreeOn(int addresses)
+    public static int FreeOn(int addresses, int consecutive = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(addresses, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(consecutive, 1);
         for (int attempt = 0; attempt < 20; attempt++)
         {
             using var probe = new TcpListener(IPAddress.Loopback, 0);
             probe.Start();
             int port = ((IPEndPoint)probe.LocalEndpoint).Port;
             probe.Stop();
-            if (Enumerable.Range(1, addresses).All(i => IsFree(IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{i}")), port)))
+            if (Enumerable.Range(1, addresses).All(i => Enumerable.Range(port, consecutive)
+                .All(p => IsFree(IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{i}")), p))))
             {
                 return port;
             }

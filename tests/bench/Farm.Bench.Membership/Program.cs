@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Farm.Bench.Membership;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
+using Farm.Testing.Network;
 
 // Membership benchmarks with three real farmd processes on loopback. Prints figures and writes them to a results file.
 //   detect [--runs N] [--out FILE]                       kill -9 one node; time until both survivors agree on a view without it
@@ -49,7 +49,7 @@ if (args[0] == "detect")
     var latencies = new List<double>();
     for (int run = 1; run <= runs; run++)
     {
-        await using var farm = await LoopbackFarm.StartAsync(FreeLoopbackPort(), heartbeat, new Dictionary<string, string>(), cancel.Token);
+        await using var farm = await LoopbackFarm.StartAsync(LoopbackPorts.FreeOn(3, consecutive: 2), heartbeat, new Dictionary<string, string>(), cancel.Token);
         var survivors = farm.Nodes.Take(2).ToList();
         var victim = farm.Nodes[2];
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
@@ -116,7 +116,7 @@ else
     int gcMs = int.Parse(Option("--gc-ms", "200"), culture);
     int hogCount = int.Parse(Option("--hogs", "4"), culture);
     var environment = new Dictionary<string, string> { ["FARM_DIAG_FORCED_GC_MS"] = gcMs.ToString(culture) };
-    await using var farm = await LoopbackFarm.StartAsync(FreeLoopbackPort(), heartbeat, environment, cancel.Token);
+    await using var farm = await LoopbackFarm.StartAsync(LoopbackPorts.FreeOn(3, consecutive: 2), heartbeat, environment, cancel.Token);
     long startEpoch;
     using (var admin = farm.Nodes[0].CreateAdminClient())
     {
@@ -195,34 +195,3 @@ static string RuntimeInformationText()
     return $"{model}, .NET {Environment.Version}";
 }
 
-static int FreeLoopbackPort()
-{
-    for (int attempt = 0; attempt < 50; attempt++)
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        if (Enumerable.Range(1, 3).All(i => IsFree(IPAddress.Parse($"127.0.0.{i}"), port) && IsFree(IPAddress.Parse($"127.0.0.{i}"), port + 1)))
-        {
-            return port;
-        }
-    }
-
-    throw new InvalidOperationException("No free port on 127.0.0.1-3.");
-
-    static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(address, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-}
