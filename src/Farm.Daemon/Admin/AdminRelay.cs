@@ -7,7 +7,7 @@ using Farm.Protocol.Security;
 using Farm.Rpc;
 using Farm.Rpc.Client;
 using Google.Protobuf;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -23,7 +23,7 @@ internal sealed class AdminRelay(DaemonSettings settings, EnvelopeAuthenticator 
     private readonly ReplayGuard replies = new(maxSenders: 64);
 
     /// <summary>Asks <paramref name="node"/> to act on itself; never throws for an unreachable or refusing node (the result says why).</summary>
-    public async Task<Pb.ModuleControlResult> ControlAsync(string node, Pb.ModuleControlQuery query, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<Wire.ModuleControlResult> ControlAsync(string node, Wire.ModuleControlQuery query, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var forward = query.Clone();
@@ -31,9 +31,9 @@ internal sealed class AdminRelay(DaemonSettings settings, EnvelopeAuthenticator 
         forward.Nodes.Add(node);
         forward.AllNodes = false;
         var (answer, error) = await CallAsync(
-            node, AdminMethods.ControlModule, forward, e => new Pb.ModuleControlRequest { Sealed = e }, r => r.Sealed, Pb.ModuleControlAnswer.Parser, timeout, cancellationToken);
-        return error is not null ? new Pb.ModuleControlResult { Node = node, Error = error }
-            : answer!.Results.FirstOrDefault(r => r.Node == node) ?? new Pb.ModuleControlResult { Node = node, Error = $"{node} answered without its own result" };
+            node, AdminMethods.ControlModule, forward, e => new Wire.ModuleControlRequest { Sealed = e }, r => r.Sealed, Wire.ModuleControlAnswer.Parser, timeout, cancellationToken);
+        return error is not null ? new Wire.ModuleControlResult { Node = node, Error = error }
+            : answer!.Results.FirstOrDefault(r => r.Node == node) ?? new Wire.ModuleControlResult { Node = node, Error = $"{node} answered without its own result" };
     }
 
     /// <summary>
@@ -44,8 +44,8 @@ internal sealed class AdminRelay(DaemonSettings settings, EnvelopeAuthenticator 
         string node,
         RpcMethod<TRequest, TReply> method,
         IMessage query,
-        Func<Pb.Envelope, TRequest> request,
-        Func<TReply, Pb.Envelope?> sealedReply,
+        Func<Wire.Envelope, TRequest> request,
+        Func<TReply, Wire.Envelope?> sealedReply,
         MessageParser<TAnswer> parser,
         TimeSpan timeout,
         CancellationToken cancellationToken)

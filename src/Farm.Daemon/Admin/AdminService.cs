@@ -6,7 +6,7 @@ using Farm.Protocol.Security;
 using Farm.Rpc;
 using Farm.Rpc.Server;
 using Google.Protobuf;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -49,19 +49,19 @@ internal sealed class AdminService(
             .AddUnary(AdminMethods.DrainNode, DrainNodeAsync);
     }
 
-    private Task<Pb.AdminReply> GetStatusAsync(Pb.AdminRequest request, RpcCallContext context)
+    private Task<Wire.AdminReply> GetStatusAsync(Wire.AdminRequest request, RpcCallContext context)
     {
         string method = AdminMethods.GetStatus.FullName;
-        var (_, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.StatusQuery.Parser, context);
+        var (_, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.StatusQuery.Parser, context);
         return Task.FromResult(StatusReply(method, EnvelopeKind.Reply, replyTo, status.Build()));
     }
 
-    private async Task WatchStatusAsync(Pb.AdminRequest request, IRpcStreamWriter<Pb.AdminReply> writer, RpcCallContext context)
+    private async Task WatchStatusAsync(Wire.AdminRequest request, IRpcStreamWriter<Wire.AdminReply> writer, RpcCallContext context)
     {
         string method = AdminMethods.WatchStatus.FullName;
-        var (_, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.StatusQuery.Parser, context);
+        var (_, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.StatusQuery.Parser, context);
         CancellationToken cancellationToken = context.CancellationToken;
-        Pb.NodeStatusReport? lastKey = null;
+        Wire.NodeStatusReport? lastKey = null;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -83,61 +83,61 @@ internal sealed class AdminService(
         }
     }
 
-    private Task<Pb.WhoOwnsReply> WhoOwnsAsync(Pb.WhoOwnsRequest request, RpcCallContext context)
+    private Task<Wire.WhoOwnsReply> WhoOwnsAsync(Wire.WhoOwnsRequest request, RpcCallContext context)
     {
         string method = AdminMethods.WhoOwns.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.WhoOwnsQuery.Parser, context);
-        var answer = owners.Locate(query ?? new Pb.WhoOwnsQuery());
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.WhoOwnsQuery.Parser, context);
+        var answer = owners.Locate(query ?? new Wire.WhoOwnsQuery());
         return Task.FromResult(replyTo is { } seq
-            ? new Pb.WhoOwnsReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
-            : new Pb.WhoOwnsReply { Answer = answer });
+            ? new Wire.WhoOwnsReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Wire.WhoOwnsReply { Answer = answer });
     }
 
-    private async Task<Pb.ModuleControlReply> ControlModuleAsync(Pb.ModuleControlRequest request, RpcCallContext context)
+    private async Task<Wire.ModuleControlReply> ControlModuleAsync(Wire.ModuleControlRequest request, RpcCallContext context)
     {
         string method = AdminMethods.ControlModule.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ModuleControlQuery.Parser, context);
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.ModuleControlQuery.Parser, context);
         if (control is null)
         {
             throw new RpcException(StatusCode.InvalidArgument, "this node has no modules");
         }
 
         // Relaying to other nodes only for the local root-only socket: a sealed call never fans out (no loops).
-        var answer = await control.HandleAsync(query ?? new Pb.ModuleControlQuery(), mayRelay: replyTo is null, context.CancellationToken);
+        var answer = await control.HandleAsync(query ?? new Wire.ModuleControlQuery(), mayRelay: replyTo is null, context.CancellationToken);
         return replyTo is { } seq
-            ? new Pb.ModuleControlReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
-            : new Pb.ModuleControlReply { Answer = answer };
+            ? new Wire.ModuleControlReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Wire.ModuleControlReply { Answer = answer };
     }
 
-    private async Task<Pb.ConfigApplyReply> ApplyConfigAsync(Pb.ConfigApplyRequest request, RpcCallContext context)
+    private async Task<Wire.ConfigApplyReply> ApplyConfigAsync(Wire.ConfigApplyRequest request, RpcCallContext context)
     {
         string method = AdminMethods.ApplyConfig.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ConfigApplyQuery.Parser, context);
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context);
         var handler = configApply ?? throw new RpcException(StatusCode.Unimplemented, "this farmd cannot apply cluster files");
 
         // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
-        var answer = await handler.HandleAsync(query ?? new Pb.ConfigApplyQuery(), local: replyTo is null, context.CancellationToken);
+        var answer = await handler.HandleAsync(query ?? new Wire.ConfigApplyQuery(), local: replyTo is null, context.CancellationToken);
         return replyTo is { } seq
-            ? new Pb.ConfigApplyReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
-            : new Pb.ConfigApplyReply { Answer = answer };
+            ? new Wire.ConfigApplyReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Wire.ConfigApplyReply { Answer = answer };
     }
 
-    private async Task<Pb.DrainReply> DrainNodeAsync(Pb.DrainRequest request, RpcCallContext context)
+    private async Task<Wire.DrainReply> DrainNodeAsync(Wire.DrainRequest request, RpcCallContext context)
     {
         string method = AdminMethods.DrainNode.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.DrainQuery.Parser, context);
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.DrainQuery.Parser, context);
         var handler = drain ?? throw new RpcException(StatusCode.Unimplemented, "this farmd cannot drain");
-        var answer = await handler.HandleAsync(query ?? new Pb.DrainQuery(), mayRelay: replyTo is null, context.CancellationToken);
+        var answer = await handler.HandleAsync(query ?? new Wire.DrainQuery(), mayRelay: replyTo is null, context.CancellationToken);
         return replyTo is { } seq
-            ? new Pb.DrainReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
-            : new Pb.DrainReply { Answer = answer };
+            ? new Wire.DrainReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+            : new Wire.DrainReply { Answer = answer };
     }
 
-    private async Task ModuleLogsAsync(Pb.ModuleLogsRequest request, IRpcStreamWriter<Pb.ModuleLogsReply> writer, RpcCallContext context)
+    private async Task ModuleLogsAsync(Wire.ModuleLogsRequest request, IRpcStreamWriter<Wire.ModuleLogsReply> writer, RpcCallContext context)
     {
         string method = AdminMethods.ModuleLogs.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Pb.ModuleLogsQuery.Parser, context);
-        query ??= new Pb.ModuleLogsQuery();
+        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.ModuleLogsQuery.Parser, context);
+        query ??= new Wire.ModuleLogsQuery();
         var buffer = modules?.LogsOf(query.Module)
             ?? throw new RpcException(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? []));
         CancellationToken cancellationToken = context.CancellationToken;
@@ -169,17 +169,17 @@ internal sealed class AdminService(
         }
     }
 
-    private Pb.ModuleLogsReply LogsReply(string method, ulong? replyTo, string module, IEnumerable<ModuleLogLine> lines, long dropped)
+    private Wire.ModuleLogsReply LogsReply(string method, ulong? replyTo, string module, IEnumerable<ModuleLogLine> lines, long dropped)
     {
-        var batch = new Pb.ModuleLogBatch { Node = authenticator.Self, Module = module, Dropped = dropped };
+        var batch = new Wire.ModuleLogBatch { Node = authenticator.Self, Module = module, Dropped = dropped };
         foreach (var line in lines)
         {
-            batch.Lines.Add(new Pb.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = LevelName(line.Level), Text = line.Text });
+            batch.Lines.Add(new Wire.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = LevelName(line.Level), Text = line.Text });
         }
 
         return replyTo is { } seq
-            ? new Pb.ModuleLogsReply { Sealed = authenticator.Seal(method, EnvelopeKind.StreamItem, 0, seq, batch) }
-            : new Pb.ModuleLogsReply { Batch = batch };
+            ? new Wire.ModuleLogsReply { Sealed = authenticator.Seal(method, EnvelopeKind.StreamItem, 0, seq, batch) }
+            : new Wire.ModuleLogsReply { Batch = batch };
     }
 
     private static string LevelName(Microsoft.Extensions.Logging.LogLevel level) => level switch
@@ -197,7 +197,7 @@ internal sealed class AdminService(
     /// throws UNAUTHENTICATED otherwise.
     /// </summary>
     private (TQuery? Query, ulong? ReplyTo) Authorize<TQuery>(
-        string method, TQuery? plain, Pb.Envelope? sealedQuery, MessageParser<TQuery> parser, RpcCallContext context)
+        string method, TQuery? plain, Wire.Envelope? sealedQuery, MessageParser<TQuery> parser, RpcCallContext context)
         where TQuery : class, IMessage<TQuery>
     {
         // Farm.Rpc leaves Peer null exactly when the connection has no IP remote end: the Unix socket.
@@ -228,8 +228,8 @@ internal sealed class AdminService(
         }
     }
 
-    private Pb.AdminReply StatusReply(string method, EnvelopeKind kind, ulong? replyTo, Pb.NodeStatusReport report) =>
+    private Wire.AdminReply StatusReply(string method, EnvelopeKind kind, ulong? replyTo, Wire.NodeStatusReport report) =>
         replyTo is { } seq
-            ? new Pb.AdminReply { Sealed = authenticator.Seal(method, kind, 0, seq, report) }
-            : new Pb.AdminReply { Status = report };
+            ? new Wire.AdminReply { Sealed = authenticator.Seal(method, kind, 0, seq, report) }
+            : new Wire.AdminReply { Status = report };
 }

@@ -3,7 +3,7 @@ using Farm.Daemon.Reload;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Rpc;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -25,7 +25,7 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
 
     /// <summary>Runs the query; <paramref name="local"/> is true over the Unix socket (then every node is asked).</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT: a plain text over TCP, a text that does not decrypt, a text too long.</exception>
-    public async Task<Pb.ConfigApplyAnswer> HandleAsync(Pb.ConfigApplyQuery query, bool local, CancellationToken cancellationToken)
+    public async Task<Wire.ConfigApplyAnswer> HandleAsync(Wire.ConfigApplyQuery query, bool local, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         string text;
@@ -51,14 +51,14 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
         string fileName = query.FileName.Length > 0 ? query.FileName : DefaultFileName;
         string by = query.RequestedBy.Length > 0 ? query.RequestedBy : "an admin";
         string self = settings.Self.Name;
-        var answer = new Pb.ConfigApplyAnswer();
+        var answer = new Wire.ConfigApplyAnswer();
         if (!local)
         {
             answer.Results.Add(ToResult(self, reloader.Apply(text, fileName, by)));
             return answer;
         }
 
-        var forward = new Pb.ConfigApplyQuery { EncryptedText = Google.Protobuf.ByteString.CopyFrom(cipher.Encrypt(text)), FileName = fileName, RequestedBy = by };
+        var forward = new Wire.ConfigApplyQuery { EncryptedText = Google.Protobuf.ByteString.CopyFrom(cipher.Encrypt(text)), FileName = fileName, RequestedBy = by };
         var results = await Task.WhenAll(settings.Cluster.Nodes.Select(n => n.Name == self
             ? Task.FromResult(ToResult(self, reloader.Apply(text, fileName, by)))
             : RelayAsync(n.Name, forward, cancellationToken)));
@@ -66,11 +66,11 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
         return answer;
     }
 
-    private async Task<Pb.ConfigApplyResult> RelayAsync(string node, Pb.ConfigApplyQuery forward, CancellationToken cancellationToken)
+    private async Task<Wire.ConfigApplyResult> RelayAsync(string node, Wire.ConfigApplyQuery forward, CancellationToken cancellationToken)
     {
         var (answer, error) = await relay.CallAsync(
-            node, AdminMethods.ApplyConfig, forward, e => new Pb.ConfigApplyRequest { Sealed = e }, r => r.Sealed, Pb.ConfigApplyAnswer.Parser, RelayTimeout, cancellationToken);
-        var failed = new Pb.ConfigApplyResult { Node = node, Outcome = Pb.ConfigApplyOutcome.Failed };
+            node, AdminMethods.ApplyConfig, forward, e => new Wire.ConfigApplyRequest { Sealed = e }, r => r.Sealed, Wire.ConfigApplyAnswer.Parser, RelayTimeout, cancellationToken);
+        var failed = new Wire.ConfigApplyResult { Node = node, Outcome = Wire.ConfigApplyOutcome.Failed };
         if (error is not null)
         {
             failed.Errors.Add(error);
@@ -86,17 +86,17 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
         return failed;
     }
 
-    private static Pb.ConfigApplyResult ToResult(string node, ReloadResult result)
+    private static Wire.ConfigApplyResult ToResult(string node, ReloadResult result)
     {
-        var pb = new Pb.ConfigApplyResult
+        var pb = new Wire.ConfigApplyResult
         {
             Node = node,
             Outcome = result.Outcome switch
             {
-                ReloadOutcome.Applied => Pb.ConfigApplyOutcome.Applied,
-                ReloadOutcome.Unchanged => Pb.ConfigApplyOutcome.Unchanged,
-                ReloadOutcome.Refused => Pb.ConfigApplyOutcome.Refused,
-                _ => Pb.ConfigApplyOutcome.Failed,
+                ReloadOutcome.Applied => Wire.ConfigApplyOutcome.Applied,
+                ReloadOutcome.Unchanged => Wire.ConfigApplyOutcome.Unchanged,
+                ReloadOutcome.Refused => Wire.ConfigApplyOutcome.Refused,
+                _ => Wire.ConfigApplyOutcome.Failed,
             },
             Version = result.Version,
             PreviousWeight = result.PreviousWeight,

@@ -5,7 +5,7 @@ using Farm.Daemon.Membership;
 using Farm.Protocol;
 using Farm.Rpc;
 using Microsoft.Extensions.Logging;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -21,11 +21,11 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
 
     /// <summary>Runs the query; <paramref name="mayRelay"/> is false over TCP (a node then acts only on itself).</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT: unknown node or action; another node asked over TCP.</exception>
-    public async Task<Pb.DrainAnswer> HandleAsync(Pb.DrainQuery query, bool mayRelay, CancellationToken cancellationToken)
+    public async Task<Wire.DrainAnswer> HandleAsync(Wire.DrainQuery query, bool mayRelay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var errors = new List<string>();
-        if (query.Action is not (Pb.DrainAction.Drain or Pb.DrainAction.Resume or Pb.DrainAction.Query))
+        if (query.Action is not (Wire.DrainAction.Drain or Wire.DrainAction.Resume or Wire.DrainAction.Query))
         {
             errors.Add("no action: drain, resume or query");
         }
@@ -52,16 +52,16 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
         }
 
         var (answer, error) = await relay.CallAsync(
-            query.Node, AdminMethods.DrainNode, query, e => new Pb.DrainRequest { Sealed = e }, r => r.Sealed, Pb.DrainAnswer.Parser, RelayTimeout, cancellationToken);
-        return answer ?? new Pb.DrainAnswer { Node = query.Node, Error = error };
+            query.Node, AdminMethods.DrainNode, query, e => new Wire.DrainRequest { Sealed = e }, r => r.Sealed, Wire.DrainAnswer.Parser, RelayTimeout, cancellationToken);
+        return answer ?? new Wire.DrainAnswer { Node = query.Node, Error = error };
     }
 
-    private Pb.DrainAnswer Local(Pb.DrainQuery query)
+    private Wire.DrainAnswer Local(Wire.DrainQuery query)
     {
         string self = settings.Self.Name;
         string by = query.RequestedBy.Length > 0 ? query.RequestedBy : "an admin";
-        var answer = new Pb.DrainAnswer { Node = self };
-        if (query.Action == Pb.DrainAction.Drain)
+        var answer = new Wire.DrainAnswer { Node = self };
+        if (query.Action == Wire.DrainAction.Drain)
         {
             answer.Changed = drain.Drain();
             if (answer.Changed)
@@ -81,7 +81,7 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
                 Log.DrainLeavesUnserved(logger, string.Join(", ", unserved));
             }
         }
-        else if (query.Action == Pb.DrainAction.Query)
+        else if (query.Action == Wire.DrainAction.Query)
         {
             // Only the progress below.
         }
@@ -107,7 +107,7 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
     }
 
     /// <summary>Under the membership lock: the node's drain state and hand-over progress, from its own state.</summary>
-    private static Pb.DrainAnswer WithProgress(Pb.DrainAnswer answer, MembershipManager manager, TimeSpan now, bool drained)
+    private static Wire.DrainAnswer WithProgress(Wire.DrainAnswer answer, MembershipManager manager, TimeSpan now, bool drained)
     {
         var drains = manager.DrainStatuses(now);
         answer.Owned = DrainProgress.Owned(manager.Installed, manager.Self.Name);

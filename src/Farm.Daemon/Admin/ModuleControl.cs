@@ -1,7 +1,7 @@
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Modules;
 using Farm.Rpc;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -19,7 +19,7 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
 
     /// <summary>Runs the query; <paramref name="mayRelay"/> is false over TCP (a node then acts only on itself).</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT: unknown module, action or node; relaying asked over TCP.</exception>
-    public async Task<Pb.ModuleControlAnswer> HandleAsync(Pb.ModuleControlQuery query, bool mayRelay, CancellationToken cancellationToken)
+    public async Task<Wire.ModuleControlAnswer> HandleAsync(Wire.ModuleControlQuery query, bool mayRelay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var errors = new List<string>();
@@ -30,9 +30,9 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
 
         ModuleAdminAction? action = query.Action switch
         {
-            Pb.ModuleAction.Start => ModuleAdminAction.Start,
-            Pb.ModuleAction.Stop => ModuleAdminAction.Stop,
-            Pb.ModuleAction.Restart => ModuleAdminAction.Restart,
+            Wire.ModuleAction.Start => ModuleAdminAction.Start,
+            Wire.ModuleAction.Stop => ModuleAdminAction.Stop,
+            Wire.ModuleAction.Restart => ModuleAdminAction.Restart,
             _ => null,
         };
         if (action is null)
@@ -64,21 +64,21 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
         var results = await Task.WhenAll(targets.Select(node => node == self
             ? LocalAsync(query.Module, action!.Value, reason, wait, cancellationToken)
             : relay.ControlAsync(node, query, wait + RelayMargin, cancellationToken)));
-        var answer = new Pb.ModuleControlAnswer();
+        var answer = new Wire.ModuleControlAnswer();
         answer.Results.Add(results);
         return answer;
     }
 
-    private async Task<Pb.ModuleControlResult> LocalAsync(string module, ModuleAdminAction action, string reason, TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<Wire.ModuleControlResult> LocalAsync(string module, ModuleAdminAction action, string reason, TimeSpan wait, CancellationToken cancellationToken)
     {
         try
         {
             var (runtime, settled) = await modules.ControlAsync(module, action, reason, wait, cancellationToken);
-            return new Pb.ModuleControlResult { Node = settings.Self.Name, Module = ModuleReports.From(runtime), Settled = settled };
+            return new Wire.ModuleControlResult { Node = settings.Self.Name, Module = ModuleReports.From(runtime), Settled = settled };
         }
         catch (ArgumentException ex)
         {
-            return new Pb.ModuleControlResult { Node = settings.Self.Name, Error = ex.Message };
+            return new Wire.ModuleControlResult { Node = settings.Self.Name, Error = ex.Message };
         }
     }
 }

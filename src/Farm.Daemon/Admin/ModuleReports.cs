@@ -1,7 +1,7 @@
 using Farm.Core.Config;
 using Farm.Daemon.Modules;
 using Farm.Modules;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -13,26 +13,26 @@ internal static class ModuleReports
         ? $"unknown module '{module}': this node has no modules"
         : $"unknown module '{module}' (modules: {string.Join(", ", modules.Select(m => m.Name))})";
 
-    public static Pb.ModuleReport From(ModuleRuntime runtime)
+    public static Wire.ModuleReport From(ModuleRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         var status = runtime.Status;
         var config = runtime.Config;
-        var report = new Pb.ModuleReport
+        var report = new Wire.ModuleReport
         {
             Module = config.Name,
             Mode = config.Mode == ModuleMode.Single ? "single" : "balance",
             State = status.State switch
             {
-                ModuleState.Stop => Pb.ModuleRunState.Stop,
-                ModuleState.Wait => Pb.ModuleRunState.Wait,
-                _ => Pb.ModuleRunState.Up,
+                ModuleState.Stop => Wire.ModuleRunState.Stop,
+                ModuleState.Wait => Wire.ModuleRunState.Wait,
+                _ => Wire.ModuleRunState.Up,
             },
             SubState = status.SubState switch
             {
-                ModuleSubState.NotReady => Pb.ModuleSubState.NotReady,
-                ModuleSubState.Transient => Pb.ModuleSubState.Transient,
-                _ => Pb.ModuleSubState.Ready,
+                ModuleSubState.NotReady => Wire.ModuleSubState.NotReady,
+                ModuleSubState.Transient => Wire.ModuleSubState.Transient,
+                _ => Wire.ModuleSubState.Ready,
             },
             Reason = status.Reason,
             SinceUnixMs = status.Since.ToUnixTimeMilliseconds(),
@@ -46,7 +46,7 @@ internal static class ModuleReports
         foreach (var checker in status.Checkers)
         {
             var configured = config.Checkers.FirstOrDefault(c => c.Name == checker.Name);
-            var item = new Pb.CheckerReport
+            var item = new Wire.CheckerReport
             {
                 Name = checker.Name,
                 Type = configured?.Type.ToString().ToLowerInvariant() ?? "",

@@ -4,7 +4,7 @@ using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Daemon.Membership;
 using Farm.Rpc;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -20,7 +20,7 @@ namespace Farm.Daemon.Admin;
 internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, MembershipHost host)
 {
     /// <summary>Answers from the view installed now.</summary>
-    public Pb.WhoOwnsAnswer Locate(Pb.WhoOwnsQuery query)
+    public Wire.WhoOwnsAnswer Locate(Wire.WhoOwnsQuery query)
     {
         // The view and the ownership snapshot are immutable: take the references under the lock, hash outside it.
         var (self, installed, ownership) = host.Read((m, _) => (m.Self.Name, m.Installed, m.Ownership));
@@ -32,8 +32,8 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
     /// The answer for <paramref name="query"/>; <paramref name="localState"/> gives the answering node's state of a
     /// bucket. Throws <see cref="RpcException"/> (INVALID_ARGUMENT) naming every problem of the query.
     /// </summary>
-    public static Pb.WhoOwnsAnswer Answer(
-        Pb.WhoOwnsQuery query, IReadOnlyList<ModuleConfig> modules, string self, ClusterView? installed, Func<string, int, BucketState> localState)
+    public static Wire.WhoOwnsAnswer Answer(
+        Wire.WhoOwnsQuery query, IReadOnlyList<ModuleConfig> modules, string self, ClusterView? installed, Func<string, int, BucketState> localState)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(modules);
@@ -65,7 +65,7 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
             throw new RpcException(StatusCode.InvalidArgument, string.Join("; ", errors));
         }
 
-        var answer = new Pb.WhoOwnsAnswer
+        var answer = new Wire.WhoOwnsAnswer
         {
             Node = self,
             InstalledEpoch = installed?.Id.Epoch ?? 0,
@@ -104,15 +104,15 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
     public static string AffinityName(Affinity affinity) => affinity == Affinity.ClientIpPort ? "client_ip_port" : "client_ip";
 
     /// <summary>The protocol form of a bucket state.</summary>
-    public static Pb.BucketState ToProto(BucketState state) => state switch
+    public static Wire.BucketState ToProto(BucketState state) => state switch
     {
-        BucketState.Owned => Pb.BucketState.Owned,
-        BucketState.Incoming or BucketState.Claimed => Pb.BucketState.Incoming,
-        BucketState.Draining => Pb.BucketState.Draining,
-        _ => Pb.BucketState.None,
+        BucketState.Owned => Wire.BucketState.Owned,
+        BucketState.Incoming or BucketState.Claimed => Wire.BucketState.Incoming,
+        BucketState.Draining => Wire.BucketState.Draining,
+        _ => Wire.BucketState.None,
     };
 
-    private static Pb.BucketOwner Owner(
+    private static Wire.BucketOwner Owner(
         ModuleConfig module,
         List<PortRuleConfig> rules,
         Affinity affinity,
@@ -122,7 +122,7 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
         ClusterView? installed,
         Func<string, int, BucketState> localState)
     {
-        var owner = new Pb.BucketOwner
+        var owner = new Wire.BucketOwner
         {
             Module = module.Name,
             Affinity = AffinityName(affinity),
@@ -145,11 +145,11 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
         // A table of another size would come from a view made with another farm.yaml: its owners mean nothing here.
         owner.Owner = table is not null && table.BucketCount == module.Buckets ? table.OwnerOf(bucket) ?? "" : "";
         owner.LocalState = ToProto(localState(module.Name, bucket));
-        owner.OwnerState = owner.Owner == self ? owner.LocalState : Pb.BucketState.Unknown;
+        owner.OwnerState = owner.Owner == self ? owner.LocalState : Wire.BucketState.Unknown;
         return owner;
     }
 
-    private static ClientKey? ParseClient(Pb.WhoOwnsQuery query, List<string> errors)
+    private static ClientKey? ParseClient(Wire.WhoOwnsQuery query, List<string> errors)
     {
         if (query.ClientPort > ushort.MaxValue)
         {

@@ -7,7 +7,7 @@ using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
 using Farm.Daemon.Reload;
 using Farm.Daemon.Security;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
@@ -31,12 +31,12 @@ internal sealed class StatusBuilder(
     public MembershipHost Host => host;
 
     /// <summary>The status now.</summary>
-    public Pb.NodeStatusReport Build()
+    public Wire.NodeStatusReport Build()
     {
         var report = host.Read((m, now) => Snapshot(m, now));
         foreach (var c in rejections.Snapshot())
         {
-            report.Rejected.Add(new Pb.RejectionCounter { Source = c.Source, Reason = c.Reason.Name(), Count = (ulong)c.Count, LastClaimedSender = c.LastClaimedSender });
+            report.Rejected.Add(new Wire.RejectionCounter { Source = c.Source, Reason = c.Reason.Name(), Count = (ulong)c.Count, LastClaimedSender = c.LastClaimedSender });
         }
 
         foreach (var module in modules?.Snapshot() ?? [])
@@ -48,7 +48,7 @@ internal sealed class StatusBuilder(
     }
 
     /// <summary>The report without its ages: equal keys mean nothing worth a new WatchStatus message changed.</summary>
-    public static Pb.NodeStatusReport ChangeKey(Pb.NodeStatusReport report)
+    public static Wire.NodeStatusReport ChangeKey(Wire.NodeStatusReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var key = report.Clone();
@@ -72,7 +72,7 @@ internal sealed class StatusBuilder(
         return key;
     }
 
-    private Pb.NodeStatusReport Snapshot(MembershipManager m, TimeSpan now)
+    private Wire.NodeStatusReport Snapshot(MembershipManager m, TimeSpan now)
     {
         // The node set, addresses and LANs never change while farmd runs; weights and version may (config apply, SIGHUP).
         var cluster = reloader?.Running ?? settings.Cluster;
@@ -87,7 +87,7 @@ internal sealed class StatusBuilder(
         }
 
         var moduleNames = bucketCounts.Keys.Order(StringComparer.Ordinal).ToList();
-        var report = new Pb.NodeStatusReport
+        var report = new Wire.NodeStatusReport
         {
             Cluster = cluster.Name,
             Node = m.Self.Name,
@@ -103,7 +103,7 @@ internal sealed class StatusBuilder(
         {
             bool isSelf = node.Name == m.Self.Name;
             var member = installed?.Find(node.Name);
-            var status = new Pb.NodeStatus
+            var status = new Wire.NodeStatus
             {
                 Name = node.Name,
                 IsSelf = isSelf,
@@ -121,7 +121,7 @@ internal sealed class StatusBuilder(
                 TimeSpan? heard = isSelf ? now : m.LastHeard(node.Name, lan);
                 everHeard |= heard is not null;
                 long age = heard is { } h ? (long)(now - h).TotalMilliseconds : -1;
-                status.Lans.Add(new Pb.LanReachability
+                status.Lans.Add(new Wire.LanReachability
                 {
                     Lan = cluster.Lans[lan],
                     Address = lan < node.Addresses.Count ? node.Addresses[lan].ToString() : "",
@@ -130,33 +130,33 @@ internal sealed class StatusBuilder(
                 });
             }
 
-            status.State = isSelf || m.IsReachable(node.Name, now) ? Pb.NodeState.Up
-                : !status.ConfigMatches ? Pb.NodeState.Excluded
-                : everHeard ? Pb.NodeState.Down
-                : Pb.NodeState.Unknown;
+            status.State = isSelf || m.IsReachable(node.Name, now) ? Wire.NodeState.Up
+                : !status.ConfigMatches ? Wire.NodeState.Excluded
+                : everHeard ? Wire.NodeState.Down
+                : Wire.NodeState.Unknown;
 
             // Hand-over progress: ours from our own state, a peer's as its latest heartbeat said (only while it is heard).
             var drains = isSelf ? m.DrainStatuses(now)
-                : status.State == Pb.NodeState.Up && peers.GetValueOrDefault(node.Name) is { } peer ? peer.Drains
+                : status.State == Wire.NodeState.Up && peers.GetValueOrDefault(node.Name) is { } peer ? peer.Drains
                 : (ImmutableArray<ModuleDrainStatus>?)null;
             // A peer's heartbeats say only "leaving": an admin drain or a stop, status cannot tell which.
-            bool drainAsked = isSelf ? drained : status.State == Pb.NodeState.Up && (peers.GetValueOrDefault(node.Name)?.Info?.Leaving ?? status.Leaving);
+            bool drainAsked = isSelf ? drained : status.State == Wire.NodeState.Up && (peers.GetValueOrDefault(node.Name)?.Info?.Leaving ?? status.Leaving);
             status.DrainState = DrainProgress.State(drainAsked, DrainProgress.Owned(installed, node.Name), drains ?? []);
 
             // What a node announced last is only current while it is heard; a silent node's readiness is unknown.
             var ready = isSelf ? m.Self.ReadyModules
-                : status.State == Pb.NodeState.Up && peers.GetValueOrDefault(node.Name)?.Info is { } info ? info.ReadyModules
+                : status.State == Wire.NodeState.Up && peers.GetValueOrDefault(node.Name)?.Info is { } info ? info.ReadyModules
                 : (ImmutableArray<string>?)null;
             foreach (string module in moduleNames)
             {
-                var buckets = new Pb.ModuleBuckets
+                var buckets = new Wire.ModuleBuckets
                 {
                     Module = module,
                     Buckets = installed?.Tables.GetValueOrDefault(module)?.CountOf(node.Name) ?? 0,
                     BucketCount = bucketCounts[module],
-                    Readiness = ready is not { } r ? Pb.ModuleReadiness.Unknown
-                        : r.Contains(module, StringComparer.Ordinal) ? Pb.ModuleReadiness.Ready
-                        : Pb.ModuleReadiness.NotReady,
+                    Readiness = ready is not { } r ? Wire.ModuleReadiness.Unknown
+                        : r.Contains(module, StringComparer.Ordinal) ? Wire.ModuleReadiness.Ready
+                        : Wire.ModuleReadiness.NotReady,
                 };
                 if (drains is { } known && (isSelf || !known.IsEmpty))
                 {
@@ -177,7 +177,7 @@ internal sealed class StatusBuilder(
 
         foreach (var (node, theirs) in mismatches.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            report.ConfigMismatches.Add(new Pb.ConfigMismatch { Node = node, TheirHash = theirs, OurHash = host.ConfigHash });
+            report.ConfigMismatches.Add(new Wire.ConfigMismatch { Node = node, TheirHash = theirs, OurHash = host.ConfigHash });
         }
 
         return report;

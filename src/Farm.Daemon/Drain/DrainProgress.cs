@@ -1,5 +1,5 @@
 using Farm.Cluster.Membership;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Drain;
 
@@ -10,15 +10,15 @@ internal static class DrainProgress
     /// None unless a drain was asked; drained when the node owns no bucket in the installed view and takes over or
     /// hands over none; draining otherwise.
     /// </summary>
-    public static Pb.DrainState State(bool drainAsked, int owned, IEnumerable<ModuleDrainStatus> drains)
+    public static Wire.DrainState State(bool drainAsked, int owned, IEnumerable<ModuleDrainStatus> drains)
     {
         ArgumentNullException.ThrowIfNull(drains);
         if (!drainAsked)
         {
-            return Pb.DrainState.None;
+            return Wire.DrainState.None;
         }
 
-        return owned > 0 || drains.Any(d => d.Incoming > 0 || d.Draining > 0) ? Pb.DrainState.Draining : Pb.DrainState.Drained;
+        return owned > 0 || drains.Any(d => d.Incoming > 0 || d.Draining > 0) ? Wire.DrainState.Draining : Wire.DrainState.Drained;
     }
 
     /// <summary>Buckets of every module the view gives <paramref name="node"/>; 0 without a view.</summary>

@@ -7,7 +7,7 @@ using Farm.Protocol.Security;
 using Farm.Rpc;
 using Farm.Rpc.Server;
 using Microsoft.Extensions.Logging;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Membership;
 
@@ -49,7 +49,7 @@ internal sealed partial class MembershipService
     internal static string SourceOf(RpcCallContext context) =>
         context.Peer is { } peer && IPEndPoint.TryParse(peer, out var endpoint) ? endpoint.Address.ToString() : context.Peer ?? "local";
 
-    private Pb.Envelope Handle(string method, Pb.Envelope envelope, RpcCallContext context)
+    private Wire.Envelope Handle(string method, Wire.Envelope envelope, RpcCallContext context)
     {
         if (authenticator.Open(method, EnvelopeKind.Request, envelope, SourceOf(context), guard, isPeer) is { } reason)
         {

@@ -5,7 +5,7 @@ using Farm.Core.Buckets;
 using Farm.Protocol;
 using Farm.Rpc;
 using Google.Protobuf;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Transport;
 
@@ -16,7 +16,7 @@ namespace Farm.Daemon.Transport;
 internal static class MessageMapper
 {
     /// <summary>The method that carries a request record.</summary>
-    public static RpcMethod<Pb.Envelope, Pb.Envelope> MethodOf(MembershipMessage request) => request switch
+    public static RpcMethod<Wire.Envelope, Wire.Envelope> MethodOf(MembershipMessage request) => request switch
     {
         HeartbeatRequest => MembershipMethods.Heartbeat,
         PrepareRequest => MembershipMethods.Prepare,
@@ -28,22 +28,22 @@ internal static class MessageMapper
     /// <summary>The protobuf message of a request or reply record.</summary>
     public static IMessage ToProto(MembershipMessage message) => message switch
     {
-        HeartbeatRequest m => new Pb.HeartbeatRequest
+        HeartbeatRequest m => new Wire.HeartbeatRequest
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), WitnessLost = m.WitnessLost,
             Drains = ToProto(m.Drains),
         },
-        HeartbeatReply m => new Pb.HeartbeatReply
+        HeartbeatReply m => new Wire.HeartbeatReply
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), IncludesYou = m.IncludesYou,
             WitnessLost = m.WitnessLost, Drains = ToProto(m.Drains),
         },
         PrepareRequest m => ToProto(m),
         PrepareReply m => ToProto(m),
-        CommitRequest m => new Pb.CommitRequest { Id = ToProto(m.Id) },
-        CommitReply m => new Pb.CommitReply { Id = ToProto(m.Id), Installed = m.Installed },
-        GetViewRequest => new Pb.GetViewRequest(),
-        GetViewReply m => new Pb.GetViewReply { View = m.View is null ? null : ToProto(m.View) },
+        CommitRequest m => new Wire.CommitRequest { Id = ToProto(m.Id) },
+        CommitReply m => new Wire.CommitReply { Id = ToProto(m.Id), Installed = m.Installed },
+        GetViewRequest => new Wire.GetViewRequest(),
+        GetViewReply m => new Wire.GetViewReply { View = m.View is null ? null : ToProto(m.View) },
         _ => throw new ArgumentException($"Unexpected message {message?.GetType().Name}.", nameof(message)),
     };
 
@@ -54,9 +54,9 @@ internal static class MessageMapper
         {
             return method switch
             {
-                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Pb.HeartbeatRequest.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Prepare.FullName => FromProto(Pb.PrepareRequest.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Commit.FullName => new CommitRequest(Required(Pb.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
+                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Prepare.FullName => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Commit.FullName => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
                 _ when method == MembershipMethods.GetView.FullName => ParseEmpty(payload),
                 _ => throw new FormatException($"Unknown membership method {method}."),
             };
@@ -74,11 +74,11 @@ internal static class MessageMapper
         {
             return method switch
             {
-                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Pb.HeartbeatReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Prepare.FullName => FromProto(Pb.PrepareReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Commit.FullName => FromProto(Pb.CommitReply.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Prepare.FullName => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload)),
+                _ when method == MembershipMethods.Commit.FullName => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
                 _ when method == MembershipMethods.GetView.FullName => new GetViewReply(
-                    Pb.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v) : null),
+                    Wire.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v) : null),
                 _ => throw new FormatException($"Unknown membership method {method}."),
             };
         }
@@ -88,14 +88,14 @@ internal static class MessageMapper
         }
     }
 
-    public static Pb.Member ToProto(MemberInfo m)
+    public static Wire.Member ToProto(MemberInfo m)
     {
-        var p = new Pb.Member { Name = m.Name, Incarnation = m.Incarnation, Weight = m.Weight, Priority = m.Priority, Leaving = m.Leaving };
+        var p = new Wire.Member { Name = m.Name, Incarnation = m.Incarnation, Weight = m.Weight, Priority = m.Priority, Leaving = m.Leaving };
         p.ReadyModules.AddRange(m.ReadyModules);
         return p;
     }
 
-    public static MemberInfo FromProto(Pb.Member? m)
+    public static MemberInfo FromProto(Wire.Member? m)
     {
         m = Required(m, "member");
         if (m.Name.Length == 0)
@@ -106,26 +106,26 @@ internal static class MessageMapper
         return new MemberInfo(m.Name, m.Incarnation, m.Weight, m.Priority, m.Leaving, [.. m.ReadyModules.Order(StringComparer.Ordinal)]);
     }
 
-    public static Pb.ViewId? ToProto(ViewId? id) => id is { } v ? new Pb.ViewId { Epoch = v.Epoch, Coordinator = v.Coordinator, CoordinatorIncarnation = v.CoordinatorIncarnation } : null;
+    public static Wire.ViewId? ToProto(ViewId? id) => id is { } v ? new Wire.ViewId { Epoch = v.Epoch, Coordinator = v.Coordinator, CoordinatorIncarnation = v.CoordinatorIncarnation } : null;
 
-    public static ViewId? FromProto(Pb.ViewId? id) => id is null ? null : new ViewId(id.Epoch, id.Coordinator, id.CoordinatorIncarnation);
+    public static ViewId? FromProto(Wire.ViewId? id) => id is null ? null : new ViewId(id.Epoch, id.Coordinator, id.CoordinatorIncarnation);
 
-    public static Pb.View ToProto(ClusterView view)
+    public static Wire.View ToProto(ClusterView view)
     {
-        var p = new Pb.View { Id = ToProto(view.Id), Tables = ToProto(view.Tables) };
+        var p = new Wire.View { Id = ToProto(view.Id), Tables = ToProto(view.Tables) };
         p.Members.AddRange(view.Members.Select(ToProto));
         return p;
     }
 
-    public static ClusterView FromProto(Pb.View view) =>
+    public static ClusterView FromProto(Wire.View view) =>
         new(Required(view.Id, "view id"), view.Members.Select(FromProto), FromProto(view.Tables) ?? throw new FormatException("A view has no tables."));
 
-    public static Pb.TableSet ToProto(ImmutableSortedDictionary<string, BucketTable> tables)
+    public static Wire.TableSet ToProto(ImmutableSortedDictionary<string, BucketTable> tables)
     {
-        var set = new Pb.TableSet();
+        var set = new Wire.TableSet();
         foreach (var (module, table) in tables)
         {
-            var t = new Pb.ModuleTable { Module = module, Epoch = table.Epoch };
+            var t = new Wire.ModuleTable { Module = module, Epoch = table.Epoch };
             t.Members.AddRange(table.Members);
             t.Weights.AddRange(table.Weights);
             byte[] owners = new byte[table.BucketCount * 2];
@@ -142,7 +142,7 @@ internal static class MessageMapper
         return set;
     }
 
-    public static ImmutableSortedDictionary<string, BucketTable>? FromProto(Pb.TableSet? set)
+    public static ImmutableSortedDictionary<string, BucketTable>? FromProto(Wire.TableSet? set)
     {
         if (set is null)
         {
@@ -174,12 +174,12 @@ internal static class MessageMapper
         return builder.ToImmutable();
     }
 
-    private static PrepareRequest FromProto(Pb.PrepareRequest m) =>
+    private static PrepareRequest FromProto(Wire.PrepareRequest m) =>
         new(Required(m.Id, "id"), [.. m.Members.Select(FromProto)], FromProto(m.Base), [.. m.Removed.Select(FromProto)], m.TablesFingerprint, FromProto(m.BaseTables));
 
-    private static Pb.PrepareRequest ToProto(PrepareRequest m)
+    private static Wire.PrepareRequest ToProto(PrepareRequest m)
     {
-        var p = new Pb.PrepareRequest { Id = ToProto(m.Id), Base = ToProto(m.Base), TablesFingerprint = m.TablesFingerprint };
+        var p = new Wire.PrepareRequest { Id = ToProto(m.Id), Base = ToProto(m.Base), TablesFingerprint = m.TablesFingerprint };
         p.Members.AddRange(m.Members.Select(ToProto));
         p.Removed.AddRange(m.Removed.Select(ToProto));
         if (m.BaseTables is { } tables)
@@ -190,9 +190,9 @@ internal static class MessageMapper
         return p;
     }
 
-    private static Pb.PrepareReply ToProto(PrepareReply m)
+    private static Wire.PrepareReply ToProto(PrepareReply m)
     {
-        var p = new Pb.PrepareReply { Id = ToProto(m.Id), Accepted = m.Accepted, NeedsBase = m.NeedsBase };
+        var p = new Wire.PrepareReply { Id = ToProto(m.Id), Accepted = m.Accepted, NeedsBase = m.NeedsBase };
         if (m.Reason is { } reason)
         {
             p.Reason = reason;
@@ -207,28 +207,28 @@ internal static class MessageMapper
         return p;
     }
 
-    private static PrepareReply FromProto(Pb.PrepareReply m) =>
+    private static PrepareReply FromProto(Wire.PrepareReply m) =>
         new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)],
             [.. m.StillHeardForMs.Select(ms => TimeSpan.FromMilliseconds(ms))]);
 
-    private static HeartbeatRequest FromProto(Pb.HeartbeatRequest m) =>
+    private static HeartbeatRequest FromProto(Wire.HeartbeatRequest m) =>
         new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains));
 
-    private static HeartbeatReply FromProto(Pb.HeartbeatReply m) =>
+    private static HeartbeatReply FromProto(Wire.HeartbeatReply m) =>
         new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost, FromProto(m.Drains));
 
     /// <summary>A drain report on the wire: draining buckets as inclusive ranges.</summary>
-    public static Pb.DrainReport? ToProto(DrainReport? report)
+    public static Wire.DrainReport? ToProto(DrainReport? report)
     {
         if (report is null)
         {
             return null;
         }
 
-        var p = new Pb.DrainReport { Reflects = ToProto(report.Reflects) };
+        var p = new Wire.DrainReport { Reflects = ToProto(report.Reflects) };
         foreach (var m in report.Modules)
         {
-            var d = new Pb.ModuleDrain
+            var d = new Wire.ModuleDrain
             {
                 Module = m.Module,
                 UdpFlows = ByteString.CopyFrom(m.Flows.Span),
@@ -248,7 +248,7 @@ internal static class MessageMapper
     }
 
     /// <summary>Parses a drain report; ranges must be ascending, inclusive and within the bucket limit.</summary>
-    public static DrainReport? FromProto(Pb.DrainReport? report)
+    public static DrainReport? FromProto(Wire.DrainReport? report)
     {
         if (report is null)
         {
@@ -290,15 +290,15 @@ internal static class MessageMapper
         return new DrainReport(FromProto(report.Reflects), modules.ToImmutable());
     }
 
-    private static CommitReply FromProto(Pb.CommitReply m) => new(Required(m.Id, "id"), m.Installed);
+    private static CommitReply FromProto(Wire.CommitReply m) => new(Required(m.Id, "id"), m.Installed);
 
     private static GetViewRequest ParseEmpty(ByteString payload)
     {
-        _ = Pb.GetViewRequest.Parser.ParseFrom(payload);
+        _ = Wire.GetViewRequest.Parser.ParseFrom(payload);
         return new GetViewRequest();
     }
 
-    private static ViewId Required(Pb.ViewId? id, string what) =>
+    private static ViewId Required(Wire.ViewId? id, string what) =>
         FromProto(id) ?? throw new FormatException($"The {what} is missing.");
 
     private static T Required<T>(T? value, string what)

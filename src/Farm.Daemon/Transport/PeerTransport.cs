@@ -6,7 +6,7 @@ using Farm.Protocol.Security;
 using Farm.Rpc;
 using Farm.Rpc.Client;
 using Microsoft.Extensions.Logging;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Transport;
 
@@ -108,11 +108,11 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             }
 
             var method = MessageMapper.MethodOf(request.Message);
-            Pb.Envelope sealedRequest = authenticator.Seal(method.FullName, EnvelopeKind.Request, (uint)request.Lan, 0, MessageMapper.ToProto(request.Message));
+            Wire.Envelope sealedRequest = authenticator.Seal(method.FullName, EnvelopeKind.Request, (uint)request.Lan, 0, MessageMapper.ToProto(request.Message));
 
             // Heartbeats are useless once the next two went out; view changes get the detection timeout.
             TimeSpan timeout = request.Message is HeartbeatRequest ? host.Options.HeartbeatInterval * 2 : host.Options.DetectionTimeout;
-            Pb.Envelope reply = await client.UnaryAsync(method, sealedRequest, deadline: timeProvider.GetUtcNow() + timeout, cancellationToken: shutdown.Token);
+            Wire.Envelope reply = await client.UnaryAsync(method, sealedRequest, deadline: timeProvider.GetUtcNow() + timeout, cancellationToken: shutdown.Token);
 
             if (authenticator.Open(method.FullName, EnvelopeKind.Reply, reply, "reply from " + request.To, guard,
                     sender => string.Equals(sender, request.To, StringComparison.Ordinal), sealedRequest.Seq) is not null)

@@ -6,7 +6,7 @@ using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Daemon.Admin;
 using Farm.Rpc;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Cli.Tests.DaemonAdmin;
 
@@ -93,12 +93,12 @@ public sealed class OwnerLocatorTests
         var view = View(3, "n1", "n2", "n3");
         var answer = OwnerLocator.Answer(Query("10.0.0.1", 0, module: "web", protocol: "tcp"), Modules, "n2", view, (_, _) => BucketState.Draining);
         var owner = answer.Owners.Single();
-        Assert.AreEqual(Pb.BucketState.Draining, owner.LocalState);
-        Assert.AreEqual(owner.Owner == "n2" ? Pb.BucketState.Draining : Pb.BucketState.Unknown, owner.OwnerState);
+        Assert.AreEqual(Wire.BucketState.Draining, owner.LocalState);
+        Assert.AreEqual(owner.Owner == "n2" ? Wire.BucketState.Draining : Wire.BucketState.Unknown, owner.OwnerState);
 
         // Ask as the owner itself: its state is then known.
         var asOwner = OwnerLocator.Answer(Query("10.0.0.1", 0, module: "web", protocol: "tcp"), Modules, owner.Owner, view, (_, _) => BucketState.Incoming);
-        Assert.AreEqual(Pb.BucketState.Incoming, asOwner.Owners.Single().OwnerState);
+        Assert.AreEqual(Wire.BucketState.Incoming, asOwner.Owners.Single().OwnerState);
     }
 
     [TestMethod]
@@ -130,7 +130,7 @@ public sealed class OwnerLocatorTests
     [DataRow("10.0.0.1", "", "", 70000u, "port 70000 is not a port")]
     public void Answer_BadQuery_InvalidArgumentSaysWhy(string address, string module, string protocol, uint servicePort, string expected)
     {
-        var query = new Pb.WhoOwnsQuery { ClientAddress = address, Module = module, Protocol = protocol, ServicePort = servicePort };
+        var query = new Wire.WhoOwnsQuery { ClientAddress = address, Module = module, Protocol = protocol, ServicePort = servicePort };
         var error = Assert.ThrowsExactly<RpcException>(() => OwnerLocator.Answer(query, Modules, "n1", View(1, "n1"), (_, _) => BucketState.None));
         Assert.AreEqual(StatusCode.InvalidArgument, error.StatusCode);
         StringAssert.Contains(error.Detail, expected);
@@ -150,7 +150,7 @@ public sealed class OwnerLocatorTests
         return new ClusterView(new ViewId(epoch, nodes[0], 1), members, ClusterView.ComputeTables(null, members, specs, epoch));
     }
 
-    private static Pb.WhoOwnsQuery Query(string address, int clientPort, string module = "", uint servicePort = 0, string protocol = "") =>
+    private static Wire.WhoOwnsQuery Query(string address, int clientPort, string module = "", uint servicePort = 0, string protocol = "") =>
         new() { ClientAddress = address, ClientPort = (uint)clientPort, Module = module, ServicePort = servicePort, Protocol = protocol };
 
     private static IPAddress RandomAddress(Random random)

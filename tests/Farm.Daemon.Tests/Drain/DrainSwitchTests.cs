@@ -2,7 +2,7 @@ using Farm.Cluster.Membership;
 using Farm.Daemon.Drain;
 using Farm.Daemon.Membership;
 using Microsoft.Extensions.Logging.Abstractions;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Drain;
 
@@ -61,12 +61,12 @@ public sealed class DrainSwitchTests
     }
 
     [TestMethod]
-    [DataRow(false, 10, 5, 5, Pb.DrainState.None)]
-    [DataRow(true, 10, 0, 0, Pb.DrainState.Draining)]
-    [DataRow(true, 0, 3, 0, Pb.DrainState.Draining)]
-    [DataRow(true, 0, 0, 3, Pb.DrainState.Draining)]
-    [DataRow(true, 0, 0, 0, Pb.DrainState.Drained)]
-    public void State_OwnedIncomingDraining_DrainedOnlyWhenAllZero(bool asked, int owned, int incoming, int draining, Pb.DrainState expected) =>
+    [DataRow(false, 10, 5, 5, Wire.DrainState.None)]
+    [DataRow(true, 10, 0, 0, Wire.DrainState.Draining)]
+    [DataRow(true, 0, 3, 0, Wire.DrainState.Draining)]
+    [DataRow(true, 0, 0, 3, Wire.DrainState.Draining)]
+    [DataRow(true, 0, 0, 0, Wire.DrainState.Drained)]
+    public void State_OwnedIncomingDraining_DrainedOnlyWhenAllZero(bool asked, int owned, int incoming, int draining, Wire.DrainState expected) =>
         Assert.AreEqual(expected, DrainProgress.State(asked, owned, [new ModuleDrainStatus("web", incoming, draining, null), new ModuleDrainStatus("db", 0, 0, null)]));
 
     private static MembershipHost Host() =>

@@ -4,7 +4,7 @@ using Farm.Core.Buckets;
 using Farm.Daemon.Transport;
 using Farm.Protocol;
 using Google.Protobuf;
-using Pb = Farm.Protocol.V1;
+using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Transport;
 
@@ -54,9 +54,9 @@ public sealed class MessageMapperTests
     [TestMethod]
     public void ParseRequest_DrainRangesNotAscending_FormatException()
     {
-        var message = (Pb.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
-        message.Drains = new Pb.DrainReport();
-        message.Drains.Modules.Add(new Pb.ModuleDrain { Module = "web", DrainingRanges = { 10, 12, 11, 13 } });
+        var message = (Wire.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
+        message.Drains = new Wire.DrainReport();
+        message.Drains.Modules.Add(new Wire.ModuleDrain { Module = "web", DrainingRanges = { 10, 12, 11, 13 } });
 
         Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Heartbeat.FullName, message.ToByteString()));
     }
