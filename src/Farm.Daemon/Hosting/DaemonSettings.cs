@@ -1,5 +1,6 @@
 using System.Net;
 using Farm.Core.Config;
+using Farm.Protocol;
 
 namespace Farm.Daemon.Hosting;
 
@@ -59,6 +60,15 @@ internal sealed record DaemonSettings
 
     /// <summary>How long a graceful stop waits for this node's buckets to move away.</summary>
     public TimeSpan LeaveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The farm protocol versions this node speaks: this release's, unless the test-only environment variable
+    /// <c>FARM_TEST_PROTOCOL</c> ("N" or "OLDEST-NEWEST") plays another release (rolling-upgrade tests).
+    /// </summary>
+    public ProtocolRange Protocols { get; init; } = ProtocolRange.Parse(Environment.GetEnvironmentVariable("FARM_TEST_PROTOCOL")) ?? ProtocolRange.Current;
+
+    /// <summary>How this node's gRPC channels to peers connect (TLS when configured).</summary>
+    public ChannelSettings Channel { get; init; } = new();
 
     /// <summary>The folder of module <paramref name="module"/>; a path that does not exist when none is known (no scripts run).</summary>
     public string ModuleDirectoryOf(string module) =>

@@ -10,6 +10,7 @@ using Farm.Daemon.Reload;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
+using Farm.Protocol;
 using Farm.Protocol.Security;
 using Microsoft.Extensions.Logging;
 
@@ -35,10 +36,10 @@ internal sealed class FarmNode : IDisposable
 
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
         Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
-        Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections);
+        Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections, settings.Protocols);
         PeerGuard = new ReplayGuard();
         var peers = cluster.Nodes.Where(n => n.Name != self.Name).ToDictionary(n => n.Name, settings.EndpointsOf, StringComparer.Ordinal);
-        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
+        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, settings.Channel, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
         Host.Attach(Transport);
         Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, loggerFactory.CreateLogger<MembershipService>());
         if (settings.DataPlane == DataPlaneMode.Kernel)
@@ -70,7 +71,7 @@ internal sealed class FarmNode : IDisposable
         Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
         Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain);
-        Relay = new AdminRelay(settings, Authenticator, timeProvider);
+        Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, settings.Channel, timeProvider);
         Admin = new AdminService(
             Status,
             Authenticator,

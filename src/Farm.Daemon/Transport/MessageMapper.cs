@@ -3,7 +3,6 @@ using System.Collections.Immutable;
 using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Protocol;
-using Farm.Rpc;
 using Google.Protobuf;
 using Wire = Farm.Protocol.V1;
 
@@ -15,13 +14,13 @@ namespace Farm.Daemon.Transport;
 /// </summary>
 internal static class MessageMapper
 {
-    /// <summary>The method that carries a request record.</summary>
-    public static RpcMethod<Wire.Envelope, Wire.Envelope> MethodOf(MembershipMessage request) => request switch
+    /// <summary>The gRPC path of the method that carries a request record.</summary>
+    public static string MethodOf(MembershipMessage request) => request switch
     {
-        HeartbeatRequest => MembershipMethods.Heartbeat,
-        PrepareRequest => MembershipMethods.Prepare,
-        CommitRequest => MembershipMethods.Commit,
-        GetViewRequest => MembershipMethods.GetView,
+        HeartbeatRequest => MethodPaths.Heartbeat,
+        PrepareRequest => MethodPaths.Prepare,
+        CommitRequest => MethodPaths.Commit,
+        GetViewRequest => MethodPaths.GetView,
         _ => throw new ArgumentException($"{request?.GetType().Name} is not a membership request.", nameof(request)),
     };
 
@@ -54,10 +53,10 @@ internal static class MessageMapper
         {
             return method switch
             {
-                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Prepare.FullName => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Commit.FullName => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
-                _ when method == MembershipMethods.GetView.FullName => ParseEmpty(payload),
+                _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload)),
+                _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload)),
+                _ when method == MethodPaths.Commit => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
+                _ when method == MethodPaths.GetView => ParseEmpty(payload),
                 _ => throw new FormatException($"Unknown membership method {method}."),
             };
         }
@@ -74,10 +73,10 @@ internal static class MessageMapper
         {
             return method switch
             {
-                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Prepare.FullName => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Commit.FullName => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.GetView.FullName => new GetViewReply(
+                _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload)),
+                _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload)),
+                _ when method == MethodPaths.Commit => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
+                _ when method == MethodPaths.GetView => new GetViewReply(
                     Wire.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v) : null),
                 _ => throw new FormatException($"Unknown membership method {method}."),
             };

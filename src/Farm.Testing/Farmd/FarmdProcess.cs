@@ -172,7 +172,7 @@ public sealed class FarmdProcess : IAsyncDisposable
                     await admin.GetStatusAsync(cancellationToken);
                     return;
                 }
-                catch (Farm.Rpc.RpcException)
+                catch (Grpc.Core.RpcException)
                 {
                     // Listening but not serving yet.
                 }

@@ -36,7 +36,7 @@ public sealed class ModuleCommandsTests
     [DataRow(new[] { "start", "web", "--host", "10.0.0.1", "--key-file", "k", "--all" }, "relay through the local farmd")]
     [DataRow(new[] { "restart", "web", "--wait", "soon" }, "--wait 'soon' is not a duration")]
     [DataRow(new[] { "logs", "web", "--lines", "-1" }, "--lines must be 0 or more")]
-    [DataRow(new[] { "stop" }, "Required argument missing")]
+    [DataRow(new[] { "stop" }, "Required argument 'MODULE' missing")]
     public void Run_BadModuleCommandLine_IsUsageErrorExitTwo(string[] args, string message)
     {
         var run = CliRun.Of(args);

@@ -52,11 +52,8 @@ public sealed class ModuleHostInProcessTests : IDisposable
         Assert.AreEqual("off", mine.DataPlane);
 
         // Stop n1 through its socket: it leaves the module's view first (n2 owns everything), then stop_both runs.
-        var stop = await admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
-        {
-            Query = new ModuleControlQuery { Module = "app", Action = ModuleAction.Stop, RequestedBy = "test", WaitMs = 10_000 },
-        }).WithTimeout();
-        var result = stop.Answer.Results.Single();
+        var stop = await admin1.ControlModuleAsync(new ModuleControlQuery { Module = "app", Action = ModuleAction.Stop, RequestedBy = "test", WaitMs = 10_000 }).WithTimeout();
+        var result = stop.Results.Single();
         Assert.AreEqual("n1", result.Node);
         Assert.IsTrue(result.Settled);
         Assert.AreEqual(ModuleRunState.Stop, result.Module.State);
@@ -70,31 +67,26 @@ public sealed class ModuleHostInProcessTests : IDisposable
         Assert.IsTrue(lines.Any(l => l.StartsWith("app/stop_both: stop_both on n1 epoch ", StringComparison.Ordinal)), "script output is in the module's log");
 
         // Relay: n1's socket starts the module on n1 and n2 (n2 is asked over TCP with the cluster key).
-        var start = await admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
-        {
-            Query = new ModuleControlQuery { Module = "app", Action = ModuleAction.Restart, Nodes = { "n1", "n2" }, WaitMs = 10_000 },
-        }).WithTimeout();
-        CollectionAssert.AreEqual(new[] { "n1", "n2" }, start.Answer.Results.Select(r => r.Node).ToArray());
-        Assert.IsTrue(start.Answer.Results.All(r => r.Error.Length == 0 && r.Module.State == ModuleRunState.Up && r.Settled), start.ToString());
+        var start = await admin1.ControlModuleAsync(new ModuleControlQuery { Module = "app", Action = ModuleAction.Restart, Nodes = { "n1", "n2" }, WaitMs = 10_000 }).WithTimeout();
+        CollectionAssert.AreEqual(new[] { "n1", "n2" }, start.Results.Select(r => r.Node).ToArray());
+        Assert.IsTrue(start.Results.All(r => r.Error.Length == 0 && r.Module.State == ModuleRunState.Up && r.Settled), start.ToString());
         using var admin2 = FarmdAdminClient.ForSocket(n2.Socket);
         var n2Lines = await LogsAsync(admin2, "app");
         Assert.IsTrue(n2Lines.Any(l => l.Contains("admin restart", StringComparison.Ordinal)), string.Join("\n", n2Lines));
 
         // Unknown module or node: INVALID_ARGUMENT naming what exists.
-        var error = await Assert.ThrowsExactlyAsync<Farm.Rpc.RpcException>(() => admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
-        {
-            Query = new ModuleControlQuery { Module = "nope", Action = ModuleAction.Start, Nodes = { "n9" } },
-        }));
-        StringAssert.Contains(error.Detail, "unknown module 'nope' (modules: app)");
-        StringAssert.Contains(error.Detail, "unknown node 'n9'");
+        var error = await Assert.ThrowsExactlyAsync<Grpc.Core.RpcException>(() => admin1.ControlModuleAsync(
+            new ModuleControlQuery { Module = "nope", Action = ModuleAction.Start, Nodes = { "n9" } }));
+        StringAssert.Contains(error.Status.Detail, "unknown module 'nope' (modules: app)");
+        StringAssert.Contains(error.Status.Detail, "unknown node 'n9'");
     }
 
     private static async Task<List<string>> LogsAsync(FarmdAdminClient admin, string module)
     {
         var lines = new List<string>();
-        await foreach (var reply in admin.Rpc.ServerStreamingAsync(AdminMethods.ModuleLogs, new ModuleLogsRequest { Query = new ModuleLogsQuery { Module = module } }))
+        await foreach (var batch in admin.ModuleLogsAsync(new ModuleLogsQuery { Module = module }))
         {
-            lines.AddRange(reply.Batch.Lines.Select(l => l.Text));
+            lines.AddRange(batch.Lines.Select(l => l.Text));
         }
 
         return lines;

@@ -58,7 +58,7 @@ public sealed class MessageMapperTests
         message.Drains = new Wire.DrainReport();
         message.Drains.Modules.Add(new Wire.ModuleDrain { Module = "web", DrainingRanges = { 10, 12, 11, 13 } });
 
-        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Heartbeat.FullName, message.ToByteString()));
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Heartbeat, message.ToByteString()));
     }
 
     [TestMethod]
@@ -77,27 +77,27 @@ public sealed class MessageMapperTests
     {
         var view = new ClusterView(new ViewId(7, "a", 11), [B, A], ClusterView.ComputeTables(null, [A, B], Modules, 7));
 
-        var back = (GetViewReply)RoundTripReply(MembershipMethods.GetView.FullName, new GetViewReply(view));
+        var back = (GetViewReply)RoundTripReply(MethodPaths.GetView, new GetViewReply(view));
 
         Assert.IsNotNull(back.View);
         Assert.AreEqual(view.Id, back.View.Id);
         Assert.IsTrue(back.View.Members.SequenceEqual(view.Members));
         Assert.AreEqual(view.TablesFingerprint, back.View.TablesFingerprint);
-        Assert.IsNull(((GetViewReply)RoundTripReply(MembershipMethods.GetView.FullName, new GetViewReply(null))).View);
+        Assert.IsNull(((GetViewReply)RoundTripReply(MethodPaths.GetView, new GetViewReply(null))).View);
     }
 
     [TestMethod]
     public void HeartbeatAndPrepareReply_RoundTripEveryField()
     {
         var hb = new HeartbeatReply(B, "hash", new ViewId(2, "a", 11), null, true);
-        var back = (HeartbeatReply)RoundTripReply(MembershipMethods.Heartbeat.FullName, hb);
+        var back = (HeartbeatReply)RoundTripReply(MethodPaths.Heartbeat, hb);
         Assert.AreEqual(hb, back);
 
         var rejected = new PrepareReply(new ViewId(2, "a", 11), false, "still hears b", false, [B]);
-        var backRejected = (PrepareReply)RoundTripReply(MembershipMethods.Prepare.FullName, rejected);
+        var backRejected = (PrepareReply)RoundTripReply(MethodPaths.Prepare, rejected);
         Assert.AreEqual("still hears b", backRejected.Reason);
         Assert.IsTrue(backRejected.StillHeard.SequenceEqual([B]));
-        Assert.IsNull(((PrepareReply)RoundTripReply(MembershipMethods.Prepare.FullName, rejected with { Reason = null })).Reason);
+        Assert.IsNull(((PrepareReply)RoundTripReply(MethodPaths.Prepare, rejected with { Reason = null })).Reason);
     }
 
     [TestMethod]
@@ -105,8 +105,8 @@ public sealed class MessageMapperTests
     {
         var payload = new Farm.Protocol.V1.HeartbeatRequest { ConfigHash = "h" }.ToByteString();
 
-        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Heartbeat.FullName, payload));
-        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MembershipMethods.Commit.FullName, ByteString.CopyFrom(0xff, 0xff)));
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Heartbeat, payload));
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Commit, ByteString.CopyFrom(0xff, 0xff)));
     }
 
     [TestMethod]
@@ -118,11 +118,11 @@ public sealed class MessageMapperTests
         var view = new Farm.Protocol.V1.View { Id = new Farm.Protocol.V1.ViewId { Epoch = 1, Coordinator = "a" }, Tables = new Farm.Protocol.V1.TableSet { Tables = { table } } };
 
         Assert.ThrowsExactly<FormatException>(() =>
-            MessageMapper.ParseReply(MembershipMethods.GetView.FullName, new Farm.Protocol.V1.GetViewReply { View = view }.ToByteString()));
+            MessageMapper.ParseReply(MethodPaths.GetView, new Farm.Protocol.V1.GetViewReply { View = view }.ToByteString()));
     }
 
     private static MembershipMessage RoundTripRequest(MembershipMessage request) =>
-        MessageMapper.ParseRequest(MessageMapper.MethodOf(request).FullName, MessageMapper.ToProto(request).ToByteString());
+        MessageMapper.ParseRequest(MessageMapper.MethodOf(request), MessageMapper.ToProto(request).ToByteString());
 
     private static MembershipMessage RoundTripReply(string method, MembershipMessage reply) =>
         MessageMapper.ParseReply(method, MessageMapper.ToProto(reply).ToByteString());

@@ -150,7 +150,7 @@ else
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-        catch (Farm.Rpc.RpcException) when (stop.IsCancellationRequested)
+        catch (Grpc.Core.RpcException) when (stop.IsCancellationRequested)
         {
         }
     })).ToList();
