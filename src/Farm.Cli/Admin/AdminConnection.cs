@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
+using Farm.Protocol.Tls;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -21,12 +22,14 @@ internal sealed class AdminConnection : IDisposable
     private readonly GrpcChannel channel;
     private readonly Farm.Protocol.V1.Admin.AdminClient client;
     private readonly AdminEnvelopes? envelopes;
+    private readonly ClusterTls? tls;
 
     public AdminConnection(AdminTarget target, TimeProvider? timeProvider = null)
     {
         this.target = target ?? throw new ArgumentNullException(nameof(target));
         this.timeProvider = timeProvider ?? TimeProvider.System;
-        var settings = new ChannelSettings { ConnectTimeout = target.Timeout };
+        tls = target.TlsCaFile is { } caFile ? LoadTls(caFile) : null;
+        var settings = new ChannelSettings { ConnectTimeout = target.Timeout, Tls = tls?.ClientFor(null) };
         channel = target.SocketPath is { } path ? GrpcChannels.ForUnixSocket(path, settings) : GrpcChannels.ForTcp(target.Display, settings);
         client = new Farm.Protocol.V1.Admin.AdminClient(channel);
         envelopes = target.IsRemote ? new AdminEnvelopes(target.Key!, target.Nodes, this.timeProvider) : null;
@@ -123,7 +126,11 @@ internal sealed class AdminConnection : IDisposable
         }
     }
 
-    public void Dispose() => channel.Dispose();
+    public void Dispose()
+    {
+        channel.Dispose();
+        tls?.Dispose();
+    }
 
     /// <summary>The operator's version of a failed call (internal for tests: some causes, like EACCES, need another user to provoke).</summary>
     internal AdminCallException Translate(Exception exception, string method)
@@ -159,6 +166,18 @@ internal sealed class AdminConnection : IDisposable
                 return new AdminCallException(rpc.Status.Detail, rpc);
             default:
                 return new AdminCallException($"{where} failed: {rpc.StatusCode}: {rpc.Status.Detail}", rpc);
+        }
+    }
+
+    private static ClusterTls LoadTls(string caFile)
+    {
+        try
+        {
+            return ClusterTls.Load(caFile);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new AdminCallException(ex.Message + " (--ca FILE, or tls.ca in --cluster)", ex);
         }
     }
 

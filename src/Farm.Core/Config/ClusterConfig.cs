@@ -49,6 +49,9 @@ public sealed record ClusterConfig
     /// <summary><c>split_brain</c>: partition handling. Default policy <c>none</c>.</summary>
     public SplitBrainOptions SplitBrain { get; init; } = new();
 
+    /// <summary><c>tls</c>: TLS between nodes and for remote admin calls; null (the default) for h2c.</summary>
+    public TlsOptions? Tls { get; init; }
+
     /// <summary><c>lans</c>: names of the heartbeat LANs, in the order of each node's addresses. Default one LAN named <c>default</c>.</summary>
     public IReadOnlyList<string> Lans { get; init; } = [DefaultLanName];
 
@@ -72,6 +75,7 @@ public sealed record ClusterConfig
             .Append(", ConsolePort = ").Append(ConsolePort)
             .Append(", Heartbeat = ").Append(Heartbeat)
             .Append(", SplitBrain = ").Append(SplitBrain)
+            .Append(", Tls = ").Append(Tls?.ToString() ?? "none")
             .Append(", Lans = [").AppendJoin(", ", Lans)
             .Append("], Nodes = [").AppendJoin(", ", Nodes).Append(']');
         return true;

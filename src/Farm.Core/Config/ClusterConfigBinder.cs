@@ -7,9 +7,10 @@ internal static class ClusterConfigBinder
 {
     public const int MaxLans = 8;
 
-    private static readonly string[] ClusterKeys = ["name", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "lans", "nodes"];
+    private static readonly string[] ClusterKeys = ["name", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "tls", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
+    private static readonly string[] TlsKeys = ["ca", "certificate", "key"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
 
     private static readonly (string, SplitBrainPolicy)[] Policies =
@@ -46,6 +47,7 @@ internal static class ClusterConfigBinder
 
         var heartbeat = BindHeartbeat(r, d);
         var splitBrain = BindSplitBrain(r, d);
+        var tls = BindTls(r, d);
         var lans = BindLans(r, d);
         var nodes = BindNodes(r, d, lans);
 
@@ -58,6 +60,7 @@ internal static class ClusterConfigBinder
             ConsolePort = consolePort,
             Heartbeat = heartbeat,
             SplitBrain = splitBrain,
+            Tls = tls,
             Lans = lans,
             Nodes = nodes,
         };
@@ -132,6 +135,28 @@ internal static class ClusterConfigBinder
         }
 
         return new SplitBrainOptions { Policy = policy, Witness = witness };
+    }
+
+    private static TlsOptions? BindTls(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.Mapping("tls") is not { } map)
+        {
+            return null;
+        }
+
+        var r = new MappingReader(d, map, "tls", TlsKeys);
+        string? ca = r.String("ca", required: true, example: "/etc/farm/tls/ca.crt");
+        string? certificate = r.String("certificate", required: true, example: "/etc/farm/tls/{node}.crt");
+        string? key = r.String("key", required: true, example: "/etc/farm/tls/{node}.key");
+        foreach (var (name, path) in new[] { ("ca", ca), ("certificate", certificate), ("key", key) })
+        {
+            if (path is not null && !Path.IsPathFullyQualified(path))
+            {
+                d.Add(r.Node(name)!, $"tls.{name} '{path}' is not an absolute path", "give the full path, e.g. /etc/farm/tls/...");
+            }
+        }
+
+        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)

@@ -20,10 +20,10 @@ namespace Farm.Daemon.Admin;
 /// <param name="settings">The node's settings (node addresses).</param>
 /// <param name="authenticator">Seals as this node, opens replies.</param>
 /// <param name="incarnationOf">The newest run of a node this node heard (the membership replay windows), 0 if none.</param>
-/// <param name="channel">Connection settings (TLS).</param>
+/// <param name="channelFor">Connection settings to a node (TLS verifying that node).</param>
 /// <param name="timeProvider">Clock for deadlines.</param>
 internal sealed class AdminRelay(
-    DaemonSettings settings, EnvelopeAuthenticator authenticator, Func<string, long> incarnationOf, ChannelSettings channel, TimeProvider timeProvider) : IDisposable
+    DaemonSettings settings, EnvelopeAuthenticator authenticator, Func<string, long> incarnationOf, Func<string, ChannelSettings> channelFor, TimeProvider timeProvider) : IDisposable
 {
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Wire.Admin.AdminClient Client)> clients = new(StringComparer.Ordinal);
     private readonly ReplayGuard replies = new(maxSenders: 64);
@@ -70,7 +70,7 @@ internal sealed class AdminRelay(
             string address = PeerTransport.FormatEndpoint(endpoint);
             var client = clients.GetOrAdd(address, a =>
             {
-                var grpcChannel = GrpcChannels.ForTcp(a, channel);
+                var grpcChannel = GrpcChannels.ForTcp(a, channelFor(node));
                 return (grpcChannel, new Wire.Admin.AdminClient(grpcChannel));
             }).Client;
 

@@ -1,13 +1,16 @@
 using System.Net;
 using Farm.Daemon.Admin;
 using Farm.Daemon.Membership;
+using System.Security.Authentication;
 using Farm.Daemon.Security;
+using Farm.Protocol.Tls;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -49,6 +52,11 @@ internal static class DaemonHost
         // Room for the modules' stop scripts (they stop before the node leaves), the leave, and Kestrel.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Modules.ModuleHost.StopBound(settings.Modules) + settings.LeaveTimeout + TimeSpan.FromSeconds(10));
         var allowed = AllowedAddresses(settings);
+
+        // Loaded before anything listens: a missing or unreadable certificate stops the start with the file named.
+        var tls = settings.Cluster.Tls is { } tlsOptions
+            ? ClusterTls.Load(tlsOptions.CaFile, tlsOptions.CertificateOf(settings.Self.Name), tlsOptions.PrivateKeyOf(settings.Self.Name))
+            : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -63,13 +71,26 @@ internal static class DaemonHost
                 {
                     l.Protocols = HttpProtocols.Http2;
                     l.Use(next => connection => Admit(connection, allowed, kestrel.ApplicationServices) ? next(connection) : Task.CompletedTask);
+                    if (tls is not null)
+                    {
+                        // Peers must present a certificate of the cluster CA (membership checks it names the sender);
+                        // farmctl need not (its calls are sealed with the key).
+                        l.UseHttps(new HttpsConnectionAdapterOptions
+                        {
+                            ServerCertificate = tls.Certificate,
+                            SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                            CheckCertificateRevocation = false,
+                            ClientCertificateValidation = (certificate, _, _) => tls.Verify(certificate, null),
+                        });
+                    }
                 });
             }
 
             kestrel.ListenUnixSocket(settings.AdminSocket, l => l.Protocols = HttpProtocols.Http2);
         });
 
-        builder.Services.AddSingleton(sp => new FarmNode(settings, timeProvider, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new FarmNode(settings, tls, timeProvider, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<FarmNode>().Membership);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<FarmNode>().Admin);
         builder.Services.AddSingleton<HealthServiceImpl>();
@@ -121,6 +142,10 @@ internal static class DaemonHost
         connection.Abort(new ConnectionAbortedException("not a node of this cluster"));
         return false;
     }
+
+    /// <summary>Connects to peers with TLS when the cluster file asks for it: each channel verifies the node it dials.</summary>
+    internal static Func<string, Farm.Protocol.ChannelSettings> ChannelsFor(ClusterTls? tls) =>
+        node => new Farm.Protocol.ChannelSettings { Tls = tls?.ClientFor(node) };
 
     private static void SetHealth(HealthServiceImpl health, HealthCheckResponse.Types.ServingStatus status)
     {

@@ -67,9 +67,6 @@ internal sealed record DaemonSettings
     /// </summary>
     public ProtocolRange Protocols { get; init; } = ProtocolRange.Parse(Environment.GetEnvironmentVariable("FARM_TEST_PROTOCOL")) ?? ProtocolRange.Current;
 
-    /// <summary>How this node's gRPC channels to peers connect (TLS when configured).</summary>
-    public ChannelSettings Channel { get; init; } = new();
-
     /// <summary>The folder of module <paramref name="module"/>; a path that does not exist when none is known (no scripts run).</summary>
     public string ModuleDirectoryOf(string module) =>
         ModuleDirectories.TryGetValue(module, out var dir) ? dir : Path.Combine(Path.GetTempPath(), "farm-no-module-folder", module);

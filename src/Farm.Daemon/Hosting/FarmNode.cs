@@ -12,6 +12,7 @@ using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
 using Farm.Protocol;
 using Farm.Protocol.Security;
+using Farm.Protocol.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
@@ -22,11 +23,12 @@ namespace Farm.Daemon.Hosting;
 /// </summary>
 internal sealed class FarmNode : IDisposable
 {
-    public FarmNode(DaemonSettings settings, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public FarmNode(DaemonSettings settings, ClusterTls? tls, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Settings = settings;
+        Tls = tls;
         var cluster = settings.Cluster;
         var options = OptionsOf(cluster) with { TracksDrains = settings.DataPlane == DataPlaneMode.Kernel && OperatingSystem.IsLinux() };
         var modules = settings.Modules.Select(SpecOf).ToList();
@@ -39,9 +41,10 @@ internal sealed class FarmNode : IDisposable
         Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections, settings.Protocols);
         PeerGuard = new ReplayGuard();
         var peers = cluster.Nodes.Where(n => n.Name != self.Name).ToDictionary(n => n.Name, settings.EndpointsOf, StringComparer.Ordinal);
-        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, settings.Channel, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
+        var channels = DaemonHost.ChannelsFor(tls);
+        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, channels, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
         Host.Attach(Transport);
-        Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, loggerFactory.CreateLogger<MembershipService>());
+        Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, requirePeerCertificate: tls is not null, loggerFactory.CreateLogger<MembershipService>());
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
             DataPlane = new DataPlaneHost(
@@ -71,7 +74,7 @@ internal sealed class FarmNode : IDisposable
         Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
         Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain);
-        Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, settings.Channel, timeProvider);
+        Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         Admin = new AdminService(
             Status,
             Authenticator,
@@ -83,6 +86,9 @@ internal sealed class FarmNode : IDisposable
     }
 
     public DaemonSettings Settings { get; }
+
+    /// <summary>This node's TLS identity and the cluster CA; null without <c>tls</c> in the cluster file.</summary>
+    public ClusterTls? Tls { get; }
 
     public MembershipHost Host { get; }
 
@@ -166,5 +172,6 @@ internal sealed class FarmNode : IDisposable
         Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Drains?.Dispose();
         DataPlane?.Dispose();
+        Tls?.Dispose();
     }
 }

@@ -15,15 +15,19 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     private readonly EnvelopeAuthenticator authenticator;
     private readonly ReplayGuard guard;
     private readonly Func<string, bool> isPeer;
+    private readonly bool requirePeerCertificate;
     private readonly ILogger logger;
 
     /// <param name="host">The membership host.</param>
     /// <param name="authenticator">Opens requests, seals replies.</param>
     /// <param name="guard">Replay windows of membership peers.</param>
     /// <param name="peerNames">Every other node of the cluster file: the only accepted senders.</param>
+    /// <param name="requirePeerCertificate">With TLS: the caller's certificate (checked against the CA by Kestrel) must name the sender.</param>
     /// <param name="logger">Logger.</param>
-    public MembershipService(MembershipHost host, EnvelopeAuthenticator authenticator, ReplayGuard guard, IEnumerable<string> peerNames, ILogger<MembershipService> logger)
+    public MembershipService(
+        MembershipHost host, EnvelopeAuthenticator authenticator, ReplayGuard guard, IEnumerable<string> peerNames, bool requirePeerCertificate, ILogger<MembershipService> logger)
     {
+        this.requirePeerCertificate = requirePeerCertificate;
         this.host = host;
         this.authenticator = authenticator;
         this.guard = guard;
@@ -49,6 +53,12 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context)
     {
         string method = context.Method;
+        if (requirePeerCertificate && !CertificateNames(context, envelope.Sender))
+        {
+            authenticator.Rejections.Record(CallSource.Of(context), RejectReason.TlsIdentity, method, envelope.Sender);
+            throw CallSource.Refused(RejectReason.TlsIdentity);
+        }
+
         var verdict = authenticator.OpenRequest(method, envelope, CallSource.Of(context), guard, isPeer);
         if (verdict.Answer != Wire.Refusal.None)
         {
@@ -79,6 +89,10 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         var reply = host.HandleRequest(envelope.Sender, (int)envelope.Lan, request);
         return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, MessageMapper.ToProto(reply));
     }
+
+    private static bool CertificateNames(ServerCallContext context, string sender) =>
+        context.GetHttpContext().Connection.ClientCertificate is { } certificate
+        && Farm.Protocol.Tls.ClusterTls.NamesOf(certificate).Contains(sender, StringComparer.Ordinal);
 
     private static partial class Log
     {

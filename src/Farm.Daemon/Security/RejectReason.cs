@@ -35,4 +35,7 @@ internal enum RejectReason
 
     /// <summary>A TCP connection from an address that is not a node of the cluster file.</summary>
     ForeignAddress,
+
+    /// <summary>With TLS: a membership call whose client certificate is missing or does not name the sender.</summary>
+    TlsIdentity,
 }

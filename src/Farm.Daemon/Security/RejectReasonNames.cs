@@ -16,6 +16,7 @@ internal static class RejectReasonNames
         RejectReason.StaleRun => "stale_run",
         RejectReason.UnsupportedProtocol => "unsupported_protocol",
         RejectReason.ForeignAddress => "foreign_address",
+        RejectReason.TlsIdentity => "tls_identity",
         _ => reason.ToString(),
     };
 }

@@ -37,7 +37,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     /// <param name="host">Where replies and failures go.</param>
     /// <param name="authenticator">Seals requests and opens replies.</param>
     /// <param name="guard">Replay windows of membership peers (shared with the server side: one seq stream per peer).</param>
-    /// <param name="channel">Connection settings (TLS); the connect timeout becomes the detection timeout.</param>
+    /// <param name="channelFor">Connection settings to a node (TLS verifying that node); the connect timeout becomes the detection timeout.</param>
     /// <param name="timeProvider">Clock for deadlines.</param>
     /// <param name="logger">Logger.</param>
     public PeerTransport(
@@ -45,12 +45,12 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         MembershipHost host,
         EnvelopeAuthenticator authenticator,
         ReplayGuard guard,
-        ChannelSettings channel,
+        Func<string, ChannelSettings> channelFor,
         TimeProvider timeProvider,
         ILogger<PeerTransport> logger)
     {
         ArgumentNullException.ThrowIfNull(peers);
-        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(channelFor);
         this.host = host ?? throw new ArgumentNullException(nameof(host));
         this.authenticator = authenticator ?? throw new ArgumentNullException(nameof(authenticator));
         this.guard = guard ?? throw new ArgumentNullException(nameof(guard));
@@ -58,9 +58,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
 
         // A peer that does not accept within the detection timeout is down anyway.
-        var settings = channel with { ConnectTimeout = host.Options.DetectionTimeout, MaxReceiveMessageSize = MaxReplySize };
         foreach (var (peer, endpoints) in peers)
         {
+            var settings = channelFor(peer) with { ConnectTimeout = host.Options.DetectionTimeout, MaxReceiveMessageSize = MaxReplySize };
             for (int lan = 0; lan < endpoints.Count; lan++)
             {
                 var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings);

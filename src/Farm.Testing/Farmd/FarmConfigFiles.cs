@@ -75,6 +75,14 @@ public static class FarmConfigFiles
             y.AppendLine(Inv($"    witness: {Address(witness)}"));
         }
 
+        if (cluster.Tls is { } tls)
+        {
+            y.AppendLine("  tls:");
+            y.AppendLine(Inv($"    ca: {tls.CaFile}"));
+            y.AppendLine(Inv($"    certificate: {Quote(tls.Certificate)}"));
+            y.AppendLine(Inv($"    key: {Quote(tls.PrivateKey)}"));
+        }
+
         y.AppendLine(Inv($"  lans: [{string.Join(", ", cluster.Lans)}]"));
         y.AppendLine("  nodes:");
         foreach (var node in cluster.Nodes)
