@@ -73,7 +73,7 @@ internal sealed class FarmNode : IDisposable
         Drain = new DrainSwitch(Host);
         Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
-        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain);
+        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
         Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         Admin = new AdminService(
             Status,

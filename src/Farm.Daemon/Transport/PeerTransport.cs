@@ -69,6 +69,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
     }
 
+    /// <summary>Heartbeat round trips per peer and LAN.</summary>
+    public RoundTrips RoundTrips { get; } = new();
+
     /// <inheritdoc />
     public void Send(OutboundRequest request)
     {
@@ -129,6 +132,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             // Heartbeats are useless once the next two went out; view changes get the detection timeout.
             TimeSpan timeout = request.Message is HeartbeatRequest ? host.Options.HeartbeatInterval * 2 : host.Options.DetectionTimeout;
             var options = new CallOptions(deadline: (timeProvider.GetUtcNow() + timeout).UtcDateTime, cancellationToken: shutdown.Token);
+            long sent = timeProvider.GetTimestamp();
             Wire.Envelope reply = await Call(client.Client, request.Message, sealedRequest, options);
 
             if (authenticator.OpenReply(method, EnvelopeKind.Reply, reply, "reply from " + request.To, guard, request.To, sealedRequest.Seq) is not null)
@@ -147,6 +151,11 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
                 host.HandleFailure(request.CorrelationId);
                 return;
+            }
+
+            if (request.Message is HeartbeatRequest)
+            {
+                RoundTrips.Record(request.To, request.Lan, timeProvider.GetElapsedTime(sent));
             }
 
             host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method, reply.Payload));
