@@ -31,6 +31,11 @@ Options:
   --env NAME=VALUE   extra environment for every farmd (repeatable), e.g. --env DOTNET_GCgen0size=0x400000
                      to try a runtime setting without rebuilding
   --label TEXT       a short description of what is measured (goes into the results file)
+  --farmd DLL        run this farmd.dll instead of the repository's Release build, e.g. a build of another commit
+                     (git archive COMMIT | tar -x -C DIR; dotnet build DIR/src/Farm.Daemon -c Release) to compare
+                     two versions side by side under the same machine load
+  --skip-view-check  do not ask farmd for its view (farmctl status --json): wait 20 s instead of waiting for one
+                     view, and do not check for view changes at the end (for a farmctl that answers differently)
   --out FILE         results file (default tests/bench/results/idle.md; relative paths are from the repository root)
   --no-build         use the existing Release build of src/Farm.Daemon and src/Farm.Cli
   -h, --help         show this help
@@ -39,11 +44,15 @@ Output: one row per node and window: CPU % of one core (user/sys), RSS and peak 
 threads by name; then the summary (min-max over windows and nodes) and the idle check (epoch before warm-up vs after
 the last window). Exit status 0 when every node ran through and no view change happened, 1 otherwise, 2 on usage errors.
 
+Noise: CPU figures rise with the machine's load (other builds and tests): the results list the machine's busy share
+and load average per window. To compare two versions or settings, run two instances at once (each picks its own
+port), e.g. one with --farmd of the old build, so both see the same load.
+
 Example: tests/bench/idle/run.sh --warmup 60 --measure 30 --windows 3 --label "after: event-driven heartbeat thread"
 EOF
 }
 
-warmup=60 measure=30 windows=1 nodes=3 top_threads=8 label="" out="" build=1
+warmup=60 measure=30 windows=1 nodes=3 top_threads=8 label="" out="" build=1 farmd="" view_check=1
 extra_env=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -56,6 +65,8 @@ while [[ $# -gt 0 ]]; do
     --label) label="${2:?--label needs a value}"; shift 2 ;;
     --out) out="${2:?--out needs a value}"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --farmd) farmd="${2:?--farmd needs a path}"; shift 2 ;;
+    --skip-view-check) view_check=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; echo "Run 'tests/bench/idle/run.sh --help' for usage." >&2; exit 2 ;;
   esac
@@ -69,17 +80,22 @@ for e in "${extra_env[@]}"; do
   [[ "$e" == *=* ]] || { echo "run.sh: --env '$e' is not NAME=VALUE" >&2; exit 2; }
 done
 
+start_dir="$(pwd)"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
 out="${out:-tests/bench/results/idle.md}"
 [[ "$out" = /* ]] || out="$root/$out"
-farmd="$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll"
+custom_farmd="$farmd"
+farmd="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
+[[ "$farmd" = /* ]] || farmd="$start_dir/$farmd"
 farmctl="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-if (( build )); then
+if (( build )) && [[ -z "$custom_farmd" ]]; then
   echo "Building farmd and farmctl (Release)..."
   dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null
+  dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
+elif (( build && view_check )); then
   dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
 fi
 [[ -f "$farmd" ]] || { echo "run.sh: $farmd is missing (drop --no-build)" >&2; exit 1; }
@@ -141,9 +157,18 @@ view_of() {
 }
 alive() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done; }
 
-echo "Waiting for $nodes farmd to share one view (port $port, logs in $work)..."
 converged=0
+epoch_before="?"
+if (( !view_check )); then
+  echo "Not asking farmd for its view (--skip-view-check): waiting 20 s for the nodes to meet (port $port, logs in $work)..."
+  sleep 20
+  alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
+  converged=1
+  views=("? ?")
+fi
+(( converged )) || echo "Waiting for $nodes farmd to share one view (port $port, logs in $work)..."
 for _ in $(seq 1 120); do
+  (( converged )) && break
   alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
   views=()
   for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
@@ -157,8 +182,12 @@ if (( !converged )); then
   tail -n 20 "$work"/n*.log >&2
   exit 1
 fi
-epoch_before="${views[0]%% *}"
-echo "View epoch $epoch_before with $nodes members on every node. Warming up for ${warmup}s..."
+if (( view_check )); then
+  epoch_before="${views[0]%% *}"
+  echo "View epoch $epoch_before with $nodes members on every node. Warming up for ${warmup}s..."
+else
+  echo "Warming up for ${warmup}s..."
+fi
 sleep "$warmup"
 
 hz="$(getconf CLK_TCK)"
@@ -220,14 +249,17 @@ for w in $(seq 1 "$windows"); do
   machine_rows+=("$w $(awk -v b=$(( mb1 - mb0 )) -v t=$(( mt1 - mt0 )) -v c="$cores" 'BEGIN {printf "%.1f", (t > 0 ? 100 * c * b / t : 0)}') $(awk -v d="$farmd_total" -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.1f", 100 * d / hz / e}') $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')")
 done
 
-views=()
-for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
 idle_ok=1
-for v in "${views[@]}"; do [[ "$v" == "$epoch_before $nodes" ]] || idle_ok=0; done
+if (( view_check )); then
+  views=()
+  for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
+  for v in "${views[@]}"; do [[ "$v" == "$epoch_before $nodes" ]] || idle_ok=0; done
+fi
 restarts="$(cat "$work"/n*.log | grep -c -E 'Installed view' || true)"
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD -- src 2>/dev/null || commit="$commit+uncommitted changes in src/"
+[[ -n "$custom_farmd" ]] && commit="farmd from $farmd (script at $commit)"
 runtimeconfig="${farmd%.dll}.runtimeconfig.json"
 gc_settings="$(jq -c '.runtimeOptions.configProperties // {} | with_entries(select(.key | test("GC|Threading|TieredPGO|TieredCompilation")))' "$runtimeconfig" 2>/dev/null || echo '?')"
 cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
@@ -239,7 +271,7 @@ report() {
   echo "- Date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
   echo "- Commit: $commit"
   echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr), .NET $(dotnet --list-runtimes 2>/dev/null | awk '/NETCore.App/ {v = $2} END {print v}')"
-  echo "- Command: \`tests/bench/idle/run.sh --warmup $warmup --measure $measure --windows $windows --nodes $nodes$(for e in "${extra_env[@]}"; do printf ' --env %s' "$e"; done)\`"
+  echo "- Command: \`tests/bench/idle/run.sh --warmup $warmup --measure $measure --windows $windows --nodes $nodes$(for e in "${extra_env[@]}"; do printf ' --env %s' "$e"; done)${custom_farmd:+ --farmd $custom_farmd}$( (( view_check )) || echo ' --skip-view-check')\`"
   echo "- farmd runtime settings (runtimeconfig.json, GC/threading): \`$gc_settings\`; extra environment: ${extra_env[*]:-none}"
   echo "- CPU = (utime+stime) delta of the farmd process over the window / window length, in % of ONE core; RSS = VmRSS at the window's end; peak = VmHWM since start"
   echo
@@ -271,7 +303,9 @@ report() {
     NR == 1 {cmin = cmax = $3; rmin = rmax = $6}
     {csum += $3; n++; if ($3 < cmin) cmin = $3; if ($3 > cmax) cmax = $3; if ($6 < rmin) rmin = $6; if ($6 > rmax) rmax = $6; if ($7 > hmax) hmax = $7}
     END {printf "- CPU per node: mean %.2f%%, range %.2f-%.2f%% of one core (%d node-windows)\n- RSS per node: %.1f-%.1f MiB (peak %.1f MiB)\n", csum / n, cmin, cmax, n, rmin, rmax, hmax}'
-  if (( idle_ok )); then
+  if (( !view_check )); then
+    echo "- Idle check: skipped (--skip-view-check)"
+  elif (( idle_ok )); then
     echo "- Idle check: OK, every node still at view epoch $epoch_before with all $nodes members (no view change while idle; \"Installed view\" logged $restarts times over all nodes since the start)"
   else
     echo "- Idle check: FAILED, view epoch $epoch_before before warm-up, after the last window (epoch members per node): ${views[*]}"
