@@ -258,7 +258,7 @@ fi
 restarts="$(cat "$work"/n*.log | grep -c -E 'Installed view' || true)"
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-git diff --quiet HEAD -- src 2>/dev/null || commit="$commit+uncommitted changes in src/"
+[[ -z "$(git status --porcelain -- src 2>/dev/null)" ]] || commit="$commit+uncommitted changes in src/"
 [[ -n "$custom_farmd" ]] && commit="farmd from $farmd (script at $commit)"
 runtimeconfig="${farmd%.dll}.runtimeconfig.json"
 gc_settings="$(jq -c '.runtimeOptions.configProperties // {} | with_entries(select(.key | test("GC|Threading|TieredPGO|TieredCompilation")))' "$runtimeconfig" 2>/dev/null || echo '?')"
