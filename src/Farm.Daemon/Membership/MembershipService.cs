@@ -78,7 +78,7 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         MembershipMessage request;
         try
         {
-            request = MessageMapper.ParseRequest(method, envelope.Payload);
+            request = MessageMapper.ParseRequest(method, envelope.Payload, host.Limits);
         }
         catch (FormatException ex)
         {

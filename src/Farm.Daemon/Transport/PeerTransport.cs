@@ -158,7 +158,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
                 RoundTrips.Record(request.To, request.Lan, timeProvider.GetElapsedTime(sent));
             }
 
-            host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method, reply.Payload));
+            host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method, reply.Payload, host.Limits));
         }
         catch (RpcException ex)
         {
