@@ -1,4 +1,4 @@
-using Farm.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 using Farm.Cli.Admin;
 using Farm.Cli.Tests.TestSupport;
 using Farm.Protocol.Security;
@@ -13,7 +13,7 @@ public sealed class AdminEnvelopesTests
     private const string Key = "farmctl-test-cluster-key-0123456789";
     private const string Method = "/farm.v1.Admin/GetStatus";
     private static readonly HashSet<string> Nodes = new(["n1", "n2"], StringComparer.Ordinal);
-    private readonly ManualTimeProvider clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000));
+    private readonly FakeTimeProvider clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000));
 
     [TestMethod]
     public void Seal_Request_FarmdsCodecAcceptsItAndSeqsIncrease()

@@ -1,8 +1,8 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Transport;
-using Farm.Testing.Time;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Membership;
@@ -76,7 +76,7 @@ public sealed class MembershipHostTests
     [TestMethod]
     public void Step_NoViewYet_PollsWithinPollInterval()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
         host.Attach(new RecordingTransport());
 
@@ -218,7 +218,7 @@ public sealed class MembershipHostTests
             N2.Attach(t2);
         }
 
-        public ManualTimeProvider Clock { get; } = new();
+        public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
         public MembershipHost N1 { get; }
 

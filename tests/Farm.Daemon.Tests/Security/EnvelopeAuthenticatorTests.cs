@@ -1,4 +1,4 @@
-using Farm.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 using Farm.Daemon.Security;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol.Security;
@@ -15,7 +15,7 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
     private const string Method = "/farm.v1.Membership/Heartbeat";
     private const string Source = "198.18.0.2";
 
-    private readonly ManualTimeProvider time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
     private readonly TestLoggerProvider logs = new();
     private readonly ReplayGuard guard = new();
     private EnvelopeAuthenticator receiver = null!;

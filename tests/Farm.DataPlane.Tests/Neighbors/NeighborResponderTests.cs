@@ -1,4 +1,4 @@
-using Farm.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Neighbors;
 using Farm.DataPlane.Tests.TestSupport;
@@ -11,7 +11,7 @@ namespace Farm.DataPlane.Tests.Neighbors;
 public sealed class NeighborResponderTests : IDisposable
 {
     private readonly FakeFrameChannel channel = new();
-    private readonly ManualTimeProvider time = new();
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [TestMethod]
     public void Handle_ArpRequestForVip_RepliesWithVmac()

@@ -25,7 +25,7 @@ internal static class HostileBench
     private const int OversizedBytes = 5 * 1024 * 1024;
     private static readonly CultureInfo Culture = CultureInfo.InvariantCulture;
 
-    public static async Task<string> RunAsync(HeartbeatOptions heartbeat, int requests, int expansion, bool legacy, string label, string machine, CancellationToken cancellationToken)
+    public static async Task<string> RunAsync(HeartbeatOptions heartbeat, int requests, int oversized, int expansion, bool legacy, string label, string machine, CancellationToken cancellationToken)
     {
         await using var farm = await LoopbackFarm.StartAsync(LoopbackPorts.FreeOn(4, consecutive: 2), heartbeat, new Dictionary<string, string>(), cancellationToken, extraNodes: 1);
         var target = farm.Nodes[0];
@@ -79,7 +79,7 @@ internal static class HostileBench
         await Measure("wrong key (bad MAC)", requests, i => Outcome(client.HeartbeatAsync(forger.Request(heartbeatPayload, "n1", 1), deadline: Deadline()).ResponseAsync));
 
         var big = ByteString.CopyFrom(new byte[OversizedBytes]);
-        await Measure("oversized (5 MiB)", requests, i => Outcome(client.HeartbeatAsync(forger.Request(big, "n1", 1), deadline: Deadline()).ResponseAsync));
+        await Measure("oversized (5 MiB)", oversized, i => Outcome(client.HeartbeatAsync(forger.Request(big, "n1", 1), deadline: Deadline()).ResponseAsync));
 
         await Measure("address outside the farm, new connection each", requests, async i =>
         {
@@ -88,15 +88,15 @@ internal static class HostileBench
             return await Outcome(c.HeartbeatAsync(forger.Request(heartbeatPayload, "n1", 1), deadline: Deadline()).ResponseAsync);
         });
 
-        // Sealed with the key (an insider, or a node's key stolen): a drain report claiming 1,000 full bucket ranges.
+        // Sealed with the key (an insider, or a node's key stolen): a drain report of 1,000 ranges of 65,536 buckets each.
         long run = legacy ? 0 : (await client.HeartbeatAsync(insider.Request(heartbeatPayload, "n1", 0), deadline: Deadline(), cancellationToken: cancellationToken)).Incarnation;
         var expanding = new HeartbeatRequest
         {
             Sender = new Member { Name = "n4", Incarnation = insider.Incarnation, Weight = 100 },
             ConfigHash = "x",
-            Drains = new DrainReport { Modules = { new ModuleDrain { Module = "web", DrainingRanges = { Enumerable.Repeat(new uint[] { 0, uint.MaxValue }, 1000).SelectMany(r => r) } } } },
+            Drains = new DrainReport { Modules = { new ModuleDrain { Module = "web", DrainingRanges = { Enumerable.Range(0, 1000).Select(i => new uint[] { (uint)i * 65536, ((uint)i * 65536) + 65535 }).SelectMany(r => r) } } } },
         }.ToByteString();
-        await Measure($"drain report of 1,000 full ranges ({expanding.Length / 1024} KiB, sealed with the key)", expansion,
+        await Measure($"drain report of 1,000 ranges of 65,536 buckets ({expanding.Length / 1024} KiB, sealed with the key)", expansion,
             i => Outcome(client.HeartbeatAsync(insider.Request(expanding, "n1", run), deadline: Deadline()).ResponseAsync));
 
         using var admin = target.CreateAdminClient();
@@ -104,7 +104,7 @@ internal static class HostileBench
         var report = new StringBuilder();
         report.AppendLine(Culture, $"## {label}");
         report.AppendLine();
-        report.AppendLine(Culture, $"Command: `tests/bench/membership/hostile.sh --label {label}{(legacy ? " --legacy" : "")}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}); farmd: {Environment.GetEnvironmentVariable("FARM_BENCH_FARMD") ?? "this build"}.");
+        report.AppendLine(Culture, $"Command: `tests/bench/membership/hostile.sh --label {label} --requests {requests} --oversized {oversized} --expansion {expansion}{(legacy ? " --legacy" : "")}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}); farmd: {Environment.GetEnvironmentVariable("FARM_BENCH_FARMD") ?? "this build"}.");
         report.AppendLine("Target: n1 of three farmd on loopback (data plane off); 8 requests in flight; CPU is farmd's utime + stime above its idle rate.");
         report.AppendLine();
         report.AppendLine("| requests | count | wall | farmd CPU | per request | RSS change | n1 alive | answers |");

@@ -17,7 +17,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("detect" 
 {
     Console.WriteLine("usage: Farm.Bench.Membership detect [--runs N=10] [--out FILE] [timing]\n" +
                       "       Farm.Bench.Membership soak [--minutes M=5] [--gc-ms MS=200] [--hogs N=4] [--out FILE] [timing]\n" +
-                      "       Farm.Bench.Membership hostile [--requests N=1000] [--expansion N=5] [--label after] [--legacy] [--out FILE] [timing]\n" +
+                      "       Farm.Bench.Membership hostile [--requests N=1000] [--oversized N=1000] [--expansion N=5] [--label after] [--legacy] [--out FILE] [timing]\n" +
                       "         (FARM_BENCH_FARMD=path/to/farmd.dll measures another build; --legacy seals its protocol 1 envelopes)\n" +
                       "timing: --interval-ms 100 --detection-ms 1000 --lease-ms 600 (this benchmark's defaults; the cluster file's are 50 / 300 / 150)");
     return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
@@ -55,7 +55,7 @@ if (args[0] == "hostile")
     report.AppendLine("# Hostile requests: what they cost the node they hit");
     report.AppendLine();
     report.Append(await HostileBench.RunAsync(
-        heartbeat, int.Parse(Option("--requests", "1000"), culture), int.Parse(Option("--expansion", "5"), culture), args.Contains("--legacy"),
+        heartbeat, int.Parse(Option("--requests", "1000"), culture), int.Parse(Option("--oversized", "1000"), culture), int.Parse(Option("--expansion", "5"), culture), args.Contains("--legacy"),
         Option("--label", "after"), machine, cancel.Token));
 }
 else if (args[0] == "detect")
