@@ -182,7 +182,7 @@ internal static class HostileBench
     }
 
     /// <summary>Seals heartbeats as <paramref name="sender"/>: protocol 2, or the protocol 1 layout for an older farmd.</summary>
-    private sealed class Sealer(string key, string sender, bool legacy)
+    internal sealed class Sealer(string key, string sender, bool legacy)
     {
         private readonly EnvelopeCodec codec = new(key);
         private readonly byte[] macKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(key), 32, [], Encoding.ASCII.GetBytes(EnvelopeCodec.KeyPurpose));
