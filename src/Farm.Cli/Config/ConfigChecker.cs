@@ -1,21 +1,36 @@
 using Farm.Core.Config;
+using Farm.Core.Security;
+using Farm.Native.Linux;
 
 namespace Farm.Cli.Config;
 
-/// <summary>The work behind <c>farmctl config check</c> and <c>farmctl config hash</c>, with file reading injected for tests.</summary>
+/// <summary>
+/// The work behind <c>farmctl config check</c> and <c>farmctl config hash</c>, with file reading injected for tests. A
+/// cluster file's <c>key_file</c> is read (relative to the cluster file), and what would make farmd refuse the key's
+/// file (readable by others, not root's own) is printed as a warning after the file's OK line.
+/// </summary>
 internal static class ConfigChecker
 {
     /// <summary>Checks every file, prints each error (or one summary line per valid file), and returns the exit code.</summary>
-    public static int Check(IReadOnlyList<string> files, TextWriter output, Func<string, string> readFile)
+    public static int Check(IReadOnlyList<string> files, TextWriter output, Func<string, string> readFile, IFileInspector? inspector = null)
     {
+        inspector ??= StatxFileInspector.Instance;
         int errorCount = 0;
         int badFiles = 0;
         foreach (string file in files)
         {
-            var result = Load(file, readFile);
+            var result = Load(file, readFile, inspector);
             if (result.Succeeded)
             {
                 output.WriteLine($"{file}: OK — {Summary(result)}");
+                if (result.Cluster is { } cluster && !OperatingSystem.IsWindows())
+                {
+                    foreach (string problem in ClusterKeyTrust.Problems(file, cluster, KeyFileReader.For(file, inspector), inspector))
+                    {
+                        output.WriteLine($"{file}: warning: farmd refuses to start with this file: {problem}");
+                    }
+                }
+
                 continue;
             }
 
@@ -37,9 +52,9 @@ internal static class ConfigChecker
     }
 
     /// <summary>Prints the canonical hash of a valid cluster file, or its errors.</summary>
-    public static int Hash(string file, TextWriter output, Func<string, string> readFile)
+    public static int Hash(string file, TextWriter output, Func<string, string> readFile, IFileInspector? inspector = null)
     {
-        var result = Load(file, readFile);
+        var result = Load(file, readFile, inspector ?? StatxFileInspector.Instance);
         if (result.Succeeded && result.Cluster is { } cluster)
         {
             output.WriteLine(cluster.ComputeHash());
@@ -57,7 +72,7 @@ internal static class ConfigChecker
         return CliApp.ExitFailed;
     }
 
-    private static ConfigFileResult Load(string file, Func<string, string> readFile)
+    private static ConfigFileResult Load(string file, Func<string, string> readFile, IFileInspector inspector)
     {
         string text;
         try
@@ -87,7 +102,7 @@ internal static class ConfigChecker
             return Unreadable(file, "cannot read the file: " + ex.Message, "check the file and the disk");
         }
 
-        return ConfigParser.Parse(text, file);
+        return ConfigParser.Parse(text, file, KeyFileReader.For(file, inspector));
     }
 
     private static ConfigFileResult Unreadable(string file, string message, string hint) =>

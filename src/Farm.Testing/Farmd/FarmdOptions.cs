@@ -18,7 +18,7 @@ public sealed record FarmdOptions
     /// <summary>The modules directory (<c>--modules</c>), or null for none. Default null.</summary>
     public string? ModulesDirectory { get; init; }
 
-    /// <summary>The data plane's state directory (<c>--state-dir</c>), or null for farmd's default. Default null.</summary>
+    /// <summary>The state directory (<c>--state-dir</c>), or null for <c>state-NODE</c> beside the admin socket. Default null.</summary>
     public string? StateDirectory { get; init; }
 
     /// <summary>The log directory (<c>--log-dir</c>), or null for console only (always captured). Default null.</summary>
