@@ -76,6 +76,21 @@ public sealed class ModuleCommandsTests
     }
 
     [TestMethod]
+    public void LogsFormat_TextWithTerminalEscapes_PrintsThemWrittenOutAndJsonKeepsThemEscaped()
+    {
+        var batch = new ModuleLogBatch { Node = "n1", Module = "web" };
+        batch.Lines.Add(new ModuleLogLine { Seq = 1, UnixMs = 1764000000123, Level = "info", Text = "web/start_both: \u001b]0;owned\u0007\u001b[2Jhi\rFAKE" });
+
+        string text = LogsCommand.Format(batch, asJson: false).Single();
+        string json = LogsCommand.Format(batch, asJson: true).Single();
+
+        StringAssert.EndsWith(text, " INF web/start_both: \\x1b]0;owned\\x07\\x1b[2Jhi\\x0dFAKE");
+        Assert.IsFalse(text.Any(char.IsControl), text);
+        Assert.IsFalse(json.Any(char.IsControl), json);
+        Assert.AreEqual("web/start_both: \u001b]0;owned\u0007\u001b[2Jhi\rFAKE", JsonDocument.Parse(json).RootElement.GetProperty("text").GetString());
+    }
+
+    [TestMethod]
     public void Status_WithModules_TableHasTheModuleSectionAndJsonTheModuleStates()
     {
         var report = StatusSamples.Report();

@@ -214,7 +214,14 @@ public sealed class ClusterReloaderTests : IDisposable
     {
         using var errors = new StringWriter();
         var settings = DaemonSettingsLoader.Load(
-            new DaemonArguments { ClusterFile = path, NodeName = self, AdminSocket = "unused.sock", DataPlane = DataPlaneMode.Off }, 1, null, errors);
+            new DaemonArguments
+            {
+                ClusterFile = path, NodeName = self, AdminSocket = "unused.sock", DataPlane = DataPlaneMode.Off,
+                StateDirectory = Path.Combine(Path.GetDirectoryName(path)!, "state-" + self),
+            },
+            1,
+            null,
+            errors);
         Assert.IsNotNull(settings, errors.ToString());
         return settings;
     }
