@@ -62,7 +62,7 @@ public static class FileTrust
     }
 
     /// <summary>The permission bits in octal, as chmod takes them (e.g. <c>0640</c>).</summary>
-    public static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0xfff, 8).PadLeft(3, '0');
+    public static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0xfff, 8).PadLeft(4, '0');
 
     private static string? OwnerProblem(FileFacts file, uint selfUid) =>
         file.OwnerUid == 0 || file.OwnerUid == selfUid
