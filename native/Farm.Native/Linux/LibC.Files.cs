@@ -24,4 +24,12 @@ internal static partial class LibC
     /// <summary>geteuid(2).</summary>
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUid();
+
+    /// <summary>chown(2): <c>uint.MaxValue</c> (-1) leaves the owner or the group as it is.</summary>
+    [LibraryImport(Library, EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Chown(string path, uint owner, uint group);
+
+    /// <summary>getgrnam_r(3): the group entry of <paramref name="name"/>; <paramref name="result"/> is null when there is none.</summary>
+    [LibraryImport(Library, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int GetGroupByName(string name, byte* group, byte* buffer, nuint bufferLength, byte** result);
 }

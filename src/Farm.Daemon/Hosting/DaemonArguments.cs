@@ -23,6 +23,9 @@ internal sealed record DaemonArguments
     /// </summary>
     public bool AllowUntrustedModules { get; init; }
 
+    /// <summary><c>--admin-group GROUP</c> (a name or a gid): its members may use the admin socket besides root. Default none.</summary>
+    public string? AdminGroup { get; init; }
+
     /// <summary>Raw <c>FROM=TO</c> pairs of <c>--address-map</c>.</summary>
     public IReadOnlyList<string> AddressMap { get; init; } = [];
 }

@@ -39,6 +39,9 @@ internal sealed record DaemonSettings
     /// <summary>Path of the admin Unix domain socket.</summary>
     public string AdminSocket { get; init; } = DefaultAdminSocket;
 
+    /// <summary>The gid whose members may use the admin socket besides root (<c>--admin-group</c>), or null. Default null.</summary>
+    public uint? AdminGroupId { get; init; }
+
     /// <summary>Directory of the rolling log file, or null for console only.</summary>
     public string? LogDirectory { get; init; }
 

@@ -49,6 +49,17 @@ internal static class DaemonSettingsLoader
         }
 
         bool ok = true;
+        uint? adminGroup = null;
+        if (args.AdminGroup is { } group)
+        {
+            adminGroup = OperatingSystem.IsWindows() ? null : UnixGroups.Resolve(group);
+            if (adminGroup is null)
+            {
+                error.WriteLine($"farmd: --admin-group '{group}' is not a group of this host (see 'getent group')");
+                ok = false;
+            }
+        }
+
         var map = new Dictionary<IPAddress, IPAddress>();
         foreach (string pair in args.AddressMap)
         {
@@ -139,6 +150,7 @@ internal static class DaemonSettingsLoader
             ModuleDirectories = moduleDirectories,
             RefusedModules = refused,
             AdminSocket = args.AdminSocket,
+            AdminGroupId = adminGroup,
             LogDirectory = args.LogDirectory,
             DataPlane = args.DataPlane,
             StateDirectory = args.StateDirectory,

@@ -53,7 +53,16 @@ public sealed record FarmdOptions
     public static FarmdOptions UnderRoot(string root, string node, NetworkNamespace ns)
     {
         string dir = Path.Combine(root, node);
-        Directory.CreateDirectory(dir);
+        // farmd refuses an admin socket in a folder others may enter.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dir);
+        }
+        else
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         return new FarmdOptions
         {
             ClusterFile = Path.Combine(root, "cluster.yaml"),
