@@ -22,6 +22,9 @@ internal static class AdminSocket
     public static string? Prepare(string path) => Prepare(path, null, StatxFileInspector.Instance);
 
     /// <inheritdoc cref="Prepare(string)"/>
+    public static string? Prepare(string path, uint? adminGid) => Prepare(path, adminGid, StatxFileInspector.Instance);
+
+    /// <inheritdoc cref="Prepare(string)"/>
     public static string? Prepare(string path, uint? adminGid, IFileInspector files)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -35,6 +35,7 @@ public sealed class ModuleCommandsTests
     [DataRow(new[] { "stop", "web", "--node", "n1", "--all" }, "--node and --all exclude each other")]
     [DataRow(new[] { "start", "web", "--host", "10.0.0.1", "--key-file", "k", "--all" }, "relay through the local farmd")]
     [DataRow(new[] { "restart", "web", "--wait", "soon" }, "--wait 'soon' is not a duration")]
+    [DataRow(new[] { "restart", "web", "--wait", "256204778h" }, "--wait '256204778h' is longer than 10m, the longest farmd waits")]
     [DataRow(new[] { "logs", "web", "--lines", "-1" }, "--lines must be 0 or more")]
     [DataRow(new[] { "stop" }, "Required argument missing")]
     public void Run_BadModuleCommandLine_IsUsageErrorExitTwo(string[] args, string message)
