@@ -65,14 +65,17 @@ internal static class ModuleCommand
                 result.AddError("--node and --all relay through the local farmd (--socket); a node asked with --host acts only on itself.");
             }
 
-            if (result.GetValue(wait) is { } w && (!ConfigDuration.TryParse(w, out var span, out _) || span < TimeSpan.Zero))
+            if (result.GetValue(wait) is { } w)
             {
-                result.AddError($"--wait '{w}' is not a duration ({ConfigDuration.FormatHint}).");
-            }
-            else if (span > MaxWait)
-            {
-                // farmd waits at most this long anyway; a larger value would only overflow the call's deadline.
-                result.AddError($"--wait '{w}' is longer than {ConfigDuration.Format(MaxWait)}, the longest farmd waits.");
+                if (!ConfigDuration.TryParse(w, out var span, out _) || span < TimeSpan.Zero)
+                {
+                    result.AddError($"--wait '{w}' is not a duration ({ConfigDuration.FormatHint}).");
+                }
+                else if (span > MaxWait)
+                {
+                    // farmd waits at most this long anyway; a larger value would only overflow the call's deadline.
+                    result.AddError($"--wait '{w}' is longer than {ConfigDuration.Format(MaxWait)}, the longest farmd waits.");
+                }
             }
         });
         command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>

@@ -53,14 +53,11 @@ public sealed record FarmdOptions
     public static FarmdOptions UnderRoot(string root, string node, NetworkNamespace ns)
     {
         string dir = Path.Combine(root, node);
-        // farmd refuses an admin socket in a folder others may enter.
-        if (OperatingSystem.IsWindows())
+        // farmd refuses an admin socket in a folder others may enter (the folder may exist already, e.g. with modules).
+        Directory.CreateDirectory(dir);
+        if (!OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(dir);
-        }
-        else
-        {
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
         return new FarmdOptions
