@@ -17,12 +17,23 @@ internal static class ConfigChecker
         inspector ??= StatxFileInspector.Instance;
         int errorCount = 0;
         int badFiles = 0;
+        (string, ClusterConfig)? firstCluster = null;
+        var modules = new List<(string, ModuleConfig)>();
         foreach (string file in files)
         {
             var result = Load(file, readFile, inspector);
             if (result.Succeeded)
             {
                 output.WriteLine($"{file}: OK — {Summary(result)}");
+                if (result.Module is { } module)
+                {
+                    modules.Add((file, module));
+                }
+                else if (result.Cluster is { } parsed)
+                {
+                    firstCluster ??= (file, parsed);
+                }
+
                 if (result.Cluster is { } cluster && !OperatingSystem.IsWindows())
                 {
                     foreach (string problem in ClusterKeyTrust.Problems(file, cluster, KeyFileReader.For(file, inspector), inspector))
@@ -42,6 +53,15 @@ internal static class ConfigChecker
             }
         }
 
+        // What only shows between files: the data plane binds each VIP once per node.
+        var cross = ConfigCrossCheck.Check(firstCluster, modules);
+        foreach (var error in cross)
+        {
+            output.WriteLine(error.ToString());
+        }
+
+        errorCount += cross.Count;
+        badFiles += cross.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
         if (errorCount == 0)
         {
             return CliApp.ExitOk;

@@ -123,6 +123,13 @@ internal static class DaemonSettingsLoader
             }
         }
 
+        var moduleFiles = modules.Select(m => (Path.Combine(moduleDirectories[m.Name], "farm.yaml"), m)).ToList();
+        foreach (var problem in ConfigCrossCheck.Check((args.ClusterFile, cluster), moduleFiles))
+        {
+            error.WriteLine(problem.ToString());
+            ok = false;
+        }
+
         if (!ok)
         {
             return null;

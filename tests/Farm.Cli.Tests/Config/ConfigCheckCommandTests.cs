@@ -144,6 +144,29 @@ public sealed class ConfigCheckCommandTests
     }
 
     [TestMethod]
+    public void Check_TwoModulesWithOneVip_ReportsTheConflictAfterTheirOkLines()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
+        try
+        {
+            string web = Path.Combine(dir, "web.yaml");
+            string db = Path.Combine(dir, "db.yaml");
+            File.WriteAllText(web, "module:\n  name: web\n  interface: eth0\n  vips: [198.18.100.1]\n  rules: [{ ports: 80 }]\n");
+            File.WriteAllText(db, "module:\n  name: db\n  interface: eth0\n  vips: [198.18.100.1]\n  rules: [{ ports: 5432 }]\n");
+
+            var run = CliRun.Of("config", "check", web, db);
+
+            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+            Assert.AreEqual($"{db}:1:1: error: VIP 198.18.100.1 of module 'db' is also a VIP of module 'web' ({web}) (hint: give each module its own VIPs: a node binds each VIP once)", run.OutputLines[2]);
+            Assert.AreEqual("1 error in 1 file", run.OutputLines[3]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void Check_MissingKeyFile_IsALocatedError()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
