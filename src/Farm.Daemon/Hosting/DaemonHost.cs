@@ -87,7 +87,13 @@ internal static class DaemonHost
                 });
             }
 
-            kestrel.ListenUnixSocket(settings.AdminSocket, l => l.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(settings.AdminSocket, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+
+                // Only root, farmd's own user and the admin group may call (SO_PEERCRED), whatever the file's mode.
+                l.Use(AdminSocket.PeerCheck(settings.AdminGroupId, kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>()));
+            });
         });
 
         builder.Services.AddSingleton(sp => new FarmNode(settings, tls, timeProvider, sp.GetRequiredService<ILoggerFactory>()));

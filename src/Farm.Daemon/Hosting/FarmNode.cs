@@ -45,10 +45,12 @@ internal sealed class FarmNode : IDisposable
         Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, channels, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
         Host.Attach(Transport);
         Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, requirePeerCertificate: tls is not null, loggerFactory.CreateLogger<MembershipService>());
+        // A refused module (its folder is not root's own) gets no data plane: its farm.yaml could name any address.
+        var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
             DataPlane = new DataPlaneHost(
-                settings.Modules, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
+                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
             Host.AttachSink(DataPlane);
 
             // Half an interval: a drain ends within one heartbeat interval of its last connection's close.
@@ -56,7 +58,7 @@ internal sealed class FarmNode : IDisposable
             if (OperatingSystem.IsLinux())
             {
                 Drains = new DrainMonitor(
-                    DataPlane, Host, settings.Modules, new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), period, loggerFactory.CreateLogger<DrainMonitor>());
+                    DataPlane, Host, trusted, new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), period, loggerFactory.CreateLogger<DrainMonitor>());
             }
         }
 

@@ -13,7 +13,7 @@ namespace Farm.Testing.Farmd;
 /// </summary>
 public static class FarmConfigFiles
 {
-    /// <summary>Writes <paramref name="cluster"/> to <paramref name="path"/>; returns the path.</summary>
+    /// <summary>Writes <paramref name="cluster"/> to <paramref name="path"/> (mode 0600: it holds the key); returns the path.</summary>
     /// <exception cref="InvalidOperationException">The parser rejects the file or reads a different configuration back.</exception>
     public static string WriteCluster(ClusterConfig cluster, string path)
     {
@@ -30,7 +30,13 @@ public static class FarmConfigFiles
             throw new InvalidOperationException($"The cluster file written for {cluster.Name} reads back differently (a setting this writer does not render?):\n{text}");
         }
 
+        // farmd refuses a key that group or others may read.
         File.WriteAllText(path, text);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         return path;
     }
 

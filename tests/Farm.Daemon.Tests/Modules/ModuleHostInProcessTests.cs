@@ -81,6 +81,31 @@ public sealed class ModuleHostInProcessTests : IDisposable
         StringAssert.Contains(error.Status.Detail, "unknown node 'n9'");
     }
 
+    [TestMethod]
+    public async Task Boot_RefusedModule_NeverRunsAndStatusAndAdminStartSayWhy()
+    {
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
+        string modules = Path.Combine(dir, "modules");
+        var module = TestClusterFiles.WriteModule(modules, "app", buckets: 256);
+        string moduleDir = Path.Combine(modules, "app");
+        Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
+        string marker = Path.Combine(dir, "ran");
+        string script = Path.Combine(moduleDir, "bin", "start_both");
+        await File.WriteAllTextAsync(script, $"#!/bin/bash\ntouch '{marker}'\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        const string Reason = "its files are not root's own: bin/start_both is writable by others";
+
+        await using var n1 = await InProcessNode.StartAsync(
+            clusterFile, "n1", dir, logs, [module], new Dictionary<string, string> { ["app"] = moduleDir }, new Dictionary<string, string> { ["app"] = Reason });
+
+        var runtime = n1.Node.Modules.Snapshot().Single();
+        Assert.AreEqual((Farm.Modules.ModuleState.Stop, Farm.Modules.ModuleSubState.NotReady, "refused: " + Reason), (runtime.Status.State, runtime.Status.SubState, runtime.Status.Reason));
+        Assert.AreEqual("refused", runtime.DataPlane);
+        var error = await Assert.ThrowsExactlyAsync<ArgumentException>(() => n1.Node.Modules.ControlAsync("app", Farm.Daemon.Modules.ModuleAdminAction.Start, "test", TimeSpan.Zero, CancellationToken.None));
+        Assert.AreEqual($"module 'app' cannot run on this node: it is refused because {Reason}", error.Message);
+        Assert.IsFalse(File.Exists(marker), "start_both of a refused module ran");
+    }
+
     private static async Task<List<string>> LogsAsync(FarmdAdminClient admin, string module)
     {
         var lines = new List<string>();
