@@ -15,7 +15,8 @@ internal static class DaemonCommandLine
           --cluster FILE        the cluster file (identical on every node) (default: /etc/farm/cluster.yaml)
           --node NAME           this node's name in the cluster file (default: the node named like this host, its
                                 full or short host name)
-          --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: /etc/farm/modules if it exists)
+          --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: /etc/farm/modules if it exists
+                                and --cluster is not given; none when --cluster is given)
           --admin-socket PATH   Unix socket of the admin API, mode 0600 (default: /run/farm/farmd.sock)
           --log-dir DIR         also write a daily rolling log file farmd-YYYYMMDD.log there (default: console only)
           --state-dir DIR       where the data plane records its changes, to undo them after a crash
@@ -127,12 +128,15 @@ internal static class DaemonCommandLine
             return null;
         }
 
+        // The default modules belong to the default cluster file only: a farmd started on another file (a test, a
+        // second farm on the host) never picks up the installed modules.
+        string? cluster = values.GetValueOrDefault("--cluster");
         string? modules = values.GetValueOrDefault("--modules");
         return new DaemonArguments
         {
-            ClusterFile = values.GetValueOrDefault("--cluster") ?? DefaultPaths.ClusterFile,
+            ClusterFile = cluster ?? DefaultPaths.ClusterFile,
             NodeName = values.GetValueOrDefault("--node"),
-            ModulesDirectory = modules ?? DefaultPaths.ModulesDirectory,
+            ModulesDirectory = modules ?? (cluster is null ? DefaultPaths.ModulesDirectory : null),
             ModulesDirectoryOptional = modules is null,
             AdminSocket = values.GetValueOrDefault("--admin-socket") ?? DaemonSettings.DefaultAdminSocket,
             LogDirectory = values.GetValueOrDefault("--log-dir"),
