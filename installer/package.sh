@@ -91,10 +91,11 @@ build_deb() {
   install -m 0644 "$root/installer/debian/conffiles" "$pkg/DEBIAN/conffiles"
 
   # Dependencies: the shared libraries the runtime links (the newest glibc symbol version it uses), the ones it and
-  # the data plane load at run time (OpenSSL for HMAC/AES, libnftables, libpcap), and the tools farmd runs.
+  # the data plane load at run time (OpenSSL for HMAC/AES, libnftables, libpcap; netbase: libnftables resolves
+  # protocol names such as "inet" in /etc/protocols), and the tools farmd runs.
   local glibc
   glibc="$(find "$lib" -name '*.so' -exec objdump -T {} + 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
-  local depends="libc6 (>= ${glibc:-2.27}), libgcc-s1, libstdc++6, libssl3, libnftables1, libpcap0.8, iproute2, procps, util-linux"
+  local depends="libc6 (>= ${glibc:-2.27}), libgcc-s1, libstdc++6, libssl3, libnftables1, libpcap0.8, netbase, iproute2, procps, util-linux"
   local size
   size="$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)"
   sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" "$root/installer/debian/control.in" >"$pkg/DEBIAN/control"

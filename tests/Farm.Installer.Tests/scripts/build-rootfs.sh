@@ -8,7 +8,7 @@ set -euo pipefail
 cache="${FARM_TEST_CACHE:-/var/cache/farm-test}"
 # What the farm package depends on, what its demo-web example needs (python3), what the test inspects with (nftables,
 # procps), and systemd to boot. Changing the list builds a new root file system.
-packages="systemd,systemd-sysv,libgcc-s1,libstdc++6,libssl3,libnftables1,libpcap0.8,nftables,iproute2,procps,util-linux,python3"
+packages="systemd,systemd-sysv,libgcc-s1,libstdc++6,libssl3,libnftables1,libpcap0.8,netbase,nftables,iproute2,procps,util-linux,python3"
 key="$(printf '%s' "bookworm $packages" | sha256sum | cut -c1-12)"
 rootfs="$cache/rootfs-bookworm-$key"
 
