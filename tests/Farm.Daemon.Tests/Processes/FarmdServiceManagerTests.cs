@@ -55,6 +55,16 @@ public sealed class FarmdServiceManagerTests
             Assert.AreEqual(0, afterStall.Count(s => s == "WATCHDOG=1"), "no feed after the stall: " + string.Join(" | ", afterStall));
             StringAssert.Contains(n1.Output, "Test hooks are on (FARMD_TEST_HOOKS=1)");
             Assert.IsFalse(n1.HasExited, "only the heartbeat thread froze");
+
+            // 4. SIGTERM: STOPPING=1, then how long the stop may take: no module here, so the leave (5 s), the host's
+            //    10 s and the 15 s margin; then a clean exit (the stop releases the frozen thread).
+            await n1.TerminateAsync();
+            var stopping = await ReceiveUntilAsync(notify, s => s.StartsWith("STATUS=stopping", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            var lifecycle = stopping.Where(s => !s.StartsWith("WATCHDOG=", StringComparison.Ordinal)).ToList();
+            CollectionAssert.AreEqual(
+                new[] { "STOPPING=1", "EXTEND_TIMEOUT_USEC=30000000", "STATUS=stopping: modules stop, then the node leaves the farm (at most 30 s)" },
+                lifecycle.Where(s => !s.StartsWith("STATUS=view", StringComparison.Ordinal)).ToList());
+            Assert.AreEqual(0, await n1.WaitForExitAsync(TimeSpan.FromSeconds(30)), n1.Output);
         }
         catch
         {
