@@ -15,14 +15,19 @@ namespace Farm.Testing.Containers;
 /// inside it through <c>nsenter</c> into its namespaces. Disposing powers it off, or kills it after 15 s.
 /// </summary>
 /// <remarks>
-/// No systemd-machined is needed on the host (<c>--register=no --keep-unit</c>). Named <c>farmt-PID-NAME</c>: the
-/// namespace sweep of a later run kills a container whose test process died (it lives in a <c>farmt-</c> namespace),
-/// and <see cref="SweepLeftovers"/> removes the empty folder nspawn keeps on the host while a container runs.
+/// No systemd-machined is needed on the host (<c>--register=no --keep-unit</c>). On a host with the hybrid cgroup layout
+/// (cgroup v1 controllers, cgroup2 at <c>/sys/fs/cgroup/unified</c>) the container gets a cgroup2 subtree of its own,
+/// <c>/sys/fs/cgroup/unified/farmt-PID-NAME</c>, and boots with the unified hierarchy: without it the container's systemd
+/// cannot kill a unit's control group ("Failed to kill control group …: Input/output error"), and what a unit's
+/// <c>KillMode=</c> does could not be tested. Named <c>farmt-PID-NAME</c>: the namespace sweep of a later run kills a
+/// container whose test process died (it lives in a <c>farmt-</c> namespace), and <see cref="SweepLeftovers"/> removes
+/// the empty cgroup and the empty folder nspawn keeps on the host.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 public sealed class NspawnContainer : IAsyncDisposable
 {
     private const string PropagateFolder = "/run/systemd/nspawn/propagate";
+    private const string HybridUnifiedCgroup = "/sys/fs/cgroup/unified";
     private const string CleanPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private static readonly ConcurrentDictionary<NspawnContainer, bool> Running = new();
@@ -78,13 +83,24 @@ public sealed class NspawnContainer : IAsyncDisposable
         SweepLeftovers();
         InstallExitHook();
         string machine = string.Create(CultureInfo.InvariantCulture, $"{NetworkNamespace.NamePrefix}{Environment.ProcessId}-{hostName}");
-        var info = new ProcessStartInfo(ToolLocator.Require("systemd-nspawn", "systemd-container"))
+        string? cgroup = CreateCgroup(machine);
+
+        // With a cgroup of its own, a shell moves itself there and becomes nspawn: the container starts inside it.
+        var info = new ProcessStartInfo(cgroup is null ? ToolLocator.Require("systemd-nspawn", "systemd-container") : "/bin/sh")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        if (cgroup is not null)
+        {
+            info.Environment["SYSTEMD_NSPAWN_UNIFIED_HIERARCHY"] = "1";
+            foreach (string argument in (string[])["-c", "echo $$ >\"$0/cgroup.procs\" && exec \"$@\"", cgroup, ToolLocator.Require("systemd-nspawn", "systemd-container")])
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
 
         // --private-network with a namespace path: the container joins that namespace and, being "private", may write
         // /proc/sys/net there (farmd sets arp_ignore/arp_announce), which nspawn keeps read-only otherwise.
@@ -170,28 +186,79 @@ public sealed class NspawnContainer : IAsyncDisposable
         {
             nspawn.Dispose();
             RemovePropagateFolder(Machine);
+
+            // The last processes of the container may take a moment to leave its cgroup.
+            for (int attempt = 0; attempt < 10 && !RemoveCgroup(Machine); attempt++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), runner.TimeProvider);
+            }
         }
     }
 
     /// <inheritdoc />
     public override string ToString() => Machine;
 
-    /// <summary>Removes the empty folders nspawn leaves on the host for containers of test processes that are gone.</summary>
+    /// <summary>
+    /// Removes what containers of test processes that are gone left on the host: nspawn's empty folder, and the
+    /// container's cgroup once empty (the namespace sweep killed its processes).
+    /// </summary>
     public static void SweepLeftovers()
     {
-        if (!Directory.Exists(PropagateFolder))
+        foreach (string parent in new[] { PropagateFolder, HybridUnifiedCgroup })
         {
-            return;
+            if (!Directory.Exists(parent))
+            {
+                continue;
+            }
+
+            foreach (string folder in Directory.GetDirectories(parent, NetworkNamespace.NamePrefix + "*"))
+            {
+                string machine = Path.GetFileName(folder);
+                string[] parts = machine[NetworkNamespace.NamePrefix.Length..].Split('-', 2);
+                if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid) &&
+                    pid != Environment.ProcessId && !Directory.Exists(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}")))
+                {
+                    RemovePropagateFolder(machine);
+                    RemoveCgroup(machine);
+                }
+            }
+        }
+    }
+
+    /// <summary>The container's cgroup2 folder on a hybrid host (created empty), or null when the host has no such layout.</summary>
+    private static string? CreateCgroup(string machine)
+    {
+        if (!File.Exists(Path.Combine(HybridUnifiedCgroup, "cgroup.procs")))
+        {
+            return null; // not the hybrid layout: nspawn picks the container's hierarchy by itself
         }
 
-        foreach (string folder in Directory.GetDirectories(PropagateFolder, NetworkNamespace.NamePrefix + "*"))
+        string path = Path.Combine(HybridUnifiedCgroup, machine);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Removes the container's cgroup and the ones its systemd made inside, deepest first; false while some are busy.</summary>
+    private static bool RemoveCgroup(string machine)
+    {
+        string path = Path.Combine(HybridUnifiedCgroup, machine);
+        if (!Directory.Exists(path))
         {
-            string[] parts = Path.GetFileName(folder)[NetworkNamespace.NamePrefix.Length..].Split('-', 2);
-            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid) &&
-                pid != Environment.ProcessId && !Directory.Exists(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}")))
+            return true;
+        }
+
+        try
+        {
+            foreach (string dir in Directory.EnumerateDirectories(path, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).Append(path))
             {
-                RemovePropagateFolder(Path.GetFileName(folder));
+                Directory.Delete(dir); // cgroup folders hold only kernel files: rmdir, not a recursive delete
             }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // still busy (a process lives on): try again, or the next run's sweep does
         }
     }
 
@@ -222,6 +289,7 @@ public sealed class NspawnContainer : IAsyncDisposable
             {
                 container.KillNow();
                 RemovePropagateFolder(container.Machine);
+                RemoveCgroup(container.Machine);
             }
         };
     }
