@@ -49,7 +49,7 @@ trap 'rm -rf "$work"' EXIT
 
 # Both programs go into one folder: they share the runtime files. Not trimmed: the folder is shared, and ASP.NET Core
 # and the YAML binder use reflection. ReadyToRun measured on 2 cores: farmd starts in ~0.6 s instead of ~1.0 s,
-# `farmctl --help` answers in ~0.13 s instead of ~0.22 s (docs/operations.md, "Packages").
+# `farmctl --help` answers in ~0.13 s instead of ~0.22 s (docs/operations.md, "Installing").
 publish() { # RID OUTPUT EXTRA...
   local rid="$1" out="$2"
   shift 2
