@@ -20,7 +20,9 @@ fi
 #   conntrack, tcpdump, arping: inspection and end-to-end checks
 #   nodejs + npm: the @grpc/grpc-js interop tests
 #   python3: the example module's web app (docs/examples/modules/demo-web)
-wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3)
+#   systemd-container (systemd-nspawn) + debootstrap: the package test boots Debian 12 containers with real systemd
+#   binutils (objdump): installer/package.sh derives the package's glibc dependency
+wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3 systemd-container debootstrap binutils)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 

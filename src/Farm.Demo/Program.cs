@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using Farm.Core.Config;
-using Farm.Demo;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;

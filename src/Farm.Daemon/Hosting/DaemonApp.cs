@@ -1,3 +1,4 @@
+using Farm.Daemon.DataPlane;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -34,6 +35,11 @@ internal static class DaemonApp
         }
 
         var timeProvider = TimeProvider.System;
+        if (arguments.Cleanup)
+        {
+            return Cleanup(arguments, timeProvider, output, error);
+        }
+
         var settings = DaemonSettingsLoader.Load(arguments, timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), Environment.GetEnvironmentVariable("NOTIFY_SOCKET"), error);
         if (settings is null)
         {
@@ -49,7 +55,12 @@ internal static class DaemonApp
         using var logger = CreateLogger(settings);
         try
         {
-            var (app, _) = DaemonHost.Build(settings, timeProvider, logging => logging.AddSerilog(logger, dispose: false));
+            // The service manager integration belongs to the real process only: in-process test hosts are built without it.
+            var (app, _) = DaemonHost.Build(settings, timeProvider, logging =>
+            {
+                logging.AddSerilog(logger, dispose: false);
+                logging.Services.AddServiceHosting();
+            });
             await using (app)
             {
                 await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(app, cancellationToken);
@@ -68,14 +79,48 @@ internal static class DaemonApp
         }
     }
 
+    /// <summary>
+    /// <c>--cleanup</c>: removes what a crashed run left in the kernel (the package's removal runs it after stopping the
+    /// service). Refused while a farmd answers on the admin socket: its tables are not leftovers.
+    /// </summary>
+    private static int Cleanup(DaemonArguments arguments, TimeProvider timeProvider, TextWriter output, TextWriter error)
+    {
+        if (AdminSocket.Prepare(arguments.AdminSocket) is { } socketProblem)
+        {
+            error.WriteLine($"farmd: --cleanup refused: {socketProblem}");
+            return ExitFailed;
+        }
+
+        using var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
+        var backend = new KernelDataPlaneBackend(arguments.StateDirectory, timeProvider, loggerFactory);
+        if (backend.MissingPrerequisite() is { } missing)
+        {
+            error.WriteLine($"farmd: --cleanup: nothing can be cleaned up here: {missing}");
+            return ExitFailed;
+        }
+
+        var removed = backend.RemoveLeftovers();
+        foreach (string leftover in removed)
+        {
+            output.WriteLine($"removed {leftover}");
+        }
+
+        output.WriteLine(removed.Count == 0 ? "farmd: nothing left to clean up" : $"farmd: removed {removed.Count} leftover(s)");
+        return ExitOk;
+    }
+
     private static Serilog.Core.Logger CreateLogger(DaemonSettings settings)
     {
         const string template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
         var config = new LoggerConfiguration()
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.WithProperty("Node", settings.Self.Name)
-            .WriteTo.Console(outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            .Enrich.WithProperty("Node", settings.Self.Name);
+
+        // Under systemd the journal timestamps each line and reads its priority from a <N> prefix.
+        config = JournalStream.IsConnected(1)
+            ? config.WriteTo.Console(new JournalFormatter())
+            : config.WriteTo.Console(outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
         if (settings.LogDirectory is { } dir)
         {
             config = config.WriteTo.File(

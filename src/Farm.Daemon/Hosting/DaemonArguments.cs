@@ -5,9 +5,16 @@ internal sealed record DaemonArguments
 {
     public required string ClusterFile { get; init; }
 
-    public required string NodeName { get; init; }
+    /// <summary>This node's name; null: the cluster node whose name is this host's name (<see cref="HostName"/>).</summary>
+    public string? NodeName { get; init; }
+
+    /// <summary>The host name that picks the node when <see cref="NodeName"/> is null; null: the system's (tests set it).</summary>
+    public string? HostName { get; init; }
 
     public string? ModulesDirectory { get; init; }
+
+    /// <summary>True when <see cref="ModulesDirectory"/> is the default, which may be missing (then there is no module).</summary>
+    public bool ModulesDirectoryOptional { get; init; }
 
     public string AdminSocket { get; init; } = DaemonSettings.DefaultAdminSocket;
 
@@ -28,4 +35,7 @@ internal sealed record DaemonArguments
 
     /// <summary>Raw <c>FROM=TO</c> pairs of <c>--address-map</c>.</summary>
     public IReadOnlyList<string> AddressMap { get; init; } = [];
+
+    /// <summary><c>--cleanup</c>: undo what a crashed run left in the kernel and exit (package removal).</summary>
+    public bool Cleanup { get; init; }
 }

@@ -4,15 +4,19 @@ namespace Farm.Daemon.Hosting;
 internal static class DaemonCommandLine
 {
     public const string Usage = """
-        Usage: farmd --cluster FILE --node NAME [options]
+        Usage: farmd [--cluster FILE] [--node NAME] [options]
+               farmd --cleanup [--state-dir DIR]
 
-        Runs one node of a Farm cluster: membership over gRPC, the admin API, and the data plane (nftables filter,
-        VIPs, ARP/NDP) of every module.
+        Runs one node of a Farm cluster: membership over gRPC, the admin API, the data plane (nftables filter, VIPs,
+        ARP/NDP) and the applications of every module. Without options it runs the node of /etc/farm/cluster.yaml
+        named like this host, with the modules of /etc/farm/modules (the systemd unit farmd.service does so).
 
         Options:
-          --cluster FILE        the cluster file (identical on every node); required
-          --node NAME           this node's name in the cluster file; required
-          --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: none)
+          --cluster FILE        the cluster file (identical on every node) (default: /etc/farm/cluster.yaml)
+          --node NAME           this node's name in the cluster file (default: the node named like this host, its
+                                full or short host name)
+          --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: /etc/farm/modules if it exists
+                                and --cluster is not given; none when --cluster is given)
           --admin-socket PATH   Unix socket of the admin API, mode 0600 (default: /run/farm/farmd.sock)
           --log-dir DIR         also write a daily rolling log file farmd-YYYYMMDD.log there (default: console only)
           --state-dir DIR       where the data plane records its changes, to undo them after a crash
@@ -21,11 +25,15 @@ internal static class DaemonCommandLine
                                 only, nothing on the host is touched)
           --address-map A=B     bind and dial address B wherever the cluster file says A (repeatable; for tests
                                 that run several nodes on loopback addresses)
+          --cleanup             remove what a crashed farmd left (farm_* nft tables, VIPs, sysctls, MAC filter
+                                entries recorded in --state-dir) and exit; refused while farmd runs
           -h, --help            show this help
 
-        Signals: SIGTERM/SIGINT leave the farm gracefully (buckets move away, at most 5 s), then exit 0.
+        Signals: SIGTERM/SIGINT stop the modules, leave the farm gracefully, then exit 0; SIGHUP re-reads the cluster file.
         Exit codes: 0 stopped cleanly, 1 configuration or startup error, 2 usage error.
         """;
+
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--cleanup" };
 
     private static readonly HashSet<string> ValueOptions = new(StringComparer.Ordinal)
     {
@@ -40,12 +48,19 @@ internal static class DaemonCommandLine
         var problems = new List<string>();
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var map = new List<string>();
+        bool cleanup = false;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
             if (arg is "-h" or "--help")
             {
                 help = true;
+                continue;
+            }
+
+            if (Flags.Contains(arg))
+            {
+                cleanup = true;
                 continue;
             }
 
@@ -91,16 +106,6 @@ internal static class DaemonCommandLine
             return null;
         }
 
-        if (!values.ContainsKey("--cluster"))
-        {
-            problems.Add("option '--cluster FILE' is required");
-        }
-
-        if (!values.ContainsKey("--node"))
-        {
-            problems.Add("option '--node NAME' is required");
-        }
-
         var dataPlane = DataPlaneMode.Kernel;
         if (values.TryGetValue("--data-plane", out string? mode))
         {
@@ -123,16 +128,22 @@ internal static class DaemonCommandLine
             return null;
         }
 
+        // The default modules belong to the default cluster file only: a farmd started on another file (a test, a
+        // second farm on the host) never picks up the installed modules.
+        string? cluster = values.GetValueOrDefault("--cluster");
+        string? modules = values.GetValueOrDefault("--modules");
         return new DaemonArguments
         {
-            ClusterFile = values["--cluster"],
-            NodeName = values["--node"],
-            ModulesDirectory = values.GetValueOrDefault("--modules"),
+            ClusterFile = cluster ?? DefaultPaths.ClusterFile,
+            NodeName = values.GetValueOrDefault("--node"),
+            ModulesDirectory = modules ?? (cluster is null ? DefaultPaths.ModulesDirectory : null),
+            ModulesDirectoryOptional = modules is null,
             AdminSocket = values.GetValueOrDefault("--admin-socket") ?? DaemonSettings.DefaultAdminSocket,
             LogDirectory = values.GetValueOrDefault("--log-dir"),
             StateDirectory = values.GetValueOrDefault("--state-dir") ?? DaemonSettings.DefaultStateDirectory,
             DataPlane = dataPlane,
             AddressMap = map,
+            Cleanup = cleanup,
         };
     }
 }

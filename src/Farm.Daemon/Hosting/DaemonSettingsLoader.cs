@@ -31,11 +31,28 @@ internal static class DaemonSettingsLoader
             return null;
         }
 
-        var self = cluster.Nodes.FirstOrDefault(n => string.Equals(n.Name, args.NodeName, StringComparison.Ordinal));
-        if (self is null)
+        string nodes = string.Join(", ", cluster.Nodes.Select(n => n.Name));
+        NodeConfig? self;
+        if (args.NodeName is { } name)
         {
-            error.WriteLine($"farmd: node '{args.NodeName}' is not in {args.ClusterFile}; its nodes are: {string.Join(", ", cluster.Nodes.Select(n => n.Name))}");
-            return null;
+            self = cluster.Nodes.FirstOrDefault(n => string.Equals(n.Name, name, StringComparison.Ordinal));
+            if (self is null)
+            {
+                error.WriteLine($"farmd: node '{name}' is not in {args.ClusterFile}; its nodes are: {nodes}");
+                return null;
+            }
+        }
+        else
+        {
+            string host = args.HostName ?? Dns.GetHostName();
+            self = NodeOfHost(cluster, host);
+            if (self is null)
+            {
+                error.WriteLine(
+                    $"farmd: no --node given, and this host's name '{host}' is not a node of {args.ClusterFile}; its nodes are: {nodes} " +
+                    $"(hint: name this node with --node NAME, e.g. FARMD_OPTS=\"--node {cluster.Nodes[0].Name}\" in /etc/default/farmd)");
+                return null;
+            }
         }
 
         if (checkTrust && ClusterKeyTrust.Problems(args.ClusterFile, cluster, keyFiles, files) is { Count: > 0 } keyProblems)
@@ -77,7 +94,7 @@ internal static class DaemonSettingsLoader
         var modules = new List<ModuleConfig>();
         var moduleDirectories = new Dictionary<string, string>(StringComparer.Ordinal);
         var refused = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (args.ModulesDirectory is { } dir)
+        if (args.ModulesDirectory is { } dir && !(args.ModulesDirectoryOptional && !Directory.Exists(dir)))
         {
             if (!Directory.Exists(dir))
             {
@@ -165,6 +182,33 @@ internal static class DaemonSettingsLoader
             Incarnation = incarnation,
             NotifySocket = string.IsNullOrEmpty(notifySocket) ? null : notifySocket,
         };
+    }
+
+    /// <summary>
+    /// The node named like <paramref name="host"/>: exactly, else ignoring case (host names are), else by the short name
+    /// (before the first dot) of either side. Null when none or more than one match.
+    /// </summary>
+    public static NodeConfig? NodeOfHost(ClusterConfig cluster, string host)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(host);
+        static string Short(string name) => name.Split('.', 2)[0];
+        Func<NodeConfig, bool>[] rules =
+        [
+            n => string.Equals(n.Name, host, StringComparison.Ordinal),
+            n => string.Equals(n.Name, host, StringComparison.OrdinalIgnoreCase),
+            n => string.Equals(Short(n.Name), Short(host), StringComparison.OrdinalIgnoreCase),
+        ];
+        foreach (var rule in rules)
+        {
+            var matches = cluster.Nodes.Where(rule).Take(2).ToList();
+            if (matches.Count > 0)
+            {
+                return matches.Count == 1 ? matches[0] : null;
+            }
+        }
+
+        return null;
     }
 
     private static T? LoadFile<T>(string file, TextWriter error, Func<string, string, ConfigResult<T>> parse)

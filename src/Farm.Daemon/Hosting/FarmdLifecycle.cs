@@ -1,14 +1,36 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Farm.Daemon.Hosting;
 
 /// <summary>
-/// Starts the data plane before Kestrel listens and the heartbeat thread once it does, tells systemd, and on stop
-/// leaves the farm gracefully (buckets move to the others first) before Kestrel closes; the data plane goes last.
+/// Starts the data plane before Kestrel listens and the heartbeat thread once it does, tells the service manager, and on
+/// stop leaves the farm gracefully (buckets move to the others first) before Kestrel closes; the data plane goes last.
 /// </summary>
-internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timeProvider, ILogger<FarmdLifecycle> logger) : IHostedLifecycleService
+/// <remarks>
+/// Under systemd (<see cref="SystemdLifetime"/>, registered by <see cref="ServiceHosting.AddServiceHosting"/>) the
+/// lifetime sends READY=1 when the host has started, so <see cref="StartedAsync"/> returns only once the node serves: a
+/// member of the installed view with its data plane programmed. Elsewhere (tests, a plain run, a supervisor that set
+/// <c>$NOTIFY_SOCKET</c>) start returns at once and the reporter sends READY=1 itself when the node serves.
+/// </remarks>
+internal sealed partial class FarmdLifecycle(
+    FarmNode node,
+    TimeProvider timeProvider,
+    ILogger<FarmdLifecycle> logger,
+    IHostApplicationLifetime applicationLifetime,
+    IHostLifetime hostLifetime,
+    IOptions<HostOptions> hostOptions,
+    ISystemdNotifier? notifier = null) : IHostedLifecycleService, IDisposable
 {
+    /// <summary>Room after the host's shutdown timeout for the last steps (Kestrel, data plane teardown) in the stop bound told to systemd.</summary>
+    private static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(15);
+
+    private readonly bool systemdSendsLifecycle = hostLifetime is SystemdLifetime;
+    private ServiceManagerReporter? reporter;
+    private HeartbeatFreezeHook? freezeHook;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         // Before any peer can reach us: crash leftovers removed, every module's filter installed fail-closed. Modules
@@ -26,7 +48,7 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken)
+    public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var settings = node.Settings;
         AdminSocket.Restrict(settings.AdminSocket);
@@ -36,14 +58,42 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
         // Boot: each module runs prestart, start_both and its checkers, then opens its traffic gate (UP/Ready).
         node.Modules.Boot();
-        SystemdNotifier.Notify(settings.NotifySocket, "READY=1");
         Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Cluster.Version, settings.Modules.Count, settings.AdminSocket);
-        return Task.CompletedTask;
+
+        freezeHook = HeartbeatFreezeHook.InstallIfEnabled(node.Host, logger, Environment.GetEnvironmentVariable(HeartbeatFreezeHook.EnvironmentVariable));
+        if (notifier is not { IsEnabled: true })
+        {
+            return;
+        }
+
+        var watchdog = ServiceManagerReporter.WatchdogOf(
+            Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId);
+        reporter = new ServiceManagerReporter(node, notifier, watchdog, timeProvider, logger);
+        reporter.Start(notifyReady: !systemdSendsLifecycle);
+        if (!systemdSendsLifecycle)
+        {
+            return;
+        }
+
+        // Hold the host's start until the node serves: the systemd lifetime sends READY=1 right after. A stop request
+        // meanwhile (SIGTERM) ends the wait; the stop then runs as usual.
+        Log.WaitingForView(logger);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, applicationLifetime.ApplicationStopping);
+        try
+        {
+            await reporter.Ready.WaitAsync(stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Log.StoppedBeforeReady(logger);
+        }
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        SystemdNotifier.Notify(node.Settings.NotifySocket, "STOPPING=1");
+        // The systemd lifetime sent STOPPING=1 already; the stop may take as long as the modules' scripts may.
+        reporter?.Stopping(hostOptions.Value.ShutdownTimeout + StopMargin, notifyStopping: !systemdSendsLifecycle);
+        freezeHook?.Dispose();
         node.ReloadSignal.Dispose();
         if (!node.Host.IsRunning)
         {
@@ -97,7 +147,15 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
         node.Drains?.Stop();
         node.DataPlane?.Stop();
         AdminSocket.Remove(node.Settings.AdminSocket);
+        reporter?.Dispose();
         Log.Stopped(logger);
+    }
+
+    /// <summary>Idempotent; the stop normally disposed these already.</summary>
+    public void Dispose()
+    {
+        reporter?.Dispose();
+        freezeHook?.Dispose();
     }
 
     private static partial class Log
@@ -123,5 +181,11 @@ internal sealed partial class FarmdLifecycle(FarmNode node, TimeProvider timePro
 
         [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Data plane running for {Running} of {Configured} module(s)")]
         public static partial void DataPlaneStarted(ILogger logger, int running, int configured);
+
+        [LoggerMessage(EventId = 605, Level = LogLevel.Information, Message = "Waiting until this node is in an installed view with its data plane programmed before telling systemd it is ready")]
+        public static partial void WaitingForView(ILogger logger);
+
+        [LoggerMessage(EventId = 606, Level = LogLevel.Information, Message = "Asked to stop before this node was ready")]
+        public static partial void StoppedBeforeReady(ILogger logger);
     }
 }

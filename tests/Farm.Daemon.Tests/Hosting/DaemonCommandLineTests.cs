@@ -25,12 +25,42 @@ public sealed class DaemonCommandLineTests
     }
 
     [TestMethod]
-    public void Parse_NothingGiven_ReportsBothRequiredOptions()
+    public void Parse_NothingGiven_InstalledFilesAndNodeFromHostName()
     {
         var args = DaemonCommandLine.Parse([], out _, out var errors);
 
-        Assert.IsNull(args);
-        CollectionAssert.AreEqual(new[] { "option '--cluster FILE' is required", "option '--node NAME' is required" }, errors.ToArray());
+        Assert.AreEqual(0, errors.Count);
+        Assert.IsNotNull(args);
+        Assert.AreEqual(DefaultPaths.ClusterFile, args.ClusterFile);
+        Assert.AreEqual(DefaultPaths.ModulesDirectory, args.ModulesDirectory);
+        Assert.IsTrue(args.ModulesDirectoryOptional, "the installed modules folder may be missing");
+        Assert.IsNull(args.NodeName, "null: the node named like the host");
+        Assert.IsFalse(args.Cleanup);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.AreEqual(("/etc/farm/cluster.yaml", "/etc/farm/modules"), (DefaultPaths.ClusterFile, DefaultPaths.ModulesDirectory));
+        }
+    }
+
+    [TestMethod]
+    public void Parse_ClusterGivenWithoutModules_NoModules()
+    {
+        var args = DaemonCommandLine.Parse(["--cluster", "c.yaml"], out _, out var errors);
+
+        Assert.AreEqual(0, errors.Count);
+        Assert.IsNotNull(args);
+        Assert.IsNull(args.ModulesDirectory, "another cluster file never picks up the installed modules");
+    }
+
+    [TestMethod]
+    public void Parse_Cleanup_FlagWithoutValue()
+    {
+        var args = DaemonCommandLine.Parse(["--cleanup", "--state-dir", "/tmp/state"], out _, out var errors);
+
+        Assert.AreEqual(0, errors.Count);
+        Assert.IsNotNull(args);
+        Assert.IsTrue(args.Cleanup);
+        Assert.AreEqual("/tmp/state", args.StateDirectory);
     }
 
     [TestMethod]
@@ -40,7 +70,7 @@ public sealed class DaemonCommandLineTests
 
         Assert.IsNull(args);
         CollectionAssert.AreEqual(
-            new[] { "option '--cluster' is given twice", "unknown option '--verbose'", "option '--node' needs a value", "option '--node NAME' is required" },
+            new[] { "option '--cluster' is given twice", "unknown option '--verbose'", "option '--node' needs a value" },
             errors.ToArray());
     }
 
@@ -53,7 +83,7 @@ public sealed class DaemonCommandLineTests
         int code = await DaemonApp.RunAsync(["--help"], output, error);
 
         Assert.AreEqual(0, code);
-        StringAssert.StartsWith(output.ToString(), "Usage: farmd --cluster FILE --node NAME");
+        StringAssert.StartsWith(output.ToString(), "Usage: farmd [--cluster FILE] [--node NAME] [options]");
         Assert.AreEqual("", error.ToString());
     }
 
@@ -63,10 +93,10 @@ public sealed class DaemonCommandLineTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        int code = await DaemonApp.RunAsync(["--node", "n1"], output, error);
+        int code = await DaemonApp.RunAsync(["--node", "n1", "--verbose"], output, error);
 
         Assert.AreEqual(2, code);
-        StringAssert.Contains(error.ToString(), "farmd: option '--cluster FILE' is required");
+        StringAssert.Contains(error.ToString(), "farmd: unknown option '--verbose'");
         StringAssert.Contains(error.ToString(), "farmd --help");
     }
 }

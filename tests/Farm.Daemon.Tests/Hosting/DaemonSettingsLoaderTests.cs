@@ -63,6 +63,49 @@ public sealed class DaemonSettingsLoaderTests
     }
 
     [TestMethod]
+    public void Load_NoNodeGiven_NodeNamedLikeTheHostFullOrShortAnyCase()
+    {
+        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        using var error = new StringWriter();
+
+        var exact = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, HostName = "n3" }, 1, null, error);
+        var fqdn = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, HostName = "N2.farm.example.org" }, 1, null, error);
+
+        Assert.AreEqual("", error.ToString());
+        Assert.AreEqual(("n3", "n2"), (exact?.Self.Name, fqdn?.Self.Name));
+    }
+
+    [TestMethod]
+    public void Load_NoNodeGivenAndHostNotANode_NamesHostNodesAndOverride()
+    {
+        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        using var error = new StringWriter();
+
+        var settings = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, HostName = "web7" }, 1, null, error);
+
+        Assert.IsNull(settings);
+        StringAssert.Contains(error.ToString(), $"this host's name 'web7' is not a node of {file}; its nodes are: n1, n2, n3, n4");
+        StringAssert.Contains(error.ToString(), "FARMD_OPTS=\"--node n1\" in /etc/default/farmd");
+    }
+
+    [TestMethod]
+    public void Load_DefaultModulesDirectoryMissing_NoModulesButAGivenOneMustExist()
+    {
+        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string missing = Path.Combine(dir, "no-modules");
+        using var error = new StringWriter();
+
+        var defaulted = DaemonSettingsLoader.Load(
+            new DaemonArguments { ClusterFile = file, NodeName = "n1", ModulesDirectory = missing, ModulesDirectoryOptional = true }, 1, null, error);
+        var given = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n1", ModulesDirectory = missing }, 1, null, error);
+
+        Assert.IsNotNull(defaulted);
+        Assert.AreEqual(0, defaulted.Modules.Count);
+        Assert.IsNull(given);
+        StringAssert.Contains(error.ToString(), $"modules directory '{missing}' does not exist");
+    }
+
+    [TestMethod]
     public void Load_ModulesDirectory_EveryModuleLoadedAndBadOnesReported()
     {
         string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);

@@ -39,7 +39,7 @@ public sealed class FarmdProcessTests
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir)));
             var (n1, n2, n3) = (processes[0], processes[1], processes[2]);
 
-            Assert.AreEqual("READY=1", await ReceiveAsync(notify), "sd_notify after start");
+            Assert.AreEqual("READY=1", await ReceiveAsync(notify), "sd_notify once n1 is in a view");
             await WaitUntilReadyAsync(processes);
             Assert.AreEqual("-rw-------", ModeOf(n1.AdminSocket));
 
@@ -221,10 +221,18 @@ public sealed class FarmdProcessTests
         return sb.ToString();
     }
 
+    /// <summary>The next lifecycle notification (READY=1, STOPPING=1, ...): status lines and timeouts in between are skipped.</summary>
     private static async Task<string> ReceiveAsync(Socket socket)
     {
-        byte[] buffer = new byte[256];
-        int n = await socket.ReceiveAsync(buffer, SocketFlags.None).WithTimeout(TimeSpan.FromSeconds(15));
-        return Encoding.UTF8.GetString(buffer, 0, n);
+        byte[] buffer = new byte[4096];
+        while (true)
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None).WithTimeout(TimeSpan.FromSeconds(15));
+            string state = Encoding.UTF8.GetString(buffer, 0, n);
+            if (!state.StartsWith("STATUS=", StringComparison.Ordinal) && !state.StartsWith("EXTEND_TIMEOUT_USEC=", StringComparison.Ordinal))
+            {
+                return state;
+            }
+        }
     }
 }

@@ -3,11 +3,11 @@ using System.Net.Sockets;
 using System.Text;
 using Farm.Testing.Network;
 
-namespace Farm.Demo;
+namespace Farm.Testing.Topology;
 
-/// <summary>Asks the demo web app "which node are you" (GET /node) from a chosen client source address.</summary>
+/// <summary>Asks the demo-web example module "which node are you" (GET /node) from a chosen client source address.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal static class WebProbe
+public static class WebProbe
 {
     /// <summary>The node name the farm answered with, or null when nobody answered within <paramref name="timeout"/>.</summary>
     public static async Task<string?> AskAsync(NetworkNamespace client, IPAddress source, IPEndPoint vip, TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Farmd;
+using Farm.Testing.Processes;
+
+namespace Farm.Daemon.Tests.Processes;
+
+/// <summary>farmd talking sd_notify to a socket the test holds, as systemd's would be: readiness, status, watchdog.</summary>
+[TestClass]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class FarmdServiceManagerTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public async Task Farmd_NotifySocketWithWatchdog_ReadyInViewFedWhileTickingAndNotOnceHeartbeatFreezes()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmd-notify-").FullName;
+        string notifyPath = Path.Combine(dir, "notify.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
+        var environment = new Dictionary<string, string>
+        {
+            ["NOTIFY_SOCKET"] = notifyPath,
+            ["WATCHDOG_USEC"] = "2000000",
+            ["FARMD_TEST_HOOKS"] = "1",
+        };
+        await using var n1 = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { Environment = environment });
+        try
+        {
+            // 1. Alone of four nodes (policy none) it waits, says so, installs a view of itself after the startup grace,
+            //    and only then is ready.
+            var beforeReady = await ReceiveUntilAsync(notify, s => s == "READY=1", TimeSpan.FromSeconds(20));
+            var waiting = beforeReady.Where(s => s.StartsWith("STATUS=", StringComparison.Ordinal)).ToList();
+            Assert.IsTrue(waiting.Count > 0, "a status before READY: " + string.Join(" | ", beforeReady));
+            Assert.AreEqual("STATUS=waiting to join a view: 1 of 4 nodes reachable (split brain policy none)", waiting[0]);
+            var inView = await ReceiveUntilAsync(notify, s => s.StartsWith("STATUS=view ", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+            StringAssert.EndsWith(inView[^1], ": n1 (1 of 4)");
+
+            // 2. Fed while the heartbeat thread ticks: every poll (200 ms, a quarter of 2 s would be 500 ms).
+            var fed = await ReceiveForAsync(notify, TimeSpan.FromSeconds(1.5));
+            int feeds = fed.Count(s => s == "WATCHDOG=1");
+            Assert.IsTrue(feeds >= 4, $"{feeds} feeds in 1.5 s: {string.Join(" | ", fed)}");
+
+            // 3. The test hook freezes the heartbeat thread: within interval + half the timeout the feeding stops and
+            //    farmd says why (systemd would now restart it).
+            await CommandRunner.Default.RunAsync("kill", ["-USR1", n1.Id.ToString(CultureInfo.InvariantCulture)]);
+            await TestTimeout.UntilAsync(() => Task.FromResult(n1.Output), o => o.Contains("Heartbeat thread made no tick", StringComparison.Ordinal),
+                "farmd reports the stalled heartbeat thread", TimeSpan.FromSeconds(10));
+            await ReceiveForAsync(notify, TimeSpan.FromMilliseconds(300)); // what was sent before the report
+            var afterStall = await ReceiveForAsync(notify, TimeSpan.FromSeconds(2));
+            Assert.AreEqual(0, afterStall.Count(s => s == "WATCHDOG=1"), "no feed after the stall: " + string.Join(" | ", afterStall));
+            StringAssert.Contains(n1.Output, "Test hooks are on (FARMD_TEST_HOOKS=1)");
+            Assert.IsFalse(n1.HasExited, "only the heartbeat thread froze");
+
+            // 4. SIGTERM: STOPPING=1, then how long the stop may take: no module here, so the leave (5 s), the host's
+            //    10 s and the 15 s margin; then a clean exit (the stop releases the frozen thread).
+            await n1.TerminateAsync();
+            var stopping = await ReceiveUntilAsync(notify, s => s.StartsWith("STATUS=stopping", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            var lifecycle = stopping.Where(s => !s.StartsWith("WATCHDOG=", StringComparison.Ordinal)).ToList();
+            CollectionAssert.AreEqual(
+                new[] { "STOPPING=1", "EXTEND_TIMEOUT_USEC=30000000", "STATUS=stopping: modules stop, then the node leaves the farm (at most 30 s)" },
+                lifecycle.Where(s => !s.StartsWith("STATUS=view", StringComparison.Ordinal)).ToList());
+            Assert.AreEqual(0, await n1.WaitForExitAsync(TimeSpan.FromSeconds(30)), n1.Output);
+        }
+        catch
+        {
+            TestContext.WriteLine($"--- n1 output ---\n{n1.Output}");
+            throw;
+        }
+        finally
+        {
+            await n1.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public async Task Farmd_WithoutTestHooks_Sigusr1EndsTheProcess()
+    {
+        // The hook is off unless asked for: SIGUSR1 keeps its default action, nothing freezes silently in production.
+        string dir = Directory.CreateTempSubdirectory("farmd-notify-").FullName;
+        try
+        {
+            string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
+            await using var n1 = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir));
+            await n1.WaitForReadyAsync(TimeSpan.FromSeconds(15));
+
+            await CommandRunner.Default.RunAsync("kill", ["-USR1", n1.Id.ToString(CultureInfo.InvariantCulture)]);
+
+            Assert.AreEqual(128 + 10, await n1.WaitForExitAsync(TimeSpan.FromSeconds(10)), n1.Output);
+            Assert.IsFalse(n1.Output.Contains("Test hooks are on", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Every notification until one matches <paramref name="last"/> (included); fails after <paramref name="timeout"/>.</summary>
+    private static async Task<List<string>> ReceiveUntilAsync(Socket socket, Func<string, bool> last, TimeSpan timeout)
+    {
+        var seen = new List<string>();
+        byte[] buffer = new byte[4096];
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            while (true)
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+                seen.Add(Encoding.UTF8.GetString(buffer, 0, n));
+                if (last(seen[^1]))
+                {
+                    return seen;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new AssertFailedException($"Not received within {timeout}; got: {string.Join(" | ", seen)}");
+        }
+    }
+
+    /// <summary>Every notification received during <paramref name="window"/>.</summary>
+    private static async Task<List<string>> ReceiveForAsync(Socket socket, TimeSpan window)
+    {
+        var seen = new List<string>();
+        byte[] buffer = new byte[4096];
+        using var cancel = new CancellationTokenSource(window);
+        try
+        {
+            while (true)
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+                seen.Add(Encoding.UTF8.GetString(buffer, 0, n));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return seen;
+        }
+    }
+}
