@@ -2,7 +2,11 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Farm.Daemon.Hosting;
 using Farm.Native.Linux;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -66,6 +70,47 @@ public sealed class AdminSocketTests
         using var root = listener.Accept();
         Assert.IsTrue(await Passes(rootOnly, root));
         nobody.Kill();
+    }
+
+    [TestMethod]
+    public async Task PeerCheck_WiredIntoAKestrelUnixListener_AnswersRootAndClosesOtherUsers()
+    {
+        RequireRootAndSetpriv();
+        File.SetUnixFileMode(dir, OwnerOnly | UnixFileMode.OtherExecute); // only for this test: let nobody reach the socket
+        string path = Path.Combine(dir, "admin.sock");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        // The line DaemonHost adds to its admin listener.
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(path, l => l.Use(AdminSocket.PeerCheck(null, l.ApplicationServices.GetRequiredService<ILoggerFactory>()))));
+        await using var app = builder.Build();
+        app.MapGet("/", () => "ok");
+        await app.StartAsync();
+        File.SetUnixFileMode(path, (UnixFileMode)0x1ff);
+
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        });
+        Assert.AreEqual("ok", await http.GetStringAsync(new Uri("http://farmd/")));
+
+        var psi = new ProcessStartInfo("/usr/bin/setpriv") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string arg in new[] { $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "/usr/bin/python3", "-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print('connected')\ntry:\n  s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'); s.settimeout(10); print(repr(s.recv(100)))\nexcept (ConnectionResetError, BrokenPipeError):\n  print('reset')", path })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var nobody = Process.Start(psi)!;
+        string answer = (await nobody.StandardOutput.ReadToEndAsync()).Trim();
+        await nobody.WaitForExitAsync();
+        string[] lines = answer.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.AreEqual("connected", lines[0], answer);
+        Assert.IsTrue(lines[1] is "b''" or "reset", "nobody got an answer instead of a closed connection: " + answer);
+        await app.StopAsync();
     }
 
     [TestMethod]

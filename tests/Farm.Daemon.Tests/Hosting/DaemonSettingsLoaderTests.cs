@@ -199,7 +199,7 @@ public sealed class DaemonSettingsLoaderTests
         string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
         string modules = Path.Combine(dir, "modules");
         TestClusterFiles.WriteModule(modules, "web", buckets: 256);
-        TestClusterFiles.WriteModule(modules, "db", buckets: 256);
+        TestClusterFiles.WriteModule(modules, "db", buckets: 256, vip: "198.18.100.2");
         string script = Path.Combine(modules, "web", "bin", "start_both");
         Directory.CreateDirectory(Path.GetDirectoryName(script)!);
         File.WriteAllText(script, "#!/bin/sh\n");
@@ -220,6 +220,23 @@ public sealed class DaemonSettingsLoaderTests
         Assert.IsNotNull(allowed);
         Assert.IsEmpty(allowed.RefusedModules);
         StringAssert.StartsWith(error2.ToString(), "farmd: warning: module web runs anyway (--allow-untrusted-modules): its files are not root's own");
+    }
+
+    [TestMethod]
+    public void Load_TwoModulesWithOneVip_RefusesToStartNamingBoth()
+    {
+        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string modules = Path.Combine(dir, "modules");
+        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        TestClusterFiles.WriteModule(modules, "db", buckets: 256);
+        using var error = new StringWriter();
+
+        var settings = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n1", ModulesDirectory = modules, StateDirectory = State, DataPlane = DataPlaneMode.Off }, 1, null, error);
+
+        Assert.IsNull(settings);
+        Assert.AreEqual(
+            $"{modules}/web/farm.yaml:1:1: error: VIP 198.18.100.1 of module 'web' is also a VIP of module 'db' ({modules}/db/farm.yaml) (hint: give each module its own VIPs: a node binds each VIP once)",
+            error.ToString().Trim());
     }
 
     [TestMethod]
