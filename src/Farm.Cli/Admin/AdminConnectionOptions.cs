@@ -213,7 +213,8 @@ internal sealed class AdminConnectionOptions
 
     private static ClusterConfig LoadCluster(string path)
     {
-        var result = ConfigParser.ParseCluster(ReadFile(path, "cluster file"), path);
+        // A key_file beside the cluster file is read as farmd reads it (owner, mode, size checked).
+        var result = ConfigParser.ParseCluster(ReadFile(path, "cluster file"), path, Farm.Native.Linux.KeyFileReader.For(path, Farm.Native.Linux.StatxFileInspector.Instance));
         if (result.Value is { } config && result.Errors.Count == 0)
         {
             return config;
