@@ -58,7 +58,8 @@ internal static class DaemonApp
             // The service manager integration belongs to the real process only: in-process test hosts are built without it.
             var (app, _) = DaemonHost.Build(settings, timeProvider, logging =>
             {
-                logging.AddSerilog(logger, dispose: false);
+                // Serilog's hosting integration: the host's ILogger<T> write to this logger (Serilog is only the sink).
+                logging.Services.AddSerilog(logger, dispose: false);
                 logging.Services.AddServiceHosting();
             });
             await using (app)
