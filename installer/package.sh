@@ -54,7 +54,9 @@ publish() { # RID OUTPUT EXTRA...
   local rid="$1" out="$2"
   shift 2
   local project
-  for project in src/Farm.Daemon src/Farm.Cli; do
+  # farmd last: where both ship a file (e.g. Microsoft.Extensions.Logging.Abstractions, which farmctl gets through
+  # Grpc.Net.Client), farmd's copy from the ASP.NET Core runtime is the newest and serves both.
+  for project in src/Farm.Cli src/Farm.Daemon; do
     echo "== publish $project ($rid)"
     dotnet publish "$root/$project" -c Release -r "$rid" --self-contained -o "$out" -v quiet -nologo -clp:NoSummary \
       -p:DebugType=none -p:SatelliteResourceLanguages=en -p:Version="$assembly_version" \
