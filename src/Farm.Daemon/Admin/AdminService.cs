@@ -36,16 +36,8 @@ internal sealed class AdminService(
     public override Task<Wire.AdminReply> GetStatus(Wire.AdminRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = Authorize(request.Query, request.Sealed, Wire.StatusQuery.Parser, context);
-        if (call.Refusal is { } refusal)
-        {
-            return Task.FromResult(new Wire.AdminReply { Sealed = refusal });
-        }
-
-        var report = status.Build();
-        return Task.FromResult(call.Request is { } sealedRequest
-            ? new Wire.AdminReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, report) }
-            : new Wire.AdminReply { Status = report });
+        return AnswerAsync(request.Query, request.Sealed, Wire.StatusQuery.Parser, context,
+            (_, _) => Task.FromResult(status.Build()), (e, a) => new Wire.AdminReply { Sealed = e, Status = a });
     }
 
     public override async Task WatchStatus(Wire.AdminRequest request, IServerStreamWriter<Wire.AdminReply> responseStream, ServerCallContext context)
@@ -89,71 +81,31 @@ internal sealed class AdminService(
     public override Task<Wire.WhoOwnsReply> WhoOwns(Wire.WhoOwnsRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = Authorize(request.Query, request.Sealed, Wire.WhoOwnsQuery.Parser, context);
-        if (call.Refusal is { } refusal)
-        {
-            return Task.FromResult(new Wire.WhoOwnsReply { Sealed = refusal });
-        }
-
-        var answer = owners.Locate(call.Query ?? new Wire.WhoOwnsQuery());
-        return Task.FromResult(call.Request is { } sealedRequest
-            ? new Wire.WhoOwnsReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
-            : new Wire.WhoOwnsReply { Answer = answer });
+        return AnswerAsync(request.Query, request.Sealed, Wire.WhoOwnsQuery.Parser, context,
+            (query, _) => Task.FromResult(owners.Locate(query)), (e, a) => new Wire.WhoOwnsReply { Sealed = e, Answer = a });
     }
 
-    public override async Task<Wire.ModuleControlReply> ControlModule(Wire.ModuleControlRequest request, ServerCallContext context)
+    public override Task<Wire.ModuleControlReply> ControlModule(Wire.ModuleControlRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = Authorize(request.Query, request.Sealed, Wire.ModuleControlQuery.Parser, context);
-        if (call.Refusal is { } refusal)
-        {
-            return new Wire.ModuleControlReply { Sealed = refusal };
-        }
-
-        if (control is null)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "this node has no modules"));
-        }
-
         // Relaying to other nodes only for the local root-only socket: a sealed call never fans out (no loops).
-        var answer = await control.HandleAsync(call.Query ?? new Wire.ModuleControlQuery(), mayRelay: call.Request is null, context.CancellationToken);
-        return call.Request is { } sealedRequest
-            ? new Wire.ModuleControlReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
-            : new Wire.ModuleControlReply { Answer = answer };
+        return AnswerAsync(request.Query, request.Sealed, Wire.ModuleControlQuery.Parser, context,
+            (query, local) => (control ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "this node has no modules"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.ModuleControlReply { Sealed = e, Answer = a });
     }
 
-    public override async Task<Wire.ConfigApplyReply> ApplyConfig(Wire.ConfigApplyRequest request, ServerCallContext context)
+    public override Task<Wire.ConfigApplyReply> ApplyConfig(Wire.ConfigApplyRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = Authorize(request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context);
-        if (call.Refusal is { } refusal)
-        {
-            return new Wire.ConfigApplyReply { Sealed = refusal };
-        }
-
-        var handler = configApply ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot apply cluster files"));
-
         // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
-        var answer = await handler.HandleAsync(call.Query ?? new Wire.ConfigApplyQuery(), local: call.Request is null, context.CancellationToken);
-        return call.Request is { } sealedRequest
-            ? new Wire.ConfigApplyReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
-            : new Wire.ConfigApplyReply { Answer = answer };
+        return AnswerAsync(request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context,
+            (query, local) => (configApply ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot apply cluster files"))).HandleAsync(query, local, context.CancellationToken), (e, a) => new Wire.ConfigApplyReply { Sealed = e, Answer = a });
     }
 
-    public override async Task<Wire.DrainReply> DrainNode(Wire.DrainRequest request, ServerCallContext context)
+    public override Task<Wire.DrainReply> DrainNode(Wire.DrainRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = Authorize(request.Query, request.Sealed, Wire.DrainQuery.Parser, context);
-        if (call.Refusal is { } refusal)
-        {
-            return new Wire.DrainReply { Sealed = refusal };
-        }
-
-        var handler = drain ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot drain"));
-        var answer = await handler.HandleAsync(call.Query ?? new Wire.DrainQuery(), mayRelay: call.Request is null, context.CancellationToken);
-        return call.Request is { } sealedRequest
-            ? new Wire.DrainReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
-            : new Wire.DrainReply { Answer = answer };
+        return AnswerAsync(request.Query, request.Sealed, Wire.DrainQuery.Parser, context,
+            (query, local) => (drain ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot drain"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.DrainReply { Sealed = e, Answer = a });
     }
 
     public override async Task ModuleLogs(Wire.ModuleLogsRequest request, IServerStreamWriter<Wire.ModuleLogsReply> responseStream, ServerCallContext context)
@@ -261,6 +213,32 @@ internal sealed class AdminService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The sealed payload is not a {typeof(TQuery).Name}: " + ex.Message));
         }
+    }
+
+    /// <summary>
+    /// A unary admin call: authorized (<see cref="Authorize"/>), answered by <paramref name="answer"/> (with whether the
+    /// call came over the local socket), the answer sealed for the caller over TCP; a refusal goes back instead.
+    /// </summary>
+    private async Task<TReply> AnswerAsync<TQuery, TAnswer, TReply>(
+        TQuery? plain,
+        Wire.Envelope? sealedQuery,
+        MessageParser<TQuery> parser,
+        ServerCallContext context,
+        Func<TQuery, bool, Task<TAnswer>> answer,
+        Func<Wire.Envelope?, TAnswer?, TReply> reply)
+        where TQuery : class, IMessage<TQuery>, new()
+        where TAnswer : class, IMessage<TAnswer>
+    {
+        var call = Authorize(plain, sealedQuery, parser, context);
+        if (call.Refusal is { } refusal)
+        {
+            return reply(refusal, null);
+        }
+
+        var result = await answer(call.Query ?? new TQuery(), call.Request is null);
+        return call.Request is { } sealedRequest
+            ? reply(authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, result), null)
+            : reply(null, result);
     }
 
     /// <summary>An authorized admin call: its query, the sealed request to answer (null over the socket), or a refusal to send instead.</summary>
