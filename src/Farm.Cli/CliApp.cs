@@ -38,6 +38,7 @@ internal static class CliApp
         var root = new RootCommand("farmctl: administer a Farm cluster (kernel-free farm clustering).")
         {
             ConfigCommand.Create(context),
+            Tls.TlsCommand.Create(context),
             StatusCommand.Create(context),
             WhoOwnsCommand.Create(context),
             ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Start),

@@ -237,7 +237,7 @@ async Task WaitForFarmAsync(Func<NodeStatus, bool> member, string what, Cancella
                     ready++;
                 }
             }
-            catch (Farm.Rpc.RpcException)
+            catch (Grpc.Core.RpcException)
             {
                 // starting up
             }

@@ -55,7 +55,7 @@ public sealed class CliAppTests
     [DataRow(new string[] { "who-owns", "10" }, "'10' is not a client address")]
     [DataRow(new string[] { "who-owns", "10.0.0.1:99999" }, "'10.0.0.1:99999' is not a client address")]
     [DataRow(new string[] { "who-owns", "fe80::1%eth0" }, "is not a client address")]
-    [DataRow(new string[] { "who-owns", "--json" }, "Required argument missing")]
+    [DataRow(new string[] { "who-owns", "--json" }, "Required argument 'CLIENT' missing")]
     [DataRow(new string[] { "who-owns", "10.0.0.1", "--port", "0" }, "--port 0 is not a port (1 to 65535)")]
     [DataRow(new string[] { "who-owns", "10.0.0.1", "--port", "http" }, "http")]
     [DataRow(new string[] { "who-owns", "10.0.0.1", "--protocol", "sctp" }, "sctp")]

@@ -10,6 +10,7 @@ namespace Farm.Modules.Tests;
 
 /// <summary>The public factory with the real script runner and a real custom checker, on a module folder of shell scripts.</summary>
 [TestClass]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ModuleManagerProcessTests : IDisposable
 {
     private readonly ScriptDirectory dir = new();
@@ -50,13 +51,14 @@ public sealed class ModuleManagerProcessTests : IDisposable
     [TestMethod]
     public async Task DemoWebExample_StartsServesAndStops()
     {
-        string module = Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web");
+        // A copy of the example, so the test can give it an env.local (scripts get a clean environment, not the test's).
+        string module = Path.Combine(dir.Root, "demo-web-module");
+        CopyTree(Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web"), module);
         var parsed = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(module, "farm.yaml")), "farm.yaml");
         Assert.IsNotNull(parsed.Value, string.Join("; ", parsed.Errors));
         int port = LoopbackPorts.FreeOn(1);
-        // The example's scripts read these overrides, so the test needs neither port 8080 nor /run nor eth0.
-        Environment.SetEnvironmentVariable("DEMO_WEB_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Environment.SetEnvironmentVariable("DEMO_WEB_RUN_DIR", dir.Root);
+        // The example's scripts read env.local, so the test needs neither port 8080 nor /run nor eth0.
+        File.WriteAllText(Path.Combine(module, "env.local"), $"PORT={port}\nRUN_BASE='{dir.Root}'\n");
         var config = parsed.Value with
         {
             Checkers = [.. parsed.Value.Checkers.Select(c => c switch
@@ -79,6 +81,22 @@ public sealed class ModuleManagerProcessTests : IDisposable
         Assert.IsFalse(File.Exists(Path.Combine(dir.Root, "demo-web", "server.pid")));
     }
 
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            string target = Path.Combine(to, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
+        }
+
+        foreach (string sub in Directory.GetDirectories(from))
+        {
+            CopyTree(sub, Path.Combine(to, Path.GetFileName(sub)));
+        }
+    }
 
     private static string RepositoryRoot()
     {

@@ -3,9 +3,10 @@ using System.Runtime.CompilerServices;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Farm.Rpc;
-using Farm.Rpc.Client;
+using Farm.Protocol.Tls;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Farm.Cli.Admin;
 
@@ -18,41 +19,40 @@ internal sealed class AdminConnection : IDisposable
 {
     private readonly AdminTarget target;
     private readonly TimeProvider timeProvider;
-    private readonly RpcClient client;
+    private readonly GrpcChannel channel;
+    private readonly Farm.Protocol.V1.Admin.AdminClient client;
     private readonly AdminEnvelopes? envelopes;
+    private readonly ClusterTls? tls;
 
     public AdminConnection(AdminTarget target, TimeProvider? timeProvider = null)
     {
         this.target = target ?? throw new ArgumentNullException(nameof(target));
         this.timeProvider = timeProvider ?? TimeProvider.System;
-        client = new RpcClient(new RpcClientOptions
-        {
-            Address = target.IsRemote ? new Uri($"http://{target.Display}") : new Uri("http://localhost"),
-            UnixSocketPath = target.SocketPath,
-            ConnectTimeout = target.Timeout,
-            TimeProvider = this.timeProvider,
-        });
+        tls = target.TlsCaFile is { } caFile ? LoadTls(caFile) : null;
+        var settings = new ChannelSettings { ConnectTimeout = target.Timeout, Tls = tls?.ClientFor(null) };
+        channel = target.SocketPath is { } path ? GrpcChannels.ForUnixSocket(path, settings) : GrpcChannels.ForTcp(target.Display, settings);
+        client = new Farm.Protocol.V1.Admin.AdminClient(channel);
         envelopes = target.IsRemote ? new AdminEnvelopes(target.Key!, target.Nodes, this.timeProvider) : null;
     }
 
     /// <summary>The node's status now.</summary>
     public async Task<NodeStatusReport> GetStatusAsync(CancellationToken cancellationToken)
     {
-        var method = AdminMethods.GetStatus;
-        var request = StatusRequest(method.FullName);
-        var reply = await CallAsync(method, request, Deadline(), cancellationToken);
-        return Open(method.FullName, EnvelopeKind.Reply, reply.Status, reply.Sealed, request.Sealed, NodeStatusReport.Parser, "answered without a status");
+        var reply = await SealedCallAsync(
+            MethodPaths.GetStatus, new StatusQuery(), e => new AdminRequest { Sealed = e }, new AdminRequest { Query = new StatusQuery() },
+            (r, o) => client.GetStatusAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
+        return Open(MethodPaths.GetStatus, EnvelopeKind.Reply, reply.Reply.Status, reply.Reply.Sealed, reply.Request, NodeStatusReport.Parser, "answered without a status");
     }
 
     /// <summary>The node's status, then every change, until <paramref name="cancellationToken"/> fires.</summary>
     public async IAsyncEnumerable<NodeStatusReport> WatchStatusAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var method = AdminMethods.WatchStatus;
-        var request = StatusRequest(method.FullName);
+        string method = MethodPaths.WatchStatus;
+        var request = await StreamRequestAsync(method, new StatusQuery(), e => new AdminRequest { Sealed = e }, new AdminRequest { Query = new StatusQuery() }, cancellationToken);
         Envelope? previous = null;
-        await foreach (var reply in StreamAsync(method, request, "ended the watch (it is stopping?)", cancellationToken))
+        await foreach (var reply in StreamAsync(method, o => client.WatchStatus(request, o), "ended the watch (it is stopping?)", cancellationToken))
         {
-            var status = Open(method.FullName, EnvelopeKind.StreamItem, reply.Status, reply.Sealed, request.Sealed, NodeStatusReport.Parser, "sent an update without a status", previous);
+            var status = Open(method, EnvelopeKind.StreamItem, reply.Status, reply.Sealed, request.Sealed, NodeStatusReport.Parser, "sent an update without a status", previous);
             previous = reply.Sealed;
             yield return status;
         }
@@ -62,20 +62,20 @@ internal sealed class AdminConnection : IDisposable
     public async Task<WhoOwnsAnswer> WhoOwnsAsync(WhoOwnsQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var method = AdminMethods.WhoOwns;
-        var request = envelopes is null ? new WhoOwnsRequest { Query = query } : new WhoOwnsRequest { Sealed = envelopes.Seal(method.FullName, query) };
-        var reply = await CallAsync(method, request, Deadline(), cancellationToken);
-        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, WhoOwnsAnswer.Parser, "answered without an answer");
+        var reply = await SealedCallAsync(
+            MethodPaths.WhoOwns, query, e => new WhoOwnsRequest { Sealed = e }, new WhoOwnsRequest { Query = query },
+            (r, o) => client.WhoOwnsAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
+        return Open(MethodPaths.WhoOwns, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, WhoOwnsAnswer.Parser, "answered without an answer");
     }
 
     /// <summary>Starts, stops or restarts a module (on other nodes through the local farmd); the call may take <paramref name="wait"/> longer than the timeout.</summary>
     public async Task<ModuleControlAnswer> ControlModuleAsync(ModuleControlQuery query, TimeSpan wait, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var method = AdminMethods.ControlModule;
-        var request = envelopes is null ? new ModuleControlRequest { Query = query } : new ModuleControlRequest { Sealed = envelopes.Seal(method.FullName, query) };
-        var reply = await CallAsync(method, request, Deadline() + wait, cancellationToken);
-        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, ModuleControlAnswer.Parser, "answered without an answer");
+        var reply = await SealedCallAsync(
+            MethodPaths.ControlModule, query, e => new ModuleControlRequest { Sealed = e }, new ModuleControlRequest { Query = query },
+            (r, o) => client.ControlModuleAsync(r, o), r => r.Sealed, () => Deadline() + wait, cancellationToken);
+        return Open(MethodPaths.ControlModule, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, ModuleControlAnswer.Parser, "answered without an answer");
     }
 
     /// <summary>
@@ -85,51 +85,52 @@ internal sealed class AdminConnection : IDisposable
     public async Task<ConfigApplyAnswer> ApplyConfigAsync(ConfigApplyQuery query, TimeSpan extra, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var method = AdminMethods.ApplyConfig;
-        ConfigApplyRequest request;
-        if (envelopes is null)
-        {
-            request = new ConfigApplyRequest { Query = query };
-        }
-        else
+        IMessage sealedQuery = query;
+        if (envelopes is not null)
         {
             // Envelopes only authenticate; the file holds the cluster key.
-            var sealedQuery = query.Clone();
-            sealedQuery.EncryptedText = ByteString.CopyFrom(new ConfigTextCipher(target.Key!).Encrypt(query.Text));
-            sealedQuery.Text = "";
-            request = new ConfigApplyRequest { Sealed = envelopes.Seal(method.FullName, sealedQuery) };
+            var encrypted = query.Clone();
+            encrypted.EncryptedText = ByteString.CopyFrom(new ConfigTextCipher(target.Key!).Encrypt(query.Text));
+            encrypted.Text = "";
+            sealedQuery = encrypted;
         }
 
-        var reply = await CallAsync(method, request, Deadline() + extra, cancellationToken);
-        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, ConfigApplyAnswer.Parser, "answered without an answer");
+        var reply = await SealedCallAsync(
+            MethodPaths.ApplyConfig, sealedQuery, e => new ConfigApplyRequest { Sealed = e }, new ConfigApplyRequest { Query = query },
+            (r, o) => client.ApplyConfigAsync(r, o), r => r.Sealed, () => Deadline() + extra, cancellationToken);
+        return Open(MethodPaths.ApplyConfig, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, ConfigApplyAnswer.Parser, "answered without an answer");
     }
 
     /// <summary>Drains or resumes a node (another one through the local farmd).</summary>
     public async Task<DrainAnswer> DrainNodeAsync(DrainQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var method = AdminMethods.DrainNode;
-        var request = envelopes is null ? new DrainRequest { Query = query } : new DrainRequest { Sealed = envelopes.Seal(method.FullName, query) };
-        var reply = await CallAsync(method, request, Deadline(), cancellationToken);
-        return Open(method.FullName, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request.Sealed, DrainAnswer.Parser, "answered without an answer");
+        var reply = await SealedCallAsync(
+            MethodPaths.DrainNode, query, e => new DrainRequest { Sealed = e }, new DrainRequest { Query = query },
+            (r, o) => client.DrainNodeAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
+        return Open(MethodPaths.DrainNode, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, DrainAnswer.Parser, "answered without an answer");
     }
 
     /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
     public async IAsyncEnumerable<ModuleLogBatch> ModuleLogsAsync(ModuleLogsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var method = AdminMethods.ModuleLogs;
-        var request = envelopes is null ? new ModuleLogsRequest { Query = query } : new ModuleLogsRequest { Sealed = envelopes.Seal(method.FullName, query) };
+        string method = MethodPaths.ModuleLogs;
+        var request = await StreamRequestAsync(method, query, e => new ModuleLogsRequest { Sealed = e }, new ModuleLogsRequest { Query = query }, cancellationToken);
         Envelope? previous = null;
-        await foreach (var reply in StreamAsync(method, request, query.Follow ? "ended the stream (it is stopping?)" : null, cancellationToken))
+        await foreach (var reply in StreamAsync(method, o => client.ModuleLogs(request, o), query.Follow ? "ended the stream (it is stopping?)" : null, cancellationToken))
         {
-            var batch = Open(method.FullName, EnvelopeKind.StreamItem, reply.Batch, reply.Sealed, request.Sealed, ModuleLogBatch.Parser, "sent log lines without a batch", previous);
+            var batch = Open(method, EnvelopeKind.StreamItem, reply.Batch, reply.Sealed, request.Sealed, ModuleLogBatch.Parser, "sent log lines without a batch", previous);
             previous = reply.Sealed;
             yield return batch;
         }
     }
 
-    public void Dispose() => client.Dispose();
+    public void Dispose()
+    {
+        channel.Dispose();
+        tls?.Dispose();
+    }
 
     /// <summary>The operator's version of a failed call (internal for tests: some causes, like EACCES, need another user to provoke).</summary>
     internal AdminCallException Translate(Exception exception, string method)
@@ -153,38 +154,96 @@ internal sealed class AdminConnection : IDisposable
 
                 return new AdminCallException($"cannot reach {where}: {Describe(socketError)} (is farmd running there, and is the port right?)", rpc);
             case StatusCode.Unavailable:
-                return new AdminCallException($"cannot reach {where}: {rpc.Detail}", rpc);
+                return new AdminCallException($"cannot reach {where}: {rpc.Status.Detail}", rpc);
             case StatusCode.DeadlineExceeded:
                 return new AdminCallException($"{where} did not answer within {Seconds(target.Timeout)}", rpc);
             case StatusCode.Unauthenticated:
                 return new AdminCallException(
-                    $"{where} refused the call ({rpc.Detail}): the key in --cluster/--key-file is not this cluster's, or the clocks differ by more than 30 s", rpc);
+                    $"{where} refused the call ({rpc.Status.Detail}): the key in --cluster/--key-file is not this cluster's, or the clocks differ by more than 30 s", rpc);
             case StatusCode.Unimplemented:
                 return new AdminCallException($"{where} does not implement {method}: it runs an older farmd; update it", rpc);
             case StatusCode.InvalidArgument:
-                return new AdminCallException(rpc.Detail, rpc);
+                return new AdminCallException(rpc.Status.Detail, rpc);
             default:
-                return new AdminCallException($"{where} failed: {rpc.StatusCode}: {rpc.Detail}", rpc);
+                return new AdminCallException($"{where} failed: {rpc.StatusCode}: {rpc.Status.Detail}", rpc);
         }
     }
 
-    private AdminRequest StatusRequest(string method) =>
-        envelopes is null ? new AdminRequest { Query = new StatusQuery() } : new AdminRequest { Sealed = envelopes.Seal(method, new StatusQuery()) };
-
-    private DateTimeOffset Deadline() => timeProvider.GetUtcNow() + target.Timeout;
-
-    private async Task<TReply> CallAsync<TRequest, TReply>(
-        RpcMethod<TRequest, TReply> method, TRequest request, DateTimeOffset deadline, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TReply : class, IMessage<TReply>
+    private static ClusterTls LoadTls(string caFile)
     {
         try
         {
-            return await client.UnaryAsync(method, request, deadline: deadline, cancellationToken: cancellationToken);
+            return ClusterTls.Load(caFile);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new AdminCallException(ex.Message + " (--ca FILE, or tls.ca in --cluster)", ex);
+        }
+    }
+
+    private DateTimeOffset Deadline() => timeProvider.GetUtcNow() + target.Timeout;
+
+    /// <summary>
+    /// One unary call: plain over the socket; over TCP sealed for the node's current run, learnt first from a sealed
+    /// RESEAL refusal (farmd answers a request that names no run with its name and run, and serves nothing).
+    /// </summary>
+    private async Task<(TReply Reply, Envelope? Request)> SealedCallAsync<TRequest, TReply>(
+        string method,
+        IMessage query,
+        Func<Envelope, TRequest> wrap,
+        TRequest plain,
+        Func<TRequest, CallOptions, AsyncUnaryCall<TReply>> invoke,
+        Func<TReply, Envelope?> sealedOf,
+        Func<DateTimeOffset> deadline,
+        CancellationToken cancellationToken)
+    {
+        if (envelopes is null)
+        {
+            return (await CallAsync(method, plain, invoke, deadline(), cancellationToken), null);
+        }
+
+        for (int round = 0; round < 3; round++)
+        {
+            var sealedRequest = envelopes.Seal(method, query);
+            var reply = await CallAsync(method, wrap(sealedRequest), invoke, deadline(), cancellationToken);
+            if (!envelopes.LearnRun(method, EnvelopeKind.Reply, sealedOf(reply), sealedRequest.Seq, target.Display))
+            {
+                return (reply, sealedRequest);
+            }
+        }
+
+        throw new AdminCallException($"farmd at {target.Display} restarted while farmctl was calling it: try again");
+    }
+
+    /// <summary>The request of a stream: sealed for the node's current run (learnt first if unknown) over TCP.</summary>
+    private async Task<TRequest> StreamRequestAsync<TRequest>(string method, IMessage query, Func<Envelope, TRequest> wrap, TRequest plain, CancellationToken cancellationToken)
+    {
+        if (envelopes is null)
+        {
+            return plain;
+        }
+
+        if (!envelopes.KnowsRun)
+        {
+            // A status query names no run yet: farmd answers with its run and serves nothing.
+            await SealedCallAsync(
+                MethodPaths.GetStatus, new StatusQuery(), e => new AdminRequest { Sealed = e }, new AdminRequest(),
+                (r, o) => client.GetStatusAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
+        }
+
+        return wrap(envelopes.Seal(method, query));
+    }
+
+    private async Task<TReply> CallAsync<TRequest, TReply>(
+        string method, TRequest request, Func<TRequest, CallOptions, AsyncUnaryCall<TReply>> invoke, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await invoke(request, new CallOptions(deadline: deadline.UtcDateTime, cancellationToken: cancellationToken));
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Translate(ex, method.FullName);
+            throw Translate(ex, method);
         }
         catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
         {
@@ -197,20 +256,19 @@ internal sealed class AdminConnection : IDisposable
     /// Ends quietly when <paramref name="cancellationToken"/> fires; when the server ends it, fails with
     /// <paramref name="endedError"/>, or ends quietly when that is null.
     /// </summary>
-    private async IAsyncEnumerable<TReply> StreamAsync<TRequest, TReply>(
-        RpcMethod<TRequest, TReply> method, TRequest request, string? endedError, [EnumeratorCancellation] CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TReply : class, IMessage<TReply>
+    private async IAsyncEnumerable<TReply> StreamAsync<TReply>(
+        string method, Func<CallOptions, AsyncServerStreamingCall<TReply>> invoke, string? endedError, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var firstMessage = new CancellationTokenSource(target.Timeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, firstMessage.Token);
-        await using var replies = client.ServerStreamingAsync(method, request, cancellationToken: linked.Token).GetAsyncEnumerator(linked.Token);
+        using var call = invoke(new CallOptions(cancellationToken: linked.Token));
+        var replies = call.ResponseStream;
         while (true)
         {
             bool more;
             try
             {
-                more = await replies.MoveNextAsync();
+                more = await replies.MoveNext(linked.Token);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && firstMessage.IsCancellationRequested)
             {
@@ -218,7 +276,7 @@ internal sealed class AdminConnection : IDisposable
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
             {
-                throw Translate(ex, method.FullName);
+                throw Translate(ex, method);
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
             {
@@ -253,7 +311,8 @@ internal sealed class AdminConnection : IDisposable
 
     private static SocketError? SocketErrorOf(Exception exception)
     {
-        for (Exception? e = exception; e is not null; e = e.InnerException)
+        Exception? start = exception is RpcException { Status.DebugException: { } debug } ? debug : exception;
+        for (Exception? e = start; e is not null; e = e.InnerException)
         {
             if (e is SocketException socket)
             {

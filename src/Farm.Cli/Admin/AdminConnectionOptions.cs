@@ -38,6 +38,12 @@ internal sealed class AdminConnectionOptions
         HelpName = "FILE",
     };
 
+    private readonly Option<string?> ca = new("--ca")
+    {
+        Description = "With --host and --key-file: the cluster CA for a farm with TLS (with --cluster, its tls.ca is used).",
+        HelpName = "FILE",
+    };
+
     private readonly Option<string> timeout = new("--timeout")
     {
         Description = "How long to wait for farmd's answer, e.g. 500ms, 5s.",
@@ -53,6 +59,7 @@ internal sealed class AdminConnectionOptions
         command.Options.Add(host);
         command.Options.Add(cluster);
         command.Options.Add(keyFile);
+        command.Options.Add(ca);
         command.Options.Add(timeout);
         command.Validators.Add(Validate);
     }
@@ -81,6 +88,7 @@ internal sealed class AdminConnectionOptions
                 Key = config.Key,
                 Nodes = config.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal),
                 Timeout = wait,
+                TlsCaFile = parseResult.GetValue(ca) ?? config.Tls?.CaFile,
             };
         }
 
@@ -91,7 +99,7 @@ internal sealed class AdminConnectionOptions
             throw new AdminCallException($"{path}: the key file is empty (it must hold the cluster's 'key' value)");
         }
 
-        return new AdminTarget { Host = name, Port = port ?? ClusterConfig.DefaultGrpcPort, Key = key, Timeout = wait };
+        return new AdminTarget { Host = name, Port = port ?? ClusterConfig.DefaultGrpcPort, Key = key, Timeout = wait, TlsCaFile = parseResult.GetValue(ca) };
     }
 
     /// <summary>True when <c>--timeout</c> was given on the command line (not its default).</summary>
@@ -182,6 +190,11 @@ internal sealed class AdminConnectionOptions
             result.AddError("--cluster and --key-file exclude each other: give one source of the key.");
         }
 
+        if (!hasHost && result.GetResult(ca) is { Implicit: false })
+        {
+            result.AddError("--ca goes with --host; the local socket needs no TLS.");
+        }
+
         if (!hasHost && (hasCluster || hasKeyFile))
         {
             result.AddError("--cluster and --key-file go with --host; the local socket needs no key.");
@@ -200,7 +213,8 @@ internal sealed class AdminConnectionOptions
 
     private static ClusterConfig LoadCluster(string path)
     {
-        var result = ConfigParser.ParseCluster(ReadFile(path, "cluster file"), path);
+        // A key_file beside the cluster file is read as farmd reads it (owner, mode, size checked).
+        var result = ConfigParser.ParseCluster(ReadFile(path, "cluster file"), path, Farm.Native.Linux.KeyFileReader.For(path, Farm.Native.Linux.StatxFileInspector.Instance));
         if (result.Value is { } config && result.Errors.Count == 0)
         {
             return config;

@@ -24,6 +24,9 @@ internal sealed record AdminTarget
     /// <summary>Node names a sealed reply may come from (from <c>--cluster</c>); null when only a key file is known.</summary>
     public IReadOnlySet<string>? Nodes { get; init; }
 
+    /// <summary>The cluster CA of a farm with TLS (the node's certificate must chain to it); null for h2c.</summary>
+    public string? TlsCaFile { get; init; }
+
     /// <summary>How long a call (or the first message of a watch) may take.</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 

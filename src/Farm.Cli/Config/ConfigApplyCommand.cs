@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Farm.Cli.Admin;
+using Farm.Native.Linux;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Config;
@@ -56,7 +57,7 @@ internal static class ConfigApplyCommand
                 throw new AdminCallException($"{path} is a directory, not a file: pass the cluster file itself");
             }
 
-            return File.ReadAllText(path);
+            return ConfigFileText.Read(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

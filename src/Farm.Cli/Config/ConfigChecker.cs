@@ -1,21 +1,47 @@
 using Farm.Core.Config;
+using Farm.Core.Security;
+using Farm.Native.Linux;
 
 namespace Farm.Cli.Config;
 
-/// <summary>The work behind <c>farmctl config check</c> and <c>farmctl config hash</c>, with file reading injected for tests.</summary>
+/// <summary>
+/// The work behind <c>farmctl config check</c> and <c>farmctl config hash</c>, with file reading injected for tests. A
+/// cluster file's <c>key_file</c> is read (relative to the cluster file), and what would make farmd refuse the key's
+/// file (readable by others, not root's own) is printed as a warning after the file's OK line.
+/// </summary>
 internal static class ConfigChecker
 {
     /// <summary>Checks every file, prints each error (or one summary line per valid file), and returns the exit code.</summary>
-    public static int Check(IReadOnlyList<string> files, TextWriter output, Func<string, string> readFile)
+    public static int Check(IReadOnlyList<string> files, TextWriter output, Func<string, string> readFile, IFileInspector? inspector = null)
     {
+        inspector ??= StatxFileInspector.Instance;
         int errorCount = 0;
         int badFiles = 0;
+        (string, ClusterConfig)? firstCluster = null;
+        var modules = new List<(string, ModuleConfig)>();
         foreach (string file in files)
         {
-            var result = Load(file, readFile);
+            var result = Load(file, readFile, inspector);
             if (result.Succeeded)
             {
                 output.WriteLine($"{file}: OK — {Summary(result)}");
+                if (result.Module is { } module)
+                {
+                    modules.Add((file, module));
+                }
+                else if (result.Cluster is { } parsed)
+                {
+                    firstCluster ??= (file, parsed);
+                }
+
+                if (result.Cluster is { } cluster && !OperatingSystem.IsWindows())
+                {
+                    foreach (string problem in ClusterKeyTrust.Problems(file, cluster, KeyFileReader.For(file, inspector), inspector))
+                    {
+                        output.WriteLine($"{file}: warning: farmd refuses to start with this file: {problem}");
+                    }
+                }
+
                 continue;
             }
 
@@ -27,6 +53,15 @@ internal static class ConfigChecker
             }
         }
 
+        // What only shows between files: the data plane binds each VIP once per node.
+        var cross = ConfigCrossCheck.Check(firstCluster, modules);
+        foreach (var error in cross)
+        {
+            output.WriteLine(error.ToString());
+        }
+
+        errorCount += cross.Count;
+        badFiles += cross.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
         if (errorCount == 0)
         {
             return CliApp.ExitOk;
@@ -37,9 +72,9 @@ internal static class ConfigChecker
     }
 
     /// <summary>Prints the canonical hash of a valid cluster file, or its errors.</summary>
-    public static int Hash(string file, TextWriter output, Func<string, string> readFile)
+    public static int Hash(string file, TextWriter output, Func<string, string> readFile, IFileInspector? inspector = null)
     {
-        var result = Load(file, readFile);
+        var result = Load(file, readFile, inspector ?? StatxFileInspector.Instance);
         if (result.Succeeded && result.Cluster is { } cluster)
         {
             output.WriteLine(cluster.ComputeHash());
@@ -57,7 +92,7 @@ internal static class ConfigChecker
         return CliApp.ExitFailed;
     }
 
-    private static ConfigFileResult Load(string file, Func<string, string> readFile)
+    private static ConfigFileResult Load(string file, Func<string, string> readFile, IFileInspector inspector)
     {
         string text;
         try
@@ -87,7 +122,7 @@ internal static class ConfigChecker
             return Unreadable(file, "cannot read the file: " + ex.Message, "check the file and the disk");
         }
 
-        return ConfigParser.Parse(text, file);
+        return ConfigParser.Parse(text, file, KeyFileReader.For(file, inspector));
     }
 
     private static ConfigFileResult Unreadable(string file, string message, string hint) =>

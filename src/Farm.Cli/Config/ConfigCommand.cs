@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Farm.Native.Linux;
 
 namespace Farm.Cli.Config;
 
@@ -23,11 +24,11 @@ internal static class ConfigCommand
             }
         });
         var check = new Command("check", "Validate configuration files and print every error with its location and a fix hint.") { checkFiles };
-        check.SetAction(parseResult => ConfigChecker.Check(parseResult.GetValue(checkFiles) ?? [], output, File.ReadAllText));
+        check.SetAction(parseResult => ConfigChecker.Check(parseResult.GetValue(checkFiles) ?? [], output, ConfigFileText.Read));
 
         var hashFile = new Argument<string>("FILE") { Description = "A cluster file." };
         var hash = new Command("hash", "Print the canonical SHA-256 of a cluster file, the value nodes compare before admitting a peer.") { hashFile };
-        hash.SetAction(parseResult => ConfigChecker.Hash(parseResult.GetValue(hashFile) ?? "", output, File.ReadAllText));
+        hash.SetAction(parseResult => ConfigChecker.Hash(parseResult.GetValue(hashFile) ?? "", output, ConfigFileText.Read));
 
         return new Command("config", "Check configuration files; apply a cluster file with new node weights live.") { check, hash, ConfigApplyCommand.Create(context) };
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Farm.Cli.Admin;
 using Farm.Cli.Output;
+using Farm.Core.Text;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Modules;
@@ -58,7 +59,10 @@ internal static class LogsCommand
         return command;
     }
 
-    /// <summary>The lines to print for one batch: <c>TIME LVL TEXT</c> in local time, or one JSON object per line.</summary>
+    /// <summary>
+    /// The lines to print for one batch: <c>TIME LVL TEXT</c> in local time with control characters written out, or one
+    /// JSON object per line (JSON escapes them).
+    /// </summary>
     public static IEnumerable<string> Format(ModuleLogBatch batch, bool asJson)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -83,7 +87,8 @@ internal static class LogsCommand
             var time = DateTimeOffset.FromUnixTimeMilliseconds(line.UnixMs);
             if (!asJson)
             {
-                yield return $"{time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)} {Short(line.Level)} {line.Text}";
+                // farmd neutralizes escape sequences already; a farmd of another release (or a forged one) may not.
+                yield return $"{time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)} {Short(line.Level)} {PrintableText.Neutralize(line.Text)}";
                 continue;
             }
 

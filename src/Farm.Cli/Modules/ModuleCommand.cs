@@ -15,6 +15,9 @@ internal static class ModuleCommand
     /// <summary>Default of <c>--wait</c>.</summary>
     public const string DefaultWait = "60s";
 
+    /// <summary>The longest <c>--wait</c>: farmd honours no longer (ModuleControl.MaxWait).</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(10);
+
     public static Command Create(CliContext context, ModuleAction action)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -62,9 +65,17 @@ internal static class ModuleCommand
                 result.AddError("--node and --all relay through the local farmd (--socket); a node asked with --host acts only on itself.");
             }
 
-            if (result.GetValue(wait) is { } w && (!ConfigDuration.TryParse(w, out var span, out _) || span < TimeSpan.Zero))
+            if (result.GetValue(wait) is { } w)
             {
-                result.AddError($"--wait '{w}' is not a duration ({ConfigDuration.FormatHint}).");
+                if (!ConfigDuration.TryParse(w, out var span, out _) || span < TimeSpan.Zero)
+                {
+                    result.AddError($"--wait '{w}' is not a duration ({ConfigDuration.FormatHint}).");
+                }
+                else if (span > MaxWait)
+                {
+                    // farmd waits at most this long anyway; a larger value would only overflow the call's deadline.
+                    result.AddError($"--wait '{w}' is longer than {ConfigDuration.Format(MaxWait)}, the longest farmd waits.");
+                }
             }
         });
         command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>

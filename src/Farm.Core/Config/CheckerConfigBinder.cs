@@ -33,8 +33,13 @@ internal static class CheckerConfigBinder
             return checkers;
         }
 
+        if (list.Items.Count > ConfigLimits.MaxCheckers)
+        {
+            d.Add(list.Items[ConfigLimits.MaxCheckers], $"the module has {list.Items.Count} checkers, more than {ConfigLimits.MaxCheckers}", $"keep at most {ConfigLimits.MaxCheckers} checkers per module");
+        }
+
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < list.Items.Count; i++)
+        for (int i = 0; i < Math.Min(list.Items.Count, ConfigLimits.MaxCheckers); i++)
         {
             var item = list.Items[i];
             if (item is not YamlMapNode map)

@@ -27,8 +27,17 @@ public sealed record ClusterConfig
     /// <summary><c>name</c>: cluster name, lower-case letters, digits and '-', at most 63 characters. Required.</summary>
     public required string Name { get; init; }
 
-    /// <summary><c>key</c>: the shared cluster secret that authenticates every message, at least 16 characters. Required. Never printed.</summary>
+    /// <summary>
+    /// <c>key</c>, or the content of <c>key_file</c>: the shared cluster secret that authenticates every message, 16 to
+    /// 4096 characters. Required (one of the two). Never printed.
+    /// </summary>
     public required string Key { get; init; }
+
+    /// <summary>
+    /// <c>key_file</c> as written (a relative path starts at the cluster file's folder), or null when the key is inline.
+    /// When set, <see cref="Key"/> holds the file's text with surrounding whitespace removed. Not in the hash (the key is).
+    /// </summary>
+    public string? KeyFile { get; init; }
 
     /// <summary>
     /// <c>version</c>: the file's revision, raised by the admin with every live change (<c>farmctl config apply</c>
@@ -49,6 +58,9 @@ public sealed record ClusterConfig
     /// <summary><c>split_brain</c>: partition handling. Default policy <c>none</c>.</summary>
     public SplitBrainOptions SplitBrain { get; init; } = new();
 
+    /// <summary><c>tls</c>: TLS between nodes and for remote admin calls; null (the default) for h2c.</summary>
+    public TlsOptions? Tls { get; init; }
+
     /// <summary><c>lans</c>: names of the heartbeat LANs, in the order of each node's addresses. Default one LAN named <c>default</c>.</summary>
     public IReadOnlyList<string> Lans { get; init; } = [DefaultLanName];
 
@@ -67,11 +79,13 @@ public sealed record ClusterConfig
     private bool PrintMembers(StringBuilder builder)
     {
         builder.Append("Name = ").Append(Name)
-            .Append(", Key = ***, Version = ").Append(Version)
+            .Append(", Key = ***, KeyFile = ").Append(KeyFile)
+            .Append(", Version = ").Append(Version)
             .Append(", GrpcPort = ").Append(GrpcPort)
             .Append(", ConsolePort = ").Append(ConsolePort)
             .Append(", Heartbeat = ").Append(Heartbeat)
             .Append(", SplitBrain = ").Append(SplitBrain)
+            .Append(", Tls = ").Append(Tls?.ToString() ?? "none")
             .Append(", Lans = [").AppendJoin(", ", Lans)
             .Append("], Nodes = [").AppendJoin(", ", Nodes).Append(']');
         return true;

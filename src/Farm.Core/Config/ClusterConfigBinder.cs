@@ -7,15 +7,16 @@ internal static class ClusterConfigBinder
 {
     public const int MaxLans = 8;
 
-    private static readonly string[] ClusterKeys = ["name", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "lans", "nodes"];
+    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "tls", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
+    private static readonly string[] TlsKeys = ["ca", "certificate", "key"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
 
     private static readonly (string, SplitBrainPolicy)[] Policies =
         [("none", SplitBrainPolicy.None), ("majority", SplitBrainPolicy.Majority), ("witness", SplitBrainPolicy.Witness)];
 
-    public static ClusterConfig? Bind(YamlMapNode map, ConfigDiagnostics d)
+    public static ClusterConfig? Bind(YamlMapNode map, ConfigDiagnostics d, IKeyFileReader? keyFiles)
     {
         var r = new MappingReader(d, map, "cluster", ClusterKeys);
 
@@ -25,17 +26,7 @@ internal static class ClusterConfigBinder
             name = ConfigValues.CheckName(d, nameNode, "cluster name");
         }
 
-        string key = "";
-        if (r.Scalar("key", required: true, example: "<a secret of at least 16 characters>") is { } keyNode)
-        {
-            key = keyNode.Value;
-            // Never echo the secret, not even partly: messages end up in logs and bug reports.
-            if (key.Length < ClusterConfig.MinKeyLength)
-            {
-                d.Add(keyNode, $"the cluster key is shorter than {ClusterConfig.MinKeyLength} characters", "use a long random secret, e.g. the output of 'openssl rand -base64 32'");
-            }
-        }
-
+        var (key, keyFile) = BindKey(r, d, keyFiles);
         int version = r.Int("version", 0, 0, ClusterConfig.MaxVersion);
         int grpcPort = r.Int("grpc_port", ClusterConfig.DefaultGrpcPort, 1, 65535);
         int consolePort = r.Int("console_port", ClusterConfig.DefaultConsolePort, 1, 65535);
@@ -46,6 +37,7 @@ internal static class ClusterConfigBinder
 
         var heartbeat = BindHeartbeat(r, d);
         var splitBrain = BindSplitBrain(r, d);
+        var tls = BindTls(r, d);
         var lans = BindLans(r, d);
         var nodes = BindNodes(r, d, lans);
 
@@ -53,14 +45,96 @@ internal static class ClusterConfigBinder
         {
             Name = name,
             Key = key,
+            KeyFile = keyFile,
             Version = version,
             GrpcPort = grpcPort,
             ConsolePort = consolePort,
             Heartbeat = heartbeat,
             SplitBrain = splitBrain,
+            Tls = tls,
             Lans = lans,
             Nodes = nodes,
         };
+    }
+
+    /// <summary>The key, inline (<c>key</c>) or read from <c>key_file</c>, and the key file as written (null when inline).</summary>
+    private static (string Key, string? KeyFile) BindKey(MappingReader r, ConfigDiagnostics d, IKeyFileReader? keyFiles)
+    {
+        const string KeyFileExample = "/etc/farm/cluster.key";
+        if (r.Has("key") && r.Has("key_file"))
+        {
+            d.Add(r.KeyNode("key"), "'key' and 'key_file' exclude each other", "keep 'key_file' (the key then stays out of this file) and remove 'key'");
+            return ("", null);
+        }
+
+        if (!r.Has("key"))
+        {
+            if (!r.Has("key_file"))
+            {
+                d.Add(r.Map, "missing required key 'key_file' in cluster", $"add 'key_file: {KeyFileExample}' (a file of its own, mode 0600, holding a long random secret: 'openssl rand -base64 32'), or an inline 'key:'");
+                return ("", null);
+            }
+
+            if (r.Scalar("key_file", required: true, example: KeyFileExample) is not { } fileNode)
+            {
+                return ("", null);
+            }
+
+            string path = fileNode.Value;
+            if (path.Trim().Length == 0 || path.Any(char.IsControl))
+            {
+                d.Add(fileNode, $"key_file '{path}' is not a valid path", $"write the path of the key file, e.g. {KeyFileExample}");
+                return ("", path);
+            }
+
+            if (keyFiles is null)
+            {
+                d.Add(fileNode, "the key file cannot be read here: this tool reads only inline keys", "use farmd or 'farmctl config check', which read key files");
+                return ("", path);
+            }
+
+            string text;
+            try
+            {
+                text = keyFiles.Read(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                string reason = ex switch
+                {
+                    FileNotFoundException or DirectoryNotFoundException => "no such file",
+                    UnauthorizedAccessException => "permission denied",
+                    _ => ex.Message,
+                };
+                d.Add(fileNode, $"key file '{path}' cannot be read: {reason}", $"create it as root: 'openssl rand -base64 32 > {path}' and 'chmod 600 {path}'; a relative path starts at the cluster file's folder");
+                return ("", path);
+            }
+
+            // Never echo the secret, not even partly: messages end up in logs and bug reports.
+            string key = text.Trim();
+            CheckKeyLength(d, fileNode, key, $"the key in key file '{path}'");
+            return (key, path);
+        }
+
+        if (r.Scalar("key", required: true, example: "<a secret of at least 16 characters>") is not { } keyNode)
+        {
+            return ("", null);
+        }
+
+        CheckKeyLength(d, keyNode, keyNode.Value, "the cluster key");
+        return (keyNode.Value, null);
+    }
+
+    private static void CheckKeyLength(ConfigDiagnostics d, YamlNodeBase at, string key, string what)
+    {
+        if (key.Length < ClusterConfig.MinKeyLength)
+        {
+            d.Add(at, $"{what} is shorter than {ClusterConfig.MinKeyLength} characters", "use a long random secret, e.g. the output of 'openssl rand -base64 32'");
+        }
+        else if (key.Length > ConfigLimits.MaxKeyLength)
+        {
+            d.Add(at, $"{what} is longer than {ConfigLimits.MaxKeyLength} characters", "use a secret of 16 to a few hundred characters, e.g. the output of 'openssl rand -base64 32'");
+        }
     }
 
     private static HeartbeatOptions BindHeartbeat(MappingReader parent, ConfigDiagnostics d)
@@ -117,7 +191,7 @@ internal static class ClusterConfigBinder
         var r = new MappingReader(d, map, "split_brain", SplitBrainKeys);
         var policy = r.Choice("policy", SplitBrainPolicy.None, Policies);
         var witness = r.Address("witness", required: false, example: "198.18.0.254");
-        if (witness is not null && ConfigValues.NonUnicastReason(witness) is { } reason)
+        if (witness is not null && (ConfigValues.NonUnicastReason(witness) ?? ConfigValues.LinkLocalReason(witness, includeIpv4: false)) is { } reason)
         {
             d.Add(r.Node("witness")!, $"witness {witness} is {reason}", "use the unicast address of a host both sides can reach, e.g. the default gateway");
         }
@@ -132,6 +206,28 @@ internal static class ClusterConfigBinder
         }
 
         return new SplitBrainOptions { Policy = policy, Witness = witness };
+    }
+
+    private static TlsOptions? BindTls(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.Mapping("tls") is not { } map)
+        {
+            return null;
+        }
+
+        var r = new MappingReader(d, map, "tls", TlsKeys);
+        string? ca = r.String("ca", required: true, example: "/etc/farm/tls/ca.crt");
+        string? certificate = r.String("certificate", required: true, example: "/etc/farm/tls/{node}.crt");
+        string? key = r.String("key", required: true, example: "/etc/farm/tls/{node}.key");
+        foreach (var (name, path) in new[] { ("ca", ca), ("certificate", certificate), ("key", key) })
+        {
+            if (path is not null && !Path.IsPathFullyQualified(path))
+            {
+                d.Add(r.Node(name)!, $"tls.{name} '{path}' is not an absolute path", "give the full path, e.g. /etc/farm/tls/...");
+            }
+        }
+
+        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)
@@ -262,9 +358,9 @@ internal static class ClusterConfigBinder
                 continue;
             }
 
-            if (ConfigValues.NonUnicastReason(address) is { } reason)
+            if ((ConfigValues.NonUnicastReason(address) ?? ConfigValues.LinkLocalReason(address, includeIpv4: false)) is { } reason)
             {
-                d.Add(scalar, $"address {address} of node '{node}' is {reason}", "use the node's unicast address on that LAN");
+                d.Add(scalar, $"address {address} of node '{node}' is {reason}", "use the node's unicast address on that LAN (global or unique-local for IPv6)");
             }
             else if (!owners.TryAdd(address, node))
             {

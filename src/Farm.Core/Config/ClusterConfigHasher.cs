@@ -57,6 +57,12 @@ internal static class ClusterConfigHasher
         Line("heartbeat.lease_ms", Ms(config.Heartbeat.Lease));
         Line("split_brain.policy", config.SplitBrain.Policy.ToString().ToLowerInvariant());
         Line("split_brain.witness", config.SplitBrain.Witness?.ToString() ?? "-");
+        if (config.Tls is not null)
+        {
+            // Only when on, so files without TLS keep the hash they had. Paths may differ per node: not hashed.
+            Line("tls", "on");
+        }
+
         Line("lans", string.Join(',', config.Lans));
         foreach (var node in config.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
         {

@@ -9,11 +9,19 @@ public static partial class ConfigDuration
     /// <summary>The hint given with every malformed duration.</summary>
     public const string FormatHint = "write a whole number followed by ms, s, m or h, e.g. 500ms, 5s, 2m or 24h";
 
+    // The most milliseconds a TimeSpan holds.
+    private const long MaxMilliseconds = long.MaxValue / TimeSpan.TicksPerMillisecond;
+
     /// <summary>Parses a duration; on failure <paramref name="error"/> says what is wrong.</summary>
-    public static bool TryParse(string text, out TimeSpan value, out string? error)
+    /// <remarks>Any duration a <see cref="TimeSpan"/> holds parses (callers check their own range); a larger one is "too large", never an overflow.</remarks>
+    public static bool TryParse(string text, out TimeSpan value, out string? error) => TryParse(text, out value, out error, out _);
+
+    /// <summary>Like <see cref="TryParse(string, out TimeSpan, out string?)"/>; <paramref name="tooLarge"/> tells a well-formed duration beyond <see cref="TimeSpan"/> from a malformed one.</summary>
+    internal static bool TryParse(string text, out TimeSpan value, out string? error, out bool tooLarge)
     {
         ArgumentNullException.ThrowIfNull(text);
         value = default;
+        tooLarge = false;
         var match = Pattern().Match(text.Trim());
         if (!match.Success)
         {
@@ -23,27 +31,30 @@ public static partial class ConfigDuration
             return false;
         }
 
-        if (!long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n > 1_000_000_000)
-        {
-            error = $"duration '{text}' is too large";
-            return false;
-        }
-
         string unit = match.Groups["u"].Value;
-        value = unit switch
+        long unitMs = unit switch
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "s" => TimeSpan.FromSeconds(n),
-            "m" => TimeSpan.FromMinutes(n),
-            "h" => TimeSpan.FromHours(n),
-            _ => TimeSpan.Zero,
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => 0,
         };
-        if (unit is not ("ms" or "s" or "m" or "h"))
+        if (unitMs == 0)
         {
             error = $"duration '{text}' has the unknown unit '{unit}'";
             return false;
         }
 
+        // The unit is applied before the limit: 256204779h is as much beyond TimeSpan as 10^20ms.
+        if (!long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n > MaxMilliseconds / unitMs)
+        {
+            tooLarge = true;
+            error = $"duration '{text}' is too large";
+            return false;
+        }
+
+        value = TimeSpan.FromTicks(n * unitMs * TimeSpan.TicksPerMillisecond);
         error = null;
         return true;
     }

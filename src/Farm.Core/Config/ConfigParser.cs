@@ -9,24 +9,30 @@ public static class ConfigParser
     private const string ClusterKey = "cluster";
     private const string ModuleKey = "module";
 
-    /// <summary>Parses a cluster file (top-level key <c>cluster:</c>), collecting every error.</summary>
-    public static ConfigResult<ClusterConfig> ParseCluster(string text, string fileName)
+    /// <summary>Parses a cluster file (top-level key <c>cluster:</c>), collecting every error; a <c>key_file</c> is an error (no reader).</summary>
+    public static ConfigResult<ClusterConfig> ParseCluster(string text, string fileName) => ParseCluster(text, fileName, null);
+
+    /// <summary>Parses a cluster file, reading its <c>key_file</c>, if any, through <paramref name="keyFiles"/>.</summary>
+    public static ConfigResult<ClusterConfig> ParseCluster(string text, string fileName, IKeyFileReader? keyFiles)
     {
-        var result = Parse(text, fileName, ConfigFileKind.Cluster);
+        var result = Parse(text, fileName, ConfigFileKind.Cluster, keyFiles);
         return new ConfigResult<ClusterConfig>(result.Cluster, result.Errors);
     }
 
     /// <summary>Parses a module's farm.yaml (top-level key <c>module:</c>), collecting every error.</summary>
     public static ConfigResult<ModuleConfig> ParseModule(string text, string fileName)
     {
-        var result = Parse(text, fileName, ConfigFileKind.Module);
+        var result = Parse(text, fileName, ConfigFileKind.Module, null);
         return new ConfigResult<ModuleConfig>(result.Module, result.Errors);
     }
 
     /// <summary>Parses a file of either kind, telling the kind from its top-level key.</summary>
-    public static ConfigFileResult Parse(string text, string fileName) => Parse(text, fileName, ConfigFileKind.Unknown);
+    public static ConfigFileResult Parse(string text, string fileName) => Parse(text, fileName, ConfigFileKind.Unknown, null);
 
-    private static ConfigFileResult Parse(string text, string fileName, ConfigFileKind expected)
+    /// <summary>Parses a file of either kind; a cluster file's <c>key_file</c> is read through <paramref name="keyFiles"/>.</summary>
+    public static ConfigFileResult Parse(string text, string fileName, IKeyFileReader? keyFiles) => Parse(text, fileName, ConfigFileKind.Unknown, keyFiles);
+
+    private static ConfigFileResult Parse(string text, string fileName, ConfigFileKind expected, IKeyFileReader? keyFiles)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
@@ -96,7 +102,7 @@ public static class ConfigParser
         {
             if (kind == ConfigFileKind.Cluster)
             {
-                cluster = ClusterConfigBinder.Bind(body, d);
+                cluster = ClusterConfigBinder.Bind(body, d, keyFiles);
             }
             else
             {

@@ -83,6 +83,26 @@ internal static partial class ConfigValues
         return null;
     }
 
+    /// <summary>
+    /// Why <paramref name="address"/> cannot serve as a configured address because of its scope, or null. IPv6
+    /// link-local addresses (fe80::/10) need a zone, which the syntax excludes; with <paramref name="includeIpv4"/> (VIPs,
+    /// which clients beyond the link must reach) IPv4 link-local (169.254.0.0/16) too.
+    /// </summary>
+    public static string? LinkLocalReason(IPAddress address, bool includeIpv4)
+    {
+        if (address.IsIPv6LinkLocal)
+        {
+            return "an IPv6 link-local address (fe80::/10), usable only with a zone";
+        }
+
+        if (includeIpv4 && address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes() is [169, 254, _, _])
+        {
+            return "an IPv4 link-local address (169.254.0.0/16), not reachable beyond its link";
+        }
+
+        return null;
+    }
+
     private static string Suggest(string name)
     {
         var cleaned = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');

@@ -9,8 +9,16 @@ internal static class KeySuggester
         string lowered = key.ToLowerInvariant();
         string? best = null;
         int bestDistance = int.MaxValue;
+        // Beyond a third of the word, a "suggestion" is a guess that misleads more than it helps.
+        int limit = Math.Max(2, key.Length / 3);
         foreach (var candidate in candidates)
         {
+            // The distance is at least the difference in length: skip the quadratic table for hopeless (or huge) keys.
+            if (Math.Abs(lowered.Length - candidate.Length) > limit)
+            {
+                continue;
+            }
+
             int d = Distance(lowered, candidate);
             if (d < bestDistance)
             {
@@ -19,8 +27,6 @@ internal static class KeySuggester
             }
         }
 
-        // Beyond a third of the word, a "suggestion" is a guess that misleads more than it helps.
-        int limit = Math.Max(2, key.Length / 3);
         return bestDistance <= limit ? best : null;
     }
 

@@ -114,6 +114,13 @@ internal sealed class MappingReader
             return defaultValue;
         }
 
+        if (scalar.IsPlain && IsInteger(scalar.Value) && !long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+        {
+            // Beyond long: still a number, so say it is out of range rather than "not an integer".
+            diagnostics.Add(scalar, $"'{key}' in {Where} is {scalar.Value}, out of range", $"use a value from {min} to {max}");
+            return defaultValue;
+        }
+
         if (!scalar.IsPlain || !long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
         {
             bool quotedNumber = !scalar.IsPlain && long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
@@ -128,6 +135,13 @@ internal sealed class MappingReader
         }
 
         return (int)value;
+    }
+
+    /// <summary>True for an optional sign followed by decimal digits only, however many.</summary>
+    public static bool IsInteger(string text)
+    {
+        var digits = text.AsSpan(text.StartsWith('-') || text.StartsWith('+') ? 1 : 0);
+        return !digits.IsEmpty && !digits.ContainsAnyExceptInRange('0', '9');
     }
 
     public bool Bool(string key, bool defaultValue)
@@ -155,19 +169,24 @@ internal sealed class MappingReader
             return defaultValue;
         }
 
-        if (!ConfigDuration.TryParse(scalar.Value, out var value, out string? error))
+        if (!ConfigDuration.TryParse(scalar.Value, out var value, out string? error, out bool tooLarge))
         {
-            diagnostics.Add(scalar, $"{error} ('{key}' in {Where})", ConfigDuration.FormatHint);
+            diagnostics.Add(
+                scalar,
+                tooLarge ? $"'{key}' in {Where} is {scalar.Value}, out of range" : $"{error} ('{key}' in {Where})",
+                tooLarge ? RangeHint() : ConfigDuration.FormatHint);
             return defaultValue;
         }
 
         if (value < min || value > max)
         {
-            diagnostics.Add(scalar, $"'{key}' in {Where} is {scalar.Value}, out of range", $"use a duration from {ConfigDuration.Format(min)} to {ConfigDuration.Format(max)}");
+            diagnostics.Add(scalar, $"'{key}' in {Where} is {scalar.Value}, out of range", RangeHint());
             return defaultValue;
         }
 
         return value;
+
+        string RangeHint() => $"use a duration from {ConfigDuration.Format(min)} to {ConfigDuration.Format(max)}";
     }
 
     /// <summary>One of a fixed set of lower-case names.</summary>

@@ -111,13 +111,16 @@ internal static class ModuleConfigBinder
         };
     }
 
-    /// <summary>Reports an interface name the OS could not have; returns it either way.</summary>
+    /// <summary>Reports an interface name the data plane would refuse (<see cref="InterfaceName.IsValid"/>); returns it either way.</summary>
     public static string CheckInterface(ConfigDiagnostics d, YamlScalarNode scalar)
     {
         string name = scalar.Value;
-        if (name.Trim().Length == 0 || name.Contains('/', StringComparison.Ordinal) || name.Any(char.IsControl))
+        if (!InterfaceName.IsValid(name))
         {
-            d.Add(scalar, $"'{name}' is not a valid interface name", "write the interface name as 'ip link' shows it, e.g. eth0");
+            d.Add(
+                scalar,
+                $"'{name}' is not a valid interface name",
+                $"write the interface name as 'ip link' shows it (1 to {InterfaceName.MaxLength} letters, digits, '-', '_', '.' or '@'), e.g. eth0");
         }
 
         return name;
@@ -136,8 +139,13 @@ internal static class ModuleConfigBinder
             d.Add(list, "'vips' is empty", "list at least one virtual IP, e.g. '- 198.18.100.1'");
         }
 
+        if (list.Items.Count > ConfigLimits.MaxVips)
+        {
+            d.Add(list.Items[ConfigLimits.MaxVips], $"the module has {list.Items.Count} VIPs, more than {ConfigLimits.MaxVips}", $"keep at most {ConfigLimits.MaxVips} VIPs per module");
+        }
+
         var seen = new Dictionary<IPAddress, int>();
-        foreach (var item in list.Items)
+        foreach (var item in list.Items.Take(ConfigLimits.MaxVips))
         {
             if (item is not YamlScalarNode { IsNull: false } scalar)
             {
@@ -153,6 +161,10 @@ internal static class ModuleConfigBinder
             if (ConfigValues.NonUnicastReason(vip) is { } reason)
             {
                 d.Add(scalar, $"VIP {vip} is {reason}, not a unicast address", "use a unicast IPv4 or IPv6 address that clients can reach");
+            }
+            else if (ConfigValues.LinkLocalReason(vip, includeIpv4: true) is { } scope)
+            {
+                d.Add(scalar, $"VIP {vip} is {scope}", "use a unicast IPv4 or IPv6 address of global or unique-local scope that clients can reach");
             }
             else if (!seen.TryAdd(vip, scalar.Line))
             {
@@ -199,8 +211,14 @@ internal static class ModuleConfigBinder
             d.Add(list, "'rules' is empty", "list at least one port rule, e.g. '- { protocol: tcp, ports: 80 }'");
         }
 
+        // Past the limit the rules are not bound: the overlap check compares every pair.
+        if (list.Items.Count > ConfigLimits.MaxRules)
+        {
+            d.Add(list.Items[ConfigLimits.MaxRules], $"the module has {list.Items.Count} port rules, more than {ConfigLimits.MaxRules}", "merge adjacent ports into ranges (\"8000-8100\")");
+        }
+
         var located = new List<(PortRuleConfig Rule, YamlNodeBase At, int Index)>();
-        for (int i = 0; i < list.Items.Count; i++)
+        for (int i = 0; i < Math.Min(list.Items.Count, ConfigLimits.MaxRules); i++)
         {
             var item = list.Items[i];
             if (item is not YamlMapNode map)
@@ -218,12 +236,10 @@ internal static class ModuleConfigBinder
             }
 
             var rule = new PortRuleConfig { Protocol = protocol, FirstPort = range.First, LastPort = range.Last, Affinity = affinity };
-            foreach (var other in located)
+            // The first overlap only: a rule repeated a thousand times (one alias) would otherwise make half a million errors.
+            if (located.FirstOrDefault(other => other.Rule.Overlaps(rule)) is { Rule: not null } other)
             {
-                if (other.Rule.Overlaps(rule))
-                {
-                    d.Add(portsNode, $"port rule #{i + 1} ({rule}) overlaps port rule #{other.Index} ({other.Rule}, line {other.At.Line})", "make the port ranges of one protocol disjoint, or merge the two rules");
-                }
+                d.Add(portsNode, $"port rule #{i + 1} ({rule}) overlaps port rule #{other.Index} ({other.Rule}, line {other.At.Line})", "make the port ranges of one protocol disjoint, or merge the two rules");
             }
 
             located.Add((rule, portsNode, i + 1));
@@ -237,9 +253,10 @@ internal static class ModuleConfigBinder
     {
         string text = scalar.Value.Trim();
         string[] parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
-        bool ok = int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int first);
-        int last = first;
-        ok = ok && (parts.Length == 1 || int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out last));
+        bool ok = parts.All(p => p.Length > 0 && !p.AsSpan().ContainsAnyExceptInRange('0', '9'));
+        // However many digits: a number beyond int is out of range, not malformed.
+        int first = ok ? Port(parts[0]) : 0;
+        int last = ok && parts.Length == 2 ? Port(parts[1]) : first;
         if (!ok)
         {
             d.Add(scalar, $"ports of port rule #{rule} is {scalar.Describe()}, not a port or a range", "write a port (80) or a range (\"8000-8100\")");
@@ -260,6 +277,9 @@ internal static class ModuleConfigBinder
 
         return (first, last);
     }
+
+    private static int Port(string digits) =>
+        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int port) ? port : int.MaxValue;
 
     private static List<ScriptConfig> BindScripts(MappingReader parent, ConfigDiagnostics d)
     {

@@ -7,6 +7,9 @@ internal abstract class YamlNodeBase(int line, int column)
 
     public int Column { get; } = column;
 
+    /// <summary>How many nodes this one stands for, itself and everything below it with aliases expanded (for <see cref="ConfigLimits.MaxNodes"/>).</summary>
+    public int Size { get; set; } = 1;
+
     /// <summary>"a string", "a mapping", "a list": used in wrong-type messages.</summary>
     public abstract string Describe();
 }

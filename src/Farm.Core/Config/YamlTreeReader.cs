@@ -5,20 +5,29 @@ using YamlDotNet.Core.Events;
 namespace Farm.Core.Config;
 
 /// <summary>
-/// Reads YAML text into the located tree (<see cref="YamlNodeBase"/>) from YamlDotNet's event parser.
+/// Reads YAML text into the located tree (<see cref="YamlNodeBase"/>) from YamlDotNet's event parser, within
+/// <see cref="ConfigLimits"/>.
 /// </summary>
 /// <remarks>
-/// The event parser is used rather than <c>YamlStream</c> because the representation model throws on
-/// a duplicate key, which would hide every other error of the file; here duplicates are kept and
-/// reported by the binders.
+/// The event parser is used rather than <c>YamlStream</c> because the representation model throws on a duplicate key,
+/// which would hide every other error of the file; here duplicates are kept and reported by the binders. YamlDotNet's
+/// own limits (<c>WithMaximumRecursion</c>) belong to its deserializer, not to the event parser, so the depth and the
+/// alias expansion are bounded here: an alias returns the anchored node itself (the tree shares it), but it counts as
+/// the whole node it repeats, because the binders walk it once per reference.
 /// </remarks>
 internal static partial class YamlTreeReader
 {
-    /// <summary>Parses <paramref name="text"/>; on a syntax error adds one located error and returns null.</summary>
+    /// <summary>Parses <paramref name="text"/>; on a syntax error or a limit adds one located error and returns null.</summary>
     public static YamlNodeBase? Read(string text, ConfigDiagnostics diagnostics)
     {
-        var anchors = new Dictionary<string, YamlNodeBase>(StringComparer.Ordinal);
-        var parser = new Parser(new StringReader(text));
+        if (text.Length > ConfigLimits.MaxFileLength)
+        {
+            diagnostics.Add(1, 1, $"the file holds {text.Length} characters, more than the limit of {ConfigLimits.MaxFileLength}", "a configuration file is a few kilobytes: check that this is the right file");
+            return null;
+        }
+
+        var state = new ReadState(new Parser(new StringReader(text)));
+        var parser = state.Parser;
         try
         {
             parser.Consume<StreamStart>();
@@ -29,7 +38,7 @@ internal static partial class YamlTreeReader
             }
 
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, anchors);
+            var root = ReadNode(state, 1);
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
@@ -37,6 +46,11 @@ internal static partial class YamlTreeReader
             }
 
             return root;
+        }
+        catch (LimitException ex)
+        {
+            diagnostics.Add(Line(ex.At), Column(ex.At), ex.Message, ex.Hint);
+            return null;
         }
         catch (YamlException ex)
         {
@@ -53,44 +67,58 @@ internal static partial class YamlTreeReader
         }
     }
 
-    private static YamlNodeBase ReadNode(IParser parser, Dictionary<string, YamlNodeBase> anchors)
+    private static YamlNodeBase ReadNode(ReadState state, int depth)
     {
+        var parser = state.Parser;
         var ev = parser.Consume<ParsingEvent>();
         YamlNodeBase node;
         switch (ev)
         {
             case AnchorAlias alias:
-                if (!anchors.TryGetValue(alias.Value.Value, out var target))
+                if (!state.Anchors.TryGetValue(alias.Value.Value, out var target))
                 {
                     throw new SemanticErrorException(alias.Start, alias.End, $"alias '*{alias.Value.Value}' refers to no anchor");
                 }
 
+                state.Count(target.Size, alias.Start);
                 return target;
             case Scalar scalar:
+                state.Count(1, ev.Start);
                 // An explicit !!str tag turns even a plain token into a string.
                 bool plain = scalar.Style == ScalarStyle.Plain && !(!scalar.Tag.IsEmpty && !scalar.Tag.IsNonSpecific && scalar.Tag.Value.EndsWith(":str", StringComparison.Ordinal));
                 node = new YamlScalarNode(Line(ev.Start), Column(ev.Start), scalar.Value, plain);
                 break;
             case SequenceStart:
+                CheckDepth(depth, ev.Start);
+                state.Count(1, ev.Start);
                 var list = new YamlListNode(Line(ev.Start), Column(ev.Start));
+                int listSize = 1;
                 while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    list.Items.Add(ReadNode(parser, anchors));
+                    var item = ReadNode(state, depth + 1);
+                    list.Items.Add(item);
+                    listSize += item.Size;
                 }
 
+                list.Size = listSize;
                 node = list;
                 break;
             case MappingStart:
+                CheckDepth(depth, ev.Start);
+                state.Count(1, ev.Start);
                 var map = new YamlMapNode(Line(ev.Start), Column(ev.Start));
+                int mapSize = 1;
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var key = ReadNode(parser, anchors);
-                    var value = ReadNode(parser, anchors);
+                    var key = ReadNode(state, depth + 1);
+                    var value = ReadNode(state, depth + 1);
+                    mapSize += key.Size + value.Size;
                     // Complex keys (a mapping or list as a key) never name a setting; keep their position for the error.
                     var keyScalar = key as YamlScalarNode ?? new YamlScalarNode(key.Line, key.Column, "<" + key.Describe() + ">", isPlain: false);
                     map.Entries.Add(new(keyScalar, value));
                 }
 
+                map.Size = mapSize;
                 node = map;
                 break;
             default:
@@ -99,15 +127,23 @@ internal static partial class YamlTreeReader
 
         if (ev is NodeEvent { Anchor.IsEmpty: false } anchored)
         {
-            anchors[anchored.Anchor.Value] = node;
+            state.Anchors[anchored.Anchor.Value] = node;
         }
 
         return node;
     }
 
-    private static int Line(Mark mark) => (int)Math.Max(1, mark.Line);
+    private static void CheckDepth(int depth, Mark at)
+    {
+        if (depth > ConfigLimits.MaxDepth)
+        {
+            throw new LimitException(at, $"the YAML nests deeper than {ConfigLimits.MaxDepth} levels", "a configuration nests a few levels deep: check for runaway '[' or '{' or indentation");
+        }
+    }
 
-    private static int Column(Mark mark) => (int)Math.Max(1, mark.Column);
+    private static int Line(Mark mark) => (int)Math.Clamp(mark.Line, 1, int.MaxValue);
+
+    private static int Column(Mark mark) => (int)Math.Clamp(mark.Column, 1, int.MaxValue);
 
     // YamlDotNet prefixes its messages with "(Line: 3, Col: 5, Idx: 20) - (Line: 3, Col: 6, Idx: 21): "; the location is ours to print.
     private static string CleanMessage(string message)
@@ -123,4 +159,36 @@ internal static partial class YamlTreeReader
 
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\):\s*")]
     private static partial Regex PositionPrefix();
+
+    /// <summary>The parser, the anchors seen so far and the running node count of one read.</summary>
+    private sealed class ReadState(Parser parser)
+    {
+        private int nodes;
+
+        public Parser Parser { get; } = parser;
+
+        public Dictionary<string, YamlNodeBase> Anchors { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Adds <paramref name="size"/> nodes (an alias: the size of what it repeats); throws past the limit.</summary>
+        public void Count(int size, Mark at)
+        {
+            // size never exceeds the limit (an anchored node was counted), so the sum cannot overflow.
+            nodes += size;
+            if (nodes > ConfigLimits.MaxNodes)
+            {
+                throw new LimitException(
+                    at,
+                    $"the YAML holds more than {ConfigLimits.MaxNodes} nodes (each alias counts as the whole node it repeats)",
+                    "a configuration holds a few thousand values: check for aliases that repeat large anchors, or for runaway lists");
+            }
+        }
+    }
+
+    /// <summary>A limit of <see cref="ConfigLimits"/> was reached; reported as one located error.</summary>
+    private sealed class LimitException(Mark at, string message, string hint) : Exception(message)
+    {
+        public Mark At { get; } = at;
+
+        public string Hint { get; } = hint;
+    }
 }

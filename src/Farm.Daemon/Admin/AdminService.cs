@@ -1,20 +1,18 @@
-using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
 using Farm.Daemon.Security;
 using Farm.Protocol;
 using Farm.Protocol.Security;
-using Farm.Rpc;
-using Farm.Rpc.Server;
 using Google.Protobuf;
+using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
 
 /// <summary>
 /// Serves <c>farm.v1.Admin</c>. Over the Unix socket plain queries are answered (the socket's mode 0600 authorizes);
-/// over TCP only sealed ones, with sealed replies. Admin clients may use any sender name: the key authorizes them,
-/// and their replay windows are kept apart from the peers'. One replay window serves every admin method: a sealed query
-/// is bound to its method by the MAC, so it cannot be replayed on another.
+/// over TCP only sealed ones, sealed for this node and its current run, with sealed replies. Admin clients may use any
+/// sender name: the key authorizes them, and their replay windows are kept apart from the peers'. One replay window
+/// serves every admin method: a sealed query is bound to its method by the MAC, so it cannot be replayed on another.
 /// </summary>
 internal sealed class AdminService(
     StatusBuilder status,
@@ -23,7 +21,7 @@ internal sealed class AdminService(
     ModuleHost? modules = null,
     ModuleControl? control = null,
     DrainControl? drain = null,
-    ConfigApplyControl? configApply = null)
+    ConfigApplyControl? configApply = null) : Wire.Admin.AdminBase
 {
     /// <summary>Most log lines in one ModuleLogs message.</summary>
     public const int MaxLinesPerBatch = 500;
@@ -35,31 +33,32 @@ internal sealed class AdminService(
 
     private readonly OwnerLocator owners = new(status.Settings.Modules, status.Host);
 
-    /// <summary>Registers every method of <c>farm.v1.Admin</c>.</summary>
-    public void Register(RpcServiceBuilder builder)
+    public override Task<Wire.AdminReply> GetStatus(Wire.AdminRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder
-            .AddUnary(AdminMethods.GetStatus, GetStatusAsync)
-            .AddServerStreaming(AdminMethods.WatchStatus, WatchStatusAsync)
-            .AddUnary(AdminMethods.WhoOwns, WhoOwnsAsync)
-            .AddUnary(AdminMethods.ControlModule, ControlModuleAsync)
-            .AddServerStreaming(AdminMethods.ModuleLogs, ModuleLogsAsync)
-            .AddUnary(AdminMethods.ApplyConfig, ApplyConfigAsync)
-            .AddUnary(AdminMethods.DrainNode, DrainNodeAsync);
+        ArgumentNullException.ThrowIfNull(request);
+        var call = Authorize(request.Query, request.Sealed, Wire.StatusQuery.Parser, context);
+        if (call.Refusal is { } refusal)
+        {
+            return Task.FromResult(new Wire.AdminReply { Sealed = refusal });
+        }
+
+        var report = status.Build();
+        return Task.FromResult(call.Request is { } sealedRequest
+            ? new Wire.AdminReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, report) }
+            : new Wire.AdminReply { Status = report });
     }
 
-    private Task<Wire.AdminReply> GetStatusAsync(Wire.AdminRequest request, RpcCallContext context)
+    public override async Task WatchStatus(Wire.AdminRequest request, IServerStreamWriter<Wire.AdminReply> responseStream, ServerCallContext context)
     {
-        string method = AdminMethods.GetStatus.FullName;
-        var (_, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.StatusQuery.Parser, context);
-        return Task.FromResult(StatusReply(method, EnvelopeKind.Reply, replyTo, status.Build()));
-    }
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        var call = Authorize(request.Query, request.Sealed, Wire.StatusQuery.Parser, context, EnvelopeKind.StreamItem);
+        if (call.Refusal is { } refusal)
+        {
+            await responseStream.WriteAsync(new Wire.AdminReply { Sealed = refusal });
+            return;
+        }
 
-    private async Task WatchStatusAsync(Wire.AdminRequest request, IRpcStreamWriter<Wire.AdminReply> writer, RpcCallContext context)
-    {
-        string method = AdminMethods.WatchStatus.FullName;
-        var (_, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.StatusQuery.Parser, context);
         CancellationToken cancellationToken = context.CancellationToken;
         Wire.NodeStatusReport? lastKey = null;
         try
@@ -70,7 +69,11 @@ internal sealed class AdminService(
                 var key = StatusBuilder.ChangeKey(report);
                 if (!key.Equals(lastKey))
                 {
-                    await writer.WriteAsync(StatusReply(method, EnvelopeKind.StreamItem, replyTo, report), cancellationToken);
+                    await responseStream.WriteAsync(
+                        call.Request is { } sealedRequest
+                            ? new Wire.AdminReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, report) }
+                            : new Wire.AdminReply { Status = report },
+                        cancellationToken);
                     lastKey = key;
                 }
 
@@ -83,63 +86,90 @@ internal sealed class AdminService(
         }
     }
 
-    private Task<Wire.WhoOwnsReply> WhoOwnsAsync(Wire.WhoOwnsRequest request, RpcCallContext context)
+    public override Task<Wire.WhoOwnsReply> WhoOwns(Wire.WhoOwnsRequest request, ServerCallContext context)
     {
-        string method = AdminMethods.WhoOwns.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.WhoOwnsQuery.Parser, context);
-        var answer = owners.Locate(query ?? new Wire.WhoOwnsQuery());
-        return Task.FromResult(replyTo is { } seq
-            ? new Wire.WhoOwnsReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+        ArgumentNullException.ThrowIfNull(request);
+        var call = Authorize(request.Query, request.Sealed, Wire.WhoOwnsQuery.Parser, context);
+        if (call.Refusal is { } refusal)
+        {
+            return Task.FromResult(new Wire.WhoOwnsReply { Sealed = refusal });
+        }
+
+        var answer = owners.Locate(call.Query ?? new Wire.WhoOwnsQuery());
+        return Task.FromResult(call.Request is { } sealedRequest
+            ? new Wire.WhoOwnsReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
             : new Wire.WhoOwnsReply { Answer = answer });
     }
 
-    private async Task<Wire.ModuleControlReply> ControlModuleAsync(Wire.ModuleControlRequest request, RpcCallContext context)
+    public override async Task<Wire.ModuleControlReply> ControlModule(Wire.ModuleControlRequest request, ServerCallContext context)
     {
-        string method = AdminMethods.ControlModule.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.ModuleControlQuery.Parser, context);
+        ArgumentNullException.ThrowIfNull(request);
+        var call = Authorize(request.Query, request.Sealed, Wire.ModuleControlQuery.Parser, context);
+        if (call.Refusal is { } refusal)
+        {
+            return new Wire.ModuleControlReply { Sealed = refusal };
+        }
+
         if (control is null)
         {
-            throw new RpcException(StatusCode.InvalidArgument, "this node has no modules");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "this node has no modules"));
         }
 
         // Relaying to other nodes only for the local root-only socket: a sealed call never fans out (no loops).
-        var answer = await control.HandleAsync(query ?? new Wire.ModuleControlQuery(), mayRelay: replyTo is null, context.CancellationToken);
-        return replyTo is { } seq
-            ? new Wire.ModuleControlReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+        var answer = await control.HandleAsync(call.Query ?? new Wire.ModuleControlQuery(), mayRelay: call.Request is null, context.CancellationToken);
+        return call.Request is { } sealedRequest
+            ? new Wire.ModuleControlReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
             : new Wire.ModuleControlReply { Answer = answer };
     }
 
-    private async Task<Wire.ConfigApplyReply> ApplyConfigAsync(Wire.ConfigApplyRequest request, RpcCallContext context)
+    public override async Task<Wire.ConfigApplyReply> ApplyConfig(Wire.ConfigApplyRequest request, ServerCallContext context)
     {
-        string method = AdminMethods.ApplyConfig.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context);
-        var handler = configApply ?? throw new RpcException(StatusCode.Unimplemented, "this farmd cannot apply cluster files");
+        ArgumentNullException.ThrowIfNull(request);
+        var call = Authorize(request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context);
+        if (call.Refusal is { } refusal)
+        {
+            return new Wire.ConfigApplyReply { Sealed = refusal };
+        }
+
+        var handler = configApply ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot apply cluster files"));
 
         // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
-        var answer = await handler.HandleAsync(query ?? new Wire.ConfigApplyQuery(), local: replyTo is null, context.CancellationToken);
-        return replyTo is { } seq
-            ? new Wire.ConfigApplyReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+        var answer = await handler.HandleAsync(call.Query ?? new Wire.ConfigApplyQuery(), local: call.Request is null, context.CancellationToken);
+        return call.Request is { } sealedRequest
+            ? new Wire.ConfigApplyReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
             : new Wire.ConfigApplyReply { Answer = answer };
     }
 
-    private async Task<Wire.DrainReply> DrainNodeAsync(Wire.DrainRequest request, RpcCallContext context)
+    public override async Task<Wire.DrainReply> DrainNode(Wire.DrainRequest request, ServerCallContext context)
     {
-        string method = AdminMethods.DrainNode.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.DrainQuery.Parser, context);
-        var handler = drain ?? throw new RpcException(StatusCode.Unimplemented, "this farmd cannot drain");
-        var answer = await handler.HandleAsync(query ?? new Wire.DrainQuery(), mayRelay: replyTo is null, context.CancellationToken);
-        return replyTo is { } seq
-            ? new Wire.DrainReply { Sealed = authenticator.Seal(method, EnvelopeKind.Reply, 0, seq, answer) }
+        ArgumentNullException.ThrowIfNull(request);
+        var call = Authorize(request.Query, request.Sealed, Wire.DrainQuery.Parser, context);
+        if (call.Refusal is { } refusal)
+        {
+            return new Wire.DrainReply { Sealed = refusal };
+        }
+
+        var handler = drain ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot drain"));
+        var answer = await handler.HandleAsync(call.Query ?? new Wire.DrainQuery(), mayRelay: call.Request is null, context.CancellationToken);
+        return call.Request is { } sealedRequest
+            ? new Wire.DrainReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, answer) }
             : new Wire.DrainReply { Answer = answer };
     }
 
-    private async Task ModuleLogsAsync(Wire.ModuleLogsRequest request, IRpcStreamWriter<Wire.ModuleLogsReply> writer, RpcCallContext context)
+    public override async Task ModuleLogs(Wire.ModuleLogsRequest request, IServerStreamWriter<Wire.ModuleLogsReply> responseStream, ServerCallContext context)
     {
-        string method = AdminMethods.ModuleLogs.FullName;
-        var (query, replyTo) = Authorize(method, request.Query, request.Sealed, Wire.ModuleLogsQuery.Parser, context);
-        query ??= new Wire.ModuleLogsQuery();
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        var call = Authorize(request.Query, request.Sealed, Wire.ModuleLogsQuery.Parser, context, EnvelopeKind.StreamItem);
+        if (call.Refusal is { } refusal)
+        {
+            await responseStream.WriteAsync(new Wire.ModuleLogsReply { Sealed = refusal });
+            return;
+        }
+
+        var query = call.Query ?? new Wire.ModuleLogsQuery();
         var buffer = modules?.LogsOf(query.Module)
-            ?? throw new RpcException(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? []));
+            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? [])));
         CancellationToken cancellationToken = context.CancellationToken;
         var tail = buffer.Tail(query.Tail <= 0 ? buffer.Capacity : query.Tail);
         long last = tail.Count > 0 ? tail[^1].Seq : buffer.LastSeq;
@@ -147,7 +177,7 @@ internal sealed class AdminService(
         {
             for (int i = 0; i < tail.Count || i == 0; i += MaxLinesPerBatch)
             {
-                await writer.WriteAsync(LogsReply(method, replyTo, buffer.Module, tail.Skip(i).Take(MaxLinesPerBatch), 0), cancellationToken);
+                await responseStream.WriteAsync(LogsReply(context.Method, call.Request, buffer.Module, tail.Skip(i).Take(MaxLinesPerBatch), 0), cancellationToken);
             }
 
             while (query.Follow && !cancellationToken.IsCancellationRequested)
@@ -160,7 +190,7 @@ internal sealed class AdminService(
                 }
 
                 last = lines[^1].Seq;
-                await writer.WriteAsync(LogsReply(method, replyTo, buffer.Module, lines, dropped), cancellationToken);
+                await responseStream.WriteAsync(LogsReply(context.Method, call.Request, buffer.Module, lines, dropped), cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -169,7 +199,7 @@ internal sealed class AdminService(
         }
     }
 
-    private Wire.ModuleLogsReply LogsReply(string method, ulong? replyTo, string module, IEnumerable<ModuleLogLine> lines, long dropped)
+    private Wire.ModuleLogsReply LogsReply(string method, Wire.Envelope? sealedRequest, string module, IEnumerable<ModuleLogLine> lines, long dropped)
     {
         var batch = new Wire.ModuleLogBatch { Node = authenticator.Self, Module = module, Dropped = dropped };
         foreach (var line in lines)
@@ -177,8 +207,8 @@ internal sealed class AdminService(
             batch.Lines.Add(new Wire.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = LevelName(line.Level), Text = line.Text });
         }
 
-        return replyTo is { } seq
-            ? new Wire.ModuleLogsReply { Sealed = authenticator.Seal(method, EnvelopeKind.StreamItem, 0, seq, batch) }
+        return sealedRequest is { } request
+            ? new Wire.ModuleLogsReply { Sealed = authenticator.SealReply(method, EnvelopeKind.StreamItem, request, batch) }
             : new Wire.ModuleLogsReply { Batch = batch };
     }
 
@@ -193,43 +223,46 @@ internal sealed class AdminService(
     };
 
     /// <summary>
-    /// Returns the query and null for a local plain call, or the opened query and the seq to answer for a sealed one;
-    /// throws UNAUTHENTICATED otherwise.
+    /// A local plain call gives its query; a sealed one over TCP its opened query and request envelope, or a sealed
+    /// refusal to answer with (first contact, a previous run of this node, another protocol); anything else throws.
     /// </summary>
-    private (TQuery? Query, ulong? ReplyTo) Authorize<TQuery>(
-        string method, TQuery? plain, Wire.Envelope? sealedQuery, MessageParser<TQuery> parser, RpcCallContext context)
+    private AdminCall<TQuery> Authorize<TQuery>(
+        TQuery? plain, Wire.Envelope? sealedQuery, MessageParser<TQuery> parser, ServerCallContext context, EnvelopeKind answerKind = EnvelopeKind.Reply)
         where TQuery : class, IMessage<TQuery>
     {
-        // Farm.Rpc leaves Peer null exactly when the connection has no IP remote end: the Unix socket.
-        bool local = context.Peer is null;
+        string method = context.Method;
         if (sealedQuery is null)
         {
-            if (local)
+            if (CallSource.IsLocal(context))
             {
-                return (plain, null);
+                return new AdminCall<TQuery>(plain, null, null);
             }
 
-            authenticator.Rejections.Record(MembershipService.SourceOf(context), RejectReason.Unauthenticated, method, "");
-            throw new RpcException(StatusCode.Unauthenticated, "Admin calls over TCP must be sealed with the cluster key.");
+            authenticator.Rejections.Record(CallSource.Of(context), RejectReason.Unauthenticated, method, "");
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "Admin calls over TCP must be sealed with the cluster key."));
         }
 
-        if (authenticator.Open(method, EnvelopeKind.Request, sealedQuery, MembershipService.SourceOf(context), adminGuard, static _ => true) is { } reason)
+        var verdict = authenticator.OpenRequest(method, sealedQuery, CallSource.Of(context), adminGuard, static _ => true);
+        if (verdict.Answer != Wire.Refusal.None)
         {
-            throw new RpcException(StatusCode.Unauthenticated, "refused: " + reason.Name());
+            return new AdminCall<TQuery>(null, null, authenticator.SealReply(method, answerKind, sealedQuery, null, verdict.Answer));
+        }
+
+        if (verdict.Reason is { } reason)
+        {
+            throw CallSource.Refused(reason);
         }
 
         try
         {
-            return (parser.ParseFrom(sealedQuery.Payload), sealedQuery.Seq);
+            return new AdminCall<TQuery>(parser.ParseFrom(sealedQuery.Payload), sealedQuery, null);
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"The sealed payload is not a {typeof(TQuery).Name}: " + ex.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The sealed payload is not a {typeof(TQuery).Name}: " + ex.Message));
         }
     }
 
-    private Wire.AdminReply StatusReply(string method, EnvelopeKind kind, ulong? replyTo, Wire.NodeStatusReport report) =>
-        replyTo is { } seq
-            ? new Wire.AdminReply { Sealed = authenticator.Seal(method, kind, 0, seq, report) }
-            : new Wire.AdminReply { Status = report };
+    /// <summary>An authorized admin call: its query, the sealed request to answer (null over the socket), or a refusal to send instead.</summary>
+    private readonly record struct AdminCall<TQuery>(TQuery? Query, Wire.Envelope? Request, Wire.Envelope? Refusal);
 }

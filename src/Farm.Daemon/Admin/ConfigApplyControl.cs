@@ -2,7 +2,7 @@ using Farm.Daemon.Hosting;
 using Farm.Daemon.Reload;
 using Farm.Protocol;
 using Farm.Protocol.Security;
-using Farm.Rpc;
+using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
@@ -35,17 +35,17 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
         }
         else if (query.Text.Length > 0)
         {
-            throw new RpcException(StatusCode.InvalidArgument, "over TCP the file must travel encrypted (encrypted_text): it holds the cluster key");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "over TCP the file must travel encrypted (encrypted_text): it holds the cluster key"));
         }
         else
         {
             text = cipher.Decrypt(query.EncryptedText.Span)
-                ?? throw new RpcException(StatusCode.InvalidArgument, "encrypted_text does not decrypt with this cluster's key (altered, or another cluster's)");
+                ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "encrypted_text does not decrypt with this cluster's key (altered, or another cluster's)"));
         }
 
         if (text.Length > MaxTextLength)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"the file has {text.Length} characters, more than {MaxTextLength}: this is not a cluster file");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"the file has {text.Length} characters, more than {MaxTextLength}: this is not a cluster file"));
         }
 
         string fileName = query.FileName.Length > 0 ? query.FileName : DefaultFileName;
@@ -69,7 +69,7 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
     private async Task<Wire.ConfigApplyResult> RelayAsync(string node, Wire.ConfigApplyQuery forward, CancellationToken cancellationToken)
     {
         var (answer, error) = await relay.CallAsync(
-            node, AdminMethods.ApplyConfig, forward, e => new Wire.ConfigApplyRequest { Sealed = e }, r => r.Sealed, Wire.ConfigApplyAnswer.Parser, RelayTimeout, cancellationToken);
+            node, MethodPaths.ApplyConfig, forward, async (c, e, o) => (await c.ApplyConfigAsync(new Wire.ConfigApplyRequest { Sealed = e }, o)).Sealed, Wire.ConfigApplyAnswer.Parser, RelayTimeout, cancellationToken);
         var failed = new Wire.ConfigApplyResult { Node = node, Outcome = Wire.ConfigApplyOutcome.Failed };
         if (error is not null)
         {

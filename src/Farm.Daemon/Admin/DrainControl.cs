@@ -3,7 +3,7 @@ using Farm.Daemon.Drain;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Membership;
 using Farm.Protocol;
-using Farm.Rpc;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
@@ -43,7 +43,7 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
 
         if (errors.Count > 0)
         {
-            throw new RpcException(StatusCode.InvalidArgument, string.Join("; ", errors));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, string.Join("; ", errors)));
         }
 
         if (query.Node == self)
@@ -52,7 +52,7 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
         }
 
         var (answer, error) = await relay.CallAsync(
-            query.Node, AdminMethods.DrainNode, query, e => new Wire.DrainRequest { Sealed = e }, r => r.Sealed, Wire.DrainAnswer.Parser, RelayTimeout, cancellationToken);
+            query.Node, MethodPaths.DrainNode, query, async (c, e, o) => (await c.DrainNodeAsync(new Wire.DrainRequest { Sealed = e }, o)).Sealed, Wire.DrainAnswer.Parser, RelayTimeout, cancellationToken);
         return answer ?? new Wire.DrainAnswer { Node = query.Node, Error = error };
     }
 

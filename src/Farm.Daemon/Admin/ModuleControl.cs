@@ -1,6 +1,6 @@
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Modules;
-using Farm.Rpc;
+using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
@@ -56,7 +56,7 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
 
         if (errors.Count > 0)
         {
-            throw new RpcException(StatusCode.InvalidArgument, string.Join("; ", errors));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, string.Join("; ", errors)));
         }
 
         var wait = TimeSpan.FromMilliseconds(Math.Clamp(query.WaitMs, 0, (long)MaxWait.TotalMilliseconds));

@@ -3,7 +3,7 @@ using Farm.Cluster.Membership;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Daemon.Membership;
-using Farm.Rpc;
+using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
@@ -62,7 +62,7 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
 
         if (errors.Count > 0 || client is not { } key)
         {
-            throw new RpcException(StatusCode.InvalidArgument, string.Join("; ", errors));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, string.Join("; ", errors)));
         }
 
         var answer = new Wire.WhoOwnsAnswer
@@ -81,8 +81,8 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
                 .ToList();
             if (rules.Count == 0 && query.Module.Length > 0)
             {
-                throw new RpcException(StatusCode.InvalidArgument,
-                    $"module '{module.Name}' has no rule for {Describe(protocol, query.ServicePort)} (rules: {string.Join(", ", module.Rules)})");
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"module '{module.Name}' has no rule for {Describe(protocol, query.ServicePort)} (rules: {string.Join(", ", module.Rules)})"));
             }
 
             var hasher = new BucketHasher(module.Buckets, module.Seed);
@@ -94,7 +94,7 @@ internal sealed class OwnerLocator(IReadOnlyList<ModuleConfig> modules, Membersh
 
         if (answer.Owners.Count == 0)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"no module has a rule for {Describe(protocol, query.ServicePort)}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"no module has a rule for {Describe(protocol, query.ServicePort)}"));
         }
 
         return answer;

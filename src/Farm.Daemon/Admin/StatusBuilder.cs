@@ -22,7 +22,8 @@ internal sealed class StatusBuilder(
     RejectionLog rejections,
     ModuleHost? modules = null,
     ClusterReloader? reloader = null,
-    DrainSwitch? drain = null)
+    DrainSwitch? drain = null,
+    Transport.RoundTrips? roundTrips = null)
 {
     /// <summary>The node's settings (modules, cluster file).</summary>
     public DaemonSettings Settings => settings;
@@ -57,6 +58,7 @@ internal sealed class StatusBuilder(
             foreach (var lan in node.Lans)
             {
                 lan.LastHeardAgeMs = 0;
+                (lan.RttP50Us, lan.RttP99Us, lan.RttSamples) = (0, 0, 0);
             }
 
             // Drain ages grow by themselves; that a drain runs (or ends) shows in the counts.
@@ -128,6 +130,10 @@ internal sealed class StatusBuilder(
                     Reachable = heard is { } t && now - t < host.Options.DetectionTimeout,
                     LastHeardAgeMs = age,
                 });
+                if (!isSelf && roundTrips?.Of(node.Name, lan) is { Count: > 0 } rtt)
+                {
+                    (status.Lans[^1].RttP50Us, status.Lans[^1].RttP99Us, status.Lans[^1].RttSamples) = (rtt.P50, rtt.P99, rtt.Count);
+                }
             }
 
             status.State = isSelf || m.IsReachable(node.Name, now) ? Wire.NodeState.Up

@@ -1,34 +1,38 @@
 using System.Net.Sockets;
+using Farm.Core.Security;
+using Farm.Native.Linux;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 
-/// <summary>Prepares and cleans up the admin socket's file.</summary>
+/// <summary>
+/// Prepares, guards and cleans up the admin socket. Calls over it need no key, so three layers keep other local users
+/// out: its folder is farmd's own and closed to others from before the bind (the socket's mode right after the bind does
+/// not matter then); the socket itself is 0600 (0660 and the admin group's with an admin group); and every connection's
+/// peer credentials are checked (<see cref="AdminPeerPolicy"/>).
+/// </summary>
 internal static class AdminSocket
 {
     /// <summary>
-    /// Creates the socket's directory if missing (mode 0750, so the moment between bind and chmod exposes nothing) and
-    /// removes a stale socket file; returns an error message when another farmd still listens there.
+    /// Creates the socket's folder if missing (0700, or 0750 and the admin group's), checks that it is farmd's own, not
+    /// writable by group or others and closed to others, and removes a stale socket file; returns an error message when
+    /// any of that fails or when another farmd still listens there.
     /// </summary>
-    public static string? Prepare(string path)
+    public static string? Prepare(string path) => Prepare(path, null, StatxFileInspector.Instance);
+
+    /// <inheritdoc cref="Prepare(string)"/>
+    public static string? Prepare(string path, uint? adminGid) => Prepare(path, adminGid, StatxFileInspector.Instance);
+
+    /// <inheritdoc cref="Prepare(string)"/>
+    public static string? Prepare(string path, uint? adminGid, IFileInspector files)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(files);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null && !Directory.Exists(dir))
+        if (dir is not null && !OperatingSystem.IsWindows() && FolderProblem(dir, adminGid, files) is { } problem)
         {
-            try
-            {
-                if (OperatingSystem.IsWindows())
-                {
-                    Directory.CreateDirectory(dir);
-                }
-                else
-                {
-                    Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                return $"cannot create the directory of the admin socket {path}: {ex.Message} (use --admin-socket PATH)";
-            }
+            return problem;
         }
 
         if (!File.Exists(path))
@@ -53,15 +57,35 @@ internal static class AdminSocket
     }
 
     /// <summary>
-    /// Restricts the socket to its owner: over it, admin calls need no key. Until this runs the socket has the umask's
-    /// mode; connecting needs write permission, which the usual umask (022) already denies to others.
+    /// Sets the socket's final mode: 0600, or 0660 and group <paramref name="adminGid"/> so its members can connect.
+    /// Until this runs the folder keeps others out.
     /// </summary>
-    public static void Restrict(string path)
+    public static void Restrict(string path, uint? adminGid = null)
     {
-        if (!OperatingSystem.IsWindows())
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        if (adminGid is { } gid)
+        {
+            UnixGroups.SetGroup(path, gid);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        }
+        else
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
+    }
+
+    /// <summary>
+    /// The connection middleware of the admin socket's Kestrel listener (<c>ListenOptions.Use</c>): only root, farmd's
+    /// own user and the admin group may call.
+    /// </summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> PeerCheck(uint? adminGid, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        return new AdminPeerPolicy(StatxFileInspector.Instance.EffectiveUid, adminGid, loggerFactory.CreateLogger<AdminPeerPolicy>()).Middleware;
     }
 
     /// <summary>Removes the socket file if present.</summary>
@@ -74,6 +98,50 @@ internal static class AdminSocket
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // best effort on the way out; the next start removes it
+        }
+    }
+
+    /// <summary>Why <paramref name="dir"/> cannot hold the admin socket (after creating it when missing), or null.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static string? FolderProblem(string dir, uint? adminGid, IFileInspector files)
+    {
+        try
+        {
+            if (!Directory.Exists(dir))
+            {
+                var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                Directory.CreateDirectory(dir, adminGid is null ? mode : mode | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+                if (adminGid is { } gid)
+                {
+                    UnixGroups.SetGroup(dir, gid);
+                }
+            }
+
+            if (files.Inspect(dir) is not { } facts)
+            {
+                return $"the folder of the admin socket {dir} vanished while it was being created";
+            }
+
+            string fix = adminGid is null ? $"chmod 700 {dir}" : $"chmod 750 {dir}; chgrp {adminGid} {dir}";
+            if (FileTrust.PrivateDirectoryProblem(facts, files.EffectiveUid) is { } problem)
+            {
+                return $"the folder of the admin socket must be farmd's own: {problem} (or use --admin-socket in a folder of its own, e.g. /run/farm/farmd.sock)";
+            }
+
+            const UnixFileMode Others = UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            const UnixFileMode Group = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+            bool groupOk = (facts.Mode & Group) == 0 || (adminGid is { } admin && facts.GroupGid == admin);
+            if ((facts.Mode & Others) != 0 || !groupOk)
+            {
+                return $"the folder of the admin socket {dir} must be closed to others (mode {FileTrust.Octal(facts.Mode)}): run '{fix}', "
+                    + "or use --admin-socket in a folder of its own, e.g. /run/farm/farmd.sock";
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot create the folder of the admin socket {dir}: {ex.Message} (use --admin-socket PATH)";
         }
     }
 

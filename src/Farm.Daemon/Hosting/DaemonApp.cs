@@ -46,7 +46,7 @@ internal static class DaemonApp
             return ExitFailed;
         }
 
-        if (AdminSocket.Prepare(settings.AdminSocket) is { } socketProblem)
+        if (AdminSocket.Prepare(settings.AdminSocket, settings.AdminGroupId) is { } socketProblem)
         {
             error.WriteLine($"farmd: {socketProblem}");
             return ExitFailed;

@@ -18,6 +18,7 @@ internal static class DaemonCommandLine
           --modules DIR         directory of modules: DIR/<name>/farm.yaml (default: /etc/farm/modules if it exists
                                 and --cluster is not given; none when --cluster is given)
           --admin-socket PATH   Unix socket of the admin API, mode 0600 (default: /run/farm/farmd.sock)
+          --admin-group GROUP   members of this group (name or gid) may use the admin socket besides root
           --log-dir DIR         also write a daily rolling log file farmd-YYYYMMDD.log there (default: console only)
           --state-dir DIR       where the data plane records its changes, to undo them after a crash
                                 (default: /var/lib/farm)
@@ -25,6 +26,8 @@ internal static class DaemonCommandLine
                                 only, nothing on the host is touched)
           --address-map A=B     bind and dial address B wherever the cluster file says A (repeatable; for tests
                                 that run several nodes on loopback addresses)
+          --allow-untrusted-modules
+                                development only: run modules whose files others may write, with a warning
           --cleanup             remove what a crashed farmd left (farm_* nft tables, VIPs, sysctls, MAC filter
                                 entries recorded in --state-dir) and exit; refused while farmd runs
           -h, --help            show this help
@@ -33,11 +36,11 @@ internal static class DaemonCommandLine
         Exit codes: 0 stopped cleanly, 1 configuration or startup error, 2 usage error.
         """;
 
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--cleanup" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--cleanup", "--allow-untrusted-modules" };
 
     private static readonly HashSet<string> ValueOptions = new(StringComparer.Ordinal)
     {
-        "--cluster", "--node", "--modules", "--admin-socket", "--log-dir", "--address-map", "--state-dir", "--data-plane",
+        "--cluster", "--node", "--modules", "--admin-socket", "--admin-group", "--log-dir", "--address-map", "--state-dir", "--data-plane",
     };
 
     /// <summary>The arguments, or null with every error in <paramref name="errors"/>; <paramref name="help"/> when help was asked.</summary>
@@ -49,6 +52,7 @@ internal static class DaemonCommandLine
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var map = new List<string>();
         bool cleanup = false;
+        bool allowUntrusted = false;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -60,7 +64,8 @@ internal static class DaemonCommandLine
 
             if (Flags.Contains(arg))
             {
-                cleanup = true;
+                cleanup |= arg == "--cleanup";
+                allowUntrusted |= arg == "--allow-untrusted-modules";
                 continue;
             }
 
@@ -144,6 +149,8 @@ internal static class DaemonCommandLine
             DataPlane = dataPlane,
             AddressMap = map,
             Cleanup = cleanup,
+            AdminGroup = values.GetValueOrDefault("--admin-group"),
+            AllowUntrustedModules = allowUntrusted,
         };
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Farm.Core.Config;
+using Farm.Protocol;
 
 namespace Farm.Daemon.Hosting;
 
@@ -30,8 +31,17 @@ internal sealed record DaemonSettings
     /// </summary>
     public IReadOnlyDictionary<string, string> ModuleDirectories { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Modules that must not run on this node, by name, with the reason (their folder is not root's own, see
+    /// <c>ModuleTrust</c>): they stay STOP/NotReady, get no data plane and refuse an admin start. Empty by default.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RefusedModules { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Path of the admin Unix domain socket.</summary>
     public string AdminSocket { get; init; } = DefaultAdminSocket;
+
+    /// <summary>The gid whose members may use the admin socket besides root (<c>--admin-group</c>), or null. Default null.</summary>
+    public uint? AdminGroupId { get; init; }
 
     /// <summary>Directory of the rolling log file, or null for console only.</summary>
     public string? LogDirectory { get; init; }
@@ -51,7 +61,10 @@ internal sealed record DaemonSettings
     /// </summary>
     public IReadOnlyDictionary<IPAddress, IPAddress> AddressMap { get; init; } = new Dictionary<IPAddress, IPAddress>();
 
-    /// <summary>This run's incarnation: unix milliseconds at start, so a restart always has a larger one.</summary>
+    /// <summary>
+    /// This run's incarnation: unix milliseconds at start, or one more than the last run's (kept in the state folder)
+    /// when the clock is not ahead of it, so a restart always has a larger one.
+    /// </summary>
     public required long Incarnation { get; init; }
 
     /// <summary>The systemd notification socket (<c>$NOTIFY_SOCKET</c>), or null.</summary>
@@ -59,6 +72,12 @@ internal sealed record DaemonSettings
 
     /// <summary>How long a graceful stop waits for this node's buckets to move away.</summary>
     public TimeSpan LeaveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The farm protocol versions this node speaks: this release's, unless the test-only environment variable
+    /// <c>FARM_TEST_PROTOCOL</c> ("N" or "OLDEST-NEWEST") plays another release (rolling-upgrade tests).
+    /// </summary>
+    public ProtocolRange Protocols { get; init; } = ProtocolRange.Parse(Environment.GetEnvironmentVariable("FARM_TEST_PROTOCOL")) ?? ProtocolRange.Current;
 
     /// <summary>The folder of module <paramref name="module"/>; a path that does not exist when none is known (no scripts run).</summary>
     public string ModuleDirectoryOf(string module) =>

@@ -1,17 +1,31 @@
 using System.Net;
 using Farm.Core.Config;
+using Farm.Core.Security;
+using Farm.Daemon.Modules;
+using Farm.Native.Linux;
 
 namespace Farm.Daemon.Hosting;
 
-/// <summary>Reads and checks the files named on the command line; errors are printed the way farmctl prints them.</summary>
+/// <summary>
+/// Reads and checks the files named on the command line; errors are printed the way farmctl prints them. Besides the
+/// configuration it checks the local trust boundary: the cluster key's file is private, the cluster file and every
+/// module folder are root's own, the state folder is farmd's own; and it allocates the run's incarnation.
+/// </summary>
 internal static class DaemonSettingsLoader
 {
-    /// <summary>The settings, or null after writing every problem to <paramref name="error"/>.</summary>
-    public static DaemonSettings? Load(DaemonArguments args, long incarnation, string? notifySocket, TextWriter error)
+    /// <summary>
+    /// The settings, or null after writing every problem to <paramref name="error"/>. <paramref name="clockIncarnation"/>
+    /// is the clock at start in unix ms; the run's incarnation is larger than the last run's even if the clock went back
+    /// (<see cref="IncarnationStore"/>). Warnings (a module refused, an incarnation not kept) go to <paramref name="error"/> too.
+    /// </summary>
+    public static DaemonSettings? Load(DaemonArguments args, long clockIncarnation, string? notifySocket, TextWriter error, IFileInspector? files = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(error);
-        var cluster = LoadFile(args.ClusterFile, error, ConfigParser.ParseCluster);
+        files ??= StatxFileInspector.Instance;
+        bool checkTrust = !OperatingSystem.IsWindows();
+        var keyFiles = KeyFileReader.For(args.ClusterFile, files);
+        var cluster = LoadFile(args.ClusterFile, error, (text, file) => ConfigParser.ParseCluster(text, file, keyFiles));
         if (cluster is null)
         {
             return null;
@@ -41,7 +55,28 @@ internal static class DaemonSettingsLoader
             }
         }
 
+        if (checkTrust && ClusterKeyTrust.Problems(args.ClusterFile, cluster, keyFiles, files) is { Count: > 0 } keyProblems)
+        {
+            foreach (string problem in keyProblems)
+            {
+                error.WriteLine("farmd: " + problem);
+            }
+
+            return null;
+        }
+
         bool ok = true;
+        uint? adminGroup = null;
+        if (args.AdminGroup is { } group)
+        {
+            adminGroup = OperatingSystem.IsWindows() ? null : UnixGroups.Resolve(group);
+            if (adminGroup is null)
+            {
+                error.WriteLine($"farmd: --admin-group '{group}' is not a group of this host (see 'getent group')");
+                ok = false;
+            }
+        }
+
         var map = new Dictionary<IPAddress, IPAddress>();
         foreach (string pair in args.AddressMap)
         {
@@ -58,6 +93,7 @@ internal static class DaemonSettingsLoader
 
         var modules = new List<ModuleConfig>();
         var moduleDirectories = new Dictionary<string, string>(StringComparer.Ordinal);
+        var refused = new Dictionary<string, string>(StringComparer.Ordinal);
         if (args.ModulesDirectory is { } dir && !(args.ModulesDirectoryOptional && !Directory.Exists(dir)))
         {
             if (!Directory.Exists(dir))
@@ -80,11 +116,21 @@ internal static class DaemonSettingsLoader
                     {
                         error.WriteLine($"{file}:1:1: error: module name '{module.Name}' is used by another module folder (hint: give every module its own name)");
                         ok = false;
+                        continue;
                     }
-                    else
+
+                    modules.Add(module);
+                    moduleDirectories[module.Name] = Path.GetFullPath(moduleDir);
+                    if (checkTrust && ModuleTrust.Check(Path.GetFullPath(dir), Path.GetFullPath(moduleDir), module, files) is { Count: > 0 } problems)
                     {
-                        modules.Add(module);
-                        moduleDirectories[module.Name] = Path.GetFullPath(moduleDir);
+                        string reason = "its files are not root's own: " + string.Join("; ", problems);
+                        error.WriteLine(args.AllowUntrustedModules
+                            ? $"farmd: warning: module {module.Name} runs anyway (--allow-untrusted-modules): {reason}"
+                            : $"farmd: module {module.Name} is refused (it will not run on this node): {reason}");
+                        if (!args.AllowUntrustedModules)
+                        {
+                            refused[module.Name] = reason;
+                        }
                     }
                 }
                 else
@@ -94,9 +140,29 @@ internal static class DaemonSettingsLoader
             }
         }
 
+        var moduleFiles = modules.Select(m => (Path.Combine(moduleDirectories[m.Name], "farm.yaml"), m)).ToList();
+        foreach (var problem in ConfigCrossCheck.Check((args.ClusterFile, cluster), moduleFiles))
+        {
+            error.WriteLine(problem.ToString());
+            ok = false;
+        }
+
         if (!ok)
         {
             return null;
+        }
+
+        // The state folder holds what the next start undoes as root: it must be farmd's alone.
+        if (args.DataPlane == DataPlaneMode.Kernel && checkTrust && modules.Count > 0 && PrivateFiles.EnsurePrivateDirectory(args.StateDirectory, files) is { } stateProblem)
+        {
+            error.WriteLine($"farmd: the state folder cannot be used: {stateProblem} (use --state-dir DIR)");
+            return null;
+        }
+
+        long incarnation = IncarnationStore.Allocate(args.StateDirectory, self.Name, clockIncarnation, files, out string? incarnationWarning);
+        if (incarnationWarning is not null)
+        {
+            error.WriteLine("farmd: warning: " + incarnationWarning);
         }
 
         return new DaemonSettings
@@ -106,7 +172,9 @@ internal static class DaemonSettingsLoader
             Self = self,
             Modules = modules,
             ModuleDirectories = moduleDirectories,
+            RefusedModules = refused,
             AdminSocket = args.AdminSocket,
+            AdminGroupId = adminGroup,
             LogDirectory = args.LogDirectory,
             DataPlane = args.DataPlane,
             StateDirectory = args.StateDirectory,
@@ -149,7 +217,7 @@ internal static class DaemonSettingsLoader
         string text;
         try
         {
-            text = File.ReadAllText(file);
+            text = ConfigFileText.Read(file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -10,7 +10,9 @@ using Farm.Daemon.Reload;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
+using Farm.Protocol;
 using Farm.Protocol.Security;
+using Farm.Protocol.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
@@ -21,11 +23,12 @@ namespace Farm.Daemon.Hosting;
 /// </summary>
 internal sealed class FarmNode : IDisposable
 {
-    public FarmNode(DaemonSettings settings, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public FarmNode(DaemonSettings settings, ClusterTls? tls, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Settings = settings;
+        Tls = tls;
         var cluster = settings.Cluster;
         var options = OptionsOf(cluster) with { TracksDrains = settings.DataPlane == DataPlaneMode.Kernel && OperatingSystem.IsLinux() };
         var modules = settings.Modules.Select(SpecOf).ToList();
@@ -35,16 +38,19 @@ internal sealed class FarmNode : IDisposable
 
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
         Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
-        Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections);
+        Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections, settings.Protocols);
         PeerGuard = new ReplayGuard();
         var peers = cluster.Nodes.Where(n => n.Name != self.Name).ToDictionary(n => n.Name, settings.EndpointsOf, StringComparer.Ordinal);
-        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
+        var channels = DaemonHost.ChannelsFor(tls);
+        Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, channels, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
         Host.Attach(Transport);
-        Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, loggerFactory.CreateLogger<MembershipService>());
+        Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, requirePeerCertificate: tls is not null, loggerFactory.CreateLogger<MembershipService>());
+        // A refused module (its folder is not root's own) gets no data plane: its farm.yaml could name any address.
+        var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
             DataPlane = new DataPlaneHost(
-                settings.Modules, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
+                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
             Host.AttachSink(DataPlane);
 
             // Half an interval: a drain ends within one heartbeat interval of its last connection's close.
@@ -52,7 +58,7 @@ internal sealed class FarmNode : IDisposable
             if (OperatingSystem.IsLinux())
             {
                 Drains = new DrainMonitor(
-                    DataPlane, Host, settings.Modules, new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), period, loggerFactory.CreateLogger<DrainMonitor>());
+                    DataPlane, Host, trusted, new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), period, loggerFactory.CreateLogger<DrainMonitor>());
             }
         }
 
@@ -69,8 +75,8 @@ internal sealed class FarmNode : IDisposable
         Drain = new DrainSwitch(Host);
         Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
-        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain);
-        Relay = new AdminRelay(settings, Authenticator, timeProvider);
+        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
+        Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         Admin = new AdminService(
             Status,
             Authenticator,
@@ -82,6 +88,9 @@ internal sealed class FarmNode : IDisposable
     }
 
     public DaemonSettings Settings { get; }
+
+    /// <summary>This node's TLS identity and the cluster CA; null without <c>tls</c> in the cluster file.</summary>
+    public ClusterTls? Tls { get; }
 
     public MembershipHost Host { get; }
 
@@ -165,5 +174,6 @@ internal sealed class FarmNode : IDisposable
         Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Drains?.Dispose();
         DataPlane?.Dispose();
+        Tls?.Dispose();
     }
 }

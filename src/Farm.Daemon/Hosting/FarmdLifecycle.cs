@@ -51,7 +51,7 @@ internal sealed partial class FarmdLifecycle(
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var settings = node.Settings;
-        AdminSocket.Restrict(settings.AdminSocket);
+        AdminSocket.Restrict(settings.AdminSocket, settings.AdminGroupId);
         node.Witness?.Start();
         node.Host.Start();
         node.ReloadSignal.Start();

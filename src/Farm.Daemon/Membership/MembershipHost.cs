@@ -12,10 +12,16 @@ namespace Farm.Daemon.Membership;
 /// The tick thread is not a thread-pool thread: thread-pool starvation (or a burst of slow handlers) must not
 /// look like a dead peer or stop the lease refresh. It reads time from <see cref="TimeProvider"/> but sleeps on an
 /// OS wait handle, because TimeProvider timers fire on the thread pool.
+/// <para>
+/// Between ticks it sleeps until the next moment the coordinator may have something to do (see
+/// <see cref="NextPollAt"/>): in a settled view that is the earliest detection deadline of the peers it hears, and
+/// a message that changes what a peer says wakes it at once. An idle node thus wakes once per interval instead of
+/// every <see cref="PollInterval"/>, with the same reaction time to a lost or returning peer.
+/// </para>
 /// </remarks>
 internal sealed partial class MembershipHost : IDisposable
 {
-    /// <summary>How often the heartbeat thread polls the coordinator between ticks.</summary>
+    /// <summary>How often the heartbeat thread polls the coordinator between ticks while the view is not settled.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
 
     private readonly Lock gate = new();
@@ -24,11 +30,17 @@ internal sealed partial class MembershipHost : IDisposable
     private readonly long startTimestamp;
     private readonly TimeSpan interval;
     private readonly ILogger logger;
-    private readonly ManualResetEventSlim stopSignal = new(false);
+    // Set by Stop and by messages the coordinator must act on; no spinning: waits last milliseconds at least.
+    private readonly ManualResetEventSlim wake = new(false, spinCount: 0);
+    private readonly HashSet<string> peerNames;
+    private readonly Dictionary<string, (PeerSays Says, TimeSpan At)> lastHeartbeat = new(StringComparer.Ordinal);
+    private volatile bool stopping;
+    private TimeSpan nextPollAt = TimeSpan.Zero;
     private IPeerTransport? transport;
     private readonly List<IOwnershipSink> sinks = [];
     private Thread? thread;
     private long ticks;
+    private long polls;
     private long publishedVersion = -1;
     private TimeSpan refreshedLeaseExpiry = TimeSpan.MinValue;
 
@@ -45,6 +57,8 @@ internal sealed partial class MembershipHost : IDisposable
         ConfigHash = configHash;
         logger = loggerFactory.CreateLogger<MembershipHost>();
         manager = new MembershipManager(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
+        peerNames = new HashSet<string>(options.ConfiguredNodes.Where(n => n != self.Name), StringComparer.Ordinal);
+        Limits = MessageLimits.For(options, modules);
     }
 
     /// <summary>The protocol options.</summary>
@@ -53,14 +67,35 @@ internal sealed partial class MembershipHost : IDisposable
     /// <summary>This node's cluster file hash.</summary>
     public string ConfigHash { get; }
 
+    /// <summary>What a peer's message may carry here (members, modules, each module's bucket count): pass it to <see cref="MessageMapper"/>.</summary>
+    public MessageLimits Limits { get; }
+
     /// <summary>Monotonic time since the host was created: the manager's clock.</summary>
     public TimeSpan Now => timeProvider.GetElapsedTime(startTimestamp);
 
     /// <summary>Number of ticks run so far (tests and status use it to see the thread is alive).</summary>
     public long Ticks => Interlocked.Read(ref ticks);
 
+    /// <summary>When the heartbeat thread polls next unless woken (host time, <see cref="Now"/>), as of the last tick or poll.</summary>
+    internal TimeSpan NextPollDue
+    {
+        get
+        {
+            lock (gate)
+            {
+                return nextPollAt;
+            }
+        }
+    }
+
+    /// <summary>True while a message asked the coordinator to act and the heartbeat thread has not polled since.</summary>
+    internal bool WakePending => wake.IsSet;
+
+    /// <summary>Number of polls between ticks so far (tests see the thread sleep while nothing is due).</summary>
+    public long Polls => Interlocked.Read(ref polls);
+
     /// <summary>True once <see cref="Start"/> ran and before <see cref="Stop"/>.</summary>
-    public bool IsRunning => thread is not null && !stopSignal.IsSet;
+    public bool IsRunning => thread is not null && !stopping;
 
     /// <summary>Connects the transport that sends the outbox; call once before <see cref="Start"/>.</summary>
     public void Attach(IPeerTransport peerTransport) => transport = peerTransport ?? throw new ArgumentNullException(nameof(peerTransport));
@@ -97,7 +132,8 @@ internal sealed partial class MembershipHost : IDisposable
     /// <summary>Stops the heartbeat thread and waits for it.</summary>
     public void Stop()
     {
-        stopSignal.Set();
+        stopping = true;
+        wake.Set();
         if (thread is { } t && t != Thread.CurrentThread)
         {
             t.Join();
@@ -119,10 +155,18 @@ internal sealed partial class MembershipHost : IDisposable
     {
         MembershipMessage reply;
         Effects effects;
+        bool wakeCoordinator;
         lock (gate)
         {
-            reply = manager.HandleRequest(from, lan, request, Now);
+            TimeSpan now = Now;
+            reply = manager.HandleRequest(from, lan, request, now);
             effects = TakeEffects();
+            wakeCoordinator = NeedsCoordinator(request, now);
+        }
+
+        if (wakeCoordinator)
+        {
+            wake.Set();
         }
 
         // Into the kernel before the reply leaves: a Prepare's acknowledgement promises the released buckets drain.
@@ -134,10 +178,18 @@ internal sealed partial class MembershipHost : IDisposable
     public void HandleReply(long correlationId, MembershipMessage reply)
     {
         Effects effects;
+        bool wakeCoordinator;
         lock (gate)
         {
-            manager.HandleReply(correlationId, reply, Now);
+            TimeSpan now = Now;
+            manager.HandleReply(correlationId, reply, now);
             effects = TakeEffects();
+            wakeCoordinator = NeedsCoordinator(reply, now);
+        }
+
+        if (wakeCoordinator)
+        {
+            wake.Set();
         }
 
         Deliver(effects);
@@ -164,6 +216,9 @@ internal sealed partial class MembershipHost : IDisposable
         {
             manager.UpdateSelf(change(manager.Self));
         }
+
+        // What this node says about itself is part of the view: the coordinator reacts now, not at the next tick.
+        wake.Set();
     }
 
     /// <summary>
@@ -198,9 +253,11 @@ internal sealed partial class MembershipHost : IDisposable
         TimeSpan leaseExpiry;
         lock (gate)
         {
-            manager.Tick(Now);
+            TimeSpan now = Now;
+            manager.Tick(now);
             effects = TakeEffects();
             leaseExpiry = manager.LeaseExpiry;
+            nextPollAt = NextPollAt(now);
         }
 
         Interlocked.Increment(ref ticks);
@@ -271,7 +328,7 @@ internal sealed partial class MembershipHost : IDisposable
         Log.ThreadStarted(logger, interval.TotalMilliseconds);
         long step = (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
         long next = timeProvider.GetTimestamp();
-        while (!stopSignal.IsSet)
+        while (!stopping)
         {
             try
             {
@@ -298,9 +355,27 @@ internal sealed partial class MembershipHost : IDisposable
                 continue;
             }
 
-            // Between ticks, poll: the coordinator reacts to a detection timeout within a few ms, not at the next tick.
-            while (wait > TimeSpan.Zero && !stopSignal.Wait(wait < PollInterval ? wait : PollInterval))
+            // Between ticks, sleep until the coordinator may have something to do: a deadline, or a wake-up by a message.
+            while (!stopping)
             {
+                wait = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), next);
+                if (wait <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                TimeSpan untilPoll = nextPollAt - Now; // written by Step and Poll, on this thread
+                bool woken = untilPoll > TimeSpan.Zero && wake.Wait(WholeMilliseconds(untilPoll < wait ? untilPoll : wait));
+                if (stopping)
+                {
+                    break;
+                }
+
+                if (!woken && untilPoll >= wait)
+                {
+                    break; // the tick is due first
+                }
+
                 try
                 {
                     Poll();
@@ -309,24 +384,104 @@ internal sealed partial class MembershipHost : IDisposable
                 {
                     Log.TickFailed(logger, ex);
                 }
-
-                wait = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), next);
             }
         }
     }
 
+    /// <summary>A wait rounded up to whole milliseconds (the wait handle's unit): never wakes before the deadline.</summary>
+    private static int WholeMilliseconds(TimeSpan wait) => (int)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds));
+
     /// <summary>Between two ticks: lets the coordinator start a view change as soon as a detection timeout passed.</summary>
     public void Poll()
     {
+        // Reset before polling: a message arriving from here on sets it again and gets its own poll.
+        wake.Reset();
+        Interlocked.Increment(ref polls);
         Effects effects;
         lock (gate)
         {
-            manager.Poll(Now);
+            TimeSpan now = Now;
+            manager.Poll(now);
             effects = TakeEffects();
+            nextPollAt = NextPollAt(now);
         }
 
         Deliver(effects);
     }
+
+    /// <summary>
+    /// Under the lock, after a tick or poll: when <see cref="MembershipManager.Poll"/> may next change something by time
+    /// alone. While the view is not settled (no view yet, a promise open, a peer ahead of us, or the view's members are not
+    /// exactly this node and the peers it hears) that is one <see cref="PollInterval"/> from now, as before: view changes
+    /// keep their few-millisecond reaction. In a settled view only time can unsettle it: when a peer it hears reaches its
+    /// detection timeout, and the earliest such deadline is returned. What messages change wakes the thread instead
+    /// (<see cref="NeedsCoordinator"/>).
+    /// </summary>
+    /// <remarks>
+    /// This mirrors the coordinator's own "settled" check from public state, conservatively (a vouched-for member counts
+    /// as unsettled). Should it ever miss a case, the tick still runs the coordinator step every interval: a view change
+    /// would start at most one interval later, never not at all.
+    /// </remarks>
+    private TimeSpan NextPollAt(TimeSpan now)
+    {
+        TimeSpan soon = now + PollInterval;
+        if (manager.Installed is not { } installed || manager.Promised is not null)
+        {
+            return soon;
+        }
+
+        var heard = new List<MemberInfo>(peerNames.Count + 1) { manager.Self };
+        TimeSpan due = TimeSpan.MaxValue;
+        foreach (var peer in manager.PeerStatuses(now))
+        {
+            if (!peer.Reachable)
+            {
+                continue;
+            }
+
+            if (peer.Info is null || peer.LastHeard is not { } lastHeard ||
+                ViewId.Compare(peer.Installed, installed.Id) > 0 || ViewId.Compare(peer.Promised, installed.Id) > 0)
+            {
+                return soon;
+            }
+
+            heard.Add(peer.Info);
+            TimeSpan lost = lastHeard + Options.DetectionTimeout;
+            due = lost < due ? lost : due;
+        }
+
+        heard.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return installed.HasMembers(heard) ? due : soon;
+    }
+
+    /// <summary>
+    /// Under the lock, after the manager took <paramref name="message"/>: true when the coordinator may have to act on it
+    /// now. View-change traffic always; a heartbeat only when its sender says something new (another run, weight, modules,
+    /// leaving, config, view, witness) or was silent for half a detection timeout (it may have been lost meanwhile).
+    /// Everything else waits for the tick, as it always did.
+    /// </summary>
+    private bool NeedsCoordinator(MembershipMessage message, TimeSpan now) => message switch
+    {
+        HeartbeatRequest hb => Noted(new PeerSays(hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost), now),
+        HeartbeatReply hb => Noted(new PeerSays(hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost), now),
+        _ => true,
+    };
+
+    private bool Noted(PeerSays says, TimeSpan now)
+    {
+        string name = says.Sender.Name;
+        if (!peerNames.Contains(name))
+        {
+            return false; // the manager ignores names outside the cluster file; keeps the table bounded
+        }
+
+        bool news = !lastHeartbeat.TryGetValue(name, out var last) || last.Says != says || now - last.At >= Options.DetectionTimeout / 2;
+        lastHeartbeat[name] = (says, now);
+        return news;
+    }
+
+    /// <summary>What a heartbeat says that the coordinator decides on (value equality: MemberInfo compares its modules).</summary>
+    private readonly record struct PeerSays(MemberInfo Sender, string ConfigHash, ViewId? Installed, ViewId? Promised, bool WitnessLost);
 
     /// <summary>What one manager call leaves to do outside the lock.</summary>
     private readonly record struct Effects(IReadOnlyList<OutboundRequest> Outbox, OwnershipSnapshot? Changed);

@@ -1,32 +1,33 @@
-using System.Net;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
-using Farm.Protocol;
 using Farm.Protocol.Security;
-using Farm.Rpc;
-using Farm.Rpc.Server;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Membership;
 
 /// <summary>Serves <c>farm.v1.Membership</c>: opens each request envelope, lets the manager answer, seals the reply.</summary>
-internal sealed partial class MembershipService
+internal sealed partial class MembershipService : Wire.Membership.MembershipBase
 {
     private readonly MembershipHost host;
     private readonly EnvelopeAuthenticator authenticator;
     private readonly ReplayGuard guard;
     private readonly Func<string, bool> isPeer;
+    private readonly bool requirePeerCertificate;
     private readonly ILogger logger;
 
     /// <param name="host">The membership host.</param>
     /// <param name="authenticator">Opens requests, seals replies.</param>
     /// <param name="guard">Replay windows of membership peers.</param>
     /// <param name="peerNames">Every other node of the cluster file: the only accepted senders.</param>
+    /// <param name="requirePeerCertificate">With TLS: the caller's certificate (checked against the CA by Kestrel) must name the sender.</param>
     /// <param name="logger">Logger.</param>
-    public MembershipService(MembershipHost host, EnvelopeAuthenticator authenticator, ReplayGuard guard, IEnumerable<string> peerNames, ILogger<MembershipService> logger)
+    public MembershipService(
+        MembershipHost host, EnvelopeAuthenticator authenticator, ReplayGuard guard, IEnumerable<string> peerNames, bool requirePeerCertificate, ILogger<MembershipService> logger)
     {
+        this.requirePeerCertificate = requirePeerCertificate;
         this.host = host;
         this.authenticator = authenticator;
         this.guard = guard;
@@ -34,47 +35,64 @@ internal sealed partial class MembershipService
         this.logger = logger;
     }
 
-    /// <summary>Registers the four methods.</summary>
-    public void Register(RpcServiceBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder
-            .AddUnary(MembershipMethods.Heartbeat, (e, c) => Task.FromResult(Handle(MembershipMethods.Heartbeat.FullName, e, c)))
-            .AddUnary(MembershipMethods.Prepare, (e, c) => Task.FromResult(Handle(MembershipMethods.Prepare.FullName, e, c)))
-            .AddUnary(MembershipMethods.Commit, (e, c) => Task.FromResult(Handle(MembershipMethods.Commit.FullName, e, c)))
-            .AddUnary(MembershipMethods.GetView, (e, c) => Task.FromResult(Handle(MembershipMethods.GetView.FullName, e, c)));
-    }
+    /// <summary>
+    /// Largest membership request: a heartbeat is small, a Prepare may carry every module's base table (2 bytes a bucket
+    /// plus member names), so the bound follows the modules.
+    /// </summary>
+    public static int MaxRequestSize(IEnumerable<Farm.Core.Config.ModuleConfig> modules) =>
+        64 * 1024 + (modules ?? []).Sum(m => (m.Buckets * 2) + (8 * 1024));
 
-    /// <summary>The source under which refusals are counted: the remote IP address, or "local".</summary>
-    internal static string SourceOf(RpcCallContext context) =>
-        context.Peer is { } peer && IPEndPoint.TryParse(peer, out var endpoint) ? endpoint.Address.ToString() : context.Peer ?? "local";
+    public override Task<Wire.Envelope> Heartbeat(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
 
-    private Wire.Envelope Handle(string method, Wire.Envelope envelope, RpcCallContext context)
+    public override Task<Wire.Envelope> Prepare(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
+
+    public override Task<Wire.Envelope> Commit(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
+
+    public override Task<Wire.Envelope> GetView(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
+
+    private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context)
     {
-        if (authenticator.Open(method, EnvelopeKind.Request, envelope, SourceOf(context), guard, isPeer) is { } reason)
+        string method = context.Method;
+        if (requirePeerCertificate && !CertificateNames(context, envelope.Sender))
         {
-            throw new RpcException(StatusCode.Unauthenticated, "refused: " + reason.Name());
+            authenticator.Rejections.Record(CallSource.Of(context), RejectReason.TlsIdentity, method, envelope.Sender);
+            throw CallSource.Refused(RejectReason.TlsIdentity);
+        }
+
+        var verdict = authenticator.OpenRequest(method, envelope, CallSource.Of(context), guard, isPeer);
+        if (verdict.Answer != Wire.Refusal.None)
+        {
+            return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, null, verdict.Answer);
+        }
+
+        if (verdict.Reason is { } reason)
+        {
+            throw CallSource.Refused(reason);
         }
 
         if (envelope.Lan >= host.Options.LanCount)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"LAN {envelope.Lan} does not exist.");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"LAN {envelope.Lan} does not exist."));
         }
 
         MembershipMessage request;
         try
         {
-            request = MessageMapper.ParseRequest(method, envelope.Payload);
+            request = MessageMapper.ParseRequest(method, envelope.Payload, host.Limits);
         }
         catch (FormatException ex)
         {
             Log.Malformed(logger, envelope.Sender, ex.Message);
-            throw new RpcException(StatusCode.InvalidArgument, ex.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
         }
 
         var reply = host.HandleRequest(envelope.Sender, (int)envelope.Lan, request);
-        return authenticator.Seal(method, EnvelopeKind.Reply, envelope.Lan, envelope.Seq, MessageMapper.ToProto(reply));
+        return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, MessageMapper.ToProto(reply));
     }
+
+    private static bool CertificateNames(ServerCallContext context, string sender) =>
+        context.GetHttpContext().Connection.ClientCertificate is { } certificate
+        && Farm.Protocol.Tls.ClusterTls.NamesOf(certificate).Contains(sender, StringComparer.Ordinal);
 
     private static partial class Log
     {

@@ -72,6 +72,12 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     {
         foreach (var entry in entries)
         {
+            if (settings.RefusedModules.TryGetValue(entry.Config.Name, out string? refusal))
+            {
+                Log.Refused(entry.Logger, entry.Config.Name, refusal);
+                continue;
+            }
+
             if (DataPlaneOf(entry.Config) is { } problem and not ("running" or "off"))
             {
                 Log.NotBooted(entry.Logger, entry.Config.Name, problem);
@@ -115,6 +121,11 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     {
         var entry = entries.FirstOrDefault(e => e.Config.Name == module)
             ?? throw new ArgumentException($"unknown module '{module}' (modules: {(entries.Count == 0 ? "none" : string.Join(", ", entries.Select(e => e.Config.Name)))})");
+        if (settings.RefusedModules.TryGetValue(module, out string? refusal))
+        {
+            throw new ArgumentException($"module '{module}' cannot run on this node: it is refused because {refusal}");
+        }
+
         if (DataPlaneOf(entry.Config) is { } problem and not ("running" or "off"))
         {
             throw new ArgumentException($"module '{module}' cannot run on this node: its data plane is {problem}");
@@ -274,6 +285,11 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
 
     private string DataPlaneOf(ModuleConfig module)
     {
+        if (settings.RefusedModules.ContainsKey(module.Name))
+        {
+            return "refused";
+        }
+
         if (dataPlane is null)
         {
             return "off";
@@ -292,12 +308,14 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     private ModuleRuntime Runtime(Entry entry)
     {
         string dataPlaneState = DataPlaneOf(entry.Config);
+        bool refused = settings.RefusedModules.TryGetValue(entry.Config.Name, out string? refusal);
+        bool failed = refused || dataPlaneState.StartsWith("failed", StringComparison.Ordinal);
         var status = entry.Manager?.Status ?? new ModuleStatus(
             entry.Config.Name,
             settings.Self.Name,
             ModuleState.Stop,
-            dataPlaneState.StartsWith("failed", StringComparison.Ordinal) ? ModuleSubState.NotReady : ModuleSubState.Ready,
-            dataPlaneState.StartsWith("failed", StringComparison.Ordinal) ? "not started: its data plane " + dataPlaneState : "not started",
+            failed ? ModuleSubState.NotReady : ModuleSubState.Ready,
+            refused ? "refused: " + refusal : failed ? "not started: its data plane " + dataPlaneState : "not started",
             entry.Created,
             null,
             0,
@@ -338,6 +356,9 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     {
         [LoggerMessage(EventId = 3120, Level = LogLevel.Error, Message = "Module {Module} is not started on this node: its data plane is {DataPlane}")]
         public static partial void NotBooted(ILogger logger, string module, string dataPlane);
+
+        [LoggerMessage(EventId = 3126, Level = LogLevel.Error, Message = "Module {Module} is refused on this node and does not run: {Reason}")]
+        public static partial void Refused(ILogger logger, string module, string reason);
 
         [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "Module {Module}: admin {Action} ({Reason})")]
         public static partial void AdminRequest(ILogger logger, string module, string action, string reason);

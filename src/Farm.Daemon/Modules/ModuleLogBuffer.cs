@@ -1,3 +1,4 @@
+using Farm.Core.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Modules;
@@ -44,9 +45,18 @@ internal sealed class ModuleLogBuffer
         }
     }
 
-    /// <summary>Adds a line (a multi-line text stays one line) and wakes the followers.</summary>
+    /// <summary>Longest line kept (longer ones are cut): script output is capped before, but exception texts are not.</summary>
+    public const int MaxLineLength = 8192;
+
+    /// <summary>
+    /// Adds a line (a multi-line text stays one line, its line ends written out) and wakes the followers. The text is
+    /// made printable: the buffer feeds <c>farmctl logs</c> and the module's log file, and a script's escape sequences
+    /// must reach neither a terminal nor a log viewer as such.
+    /// </summary>
     public void Append(DateTimeOffset time, LogLevel level, string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        text = PrintableText.Neutralize(text, MaxLineLength);
         TaskCompletionSource wake;
         lock (gate)
         {

@@ -1,6 +1,8 @@
 using Farm.Core.Config;
+using Farm.Core.Security;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Membership;
+using Farm.Native.Linux;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Reload;
@@ -12,9 +14,14 @@ namespace Farm.Daemon.Reload;
 /// node's cluster file) and <see cref="ReloadFromDisk"/> (SIGHUP: the file on disk, not older). Either way this node
 /// then announces its own new weight, and the coordinator moves only the difference.
 /// </summary>
-internal sealed partial class ClusterReloader(DaemonSettings settings, MembershipHost host, ILogger<ClusterReloader> logger)
+/// <remarks>
+/// A <c>key_file</c> is read relative to this node's cluster file, whatever the file name given to <c>config apply</c>;
+/// a reload from disk checks the key's file again as at start (a key that became readable by others is refused).
+/// </remarks>
+internal sealed partial class ClusterReloader(DaemonSettings settings, MembershipHost host, ILogger<ClusterReloader> logger, IFileInspector? files = null)
 {
     private readonly Lock gate = new();
+    private readonly IFileInspector files = files ?? StatxFileInspector.Instance;
     private ClusterConfig running = settings.Cluster;
 
     /// <summary>The cluster file this node runs now.</summary>
@@ -68,7 +75,7 @@ internal sealed partial class ClusterReloader(DaemonSettings settings, Membershi
         ArgumentNullException.ThrowIfNull(fileName);
         lock (gate)
         {
-            var parsed = ConfigParser.ParseCluster(text, fileName);
+            var parsed = ConfigParser.ParseCluster(text, fileName, KeyFileReader.For(FilePath, files));
             if (parsed.Value is not { } candidate)
             {
                 Log.ApplyRefused(logger, requestedBy, Running.Version, string.Join("; ", parsed.Errors));
@@ -111,7 +118,7 @@ internal sealed partial class ClusterReloader(DaemonSettings settings, Membershi
             string text;
             try
             {
-                text = File.ReadAllText(FilePath);
+                text = ConfigFileText.Read(FilePath);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -120,11 +127,18 @@ internal sealed partial class ClusterReloader(DaemonSettings settings, Membershi
                 return Result(ReloadOutcome.Failed, [problem]);
             }
 
-            var parsed = ConfigParser.ParseCluster(text, FilePath);
+            var keyFiles = KeyFileReader.For(FilePath, files);
+            var parsed = ConfigParser.ParseCluster(text, FilePath, keyFiles);
             if (parsed.Value is not { } candidate)
             {
                 Log.ReloadRefused(logger, FilePath, Running.Version, string.Join("; ", parsed.Errors));
                 return Result(ReloadOutcome.Refused, [.. parsed.Errors.Select(e => e.ToString())]);
+            }
+
+            if (!OperatingSystem.IsWindows() && ClusterKeyTrust.Problems(FilePath, candidate, keyFiles, files) is { Count: > 0 } trust)
+            {
+                Log.ReloadRefused(logger, FilePath, Running.Version, string.Join("; ", trust));
+                return Result(ReloadOutcome.Refused, trust);
             }
 
             var (problems, unchanged) = Check(Running, candidate, mustBeNewer: false);

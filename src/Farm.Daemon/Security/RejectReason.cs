@@ -23,4 +23,19 @@ internal enum RejectReason
 
     /// <summary>An admin call over TCP without a sealed envelope.</summary>
     Unauthenticated,
+
+    /// <summary>Sealed for another node (a message captured on its way elsewhere).</summary>
+    WrongRecipient,
+
+    /// <summary>Sealed for an earlier run of this node (answered with a sealed RESEAL refusal, never served).</summary>
+    StaleRun,
+
+    /// <summary>Written in a protocol version this node does not speak (e.g. a Farm release before recipient binding).</summary>
+    UnsupportedProtocol,
+
+    /// <summary>A TCP connection from an address that is not a node of the cluster file.</summary>
+    ForeignAddress,
+
+    /// <summary>With TLS: a membership call whose client certificate is missing or does not name the sender.</summary>
+    TlsIdentity,
 }

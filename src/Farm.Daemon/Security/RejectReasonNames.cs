@@ -12,6 +12,11 @@ internal static class RejectReasonNames
         RejectReason.OldIncarnation => "old_incarnation",
         RejectReason.Replayed => "replayed",
         RejectReason.Unauthenticated => "unauthenticated",
+        RejectReason.WrongRecipient => "wrong_recipient",
+        RejectReason.StaleRun => "stale_run",
+        RejectReason.UnsupportedProtocol => "unsupported_protocol",
+        RejectReason.ForeignAddress => "foreign_address",
+        RejectReason.TlsIdentity => "tls_identity",
         _ => reason.ToString(),
     };
 }

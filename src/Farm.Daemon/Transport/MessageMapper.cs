@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Protocol;
-using Farm.Rpc;
 using Google.Protobuf;
 using Wire = Farm.Protocol.V1;
 
@@ -13,15 +13,22 @@ namespace Farm.Daemon.Transport;
 /// Maps the membership records to and from their protobuf messages at the transport edge. Tables travel as member
 /// names, weights and packed int16 owner indices. Malformed input throws <see cref="FormatException"/>.
 /// </summary>
+/// <remarks>
+/// What a peer sends is checked against <see cref="MessageLimits"/> before anything is expanded: member, module and
+/// range counts, drain ranges (ascending, disjoint, within the module's bucket count, each module once) and UDP flow
+/// lists (whole entries of address length 4 or 16). A drain report expands ranges into bucket lists, so without the
+/// node's bucket counts a small message could grow a thousandfold; with them the lists hold at most the node's own
+/// bucket count per module, and everything else stays within a small multiple of the message's size.
+/// </remarks>
 internal static class MessageMapper
 {
-    /// <summary>The method that carries a request record.</summary>
-    public static RpcMethod<Wire.Envelope, Wire.Envelope> MethodOf(MembershipMessage request) => request switch
+    /// <summary>The gRPC path of the method that carries a request record.</summary>
+    public static string MethodOf(MembershipMessage request) => request switch
     {
-        HeartbeatRequest => MembershipMethods.Heartbeat,
-        PrepareRequest => MembershipMethods.Prepare,
-        CommitRequest => MembershipMethods.Commit,
-        GetViewRequest => MembershipMethods.GetView,
+        HeartbeatRequest => MethodPaths.Heartbeat,
+        PrepareRequest => MethodPaths.Prepare,
+        CommitRequest => MethodPaths.Commit,
+        GetViewRequest => MethodPaths.GetView,
         _ => throw new ArgumentException($"{request?.GetType().Name} is not a membership request.", nameof(request)),
     };
 
@@ -47,17 +54,22 @@ internal static class MessageMapper
         _ => throw new ArgumentException($"Unexpected message {message?.GetType().Name}.", nameof(message)),
     };
 
-    /// <summary>Parses the request payload of <paramref name="method"/>.</summary>
-    public static MembershipMessage ParseRequest(string method, ByteString payload)
+    /// <summary>Parses the request payload of <paramref name="method"/> within <see cref="MessageLimits.Unconfigured"/>.</summary>
+    /// <remarks>Callers that know the node (<c>MembershipHost.Limits</c>) should pass its limits: only they bound drain reports tightly.</remarks>
+    public static MembershipMessage ParseRequest(string method, ByteString payload) => ParseRequest(method, payload, MessageLimits.Unconfigured);
+
+    /// <summary>Parses the request payload of <paramref name="method"/>; refuses what exceeds <paramref name="limits"/>.</summary>
+    public static MembershipMessage ParseRequest(string method, ByteString payload, MessageLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         try
         {
             return method switch
             {
-                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Prepare.FullName => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Commit.FullName => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
-                _ when method == MembershipMethods.GetView.FullName => ParseEmpty(payload),
+                _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload), limits),
+                _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload), limits),
+                _ when method == MethodPaths.Commit => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
+                _ when method == MethodPaths.GetView => ParseEmpty(payload),
                 _ => throw new FormatException($"Unknown membership method {method}."),
             };
         }
@@ -67,18 +79,23 @@ internal static class MessageMapper
         }
     }
 
-    /// <summary>Parses the reply payload of <paramref name="method"/>.</summary>
-    public static MembershipMessage ParseReply(string method, ByteString payload)
+    /// <summary>Parses the reply payload of <paramref name="method"/> within <see cref="MessageLimits.Unconfigured"/>.</summary>
+    /// <remarks>Callers that know the node (<c>MembershipHost.Limits</c>) should pass its limits: only they bound drain reports tightly.</remarks>
+    public static MembershipMessage ParseReply(string method, ByteString payload) => ParseReply(method, payload, MessageLimits.Unconfigured);
+
+    /// <summary>Parses the reply payload of <paramref name="method"/>; refuses what exceeds <paramref name="limits"/>.</summary>
+    public static MembershipMessage ParseReply(string method, ByteString payload, MessageLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         try
         {
             return method switch
             {
-                _ when method == MembershipMethods.Heartbeat.FullName => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Prepare.FullName => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.Commit.FullName => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
-                _ when method == MembershipMethods.GetView.FullName => new GetViewReply(
-                    Wire.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v) : null),
+                _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload), limits),
+                _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload), limits),
+                _ when method == MethodPaths.Commit => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
+                _ when method == MethodPaths.GetView => new GetViewReply(
+                    Wire.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v, limits) : null),
                 _ => throw new FormatException($"Unknown membership method {method}."),
             };
         }
@@ -103,6 +120,11 @@ internal static class MessageMapper
             throw new FormatException("A member has no name.");
         }
 
+        if (m.ReadyModules.Count > MessageLimits.MaxModules)
+        {
+            throw new FormatException($"Member '{m.Name}' lists {m.ReadyModules.Count} ready modules, more than {MessageLimits.MaxModules}.");
+        }
+
         return new MemberInfo(m.Name, m.Incarnation, m.Weight, m.Priority, m.Leaving, [.. m.ReadyModules.Order(StringComparer.Ordinal)]);
     }
 
@@ -117,8 +139,13 @@ internal static class MessageMapper
         return p;
     }
 
-    public static ClusterView FromProto(Wire.View view) =>
-        new(Required(view.Id, "view id"), view.Members.Select(FromProto), FromProto(view.Tables) ?? throw new FormatException("A view has no tables."));
+    public static ClusterView FromProto(Wire.View view) => FromProto(view, MessageLimits.Unconfigured);
+
+    private static ClusterView FromProto(Wire.View view, MessageLimits limits)
+    {
+        CheckMembers(view.Members.Count, limits, "A view");
+        return new(Required(view.Id, "view id"), view.Members.Select(FromProto), FromProto(view.Tables, limits) ?? throw new FormatException("A view has no tables."));
+    }
 
     public static Wire.TableSet ToProto(ImmutableSortedDictionary<string, BucketTable> tables)
     {
@@ -142,11 +169,18 @@ internal static class MessageMapper
         return set;
     }
 
-    public static ImmutableSortedDictionary<string, BucketTable>? FromProto(Wire.TableSet? set)
+    public static ImmutableSortedDictionary<string, BucketTable>? FromProto(Wire.TableSet? set) => FromProto(set, MessageLimits.Unconfigured);
+
+    private static ImmutableSortedDictionary<string, BucketTable>? FromProto(Wire.TableSet? set, MessageLimits limits)
     {
         if (set is null)
         {
             return null;
+        }
+
+        if (set.Tables.Count > MessageLimits.MaxModules)
+        {
+            throw new FormatException($"{set.Tables.Count} tables, more than {MessageLimits.MaxModules} modules.");
         }
 
         var builder = ImmutableSortedDictionary.CreateBuilder<string, BucketTable>(StringComparer.Ordinal);
@@ -156,6 +190,8 @@ internal static class MessageMapper
             {
                 throw new FormatException($"The table of module '{t.Module}' is inconsistent.");
             }
+
+            CheckMembers(t.Members.Count, limits, $"The table of module '{t.Module}'");
 
             var members = t.Members.Zip(t.Weights, (name, weight) => new BucketMember(name, weight)).ToList();
             ReadOnlySpan<byte> bytes = t.Owners.Span;
@@ -174,8 +210,13 @@ internal static class MessageMapper
         return builder.ToImmutable();
     }
 
-    private static PrepareRequest FromProto(Wire.PrepareRequest m) =>
-        new(Required(m.Id, "id"), [.. m.Members.Select(FromProto)], FromProto(m.Base), [.. m.Removed.Select(FromProto)], m.TablesFingerprint, FromProto(m.BaseTables));
+    private static PrepareRequest FromProto(Wire.PrepareRequest m, MessageLimits limits)
+    {
+        CheckMembers(m.Members.Count, limits, "A proposal");
+        CheckMembers(m.Removed.Count, limits, "A proposal's removed list");
+        return new(Required(m.Id, "id"), [.. m.Members.Select(FromProto)], FromProto(m.Base), [.. m.Removed.Select(FromProto)], m.TablesFingerprint,
+            FromProto(m.BaseTables, limits));
+    }
 
     private static Wire.PrepareRequest ToProto(PrepareRequest m)
     {
@@ -207,15 +248,32 @@ internal static class MessageMapper
         return p;
     }
 
-    private static PrepareReply FromProto(Wire.PrepareReply m) =>
-        new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)],
+    private static PrepareReply FromProto(Wire.PrepareReply m, MessageLimits limits)
+    {
+        CheckMembers(m.StillHeard.Count, limits, "A prepare reply's still-heard list");
+        if (m.StillHeardForMs.Count > m.StillHeard.Count)
+        {
+            throw new FormatException("A prepare reply has more still-heard durations than still-heard members.");
+        }
+
+        return new(Required(m.Id, "id"), m.Accepted, m.HasReason ? m.Reason : null, m.NeedsBase, [.. m.StillHeard.Select(FromProto)],
             [.. m.StillHeardForMs.Select(ms => TimeSpan.FromMilliseconds(ms))]);
+    }
 
-    private static HeartbeatRequest FromProto(Wire.HeartbeatRequest m) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains));
+    private static HeartbeatRequest FromProto(Wire.HeartbeatRequest m, MessageLimits limits) =>
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains, limits));
 
-    private static HeartbeatReply FromProto(Wire.HeartbeatReply m) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost, FromProto(m.Drains));
+    private static HeartbeatReply FromProto(Wire.HeartbeatReply m, MessageLimits limits) =>
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost, FromProto(m.Drains, limits));
+
+    /// <summary>Refuses a member list longer than the cluster can have.</summary>
+    private static void CheckMembers(int count, MessageLimits limits, string what)
+    {
+        if (count > limits.MaxMembers)
+        {
+            throw new FormatException($"{what} lists {count} members, more than the {limits.MaxMembers} the cluster has.");
+        }
+    }
 
     /// <summary>A drain report on the wire: draining buckets as inclusive ranges.</summary>
     public static Wire.DrainReport? ToProto(DrainReport? report)
@@ -247,47 +305,128 @@ internal static class MessageMapper
         return p;
     }
 
-    /// <summary>Parses a drain report; ranges must be ascending, inclusive and within the bucket limit.</summary>
-    public static DrainReport? FromProto(Wire.DrainReport? report)
+    /// <summary>Parses a drain report within <see cref="MessageLimits.Unconfigured"/>.</summary>
+    public static DrainReport? FromProto(Wire.DrainReport? report) => FromProto(report, MessageLimits.Unconfigured);
+
+    /// <summary>
+    /// Parses a drain report. Everything is checked before any bucket list is allocated: at most
+    /// <see cref="MessageLimits.MaxModules"/> parts, each module once; per module, ranges as (start, end) pairs, inclusive,
+    /// ascending and disjoint, within the module's bucket count (a module this node does not run: within
+    /// <see cref="BucketTable.MaxBucketCount"/>, and its part is dropped); UDP flows as whole entries. So the lists
+    /// allocated hold at most the node's own bucket count per module.
+    /// </summary>
+    public static DrainReport? FromProto(Wire.DrainReport? report, MessageLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         if (report is null)
         {
             return null;
         }
 
-        var modules = ImmutableArray.CreateBuilder<ModuleDrainReport>(report.Modules.Count);
-        foreach (var m in report.Modules)
+        var parts = report.Modules;
+        if (parts.Count > MessageLimits.MaxModules)
         {
-            var ranges = m.DrainingRanges;
-            if (ranges.Count % 2 != 0)
+            throw new FormatException($"The drain report names {parts.Count} modules, more than {MessageLimits.MaxModules}.");
+        }
+
+        // Pass 1, no allocation beyond the set of names: how many buckets each kept part expands to.
+        Span<int> sizes = stackalloc int[parts.Count];
+        var names = new HashSet<string>(parts.Count, StringComparer.Ordinal);
+        for (int p = 0; p < parts.Count; p++)
+        {
+            var m = parts[p];
+            if (!names.Add(m.Module))
             {
-                throw new FormatException($"The draining ranges of module '{m.Module}' have an odd length.");
+                throw new FormatException($"The drain report names module '{m.Module}' twice.");
             }
 
-            var buckets = ImmutableArray.CreateBuilder<int>();
-            long previous = -1;
-            for (int i = 0; i < ranges.Count; i += 2)
+            int bucketCount = BucketTable.MaxBucketCount;
+            bool keep = true;
+            if (limits.BucketCounts is { } counts)
             {
-                uint start = ranges[i];
-                uint end = ranges[i + 1];
-                if (start <= previous || end < start || end >= BucketTable.MaxBucketCount)
-                {
-                    throw new FormatException($"The draining ranges of module '{m.Module}' are not ascending ranges of buckets.");
-                }
+                keep = counts.TryGetValue(m.Module, out bucketCount);
+                bucketCount = keep ? bucketCount : BucketTable.MaxBucketCount;
+            }
 
-                for (uint b = start; b <= end; b++)
-                {
-                    buckets.Add((int)b);
-                }
+            int size = CountDraining(m.Module, m.DrainingRanges, bucketCount);
+            CheckFlows(m.Module, m.UdpFlows.Span);
+            sizes[p] = keep ? size : -1;
+        }
 
-                previous = end;
+        // Pass 2: exactly sized lists of the parts kept.
+        var modules = ImmutableArray.CreateBuilder<ModuleDrainReport>(parts.Count);
+        for (int p = 0; p < parts.Count; p++)
+        {
+            if (sizes[p] < 0)
+            {
+                continue; // a module this node does not run: the manager would never read it
+            }
+
+            var m = parts[p];
+            var buckets = new int[sizes[p]];
+            int n = 0;
+            for (int i = 0; i < m.DrainingRanges.Count; i += 2)
+            {
+                for (uint b = m.DrainingRanges[i]; b <= m.DrainingRanges[i + 1]; b++)
+                {
+                    buckets[n++] = (int)b;
+                }
             }
 
             TimeSpan? age = m.OldestDrainAgeMs >= 0 ? TimeSpan.FromMilliseconds(m.OldestDrainAgeMs) : null;
-            modules.Add(new ModuleDrainReport(m.Module, buckets.ToImmutable(), m.UdpFlows.ToByteArray(), m.Incoming, age));
+            modules.Add(new ModuleDrainReport(m.Module, ImmutableCollectionsMarshal.AsImmutableArray(buckets), m.UdpFlows.ToByteArray(), m.Incoming, age));
         }
 
-        return new DrainReport(FromProto(report.Reflects), modules.ToImmutable());
+        return new DrainReport(FromProto(report.Reflects), modules.DrainToImmutable());
+    }
+
+    /// <summary>How many buckets the (start, end) pairs name; refuses odd lengths, reversed, overlapping or out-of-range pairs.</summary>
+    private static int CountDraining(string module, Google.Protobuf.Collections.RepeatedField<uint> ranges, int bucketCount)
+    {
+        if (ranges.Count % 2 != 0)
+        {
+            throw new FormatException($"The draining ranges of module '{module}' have an odd length.");
+        }
+
+        long previous = -1;
+        long total = 0;
+        for (int i = 0; i < ranges.Count; i += 2)
+        {
+            uint start = ranges[i];
+            uint end = ranges[i + 1];
+            if (start <= previous || end < start || end >= (uint)bucketCount)
+            {
+                throw new FormatException(
+                    $"The draining ranges of module '{module}' are not ascending, disjoint ranges of its {bucketCount} buckets (pair {i / 2}: {start}-{end}).");
+            }
+
+            total += end - start + 1;
+            previous = end;
+        }
+
+        // Disjoint ranges below bucketCount: total <= bucketCount (and so are the pairs).
+        return (int)total;
+    }
+
+    /// <summary>Refuses a UDP flow list that is not whole entries: 1 byte address length (4 or 16), the address, a 2-byte port.</summary>
+    private static void CheckFlows(string module, ReadOnlySpan<byte> flows)
+    {
+        int offset = 0;
+        while (offset < flows.Length)
+        {
+            int length = flows[offset];
+            if (length is not (4 or 16))
+            {
+                throw new FormatException($"The UDP flows of module '{module}': address length {length} at byte {offset}, expected 4 or 16.");
+            }
+
+            if (flows.Length - offset < 1 + length + 2)
+            {
+                throw new FormatException($"The UDP flows of module '{module}' end inside the entry at byte {offset}.");
+            }
+
+            offset += 1 + length + 2;
+        }
     }
 
     private static CommitReply FromProto(Wire.CommitReply m) => new(Required(m.Id, "id"), m.Installed);

@@ -1,23 +1,29 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Security;
+using Farm.Protocol;
 using Farm.Protocol.Security;
-using Farm.Rpc;
-using Farm.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Transport;
 
 /// <summary>
-/// Sends membership requests over gRPC: one <see cref="RpcClient"/> per peer per LAN address, every request sealed,
-/// every reply opened before the manager sees it. Sends are queued to the thread pool so the heartbeat thread never
-/// waits on the network; completions take the host's lock briefly.
+/// Sends membership requests over gRPC: one channel per peer per LAN address, every request sealed for that peer's
+/// current run, every reply opened before the manager sees it. Sends are queued to the thread pool so the heartbeat
+/// thread never waits on the network; completions take the host's lock briefly.
 /// </summary>
 internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 {
-    private readonly Dictionary<(string Peer, int Lan), RpcClient> clients = [];
+    /// <summary>Largest membership reply accepted (a GetView with every module's table; 4096 buckets take 8 KiB a module).</summary>
+    public const int MaxReplySize = 1024 * 1024;
+
+    private readonly Dictionary<(string Peer, int Lan), (GrpcChannel Channel, Wire.Membership.MembershipClient Client)> clients = [];
+    private readonly ConcurrentDictionary<string, uint> refusedProtocolLogged = new(StringComparer.Ordinal);
     private readonly MembershipHost host;
     private readonly EnvelopeAuthenticator authenticator;
     private readonly ReplayGuard guard;
@@ -26,11 +32,12 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     private readonly CancellationTokenSource shutdown = new();
     private int disposed;
 
-    /// <summary>Creates clients for every peer address; connections open lazily.</summary>
+    /// <summary>Creates channels for every peer address; connections open lazily.</summary>
     /// <param name="peers">Every other node with its endpoint per LAN (index = LAN).</param>
     /// <param name="host">Where replies and failures go.</param>
     /// <param name="authenticator">Seals requests and opens replies.</param>
     /// <param name="guard">Replay windows of membership peers (shared with the server side: one seq stream per peer).</param>
+    /// <param name="channelFor">Connection settings to a node (TLS verifying that node); the connect timeout becomes the detection timeout.</param>
     /// <param name="timeProvider">Clock for deadlines.</param>
     /// <param name="logger">Logger.</param>
     public PeerTransport(
@@ -38,30 +45,32 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         MembershipHost host,
         EnvelopeAuthenticator authenticator,
         ReplayGuard guard,
+        Func<string, ChannelSettings> channelFor,
         TimeProvider timeProvider,
         ILogger<PeerTransport> logger)
     {
         ArgumentNullException.ThrowIfNull(peers);
+        ArgumentNullException.ThrowIfNull(channelFor);
         this.host = host ?? throw new ArgumentNullException(nameof(host));
         this.authenticator = authenticator ?? throw new ArgumentNullException(nameof(authenticator));
         this.guard = guard ?? throw new ArgumentNullException(nameof(guard));
         this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+
+        // A peer that does not accept within the detection timeout is down anyway.
         foreach (var (peer, endpoints) in peers)
         {
+            var settings = channelFor(peer) with { ConnectTimeout = host.Options.DetectionTimeout, MaxReceiveMessageSize = MaxReplySize };
             for (int lan = 0; lan < endpoints.Count; lan++)
             {
-                clients[(peer, lan)] = new RpcClient(new RpcClientOptions
-                {
-                    Address = new Uri($"http://{FormatEndpoint(endpoints[lan])}"),
-                    TimeProvider = timeProvider,
-
-                    // A peer that does not accept within the detection timeout is down anyway.
-                    ConnectTimeout = host.Options.DetectionTimeout,
-                });
+                var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings);
+                clients[(peer, lan)] = (grpcChannel, new Wire.Membership.MembershipClient(grpcChannel));
             }
         }
     }
+
+    /// <summary>Heartbeat round trips per peer and LAN.</summary>
+    public RoundTrips RoundTrips { get; } = new();
 
     /// <inheritdoc />
     public void Send(OutboundRequest request)
@@ -85,9 +94,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
 
         shutdown.Cancel();
-        foreach (var client in clients.Values)
+        foreach (var (channel, _) in clients.Values)
         {
-            client.Dispose();
+            channel.Dispose();
         }
 
         // The token source stays undisposed: sends still completing may read its token.
@@ -95,6 +104,15 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
     internal static string FormatEndpoint(IPEndPoint endpoint) =>
         endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : $"{endpoint.Address}:{endpoint.Port}";
+
+    private static AsyncUnaryCall<Wire.Envelope> Call(Wire.Membership.MembershipClient client, MembershipMessage message, Wire.Envelope envelope, CallOptions options) =>
+        message switch
+        {
+            HeartbeatRequest => client.HeartbeatAsync(envelope, options),
+            PrepareRequest => client.PrepareAsync(envelope, options),
+            CommitRequest => client.CommitAsync(envelope, options),
+            _ => client.GetViewAsync(envelope, options),
+        };
 
     private async Task SendAsync(OutboundRequest request)
     {
@@ -107,27 +125,46 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
                 return;
             }
 
-            var method = MessageMapper.MethodOf(request.Message);
-            Wire.Envelope sealedRequest = authenticator.Seal(method.FullName, EnvelopeKind.Request, (uint)request.Lan, 0, MessageMapper.ToProto(request.Message));
+            string method = MessageMapper.MethodOf(request.Message);
+            Wire.Envelope sealedRequest = authenticator.SealRequest(
+                method, request.To, guard.IncarnationOf(request.To), (uint)request.Lan, MessageMapper.ToProto(request.Message));
 
             // Heartbeats are useless once the next two went out; view changes get the detection timeout.
             TimeSpan timeout = request.Message is HeartbeatRequest ? host.Options.HeartbeatInterval * 2 : host.Options.DetectionTimeout;
-            Wire.Envelope reply = await client.UnaryAsync(method, sealedRequest, deadline: timeProvider.GetUtcNow() + timeout, cancellationToken: shutdown.Token);
+            var options = new CallOptions(deadline: (timeProvider.GetUtcNow() + timeout).UtcDateTime, cancellationToken: shutdown.Token);
+            long sent = timeProvider.GetTimestamp();
+            Wire.Envelope reply = await Call(client.Client, request.Message, sealedRequest, options);
 
-            if (authenticator.Open(method.FullName, EnvelopeKind.Reply, reply, "reply from " + request.To, guard,
-                    sender => string.Equals(sender, request.To, StringComparison.Ordinal), sealedRequest.Seq) is not null)
+            if (authenticator.OpenReply(method, EnvelopeKind.Reply, reply, "reply from " + request.To, guard, request.To, sealedRequest.Seq) is not null)
             {
                 host.HandleFailure(request.CorrelationId); // refused and counted: as if nothing came back
                 return;
             }
 
-            host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method.FullName, reply.Payload));
+            if (reply.Refusal != Wire.Refusal.None)
+            {
+                // RESEAL: opening the reply taught the guard the peer's current run; the next request is sealed for it.
+                if (reply.Refusal == Wire.Refusal.Protocol && refusedProtocolLogged.TryAdd(request.To, reply.MaxProtocol))
+                {
+                    Log.ProtocolRefused(logger, request.To, reply.Protocol, reply.MaxProtocol, authenticator.Protocols.ToString());
+                }
+
+                host.HandleFailure(request.CorrelationId);
+                return;
+            }
+
+            if (request.Message is HeartbeatRequest)
+            {
+                RoundTrips.Record(request.To, request.Lan, timeProvider.GetElapsedTime(sent));
+            }
+
+            host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method, reply.Payload, host.Limits));
         }
         catch (RpcException ex)
         {
             if (!shutdown.IsCancellationRequested)
             {
-                Log.RequestFailed(logger, request.Message.GetType().Name, request.To, request.Lan, ex.StatusCode, ex.Detail);
+                Log.RequestFailed(logger, request.Message.GetType().Name, request.To, request.Lan, ex.StatusCode, ex.Status.Detail);
                 host.HandleFailure(request.CorrelationId);
             }
         }
@@ -160,5 +197,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
         [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Sending to {Peer} failed unexpectedly")]
         public static partial void SendCrashed(ILogger logger, string peer, Exception exception);
+
+        [LoggerMessage(EventId = 304, Level = LogLevel.Error,
+            Message = "{Peer} refuses this node's protocol: it speaks farm protocol {PeerOldest}-{PeerNewest}, this node {Ours}; upgrade the older node (a release speaks its own version and the previous one)")]
+        public static partial void ProtocolRefused(ILogger logger, string peer, uint peerOldest, uint peerNewest, string ours);
     }
 }

@@ -239,9 +239,10 @@ internal sealed class NftRuleset
 
     private static void RequireSafeInterfaceName(string name)
     {
-        // The name lands inside nft text: refuse anything that could end the quoted string or a statement.
+        // The name lands inside nft text: refuse anything that could end the quoted string or a statement. The parser
+        // applies the same rule, so a file that passed 'farmctl config check' never fails here.
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name.Length > 15 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '@')))
+        if (!InterfaceName.IsValid(name))
         {
             throw new ArgumentException($"Interface name '{name}' is not a plain Linux interface name.", nameof(name));
         }

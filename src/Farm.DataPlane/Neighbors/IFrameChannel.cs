@@ -9,6 +9,9 @@ internal interface IFrameChannel : IDisposable
     /// <summary>Sends one frame; safe from any thread.</summary>
     void Send(ReadOnlySpan<byte> frame);
 
-    /// <summary>Makes a blocked <see cref="Receive"/> return -1; safe from any thread.</summary>
+    /// <summary>
+    /// Makes <see cref="Receive"/> return -1: at once when it is not blocked, else when its current wait ends (the pcap
+    /// channel: within <see cref="PcapFrameChannel.WakeLatency"/>). Safe from any thread.
+    /// </summary>
     void Wake();
 }

@@ -17,9 +17,13 @@ public sealed partial class NeighborResponder : IDisposable
 {
     private static readonly PhysicalAddress AllNodesMac = NeighborFrames.MulticastMac(NeighborFrames.AllNodes);
 
+    /// <summary>How long <see cref="Dispose"/> waits for the receive thread (the pcap channel needs at most ~0.6 s).</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
     private readonly IFrameChannel channel;
     private readonly PhysicalAddress nodeMac;
     private readonly Dictionary<IPAddress, PhysicalAddress> vmacs;
+    private readonly byte[][] announcementFrames;
     private readonly TimeSpan interval;
     private readonly TimeProvider timeProvider;
     private readonly ILogger logger;
@@ -42,6 +46,11 @@ public sealed partial class NeighborResponder : IDisposable
         this.channel = channel;
         this.nodeMac = nodeMac;
         vmacs = vips.Distinct().ToDictionary(v => v, VirtualMac.For);
+
+        // The same frames every time: built once.
+        announcementFrames = [.. vmacs.Select(pair => pair.Key.AddressFamily == AddressFamily.InterNetwork
+            ? NeighborFrames.GratuitousArp(nodeMac, pair.Value, pair.Key)
+            : NeighborFrames.NeighborAdvertisement(nodeMac, pair.Value, pair.Key, AllNodesMac, NeighborFrames.AllNodes, solicited: false))];
         this.interval = interval;
         this.timeProvider = timeProvider;
         this.logger = logger;
@@ -54,7 +63,7 @@ public sealed partial class NeighborResponder : IDisposable
     public long Announcements => Interlocked.Read(ref announcements);
 
     /// <summary>
-    /// Opens a responder on the module's interface (libpcap), in the network namespace of the calling thread. Call
+    /// Opens a responder on the module's interface (SharpPcap on libpcap), in the network namespace of the calling thread. Call
     /// <see cref="Start"/> to begin answering.
     /// </summary>
     /// <exception cref="InvalidOperationException">The interface does not exist or has no Ethernet address.</exception>
@@ -97,13 +106,9 @@ public sealed partial class NeighborResponder : IDisposable
     /// <summary>Sends one gratuitous ARP or unsolicited neighbor advertisement per VIP.</summary>
     public void Announce()
     {
-        Span<byte> frame = stackalloc byte[NeighborFrames.MaxFrameLength];
-        foreach (var (vip, vmac) in vmacs)
+        foreach (byte[] frame in announcementFrames)
         {
-            int length = vip.AddressFamily == AddressFamily.InterNetwork
-                ? NeighborFrames.WriteGratuitousArp(frame, nodeMac, vmac, vip)
-                : NeighborFrames.WriteNeighborAdvertisement(frame, nodeMac, vmac, vip, AllNodesMac, NeighborFrames.AllNodes, solicited: false);
-            channel.Send(frame[..length]);
+            channel.Send(frame);
             Interlocked.Increment(ref announcements);
         }
     }
@@ -111,36 +116,43 @@ public sealed partial class NeighborResponder : IDisposable
     /// <summary>Answers <paramref name="frame"/> when it asks for one of the VIPs; returns true when a reply was sent.</summary>
     internal bool Handle(ReadOnlySpan<byte> frame)
     {
-        Span<byte> reply = stackalloc byte[NeighborFrames.MaxFrameLength];
-        int length = 0;
-        if (NeighborFrames.TryParseArpRequest(frame, out var arp))
-        {
-            // spa == tpa is someone's announcement (e.g. a peer node's gratuitous ARP), not a question.
-            if (vmacs.TryGetValue(arp.TargetAddress, out var vmac) && !arp.SenderAddress.Equals(arp.TargetAddress))
-            {
-                length = NeighborFrames.WriteArpReply(reply, nodeMac, vmac, arp.TargetAddress, arp.SenderMac, arp.SenderAddress);
-            }
-        }
-        else if (NeighborFrames.TryParseNeighborSolicitation(frame, out var ns))
-        {
-            // A solicitation from :: is duplicate address detection by a host about to take the address: not answered.
-            if (vmacs.TryGetValue(ns.Target, out var vmac) && !ns.Source.Equals(IPAddress.IPv6Any))
-            {
-                length = NeighborFrames.WriteNeighborAdvertisement(reply, nodeMac, vmac, ns.Target, ns.ReplyMac, ns.Source, solicited: true);
-            }
-        }
-
-        if (length == 0)
+        if (NeighborFrames.ReadEthernet(frame) is not { } ethernet)
         {
             return false;
         }
 
-        channel.Send(reply[..length]);
+        byte[]? reply = null;
+        if (NeighborFrames.TryParseArpRequest(ethernet, out var arp))
+        {
+            // spa == tpa is someone's announcement (e.g. a peer node's gratuitous ARP), not a question.
+            if (vmacs.TryGetValue(arp.TargetAddress, out var vmac) && !arp.SenderAddress.Equals(arp.TargetAddress))
+            {
+                reply = NeighborFrames.ArpReply(nodeMac, vmac, arp.TargetAddress, arp.SenderMac, arp.SenderAddress);
+            }
+        }
+        else if (NeighborFrames.TryParseNeighborSolicitation(ethernet, out var ns))
+        {
+            // A solicitation from :: is duplicate address detection by a host about to take the address: not answered.
+            if (vmacs.TryGetValue(ns.Target, out var vmac) && !ns.Source.Equals(IPAddress.IPv6Any))
+            {
+                reply = NeighborFrames.NeighborAdvertisement(nodeMac, vmac, ns.Target, ns.ReplyMac, ns.Source, solicited: true);
+            }
+        }
+
+        if (reply is null)
+        {
+            return false;
+        }
+
+        channel.Send(reply);
         Interlocked.Increment(ref replies);
         return true;
     }
 
-    /// <summary>Stops answering and announcing and closes the capture.</summary>
+    /// <summary>
+    /// Stops answering and announcing: the timer is cancelled, the receive thread has ended and the capture is closed
+    /// when this returns (the pcap channel takes up to ~0.6 s to notice the stop).
+    /// </summary>
     public void Dispose()
     {
         Thread? thread;
@@ -157,7 +169,13 @@ public sealed partial class NeighborResponder : IDisposable
             thread = receiver;
         }
 
-        thread?.Join();
+        if (thread is not null && !thread.Join(StopTimeout))
+        {
+            // Should not happen; closing the channel under a blocked receive is still safe (SharpPcap holds the handle
+            // until the native call returns), so go on rather than hang the daemon's stop.
+            Log.ReceiveThreadStuck(logger, StopTimeout.TotalSeconds);
+        }
+
         channel.Dispose();
         stopping.Dispose();
     }
@@ -207,6 +225,12 @@ public sealed partial class NeighborResponder : IDisposable
 
     private void AnnounceLogged()
     {
+        // A tick that raced with Dispose: the channel may be closing.
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            return;
+        }
+
         try
         {
             Announce();
@@ -219,13 +243,16 @@ public sealed partial class NeighborResponder : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Receiving ARP/NDP frames failed; retrying in 1 s.")]
+        [LoggerMessage(601, LogLevel.Warning, "Receiving ARP/NDP frames failed; retrying in 1 s.")]
         public static partial void ReceiveFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Warning, "Answering an ARP/NDP frame failed.")]
+        [LoggerMessage(602, LogLevel.Warning, "Answering an ARP/NDP frame failed.")]
         public static partial void ReplyFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(3, LogLevel.Warning, "Announcing the VIPs (gratuitous ARP / unsolicited NA) failed.")]
+        [LoggerMessage(603, LogLevel.Warning, "Announcing the VIPs (gratuitous ARP / unsolicited NA) failed.")]
         public static partial void AnnounceFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(604, LogLevel.Warning, "The ARP/NDP receive thread did not end within {Seconds} s; closing the capture anyway.")]
+        public static partial void ReceiveThreadStuck(ILogger logger, double seconds);
     }
 }

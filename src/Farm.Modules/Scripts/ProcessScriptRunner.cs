@@ -7,7 +7,9 @@ namespace Farm.Modules.Scripts;
 
 /// <summary>
 /// Runs scripts as real processes. Each run starts through setsid(1), so the script leads a new process group and
-/// everything it spawned can be signalled at once (<c>kill -- -PGID</c>) when it overruns.
+/// everything it spawned can be signalled at once (<c>kill -- -PGID</c>) when it overruns. Scripts get a clean
+/// environment (<see cref="ScriptEnvironment"/>) plus their FARM_* variables; their output is read in lines of at most
+/// 4096 characters, made printable (<see cref="ScriptOutputReader"/>).
 /// </summary>
 internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILogger<ProcessScriptRunner> logger) : IScriptRunner
 {
@@ -139,6 +141,13 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
             psi.ArgumentList.Add(argument);
         }
 
+        // A clean environment, not farmd's: NOTIFY_SOCKET, DOTNET_* and the like are not the scripts' business.
+        psi.Environment.Clear();
+        foreach (var (key, value) in ScriptEnvironment.Base(Environment.GetEnvironmentVariable))
+        {
+            psi.Environment[key] = value;
+        }
+
         foreach (var (key, value) in request.Environment)
         {
             psi.Environment[key] = value;
@@ -175,7 +184,8 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
     {
         try
         {
-            while (await reader.ReadLineAsync() is { } line)
+            var lines = new ScriptOutputReader(reader);
+            while (await lines.ReadLineAsync() is { } line)
             {
                 if (line.Length > 0)
                 {

@@ -5,7 +5,7 @@ namespace Farm.Modules.Scripts;
 /// <param name="Name">Name for logs and reasons (script name or checker name).</param>
 /// <param name="Path">Absolute path of the executable.</param>
 /// <param name="Arguments">Arguments of the normal run; the forced run gets <c>force</c> before them.</param>
-/// <param name="Environment">Variables added to the daemon's environment.</param>
+/// <param name="Environment">FARM_* variables, added to the clean base environment (<see cref="ScriptEnvironment"/>), never to farmd's own.</param>
 /// <param name="WorkingDirectory">The module folder.</param>
 /// <param name="Timeout">Limit of the normal run.</param>
 /// <param name="ForceTimeout">Stop scripts: limit of the forced run; start scripts and checkers: grace between SIGTERM and SIGKILL of the process group.</param>

@@ -7,8 +7,8 @@ using Google.Protobuf;
 namespace Farm.Protocol.Security;
 
 /// <summary>
-/// Seals and checks the MAC of <see cref="Envelope"/>s with a key derived from the cluster key (layout in
-/// proto/farm/v1/envelope.proto). Stateless and thread-safe; replay protection is the receiver's job.
+/// Computes and checks the MAC of <see cref="Envelope"/>s with a key derived from the cluster key (layout and binding
+/// rules in proto/farm/v1/envelope.proto). Stateless and thread-safe; replay protection is the receiver's job.
 /// </summary>
 public sealed class EnvelopeCodec
 {
@@ -18,7 +18,7 @@ public sealed class EnvelopeCodec
     /// <summary>HKDF "info" label: a key for this purpose only, so the raw cluster key never keys an HMAC directly.</summary>
     public const string KeyPurpose = "farm/v1 envelope mac";
 
-    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("farm/v1 envelope\0");
+    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("farm/v2 envelope\0");
     private readonly byte[] macKey;
 
     /// <summary>Derives the MAC key from <paramref name="clusterKey"/> (the cluster file's <c>key</c>).</summary>
@@ -28,21 +28,10 @@ public sealed class EnvelopeCodec
         macKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(clusterKey), MacLength, [], Encoding.ASCII.GetBytes(KeyPurpose));
     }
 
-    /// <summary>Builds an envelope around <paramref name="payload"/> and computes its MAC.</summary>
-    public Envelope Seal(
-        string method, EnvelopeKind kind, string sender, long incarnation, ulong seq, long unixTimeMs, uint lan, ulong replyTo, ByteString payload)
+    /// <summary>Sets the MAC of <paramref name="envelope"/> (every other field filled in by the caller) and returns it.</summary>
+    public Envelope Seal(string method, EnvelopeKind kind, Envelope envelope)
     {
-        ArgumentNullException.ThrowIfNull(payload);
-        var envelope = new Envelope
-        {
-            Sender = sender,
-            Incarnation = incarnation,
-            Seq = seq,
-            UnixTimeMs = unixTimeMs,
-            Lan = lan,
-            ReplyTo = replyTo,
-            Payload = payload,
-        };
+        ArgumentNullException.ThrowIfNull(envelope);
         envelope.Mac = ByteString.CopyFrom(ComputeMac(method, kind, envelope));
         return envelope;
     }
@@ -62,23 +51,28 @@ public sealed class EnvelopeCodec
     private byte[] ComputeMac(string method, EnvelopeKind kind, Envelope envelope)
     {
         ArgumentNullException.ThrowIfNull(method);
-        byte[] methodBytes = Encoding.UTF8.GetBytes(method);
-        byte[] senderBytes = Encoding.UTF8.GetBytes(envelope.Sender);
+        int methodLength = Encoding.UTF8.GetByteCount(method);
+        int senderLength = Encoding.UTF8.GetByteCount(envelope.Sender);
+        int recipientLength = Encoding.UTF8.GetByteCount(envelope.Recipient);
         ReadOnlySpan<byte> payload = envelope.Payload.Span;
-        int length = Domain.Length + 4 + methodBytes.Length + 1 + 4 + senderBytes.Length + 8 + 8 + 8 + 4 + 8 + 4 + payload.Length;
+        int length = Domain.Length + 4 + methodLength + 1 + 4 + senderLength + 8 + 8 + 8 + 4 + 8
+            + 4 + recipientLength + 8 + 4 + 4 + 4 + 4 + payload.Length;
         byte[] buffer = new byte[length];
         var w = new SpanWriter(buffer);
         w.Write(Domain);
-        w.WriteUInt32((uint)methodBytes.Length);
-        w.Write(methodBytes);
+        w.WriteString(method, methodLength);
         w.WriteByte((byte)kind);
-        w.WriteUInt32((uint)senderBytes.Length);
-        w.Write(senderBytes);
+        w.WriteString(envelope.Sender, senderLength);
         w.WriteUInt64((ulong)envelope.Incarnation);
         w.WriteUInt64(envelope.Seq);
         w.WriteUInt64((ulong)envelope.UnixTimeMs);
         w.WriteUInt32(envelope.Lan);
         w.WriteUInt64(envelope.ReplyTo);
+        w.WriteString(envelope.Recipient, recipientLength);
+        w.WriteUInt64((ulong)envelope.RecipientIncarnation);
+        w.WriteUInt32(envelope.Protocol);
+        w.WriteUInt32(envelope.MaxProtocol);
+        w.WriteUInt32((uint)envelope.Refusal);
         w.WriteUInt32((uint)payload.Length);
         w.Write(payload);
         return HMACSHA256.HashData(macKey, buffer);
@@ -94,6 +88,13 @@ public sealed class EnvelopeCodec
         {
             bytes.CopyTo(buffer[position..]);
             position += bytes.Length;
+        }
+
+        /// <summary>u32be(byte length) then the UTF-8 bytes.</summary>
+        public void WriteString(string text, int byteLength)
+        {
+            WriteUInt32((uint)byteLength);
+            position += Encoding.UTF8.GetBytes(text, buffer[position..]);
         }
 
         public void WriteByte(byte value) => buffer[position++] = value;

@@ -13,7 +13,7 @@ namespace Farm.Testing.Farmd;
 /// </summary>
 public static class FarmConfigFiles
 {
-    /// <summary>Writes <paramref name="cluster"/> to <paramref name="path"/>; returns the path.</summary>
+    /// <summary>Writes <paramref name="cluster"/> to <paramref name="path"/> (mode 0600: it holds the key); returns the path.</summary>
     /// <exception cref="InvalidOperationException">The parser rejects the file or reads a different configuration back.</exception>
     public static string WriteCluster(ClusterConfig cluster, string path)
     {
@@ -30,7 +30,13 @@ public static class FarmConfigFiles
             throw new InvalidOperationException($"The cluster file written for {cluster.Name} reads back differently (a setting this writer does not render?):\n{text}");
         }
 
+        // farmd refuses a key that group or others may read.
         File.WriteAllText(path, text);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         return path;
     }
 
@@ -73,6 +79,14 @@ public static class FarmConfigFiles
         if (cluster.SplitBrain.Witness is { } witness)
         {
             y.AppendLine(Inv($"    witness: {Address(witness)}"));
+        }
+
+        if (cluster.Tls is { } tls)
+        {
+            y.AppendLine("  tls:");
+            y.AppendLine(Inv($"    ca: {tls.CaFile}"));
+            y.AppendLine(Inv($"    certificate: {Quote(tls.Certificate)}"));
+            y.AppendLine(Inv($"    key: {Quote(tls.PrivateKey)}"));
         }
 
         y.AppendLine(Inv($"  lans: [{string.Join(", ", cluster.Lans)}]"));

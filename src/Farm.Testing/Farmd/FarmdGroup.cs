@@ -64,7 +64,7 @@ public sealed class FarmdGroup : IAsyncDisposable
                 using var admin = d.CreateAdminClient();
                 reports.Add(await admin.GetStatusAsync(cancellationToken));
             }
-            catch (Farm.Rpc.RpcException e)
+            catch (Grpc.Core.RpcException e)
             {
                 return (null, $"{NodeName(i)}: GetStatus failed: {e.Message}");
             }

@@ -18,7 +18,7 @@ public sealed record FarmdOptions
     /// <summary>The modules directory (<c>--modules</c>), or null for none. Default null.</summary>
     public string? ModulesDirectory { get; init; }
 
-    /// <summary>The data plane's state directory (<c>--state-dir</c>), or null for farmd's default. Default null.</summary>
+    /// <summary>The state directory (<c>--state-dir</c>), or null for <c>state-NODE</c> beside the admin socket. Default null.</summary>
     public string? StateDirectory { get; init; }
 
     /// <summary>The log directory (<c>--log-dir</c>), or null for console only (always captured). Default null.</summary>
@@ -53,7 +53,13 @@ public sealed record FarmdOptions
     public static FarmdOptions UnderRoot(string root, string node, NetworkNamespace ns)
     {
         string dir = Path.Combine(root, node);
+        // farmd refuses an admin socket in a folder others may enter (the folder may exist already, e.g. with modules).
         Directory.CreateDirectory(dir);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         return new FarmdOptions
         {
             ClusterFile = Path.Combine(root, "cluster.yaml"),

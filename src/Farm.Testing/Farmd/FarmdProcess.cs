@@ -85,7 +85,8 @@ public sealed class FarmdProcess : IAsyncDisposable
             options.FarmdPath, "--cluster", options.ClusterFile, "--node", options.Node, "--admin-socket", options.AdminSocket,
         };
         AddOption(arguments, "--modules", options.ModulesDirectory);
-        AddOption(arguments, "--state-dir", options.StateDirectory);
+        // Never farmd's default (/var/lib/farm): the test's own folder, beside the admin socket (farmd keeps its incarnation there).
+        AddOption(arguments, "--state-dir", options.StateDirectory ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.AdminSocket)) ?? Path.GetTempPath(), "state-" + options.Node));
         AddOption(arguments, "--log-dir", options.LogDirectory);
         foreach (var (from, to) in options.AddressMap)
         {
@@ -172,7 +173,7 @@ public sealed class FarmdProcess : IAsyncDisposable
                     await admin.GetStatusAsync(cancellationToken);
                     return;
                 }
-                catch (Farm.Rpc.RpcException)
+                catch (Grpc.Core.RpcException)
                 {
                     // Listening but not serving yet.
                 }

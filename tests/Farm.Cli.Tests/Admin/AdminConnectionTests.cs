@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Farm.Cli.Admin;
 using Farm.Cli.Tests.TestSupport;
-using Farm.Rpc;
+using Grpc.Core;
 
 namespace Farm.Cli.Tests.Admin;
 
@@ -90,7 +90,7 @@ public sealed class AdminConnectionTests
     {
         // Root (which runs these tests) passes the socket's 0600 mode, so EACCES is built here rather than provoked.
         using var connection = new AdminConnection(AdminTarget.Local("/run/farm/farmd.sock"));
-        var denied = new RpcException(StatusCode.Unavailable, "connect failed", new HttpRequestException("x", new SocketException((int)SocketError.AccessDenied)));
+        var denied = new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, "connect failed", new HttpRequestException("x", new SocketException((int)SocketError.AccessDenied))));
 
         var error = connection.Translate(denied, "/farm.v1.Admin/GetStatus");
         Assert.AreEqual("permission denied on /run/farm/farmd.sock: run as root (farmd's admin socket is root-only)", error.Message);
@@ -104,7 +104,7 @@ public sealed class AdminConnectionTests
     public void Translate_RemoteStatus_OperatorMessage(StatusCode code, string detail, string expected)
     {
         using var connection = new AdminConnection(new AdminTarget { Host = "10.0.0.2", Port = 9400, Key = "k" });
-        var error = connection.Translate(new RpcException(code, detail), "/farm.v1.Admin/WhoOwns");
+        var error = connection.Translate(new RpcException(new Grpc.Core.Status(code, detail)), "/farm.v1.Admin/WhoOwns");
         StringAssert.Contains(error.Message, expected);
     }
 }

@@ -3,6 +3,7 @@ using Farm.Cli.Config;
 namespace Farm.Cli.Tests.Config;
 
 [TestClass]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ConfigCheckCommandTests
 {
     private static readonly string Cluster = CliRun.RepoFile("docs", "examples", "cluster.yaml");
@@ -16,6 +17,7 @@ public sealed class ConfigCheckCommandTests
         var run = CliRun.Of("config", "check", Cluster, Web, Single);
 
         Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Output);
+        // The example's mode depends on the checkout's umask: a key readable by others adds a warning (tested below).
         CollectionAssert.AreEqual(
             new[]
             {
@@ -23,7 +25,7 @@ public sealed class ConfigCheckCommandTests
                 $"{Web}: OK — module 'web', balance, 2 VIPs, 2 rules, 2 checkers, 4096 buckets",
                 $"{Single}: OK — module 'db', single, 1 VIP, 1 rule, 3 checkers, 4096 buckets",
             },
-            run.OutputLines);
+            run.OutputLines.Where(l => !l.StartsWith(Cluster + ": warning: ", StringComparison.Ordinal)).ToArray());
         Assert.AreEqual("", run.Error);
     }
 
@@ -99,6 +101,107 @@ public sealed class ConfigCheckCommandTests
             File.Copy(Cluster, path);
             var run = CliRun.Of("config", "check", path);
             Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Output + run.Error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Check_KeyFileReadableByOthers_WarnsThatFarmdRefusesItButExitsZero()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
+        try
+        {
+            string cluster = Path.Combine(dir, "cluster.yaml");
+            File.WriteAllText(cluster, "cluster:\n  name: demo\n  key_file: cluster.key\n  nodes: [{ name: a, addresses: [198.18.0.1] }]\n");
+            File.WriteAllText(Path.Combine(dir, "cluster.key"), "0123456789abcdef0123\n");
+            File.SetUnixFileMode(Path.Combine(dir, "cluster.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+
+            var run = CliRun.Of("config", "check", cluster);
+
+            Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Output);
+            CollectionAssert.AreEqual(
+                new[]
+                {
+                    $"{cluster}: OK — cluster 'demo', 1 node, 1 LAN, split-brain none",
+                    $"{cluster}: warning: farmd refuses to start with this file: the cluster key must be readable by root only, and {dir}/cluster.key is readable by group or others (mode 0604): run 'chmod 600 {dir}/cluster.key'",
+                },
+                run.OutputLines);
+
+            File.SetUnixFileMode(Path.Combine(dir, "cluster.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Assert.AreEqual(1, CliRun.Of("config", "check", cluster).OutputLines.Length, "no warning for a 0600 key file");
+            Assert.AreEqual(
+                Farm.Core.Config.ConfigParser.ParseCluster("cluster:\n  name: demo\n  key: 0123456789abcdef0123\n  nodes: [{ name: a, addresses: [198.18.0.1] }]\n", "x").Value!.ComputeHash(),
+                CliRun.Of("config", "hash", cluster).OutputLines.Single(),
+                "the hash covers the key, not where it is kept");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Check_TwoModulesWithOneVip_ReportsTheConflictAfterTheirOkLines()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
+        try
+        {
+            string web = Path.Combine(dir, "web.yaml");
+            string db = Path.Combine(dir, "db.yaml");
+            File.WriteAllText(web, "module:\n  name: web\n  interface: eth0\n  vips: [198.18.100.1]\n  rules: [{ ports: 80 }]\n");
+            File.WriteAllText(db, "module:\n  name: db\n  interface: eth0\n  vips: [198.18.100.1]\n  rules: [{ ports: 5432 }]\n");
+
+            var run = CliRun.Of("config", "check", web, db);
+
+            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+            Assert.AreEqual($"{db}:1:1: error: VIP 198.18.100.1 of module 'db' is also a VIP of module 'web' ({web}) (hint: give each module its own VIPs: a node binds each VIP once)", run.OutputLines[2]);
+            Assert.AreEqual("1 error in 1 file", run.OutputLines[3]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Check_MissingKeyFile_IsALocatedError()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
+        try
+        {
+            string cluster = Path.Combine(dir, "cluster.yaml");
+            File.WriteAllText(cluster, "cluster:\n  name: demo\n  key_file: /nonexistent/cluster.key\n  nodes: [{ name: a, addresses: [198.18.0.1] }]\n");
+
+            var run = CliRun.Of("config", "check", cluster);
+
+            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+            StringAssert.StartsWith(run.OutputLines[0], $"{cluster}:3:13: error: key file '/nonexistent/cluster.key' cannot be read: no such file (hint: ");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Check_FileOverTheSizeLimit_IsRefusedWithoutReadingIt()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
+        try
+        {
+            string big = Path.Combine(dir, "big.yaml");
+            using (var stream = File.Create(big))
+            {
+                stream.SetLength(Farm.Core.Config.ConfigLimits.MaxFileLength + 1L);
+            }
+
+            var run = CliRun.Of("config", "check", big);
+
+            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+            StringAssert.StartsWith(run.OutputLines[0], $"{big}:1:1: error: cannot read the file: the file holds 1048577 bytes, more than the limit of 1048576");
         }
         finally
         {

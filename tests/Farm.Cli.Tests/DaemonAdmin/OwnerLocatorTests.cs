@@ -5,7 +5,7 @@ using Farm.Core.Buckets;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Daemon.Admin;
-using Farm.Rpc;
+using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Cli.Tests.DaemonAdmin;
@@ -133,14 +133,14 @@ public sealed class OwnerLocatorTests
         var query = new Wire.WhoOwnsQuery { ClientAddress = address, Module = module, Protocol = protocol, ServicePort = servicePort };
         var error = Assert.ThrowsExactly<RpcException>(() => OwnerLocator.Answer(query, Modules, "n1", View(1, "n1"), (_, _) => BucketState.None));
         Assert.AreEqual(StatusCode.InvalidArgument, error.StatusCode);
-        StringAssert.Contains(error.Detail, expected);
+        StringAssert.Contains(error.Status.Detail, expected);
     }
 
     [TestMethod]
     public void Answer_NodeWithoutModules_InvalidArgumentPointsToModulesOption()
     {
         var error = Assert.ThrowsExactly<RpcException>(() => OwnerLocator.Answer(Query("10.0.0.1", 0), [], "n1", null, (_, _) => BucketState.None));
-        StringAssert.Contains(error.Detail, "--modules");
+        StringAssert.Contains(error.Status.Detail, "--modules");
     }
 
     internal static ClusterView View(long epoch, params string[] nodes)

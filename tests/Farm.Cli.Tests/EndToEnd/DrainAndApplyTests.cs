@@ -45,9 +45,9 @@ public sealed class DrainAndApplyTests
     }
 
     [TestMethod]
-    [DataRow(new[] { "drain" }, "Required argument missing")]
+    [DataRow(new[] { "drain" }, "Required argument 'NODE' missing")]
     [DataRow(new[] { "resume", "n1", "--wait" }, "Unrecognized command or argument '--wait'")]
-    [DataRow(new[] { "config", "apply" }, "Required argument missing")]
+    [DataRow(new[] { "config", "apply" }, "Required argument 'FILE' missing")]
     public void Run_BadDrainOrApplyCommandLine_IsUsageErrorExitTwo(string[] args, string message)
     {
         var run = CliRun.Of(args);

@@ -35,8 +35,9 @@ public sealed class ModuleCommandsTests
     [DataRow(new[] { "stop", "web", "--node", "n1", "--all" }, "--node and --all exclude each other")]
     [DataRow(new[] { "start", "web", "--host", "10.0.0.1", "--key-file", "k", "--all" }, "relay through the local farmd")]
     [DataRow(new[] { "restart", "web", "--wait", "soon" }, "--wait 'soon' is not a duration")]
+    [DataRow(new[] { "restart", "web", "--wait", "256204778h" }, "--wait '256204778h' is longer than 10m, the longest farmd waits")]
     [DataRow(new[] { "logs", "web", "--lines", "-1" }, "--lines must be 0 or more")]
-    [DataRow(new[] { "stop" }, "Required argument missing")]
+    [DataRow(new[] { "stop" }, "Required argument 'MODULE' missing")]
     public void Run_BadModuleCommandLine_IsUsageErrorExitTwo(string[] args, string message)
     {
         var run = CliRun.Of(args);
@@ -73,6 +74,21 @@ public sealed class ModuleCommandsTests
         Assert.AreEqual(7, json[1].GetProperty("seq").GetInt64());
         Assert.AreEqual("warning", json[1].GetProperty("level").GetString());
         Assert.AreEqual("2025-11-24T16:00:00.1230000+00:00", json[1].GetProperty("time").GetString());
+    }
+
+    [TestMethod]
+    public void LogsFormat_TextWithTerminalEscapes_PrintsThemWrittenOutAndJsonKeepsThemEscaped()
+    {
+        var batch = new ModuleLogBatch { Node = "n1", Module = "web" };
+        batch.Lines.Add(new ModuleLogLine { Seq = 1, UnixMs = 1764000000123, Level = "info", Text = "web/start_both: \u001b]0;owned\u0007\u001b[2Jhi\rFAKE" });
+
+        string text = LogsCommand.Format(batch, asJson: false).Single();
+        string json = LogsCommand.Format(batch, asJson: true).Single();
+
+        StringAssert.EndsWith(text, " INF web/start_both: \\x1b]0;owned\\x07\\x1b[2Jhi\\x0dFAKE");
+        Assert.IsFalse(text.Any(char.IsControl), text);
+        Assert.IsFalse(json.Any(char.IsControl), json);
+        Assert.AreEqual("web/start_both: \u001b]0;owned\u0007\u001b[2Jhi\rFAKE", JsonDocument.Parse(json).RootElement.GetProperty("text").GetString());
     }
 
     [TestMethod]

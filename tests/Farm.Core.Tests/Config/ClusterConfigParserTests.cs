@@ -197,7 +197,7 @@ public sealed class ClusterConfigParserTests
         var result = ConfigAssert.Cluster("cluster:\n  grpc_port: 9400\n");
         var messages = result.Errors.Select(e => e.Message).ToList();
         CollectionAssert.AreEquivalent(
-            new[] { "missing required key 'name' in cluster", "missing required key 'key' in cluster", "missing required key 'nodes' in cluster" },
+            new[] { "missing required key 'name' in cluster", "missing required key 'key_file' in cluster", "missing required key 'nodes' in cluster" },
             messages);
         Assert.IsTrue(result.Errors.All(e => e.Line == 2 && e.Column == 3 && e.Hint!.StartsWith("add '", StringComparison.Ordinal)));
     }

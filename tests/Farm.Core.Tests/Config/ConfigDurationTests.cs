@@ -39,11 +39,35 @@ public sealed class ConfigDurationTests
     [DataRow("1.5s")]
     [DataRow("1m30s")]
     [DataRow("")]
-    [DataRow("99999999999s")]
+    [DataRow("99999999999999999999s")]
+    [DataRow("256204779h")]
+    [DataRow("922337203685478ms")]
     public void TryParse_Malformed_Fails(string text)
     {
         Assert.IsFalse(ConfigDuration.TryParse(text, out _, out var error));
         Assert.IsNotNull(error);
+    }
+
+    [TestMethod]
+    [DataRow("256204779h")]
+    [DataRow("15372286729m")]
+    [DataRow("922337203686s")]
+    [DataRow("922337203685478ms")]
+    [DataRow("99999999999999999999999h")]
+    public void TryParse_BeyondTimeSpan_FailsAsTooLargeWithoutThrowing(string text)
+    {
+        Assert.IsFalse(ConfigDuration.TryParse(text, out _, out var error));
+        StringAssert.Contains(error, "is too large");
+    }
+
+    [TestMethod]
+    [DataRow("256204778h")]
+    [DataRow("922337203685477ms")]
+    [DataRow("99999999999s")]
+    public void TryParse_LargestTimeSpans_ParseExactly(string text)
+    {
+        Assert.IsTrue(ConfigDuration.TryParse(text, out var value, out var error), error);
+        Assert.IsTrue(value > TimeSpan.FromDays(365 * 3000), value.ToString());
     }
 
     [TestMethod]

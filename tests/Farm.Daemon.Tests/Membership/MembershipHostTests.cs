@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Membership;
@@ -72,10 +73,236 @@ public sealed class MembershipHostTests
         Assert.IsFalse(SpinWait.SpinUntil(() => host.Ticks > after, TimeSpan.FromMilliseconds(300)), "ticked after Stop");
     }
 
+    [TestMethod]
+    public void Step_NoViewYet_PollsWithinPollInterval()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+
+        host.Step();
+
+        Assert.AreEqual(host.Now + MembershipHost.PollInterval, host.NextPollDue, "no view: the coordinator may act any moment");
+    }
+
+    [TestMethod]
+    public void Step_SettledView_NextPollAtDetectionDeadlineNotPollInterval()
+    {
+        var pair = HostPair.Settled();
+
+        pair.N1.Step();
+        TimeSpan lastHeard = pair.N1.Read((m, now) => m.PeerStatuses(now).Single().LastHeard!.Value);
+
+        Assert.AreEqual(lastHeard + Options.DetectionTimeout, pair.N1.NextPollDue, "only n2's detection deadline can unsettle the view");
+        Assert.IsTrue(pair.N1.NextPollDue > pair.N1.Now + HeartbeatIntervalOf(pair.N1), "an idle node sleeps through to the next tick");
+    }
+
+    [TestMethod]
+    public void Poll_AtDetectionDeadlineOfSilentPeer_ProposesViewWithoutIt()
+    {
+        var pair = HostPair.Settled();
+        long epoch = pair.N1.Read((m, _) => m.Installed!.Id.Epoch);
+
+        // n2 falls silent: n1 ticks on alone (its heartbeats go nowhere) until n2's detection deadline.
+        pair.Connected = false;
+        pair.N1.Step();
+        TimeSpan due = pair.N1.NextPollDue;
+        pair.Clock.Advance(due - pair.N1.Now);
+        pair.N1.Poll();
+
+        Assert.AreEqual(epoch + 1, pair.N1.Read((m, _) => m.Installed!.Id.Epoch), "removed at the deadline, not at the next tick");
+        Assert.IsTrue(pair.N1.Read((m, _) => m.Installed!.Members.Select(x => x.Name).SequenceEqual(["n1"])));
+    }
+
+    [TestMethod]
+    public void HandleRequest_HeartbeatSayingNothingNew_DoesNotWakeTheThread()
+    {
+        var pair = HostPair.Settled();
+        var same = pair.HeartbeatFromN2();
+        pair.N1.HandleRequest("n2", 0, same);
+        pair.N1.Poll(); // what the thread does on a wake-up: clears it
+
+        pair.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        pair.N1.HandleRequest("n2", 0, same);
+
+        Assert.IsFalse(pair.N1.WakePending);
+    }
+
+    [TestMethod]
+    public void HandleRequest_HeartbeatWithNewWeight_WakesTheThread()
+    {
+        var pair = HostPair.Settled();
+        var hb = pair.HeartbeatFromN2();
+        pair.N1.HandleRequest("n2", 0, hb);
+        pair.N1.Poll();
+
+        pair.N1.HandleRequest("n2", 0, hb with { Sender = hb.Sender with { Weight = 50 } });
+
+        Assert.IsTrue(pair.N1.WakePending, "the coordinator must rebalance now, not at the next tick");
+    }
+
+    [TestMethod]
+    public void HandleRequest_HeartbeatAfterLongSilence_WakesTheThread()
+    {
+        var pair = HostPair.Settled();
+        var hb = pair.HeartbeatFromN2();
+        pair.N1.HandleRequest("n2", 0, hb);
+        pair.N1.Poll();
+
+        pair.Clock.Advance(Options.DetectionTimeout / 2);
+        pair.N1.HandleRequest("n2", 0, hb);
+
+        Assert.IsTrue(pair.N1.WakePending, "n2 may have been lost meanwhile: its return is news");
+    }
+
+    [TestMethod]
+    public void Start_SettledPairOnSystemClock_PollsFarLessThanEveryPollInterval()
+    {
+        var n1Transport = new RecordingTransport();
+        var n2Transport = new RecordingTransport();
+        using var n1 = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        using var n2 = new MembershipHost(Options, new MemberInfo("n2", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        n1Transport.Deliver = r => Exchange(n1, "n1", n2, r);
+        n2Transport.Deliver = r => Exchange(n2, "n2", n1, r);
+        n1.Attach(n1Transport);
+        n2.Attach(n2Transport);
+        n1.Start();
+        n2.Start();
+        try
+        {
+            Assert.IsTrue(SpinWait.SpinUntil(() => n1.Read((m, _) => m.Installed?.Members.Length == 2), TimeSpan.FromSeconds(20)), "no view of two");
+            long ticks = n1.Ticks;
+            long polls = n1.Polls;
+
+            // Ten intervals of real time: the thread sleeps on an OS wait handle, so a manual clock cannot drive it.
+            Assert.IsTrue(SpinWait.SpinUntil(() => n1.Ticks >= ticks + 10, TimeSpan.FromSeconds(10)), "the thread stopped ticking");
+
+            long ticked = n1.Ticks - ticks;
+            long polled = n1.Polls - polls;
+            // With 5 ms polling this was ~19 polls per tick; now a poll needs a deadline or news.
+            Assert.IsTrue(polled <= ticked / 2 + 2, $"{polled} polls for {ticked} ticks");
+        }
+        finally
+        {
+            n1.Stop();
+            n2.Stop();
+        }
+
+        static void Exchange(MembershipHost from, string fromName, MembershipHost to, OutboundRequest request) =>
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    from.HandleReply(request.CorrelationId, to.HandleRequest(fromName, request.Lan, request.Message));
+                }
+                catch (ArgumentException)
+                {
+                    // a host that is already stopped: the request is lost, as on a network
+                }
+            }, null);
+    }
+
+    private static TimeSpan HeartbeatIntervalOf(MembershipHost host) => host.Options.HeartbeatInterval;
+
+    /// <summary>Two hosts on one manual clock; requests are exchanged synchronously when pumped.</summary>
+    private sealed class HostPair
+    {
+        private readonly RecordingTransport t1 = new();
+        private readonly RecordingTransport t2 = new();
+
+        private HostPair()
+        {
+            N1 = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], Clock, NullLoggerFactory.Instance);
+            N2 = new MembershipHost(Options, new MemberInfo("n2", 1, 100, 0, false, []), "hash", [], Clock, NullLoggerFactory.Instance);
+            N1.Attach(t1);
+            N2.Attach(t2);
+        }
+
+        public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        public MembershipHost N1 { get; }
+
+        public MembershipHost N2 { get; }
+
+        /// <summary>False: requests are dropped (a partition or a dead peer).</summary>
+        public bool Connected { get; set; } = true;
+
+        /// <summary>Ticks both every interval (pumping every exchange) until both installed a view of both.</summary>
+        public static HostPair Settled()
+        {
+            var pair = new HostPair();
+            for (int i = 0; i < 200 && !pair.BothInView(); i++)
+            {
+                pair.N1.Step();
+                pair.N2.Step();
+                pair.Pump();
+                pair.N1.Poll();
+                pair.N2.Poll();
+                pair.Pump();
+                pair.Clock.Advance(Options.HeartbeatInterval);
+            }
+
+            Assert.IsTrue(pair.BothInView(), "the pair did not form a view of both");
+            pair.N1.Step();
+            pair.N2.Step();
+            pair.Pump();
+            return pair;
+        }
+
+        public HeartbeatRequest HeartbeatFromN2() =>
+            N2.Read((m, _) => new HeartbeatRequest(m.Self, N2.ConfigHash, m.Installed?.Id, m.Promised?.Id));
+
+        private bool BothInView() =>
+            N1.Read((m, _) => m.Installed?.Members.Length == 2) && N2.Read((m, _) => m.Installed?.Members.Length == 2);
+
+        private void Pump()
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                bool any = false;
+                while (t1.Sent.TryDequeue(out var r))
+                {
+                    any = true;
+                    if (Connected)
+                    {
+                        N1.HandleReply(r.CorrelationId, N2.HandleRequest("n1", r.Lan, r.Message));
+                    }
+                }
+
+                while (t2.Sent.TryDequeue(out var r))
+                {
+                    any = true;
+                    if (Connected)
+                    {
+                        N2.HandleReply(r.CorrelationId, N1.HandleRequest("n2", r.Lan, r.Message));
+                    }
+                }
+
+                if (!any)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
     private sealed class RecordingTransport : IPeerTransport
     {
         public ConcurrentQueue<OutboundRequest> Sent { get; } = new();
 
-        public void Send(OutboundRequest request) => Sent.Enqueue(request);
+        /// <summary>When set, requests go there instead of the queue.</summary>
+        public Action<OutboundRequest>? Deliver { get; set; }
+
+        public void Send(OutboundRequest request)
+        {
+            if (Deliver is { } deliver)
+            {
+                deliver(request);
+            }
+            else
+            {
+                Sent.Enqueue(request);
+            }
+        }
     }
 }

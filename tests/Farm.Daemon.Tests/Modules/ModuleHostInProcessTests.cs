@@ -52,11 +52,8 @@ public sealed class ModuleHostInProcessTests : IDisposable
         Assert.AreEqual("off", mine.DataPlane);
 
         // Stop n1 through its socket: it leaves the module's view first (n2 owns everything), then stop_both runs.
-        var stop = await admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
-        {
-            Query = new ModuleControlQuery { Module = "app", Action = ModuleAction.Stop, RequestedBy = "test", WaitMs = 10_000 },
-        }).WithTimeout();
-        var result = stop.Answer.Results.Single();
+        var stop = await admin1.ControlModuleAsync(new ModuleControlQuery { Module = "app", Action = ModuleAction.Stop, RequestedBy = "test", WaitMs = 10_000 }).WithTimeout();
+        var result = stop.Results.Single();
         Assert.AreEqual("n1", result.Node);
         Assert.IsTrue(result.Settled);
         Assert.AreEqual(ModuleRunState.Stop, result.Module.State);
@@ -70,31 +67,51 @@ public sealed class ModuleHostInProcessTests : IDisposable
         Assert.IsTrue(lines.Any(l => l.StartsWith("app/stop_both: stop_both on n1 epoch ", StringComparison.Ordinal)), "script output is in the module's log");
 
         // Relay: n1's socket starts the module on n1 and n2 (n2 is asked over TCP with the cluster key).
-        var start = await admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
-        {
-            Query = new ModuleControlQuery { Module = "app", Action = ModuleAction.Restart, Nodes = { "n1", "n2" }, WaitMs = 10_000 },
-        }).WithTimeout();
-        CollectionAssert.AreEqual(new[] { "n1", "n2" }, start.Answer.Results.Select(r => r.Node).ToArray());
-        Assert.IsTrue(start.Answer.Results.All(r => r.Error.Length == 0 && r.Module.State == ModuleRunState.Up && r.Settled), start.ToString());
+        var start = await admin1.ControlModuleAsync(new ModuleControlQuery { Module = "app", Action = ModuleAction.Restart, Nodes = { "n1", "n2" }, WaitMs = 10_000 }).WithTimeout();
+        CollectionAssert.AreEqual(new[] { "n1", "n2" }, start.Results.Select(r => r.Node).ToArray());
+        Assert.IsTrue(start.Results.All(r => r.Error.Length == 0 && r.Module.State == ModuleRunState.Up && r.Settled), start.ToString());
         using var admin2 = FarmdAdminClient.ForSocket(n2.Socket);
         var n2Lines = await LogsAsync(admin2, "app");
         Assert.IsTrue(n2Lines.Any(l => l.Contains("admin restart", StringComparison.Ordinal)), string.Join("\n", n2Lines));
 
         // Unknown module or node: INVALID_ARGUMENT naming what exists.
-        var error = await Assert.ThrowsExactlyAsync<Farm.Rpc.RpcException>(() => admin1.Rpc.UnaryAsync(AdminMethods.ControlModule, new ModuleControlRequest
-        {
-            Query = new ModuleControlQuery { Module = "nope", Action = ModuleAction.Start, Nodes = { "n9" } },
-        }));
-        StringAssert.Contains(error.Detail, "unknown module 'nope' (modules: app)");
-        StringAssert.Contains(error.Detail, "unknown node 'n9'");
+        var error = await Assert.ThrowsExactlyAsync<Grpc.Core.RpcException>(() => admin1.ControlModuleAsync(
+            new ModuleControlQuery { Module = "nope", Action = ModuleAction.Start, Nodes = { "n9" } }));
+        StringAssert.Contains(error.Status.Detail, "unknown module 'nope' (modules: app)");
+        StringAssert.Contains(error.Status.Detail, "unknown node 'n9'");
+    }
+
+    [TestMethod]
+    public async Task Boot_RefusedModule_NeverRunsAndStatusAndAdminStartSayWhy()
+    {
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
+        string modules = Path.Combine(dir, "modules");
+        var module = TestClusterFiles.WriteModule(modules, "app", buckets: 256);
+        string moduleDir = Path.Combine(modules, "app");
+        Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
+        string marker = Path.Combine(dir, "ran");
+        string script = Path.Combine(moduleDir, "bin", "start_both");
+        await File.WriteAllTextAsync(script, $"#!/bin/bash\ntouch '{marker}'\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        const string Reason = "its files are not root's own: bin/start_both is writable by others";
+
+        await using var n1 = await InProcessNode.StartAsync(
+            clusterFile, "n1", dir, logs, [module], new Dictionary<string, string> { ["app"] = moduleDir }, new Dictionary<string, string> { ["app"] = Reason });
+
+        var runtime = n1.Node.Modules.Snapshot().Single();
+        Assert.AreEqual((Farm.Modules.ModuleState.Stop, Farm.Modules.ModuleSubState.NotReady, "refused: " + Reason), (runtime.Status.State, runtime.Status.SubState, runtime.Status.Reason));
+        Assert.AreEqual("refused", runtime.DataPlane);
+        var error = await Assert.ThrowsExactlyAsync<ArgumentException>(() => n1.Node.Modules.ControlAsync("app", Farm.Daemon.Modules.ModuleAdminAction.Start, "test", TimeSpan.Zero, CancellationToken.None));
+        Assert.AreEqual($"module 'app' cannot run on this node: it is refused because {Reason}", error.Message);
+        Assert.IsFalse(File.Exists(marker), "start_both of a refused module ran");
     }
 
     private static async Task<List<string>> LogsAsync(FarmdAdminClient admin, string module)
     {
         var lines = new List<string>();
-        await foreach (var reply in admin.Rpc.ServerStreamingAsync(AdminMethods.ModuleLogs, new ModuleLogsRequest { Query = new ModuleLogsQuery { Module = module } }))
+        await foreach (var batch in admin.ModuleLogsAsync(new ModuleLogsQuery { Module = module }))
         {
-            lines.AddRange(reply.Batch.Lines.Select(l => l.Text));
+            lines.AddRange(batch.Lines.Select(l => l.Text));
         }
 
         return lines;

@@ -25,6 +25,22 @@ public sealed class ModuleLogBufferTests
     }
 
     [TestMethod]
+    public void Append_TerminalEscapesAndHugeText_KeepsThemPrintableAndCut()
+    {
+        var written = new List<ModuleLogLine>();
+        var buffer = new ModuleLogBuffer("web", sink: written.Add);
+
+        buffer.Append(T0, LogLevel.Warning, "web/start_both: \u001b]0;owned\u0007\u001b[2Jok");
+        buffer.Append(T0, LogLevel.Error, "boom: " + new string('x', 100_000));
+
+        var lines = buffer.Tail(2);
+        Assert.AreEqual("web/start_both: \\x1b]0;owned\\x07\\x1b[2Jok", lines[0].Text);
+        Assert.AreEqual(ModuleLogBuffer.MaxLineLength, lines[1].Text.Length);
+        StringAssert.EndsWith(lines[1].Text, "...");
+        CollectionAssert.AreEqual(lines.Select(l => l.Text).ToArray(), written.Select(l => l.Text).ToArray(), "the module's log file gets the same printable text");
+    }
+
+    [TestMethod]
     public void Since_ReaderFellBehind_ReportsTheLostLines()
     {
         var buffer = new ModuleLogBuffer("web", capacity: 3);

@@ -6,8 +6,7 @@ using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Farm.Rpc;
-using Farm.Rpc.Client;
+using Grpc.Core;
 using Farm.Testing.Farmd;
 
 namespace Farm.Daemon.Tests.Processes;
@@ -56,18 +55,23 @@ public sealed class FarmdProcessTests
             Assert.IsTrue(views.All(v => v.ConfigHash == hash));
 
             // 2. A forged heartbeat (wrong key) and a replayed one are refused and counted.
-            using var rpc = new RpcClient(new RpcClientOptions { Address = new Uri($"http://127.0.0.1:{port}") });
-            var forged = SealedHeartbeat(new EnvelopeCodec("an-attacker-does-not-know-the-key"), "n2", 42, 1);
-            var forgedError = await Assert.ThrowsExactlyAsync<RpcException>(() => rpc.UnaryAsync(MembershipMethods.Heartbeat, forged));
+            using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
+            var membership = new Farm.Protocol.V1.Membership.MembershipClient(tcp.Channel);
+            var forged = SealedHeartbeat(new TestSealer("an-attacker-does-not-know-the-key", "n2", 42), "n1", 0);
+            var forgedError = await Assert.ThrowsExactlyAsync<RpcException>(async () => await membership.HeartbeatAsync(forged));
             Assert.AreEqual(StatusCode.Unauthenticated, forgedError.StatusCode);
 
-            // The test speaks as n4 (not running yet) with a foreign config hash, so it is never admitted.
-            var probe = SealedHeartbeat(new EnvelopeCodec(TestClusterFiles.Key), "n4", 1, 1);
-            var answer = await rpc.UnaryAsync(MembershipMethods.Heartbeat, probe);
-            Assert.IsTrue(new EnvelopeCodec(TestClusterFiles.Key).HasValidMac(MembershipMethods.Heartbeat.FullName, EnvelopeKind.Reply, answer), "the reply is sealed too");
-            Assert.AreEqual("n1", answer.Sender);
+            // The test speaks as n4 (not running yet) with a foreign config hash, so it is never admitted. Its first
+            // heartbeat names no run of n1: n1 answers with its run (sealed) and serves nothing.
+            var n4Sealer = new TestSealer(TestClusterFiles.Key, "n4", 1);
+            var hello = await membership.HeartbeatAsync(SealedHeartbeat(n4Sealer, "n1", 0));
+            Assert.AreEqual((Refusal.Reseal, "n1"), (hello.Refusal, hello.Sender));
+            var probe = SealedHeartbeat(n4Sealer, "n1", hello.Incarnation);
+            var answer = await membership.HeartbeatAsync(probe);
+            Assert.IsTrue(n4Sealer.Codec.HasValidMac(MethodPaths.Heartbeat, EnvelopeKind.Reply, answer), "the reply is sealed too");
+            Assert.AreEqual(("n1", Refusal.None, "n4"), (answer.Sender, answer.Refusal, answer.Recipient));
             Assert.AreEqual(probe.Seq, answer.ReplyTo);
-            var replayError = await Assert.ThrowsExactlyAsync<RpcException>(() => rpc.UnaryAsync(MembershipMethods.Heartbeat, probe));
+            var replayError = await Assert.ThrowsExactlyAsync<RpcException>(async () => await membership.HeartbeatAsync(probe));
             Assert.AreEqual(StatusCode.Unauthenticated, replayError.StatusCode);
 
             using (var admin1 = FarmdAdminClient.ForSocket(n1.AdminSocket))
@@ -192,10 +196,10 @@ public sealed class FarmdProcessTests
 
     private static IEnumerable<string> InView(NodeStatusReport status) => status.Nodes.Where(n => n.InView).Select(n => n.Name);
 
-    private static Envelope SealedHeartbeat(EnvelopeCodec codec, string sender, long incarnation, ulong seq)
+    private static Envelope SealedHeartbeat(TestSealer sealer, string recipient, long recipientIncarnation)
     {
-        var payload = new HeartbeatRequest { Sender = new Member { Name = sender, Incarnation = incarnation, Weight = 100 }, ConfigHash = "test-probe" };
-        return codec.Seal(MembershipMethods.Heartbeat.FullName, EnvelopeKind.Request, sender, incarnation, seq, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, 0, Google.Protobuf.MessageExtensions.ToByteString(payload));
+        var payload = new HeartbeatRequest { Sender = new Member { Name = sealer.Sender, Incarnation = sealer.Incarnation, Weight = 100 }, ConfigHash = "test-probe" };
+        return sealer.Request(MethodPaths.Heartbeat, payload, recipient, recipientIncarnation);
     }
 
     private static async Task WaitUntilReadyAsync(IEnumerable<FarmdProcess> processes)

@@ -84,7 +84,7 @@ public sealed class ClusterReloaderTests : IDisposable
     }
 
     [TestMethod]
-    public void Apply_NewerFileWithOwnWeight_WritesTheFileAnnouncesTheWeightAndKeepsTheMode()
+    public void Apply_NewerFileWithOwnWeight_WritesTheFileMode0600AndAnnouncesTheWeight()
     {
         var (reloader, host, path) = Start("n2");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
@@ -95,7 +95,7 @@ public sealed class ClusterReloaderTests : IDisposable
         Assert.AreEqual(new ReloadResult(ReloadOutcome.Applied, [], 1, 100, 250, path), result with { Errors = [] });
         Assert.AreEqual(0, result.Errors.Count);
         Assert.AreEqual(text, File.ReadAllText(path));
-        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(path));
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.AreEqual((250, false), host.Read((m, _) => (m.Self.Weight, m.Self.Leaving)));
         Assert.AreEqual((1, 250), (reloader.Running.Version, reloader.Running.Nodes.Single(n => n.Name == "n2").Weight));
         Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("config apply by tester", StringComparison.Ordinal) && e.Message.Contains("weight 100 -> 250", StringComparison.Ordinal)));
@@ -214,7 +214,14 @@ public sealed class ClusterReloaderTests : IDisposable
     {
         using var errors = new StringWriter();
         var settings = DaemonSettingsLoader.Load(
-            new DaemonArguments { ClusterFile = path, NodeName = self, AdminSocket = "unused.sock", DataPlane = DataPlaneMode.Off }, 1, null, errors);
+            new DaemonArguments
+            {
+                ClusterFile = path, NodeName = self, AdminSocket = "unused.sock", DataPlane = DataPlaneMode.Off,
+                StateDirectory = Path.Combine(Path.GetDirectoryName(path)!, "state-" + self),
+            },
+            1,
+            null,
+            errors);
         Assert.IsNotNull(settings, errors.ToString());
         return settings;
     }

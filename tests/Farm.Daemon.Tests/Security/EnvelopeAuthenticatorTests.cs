@@ -1,4 +1,4 @@
-using Farm.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 using Farm.Daemon.Security;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol.Security;
@@ -15,7 +15,7 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
     private const string Method = "/farm.v1.Membership/Heartbeat";
     private const string Source = "198.18.0.2";
 
-    private readonly ManualTimeProvider time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
     private readonly TestLoggerProvider logs = new();
     private readonly ReplayGuard guard = new();
     private EnvelopeAuthenticator receiver = null!;
@@ -125,7 +125,7 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
                 continue; // a flip that protobuf decodes to the same fields is no tampering (e.g. unknown field)
             }
 
-            Assert.IsNotNull(receiver.Open(Method, EnvelopeKind.Request, tampered, Source, new ReplayGuard(), _ => true), $"bit {bit} flipped was accepted");
+            Assert.IsFalse(receiver.OpenRequest(Method, tampered, Source, new ReplayGuard(), _ => true).Serves, $"bit {bit} flipped was accepted");
             rejected++;
         }
 
@@ -137,16 +137,17 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
     {
         var request = Seal(sender);
 
-        Assert.AreEqual(RejectReason.BadMac, receiver.Open(Method, EnvelopeKind.Reply, request, Source, guard, _ => true, expectedReplyTo: 0));
+        Assert.AreEqual(RejectReason.BadMac, receiver.OpenReply(Method, EnvelopeKind.Reply, request, Source, guard, "node2", requestSeq: 0));
     }
 
     [TestMethod]
     public void Open_AuthenticReplyToAnotherRequest_RejectedAsReplayed()
     {
-        var reply = sender.Seal(Method, EnvelopeKind.Reply, 0, replyTo: 7, new HeartbeatReply());
+        var request = receiver.SealRequest(Method, "node2", 2000, 0, new HeartbeatRequest());
+        var reply = sender.SealReply(Method, EnvelopeKind.Reply, request, new HeartbeatReply());
 
-        Assert.AreEqual(RejectReason.Replayed, receiver.Open(Method, EnvelopeKind.Reply, reply, Source, guard, _ => true, expectedReplyTo: 8));
-        Assert.IsNull(receiver.Open(Method, EnvelopeKind.Reply, reply, Source, guard, _ => true, expectedReplyTo: 7));
+        Assert.AreEqual(RejectReason.Replayed, receiver.OpenReply(Method, EnvelopeKind.Reply, reply, Source, guard, "node2", requestSeq: request.Seq + 1));
+        Assert.IsNull(receiver.OpenReply(Method, EnvelopeKind.Reply, reply, Source, guard, "node2", requestSeq: request.Seq));
     }
 
     [TestMethod]
@@ -167,7 +168,7 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
             Open(Seal(forger));
         }
 
-        receiver.Open(Method, EnvelopeKind.Request, Seal(forger), "198.18.0.9", guard, _ => true);
+        receiver.OpenRequest(Method, Seal(forger), "198.18.0.9", guard, _ => true);
         Assert.AreEqual(2, logs.Entries.Count(e => e.Id.Id == 100), "one line per source");
 
         time.Advance(TimeSpan.FromSeconds(61));
@@ -180,13 +181,94 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
         Assert.AreEqual(51, receiver.Rejections.Count(Source, RejectReason.BadMac));
     }
 
+    [TestMethod]
+    public void OpenRequest_SealedForAnotherNode_RefusedAsWrongRecipientWithoutAnswer()
+    {
+        var verdict = receiver.OpenRequest(Method, Seal(sender, recipient: "node3"), Source, guard, _ => true);
+
+        Assert.AreEqual(new RequestVerdict(RejectReason.WrongRecipient, Refusal.None), verdict);
+        Assert.AreEqual(0, guard.IncarnationOf("node2"), "a misdirected message must not touch the replay state");
+    }
+
+    [TestMethod]
+    public void OpenRequest_SealedForAnEarlierRun_AnsweredWithResealAndCounted()
+    {
+        var verdict = receiver.OpenRequest(Method, Seal(sender, recipientIncarnation: 999), Source, guard, _ => true);
+
+        Assert.AreEqual(new RequestVerdict(RejectReason.StaleRun, Refusal.Reseal), verdict);
+        Assert.AreEqual(1, receiver.Rejections.Count(Source, RejectReason.StaleRun));
+    }
+
+    [TestMethod]
+    public void OpenRequest_FirstContact_AnsweredWithResealNotCounted()
+    {
+        var request = Seal(sender, recipientIncarnation: 0);
+        var verdict = receiver.OpenRequest(Method, request, Source, guard, _ => true);
+        var refusal = receiver.SealReply(Method, EnvelopeKind.Reply, request, null, verdict.Answer);
+
+        Assert.AreEqual(new RequestVerdict(null, Refusal.Reseal), verdict);
+        Assert.AreEqual(0, receiver.Rejections.Snapshot().Count);
+        Assert.AreEqual((Refusal.Reseal, "node1", 1000L, "node2", 2000L), (refusal.Refusal, refusal.Sender, refusal.Incarnation, refusal.Recipient, refusal.RecipientIncarnation));
+        Assert.IsNull(sender.OpenReply(Method, EnvelopeKind.Reply, refusal, "reply", new ReplayGuard(), "node1", request.Seq), "the refusal is authentic for its requester");
+    }
+
+    [TestMethod]
+    public void OpenRequest_ProtocolTheReceiverDoesNotSpeak_AnsweredWithProtocolRefusal()
+    {
+        var newer = new EnvelopeAuthenticator(new EnvelopeCodec(Key), "node2", 2000, time, new RejectionLog(time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), new Farm.Protocol.ProtocolRange(3, 3));
+        var request = newer.SealRequest(Method, "node1", 1000, 0, new HeartbeatRequest());
+        var verdict = receiver.OpenRequest(Method, request, Source, guard, _ => true);
+
+        Assert.AreEqual(new RequestVerdict(RejectReason.UnsupportedProtocol, Refusal.Protocol), verdict);
+        Assert.AreEqual(3U, receiver.NewestProtocolOf("node2"));
+    }
+
+    [TestMethod]
+    public void OpenRequest_ProtocolOneEnvelope_RefusedAsUnsupportedBeforeTheMac()
+    {
+        var legacy = Seal(sender);
+        legacy.Protocol = 0;
+        legacy.MaxProtocol = 0;
+
+        Assert.AreEqual(RejectReason.UnsupportedProtocol, Open(legacy));
+    }
+
+    [TestMethod]
+    public void SealRequest_PeerSpeaksNewerVersion_SpeaksTheNewestBothSpeak()
+    {
+        var range23 = new Farm.Protocol.ProtocolRange(2, 3);
+        var node1 = new EnvelopeAuthenticator(new EnvelopeCodec(Key), "node1", 1000, time, new RejectionLog(time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), range23);
+        var node2 = new EnvelopeAuthenticator(new EnvelopeCodec(Key), "node2", 2000, time, new RejectionLog(time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), range23);
+
+        var first = node2.SealRequest(Method, "node1", 1000, 0, new HeartbeatRequest());
+        Assert.AreEqual(2U, first.Protocol, "before hearing node1, node2 speaks its oldest version");
+        Assert.IsTrue(node1.OpenRequest(Method, first, Source, guard, _ => true).Serves);
+        var reply = node1.SealRequest(Method, "node2", 2000, 0, new HeartbeatRequest());
+        Assert.AreEqual(3U, reply.Protocol, "node1 heard that node2 speaks 3");
+    }
+
+    [TestMethod]
+    public void OpenReply_SealedForAnotherRequester_RefusedAsWrongRecipient()
+    {
+        var third = CreateSender("node3", 3000, Key);
+        var request = third.SealRequest(Method, "node2", 2000, 0, new HeartbeatRequest());
+        var reply = sender.SealReply(Method, EnvelopeKind.Reply, request, new HeartbeatReply());
+
+        Assert.AreEqual(RejectReason.WrongRecipient, receiver.OpenReply(Method, EnvelopeKind.Reply, reply, Source, guard, "node2", request.Seq));
+    }
+
     // Senders share the receiver's manual clock, so "now" is the same on both sides.
     private EnvelopeAuthenticator CreateSender(string name, long incarnation, string key) =>
         new(new EnvelopeCodec(key), name, incarnation, time, new RejectionLog(time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
 
-    private static Envelope Seal(EnvelopeAuthenticator from, ByteString? payload = null) =>
-        from.Seal(Method, EnvelopeKind.Request, 0, 0, new HeartbeatRequest { ConfigHash = payload?.ToStringUtf8() ?? "h" });
+    private static Envelope Seal(EnvelopeAuthenticator from, ByteString? payload = null, string recipient = "node1", long recipientIncarnation = 1000) =>
+        from.SealRequest(Method, recipient, recipientIncarnation, 0, new HeartbeatRequest { ConfigHash = payload?.ToStringUtf8() ?? "h" });
 
-    private RejectReason? Open(Envelope envelope) =>
-        receiver.Open(Method, EnvelopeKind.Request, envelope, Source, guard, name => name == "node2");
+    /// <summary>The reason of a refused request, null when it may be served; a sealed refusal without a reason fails the test.</summary>
+    private RejectReason? Open(Envelope envelope)
+    {
+        var verdict = receiver.OpenRequest(Method, envelope, Source, guard, name => name == "node2");
+        Assert.IsTrue(verdict.Serves || verdict.Reason is not null, $"unexpected verdict {verdict}");
+        return verdict.Reason;
+    }
 }

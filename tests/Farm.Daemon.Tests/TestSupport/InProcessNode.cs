@@ -22,7 +22,13 @@ internal sealed class InProcessNode : IAsyncDisposable
     public string Socket { get; }
 
     public static async Task<InProcessNode> StartAsync(
-        string clusterFile, string name, string dir, ILoggerProvider logs, IReadOnlyList<ModuleConfig>? modules = null, IReadOnlyDictionary<string, string>? moduleDirectories = null)
+        string clusterFile,
+        string name,
+        string dir,
+        ILoggerProvider logs,
+        IReadOnlyList<ModuleConfig>? modules = null,
+        IReadOnlyDictionary<string, string>? moduleDirectories = null,
+        IReadOnlyDictionary<string, string>? refusedModules = null)
     {
         string socket = Path.Combine(dir, name + ".sock");
         Assert.IsNull(AdminSocket.Prepare(socket));
@@ -33,6 +39,7 @@ internal sealed class InProcessNode : IAsyncDisposable
             NodeName = name,
             AdminSocket = socket,
             DataPlane = DataPlaneMode.Off, // never touch the test host's own network
+            StateDirectory = Path.Combine(dir, name + "-state"),
         };
         var loaded = DaemonSettingsLoader.Load(arguments, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(), null, errors);
         Assert.IsNotNull(loaded, errors.ToString());
@@ -40,6 +47,7 @@ internal sealed class InProcessNode : IAsyncDisposable
         {
             Modules = modules ?? [],
             ModuleDirectories = moduleDirectories ?? new Dictionary<string, string>(),
+            RefusedModules = refusedModules ?? new Dictionary<string, string>(),
             AddressMap = TestClusterFiles.AddressMap,
             LeaveTimeout = TimeSpan.FromSeconds(2),
         };

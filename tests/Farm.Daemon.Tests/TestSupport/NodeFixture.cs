@@ -17,22 +17,22 @@ internal static class NodeFixture
         .GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "InteropFixtureDirectory").Value!;
 
-    /// <summary>Runs <c>node admin-client.js target mode [key]</c> and parses the JSON line it prints.</summary>
-    public static async Task<JsonElement> RunAdminClientAsync(string target, string mode, string? key = null)
+    /// <summary>Runs <c>node farmd-client.js target mode [key]</c> and parses the JSON line it prints.</summary>
+    public static async Task<JsonElement> RunClientAsync(string target, string mode, string? key = null)
     {
         await EnsureInstalledAsync();
 
         // The script resolves its packages and the protos from its own folder, so any working directory does.
-        string script = Path.Combine(Directory, "admin-client.js");
+        string script = Path.Combine(Directory, "farmd-client.js");
         string[] arguments = key is null ? [script, target, mode] : [script, target, mode, key];
         var result = await RunToEndAsync("node", arguments, TimeSpan.FromSeconds(30));
         if (!result.Succeeded)
         {
-            throw new AssertFailedException($"node admin-client.js {mode} exited with {result.ExitCode}:\n{result.StandardError}");
+            throw new AssertFailedException($"node farmd-client.js {mode} exited with {result.ExitCode}:\n{result.StandardError}");
         }
 
         string line = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
-            ?? throw new AssertFailedException($"node admin-client.js {mode} printed nothing:\n{result.StandardError}");
+            ?? throw new AssertFailedException($"node farmd-client.js {mode} printed nothing:\n{result.StandardError}");
         return JsonDocument.Parse(line).RootElement.Clone();
     }
 

@@ -42,13 +42,13 @@ internal static class TestClusterFiles
     }
 
     /// <summary>Writes <c>MODULESDIR/NAME/farm.yaml</c> and returns the module as farmd reads it from there.</summary>
-    public static ModuleConfig WriteModule(string modulesDir, string name, int buckets)
+    public static ModuleConfig WriteModule(string modulesDir, string name, int buckets, string vip = "198.18.100.1")
     {
         string path = FarmConfigFiles.WriteModule(
             new ModuleConfig
             {
                 Name = name,
-                Vips = [IPAddress.Parse("198.18.100.1")],
+                Vips = [IPAddress.Parse(vip)],
                 Interface = "eth0",
                 Buckets = buckets,
                 Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80, Affinity = Affinity.ClientIp }],

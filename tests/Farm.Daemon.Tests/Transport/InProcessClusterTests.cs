@@ -4,11 +4,11 @@ using Farm.Protocol;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
 using Google.Protobuf;
-using Farm.Rpc;
-using Farm.Rpc.Server;
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Transport;
@@ -77,26 +77,40 @@ public sealed class InProcessClusterTests : IDisposable
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
         await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
+        var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
 
-        var plain = await Assert.ThrowsExactlyAsync<RpcException>(() =>
-            tcp.Rpc.UnaryAsync(AdminMethods.GetStatus, new AdminRequest { Query = new StatusQuery() }));
+        var plain = await Assert.ThrowsExactlyAsync<RpcException>(async () =>
+            await tcp.Client.GetStatusAsync(new AdminRequest { Query = new StatusQuery() }));
         Assert.AreEqual(StatusCode.Unauthenticated, plain.StatusCode);
 
-        var request = SealedAdmin.Request(TestClusterFiles.Key, AdminMethods.GetStatus.FullName, "farmctl-test", 1, 1);
-        var reply = await tcp.Rpc.UnaryAsync(AdminMethods.GetStatus, request);
+        // First contact names no run: farmd answers with its name and run, sealed, and serves nothing.
+        var hello = client.Request(MethodPaths.GetStatus, new StatusQuery(), "", 0);
+        var refusal = (await tcp.Client.GetStatusAsync(new AdminRequest { Sealed = hello })).Sealed;
+        Assert.IsTrue(client.Codec.HasValidMac(MethodPaths.GetStatus, EnvelopeKind.Reply, refusal));
+        Assert.AreEqual((Refusal.Reseal, "n1", node.Node.Settings.Incarnation, 0), (refusal.Refusal, refusal.Sender, refusal.Incarnation, refusal.Payload.Length));
+
+        var request = new AdminRequest { Sealed = client.Request(MethodPaths.GetStatus, new StatusQuery(), refusal.Sender, refusal.Incarnation) };
+        var reply = await tcp.Client.GetStatusAsync(request);
         Assert.IsNull(reply.Status, "over TCP the status travels sealed only");
-        Assert.IsTrue(new EnvelopeCodec(TestClusterFiles.Key).HasValidMac(AdminMethods.GetStatus.FullName, EnvelopeKind.Reply, reply.Sealed));
-        Assert.AreEqual(1UL, reply.Sealed.ReplyTo);
+        Assert.IsTrue(client.Codec.HasValidMac(MethodPaths.GetStatus, EnvelopeKind.Reply, reply.Sealed));
+        Assert.AreEqual((request.Sealed.Seq, "farmctl-test", 1L), (reply.Sealed.ReplyTo, reply.Sealed.Recipient, reply.Sealed.RecipientIncarnation));
         Assert.AreEqual("n1", NodeStatusReport.Parser.ParseFrom(reply.Sealed.Payload).Node);
 
-        var replay = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(AdminMethods.GetStatus, request));
+        var replay = await Assert.ThrowsExactlyAsync<RpcException>(async () => await tcp.Client.GetStatusAsync(request));
         Assert.AreEqual(StatusCode.Unauthenticated, replay.StatusCode);
+
+        // Sealed for another node: refused without an answer.
+        var elsewhere = client.Request(MethodPaths.GetStatus, new StatusQuery(), "n2", refusal.Incarnation);
+        var wrong = await Assert.ThrowsExactlyAsync<RpcException>(async () => await tcp.Client.GetStatusAsync(new AdminRequest { Sealed = elsewhere }));
+        Assert.AreEqual((StatusCode.PermissionDenied, "refused: wrong_recipient"), (wrong.StatusCode, wrong.Status.Detail));
 
         using var local = FarmdAdminClient.ForSocket(node.Socket);
         var status = await local.GetStatusAsync();
         Assert.AreEqual(1UL, status.Rejected.Single(r => r.Reason == "unauthenticated").Count);
         Assert.AreEqual(1UL, status.Rejected.Single(r => r.Reason == "replayed").Count);
+        Assert.AreEqual(1UL, status.Rejected.Single(r => r.Reason == "wrong_recipient").Count);
         Assert.AreEqual("127.0.0.1", status.Rejected.Single(r => r.Reason == "replayed").Source);
+        Assert.IsFalse(status.Rejected.Any(r => r.Reason == "stale_run"), "first contact is not a refusal");
     }
 
     [TestMethod]
@@ -106,37 +120,35 @@ public sealed class InProcessClusterTests : IDisposable
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
         await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
-        var codec = new EnvelopeCodec(TestClusterFiles.Key);
-        ulong seq = 0;
-        Envelope Seal(string method, IMessage query) =>
-            codec.Seal(method, EnvelopeKind.Request, "farmctl-test", 1, ++seq, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(), 0, 0, query.ToByteString());
+        var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
+        Envelope Seal(string method, IMessage query) => client.Request(method, query, "n1", node.Node.Settings.Incarnation);
 
         // The file holds the cluster key: in the clear it is refused before anything else.
         string newer = File.ReadAllText(clusterFile).Replace("  version: 0\n", "  version: 1\n", StringComparison.Ordinal);
-        var plain = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(
-            AdminMethods.ApplyConfig, new ConfigApplyRequest { Sealed = Seal(AdminMethods.ApplyConfig.FullName, new ConfigApplyQuery { Text = newer }) }));
-        Assert.AreEqual((StatusCode.InvalidArgument, "over TCP the file must travel encrypted (encrypted_text): it holds the cluster key"), (plain.StatusCode, plain.Detail));
+        var plain = await Assert.ThrowsExactlyAsync<RpcException>(async () => await tcp.Client.ApplyConfigAsync(
+            new ConfigApplyRequest { Sealed = Seal(MethodPaths.ApplyConfig, new ConfigApplyQuery { Text = newer }) }));
+        Assert.AreEqual((StatusCode.InvalidArgument, "over TCP the file must travel encrypted (encrypted_text): it holds the cluster key"), (plain.StatusCode, plain.Status.Detail));
 
         var wrongKey = new ConfigApplyQuery { EncryptedText = ByteString.CopyFrom(new ConfigTextCipher("some-other-cluster-key-000").Encrypt(newer)) };
-        var undecryptable = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(
-            AdminMethods.ApplyConfig, new ConfigApplyRequest { Sealed = Seal(AdminMethods.ApplyConfig.FullName, wrongKey) }));
+        var undecryptable = await Assert.ThrowsExactlyAsync<RpcException>(async () => await tcp.Client.ApplyConfigAsync(
+            new ConfigApplyRequest { Sealed = Seal(MethodPaths.ApplyConfig, wrongKey) }));
         Assert.AreEqual(StatusCode.InvalidArgument, undecryptable.StatusCode);
 
         // Encrypted, it is applied on this node only (no relay from a sealed call).
         var encrypted = new ConfigApplyQuery { EncryptedText = ByteString.CopyFrom(new ConfigTextCipher(TestClusterFiles.Key).Encrypt(newer)), FileName = "new.yaml" };
-        var reply = await tcp.Rpc.UnaryAsync(AdminMethods.ApplyConfig, new ConfigApplyRequest { Sealed = Seal(AdminMethods.ApplyConfig.FullName, encrypted) });
-        Assert.IsTrue(codec.HasValidMac(AdminMethods.ApplyConfig.FullName, EnvelopeKind.Reply, reply.Sealed));
+        var reply = await tcp.Client.ApplyConfigAsync(new ConfigApplyRequest { Sealed = Seal(MethodPaths.ApplyConfig, encrypted) });
+        Assert.IsTrue(client.Codec.HasValidMac(MethodPaths.ApplyConfig, EnvelopeKind.Reply, reply.Sealed));
         var result = ConfigApplyAnswer.Parser.ParseFrom(reply.Sealed.Payload).Results.Single();
         Assert.AreEqual(("n1", ConfigApplyOutcome.Applied, 1L), (result.Node, result.Outcome, result.Version), string.Join("\n", result.Errors));
         Assert.AreEqual(newer, File.ReadAllText(clusterFile));
 
         // A sealed drain acts on the answering node only.
-        var other = await Assert.ThrowsExactlyAsync<RpcException>(() => tcp.Rpc.UnaryAsync(
-            AdminMethods.DrainNode, new DrainRequest { Sealed = Seal(AdminMethods.DrainNode.FullName, new DrainQuery { Node = "n2", Action = DrainAction.Drain }) }));
+        var other = await Assert.ThrowsExactlyAsync<RpcException>(async () => await tcp.Client.DrainNodeAsync(
+            new DrainRequest { Sealed = Seal(MethodPaths.DrainNode, new DrainQuery { Node = "n2", Action = DrainAction.Drain }) }));
         Assert.AreEqual(StatusCode.InvalidArgument, other.StatusCode);
-        StringAssert.Contains(other.Detail, "over TCP a node acts only on itself (n1)");
-        var drained = await tcp.Rpc.UnaryAsync(
-            AdminMethods.DrainNode, new DrainRequest { Sealed = Seal(AdminMethods.DrainNode.FullName, new DrainQuery { Node = "n1", Action = DrainAction.Drain }) });
+        StringAssert.Contains(other.Status.Detail, "over TCP a node acts only on itself (n1)");
+        var drained = await tcp.Client.DrainNodeAsync(
+            new DrainRequest { Sealed = Seal(MethodPaths.DrainNode, new DrainQuery { Node = "n1", Action = DrainAction.Drain }) });
         var answer = DrainAnswer.Parser.ParseFrom(drained.Sealed.Payload);
         Assert.AreEqual(("n1", true, ""), (answer.Node, answer.Changed, answer.Error));
         Assert.IsTrue(node.Node.Drain.IsDrained);
@@ -155,20 +167,12 @@ public sealed class InProcessClusterTests : IDisposable
         // A fake n2 that answers every heartbeat with a well-formed reply sealed with the wrong key.
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<ForgingMembership>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(TestClusterFiles.Loopback(1), port, l => l.Protocols = HttpProtocols.Http2));
         await using var fake = builder.Build();
-        var forger = new EnvelopeCodec("the-wrong-cluster-key-entirely");
-        int answered = 0;
-        fake.MapRpcService(s => s.AddUnary(MembershipMethods.Heartbeat, (request, _) =>
-        {
-            Interlocked.Increment(ref answered);
-            var reply = new HeartbeatReply
-            {
-                Sender = new Member { Name = "n2", Incarnation = 5, Weight = 100 },
-                ConfigHash = "whatever",
-            };
-            return Task.FromResult(forger.Seal(MembershipMethods.Heartbeat.FullName, EnvelopeKind.Reply, "n2", 5, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, request.Seq, reply.ToByteString()));
-        }));
+        fake.MapGrpcService<ForgingMembership>();
+        var forger = fake.Services.GetRequiredService<ForgingMembership>();
         await fake.StartAsync();
 
         await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
@@ -176,10 +180,26 @@ public sealed class InProcessClusterTests : IDisposable
         var status = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(),
             s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted");
 
-        Assert.IsTrue(Volatile.Read(ref answered) >= 3);
+        Assert.IsTrue(forger.Answered >= 3);
         var n2 = status.Nodes.Single(n => n.Name == "n2");
         Assert.AreEqual(NodeState.Unknown, n2.State, "a forged reply must not count as hearing n2");
         Assert.IsFalse(n2.InView);
         Assert.AreEqual(1, logs.Entries.Count(e => e.Id.Id == 100 && e.Message.Contains("reply from n2", StringComparison.Ordinal)), "logged once a minute per source");
+    }
+
+    /// <summary>A fake n2 whose heartbeat replies are well-formed but sealed with the wrong key.</summary>
+    private sealed class ForgingMembership : Farm.Protocol.V1.Membership.MembershipBase
+    {
+        private readonly TestSealer forger = new("the-wrong-cluster-key-entirely", "n2", 5);
+        private int answered;
+
+        public int Answered => Volatile.Read(ref answered);
+
+        public override Task<Envelope> Heartbeat(Envelope request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref answered);
+            var reply = new HeartbeatReply { Sender = new Member { Name = "n2", Incarnation = 5, Weight = 100 }, ConfigHash = "whatever" };
+            return Task.FromResult(forger.Reply(MethodPaths.Heartbeat, request, reply));
+        }
     }
 }

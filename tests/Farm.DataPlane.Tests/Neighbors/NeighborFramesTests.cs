@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Neighbors;
+using PacketDotNet;
 
 namespace Farm.DataPlane.Tests.Neighbors;
 
@@ -17,14 +18,17 @@ public sealed class NeighborFramesTests
     internal static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::1:1");
 
     [TestMethod]
-    public void WriteArpReply_VipAsked_VmacIsSenderHardwareAddressAndNodeMacIsEthernetSource()
+    public void ArpReply_VipAsked_VmacIsSenderHardwareAddressAndNodeMacIsEthernetSource()
     {
         var vmac = VirtualMac.For(Vip4);
-        byte[] frame = new byte[NeighborFrames.MaxFrameLength];
 
-        int length = NeighborFrames.WriteArpReply(frame, NodeMac, vmac, Vip4, ClientMac, Client4);
+        byte[] frame = NeighborFrames.ArpReply(NodeMac, vmac, Vip4, ClientMac, Client4);
 
-        Assert.AreEqual(42, length);
+        Assert.HasCount(42, frame);
+        Assert.AreEqual(1, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(14)), "hardware type: Ethernet");
+        Assert.AreEqual(0x0800, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16)), "protocol type: IPv4");
+        Assert.AreEqual(6, frame[18]);
+        Assert.AreEqual(4, frame[19]);
         CollectionAssert.AreEqual(ClientMac.GetAddressBytes(), frame[0..6], "Ethernet destination: the requester");
         CollectionAssert.AreEqual(NodeMac.GetAddressBytes(), frame[6..12], "Ethernet source: the node's real MAC, never the vMAC");
         Assert.AreEqual(0x0806, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)));
@@ -36,15 +40,15 @@ public sealed class NeighborFramesTests
     }
 
     [TestMethod]
-    public void WriteGratuitousArp_Vip_BroadcastRequestForItselfByItself()
+    public void GratuitousArp_Vip_BroadcastRequestForItselfByItself()
     {
-        byte[] frame = new byte[NeighborFrames.MaxFrameLength];
+        byte[] frame = NeighborFrames.GratuitousArp(NodeMac, VirtualMac.For(Vip4), Vip4);
 
-        NeighborFrames.WriteGratuitousArp(frame, NodeMac, VirtualMac.For(Vip4), Vip4);
-
+        Assert.HasCount(42, frame);
         Assert.IsTrue(frame[0..6].All(b => b == 0xff));
         CollectionAssert.AreEqual(NodeMac.GetAddressBytes(), frame[6..12]);
-        Assert.IsTrue(NeighborFrames.TryParseArpRequest(frame.AsSpan(0, 42), out var parsed));
+        Assert.IsTrue(frame[32..38].All(b => b == 0), "target hardware address: unknown");
+        Assert.IsTrue(NeighborFrames.TryParseArpRequest(frame, out var parsed));
         Assert.AreEqual(Vip4, parsed.SenderAddress);
         Assert.AreEqual(Vip4, parsed.TargetAddress);
         Assert.AreEqual(VirtualMac.For(Vip4), parsed.SenderMac);
@@ -63,14 +67,28 @@ public sealed class NeighborFramesTests
     }
 
     [TestMethod]
-    public void TryParseArpRequest_ReplyOrShortOrOtherEtherType_False()
+    public void TryParseArpRequest_PaddedToEthernetMinimum_Parsed()
     {
-        byte[] frame = new byte[64];
-        NeighborFrames.WriteArpReply(frame, NodeMac, VirtualMac.For(Vip4), Vip4, ClientMac, Client4);
-        Assert.IsFalse(NeighborFrames.TryParseArpRequest(frame, out _), "a reply");
+        // Frames shorter than 60 bytes arrive padded with zeros.
+        byte[] padded = [.. ArpRequestFrame(ClientMac, Client4, Vip4), .. new byte[18]];
+
+        Assert.IsTrue(NeighborFrames.TryParseArpRequest(padded, out var parsed));
+
+        Assert.AreEqual(Vip4, parsed.TargetAddress);
+    }
+
+    [TestMethod]
+    public void TryParseArpRequest_ReplyOrShortOrOtherEtherTypeOrHardware_False()
+    {
+        byte[] reply = NeighborFrames.ArpReply(NodeMac, VirtualMac.For(Vip4), Vip4, ClientMac, Client4);
+        Assert.IsFalse(NeighborFrames.TryParseArpRequest(reply, out _), "a reply");
         Assert.IsFalse(NeighborFrames.TryParseArpRequest(ArpRequestFrame(ClientMac, Client4, Vip4).AsSpan(0, 30), out _), "truncated");
+        Assert.IsFalse(NeighborFrames.TryParseArpRequest(ArpRequestFrame(ClientMac, Client4, Vip4).AsSpan(0, 10), out _), "shorter than an Ethernet header");
         byte[] ipv6 = NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: true);
         Assert.IsFalse(NeighborFrames.TryParseArpRequest(ipv6, out _), "IPv6");
+        byte[] ieee802 = ArpRequestFrame(ClientMac, Client4, Vip4);
+        ieee802[15] = 6;
+        Assert.IsFalse(NeighborFrames.TryParseArpRequest(ieee802, out _), "hardware type IEEE 802");
     }
 
     [TestMethod]
@@ -99,14 +117,62 @@ public sealed class NeighborFramesTests
     }
 
     [TestMethod]
-    public void WriteNeighborAdvertisement_Solicited_HasVmacAsTargetLinkLayerAndValidChecksum()
+    public void TryParseNeighborSolicitation_WithoutOption_RepliesToEthernetSource()
+    {
+        byte[] frame = NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: false);
+
+        Assert.IsTrue(NeighborFrames.TryParseNeighborSolicitation(frame, out var ns));
+
+        Assert.IsNull(ns.SourceLinkLayer);
+        Assert.AreEqual(ClientMac, ns.ReplyMac);
+    }
+
+    [TestMethod]
+    public void TryParseNeighborSolicitation_TrailerAfterPayload_Parsed()
+    {
+        // Bytes after the IPv6 payload (Ethernet padding, a trailer) are not part of the message or its checksum.
+        byte[] frame = [.. NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: true), 0xde, 0xad, 0xbe, 0xef];
+
+        Assert.IsTrue(NeighborFrames.TryParseNeighborSolicitation(frame, out var ns));
+
+        Assert.AreEqual(Vip6, ns.Target);
+    }
+
+    [TestMethod]
+    [Timeout(10_000, CooperativeCancellation = true)]
+    public void TryParseNeighborSolicitation_OptionOfLengthZero_FalseAtOnce()
+    {
+        // RFC 4861 4.6: discard. PacketDotNet 1.4.8's own option parser never returns on such a frame.
+        byte[] frame = NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: true, optionUnits: 0);
+
+        Assert.IsFalse(NeighborFrames.TryParseNeighborSolicitation(frame, out _));
+    }
+
+    [TestMethod]
+    public void TryParseNeighborSolicitation_TruncatedOrLengthPastEndOrExtensionHeader_False()
+    {
+        byte[] frame = NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: true);
+        for (int length = 0; length < frame.Length; length++)
+        {
+            Assert.IsFalse(NeighborFrames.TryParseNeighborSolicitation(frame.AsSpan(0, length), out _), $"cut to {length} bytes");
+        }
+
+        byte[] longer = NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: true);
+        longer[19] = 40; // payload length 40 of 32 present
+        Assert.IsFalse(NeighborFrames.TryParseNeighborSolicitation(longer, out _), "payload length past the end");
+        byte[] hopByHop = NeighborSolicitationFrame(ClientMac, Client6, Vip6, withOption: true);
+        hopByHop[20] = 0;
+        Assert.IsFalse(NeighborFrames.TryParseNeighborSolicitation(hopByHop, out _), "an extension header before ICMPv6");
+    }
+
+    [TestMethod]
+    public void NeighborAdvertisement_Solicited_HasVmacAsTargetLinkLayerAndValidChecksum()
     {
         var vmac = VirtualMac.For(Vip6);
-        byte[] frame = new byte[NeighborFrames.MaxFrameLength];
 
-        int length = NeighborFrames.WriteNeighborAdvertisement(frame, NodeMac, vmac, Vip6, ClientMac, Client6, solicited: true);
+        byte[] frame = NeighborFrames.NeighborAdvertisement(NodeMac, vmac, Vip6, ClientMac, Client6, solicited: true);
 
-        Assert.AreEqual(86, length);
+        Assert.HasCount(86, frame);
         CollectionAssert.AreEqual(ClientMac.GetAddressBytes(), frame[0..6]);
         CollectionAssert.AreEqual(NodeMac.GetAddressBytes(), frame[6..12], "Ethernet source: the node's real MAC");
         Assert.AreEqual(0x86dd, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)));
@@ -121,6 +187,31 @@ public sealed class NeighborFramesTests
         Assert.AreEqual(1, icmp[25]);
         CollectionAssert.AreEqual(vmac.GetAddressBytes(), icmp.Slice(26, 6).ToArray());
         Assert.AreEqual(0, NeighborFrames.Icmpv6Checksum(frame.AsSpan(22, 16), frame.AsSpan(38, 16), icmp), "checksum verifies");
+    }
+
+    [TestMethod]
+    public void NeighborAdvertisement_Unsolicited_PacketDotNetReadsOverrideTargetAndOptionWithValidChecksum()
+    {
+        var vmac = VirtualMac.For(Vip6);
+        var allNodesMac = NeighborFrames.MulticastMac(NeighborFrames.AllNodes);
+
+        byte[] frame = NeighborFrames.NeighborAdvertisement(NodeMac, vmac, Vip6, allNodesMac, NeighborFrames.AllNodes, solicited: false);
+
+        // An independent reading of the frame: PacketDotNet's parser and checksum.
+        var packet = Packet.ParsePacket(LinkLayers.Ethernet, frame);
+        var ip = packet.Extract<IPv6Packet>();
+        var icmp = packet.Extract<IcmpV6Packet>();
+        var na = packet.Extract<NdpNeighborAdvertisementPacket>();
+        Assert.AreEqual(NeighborFrames.AllNodes, ip.DestinationAddress);
+        Assert.AreEqual(255, ip.HopLimit);
+        Assert.IsTrue(icmp.ValidIcmpChecksum);
+        Assert.AreEqual(Vip6, na.TargetAddress);
+        Assert.IsFalse(na.Solicited);
+        Assert.IsTrue(na.Override);
+        Assert.IsFalse(na.Router);
+        var option = na.OptionsCollection.OfType<PacketDotNet.Ndp.NdpLinkLayerAddressOption>().Single();
+        Assert.AreEqual(PacketDotNet.Ndp.OptionTypes.TargetLinkLayerAddress, option.Type);
+        Assert.AreEqual(vmac, option.LinkLayerAddress);
     }
 
     [TestMethod]
@@ -161,8 +252,11 @@ public sealed class NeighborFramesTests
         return frame;
     }
 
-    /// <summary>A neighbor solicitation to the target's solicited-node group, built independently of the code under test.</summary>
-    internal static byte[] NeighborSolicitationFrame(PhysicalAddress sender, IPAddress source, IPAddress target, bool withOption)
+    /// <summary>
+    /// A neighbor solicitation to the target's solicited-node group, built independently of the code under test; the
+    /// source link-layer option (when present) claims <paramref name="optionUnits"/> units of 8 bytes.
+    /// </summary>
+    internal static byte[] NeighborSolicitationFrame(PhysicalAddress sender, IPAddress source, IPAddress target, bool withOption, byte optionUnits = 1)
     {
         int icmpLength = withOption ? 32 : 24;
         byte[] frame = new byte[14 + 40 + icmpLength];
@@ -182,7 +276,7 @@ public sealed class NeighborFramesTests
         t.CopyTo(frame, i + 8);
         if (withOption)
         {
-            frame[i + 24] = 1; frame[i + 25] = 1;
+            frame[i + 24] = 1; frame[i + 25] = optionUnits;
             sender.GetAddressBytes().CopyTo(frame, i + 26);
         }
 

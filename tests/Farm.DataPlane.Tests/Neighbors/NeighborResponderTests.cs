@@ -1,4 +1,4 @@
-using Farm.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Neighbors;
 using Farm.DataPlane.Tests.TestSupport;
@@ -11,7 +11,7 @@ namespace Farm.DataPlane.Tests.Neighbors;
 public sealed class NeighborResponderTests : IDisposable
 {
     private readonly FakeFrameChannel channel = new();
-    private readonly ManualTimeProvider time = new();
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [TestMethod]
     public void Handle_ArpRequestForVip_RepliesWithVmac()
@@ -94,7 +94,7 @@ public sealed class NeighborResponderTests : IDisposable
     }
 
     [TestMethod]
-    public void Dispose_Started_StopsTheThreadAndClosesTheChannel()
+    public void Dispose_Started_ReceiveThreadEndsBeforeTheChannelCloses()
     {
         var responder = NewResponder();
         responder.Start();
@@ -102,6 +102,65 @@ public sealed class NeighborResponderTests : IDisposable
         responder.Dispose();
 
         Assert.IsTrue(channel.Disposed);
+        Assert.IsFalse(channel.DisposedWhileReceiving, "the channel was closed while the receive thread was still inside Receive");
+    }
+
+    [TestMethod]
+    public void Dispose_Started_NoAnnouncementAfterwards()
+    {
+        var responder = NewResponder();
+        responder.Start();
+        int sent = channel.Sent.Count;
+
+        responder.Dispose();
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.HasCount(sent, channel.Sent);
+    }
+
+    [TestMethod]
+    public void Announce_Twice_SameFramesEachTime()
+    {
+        using var responder = NewResponder();
+
+        responder.Announce();
+        responder.Announce();
+
+        byte[][] sent = [.. channel.Sent];
+        Assert.HasCount(4, sent);
+        CollectionAssert.AreEqual(sent[0], sent[2]);
+        CollectionAssert.AreEqual(sent[1], sent[3]);
+        CollectionAssert.AreEqual(VirtualMac.For(Vip4).GetAddressBytes(), sent.Take(2).Single(f => f[12] == 0x08)[22..28], "gratuitous ARP: sender hardware address is the vMAC");
+    }
+
+    [TestMethod]
+    public void Handle_RandomFramesOfEveryLength_NeverThrowsAndAnswersNothing()
+    {
+        using var responder = NewResponder();
+        var random = new Random(11);
+
+        // Random bytes behind the EtherTypes the responder reads (ARP; IPv6 with ICMPv6 next), so the parsers get past
+        // their first checks; none of these can be a valid request for a VIP.
+        for (int i = 0; i < 5000; i++)
+        {
+            byte[] frame = new byte[random.Next(0, 120)];
+            random.NextBytes(frame);
+            if (frame.Length >= 14)
+            {
+                frame[12] = (byte)(i % 2 == 0 ? 0x08 : 0x86);
+                frame[13] = (byte)(i % 2 == 0 ? 0x06 : 0xdd);
+            }
+
+            if (frame.Length >= 21 && i % 2 == 1)
+            {
+                frame[14] = (byte)(0x60 | (frame[14] & 0x0f));
+                frame[20] = 58;
+            }
+
+            Assert.IsFalse(responder.Handle(frame), $"frame {i}: {Convert.ToHexString(frame)}");
+        }
+
+        Assert.IsEmpty(channel.Sent);
     }
 
     public void Dispose() => channel.Dispose();

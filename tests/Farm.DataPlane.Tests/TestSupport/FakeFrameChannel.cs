@@ -7,26 +7,42 @@ namespace Farm.DataPlane.Tests.TestSupport;
 internal sealed class FakeFrameChannel : IFrameChannel
 {
     private readonly BlockingCollection<byte[]?> incoming = [];
+    private int receiving;
 
     public ConcurrentQueue<byte[]> Sent { get; } = new();
 
     public bool Disposed { get; private set; }
 
+    /// <summary>True when <see cref="Dispose"/> came while a <see cref="Receive"/> was still running (a real capture would be closed under it).</summary>
+    public bool DisposedWhileReceiving { get; private set; }
+
     public void Inject(byte[] frame) => incoming.Add(frame);
 
     public int Receive(Span<byte> buffer)
     {
-        byte[]? frame = incoming.Take();
-        if (frame is null)
+        Interlocked.Increment(ref receiving);
+        try
         {
-            return -1;
-        }
+            byte[]? frame = incoming.Take();
+            if (frame is null)
+            {
+                return -1;
+            }
 
-        frame.CopyTo(buffer);
-        return frame.Length;
+            frame.CopyTo(buffer);
+            return frame.Length;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref receiving);
+        }
     }
 
-    public void Send(ReadOnlySpan<byte> frame) => Sent.Enqueue(frame.ToArray());
+    public void Send(ReadOnlySpan<byte> frame)
+    {
+        ObjectDisposedException.ThrowIf(Disposed, this);
+        Sent.Enqueue(frame.ToArray());
+    }
 
     public void Wake() => incoming.Add(null);
 
@@ -34,6 +50,7 @@ internal sealed class FakeFrameChannel : IFrameChannel
     {
         if (!Disposed)
         {
+            DisposedWhileReceiving = Volatile.Read(ref receiving) != 0;
             Disposed = true;
             incoming.Dispose();
         }

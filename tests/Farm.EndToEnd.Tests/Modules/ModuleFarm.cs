@@ -141,7 +141,7 @@ internal sealed class ModuleFarm : IAsyncDisposable
                     return last;
                 }
             }
-            catch (Farm.Rpc.RpcException)
+            catch (Grpc.Core.RpcException)
             {
                 // farmd starting
             }
@@ -156,12 +156,9 @@ internal sealed class ModuleFarm : IAsyncDisposable
     public async Task<ModuleControlResult> ControlAsync(int index, string module, ModuleAction action, TimeSpan wait, CancellationToken cancellationToken)
     {
         using var admin = Daemon(index).CreateAdminClient();
-        var reply = await admin.Rpc.UnaryAsync(
-            AdminMethods.ControlModule,
-            new ModuleControlRequest { Query = new ModuleControlQuery { Module = module, Action = action, RequestedBy = "e2e", WaitMs = (long)wait.TotalMilliseconds } },
-            deadline: TimeProvider.System.GetUtcNow() + wait + TimeSpan.FromSeconds(10),
-            cancellationToken: cancellationToken);
-        return reply.Answer.Results.Single();
+        var answer = await admin.ControlModuleAsync(
+            new ModuleControlQuery { Module = module, Action = action, RequestedBy = "e2e", WaitMs = (long)wait.TotalMilliseconds }, wait + TimeSpan.FromSeconds(10), cancellationToken);
+        return answer.Results.Single();
     }
 
     /// <summary>The module's log lines kept by farmd on the node.</summary>
@@ -169,9 +166,9 @@ internal sealed class ModuleFarm : IAsyncDisposable
     {
         using var admin = Daemon(index).CreateAdminClient();
         var lines = new List<string>();
-        await foreach (var reply in admin.Rpc.ServerStreamingAsync(AdminMethods.ModuleLogs, new ModuleLogsRequest { Query = new ModuleLogsQuery { Module = module } }, cancellationToken: cancellationToken))
+        await foreach (var batch in admin.ModuleLogsAsync(new ModuleLogsQuery { Module = module }, cancellationToken))
         {
-            lines.AddRange(reply.Batch.Lines.Select(l => l.Text));
+            lines.AddRange(batch.Lines.Select(l => l.Text));
         }
 
         return lines;

@@ -39,6 +39,45 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     }
 
     [TestMethod]
+    public async Task RunAsync_DaemonEnvironment_ScriptSeesOnlyTheCleanBaseAndItsFarmVariables()
+    {
+        dir.Write("start_both", "env > env.txt");
+        string? notify = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        Environment.SetEnvironmentVariable("NOTIFY_SOCKET", "/run/systemd/notify");
+        Environment.SetEnvironmentVariable("FARM_TEST_DAEMON_ONLY", "leak");
+        try
+        {
+            await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NOTIFY_SOCKET", notify);
+            Environment.SetEnvironmentVariable("FARM_TEST_DAEMON_ONLY", null);
+        }
+
+        var names = File.ReadAllLines(dir.PathOf("env.txt")).Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]).ToHashSet();
+        // bash adds PWD, SHLVL and _ itself.
+        names.ExceptWith(["PWD", "SHLVL", "_"]);
+        CollectionAssert.AreEquivalent(new[] { "PATH", "LANG", "HOME", "FARM_MODULE", "FARM_FORCE" }.Concat(Environment.GetEnvironmentVariable("TZ") is { Length: > 0 } ? ["TZ"] : Array.Empty<string>()).ToArray(), names.ToArray());
+        StringAssert.Contains(File.ReadAllText(dir.PathOf("env.txt")), "PATH=" + ScriptEnvironment.Path);
+    }
+
+    [TestMethod]
+    public async Task RunAsync_OutputWithEscapesAndAHugeLine_LogsPrintableCappedLines()
+    {
+        dir.Write("start_both", "printf 'title\\033]0;owned\\007 red\\033[31m\\n'\nhead -c 100000 /dev/zero | tr '\\0' 'x'\necho\necho after");
+
+        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+
+        Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome, result.Describe());
+        Assert.Contains("web/start_both: title\\x1b]0;owned\\x07 red\\x1b[31m", log.Messages);
+        string huge = log.Messages.Single(m => m.StartsWith("web/start_both: xxx", StringComparison.Ordinal));
+        Assert.AreEqual("web/start_both: ".Length + ScriptOutputReader.MaxLineLength + " [... 95904 more characters of this line dropped]".Length, huge.Length, huge[^80..]);
+        Assert.Contains("web/start_both: after", log.Messages);
+        Assert.IsFalse(log.Messages.Any(m => m.Contains('\u001b', StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
     public async Task RunAsync_NonZeroExit_FailsWithTheLastOutputLine()
     {
         dir.Write("prestart", "echo checking\necho 'disk /data missing'\nexit 3");

@@ -25,7 +25,12 @@ internal sealed class LoopbackFarm : IAsyncDisposable
 
     public ImmutableArray<FarmdProcess> Nodes { get; }
 
-    public static async Task<LoopbackFarm> StartAsync(int port, HeartbeatOptions heartbeat, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts n1-n3; <paramref name="extraNodes"/> more are configured (n4...) but not started, so that a benchmark may
+    /// speak as one of them. FARM_BENCH_FARMD names another farmd.dll (an older build, for before/after figures).
+    /// </summary>
+    public static async Task<LoopbackFarm> StartAsync(
+        int port, HeartbeatOptions heartbeat, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, int extraNodes = 0)
     {
         string directory = Directory.CreateTempSubdirectory("farm-bench-").FullName;
         var cluster = new ClusterConfig
@@ -35,12 +40,14 @@ internal sealed class LoopbackFarm : IAsyncDisposable
             GrpcPort = port,
             ConsolePort = port + 1,
             Heartbeat = heartbeat,
-            Nodes = [.. Enumerable.Range(1, 3).Select(i => new NodeConfig { Name = $"n{i}", Addresses = [IPAddress.Parse($"198.18.0.{i}")] })],
+            Nodes = [.. Enumerable.Range(1, 3 + extraNodes).Select(i => new NodeConfig { Name = $"n{i}", Addresses = [IPAddress.Parse($"198.18.0.{i}")] })],
         };
         string clusterFile = FarmConfigFiles.WriteCluster(cluster, Path.Combine(directory, "cluster.yaml"));
-        var map = Enumerable.Range(1, 3).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}"));
-        var nodes = cluster.Nodes.Select(n => FarmdProcess.Start(new FarmdOptions
+        var map = Enumerable.Range(1, 3 + extraNodes).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}"));
+        string? farmd = Environment.GetEnvironmentVariable("FARM_BENCH_FARMD");
+        var nodes = cluster.Nodes.Take(3).Select(n => FarmdProcess.Start(new FarmdOptions
         {
+            FarmdPath = string.IsNullOrEmpty(farmd) ? Path.Combine(AppContext.BaseDirectory, "farmd.dll") : farmd,
             ClusterFile = clusterFile,
             Node = n.Name,
             AdminSocket = Path.Combine(directory, n.Name + ".sock"),

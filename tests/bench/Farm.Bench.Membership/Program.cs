@@ -13,10 +13,13 @@ using Farm.Testing.Network;
 // Both take --interval-ms, --detection-ms and --lease-ms (default 100 / 1000 / 600: the benchmark's own default, the
 // timings its first recorded runs used; the cluster file defaults are 50 / 300 / 150 ms).
 var culture = CultureInfo.InvariantCulture;
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("detect" or "soak"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("detect" or "soak" or "hostile" or "rtt"))
 {
     Console.WriteLine("usage: Farm.Bench.Membership detect [--runs N=10] [--out FILE] [timing]\n" +
                       "       Farm.Bench.Membership soak [--minutes M=5] [--gc-ms MS=200] [--hogs N=4] [--out FILE] [timing]\n" +
+                      "       Farm.Bench.Membership hostile [--requests N=1000] [--oversized N=1000] [--expansion N=5] [--label after] [--legacy] [--out FILE] [timing]\n" +
+                      "       Farm.Bench.Membership rtt [--warmup S=60] [--measure S=30] [--hogs N=2] [--label after] [--legacy] [--out FILE] [timing]\n" +
+                      "         (FARM_BENCH_FARMD=path/to/farmd.dll measures another build; --legacy seals its protocol 1 envelopes)\n" +
                       "timing: --interval-ms 100 --detection-ms 1000 --lease-ms 600 (this benchmark's defaults; the cluster file's are 50 / 300 / 150)");
     return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
 }
@@ -31,7 +34,13 @@ using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 var time = TimeProvider.System;
 double Ms(long from, long to) => (to - from) * 1000.0 / time.TimestampFrequency;
-string outFile = Option("--out", args[0] == "detect" ? "tests/bench/results/membership-detect.md" : "tests/bench/results/membership-soak.md");
+string outFile = Option("--out", args[0] switch
+{
+    "detect" => "tests/bench/results/membership-detect.md",
+    "hostile" => $"tests/bench/results/hostile-{Option("--label", "after")}.md",
+    "rtt" => $"tests/bench/results/rtt-{Option("--label", "after")}.md",
+    _ => "tests/bench/results/membership-soak.md",
+});
 var report = new StringBuilder();
 var heartbeat = new HeartbeatOptions
 {
@@ -43,7 +52,23 @@ string timing = $"heartbeat interval {heartbeat.Interval.TotalMilliseconds} ms, 
 string timingArgs = $"--interval-ms {heartbeat.Interval.TotalMilliseconds} --detection-ms {heartbeat.DetectionTimeout.TotalMilliseconds} --lease-ms {heartbeat.Lease.TotalMilliseconds}";
 string machine = $"{Environment.ProcessorCount} cores, {RuntimeInformationText()}";
 
-if (args[0] == "detect")
+if (args[0] == "rtt")
+{
+    report.AppendLine("# Heartbeat round trips and farmd CPU per node");
+    report.AppendLine();
+    report.Append(await RoundTripBench.RunAsync(
+        heartbeat, int.Parse(Option("--warmup", "60"), culture), int.Parse(Option("--measure", "30"), culture), int.Parse(Option("--hogs", "2"), culture),
+        args.Contains("--legacy"), Option("--label", "after"), machine, cancel.Token));
+}
+else if (args[0] == "hostile")
+{
+    report.AppendLine("# Hostile requests: what they cost the node they hit");
+    report.AppendLine();
+    report.Append(await HostileBench.RunAsync(
+        heartbeat, int.Parse(Option("--requests", "1000"), culture), int.Parse(Option("--oversized", "1000"), culture), int.Parse(Option("--expansion", "5"), culture), args.Contains("--legacy"),
+        Option("--label", "after"), machine, cancel.Token));
+}
+else if (args[0] == "detect")
 {
     int runs = int.Parse(Option("--runs", "10"), culture);
     var latencies = new List<double>();
@@ -150,7 +175,7 @@ else
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-        catch (Farm.Rpc.RpcException) when (stop.IsCancellationRequested)
+        catch (Grpc.Core.RpcException) when (stop.IsCancellationRequested)
         {
         }
     })).ToList();

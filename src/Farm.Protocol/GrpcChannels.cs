@@ -1,0 +1,92 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+
+namespace Farm.Protocol;
+
+/// <summary>
+/// Builds the gRPC channels farmd and farmctl call through: HTTP/2 over TCP (h2c, or TLS when
+/// <see cref="ChannelSettings.Tls"/> is set) or over farmd's admin Unix socket. One channel keeps one HTTP/2 connection
+/// open and multiplexes its calls on it.
+/// </summary>
+public static class GrpcChannels
+{
+    /// <summary>A channel to <paramref name="hostAndPort"/> ("ADDRESS:PORT", IPv6 in brackets).</summary>
+    public static GrpcChannel ForTcp(string hostAndPort, ChannelSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var handler = Handler(settings);
+        if (settings.Tls is { } tls)
+        {
+            handler.SslOptions = tls;
+        }
+
+        string scheme = settings.Tls is null ? "http" : "https";
+        return GrpcChannel.ForAddress($"{scheme}://{hostAndPort}", Options(handler, settings));
+    }
+
+    /// <summary>A channel to the admin Unix socket at <paramref name="path"/>.</summary>
+    public static GrpcChannel ForUnixSocket(string path, ChannelSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(settings);
+        var handler = Handler(settings);
+        var endpoint = new UnixDomainSocketEndPoint(path);
+        handler.ConnectCallback = async (_, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(endpoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        };
+
+        // The authority is unused on a Unix socket; "localhost" keeps the :authority header valid.
+        return GrpcChannel.ForAddress("http://localhost", Options(handler, settings));
+    }
+
+    private static SocketsHttpHandler Handler(ChannelSettings settings) => new()
+    {
+        ConnectTimeout = settings.ConnectTimeout,
+        EnableMultipleHttp2Connections = false,
+
+        // Peers talk every heartbeat interval: keep the connection for the life of the channel.
+        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+    };
+
+    private static GrpcChannelOptions Options(SocketsHttpHandler handler, ChannelSettings settings) => new()
+    {
+        HttpHandler = handler,
+        DisposeHttpClient = true,
+        MaxReceiveMessageSize = settings.MaxReceiveMessageSize,
+        MaxSendMessageSize = settings.MaxSendMessageSize,
+        MaxRetryAttempts = 0,
+    };
+}
+
+/// <summary>How a channel connects and what it accepts.</summary>
+public sealed record ChannelSettings
+{
+    /// <summary>Longest wait for a connection (a peer that does not accept within the detection timeout is down anyway). Default 2 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Largest reply accepted. Default 4 MiB (a view with every module's bucket table fits many times).</summary>
+    public int MaxReceiveMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Largest request sent. Default 2 MiB (a config apply is at most 1 MiB of text).</summary>
+    public int MaxSendMessageSize { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>TLS client options (server name, certificate validation, client certificate); null for h2c.</summary>
+    public SslClientAuthenticationOptions? Tls { get; init; }
+}

@@ -1,0 +1,59 @@
+using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Farmd;
+
+namespace Farm.Daemon.Tests.Processes;
+
+/// <summary>
+/// Rolling upgrades of Farm itself: a node of the next release (it speaks protocol 2 and 3, played with the test-only
+/// FARM_TEST_PROTOCOL) forms one farm with nodes of this release; a node two releases ahead (3 and 4 only) is refused
+/// with the reason in status and logs.
+/// </summary>
+[TestClass]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ProtocolVersionTests
+{
+    [TestMethod]
+    public async Task Farmd_NodesOneReleaseApart_OneFarmTwoReleasesApart_RefusedWithReason()
+    {
+        string dir = Directory.CreateTempSubdirectory("farmd-proto-").FullName;
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        var processes = new List<FarmdProcess>();
+        try
+        {
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "2-3" } }));
+            foreach (var p in processes)
+            {
+                await p.WaitForReadyAsync(TimeSpan.FromSeconds(15));
+            }
+
+            using var admin1 = processes[0].CreateAdminClient();
+            await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "n1 (protocol 2) and n2 (2-3) form one farm", TimeSpan.FromSeconds(15));
+
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "3-4" } }));
+            var n3 = processes[2];
+            await n3.WaitForReadyAsync(TimeSpan.FromSeconds(15));
+            var status = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
+                s => s.Rejected.Any(r => r.Reason == "unsupported_protocol" && r.LastClaimedSender == "n3"), "n1 counts n3's protocol as unsupported", TimeSpan.FromSeconds(10));
+            Assert.IsFalse(status.Nodes.Single(n => n.Name == "n3").InView, "n3 is not admitted by n1");
+
+            await TestTimeout.UntilAsync(() => Task.FromResult(n3.Output), o => o.Contains("n1 refuses this node's protocol: it speaks farm protocol 2-2, this node 3-4", StringComparison.Ordinal),
+                "n3 logs why n1 refuses it", TimeSpan.FromSeconds(10));
+
+            // n2 speaks 3 too: n3 and n2 talk, but the view stays the one n1 is in (n1 never hears n3).
+            using var admin2 = processes[1].CreateAdminClient();
+            var s2 = await admin2.GetStatusAsync();
+            Assert.IsFalse(s2.Rejected.Any(r => r.LastClaimedSender is "n1" or "n2"), "the two releases one apart never refuse each other: " + s2.Rejected);
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                await p.DisposeAsync();
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Idle cost benchmark: what an idle farm costs per node. Starts N real farmd (default 3) on loopback (127.0.0.1..N,
+# the cluster file says 198.18.0.1..N and --address-map redirects), with the shipped default heartbeat timings, no
+# modules and --data-plane off, waits until they share one view, lets them idle (--warmup), then measures each farmd
+# over --measure seconds from /proc: CPU (utime+stime of the process, in % of ONE core), RSS at the end of the window,
+# peak RSS, thread count, and which threads burned the CPU (/proc/PID/task/*/stat, grouped by thread name). After the
+# last window it checks that no view change happened while idle (same epoch on every node, all N in view): an idle
+# optimisation must not cost failure detection. Prints the tables and writes a Markdown results file.
+#
+# Nothing but loopback is used; every farmd started here is killed and the temporary directory deleted on exit
+# (also on Ctrl-C). The script never queries farmd during a measurement window (status calls cost CPU).
+#
+# CPU figures are noisy when other work runs on the machine: the results record the whole machine's busy share during
+# each window next to farmd's (from /proc/stat) and the load average; use --windows 3 or more and compare ranges.
+#
+# Usage: tests/bench/idle/run.sh [options]   (see --help)
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: tests/bench/idle/run.sh [options]
+
+Measures the CPU and memory of idle farmd nodes on loopback (data plane off, default timings, no modules).
+
+Options:
+  --warmup SECONDS   idle time after the nodes share one view, before the first window (default 60)
+  --measure SECONDS  length of one measurement window (default 30)
+  --windows N        measurement windows, back to back; the summary gives min-max over them (default 1)
+  --nodes N          number of farmd processes, 2..9 (default 3)
+  --threads N        list the N busiest thread names (default 8)
+  --env NAME=VALUE   extra environment for every farmd (repeatable), e.g. --env DOTNET_GCgen0size=0x400000
+                     to try a runtime setting without rebuilding
+  --label TEXT       a short description of what is measured (goes into the results file)
+  --farmd DLL        run this farmd.dll instead of the repository's Release build, e.g. a build of another commit
+                     (git archive COMMIT | tar -x -C DIR; dotnet build DIR/src/Farm.Daemon -c Release) to compare
+                     two versions side by side under the same machine load
+  --skip-view-check  do not ask farmd for its view (farmctl status --json): wait 20 s instead of waiting for one
+                     view, and do not check for view changes at the end (for a farmctl that answers differently)
+  --out FILE         results file (default tests/bench/results/idle.md; relative paths are from the repository root)
+  --no-build         use the existing Release build of src/Farm.Daemon and src/Farm.Cli
+  -h, --help         show this help
+
+Output: one row per node and window: CPU % of one core (user/sys), RSS and peak RSS (MiB), threads; then the busiest
+threads by name; then the summary (min-max over windows and nodes) and the idle check (epoch before warm-up vs after
+the last window). Exit status 0 when every node ran through and no view change happened, 1 otherwise, 2 on usage errors.
+
+Noise: CPU figures rise with the machine's load (other builds and tests): the results list the machine's busy share
+and load average per window. To compare two versions or settings, run two instances at once (each picks its own
+port), e.g. one with --farmd of the old build, so both see the same load.
+
+Example: tests/bench/idle/run.sh --warmup 60 --measure 30 --windows 3 --label "after: event-driven heartbeat thread"
+EOF
+}
+
+warmup=60 measure=30 windows=1 nodes=3 top_threads=8 label="" out="" build=1 farmd="" view_check=1
+extra_env=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --warmup) warmup="${2:?--warmup needs a value}"; shift 2 ;;
+    --measure) measure="${2:?--measure needs a value}"; shift 2 ;;
+    --windows) windows="${2:?--windows needs a value}"; shift 2 ;;
+    --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
+    --threads) top_threads="${2:?--threads needs a value}"; shift 2 ;;
+    --env) extra_env+=("${2:?--env needs NAME=VALUE}"); shift 2 ;;
+    --label) label="${2:?--label needs a value}"; shift 2 ;;
+    --out) out="${2:?--out needs a value}"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --farmd) farmd="${2:?--farmd needs a path}"; shift 2 ;;
+    --skip-view-check) view_check=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1'" >&2; echo "Run 'tests/bench/idle/run.sh --help' for usage." >&2; exit 2 ;;
+  esac
+done
+for pair in "warmup:$warmup" "measure:$measure" "windows:$windows" "nodes:$nodes" "threads:$top_threads"; do
+  if ! [[ "${pair#*:}" =~ ^[0-9]+$ ]]; then echo "run.sh: --${pair%%:*} must be a whole number" >&2; exit 2; fi
+done
+if (( nodes < 2 || nodes > 9 )); then echo "run.sh: --nodes must be 2..9" >&2; exit 2; fi
+if (( measure < 1 || windows < 1 )); then echo "run.sh: --measure and --windows must be at least 1" >&2; exit 2; fi
+for e in "${extra_env[@]}"; do
+  [[ "$e" == *=* ]] || { echo "run.sh: --env '$e' is not NAME=VALUE" >&2; exit 2; }
+done
+
+start_dir="$(pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+cd "$root"
+out="${out:-tests/bench/results/idle.md}"
+[[ "$out" = /* ]] || out="$root/$out"
+custom_farmd="$farmd"
+farmd="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
+[[ "$farmd" = /* ]] || farmd="$start_dir/$farmd"
+farmctl="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if (( build )) && [[ -z "$custom_farmd" ]]; then
+  echo "Building farmd and farmctl (Release)..."
+  dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null
+  dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
+elif (( build && view_check )); then
+  dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
+fi
+[[ -f "$farmd" ]] || { echo "run.sh: $farmd is missing (drop --no-build)" >&2; exit 1; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/farm-idle.XXXXXX")"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A gRPC port free on every loopback address we use (and the console port next to it).
+port_in_use() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
+port=""
+for _ in $(seq 1 50); do
+  p=$(( 20000 + RANDOM % 30000 ))
+  if ! port_in_use "$p" && ! port_in_use $(( p + 1 )); then port=$p; break; fi
+done
+[[ -n "$port" ]] || { echo "run.sh: no free port found" >&2; exit 1; }
+
+# Default timings: the cluster file has no heartbeat section, so farmd uses the shipped defaults.
+key="idle-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+{
+  echo "cluster:"
+  echo "  name: idle-bench"
+  echo "  key: \"$key\""
+  echo "  grpc_port: $port"
+  echo "  console_port: $(( port + 1 ))"
+  echo "  nodes:"
+  for i in $(seq 1 "$nodes"); do
+    echo "    - name: n$i"
+    echo "      addresses: [198.18.0.$i]"
+  done
+} > "$work/cluster.yaml"
+map=()
+for i in $(seq 1 "$nodes"); do map+=(--address-map "198.18.0.$i=127.0.0.$i"); done
+
+for i in $(seq 1 "$nodes"); do
+  env "${extra_env[@]}" dotnet "$farmd" --cluster "$work/cluster.yaml" --node "n$i" --admin-socket "$work/n$i.sock" \
+    --data-plane off "${map[@]}" > "$work/n$i.log" 2>&1 &
+  pids+=("$!")
+done
+
+# farmctl status --json of node i; empty on failure.
+status_of() { timeout 10 dotnet "$farmctl" status --socket "$work/n$1.sock" --json 2>/dev/null || true; }
+# "epoch in_view_count" of node i, or "? ?" when it cannot be asked.
+view_of() {
+  local s
+  s="$(status_of "$1")"
+  if [[ -n "$s" ]] && jq -e . >/dev/null 2>&1 <<<"$s"; then
+    jq -r '"\(.epoch) \([.nodes[] | select(.in_view)] | length)"' <<<"$s"
+  else
+    echo "? ?"
+  fi
+}
+alive() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done; }
+
+converged=0
+epoch_before="?"
+if (( !view_check )); then
+  echo "Not asking farmd for its view (--skip-view-check): waiting 20 s for the nodes to meet (port $port, logs in $work)..."
+  sleep 20
+  alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
+  converged=1
+  views=("? ?")
+fi
+(( converged )) || echo "Waiting for $nodes farmd to share one view (port $port, logs in $work)..."
+for _ in $(seq 1 120); do
+  (( converged )) && break
+  alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
+  views=()
+  for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
+  if [[ "$(printf '%s\n' "${views[@]}" | sort -u)" == "$(printf '%s' "${views[0]}")" && "${views[0]}" == *" $nodes" ]]; then
+    converged=1; break
+  fi
+  sleep 1
+done
+if (( !converged )); then
+  echo "run.sh: the nodes did not share one view of $nodes members within 120 s (status: ${views[*]})" >&2
+  tail -n 20 "$work"/n*.log >&2
+  exit 1
+fi
+if (( view_check )); then
+  epoch_before="${views[0]%% *}"
+  echo "View epoch $epoch_before with $nodes members on every node. Warming up for ${warmup}s..."
+else
+  echo "Warming up for ${warmup}s..."
+fi
+sleep "$warmup"
+
+hz="$(getconf CLK_TCK)"
+page_kib=$(( $(getconf PAGESIZE) / 1024 ))
+# utime+stime ticks of a process (includes its exited threads).
+proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13, $12, $13}'; }
+# One line per live thread: tid<TAB>ticks<TAB>name.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [[ -r "$t/stat" ]] || continue
+    printf '%s\t%s\t%s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')" "$(cat "$t/comm" 2>/dev/null)"
+  done
+}
+# Busy and total jiffies of the whole machine (all cores).
+machine_ticks() { awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+now() { date +%s.%N; }
+
+rows=()       # window node cpu user sys rss hwm threads
+thread_rows=() # window node name count cpu
+machine_rows=() # window machine-busy-% farmd-% loadavg
+for w in $(seq 1 "$windows"); do
+  declare -A t0=() u0=() s0=()
+  for i in $(seq 1 "$nodes"); do
+    pid="${pids[$((i - 1))]}"
+    read -r t0[$i] u0[$i] s0[$i] < <(proc_ticks "$pid")
+    thread_ticks "$pid" > "$work/threads-$i-a"
+  done
+  read -r mb0 mt0 < <(machine_ticks)
+  start="$(now)"
+  echo "Window $w/$windows: measuring ${measure}s..."
+  sleep "$measure"
+  read -r mb1 mt1 < <(machine_ticks)
+  end="$(now)"
+  alive || { echo "run.sh: a farmd exited during the measurement" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
+  elapsed="$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')"
+  farmd_total=0
+  for i in $(seq 1 "$nodes"); do
+    pid="${pids[$((i - 1))]}"
+    read -r t1 u1 s1 < <(proc_ticks "$pid")
+    thread_ticks "$pid" > "$work/threads-$i-b"
+    cpu="$(awk -v d=$(( t1 - t0[$i] )) -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')"
+    user="$(awk -v d=$(( u1 - u0[$i] )) -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')"
+    sys="$(awk -v d=$(( s1 - s0[$i] )) -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')"
+    rss="$(awk -v k="$(kib "$pid" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')"
+    hwm="$(awk -v k="$(kib "$pid" VmHWM)" 'BEGIN {printf "%.1f", k / 1024}')"
+    threads="$(kib "$pid" Threads)"
+    rows+=("$w n$i $cpu $user $sys $rss $hwm $threads")
+    farmd_total=$(( farmd_total + t1 - t0[$i] ))
+    # Per thread name: CPU of the threads alive at both ends (a thread born inside the window counts from 0).
+    while IFS=$'\t' read -r name count ticks; do
+      thread_rows+=("$w	n$i	$name	$count	$(awk -v d="$ticks" -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')")
+    done < <(awk -F'\t' 'NR == FNR {a[$1] = $2; next} {d = $2 - (($1 in a) ? a[$1] : 0); n[$3]++; s[$3] += d}
+                         END {for (k in s) printf "%s\t%d\t%d\n", k, n[k], s[k]}' "$work/threads-$i-a" "$work/threads-$i-b" |
+             sort -t$'\t' -k3,3nr)
+  done
+  cores="$(nproc)"
+  machine_rows+=("$w $(awk -v b=$(( mb1 - mb0 )) -v t=$(( mt1 - mt0 )) -v c="$cores" 'BEGIN {printf "%.1f", (t > 0 ? 100 * c * b / t : 0)}') $(awk -v d="$farmd_total" -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.1f", 100 * d / hz / e}') $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')")
+done
+
+idle_ok=1
+if (( view_check )); then
+  views=()
+  for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
+  for v in "${views[@]}"; do [[ "$v" == "$epoch_before $nodes" ]] || idle_ok=0; done
+fi
+restarts="$(cat "$work"/n*.log | grep -c -E 'Installed view' || true)"
+
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[[ -z "$(git status --porcelain -- src 2>/dev/null)" ]] || commit="$commit+uncommitted changes in src/"
+[[ -n "$custom_farmd" ]] && commit="farmd from $farmd (script at $commit)"
+runtimeconfig="${farmd%.dll}.runtimeconfig.json"
+gc_settings="$(jq -c '.runtimeOptions.configProperties // {} | with_entries(select(.key | test("GC|Threading|TieredPGO|TieredCompilation")))' "$runtimeconfig" 2>/dev/null || echo '?')"
+cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
+
+report() {
+  echo "# Idle farm cost: $nodes farmd on loopback, data plane off, default timings"
+  echo
+  [[ -n "$label" ]] && { echo "**$label**"; echo; }
+  echo "- Date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
+  echo "- Commit: $commit"
+  echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr), .NET $(dotnet --list-runtimes 2>/dev/null | awk '/NETCore.App/ {v = $2} END {print v}')"
+  echo "- Command: \`tests/bench/idle/run.sh --warmup $warmup --measure $measure --windows $windows --nodes $nodes$(for e in "${extra_env[@]}"; do printf ' --env %s' "$e"; done)${custom_farmd:+ --farmd $custom_farmd}$( (( view_check )) || echo ' --skip-view-check')\`"
+  echo "- farmd runtime settings (runtimeconfig.json, GC/threading): \`$gc_settings\`; extra environment: ${extra_env[*]:-none}"
+  echo "- CPU = (utime+stime) delta of the farmd process over the window / window length, in % of ONE core; RSS = VmRSS at the window's end; peak = VmHWM since start"
+  echo
+  echo "## Per node and window"
+  echo
+  echo "| window | node | CPU % of a core | user % | sys % | RSS MiB | peak RSS MiB | threads |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+  for r in "${rows[@]}"; do read -r a b c d e f g h <<<"$r"; echo "| $a | $b | $c | $d | $e | $f | $g | $h |"; done
+  echo
+  echo "## Busiest threads (by thread name; mean and range over $(( nodes * windows )) node-windows)"
+  echo
+  echo "| thread name | threads per node | CPU % of a core, mean | min | max |"
+  echo "|---|---:|---:|---:|---:|"
+  # A name missing from a node-window counts as 0 there.
+  printf '%s\n' "${thread_rows[@]}" | awk -F'\t' -v n=$(( nodes * windows )) '
+    {s[$3] += $5; c[$3] += $4; k[$3]++; if (!($3 in mx) || $5 > mx[$3]) mx[$3] = $5; if (!($3 in mn) || $5 < mn[$3]) mn[$3] = $5}
+    END {for (t in s) printf "%s\t%.1f\t%.2f\t%.2f\t%.2f\n", t, c[t] / k[t], s[t] / n, (k[t] < n ? 0 : mn[t]), mx[t]}' |
+    sort -t$'\t' -k3,3nr | head -n "$top_threads" | while IFS=$'\t' read -r a b c d e; do echo "| \`$a\` | $b | $c | $d | $e |"; done
+  echo
+  echo "## Machine during each window (noise from other work)"
+  echo
+  echo "| window | whole machine busy, % of one core (all $(nproc) cores = $(( 100 * $(nproc) ))) | all farmd together, % of one core | load average 1/5/15 at the end |"
+  echo "|---:|---:|---:|---|"
+  for r in "${machine_rows[@]}"; do read -r a b c d <<<"$r"; echo "| $a | $b | $c | $d |"; done
+  echo
+  echo "## Summary"
+  echo
+  printf '%s\n' "${rows[@]}" | awk '
+    NR == 1 {cmin = cmax = $3; rmin = rmax = $6}
+    {csum += $3; n++; if ($3 < cmin) cmin = $3; if ($3 > cmax) cmax = $3; if ($6 < rmin) rmin = $6; if ($6 > rmax) rmax = $6; if ($7 > hmax) hmax = $7}
+    END {printf "- CPU per node: mean %.2f%%, range %.2f-%.2f%% of one core (%d node-windows)\n- RSS per node: %.1f-%.1f MiB (peak %.1f MiB)\n", csum / n, cmin, cmax, n, rmin, rmax, hmax}'
+  if (( !view_check )); then
+    echo "- Idle check: skipped (--skip-view-check)"
+  elif (( idle_ok )); then
+    echo "- Idle check: OK, every node still at view epoch $epoch_before with all $nodes members (no view change while idle; \"Installed view\" logged $restarts times over all nodes since the start)"
+  else
+    echo "- Idle check: FAILED, view epoch $epoch_before before warm-up, after the last window (epoch members per node): ${views[*]}"
+  fi
+}
+
+mkdir -p "$(dirname "$out")"
+report > "$out"
+echo
+cat "$out"
+echo
+echo "Written to ${out#"$root"/}"
+(( idle_ok )) || exit 1
