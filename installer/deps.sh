@@ -43,7 +43,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 for lock in "$root"/tests/*/interop/package-lock.json; do
   [[ -f "$lock" ]] || continue
   fixture="$(dirname "$lock")"
-  if [[ ! -d "$fixture/node_modules" ]]; then
+  # Also when the lock file changed since the last install (npm records what it installed in node_modules/.package-lock.json).
+  if [[ ! -d "$fixture/node_modules" || "$lock" -nt "$fixture/node_modules/.package-lock.json" ]]; then
     echo "deps.sh: npm ci in ${fixture#"$root"/}"
     (cd "$fixture" && npm ci --no-audit --no-fund --silent)
   fi

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds Farm's packages from this checkout:
 #   deb      artifacts/package/farm_<version>_amd64.deb: farmd and farmctl published self-contained for linux-x64
-#            (ReadyToRun; no .NET runtime needed on the node) in /usr/lib/farm, /usr/bin/farmd and farmctl, the
+#            (ReadyToRun; no .NET runtime needed on the node) in /usr/lib/farm/{farmd,farmctl}, /usr/bin/farmd and farmctl, the
 #            systemd unit farmd.service, /etc/farm (cluster.yaml.example 0600, modules/), /etc/default/farmd, bash
 #            completion for farmctl and the docs in /usr/share/doc/farm. Built with dpkg-deb, as root or not.
-#   windows  artifacts/package/farm-<version>-win-x64/: farmd.exe and farmctl.exe published self-contained for win-x64,
+#   windows  artifacts/package/farm-<version>-win-x64/: farmd\farmd.exe and farmctl\farmctl.exe, self-contained for win-x64,
 #            with installer/windows/farmd-service.ps1 (registers farmd as a Windows service).
 # Usage: installer/package.sh [--version VERSION] [--output DIR] [deb] [windows]     (default: deb)
 # VERSION defaults to 0.1.0~git<date of the last commit>.<commit>, a Debian version that sorts by commit date.
@@ -47,73 +47,96 @@ mkdir -p "$output"
 work="$(mktemp -d "${TMPDIR:-/tmp}/farm-package.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# Both programs go into one folder: they share the runtime files. Not trimmed: the folder is shared, and ASP.NET Core
-# and the YAML binder use reflection. ReadyToRun measured on 2 cores: farmd starts in ~0.6 s instead of ~1.0 s,
-# `farmctl --help` answers in ~0.13 s instead of ~0.22 s (docs/operations.md, "Installing").
-publish() { # RID OUTPUT EXTRA...
-  local rid="$1" out="$2"
-  shift 2
-  local project
-  # farmd last: where both ship a file (e.g. Microsoft.Extensions.Logging.Abstractions, which farmctl gets through
-  # Grpc.Net.Client), farmd's copy from the ASP.NET Core runtime is the newest and serves both.
-  for project in src/Farm.Cli src/Farm.Daemon; do
-    echo "== publish $project ($rid)"
-    dotnet publish "$root/$project" -c Release -r "$rid" --self-contained -o "$out" -v quiet -nologo -clp:NoSummary \
-      -p:DebugType=none -p:SatelliteResourceLanguages=en -p:Version="$assembly_version" \
-      -p:InformationalVersion="$version" "$@"
-  done
+# Each program gets a folder of its own: one folder for both let farmctl's publish overwrite a runtime file of farmd with
+# an older version from a NuGet package (Microsoft.Extensions.Logging.Abstractions 8.0 over ASP.NET Core's 10.0: farmd
+# no longer started). Not trimmed: ASP.NET Core and the YAML binder use reflection. ReadyToRun measured on 2 cores:
+# farmd starts in ~0.6 s instead of ~1.0 s, `farmctl --help` answers in ~0.13 s instead of ~0.22 s
+# (docs/operations.md, "Installing").
+publish() { # PROJECT RID OUTPUT EXTRA...
+  local project="$1" rid="$2" out="$3"
+  shift 3
+  echo "== publish $project ($rid)"
+  dotnet publish "$root/$project" -c Release -r "$rid" --self-contained -o "$out" -v quiet -nologo -clp:NoSummary \
+    -p:DebugType=none -p:SatelliteResourceLanguages=en -p:Version="$assembly_version" \
+    -p:InformationalVersion="$version" "$@"
+  rm -f "$out"/*.pdb "$out"/*.dbg
 }
 
 build_deb() {
   local pkg="$work/deb" lib="$work/deb/usr/lib/farm" doc="$work/deb/usr/share/doc/farm"
-  publish linux-x64 "$lib" -p:PublishReadyToRun=true
-  rm -f "$lib"/*.pdb "$lib"/*.dbg
+  publish src/Farm.Daemon linux-x64 "$lib/farmd" -p:PublishReadyToRun=true
+  publish src/Farm.Cli linux-x64 "$lib/farmctl" -p:PublishReadyToRun=true
+  # dotnet publish leaves 0744 everywhere: libraries and data 0644, the programs 0755.
+  find "$lib" -type f -exec chmod 0644 {} +
+  chmod 0755 "$lib/farmd/farmd" "$lib/farmd/createdump" "$lib/farmctl/farmctl" "$lib/farmctl/createdump"
+  # What both folders hold byte for byte (most of the runtime) is stored once: farmctl's copy becomes a link.
+  local file shared=0
+  for file in "$lib"/farmctl/*; do
+    file="$(basename "$file")"
+    if [[ -f "$lib/farmd/$file" && ! -L "$lib/farmctl/$file" ]] && cmp -s "$lib/farmd/$file" "$lib/farmctl/$file"; then
+      ln -sf "../farmd/$file" "$lib/farmctl/$file"
+      shared=$((shared + 1))
+    fi
+  done
+  echo "== $shared files of farmctl linked to farmd's"
+  # Both must at least start (a runtime file of the wrong version fails here, not on the nodes).
+  if [[ "$(uname -m)" == x86_64 ]]; then
+    "$lib/farmd/farmd" --help >/dev/null
+    "$lib/farmctl/farmctl" --help >/dev/null
+  fi
 
   install -d -m 0755 "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/default" \
     "$pkg/usr/share/bash-completion/completions" "$doc/examples"
   install -d -m 0700 "$pkg/etc/farm"
   install -d -m 0755 "$pkg/etc/farm/modules"
-  ln -s ../lib/farm/farmd "$pkg/usr/bin/farmd"
-  ln -s ../lib/farm/farmctl "$pkg/usr/bin/farmctl"
+  ln -s ../lib/farm/farmd/farmd "$pkg/usr/bin/farmd"
+  ln -s ../lib/farm/farmctl/farmctl "$pkg/usr/bin/farmctl"
   install -m 0644 "$root/installer/farmd.service" "$pkg/lib/systemd/system/farmd.service"
   install -m 0600 "$root/installer/debian/cluster.yaml.example" "$pkg/etc/farm/cluster.yaml.example"
   install -m 0644 "$root/installer/debian/default" "$pkg/etc/default/farmd"
   install -m 0644 "$root/installer/debian/farmctl.bash-completion" "$pkg/usr/share/bash-completion/completions/farmctl"
   install -m 0644 "$root/README.md" "$root"/docs/*.md "$doc/"
   install -m 0644 "$root/installer/debian/copyright" "$doc/copyright"
+  install -d -m 0755 "$pkg/usr/share/lintian/overrides"
+  install -m 0644 "$root/installer/debian/lintian-overrides" "$pkg/usr/share/lintian/overrides/farm"
+  printf 'farm (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- Farm maintainers <farm@example.org>  %s\n' \
+    "$version" "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'a source tree')" \
+    "$(date -R -d "@$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)")" | gzip -9n >"$doc/changelog.gz"
   cp -r "$root/docs/examples/." "$doc/examples/"
   find "$doc/examples" -name ".*" -type f -delete
   find "$pkg/usr" "$pkg/etc" -type d -exec chmod 0755 {} +
   chmod 0700 "$pkg/etc/farm"
+  # Documentation 0644; the examples' scripts executable as in the source tree (env.sh is sourced, not run).
   find "$doc" -type f -exec chmod 0644 {} +
-  find "$doc/examples" -type f -path '*/bin/*' -exec chmod 0755 {} +
-  find "$doc/examples" -type f -path '*/checkers/*' -exec chmod 0755 {} +
+  (cd "$root/docs/examples" && find . -type f -perm -u+x -printf '%P\0') | (cd "$doc/examples" && xargs -0 -r chmod 0755)
 
   install -m 0755 "$root/installer/debian/postinst" "$root/installer/debian/prerm" "$root/installer/debian/postrm" "$pkg/DEBIAN/"
   install -m 0644 "$root/installer/debian/conffiles" "$pkg/DEBIAN/conffiles"
 
   # Dependencies: the shared libraries the runtime links (the newest glibc symbol version it uses), the ones it and
   # the data plane load at run time (OpenSSL for HMAC/AES, libnftables, libpcap; netbase: libnftables resolves
-  # protocol names such as "inet" in /etc/protocols), and the tools farmd runs.
+  # protocol names such as "inet" in /etc/protocols), and the tools farmd runs (setsid comes with essential util-linux).
   local glibc
   glibc="$(find "$lib" -name '*.so' -exec objdump -T {} + 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n1)"
-  local depends="libc6 (>= ${glibc:-2.27}), libgcc-s1, libstdc++6, libssl3, libnftables1, libpcap0.8, netbase, iproute2, procps, util-linux"
+  local depends="libc6 (>= ${glibc:-2.27}), libgcc-s1, libstdc++6, libssl3, libnftables1, libpcap0.8, netbase, iproute2, procps"
   local size
   size="$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)"
   sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" "$root/installer/debian/control.in" >"$pkg/DEBIAN/control"
   (cd "$pkg" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) >"$pkg/DEBIAN/md5sums"
 
   local deb="$output/farm_${version}_amd64.deb"
-  # zstd: Debian 12's dpkg reads it; xz would take minutes on 2 busy cores for 13 MB less.
+  # gzip: every dpkg and lintian read it; xz took 168 s on 2 busy cores for 13 MB less (zstd: 4 s, but lintian 2.116
+  # calls it a malformed archive and dpkg before 1.21.18 cannot read it).
   echo "== dpkg-deb $deb"
-  dpkg-deb --root-owner-group -Zzstd --build "$pkg" "$deb" >/dev/null
+  dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$deb" >/dev/null
   echo "$deb ($(du -h "$deb" | cut -f1), installed $((size / 1024)) MiB)"
 }
 
 build_windows() {
   local dir="$output/farm-$version-win-x64"
   rm -rf "$dir"
-  publish win-x64 "$dir"
+  publish src/Farm.Daemon win-x64 "$dir/farmd"
+  publish src/Farm.Cli win-x64 "$dir/farmctl"
   install -m 0644 "$root/installer/windows/farmd-service.ps1" "$dir/"
   echo "$dir ($(du -sh "$dir" | cut -f1))"
 }

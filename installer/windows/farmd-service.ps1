@@ -18,7 +18,7 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $name = 'farmd'
-$exe = Join-Path $PSScriptRoot 'farmd.exe'
+$exe = Join-Path $PSScriptRoot 'farmd\farmd.exe'
 
 if ($Uninstall) {
     if (Get-Service -Name $name -ErrorAction SilentlyContinue) {

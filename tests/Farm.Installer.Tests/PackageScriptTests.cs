@@ -16,14 +16,18 @@ public sealed class PackageScriptTests
         try
         {
             string dir = Directory.GetDirectories(output, "farm-*-win-x64").Single();
-            foreach (string exe in new[] { "farmd.exe", "farmctl.exe" })
+            foreach (string program in new[] { "farmd", "farmctl" })
             {
-                Assert.AreEqual(0x8664, PeMachine(Path.Combine(dir, exe)), $"{exe} is a Windows x64 executable");
+                // Each self-contained in a folder of its own: the runtime comes along, nothing is needed on the host.
+                Assert.AreEqual(0x8664, PeMachine(Path.Combine(dir, program, program + ".exe")), $"{program}.exe is a Windows x64 executable");
+                Assert.IsTrue(File.Exists(Path.Combine(dir, program, "hostfxr.dll")), $"{program}/hostfxr.dll");
             }
 
-            // Self-contained: the runtime comes along, nothing is needed on the Windows host.
-            Assert.IsTrue(File.Exists(Path.Combine(dir, "hostfxr.dll")), "hostfxr.dll");
-            Assert.IsTrue(File.Exists(Path.Combine(dir, "Microsoft.Extensions.Hosting.WindowsServices.dll")), "the Windows service host");
+            // farmd's own copy of the framework's logging, not the older one a package of farmctl brings.
+            Assert.AreEqual(
+                "10.0.0.0",
+                System.Reflection.AssemblyName.GetAssemblyName(Path.Combine(dir, "farmd", "Microsoft.Extensions.Logging.Abstractions.dll")).Version?.ToString());
+            Assert.IsTrue(File.Exists(Path.Combine(dir, "farmd", "Microsoft.Extensions.Hosting.WindowsServices.dll")), "the Windows service host");
             Assert.IsTrue(File.Exists(Path.Combine(dir, "farmd-service.ps1")), "farmd-service.ps1");
         }
         finally

@@ -99,6 +99,13 @@ public sealed class SystemdFarmTests
                     $"{name}: status shows the farm of three with demo-web UP", TimeSpan.FromSeconds(60));
             }
 
+            // farmctl finds the local farmd without options.
+            string status = await n0.ExecAsync("farmctl status", cancellationToken: Ct);
+            foreach (string name in Nodes)
+            {
+                StringAssert.Contains(status, name, status);
+            }
+
             // 3. Clients through the VIP: every one answered, all three nodes serve.
             var round = await UntilRound(a => a.All(x => x is not null) && a.Distinct().Count() == 3, "every client answered by one of three nodes", sources, client, TimeSpan.FromSeconds(30));
             Log($"farm serves: {Describe(round)} ({Time.GetElapsedTime(clock).TotalSeconds:F0} s)");
