@@ -176,7 +176,8 @@ public sealed class SessionLoadTests
         await tcp.WaitUntilAsync(s => s.MinRoundTrips >= 3, Wait, Ct);
         await udp.WaitUntilAsync(s => s.MinRoundTrips >= 3, Wait, Ct);
 
-        var asked = tcp.Elapsed;
+        // Each load measures from its own start: compare a close with the load it belongs to.
+        var (askedTcp, askedUdp) = (tcp.Elapsed, udp.Elapsed);
         var firstFive = await tcp.CloseAsync(5, Ct);
         var odd = await tcp.CloseAsync(s => s.Index % 2 == 1, Ct);
         var udpClosed = await udp.CloseAsync(3, Ct);
@@ -188,7 +189,7 @@ public sealed class SessionLoadTests
         CollectionAssert.AreEqual(new[] { 0, 1, 2, 3, 4 }, firstFive.Select(c => c.Index).ToArray());
         CollectionAssert.AreEqual(new[] { 5, 7, 9, 11, 13, 15, 17, 19 }, odd.Select(c => c.Index).ToArray());
         CollectionAssert.AreEqual(new[] { 0, 1, 2 }, udpClosed.Select(c => c.Index).ToArray());
-        foreach (var close in firstFive.Concat(odd).Concat(udpClosed))
+        foreach (var (close, asked) in firstFive.Concat(odd).Select(c => (c, askedTcp)).Concat(udpClosed.Select(c => (c, askedUdp))))
         {
             Assert.IsTrue(close.Clean, close.ToString());
             Assert.IsNull(close.Problem);
