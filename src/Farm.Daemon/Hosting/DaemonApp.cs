@@ -116,6 +116,8 @@ internal static class DaemonApp
         var config = new LoggerConfiguration()
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            // Grpc.AspNetCore logs every call a client cancelled (a peer's deadline) at Information, with a stack trace.
+            .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
             .Enrich.WithProperty("Node", settings.Self.Name);
 
         // Under systemd the journal timestamps each line and reads its priority from a <N> prefix.

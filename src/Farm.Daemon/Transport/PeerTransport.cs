@@ -102,6 +102,19 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         // The token source stays undisposed: sends still completing may read its token.
     }
 
+    /// <summary>
+    /// How long a membership call may take. Not what detects a failure (the manager gives up on a request after the
+    /// detection timeout, whatever the transport does) but how long a late reply is still read: opening it teaches
+    /// this node the peer's current run (a first contact's RESEAL). A node that starts on a loaded machine answers its
+    /// first calls slowly (cold code, a new HTTP/2 connection); with a deadline of two heartbeat intervals no answer
+    /// ever got through, the newcomer heard nobody within its start-up grace and formed a farm of its own.
+    /// </summary>
+    internal static TimeSpan CallDeadline(MembershipOptions options) =>
+        TimeSpan.FromTicks(Math.Max(options.DetectionTimeout.Ticks, MinCallDeadline.Ticks));
+
+    /// <summary>The shortest <see cref="CallDeadline"/>, whatever the detection timeout.</summary>
+    internal static readonly TimeSpan MinCallDeadline = TimeSpan.FromSeconds(1);
+
     internal static string FormatEndpoint(IPEndPoint endpoint) =>
         endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : $"{endpoint.Address}:{endpoint.Port}";
 
@@ -129,9 +142,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             Wire.Envelope sealedRequest = authenticator.SealRequest(
                 method, request.To, guard.IncarnationOf(request.To), (uint)request.Lan, MessageMapper.ToProto(request.Message));
 
-            // Heartbeats are useless once the next two went out; view changes get the detection timeout.
-            TimeSpan timeout = request.Message is HeartbeatRequest ? host.Options.HeartbeatInterval * 2 : host.Options.DetectionTimeout;
-            var options = new CallOptions(deadline: (timeProvider.GetUtcNow() + timeout).UtcDateTime, cancellationToken: shutdown.Token);
+            var options = new CallOptions(deadline: (timeProvider.GetUtcNow() + CallDeadline(host.Options)).UtcDateTime, cancellationToken: shutdown.Token);
             long sent = timeProvider.GetTimestamp();
             Wire.Envelope reply = await Call(client.Client, request.Message, sealedRequest, options);
 
