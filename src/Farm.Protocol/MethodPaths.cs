@@ -9,6 +9,9 @@ public static class MethodPaths
     /// <summary>HeartbeatRequest to HeartbeatReply.</summary>
     public const string Heartbeat = "/farm.v1.Membership/Heartbeat";
 
+    /// <summary>A stream of heartbeats, each item sealed as for <see cref="Heartbeat"/>.</summary>
+    public const string HeartbeatStream = "/farm.v1.Membership/HeartbeatStream";
+
     /// <summary>PrepareRequest to PrepareReply.</summary>
     public const string Prepare = "/farm.v1.Membership/Prepare";
 

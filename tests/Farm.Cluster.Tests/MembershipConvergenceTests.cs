@@ -32,6 +32,26 @@ public sealed class MembershipConvergenceTests
     }
 
     [TestMethod]
+    public void Start_PeerMadeContactButIsNotHeardYet_ListensUpToTheLongerGraceBeforeFormingAViewAlone()
+    {
+        // Two nodes that cannot hear each other; n02's transport authenticated a first-contact message from n01.
+        var sim = new SimCluster(2, SplitBrainPolicy.None, seed: 3);
+        sim.Invariants = new InvariantChecker(sim);
+        sim.Block("n01", "n02");
+        sim.Block("n02", "n01");
+        sim.Start(sim["n01"], TimeSpan.Zero);
+        sim.Start(sim["n02"], TimeSpan.Zero);
+        sim["n02"].Manager!.NoteContact("n01");
+
+        sim.RunFor(sim.Options.StartupGrace + (sim.Options.HeartbeatInterval * 4));
+        Assert.IsNotNull(sim["n01"].Manager!.Installed, "without contact: a view of its own after the grace");
+        Assert.IsNull(sim["n02"].Manager!.Installed, "contacted by an unheard peer: still listening");
+
+        sim.RunUntil(sim.Options.StartupGraceLimit + (sim.Options.HeartbeatInterval * 4));
+        Assert.IsNotNull(sim["n02"].Manager!.Installed, "the longer grace is bounded");
+    }
+
+    [TestMethod]
     [DataRow(3)]
     [DataRow(8)]
     public void Crash_OneNode_SurvivorsInstallViewWithoutItWithinDetectionPlusTwoIntervals(int nodes)

@@ -510,11 +510,32 @@ public sealed partial class MembershipManager
         return members;
     }
 
+    /// <summary>
+    /// How long a node without a view listens before it forms one: <see cref="MembershipOptions.StartupGrace"/>, or up to
+    /// <see cref="MembershipOptions.StartupGraceLimit"/> while a peer that made contact (<see cref="NoteContact"/>) is
+    /// not heard yet. A node that starts on a loaded machine may need longer than the grace to complete its first
+    /// exchanges; forming a farm alone then would split a running one.
+    /// </summary>
+    private TimeSpan StartupGrace(TimeSpan now) =>
+        peers.Values.Any(p => p.Contacted && !Reachable(p, now)) ? options.StartupGraceLimit : options.StartupGrace;
+
+    /// <summary>
+    /// The transport authenticated a message from <paramref name="name"/> that it could not deliver yet (first contact:
+    /// sealed before either side knew the other's run). It proves that node alive, so a starting node waits for it.
+    /// </summary>
+    public void NoteContact(string name)
+    {
+        if (peers.TryGetValue(name, out var peer))
+        {
+            peer.Contacted = true;
+        }
+    }
+
     private bool MayPropose(TimeSpan now, List<MemberInfo> desired)
     {
         // The grace counts from the first tick, not from construction: the host may take seconds (data plane
         // setup) before it starts sending heartbeats, and listening only begins then.
-        if (installed is null && (firstTick is not { } first || now - first < options.StartupGrace) &&
+        if (installed is null && (firstTick is not { } first || now - first < StartupGrace(now)) &&
             !peers.Values.Any(p => Reachable(p, now) && p.Installed is not null))
         {
             return false; // listen first: join a running farm rather than split it
@@ -1333,6 +1354,9 @@ public sealed partial class MembershipManager
         /// <summary>True when the peer's latest answer, to a round trip started at or after <paramref name="since"/>, lists us.</summary>
         public bool ConfirmsSince(TimeSpan since) =>
             LastIncludingRoundTripStart >= since && LastIncludingRoundTripStart > LastExcludingRoundTripStart;
+
+        /// <summary>The transport authenticated a message of this peer that it could not deliver (first contact).</summary>
+        public bool Contacted { get; set; }
 
         /// <summary>Last message of any config hash (admitted or not).</summary>
         public TimeSpan LastHeardAny { get; set; } = TimeSpan.MinValue;

@@ -43,6 +43,12 @@ public sealed record MembershipOptions
     /// </summary>
     public TimeSpan StartupGrace => DetectionTimeout * 2 > TimeSpan.FromSeconds(2) ? DetectionTimeout * 2 : TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The longest a starting node listens while a peer that made contact is not heard yet: five times
+    /// <see cref="StartupGrace"/> (see <c>MembershipManager.StartupGrace</c>).
+    /// </summary>
+    public TimeSpan StartupGraceLimit => StartupGrace * 5;
+
     /// <summary>A coordinator abandons a proposal that did not complete within this time. 5 heartbeat intervals.</summary>
     public TimeSpan ProposalTimeout => HeartbeatInterval * 5;
 

@@ -79,6 +79,13 @@ internal sealed record DaemonSettings
     /// </summary>
     public ProtocolRange Protocols { get; init; } = ProtocolRange.Parse(Environment.GetEnvironmentVariable("FARM_TEST_PROTOCOL")) ?? ProtocolRange.Current;
 
+    /// <summary>
+    /// Whether this node serves the heartbeat stream (farm.v1.Membership/HeartbeatStream). Always, unless the test-only
+    /// environment variable <c>FARM_TEST_NO_HEARTBEAT_STREAM=1</c> plays a release from before it (peers then fall back
+    /// to unary heartbeats).
+    /// </summary>
+    public bool ServesHeartbeatStream { get; init; } = Environment.GetEnvironmentVariable("FARM_TEST_NO_HEARTBEAT_STREAM") != "1";
+
     /// <summary>The folder of module <paramref name="module"/>; a path that does not exist when none is known (no scripts run).</summary>
     public string ModuleDirectoryOf(string module) =>
         ModuleDirectories.TryGetValue(module, out var dir) ? dir : Path.Combine(Path.GetTempPath(), "farm-no-module-folder", module);

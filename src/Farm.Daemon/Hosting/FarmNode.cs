@@ -44,7 +44,11 @@ internal sealed class FarmNode : IDisposable
         var channels = DaemonHost.ChannelsFor(tls);
         Transport = new PeerTransport(peers, Host, Authenticator, PeerGuard, channels, timeProvider, loggerFactory.CreateLogger<PeerTransport>());
         Host.Attach(Transport);
-        Membership = new MembershipService(Host, Authenticator, PeerGuard, peers.Keys, requirePeerCertificate: tls is not null, loggerFactory.CreateLogger<MembershipService>());
+        Membership = new MembershipService(
+            Host, Authenticator, PeerGuard, peers.Keys, requirePeerCertificate: tls is not null, loggerFactory.CreateLogger<MembershipService>())
+        {
+            ServesHeartbeatStream = settings.ServesHeartbeatStream,
+        };
         // A refused module (its folder is not root's own) gets no data plane: its farm.yaml could name any address.
         var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)

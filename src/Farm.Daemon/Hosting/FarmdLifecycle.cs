@@ -91,6 +91,19 @@ internal sealed partial class FarmdLifecycle(
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await LeaveAsync(cancellationToken);
+        }
+        finally
+        {
+            // After the leave: the peers' heartbeat streams end here, or the server's graceful stop would wait for them.
+            node.Membership.CloseStreams();
+        }
+    }
+
+    private async Task LeaveAsync(CancellationToken cancellationToken)
+    {
         // The systemd lifetime sent STOPPING=1 already; the stop may take as long as the modules' scripts may.
         reporter?.Stopping(hostOptions.Value.ShutdownTimeout + StopMargin, notifyStopping: !systemdSendsLifecycle);
         freezeHook?.Dispose();

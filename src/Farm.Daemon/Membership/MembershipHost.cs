@@ -195,6 +195,15 @@ internal sealed partial class MembershipHost : IDisposable
         Deliver(effects);
     }
 
+    /// <summary>The transport authenticated a message from <paramref name="peer"/> that it could not deliver yet (first contact).</summary>
+    public void NoteContact(string peer)
+    {
+        lock (gate)
+        {
+            manager.NoteContact(peer);
+        }
+    }
+
     /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
     public void HandleFailure(long correlationId)
     {

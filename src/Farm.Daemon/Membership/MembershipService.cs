@@ -1,6 +1,7 @@
 using Farm.Cluster.Membership;
 using Farm.Daemon.Security;
 using Farm.Daemon.Transport;
+using Farm.Protocol;
 using Farm.Protocol.Security;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ using Wire = Farm.Protocol.V1;
 namespace Farm.Daemon.Membership;
 
 /// <summary>Serves <c>farm.v1.Membership</c>: opens each request envelope, lets the manager answer, seals the reply.</summary>
-internal sealed partial class MembershipService : Wire.Membership.MembershipBase
+internal sealed partial class MembershipService : Wire.Membership.MembershipBase, IDisposable
 {
     private readonly MembershipHost host;
     private readonly EnvelopeAuthenticator authenticator;
@@ -17,6 +18,7 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     private readonly Func<string, bool> isPeer;
     private readonly bool requirePeerCertificate;
     private readonly ILogger logger;
+    private readonly CancellationTokenSource closing = new();
 
     /// <param name="host">The membership host.</param>
     /// <param name="authenticator">Opens requests, seals replies.</param>
@@ -42,17 +44,56 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     public static int MaxRequestSize(IEnumerable<Farm.Core.Config.ModuleConfig> modules) =>
         64 * 1024 + (modules ?? []).Sum(m => (m.Buckets * 2) + (8 * 1024));
 
-    public override Task<Wire.Envelope> Heartbeat(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
+    /// <summary>False only in tests that play a release from before the heartbeat stream (it then answers UNIMPLEMENTED).</summary>
+    public bool ServesHeartbeatStream { get; init; } = true;
 
-    public override Task<Wire.Envelope> Prepare(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
+    public override Task<Wire.Envelope> Heartbeat(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
 
-    public override Task<Wire.Envelope> Commit(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
-
-    public override Task<Wire.Envelope> GetView(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context));
-
-    private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context)
+    /// <summary>
+    /// Heartbeats on one stream: every item is handled as a unary Heartbeat (same MAC path, same checks) and answered
+    /// in order; a refused item ends the stream with the status the unary call would have returned.
+    /// </summary>
+    public override async Task HeartbeatStream(IAsyncStreamReader<Wire.Envelope> requestStream, IServerStreamWriter<Wire.Envelope> responseStream, ServerCallContext context)
     {
-        string method = context.Method;
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!ServesHeartbeatStream)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "this node plays a release without the heartbeat stream"));
+        }
+
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, closing.Token);
+        try
+        {
+            while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(Handle(requestStream.Current, context, MethodPaths.Heartbeat), call.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "this node is stopping"));
+        }
+    }
+
+    /// <summary>
+    /// Ends every heartbeat stream peers hold open here, and refuses new ones: called once this node has left the farm,
+    /// so that the server's graceful stop does not wait for streams that never end by themselves.
+    /// </summary>
+    public void CloseStreams() => closing.Cancel();
+
+    public void Dispose() => closing.Dispose();
+
+    public override Task<Wire.Envelope> Prepare(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    public override Task<Wire.Envelope> Commit(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    public override Task<Wire.Envelope> GetView(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    /// <summary>Opens <paramref name="envelope"/>, sealed for <paramref name="method"/>, lets the manager answer and seals the reply.</summary>
+    private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context, string method)
+    {
         if (requirePeerCertificate && !CertificateNames(context, envelope.Sender))
         {
             authenticator.Rejections.Record(CallSource.Of(context), RejectReason.TlsIdentity, method, envelope.Sender);
@@ -62,6 +103,11 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         var verdict = authenticator.OpenRequest(method, envelope, CallSource.Of(context), guard, isPeer);
         if (verdict.Answer != Wire.Refusal.None)
         {
+            if (verdict.Answer == Wire.Refusal.Reseal)
+            {
+                host.NoteContact(envelope.Sender); // authentic, only sealed before the sender knew this run
+            }
+
             return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, null, verdict.Answer);
         }
 

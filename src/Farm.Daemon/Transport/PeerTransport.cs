@@ -22,7 +22,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     /// <summary>Largest membership reply accepted (a GetView with every module's table; 4096 buckets take 8 KiB a module).</summary>
     public const int MaxReplySize = 1024 * 1024;
 
-    private readonly Dictionary<(string Peer, int Lan), (GrpcChannel Channel, Wire.Membership.MembershipClient Client)> clients = [];
+    private readonly Dictionary<(string Peer, int Lan), (GrpcChannel Channel, Wire.Membership.MembershipClient Client, HeartbeatLink Link)> clients = [];
     private readonly ConcurrentDictionary<string, uint> refusedProtocolLogged = new(StringComparer.Ordinal);
     private readonly MembershipHost host;
     private readonly EnvelopeAuthenticator authenticator;
@@ -64,7 +64,8 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             for (int lan = 0; lan < endpoints.Count; lan++)
             {
                 var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings);
-                clients[(peer, lan)] = (grpcChannel, new Wire.Membership.MembershipClient(grpcChannel));
+                var client = new Wire.Membership.MembershipClient(grpcChannel);
+                clients[(peer, lan)] = (grpcChannel, client, new HeartbeatLink(this, client, peer, lan));
             }
         }
     }
@@ -81,6 +82,11 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             return;
         }
 
+        if (request.Message is HeartbeatRequest && clients.TryGetValue((request.To, request.Lan), out var peer) && peer.Link.TrySend(request))
+        {
+            return; // queued on the peer's heartbeat stream
+        }
+
         // The synchronous start of an HTTP/2 request (framing, connection pool lookup) must not run on the heartbeat thread.
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Self.SendAsync(state.Request), (Self: this, Request: request), preferLocal: false);
     }
@@ -94,8 +100,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
 
         shutdown.Cancel();
-        foreach (var (channel, _) in clients.Values)
+        foreach (var (channel, _, link) in clients.Values)
         {
+            link.Dispose();
             channel.Dispose();
         }
 
@@ -127,6 +134,78 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             _ => client.GetViewAsync(envelope, options),
         };
 
+    /// <summary>Seals <paramref name="request"/> for its recipient's current run (as the unary call's path names it).</summary>
+    internal Wire.Envelope Seal(OutboundRequest request) =>
+        authenticator.SealRequest(MessageMapper.MethodOf(request.Message), request.To, guard.IncarnationOf(request.To), (uint)request.Lan, MessageMapper.ToProto(request.Message));
+
+    /// <summary>Timestamp of the transport's clock (for <see cref="Complete"/>'s round-trip measure and <see cref="Elapsed"/>).</summary>
+    internal long Timestamp() => timeProvider.GetTimestamp();
+
+    /// <summary>Time since <paramref name="timestamp"/> (from <see cref="Timestamp"/>).</summary>
+    internal TimeSpan Elapsed(long timestamp) => timeProvider.GetElapsedTime(timestamp);
+
+    /// <summary>
+    /// Opens the peer's answer to <paramref name="request"/> (sent sealed as <paramref name="sealedRequest"/> at
+    /// <paramref name="sent"/>) and hands it to the manager, or reports the request failed when the answer is refused,
+    /// is a refusal, or cannot be parsed. Unary calls and the heartbeat stream share it.
+    /// </summary>
+    internal void Complete(OutboundRequest request, Wire.Envelope sealedRequest, Wire.Envelope reply, long sent)
+    {
+        string method = MessageMapper.MethodOf(request.Message);
+        if (authenticator.OpenReply(method, EnvelopeKind.Reply, reply, "reply from " + request.To, guard, request.To, sealedRequest.Seq) is not null)
+        {
+            host.HandleFailure(request.CorrelationId); // refused and counted: as if nothing came back
+            return;
+        }
+
+        if (reply.Refusal != Wire.Refusal.None)
+        {
+            // RESEAL: opening the reply taught the guard the peer's current run; the next request is sealed for it.
+            if (reply.Refusal == Wire.Refusal.Reseal)
+            {
+                host.NoteContact(request.To);
+            }
+            else if (reply.Refusal == Wire.Refusal.Protocol && refusedProtocolLogged.TryAdd(request.To, reply.MaxProtocol))
+            {
+                Log.ProtocolRefused(logger, request.To, reply.Protocol, reply.MaxProtocol, authenticator.Protocols.ToString());
+            }
+
+            host.HandleFailure(request.CorrelationId);
+            return;
+        }
+
+        if (request.Message is HeartbeatRequest)
+        {
+            RoundTrips.Record(request.To, request.Lan, timeProvider.GetElapsedTime(sent));
+        }
+
+        try
+        {
+            host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method, reply.Payload, host.Limits));
+        }
+        catch (FormatException ex)
+        {
+            Log.MalformedReply(logger, request.To, ex.Message);
+            host.HandleFailure(request.CorrelationId);
+        }
+    }
+
+    /// <summary>Reports that no answer to <paramref name="request"/> will come (logged at Debug with <paramref name="why"/>).</summary>
+    internal void Fail(OutboundRequest request, StatusCode status, string why)
+    {
+        Log.RequestFailed(logger, request.Message.GetType().Name, request.To, request.Lan, status, why);
+        host.HandleFailure(request.CorrelationId);
+    }
+
+    /// <summary>The heartbeat stream's events, logged under this class.</summary>
+    internal ILogger Logger => logger;
+
+    /// <summary>Cancelled when the transport is disposed.</summary>
+    internal CancellationToken ShuttingDown => shutdown.Token;
+
+    /// <summary>How long the oldest unanswered heartbeat on a stream may wait before the stream is started over.</summary>
+    internal TimeSpan StreamPatience => CallDeadline(host.Options);
+
     private async Task SendAsync(OutboundRequest request)
     {
         try
@@ -138,51 +217,18 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
                 return;
             }
 
-            string method = MessageMapper.MethodOf(request.Message);
-            Wire.Envelope sealedRequest = authenticator.SealRequest(
-                method, request.To, guard.IncarnationOf(request.To), (uint)request.Lan, MessageMapper.ToProto(request.Message));
-
+            Wire.Envelope sealedRequest = Seal(request);
             var options = new CallOptions(deadline: (timeProvider.GetUtcNow() + CallDeadline(host.Options)).UtcDateTime, cancellationToken: shutdown.Token);
             long sent = timeProvider.GetTimestamp();
             Wire.Envelope reply = await Call(client.Client, request.Message, sealedRequest, options);
-
-            if (authenticator.OpenReply(method, EnvelopeKind.Reply, reply, "reply from " + request.To, guard, request.To, sealedRequest.Seq) is not null)
-            {
-                host.HandleFailure(request.CorrelationId); // refused and counted: as if nothing came back
-                return;
-            }
-
-            if (reply.Refusal != Wire.Refusal.None)
-            {
-                // RESEAL: opening the reply taught the guard the peer's current run; the next request is sealed for it.
-                if (reply.Refusal == Wire.Refusal.Protocol && refusedProtocolLogged.TryAdd(request.To, reply.MaxProtocol))
-                {
-                    Log.ProtocolRefused(logger, request.To, reply.Protocol, reply.MaxProtocol, authenticator.Protocols.ToString());
-                }
-
-                host.HandleFailure(request.CorrelationId);
-                return;
-            }
-
-            if (request.Message is HeartbeatRequest)
-            {
-                RoundTrips.Record(request.To, request.Lan, timeProvider.GetElapsedTime(sent));
-            }
-
-            host.HandleReply(request.CorrelationId, MessageMapper.ParseReply(method, reply.Payload, host.Limits));
+            Complete(request, sealedRequest, reply, sent);
         }
         catch (RpcException ex)
         {
             if (!shutdown.IsCancellationRequested)
             {
-                Log.RequestFailed(logger, request.Message.GetType().Name, request.To, request.Lan, ex.StatusCode, ex.Status.Detail);
-                host.HandleFailure(request.CorrelationId);
+                Fail(request, ex.StatusCode, ex.Status.Detail);
             }
-        }
-        catch (FormatException ex)
-        {
-            Log.MalformedReply(logger, request.To, ex.Message);
-            host.HandleFailure(request.CorrelationId);
         }
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException && shutdown.IsCancellationRequested)
         {

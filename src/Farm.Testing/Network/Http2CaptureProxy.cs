@@ -8,7 +8,7 @@ namespace Farm.Testing.Network;
 /// <summary>
 /// A TCP relay on loopback that records the gRPC request messages going through it, as an attacker on the heartbeat
 /// LAN would capture them: it forwards every byte unchanged both ways and parses the client's HTTP/2 frames (h2c,
-/// prior knowledge) to collect each stream's DATA payload, split into gRPC length-prefixed messages.
+/// prior knowledge) to collect each stream's DATA payload, split into gRPC length-prefixed messages as they complete.
 /// </summary>
 public sealed class Http2CaptureProxy : IAsyncDisposable
 {
@@ -181,23 +181,26 @@ public sealed class Http2CaptureProxy : IAsyncDisposable
             }
 
             body.AddRange(payload.AsSpan(start, Math.Max(0, end - start)));
-            if ((flags & EndStream) == 0)
-            {
-                return;
-            }
 
-            bodies.Remove(stream);
-            byte[] all = [.. body];
-            for (int offset = 0; offset + 5 <= all.Length;)
+            // Each complete length-prefixed message is taken as soon as its last byte arrives: on a long-lived stream
+            // (the heartbeat stream) the stream's end may never come.
+            int offset = 0;
+            while (body.Count - offset >= 5)
             {
-                int size = (int)BinaryPrimitives.ReadUInt32BigEndian(all.AsSpan(offset + 1, 4));
-                if (offset + 5 + size > all.Length)
+                int size = (int)BinaryPrimitives.ReadUInt32BigEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(body).Slice(offset + 1, 4));
+                if (body.Count - offset - 5 < size)
                 {
                     break;
                 }
 
-                output.Enqueue(all.AsSpan(offset + 5, size).ToArray());
+                output.Enqueue(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(body).Slice(offset + 5, size).ToArray());
                 offset += 5 + size;
+            }
+
+            body.RemoveRange(0, offset);
+            if ((flags & EndStream) != 0)
+            {
+                bodies.Remove(stream);
             }
         }
     }

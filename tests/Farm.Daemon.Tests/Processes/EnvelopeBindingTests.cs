@@ -64,6 +64,10 @@ public sealed class EnvelopeBindingTests
             var again = await Assert.ThrowsExactlyAsync<RpcException>(async () => await new Farm.Protocol.V1.Membership.MembershipClient(tcp2.Channel).HeartbeatAsync(heartbeat));
             Assert.AreEqual((StatusCode.Unauthenticated, "refused: replayed"), (again.StatusCode, again.Status.Detail));
 
+            // ... and on the heartbeat stream (what farmd itself uses): the same checks, the stream ends with the refusal.
+            Assert.AreEqual((StatusCode.PermissionDenied, "refused: wrong_recipient"), await StreamRefusalAsync(tcp3, heartbeat));
+            Assert.AreEqual((StatusCode.Unauthenticated, "refused: replayed"), await StreamRefusalAsync(tcp2, heartbeat));
+
             // 2. An admin drain sealed for n2 (through the second relay), captured, then sent to n3 and to n2 again.
             using var relayed = FarmdAdminClient.ForTcp($"{AdminRelay}:{port}");
             var operator2 = new TestSealer(TestClusterFiles.Key, "farmctl@attack-test", 1);
@@ -82,7 +86,8 @@ public sealed class EnvelopeBindingTests
 
             var s3 = await admin3.GetStatusAsync();
             Assert.IsFalse(s3.Leaving, "the replayed drain did not act on n3");
-            Assert.AreEqual(2UL, s3.Rejected.Where(r => r.Reason == "wrong_recipient").Aggregate(0UL, (sum, r) => sum + r.Count), s3.Rejected.ToString());
+            // The heartbeat twice (unary and stream), the drain once.
+            Assert.AreEqual(3UL, s3.Rejected.Where(r => r.Reason == "wrong_recipient").Aggregate(0UL, (sum, r) => sum + r.Count), s3.Rejected.ToString());
             var s2 = await admin2.GetStatusAsync();
             Assert.IsTrue(s2.Rejected.Any(r => r.Reason == "replayed"), s2.Rejected.ToString());
 
@@ -119,6 +124,15 @@ public sealed class EnvelopeBindingTests
     }
 
     /// <summary>The heartbeats n1 sealed for a known run of n2 (the relay also carries n1's Prepare, Commit and GetView).</summary>
+    /// <summary>Sends <paramref name="envelope"/> as the only item of a heartbeat stream; the status the stream ends with.</summary>
+    private static async Task<(StatusCode, string)> StreamRefusalAsync(FarmdAdminClient tcp, Envelope envelope)
+    {
+        using var call = new Farm.Protocol.V1.Membership.MembershipClient(tcp.Channel).HeartbeatStream(deadline: DateTime.UtcNow.AddSeconds(10));
+        await call.RequestStream.WriteAsync(envelope);
+        var refused = await Assert.ThrowsExactlyAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
+        return (refused.StatusCode, refused.Status.Detail);
+    }
+
     private static List<Envelope> CapturedHeartbeats(Http2CaptureProxy relay)
     {
         var codec = new EnvelopeCodec(TestClusterFiles.Key);

@@ -6,7 +6,8 @@ namespace Farm.Daemon.Tests.Processes;
 /// <summary>
 /// Rolling upgrades of Farm itself: a node of the next release (it speaks protocol 2 and 3, played with the test-only
 /// FARM_TEST_PROTOCOL) forms one farm with nodes of this release; a node two releases ahead (3 and 4 only) is refused
-/// with the reason in status and logs.
+/// with the reason in status and logs. A node without the heartbeat stream (FARM_TEST_NO_HEARTBEAT_STREAM) gets unary
+/// heartbeats.
 /// </summary>
 [TestClass]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -22,7 +23,11 @@ public sealed class ProtocolVersionTests
         try
         {
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir)));
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "2-3" } }));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir) with
+            {
+                // The next release, and one from before the heartbeat stream: n1 must fall back to unary heartbeats.
+                Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "2-3", ["FARM_TEST_NO_HEARTBEAT_STREAM"] = "1" },
+            }));
             foreach (var p in processes)
             {
                 await p.WaitForReadyAsync(TimeSpan.FromSeconds(15));
@@ -30,6 +35,10 @@ public sealed class ProtocolVersionTests
 
             using var admin1 = processes[0].CreateAdminClient();
             await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "n1 (protocol 2) and n2 (2-3) form one farm", TimeSpan.FromSeconds(15));
+            StringAssert.Contains(processes[0].Output, "n2 serves no heartbeat stream on LAN 0 (an older farmd): heartbeats go as unary calls");
+            var stable = await admin1.GetStatusAsync();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.AreEqual(stable.InstalledEpoch, (await admin1.GetStatusAsync()).InstalledEpoch, "unary heartbeats keep n2 in the view");
 
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "3-4" } }));
             var n3 = processes[2];

@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Farm.Cluster.Membership;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Wire = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Transport;
+
+/// <summary>
+/// The heartbeats to one peer on one LAN, on one long-lived <c>HeartbeatStream</c> call instead of a unary call each:
+/// an HTTP/2 DATA frame per heartbeat and per answer instead of a new stream with its headers, which is most of an idle
+/// farm's CPU. Every item is sealed and opened exactly like a unary heartbeat (<see cref="PeerTransport.Seal"/>,
+/// <see cref="PeerTransport.Complete"/>); the peer answers items in order, so answers are matched to requests by
+/// position. The manager's own timeouts still decide failures: a stream that breaks or stops answering only makes its
+/// unanswered heartbeats fail now, and the next heartbeat opens a new stream.
+/// </summary>
+/// <remarks>
+/// A peer that does not serve the method (an older farmd: UNIMPLEMENTED) gets unary heartbeats for
+/// <see cref="UnsupportedRetry"/>, then the stream is tried again. Sends never block the caller (the heartbeat thread):
+/// items go through a bounded queue to one writer task; when it is full the caller sends a unary call instead.
+/// </remarks>
+internal sealed partial class HeartbeatLink : IDisposable
+{
+    /// <summary>How long a peer that answered UNIMPLEMENTED is sent unary heartbeats before the stream is tried again.</summary>
+    public static readonly TimeSpan UnsupportedRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>Heartbeats that may wait for the writer; beyond that the caller falls back to a unary call.</summary>
+    public const int QueueCapacity = 64;
+
+    private readonly PeerTransport transport;
+    private readonly Wire.Membership.MembershipClient client;
+    private readonly string peer;
+    private readonly int lan;
+    private readonly Channel<OutboundRequest> queue = Channel.CreateBounded<OutboundRequest>(
+        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly ConcurrentQueue<Sent> awaiting = new();
+    private CancellationTokenSource? current;
+    private long unsupportedAt;
+    private int unsupported;
+    private int started;
+
+    public HeartbeatLink(PeerTransport transport, Wire.Membership.MembershipClient client, string peer, int lan)
+    {
+        this.transport = transport;
+        this.client = client;
+        this.peer = peer;
+        this.lan = lan;
+    }
+
+    /// <summary>Queues a heartbeat on the stream; false when it must go as a unary call (peer without the method, queue full).</summary>
+    public bool TrySend(OutboundRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Volatile.Read(ref unsupported) != 0)
+        {
+            if (transport.Elapsed(Volatile.Read(ref unsupportedAt)) < UnsupportedRetry)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref unsupported, 0);
+        }
+
+        // A stream whose oldest heartbeat went unanswered too long is stuck (peer stopped, connection dead): start over.
+        if (awaiting.TryPeek(out var oldest) && transport.Elapsed(oldest.At) > transport.StreamPatience)
+        {
+            Abort();
+        }
+
+        if (Interlocked.Exchange(ref started, 1) == 0)
+        {
+            _ = Task.Run(RunAsync);
+        }
+
+        return queue.Writer.TryWrite(request);
+    }
+
+    public void Dispose()
+    {
+        queue.Writer.TryComplete();
+        Abort();
+    }
+
+    private void Abort()
+    {
+        if (Volatile.Read(ref current) is { } cts)
+        {
+            // Cancelling resets the HTTP/2 stream; its callbacks must not run on the heartbeat thread.
+            ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, cts, preferLocal: false);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var shutdown = transport.ShuttingDown;
+        while (!shutdown.IsCancellationRequested)
+        {
+            OutboundRequest first;
+            try
+            {
+                first = await queue.Reader.ReadAsync(shutdown).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                return;
+            }
+
+            var status = await RunStreamAsync(first, shutdown).ConfigureAwait(false);
+            if (status.StatusCode == StatusCode.Unimplemented)
+            {
+                Volatile.Write(ref unsupportedAt, transport.Timestamp());
+                Volatile.Write(ref unsupported, 1);
+                Log.Unsupported(transport.Logger, peer, lan, UnsupportedRetry.TotalSeconds);
+                while (queue.Reader.TryRead(out var queued))
+                {
+                    transport.Fail(queued, status.StatusCode, "the peer has no heartbeat stream");
+                }
+            }
+
+            // Whatever was sent and not answered will not be: the manager hears it now rather than at its timeout.
+            while (awaiting.TryDequeue(out var lost))
+            {
+                transport.Fail(lost.Request, status.StatusCode, status.Detail);
+            }
+        }
+    }
+
+    /// <summary>One stream: writes heartbeats from the queue until the stream fails, is aborted or the transport stops.</summary>
+    private async Task<Status> RunStreamAsync(OutboundRequest first, CancellationToken shutdown)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        Volatile.Write(ref current, cts);
+        AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope>? call = null;
+        Task<Status>? reading = null;
+        var written = new Status(StatusCode.Unavailable, "heartbeat stream ended");
+        try
+        {
+            call = client.HeartbeatStream(new CallOptions(cancellationToken: cts.Token));
+            reading = ReadAsync(call, cts);
+            var next = first;
+            while (true)
+            {
+                var sealedRequest = transport.Seal(next);
+                awaiting.Enqueue(new Sent(next, sealedRequest, transport.Timestamp()));
+                await call.RequestStream.WriteAsync(sealedRequest, cts.Token).ConfigureAwait(false);
+                next = await queue.Reader.ReadAsync(cts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (RpcException e)
+        {
+            written = e.Status;
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            written = new Status(StatusCode.Cancelled, e.Message);
+        }
+
+        Volatile.Write(ref current, null);
+        await cts.CancelAsync().ConfigureAwait(false);
+        var read = reading is null ? written : await reading.ConfigureAwait(false);
+        call?.Dispose();
+
+        // Why the call ended: UNIMPLEMENTED from either side, else the reader's status (the peer's), else the writer's.
+        return written.StatusCode == StatusCode.Unimplemented || read.StatusCode is StatusCode.OK or StatusCode.Cancelled ? written : read;
+    }
+
+    /// <summary>Hands each answer to the transport, matched to the oldest unanswered heartbeat; ends the stream on any failure.</summary>
+    private async Task<Status> ReadAsync(AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope> call, CancellationTokenSource cts)
+    {
+        await Task.Yield();
+        var status = new Status(StatusCode.Unavailable, "the peer ended the heartbeat stream");
+        try
+        {
+            while (await call.ResponseStream.MoveNext(cts.Token).ConfigureAwait(false))
+            {
+                if (!awaiting.TryDequeue(out var sent))
+                {
+                    status = new Status(StatusCode.Internal, "an answer to no heartbeat");
+                    break;
+                }
+
+                transport.Complete(sent.Request, sent.Sealed, call.ResponseStream.Current, sent.At);
+            }
+        }
+        catch (RpcException e)
+        {
+            status = e.Status;
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            status = new Status(StatusCode.Cancelled, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.ReadCrashed(transport.Logger, peer, lan, e);
+            status = new Status(StatusCode.Internal, e.Message);
+        }
+
+        await cts.CancelAsync().ConfigureAwait(false); // stops the writer too
+        return status;
+    }
+
+    private readonly record struct Sent(OutboundRequest Request, Wire.Envelope Sealed, long At);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 305, Level = LogLevel.Information,
+            Message = "{Peer} serves no heartbeat stream on LAN {Lan} (an older farmd): heartbeats go as unary calls; trying the stream again in {Seconds} s")]
+        public static partial void Unsupported(ILogger logger, string peer, int lan, double seconds);
+
+        [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "Reading the heartbeat stream from {Peer} on LAN {Lan} failed unexpectedly; starting it over")]
+        public static partial void ReadCrashed(ILogger logger, string peer, int lan, Exception exception);
+    }
+}
