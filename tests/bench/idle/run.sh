@@ -134,6 +134,7 @@ key="idle-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
     echo "      addresses: [198.18.0.$i]"
   done
 } > "$work/cluster.yaml"
+chmod 600 "$work/cluster.yaml" # it holds the key: farmd refuses a key readable by others
 map=()
 for i in $(seq 1 "$nodes"); do map+=(--address-map "198.18.0.$i=127.0.0.$i"); done
 
