@@ -49,6 +49,7 @@ internal static class CtnetlinkParser
     internal const int IpctnlMsgCtNew = 0;
     internal const int IpctnlMsgCtGet = 1;
     internal const ushort CtaTupleOrig = 1;
+    internal const ushort CtaStatus = 3;
     internal const ushort CtaProtoinfo = 4;
     internal const ushort CtaTupleIp = 1;
     internal const ushort CtaTupleProto = 2;
@@ -64,8 +65,12 @@ internal static class CtnetlinkParser
 
     // linux/netfilter/nf_conntrack_tcp.h: the states in which a TCP connection is over.
     internal const byte TcpConntrackNone = 0;
+    internal const byte TcpConntrackSynSent = 1;
     internal const byte TcpConntrackTimeWait = 7;
     internal const byte TcpConntrackClose = 8;
+
+    // linux/netfilter/nf_conntrack_common.h: IPS_SEEN_REPLY, packets have gone both ways.
+    internal const uint IpsSeenReply = 1 << 1;
 
     internal const byte IpProtoTcp = 6;
     internal const byte IpProtoUdp = 17;
@@ -284,6 +289,9 @@ internal static class CtnetlinkParser
                 case CtaProtoinfo:
                     ParseProtoinfo(payload, ref entry);
                     break;
+                case CtaStatus:
+                    entry.Status = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ReadFixed(payload, 4, "CTA_STATUS"));
+                    break;
             }
         }
 
@@ -307,16 +315,19 @@ internal static class CtnetlinkParser
             throw new InvalidDataException($"the {name} entry lacks its original source or destination port.");
         }
 
-        return new TrackedFlow(protocol, entry.Source, entry.SourcePort, entry.Destination, entry.DestinationPort, IsLive(protocol, entry.TcpState));
+        return new TrackedFlow(protocol, entry.Source, entry.SourcePort, entry.Destination, entry.DestinationPort, IsLive(protocol, entry.TcpState, entry.Status));
     }
 
     /// <summary>
     /// Whether a tracked connection still counts for a drain. A TCP entry without a state attribute is taken as live:
-    /// waiting longer is safe, cutting a connection is not.
+    /// waiting longer is safe, cutting a connection is not. A client's SYN this node never answered (SYN_SENT without
+    /// IPS_SEEN_REPLY; a status that was not reported counts as answered) is not a connection this node serves: a
+    /// retransmission of it is a new flow for the bucket's new owner, so it must not hold the drain until its timeout.
     /// </summary>
-    internal static bool IsLive(TransportProtocol protocol, int tcpState) =>
+    internal static bool IsLive(TransportProtocol protocol, int tcpState, uint? status = null) =>
         protocol == TransportProtocol.Udp
-        || tcpState is not (TcpConntrackNone or TcpConntrackTimeWait or TcpConntrackClose);
+        || (tcpState is not (TcpConntrackNone or TcpConntrackTimeWait or TcpConntrackClose)
+            && !(tcpState == TcpConntrackSynSent && status is { } st && (st & IpsSeenReply) == 0));
 
     private static void ParseTuple(ReadOnlySpan<byte> tuple, ref EntryFields entry)
     {
@@ -467,6 +478,8 @@ internal static class CtnetlinkParser
         public IPAddress? Destination { get; set; }
 
         public int SourcePort { get; set; } = -1;
+
+        public uint? Status { get; set; }
 
         public int DestinationPort { get; set; } = -1;
 

@@ -79,6 +79,20 @@ public sealed class CtnetlinkParserTests
     }
 
     [TestMethod]
+    [DataRow((byte)1, 0x8u, false, DisplayName = "SYN_SENT, never answered")]
+    [DataRow((byte)1, 0xau, true, DisplayName = "SYN_SENT, answered")]
+    [DataRow((byte)2, 0x8u, true, DisplayName = "SYN_RECV")]
+    [DataRow((byte)3, 0x8u, true, DisplayName = "ESTABLISHED without SEEN_REPLY (cannot happen; stays live)")]
+    public void Parse_TcpSynNeverAnswered_NotLive(byte state, uint status, bool live)
+    {
+        var flows = new List<TrackedFlow>();
+
+        CtnetlinkParser.Parse(NetlinkMessages.Entry(Seq, Tcp, Client4, 40000, Vip4, 8080, state, status: status), Seq, flows);
+
+        Assert.AreEqual(live, flows.Single().Live);
+    }
+
+    [TestMethod]
     public void Parse_TcpWithoutProtoinfo_LiveBecauseWaitingIsSafe()
     {
         var flows = new List<TrackedFlow>();

@@ -89,13 +89,14 @@ internal static class NetlinkMessages
         int destinationPort,
         byte? tcpState = null,
         ushort type = CtNewType,
-        bool nestedFlag = true)
+        bool nestedFlag = true,
+        uint status = 0x18e)
     {
         var attributes = new List<byte[]>
         {
             Tuple(1, source, sourcePort, destination, destinationPort, protocol, nestedFlag),
             Tuple(2, destination, destinationPort, source, sourcePort, protocol, nestedFlag),
-            Attr(3, BigEndian32(0x18e)),   // CTA_STATUS
+            Attr(3, BigEndian32(status)),  // CTA_STATUS (default: SEEN_REPLY, ASSURED, CONFIRMED, ...)
             Attr(7, BigEndian32(431999)),  // CTA_TIMEOUT
             Attr(8, BigEndian32(0)),       // CTA_MARK
         };
