@@ -21,6 +21,26 @@ public static class GrpcChannels
             handler.SslOptions = tls;
         }
 
+        if (settings.Connected is { } connected)
+        {
+            // The handler's own connect, plus the notice: a TCP connection to the port proves something listens there.
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    connected();
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
         string scheme = settings.Tls is null ? "http" : "https";
         return GrpcChannel.ForAddress($"{scheme}://{hostAndPort}", Options(handler, settings));
     }
@@ -86,6 +106,9 @@ public sealed record ChannelSettings
 
     /// <summary>Largest request sent. Default 2 MiB (a config apply is at most 1 MiB of text).</summary>
     public int MaxSendMessageSize { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>Called (quickly, no I/O) each time a TCP connection to the server is established; TCP channels only.</summary>
+    public Action? Connected { get; init; }
 
     /// <summary>TLS client options (server name, certificate validation, client certificate); null for h2c.</summary>
     public SslClientAuthenticationOptions? Tls { get; init; }

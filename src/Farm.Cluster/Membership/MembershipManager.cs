@@ -514,14 +514,17 @@ public sealed partial class MembershipManager
     /// How long a node without a view listens before it forms one: <see cref="MembershipOptions.StartupGrace"/>, or up to
     /// <see cref="MembershipOptions.StartupGraceLimit"/> while a peer that made contact (<see cref="NoteContact"/>) is
     /// not heard yet. A node that starts on a loaded machine may need longer than the grace to complete its first
-    /// exchanges; forming a farm alone then would split a running one.
+    /// exchanges (a stalled newcomer once heard nobody for 2 s while its connections were open); forming a farm alone
+    /// then splits a running one. A peer whose port refuses connections makes no contact: a lone node still starts
+    /// after the grace.
     /// </summary>
     private TimeSpan StartupGrace(TimeSpan now) =>
         peers.Values.Any(p => p.Contacted && !Reachable(p, now)) ? options.StartupGraceLimit : options.StartupGrace;
 
     /// <summary>
-    /// The transport authenticated a message from <paramref name="name"/> that it could not deliver yet (first contact:
-    /// sealed before either side knew the other's run). It proves that node alive, so a starting node waits for it.
+    /// The transport has signs of life from <paramref name="name"/> that are not messages yet: a TCP connection to its
+    /// port opened, or an authenticated first contact (sealed before either side knew the other's run) came or went.
+    /// A starting node then waits for that node (see <see cref="StartupGrace(TimeSpan)"/>).
     /// </summary>
     public void NoteContact(string name)
     {

@@ -195,7 +195,7 @@ internal sealed partial class MembershipHost : IDisposable
         Deliver(effects);
     }
 
-    /// <summary>The transport authenticated a message from <paramref name="peer"/> that it could not deliver yet (first contact).</summary>
+    /// <summary>Signs of life from <paramref name="peer"/> that are not messages yet (a connection opened, a first contact).</summary>
     public void NoteContact(string peer)
     {
         lock (gate)

@@ -60,7 +60,14 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         // A peer that does not accept within the detection timeout is down anyway.
         foreach (var (peer, endpoints) in peers)
         {
-            var settings = channelFor(peer) with { ConnectTimeout = host.Options.DetectionTimeout, MaxReceiveMessageSize = MaxReplySize };
+            // A connection that opens proves a process listens on the peer's port: a starting node waits for it.
+            string name = peer;
+            var settings = channelFor(peer) with
+            {
+                ConnectTimeout = host.Options.DetectionTimeout,
+                MaxReceiveMessageSize = MaxReplySize,
+                Connected = () => host.NoteContact(name),
+            };
             for (int lan = 0; lan < endpoints.Count; lan++)
             {
                 var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings);
