@@ -18,7 +18,9 @@ namespace Farm.Daemon.DataPlane;
 /// about half a millisecond; running them before that thread sends anything keeps release-before-acquire: the
 /// acknowledgement of a Prepare leaves only once the released buckets are draining in the kernel. A snapshot older than
 /// one already applied is ignored, and a module whose apply failed is retried on every later publish and tick, so no
-/// update is lost. A module that fails is reported and left out; the others go on.
+/// update is lost. A module that fails is reported and left out; the others go on. Fail-closed: a module whose apply
+/// failed has its kernel lease withdrawn at once and not refreshed until an apply succeeds, so its kernel never serves
+/// bucket sets that lag behind what this node acknowledged.
 /// </remarks>
 internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
@@ -182,9 +184,13 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 return;
             }
 
+            ApplyLatest(); // retries a failed apply first: its module's lease waits for it
+
             foreach (var entry in entries)
             {
-                if (entry.Plane is not { } plane)
+                // Fail closed: a module whose kernel does not hold the latest bucket sets gets no lease, so it serves
+                // nothing rather than buckets the farm has given to others.
+                if (entry.Plane is not { } plane || entry.ApplyFailing)
                 {
                     continue;
                 }
@@ -210,8 +216,6 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                     }
                 }
             }
-
-            ApplyLatest(); // retries a failed apply
         }
     }
 
@@ -305,9 +309,11 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 if (!entry.ApplyFailing)
                 {
                     entry.ApplyFailing = true;
-                    entry.Reason = "apply failed: " + e.Message;
+                    entry.Reason = "apply failed: " + e.Message + "; lease withheld: the module serves nothing here until an apply succeeds";
                     Log.ApplyFailed(logger, entry.Config.Name, snapshot.Version, e);
                 }
+
+                WithdrawLease(entry.Config.Name, plane);
             }
         }
 
@@ -318,6 +324,26 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             applied?.Invoke();
         }
     }
+
+    /// <summary>
+    /// Ends the module's kernel lease now (a lease of <see cref="WithdrawnLease"/>): the kernel keeps bucket sets the
+    /// farm may already have given to others, and this thread may be about to acknowledge that. If even that fails,
+    /// the lease runs out by itself within one lease duration, since it is no longer refreshed.
+    /// </summary>
+    private void WithdrawLease(string module, IModuleDataPlane plane)
+    {
+        try
+        {
+            plane.RefreshLease(WithdrawnLease);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.WithdrawFailed(logger, module, e.Message);
+        }
+    }
+
+    /// <summary>The lease a failed apply leaves: expired at once.</summary>
+    internal static readonly TimeSpan WithdrawnLease = TimeSpan.FromMilliseconds(1);
 
     private sealed class Entry(ModuleConfig config)
     {
@@ -352,7 +378,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "Module {Module}: applied ownership version {Version} (epoch {Epoch}): {Owned} owned, {Incoming} incoming, {Draining} draining")]
         public static partial void Applied(ILogger logger, string module, long version, long epoch, int owned, int incoming, int draining);
 
-        [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: applying ownership version {Version} to the kernel failed; retrying on every tick")]
+        [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: applying ownership version {Version} to the kernel failed; its lease is withheld (the module serves nothing here) and the apply retried on every tick")]
         public static partial void ApplyFailed(ILogger logger, string module, long version, Exception exception);
 
         [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Module {Module}: the kernel holds the bucket sets of epoch {Epoch} again")]
@@ -375,6 +401,9 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
         [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Module {Module}: the kernel {What} the traffic of this node's buckets (epoch {Epoch})")]
         public static partial void AcceptingChanged(ILogger logger, string module, string what, long epoch);
+
+        [LoggerMessage(EventId = 412, Level = LogLevel.Error, Message = "Module {Module}: withdrawing the kernel lease after a failed apply failed too ({Reason}); it runs out within one lease duration")]
+        public static partial void WithdrawFailed(ILogger logger, string module, string reason);
 
         [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "No module configured and the data plane cannot run here ({Reason}); nothing to do")]
         public static partial void Skipped(ILogger logger, string reason);

@@ -1,0 +1,156 @@
+using System.Net;
+using Farm.Cluster.Membership;
+using Farm.Core.Config;
+using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Filtering;
+using Farm.Testing.Ownership;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Farm.Daemon.Tests.DataPlane;
+
+/// <summary>DataPlaneHost against a fake kernel: applies, leases, and failing closed when the kernel cannot be programmed.</summary>
+[TestClass]
+public sealed class DataPlaneHostTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(150);
+
+    [TestMethod]
+    public void RefreshLease_AfterApplies_ExtendsTheLeaseOfEveryModule()
+    {
+        var (host, plane) = Start();
+
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.None));
+        host.RefreshLease(Lease);
+
+        Assert.AreEqual(1, plane.Applies.Count);
+        CollectionAssert.AreEqual(new[] { 0 }, plane.Applies[0].Owned.ToArray());
+        CollectionAssert.AreEqual(new[] { Lease }, plane.Leases);
+    }
+
+    [TestMethod]
+    public void Publish_ApplyFails_LeaseWithdrawnAtOnceAndWithheldUntilAnApplySucceeds()
+    {
+        var (host, plane) = Start();
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+        host.RefreshLease(Lease);
+
+        // The kernel refuses the next bucket sets (the node gives bucket 1 away): its lease ends before Publish returns,
+        // i.e. before the thread that published acknowledges the view.
+        plane.FailApplies = true;
+        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Owned, BucketState.Draining));
+        CollectionAssert.AreEqual(new[] { Lease, DataPlaneHost.WithdrawnLease }, plane.Leases);
+        StringAssert.Contains(host.StatusOf("web")!.Reason, "lease withheld");
+
+        // Ticks retry the apply but refresh no lease while it fails.
+        host.RefreshLease(Lease);
+        host.RefreshLease(Lease);
+        Assert.AreEqual(Lease, plane.Leases[0]);
+        Assert.IsFalse(plane.Leases.Skip(1).Contains(Lease), "no lease while the kernel lags: " + string.Join(", ", plane.Leases));
+        Assert.AreEqual(1, plane.Applies.Count, "only the first snapshot ever reached the kernel");
+
+        // The kernel works again: the next tick applies the latest snapshot, then refreshes the lease.
+        plane.FailApplies = false;
+        host.RefreshLease(Lease);
+        Assert.AreEqual(2, plane.Applies.Count);
+        CollectionAssert.AreEqual(new[] { 0 }, plane.Applies[1].Owned.ToArray());
+        CollectionAssert.AreEqual(new[] { 1 }, plane.Applies[1].Draining.ToArray());
+        Assert.AreEqual(Lease, plane.Leases[^1]);
+        Assert.IsNull(host.StatusOf("web")!.Reason);
+    }
+
+    [TestMethod]
+    public void Publish_ApplyAndWithdrawalFail_LeaseIsNotRefreshedSoItRunsOut()
+    {
+        var (host, plane) = Start();
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned));
+        host.RefreshLease(Lease);
+
+        plane.FailApplies = true;
+        plane.FailLeases = true;
+        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Draining));
+        plane.FailLeases = false;
+        host.RefreshLease(Lease);
+
+        Assert.AreEqual(Lease, plane.Leases[0]);
+        Assert.IsTrue(plane.Leases.Skip(1).All(l => l == DataPlaneHost.WithdrawnLease), "after the failed withdrawal, only withdrawals while the apply fails: " + string.Join(", ", plane.Leases));
+    }
+
+    private static (DataPlaneHost Host, FakeModuleDataPlane Plane) Start()
+    {
+        var backend = new FakeBackend();
+        var host = new DataPlaneHost([Module()], backend, NullLogger<DataPlaneHost>.Instance);
+        CollectionAssert.AreEqual(new[] { "web" }, host.Start().ToArray());
+        return (host, backend.Planes.Single());
+    }
+
+    private static ModuleConfig Module() => new()
+    {
+        Name = "web",
+        Vips = [IPAddress.Parse("198.18.100.1")],
+        Interface = "eth0",
+        Buckets = 2,
+        Rules = [new PortRuleConfig { FirstPort = 80, LastPort = 80 }],
+    };
+
+    private sealed class FakeBackend : IDataPlaneBackend
+    {
+        public List<FakeModuleDataPlane> Planes { get; } = [];
+
+        public string? MissingPrerequisite() => null;
+
+        public IReadOnlyList<string> RemoveLeftovers() => [];
+
+        public IModuleDataPlane Create(ModuleConfig module)
+        {
+            var plane = new FakeModuleDataPlane(module.Name);
+            Planes.Add(plane);
+            return plane;
+        }
+    }
+
+    /// <summary>Records what reached the "kernel"; applies and lease refreshes fail on demand, as a refused nft batch does.</summary>
+    private sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
+    {
+        public string Module { get; } = module;
+
+        public bool FailApplies { get; set; }
+
+        public bool FailLeases { get; set; }
+
+        public List<BucketAssignment> Applies { get; } = [];
+
+        public List<TimeSpan> Leases { get; } = [];
+
+        public void Start()
+        {
+        }
+
+        public void Apply(BucketAssignment assignment)
+        {
+            if (FailApplies)
+            {
+                throw new InvalidOperationException("nft: Error: Could not process rule: No buffer space available");
+            }
+
+            Applies.Add(assignment);
+        }
+
+        public void RefreshLease(TimeSpan duration)
+        {
+            if (FailLeases)
+            {
+                throw new InvalidOperationException("nft: Error: Could not process rule: No buffer space available");
+            }
+
+            Leases.Add(duration);
+        }
+
+        public void Stop()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
