@@ -68,6 +68,11 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
             {
                 Log.Drained(logger, by);
             }
+
+            if (drain.KeepProblem is { } keep)
+            {
+                answer.Warning = $"the drain holds, but a restart of farmd would end it: {keep}";
+            }
             else
             {
                 Log.AlreadyDrained(logger, by);

@@ -76,7 +76,7 @@ internal sealed class FarmNode : IDisposable
                 settings.Map(witness), options.HeartbeatInterval, Host, new IcmpWitnessPing(), timeProvider, loggerFactory.CreateLogger<WitnessProber>());
         }
 
-        Drain = new DrainSwitch(Host);
+        Drain = new DrainSwitch(Host, DrainSwitch.FileOf(settings.StateDirectory, settings.Self.Name));
         Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
         Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);

@@ -59,6 +59,10 @@ internal sealed partial class FarmdLifecycle(
         // Boot: each module runs prestart, start_both and its checkers, then opens its traffic gate (UP/Ready).
         node.Modules.Boot();
         Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Cluster.Version, settings.Modules.Count, settings.AdminSocket);
+        if (node.Drain.Restored)
+        {
+            Log.StillDrained(logger, settings.Self.Name);
+        }
 
         freezeHook = HeartbeatFreezeHook.InstallIfEnabled(node.Host, logger, Environment.GetEnvironmentVariable(HeartbeatFreezeHook.EnvironmentVariable));
         if (notifier is not { IsEnabled: true })
@@ -176,6 +180,9 @@ internal sealed partial class FarmdLifecycle(
         [LoggerMessage(EventId = 1, Level = LogLevel.Information,
             Message = "farmd started: node {Node} incarnation {Incarnation} in cluster {Cluster} (config hash {ConfigHash}, version {ConfigVersion}), {ModuleCount} module(s), admin socket {AdminSocket}")]
         public static partial void Started(ILogger logger, string node, long incarnation, string cluster, string configHash, int configVersion, int moduleCount, string adminSocket);
+
+        [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Node} was drained when farmd last stopped and stays drained: it takes no share until 'farmctl resume {Node}'")]
+        public static partial void StillDrained(ILogger logger, string node);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Leaving the farm (at most {TimeoutSeconds} s)")]
         public static partial void Leaving(ILogger logger, double timeoutSeconds);

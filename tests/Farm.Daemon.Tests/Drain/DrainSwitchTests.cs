@@ -61,6 +61,50 @@ public sealed class DrainSwitchTests
     }
 
     [TestMethod]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Drain_KeptInTheStateFolder_ANewRunStartsDrainedUntilResumed()
+    {
+        string dir = Directory.CreateTempSubdirectory("farm-drain-").FullName;
+        try
+        {
+            string file = DrainSwitch.FileOf(dir, "n1");
+            using (var first = Host())
+            {
+                Assert.IsTrue(new DrainSwitch(first, file).Drain());
+                Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file), "state files are root's only");
+            }
+
+            using var second = Host();
+            var restarted = new DrainSwitch(second, file);
+            Assert.IsTrue(restarted.Restored);
+            Assert.IsTrue(restarted.IsDrained);
+            Assert.IsTrue(Leaving(second), "drained from the first heartbeat of the new run");
+
+            Assert.IsTrue(restarted.Resume());
+            Assert.IsFalse(File.Exists(file));
+            using var third = Host();
+            Assert.IsFalse(new DrainSwitch(third, file).IsDrained, "a resumed node starts serving after a restart");
+            Assert.IsFalse(Leaving(third));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Drain_StateFolderMissing_DrainHoldsAndSaysItIsNotKept()
+    {
+        using var host = Host();
+        var drain = new DrainSwitch(host, Path.Combine(Path.GetTempPath(), "farm-no-such-folder-" + Guid.NewGuid().ToString("N"), "drained-n1"));
+
+        Assert.IsTrue(drain.Drain());
+
+        Assert.IsTrue(Leaving(host));
+        StringAssert.StartsWith(drain.KeepProblem, "cannot write ");
+    }
+
+    [TestMethod]
     [DataRow(false, 10, 5, 5, Wire.DrainState.None)]
     [DataRow(true, 10, 0, 0, Wire.DrainState.Draining)]
     [DataRow(true, 0, 3, 0, Wire.DrainState.Draining)]
