@@ -124,6 +124,73 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <summary>
+    /// An admin stopped <paramref name="module"/> here: removes its data plane (responder, VIPs with their sysctls and
+    /// neighbour entries, filter tables), so the node is as it was before the module, until <see cref="StartModule"/>.
+    /// Call it once the module's buckets went to the peers (its traffic gate closed). Nothing to do when not running.
+    /// </summary>
+    public void StopModule(string module)
+    {
+        lock (gate)
+        {
+            if (entries.Find(e => e.Config.Name == module) is not { Plane: { } plane } entry)
+            {
+                return;
+            }
+
+            try
+            {
+                plane.Stop();
+                Log.ModuleStopped(logger, module);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.ModuleStopFailed(logger, module, e);
+            }
+
+            plane.Dispose();
+            entry.Plane = null;
+            entry.State = ModuleDataPlaneState.Stopped;
+            entry.Reason = "stopped with the module (farmctl start recreates it)";
+            entry.AppliedVersion = -1;
+            entry.ApplyFailing = false;
+            entry.LeaseFailing = false;
+        }
+    }
+
+    /// <summary>
+    /// Recreates the data plane of a module <see cref="StopModule"/> removed, fail-closed until the next lease refresh,
+    /// with the latest bucket sets. Nothing to do when it runs. Throws when it cannot start (the reason is in status).
+    /// </summary>
+    public void StartModule(string module)
+    {
+        lock (gate)
+        {
+            if (stopped || entries.Find(e => e.Config.Name == module) is not { Plane: null, State: ModuleDataPlaneState.Stopped } entry)
+            {
+                return;
+            }
+
+            try
+            {
+                var plane = backend.Create(entry.Config);
+                plane.Start();
+                entry.Plane = plane;
+                entry.State = ModuleDataPlaneState.Running;
+                entry.Reason = null;
+                Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                entry.Reason = "start failed: " + e.Message;
+                Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
+                throw new InvalidOperationException($"the data plane of module {module} could not start: {e.Message}", e);
+            }
+
+            ApplyLatest();
+        }
+    }
+
+    /// <summary>
     /// Whether the kernel accepts the traffic of the buckets membership gives <paramref name="module"/> here. Balance
     /// modules always do. A <c>single</c> module starts not accepting: its owned buckets stay out of the kernel's sets
     /// until start_prim succeeded (true), and leave them when the node stops being the primary (false). Returns once

@@ -126,24 +126,40 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
             throw new ArgumentException($"module '{module}' cannot run on this node: it is refused because {refusal}");
         }
 
-        if (DataPlaneOf(entry.Config) is { } problem and not ("running" or "off"))
+        if (DataPlaneOf(entry.Config) is { } problem and not ("running" or "off" or "stopped"))
         {
             throw new ArgumentException($"module '{module}' cannot run on this node: its data plane is {problem}");
         }
 
         var manager = Manager(entry);
         Log.AdminRequest(entry.Logger, module, action.ToString().ToLowerInvariant(), reason);
-        switch (action)
+        entry.DataPlaneStop?.Cancel(); // a start or another stop supersedes a stop still waiting to remove the data plane
+        entry.DataPlaneStop = null;
+        if (action == ModuleAdminAction.Stop)
         {
-            case ModuleAdminAction.Start:
+            manager.Stop(reason);
+            entry.DataPlaneStop = new CancellationTokenSource();
+            _ = RemoveDataPlaneWhenStoppedAsync(entry, manager, entry.DataPlaneStop.Token);
+        }
+        else
+        {
+            try
+            {
+                dataPlane?.StartModule(module); // a module an admin stopped gets its filter, VIPs and responder back first
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new ArgumentException($"module '{module}' cannot run on this node: {ex.Message}", ex);
+            }
+
+            if (action == ModuleAdminAction.Start)
+            {
                 manager.Start(reason);
-                break;
-            case ModuleAdminAction.Stop:
-                manager.Stop(reason);
-                break;
-            default:
+            }
+            else
+            {
                 manager.Restart(reason);
-                break;
+            }
         }
 
         await manager.FlushAsync(cancellationToken); // the request is in the state machine: Status reflects it
@@ -251,6 +267,27 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// After an admin stop: once the module is stopped (its gate closed, so its buckets went to the peers, then its stop
+    /// scripts ran), removes its data plane so nothing of it is left on the node. A later start or stop cancels it.
+    /// </summary>
+    private async Task RemoveDataPlaneWhenStoppedAsync(Entry entry, ModuleManager manager, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await manager.FlushAsync(cancellationToken);
+            await manager.WaitForStatusAsync(s => s.IsStopped, cancellationToken);
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                dataPlane?.StopModule(entry.Config.Name);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // started again meanwhile, or farmd stopping: its own stop removes everything
+        }
+    }
+
     private Entry CreateEntry(ModuleConfig config)
     {
         var file = settings.LogDirectory is { } dir ? new ModuleLogFile(dir, config.Name) : null;
@@ -342,6 +379,9 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         public DateTimeOffset Created { get; } = created;
 
         public ModuleManager? Manager { get; set; }
+
+        /// <summary>Cancels the removal of the data plane that an admin stop scheduled (<c>RemoveDataPlaneWhenStoppedAsync</c>).</summary>
+        public CancellationTokenSource? DataPlaneStop { get; set; }
 
         public ViewId? SeenView { get; set; }
 

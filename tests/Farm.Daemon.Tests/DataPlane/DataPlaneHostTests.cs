@@ -75,6 +75,34 @@ public sealed class DataPlaneHostTests
         Assert.IsTrue(plane.Leases.Skip(1).All(l => l == DataPlaneHost.WithdrawnLease), "after the failed withdrawal, only withdrawals while the apply fails: " + string.Join(", ", plane.Leases));
     }
 
+    [TestMethod]
+    public void StopModule_ThenStartModule_RemovesTheDataPlaneAndRecreatesItWithTheLatestSets()
+    {
+        var backend = new FakeBackend();
+        var host = new DataPlaneHost([Module()], backend, NullLogger<DataPlaneHost>.Instance);
+        host.Start();
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+
+        host.StopModule("web");
+        Assert.IsTrue(backend.Planes[0].Stopped && backend.Planes[0].Disposed, "filter, VIPs and responder removed");
+        Assert.AreEqual(ModuleDataPlaneState.Stopped, host.StatusOf("web")!.State);
+        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.None, BucketState.None));
+        host.RefreshLease(Lease);
+        Assert.AreEqual(1, backend.Planes.Count, "nothing recreated while the module is stopped");
+        Assert.IsEmpty(backend.Planes[0].Leases, "no lease for a removed data plane");
+
+        host.Publish(OwnershipSnapshots.Of(3, "web", BucketState.Owned, BucketState.None));
+        host.StartModule("web");
+        Assert.AreEqual(2, backend.Planes.Count);
+        var again = backend.Planes[1];
+        Assert.IsTrue(again.Started);
+        CollectionAssert.AreEqual(new[] { 0 }, again.Applies.Single().Owned.ToArray(), "the latest snapshot, at once");
+        Assert.IsEmpty(again.Leases, "fail-closed until the next lease refresh");
+        host.RefreshLease(Lease);
+        CollectionAssert.AreEqual(new[] { Lease }, again.Leases);
+        Assert.AreEqual(ModuleDataPlaneState.Running, host.StatusOf("web")!.State);
+    }
+
     private static (DataPlaneHost Host, FakeModuleDataPlane Plane) Start()
     {
         var backend = new FakeBackend();
@@ -121,9 +149,13 @@ public sealed class DataPlaneHostTests
 
         public List<TimeSpan> Leases { get; } = [];
 
-        public void Start()
-        {
-        }
+        public bool Started { get; private set; }
+
+        public bool Stopped { get; private set; }
+
+        public bool Disposed { get; private set; }
+
+        public void Start() => Started = true;
 
         public void Apply(BucketAssignment assignment)
         {
@@ -145,12 +177,8 @@ public sealed class DataPlaneHostTests
             Leases.Add(duration);
         }
 
-        public void Stop()
-        {
-        }
+        public void Stop() => Stopped = true;
 
-        public void Dispose()
-        {
-        }
+        public void Dispose() => Disposed = true;
     }
 }

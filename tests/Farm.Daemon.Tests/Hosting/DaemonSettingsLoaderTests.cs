@@ -68,8 +68,8 @@ public sealed class DaemonSettingsLoaderTests
         string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
         using var error = new StringWriter();
 
-        var exact = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, HostName = "n3" }, 1, null, error);
-        var fqdn = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, HostName = "N2.farm.example.org" }, 1, null, error);
+        var exact = DaemonSettingsLoader.Load(new DaemonArguments { StateDirectory = State, ClusterFile = file, HostName = "n3" }, 1, null, error);
+        var fqdn = DaemonSettingsLoader.Load(new DaemonArguments { StateDirectory = State, ClusterFile = file, HostName = "N2.farm.example.org" }, 1, null, error);
 
         Assert.AreEqual("", error.ToString());
         Assert.AreEqual(("n3", "n2"), (exact?.Self.Name, fqdn?.Self.Name));
@@ -81,7 +81,7 @@ public sealed class DaemonSettingsLoaderTests
         string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
         using var error = new StringWriter();
 
-        var settings = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, HostName = "web7" }, 1, null, error);
+        var settings = DaemonSettingsLoader.Load(new DaemonArguments { StateDirectory = State, ClusterFile = file, HostName = "web7" }, 1, null, error);
 
         Assert.IsNull(settings);
         StringAssert.Contains(error.ToString(), $"this host's name 'web7' is not a node of {file}; its nodes are: n1, n2, n3, n4");
@@ -96,8 +96,8 @@ public sealed class DaemonSettingsLoaderTests
         using var error = new StringWriter();
 
         var defaulted = DaemonSettingsLoader.Load(
-            new DaemonArguments { ClusterFile = file, NodeName = "n1", ModulesDirectory = missing, ModulesDirectoryOptional = true }, 1, null, error);
-        var given = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n1", ModulesDirectory = missing }, 1, null, error);
+            new DaemonArguments { StateDirectory = State, ClusterFile = file, NodeName = "n1", ModulesDirectory = missing, ModulesDirectoryOptional = true }, 1, null, error);
+        var given = DaemonSettingsLoader.Load(new DaemonArguments { StateDirectory = State, ClusterFile = file, NodeName = "n1", ModulesDirectory = missing }, 1, null, error);
 
         Assert.IsNotNull(defaulted);
         Assert.AreEqual(0, defaulted.Modules.Count);

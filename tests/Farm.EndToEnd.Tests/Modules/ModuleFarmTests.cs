@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
+using Farm.Testing.Waiting;
 
 namespace Farm.EndToEnd.Tests.Modules;
 
@@ -276,6 +277,34 @@ public sealed class ModuleFarmTests
         File.Delete(Path.Combine(Farm.RunDirectory(node, ModuleFarm.Web), "hang-stop"));
         var started = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
         Assert.AreEqual(ModuleRunState.Up, started.Module.State, started.ToString());
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task AdminStop_ModuleStopped_ItsTablesAndVipLeaveTheNodeAndStartBringsThemBack()
+    {
+        const int node = 2;
+        var ns = Farm.Topology.Nodes[node].Namespace;
+        async Task<(bool Table, bool Vip, bool OtherTable)> LeftAsync()
+        {
+            string tables = (await ns.NftAsync(["list", "tables"], cancellationToken: Ct)).StandardOutput;
+            string addresses = (await ns.IpAsync(["-o", "address", "show"], Ct)).StandardOutput;
+            return (tables.Contains("farm_web", StringComparison.Ordinal), addresses.Contains(ModuleFarm.WebVip + "/", StringComparison.Ordinal),
+                tables.Contains("farm_db", StringComparison.Ordinal));
+        }
+
+        Assert.AreEqual((true, true, true), await LeftAsync(), "the running module's tables and VIP are there");
+        var stopped = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
+        Assert.AreEqual(ModuleRunState.Stop, stopped.Module.State, stopped.ToString());
+
+        // Removed once the module is stopped (its buckets went to the peers first); the other module keeps its own.
+        var after = await Poll.UntilAsync(LeftAsync, l => !l.Table && !l.Vip, "web's tables and VIP removed from node2", TimeSpan.FromSeconds(5), Ct);
+        Assert.IsTrue(after.OtherTable, "db's data plane is untouched");
+
+        var started = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
+        Assert.AreEqual(ModuleRunState.Up, started.Module.State, started.ToString());
+        Assert.AreEqual((true, true, true), await LeftAsync(), "start recreated them");
+        await Farm.WaitHealthyAsync(Long, Ct);
     }
 
     private static long Stamp(string line) => long.Parse(line.AsSpan(0, line.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
