@@ -17,6 +17,44 @@ internal sealed partial class ReloadSignal(ClusterReloader reloader, ILogger<Rel
         if (!OperatingSystem.IsWindows() && registration is null)
         {
             registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+            if (IsIgnored(ReadStatus(), SigHup))
+            {
+                // The runtime keeps a signal ignored when the process was started with it ignored (nohup, some shells).
+                Log.Ignored(logger);
+            }
+        }
+    }
+
+    /// <summary>SIGHUP's number on Linux.</summary>
+    internal const int SigHup = 1;
+
+    /// <summary>
+    /// True when <paramref name="procStatus"/> (the text of /proc/self/status) lists <paramref name="signal"/> in its
+    /// SigIgn mask (hexadecimal, bit N-1 for signal N); false when the line is missing or unreadable.
+    /// </summary>
+    internal static bool IsIgnored(string? procStatus, int signal)
+    {
+        foreach (var line in (procStatus ?? "").Split('\n'))
+        {
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal)
+                && ulong.TryParse(line.AsSpan("SigIgn:".Length).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out ulong mask))
+            {
+                return (mask & (1UL << (signal - 1))) != 0;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? ReadStatus()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/self/status");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
@@ -50,5 +88,9 @@ internal sealed partial class ReloadSignal(ClusterReloader reloader, ILogger<Rel
 
         [LoggerMessage(EventId = 507, Level = LogLevel.Error, Message = "Reload on SIGHUP failed; the running cluster file stays")]
         public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 508, Level = LogLevel.Warning,
+            Message = "farmd was started with SIGHUP ignored (by nohup or the starting shell): SIGHUP and 'systemctl reload' will not reload the cluster file; use 'farmctl config apply', or start farmd without nohup (systemd does)")]
+        public static partial void Ignored(ILogger logger);
     }
 }

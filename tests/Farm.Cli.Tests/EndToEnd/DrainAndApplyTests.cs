@@ -314,6 +314,9 @@ public sealed class DrainAndApplyTests
         var n3 = processes[2];
         var edited = WithWeight(WithWeight(cluster, "n2", 200), "n3", 300) with { Version = 1 };
         await File.WriteAllTextAsync(files["n3"], FarmConfigFiles.RenderCluster(edited), ct);
+        Assert.IsFalse(
+            Farm.Daemon.Reload.ReloadSignal.IsIgnored(await File.ReadAllTextAsync("/proc/self/status", ct), Farm.Daemon.Reload.ReloadSignal.SigHup),
+            "this test run was started with SIGHUP ignored (nohup?): farmd inherits that and cannot reload on SIGHUP; run the tests without nohup");
         await n3.ReloadAsync(ct);
         await WaitForSharesAsync(processes, new() { ["n1"] = 100, ["n2"] = 200, ["n3"] = 300 }, "n3 at weight 300 after SIGHUP");
         StringAssert.Contains(n3.Output, "Cluster file applied (SIGHUP): version 1 -> 1, this node's weight 100 -> 300");
