@@ -54,6 +54,12 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// Raised, on a thread-pool thread (never under this host's lock), when a module's kernel stops or starts again to
+    /// take its bucket sets: (module, true) once an apply succeeds after failures, (module, false) when one fails.
+    /// </summary>
+    public event Action<string, bool>? HealthChanged;
+
     /// <summary>Calls <paramref name="callback"/> (quick, no I/O: e.g. a wake-up) each time a newer snapshot is applied.</summary>
     public void OnApplied(Action callback) => applied += callback ?? throw new ArgumentNullException(nameof(callback));
 
@@ -366,6 +372,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                     entry.ApplyFailing = false;
                     entry.Reason = null;
                     Log.ApplyRecovered(logger, entry.Config.Name, assignment.Epoch);
+                    RaiseHealthChanged(entry.Config.Name, healthy: true);
                 }
 
                 Log.Applied(logger, entry.Config.Name, snapshot.Version, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
@@ -378,6 +385,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                     entry.ApplyFailing = true;
                     entry.Reason = "apply failed: " + e.Message + "; lease withheld: the module serves nothing here until an apply succeeds";
                     Log.ApplyFailed(logger, entry.Config.Name, snapshot.Version, e);
+                    RaiseHealthChanged(entry.Config.Name, healthy: false);
                 }
 
                 WithdrawLease(entry.Config.Name, plane);
@@ -406,6 +414,15 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Log.WithdrawFailed(logger, module, e.Message);
+        }
+    }
+
+    private void RaiseHealthChanged(string module, bool healthy)
+    {
+        if (HealthChanged is { } handlers)
+        {
+            // Off this lock: handlers announce readiness through membership, which must never wait for the data plane.
+            ThreadPool.QueueUserWorkItem(static state => state.Handlers(state.Module, state.Healthy), (Handlers: handlers, Module: module, Healthy: healthy), preferLocal: false);
         }
     }
 

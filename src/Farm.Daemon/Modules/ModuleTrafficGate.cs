@@ -23,7 +23,9 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
     private readonly DataPlaneHost? dataPlane;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private readonly Lock announceGate = new();
     private volatile bool open;
+    private volatile bool kernelTakesSets = true;
 
     public ModuleTrafficGate(ModuleConfig module, MembershipHost host, DataPlaneHost? dataPlane, TimeProvider timeProvider, ILogger<ModuleTrafficGate> logger)
     {
@@ -32,6 +34,10 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
         this.dataPlane = dataPlane;
         time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        if (dataPlane is not null)
+        {
+            dataPlane.HealthChanged += OnDataPlaneHealth;
+        }
     }
 
     /// <summary>True between an open and the next close: the node announces the module ready.</summary>
@@ -50,9 +56,7 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
     public Task OpenAsync(string moduleName, string reason, CancellationToken cancellationToken)
     {
         open = true;
-        host.UpdateSelf(self => self.ReadyModules.Contains(module.Name, StringComparer.Ordinal)
-            ? self
-            : self with { ReadyModules = [.. self.ReadyModules.Append(module.Name).Order(StringComparer.Ordinal)] });
+        Announce();
         Log.Opened(logger, module.Name, reason);
         return Task.CompletedTask;
     }
@@ -62,7 +66,7 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
     {
         open = false;
         long started = time.GetTimestamp();
-        host.UpdateSelf(self => self with { ReadyModules = [.. self.ReadyModules.Where(m => m != module.Name)] });
+        Announce();
         Log.Closing(logger, module.Name, reason);
         while (HoldsBuckets())
         {
@@ -95,6 +99,46 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Announces the module ready exactly while the gate is open and the kernel takes its bucket sets: a module whose
+    /// kernel refuses them (its lease is withheld, it serves nothing) gives its buckets to the others until it recovers.
+    /// </summary>
+    private void Announce()
+    {
+        lock (announceGate)
+        {
+            bool ready = open && kernelTakesSets;
+            host.UpdateSelf(self => self.ReadyModules.Contains(module.Name, StringComparer.Ordinal) == ready
+                ? self
+                : self with
+                {
+                    ReadyModules = ready
+                        ? [.. self.ReadyModules.Append(module.Name).Order(StringComparer.Ordinal)]
+                        : [.. self.ReadyModules.Where(m => m != module.Name)],
+                });
+        }
+    }
+
+    private void OnDataPlaneHealth(string name, bool healthy)
+    {
+        if (name != module.Name || kernelTakesSets == healthy)
+        {
+            return;
+        }
+
+        kernelTakesSets = healthy;
+        if (healthy)
+        {
+            Log.KernelRecovered(logger, module.Name);
+        }
+        else
+        {
+            Log.KernelRefuses(logger, module.Name);
+        }
+
+        Announce();
+    }
+
     /// <summary>True while the installed view gives this node buckets of the module.</summary>
     public bool HoldsBuckets() => host.Read((m, _) =>
         m.Installed is { } view && view.Tables.TryGetValue(module.Name, out var table) && table.CountOf(m.Self.Name) > 0);
@@ -118,5 +162,11 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
 
         [LoggerMessage(EventId = 3106, Level = LogLevel.Information, Message = "Module {Module}: no longer primary, the kernel drops the module's traffic on this node")]
         public static partial void NotAccepting(ILogger logger, string module);
+
+        [LoggerMessage(EventId = 3107, Level = LogLevel.Warning, Message = "Module {Module}: the kernel refuses its bucket sets: this node announces it not ready, the peers take its buckets until an apply succeeds")]
+        public static partial void KernelRefuses(ILogger logger, string module);
+
+        [LoggerMessage(EventId = 3108, Level = LogLevel.Information, Message = "Module {Module}: the kernel takes its bucket sets again: ready again while its traffic is open")]
+        public static partial void KernelRecovered(ILogger logger, string module);
     }
 }

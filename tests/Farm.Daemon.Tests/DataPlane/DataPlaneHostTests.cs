@@ -4,6 +4,7 @@ using Farm.Core.Config;
 using Farm.Daemon.DataPlane;
 using Farm.DataPlane.Filtering;
 using Farm.Testing.Ownership;
+using Farm.Daemon.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.DataPlane;
@@ -119,66 +120,4 @@ public sealed class DataPlaneHostTests
         Buckets = 2,
         Rules = [new PortRuleConfig { FirstPort = 80, LastPort = 80 }],
     };
-
-    private sealed class FakeBackend : IDataPlaneBackend
-    {
-        public List<FakeModuleDataPlane> Planes { get; } = [];
-
-        public string? MissingPrerequisite() => null;
-
-        public IReadOnlyList<string> RemoveLeftovers() => [];
-
-        public IModuleDataPlane Create(ModuleConfig module)
-        {
-            var plane = new FakeModuleDataPlane(module.Name);
-            Planes.Add(plane);
-            return plane;
-        }
-    }
-
-    /// <summary>Records what reached the "kernel"; applies and lease refreshes fail on demand, as a refused nft batch does.</summary>
-    private sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
-    {
-        public string Module { get; } = module;
-
-        public bool FailApplies { get; set; }
-
-        public bool FailLeases { get; set; }
-
-        public List<BucketAssignment> Applies { get; } = [];
-
-        public List<TimeSpan> Leases { get; } = [];
-
-        public bool Started { get; private set; }
-
-        public bool Stopped { get; private set; }
-
-        public bool Disposed { get; private set; }
-
-        public void Start() => Started = true;
-
-        public void Apply(BucketAssignment assignment)
-        {
-            if (FailApplies)
-            {
-                throw new InvalidOperationException("nft: Error: Could not process rule: No buffer space available");
-            }
-
-            Applies.Add(assignment);
-        }
-
-        public void RefreshLease(TimeSpan duration)
-        {
-            if (FailLeases)
-            {
-                throw new InvalidOperationException("nft: Error: Could not process rule: No buffer space available");
-            }
-
-            Leases.Add(duration);
-        }
-
-        public void Stop() => Stopped = true;
-
-        public void Dispose() => Disposed = true;
-    }
 }

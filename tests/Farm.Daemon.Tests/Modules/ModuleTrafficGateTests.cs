@@ -1,0 +1,54 @@
+using System.Net;
+using Farm.Cluster.Membership;
+using Farm.Core.Config;
+using Farm.Daemon.DataPlane;
+using Farm.Daemon.Membership;
+using Farm.Daemon.Modules;
+using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Ownership;
+using Farm.Testing.Waiting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Farm.Daemon.Tests.Modules;
+
+[TestClass]
+public sealed class ModuleTrafficGateTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public async Task OpenGate_KernelRefusesTheBucketSets_ModuleNotAnnouncedReadyUntilAnApplySucceeds()
+    {
+        using var host = new MembershipHost(
+            new MembershipOptions { ConfiguredNodes = ["n1", "n2"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        var backend = new FakeBackend();
+        var dataPlane = new DataPlaneHost([Module()], backend, NullLogger<DataPlaneHost>.Instance);
+        dataPlane.Start();
+        var gate = new ModuleTrafficGate(Module(), host, dataPlane, TimeProvider.System, NullLogger<ModuleTrafficGate>.Instance);
+        await gate.OpenAsync("web", "started", TestContext.CancellationToken);
+        Assert.IsTrue(Ready(host), "an open gate announces the module");
+
+        backend.Planes[0].FailApplies = true;
+        dataPlane.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+        await Poll.UntilAsync(() => Task.FromResult(Ready(host)), ready => !ready, "web withdrawn while its kernel refuses the sets", TimeSpan.FromSeconds(5), TestContext.CancellationToken);
+        Assert.IsTrue(gate.IsOpen, "the module itself still runs; only its announcement is withheld");
+
+        backend.Planes[0].FailApplies = false;
+        dataPlane.RefreshLease(TimeSpan.FromMilliseconds(150)); // a tick retries the apply
+        await Poll.UntilAsync(() => Task.FromResult(Ready(host)), ready => ready, "web announced again", TimeSpan.FromSeconds(5), TestContext.CancellationToken);
+
+        await gate.CloseAsync("web", "stop", TestContext.CancellationToken);
+        Assert.IsFalse(Ready(host), "a closed gate withdraws it whatever the kernel does");
+    }
+
+    private static bool Ready(MembershipHost host) => host.Read((m, _) => m.Self.ReadyModules.Contains("web"));
+
+    private static ModuleConfig Module() => new()
+    {
+        Name = "web",
+        Vips = [IPAddress.Parse("198.18.100.1")],
+        Interface = "eth0",
+        Buckets = 2,
+        Rules = [new PortRuleConfig { FirstPort = 80, LastPort = 80 }],
+    };
+}
