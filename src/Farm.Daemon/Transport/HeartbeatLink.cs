@@ -106,7 +106,18 @@ internal sealed partial class HeartbeatLink : IDisposable
                 return;
             }
 
-            var status = await RunStreamAsync(first, shutdown).ConfigureAwait(false);
+            Status status;
+            try
+            {
+                status = await RunStreamAsync(first, shutdown).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug here must not end the link for good (heartbeats would then pile up in the queue): start over.
+                Log.ReadCrashed(transport.Logger, peer, lan, e);
+                status = new Status(StatusCode.Internal, e.Message);
+            }
+
             if (status.StatusCode == StatusCode.Unimplemented)
             {
                 Volatile.Write(ref unsupportedAt, transport.Timestamp());
@@ -209,7 +220,7 @@ internal sealed partial class HeartbeatLink : IDisposable
             Message = "{Peer} serves no heartbeat stream on LAN {Lan} (an older farmd): heartbeats go as unary calls; trying the stream again in {Seconds} s")]
         public static partial void Unsupported(ILogger logger, string peer, int lan, double seconds);
 
-        [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "Reading the heartbeat stream from {Peer} on LAN {Lan} failed unexpectedly; starting it over")]
+        [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "The heartbeat stream to {Peer} on LAN {Lan} failed unexpectedly; starting it over")]
         public static partial void ReadCrashed(ILogger logger, string peer, int lan, Exception exception);
     }
 }
