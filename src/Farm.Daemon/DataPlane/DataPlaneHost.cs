@@ -108,19 +108,9 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
             foreach (var entry in entries)
             {
-                try
-                {
-                    var plane = backend.Create(entry.Config);
-                    plane.Start();
-                    entry.Plane = plane;
-                    entry.State = ModuleDataPlaneState.Running;
-                    Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
+                if (StartPlane(entry) is not null)
                 {
                     entry.State = ModuleDataPlaneState.Failed;
-                    entry.Reason = "start failed: " + e.Message;
-                    Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
                 }
             }
 
@@ -143,19 +133,8 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 return;
             }
 
-            try
-            {
-                plane.Stop();
-                Log.ModuleStopped(logger, module);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Log.ModuleStopFailed(logger, module, e);
-            }
-
+            StopPlane(entry, plane);
             plane.Dispose();
-            entry.Plane = null;
-            entry.State = ModuleDataPlaneState.Stopped;
             entry.Reason = "stopped with the module (farmctl start recreates it)";
             entry.AppliedVersion = -1;
             entry.ApplyFailing = false;
@@ -176,20 +155,9 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 return;
             }
 
-            try
+            if (StartPlane(entry) is { } failure)
             {
-                var plane = backend.Create(entry.Config);
-                plane.Start();
-                entry.Plane = plane;
-                entry.State = ModuleDataPlaneState.Running;
-                entry.Reason = null;
-                Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                entry.Reason = "start failed: " + e.Message;
-                Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
-                throw new InvalidOperationException($"the data plane of module {module} could not start: {e.Message}", e);
+                throw new InvalidOperationException($"the data plane of module {module} could not start: {failure.Message}", failure);
             }
 
             ApplyLatest();
@@ -305,30 +273,54 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             stopped = true;
             for (int i = entries.Count - 1; i >= 0; i--)
             {
-                var entry = entries[i];
-                if (entry.Plane is not { } plane)
+                if (entries[i].Plane is { } plane)
                 {
-                    continue;
+                    StopPlane(entries[i], plane);
                 }
-
-                try
-                {
-                    plane.Stop();
-                    Log.ModuleStopped(logger, entry.Config.Name);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    Log.ModuleStopFailed(logger, entry.Config.Name, e);
-                }
-
-                entry.Plane = null;
-                entry.State = ModuleDataPlaneState.Stopped;
             }
         }
     }
 
     /// <inheritdoc />
     public void Dispose() => Stop();
+
+    /// <summary>Creates and starts the module's data plane (fail-closed); the failure, logged and in the reason, or null.</summary>
+    private Exception? StartPlane(Entry entry)
+    {
+        try
+        {
+            var plane = backend.Create(entry.Config);
+            plane.Start();
+            entry.Plane = plane;
+            entry.State = ModuleDataPlaneState.Running;
+            entry.Reason = null;
+            Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            entry.Reason = "start failed: " + e.Message;
+            Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
+            return e;
+        }
+    }
+
+    /// <summary>Stops the module's data plane (responder, VIPs, filter); a failure is logged, the next start undoes what is left.</summary>
+    private void StopPlane(Entry entry, IModuleDataPlane plane)
+    {
+        try
+        {
+            plane.Stop();
+            Log.ModuleStopped(logger, entry.Config.Name);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.ModuleStopFailed(logger, entry.Config.Name, e);
+        }
+
+        entry.Plane = null;
+        entry.State = ModuleDataPlaneState.Stopped;
+    }
 
     /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>, with the flows peers still serve.</summary>
     internal static BucketAssignment AssignmentOf(OwnershipSnapshot snapshot, string module)

@@ -80,7 +80,7 @@ public sealed class DataPlaneHostTests
     public void StopModule_ThenStartModule_RemovesTheDataPlaneAndRecreatesItWithTheLatestSets()
     {
         var backend = new FakeBackend();
-        var host = new DataPlaneHost([Module()], backend, NullLogger<DataPlaneHost>.Instance);
+        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance);
         host.Start();
         host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
 
@@ -107,17 +107,8 @@ public sealed class DataPlaneHostTests
     private static (DataPlaneHost Host, FakeModuleDataPlane Plane) Start()
     {
         var backend = new FakeBackend();
-        var host = new DataPlaneHost([Module()], backend, NullLogger<DataPlaneHost>.Instance);
+        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance);
         CollectionAssert.AreEqual(new[] { "web" }, host.Start().ToArray());
         return (host, backend.Planes.Single());
     }
-
-    private static ModuleConfig Module() => new()
-    {
-        Name = "web",
-        Vips = [IPAddress.Parse("198.18.100.1")],
-        Interface = "eth0",
-        Buckets = 2,
-        Rules = [new PortRuleConfig { FirstPort = 80, LastPort = 80 }],
-    };
 }

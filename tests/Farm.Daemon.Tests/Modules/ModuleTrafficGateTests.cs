@@ -22,9 +22,9 @@ public sealed class ModuleTrafficGateTests
         using var host = new MembershipHost(
             new MembershipOptions { ConfiguredNodes = ["n1", "n2"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
         var backend = new FakeBackend();
-        var dataPlane = new DataPlaneHost([Module()], backend, NullLogger<DataPlaneHost>.Instance);
+        var dataPlane = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance);
         dataPlane.Start();
-        var gate = new ModuleTrafficGate(Module(), host, dataPlane, TimeProvider.System, NullLogger<ModuleTrafficGate>.Instance);
+        var gate = new ModuleTrafficGate(FakeBackend.Web(), host, dataPlane, TimeProvider.System, NullLogger<ModuleTrafficGate>.Instance);
         await gate.OpenAsync("web", "started", TestContext.CancellationToken);
         Assert.IsTrue(Ready(host), "an open gate announces the module");
 
@@ -42,13 +42,4 @@ public sealed class ModuleTrafficGateTests
     }
 
     private static bool Ready(MembershipHost host) => host.Read((m, _) => m.Self.ReadyModules.Contains("web"));
-
-    private static ModuleConfig Module() => new()
-    {
-        Name = "web",
-        Vips = [IPAddress.Parse("198.18.100.1")],
-        Interface = "eth0",
-        Buckets = 2,
-        Rules = [new PortRuleConfig { FirstPort = 80, LastPort = 80 }],
-    };
 }

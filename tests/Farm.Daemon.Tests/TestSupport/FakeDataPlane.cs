@@ -7,6 +7,16 @@ namespace Farm.Daemon.Tests.TestSupport;
 /// <summary>A data plane backend whose modules are <see cref="FakeModuleDataPlane"/>s.</summary>
 internal sealed class FakeBackend : IDataPlaneBackend
 {
+    /// <summary>The module the data plane tests run: "web", one VIP, two buckets, TCP 80.</summary>
+    public static ModuleConfig Web() => new()
+    {
+        Name = "web",
+        Vips = [System.Net.IPAddress.Parse("198.18.100.1")],
+        Interface = "eth0",
+        Buckets = 2,
+        Rules = [new PortRuleConfig { FirstPort = 80, LastPort = 80 }],
+    };
+
     public List<FakeModuleDataPlane> Planes { get; } = [];
 
     public string? MissingPrerequisite() => null;
