@@ -8,7 +8,7 @@ namespace Farm.Protocol.Security;
 
 /// <summary>
 /// Computes and checks the MAC of <see cref="Envelope"/>s with a key derived from the cluster key (layout and binding
-/// rules in proto/farm/v1/envelope.proto). Stateless and thread-safe; replay protection is the receiver's job.
+/// rules in proto/farm/v1/envelope.proto). Thread-safe (one HMAC state per thread); replay protection is the receiver's job.
 /// </summary>
 public sealed class EnvelopeCodec
 {
@@ -20,6 +20,13 @@ public sealed class EnvelopeCodec
 
     private static readonly byte[] Domain = Encoding.ASCII.GetBytes("farm/v2 envelope\0");
     private readonly byte[] macKey;
+
+    // One HMAC per thread, reused while the thread keeps sealing with the same key: the one-shot HMACSHA256.HashData sets
+    // up OpenSSL's MAC afresh on every call, ~5% of an idle farmd's CPU (perf, docs/performance.md). IncrementalHash
+    // resets itself after each hash. Static so the codec stays a plain immutable object; a thread that switches codecs
+    // (tests with several keys) makes a new one.
+    [ThreadStatic]
+    private static (byte[] Key, IncrementalHash Hmac)? threadHmac;
 
     /// <summary>Derives the MAC key from <paramref name="clusterKey"/> (the cluster file's <c>key</c>).</summary>
     public EnvelopeCodec(string clusterKey)
@@ -75,7 +82,16 @@ public sealed class EnvelopeCodec
         w.WriteUInt32((uint)envelope.Refusal);
         w.WriteUInt32((uint)payload.Length);
         w.Write(payload);
-        return HMACSHA256.HashData(macKey, buffer);
+        if (threadHmac is not { } cached || !ReferenceEquals(cached.Key, macKey))
+        {
+            threadHmac?.Hmac.Dispose();
+            cached = (macKey, IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, macKey));
+            threadHmac = cached;
+        }
+
+        var h = cached.Hmac;
+        h.AppendData(buffer);
+        return h.GetHashAndReset();
     }
 
     /// <summary>Big-endian writer over a buffer sized exactly beforehand.</summary>
