@@ -37,6 +37,7 @@ internal sealed class FarmNode : IDisposable
         var self = new MemberInfo(settings.Self.Name, settings.Incarnation, settings.Self.Weight, settings.Self.Priority, false, []);
 
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
+        Host.UseRealtimePriority(new Farm.Native.Linux.RealtimeThread());
         Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
         Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections, settings.Protocols);
         PeerGuard = new ReplayGuard();

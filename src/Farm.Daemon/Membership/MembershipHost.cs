@@ -1,4 +1,5 @@
 using Farm.Cluster.Membership;
+using Farm.Core.Scheduling;
 using Farm.Daemon.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,12 @@ internal sealed partial class MembershipHost : IDisposable
     /// <summary>How often the heartbeat thread polls the coordinator between ticks while the view is not settled.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>
+    /// The heartbeat thread's real-time priority (SCHED_RR, 1-99): low among real-time threads (the kernel's own run at
+    /// 50 and above), above every ordinary thread, so a partner application saturating the cores cannot stall the lease.
+    /// </summary>
+    public const int HeartbeatPriority = 10;
+
     private readonly Lock gate = new();
     private readonly MembershipManager manager;
     private readonly TimeProvider timeProvider;
@@ -43,6 +50,7 @@ internal sealed partial class MembershipHost : IDisposable
     private long polls;
     private long publishedVersion = -1;
     private TimeSpan refreshedLeaseExpiry = TimeSpan.MinValue;
+    private IThreadPriority? threadPriority;
 
     /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
     public MembershipHost(
@@ -106,6 +114,12 @@ internal sealed partial class MembershipHost : IDisposable
     /// <see cref="Start"/>; the data plane first, so the kernel holds a change before anything reacts to it.
     /// </summary>
     public void AttachSink(IOwnershipSink ownershipSink) => sinks.Add(ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink)));
+
+    /// <summary>
+    /// Raise the heartbeat thread to real-time priority with <paramref name="priority"/> when it starts (farmd does; tests
+    /// that start many hosts need not). A refusal is logged as a warning and the thread runs at normal priority.
+    /// </summary>
+    public void UseRealtimePriority(IThreadPriority priority) => threadPriority = priority ?? throw new ArgumentNullException(nameof(priority));
 
     /// <summary>Starts the heartbeat thread.</summary>
     public void Start()
@@ -335,6 +349,18 @@ internal sealed partial class MembershipHost : IDisposable
     private void Run()
     {
         Log.ThreadStarted(logger, interval.TotalMilliseconds);
+        if (threadPriority is not null)
+        {
+            if (threadPriority.TryRaiseCurrentThread(HeartbeatPriority) is { } refused)
+            {
+                Log.PriorityRefused(logger, refused);
+            }
+            else
+            {
+                Log.PriorityRaised(logger, HeartbeatPriority);
+            }
+        }
+
         long step = (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
         long next = timeProvider.GetTimestamp();
         while (!stopping)
@@ -505,5 +531,11 @@ internal sealed partial class MembershipHost : IDisposable
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?)")]
         public static partial void TickLate(ILogger logger, double lateMs);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "The heartbeat thread runs at normal priority: {Reason}. A busy machine can then delay it past the lease and stop this node serving")]
+        public static partial void PriorityRefused(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Heartbeat thread at real-time priority {Priority} (SCHED_RR)")]
+        public static partial void PriorityRaised(ILogger logger, int priority);
     }
 }

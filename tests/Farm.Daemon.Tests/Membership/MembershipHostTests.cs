@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Transport;
+using Farm.Daemon.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Membership;
@@ -283,6 +285,65 @@ public sealed class MembershipHostTests
                     return;
                 }
             }
+        }
+    }
+
+    [TestMethod]
+    public void Start_PriorityRefused_WarnsWithTheReasonAndKeepsTicking()
+    {
+        using var logs = new TestLoggerProvider();
+        using var factory = new Microsoft.Extensions.Logging.LoggerFactory([logs]);
+        var priority = new RefusingPriority();
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, factory);
+        host.Attach(new RecordingTransport());
+        host.UseRealtimePriority(priority);
+        host.Start();
+
+        Assert.IsTrue(SpinWait.SpinUntil(() => host.Ticks >= 3, TimeSpan.FromSeconds(10)), "the heartbeat thread did not tick after the refusal");
+        host.Stop();
+
+        Assert.AreEqual(MembershipHost.HeartbeatPriority, priority.Asked, "the heartbeat thread asked for its priority");
+        var warning = logs.Entries.Single(e => e.Id.Id == 203);
+        Assert.AreEqual(LogLevel.Warning, warning.Level);
+        StringAssert.Contains(warning.Message, RefusingPriority.Reason);
+    }
+
+    [TestMethod]
+    public void Start_RealtimeThreadAsRoot_HeartbeatThreadRunsSchedRoundRobin()
+    {
+        if (Environment.UserName != "root" || !OperatingSystem.IsLinux())
+        {
+            Assert.Inconclusive("needs root on Linux (CAP_SYS_NICE)");
+        }
+
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+        host.UseRealtimePriority(new Farm.Native.Linux.RealtimeThread());
+        host.Start();
+        Assert.IsTrue(SpinWait.SpinUntil(() => host.Ticks >= 2, TimeSpan.FromSeconds(10)));
+
+        // /proc/self/task/TID/stat: field 40 is rt_priority, 41 the policy (sched(7): 2 = SCHED_RR); fields after the
+        // command name, which is in parentheses.
+        var heartbeat = Directory.GetDirectories("/proc/self/task")
+            .Single(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() == "farm-heartbeat");
+        string stat = File.ReadAllText(Path.Combine(heartbeat, "stat"));
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        host.Stop();
+
+        Assert.AreEqual("2", fields[41 - 3], "scheduling policy of the heartbeat thread");
+        Assert.AreEqual(MembershipHost.HeartbeatPriority.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[40 - 3], "real-time priority");
+    }
+
+    private sealed class RefusingPriority : Farm.Core.Scheduling.IThreadPriority
+    {
+        public const string Reason = "refused by the test";
+
+        public int Asked { get; private set; }
+
+        public string? TryRaiseCurrentThread(int priority)
+        {
+            Asked = priority;
+            return Reason;
         }
     }
 
