@@ -19,8 +19,7 @@ public sealed partial class MembershipManager
     private readonly string configHash;
     private readonly ILogger logger;
     private readonly Dictionary<string, PeerState> peers = new(StringComparer.Ordinal);
-    private readonly List<OutboundRequest> outbox = [];
-    private readonly Dictionary<long, PendingRequest> pending = [];
+    private readonly RequestLedger requests = new();
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, Claim>> claims = new(StringComparer.Ordinal);
@@ -35,7 +34,6 @@ public sealed partial class MembershipManager
     private ViewId? promisedBase;
     private ClusterView? baseCache;
     private Proposal? proposal;
-    private long nextCorrelation;
     private long maxEpochSeen;
     private long snapshotVersion;
     private bool getViewOutstanding;
@@ -195,17 +193,7 @@ public sealed partial class MembershipManager
         now < leaseExpiry && Ownership.AcceptsNewFlows(module, bucket);
 
     /// <summary>Requests to send, in order; the caller owns the list.</summary>
-    public IReadOnlyList<OutboundRequest> TakeOutbox()
-    {
-        if (outbox.Count == 0)
-        {
-            return []; // the common case: the host polls every few milliseconds
-        }
-
-        var result = outbox.ToArray();
-        outbox.Clear();
-        return result;
-    }
+    public IReadOnlyList<OutboundRequest> TakeOutbox() => requests.TakeOutbox();
 
     /// <summary>Changes what this node says about itself (weight, ready modules, leaving); the coordinator reacts.</summary>
     public void UpdateSelf(MemberInfo info)
@@ -286,7 +274,7 @@ public sealed partial class MembershipManager
     public void HandleReply(long correlationId, MembershipMessage reply, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        if (!pending.Remove(correlationId, out var request) || !peers.TryGetValue(request.To, out var peer))
+        if (!requests.TryComplete(correlationId, out var request) || !peers.TryGetValue(request.To, out var peer))
         {
             return; // late answer to an expired request
         }
@@ -327,7 +315,7 @@ public sealed partial class MembershipManager
     public void HandleFailure(long correlationId, TimeSpan now)
     {
         _ = now;
-        if (pending.Remove(correlationId, out var request) && request.Message is GetViewRequest)
+        if (requests.TryComplete(correlationId, out var request) && request.Message is GetViewRequest)
         {
             getViewOutstanding = false;
         }
@@ -426,30 +414,11 @@ public sealed partial class MembershipManager
         }
     }
 
-    private void Send(string to, int lan, MembershipMessage message, TimeSpan now)
-    {
-        long id = ++nextCorrelation;
-        pending[id] = new PendingRequest(to, lan, now, message);
-        outbox.Add(new OutboundRequest(id, to, lan, message));
-    }
+    private void Send(string to, int lan, MembershipMessage message, TimeSpan now) => requests.Send(to, lan, message, now);
 
     private void ExpirePending(TimeSpan now)
     {
-        List<long>? expired = null;
-        foreach (var (id, request) in pending)
-        {
-            if (now - request.SentAt >= options.DetectionTimeout)
-            {
-                (expired ??= []).Add(id);
-            }
-        }
-
-        if (expired is null)
-        {
-            return;
-        }
-
-        foreach (long id in expired)
+        foreach (long id in requests.Expired(now, options.DetectionTimeout) ?? [])
         {
             HandleFailure(id, now);
         }
@@ -1388,8 +1357,6 @@ public sealed partial class MembershipManager
 
     /// <summary>When a bucket began to drain: the first snapshot version showing it draining, and the time.</summary>
     private readonly record struct DrainStart(long Version, TimeSpan At);
-
-    private sealed record PendingRequest(string To, int Lan, TimeSpan SentAt, MembershipMessage Message);
 
     private sealed class Proposal(ClusterView view, ClusterView? baseView, ImmutableArray<MemberInfo> removed, TimeSpan started)
     {
