@@ -18,7 +18,7 @@ public sealed partial class MembershipManager
     private readonly IReadOnlyList<ModuleSpec> modules;
     private readonly string configHash;
     private readonly ILogger logger;
-    private readonly Dictionary<string, PeerState> peers = new(StringComparer.Ordinal);
+    private readonly PeerMonitor peers;
     private readonly RequestLedger requests = new();
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
@@ -58,13 +58,7 @@ public sealed partial class MembershipManager
         this.configHash = configHash;
         this.modules = modules;
         this.logger = logger ?? NullLogger.Instance;
-        foreach (var name in options.ConfiguredNodes)
-        {
-            if (!string.Equals(name, self.Name, StringComparison.Ordinal))
-            {
-                peers[name] = new PeerState(name, options.LanCount);
-            }
-        }
+        peers = new PeerMonitor(options, self.Name, configHash, modules, this.logger);
 
         foreach (var module in modules)
         {
@@ -97,29 +91,10 @@ public sealed partial class MembershipManager
     public bool IsCoordinator(TimeSpan now) => CoordinatorName(now) == self.Name;
 
     /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
-    public IReadOnlyDictionary<string, string> ConfigMismatches =>
-        peers.Values.Where(p => p.ConfigHash is not null && p.ConfigHash != configHash)
-            .ToDictionary(p => p.Name, p => p.ConfigHash!, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> ConfigMismatches => peers.ConfigMismatches;
 
     /// <summary>A snapshot of every peer, in name order, for status.</summary>
-    public ImmutableArray<PeerStatus> PeerStatuses(TimeSpan now)
-    {
-        static TimeSpan? Seen(TimeSpan t) => t == TimeSpan.MinValue ? null : t;
-        return [.. peers.Values
-            .OrderBy(p => p.Name, StringComparer.Ordinal)
-            .Select(p => new PeerStatus(
-                p.Name,
-                p.Info,
-                Reachable(p, now),
-                p.ConfigHash,
-                p.ConfigHash == configHash,
-                Seen(p.LastHeard),
-                Seen(p.LastHeardAny),
-                [.. p.LastHeardPerLan.Select(Seen)],
-                p.Installed ?? p.InstalledAny,
-                p.Promised,
-                p.DrainStatuses))];
-    }
+    public ImmutableArray<PeerStatus> PeerStatuses(TimeSpan now) => peers.Statuses(now);
 
     /// <summary>This node's hand-over progress per module (buckets taken over, buckets draining, oldest drain's age).</summary>
     public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) =>
@@ -182,11 +157,10 @@ public sealed partial class MembershipManager
     }
 
     /// <summary>True when a peer is reachable and admitted now.</summary>
-    public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
+    public bool IsReachable(string name, TimeSpan now) => peers.IsReachable(name, now);
 
     /// <summary>When the peer was last heard on a LAN, or null.</summary>
-    public TimeSpan? LastHeard(string name, int lan) =>
-        peers.TryGetValue(name, out var p) && p.LastHeardPerLan[lan] != TimeSpan.MinValue ? p.LastHeardPerLan[lan] : null;
+    public TimeSpan? LastHeard(string name, int lan) => peers.LastHeard(name, lan);
 
     /// <summary>True when this node may accept new flows of a bucket at <paramref name="now"/> (lease and state).</summary>
     public bool AcceptsNewFlows(string module, int bucket, TimeSpan now) =>
@@ -246,7 +220,7 @@ public sealed partial class MembershipManager
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!peers.TryGetValue(from, out var peer))
+        if (peers.Find(from) is null)
         {
             throw new ArgumentException($"'{from}' is not a member of the cluster file.", nameof(from));
         }
@@ -254,16 +228,16 @@ public sealed partial class MembershipManager
         switch (request)
         {
             case HeartbeatRequest hb:
-                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
+                NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
                 return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now), CurrentDrainReport(now));
             case PrepareRequest prepare:
-                NoteHeard(peer, lan, now);
+                peers.NoteHeard(from, lan, now);
                 return OnPrepare(prepare, now);
             case CommitRequest commit:
-                NoteHeard(peer, lan, now);
+                peers.NoteHeard(from, lan, now);
                 return OnCommit(commit, now);
             case GetViewRequest:
-                NoteHeard(peer, lan, now);
+                peers.NoteHeard(from, lan, now);
                 return new GetViewReply(installed);
             default:
                 throw new ArgumentException($"Unexpected request {request.GetType().Name}.", nameof(request));
@@ -274,7 +248,7 @@ public sealed partial class MembershipManager
     public void HandleReply(long correlationId, MembershipMessage reply, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        if (!requests.TryComplete(correlationId, out var request) || !peers.TryGetValue(request.To, out var peer))
+        if (!requests.TryComplete(correlationId, out var request) || peers.Find(request.To) is null)
         {
             return; // late answer to an expired request
         }
@@ -282,29 +256,19 @@ public sealed partial class MembershipManager
         switch (reply)
         {
             case HeartbeatReply hb:
-                NotePeer(peer, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, request.Lan, now);
-                if (peer.Admitted(configHash))
-                {
-                    if (hb.IncludesYou && request.SentAt > peer.LastIncludingRoundTripStart)
-                    {
-                        peer.LastIncludingRoundTripStart = request.SentAt;
-                    }
-                    else if (!hb.IncludesYou && request.SentAt > peer.LastExcludingRoundTripStart)
-                    {
-                        peer.LastExcludingRoundTripStart = request.SentAt;
-                    }
-                }
+                NotePeer(request.To, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, request.Lan, now);
+                peers.NoteRoundTrip(request.To, request.SentAt, hb.IncludesYou);
 
                 break;
             case PrepareReply pr:
-                NoteHeard(peer, request.Lan, now);
-                OnPrepareReply(peer.Name, pr, now);
+                peers.NoteHeard(request.To, request.Lan, now);
+                OnPrepareReply(request.To, pr, now);
                 break;
             case CommitReply:
-                NoteHeard(peer, request.Lan, now);
+                peers.NoteHeard(request.To, request.Lan, now);
                 break;
             case GetViewReply gv:
-                NoteHeard(peer, request.Lan, now);
+                peers.NoteHeard(request.To, request.Lan, now);
                 getViewOutstanding = false;
                 OnViewFetched(gv.View, now);
                 break;
@@ -321,14 +285,10 @@ public sealed partial class MembershipManager
         }
     }
 
-    /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> before <paramref name="now"/>.</summary>
-    private static bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && now - last < window;
-
     private bool IncludesRun(MemberInfo run) =>
         installed is not null && installed.Contains(run) && (promised is null || promised.Contains(run));
 
-    private bool Reachable(PeerState peer, TimeSpan now) =>
-        peer.Info is not null && peer.Admitted(configHash) && Within(peer.LastHeard, now, options.DetectionTimeout);
+    private bool Reachable(IPeer peer, TimeSpan now) => peers.Reachable(peer, now);
 
     /// <summary>Under policy witness, true when this node has not reached the witness within the freshness window.</summary>
     private bool WitnessLost(TimeSpan now) =>
@@ -341,7 +301,7 @@ public sealed partial class MembershipManager
     private string? CoordinatorName(TimeSpan now)
     {
         string? best = WitnessLost(now) ? null : self.Name;
-        foreach (var peer in peers.Values)
+        foreach (var peer in peers.All)
         {
             if (Reachable(peer, now) && !peer.WitnessLost && (best is null || string.CompareOrdinal(peer.Name, best) < 0))
             {
@@ -352,63 +312,18 @@ public sealed partial class MembershipManager
         return best;
     }
 
-    private void NoteHeard(PeerState peer, int lan, TimeSpan now)
-    {
-        if (peer.Info is not null && peer.Admitted(configHash))
-        {
-            peer.LastHeard = now;
-            peer.LastHeardPerLan[lan] = now;
-        }
-    }
-
     /// <summary>Records what a heartbeat (request or reply) says about its sender.</summary>
     private void NotePeer(
-        PeerState peer, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, DrainReport? drains, int lan, TimeSpan now)
+        string name, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, DrainReport? drains, int lan, TimeSpan now)
     {
-        peer.WitnessLost = witnessLost;
-        if (!string.Equals(info.Name, peer.Name, StringComparison.Ordinal))
+        var note = peers.NoteHeartbeat(name, info, hash, peerInstalled, peerPromised, witnessLost, drains, lan, now);
+        if (note.Admitted)
         {
-            return; // the transport authenticated another name than the message carries: ignore
+            maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
         }
 
-        if (peer.Info is not null && info.Incarnation < peer.Info.Incarnation)
+        if (note.DrainsChanged)
         {
-            return; // a message from a previous run of that node
-        }
-
-        peer.LastHeardAny = now;
-        peer.InstalledAny = peerInstalled;
-        if (hash != configHash)
-        {
-            if (peer.ConfigHash != hash)
-            {
-                Log.ConfigMismatch(logger, peer.Name, hash, configHash);
-            }
-
-            peer.ConfigHash = hash;
-            return;
-        }
-
-        peer.ConfigHash = hash;
-        peer.Info = info;
-        NoteHeard(peer, lan, now);
-        peer.Installed = peerInstalled;
-        peer.Promised = peerPromised;
-        maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
-        // Messages can arrive out of order: a report older than the one held (by the view it reflects) is stale.
-        if (drains is null || ViewId.Compare(drains.Reflects, peer.Drains?.Reflects) < 0)
-        {
-            return;
-        }
-
-        // A report lists only modules with something moving: the others are settled on that peer. Ages change with
-        // every heartbeat, so the status copy is refreshed each time.
-        peer.DrainStatuses = [.. modules.Select(m => drains.Find(m.Name) is { } part
-            ? new ModuleDrainStatus(m.Name, part.Incoming, part.Draining.Length, part.OldestDrainAge)
-            : new ModuleDrainStatus(m.Name, 0, 0, null))];
-        if (!drains.Equals(peer.Drains))
-        {
-            peer.Drains = drains;
             ResolveClaims();
             Rebuild(now); // a take-over may have completed, or the buckets and flows not to answer changed
         }
@@ -463,7 +378,7 @@ public sealed partial class MembershipManager
     private List<MemberInfo> DesiredMembers(TimeSpan now)
     {
         var members = new List<MemberInfo> { self };
-        foreach (var peer in peers.Values)
+        foreach (var peer in peers.All)
         {
             if (Reachable(peer, now))
             {
@@ -488,7 +403,7 @@ public sealed partial class MembershipManager
     /// after the grace.
     /// </summary>
     private TimeSpan StartupGrace(TimeSpan now) =>
-        peers.Values.Any(p => p.Contacted && !Reachable(p, now)) ? options.StartupGraceLimit : options.StartupGrace;
+        peers.All.Any(p => p.Contacted && !Reachable(p, now)) ? options.StartupGraceLimit : options.StartupGrace;
 
     /// <summary>
     /// The transport has signs of life from <paramref name="name"/> that are not messages yet: a TCP connection to its
@@ -497,10 +412,7 @@ public sealed partial class MembershipManager
     /// </summary>
     public void NoteContact(string name)
     {
-        if (peers.TryGetValue(name, out var peer))
-        {
-            peer.Contacted = true;
-        }
+        peers.NoteContact(name);
     }
 
     private bool MayPropose(TimeSpan now, List<MemberInfo> desired)
@@ -508,7 +420,7 @@ public sealed partial class MembershipManager
         // The grace counts from the first tick, not from construction: the host may take seconds (data plane
         // setup) before it starts sending heartbeats, and listening only begins then.
         if (installed is null && (firstTick is not { } first || now - first < StartupGrace(now)) &&
-            !peers.Values.Any(p => Reachable(p, now) && p.Installed is not null))
+            !peers.All.Any(p => Reachable(p, now) && p.Installed is not null))
         {
             return false; // listen first: join a running farm rather than split it
         }
@@ -539,9 +451,9 @@ public sealed partial class MembershipManager
         {
             [configHash] = (installed is not null, 1, self.Name),
         };
-        foreach (var peer in peers.Values)
+        foreach (var peer in peers.All)
         {
-            if (peer.ConfigHash is not { } hash || !Within(peer.LastHeardAny, now, options.DetectionTimeout))
+            if (peer.ConfigHash is not { } hash || !PeerMonitor.Within(peer.LastHeardAny, now, options.DetectionTimeout))
             {
                 continue;
             }
@@ -593,7 +505,7 @@ public sealed partial class MembershipManager
         // A promise that never committed (its coordinator lost the majority or died) also needs a new view:
         // promised members keep its releases and deny leases to the runs it leaves out until it is superseded.
         bool nobodyAhead = desired.All(d => d.Name == self.Name ||
-            (ViewId.Compare(peers[d.Name].Installed, installed?.Id) <= 0 && ViewId.Compare(peers[d.Name].Promised, installed?.Id) <= 0));
+            (ViewId.Compare(peers.Find(d.Name)!.Installed, installed?.Id) <= 0 && ViewId.Compare(peers.Find(d.Name)!.Promised, installed?.Id) <= 0));
         bool settled = installed is not null && installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(promised?.Id, installed.Id) <= 0;
         if (settled || !MayPropose(now, desired))
         {
@@ -605,7 +517,7 @@ public sealed partial class MembershipManager
         string? holder = null;
         foreach (var member in desired)
         {
-            if (peers.TryGetValue(member.Name, out var peer) && Reachable(peer, now) && ViewId.Compare(peer.Installed, baseId) > 0)
+            if (peers.Find(member.Name) is { } peer && Reachable(peer, now) && ViewId.Compare(peer.Installed, baseId) > 0)
             {
                 baseId = peer.Installed;
                 holder = peer.Name;
@@ -636,7 +548,7 @@ public sealed partial class MembershipManager
         // partition); the others compute them from the base: only epoch and membership travel.
         foreach (var member in desired)
         {
-            if (member.Name != self.Name && peers[member.Name].Installed != baseView?.Id)
+            if (member.Name != self.Name && peers.Find(member.Name)!.Installed != baseView?.Id)
             {
                 next.NeedsBase.Add(member.Name);
             }
@@ -670,7 +582,7 @@ public sealed partial class MembershipManager
         {
             if (!p.Acks.Contains(member.Name))
             {
-                Send(member.Name, BestLan(member.Name), p.ToRequest(p.NeedsBase.Contains(member.Name)), now);
+                Send(member.Name, peers.BestLan(member.Name), p.ToRequest(p.NeedsBase.Contains(member.Name)), now);
             }
         }
     }
@@ -696,7 +608,7 @@ public sealed partial class MembershipManager
         if (reply.NeedsBase)
         {
             p.NeedsBase.Add(from);
-            Send(from, BestLan(from), p.ToRequest(forceBase: true), now);
+            Send(from, peers.BestLan(from), p.ToRequest(forceBase: true), now);
             return;
         }
 
@@ -729,29 +641,11 @@ public sealed partial class MembershipManager
         {
             if (member.Name != self.Name)
             {
-                Send(member.Name, BestLan(member.Name), new CommitRequest(p.View.Id), now);
+                Send(member.Name, peers.BestLan(member.Name), new CommitRequest(p.View.Id), now);
             }
         }
     }
 
-    private int BestLan(string peerName)
-    {
-        if (!peers.TryGetValue(peerName, out var peer))
-        {
-            return 0;
-        }
-
-        int best = 0;
-        for (int lan = 1; lan < options.LanCount; lan++)
-        {
-            if (peer.LastHeardPerLan[lan] > peer.LastHeardPerLan[best])
-            {
-                best = lan;
-            }
-        }
-
-        return best;
-    }
 
     // ---- member -----------------------------------------------------------------------------
 
@@ -759,7 +653,7 @@ public sealed partial class MembershipManager
     {
         PrepareReply Reject(string reason, bool needsBase = false, ImmutableArray<MemberInfo> stillHeard = default) =>
             new(request.Id, false, reason, needsBase, stillHeard.IsDefault ? [] : stillHeard,
-                stillHeard.IsDefault ? [] : [.. stillHeard.Select(m => peers[m.Name].LastHeard + options.DetectionTimeout - now)]);
+                stillHeard.IsDefault ? [] : [.. stillHeard.Select(m => peers.Find(m.Name)!.LastHeard + options.DetectionTimeout - now)]);
 
         if (!request.Members.Any(m => m.IsSameRun(self)))
         {
@@ -779,7 +673,7 @@ public sealed partial class MembershipManager
         // Every node we hear must be in the view: a live node left out would keep serving the buckets the view
         // gives away. This also covers the runs the coordinator removes (we must not have heard them for the
         // detection timeout), and nodes of our own older views that the coordinator does not know about.
-        var stillHeard = peers.Values
+        var stillHeard = peers.All
             .Where(p => Reachable(p, now) && !request.Members.Any(m => m.IsSameRun(p.Info!)))
             .Select(p => p.Info!)
             .ToImmutableArray();
@@ -847,8 +741,8 @@ public sealed partial class MembershipManager
             return;
         }
 
-        PeerState? best = null;
-        foreach (var peer in peers.Values)
+        IPeer? best = null;
+        foreach (var peer in peers.All)
         {
             if (Reachable(peer, now) && ViewId.Compare(peer.Installed, best?.Installed ?? installed?.Id) > 0)
             {
@@ -867,7 +761,7 @@ public sealed partial class MembershipManager
         if (!getViewOutstanding)
         {
             getViewOutstanding = true;
-            Send(holder, BestLan(holder), new GetViewRequest(), now);
+            Send(holder, peers.BestLan(holder), new GetViewRequest(), now);
         }
     }
 
@@ -1115,21 +1009,7 @@ public sealed partial class MembershipManager
             return false;
         }
 
-        var reports = new List<DrainReport?>(installed.Members.Length);
-        foreach (var member in installed.Members)
-        {
-            if (member.Name == self.Name || !peers.TryGetValue(member.Name, out var peer))
-            {
-                continue;
-            }
-
-            if (peer.Info is { } info && info.Incarnation > member.Incarnation)
-            {
-                continue; // that run is gone (the node restarted): it tracks nothing any more
-            }
-
-            reports.Add(peer.Drains);
-        }
+        var reports = peers.ReportsOfMembers(installed, self.Name);
 
         bool changed = false;
         foreach (var module in modules)
@@ -1168,9 +1048,9 @@ public sealed partial class MembershipManager
     private ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows(string module)
     {
         var result = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>();
-        foreach (var peer in peers.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+        foreach (var peer in peers.All.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
-            if (MemberReport(peer)?.Find(module) is { Flows.IsEmpty: false } part)
+            if (PeerMonitor.MemberReport(peer, installed)?.Find(module) is { Flows.IsEmpty: false } part)
             {
                 result.Add(part.Flows);
             }
@@ -1187,9 +1067,9 @@ public sealed partial class MembershipManager
     private HashSet<int>? DrainedByPeers(string module)
     {
         HashSet<int>? result = null;
-        foreach (var peer in peers.Values)
+        foreach (var peer in peers.All)
         {
-            if (MemberReport(peer)?.Find(module) is { Draining.IsEmpty: false } part)
+            if (PeerMonitor.MemberReport(peer, installed)?.Find(module) is { Draining.IsEmpty: false } part)
             {
                 (result ??= []).UnionWith(part.Draining);
             }
@@ -1198,9 +1078,6 @@ public sealed partial class MembershipManager
         return result;
     }
 
-    /// <summary>The peer's latest drain report when the run that sent it is a member of the installed view, else null.</summary>
-    private DrainReport? MemberReport(PeerState peer) =>
-        peer.Info is { } info && installed?.Find(peer.Name) is { } member && member.Incarnation == info.Incarnation ? peer.Drains : null;
 
     /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
     private void Publish(DrainReport report, TimeSpan now)
@@ -1226,7 +1103,7 @@ public sealed partial class MembershipManager
     private void SendHeartbeats(TimeSpan now)
     {
         var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now), CurrentDrainReport(now));
-        foreach (var peer in peers.Values)
+        foreach (var peer in peers.All)
         {
             for (int lan = 0; lan < options.LanCount; lan++)
             {
@@ -1253,7 +1130,7 @@ public sealed partial class MembershipManager
         bool ok;
         if (options.SplitBrainPolicy == SplitBrainPolicy.Majority)
         {
-            int fresh = 1 + peers.Values.Count(p => p.ConfirmsSince(window));
+            int fresh = 1 + peers.All.Count(p => p.ConfirmsSince(window));
             int total = options.ConfiguredNodes.Count;
             ok = member && fresh * 2 > total && installed!.Members.Length * 2 > total;
         }
@@ -1292,7 +1169,7 @@ public sealed partial class MembershipManager
     {
         // A confirmation also has to be fresh: a peer that confirmed us at ts refuses our removal only until ts + D.
         var fresh = now - options.FreshnessWindow > since ? now - options.FreshnessWindow : since;
-        foreach (var peer in peers.Values)
+        foreach (var peer in peers.All)
         {
             bool confirmed = peer.ConfirmsSince(fresh);
             bool heard = peer.LastHeard != TimeSpan.MinValue && peer.LastHeard >= since;
@@ -1304,52 +1181,6 @@ public sealed partial class MembershipManager
         }
 
         return installed!.Members.Length > 1 || now - since >= options.DetectionTimeout;
-    }
-
-    private sealed class PeerState(string name, int lanCount)
-    {
-        public string Name { get; } = name;
-
-        public MemberInfo? Info { get; set; }
-
-        public string? ConfigHash { get; set; }
-
-        public TimeSpan LastHeard { get; set; } = TimeSpan.MinValue;
-
-        public TimeSpan[] LastHeardPerLan { get; } = Enumerable.Repeat(TimeSpan.MinValue, lanCount).ToArray();
-
-        public TimeSpan LastIncludingRoundTripStart { get; set; } = TimeSpan.MinValue;
-
-        /// <summary>Start of the latest round trip whose reply said the peer's views do not list us.</summary>
-        public TimeSpan LastExcludingRoundTripStart { get; set; } = TimeSpan.MinValue;
-
-        /// <summary>True when the peer's latest answer, to a round trip started at or after <paramref name="since"/>, lists us.</summary>
-        public bool ConfirmsSince(TimeSpan since) =>
-            LastIncludingRoundTripStart >= since && LastIncludingRoundTripStart > LastExcludingRoundTripStart;
-
-        /// <summary>The transport authenticated a message of this peer that it could not deliver (first contact).</summary>
-        public bool Contacted { get; set; }
-
-        /// <summary>Last message of any config hash (admitted or not).</summary>
-        public TimeSpan LastHeardAny { get; set; } = TimeSpan.MinValue;
-
-        /// <summary>Installed view reported by the peer, whatever its config hash.</summary>
-        public ViewId? InstalledAny { get; set; }
-
-        public ViewId? Installed { get; set; }
-
-        public ViewId? Promised { get; set; }
-
-        /// <summary>The peer said it lost the witness (policy witness): it must not coordinate.</summary>
-        public bool WitnessLost { get; set; }
-
-        public bool Admitted(string ours) => ConfigHash == ours;
-
-        /// <summary>The peer's latest drain report (null before any).</summary>
-        public DrainReport? Drains { get; set; }
-
-        /// <summary>The peer's hand-over progress per module from its latest heartbeat.</summary>
-        public ImmutableArray<ModuleDrainStatus> DrainStatuses { get; set; } = [];
     }
 
     /// <summary>A bucket taken over in view <c>Since</c>; the claim ends at <c>Until</c> at the latest.</summary>
@@ -1387,9 +1218,6 @@ public sealed partial class MembershipManager
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Proposal {View} rejected by {Node}: {Reason}")]
         public static partial void ProposalRejected(ILogger logger, ViewId view, string node, string reason);
-
-        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node {Node} has config hash {TheirHash}, ours is {OurHash}: it is not admitted until both match")]
-        public static partial void ConfigMismatch(ILogger logger, string node, string theirHash, string ourHash);
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Computed bucket tables differ from the coordinator's for view {View}")]
         public static partial void TablesDiffer(ILogger logger, ViewId view);

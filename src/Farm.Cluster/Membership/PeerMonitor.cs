@@ -1,0 +1,291 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>
+/// Peer liveness: what every other configured node last said (heartbeats, answers) and when it was heard, per LAN;
+/// whether it is admitted (same config hash) and reachable (heard within the detection timeout); which round trips
+/// confirmed that its views list us. Records what peers say and decides nothing else: the other roles read it.
+/// </summary>
+internal sealed partial class PeerMonitor
+{
+    private readonly MembershipOptions options;
+    private readonly string configHash;
+    private readonly IReadOnlyList<ModuleSpec> modules;
+    private readonly ILogger logger;
+    private readonly Dictionary<string, PeerState> peers = new(StringComparer.Ordinal);
+
+    public PeerMonitor(MembershipOptions options, string selfName, string configHash, IReadOnlyList<ModuleSpec> modules, ILogger logger)
+    {
+        this.options = options;
+        this.configHash = configHash;
+        this.modules = modules;
+        this.logger = logger;
+        foreach (var name in options.ConfiguredNodes)
+        {
+            if (!string.Equals(name, selfName, StringComparison.Ordinal))
+            {
+                peers[name] = new PeerState(name, options.LanCount);
+            }
+        }
+    }
+
+    /// <summary>Every peer of the cluster file, in a fixed order.</summary>
+    public IEnumerable<IPeer> All => peers.Values;
+
+    /// <summary>Our config hash: a peer is admitted while its hash is the same.</summary>
+    public string ConfigHash => configHash;
+
+    /// <summary>The peer named <paramref name="name"/>, or null when the cluster file does not list it.</summary>
+    public IPeer? Find(string name) => peers.GetValueOrDefault(name);
+
+    /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
+    public IReadOnlyDictionary<string, string> ConfigMismatches =>
+        peers.Values.Where(p => p.ConfigHash is not null && p.ConfigHash != configHash)
+            .ToDictionary(p => p.Name, p => p.ConfigHash!, StringComparer.Ordinal);
+
+    /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> before <paramref name="now"/>.</summary>
+    public static bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && now - last < window;
+
+    /// <summary>True when the peer is admitted and was heard within the detection timeout.</summary>
+    public bool Reachable(IPeer peer, TimeSpan now) =>
+        peer.Info is not null && peer.ConfigHash == configHash && Within(peer.LastHeard, now, options.DetectionTimeout);
+
+    /// <summary>True when a peer is reachable and admitted now.</summary>
+    public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
+
+    /// <summary>When the peer was last heard on a LAN, or null.</summary>
+    public TimeSpan? LastHeard(string name, int lan) =>
+        peers.TryGetValue(name, out var p) && p.LastHeardPerLan[lan] != TimeSpan.MinValue ? p.LastHeardPerLan[lan] : null;
+
+    /// <summary>The LAN the peer was heard on last (LAN 0 when never).</summary>
+    public int BestLan(string peerName)
+    {
+        if (!peers.TryGetValue(peerName, out var peer))
+        {
+            return 0;
+        }
+
+        int best = 0;
+        for (int lan = 1; lan < options.LanCount; lan++)
+        {
+            if (peer.LastHeardPerLan[lan] > peer.LastHeardPerLan[best])
+            {
+                best = lan;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>A snapshot of every peer, in name order, for status.</summary>
+    public ImmutableArray<PeerStatus> Statuses(TimeSpan now)
+    {
+        static TimeSpan? Seen(TimeSpan t) => t == TimeSpan.MinValue ? null : t;
+        return [.. peers.Values
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => new PeerStatus(
+                p.Name,
+                p.Info,
+                Reachable(p, now),
+                p.ConfigHash,
+                p.ConfigHash == configHash,
+                Seen(p.LastHeard),
+                Seen(p.LastHeardAny),
+                [.. p.LastHeardPerLan.Select(Seen)],
+                p.Installed ?? p.InstalledAny,
+                p.Promised,
+                p.DrainStatuses))];
+    }
+
+    /// <summary>
+    /// The transport has signs of life from <paramref name="name"/> that are not messages yet (a TCP connection to its
+    /// port opened, or an authenticated first contact came or went).
+    /// </summary>
+    public void NoteContact(string name)
+    {
+        if (peers.TryGetValue(name, out var peer))
+        {
+            peer.Contacted = true;
+        }
+    }
+
+    /// <summary>A message of the peer arrived on <paramref name="lan"/>: it counts when the peer is admitted.</summary>
+    public void NoteHeard(string name, int lan, TimeSpan now)
+    {
+        var peer = peers[name];
+        if (peer.Info is not null && peer.ConfigHash == configHash)
+        {
+            peer.LastHeard = now;
+            peer.LastHeardPerLan[lan] = now;
+        }
+    }
+
+    /// <summary>
+    /// Records what a heartbeat (request or reply) says about its sender. Returns whether it was admitted (its views
+    /// count) and whether the sender's drain report changed.
+    /// </summary>
+    public HeartbeatNote NoteHeartbeat(
+        string name, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, DrainReport? drains, int lan, TimeSpan now)
+    {
+        var peer = peers[name];
+        peer.WitnessLost = witnessLost;
+        if (!string.Equals(info.Name, peer.Name, StringComparison.Ordinal))
+        {
+            return default; // the transport authenticated another name than the message carries: ignore
+        }
+
+        if (peer.Info is not null && info.Incarnation < peer.Info.Incarnation)
+        {
+            return default; // a message from a previous run of that node
+        }
+
+        peer.LastHeardAny = now;
+        peer.InstalledAny = peerInstalled;
+        if (hash != configHash)
+        {
+            if (peer.ConfigHash != hash)
+            {
+                Log.ConfigMismatch(logger, peer.Name, hash, configHash);
+            }
+
+            peer.ConfigHash = hash;
+            return default;
+        }
+
+        peer.ConfigHash = hash;
+        peer.Info = info;
+        NoteHeard(name, lan, now);
+        peer.Installed = peerInstalled;
+        peer.Promised = peerPromised;
+        // Messages can arrive out of order: a report older than the one held (by the view it reflects) is stale.
+        if (drains is null || ViewId.Compare(drains.Reflects, peer.Drains?.Reflects) < 0)
+        {
+            return new HeartbeatNote(Admitted: true, DrainsChanged: false);
+        }
+
+        // A report lists only modules with something moving: the others are settled on that peer. Ages change with
+        // every heartbeat, so the status copy is refreshed each time.
+        peer.DrainStatuses = [.. modules.Select(m => drains.Find(m.Name) is { } part
+            ? new ModuleDrainStatus(m.Name, part.Incoming, part.Draining.Length, part.OldestDrainAge)
+            : new ModuleDrainStatus(m.Name, 0, 0, null))];
+        if (drains.Equals(peer.Drains))
+        {
+            return new HeartbeatNote(Admitted: true, DrainsChanged: false);
+        }
+
+        peer.Drains = drains;
+        return new HeartbeatNote(Admitted: true, DrainsChanged: true);
+    }
+
+    /// <summary>An admitted peer answered a heartbeat sent at <paramref name="sentAt"/>, saying whether its views list us.</summary>
+    public void NoteRoundTrip(string name, TimeSpan sentAt, bool includesUs)
+    {
+        var peer = peers[name];
+        if (peer.ConfigHash != configHash)
+        {
+            return;
+        }
+
+        if (includesUs && sentAt > peer.LastIncludingRoundTripStart)
+        {
+            peer.LastIncludingRoundTripStart = sentAt;
+        }
+        else if (!includesUs && sentAt > peer.LastExcludingRoundTripStart)
+        {
+            peer.LastExcludingRoundTripStart = sentAt;
+        }
+    }
+
+    /// <summary>The peer's latest drain report when the run that sent it is a member of <paramref name="installed"/>, else null.</summary>
+    public static DrainReport? MemberReport(IPeer peer, ClusterView? installed) =>
+        peer.Info is { } info && installed?.Find(peer.Name) is { } member && member.Incarnation == info.Incarnation ? peer.Drains : null;
+
+    /// <summary>The drain reports of the peers whose reporting run is a member of <paramref name="installed"/>, in name order.</summary>
+    public IReadOnlyList<DrainReport> MemberReports(ClusterView? installed)
+    {
+        var result = new List<DrainReport>();
+        foreach (var peer in peers.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            if (MemberReport(peer, installed) is { } report)
+            {
+                result.Add(report);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The latest drain report (null before any) of every other member of <paramref name="installed"/> whose run we
+    /// have not seen restart: a restarted node's new run tracks nothing of the old one.
+    /// </summary>
+    public List<DrainReport?> ReportsOfMembers(ClusterView installed, string selfName)
+    {
+        var reports = new List<DrainReport?>(installed.Members.Length);
+        foreach (var member in installed.Members)
+        {
+            if (member.Name == selfName || !peers.TryGetValue(member.Name, out var peer))
+            {
+                continue;
+            }
+
+            if (peer.Info is { } info && info.Incarnation > member.Incarnation)
+            {
+                continue; // that run is gone (the node restarted): it tracks nothing any more
+            }
+
+            reports.Add(peer.Drains);
+        }
+
+        return reports;
+    }
+
+    private sealed class PeerState(string name, int lanCount) : IPeer
+    {
+        public string Name { get; } = name;
+
+        public MemberInfo? Info { get; set; }
+
+        public string? ConfigHash { get; set; }
+
+        public TimeSpan LastHeard { get; set; } = TimeSpan.MinValue;
+
+        public TimeSpan[] LastHeardPerLan { get; } = Enumerable.Repeat(TimeSpan.MinValue, lanCount).ToArray();
+
+        public TimeSpan LastIncludingRoundTripStart { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>Start of the latest round trip whose reply said the peer's views do not list us.</summary>
+        public TimeSpan LastExcludingRoundTripStart { get; set; } = TimeSpan.MinValue;
+
+        public bool ConfirmsSince(TimeSpan since) =>
+            LastIncludingRoundTripStart >= since && LastIncludingRoundTripStart > LastExcludingRoundTripStart;
+
+        public bool Contacted { get; set; }
+
+        public TimeSpan LastHeardAny { get; set; } = TimeSpan.MinValue;
+
+        public ViewId? InstalledAny { get; set; }
+
+        public ViewId? Installed { get; set; }
+
+        public ViewId? Promised { get; set; }
+
+        public bool WitnessLost { get; set; }
+
+        public DrainReport? Drains { get; set; }
+
+        /// <summary>The peer's hand-over progress per module from its latest heartbeat.</summary>
+        public ImmutableArray<ModuleDrainStatus> DrainStatuses { get; set; } = [];
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node {Node} has config hash {TheirHash}, ours is {OurHash}: it is not admitted until both match")]
+        public static partial void ConfigMismatch(ILogger logger, string node, string theirHash, string ourHash);
+    }
+}
+
+/// <summary>What a heartbeat changed: whether its sender was admitted (its views count), whether its drain report changed.</summary>
+internal readonly record struct HeartbeatNote(bool Admitted, bool DrainsChanged);
