@@ -19,6 +19,8 @@ public sealed partial class MembershipManager
     private readonly string configHash;
     private readonly ILogger logger;
     private readonly PeerMonitor peers;
+    private readonly WitnessMonitor witness;
+    private readonly LeaseKeeper lease;
     private readonly RequestLedger requests = new();
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
@@ -37,12 +39,7 @@ public sealed partial class MembershipManager
     private long maxEpochSeen;
     private long snapshotVersion;
     private bool getViewOutstanding;
-    private TimeSpan leaseExpiry = TimeSpan.MinValue;
-    private TimeSpan? resyncSince;
-    private TimeSpan lastTick = TimeSpan.MinValue;
     private TimeSpan? firstTick;
-    private TimeSpan witnessReachedAt = TimeSpan.MinValue;
-    private TimeSpan witnessStreakStart = TimeSpan.MinValue;
     private DrainReport published = DrainReport.None;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
@@ -59,6 +56,8 @@ public sealed partial class MembershipManager
         this.modules = modules;
         this.logger = logger ?? NullLogger.Instance;
         peers = new PeerMonitor(options, self.Name, configHash, modules, this.logger);
+        witness = new WitnessMonitor(options);
+        lease = new LeaseKeeper(options, witness, this.logger);
 
         foreach (var module in modules)
         {
@@ -85,7 +84,7 @@ public sealed partial class MembershipManager
     public OwnershipSnapshot Ownership { get; private set; }
 
     /// <summary>When the kernel lease ends unless refreshed (the data plane mirrors it).</summary>
-    public TimeSpan LeaseExpiry => leaseExpiry;
+    public TimeSpan LeaseExpiry => lease.Expiry;
 
     /// <summary>True when this node is currently the coordinator from its own point of view.</summary>
     public bool IsCoordinator(TimeSpan now) => CoordinatorName(now) == self.Name;
@@ -164,7 +163,7 @@ public sealed partial class MembershipManager
 
     /// <summary>True when this node may accept new flows of a bucket at <paramref name="now"/> (lease and state).</summary>
     public bool AcceptsNewFlows(string module, int bucket, TimeSpan now) =>
-        now < leaseExpiry && Ownership.AcceptsNewFlows(module, bucket);
+        now < lease.Expiry && Ownership.AcceptsNewFlows(module, bucket);
 
     /// <summary>Requests to send, in order; the caller owns the list.</summary>
     public IReadOnlyList<OutboundRequest> TakeOutbox() => requests.TakeOutbox();
@@ -182,20 +181,7 @@ public sealed partial class MembershipManager
     }
 
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
-    public void ReportWitnessReached(TimeSpan probeStart)
-    {
-        if (probeStart <= witnessReachedAt)
-        {
-            return;
-        }
-
-        if (witnessReachedAt == TimeSpan.MinValue || probeStart - witnessReachedAt > options.FreshnessWindow)
-        {
-            witnessStreakStart = probeStart; // the witness was lost in between: a new streak begins
-        }
-
-        witnessReachedAt = probeStart;
-    }
+    public void ReportWitnessReached(TimeSpan probeStart) => witness.Reached(probeStart);
 
     /// <summary>One heartbeat tick: heartbeats out, timeouts, coordinator work, catch-up, lease refresh.</summary>
     public void Tick(TimeSpan now)
@@ -206,7 +192,7 @@ public sealed partial class MembershipManager
         SendHeartbeats(now);
         CoordinatorStep(now);
         CatchUp(now);
-        RefreshLease(now);
+        lease.Refresh(now, installed, self, peers);
     }
 
     /// <summary>
@@ -290,9 +276,7 @@ public sealed partial class MembershipManager
 
     private bool Reachable(IPeer peer, TimeSpan now) => peers.Reachable(peer, now);
 
-    /// <summary>Under policy witness, true when this node has not reached the witness within the freshness window.</summary>
-    private bool WitnessLost(TimeSpan now) =>
-        options.SplitBrainPolicy == SplitBrainPolicy.Witness && witnessReachedAt < now - options.FreshnessWindow;
+    private bool WitnessLost(TimeSpan now) => witness.Lost(now);
 
     /// <summary>
     /// The lowest-named reachable node that may coordinate. Under policy witness a node that lost the witness steps
@@ -435,7 +419,7 @@ public sealed partial class MembershipManager
             SplitBrainPolicy.Majority => desired.Count * 2 > options.ConfiguredNodes.Count,
             // Holding the witness for a whole detection timeout means the other side lost it at least that long
             // ago (the policy's premise: one side at a time), so its leases have lapsed before we take its buckets.
-            SplitBrainPolicy.Witness => !WitnessLost(now) && now - witnessStreakStart >= options.DetectionTimeout,
+            SplitBrainPolicy.Witness => witness.HeldFor(options.DetectionTimeout, now),
             _ => true,
         };
     }
@@ -1112,77 +1096,6 @@ public sealed partial class MembershipManager
         }
     }
 
-    // ---- lease ------------------------------------------------------------------------------
-
-    private void RefreshLease(TimeSpan now)
-    {
-        // A lapse starts a resynchronization; a new stall restarts it, so confirmations from before it do not count.
-        bool lapsed = now >= leaseExpiry;
-        bool stalled = lastTick != TimeSpan.MinValue && now - lastTick > options.Lease;
-        lastTick = now;
-        if ((lapsed && resyncSince is null) || stalled)
-        {
-            resyncSince = now;
-        }
-
-        bool member = installed is not null && installed.Contains(self);
-        var window = now - options.FreshnessWindow;
-        bool ok;
-        if (options.SplitBrainPolicy == SplitBrainPolicy.Majority)
-        {
-            int fresh = 1 + peers.All.Count(p => p.ConfirmsSince(window));
-            int total = options.ConfiguredNodes.Count;
-            ok = member && fresh * 2 > total && installed!.Members.Length * 2 > total;
-        }
-        else
-        {
-            ok = member && (resyncSince is not { } since || Resynchronized(since, now));
-            if (options.SplitBrainPolicy == SplitBrainPolicy.Witness)
-            {
-                // Whoever held the witness before us stopped reaching it before our streak began, so its lease ends
-                // within FreshnessWindow + Lease of that: wait that long into a new streak before serving.
-                ok &= !WitnessLost(now) && now - witnessStreakStart >= options.FreshnessWindow + options.Lease;
-            }
-        }
-
-        if (ok)
-        {
-            if (resyncSince is not null)
-            {
-                Log.LeaseResumed(logger, self.Name);
-            }
-
-            leaseExpiry = now + options.Lease;
-            resyncSince = null;
-        }
-    }
-
-    /// <summary>
-    /// After a lapse (stall, lost witness, start) we accept again only when every other member of our installed
-    /// view, and every peer we heard since, confirmed by a round trip started after the lapse and within the
-    /// freshness window that its views still list us: while we were out, any of them may have formed a view without
-    /// us, and one stale peer's word is not enough. A dead member blocks this until the coordinator installs a view
-    /// without it. Alone in our view, we also wait a whole detection timeout: silent peers are then on the other side
-    /// of a partition.
-    /// </summary>
-    private bool Resynchronized(TimeSpan since, TimeSpan now)
-    {
-        // A confirmation also has to be fresh: a peer that confirmed us at ts refuses our removal only until ts + D.
-        var fresh = now - options.FreshnessWindow > since ? now - options.FreshnessWindow : since;
-        foreach (var peer in peers.All)
-        {
-            bool confirmed = peer.ConfirmsSince(fresh);
-            bool heard = peer.LastHeard != TimeSpan.MinValue && peer.LastHeard >= since;
-            bool member = installed!.Find(peer.Name) is not null;
-            if ((heard || member) && !confirmed)
-            {
-                return false;
-            }
-        }
-
-        return installed!.Members.Length > 1 || now - since >= options.DetectionTimeout;
-    }
-
     /// <summary>A bucket taken over in view <c>Since</c>; the claim ends at <c>Until</c> at the latest.</summary>
     private readonly record struct Claim(ViewId Since, TimeSpan Until);
 
@@ -1221,8 +1134,5 @@ public sealed partial class MembershipManager
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Computed bucket tables differ from the coordinator's for view {View}")]
         public static partial void TablesDiffer(ILogger logger, ViewId view);
-
-        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Lease of {Node} resumed after a lapse")]
-        public static partial void LeaseResumed(ILogger logger, string node);
     }
 }

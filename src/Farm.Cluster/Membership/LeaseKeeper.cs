@@ -1,0 +1,95 @@
+using Farm.Core.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Cluster.Membership;
+
+/// <summary>
+/// The kernel lease: refreshed on every tick while the rule of the split-brain policy holds, and after a lapse (a
+/// stall, a lost witness, the start) only once the peers confirmed that their views still list this node.
+/// See docs/architecture.md ("The kernel lease and why it makes removal safe").
+/// </summary>
+internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMonitor witness, ILogger logger)
+{
+    private TimeSpan expiry = TimeSpan.MinValue;
+    private TimeSpan? resyncSince;
+    private TimeSpan lastTick = TimeSpan.MinValue;
+
+    /// <summary>When the kernel lease ends unless refreshed.</summary>
+    public TimeSpan Expiry => expiry;
+
+    /// <summary>One tick: extends the lease by <see cref="MembershipOptions.Lease"/> when the policy allows it.</summary>
+    public void Refresh(TimeSpan now, ClusterView? installed, MemberInfo self, PeerMonitor peers)
+    {
+        // A lapse starts a resynchronization; a new stall restarts it, so confirmations from before it do not count.
+        bool lapsed = now >= expiry;
+        bool stalled = lastTick != TimeSpan.MinValue && now - lastTick > options.Lease;
+        lastTick = now;
+        if ((lapsed && resyncSince is null) || stalled)
+        {
+            resyncSince = now;
+        }
+
+        bool member = installed is not null && installed.Contains(self);
+        var window = now - options.FreshnessWindow;
+        bool ok;
+        if (options.SplitBrainPolicy == SplitBrainPolicy.Majority)
+        {
+            int fresh = 1 + peers.All.Count(p => p.ConfirmsSince(window));
+            int total = options.ConfiguredNodes.Count;
+            ok = member && fresh * 2 > total && installed!.Members.Length * 2 > total;
+        }
+        else
+        {
+            ok = member && (resyncSince is not { } since || Resynchronized(since, now, installed!, peers));
+            if (options.SplitBrainPolicy == SplitBrainPolicy.Witness)
+            {
+                // Whoever held the witness before us stopped reaching it before our streak began, so its lease ends
+                // within FreshnessWindow + Lease of that: wait that long into a new streak before serving.
+                ok &= witness.HeldFor(options.FreshnessWindow + options.Lease, now);
+            }
+        }
+
+        if (ok)
+        {
+            if (resyncSince is not null)
+            {
+                Log.LeaseResumed(logger, self.Name);
+            }
+
+            expiry = now + options.Lease;
+            resyncSince = null;
+        }
+    }
+
+    /// <summary>
+    /// After a lapse (stall, lost witness, start) we accept again only when every other member of our installed
+    /// view, and every peer we heard since, confirmed by a round trip started after the lapse and within the
+    /// freshness window that its views still list us: while we were out, any of them may have formed a view without
+    /// us, and one stale peer's word is not enough. A dead member blocks this until the coordinator installs a view
+    /// without it. Alone in our view, we also wait a whole detection timeout: silent peers are then on the other side
+    /// of a partition.
+    /// </summary>
+    private bool Resynchronized(TimeSpan since, TimeSpan now, ClusterView installed, PeerMonitor peers)
+    {
+        // A confirmation also has to be fresh: a peer that confirmed us at ts refuses our removal only until ts + D.
+        var fresh = now - options.FreshnessWindow > since ? now - options.FreshnessWindow : since;
+        foreach (var peer in peers.All)
+        {
+            bool confirmed = peer.ConfirmsSince(fresh);
+            bool heard = peer.LastHeard != TimeSpan.MinValue && peer.LastHeard >= since;
+            bool member = installed.Find(peer.Name) is not null;
+            if ((heard || member) && !confirmed)
+            {
+                return false;
+            }
+        }
+
+        return installed.Members.Length > 1 || now - since >= options.DetectionTimeout;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Lease of {Node} resumed after a lapse")]
+        public static partial void LeaseResumed(ILogger logger, string node);
+    }
+}
