@@ -23,11 +23,7 @@ public sealed partial class MembershipManager
     private readonly LeaseKeeper lease;
     private readonly RequestLedger requests = new();
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<int, Claim>> claims = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ModuleSpec> specs = new(StringComparer.Ordinal);
+    private readonly HandoverLedger handover;
 
     private MemberInfo self;
     private ClusterView? installed;
@@ -37,10 +33,8 @@ public sealed partial class MembershipManager
     private ClusterView? baseCache;
     private Proposal? proposal;
     private long maxEpochSeen;
-    private long snapshotVersion;
     private bool getViewOutstanding;
     private TimeSpan? firstTick;
-    private DrainReport published = DrainReport.None;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
     public MembershipManager(
@@ -59,16 +53,9 @@ public sealed partial class MembershipManager
         witness = new WitnessMonitor(options);
         lease = new LeaseKeeper(options, witness, this.logger);
 
-        foreach (var module in modules)
-        {
-            releasedSinceInstall[module.Name] = [];
-            claims[module.Name] = [];
-            drainingUntil[module.Name] = [];
-            drainStarts[module.Name] = [];
-            specs[module.Name] = module;
-        }
+        handover = new HandoverLedger(options, modules, self);
 
-        SetOwnership(BuildOwnership(now), now);
+        UpdateOwnership(now);
     }
 
     /// <summary>This node as it describes itself.</summary>
@@ -97,7 +84,7 @@ public sealed partial class MembershipManager
 
     /// <summary>This node's hand-over progress per module (buckets taken over, buckets draining, oldest drain's age).</summary>
     public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) =>
-        [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, OldestDrainAge(m.Module, now)))];
+        [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, handover.OldestDrainAge(m.Module, now)))];
 
     /// <summary>
     /// The host applied <paramref name="applied"/> to the data plane and then looked at the connections it tracks:
@@ -109,50 +96,12 @@ public sealed partial class MembershipManager
     {
         ArgumentNullException.ThrowIfNull(applied);
         ArgumentNullException.ThrowIfNull(scans);
-        bool ended = false;
-        var parts = ImmutableArray.CreateBuilder<ModuleDrainReport>();
-        foreach (var (name, states) in applied.Modules)
+        if (handover.EndIdleDrains(applied, scans, out var report))
         {
-            if (!drainingUntil.TryGetValue(name, out var draining))
-            {
-                continue;
-            }
-
-            var scan = scans.GetValueOrDefault(name);
-            var starts = drainStarts[name];
-            var still = ImmutableArray.CreateBuilder<int>();
-            for (int b = 0; b < states.States.Length; b++)
-            {
-                if (states[b] != BucketState.Draining)
-                {
-                    continue;
-                }
-
-                // Only a drain that began no later than the applied snapshot: its bucket took no new flow since.
-                bool idle = scan is not null && !scan.Busy.Contains(b);
-                if (idle && draining.ContainsKey(b) && starts.TryGetValue(b, out var start) && start.Version <= applied.Version)
-                {
-                    draining.Remove(b);
-                    ended = true;
-                    continue;
-                }
-
-                still.Add(b);
-            }
-
-            var flows = scan?.Flows ?? ReadOnlyMemory<byte>.Empty;
-            if (still.Count > 0 || !flows.IsEmpty || states.Incoming > 0)
-            {
-                parts.Add(new ModuleDrainReport(name, still.ToImmutable(), flows, states.Incoming, null));
-            }
+            UpdateOwnership(now);
         }
 
-        if (ended)
-        {
-            SetOwnership(BuildOwnership(now), now);
-        }
-
-        Publish(new DrainReport(applied.Reflects, parts.ToImmutable()), now);
+        Publish(report, now);
     }
 
     /// <summary>True when a peer is reachable and admitted now.</summary>
@@ -215,7 +164,7 @@ public sealed partial class MembershipManager
         {
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
-                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now), CurrentDrainReport(now));
+                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
                 return OnPrepare(prepare, now);
@@ -309,7 +258,7 @@ public sealed partial class MembershipManager
         if (note.DrainsChanged)
         {
             ResolveClaims();
-            Rebuild(now); // a take-over may have completed, or the buckets and flows not to answer changed
+            UpdateOwnership(now, onlyIfChanged: true); // a take-over may have completed, or the buckets and flows not to answer changed
         }
     }
 
@@ -325,25 +274,7 @@ public sealed partial class MembershipManager
 
     private void ExpireTimedStates(TimeSpan now)
     {
-        bool changed = false;
-        foreach (var map in drainingUntil.Values)
-        {
-            foreach (var bucket in map.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
-            {
-                map.Remove(bucket); // drain timeout: whatever the bucket still tracks is dropped here
-                changed = true;
-            }
-        }
-
-        foreach (var map in claims.Values)
-        {
-            foreach (var bucket in map.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
-            {
-                map.Remove(bucket); // no report came (or the drain timed out): the bucket is fully ours
-                changed = true;
-            }
-        }
-
+        bool changed = handover.ExpireTimed(now);
         changed |= ResolveClaims(); // a member restarted meanwhile: its old run drains nothing
 
         foreach (var name in vouched.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
@@ -353,7 +284,7 @@ public sealed partial class MembershipManager
 
         if (changed)
         {
-            SetOwnership(BuildOwnership(now), now);
+            UpdateOwnership(now);
         }
     }
 
@@ -691,14 +622,9 @@ public sealed partial class MembershipManager
         promised = new ClusterView(request.Id, request.Members, tables);
         promisedFromScratch = request.Base is null;
         promisedBase = request.Base;
-        if (installed is { } current && current.Contains(self) && request.Base is not null && request.Base != current.Id)
-        {
-            // We missed views: others may have served (and now drain) buckets our installed table still calls ours.
-            ClaimAll(current, request.Id, now);
-        }
+        handover.OnPromised(installed, promised, request.Base, now);
         maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
-        RecordReleases();
-        SetOwnership(BuildOwnership(now), now);
+        UpdateOwnership(now);
         return new PrepareReply(request.Id, true, null, false, []);
     }
 
@@ -784,44 +710,9 @@ public sealed partial class MembershipManager
         }
 
         maxEpochSeen = Math.Max(maxEpochSeen, view.Id.Epoch);
-        bool wasMember = continuous && previous!.Contains(self);
-        foreach (var module in modules)
-        {
-            releasedSinceInstall[module.Name].Clear();
-            if (!view.Tables.TryGetValue(module.Name, out var table) || !view.Contains(self))
-            {
-                continue;
-            }
-
-            BucketTable? before = wasMember && previous!.Tables.TryGetValue(module.Name, out var t) && t.BucketCount == table.BucketCount ? t : null;
-            var claimed = claims[module.Name];
-            var draining = drainingUntil[module.Name];
-            var drainTimeout = specs[module.Name].DrainTimeout;
-            for (int b = 0; b < table.BucketCount; b++)
-            {
-                bool mineNow = table.OwnerOf(b) == self.Name;
-                bool mineBefore = before?.OwnerOf(b) == self.Name;
-                if (mineNow && !mineBefore)
-                {
-                    draining.Remove(b);
-
-                    // Claimed until every other member said whether it still drains the bucket (ResolveClaims). The
-                    // farm's first view: nobody held anything.
-                    if (!fromScratch)
-                    {
-                        claimed[b] = NewClaim(module.Name, view.Id, now);
-                    }
-                }
-                else if (!mineNow && mineBefore)
-                {
-                    claimed.Remove(b);
-                    draining[b] = now + drainTimeout;
-                }
-            }
-        }
-
+        handover.OnInstalled(previous, view, continuous, fromScratch, now);
         ResolveClaims();
-        SetOwnership(BuildOwnership(now), now);
+        UpdateOwnership(now);
         if (logger.IsEnabled(LogLevel.Information))
         {
             Log.Installed(logger, view.Id, string.Join(", ", view.Members.Select(m => m.Name)), view.Contains(self));
@@ -829,264 +720,46 @@ public sealed partial class MembershipManager
     }
 
     /// <summary>
-    /// A claim made in view <paramref name="since"/>: it outlives the previous owner's drain timeout by a detection
-    /// timeout, so that owner always lets go first.
+    /// The one place the ownership is recomputed (after every change of a view, a claim, a drain or a peer's drain
+    /// report). <paramref name="onlyIfChanged"/>: keep the current snapshot when no state and no foreign flow changed.
+    /// When nobody looks at connections, the drain report that follows the states is published at once.
     /// </summary>
-    private Claim NewClaim(string module, ViewId since, TimeSpan now) => new(since, now + specs[module].DrainTimeout + options.DetectionTimeout);
-
-    /// <summary>Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>.</summary>
-    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now)
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Ownership))]
+    private void UpdateOwnership(TimeSpan now, bool onlyIfChanged = false)
     {
-        foreach (var module in modules)
-        {
-            if (view.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
-            {
-                var claimed = claims[module.Name];
-                for (int b = 0; b < table.BucketCount; b++)
-                {
-                    if (table.OwnerOf(b) == self.Name)
-                    {
-                        claimed[b] = NewClaim(module.Name, since, now);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Phase 1: every bucket we own that the just-promised view gives to another node is released (drains, takes no
-    /// new flow). Releases are sticky until the next install: a later promise never re-acquires a bucket.
-    /// </summary>
-    private void RecordReleases()
-    {
-        if (installed is null || !installed.Contains(self) || promised is null)
+        var next = handover.Build(installed, Reflects, peers.MemberReports(installed), now);
+        if (onlyIfChanged && Ownership is not null && next.SameStatesAs(Ownership))
         {
             return;
         }
 
-        foreach (var module in modules)
+        Ownership = next;
+        if (handover.NoteSnapshot(next, now) is { } report)
         {
-            if (!installed.Tables.TryGetValue(module.Name, out var table) || table.BucketCount != module.BucketCount)
-            {
-                continue;
-            }
-
-            BucketTable? next = promised.Contains(self) && promised.Tables.TryGetValue(module.Name, out var pt) ? pt : null;
-            var released = releasedSinceInstall[module.Name];
-            for (int b = 0; b < table.BucketCount; b++)
-            {
-                if (table.OwnerOf(b) == self.Name && (next is null || next.OwnerOf(b) != self.Name))
-                {
-                    released.Add(b);
-                }
-            }
-        }
-    }
-
-    private OwnershipSnapshot BuildOwnership(TimeSpan now)
-    {
-        var result = ImmutableSortedDictionary.CreateBuilder<string, ModuleOwnership>(StringComparer.Ordinal);
-        bool member = installed is not null && installed.Contains(self);
-        foreach (var module in modules)
-        {
-            var states = new BucketState[module.BucketCount];
-            var released = releasedSinceInstall[module.Name];
-            bool incoming = false;
-            if (member && installed!.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
-            {
-                var claimed = claims[module.Name];
-                var drainedElsewhere = DrainedByPeers(module.Name);
-                for (int b = 0; b < states.Length; b++)
-                {
-                    if (table.OwnerOf(b) != self.Name)
-                    {
-                        continue;
-                    }
-
-                    states[b] = released.Contains(b) ? BucketState.Draining
-                        : claimed.ContainsKey(b) ? BucketState.Claimed
-                        : drainedElsewhere?.Contains(b) == true ? BucketState.Incoming
-                        : BucketState.Owned;
-                    incoming |= states[b] == BucketState.Incoming;
-                }
-            }
-
-            foreach (var (bucket, until) in drainingUntil[module.Name])
-            {
-                if (until > now && states[bucket] == BucketState.None)
-                {
-                    states[bucket] = BucketState.Draining;
-                }
-            }
-
-            result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name) : []);
-        }
-
-        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, Reflects, result.ToImmutable());
-    }
-
-    /// <summary>
-    /// Makes <paramref name="snapshot"/> the ownership: notes when each drain began (for its age, and so a drain report
-    /// ends only drains no newer than what it saw) and, when nobody looks at connections, publishes the drain report
-    /// that follows the states at once (every drain then runs to its timeout).
-    /// </summary>
-    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Ownership))]
-    private void SetOwnership(OwnershipSnapshot snapshot, TimeSpan now)
-    {
-        Ownership = snapshot;
-        foreach (var (name, states) in snapshot.Modules)
-        {
-            var starts = drainStarts[name];
-            foreach (int bucket in starts.Keys.Where(b => states[b] != BucketState.Draining).ToList())
-            {
-                starts.Remove(bucket);
-            }
-
-            for (int b = 0; b < states.States.Length; b++)
-            {
-                if (states[b] == BucketState.Draining)
-                {
-                    starts.TryAdd(b, new DrainStart(snapshot.Version, now));
-                }
-            }
-        }
-
-        if (!options.TracksDrains)
-        {
-            Publish(new DrainReport(snapshot.Reflects, [.. snapshot.Modules.Values
-                .Where(m => m.Draining > 0 || m.Incoming > 0)
-                .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), ReadOnlyMemory<byte>.Empty, m.Incoming, null))]), now);
-        }
-    }
-
-    /// <summary>Rebuilds the ownership, keeping the current snapshot when no state and no foreign flow changed.</summary>
-    private void Rebuild(TimeSpan now)
-    {
-        var next = BuildOwnership(now);
-        bool same = next.View == Ownership.View && next.Reflects == Ownership.Reflects &&
-            next.Modules.All(kv => Ownership.Modules.TryGetValue(kv.Key, out var old) && old.SameAs(kv.Value));
-        if (!same)
-        {
-            SetOwnership(next, now);
+            Publish(report, now);
         }
     }
 
     /// <summary>The newest view the states follow: a pending promise (its releases drain already), else the installed view.</summary>
     private ViewId? Reflects => promised is not null && ViewId.Compare(promised.Id, installed?.Id) > 0 ? promised.Id : installed?.Id;
 
-    /// <summary>Age of the module's oldest drain in progress, or null.</summary>
-    private TimeSpan? OldestDrainAge(string module, TimeSpan now) =>
-        drainStarts.TryGetValue(module, out var starts) && starts.Count > 0 ? now - starts.Values.Min(s => s.At) : null;
 
-    private bool HasClaims() => claims.Values.Any(c => c.Count > 0);
-
-    /// <summary>
-    /// Settles claimed buckets from the other members' drain reports: once every other member (its current run) sent
-    /// a report reflecting the view the claim was made in or a later one, the claim ends: from then on the bucket is
-    /// incoming while a peer's latest report says it drains it, else owned. A member's report lists what it drains as
-    /// of that view, so a later report never reveals an older drain. Returns true when a claim ended.
-    /// </summary>
-    private bool ResolveClaims()
-    {
-        if (installed is null || !installed.Contains(self) || !HasClaims())
-        {
-            return false;
-        }
-
-        var reports = peers.ReportsOfMembers(installed, self.Name);
-
-        bool changed = false;
-        foreach (var module in modules)
-        {
-            var claimed = claims[module.Name];
-            if (claimed.Count == 0)
-            {
-                continue;
-            }
-
-            var parts = reports.Select(r => r?.Reflects).ToList();
-            foreach (var (bucket, claim) in claimed.ToList())
-            {
-                bool all = true;
-                foreach (var reflects in parts)
-                {
-                    if (ViewId.Compare(reflects, claim.Since) < 0)
-                    {
-                        all = false;
-                        break;
-                    }
-                }
-
-                if (all)
-                {
-                    claimed.Remove(bucket); // incoming while a reachable peer drains it (BuildOwnership), else owned
-                    changed = true;
-                }
-            }
-        }
-
-        return changed;
-    }
-
-    /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
-    private ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows(string module)
-    {
-        var result = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>();
-        foreach (var peer in peers.All.OrderBy(p => p.Name, StringComparer.Ordinal))
-        {
-            if (PeerMonitor.MemberReport(peer, installed)?.Find(module) is { Flows.IsEmpty: false } part)
-            {
-                result.Add(part.Flows);
-            }
-        }
-
-        return result.ToImmutable();
-    }
-
-    /// <summary>
-    /// Buckets of <paramref name="module"/> that another member's latest report says it drains (it serves their
-    /// tracked connections: this node must not answer those packets), or null when none. Whether we still hear that
-    /// member does not matter: while it is in the installed view its lease may run.
-    /// </summary>
-    private HashSet<int>? DrainedByPeers(string module)
-    {
-        HashSet<int>? result = null;
-        foreach (var peer in peers.All)
-        {
-            if (PeerMonitor.MemberReport(peer, installed)?.Find(module) is { Draining.IsEmpty: false } part)
-            {
-                (result ??= []).UnionWith(part.Draining);
-            }
-        }
-
-        return result;
-    }
-
+    /// <summary>Settles claims from the drain reports of the installed view's other members (see <see cref="HandoverLedger.ResolveClaims"/>).</summary>
+    private bool ResolveClaims() =>
+        installed is { } view && view.Contains(self) && handover.HasClaims && handover.ResolveClaims(peers.ReportsOfMembers(view, self.Name));
 
     /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
     private void Publish(DrainReport report, TimeSpan now)
     {
-        if (report.Equals(published))
-        {
-            return;
-        }
-
-        published = report;
-        if (firstTick is not null)
+        if (handover.Publish(report) && firstTick is not null)
         {
             SendHeartbeats(now); // a new owner waits for this: do not make it wait for the next tick
         }
     }
 
-    /// <summary>The published report with the current drain ages (status on the peers shows them).</summary>
-    private DrainReport CurrentDrainReport(TimeSpan now) =>
-        published.Modules.IsEmpty
-            ? published
-            : published with { Modules = [.. published.Modules.Select(m => m with { OldestDrainAge = OldestDrainAge(m.Module, now) })] };
-
     private void SendHeartbeats(TimeSpan now)
     {
-        var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now), CurrentDrainReport(now));
+        var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now), handover.Current(now));
         foreach (var peer in peers.All)
         {
             for (int lan = 0; lan < options.LanCount; lan++)
@@ -1095,12 +768,6 @@ public sealed partial class MembershipManager
             }
         }
     }
-
-    /// <summary>A bucket taken over in view <c>Since</c>; the claim ends at <c>Until</c> at the latest.</summary>
-    private readonly record struct Claim(ViewId Since, TimeSpan Until);
-
-    /// <summary>When a bucket began to drain: the first snapshot version showing it draining, and the time.</summary>
-    private readonly record struct DrainStart(long Version, TimeSpan At);
 
     private sealed class Proposal(ClusterView view, ClusterView? baseView, ImmutableArray<MemberInfo> removed, TimeSpan started)
     {

@@ -25,6 +25,11 @@ public sealed class OwnershipSnapshot
     /// <summary>States per module.</summary>
     public ImmutableSortedDictionary<string, ModuleOwnership> Modules { get; }
 
+    /// <summary>True when both follow the same views and hold the same states and foreign flows (versions aside).</summary>
+    internal bool SameStatesAs(OwnershipSnapshot other) =>
+        View == other.View && Reflects == other.Reflects &&
+        Modules.All(kv => other.Modules.TryGetValue(kv.Key, out var old) && old.SameAs(kv.Value));
+
     /// <summary>True when the bucket takes new flows on this node (owned, incoming or claimed).</summary>
     public bool AcceptsNewFlows(string module, int bucket) =>
         Modules.TryGetValue(module, out var m) && m[bucket] is BucketState.Owned or BucketState.Incoming or BucketState.Claimed;
