@@ -12,7 +12,7 @@ namespace Farm.Cluster.Membership;
 /// The same code runs in the virtual-time simulation and in farmd. Not thread-safe: the host serializes calls.
 /// See docs/architecture.md ("Membership protocol") for the rules and why they are safe.
 /// </summary>
-public sealed partial class MembershipManager
+public sealed partial class MembershipManager : IViewListener
 {
     private readonly MembershipOptions options;
     private readonly IReadOnlyList<ModuleSpec> modules;
@@ -24,16 +24,10 @@ public sealed partial class MembershipManager
     private readonly RequestLedger requests = new();
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
     private readonly HandoverLedger handover;
+    private readonly ViewAcceptor acceptor;
 
     private MemberInfo self;
-    private ClusterView? installed;
-    private ClusterView? promised;
-    private bool promisedFromScratch;
-    private ViewId? promisedBase;
-    private ClusterView? baseCache;
     private Proposal? proposal;
-    private long maxEpochSeen;
-    private bool getViewOutstanding;
     private TimeSpan? firstTick;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
@@ -52,9 +46,8 @@ public sealed partial class MembershipManager
         peers = new PeerMonitor(options, self.Name, configHash, modules, this.logger);
         witness = new WitnessMonitor(options);
         lease = new LeaseKeeper(options, witness, this.logger);
-
         handover = new HandoverLedger(options, modules, self);
-
+        acceptor = new ViewAcceptor(options, modules, self, peers, requests, this, this.logger);
         UpdateOwnership(now);
     }
 
@@ -62,10 +55,10 @@ public sealed partial class MembershipManager
     public MemberInfo Self => self;
 
     /// <summary>The installed (committed) view, or null before the first.</summary>
-    public ClusterView? Installed => installed;
+    public ClusterView? Installed => acceptor.Installed;
 
     /// <summary>The view this node promised in phase 1 and not yet installed, or null.</summary>
-    public ClusterView? Promised => promised;
+    public ClusterView? Promised => acceptor.Promised;
 
     /// <summary>Bucket states for the data plane. Replaced whole on every change.</summary>
     public OwnershipSnapshot Ownership { get; private set; }
@@ -140,8 +133,8 @@ public sealed partial class MembershipManager
         ExpireTimedStates(now);
         SendHeartbeats(now);
         CoordinatorStep(now);
-        CatchUp(now);
-        lease.Refresh(now, installed, self, peers);
+        acceptor.CatchUp(now);
+        lease.Refresh(now, acceptor.Installed, self, peers);
     }
 
     /// <summary>
@@ -164,16 +157,16 @@ public sealed partial class MembershipManager
         {
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
-                return new HeartbeatReply(self, configHash, installed?.Id, promised?.Id, IncludesRun(hb.Sender), WitnessLost(now), handover.Current(now));
+                return new HeartbeatReply(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), WitnessLost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
-                return OnPrepare(prepare, now);
+                return acceptor.OnPrepare(prepare, now);
             case CommitRequest commit:
                 peers.NoteHeard(from, lan, now);
-                return OnCommit(commit, now);
+                return acceptor.OnCommit(commit, now);
             case GetViewRequest:
                 peers.NoteHeard(from, lan, now);
-                return new GetViewReply(installed);
+                return new GetViewReply(acceptor.Installed);
             default:
                 throw new ArgumentException($"Unexpected request {request.GetType().Name}.", nameof(request));
         }
@@ -204,8 +197,7 @@ public sealed partial class MembershipManager
                 break;
             case GetViewReply gv:
                 peers.NoteHeard(request.To, request.Lan, now);
-                getViewOutstanding = false;
-                OnViewFetched(gv.View, now);
+                acceptor.OnFetched(gv.View, now);
                 break;
         }
     }
@@ -216,12 +208,9 @@ public sealed partial class MembershipManager
         _ = now;
         if (requests.TryComplete(correlationId, out var request) && request.Message is GetViewRequest)
         {
-            getViewOutstanding = false;
+            acceptor.OnFetchFailed();
         }
     }
-
-    private bool IncludesRun(MemberInfo run) =>
-        installed is not null && installed.Contains(run) && (promised is null || promised.Contains(run));
 
     private bool Reachable(IPeer peer, TimeSpan now) => peers.Reachable(peer, now);
 
@@ -252,7 +241,7 @@ public sealed partial class MembershipManager
         var note = peers.NoteHeartbeat(name, info, hash, peerInstalled, peerPromised, witnessLost, drains, lan, now);
         if (note.Admitted)
         {
-            maxEpochSeen = Math.Max(maxEpochSeen, Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
+            acceptor.NoteEpoch(Math.Max(peerInstalled?.Epoch ?? 0, peerPromised?.Epoch ?? 0));
         }
 
         if (note.DrainsChanged)
@@ -334,7 +323,7 @@ public sealed partial class MembershipManager
     {
         // The grace counts from the first tick, not from construction: the host may take seconds (data plane
         // setup) before it starts sending heartbeats, and listening only begins then.
-        if (installed is null && (firstTick is not { } first || now - first < StartupGrace(now)) &&
+        if (acceptor.Installed is null && (firstTick is not { } first || now - first < StartupGrace(now)) &&
             !peers.All.Any(p => Reachable(p, now) && p.Installed is not null))
         {
             return false; // listen first: join a running farm rather than split it
@@ -364,7 +353,7 @@ public sealed partial class MembershipManager
     {
         var groups = new Dictionary<string, (bool Running, int Count, string Lowest)>(StringComparer.Ordinal)
         {
-            [configHash] = (installed is not null, 1, self.Name),
+            [configHash] = (acceptor.Installed is not null, 1, self.Name),
         };
         foreach (var peer in peers.All)
         {
@@ -420,15 +409,15 @@ public sealed partial class MembershipManager
         // A promise that never committed (its coordinator lost the majority or died) also needs a new view:
         // promised members keep its releases and deny leases to the runs it leaves out until it is superseded.
         bool nobodyAhead = desired.All(d => d.Name == self.Name ||
-            (ViewId.Compare(peers.Find(d.Name)!.Installed, installed?.Id) <= 0 && ViewId.Compare(peers.Find(d.Name)!.Promised, installed?.Id) <= 0));
-        bool settled = installed is not null && installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(promised?.Id, installed.Id) <= 0;
+            (ViewId.Compare(peers.Find(d.Name)!.Installed, acceptor.Installed?.Id) <= 0 && ViewId.Compare(peers.Find(d.Name)!.Promised, acceptor.Installed?.Id) <= 0));
+        bool settled = acceptor.Installed is not null && acceptor.Installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(acceptor.Promised?.Id, acceptor.Installed.Id) <= 0;
         if (settled || !MayPropose(now, desired))
         {
             return;
         }
 
         // Base: the highest installed view among the desired members; fetch it if we do not hold it.
-        ViewId? baseId = installed?.Id;
+        ViewId? baseId = acceptor.Installed?.Id;
         string? holder = null;
         foreach (var member in desired)
         {
@@ -439,19 +428,19 @@ public sealed partial class MembershipManager
             }
         }
 
-        ClusterView? baseView = installed;
+        ClusterView? baseView = acceptor.Installed;
         if (holder is not null)
         {
-            if (baseCache?.Id != baseId)
+            if (acceptor.Fetched?.Id != baseId)
             {
-                RequestView(holder, now);
+                acceptor.RequestView(holder, now);
                 return;
             }
 
-            baseView = baseCache;
+            baseView = acceptor.Fetched;
         }
 
-        long epoch = Math.Max(maxEpochSeen, Math.Max(installed?.Id.Epoch ?? 0, promised?.Id.Epoch ?? 0)) + 1;
+        long epoch = acceptor.NextEpoch;
         var tables = ClusterView.ComputeTables(baseView?.Tables, desired, modules, epoch);
         var view = new ClusterView(new ViewId(epoch, self.Name, self.Incarnation), desired, tables);
         var removed = baseView is null
@@ -469,7 +458,7 @@ public sealed partial class MembershipManager
             }
         }
 
-        var own = OnPrepare(next.ToRequest(forceBase: false), now);
+        var own = acceptor.OnPrepare(next.ToRequest(forceBase: false), now);
         if (own is not PrepareReply { Accepted: true })
         {
             return;
@@ -546,12 +535,11 @@ public sealed partial class MembershipManager
     private void Commit(Proposal p, TimeSpan now)
     {
         proposal = null;
-        if (promised?.Id != p.View.Id)
+        if (!acceptor.CommitOwn(p.View.Id, now))
         {
             return; // we promised a newer view meanwhile: this one must not commit
         }
 
-        Install(promised, now, fromScratch: promisedFromScratch, baseId: promisedBase);
         foreach (var member in p.View.Members)
         {
             if (member.Name != self.Name)
@@ -562,163 +550,6 @@ public sealed partial class MembershipManager
     }
 
 
-    // ---- member -----------------------------------------------------------------------------
-
-    private PrepareReply OnPrepare(PrepareRequest request, TimeSpan now)
-    {
-        PrepareReply Reject(string reason, bool needsBase = false, ImmutableArray<MemberInfo> stillHeard = default) =>
-            new(request.Id, false, reason, needsBase, stillHeard.IsDefault ? [] : stillHeard,
-                stillHeard.IsDefault ? [] : [.. stillHeard.Select(m => peers.Find(m.Name)!.LastHeard + options.DetectionTimeout - now)]);
-
-        if (!request.Members.Any(m => m.IsSameRun(self)))
-        {
-            return Reject($"{self.Name}#{self.Incarnation} is not in the proposed view");
-        }
-
-        if (promised is { } p && request.Id <= p.Id)
-        {
-            return request.Id == p.Id ? new PrepareReply(request.Id, true, null, false, []) : Reject($"already promised {p.Id}");
-        }
-
-        if (installed is { } i && request.Id <= i.Id)
-        {
-            return Reject($"already installed {i.Id}");
-        }
-
-        // Every node we hear must be in the view: a live node left out would keep serving the buckets the view
-        // gives away. This also covers the runs the coordinator removes (we must not have heard them for the
-        // detection timeout), and nodes of our own older views that the coordinator does not know about.
-        var stillHeard = peers.All
-            .Where(p => Reachable(p, now) && !request.Members.Any(m => m.IsSameRun(p.Info!)))
-            .Select(p => p.Info!)
-            .ToImmutableArray();
-        if (!stillHeard.IsEmpty)
-        {
-            return Reject($"{self.Name} still hears {string.Join(", ", stillHeard.Select(m => m.Name))}", stillHeard: stillHeard);
-        }
-
-        ImmutableSortedDictionary<string, BucketTable>? baseTables = null;
-        if (request.Base is { } baseId)
-        {
-            baseTables = request.BaseTables
-                ?? (installed?.Id == baseId ? installed.Tables
-                    : baseCache?.Id == baseId ? baseCache.Tables
-                    : promised?.Id == baseId ? promised.Tables
-                    : null);
-            if (baseTables is null)
-            {
-                return Reject($"{self.Name} does not hold base view {baseId}", needsBase: true);
-            }
-        }
-
-        var tables = ClusterView.ComputeTables(baseTables, request.Members, modules, request.Id.Epoch);
-        if (ClusterView.ComputeFingerprint(tables) != request.TablesFingerprint)
-        {
-            // Our copy of the base differs from the coordinator's (or a module configuration does): ask for its base.
-            Log.TablesDiffer(logger, request.Id);
-            return Reject($"{self.Name} computed different bucket tables for {request.Id}", needsBase: request.BaseTables is null);
-        }
-
-        promised = new ClusterView(request.Id, request.Members, tables);
-        promisedFromScratch = request.Base is null;
-        promisedBase = request.Base;
-        handover.OnPromised(installed, promised, request.Base, now);
-        maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
-        UpdateOwnership(now);
-        return new PrepareReply(request.Id, true, null, false, []);
-    }
-
-    private CommitReply OnCommit(CommitRequest request, TimeSpan now)
-    {
-        if (installed is { } i && i.Id >= request.Id)
-        {
-            return new CommitReply(request.Id, true);
-        }
-
-        if (promised is { } p && p.Id == request.Id)
-        {
-            Install(p, now, fromScratch: promisedFromScratch, baseId: promisedBase);
-            return new CommitReply(request.Id, true);
-        }
-
-        return new CommitReply(request.Id, false);
-    }
-
-    private void CatchUp(TimeSpan now)
-    {
-        if (getViewOutstanding)
-        {
-            return;
-        }
-
-        IPeer? best = null;
-        foreach (var peer in peers.All)
-        {
-            if (Reachable(peer, now) && ViewId.Compare(peer.Installed, best?.Installed ?? installed?.Id) > 0)
-            {
-                best = peer;
-            }
-        }
-
-        if (best?.Installed is { } id && (promised is null || id >= promised.Id))
-        {
-            RequestView(best.Name, now);
-        }
-    }
-
-    private void RequestView(string holder, TimeSpan now)
-    {
-        if (!getViewOutstanding)
-        {
-            getViewOutstanding = true;
-            Send(holder, peers.BestLan(holder), new GetViewRequest(), now);
-        }
-    }
-
-    private void OnViewFetched(ClusterView? view, TimeSpan now)
-    {
-        if (view is null || ViewId.Compare(view.Id, installed?.Id) <= 0)
-        {
-            return;
-        }
-
-        baseCache = view;
-
-        // A committed view that lists us was promised by us (every member acknowledged it), so installing
-        // it is safe. One that does not list us is kept only as a base: a live node outside a view is a
-        // partition, and the coordinator will merge us.
-        if (view.Contains(self) && (promised is null || view.Id >= promised.Id))
-        {
-            Install(view, now);
-        }
-    }
-
-    /// <summary>
-    /// Installs a committed view. <paramref name="fromScratch"/>: the farm's first view (no base): nobody held any bucket.
-    /// <paramref name="baseId"/>: the view its tables derive from, when known. Only when that is the view installed here
-    /// does "this bucket was mine" mean no other node served it since; otherwise (views were missed) every bucket the
-    /// view gives this node is claimed, so a node that drains one of them is heard first.
-    /// </summary>
-    private void Install(ClusterView view, TimeSpan now, bool fromScratch = false, ViewId? baseId = null)
-    {
-        var previous = installed;
-        bool continuous = previous is not null && baseId is not null && previous.Id == baseId;
-        installed = view;
-        if (promised is not null && promised.Id <= view.Id)
-        {
-            promised = null;
-        }
-
-        maxEpochSeen = Math.Max(maxEpochSeen, view.Id.Epoch);
-        handover.OnInstalled(previous, view, continuous, fromScratch, now);
-        ResolveClaims();
-        UpdateOwnership(now);
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            Log.Installed(logger, view.Id, string.Join(", ", view.Members.Select(m => m.Name)), view.Contains(self));
-        }
-    }
-
     /// <summary>
     /// The one place the ownership is recomputed (after every change of a view, a claim, a drain or a peer's drain
     /// report). <paramref name="onlyIfChanged"/>: keep the current snapshot when no state and no foreign flow changed.
@@ -727,7 +558,7 @@ public sealed partial class MembershipManager
     [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Ownership))]
     private void UpdateOwnership(TimeSpan now, bool onlyIfChanged = false)
     {
-        var next = handover.Build(installed, Reflects, peers.MemberReports(installed), now);
+        var next = handover.Build(acceptor.Installed, acceptor.Reflects, peers.MemberReports(acceptor.Installed), now);
         if (onlyIfChanged && Ownership is not null && next.SameStatesAs(Ownership))
         {
             return;
@@ -740,13 +571,24 @@ public sealed partial class MembershipManager
         }
     }
 
-    /// <summary>The newest view the states follow: a pending promise (its releases drain already), else the installed view.</summary>
-    private ViewId? Reflects => promised is not null && ViewId.Compare(promised.Id, installed?.Id) > 0 ? promised.Id : installed?.Id;
+    /// <inheritdoc />
+    void IViewListener.Promised(ClusterView? installed, ClusterView promised, ViewId? baseId, TimeSpan now)
+    {
+        handover.OnPromised(installed, promised, baseId, now);
+        UpdateOwnership(now);
+    }
 
+    /// <inheritdoc />
+    void IViewListener.Installed(ClusterView? previous, ClusterView view, bool continuous, bool fromScratch, TimeSpan now)
+    {
+        handover.OnInstalled(previous, view, continuous, fromScratch, now);
+        ResolveClaims();
+        UpdateOwnership(now);
+    }
 
     /// <summary>Settles claims from the drain reports of the installed view's other members (see <see cref="HandoverLedger.ResolveClaims"/>).</summary>
     private bool ResolveClaims() =>
-        installed is { } view && view.Contains(self) && handover.HasClaims && handover.ResolveClaims(peers.ReportsOfMembers(view, self.Name));
+        acceptor.Installed is { } view && view.Contains(self) && handover.HasClaims && handover.ResolveClaims(peers.ReportsOfMembers(view, self.Name));
 
     /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
     private void Publish(DrainReport report, TimeSpan now)
@@ -759,7 +601,7 @@ public sealed partial class MembershipManager
 
     private void SendHeartbeats(TimeSpan now)
     {
-        var heartbeat = new HeartbeatRequest(self, configHash, installed?.Id, promised?.Id, WitnessLost(now), handover.Current(now));
+        var heartbeat = new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, WitnessLost(now), handover.Current(now));
         foreach (var peer in peers.All)
         {
             for (int lan = 0; lan < options.LanCount; lan++)
@@ -793,13 +635,8 @@ public sealed partial class MembershipManager
         [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Proposing view {View} with members {Members} ({Removed} removed)")]
         public static partial void Proposing(ILogger logger, ViewId view, string members, int removed);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Installed view {View}: {Members} (this node is a member: {IsMember})")]
-        public static partial void Installed(ILogger logger, ViewId view, string members, bool isMember);
-
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Proposal {View} rejected by {Node}: {Reason}")]
         public static partial void ProposalRejected(ILogger logger, ViewId view, string node, string reason);
 
-        [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Computed bucket tables differ from the coordinator's for view {View}")]
-        public static partial void TablesDiffer(ILogger logger, ViewId view);
     }
 }
