@@ -22,12 +22,11 @@ public sealed partial class MembershipManager : IViewListener
     private readonly WitnessMonitor witness;
     private readonly LeaseKeeper lease;
     private readonly RequestLedger requests = new();
-    private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
     private readonly HandoverLedger handover;
     private readonly ViewAcceptor acceptor;
+    private readonly ViewCoordinator coordinator;
 
     private MemberInfo self;
-    private Proposal? proposal;
     private TimeSpan? firstTick;
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
@@ -48,6 +47,7 @@ public sealed partial class MembershipManager : IViewListener
         lease = new LeaseKeeper(options, witness, this.logger);
         handover = new HandoverLedger(options, modules, self);
         acceptor = new ViewAcceptor(options, modules, self, peers, requests, this, this.logger);
+        coordinator = new ViewCoordinator(options, modules, self.Name, peers, witness, acceptor, requests, this.logger);
         UpdateOwnership(now);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class MembershipManager : IViewListener
     public TimeSpan LeaseExpiry => lease.Expiry;
 
     /// <summary>True when this node is currently the coordinator from its own point of view.</summary>
-    public bool IsCoordinator(TimeSpan now) => CoordinatorName(now) == self.Name;
+    public bool IsCoordinator(TimeSpan now) => coordinator.CoordinatorName(now) == self.Name;
 
     /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
     public IReadOnlyDictionary<string, string> ConfigMismatches => peers.ConfigMismatches;
@@ -132,7 +132,7 @@ public sealed partial class MembershipManager : IViewListener
         ExpirePending(now);
         ExpireTimedStates(now);
         SendHeartbeats(now);
-        CoordinatorStep(now);
+        coordinator.Step(self, firstTick, now, resend: true);
         acceptor.CatchUp(now);
         lease.Refresh(now, acceptor.Installed, self, peers);
     }
@@ -142,7 +142,7 @@ public sealed partial class MembershipManager : IViewListener
     /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
     /// no heartbeats and never resends; cheap enough to call every few milliseconds.
     /// </summary>
-    public void Poll(TimeSpan now) => CoordinatorStep(now, resend: false);
+    public void Poll(TimeSpan now) => coordinator.Step(self, firstTick, now, resend: false);
 
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
@@ -190,7 +190,7 @@ public sealed partial class MembershipManager : IViewListener
                 break;
             case PrepareReply pr:
                 peers.NoteHeard(request.To, request.Lan, now);
-                OnPrepareReply(request.To, pr, now);
+                coordinator.OnPrepareReply(request.To, pr, now);
                 break;
             case CommitReply:
                 peers.NoteHeard(request.To, request.Lan, now);
@@ -215,24 +215,6 @@ public sealed partial class MembershipManager : IViewListener
     private bool Reachable(IPeer peer, TimeSpan now) => peers.Reachable(peer, now);
 
     private bool WitnessLost(TimeSpan now) => witness.Lost(now);
-
-    /// <summary>
-    /// The lowest-named reachable node that may coordinate. Under policy witness a node that lost the witness steps
-    /// aside, so the nodes that still reach it are not stuck behind a coordinator that may not propose.
-    /// </summary>
-    private string? CoordinatorName(TimeSpan now)
-    {
-        string? best = WitnessLost(now) ? null : self.Name;
-        foreach (var peer in peers.All)
-        {
-            if (Reachable(peer, now) && !peer.WitnessLost && (best is null || string.CompareOrdinal(peer.Name, best) < 0))
-            {
-                best = peer.Name;
-            }
-        }
-
-        return best;
-    }
 
     /// <summary>Records what a heartbeat (request or reply) says about its sender.</summary>
     private void NotePeer(
@@ -266,10 +248,7 @@ public sealed partial class MembershipManager : IViewListener
         bool changed = handover.ExpireTimed(now);
         changed |= ResolveClaims(); // a member restarted meanwhile: its old run drains nothing
 
-        foreach (var name in vouched.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
-        {
-            vouched.Remove(name);
-        }
+        coordinator.ExpireVouches(now);
 
         if (changed)
         {
@@ -277,278 +256,12 @@ public sealed partial class MembershipManager : IViewListener
         }
     }
 
-    // ---- coordinator ------------------------------------------------------------------------
-
-    private List<MemberInfo> DesiredMembers(TimeSpan now)
-    {
-        var members = new List<MemberInfo> { self };
-        foreach (var peer in peers.All)
-        {
-            if (Reachable(peer, now))
-            {
-                members.Add(peer.Info!);
-            }
-            else if (vouched.TryGetValue(peer.Name, out var v) && v.Until > now)
-            {
-                members.Add(v.Info); // we do not hear it, but a member does: it is alive, keep it
-            }
-        }
-
-        members.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return members;
-    }
-
-    /// <summary>
-    /// How long a node without a view listens before it forms one: <see cref="MembershipOptions.StartupGrace"/>, or up to
-    /// <see cref="MembershipOptions.StartupGraceLimit"/> while a peer that made contact (<see cref="NoteContact"/>) is
-    /// not heard yet. A node that starts on a loaded machine may need longer than the grace to complete its first
-    /// exchanges (a stalled newcomer once heard nobody for 2 s while its connections were open); forming a farm alone
-    /// then splits a running one. A peer whose port refuses connections makes no contact: a lone node still starts
-    /// after the grace.
-    /// </summary>
-    private TimeSpan StartupGrace(TimeSpan now) =>
-        peers.All.Any(p => p.Contacted && !Reachable(p, now)) ? options.StartupGraceLimit : options.StartupGrace;
-
     /// <summary>
     /// The transport has signs of life from <paramref name="name"/> that are not messages yet: a TCP connection to its
     /// port opened, or an authenticated first contact (sealed before either side knew the other's run) came or went.
-    /// A starting node then waits for that node (see <see cref="StartupGrace(TimeSpan)"/>).
+    /// A starting node then waits for that node (see <see cref="MembershipOptions.StartupGraceLimit"/>).
     /// </summary>
-    public void NoteContact(string name)
-    {
-        peers.NoteContact(name);
-    }
-
-    private bool MayPropose(TimeSpan now, List<MemberInfo> desired)
-    {
-        // The grace counts from the first tick, not from construction: the host may take seconds (data plane
-        // setup) before it starts sending heartbeats, and listening only begins then.
-        if (acceptor.Installed is null && (firstTick is not { } first || now - first < StartupGrace(now)) &&
-            !peers.All.Any(p => Reachable(p, now) && p.Installed is not null))
-        {
-            return false; // listen first: join a running farm rather than split it
-        }
-
-        if (!InWinningConfigGroup(now))
-        {
-            return false; // peers with another cluster file run (or outnumber) us: stay out, status says why
-        }
-
-        return options.SplitBrainPolicy switch
-        {
-            SplitBrainPolicy.Majority => desired.Count * 2 > options.ConfiguredNodes.Count,
-            // Holding the witness for a whole detection timeout means the other side lost it at least that long
-            // ago (the policy's premise: one side at a time), so its leases have lapsed before we take its buckets.
-            SplitBrainPolicy.Witness => witness.HeldFor(options.DetectionTimeout, now),
-            _ => true,
-        };
-    }
-
-    /// <summary>
-    /// Nodes that hear each other but disagree on the cluster file form groups by config hash. Only one group may
-    /// form views, so a node restarted with a different file never starts a second farm beside the running one:
-    /// a group already running a view wins, then the larger group, then the group with the lowest node name.
-    /// </summary>
-    private bool InWinningConfigGroup(TimeSpan now)
-    {
-        var groups = new Dictionary<string, (bool Running, int Count, string Lowest)>(StringComparer.Ordinal)
-        {
-            [configHash] = (acceptor.Installed is not null, 1, self.Name),
-        };
-        foreach (var peer in peers.All)
-        {
-            if (peer.ConfigHash is not { } hash || !PeerMonitor.Within(peer.LastHeardAny, now, options.DetectionTimeout))
-            {
-                continue;
-            }
-
-            var g = groups.GetValueOrDefault(hash, (Running: false, Count: 0, Lowest: peer.Name));
-            groups[hash] = (g.Running || peer.InstalledAny is not null, g.Count + 1,
-                string.CompareOrdinal(peer.Name, g.Lowest) < 0 ? peer.Name : g.Lowest);
-        }
-
-        if (groups.Count == 1)
-        {
-            return true;
-        }
-
-        var winner = groups
-            .OrderByDescending(kv => kv.Value.Running)
-            .ThenByDescending(kv => kv.Value.Count)
-            .ThenBy(kv => kv.Value.Lowest, StringComparer.Ordinal)
-            .First();
-        return winner.Key == configHash;
-    }
-
-    private void CoordinatorStep(TimeSpan now, bool resend = true)
-    {
-        if (!IsCoordinator(now))
-        {
-            proposal = null;
-            return;
-        }
-
-        var desired = DesiredMembers(now);
-        if (proposal is { } current)
-        {
-            if (current.View.HasMembers(desired) && now - current.Started < options.ProposalTimeout)
-            {
-                if (resend)
-                {
-                    SendPrepares(current, now);
-                }
-
-                return;
-            }
-
-            proposal = null;
-        }
-
-        // Nothing to do when our view already has the right members and no member moved on to a newer view
-        // (one that left us out while we were stalled or partitioned: then we must merge).
-        // A promise that never committed (its coordinator lost the majority or died) also needs a new view:
-        // promised members keep its releases and deny leases to the runs it leaves out until it is superseded.
-        bool nobodyAhead = desired.All(d => d.Name == self.Name ||
-            (ViewId.Compare(peers.Find(d.Name)!.Installed, acceptor.Installed?.Id) <= 0 && ViewId.Compare(peers.Find(d.Name)!.Promised, acceptor.Installed?.Id) <= 0));
-        bool settled = acceptor.Installed is not null && acceptor.Installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(acceptor.Promised?.Id, acceptor.Installed.Id) <= 0;
-        if (settled || !MayPropose(now, desired))
-        {
-            return;
-        }
-
-        // Base: the highest installed view among the desired members; fetch it if we do not hold it.
-        ViewId? baseId = acceptor.Installed?.Id;
-        string? holder = null;
-        foreach (var member in desired)
-        {
-            if (peers.Find(member.Name) is { } peer && Reachable(peer, now) && ViewId.Compare(peer.Installed, baseId) > 0)
-            {
-                baseId = peer.Installed;
-                holder = peer.Name;
-            }
-        }
-
-        ClusterView? baseView = acceptor.Installed;
-        if (holder is not null)
-        {
-            if (acceptor.Fetched?.Id != baseId)
-            {
-                acceptor.RequestView(holder, now);
-                return;
-            }
-
-            baseView = acceptor.Fetched;
-        }
-
-        long epoch = acceptor.NextEpoch;
-        var tables = ClusterView.ComputeTables(baseView?.Tables, desired, modules, epoch);
-        var view = new ClusterView(new ViewId(epoch, self.Name, self.Incarnation), desired, tables);
-        var removed = baseView is null
-            ? ImmutableArray<MemberInfo>.Empty
-            : [.. baseView.Members.Where(m => !desired.Any(d => d.IsSameRun(m)))];
-        var next = new Proposal(view, baseView, removed, now);
-
-        // Tables travel only to members that do not hold the base view (a newcomer, the other side of a healed
-        // partition); the others compute them from the base: only epoch and membership travel.
-        foreach (var member in desired)
-        {
-            if (member.Name != self.Name && peers.Find(member.Name)!.Installed != baseView?.Id)
-            {
-                next.NeedsBase.Add(member.Name);
-            }
-        }
-
-        var own = acceptor.OnPrepare(next.ToRequest(forceBase: false), now);
-        if (own is not PrepareReply { Accepted: true })
-        {
-            return;
-        }
-
-        proposal = next;
-        next.Acks.Add(self.Name);
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            Log.Proposing(logger, view.Id, string.Join(", ", desired), removed.Length);
-        }
-        if (next.Acks.Count == desired.Count)
-        {
-            Commit(next, now);
-        }
-        else
-        {
-            SendPrepares(next, now);
-        }
-    }
-
-    private void SendPrepares(Proposal p, TimeSpan now)
-    {
-        foreach (var member in p.View.Members)
-        {
-            if (!p.Acks.Contains(member.Name))
-            {
-                Send(member.Name, peers.BestLan(member.Name), p.ToRequest(p.NeedsBase.Contains(member.Name)), now);
-            }
-        }
-    }
-
-    private void OnPrepareReply(string from, PrepareReply reply, TimeSpan now)
-    {
-        if (proposal is not { } p || reply.Id != p.View.Id)
-        {
-            return;
-        }
-
-        if (reply.Accepted)
-        {
-            p.Acks.Add(from);
-            if (p.Acks.Count == p.View.Members.Length)
-            {
-                Commit(p, now);
-            }
-
-            return;
-        }
-
-        if (reply.NeedsBase)
-        {
-            p.NeedsBase.Add(from);
-            Send(from, peers.BestLan(from), p.ToRequest(forceBase: true), now);
-            return;
-        }
-
-        for (int i = 0; i < reply.StillHeard.Length; i++)
-        {
-            var info = reply.StillHeard[i];
-            if (!vouched.TryGetValue(info.Name, out var known) || known.Info.Incarnation <= info.Incarnation)
-            {
-                // Keep the node exactly until that member would stop hearing it (it says how long), then try again:
-                // a dead node's removal is late only by the gap between its last messages to us and to that member.
-                var remaining = !reply.StillHeardFor.IsDefault && i < reply.StillHeardFor.Length ? reply.StillHeardFor[i] : options.HeartbeatInterval;
-                vouched[info.Name] = (info, now + TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, TimeSpan.FromMilliseconds(1).Ticks, options.DetectionTimeout.Ticks)));
-            }
-        }
-
-        Log.ProposalRejected(logger, p.View.Id, from, reply.Reason ?? "");
-        proposal = null;
-    }
-
-    private void Commit(Proposal p, TimeSpan now)
-    {
-        proposal = null;
-        if (!acceptor.CommitOwn(p.View.Id, now))
-        {
-            return; // we promised a newer view meanwhile: this one must not commit
-        }
-
-        foreach (var member in p.View.Members)
-        {
-            if (member.Name != self.Name)
-            {
-                Send(member.Name, peers.BestLan(member.Name), new CommitRequest(p.View.Id), now);
-            }
-        }
-    }
-
+    public void NoteContact(string name) => peers.NoteContact(name);
 
     /// <summary>
     /// The one place the ownership is recomputed (after every change of a view, a claim, a drain or a peer's drain
@@ -609,34 +322,5 @@ public sealed partial class MembershipManager : IViewListener
                 Send(peer.Name, lan, heartbeat, now);
             }
         }
-    }
-
-    private sealed class Proposal(ClusterView view, ClusterView? baseView, ImmutableArray<MemberInfo> removed, TimeSpan started)
-    {
-        public ClusterView View { get; } = view;
-
-        public TimeSpan Started { get; } = started;
-
-        public HashSet<string> Acks { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> NeedsBase { get; } = new(StringComparer.Ordinal);
-
-        public PrepareRequest ToRequest(bool forceBase) => new(
-            View.Id,
-            View.Members,
-            baseView?.Id,
-            removed,
-            View.TablesFingerprint,
-            forceBase && baseView is not null ? baseView.Tables : null);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Proposing view {View} with members {Members} ({Removed} removed)")]
-        public static partial void Proposing(ILogger logger, ViewId view, string members, int removed);
-
-        [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Proposal {View} rejected by {Node}: {Reason}")]
-        public static partial void ProposalRejected(ILogger logger, ViewId view, string node, string reason);
-
     }
 }
