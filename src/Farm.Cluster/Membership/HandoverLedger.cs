@@ -39,9 +39,6 @@ internal sealed class HandoverLedger
         }
     }
 
-    /// <summary>True when some bucket is claimed.</summary>
-    public bool HasClaims => claims.Values.Any(c => c.Count > 0);
-
     /// <summary>
     /// The bucket states for <paramref name="installed"/> (null before the first view), following the view
     /// <paramref name="reflects"/>; <paramref name="memberReports"/>: the drain reports of the other members' runs, in name order.
@@ -216,14 +213,20 @@ internal sealed class HandoverLedger
     }
 
     /// <summary>
-    /// Settles claimed buckets from the other members' drain reports (<paramref name="reports"/>: one per other member
-    /// of the installed view whose run did not restart, null before its first): once each sent a report reflecting the
-    /// view the claim was made in or a later one, the claim ends: from then on the bucket is incoming while a peer's
-    /// latest report says it drains it, else owned. A member's report lists what it drains as of that view, so a later
-    /// report never reveals an older drain. Returns true when a claim ended.
+    /// Settles claimed buckets from the drain reports of the other members of <paramref name="installed"/> (their runs
+    /// that did not restart): once each sent a report reflecting the view the claim was made in or a later one, the
+    /// claim ends: from then on the bucket is incoming while a peer's latest report says it drains it, else owned. A
+    /// member's report lists what it drains as of that view, so a later report never reveals an older drain. Returns
+    /// true when a claim ended.
     /// </summary>
-    public bool ResolveClaims(IReadOnlyList<DrainReport?> reports)
+    public bool ResolveClaims(ClusterView? installed, PeerMonitor peers)
     {
+        if (installed is null || !installed.Contains(run) || !claims.Values.Any(c => c.Count > 0))
+        {
+            return false;
+        }
+
+        var reports = peers.ReportsOfMembers(installed, run.Name);
         bool changed = false;
         foreach (var module in modules)
         {

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using Farm.Core.Buckets;
-using Farm.Core.Config;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,12 +8,16 @@ namespace Farm.Cluster.Membership;
 /// The membership protocol of one node, without I/O: time is passed in, requests come out of
 /// <see cref="TakeOutbox"/> and answers go back through <see cref="HandleReply"/> / <see cref="HandleFailure"/>.
 /// The same code runs in the virtual-time simulation and in farmd. Not thread-safe: the host serializes calls.
+/// A facade over the roles that do the work, each owning its state: <see cref="PeerMonitor"/> (liveness),
+/// <see cref="RequestLedger"/> (requests in flight), <see cref="ViewCoordinator"/> (proposes views),
+/// <see cref="ViewAcceptor"/> (promises and installs them), <see cref="HandoverLedger"/> (releases, claims, drains and
+/// the bucket states), <see cref="LeaseKeeper"/> and <see cref="WitnessMonitor"/>. The manager routes messages to them,
+/// recomputes the ownership (one method) and sends the heartbeats.
 /// See docs/architecture.md ("Membership protocol") for the rules and why they are safe.
 /// </summary>
-public sealed partial class MembershipManager : IViewListener
+public sealed class MembershipManager : IViewListener
 {
     private readonly MembershipOptions options;
-    private readonly IReadOnlyList<ModuleSpec> modules;
     private readonly string configHash;
     private readonly ILogger logger;
     private readonly PeerMonitor peers;
@@ -40,7 +42,6 @@ public sealed partial class MembershipManager : IViewListener
         this.options = options;
         this.self = self;
         this.configHash = configHash;
-        this.modules = modules;
         this.logger = logger ?? NullLogger.Instance;
         peers = new PeerMonitor(options, self.Name, configHash, modules, this.logger);
         witness = new WitnessMonitor(options);
@@ -122,6 +123,13 @@ public sealed partial class MembershipManager : IViewListener
         self = info;
     }
 
+    /// <summary>
+    /// The transport has signs of life from <paramref name="name"/> that are not messages yet: a TCP connection to its
+    /// port opened, or an authenticated first contact (sealed before either side knew the other's run) came or went.
+    /// A starting node then waits for that node (see <see cref="MembershipOptions.StartupGraceLimit"/>).
+    /// </summary>
+    public void NoteContact(string name) => peers.NoteContact(name);
+
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
     public void ReportWitnessReached(TimeSpan probeStart) => witness.Reached(probeStart);
 
@@ -129,8 +137,19 @@ public sealed partial class MembershipManager : IViewListener
     public void Tick(TimeSpan now)
     {
         firstTick ??= now;
-        ExpirePending(now);
-        ExpireTimedStates(now);
+        foreach (long id in requests.Expired(now, options.DetectionTimeout) ?? [])
+        {
+            HandleFailure(id, now); // no answer within the detection timeout
+        }
+
+        bool expired = handover.ExpireTimed(now);
+        expired |= handover.ResolveClaims(acceptor.Installed, peers); // a member restarted meanwhile: its old run drains nothing
+        coordinator.ExpireVouches(now);
+        if (expired)
+        {
+            UpdateOwnership(now);
+        }
+
         SendHeartbeats(now);
         coordinator.Step(self, firstTick, now, resend: true);
         acceptor.CatchUp(now);
@@ -157,7 +176,8 @@ public sealed partial class MembershipManager : IViewListener
         {
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
-                return new HeartbeatReply(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), WitnessLost(now), handover.Current(now));
+                return new HeartbeatReply(
+                    self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
                 return acceptor.OnPrepare(prepare, now);
@@ -186,7 +206,6 @@ public sealed partial class MembershipManager : IViewListener
             case HeartbeatReply hb:
                 NotePeer(request.To, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, request.Lan, now);
                 peers.NoteRoundTrip(request.To, request.SentAt, hb.IncludesYou);
-
                 break;
             case PrepareReply pr:
                 peers.NoteHeard(request.To, request.Lan, now);
@@ -212,10 +231,6 @@ public sealed partial class MembershipManager : IViewListener
         }
     }
 
-    private bool Reachable(IPeer peer, TimeSpan now) => peers.Reachable(peer, now);
-
-    private bool WitnessLost(TimeSpan now) => witness.Lost(now);
-
     /// <summary>Records what a heartbeat (request or reply) says about its sender.</summary>
     private void NotePeer(
         string name, MemberInfo info, string hash, ViewId? peerInstalled, ViewId? peerPromised, bool witnessLost, DrainReport? drains, int lan, TimeSpan now)
@@ -228,40 +243,10 @@ public sealed partial class MembershipManager : IViewListener
 
         if (note.DrainsChanged)
         {
-            ResolveClaims();
+            handover.ResolveClaims(acceptor.Installed, peers);
             UpdateOwnership(now, onlyIfChanged: true); // a take-over may have completed, or the buckets and flows not to answer changed
         }
     }
-
-    private void Send(string to, int lan, MembershipMessage message, TimeSpan now) => requests.Send(to, lan, message, now);
-
-    private void ExpirePending(TimeSpan now)
-    {
-        foreach (long id in requests.Expired(now, options.DetectionTimeout) ?? [])
-        {
-            HandleFailure(id, now);
-        }
-    }
-
-    private void ExpireTimedStates(TimeSpan now)
-    {
-        bool changed = handover.ExpireTimed(now);
-        changed |= ResolveClaims(); // a member restarted meanwhile: its old run drains nothing
-
-        coordinator.ExpireVouches(now);
-
-        if (changed)
-        {
-            UpdateOwnership(now);
-        }
-    }
-
-    /// <summary>
-    /// The transport has signs of life from <paramref name="name"/> that are not messages yet: a TCP connection to its
-    /// port opened, or an authenticated first contact (sealed before either side knew the other's run) came or went.
-    /// A starting node then waits for that node (see <see cref="MembershipOptions.StartupGraceLimit"/>).
-    /// </summary>
-    public void NoteContact(string name) => peers.NoteContact(name);
 
     /// <summary>
     /// The one place the ownership is recomputed (after every change of a view, a claim, a drain or a peer's drain
@@ -295,13 +280,9 @@ public sealed partial class MembershipManager : IViewListener
     void IViewListener.Installed(ClusterView? previous, ClusterView view, bool continuous, bool fromScratch, TimeSpan now)
     {
         handover.OnInstalled(previous, view, continuous, fromScratch, now);
-        ResolveClaims();
+        handover.ResolveClaims(acceptor.Installed, peers);
         UpdateOwnership(now);
     }
-
-    /// <summary>Settles claims from the drain reports of the installed view's other members (see <see cref="HandoverLedger.ResolveClaims"/>).</summary>
-    private bool ResolveClaims() =>
-        acceptor.Installed is { } view && view.Contains(self) && handover.HasClaims && handover.ResolveClaims(peers.ReportsOfMembers(view, self.Name));
 
     /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
     private void Publish(DrainReport report, TimeSpan now)
@@ -312,15 +293,6 @@ public sealed partial class MembershipManager : IViewListener
         }
     }
 
-    private void SendHeartbeats(TimeSpan now)
-    {
-        var heartbeat = new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, WitnessLost(now), handover.Current(now));
-        foreach (var peer in peers.All)
-        {
-            for (int lan = 0; lan < options.LanCount; lan++)
-            {
-                Send(peer.Name, lan, heartbeat, now);
-            }
-        }
-    }
+    private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
+        new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
 }

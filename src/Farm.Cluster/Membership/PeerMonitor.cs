@@ -179,6 +179,18 @@ internal sealed partial class PeerMonitor
         return new HeartbeatNote(Admitted: true, DrainsChanged: true);
     }
 
+    /// <summary>Sends <paramref name="heartbeat"/> to every peer on every LAN.</summary>
+    public void SendHeartbeats(HeartbeatRequest heartbeat, RequestLedger requests, TimeSpan now)
+    {
+        foreach (var peer in peers.Values)
+        {
+            for (int lan = 0; lan < options.LanCount; lan++)
+            {
+                requests.Send(peer.Name, lan, heartbeat, now);
+            }
+        }
+    }
+
     /// <summary>An admitted peer answered a heartbeat sent at <paramref name="sentAt"/>, saying whether its views list us.</summary>
     public void NoteRoundTrip(string name, TimeSpan sentAt, bool includesUs)
     {
