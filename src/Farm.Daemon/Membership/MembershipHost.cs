@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Farm.Daemon.Membership;
 
 /// <summary>
-/// Runs a <see cref="MembershipManager"/> in farmd: serializes every call under one lock (never held during I/O),
-/// ticks it on a dedicated thread, and hands its outbox to the transport after every step.
+/// Runs a <see cref="MembershipManager"/> in farmd through its <see cref="MembershipDriver"/> (the one the simulation
+/// uses too): serializes every call under one lock (never held during I/O), ticks it on a dedicated thread, and after
+/// every step hands a changed ownership to the sinks and the outbox to the transport.
 /// </summary>
 /// <remarks>
 /// The tick thread is not a thread-pool thread: thread-pool starvation (or a burst of slow handlers) must not
@@ -15,7 +16,7 @@ namespace Farm.Daemon.Membership;
 /// OS wait handle, because TimeProvider timers fire on the thread pool.
 /// <para>
 /// Between ticks it sleeps until the next moment the coordinator may have something to do (see
-/// <see cref="NextPollAt"/>): in a settled view that is the earliest detection deadline of the peers it hears, and
+/// <see cref="MembershipDriver.NextPollAt"/>): in a settled view that is the earliest detection deadline of the peers it hears, and
 /// a message that changes what a peer says wakes it at once. An idle node thus wakes once per interval instead of
 /// every <see cref="PollInterval"/>, with the same reaction time to a lost or returning peer.
 /// </para>
@@ -32,15 +33,13 @@ internal sealed partial class MembershipHost : IDisposable
     public const int HeartbeatPriority = 10;
 
     private readonly Lock gate = new();
-    private readonly MembershipManager manager;
+    private readonly MembershipDriver driver;
     private readonly TimeProvider timeProvider;
     private readonly long startTimestamp;
     private readonly TimeSpan interval;
     private readonly ILogger logger;
     // Set by Stop and by messages the coordinator must act on; no spinning: waits last milliseconds at least.
     private readonly ManualResetEventSlim wake = new(false, spinCount: 0);
-    private readonly HashSet<string> peerNames;
-    private readonly Dictionary<string, (PeerSays Says, TimeSpan At)> lastHeartbeat = new(StringComparer.Ordinal);
     private volatile bool stopping;
     private TimeSpan nextPollAt = TimeSpan.Zero;
     private IPeerTransport? transport;
@@ -48,8 +47,6 @@ internal sealed partial class MembershipHost : IDisposable
     private Thread? thread;
     private long ticks;
     private long polls;
-    private long publishedVersion = -1;
-    private TimeSpan refreshedLeaseExpiry = TimeSpan.MinValue;
     private IThreadPriority? threadPriority;
 
     /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
@@ -64,8 +61,7 @@ internal sealed partial class MembershipHost : IDisposable
         Options = options;
         ConfigHash = configHash;
         logger = loggerFactory.CreateLogger<MembershipHost>();
-        manager = new MembershipManager(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
-        peerNames = new HashSet<string>(options.ConfiguredNodes.Where(n => n != self.Name), StringComparer.Ordinal);
+        driver = new MembershipDriver(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
         Limits = MessageLimits.For(options, modules);
     }
 
@@ -113,7 +109,14 @@ internal sealed partial class MembershipHost : IDisposable
     /// before the messages the change causes are sent, and every lease extension is passed on. Attach before
     /// <see cref="Start"/>; the data plane first, so the kernel holds a change before anything reacts to it.
     /// </summary>
-    public void AttachSink(IOwnershipSink ownershipSink) => sinks.Add(ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink)));
+    public void AttachSink(IOwnershipSink ownershipSink)
+    {
+        sinks.Add(ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink)));
+        lock (gate)
+        {
+            driver.PublishesOwnership = true;
+        }
+    }
 
     /// <summary>
     /// Raise the heartbeat thread to real-time priority with <paramref name="priority"/> when it starts (farmd does; tests
@@ -160,7 +163,7 @@ internal sealed partial class MembershipHost : IDisposable
         ArgumentNullException.ThrowIfNull(reader);
         lock (gate)
         {
-            return reader(manager, Now);
+            return reader(driver.Manager, Now);
         }
     }
 
@@ -168,17 +171,13 @@ internal sealed partial class MembershipHost : IDisposable
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request)
     {
         MembershipMessage reply;
-        Effects effects;
-        bool wakeCoordinator;
+        MembershipEffects effects;
         lock (gate)
         {
-            TimeSpan now = Now;
-            reply = manager.HandleRequest(from, lan, request, now);
-            effects = TakeEffects();
-            wakeCoordinator = NeedsCoordinator(request, now);
+            (reply, effects) = driver.HandleRequest(from, lan, request, Now);
         }
 
-        if (wakeCoordinator)
+        if (effects.WakesCoordinator)
         {
             wake.Set();
         }
@@ -191,17 +190,13 @@ internal sealed partial class MembershipHost : IDisposable
     /// <summary>Delivers an authenticated reply.</summary>
     public void HandleReply(long correlationId, MembershipMessage reply)
     {
-        Effects effects;
-        bool wakeCoordinator;
+        MembershipEffects effects;
         lock (gate)
         {
-            TimeSpan now = Now;
-            manager.HandleReply(correlationId, reply, now);
-            effects = TakeEffects();
-            wakeCoordinator = NeedsCoordinator(reply, now);
+            effects = driver.HandleReply(correlationId, reply, Now);
         }
 
-        if (wakeCoordinator)
+        if (effects.WakesCoordinator)
         {
             wake.Set();
         }
@@ -214,18 +209,17 @@ internal sealed partial class MembershipHost : IDisposable
     {
         lock (gate)
         {
-            manager.NoteContact(peer);
+            driver.Manager.NoteContact(peer);
         }
     }
 
     /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
     public void HandleFailure(long correlationId)
     {
-        Effects effects;
+        MembershipEffects effects;
         lock (gate)
         {
-            manager.HandleFailure(correlationId, Now);
-            effects = TakeEffects();
+            effects = driver.HandleFailure(correlationId, Now);
         }
 
         Deliver(effects);
@@ -237,7 +231,7 @@ internal sealed partial class MembershipHost : IDisposable
         ArgumentNullException.ThrowIfNull(change);
         lock (gate)
         {
-            manager.UpdateSelf(change(manager.Self));
+            driver.Manager.UpdateSelf(change(driver.Manager.Self));
         }
 
         // What this node says about itself is part of the view: the coordinator reacts now, not at the next tick.
@@ -250,11 +244,10 @@ internal sealed partial class MembershipHost : IDisposable
     /// </summary>
     public void ReportDrains(OwnershipSnapshot applied, IReadOnlyDictionary<string, ModuleDrainScan> scans)
     {
-        Effects effects;
+        MembershipEffects effects;
         lock (gate)
         {
-            manager.ReportDrains(applied, scans, Now);
-            effects = TakeEffects();
+            effects = driver.ReportDrains(applied, scans, Now);
         }
 
         Deliver(effects);
@@ -265,31 +258,27 @@ internal sealed partial class MembershipHost : IDisposable
     {
         lock (gate)
         {
-            manager.ReportWitnessReached(probeStart);
+            driver.Manager.ReportWitnessReached(probeStart);
         }
     }
 
     /// <summary>One tick: the heartbeat thread calls it each interval; tests may call it directly.</summary>
     public void Step()
     {
-        Effects effects;
-        TimeSpan leaseExpiry;
+        MembershipEffects effects;
         lock (gate)
         {
             TimeSpan now = Now;
-            manager.Tick(now);
-            effects = TakeEffects();
-            leaseExpiry = manager.LeaseExpiry;
-            nextPollAt = NextPollAt(now);
+            effects = driver.Tick(now);
+            nextPollAt = driver.NextPollAt(now, PollInterval);
         }
 
         Interlocked.Increment(ref ticks);
 
         // The lease first: it is the time-critical part. The kernel's runs out no later than the manager's (the
         // duration is what remains of it now), so the kernel never serves longer than the protocol allows.
-        if (sinks.Count > 0 && leaseExpiry > refreshedLeaseExpiry)
+        if (effects.LeaseExtendedTo is { } leaseExpiry)
         {
-            refreshedLeaseExpiry = leaseExpiry;
             TimeSpan remaining = leaseExpiry - Now;
             if (remaining > TimeSpan.Zero)
             {
@@ -310,25 +299,8 @@ internal sealed partial class MembershipHost : IDisposable
         Stop();
     }
 
-    /// <summary>
-    /// Under the lock, after a manager call: its outbox, and its ownership when that changed since the last call (else
-    /// null).
-    /// </summary>
-    private Effects TakeEffects()
-    {
-        var outbox = manager.TakeOutbox();
-        var ownership = manager.Ownership;
-        if (sinks.Count == 0 || ownership.Version == publishedVersion)
-        {
-            return new Effects(outbox, null);
-        }
-
-        publishedVersion = ownership.Version;
-        return new Effects(outbox, ownership);
-    }
-
     /// <summary>Outside the lock: a changed ownership to every sink, in attach order, then the outbox to the transport.</summary>
-    private void Deliver(Effects effects)
+    private void Deliver(MembershipEffects effects)
     {
         if (effects.Changed is { } changed)
         {
@@ -432,94 +404,16 @@ internal sealed partial class MembershipHost : IDisposable
         // Reset before polling: a message arriving from here on sets it again and gets its own poll.
         wake.Reset();
         Interlocked.Increment(ref polls);
-        Effects effects;
+        MembershipEffects effects;
         lock (gate)
         {
             TimeSpan now = Now;
-            manager.Poll(now);
-            effects = TakeEffects();
-            nextPollAt = NextPollAt(now);
+            effects = driver.Poll(now);
+            nextPollAt = driver.NextPollAt(now, PollInterval);
         }
 
         Deliver(effects);
     }
-
-    /// <summary>
-    /// Under the lock, after a tick or poll: when <see cref="MembershipManager.Poll"/> may next change something by time
-    /// alone. While the view is not settled (no view yet, a promise open, a peer ahead of us, or the view's members are not
-    /// exactly this node and the peers it hears) that is one <see cref="PollInterval"/> from now, as before: view changes
-    /// keep their few-millisecond reaction. In a settled view only time can unsettle it: when a peer it hears reaches its
-    /// detection timeout, and the earliest such deadline is returned. What messages change wakes the thread instead
-    /// (<see cref="NeedsCoordinator"/>).
-    /// </summary>
-    /// <remarks>
-    /// This mirrors the coordinator's own "settled" check from public state, conservatively (a vouched-for member counts
-    /// as unsettled). Should it ever miss a case, the tick still runs the coordinator step every interval: a view change
-    /// would start at most one interval later, never not at all.
-    /// </remarks>
-    private TimeSpan NextPollAt(TimeSpan now)
-    {
-        TimeSpan soon = now + PollInterval;
-        if (manager.Installed is not { } installed || manager.Promised is not null)
-        {
-            return soon;
-        }
-
-        var heard = new List<MemberInfo>(peerNames.Count + 1) { manager.Self };
-        TimeSpan due = TimeSpan.MaxValue;
-        foreach (var peer in manager.PeerStatuses(now))
-        {
-            if (!peer.Reachable)
-            {
-                continue;
-            }
-
-            if (peer.Info is null || peer.LastHeard is not { } lastHeard ||
-                ViewId.Compare(peer.Installed, installed.Id) > 0 || ViewId.Compare(peer.Promised, installed.Id) > 0)
-            {
-                return soon;
-            }
-
-            heard.Add(peer.Info);
-            TimeSpan lost = lastHeard + Options.DetectionTimeout;
-            due = lost < due ? lost : due;
-        }
-
-        heard.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return installed.HasMembers(heard) ? due : soon;
-    }
-
-    /// <summary>
-    /// Under the lock, after the manager took <paramref name="message"/>: true when the coordinator may have to act on it
-    /// now. View-change traffic always; a heartbeat only when its sender says something new (another run, weight, modules,
-    /// leaving, config, view, witness) or was silent for half a detection timeout (it may have been lost meanwhile).
-    /// Everything else waits for the tick, as it always did.
-    /// </summary>
-    private bool NeedsCoordinator(MembershipMessage message, TimeSpan now) => message switch
-    {
-        HeartbeatRequest hb => Noted(new PeerSays(hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost), now),
-        HeartbeatReply hb => Noted(new PeerSays(hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost), now),
-        _ => true,
-    };
-
-    private bool Noted(PeerSays says, TimeSpan now)
-    {
-        string name = says.Sender.Name;
-        if (!peerNames.Contains(name))
-        {
-            return false; // the manager ignores names outside the cluster file; keeps the table bounded
-        }
-
-        bool news = !lastHeartbeat.TryGetValue(name, out var last) || last.Says != says || now - last.At >= Options.DetectionTimeout / 2;
-        lastHeartbeat[name] = (says, now);
-        return news;
-    }
-
-    /// <summary>What a heartbeat says that the coordinator decides on (value equality: MemberInfo compares its modules).</summary>
-    private readonly record struct PeerSays(MemberInfo Sender, string ConfigHash, ViewId? Installed, ViewId? Promised, bool WitnessLost);
-
-    /// <summary>What one manager call leaves to do outside the lock.</summary>
-    private readonly record struct Effects(IReadOnlyList<OutboundRequest> Outbox, OwnershipSnapshot? Changed);
 
     private static partial class Log
     {

@@ -11,7 +11,7 @@ namespace Farm.Testing.Simulation;
 /// them. The data plane is modelled by each manager's lease and bucket states, which a crashed or paused
 /// node keeps (the kernel keeps filtering) until its lease lapses. After every event the invariants are checked.
 /// </summary>
-public sealed class SimCluster
+public sealed partial class SimCluster
 {
     public const string Module = "web";
 
@@ -119,8 +119,7 @@ public sealed class SimCluster
     {
         var node = this[name];
         node.Weight = weight;
-        var self = node.Manager!.Self;
-        node.Manager.UpdateSelf(self with { Weight = weight });
+        node.Manager!.UpdateSelf(node.Manager.Self with { Weight = weight });
         Note($"weight {name} = {weight}");
     }
 
@@ -150,7 +149,7 @@ public sealed class SimCluster
     {
         node.Incarnation++;
         node.State = SimNodeState.Up;
-        node.Manager = new MembershipManager(
+        node.Driver = new MembershipDriver(
             Options,
             new MemberInfo(node.Name, node.Incarnation, node.Weight, 0, false, [Module]),
             ConfigHashOf(node.Name),
@@ -305,29 +304,27 @@ public sealed class SimCluster
         return true;
     }
 
-    /// <summary>What farmd's drain monitor does: after the data plane applied a snapshot (at once here), scan and report.</summary>
-    private void ReportDrains(SimNode node, bool force)
+    /// <summary>
+    /// What farmd's drain monitor does: after the data plane applied a snapshot (at once here), scan and report. Returns
+    /// the requests the report causes.
+    /// </summary>
+    private IReadOnlyList<OutboundRequest> ReportDrains(SimNode node, bool force)
     {
-        if (!Options.TracksDrains || node.Manager is not { } manager || node.State != SimNodeState.Up)
+        if (!Options.TracksDrains || node.Driver is not { } driver || node.State != SimNodeState.Up)
         {
-            return;
+            return [];
         }
 
-        var applied = manager.Ownership;
+        var applied = driver.Manager.Ownership;
         var states = applied.Modules[Module];
-        if (!force && applied.Version == node.ReportedVersion)
+        if (applied.Version == node.ReportedVersion && (!force || states.Draining == 0))
         {
-            return;
-        }
-
-        if (force && applied.Version == node.ReportedVersion && states.Draining == 0)
-        {
-            return;
+            return [];
         }
 
         node.ReportedVersion = applied.Version;
         var busy = states.BucketsIn(BucketState.Draining).Where(b => DrainBusy(node.Name, b)).ToHashSet();
-        manager.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, ReadOnlyMemory<byte>.Empty) }, Now);
+        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, ReadOnlyMemory<byte>.Empty) }, Now).Outbox;
     }
 
     public string Describe()
@@ -355,10 +352,22 @@ public sealed class SimCluster
 
     private void Schedule(TimeSpan at, SimEvent e) => events.Enqueue(e, (at, ++sequence));
 
-    private void Flush(SimNode node)
+    /// <summary>
+    /// After a call of the node's driver: the drain monitor reports; the requests of the call, then those of a report made
+    /// since the call (<paramref name="reportedSince"/>), then those of this report go out; a new install is recorded.
+    /// </summary>
+    private void Apply(SimNode node, MembershipEffects effects, IReadOnlyList<OutboundRequest>? reportedSince = null)
     {
-        ReportDrains(node, force: false);
-        foreach (var request in node.Manager!.TakeOutbox())
+        var reported = ReportDrains(node, force: false);
+        Send(node, effects.Outbox);
+        Send(node, reportedSince ?? []);
+        Send(node, reported);
+        RecordInstall(node);
+    }
+
+    private void Send(SimNode node, IReadOnlyList<OutboundRequest> requests)
+    {
+        foreach (var request in requests)
         {
             Sent?.Invoke(node.Name, request);
             var target = this[request.To];
@@ -372,124 +381,6 @@ public sealed class SimCluster
 
                 Schedule(Now + RandomDelay(MaxDelay), new DeliverRequest(node, node.Incarnation, target, request));
             }
-        }
-    }
-
-    private abstract record SimEvent
-    {
-        public abstract void Run(SimCluster sim);
-    }
-
-    private sealed record TickEvent(SimNode Node, int Incarnation) : SimEvent
-    {
-        public override void Run(SimCluster sim)
-        {
-            if (Node.Incarnation != Incarnation || Node.State == SimNodeState.Crashed)
-            {
-                return; // that run is over
-            }
-
-            if (Node.State == SimNodeState.Up)
-            {
-                if (sim.Options.SplitBrainPolicy == SplitBrainPolicy.Witness && !sim.IsBlocked(Node.Name, "witness"))
-                {
-                    Node.Manager!.ReportWitnessReached(sim.Now);
-                }
-
-                Node.Manager!.Tick(sim.Now);
-                sim.ReportDrains(Node, force: true);
-                sim.Flush(Node);
-                sim.RecordInstall(Node);
-            }
-
-            // A paused node skips ticks; it ticks again when resumed.
-            sim.Schedule(sim.Now + sim.Options.HeartbeatInterval, this);
-        }
-    }
-
-    private sealed record PollEvent(SimNode Node, int Incarnation) : SimEvent
-    {
-        public override void Run(SimCluster sim)
-        {
-            if (Node.Incarnation != Incarnation || Node.State == SimNodeState.Crashed)
-            {
-                return;
-            }
-
-            if (Node.State == SimNodeState.Up)
-            {
-                Node.Manager!.Poll(sim.Now);
-                sim.Flush(Node);
-                sim.RecordInstall(Node);
-            }
-
-            sim.Schedule(sim.Now + sim.PollInterval!.Value, this);
-        }
-    }
-
-    private sealed record ResumeEvent(SimNode Node, int Incarnation) : SimEvent
-    {
-        public override void Run(SimCluster sim)
-        {
-            if (Node.Incarnation == Incarnation && Node.State == SimNodeState.Paused)
-            {
-                Node.State = SimNodeState.Up;
-                sim.Note($"resume {Node.Name}");
-                foreach (var deferred in Node.Deferred)
-                {
-                    sim.Schedule(sim.Now, (SimEvent)deferred);
-                }
-
-                Node.Deferred.Clear();
-            }
-        }
-    }
-
-    private sealed record DeliverRequest(SimNode From, int FromIncarnation, SimNode To, OutboundRequest Request) : SimEvent
-    {
-        public override void Run(SimCluster sim)
-        {
-            if (To.State == SimNodeState.Crashed || To.Manager is null)
-            {
-                return;
-            }
-
-            if (To.State == SimNodeState.Paused)
-            {
-                To.Deferred.Add(this); // sits in the socket buffer until the process runs again
-                return;
-            }
-
-            var reply = To.Manager.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
-            sim.Flush(To);
-            sim.RecordInstall(To);
-            if (sim.IsBlocked(To.Name, From.Name) || sim.DownLans.Contains(Request.Lan) || sim.random.NextDouble() < sim.Loss)
-            {
-                return;
-            }
-
-            sim.Schedule(sim.Now + sim.RandomDelay(sim.MaxDelay), new DeliverReply(From, FromIncarnation, Request.CorrelationId, reply));
-        }
-    }
-
-    private sealed record DeliverReply(SimNode To, int ToIncarnation, long CorrelationId, MembershipMessage Reply) : SimEvent
-    {
-        public override void Run(SimCluster sim)
-        {
-            if (To.Incarnation != ToIncarnation || To.State == SimNodeState.Crashed)
-            {
-                return;
-            }
-
-            if (To.State == SimNodeState.Paused)
-            {
-                To.Deferred.Add(this);
-                return;
-            }
-
-            To.Manager!.HandleReply(CorrelationId, Reply, sim.Now);
-            sim.Flush(To);
-            sim.RecordInstall(To);
         }
     }
 

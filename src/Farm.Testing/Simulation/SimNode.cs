@@ -13,8 +13,11 @@ public sealed class SimNode(string name)
 
     public SimNodeState State { get; set; } = SimNodeState.Crashed;
 
+    /// <summary>Drives the current (or, after a crash, the last) run, as farmd's MembershipHost does.</summary>
+    public MembershipDriver? Driver { get; set; }
+
     /// <summary>The current (or, after a crash, the last) run; a crashed run's state models the kernel's leftovers.</summary>
-    public MembershipManager? Manager { get; set; }
+    public MembershipManager? Manager => Driver?.Manager;
 
     /// <summary>Messages that arrived while paused.</summary>
     public List<object> Deferred { get; } = [];

@@ -1,0 +1,119 @@
+using Farm.Cluster.Membership;
+using Farm.Core.Config;
+
+namespace Farm.Testing.Simulation;
+
+/// <summary>The events of the simulation: ticks, polls, resumptions and message deliveries, each calling a node's driver.</summary>
+public sealed partial class SimCluster
+{
+    private abstract record SimEvent
+    {
+        public abstract void Run(SimCluster sim);
+    }
+
+    private sealed record TickEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation != Incarnation || Node.State == SimNodeState.Crashed)
+            {
+                return; // that run is over
+            }
+
+            if (Node.State == SimNodeState.Up)
+            {
+                if (sim.Options.SplitBrainPolicy == SplitBrainPolicy.Witness && !sim.IsBlocked(Node.Name, "witness"))
+                {
+                    Node.Manager!.ReportWitnessReached(sim.Now);
+                }
+
+                var effects = Node.Driver!.Tick(sim.Now);
+                sim.Apply(Node, effects, sim.ReportDrains(Node, force: true));
+            }
+
+            // A paused node skips ticks; it ticks again when resumed.
+            sim.Schedule(sim.Now + sim.Options.HeartbeatInterval, this);
+        }
+    }
+
+    private sealed record PollEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation != Incarnation || Node.State == SimNodeState.Crashed)
+            {
+                return;
+            }
+
+            if (Node.State == SimNodeState.Up)
+            {
+                sim.Apply(Node, Node.Driver!.Poll(sim.Now));
+            }
+
+            sim.Schedule(sim.Now + sim.PollInterval!.Value, this);
+        }
+    }
+
+    private sealed record ResumeEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation == Incarnation && Node.State == SimNodeState.Paused)
+            {
+                Node.State = SimNodeState.Up;
+                sim.Note($"resume {Node.Name}");
+                foreach (var deferred in Node.Deferred)
+                {
+                    sim.Schedule(sim.Now, (SimEvent)deferred);
+                }
+
+                Node.Deferred.Clear();
+            }
+        }
+    }
+
+    private sealed record DeliverRequest(SimNode From, int FromIncarnation, SimNode To, OutboundRequest Request) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (To.State == SimNodeState.Crashed || To.Driver is null)
+            {
+                return;
+            }
+
+            if (To.State == SimNodeState.Paused)
+            {
+                To.Deferred.Add(this); // sits in the socket buffer until the process runs again
+                return;
+            }
+
+            var (reply, effects) = To.Driver.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
+            sim.Apply(To, effects);
+            if (sim.IsBlocked(To.Name, From.Name) || sim.DownLans.Contains(Request.Lan) || sim.random.NextDouble() < sim.Loss)
+            {
+                return;
+            }
+
+            sim.Schedule(sim.Now + sim.RandomDelay(sim.MaxDelay), new DeliverReply(From, FromIncarnation, Request.CorrelationId, reply));
+        }
+    }
+
+    private sealed record DeliverReply(SimNode To, int ToIncarnation, long CorrelationId, MembershipMessage Reply) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (To.Incarnation != ToIncarnation || To.State == SimNodeState.Crashed)
+            {
+                return;
+            }
+
+            if (To.State == SimNodeState.Paused)
+            {
+                To.Deferred.Add(this);
+                return;
+            }
+
+            sim.Apply(To, To.Driver!.HandleReply(CorrelationId, Reply, sim.Now));
+        }
+    }
+}
