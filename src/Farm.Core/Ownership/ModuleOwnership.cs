@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
 
-namespace Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
 /// <summary>One module's bucket states on this node.</summary>
 public sealed class ModuleOwnership
 {
     private readonly BucketState[] states;
 
-    internal ModuleOwnership(string module, BucketState[] states, ImmutableArray<ReadOnlyMemory<byte>> foreignFlows)
+    public ModuleOwnership(string module, BucketState[] states, ImmutableArray<ReadOnlyMemory<byte>> foreignFlows)
     {
         Module = module;
         this.states = states;

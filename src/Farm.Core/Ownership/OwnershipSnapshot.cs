@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 
-namespace Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
 /// <summary>What this node's data plane must do now: bucket states per module for the installed view. Immutable.</summary>
 public sealed class OwnershipSnapshot
 {
-    internal OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules)
+    public OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules)
     {
         Version = version;
         View = view;

@@ -1,11 +1,9 @@
 using System.Collections.Immutable;
-using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Daemon.Membership;
 using Farm.DataPlane.Conntrack;
 using Microsoft.Extensions.Logging;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>
 /// Tells membership how this node's drains progress. After each snapshot the kernel applied, and every
@@ -19,10 +17,10 @@ namespace Farm.Daemon.DataPlane;
 /// for a snapshot that <see cref="DataPlaneHost.LastApplied"/> says every module's kernel state follows: a bucket
 /// draining there took no new connection since, so "no live connection now" stays true.
 /// </remarks>
-internal sealed partial class DrainMonitor : IDisposable
+public sealed partial class DrainMonitor : IDisposable
 {
     private readonly DataPlaneHost dataPlane;
-    private readonly MembershipHost host;
+    private readonly IDrainReportSink host;
     private readonly IConntrackTable conntrack;
     private readonly TimeSpan period;
     private readonly ILogger logger;
@@ -35,7 +33,7 @@ internal sealed partial class DrainMonitor : IDisposable
     private bool readFailing;
 
     public DrainMonitor(
-        DataPlaneHost dataPlane, MembershipHost host, IReadOnlyList<ModuleConfig> modules, IConntrackTable conntrack, TimeSpan period, ILogger<DrainMonitor> logger)
+        DataPlaneHost dataPlane, IDrainReportSink host, IReadOnlyList<ModuleConfig> modules, IConntrackTable conntrack, TimeSpan period, ILogger<DrainMonitor> logger)
     {
         ArgumentNullException.ThrowIfNull(modules);
         this.dataPlane = dataPlane ?? throw new ArgumentNullException(nameof(dataPlane));
