@@ -168,7 +168,7 @@ public sealed partial class MembershipManager
                 still.Add(b);
             }
 
-            var flows = scan?.Flows ?? ReadOnlyMemory<byte>.Empty;
+            var flows = scan?.Flows ?? [];
             if (still.Count > 0 || !flows.IsEmpty || states.Incoming > 0)
             {
                 parts.Add(new ModuleDrainReport(name, still.ToImmutable(), flows, states.Incoming, null));
@@ -1108,7 +1108,7 @@ public sealed partial class MembershipManager
         {
             Publish(new DrainReport(snapshot.Reflects, [.. snapshot.Modules.Values
                 .Where(m => m.Draining > 0 || m.Incoming > 0)
-                .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), ReadOnlyMemory<byte>.Empty, m.Incoming, null))]), now);
+                .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), [], m.Incoming, null))]), now);
         }
     }
 
@@ -1196,14 +1196,14 @@ public sealed partial class MembershipManager
     }
 
     /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
-    private ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows(string module)
+    private ImmutableArray<FlowKey> ForeignFlows(string module)
     {
-        var result = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>();
+        var result = ImmutableArray.CreateBuilder<FlowKey>();
         foreach (var peer in peers.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             if (MemberReport(peer)?.Find(module) is { Flows.IsEmpty: false } part)
             {
-                result.Add(part.Flows);
+                result.AddRange(part.Flows);
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Farm.Core.Ownership;
 
 /// <summary>
@@ -5,5 +7,5 @@ namespace Farm.Core.Ownership;
 /// buckets still track live connections, and the encoded UDP flows among them.
 /// </summary>
 /// <param name="Busy">Draining buckets with at least one live connection.</param>
-/// <param name="Flows">The data plane's encoding of the live UDP flows in draining buckets (may be empty).</param>
-public sealed record ModuleDrainScan(IReadOnlySet<int> Busy, ReadOnlyMemory<byte> Flows);
+/// <param name="Flows">The live UDP flows in draining buckets (may be empty).</param>
+public sealed record ModuleDrainScan(IReadOnlySet<int> Busy, ImmutableArray<FlowKey> Flows);

@@ -330,7 +330,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             return BucketAssignment.Empty(epoch);
         }
 
-        var foreign = states.ForeignFlows.SelectMany(encoded => FlowKeyCodec.Decode(encoded.Span)).Select(f => new IPEndPoint(f.Address, f.Port));
+        var foreign = states.ForeignFlows.Select(f => new IPEndPoint(f.Address, f.Port));
         return new BucketAssignment(
             epoch, states.BucketsIn(BucketState.Owned), states.BucketsIn(BucketState.Incoming), states.BucketsIn(BucketState.Draining),
             states.BucketsIn(BucketState.Claimed), foreign);

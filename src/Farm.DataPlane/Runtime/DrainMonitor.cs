@@ -88,14 +88,14 @@ public sealed partial class DrainMonitor : IDisposable
         {
             if (states.Draining == 0)
             {
-                scans[name] = new ModuleDrainScan(ImmutableHashSet<int>.Empty, ReadOnlyMemory<byte>.Empty);
+                scans[name] = new ModuleDrainScan(ImmutableHashSet<int>.Empty, []);
             }
             else if (known && tracked.TryGetValue(name, out var buckets))
             {
                 var busy = buckets.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToHashSet();
                 var udp = buckets.Values.SelectMany(f => f).Where(f => f.Protocol == TransportProtocol.Udp)
                     .Select(f => new FlowKey(f.Source, f.SourcePort)).Distinct().ToList();
-                scans[name] = new ModuleDrainScan(busy, udp.Count == 0 ? ReadOnlyMemory<byte>.Empty : FlowKeyCodec.Encode(udp));
+                scans[name] = new ModuleDrainScan(busy, [.. udp]);
             }
         }
 

@@ -327,7 +327,7 @@ public sealed class SimCluster
 
         node.ReportedVersion = applied.Version;
         var busy = states.BucketsIn(BucketState.Draining).Where(b => DrainBusy(node.Name, b)).ToHashSet();
-        manager.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, ReadOnlyMemory<byte>.Empty) }, Now);
+        manager.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, []) }, Now);
     }
 
     public string Describe()
