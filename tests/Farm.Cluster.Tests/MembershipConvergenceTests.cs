@@ -84,7 +84,7 @@ public sealed class MembershipConvergenceTests
         var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 99);
         sim.StartAll();
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
-        var before = sim["n02"].Manager!.Ownership.Modules[SimCluster.Module].BucketsIn(Membership.BucketState.Owned);
+        var before = sim["n02"].Manager!.Ownership.Modules[SimCluster.Module].BucketsIn(BucketState.Owned);
 
         sim.Crash("n01"); // the lowest name: the coordinator
         var end = sim.Now + TimeSpan.FromSeconds(3);

@@ -40,12 +40,12 @@ public sealed record DrainReport(ViewId? Reflects, ImmutableArray<ModuleDrainRep
 /// <param name="Module">Module name.</param>
 /// <param name="Draining">Buckets the node still drains, ascending.</param>
 /// <param name="Flows">
-/// Opaque to membership: the data plane's encoding of the UDP flows the node still serves in those buckets, so that
-/// the new owner does not answer them as new flows.
+/// The UDP flows the node still serves in those buckets, so that the new owner does not answer them as new flows
+/// (on the wire: FlowKeyCodec in farmd's transport).
 /// </param>
 /// <param name="Incoming">How many buckets the node is taking over (claimed or incoming), for status.</param>
 /// <param name="OldestDrainAge">How long the oldest of the node's drains has run when the report was sent, for status.</param>
-public sealed record ModuleDrainReport(string Module, ImmutableArray<int> Draining, ReadOnlyMemory<byte> Flows, int Incoming, TimeSpan? OldestDrainAge)
+public sealed record ModuleDrainReport(string Module, ImmutableArray<int> Draining, ImmutableArray<FlowKey> Flows, int Incoming, TimeSpan? OldestDrainAge)
 {
     /// <summary>True when <paramref name="bucket"/> is among the draining buckets.</summary>
     public bool Drains(int bucket) => Draining.BinarySearch(bucket) >= 0;
@@ -53,16 +53,8 @@ public sealed record ModuleDrainReport(string Module, ImmutableArray<int> Draini
     /// <summary>Value equality (the bucket list and the flows compare by content; the age does not count).</summary>
     public bool Equals(ModuleDrainReport? other) =>
         other is not null && Module == other.Module && Incoming == other.Incoming &&
-        Draining.SequenceEqual(other.Draining) && Flows.Span.SequenceEqual(other.Flows.Span);
+        Draining.SequenceEqual(other.Draining) && Flows.SequenceEqual(other.Flows);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Module, Draining.Length, Incoming);
 }
-
-/// <summary>
-/// What the data plane found for one module after it applied an ownership snapshot: which of the snapshot's draining
-/// buckets still track live connections, and the encoded UDP flows among them.
-/// </summary>
-/// <param name="Busy">Draining buckets with at least one live connection.</param>
-/// <param name="Flows">The data plane's encoding of the live UDP flows in draining buckets (may be empty).</param>
-public sealed record ModuleDrainScan(IReadOnlySet<int> Busy, ReadOnlyMemory<byte> Flows);

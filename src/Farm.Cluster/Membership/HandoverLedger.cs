@@ -114,7 +114,7 @@ internal sealed class HandoverLedger
             ? null
             : new DrainReport(snapshot.Reflects, [.. snapshot.Modules.Values
                 .Where(m => m.Draining > 0 || m.Incoming > 0)
-                .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), ReadOnlyMemory<byte>.Empty, m.Incoming, null))]);
+                .Select(m => new ModuleDrainReport(m.Module, m.BucketsIn(BucketState.Draining), [], m.Incoming, null))]);
     }
 
     /// <summary>
@@ -154,7 +154,7 @@ internal sealed class HandoverLedger
                 still.Add(b);
             }
 
-            var flows = scan?.Flows ?? ReadOnlyMemory<byte>.Empty;
+            var flows = scan?.Flows ?? [];
             if (still.Count > 0 || !flows.IsEmpty || states.Incoming > 0)
             {
                 parts.Add(new ModuleDrainReport(name, still.ToImmutable(), flows, states.Incoming, null));
@@ -362,14 +362,14 @@ internal sealed class HandoverLedger
     }
 
     /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
-    private static ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows(string module, IReadOnlyList<DrainReport> memberReports)
+    private static ImmutableArray<FlowKey> ForeignFlows(string module, IReadOnlyList<DrainReport> memberReports)
     {
-        var result = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>();
+        var result = ImmutableArray.CreateBuilder<FlowKey>();
         foreach (var report in memberReports)
         {
             if (report.Find(module) is { Flows.IsEmpty: false } part)
             {
-                result.Add(part.Flows);
+                result.AddRange(part.Flows);
             }
         }
 

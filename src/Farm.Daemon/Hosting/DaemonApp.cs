@@ -1,4 +1,4 @@
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -74,7 +74,7 @@ internal static class DaemonApp
             // Typically an address that is in use or not on this host: say which.
             error.WriteLine($"farmd: cannot start: {ex.Message}");
             // A missing prerequisite of the data plane is an operator problem with a complete message: no stack trace.
-            logger.Fatal(ex is DataPlane.DataPlaneUnavailableException ? null : ex, "farmd could not start: {Reason}", ex.Message);
+            logger.Fatal(ex is Farm.DataPlane.Runtime.DataPlaneUnavailableException ? null : ex, "farmd could not start: {Reason}", ex.Message);
             AdminSocket.Remove(settings.AdminSocket);
             return ExitFailed;
         }

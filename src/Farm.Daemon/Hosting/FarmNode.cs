@@ -2,7 +2,7 @@ using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Core.Config;
 using Farm.Daemon.Admin;
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Farm.Daemon.Drain;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;

@@ -21,7 +21,7 @@ namespace Farm.Daemon.Membership;
 /// every <see cref="PollInterval"/>, with the same reaction time to a lost or returning peer.
 /// </para>
 /// </remarks>
-internal sealed partial class MembershipHost : IDisposable
+internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
 {
     /// <summary>How often the heartbeat thread polls the coordinator between ticks while the view is not settled.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Farm.Daemon.Hosting;
 using Farm.Daemon.Membership;
 using Farm.Modules;

@@ -1,5 +1,5 @@
 using Farm.Core.Config;
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Farm.Daemon.Membership;
 using Farm.Modules;
 using Microsoft.Extensions.Logging;

@@ -289,7 +289,7 @@ internal static class MessageMapper
             var d = new Wire.ModuleDrain
             {
                 Module = m.Module,
-                UdpFlows = ByteString.CopyFrom(m.Flows.Span),
+                UdpFlows = m.Flows.IsEmpty ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(FlowKeyCodec.Encode(m.Flows)),
                 Incoming = m.Incoming,
                 OldestDrainAgeMs = m.OldestDrainAge is { } age ? (long)age.TotalMilliseconds : -1,
             };
@@ -349,7 +349,7 @@ internal static class MessageMapper
             }
 
             int size = CountDraining(m.Module, m.DrainingRanges, bucketCount);
-            CheckFlows(m.Module, m.UdpFlows.Span);
+            CheckFlows(m.Module, m.UdpFlows);
             sizes[p] = keep ? size : -1;
         }
 
@@ -374,7 +374,7 @@ internal static class MessageMapper
             }
 
             TimeSpan? age = m.OldestDrainAgeMs >= 0 ? TimeSpan.FromMilliseconds(m.OldestDrainAgeMs) : null;
-            modules.Add(new ModuleDrainReport(m.Module, ImmutableCollectionsMarshal.AsImmutableArray(buckets), m.UdpFlows.ToByteArray(), m.Incoming, age));
+            modules.Add(new ModuleDrainReport(m.Module, ImmutableCollectionsMarshal.AsImmutableArray(buckets), FlowKeyCodec.Decode(m.UdpFlows.Span), m.Incoming, age));
         }
 
         return new DrainReport(FromProto(report.Reflects), modules.DrainToImmutable());
@@ -408,24 +408,16 @@ internal static class MessageMapper
         return (int)total;
     }
 
-    /// <summary>Refuses a UDP flow list that is not whole entries: 1 byte address length (4 or 16), the address, a 2-byte port.</summary>
-    private static void CheckFlows(string module, ReadOnlySpan<byte> flows)
+    /// <summary>Refuses a UDP flow list that is not whole entries (see <see cref="FlowKeyCodec"/>), naming the module.</summary>
+    private static void CheckFlows(string module, ByteString flows)
     {
-        int offset = 0;
-        while (offset < flows.Length)
+        try
         {
-            int length = flows[offset];
-            if (length is not (4 or 16))
-            {
-                throw new FormatException($"The UDP flows of module '{module}': address length {length} at byte {offset}, expected 4 or 16.");
-            }
-
-            if (flows.Length - offset < 1 + length + 2)
-            {
-                throw new FormatException($"The UDP flows of module '{module}' end inside the entry at byte {offset}.");
-            }
-
-            offset += 1 + length + 2;
+            _ = FlowKeyCodec.Count(flows.Span);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"The UDP flows of module '{module}': {e.Message}", e);
         }
     }
 

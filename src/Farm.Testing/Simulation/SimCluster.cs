@@ -324,7 +324,7 @@ public sealed partial class SimCluster
 
         node.ReportedVersion = applied.Version;
         var busy = states.BucketsIn(BucketState.Draining).Where(b => DrainBusy(node.Name, b)).ToHashSet();
-        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, ReadOnlyMemory<byte>.Empty) }, Now).Outbox;
+        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, []) }, Now).Outbox;
     }
 
     public string Describe()

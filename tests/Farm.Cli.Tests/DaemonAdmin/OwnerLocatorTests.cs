@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using Farm.Cluster.Membership;
+using Farm.Core.Ownership;
 using Farm.Core.Buckets;
 using Farm.Core.Config;
 using Farm.Core.Hashing;

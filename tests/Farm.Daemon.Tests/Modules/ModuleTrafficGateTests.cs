@@ -1,10 +1,11 @@
 using System.Net;
 using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
 using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.DataPlane;
 using Farm.Testing.Ownership;
 using Farm.Testing.Waiting;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -37,8 +37,8 @@ public sealed class MessageMapperTests
     public void HeartbeatRequest_DrainReport_RoundTripsRangesFlowsAndAges()
     {
         var report = new DrainReport(new ViewId(5, "a", 11), [
-            new ModuleDrainReport("web", [1, 2, 3, 7, 100, 101], new byte[] { 4, 198, 18, 1, 1, 0x0f, 0xa0 }, 4, TimeSpan.FromMilliseconds(1500)),
-            new ModuleDrainReport("db", [], ReadOnlyMemory<byte>.Empty, 12, null),
+            new ModuleDrainReport("web", [1, 2, 3, 7, 100, 101], [new FlowKey(System.Net.IPAddress.Parse("198.18.1.1"), 4000), new FlowKey(System.Net.IPAddress.Parse("2001:db8::7"), 53)], 4, TimeSpan.FromMilliseconds(1500)),
+            new ModuleDrainReport("db", [], [], 12, null),
         ]);
         var request = new HeartbeatRequest(A, "hash", new ViewId(5, "a", 11), null, false, report);
 
@@ -253,7 +253,7 @@ public sealed class MessageMapperTests
 
         var back = (HeartbeatReply)MessageMapper.ParseReply(MethodPaths.Heartbeat, reply.ToByteString(), Limits);
 
-        CollectionAssert.AreEqual(flows, back.Drains!.Find("web")!.Flows.ToArray());
+        CollectionAssert.AreEqual(flows, FlowKeyCodec.Encode(back.Drains!.Find("web")!.Flows));
     }
 
     [TestMethod]

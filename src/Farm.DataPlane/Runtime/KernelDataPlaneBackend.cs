@@ -4,10 +4,10 @@ using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Filtering;
 using Microsoft.Extensions.Logging;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>The real data plane: libnftables, <c>ip</c>/<c>bridge</c>, /proc/sys and libpcap; Linux and root only.</summary>
-internal sealed class KernelDataPlaneBackend(string stateDirectory, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IDataPlaneBackend
+public sealed class KernelDataPlaneBackend(string stateDirectory, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IDataPlaneBackend
 {
     private const string StateFilePrefix = "vip-";
     private const string StateFileSuffix = ".json";

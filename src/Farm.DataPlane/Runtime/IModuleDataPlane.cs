@@ -1,12 +1,12 @@
 using Farm.DataPlane.Filtering;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>
 /// The kernel side of one module on this node: its packet filter, VIPs and ARP/NDP responder. Calls are serialized
 /// by <see cref="DataPlaneHost"/>. Dispose is <see cref="Stop"/>.
 /// </summary>
-internal interface IModuleDataPlane : IDisposable
+public interface IModuleDataPlane : IDisposable
 {
     /// <summary>The module's name.</summary>
     string Module { get; }

@@ -4,14 +4,14 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Farm.DataPlane.Conntrack;
+namespace Farm.Daemon.Transport;
 
 /// <summary>
 /// Compact binary form of a list of <see cref="FlowKey"/>s, as they travel in heartbeats (the UDP flows a draining
 /// node still serves). Per entry: 1 byte address length (4 or 16), the address bytes (network order), the port as
 /// 2 bytes big-endian; entries follow each other without padding or count. IPv4 costs 7 bytes, IPv6 19.
 /// </summary>
-public static class FlowKeyCodec
+internal static class FlowKeyCodec
 {
     /// <summary>Bytes of the longest entry: an IPv6 key.</summary>
     public const int MaxEntryLength = 1 + 16 + 2;
@@ -51,28 +51,44 @@ public static class FlowKeyCodec
     /// <exception cref="FormatException">An entry has an address length other than 4 or 16, or the input ends inside an entry.</exception>
     public static ImmutableArray<FlowKey> Decode(ReadOnlySpan<byte> data)
     {
-        var keys = ImmutableArray.CreateBuilder<FlowKey>();
+        var keys = ImmutableArray.CreateBuilder<FlowKey>(Count(data));
+        int offset = 0;
+        while (offset < data.Length)
+        {
+            int length = data[offset];
+            var address = new IPAddress(data.Slice(offset + 1, length));
+            int port = BinaryPrimitives.ReadUInt16BigEndian(data[(offset + 1 + length)..]);
+            keys.Add(new FlowKey(address, port));
+            offset += 1 + length + 2;
+        }
+
+        return keys.MoveToImmutable();
+    }
+
+    /// <summary>Checks that <paramref name="data"/> is whole entries, without allocating; returns how many.</summary>
+    /// <exception cref="FormatException">An entry has an address length other than 4 or 16, or the input ends inside an entry.</exception>
+    public static int Count(ReadOnlySpan<byte> data)
+    {
+        int count = 0;
         int offset = 0;
         while (offset < data.Length)
         {
             int length = data[offset];
             if (length is not (4 or 16))
             {
-                throw new FormatException($"Flow key {keys.Count} at byte {offset}: address length {length}, expected 4 (IPv4) or 16 (IPv6).");
+                throw new FormatException($"Flow key {count} at byte {offset}: address length {length}, expected 4 (IPv4) or 16 (IPv6).");
             }
 
             int needed = 1 + length + 2;
             if (data.Length - offset < needed)
             {
-                throw new FormatException($"Flow key {keys.Count} at byte {offset} is truncated: {needed} bytes needed, {data.Length - offset} left.");
+                throw new FormatException($"Flow key {count} at byte {offset} is truncated: {needed} bytes needed, {data.Length - offset} left.");
             }
 
-            var address = new IPAddress(data.Slice(offset + 1, length));
-            int port = BinaryPrimitives.ReadUInt16BigEndian(data[(offset + 1 + length)..]);
-            keys.Add(new FlowKey(address, port));
             offset += needed;
+            count++;
         }
 
-        return keys.DrainToImmutable();
+        return count;
     }
 }

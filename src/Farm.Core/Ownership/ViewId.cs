@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
 /// <summary>
 /// Identifies a view: its epoch, then the coordinator that proposed it (orders views from concurrent coordinators),

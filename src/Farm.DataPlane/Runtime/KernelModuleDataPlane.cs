@@ -5,7 +5,7 @@ using Farm.DataPlane.Filtering;
 using Farm.DataPlane.Neighbors;
 using Microsoft.Extensions.Logging;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>
 /// One module on the real kernel: nftables filter, VIP manager and ARP/NDP responder, in the network namespace farmd
@@ -13,7 +13,7 @@ namespace Farm.Daemon.DataPlane;
 /// stop order reversed.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class KernelModuleDataPlane(ModuleConfig module, string stateDirectory, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IModuleDataPlane
+public sealed class KernelModuleDataPlane(ModuleConfig module, string stateDirectory, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IModuleDataPlane
 {
     private NftablesPacketFilter? filter;
     private VipManager? vips;

@@ -1,4 +1,4 @@
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>A module's data plane as status reports it.</summary>
 /// <param name="Module">The module.</param>
@@ -6,4 +6,4 @@ namespace Farm.Daemon.DataPlane;
 /// <param name="Reason">Why it failed (start) or what last went wrong (apply, lease); null when all is well.</param>
 /// <param name="AppliedVersion">The ownership snapshot version last applied to the kernel; -1 before the first.</param>
 /// <param name="AppliedEpoch">The view epoch of that snapshot; 0 before the first view.</param>
-internal sealed record ModuleDataPlaneStatus(string Module, ModuleDataPlaneState State, string? Reason, long AppliedVersion, long AppliedEpoch);
+public sealed record ModuleDataPlaneStatus(string Module, ModuleDataPlaneState State, string? Reason, long AppliedVersion, long AppliedEpoch);

@@ -1,4 +1,4 @@
-namespace Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
 /// <summary>What a node does with the packets of one bucket.</summary>
 public enum BucketState : byte

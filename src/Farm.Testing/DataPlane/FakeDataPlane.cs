@@ -1,11 +1,11 @@
 using Farm.Core.Config;
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Farm.DataPlane.Filtering;
 
-namespace Farm.Daemon.Tests.TestSupport;
+namespace Farm.Testing.DataPlane;
 
 /// <summary>A data plane backend whose modules are <see cref="FakeModuleDataPlane"/>s.</summary>
-internal sealed class FakeBackend : IDataPlaneBackend
+public sealed class FakeBackend : IDataPlaneBackend
 {
     /// <summary>The module the data plane tests run: "web", one VIP, two buckets, TCP 80.</summary>
     public static ModuleConfig Web() => new()
@@ -32,7 +32,7 @@ internal sealed class FakeBackend : IDataPlaneBackend
 }
 
 /// <summary>Records what reached the "kernel"; applies and lease refreshes fail on demand, as a refused nft batch does.</summary>
-internal sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
+public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
 {
     public string Module { get; } = module;
 

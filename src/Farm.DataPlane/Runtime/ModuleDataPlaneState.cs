@@ -1,7 +1,7 @@
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>Where a module's data plane stands on this node.</summary>
-internal enum ModuleDataPlaneState
+public enum ModuleDataPlaneState
 {
     /// <summary>Not started yet.</summary>
     Pending,

@@ -1,9 +1,10 @@
-using Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
-namespace Farm.Daemon.Membership;
-
-/// <summary>What <see cref="MembershipHost"/> tells the data plane: new bucket states and lease refreshes.</summary>
-internal interface IOwnershipSink
+/// <summary>
+/// What the membership tells the data plane: new bucket states and lease refreshes (farmd's MembershipHost calls it;
+/// Farm.DataPlane's DataPlaneHost implements it).
+/// </summary>
+public interface IOwnershipSink
 {
     /// <summary>
     /// A snapshot that may be newer than the last one; called outside the manager lock by the thread that changed it,

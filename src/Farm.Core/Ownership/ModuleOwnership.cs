@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
 
-namespace Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
 /// <summary>One module's bucket states on this node.</summary>
 public sealed class ModuleOwnership
 {
     private readonly BucketState[] states;
 
-    internal ModuleOwnership(string module, BucketState[] states, ImmutableArray<ReadOnlyMemory<byte>> foreignFlows)
+    public ModuleOwnership(string module, BucketState[] states, ImmutableArray<FlowKey> foreignFlows)
     {
         Module = module;
         this.states = states;
@@ -43,7 +43,7 @@ public sealed class ModuleOwnership
     /// The data plane's encodings (one per peer) of the UDP flows that peers still serve in buckets they drain: this
     /// node must not answer them as new flows in its incoming buckets. Empty when no peer reported any.
     /// </summary>
-    public ImmutableArray<ReadOnlyMemory<byte>> ForeignFlows { get; }
+    public ImmutableArray<FlowKey> ForeignFlows { get; }
 
     /// <summary>Number of draining buckets.</summary>
     public int Draining { get; }
@@ -52,20 +52,7 @@ public sealed class ModuleOwnership
     public bool SameAs(ModuleOwnership other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (!States.SequenceEqual(other.States) || ForeignFlows.Length != other.ForeignFlows.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < ForeignFlows.Length; i++)
-        {
-            if (!ForeignFlows[i].Span.SequenceEqual(other.ForeignFlows[i].Span))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return States.SequenceEqual(other.States) && ForeignFlows.SequenceEqual(other.ForeignFlows);
     }
 
     /// <summary>State of one bucket.</summary>

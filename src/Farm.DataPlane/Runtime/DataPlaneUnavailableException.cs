@@ -1,7 +1,7 @@
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>The data plane cannot run on this machine at all (not root, a library missing); farmd does not start.</summary>
-internal sealed class DataPlaneUnavailableException : InvalidOperationException
+public sealed class DataPlaneUnavailableException : InvalidOperationException
 {
     /// <summary>Creates the exception with a default message.</summary>
     public DataPlaneUnavailableException()

@@ -1,11 +1,9 @@
 using System.Collections.Immutable;
-using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Daemon.Membership;
 using Farm.DataPlane.Conntrack;
 using Microsoft.Extensions.Logging;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>
 /// Tells membership how this node's drains progress. After each snapshot the kernel applied, and every
@@ -19,10 +17,10 @@ namespace Farm.Daemon.DataPlane;
 /// for a snapshot that <see cref="DataPlaneHost.LastApplied"/> says every module's kernel state follows: a bucket
 /// draining there took no new connection since, so "no live connection now" stays true.
 /// </remarks>
-internal sealed partial class DrainMonitor : IDisposable
+public sealed partial class DrainMonitor : IDisposable
 {
     private readonly DataPlaneHost dataPlane;
-    private readonly MembershipHost host;
+    private readonly IDrainReportSink host;
     private readonly IConntrackTable conntrack;
     private readonly TimeSpan period;
     private readonly ILogger logger;
@@ -35,7 +33,7 @@ internal sealed partial class DrainMonitor : IDisposable
     private bool readFailing;
 
     public DrainMonitor(
-        DataPlaneHost dataPlane, MembershipHost host, IReadOnlyList<ModuleConfig> modules, IConntrackTable conntrack, TimeSpan period, ILogger<DrainMonitor> logger)
+        DataPlaneHost dataPlane, IDrainReportSink host, IReadOnlyList<ModuleConfig> modules, IConntrackTable conntrack, TimeSpan period, ILogger<DrainMonitor> logger)
     {
         ArgumentNullException.ThrowIfNull(modules);
         this.dataPlane = dataPlane ?? throw new ArgumentNullException(nameof(dataPlane));
@@ -90,14 +88,14 @@ internal sealed partial class DrainMonitor : IDisposable
         {
             if (states.Draining == 0)
             {
-                scans[name] = new ModuleDrainScan(ImmutableHashSet<int>.Empty, ReadOnlyMemory<byte>.Empty);
+                scans[name] = new ModuleDrainScan(ImmutableHashSet<int>.Empty, []);
             }
             else if (known && tracked.TryGetValue(name, out var buckets))
             {
                 var busy = buckets.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToHashSet();
                 var udp = buckets.Values.SelectMany(f => f).Where(f => f.Protocol == TransportProtocol.Udp)
                     .Select(f => new FlowKey(f.Source, f.SourcePort)).Distinct().ToList();
-                scans[name] = new ModuleDrainScan(busy, udp.Count == 0 ? ReadOnlyMemory<byte>.Empty : FlowKeyCodec.Encode(udp));
+                scans[name] = new ModuleDrainScan(busy, [.. udp]);
             }
         }
 

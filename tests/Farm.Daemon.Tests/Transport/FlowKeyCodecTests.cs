@@ -1,7 +1,7 @@
 using System.Net;
-using Farm.DataPlane.Conntrack;
+using Farm.Daemon.Transport;
 
-namespace Farm.DataPlane.Tests.Conntrack;
+namespace Farm.Daemon.Tests.Transport;
 
 [TestClass]
 public sealed class FlowKeyCodecTests

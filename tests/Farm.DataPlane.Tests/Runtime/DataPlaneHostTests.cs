@@ -1,13 +1,12 @@
 using System.Net;
-using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Daemon.DataPlane;
+using Farm.DataPlane.Runtime;
 using Farm.DataPlane.Filtering;
 using Farm.Testing.Ownership;
-using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.DataPlane;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Farm.Daemon.Tests.DataPlane;
+namespace Farm.DataPlane.Tests.Runtime;
 
 /// <summary>DataPlaneHost against a fake kernel: applies, leases, and failing closed when the kernel cannot be programmed.</summary>
 [TestClass]

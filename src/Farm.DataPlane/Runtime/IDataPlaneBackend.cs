@@ -1,9 +1,9 @@
 using Farm.Core.Config;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>Creates module data planes and cleans up after crashed runs (the kernel backend, or a fake in tests).</summary>
-internal interface IDataPlaneBackend
+public interface IDataPlaneBackend
 {
     /// <summary>Null when the data plane can run here; otherwise what is missing and how to fix it.</summary>
     string? MissingPrerequisite();

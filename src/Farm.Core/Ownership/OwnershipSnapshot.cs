@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 
-namespace Farm.Cluster.Membership;
+namespace Farm.Core.Ownership;
 
 /// <summary>What this node's data plane must do now: bucket states per module for the installed view. Immutable.</summary>
 public sealed class OwnershipSnapshot
 {
-    internal OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules)
+    public OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules)
     {
         Version = version;
         View = view;
@@ -26,7 +26,7 @@ public sealed class OwnershipSnapshot
     public ImmutableSortedDictionary<string, ModuleOwnership> Modules { get; }
 
     /// <summary>True when both follow the same views and hold the same states and foreign flows (versions aside).</summary>
-    internal bool SameStatesAs(OwnershipSnapshot other) =>
+    public bool SameStatesAs(OwnershipSnapshot other) =>
         View == other.View && Reflects == other.Reflects &&
         Modules.All(kv => other.Modules.TryGetValue(kv.Key, out var old) && old.SameAs(kv.Value));
 

@@ -1,8 +1,8 @@
 using System.Net;
 
-namespace Farm.DataPlane.Conntrack;
+namespace Farm.Core.Ownership;
 
-/// <summary>A client endpoint (source address and port) of a flow; see <see cref="FlowKeyCodec"/> for its wire form.</summary>
+/// <summary>A client endpoint (source address and port) of a flow; as UDP flows a draining node still serves travel in drain reports and reach the new owner's filter.</summary>
 /// <param name="Address">The client's IPv4 or IPv6 address.</param>
 /// <param name="Port">The client's source port, 0 to 65535.</param>
 public readonly record struct FlowKey(IPAddress Address, int Port)

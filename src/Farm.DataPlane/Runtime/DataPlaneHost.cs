@@ -1,12 +1,10 @@
-using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Daemon.Membership;
 using System.Net;
 using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Filtering;
 using Microsoft.Extensions.Logging;
 
-namespace Farm.Daemon.DataPlane;
+namespace Farm.DataPlane.Runtime;
 
 /// <summary>
 /// Drives every module's data plane from membership: starts them (after removing a crashed run's leftovers), applies
@@ -22,7 +20,7 @@ namespace Farm.Daemon.DataPlane;
 /// failed has its kernel lease withdrawn at once and not refreshed until an apply succeeds, so its kernel never serves
 /// bucket sets that lag behind what this node acknowledged.
 /// </remarks>
-internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
+public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
     private readonly Lock gate = new();
     private readonly IDataPlaneBackend backend;
@@ -332,7 +330,7 @@ internal sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             return BucketAssignment.Empty(epoch);
         }
 
-        var foreign = states.ForeignFlows.SelectMany(encoded => FlowKeyCodec.Decode(encoded.Span)).Select(f => new IPEndPoint(f.Address, f.Port));
+        var foreign = states.ForeignFlows.Select(f => new IPEndPoint(f.Address, f.Port));
         return new BucketAssignment(
             epoch, states.BucketsIn(BucketState.Owned), states.BucketsIn(BucketState.Incoming), states.BucketsIn(BucketState.Draining),
             states.BucketsIn(BucketState.Claimed), foreign);
