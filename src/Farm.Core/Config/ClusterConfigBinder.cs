@@ -149,36 +149,34 @@ internal static class ClusterConfigBinder
         // A longer interval set alone keeps a usable default detection timeout: at least 6 intervals.
         var defaultDetection = r.Has("interval") && 6 * interval > HeartbeatOptions.DefaultDetectionTimeout ? 6 * interval : HeartbeatOptions.DefaultDetectionTimeout;
         var detection = r.Duration("detection_timeout", defaultDetection, TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(60));
-        if (detection < 3 * interval)
-        {
-            d.Add(
-                r.Has("detection_timeout") ? r.Node("detection_timeout")! : r.Node("interval")!,
-                $"detection_timeout {ConfigDuration.Format(detection)} is less than 3 × interval ({ConfigDuration.Format(3 * interval)})",
-                "a peer must survive two lost heartbeats: raise detection_timeout or lower interval");
-        }
-
-        // The membership protocol refreshes the lease only from round trips started within
-        // W = detection_timeout - lease - interval; W must span a heartbeat, so lease <= detection_timeout - 2 x interval.
-        // The default follows a lowered detection_timeout so that setting only that stays valid.
-        var maxLease = detection - 2 * interval;
+        // The default lease follows a lowered detection_timeout so that setting only that stays valid.
+        var maxLease = HeartbeatOptions.MaxLease(detection, interval);
         var defaultLease = r.Has("detection_timeout") || r.Has("interval")
             ? TimeSpan.FromMilliseconds(Math.Min(Math.Round(detection.TotalMilliseconds * 0.6), maxLease.TotalMilliseconds))
             : HeartbeatOptions.DefaultLease;
         var lease = r.Duration("lease", defaultLease, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(60));
-        if (detection >= 3 * interval && (lease <= interval || lease > maxLease))
+        var heartbeat = new HeartbeatOptions { Interval = interval, DetectionTimeout = detection, Lease = lease };
+        if (heartbeat.Problem() is not { } problem)
         {
-            string range = $"interval ({ConfigDuration.Format(interval)}) < lease <= detection_timeout - 2 × interval ({ConfigDuration.Format(maxLease)})";
-            if (r.Has("lease"))
-            {
-                d.Add(r.Node("lease")!, $"lease {ConfigDuration.Format(lease)} is outside {range}", "a stalled node must drop its traffic before its peers take it over, and a heartbeat must fit in the remaining window; e.g. 60% of detection_timeout");
-            }
-            else
-            {
-                d.Add(r.Node("detection_timeout") ?? r.Node("interval")!, $"no lease fits {range}", "raise detection_timeout to more than 3 × interval");
-            }
+            return heartbeat;
         }
 
-        return new HeartbeatOptions { Interval = interval, DetectionTimeout = detection, Lease = lease };
+        // The rule is HeartbeatOptions.Problem; here it gets the line that caused it and what to do.
+        if (detection < HeartbeatOptions.MinDetectionIntervals * interval)
+        {
+            d.Add(r.Has("detection_timeout") ? r.Node("detection_timeout")! : r.Node("interval")!, problem, "a peer must survive two lost heartbeats: raise detection_timeout or lower interval");
+        }
+        else if (r.Has("lease"))
+        {
+            d.Add(r.Node("lease")!, problem, "a stalled node must drop its traffic before its peers take it over, and a heartbeat must fit in the remaining window; e.g. 60% of detection_timeout");
+        }
+        else
+        {
+            string range = $"interval ({ConfigDuration.Format(interval)}) < lease <= detection_timeout - 2 × interval ({ConfigDuration.Format(maxLease)})";
+            d.Add(r.Node("detection_timeout") ?? r.Node("interval")!, $"no lease fits {range}", "raise detection_timeout to more than 3 × interval");
+        }
+
+        return heartbeat;
     }
 
     private static SplitBrainOptions BindSplitBrain(MappingReader parent, ConfigDiagnostics d)

@@ -143,9 +143,7 @@ internal sealed class FarmNode : IDisposable
         ArgumentNullException.ThrowIfNull(cluster);
         return new MembershipOptions
         {
-            HeartbeatInterval = cluster.Heartbeat.Interval,
-            DetectionTimeout = cluster.Heartbeat.DetectionTimeout,
-            Lease = cluster.Heartbeat.Lease,
+            Heartbeat = cluster.Heartbeat,
             SplitBrainPolicy = cluster.SplitBrain.Policy,
             ConfiguredNodes = [.. cluster.Nodes.Select(n => n.Name)],
             LanCount = cluster.Lans.Count,
