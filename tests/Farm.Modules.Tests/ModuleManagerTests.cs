@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using Farm.Core.Config;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
+using Farm.Testing.Waiting;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests;
@@ -30,7 +31,7 @@ public sealed class ModuleManagerTests
         await using var manager = Create(Module(checkers: Tcp("web-tcp")));
 
         manager.Start("boot");
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
 
         Assert.AreEqual("started", status.Reason);
@@ -44,7 +45,7 @@ public sealed class ModuleManagerTests
     {
         await using var manager = Create(Module());
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
 
         var request = runner.Requests.Single(r => r.Name == "start_both");
 
@@ -68,9 +69,9 @@ public sealed class ModuleManagerTests
 
         checkers["web-tcp"].Up = false;
         time.Advance(CheckerConfig.DefaultInterval);
-        await Within.Async(manager.WaitForStatusAsync(s => s.State == ModuleState.Up && s.SubState == ModuleSubState.Transient, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.State == ModuleState.Up && s.SubState == ModuleSubState.Transient, Poll.Deadline()).WithTimeout();
         checkers["web-tcp"].Up = true;
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
 
         Assert.AreEqual("restarted after checker web-tcp down: connection refused", status.Reason);
@@ -88,10 +89,10 @@ public sealed class ModuleManagerTests
 
         manager.Stop("admin stop");
         var bound = ModuleTimeoutOptions.DefaultDrain + ModuleHostOptions.DefaultGateConfirmTimeout;
-        await time.WaitForTimerAsync(bound, Within.Token());
+        await time.WaitForTimerAsync(bound, Poll.Deadline());
         Assert.DoesNotContain("stop_both", journal.ToArray());
         time.Advance(bound);
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsStopped, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsStopped, Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ModuleSubState.Ready, status.SubState);
         Assert.Contains("stop_both", journal.ToArray());
@@ -103,7 +104,7 @@ public sealed class ModuleManagerTests
     {
         await using var manager = await StartedAsync(Module());
 
-        var status = await Within.Async(manager.StopAndWaitAsync("shutdown", Within.Token()));
+        var status = await manager.StopAndWaitAsync("shutdown", Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual((ModuleState.Stop, ModuleSubState.Ready, "shutdown"), (status.State, status.SubState, status.Reason));
         CollectionAssert.AreEqual(new[] { "prestart", "start_both", "open", "close", "closed", "stop_both", "poststop" }, journal.ToArray());
@@ -116,10 +117,10 @@ public sealed class ModuleManagerTests
         runner.Hold("start_both");
 
         manager.Start("boot");
-        var stopping = manager.StopAndWaitAsync("shutdown", Within.Token());
+        var stopping = manager.StopAndWaitAsync("shutdown", Poll.Deadline());
         Assert.IsFalse(stopping.IsCompleted);
         runner.Release("start_both");
-        await Within.Async(stopping);
+        await stopping.WithTimeout();
 
         Assert.AreEqual("poststop", journal.ToArray()[^1]);
     }
@@ -131,7 +132,7 @@ public sealed class ModuleManagerTests
         runner.SetResult("start_both", new ScriptResult(ScriptOutcome.TimedOut, null, "timed out after 1m; killed", "waiting for db"));
 
         manager.Start("boot");
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.SubState == ModuleSubState.NotReady, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ModuleState.Stop, status.State);
         Assert.AreEqual("start_both failed: timed out after 1m; killed (waiting for db)", status.Reason);
@@ -146,9 +147,9 @@ public sealed class ModuleManagerTests
         checkers["web-tcp"].Hang = true;
 
         time.Advance(CheckerConfig.DefaultInterval);
-        await time.WaitForTimerAsync(CheckerConfig.DefaultTimeout, Within.Token());
+        await time.WaitForTimerAsync(CheckerConfig.DefaultTimeout, Poll.Deadline());
         time.Advance(CheckerConfig.DefaultTimeout);
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual("checker web-tcp down: no answer within 2s", status.Reason);
         Assert.IsFalse(gate.Open);
@@ -161,7 +162,7 @@ public sealed class ModuleManagerTests
         journal.Clear();
 
         manager.BecomePrimary();
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsPrimary, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsPrimary, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("primary");
 
         CollectionAssert.AreEqual(new[] { "start_prim", "primary" }, journal.ToArray());
@@ -169,7 +170,7 @@ public sealed class ModuleManagerTests
         Assert.IsTrue(gate.Primary);
 
         manager.StopBeingPrimary();
-        await Within.Async(manager.WaitForStatusAsync(s => !s.IsPrimary && s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => !s.IsPrimary && s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         CollectionAssert.AreEqual(new[] { "start_prim", "primary", "secondary", "stop_prim" }, journal.ToArray());
     }
 
@@ -181,7 +182,7 @@ public sealed class ModuleManagerTests
         manager.StatusChanged += (_, s) => seen.Enqueue(s);
 
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
 
         Assert.IsTrue(seen.Any(s => s.Step == "start_both"));
         Assert.IsTrue(seen.Last().IsReadyForTraffic);
@@ -202,7 +203,7 @@ public sealed class ModuleManagerTests
     {
         var manager = Create(config);
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
         return manager;
     }

@@ -7,6 +7,7 @@ using Farm.Core.Hashing;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
+using Farm.Testing.Waiting;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -91,10 +92,10 @@ public sealed class FarmctlFarmdTests
         foreach (var p in processes)
         {
             using var admin = p.CreateAdminClient();
-            reports.Add(await TestTimeout.UntilAsync(
+            reports.Add(await Poll.UntilAsync(
                 () => admin.GetStatusAsync(),
                 s => s.Nodes.All(n => n.InView) && s.Nodes.Sum(n => n.Buckets.Single().Buckets) == Web.Buckets,
-                $"{p.Node} installs a view of n1, n2, n3 that shares every bucket"));
+                $"{p.Node} installs a view of n1, n2, n3 that shares every bucket", Poll.DefaultTimeout, CancellationToken.None));
         }
 
         // A late joiner may have caused one more view: wait until all three report the same epoch.

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Farmd;
+using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Interop;
 
@@ -24,7 +25,7 @@ public sealed class GrpcJsInteropTests
         port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
         farmd = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir));
-        await farmd.WaitForReadyAsync(TestTimeout.Default);
+        await farmd.WaitForReadyAsync(Poll.DefaultTimeout);
         Assert.IsFalse(farmd.HasExited, farmd.Output);
     }
 

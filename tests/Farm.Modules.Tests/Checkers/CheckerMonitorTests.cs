@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using Farm.Core.Config;
 using Farm.Modules.Checkers;
 using Farm.Modules.Tests.TestSupport;
+using Farm.Testing.Waiting;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests.Checkers;
@@ -19,11 +20,11 @@ public sealed class CheckerMonitorTests
         var config = Tcp("web-tcp") with { Timeout = TimeSpan.FromSeconds(3) };
         var never = new TaskCompletionSource<CheckResult>();
 
-        var check = CheckerMonitor.CheckOnceAsync(config, new StubbornChecker(never.Task), time, Within.Token());
-        await time.WaitForTimerAsync(TimeSpan.FromSeconds(3), Within.Token());
+        var check = CheckerMonitor.CheckOnceAsync(config, new StubbornChecker(never.Task), time, Poll.Deadline());
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(3), Poll.Deadline());
         time.Advance(TimeSpan.FromSeconds(3));
 
-        Assert.AreEqual(new CheckResult(false, "no answer within 3s"), await Within.Async(check));
+        Assert.AreEqual(new CheckResult(false, "no answer within 3s"), await check.WithTimeout());
     }
 
     [TestMethod]
@@ -35,11 +36,11 @@ public sealed class CheckerMonitorTests
         using var cts = new CancellationTokenSource();
 
         var monitor = Task.Run(() => CheckerMonitor.RunAsync("web", config, checker, reports.Enqueue, time, log, cts.Token));
-        await time.WaitForTimerAsync(config.Interval, Within.Token());
+        await time.WaitForTimerAsync(config.Interval, Poll.Deadline());
         time.Advance(config.Interval);
-        await time.WaitForTimerAsync(config.Interval, Within.Token());
+        await time.WaitForTimerAsync(config.Interval, Poll.Deadline());
         await cts.CancelAsync();
-        await Within.Async(monitor);
+        await monitor.WithTimeout();
 
         CollectionAssert.AreEqual(new[] { new CheckResult(false, "check failed: boom"), new CheckResult(true, "ok") }, reports.ToArray());
         Assert.IsTrue(log.Messages.Any(m => m.Contains("threw", StringComparison.Ordinal)));

@@ -1,6 +1,7 @@
 using Farm.Testing.Time;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
+using Farm.Testing.Waiting;
 
 namespace Farm.Modules.Tests.Scripts;
 
@@ -21,7 +22,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("start_both", "echo hello from start\necho oops >&2");
 
-        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome);
         Assert.Contains("web/start_both: hello from start", log.Messages);
@@ -33,7 +34,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("stop_both", "echo \"$*|$FARM_MODULE|$FARM_FORCE|$(pwd)\" > out.txt");
 
-        await Within.Async(Runner().RunAsync(Request("stop_both", ["web", "node1", "UP", "STOP"]), Within.Token()));
+        await Runner().RunAsync(Request("stop_both", ["web", "node1", "UP", "STOP"]), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual($"web node1 UP STOP|web|0|{dir.Root}", File.ReadAllText(dir.PathOf("out.txt")).Trim());
     }
@@ -47,7 +48,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         Environment.SetEnvironmentVariable("FARM_TEST_DAEMON_ONLY", "leak");
         try
         {
-            await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+            await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
         }
         finally
         {
@@ -67,7 +68,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("start_both", "printf 'title\\033]0;owned\\007 red\\033[31m\\n'\nhead -c 100000 /dev/zero | tr '\\0' 'x'\necho\necho after");
 
-        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome, result.Describe());
         Assert.Contains("web/start_both: title\\x1b]0;owned\\x07 red\\x1b[31m", log.Messages);
@@ -82,7 +83,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("prestart", "echo checking\necho 'disk /data missing'\nexit 3");
 
-        var result = await Within.Async(Runner().RunAsync(Request("prestart"), Within.Token()));
+        var result = await Runner().RunAsync(Request("prestart"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual((ScriptOutcome.Failed, 3), (result.Outcome, result.ExitCode));
         Assert.AreEqual("exit code 3 (disk /data missing)", result.Describe());
@@ -91,7 +92,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_MissingScript_IsSkipped()
     {
-        var result = await Within.Async(Runner().RunAsync(Request("poststop"), Within.Token()));
+        var result = await Runner().RunAsync(Request("poststop"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Skipped, result.Outcome);
         Assert.IsTrue(result.Succeeded);
@@ -102,7 +103,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("start_both", "exit 0", executable: false);
 
-        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Failed, result.Outcome);
         Assert.Contains("chmod +x", result.Detail);
@@ -112,12 +113,12 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StartScriptHangs_ItsProcessGroupIsTerminatedAtTheTimeout()
     {
         dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("start_both", force: false), Within.Token());
+        var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
 
         time.Advance(ScriptTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
         Assert.AreEqual("timed out after 30s; terminated", result.Detail);
@@ -128,14 +129,14 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StartScriptIgnoresSigterm_IsKilledAfterTheGrace()
     {
         dir.Write("start_both", "trap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("start_both", force: false), Within.Token());
+        var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
         time.Advance(ScriptTimeout);
-        await time.WaitForTimerAsync(ForceTimeout, Within.Token());
+        await time.WaitForTimerAsync(ForceTimeout, Poll.Deadline());
 
         time.Advance(ForceTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual("timed out after 30s; killed", result.Detail);
         ScriptDirectory.AssertDies(child, "the script's child");
@@ -145,12 +146,12 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StopScriptHangs_RunsItAgainWithForce()
     {
         dir.Write("stop_both", "if [ \"$1\" = force ]; then echo \"forced $FARM_FORCE\"; exit 0; fi\ntrap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("stop_both"), Within.Token());
+        var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
 
         time.Advance(ScriptTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Forced, result.Outcome);
         Assert.IsTrue(result.Succeeded);
@@ -163,15 +164,15 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StopScriptAndItsForcedRunHang_BothProcessGroupsAreKilled()
     {
         dir.Write("stop_both", "trap '' TERM\nsleep 1000 &\necho $! > child-${1:-normal}.pid\nwait");
-        var run = Runner().RunAsync(Request("stop_both"), Within.Token());
+        var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
         int normalChild = dir.ReadPid("child-normal.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
         time.Advance(ScriptTimeout);
         int forcedChild = dir.ReadPid("child-force.pid");
-        await time.WaitForTimerAsync(ForceTimeout, Within.Token());
+        await time.WaitForTimerAsync(ForceTimeout, Poll.Deadline());
 
         time.Advance(ForceTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
         Assert.AreEqual("timed out after 30s; the forced run timed out after 7s; killed", result.Detail);
@@ -189,7 +190,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
 
         await cts.CancelAsync();
 
-        await Assert.ThrowsAsync<OperationCanceledException>(() => Within.Async(run));
+        await Assert.ThrowsAsync<OperationCanceledException>(() => run.WithTimeout());
         ScriptDirectory.AssertDies(child, "the script's child");
     }
 

@@ -1,3 +1,5 @@
+using Farm.Testing.Waiting;
+
 namespace Farm.Modules.Tests.TestSupport;
 
 /// <summary>An ordered record of what fakes were asked to do, shared by the script runner and the gate so tests can assert ordering.</summary>
@@ -52,7 +54,7 @@ internal sealed class TestJournal
                 signal = changed.Task;
             }
 
-            await Within.Async(signal);
+            await signal.WithTimeout();
         }
     }
 }
