@@ -1,3 +1,4 @@
+using Farm.Testing.Logging;
 using Farm.Testing.Time;
 using System.Collections.Concurrent;
 using Farm.Core.Config;
@@ -9,14 +10,16 @@ using static Farm.Modules.Tests.TestSupport.TestModules;
 namespace Farm.Modules.Tests;
 
 [TestClass]
-public sealed class ModuleManagerTests
+public sealed class ModuleManagerTests : IDisposable
 {
     private readonly TestJournal journal = new();
     private readonly ManualTimeProvider time = new();
-    private readonly ListLogger<ModuleManager> log = new();
+    private readonly TestLogSink logs = new();
     private readonly Dictionary<string, FakeChecker> checkers = new();
     private FakeScriptRunner runner = null!;
     private FakeTrafficGate gate = null!;
+
+    public void Dispose() => logs.Dispose();
 
     [TestInitialize]
     public void Init()
@@ -37,7 +40,7 @@ public sealed class ModuleManagerTests
         Assert.AreEqual("started", status.Reason);
         CollectionAssert.AreEqual(new[] { "prestart", "start_both", "open" }, journal.ToArray());
         Assert.IsTrue(gate.Open);
-        log.AssertNoErrors();
+        logs.AssertNoErrors();
     }
 
     [TestMethod]
@@ -96,7 +99,7 @@ public sealed class ModuleManagerTests
 
         Assert.AreEqual(ModuleSubState.Ready, status.SubState);
         Assert.Contains("stop_both", journal.ToArray());
-        Assert.IsTrue(log.Messages.Any(m => m.Contains("did not confirm 'close'", StringComparison.Ordinal)));
+        Assert.IsTrue(logs.Messages.Any(m => m.Contains("did not confirm 'close'", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -196,7 +199,7 @@ public sealed class ModuleManagerTests
         }
 
         var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = "/modules/web" };
-        return new ModuleManager(config, options, gate, runner, c => checkers[c.Name], time, log);
+        return new ModuleManager(config, options, gate, runner, c => checkers[c.Name], time, logs.CreateLogger<ModuleManager>());
     }
 
     private async Task<ModuleManager> StartedAsync(ModuleConfig config)

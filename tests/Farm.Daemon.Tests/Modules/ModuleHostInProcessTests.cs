@@ -2,6 +2,7 @@ using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
+using Farm.Testing.Logging;
 using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Modules;
@@ -11,7 +12,7 @@ namespace Farm.Daemon.Tests.Modules;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ModuleHostInProcessTests : IDisposable
 {
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
     private string dir = null!;
 
     [TestInitialize]

@@ -5,6 +5,7 @@ using Farm.Daemon.Membership;
 using Farm.Daemon.Reload;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Farmd;
+using Farm.Testing.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Reload;
@@ -13,7 +14,7 @@ namespace Farm.Daemon.Tests.Reload;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ClusterReloaderTests : IDisposable
 {
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
     private string dir = null!;
 
     [TestInitialize]

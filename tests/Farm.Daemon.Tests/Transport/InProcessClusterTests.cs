@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Farm.Testing.Logging;
 using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Transport;
@@ -18,7 +19,7 @@ namespace Farm.Daemon.Tests.Transport;
 public sealed class InProcessClusterTests : IDisposable
 {
     private string dir = null!;
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
 
     [TestInitialize]
     public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-inproc-").FullName;
@@ -60,7 +61,7 @@ public sealed class InProcessClusterTests : IDisposable
             Assert.IsTrue(status.Nodes.Where(n => n.InView).All(n => n.State == NodeState.Up && n.Lans.Single().Reachable));
             Assert.AreEqual(NodeState.Unknown, status.Nodes.Single(n => n.Name == "n4").State);
             Assert.AreEqual(0, status.Rejected.Count, "no message between honest nodes may be refused");
-            Assert.IsFalse(logs.Entries.Any(e => e.Level >= LogLevel.Error), string.Join("\n", logs.Entries.Where(e => e.Level >= LogLevel.Error)));
+            logs.AssertNoErrors();
         }
         finally
         {

@@ -3,6 +3,7 @@ using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Filtering;
 using Farm.DataPlane.Neighbors;
 using Farm.DataPlane.Tests.TestSupport;
+using Farm.Testing.Logging;
 using Farm.Testing.Topology;
 
 namespace Farm.DataPlane.Tests.Kernel;
@@ -27,7 +28,7 @@ public sealed class CleanupTests
         var node = topology.Nodes[0];
         var module = Modules.Web(vmacMode: mode);
         string state = Directory.CreateTempSubdirectory("farm-cleanup-").FullName;
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
         string before = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
 
         var started = await node.Namespace.RunAsync(() =>
@@ -60,7 +61,7 @@ public sealed class CleanupTests
         StringAssert.Contains(during, "arp_ignore = 1");
         StringAssert.Contains(during, mode == VmacMode.Promiscuous ? "promiscuity 1" : "02:46:c6:12:00:64 self permanent");
         Assert.AreEqual(before, after);
-        Assert.IsEmpty(logs.Problems);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -71,7 +72,7 @@ public sealed class CleanupTests
         var node = topology.Nodes[0];
         var module = Modules.Web();
         string state = Directory.CreateTempSubdirectory("farm-crash-").FullName;
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
         string before = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
 
         // The "crashed" run: everything set up, nothing stopped (the objects are simply abandoned, as a killed process would).
@@ -101,6 +102,6 @@ public sealed class CleanupTests
 
         CollectionAssert.AreEquivalent(new[] { "inet farm_web", "netdev farm_web" }, deleted.ToArray());
         Assert.AreEqual(before, after);
-        Assert.IsTrue(logs.Problems.Any(p => p.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
+        Assert.IsTrue(logs.Problems().Any(p => p.Message.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
     }
 }

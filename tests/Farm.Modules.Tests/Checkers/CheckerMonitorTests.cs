@@ -1,3 +1,4 @@
+using Farm.Testing.Logging;
 using Farm.Testing.Time;
 using System.Collections.Concurrent;
 using Farm.Core.Config;
@@ -9,10 +10,12 @@ using static Farm.Modules.Tests.TestSupport.TestModules;
 namespace Farm.Modules.Tests.Checkers;
 
 [TestClass]
-public sealed class CheckerMonitorTests
+public sealed class CheckerMonitorTests : IDisposable
 {
     private readonly ManualTimeProvider time = new();
-    private readonly ListLogger<CheckerTests> log = new();
+    private readonly TestLogSink logs = new();
+
+    public void Dispose() => logs.Dispose();
 
     [TestMethod]
     public async Task CheckOnceAsync_CheckerIgnoresItsToken_StillFailsAtTheTimeout()
@@ -35,7 +38,7 @@ public sealed class CheckerMonitorTests
         var checker = new ThrowingOnceChecker();
         using var cts = new CancellationTokenSource();
 
-        var monitor = Task.Run(() => CheckerMonitor.RunAsync("web", config, checker, reports.Enqueue, time, log, cts.Token));
+        var monitor = Task.Run(() => CheckerMonitor.RunAsync("web", config, checker, reports.Enqueue, time, logs.CreateLogger<CheckerMonitorTests>(), cts.Token));
         await time.WaitForTimerAsync(config.Interval, Poll.Deadline());
         time.Advance(config.Interval);
         await time.WaitForTimerAsync(config.Interval, Poll.Deadline());
@@ -43,7 +46,7 @@ public sealed class CheckerMonitorTests
         await monitor.WithTimeout();
 
         CollectionAssert.AreEqual(new[] { new CheckResult(false, "check failed: boom"), new CheckResult(true, "ok") }, reports.ToArray());
-        Assert.IsTrue(log.Messages.Any(m => m.Contains("threw", StringComparison.Ordinal)));
+        Assert.IsTrue(logs.Messages.Any(m => m.Contains("threw", StringComparison.Ordinal)));
     }
 
     private sealed class StubbornChecker(Task<CheckResult> result) : IChecker

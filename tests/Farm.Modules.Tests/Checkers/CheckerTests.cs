@@ -5,6 +5,7 @@ using Farm.Core.Config;
 using Farm.Modules.Checkers;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
+using Farm.Testing.Logging;
 using Farm.Testing.Waiting;
 
 namespace Farm.Modules.Tests.Checkers;
@@ -176,7 +177,7 @@ public sealed class CheckerTests : IDisposable
     public async Task Custom_ExitCodeDecides_AndTheLastLineIsTheDetail()
     {
         dir.Write("checkers/db", "if [ -f down ]; then echo \"replication lag on $FARM_CHECKER\"; exit 1; fi\necho fine");
-        var runner = new ProcessScriptRunner(TimeProvider.System, new ListLogger<ProcessScriptRunner>());
+        var runner = new ProcessScriptRunner(TimeProvider.System, new TestLogSink().CreateLogger<ProcessScriptRunner>());
         var context = new CheckerContext("web", dir.Root, runner, new Dictionary<string, string>());
         var checker = new CustomChecker(new CustomCheckerConfig { Name = "db", Script = "checkers/db" }, context);
 
@@ -191,7 +192,7 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Custom_MissingScript_IsDown()
     {
-        var runner = new ProcessScriptRunner(TimeProvider.System, new ListLogger<ProcessScriptRunner>());
+        var runner = new ProcessScriptRunner(TimeProvider.System, new TestLogSink().CreateLogger<ProcessScriptRunner>());
         var context = new CheckerContext("web", dir.Root, runner, new Dictionary<string, string>());
         var checker = new CustomChecker(new CustomCheckerConfig { Name = "db", Script = "checkers/none" }, context);
 

@@ -1,3 +1,4 @@
+using Farm.Testing.Logging;
 using Farm.Testing.Time;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
@@ -12,7 +13,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     private static readonly TimeSpan ForceTimeout = TimeSpan.FromSeconds(7);
 
     private readonly ManualTimeProvider time = new();
-    private readonly ListLogger<ProcessScriptRunner> log = new();
+    private readonly TestLogSink logs = new();
     private readonly ScriptDirectory dir = new();
 
     public void Dispose() => dir.Dispose();
@@ -25,8 +26,8 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome);
-        Assert.Contains("web/start_both: hello from start", log.Messages);
-        Assert.IsTrue(log.Entries.Any(e => e.Message == "web/start_both: oops" && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning));
+        Assert.Contains("web/start_both: hello from start", logs.Messages);
+        Assert.IsTrue(logs.Entries.Any(e => e.Message == "web/start_both: oops" && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning));
     }
 
     [TestMethod]
@@ -71,11 +72,11 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome, result.Describe());
-        Assert.Contains("web/start_both: title\\x1b]0;owned\\x07 red\\x1b[31m", log.Messages);
-        string huge = log.Messages.Single(m => m.StartsWith("web/start_both: xxx", StringComparison.Ordinal));
+        Assert.Contains("web/start_both: title\\x1b]0;owned\\x07 red\\x1b[31m", logs.Messages);
+        string huge = logs.Messages.Single(m => m.StartsWith("web/start_both: xxx", StringComparison.Ordinal));
         Assert.AreEqual("web/start_both: ".Length + ScriptOutputReader.MaxLineLength + " [... 95904 more characters of this line dropped]".Length, huge.Length, huge[^80..]);
-        Assert.Contains("web/start_both: after", log.Messages);
-        Assert.IsFalse(log.Messages.Any(m => m.Contains('\u001b', StringComparison.Ordinal)));
+        Assert.Contains("web/start_both: after", logs.Messages);
+        Assert.IsFalse(logs.Messages.Any(m => m.Contains('\u001b', StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -156,7 +157,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         Assert.AreEqual(ScriptOutcome.Forced, result.Outcome);
         Assert.IsTrue(result.Succeeded);
         Assert.AreEqual("timed out after 30s; the forced run succeeded", result.Detail);
-        Assert.Contains("web/stop_both force: forced 1", log.Messages);
+        Assert.Contains("web/stop_both force: forced 1", logs.Messages);
         ScriptDirectory.AssertDies(child, "the hung normal run's child");
     }
 
@@ -194,7 +195,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         ScriptDirectory.AssertDies(child, "the script's child");
     }
 
-    private ProcessScriptRunner Runner() => new(time, log);
+    private ProcessScriptRunner Runner() => new(time, logs.CreateLogger<ProcessScriptRunner>());
 
     private ScriptRequest Request(string name, string[]? arguments = null, bool force = true) =>
         new("web", name, Path.Combine(dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, dir.Root, ScriptTimeout, ForceTimeout, force);
