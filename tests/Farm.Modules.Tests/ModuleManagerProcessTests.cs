@@ -4,7 +4,6 @@ using Farm.Modules.Tests.TestSupport;
 using Farm.Testing.Network;
 using Farm.Testing.Time;
 using Microsoft.Extensions.Logging.Abstractions;
-using Farm.Testing.Waiting;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests;

@@ -1,10 +1,8 @@
-using Farm.Testing.Logging;
 using Farm.Testing.Time;
 using System.Collections.Concurrent;
 using Farm.Core.Config;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
-using Farm.Testing.Waiting;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests;

@@ -1,6 +1,5 @@
 using Farm.Cli.Admin;
 using Farm.Cli.Tests.TestSupport;
-using Farm.Testing.Waiting;
 
 namespace Farm.Cli.Tests.Admin;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Farm.Cli.Admin;
 using Farm.Cli.Tests.TestSupport;
-using Farm.Testing.Waiting;
 using Grpc.Core;
 
 namespace Farm.Cli.Tests.Admin;

@@ -5,7 +5,6 @@ using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
-using Farm.Testing.Waiting;
 
 namespace Farm.Cli.Tests.EndToEnd;
 

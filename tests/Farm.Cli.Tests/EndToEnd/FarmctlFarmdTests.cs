@@ -7,7 +7,6 @@ using Farm.Core.Hashing;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
-using Farm.Testing.Waiting;
 
 namespace Farm.Cli.Tests.EndToEnd;
 

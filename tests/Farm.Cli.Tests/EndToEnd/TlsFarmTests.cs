@@ -5,7 +5,6 @@ using Farm.Cli.Tls;
 using Farm.Core.Config;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
-using Farm.Testing.Waiting;
 
 namespace Farm.Cli.Tests.EndToEnd;
 

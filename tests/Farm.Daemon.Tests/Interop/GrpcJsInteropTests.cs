@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Farmd;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Interop;
 

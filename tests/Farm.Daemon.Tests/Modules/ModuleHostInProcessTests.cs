@@ -2,8 +2,6 @@ using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
-using Farm.Testing.Logging;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Modules;
 

@@ -1,6 +1,5 @@
 using Farm.Daemon.Modules;
 using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Waiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -6,7 +6,6 @@ using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
 using Grpc.Core;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Processes;
 

@@ -8,7 +8,6 @@ using Farm.Protocol.Security;
 using Farm.Protocol.V1;
 using Grpc.Core;
 using Farm.Testing.Farmd;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Processes;
 

@@ -4,7 +4,6 @@ using System.Text;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Farmd;
 using Farm.Testing.Processes;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Processes;
 

@@ -1,6 +1,5 @@
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Farmd;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Processes;
 

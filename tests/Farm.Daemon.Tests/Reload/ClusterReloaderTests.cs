@@ -5,7 +5,6 @@ using Farm.Daemon.Membership;
 using Farm.Daemon.Reload;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Farmd;
-using Farm.Testing.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Reload;

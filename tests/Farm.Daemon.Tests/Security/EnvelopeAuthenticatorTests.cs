@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Farm.Daemon.Security;
-using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Farm.Testing.Logging;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,5 @@
 using Farm.Core.Config;
 using Farm.Daemon.Hosting;
-using Farm.Testing.Waiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 

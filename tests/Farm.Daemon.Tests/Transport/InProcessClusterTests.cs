@@ -10,8 +10,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Farm.Testing.Logging;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Transport;
 

@@ -1,8 +1,6 @@
 using System.Net;
 using Farm.DataPlane.Conntrack;
-using Farm.DataPlane.Tests.TestSupport;
 using Farm.Native.Linux;
-using Farm.Testing.Logging;
 using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 
 namespace Farm.DataPlane.Tests.Conntrack;

@@ -4,7 +4,6 @@ using Farm.Core.Config;
 using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Tests.Kernel;
 using Farm.DataPlane.Tests.TestSupport;
-using Farm.Testing.Logging;
 using Farm.Testing.Network;
 
 namespace Farm.DataPlane.Tests.Conntrack;

@@ -3,7 +3,6 @@ using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Filtering;
 using Farm.DataPlane.Neighbors;
 using Farm.DataPlane.Tests.TestSupport;
-using Farm.Testing.Logging;
 using Farm.Testing.Topology;
 
 namespace Farm.DataPlane.Tests.Kernel;

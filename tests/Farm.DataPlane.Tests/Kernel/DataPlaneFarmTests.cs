@@ -7,7 +7,6 @@ using Farm.Core.Hashing;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Filtering;
 using Farm.DataPlane.Tests.TestSupport;
-using Farm.Testing.Logging;
 using Farm.Testing.Topology;
 
 namespace Farm.DataPlane.Tests.Kernel;

@@ -1,5 +1,3 @@
-using Farm.Testing.Waiting;
-
 namespace Farm.EndToEnd.Tests.Harness;
 
 [TestClass]

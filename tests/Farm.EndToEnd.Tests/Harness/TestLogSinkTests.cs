@@ -1,4 +1,3 @@
-using Farm.Testing.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.EndToEnd.Tests.Harness;

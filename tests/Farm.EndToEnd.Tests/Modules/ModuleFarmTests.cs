@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
-using Farm.Testing.Waiting;
 
 namespace Farm.EndToEnd.Tests.Modules;
 

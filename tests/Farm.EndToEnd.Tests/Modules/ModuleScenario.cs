@@ -7,7 +7,6 @@ using Farm.Protocol;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Topology;
-using Farm.Testing.Waiting;
 
 namespace Farm.EndToEnd.Tests.Modules;
 

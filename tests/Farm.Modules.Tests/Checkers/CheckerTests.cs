@@ -5,8 +5,6 @@ using Farm.Core.Config;
 using Farm.Modules.Checkers;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
-using Farm.Testing.Logging;
-using Farm.Testing.Waiting;
 
 namespace Farm.Modules.Tests.Checkers;
 

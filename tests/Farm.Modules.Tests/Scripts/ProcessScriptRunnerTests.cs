@@ -1,8 +1,6 @@
-using Farm.Testing.Logging;
 using Farm.Testing.Time;
 using Farm.Modules.Scripts;
 using Farm.Modules.Tests.TestSupport;
-using Farm.Testing.Waiting;
 
 namespace Farm.Modules.Tests.Scripts;
 

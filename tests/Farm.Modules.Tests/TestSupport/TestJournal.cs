@@ -1,5 +1,3 @@
-using Farm.Testing.Waiting;
-
 namespace Farm.Modules.Tests.TestSupport;
 
 /// <summary>An ordered record of what fakes were asked to do, shared by the script runner and the gate so tests can assert ordering.</summary>
