@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
 using System.Net;
+using Farm.DataPlane.Conntrack;
 
-namespace Farm.DataPlane.Conntrack;
+namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>
-/// An in-memory <see cref="IConntrackTable"/> for tests of code that watches drains (here and in the daemon's tests):
+/// An in-memory <see cref="IConntrackTable"/> for tests of code that watches drains:
 /// <see cref="Dump"/> and <see cref="Lookup"/> answer from the settable <see cref="Flows"/> and count their calls.
 /// Thread-safe.
 /// </summary>
@@ -12,7 +13,7 @@ namespace Farm.DataPlane.Conntrack;
 /// <see cref="Lookup"/> matches a flow by its original tuple (protocol, source, source port, destination, destination
 /// port; IPv4-mapped IPv6 addresses count as IPv4) and checks its arguments as <see cref="NetlinkConntrackTable"/> does.
 /// </remarks>
-public sealed class FakeConntrackTable : IConntrackTable
+internal sealed class FakeConntrackTable : IConntrackTable
 {
     private readonly Lock gate = new();
     private ImmutableArray<TrackedFlow> flows;

@@ -11,13 +11,13 @@ using Farm.Testing.Topology;
 namespace Farm.EndToEnd.Tests.Modules;
 
 /// <summary>
-/// Three real farmd processes in network namespaces, each running two modules built from the shipped example
-/// docs/examples/modules/demo-web (a python3 web server): <c>web</c> (balance, tcp 8080) with a process checker
-/// (restart), a tcp checker (wait) and a custom checker driven by a flag file (restart), and <c>db</c> (single,
-/// failback off, tcp 8081) whose start_prim takes a second. Every node has its own module folders and run directory
-/// under <see cref="Root"/>, as separate machines would. Built once per test class.
+/// The scenario of <see cref="ModuleFarmTests"/> on <see cref="FarmFixture"/>: three farmd, each running two modules
+/// built from the shipped example docs/examples/modules/demo-web (a python3 web server): <c>web</c> (balance, tcp 8080)
+/// with a process checker (restart), a tcp checker (wait) and a custom checker driven by a flag file (restart), and
+/// <c>db</c> (single, failback off, tcp 8081) whose start_prim takes a second. Every node has its own module folders
+/// and run directory under the fixture's root, as separate machines would. Built once per test class.
 /// </summary>
-internal sealed class ModuleFarm : IAsyncDisposable
+internal static class ModuleScenario
 {
     public const string Web = "web";
     public const string Db = "db";
@@ -32,139 +32,92 @@ internal sealed class ModuleFarm : IAsyncDisposable
     /// <summary>How long db's start_prim takes (the demo's PROMOTE_SECONDS).</summary>
     public static readonly TimeSpan PromoteTime = TimeSpan.FromSeconds(1);
 
-    private readonly FarmdGroup daemons = new(NodeCount);
-
-    private ModuleFarm(FarmTopology topology, string root)
-    {
-        Topology = topology;
-        Root = root;
-    }
-
-    public FarmTopology Topology { get; }
-
-    public string Root { get; }
-
-    public TopologyHost Client => Topology.Clients[0];
-
-    public static string NodeName(int index) => FarmdGroup.NodeName(index);
+    public static string NodeName(int index) => FarmFixture.NodeName(index);
 
     /// <summary>Priority of a node in the cluster file: node0 highest.</summary>
     public static int PriorityOf(int index) => NodeCount - index;
 
-    public FarmdProcess Daemon(int index) => daemons[index];
-
-    /// <summary>The run directory of a module on a node (pid file, server.log, events.log, test flags).</summary>
-    public string RunDirectory(int index, string module) => Path.Combine(Root, NodeName(index), "run", module);
-
-    public static async Task<ModuleFarm> StartAsync(CancellationToken cancellationToken)
+    public static Task<FarmFixture> StartAsync(CancellationToken cancellationToken)
     {
-        var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = 40 }, cancellationToken: cancellationToken);
-        ModuleFarm? farm = null;
-        try
-        {
-            string root = Directory.CreateTempSubdirectory("farm-mod-").FullName;
-            farm = new ModuleFarm(topology, root);
-            var cluster = new ClusterConfig
+        var topology = new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = 40 };
+        return FarmFixture.StartAsync(
+            new FarmFixtureOptions
             {
                 Name = "farm-modules",
                 Key = "farm-modules-e2e-key-0123456789abcdef",
-                Heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
-                Nodes = [.. Enumerable.Range(0, NodeCount).Select(i => new NodeConfig { Name = NodeName(i), Addresses = [FarmTopology.NodeAddress4(i)], Priority = PriorityOf(i) })],
-            };
-            FarmConfigFiles.WriteCluster(cluster, Path.Combine(root, "cluster.yaml"));
-            for (int i = 0; i < NodeCount; i++)
-            {
-                farm.WriteModules(i, topology.Nodes[i].InterfaceName);
-            }
-
-            for (int i = 0; i < NodeCount; i++)
-            {
-                farm.StartDaemon(i);
-            }
-
-            for (int i = 0; i < NodeCount; i++)
-            {
-                await farm.Daemon(i).WaitForReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
-            }
-
-            await farm.WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
-            return farm;
-        }
-        catch
-        {
-            if (farm is not null)
-            {
-                await farm.DisposeAsync();
-            }
-            else
-            {
-                await topology.DisposeAsync();
-            }
-
-            throw;
-        }
+                Topology = topology,
+                Priority = PriorityOf,
+                WriteNodeModules = (root, i) => WriteModules(root, i, topology.InterfaceName),
+                Settle = (farm, ct) => farm.WaitHealthyAsync(TimeSpan.FromSeconds(60), ct),
+                AfterDaemonsKilled = farm =>
+                {
+                    // farmd was killed: the applications it started are left (as after a crash). End them by their pid files.
+                    for (int i = 0; i < NodeCount; i++)
+                    {
+                        foreach (string module in new[] { Web, Db })
+                        {
+                            farm.KillApplication(i, module);
+                        }
+                    }
+                },
+            },
+            cancellationToken);
     }
 
-    public FarmdProcess StartDaemon(int index)
-    {
-        string dir = Path.Combine(Root, NodeName(index));
-        return daemons.Start(index, FarmdOptions.UnderRoot(Root, NodeName(index), Topology.Nodes[index].Namespace) with
-        {
-            ModulesDirectory = Path.Combine(dir, "modules"),
-            LogDirectory = Path.Combine(dir, "log"),
-        });
-    }
-
-    /// <summary>Keeps the output of a daemon that is gone (for failure reports) and forgets it.</summary>
-    public Task ForgetAsync(int index) => daemons.ForgetAsync(index);
+    /// <summary>The run directory of a module on a node (pid file, server.log, events.log, test flags).</summary>
+    public static string RunDirectory(this FarmFixture farm, int index, string module) => Path.Combine(farm.Root, NodeName(index), "run", module);
 
     /// <summary>The module's report from the node's own status.</summary>
-    public async Task<ModuleReport> ModuleAsync(int index, string module, CancellationToken cancellationToken)
+    public static async Task<ModuleReport> ModuleAsync(this FarmFixture farm, int index, string module, CancellationToken cancellationToken)
     {
-        using var admin = Daemon(index).CreateAdminClient();
+        using var admin = farm.Daemon(index).CreateAdminClient();
         var status = await admin.GetStatusAsync(cancellationToken);
         return status.Modules.Single(m => m.Module == module);
     }
 
-    /// <summary>Polls the node's module until <paramref name="predicate"/> holds; returns that report.</summary>
-    public async Task<ModuleReport> WaitModuleAsync(int index, string module, Func<ModuleReport, bool> predicate, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    /// <summary>Polls the node's module until <paramref name="predicate"/> holds (a farmd that does not answer yet counts as not yet); returns that report.</summary>
+    public static async Task<ModuleReport> WaitModuleAsync(
+        this FarmFixture farm, int index, string module, Func<ModuleReport, bool> predicate, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
-        var watch = Stopwatch.StartNew();
-        ModuleReport? last = null;
-        while (watch.Elapsed < timeout)
+        try
         {
-            try
-            {
-                last = await ModuleAsync(index, module, cancellationToken);
-                if (predicate(last))
+            var report = await Poll.UntilAsync(
+                async () =>
                 {
-                    return last;
-                }
-            }
-            catch (Grpc.Core.RpcException)
-            {
-                // farmd starting
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
+                    try
+                    {
+                        return await farm.ModuleAsync(index, module, cancellationToken);
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                        return null; // farmd starting
+                    }
+                },
+                m => m is not null && predicate(m),
+                what,
+                timeout,
+                cancellationToken);
+            return report!;
         }
-
-        throw new TimeoutException($"{module} on node{index}: not {what} within {timeout.TotalSeconds} s; last: {last}\n{Outputs()}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{module} on node{index}: {e.Message}\n{farm.Outputs()}", e);
+        }
     }
 
     /// <summary>Start, stop or restart a module on one node through its admin socket; waits up to <paramref name="wait"/> for it to settle.</summary>
-    public async Task<ModuleControlResult> ControlAsync(int index, string module, ModuleAction action, TimeSpan wait, CancellationToken cancellationToken)
+    public static async Task<ModuleControlResult> ControlAsync(this FarmFixture farm, int index, string module, ModuleAction action, TimeSpan wait, CancellationToken cancellationToken)
     {
-        using var admin = Daemon(index).CreateAdminClient();
+        using var admin = farm.Daemon(index).CreateAdminClient();
         var answer = await admin.ControlModuleAsync(
             new ModuleControlQuery { Module = module, Action = action, RequestedBy = "e2e", WaitMs = (long)wait.TotalMilliseconds }, wait + TimeSpan.FromSeconds(10), cancellationToken);
         return answer.Results.Single();
     }
 
     /// <summary>The module's log lines kept by farmd on the node.</summary>
-    public async Task<IReadOnlyList<string>> LogsAsync(int index, string module, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> LogsAsync(this FarmFixture farm, int index, string module, CancellationToken cancellationToken)
     {
-        using var admin = Daemon(index).CreateAdminClient();
+        using var admin = farm.Daemon(index).CreateAdminClient();
         var lines = new List<string>();
         await foreach (var batch in admin.ModuleLogsAsync(new ModuleLogsQuery { Module = module }, cancellationToken))
         {
@@ -178,81 +131,50 @@ internal sealed class ModuleFarm : IAsyncDisposable
     /// Waits until every node runs farmd with both modules UP/Ready, the web module's kernel sets split all buckets
     /// among <paramref name="webMembers"/> (default: all) without overlap, gap or hand-over, and db has exactly one primary.
     /// </summary>
-    public async Task<string[]> WaitHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken, int[]? webMembers = null)
+    public static async Task<string[]> WaitHealthyAsync(this FarmFixture farm, TimeSpan timeout, CancellationToken cancellationToken, int[]? webMembers = null)
     {
         webMembers ??= [0, 1, 2];
-        var watch = Stopwatch.StartNew();
-        string last = "nothing read yet";
-        while (watch.Elapsed < timeout)
+        try
         {
-            (string[]? owners, last) = await TryReadHealthyAsync(webMembers, cancellationToken);
-            if (owners is not null)
-            {
-                return owners;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, cancellationToken);
+            var (owners, _) = await Poll.UntilAsync(
+                () => TryReadHealthyAsync(farm, webMembers, cancellationToken), r => r.Owners is not null, "healthy", timeout, cancellationToken, TimeSpan.FromMilliseconds(100));
+            return owners!;
         }
-
-        throw new TimeoutException($"The module farm did not become healthy within {timeout.TotalSeconds} s. Last: {last}\n{Outputs()}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"The module farm: {e.Message}\n{farm.Outputs()}", e);
+        }
     }
 
     /// <summary>Brings every node back to normal: farmd running, flags removed, both modules started.</summary>
-    public async Task EnsureHealthyAsync(CancellationToken cancellationToken)
+    public static async Task EnsureHealthyAsync(this FarmFixture farm, CancellationToken cancellationToken)
     {
         for (int i = 0; i < NodeCount; i++)
         {
-            File.Delete(Path.Combine(RunDirectory(i, Web), "fail-check"));
-            File.Delete(Path.Combine(RunDirectory(i, Web), "hang-stop"));
-            if (!daemons.IsRunning(i))
-            {
-                await ForgetAsync(i);
-                StartDaemon(i);
-                await Daemon(i).WaitForReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
-            }
+            File.Delete(Path.Combine(farm.RunDirectory(i, Web), "fail-check"));
+            File.Delete(Path.Combine(farm.RunDirectory(i, Web), "hang-stop"));
         }
 
+        await farm.RestartStoppedAsync(cancellationToken);
         for (int i = 0; i < NodeCount; i++)
         {
             foreach (string module in new[] { Web, Db })
             {
-                var m = await ModuleAsync(i, module, cancellationToken);
+                var m = await farm.ModuleAsync(i, module, cancellationToken);
                 if (m.State == ModuleRunState.Stop && m.SubState != ModuleSubState.Transient)
                 {
-                    await ControlAsync(i, module, ModuleAction.Start, TimeSpan.Zero, cancellationToken);
+                    await farm.ControlAsync(i, module, ModuleAction.Start, TimeSpan.Zero, cancellationToken);
                 }
             }
         }
 
-        await WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
-    }
-
-    public string Outputs() => daemons.Outputs();
-
-    public async ValueTask DisposeAsync()
-    {
-        await daemons.DisposeAsync();
-
-        // farmd was killed: the applications it started are left (as after a crash). End them by their pid files.
-        for (int i = 0; i < NodeCount; i++)
-        {
-            foreach (string module in new[] { Web, Db })
-            {
-                KillApplication(i, module);
-            }
-        }
-
-        await Topology.DisposeAsync();
-        if (Directory.Exists(Root))
-        {
-            Directory.Delete(Root, recursive: true);
-        }
+        await farm.WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
     }
 
     /// <summary>SIGKILLs the module's application on the node (by its pid file); returns the pid, or null when none ran.</summary>
-    public int? KillApplication(int index, string module)
+    public static int? KillApplication(this FarmFixture farm, int index, string module)
     {
-        string pidFile = Path.Combine(RunDirectory(index, module), "server.pid");
+        string pidFile = Path.Combine(farm.RunDirectory(index, module), "server.pid");
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out int pid))
         {
             return null;
@@ -307,13 +229,13 @@ internal sealed class ModuleFarm : IAsyncDisposable
     }
 
     /// <summary>Each node's module folders: the example's files, env.local, the test's hooks and farm.yaml.</summary>
-    private void WriteModules(int index, string interfaceName)
+    private static void WriteModules(string root, int index, string interfaceName)
     {
         string example = Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web");
-        string runBase = Path.Combine(Root, NodeName(index), "run");
+        string runBase = Path.Combine(root, NodeName(index), "run");
         foreach (var (module, port) in new[] { (Web, WebPort), (Db, DbPort) })
         {
-            string dir = Path.Combine(Root, NodeName(index), "modules", module);
+            string dir = Path.Combine(root, NodeName(index), "modules", module);
             CopyTree(example, dir);
             File.Delete(Path.Combine(dir, "farm.yaml"));
             File.WriteAllText(Path.Combine(dir, "env.local"), $"PORT={port}\nRUN_BASE='{runBase}'\nPROMOTE_SECONDS={PromoteTime.TotalSeconds.ToString(CultureInfo.InvariantCulture)}\n");
@@ -373,9 +295,9 @@ internal sealed class ModuleFarm : IAsyncDisposable
         }
     }
 
-    private async Task<(string[]? Owners, string Last)> TryReadHealthyAsync(int[] webMembers, CancellationToken cancellationToken)
+    private static async Task<(string[]? Owners, string Last)> TryReadHealthyAsync(FarmFixture farm, int[] webMembers, CancellationToken cancellationToken)
     {
-        var (reports, problem) = await daemons.TryGetStatusesAsync(Enumerable.Range(0, NodeCount), cancellationToken);
+        var (reports, problem) = await farm.TryGetStatusesAsync(Enumerable.Range(0, NodeCount), cancellationToken);
         if (reports is null)
         {
             return (null, problem);
@@ -405,7 +327,7 @@ internal sealed class ModuleFarm : IAsyncDisposable
         }
 
         var (owners, last) = await FarmdGroup.TrySplitBucketsAsync(
-            Enumerable.Range(0, NodeCount).Select(i => (i, Topology.Nodes[i].Namespace)),
+            Enumerable.Range(0, NodeCount).Select(i => (i, farm.Nodes[i].Namespace)),
             Web,
             Buckets,
             cancellationToken,
