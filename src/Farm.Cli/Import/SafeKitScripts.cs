@@ -128,13 +128,13 @@ internal static partial class SafeKitScripts
             . "$(dirname -- "$0")/../safekit/env.sh"
             FARM_SAFEKIT_RESULT=$(mktemp) || exit 1
             export FARM_SAFEKIT_RESULT
-            trap 'rm -f "$FARM_SAFEKIT_RESULT"' EXIT
             verdict() {"{"} awk -v r={resource} '$1 == r {"{"} print $2; exit {"}"}' "$FARM_SAFEKIT_RESULT"; {"}"}
-            {program}{(args.Length > 0 ? " " + args : "")} </dev/null &
+            # In a process group of its own (setsid), so that it and whatever it started (its sleep) stop together.
+            setsid {program}{(args.Length > 0 ? " " + args : "")} </dev/null &
             pid=$!
+            trap 'kill -TERM "-$pid" 2>/dev/null; rm -f "$FARM_SAFEKIT_RESULT"' EXIT
+            trap 'exit 1' TERM INT
             while kill -0 "$pid" 2>/dev/null && [ -z "$(verdict)" ]; do sleep 0.1; done
-            pkill -TERM -P "$pid" 2>/dev/null
-            kill -TERM "$pid" 2>/dev/null
             case "$(verdict)" in
                 up) exit 0 ;;
                 down) echo "custom.{ident} is down"; exit 1 ;;
