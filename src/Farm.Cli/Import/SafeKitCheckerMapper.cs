@@ -53,14 +53,8 @@ internal static class SafeKitCheckerMapper
     {
         s.Claim(errd, "polltimer");
         var interval = s.Duration(errd, "polltimer", "s") ?? ErrdPoll;
-        foreach (var proc in errd.Elements())
+        foreach (var proc in s.Children(errd, "proc"))
         {
-            if (proc.Name.LocalName != "proc")
-            {
-                s.Unhandled(proc);
-                continue;
-            }
-
             s.Claim(proc, "name", "service", "nameregex", "argregex", "atleast", "atmax", "action", "class", "start_after", "restart_services");
             if (s.Required(proc, "name", "myproc") is not { } name)
             {
@@ -118,17 +112,18 @@ internal static class SafeKitCheckerMapper
     private static void MapTo(XElement checker, string type, string defaultAction, ModuleDraft draft, SafeKitSource s, Func<XElement, List<(string, string)>> fields)
     {
         s.Claim(checker, "ident", "when", "action");
-        var to = checker.Element("to");
-        if (to is null)
+        var targets = s.Children(checker, "to");
+        if (targets.Count == 0)
         {
             s.Error(checker, $"<{type}> has no <to> element", $"add <to addr=\"...\"{(type == "tcp" ? " port=\"...\"" : "")}/>");
             return;
         }
 
+        var to = targets[0];
         s.Claim(to, "addr", "port", "interval", "timeout");
-        foreach (var extra in checker.Elements().Skip(1))
+        foreach (var extra in targets.Skip(1))
         {
-            s.Unhandled(extra);
+            s.Warn(extra, "a second <to>: a Farm checker tests one target; this one was not imported", "add another checker for it in farm.yaml");
         }
 
         string ident = s.Attr(checker, "ident") ?? type;
@@ -144,8 +139,7 @@ internal static class SafeKitCheckerMapper
     private static void MapInterfaceChecker(XElement intf, ModuleDraft draft, SafeKitSource s)
     {
         s.Claim(intf, "ident", "when");
-        var to = intf.Element("to");
-        if (to is not null)
+        if (s.Children(intf, "to").FirstOrDefault() is { } to)
         {
             s.Claim(to, "local_addr");
             s.Warn(to, $"<intf> names the interface by its address{(s.Attr(to, "local_addr") is { } a ? " " + a : "")}; Farm names it: the module's interface '{draft.Interface.Value}' was written", "if the address is on another interface, set that checker's 'interface:' to its name ('ip -br addr' shows it)");

@@ -220,14 +220,8 @@ internal static partial class SafeKitImporter
             s.Warn(a, $"attribute '{a.Name.LocalName}' of <farm>: Farm's membership is one per cluster, not per module", hint);
         }
 
-        foreach (var child in farm.Elements())
+        foreach (var child in s.Children(farm, "lan"))
         {
-            if (child.Name.LocalName != "lan")
-            {
-                s.Unhandled(child);
-                continue;
-            }
-
             s.Claim(child, "name");
             string name = s.Attr(child, "name") ?? "";
             if (child.Elements("node").Any())
@@ -268,14 +262,8 @@ internal static partial class SafeKitImporter
         var variables = new List<(string, string)>();
         foreach (var user in service.Elements("user"))
         {
-            foreach (var child in user.Elements())
+            foreach (var child in s.Children(user, "var"))
             {
-                if (child.Name.LocalName != "var")
-                {
-                    s.Unhandled(child);
-                    continue;
-                }
-
                 s.Claim(child, "name", "value");
                 if (s.Required(child, "name", "NAME") is not { } name)
                 {

@@ -149,6 +149,25 @@ internal sealed partial class SafeKitSource
         }
     }
 
+    /// <summary>The children named <paramref name="name"/>, in order; every other child is reported as having no equivalent.</summary>
+    public List<XElement> Children(XElement parent, string name)
+    {
+        var children = new List<XElement>();
+        foreach (var child in parent.Elements())
+        {
+            if (child.Name.LocalName == name)
+            {
+                children.Add(child);
+            }
+            else
+            {
+                Unhandled(child);
+            }
+        }
+
+        return children;
+    }
+
     /// <summary>Reports a child element that no mapper handles.</summary>
     public void Unhandled(XElement element, string? hint = ReferenceHint) =>
         Warn(element, $"<{element.Name.LocalName}> has no equivalent in Farm; ignored", hint);

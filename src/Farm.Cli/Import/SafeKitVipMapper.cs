@@ -50,14 +50,8 @@ internal static class SafeKitVipMapper
     {
         s.Claim(list);
         bool first = true;
-        foreach (var iface in list.Elements())
+        foreach (var iface in s.Children(list, "interface"))
         {
-            if (iface.Name.LocalName != "interface")
-            {
-                s.Unhandled(iface);
-                continue;
-            }
-
             if (!first)
             {
                 s.Warn(iface, "a second <interface>: a Farm module carries its VIPs on one interface; this one's VIPs were not imported", "import them into a second module (another folder with its own farm.yaml)");
@@ -134,14 +128,8 @@ internal static class SafeKitVipMapper
             s.Warn(mac, "addr (a fixed virtual MAC): Farm derives the virtual MAC from the VIP, the same on every node", "nothing to do; if a switch or firewall rule names the old MAC, update it");
         }
 
-        foreach (var child in vif.Elements())
+        foreach (var child in s.Children(vif, "virtual_addr"))
         {
-            if (child.Name.LocalName != "virtual_addr")
-            {
-                s.Unhandled(child);
-                continue;
-            }
-
             s.Claim(child, "addr", "where", "check", "connections");
             if (s.Required(child, "addr", "198.18.100.1") is { } address)
             {
@@ -164,14 +152,8 @@ internal static class SafeKitVipMapper
     {
         s.Claim(list);
         var candidates = new List<(string Protocol, int? First, int? Last, string Raw, string Affinity, XElement From)>();
-        foreach (var group in list.Elements())
+        foreach (var group in s.Children(list, "group"))
         {
-            if (group.Name.LocalName != "group")
-            {
-                s.Unhandled(group);
-                continue;
-            }
-
             s.Claim(group, "name");
             string groupName = s.Attr(group, "name") ?? "";
             foreach (var child in group.Elements())
@@ -203,14 +185,8 @@ internal static class SafeKitVipMapper
         s.Claim(cluster);
         var hosts = cluster.Elements("host").ToList();
         s.Warn(cluster, $"<cluster> of group '{group}' lists the hosts {string.Join(", ", hosts.Select(h => (string?)h.Attribute("name") ?? "?"))}: a Farm module balances over every node of the cluster where it runs", "install the module only on these nodes, or give the other nodes weight 0 in the cluster file");
-        foreach (var child in cluster.Elements())
+        foreach (var child in s.Children(cluster, "host"))
         {
-            if (child.Name.LocalName != "host")
-            {
-                s.Unhandled(child);
-                continue;
-            }
-
             s.Claim(child, "name", "power");
             string name = s.Attr(child, "name") ?? "?";
             if (s.Attr(child, "power") is { } power)
