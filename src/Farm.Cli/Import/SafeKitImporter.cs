@@ -74,7 +74,13 @@ internal static partial class SafeKitImporter
     private static XElement? Load(string text, SafeKitSource s)
     {
         // SafeKit's files start with <!DOCTYPE safe>: ignore DTDs, never resolve anything.
-        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null, MaxCharactersFromEntities = 0 };
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Ignore,
+            XmlResolver = null,
+            MaxCharactersFromEntities = 1024,
+            MaxCharactersInDocument = ConfigLimits.MaxFileLength,
+        };
         try
         {
             using var reader = XmlReader.Create(new StringReader(text), settings);

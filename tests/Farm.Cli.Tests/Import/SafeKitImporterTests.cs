@@ -209,6 +209,18 @@ public sealed class SafeKitImporterTests
     }
 
     [TestMethod]
+    public void Import_EntityExpansion_IsRefusedAsMalformedAtOnce()
+    {
+        const string Bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE safe [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>\n<safe><service mode=\"&c;\"/></safe>\n";
+
+        var import = ImportTestData.Import(Bomb);
+
+        var error = import.Errors.Single();
+        Assert.AreEqual(3, error.Line);
+        StringAssert.Contains(error.Message, "not well-formed XML");
+    }
+
+    [TestMethod]
     public void Import_MirrorModule_IsRefusedWithWhatToDoInstead()
     {
         var import = ImportTestData.Import("<safe>\n<service mode=\"mirror\"><heart/></service>\n</safe>");
