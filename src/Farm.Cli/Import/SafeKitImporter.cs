@@ -307,10 +307,11 @@ internal static partial class SafeKitImporter
     private static void Validate(ModuleYamlWriter yaml, SafeKitSource s)
     {
         var parsed = ConfigParser.ParseModule(yaml.Text, "farm.yaml");
-        foreach (var error in parsed.Errors)
+        // One value can land in two places (the module's interface and its interface checker): say it once.
+        foreach (var error in parsed.Errors.DistinctBy(e => (e.Message, e.Hint)))
         {
             var (line, column) = yaml.SourceOf(error.Line) is { } from ? SafeKitSource.Position(from) : (1, 1);
-            s.Add(line, column, true, "in farm.yaml: " + error.Message, error.Hint);
+            s.Add(line, column, true, "not valid in Farm: " + error.Message, error.Hint);
         }
     }
 

@@ -192,7 +192,29 @@ public sealed class SafeKitImporterTests
         Assert.IsFalse(import.Succeeded);
         var error = import.Errors.Single(e => e.Message.Contains("port rule", StringComparison.Ordinal));
         Assert.AreEqual(20, error.Line, error.ToString());
-        StringAssert.Contains(error.Message, "in farm.yaml: ports '70000' of port rule #1 is out of range");
+        StringAssert.Contains(error.Message, "not valid in Farm: ports '70000' of port rule #1 is out of range");
+    }
+
+    [TestMethod]
+    public void Import_SeveralValuesFarmRefuses_ReportsEachOnceAtItsXmlPlace()
+    {
+        string xml = Text("simple-farm.xml")
+            .Replace("198.18.100.20", "www.example.com", StringComparison.Ordinal)
+            .Replace("name=\"eth1\"", "name=\"eth1:0\"", StringComparison.Ordinal)
+            .Replace("interval=\"10\" timeout=\"5\"", "interval=\"5\" timeout=\"5\"", StringComparison.Ordinal);
+
+        var import = ImportTestData.Import(xml);
+
+        string[] errors = [.. import.Errors.Select(e => $"{e.Line}:{e.Column} {e.Message}")];
+        CollectionAssert.AreEqual(
+            new[]
+            {
+                "12:31 not valid in Farm: 'eth1:0' is not a valid interface name",
+                "14:27 not valid in Farm: a VIP is 'www.example.com', which is not an IP address",
+                "25:8 not valid in Farm: timeout 5s of checker 'http-web' is not less than its interval 5s",
+            },
+            errors.Order(StringComparer.Ordinal).ToArray());
+        Assert.AreEqual(0, import.Files.Count);
     }
 
     [TestMethod]
