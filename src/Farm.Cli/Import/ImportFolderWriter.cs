@@ -49,8 +49,24 @@ internal static class ImportFolderWriter
                     options.UnixCreateMode = file.Executable ? ExecutableMode : FileMode;
                 }
 
-                using var stream = new FileStream(path, options);
-                stream.Write(file.Content);
+                using (var stream = new FileStream(path, options))
+                {
+                    stream.Write(file.Content);
+                }
+
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(path, file.Executable ? ExecutableMode : FileMode); // whatever the umask
+                }
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                // The scripts refuse to run from folders others may write (see SafeKitScripts), so the umask must not decide.
+                foreach (string folder in Directory.EnumerateDirectories(staging, "*", SearchOption.AllDirectories).Prepend(staging))
+                {
+                    File.SetUnixFileMode(folder, ExecutableMode);
+                }
             }
 
             if (Directory.Exists(target))

@@ -54,6 +54,36 @@ public sealed class ImportedScriptsTests
     }
 
     [TestMethod]
+    public async Task Launcher_SafeKitFileWritableByOthers_RefusesToRunIt()
+    {
+        using var temp = new TempFolder();
+        string module = ImportSafeKitModule(temp, Text("user-vars.xml"), ("start_both", Recorder));
+        string script = Path.Combine(module, "safekit", "bin", "start_both");
+        File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.OtherWrite);
+
+        var (exit, output) = await RunAsFarmdAsync(temp, module, "bin/start_both", "", "STOP", "UP", "start").WithTimeout();
+
+        Assert.AreEqual(126, exit);
+        StringAssert.Contains(output, "/bin/../safekit/bin/start_both is writable by group or others");
+        Assert.IsFalse(File.Exists(temp.Combine("var", "modules", "web", "calls")), "the script did not run");
+    }
+
+    [TestMethod]
+    public void Import_WrittenFolder_IsNeitherGroupNorOtherWritable()
+    {
+        using var temp = new TempFolder();
+
+        string module = ImportSafeKitModule(temp, Text("user-vars.xml"), ("start_both", Recorder));
+
+        foreach (string path in Directory.EnumerateFileSystemEntries(module, "*", SearchOption.AllDirectories).Prepend(module))
+        {
+            Assert.AreEqual((UnixFileMode)0, File.GetUnixFileMode(path) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite), path);
+        }
+
+        Assert.AreEqual(UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(module, "bin", "start_both")) & UnixFileMode.UserExecute);
+    }
+
+    [TestMethod]
     [DataRow(true, 0, "")]
     [DataRow(false, 1, "custom.AppChecker is down")]
     public async Task CustomCheckerAdapter_SafeKitLoopingChecker_ExitsWithItsFirstVerdictAtOnce(bool flag, int expectedExit, string expectedOutput)
