@@ -100,11 +100,13 @@ internal static partial class SafeKitScripts
             # Sourced by safekit/shim and checkers/*; $0 is a file one folder below the module folder.
             SAFEMODULE=${"{"}FARM_MODULE:-{module}{"}"}
             farm_module_dir=${"{"}FARM_MODULE_DIR:-$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd){"}"}
+            # Site settings (e.g. SAFEVAR=/srv/app/var) go in safekit/env.local, which an import never writes.
+            if [ -f "$farm_module_dir/safekit/env.local" ]; then . "$farm_module_dir/safekit/env.local"; fi
             SAFE=$farm_module_dir/safekit/compat
             SAFEBIN=$SAFE
             SAFEUSERBIN=$farm_module_dir/safekit/bin
             SAFEUSERCONF=$farm_module_dir/safekit/conf
-            SAFEVAR=${"{"}FARM_SAFEKIT_VAR:-/var/lib/farm/safekit{"}"}
+            SAFEVAR=${"{"}SAFEVAR:-/var/lib/farm/safekit{"}"}
             SAFEUSERVAR=$SAFEVAR/modules/$SAFEMODULE
             PATH=$SAFE:$PATH
             export SAFEMODULE SAFE SAFEBIN SAFEUSERBIN SAFEUSERCONF SAFEVAR SAFEUSERVAR PATH

@@ -156,7 +156,7 @@ public sealed class ImportedScriptsTests
         start.Environment["FARM_ACTION"] = action;
         start.Environment["FARM_EPOCH"] = "7";
         start.Environment["FARM_FORCE"] = force.Length > 0 ? "1" : "0";
-        start.Environment["FARM_SAFEKIT_VAR"] = temp.Combine("var"); // instead of /var/lib/farm/safekit
+        start.Environment["SAFEVAR"] = temp.Combine("var"); // instead of /var/lib/farm/safekit (farmd passes no such variable)
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
