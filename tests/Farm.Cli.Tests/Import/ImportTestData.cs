@@ -32,6 +32,26 @@ internal static class ImportTestData
 
     public static string[] WarningLines(SafeKitImport import) => [.. import.Warnings.Select(w => w.ToString())];
 
+    /// <summary>Lays out a SafeKit module in <paramref name="temp"/> (conf/userconfig.xml, bin/) and imports it with farmctl into modules/web; returns that folder.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static string ImportSafeKitModule(TempFolder temp, string xml, params (string Name, string Text)[] scripts)
+    {
+        Directory.CreateDirectory(temp.Combine("safekit-module", "conf"));
+        Directory.CreateDirectory(temp.Combine("safekit-module", "bin"));
+        File.WriteAllText(temp.Combine("safekit-module", "conf", "userconfig.xml"), xml);
+        foreach (var (name, text) in scripts)
+        {
+            string path = temp.Combine("safekit-module", "bin", name);
+            File.WriteAllText(path, text);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        string module = temp.Combine("modules", "web");
+        var run = CliRun.Of("import", "safekit", temp.Combine("safekit-module", "conf", "userconfig.xml"), "-o", module);
+        Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Error);
+        return module;
+    }
+
     /// <summary>A fresh folder under the temp folder, deleted by <see cref="IDisposable.Dispose"/>.</summary>
     public sealed class TempFolder : IDisposable
     {

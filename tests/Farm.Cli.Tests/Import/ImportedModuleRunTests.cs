@@ -45,7 +45,7 @@ public sealed class ImportedModuleRunTests
             """;
         string recorder = $"#!/bin/sh\necho \"$(basename \"$0\") $# $* $SERVICES\" >>'{calls}'\n";
         string checker = "#!/bin/sh\nwhile :; do\n  if [ -e \"$1\" ]; then safekit set -r custom.AppChecker -v up; else safekit set -r custom.AppChecker -v down; fi\n  sleep 10\ndone\n";
-        string module = LayOutAndImport(temp, xml, ("prestart", recorder), ("start_both", recorder), ("stop_both", recorder), ("poststop", recorder), ("appcheck", checker));
+        string module = ImportSafeKitModule(temp, xml, ("prestart", recorder), ("start_both", recorder), ("stop_both", recorder), ("poststop", recorder), ("appcheck", checker));
         File.WriteAllText(Path.Combine(module, "safekit", "env.local"), $"SAFEVAR='{temp.Combine("var")}'\n");
         var parsed = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(module, "farm.yaml")), "farm.yaml");
         Assert.IsNotNull(parsed.Value, string.Join('\n', parsed.Errors));
@@ -63,23 +63,6 @@ public sealed class ImportedModuleRunTests
             new[] { "prestart 3 STOP UP start app", "start_both 3 STOP UP start app", "stop_both 3 UP STOP stop app", "poststop 3 UP STOP stop app" },
             File.ReadAllLines(calls));
         Assert.IsTrue(Directory.Exists(temp.Combine("var", "modules", "web")), "SAFEUSERVAR is made under the SAFEVAR of safekit/env.local");
-    }
-
-    private static string LayOutAndImport(TempFolder temp, string xml, params (string Name, string Text)[] scripts)
-    {
-        Directory.CreateDirectory(temp.Combine("sk", "conf"));
-        Directory.CreateDirectory(temp.Combine("sk", "bin"));
-        File.WriteAllText(temp.Combine("sk", "conf", "userconfig.xml"), xml);
-        foreach (var (name, text) in scripts)
-        {
-            File.WriteAllText(temp.Combine("sk", "bin", name), text);
-            File.SetUnixFileMode(temp.Combine("sk", "bin", name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        string module = temp.Combine("modules", "web");
-        var run = CliRun.Of("import", "safekit", temp.Combine("sk", "conf", "userconfig.xml"), "-o", module);
-        Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Error);
-        return module;
     }
 
     /// <summary>The traffic gate of a node alone: opening and closing complete at once.</summary>

@@ -111,25 +111,6 @@ public sealed class ImportedScriptsTests
         Assert.IsTrue(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(10), "the adapter stops the checker after its first verdict instead of waiting for its loop");
     }
 
-    /// <summary>Lays out a SafeKit module (conf/userconfig.xml, bin/) and imports it with farmctl; returns the module folder.</summary>
-    private static string ImportSafeKitModule(TempFolder temp, string xml, params (string Name, string Text)[] scripts)
-    {
-        Directory.CreateDirectory(temp.Combine("safekit-module", "conf"));
-        Directory.CreateDirectory(temp.Combine("safekit-module", "bin"));
-        File.WriteAllText(temp.Combine("safekit-module", "conf", "userconfig.xml"), xml);
-        foreach (var (name, text) in scripts)
-        {
-            string path = temp.Combine("safekit-module", "bin", name);
-            File.WriteAllText(path, text);
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        string module = temp.Combine("modules", "web");
-        var run = CliRun.Of("import", "safekit", temp.Combine("safekit-module", "conf", "userconfig.xml"), "-o", module);
-        Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Error);
-        return module;
-    }
-
     /// <summary>Runs a file of the module as farmd does: Farm's arguments, only the FARM_* variables, the module folder as working directory.</summary>
     private static async Task<(int Exit, string Output)> RunAsFarmdAsync(TempFolder temp, string module, string file, string force, string state, string next, string action)
     {
