@@ -176,11 +176,11 @@ internal static partial class SafeKitImporter
         {
             s.Error(service, "the module has no <vip>: a Farm module serves at least one virtual IP", "add the <vip> section with its <virtual_addr> and <loadbalancing_list>, or write farm.yaml by hand");
         }
-        else if (draft.Vips.Count == 0)
+        else if (!service.Element("vip")!.Descendants("virtual_addr").Any())
         {
             s.Error(service.Element("vip")!, "<vip> has no <virtual_addr>", "add <virtual_addr addr=\"…\" where=\"alias\"/> in <virtual_interface>");
         }
-        else if (draft.Rules.Count == 0)
+        else if (draft.Rules.Count == 0 && !s.HasErrors)
         {
             s.Error(service.Element("vip")!, "<vip> has no tcp or udp load-balancing <rule>", "add <loadbalancing_list><group name=\"g\"><rule port=\"80\" proto=\"tcp\" filter=\"on_addr\"/></group></loadbalancing_list>");
         }

@@ -245,6 +245,12 @@ internal static class SafeKitVipMapper
         }
 
         string port = s.Attr(rule, "port") ?? "*";
+        if (port.Length == 0)
+        {
+            s.Error(rule.Attribute("port")!, $"{SafeKitSource.Describe(rule.Attribute("port")!)} is empty (an empty macro?)", "give it a value, e.g. port=\"80\", or port=\"*\" for every port");
+            return null;
+        }
+
         if (port == "*")
         {
             return (proto, null, null, port, affinity, rule);

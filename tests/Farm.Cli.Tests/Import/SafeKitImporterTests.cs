@@ -243,6 +243,25 @@ public sealed class SafeKitImporterTests
     }
 
     [TestMethod]
+    public void Import_TemplateWithEmptyMacros_ReportsEachEmptyValueWhereItIsUsed()
+    {
+        string xml = Text("simple-farm.xml")
+            .Replace("name=\"WEB_PORT\" value=\"8080\"", "name=\"WEB_PORT\" value=\"\"", StringComparison.Ordinal)
+            .Replace("name=\"VIRTUAL_IP\" value=\"198.18.100.20\"", "name=\"VIRTUAL_IP\" value=\"\"", StringComparison.Ordinal);
+
+        var import = ImportTestData.Import(xml);
+
+        CollectionAssert.AreEqual(
+            new[]
+            {
+                "14:27 attribute 'addr' of <virtual_addr> is empty (an empty macro?)",
+                "20:17 attribute 'port' of <rule> is empty (an empty macro?)",
+                "26:30 attribute 'port' of <to> is empty (an empty macro?)",
+            },
+            import.Errors.Select(e => $"{e.Line}:{e.Column} {e.Message}").ToArray());
+    }
+
+    [TestMethod]
     public void Import_MirrorModule_IsRefusedWithWhatToDoInstead()
     {
         var import = ImportTestData.Import("<safe>\n<service mode=\"mirror\"><heart/></service>\n</safe>");
