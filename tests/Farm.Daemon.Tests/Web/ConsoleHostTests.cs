@@ -1,0 +1,130 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Farm.Daemon.Tests.TestSupport;
+using Farm.Daemon.Web;
+using Farm.Testing.Waiting;
+
+namespace Farm.Daemon.Tests.Web;
+
+[TestClass]
+public sealed class ConsoleHostTests : IDisposable
+{
+    private readonly TestLoggerProvider logs = new();
+    private string dir = null!;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestInitialize]
+    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-console-").FullName;
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(dir, recursive: true);
+
+    public void Dispose() => logs.Dispose();
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ConsolePort_OneNode_ServesMetricsAndHealthOverHttp1And2ButNoGrpc()
+    {
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        X509Certificate2? seen = null;
+        using var client = Client(c => seen = c);
+        string console = $"https://127.0.0.1:{port + 1}";
+
+        using var h1 = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, console + "/metrics") { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, TestContext.CancellationToken);
+        using var h2 = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, console + "/healthz") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, TestContext.CancellationToken);
+        using var grpcOnConsole = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, console + "/farm.v1.Admin/GetStatus") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, TestContext.CancellationToken);
+        using var plain = new HttpClient();
+        using var metricsOnGrpc = await plain.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/metrics") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, TestContext.CancellationToken);
+
+        Assert.AreEqual(HttpStatusCode.OK, h1.StatusCode);
+        Assert.AreEqual(HttpVersion.Version11, h1.Version);
+        string metrics = await h1.Content.ReadAsStringAsync(TestContext.CancellationToken);
+        StringAssert.Contains(metrics, "# TYPE farm_node_state gauge");
+        StringAssert.Contains(metrics, "farm_node_state{node=\"n1\",state=\"up\"} 1");
+        StringAssert.Contains(metrics, "process_cpu_seconds_total");
+        Assert.AreEqual(HttpStatusCode.OK, h2.StatusCode);
+        Assert.AreEqual(HttpVersion.Version20, h2.Version);
+        Assert.AreEqual(HttpStatusCode.NotFound, grpcOnConsole.StatusCode, "the gRPC services are not on the console port");
+        Assert.AreEqual(HttpStatusCode.NotFound, metricsOnGrpc.StatusCode, "the console is not on the gRPC port");
+        Assert.IsNotNull(seen);
+        CollectionAssert.Contains(Farm.Protocol.Tls.ClusterTls.NamesOf(seen).ToList(), "n1");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Ready_ModuleServedThenDrained_200Then503AndUnknown404()
+    {
+        var ct = TestContext.CancellationToken;
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        var module = TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module]);
+        using var client = Client(_ => { });
+        string console = $"https://127.0.0.1:{port + 1}";
+
+        async Task<HttpStatusCode> ReadyAsync(string name)
+        {
+            using var answer = await client.GetAsync(console + "/ready/" + name, ct);
+            return answer.StatusCode;
+        }
+
+        await Poll.UntilAsync(() => ReadyAsync("web"), s => s == HttpStatusCode.OK, "n1 serving web once alone in its view", TimeSpan.FromSeconds(30), ct);
+        Assert.AreEqual(HttpStatusCode.NotFound, await ReadyAsync("nope"));
+
+        Assert.IsTrue(node.Node.Drain.Drain());
+        await Poll.UntilAsync(() => ReadyAsync("web"), s => s == HttpStatusCode.ServiceUnavailable, "503 once drained", TimeSpan.FromSeconds(10), ct);
+    }
+
+    [TestMethod]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Certificate_SecondStart_KeepsTheSelfSignedCertificateInTheStateFolderPrivate()
+    {
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string first;
+        await using (var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs))
+        {
+            first = await ThumbprintAsync(port + 1);
+        }
+
+        await using var again = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string second = await ThumbprintAsync(port + 1);
+
+        string file = Path.Combine(dir, "n1-state", ConsoleCertificate.FileName);
+        Assert.AreEqual(first, second);
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        using var kept = X509CertificateLoader.LoadPkcs12FromFile(file, null);
+        Assert.AreEqual(first, kept.Thumbprint);
+    }
+
+    private async Task<string> ThumbprintAsync(int consolePort)
+    {
+        X509Certificate2? seen = null;
+        using var client = Client(c => seen = c);
+        using var answer = await client.GetAsync($"https://127.0.0.1:{consolePort}/healthz", TestContext.CancellationToken);
+        Assert.AreEqual(HttpStatusCode.OK, answer.StatusCode);
+        return seen!.Thumbprint;
+    }
+
+    /// <summary>A client that trusts a certificate naming n1 (the node's self-signed one) and hands it to <paramref name="seen"/>.</summary>
+    private static HttpClient Client(Action<X509Certificate2> seen) => new(new SocketsHttpHandler
+    {
+        SslOptions =
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                var received = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                seen(received);
+                return Farm.Protocol.Tls.ClusterTls.NamesOf(received).Contains("n1");
+            },
+        },
+    });
+}
