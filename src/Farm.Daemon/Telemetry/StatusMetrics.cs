@@ -56,7 +56,7 @@ internal sealed class StatusMetrics
         configMismatches = factory.CreateGauge("farm_config_mismatches", "Nodes heard with a configuration hash different from ours (not admitted).");
         leaving = factory.CreateGauge("farm_leaving", "1 while this node announces it leaves (drained or stopping).");
         moduleBuckets = factory.CreateGauge("farm_module_buckets", "Buckets of the module on this node by hand-over state: owned (in the view), incoming (taking over), draining (handing over).", ["module", "state"]);
-        moduleBucketCount = factory.CreateGauge("farm_module_bucket_count", "Number of buckets of the module's table.", ["module"]);
+        moduleBucketCount = factory.CreateGauge("farm_module_table_buckets", "Number of buckets of the module's table.", ["module"]);
         drainOldest = factory.CreateGauge("farm_drain_oldest_seconds", "Age of this node's oldest draining bucket of the module (0 when none drains).", ["module"]);
         moduleState = factory.CreateGauge("farm_module_state", "Module state on this node: 1 for the current state (stop, wait, up), 0 for the others.", ["module", "state"]);
         moduleSubState = factory.CreateGauge("farm_module_substate", "Module sub-state on this node: 1 for the current one (not_ready, transient, ready), 0 for the others.", ["module", "substate"]);

@@ -38,7 +38,7 @@ public sealed class StatusMetricsTests
         Assert.AreEqual(5, text["farm_module_buckets{module=\"web\",state=\"incoming\"}"]);
         Assert.AreEqual(9, text["farm_module_buckets{module=\"web\",state=\"draining\"}"]);
         Assert.AreEqual(1.5, text["farm_drain_oldest_seconds{module=\"web\"}"]);
-        Assert.AreEqual(256, text["farm_module_bucket_count{module=\"web\"}"]);
+        Assert.AreEqual(256, text["farm_module_table_buckets{module=\"web\"}"]);
         Assert.AreEqual(56, text["farm_node_buckets{node=\"n2\",module=\"web\"}"]);
         Assert.AreEqual(1, text["farm_node_drain_state{node=\"n1\",state=\"draining\"}"]);
         Assert.AreEqual(1, text["farm_node_module_ready{node=\"n1\",module=\"web\"}"]);
