@@ -222,13 +222,7 @@ internal static class ClusterConfigBinder
         string? ca = r.String("ca", required: true, example: "/etc/farm/tls/ca.crt");
         string? certificate = r.String("certificate", required: true, example: "/etc/farm/tls/{node}.crt");
         string? key = r.String("key", required: true, example: "/etc/farm/tls/{node}.key");
-        foreach (var (name, path) in new[] { ("ca", ca), ("certificate", certificate), ("key", key) })
-        {
-            if (path is not null && !Path.IsPathFullyQualified(path))
-            {
-                d.Add(r.Node(name)!, $"tls.{name} '{path}' is not an absolute path", "give the full path, e.g. /etc/farm/tls/...");
-            }
-        }
+        RequireAbsolute(r, d, "tls", "/etc/farm/tls/...", ("ca", ca), ("certificate", certificate), ("key", key));
 
         return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
     }
@@ -243,15 +237,20 @@ internal static class ClusterConfigBinder
         var r = new MappingReader(d, map, "console_tls", ConsoleTlsKeys);
         string? certificate = r.String("certificate", required: true, example: "/etc/farm/console/{node}.crt");
         string? key = r.String("key", required: true, example: "/etc/farm/console/{node}.key");
-        foreach (var (name, path) in new[] { ("certificate", certificate), ("key", key) })
+        RequireAbsolute(r, d, "console_tls", "/etc/farm/console/...", ("certificate", certificate), ("key", key));
+        return certificate is null || key is null ? null : new ConsoleTlsOptions { Certificate = certificate, PrivateKey = key };
+    }
+
+    /// <summary>Reports each given path of <paramref name="section"/> that is not absolute.</summary>
+    private static void RequireAbsolute(MappingReader r, ConfigDiagnostics d, string section, string example, params (string Name, string? Path)[] paths)
+    {
+        foreach (var (name, path) in paths)
         {
             if (path is not null && !Path.IsPathFullyQualified(path))
             {
-                d.Add(r.Node(name)!, $"console_tls.{name} '{path}' is not an absolute path", "give the full path, e.g. /etc/farm/console/...");
+                d.Add(r.Node(name)!, $"{section}.{name} '{path}' is not an absolute path", "give the full path, e.g. " + example);
             }
         }
-
-        return certificate is null || key is null ? null : new ConsoleTlsOptions { Certificate = certificate, PrivateKey = key };
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)

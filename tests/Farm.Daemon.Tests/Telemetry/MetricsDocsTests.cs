@@ -4,6 +4,7 @@ using Farm.Cluster.Membership;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Telemetry;
 using Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Files;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Telemetry;
@@ -26,7 +27,7 @@ public sealed partial class MetricsDocsTests
     public async Task Dashboard_EveryQuery_UsesOnlyRegisteredMetrics()
     {
         var registered = await RegisteredFamiliesAsync();
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(RepoFile("docs", "grafana-dashboard.json")));
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(RepositoryFiles.Path("docs", "grafana-dashboard.json")));
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
         {
@@ -54,14 +55,14 @@ public sealed partial class MetricsDocsTests
         using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
         var telemetry = new NodeTelemetry(host, TimeProvider.System, NullLogger<NodeTelemetry>.Instance);
         var text = await MetricsText.ScrapeAsync(telemetry.Registry);
-        return [.. text.Text.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2])];
+        return [.. text.Families];
     }
 
     /// <summary>The metric names in the first column of docs/metrics.md's tables (a cell may name several).</summary>
     private static HashSet<string> DocumentedMetrics()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string line in File.ReadLines(RepoFile("docs", "metrics.md")))
+        foreach (string line in File.ReadLines(RepositoryFiles.Path("docs", "metrics.md")))
         {
             var cells = line.Split('|');
             if (cells.Length > 3 && cells[2].Trim() is "gauge" or "counter" or "histogram")
@@ -74,19 +75,6 @@ public sealed partial class MetricsDocsTests
         }
 
         return names;
-    }
-
-    private static string RepoFile(params string[] parts)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Farm.sln")))
-            {
-                return Path.Combine([d.FullName, .. parts]);
-            }
-        }
-
-        throw new InvalidOperationException("Farm.sln not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"\b(farm|process|dotnet)_[a-z0-9_]+\b")]

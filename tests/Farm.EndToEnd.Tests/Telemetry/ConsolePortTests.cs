@@ -2,6 +2,7 @@ using System.Globalization;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
+using Farm.Testing.Metrics;
 using Farm.Testing.Processes;
 using Farm.Testing.Topology;
 using Farm.Testing.Waiting;
@@ -52,7 +53,7 @@ public sealed class ConsolePortTests
         var acceptors = await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 1, [2] = 1 }, Settle, ct);
 
         // Every node: valid exposition, the whole farm up, all buckets owned once across the farm.
-        var before = new List<Scrape>();
+        var before = new List<PrometheusText>();
         for (int i = 0; i < 3; i++)
         {
             before.Add(await ScrapeAsync(i, ct));
@@ -75,7 +76,7 @@ public sealed class ConsolePortTests
         // Traffic: each node's filter counts what it accepted.
         var wrong = await farm.MisroutedNewFlowsAsync(acceptors, RebalanceFarm.TcpPort, 31000);
         Assert.IsEmpty(wrong, string.Join("\n", wrong.Take(10)));
-        var afterTraffic = new List<Scrape>();
+        var afterTraffic = new List<PrometheusText>();
         for (int i = 0; i < 3; i++)
         {
             afterTraffic.Add(await ScrapeAsync(i, ct));
@@ -116,14 +117,14 @@ public sealed class ConsolePortTests
     private string ConsoleUrl(int index, string path) =>
         string.Create(CultureInfo.InvariantCulture, $"https://{FarmTopology.NodeAddress4(index)}:{farm!.Cluster.ConsolePort}{path}");
 
-    private async Task<Scrape> ScrapeAsync(int index, CancellationToken ct)
+    private async Task<PrometheusText> ScrapeAsync(int index, CancellationToken ct)
     {
         var result = await farm!.Topology.Nodes[index].Namespace.ExecAsync(
             "curl", ["-sSk", "--max-time", "5", ConsoleUrl(index, "/metrics")], timeout: TimeSpan.FromSeconds(10), cancellationToken: ct);
-        return new Scrape(Node(index), result.StandardOutput);
+        return new PrometheusText(result.StandardOutput, Node(index));
     }
 
-    private async Task<Scrape> PollScrapeAsync(int index, Func<Scrape, bool> done, string what, CancellationToken ct) =>
+    private async Task<PrometheusText> PollScrapeAsync(int index, Func<PrometheusText, bool> done, string what, CancellationToken ct) =>
         await Poll.UntilAsync(() => ScrapeAsync(index, ct), s => s.Holds(done), what, Settle, ct, TimeSpan.FromMilliseconds(200));
 
     private async Task<int> ReadyAsync(int index, string module, CancellationToken ct)
@@ -133,54 +134,10 @@ public sealed class ConsolePortTests
         return int.Parse(result.StandardOutput, CultureInfo.InvariantCulture);
     }
 
-    private static async Task CheckWithPromtoolAsync(Scrape scrape, CancellationToken ct)
+    private static async Task CheckWithPromtoolAsync(PrometheusText scrape, CancellationToken ct)
     {
         var check = await CommandRunner.Default.RunUncheckedAsync("promtool", ["check", "metrics"], scrape.Text, cancellationToken: ct);
-        Assert.AreEqual(0, check.ExitCode, $"promtool on {scrape.Node}: {check.StandardOutput}{check.StandardError}");
-        Assert.AreEqual("", (check.StandardOutput + check.StandardError).Trim(), $"promtool on {scrape.Node} reports problems");
-    }
-
-    /// <summary>One node's exposition text and its samples by series.</summary>
-    private sealed class Scrape
-    {
-        private readonly Dictionary<string, double> samples = new(StringComparer.Ordinal);
-
-        public Scrape(string node, string text)
-        {
-            Node = node;
-            Text = text;
-            foreach (string line in text.Split('\n'))
-            {
-                if (line.Length > 0 && line[0] != '#')
-                {
-                    int space = line.LastIndexOf(' ');
-                    samples[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-                }
-            }
-        }
-
-        public string Node { get; }
-
-        public string Text { get; }
-
-        public double this[string series] =>
-            samples.TryGetValue(series, out double value) ? value : throw new KeyNotFoundException($"{Node} has no series {series}");
-
-        public bool Has(string metric) => samples.Keys.Any(k => k.StartsWith(metric, StringComparison.Ordinal));
-
-        /// <summary>Whether <paramref name="condition"/> holds; a series not there yet counts as not holding.</summary>
-        public bool Holds(Func<Scrape, bool> condition)
-        {
-            try
-            {
-                return condition(this);
-            }
-            catch (KeyNotFoundException)
-            {
-                return false;
-            }
-        }
-
-        public override string ToString() => Text.Length > 4000 ? Text[..4000] : Text;
+        Assert.AreEqual(0, check.ExitCode, $"promtool on {scrape.Source}: {check.StandardOutput}{check.StandardError}");
+        Assert.AreEqual("", (check.StandardOutput + check.StandardError).Trim(), $"promtool on {scrape.Source} reports problems");
     }
 }
