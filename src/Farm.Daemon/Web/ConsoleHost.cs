@@ -2,19 +2,22 @@ using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Farm.Daemon.Hosting;
+using Farm.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
 namespace Farm.Daemon.Web;
 
 /// <summary>
 /// The console port (<c>console_port</c>, default 9410): HTTPS with HTTP/1.1 and HTTP/2 on each address of this node,
-/// open to any client (monitoring, browsers), serving <c>/metrics</c>, <c>/healthz</c> and <c>/ready/MODULE</c>. It
+/// open to any client (monitoring, browsers), serving <c>/metrics</c>, <c>/healthz</c>, <c>/ready/MODULE</c> and the
+/// read-only web console (<c>/</c>, <c>/console/...</c>). It
 /// shares farmd's web host with the gRPC port; a port gate keeps each port to its own endpoints, so the gRPC services
 /// are never reachable on the console port and the console never on the gRPC port.
 /// </summary>
@@ -80,6 +83,13 @@ internal static class ConsoleHost
                 _ => Results.Text($"unknown module '{module}'\n", "text/plain", statusCode: StatusCodes.Status404NotFound),
             })
             .WithMetadata(ConsoleEndpoint.Instance);
+
+        // The web console (read-only): the page, its assets and the live feed of the node's status.
+        var timeProvider = app.Services.GetRequiredService<TimeProvider>();
+        foreach (var endpoint in app.MapWebConsole(new ConsoleFeed(node.Status, timeProvider)))
+        {
+            endpoint.WithMetadata(ConsoleEndpoint.Instance);
+        }
     }
 
     /// <summary>Marks the endpoints served on the console port.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Daemon.Web;
 using Farm.Testing.Waiting;
@@ -76,6 +77,60 @@ public sealed class ConsoleHostTests : IDisposable
 
         Assert.IsTrue(node.Node.Drain.Drain());
         await Poll.UntilAsync(() => ReadyAsync("web"), s => s == HttpStatusCode.ServiceUnavailable, "503 once drained", TimeSpan.FromSeconds(10), ct);
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task WebConsole_PageAssetsAndEvents_ServedFromFarmdWithTheLiveBucketTable()
+    {
+        var ct = TestContext.CancellationToken;
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        var module = TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module]);
+        using var client = Client(_ => { });
+        string console = $"https://127.0.0.1:{port + 1}";
+
+        string page = await client.GetStringAsync(console + "/", ct);
+        using var script = await client.GetAsync(console + "/console/console.js", ct);
+        using var style = await client.GetAsync(console + "/console/console.css", ct);
+        using var missing = await client.GetAsync(console + "/console/other.js", ct);
+        using var consoleOnGrpc = await new HttpClient().SendAsync(
+            new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, ct);
+
+        StringAssert.Contains(page, "<script src=\"/console/console.js\"");
+        Assert.DoesNotContain("http", page.Replace("http-equiv", "", StringComparison.Ordinal), "no asset from another origin");
+        Assert.AreEqual("text/javascript; charset=utf-8", script.Content.Headers.ContentType?.ToString());
+        StringAssert.Contains(string.Join(";", script.Headers.GetValues("Content-Security-Policy")), "default-src 'none'");
+        Assert.AreEqual(HttpStatusCode.OK, style.StatusCode);
+        Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.AreEqual(HttpStatusCode.NotFound, consoleOnGrpc.StatusCode);
+
+        // Events: the first document comes at once; once n1 formed its view alone it owns all 256 buckets.
+        using var events = await client.GetAsync(console + "/console/events", HttpCompletionOption.ResponseHeadersRead, ct);
+        Assert.AreEqual("text/event-stream", events.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(ct));
+        JsonElement document;
+        do
+        {
+            string? line;
+            while ((line = await reader.ReadLineAsync(ct)) is not null && !line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+            }
+
+            Assert.IsNotNull(line, "the event stream ended");
+            document = JsonDocument.Parse(line["data: ".Length..]).RootElement;
+        }
+        while (document.GetProperty("epoch").GetInt64() == 0);
+
+        var nodes = document.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()).ToList();
+        CollectionAssert.AreEqual(TestClusterFiles.Nodes, nodes);
+        var table = document.GetProperty("tables").EnumerateArray().Single();
+        Assert.AreEqual("web", table.GetProperty("module").GetString());
+        var owners = table.GetProperty("owners").EnumerateArray().Select(o => o.GetInt32()).ToList();
+        Assert.HasCount(256, owners);
+        Assert.IsTrue(owners.All(o => o == 0), "n1 (index 0) owns every bucket");
+        Assert.AreEqual("UP", document.GetProperty("modules")[0].GetProperty("state").GetString());
     }
 
     [TestMethod]
