@@ -13,19 +13,28 @@ public static class WebConsoleEndpoints
     /// <summary>Strict: the page loads only its own files and talks only to its own origin.</summary>
     public const string ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /// <summary>Most event streams open at once: each reads the node's status ten times a second; the port is open to anyone.</summary>
+    public const int MaxEventStreams = 32;
+
     /// <summary>Maps the console; returns the endpoints' builders so the host can add its own conventions to each.</summary>
     public static IReadOnlyList<IEndpointConventionBuilder> MapWebConsole(this IEndpointRouteBuilder routes, IConsoleFeed feed)
     {
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(feed);
+        var streams = new EventStreams(MaxEventStreams);
         return
         [
             routes.MapGet("/", (HttpContext context) => Asset(context, "index.html")),
             routes.MapGet("/console/{name}", (HttpContext context, string name) => Asset(context, name)),
             routes.MapGet("/console/events", (HttpContext context, CancellationToken cancellationToken) =>
             {
+                if (!streams.TryOpen())
+                {
+                    return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+                }
+
                 Secure(context.Response);
-                return TypedResults.ServerSentEvents(feed.WatchAsync(cancellationToken), eventType: "status");
+                return TypedResults.ServerSentEvents(streams.Track(feed.WatchAsync(cancellationToken)), eventType: "status");
             }),
         ];
     }
@@ -47,5 +56,37 @@ public static class WebConsoleEndpoints
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    /// <summary>Counts the open event streams: one more on open, one less when its sequence ends (the client left).</summary>
+    private sealed class EventStreams(int limit)
+    {
+        private int open;
+
+        public bool TryOpen()
+        {
+            if (Interlocked.Increment(ref open) <= limit)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref open);
+            return false;
+        }
+
+        public async IAsyncEnumerable<string> Track(IAsyncEnumerable<string> documents)
+        {
+            try
+            {
+                await foreach (string document in documents)
+                {
+                    yield return document;
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref open);
+            }
+        }
     }
 }

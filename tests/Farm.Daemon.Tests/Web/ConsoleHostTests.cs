@@ -134,6 +134,50 @@ public sealed class ConsoleHostTests : IDisposable
     }
 
     [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task WebConsoleEvents_MoreStreamsThanTheLimit_RefusedUntilOneCloses()
+    {
+        var ct = TestContext.CancellationToken;
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string events = $"https://127.0.0.1:{port + 1}/console/events";
+        var clients = new List<HttpClient>();
+        var open = new List<HttpResponseMessage>();
+        try
+        {
+            async Task<HttpResponseMessage> OpenAsync()
+            {
+                var client = Client(_ => { });
+                clients.Add(client);
+                return await client.SendAsync(
+                    new HttpRequestMessage(HttpMethod.Get, events) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+                    HttpCompletionOption.ResponseHeadersRead,
+                    ct);
+            }
+
+            for (int i = 0; i < Farm.WebConsole.WebConsoleEndpoints.MaxEventStreams; i++)
+            {
+                open.Add(await OpenAsync());
+                Assert.AreEqual(HttpStatusCode.OK, open[^1].StatusCode, $"stream {i + 1}");
+            }
+
+            using var refused = await OpenAsync();
+            open[0].Dispose();
+            clients[0].Dispose();
+            var again = await Poll.UntilAsync(OpenAsync, r => r.StatusCode == HttpStatusCode.OK, "a stream once one closed", TimeSpan.FromSeconds(10), ct);
+            open.Add(again);
+
+            Assert.AreEqual(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+        finally
+        {
+            open.ForEach(r => r.Dispose());
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    [TestMethod]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Certificate_SecondStart_KeepsTheSelfSignedCertificateInTheStateFolderPrivate()
     {
