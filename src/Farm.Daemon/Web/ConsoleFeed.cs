@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Admin;
+using Farm.Protocol.Json;
 using Farm.WebConsole;
 using Wire = Farm.Protocol.V1;
 
@@ -30,86 +30,23 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
         }
     }
 
-    /// <summary>The JSON document of one status report, the installed view and this node's bucket states.</summary>
+    /// <summary>
+    /// The JSON document of one status report (<c>status</c>: as <c>farmctl status --json</c> writes it, field names in
+    /// docs/cli.md) with the installed view's owner of every bucket and this node's hand-over states (<c>tables</c>).
+    /// </summary>
     internal static string Render(Wire.NodeStatusReport report, ClusterView? view, OwnershipSnapshot? ownership)
     {
         ArgumentNullException.ThrowIfNull(report);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("cluster", report.Cluster);
-            w.WriteString("node", report.Node);
-            w.WriteNumber("epoch", report.InstalledEpoch);
-            w.WriteString("coordinator", report.Coordinator);
-            w.WriteNumber("configVersion", report.ConfigVersion);
-            w.WriteBoolean("leaving", report.Leaving);
-            WriteNodes(w, report);
-            WriteTables(w, report, view, ownership);
-            WriteLocalModules(w, report);
-            w.WriteStartArray("rejected");
-            foreach (var r in report.Rejected)
+        return JsonText.Format(
+            w =>
             {
                 w.WriteStartObject();
-                w.WriteString("source", r.Source);
-                w.WriteString("reason", r.Reason);
-                w.WriteNumber("count", r.Count);
+                w.WritePropertyName("status");
+                StatusJson.Write(w, report);
+                WriteTables(w, report, view, ownership);
                 w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static void WriteNodes(Utf8JsonWriter w, Wire.NodeStatusReport report)
-    {
-        w.WriteStartArray("nodes");
-        foreach (var node in report.Nodes)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", node.Name);
-            w.WriteBoolean("self", node.IsSelf);
-            w.WriteString("state", node.State.ToString().ToLowerInvariant());
-            w.WriteBoolean("inView", node.InView);
-            w.WriteNumber("weight", node.Weight);
-            w.WriteString("drain", node.DrainState.ToString().ToLowerInvariant());
-            w.WriteBoolean("configMatches", node.ConfigMatches);
-            w.WriteStartArray("lans");
-            foreach (var lan in node.Lans)
-            {
-                w.WriteStartObject();
-                w.WriteString("lan", lan.Lan);
-                w.WriteString("address", lan.Address);
-                w.WriteBoolean("reachable", lan.Reachable);
-                w.WriteNumber("lastHeardMs", lan.LastHeardAgeMs);
-                w.WriteNumber("rttP50Us", lan.RttP50Us);
-                w.WriteNumber("rttP99Us", lan.RttP99Us);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartObject("buckets");
-            foreach (var buckets in node.Buckets)
-            {
-                w.WriteStartObject(buckets.Module);
-                w.WriteNumber("count", buckets.Buckets);
-                w.WriteString("readiness", buckets.Readiness switch
-                {
-                    Wire.ModuleReadiness.Ready => "ready",
-                    Wire.ModuleReadiness.NotReady => "not ready",
-                    _ => "unknown",
-                });
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+            },
+            indented: false);
     }
 
     /// <summary>Per module: the owner of each bucket as an index into <c>nodes</c> (-1: none), and this node's hand-over.</summary>
@@ -154,50 +91,6 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
                     w.WriteNumberValue(b);
                 }
             }
-        }
-
-        w.WriteEndArray();
-    }
-
-    private static void WriteLocalModules(Utf8JsonWriter w, Wire.NodeStatusReport report)
-    {
-        w.WriteStartArray("modules");
-        foreach (var module in report.Modules)
-        {
-            w.WriteStartObject();
-            w.WriteString("module", module.Module);
-            w.WriteString("mode", module.Mode);
-            w.WriteString("state", module.State.ToString().ToUpperInvariant());
-            w.WriteString("substate", module.SubState.ToString());
-            w.WriteString("reason", module.Reason);
-            w.WriteString("step", module.Step);
-            w.WriteBoolean("trafficOpen", module.TrafficOpen);
-            w.WriteBoolean("primary", module.Primary);
-            w.WriteNumber("recoveries", module.RecoveryCount);
-            w.WriteNumber("maxLoop", module.MaxLoop);
-            w.WriteString("dataPlane", module.DataPlane);
-            w.WriteStartArray("checkers");
-            foreach (var checker in module.Checkers)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", checker.Name);
-                w.WriteString("type", checker.Type);
-                w.WriteString("action", checker.Action);
-                if (checker.HasUp)
-                {
-                    w.WriteBoolean("up", checker.Up);
-                }
-                else
-                {
-                    w.WriteNull("up");
-                }
-
-                w.WriteString("detail", checker.Detail);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
         }
 
         w.WriteEndArray();

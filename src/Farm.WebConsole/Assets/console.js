@@ -1,5 +1,6 @@
 // Farm web console: renders the documents of /console/events (server-sent events, one per change of the node's
-// status). No framework, no other origin: everything this page needs ships with farmd.
+// status): { status: <as farmctl status --json, docs/cli.md>, tables: [{ module, buckets, owners, incoming, draining }] }.
+// No framework, no other origin: everything this page needs ships with farmd.
 'use strict';
 
 const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
@@ -23,20 +24,20 @@ function renderNodes(doc) {
   const body = $('nodes').tBodies[0];
   body.replaceChildren();
   doc.nodes.forEach((n, i) => {
-    const share = Object.entries(n.buckets).map(([m, b]) => `${m}: ${b.count}`).join(', ');
+    const share = n.modules.map(m => `${m.module}: ${m.buckets} (${m.share_percent}%)`).join(', ');
     const lans = n.self ? 'this node' : n.lans.map(l =>
-      `${l.lan} ${l.reachable ? 'ok' : 'lost'}` + (l.lastHeardMs >= 0 ? ` (${l.lastHeardMs} ms ago${l.rttP50Us ? `, rtt ${(l.rttP50Us / 1000).toFixed(2)} ms` : ''})` : '')).join('; ');
+      `${l.lan} ${l.reachable ? 'ok' : 'lost'}` + (l.last_heard_ms !== null ? ` (${l.last_heard_ms} ms ago)` : '')).join('; ');
     const name = el('td', {}, el('span', { class: 'swatch' }), n.name + (n.self ? ' (this node)' : ''));
     name.firstChild.style.background = colourOf(i);
-    body.append(el('tr', {}, name, el('td', {}, badge(n.state)), el('td', {}, n.inView ? 'yes' : 'no'), el('td', {}, n.weight),
-      el('td', {}, share), el('td', {}, n.drain === 'none' ? '' : badge(n.drain)), el('td', {}, lans)));
+    body.append(el('tr', {}, name, el('td', {}, badge(n.state)), el('td', {}, n.in_view ? 'yes' : 'no'), el('td', {}, n.weight),
+      el('td', {}, share), el('td', {}, n.drain_state === 'none' ? '' : badge(n.drain_state)), el('td', {}, lans)));
   });
 }
 
-function renderTables(doc) {
+function renderTables(doc, tables) {
   const host = $('tables');
   const now = performance.now();
-  for (const t of doc.tables) {
+  for (const t of tables) {
     let box = host.querySelector(`[data-module="${CSS.escape(t.module)}"]`);
     const columns = t.buckets <= 256 ? 16 : 64;
     const rows = Math.ceil(t.buckets / columns);
@@ -46,7 +47,7 @@ function renderTables(doc) {
       host.append(box);
     }
     const previous = last && last.tables.find(p => p.module === t.module);
-    const previousName = i => (previous && i >= 0 && last.nodes[i] ? last.nodes[i].name : null);
+    const previousName = i => (previous && i >= 0 && last.status.nodes[i] ? last.status.nodes[i].name : null);
     for (let b = 0; b < t.buckets; b++) {
       const before = previous ? previousName(previous.owners[b]) : null;
       const after = t.owners[b] >= 0 ? doc.nodes[t.owners[b]].name : null;
@@ -103,16 +104,16 @@ function renderModules(doc) {
   $('self').textContent = doc.node;
   const body = $('modules').tBodies[0];
   body.replaceChildren();
-  for (const m of doc.modules) {
+  for (const m of doc.module_states) {
     const checkers = el('td', {}, ...m.checkers.map(c =>
       el('span', { class: 'checker' }, badge(c.up === null ? 'unknown' : c.up ? 'up' : 'down'), ` ${c.name} (${c.type}, ${c.action})${c.detail ? ': ' + c.detail : ''}`)));
     body.append(el('tr', {},
       el('td', {}, `${m.module} (${m.mode})`),
-      el('td', {}, badge(m.state), ' ', m.substate + (m.primary ? ', primary' : '')),
+      el('td', {}, badge(m.state), ' ', m.sub_state + (m.primary ? ', primary' : '')),
       el('td', {}, m.reason + (m.step ? ` [${m.step}]` : '')),
-      el('td', {}, m.trafficOpen ? 'open' : 'closed'),
-      el('td', {}, `${m.recoveries}/${m.maxLoop}`),
-      el('td', {}, m.dataPlane),
+      el('td', {}, m.traffic_open ? 'open' : 'closed'),
+      el('td', {}, `${m.recovery_count}/${m.max_loop}`),
+      el('td', {}, m.data_plane),
       checkers));
   }
 }
@@ -127,30 +128,31 @@ function note(text) {
 function timeline(before, doc) {
   if (!before) { note(`connected to ${doc.node}: view ${doc.epoch} by ${doc.coordinator || 'nobody yet'}`); return; }
   if (doc.epoch !== before.epoch) note(`view ${before.epoch} → ${doc.epoch} (coordinator ${doc.coordinator})`);
-  if (doc.configVersion !== before.configVersion) note(`cluster file version ${before.configVersion} → ${doc.configVersion}`);
+  if (doc.config_version !== before.config_version) note(`cluster file version ${before.config_version} → ${doc.config_version}`);
   for (const n of doc.nodes) {
     const p = before.nodes.find(x => x.name === n.name);
     if (!p) continue;
     if (p.state !== n.state) note(`${n.name}: ${p.state} → ${n.state}` + (n.state === 'down' ? ' (failover: its buckets go to the others)' : ''));
-    if (p.drain !== n.drain) note(`${n.name}: drain ${p.drain} → ${n.drain}`);
+    if (p.drain_state !== n.drain_state) note(`${n.name}: drain ${p.drain_state} → ${n.drain_state}`);
     if (p.weight !== n.weight) note(`${n.name}: weight ${p.weight} → ${n.weight}`);
-    if (p.inView !== n.inView) note(`${n.name} ${n.inView ? 'joined' : 'left'} the view`);
+    if (p.in_view !== n.in_view) note(`${n.name} ${n.in_view ? 'joined' : 'left'} the view`);
   }
-  for (const m of doc.modules) {
-    const p = before.modules.find(x => x.module === m.module);
-    if (p && (p.state !== m.state || p.substate !== m.substate)) note(`${m.module} on ${doc.node}: ${p.state}/${p.substate} → ${m.state}/${m.substate}: ${m.reason}`);
+  for (const m of doc.module_states) {
+    const p = before.module_states.find(x => x.module === m.module);
+    if (p && (p.state !== m.state || p.sub_state !== m.sub_state)) note(`${m.module} on ${doc.node}: ${p.state}/${p.sub_state} → ${m.state}/${m.sub_state}: ${m.reason}`);
   }
 }
 
-function render(doc) {
+function render(feed) {
+  const doc = feed.status;
   $('cluster').textContent = doc.cluster;
   const up = doc.nodes.filter(n => n.state === 'up').length;
-  $('summary').textContent = `node ${doc.node} · view ${doc.epoch} by ${doc.coordinator || '—'} · ${up}/${doc.nodes.length} nodes up · cluster file version ${doc.configVersion}` + (doc.leaving ? ' · this node is leaving' : '');
-  timeline(last, doc);
+  $('summary').textContent = `node ${doc.node} · view ${doc.epoch} by ${doc.coordinator || '—'} · ${up}/${doc.nodes.length} nodes up · cluster file version ${doc.config_version}` + (doc.leaving ? ' · this node is leaving' : '');
+  timeline(last && last.status, doc);
   renderNodes(doc);
-  renderTables(doc);
+  renderTables(doc, feed.tables);
   renderModules(doc);
-  last = doc;
+  last = feed;
   requestAnimationFrame(draw);
 }
 

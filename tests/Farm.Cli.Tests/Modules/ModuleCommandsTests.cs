@@ -9,6 +9,7 @@ using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.Tests.Modules;
 

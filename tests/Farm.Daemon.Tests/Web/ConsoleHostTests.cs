@@ -106,7 +106,7 @@ public sealed class ConsoleHostTests : IDisposable
         Assert.AreEqual(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.AreEqual(HttpStatusCode.NotFound, consoleOnGrpc.StatusCode);
 
-        // Events: the first document comes at once; once n1 formed its view alone it owns all 256 buckets.
+        // Events: the status as farmctl status --json writes it, and the owner of each bucket: n1, alone in its view, owns all 256.
         using var events = await client.GetAsync(console + "/console/events", HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.AreEqual("text/event-stream", events.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(ct));
@@ -121,16 +121,16 @@ public sealed class ConsoleHostTests : IDisposable
             Assert.IsNotNull(line, "the event stream ended");
             document = JsonDocument.Parse(line["data: ".Length..]).RootElement;
         }
-        while (document.GetProperty("epoch").GetInt64() == 0);
+        while (document.GetProperty("status").GetProperty("epoch").GetInt64() == 0);
 
-        var nodes = document.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()).ToList();
+        var nodes = document.GetProperty("status").GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()).ToList();
         CollectionAssert.AreEqual(TestClusterFiles.Nodes, nodes);
         var table = document.GetProperty("tables").EnumerateArray().Single();
         Assert.AreEqual("web", table.GetProperty("module").GetString());
         var owners = table.GetProperty("owners").EnumerateArray().Select(o => o.GetInt32()).ToList();
         Assert.HasCount(256, owners);
         Assert.IsTrue(owners.All(o => o == 0), "n1 (index 0) owns every bucket");
-        Assert.AreEqual("UP", document.GetProperty("modules")[0].GetProperty("state").GetString());
+        Assert.AreEqual("UP", document.GetProperty("status").GetProperty("module_states")[0].GetProperty("state").GetString());
     }
 
     [TestMethod]
