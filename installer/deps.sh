@@ -37,6 +37,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only promtool is wanted from the prometheus package: where systemd runs, its install also enabled and started a
+  # Prometheus server (port 9090). Undo that, once, when this run installed it.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm packages of the gRPC interop fixtures (exact versions from each package-lock.json).

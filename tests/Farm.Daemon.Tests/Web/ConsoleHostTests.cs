@@ -27,9 +27,8 @@ public sealed class ConsoleHostTests : IDisposable
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task ConsolePort_OneNode_ServesMetricsAndHealthOverHttp1And2ButNoGrpc()
     {
-        int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        var (node, port) = await StartN1Async(withModule: false);
+        await using var _ = node;
         X509Certificate2? seen = null;
         using var client = Client(c => seen = c);
         string console = $"https://127.0.0.1:{port + 1}";
@@ -59,10 +58,8 @@ public sealed class ConsoleHostTests : IDisposable
     public async Task Ready_ModuleServedThenDrained_200Then503AndUnknown404()
     {
         var ct = TestContext.CancellationToken;
-        int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        var module = TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module]);
+        var (node, port) = await StartN1Async(withModule: true);
+        await using var _ = node;
         using var client = Client(_ => { });
         string console = $"https://127.0.0.1:{port + 1}";
 
@@ -84,10 +81,8 @@ public sealed class ConsoleHostTests : IDisposable
     public async Task WebConsole_PageAssetsAndEvents_ServedFromFarmdWithTheLiveBucketTable()
     {
         var ct = TestContext.CancellationToken;
-        int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        var module = TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module]);
+        var (node, port) = await StartN1Async(withModule: true);
+        await using var _ = node;
         using var client = Client(_ => { });
         string console = $"https://127.0.0.1:{port + 1}";
 
@@ -138,9 +133,8 @@ public sealed class ConsoleHostTests : IDisposable
     public async Task WebConsoleEvents_MoreStreamsThanTheLimit_RefusedUntilOneCloses()
     {
         var ct = TestContext.CancellationToken;
-        int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        var (node, port) = await StartN1Async(withModule: false);
+        await using var _ = node;
         string events = $"https://127.0.0.1:{port + 1}/console/events";
         var clients = new List<HttpClient>();
         var open = new List<HttpResponseMessage>();
@@ -197,6 +191,15 @@ public sealed class ConsoleHostTests : IDisposable
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         using var kept = X509CertificateLoader.LoadPkcs12FromFile(file, null);
         Assert.AreEqual(first, kept.Thumbprint);
+    }
+
+    /// <summary>Starts node n1 of the loopback test cluster in this process, with module web (256 buckets) or none.</summary>
+    private async Task<(InProcessNode Node, int GrpcPort)> StartN1Async(bool withModule)
+    {
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        List<Farm.Core.Config.ModuleConfig> modules = withModule ? [TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256)] : [];
+        return (await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, modules), port);
     }
 
     private async Task<string> ThumbprintAsync(int consolePort)
