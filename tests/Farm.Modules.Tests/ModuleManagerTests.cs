@@ -14,6 +14,7 @@ public sealed class ModuleManagerTests : IDisposable
     private readonly ManualTimeProvider time = new();
     private readonly TestLogSink logs = new();
     private readonly Dictionary<string, FakeChecker> checkers = new();
+    private readonly RecordingObserver observer = new();
     private FakeScriptRunner runner = null!;
     private FakeTrafficGate gate = null!;
 
@@ -196,8 +197,26 @@ public sealed class ModuleManagerTests : IDisposable
             checkers[checker.Name] = new FakeChecker();
         }
 
-        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = "/modules/web" };
+        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = "/modules/web", Observer = observer };
         return new ModuleManager(config, options, gate, runner, c => checkers[c.Name], time, logs.CreateLogger<ModuleManager>());
+    }
+
+    [TestMethod]
+    public async Task Observer_CheckerDownRestartThenFailedStart_HearsChecksScriptsAndTheRecovery()
+    {
+        await using var manager = await StartedAsync(Module(checkers: Tcp("web-tcp")));
+        runner.SetResult("start_both", ScriptResult.Fail(3));
+
+        checkers["web-tcp"].Up = false;
+        time.Advance(CheckerConfig.DefaultInterval);
+        await manager.WaitForStatusAsync(s => s.IsStopped, Poll.Deadline()).WithTimeout();
+
+        var events = observer.Events.ToArray();
+        CollectionAssert.IsSubsetOf(
+            new[] { "script prestart succeeded", "script start_both succeeded", "check web-tcp up", "check web-tcp down", "recovery restart", "script stop_both succeeded", "script start_both failed" },
+            events);
+        Assert.IsLessThan(Array.IndexOf(events, "script stop_both succeeded"), Array.IndexOf(events, "recovery restart"), "the recovery is heard when it starts");
+        Assert.AreEqual(1, events.Count(e => e.StartsWith("recovery", StringComparison.Ordinal)));
     }
 
     private async Task<ModuleManager> StartedAsync(ModuleConfig config)
@@ -207,5 +226,16 @@ public sealed class ModuleManagerTests : IDisposable
         await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
         return manager;
+    }
+
+    private sealed class RecordingObserver : IModuleObserver
+    {
+        public ConcurrentQueue<string> Events { get; } = new();
+
+        public void Checked(string moduleName, string checker, bool up, TimeSpan duration) => Events.Enqueue($"check {checker} {(up ? "up" : "down")}");
+
+        public void ScriptRan(string moduleName, string script, string outcome, TimeSpan duration) => Events.Enqueue($"script {script} {outcome}");
+
+        public void Recovered(string moduleName, string action) => Events.Enqueue($"recovery {action}");
     }
 }

@@ -7,10 +7,11 @@ internal static class ClusterConfigBinder
 {
     public const int MaxLans = 8;
 
-    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "tls", "lans", "nodes"];
+    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "console_tls", "heartbeat", "split_brain", "tls", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
     private static readonly string[] TlsKeys = ["ca", "certificate", "key"];
+    private static readonly string[] ConsoleTlsKeys = ["certificate", "key"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
 
     private static readonly (string, SplitBrainPolicy)[] Policies =
@@ -38,6 +39,7 @@ internal static class ClusterConfigBinder
         var heartbeat = BindHeartbeat(r, d);
         var splitBrain = BindSplitBrain(r, d);
         var tls = BindTls(r, d);
+        var consoleTls = BindConsoleTls(r, d);
         var lans = BindLans(r, d);
         var nodes = BindNodes(r, d, lans);
 
@@ -49,6 +51,7 @@ internal static class ClusterConfigBinder
             Version = version,
             GrpcPort = grpcPort,
             ConsolePort = consolePort,
+            ConsoleTls = consoleTls,
             Heartbeat = heartbeat,
             SplitBrain = splitBrain,
             Tls = tls,
@@ -217,15 +220,35 @@ internal static class ClusterConfigBinder
         string? ca = r.String("ca", required: true, example: "/etc/farm/tls/ca.crt");
         string? certificate = r.String("certificate", required: true, example: "/etc/farm/tls/{node}.crt");
         string? key = r.String("key", required: true, example: "/etc/farm/tls/{node}.key");
-        foreach (var (name, path) in new[] { ("ca", ca), ("certificate", certificate), ("key", key) })
+        RequireAbsolute(r, d, "tls", "/etc/farm/tls/...", ("ca", ca), ("certificate", certificate), ("key", key));
+
+        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
+    }
+
+    private static ConsoleTlsOptions? BindConsoleTls(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.Mapping("console_tls") is not { } map)
+        {
+            return null;
+        }
+
+        var r = new MappingReader(d, map, "console_tls", ConsoleTlsKeys);
+        string? certificate = r.String("certificate", required: true, example: "/etc/farm/console/{node}.crt");
+        string? key = r.String("key", required: true, example: "/etc/farm/console/{node}.key");
+        RequireAbsolute(r, d, "console_tls", "/etc/farm/console/...", ("certificate", certificate), ("key", key));
+        return certificate is null || key is null ? null : new ConsoleTlsOptions { Certificate = certificate, PrivateKey = key };
+    }
+
+    /// <summary>Reports each given path of <paramref name="section"/> that is not absolute.</summary>
+    private static void RequireAbsolute(MappingReader r, ConfigDiagnostics d, string section, string example, params (string Name, string? Path)[] paths)
+    {
+        foreach (var (name, path) in paths)
         {
             if (path is not null && !Path.IsPathFullyQualified(path))
             {
-                d.Add(r.Node(name)!, $"tls.{name} '{path}' is not an absolute path", "give the full path, e.g. /etc/farm/tls/...");
+                d.Add(r.Node(name)!, $"{section}.{name} '{path}' is not an absolute path", "give the full path, e.g. " + example);
             }
         }
-
-        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)

@@ -67,7 +67,7 @@ public sealed class DrainAndApplyTests
     public async Task DrainResumeApplyReload_ThreeFarmdProcesses_MoveOnlyTheShareAskedFor()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-drain-").FullName;
-        int port = LoopbackPorts.FreeOn(3);
+        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
         var cluster = Cluster(port);
         string modules = Path.Combine(dir, "modules");
         FarmConfigFiles.WriteModule(

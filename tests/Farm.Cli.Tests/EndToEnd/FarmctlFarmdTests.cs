@@ -38,7 +38,7 @@ public sealed class FarmctlFarmdTests
     public async Task Farmctl_ThreeFarmdProcesses_StatusWhoOwnsRemoteAndWatchAgreeWithTheNodes()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-e2e-").FullName;
-        int port = LoopbackPorts.FreeOn(3);
+        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
         string clusterFile = FarmConfigFiles.WriteCluster(Cluster(port, Key), Path.Combine(dir, "cluster.yaml"));
         string modules = Path.Combine(dir, "modules");
         FarmConfigFiles.WriteModule(Web, modules);

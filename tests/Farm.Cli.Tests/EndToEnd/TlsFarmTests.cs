@@ -26,7 +26,7 @@ public sealed class TlsFarmTests
     {
         var ct = TestContext.CancellationToken;
         string dir = Directory.CreateTempSubdirectory("farmctl-tls-").FullName;
-        int port = LoopbackPorts.FreeOn(3);
+        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
         string certs = Path.Combine(dir, "tls");
         var plain = Cluster(port, tls: null);
         string plainFile = FarmConfigFiles.WriteCluster(plain, Path.Combine(dir, "plain.yaml"));

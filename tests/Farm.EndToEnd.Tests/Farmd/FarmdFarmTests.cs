@@ -300,8 +300,9 @@ public sealed class FarmdFarmTests
         StringAssert.Contains(daemon.Output, "Left the farm");
         var after = await NamespaceSnapshot.TakeAsync(Farm.Nodes[node].Namespace, Farm.Nodes[node].InterfaceName, ct);
         Assert.AreEqual(Farm.Baselines[node], after, "node2's namespace differs from before farmd ran");
-        // Only the kept incarnation stays (it must outlive the run).
-        CollectionAssert.AreEqual(new[] { "incarnation-" + FarmFixture.NodeName(node) }, Directory.GetFiles(Farm.StateDirectory(node)).Select(Path.GetFileName).ToArray(), "the VIP state file is gone");
+        // Only the kept incarnation and the console's certificate stay (they must outlive the run).
+        CollectionAssert.AreEquivalent(
+            new[] { "incarnation-" + FarmFixture.NodeName(node), "console.pfx" }, Directory.GetFiles(Farm.StateDirectory(node)).Select(Path.GetFileName).ToArray(), "the VIP state file is gone");
 
         // The two others serve everyone meanwhile.
         var owners = await Farm.WaitWebSettledAsync([0, 1], TimeSpan.FromSeconds(10), ct);

@@ -1,11 +1,10 @@
 using System.Text.Json;
-using Farm.Cli.Output;
 using Farm.Protocol.V1;
 
-namespace Farm.Cli.Modules;
+namespace Farm.Protocol.Json;
 
 /// <summary>A module's state as JSON, with the field names of docs/cli.md (status <c>modules[]</c>, start/stop/restart <c>results[].module</c>).</summary>
-internal static class ModuleJson
+public static class ModuleJson
 {
     public static void Write(Utf8JsonWriter w, ModuleReport m)
     {
@@ -14,8 +13,8 @@ internal static class ModuleJson
         w.WriteStartObject();
         w.WriteString("module", m.Module);
         w.WriteString("mode", m.Mode);
-        w.WriteString("state", ModuleFormat.State(m.State));
-        w.WriteString("sub_state", ModuleFormat.SubState(m.SubState));
+        w.WriteString("state", StatusWords.ModuleState(m.State));
+        w.WriteString("sub_state", StatusWords.ModuleSubState(m.SubState));
         w.WriteString("reason", m.Reason);
         w.WriteNumber("since_unix_ms", m.SinceUnixMs);
         w.WriteStringOrNull("step", m.Step);

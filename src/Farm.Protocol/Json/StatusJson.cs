@@ -1,14 +1,13 @@
 using System.Text.Json;
-using Farm.Cli.Output;
 using Farm.Protocol.V1;
 
-namespace Farm.Cli.Status;
+namespace Farm.Protocol.Json;
 
 /// <summary>
-/// <c>farmctl status --json</c>: the status with the field names documented in docs/cli.md. Written by hand rather than
+/// <c>farmctl status --json</c> (and the web console's feed): the status with the field names documented in docs/cli.md. Written by hand rather than
 /// from the protobuf message, so renaming a proto field never breaks a script.
 /// </summary>
-internal static class StatusJson
+public static class StatusJson
 {
     /// <summary>The report as one JSON object; <paramref name="indented"/> for one-shot output, compact (one line) for --watch.</summary>
     public static string Format(NodeStatusReport report, bool indented)
@@ -17,8 +16,11 @@ internal static class StatusJson
         return JsonText.Format(w => Write(w, report), indented);
     }
 
-    private static void Write(Utf8JsonWriter w, NodeStatusReport report)
+    /// <summary>Writes the report as one JSON object (farmctl status --json, the web console).</summary>
+    public static void Write(Utf8JsonWriter w, NodeStatusReport report)
     {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(report);
         w.WriteStartObject();
         w.WriteString("cluster", report.Cluster);
         w.WriteString("node", report.Node);
@@ -35,11 +37,11 @@ internal static class StatusJson
             w.WriteStartObject();
             w.WriteString("name", node.Name);
             w.WriteBoolean("self", node.IsSelf);
-            w.WriteString("state", StatusFormat.State(node.State));
+            w.WriteString("state", StatusWords.State(node.State));
             w.WriteNumber("incarnation", node.Incarnation);
             w.WriteBoolean("in_view", node.InView);
             w.WriteBoolean("leaving", node.Leaving);
-            w.WriteString("drain_state", StatusFormat.Drain(node.DrainState));
+            w.WriteString("drain_state", StatusWords.Drain(node.DrainState));
             w.WriteNumber("weight", node.Weight);
             w.WriteBoolean("config_matches", node.ConfigMatches);
             w.WriteStringOrNull("config_hash", node.ConfigHash);
@@ -49,10 +51,10 @@ internal static class StatusJson
             {
                 w.WriteStartObject();
                 w.WriteString("module", module.Module);
-                w.WriteString("readiness", StatusFormat.Readiness(module.Readiness));
+                w.WriteString("readiness", StatusWords.Readiness(module.Readiness));
                 w.WriteNumber("buckets", module.Buckets);
                 w.WriteNumber("bucket_count", module.BucketCount);
-                w.WriteNumber("share_percent", StatusFormat.SharePercent(module));
+                w.WriteNumber("share_percent", StatusWords.SharePercent(module));
                 w.WriteNumberOrNull("incoming", module.HasIncoming ? module.Incoming : null);
                 w.WriteNumberOrNull("draining", module.HasDraining ? module.Draining : null);
                 w.WriteNumberOrNull("oldest_drain_ms", module.HasOldestDrainAgeMs ? module.OldestDrainAgeMs : null);
@@ -107,7 +109,7 @@ internal static class StatusJson
         w.WriteStartArray("module_states");
         foreach (var module in report.Modules)
         {
-            Modules.ModuleJson.Write(w, module);
+            ModuleJson.Write(w, module);
         }
 
         w.WriteEndArray();

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Farm.Cli.Output;
+namespace Farm.Protocol.Json;
 
-/// <summary>The pieces every <c>--json</c> output shares: one object written to a string, and null for absent values.</summary>
-internal static class JsonText
+/// <summary>The pieces every JSON output of farmctl (<c>--json</c>) and the web console shares: one object written to a string, and null for absent values.</summary>
+public static class JsonText
 {
     /// <summary>What <paramref name="write"/> writes, as a string; <paramref name="indented"/> for one-shot output, compact (one line) otherwise.</summary>
     public static string Format(Action<Utf8JsonWriter> write, bool indented)
