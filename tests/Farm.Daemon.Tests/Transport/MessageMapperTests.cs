@@ -126,12 +126,26 @@ public sealed class MessageMapperTests
     private static readonly MessageLimits Limits = MessageLimits.For(new MembershipOptions { ConfiguredNodes = ["a", "b", "c"] }, Modules);
 
     [TestMethod]
-    public void ParseRequest_DrainRangeBeyondModuleBucketCount_FormatException()
+    public void ParseRequest_DrainRangeBeyondModuleBucketCount_PartDroppedRestKept()
     {
-        var payload = HeartbeatWithDrains(new Wire.ModuleDrain { Module = "web", DrainingRanges = { 250, 256 } });
+        // A sender whose definition of "web" differs drains in a table of another shape: not this node's buckets.
+        var payload = HeartbeatWithDrains(
+            new Wire.ModuleDrain { Module = "web", DrainingRanges = { 250, 256 } },
+            new Wire.ModuleDrain { Module = "db", DrainingRanges = { 1, 1 } });
+
+        var drains = ((HeartbeatRequest)MessageMapper.ParseRequest(MethodPaths.Heartbeat, payload, Limits)).Drains!;
+
+        Assert.IsNull(drains.Find("web"));
+        CollectionAssert.AreEqual(new[] { 1 }, drains.Find("db")!.Draining.ToArray());
+    }
+
+    [TestMethod]
+    public void ParseRequest_DrainRangeBeyondMaxBucketCount_FormatException()
+    {
+        var payload = HeartbeatWithDrains(new Wire.ModuleDrain { Module = "web", DrainingRanges = { 250, 65536 } });
 
         var ex = Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Heartbeat, payload, Limits));
-        StringAssert.Contains(ex.Message, "256 buckets");
+        StringAssert.Contains(ex.Message, "65536 buckets");
     }
 
     [TestMethod]
