@@ -122,7 +122,7 @@ internal static class MessageMapper
     /// <summary>Most canonical lines a module definition may carry (a module has a few settings and at most this many rules).</summary>
     private const int MaxDefinitionLines = 1024;
 
-    private static ImmutableArray<ModuleDefinition> FromProto(string member, IReadOnlyCollection<Wire.ModuleDefinition> definitions)
+    private static ImmutableArray<ModuleDefinition> FromProto(string member, Google.Protobuf.Collections.RepeatedField<Wire.ModuleDefinition> definitions)
     {
         if (definitions.Count > MessageLimits.MaxModules)
         {

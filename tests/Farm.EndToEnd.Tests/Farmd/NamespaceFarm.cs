@@ -166,15 +166,19 @@ internal sealed class NamespaceFarm : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts farmd on node <paramref name="index"/> (its admin socket, state and logs under <see cref="Root"/>).</summary>
-    public FarmdProcess StartDaemon(int index)
+    /// <summary>
+    /// Starts farmd on node <paramref name="index"/> (its admin socket, state and logs under <see cref="Root"/>), with the
+    /// shared modules folder or <paramref name="modulesDirectory"/> (a node whose module files differ).
+    /// </summary>
+    public FarmdProcess StartDaemon(int index, string? modulesDirectory = null)
     {
         if (daemons.IsRunning(index))
         {
             throw new InvalidOperationException($"node{index} already runs farmd.");
         }
 
-        return daemons.Start(index, FarmdOptions.UnderRoot(Root, NodeName(index), Nodes[index].Namespace));
+        var options = FarmdOptions.UnderRoot(Root, NodeName(index), Nodes[index].Namespace);
+        return daemons.Start(index, modulesDirectory is null ? options : options with { ModulesDirectory = modulesDirectory });
     }
 
     /// <summary>Keeps the output of a daemon that is gone (for failure reports) and forgets it.</summary>

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Farm.Core.Config;
+using Farm.Core.Hashing;
+using Farm.Testing.Farmd;
+using Farm.Testing.Topology;
+
+namespace Farm.EndToEnd.Tests.Farmd;
+
+/// <summary>
+/// Module agreement with real farmd: a node restarted with another definition of module "web" (another seed, another
+/// bucket count) joins the view but holds none of web's buckets while the others serve every client, status and logs
+/// name the setting, and once its file matches again and it restarts, it gets its share back.
+/// </summary>
+[TestClass]
+public sealed class ModuleAgreementFarmTests
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
+    private static readonly ClassFarm<NamespaceFarm> Shared = new("farm", f => f.Outputs());
+
+    /// <summary>Set by MSTest.</summary>
+    public TestContext TestContext { get; set; } = null!;
+
+    private static NamespaceFarm Farm => Shared.Value;
+
+    [TestInitialize]
+    public async Task InitializeAsync()
+    {
+        await Requirements.NamespacesAsync(needNft: true);
+        await Shared.InitializeAsync(TestContext, NamespaceFarm.StartAsync, "Topology and 3 farmd up and settled");
+    }
+
+    [TestCleanup]
+    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
+
+    [ClassCleanup]
+    public static async Task TearDownAsync() => await Shared.DisposeAsync();
+
+    [TestMethod]
+    [Timeout(150_000, CooperativeCancellation = true)]
+    [DataRow("seed")]
+    [DataRow("buckets")]
+    public async Task Restart_OneNodeWithOtherModuleDefinition_ItServesNoneOfTheModuleUntilFixed(string setting)
+    {
+        var ct = TestContext.CancellationToken;
+        await Farm.EnsureAllRunningAsync(ct);
+        const int odd = 2;
+        string oddName = NamespaceFarm.NodeName(odd);
+
+        // node2 restarts with its own modules folder: web with another seed (or bucket count), the other module as is.
+        await StopAsync(odd, ct);
+        string modules = Path.Combine(Farm.Root, $"modules-{setting}");
+        CopyDirectory(Path.Combine(Farm.Root, "modules"), modules);
+        FarmConfigFiles.WriteModule(setting == "seed" ? Farm.Module with { Seed = Farm.Module.Seed + 1 } : Farm.Module with { Buckets = 512 }, modules);
+        Farm.StartDaemon(odd, modules);
+        await Farm.Daemon(odd).WaitForReadyAsync(TimeSpan.FromSeconds(30), ct);
+
+        // It joins the view, and node0's status names the module, the node and the setting.
+        var watch = Stopwatch.StartNew();
+        global::Farm.Protocol.V1.ModuleMismatch? seen = null;
+        while (seen is null)
+        {
+            Assert.IsLessThan(30, watch.Elapsed.TotalSeconds, "node0's status never named the differing module:\n" + Farm.Outputs());
+            using var admin = Farm.Daemon(0).CreateAdminClient();
+            var status = await admin.GetStatusAsync(ct);
+            if (status.Nodes.Any(n => n.Name == oddName && n.InView) && status.ModuleMismatches.Any(m => m.Node == oddName))
+            {
+                seen = status.ModuleMismatches.Single();
+            }
+            else
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, ct);
+            }
+        }
+
+        Assert.AreEqual((NamespaceFarm.ModuleName, oddName), (seen.Module, seen.Node));
+        CollectionAssert.AreEqual(new[] { setting }, seen.Settings.ToArray());
+
+        // Never at once: sampled for two seconds, node2's kernel accepts no bucket of web while node0 and node1 split all.
+        for (int sample = 0; sample < 10; sample++)
+        {
+            var table = await FilterTableState.ReadAsync(Farm.Nodes[odd].Namespace, NamespaceFarm.ModuleName, ct);
+            Assert.IsNotNull(table, "node2 has no web table (its module should run, only without buckets)");
+            Assert.AreEqual(0, table.Owned.Count + table.Incoming.Count + table.Claimed.Count, $"node2 accepts web clients: {table}");
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, ct);
+        }
+
+        var (owners, problem) = await FarmdGroup.TrySplitBucketsAsync([(0, Farm.Nodes[0].Namespace), (1, Farm.Nodes[1].Namespace)], NamespaceFarm.ModuleName, Farm.Module.Buckets, ct);
+        Assert.IsNotNull(owners, problem);
+        var client = Farm.Topology.Clients[0];
+        var sources = client.Addresses4.Take(60).Select(a => new IPEndPoint(a, 0)).ToArray();
+        var answers = await FarmClients.AskTcpAsync(client.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout);
+        for (int i = 0; i < sources.Length; i++)
+        {
+            Assert.AreEqual(NamespaceFarm.NodeName(owners[Farm.BucketOf(sources[i], Affinity.ClientIp)]), answers[i], $"{sources[i].Address} answered by the wrong node");
+        }
+
+        // farmctl status (text and JSON) and the logs say why.
+        string json = Farmctl(["status", "--socket", Farm.Daemon(odd).AdminSocket, "--json"]);
+        using (var doc = JsonDocument.Parse(json))
+        {
+            var mismatch = doc.RootElement.GetProperty("module_mismatches")[0];
+            Assert.AreEqual(NamespaceFarm.ModuleName, mismatch.GetProperty("module").GetString());
+            Assert.AreEqual(oddName, mismatch.GetProperty("node").GetString());
+            Assert.AreEqual(setting, mismatch.GetProperty("settings")[0].GetString());
+        }
+
+        StringAssert.Contains(Farmctl(["status", "--socket", Farm.Daemon(0).AdminSocket]), $"Module web differs on {oddName}: {setting}");
+        StringAssert.Contains(Farm.Daemon(odd).Output, "Module web here differs from the definition the farm agreed on");
+        StringAssert.Contains(Farm.Daemon(0).Output, $"Node {oddName} runs module web with another definition");
+
+        // Fixed: the shared file again and a restart; node2 gets its share back.
+        await StopAsync(odd, ct);
+        var settled = await Farm.EnsureAllRunningAsync(ct);
+        Assert.IsGreaterThan(0, settled.Count(o => o == oddName), "node2 got no buckets after its file was fixed");
+        using var admin0 = Farm.Daemon(0).CreateAdminClient();
+        Assert.IsEmpty((await admin0.GetStatusAsync(ct)).ModuleMismatches);
+    }
+
+    private static async Task StopAsync(int index, CancellationToken ct)
+    {
+        await Farm.Daemon(index).TerminateAsync(ct);
+        await Farm.Daemon(index).WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
+        await Farm.ForgetAsync(index);
+    }
+
+    private static string Farmctl(string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = global::Farm.Cli.CliApp.Run(args, output, error);
+        Assert.AreEqual(0, code, error.ToString());
+        return output.ToString();
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal), overwrite: true);
+        }
+    }
+}
