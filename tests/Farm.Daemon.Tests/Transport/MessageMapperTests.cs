@@ -274,7 +274,7 @@ public sealed class MessageMapperTests
     public void ParseReply_HeartbeatReplyWithMalformedDrains_FormatException()
     {
         var reply = (Wire.HeartbeatReply)MessageMapper.ToProto(new HeartbeatReply(B, "hash", null, null, true));
-        reply.Drains = new Wire.DrainReport { Modules = { new Wire.ModuleDrain { Module = "db", DrainingRanges = { 0, 512 } } } };
+        reply.Drains = new Wire.DrainReport { Modules = { new Wire.ModuleDrain { Module = "db", DrainingRanges = { 5, 3 } } } };
 
         Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseReply(MethodPaths.Heartbeat, reply.ToByteString(), Limits));
     }
@@ -327,6 +327,44 @@ public sealed class MessageMapperTests
 
         Assert.ThrowsExactly<FormatException>(() =>
             MessageMapper.ParseReply(MethodPaths.GetView, new Wire.GetViewReply { View = view }.ToByteString(), Limits));
+    }
+
+    [TestMethod]
+    public void Member_WithDefinitions_RoundTripsHashShapeAndSettings()
+    {
+        var member = A with
+        {
+            Definitions =
+            [
+                new ModuleDefinition("db", "d1", 512, BucketMode.Single, true, ["seed=1"]),
+                new ModuleDefinition("web", "w1", 256, BucketMode.Balance, false, ["seed=2", "buckets=256"]),
+            ],
+        };
+
+        var back = MessageMapper.FromProto(MessageMapper.ToProto(member));
+
+        Assert.AreEqual(member, back);
+        Assert.AreEqual(new ModuleDefinition("db", "d1", 512, BucketMode.Single, true, []), back.DefinitionOf("db"));
+        CollectionAssert.AreEqual(new[] { "seed=2", "buckets=256" }, back.DefinitionOf("web")!.Settings.ToArray());
+    }
+
+    [TestMethod]
+    public void Member_FromANodeWithoutDefinitions_ParsesWithNone()
+    {
+        // What a node that predates module agreement sends: the field is absent.
+        var wire = MessageMapper.ToProto(A);
+        wire.Definitions.Clear();
+
+        Assert.IsTrue(MessageMapper.FromProto(wire).Definitions.IsEmpty);
+    }
+
+    [TestMethod]
+    public void Member_DefinitionWithBucketCountOutOfRange_FormatException()
+    {
+        var wire = MessageMapper.ToProto(A);
+        wire.Definitions.Add(new Wire.ModuleDefinition { Module = "web", Hash = "w1", Buckets = 1 << 20 });
+
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.FromProto(wire));
     }
 
     [TestMethod]
