@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Testing.Farmd;
 using Farm.Testing.Topology;
@@ -9,34 +8,12 @@ using Farm.Testing.Topology;
 namespace Farm.EndToEnd.Tests.Farmd;
 
 /// <summary>
-/// Module agreement with real farmd: a node restarted with another definition of module "web" (another seed, another
-/// bucket count) joins the view but holds none of web's buckets while the others serve every client, status and logs
-/// name the setting, and once its file matches again and it restarts, it gets its share back.
+/// Module agreement with real farmd, on the shared farm: a node restarted with another definition of module "web"
+/// (another seed, another bucket count) joins the view but holds none of web's buckets while the others serve every
+/// client, status and logs name the setting, and once its file matches again and it restarts, it gets its share back.
 /// </summary>
-[TestClass]
-public sealed class ModuleAgreementFarmTests
+public sealed partial class FarmdFarmTests
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
-    private static readonly ClassFarm<NamespaceFarm> Shared = new("farm", f => f.Outputs());
-
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    private static NamespaceFarm Farm => Shared.Value;
-
-    [TestInitialize]
-    public async Task InitializeAsync()
-    {
-        await Requirements.NamespacesAsync(needNft: true);
-        await Shared.InitializeAsync(TestContext, NamespaceFarm.StartAsync, "Topology and 3 farmd up and settled");
-    }
-
-    [TestCleanup]
-    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
-
-    [ClassCleanup]
-    public static async Task TearDownAsync() => await Shared.DisposeAsync();
-
     [TestMethod]
     [Timeout(150_000, CooperativeCancellation = true)]
     [DataRow("seed")]
@@ -49,7 +26,7 @@ public sealed class ModuleAgreementFarmTests
         string oddName = NamespaceFarm.NodeName(odd);
 
         // node2 restarts with its own modules folder: web with another seed (or bucket count), the other module as is.
-        await StopAsync(odd, ct);
+        await StopAndForgetAsync(odd, ct);
         string modules = Path.Combine(Farm.Root, $"modules-{setting}");
         CopyDirectory(Path.Combine(Farm.Root, "modules"), modules);
         FarmConfigFiles.WriteModule(setting == "seed" ? Farm.Module with { Seed = Farm.Module.Seed + 1 } : Farm.Module with { Buckets = 512 }, modules);
@@ -91,10 +68,7 @@ public sealed class ModuleAgreementFarmTests
         var client = Farm.Topology.Clients[0];
         var sources = client.Addresses4.Take(60).Select(a => new IPEndPoint(a, 0)).ToArray();
         var answers = await FarmClients.AskTcpAsync(client.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout);
-        for (int i = 0; i < sources.Length; i++)
-        {
-            Assert.AreEqual(NamespaceFarm.NodeName(owners[Farm.BucketOf(sources[i], Affinity.ClientIp)]), answers[i], $"{sources[i].Address} answered by the wrong node");
-        }
+        AssertAnswers(sources, [.. sources.Select(s => NamespaceFarm.NodeName(owners[Farm.BucketOf(s, Affinity.ClientIp)]))], answers);
 
         // farmctl status (text and JSON) and the logs say why.
         string json = Farmctl(["status", "--socket", Farm.Daemon(odd).AdminSocket, "--json"]);
@@ -111,14 +85,14 @@ public sealed class ModuleAgreementFarmTests
         StringAssert.Contains(Farm.Daemon(0).Output, $"Node {oddName} runs module web with another definition");
 
         // Fixed: the shared file again and a restart; node2 gets its share back.
-        await StopAsync(odd, ct);
+        await StopAndForgetAsync(odd, ct);
         var settled = await Farm.EnsureAllRunningAsync(ct);
         Assert.IsGreaterThan(0, settled.Count(o => o == oddName), "node2 got no buckets after its file was fixed");
         using var admin0 = Farm.Daemon(0).CreateAdminClient();
         Assert.IsEmpty((await admin0.GetStatusAsync(ct)).ModuleMismatches);
     }
 
-    private static async Task StopAsync(int index, CancellationToken ct)
+    private static async Task StopAndForgetAsync(int index, CancellationToken ct)
     {
         await Farm.Daemon(index).TerminateAsync(ct);
         await Farm.Daemon(index).WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
