@@ -22,7 +22,8 @@ fi
 #   python3: the example module's web app (docs/examples/modules/demo-web)
 #   systemd-container (systemd-nspawn) + debootstrap: the package test boots Debian 12 containers with real systemd
 #   binutils (objdump): installer/package.sh derives the package's glibc dependency
-wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3 systemd-container debootstrap binutils)
+#   prometheus (promtool) + curl: the console port's end-to-end test checks every node's /metrics with promtool
+wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3 systemd-container debootstrap binutils prometheus curl)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 
@@ -36,6 +37,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only promtool is wanted from the prometheus package: where systemd runs, its install also enabled and started a
+  # Prometheus server (port 9090). Undo that, once, when this run installed it.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm packages of the gRPC interop fixtures (exact versions from each package-lock.json).

@@ -47,6 +47,7 @@ internal static class CliApp
             LogsCommand.Create(context),
             Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Drain),
             Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Resume),
+            Import.ImportCommand.Create(context),
         };
 
         // "@file" must stay a file name, not become a response file: config files are passed as arguments.

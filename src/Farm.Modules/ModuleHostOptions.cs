@@ -17,4 +17,7 @@ public sealed record ModuleHostOptions
     /// stops the application anyway (a stop must never hang on a lost confirmation). Default 10 s.
     /// </summary>
     public TimeSpan GateConfirmTimeout { get; init; } = DefaultGateConfirmTimeout;
+
+    /// <summary>Hears every check, script run and recovery (metrics); null (the default) for none.</summary>
+    public IModuleObserver? Observer { get; init; }
 }

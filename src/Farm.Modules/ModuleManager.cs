@@ -209,7 +209,13 @@ public sealed partial class ModuleManager : IAsyncDisposable
                 try
                 {
                     var before = status;
-                    foreach (var command in machine.Handle(e))
+                    var commands = machine.Handle(e);
+                    if (machine.TakeRecovery() is { } recovery)
+                    {
+                        options.Observer?.Recovered(config.Name, recovery);
+                    }
+
+                    foreach (var command in commands)
                     {
                         Execute(command);
                     }
@@ -330,6 +336,7 @@ public sealed partial class ModuleManager : IAsyncDisposable
 
         Log.ScriptStarting(logger, config.Name, run.Script, Name(run.From), Name(run.To), run.Action);
         ScriptResult result;
+        long started = time.GetTimestamp();
         try
         {
             result = await runner.RunAsync(request, stopping.Token);
@@ -352,6 +359,7 @@ public sealed partial class ModuleManager : IAsyncDisposable
             _ => LogLevel.Error,
         };
         Log.ScriptFinished(logger, level, config.Name, run.Script, result.Describe());
+        options.Observer?.ScriptRan(config.Name, run.Script, OutcomeName(result.Outcome), time.GetElapsedTime(started));
         Post(new ModuleEvent.ScriptCompleted(run.Script, result));
     }
 
@@ -377,7 +385,7 @@ public sealed partial class ModuleManager : IAsyncDisposable
             long generation = arm.Generation;
             // Off the event loop: a check may block (a /proc scan) and must not delay other events.
             Track(Task.Run(
-                () => CheckerMonitor.RunAsync(config.Name, checker, checkers[name], r => Post(new ModuleEvent.CheckerReported(name, generation, r.Up, r.Detail)), time, logger, token),
+                () => CheckerMonitor.RunAsync(config.Name, checker, checkers[name], r => Post(new ModuleEvent.CheckerReported(name, generation, r.Up, r.Detail)), time, logger, token, options.Observer),
                 CancellationToken.None));
         }
     }
@@ -448,6 +456,16 @@ public sealed partial class ModuleManager : IAsyncDisposable
             Log.HandlerThrew(logger, ex, config.Name);
         }
     }
+
+    /// <summary>The metric label of a script outcome.</summary>
+    internal static string OutcomeName(ScriptOutcome outcome) => outcome switch
+    {
+        ScriptOutcome.Succeeded => "succeeded",
+        ScriptOutcome.Skipped => "skipped",
+        ScriptOutcome.Forced => "forced",
+        ScriptOutcome.TimedOut => "timed_out",
+        _ => "failed",
+    };
 
     /// <summary>A marker in the event queue; see <see cref="FlushAsync"/>.</summary>
     private sealed record Flush(TaskCompletionSource Done) : ModuleEvent;

@@ -13,6 +13,8 @@ public sealed class CliAppTests
     [DataRow(new string[] { "config", "hash", "-h" }, "FILE")]
     [DataRow(new string[] { "--help" }, "status")]
     [DataRow(new string[] { "--help" }, "who-owns")]
+    [DataRow(new string[] { "--help" }, "import")]
+    [DataRow(new string[] { "import", "--help" }, "safekit")]
     [DataRow(new string[] { "status", "--help" }, "--watch")]
     [DataRow(new string[] { "status", "-h" }, "--key-file")]
     [DataRow(new string[] { "who-owns", "--help" }, "CLIENT")]

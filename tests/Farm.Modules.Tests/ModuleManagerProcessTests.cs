@@ -32,18 +32,18 @@ public sealed class ModuleManagerProcessTests : IDisposable
         await using var manager = ModuleManager.Create(Module(checkers: alive), options, new FakeTrafficGate(journal), time, NullLoggerFactory.Instance);
 
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         CollectionAssert.AreEqual(
             new[] { "prestart STOP->UP", "start_both web node1 198.18.100.1 STOP UP start 42" },
             File.ReadAllLines(dir.PathOf("trace")));
 
-        await time.WaitForTimerAsync(alive.Interval, Within.Token());
+        await time.WaitForTimerAsync(alive.Interval, Poll.Deadline());
         File.Delete(dir.PathOf("running"));
         time.Advance(alive.Interval);
-        var waiting = await Within.Async(manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Within.Token()));
+        var waiting = await manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
         Assert.AreEqual("checker alive down: checkers/alive: exit code 1 (application not running)", waiting.Reason);
 
-        var stopped = await Within.Async(manager.StopAndWaitAsync("admin stop", Within.Token()));
+        var stopped = await manager.StopAndWaitAsync("admin stop", Poll.Deadline()).WithTimeout();
         Assert.AreEqual(ModuleSubState.Ready, stopped.SubState);
         CollectionAssert.AreEqual(new[] { "stop_both stop", "poststop" }, File.ReadAllLines(dir.PathOf("trace"))[2..]);
     }
@@ -72,8 +72,8 @@ public sealed class ModuleManagerProcessTests : IDisposable
         await using var manager = ModuleManager.Create(config, options, new FakeTrafficGate(journal), time, NullLoggerFactory.Instance);
 
         manager.Start("boot");
-        var up = await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic || s.IsStopped && s.SubState == ModuleSubState.NotReady, Within.Token()));
-        var stopped = await Within.Async(manager.StopAndWaitAsync("admin stop", Within.Token()));
+        var up = await manager.WaitForStatusAsync(s => s.IsReadyForTraffic || s.IsStopped && s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
+        var stopped = await manager.StopAndWaitAsync("admin stop", Poll.Deadline()).WithTimeout();
 
         Assert.IsTrue(up.IsReadyForTraffic, up.ToString());
         Assert.IsTrue(up.Checkers.All(c => c.Up != false), string.Join("; ", up.Checkers));

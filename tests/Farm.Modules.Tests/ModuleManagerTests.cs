@@ -8,14 +8,17 @@ using static Farm.Modules.Tests.TestSupport.TestModules;
 namespace Farm.Modules.Tests;
 
 [TestClass]
-public sealed class ModuleManagerTests
+public sealed class ModuleManagerTests : IDisposable
 {
     private readonly TestJournal journal = new();
     private readonly ManualTimeProvider time = new();
-    private readonly ListLogger<ModuleManager> log = new();
+    private readonly TestLogSink logs = new();
     private readonly Dictionary<string, FakeChecker> checkers = new();
+    private readonly RecordingObserver observer = new();
     private FakeScriptRunner runner = null!;
     private FakeTrafficGate gate = null!;
+
+    public void Dispose() => logs.Dispose();
 
     [TestInitialize]
     public void Init()
@@ -30,13 +33,13 @@ public sealed class ModuleManagerTests
         await using var manager = Create(Module(checkers: Tcp("web-tcp")));
 
         manager.Start("boot");
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
 
         Assert.AreEqual("started", status.Reason);
         CollectionAssert.AreEqual(new[] { "prestart", "start_both", "open" }, journal.ToArray());
         Assert.IsTrue(gate.Open);
-        log.AssertNoErrors();
+        logs.AssertNoErrors();
     }
 
     [TestMethod]
@@ -44,7 +47,7 @@ public sealed class ModuleManagerTests
     {
         await using var manager = Create(Module());
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
 
         var request = runner.Requests.Single(r => r.Name == "start_both");
 
@@ -68,9 +71,9 @@ public sealed class ModuleManagerTests
 
         checkers["web-tcp"].Up = false;
         time.Advance(CheckerConfig.DefaultInterval);
-        await Within.Async(manager.WaitForStatusAsync(s => s.State == ModuleState.Up && s.SubState == ModuleSubState.Transient, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.State == ModuleState.Up && s.SubState == ModuleSubState.Transient, Poll.Deadline()).WithTimeout();
         checkers["web-tcp"].Up = true;
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
 
         Assert.AreEqual("restarted after checker web-tcp down: connection refused", status.Reason);
@@ -88,14 +91,14 @@ public sealed class ModuleManagerTests
 
         manager.Stop("admin stop");
         var bound = ModuleTimeoutOptions.DefaultDrain + ModuleHostOptions.DefaultGateConfirmTimeout;
-        await time.WaitForTimerAsync(bound, Within.Token());
+        await time.WaitForTimerAsync(bound, Poll.Deadline());
         Assert.DoesNotContain("stop_both", journal.ToArray());
         time.Advance(bound);
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsStopped, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsStopped, Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ModuleSubState.Ready, status.SubState);
         Assert.Contains("stop_both", journal.ToArray());
-        Assert.IsTrue(log.Messages.Any(m => m.Contains("did not confirm 'close'", StringComparison.Ordinal)));
+        Assert.IsTrue(logs.Messages.Any(m => m.Contains("did not confirm 'close'", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -103,7 +106,7 @@ public sealed class ModuleManagerTests
     {
         await using var manager = await StartedAsync(Module());
 
-        var status = await Within.Async(manager.StopAndWaitAsync("shutdown", Within.Token()));
+        var status = await manager.StopAndWaitAsync("shutdown", Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual((ModuleState.Stop, ModuleSubState.Ready, "shutdown"), (status.State, status.SubState, status.Reason));
         CollectionAssert.AreEqual(new[] { "prestart", "start_both", "open", "close", "closed", "stop_both", "poststop" }, journal.ToArray());
@@ -116,10 +119,10 @@ public sealed class ModuleManagerTests
         runner.Hold("start_both");
 
         manager.Start("boot");
-        var stopping = manager.StopAndWaitAsync("shutdown", Within.Token());
+        var stopping = manager.StopAndWaitAsync("shutdown", Poll.Deadline());
         Assert.IsFalse(stopping.IsCompleted);
         runner.Release("start_both");
-        await Within.Async(stopping);
+        await stopping.WithTimeout();
 
         Assert.AreEqual("poststop", journal.ToArray()[^1]);
     }
@@ -131,7 +134,7 @@ public sealed class ModuleManagerTests
         runner.SetResult("start_both", new ScriptResult(ScriptOutcome.TimedOut, null, "timed out after 1m; killed", "waiting for db"));
 
         manager.Start("boot");
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.SubState == ModuleSubState.NotReady, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ModuleState.Stop, status.State);
         Assert.AreEqual("start_both failed: timed out after 1m; killed (waiting for db)", status.Reason);
@@ -146,9 +149,9 @@ public sealed class ModuleManagerTests
         checkers["web-tcp"].Hang = true;
 
         time.Advance(CheckerConfig.DefaultInterval);
-        await time.WaitForTimerAsync(CheckerConfig.DefaultTimeout, Within.Token());
+        await time.WaitForTimerAsync(CheckerConfig.DefaultTimeout, Poll.Deadline());
         time.Advance(CheckerConfig.DefaultTimeout);
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual("checker web-tcp down: no answer within 2s", status.Reason);
         Assert.IsFalse(gate.Open);
@@ -161,7 +164,7 @@ public sealed class ModuleManagerTests
         journal.Clear();
 
         manager.BecomePrimary();
-        var status = await Within.Async(manager.WaitForStatusAsync(s => s.IsPrimary, Within.Token()));
+        var status = await manager.WaitForStatusAsync(s => s.IsPrimary, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("primary");
 
         CollectionAssert.AreEqual(new[] { "start_prim", "primary" }, journal.ToArray());
@@ -169,7 +172,7 @@ public sealed class ModuleManagerTests
         Assert.IsTrue(gate.Primary);
 
         manager.StopBeingPrimary();
-        await Within.Async(manager.WaitForStatusAsync(s => !s.IsPrimary && s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => !s.IsPrimary && s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         CollectionAssert.AreEqual(new[] { "start_prim", "primary", "secondary", "stop_prim" }, journal.ToArray());
     }
 
@@ -181,7 +184,7 @@ public sealed class ModuleManagerTests
         manager.StatusChanged += (_, s) => seen.Enqueue(s);
 
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
 
         Assert.IsTrue(seen.Any(s => s.Step == "start_both"));
         Assert.IsTrue(seen.Last().IsReadyForTraffic);
@@ -194,16 +197,45 @@ public sealed class ModuleManagerTests
             checkers[checker.Name] = new FakeChecker();
         }
 
-        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = "/modules/web" };
-        return new ModuleManager(config, options, gate, runner, c => checkers[c.Name], time, log);
+        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = "/modules/web", Observer = observer };
+        return new ModuleManager(config, options, gate, runner, c => checkers[c.Name], time, logs.CreateLogger<ModuleManager>());
+    }
+
+    [TestMethod]
+    public async Task Observer_CheckerDownRestartThenFailedStart_HearsChecksScriptsAndTheRecovery()
+    {
+        await using var manager = await StartedAsync(Module(checkers: Tcp("web-tcp")));
+        runner.SetResult("start_both", ScriptResult.Fail(3));
+
+        checkers["web-tcp"].Up = false;
+        time.Advance(CheckerConfig.DefaultInterval);
+        await manager.WaitForStatusAsync(s => s.IsStopped, Poll.Deadline()).WithTimeout();
+
+        var events = observer.Events.ToArray();
+        CollectionAssert.IsSubsetOf(
+            new[] { "script prestart succeeded", "script start_both succeeded", "check web-tcp up", "check web-tcp down", "recovery restart", "script stop_both succeeded", "script start_both failed" },
+            events);
+        Assert.IsLessThan(Array.IndexOf(events, "script stop_both succeeded"), Array.IndexOf(events, "recovery restart"), "the recovery is heard when it starts");
+        Assert.AreEqual(1, events.Count(e => e.StartsWith("recovery", StringComparison.Ordinal)));
     }
 
     private async Task<ModuleManager> StartedAsync(ModuleConfig config)
     {
         var manager = Create(config);
         manager.Start("boot");
-        await Within.Async(manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Within.Token()));
+        await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         await journal.WaitForLastAsync("open");
         return manager;
+    }
+
+    private sealed class RecordingObserver : IModuleObserver
+    {
+        public ConcurrentQueue<string> Events { get; } = new();
+
+        public void Checked(string moduleName, string checker, bool up, TimeSpan duration) => Events.Enqueue($"check {checker} {(up ? "up" : "down")}");
+
+        public void ScriptRan(string moduleName, string script, string outcome, TimeSpan duration) => Events.Enqueue($"script {script} {outcome}");
+
+        public void Recovered(string moduleName, string action) => Events.Enqueue($"recovery {action}");
     }
 }

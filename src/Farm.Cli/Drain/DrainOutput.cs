@@ -1,6 +1,7 @@
 using System.Globalization;
 using Farm.Cli.Output;
 using Farm.Protocol.V1;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.Drain;
 

@@ -4,6 +4,7 @@ using Farm.Cli.Admin;
 using Farm.Cli.Output;
 using Farm.Core.Text;
 using Farm.Protocol.V1;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.Modules;
 

@@ -3,6 +3,7 @@ using Farm.Cli.Admin;
 using Farm.Cli.Output;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.Modules;
 

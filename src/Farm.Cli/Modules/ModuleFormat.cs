@@ -1,3 +1,4 @@
+using Farm.Protocol.Json;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Modules;
@@ -6,22 +7,10 @@ namespace Farm.Cli.Modules;
 internal static class ModuleFormat
 {
     /// <summary>"STOP", "WAIT", "UP" (or "?").</summary>
-    public static string State(ModuleRunState state) => state switch
-    {
-        ModuleRunState.Stop => "STOP",
-        ModuleRunState.Wait => "WAIT",
-        ModuleRunState.Up => "UP",
-        _ => "?",
-    };
+    public static string State(ModuleRunState state) => StatusWords.ModuleState(state);
 
     /// <summary>"not_ready", "transient", "ready" (or "unknown").</summary>
-    public static string SubState(ModuleSubState subState) => subState switch
-    {
-        ModuleSubState.NotReady => "not_ready",
-        ModuleSubState.Transient => "transient",
-        ModuleSubState.Ready => "ready",
-        _ => "unknown",
-    };
+    public static string SubState(ModuleSubState subState) => StatusWords.ModuleSubState(subState);
 
     /// <summary>"UP/Ready", "STOP/NotReady", "WAIT/Transient", as docs/modules.md writes them.</summary>
     public static string Combined(ModuleReport module)

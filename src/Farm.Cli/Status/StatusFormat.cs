@@ -1,4 +1,5 @@
 using System.Globalization;
+using Farm.Protocol.Json;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Status;
@@ -7,36 +8,16 @@ namespace Farm.Cli.Status;
 internal static class StatusFormat
 {
     /// <summary>"up", "down", "unknown" or "excluded".</summary>
-    public static string State(NodeState state) => state switch
-    {
-        NodeState.Up => "up",
-        NodeState.Down => "down",
-        NodeState.Excluded => "excluded",
-        _ => "unknown",
-    };
+    public static string State(NodeState state) => StatusWords.State(state);
 
     /// <summary>"none", "draining" or "drained".</summary>
-    public static string Drain(DrainState state) => state switch
-    {
-        DrainState.Draining => "draining",
-        DrainState.Drained => "drained",
-        _ => "none",
-    };
+    public static string Drain(DrainState state) => StatusWords.Drain(state);
 
     /// <summary>"ready", "not_ready" or "unknown".</summary>
-    public static string Readiness(ModuleReadiness readiness) => readiness switch
-    {
-        ModuleReadiness.Ready => "ready",
-        ModuleReadiness.NotReady => "not_ready",
-        _ => "unknown",
-    };
+    public static string Readiness(ModuleReadiness readiness) => StatusWords.Readiness(readiness);
 
     /// <summary>The share of a module's buckets, in percent with two decimals; 0 when the count is unknown.</summary>
-    public static double SharePercent(ModuleBuckets buckets)
-    {
-        ArgumentNullException.ThrowIfNull(buckets);
-        return buckets.BucketCount > 0 ? Math.Round(100.0 * buckets.Buckets / buckets.BucketCount, 2) : 0;
-    }
+    public static double SharePercent(ModuleBuckets buckets) => StatusWords.SharePercent(buckets);
 
     /// <summary>An age for people: 40ms, 3.2s, 4m05s, 2h10m, 3d04h.</summary>
     public static string Age(long milliseconds)

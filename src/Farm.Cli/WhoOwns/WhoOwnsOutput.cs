@@ -3,6 +3,7 @@ using System.Text.Json;
 using Farm.Cli.Output;
 using Farm.Protocol.V1;
 using Spectre.Console;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.WhoOwns;
 

@@ -5,14 +5,20 @@ namespace Farm.Cluster.Membership;
 /// <summary>Timing and policy of the membership protocol (from the cluster file's <c>heartbeat</c> and <c>split_brain</c>).</summary>
 public sealed record MembershipOptions
 {
-    /// <summary>Time between heartbeats to every peer on every LAN. Default 100 ms.</summary>
-    public TimeSpan HeartbeatInterval { get; init; } = HeartbeatOptions.DefaultInterval;
+    /// <summary>
+    /// The cluster file's <c>heartbeat</c> timings, as bound and validated there (defaults and rules in
+    /// <see cref="HeartbeatOptions"/>; not copied field by field).
+    /// </summary>
+    public HeartbeatOptions Heartbeat { get; init; } = new();
 
-    /// <summary>A peer is lost when nothing valid arrived from it on any LAN for this long. Default 1 s.</summary>
-    public TimeSpan DetectionTimeout { get; init; } = HeartbeatOptions.DefaultDetectionTimeout;
+    /// <summary>Time between heartbeats to every peer on every LAN (<see cref="HeartbeatOptions.Interval"/>).</summary>
+    public TimeSpan HeartbeatInterval => Heartbeat.Interval;
 
-    /// <summary>The kernel lease: traffic stops this long after the last refresh. Default 600 ms.</summary>
-    public TimeSpan Lease { get; init; } = HeartbeatOptions.DefaultLease;
+    /// <summary>A peer is lost when nothing valid arrived from it on any LAN for this long (<see cref="HeartbeatOptions.DetectionTimeout"/>).</summary>
+    public TimeSpan DetectionTimeout => Heartbeat.DetectionTimeout;
+
+    /// <summary>The kernel lease: traffic stops this long after the last refresh (<see cref="HeartbeatOptions.Lease"/>).</summary>
+    public TimeSpan Lease => Heartbeat.Lease;
 
     /// <summary>What a side of a partition may serve. Default <see cref="SplitBrainPolicy.None"/>.</summary>
     public SplitBrainPolicy SplitBrainPolicy { get; init; } = SplitBrainPolicy.None;
@@ -52,13 +58,12 @@ public sealed record MembershipOptions
     /// <summary>A coordinator abandons a proposal that did not complete within this time. 5 heartbeat intervals.</summary>
     public TimeSpan ProposalTimeout => HeartbeatInterval * 5;
 
-    /// <summary>Throws when the timings cannot keep the lease shorter than detection.</summary>
+    /// <summary>Throws when the timings break <see cref="HeartbeatOptions.Problem"/>'s rule (the lease must end before detection) or there are no nodes.</summary>
     public void Validate()
     {
-        if (FreshnessWindow <= TimeSpan.Zero)
+        if (Heartbeat.Problem() is { } problem)
         {
-            throw new ArgumentException(
-                $"detection_timeout ({DetectionTimeout.TotalMilliseconds} ms) must exceed lease + interval ({(Lease + HeartbeatInterval).TotalMilliseconds} ms).");
+            throw new ArgumentException($"heartbeat: {problem}.");
         }
 
         if (ConfiguredNodes.Count == 0)

@@ -52,6 +52,12 @@ public sealed record ClusterConfig
     /// <summary><c>console_port</c>: TCP port of the web console and <c>/metrics</c>; must differ from <see cref="GrpcPort"/>. Default 9410.</summary>
     public int ConsolePort { get; init; } = DefaultConsolePort;
 
+    /// <summary>
+    /// <c>console_tls</c>: the console port's certificate; null (the default) for a self-signed one made at first start
+    /// and kept in the state folder. Not in the hash (each node presents its own); read at start only.
+    /// </summary>
+    public ConsoleTlsOptions? ConsoleTls { get; init; }
+
     /// <summary><c>heartbeat</c>: failure-detection timing. Defaults: see <see cref="HeartbeatOptions"/>.</summary>
     public HeartbeatOptions Heartbeat { get; init; } = new();
 
@@ -83,6 +89,7 @@ public sealed record ClusterConfig
             .Append(", Version = ").Append(Version)
             .Append(", GrpcPort = ").Append(GrpcPort)
             .Append(", ConsolePort = ").Append(ConsolePort)
+            .Append(", ConsoleTls = ").Append(ConsoleTls?.ToString() ?? "self-signed")
             .Append(", Heartbeat = ").Append(Heartbeat)
             .Append(", SplitBrain = ").Append(SplitBrain)
             .Append(", Tls = ").Append(Tls?.ToString() ?? "none")

@@ -7,10 +7,11 @@ internal static class ClusterConfigBinder
 {
     public const int MaxLans = 8;
 
-    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "heartbeat", "split_brain", "tls", "lans", "nodes"];
+    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "console_tls", "heartbeat", "split_brain", "tls", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
     private static readonly string[] TlsKeys = ["ca", "certificate", "key"];
+    private static readonly string[] ConsoleTlsKeys = ["certificate", "key"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
 
     private static readonly (string, SplitBrainPolicy)[] Policies =
@@ -38,6 +39,7 @@ internal static class ClusterConfigBinder
         var heartbeat = BindHeartbeat(r, d);
         var splitBrain = BindSplitBrain(r, d);
         var tls = BindTls(r, d);
+        var consoleTls = BindConsoleTls(r, d);
         var lans = BindLans(r, d);
         var nodes = BindNodes(r, d, lans);
 
@@ -49,6 +51,7 @@ internal static class ClusterConfigBinder
             Version = version,
             GrpcPort = grpcPort,
             ConsolePort = consolePort,
+            ConsoleTls = consoleTls,
             Heartbeat = heartbeat,
             SplitBrain = splitBrain,
             Tls = tls,
@@ -149,36 +152,34 @@ internal static class ClusterConfigBinder
         // A longer interval set alone keeps a usable default detection timeout: at least 6 intervals.
         var defaultDetection = r.Has("interval") && 6 * interval > HeartbeatOptions.DefaultDetectionTimeout ? 6 * interval : HeartbeatOptions.DefaultDetectionTimeout;
         var detection = r.Duration("detection_timeout", defaultDetection, TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(60));
-        if (detection < 3 * interval)
-        {
-            d.Add(
-                r.Has("detection_timeout") ? r.Node("detection_timeout")! : r.Node("interval")!,
-                $"detection_timeout {ConfigDuration.Format(detection)} is less than 3 × interval ({ConfigDuration.Format(3 * interval)})",
-                "a peer must survive two lost heartbeats: raise detection_timeout or lower interval");
-        }
-
-        // The membership protocol refreshes the lease only from round trips started within
-        // W = detection_timeout - lease - interval; W must span a heartbeat, so lease <= detection_timeout - 2 x interval.
-        // The default follows a lowered detection_timeout so that setting only that stays valid.
-        var maxLease = detection - 2 * interval;
+        // The default lease follows a lowered detection_timeout so that setting only that stays valid.
+        var maxLease = HeartbeatOptions.MaxLease(detection, interval);
         var defaultLease = r.Has("detection_timeout") || r.Has("interval")
             ? TimeSpan.FromMilliseconds(Math.Min(Math.Round(detection.TotalMilliseconds * 0.6), maxLease.TotalMilliseconds))
             : HeartbeatOptions.DefaultLease;
         var lease = r.Duration("lease", defaultLease, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(60));
-        if (detection >= 3 * interval && (lease <= interval || lease > maxLease))
+        var heartbeat = new HeartbeatOptions { Interval = interval, DetectionTimeout = detection, Lease = lease };
+        if (heartbeat.Problem() is not { } problem)
         {
-            string range = $"interval ({ConfigDuration.Format(interval)}) < lease <= detection_timeout - 2 × interval ({ConfigDuration.Format(maxLease)})";
-            if (r.Has("lease"))
-            {
-                d.Add(r.Node("lease")!, $"lease {ConfigDuration.Format(lease)} is outside {range}", "a stalled node must drop its traffic before its peers take it over, and a heartbeat must fit in the remaining window; e.g. 60% of detection_timeout");
-            }
-            else
-            {
-                d.Add(r.Node("detection_timeout") ?? r.Node("interval")!, $"no lease fits {range}", "raise detection_timeout to more than 3 × interval");
-            }
+            return heartbeat;
         }
 
-        return new HeartbeatOptions { Interval = interval, DetectionTimeout = detection, Lease = lease };
+        // The rule is HeartbeatOptions.Problem; here it gets the line that caused it and what to do.
+        if (detection < HeartbeatOptions.MinDetectionIntervals * interval)
+        {
+            d.Add(r.Has("detection_timeout") ? r.Node("detection_timeout")! : r.Node("interval")!, problem, "a peer must survive two lost heartbeats: raise detection_timeout or lower interval");
+        }
+        else if (r.Has("lease"))
+        {
+            d.Add(r.Node("lease")!, problem, "a stalled node must drop its traffic before its peers take it over, and a heartbeat must fit in the remaining window; e.g. 60% of detection_timeout");
+        }
+        else
+        {
+            string range = $"interval ({ConfigDuration.Format(interval)}) < lease <= detection_timeout - 2 × interval ({ConfigDuration.Format(maxLease)})";
+            d.Add(r.Node("detection_timeout") ?? r.Node("interval")!, $"no lease fits {range}", "raise detection_timeout to more than 3 × interval");
+        }
+
+        return heartbeat;
     }
 
     private static SplitBrainOptions BindSplitBrain(MappingReader parent, ConfigDiagnostics d)
@@ -219,15 +220,35 @@ internal static class ClusterConfigBinder
         string? ca = r.String("ca", required: true, example: "/etc/farm/tls/ca.crt");
         string? certificate = r.String("certificate", required: true, example: "/etc/farm/tls/{node}.crt");
         string? key = r.String("key", required: true, example: "/etc/farm/tls/{node}.key");
-        foreach (var (name, path) in new[] { ("ca", ca), ("certificate", certificate), ("key", key) })
+        RequireAbsolute(r, d, "tls", "/etc/farm/tls/...", ("ca", ca), ("certificate", certificate), ("key", key));
+
+        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
+    }
+
+    private static ConsoleTlsOptions? BindConsoleTls(MappingReader parent, ConfigDiagnostics d)
+    {
+        if (parent.Mapping("console_tls") is not { } map)
+        {
+            return null;
+        }
+
+        var r = new MappingReader(d, map, "console_tls", ConsoleTlsKeys);
+        string? certificate = r.String("certificate", required: true, example: "/etc/farm/console/{node}.crt");
+        string? key = r.String("key", required: true, example: "/etc/farm/console/{node}.key");
+        RequireAbsolute(r, d, "console_tls", "/etc/farm/console/...", ("certificate", certificate), ("key", key));
+        return certificate is null || key is null ? null : new ConsoleTlsOptions { Certificate = certificate, PrivateKey = key };
+    }
+
+    /// <summary>Reports each given path of <paramref name="section"/> that is not absolute.</summary>
+    private static void RequireAbsolute(MappingReader r, ConfigDiagnostics d, string section, string example, params (string Name, string? Path)[] paths)
+    {
+        foreach (var (name, path) in paths)
         {
             if (path is not null && !Path.IsPathFullyQualified(path))
             {
-                d.Add(r.Node(name)!, $"tls.{name} '{path}' is not an absolute path", "give the full path, e.g. /etc/farm/tls/...");
+                d.Add(r.Node(name)!, $"{section}.{name} '{path}' is not an absolute path", "give the full path, e.g. " + example);
             }
         }
-
-        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)

@@ -20,7 +20,7 @@ internal static partial class ConfigValues
             diagnostics.Add(
                 scalar,
                 $"{what} '{scalar.Value}' is not a valid name",
-                $"use 1 to {MaxNameLength} lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. '{Suggest(scalar.Value)}'");
+                $"use 1 to {MaxNameLength} lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. '{ConfigNames.Suggest(scalar.Value)}'");
         }
 
         return scalar.Value;
@@ -101,18 +101,6 @@ internal static partial class ConfigValues
         }
 
         return null;
-    }
-
-    private static string Suggest(string name)
-    {
-        var cleaned = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
-        while (cleaned.Contains("--", StringComparison.Ordinal))
-        {
-            cleaned = cleaned.Replace("--", "-", StringComparison.Ordinal);
-        }
-
-        cleaned = cleaned.Length > MaxNameLength ? cleaned[..MaxNameLength].TrimEnd('-') : cleaned;
-        return cleaned.Length == 0 ? "demo" : cleaned;
     }
 
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]

@@ -39,4 +39,30 @@ public sealed record HeartbeatOptions
     /// its peers take its buckets over, and the membership window <c>detection_timeout - lease - interval</c> spans a heartbeat.
     /// </summary>
     public TimeSpan Lease { get; init; } = DefaultLease;
+
+    /// <summary>How many intervals <see cref="DetectionTimeout"/> must span at least: a peer survives two lost heartbeats.</summary>
+    public const int MinDetectionIntervals = 3;
+
+    /// <summary>
+    /// The longest lease these timings allow: <c>detection_timeout - 2 × interval</c>. The membership refreshes the lease
+    /// only from round trips started within <c>detection_timeout - lease - interval</c>, which must span a heartbeat.
+    /// </summary>
+    public static TimeSpan MaxLease(TimeSpan detectionTimeout, TimeSpan interval) => detectionTimeout - 2 * interval;
+
+    /// <summary>
+    /// What is wrong with these timings, or null: the one rule, used by the cluster file binder (which names the key and
+    /// the line) and by the membership for options built in code.
+    /// </summary>
+    public string? Problem()
+    {
+        if (DetectionTimeout < MinDetectionIntervals * Interval)
+        {
+            return $"detection_timeout {ConfigDuration.Format(DetectionTimeout)} is less than {MinDetectionIntervals} × interval ({ConfigDuration.Format(MinDetectionIntervals * Interval)})";
+        }
+
+        var maxLease = MaxLease(DetectionTimeout, Interval);
+        return Lease <= Interval || Lease > maxLease
+            ? $"lease {ConfigDuration.Format(Lease)} is outside interval ({ConfigDuration.Format(Interval)}) < lease <= detection_timeout - 2 × interval ({ConfigDuration.Format(maxLease)})"
+            : null;
+    }
 }

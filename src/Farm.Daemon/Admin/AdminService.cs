@@ -52,24 +52,15 @@ internal sealed class AdminService(
         }
 
         CancellationToken cancellationToken = context.CancellationToken;
-        Wire.NodeStatusReport? lastKey = null;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            await foreach (var report in status.WatchAsync(timeProvider, WatchInterval, cancellationToken: cancellationToken))
             {
-                var report = status.Build();
-                var key = StatusBuilder.ChangeKey(report);
-                if (!key.Equals(lastKey))
-                {
-                    await responseStream.WriteAsync(
-                        call.Request is { } sealedRequest
-                            ? new Wire.AdminReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, report) }
-                            : new Wire.AdminReply { Status = report },
-                        cancellationToken);
-                    lastKey = key;
-                }
-
-                await Task.Delay(WatchInterval, timeProvider, cancellationToken);
+                await responseStream.WriteAsync(
+                    call.Request is { } sealedRequest
+                        ? new Wire.AdminReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, report) }
+                        : new Wire.AdminReply { Status = report },
+                    cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

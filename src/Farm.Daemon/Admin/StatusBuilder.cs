@@ -48,6 +48,42 @@ internal sealed class StatusBuilder(
         return report;
     }
 
+    /// <summary>
+    /// The status now, then again every time something other than its ages changed (and, with
+    /// <paramref name="refresh"/>, at least that often, so ages stay fresh), checked every <paramref name="interval"/>
+    /// until <paramref name="cancellationToken"/> fires (then the sequence ends).
+    /// </summary>
+    public async IAsyncEnumerable<Wire.NodeStatusReport> WatchAsync(
+        TimeProvider timeProvider,
+        TimeSpan interval,
+        TimeSpan? refresh = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        Wire.NodeStatusReport? lastKey = null;
+        long lastSent = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var report = Build();
+            var key = ChangeKey(report);
+            if (!key.Equals(lastKey) || (refresh is { } every && timeProvider.GetElapsedTime(lastSent) >= every))
+            {
+                yield return report;
+                lastKey = key;
+                lastSent = timeProvider.GetTimestamp();
+            }
+
+            try
+            {
+                await Task.Delay(interval, timeProvider, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                yield break; // the watcher went away
+            }
+        }
+    }
+
     /// <summary>The report without its ages: equal keys mean nothing worth a new WatchStatus message changed.</summary>
     public static Wire.NodeStatusReport ChangeKey(Wire.NodeStatusReport report)
     {

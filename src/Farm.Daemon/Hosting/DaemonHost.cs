@@ -57,6 +57,7 @@ internal static class DaemonHost
         var tls = settings.Cluster.Tls is { } tlsOptions
             ? ClusterTls.Load(tlsOptions.CaFile, tlsOptions.CertificateOf(settings.Self.Name), tlsOptions.PrivateKeyOf(settings.Self.Name))
             : null;
+        var consoleCertificate = Web.ConsoleCertificate.Load(settings, timeProvider);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -87,6 +88,9 @@ internal static class DaemonHost
                 });
             }
 
+            // The console port (HTTPS, HTTP/1.1 and HTTP/2): /metrics, /healthz, /ready/MODULE.
+            Web.ConsoleHost.Listen(kestrel, settings, consoleCertificate);
+
             kestrel.ListenUnixSocket(settings.AdminSocket, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
@@ -116,6 +120,7 @@ internal static class DaemonHost
         app.MapGrpcService<AdminService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
+        Web.ConsoleHost.Map(app, node);
 
         var health = app.Services.GetRequiredService<HealthServiceImpl>();
         app.Lifetime.ApplicationStarted.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.Serving));

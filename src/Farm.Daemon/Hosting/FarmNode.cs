@@ -8,6 +8,7 @@ using Farm.Daemon.Membership;
 using Farm.Daemon.Modules;
 using Farm.Daemon.Reload;
 using Farm.Daemon.Security;
+using Farm.Daemon.Telemetry;
 using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
 using Farm.Protocol;
@@ -68,8 +69,10 @@ internal sealed class FarmNode : IDisposable
         }
 
         // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
-        Modules = new ModuleHost(settings, Host, DataPlane, timeProvider, loggerFactory);
+        Telemetry = new NodeTelemetry(Host, timeProvider, loggerFactory.CreateLogger<NodeTelemetry>());
+        Modules = new ModuleHost(settings, Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules);
         Host.AttachSink(Modules);
+        Host.AttachSink(Telemetry.View);
 
         if (cluster.SplitBrain.Policy == SplitBrainPolicy.Witness && cluster.SplitBrain.Witness is { } witness)
         {
@@ -81,6 +84,7 @@ internal sealed class FarmNode : IDisposable
         Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
         Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
+        Telemetry.Observe(Status, DataPlane);
         Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         Admin = new AdminService(
             Status,
@@ -135,6 +139,9 @@ internal sealed class FarmNode : IDisposable
 
     public StatusBuilder Status { get; }
 
+    /// <summary>This node's metrics (<c>/metrics</c> on the console port).</summary>
+    public NodeTelemetry Telemetry { get; }
+
     public AdminService Admin { get; }
 
     /// <summary>The membership options of a cluster file.</summary>
@@ -143,9 +150,7 @@ internal sealed class FarmNode : IDisposable
         ArgumentNullException.ThrowIfNull(cluster);
         return new MembershipOptions
         {
-            HeartbeatInterval = cluster.Heartbeat.Interval,
-            DetectionTimeout = cluster.Heartbeat.DetectionTimeout,
-            Lease = cluster.Heartbeat.Lease,
+            Heartbeat = cluster.Heartbeat,
             SplitBrainPolicy = cluster.SplitBrain.Policy,
             ConfiguredNodes = [.. cluster.Nodes.Select(n => n.Name)],
             LanCount = cluster.Lans.Count,

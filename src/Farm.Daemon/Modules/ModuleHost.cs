@@ -32,10 +32,12 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     private readonly ILogger logger;
     private readonly Lock primaryLock = new();
     private readonly List<Entry> entries;
+    private readonly IModuleObserver? observer;
     private int disposed;
 
-    public ModuleHost(DaemonSettings settings, MembershipHost host, DataPlaneHost? dataPlane, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public ModuleHost(DaemonSettings settings, MembershipHost host, DataPlaneHost? dataPlane, TimeProvider timeProvider, ILoggerFactory loggerFactory, IModuleObserver? observer = null)
     {
+        this.observer = observer;
         this.settings = settings ?? throw new ArgumentNullException(nameof(settings));
         this.host = host ?? throw new ArgumentNullException(nameof(host));
         this.dataPlane = dataPlane;
@@ -303,7 +305,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         {
             if (entry.Manager is null)
             {
-                var options = new ModuleHostOptions { NodeName = settings.Self.Name, ModuleDirectory = settings.ModuleDirectoryOf(entry.Config.Name) };
+                var options = new ModuleHostOptions { NodeName = settings.Self.Name, ModuleDirectory = settings.ModuleDirectoryOf(entry.Config.Name), Observer = observer };
                 entry.Manager = ModuleManager.Create(entry.Config, options, entry.Gate, time, entry.Factory);
                 entry.Manager.StatusChanged += OnStatusChanged;
             }

@@ -222,16 +222,16 @@ public sealed partial class VipManager
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Bound VIPs of module {Module} on {Interface}: {Vips} (vMAC admission: {VmacMode}).")]
+        [LoggerMessage(2011, LogLevel.Information, "Bound VIPs of module {Module} on {Interface}: {Vips} (vMAC admission: {VmacMode}).")]
         public static partial void Started(ILogger logger, string module, string @interface, string vips, VmacMode vmacMode);
 
-        [LoggerMessage(2, LogLevel.Information, "Unbound VIPs of module {Module}; sysctls, addresses and MAC filter restored.")]
+        [LoggerMessage(2012, LogLevel.Information, "Unbound VIPs of module {Module}; sysctls, addresses and MAC filter restored.")]
         public static partial void Stopped(ILogger logger, string module);
 
-        [LoggerMessage(3, LogLevel.Warning, "Module {Module}: undoing the VIP changes of an earlier run that did not stop cleanly.")]
+        [LoggerMessage(2013, LogLevel.Warning, "Module {Module}: undoing the VIP changes of an earlier run that did not stop cleanly.")]
         public static partial void Recovering(ILogger logger, string module);
 
-        [LoggerMessage(4, LogLevel.Error, "Module {Module}: could not undo a VIP change.")]
+        [LoggerMessage(2014, LogLevel.Error, "Module {Module}: could not undo a VIP change.")]
         public static partial void UndoFailed(ILogger logger, string module, Exception exception);
     }
 }

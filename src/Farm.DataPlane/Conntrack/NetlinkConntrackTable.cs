@@ -420,16 +420,16 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Repeating the conntrack dump: {Reason}.")]
+        [LoggerMessage(2031, LogLevel.Debug, "Repeating the conntrack dump: {Reason}.")]
         public static partial void Repeating(ILogger logger, string reason);
 
-        [LoggerMessage(2, LogLevel.Debug, "Skipped the rest of abandoned conntrack dump {Sequence}.")]
+        [LoggerMessage(2032, LogLevel.Debug, "Skipped the rest of abandoned conntrack dump {Sequence}.")]
         public static partial void Abandoned(ILogger logger, uint sequence);
 
-        [LoggerMessage(3, LogLevel.Information, "The kernel dropped answers to conntrack lookups (ENOBUFS): {Through} of {Sent} got through; asking again for the rest, {BatchSize} to a datagram from now on.")]
+        [LoggerMessage(2033, LogLevel.Information, "The kernel dropped answers to conntrack lookups (ENOBUFS): {Through} of {Sent} got through; asking again for the rest, {BatchSize} to a datagram from now on.")]
         public static partial void ShrinkingBatches(ILogger logger, int sent, int through, int batchSize);
 
-        [LoggerMessage(4, LogLevel.Debug, "Dropped {Count} queued answers of an earlier, failed conntrack lookup.")]
+        [LoggerMessage(2034, LogLevel.Debug, "Dropped {Count} queued answers of an earlier, failed conntrack lookup.")]
         public static partial void DroppedLeftovers(ILogger logger, int count);
     }
 }

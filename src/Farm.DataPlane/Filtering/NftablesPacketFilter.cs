@@ -196,16 +196,16 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Installed nft tables {Table} on {Interface} ({VipCount} VIPs, {RuleCount} port rules); fail-closed until a lease and buckets are applied.")]
+        [LoggerMessage(2001, LogLevel.Information, "Installed nft tables {Table} on {Interface} ({VipCount} VIPs, {RuleCount} port rules); fail-closed until a lease and buckets are applied.")]
         public static partial void Installed(ILogger logger, string table, string @interface, int vipCount, int ruleCount);
 
-        [LoggerMessage(2, LogLevel.Debug, "{Table}: applied epoch {Epoch}: {Owned} owned, {Incoming} incoming, {Draining} draining buckets.")]
+        [LoggerMessage(2002, LogLevel.Debug, "{Table}: applied epoch {Epoch}: {Owned} owned, {Incoming} incoming, {Draining} draining buckets.")]
         public static partial void Applied(ILogger logger, string table, long epoch, int owned, int incoming, int draining);
 
-        [LoggerMessage(3, LogLevel.Information, "Removed nft tables {Table}.")]
+        [LoggerMessage(2003, LogLevel.Information, "Removed nft tables {Table}.")]
         public static partial void Removed(ILogger logger, string table);
 
-        [LoggerMessage(4, LogLevel.Warning, "Removed leftover nft table {Table} of an earlier run.")]
+        [LoggerMessage(2004, LogLevel.Warning, "Removed leftover nft table {Table} of an earlier run.")]
         public static partial void LeftoverRemoved(ILogger logger, string table);
     }
 }

@@ -243,16 +243,16 @@ public sealed partial class NeighborResponder : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(601, LogLevel.Warning, "Receiving ARP/NDP frames failed; retrying in 1 s.")]
+        [LoggerMessage(2021, LogLevel.Warning, "Receiving ARP/NDP frames failed; retrying in 1 s.")]
         public static partial void ReceiveFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(602, LogLevel.Warning, "Answering an ARP/NDP frame failed.")]
+        [LoggerMessage(2022, LogLevel.Warning, "Answering an ARP/NDP frame failed.")]
         public static partial void ReplyFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(603, LogLevel.Warning, "Announcing the VIPs (gratuitous ARP / unsolicited NA) failed.")]
+        [LoggerMessage(2023, LogLevel.Warning, "Announcing the VIPs (gratuitous ARP / unsolicited NA) failed.")]
         public static partial void AnnounceFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(604, LogLevel.Warning, "The ARP/NDP receive thread did not end within {Seconds} s; closing the capture anyway.")]
+        [LoggerMessage(2024, LogLevel.Warning, "The ARP/NDP receive thread did not end within {Seconds} s; closing the capture anyway.")]
         public static partial void ReceiveThreadStuck(ILogger logger, double seconds);
     }
 }

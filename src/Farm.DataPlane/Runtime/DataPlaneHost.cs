@@ -73,6 +73,19 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <summary>
+    /// The kernel filter counters of <paramref name="module"/> (packets and bytes since its filter was installed), or
+    /// null while its data plane does not run. Read under the host's lock, so the filter cannot be removed meanwhile; a
+    /// scrape thus delays a lease refresh by one counter listing at most.
+    /// </summary>
+    public FilterCounters? CountersOf(string module)
+    {
+        lock (gate)
+        {
+            return entries.Find(e => e.Config.Name == module)?.Plane is { } plane ? plane.ReadCounters() : null;
+        }
+    }
+
+    /// <summary>
     /// Removes what a crashed run left, then starts every module (fail-closed until the first lease); returns the names
     /// of the modules that run. A module that fails to start is logged with the reason and left out.
     /// </summary>

@@ -23,6 +23,9 @@ public interface IModuleDataPlane : IDisposable
     /// <summary>Extends the kernel-enforced lease by <paramref name="duration"/> from now.</summary>
     void RefreshLease(TimeSpan duration);
 
+    /// <summary>The filter's packet and byte counters; null when this data plane has none.</summary>
+    Farm.DataPlane.Filtering.FilterCounters? ReadCounters() => null;
+
     /// <summary>Stops the responder, unbinds the VIPs and removes the filter, in that order; idempotent.</summary>
     void Stop();
 }

@@ -52,6 +52,8 @@ public sealed class KernelModuleDataPlane(ModuleConfig module, string stateDirec
 
     public void RefreshLease(TimeSpan duration) => Filter.RefreshLease(duration);
 
+    public FilterCounters ReadCounters() => Filter.ReadCounters();
+
     public void Stop()
     {
         var failures = new List<Exception>();

@@ -6,7 +6,7 @@ namespace Farm.Modules.Checkers;
 /// <summary>Runs one checker every interval, bounds each check by its timeout and reports every verdict.</summary>
 internal static partial class CheckerMonitor
 {
-    /// <summary>Checks at once, then every <see cref="CheckerConfig.Interval"/> after the previous check ended, until cancelled.</summary>
+    /// <summary>Checks at once, then every <see cref="CheckerConfig.Interval"/> after the previous check ended, until cancelled; tells <paramref name="observer"/> each verdict and its duration.</summary>
     public static async Task RunAsync(
         string module,
         CheckerConfig config,
@@ -14,12 +14,14 @@ internal static partial class CheckerMonitor
         Action<CheckResult> report,
         TimeProvider time,
         ILogger logger,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IModuleObserver? observer = null)
     {
         bool? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             CheckResult result;
+            long started = time.GetTimestamp();
             try
             {
                 result = await CheckOnceAsync(config, checker, time, cancellationToken);
@@ -41,6 +43,7 @@ internal static partial class CheckerMonitor
                 last = result.Up;
             }
 
+            observer?.Checked(module, config.Name, result.Up, time.GetElapsedTime(started));
             report(result);
             try
             {

@@ -25,6 +25,7 @@ internal sealed class ModuleStateMachine
     private readonly string node;
     private readonly TimeProvider time;
     private readonly RecoveryWindow recovery;
+    private string? lastRecovery;
     private readonly CheckerConfig[] beforeStart;
     private readonly CheckerConfig[] always;
     private readonly List<ModuleCommand> output = [];
@@ -98,6 +99,17 @@ internal sealed class ModuleStateMachine
 
     /// <summary>The generation that checker reports must carry to count.</summary>
     public long CheckerGeneration => generation;
+
+    /// <summary>
+    /// The recovery the last <see cref="Handle"/> started (<c>restart</c>, <c>stopstart</c>, or <c>maxloop</c> when it
+    /// stopped the module instead), once; null when it started none.
+    /// </summary>
+    public string? TakeRecovery()
+    {
+        string? taken = lastRecovery;
+        lastRecovery = null;
+        return taken;
+    }
 
     /// <summary>Feeds one event; returns the I/O to perform, in order.</summary>
     public IReadOnlyList<ModuleCommand> Handle(ModuleEvent e)
@@ -545,6 +557,7 @@ internal sealed class ModuleStateMachine
         var now = time.GetUtcNow();
         if (!recovery.TryRecord(now))
         {
+            lastRecovery = "maxloop";
             BeginStop(
                 failed: true,
                 $"{why}; more than {recovery.MaxLoop} recoveries within {ConfigDuration.Format(recovery.LoopInterval)} (maxloop), stopped",
@@ -552,6 +565,7 @@ internal sealed class ModuleStateMachine
             return;
         }
 
+        lastRecovery = checker.Action == CheckerAction.StopStart ? "stopstart" : "restart";
         if (checker.Action == CheckerAction.StopStart)
         {
             BeginStopStart(why, "stopstart");

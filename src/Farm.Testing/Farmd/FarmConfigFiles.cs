@@ -89,6 +89,13 @@ public static class FarmConfigFiles
             y.AppendLine(Inv($"    key: {Quote(tls.PrivateKey)}"));
         }
 
+        if (cluster.ConsoleTls is { } consoleTls)
+        {
+            y.AppendLine("  console_tls:");
+            y.AppendLine(Inv($"    certificate: {Quote(consoleTls.Certificate)}"));
+            y.AppendLine(Inv($"    key: {Quote(consoleTls.PrivateKey)}"));
+        }
+
         y.AppendLine(Inv($"  lans: [{string.Join(", ", cluster.Lans)}]"));
         y.AppendLine("  nodes:");
         foreach (var node in cluster.Nodes)

@@ -32,9 +32,7 @@ public sealed partial class SimCluster
             ConfiguredNodes = names,
             SplitBrainPolicy = policy,
             // Pinned (not the cluster file defaults): the fault schedules and their bounds were tuned for these.
-            HeartbeatInterval = interval ?? TimeSpan.FromMilliseconds(100),
-            DetectionTimeout = TimeSpan.FromSeconds(1),
-            Lease = TimeSpan.FromMilliseconds(600),
+            Heartbeat = new() { Interval = interval ?? TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
             LanCount = lanCount,
             TracksDrains = tracksDrains,
         };

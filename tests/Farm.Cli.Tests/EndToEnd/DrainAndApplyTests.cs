@@ -67,7 +67,7 @@ public sealed class DrainAndApplyTests
     public async Task DrainResumeApplyReload_ThreeFarmdProcesses_MoveOnlyTheShareAskedFor()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-drain-").FullName;
-        int port = LoopbackPorts.FreeOn(3);
+        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
         var cluster = Cluster(port);
         string modules = Path.Combine(dir, "modules");
         FarmConfigFiles.WriteModule(
@@ -163,7 +163,7 @@ public sealed class DrainAndApplyTests
         await WaitForSharesAsync(processes, new() { ["n1"] = 100, ["n2"] = 0, ["n3"] = 100 }, "n2 drained");
         using (var admin = processes[1].CreateAdminClient())
         {
-            var own = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(ct), s => Row(s, "n2").DrainState == DrainState.Drained, "n2 says it is drained");
+            var own = await Poll.UntilAsync(() => admin.GetStatusAsync(ct), s => Row(s, "n2").DrainState == DrainState.Drained, "n2 says it is drained", Poll.DefaultTimeout, ct);
             Assert.IsTrue(own.Leaving);
             Assert.AreEqual((0, 0), (Row(own, "n2").Buckets.Single().Incoming, Row(own, "n2").Buckets.Single().Draining));
         }
@@ -190,7 +190,7 @@ public sealed class DrainAndApplyTests
         await WaitForSharesAsync(processes, new() { ["n1"] = 100, ["n2"] = 100, ["n3"] = 100 }, "n2 resumed");
         using (var admin = processes[0].CreateAdminClient())
         {
-            var status = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(ct), s => Row(s, "n2").DrainState == DrainState.None, "n1 no longer sees n2 leaving");
+            var status = await Poll.UntilAsync(() => admin.GetStatusAsync(ct), s => Row(s, "n2").DrainState == DrainState.None, "n1 no longer sees n2 leaving", Poll.DefaultTimeout, ct);
             Assert.IsFalse(Row(status, "n2").Leaving);
         }
 
@@ -324,7 +324,7 @@ public sealed class DrainAndApplyTests
         // A bad edit is refused and logged; n3 keeps running its file.
         await File.WriteAllTextAsync(files["n3"], FarmConfigFiles.RenderCluster(edited with { GrpcPort = cluster.GrpcPort + 2, ConsolePort = cluster.GrpcPort + 3 }), ct);
         await n3.ReloadAsync(ct);
-        await TestTimeout.UntilAsync(() => Task.FromResult(n3.Output), o => o.Contains("on SIGHUP refused, still running version 1", StringComparison.Ordinal), "n3 logs the refusal");
+        await Poll.UntilAsync(() => Task.FromResult(n3.Output), o => o.Contains("on SIGHUP refused, still running version 1", StringComparison.Ordinal), "n3 logs the refusal", Poll.DefaultTimeout, CancellationToken.None);
         StringAssert.Contains(n3.Output, "grpc_port, console_port differ from the running cluster file and need a restart of farmd");
         Assert.IsFalse(n3.HasExited, "SIGHUP does not end farmd");
         using var admin = n3.CreateAdminClient();
@@ -344,7 +344,7 @@ public sealed class DrainAndApplyTests
         foreach (var p in processes)
         {
             using var admin = p.CreateAdminClient();
-            reports.Add(await TestTimeout.UntilAsync(() => admin.GetStatusAsync(TestContext.CancellationToken), Fits, $"{p.Node} shows {what}"));
+            reports.Add(await Poll.UntilAsync(() => admin.GetStatusAsync(TestContext.CancellationToken), Fits, $"{p.Node} shows {what}", Poll.DefaultTimeout, TestContext.CancellationToken));
         }
 
         return reports;

@@ -38,7 +38,7 @@ public sealed class FarmctlFarmdTests
     public async Task Farmctl_ThreeFarmdProcesses_StatusWhoOwnsRemoteAndWatchAgreeWithTheNodes()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-e2e-").FullName;
-        int port = LoopbackPorts.FreeOn(3);
+        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
         string clusterFile = FarmConfigFiles.WriteCluster(Cluster(port, Key), Path.Combine(dir, "cluster.yaml"));
         string modules = Path.Combine(dir, "modules");
         FarmConfigFiles.WriteModule(Web, modules);
@@ -91,10 +91,10 @@ public sealed class FarmctlFarmdTests
         foreach (var p in processes)
         {
             using var admin = p.CreateAdminClient();
-            reports.Add(await TestTimeout.UntilAsync(
+            reports.Add(await Poll.UntilAsync(
                 () => admin.GetStatusAsync(),
                 s => s.Nodes.All(n => n.InView) && s.Nodes.Sum(n => n.Buckets.Single().Buckets) == Web.Buckets,
-                $"{p.Node} installs a view of n1, n2, n3 that shares every bucket"));
+                $"{p.Node} installs a view of n1, n2, n3 that shares every bucket", Poll.DefaultTimeout, CancellationToken.None));
         }
 
         // A late joiner may have caused one more view: wait until all three report the same epoch.

@@ -26,7 +26,7 @@ public sealed class TlsFarmTests
     {
         var ct = TestContext.CancellationToken;
         string dir = Directory.CreateTempSubdirectory("farmctl-tls-").FullName;
-        int port = LoopbackPorts.FreeOn(3);
+        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
         string certs = Path.Combine(dir, "tls");
         var plain = Cluster(port, tls: null);
         string plainFile = FarmConfigFiles.WriteCluster(plain, Path.Combine(dir, "plain.yaml"));
@@ -66,8 +66,8 @@ public sealed class TlsFarmTests
             }
 
             using var admin1 = processes[0].CreateAdminClient();
-            var status = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(ct),
-                s => s.Nodes.Count(n => n.InView) == 2 && s.Rejected.Any(r => r.Reason == "tls_identity"), "n1 and n2 form a view over TLS; n3's certificate is refused");
+            var status = await Poll.UntilAsync(() => admin1.GetStatusAsync(ct),
+                s => s.Nodes.Count(n => n.InView) == 2 && s.Rejected.Any(r => r.Reason == "tls_identity"), "n1 and n2 form a view over TLS; n3's certificate is refused", Poll.DefaultTimeout, ct);
             Assert.IsFalse(status.Nodes.Single(n => n.Name == "n3").InView);
             Assert.AreEqual("n3", status.Rejected.First(r => r.Reason == "tls_identity").LastClaimedSender);
 

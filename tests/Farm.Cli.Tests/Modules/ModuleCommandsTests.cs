@@ -9,6 +9,7 @@ using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
 using Farm.Testing.Network;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.Tests.Modules;
 
@@ -124,12 +125,13 @@ public sealed class ModuleCommandsTests
     public async Task StopStartLogs_TwoFarmdProcesses_ActLocallyAndThroughTheRelay()
     {
         string dir = Directory.CreateTempSubdirectory("farmctl-modules-").FullName;
-        int port = LoopbackPorts.FreeOn(1);
+        int port = LoopbackPorts.FreeOn(2, consecutive: 2);
         var cluster = new ClusterConfig
         {
             Name = "modules",
             Key = "farmctl-modules-key-0123456789abcdef",
             GrpcPort = port,
+            ConsolePort = port + 1,
             Nodes = [new NodeConfig { Name = "n1", Addresses = [IPAddress.Parse("198.18.0.1")] }, new NodeConfig { Name = "n2", Addresses = [IPAddress.Parse("198.18.0.2")] }],
         };
         string clusterFile = FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, "cluster.yaml"));

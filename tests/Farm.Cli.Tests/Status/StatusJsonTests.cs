@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Farm.Cli.Status;
+using Farm.Protocol.Json;
 
 namespace Farm.Cli.Tests.Status;
 

@@ -265,6 +265,26 @@ public sealed class ClusterConfigParserTests
         ConfigAssert.SingleError(ConfigAssert.Cluster(WithClusterSetting("  grpc_port: 9410")), 4, 3, "console_port and grpc_port are both 9410");
 
     [TestMethod]
+    public void ParseCluster_ConsoleTls_PathsPerNodeAndNotInTheHash()
+    {
+        var cluster = ConfigAssert.ValidCluster(WithClusterSetting("  console_tls:\n    certificate: /etc/farm/console/{node}.crt\n    key: /etc/farm/console/{node}.key"));
+
+        Assert.AreEqual("/etc/farm/console/n2.crt", cluster.ConsoleTls!.CertificateOf("n2"));
+        Assert.AreEqual("/etc/farm/console/n2.key", cluster.ConsoleTls.PrivateKeyOf("n2"));
+        Assert.AreEqual(ConfigAssert.ValidCluster(Minimal).ComputeHash(), cluster.ComputeHash(), "each node presents its own certificate");
+    }
+
+    [TestMethod]
+    public void ParseCluster_ConsoleTlsRelativeKeyAndNoCertificate_ReportsBoth()
+    {
+        var result = ConfigAssert.Cluster(WithClusterSetting("  console_tls:\n    key: console.key"));
+
+        Assert.HasCount(2, result.Errors, string.Join("\n", result.Errors));
+        Assert.IsTrue(result.Errors.Any(e => e.Message.Contains("certificate", StringComparison.Ordinal)), string.Join("\n", result.Errors));
+        Assert.IsTrue(result.Errors.Any(e => e.Message.Contains("console_tls.key 'console.key' is not an absolute path", StringComparison.Ordinal)), string.Join("\n", result.Errors));
+    }
+
+    [TestMethod]
     public void ParseCluster_PortOutOfRange_Reports() =>
         ConfigAssert.SingleError(ConfigAssert.Cluster(WithClusterSetting("  grpc_port: 70000")), 4, 14, "out of range");
 

@@ -24,7 +24,7 @@ public sealed class GrpcJsInteropTests
         port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
         farmd = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir));
-        await farmd.WaitForReadyAsync(TestTimeout.Default);
+        await farmd.WaitForReadyAsync(Poll.DefaultTimeout);
         Assert.IsFalse(farmd.HasExited, farmd.Output);
     }
 

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using Farm.Cluster.Membership;
 using Farm.Daemon.Membership;
 using Farm.Daemon.Transport;
-using Farm.Daemon.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -291,7 +290,7 @@ public sealed class MembershipHostTests
     [TestMethod]
     public void Start_PriorityRefused_WarnsWithTheReasonAndKeepsTicking()
     {
-        using var logs = new TestLoggerProvider();
+        using var logs = new TestLogSink();
         using var factory = new Microsoft.Extensions.Logging.LoggerFactory([logs]);
         var priority = new RefusingPriority();
         using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, factory);

@@ -10,7 +10,7 @@ namespace Farm.Daemon.Tests.Modules;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ModuleHostInProcessTests : IDisposable
 {
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
     private string dir = null!;
 
     [TestInitialize]
@@ -42,9 +42,9 @@ public sealed class ModuleHostInProcessTests : IDisposable
         using var admin1 = FarmdAdminClient.ForSocket(n1.Socket);
 
         // Boot: both run start_both, announce the module ready, and share its buckets.
-        var status = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
+        var status = await Poll.UntilAsync(() => admin1.GetStatusAsync(),
             s => s.Nodes.Where(n => n.Name is "n1" or "n2").All(n => n.InView && n.Buckets.Single().Readiness == ModuleReadiness.Ready && n.Buckets.Single().Buckets == 128),
-            "n1 and n2 share the module's buckets", TimeSpan.FromSeconds(15));
+            "n1 and n2 share the module's buckets", TimeSpan.FromSeconds(15), CancellationToken.None);
         var mine = status.Modules.Single();
         Assert.AreEqual(ModuleRunState.Up, mine.State);
         Assert.AreEqual(ModuleSubState.Ready, mine.SubState);

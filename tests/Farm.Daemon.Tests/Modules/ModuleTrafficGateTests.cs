@@ -7,7 +7,6 @@ using Farm.Daemon.Modules;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.DataPlane;
 using Farm.Testing.Ownership;
-using Farm.Testing.Waiting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Modules;

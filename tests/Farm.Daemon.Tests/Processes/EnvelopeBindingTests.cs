@@ -46,7 +46,7 @@ public sealed class EnvelopeBindingTests
 
             using var admin2 = processes[1].CreateAdminClient();
             using var admin3 = processes[2].CreateAdminClient();
-            var before = await TestTimeout.UntilAsync(() => admin2.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 3, "n1, n2, n3 form one view", TimeSpan.FromSeconds(15));
+            var before = await Poll.UntilAsync(() => admin2.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 3, "n1, n2, n3 form one view", TimeSpan.FromSeconds(15), CancellationToken.None);
             long n2FirstRun = before.Nodes.Single(n => n.Name == "n2").Incarnation;
 
             // 1. A heartbeat captured on its way from n1 to n2: authentic, sealed for n2's current run.
@@ -97,7 +97,7 @@ public sealed class EnvelopeBindingTests
             processes[1] = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir));
             await processes[1].WaitForReadyAsync(TimeSpan.FromSeconds(15));
             using var admin2b = processes[1].CreateAdminClient();
-            var after = await TestTimeout.UntilAsync(() => admin2b.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 3, "n2's new run rejoins", TimeSpan.FromSeconds(15));
+            var after = await Poll.UntilAsync(() => admin2b.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 3, "n2's new run rejoins", TimeSpan.FromSeconds(15), CancellationToken.None);
             long n2SecondRun = after.Nodes.Single(n => n.Name == "n2").Incarnation;
             Assert.AreNotEqual(n2FirstRun, n2SecondRun);
 

@@ -48,7 +48,7 @@ public sealed class FarmdProcessTests
             foreach (var p in processes)
             {
                 using var admin = FarmdAdminClient.ForSocket(p.AdminSocket);
-                views.Add(await TestTimeout.UntilAsync(() => admin.GetStatusAsync(), s => InView(s).SequenceEqual(["n1", "n2", "n3"]), $"{p.Node} sees n1, n2, n3 in its view", TimeSpan.FromSeconds(15)));
+                views.Add(await Poll.UntilAsync(() => admin.GetStatusAsync(), s => InView(s).SequenceEqual(["n1", "n2", "n3"]), $"{p.Node} sees n1, n2, n3 in its view", TimeSpan.FromSeconds(15), CancellationToken.None));
             }
 
             Assert.AreEqual(1, views.Select(v => (v.InstalledEpoch, v.Coordinator)).Distinct().Count(), "all three installed the same view");
@@ -90,8 +90,8 @@ public sealed class FarmdProcessTests
             await WaitUntilReadyAsync([n4]);
             using (var admin1 = FarmdAdminClient.ForSocket(n1.AdminSocket))
             {
-                var s = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
-                    s => s.ConfigMismatches.Any(m => m.Node == "n4" && m.TheirHash == otherHash), "n1 reports n4's config mismatch", TimeSpan.FromSeconds(10));
+                var s = await Poll.UntilAsync(() => admin1.GetStatusAsync(),
+                    s => s.ConfigMismatches.Any(m => m.Node == "n4" && m.TheirHash == otherHash), "n1 reports n4's config mismatch", TimeSpan.FromSeconds(10), CancellationToken.None);
                 var mismatch = s.ConfigMismatches.Single();
                 Assert.AreEqual(hash, mismatch.OurHash);
                 var n4Status = s.Nodes.Single(n => n.Name == "n4");
@@ -101,7 +101,7 @@ public sealed class FarmdProcessTests
 
             using (var admin4 = FarmdAdminClient.ForSocket(n4.AdminSocket))
             {
-                var s = await TestTimeout.UntilAsync(() => admin4.GetStatusAsync(), s => s.ConfigMismatches.Count == 3, "n4 reports the mismatch too", TimeSpan.FromSeconds(10));
+                var s = await Poll.UntilAsync(() => admin4.GetStatusAsync(), s => s.ConfigMismatches.Count == 3, "n4 reports the mismatch too", TimeSpan.FromSeconds(10), CancellationToken.None);
                 Assert.IsTrue(s.ConfigMismatches.All(m => m.TheirHash == hash && m.OurHash == otherHash));
                 Assert.AreEqual(0, s.InstalledEpoch, "n4 must not start a farm of its own");
             }
@@ -141,7 +141,7 @@ public sealed class FarmdProcessTests
 
             using (var admin2 = FarmdAdminClient.ForSocket(n2.AdminSocket))
             {
-                await TestTimeout.UntilAsync(() => admin2.GetStatusAsync(), s => InView(s).SequenceEqual(["n1", "n2"]), "n2 installs the view without n3 too", TimeSpan.FromSeconds(5));
+                await Poll.UntilAsync(() => admin2.GetStatusAsync(), s => InView(s).SequenceEqual(["n1", "n2"]), "n2 installs the view without n3 too", TimeSpan.FromSeconds(5), CancellationToken.None);
             }
 
             // 5. SIGTERM n1: it leaves, tells systemd, exits 0 and removes its socket.

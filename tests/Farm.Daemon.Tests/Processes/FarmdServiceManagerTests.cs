@@ -48,8 +48,8 @@ public sealed class FarmdServiceManagerTests
             // 3. The test hook freezes the heartbeat thread: within interval + half the timeout the feeding stops and
             //    farmd says why (systemd would now restart it).
             await CommandRunner.Default.RunAsync("kill", ["-USR1", n1.Id.ToString(CultureInfo.InvariantCulture)]);
-            await TestTimeout.UntilAsync(() => Task.FromResult(n1.Output), o => o.Contains("Heartbeat thread made no tick", StringComparison.Ordinal),
-                "farmd reports the stalled heartbeat thread", TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(() => Task.FromResult(n1.Output), o => o.Contains("Heartbeat thread made no tick", StringComparison.Ordinal),
+                "farmd reports the stalled heartbeat thread", TimeSpan.FromSeconds(10), CancellationToken.None);
             await ReceiveForAsync(notify, TimeSpan.FromMilliseconds(300)); // what was sent before the report
             var afterStall = await ReceiveForAsync(notify, TimeSpan.FromSeconds(2));
             Assert.AreEqual(0, afterStall.Count(s => s == "WATCHDOG=1"), "no feed after the stall: " + string.Join(" | ", afterStall));

@@ -34,7 +34,7 @@ public sealed class ProtocolVersionTests
             }
 
             using var admin1 = processes[0].CreateAdminClient();
-            await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "n1 (protocol 2) and n2 (2-3) form one farm", TimeSpan.FromSeconds(15));
+            await Poll.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "n1 (protocol 2) and n2 (2-3) form one farm", TimeSpan.FromSeconds(15), CancellationToken.None);
             StringAssert.Contains(processes[0].Output, "n2 serves no heartbeat stream on LAN 0 (an older farmd): heartbeats go as unary calls");
             var stable = await admin1.GetStatusAsync();
             await Task.Delay(TimeSpan.FromSeconds(2));
@@ -43,12 +43,12 @@ public sealed class ProtocolVersionTests
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "3-4" } }));
             var n3 = processes[2];
             await n3.WaitForReadyAsync(TimeSpan.FromSeconds(15));
-            var status = await TestTimeout.UntilAsync(() => admin1.GetStatusAsync(),
-                s => s.Rejected.Any(r => r.Reason == "unsupported_protocol" && r.LastClaimedSender == "n3"), "n1 counts n3's protocol as unsupported", TimeSpan.FromSeconds(10));
+            var status = await Poll.UntilAsync(() => admin1.GetStatusAsync(),
+                s => s.Rejected.Any(r => r.Reason == "unsupported_protocol" && r.LastClaimedSender == "n3"), "n1 counts n3's protocol as unsupported", TimeSpan.FromSeconds(10), CancellationToken.None);
             Assert.IsFalse(status.Nodes.Single(n => n.Name == "n3").InView, "n3 is not admitted by n1");
 
-            await TestTimeout.UntilAsync(() => Task.FromResult(n3.Output), o => o.Contains("n1 refuses this node's protocol: it speaks farm protocol 2-2, this node 3-4", StringComparison.Ordinal),
-                "n3 logs why n1 refuses it", TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(() => Task.FromResult(n3.Output), o => o.Contains("n1 refuses this node's protocol: it speaks farm protocol 2-2, this node 3-4", StringComparison.Ordinal),
+                "n3 logs why n1 refuses it", TimeSpan.FromSeconds(10), CancellationToken.None);
 
             // n2 speaks 3 too: n3 and n2 talk, but the view stays the one n1 is in (n1 never hears n3).
             using var admin2 = processes[1].CreateAdminClient();

@@ -13,7 +13,7 @@ namespace Farm.Daemon.Tests.Reload;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ClusterReloaderTests : IDisposable
 {
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
     private string dir = null!;
 
     [TestInitialize]

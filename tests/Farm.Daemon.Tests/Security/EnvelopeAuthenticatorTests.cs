@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Farm.Daemon.Security;
-using Farm.Daemon.Tests.TestSupport;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
 using Google.Protobuf;
@@ -16,7 +15,7 @@ public sealed class EnvelopeAuthenticatorTests : IDisposable
     private const string Source = "198.18.0.2";
 
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
     private readonly ReplayGuard guard = new();
     private EnvelopeAuthenticator receiver = null!;
     private EnvelopeAuthenticator sender = null!;

@@ -69,8 +69,8 @@ internal static class TestClusterFiles
     /// <summary>The loopback address node <paramref name="index"/> (0-based) runs on.</summary>
     public static IPAddress Loopback(int index) => IPAddress.Parse($"127.0.0.{index + 1}");
 
-    /// <summary>A TCP port free on 127.0.0.1..4 right now.</summary>
-    public static int FreePort() => LoopbackPorts.FreeOn(Nodes.Length);
+    /// <summary>A TCP port free on 127.0.0.1..4 right now, with the next one (the console port).</summary>
+    public static int FreePort() => LoopbackPorts.FreeOn(Nodes.Length, consecutive: 2);
 
     private static IPAddress FileAddress(int index) => IPAddress.Parse($"198.18.0.{index + 1}");
 

@@ -17,7 +17,7 @@ namespace Farm.Daemon.Tests.Transport;
 public sealed class InProcessClusterTests : IDisposable
 {
     private string dir = null!;
-    private readonly TestLoggerProvider logs = new();
+    private readonly TestLogSink logs = new();
 
     [TestInitialize]
     public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-inproc-").FullName;
@@ -42,15 +42,15 @@ public sealed class InProcessClusterTests : IDisposable
             }
 
             using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
-            var status = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(),
-                s => s.Nodes.Count(n => n.InView) == 3, "n1 installs a view of n1, n2, n3", TimeSpan.FromSeconds(10));
+            var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
+                s => s.Nodes.Count(n => n.InView) == 3, "n1 installs a view of n1, n2, n3", TimeSpan.FromSeconds(10), CancellationToken.None);
 
             // Every node installs the same view (the others commit a moment after n1), and the 256 buckets are shared out
             // by weight (85/85/86).
             foreach (var node in nodes)
             {
-                await TestTimeout.UntilAsync(() => Task.FromResult(node.Node.Host.Read((m, _) => m.Installed?.Id.Epoch)),
-                    epoch => epoch == status.InstalledEpoch, $"{node.Node.Settings.Self.Name} installs epoch {status.InstalledEpoch}", TimeSpan.FromSeconds(5));
+                await Poll.UntilAsync(() => Task.FromResult(node.Node.Host.Read((m, _) => m.Installed?.Id.Epoch)),
+                    epoch => epoch == status.InstalledEpoch, $"{node.Node.Settings.Self.Name} installs epoch {status.InstalledEpoch}", TimeSpan.FromSeconds(5), CancellationToken.None);
             }
 
             var buckets = status.Nodes.Where(n => n.InView).Select(n => n.Buckets.Single(b => b.Module == "web").Buckets).ToList();
@@ -59,7 +59,7 @@ public sealed class InProcessClusterTests : IDisposable
             Assert.IsTrue(status.Nodes.Where(n => n.InView).All(n => n.State == NodeState.Up && n.Lans.Single().Reachable));
             Assert.AreEqual(NodeState.Unknown, status.Nodes.Single(n => n.Name == "n4").State);
             Assert.AreEqual(0, status.Rejected.Count, "no message between honest nodes may be refused");
-            Assert.IsFalse(logs.Entries.Any(e => e.Level >= LogLevel.Error), string.Join("\n", logs.Entries.Where(e => e.Level >= LogLevel.Error)));
+            logs.AssertNoErrors();
         }
         finally
         {
@@ -177,8 +177,8 @@ public sealed class InProcessClusterTests : IDisposable
 
         await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
         using var admin = FarmdAdminClient.ForSocket(node.Socket);
-        var status = await TestTimeout.UntilAsync(() => admin.GetStatusAsync(),
-            s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted");
+        var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
+            s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted", Poll.DefaultTimeout, CancellationToken.None);
 
         Assert.IsTrue(forger.Answered >= 3);
         var n2 = status.Nodes.Single(n => n.Name == "n2");

@@ -1,6 +1,7 @@
 using System.Net;
 using Farm.Core.Config;
 using Farm.DataPlane.Conntrack;
+using Farm.DataPlane.Tests.TestSupport;
 
 namespace Farm.DataPlane.Tests.Conntrack;
 

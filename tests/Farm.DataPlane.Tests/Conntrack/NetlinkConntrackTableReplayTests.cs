@@ -1,6 +1,5 @@
 using System.Net;
 using Farm.DataPlane.Conntrack;
-using Farm.DataPlane.Tests.TestSupport;
 using Farm.Native.Linux;
 using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 
@@ -21,7 +20,7 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
 
     private readonly ScriptedNetlinkChannel channel = new();
-    private readonly RecordingLoggerFactory logs = new();
+    private readonly TestLogSink logs = new();
 
     [TestMethod]
     public void Dump_ReplyInSeveralDatagrams_OneRequestAndEveryEntryInOrder()
@@ -36,7 +35,7 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
         CollectionAssert.AreEqual(new[] { 1, 2, 3, 4 }, flows.Select(f => f.SourcePort).ToArray());
         Assert.HasCount(1, channel.Requests);
         Assert.AreEqual(0x0101, BitConverter.ToUInt16(channel.Requests[0], 4), "a ctnetlink CT_GET");
-        Assert.IsEmpty(logs.Problems);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -176,7 +175,7 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
         Assert.IsNull(found[1]);
         Assert.AreEqual(Flow(3) with { Live = false }, found[2]);
         Assert.AreEqual(0, channel.PendingReplies);
-        Assert.IsEmpty(logs.Problems);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -245,7 +244,7 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
         CollectionAssert.AreEqual(new TrackedFlow?[] { Flow(1), Flow(2), null, Flow(4), null }, found.ToArray());
         Assert.AreEqual(1, table.BatchSize, "the smaller batches stay");
         Assert.AreEqual(0, channel.PendingReplies);
-        Assert.IsTrue(logs.Entries.Any(e => e.Contains("2 of 5 got through")), string.Join('\n', logs.Entries));
+        Assert.IsTrue(logs.Messages.Any(e => e.Contains("2 of 5 got through")), string.Join('\n', logs.Entries));
     }
 
     [TestMethod]

@@ -40,7 +40,7 @@ public sealed class NetlinkConntrackTableTests
     public async Task Dump_TcpAndUdpOverLoopback_ListsBothLiveAndClosedTcpTurnsNonLive()
     {
         await using var ns = await CreateNamespaceAsync();
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
         var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
         {
             var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
@@ -86,7 +86,7 @@ public sealed class NetlinkConntrackTableTests
             TestContext.WriteLine("Closed:\n" + string.Join('\n', after));
             Assert.IsFalse(closed!.Value.Live, $"the closed connection is still live: {closed}");
             Assert.IsTrue(after.Single(IsUdp).Live, "UDP stays live while conntrack tracks it");
-            Assert.IsEmpty(logs.Problems);
+            logs.AssertNoWarnings();
         }
         finally
         {
@@ -105,7 +105,7 @@ public sealed class NetlinkConntrackTableTests
     {
         const int FlowCount = 3000;
         await using var ns = await CreateNamespaceAsync();
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
 
         var (flows, timings) = await ns.RunAsync(() =>
         {
@@ -136,7 +136,7 @@ public sealed class NetlinkConntrackTableTests
             .ToHashSet();
         Assert.HasCount(FlowCount, ports);
         Assert.IsTrue(Enumerable.Range(20000, FlowCount).All(ports.Contains));
-        Assert.IsEmpty(logs.Problems);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -146,7 +146,7 @@ public sealed class NetlinkConntrackTableTests
         await using var ns = await CreateNamespaceAsync();
         var module = Modules.Web() with { Vips = [Server4], Rules = [new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = 5353, LastPort = 5353 }] };
         var scanner = new DrainScanner(module);
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
 
         var (flows, clientPort) = await ns.RunAsync(() =>
         {
@@ -171,7 +171,7 @@ public sealed class NetlinkConntrackTableTests
     public async Task Lookup_TcpAndUdpOverLoopback_FoundLiveClosedTcpTurnsNonLiveUnknownFlowNull()
     {
         await using var ns = await CreateNamespaceAsync();
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
         var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
         {
             var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
@@ -221,7 +221,7 @@ public sealed class NetlinkConntrackTableTests
             Assert.AreEqual(tcp with { Live = false }, closed, "the closed connection's entry stays (TIME_WAIT or CLOSE), no longer live");
             Assert.AreEqual(udp with { Live = true }, after[1], "UDP stays live while conntrack tracks it");
             Assert.IsNull(after[2]);
-            Assert.IsEmpty(logs.Problems);
+            logs.AssertNoWarnings();
         }
         finally
         {
@@ -241,7 +241,7 @@ public sealed class NetlinkConntrackTableTests
         const int FlowCount = 3000;
         const int Rounds = 20;
         await using var ns = await CreateNamespaceAsync();
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
 
         var (dumped, found, missing, timings) = await ns.RunAsync(() =>
         {
@@ -290,7 +290,7 @@ public sealed class NetlinkConntrackTableTests
         Assert.HasCount(FlowCount, dumped);
         CollectionAssert.AreEqual(dumped, found.ToArray(), "each flow's lookup answers the entry the dump listed");
         Assert.IsTrue(missing.All(f => f is null), "flows never sent are not found");
-        Assert.IsEmpty(logs.Problems);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -299,7 +299,7 @@ public sealed class NetlinkConntrackTableTests
     {
         const int FlowCount = 600;
         await using var ns = await CreateNamespaceAsync();
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
 
         var (dumped, found, batchSize) = await ns.RunAsync(() =>
         {
@@ -326,8 +326,8 @@ public sealed class NetlinkConntrackTableTests
         Assert.HasCount(FlowCount, dumped);
         CollectionAssert.AreEqual(dumped, found.ToArray());
         Assert.IsLessThan(NetlinkConntrackTable.LookupBatchSize, batchSize);
-        Assert.IsTrue(logs.Entries.Any(e => e.Contains("dropped answers")), "the overflow happened and was logged");
-        Assert.IsEmpty(logs.Problems);
+        Assert.IsTrue(logs.Messages.Any(e => e.Contains("dropped answers")), "the overflow happened and was logged");
+        logs.AssertNoWarnings();
     }
 
     /// <summary>An established TCP connection (one exchange done), inside the calling thread's namespace.</summary>

@@ -27,7 +27,7 @@ public sealed class CleanupTests
         var node = topology.Nodes[0];
         var module = Modules.Web(vmacMode: mode);
         string state = Directory.CreateTempSubdirectory("farm-cleanup-").FullName;
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
         string before = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
 
         var started = await node.Namespace.RunAsync(() =>
@@ -60,7 +60,7 @@ public sealed class CleanupTests
         StringAssert.Contains(during, "arp_ignore = 1");
         StringAssert.Contains(during, mode == VmacMode.Promiscuous ? "promiscuity 1" : "02:46:c6:12:00:64 self permanent");
         Assert.AreEqual(before, after);
-        Assert.IsEmpty(logs.Problems);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -71,7 +71,7 @@ public sealed class CleanupTests
         var node = topology.Nodes[0];
         var module = Modules.Web();
         string state = Directory.CreateTempSubdirectory("farm-crash-").FullName;
-        var logs = new RecordingLoggerFactory();
+        var logs = new TestLogSink();
         string before = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
 
         // The "crashed" run: everything set up, nothing stopped (the objects are simply abandoned, as a killed process would).
@@ -101,6 +101,6 @@ public sealed class CleanupTests
 
         CollectionAssert.AreEquivalent(new[] { "inet farm_web", "netdev farm_web" }, deleted.ToArray());
         Assert.AreEqual(before, after);
-        Assert.IsTrue(logs.Problems.Any(p => p.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
+        Assert.IsTrue(logs.Problems().Any(p => p.Message.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
     }
 }

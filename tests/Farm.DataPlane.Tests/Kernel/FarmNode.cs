@@ -3,7 +3,6 @@ using Farm.Core.Config;
 using Farm.DataPlane.Addressing;
 using Farm.DataPlane.Filtering;
 using Farm.DataPlane.Neighbors;
-using Farm.DataPlane.Tests.TestSupport;
 using Farm.Testing.Topology;
 
 namespace Farm.DataPlane.Tests.Kernel;
@@ -19,7 +18,7 @@ internal sealed class FarmNode : IAsyncDisposable
     private NeighborResponder? responder;
     private NameServer? server;
 
-    public FarmNode(TopologyHost host, ModuleConfig module, string stateDirectory, RecordingLoggerFactory logs)
+    public FarmNode(TopologyHost host, ModuleConfig module, string stateDirectory, TestLogSink logs)
     {
         Host = host;
         Module = module;
@@ -33,7 +32,7 @@ internal sealed class FarmNode : IAsyncDisposable
 
     public string StateDirectory { get; }
 
-    public RecordingLoggerFactory Logs { get; }
+    public TestLogSink Logs { get; }
 
     public string Name => Host.Name;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Farm.Core.Hashing;
@@ -23,7 +22,7 @@ public sealed partial class FarmdFarmTests
         var ct = TestContext.CancellationToken;
         await Farm.EnsureAllRunningAsync(ct);
         const int odd = 2;
-        string oddName = NamespaceFarm.NodeName(odd);
+        string oddName = FarmFixture.NodeName(odd);
 
         // node2 restarts with its own modules folder: web with another seed (or bucket count), the other module as is.
         await StopAndForgetAsync(odd, ct);
@@ -34,48 +33,45 @@ public sealed partial class FarmdFarmTests
         await Farm.Daemon(odd).WaitForReadyAsync(TimeSpan.FromSeconds(30), ct);
 
         // It joins the view, and node0's status names the module, the node and the setting.
-        var watch = Stopwatch.StartNew();
-        global::Farm.Protocol.V1.ModuleMismatch? seen = null;
-        while (seen is null)
-        {
-            Assert.IsLessThan(30, watch.Elapsed.TotalSeconds, "node0's status never named the differing module:\n" + Farm.Outputs());
-            using var admin = Farm.Daemon(0).CreateAdminClient();
-            var status = await admin.GetStatusAsync(ct);
-            if (status.Nodes.Any(n => n.Name == oddName && n.InView) && status.ModuleMismatches.Any(m => m.Node == oddName))
+        var status = await Poll.UntilAsync(
+            async () =>
             {
-                seen = status.ModuleMismatches.Single();
-            }
-            else
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, ct);
-            }
-        }
-
-        Assert.AreEqual((NamespaceFarm.ModuleName, oddName), (seen.Module, seen.Node));
+                using var admin = Farm.Daemon(0).CreateAdminClient();
+                return await admin.GetStatusAsync(ct);
+            },
+            s => s.Nodes.Any(n => n.Name == oddName && n.InView) && s.ModuleMismatches.Any(m => m.Node == oddName),
+            $"{oddName} in node0's view with its module mismatch in node0's status",
+            TimeSpan.FromSeconds(30),
+            ct,
+            TimeSpan.FromMilliseconds(100));
+        var seen = status.ModuleMismatches.Single();
+        Assert.AreEqual((FarmdScenario.ModuleName, oddName), (seen.Module, seen.Node));
         CollectionAssert.AreEqual(new[] { setting }, seen.Settings.ToArray());
 
         // Never at once: sampled for two seconds, node2's kernel accepts no bucket of web while node0 and node1 split all.
         for (int sample = 0; sample < 10; sample++)
         {
-            var table = await FilterTableState.ReadAsync(Farm.Nodes[odd].Namespace, NamespaceFarm.ModuleName, ct);
+            var table = await FilterTableState.ReadAsync(Farm.Nodes[odd].Namespace, FarmdScenario.ModuleName, ct);
             Assert.IsNotNull(table, "node2 has no web table (its module should run, only without buckets)");
             Assert.AreEqual(0, table.Owned.Count + table.Incoming.Count + table.Claimed.Count, $"node2 accepts web clients: {table}");
             await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, ct);
         }
 
-        var (owners, problem) = await FarmdGroup.TrySplitBucketsAsync([(0, Farm.Nodes[0].Namespace), (1, Farm.Nodes[1].Namespace)], NamespaceFarm.ModuleName, Farm.Module.Buckets, ct);
+        // Every bucket takes new flows on exactly one node, never node2 (read from all three kernels).
+        var (owners, problem) = await Farm.TryReadAcceptorsAsync(FarmdScenario.ModuleName, ct);
         Assert.IsNotNull(owners, problem);
+        Assert.DoesNotContain(oddName, owners);
         var client = Farm.Topology.Clients[0];
         var sources = client.Addresses4.Take(60).Select(a => new IPEndPoint(a, 0)).ToArray();
-        var answers = await FarmClients.AskTcpAsync(client.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout);
-        AssertAnswers(sources, [.. sources.Select(s => NamespaceFarm.NodeName(owners[Farm.BucketOf(s, Affinity.ClientIp)]))], answers);
+        var answers = await FarmClients.AskTcpAsync(client.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
+        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
 
         // farmctl status (text and JSON) and the logs say why.
         string json = Farmctl(["status", "--socket", Farm.Daemon(odd).AdminSocket, "--json"]);
         using (var doc = JsonDocument.Parse(json))
         {
             var mismatch = doc.RootElement.GetProperty("module_mismatches")[0];
-            Assert.AreEqual(NamespaceFarm.ModuleName, mismatch.GetProperty("module").GetString());
+            Assert.AreEqual(FarmdScenario.ModuleName, mismatch.GetProperty("module").GetString());
             Assert.AreEqual(oddName, mismatch.GetProperty("node").GetString());
             Assert.AreEqual(setting, mismatch.GetProperty("settings")[0].GetString());
         }

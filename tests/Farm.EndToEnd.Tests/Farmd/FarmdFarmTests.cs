@@ -22,12 +22,12 @@ namespace Farm.EndToEnd.Tests.Farmd;
 public sealed partial class FarmdFarmTests
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
-    private static readonly ClassFarm<NamespaceFarm> Shared = new("farm", f => f.Outputs());
+    private static readonly ClassFarm<FarmFixture> Shared = new("farm", f => f.Outputs());
 
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 
-    private static NamespaceFarm Farm => Shared.Value;
+    private static FarmFixture Farm => Shared.Value;
 
     private static TopologyHost Client0 => Farm.Topology.Clients[0];
 
@@ -38,7 +38,7 @@ public sealed partial class FarmdFarmTests
     {
         await Requirements.NamespacesAsync(needNft: true);
         await Requirements.ToolsAsync("tcpdump", "arping");
-        await Shared.InitializeAsync(TestContext, NamespaceFarm.StartAsync, "Topology and 3 farmd up and settled");
+        await Shared.InitializeAsync(TestContext, FarmdScenario.StartAsync, "Topology and 3 farmd up and settled");
     }
 
     [TestCleanup]
@@ -56,12 +56,12 @@ public sealed partial class FarmdFarmTests
             .Select(c => (Client: c, Sources: c.Addresses4.Concat(c.Addresses6.Take(50)).Select(a => new IPEndPoint(a, 0)).ToArray()))
             .ToArray();
         int total = perClient.Sum(c => c.Sources.Length);
-        long acceptedBefore = Farm.Servers.Sum(s => s.Connections);
+        long acceptedBefore = Farm.Servers.Sum(s => s!.Connections);
 
         var watch = Stopwatch.StartNew();
-        var first = await AskAllAsync(perClient, NamespaceFarm.ClientIpPort);
+        var first = await AskAllAsync(perClient, FarmdScenario.ClientIpPort);
         TestContext.WriteLine($"{total} connections ({perClient.Sum(c => c.Client.Addresses4.Count)} IPv4 + 100 IPv6 sources) in {watch.ElapsedMilliseconds} ms; per node: {Distribution(first)}");
-        var second = await AskAllAsync(perClient, NamespaceFarm.ClientIpPort);
+        var second = await AskAllAsync(perClient, FarmdScenario.ClientIpPort);
 
         var sources = perClient.SelectMany(c => c.Sources).ToArray();
         string[] expected = [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])];
@@ -70,7 +70,7 @@ public sealed partial class FarmdFarmTests
         Assert.AreEqual(3, first.Distinct().Count(), "every node serves some clients");
 
         // Each connection was accepted by exactly one server: none answered twice.
-        Assert.AreEqual(2L * total, Farm.Servers.Sum(s => s.Connections) - acceptedBefore, "accepted connections over all nodes");
+        Assert.AreEqual(2L * total, Farm.Servers.Sum(s => s!.Connections) - acceptedBefore, "accepted connections over all nodes");
     }
 
     [TestMethod]
@@ -82,7 +82,7 @@ public sealed partial class FarmdFarmTests
         var answers = new List<string?>();
         foreach (var group in sources.GroupBy(s => s.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? Client0 : Client1))
         {
-            answers.AddRange(await FarmClients.AskTcpAsync(group.Key.Namespace, [.. group], NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout));
+            answers.AddRange(await FarmClients.AskTcpAsync(group.Key.Namespace, [.. group], FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout));
         }
 
         int agree = 0;
@@ -92,8 +92,8 @@ public sealed partial class FarmdFarmTests
             using var output = new StringWriter();
             using var error = new StringWriter();
             int code = global::Farm.Cli.CliApp.Run(
-                ["who-owns", sources[i].Address.ToString(), "--module", NamespaceFarm.ModuleName, "--port", NamespaceFarm.ClientIpPort.ToString(CultureInfo.InvariantCulture),
-                 "--protocol", "tcp", "--socket", Farm.Daemon(i % NamespaceFarm.NodeCount).AdminSocket, "--json"],
+                ["who-owns", sources[i].Address.ToString(), "--module", FarmdScenario.ModuleName, "--port", FarmdScenario.ClientIpPort.ToString(CultureInfo.InvariantCulture),
+                 "--protocol", "tcp", "--socket", Farm.Daemon(i % FarmdScenario.NodeCount).AdminSocket, "--json"],
                 output,
                 error);
             Assert.AreEqual(0, code, error.ToString());
@@ -114,7 +114,7 @@ public sealed partial class FarmdFarmTests
         var owners = await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var sources = Enumerable.Range(0, 300).Select(i => new IPEndPoint(Client0.Addresses4[7], 41000 + i)).ToArray();
 
-        var answers = await FarmClients.AskTcpAsync(Client0.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPortPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client0.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPortPort, AskTimeout);
 
         AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIpPort)])], answers);
         TestContext.WriteLine($"300 connections from {Client0.Addresses4[7]}; per node: {Distribution(answers)}");
@@ -128,7 +128,7 @@ public sealed partial class FarmdFarmTests
         var owners = await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var sources = Client0.Addresses4.Take(50).Concat(Client0.Addresses6.Take(50)).Select(a => new IPEndPoint(a, 0)).ToArray();
 
-        var answers = await FarmClients.AskUdpAsync(Client0.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.UdpPort, AskTimeout);
+        var answers = await FarmClients.AskUdpAsync(Client0.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.UdpPort, AskTimeout);
 
         AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
         TestContext.WriteLine($"{sources.Length} UDP exchanges; per node: {Distribution(answers)}");
@@ -141,8 +141,8 @@ public sealed partial class FarmdFarmTests
         await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var ct = TestContext.CancellationToken;
         var client = Client1;
-        string vmac4 = VirtualMac.Format(VirtualMac.For(NamespaceFarm.Vip4));
-        string vmac6 = VirtualMac.Format(VirtualMac.For(NamespaceFarm.Vip6));
+        string vmac4 = VirtualMac.Format(VirtualMac.For(FarmdScenario.Vip4));
+        string vmac6 = VirtualMac.Format(VirtualMac.For(FarmdScenario.Vip6));
         var nodeMacs = new List<string>();
         foreach (var node in Farm.Nodes)
         {
@@ -154,7 +154,7 @@ public sealed partial class FarmdFarmTests
         // IPv4 with the real arping (no neighbor entry yet: flushed), then the kernel's own resolution.
         await client.Namespace.IpAsync(["-4", "neigh", "flush", "dev", client.InterfaceName], ct);
         var arping = await client.Namespace.ExecAsync(
-            ToolLocator.Require("arping", "arping"), ["-c", "1", "-w", "3", "-i", client.InterfaceName, "-S", client.Addresses4[0].ToString(), NamespaceFarm.Vip4.ToString()],
+            ToolLocator.Require("arping", "arping"), ["-c", "1", "-w", "3", "-i", client.InterfaceName, "-S", client.Addresses4[0].ToString(), FarmdScenario.Vip4.ToString()],
             cancellationToken: ct);
         TestContext.WriteLine("arping: " + arping.StandardOutput.Trim());
 
@@ -168,11 +168,11 @@ public sealed partial class FarmdFarmTests
         await client.Namespace.IpAsync(["-4", "neigh", "flush", "dev", client.InterfaceName], ct);
         await client.Namespace.IpAsync(["-6", "neigh", "flush", "dev", client.InterfaceName], ct);
         var answers = await FarmClients.AskTcpAsync(
-            client.Namespace, [new IPEndPoint(client.Addresses4[1], 0), new IPEndPoint(client.Addresses6[1], 0)], NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout);
+            client.Namespace, [new IPEndPoint(client.Addresses4[1], 0), new IPEndPoint(client.Addresses6[1], 0)], FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
         Assert.IsTrue(answers.All(a => a is not null), "both connections were answered after kernel resolution");
         string neighbors = (await client.Namespace.IpAsync(["neigh", "show", "dev", client.InterfaceName], ct)).StandardOutput;
         TestContext.WriteLine("Client neighbor table:\n" + neighbors);
-        foreach (var (vip, vmac) in new[] { (NamespaceFarm.Vip4, vmac4), (NamespaceFarm.Vip6, vmac6) })
+        foreach (var (vip, vmac) in new[] { (FarmdScenario.Vip4, vmac4), (FarmdScenario.Vip6, vmac6) })
         {
             string line = neighbors.Split('\n').Single(l => l.StartsWith(vip + " ", StringComparison.Ordinal));
             StringAssert.Contains(line, "lladdr " + vmac);
@@ -182,8 +182,8 @@ public sealed partial class FarmdFarmTests
         var frames = await capture.StopAsync(ct);
         var vmacs = new[] { vmac4, vmac6 };
         var arpReplies = frames.Where(f => f.EtherType == 0x0806 && f.Payload.Length >= 28 && BinaryPrimitives.ReadUInt16BigEndian(f.Payload.AsSpan(6)) == 2
-            && new IPAddress(f.Payload.AsSpan(14, 4)).Equals(NamespaceFarm.Vip4)).ToList();
-        var advertisements = frames.Where(f => IsNeighborAdvertisementFor(f, NamespaceFarm.Vip6)).ToList();
+            && new IPAddress(f.Payload.AsSpan(14, 4)).Equals(FarmdScenario.Vip4)).ToList();
+        var advertisements = frames.Where(f => IsNeighborAdvertisementFor(f, FarmdScenario.Vip6)).ToList();
         TestContext.WriteLine($"{frames.Count} frames captured; {arpReplies.Count} ARP replies and {advertisements.Count} neighbor advertisements for the VIPs");
         TestContext.WriteLine("ICMPv6 seen: " + string.Join(", ", frames.Where(f => f.EtherType == 0x86dd && f.Payload.Length > 40 && f.Payload[6] == 58)
             .GroupBy(f => f.Payload[40]).Select(g => $"type {g.Key} x{g.Count()}")) + "; ethertypes: " + string.Join(", ", frames.GroupBy(f => f.EtherType).Select(g => $"{g.Key:x4} x{g.Count()}")));
@@ -220,7 +220,7 @@ public sealed partial class FarmdFarmTests
                 TimeSpan started = watch.Elapsed;
                 pending.Add(Task.Run(async () =>
                 {
-                    var answer = await FarmClients.AskTcpAsync(Client0.Namespace, [victimSource], NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, TimeSpan.FromMilliseconds(400));
+                    var answer = await FarmClients.AskTcpAsync(Client0.Namespace, [victimSource], FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, TimeSpan.FromMilliseconds(400));
                     probes.Add((started, answer[0]));
                 }, CancellationToken.None));
                 await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, CancellationToken.None);
@@ -233,7 +233,7 @@ public sealed partial class FarmdFarmTests
         TimeSpan? lapsed = null;
         while (watch.Elapsed < killed + TimeSpan.FromSeconds(5))
         {
-            var state = await FilterTableState.ReadAsync(Farm.Nodes[victim].Namespace, NamespaceFarm.ModuleName, ct);
+            var state = await FilterTableState.ReadAsync(Farm.Nodes[victim].Namespace, FarmdScenario.ModuleName, ct);
             if (state is { HasLease: false })
             {
                 lapsed = watch.Elapsed;
@@ -242,7 +242,7 @@ public sealed partial class FarmdFarmTests
         }
 
         // Membership declares it down and the survivors take its buckets.
-        var survivorsOwners = await Farm.WaitSettledAsync([0, 2], TimeSpan.FromSeconds(15), ct);
+        var survivorsOwners = await Farm.WaitWebSettledAsync([0, 2], TimeSpan.FromSeconds(15), ct);
         TimeSpan settled = watch.Elapsed;
         await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, ct);
         await probing.CancelAsync();
@@ -267,7 +267,7 @@ public sealed partial class FarmdFarmTests
 
         // Every client is served again, by the survivors, as their live table predicts.
         var perClient = new[] { Client0, Client1 }.Select(c => (Client: c, Sources: c.Addresses4.Concat(c.Addresses6.Take(50)).Select(a => new IPEndPoint(a, 0)).ToArray())).ToArray();
-        var answers = await AskAllAsync(perClient, NamespaceFarm.ClientIpPort);
+        var answers = await AskAllAsync(perClient, FarmdScenario.ClientIpPort);
         var sources = perClient.SelectMany(c => c.Sources).ToArray();
         AssertAnswers(sources, [.. sources.Select(s => survivorsOwners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
         TestContext.WriteLine($"after the takeover, {sources.Length} clients served by: {Distribution(answers)}");
@@ -277,7 +277,7 @@ public sealed partial class FarmdFarmTests
         var restarted = Farm.StartDaemon(victim);
         await restarted.WaitForReadyAsync(TimeSpan.FromSeconds(30), ct);
         var rejoin = Stopwatch.StartNew();
-        await Farm.WaitSettledAsync([0, 1, 2], TimeSpan.FromSeconds(30), ct);
+        await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(30), ct);
         TestContext.WriteLine($"restarted node1 rejoined and the table settled {rejoin.ElapsedMilliseconds} ms after it was ready");
         StringAssert.Contains(restarted.Output, "Removed nft table inet farm_web left by an earlier run");
     }
@@ -300,13 +300,14 @@ public sealed partial class FarmdFarmTests
         StringAssert.Contains(daemon.Output, "Left the farm");
         var after = await NamespaceSnapshot.TakeAsync(Farm.Nodes[node].Namespace, Farm.Nodes[node].InterfaceName, ct);
         Assert.AreEqual(Farm.Baselines[node], after, "node2's namespace differs from before farmd ran");
-        // Only the kept incarnation stays (it must outlive the run).
-        CollectionAssert.AreEqual(new[] { "incarnation-" + NamespaceFarm.NodeName(node) }, Directory.GetFiles(Farm.StateDirectory(node)).Select(Path.GetFileName).ToArray(), "the VIP state file is gone");
+        // Only the kept incarnation and the console's certificate stay (they must outlive the run).
+        CollectionAssert.AreEquivalent(
+            new[] { "incarnation-" + FarmFixture.NodeName(node), "console.pfx" }, Directory.GetFiles(Farm.StateDirectory(node)).Select(Path.GetFileName).ToArray(), "the VIP state file is gone");
 
         // The two others serve everyone meanwhile.
-        var owners = await Farm.WaitSettledAsync([0, 1], TimeSpan.FromSeconds(10), ct);
+        var owners = await Farm.WaitWebSettledAsync([0, 1], TimeSpan.FromSeconds(10), ct);
         var sources = Client0.Addresses4.Take(60).Select(a => new IPEndPoint(a, 0)).ToArray();
-        var answers = await FarmClients.AskTcpAsync(Client0.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client0.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
         AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
     }
 
@@ -316,27 +317,27 @@ public sealed partial class FarmdFarmTests
     {
         var ct = TestContext.CancellationToken;
         await Farm.EnsureAllRunningAsync(ct);
-        string witness = $"{NamespaceFarm.Witness}/{FarmTopology.PrefixLength4}";
+        string witness = $"{FarmdScenario.Witness}/{FarmTopology.PrefixLength4}";
         var watch = Stopwatch.StartNew();
 
         await Client0.Namespace.IpAsync(["address", "del", witness, "dev", Client0.InterfaceName], ct);
         try
         {
-            var lost = await UntilAsync(async () => (await Farm.ReadTablesAsync(ct)).All(t => t is { HasLease: false }), TimeSpan.FromSeconds(10));
+            var lost = await UntilAsync(async () => (await Farm.ReadTablesAsync(FarmdScenario.ModuleName, ct)).All(t => t is { HasLease: false }), TimeSpan.FromSeconds(10));
             TestContext.WriteLine($"witness gone: every kernel lease lapsed after {lost.TotalMilliseconds:0} ms");
-            var unanswered = await FarmClients.AskTcpAsync(Client1.Namespace, [new IPEndPoint(Client1.Addresses4[3], 0)], NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, TimeSpan.FromMilliseconds(800));
+            var unanswered = await FarmClients.AskTcpAsync(Client1.Namespace, [new IPEndPoint(Client1.Addresses4[3], 0)], FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, TimeSpan.FromMilliseconds(800));
             Assert.IsNull(unanswered[0], "a node served without the witness");
         }
         finally
         {
-            await Client0.Namespace.AddAddressAsync(Client0.InterfaceName, NamespaceFarm.Witness, FarmTopology.PrefixLength4, ct);
+            await Client0.Namespace.AddAddressAsync(Client0.InterfaceName, FarmdScenario.Witness, FarmTopology.PrefixLength4, ct);
         }
 
         watch.Restart();
-        var owners = await Farm.WaitSettledAsync([0, 1, 2], TimeSpan.FromSeconds(15), ct);
+        var owners = await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(15), ct);
         TestContext.WriteLine($"witness back: leases held again after {watch.ElapsedMilliseconds} ms");
         var sources = Client1.Addresses4.Take(30).Select(a => new IPEndPoint(a, 0)).ToArray();
-        var answers = await FarmClients.AskTcpAsync(Client1.Namespace, sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, NamespaceFarm.ClientIpPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client1.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
         AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
     }
 
@@ -347,19 +348,19 @@ public sealed partial class FarmdFarmTests
         var ct = TestContext.CancellationToken;
         await Farm.EnsureAllRunningAsync(ct);
 
-        for (int i = 0; i < NamespaceFarm.NodeCount; i++)
+        for (int i = 0; i < FarmdScenario.NodeCount; i++)
         {
             var daemon = Farm.Daemon(i);
-            StringAssert.Contains(daemon.Output, $"Data plane of module {NamespaceFarm.BrokenModuleName} could not start", $"{daemon} reports the failure");
+            StringAssert.Contains(daemon.Output, $"Data plane of module {FarmdScenario.BrokenModuleName} could not start", $"{daemon} reports the failure");
             using var admin = daemon.CreateAdminClient();
             var status = await admin.GetStatusAsync(ct);
             var self = status.Nodes.Single(n => n.IsSelf);
-            Assert.AreEqual(0, self.Buckets.SingleOrDefault(b => b.Module == NamespaceFarm.BrokenModuleName)?.Buckets ?? 0, $"{daemon} got buckets of a module it cannot serve");
-            Assert.IsGreaterThan(0, self.Buckets.Single(b => b.Module == NamespaceFarm.ModuleName).Buckets, $"{daemon} serves the other module");
+            Assert.AreEqual(0, self.Buckets.SingleOrDefault(b => b.Module == FarmdScenario.BrokenModuleName)?.Buckets ?? 0, $"{daemon} got buckets of a module it cannot serve");
+            Assert.IsGreaterThan(0, self.Buckets.Single(b => b.Module == FarmdScenario.ModuleName).Buckets, $"{daemon} serves the other module");
 
             // The failed start was undone: no table, no VIP.
             string ruleset = (await Farm.Nodes[i].Namespace.NftAsync(["list", "tables"], cancellationToken: ct)).StandardOutput;
-            Assert.DoesNotContain("farm_" + NamespaceFarm.BrokenModuleName, ruleset);
+            Assert.DoesNotContain("farm_" + FarmdScenario.BrokenModuleName, ruleset);
             string lo = (await Farm.Nodes[i].Namespace.IpAsync(["address", "show", "dev", "lo"], ct)).StandardOutput;
             Assert.DoesNotContain("198.18.0.101", lo);
         }
@@ -367,7 +368,7 @@ public sealed partial class FarmdFarmTests
 
     private static async Task<string?[]> AskAllAsync((TopologyHost Client, IPEndPoint[] Sources)[] perClient, int port)
     {
-        var asks = perClient.Select(c => FarmClients.AskTcpAsync(c.Client.Namespace, c.Sources, NamespaceFarm.Vip4, NamespaceFarm.Vip6, port, AskTimeout));
+        var asks = perClient.Select(c => FarmClients.AskTcpAsync(c.Client.Namespace, c.Sources, FarmdScenario.Vip4, FarmdScenario.Vip6, port, AskTimeout));
         return [.. (await Task.WhenAll(asks)).SelectMany(a => a)];
     }
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
-using Farm.Testing.Waiting;
 
 namespace Farm.EndToEnd.Tests.Modules;
 
@@ -18,12 +17,12 @@ public sealed class ModuleFarmTests
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
-    private static readonly ClassFarm<ModuleFarm> Shared = new("module farm", f => f.Outputs());
+    private static readonly ClassFarm<FarmFixture> Shared = new("module farm", f => f.Outputs());
 
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 
-    private static ModuleFarm Farm => Shared.Value;
+    private static FarmFixture Farm => Shared.Value;
 
     private CancellationToken Ct => TestContext.CancellationToken;
 
@@ -34,7 +33,7 @@ public sealed class ModuleFarmTests
         await Requirements.ToolsAsync("python3");
         await Shared.InitializeAsync(
             TestContext,
-            ModuleFarm.StartAsync,
+            ModuleScenario.StartAsync,
             "Topology, 3 farmd and 6 modules up and healthy",
             (farm, ct) => farm.EnsureHealthyAsync(ct),
             "Farm healthy again");
@@ -51,23 +50,23 @@ public sealed class ModuleFarmTests
     public async Task AppKilled_ProcessCheckerRestartsIt_NodeStaysInTheFarm()
     {
         const int node = 1;
-        var before = await Farm.ModuleAsync(node, ModuleFarm.Web, Ct);
+        var before = await Farm.ModuleAsync(node, ModuleScenario.Web, Ct);
         var watch = Stopwatch.StartNew();
-        int? pid = Farm.KillApplication(node, ModuleFarm.Web);
+        int? pid = Farm.KillApplication(node, ModuleScenario.Web);
         Assert.IsNotNull(pid, "the web application ran on node1");
 
         var restarted = await Farm.WaitModuleAsync(
-            node, ModuleFarm.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready && m.RecoveryCount > before.RecoveryCount, Long, "restarted", Ct);
+            node, ModuleScenario.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready && m.RecoveryCount > before.RecoveryCount, Long, "restarted", Ct);
         TestContext.WriteLine($"kill -9 of the app -> UP/Ready again after {watch.ElapsedMilliseconds} ms: {restarted.Reason}");
 
         StringAssert.StartsWith(restarted.Reason, "restarted after checker");
         Assert.AreEqual(before.RecoveryCount + 1, restarted.RecoveryCount);
-        string newPid = await File.ReadAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleFarm.Web), "server.pid"), Ct);
+        string newPid = await File.ReadAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "server.pid"), Ct);
         Assert.AreNotEqual(pid.Value.ToString(CultureInfo.InvariantCulture), newPid.Trim(), "a new application process runs");
 
         // The node is back in the web view, and the logs tell the story: the checker's verdict, restart, reason.
         await Farm.WaitHealthyAsync(Long, Ct);
-        var logs = await Farm.LogsAsync(node, ModuleFarm.Web, Ct);
+        var logs = await Farm.LogsAsync(node, ModuleScenario.Web, Ct);
         string text = string.Join("\n", logs);
         StringAssert.Contains(text, "checker app is down: 0 process(es) matching");
         // From UP/Ready, or from WAIT when the tcp checker (action wait) saw the dead port first.
@@ -86,13 +85,13 @@ public sealed class ModuleFarmTests
     public async Task CustomCheckerFailsFourTimes_ModuleStops_BucketsMoveToTheOthers()
     {
         const int node = 2;
-        var reset = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Restart, TimeSpan.FromSeconds(30), Ct); // recovery count 0
+        var reset = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Restart, TimeSpan.FromSeconds(30), Ct); // recovery count 0
         Assert.AreEqual(0, reset.Module.RecoveryCount, reset.ToString());
         await Farm.WaitHealthyAsync(Long, Ct);
 
         var watch = Stopwatch.StartNew();
-        await File.WriteAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleFarm.Web), "fail-check"), "", Ct);
-        var stopped = await Farm.WaitModuleAsync(node, ModuleFarm.Web, m => m.State == ModuleRunState.Stop && m.SubState == ModuleSubState.NotReady, TimeSpan.FromSeconds(60), "STOP/NotReady", Ct);
+        await File.WriteAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "fail-check"), "", Ct);
+        var stopped = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Stop && m.SubState == ModuleSubState.NotReady, TimeSpan.FromSeconds(60), "STOP/NotReady", Ct);
         TestContext.WriteLine($"flag set -> STOP/NotReady after {watch.ElapsedMilliseconds} ms: {stopped.Reason}");
 
         // Status says why.
@@ -105,13 +104,13 @@ public sealed class ModuleFarmTests
         // Its buckets moved to the two others (kernels), and clients are served by them.
         var owners = await Farm.WaitHealthyAsync(Long, Ct, webMembers: [0, 1]);
         Assert.IsFalse(owners.Contains("node2"));
-        var answers = await HttpProbe.AskAsync(Farm.Client.Namespace, [.. Farm.Client.Addresses4.Take(20)], ModuleFarm.WebVip, ModuleFarm.WebPort, AskTimeout);
+        var answers = await HttpProbe.AskAsync(Farm.Client.Namespace, [.. Farm.Client.Addresses4.Take(20)], ModuleScenario.WebVip, ModuleScenario.WebPort, AskTimeout);
         CollectionAssert.AllItemsAreNotNull(answers, "every client is served");
         Assert.IsTrue(answers.All(a => a is "node0" or "node1"), string.Join(", ", answers));
 
         // An admin start forgives: the module serves again once the checker passes.
-        File.Delete(Path.Combine(Farm.RunDirectory(node, ModuleFarm.Web), "fail-check"));
-        var started = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
+        File.Delete(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "fail-check"));
+        var started = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
         Assert.AreEqual(ModuleRunState.Up, started.Module.State, started.ToString());
         Assert.AreEqual(0, started.Module.RecoveryCount);
     }
@@ -122,23 +121,23 @@ public sealed class ModuleFarmTests
     {
         const int node = 0;
         var ns = Farm.Topology.Nodes[node].Namespace;
-        int recoveries = (await Farm.ModuleAsync(node, ModuleFarm.Web, Ct)).RecoveryCount;
+        int recoveries = (await Farm.ModuleAsync(node, ModuleScenario.Web, Ct)).RecoveryCount;
         var watch = Stopwatch.StartNew();
         await ns.NftAsync(["-f", "-"], $"""
             table inet farmtest_block {"{"}
-              chain input {"{"} type filter hook input priority 0; policy accept; ip daddr 127.0.0.1 tcp dport {ModuleFarm.WebPort} drop; {"}"}
+              chain input {"{"} type filter hook input priority 0; policy accept; ip daddr 127.0.0.1 tcp dport {ModuleScenario.WebPort} drop; {"}"}
             {"}"}
             """, Ct);
         try
         {
-            var waiting = await Farm.WaitModuleAsync(node, ModuleFarm.Web, m => m.State == ModuleRunState.Wait && m.SubState == ModuleSubState.NotReady, Long, "WAIT/NotReady", Ct);
+            var waiting = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Wait && m.SubState == ModuleSubState.NotReady, Long, "WAIT/NotReady", Ct);
             TestContext.WriteLine($"port blocked -> WAIT/NotReady after {watch.ElapsedMilliseconds} ms: {waiting.Reason}");
             StringAssert.StartsWith(waiting.Reason, "checker port down");
 
             var owners = await Farm.WaitHealthyAsync(Long, Ct, webMembers: [1, 2]);
             TestContext.WriteLine($"port blocked -> node0 holds no web bucket after {watch.ElapsedMilliseconds} ms");
             Assert.IsFalse(owners.Contains("node0"));
-            var answers = await HttpProbe.AskAsync(Farm.Client.Namespace, [.. Farm.Client.Addresses4.Take(20)], ModuleFarm.WebVip, ModuleFarm.WebPort, AskTimeout);
+            var answers = await HttpProbe.AskAsync(Farm.Client.Namespace, [.. Farm.Client.Addresses4.Take(20)], ModuleScenario.WebVip, ModuleScenario.WebPort, AskTimeout);
             Assert.IsTrue(answers.All(a => a is "node1" or "node2"), string.Join(", ", answers));
         }
         finally
@@ -147,7 +146,7 @@ public sealed class ModuleFarmTests
             await ns.NftAsync(["delete", "table", "inet", "farmtest_block"], cancellationToken: CancellationToken.None);
         }
 
-        var back = await Farm.WaitModuleAsync(node, ModuleFarm.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
+        var back = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
         await Farm.WaitHealthyAsync(Long, Ct);
         TestContext.WriteLine($"port unblocked -> UP/Ready and serving its share again after {watch.ElapsedMilliseconds} ms: {back.Reason}");
         Assert.AreEqual("checker port up again", back.Reason);
@@ -159,20 +158,20 @@ public sealed class ModuleFarmTests
     public async Task ActivePassive_ActiveKilled_NextPriorityRunsStartPrimBeforeServing_OldActiveReturnsAsStandby()
     {
         int active = -1;
-        for (int i = 0; i < ModuleFarm.NodeCount; i++)
+        for (int i = 0; i < ModuleScenario.NodeCount; i++)
         {
-            if ((await Farm.ModuleAsync(i, ModuleFarm.Db, Ct)).Primary)
+            if ((await Farm.ModuleAsync(i, ModuleScenario.Db, Ct)).Primary)
             {
                 active = i;
             }
         }
 
         Assert.AreNotEqual(-1, active);
-        int next = Enumerable.Range(0, ModuleFarm.NodeCount).Where(i => i != active).OrderByDescending(ModuleFarm.PriorityOf).First();
-        string nextName = ModuleFarm.NodeName(next);
+        int next = Enumerable.Range(0, ModuleScenario.NodeCount).Where(i => i != active).OrderByDescending(ModuleScenario.PriorityOf).First();
+        string nextName = ModuleScenario.NodeName(next);
         var sources = Farm.Client.Addresses4.Take(20).ToArray();
-        var before = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleFarm.DbVip, ModuleFarm.DbPort, AskTimeout);
-        Assert.IsTrue(before.All(a => a == ModuleFarm.NodeName(active)), string.Join(", ", before));
+        var before = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleScenario.DbVip, ModuleScenario.DbPort, AskTimeout);
+        Assert.IsTrue(before.All(a => a == ModuleScenario.NodeName(active)), string.Join(", ", before));
 
         // Clients keep knocking (a new connection every 20 ms) while the active node dies.
         using var stopClients = new CancellationTokenSource();
@@ -184,7 +183,7 @@ public sealed class ModuleFarmTests
                 long sent = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
                 _ = Task.Run(async () =>
                 {
-                    string? answer = await HttpProbe.AskOneAsync(Farm.Client.Namespace, sources[k % sources.Length], ModuleFarm.DbVip, ModuleFarm.DbPort, TimeSpan.FromMilliseconds(400));
+                    string? answer = await HttpProbe.AskOneAsync(Farm.Client.Namespace, sources[k % sources.Length], ModuleScenario.DbVip, ModuleScenario.DbPort, TimeSpan.FromMilliseconds(400));
                     lock (attempts)
                     {
                         attempts.Add((sent, answer));
@@ -196,7 +195,7 @@ public sealed class ModuleFarmTests
 
         long killedAt = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
         Farm.Daemon(active).Kill();
-        var primary = await Farm.WaitModuleAsync(next, ModuleFarm.Db, m => m.Primary, Long, "primary", Ct);
+        var primary = await Farm.WaitModuleAsync(next, ModuleScenario.Db, m => m.Primary, Long, "primary", Ct);
         await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, Ct);
         await stopClients.CancelAsync();
         await clients;
@@ -204,7 +203,7 @@ public sealed class ModuleFarmTests
         TestContext.WriteLine($"{nextName}: {primary.Reason}");
 
         // start_prim ended before the new primary's first packet from a client (the app logs every request in ms).
-        string run = Farm.RunDirectory(next, ModuleFarm.Db);
+        string run = Farm.RunDirectory(next, ModuleScenario.Db);
         var events = await File.ReadAllLinesAsync(Path.Combine(run, "events.log"), Ct);
         long primBegin = events.Where(e => e.Contains("start_prim begin", StringComparison.Ordinal)).Select(Stamp).Last();
         long primEnd = events.Where(e => e.Contains("start_prim end", StringComparison.Ordinal)).Select(Stamp).Last();
@@ -225,11 +224,11 @@ public sealed class ModuleFarmTests
             $"kill -> start_prim begin +{primBegin - killedAt} ms, end +{primEnd - killedAt} ms, first client served +{firstServed - killedAt} ms " +
             $"(first answered attempt sent +{firstAnswer - killedAt} ms); {tries.Count} attempts, {refusedDuringPrim} unanswered while start_prim ran");
         Assert.IsTrue(firstServed >= primEnd, $"first client served at {firstServed}, start_prim ended at {primEnd}");
-        Assert.IsTrue(primEnd - primBegin >= ModuleFarm.PromoteTime.TotalMilliseconds - 50, "start_prim took its promotion time");
+        Assert.IsTrue(primEnd - primBegin >= ModuleScenario.PromoteTime.TotalMilliseconds - 50, "start_prim took its promotion time");
         Assert.IsGreaterThan(0, refusedDuringPrim, "clients knocked while start_prim ran and were not served");
         Assert.IsFalse(tries.Any(a => a.Answer is { } x && x != nextName && a.UnixMs > killedAt + 1000), "nobody else answered after the lease");
 
-        var after = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleFarm.DbVip, ModuleFarm.DbPort, AskTimeout);
+        var after = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleScenario.DbVip, ModuleScenario.DbPort, AskTimeout);
         Assert.IsTrue(after.All(a => a == nextName), string.Join(", ", after));
 
         // failback: false: the old active comes back as a standby and the traffic stays.
@@ -237,12 +236,12 @@ public sealed class ModuleFarmTests
         await Farm.ForgetAsync(active);
         Farm.StartDaemon(active);
         await Farm.Daemon(active).WaitForReadyAsync(Long, Ct);
-        var standby = await Farm.WaitModuleAsync(active, ModuleFarm.Db, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
+        var standby = await Farm.WaitModuleAsync(active, ModuleScenario.Db, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
         await Farm.WaitHealthyAsync(Long, Ct);
         TestContext.WriteLine($"old active restarted -> standby UP/Ready after {watch.ElapsedMilliseconds} ms");
         Assert.IsFalse(standby.Primary);
-        Assert.IsTrue((await Farm.ModuleAsync(next, ModuleFarm.Db, Ct)).Primary);
-        var still = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleFarm.DbVip, ModuleFarm.DbPort, AskTimeout);
+        Assert.IsTrue((await Farm.ModuleAsync(next, ModuleScenario.Db, Ct)).Primary);
+        var still = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleScenario.DbVip, ModuleScenario.DbPort, AskTimeout);
         Assert.IsTrue(still.All(a => a == nextName), string.Join(", ", still));
     }
 
@@ -251,9 +250,9 @@ public sealed class ModuleFarmTests
     public async Task HungStopBoth_ForcedThenKilled_ModuleStillStops()
     {
         const int node = 1;
-        await File.WriteAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleFarm.Web), "hang-stop"), "", Ct);
+        await File.WriteAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "hang-stop"), "", Ct);
         var watch = Stopwatch.StartNew();
-        var result = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
+        var result = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
         long elapsed = watch.ElapsedMilliseconds;
         TestContext.WriteLine($"stop with a hung stop_both -> {result.Module.State}/{result.Module.SubState} after {elapsed} ms: {result.Module.Reason}");
 
@@ -264,7 +263,7 @@ public sealed class ModuleFarmTests
 
         // stop (2s) + stop_force (1s) for stop_both, plus closing the traffic and poststop: well under 6 s.
         Assert.IsLessThan(6000L, elapsed);
-        var logs = string.Join("\n", await Farm.LogsAsync(node, ModuleFarm.Web, Ct));
+        var logs = string.Join("\n", await Farm.LogsAsync(node, ModuleScenario.Web, Ct));
         StringAssert.Contains(logs, "web/stop_both overran its");
         StringAssert.Contains(logs, "running it again with 'force'");
         StringAssert.Contains(logs, "hanging (test flag");
@@ -274,8 +273,8 @@ public sealed class ModuleFarmTests
             "no process of the hung script is left");
 
         // The application still runs (stop_both never got to it): a start finds it and serves again.
-        File.Delete(Path.Combine(Farm.RunDirectory(node, ModuleFarm.Web), "hang-stop"));
-        var started = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
+        File.Delete(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "hang-stop"));
+        var started = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
         Assert.AreEqual(ModuleRunState.Up, started.Module.State, started.ToString());
     }
 
@@ -289,19 +288,19 @@ public sealed class ModuleFarmTests
         {
             string tables = (await ns.NftAsync(["list", "tables"], cancellationToken: Ct)).StandardOutput;
             string addresses = (await ns.IpAsync(["-o", "address", "show"], Ct)).StandardOutput;
-            return (tables.Contains("farm_web", StringComparison.Ordinal), addresses.Contains(ModuleFarm.WebVip + "/", StringComparison.Ordinal),
+            return (tables.Contains("farm_web", StringComparison.Ordinal), addresses.Contains(ModuleScenario.WebVip + "/", StringComparison.Ordinal),
                 tables.Contains("farm_db", StringComparison.Ordinal));
         }
 
         Assert.AreEqual((true, true, true), await LeftAsync(), "the running module's tables and VIP are there");
-        var stopped = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
+        var stopped = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
         Assert.AreEqual(ModuleRunState.Stop, stopped.Module.State, stopped.ToString());
 
         // Removed once the module is stopped (its buckets went to the peers first); the other module keeps its own.
         var after = await Poll.UntilAsync(LeftAsync, l => !l.Table && !l.Vip, "web's tables and VIP removed from node2", TimeSpan.FromSeconds(5), Ct);
         Assert.IsTrue(after.OtherTable, "db's data plane is untouched");
 
-        var started = await Farm.ControlAsync(node, ModuleFarm.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
+        var started = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Start, TimeSpan.FromSeconds(30), Ct);
         Assert.AreEqual(ModuleRunState.Up, started.Module.State, started.ToString());
         Assert.AreEqual((true, true, true), await LeftAsync(), "start recreated them");
         await Farm.WaitHealthyAsync(Long, Ct);

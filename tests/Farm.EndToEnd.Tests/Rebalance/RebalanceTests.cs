@@ -18,7 +18,7 @@ public sealed class RebalanceTests
 {
     private static readonly TimeSpan LongDrain = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
-    private RebalanceFarm? farm;
+    private FarmFixture? farm;
 
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
@@ -42,15 +42,15 @@ public sealed class RebalanceTests
 
     [TestMethod]
     [Timeout(300_000, CooperativeCancellation = true)]
-    [DataRow(SessionProtocol.Tcp, RebalanceFarm.TcpPort, DisplayName = "TCP client_ip")]
-    [DataRow(SessionProtocol.Tcp, RebalanceFarm.TcpPortPort, DisplayName = "TCP client_ip_port")]
-    [DataRow(SessionProtocol.Udp, RebalanceFarm.UdpPort, DisplayName = "UDP client_ip")]
+    [DataRow(SessionProtocol.Tcp, RebalanceScenario.TcpPort, DisplayName = "TCP client_ip")]
+    [DataRow(SessionProtocol.Tcp, RebalanceScenario.TcpPortPort, DisplayName = "TCP client_ip_port")]
+    [DataRow(SessionProtocol.Udp, RebalanceScenario.UdpPort, DisplayName = "UDP client_ip")]
     public async Task JoinDrainWeightResume_600LongLivedSessions_NoneResetStalledOrMovedAndNewFlowsLandAsPredicted(SessionProtocol protocol, int port)
     {
         var ct = TestContext.CancellationToken;
-        farm = await RebalanceFarm.StartAsync(running: 3, LongDrain, ct);
+        farm = await RebalanceScenario.StartAsync(running: 3, LongDrain, ct);
         await using var load = await SessionLoad.StartAsync(
-            farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], port,
+            farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], port,
             new SessionLoadOptions { Protocol = protocol, SessionsPerSource = 3 }, cancellationToken: ct);
         await load.WaitUntilAsync(s => s.Open == 600 && s.MinRoundTrips >= 5, TimeSpan.FromSeconds(30), ct);
         int round = 0;
@@ -99,15 +99,15 @@ public sealed class RebalanceTests
     public async Task Drain_LastSessionsCloseProgressively_DrainEndsWithinOneHeartbeatInterval()
     {
         var ct = TestContext.CancellationToken;
-        farm = await RebalanceFarm.StartAsync(running: 3, LongDrain, ct);
-        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort, cancellationToken: ct);
+        farm = await RebalanceScenario.StartAsync(running: 3, LongDrain, ct);
+        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
         await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
         Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
         await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1 }, Settle, ct);
         Assert.IsGreaterThan(0, (await farm.HandoverOfAsync(1, ct)).Draining);
 
         // Close node1's sessions in three batches; the drain must last until the last one and end right after it.
-        var onNode1 = Enumerable.Range(0, load.Count).Where(i => load.NodeOf(i) == RebalanceFarm.NodeName(1)).ToList();
+        var onNode1 = Enumerable.Range(0, load.Count).Where(i => load.NodeOf(i) == FarmFixture.NodeName(1)).ToList();
         Assert.IsGreaterThan(10, onNode1.Count);
         var batches = onNode1.Chunk((onNode1.Count + 2) / 3).ToList();
         TimeSpan lastClose = TimeSpan.Zero;
@@ -142,8 +142,8 @@ public sealed class RebalanceTests
     {
         var ct = TestContext.CancellationToken;
         var drainTimeout = TimeSpan.FromSeconds(4);
-        farm = await RebalanceFarm.StartAsync(running: 3, drainTimeout, ct);
-        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort, cancellationToken: ct);
+        farm = await RebalanceScenario.StartAsync(running: 3, drainTimeout, ct);
+        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
         await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
 
         var asked = Stopwatch.GetTimestamp();
@@ -162,15 +162,15 @@ public sealed class RebalanceTests
     public async Task NewOwnerKilledMidHandover_DrainerKeepsItsSessionsAndEveryClientIsServedAgain()
     {
         var ct = TestContext.CancellationToken;
-        farm = await RebalanceFarm.StartAsync(running: 4, LongDrain, ct);
+        farm = await RebalanceScenario.StartAsync(running: 4, LongDrain, ct);
         await using var tcp = await SessionLoad.StartAsync(
-            farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort, new SessionLoadOptions { SessionsPerSource = 2 }, cancellationToken: ct);
+            farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, new SessionLoadOptions { SessionsPerSource = 2 }, cancellationToken: ct);
         await using var udp = await SessionLoad.StartAsync(
-            farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.UdpPort, new SessionLoadOptions { Protocol = SessionProtocol.Udp }, cancellationToken: ct);
+            farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.UdpPort, new SessionLoadOptions { Protocol = SessionProtocol.Udp }, cancellationToken: ct);
         await tcp.WaitUntilAsync(s => s.Open == 400 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
         await udp.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
-        string node1 = RebalanceFarm.NodeName(1);
-        string node3 = RebalanceFarm.NodeName(3);
+        string node1 = FarmFixture.NodeName(1);
+        string node3 = FarmFixture.NodeName(3);
         var tcpOnNode1 = Enumerable.Range(0, tcp.Count).Where(i => tcp.NodeOf(i) == node1).ToHashSet();
         var udpOnNode1 = Enumerable.Range(0, udp.Count).Where(i => udp.NodeOf(i) == node1).ToHashSet();
 
@@ -185,8 +185,8 @@ public sealed class RebalanceTests
         await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct);
 
         // Every client is served again, by the node the survivors' kernels name.
-        Assert.IsEmpty(await farm.MisroutedNewFlowsAsync(acceptors, RebalanceFarm.TcpPort, 31000));
-        Assert.IsEmpty(await farm.MisroutedNewFlowsAsync(acceptors, RebalanceFarm.UdpPort, 31001));
+        Assert.IsEmpty(await farm.MisroutedNewFlowsAsync(acceptors, RebalanceScenario.TcpPort, 31000));
+        Assert.IsEmpty(await farm.MisroutedNewFlowsAsync(acceptors, RebalanceScenario.UdpPort, 31001));
 
         var tcpFinal = await tcp.StopAsync(ct);
         var udpFinal = await udp.StopAsync(ct);

@@ -2,16 +2,17 @@ using Farm.Testing.Time;
 using System.Collections.Concurrent;
 using Farm.Core.Config;
 using Farm.Modules.Checkers;
-using Farm.Modules.Tests.TestSupport;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests.Checkers;
 
 [TestClass]
-public sealed class CheckerMonitorTests
+public sealed class CheckerMonitorTests : IDisposable
 {
     private readonly ManualTimeProvider time = new();
-    private readonly ListLogger<CheckerTests> log = new();
+    private readonly TestLogSink logs = new();
+
+    public void Dispose() => logs.Dispose();
 
     [TestMethod]
     public async Task CheckOnceAsync_CheckerIgnoresItsToken_StillFailsAtTheTimeout()
@@ -19,11 +20,11 @@ public sealed class CheckerMonitorTests
         var config = Tcp("web-tcp") with { Timeout = TimeSpan.FromSeconds(3) };
         var never = new TaskCompletionSource<CheckResult>();
 
-        var check = CheckerMonitor.CheckOnceAsync(config, new StubbornChecker(never.Task), time, Within.Token());
-        await time.WaitForTimerAsync(TimeSpan.FromSeconds(3), Within.Token());
+        var check = CheckerMonitor.CheckOnceAsync(config, new StubbornChecker(never.Task), time, Poll.Deadline());
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(3), Poll.Deadline());
         time.Advance(TimeSpan.FromSeconds(3));
 
-        Assert.AreEqual(new CheckResult(false, "no answer within 3s"), await Within.Async(check));
+        Assert.AreEqual(new CheckResult(false, "no answer within 3s"), await check.WithTimeout());
     }
 
     [TestMethod]
@@ -34,15 +35,15 @@ public sealed class CheckerMonitorTests
         var checker = new ThrowingOnceChecker();
         using var cts = new CancellationTokenSource();
 
-        var monitor = Task.Run(() => CheckerMonitor.RunAsync("web", config, checker, reports.Enqueue, time, log, cts.Token));
-        await time.WaitForTimerAsync(config.Interval, Within.Token());
+        var monitor = Task.Run(() => CheckerMonitor.RunAsync("web", config, checker, reports.Enqueue, time, logs.CreateLogger<CheckerMonitorTests>(), cts.Token));
+        await time.WaitForTimerAsync(config.Interval, Poll.Deadline());
         time.Advance(config.Interval);
-        await time.WaitForTimerAsync(config.Interval, Within.Token());
+        await time.WaitForTimerAsync(config.Interval, Poll.Deadline());
         await cts.CancelAsync();
-        await Within.Async(monitor);
+        await monitor.WithTimeout();
 
         CollectionAssert.AreEqual(new[] { new CheckResult(false, "check failed: boom"), new CheckResult(true, "ok") }, reports.ToArray());
-        Assert.IsTrue(log.Messages.Any(m => m.Contains("threw", StringComparison.Ordinal)));
+        Assert.IsTrue(logs.Messages.Any(m => m.Contains("threw", StringComparison.Ordinal)));
     }
 
     private sealed class StubbornChecker(Task<CheckResult> result) : IChecker

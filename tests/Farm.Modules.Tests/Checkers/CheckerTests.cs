@@ -23,7 +23,7 @@ public sealed class CheckerTests : IDisposable
         listener.Start();
         var checker = new TcpChecker(new TcpCheckerConfig { Name = "t", Address = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.IsTrue(result.Up, result.Detail);
     }
@@ -40,7 +40,7 @@ public sealed class CheckerTests : IDisposable
 
         var checker = new TcpChecker(new TcpCheckerConfig { Name = "t", Address = "127.0.0.1", Port = port });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(new CheckResult(false, $"connect to 127.0.0.1:{port}: connection refused"), result);
     }
@@ -51,7 +51,7 @@ public sealed class CheckerTests : IDisposable
         await using var server = new TinyHttpServer { Body = "status: ok" };
         using var checker = new HttpChecker(new HttpCheckerConfig { Name = "h", Url = server.Url, ExpectBody = "ok" });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.IsTrue(result.Up, result.Detail);
     }
@@ -62,7 +62,7 @@ public sealed class CheckerTests : IDisposable
         await using var server = new TinyHttpServer { Status = 503 };
         using var checker = new HttpChecker(new HttpCheckerConfig { Name = "h", Url = server.Url });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.IsFalse(result.Up);
         Assert.Contains("answered 503, expected 200", result.Detail);
@@ -74,7 +74,7 @@ public sealed class CheckerTests : IDisposable
         await using var server = new TinyHttpServer { Body = "starting" };
         using var checker = new HttpChecker(new HttpCheckerConfig { Name = "h", Url = server.Url, ExpectBody = "ready" });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.IsFalse(result.Up);
         Assert.Contains("without 'ready'", result.Detail);
@@ -85,7 +85,7 @@ public sealed class CheckerTests : IDisposable
     {
         using var checker = new HttpChecker(new HttpCheckerConfig { Name = "h", Url = new Uri("http://127.0.0.1:1/health") });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.IsFalse(result.Up);
         Assert.Contains("connection refused", result.Detail);
@@ -96,8 +96,8 @@ public sealed class CheckerTests : IDisposable
     {
         string proc = FakeProc(("101", "postgres", "postgres\0-D\0/data\0"), ("102", "postgres", "postgres\0"), ("103", "bash", "bash\0"), ("self", "x", "x"));
 
-        var atLeastTwo = await new ProcessChecker(new ProcessCheckerConfig { Name = "p", ProcessName = "postgres", Min = 2 }, proc).CheckAsync(Within.Token());
-        var atMostOne = await new ProcessChecker(new ProcessCheckerConfig { Name = "p", ProcessName = "postgres", Max = 1 }, proc).CheckAsync(Within.Token());
+        var atLeastTwo = await new ProcessChecker(new ProcessCheckerConfig { Name = "p", ProcessName = "postgres", Min = 2 }, proc).CheckAsync(Poll.Deadline());
+        var atMostOne = await new ProcessChecker(new ProcessCheckerConfig { Name = "p", ProcessName = "postgres", Max = 1 }, proc).CheckAsync(Poll.Deadline());
 
         Assert.AreEqual(new CheckResult(true, "2 process(es) named 'postgres', within at least 2"), atLeastTwo);
         Assert.AreEqual(new CheckResult(false, "2 process(es) named 'postgres', expected 1..1"), atMostOne);
@@ -108,7 +108,7 @@ public sealed class CheckerTests : IDisposable
     {
         string proc = FakeProc(("201", "very-long-daemo", "/usr/sbin/very-long-daemon-name\0--flag\0"));
 
-        var result = await new ProcessChecker(new ProcessCheckerConfig { Name = "p", ProcessName = "very-long-daemon-name" }, proc).CheckAsync(Within.Token());
+        var result = await new ProcessChecker(new ProcessCheckerConfig { Name = "p", ProcessName = "very-long-daemon-name" }, proc).CheckAsync(Poll.Deadline());
 
         Assert.IsTrue(result.Up, result.Detail);
     }
@@ -124,10 +124,10 @@ public sealed class CheckerTests : IDisposable
             // Process.Start can return while the child is still inside execve, before /proc shows its new command line.
             Assert.IsTrue(SpinWait.SpinUntil(() => File.ReadAllText($"/proc/{sleeper.Id}/cmdline").Contains(marker, StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
 
-            var up = await checker.CheckAsync(Within.Token());
+            var up = await checker.CheckAsync(Poll.Deadline());
             sleeper.Kill(entireProcessTree: true);
-            await Within.Async(sleeper.WaitForExitAsync());
-            var down = await checker.CheckAsync(Within.Token());
+            await sleeper.WaitForExitAsync().WithTimeout();
+            var down = await checker.CheckAsync(Poll.Deadline());
 
             Assert.IsTrue(up.Up, up.Detail);
             Assert.IsFalse(down.Up, down.Detail);
@@ -141,7 +141,7 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Interface_Loopback_IsUp()
     {
-        var result = await new InterfaceChecker(new InterfaceCheckerConfig { Name = "i", Interface = "lo" }).CheckAsync(Within.Token());
+        var result = await new InterfaceChecker(new InterfaceCheckerConfig { Name = "i", Interface = "lo" }).CheckAsync(Poll.Deadline());
 
         Assert.IsTrue(result.Up, result.Detail);
     }
@@ -154,8 +154,8 @@ public sealed class CheckerTests : IDisposable
         File.WriteAllText(Path.Combine(sys, "eth0", "operstate"), "down\n");
         File.WriteAllText(Path.Combine(sys, "eth0", "carrier"), "0\n");
 
-        var noCarrier = await new InterfaceChecker(new InterfaceCheckerConfig { Name = "i", Interface = "eth0" }, sys).CheckAsync(Within.Token());
-        var missing = await new InterfaceChecker(new InterfaceCheckerConfig { Name = "i", Interface = "eth9" }, sys).CheckAsync(Within.Token());
+        var noCarrier = await new InterfaceChecker(new InterfaceCheckerConfig { Name = "i", Interface = "eth0" }, sys).CheckAsync(Poll.Deadline());
+        var missing = await new InterfaceChecker(new InterfaceCheckerConfig { Name = "i", Interface = "eth9" }, sys).CheckAsync(Poll.Deadline());
 
         Assert.AreEqual(new CheckResult(false, "eth0: operstate down, carrier 0"), noCarrier);
         Assert.AreEqual(new CheckResult(false, "interface eth9 does not exist"), missing);
@@ -166,7 +166,7 @@ public sealed class CheckerTests : IDisposable
     {
         var checker = new PingChecker(new PingCheckerConfig { Name = "g", Address = "127.0.0.1", Timeout = TimeSpan.FromSeconds(2) });
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.IsTrue(result.Up, result.Detail);
     }
@@ -175,13 +175,13 @@ public sealed class CheckerTests : IDisposable
     public async Task Custom_ExitCodeDecides_AndTheLastLineIsTheDetail()
     {
         dir.Write("checkers/db", "if [ -f down ]; then echo \"replication lag on $FARM_CHECKER\"; exit 1; fi\necho fine");
-        var runner = new ProcessScriptRunner(TimeProvider.System, new ListLogger<ProcessScriptRunner>());
+        var runner = new ProcessScriptRunner(TimeProvider.System, new TestLogSink().CreateLogger<ProcessScriptRunner>());
         var context = new CheckerContext("web", dir.Root, runner, new Dictionary<string, string>());
         var checker = new CustomChecker(new CustomCheckerConfig { Name = "db", Script = "checkers/db" }, context);
 
-        var up = await Within.Async(checker.CheckAsync(Within.Token()));
+        var up = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
         File.WriteAllText(dir.PathOf("down"), "");
-        var down = await Within.Async(checker.CheckAsync(Within.Token()));
+        var down = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(new CheckResult(true, "fine"), up);
         Assert.AreEqual(new CheckResult(false, "checkers/db: exit code 1 (replication lag on db)"), down);
@@ -190,11 +190,11 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Custom_MissingScript_IsDown()
     {
-        var runner = new ProcessScriptRunner(TimeProvider.System, new ListLogger<ProcessScriptRunner>());
+        var runner = new ProcessScriptRunner(TimeProvider.System, new TestLogSink().CreateLogger<ProcessScriptRunner>());
         var context = new CheckerContext("web", dir.Root, runner, new Dictionary<string, string>());
         var checker = new CustomChecker(new CustomCheckerConfig { Name = "db", Script = "checkers/none" }, context);
 
-        var result = await Within.Async(checker.CheckAsync(Within.Token()));
+        var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(new CheckResult(false, "checkers/none does not exist"), result);
     }

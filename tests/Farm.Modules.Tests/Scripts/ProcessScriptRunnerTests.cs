@@ -11,7 +11,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     private static readonly TimeSpan ForceTimeout = TimeSpan.FromSeconds(7);
 
     private readonly ManualTimeProvider time = new();
-    private readonly ListLogger<ProcessScriptRunner> log = new();
+    private readonly TestLogSink logs = new();
     private readonly ScriptDirectory dir = new();
 
     public void Dispose() => dir.Dispose();
@@ -21,11 +21,11 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("start_both", "echo hello from start\necho oops >&2");
 
-        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome);
-        Assert.Contains("web/start_both: hello from start", log.Messages);
-        Assert.IsTrue(log.Entries.Any(e => e.Message == "web/start_both: oops" && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning));
+        Assert.Contains("web/start_both: hello from start", logs.Messages);
+        Assert.IsTrue(logs.Entries.Any(e => e.Message == "web/start_both: oops" && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning));
     }
 
     [TestMethod]
@@ -33,7 +33,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("stop_both", "echo \"$*|$FARM_MODULE|$FARM_FORCE|$(pwd)\" > out.txt");
 
-        await Within.Async(Runner().RunAsync(Request("stop_both", ["web", "node1", "UP", "STOP"]), Within.Token()));
+        await Runner().RunAsync(Request("stop_both", ["web", "node1", "UP", "STOP"]), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual($"web node1 UP STOP|web|0|{dir.Root}", File.ReadAllText(dir.PathOf("out.txt")).Trim());
     }
@@ -47,7 +47,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         Environment.SetEnvironmentVariable("FARM_TEST_DAEMON_ONLY", "leak");
         try
         {
-            await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+            await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
         }
         finally
         {
@@ -67,14 +67,14 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("start_both", "printf 'title\\033]0;owned\\007 red\\033[31m\\n'\nhead -c 100000 /dev/zero | tr '\\0' 'x'\necho\necho after");
 
-        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome, result.Describe());
-        Assert.Contains("web/start_both: title\\x1b]0;owned\\x07 red\\x1b[31m", log.Messages);
-        string huge = log.Messages.Single(m => m.StartsWith("web/start_both: xxx", StringComparison.Ordinal));
+        Assert.Contains("web/start_both: title\\x1b]0;owned\\x07 red\\x1b[31m", logs.Messages);
+        string huge = logs.Messages.Single(m => m.StartsWith("web/start_both: xxx", StringComparison.Ordinal));
         Assert.AreEqual("web/start_both: ".Length + ScriptOutputReader.MaxLineLength + " [... 95904 more characters of this line dropped]".Length, huge.Length, huge[^80..]);
-        Assert.Contains("web/start_both: after", log.Messages);
-        Assert.IsFalse(log.Messages.Any(m => m.Contains('\u001b', StringComparison.Ordinal)));
+        Assert.Contains("web/start_both: after", logs.Messages);
+        Assert.IsFalse(logs.Messages.Any(m => m.Contains('\u001b', StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -82,7 +82,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("prestart", "echo checking\necho 'disk /data missing'\nexit 3");
 
-        var result = await Within.Async(Runner().RunAsync(Request("prestart"), Within.Token()));
+        var result = await Runner().RunAsync(Request("prestart"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual((ScriptOutcome.Failed, 3), (result.Outcome, result.ExitCode));
         Assert.AreEqual("exit code 3 (disk /data missing)", result.Describe());
@@ -91,7 +91,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_MissingScript_IsSkipped()
     {
-        var result = await Within.Async(Runner().RunAsync(Request("poststop"), Within.Token()));
+        var result = await Runner().RunAsync(Request("poststop"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Skipped, result.Outcome);
         Assert.IsTrue(result.Succeeded);
@@ -102,7 +102,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     {
         dir.Write("start_both", "exit 0", executable: false);
 
-        var result = await Within.Async(Runner().RunAsync(Request("start_both"), Within.Token()));
+        var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Failed, result.Outcome);
         Assert.Contains("chmod +x", result.Detail);
@@ -112,12 +112,12 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StartScriptHangs_ItsProcessGroupIsTerminatedAtTheTimeout()
     {
         dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("start_both", force: false), Within.Token());
+        var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
 
         time.Advance(ScriptTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
         Assert.AreEqual("timed out after 30s; terminated", result.Detail);
@@ -128,14 +128,14 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StartScriptIgnoresSigterm_IsKilledAfterTheGrace()
     {
         dir.Write("start_both", "trap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("start_both", force: false), Within.Token());
+        var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
         time.Advance(ScriptTimeout);
-        await time.WaitForTimerAsync(ForceTimeout, Within.Token());
+        await time.WaitForTimerAsync(ForceTimeout, Poll.Deadline());
 
         time.Advance(ForceTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual("timed out after 30s; killed", result.Detail);
         ScriptDirectory.AssertDies(child, "the script's child");
@@ -145,17 +145,17 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StopScriptHangs_RunsItAgainWithForce()
     {
         dir.Write("stop_both", "if [ \"$1\" = force ]; then echo \"forced $FARM_FORCE\"; exit 0; fi\ntrap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("stop_both"), Within.Token());
+        var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
 
         time.Advance(ScriptTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Forced, result.Outcome);
         Assert.IsTrue(result.Succeeded);
         Assert.AreEqual("timed out after 30s; the forced run succeeded", result.Detail);
-        Assert.Contains("web/stop_both force: forced 1", log.Messages);
+        Assert.Contains("web/stop_both force: forced 1", logs.Messages);
         ScriptDirectory.AssertDies(child, "the hung normal run's child");
     }
 
@@ -163,15 +163,15 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     public async Task RunAsync_StopScriptAndItsForcedRunHang_BothProcessGroupsAreKilled()
     {
         dir.Write("stop_both", "trap '' TERM\nsleep 1000 &\necho $! > child-${1:-normal}.pid\nwait");
-        var run = Runner().RunAsync(Request("stop_both"), Within.Token());
+        var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
         int normalChild = dir.ReadPid("child-normal.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Within.Token());
+        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
         time.Advance(ScriptTimeout);
         int forcedChild = dir.ReadPid("child-force.pid");
-        await time.WaitForTimerAsync(ForceTimeout, Within.Token());
+        await time.WaitForTimerAsync(ForceTimeout, Poll.Deadline());
 
         time.Advance(ForceTimeout);
-        var result = await Within.Async(run);
+        var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
         Assert.AreEqual("timed out after 30s; the forced run timed out after 7s; killed", result.Detail);
@@ -189,11 +189,11 @@ public sealed class ProcessScriptRunnerTests : IDisposable
 
         await cts.CancelAsync();
 
-        await Assert.ThrowsAsync<OperationCanceledException>(() => Within.Async(run));
+        await Assert.ThrowsAsync<OperationCanceledException>(() => run.WithTimeout());
         ScriptDirectory.AssertDies(child, "the script's child");
     }
 
-    private ProcessScriptRunner Runner() => new(time, log);
+    private ProcessScriptRunner Runner() => new(time, logs.CreateLogger<ProcessScriptRunner>());
 
     private ScriptRequest Request(string name, string[]? arguments = null, bool force = true) =>
         new("web", name, Path.Combine(dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, dir.Root, ScriptTimeout, ForceTimeout, force);

@@ -413,6 +413,35 @@ public sealed class ModuleStateMachineTests
     }
 
     [TestMethod]
+    public void TakeRecovery_RestartsThenMaxLoop_NamesEachOnceAndNothingOtherwise()
+    {
+        var h = new MachineHarness(Module(checkers: Tcp(Web, CheckerAction.Restart)) with { Recovery = new RecoveryOptions { MaxLoop = 1 } });
+        h.StartToUp(Web);
+        Assert.IsNull(h.Machine.TakeRecovery(), "a start is no recovery");
+
+        h.Report(Web, up: false);
+        Assert.AreEqual("restart", h.Machine.TakeRecovery());
+        Assert.IsNull(h.Machine.TakeRecovery(), "taken once");
+        h.Run("stop_both", "start_both");
+        h.Report(Web, up: true);
+        Assert.IsNull(h.Machine.TakeRecovery());
+
+        h.Report(Web, up: false);
+        Assert.AreEqual("maxloop", h.Machine.TakeRecovery());
+    }
+
+    [TestMethod]
+    public void TakeRecovery_StopStartChecker_NamesStopStart()
+    {
+        var h = new MachineHarness(Module(checkers: Tcp(Web, CheckerAction.StopStart)));
+        h.StartToUp(Web);
+
+        h.Report(Web, up: false);
+
+        Assert.AreEqual("stopstart", h.Machine.TakeRecovery());
+    }
+
+    [TestMethod]
     public void Recovery_AdminStartResetsTheCount()
     {
         var h = new MachineHarness(Module(checkers: Tcp(Web, CheckerAction.StopStart)) with { Recovery = new RecoveryOptions { MaxLoop = 1 } });

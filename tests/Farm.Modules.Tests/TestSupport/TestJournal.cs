@@ -52,7 +52,7 @@ internal sealed class TestJournal
                 signal = changed.Task;
             }
 
-            await Within.Async(signal);
+            await signal.WithTimeout();
         }
     }
 }

@@ -53,7 +53,7 @@ internal static class FailoverReport
         foreach (var r in results)
         {
             var t = r.TakeoverMs.Order().ToList();
-            report.AppendLine(Inv, $"| {r.Repetition} | {KindName(r.Kind)} | {FailoverFarm.NodeName(r.Victim)} | {r.VictimClients} | {Ms(Percentile(t, 0.5))} / {Ms(t.Count > 0 ? t[^1] : double.NaN)} | {Ms(r.OutageMs.DefaultIfEmpty(double.NaN).Max())} | {r.DoubleAnswered} / {r.OverlapClients} | {r.NeverServedAgain} | {r.NoTakeover} | {r.BystandersInterrupted} ({Ms(r.BystanderMaxGapMs)}, +{Ms(r.BystanderMaxGapAtMs)}) | {r.AttemptsPerSecond:F0} | {r.Outcomes[(int)AttemptOutcome.Refused]} / {r.Outcomes[(int)AttemptOutcome.TimedOut]} / {r.Outcomes[(int)AttemptOutcome.Broken]} / {r.Outcomes[(int)AttemptOutcome.Failed]} | {r.InjectMs:F1} ms | {Ms(r.ResettleMs)} |");
+            report.AppendLine(Inv, $"| {r.Repetition} | {KindName(r.Kind)} | {FailoverScenario.NodeName(r.Victim)} | {r.VictimClients} | {Ms(Percentile(t, 0.5))} / {Ms(t.Count > 0 ? t[^1] : double.NaN)} | {Ms(r.OutageMs.DefaultIfEmpty(double.NaN).Max())} | {r.DoubleAnswered} / {r.OverlapClients} | {r.NeverServedAgain} | {r.NoTakeover} | {r.BystandersInterrupted} ({Ms(r.BystanderMaxGapMs)}, +{Ms(r.BystanderMaxGapAtMs)}) | {r.AttemptsPerSecond:F0} | {r.Outcomes[(int)AttemptOutcome.Refused]} / {r.Outcomes[(int)AttemptOutcome.TimedOut]} / {r.Outcomes[(int)AttemptOutcome.Broken]} / {r.Outcomes[(int)AttemptOutcome.Failed]} | {r.InjectMs:F1} ms | {Ms(r.ResettleMs)} |");
         }
     }
 
@@ -64,7 +64,7 @@ internal static class FailoverReport
         {
             foreach (string note in r.Notes)
             {
-                report.AppendLine(Inv, $"- rep {r.Repetition}, {KindName(r.Kind)} of {FailoverFarm.NodeName(r.Victim)}: {note}");
+                report.AppendLine(Inv, $"- rep {r.Repetition}, {KindName(r.Kind)} of {FailoverScenario.NodeName(r.Victim)}: {note}");
             }
         }
     }

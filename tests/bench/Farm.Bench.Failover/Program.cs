@@ -96,7 +96,7 @@ report.AppendLine("# Failover: time from a node failure to the takeover of its c
 report.AppendLine();
 report.AppendLine(culture, $"- Command: `{command}`");
 report.AppendLine(culture, $"- Date (UTC): {time.GetUtcNow():yyyy-MM-dd HH:mm}; machine: {Machine()}; 1-minute load average before the run: {loadBefore}");
-report.AppendLine(culture, $"- Farm: 3 farmd (real processes, data plane on) in node namespaces on one bridge, split-brain policy `{(options.Policy == Farm.Core.Config.SplitBrainPolicy.Witness ? "witness` (an address in the client namespace)" : "majority`")}, module `web`: VIP 198.18.0.100, TCP {FailoverFarm.Port} by client address, 256 buckets, drain {FailoverFarm.Drain.TotalSeconds:0} s. App: `NameServer` in each node namespace (answers with the node's name).");
+report.AppendLine(culture, $"- Farm: 3 farmd (real processes, data plane on) in node namespaces on one bridge, split-brain policy `{(options.Policy == Farm.Core.Config.SplitBrainPolicy.Witness ? "witness` (an address in the client namespace)" : "majority`")}, module `web`: VIP 198.18.0.100, TCP {FailoverScenario.Port} by client address, 256 buckets, drain {FailoverScenario.Drain.TotalSeconds:0} s. App: `NameServer` in each node namespace (answers with the node's name).");
 report.AppendLine(culture, $"- Load: {options.Clients} client addresses in one client namespace, each opens a new TCP connection every {options.Period.TotalMilliseconds:0} ms (target {options.Clients / options.Period.TotalSeconds:F0}/s), reads the name, resets the connection; an attempt without answer is abandoned after {options.AttemptTimeout.TotalMilliseconds:0} ms.");
 report.AppendLine(culture, $"- Each repetition: settled farm, {options.Warmup.TotalSeconds:0} s of load, failure of one node (node0, node1, node2 in turn), outage up to {options.Outage.TotalSeconds:0} s (a killed node is restarted as soon as all its clients were taken over), restore, wait until the farm is settled with all three nodes, {options.Cooldown.TotalSeconds:0} s more load.");
 report.AppendLine();
@@ -105,18 +105,19 @@ foreach (var timing in options.Timings)
 {
     Console.WriteLine($"== timing {timing.Name}: {timing.Describe()}");
     var results = new List<RepetitionResult>();
-    await using (var farm = await FailoverFarm.StartAsync(timing, options.Policy, options.Clients, cancel.Token))
+    await using (var farm = await FailoverScenario.StartAsync(timing, options.Policy, options.Clients, cancel.Token))
     {
+        await using var failures = new FailureInjector(farm);
         // FARM_BENCH_DUMP=FILE: keep every daemon's output of this timing (for diagnosis).
         using var dump = Environment.GetEnvironmentVariable("FARM_BENCH_DUMP") is { Length: > 0 } dumpFile
             ? new Disposer(() => File.WriteAllText(dumpFile + "." + timing.Name, farm.Outputs()))
             : null;
-        var runner = new RepetitionRunner(farm, options, time);
+        var runner = new RepetitionRunner(farm, failures, await farm.ReadMacsAsync(cancel.Token), options, time);
         for (int rep = 1; rep <= options.Repetitions; rep++)
         {
             foreach (var kind in options.Kinds)
             {
-                int victim = (rep - 1) % FailoverFarm.NodeCount;
+                int victim = (rep - 1) % FailoverScenario.NodeCount;
                 var r = await runner.RunAsync(rep, kind, victim, cancel.Token);
                 results.Add(r);
                 foreach (string note in r.Notes)
@@ -126,7 +127,7 @@ foreach (var timing in options.Timings)
 
                 var t = r.TakeoverMs.Order().ToList();
                 Console.WriteLine(string.Create(culture,
-                    $"{timing.Name} rep {rep} {FailoverReport.KindName(kind)} of {FailoverFarm.NodeName(victim)}: {r.VictimClients} clients, takeover p50 {FailoverReport.Percentile(t, 0.5):F0} ms max {(t.Count > 0 ? t[^1] : double.NaN):F0} ms, " +
+                    $"{timing.Name} rep {rep} {FailoverReport.KindName(kind)} of {FailoverScenario.NodeName(victim)}: {r.VictimClients} clients, takeover p50 {FailoverReport.Percentile(t, 0.5):F0} ms max {(t.Count > 0 ? t[^1] : double.NaN):F0} ms, " +
                     $"two nodes {r.DoubleAnswered}/{r.OverlapClients}, never served {r.NeverServedAgain}, no takeover {r.NoTakeover}, others silent {r.BystandersInterrupted}, {r.AttemptsPerSecond:F0} attempts/s"));
             }
         }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Runtime.Versioning;
+using Farm.Testing.Farmd;
 
 namespace Farm.Bench.Failover;
 
@@ -10,7 +11,7 @@ namespace Farm.Bench.Failover;
 /// restore → settled again → cooldown → figures.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, TimeProvider time)
+internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failures, IReadOnlyDictionary<long, sbyte> nodeOfMac, BenchOptions options, TimeProvider time)
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
@@ -25,12 +26,12 @@ internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, 
         int[] ownerOf = [.. sources.Select(a => owners[farm.BucketOf(a)])];
         bool[] isVictim = [.. ownerOf.Select(o => o == victim)];
 
-        farm.PrepareLinkControl();
-        await using var capture = await SynAckCapture.StartAsync(farm.Client.Namespace, farm.Client.InterfaceName, FailoverFarm.Port, cancellationToken);
+        failures.PrepareLinkControl();
+        await using var capture = await SynAckCapture.StartAsync(farm.Client.Namespace, farm.Client.InterfaceName, FailoverScenario.Port, cancellationToken);
         long anchorTicks = time.GetTimestamp();
         long anchorMicros = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         await using var load = ConnectionLoad.Start(
-            farm.Client.Namespace, sources, new IPEndPoint(FailoverFarm.Vip, FailoverFarm.Port), options.Period, options.AttemptTimeout, options.MaxLoad, FailoverFarm.NodeCount, time);
+            farm.Client.Namespace, sources, new IPEndPoint(FailoverScenario.Vip, FailoverScenario.Port), options.Period, options.AttemptTimeout, options.MaxLoad, FailoverScenario.NodeCount, time);
         long failedAt;
         long restoredAt;
         double injectMs;
@@ -43,20 +44,20 @@ internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, 
             switch (kind)
             {
                 case FailureKind.Kill:
-                    await farm.KillNodeAsync(victim);
+                    await failures.KillNodeAsync(victim);
                     break;
                 case FailureKind.LinkDown:
-                    await farm.SetLinkAsync(victim, up: false, cancellationToken);
+                    await failures.SetLinkAsync(victim, up: false, cancellationToken);
                     break;
                 case FailureKind.Stop:
-                    farm.SignalDaemon(victim, stop: true);
+                    failures.SignalDaemon(victim, stop: true);
                     break;
             }
 
             injectMs = Ms(time.GetTimestamp() - failedAt);
             if (kind == FailureKind.Kill)
             {
-                await farm.ForgetKilledAsync(victim);
+                await failures.ForgetKilledAsync(victim);
             }
 
             // A killed node comes back as soon as every client of it was taken over (or the outage ends); a cut link
@@ -77,13 +78,13 @@ internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, 
             {
                 case FailureKind.Kill:
                     await farm.StartNodeAsync(victim);
-                    await farm.Daemon(victim).WaitForReadyAsync(TimeSpan.FromSeconds(60), cancellationToken);
+                    await farm.Daemon(victim).WaitForReadyAsync(FailoverScenario.ReadyTimeout, cancellationToken);
                     break;
                 case FailureKind.LinkDown:
-                    await farm.SetLinkAsync(victim, up: true, cancellationToken);
+                    await failures.SetLinkAsync(victim, up: true, cancellationToken);
                     break;
                 case FailureKind.Stop:
-                    farm.SignalDaemon(victim, stop: false);
+                    failures.SignalDaemon(victim, stop: false);
                     break;
             }
 
@@ -96,7 +97,7 @@ internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, 
             {
                 try
                 {
-                    farm.SignalDaemon(victim, stop: false);
+                    failures.SignalDaemon(victim, stop: false);
                 }
                 catch (InvalidOperationException)
                 {
@@ -105,14 +106,14 @@ internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, 
             }
             else if (kind == FailureKind.LinkDown)
             {
-                await farm.SetLinkAsync(victim, up: true, CancellationToken.None);
+                await failures.SetLinkAsync(victim, up: true, CancellationToken.None);
             }
         }
 
         double resettleMs = Ms(time.GetTimestamp() - restoredAt);
         await Task.Delay(options.Cooldown, time, cancellationToken);
         await load.StopAsync(cancellationToken);
-        var (synAcks, dropped) = await capture.StopAsync(farm.NodeOfMac, cancellationToken);
+        var (synAcks, dropped) = await capture.StopAsync(nodeOfMac, cancellationToken);
 
         long MicrosToTicks(long micros) => anchorTicks + (long)((micros - anchorMicros) * (time.TimestampFrequency / 1e6));
         return Analyze(repetition, kind, victim, load, sources, ownerOf, isVictim, failedAt, restoredAt, synAcks, dropped, MicrosToTicks, injectMs, resettleMs);
@@ -128,7 +129,7 @@ internal sealed class RepetitionRunner(FailoverFarm farm, BenchOptions options, 
             }
 
             bool taken = false;
-            for (int n = 0; n < FailoverFarm.NodeCount && !taken; n++)
+            for (int n = 0; n < FailoverScenario.NodeCount && !taken; n++)
             {
                 taken = n != victim && load.LastAnswered(c, n) > failedAt;
             }

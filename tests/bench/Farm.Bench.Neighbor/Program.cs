@@ -88,14 +88,14 @@ var idleWindow = TimeSpan.FromSeconds(3);
 (int ExitCode, TimeSpan Took) stop;
 
 Console.WriteLine("== starting farmd in a node namespace");
-await using (var farm = await NeighborFarm.StartAsync(cancel.Token))
+await using (var farm = await NeighborScenario.StartAsync(cancel.Token))
 {
     try
     {
-        var (clientIndex, clientMac) = await NeighborFarm.ReadLinkAsync(farm.Client, cancel.Token);
+        var (clientIndex, clientMac) = await NeighborScenario.ReadLinkAsync(farm.Client, cancel.Token);
         using var socket = await farm.Client.Namespace.RunAsync(() => PacketSocket.Open(clientIndex));
         await using var capture = await WireCapture.StartAsync(farm.Client.Namespace, farm.Client.InterfaceName, cancel.Token);
-        var prober = new Prober(socket, clientMac, NeighborFarm.Vip4, NeighborFarm.Vip6, time);
+        var prober = new Prober(socket, clientMac, NeighborScenario.Vip4, NeighborScenario.Vip6, time);
 
         // A dedicated thread: the prober blocks in receive, and must not wait behind the thread pool.
         Console.WriteLine($"== warm-up: {warmup} requests per family");
@@ -112,7 +112,7 @@ await using (var farm = await NeighborFarm.StartAsync(cancel.Token))
         outcomes = await RunOnThreadAsync(() => prober.Run(warmup + 1, requests, pause, timeout, cancel.Token));
         measuredFor = time.GetElapsedTime(began);
         farmdCpu = farm.DaemonCpuTime() - cpuBefore;
-        frames = await capture.StopAsync(NeighborFarm.Vip4, NeighborFarm.Vip6, cancel.Token);
+        frames = await capture.StopAsync(NeighborScenario.Vip4, NeighborScenario.Vip6, cancel.Token);
         dropped = capture.Dropped;
         stop = await farm.StopDaemonAsync(cancel.Token);
     }

@@ -56,14 +56,14 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var rows = new List<string>();
-int sessions = RebalanceFarm.ClientAddresses * perClient;
+int sessions = RebalanceScenario.ClientAddresses * perClient;
 var baselineWindow = TimeSpan.FromSeconds(3);
 for (int rep = 1; rep <= repetitions && !stop.IsCancellationRequested; rep++)
 {
     var ct = stop.Token;
-    await using var farm = await RebalanceFarm.StartAsync(running: 3, TimeSpan.FromMinutes(5), ct);
+    await using var farm = await RebalanceScenario.StartAsync(running: 3, TimeSpan.FromMinutes(5), ct);
     await using var load = await SessionLoad.StartAsync(
-        farm.Client.Namespace, farm.Sources(), [RebalanceFarm.Vip], RebalanceFarm.TcpPort,
+        farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort,
         new SessionLoadOptions { SessionsPerSource = perClient }, cancellationToken: ct);
     await load.WaitUntilAsync(s => s.Open == sessions && s.MinRoundTrips >= 5, TimeSpan.FromSeconds(60), ct);
     await Task.Delay(baselineWindow, TimeProvider.System, ct);

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Farm.Daemon.Hosting;
+using Farm.WebConsole;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace Farm.Daemon.Web;
+
+/// <summary>
+/// The console port (<c>console_port</c>, default 9410): HTTPS with HTTP/1.1 and HTTP/2 on each address of this node,
+/// open to any client (monitoring, browsers), serving <c>/metrics</c>, <c>/healthz</c>, <c>/ready/MODULE</c> and the
+/// read-only web console (<c>/</c>, <c>/console/...</c>). It
+/// shares farmd's web host with the gRPC port; a port gate keeps each port to its own endpoints, so the gRPC services
+/// are never reachable on the console port and the console never on the gRPC port.
+/// </summary>
+internal static class ConsoleHost
+{
+    /// <summary>Listens on the console port of every address of this node.</summary>
+    public static void Listen(KestrelServerOptions kestrel, DaemonSettings settings, X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(kestrel);
+        ArgumentNullException.ThrowIfNull(settings);
+        foreach (var endpoint in EndpointsOf(settings))
+        {
+            kestrel.Listen(endpoint, l =>
+            {
+                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                });
+            });
+        }
+    }
+
+    /// <summary>The console port on each address of this node.</summary>
+    public static IReadOnlyList<IPEndPoint> EndpointsOf(DaemonSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return [.. settings.Self.Addresses.Select(a => new IPEndPoint(settings.Map(a), settings.Cluster.ConsolePort))];
+    }
+
+    /// <summary>Maps the console's endpoints and the port gate.</summary>
+    public static void Map(WebApplication app, FarmNode node)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(node);
+        int port = node.Settings.Cluster.ConsolePort;
+        app.Use((context, next) =>
+        {
+            // Routing ran already (the web application adds it first): the endpoint is known, not yet executed.
+            bool onConsolePort = context.Connection.LocalPort == port && context.Connection.LocalIpAddress is not null;
+            bool consoleEndpoint = context.GetEndpoint()?.Metadata.GetMetadata<ConsoleEndpoint>() is not null;
+            if (onConsolePort != consoleEndpoint)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+
+        var modules = node.Settings.Modules.Select(m => m.Name).ToList();
+        app.MapMetrics("/metrics", node.Telemetry.Registry).WithMetadata(ConsoleEndpoint.Instance);
+        app.MapGet("/healthz", () => node.Host.IsRunning
+                ? Results.Text("ok\n", "text/plain")
+                : Results.Text("membership not running\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable))
+            .WithMetadata(ConsoleEndpoint.Instance);
+        app.MapGet("/ready/{module}", (string module) => Readiness.Of(node.Host, modules, module) switch
+            {
+                Readiness.Answer.Serving => Results.Text("ready\n", "text/plain"),
+                Readiness.Answer.NotServing => Results.Text("not serving\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable),
+                _ => Results.Text($"unknown module '{module}'\n", "text/plain", statusCode: StatusCodes.Status404NotFound),
+            })
+            .WithMetadata(ConsoleEndpoint.Instance);
+
+        // The web console (read-only): the page, its assets and the live feed of the node's status.
+        var timeProvider = app.Services.GetRequiredService<TimeProvider>();
+        foreach (var endpoint in app.MapWebConsole(new ConsoleFeed(node.Status, timeProvider)))
+        {
+            endpoint.WithMetadata(ConsoleEndpoint.Instance);
+        }
+    }
+
+    /// <summary>Marks the endpoints served on the console port.</summary>
+    private sealed class ConsoleEndpoint
+    {
+        public static readonly ConsoleEndpoint Instance = new();
+    }
+}

@@ -1,0 +1,172 @@
+// Farm web console: renders the documents of /console/events (server-sent events, one per change of the node's
+// status): { status: <as farmctl status --json, docs/cli.md>, tables: [{ module, buckets, owners, incoming, draining }] }.
+// No framework, no other origin: everything this page needs ships with farmd.
+'use strict';
+
+const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+const colourOf = i => (i < 0 ? '#e8e8e4' : palette[i % palette.length]);
+const $ = id => document.getElementById(id);
+let last = null;
+const changedAt = new Map(); // "module/bucket" -> time its owner last changed, for the outline
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+const badge = (text, cls) => el('span', { class: 'badge ' + (cls || text) }, text);
+
+function renderNodes(doc) {
+  const body = $('nodes').tBodies[0];
+  body.replaceChildren();
+  doc.nodes.forEach((n, i) => {
+    const share = n.modules.map(m => `${m.module}: ${m.buckets} (${m.share_percent}%)`).join(', ');
+    const lans = n.self ? 'this node' : n.lans.map(l =>
+      `${l.lan} ${l.reachable ? 'ok' : 'lost'}` + (l.last_heard_ms !== null ? ` (${l.last_heard_ms} ms ago)` : '')).join('; ');
+    const name = el('td', {}, el('span', { class: 'swatch' }), n.name + (n.self ? ' (this node)' : ''));
+    name.firstChild.style.background = colourOf(i);
+    body.append(el('tr', {}, name, el('td', {}, badge(n.state)), el('td', {}, n.in_view ? 'yes' : 'no'), el('td', {}, n.weight),
+      el('td', {}, share), el('td', {}, n.drain_state === 'none' ? '' : badge(n.drain_state)), el('td', {}, lans)));
+  });
+}
+
+function renderTables(doc, tables) {
+  const host = $('tables');
+  const now = performance.now();
+  for (const t of tables) {
+    let box = host.querySelector(`[data-module="${CSS.escape(t.module)}"]`);
+    const columns = t.buckets <= 256 ? 16 : 64;
+    const rows = Math.ceil(t.buckets / columns);
+    const cell = t.buckets <= 256 ? 14 : 7;
+    if (!box) {
+      box = el('div', { class: 'table', 'data-module': t.module }, el('h3', {}, t.module), el('canvas', { width: columns * cell, height: rows * cell }), el('div', { class: 'legend' }));
+      host.append(box);
+    }
+    const previous = last && last.tables.find(p => p.module === t.module);
+    const previousName = i => (previous && i >= 0 && last.status.nodes[i] ? last.status.nodes[i].name : null);
+    for (let b = 0; b < t.buckets; b++) {
+      const before = previous ? previousName(previous.owners[b]) : null;
+      const after = t.owners[b] >= 0 ? doc.nodes[t.owners[b]].name : null;
+      if (previous && before !== after) changedAt.set(t.module + '/' + b, now);
+    }
+    box.dataset.owners = JSON.stringify(t.owners);
+    box.dataset.incoming = JSON.stringify(t.incoming);
+    box.dataset.draining = JSON.stringify(t.draining);
+    box.dataset.columns = columns;
+    box.dataset.cell = cell;
+    const counts = new Map();
+    t.owners.forEach(o => counts.set(o, (counts.get(o) || 0) + 1));
+    const legend = box.querySelector('.legend');
+    legend.replaceChildren(...[...counts.entries()].sort((a, b) => a[0] - b[0]).map(([o, c]) => {
+      const s = el('span', {}, el('span', { class: 'swatch' }), `${o < 0 ? 'no owner' : doc.nodes[o].name}: ${c}`);
+      s.firstChild.style.background = colourOf(o);
+      return s;
+    }));
+  }
+}
+
+// Draws every map each frame while some cell's outline is fading (moves animate for 1.5 s).
+function draw() {
+  const now = performance.now();
+  for (const box of document.querySelectorAll('.table[data-owners]')) {
+    const owners = JSON.parse(box.dataset.owners);
+    const incoming = new Set(JSON.parse(box.dataset.incoming));
+    const draining = new Set(JSON.parse(box.dataset.draining));
+    const columns = +box.dataset.columns, cell = +box.dataset.cell, module = box.dataset.module;
+    const ctx = box.querySelector('canvas').getContext('2d');
+    for (let b = 0; b < owners.length; b++) {
+      const x = (b % columns) * cell, y = Math.floor(b / columns) * cell;
+      ctx.fillStyle = colourOf(owners[b]);
+      ctx.fillRect(x, y, cell - 1, cell - 1);
+      if (draining.has(b) || incoming.has(b)) {
+        ctx.fillStyle = '#000';
+        const inset = Math.max(1, Math.floor(cell / 4));
+        if (draining.has(b)) ctx.fillRect(x + inset, y + inset, cell - 1 - 2 * inset, cell - 1 - 2 * inset);
+        else { ctx.fillRect(x, y + inset, cell - 1, 1); ctx.fillRect(x + inset, y, 1, cell - 1); }
+      }
+      const since = changedAt.get(module + '/' + b);
+      if (since !== undefined) {
+        const age = now - since;
+        if (age > 1500) { changedAt.delete(module + '/' + b); continue; }
+        ctx.strokeStyle = `rgba(0,0,0,${1 - age / 1500})`;
+        ctx.strokeRect(x + 0.5, y + 0.5, cell - 2, cell - 2);
+      }
+    }
+  }
+  if (changedAt.size > 0) requestAnimationFrame(draw);
+}
+
+function renderModules(doc) {
+  $('self').textContent = doc.node;
+  const body = $('modules').tBodies[0];
+  body.replaceChildren();
+  for (const m of doc.module_states) {
+    const checkers = el('td', {}, ...m.checkers.map(c =>
+      el('span', { class: 'checker' }, badge(c.up === null ? 'unknown' : c.up ? 'up' : 'down'), ` ${c.name} (${c.type}, ${c.action})${c.detail ? ': ' + c.detail : ''}`)));
+    body.append(el('tr', {},
+      el('td', {}, `${m.module} (${m.mode})`),
+      el('td', {}, badge(m.state), ' ', m.sub_state + (m.primary ? ', primary' : '')),
+      el('td', {}, m.reason + (m.step ? ` [${m.step}]` : '')),
+      el('td', {}, m.traffic_open ? 'open' : 'closed'),
+      el('td', {}, `${m.recovery_count}/${m.max_loop}`),
+      el('td', {}, m.data_plane),
+      checkers));
+  }
+}
+
+function note(text) {
+  const list = $('timeline');
+  list.prepend(el('li', {}, el('time', {}, new Date().toLocaleTimeString()), text));
+  while (list.children.length > 200) list.lastChild.remove();
+}
+
+// Compares two documents and writes what changed to the timeline: views, node states, drains, weights, modules.
+function timeline(before, doc) {
+  if (!before) { note(`connected to ${doc.node}: view ${doc.epoch} by ${doc.coordinator || 'nobody yet'}`); return; }
+  if (doc.epoch !== before.epoch) note(`view ${before.epoch} → ${doc.epoch} (coordinator ${doc.coordinator})`);
+  if (doc.config_version !== before.config_version) note(`cluster file version ${before.config_version} → ${doc.config_version}`);
+  for (const n of doc.nodes) {
+    const p = before.nodes.find(x => x.name === n.name);
+    if (!p) continue;
+    if (p.state !== n.state) note(`${n.name}: ${p.state} → ${n.state}` + (n.state === 'down' ? ' (failover: its buckets go to the others)' : ''));
+    if (p.drain_state !== n.drain_state) note(`${n.name}: drain ${p.drain_state} → ${n.drain_state}`);
+    if (p.weight !== n.weight) note(`${n.name}: weight ${p.weight} → ${n.weight}`);
+    if (p.in_view !== n.in_view) note(`${n.name} ${n.in_view ? 'joined' : 'left'} the view`);
+  }
+  for (const m of doc.module_states) {
+    const p = before.module_states.find(x => x.module === m.module);
+    if (p && (p.state !== m.state || p.sub_state !== m.sub_state)) note(`${m.module} on ${doc.node}: ${p.state}/${p.sub_state} → ${m.state}/${m.sub_state}: ${m.reason}`);
+  }
+}
+
+function render(feed) {
+  const doc = feed.status;
+  $('cluster').textContent = doc.cluster;
+  const up = doc.nodes.filter(n => n.state === 'up').length;
+  $('summary').textContent = `node ${doc.node} · view ${doc.epoch} by ${doc.coordinator || '—'} · ${up}/${doc.nodes.length} nodes up · cluster file version ${doc.config_version}` + (doc.leaving ? ' · this node is leaving' : '');
+  timeline(last && last.status, doc);
+  renderNodes(doc);
+  renderTables(doc, feed.tables);
+  renderModules(doc);
+  last = feed;
+  requestAnimationFrame(draw);
+}
+
+function connect() {
+  const source = new EventSource('/console/events');
+  source.addEventListener('status', e => {
+    $('connection').textContent = 'live';
+    $('connection').className = 'badge up';
+    render(JSON.parse(e.data));
+  });
+  source.onerror = () => {
+    $('connection').textContent = 'reconnecting';
+    $('connection').className = 'badge down';
+  };
+}
+
+connect();

@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Farm.WebConsole;
+
+/// <summary>
+/// The console's endpoints: <c>/</c> (the page), <c>/console/ASSET</c> (its script and style sheet, no other origin)
+/// and <c>/console/events</c> (server-sent events: one <c>status</c> event per change of the feed). Read-only.
+/// </summary>
+public static class WebConsoleEndpoints
+{
+    /// <summary>Strict: the page loads only its own files and talks only to its own origin.</summary>
+    public const string ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    /// <summary>Most event streams open at once: each reads the node's status ten times a second; the port is open to anyone.</summary>
+    public const int MaxEventStreams = 32;
+
+    /// <summary>Maps the console; returns the endpoints' builders so the host can add its own conventions to each.</summary>
+    public static IReadOnlyList<IEndpointConventionBuilder> MapWebConsole(this IEndpointRouteBuilder routes, IConsoleFeed feed)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(feed);
+        var streams = new EventStreams(MaxEventStreams);
+        return
+        [
+            routes.MapGet("/", (HttpContext context) => Asset(context, "index.html")),
+            routes.MapGet("/console/{name}", (HttpContext context, string name) => Asset(context, name)),
+            routes.MapGet("/console/events", (HttpContext context, CancellationToken cancellationToken) =>
+            {
+                if (!streams.TryOpen())
+                {
+                    return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+                }
+
+                Secure(context.Response);
+                return TypedResults.ServerSentEvents(streams.Track(feed.WatchAsync(cancellationToken)), eventType: "status");
+            }),
+        ];
+    }
+
+    private static IResult Asset(HttpContext context, string name)
+    {
+        if (ConsoleAssets.Find(name) is not { } file)
+        {
+            return Results.NotFound();
+        }
+
+        Secure(context.Response);
+        context.Response.Headers.CacheControl = "no-cache";
+        return Results.Bytes(file.Content, file.ContentType);
+    }
+
+    private static void Secure(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    /// <summary>Counts the open event streams: one more on open, one less when its sequence ends (the client left).</summary>
+    private sealed class EventStreams(int limit)
+    {
+        private int open;
+
+        public bool TryOpen()
+        {
+            if (Interlocked.Increment(ref open) <= limit)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref open);
+            return false;
+        }
+
+        public async IAsyncEnumerable<string> Track(IAsyncEnumerable<string> documents)
+        {
+            try
+            {
+                await foreach (string document in documents)
+                {
+                    yield return document;
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref open);
+            }
+        }
+    }
+}

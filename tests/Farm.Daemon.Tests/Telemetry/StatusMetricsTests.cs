@@ -1,0 +1,128 @@
+using Farm.Daemon.Telemetry;
+using Farm.Daemon.Tests.TestSupport;
+using Prometheus;
+using Wire = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Tests.Telemetry;
+
+[TestClass]
+public sealed class StatusMetricsTests
+{
+    [TestMethod]
+    public async Task Update_PeerDown_OneSeriesPerStateWithOnlyTheCurrentAtOne()
+    {
+        var (registry, metrics) = Create();
+
+        metrics.Update(Report());
+        var text = await MetricsText.ScrapeAsync(registry);
+
+        Assert.AreEqual(1, text["farm_node_state{node=\"n2\",state=\"down\"}"]);
+        Assert.AreEqual(0, text["farm_node_state{node=\"n2\",state=\"up\"}"]);
+        Assert.AreEqual(1, text["farm_node_state{node=\"n1\",state=\"up\"}"]);
+        Assert.AreEqual(0, text["farm_node_in_view{node=\"n2\"}"]);
+        Assert.AreEqual(0, text["farm_peer_reachable{node=\"n2\",lan=\"default\"}"]);
+        Assert.AreEqual(2.5, text["farm_peer_last_heard_seconds{node=\"n2\",lan=\"default\"}"]);
+        Assert.AreEqual(7, text["farm_view_epoch"]);
+        Assert.AreEqual(3, text["farm_config_version"]);
+    }
+
+    [TestMethod]
+    public async Task Update_SelfHandingOver_ModuleBucketsByStateAndOldestDrain()
+    {
+        var (registry, metrics) = Create();
+
+        metrics.Update(Report());
+        var text = await MetricsText.ScrapeAsync(registry);
+
+        Assert.AreEqual(200, text["farm_module_buckets{module=\"web\",state=\"owned\"}"]);
+        Assert.AreEqual(5, text["farm_module_buckets{module=\"web\",state=\"incoming\"}"]);
+        Assert.AreEqual(9, text["farm_module_buckets{module=\"web\",state=\"draining\"}"]);
+        Assert.AreEqual(1.5, text["farm_drain_oldest_seconds{module=\"web\"}"]);
+        Assert.AreEqual(256, text["farm_module_table_buckets{module=\"web\"}"]);
+        Assert.AreEqual(56, text["farm_node_buckets{node=\"n2\",module=\"web\"}"]);
+        Assert.AreEqual(1, text["farm_node_drain_state{node=\"n1\",state=\"draining\"}"]);
+        Assert.AreEqual(1, text["farm_node_module_ready{node=\"n1\",module=\"web\"}"]);
+    }
+
+    [TestMethod]
+    public async Task Update_RoundTripsOfAPeer_SecondsFromMicroseconds()
+    {
+        var (registry, metrics) = Create();
+        var report = Report();
+        var lan = report.Nodes[1].Lans[0];
+        (lan.RttP50Us, lan.RttP99Us, lan.RttSamples) = (250, 1500, 512);
+
+        metrics.Update(report);
+        var text = await MetricsText.ScrapeAsync(registry);
+
+        Assert.AreEqual(0.00025, text["farm_heartbeat_rtt_p50_seconds{node=\"n2\",lan=\"default\"}"], 1e-12);
+        Assert.AreEqual(0.0015, text["farm_heartbeat_rtt_p99_seconds{node=\"n2\",lan=\"default\"}"], 1e-12);
+        Assert.AreEqual(512, text["farm_heartbeat_rtt_samples{node=\"n2\",lan=\"default\"}"]);
+        Assert.IsFalse(text.Samples.Keys.Any(k => k.Contains("node=\"n1\",lan=", StringComparison.Ordinal)), "no LAN series for this node itself");
+    }
+
+    [TestMethod]
+    public async Task Update_ModuleAndCheckers_StateOneHotAndVerdictsOnlyOnceKnown()
+    {
+        var (registry, metrics) = Create();
+
+        metrics.Update(Report());
+        var text = await MetricsText.ScrapeAsync(registry);
+
+        Assert.AreEqual(1, text["farm_module_state{module=\"web\",state=\"wait\"}"]);
+        Assert.AreEqual(0, text["farm_module_state{module=\"web\",state=\"up\"}"]);
+        Assert.AreEqual(1, text["farm_module_substate{module=\"web\",substate=\"not_ready\"}"]);
+        Assert.AreEqual(2, text["farm_module_recoveries_in_window{module=\"web\"}"]);
+        Assert.AreEqual(0, text["farm_checker_up{module=\"web\",checker=\"tcp\"}"]);
+        Assert.IsFalse(text.Samples.ContainsKey("farm_checker_up{module=\"web\",checker=\"fresh\"}"), "a checker without a verdict has no series");
+    }
+
+    [TestMethod]
+    public async Task Update_RejectionsFromTwoSources_CountedByReasonAndNeverDown()
+    {
+        var (registry, metrics) = Create();
+        var report = Report();
+        report.Rejected.Add(new Wire.RejectionCounter { Source = "198.18.0.9", Reason = "bad_mac", Count = 4 });
+        report.Rejected.Add(new Wire.RejectionCounter { Source = "198.18.0.8", Reason = "bad_mac", Count = 3 });
+        report.Rejected.Add(new Wire.RejectionCounter { Source = "198.18.0.8", Reason = "replayed", Count = 1 });
+
+        metrics.Update(report);
+        var first = await MetricsText.ScrapeAsync(registry);
+        report.Rejected.RemoveAt(0); // a counter that went away (the table is bounded) must not lower the total
+        metrics.Update(report);
+        var second = await MetricsText.ScrapeAsync(registry);
+
+        Assert.AreEqual(7, first["farm_rejected_messages_total{reason=\"bad_mac\"}"]);
+        Assert.AreEqual(1, first["farm_rejected_messages_total{reason=\"replayed\"}"]);
+        Assert.AreEqual(7, second["farm_rejected_messages_total{reason=\"bad_mac\"}"]);
+    }
+
+    private static (CollectorRegistry Registry, StatusMetrics Metrics) Create()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        return (registry, new StatusMetrics(Metrics.WithCustomRegistry(registry)));
+    }
+
+    /// <summary>n1 (this node, draining web while it takes over some buckets) and n2 (down, heard 2.5 s ago).</summary>
+    private static Wire.NodeStatusReport Report()
+    {
+        var report = new Wire.NodeStatusReport { Node = "n1", InstalledEpoch = 7, ConfigVersion = 3 };
+        var self = new Wire.NodeStatus { Name = "n1", IsSelf = true, InView = true, Weight = 100, State = Wire.NodeState.Up, DrainState = Wire.DrainState.Draining };
+        self.Lans.Add(new Wire.LanReachability { Lan = "default", Reachable = true });
+        self.Buckets.Add(new Wire.ModuleBuckets
+        {
+            Module = "web", Buckets = 200, BucketCount = 256, Incoming = 5, Draining = 9, OldestDrainAgeMs = 1500, Readiness = Wire.ModuleReadiness.Ready,
+        });
+        var peer = new Wire.NodeStatus { Name = "n2", InView = false, Weight = 100, State = Wire.NodeState.Down };
+        peer.Lans.Add(new Wire.LanReachability { Lan = "default", Reachable = false, LastHeardAgeMs = 2500 });
+        peer.Buckets.Add(new Wire.ModuleBuckets { Module = "web", Buckets = 56, BucketCount = 256, Readiness = Wire.ModuleReadiness.Unknown });
+        report.Nodes.Add(self);
+        report.Nodes.Add(peer);
+
+        var module = new Wire.ModuleReport { Module = "web", State = Wire.ModuleRunState.Wait, SubState = Wire.ModuleSubState.NotReady, RecoveryCount = 2 };
+        module.Checkers.Add(new Wire.CheckerReport { Name = "tcp", Up = false });
+        module.Checkers.Add(new Wire.CheckerReport { Name = "fresh" });
+        report.Modules.Add(module);
+        return report;
+    }
+}

@@ -1,0 +1,67 @@
+using Farm.Cluster.Membership;
+using Farm.Daemon.Membership;
+using Farm.Daemon.Telemetry;
+using Farm.Daemon.Tests.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Prometheus;
+
+namespace Farm.Daemon.Tests.Telemetry;
+
+[TestClass]
+public sealed class ViewMetricsTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(600);
+
+    [TestMethod]
+    public async Task RefreshLease_GapLongerThanTheLastLease_CountsOneLapse()
+    {
+        var clock = new FakeTimeProvider();
+        using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
+        var registry = Metrics.NewCustomRegistry();
+        var metrics = new ViewMetrics(host, clock, Metrics.WithCustomRegistry(registry));
+
+        metrics.RefreshLease(Lease);
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        metrics.RefreshLease(Lease);
+        clock.Advance(TimeSpan.FromMilliseconds(599));
+        metrics.RefreshLease(Lease);
+        var intact = await MetricsText.ScrapeAsync(registry);
+        clock.Advance(TimeSpan.FromMilliseconds(601));
+        metrics.RefreshLease(Lease);
+        var lapsed = await MetricsText.ScrapeAsync(registry);
+
+        Assert.AreEqual(0, intact["farm_lease_lapses_total"]);
+        Assert.AreEqual(1, lapsed["farm_lease_lapses_total"]);
+    }
+
+    [TestMethod]
+    public async Task Publish_OneNodeInstallsItsFirstView_CountsOneViewChange()
+    {
+        var clock = new FakeTimeProvider();
+        using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(new NullTransport());
+        var registry = Metrics.NewCustomRegistry();
+        var metrics = new ViewMetrics(host, clock, Metrics.WithCustomRegistry(registry));
+        host.AttachSink(metrics);
+        var before = await MetricsText.ScrapeAsync(registry);
+
+        for (int i = 0; i < 100 && host.Read((m, _) => m.Installed) is null; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            host.Step();
+        }
+
+        var after = await MetricsText.ScrapeAsync(registry);
+        Assert.AreEqual(0, before["farm_view_changes_total"]);
+        Assert.IsNotNull(host.Read((m, _) => m.Installed), "the node formed a view alone");
+        Assert.AreEqual(1, after["farm_view_changes_total"]);
+    }
+
+    private sealed class NullTransport : Farm.Daemon.Transport.IPeerTransport
+    {
+        public void Send(OutboundRequest request)
+        {
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Farm.Core.Config;
+using Farm.Daemon.Hosting;
+using Farm.Daemon.Web;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Farm.Daemon.Tests.Web;
+
+[TestClass]
+public sealed class ConsoleCertificateTests
+{
+    private string dir = null!;
+
+    [TestInitialize]
+    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-console-cert-").FullName;
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(dir, recursive: true);
+
+    [TestMethod]
+    public void Load_ConsoleTlsConfigured_UsesThisNodesFilesNotTheStateFolder()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var made = new CertificateRequest("CN=n1.example", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        File.WriteAllText(Path.Combine(dir, "n1.crt"), made.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, "n1.key"), key.ExportPkcs8PrivateKeyPem());
+        var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(dir, "{node}.crt"), PrivateKey = Path.Combine(dir, "{node}.key") });
+
+        using var loaded = ConsoleCertificate.Load(settings, TimeProvider.System);
+
+        Assert.AreEqual(made.Thumbprint, loaded.Thumbprint);
+        Assert.IsTrue(loaded.HasPrivateKey);
+        Assert.IsFalse(File.Exists(Path.Combine(settings.StateDirectory, ConsoleCertificate.FileName)));
+    }
+
+    [TestMethod]
+    public void Load_ConfiguredFileMissing_ThrowsNamingTheFile()
+    {
+        var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(dir, "{node}.crt"), PrivateKey = Path.Combine(dir, "{node}.key") });
+
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ConsoleCertificate.Load(settings, TimeProvider.System));
+
+        StringAssert.Contains(error.Message, Path.Combine(dir, "n1.crt"));
+    }
+
+    [TestMethod]
+    public void Load_SelfSigned_NamesTheNodeAndIsMadeAnewOnlyNearItsEnd()
+    {
+        var settings = Settings(null);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+
+        using var first = ConsoleCertificate.Load(settings, clock);
+        clock.Advance(TimeSpan.FromDays(365));
+        using var kept = ConsoleCertificate.Load(settings, clock);
+        clock.Advance(ConsoleCertificate.Validity - TimeSpan.FromDays(365) - ConsoleCertificate.RenewBefore + TimeSpan.FromDays(1));
+        using var renewed = ConsoleCertificate.Load(settings, clock);
+
+        CollectionAssert.IsSubsetOf(new[] { "n1", "localhost" }, Farm.Protocol.Tls.ClusterTls.NamesOf(first).ToList());
+        Assert.AreEqual(first.Thumbprint, kept.Thumbprint);
+        Assert.AreNotEqual(first.Thumbprint, renewed.Thumbprint);
+        Assert.IsTrue(renewed.HasPrivateKey);
+    }
+
+    private DaemonSettings Settings(ConsoleTlsOptions? consoleTls)
+    {
+        var node = new NodeConfig { Name = "n1", Addresses = [IPAddress.Parse("198.18.0.1")] };
+        return new DaemonSettings
+        {
+            ClusterFile = Path.Combine(dir, "cluster.yaml"),
+            Cluster = new ClusterConfig { Name = "c", Key = "console-cert-test-key-0123456789", ConsoleTls = consoleTls, Nodes = [node] },
+            Self = node,
+            DataPlane = DataPlaneMode.Off,
+            Incarnation = 1,
+            StateDirectory = Path.Combine(dir, "state"),
+        };
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using Farm.Core.Config;
+using Farm.Core.Hashing;
+using Farm.Testing.Farmd;
+using Farm.Testing.Topology;
+
+namespace Farm.EndToEnd.Tests.Farmd;
+
+/// <summary>
+/// The scenario of <see cref="FarmdFarmTests"/> on <see cref="FarmFixture"/>: three farmd (witness policy; the witness
+/// is an extra address of client0), two client namespaces with 150 IPv4 and 150 IPv6 source addresses each, module
+/// "web" on both VIPs with an app in every node namespace that answers with the node's name, and a second module whose
+/// interface exists on no node. Built once per test class; tests that stop a daemon leave it to
+/// <see cref="EnsureAllRunningAsync"/> to restart it.
+/// </summary>
+internal static class FarmdScenario
+{
+    public const string ModuleName = "web";
+
+    /// <summary>A second module whose interface exists on no node: its data plane fails to start everywhere.</summary>
+    public const string BrokenModuleName = "broken";
+    public const int ClientIpPort = 8080;
+    public const int ClientIpPortPort = 8081;
+    public const int UdpPort = 5353;
+    public const int NodeCount = 3;
+    public const int AddressesPerClient = 150;
+
+    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
+    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+
+    /// <summary>The split-brain witness: an extra address of client0 (tests remove it to lose the witness).</summary>
+    public static readonly IPAddress Witness = IPAddress.Parse("198.18.1.250");
+
+    /// <summary>All three farmd at once, as after a power cut: they must form one view together.</summary>
+    public static Task<FarmFixture> StartAsync(CancellationToken cancellationToken) =>
+        FarmFixture.StartAsync(
+            new FarmFixtureOptions
+            {
+                Name = "farm-e2e",
+                Key = "farm-e2e-cluster-key-0123456789abcdef",
+                Topology = new TopologyOptions { Nodes = NodeCount, Clients = 2, AddressesPerClient = AddressesPerClient },
+                SplitBrain = new SplitBrainOptions { Policy = SplitBrainPolicy.Witness, Witness = Witness },
+                Witness = Witness,
+                TakeBaselines = true,
+                Modules =
+                [
+                    new ModuleConfig
+                    {
+                        Name = ModuleName,
+                        Vips = [Vip4, Vip6],
+                        Interface = new TopologyOptions().InterfaceName,
+                        Buckets = 256,
+                        Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(1) },
+                        Rules =
+                        [
+                            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = ClientIpPort, LastPort = ClientIpPort, Affinity = Affinity.ClientIp },
+                            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = ClientIpPortPort, LastPort = ClientIpPortPort, Affinity = Affinity.ClientIpPort },
+                            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = UdpPort, LastPort = UdpPort, Affinity = Affinity.ClientIp },
+                        ],
+                    },
+                    new ModuleConfig
+                    {
+                        Name = BrokenModuleName,
+                        Vips = [IPAddress.Parse("198.18.0.101")],
+                        Interface = "eth9",
+                        Buckets = 256,
+                        Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(1) }, // farmd uses the longest drain of all modules
+                        Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 9090, LastPort = 9090 }],
+                    },
+                ],
+                AppTcpPorts = [ClientIpPort, ClientIpPortPort],
+                AppUdpEndpoints = [new IPEndPoint(Vip4, UdpPort), new IPEndPoint(Vip6, UdpPort)],
+                Settle = (farm, ct) => farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(30), ct),
+            },
+            cancellationToken);
+
+    /// <summary>Restarts every daemon that is not running and waits until all three serve one settled table.</summary>
+    public static async Task<string[]> EnsureAllRunningAsync(this FarmFixture farm, CancellationToken cancellationToken)
+    {
+        await farm.RestartStoppedAsync(cancellationToken);
+        return await farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until exactly <paramref name="members"/> form the installed view and their kernels split web's buckets in
+    /// the counts their status reports (see <see cref="FarmFixture.WaitSettledAsync"/>). Returns the owner's name per bucket.
+    /// </summary>
+    public static async Task<string[]> WaitWebSettledAsync(this FarmFixture farm, int[] members, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var owners = await farm.WaitSettledAsync(members, ModuleName, timeout, TimeSpan.FromMilliseconds(100), cancellationToken, matchStatus: true);
+        return [.. owners.Select(FarmFixture.NodeName)];
+    }
+}
