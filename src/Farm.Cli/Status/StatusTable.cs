@@ -69,6 +69,14 @@ internal static class StatusTable
                 $"[yellow]Config differs on {Markup.Escape(mismatch.Node)}[/]: theirs {mismatch.TheirHash}, ours {mismatch.OurHash} (copy the same cluster file to every node)");
         }
 
+        foreach (var mismatch in report.ModuleMismatches)
+        {
+            console.MarkupLine(
+                $"[yellow]Module {Markup.Escape(mismatch.Module)} differs on {Markup.Escape(mismatch.Node)}[/]: {Markup.Escape(string.Join(", ", mismatch.Settings))} " +
+                $"(theirs {StatusFormat.ShortHash(mismatch.TheirHash)}, agreed {StatusFormat.ShortHash(mismatch.AgreedHash)}); it gets none of the module's buckets " +
+                "(make its farm.yaml match the other nodes' and restart farmd there)");
+        }
+
         if (report.Rejected.Count == 0)
         {
             console.WriteLine("Rejected messages: none");

@@ -66,7 +66,8 @@ public sealed class ClusterView
 
     /// <summary>
     /// Computes the tables of a view from the previous tables and the new members with the foundation's
-    /// deterministic transition. A member gets a module's buckets only if the module is ready on it and it is not leaving.
+    /// deterministic transition. A member gets a module's buckets only if the module is ready on it, it is not leaving and
+    /// its definition of the module is the agreed one (<see cref="ModuleAgreement"/>).
     /// </summary>
     public static ImmutableSortedDictionary<string, BucketTable> ComputeTables(
         ImmutableSortedDictionary<string, BucketTable>? previous, IReadOnlyList<MemberInfo> members, IReadOnlyList<ModuleSpec> modules, long epoch)
@@ -76,8 +77,11 @@ public sealed class ClusterView
         var builder = ImmutableSortedDictionary.CreateBuilder<string, BucketTable>(StringComparer.Ordinal);
         foreach (var module in modules)
         {
+            // One definition per module (ModuleAgreement): its table shape, and no buckets for members that differ.
+            var agreed = ModuleAgreement.Agreed(module.Name, members);
+            var (bucketCount, mode, failback) = ModuleAgreement.TableShape(module, agreed);
             BucketTable? prev = null;
-            if (previous is not null && previous.TryGetValue(module.Name, out var p) && p.BucketCount == module.BucketCount)
+            if (previous is not null && previous.TryGetValue(module.Name, out var p) && p.BucketCount == bucketCount)
             {
                 prev = p;
             }
@@ -85,10 +89,10 @@ public sealed class ClusterView
             var bucketMembers = members
                 .Select(m => new BucketMember(
                     m.Name,
-                    m.Leaving || !m.ReadyModules.Contains(module.Name, StringComparer.Ordinal) ? 0 : m.Weight,
+                    m.Leaving || !m.ReadyModules.Contains(module.Name, StringComparer.Ordinal) || ModuleAgreement.Differs(m, module.Name, agreed) ? 0 : m.Weight,
                     m.Priority))
                 .ToList();
-            builder[module.Name] = BucketTransition.Next(prev ?? BucketTable.Empty(module.BucketCount), bucketMembers, epoch, module.Mode, module.Failback);
+            builder[module.Name] = BucketTransition.Next(prev ?? BucketTable.Empty(bucketCount), bucketMembers, epoch, mode, failback);
         }
 
         return builder.ToImmutable();

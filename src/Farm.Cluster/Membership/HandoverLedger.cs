@@ -285,7 +285,8 @@ internal sealed class HandoverLedger
                 continue;
             }
 
-            BucketTable? next = promised.Contains(run) && promised.Tables.TryGetValue(module.Name, out var pt) ? pt : null;
+            // A table of another shape (the agreed definition changed its bucket count): every bucket is released.
+            BucketTable? next = promised.Contains(run) && promised.Tables.TryGetValue(module.Name, out var pt) && pt.BucketCount == table.BucketCount ? pt : null;
             var released = releasedSinceInstall[module.Name];
             for (int b = 0; b < table.BucketCount; b++)
             {

@@ -11,6 +11,26 @@ namespace Farm.Cluster.Membership;
 /// <param name="ReadyModules">Modules UP on this node, sorted ordinally: only they get buckets.</param>
 public sealed record MemberInfo(string Name, long Incarnation, int Weight, int Priority, bool Leaving, ImmutableArray<string> ReadyModules)
 {
+    /// <summary>
+    /// The definition of every module configured on this node (ready or not), sorted by module: the view agrees on one
+    /// per module (<see cref="ModuleAgreement"/>). Empty from a node that predates agreement: it is not compared.
+    /// </summary>
+    public ImmutableArray<ModuleDefinition> Definitions { get; init; } = [];
+
+    /// <summary>This node's definition of <paramref name="module"/>, or null when it announces none.</summary>
+    public ModuleDefinition? DefinitionOf(string module)
+    {
+        foreach (var d in Definitions)
+        {
+            if (string.Equals(d.Module, module, StringComparison.Ordinal))
+            {
+                return d;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when both describe the same daemon run (name and incarnation).</summary>
     public bool IsSameRun(MemberInfo other) =>
         other is not null && Incarnation == other.Incarnation && string.Equals(Name, other.Name, StringComparison.Ordinal);
@@ -18,7 +38,8 @@ public sealed record MemberInfo(string Name, long Incarnation, int Weight, int P
     /// <summary>Value equality, including the module list (arrays compare by reference otherwise).</summary>
     public bool Equals(MemberInfo? other) =>
         other is not null && IsSameRun(other) && Weight == other.Weight && Priority == other.Priority &&
-        Leaving == other.Leaving && ReadyModules.SequenceEqual(other.ReadyModules, StringComparer.Ordinal);
+        Leaving == other.Leaving && ReadyModules.SequenceEqual(other.ReadyModules, StringComparer.Ordinal) &&
+        Definitions.SequenceEqual(other.Definitions);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(StringComparer.Ordinal.GetHashCode(Name), Incarnation, Weight, Priority, Leaving);

@@ -15,7 +15,7 @@ namespace Farm.Cluster.Membership;
 /// recomputes the ownership (one method) and sends the heartbeats.
 /// See docs/architecture.md ("Membership protocol") for the rules and why they are safe.
 /// </summary>
-public sealed class MembershipManager : IViewListener
+public sealed partial class MembershipManager : IViewListener
 {
     private readonly MembershipOptions options;
     private readonly string configHash;
@@ -28,8 +28,10 @@ public sealed class MembershipManager : IViewListener
     private readonly ViewAcceptor acceptor;
     private readonly ViewCoordinator coordinator;
 
+    private readonly IReadOnlyList<ModuleSpec> modules;
     private MemberInfo self;
     private TimeSpan? firstTick;
+    private IReadOnlyList<ModuleMismatch> moduleMismatches = [];
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
     public MembershipManager(
@@ -40,6 +42,14 @@ public sealed class MembershipManager : IViewListener
         ArgumentNullException.ThrowIfNull(modules);
         options.Validate();
         this.options = options;
+        this.modules = modules;
+
+        // Every node announces its definition of each module it runs (ModuleAgreement); a caller may have set them.
+        if (self.Definitions.IsEmpty)
+        {
+            self = self with { Definitions = [.. modules.Select(m => m.ToDefinition()).OfType<ModuleDefinition>().OrderBy(d => d.Module, StringComparer.Ordinal)] };
+        }
+
         this.self = self;
         this.configHash = configHash;
         this.logger = logger ?? NullLogger.Instance;
@@ -72,6 +82,12 @@ public sealed class MembershipManager : IViewListener
 
     /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
     public IReadOnlyDictionary<string, string> ConfigMismatches => peers.ConfigMismatches;
+
+    /// <summary>
+    /// Members of the installed view whose definition of one of this node's modules differs from the agreed one (they get
+    /// none of that module's buckets), with the settings that differ; empty without a view. For status.
+    /// </summary>
+    public IReadOnlyList<ModuleMismatch> ModuleMismatches => moduleMismatches;
 
     /// <summary>A snapshot of every peer, in name order, for status.</summary>
     public ImmutableArray<PeerStatus> PeerStatuses(TimeSpan now) => peers.Statuses(now);
@@ -282,6 +298,36 @@ public sealed class MembershipManager : IViewListener
         handover.OnInstalled(previous, view, continuous, fromScratch, now);
         handover.ResolveClaims(acceptor.Installed, peers);
         UpdateOwnership(now);
+        NoteModuleMismatches(view);
+    }
+
+    /// <summary>Keeps the installed view's module mismatches for status and logs each one once, when it appears.</summary>
+    private void NoteModuleMismatches(ClusterView view)
+    {
+        var before = moduleMismatches;
+        moduleMismatches = ModuleAgreement.Mismatches(view, modules.Select(m => m.Name));
+        foreach (var m in moduleMismatches)
+        {
+            if (before.Any(b => b.Module == m.Module && b.Node == m.Node && b.TheirHash == m.TheirHash && b.AgreedHash == m.AgreedHash))
+            {
+                continue;
+            }
+
+            string settings = string.Join(", ", m.Settings);
+            if (m.Node == self.Name)
+            {
+                Log.OwnModuleDiffers(logger, m.Module, m.TheirHash, m.AgreedHash, settings);
+            }
+            else
+            {
+                Log.PeerModuleDiffers(logger, m.Node, m.Module, m.TheirHash, m.AgreedHash, settings);
+            }
+        }
+
+        foreach (var b in before.Where(b => !moduleMismatches.Any(m => m.Module == b.Module && m.Node == b.Node)))
+        {
+            Log.ModuleAgrees(logger, b.Node, b.Module);
+        }
     }
 
     /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
@@ -295,4 +341,16 @@ public sealed class MembershipManager : IViewListener
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
         new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3300, Level = LogLevel.Error, Message = "Module {Module} here differs from the definition the farm agreed on (hash {OwnHash}, agreed {AgreedHash}; differing settings: {Settings}): this node gets none of its buckets until its farm.yaml matches and farmd restarts")]
+        public static partial void OwnModuleDiffers(ILogger logger, string module, string ownHash, string agreedHash, string settings);
+
+        [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Node {Node} runs module {Module} with another definition (hash {TheirHash}, agreed {AgreedHash}; differing settings: {Settings}): it gets none of its buckets")]
+        public static partial void PeerModuleDiffers(ILogger logger, string node, string module, string theirHash, string agreedHash, string settings);
+
+        [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Node {Node} no longer differs on module {Module} (agrees, or left the view)")]
+        public static partial void ModuleAgrees(ILogger logger, string node, string module);
+    }
 }

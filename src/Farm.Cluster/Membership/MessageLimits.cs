@@ -24,9 +24,10 @@ public sealed record MessageLimits
     public int MaxMembers { get; init; } = ClusterConfig.MaxNodes;
 
     /// <summary>
-    /// This node's modules and their bucket counts. A drain report's ranges for a module listed here must lie within its
-    /// count. A module not listed (another node may run a module this one does not) is checked against
-    /// <see cref="BucketTable.MaxBucketCount"/> and not kept: the manager reads reports only for its own modules.
+    /// This node's modules and their bucket counts. Every drain report's ranges must lie within
+    /// <see cref="BucketTable.MaxBucketCount"/>; a part for a module not listed (another node may run a module this one
+    /// does not), or one beyond the module's count here (the sender's definition differs, see <c>ModuleAgreement</c>), is
+    /// not kept: the manager reads reports only for its own modules, in its own table shape.
     /// When null (unconfigured), every module is kept within <see cref="BucketTable.MaxBucketCount"/>.
     /// </summary>
     public IReadOnlyDictionary<string, int>? BucketCounts { get; init; }

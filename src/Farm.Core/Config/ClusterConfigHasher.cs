@@ -22,8 +22,8 @@ internal static class ClusterConfigHasher
 
     public static string Compute(ClusterConfig config)
     {
-        var bytes = Encoding.UTF8.GetBytes(Canonical(config));
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        // The same bytes as Canonical: one "path=value\n" per line (ModuleConfigHasher hashes module lines alike).
+        return ModuleConfigHasher.Hash(Lines(config).Select(l => l.Key + "=" + l.Value));
     }
 
     public static string Canonical(ClusterConfig config)

@@ -60,6 +60,12 @@ public sealed record ModuleConfig
     /// <summary><c>recovery</c>: escalation of repeated failures. Defaults: see <see cref="RecoveryOptions"/>.</summary>
     public RecoveryOptions Recovery { get; init; } = new();
 
+    /// <summary>
+    /// The hash of the settings every node must agree on (<see cref="ModuleConfigHasher"/>): nodes announce it per
+    /// module, and a node whose hash differs from the one the view agreed on gets none of this module's buckets.
+    /// </summary>
+    public string ComputeHash() => ModuleConfigHasher.Hash(ModuleConfigHasher.Lines(this));
+
     /// <summary>The time limit of <paramref name="script"/>: its override, else <c>timeouts.start</c> or <c>timeouts.stop</c>.</summary>
     public TimeSpan ScriptTimeout(string script) =>
         Scripts.FirstOrDefault(s => s.Name == script)?.Timeout

@@ -222,6 +222,13 @@ internal sealed class StatusBuilder(
             report.ConfigMismatches.Add(new Wire.ConfigMismatch { Node = node, TheirHash = theirs, OurHash = host.ConfigHash });
         }
 
+        foreach (var mm in m.ModuleMismatches)
+        {
+            var wire = new Wire.ModuleMismatch { Module = mm.Module, Node = mm.Node, TheirHash = mm.TheirHash, AgreedHash = mm.AgreedHash };
+            wire.Settings.AddRange(mm.Settings);
+            report.ModuleMismatches.Add(wire);
+        }
+
         return report;
     }
 }

@@ -164,6 +164,8 @@ internal sealed class FarmNode : IDisposable
         return new ModuleSpec(module.Name, module.Buckets, module.Mode == ModuleMode.Single ? BucketMode.Single : BucketMode.Balance, module.Failback)
         {
             DrainTimeout = module.Timeouts.Drain,
+            Hash = module.ComputeHash(),
+            Settings = [.. ModuleConfigHasher.Lines(module)],
         };
     }
 

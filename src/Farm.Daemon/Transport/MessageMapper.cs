@@ -109,7 +109,39 @@ internal static class MessageMapper
     {
         var p = new Wire.Member { Name = m.Name, Incarnation = m.Incarnation, Weight = m.Weight, Priority = m.Priority, Leaving = m.Leaving };
         p.ReadyModules.AddRange(m.ReadyModules);
+        foreach (var d in m.Definitions)
+        {
+            var w = new Wire.ModuleDefinition { Module = d.Module, Hash = d.Hash, Buckets = d.BucketCount, Single = d.Mode == BucketMode.Single, Failback = d.Failback };
+            w.Settings.AddRange(d.Settings);
+            p.Definitions.Add(w);
+        }
+
         return p;
+    }
+
+    /// <summary>Most canonical lines a module definition may carry (a module has a few settings and at most this many rules).</summary>
+    private const int MaxDefinitionLines = 1024;
+
+    private static ImmutableArray<ModuleDefinition> FromProto(string member, Google.Protobuf.Collections.RepeatedField<Wire.ModuleDefinition> definitions)
+    {
+        if (definitions.Count > MessageLimits.MaxModules)
+        {
+            throw new FormatException($"Member '{member}' defines {definitions.Count} modules, more than {MessageLimits.MaxModules}.");
+        }
+
+        var result = ImmutableArray.CreateBuilder<ModuleDefinition>(definitions.Count);
+        foreach (var d in definitions)
+        {
+            if (d.Module.Length == 0 || d.Hash.Length == 0 || d.Settings.Count > MaxDefinitionLines ||
+                d.Buckets < BucketTable.MinBucketCount || d.Buckets > BucketTable.MaxBucketCount)
+            {
+                throw new FormatException($"Member '{member}' has a malformed definition of module '{d.Module}'.");
+            }
+
+            result.Add(new ModuleDefinition(d.Module, d.Hash, d.Buckets, d.Single ? BucketMode.Single : BucketMode.Balance, d.Failback, [.. d.Settings]));
+        }
+
+        return [.. result.OrderBy(d => d.Module, StringComparer.Ordinal)];
     }
 
     public static MemberInfo FromProto(Wire.Member? m)
@@ -125,7 +157,10 @@ internal static class MessageMapper
             throw new FormatException($"Member '{m.Name}' lists {m.ReadyModules.Count} ready modules, more than {MessageLimits.MaxModules}.");
         }
 
-        return new MemberInfo(m.Name, m.Incarnation, m.Weight, m.Priority, m.Leaving, [.. m.ReadyModules.Order(StringComparer.Ordinal)]);
+        return new MemberInfo(m.Name, m.Incarnation, m.Weight, m.Priority, m.Leaving, [.. m.ReadyModules.Order(StringComparer.Ordinal)])
+        {
+            Definitions = FromProto(m.Name, m.Definitions),
+        };
     }
 
     public static Wire.ViewId? ToProto(ViewId? id) => id is { } v ? new Wire.ViewId { Epoch = v.Epoch, Coordinator = v.Coordinator, CoordinatorIncarnation = v.CoordinatorIncarnation } : null;
@@ -340,15 +375,16 @@ internal static class MessageMapper
                 throw new FormatException($"The drain report names module '{m.Module}' twice.");
             }
 
-            int bucketCount = BucketTable.MaxBucketCount;
+            int size = CountDraining(m.Module, m.DrainingRanges, BucketTable.MaxBucketCount);
             bool keep = true;
             if (limits.BucketCounts is { } counts)
             {
-                keep = counts.TryGetValue(m.Module, out bucketCount);
-                bucketCount = keep ? bucketCount : BucketTable.MaxBucketCount;
+                // A module this node does not run is not kept; nor one drained beyond this node's bucket count: the
+                // sender's definition of it differs (ModuleAgreement), so its buckets are not this node's buckets.
+                keep = counts.TryGetValue(m.Module, out int bucketCount) &&
+                    (m.DrainingRanges.Count == 0 || m.DrainingRanges[^1] < (uint)bucketCount);
             }
 
-            int size = CountDraining(m.Module, m.DrainingRanges, bucketCount);
             CheckFlows(m.Module, m.UdpFlows);
             sizes[p] = keep ? size : -1;
         }

@@ -92,6 +92,26 @@ public static class StatusJson
 
         w.WriteEndArray();
 
+        w.WriteStartArray("module_mismatches");
+        foreach (var mismatch in report.ModuleMismatches)
+        {
+            w.WriteStartObject();
+            w.WriteString("module", mismatch.Module);
+            w.WriteString("node", mismatch.Node);
+            w.WriteString("their_hash", mismatch.TheirHash);
+            w.WriteString("agreed_hash", mismatch.AgreedHash);
+            w.WriteStartArray("settings");
+            foreach (var setting in mismatch.Settings)
+            {
+                w.WriteStringValue(setting);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
         w.WriteStartArray("rejected");
         foreach (var rejection in report.Rejected)
         {

@@ -166,9 +166,13 @@ public sealed class FarmFixture : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts farmd on node <paramref name="index"/> (returns at once; see <see cref="FarmdProcess.WaitForReadyAsync"/>).</summary>
+    /// <summary>
+    /// Starts farmd on node <paramref name="index"/> (returns at once; see <see cref="FarmdProcess.WaitForReadyAsync"/>), with
+    /// <paramref name="modulesDirectory"/> instead of the node's usual modules folder when given (a node whose module
+    /// files differ for one run).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The node runs farmd already.</exception>
-    public FarmdProcess StartDaemon(int index)
+    public FarmdProcess StartDaemon(int index, string? modulesDirectory = null)
     {
         if (daemons.IsRunning(index))
         {
@@ -185,7 +189,7 @@ public sealed class FarmFixture : IAsyncDisposable
             };
         }
 
-        return daemons.Start(index, options);
+        return daemons.Start(index, modulesDirectory is null ? options : options with { ModulesDirectory = modulesDirectory });
     }
 
     /// <summary>Starts node <paramref name="index"/>'s app (unless it runs) and its farmd.</summary>

@@ -12,12 +12,26 @@ public static class FaultSchedule
 {
     public static SimCluster Run(int seed, bool verbose = false) => Run(Create(seed, verbose: verbose), seed);
 
-    /// <summary>The cluster of schedule <paramref name="seed"/> (policy and size follow the seed), not started.</summary>
-    public static SimCluster Create(int seed, bool tracksDrains = false, bool verbose = false)
+    /// <summary>
+    /// The cluster of schedule <paramref name="seed"/> (policy and size follow the seed), not started. With
+    /// <paramref name="divergent"/>, one node (which one follows the seed) runs the module with another definition: another
+    /// seed on even seeds, another bucket count (512) on odd ones; it must never serve the module beside the others.
+    /// </summary>
+    public static SimCluster Create(int seed, bool tracksDrains = false, bool verbose = false, bool divergent = false)
     {
         var policy = (seed % 3) switch { 0 => SplitBrainPolicy.Majority, 1 => SplitBrainPolicy.None, _ => SplitBrainPolicy.Witness };
         int nodeCount = 3 + (seed % 4);
-        return new SimCluster(nodeCount, policy, seed, tracksDrains: tracksDrains) { VerboseTrace = verbose };
+        var sim = new SimCluster(nodeCount, policy, seed, tracksDrains: tracksDrains) { VerboseTrace = verbose };
+        if (divergent)
+        {
+            string odd = sim.Nodes[seed % nodeCount].Name;
+            var other = seed % 2 == 0
+                ? sim.Modules[0] with { Hash = "mod-2", Settings = ["seed=2"] }
+                : sim.Modules[0] with { BucketCount = 512, Hash = "mod-3", Settings = ["seed=1", "buckets=512"] };
+            sim.ModuleOf = name => name == odd ? other : sim.Modules[0];
+        }
+
+        return sim;
     }
 
     /// <summary>Starts <paramref name="sim"/> and runs schedule <paramref name="seed"/> on it.</summary>

@@ -12,7 +12,9 @@ namespace Farm.Testing.Simulation;
 /// (c) a bucket a node still drains is owned whole by no other node whose installed view lists it (both would answer
 /// its connections);
 /// (b) no bucket stays without an accepting node for longer than the detection timeout plus a few heartbeat
-/// intervals while the network is whole (for majority: while a majority is up).
+/// intervals while the network is whole (for majority: while a majority is up);
+/// (d) no two nodes whose definitions of the module differ accept new flows of it at the same instant (same exemption
+/// as (a)).
 /// </summary>
 public sealed class InvariantChecker
 {
@@ -116,6 +118,7 @@ public sealed class InvariantChecker
             }
         }
 
+        CheckOneDefinition(now);
         bool applies = LivenessApplies(now);
         for (int b = 0; b < buckets; b++)
         {
@@ -136,6 +139,35 @@ public sealed class InvariantChecker
             {
                 throw new InvariantViolationException(
                     $"(b) bucket {b} had no accepting node for {orphaned.TotalMilliseconds} ms (bound {OrphanBound.TotalMilliseconds} ms) at {now.TotalMilliseconds} ms\n{sim.Describe()}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// (d) no two leased nodes whose definitions of the module differ accept new flows of it at the same instant (their
+    /// buckets hash clients differently, so any two buckets may hold the same client), with the exemption of (a).
+    /// </summary>
+    private void CheckOneDefinition(TimeSpan now)
+    {
+        SimNode? serving = null;
+        foreach (var node in sim.Nodes)
+        {
+            if (node.Manager is not { } m || now >= m.LeaseExpiry || m.Ownership.Modules[SimCluster.Module] is { Owned: 0, Incoming: 0, Claimed: 0 })
+            {
+                continue;
+            }
+
+            if (serving is null)
+            {
+                serving = node;
+                continue;
+            }
+
+            if (serving.Manager!.Self.DefinitionOf(SimCluster.Module)?.Hash != m.Self.DefinitionOf(SimCluster.Module)?.Hash &&
+                !(sim.Options.SplitBrainPolicy == SplitBrainPolicy.None && sim.SeparatedAndNotMerged(serving.Name, node.Name)))
+            {
+                throw new InvariantViolationException(
+                    $"(d) {serving.Name} and {node.Name} serve module {SimCluster.Module} with different definitions at {now.TotalMilliseconds} ms\n{sim.Describe()}");
             }
         }
     }

@@ -36,8 +36,9 @@ public sealed partial class SimCluster
             LanCount = lanCount,
             TracksDrains = tracksDrains,
         };
-        Modules = [new ModuleSpec(Module, bucketCount, BucketMode.Balance, false) { DrainTimeout = TimeSpan.FromSeconds(2) }];
+        Modules = [new ModuleSpec(Module, bucketCount, BucketMode.Balance, false) { DrainTimeout = TimeSpan.FromSeconds(2), Hash = "mod-1", Settings = ["seed=1"] }];
         Nodes = names.Select(n => new SimNode(n)).ToImmutableArray();
+        ModuleOf = _ => Modules[0];
     }
 
     public int Seed { get; }
@@ -87,6 +88,12 @@ public sealed partial class SimCluster
 
     /// <summary>A node's config hash; change it to model a node with a different cluster file.</summary>
     public Func<string, string> ConfigHashOf { get; set; } = _ => "cfg-1";
+
+    /// <summary>
+    /// A node's definition of the module (its <see cref="ModuleSpec"/> with hash and settings), read at each start;
+    /// return another to model a node whose farm.yaml differs (e.g. another seed or bucket count). Default: <see cref="Modules"/>.
+    /// </summary>
+    public Func<string, ModuleSpec> ModuleOf { get; set; }
 
     /// <summary>The invariant checker, run after every event.</summary>
     public InvariantChecker Invariants { get; set; } = null!;
@@ -151,7 +158,7 @@ public sealed partial class SimCluster
             Options,
             new MemberInfo(node.Name, node.Incarnation, node.Weight, 0, false, [Module]),
             ConfigHashOf(node.Name),
-            Modules,
+            [ModuleOf(node.Name)],
             at,
             VerboseTrace ? new TraceLogger(this, node.Name) : null);
         node.LastInstalled = null;

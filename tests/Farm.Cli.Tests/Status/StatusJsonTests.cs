@@ -14,7 +14,7 @@ public sealed class StatusJsonTests
         var root = doc.RootElement;
 
         CollectionAssert.AreEqual(
-            new[] { "cluster", "node", "incarnation", "config_hash", "config_version", "epoch", "coordinator", "leaving", "nodes", "config_mismatches", "rejected", "module_states" },
+            new[] { "cluster", "node", "incarnation", "config_hash", "config_version", "epoch", "coordinator", "leaving", "nodes", "config_mismatches", "module_mismatches", "rejected", "module_states" },
             root.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.AreEqual("demo", root.GetProperty("cluster").GetString());
         Assert.AreEqual(7, root.GetProperty("epoch").GetInt64());
@@ -76,6 +76,20 @@ public sealed class StatusJsonTests
         Assert.AreEqual(("draining", true, 0, 0, 40, 1234L),
             (json.GetProperty("drain_state").GetString(), json.GetProperty("leaving").GetBoolean(), web.GetProperty("buckets").GetInt32(),
              web.GetProperty("incoming").GetInt32(), web.GetProperty("draining").GetInt32(), web.GetProperty("oldest_drain_ms").GetInt64()));
+    }
+
+    [TestMethod]
+    public void Format_ModuleMismatch_NamesModuleNodeHashesAndSettings()
+    {
+        var report = StatusSamples.Report();
+        report.ModuleMismatches.Add(new Farm.Protocol.V1.ModuleMismatch { Module = "web", Node = "n2", TheirHash = "aa", AgreedHash = "bb", Settings = { "seed", "buckets" } });
+
+        using var doc = JsonDocument.Parse(StatusJson.Format(report, indented: true));
+        var mismatch = doc.RootElement.GetProperty("module_mismatches").EnumerateArray().Single();
+
+        Assert.AreEqual(("web", "n2", "aa", "bb"),
+            (mismatch.GetProperty("module").GetString(), mismatch.GetProperty("node").GetString(), mismatch.GetProperty("their_hash").GetString(), mismatch.GetProperty("agreed_hash").GetString()));
+        CollectionAssert.AreEqual(new[] { "seed", "buckets" }, mismatch.GetProperty("settings").EnumerateArray().Select(e => e.GetString()).ToArray());
     }
 
     [TestMethod]

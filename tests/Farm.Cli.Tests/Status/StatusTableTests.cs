@@ -49,6 +49,19 @@ public sealed class StatusTableTests
     }
 
     [TestMethod]
+    public void Render_ModuleMismatch_NamesModuleNodeSettingsAndTheFix()
+    {
+        var report = StatusSamples.Report();
+        report.ModuleMismatches.Add(new Farm.Protocol.V1.ModuleMismatch { Module = "web", Node = "n2", TheirHash = StatusSamples.TheirHash, AgreedHash = StatusSamples.OurHash, Settings = { "seed", "buckets" } });
+
+        string text = Render(CliTerminal.Redirected, report);
+
+        StringAssert.Contains(text, "Module web differs on n2: seed, buckets");
+        StringAssert.Contains(text, "it gets none of the module's buckets");
+        StringAssert.Contains(text, "restart farmd there");
+    }
+
+    [TestMethod]
     public void Render_FixedReport_ListsBothHashesAndTheRejectionCounters()
     {
         string text = Render(CliTerminal.Redirected);

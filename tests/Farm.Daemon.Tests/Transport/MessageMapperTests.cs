@@ -126,12 +126,26 @@ public sealed class MessageMapperTests
     private static readonly MessageLimits Limits = MessageLimits.For(new MembershipOptions { ConfiguredNodes = ["a", "b", "c"] }, Modules);
 
     [TestMethod]
-    public void ParseRequest_DrainRangeBeyondModuleBucketCount_FormatException()
+    public void ParseRequest_DrainRangeBeyondModuleBucketCount_PartDroppedRestKept()
     {
-        var payload = HeartbeatWithDrains(new Wire.ModuleDrain { Module = "web", DrainingRanges = { 250, 256 } });
+        // A sender whose definition of "web" differs drains in a table of another shape: not this node's buckets.
+        var payload = HeartbeatWithDrains(
+            new Wire.ModuleDrain { Module = "web", DrainingRanges = { 250, 256 } },
+            new Wire.ModuleDrain { Module = "db", DrainingRanges = { 1, 1 } });
+
+        var drains = ((HeartbeatRequest)MessageMapper.ParseRequest(MethodPaths.Heartbeat, payload, Limits)).Drains!;
+
+        Assert.IsNull(drains.Find("web"));
+        CollectionAssert.AreEqual(new[] { 1 }, drains.Find("db")!.Draining.ToArray());
+    }
+
+    [TestMethod]
+    public void ParseRequest_DrainRangeBeyondMaxBucketCount_FormatException()
+    {
+        var payload = HeartbeatWithDrains(new Wire.ModuleDrain { Module = "web", DrainingRanges = { 250, 65536 } });
 
         var ex = Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Heartbeat, payload, Limits));
-        StringAssert.Contains(ex.Message, "256 buckets");
+        StringAssert.Contains(ex.Message, "65536 buckets");
     }
 
     [TestMethod]
@@ -260,7 +274,7 @@ public sealed class MessageMapperTests
     public void ParseReply_HeartbeatReplyWithMalformedDrains_FormatException()
     {
         var reply = (Wire.HeartbeatReply)MessageMapper.ToProto(new HeartbeatReply(B, "hash", null, null, true));
-        reply.Drains = new Wire.DrainReport { Modules = { new Wire.ModuleDrain { Module = "db", DrainingRanges = { 0, 512 } } } };
+        reply.Drains = new Wire.DrainReport { Modules = { new Wire.ModuleDrain { Module = "db", DrainingRanges = { 5, 3 } } } };
 
         Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseReply(MethodPaths.Heartbeat, reply.ToByteString(), Limits));
     }
@@ -313,6 +327,44 @@ public sealed class MessageMapperTests
 
         Assert.ThrowsExactly<FormatException>(() =>
             MessageMapper.ParseReply(MethodPaths.GetView, new Wire.GetViewReply { View = view }.ToByteString(), Limits));
+    }
+
+    [TestMethod]
+    public void Member_WithDefinitions_RoundTripsHashShapeAndSettings()
+    {
+        var member = A with
+        {
+            Definitions =
+            [
+                new ModuleDefinition("db", "d1", 512, BucketMode.Single, true, ["seed=1"]),
+                new ModuleDefinition("web", "w1", 256, BucketMode.Balance, false, ["seed=2", "buckets=256"]),
+            ],
+        };
+
+        var back = MessageMapper.FromProto(MessageMapper.ToProto(member));
+
+        Assert.AreEqual(member, back);
+        Assert.AreEqual(new ModuleDefinition("db", "d1", 512, BucketMode.Single, true, []), back.DefinitionOf("db"));
+        CollectionAssert.AreEqual(new[] { "seed=2", "buckets=256" }, back.DefinitionOf("web")!.Settings.ToArray());
+    }
+
+    [TestMethod]
+    public void Member_FromANodeWithoutDefinitions_ParsesWithNone()
+    {
+        // What a node that predates module agreement sends: the field is absent.
+        var wire = MessageMapper.ToProto(A);
+        wire.Definitions.Clear();
+
+        Assert.IsTrue(MessageMapper.FromProto(wire).Definitions.IsEmpty);
+    }
+
+    [TestMethod]
+    public void Member_DefinitionWithBucketCountOutOfRange_FormatException()
+    {
+        var wire = MessageMapper.ToProto(A);
+        wire.Definitions.Add(new Wire.ModuleDefinition { Module = "web", Hash = "w1", Buckets = 1 << 20 });
+
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.FromProto(wire));
     }
 
     [TestMethod]

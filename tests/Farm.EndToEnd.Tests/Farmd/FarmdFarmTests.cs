@@ -19,7 +19,7 @@ namespace Farm.EndToEnd.Tests.Farmd;
 /// a killed daemon fails closed within its lease and the survivors take over, and a stopped daemon leaves nothing.
 /// </summary>
 [TestClass]
-public sealed class FarmdFarmTests
+public sealed partial class FarmdFarmTests
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
     private static readonly ClassFarm<FarmFixture> Shared = new("farm", f => f.Outputs());
