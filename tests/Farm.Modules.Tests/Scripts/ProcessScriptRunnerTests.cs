@@ -1,7 +1,3 @@
-using Farm.Testing.Time;
-using Farm.Modules.Scripts;
-using Farm.Modules.Tests.TestSupport;
-
 namespace Farm.Modules.Tests.Scripts;
 
 [TestClass]
