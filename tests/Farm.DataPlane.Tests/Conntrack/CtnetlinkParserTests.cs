@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using Farm.Core.Config;
-using Farm.DataPlane.Conntrack;
 using Farm.Native.Linux;
 using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 

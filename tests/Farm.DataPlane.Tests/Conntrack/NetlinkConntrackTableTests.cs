@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
-using Farm.Core.Config;
-using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Tests.Kernel;
-using Farm.DataPlane.Tests.TestSupport;
 using Farm.Testing.Network;
 
 namespace Farm.DataPlane.Tests.Conntrack;

@@ -1,9 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.NetworkInformation;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Neighbors;
-using Farm.Testing.Topology;
 using static Farm.DataPlane.Tests.Neighbors.NeighborFramesTests;
 
 namespace Farm.DataPlane.Tests.Kernel;

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.NetworkInformation;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Neighbors;
 using PacketDotNet;
 
 namespace Farm.DataPlane.Tests.Neighbors;
