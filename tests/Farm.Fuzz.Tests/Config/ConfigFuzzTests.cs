@@ -1,9 +1,5 @@
-using System.Text;
-using Farm.Core.Config;
 using Farm.Core.Text;
 using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Filtering;
-using Farm.Fuzz.Tests.Fuzzing;
 
 namespace Farm.Fuzz.Tests.Config;
 

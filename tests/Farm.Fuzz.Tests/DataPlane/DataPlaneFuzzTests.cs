@@ -1,6 +1,4 @@
-using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Neighbors;
-using Farm.Fuzz.Tests.Fuzzing;
 using Farm.Native.Linux;
 
 namespace Farm.Fuzz.Tests.DataPlane;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Farm.Fuzz.Tests.Fuzzing;
 

@@ -1,7 +1,4 @@
-using Farm.Fuzz.Tests.Fuzzing;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Google.Protobuf;
 
 namespace Farm.Fuzz.Tests.Protocol;
 
