@@ -4,14 +4,7 @@ namespace Farm.Core.Tests.Config;
 public sealed class ClusterConfigParserTests
 {
     // Line numbers in the tests below refer to this layout: node a's settings are on lines 5-6.
-    private const string Minimal = """
-        cluster:
-          name: demo
-          key: 0123456789abcdef
-          nodes:
-            - name: a
-              addresses: [198.18.0.1]
-        """;
+    private const string Minimal = ConfigSamples.MinimalCluster;
 
     private static string WithNodeSetting(string setting) => Minimal + "\n      " + setting;
 
