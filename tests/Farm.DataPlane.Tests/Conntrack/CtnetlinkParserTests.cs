@@ -10,11 +10,6 @@ public sealed class CtnetlinkParserTests
     private const byte Established = 3;
     private const byte TimeWait = 7;
 
-    private static readonly IPAddress Client4 = IPAddress.Parse("198.18.1.1");
-    private static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    private static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::1:1");
-    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
-
     [TestMethod]
     public void WriteDumpRequest_Sequence_CtnetlinkGetWithRequestDumpFlagsAndUnspecFamily()
     {

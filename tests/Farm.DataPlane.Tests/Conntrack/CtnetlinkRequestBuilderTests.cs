@@ -5,11 +5,6 @@ namespace Farm.DataPlane.Tests.Conntrack;
 [TestClass]
 public sealed class CtnetlinkRequestBuilderTests
 {
-    private static readonly IPAddress Client4 = IPAddress.Parse("198.18.1.1");
-    private static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    private static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::1:1");
-    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
-
     [TestMethod]
     public void TryAddLookup_Ipv4Tcp_ExactlyTheCtGetRequestOfTheOriginalTuple()
     {

@@ -7,9 +7,6 @@ namespace Farm.DataPlane.Tests.Kernel;
 [TestClass]
 public sealed class PcapFrameChannelTests
 {
-    private static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
-
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 
