@@ -45,6 +45,16 @@ internal static class FuzzRunner
     }
 
     /// <summary>
+    /// <see cref="Run"/>, then asserts that more than <paramref name="minimumDeep"/> inputs made it deep: fewer means
+    /// the fuzzer only scratches the surface.
+    /// </summary>
+    public static void RunDeep(FuzzTarget target, int iterations, int seed, TestContext context, int minimumDeep, string message = "")
+    {
+        int deep = Run(target, iterations, seed, context);
+        Assert.IsGreaterThan(minimumDeep, deep, message);
+    }
+
+    /// <summary>
     /// Runs <paramref name="iterations"/> inputs (times <c>FARM_FUZZ_SCALE</c>) from seed <paramref name="seed"/> (or
     /// <c>FARM_FUZZ_SEED</c>); returns how many made it deep (see <see cref="FuzzTarget.Run"/>).
     /// </summary>
