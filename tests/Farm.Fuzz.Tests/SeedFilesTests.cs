@@ -1,5 +1,4 @@
 using Farm.Fuzz.Tests.DataPlane;
-using Farm.Fuzz.Tests.Fuzzing;
 using Farm.Fuzz.Tests.Protocol;
 
 namespace Farm.Fuzz.Tests;

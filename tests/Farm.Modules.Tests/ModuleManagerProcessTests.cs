@@ -1,8 +1,4 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.Modules.Tests.TestSupport;
 using Farm.Testing.Network;
-using Farm.Testing.Time;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 

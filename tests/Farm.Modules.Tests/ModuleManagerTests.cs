@@ -1,8 +1,3 @@
-using Farm.Testing.Time;
-using System.Collections.Concurrent;
-using Farm.Core.Config;
-using Farm.Modules.Scripts;
-using Farm.Modules.Tests.TestSupport;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests;

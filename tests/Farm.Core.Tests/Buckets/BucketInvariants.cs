@@ -1,5 +1,3 @@
-using Farm.Core.Buckets;
-
 namespace Farm.Core.Tests.Buckets;
 
 /// <summary>Independent checks of the bucket-table invariants, computed from first principles rather than from the implementation.</summary>

@@ -1,4 +1,3 @@
-using Farm.Core.Buckets;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheckConfig = FsCheck.Config;

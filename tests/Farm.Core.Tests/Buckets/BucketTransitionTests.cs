@@ -1,5 +1,3 @@
-using Farm.Core.Buckets;
-
 namespace Farm.Core.Tests.Buckets;
 
 [TestClass]

@@ -1,20 +1,10 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 [TestClass]
 public sealed class CheckerConfigParserTests
 {
     // The checker's own lines start at line 8 ("    - name: c"); its settings follow at column 7.
-    private const string Module = """
-        module:
-          name: web
-          vips: [198.18.100.1]
-          interface: eth0
-          rules:
-            - ports: 80
-          checkers:
-        """;
+    private const string Module = ConfigSamples.MinimalModule + "\n  checkers:";
 
     private static ConfigResult<ModuleConfig> Parse(params string[] checkerLines) =>
         ConfigAssert.Module(Module + "\n    - name: c\n" + string.Concat(checkerLines.Select(l => "      " + l + "\n")));

@@ -1,25 +1,10 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 [TestClass]
 public sealed class ClusterConfigDiffTests
 {
-    private const string Running = """
-        cluster:
-          name: demo
-          key: 0123456789abcdef
-          version: 3
-          heartbeat: { interval: 100ms, detection_timeout: 600ms, lease: 360ms }
-          lans: [pub, priv]
-          nodes:
-            - name: a
-              addresses: [198.18.0.1, 198.19.0.1]
-              weight: 100
-            - name: b
-              addresses: [198.18.0.2, 198.19.0.2]
-              weight: 50
-        """;
+    private static readonly string Running = ConfigSamples.TwoNodeCluster.Replace(
+        "  lans:", "  version: 3\n  heartbeat: { interval: 100ms, detection_timeout: 600ms, lease: 360ms }\n  lans:");
 
     private static ClusterConfigDiff Diff(string candidate) =>
         ClusterConfigDiff.Compare(ConfigAssert.ValidCluster(Running), ConfigAssert.ValidCluster(candidate));

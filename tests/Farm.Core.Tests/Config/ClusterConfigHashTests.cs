@@ -1,25 +1,11 @@
 using System.Security.Cryptography;
-using System.Text;
-using Farm.Core.Config;
 
 namespace Farm.Core.Tests.Config;
 
 [TestClass]
 public sealed class ClusterConfigHashTests
 {
-    private const string Base = """
-        cluster:
-          name: demo
-          key: 0123456789abcdef
-          lans: [pub, priv]
-          nodes:
-            - name: a
-              addresses: [198.18.0.1, 198.19.0.1]
-              weight: 100
-            - name: b
-              addresses: [198.18.0.2, 198.19.0.2]
-              weight: 50
-        """;
+    private const string Base = ConfigSamples.TwoNodeCluster;
 
     private static string Hash(string yaml) => ConfigAssert.ValidCluster(yaml).ComputeHash();
 

@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 /// <summary><c>key_file</c>: the key read through the caller's reader, every problem located at the setting, the secret never echoed.</summary>

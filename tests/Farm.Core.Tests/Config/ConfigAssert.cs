@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 /// <summary>Parsing shortcuts and error assertions shared by the config tests.</summary>
@@ -39,6 +37,22 @@ internal static class ConfigAssert
         StringAssert.Contains(error.Message, messagePart, error.ToString());
         Assert.IsFalse(string.IsNullOrWhiteSpace(error.Hint), "every error needs a hint: " + error);
         return error;
+    }
+
+    /// <summary>
+    /// Asserts exactly the <paramref name="expected"/> errors, in order: each at its position, its message containing
+    /// the part given, with a hint.
+    /// </summary>
+    public static void LocatedErrors(IReadOnlyList<ConfigError> errors, params (int Line, int Column, string Part)[] expected)
+    {
+        Assert.AreEqual(expected.Length, errors.Count, string.Join('\n', errors));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var error = errors[i];
+            Assert.AreEqual((expected[i].Line, expected[i].Column), (error.Line, error.Column), error.ToString());
+            StringAssert.Contains(error.Message, expected[i].Part);
+            Assert.IsFalse(string.IsNullOrWhiteSpace(error.Hint), error.ToString());
+        }
     }
 
     private static T Valid<T>(ConfigResult<T> result)

@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 [TestClass]

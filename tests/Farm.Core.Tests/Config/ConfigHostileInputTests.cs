@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using Farm.Core.Config;
 
 namespace Farm.Core.Tests.Config;
 

@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 /// <summary>Whatever an admin's editor leaves in a file, the parser reports errors; it never throws.</summary>

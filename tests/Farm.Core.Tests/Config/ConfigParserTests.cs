@@ -1,27 +1,11 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 [TestClass]
 public sealed class ConfigParserTests
 {
-    private const string MinimalCluster = """
-        cluster:
-          name: demo
-          key: 0123456789abcdef
-          nodes:
-            - name: a
-              addresses: [198.18.0.1]
-        """;
+    private const string MinimalCluster = ConfigSamples.MinimalCluster;
 
-    private const string MinimalModule = """
-        module:
-          name: web
-          vips: [198.18.100.1]
-          interface: eth0
-          rules:
-            - ports: 80
-        """;
+    private const string MinimalModule = ConfigSamples.MinimalModule;
 
     [TestMethod]
     public void Parse_ClusterFile_DetectsClusterKind()

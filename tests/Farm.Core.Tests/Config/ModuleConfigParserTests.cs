@@ -1,21 +1,10 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
-
 namespace Farm.Core.Tests.Config;
 
 [TestClass]
 public sealed class ModuleConfigParserTests
 {
     // Lines: 1 module, 2 name, 3 vips, 4 interface, 5 rules, 6 first rule; extra settings start at line 7.
-    private const string Minimal = """
-        module:
-          name: web
-          vips: [198.18.100.1]
-          interface: eth0
-          rules:
-            - { protocol: tcp, ports: 80 }
-        """;
+    private static readonly string Minimal = ConfigSamples.MinimalModule.Replace("- ports: 80", "- { protocol: tcp, ports: 80 }");
 
     private static string With(string yaml) => Minimal + "\n" + yaml;
 

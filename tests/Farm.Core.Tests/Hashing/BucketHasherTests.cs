@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Core.Hashing;
-
 namespace Farm.Core.Tests.Hashing;
 
 [TestClass]

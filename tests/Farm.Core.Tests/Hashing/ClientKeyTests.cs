@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Farm.Core.Hashing;
 
 namespace Farm.Core.Tests.Hashing;
 

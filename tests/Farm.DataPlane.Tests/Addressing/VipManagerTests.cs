@@ -1,9 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Tests.TestSupport;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Farm.DataPlane.Tests.Addressing;
 
 [TestClass]

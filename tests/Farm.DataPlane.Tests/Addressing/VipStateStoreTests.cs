@@ -1,5 +1,3 @@
-using Farm.DataPlane.Addressing;
-
 namespace Farm.DataPlane.Tests.Addressing;
 
 [TestClass]

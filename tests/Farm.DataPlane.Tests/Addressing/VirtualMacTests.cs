@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.DataPlane.Addressing;
-
 namespace Farm.DataPlane.Tests.Addressing;
 
 [TestClass]

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using Farm.Core.Config;
-using Farm.DataPlane.Conntrack;
 using Farm.Native.Linux;
 using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 
@@ -13,11 +9,6 @@ public sealed class CtnetlinkParserTests
     private const uint Seq = 77;
     private const byte Established = 3;
     private const byte TimeWait = 7;
-
-    private static readonly IPAddress Client4 = IPAddress.Parse("198.18.1.1");
-    private static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    private static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::1:1");
-    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
 
     [TestMethod]
     public void WriteDumpRequest_Sequence_CtnetlinkGetWithRequestDumpFlagsAndUnspecFamily()

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using Farm.Core.Config;
-using Farm.DataPlane.Conntrack;
 using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 
 namespace Farm.DataPlane.Tests.Conntrack;
@@ -9,11 +5,6 @@ namespace Farm.DataPlane.Tests.Conntrack;
 [TestClass]
 public sealed class CtnetlinkRequestBuilderTests
 {
-    private static readonly IPAddress Client4 = IPAddress.Parse("198.18.1.1");
-    private static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    private static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::1:1");
-    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
-
     [TestMethod]
     public void TryAddLookup_Ipv4Tcp_ExactlyTheCtGetRequestOfTheOriginalTuple()
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using Farm.DataPlane.Conntrack;
 using Farm.Native.Linux;
 using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
 

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
-using Farm.Core.Config;
-using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Tests.Kernel;
-using Farm.DataPlane.Tests.TestSupport;
 using Farm.Testing.Network;
 
 namespace Farm.DataPlane.Tests.Conntrack;
@@ -41,62 +36,27 @@ public sealed class NetlinkConntrackTableTests
     {
         await using var ns = await CreateNamespaceAsync();
         var logs = new TestLogSink();
-        var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
-        {
-            var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            var (listener, client, accepted) = OpenTcp(Server4, Client4);
-            var (udpServer, udpClient) = OpenUdp(Server6, Client6, answer: true);
-            return (table, listener, client, accepted, udpServer, udpClient);
-        });
+        using var loopback = await ns.RunAsync(() => LoopbackFlows.Open(logs, tcp: (Server4, Client4), udp: (Server6, Client6), answerUdp: true));
+        var table = loopback.Table;
+        var tcp = loopback.TcpFlow(live: true);
+        var udp = loopback.UdpFlow(live: true);
+        bool IsTcp(TrackedFlow f) => f.Protocol == TransportProtocol.Tcp && f.SourcePort == tcp.SourcePort;
+        bool IsUdp(TrackedFlow f) => f.Protocol == TransportProtocol.Udp && f.SourcePort == udp.SourcePort;
 
-        try
-        {
-            var clientEnd = (IPEndPoint)client.LocalEndPoint!;
-            var serverEnd = (IPEndPoint)listener.LocalEndpoint;
-            var udpClientEnd = (IPEndPoint)udpClient.LocalEndPoint!;
-            var udpServerEnd = (IPEndPoint)udpServer.LocalEndPoint!;
-            bool IsTcp(TrackedFlow f) => f.Protocol == TransportProtocol.Tcp && f.SourcePort == clientEnd.Port;
-            bool IsUdp(TrackedFlow f) => f.Protocol == TransportProtocol.Udp && f.SourcePort == udpClientEnd.Port;
+        var flows = await ns.RunAsync(table.Dump);
+        TestContext.WriteLine("Open:\n" + string.Join('\n', flows));
 
-            var flows = await ns.RunAsync(table.Dump);
-            TestContext.WriteLine("Open:\n" + string.Join('\n', flows));
+        Assert.AreEqual(tcp, flows.Single(IsTcp));
+        Assert.AreEqual(udp, flows.Single(IsUdp));
 
-            Assert.AreEqual(new TrackedFlow(TransportProtocol.Tcp, Client4, clientEnd.Port, Server4, serverEnd.Port, Live: true), flows.Single(IsTcp));
-            Assert.AreEqual(new TrackedFlow(TransportProtocol.Udp, Client6, udpClientEnd.Port, Server6, udpServerEnd.Port, Live: true), flows.Single(IsUdp));
+        loopback.CloseTcp();
+        var closed = await UntilNotLiveAsync(async () => (TrackedFlow?)(await ns.RunAsync(table.Dump)).Single(IsTcp));
 
-            // A graceful close from both sides: conntrack follows the FINs to TIME_WAIT (or CLOSE).
-            client.Shutdown(SocketShutdown.Send);
-            Assert.AreEqual(0, accepted.Receive(new byte[16]), "the server sees the client's FIN");
-            accepted.Close();
-            client.Close();
-
-            TrackedFlow? closed = null;
-            for (int attempt = 0; attempt < 100; attempt++)
-            {
-                closed = (await ns.RunAsync(table.Dump)).Single(IsTcp);
-                if (!closed.Value.Live)
-                {
-                    break;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, Ct);
-            }
-
-            var after = await ns.RunAsync(table.Dump);
-            TestContext.WriteLine("Closed:\n" + string.Join('\n', after));
-            Assert.IsFalse(closed!.Value.Live, $"the closed connection is still live: {closed}");
-            Assert.IsTrue(after.Single(IsUdp).Live, "UDP stays live while conntrack tracks it");
-            logs.AssertNoWarnings();
-        }
-        finally
-        {
-            accepted.Dispose();
-            client.Dispose();
-            listener.Dispose();
-            udpClient.Dispose();
-            udpServer.Dispose();
-            table.Dispose();
-        }
+        var after = await ns.RunAsync(table.Dump);
+        TestContext.WriteLine("Closed:\n" + string.Join('\n', after));
+        Assert.IsFalse(closed!.Value.Live, $"the closed connection is still live: {closed}");
+        Assert.IsTrue(after.Single(IsUdp).Live, "UDP stays live while conntrack tracks it");
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -110,13 +70,7 @@ public sealed class NetlinkConntrackTableTests
         var (flows, timings) = await ns.RunAsync(() =>
         {
             using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            sender.Bind(new IPEndPoint(Client4, 0));
-            // Nobody listens: every datagram still creates an (unreplied) conntrack entry on its way out.
-            for (int i = 0; i < FlowCount; i++)
-            {
-                sender.SendTo("x"u8, new IPEndPoint(Server4, 20000 + i));
-            }
+            SendUdpFlows(FlowCount, firstPort: 20000);
 
             var timings = new List<TimeSpan>();
             IReadOnlyList<TrackedFlow> flows = [];
@@ -172,66 +126,30 @@ public sealed class NetlinkConntrackTableTests
     {
         await using var ns = await CreateNamespaceAsync();
         var logs = new TestLogSink();
-        var (table, listener, client, accepted, udpServer, udpClient) = await ns.RunAsync(() =>
-        {
-            var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            var (listener, client, accepted) = OpenTcp(Server6, Client6);
-            var (udpServer, udpClient) = OpenUdp(Server4, Client4, answer: false);
-            return (table, listener, client, accepted, udpServer, udpClient);
-        });
+        using var loopback = await ns.RunAsync(() => LoopbackFlows.Open(logs, tcp: (Server6, Client6), udp: (Server4, Client4), answerUdp: false));
+        var table = loopback.Table;
+        // Live: false on purpose: a lookup goes by the tuple alone and reports the entry's own state.
+        var tcp = loopback.TcpFlow(live: false);
+        var udp = loopback.UdpFlow(live: false);
+        var unknown = new TrackedFlow(TransportProtocol.Tcp, Client4, 1, Server4, 1, Live: true);
 
-        try
-        {
-            var clientEnd = (IPEndPoint)client.LocalEndPoint!;
-            var serverEnd = (IPEndPoint)listener.LocalEndpoint;
-            var udpClientEnd = (IPEndPoint)udpClient.LocalEndPoint!;
-            var udpServerEnd = (IPEndPoint)udpServer.LocalEndPoint!;
-            // Live: false on purpose: a lookup goes by the tuple alone and reports the entry's own state.
-            var tcp = new TrackedFlow(TransportProtocol.Tcp, Client6, clientEnd.Port, Server6, serverEnd.Port, Live: false);
-            var udp = new TrackedFlow(TransportProtocol.Udp, Client4, udpClientEnd.Port, Server4, udpServerEnd.Port, Live: false);
-            var unknown = new TrackedFlow(TransportProtocol.Tcp, Client4, 1, Server4, 1, Live: true);
+        var open = await ns.RunAsync(() => table.Lookup([tcp, udp, unknown]));
+        TestContext.WriteLine("Open: " + string.Join(" | ", open));
 
-            var open = await ns.RunAsync(() => table.Lookup([tcp, udp, unknown]));
-            TestContext.WriteLine("Open: " + string.Join(" | ", open));
+        Assert.HasCount(3, open);
+        Assert.AreEqual(tcp with { Live = true }, open[0]);
+        Assert.AreEqual(udp with { Live = true }, open[1]);
+        Assert.IsNull(open[2], "a flow conntrack never saw");
 
-            Assert.HasCount(3, open);
-            Assert.AreEqual(tcp with { Live = true }, open[0]);
-            Assert.AreEqual(udp with { Live = true }, open[1]);
-            Assert.IsNull(open[2], "a flow conntrack never saw");
+        loopback.CloseTcp();
+        var closed = await UntilNotLiveAsync(async () => (await ns.RunAsync(() => table.Lookup([tcp])))[0]);
 
-            client.Shutdown(SocketShutdown.Send);
-            Assert.AreEqual(0, accepted.Receive(new byte[16]), "the server sees the client's FIN");
-            accepted.Close();
-            client.Close();
-
-            TrackedFlow? closed = null;
-            for (int attempt = 0; attempt < 100; attempt++)
-            {
-                closed = (await ns.RunAsync(() => table.Lookup([tcp])))[0];
-                if (closed is { Live: false })
-                {
-                    break;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, Ct);
-            }
-
-            var after = await ns.RunAsync(() => table.Lookup([tcp, udp, unknown]));
-            TestContext.WriteLine("Closed: " + string.Join(" | ", after));
-            Assert.AreEqual(tcp with { Live = false }, closed, "the closed connection's entry stays (TIME_WAIT or CLOSE), no longer live");
-            Assert.AreEqual(udp with { Live = true }, after[1], "UDP stays live while conntrack tracks it");
-            Assert.IsNull(after[2]);
-            logs.AssertNoWarnings();
-        }
-        finally
-        {
-            accepted.Dispose();
-            client.Dispose();
-            listener.Dispose();
-            udpClient.Dispose();
-            udpServer.Dispose();
-            table.Dispose();
-        }
+        var after = await ns.RunAsync(() => table.Lookup([tcp, udp, unknown]));
+        TestContext.WriteLine("Closed: " + string.Join(" | ", after));
+        Assert.AreEqual(tcp with { Live = false }, closed, "the closed connection's entry stays (TIME_WAIT or CLOSE), no longer live");
+        Assert.AreEqual(udp with { Live = true }, after[1], "UDP stays live while conntrack tracks it");
+        Assert.IsNull(after[2]);
+        logs.AssertNoWarnings();
     }
 
     [TestMethod]
@@ -246,18 +164,10 @@ public sealed class NetlinkConntrackTableTests
         var (dumped, found, missing, timings) = await ns.RunAsync(() =>
         {
             using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            sender.Bind(new IPEndPoint(Client4, 0));
-            for (int i = 0; i < FlowCount; i++)
-            {
-                sender.SendTo("x"u8, new IPEndPoint(Server4, 20000 + i));
-            }
+            SendUdpFlows(FlowCount, firstPort: 20000);
 
             TestContext.WriteLine($"Lookups per datagram: {table.BatchSize}");
-            var dumped = table.Dump()
-                .Where(f => f.Protocol == TransportProtocol.Udp && f.Source.Equals(Client4) && f.Destination.Equals(Server4))
-                .OrderBy(f => f.DestinationPort)
-                .ToArray();
+            var dumped = DumpUdpFlows(table);
             var found = table.Lookup(dumped);
             var never = Enumerable.Range(1, 100).Select(p => new TrackedFlow(TransportProtocol.Udp, Client4, p, Server4, p, Live: true)).ToArray();
             var missing = table.Lookup(never);
@@ -308,17 +218,9 @@ public sealed class NetlinkConntrackTableTests
                 logs.CreateLogger<NetlinkConntrackTable>(),
                 NetlinkConntrackTable.OpenSocket(NetlinkConntrackTable.DefaultReceiveTimeout, 4096),
                 batchSize: NetlinkConntrackTable.LookupBatchSize);
-            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            sender.Bind(new IPEndPoint(Client4, 0));
-            for (int i = 0; i < FlowCount; i++)
-            {
-                sender.SendTo("x"u8, new IPEndPoint(Server4, 30000 + i));
-            }
+            SendUdpFlows(FlowCount, firstPort: 30000);
 
-            var dumped = table.Dump()
-                .Where(f => f.Protocol == TransportProtocol.Udp && f.Source.Equals(Client4) && f.Destination.Equals(Server4))
-                .OrderBy(f => f.DestinationPort)
-                .ToArray();
+            var dumped = DumpUdpFlows(table);
             return (dumped, table.Lookup(dumped), table.BatchSize);
         });
 
@@ -328,6 +230,45 @@ public sealed class NetlinkConntrackTableTests
         Assert.IsLessThan(NetlinkConntrackTable.LookupBatchSize, batchSize);
         Assert.IsTrue(logs.Messages.Any(e => e.Contains("dropped answers")), "the overflow happened and was logged");
         logs.AssertNoWarnings();
+    }
+
+    /// <summary>
+    /// Sends one datagram from Client4 to each of <paramref name="count"/> ports of Server4 from <paramref name="firstPort"/>:
+    /// nobody listens, yet every datagram creates an (unreplied) conntrack entry on its way out.
+    /// </summary>
+    private static void SendUdpFlows(int count, int firstPort)
+    {
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        sender.Bind(new IPEndPoint(Client4, 0));
+        for (int i = 0; i < count; i++)
+        {
+            sender.SendTo("x"u8, new IPEndPoint(Server4, firstPort + i));
+        }
+    }
+
+    /// <summary>The UDP flows Client4 → Server4 in a dump, by destination port.</summary>
+    private static TrackedFlow[] DumpUdpFlows(NetlinkConntrackTable table) =>
+        table.Dump()
+            .Where(f => f.Protocol == TransportProtocol.Udp && f.Source.Equals(Client4) && f.Destination.Equals(Server4))
+            .OrderBy(f => f.DestinationPort)
+            .ToArray();
+
+    /// <summary>Asks again, up to 100 times 20 ms apart, until the closed TCP flow is no longer live; returns the last answer.</summary>
+    private async Task<TrackedFlow?> UntilNotLiveAsync(Func<Task<TrackedFlow?>> ask)
+    {
+        TrackedFlow? flow = null;
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            flow = await ask();
+            if (flow is { Live: false })
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, Ct);
+        }
+
+        return flow;
     }
 
     /// <summary>An established TCP connection (one exchange done), inside the calling thread's namespace.</summary>
@@ -360,6 +301,54 @@ public sealed class NetlinkConntrackTableTests
         }
 
         return (udpServer, udpClient);
+    }
+
+    /// <summary>A ctnetlink table, one established TCP connection and one UDP flow, opened inside a namespace.</summary>
+    private sealed record LoopbackFlows(
+        NetlinkConntrackTable Table,
+        (IPAddress Server, IPAddress Client) TcpEnds,
+        (IPAddress Server, IPAddress Client) UdpEnds,
+        TcpListener Listener,
+        Socket Client,
+        Socket Accepted,
+        Socket UdpServer,
+        Socket UdpClient) : IDisposable
+    {
+        public static LoopbackFlows Open(
+            TestLogSink logs, (IPAddress Server, IPAddress Client) tcp, (IPAddress Server, IPAddress Client) udp, bool answerUdp)
+        {
+            var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            var (listener, client, accepted) = OpenTcp(tcp.Server, tcp.Client);
+            var (udpServer, udpClient) = OpenUdp(udp.Server, udp.Client, answerUdp);
+            return new LoopbackFlows(table, tcp, udp, listener, client, accepted, udpServer, udpClient);
+        }
+
+        /// <summary>The TCP connection as conntrack tracks it: client to server.</summary>
+        public TrackedFlow TcpFlow(bool live) => new(
+            TransportProtocol.Tcp, TcpEnds.Client, ((IPEndPoint)Client.LocalEndPoint!).Port, TcpEnds.Server, ((IPEndPoint)Listener.LocalEndpoint).Port, live);
+
+        /// <summary>The UDP flow as conntrack tracks it: client to server.</summary>
+        public TrackedFlow UdpFlow(bool live) => new(
+            TransportProtocol.Udp, UdpEnds.Client, ((IPEndPoint)UdpClient.LocalEndPoint!).Port, UdpEnds.Server, ((IPEndPoint)UdpServer.LocalEndPoint!).Port, live);
+
+        /// <summary>A graceful close from both sides: conntrack follows the FINs to TIME_WAIT (or CLOSE).</summary>
+        public void CloseTcp()
+        {
+            Client.Shutdown(SocketShutdown.Send);
+            Assert.AreEqual(0, Accepted.Receive(new byte[16]), "the server sees the client's FIN");
+            Accepted.Close();
+            Client.Close();
+        }
+
+        public void Dispose()
+        {
+            Accepted.Dispose();
+            Client.Dispose();
+            Listener.Dispose();
+            UdpClient.Dispose();
+            UdpServer.Dispose();
+            Table.Dispose();
+        }
     }
 
     private async Task<NetworkNamespace> CreateNamespaceAsync()

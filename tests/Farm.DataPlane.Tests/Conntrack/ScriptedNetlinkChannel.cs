@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using Farm.DataPlane.Conntrack;
 using Farm.Native.Linux;
 
 namespace Farm.DataPlane.Tests.Conntrack;

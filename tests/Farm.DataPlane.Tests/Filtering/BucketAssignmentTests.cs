@@ -1,5 +1,3 @@
-using Farm.DataPlane.Filtering;
-
 namespace Farm.DataPlane.Tests.Filtering;
 
 [TestClass]

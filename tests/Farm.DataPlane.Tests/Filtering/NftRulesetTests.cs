@@ -1,9 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
-using Farm.DataPlane.Filtering;
-using Farm.DataPlane.Tests.TestSupport;
-
 namespace Farm.DataPlane.Tests.Filtering;
 
 [TestClass]

@@ -1,7 +1,3 @@
-using Farm.DataPlane.Filtering;
-using Farm.DataPlane.Tests.TestSupport;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Farm.DataPlane.Tests.Filtering;
 
 [TestClass]

@@ -1,10 +1,3 @@
-using Farm.Core.Config;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Filtering;
-using Farm.DataPlane.Neighbors;
-using Farm.DataPlane.Tests.TestSupport;
-using Farm.Testing.Topology;
-
 namespace Farm.DataPlane.Tests.Kernel;
 
 /// <summary>Stopping the data plane, cleanly or after a crash, leaves a node namespace exactly as it found it.</summary>

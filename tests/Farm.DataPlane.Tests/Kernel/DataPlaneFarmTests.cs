@@ -1,13 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Filtering;
-using Farm.DataPlane.Tests.TestSupport;
-using Farm.Testing.Topology;
 
 namespace Farm.DataPlane.Tests.Kernel;
 

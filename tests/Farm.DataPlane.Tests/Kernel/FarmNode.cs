@@ -1,10 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Filtering;
-using Farm.DataPlane.Neighbors;
-using Farm.Testing.Topology;
-
 namespace Farm.DataPlane.Tests.Kernel;
 
 /// <summary>

@@ -1,9 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.NetworkInformation;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Neighbors;
-using Farm.Testing.Topology;
 using static Farm.DataPlane.Tests.Neighbors.NeighborFramesTests;
 
 namespace Farm.DataPlane.Tests.Kernel;
@@ -12,9 +7,6 @@ namespace Farm.DataPlane.Tests.Kernel;
 [TestClass]
 public sealed class PcapFrameChannelTests
 {
-    private static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
-
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 

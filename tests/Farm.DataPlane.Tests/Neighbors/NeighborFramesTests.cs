@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.NetworkInformation;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Neighbors;
 using PacketDotNet;
 
 namespace Farm.DataPlane.Tests.Neighbors;
@@ -12,10 +7,6 @@ public sealed class NeighborFramesTests
 {
     internal static readonly PhysicalAddress NodeMac = PhysicalAddress.Parse("0a-00-00-00-00-01");
     internal static readonly PhysicalAddress ClientMac = PhysicalAddress.Parse("0a-00-00-00-00-99");
-    internal static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    internal static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
-    internal static readonly IPAddress Client4 = IPAddress.Parse("198.18.1.1");
-    internal static readonly IPAddress Client6 = IPAddress.Parse("2001:db8::1:1");
 
     [TestMethod]
     public void ArpReply_VipAsked_VmacIsSenderHardwareAddressAndNodeMacIsEthernetSource()

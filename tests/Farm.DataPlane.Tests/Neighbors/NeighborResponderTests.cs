@@ -1,8 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Neighbors;
-using Farm.DataPlane.Tests.TestSupport;
-using Microsoft.Extensions.Logging.Abstractions;
 using static Farm.DataPlane.Tests.Neighbors.NeighborFramesTests;
 
 namespace Farm.DataPlane.Tests.Neighbors;

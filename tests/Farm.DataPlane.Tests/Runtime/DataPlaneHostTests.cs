@@ -1,10 +1,6 @@
-using System.Net;
-using Farm.Core.Config;
 using Farm.DataPlane.Runtime;
-using Farm.DataPlane.Filtering;
 using Farm.Testing.Ownership;
 using Farm.Testing.DataPlane;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.DataPlane.Tests.Runtime;
 

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Net;
-using Farm.DataPlane.Conntrack;
 
 namespace Farm.DataPlane.Tests.TestSupport;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Farm.DataPlane.Neighbors;
 
 namespace Farm.DataPlane.Tests.TestSupport;
 

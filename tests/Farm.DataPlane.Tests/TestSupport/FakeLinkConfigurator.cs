@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
-using Farm.DataPlane.Addressing;
-
 namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>An in-memory <see cref="ILinkConfigurator"/>: addresses, unicast lists and promiscuous flags per device.</summary>

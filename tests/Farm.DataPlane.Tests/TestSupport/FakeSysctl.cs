@@ -1,5 +1,3 @@
-using Farm.DataPlane.Addressing;
-
 namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>An in-memory <see cref="ISysctl"/>; unknown paths fail like /proc/sys does.</summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
-
 namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>Module configurations the tests share.</summary>

@@ -1,5 +1,3 @@
-using Farm.DataPlane.Filtering;
-
 namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>An in-memory <see cref="INftablesClient"/> that records every batch and answers list commands from a script.</summary>

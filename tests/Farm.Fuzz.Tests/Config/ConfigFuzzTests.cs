@@ -1,9 +1,5 @@
-using System.Text;
-using Farm.Core.Config;
 using Farm.Core.Text;
 using Farm.DataPlane.Addressing;
-using Farm.DataPlane.Filtering;
-using Farm.Fuzz.Tests.Fuzzing;
 
 namespace Farm.Fuzz.Tests.Config;
 
@@ -17,6 +13,8 @@ public sealed class ConfigFuzzTests
 {
     /// <summary>The key every fuzzed key_file holds: it must never appear in a message.</summary>
     internal const string Secret = "fuzz-secret-0123456789";
+
+    private const string GeneratorReachesDeep = "the generator should produce valid files now and then; otherwise the fuzzer only scratches the surface";
 
     private static readonly IReadOnlyList<byte[]> YamlTokens =
     [
@@ -92,18 +90,12 @@ public sealed class ConfigFuzzTests
     public void ParseModule_KeptInputs_PassTheChecks() => FuzzRunner.CheckKeptInputs(ModuleTarget);
 
     [TestMethod]
-    public void ParseCluster_MutatedAndGeneratedFiles_NeverThrowAndStayBounded()
-    {
-        int deep = FuzzRunner.Run(ClusterTarget, 30_000, 1301, TestContext);
-        Assert.IsGreaterThan(100, deep, "the generator should produce valid files now and then; otherwise the fuzzer only scratches the surface");
-    }
+    public void ParseCluster_MutatedAndGeneratedFiles_NeverThrowAndStayBounded() =>
+        FuzzRunner.RunDeep(ClusterTarget, 30_000, 1301, TestContext, minimumDeep: 100, GeneratorReachesDeep);
 
     [TestMethod]
-    public void ParseModule_MutatedAndGeneratedFiles_NeverThrowAndStayBounded()
-    {
-        int deep = FuzzRunner.Run(ModuleTarget, 60_000, 1302, TestContext);
-        Assert.IsGreaterThan(100, deep, "the generator should produce valid files now and then; otherwise the fuzzer only scratches the surface");
-    }
+    public void ParseModule_MutatedAndGeneratedFiles_NeverThrowAndStayBounded() =>
+        FuzzRunner.RunDeep(ModuleTarget, 60_000, 1302, TestContext, minimumDeep: 100, GeneratorReachesDeep);
 
     private static void CheckErrors(IReadOnlyList<ConfigError> errors, bool succeeded, bool hasValue)
     {

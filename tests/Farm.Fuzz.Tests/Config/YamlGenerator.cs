@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Farm.Fuzz.Tests.Config;
 
 /// <summary>

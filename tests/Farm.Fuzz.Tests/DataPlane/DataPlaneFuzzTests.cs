@@ -1,6 +1,4 @@
-using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Neighbors;
-using Farm.Fuzz.Tests.Fuzzing;
 using Farm.Native.Linux;
 
 namespace Farm.Fuzz.Tests.DataPlane;
@@ -92,16 +90,10 @@ public sealed class DataPlaneFuzzTests
     public void ParseNeighborFrames_KeptInputs_PassTheChecks() => FuzzRunner.CheckKeptInputs(NeighborTarget);
 
     [TestMethod]
-    public void ParseCtnetlink_MutatedDatagrams_FailOnlyWithTheParsersErrors()
-    {
-        int deep = FuzzRunner.Run(CtnetlinkTarget, 100_000, 3301, TestContext);
-        Assert.IsGreaterThan(1000, deep);
-    }
+    public void ParseCtnetlink_MutatedDatagrams_FailOnlyWithTheParsersErrors() =>
+        FuzzRunner.RunDeep(CtnetlinkTarget, 100_000, 3301, TestContext, minimumDeep: 1000);
 
     [TestMethod]
-    public void ParseNeighborFrames_MutatedFrames_NeverThrow()
-    {
-        int deep = FuzzRunner.Run(NeighborTarget, 100_000, 3302, TestContext);
-        Assert.IsGreaterThan(1000, deep);
-    }
+    public void ParseNeighborFrames_MutatedFrames_NeverThrow() =>
+        FuzzRunner.RunDeep(NeighborTarget, 100_000, 3302, TestContext, minimumDeep: 1000);
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Farm.Fuzz.Tests.Fuzzing;
 
@@ -43,6 +42,16 @@ internal static class FuzzRunner
             }
         });
         Assert.IsEmpty(problems, string.Join('\n', problems));
+    }
+
+    /// <summary>
+    /// <see cref="Run"/>, then asserts that more than <paramref name="minimumDeep"/> inputs made it deep: fewer means
+    /// the fuzzer only scratches the surface.
+    /// </summary>
+    public static void RunDeep(FuzzTarget target, int iterations, int seed, TestContext context, int minimumDeep, string message = "")
+    {
+        int deep = Run(target, iterations, seed, context);
+        Assert.IsGreaterThan(minimumDeep, deep, message);
     }
 
     /// <summary>

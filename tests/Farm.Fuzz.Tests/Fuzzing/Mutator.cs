@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Farm.Fuzz.Tests.Fuzzing;
 
 /// <summary>Deterministic byte-level mutations in the spirit of libFuzzer's: stacked edits, dictionary tokens, splices.</summary>

@@ -1,6 +1,4 @@
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Google.Protobuf;
 
 namespace Farm.Fuzz.Tests.Protocol;
 

@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using Farm.Core.Config;
-using Farm.Modules.Checkers;
-using Farm.Modules.Scripts;
-using Farm.Modules.Tests.TestSupport;
 
 namespace Farm.Modules.Tests.Checkers;
 

@@ -1,7 +1,3 @@
-using Farm.Testing.Time;
-using Farm.Modules.Scripts;
-using Farm.Modules.Tests.TestSupport;
-
 namespace Farm.Modules.Tests.Scripts;
 
 [TestClass]
@@ -114,9 +110,8 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
         var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
 
-        time.Advance(ScriptTimeout);
+        await ElapseAsync(ScriptTimeout);
         var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
@@ -130,11 +125,9 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         dir.Write("start_both", "trap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
         var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
-        time.Advance(ScriptTimeout);
-        await time.WaitForTimerAsync(ForceTimeout, Poll.Deadline());
+        await ElapseAsync(ScriptTimeout);
 
-        time.Advance(ForceTimeout);
+        await ElapseAsync(ForceTimeout);
         var result = await run.WithTimeout();
 
         Assert.AreEqual("timed out after 30s; killed", result.Detail);
@@ -147,9 +140,8 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         dir.Write("stop_both", "if [ \"$1\" = force ]; then echo \"forced $FARM_FORCE\"; exit 0; fi\ntrap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
         var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
         int child = dir.ReadPid("child.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
 
-        time.Advance(ScriptTimeout);
+        await ElapseAsync(ScriptTimeout);
         var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Forced, result.Outcome);
@@ -165,12 +157,10 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         dir.Write("stop_both", "trap '' TERM\nsleep 1000 &\necho $! > child-${1:-normal}.pid\nwait");
         var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
         int normalChild = dir.ReadPid("child-normal.pid");
-        await time.WaitForTimerAsync(ScriptTimeout, Poll.Deadline());
-        time.Advance(ScriptTimeout);
+        await ElapseAsync(ScriptTimeout);
         int forcedChild = dir.ReadPid("child-force.pid");
-        await time.WaitForTimerAsync(ForceTimeout, Poll.Deadline());
 
-        time.Advance(ForceTimeout);
+        await ElapseAsync(ForceTimeout);
         var result = await run.WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.TimedOut, result.Outcome);
@@ -197,4 +187,11 @@ public sealed class ProcessScriptRunnerTests : IDisposable
 
     private ScriptRequest Request(string name, string[]? arguments = null, bool force = true) =>
         new("web", name, Path.Combine(dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, dir.Root, ScriptTimeout, ForceTimeout, force);
+
+    /// <summary>Waits until the runner arms its <paramref name="timeout"/> timer, then lets that much time pass.</summary>
+    private async Task ElapseAsync(TimeSpan timeout)
+    {
+        await time.WaitForTimerAsync(timeout, Poll.Deadline());
+        time.Advance(timeout);
+    }
 }

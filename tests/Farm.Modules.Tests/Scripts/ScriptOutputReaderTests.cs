@@ -1,5 +1,3 @@
-using Farm.Modules.Scripts;
-
 namespace Farm.Modules.Tests.Scripts;
 
 [TestClass]

@@ -1,7 +1,3 @@
-using Farm.Core.Config;
-using Farm.Modules.Scripts;
-using Farm.Modules.State;
-using Farm.Modules.Tests.TestSupport;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 
 namespace Farm.Modules.Tests.State;

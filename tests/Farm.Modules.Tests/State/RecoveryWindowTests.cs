@@ -1,5 +1,3 @@
-using Farm.Modules.State;
-
 namespace Farm.Modules.Tests.State;
 
 [TestClass]

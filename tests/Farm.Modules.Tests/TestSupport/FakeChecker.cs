@@ -1,5 +1,3 @@
-using Farm.Modules.Checkers;
-
 namespace Farm.Modules.Tests.TestSupport;
 
 /// <summary>A checker whose verdict the test sets; with <see cref="Hang"/> it never answers (until cancelled).</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Farm.Modules.Scripts;
-
 namespace Farm.Modules.Tests.TestSupport;
 
 /// <summary>Records script runs in a shared journal and answers with configured results, at once or when the test releases them.</summary>

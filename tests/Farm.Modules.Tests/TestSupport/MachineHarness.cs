@@ -1,8 +1,3 @@
-using Farm.Testing.Time;
-using Farm.Core.Config;
-using Farm.Modules.Scripts;
-using Farm.Modules.State;
-
 namespace Farm.Modules.Tests.TestSupport;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-
 namespace Farm.Modules.Tests.TestSupport;
 
 /// <summary>Module configurations for tests, built directly (no YAML).</summary>
