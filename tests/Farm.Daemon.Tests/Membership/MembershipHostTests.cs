@@ -1,10 +1,5 @@
-using Microsoft.Extensions.Time.Testing;
-using System.Collections.Concurrent;
 using Farm.Cluster.Membership;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Transport;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Collections.Concurrent;
 
 namespace Farm.Daemon.Tests.Membership;
 

@@ -1,19 +1,11 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-using Farm.Testing.Processes;
 
 namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>farmd talking sd_notify to a socket the test holds, as systemd's would be: readiness, status, watchdog.</summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class FarmdServiceManagerTests
+public sealed class FarmdServiceManagerTests(TestContext testContext)
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     public async Task Farmd_NotifySocketWithWatchdog_ReadyInViewFedWhileTickingAndNotOnceHeartbeatFreezes()
     {
@@ -68,7 +60,7 @@ public sealed class FarmdServiceManagerTests
         }
         catch
         {
-            TestContext.WriteLine($"--- n1 output ---\n{n1.Output}");
+            testContext.WriteLine($"--- n1 output ---\n{n1.Output}");
             throw;
         }
         finally

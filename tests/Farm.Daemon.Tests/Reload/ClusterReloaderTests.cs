@@ -1,26 +1,11 @@
 using Farm.Cluster.Membership;
-using Farm.Core.Config;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Reload;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Reload;
 
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class ClusterReloaderTests : IDisposable
+public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"), IDisposable
 {
     private readonly TestLogSink logs = new();
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-reload-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
 
     public void Dispose() => logs.Dispose();
 
@@ -138,7 +123,7 @@ public sealed class ClusterReloaderTests : IDisposable
     public void Apply_TargetCannotBeReplaced_FailedAndStillRunningTheOldFile()
     {
         var (_, host, path) = Start("n2");
-        string folder = Path.Combine(dir, "not-a-file");
+        string folder = Path.Combine(Dir, "not-a-file");
         Directory.CreateDirectory(folder);
         var settings = Load(path, "n2") with { ClusterFile = folder };
         var reloader = new ClusterReloader(settings, host, logs.CreateLogger<ClusterReloader>());
@@ -149,7 +134,7 @@ public sealed class ClusterReloaderTests : IDisposable
         StringAssert.StartsWith(result.Errors.Single(), $"cannot write {folder}: ");
         StringAssert.EndsWith(result.Errors.Single(), "(nothing changed; check the folder's permissions and free space)");
         Assert.AreEqual((0, 100), (reloader.Running.Version, host.Read((m, _) => m.Self.Weight)));
-        Assert.IsEmpty(Directory.GetFiles(dir, "*.tmp"), "the temporary file is removed");
+        Assert.IsEmpty(Directory.GetFiles(Dir, "*.tmp"), "the temporary file is removed");
     }
 
     [TestMethod]
@@ -202,7 +187,7 @@ public sealed class ClusterReloaderTests : IDisposable
 
     private (ClusterReloader Reloader, MembershipHost Host, string Path) Start(string self)
     {
-        string path = FarmConfigFiles.WriteCluster(Cluster(version: 0), Path.Combine(dir, "cluster.yaml"));
+        string path = FarmConfigFiles.WriteCluster(Cluster(version: 0), Path.Combine(Dir, "cluster.yaml"));
         var settings = Load(path, self);
         var host = new MembershipHost(
             FarmNode.OptionsOf(settings.Cluster), new MemberInfo(self, 1, settings.Self.Weight, 0, false, []), settings.Cluster.ComputeHash(), [], TimeProvider.System,

@@ -1,8 +1,3 @@
-using Farm.Core.Config;
-using Farm.Daemon.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
-
 namespace Farm.Daemon.Tests.TestSupport;
 
 /// <summary>One farmd node hosted in the test process (real Kestrel, real sockets, real heartbeat thread).</summary>

@@ -1,44 +1,27 @@
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Google.Protobuf;
-using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Transport;
 
 [TestClass]
-public sealed class InProcessClusterTests : IDisposable
+public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-"), IDisposable
 {
-    private string dir = null!;
     private readonly TestLogSink logs = new();
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-inproc-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
 
     public void Dispose() => logs.Dispose();
 
     [TestMethod]
     public async Task ThreeNodes_OverKestrelOnLoopback_ConvergeOnOneViewWithTheirBuckets()
     {
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
-        string modules = Path.Combine(dir, "modules");
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
+        string modules = Path.Combine(Dir, "modules");
         var module = TestClusterFiles.WriteModule(modules, "web", buckets: 256);
         var nodes = new List<InProcessNode>();
         try
         {
             foreach (string name in new[] { "n1", "n2", "n3" })
             {
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, dir, logs, [module]));
+                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, logs, [module]));
             }
 
             using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
@@ -74,8 +57,8 @@ public sealed class InProcessClusterTests : IDisposable
     public async Task AdminOverTcp_PlainRefusedSealedAnsweredReplayRefused()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
         var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
 
@@ -117,8 +100,8 @@ public sealed class InProcessClusterTests : IDisposable
     public async Task AdminOverTcp_ApplyConfigOnlyEncryptedDrainOnlyItself()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
         var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
         Envelope Seal(string method, IMessage query) => client.Request(method, query, "n1", node.Node.Settings.Incarnation);
@@ -162,7 +145,7 @@ public sealed class InProcessClusterTests : IDisposable
     public async Task ForgedReply_DroppedCountedAndPeerNeverAdmitted()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
 
         // A fake n2 that answers every heartbeat with a well-formed reply sealed with the wrong key.
         var builder = WebApplication.CreateSlimBuilder();
@@ -175,7 +158,7 @@ public sealed class InProcessClusterTests : IDisposable
         var forger = fake.Services.GetRequiredService<ForgingMembership>();
         await fake.StartAsync();
 
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, logs);
         using var admin = FarmdAdminClient.ForSocket(node.Socket);
         var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
             s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted", Poll.DefaultTimeout, CancellationToken.None);
