@@ -30,11 +30,11 @@ public static class TransparentUdpSender
         ReadOnlySpan<byte> on = [1, 0, 0, 0];
         if (source.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            socket.SetRawSocketOption(LinuxSocketOptions.SolIpv6, LinuxSocketOptions.Ipv6Transparent, on);
+            socket.SetRawSocketOption(LinuxSocketOptions.Ipv6.Level, LinuxSocketOptions.Ipv6.Transparent, on);
         }
         else
         {
-            socket.SetRawSocketOption(LinuxSocketOptions.SolIp, LinuxSocketOptions.IpTransparent, on);
+            socket.SetRawSocketOption(LinuxSocketOptions.Ip.Level, LinuxSocketOptions.Ip.Transparent, on);
         }
 
         socket.Bind(source);

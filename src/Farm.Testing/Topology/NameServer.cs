@@ -76,10 +76,10 @@ public sealed class NameServer : IAsyncDisposable
                     created.Add(socket);
                     bool v4 = endpoint.AddressFamily == AddressFamily.InterNetwork;
                     // IP_FREEBIND / IPV6_FREEBIND: bind a VIP before the daemon has put it on lo (and keep the socket across restarts).
-                    socket.SetRawSocketOption(v4 ? LinuxSocketOptions.SolIp : LinuxSocketOptions.SolIpv6, v4 ? LinuxSocketOptions.IpFreebind : LinuxSocketOptions.Ipv6Freebind, BitConverter.GetBytes(1));
+                    socket.SetRawSocketOption(v4 ? LinuxSocketOptions.Ip.Level : LinuxSocketOptions.Ipv6.Level, v4 ? LinuxSocketOptions.Ip.Freebind : LinuxSocketOptions.Ipv6.Freebind, BitConverter.GetBytes(1));
                     try
                     {
-                        socket.SetRawSocketOption(LinuxSocketOptions.SolSocket, LinuxSocketOptions.SoRcvBufForce, BitConverter.GetBytes(UdpReceiveBuffer));
+                        socket.SetRawSocketOption(LinuxSocketOptions.Socket.Level, LinuxSocketOptions.Socket.RcvBufForce, BitConverter.GetBytes(UdpReceiveBuffer));
                     }
                     catch (SocketException)
                     {

@@ -280,7 +280,7 @@ public sealed class SessionLoad : IAsyncDisposable
                 if (protocol == SessionProtocol.Tcp && source.Port == 0)
                 {
                     // IP_BIND_ADDRESS_NO_PORT: bind the source address now, pick the port at connect (ports are then shared per 4-tuple).
-                    socket.SetRawSocketOption(LinuxSocketOptions.SolIp, LinuxSocketOptions.IpBindAddressNoPort, BitConverter.GetBytes(1));
+                    socket.SetRawSocketOption(LinuxSocketOptions.Ip.Level, LinuxSocketOptions.Ip.BindAddressNoPort, BitConverter.GetBytes(1));
                 }
 
                 socket.Bind(source);
