@@ -23,10 +23,8 @@ public sealed class PrivateFilesTests() : TempDirectoryTest("farmd-private-")
     [TestMethod]
     public void WriteAtomic_SymbolicLinkAtTheTarget_ReplacesTheLinkNotItsTarget()
     {
-        string victim = Path.Combine(Dir, "victim");
-        File.WriteAllText(victim, "keep me");
-        string path = Path.Combine(Dir, "state.json");
-        File.CreateSymbolicLink(path, victim);
+        string victim = Victim("keep me");
+        string path = LinkTo(victim, "state.json");
 
         PrivateFiles.WriteAtomic(path, "new"u8);
 
@@ -38,9 +36,8 @@ public sealed class PrivateFilesTests() : TempDirectoryTest("farmd-private-")
     [TestMethod]
     public void WriteAtomic_LinksPlantedAtTheOldFixedTemporaryName_AreNotFollowed()
     {
-        string victim = Path.Combine(Dir, "victim");
-        File.WriteAllText(victim, "keep me");
-        File.CreateSymbolicLink(Path.Combine(Dir, "state.json.tmp"), victim);
+        string victim = Victim("keep me");
+        LinkTo(victim, "state.json.tmp");
 
         PrivateFiles.WriteAtomic(Path.Combine(Dir, "state.json"), "new"u8);
 
@@ -50,10 +47,8 @@ public sealed class PrivateFilesTests() : TempDirectoryTest("farmd-private-")
     [TestMethod]
     public void ReadNoFollow_SymbolicLinkOrMissing_RefusesOrReturnsNull()
     {
-        string victim = Path.Combine(Dir, "victim");
-        File.WriteAllText(victim, "secret");
-        string link = Path.Combine(Dir, "link");
-        File.CreateSymbolicLink(link, victim);
+        string victim = Victim("secret");
+        string link = LinkTo(victim, "link");
 
         var ex = Assert.ThrowsExactly<IOException>(() => PrivateFiles.ReadNoFollow(link, 100, StatxFileInspector.Instance));
         StringAssert.Contains(ex.Message, "is a symbolic link");
@@ -110,5 +105,21 @@ public sealed class PrivateFilesTests() : TempDirectoryTest("farmd-private-")
         Assert.ThrowsExactly<FileNotFoundException>(() => reader.Read("missing.key"));
         Assert.AreEqual(huge, reader.Resolve("huge.key"));
         Assert.AreEqual("/etc/farm/cluster.key", reader.Resolve("/etc/farm/cluster.key"));
+    }
+
+    /// <summary>A file "victim" holding <paramref name="text"/>, in this test's folder.</summary>
+    private string Victim(string text)
+    {
+        string victim = Path.Combine(Dir, "victim");
+        File.WriteAllText(victim, text);
+        return victim;
+    }
+
+    /// <summary>A symbolic link <paramref name="name"/> to <paramref name="target"/>, in this test's folder.</summary>
+    private string LinkTo(string target, string name)
+    {
+        string link = Path.Combine(Dir, name);
+        File.CreateSymbolicLink(link, target);
+        return link;
     }
 }

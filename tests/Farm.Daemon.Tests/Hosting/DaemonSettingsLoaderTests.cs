@@ -95,9 +95,7 @@ public sealed class DaemonSettingsLoaderTests() : TempDirectoryTest("farmd-setti
     [TestMethod]
     public void Load_ModulesDirectory_EveryModuleLoadedAndBadOnesReported()
     {
-        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
-        string modules = Path.Combine(Dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        var (file, modules) = ClusterWithModuleWeb();
         Directory.CreateDirectory(Path.Combine(modules, "not-a-module"));
         using var error = new StringWriter();
 
@@ -183,9 +181,7 @@ public sealed class DaemonSettingsLoaderTests() : TempDirectoryTest("farmd-setti
     [TestMethod]
     public void Load_ModuleWithAScriptWritableByOthers_IsRefusedWithTheReasonUnlessAllowed()
     {
-        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
-        string modules = Path.Combine(Dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        var (file, modules) = ClusterWithModuleWeb();
         TestClusterFiles.WriteModule(modules, "db", buckets: 256, vip: "198.18.100.2");
         string script = Path.Combine(modules, "web", "bin", "start_both");
         Directory.CreateDirectory(Path.GetDirectoryName(script)!);
@@ -212,9 +208,7 @@ public sealed class DaemonSettingsLoaderTests() : TempDirectoryTest("farmd-setti
     [TestMethod]
     public void Load_TwoModulesWithOneVip_RefusesToStartNamingBoth()
     {
-        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
-        string modules = Path.Combine(Dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        var (file, modules) = ClusterWithModuleWeb();
         TestClusterFiles.WriteModule(modules, "db", buckets: 256);
         using var error = new StringWriter();
 
@@ -256,5 +250,14 @@ public sealed class DaemonSettingsLoaderTests() : TempDirectoryTest("farmd-setti
 
         Assert.IsNull(DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n1", StateDirectory = State }, 1, null, error));
         StringAssert.StartsWith(error.ToString(), $"{file}:1:1: error: cannot read the file: the file holds 2147483648 bytes, more than the limit of 1048576");
+    }
+
+    /// <summary>A cluster file (port 9400) and a modules folder holding module "web" (256 buckets), in this test's folder.</summary>
+    private (string ClusterFile, string Modules) ClusterWithModuleWeb()
+    {
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
+        string modules = Path.Combine(Dir, "modules");
+        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        return (file, modules);
     }
 }

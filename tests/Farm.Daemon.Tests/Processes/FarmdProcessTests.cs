@@ -144,21 +144,12 @@ public sealed class FarmdProcessTests(TestContext testContext)
         }
         catch
         {
-            foreach (var p in processes)
-            {
-                testContext.WriteLine($"--- {p.Node} output ---\n{p.Output}");
-            }
-
+            ScratchRun.WriteOutputs(processes, p => p.Output, testContext.WriteLine);
             throw;
         }
         finally
         {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            await ScratchRun.EndAsync(processes, dir);
         }
     }
 

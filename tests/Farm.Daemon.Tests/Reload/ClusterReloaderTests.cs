@@ -3,12 +3,8 @@ using Farm.Cluster.Membership;
 namespace Farm.Daemon.Tests.Reload;
 
 [TestClass]
-public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"), IDisposable
+public sealed class ClusterReloaderTests() : LoggedTempDirectoryTest("farmd-reload-")
 {
-    private readonly TestLogSink logs = new();
-
-    public void Dispose() => logs.Dispose();
-
     [TestMethod]
     public void Check_NewerVersionAndOtherWeights_Accepted()
     {
@@ -83,7 +79,7 @@ public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"),
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.AreEqual((250, false), host.Read((m, _) => (m.Self.Weight, m.Self.Leaving)));
         Assert.AreEqual((1, 250), (reloader.Running.Version, reloader.Running.Nodes.Single(n => n.Name == "n2").Weight));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("config apply by tester", StringComparison.Ordinal) && e.Message.Contains("weight 100 -> 250", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("config apply by tester", StringComparison.Ordinal) && e.Message.Contains("weight 100 -> 250", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -107,7 +103,7 @@ public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"),
         CollectionAssert.AreEqual(new[] { "config version 0 is not newer than the running version 0: raise `version`" }, result.Errors.ToArray());
         Assert.AreEqual(before, File.ReadAllText(path));
         Assert.AreEqual(100, host.Read((m, _) => m.Self.Weight));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 501 && e.Level == LogLevel.Warning));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 501 && e.Level == LogLevel.Warning));
     }
 
     [TestMethod]
@@ -126,7 +122,7 @@ public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"),
         string folder = Path.Combine(Dir, "not-a-file");
         Directory.CreateDirectory(folder);
         var settings = Load(path, "n2") with { ClusterFile = folder };
-        var reloader = new ClusterReloader(settings, host, logs.CreateLogger<ClusterReloader>());
+        var reloader = new ClusterReloader(settings, host, Logs.CreateLogger<ClusterReloader>());
 
         var result = reloader.Apply(FarmConfigFiles.RenderCluster(Cluster(version: 1, n2Weight: 250)), "new.yaml", "tester");
 
@@ -147,7 +143,7 @@ public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"),
 
         Assert.AreEqual((ReloadOutcome.Applied, 100, 40), (result.Outcome, result.PreviousWeight, result.Weight));
         Assert.AreEqual(40, host.Read((m, _) => m.Self.Weight));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("(SIGHUP)", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("(SIGHUP)", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -161,7 +157,7 @@ public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"),
 
         Assert.AreEqual(ReloadOutcome.Refused, result.Outcome);
         Assert.AreEqual((5, 100), (reloader.Running.Version, host.Read((m, _) => m.Self.Weight)));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 504 && e.Message.Contains("older than the running version 5", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 504 && e.Message.Contains("older than the running version 5", StringComparison.Ordinal)));
 
         File.WriteAllText(path, "cluster: [");
         Assert.AreEqual(ReloadOutcome.Refused, reloader.ReloadFromDisk().Outcome, "a broken file is refused too");
@@ -191,8 +187,8 @@ public sealed class ClusterReloaderTests() : TempDirectoryTest("farmd-reload-"),
         var settings = Load(path, self);
         var host = new MembershipHost(
             FarmNode.OptionsOf(settings.Cluster), new MemberInfo(self, 1, settings.Self.Weight, 0, false, []), settings.Cluster.ComputeHash(), [], TimeProvider.System,
-            new LoggerFactory([logs]));
-        return (new ClusterReloader(settings, host, logs.CreateLogger<ClusterReloader>()), host, path);
+            new LoggerFactory([Logs]));
+        return (new ClusterReloader(settings, host, Logs.CreateLogger<ClusterReloader>()), host, path);
     }
 
     private static DaemonSettings Load(string path, string self)

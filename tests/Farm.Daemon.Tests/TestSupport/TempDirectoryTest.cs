@@ -12,3 +12,24 @@ public abstract class TempDirectoryTest(string prefix)
     [TestCleanup]
     public void DeleteTempDirectory() => Directory.Delete(Dir, recursive: true);
 }
+
+/// <summary>A <see cref="TempDirectoryTest"/> that also collects what the code under test logs, in <see cref="Logs"/>.</summary>
+public abstract class LoggedTempDirectoryTest(string prefix) : TempDirectoryTest(prefix), IDisposable
+{
+    /// <summary>The log lines of the running test.</summary>
+    protected TestLogSink Logs { get; } = new();
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Logs.Dispose();
+        }
+    }
+}

@@ -4,12 +4,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Farm.Daemon.Tests.Transport;
 
 [TestClass]
-public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-"), IDisposable
+public sealed class InProcessClusterTests() : LoggedTempDirectoryTest("farmd-inproc-")
 {
-    private readonly TestLogSink logs = new();
-
-    public void Dispose() => logs.Dispose();
-
     [TestMethod]
     public async Task ThreeNodes_OverKestrelOnLoopback_ConvergeOnOneViewWithTheirBuckets()
     {
@@ -21,7 +17,7 @@ public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-")
         {
             foreach (string name in new[] { "n1", "n2", "n3" })
             {
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, logs, [module]));
+                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [module]));
             }
 
             using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
@@ -42,7 +38,7 @@ public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-")
             Assert.IsTrue(status.Nodes.Where(n => n.InView).All(n => n.State == NodeState.Up && n.Lans.Single().Reachable));
             Assert.AreEqual(NodeState.Unknown, status.Nodes.Single(n => n.Name == "n4").State);
             Assert.AreEqual(0, status.Rejected.Count, "no message between honest nodes may be refused");
-            logs.AssertNoErrors();
+            Logs.AssertNoErrors();
         }
         finally
         {
@@ -58,7 +54,7 @@ public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-")
     {
         int port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, logs);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
         var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
 
@@ -101,7 +97,7 @@ public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-")
     {
         int port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, logs);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
         var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
         Envelope Seal(string method, IMessage query) => client.Request(method, query, "n1", node.Node.Settings.Incarnation);
@@ -158,7 +154,7 @@ public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-")
         var forger = fake.Services.GetRequiredService<ForgingMembership>();
         await fake.StartAsync();
 
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, logs);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         using var admin = FarmdAdminClient.ForSocket(node.Socket);
         var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
             s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted", Poll.DefaultTimeout, CancellationToken.None);
@@ -167,7 +163,7 @@ public sealed class InProcessClusterTests() : TempDirectoryTest("farmd-inproc-")
         var n2 = status.Nodes.Single(n => n.Name == "n2");
         Assert.AreEqual(NodeState.Unknown, n2.State, "a forged reply must not count as hearing n2");
         Assert.IsFalse(n2.InView);
-        Assert.AreEqual(1, logs.Entries.Count(e => e.Id.Id == 100 && e.Message.Contains("reply from n2", StringComparison.Ordinal)), "logged once a minute per source");
+        Assert.AreEqual(1, Logs.Entries.Count(e => e.Id.Id == 100 && e.Message.Contains("reply from n2", StringComparison.Ordinal)), "logged once a minute per source");
     }
 
     /// <summary>A fake n2 whose heartbeat replies are well-formed but sealed with the wrong key.</summary>
