@@ -1,6 +1,4 @@
 using System.Reflection;
-using Farm.Daemon.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests;
 

@@ -1,10 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Core.Hashing;
-using Farm.Testing.Network;
 using Farm.Testing.Nftables;
 
 namespace Farm.EndToEnd.Tests;
@@ -19,7 +13,7 @@ namespace Farm.EndToEnd.Tests;
 /// bucket in C#. The namespace has only <c>lo</c> and every probe is dropped on output, so no packet leaves it.
 /// </remarks>
 [TestClass]
-public sealed class KernelHashParityTests
+public sealed class KernelHashParityTests(TestContext testContext)
 {
     // More than the 1000 the acceptance criterion asks for, per layout and per modulus.
     private const int KeysPerFamily = 1500;
@@ -38,9 +32,6 @@ public sealed class KernelHashParityTests
         new("v6port", IPv6: true, Affinity.ClientIpPort, "ip6 saddr . th sport", "ipv6_addr . inet_service . mark", KeyLength: 20),
     ];
 
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task BucketOf_RandomKeysInAllFourLayouts_EqualsKernelJhash()
@@ -49,7 +40,7 @@ public sealed class KernelHashParityTests
 
         long started = TimeProvider.System.GetTimestamp();
         int randomSeed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), CultureInfo.InvariantCulture, out int s) ? s : Random.Shared.Next();
-        TestContext.WriteLine($"Random seed {randomSeed} (replay with {SeedVariable}={randomSeed})");
+        testContext.WriteLine($"Random seed {randomSeed} (replay with {SeedVariable}={randomSeed})");
         var random = new Random(randomSeed);
 
         // A power of two (the product default), a round non-power of two, and a large random one that exercises
@@ -58,12 +49,12 @@ public sealed class KernelHashParityTests
             .Select(n => new BucketHasher(n, (uint)random.NextInt64(0, 1L << 32)))
             .ToArray();
 
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
-        await ns.SetLinkUpAsync("lo", TestContext.CancellationToken);
-        await ns.AddAddressAsync("lo", Target4, 32, TestContext.CancellationToken);
-        await ns.AddAddressAsync("lo", Target6, 128, TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
+        await ns.SetLinkUpAsync("lo", testContext.CancellationToken);
+        await ns.AddAddressAsync("lo", Target4, 32, testContext.CancellationToken);
+        await ns.AddAddressAsync("lo", Target6, 128, testContext.CancellationToken);
 
-        var applied = await ns.NftAsync(["--debug=netlink", "-f", "-"], BuildRuleset(hashers), TestContext.CancellationToken);
+        var applied = await ns.NftAsync(["--debug=netlink", "-f", "-"], BuildRuleset(hashers), testContext.CancellationToken);
         AssertKernelHashesExpectedKeyLengths(applied.StandardOutput, hashers);
 
         var keys4 = RandomKeys(random, ipv6: false);
@@ -77,12 +68,12 @@ public sealed class KernelHashParityTests
             var keys = layout.IPv6 ? keys6 : keys4;
             for (int i = 0; i < hashers.Length; i++)
             {
-                var listed = await ns.NftAsync(["-j", "list", "set", "inet", Table, layout.SetName(i)], cancellationToken: TestContext.CancellationToken);
+                var listed = await ns.NftAsync(["-j", "list", "set", "inet", Table, layout.SetName(i)], cancellationToken: testContext.CancellationToken);
                 failures.AddRange(Compare(layout, hashers[i], keys, NftSetElements.Parse(listed.StandardOutput)));
             }
         }
 
-        TestContext.WriteLine($"Finished in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:0.00} s");
+        testContext.WriteLine($"Finished in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:0.00} s");
         Assert.IsEmpty(failures, $"Random seed {randomSeed}, {failures.Count} failures:{Environment.NewLine}" + string.Join(Environment.NewLine, failures.Take(20)));
     }
 
@@ -119,7 +110,7 @@ public sealed class KernelHashParityTests
             }
         }
 
-        TestContext.WriteLine($"{what}: {compared} keys compared, {failures.Count} failures");
+        testContext.WriteLine($"{what}: {compared} keys compared, {failures.Count} failures");
         return failures;
     }
 
@@ -182,7 +173,7 @@ public sealed class KernelHashParityTests
             Assert.AreEqual((uint)hashers[i].BucketCount, e.Modulus, $"Modulus of rule {r}.");
         }
 
-        TestContext.WriteLine("Kernel jhash key lengths: " + string.Join(", ", expressions.Select(e => e.Length).Distinct()));
+        testContext.WriteLine("Kernel jhash key lengths: " + string.Join(", ", expressions.Select(e => e.Length).Distinct()));
     }
 
     private static ClientKey SampleKey(Layout layout) =>

@@ -1,6 +1,3 @@
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-
 namespace Farm.EndToEnd.Tests;
 
 /// <summary>Skips (or, on CI, fails) a test whose machine cannot run network namespace tests.</summary>

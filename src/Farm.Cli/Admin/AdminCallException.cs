@@ -16,4 +16,19 @@ internal sealed class AdminCallException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// Why reading a file failed, in a few words: no such file, <paramref name="denied"/> when access was refused, or
+    /// the error's own message.
+    /// </summary>
+    public static string ReadFailure(Exception ex, string denied = "permission denied")
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex switch
+        {
+            FileNotFoundException or DirectoryNotFoundException => "no such file",
+            UnauthorizedAccessException => denied,
+            _ => ex.Message,
+        };
+    }
 }

@@ -233,12 +233,7 @@ internal sealed class AdminConnectionOptions
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            string reason = ex switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => "no such file",
-                UnauthorizedAccessException => "permission denied (the key is readable by root only? run as root)",
-                _ => ex.Message,
-            };
+            string reason = AdminCallException.ReadFailure(ex, "permission denied (the key is readable by root only? run as root)");
             throw new AdminCallException($"cannot read the {what} {path}: {reason}");
         }
     }

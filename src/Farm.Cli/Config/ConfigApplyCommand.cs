@@ -61,13 +61,7 @@ internal static class ConfigApplyCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            string reason = ex switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => "no such file",
-                UnauthorizedAccessException => "permission denied",
-                _ => ex.Message,
-            };
-            throw new AdminCallException($"cannot read {path}: {reason}");
+            throw new AdminCallException($"cannot read {path}: {AdminCallException.ReadFailure(ex)}");
         }
     }
 }

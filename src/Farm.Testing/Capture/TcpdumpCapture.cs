@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.Versioning;
-using System.Text;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-
 namespace Farm.Testing.Capture;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.Versioning;
-using System.Text;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-
 namespace Farm.Testing.Containers;
 
 /// <summary>

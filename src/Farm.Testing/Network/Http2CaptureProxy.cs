@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-
 namespace Farm.Testing.Network;
 
 /// <summary>

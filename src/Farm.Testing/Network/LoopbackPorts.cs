@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-
 namespace Farm.Testing.Network;
 
 /// <summary>TCP ports for farmd processes that tests run on loopback addresses (127.0.0.1, 127.0.0.2, ...).</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.Versioning;
-using Farm.Testing.Processes;
-
 namespace Farm.Testing.Network;
 
 /// <summary>Tells whether namespace-based tests can run here, and if not, what is missing and how to fix it.</summary>

@@ -1,11 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.Versioning;
 using Farm.Native.Linux;
-using Farm.Testing.Processes;
 
 namespace Farm.Testing.Network;
 

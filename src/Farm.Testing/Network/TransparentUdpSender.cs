@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Farm.Testing.Network;
 
 /// <summary>
@@ -13,12 +10,6 @@ namespace Farm.Testing.Network;
 /// </remarks>
 public static class TransparentUdpSender
 {
-    // Linux socket option numbers (linux/in.h, linux/in6.h); .NET has no named constants for them.
-    private const int SolIP = 0;
-    private const int IPTransparent = 19;
-    private const int SolIPv6 = 41;
-    private const int IPv6Transparent = 75;
-
     /// <summary>
     /// Sends one datagram from <paramref name="source"/> to <paramref name="destination"/>. Returns false when the
     /// local firewall dropped it on output (the kernel reports EPERM), true when it was sent.
@@ -39,11 +30,11 @@ public static class TransparentUdpSender
         ReadOnlySpan<byte> on = [1, 0, 0, 0];
         if (source.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            socket.SetRawSocketOption(SolIPv6, IPv6Transparent, on);
+            socket.SetRawSocketOption(LinuxSocketOptions.Ipv6.Level, LinuxSocketOptions.Ipv6.Transparent, on);
         }
         else
         {
-            socket.SetRawSocketOption(SolIP, IPTransparent, on);
+            socket.SetRawSocketOption(LinuxSocketOptions.Ip.Level, LinuxSocketOptions.Ip.Transparent, on);
         }
 
         socket.Bind(source);

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.Net.NetworkInformation;
-using System.Runtime.Versioning;
 using Farm.Testing.Capture;
 
 namespace Farm.Testing.Topology;

@@ -1,5 +1,3 @@
-using System.Net.NetworkInformation;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>One frame of a <see cref="BridgeCapture"/>: its Ethernet source, EtherType and the bytes after the link header.</summary>

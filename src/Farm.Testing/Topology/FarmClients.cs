@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Testing.Network;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>Clients that ask the farm "who are you" from chosen source addresses and ports, inside a client namespace.</summary>

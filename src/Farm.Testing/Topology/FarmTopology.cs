@@ -1,10 +1,4 @@
-using System.Globalization;
-using System.Net;
 using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
-using System.Text;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
 
 namespace Farm.Testing.Topology;
 

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.Versioning;
-using System.Text;
-using Farm.Testing.Network;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>
@@ -15,17 +9,9 @@ namespace Farm.Testing.Topology;
 [SupportedOSPlatform("linux")]
 public sealed class NameServer : IAsyncDisposable
 {
-    // IP_FREEBIND / IPV6_FREEBIND: bind a VIP before the daemon has put it on lo (and keep the socket across restarts).
-    private const int SolIp = 0;
-    private const int IpFreebind = 15;
-    private const int SolIpv6 = 41;
-    private const int Ipv6Freebind = 78;
-
     // SO_RCVBUFFORCE: a UDP receive buffer beyond net.core.rmem_max (root only). One socket serves every client of the
     // node: with the default buffer (~200 KB) a burst of a thousand sessions' requests overflows it while the loop
     // waits for a thread, and the drops would look like the farm's.
-    private const int SolSocket = 1;
-    private const int SoRcvBufForce = 33;
     private const int UdpReceiveBuffer = 4 << 20;
 
     private readonly List<Socket> sockets;
@@ -89,10 +75,11 @@ public sealed class NameServer : IAsyncDisposable
                     var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
                     created.Add(socket);
                     bool v4 = endpoint.AddressFamily == AddressFamily.InterNetwork;
-                    socket.SetRawSocketOption(v4 ? SolIp : SolIpv6, v4 ? IpFreebind : Ipv6Freebind, BitConverter.GetBytes(1));
+                    // IP_FREEBIND / IPV6_FREEBIND: bind a VIP before the daemon has put it on lo (and keep the socket across restarts).
+                    socket.SetRawSocketOption(v4 ? LinuxSocketOptions.Ip.Level : LinuxSocketOptions.Ipv6.Level, v4 ? LinuxSocketOptions.Ip.Freebind : LinuxSocketOptions.Ipv6.Freebind, BitConverter.GetBytes(1));
                     try
                     {
-                        socket.SetRawSocketOption(SolSocket, SoRcvBufForce, BitConverter.GetBytes(UdpReceiveBuffer));
+                        socket.SetRawSocketOption(LinuxSocketOptions.Socket.Level, LinuxSocketOptions.Socket.RcvBufForce, BitConverter.GetBytes(UdpReceiveBuffer));
                     }
                     catch (SocketException)
                     {

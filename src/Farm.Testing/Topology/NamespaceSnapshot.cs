@@ -1,7 +1,3 @@
-using System.Text;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.Versioning;
-using Farm.Testing.Network;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>
@@ -21,10 +16,6 @@ namespace Farm.Testing.Topology;
 [SupportedOSPlatform("linux")]
 public sealed class SessionLoad : IAsyncDisposable
 {
-    // IP_BIND_ADDRESS_NO_PORT: bind the source address now, pick the port at connect (ports are then shared per 4-tuple).
-    private const int SolIp = 0;
-    private const int IpBindAddressNoPort = 24;
-
     private readonly SessionLoadContext context;
     private readonly LoadSession[] sessions;
     private readonly CancellationTokenSource stopping = new();
@@ -288,7 +279,8 @@ public sealed class SessionLoad : IAsyncDisposable
                 created.Add(socket);
                 if (protocol == SessionProtocol.Tcp && source.Port == 0)
                 {
-                    socket.SetRawSocketOption(SolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
+                    // IP_BIND_ADDRESS_NO_PORT: bind the source address now, pick the port at connect (ports are then shared per 4-tuple).
+                    socket.SetRawSocketOption(LinuxSocketOptions.Ip.Level, LinuxSocketOptions.Ip.BindAddressNoPort, BitConverter.GetBytes(1));
                 }
 
                 socket.Bind(source);

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>One session of a <see cref="SessionLoad"/> as it stood at a moment. Times are since the load started.</summary>

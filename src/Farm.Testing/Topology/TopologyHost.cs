@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Testing.Network;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>A node or client of a <see cref="FarmTopology"/>: its namespace, interface and addresses.</summary>

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.Versioning;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>

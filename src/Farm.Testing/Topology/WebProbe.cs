@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Testing.Network;
-
 namespace Farm.Testing.Topology;
 
 /// <summary>Asks the demo-web example module "which node are you" (GET /node) from a chosen client source address.</summary>

@@ -1,6 +1,3 @@
-using Farm.Cli.Admin;
-using Farm.Cli.Tests.TestSupport;
-
 namespace Farm.Cli.Tests.Admin;
 
 [TestClass]

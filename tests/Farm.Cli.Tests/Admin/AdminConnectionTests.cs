@@ -1,8 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Farm.Cli.Admin;
-using Farm.Cli.Tests.TestSupport;
-using Grpc.Core;
 
 namespace Farm.Cli.Tests.Admin;
 

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Farm.Cli.Admin;
-using Farm.Cli.Tests.TestSupport;
 using Farm.Protocol.Security;
 using Farm.Protocol.V1;
 using Google.Protobuf;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Farm.Cli.Config;
-using Farm.Cli.Output;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Tests.Config;

@@ -1,5 +1,3 @@
-using Farm.Cli.Config;
-
 namespace Farm.Cli.Tests.Config;
 
 [TestClass]
@@ -94,25 +92,19 @@ public sealed class ConfigCheckCommandTests
     [TestMethod]
     public void Check_FileNameStartingWithAt_IsNotAResponseFile()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
-        try
+        InScratch(dir =>
         {
             string path = Path.Combine(dir, "@cluster.yaml");
             File.Copy(Cluster, path);
             var run = CliRun.Of("config", "check", path);
             Assert.AreEqual(CliApp.ExitOk, run.ExitCode, run.Output + run.Error);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void Check_KeyFileReadableByOthers_WarnsThatFarmdRefusesItButExitsZero()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
-        try
+        InScratch(dir =>
         {
             string cluster = Path.Combine(dir, "cluster.yaml");
             File.WriteAllText(cluster, "cluster:\n  name: demo\n  key_file: cluster.key\n  nodes: [{ name: a, addresses: [198.18.0.1] }]\n");
@@ -136,18 +128,13 @@ public sealed class ConfigCheckCommandTests
                 Farm.Core.Config.ConfigParser.ParseCluster("cluster:\n  name: demo\n  key: 0123456789abcdef0123\n  nodes: [{ name: a, addresses: [198.18.0.1] }]\n", "x").Value!.ComputeHash(),
                 CliRun.Of("config", "hash", cluster).OutputLines.Single(),
                 "the hash covers the key, not where it is kept");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void Check_TwoModulesWithOneVip_ReportsTheConflictAfterTheirOkLines()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
-        try
+        InScratch(dir =>
         {
             string web = Path.Combine(dir, "web.yaml");
             string db = Path.Combine(dir, "db.yaml");
@@ -159,18 +146,13 @@ public sealed class ConfigCheckCommandTests
             Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
             Assert.AreEqual($"{db}:1:1: error: VIP 198.18.100.1 of module 'db' is also a VIP of module 'web' ({web}) (hint: give each module its own VIPs: a node binds each VIP once)", run.OutputLines[2]);
             Assert.AreEqual("1 error in 1 file", run.OutputLines[3]);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void Check_MissingKeyFile_IsALocatedError()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
-        try
+        InScratch(dir =>
         {
             string cluster = Path.Combine(dir, "cluster.yaml");
             File.WriteAllText(cluster, "cluster:\n  name: demo\n  key_file: /nonexistent/cluster.key\n  nodes: [{ name: a, addresses: [198.18.0.1] }]\n");
@@ -179,18 +161,13 @@ public sealed class ConfigCheckCommandTests
 
             Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
             StringAssert.StartsWith(run.OutputLines[0], $"{cluster}:3:13: error: key file '/nonexistent/cluster.key' cannot be read: no such file (hint: ");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void Check_FileOverTheSizeLimit_IsRefusedWithoutReadingIt()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
-        try
+        InScratch(dir =>
         {
             string big = Path.Combine(dir, "big.yaml");
             using (var stream = File.Create(big))
@@ -202,11 +179,7 @@ public sealed class ConfigCheckCommandTests
 
             Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
             StringAssert.StartsWith(run.OutputLines[0], $"{big}:1:1: error: cannot read the file: the file holds 1048577 bytes, more than the limit of 1048576");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
@@ -224,5 +197,19 @@ public sealed class ConfigCheckCommandTests
         var run = CliRun.Of("config", "hash", Web);
         Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
         StringAssert.Contains(run.Output, "only a cluster file has a configuration hash");
+    }
+
+    /// <summary>Runs <paramref name="test"/> in a scratch folder of its own, deleted after it.</summary>
+    private static void InScratch(Action<string> test)
+    {
+        string dir = Directory.CreateTempSubdirectory("farmctl").FullName;
+        try
+        {
+            test(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

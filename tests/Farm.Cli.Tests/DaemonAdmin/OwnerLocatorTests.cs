@@ -1,12 +1,8 @@
 using System.Collections.Immutable;
-using System.Net;
 using Farm.Cluster.Membership;
 using Farm.Core.Ownership;
 using Farm.Core.Buckets;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
 using Farm.Daemon.Admin;
-using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Cli.Tests.DaemonAdmin;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Farm.Cli.Drain;
 using Farm.Protocol.V1;
 

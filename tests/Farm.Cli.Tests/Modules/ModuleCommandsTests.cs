@@ -1,24 +1,15 @@
-using System.Net;
-using System.Text.Json;
 using Farm.Cli.Modules;
-using Farm.Cli.Output;
-using Farm.Cli.Status;
 using Farm.Cli.Tests.Status;
-using Farm.Cli.Tests.TestSupport;
-using Farm.Core.Config;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 using Farm.Protocol.Json;
+using Farm.Testing.Processes;
 
 namespace Farm.Cli.Tests.Modules;
 
 [TestClass]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class ModuleCommandsTests
+public sealed class ModuleCommandsTests(TestContext testContext)
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     [DataRow("start")]
     [DataRow("stop")]
@@ -150,7 +141,7 @@ public sealed class ModuleCommandsTests
         foreach (string script in new[] { "start_both", "stop_both" })
         {
             string path = Path.Combine(modules, "app", "bin", script);
-            await File.WriteAllTextAsync(path, $"#!/bin/bash\necho \"{script} ($FARM_ACTION) on $FARM_NODE\"\n", TestContext.CancellationToken);
+            await File.WriteAllTextAsync(path, $"#!/bin/bash\necho \"{script} ($FARM_ACTION) on $FARM_NODE\"\n", testContext.CancellationToken);
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
@@ -169,71 +160,61 @@ public sealed class ModuleCommandsTests
                 }));
             }
 
-            await Task.WhenAll(processes.Select(p => p.WaitForReadyAsync(TimeSpan.FromSeconds(20), TestContext.CancellationToken)));
+            await Task.WhenAll(processes.Select(p => p.WaitForReadyAsync(TimeSpan.FromSeconds(20), testContext.CancellationToken)));
             string socket = Path.Combine(dir, "n1.sock");
 
             // Stop on both nodes through n1 (n2 through the relay), waiting until they settled.
-            var stop = await TestCli.RunAsync(["stop", "app", "--socket", socket, "--node", "n1", "--node", "n2", "--json"], cancellationToken: TestContext.CancellationToken);
+            var stop = await TestCli.RunAsync(["stop", "app", "--socket", socket, "--node", "n1", "--node", "n2", "--json"], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(0, stop.ExitCode, stop.Output + stop.Error);
             var results = JsonDocument.Parse(stop.Output).RootElement.GetProperty("results");
             CollectionAssert.AreEqual(new[] { "n1", "n2" }, results.EnumerateArray().Select(r => r.GetProperty("node").GetString()).ToArray());
             Assert.IsTrue(results.EnumerateArray().All(r => r.GetProperty("outcome").GetString() == "done" && r.GetProperty("state").GetProperty("state").GetString() == "STOP"), stop.Output);
             StringAssert.Contains(results[0].GetProperty("state").GetProperty("reason").GetString()!, "admin stop by farmctl@");
 
-            var start = await TestCli.RunAsync(["start", "app", "--socket", socket, "--all"], cancellationToken: TestContext.CancellationToken);
+            var start = await TestCli.RunAsync(["start", "app", "--socket", socket, "--all"], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(0, start.ExitCode, start.Output + start.Error);
             StringAssert.Matches(start.Output, new System.Text.RegularExpressions.Regex(@"n2\s+app\s+done\s+UP/Ready"));
 
-            var logs = await TestCli.RunAsync(["logs", "app", "--socket", socket, "--lines", "0"], cancellationToken: TestContext.CancellationToken);
+            var logs = await TestCli.RunAsync(["logs", "app", "--socket", socket, "--lines", "0"], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(0, logs.ExitCode, logs.Error);
             StringAssert.Contains(logs.Output, "app/stop_both: stop_both (stop) on n1");
             StringAssert.Contains(logs.Output, "Module app is UP/Ready: started");
 
             // Restart in both forms: JSON names each node's outcome and state; the table shows the same.
-            var restartJson = await TestCli.RunAsync(["restart", "app", "--socket", socket, "--json"], cancellationToken: TestContext.CancellationToken);
+            var restartJson = await TestCli.RunAsync(["restart", "app", "--socket", socket, "--json"], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(0, restartJson.ExitCode, restartJson.Output + restartJson.Error);
             var restarted = JsonDocument.Parse(restartJson.Output).RootElement.GetProperty("results").EnumerateArray().Single();
             Assert.AreEqual(("n1", "done", "UP"), (restarted.GetProperty("node").GetString(), restarted.GetProperty("outcome").GetString(), restarted.GetProperty("state").GetProperty("state").GetString()));
-            var restartTable = await TestCli.RunAsync(["restart", "app", "--socket", socket], cancellationToken: TestContext.CancellationToken);
+            var restartTable = await TestCli.RunAsync(["restart", "app", "--socket", socket], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(0, restartTable.ExitCode, restartTable.Output + restartTable.Error);
             StringAssert.Matches(restartTable.Output, new System.Text.RegularExpressions.Regex(@"n1\s+app\s+done\s+UP/Ready"));
 
             // Logs as JSON: one object per line, the same lines the table shows.
-            var logsJson = await TestCli.RunAsync(["logs", "app", "--socket", socket, "--lines", "0", "--json"], cancellationToken: TestContext.CancellationToken);
+            var logsJson = await TestCli.RunAsync(["logs", "app", "--socket", socket, "--lines", "0", "--json"], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(0, logsJson.ExitCode, logsJson.Error);
             var entries = logsJson.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
             Assert.IsTrue(entries.All(e => e.GetProperty("node").GetString() == "n1" && e.GetProperty("module").GetString() == "app"), logsJson.Output);
             Assert.IsTrue(entries.Any(e => e.GetProperty("text").GetString()!.Contains("app/stop_both: stop_both (stop) on n1", StringComparison.Ordinal)), logsJson.Output);
             Assert.IsTrue(entries.Any(e => e.GetProperty("text").GetString()!.Contains("Module app is UP/Ready", StringComparison.Ordinal)), logsJson.Output);
 
-            var status = await TestCli.RunAsync(["status", "--socket", socket], cancellationToken: TestContext.CancellationToken);
+            var status = await TestCli.RunAsync(["status", "--socket", socket], cancellationToken: testContext.CancellationToken);
             StringAssert.Contains(status.Output, "Modules on n1:");
-            TestContext.WriteLine(status.Output);
+            testContext.WriteLine(status.Output);
 
-            var unknown = await TestCli.RunAsync(["restart", "nope", "--socket", socket], cancellationToken: TestContext.CancellationToken);
+            var unknown = await TestCli.RunAsync(["restart", "nope", "--socket", socket], cancellationToken: testContext.CancellationToken);
             Assert.AreEqual(1, unknown.ExitCode);
             StringAssert.Contains(unknown.Error, "farmctl: unknown module 'nope' (modules: app)");
         }
         catch
         {
-            foreach (var p in processes)
-            {
-                TestContext.WriteLine($"--- {p}:\n{p.Output}");
-            }
-
+            ScratchRun.WriteOutputs(processes, p => p.Output, testContext.WriteLine);
             throw;
         }
         finally
         {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            await ScratchRun.EndAsync(processes, dir);
         }
     }
-
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Farm.Cli.Status;
 using Farm.Protocol.Json;
 
 namespace Farm.Cli.Tests.Status;
@@ -61,13 +59,7 @@ public sealed class StatusJsonTests
     {
         var report = StatusSamples.Report();
         report.ConfigVersion = 3;
-        var n2 = report.Nodes[1];
-        n2.Leaving = true;
-        n2.DrainState = Farm.Protocol.V1.DrainState.Draining;
-        n2.Buckets[0].Buckets = 0;
-        n2.Buckets[0].Incoming = 0;
-        n2.Buckets[0].Draining = 40;
-        n2.Buckets[0].OldestDrainAgeMs = 1234;
+        StatusSamples.DrainN2(report);
 
         using var doc = JsonDocument.Parse(StatusJson.Format(report, indented: true));
         Assert.AreEqual(3, doc.RootElement.GetProperty("config_version").GetInt64());

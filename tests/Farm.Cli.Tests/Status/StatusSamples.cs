@@ -8,6 +8,18 @@ internal static class StatusSamples
     public const string OurHash = "6e16e2abcc40da4b4f3271b3f1ca65b31e6bb57263a4eefc1e71bab6b19594b4";
     public const string TheirHash = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809";
 
+    /// <summary>Makes <paramref name="report"/>'s n2 a node that drains: leaving, no buckets, 40 connections draining, the oldest for 1.234 s.</summary>
+    public static void DrainN2(NodeStatusReport report)
+    {
+        var n2 = report.Nodes[1];
+        n2.Leaving = true;
+        n2.DrainState = DrainState.Draining;
+        n2.Buckets[0].Buckets = 0;
+        n2.Buckets[0].Incoming = 0;
+        n2.Buckets[0].Draining = 40;
+        n2.Buckets[0].OldestDrainAgeMs = 1234;
+    }
+
     public static NodeStatusReport Report()
     {
         var report = new NodeStatusReport

@@ -1,6 +1,3 @@
-using Farm.Cli.Output;
-using Farm.Cli.Status;
-
 namespace Farm.Cli.Tests.Status;
 
 [TestClass]
@@ -31,13 +28,7 @@ public sealed class StatusTableTests
         n1.DrainState = Farm.Protocol.V1.DrainState.Drained;
         n1.Buckets[0].Buckets = 0;
         n1.Buckets[0].Incoming = 0;
-        var n2 = report.Nodes[1];
-        n2.Leaving = true;
-        n2.DrainState = Farm.Protocol.V1.DrainState.Draining;
-        n2.Buckets[0].Buckets = 0;
-        n2.Buckets[0].Incoming = 0;
-        n2.Buckets[0].Draining = 40;
-        n2.Buckets[0].OldestDrainAgeMs = 1234;
+        StatusSamples.DrainN2(report);
         var n3 = report.Nodes[2];
         n3.Leaving = true; // a node that only stops: no drain state
 

@@ -1,5 +1,3 @@
-using Farm.Cli.Output;
-
 namespace Farm.Cli.Tests.TestSupport;
 
 /// <summary>Runs farmctl in-process with a cancellation token (for --watch) and captures what it prints.</summary>

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Farm.Cli.Output;
 using Farm.Cli.WhoOwns;
 using Farm.Protocol.V1;
 

@@ -1,7 +1,5 @@
 using Farm.Cluster.Membership;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Membership;
-using Microsoft.Extensions.Logging.Abstractions;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Drain;

@@ -1,31 +1,14 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-using Farm.Daemon.Hosting;
-using Farm.Native.Linux;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Hosting;
 
 /// <summary>The admin socket's folder, mode and peer check (SO_PEERCRED), with real sockets and, as root, a real other user.</summary>
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class AdminSocketTests
+public sealed class AdminSocketTests() : TempDirectoryTest("farmd-admin-")
 {
     private const uint Nobody = 65534;
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-admin-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
 
     [TestMethod]
     [DataRow(0u, 0u, null, true)]
@@ -40,7 +23,7 @@ public sealed class AdminSocketTests
     [TestMethod]
     public void CredentialsOf_ConnectionFromThisProcess_IsOurPidAndUid()
     {
-        using var pair = SocketPair.Listen(Path.Combine(dir, "a.sock"));
+        using var pair = SocketPair.Listen(Path.Combine(Dir, "a.sock"));
         using var client = pair.Connect();
         using var accepted = pair.Accept();
 
@@ -53,8 +36,8 @@ public sealed class AdminSocketTests
     public async Task Middleware_CallerAsAnotherUser_IsClosedUnlessInTheAdminGroup()
     {
         RequireRootAndSetpriv();
-        File.SetUnixFileMode(dir, OwnerOnly | UnixFileMode.OtherExecute); // only for this test: let nobody reach the socket
-        string path = Path.Combine(dir, "admin.sock");
+        File.SetUnixFileMode(Dir, OwnerOnly | UnixFileMode.OtherExecute); // only for this test: let nobody reach the socket
+        string path = Path.Combine(Dir, "admin.sock");
         using var listener = SocketPair.Listen(path);
         File.SetUnixFileMode(path, (UnixFileMode)0x1ff);
 
@@ -76,8 +59,8 @@ public sealed class AdminSocketTests
     public async Task PeerCheck_WiredIntoAKestrelUnixListener_AnswersRootAndClosesOtherUsers()
     {
         RequireRootAndSetpriv();
-        File.SetUnixFileMode(dir, OwnerOnly | UnixFileMode.OtherExecute); // only for this test: let nobody reach the socket
-        string path = Path.Combine(dir, "admin.sock");
+        File.SetUnixFileMode(Dir, OwnerOnly | UnixFileMode.OtherExecute); // only for this test: let nobody reach the socket
+        string path = Path.Combine(Dir, "admin.sock");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // The line DaemonHost adds to its admin listener.
@@ -128,10 +111,10 @@ public sealed class AdminSocketTests
     [TestMethod]
     public void Prepare_MissingFolder_CreatesIt0700AndRemovesAStaleSocket()
     {
-        string path = Path.Combine(dir, "run", "farmd.sock");
+        string path = Path.Combine(Dir, "run", "farmd.sock");
 
         Assert.IsNull(AdminSocket.Prepare(path));
-        Assert.AreEqual(OwnerOnly, File.GetUnixFileMode(Path.Combine(dir, "run")));
+        Assert.AreEqual(OwnerOnly, File.GetUnixFileMode(Path.Combine(Dir, "run")));
 
         using (SocketPair.Listen(path))
         {
@@ -150,18 +133,18 @@ public sealed class AdminSocketTests
     [DataRow(0x3ff, "must be farmd's own: ")] // 1777, like /tmp
     public void Prepare_FolderOthersMayEnter_IsRefused(int mode, string message)
     {
-        File.SetUnixFileMode(dir, (UnixFileMode)mode);
+        File.SetUnixFileMode(Dir, (UnixFileMode)mode);
 
-        string? problem = AdminSocket.Prepare(Path.Combine(dir, "farmd.sock"));
+        string? problem = AdminSocket.Prepare(Path.Combine(Dir, "farmd.sock"));
 
         StringAssert.Contains(problem, message);
-        File.SetUnixFileMode(dir, OwnerOnly);
+        File.SetUnixFileMode(Dir, OwnerOnly);
     }
 
     [TestMethod]
     public void Restrict_WithAndWithoutAdminGroup_SetsTheModeAndGroup()
     {
-        string path = Path.Combine(dir, "farmd.sock");
+        string path = Path.Combine(Dir, "farmd.sock");
         using var listener = SocketPair.Listen(path);
 
         AdminSocket.Restrict(path);

@@ -1,29 +1,16 @@
 using System.Text.RegularExpressions;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Native.Linux;
-using Farm.Testing.Files;
 
 namespace Farm.Daemon.Tests.Hosting;
 
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class DaemonSettingsLoaderTests
+public sealed class DaemonSettingsLoaderTests() : TempDirectoryTest("farmd-settings-")
 {
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-settings-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
-    private string State => Path.Combine(dir, "state");
+    private string State => Path.Combine(Dir, "state");
 
     [TestMethod]
     public async Task RunAsync_ConfigErrors_PrintedWithFileLineColumnAndExitOne()
     {
-        string file = Path.Combine(dir, "cluster.yaml");
+        string file = Path.Combine(Dir, "cluster.yaml");
         await File.WriteAllTextAsync(file, "cluster:\n  name: demo\n  key: short\n  nodes:\n    - name: n1\n      addresses: [198.18.0.1]\n      weight: 5000\n");
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -44,7 +31,7 @@ public sealed class DaemonSettingsLoaderTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        int code = await DaemonApp.RunAsync(["--cluster", Path.Combine(dir, "nope.yaml"), "--node", "n1"], output, error);
+        int code = await DaemonApp.RunAsync(["--cluster", Path.Combine(Dir, "nope.yaml"), "--node", "n1"], output, error);
 
         Assert.AreEqual(1, code);
         StringAssert.Contains(error.ToString(), "nope.yaml:1:1: error: file not found");
@@ -53,7 +40,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_UnknownNode_ListsTheValidNames()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         using var error = new StringWriter();
 
         var settings = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n9", StateDirectory = State }, 1, null, error);
@@ -65,7 +52,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_NoNodeGiven_NodeNamedLikeTheHostFullOrShortAnyCase()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         using var error = new StringWriter();
 
         var exact = DaemonSettingsLoader.Load(new DaemonArguments { StateDirectory = State, ClusterFile = file, HostName = "n3" }, 1, null, error);
@@ -78,7 +65,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_NoNodeGivenAndHostNotANode_NamesHostNodesAndOverride()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         using var error = new StringWriter();
 
         var settings = DaemonSettingsLoader.Load(new DaemonArguments { StateDirectory = State, ClusterFile = file, HostName = "web7" }, 1, null, error);
@@ -91,8 +78,8 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_DefaultModulesDirectoryMissing_NoModulesButAGivenOneMustExist()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
-        string missing = Path.Combine(dir, "no-modules");
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
+        string missing = Path.Combine(Dir, "no-modules");
         using var error = new StringWriter();
 
         var defaulted = DaemonSettingsLoader.Load(
@@ -108,9 +95,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_ModulesDirectory_EveryModuleLoadedAndBadOnesReported()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
-        string modules = Path.Combine(dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        var (file, modules) = ClusterWithModuleWeb();
         Directory.CreateDirectory(Path.Combine(modules, "not-a-module"));
         using var error = new StringWriter();
 
@@ -129,7 +114,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_BadAddressMap_Reported()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         using var error = new StringWriter();
 
         var settings = DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n1", AddressMap = ["198.18.0.1-127.0.0.1"], StateDirectory = State }, 1, null, error);
@@ -141,7 +126,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_InlineKeyInAFileReadableByOthers_RefusesToStartSayingHowToFix()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         using var error = new StringWriter();
 
@@ -154,10 +139,10 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_KeyFile_ReadsTheKeyAndRefusesItWhenOthersMayReadIt()
     {
-        string key = Path.Combine(dir, "cluster.key");
+        string key = Path.Combine(Dir, "cluster.key");
         File.WriteAllText(key, "0123456789abcdef-key-file\n");
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         File.WriteAllText(file, Regex.Replace(File.ReadAllText(file), "  key: .*\n", "  key_file: cluster.key\n"));
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         using var error = new StringWriter();
@@ -183,7 +168,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_KeyOwnedBySomeoneElse_RefusesToStart()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         var files = new FakeFileInspector { Fallback = StatxFileInspector.Instance }.Add(file, UnixFileMode.UserRead | UnixFileMode.UserWrite, uid: 1000);
         using var error = new StringWriter();
 
@@ -196,9 +181,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_ModuleWithAScriptWritableByOthers_IsRefusedWithTheReasonUnlessAllowed()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
-        string modules = Path.Combine(dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        var (file, modules) = ClusterWithModuleWeb();
         TestClusterFiles.WriteModule(modules, "db", buckets: 256, vip: "198.18.100.2");
         string script = Path.Combine(modules, "web", "bin", "start_both");
         Directory.CreateDirectory(Path.GetDirectoryName(script)!);
@@ -225,9 +208,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_TwoModulesWithOneVip_RefusesToStartNamingBoth()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
-        string modules = Path.Combine(dir, "modules");
-        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        var (file, modules) = ClusterWithModuleWeb();
         TestClusterFiles.WriteModule(modules, "db", buckets: 256);
         using var error = new StringWriter();
 
@@ -242,7 +223,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_ClockSteppedBack_IncarnationStillIncreases()
     {
-        string file = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
         var arguments = new DaemonArguments { ClusterFile = file, NodeName = "n1", StateDirectory = State, DataPlane = DataPlaneMode.Off };
         using var error = new StringWriter();
 
@@ -259,7 +240,7 @@ public sealed class DaemonSettingsLoaderTests
     [TestMethod]
     public void Load_ConfigFileOverTheSizeLimit_IsRefusedBeforeReading()
     {
-        string file = Path.Combine(dir, "cluster.yaml");
+        string file = Path.Combine(Dir, "cluster.yaml");
         using (var stream = File.Create(file))
         {
             stream.SetLength(2L * 1024 * 1024 * 1024); // sparse: 2 GiB the loader must not read
@@ -269,5 +250,14 @@ public sealed class DaemonSettingsLoaderTests
 
         Assert.IsNull(DaemonSettingsLoader.Load(new DaemonArguments { ClusterFile = file, NodeName = "n1", StateDirectory = State }, 1, null, error));
         StringAssert.StartsWith(error.ToString(), $"{file}:1:1: error: cannot read the file: the file holds 2147483648 bytes, more than the limit of 1048576");
+    }
+
+    /// <summary>A cluster file (port 9400) and a modules folder holding module "web" (256 buckets), in this test's folder.</summary>
+    private (string ClusterFile, string Modules) ClusterWithModuleWeb()
+    {
+        string file = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
+        string modules = Path.Combine(Dir, "modules");
+        TestClusterFiles.WriteModule(modules, "web", buckets: 256);
+        return (file, modules);
     }
 }

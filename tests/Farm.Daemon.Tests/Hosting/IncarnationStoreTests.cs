@@ -1,20 +1,8 @@
-using Farm.Daemon.Hosting;
-using Farm.Native.Linux;
-
 namespace Farm.Daemon.Tests.Hosting;
 
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class IncarnationStoreTests
+public sealed class IncarnationStoreTests() : TempDirectoryTest("farmd-incarnation-")
 {
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-incarnation-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
     [TestMethod]
     [DataRow(1000L, null, 1000L)]
     [DataRow(1000L, 999L, 1000L)]
@@ -27,23 +15,23 @@ public sealed class IncarnationStoreTests
     [TestMethod]
     public void Allocate_GarbageInTheFile_StartsFromTheClockWithAWarning()
     {
-        File.WriteAllText(Path.Combine(dir, "incarnation-n1"), "not a number");
+        File.WriteAllText(Path.Combine(Dir, "incarnation-n1"), "not a number");
 
-        long next = IncarnationStore.Allocate(dir, "n1", 42, StatxFileInspector.Instance, out string? warning);
+        long next = IncarnationStore.Allocate(Dir, "n1", 42, StatxFileInspector.Instance, out string? warning);
 
         Assert.AreEqual(42, next);
         StringAssert.Contains(warning, "does not hold a number");
-        Assert.AreEqual("42", File.ReadAllText(Path.Combine(dir, "incarnation-n1")).Trim());
+        Assert.AreEqual("42", File.ReadAllText(Path.Combine(Dir, "incarnation-n1")).Trim());
     }
 
     [TestMethod]
     public void Allocate_SymbolicLinkPlantedAtTheFile_IsNeitherReadNorWrittenThrough()
     {
-        string victim = Path.Combine(dir, "victim");
+        string victim = Path.Combine(Dir, "victim");
         File.WriteAllText(victim, "99999999999999");
-        File.CreateSymbolicLink(Path.Combine(dir, "incarnation-n1"), victim);
+        File.CreateSymbolicLink(Path.Combine(Dir, "incarnation-n1"), victim);
 
-        long next = IncarnationStore.Allocate(dir, "n1", 42, StatxFileInspector.Instance, out string? warning);
+        long next = IncarnationStore.Allocate(Dir, "n1", 42, StatxFileInspector.Instance, out string? warning);
 
         Assert.AreEqual(42, next, "the link's target is not taken for the last incarnation");
         StringAssert.Contains(warning, "is a symbolic link");
@@ -53,12 +41,12 @@ public sealed class IncarnationStoreTests
     [TestMethod]
     public void Allocate_StateFolderWritableByOthers_UsesTheClockWithAWarning()
     {
-        File.SetUnixFileMode(dir, (UnixFileMode)0x1ff);
+        File.SetUnixFileMode(Dir, (UnixFileMode)0x1ff);
 
-        long next = IncarnationStore.Allocate(dir, "n1", 42, StatxFileInspector.Instance, out string? warning);
+        long next = IncarnationStore.Allocate(Dir, "n1", 42, StatxFileInspector.Instance, out string? warning);
 
         Assert.AreEqual(42, next);
         StringAssert.Contains(warning, "is writable by group and others (mode 0777)");
-        Assert.IsFalse(File.Exists(Path.Combine(dir, "incarnation-n1")));
+        Assert.IsFalse(File.Exists(Path.Combine(Dir, "incarnation-n1")));
     }
 }

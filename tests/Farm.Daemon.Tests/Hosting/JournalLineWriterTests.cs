@@ -1,4 +1,3 @@
-using Farm.Daemon.Hosting;
 using Serilog.Events;
 using Serilog.Parsing;
 

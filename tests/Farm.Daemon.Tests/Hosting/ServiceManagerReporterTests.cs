@@ -1,5 +1,3 @@
-using Farm.Daemon.Hosting;
-
 namespace Farm.Daemon.Tests.Hosting;
 
 [TestClass]

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-
 namespace Farm.Daemon.Tests.Interop;
 
 /// <summary>

@@ -1,10 +1,5 @@
-using Microsoft.Extensions.Time.Testing;
-using System.Collections.Concurrent;
 using Farm.Cluster.Membership;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Transport;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Collections.Concurrent;
 
 namespace Farm.Daemon.Tests.Membership;
 
@@ -115,13 +110,20 @@ public sealed class MembershipHostTests
         Assert.IsTrue(pair.N1.Read((m, _) => m.Installed!.Members.Select(x => x.Name).SequenceEqual(["n1"])));
     }
 
+    /// <summary>A settled pair whose n1 has handled n2's heartbeat and polled (what the thread does on a wake-up: clears it); and that heartbeat.</summary>
+    private static (HostPair Pair, HeartbeatRequest Heartbeat) SettledAfterAHeartbeat()
+    {
+        var pair = HostPair.Settled();
+        var heartbeat = pair.HeartbeatFromN2();
+        pair.N1.HandleRequest("n2", 0, heartbeat);
+        pair.N1.Poll();
+        return (pair, heartbeat);
+    }
+
     [TestMethod]
     public void HandleRequest_HeartbeatSayingNothingNew_DoesNotWakeTheThread()
     {
-        var pair = HostPair.Settled();
-        var same = pair.HeartbeatFromN2();
-        pair.N1.HandleRequest("n2", 0, same);
-        pair.N1.Poll(); // what the thread does on a wake-up: clears it
+        var (pair, same) = SettledAfterAHeartbeat();
 
         pair.Clock.Advance(TimeSpan.FromMilliseconds(100));
         pair.N1.HandleRequest("n2", 0, same);
@@ -132,10 +134,7 @@ public sealed class MembershipHostTests
     [TestMethod]
     public void HandleRequest_HeartbeatWithNewWeight_WakesTheThread()
     {
-        var pair = HostPair.Settled();
-        var hb = pair.HeartbeatFromN2();
-        pair.N1.HandleRequest("n2", 0, hb);
-        pair.N1.Poll();
+        var (pair, hb) = SettledAfterAHeartbeat();
 
         pair.N1.HandleRequest("n2", 0, hb with { Sender = hb.Sender with { Weight = 50 } });
 
@@ -145,10 +144,7 @@ public sealed class MembershipHostTests
     [TestMethod]
     public void HandleRequest_HeartbeatAfterLongSilence_WakesTheThread()
     {
-        var pair = HostPair.Settled();
-        var hb = pair.HeartbeatFromN2();
-        pair.N1.HandleRequest("n2", 0, hb);
-        pair.N1.Poll();
+        var (pair, hb) = SettledAfterAHeartbeat();
 
         pair.Clock.Advance(Options.DetectionTimeout / 2);
         pair.N1.HandleRequest("n2", 0, hb);

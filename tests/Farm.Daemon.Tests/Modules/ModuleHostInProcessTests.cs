@@ -1,34 +1,15 @@
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Protocol;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
 
 namespace Farm.Daemon.Tests.Modules;
 
 /// <summary>Two in-process farmd nodes (data plane off) running a module with real scripts: gate, admin control, relay, logs.</summary>
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ModuleHostInProcessTests : IDisposable
+public sealed class ModuleHostInProcessTests() : LoggedTempDirectoryTest("farmd-modules-")
 {
-    private readonly TestLogSink logs = new();
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-modules-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
-    public void Dispose() => logs.Dispose();
-
     [TestMethod]
     public async Task BootStopAndRelay_TwoNodes_GateOpensClosesBeforeStopBothAndRelaysOverTcp()
     {
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
-        string modules = Path.Combine(dir, "modules");
-        var module = TestClusterFiles.WriteModule(modules, "app", buckets: 256);
-        string moduleDir = Path.Combine(modules, "app");
-        Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
+        var (clusterFile, module, moduleDir) = ClusterWithModuleApp();
         foreach (string script in new[] { "start_both", "stop_both" })
         {
             string path = Path.Combine(moduleDir, "bin", script);
@@ -37,8 +18,8 @@ public sealed class ModuleHostInProcessTests : IDisposable
         }
 
         var directories = new Dictionary<string, string> { ["app"] = moduleDir };
-        await using var n1 = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, [module], directories);
-        await using var n2 = await InProcessNode.StartAsync(clusterFile, "n2", dir, logs, [module], directories);
+        await using var n1 = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs, [module], directories);
+        await using var n2 = await InProcessNode.StartAsync(clusterFile, "n2", Dir, Logs, [module], directories);
         using var admin1 = FarmdAdminClient.ForSocket(n1.Socket);
 
         // Boot: both run start_both, announce the module ready, and share its buckets.
@@ -84,19 +65,15 @@ public sealed class ModuleHostInProcessTests : IDisposable
     [TestMethod]
     public async Task Boot_RefusedModule_NeverRunsAndStatusAndAdminStartSayWhy()
     {
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
-        string modules = Path.Combine(dir, "modules");
-        var module = TestClusterFiles.WriteModule(modules, "app", buckets: 256);
-        string moduleDir = Path.Combine(modules, "app");
-        Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
-        string marker = Path.Combine(dir, "ran");
+        var (clusterFile, module, moduleDir) = ClusterWithModuleApp();
+        string marker = Path.Combine(Dir, "ran");
         string script = Path.Combine(moduleDir, "bin", "start_both");
         await File.WriteAllTextAsync(script, $"#!/bin/bash\ntouch '{marker}'\n");
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         const string Reason = "its files are not root's own: bin/start_both is writable by others";
 
         await using var n1 = await InProcessNode.StartAsync(
-            clusterFile, "n1", dir, logs, [module], new Dictionary<string, string> { ["app"] = moduleDir }, new Dictionary<string, string> { ["app"] = Reason });
+            clusterFile, "n1", Dir, Logs, [module], new Dictionary<string, string> { ["app"] = moduleDir }, new Dictionary<string, string> { ["app"] = Reason });
 
         var runtime = n1.Node.Modules.Snapshot().Single();
         Assert.AreEqual((Farm.Modules.ModuleState.Stop, Farm.Modules.ModuleSubState.NotReady, "refused: " + Reason), (runtime.Status.State, runtime.Status.SubState, runtime.Status.Reason));
@@ -115,5 +92,16 @@ public sealed class ModuleHostInProcessTests : IDisposable
         }
 
         return lines;
+    }
+
+    /// <summary>A cluster file on a free port and module "app" (256 buckets) with an empty bin folder, in this test's folder.</summary>
+    private (string ClusterFile, ModuleConfig Module, string ModuleDir) ClusterWithModuleApp()
+    {
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
+        string modules = Path.Combine(Dir, "modules");
+        var module = TestClusterFiles.WriteModule(modules, "app", buckets: 256);
+        string moduleDir = Path.Combine(modules, "app");
+        Directory.CreateDirectory(Path.Combine(moduleDir, "bin"));
+        return (clusterFile, module, moduleDir);
     }
 }

@@ -1,8 +1,3 @@
-using Farm.Daemon.Modules;
-using Farm.Daemon.Tests.TestSupport;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Farm.Daemon.Tests.Modules;
 
 [TestClass]

@@ -1,21 +1,13 @@
-using System.Net;
 using Farm.Cluster.Membership;
-using Farm.Core.Config;
 using Farm.DataPlane.Runtime;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Modules;
-using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.DataPlane;
 using Farm.Testing.Ownership;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Modules;
 
 [TestClass]
-public sealed class ModuleTrafficGateTests
+public sealed class ModuleTrafficGateTests(TestContext testContext)
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     public async Task OpenGate_KernelRefusesTheBucketSets_ModuleNotAnnouncedReadyUntilAnApplySucceeds()
     {
@@ -25,19 +17,19 @@ public sealed class ModuleTrafficGateTests
         var dataPlane = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance);
         dataPlane.Start();
         var gate = new ModuleTrafficGate(FakeBackend.Web(), host, dataPlane, TimeProvider.System, NullLogger<ModuleTrafficGate>.Instance);
-        await gate.OpenAsync("web", "started", TestContext.CancellationToken);
+        await gate.OpenAsync("web", "started", testContext.CancellationToken);
         Assert.IsTrue(Ready(host), "an open gate announces the module");
 
         backend.Planes[0].FailApplies = true;
         dataPlane.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
-        await Poll.UntilAsync(() => Task.FromResult(Ready(host)), ready => !ready, "web withdrawn while its kernel refuses the sets", TimeSpan.FromSeconds(5), TestContext.CancellationToken);
+        await Poll.UntilAsync(() => Task.FromResult(Ready(host)), ready => !ready, "web withdrawn while its kernel refuses the sets", TimeSpan.FromSeconds(5), testContext.CancellationToken);
         Assert.IsTrue(gate.IsOpen, "the module itself still runs; only its announcement is withheld");
 
         backend.Planes[0].FailApplies = false;
         dataPlane.RefreshLease(TimeSpan.FromMilliseconds(150)); // a tick retries the apply
-        await Poll.UntilAsync(() => Task.FromResult(Ready(host)), ready => ready, "web announced again", TimeSpan.FromSeconds(5), TestContext.CancellationToken);
+        await Poll.UntilAsync(() => Task.FromResult(Ready(host)), ready => ready, "web announced again", TimeSpan.FromSeconds(5), testContext.CancellationToken);
 
-        await gate.CloseAsync("web", "stop", TestContext.CancellationToken);
+        await gate.CloseAsync("web", "stop", testContext.CancellationToken);
         Assert.IsFalse(Ready(host), "a closed gate withdraws it whatever the kernel does");
     }
 

@@ -1,12 +1,6 @@
-using Farm.Core.Config;
-using Farm.Daemon.Modules;
-using Farm.Native.Linux;
-using Farm.Testing.Files;
-
 namespace Farm.Daemon.Tests.Modules;
 
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ModuleTrustTests
 {
     private const UnixFileMode Script = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;

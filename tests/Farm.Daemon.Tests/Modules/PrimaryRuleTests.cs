@@ -1,7 +1,4 @@
-using System.Collections.Immutable;
 using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-using Farm.Daemon.Modules;
 
 namespace Farm.Daemon.Tests.Modules;
 

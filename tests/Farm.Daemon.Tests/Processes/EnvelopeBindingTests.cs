@@ -1,11 +1,4 @@
-using System.Net;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
-using Grpc.Core;
 
 namespace Farm.Daemon.Tests.Processes;
 
@@ -14,7 +7,6 @@ namespace Farm.Daemon.Tests.Processes;
 /// processes) and sent unchanged elsewhere, again, or to a later run of their recipient must all be useless.
 /// </summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class EnvelopeBindingTests
 {
     /// <summary>n1 dials n2 through this address, where the capturing relay listens.</summary>

@@ -1,23 +1,11 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Core.Config;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Grpc.Core;
-using Farm.Testing.Farmd;
 
 namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>Real farmd processes on 127.0.0.1-4 talking gRPC to each other.</summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class FarmdProcessTests
+public sealed class FarmdProcessTests(TestContext testContext)
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     public async Task Farmd_ThreeProcesses_FormOneViewRefuseForgeriesExcludeMismatchAndDropAKilledNode()
     {
@@ -129,7 +117,7 @@ public sealed class FarmdProcessTests
             }
 
             clock.Stop();
-            TestContext.WriteLine($"kill -9 n3 -> view without n3 after {clock.ElapsedMilliseconds} ms ({updates} WatchStatus updates)");
+            testContext.WriteLine($"kill -9 n3 -> view without n3 after {clock.ElapsedMilliseconds} ms ({updates} WatchStatus updates)");
             Console.WriteLine($"kill -9 n3 -> view without n3 after {clock.ElapsedMilliseconds} ms ({updates} WatchStatus updates)");
             Assert.IsNotNull(after);
             CollectionAssert.AreEqual(new[] { "n1", "n2" }, InView(after).ToArray());
@@ -156,21 +144,12 @@ public sealed class FarmdProcessTests
         }
         catch
         {
-            foreach (var p in processes)
-            {
-                TestContext.WriteLine($"--- {p.Node} output ---\n{p.Output}");
-            }
-
+            ScratchRun.WriteOutputs(processes, p => p.Output, testContext.WriteLine);
             throw;
         }
         finally
         {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            await ScratchRun.EndAsync(processes, dir);
         }
     }
 

@@ -1,19 +1,11 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-using Farm.Testing.Processes;
 
 namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>farmd talking sd_notify to a socket the test holds, as systemd's would be: readiness, status, watchdog.</summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class FarmdServiceManagerTests
+public sealed class FarmdServiceManagerTests(TestContext testContext)
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     public async Task Farmd_NotifySocketWithWatchdog_ReadyInViewFedWhileTickingAndNotOnceHeartbeatFreezes()
     {
@@ -68,13 +60,12 @@ public sealed class FarmdServiceManagerTests
         }
         catch
         {
-            TestContext.WriteLine($"--- n1 output ---\n{n1.Output}");
+            ScratchRun.WriteOutputs([n1], p => p.Output, testContext.WriteLine);
             throw;
         }
         finally
         {
-            await n1.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
+            await ScratchRun.EndAsync([n1], dir);
         }
     }
 
@@ -103,9 +94,19 @@ public sealed class FarmdServiceManagerTests
     /// <summary>Every notification until one matches <paramref name="last"/> (included); fails after <paramref name="timeout"/>.</summary>
     private static async Task<List<string>> ReceiveUntilAsync(Socket socket, Func<string, bool> last, TimeSpan timeout)
     {
+        var (seen, matched) = await ReceiveAsync(socket, last, timeout);
+        return matched ? seen : throw new AssertFailedException($"Not received within {timeout}; got: {string.Join(" | ", seen)}");
+    }
+
+    /// <summary>Every notification received during <paramref name="window"/>.</summary>
+    private static async Task<List<string>> ReceiveForAsync(Socket socket, TimeSpan window) => (await ReceiveAsync(socket, _ => false, window)).Seen;
+
+    /// <summary>Every notification until one matches <paramref name="last"/> (included, and then Matched) or <paramref name="time"/> is up.</summary>
+    private static async Task<(List<string> Seen, bool Matched)> ReceiveAsync(Socket socket, Func<string, bool> last, TimeSpan time)
+    {
         var seen = new List<string>();
         byte[] buffer = new byte[4096];
-        using var cancel = new CancellationTokenSource(timeout);
+        using var cancel = new CancellationTokenSource(time);
         try
         {
             while (true)
@@ -114,33 +115,13 @@ public sealed class FarmdServiceManagerTests
                 seen.Add(Encoding.UTF8.GetString(buffer, 0, n));
                 if (last(seen[^1]))
                 {
-                    return seen;
+                    return (seen, true);
                 }
             }
         }
         catch (OperationCanceledException)
         {
-            throw new AssertFailedException($"Not received within {timeout}; got: {string.Join(" | ", seen)}");
-        }
-    }
-
-    /// <summary>Every notification received during <paramref name="window"/>.</summary>
-    private static async Task<List<string>> ReceiveForAsync(Socket socket, TimeSpan window)
-    {
-        var seen = new List<string>();
-        byte[] buffer = new byte[4096];
-        using var cancel = new CancellationTokenSource(window);
-        try
-        {
-            while (true)
-            {
-                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
-                seen.Add(Encoding.UTF8.GetString(buffer, 0, n));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return seen;
+            return (seen, false);
         }
     }
 }

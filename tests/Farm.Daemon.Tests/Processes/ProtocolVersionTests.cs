@@ -1,6 +1,3 @@
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-
 namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>
@@ -10,7 +7,6 @@ namespace Farm.Daemon.Tests.Processes;
 /// heartbeats.
 /// </summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ProtocolVersionTests
 {
     [TestMethod]

@@ -1,23 +1,12 @@
-using Farm.Daemon.Reload;
-
 namespace Farm.Daemon.Tests.Reload;
 
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class ClusterFileWriterTests
+public sealed class ClusterFileWriterTests() : TempDirectoryTest("farmd-writer-")
 {
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-writer-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
     [TestMethod]
     public void Replace_ExistingFileReadableByGroup_NewTextMode0600NoTemporaryLeft()
     {
-        string path = Path.Combine(dir, "cluster.yaml");
+        string path = Path.Combine(Dir, "cluster.yaml");
         File.WriteAllText(path, "old");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
 
@@ -26,14 +15,14 @@ public sealed class ClusterFileWriterTests
         Assert.AreEqual("new ✓", File.ReadAllText(path));
         CollectionAssert.AreEqual("new ✓"u8.ToArray(), File.ReadAllBytes(path), "UTF-8 without a byte order mark");
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path), "the file may hold the cluster key: 0600 whatever it was");
-        CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(dir));
+        CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(Dir));
     }
 
     [TestMethod]
     public void Replace_SymbolicLink_ReplacesTheTargetAndKeepsTheLink()
     {
-        string target = Path.Combine(dir, "real.yaml");
-        string link = Path.Combine(dir, "cluster.yaml");
+        string target = Path.Combine(Dir, "real.yaml");
+        string link = Path.Combine(Dir, "cluster.yaml");
         File.WriteAllText(target, "old");
         File.CreateSymbolicLink(link, target);
 
@@ -46,11 +35,11 @@ public sealed class ClusterFileWriterTests
     [TestMethod]
     public void Replace_TargetIsADirectory_ThrowsAndLeavesNoTemporaryFile()
     {
-        string folder = Path.Combine(dir, "cluster.yaml");
+        string folder = Path.Combine(Dir, "cluster.yaml");
         Directory.CreateDirectory(folder);
 
         Assert.ThrowsExactly<IOException>(() => ClusterFileWriter.Replace(folder, "new"));
 
-        Assert.IsEmpty(Directory.GetFiles(dir));
+        Assert.IsEmpty(Directory.GetFiles(Dir));
     }
 }

@@ -1,29 +1,10 @@
 using Farm.Cluster.Membership;
-using Farm.Core.Config;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Reload;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Reload;
 
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class ClusterReloaderTests : IDisposable
+public sealed class ClusterReloaderTests() : LoggedTempDirectoryTest("farmd-reload-")
 {
-    private readonly TestLogSink logs = new();
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-reload-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
-    public void Dispose() => logs.Dispose();
-
     [TestMethod]
     public void Check_NewerVersionAndOtherWeights_Accepted()
     {
@@ -98,7 +79,7 @@ public sealed class ClusterReloaderTests : IDisposable
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.AreEqual((250, false), host.Read((m, _) => (m.Self.Weight, m.Self.Leaving)));
         Assert.AreEqual((1, 250), (reloader.Running.Version, reloader.Running.Nodes.Single(n => n.Name == "n2").Weight));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("config apply by tester", StringComparison.Ordinal) && e.Message.Contains("weight 100 -> 250", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("config apply by tester", StringComparison.Ordinal) && e.Message.Contains("weight 100 -> 250", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -122,7 +103,7 @@ public sealed class ClusterReloaderTests : IDisposable
         CollectionAssert.AreEqual(new[] { "config version 0 is not newer than the running version 0: raise `version`" }, result.Errors.ToArray());
         Assert.AreEqual(before, File.ReadAllText(path));
         Assert.AreEqual(100, host.Read((m, _) => m.Self.Weight));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 501 && e.Level == LogLevel.Warning));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 501 && e.Level == LogLevel.Warning));
     }
 
     [TestMethod]
@@ -138,10 +119,10 @@ public sealed class ClusterReloaderTests : IDisposable
     public void Apply_TargetCannotBeReplaced_FailedAndStillRunningTheOldFile()
     {
         var (_, host, path) = Start("n2");
-        string folder = Path.Combine(dir, "not-a-file");
+        string folder = Path.Combine(Dir, "not-a-file");
         Directory.CreateDirectory(folder);
         var settings = Load(path, "n2") with { ClusterFile = folder };
-        var reloader = new ClusterReloader(settings, host, logs.CreateLogger<ClusterReloader>());
+        var reloader = new ClusterReloader(settings, host, Logs.CreateLogger<ClusterReloader>());
 
         var result = reloader.Apply(FarmConfigFiles.RenderCluster(Cluster(version: 1, n2Weight: 250)), "new.yaml", "tester");
 
@@ -149,7 +130,7 @@ public sealed class ClusterReloaderTests : IDisposable
         StringAssert.StartsWith(result.Errors.Single(), $"cannot write {folder}: ");
         StringAssert.EndsWith(result.Errors.Single(), "(nothing changed; check the folder's permissions and free space)");
         Assert.AreEqual((0, 100), (reloader.Running.Version, host.Read((m, _) => m.Self.Weight)));
-        Assert.IsEmpty(Directory.GetFiles(dir, "*.tmp"), "the temporary file is removed");
+        Assert.IsEmpty(Directory.GetFiles(Dir, "*.tmp"), "the temporary file is removed");
     }
 
     [TestMethod]
@@ -162,7 +143,7 @@ public sealed class ClusterReloaderTests : IDisposable
 
         Assert.AreEqual((ReloadOutcome.Applied, 100, 40), (result.Outcome, result.PreviousWeight, result.Weight));
         Assert.AreEqual(40, host.Read((m, _) => m.Self.Weight));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("(SIGHUP)", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 500 && e.Message.Contains("(SIGHUP)", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -176,7 +157,7 @@ public sealed class ClusterReloaderTests : IDisposable
 
         Assert.AreEqual(ReloadOutcome.Refused, result.Outcome);
         Assert.AreEqual((5, 100), (reloader.Running.Version, host.Read((m, _) => m.Self.Weight)));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 504 && e.Message.Contains("older than the running version 5", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 504 && e.Message.Contains("older than the running version 5", StringComparison.Ordinal)));
 
         File.WriteAllText(path, "cluster: [");
         Assert.AreEqual(ReloadOutcome.Refused, reloader.ReloadFromDisk().Outcome, "a broken file is refused too");
@@ -202,12 +183,12 @@ public sealed class ClusterReloaderTests : IDisposable
 
     private (ClusterReloader Reloader, MembershipHost Host, string Path) Start(string self)
     {
-        string path = FarmConfigFiles.WriteCluster(Cluster(version: 0), Path.Combine(dir, "cluster.yaml"));
+        string path = FarmConfigFiles.WriteCluster(Cluster(version: 0), Path.Combine(Dir, "cluster.yaml"));
         var settings = Load(path, self);
         var host = new MembershipHost(
             FarmNode.OptionsOf(settings.Cluster), new MemberInfo(self, 1, settings.Self.Weight, 0, false, []), settings.Cluster.ComputeHash(), [], TimeProvider.System,
-            new LoggerFactory([logs]));
-        return (new ClusterReloader(settings, host, logs.CreateLogger<ClusterReloader>()), host, path);
+            new LoggerFactory([Logs]));
+        return (new ClusterReloader(settings, host, Logs.CreateLogger<ClusterReloader>()), host, path);
     }
 
     private static DaemonSettings Load(string path, string self)

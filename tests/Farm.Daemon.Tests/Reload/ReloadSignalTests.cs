@@ -1,5 +1,3 @@
-using Farm.Daemon.Reload;
-
 namespace Farm.Daemon.Tests.Reload;
 
 [TestClass]

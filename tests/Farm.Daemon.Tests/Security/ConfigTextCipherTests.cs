@@ -1,5 +1,3 @@
-using Farm.Protocol.Security;
-
 namespace Farm.Daemon.Tests.Security;
 
 [TestClass]

@@ -1,9 +1,4 @@
-using Microsoft.Extensions.Time.Testing;
-using Farm.Daemon.Security;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Google.Protobuf;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Security;
 

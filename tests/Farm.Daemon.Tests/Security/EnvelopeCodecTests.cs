@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Google.Protobuf;
 
 namespace Farm.Daemon.Tests.Security;
 

@@ -1,5 +1,3 @@
-using Farm.Daemon.Security;
-
 namespace Farm.Daemon.Tests.Security;
 
 [TestClass]

@@ -1,25 +1,13 @@
-using Farm.Core.Config;
-using Farm.Daemon.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
-
 namespace Farm.Daemon.Tests.TestSupport;
 
 /// <summary>One farmd node hosted in the test process (real Kestrel, real sockets, real heartbeat thread).</summary>
-internal sealed class InProcessNode : IAsyncDisposable
+internal sealed class InProcessNode(WebApplication app, FarmNode node, string socket) : IAsyncDisposable
 {
-    private InProcessNode(WebApplication app, FarmNode node, string socket)
-    {
-        App = app;
-        Node = node;
-        Socket = socket;
-    }
+    public WebApplication App { get; } = app;
 
-    public WebApplication App { get; }
+    public FarmNode Node { get; } = node;
 
-    public FarmNode Node { get; }
-
-    public string Socket { get; }
+    public string Socket { get; } = socket;
 
     public static async Task<InProcessNode> StartAsync(
         string clusterFile,

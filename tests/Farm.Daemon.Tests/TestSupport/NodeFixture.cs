@@ -1,6 +1,4 @@
 using System.Reflection;
-using System.Text.Json;
-using Farm.Testing.Processes;
 
 namespace Farm.Daemon.Tests.TestSupport;
 

@@ -1,8 +1,4 @@
-using System.Net;
-using Farm.Core.Config;
 using Farm.Core.Hashing;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Daemon.Tests.TestSupport;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Daemon.Transport;
-
 namespace Farm.Daemon.Tests.Transport;
 
 [TestClass]

@@ -1,44 +1,23 @@
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Farmd;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
-using Google.Protobuf;
-using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Tests.Transport;
 
 [TestClass]
-public sealed class InProcessClusterTests : IDisposable
+public sealed class InProcessClusterTests() : LoggedTempDirectoryTest("farmd-inproc-")
 {
-    private string dir = null!;
-    private readonly TestLogSink logs = new();
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-inproc-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
-    public void Dispose() => logs.Dispose();
-
     [TestMethod]
     public async Task ThreeNodes_OverKestrelOnLoopback_ConvergeOnOneViewWithTheirBuckets()
     {
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
-        string modules = Path.Combine(dir, "modules");
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
+        string modules = Path.Combine(Dir, "modules");
         var module = TestClusterFiles.WriteModule(modules, "web", buckets: 256);
         var nodes = new List<InProcessNode>();
         try
         {
             foreach (string name in new[] { "n1", "n2", "n3" })
             {
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, dir, logs, [module]));
+                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [module]));
             }
 
             using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
@@ -59,7 +38,7 @@ public sealed class InProcessClusterTests : IDisposable
             Assert.IsTrue(status.Nodes.Where(n => n.InView).All(n => n.State == NodeState.Up && n.Lans.Single().Reachable));
             Assert.AreEqual(NodeState.Unknown, status.Nodes.Single(n => n.Name == "n4").State);
             Assert.AreEqual(0, status.Rejected.Count, "no message between honest nodes may be refused");
-            logs.AssertNoErrors();
+            Logs.AssertNoErrors();
         }
         finally
         {
@@ -74,8 +53,8 @@ public sealed class InProcessClusterTests : IDisposable
     public async Task AdminOverTcp_PlainRefusedSealedAnsweredReplayRefused()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
         var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
 
@@ -117,8 +96,8 @@ public sealed class InProcessClusterTests : IDisposable
     public async Task AdminOverTcp_ApplyConfigOnlyEncryptedDrainOnlyItself()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
         var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
         Envelope Seal(string method, IMessage query) => client.Request(method, query, "n1", node.Node.Settings.Incarnation);
@@ -162,7 +141,7 @@ public sealed class InProcessClusterTests : IDisposable
     public async Task ForgedReply_DroppedCountedAndPeerNeverAdmitted()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
 
         // A fake n2 that answers every heartbeat with a well-formed reply sealed with the wrong key.
         var builder = WebApplication.CreateSlimBuilder();
@@ -175,7 +154,7 @@ public sealed class InProcessClusterTests : IDisposable
         var forger = fake.Services.GetRequiredService<ForgingMembership>();
         await fake.StartAsync();
 
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         using var admin = FarmdAdminClient.ForSocket(node.Socket);
         var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
             s => s.Rejected.Any(r => r.Source == "reply from n2" && r.Reason == "bad_mac" && r.Count >= 3), "forged replies are counted", Poll.DefaultTimeout, CancellationToken.None);
@@ -184,7 +163,7 @@ public sealed class InProcessClusterTests : IDisposable
         var n2 = status.Nodes.Single(n => n.Name == "n2");
         Assert.AreEqual(NodeState.Unknown, n2.State, "a forged reply must not count as hearing n2");
         Assert.IsFalse(n2.InView);
-        Assert.AreEqual(1, logs.Entries.Count(e => e.Id.Id == 100 && e.Message.Contains("reply from n2", StringComparison.Ordinal)), "logged once a minute per source");
+        Assert.AreEqual(1, Logs.Entries.Count(e => e.Id.Id == 100 && e.Message.Contains("reply from n2", StringComparison.Ordinal)), "logged once a minute per source");
     }
 
     /// <summary>A fake n2 whose heartbeat replies are well-formed but sealed with the wrong key.</summary>

@@ -1,9 +1,4 @@
-using System.Collections.Immutable;
 using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-using Farm.Daemon.Transport;
-using Farm.Protocol;
-using Google.Protobuf;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Transport;

@@ -1,5 +1,3 @@
-using Farm.Testing.Topology;
-
 namespace Farm.EndToEnd.Tests.Harness;
 
 [TestClass]

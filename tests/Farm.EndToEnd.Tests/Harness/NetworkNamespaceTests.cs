@@ -1,25 +1,17 @@
-using System.Globalization;
-using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
 
 namespace Farm.EndToEnd.Tests.Harness;
 
 [TestClass]
-public sealed class NetworkNamespaceTests
+public sealed class NetworkNamespaceTests(TestContext testContext)
 {
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
     [TestInitialize]
     public Task RequireNamespaces() => Requirements.NamespacesAsync(needNft: false);
 
     [TestMethod]
     public async Task CreateAsync_NewNamespace_NamedAfterPrefixAndPidAndListed()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
 
         StringAssert.StartsWith(ns.Name, $"farmt-{Environment.ProcessId}-");
         CollectionAssert.Contains(await ListNamespacesAsync(), ns.Name);
@@ -29,15 +21,15 @@ public sealed class NetworkNamespaceTests
     [TestMethod]
     public async Task CreateAsync_TwoNamespaces_GetDistinctNames()
     {
-        await using var first = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
-        await using var second = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var first = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
+        await using var second = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
         Assert.AreNotEqual(first.Name, second.Name);
     }
 
     [TestMethod]
     public async Task DisposeAsync_Namespace_IsDeleted()
     {
-        var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
         await ns.DisposeAsync();
         await ns.DisposeAsync(); // idempotent
 
@@ -48,9 +40,9 @@ public sealed class NetworkNamespaceTests
     [TestMethod]
     public async Task RunAsync_Delegate_SeesTheNamespacesInterfacesNotTheHosts()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
         // Both ends of the pair are created inside the namespace; the host never sees either.
-        await ns.IpAsync(["link", "add", "farmva", "type", "veth", "peer", "name", "farmvb"], TestContext.CancellationToken);
+        await ns.IpAsync(["link", "add", "farmva", "type", "veth", "peer", "name", "farmvb"], testContext.CancellationToken);
 
         string[] inside = await ns.RunAsync(() => NetworkInterface.GetAllNetworkInterfaces().Select(i => i.Name).Order().ToArray());
         string[] outside = NetworkInterface.GetAllNetworkInterfaces().Select(i => i.Name).ToArray();
@@ -63,9 +55,9 @@ public sealed class NetworkNamespaceTests
     [TestMethod]
     public async Task RunAsync_SocketCreatedInside_StaysInNamespaceWhenUsedOutside()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
-        await ns.SetLinkUpAsync("lo", TestContext.CancellationToken);
-        await ns.AddAddressAsync("lo", IPAddress.Parse("198.18.0.1"), 32, TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
+        await ns.SetLinkUpAsync("lo", testContext.CancellationToken);
+        await ns.AddAddressAsync("lo", IPAddress.Parse("198.18.0.1"), 32, testContext.CancellationToken);
 
         // Created inside, where 198.18.0.1 exists; used afterwards from this (root-namespace) thread.
         using var receiver = await ns.RunAsync(() =>
@@ -87,13 +79,13 @@ public sealed class NetworkNamespaceTests
     [TestMethod]
     public async Task AddVethPairAsync_TwoNamespaces_DatagramCrossesThePair()
     {
-        await using var left = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
-        await using var right = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
-        await left.AddVethPairAsync("farml", right, "farmr", TestContext.CancellationToken);
-        await left.AddAddressAsync("farml", IPAddress.Parse("198.18.1.1"), 24, TestContext.CancellationToken);
-        await right.AddAddressAsync("farmr", IPAddress.Parse("198.18.1.2"), 24, TestContext.CancellationToken);
-        await left.SetLinkUpAsync("farml", TestContext.CancellationToken);
-        await right.SetLinkUpAsync("farmr", TestContext.CancellationToken);
+        await using var left = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
+        await using var right = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
+        await left.AddVethPairAsync("farml", right, "farmr", testContext.CancellationToken);
+        await left.AddAddressAsync("farml", IPAddress.Parse("198.18.1.1"), 24, testContext.CancellationToken);
+        await right.AddAddressAsync("farmr", IPAddress.Parse("198.18.1.2"), 24, testContext.CancellationToken);
+        await left.SetLinkUpAsync("farml", testContext.CancellationToken);
+        await right.SetLinkUpAsync("farmr", testContext.CancellationToken);
 
         using var receiver = await right.RunAsync(() =>
         {
@@ -116,24 +108,24 @@ public sealed class NetworkNamespaceTests
     [TestMethod]
     public async Task AddVethPairAsync_NameLongerThanIfnamsiz_Throws()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
         await Assert.ThrowsExactlyAsync<ArgumentException>(() => ns.AddVethPairAsync("farm-much-too-long", ns, "b"));
     }
 
     [TestMethod]
     public async Task RunAsync_ThrowingDelegate_FaultsTaskWithTheException()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
         await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => ns.RunAsync(() => throw new InvalidOperationException("inside")));
     }
 
     [TestMethod]
     public async Task ExecAsync_FailingCommand_ThrowsNamingCommandExitCodeAndStderr()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
 
         var e = await Assert.ThrowsExactlyAsync<CommandFailedException>(
-            () => ns.ExecAsync("sh", ["-c", "echo boom >&2; exit 3"], cancellationToken: TestContext.CancellationToken));
+            () => ns.ExecAsync("sh", ["-c", "echo boom >&2; exit 3"], cancellationToken: testContext.CancellationToken));
 
         StringAssert.Contains(e.Message, "exit code 3");
         StringAssert.Contains(e.Message, "boom");
@@ -144,13 +136,13 @@ public sealed class NetworkNamespaceTests
     [TestMethod]
     public async Task AddAddressAsync_AddressOutsideTestRanges_RefusedBeforeAnyCommand()
     {
-        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: TestContext.CancellationToken);
+        await using var ns = await NetworkNamespace.CreateAsync(cancellationToken: testContext.CancellationToken);
 
         await Assert.ThrowsExactlyAsync<ArgumentOutOfRangeException>(() => ns.AddAddressAsync("lo", IPAddress.Parse("10.0.0.1"), 32));
         await Assert.ThrowsExactlyAsync<ArgumentOutOfRangeException>(() => ns.AddAddressAsync("lo", IPAddress.Parse("198.18.0.1"), 8));
         await Assert.ThrowsExactlyAsync<ArgumentOutOfRangeException>(() => ns.AddAddressAsync("lo", IPAddress.Parse("fd00::1"), 128));
 
-        var shown = await ns.IpAsync(["-o", "address", "show", "dev", "lo"], TestContext.CancellationToken);
+        var shown = await ns.IpAsync(["-o", "address", "show", "dev", "lo"], testContext.CancellationToken);
         Assert.DoesNotContain("10.0.0.1", shown.StandardOutput);
         Assert.DoesNotContain("198.18.0.1", shown.StandardOutput);
     }
@@ -163,11 +155,11 @@ public sealed class NetworkNamespaceTests
         string dead = $"farmt-{deadPid}-1";
         string live = $"farmt-1-{Environment.ProcessId}";
         string ip = ToolLocator.Require("ip", "iproute2");
-        await CommandRunner.Default.RunAsync(ip, ["netns", "add", dead], cancellationToken: TestContext.CancellationToken);
-        await CommandRunner.Default.RunAsync(ip, ["netns", "add", live], cancellationToken: TestContext.CancellationToken);
+        await CommandRunner.Default.RunAsync(ip, ["netns", "add", dead], cancellationToken: testContext.CancellationToken);
+        await CommandRunner.Default.RunAsync(ip, ["netns", "add", live], cancellationToken: testContext.CancellationToken);
         try
         {
-            int deleted = await NetworkNamespace.SweepLeftoversAsync(cancellationToken: TestContext.CancellationToken);
+            int deleted = await NetworkNamespace.SweepLeftoversAsync(cancellationToken: testContext.CancellationToken);
 
             var remaining = await ListNamespacesAsync();
             CollectionAssert.DoesNotContain(remaining, dead);
@@ -183,7 +175,7 @@ public sealed class NetworkNamespaceTests
 
     private async Task<List<string>> ListNamespacesAsync()
     {
-        var result = await CommandRunner.Default.RunAsync(ToolLocator.Require("ip", "iproute2"), ["netns", "list"], cancellationToken: TestContext.CancellationToken);
+        var result = await CommandRunner.Default.RunAsync(ToolLocator.Require("ip", "iproute2"), ["netns", "list"], cancellationToken: testContext.CancellationToken);
         return [.. result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
     }
 }

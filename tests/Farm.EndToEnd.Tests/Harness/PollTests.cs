@@ -1,15 +1,13 @@
 namespace Farm.EndToEnd.Tests.Harness;
 
 [TestClass]
-public sealed class PollTests
+public sealed class PollTests(TestContext testContext)
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     public async Task UntilAsync_ConditionHoldsOnThirdProbe_ReturnsThatValue()
     {
         int probes = 0;
-        int value = await Poll.UntilAsync(() => Task.FromResult(++probes), v => v == 3, "three probes", TimeSpan.FromSeconds(5), TestContext.CancellationToken, TimeSpan.FromMilliseconds(1));
+        int value = await Poll.UntilAsync(() => Task.FromResult(++probes), v => v == 3, "three probes", TimeSpan.FromSeconds(5), testContext.CancellationToken, TimeSpan.FromMilliseconds(1));
         Assert.AreEqual(3, value);
     }
 
@@ -17,7 +15,7 @@ public sealed class PollTests
     public async Task UntilAsync_ProbeFailsAnAssertion_SurfacesTheAssertionNotATimeout()
     {
         var thrown = await Assert.ThrowsExactlyAsync<AssertFailedException>(() => Poll.UntilAsync<int>(
-            () => throw new AssertFailedException("the probe's own check"), _ => true, "never", TimeSpan.FromSeconds(5), TestContext.CancellationToken));
+            () => throw new AssertFailedException("the probe's own check"), _ => true, "never", TimeSpan.FromSeconds(5), testContext.CancellationToken));
         Assert.AreEqual("the probe's own check", thrown.Message);
     }
 
@@ -25,7 +23,7 @@ public sealed class PollTests
     public async Task UntilAsync_ConditionNeverHolds_TimeoutNamesWhatTheLastValueAndTheLine()
     {
         var thrown = await Assert.ThrowsExactlyAsync<TimeoutException>(() => Poll.UntilAsync(
-            () => Task.FromResult(7), v => v == 8, "eight", TimeSpan.FromMilliseconds(100), TestContext.CancellationToken, TimeSpan.FromMilliseconds(10)));
+            () => Task.FromResult(7), v => v == 8, "eight", TimeSpan.FromMilliseconds(100), testContext.CancellationToken, TimeSpan.FromMilliseconds(10)));
         StringAssert.Contains(thrown.Message, "not eight within 0.1 s at PollTests.cs:");
         StringAssert.EndsWith(thrown.Message, "last: 7");
     }

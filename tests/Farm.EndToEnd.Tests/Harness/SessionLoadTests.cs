@@ -1,8 +1,3 @@
-using System.Net;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-using Farm.Testing.Topology;
-
 namespace Farm.EndToEnd.Tests.Harness;
 
 /// <summary>
@@ -11,15 +6,12 @@ namespace Farm.EndToEnd.Tests.Harness;
 /// healthy, and that its checks do fail on resets, stalls, loss and double answers.
 /// </summary>
 [TestClass]
-public sealed class SessionLoadTests
+public sealed class SessionLoadTests(TestContext testContext)
 {
     private const int Port = 7000;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    private CancellationToken Ct => TestContext.CancellationToken;
+    private CancellationToken Ct => testContext.CancellationToken;
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]

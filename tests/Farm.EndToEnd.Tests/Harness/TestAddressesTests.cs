@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Testing.Network;
-
 namespace Farm.EndToEnd.Tests.Harness;
 
 [TestClass]

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Farm.Testing.Network;
-
 namespace Farm.EndToEnd.Tests.Modules;
 
 /// <summary>HTTP clients in a client namespace asking demo-web's <c>GET /node</c> (which node served them) through a VIP.</summary>

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
 
 namespace Farm.EndToEnd.Tests.Modules;
 
@@ -13,18 +9,15 @@ namespace Farm.EndToEnd.Tests.Modules;
 /// and killed within its limits. One farm serves the whole class; each test starts from a healthy farm.
 /// </summary>
 [TestClass]
-public sealed class ModuleFarmTests
+public sealed class ModuleFarmTests(TestContext testContext)
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
     private static readonly ClassFarm<FarmFixture> Shared = new("module farm", f => f.Outputs());
 
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
     private static FarmFixture Farm => Shared.Value;
 
-    private CancellationToken Ct => TestContext.CancellationToken;
+    private CancellationToken Ct => testContext.CancellationToken;
 
     [TestInitialize]
     public async Task InitializeAsync()
@@ -32,7 +25,7 @@ public sealed class ModuleFarmTests
         await Requirements.NamespacesAsync(needNft: true);
         await Requirements.ToolsAsync("python3");
         await Shared.InitializeAsync(
-            TestContext,
+            testContext,
             ModuleScenario.StartAsync,
             "Topology, 3 farmd and 6 modules up and healthy",
             (farm, ct) => farm.EnsureHealthyAsync(ct),
@@ -40,7 +33,7 @@ public sealed class ModuleFarmTests
     }
 
     [TestCleanup]
-    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
+    public void ReportOnFailure() => Shared.ReportOnFailure(testContext);
 
     [ClassCleanup]
     public static async Task TearDownAsync() => await Shared.DisposeAsync();
@@ -57,7 +50,7 @@ public sealed class ModuleFarmTests
 
         var restarted = await Farm.WaitModuleAsync(
             node, ModuleScenario.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready && m.RecoveryCount > before.RecoveryCount, Long, "restarted", Ct);
-        TestContext.WriteLine($"kill -9 of the app -> UP/Ready again after {watch.ElapsedMilliseconds} ms: {restarted.Reason}");
+        testContext.WriteLine($"kill -9 of the app -> UP/Ready again after {watch.ElapsedMilliseconds} ms: {restarted.Reason}");
 
         StringAssert.StartsWith(restarted.Reason, "restarted after checker");
         Assert.AreEqual(before.RecoveryCount + 1, restarted.RecoveryCount);
@@ -92,7 +85,7 @@ public sealed class ModuleFarmTests
         var watch = Stopwatch.StartNew();
         await File.WriteAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "fail-check"), "", Ct);
         var stopped = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Stop && m.SubState == ModuleSubState.NotReady, TimeSpan.FromSeconds(60), "STOP/NotReady", Ct);
-        TestContext.WriteLine($"flag set -> STOP/NotReady after {watch.ElapsedMilliseconds} ms: {stopped.Reason}");
+        testContext.WriteLine($"flag set -> STOP/NotReady after {watch.ElapsedMilliseconds} ms: {stopped.Reason}");
 
         // Status says why.
         StringAssert.Contains(stopped.Reason, "checker flag");
@@ -131,11 +124,11 @@ public sealed class ModuleFarmTests
         try
         {
             var waiting = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Wait && m.SubState == ModuleSubState.NotReady, Long, "WAIT/NotReady", Ct);
-            TestContext.WriteLine($"port blocked -> WAIT/NotReady after {watch.ElapsedMilliseconds} ms: {waiting.Reason}");
+            testContext.WriteLine($"port blocked -> WAIT/NotReady after {watch.ElapsedMilliseconds} ms: {waiting.Reason}");
             StringAssert.StartsWith(waiting.Reason, "checker port down");
 
             var owners = await Farm.WaitHealthyAsync(Long, Ct, webMembers: [1, 2]);
-            TestContext.WriteLine($"port blocked -> node0 holds no web bucket after {watch.ElapsedMilliseconds} ms");
+            testContext.WriteLine($"port blocked -> node0 holds no web bucket after {watch.ElapsedMilliseconds} ms");
             Assert.IsFalse(owners.Contains("node0"));
             var answers = await HttpProbe.AskAsync(Farm.Client.Namespace, [.. Farm.Client.Addresses4.Take(20)], ModuleScenario.WebVip, ModuleScenario.WebPort, AskTimeout);
             Assert.IsTrue(answers.All(a => a is "node1" or "node2"), string.Join(", ", answers));
@@ -148,7 +141,7 @@ public sealed class ModuleFarmTests
 
         var back = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
         await Farm.WaitHealthyAsync(Long, Ct);
-        TestContext.WriteLine($"port unblocked -> UP/Ready and serving its share again after {watch.ElapsedMilliseconds} ms: {back.Reason}");
+        testContext.WriteLine($"port unblocked -> UP/Ready and serving its share again after {watch.ElapsedMilliseconds} ms: {back.Reason}");
         Assert.AreEqual("checker port up again", back.Reason);
         Assert.AreEqual(recoveries, back.RecoveryCount, "wait is not a recovery");
     }
@@ -200,7 +193,7 @@ public sealed class ModuleFarmTests
         await stopClients.CancelAsync();
         await clients;
         await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, Ct);
-        TestContext.WriteLine($"{nextName}: {primary.Reason}");
+        testContext.WriteLine($"{nextName}: {primary.Reason}");
 
         // start_prim ended before the new primary's first packet from a client (the app logs every request in ms).
         string run = Farm.RunDirectory(next, ModuleScenario.Db);
@@ -220,7 +213,7 @@ public sealed class ModuleFarmTests
 
         int refusedDuringPrim = tries.Count(a => a.UnixMs >= primBegin && a.UnixMs + 400 <= primEnd && a.Answer is null);
         long firstAnswer = tries.Where(a => a.Answer == nextName).Select(a => a.UnixMs).DefaultIfEmpty(-1).Min();
-        TestContext.WriteLine(
+        testContext.WriteLine(
             $"kill -> start_prim begin +{primBegin - killedAt} ms, end +{primEnd - killedAt} ms, first client served +{firstServed - killedAt} ms " +
             $"(first answered attempt sent +{firstAnswer - killedAt} ms); {tries.Count} attempts, {refusedDuringPrim} unanswered while start_prim ran");
         Assert.IsTrue(firstServed >= primEnd, $"first client served at {firstServed}, start_prim ended at {primEnd}");
@@ -238,7 +231,7 @@ public sealed class ModuleFarmTests
         await Farm.Daemon(active).WaitForReadyAsync(Long, Ct);
         var standby = await Farm.WaitModuleAsync(active, ModuleScenario.Db, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
         await Farm.WaitHealthyAsync(Long, Ct);
-        TestContext.WriteLine($"old active restarted -> standby UP/Ready after {watch.ElapsedMilliseconds} ms");
+        testContext.WriteLine($"old active restarted -> standby UP/Ready after {watch.ElapsedMilliseconds} ms");
         Assert.IsFalse(standby.Primary);
         Assert.IsTrue((await Farm.ModuleAsync(next, ModuleScenario.Db, Ct)).Primary);
         var still = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleScenario.DbVip, ModuleScenario.DbPort, AskTimeout);
@@ -254,7 +247,7 @@ public sealed class ModuleFarmTests
         var watch = Stopwatch.StartNew();
         var result = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
         long elapsed = watch.ElapsedMilliseconds;
-        TestContext.WriteLine($"stop with a hung stop_both -> {result.Module.State}/{result.Module.SubState} after {elapsed} ms: {result.Module.Reason}");
+        testContext.WriteLine($"stop with a hung stop_both -> {result.Module.State}/{result.Module.SubState} after {elapsed} ms: {result.Module.Reason}");
 
         Assert.IsTrue(result.Settled, result.ToString());
         Assert.AreEqual(ModuleRunState.Stop, result.Module.State);

@@ -1,12 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Text.RegularExpressions;
-using Farm.Core.Config;
 using Farm.Protocol;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Topology;
 
 namespace Farm.EndToEnd.Tests.Modules;
 

@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Topology;
 
 namespace Farm.EndToEnd.Tests.Rebalance;
 
@@ -14,14 +11,11 @@ namespace Farm.EndToEnd.Tests.Rebalance;
 /// timeout; and a new owner that dies mid-handover leaves the draining node serving its sessions.
 /// </summary>
 [TestClass]
-public sealed class RebalanceTests
+public sealed class RebalanceTests(TestContext testContext)
 {
     private static readonly TimeSpan LongDrain = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
     private FarmFixture? farm;
-
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
     public async Task InitializeAsync() => await Requirements.NamespacesAsync(needNft: true);
@@ -31,9 +25,9 @@ public sealed class RebalanceTests
     {
         if (farm is not null)
         {
-            if (TestContext.CurrentTestOutcome != UnitTestOutcome.Passed)
+            if (testContext.CurrentTestOutcome != UnitTestOutcome.Passed)
             {
-                TestContext.WriteLine(farm.Outputs());
+                testContext.WriteLine(farm.Outputs());
             }
 
             await farm.DisposeAsync();
@@ -47,7 +41,7 @@ public sealed class RebalanceTests
     [DataRow(SessionProtocol.Udp, RebalanceScenario.UdpPort, DisplayName = "UDP client_ip")]
     public async Task JoinDrainWeightResume_600LongLivedSessions_NoneResetStalledOrMovedAndNewFlowsLandAsPredicted(SessionProtocol protocol, int port)
     {
-        var ct = TestContext.CancellationToken;
+        var ct = testContext.CancellationToken;
         farm = await RebalanceScenario.StartAsync(running: 3, LongDrain, ct);
         await using var load = await SessionLoad.StartAsync(
             farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], port,
@@ -59,7 +53,7 @@ public sealed class RebalanceTests
         {
             var watch = Stopwatch.StartNew();
             var acceptors = await farm.WaitAcceptorsAsync(weights, Settle, ct);
-            TestContext.WriteLine($"{what}: new flows split as expected after {watch.ElapsedMilliseconds} ms; {load.Snapshot()}");
+            testContext.WriteLine($"{what}: new flows split as expected after {watch.ElapsedMilliseconds} ms; {load.Snapshot()}");
             var wrong = await farm.MisroutedNewFlowsAsync(acceptors, port, 30000 + round++);
             Assert.IsEmpty(wrong, $"{what}: new flows not on the predicted node:\n{string.Join("\n", wrong.Take(20))}");
         }
@@ -84,7 +78,7 @@ public sealed class RebalanceTests
         // A little longer under the final table, then the verdict over the whole run.
         await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct);
         var final = await load.StopAsync(ct);
-        TestContext.WriteLine($"final: {final}\nlatency: {load.GetLatency()}");
+        testContext.WriteLine($"final: {final}\nlatency: {load.GetLatency()}");
         Assert.AreEqual(600, final.Total);
         Assert.AreEqual(0, final.Reset, final.ToString());
         Assert.AreEqual(0, final.Failed, final.ToString());
@@ -98,7 +92,7 @@ public sealed class RebalanceTests
     [Timeout(180_000, CooperativeCancellation = true)]
     public async Task Drain_LastSessionsCloseProgressively_DrainEndsWithinOneHeartbeatInterval()
     {
-        var ct = TestContext.CancellationToken;
+        var ct = testContext.CancellationToken;
         farm = await RebalanceScenario.StartAsync(running: 3, LongDrain, ct);
         await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
         await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
@@ -127,7 +121,7 @@ public sealed class RebalanceTests
         // Poll node1's own state; the time runs from the last close (the load's clock) to the first status without drains.
         var endedAt = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, TimeSpan.FromSeconds(10), ct);
         var took = Stopwatch.GetElapsedTime(load.StartTimestamp, endedAt) - lastClose;
-        TestContext.WriteLine($"drain ended {took.TotalMilliseconds:F0} ms after the last close (heartbeat interval {farm.Interval.TotalMilliseconds} ms)");
+        testContext.WriteLine($"drain ended {took.TotalMilliseconds:F0} ms after the last close (heartbeat interval {farm.Interval.TotalMilliseconds} ms)");
         Assert.IsLessThanOrEqualTo(farm.Interval, took, "the drain must end within one heartbeat interval of the last close");
         await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1 }, Settle, ct);
         var incoming = await Task.WhenAll(new[] { 0, 2 }.Select(i => farm.HandoverOfAsync(i, ct)));
@@ -140,7 +134,7 @@ public sealed class RebalanceTests
     [Timeout(180_000, CooperativeCancellation = true)]
     public async Task Drain_SessionsStayOpen_DrainEndsAtTheDrainTimeout()
     {
-        var ct = TestContext.CancellationToken;
+        var ct = testContext.CancellationToken;
         var drainTimeout = TimeSpan.FromSeconds(4);
         farm = await RebalanceScenario.StartAsync(running: 3, drainTimeout, ct);
         await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
@@ -151,7 +145,7 @@ public sealed class RebalanceTests
         var began = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining > 0, TimeSpan.FromSeconds(10), ct);
         var ended = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, drainTimeout * 3, ct);
         var lasted = Stopwatch.GetElapsedTime(began, ended);
-        TestContext.WriteLine($"drain began {Stopwatch.GetElapsedTime(asked, began).TotalMilliseconds:F0} ms after the request and lasted {lasted.TotalMilliseconds:F0} ms (timeout {drainTimeout.TotalMilliseconds} ms)");
+        testContext.WriteLine($"drain began {Stopwatch.GetElapsedTime(asked, began).TotalMilliseconds:F0} ms after the request and lasted {lasted.TotalMilliseconds:F0} ms (timeout {drainTimeout.TotalMilliseconds} ms)");
         Assert.IsGreaterThanOrEqualTo(drainTimeout - farm.Interval, lasted, "sessions stayed open: the drain runs to its timeout");
         Assert.IsLessThanOrEqualTo(drainTimeout + farm.Interval * 3, lasted, "and ends at it");
         await load.StopAsync(ct);
@@ -161,7 +155,7 @@ public sealed class RebalanceTests
     [Timeout(240_000, CooperativeCancellation = true)]
     public async Task NewOwnerKilledMidHandover_DrainerKeepsItsSessionsAndEveryClientIsServedAgain()
     {
-        var ct = TestContext.CancellationToken;
+        var ct = testContext.CancellationToken;
         farm = await RebalanceScenario.StartAsync(running: 4, LongDrain, ct);
         await using var tcp = await SessionLoad.StartAsync(
             farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, new SessionLoadOptions { SessionsPerSource = 2 }, cancellationToken: ct);
@@ -190,7 +184,7 @@ public sealed class RebalanceTests
 
         var tcpFinal = await tcp.StopAsync(ct);
         var udpFinal = await udp.StopAsync(ct);
-        TestContext.WriteLine($"tcp: {tcpFinal}\nudp: {udpFinal}");
+        testContext.WriteLine($"tcp: {tcpFinal}\nudp: {udpFinal}");
         var tcpNode1 = tcpFinal.Sessions.Where(s => tcpOnNode1.Contains(s.Index)).ToList();
         Assert.IsGreaterThan(0, tcpNode1.Count);
         Assert.IsTrue(tcpNode1.All(s => s.State == SessionState.Stopped && s.Stalls == 0 && !s.NodeChanged), "node1's sessions went on undisturbed");

@@ -1,12 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Runtime.Versioning;
-using System.Text.Json;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
-using Farm.Testing.Farmd;
-using Farm.Testing.Topology;
-
 namespace Farm.Bench.Neighbor;
 
 /// <summary>

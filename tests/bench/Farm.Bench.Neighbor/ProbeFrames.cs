@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.NetworkInformation;
-
 namespace Farm.Bench.Neighbor;
 
 /// <summary>What a captured or received frame is, seen from the benchmark client.</summary>

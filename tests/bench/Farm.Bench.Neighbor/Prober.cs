@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Runtime.Versioning;
-
 namespace Farm.Bench.Neighbor;
 
 /// <summary>One probe as the client saw it: its number and family, and the round trip its own socket measured (null: no reply in time).</summary>

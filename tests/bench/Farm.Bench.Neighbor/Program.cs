@@ -1,9 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Farm.Bench.Neighbor;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 // Neighbor responder benchmark: one real farmd (data plane on) in a node namespace, a client namespace on the same
@@ -11,25 +5,15 @@ using Farm.Testing.Processes;
 // interface stamps each request as it leaves and each reply as it arrives (kernel timestamps, ns): p50/p90/p99/max of
 // request-on-the-wire to reply-on-the-wire per family. Appends one section to a results file.
 var culture = CultureInfo.InvariantCulture;
-if (!OperatingSystem.IsLinux())
-{
-    Console.Error.WriteLine("This benchmark needs Linux (network namespaces, nftables, tcpdump).");
-    return 2;
-}
-
 const string Usage = "usage: Farm.Bench.Neighbor [--requests N=2000] (per family) [--warmup N=100] [--pause-ms MS=2] [--timeout-ms MS=200]\n" +
                      "                          [--label TEXT=run] [--commit TEXT=unknown] [--out FILE=tests/bench/results/neighbor.md]";
-if (args.Contains("-h") || args.Contains("--help"))
+var commandLine = new BenchCommandLine(args);
+if (commandLine.Refusal(Usage, "network namespaces, nftables, tcpdump") is int exit)
 {
-    Console.WriteLine(Usage);
-    return 0;
+    return exit;
 }
 
-string? Option(string name)
-{
-    int i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
+string? Option(string name) => commandLine.Option(name);
 
 int requests;
 int warmup;

@@ -1,11 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Runtime.Versioning;
-using System.Text.RegularExpressions;
-using Farm.Testing.Capture;
-using Farm.Testing.Network;
-
 namespace Farm.Bench.Neighbor;
 
 /// <summary>A probe or reply seen on the client's interface, with the kernel's nanosecond timestamp.</summary>

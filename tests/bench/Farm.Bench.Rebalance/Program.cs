@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Topology;
-
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 // Rebalance benchmark: three real farmd (a fourth joins) in network namespaces, 1000 long-lived TCP sessions from 200
@@ -12,23 +5,14 @@ using Farm.Testing.Topology;
 // drained. For each move: sessions broken (reset, failed, moved to another node: target 0), time until the kernels
 // split new flows in the new shares (the quota moved), and the latency clients saw during the move vs just before.
 var culture = CultureInfo.InvariantCulture;
-if (!OperatingSystem.IsLinux())
+var commandLine = new BenchCommandLine(args);
+if (commandLine.Refusal("usage: Farm.Bench.Rebalance [--repetitions N=3] [--sessions-per-client N=5] [--out FILE=tests/bench/results/rebalance.md]",
+        "network namespaces, nftables") is int exit)
 {
-    Console.Error.WriteLine("This benchmark needs Linux (network namespaces, nftables).");
-    return 2;
+    return exit;
 }
 
-if (args.Contains("-h") || args.Contains("--help"))
-{
-    Console.WriteLine("usage: Farm.Bench.Rebalance [--repetitions N=3] [--sessions-per-client N=5] [--out FILE=tests/bench/results/rebalance.md]");
-    return 0;
-}
-
-string? Option(string name)
-{
-    int i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
+string? Option(string name) => commandLine.Option(name);
 
 int repetitions;
 int perClient;
