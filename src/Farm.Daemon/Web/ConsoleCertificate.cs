@@ -88,7 +88,8 @@ internal static class ConsoleCertificate
         byte[] pfx = made.Export(X509ContentType.Pkcs12);
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temporary = path + ".tmp";
+        // This process's own name: two farmd sharing a state folder (tests, benchmarks) never write the same file.
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
         File.Delete(temporary); // a leftover keeps its mode: only a new file gets 0600
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

@@ -139,7 +139,7 @@ map=()
 for i in $(seq 1 "$nodes"); do map+=(--address-map "198.18.0.$i=127.0.0.$i"); done
 
 for i in $(seq 1 "$nodes"); do
-  env "${extra_env[@]}" dotnet "$farmd" --cluster "$work/cluster.yaml" --node "n$i" --admin-socket "$work/n$i.sock" \
+  env "${extra_env[@]}" dotnet "$farmd" --cluster "$work/cluster.yaml" --node "n$i" --admin-socket "$work/n$i.sock" --state-dir "$work/state-n$i" \
     --data-plane off "${map[@]}" > "$work/n$i.log" 2>&1 &
   pids+=("$!")
 done
