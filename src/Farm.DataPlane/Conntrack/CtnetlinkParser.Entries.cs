@@ -1,10 +1,6 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
-using System.Text;
 using Farm.Core.Config;
-using Farm.Native.Linux;
 
 namespace Farm.DataPlane.Conntrack;
 
