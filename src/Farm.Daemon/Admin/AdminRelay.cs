@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Security;
+using Farm.Daemon.Envelopes;
 using Farm.Daemon.Transport;
 using Farm.Protocol;
 using Farm.Protocol.Security;
@@ -17,13 +16,13 @@ namespace Farm.Daemon.Admin;
 /// sender = that node, for us, answers this request, fresh, not replayed. Tries the node's LAN addresses in order.
 /// Module actions, drains and config applies all go through <see cref="CallAsync"/>.
 /// </summary>
-/// <param name="settings">The node's settings (node addresses).</param>
+/// <param name="roster">The cluster's nodes and their endpoints.</param>
 /// <param name="authenticator">Seals as this node, opens replies.</param>
 /// <param name="incarnationOf">The newest run of a node this node heard (the membership replay windows), 0 if none.</param>
 /// <param name="channelFor">Connection settings to a node (TLS verifying that node).</param>
 /// <param name="timeProvider">Clock for deadlines.</param>
 internal sealed class AdminRelay(
-    DaemonSettings settings, EnvelopeAuthenticator authenticator, Func<string, long> incarnationOf, Func<string, ChannelSettings> channelFor, TimeProvider timeProvider) : IDisposable
+    NodeRoster roster, EnvelopeAuthenticator authenticator, Func<string, long> incarnationOf, Func<string, ChannelSettings> channelFor, TimeProvider timeProvider) : IDisposable
 {
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Wire.Admin.AdminClient Client)> clients = new(StringComparer.Ordinal);
     private readonly ReplayGuard replies = new(maxSenders: 64);
@@ -62,10 +61,9 @@ internal sealed class AdminRelay(
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(parser);
-        var config = settings.Cluster.Nodes.Single(n => n.Name == node);
         var problems = new List<string>();
         long run = incarnationOf(node);
-        foreach (var endpoint in settings.EndpointsOf(config))
+        foreach (var endpoint in roster.EndpointsOf(node))
         {
             string address = PeerTransport.FormatEndpoint(endpoint);
             var client = clients.GetOrAdd(address, a =>

@@ -1,5 +1,5 @@
-using Farm.Daemon.Modules;
-using Farm.Daemon.Security;
+using Farm.Daemon.ModuleHosting;
+using Farm.Daemon.Envelopes;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Google.Protobuf;
@@ -31,7 +31,7 @@ internal sealed class AdminService(
 
     private readonly ReplayGuard adminGuard = new(maxSenders: 256);
 
-    private readonly OwnerLocator owners = new(status.Settings.Modules, status.Host);
+    private readonly OwnerLocator owners = new(status.Modules, status.Host);
 
     public override Task<Wire.AdminReply> GetStatus(Wire.AdminRequest request, ServerCallContext context)
     {

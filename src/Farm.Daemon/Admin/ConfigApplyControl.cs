@@ -1,4 +1,3 @@
-using Farm.Daemon.Hosting;
 using Farm.Daemon.Reload;
 using Farm.Protocol;
 using Farm.Protocol.Security;
@@ -12,7 +11,7 @@ namespace Farm.Daemon.Admin;
 /// the others through the relay, the text encrypted with the cluster key) and gathers one result per node in
 /// cluster-file order; over TCP, applies it on this node only.
 /// </summary>
-internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloader reloader, AdminRelay relay, ConfigTextCipher cipher)
+internal sealed class ConfigApplyControl(NodeRoster roster, ClusterReloader reloader, AdminRelay relay, ConfigTextCipher cipher)
 {
     /// <summary>Largest file accepted (a cluster file of 64 nodes is a few kilobytes).</summary>
     public const int MaxTextLength = 1 << 20;
@@ -50,7 +49,7 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
 
         string fileName = query.FileName.Length > 0 ? query.FileName : DefaultFileName;
         string by = query.RequestedBy.Length > 0 ? query.RequestedBy : "an admin";
-        string self = settings.Self.Name;
+        string self = roster.Self;
         var answer = new Wire.ConfigApplyAnswer();
         if (!local)
         {
@@ -59,9 +58,9 @@ internal sealed class ConfigApplyControl(DaemonSettings settings, ClusterReloade
         }
 
         var forward = new Wire.ConfigApplyQuery { EncryptedText = Google.Protobuf.ByteString.CopyFrom(cipher.Encrypt(text)), FileName = fileName, RequestedBy = by };
-        var results = await Task.WhenAll(settings.Cluster.Nodes.Select(n => n.Name == self
+        var results = await Task.WhenAll(roster.Names.Select(n => n == self
             ? Task.FromResult(ToResult(self, reloader.Apply(text, fileName, by)))
-            : RelayAsync(n.Name, forward, cancellationToken)));
+            : RelayAsync(n, forward, cancellationToken)));
         answer.Results.Add(results);
         return answer;
     }

@@ -1,7 +1,7 @@
 using Farm.Cluster.Membership;
+using Farm.Core.Config;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Farm.Protocol;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -14,7 +14,7 @@ namespace Farm.Daemon.Admin;
 /// the node named. A drained node announces leaving and keeps running: the coordinator gives its buckets to the
 /// others, and it serves the connections it has until their buckets drained.
 /// </summary>
-internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch drain, MembershipHost host, AdminRelay relay, ILogger<DrainControl> logger)
+internal sealed partial class DrainControl(NodeRoster roster, IReadOnlyList<ModuleConfig> modules, DrainSwitch drain, MembershipHost host, AdminRelay relay, ILogger<DrainControl> logger)
 {
     /// <summary>How long a relayed query may take.</summary>
     public static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(5);
@@ -30,8 +30,8 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
             errors.Add("no action: drain, resume or query");
         }
 
-        string self = settings.Self.Name;
-        var names = settings.Cluster.Nodes.Select(n => n.Name).ToList();
+        string self = roster.Self;
+        var names = roster.Names.ToList();
         if (!names.Contains(query.Node, StringComparer.Ordinal))
         {
             errors.Add($"unknown node '{query.Node}' (nodes: {string.Join(", ", names)})");
@@ -58,7 +58,7 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
 
     private Wire.DrainAnswer Local(Wire.DrainQuery query)
     {
-        string self = settings.Self.Name;
+        string self = roster.Self;
         string by = query.RequestedBy.Length > 0 ? query.RequestedBy : "an admin";
         var answer = new Wire.DrainAnswer { Node = self };
         if (query.Action == Wire.DrainAction.Drain)
@@ -78,7 +78,7 @@ internal sealed partial class DrainControl(DaemonSettings settings, DrainSwitch 
                 Log.AlreadyDrained(logger, by);
             }
 
-            var unserved = host.Read((m, now) => DrainProgress.Unserved(m, now, settings.Modules.Select(mod => mod.Name)));
+            var unserved = host.Read((m, now) => DrainProgress.Unserved(m, now, modules.Select(mod => mod.Name)));
             if (unserved.Count > 0)
             {
                 answer.Warning = $"no other node serves {string.Join(", ", unserved)} now (none is up with the module ready, a weight above 0 and not drained): "

@@ -1,5 +1,4 @@
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Modules;
+using Farm.Daemon.ModuleHosting;
 using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
@@ -9,7 +8,7 @@ namespace Farm.Daemon.Admin;
 /// Answers <c>ControlModule</c>: acts on this node's module, and (for a call over the local socket) relays the action
 /// to the other nodes named, in parallel, gathering one result per node in cluster-file order.
 /// </summary>
-internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules, AdminRelay relay)
+internal sealed class ModuleControl(NodeRoster roster, ModuleHost modules, AdminRelay relay)
 {
     /// <summary>The longest <c>wait_ms</c> honoured.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(10);
@@ -40,8 +39,8 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
             errors.Add("no action: start, stop or restart");
         }
 
-        string self = settings.Self.Name;
-        var names = settings.Cluster.Nodes.Select(n => n.Name).ToList();
+        string self = roster.Self;
+        var names = roster.Names.ToList();
         var unknown = query.Nodes.Where(n => !names.Contains(n)).ToList();
         if (unknown.Count > 0)
         {
@@ -74,11 +73,11 @@ internal sealed class ModuleControl(DaemonSettings settings, ModuleHost modules,
         try
         {
             var (runtime, settled) = await modules.ControlAsync(module, action, reason, wait, cancellationToken);
-            return new Wire.ModuleControlResult { Node = settings.Self.Name, Module = ModuleReports.From(runtime), Settled = settled };
+            return new Wire.ModuleControlResult { Node = roster.Self, Module = ModuleReports.From(runtime), Settled = settled };
         }
         catch (ArgumentException ex)
         {
-            return new Wire.ModuleControlResult { Node = settings.Self.Name, Error = ex.Message };
+            return new Wire.ModuleControlResult { Node = roster.Self, Error = ex.Message };
         }
     }
 }

@@ -1,5 +1,5 @@
 using Farm.Core.Config;
-using Farm.Daemon.Modules;
+using Farm.Daemon.ModuleHosting;
 using Farm.Modules;
 using Wire = Farm.Protocol.V1;
 

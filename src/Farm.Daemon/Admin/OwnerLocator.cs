@@ -2,7 +2,7 @@ using System.Globalization;
 using Farm.Cluster.Membership;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 

@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
 using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
+using Farm.Core.Config;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Modules;
+using Farm.Daemon.Heartbeat;
+using Farm.Daemon.ModuleHosting;
 using Farm.Daemon.Reload;
-using Farm.Daemon.Security;
+using Farm.Daemon.Envelopes;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;
@@ -16,7 +16,8 @@ namespace Farm.Daemon.Admin;
 /// cluster file (its version and weights change live) and the drain switch.
 /// </summary>
 internal sealed class StatusBuilder(
-    DaemonSettings settings,
+    ClusterConfig startCluster,
+    IReadOnlyList<ModuleConfig> configured,
     MembershipHost host,
     ReplayGuard peerGuard,
     RejectionLog rejections,
@@ -25,8 +26,8 @@ internal sealed class StatusBuilder(
     DrainSwitch? drain = null,
     Transport.RoundTrips? roundTrips = null)
 {
-    /// <summary>The node's settings (modules, cluster file).</summary>
-    public DaemonSettings Settings => settings;
+    /// <summary>The configured modules.</summary>
+    public IReadOnlyList<ModuleConfig> Modules => configured;
 
     /// <summary>The membership host the status reads.</summary>
     public MembershipHost Host => host;
@@ -113,12 +114,12 @@ internal sealed class StatusBuilder(
     private Wire.NodeStatusReport Snapshot(MembershipManager m, TimeSpan now)
     {
         // The node set, addresses and LANs never change while farmd runs; weights and version may (config apply, SIGHUP).
-        var cluster = reloader?.Running ?? settings.Cluster;
+        var cluster = reloader?.Running ?? startCluster;
         bool drained = drain?.IsDrained ?? false;
         var installed = m.Installed;
         var mismatches = m.ConfigMismatches;
         var peers = m.PeerStatuses(now).ToDictionary(p => p.Name, StringComparer.Ordinal);
-        var bucketCounts = settings.Modules.ToDictionary(mod => mod.Name, mod => mod.Buckets, StringComparer.Ordinal);
+        var bucketCounts = configured.ToDictionary(mod => mod.Name, mod => mod.Buckets, StringComparer.Ordinal);
         foreach (var (module, table) in installed?.Tables ?? ImmutableSortedDictionary<string, BucketTable>.Empty)
         {
             bucketCounts[module] = table.BucketCount;

@@ -1,4 +1,4 @@
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Farm.Native.Linux;
 
 namespace Farm.Daemon.Drain;

@@ -1,8 +1,8 @@
 using System.Net;
 using Farm.Daemon.Admin;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using System.Security.Authentication;
-using Farm.Daemon.Security;
+using Farm.Daemon.Envelopes;
 using Farm.Protocol.Tls;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -50,14 +50,15 @@ internal static class DaemonHost
         configureLogging(builder.Logging.ClearProviders());
         builder.Services.AddSingleton(timeProvider);
         // Room for the modules' stop scripts (they stop before the node leaves), the leave, and Kestrel.
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Modules.ModuleHost.StopBound(settings.Modules) + settings.LeaveTimeout + TimeSpan.FromSeconds(10));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ModuleHosting.ModuleHost.StopBound(settings.Modules) + settings.LeaveTimeout + TimeSpan.FromSeconds(10));
         var allowed = AllowedAddresses(settings);
 
         // Loaded before anything listens: a missing or unreadable certificate stops the start with the file named.
         var tls = settings.Cluster.Tls is { } tlsOptions
             ? ClusterTls.Load(tlsOptions.CaFile, tlsOptions.CertificateOf(settings.Self.Name), tlsOptions.PrivateKeyOf(settings.Self.Name))
             : null;
-        var consoleCertificate = Web.ConsoleCertificate.Load(settings, timeProvider);
+        var console = settings.BindConsole();
+        var consoleCertificate = Web.ConsoleCertificate.Load(console, timeProvider);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -89,7 +90,7 @@ internal static class DaemonHost
             }
 
             // The console port (HTTPS, HTTP/1.1 and HTTP/2): /metrics, /healthz, /ready/MODULE.
-            Web.ConsoleHost.Listen(kestrel, settings, consoleCertificate);
+            Web.ConsoleHost.Listen(kestrel, console, consoleCertificate);
 
             kestrel.ListenUnixSocket(settings.AdminSocket, l =>
             {
@@ -120,7 +121,7 @@ internal static class DaemonHost
         app.MapGrpcService<AdminService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
-        Web.ConsoleHost.Map(app, node);
+        Web.ConsoleHost.Map(app, console, node);
 
         var health = app.Services.GetRequiredService<HealthServiceImpl>();
         app.Lifetime.ApplicationStarted.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.Serving));

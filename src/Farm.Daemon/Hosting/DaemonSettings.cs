@@ -1,10 +1,18 @@
 using System.Net;
 using Farm.Core.Config;
+using Farm.Daemon.Admin;
+using Farm.Daemon.ModuleHosting;
+using Farm.Daemon.Reload;
+using Farm.Daemon.Web;
 using Farm.Protocol;
 
 namespace Farm.Daemon.Hosting;
 
-/// <summary>Everything farmd needs to start, validated: the parsed files and the command line.</summary>
+/// <summary>
+/// Everything farmd needs to start, validated: the parsed files and the command line. Only the composition root
+/// (<see cref="FarmNode"/>, <see cref="DaemonHost"/>) reads it whole; it binds each concern's record once
+/// (<c>Bind...</c>) and gives the other classes only that.
+/// </summary>
 internal sealed record DaemonSettings
 {
     /// <summary>Default of <see cref="AdminSocket"/>.</summary>
@@ -86,9 +94,19 @@ internal sealed record DaemonSettings
     /// </summary>
     public bool ServesHeartbeatStream { get; init; } = Environment.GetEnvironmentVariable("FARM_TEST_NO_HEARTBEAT_STREAM") != "1";
 
-    /// <summary>The folder of module <paramref name="module"/>; a path that does not exist when none is known (no scripts run).</summary>
-    public string ModuleDirectoryOf(string module) =>
-        ModuleDirectories.TryGetValue(module, out var dir) ? dir : Path.Combine(Path.GetTempPath(), "farm-no-module-folder", module);
+    /// <summary>The cluster's nodes as the admin controls reach them.</summary>
+    public NodeRoster BindRoster() =>
+        new(Self.Name, [.. Cluster.Nodes.Select(n => new NodeRoster.Entry(n.Name, EndpointsOf(n)))]);
+
+    /// <summary>What the module host needs.</summary>
+    public ModuleHostingOptions BindModuleHosting() => new(Self.Name, Modules, ModuleDirectories, RefusedModules, LogDirectory);
+
+    /// <summary>What the cluster file's reloader needs.</summary>
+    public ClusterFileOptions BindClusterFile() => new(ClusterFile, Cluster, Self.Name);
+
+    /// <summary>What the console port and its certificate need.</summary>
+    public ConsoleOptions BindConsole() =>
+        new(Cluster.Name, Self.Name, [.. Self.Addresses.Select(Map)], Cluster.ConsolePort, Cluster.ConsoleTls, StateDirectory);
 
     /// <summary>The address to bind or dial for a configured address.</summary>
     public IPAddress Map(IPAddress configured) => AddressMap.TryGetValue(configured, out var mapped) ? mapped : configured;

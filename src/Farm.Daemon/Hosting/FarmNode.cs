@@ -4,10 +4,10 @@ using Farm.Core.Config;
 using Farm.Daemon.Admin;
 using Farm.DataPlane.Runtime;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Modules;
+using Farm.Daemon.Heartbeat;
+using Farm.Daemon.ModuleHosting;
 using Farm.Daemon.Reload;
-using Farm.Daemon.Security;
+using Farm.Daemon.Envelopes;
 using Farm.Daemon.Telemetry;
 using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
@@ -70,7 +70,7 @@ internal sealed class FarmNode : IDisposable
 
         // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
         Telemetry = new NodeTelemetry(Host, timeProvider, loggerFactory.CreateLogger<NodeTelemetry>());
-        Modules = new ModuleHost(settings, Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules);
+        Modules = new ModuleHost(settings.BindModuleHosting(), Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules);
         Host.AttachSink(Modules);
         Host.AttachSink(Telemetry.View);
 
@@ -81,19 +81,20 @@ internal sealed class FarmNode : IDisposable
         }
 
         Drain = new DrainSwitch(Host, DrainSwitch.FileOf(settings.StateDirectory, settings.Self.Name));
-        Reloader = new ClusterReloader(settings, Host, loggerFactory.CreateLogger<ClusterReloader>());
+        Reloader = new ClusterReloader(settings.BindClusterFile(), Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
-        Status = new StatusBuilder(settings, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
+        Status = new StatusBuilder(cluster, settings.Modules, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
         Telemetry.Observe(Status, DataPlane);
-        Relay = new AdminRelay(settings, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
+        var roster = settings.BindRoster();
+        Relay = new AdminRelay(roster, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         Admin = new AdminService(
             Status,
             Authenticator,
             timeProvider,
             Modules,
-            new ModuleControl(settings, Modules, Relay),
-            new DrainControl(settings, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>()),
-            new ConfigApplyControl(settings, Reloader, Relay, new ConfigTextCipher(cluster.Key)));
+            new ModuleControl(roster, Modules, Relay),
+            new DrainControl(roster, settings.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>()),
+            new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key)));
     }
 
     public DaemonSettings Settings { get; }

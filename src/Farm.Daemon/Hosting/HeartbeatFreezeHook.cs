@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;

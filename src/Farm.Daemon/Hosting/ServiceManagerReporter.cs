@@ -11,7 +11,7 @@ namespace Farm.Daemon.Hosting;
 /// on stop how long the stop may take (<c>EXTEND_TIMEOUT_USEC=</c>, from the modules' script limits).
 /// </summary>
 /// <remarks>
-/// The watchdog is fed from a timer, but only while <see cref="Membership.MembershipHost.Ticks"/> advances: a heartbeat
+/// The watchdog is fed from a timer, but only while <see cref="Heartbeat.MembershipHost.Ticks"/> advances: a heartbeat
 /// thread that stalls (deadlock, a stuck sink) stops the feeding, and systemd restarts farmd after <c>WatchdogSec</c>. The
 /// kernel lease already closed the node's traffic by then; the restart brings it back. A whole-process stall stops the
 /// timer too, with the same outcome.

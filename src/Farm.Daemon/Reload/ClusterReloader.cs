@@ -1,7 +1,6 @@
 using Farm.Core.Config;
 using Farm.Core.Security;
-using Farm.Daemon.Hosting;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Farm.Native.Linux;
 using Microsoft.Extensions.Logging;
 
@@ -18,17 +17,17 @@ namespace Farm.Daemon.Reload;
 /// A <c>key_file</c> is read relative to this node's cluster file, whatever the file name given to <c>config apply</c>;
 /// a reload from disk checks the key's file again as at start (a key that became readable by others is refused).
 /// </remarks>
-internal sealed partial class ClusterReloader(DaemonSettings settings, MembershipHost host, ILogger<ClusterReloader> logger, IFileInspector? files = null)
+internal sealed partial class ClusterReloader(ClusterFileOptions file, MembershipHost host, ILogger<ClusterReloader> logger, IFileInspector? files = null)
 {
     private readonly Lock gate = new();
     private readonly IFileInspector files = files ?? StatxFileInspector.Instance;
-    private ClusterConfig running = settings.Cluster;
+    private ClusterConfig running = file.Loaded;
 
     /// <summary>The cluster file this node runs now.</summary>
     public ClusterConfig Running => Volatile.Read(ref running);
 
     /// <summary>This node's cluster file (<c>--cluster</c>), absolute.</summary>
-    public string FilePath { get; } = Path.GetFullPath(settings.ClusterFile);
+    public string FilePath { get; } = Path.GetFullPath(file.Path);
 
     /// <summary>
     /// The verdict on <paramref name="candidate"/> against <paramref name="current"/>: the problems that refuse it
@@ -177,7 +176,7 @@ internal sealed partial class ClusterReloader(DaemonSettings settings, Membershi
         return new ReloadResult(outcome, errors, current.Version, weight, weight, FilePath);
     }
 
-    private int WeightOf(ClusterConfig config) => config.Nodes.Single(n => n.Name == settings.Self.Name).Weight;
+    private int WeightOf(ClusterConfig config) => config.Nodes.Single(n => n.Name == file.NodeName).Weight;
 
     private static partial class Log
     {

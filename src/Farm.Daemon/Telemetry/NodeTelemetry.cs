@@ -1,6 +1,6 @@
 using Farm.Daemon.Admin;
 using Farm.DataPlane.Runtime;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
@@ -67,7 +67,7 @@ internal sealed partial class NodeTelemetry
                 return;
             }
 
-            foreach (var module in builder.Settings.Modules)
+            foreach (var module in builder.Modules)
             {
                 try
                 {

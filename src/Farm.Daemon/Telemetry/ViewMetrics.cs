@@ -1,5 +1,5 @@
 using Farm.Cluster.Membership;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Prometheus;
 
 namespace Farm.Daemon.Telemetry;

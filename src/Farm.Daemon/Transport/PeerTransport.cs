@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Farm.Cluster.Membership;
-using Farm.Daemon.Membership;
-using Farm.Daemon.Security;
+using Farm.Daemon.Heartbeat;
+using Farm.Daemon.Envelopes;
 using Farm.Protocol;
 using Farm.Protocol.Security;
 using Grpc.Core;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Farm.Daemon.Hosting;
 
 namespace Farm.Daemon.Web;
 
@@ -22,14 +21,14 @@ internal static class ConsoleCertificate
     public static readonly TimeSpan RenewBefore = TimeSpan.FromDays(30);
 
     /// <summary>Loads (or makes) the console certificate of this node; throws with the file named on failure.</summary>
-    public static X509Certificate2 Load(DaemonSettings settings, TimeProvider timeProvider)
+    public static X509Certificate2 Load(ConsoleOptions console, TimeProvider timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        if (settings.Cluster.ConsoleTls is { } configured)
+        if (console.Tls is { } configured)
         {
-            string certificateFile = configured.CertificateOf(settings.Self.Name);
-            string keyFile = configured.PrivateKeyOf(settings.Self.Name);
+            string certificateFile = configured.CertificateOf(console.NodeName);
+            string keyFile = configured.PrivateKeyOf(console.NodeName);
             try
             {
                 using var ephemeral = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
@@ -43,7 +42,7 @@ internal static class ConsoleCertificate
             }
         }
 
-        string path = Path.Combine(settings.StateDirectory, FileName);
+        string path = Path.Combine(console.StateDirectory, FileName);
         var now = timeProvider.GetUtcNow();
         if (File.Exists(path))
         {
@@ -63,19 +62,19 @@ internal static class ConsoleCertificate
             }
         }
 
-        return Create(settings, now, path);
+        return Create(console, now, path);
     }
 
     /// <summary>Makes a self-signed certificate for the node's name and addresses and writes it to <paramref name="path"/> (0600).</summary>
-    internal static X509Certificate2 Create(DaemonSettings settings, DateTimeOffset now, string path)
+    internal static X509Certificate2 Create(ConsoleOptions console, DateTimeOffset now, string path)
     {
-        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(console);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={settings.Self.Name}, O=Farm console, OU={settings.Cluster.Name}", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN={console.NodeName}, O=Farm console, OU={console.ClusterName}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(settings.Self.Name);
+        names.AddDnsName(console.NodeName);
         names.AddDnsName("localhost");
-        foreach (var address in settings.Self.Addresses.Select(settings.Map).Append(IPAddress.Loopback).Distinct())
+        foreach (var address in console.Addresses.Append(IPAddress.Loopback).Distinct())
         {
             names.AddIpAddress(address);
         }

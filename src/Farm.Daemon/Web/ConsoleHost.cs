@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Farm.Daemon.Hosting;
@@ -24,11 +23,11 @@ namespace Farm.Daemon.Web;
 internal static class ConsoleHost
 {
     /// <summary>Listens on the console port of every address of this node.</summary>
-    public static void Listen(KestrelServerOptions kestrel, DaemonSettings settings, X509Certificate2 certificate)
+    public static void Listen(KestrelServerOptions kestrel, ConsoleOptions console, X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(kestrel);
-        ArgumentNullException.ThrowIfNull(settings);
-        foreach (var endpoint in EndpointsOf(settings))
+        ArgumentNullException.ThrowIfNull(console);
+        foreach (var endpoint in console.Endpoints)
         {
             kestrel.Listen(endpoint, l =>
             {
@@ -43,19 +42,13 @@ internal static class ConsoleHost
         }
     }
 
-    /// <summary>The console port on each address of this node.</summary>
-    public static IReadOnlyList<IPEndPoint> EndpointsOf(DaemonSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        return [.. settings.Self.Addresses.Select(a => new IPEndPoint(settings.Map(a), settings.Cluster.ConsolePort))];
-    }
-
     /// <summary>Maps the console's endpoints and the port gate.</summary>
-    public static void Map(WebApplication app, FarmNode node)
+    public static void Map(WebApplication app, ConsoleOptions console, FarmNode node)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(node);
-        int port = node.Settings.Cluster.ConsolePort;
+        int port = console.Port;
         app.Use((context, next) =>
         {
             // Routing ran already (the web application adds it first): the endpoint is known, not yet executed.
@@ -70,7 +63,7 @@ internal static class ConsoleHost
             return next(context);
         });
 
-        var modules = node.Settings.Modules.Select(m => m.Name).ToList();
+        var modules = node.Modules.Modules.Select(m => m.Name).ToList();
         app.MapMetrics("/metrics", node.Telemetry.Registry).WithMetadata(ConsoleEndpoint.Instance);
         app.MapGet("/healthz", () => node.Host.IsRunning
                 ? Results.Text("ok\n", "text/plain")

@@ -1,4 +1,4 @@
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 
 namespace Farm.Daemon.Web;
 

@@ -122,7 +122,7 @@ public sealed class ClusterReloaderTests() : LoggedTempDirectoryTest("farmd-relo
         string folder = Path.Combine(Dir, "not-a-file");
         Directory.CreateDirectory(folder);
         var settings = Load(path, "n2") with { ClusterFile = folder };
-        var reloader = new ClusterReloader(settings, host, Logs.CreateLogger<ClusterReloader>());
+        var reloader = new ClusterReloader(settings.BindClusterFile(), host, Logs.CreateLogger<ClusterReloader>());
 
         var result = reloader.Apply(FarmConfigFiles.RenderCluster(Cluster(version: 1, n2Weight: 250)), "new.yaml", "tester");
 
@@ -188,7 +188,7 @@ public sealed class ClusterReloaderTests() : LoggedTempDirectoryTest("farmd-relo
         var host = new MembershipHost(
             FarmNode.OptionsOf(settings.Cluster), new MemberInfo(self, 1, settings.Self.Weight, 0, false, []), settings.Cluster.ComputeHash(), [], TimeProvider.System,
             new LoggerFactory([Logs]));
-        return (new ClusterReloader(settings, host, Logs.CreateLogger<ClusterReloader>()), host, path);
+        return (new ClusterReloader(settings.BindClusterFile(), host, Logs.CreateLogger<ClusterReloader>()), host, path);
     }
 
     private static DaemonSettings Load(string path, string self)

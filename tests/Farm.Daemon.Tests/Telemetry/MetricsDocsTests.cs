@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Farm.Cluster.Membership;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Farm.Daemon.Telemetry;
 using Farm.Daemon.Tests.TestSupport;
 using Farm.Testing.Files;

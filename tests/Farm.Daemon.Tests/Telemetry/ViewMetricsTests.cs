@@ -1,5 +1,5 @@
 using Farm.Cluster.Membership;
-using Farm.Daemon.Membership;
+using Farm.Daemon.Heartbeat;
 using Farm.Daemon.Telemetry;
 using Farm.Daemon.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -28,7 +28,7 @@ public sealed class ConsoleCertificateTests
         File.WriteAllText(Path.Combine(dir, "n1.key"), key.ExportPkcs8PrivateKeyPem());
         var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(dir, "{node}.crt"), PrivateKey = Path.Combine(dir, "{node}.key") });
 
-        using var loaded = ConsoleCertificate.Load(settings, TimeProvider.System);
+        using var loaded = ConsoleCertificate.Load(settings.BindConsole(), TimeProvider.System);
 
         Assert.AreEqual(made.Thumbprint, loaded.Thumbprint);
         Assert.IsTrue(loaded.HasPrivateKey);
@@ -40,7 +40,7 @@ public sealed class ConsoleCertificateTests
     {
         var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(dir, "{node}.crt"), PrivateKey = Path.Combine(dir, "{node}.key") });
 
-        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ConsoleCertificate.Load(settings, TimeProvider.System));
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ConsoleCertificate.Load(settings.BindConsole(), TimeProvider.System));
 
         StringAssert.Contains(error.Message, Path.Combine(dir, "n1.crt"));
     }
@@ -51,11 +51,11 @@ public sealed class ConsoleCertificateTests
         var settings = Settings(null);
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
 
-        using var first = ConsoleCertificate.Load(settings, clock);
+        using var first = ConsoleCertificate.Load(settings.BindConsole(), clock);
         clock.Advance(TimeSpan.FromDays(365));
-        using var kept = ConsoleCertificate.Load(settings, clock);
+        using var kept = ConsoleCertificate.Load(settings.BindConsole(), clock);
         clock.Advance(ConsoleCertificate.Validity - TimeSpan.FromDays(365) - ConsoleCertificate.RenewBefore + TimeSpan.FromDays(1));
-        using var renewed = ConsoleCertificate.Load(settings, clock);
+        using var renewed = ConsoleCertificate.Load(settings.BindConsole(), clock);
 
         CollectionAssert.IsSubsetOf(new[] { "n1", "localhost" }, Farm.Protocol.Tls.ClusterTls.NamesOf(first).ToList());
         Assert.AreEqual(first.Thumbprint, kept.Thumbprint);

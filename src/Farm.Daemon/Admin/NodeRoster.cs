@@ -1,0 +1,23 @@
+using System.Net;
+
+namespace Farm.Daemon.Admin;
+
+/// <summary>
+/// The nodes of the cluster file as the admin controls see them: this node's name, and every node (this one too) in the
+/// file's order with the endpoints its gRPC port is dialed at (after <c>--address-map</c>). Bound once at start.
+/// </summary>
+/// <param name="Self">This node's name.</param>
+/// <param name="Nodes">Every node of the cluster file, in its order.</param>
+internal sealed record NodeRoster(string Self, IReadOnlyList<NodeRoster.Entry> Nodes)
+{
+    /// <summary>The names of all nodes, in the cluster file's order.</summary>
+    public IReadOnlyList<string> Names => [.. Nodes.Select(n => n.Name)];
+
+    /// <summary>The endpoints of node <paramref name="node"/>; throws when the file has no such node.</summary>
+    public IReadOnlyList<IPEndPoint> EndpointsOf(string node) => Nodes.Single(n => n.Name == node).Endpoints;
+
+    /// <summary>One node: its name and the endpoints of its gRPC port, one per LAN.</summary>
+    /// <param name="Name">The node's name.</param>
+    /// <param name="Endpoints">Its gRPC endpoints, one per LAN.</param>
+    internal sealed record Entry(string Name, IReadOnlyList<IPEndPoint> Endpoints);
+}

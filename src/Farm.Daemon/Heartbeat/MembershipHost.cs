@@ -1,0 +1,435 @@
+using Farm.Cluster.Membership;
+using Farm.Core.Scheduling;
+using Farm.Daemon.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Daemon.Heartbeat;
+
+/// <summary>
+/// Runs a <see cref="MembershipManager"/> in farmd through its <see cref="MembershipDriver"/> (the one the simulation
+/// uses too): serializes every call under one lock (never held during I/O), ticks it on a dedicated thread, and after
+/// every step hands a changed ownership to the sinks and the outbox to the transport.
+/// </summary>
+/// <remarks>
+/// The tick thread is not a thread-pool thread: thread-pool starvation (or a burst of slow handlers) must not
+/// look like a dead peer or stop the lease refresh. It reads time from <see cref="TimeProvider"/> but sleeps on an
+/// OS wait handle, because TimeProvider timers fire on the thread pool.
+/// <para>
+/// Between ticks it sleeps until the next moment the coordinator may have something to do (see
+/// <see cref="MembershipDriver.NextPollAt"/>): in a settled view that is the earliest detection deadline of the peers it hears, and
+/// a message that changes what a peer says wakes it at once. An idle node thus wakes once per interval instead of
+/// every <see cref="PollInterval"/>, with the same reaction time to a lost or returning peer.
+/// </para>
+/// </remarks>
+internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
+{
+    /// <summary>How often the heartbeat thread polls the coordinator between ticks while the view is not settled.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// The heartbeat thread's real-time priority (SCHED_RR, 1-99): low among real-time threads (the kernel's own run at
+    /// 50 and above), above every ordinary thread, so a partner application saturating the cores cannot stall the lease.
+    /// </summary>
+    public const int HeartbeatPriority = 10;
+
+    private readonly Lock gate = new();
+    private readonly MembershipDriver driver;
+    private readonly TimeProvider timeProvider;
+    private readonly long startTimestamp;
+    private readonly TimeSpan interval;
+    private readonly ILogger logger;
+    // Set by Stop and by messages the coordinator must act on; no spinning: waits last milliseconds at least.
+    private readonly ManualResetEventSlim wake = new(false, spinCount: 0);
+    private volatile bool stopping;
+    private TimeSpan nextPollAt = TimeSpan.Zero;
+    private IPeerTransport? transport;
+    private readonly List<IOwnershipSink> sinks = [];
+    private Thread? thread;
+    private long ticks;
+    private long polls;
+    private IThreadPriority? threadPriority;
+
+    /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
+    public MembershipHost(
+        MembershipOptions options, MemberInfo self, string configHash, IReadOnlyList<ModuleSpec> modules, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        startTimestamp = timeProvider.GetTimestamp();
+        interval = options.HeartbeatInterval;
+        Options = options;
+        ConfigHash = configHash;
+        logger = loggerFactory.CreateLogger<MembershipHost>();
+        driver = new MembershipDriver(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
+        Limits = MessageLimits.For(options, modules);
+    }
+
+    /// <summary>The protocol options.</summary>
+    public MembershipOptions Options { get; }
+
+    /// <summary>This node's cluster file hash.</summary>
+    public string ConfigHash { get; }
+
+    /// <summary>What a peer's message may carry here (members, modules, each module's bucket count): pass it to <see cref="MessageMapper"/>.</summary>
+    public MessageLimits Limits { get; }
+
+    /// <summary>Monotonic time since the host was created: the manager's clock.</summary>
+    public TimeSpan Now => timeProvider.GetElapsedTime(startTimestamp);
+
+    /// <summary>Number of ticks run so far (tests and status use it to see the thread is alive).</summary>
+    public long Ticks => Interlocked.Read(ref ticks);
+
+    /// <summary>When the heartbeat thread polls next unless woken (host time, <see cref="Now"/>), as of the last tick or poll.</summary>
+    internal TimeSpan NextPollDue
+    {
+        get
+        {
+            lock (gate)
+            {
+                return nextPollAt;
+            }
+        }
+    }
+
+    /// <summary>True while a message asked the coordinator to act and the heartbeat thread has not polled since.</summary>
+    internal bool WakePending => wake.IsSet;
+
+    /// <summary>Number of polls between ticks so far (tests see the thread sleep while nothing is due).</summary>
+    public long Polls => Interlocked.Read(ref polls);
+
+    /// <summary>True once <see cref="Start"/> ran and before <see cref="Stop"/>.</summary>
+    public bool IsRunning => thread is not null && !stopping;
+
+    /// <summary>Connects the transport that sends the outbox; call once before <see cref="Start"/>.</summary>
+    public void Attach(IPeerTransport peerTransport) => transport = peerTransport ?? throw new ArgumentNullException(nameof(peerTransport));
+
+    /// <summary>
+    /// Connects the data plane (and the module host): every ownership change is published to each sink, in attach order,
+    /// before the messages the change causes are sent, and every lease extension is passed on. Attach before
+    /// <see cref="Start"/>; the data plane first, so the kernel holds a change before anything reacts to it.
+    /// </summary>
+    public void AttachSink(IOwnershipSink ownershipSink)
+    {
+        sinks.Add(ownershipSink ?? throw new ArgumentNullException(nameof(ownershipSink)));
+        lock (gate)
+        {
+            driver.PublishesOwnership = true;
+        }
+    }
+
+    /// <summary>
+    /// Raise the heartbeat thread to real-time priority with <paramref name="priority"/> when it starts (farmd does; tests
+    /// that start many hosts need not). A refusal is logged as a warning and the thread runs at normal priority.
+    /// </summary>
+    public void UseRealtimePriority(IThreadPriority priority) => threadPriority = priority ?? throw new ArgumentNullException(nameof(priority));
+
+    /// <summary>Starts the heartbeat thread.</summary>
+    public void Start()
+    {
+        if (transport is null)
+        {
+            throw new InvalidOperationException("Attach a transport before starting.");
+        }
+
+        if (thread is not null)
+        {
+            throw new InvalidOperationException("The heartbeat thread is already running.");
+        }
+
+        thread = new Thread(Run)
+        {
+            Name = "farm-heartbeat",
+            IsBackground = true,
+            Priority = ThreadPriority.AboveNormal,
+        };
+        thread.Start();
+    }
+
+    /// <summary>Stops the heartbeat thread and waits for it.</summary>
+    public void Stop()
+    {
+        stopping = true;
+        wake.Set();
+        if (thread is { } t && t != Thread.CurrentThread)
+        {
+            t.Join();
+        }
+    }
+
+    /// <summary>Reads manager state under the lock; <paramref name="reader"/> must be quick and do no I/O.</summary>
+    public T Read<T>(Func<MembershipManager, TimeSpan, T> reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        lock (gate)
+        {
+            return reader(driver.Manager, Now);
+        }
+    }
+
+    /// <summary>Answers a request from an authenticated peer and sends whatever the manager wants sent next.</summary>
+    public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request)
+    {
+        MembershipMessage reply;
+        MembershipEffects effects;
+        lock (gate)
+        {
+            (reply, effects) = driver.HandleRequest(from, lan, request, Now);
+        }
+
+        if (effects.WakesCoordinator)
+        {
+            wake.Set();
+        }
+
+        // Into the kernel before the reply leaves: a Prepare's acknowledgement promises the released buckets drain.
+        Deliver(effects);
+        return reply;
+    }
+
+    /// <summary>Delivers an authenticated reply.</summary>
+    public void HandleReply(long correlationId, MembershipMessage reply)
+    {
+        MembershipEffects effects;
+        lock (gate)
+        {
+            effects = driver.HandleReply(correlationId, reply, Now);
+        }
+
+        if (effects.WakesCoordinator)
+        {
+            wake.Set();
+        }
+
+        Deliver(effects);
+    }
+
+    /// <summary>Signs of life from <paramref name="peer"/> that are not messages yet (a connection opened, a first contact).</summary>
+    public void NoteContact(string peer)
+    {
+        lock (gate)
+        {
+            driver.Manager.NoteContact(peer);
+        }
+    }
+
+    /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
+    public void HandleFailure(long correlationId)
+    {
+        MembershipEffects effects;
+        lock (gate)
+        {
+            effects = driver.HandleFailure(correlationId, Now);
+        }
+
+        Deliver(effects);
+    }
+
+    /// <summary>Changes what this node says about itself (e.g. leaving on SIGTERM).</summary>
+    public void UpdateSelf(Func<MemberInfo, MemberInfo> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (gate)
+        {
+            driver.Manager.UpdateSelf(change(driver.Manager.Self));
+        }
+
+        // What this node says about itself is part of the view: the coordinator reacts now, not at the next tick.
+        wake.Set();
+    }
+
+    /// <summary>
+    /// Reports what the data plane found after it applied <paramref name="applied"/>: which draining buckets still hold
+    /// connections (see <see cref="MembershipManager.ReportDrains"/>); ended drains reach the sinks, reports the peers.
+    /// </summary>
+    public void ReportDrains(OwnershipSnapshot applied, IReadOnlyDictionary<string, ModuleDrainScan> scans)
+    {
+        MembershipEffects effects;
+        lock (gate)
+        {
+            effects = driver.ReportDrains(applied, scans, Now);
+        }
+
+        Deliver(effects);
+    }
+
+    /// <summary>Reports that the split-brain witness answered a probe started at <paramref name="probeStart"/> (host time, <see cref="Now"/>).</summary>
+    public void ReportWitnessReached(TimeSpan probeStart)
+    {
+        lock (gate)
+        {
+            driver.Manager.ReportWitnessReached(probeStart);
+        }
+    }
+
+    /// <summary>One tick: the heartbeat thread calls it each interval; tests may call it directly.</summary>
+    public void Step()
+    {
+        MembershipEffects effects;
+        lock (gate)
+        {
+            TimeSpan now = Now;
+            effects = driver.Tick(now);
+            nextPollAt = driver.NextPollAt(now, PollInterval);
+        }
+
+        Interlocked.Increment(ref ticks);
+
+        // The lease first: it is the time-critical part. The kernel's runs out no later than the manager's (the
+        // duration is what remains of it now), so the kernel never serves longer than the protocol allows.
+        if (effects.LeaseExtendedTo is { } leaseExpiry)
+        {
+            TimeSpan remaining = leaseExpiry - Now;
+            if (remaining > TimeSpan.Zero)
+            {
+                foreach (var sink in sinks)
+                {
+                    sink.RefreshLease(remaining);
+                }
+            }
+        }
+
+        Deliver(effects);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // Idempotent: the lifecycle stops the thread, the container disposes later.
+        Stop();
+    }
+
+    /// <summary>Outside the lock: a changed ownership to every sink, in attach order, then the outbox to the transport.</summary>
+    private void Deliver(MembershipEffects effects)
+    {
+        if (effects.Changed is { } changed)
+        {
+            foreach (var sink in sinks)
+            {
+                sink.Publish(changed);
+            }
+        }
+
+        // Indexed: no enumerator per tick.
+        var outbox = effects.Outbox;
+        for (int i = 0; i < outbox.Count; i++)
+        {
+            transport!.Send(outbox[i]);
+        }
+    }
+
+    private void Run()
+    {
+        Log.ThreadStarted(logger, interval.TotalMilliseconds);
+        if (threadPriority is not null)
+        {
+            if (threadPriority.TryRaiseCurrentThread(HeartbeatPriority) is { } refused)
+            {
+                Log.PriorityRefused(logger, refused);
+            }
+            else
+            {
+                Log.PriorityRaised(logger, HeartbeatPriority);
+            }
+        }
+
+        long step = (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
+        long next = timeProvider.GetTimestamp();
+        while (!stopping)
+        {
+            try
+            {
+                Step();
+            }
+            catch (Exception ex)
+            {
+                // The loop must outlive any single bad step: a dead heartbeat thread would be a silent split brain.
+                Log.TickFailed(logger, ex);
+            }
+
+            // Fixed rate without catch-up bursts: after a stall, resume one interval from now.
+            long now = timeProvider.GetTimestamp();
+            next += step;
+            TimeSpan wait = timeProvider.GetElapsedTime(now, next);
+            if (wait < TimeSpan.Zero)
+            {
+                if (-wait > interval)
+                {
+                    Log.TickLate(logger, (-wait).TotalMilliseconds);
+                }
+
+                next = now;
+                continue;
+            }
+
+            // Between ticks, sleep until the coordinator may have something to do: a deadline, or a wake-up by a message.
+            while (!stopping)
+            {
+                wait = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), next);
+                if (wait <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                TimeSpan untilPoll = nextPollAt - Now; // written by Step and Poll, on this thread
+                bool woken = untilPoll > TimeSpan.Zero && wake.Wait(WholeMilliseconds(untilPoll < wait ? untilPoll : wait));
+                if (stopping)
+                {
+                    break;
+                }
+
+                if (!woken && untilPoll >= wait)
+                {
+                    break; // the tick is due first
+                }
+
+                try
+                {
+                    Poll();
+                }
+                catch (Exception ex)
+                {
+                    Log.TickFailed(logger, ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>A wait rounded up to whole milliseconds (the wait handle's unit): never wakes before the deadline.</summary>
+    private static int WholeMilliseconds(TimeSpan wait) => (int)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds));
+
+    /// <summary>Between two ticks: lets the coordinator start a view change as soon as a detection timeout passed.</summary>
+    public void Poll()
+    {
+        // Reset before polling: a message arriving from here on sets it again and gets its own poll.
+        wake.Reset();
+        Interlocked.Increment(ref polls);
+        MembershipEffects effects;
+        lock (gate)
+        {
+            TimeSpan now = Now;
+            effects = driver.Poll(now);
+            nextPollAt = driver.NextPollAt(now, PollInterval);
+        }
+
+        Deliver(effects);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Heartbeat thread started, interval {IntervalMs} ms")]
+        public static partial void ThreadStarted(ILogger logger, double intervalMs);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Membership tick failed; the heartbeat thread goes on")]
+        public static partial void TickFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?)")]
+        public static partial void TickLate(ILogger logger, double lateMs);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "The heartbeat thread runs at normal priority: {Reason}. A busy machine can then delay it past the lease and stop this node serving")]
+        public static partial void PriorityRefused(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Heartbeat thread at real-time priority {Priority} (SCHED_RR)")]
+        public static partial void PriorityRaised(ILogger logger, int priority);
+    }
+}

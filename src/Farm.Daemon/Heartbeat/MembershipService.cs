@@ -1,0 +1,148 @@
+using Farm.Cluster.Membership;
+using Farm.Daemon.Envelopes;
+using Farm.Daemon.Transport;
+using Farm.Protocol;
+using Farm.Protocol.Security;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Wire = Farm.Protocol.V1;
+
+namespace Farm.Daemon.Heartbeat;
+
+/// <summary>Serves <c>farm.v1.Membership</c>: opens each request envelope, lets the manager answer, seals the reply.</summary>
+internal sealed partial class MembershipService : Wire.Membership.MembershipBase, IDisposable
+{
+    private readonly MembershipHost host;
+    private readonly EnvelopeAuthenticator authenticator;
+    private readonly ReplayGuard guard;
+    private readonly Func<string, bool> isPeer;
+    private readonly bool requirePeerCertificate;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource closing = new();
+
+    /// <param name="host">The membership host.</param>
+    /// <param name="authenticator">Opens requests, seals replies.</param>
+    /// <param name="guard">Replay windows of membership peers.</param>
+    /// <param name="peerNames">Every other node of the cluster file: the only accepted senders.</param>
+    /// <param name="requirePeerCertificate">With TLS: the caller's certificate (checked against the CA by Kestrel) must name the sender.</param>
+    /// <param name="logger">Logger.</param>
+    public MembershipService(
+        MembershipHost host, EnvelopeAuthenticator authenticator, ReplayGuard guard, IEnumerable<string> peerNames, bool requirePeerCertificate, ILogger<MembershipService> logger)
+    {
+        this.requirePeerCertificate = requirePeerCertificate;
+        this.host = host;
+        this.authenticator = authenticator;
+        this.guard = guard;
+        isPeer = new HashSet<string>(peerNames, StringComparer.Ordinal).Contains; // one delegate, not one per request
+        this.logger = logger;
+    }
+
+    /// <summary>
+    /// Largest membership request: a heartbeat is small, a Prepare may carry every module's base table (2 bytes a bucket
+    /// plus member names), so the bound follows the modules.
+    /// </summary>
+    public static int MaxRequestSize(IEnumerable<Farm.Core.Config.ModuleConfig> modules) =>
+        64 * 1024 + (modules ?? []).Sum(m => (m.Buckets * 2) + (8 * 1024));
+
+    /// <summary>False only in tests that play a release from before the heartbeat stream (it then answers UNIMPLEMENTED).</summary>
+    public bool ServesHeartbeatStream { get; init; } = true;
+
+    public override Task<Wire.Envelope> Heartbeat(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    /// <summary>
+    /// Heartbeats on one stream: every item is handled as a unary Heartbeat (same MAC path, same checks) and answered
+    /// in order; a refused item ends the stream with the status the unary call would have returned.
+    /// </summary>
+    public override async Task HeartbeatStream(IAsyncStreamReader<Wire.Envelope> requestStream, IServerStreamWriter<Wire.Envelope> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!ServesHeartbeatStream)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "this node plays a release without the heartbeat stream"));
+        }
+
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, closing.Token);
+        try
+        {
+            while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(Handle(requestStream.Current, context, MethodPaths.Heartbeat), call.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "this node is stopping"));
+        }
+    }
+
+    /// <summary>
+    /// Ends every heartbeat stream peers hold open here, and refuses new ones: called once this node has left the farm,
+    /// so that the server's graceful stop does not wait for streams that never end by themselves.
+    /// </summary>
+    public void CloseStreams() => closing.Cancel();
+
+    public void Dispose() => closing.Dispose();
+
+    public override Task<Wire.Envelope> Prepare(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    public override Task<Wire.Envelope> Commit(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    public override Task<Wire.Envelope> GetView(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
+
+    /// <summary>Opens <paramref name="envelope"/>, sealed for <paramref name="method"/>, lets the manager answer and seals the reply.</summary>
+    private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context, string method)
+    {
+        if (requirePeerCertificate && !CertificateNames(context, envelope.Sender))
+        {
+            authenticator.Rejections.Record(CallSource.Of(context), RejectReason.TlsIdentity, method, envelope.Sender);
+            throw CallSource.Refused(RejectReason.TlsIdentity);
+        }
+
+        var verdict = authenticator.OpenRequest(method, envelope, CallSource.Of(context), guard, isPeer);
+        if (verdict.Answer != Wire.Refusal.None)
+        {
+            if (verdict.Answer == Wire.Refusal.Reseal)
+            {
+                host.NoteContact(envelope.Sender); // authentic, only sealed before the sender knew this run
+            }
+
+            return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, null, verdict.Answer);
+        }
+
+        if (verdict.Reason is { } reason)
+        {
+            throw CallSource.Refused(reason);
+        }
+
+        if (envelope.Lan >= host.Options.LanCount)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"LAN {envelope.Lan} does not exist."));
+        }
+
+        MembershipMessage request;
+        try
+        {
+            request = MessageMapper.ParseRequest(method, envelope.Payload, host.Limits);
+        }
+        catch (FormatException ex)
+        {
+            Log.Malformed(logger, envelope.Sender, ex.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
+        }
+
+        var reply = host.HandleRequest(envelope.Sender, (int)envelope.Lan, request);
+        return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, MessageMapper.ToProto(reply));
+    }
+
+    private static bool CertificateNames(ServerCallContext context, string sender) =>
+        context.GetHttpContext().Connection.ClientCertificate is { } certificate
+        && Farm.Protocol.Tls.ClusterTls.NamesOf(certificate).Contains(sender, StringComparer.Ordinal);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "Malformed membership request from {Sender}: {Problem}")]
+        public static partial void Malformed(ILogger logger, string sender, string problem);
+    }
+}

@@ -1,0 +1,364 @@
+using Farm.Cluster.Membership;
+using System.Collections.Concurrent;
+
+namespace Farm.Daemon.Tests.Heartbeat;
+
+[TestClass]
+public sealed class MembershipHostTests
+{
+    private static readonly MembershipOptions Options = new() { ConfiguredNodes = ["n1", "n2"] };
+
+    [TestMethod]
+    public void Start_ThreadPoolStarved_HeartbeatThreadKeepsTickingAndSending()
+    {
+        var transport = new RecordingTransport();
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        host.Attach(transport);
+        host.Start();
+        // Not disposed before every blocker has run: a late blocker would wait on a disposed event.
+        var release = new ManualResetEventSlim(false);
+        using var probeRan = new ManualResetEventSlim(false);
+        int blockers = Environment.ProcessorCount * 32;
+        using var finished = new CountdownEvent(blockers);
+        try
+        {
+            // Occupy every pool thread (and the ones it injects meanwhile) with blocking work.
+            for (int i = 0; i < blockers; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(_ =>
+                {
+                    release.Wait();
+                    finished.Signal();
+                }, null);
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(_ => probeRan.Set(), null);
+            long ticksBefore = host.Ticks;
+            int sendsBefore = transport.Sent.Count;
+
+            Assert.IsFalse(probeRan.Wait(TimeSpan.FromSeconds(1)), "the pool was not starved: the test proves nothing");
+            long ticked = host.Ticks - ticksBefore;
+            Assert.IsTrue(ticked >= 5, $"only {ticked} ticks in 1 s of starvation (interval 100 ms)");
+            Assert.IsTrue(transport.Sent.Count - sendsBefore >= 5, "heartbeats to n2 were handed to the transport");
+        }
+        finally
+        {
+            release.Set();
+            host.Stop();
+
+            // Leave a healthy pool to the next test.
+            Assert.IsTrue(finished.Wait(TimeSpan.FromSeconds(20)), "the blockers did not drain");
+            release.Dispose();
+        }
+    }
+
+    [TestMethod]
+    public void Stop_WhileRunning_ThreadEndsAndTicksStop()
+    {
+        var transport = new RecordingTransport();
+        var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        host.Attach(transport);
+        host.Start();
+        SpinWait.SpinUntil(() => host.Ticks >= 2, TimeSpan.FromSeconds(5));
+
+        host.Dispose();
+        long after = host.Ticks;
+
+        Assert.IsFalse(host.IsRunning);
+        Assert.IsTrue(after >= 2);
+        Assert.IsFalse(SpinWait.SpinUntil(() => host.Ticks > after, TimeSpan.FromMilliseconds(300)), "ticked after Stop");
+    }
+
+    [TestMethod]
+    public void Step_NoViewYet_PollsWithinPollInterval()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+
+        host.Step();
+
+        Assert.AreEqual(host.Now + MembershipHost.PollInterval, host.NextPollDue, "no view: the coordinator may act any moment");
+    }
+
+    [TestMethod]
+    public void Step_SettledView_NextPollAtDetectionDeadlineNotPollInterval()
+    {
+        var pair = HostPair.Settled();
+
+        pair.N1.Step();
+        TimeSpan lastHeard = pair.N1.Read((m, now) => m.PeerStatuses(now).Single().LastHeard!.Value);
+
+        Assert.AreEqual(lastHeard + Options.DetectionTimeout, pair.N1.NextPollDue, "only n2's detection deadline can unsettle the view");
+        Assert.IsTrue(pair.N1.NextPollDue > pair.N1.Now + HeartbeatIntervalOf(pair.N1), "an idle node sleeps through to the next tick");
+    }
+
+    [TestMethod]
+    public void Poll_AtDetectionDeadlineOfSilentPeer_ProposesViewWithoutIt()
+    {
+        var pair = HostPair.Settled();
+        long epoch = pair.N1.Read((m, _) => m.Installed!.Id.Epoch);
+
+        // n2 falls silent: n1 ticks on alone (its heartbeats go nowhere) until n2's detection deadline.
+        pair.Connected = false;
+        pair.N1.Step();
+        TimeSpan due = pair.N1.NextPollDue;
+        pair.Clock.Advance(due - pair.N1.Now);
+        pair.N1.Poll();
+
+        Assert.AreEqual(epoch + 1, pair.N1.Read((m, _) => m.Installed!.Id.Epoch), "removed at the deadline, not at the next tick");
+        Assert.IsTrue(pair.N1.Read((m, _) => m.Installed!.Members.Select(x => x.Name).SequenceEqual(["n1"])));
+    }
+
+    /// <summary>A settled pair whose n1 has handled n2's heartbeat and polled (what the thread does on a wake-up: clears it); and that heartbeat.</summary>
+    private static (HostPair Pair, HeartbeatRequest Heartbeat) SettledAfterAHeartbeat()
+    {
+        var pair = HostPair.Settled();
+        var heartbeat = pair.HeartbeatFromN2();
+        pair.N1.HandleRequest("n2", 0, heartbeat);
+        pair.N1.Poll();
+        return (pair, heartbeat);
+    }
+
+    [TestMethod]
+    public void HandleRequest_HeartbeatSayingNothingNew_DoesNotWakeTheThread()
+    {
+        var (pair, same) = SettledAfterAHeartbeat();
+
+        pair.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        pair.N1.HandleRequest("n2", 0, same);
+
+        Assert.IsFalse(pair.N1.WakePending);
+    }
+
+    [TestMethod]
+    public void HandleRequest_HeartbeatWithNewWeight_WakesTheThread()
+    {
+        var (pair, hb) = SettledAfterAHeartbeat();
+
+        pair.N1.HandleRequest("n2", 0, hb with { Sender = hb.Sender with { Weight = 50 } });
+
+        Assert.IsTrue(pair.N1.WakePending, "the coordinator must rebalance now, not at the next tick");
+    }
+
+    [TestMethod]
+    public void HandleRequest_HeartbeatAfterLongSilence_WakesTheThread()
+    {
+        var (pair, hb) = SettledAfterAHeartbeat();
+
+        pair.Clock.Advance(Options.DetectionTimeout / 2);
+        pair.N1.HandleRequest("n2", 0, hb);
+
+        Assert.IsTrue(pair.N1.WakePending, "n2 may have been lost meanwhile: its return is news");
+    }
+
+    [TestMethod]
+    public void Start_SettledPairOnSystemClock_PollsFarLessThanEveryPollInterval()
+    {
+        var n1Transport = new RecordingTransport();
+        var n2Transport = new RecordingTransport();
+        using var n1 = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        using var n2 = new MembershipHost(Options, new MemberInfo("n2", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        n1Transport.Deliver = r => Exchange(n1, "n1", n2, r);
+        n2Transport.Deliver = r => Exchange(n2, "n2", n1, r);
+        n1.Attach(n1Transport);
+        n2.Attach(n2Transport);
+        n1.Start();
+        n2.Start();
+        try
+        {
+            Assert.IsTrue(SpinWait.SpinUntil(() => n1.Read((m, _) => m.Installed?.Members.Length == 2), TimeSpan.FromSeconds(20)), "no view of two");
+            long ticks = n1.Ticks;
+            long polls = n1.Polls;
+
+            // Ten intervals of real time: the thread sleeps on an OS wait handle, so a manual clock cannot drive it.
+            Assert.IsTrue(SpinWait.SpinUntil(() => n1.Ticks >= ticks + 10, TimeSpan.FromSeconds(10)), "the thread stopped ticking");
+
+            long ticked = n1.Ticks - ticks;
+            long polled = n1.Polls - polls;
+            // With 5 ms polling this was ~19 polls per tick; now a poll needs a deadline or news.
+            Assert.IsTrue(polled <= ticked / 2 + 2, $"{polled} polls for {ticked} ticks");
+        }
+        finally
+        {
+            n1.Stop();
+            n2.Stop();
+        }
+
+        static void Exchange(MembershipHost from, string fromName, MembershipHost to, OutboundRequest request) =>
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    from.HandleReply(request.CorrelationId, to.HandleRequest(fromName, request.Lan, request.Message));
+                }
+                catch (ArgumentException)
+                {
+                    // a host that is already stopped: the request is lost, as on a network
+                }
+            }, null);
+    }
+
+    private static TimeSpan HeartbeatIntervalOf(MembershipHost host) => host.Options.HeartbeatInterval;
+
+    /// <summary>Two hosts on one manual clock; requests are exchanged synchronously when pumped.</summary>
+    private sealed class HostPair
+    {
+        private readonly RecordingTransport t1 = new();
+        private readonly RecordingTransport t2 = new();
+
+        private HostPair()
+        {
+            N1 = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], Clock, NullLoggerFactory.Instance);
+            N2 = new MembershipHost(Options, new MemberInfo("n2", 1, 100, 0, false, []), "hash", [], Clock, NullLoggerFactory.Instance);
+            N1.Attach(t1);
+            N2.Attach(t2);
+        }
+
+        public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        public MembershipHost N1 { get; }
+
+        public MembershipHost N2 { get; }
+
+        /// <summary>False: requests are dropped (a partition or a dead peer).</summary>
+        public bool Connected { get; set; } = true;
+
+        /// <summary>Ticks both every interval (pumping every exchange) until both installed a view of both.</summary>
+        public static HostPair Settled()
+        {
+            var pair = new HostPair();
+            for (int i = 0; i < 200 && !pair.BothInView(); i++)
+            {
+                pair.N1.Step();
+                pair.N2.Step();
+                pair.Pump();
+                pair.N1.Poll();
+                pair.N2.Poll();
+                pair.Pump();
+                pair.Clock.Advance(Options.HeartbeatInterval);
+            }
+
+            Assert.IsTrue(pair.BothInView(), "the pair did not form a view of both");
+            pair.N1.Step();
+            pair.N2.Step();
+            pair.Pump();
+            return pair;
+        }
+
+        public HeartbeatRequest HeartbeatFromN2() =>
+            N2.Read((m, _) => new HeartbeatRequest(m.Self, N2.ConfigHash, m.Installed?.Id, m.Promised?.Id));
+
+        private bool BothInView() =>
+            N1.Read((m, _) => m.Installed?.Members.Length == 2) && N2.Read((m, _) => m.Installed?.Members.Length == 2);
+
+        private void Pump()
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                bool any = false;
+                while (t1.Sent.TryDequeue(out var r))
+                {
+                    any = true;
+                    if (Connected)
+                    {
+                        N1.HandleReply(r.CorrelationId, N2.HandleRequest("n1", r.Lan, r.Message));
+                    }
+                }
+
+                while (t2.Sent.TryDequeue(out var r))
+                {
+                    any = true;
+                    if (Connected)
+                    {
+                        N2.HandleReply(r.CorrelationId, N1.HandleRequest("n2", r.Lan, r.Message));
+                    }
+                }
+
+                if (!any)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Start_PriorityRefused_WarnsWithTheReasonAndKeepsTicking()
+    {
+        using var logs = new TestLogSink();
+        using var factory = new Microsoft.Extensions.Logging.LoggerFactory([logs]);
+        var priority = new RefusingPriority();
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, factory);
+        host.Attach(new RecordingTransport());
+        host.UseRealtimePriority(priority);
+        host.Start();
+
+        Assert.IsTrue(SpinWait.SpinUntil(() => host.Ticks >= 3, TimeSpan.FromSeconds(10)), "the heartbeat thread did not tick after the refusal");
+        host.Stop();
+
+        Assert.AreEqual(MembershipHost.HeartbeatPriority, priority.Asked, "the heartbeat thread asked for its priority");
+        var warning = logs.Entries.Single(e => e.Id.Id == 203);
+        Assert.AreEqual(LogLevel.Warning, warning.Level);
+        StringAssert.Contains(warning.Message, RefusingPriority.Reason);
+    }
+
+    [TestMethod]
+    public void Start_RealtimeThreadAsRoot_HeartbeatThreadRunsSchedRoundRobin()
+    {
+        if (Environment.UserName != "root" || !OperatingSystem.IsLinux())
+        {
+            Assert.Inconclusive("needs root on Linux (CAP_SYS_NICE)");
+        }
+
+        using var host = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+        host.UseRealtimePriority(new Farm.Native.Linux.RealtimeThread());
+        host.Start();
+        Assert.IsTrue(SpinWait.SpinUntil(() => host.Ticks >= 2, TimeSpan.FromSeconds(10)));
+
+        // /proc/self/task/TID/stat: field 40 is rt_priority, 41 the policy (sched(7): 2 = SCHED_RR); fields after the
+        // command name, which is in parentheses.
+        var heartbeat = Directory.GetDirectories("/proc/self/task")
+            .Single(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() == "farm-heartbeat");
+        string stat = File.ReadAllText(Path.Combine(heartbeat, "stat"));
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        host.Stop();
+
+        Assert.AreEqual("2", fields[41 - 3], "scheduling policy of the heartbeat thread");
+        Assert.AreEqual(MembershipHost.HeartbeatPriority.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[40 - 3], "real-time priority");
+    }
+
+    private sealed class RefusingPriority : Farm.Core.Scheduling.IThreadPriority
+    {
+        public const string Reason = "refused by the test";
+
+        public int Asked { get; private set; }
+
+        public string? TryRaiseCurrentThread(int priority)
+        {
+            Asked = priority;
+            return Reason;
+        }
+    }
+
+    private sealed class RecordingTransport : IPeerTransport
+    {
+        public ConcurrentQueue<OutboundRequest> Sent { get; } = new();
+
+        /// <summary>When set, requests go there instead of the queue.</summary>
+        public Action<OutboundRequest>? Deliver { get; set; }
+
+        public void Send(OutboundRequest request)
+        {
+            if (Deliver is { } deliver)
+            {
+                deliver(request);
+            }
+            else
+            {
+                Sent.Enqueue(request);
+            }
+        }
+    }
+}
