@@ -40,33 +40,18 @@ internal sealed class AdminService(
             (_, _) => Task.FromResult(status.Build()), (e, a) => new Wire.AdminReply { Sealed = e, Status = a });
     }
 
-    public override async Task WatchStatus(Wire.AdminRequest request, IServerStreamWriter<Wire.AdminReply> responseStream, ServerCallContext context)
+    public override Task WatchStatus(Wire.AdminRequest request, IServerStreamWriter<Wire.AdminReply> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(responseStream);
-        var call = Authorize(request.Query, request.Sealed, Wire.StatusQuery.Parser, context, EnvelopeKind.StreamItem);
-        if (call.Refusal is { } refusal)
-        {
-            await responseStream.WriteAsync(new Wire.AdminReply { Sealed = refusal });
-            return;
-        }
-
-        CancellationToken cancellationToken = context.CancellationToken;
-        try
-        {
-            await foreach (var report in status.WatchAsync(timeProvider, WatchInterval, cancellationToken: cancellationToken))
+        return StreamAsync(request.Query, request.Sealed, Wire.StatusQuery.Parser, context, responseStream,
+            (Wire.Envelope? e, Wire.NodeStatusReport? a) => new Wire.AdminReply { Sealed = e, Status = a },
+            async (_, write, cancellationToken) =>
             {
-                await responseStream.WriteAsync(
-                    call.Request is { } sealedRequest
-                        ? new Wire.AdminReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, report) }
-                        : new Wire.AdminReply { Status = report },
-                    cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // the client went away or its deadline passed
-        }
+                await foreach (var report in status.WatchAsync(timeProvider, WatchInterval, cancellationToken: cancellationToken))
+                {
+                    await write(report);
+                }
+            });
     }
 
     public override Task<Wire.WhoOwnsReply> WhoOwns(Wire.WhoOwnsRequest request, ServerCallContext context)
@@ -99,50 +84,38 @@ internal sealed class AdminService(
             (query, local) => (drain ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot drain"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.DrainReply { Sealed = e, Answer = a });
     }
 
-    public override async Task ModuleLogs(Wire.ModuleLogsRequest request, IServerStreamWriter<Wire.ModuleLogsReply> responseStream, ServerCallContext context)
+    public override Task ModuleLogs(Wire.ModuleLogsRequest request, IServerStreamWriter<Wire.ModuleLogsReply> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(responseStream);
-        var call = Authorize(request.Query, request.Sealed, Wire.ModuleLogsQuery.Parser, context, EnvelopeKind.StreamItem);
-        if (call.Refusal is { } refusal)
-        {
-            await responseStream.WriteAsync(new Wire.ModuleLogsReply { Sealed = refusal });
-            return;
-        }
-
-        var query = call.Query ?? new Wire.ModuleLogsQuery();
-        var buffer = modules?.LogsOf(query.Module)
-            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? [])));
-        CancellationToken cancellationToken = context.CancellationToken;
-        var tail = buffer.Tail(query.Tail <= 0 ? buffer.Capacity : query.Tail);
-        long last = tail.Count > 0 ? tail[^1].Seq : buffer.LastSeq;
-        try
-        {
-            for (int i = 0; i < tail.Count || i == 0; i += MaxLinesPerBatch)
+        return StreamAsync(request.Query, request.Sealed, Wire.ModuleLogsQuery.Parser, context, responseStream,
+            (Wire.Envelope? e, Wire.ModuleLogBatch? a) => new Wire.ModuleLogsReply { Sealed = e, Batch = a },
+            async (query, write, cancellationToken) =>
             {
-                await responseStream.WriteAsync(LogsReply(context.Method, call.Request, buffer.Module, tail.Skip(i).Take(MaxLinesPerBatch), 0), cancellationToken);
-            }
-
-            while (query.Follow && !cancellationToken.IsCancellationRequested)
-            {
-                await buffer.WaitAsync(last, cancellationToken);
-                var (lines, dropped) = buffer.Since(last, MaxLinesPerBatch);
-                if (lines.Count == 0)
+                var buffer = modules?.LogsOf(query.Module)
+                    ?? throw new RpcException(new Status(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? [])));
+                var tail = buffer.Tail(query.Tail <= 0 ? buffer.Capacity : query.Tail);
+                long last = tail.Count > 0 ? tail[^1].Seq : buffer.LastSeq;
+                for (int i = 0; i < tail.Count || i == 0; i += MaxLinesPerBatch)
                 {
-                    continue;
+                    await write(Batch(buffer.Module, tail.Skip(i).Take(MaxLinesPerBatch), 0));
                 }
 
-                last = lines[^1].Seq;
-                await responseStream.WriteAsync(LogsReply(context.Method, call.Request, buffer.Module, lines, dropped), cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // the client went away
-        }
+                while (query.Follow && !cancellationToken.IsCancellationRequested)
+                {
+                    await buffer.WaitAsync(last, cancellationToken);
+                    var (lines, dropped) = buffer.Since(last, MaxLinesPerBatch);
+                    if (lines.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    last = lines[^1].Seq;
+                    await write(Batch(buffer.Module, lines, dropped));
+                }
+            });
     }
 
-    private Wire.ModuleLogsReply LogsReply(string method, Wire.Envelope? sealedRequest, string module, IEnumerable<ModuleLogLine> lines, long dropped)
+    private Wire.ModuleLogBatch Batch(string module, IEnumerable<ModuleLogLine> lines, long dropped)
     {
         var batch = new Wire.ModuleLogBatch { Node = authenticator.Self, Module = module, Dropped = dropped };
         foreach (var line in lines)
@@ -150,9 +123,7 @@ internal sealed class AdminService(
             batch.Lines.Add(new Wire.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = LevelName(line.Level), Text = line.Text });
         }
 
-        return sealedRequest is { } request
-            ? new Wire.ModuleLogsReply { Sealed = authenticator.SealReply(method, EnvelopeKind.StreamItem, request, batch) }
-            : new Wire.ModuleLogsReply { Batch = batch };
+        return batch;
     }
 
     private static string LevelName(Microsoft.Extensions.Logging.LogLevel level) => level switch
@@ -230,6 +201,46 @@ internal sealed class AdminService(
         return call.Request is { } sealedRequest
             ? reply(authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, result), null)
             : reply(null, result);
+    }
+
+    /// <summary>
+    /// A server-streaming admin call: authorized (<see cref="Authorize"/>), then <paramref name="produce"/> writes its
+    /// items through the function it is given, each sealed for the caller over TCP, until it returns or the client goes
+    /// away (or its deadline passes); a refusal goes back as the only message instead.
+    /// </summary>
+    private async Task StreamAsync<TQuery, TItem, TReply>(
+        TQuery? plain,
+        Wire.Envelope? sealedQuery,
+        MessageParser<TQuery> parser,
+        ServerCallContext context,
+        IServerStreamWriter<TReply> responseStream,
+        Func<Wire.Envelope?, TItem?, TReply> reply,
+        Func<TQuery, Func<TItem, Task>, CancellationToken, Task> produce)
+        where TQuery : class, IMessage<TQuery>, new()
+        where TItem : class, IMessage<TItem>
+    {
+        ArgumentNullException.ThrowIfNull(responseStream);
+        var call = Authorize(plain, sealedQuery, parser, context, EnvelopeKind.StreamItem);
+        if (call.Refusal is { } refusal)
+        {
+            await responseStream.WriteAsync(reply(refusal, null));
+            return;
+        }
+
+        CancellationToken cancellationToken = context.CancellationToken;
+        Task Write(TItem item) => responseStream.WriteAsync(
+            call.Request is { } sealedRequest
+                ? reply(authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, item), null)
+                : reply(null, item),
+            cancellationToken);
+        try
+        {
+            await produce(call.Query ?? new TQuery(), Write, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // the client went away or its deadline passed
+        }
     }
 
     /// <summary>An authorized admin call: its query, the sealed request to answer (null over the socket), or a refusal to send instead.</summary>

@@ -74,38 +74,25 @@ internal sealed partial class ClusterReloader(ClusterFileOptions file, Membershi
         ArgumentNullException.ThrowIfNull(fileName);
         lock (gate)
         {
-            var parsed = ConfigParser.ParseCluster(text, fileName, KeyFileReader.For(FilePath, files));
-            if (parsed.Value is not { } candidate)
-            {
-                Log.ApplyRefused(logger, requestedBy, Running.Version, string.Join("; ", parsed.Errors));
-                return Result(ReloadOutcome.Refused, [.. parsed.Errors.Select(e => e.ToString())]);
-            }
+            return RunIfAccepted(
+                text, fileName, fromDisk: false,
+                problems => Log.ApplyRefused(logger, requestedBy, Running.Version, problems),
+                () => Log.ApplyUnchanged(logger, requestedBy, Running.Version),
+                candidate =>
+                {
+                    try
+                    {
+                        ClusterFileWriter.Replace(FilePath, text);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        string problem = $"cannot write {FilePath}: {ex.Message} (nothing changed; check the folder's permissions and free space)";
+                        Log.ApplyFailed(logger, requestedBy, problem);
+                        return Result(ReloadOutcome.Failed, [problem]);
+                    }
 
-            var (problems, unchanged) = Check(Running, candidate, mustBeNewer: true);
-            if (problems.Count > 0)
-            {
-                Log.ApplyRefused(logger, requestedBy, Running.Version, string.Join("; ", problems));
-                return Result(ReloadOutcome.Refused, problems);
-            }
-
-            if (unchanged)
-            {
-                Log.ApplyUnchanged(logger, requestedBy, Running.Version);
-                return Result(ReloadOutcome.Unchanged, []);
-            }
-
-            try
-            {
-                ClusterFileWriter.Replace(FilePath, text);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                string problem = $"cannot write {FilePath}: {ex.Message} (nothing changed; check the folder's permissions and free space)";
-                Log.ApplyFailed(logger, requestedBy, problem);
-                return Result(ReloadOutcome.Failed, [problem]);
-            }
-
-            return Run(candidate, $"config apply by {requestedBy}");
+                    return Run(candidate, $"config apply by {requestedBy}");
+                });
         }
     }
 
@@ -126,35 +113,50 @@ internal sealed partial class ClusterReloader(ClusterFileOptions file, Membershi
                 return Result(ReloadOutcome.Failed, [problem]);
             }
 
-            var keyFiles = KeyFileReader.For(FilePath, files);
-            var parsed = ConfigParser.ParseCluster(text, FilePath, keyFiles);
-            if (parsed.Value is not { } candidate)
-            {
-                Log.ReloadRefused(logger, FilePath, Running.Version, string.Join("; ", parsed.Errors));
-                return Result(ReloadOutcome.Refused, [.. parsed.Errors.Select(e => e.ToString())]);
-            }
-
-            if (!OperatingSystem.IsWindows() && ClusterKeyTrust.Problems(FilePath, candidate, keyFiles, files) is { Count: > 0 } trust)
-            {
-                Log.ReloadRefused(logger, FilePath, Running.Version, string.Join("; ", trust));
-                return Result(ReloadOutcome.Refused, trust);
-            }
-
-            var (problems, unchanged) = Check(Running, candidate, mustBeNewer: false);
-            if (problems.Count > 0)
-            {
-                Log.ReloadRefused(logger, FilePath, Running.Version, string.Join("; ", problems));
-                return Result(ReloadOutcome.Refused, problems);
-            }
-
-            if (unchanged)
-            {
-                Log.ReloadUnchanged(logger, FilePath, Running.Version);
-                return Result(ReloadOutcome.Unchanged, []);
-            }
-
-            return Run(candidate, "SIGHUP");
+            return RunIfAccepted(
+                text, FilePath, fromDisk: true,
+                problems => Log.ReloadRefused(logger, FilePath, Running.Version, problems),
+                () => Log.ReloadUnchanged(logger, FilePath, Running.Version),
+                candidate => Run(candidate, "SIGHUP"));
         }
+    }
+
+    /// <summary>
+    /// Under the gate: parses and checks a candidate file; from disk (SIGHUP), its key file must be trusted and its version
+    /// may equal the running one, else it must be newer. An accepted file goes to <paramref name="run"/>; else the answer
+    /// is refused (logged through <paramref name="refused"/>) or unchanged (logged through <paramref name="unchanged"/>).
+    /// </summary>
+    private ReloadResult RunIfAccepted(
+        string text, string fileName, bool fromDisk, Action<string> refused, Action unchanged, Func<ClusterConfig, ReloadResult> run)
+    {
+        var keyFiles = KeyFileReader.For(FilePath, files);
+        var parsed = ConfigParser.ParseCluster(text, fileName, keyFiles);
+        if (parsed.Value is not { } candidate)
+        {
+            refused(string.Join("; ", parsed.Errors));
+            return Result(ReloadOutcome.Refused, [.. parsed.Errors.Select(e => e.ToString())]);
+        }
+
+        if (fromDisk && !OperatingSystem.IsWindows() && ClusterKeyTrust.Problems(FilePath, candidate, keyFiles, files) is { Count: > 0 } trust)
+        {
+            refused(string.Join("; ", trust));
+            return Result(ReloadOutcome.Refused, trust);
+        }
+
+        var (problems, same) = Check(Running, candidate, mustBeNewer: !fromDisk);
+        if (problems.Count > 0)
+        {
+            refused(string.Join("; ", problems));
+            return Result(ReloadOutcome.Refused, problems);
+        }
+
+        if (same)
+        {
+            unchanged();
+            return Result(ReloadOutcome.Unchanged, []);
+        }
+
+        return run(candidate);
     }
 
     /// <summary>Under the gate: makes <paramref name="candidate"/> the running file and announces this node's weight from it.</summary>

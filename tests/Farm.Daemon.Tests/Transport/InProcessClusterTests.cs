@@ -52,11 +52,8 @@ public sealed class InProcessClusterTests() : LoggedTempDirectoryTest("farmd-inp
     [TestMethod]
     public async Task AdminOverTcp_PlainRefusedSealedAnsweredReplayRefused()
     {
-        int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
-        using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
-        var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
+        await using var farm = await StartAdminOverTcpAsync();
+        var (node, tcp, client, _) = farm;
 
         var plain = await Assert.ThrowsExactlyAsync<RpcException>(async () =>
             await tcp.Client.GetStatusAsync(new AdminRequest { Query = new StatusQuery() }));
@@ -95,11 +92,8 @@ public sealed class InProcessClusterTests() : LoggedTempDirectoryTest("farmd-inp
     [TestMethod]
     public async Task AdminOverTcp_ApplyConfigOnlyEncryptedDrainOnlyItself()
     {
-        int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
-        using var tcp = FarmdAdminClient.ForTcp($"127.0.0.1:{port}");
-        var client = new TestSealer(TestClusterFiles.Key, "farmctl-test", 1);
+        await using var farm = await StartAdminOverTcpAsync();
+        var (node, tcp, client, clusterFile) = farm;
         Envelope Seal(string method, IMessage query) => client.Request(method, query, "n1", node.Node.Settings.Incarnation);
 
         // The file holds the cluster key: in the clear it is refused before anything else.
@@ -179,6 +173,24 @@ public sealed class InProcessClusterTests() : LoggedTempDirectoryTest("farmd-inp
             Interlocked.Increment(ref answered);
             var reply = new HeartbeatReply { Sender = new Member { Name = "n2", Incarnation = 5, Weight = 100 }, ConfigHash = "whatever" };
             return Task.FromResult(forger.Reply(MethodPaths.Heartbeat, request, reply));
+        }
+    }
+
+    /// <summary>n1 alone, its gRPC port dialed as an admin client over TCP, and a farmctl-like sealer; disposing stops both.</summary>
+    private async Task<AdminOverTcp> StartAdminOverTcpAsync()
+    {
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
+        return new AdminOverTcp(node, FarmdAdminClient.ForTcp($"127.0.0.1:{port}"), new TestSealer(TestClusterFiles.Key, "farmctl-test", 1), clusterFile);
+    }
+
+    private sealed record AdminOverTcp(InProcessNode Node, FarmdAdminClient Tcp, TestSealer Client, string ClusterFile) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Tcp.Dispose();
+            await Node.DisposeAsync();
         }
     }
 }
