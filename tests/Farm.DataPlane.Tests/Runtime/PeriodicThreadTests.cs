@@ -6,13 +6,11 @@ namespace Farm.DataPlane.Tests.Runtime;
 [TestClass]
 public sealed class PeriodicThreadTests
 {
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
-
     [TestMethod]
     public async Task Wake_PeriodNotOver_TicksAtOnce()
     {
         int ticks = 0;
-        using var loop = new PeriodicThread("test-periodic", Hour, () => Interlocked.Increment(ref ticks), _ => { });
+        using var loop = new PeriodicThread("test-periodic", TimeSpan.FromHours(1), () => Interlocked.Increment(ref ticks), _ => { });
         loop.Start();
 
         loop.Wake();
