@@ -38,10 +38,9 @@ internal sealed class AdminConnection : IDisposable
     /// <summary>The node's status now.</summary>
     public async Task<NodeStatusReport> GetStatusAsync(CancellationToken cancellationToken)
     {
-        var reply = await SealedCallAsync(
+        return await UnaryAsync(
             MethodPaths.GetStatus, new StatusQuery(), e => new AdminRequest { Sealed = e }, new AdminRequest { Query = new StatusQuery() },
-            (r, o) => client.GetStatusAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
-        return Open(MethodPaths.GetStatus, EnvelopeKind.Reply, reply.Reply.Status, reply.Reply.Sealed, reply.Request, NodeStatusReport.Parser, "answered without a status");
+            (r, o) => client.GetStatusAsync(r, o), r => (r.Status, r.Sealed), NodeStatusReport.Parser, Deadline, cancellationToken, "answered without a status");
     }
 
     /// <summary>The node's status, then every change, until <paramref name="cancellationToken"/> fires.</summary>
@@ -62,20 +61,18 @@ internal sealed class AdminConnection : IDisposable
     public async Task<WhoOwnsAnswer> WhoOwnsAsync(WhoOwnsQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var reply = await SealedCallAsync(
+        return await UnaryAsync(
             MethodPaths.WhoOwns, query, e => new WhoOwnsRequest { Sealed = e }, new WhoOwnsRequest { Query = query },
-            (r, o) => client.WhoOwnsAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
-        return Open(MethodPaths.WhoOwns, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, WhoOwnsAnswer.Parser, "answered without an answer");
+            (r, o) => client.WhoOwnsAsync(r, o), r => (r.Answer, r.Sealed), WhoOwnsAnswer.Parser, Deadline, cancellationToken);
     }
 
     /// <summary>Starts, stops or restarts a module (on other nodes through the local farmd); the call may take <paramref name="wait"/> longer than the timeout.</summary>
     public async Task<ModuleControlAnswer> ControlModuleAsync(ModuleControlQuery query, TimeSpan wait, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var reply = await SealedCallAsync(
+        return await UnaryAsync(
             MethodPaths.ControlModule, query, e => new ModuleControlRequest { Sealed = e }, new ModuleControlRequest { Query = query },
-            (r, o) => client.ControlModuleAsync(r, o), r => r.Sealed, () => Deadline() + wait, cancellationToken);
-        return Open(MethodPaths.ControlModule, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, ModuleControlAnswer.Parser, "answered without an answer");
+            (r, o) => client.ControlModuleAsync(r, o), r => (r.Answer, r.Sealed), ModuleControlAnswer.Parser, () => Deadline() + wait, cancellationToken);
     }
 
     /// <summary>
@@ -95,20 +92,18 @@ internal sealed class AdminConnection : IDisposable
             sealedQuery = encrypted;
         }
 
-        var reply = await SealedCallAsync(
+        return await UnaryAsync(
             MethodPaths.ApplyConfig, sealedQuery, e => new ConfigApplyRequest { Sealed = e }, new ConfigApplyRequest { Query = query },
-            (r, o) => client.ApplyConfigAsync(r, o), r => r.Sealed, () => Deadline() + extra, cancellationToken);
-        return Open(MethodPaths.ApplyConfig, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, ConfigApplyAnswer.Parser, "answered without an answer");
+            (r, o) => client.ApplyConfigAsync(r, o), r => (r.Answer, r.Sealed), ConfigApplyAnswer.Parser, () => Deadline() + extra, cancellationToken);
     }
 
     /// <summary>Drains or resumes a node (another one through the local farmd).</summary>
     public async Task<DrainAnswer> DrainNodeAsync(DrainQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var reply = await SealedCallAsync(
+        return await UnaryAsync(
             MethodPaths.DrainNode, query, e => new DrainRequest { Sealed = e }, new DrainRequest { Query = query },
-            (r, o) => client.DrainNodeAsync(r, o), r => r.Sealed, Deadline, cancellationToken);
-        return Open(MethodPaths.DrainNode, EnvelopeKind.Reply, reply.Reply.Answer, reply.Reply.Sealed, reply.Request, DrainAnswer.Parser, "answered without an answer");
+            (r, o) => client.DrainNodeAsync(r, o), r => (r.Answer, r.Sealed), DrainAnswer.Parser, Deadline, cancellationToken);
     }
 
     /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
@@ -182,6 +177,25 @@ internal sealed class AdminConnection : IDisposable
     }
 
     private DateTimeOffset Deadline() => timeProvider.GetUtcNow() + target.Timeout;
+
+    /// <summary>One unary call (<see cref="SealedCallAsync"/>) and the answer in its reply (<see cref="Open"/>).</summary>
+    private async Task<TAnswer> UnaryAsync<TRequest, TReply, TAnswer>(
+        string method,
+        IMessage query,
+        Func<Envelope, TRequest> wrap,
+        TRequest plain,
+        Func<TRequest, CallOptions, AsyncUnaryCall<TReply>> invoke,
+        Func<TReply, (TAnswer? Plain, Envelope? Sealed)> answerOf,
+        MessageParser<TAnswer> parser,
+        Func<DateTimeOffset> deadline,
+        CancellationToken cancellationToken,
+        string missing = "answered without an answer")
+        where TAnswer : class, IMessage<TAnswer>
+    {
+        var (reply, request) = await SealedCallAsync(method, query, wrap, plain, invoke, r => answerOf(r).Sealed, deadline, cancellationToken);
+        var (answer, sealedReply) = answerOf(reply);
+        return Open(method, EnvelopeKind.Reply, answer, sealedReply, request, parser, missing);
+    }
 
     /// <summary>
     /// One unary call: plain over the socket; over TCP sealed for the node's current run, learnt first from a sealed

@@ -13,11 +13,6 @@ namespace Farm.Cli.Admin;
 /// </summary>
 internal sealed class AdminEnvelopes
 {
-    /// <summary>Largest clock difference accepted, as farmd accepts (docs/operations.md, Authentication).</summary>
-    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
-
-    private const int MaxSenderLength = 128;
-
     private readonly EnvelopeCodec codec;
     private readonly TimeProvider timeProvider;
     private readonly IReadOnlySet<string>? nodes;
@@ -34,7 +29,7 @@ internal sealed class AdminEnvelopes
         this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         Incarnation = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         string name = sender ?? "farmctl@" + Environment.MachineName;
-        Sender = name.Length > MaxSenderLength ? name[..MaxSenderLength] : name;
+        Sender = name.Length > EnvelopeCodec.MaxNameLength ? name[..EnvelopeCodec.MaxNameLength] : name;
     }
 
     /// <summary>The sender name in our envelopes (farmd logs it with refusals).</summary>
@@ -142,10 +137,11 @@ internal sealed class AdminEnvelopes
         }
 
         var skew = TimeSpan.FromMilliseconds(Math.Abs(timeProvider.GetUtcNow().ToUnixTimeMilliseconds() - reply.UnixTimeMs));
-        if (skew > MaxClockSkew)
+        // The same bound as farmd's (docs/operations.md, Authentication).
+        if (skew > EnvelopeCodec.MaxClockSkew)
         {
             throw new AdminCallException(
-                $"the reply from {from} is {(int)skew.TotalSeconds} s away from this machine's clock (more than {(int)MaxClockSkew.TotalSeconds} s): synchronize the clocks (NTP), or the reply is replayed");
+                $"the reply from {from} is {(int)skew.TotalSeconds} s away from this machine's clock (more than {(int)EnvelopeCodec.MaxClockSkew.TotalSeconds} s): synchronize the clocks (NTP), or the reply is replayed");
         }
 
         if (reply.Recipient != Sender || reply.RecipientIncarnation != Incarnation)

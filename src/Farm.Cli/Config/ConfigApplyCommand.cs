@@ -18,34 +18,29 @@ internal static class ConfigApplyCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var file = new Argument<string>("FILE") { Description = "The new cluster file: the running one with other node weights and a higher 'version'." };
-        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object; field names in docs/cli.md." };
-        var connection = new AdminConnectionOptions();
-        var command = new Command(
+        var json = AdminCommandRunner.JsonOption();
+        return AdminCommandRunner.Create(
+            context,
             "apply",
             "Change node weights live: farmd checks the file on every node (only weights and 'version' may differ from the running file, "
-            + "and 'version' must be higher), writes it over each node's cluster file and announces the new weights; only the difference of buckets moves.")
-        {
-            file,
-            json,
-        };
-        connection.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
-        {
-            string path = parseResult.GetValue(file)!;
-            var query = new ConfigApplyQuery { Text = ReadFile(path), FileName = path, RequestedBy = "farmctl@" + Environment.MachineName };
-            var answer = await admin.ApplyConfigAsync(query, RelayMargin, ct);
-            if (parseResult.GetValue(json))
+            + "and 'version' must be higher), writes it over each node's cluster file and announces the new weights; only the difference of buckets moves.",
+            [file, json],
+            async (parseResult, admin, ct) =>
             {
-                await context.Output.WriteLineAsync(ConfigApplyOutput.Json(path, answer));
-            }
-            else
-            {
-                ConfigApplyOutput.Render(context.Terminal.CreateConsole(context.Output), answer);
-            }
+                string path = parseResult.GetValue(file)!;
+                var query = new ConfigApplyQuery { Text = ReadFile(path), FileName = path, RequestedBy = "farmctl@" + Environment.MachineName };
+                var answer = await admin.ApplyConfigAsync(query, RelayMargin, ct);
+                if (parseResult.GetValue(json))
+                {
+                    await context.Output.WriteLineAsync(ConfigApplyOutput.Json(path, answer));
+                }
+                else
+                {
+                    ConfigApplyOutput.Render(context.Terminal.CreateConsole(context.Output), answer);
+                }
 
-            return answer.Results.All(r => r.Outcome is ConfigApplyOutcome.Applied or ConfigApplyOutcome.Unchanged) ? CliApp.ExitOk : CliApp.ExitFailed;
-        }, cancellationToken));
-        return command;
+                return answer.Results.All(r => r.Outcome is ConfigApplyOutcome.Applied or ConfigApplyOutcome.Unchanged) ? CliApp.ExitOk : CliApp.ExitFailed;
+            });
     }
 
     private static string ReadFile(string path)

@@ -58,34 +58,21 @@ internal static class ConfigApplyOutput
     public static string Json(string file, ConfigApplyAnswer answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return JsonText.Format(
+        return JsonText.FormatObject(
             w =>
             {
-                w.WriteStartObject();
                 w.WriteString("file", file);
-                w.WriteStartArray("results");
-                foreach (var r in answer.Results)
+                w.WriteObjects("results", answer.Results, (w, r) =>
                 {
                     bool delivered = r.Path.Length > 0;
-                    w.WriteStartObject();
                     w.WriteString("node", r.Node);
                     w.WriteString("outcome", Outcome(r.Outcome));
                     w.WriteNumberOrNull("version", delivered ? r.Version : null);
                     w.WriteNumberOrNull("previous_weight", delivered ? r.PreviousWeight : null);
                     w.WriteNumberOrNull("weight", delivered ? r.Weight : null);
                     w.WriteStringOrNull("path", r.Path);
-                    w.WriteStartArray("errors");
-                    foreach (string error in r.Errors)
-                    {
-                        w.WriteStringValue(error);
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
+                    w.WriteStrings("errors", r.Errors);
+                });
             },
             indented: true);
     }

@@ -21,25 +21,18 @@ internal static class DrainCommand
         ArgumentNullException.ThrowIfNull(context);
         bool drain = action == DrainAction.Drain;
         var node = new Argument<string>("NODE") { Description = drain ? "The node to drain (a node of the cluster file)." : "The node to resume." };
-        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object; field names in docs/cli.md." };
+        var json = AdminCommandRunner.JsonOption();
         var wait = new Option<bool>("--wait")
         {
             Description = $"Wait until the node is drained (no bucket owned, incoming or draining), printing progress; at most --timeout (default {DrainOutput.Duration(DefaultWaitLimit)}).",
         };
         var connection = new AdminConnectionOptions();
-        var command = drain
-            ? new Command(
-                "drain",
-                "Drain a node for maintenance: it announces leaving, the other nodes take its buckets, and it keeps running and serving "
-                + "the connections it has until their buckets drained. Undo with 'farmctl resume NODE'.")
-            {
-                node,
-                wait,
-                json,
-            }
-            : new Command("resume", "Resume a drained node: it stops announcing leaving and the coordinator gives it its share again.") { node, json };
-        connection.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
+        string description = drain
+            ? "Drain a node for maintenance: it announces leaving, the other nodes take its buckets, and it keeps running and serving "
+              + "the connections it has until their buckets drained. Undo with 'farmctl resume NODE'."
+            : "Resume a drained node: it stops announcing leaving and the coordinator gives it its share again.";
+        Symbol[] symbols = drain ? [node, wait, json] : [node, json];
+        return AdminCommandRunner.Create(context, drain ? "drain" : "resume", description, symbols, async (parseResult, admin, ct) =>
         {
             string name = parseResult.GetValue(node)!;
             bool asJson = parseResult.GetValue(json);
@@ -67,8 +60,7 @@ internal static class DrainCommand
             }
 
             return outcome.Drained ? CliApp.ExitOk : CliApp.ExitFailed;
-        }, cancellationToken));
-        return command;
+        }, connection);
     }
 
     /// <summary>

@@ -8,9 +8,6 @@ namespace Farm.Cli.Drain;
 /// <summary>What <c>farmctl drain</c> and <c>resume</c> print, for people and as JSON.</summary>
 internal static class DrainOutput
 {
-    /// <summary>"none", "draining", "drained" (as status says).</summary>
-    public static string State(DrainState state) => Status.StatusFormat.Drain(state);
-
     /// <summary>The answer in words: what changed (or that nothing did), the warning if any.</summary>
     public static string Text(DrainAnswer answer, DrainAction action)
     {
@@ -23,8 +20,8 @@ internal static class DrainOutput
 
         string text = action == DrainAction.Drain
             ? answer.Changed
-                ? $"{node}: drain started; the other nodes take its buckets, it serves the connections it has until they drained (now {State(answer.State)})"
-                : $"{node} is already drained, nothing changed (now {State(answer.State)})"
+                ? $"{node}: drain started; the other nodes take its buckets, it serves the connections it has until they drained (now {StatusWords.Drain(answer.State)})"
+                : $"{node} is already drained, nothing changed (now {StatusWords.Drain(answer.State)})"
             : answer.Changed
                 ? $"{node} resumed: it takes its share of the buckets again"
                 : $"{node} was not drained, nothing changed";
@@ -55,14 +52,13 @@ internal static class DrainOutput
     public static string Json(DrainAnswer answer, DrainAction action, DrainWaitOutcome? waited)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return JsonText.Format(
+        return JsonText.FormatObject(
             w =>
             {
-                w.WriteStartObject();
                 w.WriteString("node", answer.Node);
                 w.WriteString("action", action == DrainAction.Drain ? "drain" : "resume");
                 w.WriteBoolean("changed", answer.Changed);
-                w.WriteString("state", State(waited is { Drained: true } ? DrainState.Drained : answer.State));
+                w.WriteString("state", StatusWords.Drain(waited is { Drained: true } ? DrainState.Drained : answer.State));
                 w.WriteStringOrNull("error", answer.Error);
                 w.WriteStringOrNull("warning", answer.Warning);
                 if (waited is not null)
@@ -77,8 +73,6 @@ internal static class DrainOutput
                 {
                     w.WriteNull("wait");
                 }
-
-                w.WriteEndObject();
             },
             indented: true);
     }

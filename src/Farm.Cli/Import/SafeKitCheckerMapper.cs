@@ -14,6 +14,14 @@ internal static class SafeKitCheckerMapper
     private static readonly TimeSpan CheckerTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ErrdPoll = TimeSpan.FromSeconds(30);
 
+    /// <summary>The checkers Farm has no equivalent for, and what to do instead.</summary>
+    private static readonly Dictionary<string, (string Message, string Hint)> NoEquivalent = new(StringComparer.Ordinal)
+    {
+        ["ip"] = ("<ip> checker: farmd binds the module's VIPs itself (on lo) while the module runs", "nothing to do"),
+        ["module"] = ("<module> checker: Farm modules do not depend on each other", "add a tcp checker on the other application's port with 'when: before_start' and 'action: wait'"),
+        ["splitbrain"] = ("<splitbrain> checker: split-brain handling is a cluster setting in Farm", "set 'split_brain: { policy: witness, witness: ADDRESS }' in the cluster file"),
+    };
+
     public static void MapCheck(XElement check, ModuleDraft draft, SafeKitSource s)
     {
         s.Claim(check);
@@ -33,17 +41,8 @@ internal static class SafeKitCheckerMapper
                 case "custom":
                     MapCustom(checker, draft, s);
                     break;
-                case "ip":
-                    s.Warn(checker, "<ip> checker: farmd binds the module's VIPs itself (on lo) while the module runs", "nothing to do");
-                    break;
-                case "module":
-                    s.Warn(checker, "<module> checker: Farm modules do not depend on each other", "add a tcp checker on the other application's port with 'when: before_start' and 'action: wait'");
-                    break;
-                case "splitbrain":
-                    s.Warn(checker, "<splitbrain> checker: split-brain handling is a cluster setting in Farm", "set 'split_brain: { policy: witness, witness: ADDRESS }' in the cluster file");
-                    break;
                 default:
-                    s.Unhandled(checker);
+                    s.Unhandled(checker, NoEquivalent);
                     break;
             }
         }

@@ -18,6 +18,13 @@ internal static partial class SafeKitImporter
     private static readonly TimeSpan SafeKitStopTimeout = TimeSpan.FromSeconds(300);
     private static readonly TimeSpan MaxStopForce = TimeSpan.FromMinutes(10);
 
+    /// <summary>The sections of a service Farm has no equivalent for, and what to do instead.</summary>
+    private static readonly Dictionary<string, (string Message, string Hint)> NoEquivalent = new(StringComparer.Ordinal)
+    {
+        ["failover"] = ("<failover> rules: Farm has no rule language; each checker's 'action' decides", "set the action of the checker a rule referred to; see the checkers in farm.yaml"),
+        ["vhost"] = ("<vhost> (virtual hostname): no equivalent in Farm", "set the host name in the application's own configuration"),
+    };
+
     public static SafeKitImport Import(SafeKitImportRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -160,14 +167,8 @@ internal static partial class SafeKitImporter
                 case "errd":
                     SafeKitCheckerMapper.MapErrd(section, draft, s);
                     break;
-                case "failover":
-                    s.Warn(section, "<failover> rules: Farm has no rule language; each checker's 'action' decides", "set the action of the checker a rule referred to; see the checkers in farm.yaml");
-                    break;
-                case "vhost":
-                    s.Warn(section, "<vhost> (virtual hostname): no equivalent in Farm", "set the host name in the application's own configuration");
-                    break;
                 default:
-                    s.Unhandled(section);
+                    s.Unhandled(section, NoEquivalent);
                     break;
             }
         }

@@ -172,6 +172,24 @@ internal sealed partial class SafeKitSource
     public void Unhandled(XElement element, string? hint = ReferenceHint) =>
         Warn(element, $"<{element.Name.LocalName}> has no equivalent in Farm; ignored", hint);
 
+    /// <summary>
+    /// Warns about an element Farm has no equivalent for: with the reason and what to do instead when
+    /// <paramref name="known"/> names it, as unhandled otherwise.
+    /// </summary>
+    public void Unhandled(XElement element, IReadOnlyDictionary<string, (string Message, string Hint)> known)
+    {
+        ArgumentNullException.ThrowIfNull(element);
+        ArgumentNullException.ThrowIfNull(known);
+        if (known.TryGetValue(element.Name.LocalName, out var instead))
+        {
+            Warn(element, instead.Message, instead.Hint);
+        }
+        else
+        {
+            Unhandled(element);
+        }
+    }
+
     /// <summary>"attribute 'port' of &lt;rule&gt;", as messages name an attribute.</summary>
     public static string Describe(XAttribute attribute) => $"attribute '{attribute.Name.LocalName}' of <{attribute.Parent?.Name.LocalName}>";
 

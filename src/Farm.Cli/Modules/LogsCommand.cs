@@ -29,35 +29,28 @@ internal static class LogsCommand
                 r.AddError("--lines must be 0 or more.");
             }
         });
-        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object per line (NDJSON); field names in docs/cli.md." };
-        var connection = new AdminConnectionOptions();
-        var command = new Command(
+        var json = AdminCommandRunner.JsonOption("one JSON object per line (NDJSON)");
+        return AdminCommandRunner.Create(
+            context,
             "logs",
-            "Show a module's log on the node: state changes and their reasons, script output, checker verdicts, traffic gate.")
-        {
-            module,
-            follow,
-            lines,
-            json,
-        };
-        connection.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
-        {
-            var query = new ModuleLogsQuery { Module = parseResult.GetValue(module)!, Tail = parseResult.GetValue(lines), Follow = parseResult.GetValue(follow) };
-            bool asJson = parseResult.GetValue(json);
-            await foreach (var batch in admin.ModuleLogsAsync(query, ct))
+            "Show a module's log on the node: state changes and their reasons, script output, checker verdicts, traffic gate.",
+            [module, follow, lines, json],
+            async (parseResult, admin, ct) =>
             {
-                foreach (string line in Format(batch, asJson))
+                var query = new ModuleLogsQuery { Module = parseResult.GetValue(module)!, Tail = parseResult.GetValue(lines), Follow = parseResult.GetValue(follow) };
+                bool asJson = parseResult.GetValue(json);
+                await foreach (var batch in admin.ModuleLogsAsync(query, ct))
                 {
-                    await context.Output.WriteLineAsync(line);
+                    foreach (string line in Format(batch, asJson))
+                    {
+                        await context.Output.WriteLineAsync(line);
+                    }
+
+                    await context.Output.FlushAsync(ct);
                 }
 
-                await context.Output.FlushAsync(ct);
-            }
-
-            return CliApp.ExitOk;
-        }, cancellationToken));
-        return command;
+                return CliApp.ExitOk;
+            });
     }
 
     /// <summary>
@@ -70,14 +63,12 @@ internal static class LogsCommand
         if (batch.Dropped > 0)
         {
             yield return asJson
-                ? JsonText.Format(
+                ? JsonText.FormatObject(
                     w =>
                     {
-                        w.WriteStartObject();
                         w.WriteString("node", batch.Node);
                         w.WriteString("module", batch.Module);
                         w.WriteNumber("dropped", batch.Dropped);
-                        w.WriteEndObject();
                     },
                     indented: false)
                 : $"... {batch.Dropped.ToString(CultureInfo.InvariantCulture)} line(s) lost: this reader fell behind farmd's buffer ...";
@@ -93,10 +84,9 @@ internal static class LogsCommand
                 continue;
             }
 
-            yield return JsonText.Format(
+            yield return JsonText.FormatObject(
                 w =>
                 {
-                    w.WriteStartObject();
                     w.WriteString("node", batch.Node);
                     w.WriteString("module", batch.Module);
                     w.WriteNumber("seq", line.Seq);
@@ -104,7 +94,6 @@ internal static class LogsCommand
                     w.WriteNumber("unix_ms", line.UnixMs);
                     w.WriteString("level", line.Level);
                     w.WriteString("text", line.Text);
-                    w.WriteEndObject();
                 },
                 indented: false);
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Farm.Cli.Admin;
 using Farm.Cli.Output;
 using Farm.Core.Config;
@@ -42,7 +43,7 @@ internal static class ModuleCommand
             HelpName = "DURATION",
             DefaultValueFactory = _ => DefaultWait,
         };
-        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object; field names in docs/cli.md." };
+        var json = AdminCommandRunner.JsonOption();
         var connection = new AdminConnectionOptions();
         string summary = action switch
         {
@@ -50,8 +51,31 @@ internal static class ModuleCommand
             ModuleAction.Stop => "Stop a module: it leaves the module's view (peers take its buckets), then stop_both and poststop run.",
             _ => "Restart a module: full stop, then full start; resets its recovery count.",
         };
-        var command = new Command(verb, summary) { module, nodes, all, wait, json };
-        connection.AddTo(command);
+        var command = AdminCommandRunner.Create(context, verb, summary, [module, nodes, all, wait, json], async (parseResult, admin, ct) =>
+        {
+            _ = ConfigDuration.TryParse(parseResult.GetValue(wait) ?? DefaultWait, out var waitFor, out _);
+            var query = new ModuleControlQuery
+            {
+                Module = parseResult.GetValue(module)!,
+                Action = action,
+                AllNodes = parseResult.GetValue(all),
+                RequestedBy = "farmctl@" + Environment.MachineName,
+                WaitMs = (long)waitFor.TotalMilliseconds,
+            };
+            query.Nodes.Add(parseResult.GetValue(nodes) ?? []);
+            var answer = await admin.ControlModuleAsync(query, waitFor, ct);
+            var results = answer.Results.Select(r => (r, Outcome(r, action, waitFor > TimeSpan.Zero))).ToList();
+            if (parseResult.GetValue(json))
+            {
+                await context.Output.WriteLineAsync(Json(query.Module, verb, results));
+            }
+            else
+            {
+                ModuleTables.RenderResults(context.Terminal.CreateConsole(context.Output), query.Module, results);
+            }
+
+            return results.All(r => r.Item2 is "done" or "accepted") ? CliApp.ExitOk : CliApp.ExitFailed;
+        }, connection);
         command.Validators.Add(result =>
         {
             bool hasNodes = result.GetResult(nodes) is { Implicit: false };
@@ -79,31 +103,6 @@ internal static class ModuleCommand
                 }
             }
         });
-        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
-        {
-            _ = ConfigDuration.TryParse(parseResult.GetValue(wait) ?? DefaultWait, out var waitFor, out _);
-            var query = new ModuleControlQuery
-            {
-                Module = parseResult.GetValue(module)!,
-                Action = action,
-                AllNodes = parseResult.GetValue(all),
-                RequestedBy = "farmctl@" + Environment.MachineName,
-                WaitMs = (long)waitFor.TotalMilliseconds,
-            };
-            query.Nodes.Add(parseResult.GetValue(nodes) ?? []);
-            var answer = await admin.ControlModuleAsync(query, waitFor, ct);
-            var results = answer.Results.Select(r => (r, Outcome(r, action, waitFor > TimeSpan.Zero))).ToList();
-            if (parseResult.GetValue(json))
-            {
-                await context.Output.WriteLineAsync(Json(query.Module, verb, results));
-            }
-            else
-            {
-                ModuleTables.RenderResults(context.Terminal.CreateConsole(context.Output), query.Module, results);
-            }
-
-            return results.All(r => r.Item2 is "done" or "accepted") ? CliApp.ExitOk : CliApp.ExitFailed;
-        }, cancellationToken));
         return command;
     }
 
@@ -134,35 +133,30 @@ internal static class ModuleCommand
         return result.Settled ? "failed" : "pending";
     }
 
-    private static string Json(string module, string verb, List<(ModuleControlResult Result, string Outcome)> results) => JsonText.Format(
+    private static string Json(string module, string verb, List<(ModuleControlResult Result, string Outcome)> results) => JsonText.FormatObject(
         w =>
         {
-            w.WriteStartObject();
             w.WriteString("module", module);
             w.WriteString("action", verb);
-            w.WriteStartArray("results");
-            foreach (var (r, outcome) in results)
-            {
-                w.WriteStartObject();
-                w.WriteString("node", r.Node);
-                w.WriteString("outcome", outcome);
-                w.WriteBoolean("settled", r.Settled);
-                w.WriteStringOrNull("error", r.Error);
-                w.WritePropertyName("state");
-                if (r.Module is { } m)
-                {
-                    ModuleJson.Write(w, m);
-                }
-                else
-                {
-                    w.WriteNullValue();
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
+            w.WriteObjects("results", results, WriteResult);
         },
         indented: true);
+
+    private static void WriteResult(Utf8JsonWriter w, (ModuleControlResult Result, string Outcome) item)
+    {
+        var (r, outcome) = item;
+        w.WriteString("node", r.Node);
+        w.WriteString("outcome", outcome);
+        w.WriteBoolean("settled", r.Settled);
+        w.WriteStringOrNull("error", r.Error);
+        w.WritePropertyName("state");
+        if (r.Module is { } m)
+        {
+            ModuleJson.Write(w, m);
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+    }
 }

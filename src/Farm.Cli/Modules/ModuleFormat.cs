@@ -3,15 +3,9 @@ using Farm.Protocol.V1;
 
 namespace Farm.Cli.Modules;
 
-/// <summary>The words module output prints, shared by tables and JSON.</summary>
+/// <summary>The words module tables print beyond <see cref="StatusWords"/> (shared with the JSON).</summary>
 internal static class ModuleFormat
 {
-    /// <summary>"STOP", "WAIT", "UP" (or "?").</summary>
-    public static string State(ModuleRunState state) => StatusWords.ModuleState(state);
-
-    /// <summary>"not_ready", "transient", "ready" (or "unknown").</summary>
-    public static string SubState(ModuleSubState subState) => StatusWords.ModuleSubState(subState);
-
     /// <summary>"UP/Ready", "STOP/NotReady", "WAIT/Transient", as docs/modules.md writes them.</summary>
     public static string Combined(ModuleReport module)
     {
@@ -23,7 +17,7 @@ internal static class ModuleFormat
             ModuleSubState.Ready => "Ready",
             _ => "?",
         };
-        return $"{State(module.State)}/{sub}";
+        return $"{StatusWords.ModuleState(module.State)}/{sub}";
     }
 
     /// <summary>"up", "down" or "-" (not run since armed).</summary>

@@ -14,34 +14,29 @@ internal static class StatusCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var watch = new Option<bool>("--watch", "-w") { Description = "Follow changes live (a new status on every change) until Ctrl-C." };
-        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object (one per line with --watch); field names in docs/cli.md." };
-        var connection = new AdminConnectionOptions();
-        var command = new Command(
+        var json = AdminCommandRunner.JsonOption("one JSON object (one per line with --watch)");
+        return AdminCommandRunner.Create(
+            context,
             "status",
-            "Show the nodes (state, incarnation, view, share of each module's buckets, reachability per LAN, config agreement) and the rejected-message counters.")
-        {
-            watch,
-            json,
-        };
-        connection.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
-        {
-            bool asJson = parseResult.GetValue(json);
-            if (!parseResult.GetValue(watch))
+            "Show the nodes (state, incarnation, view, share of each module's buckets, reachability per LAN, config agreement) and the rejected-message counters.",
+            [watch, json],
+            async (parseResult, admin, ct) =>
             {
-                Print(context, await admin.GetStatusAsync(ct), asJson, watching: false);
+                bool asJson = parseResult.GetValue(json);
+                if (!parseResult.GetValue(watch))
+                {
+                    Print(context, await admin.GetStatusAsync(ct), asJson, watching: false);
+                    return CliApp.ExitOk;
+                }
+
+                await foreach (var report in admin.WatchStatusAsync(ct))
+                {
+                    Print(context, report, asJson, watching: true);
+                }
+
+                // The watch ends only when Ctrl-C cancelled it: the normal way out.
                 return CliApp.ExitOk;
-            }
-
-            await foreach (var report in admin.WatchStatusAsync(ct))
-            {
-                Print(context, report, asJson, watching: true);
-            }
-
-            // The watch ends only when Ctrl-C cancelled it: the normal way out.
-            return CliApp.ExitOk;
-        }, cancellationToken));
-        return command;
+            });
     }
 
     private static void Print(CliContext context, NodeStatusReport report, bool asJson, bool watching)

@@ -4,21 +4,9 @@ using Farm.Protocol.V1;
 
 namespace Farm.Cli.Status;
 
-/// <summary>The words and numbers status prints, shared by the table and the JSON so both say the same thing.</summary>
+/// <summary>The ages and hashes status prints for people; its words are <see cref="StatusWords"/>, shared with the JSON.</summary>
 internal static class StatusFormat
 {
-    /// <summary>"up", "down", "unknown" or "excluded".</summary>
-    public static string State(NodeState state) => StatusWords.State(state);
-
-    /// <summary>"none", "draining" or "drained".</summary>
-    public static string Drain(DrainState state) => StatusWords.Drain(state);
-
-    /// <summary>"ready", "not_ready" or "unknown".</summary>
-    public static string Readiness(ModuleReadiness readiness) => StatusWords.Readiness(readiness);
-
-    /// <summary>The share of a module's buckets, in percent with two decimals; 0 when the count is unknown.</summary>
-    public static double SharePercent(ModuleBuckets buckets) => StatusWords.SharePercent(buckets);
-
     /// <summary>An age for people: 40ms, 3.2s, 4m05s, 2h10m, 3d04h.</summary>
     public static string Age(long milliseconds)
     {

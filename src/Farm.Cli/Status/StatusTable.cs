@@ -1,5 +1,6 @@
 using System.Globalization;
 using Farm.Cli.Output;
+using Farm.Protocol.Json;
 using Farm.Protocol.V1;
 using Spectre.Console;
 
@@ -21,7 +22,7 @@ internal static class StatusTable
             ? $"view epoch {report.InstalledEpoch.ToString(c)} by {report.Coordinator}"
             : "no view installed yet";
         var self = report.Nodes.FirstOrDefault(n => n.IsSelf);
-        string leaving = self is not null && self.DrainState != DrainState.None ? ", " + StatusFormat.Drain(self.DrainState) : report.Leaving ? ", leaving" : "";
+        string leaving = self is not null && self.DrainState != DrainState.None ? ", " + StatusWords.Drain(self.DrainState) : report.Leaving ? ", leaving" : "";
         console.MarkupLine(
             $"Cluster [bold]{Markup.Escape(report.Cluster)}[/] as seen by [bold]{Markup.Escape(report.Node)}[/] " +
             $"(incarnation {report.Incarnation.ToString(c)}{leaving}), {Markup.Escape(view)}, config {StatusFormat.ShortHash(report.ConfigHash)} version {report.ConfigVersion.ToString(c)}");
@@ -97,8 +98,8 @@ internal static class StatusTable
 
     private static string StateCell(NodeStatus node)
     {
-        string text = StatusFormat.State(node.State)
-            + (node.DrainState != DrainState.None ? ", " + StatusFormat.Drain(node.DrainState) : node.Leaving ? ", leaving" : "");
+        string text = StatusWords.State(node.State)
+            + (node.DrainState != DrainState.None ? ", " + StatusWords.Drain(node.DrainState) : node.Leaving ? ", leaving" : "");
         return node.State switch
         {
             NodeState.Up => $"[green]{text}[/]",
@@ -116,8 +117,8 @@ internal static class StatusTable
         }
 
         var c = CultureInfo.InvariantCulture;
-        string readiness = StatusFormat.Readiness(module.Readiness).Replace('_', ' ');
-        string share = $"{StatusFormat.SharePercent(module).ToString("0.00", c)}% {module.Buckets.ToString(c)}/{module.BucketCount.ToString(c)}";
+        string readiness = StatusWords.Readiness(module.Readiness).Replace('_', ' ');
+        string share = $"{StatusWords.SharePercent(module).ToString("0.00", c)}% {module.Buckets.ToString(c)}/{module.BucketCount.ToString(c)}";
         string handover = (module.HasIncoming && module.Incoming > 0 ? $" +{module.Incoming.ToString(c)} in" : "")
             + (module.HasDraining && module.Draining > 0 ? $" -{module.Draining.ToString(c)} out" : "")
             + (module.HasOldestDrainAgeMs ? $" (oldest {StatusFormat.Age(module.OldestDrainAgeMs)})" : "");

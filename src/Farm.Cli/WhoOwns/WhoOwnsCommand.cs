@@ -47,42 +47,34 @@ internal static class WhoOwnsCommand
         };
         var protocol = new Option<string?>("--protocol") { Description = "Only rules of this protocol.", HelpName = "tcp|udp" };
         protocol.AcceptOnlyFromAmong("tcp", "udp");
-        var json = new Option<bool>("--json") { Description = "Machine output: one JSON object; field names in docs/cli.md." };
-        var connection = new AdminConnectionOptions();
-        var command = new Command(
+        var json = AdminCommandRunner.JsonOption();
+        return AdminCommandRunner.Create(
+            context,
             "who-owns",
-            "Show which node serves a client now (from the node's installed view) and why: module, rule and affinity, bucket, owner, bucket state.")
-        {
-            client,
-            module,
-            port,
-            protocol,
-            json,
-        };
-        connection.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => AdminCommandRunner.RunAsync(context, connection, parseResult, async (admin, ct) =>
-        {
-            _ = ClientKey.TryParse(parseResult.GetValue(client)!, out var key);
-            var query = new WhoOwnsQuery
+            "Show which node serves a client now (from the node's installed view) and why: module, rule and affinity, bucket, owner, bucket state.",
+            [client, module, port, protocol, json],
+            async (parseResult, admin, ct) =>
             {
-                ClientAddress = key.Address.ToString(),
-                ClientPort = key.Port ?? 0,
-                Module = parseResult.GetValue(module) ?? "",
-                ServicePort = (uint)(parseResult.GetValue(port) ?? 0),
-                Protocol = parseResult.GetValue(protocol) ?? "",
-            };
-            var answer = await admin.WhoOwnsAsync(query, ct);
-            if (parseResult.GetValue(json))
-            {
-                await context.Output.WriteLineAsync(WhoOwnsOutput.Json(answer));
-            }
-            else
-            {
-                WhoOwnsOutput.Render(context.Terminal.CreateConsole(context.Output), answer);
-            }
+                _ = ClientKey.TryParse(parseResult.GetValue(client)!, out var key);
+                var query = new WhoOwnsQuery
+                {
+                    ClientAddress = key.Address.ToString(),
+                    ClientPort = key.Port ?? 0,
+                    Module = parseResult.GetValue(module) ?? "",
+                    ServicePort = (uint)(parseResult.GetValue(port) ?? 0),
+                    Protocol = parseResult.GetValue(protocol) ?? "",
+                };
+                var answer = await admin.WhoOwnsAsync(query, ct);
+                if (parseResult.GetValue(json))
+                {
+                    await context.Output.WriteLineAsync(WhoOwnsOutput.Json(answer));
+                }
+                else
+                {
+                    WhoOwnsOutput.Render(context.Terminal.CreateConsole(context.Output), answer);
+                }
 
-            return WhoOwnsOutput.Answered(answer) ? CliApp.ExitOk : CliApp.ExitFailed;
-        }, cancellationToken));
-        return command;
+                return WhoOwnsOutput.Answered(answer) ? CliApp.ExitOk : CliApp.ExitFailed;
+            });
     }
 }

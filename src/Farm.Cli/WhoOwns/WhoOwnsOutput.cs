@@ -82,40 +82,29 @@ internal static class WhoOwnsOutput
     public static string Json(WhoOwnsAnswer answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return JsonText.Format(
+        return JsonText.FormatObject(
             w =>
             {
-                w.WriteStartObject();
                 w.WriteString("client", answer.Client);
                 w.WriteString("node", answer.Node);
                 w.WriteNumber("epoch", answer.InstalledEpoch);
                 w.WriteStringOrNull("coordinator", answer.Coordinator);
-                w.WriteStartArray("owners");
-                foreach (var o in answer.Owners)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("module", o.Module);
-                    w.WriteStartArray("rules");
-                    foreach (string rule in o.Rules)
-                    {
-                        w.WriteStringValue(rule);
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteString("affinity", o.Affinity);
-                    w.WriteNumberOrNull("bucket", o.Bucket >= 0 ? o.Bucket : null);
-                    w.WriteNumber("bucket_count", o.BucketCount);
-                    w.WriteNumber("seed", o.Seed);
-                    w.WriteStringOrNull("owner", o.Owner);
-                    w.WriteStringOrNull("owner_state", o.Bucket >= 0 ? State(o.OwnerState) : null);
-                    w.WriteStringOrNull("local_state", o.Bucket >= 0 ? State(o.LocalState) : null);
-                    w.WriteStringOrNull("error", o.Error);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
+                w.WriteObjects("owners", answer.Owners, WriteOwner);
             },
             indented: true);
+    }
+
+    private static void WriteOwner(Utf8JsonWriter w, BucketOwner o)
+    {
+        w.WriteString("module", o.Module);
+        w.WriteStrings("rules", o.Rules);
+        w.WriteString("affinity", o.Affinity);
+        w.WriteNumberOrNull("bucket", o.Bucket >= 0 ? o.Bucket : null);
+        w.WriteNumber("bucket_count", o.BucketCount);
+        w.WriteNumber("seed", o.Seed);
+        w.WriteStringOrNull("owner", o.Owner);
+        w.WriteStringOrNull("owner_state", o.Bucket >= 0 ? State(o.OwnerState) : null);
+        w.WriteStringOrNull("local_state", o.Bucket >= 0 ? State(o.LocalState) : null);
+        w.WriteStringOrNull("error", o.Error);
     }
 }

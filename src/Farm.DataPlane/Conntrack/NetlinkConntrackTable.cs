@@ -198,12 +198,7 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
         bool interrupted = false;
         while (true)
         {
-            int length;
-            try
-            {
-                length = channel.Receive(buffer);
-            }
-            catch (NetlinkException e) when (e.Errno == LibC.ENoBufs)
+            if (!TryReceiveReplies(out int length))
             {
                 // Replies were dropped; read on to the end of this dump (a new one cannot start while it runs), then repeat.
                 lost = true;
@@ -240,6 +235,24 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
     }
 
     /// <summary>
+    /// Waits for the next datagram of replies into <see cref="buffer"/> and returns its length; false instead when the
+    /// kernel dropped replies because the receive buffer overflowed (ENOBUFS).
+    /// </summary>
+    private bool TryReceiveReplies(out int length)
+    {
+        try
+        {
+            length = channel.Receive(buffer);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == LibC.ENoBufs)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Looks up the flows whose indices are the first <paramref name="count"/> of <see cref="batch"/> and stores the
     /// answers in <paramref name="results"/> at those indices.
     /// </summary>
@@ -272,12 +285,7 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
             bool lost = false;
             while (open > 0)
             {
-                int length;
-                try
-                {
-                    length = channel.Receive(buffer);
-                }
-                catch (NetlinkException e) when (e.Errno == LibC.ENoBufs)
+                if (!TryReceiveReplies(out int length))
                 {
                     lost = true;
                     break;

@@ -46,6 +46,8 @@ internal static class NeighborFrames
     private const byte OptionTargetLinkLayer = 2;
     private const byte NdHopLimit = 255;
 
+    private delegate bool EthernetParser<T>(EthernetPacket ethernet, out T value);
+
     private static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     private static readonly PhysicalAddress Unknown = new(new byte[6]);
 
@@ -59,12 +61,17 @@ internal static class NeighborFrames
     public static EthernetPacket? ReadEthernet(ReadOnlySpan<byte> frame) =>
         frame.Length < EthernetHeaderLength ? null : new EthernetPacket(new ByteArraySegment(frame.ToArray()));
 
-    /// <summary>Parses an ARP request for an IPv4 address over Ethernet; false for anything else.</summary>
-    public static bool TryParseArpRequest(ReadOnlySpan<byte> frame, out ArpRequest request)
+    /// <summary>What <paramref name="parse"/> finds in a captured frame (see <see cref="ReadEthernet"/>); false for a frame too short.</summary>
+    private static bool TryParseFrame<T>(ReadOnlySpan<byte> frame, EthernetParser<T> parse, out T value)
+        where T : struct
     {
-        request = default;
-        return ReadEthernet(frame) is { } ethernet && TryParseArpRequest(ethernet, out request);
+        value = default;
+        return ReadEthernet(frame) is { } ethernet && parse(ethernet, out value);
     }
+
+    /// <summary>Parses an ARP request for an IPv4 address over Ethernet; false for anything else.</summary>
+    public static bool TryParseArpRequest(ReadOnlySpan<byte> frame, out ArpRequest request) =>
+        TryParseFrame(frame, TryParseArpRequest, out request);
 
     /// <inheritdoc cref="TryParseArpRequest(ReadOnlySpan{byte}, out ArpRequest)"/>
     public static bool TryParseArpRequest(EthernetPacket ethernet, out ArpRequest request)
@@ -104,11 +111,8 @@ internal static class NeighborFrames
         Arp(Broadcast, nodeMac, ArpOperation.Request, vmac, vip, Unknown, vip);
 
     /// <summary>Parses an ICMPv6 neighbor solicitation (hop limit 255, code 0, valid checksum); false for anything else.</summary>
-    public static bool TryParseNeighborSolicitation(ReadOnlySpan<byte> frame, out NeighborSolicitation solicitation)
-    {
-        solicitation = default;
-        return ReadEthernet(frame) is { } ethernet && TryParseNeighborSolicitation(ethernet, out solicitation);
-    }
+    public static bool TryParseNeighborSolicitation(ReadOnlySpan<byte> frame, out NeighborSolicitation solicitation) =>
+        TryParseFrame(frame, TryParseNeighborSolicitation, out solicitation);
 
     /// <inheritdoc cref="TryParseNeighborSolicitation(ReadOnlySpan{byte}, out NeighborSolicitation)"/>
     public static bool TryParseNeighborSolicitation(EthernetPacket ethernet, out NeighborSolicitation solicitation)

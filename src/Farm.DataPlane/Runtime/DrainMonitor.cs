@@ -22,12 +22,9 @@ public sealed partial class DrainMonitor : IDisposable
     private readonly DataPlaneHost dataPlane;
     private readonly IDrainReportSink host;
     private readonly IConntrackTable conntrack;
-    private readonly TimeSpan period;
     private readonly ILogger logger;
     private readonly ImmutableSortedDictionary<string, DrainScanner> scanners;
-    private readonly AutoResetEvent wake = new(false);
-    private volatile bool stopping;
-    private Thread? thread;
+    private readonly PeriodicThread loop;
     private readonly Dictionary<string, Dictionary<int, List<TrackedFlow>>> tracked = new(StringComparer.Ordinal);
     private long reportedVersion = -1;
     private bool readFailing;
@@ -39,32 +36,19 @@ public sealed partial class DrainMonitor : IDisposable
         this.dataPlane = dataPlane ?? throw new ArgumentNullException(nameof(dataPlane));
         this.host = host ?? throw new ArgumentNullException(nameof(host));
         this.conntrack = conntrack ?? throw new ArgumentNullException(nameof(conntrack));
-        this.period = period;
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
         scanners = modules.ToImmutableSortedDictionary(m => m.Name, m => new DrainScanner(m), StringComparer.Ordinal);
-        dataPlane.OnApplied(() => wake.Set());
+        loop = new PeriodicThread("farm-drains", period, Check, e => Log.CheckFailed(this.logger, e));
+        dataPlane.OnApplied(loop.Wake);
     }
 
-    public void Start()
-    {
-        thread = new Thread(Run) { IsBackground = true, Name = "farm-drains" };
-        thread.Start();
-    }
+    public void Start() => loop.Start();
 
-    public void Stop()
-    {
-        stopping = true;
-        wake.Set();
-        if (thread is { } t && t != Thread.CurrentThread)
-        {
-            t.Join();
-        }
-    }
+    public void Stop() => loop.Stop();
 
     public void Dispose()
     {
-        Stop();
-        wake.Dispose();
+        loop.Dispose();
         (conntrack as IDisposable)?.Dispose();
     }
 
@@ -206,27 +190,6 @@ public sealed partial class DrainMonitor : IDisposable
 
             list.Clear();
             list.AddRange(kept);
-        }
-    }
-
-    private void Run()
-    {
-        while (!stopping)
-        {
-            wake.WaitOne(period);
-            if (stopping)
-            {
-                break;
-            }
-
-            try
-            {
-                Check();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Log.CheckFailed(logger, e);
-            }
         }
     }
 

@@ -20,6 +20,42 @@ public static class JsonText
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>One object holding what <paramref name="writeFields"/> writes, as a string (see <see cref="Format"/>).</summary>
+    public static string FormatObject(Action<Utf8JsonWriter> writeFields, bool indented)
+    {
+        ArgumentNullException.ThrowIfNull(writeFields);
+        return Format(w => WriteObjectOf(w, writeFields), indented);
+    }
+
+    /// <summary>Writes the array <paramref name="name"/>: one object per item, holding what <paramref name="writeFields"/> writes of it.</summary>
+    public static void WriteObjects<T>(this Utf8JsonWriter w, string name, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeFields)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(writeFields);
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            WriteObjectOf(w, writer => writeFields(writer, item));
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>Writes the array <paramref name="name"/> of <paramref name="values"/>.</summary>
+    public static void WriteStrings(this Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(values);
+        w.WriteStartArray(name);
+        foreach (string value in values)
+        {
+            w.WriteStringValue(value);
+        }
+
+        w.WriteEndArray();
+    }
+
     /// <summary>Writes <paramref name="value"/>, or null when it is null or empty (protobuf's "not set").</summary>
     public static void WriteStringOrNull(this Utf8JsonWriter w, string name, string? value)
     {
@@ -46,5 +82,12 @@ public static class JsonText
         {
             w.WriteNull(name);
         }
+    }
+
+    private static void WriteObjectOf(Utf8JsonWriter w, Action<Utf8JsonWriter> writeFields)
+    {
+        w.WriteStartObject();
+        writeFields(w);
+        w.WriteEndObject();
     }
 }

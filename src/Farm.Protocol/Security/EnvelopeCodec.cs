@@ -18,6 +18,12 @@ public sealed class EnvelopeCodec
     /// <summary>HKDF "info" label: a key for this purpose only, so the raw cluster key never keys an HMAC directly.</summary>
     public const string KeyPurpose = "farm/v1 envelope mac";
 
+    /// <summary>Longest sender or recipient name an envelope may carry, in characters; farmd refuses longer ones as malformed.</summary>
+    public const int MaxNameLength = 128;
+
+    /// <summary>Largest difference between an envelope's <c>unix_time_ms</c> and the receiver's clock (envelope.proto, binding).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
+
     private static readonly byte[] Domain = Encoding.ASCII.GetBytes("farm/v2 envelope\0");
     private readonly byte[] macKey;
 
