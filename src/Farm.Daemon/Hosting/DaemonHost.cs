@@ -58,9 +58,6 @@ internal static class DaemonHost
             ? ClusterTls.Load(tlsOptions.CaFile, tlsOptions.CertificateOf(settings.Self.Name), tlsOptions.PrivateKeyOf(settings.Self.Name))
             : null;
         var consoleCertificate = Web.ConsoleCertificate.Load(settings, timeProvider);
-        // Socket completions go straight to the thread pool instead of through Kestrel's own I/O queues (one hand-off
-        // less per heartbeat frame; an idle farm is mostly such hand-offs: docs/performance.md, "Idle cost").
-        builder.WebHost.UseSockets(sockets => sockets.IOQueueCount = 0);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
