@@ -23,7 +23,8 @@ fi
 #   systemd-container (systemd-nspawn) + debootstrap: the package test boots Debian 12 containers with real systemd
 #   binutils (objdump): installer/package.sh derives the package's glibc dependency
 #   prometheus (promtool) + curl: the console port's end-to-end test checks every node's /metrics with promtool
-wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3 systemd-container debootstrap binutils prometheus curl)
+#   chromium: the web console's browser test (Playwright drives it; Playwright's own browser download cannot work here)
+wanted=(nftables libnftables1 iproute2 libpcap0.8 conntrack tcpdump arping ca-certificates python3 systemd-container debootstrap binutils prometheus curl chromium)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 

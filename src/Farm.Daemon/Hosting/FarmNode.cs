@@ -69,10 +69,11 @@ internal sealed class FarmNode : IDisposable
         }
 
         // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
-        Telemetry = new NodeTelemetry(Host, timeProvider, loggerFactory.CreateLogger<NodeTelemetry>());
+        Telemetry = new NodeTelemetry(Host, cluster.Lans, timeProvider, loggerFactory.CreateLogger<NodeTelemetry>());
         Modules = new ModuleHost(settings.BindModuleHosting(), Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules);
         Host.AttachSink(Modules);
         Host.AttachSink(Telemetry.View);
+        Transport.RoundTrips.Observer = Telemetry.RoundTrips.Observe;
 
         if (cluster.SplitBrain.Policy == SplitBrainPolicy.Witness && cluster.SplitBrain.Witness is { } witness)
         {

@@ -22,7 +22,7 @@ internal sealed partial class NodeTelemetry
     private StatusBuilder? statusBuilder;
     private DataPlaneHost? dataPlane;
 
-    public NodeTelemetry(MembershipHost host, TimeProvider timeProvider, ILogger<NodeTelemetry> logger)
+    public NodeTelemetry(MembershipHost host, IReadOnlyList<string> lans, TimeProvider timeProvider, ILogger<NodeTelemetry> logger)
     {
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
         Registry = Metrics.NewCustomRegistry();
@@ -32,6 +32,7 @@ internal sealed partial class NodeTelemetry
         process = new ProcessMetrics(Registry, factory);
         Modules = new ModuleMetrics(factory);
         View = new ViewMetrics(host, timeProvider, factory);
+        RoundTrips = new RoundTripMetrics(factory, lans);
         Registry.AddBeforeCollectCallback(Update);
     }
 
@@ -43,6 +44,9 @@ internal sealed partial class NodeTelemetry
 
     /// <summary>The ownership sink counting views and lease lapses (attach it to the membership host).</summary>
     public ViewMetrics View { get; }
+
+    /// <summary>The heartbeat transport's observer of round trips.</summary>
+    public RoundTripMetrics RoundTrips { get; }
 
     /// <summary>Where scrapes read the node's state: its status and, with the data plane on, its kernel counters.</summary>
     public void Observe(StatusBuilder statusBuilder, DataPlaneHost? dataPlane)

@@ -12,6 +12,9 @@ internal sealed class RoundTrips
     private readonly Lock gate = new();
     private readonly Dictionary<(string Peer, int Lan), Ring> rings = [];
 
+    /// <summary>Also told of every sample, outside the lock (the metrics' cumulative histogram); set once at start-up.</summary>
+    public Action<string, int, TimeSpan>? Observer { get; set; }
+
     /// <summary>Records one successful heartbeat exchange with <paramref name="peer"/> on <paramref name="lan"/>.</summary>
     public void Record(string peer, int lan, TimeSpan roundTrip)
     {
@@ -24,6 +27,8 @@ internal sealed class RoundTrips
 
             ring.Add((float)roundTrip.TotalMicroseconds);
         }
+
+        Observer?.Invoke(peer, lan, roundTrip);
     }
 
     /// <summary>The median and 99th percentile in microseconds and the sample count; (0, 0, 0) without samples.</summary>

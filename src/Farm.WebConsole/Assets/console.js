@@ -135,12 +135,20 @@ function timeline(before, doc) {
     if (p.state !== n.state) note(`${n.name}: ${p.state} → ${n.state}` + (n.state === 'down' ? ' (failover: its buckets go to the others)' : ''));
     if (p.drain_state !== n.drain_state) note(`${n.name}: drain ${p.drain_state} → ${n.drain_state}`);
     if (p.weight !== n.weight) note(`${n.name}: weight ${p.weight} → ${n.weight}`);
-    if (p.in_view !== n.in_view) note(`${n.name} ${n.in_view ? 'joined' : 'left'} the view`);
+    if (p.in_view !== n.in_view) note(`${n.name} ${n.in_view ? 'joined' : 'left'} the view` + failoverTime(p, n));
   }
   for (const m of doc.module_states) {
     const p = before.module_states.find(x => x.module === m.module);
     if (p && (p.state !== m.state || p.sub_state !== m.sub_state)) note(`${m.module} on ${doc.node}: ${p.state}/${p.sub_state} → ${m.state}/${m.sub_state}: ${m.reason}`);
   }
+}
+
+// A node that dropped out of the view without leaving (it went down): how long after its last message the view without it
+// was installed, as this node saw it (the status is pushed at most every 100 ms, so this includes up to that much).
+function failoverTime(before, now) {
+  if (now.in_view || now.state !== 'down' || before.drain_state === 'drained') return '';
+  const ages = now.lans.map(l => l.last_heard_ms).filter(a => a !== null && a !== undefined);
+  return ages.length ? ` (failover: ${Math.min(...ages)} ms after its last message)` : '';
 }
 
 function render(feed) {

@@ -53,7 +53,7 @@ public sealed partial class MetricsDocsTests
     private static async Task<HashSet<string>> RegisteredFamiliesAsync()
     {
         using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
-        var telemetry = new NodeTelemetry(host, TimeProvider.System, NullLogger<NodeTelemetry>.Instance);
+        var telemetry = new NodeTelemetry(host, ["default"], TimeProvider.System, NullLogger<NodeTelemetry>.Instance);
         var text = await MetricsText.ScrapeAsync(telemetry.Registry);
         return [.. text.Families];
     }

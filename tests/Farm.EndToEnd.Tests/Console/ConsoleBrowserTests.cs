@@ -1,0 +1,144 @@
+using Farm.Protocol.V1;
+using Microsoft.Playwright;
+
+namespace Farm.EndToEnd.Tests.Console;
+
+/// <summary>
+/// The web console in a real browser, as an operator would use it: Playwright drives Debian's chromium, started inside
+/// node0's network namespace (a wrapper runs it under <c>ip netns exec</c>; Playwright talks to it over a pipe), against
+/// three real farmd. The page must show the three nodes and the bucket map, follow a drain, and after a kill show the
+/// survivors owning every bucket and the failover in the timeline. Screenshots go to the test results.
+/// </summary>
+[TestClass]
+public sealed class ConsoleBrowserTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+    private FarmFixture? farm;
+    private string? wrapper;
+
+    /// <summary>Set by MSTest.</summary>
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestInitialize]
+    public async Task InitializeAsync()
+    {
+        await Requirements.NamespacesAsync(needNft: true);
+        await Requirements.ToolsAsync("chromium");
+    }
+
+    [TestCleanup]
+    public async Task CleanupAsync()
+    {
+        if (farm is not null)
+        {
+            if (TestContext.CurrentTestOutcome != UnitTestOutcome.Passed)
+            {
+                TestContext.WriteLine(farm.Outputs());
+            }
+
+            await farm.DisposeAsync();
+        }
+
+        if (wrapper is not null)
+        {
+            File.Delete(wrapper);
+        }
+    }
+
+    [TestMethod]
+    [Timeout(240_000, CooperativeCancellation = true)]
+    public async Task Console_DrainAndKill_PageFollowsTheFarm()
+    {
+        var ct = TestContext.CancellationToken;
+        farm = await RebalanceScenario.StartAsync(running: 3, TimeSpan.FromSeconds(1), ct);
+        await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 1, [2] = 1 }, Settle, ct);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = InNamespace(farm.Topology.Nodes[0].Namespace.Name),
+            Headless = true,
+        });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        var url = string.Create(CultureInfo.InvariantCulture, $"https://{FarmTopology.NodeAddress4(0)}:{farm.Cluster.ConsolePort}/");
+        await page.GotoAsync(url);
+
+        // Live, the four configured nodes listed with three up (node3 is not started), and one map whose legend splits
+        // the table between the three.
+        await Expect(page, "#connection", "live", ct);
+        await PollPageAsync(page, async () => await page.Locator("#nodes tbody tr").CountAsync() == RebalanceScenario.NodeCount && await UpCountAsync(page) == 3, "four nodes listed, three up", ct);
+        var legend = await PollLegendAsync(page, l => l.Count == 3, "three owners in the map", ct);
+        Assert.AreEqual(RebalanceScenario.Buckets, legend.Owners.Values.Sum(), legend.ToString());
+        await ScreenshotAsync(page, "console-3-nodes.png");
+
+        // A drain through farmctl's admin call: the page shows the node draining or drained, and its buckets leave it.
+        await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct);
+        await PollPageAsync(page, async () => (await NodeRowTextAsync(page, 1)).Contains("drain", StringComparison.Ordinal), "node1 shown draining", ct);
+        await PollLegendAsync(page, l => !l.ContainsKey(FarmFixture.NodeName(1)), "node1 owning no bucket after its drain", ct);
+
+        // Kill node2: the map shows node0 owning every bucket, the timeline the failover with its duration.
+        var killedAt = Stopwatch.StartNew();
+        farm.Daemon(2).Kill();
+        await farm.ForgetAsync(2, "killed");
+        var after = await PollLegendAsync(page, l => l.Count == 1 && l.GetValueOrDefault(FarmFixture.NodeName(0)) == RebalanceScenario.Buckets, "node0 owning every bucket", ct);
+        TestContext.WriteLine($"map showed the survivor owning every bucket {killedAt.ElapsedMilliseconds} ms after the kill (detection timeout {farm.Cluster.Heartbeat.DetectionTimeout.TotalMilliseconds} ms)");
+        Assert.AreEqual(RebalanceScenario.Buckets, after.Owners.Values.Sum(), after.ToString());
+        await PollPageAsync(page, async () => (await page.Locator("#timeline").InnerTextAsync()).Contains($"{FarmFixture.NodeName(2)} left the view (failover:", StringComparison.Ordinal), "the failover in the timeline", ct);
+        var timeline = await page.Locator("#timeline").InnerTextAsync();
+        TestContext.WriteLine(timeline);
+        Assert.Contains($"{FarmFixture.NodeName(2)}: up → down", timeline);
+        await ScreenshotAsync(page, "console-after-kill.png");
+    }
+
+    /// <summary>A script that starts chromium inside the namespace (the browser process only; Playwright stays outside).</summary>
+    private string InNamespace(string ns)
+    {
+        wrapper = Path.Combine(Path.GetTempPath(), $"farm-chromium-{Environment.ProcessId}-{ns}.sh");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexec ip netns exec {ns} {Chromium} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return wrapper;
+    }
+
+    private static async Task<int> UpCountAsync(IPage page) =>
+        await page.Locator("#nodes tbody tr td:nth-child(2) .badge.up").CountAsync();
+
+    private static Task<string> NodeRowTextAsync(IPage page, int index) =>
+        page.Locator("#nodes tbody tr").Nth(index).InnerTextAsync();
+
+    /// <summary>The map's legend: owner name → buckets ("node0: 86").</summary>
+    private static async Task<Dictionary<string, int>> LegendAsync(IPage page)
+    {
+        var legend = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string item in await page.Locator(".table .legend > span").AllInnerTextsAsync())
+        {
+            int colon = item.LastIndexOf(':');
+            legend[item[..colon].Trim()] = int.Parse(item[(colon + 1)..].Trim(), CultureInfo.InvariantCulture);
+        }
+
+        return legend;
+    }
+
+    private static async Task<Legend> PollLegendAsync(IPage page, Func<IReadOnlyDictionary<string, int>, bool> done, string what, CancellationToken ct) =>
+        await Poll.UntilAsync(async () => new Legend(await LegendAsync(page)), l => done(l.Owners), what, Poll.DefaultTimeout, ct);
+
+    private static Task<bool> PollPageAsync(IPage page, Func<Task<bool>> condition, string what, CancellationToken ct) =>
+        Poll.UntilAsync(condition, ok => ok, what, Poll.DefaultTimeout, ct);
+
+    private static Task<string> Expect(IPage page, string selector, string text, CancellationToken ct) =>
+        Poll.UntilAsync(async () => (await page.Locator(selector).InnerTextAsync()).Trim(), t => t == text, $"{selector} reading '{text}'", Poll.DefaultTimeout, ct);
+
+    /// <summary>The map's legend, printable in a timeout message.</summary>
+    private sealed record Legend(IReadOnlyDictionary<string, int> Owners)
+    {
+        public override string ToString() => string.Join(", ", Owners.Select(o => $"{o.Key}: {o.Value}"));
+    }
+
+    private async Task ScreenshotAsync(IPage page, string name)
+    {
+        string path = Path.Combine(TestContext.TestResultsDirectory ?? Path.GetTempPath(), name);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        TestContext.AddResultFile(path);
+    }
+}
