@@ -17,6 +17,10 @@ public sealed class CheckerConfigParserTests
         return (T)result.Value!.Checkers.Single();
     }
 
+    /// <summary>The settings every checker type has.</summary>
+    private static (TimeSpan Interval, TimeSpan Timeout, CheckerWhen When, CheckerAction Action) CommonSettings(CheckerConfig checker) =>
+        (checker.Interval, checker.Timeout, checker.When, checker.Action);
+
     [TestMethod]
     public void ParseChecker_Tcp_ReadsFieldsAndCommonDefaults()
     {
@@ -25,10 +29,7 @@ public sealed class CheckerConfigParserTests
         Assert.AreEqual(CheckerType.Tcp, checker.Type);
         Assert.AreEqual("127.0.0.1", checker.Address);
         Assert.AreEqual(8080, checker.Port);
-        Assert.AreEqual(TimeSpan.FromSeconds(5), checker.Interval);
-        Assert.AreEqual(TimeSpan.FromSeconds(2), checker.Timeout);
-        Assert.AreEqual(CheckerWhen.Always, checker.When);
-        Assert.AreEqual(CheckerAction.Restart, checker.Action);
+        Assert.AreEqual((TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), CheckerWhen.Always, CheckerAction.Restart), CommonSettings(checker));
     }
 
     [TestMethod]
@@ -36,10 +37,7 @@ public sealed class CheckerConfigParserTests
     {
         var checker = Valid<PingCheckerConfig>("type: ping", "address: gateway.example", "interval: 1m", "timeout: 500ms", "when: before_start", "action: stopstart");
         Assert.AreEqual("gateway.example", checker.Address);
-        Assert.AreEqual(TimeSpan.FromMinutes(1), checker.Interval);
-        Assert.AreEqual(TimeSpan.FromMilliseconds(500), checker.Timeout);
-        Assert.AreEqual(CheckerWhen.BeforeStart, checker.When);
-        Assert.AreEqual(CheckerAction.StopStart, checker.Action);
+        Assert.AreEqual((TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(500), CheckerWhen.BeforeStart, CheckerAction.StopStart), CommonSettings(checker));
     }
 
     [TestMethod]
