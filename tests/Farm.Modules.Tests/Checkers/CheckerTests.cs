@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Farm.Testing.Network;
 
 namespace Farm.Modules.Tests.Checkers;
 
@@ -26,12 +27,7 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Tcp_ClosedPort_IsDownWithConnectionRefused()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        int port = LoopbackPorts.FreeOn(1);
 
         var checker = new TcpChecker(new TcpCheckerConfig { Name = "t", Address = "127.0.0.1", Port = port });
 
