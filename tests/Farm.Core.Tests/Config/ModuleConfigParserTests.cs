@@ -117,6 +117,7 @@ public sealed class ModuleConfigParserTests
     [DataRow("  buckets: 131072", 7, 12, "out of range")]
     [DataRow("  failback: true", 7, 3, "'failback' applies only to mode single")]
     [DataRow("  timeouts: 60s", 7, 13, "must be a mapping of settings")]
+    [DataRow("  recovery: { maxloop: 0 }", 7, 24, "'maxloop' in recovery is 0, out of range")]
     public void ParseModule_BadSetting_ReportsAtItsPosition(string yaml, int line, int column, string message) =>
         ConfigAssert.SingleError(ConfigAssert.Module(With(yaml)), line, column, message);
 
@@ -198,10 +199,6 @@ public sealed class ModuleConfigParserTests
     [TestMethod]
     public void ParseModule_NoRules_ReportsRequiredKey() =>
         ConfigAssert.SingleError(ConfigAssert.Module("module:\n  name: web\n  vips: [198.18.100.1]\n  interface: eth0\n"), 2, 3, "missing required key 'rules'");
-
-    [TestMethod]
-    public void ParseModule_RecoveryOutOfRange_Reports() =>
-        ConfigAssert.SingleError(ConfigAssert.Module(With("  recovery: { maxloop: 0 }")), "'maxloop' in recovery is 0, out of range");
 
     [TestMethod]
     public void ParseModule_ManyMistakes_CollectsAllInOnePass()
