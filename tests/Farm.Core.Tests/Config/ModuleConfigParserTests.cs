@@ -109,6 +109,7 @@ public sealed class ModuleConfigParserTests
     [DataRow("[198.18.100.1]", "[198.18.100.1, 198.18.100.1]", 3, 24, "duplicate VIP 198.18.100.1")]
     [DataRow("[198.18.100.1]", "[]", 3, 9, "'vips' is empty")]
     [DataRow("  interface: eth0\n", "", 2, 3, "missing required key 'interface' in module")]
+    [DataRow("\n  rules:\n    - { protocol: tcp, ports: 80 }", "", 2, 3, "missing required key 'rules'")]
     public void ParseModule_MinimalFileEdited_ReportsAtItsPosition(string from, string to, int line, int column, string message) =>
         ConfigAssert.SingleError(ConfigAssert.Module(Minimal.Replace(from, to)), line, column, message);
 
@@ -195,10 +196,6 @@ public sealed class ModuleConfigParserTests
         StringAssert.Contains(result.Errors[0].Message, "'sctp', which is not one of tcp, udp");
         StringAssert.Contains(result.Errors[1].Message, "'client', which is not one of client_ip, client_ip_port");
     }
-
-    [TestMethod]
-    public void ParseModule_NoRules_ReportsRequiredKey() =>
-        ConfigAssert.SingleError(ConfigAssert.Module("module:\n  name: web\n  vips: [198.18.100.1]\n  interface: eth0\n"), 2, 3, "missing required key 'rules'");
 
     [TestMethod]
     public void ParseModule_ManyMistakes_CollectsAllInOnePass()
