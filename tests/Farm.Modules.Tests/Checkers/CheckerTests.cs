@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using Farm.Testing.Network;
 
 namespace Farm.Modules.Tests.Checkers;
 
