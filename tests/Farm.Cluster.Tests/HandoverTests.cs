@@ -18,9 +18,7 @@ public sealed class HandoverTests
     [TestMethod]
     public void Join_WhileConnectionsLast_OldOwnersDrainAndNewcomerTakesOnlyNewFlows()
     {
-        var busy = new HashSet<(string Node, int Bucket)>();
-        var sim = Converged(3, busy);
-        MarkAllBusy(sim, busy);
+        var (sim, _) = ConvergedAllBusy(3);
 
         sim.Start(sim["n04"], sim.Now);
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(6), out _), sim.Describe());
@@ -44,9 +42,7 @@ public sealed class HandoverTests
     [TestMethod]
     public void Drain_LastConnectionCloses_NewOwnerOwnsWithinOneInterval()
     {
-        var busy = new HashSet<(string Node, int Bucket)>();
-        var sim = Converged(3, busy);
-        MarkAllBusy(sim, busy);
+        var (sim, busy) = ConvergedAllBusy(3);
         sim.SetLeaving("n02", true);
         Assert.IsTrue(RunUntil(sim, () => sim["n02"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n02") == 0, TimeSpan.FromSeconds(3)), sim.Describe());
         sim.RunFor(TimeSpan.FromMilliseconds(300));
@@ -64,9 +60,7 @@ public sealed class HandoverTests
     [TestMethod]
     public void Drain_ConnectionsStayOpen_EndsAtTheDrainTimeout()
     {
-        var busy = new HashSet<(string Node, int Bucket)>();
-        var sim = Converged(3, busy);
-        MarkAllBusy(sim, busy);
+        var (sim, _) = ConvergedAllBusy(3);
         sim.SetLeaving("n03", true);
         Assert.IsTrue(RunUntil(sim, () => Module(sim, "n03").Draining > 0, TimeSpan.FromSeconds(2)), sim.Describe());
         var began = sim.Now;
@@ -79,9 +73,7 @@ public sealed class HandoverTests
     [TestMethod]
     public void NewOwnerCrash_DuringDrain_BucketsStayIncomingWhileThePreviousOwnerDrains()
     {
-        var busy = new HashSet<(string Node, int Bucket)>();
-        var sim = Converged(4, busy);
-        MarkAllBusy(sim, busy);
+        var (sim, busy) = ConvergedAllBusy(4);
         sim.SetLeaving("n01", true);
         Assert.IsTrue(RunUntil(sim, () => Module(sim, "n01").Draining > 0 && Module(sim, "n03").Incoming > 0, TimeSpan.FromSeconds(2)), sim.Describe());
 
@@ -104,9 +96,7 @@ public sealed class HandoverTests
     [TestMethod]
     public void WeightDoubles_OnlyTheDifferenceMovesAndDrains()
     {
-        var busy = new HashSet<(string Node, int Bucket)>();
-        var sim = Converged(3, busy);
-        MarkAllBusy(sim, busy);
+        var (sim, _) = ConvergedAllBusy(3);
         var before = sim["n01"].Manager!.Installed!.Tables[SimCluster.Module];
         sim.SetWeight("n02", 200);
         Assert.IsTrue(RunUntil(sim, () => sim["n01"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n02") == 128, TimeSpan.FromSeconds(3)), sim.Describe());
@@ -147,8 +137,10 @@ public sealed class HandoverTests
         }
     }
 
-    private static SimCluster Converged(int nodes, HashSet<(string Node, int Bucket)> busy)
+    /// <summary>A converged cluster of the first <paramref name="nodes"/> of four, every bucket of every node busy until <c>Busy</c> is cleared.</summary>
+    private static (SimCluster Sim, HashSet<(string Node, int Bucket)> Busy) ConvergedAllBusy(int nodes)
     {
+        var busy = new HashSet<(string Node, int Bucket)>();
         var sim = new SimCluster(4, SplitBrainPolicy.Majority, seed: 7, tracksDrains: true) { DrainBusy = (n, b) => busy.Contains((n, b)) };
         sim.Invariants = new InvariantChecker(sim);
         for (int i = 0; i < nodes; i++)
@@ -158,11 +150,6 @@ public sealed class HandoverTests
 
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(6), out _), sim.Describe());
         Assert.AreEqual(DrainTimeout, sim.Modules[0].DrainTimeout);
-        return sim;
-    }
-
-    private static void MarkAllBusy(SimCluster sim, HashSet<(string Node, int Bucket)> busy)
-    {
         foreach (var node in sim.Nodes)
         {
             for (int b = 0; b < 256; b++)
@@ -170,6 +157,8 @@ public sealed class HandoverTests
                 busy.Add((node.Name, b));
             }
         }
+
+        return (sim, busy);
     }
 
     private static ModuleOwnership Module(SimCluster sim, string node) => sim[node].Manager!.Ownership.Modules[SimCluster.Module];

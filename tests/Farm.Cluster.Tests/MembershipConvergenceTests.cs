@@ -56,9 +56,7 @@ public sealed class MembershipConvergenceTests
     [DataRow(8)]
     public void Crash_OneNode_SurvivorsInstallViewWithoutItWithinDetectionPlusTwoIntervals(int nodes)
     {
-        var sim = new SimCluster(nodes, SplitBrainPolicy.None, seed: 7 + nodes);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(nodes, SplitBrainPolicy.None, seed: 7 + nodes));
         sim.RunFor(TimeSpan.FromSeconds(1));
 
         var victim = sim.Nodes[nodes / 2];
@@ -81,9 +79,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Crash_Coordinator_SurvivorsKeepServingTheirOwnBucketsThroughout()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 99);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 99));
         var before = sim["n02"].Manager!.Ownership.Modules[SimCluster.Module].BucketsIn(BucketState.Owned);
 
         sim.Crash("n01"); // the lowest name: the coordinator
@@ -103,9 +99,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Restart_CrashedNode_RejoinsWithNewIncarnationAndGetsItsShare()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 5);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _));
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 5));
         sim.Crash("n03");
         sim.RunFor(TimeSpan.FromSeconds(2));
         Assert.IsTrue(sim.IsConverged(), sim.Describe());
@@ -122,9 +116,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Pause_LongerThanDetection_NodeLosesTrafficBeforePeersTakeItAndRejoinsAfter()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 11);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _));
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 11));
 
         sim.Pause("n02", TimeSpan.FromSeconds(3));
         sim.Invariants.NetworkChangedAt = sim.Now;
@@ -156,9 +148,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Partition_MajorityPolicy_MinoritySideStopsServingAndMajorityTakesAll()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.Majority, seed: 21);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.Majority, seed: 21));
 
         sim.Partition(["n03"], ["n01", "n02"]);
         sim.RunFor(TimeSpan.FromSeconds(3));
@@ -170,17 +160,13 @@ public sealed class MembershipConvergenceTests
             Assert.AreEqual(1, sim.Nodes.Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"bucket {b}\n{sim.Describe()}");
         }
 
-        sim.HealNetwork();
-        sim.Invariants.NetworkChangedAt = sim.Now;
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+        HealAndConverge(sim);
     }
 
     [TestMethod]
     public void Partition_NonePolicy_EachSideServesEverythingThenMerges()
     {
-        var sim = new SimCluster(4, SplitBrainPolicy.None, seed: 31);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(4, SplitBrainPolicy.None, seed: 31));
 
         sim.Partition(["n01", "n02"], ["n03", "n04"]);
         sim.RunFor(TimeSpan.FromSeconds(3));
@@ -190,17 +176,13 @@ public sealed class MembershipConvergenceTests
             Assert.AreEqual(1, sim.Nodes.Skip(2).Count(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)), $"side B, bucket {b}");
         }
 
-        sim.HealNetwork();
-        sim.Invariants.NetworkChangedAt = sim.Now;
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+        HealAndConverge(sim);
     }
 
     [TestMethod]
     public void Partition_WitnessPolicy_OnlyTheSideReachingTheWitnessServes()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.Witness, seed: 41);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.Witness, seed: 41));
 
         // n01 keeps the witness; n02 and n03 lose it and are cut from n01.
         sim.Partition(["n01"], ["n02", "n03"]);
@@ -215,17 +197,13 @@ public sealed class MembershipConvergenceTests
             Assert.IsFalse(sim["n03"].Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now), $"n03 must not serve bucket {b}");
         }
 
-        sim.HealNetwork();
-        sim.Invariants.NetworkChangedAt = sim.Now;
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+        HealAndConverge(sim);
     }
 
     [TestMethod]
     public void Crash_MembersShareTheBaseView_PreparesCarryOnlyEpochAndMembers()
     {
-        var sim = new SimCluster(4, SplitBrainPolicy.None, seed: 61);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(4, SplitBrainPolicy.None, seed: 61));
         var prepares = new List<Membership.PrepareRequest>();
         sim.Sent = (_, request) =>
         {
@@ -245,9 +223,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Restart_NewcomerLacksTheBase_ReceivesBaseTablesAndComputesTheSameTable()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 62);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 62));
         var withTables = new List<string>();
         sim.Sent = (_, request) =>
         {
@@ -270,9 +246,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void SetWeight_DoubleOneNode_MovesOnlyTheDifferenceWithoutDoubleAcceptance()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 63);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 63));
         var before = sim["n01"].Manager!.Installed!.Tables[SimCluster.Module];
 
         sim.SetWeight("n02", 200);
@@ -289,9 +263,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void LanDown_OneOfTwoHeartbeatLans_NoViewChangeAndEveryBucketServed()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 71, lanCount: 2);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 71, lanCount: 2));
         var view = sim["n01"].Manager!.Installed!.Id;
 
         sim.SetLanDown(0);
@@ -310,9 +282,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Crash_WithPollingBetweenTicks_SurvivorsAgreeWithinDetectionTimeoutPlusFewMilliseconds()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 81) { PollInterval = TimeSpan.FromMilliseconds(5) };
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 81) { PollInterval = TimeSpan.FromMilliseconds(5) });
         sim.RunFor(TimeSpan.FromMilliseconds(537)); // an arbitrary phase against the heartbeat ticks
 
         var crashAt = sim.Now;
@@ -329,9 +299,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void StartAll_FirstViewOfANewFarm_BucketsAreOwnedNotIncoming()
     {
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 91);
-        sim.StartAll();
-        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 91));
 
         foreach (var node in sim.Nodes)
         {
@@ -339,5 +307,21 @@ public sealed class MembershipConvergenceTests
             Assert.AreEqual(0, ownership.Incoming, $"{node.Name}: nobody held a bucket before the first view");
             Assert.IsTrue(ownership.Owned > 80);
         }
+    }
+
+    /// <summary>Starts every node and asserts the view converges within 10 s of simulated time.</summary>
+    private static SimCluster Converged(SimCluster sim)
+    {
+        sim.StartAll();
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        return sim;
+    }
+
+    /// <summary>Ends every partition and asserts the cluster converges again within 5 s.</summary>
+    private static void HealAndConverge(SimCluster sim)
+    {
+        sim.HealNetwork();
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
     }
 }

@@ -1,4 +1,3 @@
-using Farm.Testing.Network;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Farm.Modules.Tests.TestSupport.TestModules;
 

@@ -10,8 +10,6 @@ internal static class ClusterConfigBinder
     private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "console_tls", "heartbeat", "split_brain", "tls", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
-    private static readonly string[] TlsKeys = ["ca", "certificate", "key"];
-    private static readonly string[] ConsoleTlsKeys = ["certificate", "key"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
 
     private static readonly (string, SplitBrainPolicy)[] Policies =
@@ -209,46 +207,39 @@ internal static class ClusterConfigBinder
         return new SplitBrainOptions { Policy = policy, Witness = witness };
     }
 
-    private static TlsOptions? BindTls(MappingReader parent, ConfigDiagnostics d)
+    private static TlsOptions? BindTls(MappingReader parent, ConfigDiagnostics d) =>
+        BindPaths(parent, d, "tls", "/etc/farm/tls/", ("ca", "ca.crt"), ("certificate", "{node}.crt"), ("key", "{node}.key")) is [var ca, var certificate, var key]
+            ? new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key }
+            : null;
+
+    private static ConsoleTlsOptions? BindConsoleTls(MappingReader parent, ConfigDiagnostics d) =>
+        BindPaths(parent, d, "console_tls", "/etc/farm/console/", ("certificate", "{node}.crt"), ("key", "{node}.key")) is [var certificate, var key]
+            ? new ConsoleTlsOptions { Certificate = certificate, PrivateKey = key }
+            : null;
+
+    /// <summary>
+    /// The paths of the optional section <paramref name="section"/>, whose keys are all required absolute paths (the
+    /// example of each: a file in <paramref name="folder"/>). Null when the section is absent or a path is missing;
+    /// each path that is not absolute is reported.
+    /// </summary>
+    private static string[]? BindPaths(MappingReader parent, ConfigDiagnostics d, string section, string folder, params (string Key, string File)[] keys)
     {
-        if (parent.Mapping("tls") is not { } map)
+        if (parent.Mapping(section) is not { } map)
         {
             return null;
         }
 
-        var r = new MappingReader(d, map, "tls", TlsKeys);
-        string? ca = r.String("ca", required: true, example: "/etc/farm/tls/ca.crt");
-        string? certificate = r.String("certificate", required: true, example: "/etc/farm/tls/{node}.crt");
-        string? key = r.String("key", required: true, example: "/etc/farm/tls/{node}.key");
-        RequireAbsolute(r, d, "tls", "/etc/farm/tls/...", ("ca", ca), ("certificate", certificate), ("key", key));
-
-        return ca is null || certificate is null || key is null ? null : new TlsOptions { CaFile = ca, Certificate = certificate, PrivateKey = key };
-    }
-
-    private static ConsoleTlsOptions? BindConsoleTls(MappingReader parent, ConfigDiagnostics d)
-    {
-        if (parent.Mapping("console_tls") is not { } map)
+        var r = new MappingReader(d, map, section, [.. keys.Select(k => k.Key)]);
+        string?[] paths = [.. keys.Select(k => r.String(k.Key, required: true, example: folder + k.File))];
+        for (int i = 0; i < keys.Length; i++)
         {
-            return null;
-        }
-
-        var r = new MappingReader(d, map, "console_tls", ConsoleTlsKeys);
-        string? certificate = r.String("certificate", required: true, example: "/etc/farm/console/{node}.crt");
-        string? key = r.String("key", required: true, example: "/etc/farm/console/{node}.key");
-        RequireAbsolute(r, d, "console_tls", "/etc/farm/console/...", ("certificate", certificate), ("key", key));
-        return certificate is null || key is null ? null : new ConsoleTlsOptions { Certificate = certificate, PrivateKey = key };
-    }
-
-    /// <summary>Reports each given path of <paramref name="section"/> that is not absolute.</summary>
-    private static void RequireAbsolute(MappingReader r, ConfigDiagnostics d, string section, string example, params (string Name, string? Path)[] paths)
-    {
-        foreach (var (name, path) in paths)
-        {
-            if (path is not null && !Path.IsPathFullyQualified(path))
+            if (paths[i] is { } path && !Path.IsPathFullyQualified(path))
             {
-                d.Add(r.Node(name)!, $"{section}.{name} '{path}' is not an absolute path", "give the full path, e.g. " + example);
+                d.Add(r.Node(keys[i].Key)!, $"{section}.{keys[i].Key} '{path}' is not an absolute path", $"give the full path, e.g. {folder}...");
             }
         }
+
+        return paths.Contains(null) ? null : [.. paths.OfType<string>()];
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)

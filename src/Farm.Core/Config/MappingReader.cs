@@ -75,17 +75,23 @@ internal sealed class MappingReader
     public void Missing(string key, string example) =>
         diagnostics.Add(Map, $"missing required key '{key}' in {Where}", $"add '{key}: {example}'");
 
+    /// <summary>The value node of a key, or null when absent (reported as missing when <paramref name="required"/>).</summary>
+    private YamlNodeBase? Present(string key, bool required, string example)
+    {
+        var node = Node(key);
+        if (node is null && required)
+        {
+            Missing(key, example);
+        }
+
+        return node;
+    }
+
     /// <summary>A scalar value, or null when absent (reported if required), null, or not a scalar (reported).</summary>
     public YamlScalarNode? Scalar(string key, bool required = false, string example = "...")
     {
-        var node = Node(key);
-        if (node is null)
+        if (Present(key, required, example) is not { } node)
         {
-            if (required)
-            {
-                Missing(key, example);
-            }
-
             return null;
         }
 
@@ -240,14 +246,8 @@ internal sealed class MappingReader
 
     public YamlListNode? List(string key, bool required = false, string example = "[...]")
     {
-        var node = Node(key);
-        if (node is null)
+        if (Present(key, required, example) is not { } node)
         {
-            if (required)
-            {
-                Missing(key, example);
-            }
-
             return null;
         }
 

@@ -129,23 +129,13 @@ internal static class ModuleConfigBinder
     private static List<IPAddress> BindVips(MappingReader r, ConfigDiagnostics d)
     {
         var vips = new List<IPAddress>();
-        if (r.List("vips", required: true, example: "[198.18.100.1]") is not { } list)
-        {
-            return vips;
-        }
-
-        if (list.Items.Count == 0)
-        {
-            d.Add(list, "'vips' is empty", "list at least one virtual IP, e.g. '- 198.18.100.1'");
-        }
-
-        if (list.Items.Count > ConfigLimits.MaxVips)
-        {
-            d.Add(list.Items[ConfigLimits.MaxVips], $"the module has {list.Items.Count} VIPs, more than {ConfigLimits.MaxVips}", $"keep at most {ConfigLimits.MaxVips} VIPs per module");
-        }
-
+        var items = RequiredItems(
+            r,
+            d,
+            ("vips", "[198.18.100.1]", "list at least one virtual IP, e.g. '- 198.18.100.1'"),
+            (ConfigLimits.MaxVips, "VIPs", $"keep at most {ConfigLimits.MaxVips} VIPs per module"));
         var seen = new Dictionary<IPAddress, int>();
-        foreach (var item in list.Items.Take(ConfigLimits.MaxVips))
+        foreach (var item in items)
         {
             if (item is not YamlScalarNode { IsNull: false } scalar)
             {
@@ -177,6 +167,35 @@ internal static class ModuleConfigBinder
         return vips;
     }
 
+    /// <summary>
+    /// The items of a required list, up to its limit (those past it are not bound); an absent or empty list, and one
+    /// over the limit, is reported.
+    /// </summary>
+    private static List<YamlNodeBase> RequiredItems(
+        MappingReader r,
+        ConfigDiagnostics d,
+        (string Key, string Example, string EmptyHint) list,
+        (int Max, string What, string Hint) limit)
+    {
+        if (r.List(list.Key, required: true, example: list.Example) is not { } node)
+        {
+            return [];
+        }
+
+        var items = node.Items;
+        if (items.Count == 0)
+        {
+            d.Add(node, $"'{list.Key}' is empty", list.EmptyHint);
+        }
+
+        if (items.Count > limit.Max)
+        {
+            d.Add(items[limit.Max], $"the module has {items.Count} {limit.What}, more than {limit.Max}", limit.Hint);
+        }
+
+        return items[..Math.Min(items.Count, limit.Max)];
+    }
+
     private static uint BindSeed(MappingReader r, ConfigDiagnostics d)
     {
         if (r.Scalar("seed", example: "0x6661726d") is not { } scalar)
@@ -201,26 +220,16 @@ internal static class ModuleConfigBinder
     private static List<PortRuleConfig> BindRules(MappingReader parent, ConfigDiagnostics d)
     {
         var rules = new List<PortRuleConfig>();
-        if (parent.List("rules", required: true, example: "[{ protocol: tcp, ports: 80 }]") is not { } list)
-        {
-            return rules;
-        }
-
-        if (list.Items.Count == 0)
-        {
-            d.Add(list, "'rules' is empty", "list at least one port rule, e.g. '- { protocol: tcp, ports: 80 }'");
-        }
-
         // Past the limit the rules are not bound: the overlap check compares every pair.
-        if (list.Items.Count > ConfigLimits.MaxRules)
-        {
-            d.Add(list.Items[ConfigLimits.MaxRules], $"the module has {list.Items.Count} port rules, more than {ConfigLimits.MaxRules}", "merge adjacent ports into ranges (\"8000-8100\")");
-        }
-
+        var items = RequiredItems(
+            parent,
+            d,
+            ("rules", "[{ protocol: tcp, ports: 80 }]", "list at least one port rule, e.g. '- { protocol: tcp, ports: 80 }'"),
+            (ConfigLimits.MaxRules, "port rules", "merge adjacent ports into ranges (\"8000-8100\")"));
         var located = new List<(PortRuleConfig Rule, YamlNodeBase At, int Index)>();
-        for (int i = 0; i < Math.Min(list.Items.Count, ConfigLimits.MaxRules); i++)
+        for (int i = 0; i < items.Count; i++)
         {
-            var item = list.Items[i];
+            var item = items[i];
             if (item is not YamlMapNode map)
             {
                 d.Add(item, $"port rule #{i + 1} must be a mapping, not {item.Describe()}", "write '- { protocol: tcp, ports: 80 }'");

@@ -26,27 +26,23 @@ public sealed class BucketTransitionPropertyTests
     [DataRow(1024, 300)]
     [DataRow(4096, 200)]
     [DataRow(65536, 25)]
-    public void Next_RandomBalanceHistory_StaysBalancedMovesMinimumAndIsDeterministic(int bucketCount, int cases)
-    {
-        cases *= Scale;
-        var stats = new Stats();
-        Check.One(
-            FsCheckConfig.QuickThrowOnFailure.WithMaxTest(cases).WithQuietOnSuccess(true),
-            Prop.ForAll(ScenarioGen(bucketCount).ToArbitrary(), scenario => RunBalance(scenario, stats)));
-        TestContext.WriteLine($"{bucketCount} buckets: {stats}");
-        Assert.AreEqual(cases, stats.Cases);
-    }
+    public void Next_RandomBalanceHistory_StaysBalancedMovesMinimumAndIsDeterministic(int bucketCount, int cases) =>
+        CheckHistories(bucketCount, cases, RunBalance);
 
     [TestMethod]
     [DataRow(256, 300)]
     [DataRow(4096, 100)]
-    public void Next_RandomSingleHistory_OneEligibleOwnerAndNoNeedlessSwitch(int bucketCount, int cases)
+    public void Next_RandomSingleHistory_OneEligibleOwnerAndNoNeedlessSwitch(int bucketCount, int cases) =>
+        CheckHistories(bucketCount, cases, RunSingle);
+
+    /// <summary>Runs <paramref name="check"/> on <paramref name="cases"/> (times <see cref="Scale"/>) random histories and logs what they did.</summary>
+    private void CheckHistories(int bucketCount, int cases, Action<Scenario, Stats> check)
     {
         cases *= Scale;
         var stats = new Stats();
         Check.One(
             FsCheckConfig.QuickThrowOnFailure.WithMaxTest(cases).WithQuietOnSuccess(true),
-            Prop.ForAll(ScenarioGen(bucketCount).ToArbitrary(), scenario => RunSingle(scenario, stats)));
+            Prop.ForAll(ScenarioGen(bucketCount).ToArbitrary(), scenario => check(scenario, stats)));
         TestContext.WriteLine($"{bucketCount} buckets: {stats}");
         Assert.AreEqual(cases, stats.Cases);
     }

@@ -17,6 +17,10 @@ public sealed class CheckerConfigParserTests
         return (T)result.Value!.Checkers.Single();
     }
 
+    /// <summary>The settings every checker type has.</summary>
+    private static (TimeSpan Interval, TimeSpan Timeout, CheckerWhen When, CheckerAction Action) CommonSettings(CheckerConfig checker) =>
+        (checker.Interval, checker.Timeout, checker.When, checker.Action);
+
     [TestMethod]
     public void ParseChecker_Tcp_ReadsFieldsAndCommonDefaults()
     {
@@ -25,10 +29,7 @@ public sealed class CheckerConfigParserTests
         Assert.AreEqual(CheckerType.Tcp, checker.Type);
         Assert.AreEqual("127.0.0.1", checker.Address);
         Assert.AreEqual(8080, checker.Port);
-        Assert.AreEqual(TimeSpan.FromSeconds(5), checker.Interval);
-        Assert.AreEqual(TimeSpan.FromSeconds(2), checker.Timeout);
-        Assert.AreEqual(CheckerWhen.Always, checker.When);
-        Assert.AreEqual(CheckerAction.Restart, checker.Action);
+        Assert.AreEqual((TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), CheckerWhen.Always, CheckerAction.Restart), CommonSettings(checker));
     }
 
     [TestMethod]
@@ -36,10 +37,7 @@ public sealed class CheckerConfigParserTests
     {
         var checker = Valid<PingCheckerConfig>("type: ping", "address: gateway.example", "interval: 1m", "timeout: 500ms", "when: before_start", "action: stopstart");
         Assert.AreEqual("gateway.example", checker.Address);
-        Assert.AreEqual(TimeSpan.FromMinutes(1), checker.Interval);
-        Assert.AreEqual(TimeSpan.FromMilliseconds(500), checker.Timeout);
-        Assert.AreEqual(CheckerWhen.BeforeStart, checker.When);
-        Assert.AreEqual(CheckerAction.StopStart, checker.Action);
+        Assert.AreEqual((TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(500), CheckerWhen.BeforeStart, CheckerAction.StopStart), CommonSettings(checker));
     }
 
     [TestMethod]
@@ -94,13 +92,27 @@ public sealed class CheckerConfigParserTests
         StringAssert.Contains(error.Hint, "tcp and ping");
     }
 
+    // The checker's setting lines, separated by \n.
     [TestMethod]
-    public void ParseChecker_MissingTypeSpecificField_ReportsRequiredKey() =>
-        ConfigAssert.SingleError(Parse("type: tcp", "address: 127.0.0.1"), 8, 7, "missing required key 'port' in checker 'c'");
-
-    [TestMethod]
-    public void ParseChecker_MissingType_Reports() =>
-        ConfigAssert.SingleError(Parse("address: 127.0.0.1"), 8, 7, "missing required key 'type'");
+    [DataRow("type: tcp\naddress: 127.0.0.1", 8, 7, "missing required key 'port' in checker 'c'")]
+    [DataRow("address: 127.0.0.1", 8, 7, "missing required key 'type'")]
+    [DataRow("type: interface\ninterface: eth0\ninterval: 5s\ntimeout: 5s", 12, 16, "is not less than its interval 5s")]
+    [DataRow("type: interface\ninterface: eth0\ninterval: 5s\ntimeout: 6s", 12, 16, "is not less than its interval 5s")]
+    [DataRow("type: interface\ninterface: eth0\ninterval: 1s", 11, 17, "timeout 2s of checker 'c' is not less than its interval 1s")]
+    [DataRow("type: custom\nscript: ../outside", 10, 15, "must be a relative path inside the module folder")]
+    [DataRow("type: custom\nscript: bin/../../etc/x", 10, 15, "must be a relative path inside the module folder")]
+    [DataRow("type: custom\nscript: /usr/bin/check", 10, 15, "must be a relative path inside the module folder")]
+    [DataRow("type: custom\nscript: 'C:\\check.cmd'", 10, 15, "must be a relative path inside the module folder")]
+    [DataRow("type: custom\nscript: 'bin\\check'", 10, 15, "must be a relative path inside the module folder")]
+    [DataRow("type: process\nregex: '(unclosed'", 10, 14, "regex of checker 'c' is invalid")]
+    [DataRow("type: process\nprocess: a\nmin: 3\nmax: 2", 12, 12, "max 2 of checker 'c' is less than min 3")]
+    [DataRow("type: http\nurl: ftp://host/", 10, 12, "is not an absolute http:// or https:// URL")]
+    [DataRow("type: http\nurl: /health", 10, 12, "is not an absolute http:// or https:// URL")]
+    [DataRow("type: http\nurl: not a url", 10, 12, "is not an absolute http:// or https:// URL")]
+    [DataRow("type: http\nurl: http://x/\nexpect_status: 700", 11, 22, "out of range")]
+    [DataRow("type: ping\naddress: 'no spaces allowed'", 10, 16, "neither an IP address nor a host name")]
+    public void ParseChecker_BadSetting_ReportsAtItsPosition(string lines, int line, int column, string message) =>
+        ConfigAssert.SingleError(Parse(lines.Split('\n')), line, column, message);
 
     [TestMethod]
     public void ParseChecker_UnknownType_SuggestsNearest()
@@ -108,16 +120,6 @@ public sealed class CheckerConfigParserTests
         var error = ConfigAssert.SingleError(Parse("type: htp", "url: http://x/"), 9, 13, "'htp', which is not one of tcp, http, process, custom, interface, ping");
         Assert.AreEqual("did you mean 'http'?", error.Hint);
     }
-
-    [TestMethod]
-    [DataRow("timeout: 5s")]
-    [DataRow("timeout: 6s")]
-    public void ParseChecker_TimeoutNotBelowInterval_Reports(string timeout) =>
-        ConfigAssert.SingleError(Parse("type: interface", "interface: eth0", "interval: 5s", timeout), 12, 16, "is not less than its interval 5s");
-
-    [TestMethod]
-    public void ParseChecker_IntervalBelowDefaultTimeout_ReportsAtInterval() =>
-        ConfigAssert.SingleError(Parse("type: interface", "interface: eth0", "interval: 1s"), 11, 17, "timeout 2s of checker 'c' is not less than its interval 1s");
 
     [TestMethod]
     public void ParseChecker_DuplicateName_Reports()
@@ -131,42 +133,10 @@ public sealed class CheckerConfigParserTests
     }
 
     [TestMethod]
-    [DataRow("../outside")]
-    [DataRow("bin/../../etc/x")]
-    [DataRow("/usr/bin/check")]
-    [DataRow("'C:\\check.cmd'")]
-    [DataRow("'bin\\check'")]
-    public void ParseChecker_CustomScriptOutsideModule_Reports(string script) =>
-        ConfigAssert.SingleError(Parse("type: custom", "script: " + script), 10, 15, "must be a relative path inside the module folder");
-
-    [TestMethod]
     [DataRow("type: process")]
     [DataRow("type: process\n      process: a\n      regex: b")]
     public void ParseChecker_ProcessWithoutExactlyOneMatcher_Reports(string lines) =>
         ConfigAssert.SingleError(Parse(lines), "needs exactly one of 'process' and 'regex'");
-
-    [TestMethod]
-    public void ParseChecker_InvalidRegex_Reports() =>
-        ConfigAssert.SingleError(Parse("type: process", "regex: '(unclosed'"), 10, 14, "regex of checker 'c' is invalid");
-
-    [TestMethod]
-    public void ParseChecker_MaxBelowMin_Reports() =>
-        ConfigAssert.SingleError(Parse("type: process", "process: a", "min: 3", "max: 2"), 12, 12, "max 2 of checker 'c' is less than min 3");
-
-    [TestMethod]
-    [DataRow("ftp://host/")]
-    [DataRow("/health")]
-    [DataRow("not a url")]
-    public void ParseChecker_HttpUrlNotAbsoluteHttp_Reports(string url) =>
-        ConfigAssert.SingleError(Parse("type: http", "url: " + url), 10, 12, "is not an absolute http:// or https:// URL");
-
-    [TestMethod]
-    public void ParseChecker_ExpectStatusOutOfRange_Reports() =>
-        ConfigAssert.SingleError(Parse("type: http", "url: http://x/", "expect_status: 700"), 11, 22, "out of range");
-
-    [TestMethod]
-    public void ParseChecker_BadHostAddress_Reports() =>
-        ConfigAssert.SingleError(Parse("type: ping", "address: 'no spaces allowed'"), 10, 16, "neither an IP address nor a host name");
 
     [TestMethod]
     public void ParseChecker_NotAMapping_Reports() =>

@@ -96,18 +96,7 @@ public sealed class ConfigParserTests
     [TestMethod]
     public void Parse_AnchorAndAlias_ResolvesAliasToAnchoredValue()
     {
-        var cluster = ConfigAssert.ValidCluster("""
-            cluster:
-              name: demo
-              key: 0123456789abcdef
-              nodes:
-                - name: a
-                  addresses: [198.18.0.1]
-                  weight: &w 250
-                - name: b
-                  addresses: [198.18.0.2]
-                  weight: *w
-            """);
+        var cluster = ConfigAssert.ValidCluster(MinimalCluster + "\n      weight: &w 250\n    - name: b\n      addresses: [198.18.0.2]\n      weight: *w");
         Assert.AreEqual(250, cluster.Nodes[1].Weight);
     }
 

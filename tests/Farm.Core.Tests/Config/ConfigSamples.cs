@@ -23,6 +23,25 @@ internal static class ConfigSamples
             - ports: 80
         """;
 
+    /// <summary>
+    /// Addresses no node or VIP may have, each with the reason the parsers give (YAML-quoted where the text needs it):
+    /// both the cluster and the module parser refuse every one.
+    /// </summary>
+    public static IEnumerable<object[]> NonUnicastAddresses =>
+    [
+        ["127.0.0.1", "loopback"],
+        ["224.0.0.1", "multicast"],
+        ["224.0.0.5", "multicast"],
+        ["0.0.0.0", "unspecified"],
+        ["255.255.255.255", "broadcast"],
+        ["240.0.0.1", "reserved"],
+        ["\"::1\"", "loopback"],
+        ["\"::\"", "unspecified"],
+        ["\"ff02::1\"", "multicast"],
+        ["\"ff05::1\"", "multicast"],
+        ["\"::ffff:198.18.0.1\"", "IPv4-mapped"],
+    ];
+
     /// <summary>Two weighted nodes, each on both LANs pub and priv.</summary>
     public const string TwoNodeCluster = """
         cluster:

@@ -11,43 +11,18 @@ public sealed class NftKeyLayoutTests
         return buffer[..length];
     }
 
+    // IPv4: four network-order bytes; IPv6: sixteen; with the port: the port big-endian, padded to a 4-byte register;
+    // an IPv4-mapped IPv6 key is written in the IPv4 layout.
     [TestMethod]
-    public void Write_IPv4Address_FourNetworkOrderBytes()
+    [DataRow("198.18.1.2", 80, Affinity.ClientIp, "C6120102")]
+    [DataRow("198.18.1.2", 0x1234, Affinity.ClientIpPort, "C6120102" + "12340000")]
+    [DataRow("2001:db8:1:2:3:4:5:6", null, Affinity.ClientIp, "20010DB8000100020003000400050006")]
+    [DataRow("2001:db8::ff", 65535, Affinity.ClientIpPort, "20010DB80000000000000000000000FF" + "FFFF0000")]
+    [DataRow("::ffff:198.18.0.7", 1, Affinity.ClientIpPort, "C6120007" + "00010000")]
+    public void Write_Key_AddressThenBigEndianPortPaddedToRegister(string address, int? port, Affinity affinity, string expected)
     {
-        var key = new ClientKey(IPAddress.Parse("198.18.1.2"), 80);
-        CollectionAssert.AreEqual(new byte[] { 198, 18, 1, 2 }, Write(key, Affinity.ClientIp));
-    }
-
-    [TestMethod]
-    public void Write_IPv4AddressAndPort_AddressThenBigEndianPortPaddedToRegister()
-    {
-        var key = new ClientKey(IPAddress.Parse("198.18.1.2"), 0x1234);
-        CollectionAssert.AreEqual(new byte[] { 198, 18, 1, 2, 0x12, 0x34, 0, 0 }, Write(key, Affinity.ClientIpPort));
-    }
-
-    [TestMethod]
-    public void Write_IPv6Address_SixteenNetworkOrderBytes()
-    {
-        var key = new ClientKey(IPAddress.Parse("2001:db8:1:2:3:4:5:6"));
-        CollectionAssert.AreEqual(
-            new byte[] { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6 },
-            Write(key, Affinity.ClientIp));
-    }
-
-    [TestMethod]
-    public void Write_IPv6AddressAndPort_TwentyBytesWithPaddedPort()
-    {
-        var key = new ClientKey(IPAddress.Parse("2001:db8::ff"), 65535);
-        CollectionAssert.AreEqual(
-            new byte[] { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0, 0 },
-            Write(key, Affinity.ClientIpPort));
-    }
-
-    [TestMethod]
-    public void Write_IPv4MappedIPv6Key_WritesIPv4Layout()
-    {
-        var key = new ClientKey(IPAddress.Parse("::ffff:198.18.0.7"), 1);
-        CollectionAssert.AreEqual(new byte[] { 198, 18, 0, 7, 0, 1, 0, 0 }, Write(key, Affinity.ClientIpPort));
+        var key = new ClientKey(IPAddress.Parse(address), (ushort?)port);
+        Assert.AreEqual(expected, Convert.ToHexString(Write(key, affinity)));
     }
 
     [TestMethod]

@@ -1,8 +1,11 @@
+using static Farm.DataPlane.Tests.Conntrack.NetlinkMessages;
+
 namespace Farm.Fuzz.Tests.DataPlane;
 
 /// <summary>
 /// Seeds for the ctnetlink and ARP/NDP targets, written from the kernel's and the RFCs' layouts by hand (independently
-/// of the parsers), kept as files under Inputs/.
+/// of the parsers), kept as files under Inputs/. The netlink framing comes from the data plane tests' hand-written
+/// <c>NetlinkMessages</c> (linked into this project).
 /// </summary>
 internal static class DataPlaneSeeds
 {
@@ -14,11 +17,11 @@ internal static class DataPlaneSeeds
         byte[] tcp4 = Entry(6, [198, 18, 1, 1], [198, 18, 0, 100], 40000, 80, tcpState: 3);
         byte[] udp6 = Entry(17, [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0], 5353, 53);
         byte[] icmp = Entry(1, [198, 18, 1, 2], [198, 18, 0, 100], 0, 0);
-        yield return ("seed-dump-tcp4-udp6-done.bin", [.. tcp4, .. udp6, .. Done(0)]);
-        yield return ("seed-dump-icmp-then-error.bin", [.. icmp, .. Error(16, "conntrack busy")]);
-        yield return ("seed-done-with-error-status.bin", Done(-4));
-        yield return ("seed-ack.bin", Error(0, null));
-        yield return ("seed-lookup-enoent.bin", [.. Error(2, null), .. Entry(6, [198, 18, 1, 3], [198, 18, 0, 100], 40001, 443, tcpState: 7, sequence: Sequence + 1)]);
+        yield return ("seed-dump-tcp4-udp6-done.bin", [.. tcp4, .. udp6, .. Done(Sequence)]);
+        yield return ("seed-dump-icmp-then-error.bin", [.. icmp, .. Error(Sequence, 16, "conntrack busy")]);
+        yield return ("seed-done-with-error-status.bin", Done(Sequence, -4));
+        yield return ("seed-ack.bin", Error(Sequence, 0));
+        yield return ("seed-lookup-enoent.bin", [.. Error(Sequence, 2), .. Entry(6, [198, 18, 1, 3], [198, 18, 0, 100], 40001, 443, tcpState: 7, sequence: Sequence + 1)]);
         yield return ("seed-overrun-noop.bin", [.. Message(4, 0, Sequence, []), .. Message(1, 0, Sequence, [])]);
     }
 
@@ -73,49 +76,8 @@ internal static class DataPlaneSeeds
         }
 
         attributes.Add(Attr(12, 0xde, 0xad, 0xbe, 0xef));
-        return Message((1 << 8) | 0, 0x02, sequence, [v6 ? (byte)10 : (byte)2, 0, 0, 0, .. attributes.SelectMany(a => a)]);
+        return Message(CtNewType, Multi, sequence, [v6 ? (byte)10 : (byte)2, 0, 0, 0, .. attributes.SelectMany(a => a)]);
     }
-
-    private static byte[] Done(int status)
-    {
-        byte[] body = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(body, status);
-        return Message(3, 0x02, Sequence, body);
-    }
-
-    private static byte[] Error(int errno, string? kernelMessage)
-    {
-        byte[] code = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(code, -errno);
-        byte[] request = Message((1 << 8) | 1, 0x301, Sequence, []);
-        byte[] tlvs = kernelMessage is null ? [] : Attr(1, [.. Encoding.UTF8.GetBytes(kernelMessage), 0]);
-        return Message(2, (ushort)(0x100 | (kernelMessage is null ? 0 : 0x200)), Sequence, [.. code, .. request, .. tlvs]);
-    }
-
-    private static byte[] Message(ushort type, ushort flags, uint sequence, byte[] body)
-    {
-        byte[] message = new byte[(16 + body.Length + 3) & ~3];
-        BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)(16 + body.Length));
-        BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(4), type);
-        BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(6), flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8), sequence);
-        BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(12), 4242);
-        body.CopyTo(message, 16);
-        return message;
-    }
-
-    private static byte[] Attr(ushort type, params byte[] payload)
-    {
-        byte[] attribute = new byte[(4 + payload.Length + 3) & ~3];
-        BinaryPrimitives.WriteUInt16LittleEndian(attribute, (ushort)(4 + payload.Length));
-        BinaryPrimitives.WriteUInt16LittleEndian(attribute.AsSpan(2), type);
-        payload.CopyTo(attribute, 4);
-        return attribute;
-    }
-
-    private static byte[] Nest(ushort type, params byte[][] children) => Attr((ushort)(type | 0x8000), [.. children.SelectMany(c => c)]);
-
-    private static byte[] BigEndian16(int value) => [(byte)(value >> 8), (byte)value];
 
     private static byte[] ArpRequest(byte[] senderMac, byte[] senderAddress, byte[] targetAddress) =>
     [

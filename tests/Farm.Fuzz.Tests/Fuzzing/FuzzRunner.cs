@@ -46,12 +46,12 @@ internal static class FuzzRunner
 
     /// <summary>
     /// <see cref="Run"/>, then asserts that more than <paramref name="minimumDeep"/> inputs made it deep: fewer means
-    /// the fuzzer only scratches the surface.
+    /// the fuzzer only scratches the surface (the failure says the target's <see cref="FuzzTarget.ShallowHint"/>).
     /// </summary>
-    public static void RunDeep(FuzzTarget target, int iterations, int seed, TestContext context, int minimumDeep, string message = "")
+    public static void RunDeep(FuzzTarget target, int iterations, int seed, TestContext context, int minimumDeep)
     {
         int deep = Run(target, iterations, seed, context);
-        Assert.IsGreaterThan(minimumDeep, deep, message);
+        Assert.IsGreaterThan(minimumDeep, deep, target.ShallowHint);
     }
 
     /// <summary>

@@ -27,6 +27,9 @@ internal sealed record FuzzTarget
     /// <summary>Tokens the mutator inserts (keywords, magic numbers, structure).</summary>
     public IReadOnlyList<byte[]> Dictionary { get; init; } = [];
 
+    /// <summary>What to look at when too few inputs got deep (said in the failure of <see cref="FuzzRunner.RunDeep"/>).</summary>
+    public string ShallowHint { get; init; } = "";
+
     /// <summary>Optional: builds a fresh input from scratch (structure-aware generation).</summary>
     public Func<Random, byte[]>? Generate { get; init; }
 

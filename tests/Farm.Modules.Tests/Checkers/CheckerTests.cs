@@ -26,12 +26,7 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Tcp_ClosedPort_IsDownWithConnectionRefused()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        int port = LoopbackPorts.FreeOn(1);
 
         var checker = new TcpChecker(new TcpCheckerConfig { Name = "t", Address = "127.0.0.1", Port = port });
 

@@ -107,9 +107,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_StartScriptHangs_ItsProcessGroupIsTerminatedAtTheTimeout()
     {
-        dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
-        int child = dir.ReadPid("child.pid");
+        var (run, child) = StartHanging("start_both", force: false);
 
         await ElapseAsync(ScriptTimeout);
         var result = await run.WithTimeout();
@@ -122,9 +120,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_StartScriptIgnoresSigterm_IsKilledAfterTheGrace()
     {
-        dir.Write("start_both", "trap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("start_both", force: false), Poll.Deadline());
-        int child = dir.ReadPid("child.pid");
+        var (run, child) = StartHanging("start_both", "trap '' TERM\n", force: false);
         await ElapseAsync(ScriptTimeout);
 
         await ElapseAsync(ForceTimeout);
@@ -137,9 +133,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_StopScriptHangs_RunsItAgainWithForce()
     {
-        dir.Write("stop_both", "if [ \"$1\" = force ]; then echo \"forced $FARM_FORCE\"; exit 0; fi\ntrap '' TERM\nsleep 1000 &\necho $! > child.pid\nwait");
-        var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
-        int child = dir.ReadPid("child.pid");
+        var (run, child) = StartHanging("stop_both", "if [ \"$1\" = force ]; then echo \"forced $FARM_FORCE\"; exit 0; fi\ntrap '' TERM\n");
 
         await ElapseAsync(ScriptTimeout);
         var result = await run.WithTimeout();
@@ -172,15 +166,24 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_Cancelled_KillsTheScriptAndThrows()
     {
-        dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
         using var cts = new CancellationTokenSource();
-        var run = Runner().RunAsync(Request("start_both", force: false), cts.Token);
-        int child = dir.ReadPid("child.pid");
+        var (run, child) = StartHanging("start_both", force: false, cancel: cts.Token);
 
         await cts.CancelAsync();
 
         await Assert.ThrowsAsync<OperationCanceledException>(() => run.WithTimeout());
         ScriptDirectory.AssertDies(child, "the script's child");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="name"/> as <paramref name="before"/>, then a child that sleeps (its pid in child.pid) and
+    /// a wait for it; starts it and returns the run and the child's pid.
+    /// </summary>
+    private (Task<ScriptResult> Run, int Child) StartHanging(string name, string before = "", bool force = true, CancellationToken? cancel = null)
+    {
+        dir.Write(name, before + "sleep 1000 &\necho $! > child.pid\nwait");
+        var run = Runner().RunAsync(Request(name, force: force), cancel ?? Poll.Deadline());
+        return (run, dir.ReadPid("child.pid"));
     }
 
     private ProcessScriptRunner Runner() => new(time, logs.CreateLogger<ProcessScriptRunner>());

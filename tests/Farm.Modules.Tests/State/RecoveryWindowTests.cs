@@ -3,7 +3,8 @@ namespace Farm.Modules.Tests.State;
 [TestClass]
 public sealed class RecoveryWindowTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    // The tests' one starting time (2026-01-01 00:00 UTC).
+    private static readonly DateTimeOffset T0 = new ManualTimeProvider().GetUtcNow();
 
     [TestMethod]
     public void TryRecord_UpToMaxLoop_Succeeds_ThenFails()

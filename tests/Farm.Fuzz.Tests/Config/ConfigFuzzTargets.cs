@@ -8,13 +8,10 @@ namespace Farm.Fuzz.Tests.Config;
 /// reports every error located, with a hint, printable and short; and a module file it accepts is one the data plane
 /// accepts too (the nft ruleset builds).
 /// </summary>
-[TestClass]
-public sealed class ConfigFuzzTests
+internal static class ConfigFuzzTargets
 {
     /// <summary>The key every fuzzed key_file holds: it must never appear in a message.</summary>
     internal const string Secret = "fuzz-secret-0123456789";
-
-    private const string GeneratorReachesDeep = "the generator should produce valid files now and then; otherwise the fuzzer only scratches the surface";
 
     private static readonly IReadOnlyList<byte[]> YamlTokens =
     [
@@ -29,8 +26,6 @@ public sealed class ConfigFuzzTests
             "regex", "process", "script", "min", "max", "expect_status", "when", "action",
         }.Select(Encoding.UTF8.GetBytes),
     ];
-
-    public TestContext TestContext { get; set; } = null!;
 
     /// <summary>The cluster file target: both parse entry points, with a key file reader.</summary>
     internal static FuzzTarget ClusterTarget { get; } = new()
@@ -57,6 +52,7 @@ public sealed class ConfigFuzzTests
         AllocationBound = length => 8_000_000 + (400L * length),
         Dictionary = YamlTokens,
         Generate = random => Encoding.UTF8.GetBytes(new YamlGenerator(random).Cluster()),
+        ShallowHint = "the generator should produce valid files now and then; otherwise the fuzzer only scratches the surface",
     };
 
     /// <summary>The module file target: a file that passes must also build its nft ruleset and virtual MACs.</summary>
@@ -82,20 +78,6 @@ public sealed class ConfigFuzzTests
         },
         Generate = random => Encoding.UTF8.GetBytes(new YamlGenerator(random).Module()),
     };
-
-    [TestMethod]
-    public void ParseCluster_KeptInputs_PassTheChecks() => FuzzRunner.CheckKeptInputs(ClusterTarget);
-
-    [TestMethod]
-    public void ParseModule_KeptInputs_PassTheChecks() => FuzzRunner.CheckKeptInputs(ModuleTarget);
-
-    [TestMethod]
-    public void ParseCluster_MutatedAndGeneratedFiles_NeverThrowAndStayBounded() =>
-        FuzzRunner.RunDeep(ClusterTarget, 30_000, 1301, TestContext, minimumDeep: 100, GeneratorReachesDeep);
-
-    [TestMethod]
-    public void ParseModule_MutatedAndGeneratedFiles_NeverThrowAndStayBounded() =>
-        FuzzRunner.RunDeep(ModuleTarget, 60_000, 1302, TestContext, minimumDeep: 100, GeneratorReachesDeep);
 
     private static void CheckErrors(IReadOnlyList<ConfigError> errors, bool succeeded, bool hasValue)
     {
