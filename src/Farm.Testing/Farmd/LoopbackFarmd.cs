@@ -60,6 +60,33 @@ public sealed class LoopbackFarmd : IAsyncDisposable
         Nodes = NodeConfigs(NodeCount),
     };
 
+    /// <summary>The folder of the modules' files: <c>modules/</c> in <see cref="Directory"/>.</summary>
+    public string ModulesDirectory => Path.Combine(Directory, "modules");
+
+    /// <summary>
+    /// A module of one TCP rule (port 80, client_ip) on VIP 198.18.100.1 at eth0: enough for farmd's membership and
+    /// module engine (the data plane is off here).
+    /// </summary>
+    public static ModuleConfig Module(string name, int buckets) => new()
+    {
+        Name = name,
+        Vips = [IPAddress.Parse("198.18.100.1")],
+        Interface = "eth0",
+        Buckets = buckets,
+        Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80 }],
+    };
+
+    /// <summary>Writes <paramref name="cluster"/> as <paramref name="fileName"/> in <see cref="Directory"/>; returns its path.</summary>
+    public string WriteCluster(ClusterConfig cluster, string fileName = "cluster.yaml") =>
+        FarmConfigFiles.WriteCluster(cluster, Path.Combine(Directory, fileName));
+
+    /// <summary>Writes <paramref name="module"/> under <see cref="ModulesDirectory"/>; returns that folder.</summary>
+    public string WriteModule(ModuleConfig module)
+    {
+        FarmConfigFiles.WriteModule(module, ModulesDirectory);
+        return ModulesDirectory;
+    }
+
     /// <summary>Starts farmd as <paramref name="node"/> with its admin socket in <see cref="Directory"/>.</summary>
     public FarmdProcess Start(string node, string clusterFile, string? modules = null)
     {

@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using Farm.Cli.Tests.TestSupport;
-using Farm.Core.Config;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -13,7 +7,6 @@ namespace Farm.Cli.Tests.EndToEnd;
 /// own copy of the cluster file, as on real nodes.
 /// </summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class DrainAndApplyTests
 {
     private const string Key = "farmctl-drain-cluster-key-0123456789";
@@ -69,19 +62,8 @@ public sealed class DrainAndApplyTests
         await using var farm = new LoopbackFarmd("farmctl-drain-");
         string dir = farm.Directory;
         var cluster = farm.Cluster("farmctl-drain", Key);
-        string modules = Path.Combine(dir, "modules");
-        FarmConfigFiles.WriteModule(
-            new ModuleConfig
-            {
-                Name = "web",
-                Vips = [IPAddress.Parse("198.18.100.1")],
-                Interface = "eth0",
-                Buckets = Buckets,
-                // Short drains: a drained node is done a little after the view moved its buckets.
-                Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(2) },
-                Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80 }],
-            },
-            modules);
+        // Short drains: a drained node is done a little after the view moved its buckets.
+        string modules = farm.WriteModule(LoopbackFarmd.Module("web", Buckets) with { Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(2) } });
         var files = Names.ToDictionary(n => n, n => FileOf(dir, n));
         foreach (var (name, file) in files)
         {

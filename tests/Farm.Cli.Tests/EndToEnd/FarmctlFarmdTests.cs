@@ -1,18 +1,10 @@
-using System.Net;
-using System.Text.Json;
 using System.Threading.Channels;
-using Farm.Cli.Tests.TestSupport;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
 /// <summary>farmctl (in-process, through CliApp) against three real farmd processes on 127.0.0.1-3.</summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class FarmctlFarmdTests
 {
     private const string Key = "farmctl-e2e-cluster-key-0123456789";
@@ -38,9 +30,8 @@ public sealed class FarmctlFarmdTests
     public async Task Farmctl_ThreeFarmdProcesses_StatusWhoOwnsRemoteAndWatchAgreeWithTheNodes()
     {
         await using var farm = new LoopbackFarmd("farmctl-e2e-");
-        string clusterFile = FarmConfigFiles.WriteCluster(farm.Cluster("farmctl-e2e", Key), Path.Combine(farm.Directory, "cluster.yaml"));
-        string modules = Path.Combine(farm.Directory, "modules");
-        FarmConfigFiles.WriteModule(Web, modules);
+        string clusterFile = farm.WriteCluster(farm.Cluster("farmctl-e2e", Key));
+        string modules = farm.WriteModule(Web);
         try
         {
             await farm.StartAllAsync(clusterFile, modules, CancellationToken.None);
@@ -203,7 +194,7 @@ public sealed class FarmctlFarmdTests
         Assert.AreEqual(CliApp.ExitOk, remote.ExitCode, remote.Error);
         Assert.AreEqual(local.Output, remote.Output, "sealed over TCP or plain over the socket, n3 answers alike");
 
-        string wrongCluster = FarmConfigFiles.WriteCluster(farm.Cluster("farmctl-e2e", "another-cluster-key-9876543210"), Path.Combine(dir, "wrong.yaml"));
+        string wrongCluster = farm.WriteCluster(farm.Cluster("farmctl-e2e", "another-cluster-key-9876543210"), "wrong.yaml");
         var refused = await TestCli.RunAsync(["status", "--host", "127.0.0.1", "--cluster", wrongCluster]).WithTimeout();
         Assert.AreEqual(CliApp.ExitFailed, refused.ExitCode);
         StringAssert.StartsWith(refused.Error, $"farmctl: farmd at 127.0.0.1:{port} refused the call (refused: bad_mac): the key in --cluster/--key-file is not this cluster's");

@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using Farm.Cli.Tests.TestSupport;
 using Farm.Cli.Tls;
-using Farm.Core.Config;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -13,7 +7,6 @@ namespace Farm.Cli.Tests.EndToEnd;
 /// asks a node over TLS; a node presenting a certificate of another node's name, or none of the CA, stays out.
 /// </summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class TlsFarmTests
 {
     private const string Key = "farmctl-tls-cluster-key-0123456789";
@@ -29,13 +22,13 @@ public sealed class TlsFarmTests
         var (dir, port) = (farm.Directory, farm.Port);
         string certs = Path.Combine(dir, "tls");
         var plain = farm.Cluster("tls-test", Key);
-        string plainFile = FarmConfigFiles.WriteCluster(plain, Path.Combine(dir, "plain.yaml"));
+        string plainFile = farm.WriteCluster(plain, "plain.yaml");
         var init = await TestCli.RunAsync(["tls", "init", "--cluster", plainFile, "--out", certs], cancellationToken: ct).WithTimeout();
         Assert.AreEqual(CliApp.ExitOk, init.ExitCode, init.Error);
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(certs, "n1.key")));
 
         var tls = new TlsOptions { CaFile = Path.Combine(certs, "ca.crt"), Certificate = Path.Combine(certs, "{node}.crt"), PrivateKey = Path.Combine(certs, "{node}.key") };
-        string clusterFile = FarmConfigFiles.WriteCluster(plain with { Tls = tls }, Path.Combine(dir, "cluster.yaml"));
+        string clusterFile = farm.WriteCluster(plain with { Tls = tls });
 
         // n3 runs with n2's certificate: a valid certificate of the CA, but not naming n3.
         string impostorDir = Path.Combine(dir, "impostor");

@@ -7,7 +7,6 @@ using Farm.Testing.Processes;
 namespace Farm.Cli.Tests.Modules;
 
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ModuleCommandsTests(TestContext testContext)
 {
     [TestMethod]
@@ -118,18 +117,8 @@ public sealed class ModuleCommandsTests(TestContext testContext)
         await using var farm = new LoopbackFarmd("farmctl-modules-", nodes: 2);
         string dir = farm.Directory;
         var cluster = farm.Cluster("modules", "farmctl-modules-key-0123456789abcdef") with { Heartbeat = new HeartbeatOptions() };
-        string clusterFile = FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, "cluster.yaml"));
-        string modules = Path.Combine(dir, "modules");
-        FarmConfigFiles.WriteModule(
-            new ModuleConfig
-            {
-                Name = "app",
-                Vips = [IPAddress.Parse("198.18.100.1")],
-                Interface = "eth0",
-                Buckets = 256,
-                Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80 }],
-            },
-            modules);
+        string clusterFile = farm.WriteCluster(cluster);
+        string modules = farm.WriteModule(LoopbackFarmd.Module("app", 256));
         Directory.CreateDirectory(Path.Combine(modules, "app", "bin"));
         foreach (string script in new[] { "start_both", "stop_both" })
         {
