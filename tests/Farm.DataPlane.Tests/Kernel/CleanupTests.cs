@@ -2,14 +2,8 @@ namespace Farm.DataPlane.Tests.Kernel;
 
 /// <summary>Stopping the data plane, cleanly or after a crash, leaves a node namespace exactly as it found it.</summary>
 [TestClass]
-public sealed class CleanupTests
+public sealed class CleanupTests : KernelTestClass
 {
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public Task RequireKernel() => Requirements.KernelAsync();
-
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
     [DataRow(VmacMode.UnicastFilter)]

@@ -9,7 +9,7 @@ namespace Farm.DataPlane.Tests.Kernel;
 /// by exactly the node that <see cref="BucketHasher"/> predicts, after resolving the VIP through the responders.
 /// </summary>
 [TestClass]
-public sealed class DataPlaneFarmTests
+public sealed class DataPlaneFarmTests : KernelTestClass
 {
     private const int NodeCount = 3;
     private const int AddressesPerClient = 40;
@@ -27,15 +27,11 @@ public sealed class DataPlaneFarmTests
     private static string stateRoot = null!;
     private static TestLogSink logs = new();
 
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
     private static TopologyHost Client => topology!.Clients[0];
 
     [TestInitialize]
     public async Task InitializeAsync()
     {
-        await Requirements.KernelAsync();
         await Gate.WaitAsync();
         try
         {

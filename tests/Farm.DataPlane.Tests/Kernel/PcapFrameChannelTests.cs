@@ -5,24 +5,18 @@ namespace Farm.DataPlane.Tests.Kernel;
 
 /// <summary>The SharpPcap channel on real veths: what it captures and sends, how it wakes, and what it leaves behind.</summary>
 [TestClass]
-public sealed class PcapFrameChannelTests
+public sealed class PcapFrameChannelTests : KernelTestClass
 {
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public Task RequireKernel() => Requirements.KernelAsync();
-
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task ReceiveAndSend_FirstRequestAfterOpen_CapturedAndTheReplyReachesTheClient()
     {
         var ct = TestContext.CancellationToken;
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 1 }, cancellationToken: ct);
+        await using var topology = await OneNodeAsync(clients: 1);
         var node = topology.Nodes[0];
         var client = topology.Clients[0];
-        using var nodeChannel = await node.Namespace.RunAsync(() => PcapFrameChannel.Open(node.InterfaceName, [Vip4, Vip6]));
-        using var clientChannel = await client.Namespace.RunAsync(() => PcapFrameChannel.Open(client.InterfaceName, []));
+        using var nodeChannel = await OpenAsync(node, [Vip4, Vip6]);
+        using var clientChannel = await OpenAsync(client, []);
         var clientMac = await MacAsync(client);
         using var nodeFrames = Collector.Start(nodeChannel);
         using var clientFrames = Collector.Start(clientChannel);
@@ -45,9 +39,9 @@ public sealed class PcapFrameChannelTests
     public async Task Wake_ReceiveBlockedWithoutTraffic_ReturnsMinusOneWithinWakeLatency()
     {
         var ct = TestContext.CancellationToken;
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: ct);
+        await using var topology = await OneNodeAsync(clients: 0);
         var node = topology.Nodes[0];
-        using var channel = await node.Namespace.RunAsync(() => PcapFrameChannel.Open(node.InterfaceName, [Vip4]));
+        using var channel = await OpenAsync(node, [Vip4]);
         var time = TimeProvider.System;
         var receiving = new TaskCompletionSource();
         var receiver = Task.Factory.StartNew(
@@ -82,12 +76,12 @@ public sealed class PcapFrameChannelTests
     public async Task Dispose_Open_PacketSocketClosedAndSolicitedNodeGroupLeft()
     {
         var ct = TestContext.CancellationToken;
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: ct);
+        await using var topology = await OneNodeAsync(clients: 0);
         var node = topology.Nodes[0];
         const string Group = "ff02::1:ff00:100";
         int before = await node.Namespace.RunAsync(CountPacketSockets);
 
-        var channel = await node.Namespace.RunAsync(() => PcapFrameChannel.Open(node.InterfaceName, [Vip4, Vip6]));
+        var channel = await OpenAsync(node, [Vip4, Vip6]);
         int open = await node.Namespace.RunAsync(CountPacketSockets);
         string groupsOpen = (await node.Namespace.IpAsync(["-6", "maddr", "show", "dev", node.InterfaceName], ct)).StandardOutput;
         channel.Dispose();
@@ -102,6 +96,14 @@ public sealed class PcapFrameChannelTests
     }
 
     /// <summary>Packet sockets of the calling thread's network namespace (any process).</summary>
+    // One node and 0 or 1 client on a bridge, in namespaces of their own.
+    private Task<FarmTopology> OneNodeAsync(int clients) =>
+        FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = clients }, cancellationToken: TestContext.CancellationToken);
+
+    // A channel on the host's interface, opened inside its namespace.
+    private static Task<PcapFrameChannel> OpenAsync(TopologyHost host, IPAddress[] vips) =>
+        host.Namespace.RunAsync(() => PcapFrameChannel.Open(host.InterfaceName, vips));
+
     private static int CountPacketSockets() => File.ReadAllLines("/proc/thread-self/net/packet").Length - 1;
 
     private static async Task<PhysicalAddress> MacAsync(TopologyHost host)
