@@ -22,8 +22,6 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
         }
         """;
 
-    private CancellationToken Ct => TestContext.CancellationToken;
-
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Dump_TcpAndUdpOverLoopback_ListsBothLiveAndClosedTcpTurnsNonLive()

@@ -9,6 +9,9 @@ public abstract class KernelTestClass
     /// <summary>Set by MSTest.</summary>
     public TestContext TestContext { get; set; } = null!;
 
+    /// <summary>The running test's cancellation (its timeout).</summary>
+    protected CancellationToken Ct => TestContext.CancellationToken;
+
     [TestInitialize]
     public Task RequireKernel() => Requirements.KernelAsync();
 }
