@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Runtime.Versioning;
 using Farm.Core.Config;
 using Farm.Core.Hashing;
 using Farm.Protocol.V1;

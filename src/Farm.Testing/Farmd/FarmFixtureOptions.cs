@@ -1,4 +1,3 @@
-using System.Net;
 using Farm.Core.Config;
 using Farm.Testing.Topology;
 

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Runtime.Versioning;
-using System.Text;
 using Farm.Protocol.V1;
-using Farm.Testing.Network;
 
 namespace Farm.Testing.Farmd;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Testing.Network;
-
 namespace Farm.Testing.Farmd;
 
 /// <summary>How <see cref="FarmdProcess.Start"/> launches one farmd: the command line and where it runs.</summary>

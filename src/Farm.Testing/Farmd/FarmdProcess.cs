@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Farm.Testing.Processes;
-
 namespace Farm.Testing.Farmd;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Runtime.Versioning;
 using System.Text.Json;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
 
 namespace Farm.Testing.Farmd;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Farm.Testing.Metrics;
 
 /// <summary>A Prometheus text exposition (what <c>/metrics</c> answers) and its samples by series.</summary>

@@ -6,7 +6,7 @@ namespace Farm.Testing.Topology;
 /// <see cref="Tick"/> once per interval and the session's own receive loop handles answers.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal abstract class LoadSession
+internal abstract class LoadSession(int index, IPEndPoint source, IPEndPoint target, Socket socket, SessionLoadContext context)
 {
     private byte[]? nodeBytes;
     private List<string>? nodes;
@@ -20,29 +20,20 @@ internal abstract class LoadSession
     private IPEndPoint? localEndPoint;
     private TaskCompletionSource<SessionClose>? closing;
 
-    protected LoadSession(int index, IPEndPoint source, IPEndPoint target, Socket socket, SessionLoadContext context)
-    {
-        Index = index;
-        Source = source;
-        Target = target;
-        Socket = socket;
-        Context = context;
-    }
+    public int Index { get; } = index;
 
-    public int Index { get; }
+    public IPEndPoint Source { get; } = source;
 
-    public IPEndPoint Source { get; }
-
-    public IPEndPoint Target { get; }
+    public IPEndPoint Target { get; } = target;
 
     /// <summary>The session's receive loop once started; it ends by itself when the socket closes.</summary>
     public Task Runner { get; protected set; } = Task.CompletedTask;
 
     protected abstract SessionProtocol Protocol { get; }
 
-    protected Socket Socket { get; }
+    protected Socket Socket { get; } = socket;
 
-    protected SessionLoadContext Context { get; }
+    protected SessionLoadContext Context { get; } = context;
 
     protected Lock Gate { get; } = new();
 
@@ -66,7 +57,25 @@ internal abstract class LoadSession
     protected bool IsOver => State is SessionState.Closed or SessionState.Reset or SessionState.Failed or SessionState.Stopped;
 
     /// <summary>The pacer's call, once per interval: start, send, and check the session's time limits.</summary>
-    public abstract void Tick();
+    public void Tick()
+    {
+        bool start;
+        lock (Gate)
+        {
+            start = Step(Context.Now());
+        }
+
+        if (start)
+        {
+            Runner = GuardAsync(RunAsync);
+        }
+    }
+
+    /// <summary>The protocol's part of <see cref="Tick"/>, under the lock; true when the session starts now (then <see cref="RunAsync"/> runs).</summary>
+    protected abstract bool Step(long now);
+
+    /// <summary>The session's receive loop (TCP: from its connect on); it ends by itself when the socket closes.</summary>
+    protected abstract Task RunAsync();
 
     /// <summary>The first node that answered, or null.</summary>
     public string? Node()

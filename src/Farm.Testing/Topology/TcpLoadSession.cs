@@ -6,7 +6,8 @@ namespace Farm.Testing.Topology;
 /// into one answer and every later answer would be misattributed).
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class TcpLoadSession : LoadSession
+internal sealed class TcpLoadSession(int index, IPEndPoint source, IPEndPoint target, Socket socket, SessionLoadContext context)
+    : LoadSession(index, source, target, socket, context)
 {
     private static readonly ReadOnlyMemory<byte> Message = "m\n"u8.ToArray();
     private readonly byte[] buffer = new byte[128];
@@ -14,47 +15,33 @@ internal sealed class TcpLoadSession : LoadSession
     private long sentAt;
     private bool timeoutCounted;
 
-    public TcpLoadSession(int index, IPEndPoint source, IPEndPoint target, Socket socket, SessionLoadContext context)
-        : base(index, source, target, socket, context)
-    {
-    }
-
     protected override SessionProtocol Protocol => SessionProtocol.Tcp;
 
-    public override void Tick()
+    protected override bool Step(long now)
     {
-        bool start = false;
-        lock (Gate)
+        switch (State)
         {
-            long now = Context.Now();
-            switch (State)
-            {
-                case SessionState.Pending:
-                    State = SessionState.Connecting;
-                    connectStartedAt = now;
-                    Begin(now);
-                    start = true;
-                    break;
-                case SessionState.Connecting when now - connectStartedAt > Context.ConnectTimeoutTicks:
-                    End(SessionState.Failed, now, $"no greeting within {Context.Options.ConnectTimeout.TotalSeconds:0.###} s of the connect");
-                    break;
-                case SessionState.Open when sentAt == 0:
-                    Send(now);
-                    break;
-                case SessionState.Open when !timeoutCounted && now - sentAt > Context.AnswerTimeoutTicks:
-                    Timeouts++;
-                    timeoutCounted = true;
-                    break;
-                case SessionState.Closing when now - CloseRequestedAt > Context.CloseTimeoutTicks:
-                    End(SessionState.Closed, now, $"the peer did not close within {Context.Options.CloseTimeout.TotalSeconds:0.###} s");
-                    break;
-            }
+            case SessionState.Pending:
+                State = SessionState.Connecting;
+                connectStartedAt = now;
+                Begin(now);
+                return true;
+            case SessionState.Connecting when now - connectStartedAt > Context.ConnectTimeoutTicks:
+                End(SessionState.Failed, now, $"no greeting within {Context.Options.ConnectTimeout.TotalSeconds:0.###} s of the connect");
+                break;
+            case SessionState.Open when sentAt == 0:
+                Send(now);
+                break;
+            case SessionState.Open when !timeoutCounted && now - sentAt > Context.AnswerTimeoutTicks:
+                Timeouts++;
+                timeoutCounted = true;
+                break;
+            case SessionState.Closing when now - CloseRequestedAt > Context.CloseTimeoutTicks:
+                End(SessionState.Closed, now, $"the peer did not close within {Context.Options.CloseTimeout.TotalSeconds:0.###} s");
+                break;
         }
 
-        if (start)
-        {
-            Runner = GuardAsync(ConnectAndReceiveAsync);
-        }
+        return false;
     }
 
     protected override void OnCloseRequested(long now)
@@ -108,7 +95,7 @@ internal sealed class TcpLoadSession : LoadSession
         }
     }
 
-    private async Task ConnectAndReceiveAsync()
+    protected override async Task RunAsync()
     {
         try
         {

@@ -52,35 +52,26 @@ internal sealed class UdpLoadSession : LoadSession
 
     protected override SessionProtocol Protocol => SessionProtocol.Udp;
 
-    public override void Tick()
+    protected override bool Step(long now)
     {
-        bool start = false;
-        lock (Gate)
+        switch (State)
         {
-            long now = Context.Now();
-            switch (State)
-            {
-                case SessionState.Pending:
-                    State = SessionState.Open;
-                    Begin(now);
-                    start = true;
-                    Send(now);
-                    break;
-                case SessionState.Open:
-                    Expire(now);
-                    Send(now);
-                    break;
-                case SessionState.Closing:
-                    Expire(now);
-                    FinishClose(now);
-                    break;
-            }
+            case SessionState.Pending:
+                State = SessionState.Open;
+                Begin(now);
+                Send(now);
+                return true;
+            case SessionState.Open:
+                Expire(now);
+                Send(now);
+                break;
+            case SessionState.Closing:
+                Expire(now);
+                FinishClose(now);
+                break;
         }
 
-        if (start)
-        {
-            Runner = GuardAsync(ReceiveAsync);
-        }
+        return false;
     }
 
     protected override void OnCloseRequested(long now)
@@ -190,7 +181,7 @@ internal sealed class UdpLoadSession : LoadSession
         }
     }
 
-    private async Task ReceiveAsync()
+    protected override async Task RunAsync()
     {
         while (true)
         {

@@ -32,17 +32,10 @@ public sealed class AdminConnectionOptionsTests
     [TestMethod]
     public async Task Status_EmptyKeyFile_FailureExitOne()
     {
-        string keyFile = Path.GetTempFileName();
-        try
-        {
-            var run = await TestCli.RunAsync(["status", "--host", "127.0.0.1", "--key-file", keyFile]).WithTimeout();
-            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
-            Assert.AreEqual($"farmctl: {keyFile}: the key file is empty (it must hold the cluster's 'key' value)\n", run.Error);
-        }
-        finally
-        {
-            File.Delete(keyFile);
-        }
+        var (run, keyFile) = await TestCli.RunWithKeyFileAsync("", file => ["status", "--host", "127.0.0.1", "--key-file", file]);
+
+        Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+        Assert.AreEqual($"farmctl: {keyFile}: the key file is empty (it must hold the cluster's 'key' value)\n", run.Error);
     }
 
     [TestMethod]

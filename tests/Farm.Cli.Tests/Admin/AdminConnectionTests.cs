@@ -43,18 +43,11 @@ public sealed class AdminConnectionTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        string keyFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(keyFile, "some-cluster-key-0123456789\n");
-        try
-        {
-            var run = await TestCli.RunAsync(["status", "--watch", "--host", $"127.0.0.1:{port}", "--key-file", keyFile, "--timeout", "300ms"]).WithTimeout();
-            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
-            Assert.AreEqual($"farmctl: farmd at 127.0.0.1:{port} did not answer within 300 ms\n", run.Error);
-        }
-        finally
-        {
-            File.Delete(keyFile);
-        }
+        var (run, _) = await TestCli.RunWithKeyFileAsync(
+            "some-cluster-key-0123456789\n", keyFile => ["status", "--watch", "--host", $"127.0.0.1:{port}", "--key-file", keyFile, "--timeout", "300ms"]);
+
+        Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+        Assert.AreEqual($"farmctl: farmd at 127.0.0.1:{port} did not answer within 300 ms\n", run.Error);
     }
 
     [TestMethod]
@@ -67,18 +60,10 @@ public sealed class AdminConnectionTests
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
 
-        string keyFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(keyFile, "some-cluster-key-0123456789");
-        try
-        {
-            var run = await TestCli.RunAsync(["status", "--host", $"127.0.0.1:{port}", "--key-file", keyFile]).WithTimeout();
-            Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
-            StringAssert.StartsWith(run.Error, $"farmctl: cannot reach farmd at 127.0.0.1:{port}: connection refused");
-        }
-        finally
-        {
-            File.Delete(keyFile);
-        }
+        var (run, _) = await TestCli.RunWithKeyFileAsync("some-cluster-key-0123456789", keyFile => ["status", "--host", $"127.0.0.1:{port}", "--key-file", keyFile]);
+
+        Assert.AreEqual(CliApp.ExitFailed, run.ExitCode);
+        StringAssert.StartsWith(run.Error, $"farmctl: cannot reach farmd at 127.0.0.1:{port}: connection refused");
     }
 
     [TestMethod]

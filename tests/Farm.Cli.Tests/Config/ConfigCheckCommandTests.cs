@@ -1,7 +1,6 @@
 namespace Farm.Cli.Tests.Config;
 
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ConfigCheckCommandTests
 {
     private static readonly string Cluster = CliRun.RepoFile("docs", "examples", "cluster.yaml");

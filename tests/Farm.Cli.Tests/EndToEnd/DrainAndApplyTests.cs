@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using Farm.Cli.Tests.TestSupport;
-using Farm.Core.Config;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -13,7 +7,6 @@ namespace Farm.Cli.Tests.EndToEnd;
 /// own copy of the cluster file, as on real nodes.
 /// </summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class DrainAndApplyTests
 {
     private const string Key = "farmctl-drain-cluster-key-0123456789";
@@ -66,22 +59,11 @@ public sealed class DrainAndApplyTests
     [Timeout(180_000, CooperativeCancellation = true)]
     public async Task DrainResumeApplyReload_ThreeFarmdProcesses_MoveOnlyTheShareAskedFor()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl-drain-").FullName;
-        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
-        var cluster = Cluster(port);
-        string modules = Path.Combine(dir, "modules");
-        FarmConfigFiles.WriteModule(
-            new ModuleConfig
-            {
-                Name = "web",
-                Vips = [IPAddress.Parse("198.18.100.1")],
-                Interface = "eth0",
-                Buckets = Buckets,
-                // Short drains: a drained node is done a little after the view moved its buckets.
-                Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(2) },
-                Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80 }],
-            },
-            modules);
+        await using var farm = new LoopbackFarmd("farmctl-drain-");
+        string dir = farm.Directory;
+        var cluster = farm.Cluster("farmctl-drain", Key);
+        // Short drains: a drained node is done a little after the view moved its buckets.
+        string modules = farm.WriteModule(LoopbackFarmd.Module("web", Buckets) with { Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(2) } });
         var files = Names.ToDictionary(n => n, n => FileOf(dir, n));
         foreach (var (name, file) in files)
         {
@@ -90,22 +72,15 @@ public sealed class DrainAndApplyTests
             File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        var processes = new List<FarmdProcess>();
         try
         {
             foreach (string name in Names)
             {
-                processes.Add(FarmdProcess.Start(new FarmdOptions
-                {
-                    ClusterFile = files[name],
-                    Node = name,
-                    AdminSocket = Path.Combine(dir, name + ".sock"),
-                    ModulesDirectory = modules,
-                    AddressMap = Enumerable.Range(1, 3).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}")),
-                }));
+                farm.Start(name, files[name], modules);
             }
 
-            await Task.WhenAll(processes.Select(p => p.WaitForReadyAsync(TimeSpan.FromSeconds(20), TestContext.CancellationToken)));
+            await farm.WaitForReadyAsync(TestContext.CancellationToken);
+            var processes = farm.Processes;
             await WaitForSharesAsync(processes, new() { ["n1"] = 100, ["n2"] = 100, ["n3"] = 100 }, "three equal shares");
 
             await Drain_ThroughAnotherNode_ShareGoesToZeroAndStatusSaysDrainedAsync(processes);
@@ -116,25 +91,12 @@ public sealed class DrainAndApplyTests
         }
         catch
         {
-            foreach (var p in processes)
-            {
-                TestContext.WriteLine($"--- {p}:\n{p.Output}");
-            }
-
+            farm.WriteOutputs(TestContext.WriteLine);
             throw;
-        }
-        finally
-        {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
         }
     }
 
-    private async Task Drain_ThroughAnotherNode_ShareGoesToZeroAndStatusSaysDrainedAsync(List<FarmdProcess> processes)
+    private async Task Drain_ThroughAnotherNode_ShareGoesToZeroAndStatusSaysDrainedAsync(IReadOnlyList<FarmdProcess> processes)
     {
         var ct = TestContext.CancellationToken;
         string n1 = processes[0].AdminSocket;
@@ -182,7 +144,7 @@ public sealed class DrainAndApplyTests
         Assert.AreEqual((CliApp.ExitOk, "n2 is already drained, nothing changed (now drained)\n"), (again.ExitCode, again.Output));
     }
 
-    private async Task Resume_ThroughAnotherNode_ShareComesBackAsync(List<FarmdProcess> processes)
+    private async Task Resume_ThroughAnotherNode_ShareComesBackAsync(IReadOnlyList<FarmdProcess> processes)
     {
         var ct = TestContext.CancellationToken;
         var resume = await TestCli.RunAsync(["resume", "n2", "--socket", processes[2].AdminSocket], cancellationToken: ct).WithTimeout();
@@ -201,7 +163,7 @@ public sealed class DrainAndApplyTests
     }
 
     private async Task<string> Apply_DoubledWeight_RewritesEveryFileAndDoublesTheShareAsync(
-        List<FarmdProcess> processes, string dir, ClusterConfig cluster, Dictionary<string, string> files)
+        IReadOnlyList<FarmdProcess> processes, string dir, ClusterConfig cluster, Dictionary<string, string> files)
     {
         var ct = TestContext.CancellationToken;
         string file = Path.Combine(dir, "new-cluster.yaml");
@@ -259,7 +221,7 @@ public sealed class DrainAndApplyTests
     }
 
     private async Task Apply_OtherKeyOrOldVersion_RefusedAndNothingWrittenAsync(
-        List<FarmdProcess> processes, string dir, ClusterConfig cluster, Dictionary<string, string> files, string running)
+        IReadOnlyList<FarmdProcess> processes, string dir, ClusterConfig cluster, Dictionary<string, string> files, string running)
     {
         var ct = TestContext.CancellationToken;
         string other = Path.Combine(dir, "other-key.yaml");
@@ -306,7 +268,7 @@ public sealed class DrainAndApplyTests
         Assert.AreEqual((1L, 200), (status.ConfigVersion, Row(status, "n2").Weight));
     }
 
-    private async Task Sighup_EditedFile_AppliedOnThatNodeAndABadEditRefusedAsync(List<FarmdProcess> processes, ClusterConfig cluster, Dictionary<string, string> files)
+    private async Task Sighup_EditedFile_AppliedOnThatNodeAndABadEditRefusedAsync(IReadOnlyList<FarmdProcess> processes, ClusterConfig cluster, Dictionary<string, string> files)
     {
         var ct = TestContext.CancellationToken;
 
@@ -333,7 +295,7 @@ public sealed class DrainAndApplyTests
     }
 
     /// <summary>Waits until every node's installed view splits the buckets by <paramref name="weights"/> (each within one bucket of its quota); returns the reports.</summary>
-    private async Task<List<NodeStatusReport>> WaitForSharesAsync(List<FarmdProcess> processes, Dictionary<string, int> weights, string what)
+    private async Task<List<NodeStatusReport>> WaitForSharesAsync(IReadOnlyList<FarmdProcess> processes, Dictionary<string, int> weights, string what)
     {
         int total = weights.Values.Sum();
         bool Fits(NodeStatusReport s) =>
@@ -356,16 +318,4 @@ public sealed class DrainAndApplyTests
 
     private static ClusterConfig WithWeight(ClusterConfig cluster, string node, int weight) =>
         cluster with { Nodes = [.. cluster.Nodes.Select(n => n.Name == node ? n with { Weight = weight } : n)] };
-
-    private static ClusterConfig Cluster(int port) => new()
-    {
-        Name = "farmctl-drain",
-        Key = Key,
-        GrpcPort = port,
-        ConsolePort = port + 1,
-        Heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
-        Nodes = [.. Names.Select((n, i) => new NodeConfig { Name = n, Addresses = [IPAddress.Parse($"198.18.0.{i + 1}")] })],
-    };
-
-
 }

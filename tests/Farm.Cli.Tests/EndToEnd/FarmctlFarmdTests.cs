@@ -1,18 +1,10 @@
-using System.Net;
-using System.Text.Json;
 using System.Threading.Channels;
-using Farm.Cli.Tests.TestSupport;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
 using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
 /// <summary>farmctl (in-process, through CliApp) against three real farmd processes on 127.0.0.1-3.</summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class FarmctlFarmdTests
 {
     private const string Key = "farmctl-e2e-cluster-key-0123456789";
@@ -37,55 +29,28 @@ public sealed class FarmctlFarmdTests
     [TestMethod]
     public async Task Farmctl_ThreeFarmdProcesses_StatusWhoOwnsRemoteAndWatchAgreeWithTheNodes()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl-e2e-").FullName;
-        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
-        string clusterFile = FarmConfigFiles.WriteCluster(Cluster(port, Key), Path.Combine(dir, "cluster.yaml"));
-        string modules = Path.Combine(dir, "modules");
-        FarmConfigFiles.WriteModule(Web, modules);
-        var processes = new List<FarmdProcess>();
+        await using var farm = new LoopbackFarmd("farmctl-e2e-");
+        string clusterFile = farm.WriteCluster(farm.Cluster("farmctl-e2e", Key));
+        string modules = farm.WriteModule(Web);
         try
         {
-            foreach (string name in Names)
-            {
-                processes.Add(FarmdProcess.Start(new FarmdOptions
-                {
-                    ClusterFile = clusterFile,
-                    Node = name,
-                    AdminSocket = Path.Combine(dir, name + ".sock"),
-                    ModulesDirectory = modules,
-                    AddressMap = Enumerable.Range(1, 3).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}")),
-                }));
-            }
-
-            await Task.WhenAll(processes.Select(p => p.WaitForReadyAsync(TimeSpan.FromSeconds(20))));
+            await farm.StartAllAsync(clusterFile, modules, CancellationToken.None);
+            var processes = farm.Processes;
             long epoch = await WaitForOneViewOfThreeAsync(processes);
 
             await StatusJson_EveryNode_AgreesWithGetStatusAsync(processes, epoch);
             await WhoOwns_SampledClients_AgreeWithHasherAndEveryNodesTableAsync(processes);
-            await Remote_SealedCalls_AnswerAndRefuseAWrongKeyAsync(processes, dir, port, clusterFile);
+            await Remote_SealedCalls_AnswerAndRefuseAWrongKeyAsync(farm, clusterFile);
             await Watch_KilledNode_FollowsTheViewChangeAndStopsOnCancelAsync(processes);
         }
         catch
         {
-            foreach (var p in processes)
-            {
-                TestContext.WriteLine($"--- {p}:\n{p.Output}");
-            }
-
+            farm.WriteOutputs(TestContext.WriteLine);
             throw;
-        }
-        finally
-        {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
         }
     }
 
-    private static async Task<long> WaitForOneViewOfThreeAsync(List<FarmdProcess> processes)
+    private static async Task<long> WaitForOneViewOfThreeAsync(IReadOnlyList<FarmdProcess> processes)
     {
         var reports = new List<NodeStatusReport>();
         foreach (var p in processes)
@@ -113,7 +78,7 @@ public sealed class FarmctlFarmdTests
         return reports[0].InstalledEpoch;
     }
 
-    private static async Task StatusJson_EveryNode_AgreesWithGetStatusAsync(List<FarmdProcess> processes, long epoch)
+    private static async Task StatusJson_EveryNode_AgreesWithGetStatusAsync(IReadOnlyList<FarmdProcess> processes, long epoch)
     {
         foreach (var p in processes)
         {
@@ -150,7 +115,7 @@ public sealed class FarmctlFarmdTests
         }
     }
 
-    private static async Task WhoOwns_SampledClients_AgreeWithHasherAndEveryNodesTableAsync(List<FarmdProcess> processes)
+    private static async Task WhoOwns_SampledClients_AgreeWithHasherAndEveryNodesTableAsync(IReadOnlyList<FarmdProcess> processes)
     {
         var random = new Random(6);
         var owners = new HashSet<string>(StringComparer.Ordinal);
@@ -212,8 +177,9 @@ public sealed class FarmctlFarmdTests
         Assert.AreEqual((CliApp.ExitFailed, "farmctl: unknown module 'db' (modules: web)\n"), (unknownModule.ExitCode, unknownModule.Error));
     }
 
-    private static async Task Remote_SealedCalls_AnswerAndRefuseAWrongKeyAsync(List<FarmdProcess> processes, string dir, int port, string clusterFile)
+    private static async Task Remote_SealedCalls_AnswerAndRefuseAWrongKeyAsync(LoopbackFarmd farm, string clusterFile)
     {
+        var (processes, dir, port) = (farm.Processes, farm.Directory, farm.Port);
         var status = await TestCli.RunAsync(["status", "--json", "--host", "127.0.0.2", "--cluster", clusterFile]).WithTimeout();
         Assert.AreEqual(CliApp.ExitOk, status.ExitCode, status.Error);
         using (var doc = JsonDocument.Parse(status.Output))
@@ -228,7 +194,7 @@ public sealed class FarmctlFarmdTests
         Assert.AreEqual(CliApp.ExitOk, remote.ExitCode, remote.Error);
         Assert.AreEqual(local.Output, remote.Output, "sealed over TCP or plain over the socket, n3 answers alike");
 
-        string wrongCluster = FarmConfigFiles.WriteCluster(Cluster(port, "another-cluster-key-9876543210"), Path.Combine(dir, "wrong.yaml"));
+        string wrongCluster = farm.WriteCluster(farm.Cluster("farmctl-e2e", "another-cluster-key-9876543210"), "wrong.yaml");
         var refused = await TestCli.RunAsync(["status", "--host", "127.0.0.1", "--cluster", wrongCluster]).WithTimeout();
         Assert.AreEqual(CliApp.ExitFailed, refused.ExitCode);
         StringAssert.StartsWith(refused.Error, $"farmctl: farmd at 127.0.0.1:{port} refused the call (refused: bad_mac): the key in --cluster/--key-file is not this cluster's");
@@ -238,7 +204,7 @@ public sealed class FarmctlFarmdTests
         StringAssert.Matches(counters.Output, new System.Text.RegularExpressions.Regex(@"127\.0\.0\.1\s+bad_mac\s+1\s+farmctl@"));
     }
 
-    private static async Task Watch_KilledNode_FollowsTheViewChangeAndStopsOnCancelAsync(List<FarmdProcess> processes)
+    private static async Task Watch_KilledNode_FollowsTheViewChangeAndStopsOnCancelAsync(IReadOnlyList<FarmdProcess> processes)
     {
         // For people (redirected here): each status under a time line.
         using (var tableLines = new LineChannelWriter())
@@ -277,16 +243,6 @@ public sealed class FarmctlFarmdTests
         Assert.AreEqual(CliApp.ExitOk, run.ExitCode, "Ctrl-C is the normal end of --watch: " + run.Error);
         Assert.AreEqual("", run.Error);
     }
-
-    private static ClusterConfig Cluster(int port, string key) => new()
-    {
-        Name = "farmctl-e2e",
-        Key = key,
-        GrpcPort = port,
-        ConsolePort = port + 1,
-        Heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
-        Nodes = [.. Names.Select((n, i) => new NodeConfig { Name = n, Addresses = [IPAddress.Parse($"198.18.0.{i + 1}")] })],
-    };
 
     private static IPAddress RandomAddress(Random random)
     {

@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using Farm.Cli.Tests.TestSupport;
 using Farm.Cli.Tls;
-using Farm.Core.Config;
-using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 
 namespace Farm.Cli.Tests.EndToEnd;
 
@@ -13,7 +7,6 @@ namespace Farm.Cli.Tests.EndToEnd;
 /// asks a node over TLS; a node presenting a certificate of another node's name, or none of the CA, stays out.
 /// </summary>
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class TlsFarmTests
 {
     private const string Key = "farmctl-tls-cluster-key-0123456789";
@@ -25,17 +18,17 @@ public sealed class TlsFarmTests
     public async Task Tls_ThreeFarmd_OneViewFarmctlOverTlsImpostorRefused()
     {
         var ct = TestContext.CancellationToken;
-        string dir = Directory.CreateTempSubdirectory("farmctl-tls-").FullName;
-        int port = LoopbackPorts.FreeOn(3, consecutive: 2);
+        await using var farm = new LoopbackFarmd("farmctl-tls-");
+        var (dir, port) = (farm.Directory, farm.Port);
         string certs = Path.Combine(dir, "tls");
-        var plain = Cluster(port, tls: null);
-        string plainFile = FarmConfigFiles.WriteCluster(plain, Path.Combine(dir, "plain.yaml"));
+        var plain = farm.Cluster("tls-test", Key);
+        string plainFile = farm.WriteCluster(plain, "plain.yaml");
         var init = await TestCli.RunAsync(["tls", "init", "--cluster", plainFile, "--out", certs], cancellationToken: ct).WithTimeout();
         Assert.AreEqual(CliApp.ExitOk, init.ExitCode, init.Error);
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(certs, "n1.key")));
 
         var tls = new TlsOptions { CaFile = Path.Combine(certs, "ca.crt"), Certificate = Path.Combine(certs, "{node}.crt"), PrivateKey = Path.Combine(certs, "{node}.key") };
-        string clusterFile = FarmConfigFiles.WriteCluster(Cluster(port, tls), Path.Combine(dir, "cluster.yaml"));
+        string clusterFile = farm.WriteCluster(plain with { Tls = tls });
 
         // n3 runs with n2's certificate: a valid certificate of the CA, but not naming n3.
         string impostorDir = Path.Combine(dir, "impostor");
@@ -43,29 +36,22 @@ public sealed class TlsFarmTests
         File.Copy(Path.Combine(certs, "n2.crt"), Path.Combine(impostorDir, "n3.crt"));
         File.Copy(Path.Combine(certs, "n2.key"), Path.Combine(impostorDir, "n3.key"));
         string impostorFile = FarmConfigFiles.WriteCluster(
-            Cluster(port, tls with { Certificate = Path.Combine(impostorDir, "{node}.crt"), PrivateKey = Path.Combine(impostorDir, "{node}.key") }),
+            plain with { Tls = tls with { Certificate = Path.Combine(impostorDir, "{node}.crt"), PrivateKey = Path.Combine(impostorDir, "{node}.key") } },
             Path.Combine(dir, "impostor.yaml"));
 
-        var processes = new List<FarmdProcess>();
         try
         {
             foreach (var (name, file) in new[] { ("n1", clusterFile), ("n2", clusterFile), ("n3", impostorFile) })
             {
-                processes.Add(FarmdProcess.Start(new FarmdOptions
-                {
-                    ClusterFile = file,
-                    Node = name,
-                    AdminSocket = Path.Combine(dir, name + ".sock"),
-                    AddressMap = Enumerable.Range(1, 3).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}")),
-                }));
+                farm.Start(name, file);
             }
 
-            foreach (var p in processes)
+            foreach (var p in farm.Processes)
             {
                 await p.WaitForReadyAsync(TimeSpan.FromSeconds(20), ct);
             }
 
-            using var admin1 = processes[0].CreateAdminClient();
+            using var admin1 = farm.Processes[0].CreateAdminClient();
             var status = await Poll.UntilAsync(() => admin1.GetStatusAsync(ct),
                 s => s.Nodes.Count(n => n.InView) == 2 && s.Rejected.Any(r => r.Reason == "tls_identity"), "n1 and n2 form a view over TLS; n3's certificate is refused", Poll.DefaultTimeout, ct);
             Assert.IsFalse(status.Nodes.Single(n => n.Name == "n3").InView);
@@ -85,25 +71,10 @@ public sealed class TlsFarmTests
             var noTls = await TestCli.RunAsync(["status", "--host", $"127.0.0.2:{port}", "--key-file", keyFile, "--timeout", "3s"], cancellationToken: ct).WithTimeout();
             Assert.AreEqual(CliApp.ExitFailed, noTls.ExitCode, noTls.Output);
         }
-        finally
+        catch
         {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            farm.WriteOutputs(TestContext.WriteLine);
+            throw;
         }
     }
-
-    private static ClusterConfig Cluster(int port, TlsOptions? tls) => new()
-    {
-        Name = "tls-test",
-        Key = Key,
-        GrpcPort = port,
-        ConsolePort = port + 1,
-        Heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
-        Tls = tls,
-        Nodes = [.. Enumerable.Range(1, 3).Select(i => new NodeConfig { Name = $"n{i}", Addresses = [IPAddress.Parse($"198.18.0.{i}")] })],
-    };
 }

@@ -1,10 +1,8 @@
-using Farm.Cli.Tests.TestSupport;
 using static Farm.Cli.Tests.Import.ImportTestData;
 
 namespace Farm.Cli.Tests.Import;
 
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ImportCommandTests
 {
     [TestMethod]

@@ -1,6 +1,5 @@
 using System.Text;
 using Farm.Cli.Import;
-using Farm.Core.Config;
 
 namespace Farm.Cli.Tests.Import;
 
@@ -33,7 +32,6 @@ internal static class ImportTestData
     public static string[] WarningLines(SafeKitImport import) => [.. import.Warnings.Select(w => w.ToString())];
 
     /// <summary>Lays out a SafeKit module in <paramref name="temp"/> (conf/userconfig.xml, bin/) and imports it with farmctl into modules/web; returns that folder.</summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public static string ImportSafeKitModule(TempFolder temp, string xml, params (string Name, string Text)[] scripts)
     {
         Directory.CreateDirectory(temp.Combine("safekit-module", "conf"));

@@ -1,5 +1,3 @@
-using Farm.Cli.Tests.TestSupport;
-using Farm.Core.Config;
 using Farm.Modules;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Farm.Cli.Tests.Import.ImportTestData;
@@ -8,7 +6,6 @@ namespace Farm.Cli.Tests.Import;
 
 /// <summary>An imported SafeKit module run by Farm's own module manager: real scripts, real checkers, no data plane.</summary>
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ImportedModuleRunTests
 {
     [TestMethod]

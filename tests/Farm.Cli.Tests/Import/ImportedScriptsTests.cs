@@ -1,12 +1,10 @@
 using System.Diagnostics;
-using Farm.Cli.Tests.TestSupport;
 using static Farm.Cli.Tests.Import.ImportTestData;
 
 namespace Farm.Cli.Tests.Import;
 
 /// <summary>Runs the scripts of an imported module as farmd runs them (clean environment, Farm's arguments).</summary>
 [TestClass]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ImportedScriptsTests
 {
     // A SafeKit script that records how it was called: its arguments, a <user> variable and SafeKit's variables.

@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
 using static Farm.Cli.Tests.Import.ImportTestData;
 
 namespace Farm.Cli.Tests.Import;

@@ -7,7 +7,6 @@ using Farm.Testing.Processes;
 namespace Farm.Cli.Tests.Modules;
 
 [TestClass]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ModuleCommandsTests(TestContext testContext)
 {
     [TestMethod]
@@ -115,28 +114,11 @@ public sealed class ModuleCommandsTests(TestContext testContext)
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task StopStartLogs_TwoFarmdProcesses_ActLocallyAndThroughTheRelay()
     {
-        string dir = Directory.CreateTempSubdirectory("farmctl-modules-").FullName;
-        int port = LoopbackPorts.FreeOn(2, consecutive: 2);
-        var cluster = new ClusterConfig
-        {
-            Name = "modules",
-            Key = "farmctl-modules-key-0123456789abcdef",
-            GrpcPort = port,
-            ConsolePort = port + 1,
-            Nodes = [new NodeConfig { Name = "n1", Addresses = [IPAddress.Parse("198.18.0.1")] }, new NodeConfig { Name = "n2", Addresses = [IPAddress.Parse("198.18.0.2")] }],
-        };
-        string clusterFile = FarmConfigFiles.WriteCluster(cluster, Path.Combine(dir, "cluster.yaml"));
-        string modules = Path.Combine(dir, "modules");
-        FarmConfigFiles.WriteModule(
-            new ModuleConfig
-            {
-                Name = "app",
-                Vips = [IPAddress.Parse("198.18.100.1")],
-                Interface = "eth0",
-                Buckets = 256,
-                Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 80, LastPort = 80 }],
-            },
-            modules);
+        await using var farm = new LoopbackFarmd("farmctl-modules-", nodes: 2);
+        string dir = farm.Directory;
+        var cluster = farm.Cluster("modules", "farmctl-modules-key-0123456789abcdef") with { Heartbeat = new HeartbeatOptions() };
+        string clusterFile = farm.WriteCluster(cluster);
+        string modules = farm.WriteModule(LoopbackFarmd.Module("app", 256));
         Directory.CreateDirectory(Path.Combine(modules, "app", "bin"));
         foreach (string script in new[] { "start_both", "stop_both" })
         {
@@ -145,22 +127,9 @@ public sealed class ModuleCommandsTests(TestContext testContext)
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var processes = new List<FarmdProcess>();
         try
         {
-            foreach (string name in new[] { "n1", "n2" })
-            {
-                processes.Add(FarmdProcess.Start(new FarmdOptions
-                {
-                    ClusterFile = clusterFile,
-                    Node = name,
-                    AdminSocket = Path.Combine(dir, name + ".sock"),
-                    ModulesDirectory = modules,
-                    AddressMap = Enumerable.Range(1, 2).ToDictionary(i => IPAddress.Parse($"198.18.0.{i}"), i => IPAddress.Parse($"127.0.0.{i}")),
-                }));
-            }
-
-            await Task.WhenAll(processes.Select(p => p.WaitForReadyAsync(TimeSpan.FromSeconds(20), testContext.CancellationToken)));
+            await farm.StartAllAsync(clusterFile, modules, testContext.CancellationToken);
             string socket = Path.Combine(dir, "n1.sock");
 
             // Stop on both nodes through n1 (n2 through the relay), waiting until they settled.
@@ -207,12 +176,8 @@ public sealed class ModuleCommandsTests(TestContext testContext)
         }
         catch
         {
-            ScratchRun.WriteOutputs(processes, p => p.Output, testContext.WriteLine);
+            farm.WriteOutputs(testContext.WriteLine);
             throw;
-        }
-        finally
-        {
-            await ScratchRun.EndAsync(processes, dir);
         }
     }
 

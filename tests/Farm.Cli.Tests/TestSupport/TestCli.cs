@@ -15,4 +15,22 @@ internal static class TestCli
         int code = await CliApp.RunAsync(args, context, cancellationToken.CanBeCanceled ? cancellationToken : never.Token);
         return new CliRun(code, writer.ToString() ?? "", error.ToString());
     }
+
+    /// <summary>
+    /// Runs farmctl (with the default timeout) with a temporary key file holding <paramref name="key"/>: <paramref name="args"/>
+    /// gets its path. The file is deleted afterwards; its path is returned for the messages that name it.
+    /// </summary>
+    public static async Task<(CliRun Run, string KeyFile)> RunWithKeyFileAsync(string key, Func<string, string[]> args)
+    {
+        string keyFile = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(keyFile, key);
+            return (await RunAsync(args(keyFile)).WithTimeout(), keyFile);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
+    }
 }

@@ -47,10 +47,7 @@ public sealed class VipManagerTests
 
         manager.Stop();
 
-        Assert.AreEqual("0", sysctl.Values[ArpIgnore]);
-        Assert.AreEqual("1", sysctl.Values[ArpAnnounce]);
-        Assert.IsEmpty(links.Addresses);
-        Assert.IsEmpty(links.Unicast);
+        AssertRestored(arpAnnounce: "1");
         Assert.IsEmpty(Directory.GetFiles(stateDirectory));
         Assert.IsFalse(manager.IsStarted);
     }
@@ -102,10 +99,7 @@ public sealed class VipManagerTests
         restarted.Stop();
 
         // The second run recorded the original values (0), not the crashed run's (1, 2).
-        Assert.AreEqual("0", sysctl.Values[ArpIgnore]);
-        Assert.AreEqual("0", sysctl.Values[ArpAnnounce]);
-        Assert.IsEmpty(links.Addresses);
-        Assert.IsEmpty(links.Unicast);
+        AssertRestored(arpAnnounce: "0");
     }
 
     [TestMethod]
@@ -138,4 +132,13 @@ public sealed class VipManagerTests
     }
 
     private VipManager NewManager() => new(sysctl, links, stateDirectory, NullLogger.Instance);
+
+    // The interface as before the start: arp_ignore back at 0, arp_announce at what it was, no VIP address, no VMAC.
+    private void AssertRestored(string arpAnnounce)
+    {
+        Assert.AreEqual("0", sysctl.Values[ArpIgnore]);
+        Assert.AreEqual(arpAnnounce, sysctl.Values[ArpAnnounce]);
+        Assert.IsEmpty(links.Addresses);
+        Assert.IsEmpty(links.Unicast);
+    }
 }

@@ -7,8 +7,6 @@ namespace Farm.DataPlane.Tests.Conntrack;
 public sealed class CtnetlinkParserTests
 {
     private const uint Seq = 77;
-    private const byte Established = 3;
-    private const byte TimeWait = 7;
 
     [TestMethod]
     public void WriteDumpRequest_Sequence_CtnetlinkGetWithRequestDumpFlagsAndUnspecFamily()

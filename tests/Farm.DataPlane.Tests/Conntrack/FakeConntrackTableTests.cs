@@ -3,9 +3,6 @@ namespace Farm.DataPlane.Tests.Conntrack;
 [TestClass]
 public sealed class FakeConntrackTableTests
 {
-    private static readonly IPAddress Client = IPAddress.Parse("198.18.1.1");
-    private static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
-
     [TestMethod]
     public void Dump_FlowsHeld_ReturnsThemAndCountsTheCall()
     {
@@ -46,7 +43,7 @@ public sealed class FakeConntrackTableTests
     {
         var table = new FakeConntrackTable([Tcp(1, live: true)]);
 
-        var found = table.Lookup([Tcp(1, live: true) with { Source = Client.MapToIPv6(), Destination = Vip.MapToIPv6() }]);
+        var found = table.Lookup([Tcp(1, live: true) with { Source = Client4.MapToIPv6(), Destination = Vip4.MapToIPv6() }]);
 
         Assert.AreEqual(Tcp(1, live: true), found.Single());
     }
@@ -90,7 +87,7 @@ public sealed class FakeConntrackTableTests
         StringAssert.Contains(e.Message, "Flow 1");
     }
 
-    private static TrackedFlow Tcp(int sourcePort, bool live) => new(TransportProtocol.Tcp, Client, sourcePort, Vip, 8080, live);
+    private static TrackedFlow Tcp(int sourcePort, bool live) => new(TransportProtocol.Tcp, Client4, sourcePort, Vip4, 8080, live);
 
-    private static TrackedFlow Udp(int sourcePort) => new(TransportProtocol.Udp, Client, sourcePort, Vip, 5353, Live: true);
+    private static TrackedFlow Udp(int sourcePort) => new(TransportProtocol.Udp, Client4, sourcePort, Vip4, 5353, Live: true);
 }

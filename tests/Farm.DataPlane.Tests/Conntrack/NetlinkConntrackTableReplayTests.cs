@@ -11,11 +11,6 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
     private const int EAgain = 11;
     private const int ENoEnt = 2;
     private const int EPerm = 1;
-    private const byte Established = 3;
-    private const byte TimeWait = 7;
-
-    private static readonly IPAddress Client = IPAddress.Parse("198.18.1.1");
-    private static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
 
     private readonly ScriptedNetlinkChannel channel = new();
     private readonly TestLogSink logs = new();
@@ -154,7 +149,7 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
     {
         var asked = new[] { Flow(1), Flow(2), Flow(3) };
         // The kernel answers each request with a datagram of its own; the order of arrival does not matter.
-        channel.Reply(seq => Entry(seq + 2, NetlinkMessages.Tcp, Client, 3, Vip, 8080, TimeWait))
+        channel.Reply(seq => Entry(seq + 2, NetlinkMessages.Tcp, Client4, 3, Vip4, 8080, TimeWait))
             .Reply(seq => Error(seq + 1, ENoEnt))
             .Reply(seq => Tcp(seq, 1));
         using var table = Table();
@@ -348,7 +343,7 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
 
     private NetlinkConntrackTable Table() => new(logs.CreateLogger<NetlinkConntrackTable>(), channel);
 
-    private static byte[] Tcp(uint seq, int sourcePort) => Entry(seq, NetlinkMessages.Tcp, Client, sourcePort, Vip, 8080, Established);
+    private static byte[] Tcp(uint seq, int sourcePort) => Entry(seq, NetlinkMessages.Tcp, Client4, sourcePort, Vip4, 8080, Established);
 
-    private static TrackedFlow Flow(int sourcePort) => new(Farm.Core.Config.TransportProtocol.Tcp, Client, sourcePort, Vip, 8080, Live: true);
+    private static TrackedFlow Flow(int sourcePort) => new(Farm.Core.Config.TransportProtocol.Tcp, Client4, sourcePort, Vip4, 8080, Live: true);
 }

@@ -5,7 +5,7 @@ namespace Farm.DataPlane.Tests.Conntrack;
 
 /// <summary>The real ctnetlink dump and lookups, in a fresh network namespace, over loopback connections of test addresses.</summary>
 [TestClass]
-public sealed class NetlinkConntrackTableTests
+public sealed class NetlinkConntrackTableTests : KernelTestClass
 {
     private static readonly IPAddress Server4 = IPAddress.Parse("198.18.0.1");
     private static readonly IPAddress Client4 = IPAddress.Parse("198.18.0.2");
@@ -21,14 +21,6 @@ public sealed class NetlinkConntrackTableTests
           }
         }
         """;
-
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    private CancellationToken Ct => TestContext.CancellationToken;
-
-    [TestInitialize]
-    public Task RequireKernel() => Requirements.KernelAsync();
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]

@@ -16,6 +16,10 @@ internal static class NetlinkMessages
     public const byte Udp = 17;
     public const byte Icmp = 1;
 
+    /// <summary>TCP conntrack states (CTA_PROTOINFO_TCP_STATE).</summary>
+    public const byte Established = 3;
+    public const byte TimeWait = 7;
+
     /// <summary>An attribute: u16 length (header included, padding excluded), u16 type, payload, zero padding to 4.</summary>
     public static byte[] Attr(ushort type, params byte[] payload)
     {

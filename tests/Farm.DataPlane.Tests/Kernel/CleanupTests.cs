@@ -2,26 +2,20 @@ namespace Farm.DataPlane.Tests.Kernel;
 
 /// <summary>Stopping the data plane, cleanly or after a crash, leaves a node namespace exactly as it found it.</summary>
 [TestClass]
-public sealed class CleanupTests
+public sealed class CleanupTests : KernelTestClass
 {
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public Task RequireKernel() => Requirements.KernelAsync();
-
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
     [DataRow(VmacMode.UnicastFilter)]
     [DataRow(VmacMode.Promiscuous)]
     public async Task StopAndRemove_AfterFullStart_LeaveNoTableAddressSysctlFdbOrPromiscuity(VmacMode mode)
     {
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: TestContext.CancellationToken);
+        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: Ct);
         var node = topology.Nodes[0];
         var module = Modules.Web(vmacMode: mode);
         string state = Directory.CreateTempSubdirectory("farm-cleanup-").FullName;
         var logs = new TestLogSink();
-        string before = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
+        string before = await SnapshotAsync(node);
 
         var started = await node.Namespace.RunAsync(() =>
         {
@@ -35,7 +29,7 @@ public sealed class CleanupTests
             responder.Start();
             return (filter, vips, responder);
         });
-        string during = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
+        string during = await SnapshotAsync(node);
 
         await node.Namespace.RunAsync(() =>
         {
@@ -44,7 +38,7 @@ public sealed class CleanupTests
             started.filter.Remove();
             started.filter.Dispose();
         });
-        string after = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
+        string after = await SnapshotAsync(node);
         Directory.Delete(state, recursive: true);
 
         TestContext.WriteLine("While running:\n" + during);
@@ -60,12 +54,12 @@ public sealed class CleanupTests
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Start_AfterCrashedRun_RemovesLeftoverTablesAddressesAndRestoresSysctls()
     {
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: TestContext.CancellationToken);
+        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: Ct);
         var node = topology.Nodes[0];
         var module = Modules.Web();
         string state = Directory.CreateTempSubdirectory("farm-crash-").FullName;
         var logs = new TestLogSink();
-        string before = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
+        string before = await SnapshotAsync(node);
 
         // The "crashed" run: everything set up, nothing stopped (the objects are simply abandoned, as a killed process would).
         await node.Namespace.RunAsync(() =>
@@ -74,7 +68,7 @@ public sealed class CleanupTests
             filter.Install(module);
             new VipManager(state, logs.CreateLogger<VipManager>()).Start(module);
         });
-        string crashed = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
+        string crashed = await SnapshotAsync(node);
         Assert.AreNotEqual(before, crashed);
 
         // The next run: a daemon sweeps farm_* tables and the VIP manager undoes the recorded changes, then runs normally.
@@ -89,11 +83,13 @@ public sealed class CleanupTests
             filter.Remove();
             return leftovers;
         });
-        string after = await NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, TestContext.CancellationToken);
+        string after = await SnapshotAsync(node);
         Directory.Delete(state, recursive: true);
 
         CollectionAssert.AreEquivalent(new[] { "inet farm_web", "netdev farm_web" }, deleted.ToArray());
         Assert.AreEqual(before, after);
         Assert.IsTrue(logs.Problems().Any(p => p.Message.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
     }
+
+    private Task<string> SnapshotAsync(TopologyHost node) => NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, Ct);
 }

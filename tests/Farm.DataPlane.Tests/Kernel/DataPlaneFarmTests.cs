@@ -9,13 +9,10 @@ namespace Farm.DataPlane.Tests.Kernel;
 /// by exactly the node that <see cref="BucketHasher"/> predicts, after resolving the VIP through the responders.
 /// </summary>
 [TestClass]
-public sealed class DataPlaneFarmTests
+public sealed class DataPlaneFarmTests : KernelTestClass
 {
     private const int NodeCount = 3;
     private const int AddressesPerClient = 40;
-    private const int ClientIpPort = 8080;
-    private const int ClientIpPortPort = 8081;
-    private const int UdpPort = 5353;
     private static readonly TimeSpan LongLease = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -27,15 +24,11 @@ public sealed class DataPlaneFarmTests
     private static string stateRoot = null!;
     private static TestLogSink logs = new();
 
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
     private static TopologyHost Client => topology!.Clients[0];
 
     [TestInitialize]
     public async Task InitializeAsync()
     {
-        await Requirements.KernelAsync();
         await Gate.WaitAsync();
         try
         {
@@ -89,12 +82,12 @@ public sealed class DataPlaneFarmTests
     public async Task ClientIp_ManyIpv4AndIpv6Sources_EachAnsweredByThePredictedNodeAfterResolvingTheVmac()
     {
         // No neighbor entry for the VIPs: the client must resolve them through the responders.
-        await Client.Namespace.IpAsync(["neigh", "flush", "dev", Client.InterfaceName], TestContext.CancellationToken);
+        await Client.Namespace.IpAsync(["neigh", "flush", "dev", Client.InterfaceName], Ct);
         var sources = Client.Addresses4.Concat(Client.Addresses6).Select(a => new IPEndPoint(a, 0)).ToList();
         var before = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
 
         var watch = Stopwatch.StartNew();
-        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, Modules.TcpPort, AskTimeout);
         watch.Stop();
 
         var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address), Affinity.ClientIp))).ToArray();
@@ -102,7 +95,7 @@ public sealed class DataPlaneFarmTests
         TestContext.WriteLine($"{sources.Count} connections ({Client.Addresses4.Count} IPv4 + {Client.Addresses6.Count} IPv6 sources) answered in {watch.ElapsedMilliseconds} ms; per node: {Distribution(answers)}");
 
         // The client learned the vMACs from the responders, dynamically.
-        string neighbors = (await Client.Namespace.IpAsync(["neigh", "show", "dev", Client.InterfaceName], TestContext.CancellationToken)).StandardOutput;
+        string neighbors = (await Client.Namespace.IpAsync(["neigh", "show", "dev", Client.InterfaceName], Ct)).StandardOutput;
         TestContext.WriteLine("Client neighbor table:\n" + neighbors);
         foreach (var vip in module.Vips)
         {
@@ -134,7 +127,7 @@ public sealed class DataPlaneFarmTests
             .Concat(Enumerable.Range(0, 60).Select(i => new IPEndPoint(Client.Addresses6[0], 31000 + i)))
             .ToList();
 
-        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, ClientIpPortPort, AskTimeout);
+        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, Modules.TcpPortPort, AskTimeout);
 
         var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address, (ushort)s.Port), Affinity.ClientIpPort))).ToArray();
         AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
@@ -148,7 +141,7 @@ public sealed class DataPlaneFarmTests
     {
         var sources = Client.Addresses4.Take(20).Concat(Client.Addresses6.Take(20)).Select(a => new IPEndPoint(a, 0)).ToList();
 
-        var answers = await FarmClients.AskUdpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, UdpPort, AskTimeout);
+        var answers = await FarmClients.AskUdpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, Modules.UdpPort, AskTimeout);
 
         var expected = sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address), Affinity.ClientIp))).ToArray();
         AssertAnswers(sources.Select(s => s.ToString()).ToArray(), expected, answers);
@@ -192,7 +185,7 @@ public sealed class DataPlaneFarmTests
         int next = (previous + 1) % NodeCount;
         try
         {
-            var (established, first) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
+            var (established, first) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, Modules.TcpPort, AskTimeout);
             using (established)
             {
                 Assert.AreEqual($"node{previous}", first);
@@ -202,7 +195,7 @@ public sealed class DataPlaneFarmTests
                 await nodes[next].ApplyAsync(new BucketAssignment(2, OwnedBy(next), [bucket], []));
 
                 Assert.AreEqual($"node{previous}", await FarmClients.AskAgainAsync(established, AskTimeout), "the draining node keeps its tracked connection");
-                var (fresh, name) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, ClientIpPort, AskTimeout);
+                var (fresh, name) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, Modules.TcpPort, AskTimeout);
                 fresh.Dispose();
                 Assert.AreEqual($"node{next}", name, "a new connection goes to the incoming node");
 
@@ -286,7 +279,7 @@ public sealed class DataPlaneFarmTests
             nodes = [.. topology.Nodes.Select((host, i) => new FarmNode(host, module, Path.Combine(stateRoot, host.Name), logs))];
             for (int i = 0; i < NodeCount; i++)
             {
-                await nodes[i].StartAsync(Split(i), LongLease, [ClientIpPort, ClientIpPortPort], UdpPort);
+                await nodes[i].StartAsync(Split(i), LongLease, [Modules.TcpPort, Modules.TcpPortPort], Modules.UdpPort);
             }
         }
         catch
@@ -307,7 +300,7 @@ public sealed class DataPlaneFarmTests
     private static string OwnerName(int bucket) => $"node{bucket % NodeCount}";
 
     private static Task<string?[]> AskOneAsync(IPAddress source, TimeSpan timeout) =>
-        FarmClients.AskTcpAsync(Client.Namespace, [new IPEndPoint(source, 0)], Modules.Vip4, Modules.Vip6, ClientIpPort, timeout);
+        FarmClients.AskTcpAsync(Client.Namespace, [new IPEndPoint(source, 0)], Modules.Vip4, Modules.Vip6, Modules.TcpPort, timeout);
 
     private static string Distribution(string?[] answers) =>
         string.Join(", ", answers.GroupBy(a => a ?? "none").OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"));

@@ -4,28 +4,20 @@ namespace Farm.DataPlane.Tests.Kernel;
 /// One node of a test farm: the real data plane (nft filter, VIP manager, ARP/NDP responder) driven on a thread inside
 /// the node's namespace, plus tiny TCP and UDP servers that answer with the node's name.
 /// </summary>
-internal sealed class FarmNode : IAsyncDisposable
+internal sealed class FarmNode(TopologyHost host, ModuleConfig module, string stateDirectory, TestLogSink logs) : IAsyncDisposable
 {
     private NftablesPacketFilter? filter;
     private VipManager? vips;
     private NeighborResponder? responder;
     private NameServer? server;
 
-    public FarmNode(TopologyHost host, ModuleConfig module, string stateDirectory, TestLogSink logs)
-    {
-        Host = host;
-        Module = module;
-        StateDirectory = stateDirectory;
-        Logs = logs;
-    }
+    public TopologyHost Host { get; } = host;
 
-    public TopologyHost Host { get; }
+    public ModuleConfig Module { get; } = module;
 
-    public ModuleConfig Module { get; }
+    public string StateDirectory { get; } = stateDirectory;
 
-    public string StateDirectory { get; }
-
-    public TestLogSink Logs { get; }
+    public TestLogSink Logs { get; } = logs;
 
     public string Name => Host.Name;
 

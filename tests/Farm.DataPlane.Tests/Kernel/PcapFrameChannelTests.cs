@@ -5,34 +5,27 @@ namespace Farm.DataPlane.Tests.Kernel;
 
 /// <summary>The SharpPcap channel on real veths: what it captures and sends, how it wakes, and what it leaves behind.</summary>
 [TestClass]
-public sealed class PcapFrameChannelTests
+public sealed class PcapFrameChannelTests : KernelTestClass
 {
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public Task RequireKernel() => Requirements.KernelAsync();
-
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task ReceiveAndSend_FirstRequestAfterOpen_CapturedAndTheReplyReachesTheClient()
     {
-        var ct = TestContext.CancellationToken;
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 1 }, cancellationToken: ct);
+        await using var topology = await OneNodeAsync(clients: 1);
         var node = topology.Nodes[0];
         var client = topology.Clients[0];
-        using var nodeChannel = await node.Namespace.RunAsync(() => PcapFrameChannel.Open(node.InterfaceName, [Vip4, Vip6]));
-        using var clientChannel = await client.Namespace.RunAsync(() => PcapFrameChannel.Open(client.InterfaceName, []));
+        using var nodeChannel = await OpenAsync(node, [Vip4, Vip6]);
+        using var clientChannel = await OpenAsync(client, []);
         var clientMac = await MacAsync(client);
         using var nodeFrames = Collector.Start(nodeChannel);
         using var clientFrames = Collector.Start(clientChannel);
 
         // The very first frame on the wire after the open must be captured (with a BPF `inbound` it was lost).
         clientChannel.Send(ArpRequestFrame(clientMac, Client4, Vip4));
-        var request = await nodeFrames.WaitForAsync(f => IsArpRequestFor(f, Vip4), ct);
+        var request = await nodeFrames.WaitForAsync(f => IsArpRequestFor(f, Vip4), Ct);
         Assert.IsTrue(NeighborFrames.TryParseArpRequest(request, out var asked));
         nodeChannel.Send(NeighborFrames.ArpReply(await MacAsync(node), VirtualMac.For(Vip4), Vip4, asked.SenderMac, asked.SenderAddress));
-        var reply = await clientFrames.WaitForAsync(IsArpReply, ct);
+        var reply = await clientFrames.WaitForAsync(IsArpReply, Ct);
 
         CollectionAssert.AreEqual(VirtualMac.For(Vip4).GetAddressBytes(), reply[22..28]);
         CollectionAssert.AreEqual(clientMac.GetAddressBytes(), reply[0..6]);
@@ -44,10 +37,9 @@ public sealed class PcapFrameChannelTests
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Wake_ReceiveBlockedWithoutTraffic_ReturnsMinusOneWithinWakeLatency()
     {
-        var ct = TestContext.CancellationToken;
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: ct);
+        await using var topology = await OneNodeAsync(clients: 0);
         var node = topology.Nodes[0];
-        using var channel = await node.Namespace.RunAsync(() => PcapFrameChannel.Open(node.InterfaceName, [Vip4]));
+        using var channel = await OpenAsync(node, [Vip4]);
         var time = TimeProvider.System;
         var receiving = new TaskCompletionSource();
         var receiver = Task.Factory.StartNew(
@@ -62,14 +54,14 @@ public sealed class PcapFrameChannelTests
 
                 return result;
             },
-            ct,
+            Ct,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
         await receiving.Task;
 
         long woken = time.GetTimestamp();
         channel.Wake();
-        int last = await receiver.WaitAsync(TimeSpan.FromSeconds(10), time, ct);
+        int last = await receiver.WaitAsync(TimeSpan.FromSeconds(10), time, Ct);
         var took = time.GetElapsedTime(woken);
 
         TestContext.WriteLine($"Receive returned {last} {took.TotalMilliseconds:F0} ms after Wake");
@@ -81,18 +73,17 @@ public sealed class PcapFrameChannelTests
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Dispose_Open_PacketSocketClosedAndSolicitedNodeGroupLeft()
     {
-        var ct = TestContext.CancellationToken;
-        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: ct);
+        await using var topology = await OneNodeAsync(clients: 0);
         var node = topology.Nodes[0];
         const string Group = "ff02::1:ff00:100";
         int before = await node.Namespace.RunAsync(CountPacketSockets);
 
-        var channel = await node.Namespace.RunAsync(() => PcapFrameChannel.Open(node.InterfaceName, [Vip4, Vip6]));
+        var channel = await OpenAsync(node, [Vip4, Vip6]);
         int open = await node.Namespace.RunAsync(CountPacketSockets);
-        string groupsOpen = (await node.Namespace.IpAsync(["-6", "maddr", "show", "dev", node.InterfaceName], ct)).StandardOutput;
+        string groupsOpen = (await node.Namespace.IpAsync(["-6", "maddr", "show", "dev", node.InterfaceName], Ct)).StandardOutput;
         channel.Dispose();
         int after = await node.Namespace.RunAsync(CountPacketSockets);
-        string groupsAfter = (await node.Namespace.IpAsync(["-6", "maddr", "show", "dev", node.InterfaceName], ct)).StandardOutput;
+        string groupsAfter = (await node.Namespace.IpAsync(["-6", "maddr", "show", "dev", node.InterfaceName], Ct)).StandardOutput;
 
         Assert.AreEqual(before + 1, open, "the capture is one packet socket");
         StringAssert.Contains(groupsOpen, Group);
@@ -102,6 +93,14 @@ public sealed class PcapFrameChannelTests
     }
 
     /// <summary>Packet sockets of the calling thread's network namespace (any process).</summary>
+    // One node and 0 or 1 client on a bridge, in namespaces of their own.
+    private Task<FarmTopology> OneNodeAsync(int clients) =>
+        FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = clients }, cancellationToken: Ct);
+
+    // A channel on the host's interface, opened inside its namespace.
+    private static Task<PcapFrameChannel> OpenAsync(TopologyHost host, IPAddress[] vips) =>
+        host.Namespace.RunAsync(() => PcapFrameChannel.Open(host.InterfaceName, vips));
+
     private static int CountPacketSockets() => File.ReadAllLines("/proc/thread-self/net/packet").Length - 1;
 
     private static async Task<PhysicalAddress> MacAsync(TopologyHost host)

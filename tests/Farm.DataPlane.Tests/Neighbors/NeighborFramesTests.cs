@@ -5,9 +5,6 @@ namespace Farm.DataPlane.Tests.Neighbors;
 [TestClass]
 public sealed class NeighborFramesTests
 {
-    internal static readonly PhysicalAddress NodeMac = PhysicalAddress.Parse("0a-00-00-00-00-01");
-    internal static readonly PhysicalAddress ClientMac = PhysicalAddress.Parse("0a-00-00-00-00-99");
-
     [TestMethod]
     public void ArpReply_VipAsked_VmacIsSenderHardwareAddressAndNodeMacIsEthernetSource()
     {

@@ -6,6 +6,11 @@ internal static class Modules
     public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
     public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
 
+    /// <summary><see cref="Web"/>'s ports: TCP by client IP, TCP by client IP and port, UDP by client IP.</summary>
+    public const int TcpPort = 8080;
+    public const int TcpPortPort = 8081;
+    public const int UdpPort = 5353;
+
     /// <summary>Two VIPs; tcp 8080 by client IP, tcp 8081 by client IP and port, udp 5353 by client IP.</summary>
     public static ModuleConfig Web(string name = "web", string iface = "eth0", uint seed = 0x6661726d, VmacMode vmacMode = VmacMode.UnicastFilter) => new()
     {
@@ -17,9 +22,9 @@ internal static class Modules
         VmacMode = vmacMode,
         Rules =
         [
-            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 8080, LastPort = 8080, Affinity = Affinity.ClientIp },
-            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 8081, LastPort = 8081, Affinity = Affinity.ClientIpPort },
-            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = 5353, LastPort = 5353, Affinity = Affinity.ClientIp },
+            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPort, LastPort = TcpPort, Affinity = Affinity.ClientIp },
+            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPortPort, LastPort = TcpPortPort, Affinity = Affinity.ClientIpPort },
+            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = UdpPort, LastPort = UdpPort, Affinity = Affinity.ClientIp },
         ],
     };
 }

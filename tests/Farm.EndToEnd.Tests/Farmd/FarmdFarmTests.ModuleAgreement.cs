@@ -1,8 +1,4 @@
-using System.Net;
 using System.Text.Json;
-using Farm.Core.Hashing;
-using Farm.Testing.Farmd;
-using Farm.Testing.Topology;
 
 namespace Farm.EndToEnd.Tests.Farmd;
 
@@ -61,10 +57,7 @@ public sealed partial class FarmdFarmTests
         var (owners, problem) = await Farm.TryReadAcceptorsAsync(FarmdScenario.ModuleName, ct);
         Assert.IsNotNull(owners, problem);
         Assert.DoesNotContain(oddName, owners);
-        var client = Farm.Topology.Clients[0];
-        var sources = client.Addresses4.Take(60).Select(a => new IPEndPoint(a, 0)).ToArray();
-        var answers = await FarmClients.AskTcpAsync(client.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
-        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
+        await AssertTcpAnsweredByOwnersAsync(Client0, 60, owners);
 
         // farmctl status (text and JSON) and the logs say why.
         string json = Farmctl(["status", "--socket", Farm.Daemon(odd).AdminSocket, "--json"]);

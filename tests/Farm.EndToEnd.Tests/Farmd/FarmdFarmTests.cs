@@ -1,15 +1,7 @@
-using System.Globalization;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
-using Farm.Core.Hashing;
 using Farm.DataPlane.Addressing;
-using Farm.Testing.Farmd;
-using Farm.Testing.Processes;
-using Farm.Testing.Topology;
 
 namespace Farm.EndToEnd.Tests.Farmd;
 
@@ -306,9 +298,7 @@ public sealed partial class FarmdFarmTests
 
         // The two others serve everyone meanwhile.
         var owners = await Farm.WaitWebSettledAsync([0, 1], TimeSpan.FromSeconds(10), ct);
-        var sources = Client0.Addresses4.Take(60).Select(a => new IPEndPoint(a, 0)).ToArray();
-        var answers = await FarmClients.AskTcpAsync(Client0.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
-        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
+        await AssertTcpAnsweredByOwnersAsync(Client0, 60, owners);
     }
 
     [TestMethod]
@@ -336,9 +326,7 @@ public sealed partial class FarmdFarmTests
         watch.Restart();
         var owners = await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(15), ct);
         TestContext.WriteLine($"witness back: leases held again after {watch.ElapsedMilliseconds} ms");
-        var sources = Client1.Addresses4.Take(30).Select(a => new IPEndPoint(a, 0)).ToArray();
-        var answers = await FarmClients.AskTcpAsync(Client1.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
-        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
+        await AssertTcpAnsweredByOwnersAsync(Client1, 30, owners);
     }
 
     [TestMethod]
@@ -370,6 +358,14 @@ public sealed partial class FarmdFarmTests
     {
         var asks = perClient.Select(c => FarmClients.AskTcpAsync(c.Client.Namespace, c.Sources, FarmdScenario.Vip4, FarmdScenario.Vip6, port, AskTimeout));
         return [.. (await Task.WhenAll(asks)).SelectMany(a => a)];
+    }
+
+    // The first addresses of the client ask the web module over TCP (client_ip): each answered by its bucket's owner.
+    private static async Task AssertTcpAnsweredByOwnersAsync(TopologyHost client, int addresses, string[] owners)
+    {
+        var sources = client.Addresses4.Take(addresses).Select(a => new IPEndPoint(a, 0)).ToArray();
+        var answers = await FarmClients.AskTcpAsync(client.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
+        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
     }
 
     private static void AssertAnswers(IPEndPoint[] sources, string[] expected, string?[] answers)

@@ -1,9 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-using Farm.Core.Hashing;
-using Farm.Testing.Farmd;
-using Farm.Testing.Topology;
-
 namespace Farm.EndToEnd.Tests.Farmd;
 
 /// <summary>

@@ -17,7 +17,6 @@ public sealed class SessionLoadTests(TestContext testContext)
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task StartAsync_100TcpAnd100UdpSessions_AllAnsweredWithoutResetsAndNodeRecorded()
     {
-        await Requirements.NamespacesAsync(needNft: false);
         await using var lan = await TwoNodes.StartAsync(Ct);
         var sources = lan.Sources(ipv4: 40, ipv6: 10);
         var options = new SessionLoadOptions { SessionsPerSource = 2, AnswerTimeout = TimeSpan.FromSeconds(5), StallThreshold = TimeSpan.FromSeconds(5) };
@@ -60,7 +59,6 @@ public sealed class SessionLoadTests(TestContext testContext)
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Snapshot_ServerDisposed_ItsTcpSessionsReportedResetOthersNot()
     {
-        await Requirements.NamespacesAsync(needNft: false);
         await using var lan = await TwoNodes.StartAsync(Ct);
         var sources = lan.Sources(ipv4: 20, ipv6: 0);
         await using var victim = await SessionLoad.StartAsync(lan.Client, sources, lan.Node(0), Port, cancellationToken: Ct);
@@ -84,8 +82,7 @@ public sealed class SessionLoadTests(TestContext testContext)
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Snapshot_NodeDropsTheTraffic_TcpAndUdpStallsAndUdpLossReported()
     {
-        await Requirements.NamespacesAsync(needNft: true);
-        await using var lan = await TwoNodes.StartAsync(Ct);
+        await using var lan = await TwoNodes.StartAsync(Ct, needNft: true);
         var sources = lan.Sources(ipv4: 10, ipv6: 0);
         var options = new SessionLoadOptions { AnswerTimeout = TimeSpan.FromMilliseconds(200), StallThreshold = TimeSpan.FromMilliseconds(300) };
         await using var tcp = await SessionLoad.StartAsync(lan.Client, sources, lan.Node(0), Port, options, cancellationToken: Ct);
@@ -132,7 +129,6 @@ public sealed class SessionLoadTests(TestContext testContext)
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Snapshot_TwoServersAnswerOneAddress_UdpSessionsReportedAnsweredByTwo()
     {
-        await Requirements.NamespacesAsync(needNft: false);
         await using var lan = await TwoNodes.StartAsync(Ct);
 
         // Both nodes hold a shared address and run a name server on it; the client sends its frames to the broadcast
@@ -159,7 +155,6 @@ public sealed class SessionLoadTests(TestContext testContext)
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task CloseAsync_SomeSessions_ClosedCleanlyWithTimesWhileTheOthersRunOn()
     {
-        await Requirements.NamespacesAsync(needNft: false);
         await Requirements.ToolsAsync("ss");
         await using var lan = await TwoNodes.StartAsync(Ct);
         var sources = lan.Sources(ipv4: 20, ipv6: 0);
@@ -241,8 +236,10 @@ public sealed class SessionLoadTests(TestContext testContext)
 
         public NetworkNamespace Client => Topology.Clients[0].Namespace;
 
-        public static async Task<TwoNodes> StartAsync(CancellationToken cancellationToken)
+        /// <summary>Skips (see <see cref="Requirements.NamespacesAsync"/>) where namespaces, or nft when <paramref name="needNft"/>, are missing.</summary>
+        public static async Task<TwoNodes> StartAsync(CancellationToken cancellationToken, bool needNft = false)
         {
+            await Requirements.NamespacesAsync(needNft);
             var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 2, Clients = 1, AddressesPerClient = 40 }, cancellationToken: cancellationToken);
             var servers = new List<NameServer>();
             try

@@ -1,5 +1,3 @@
-using Farm.Protocol.V1;
-
 namespace Farm.EndToEnd.Tests.Modules;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Farm.Protocol;
-using Farm.Protocol.V1;
 
 namespace Farm.EndToEnd.Tests.Modules;
 

@@ -1,5 +1,3 @@
-using Farm.Protocol.V1;
-
 namespace Farm.EndToEnd.Tests.Rebalance;
 
 /// <summary>
@@ -21,18 +19,7 @@ public sealed class RebalanceTests(TestContext testContext)
     public async Task InitializeAsync() => await Requirements.NamespacesAsync(needNft: true);
 
     [TestCleanup]
-    public async Task CleanupAsync()
-    {
-        if (farm is not null)
-        {
-            if (testContext.CurrentTestOutcome != UnitTestOutcome.Passed)
-            {
-                testContext.WriteLine(farm.Outputs());
-            }
-
-            await farm.DisposeAsync();
-        }
-    }
+    public Task CleanupAsync() => TestFarm.EndAsync(farm, testContext);
 
     [TestMethod]
     [Timeout(300_000, CooperativeCancellation = true)]

@@ -1,11 +1,4 @@
-using System.Globalization;
-using Farm.Core.Config;
-using Farm.Protocol.V1;
-using Farm.Testing.Farmd;
 using Farm.Testing.Metrics;
-using Farm.Testing.Processes;
-using Farm.Testing.Topology;
-using Farm.Testing.Waiting;
 
 namespace Farm.EndToEnd.Tests.Telemetry;
 
@@ -31,18 +24,7 @@ public sealed class ConsolePortTests
     }
 
     [TestCleanup]
-    public async Task CleanupAsync()
-    {
-        if (farm is not null)
-        {
-            if (TestContext.CurrentTestOutcome != UnitTestOutcome.Passed)
-            {
-                TestContext.WriteLine(farm.Outputs());
-            }
-
-            await farm.DisposeAsync();
-        }
-    }
+    public Task CleanupAsync() => TestFarm.EndAsync(farm, TestContext);
 
     [TestMethod]
     [Timeout(240_000, CooperativeCancellation = true)]

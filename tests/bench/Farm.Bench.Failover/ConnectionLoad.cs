@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.Versioning;
-using Farm.Testing.Network;
-
 namespace Farm.Bench.Failover;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Runtime.Versioning;
-using System.Text;
-
 namespace Farm.Bench.Failover;
 
 /// <summary>Markdown tables of the results: one summary per timing, then every repetition.</summary>

@@ -1,10 +1,5 @@
-using System.Globalization;
-using System.Net;
-using System.Runtime.Versioning;
 using System.Text.Json;
-using Farm.Core.Config;
 using Farm.Core.Hashing;
-using Farm.Testing.Farmd;
 using Farm.Testing.Topology;
 
 namespace Farm.Bench.Failover;

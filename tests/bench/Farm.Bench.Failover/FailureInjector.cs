@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Runtime.Versioning;
-using Farm.Testing.Farmd;
-
 namespace Farm.Bench.Failover;
 
 /// <summary>Fails a node of a <see cref="FarmFixture"/> three ways (kill -9, link down, SIGSTOP) and restores it.</summary>

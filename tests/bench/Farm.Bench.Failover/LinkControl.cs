@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.Versioning;
-using System.Text;
-using Farm.Testing.Network;
-using Farm.Testing.Processes;
-
 namespace Farm.Bench.Failover;
 
 /// <summary>

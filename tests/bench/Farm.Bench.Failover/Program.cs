@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Farm.Bench.Failover;
-using Farm.Testing.Network;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 

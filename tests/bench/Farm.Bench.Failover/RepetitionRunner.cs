@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.Net;
-using System.Runtime.Versioning;
-using Farm.Testing.Farmd;
-
 namespace Farm.Bench.Failover;
 
 /// <summary>
@@ -41,18 +35,7 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
 
             // The failure instant is taken just before the call that causes it.
             failedAt = time.GetTimestamp();
-            switch (kind)
-            {
-                case FailureKind.Kill:
-                    await failures.KillNodeAsync(victim);
-                    break;
-                case FailureKind.LinkDown:
-                    await failures.SetLinkAsync(victim, up: false, cancellationToken);
-                    break;
-                case FailureKind.Stop:
-                    failures.SignalDaemon(victim, stop: true);
-                    break;
-            }
+            await SetFailedAsync(kind, victim, failed: true, cancellationToken);
 
             injectMs = Ms(time.GetTimestamp() - failedAt);
             if (kind == FailureKind.Kill)
@@ -74,19 +57,7 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             }
 
             restoredAt = time.GetTimestamp();
-            switch (kind)
-            {
-                case FailureKind.Kill:
-                    await farm.StartNodeAsync(victim);
-                    await farm.Daemon(victim).WaitForReadyAsync(FailoverScenario.ReadyTimeout, cancellationToken);
-                    break;
-                case FailureKind.LinkDown:
-                    await failures.SetLinkAsync(victim, up: true, cancellationToken);
-                    break;
-                case FailureKind.Stop:
-                    failures.SignalDaemon(victim, stop: false);
-                    break;
-            }
+            await SetFailedAsync(kind, victim, failed: false, cancellationToken);
 
             await farm.WaitSettledAsync(SettleTimeout, cancellationToken);
         }
@@ -117,6 +88,27 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
 
         long MicrosToTicks(long micros) => anchorTicks + (long)((micros - anchorMicros) * (time.TimestampFrequency / 1e6));
         return Analyze(repetition, kind, victim, load, sources, ownerOf, isVictim, failedAt, restoredAt, synAcks, dropped, MicrosToTicks, injectMs, resettleMs);
+    }
+
+    // Causes (failed) or ends (!failed) the victim's failure: a kill and a restart, the link down and up, SIGSTOP and SIGCONT.
+    private async Task SetFailedAsync(FailureKind kind, int victim, bool failed, CancellationToken cancellationToken)
+    {
+        switch (kind)
+        {
+            case FailureKind.Kill when failed:
+                await failures.KillNodeAsync(victim);
+                break;
+            case FailureKind.Kill:
+                await farm.StartNodeAsync(victim);
+                await farm.Daemon(victim).WaitForReadyAsync(FailoverScenario.ReadyTimeout, cancellationToken);
+                break;
+            case FailureKind.LinkDown:
+                await failures.SetLinkAsync(victim, up: !failed, cancellationToken);
+                break;
+            case FailureKind.Stop:
+                failures.SignalDaemon(victim, stop: failed);
+                break;
+        }
     }
 
     private static bool AllTakenOver(ConnectionLoad load, bool[] isVictim, int victim, long failedAt)

@@ -1,9 +1,5 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using Farm.Testing.Capture;
-using Farm.Testing.Network;
 
 namespace Farm.Bench.Failover;
 

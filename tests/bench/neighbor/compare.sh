@@ -28,22 +28,13 @@ while [[ $# -gt 0 ]]; do
 done
 out="$(realpath -m "$out")"
 
-after="$(git rev-parse --short HEAD)"
-if [[ -n "$(git status --porcelain -- . ':!tests/bench/results' ':!docs')" ]]; then
-  after="$after+dirty"
-fi
+source tests/bench/neighbor/lib.sh
+after="$(bench_commit)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/farm-neighbor-before.XXXXXX")"
 pid=""
 cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    for ns in $(ip netns list | awk '{print $1}' | grep "^farmt-$pid-" || true); do
-      ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-      ip netns delete "$ns" 2>/dev/null || true
-    done
-  fi
+  bench_stop
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -14,25 +14,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 bash installer/deps.sh >/dev/null
 dotnet build -c Release -v quiet -nologo tests/bench/Farm.Bench.Neighbor >/dev/null
 
-# The commit the measured code comes from; "+dirty" when source files differ from it (results and docs do not count).
-commit="$(git rev-parse --short HEAD)"
-if [[ -n "$(git status --porcelain -- . ':!tests/bench/results' ':!docs')" ]]; then
-  commit="$commit+dirty"
-fi
+source tests/bench/neighbor/lib.sh
+commit="$(bench_commit)"
 
 pid=""
-cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    # The benchmark deletes its namespaces itself; this catches a run that died before it could.
-    for ns in $(ip netns list | awk '{print $1}' | grep "^farmt-$pid-" || true); do
-      ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-      ip netns delete "$ns" 2>/dev/null || true
-    done
-  fi
-}
-trap cleanup EXIT
+trap bench_stop EXIT
 trap 'exit 130' INT TERM
 
 dotnet tests/bench/Farm.Bench.Neighbor/bin/Release/net10.0/Farm.Bench.Neighbor.dll --commit "$commit" "$@" &
@@ -42,9 +28,5 @@ wait "$pid" || rc=$?
 pid_done="$pid"
 pid=""
 # Also after a normal exit: nothing of this run may stay behind.
-for ns in $(ip netns list | awk '{print $1}' | grep "^farmt-$pid_done-" || true); do
-  echo "run.sh: deleting leftover namespace $ns" >&2
-  ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-  ip netns delete "$ns" 2>/dev/null || true
-done
+bench_sweep "$pid_done" run.sh
 exit "$rc"
