@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using Farm.Daemon.Envelopes;
 using Farm.Daemon.Transport;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;

@@ -1,7 +1,3 @@
-using Farm.Daemon.ModuleHosting;
-using Farm.Daemon.Envelopes;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Google.Protobuf;
 using Grpc.Core;
 using Wire = Farm.Protocol.V1;

@@ -1,6 +1,4 @@
 using Farm.Daemon.Reload;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 

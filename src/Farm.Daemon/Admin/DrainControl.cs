@@ -1,10 +1,5 @@
-using Farm.Cluster.Membership;
-using Farm.Core.Config;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Heartbeat;
-using Farm.Protocol;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

@@ -1,4 +1,3 @@
-using Farm.Daemon.ModuleHosting;
 using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 

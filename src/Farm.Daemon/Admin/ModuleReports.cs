@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-using Farm.Daemon.ModuleHosting;
 using Farm.Modules;
 using Wire = Farm.Protocol.V1;
 

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Farm.Daemon.Admin;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using System.Globalization;
-using Farm.Cluster.Membership;
-using Farm.Core.Config;
 using Farm.Core.Hashing;
-using Farm.Daemon.Heartbeat;
 using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 

@@ -1,12 +1,7 @@
 using System.Collections.Immutable;
-using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
-using Farm.Core.Config;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Heartbeat;
-using Farm.Daemon.ModuleHosting;
 using Farm.Daemon.Reload;
-using Farm.Daemon.Envelopes;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

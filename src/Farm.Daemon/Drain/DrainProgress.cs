@@ -1,4 +1,3 @@
-using Farm.Cluster.Membership;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Drain;

@@ -1,4 +1,3 @@
-using Farm.Daemon.Heartbeat;
 using Farm.Native.Linux;
 
 namespace Farm.Daemon.Drain;

@@ -1,4 +1,3 @@
-using System.Net;
 using Grpc.Core;
 
 namespace Farm.Daemon.Envelopes;

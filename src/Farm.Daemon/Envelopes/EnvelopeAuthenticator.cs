@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Farm.Protocol.V1;
 using Google.Protobuf;
 

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Farm.Daemon.Heartbeat;
 
 /// <summary>One reachability probe of the split-brain witness (ICMP echo in farmd, a fake in tests).</summary>

@@ -1,7 +1,5 @@
-using Farm.Cluster.Membership;
 using Farm.Core.Scheduling;
 using Farm.Daemon.Transport;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Heartbeat;
 

@@ -1,10 +1,5 @@
-using Farm.Cluster.Membership;
-using Farm.Daemon.Envelopes;
 using Farm.Daemon.Transport;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Heartbeat;

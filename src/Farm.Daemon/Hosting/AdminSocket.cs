@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using Farm.Core.Security;
 using Farm.Native.Linux;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 

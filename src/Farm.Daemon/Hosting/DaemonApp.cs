@@ -1,5 +1,4 @@
 using Farm.DataPlane.Runtime;
-using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
 

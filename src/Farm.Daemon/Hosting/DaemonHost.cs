@@ -1,8 +1,5 @@
-using System.Net;
 using Farm.Daemon.Admin;
-using Farm.Daemon.Heartbeat;
 using System.Security.Authentication;
-using Farm.Daemon.Envelopes;
 using Farm.Protocol.Tls;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -13,7 +10,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 

@@ -1,10 +1,6 @@
-using System.Net;
-using Farm.Core.Config;
 using Farm.Daemon.Admin;
-using Farm.Daemon.ModuleHosting;
 using Farm.Daemon.Reload;
 using Farm.Daemon.Web;
-using Farm.Protocol;
 
 namespace Farm.Daemon.Hosting;
 

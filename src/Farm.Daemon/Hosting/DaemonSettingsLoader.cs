@@ -1,7 +1,4 @@
-using System.Net;
-using Farm.Core.Config;
 using Farm.Core.Security;
-using Farm.Daemon.ModuleHosting;
 using Farm.Native.Linux;
 
 namespace Farm.Daemon.Hosting;

@@ -1,20 +1,12 @@
-using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
-using Farm.Core.Config;
 using Farm.Daemon.Admin;
 using Farm.DataPlane.Runtime;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Heartbeat;
-using Farm.Daemon.ModuleHosting;
 using Farm.Daemon.Reload;
-using Farm.Daemon.Envelopes;
 using Farm.Daemon.Telemetry;
 using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Farm.Protocol.Tls;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 

@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using Farm.Daemon.Heartbeat;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using Farm.Cluster.Membership;
 
 namespace Farm.Daemon.Hosting;
 

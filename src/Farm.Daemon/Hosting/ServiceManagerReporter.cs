@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting.Systemd;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Hosting;
 

@@ -1,10 +1,6 @@
 using System.Collections.Immutable;
-using Farm.Cluster.Membership;
-using Farm.Core.Config;
 using Farm.DataPlane.Runtime;
-using Farm.Daemon.Heartbeat;
 using Farm.Modules;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.ModuleHosting;
 

@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>What <see cref="ModuleHost"/> needs from farmd's settings, bound once at start.</summary>

@@ -1,5 +1,4 @@
 using Farm.Core.Text;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.ModuleHosting;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>One log line of a module, as <c>farmctl logs</c> shows it.</summary>

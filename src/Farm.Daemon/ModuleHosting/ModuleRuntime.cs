@@ -1,4 +1,3 @@
-using Farm.Core.Config;
 using Farm.Modules;
 
 namespace Farm.Daemon.ModuleHosting;

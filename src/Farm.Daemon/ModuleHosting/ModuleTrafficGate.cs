@@ -1,8 +1,5 @@
-using Farm.Core.Config;
 using Farm.DataPlane.Runtime;
-using Farm.Daemon.Heartbeat;
 using Farm.Modules;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.ModuleHosting;
 

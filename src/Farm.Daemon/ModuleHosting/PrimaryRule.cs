@@ -1,5 +1,3 @@
-using Farm.Cluster.Membership;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>When this node must be the primary of a <c>single</c> module (and so run start_prim).</summary>

@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-
 namespace Farm.Daemon.Reload;
 
 /// <summary>What <see cref="ClusterReloader"/> needs from farmd's settings, bound once at start.</summary>

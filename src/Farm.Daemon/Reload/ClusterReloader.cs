@@ -1,8 +1,5 @@
-using Farm.Core.Config;
 using Farm.Core.Security;
-using Farm.Daemon.Heartbeat;
 using Farm.Native.Linux;
-using Microsoft.Extensions.Logging;
 
 namespace Farm.Daemon.Reload;
 

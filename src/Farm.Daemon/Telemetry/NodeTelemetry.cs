@@ -1,7 +1,5 @@
 using Farm.Daemon.Admin;
 using Farm.DataPlane.Runtime;
-using Farm.Daemon.Heartbeat;
-using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Farm.Daemon.Telemetry;

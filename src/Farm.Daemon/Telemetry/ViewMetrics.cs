@@ -1,5 +1,3 @@
-using Farm.Cluster.Membership;
-using Farm.Daemon.Heartbeat;
 using Prometheus;
 
 namespace Farm.Daemon.Telemetry;

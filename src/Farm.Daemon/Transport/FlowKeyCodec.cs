@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Farm.Daemon.Transport;

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Farm.Cluster.Membership;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Transport;

@@ -1,5 +1,3 @@
-using Farm.Cluster.Membership;
-
 namespace Farm.Daemon.Transport;
 
 /// <summary>Sends the membership manager's requests to peers; answers come back through the host.</summary>

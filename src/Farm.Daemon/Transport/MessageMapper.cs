@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
-using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
-using Farm.Protocol;
 using Google.Protobuf;
 using Wire = Farm.Protocol.V1;
 
@@ -59,49 +57,41 @@ internal static class MessageMapper
     public static MembershipMessage ParseRequest(string method, ByteString payload) => ParseRequest(method, payload, MessageLimits.Unconfigured);
 
     /// <summary>Parses the request payload of <paramref name="method"/>; refuses what exceeds <paramref name="limits"/>.</summary>
-    public static MembershipMessage ParseRequest(string method, ByteString payload, MessageLimits limits)
+    public static MembershipMessage ParseRequest(string method, ByteString payload, MessageLimits limits) => Parse(method, "request", limits, () => method switch
     {
-        ArgumentNullException.ThrowIfNull(limits);
-        try
-        {
-            return method switch
-            {
-                _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload), limits),
-                _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload), limits),
-                _ when method == MethodPaths.Commit => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
-                _ when method == MethodPaths.GetView => ParseEmpty(payload),
-                _ => throw new FormatException($"Unknown membership method {method}."),
-            };
-        }
-        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
-        {
-            throw new FormatException($"Malformed {method} request: {ex.Message}", ex);
-        }
-    }
+        _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatRequest.Parser.ParseFrom(payload), limits),
+        _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareRequest.Parser.ParseFrom(payload), limits),
+        _ when method == MethodPaths.Commit => new CommitRequest(Required(Wire.CommitRequest.Parser.ParseFrom(payload).Id, "id")),
+        _ when method == MethodPaths.GetView => ParseEmpty(payload),
+        _ => throw new FormatException($"Unknown membership method {method}."),
+    });
 
     /// <summary>Parses the reply payload of <paramref name="method"/> within <see cref="MessageLimits.Unconfigured"/>.</summary>
     /// <remarks>Callers that know the node (<c>MembershipHost.Limits</c>) should pass its limits: only they bound drain reports tightly.</remarks>
     public static MembershipMessage ParseReply(string method, ByteString payload) => ParseReply(method, payload, MessageLimits.Unconfigured);
 
     /// <summary>Parses the reply payload of <paramref name="method"/>; refuses what exceeds <paramref name="limits"/>.</summary>
-    public static MembershipMessage ParseReply(string method, ByteString payload, MessageLimits limits)
+    public static MembershipMessage ParseReply(string method, ByteString payload, MessageLimits limits) => Parse(method, "reply", limits, () => method switch
+    {
+        _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload), limits),
+        _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload), limits),
+        _ when method == MethodPaths.Commit => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
+        _ when method == MethodPaths.GetView => new GetViewReply(
+            Wire.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v, limits) : null),
+        _ => throw new FormatException($"Unknown membership method {method}."),
+    });
+
+    /// <summary>Runs one parse; protobuf and range errors become a <see cref="FormatException"/> naming the method and what was parsed.</summary>
+    private static MembershipMessage Parse(string method, string what, MessageLimits limits, Func<MembershipMessage> parse)
     {
         ArgumentNullException.ThrowIfNull(limits);
         try
         {
-            return method switch
-            {
-                _ when method == MethodPaths.Heartbeat => FromProto(Wire.HeartbeatReply.Parser.ParseFrom(payload), limits),
-                _ when method == MethodPaths.Prepare => FromProto(Wire.PrepareReply.Parser.ParseFrom(payload), limits),
-                _ when method == MethodPaths.Commit => FromProto(Wire.CommitReply.Parser.ParseFrom(payload)),
-                _ when method == MethodPaths.GetView => new GetViewReply(
-                    Wire.GetViewReply.Parser.ParseFrom(payload).View is { } v ? FromProto(v, limits) : null),
-                _ => throw new FormatException($"Unknown membership method {method}."),
-            };
+            return parse();
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
         {
-            throw new FormatException($"Malformed {method} reply: {ex.Message}", ex);
+            throw new FormatException($"Malformed {method} {what}: {ex.Message}", ex);
         }
     }
 

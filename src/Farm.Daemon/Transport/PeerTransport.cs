@@ -1,13 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
-using Farm.Cluster.Membership;
-using Farm.Daemon.Heartbeat;
-using Farm.Daemon.Envelopes;
-using Farm.Protocol;
-using Farm.Protocol.Security;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.Extensions.Logging;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Transport;

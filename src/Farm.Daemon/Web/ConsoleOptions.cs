@@ -1,6 +1,3 @@
-using System.Net;
-using Farm.Core.Config;
-
 namespace Farm.Daemon.Web;
 
 /// <summary>What the console port and its certificate need from farmd's settings, bound once at start.</summary>

@@ -1,5 +1,3 @@
-using Farm.Daemon.Heartbeat;
-
 namespace Farm.Daemon.Web;
 
 /// <summary>

@@ -1,7 +1,4 @@
-using Farm.Daemon.Telemetry;
-using Farm.Daemon.Tests.TestSupport;
 using Farm.DataPlane.Filtering;
-using Prometheus;
 
 namespace Farm.Daemon.Tests.Telemetry;
 

@@ -1,11 +1,5 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Farm.Cluster.Membership;
-using Farm.Daemon.Heartbeat;
-using Farm.Daemon.Telemetry;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Testing.Files;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Daemon.Tests.Telemetry;
 

@@ -1,7 +1,3 @@
-using Farm.Daemon.Telemetry;
-using Farm.Daemon.Tests.TestSupport;
-using Prometheus;
-
 namespace Farm.Daemon.Tests.Telemetry;
 
 [TestClass]

@@ -1,5 +1,3 @@
-using Farm.Daemon.Telemetry;
-
 namespace Farm.Daemon.Tests.Telemetry;
 
 [TestClass]

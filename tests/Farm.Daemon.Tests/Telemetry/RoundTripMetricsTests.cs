@@ -1,8 +1,3 @@
-using Farm.Daemon.Telemetry;
-using Farm.Daemon.Tests.TestSupport;
-using Farm.Daemon.Transport;
-using Prometheus;
-
 namespace Farm.Daemon.Tests.Telemetry;
 
 [TestClass]

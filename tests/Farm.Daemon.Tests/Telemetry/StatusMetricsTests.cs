@@ -1,6 +1,3 @@
-using Farm.Daemon.Telemetry;
-using Farm.Daemon.Tests.TestSupport;
-using Prometheus;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Telemetry;

@@ -1,10 +1,4 @@
 using Farm.Cluster.Membership;
-using Farm.Daemon.Heartbeat;
-using Farm.Daemon.Telemetry;
-using Farm.Daemon.Tests.TestSupport;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Prometheus;
 
 namespace Farm.Daemon.Tests.Telemetry;
 

@@ -1,5 +1,4 @@
 using Farm.Testing.Metrics;
-using Prometheus;
 
 namespace Farm.Daemon.Tests.TestSupport;
 

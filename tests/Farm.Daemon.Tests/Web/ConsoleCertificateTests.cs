@@ -1,10 +1,6 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Farm.Core.Config;
-using Farm.Daemon.Hosting;
 using Farm.Daemon.Web;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Farm.Daemon.Tests.Web;
 

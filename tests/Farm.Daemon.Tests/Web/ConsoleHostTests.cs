@@ -1,9 +1,5 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
-using Farm.Daemon.Tests.TestSupport;
 using Farm.Daemon.Web;
-using Farm.Testing.Waiting;
 
 namespace Farm.Daemon.Tests.Web;
 

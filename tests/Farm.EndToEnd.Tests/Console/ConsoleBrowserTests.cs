@@ -1,4 +1,3 @@
-using Farm.Protocol.V1;
 using Microsoft.Playwright;
 
 namespace Farm.EndToEnd.Tests.Console;
