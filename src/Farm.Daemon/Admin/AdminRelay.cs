@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using Farm.Daemon.Transport;
 using Google.Protobuf;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Wire = Farm.Protocol.V1;
 

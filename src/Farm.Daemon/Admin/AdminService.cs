@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

@@ -1,5 +1,3 @@
-using Farm.Daemon.Reload;
-using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

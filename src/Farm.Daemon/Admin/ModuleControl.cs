@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

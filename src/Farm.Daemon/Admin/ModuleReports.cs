@@ -1,4 +1,3 @@
-using Farm.Modules;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

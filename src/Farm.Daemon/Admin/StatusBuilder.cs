@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using Farm.Core.Buckets;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Reload;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Admin;

@@ -1,5 +1,3 @@
-using Grpc.Core;
-
 namespace Farm.Daemon.Envelopes;
 
 /// <summary>Who delivered a call: the remote IP address over TCP, nothing over the admin Unix socket.</summary>

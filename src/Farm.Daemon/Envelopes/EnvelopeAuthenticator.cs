@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Farm.Protocol.V1;
 using Google.Protobuf;
 

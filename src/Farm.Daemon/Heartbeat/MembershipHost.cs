@@ -1,5 +1,4 @@
 using Farm.Core.Scheduling;
-using Farm.Daemon.Transport;
 
 namespace Farm.Daemon.Heartbeat;
 

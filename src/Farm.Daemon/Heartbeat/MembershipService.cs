@@ -1,5 +1,3 @@
-using Farm.Daemon.Transport;
-using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Heartbeat;

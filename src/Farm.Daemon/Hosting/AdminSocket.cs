@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Farm.Core.Security;
 using Farm.Native.Linux;
 using Microsoft.AspNetCore.Connections;
 

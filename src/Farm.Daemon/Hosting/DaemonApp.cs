@@ -1,4 +1,3 @@
-using Farm.DataPlane.Runtime;
 using Serilog;
 using Serilog.Events;
 

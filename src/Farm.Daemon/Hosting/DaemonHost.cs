@@ -1,14 +1,9 @@
-using Farm.Daemon.Admin;
 using System.Security.Authentication;
 using Farm.Protocol.Tls;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Farm.Daemon.Hosting;

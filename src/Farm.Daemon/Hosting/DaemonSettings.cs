@@ -1,5 +1,3 @@
-using Farm.Daemon.Admin;
-using Farm.Daemon.Reload;
 using Farm.Daemon.Web;
 
 namespace Farm.Daemon.Hosting;

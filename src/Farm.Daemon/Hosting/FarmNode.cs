@@ -1,10 +1,6 @@
 using Farm.Core.Buckets;
-using Farm.Daemon.Admin;
-using Farm.DataPlane.Runtime;
 using Farm.Daemon.Drain;
-using Farm.Daemon.Reload;
 using Farm.Daemon.Telemetry;
-using Farm.Daemon.Transport;
 using Farm.DataPlane.Conntrack;
 using Farm.Protocol.Tls;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using Farm.Core.Security;
 using Farm.Native.Linux;
 
 namespace Farm.Daemon.Hosting;

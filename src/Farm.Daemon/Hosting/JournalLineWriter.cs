@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Farm.Daemon.Hosting;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Collections.Immutable;
-using Farm.DataPlane.Runtime;
-using Farm.Modules;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Farm.Modules;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>A module as status shows it: its configuration, its state machine's snapshot, its gate and its data plane.</summary>

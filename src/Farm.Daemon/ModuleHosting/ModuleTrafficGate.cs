@@ -1,6 +1,3 @@
-using Farm.DataPlane.Runtime;
-using Farm.Modules;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>

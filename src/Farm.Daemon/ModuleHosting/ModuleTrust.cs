@@ -1,5 +1,3 @@
-using Farm.Core.Security;
-
 namespace Farm.Daemon.ModuleHosting;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using Farm.Native.Linux;
 
 namespace Farm.Daemon.Reload;

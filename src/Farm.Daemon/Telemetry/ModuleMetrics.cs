@@ -1,4 +1,3 @@
-using Farm.Modules;
 using Prometheus;
 
 namespace Farm.Daemon.Telemetry;

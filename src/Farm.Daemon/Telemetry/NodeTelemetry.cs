@@ -1,5 +1,3 @@
-using Farm.Daemon.Admin;
-using Farm.DataPlane.Runtime;
 using Prometheus;
 
 namespace Farm.Daemon.Telemetry;

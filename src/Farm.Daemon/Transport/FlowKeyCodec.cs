@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Immutable;
 using System.Net.Sockets;
 
 namespace Farm.Daemon.Transport;

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Grpc.Core;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Transport;

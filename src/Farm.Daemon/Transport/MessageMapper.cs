@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Farm.Core.Buckets;
 using Google.Protobuf;

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Wire = Farm.Protocol.V1;
 

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Farm.Daemon.Admin;
 using Farm.Protocol.Json;
 using Farm.WebConsole;
 using Wire = Farm.Protocol.V1;

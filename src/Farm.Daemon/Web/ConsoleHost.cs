@@ -2,13 +2,9 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Farm.Daemon.Hosting;
 using Farm.WebConsole;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
 namespace Farm.Daemon.Web;

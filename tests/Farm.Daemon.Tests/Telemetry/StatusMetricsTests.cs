@@ -8,10 +8,7 @@ public sealed class StatusMetricsTests
     [TestMethod]
     public async Task Update_PeerDown_OneSeriesPerStateWithOnlyTheCurrentAtOne()
     {
-        var (registry, metrics) = Create();
-
-        metrics.Update(Report());
-        var text = await MetricsText.ScrapeAsync(registry);
+        var text = await ScrapeAfterAsync(Report());
 
         Assert.AreEqual(1, text["farm_node_state{node=\"n2\",state=\"down\"}"]);
         Assert.AreEqual(0, text["farm_node_state{node=\"n2\",state=\"up\"}"]);
@@ -26,10 +23,7 @@ public sealed class StatusMetricsTests
     [TestMethod]
     public async Task Update_SelfHandingOver_ModuleBucketsByStateAndOldestDrain()
     {
-        var (registry, metrics) = Create();
-
-        metrics.Update(Report());
-        var text = await MetricsText.ScrapeAsync(registry);
+        var text = await ScrapeAfterAsync(Report());
 
         Assert.AreEqual(200, text["farm_module_buckets{module=\"web\",state=\"owned\"}"]);
         Assert.AreEqual(5, text["farm_module_buckets{module=\"web\",state=\"incoming\"}"]);
@@ -44,13 +38,11 @@ public sealed class StatusMetricsTests
     [TestMethod]
     public async Task Update_RoundTripsOfAPeer_SecondsFromMicroseconds()
     {
-        var (registry, metrics) = Create();
         var report = Report();
         var lan = report.Nodes[1].Lans[0];
         (lan.RttP50Us, lan.RttP99Us, lan.RttSamples) = (250, 1500, 512);
 
-        metrics.Update(report);
-        var text = await MetricsText.ScrapeAsync(registry);
+        var text = await ScrapeAfterAsync(report);
 
         Assert.AreEqual(0.00025, text["farm_heartbeat_rtt_p50_seconds{node=\"n2\",lan=\"default\"}"], 1e-12);
         Assert.AreEqual(0.0015, text["farm_heartbeat_rtt_p99_seconds{node=\"n2\",lan=\"default\"}"], 1e-12);
@@ -61,10 +53,7 @@ public sealed class StatusMetricsTests
     [TestMethod]
     public async Task Update_ModuleAndCheckers_StateOneHotAndVerdictsOnlyOnceKnown()
     {
-        var (registry, metrics) = Create();
-
-        metrics.Update(Report());
-        var text = await MetricsText.ScrapeAsync(registry);
+        var text = await ScrapeAfterAsync(Report());
 
         Assert.AreEqual(1, text["farm_module_state{module=\"web\",state=\"wait\"}"]);
         Assert.AreEqual(0, text["farm_module_state{module=\"web\",state=\"up\"}"]);
@@ -92,6 +81,14 @@ public sealed class StatusMetricsTests
         Assert.AreEqual(7, first["farm_rejected_messages_total{reason=\"bad_mac\"}"]);
         Assert.AreEqual(1, first["farm_rejected_messages_total{reason=\"replayed\"}"]);
         Assert.AreEqual(7, second["farm_rejected_messages_total{reason=\"bad_mac\"}"]);
+    }
+
+    /// <summary>A fresh registry's text after one update with <paramref name="report"/>.</summary>
+    private static async Task<Farm.Testing.Metrics.PrometheusText> ScrapeAfterAsync(Wire.NodeStatusReport report)
+    {
+        var (registry, metrics) = Create();
+        metrics.Update(report);
+        return await MetricsText.ScrapeAsync(registry);
     }
 
     private static (CollectorRegistry Registry, StatusMetrics Metrics) Create()
