@@ -13,7 +13,8 @@ using Farm.Testing.Network;
 // Both take --interval-ms, --detection-ms and --lease-ms (default 100 / 1000 / 600: the benchmark's own default, the
 // timings its first recorded runs used; the cluster file defaults are 50 / 300 / 150 ms).
 var culture = CultureInfo.InvariantCulture;
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("detect" or "soak" or "hostile" or "rtt"))
+bool help = args.Length == 0 || args.Contains("-h") || args.Contains("--help"); // the scripts pass their subcommand first
+if (help || args[0] is not ("detect" or "soak" or "hostile" or "rtt"))
 {
     Console.WriteLine("usage: Farm.Bench.Membership detect [--runs N=10] [--out FILE] [timing]\n" +
                       "       Farm.Bench.Membership soak [--minutes M=5] [--gc-ms MS=200] [--hogs N=4] [--out FILE] [timing]\n" +
@@ -21,7 +22,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("detect" 
                       "       Farm.Bench.Membership rtt [--warmup S=60] [--measure S=30] [--hogs N=2] [--label after] [--legacy] [--out FILE] [timing]\n" +
                       "         (FARM_BENCH_FARMD=path/to/farmd.dll measures another build; --legacy seals its protocol 1 envelopes)\n" +
                       "timing: --interval-ms 100 --detection-ms 1000 --lease-ms 600 (this benchmark's defaults; the cluster file's are 50 / 300 / 150)");
-    return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+    return help ? 0 : 2;
 }
 
 string Option(string name, string fallback)
