@@ -176,7 +176,7 @@ public static partial class WebConsoleLogin
         string address = Address(context);
         if (!SameOrigin(context.Request))
         {
-            // Login CSRF: the form is posted only from this console's own page (browsers send Origin with a POST).
+            // Login CSRF: the form is posted only from this console's own page (browsers say where a POST comes from).
             Log.CsrfRefused(logger, "?", address, context.Request.Path);
             return LoginPage(context, "refused: the login form must come from this console", StatusCodes.Status403Forbidden);
         }
@@ -212,11 +212,17 @@ public static partial class WebConsoleLogin
         return Results.Redirect("/", permanent: false, preserveMethod: false);
     }
 
-    /// <summary>An Origin header, when there is one, names this very host (scheme https).</summary>
+    /// <summary>
+    /// The browser says the form came from this console: <c>Sec-Fetch-Site</c>, when sent (every current browser does),
+    /// is <c>same-origin</c> (or <c>none</c>: typed by the user), and an <c>Origin</c> other than <c>null</c> (which the
+    /// page's Referrer-Policy no-referrer makes the browser send) names this very host.
+    /// </summary>
     private static bool SameOrigin(HttpRequest request)
     {
+        string site = request.Headers["Sec-Fetch-Site"].ToString();
         string origin = request.Headers.Origin.ToString();
-        return origin.Length == 0 || string.Equals(origin, "https://" + request.Host.Value, StringComparison.OrdinalIgnoreCase);
+        return site is "" or "same-origin" or "none"
+            && (origin is "" or "null" || string.Equals(origin, "https://" + request.Host.Value, StringComparison.OrdinalIgnoreCase));
     }
 
     private static IResult LoginPage(HttpContext context, string? message, int status)
