@@ -79,6 +79,48 @@ public sealed class ConsoleLoginTests : IDisposable
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Login_FormPostedFromAnotherSite_RefusedWithoutLookingAtThePassword()
+    {
+        var (node, console) = await StartAsync();
+        await using var _ = node;
+        using var client = Client();
+
+        using var crossSite = await LoginAsync(client, console, "alice", OperatorPassword, ("Sec-Fetch-Site", "cross-site"));
+        using var otherOrigin = await LoginAsync(client, console, "alice", OperatorPassword, ("Origin", "https://evil.example"));
+        using var nullOrigin = await LoginAsync(client, console, "alice", OperatorPassword, ("Origin", "null"), ("Sec-Fetch-Site", "same-origin"));
+
+        Assert.AreEqual(HttpStatusCode.Forbidden, crossSite.StatusCode);
+        Assert.AreEqual(HttpStatusCode.Forbidden, otherOrigin.StatusCode);
+        Assert.AreEqual(HttpStatusCode.Redirect, nullOrigin.StatusCode, "what chromium sends from the page (Referrer-Policy no-referrer)");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task NoUsersFile_ConsoleOpenAndReadOnly_NoLoginNoActions()
+    {
+        var ct = TestContext.CancellationToken;
+        int port = TestClusterFiles.FreePort();
+        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port, consoleUsers: Path.Combine(dir, "no-such-users-file"));
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string console = $"https://127.0.0.1:{port + 1}";
+        using var client = Client();
+
+        using var page = await client.GetAsync(console + "/", ct);
+        var session = JsonDocument.Parse(await client.GetStringAsync(console + "/console/session", ct)).RootElement;
+        using var drain = await PostAsync(client, console + "/console/actions/drain", "any", ("node", "n1"));
+        using var login = await LoginAsync(client, console, "alice", OperatorPassword);
+
+        Assert.AreEqual(HttpStatusCode.OK, page.StatusCode);
+        Assert.IsFalse(session.GetProperty("login").GetBoolean());
+        Assert.AreEqual("viewer", session.GetProperty("role").GetString());
+        Assert.IsTrue(drain.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, drain.StatusCode.ToString());
+        Assert.IsTrue(login.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, login.StatusCode.ToString());
+        Assert.IsFalse(node.Node.Drain.IsDrained);
+        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 1708), "the open console is logged");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Login_TooManyFailuresForOneUser_RefusedEvenWithTheRightPassword()
     {
         var (node, console) = await StartAsync();
@@ -203,11 +245,16 @@ public sealed class ConsoleLoginTests : IDisposable
         return (node, $"https://127.0.0.1:{port + 1}");
     }
 
-    private async Task<HttpResponseMessage> LoginAsync(HttpClient client, string console, string user, string password)
+    /// <summary>Posts the login form as a browser does from the console's page, or with the given headers instead.</summary>
+    private async Task<HttpResponseMessage> LoginAsync(HttpClient client, string console, string user, string password, params (string Name, string Value)[] headers)
     {
         using var form = new FormUrlEncodedContent([new("user", user), new("password", password)]);
         using var request = new HttpRequestMessage(HttpMethod.Post, console + "/console/login") { Content = form };
-        request.Headers.Add("Origin", console);
+        foreach (var (name, value) in headers.Length > 0 ? headers : [("Origin", console), ("Sec-Fetch-Site", "same-origin")])
+        {
+            request.Headers.Add(name, value);
+        }
+
         return await client.SendAsync(request, TestContext.CancellationToken);
     }
 
