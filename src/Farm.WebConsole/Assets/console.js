@@ -216,7 +216,7 @@ async function act(action, fields) {
     });
     if (answer.status === 401) { location.assign('/console/login'); return; }
     const text = (await answer.text()).trim();
-    outcome.textContent = (answer.ok ? '' : `refused (${answer.status}): `) + text;
+    outcome.textContent = (answer.ok ? '' : answer.status === 403 ? 'refused, operators only (403): ' : `not done everywhere (${answer.status}): `) + text;
     outcome.className = answer.ok ? 'hint done' : 'hint error';
     note(`${action} by ${session.user}: ${text}`);
   } catch (e) {
