@@ -57,7 +57,13 @@ public static class WebConsoleEndpoints
                 }
 
                 Secure(context.Response);
-                return TypedResults.ServerSentEvents(streams.Track(feed.WatchAsync(cancellationToken)), eventType: "status");
+                var documents = feed.WatchAsync(cancellationToken);
+                if (WebConsoleLogin.SessionCheck(context) is { } stillValid)
+                {
+                    documents = While(documents, stillValid);
+                }
+
+                return TypedResults.ServerSentEvents(streams.Track(documents), eventType: "status");
             }),
         ];
     }
@@ -79,6 +85,24 @@ public static class WebConsoleEndpoints
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    /// <summary>
+    /// The documents while the session that opened the stream is still good (user in the file with that role, session
+    /// not expired): a removed user does not keep watching. The page then reconnects, with its refreshed cookie, or is
+    /// sent to the login form.
+    /// </summary>
+    private static async IAsyncEnumerable<string> While(IAsyncEnumerable<string> documents, Func<bool> stillValid)
+    {
+        await foreach (string document in documents)
+        {
+            if (!stillValid())
+            {
+                yield break;
+            }
+
+            yield return document;
+        }
     }
 
     /// <summary>Counts the open event streams: one more on open, one less when its sequence ends (the client left).</summary>

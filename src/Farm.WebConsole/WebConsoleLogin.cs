@@ -147,6 +147,23 @@ public static partial class WebConsoleLogin
             .RequireAuthorization(ViewerPolicy);
     }
 
+    /// <summary>
+    /// For a request of a logged-in user: whether their session is still good (in the file with that role, not
+    /// expired), asked again later; null without login.
+    /// </summary>
+    internal static Func<bool>? SessionCheck(HttpContext context)
+    {
+        if (context.RequestServices.GetService<ConsoleUsers>() is not { } users || context.User.Identity?.Name is not { } name)
+        {
+            return null;
+        }
+
+        var role = context.User.IsInRole(ConsoleUserFile.NameOf(ConsoleRole.Operator)) ? ConsoleRole.Operator : ConsoleRole.Viewer;
+        var expires = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Properties?.ExpiresUtc;
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        return () => users.StillIs(name, role) && (expires is not { } end || time.GetUtcNow() < end);
+    }
+
     /// <summary>The session of a console without login: nobody is logged in, nothing may be done.</summary>
     internal static IResult OpenSession() => Results.Json(new SessionAnswer(false, null, "viewer", null), SessionJson.Default.SessionAnswer);
 

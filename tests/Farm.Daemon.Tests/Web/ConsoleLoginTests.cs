@@ -239,6 +239,33 @@ public sealed class ConsoleLoginTests : IDisposable
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Events_UserRemovedFromTheFile_StreamEndsAndTheSessionWithIt()
+    {
+        var ct = TestContext.CancellationToken;
+        var (node, console) = await StartAsync();
+        await using var _ = node;
+        using var client = Client();
+        await SignInAsync(client, console, "victor", ViewerPassword);
+        using var events = await client.GetAsync(console + "/console/events", HttpCompletionOption.ResponseHeadersRead, ct);
+        using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(ct));
+        string? first;
+        while ((first = await reader.ReadLineAsync(ct)) is not null && !first.StartsWith("data: ", StringComparison.Ordinal))
+        {
+        }
+
+        var users = Farm.Protocol.Security.ConsoleUserFile.Read(Path.Combine(dir, "console-users")).Users;
+        Farm.Protocol.Security.ConsoleUserFile.Write(Path.Combine(dir, "console-users"), users.Where(u => u.Name != "victor"));
+        var ended = reader.ReadToEndAsync(ct);
+        await Poll.UntilAsync(() => Task.FromResult(ended.IsCompleted), done => done, "the stream ends (a document at least every 2 s)", TimeSpan.FromSeconds(10), ct);
+        using var page = await client.GetAsync(console + "/", ct);
+
+        Assert.IsNotNull(first, "a document before the removal");
+        Assert.AreEqual(HttpStatusCode.OK, events.StatusCode);
+        Assert.AreEqual(HttpStatusCode.Redirect, page.StatusCode, "the session ended with the user");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Logout_WithToken_EndsTheSession()
     {
         var ct = TestContext.CancellationToken;
