@@ -48,6 +48,7 @@ internal static class CliApp
             Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Drain),
             Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Resume),
             Import.ImportCommand.Create(context),
+            ConsoleUsers.ConsoleUserCommand.Create(context),
         };
 
         // "@file" must stay a file name, not become a response file: config files are passed as arguments.

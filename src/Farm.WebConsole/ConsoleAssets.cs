@@ -8,6 +8,7 @@ internal static class ConsoleAssets
     private static readonly FrozenDictionary<string, (byte[] Content, string ContentType)> Files = new[]
     {
         ("index.html", "text/html; charset=utf-8"),
+        ("login.html", "text/html; charset=utf-8"),
         ("console.js", "text/javascript; charset=utf-8"),
         ("console.css", "text/css; charset=utf-8"),
     }.ToFrozenDictionary(f => f.Item1, f => (Read(f.Item1), f.Item2), StringComparer.Ordinal);

@@ -12,6 +12,9 @@ public sealed record ClusterConfig
     /// <summary>Default of <see cref="ConsolePort"/>.</summary>
     public const int DefaultConsolePort = 9410;
 
+    /// <summary>Default of <see cref="ConsoleUsers"/>.</summary>
+    public const string DefaultConsoleUsers = "/etc/farm/console-users";
+
     /// <summary>Name of the single LAN used when the file lists no <c>lans</c>.</summary>
     public const string DefaultLanName = "default";
 
@@ -58,6 +61,14 @@ public sealed record ClusterConfig
     /// </summary>
     public ConsoleTlsOptions? ConsoleTls { get; init; }
 
+    /// <summary>
+    /// <c>console_users</c>: the web console's users file (written by <c>farmctl console user add</c>). When the file
+    /// exists at farmd's start every page needs a login and operators may act; when it does not, the console is
+    /// read-only and needs no login. Default <c>/etc/farm/console-users</c>; absolute path. Not in the hash; read at start
+    /// (whether it exists) and at each login (its users).
+    /// </summary>
+    public string ConsoleUsers { get; init; } = DefaultConsoleUsers;
+
     /// <summary><c>heartbeat</c>: failure-detection timing. Defaults: see <see cref="HeartbeatOptions"/>.</summary>
     public HeartbeatOptions Heartbeat { get; init; } = new();
 
@@ -90,6 +101,7 @@ public sealed record ClusterConfig
             .Append(", GrpcPort = ").Append(GrpcPort)
             .Append(", ConsolePort = ").Append(ConsolePort)
             .Append(", ConsoleTls = ").Append(ConsoleTls?.ToString() ?? "self-signed")
+            .Append(", ConsoleUsers = ").Append(ConsoleUsers)
             .Append(", Heartbeat = ").Append(Heartbeat)
             .Append(", SplitBrain = ").Append(SplitBrain)
             .Append(", Tls = ").Append(Tls?.ToString() ?? "none")

@@ -7,7 +7,7 @@ internal static class ClusterConfigBinder
 {
     public const int MaxLans = 8;
 
-    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "console_tls", "heartbeat", "split_brain", "tls", "lans", "nodes"];
+    private static readonly string[] ClusterKeys = ["name", "key_file", "key", "version", "grpc_port", "console_port", "console_tls", "console_users", "heartbeat", "split_brain", "tls", "lans", "nodes"];
     private static readonly string[] HeartbeatKeys = ["interval", "detection_timeout", "lease"];
     private static readonly string[] SplitBrainKeys = ["policy", "witness"];
     private static readonly string[] NodeKeys = ["name", "addresses", "weight", "priority"];
@@ -38,6 +38,8 @@ internal static class ClusterConfigBinder
         var splitBrain = BindSplitBrain(r, d);
         var tls = BindTls(r, d);
         var consoleTls = BindConsoleTls(r, d);
+        string consoleUsers = r.String("console_users", required: false, example: ClusterConfig.DefaultConsoleUsers) ?? ClusterConfig.DefaultConsoleUsers;
+        RequireAbsolute(r, d, "cluster", ClusterConfig.DefaultConsoleUsers, ("console_users", consoleUsers));
         var lans = BindLans(r, d);
         var nodes = BindNodes(r, d, lans);
 
@@ -50,6 +52,7 @@ internal static class ClusterConfigBinder
             GrpcPort = grpcPort,
             ConsolePort = consolePort,
             ConsoleTls = consoleTls,
+            ConsoleUsers = consoleUsers,
             Heartbeat = heartbeat,
             SplitBrain = splitBrain,
             Tls = tls,

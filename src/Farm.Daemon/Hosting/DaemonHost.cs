@@ -105,6 +105,7 @@ internal static class DaemonHost
             })
             .AddServiceOptions<MembershipService>(o => o.MaxReceiveMessageSize = MembershipService.MaxRequestSize(settings.Modules));
         builder.Services.AddGrpcReflection();
+        Web.ConsoleHost.AddServices(builder.Services, console);
 
         var app = builder.Build();
         var node = app.Services.GetRequiredService<FarmNode>();

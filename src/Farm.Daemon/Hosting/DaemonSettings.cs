@@ -100,7 +100,7 @@ internal sealed record DaemonSettings
 
     /// <summary>What the console port and its certificate need.</summary>
     public ConsoleOptions BindConsole() =>
-        new(Cluster.Name, Self.Name, [.. Self.Addresses.Select(Map)], Cluster.ConsolePort, Cluster.ConsoleTls, StateDirectory);
+        new(Cluster.Name, Self.Name, [.. Self.Addresses.Select(Map)], Cluster.ConsolePort, Cluster.ConsoleTls, StateDirectory, Cluster.ConsoleUsers);
 
     /// <summary>The address to bind or dial for a configured address.</summary>
     public IPAddress Map(IPAddress configured) => AddressMap.TryGetValue(configured, out var mapped) ? mapped : configured;

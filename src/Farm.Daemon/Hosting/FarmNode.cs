@@ -76,14 +76,11 @@ internal sealed class FarmNode : IDisposable
         Telemetry.Observe(Status, DataPlane);
         var roster = settings.BindRoster();
         Relay = new AdminRelay(roster, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
-        Admin = new AdminService(
-            Status,
-            Authenticator,
-            timeProvider,
-            Modules,
-            new ModuleControl(roster, Modules, Relay),
-            new DrainControl(roster, settings.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>()),
-            new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key)));
+        var moduleControl = new ModuleControl(roster, Modules, Relay);
+        var drainControl = new DrainControl(roster, settings.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
+        var configApply = new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key));
+        Admin = new AdminService(Status, Authenticator, timeProvider, Modules, moduleControl, drainControl, configApply);
+        ConsoleActions = new Web.ConsoleActions(drainControl, moduleControl, configApply, Reloader);
     }
 
     public DaemonSettings Settings { get; }
@@ -133,6 +130,9 @@ internal sealed class FarmNode : IDisposable
     public NodeTelemetry Telemetry { get; }
 
     public AdminService Admin { get; }
+
+    /// <summary>The web console's actions: the admin calls farmctl makes, run through the same controls.</summary>
+    public Web.ConsoleActions ConsoleActions { get; }
 
     /// <summary>The membership options of a cluster file.</summary>
     public static MembershipOptions OptionsOf(ClusterConfig cluster)

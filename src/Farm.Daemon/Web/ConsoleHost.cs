@@ -16,7 +16,7 @@ namespace Farm.Daemon.Web;
 /// shares farmd's web host with the gRPC port; a port gate keeps each port to its own endpoints, so the gRPC services
 /// are never reachable on the console port and the console never on the gRPC port.
 /// </summary>
-internal static class ConsoleHost
+internal static partial class ConsoleHost
 {
     /// <summary>Listens on the console port of every address of this node.</summary>
     public static void Listen(KestrelServerOptions kestrel, ConsoleOptions console, X509Certificate2 certificate)
@@ -36,6 +36,16 @@ internal static class ConsoleHost
                 });
             });
         }
+    }
+
+    /// <summary>
+    /// Registers the console's login when its users file (<c>console_users</c>) exists now; without it the console is
+    /// read-only and open (<see cref="Map"/> logs which).
+    /// </summary>
+    public static void AddServices(IServiceCollection services, ConsoleOptions console)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        services.AddWebConsoleLogin(File.Exists(console.UsersFile) ? console.UsersFile : null);
     }
 
     /// <summary>Maps the console's endpoints and the port gate.</summary>
@@ -58,6 +68,18 @@ internal static class ConsoleHost
 
             return next(context);
         });
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsoleHost));
+        if (!WebConsoleLogin.IsEnabled(app.Services))
+        {
+            Log.Open(logger, console.UsersFile);
+        }
+        else
+        {
+            Log.Login(logger, console.UsersFile);
+            // After the port gate: the console's sessions mean nothing on the gRPC port (its endpoints name no policy).
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
 
         var modules = node.Modules.Modules.Select(m => m.Name).ToList();
         app.MapMetrics("/metrics", node.Telemetry.Registry).WithMetadata(ConsoleEndpoint.Instance);
@@ -73,12 +95,21 @@ internal static class ConsoleHost
             })
             .WithMetadata(ConsoleEndpoint.Instance);
 
-        // The web console (read-only): the page, its assets and the live feed of the node's status.
+        // The web console: the page, its assets, the live feed of the node's status, the login and the actions.
         var timeProvider = app.Services.GetRequiredService<TimeProvider>();
-        foreach (var endpoint in app.MapWebConsole(new ConsoleFeed(node.Status, timeProvider)))
+        foreach (var endpoint in app.MapWebConsole(new ConsoleFeed(node.Status, timeProvider), node.ConsoleActions))
         {
             endpoint.WithMetadata(ConsoleEndpoint.Instance);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1708, Level = LogLevel.Information, Message = "Web console: read-only, no login (no users file {Path}: 'farmctl console user add' makes one, then restart farmd)")]
+        public static partial void Open(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 1709, Level = LogLevel.Information, Message = "Web console: login required, users in {Path}; operators may act")]
+        public static partial void Login(ILogger logger, string path);
     }
 
     /// <summary>Marks the endpoints served on the console port.</summary>

@@ -92,6 +92,11 @@ public static class FarmConfigFiles
             y.AppendLine(Inv($"    key: {Quote(consoleTls.PrivateKey)}"));
         }
 
+        if (cluster.ConsoleUsers != ClusterConfig.DefaultConsoleUsers)
+        {
+            y.AppendLine(Inv($"  console_users: {Quote(cluster.ConsoleUsers)}"));
+        }
+
         y.AppendLine(Inv($"  lans: [{string.Join(", ", cluster.Lans)}]"));
         y.AppendLine("  nodes:");
         foreach (var node in cluster.Nodes)

@@ -115,6 +115,12 @@ public sealed class FarmFixture : IAsyncDisposable
                         : new NodeConfig { Name = NodeName(i), Addresses = [FarmTopology.NodeAddress4(i)] }),
                 ],
             };
+            if (options.ConsoleUsers.Count > 0)
+            {
+                cluster = cluster with { ConsoleUsers = Path.Combine(root, "console-users") };
+                Farm.Protocol.Security.ConsoleUserFile.Write(cluster.ConsoleUsers, options.ConsoleUsers);
+            }
+
             farm = new FarmFixture(options, topology, root, cluster, baselines);
             FarmConfigFiles.WriteCluster(cluster, farm.ClusterFile);
             foreach (var module in options.Modules)

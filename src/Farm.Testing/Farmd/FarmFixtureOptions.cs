@@ -60,6 +60,12 @@ public sealed record FarmFixtureOptions
     /// </summary>
     public bool AppFollowsDaemon { get; init; }
 
+    /// <summary>
+    /// The web console's users, written to <c>console-users</c> in the fixture's root and named by the cluster file's
+    /// <c>console_users</c> (the console then needs a login). Default none: no users file, a read-only console.
+    /// </summary>
+    public IReadOnlyList<Farm.Protocol.Security.ConsoleUser> ConsoleUsers { get; init; } = [];
+
     /// <summary>Take a <see cref="NamespaceSnapshot"/> of every node namespace before any farmd runs there. Default false.</summary>
     public bool TakeBaselines { get; init; }
 

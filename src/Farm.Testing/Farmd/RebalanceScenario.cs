@@ -24,8 +24,12 @@ public static class RebalanceScenario
 
     public static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
 
-    /// <summary>Starts farmd on nodes 0..<paramref name="running"/>-1 and waits until they split new flows evenly.</summary>
-    public static Task<FarmFixture> StartAsync(int running, TimeSpan drainTimeout, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Starts farmd on nodes 0..<paramref name="running"/>-1 and waits until they split new flows evenly; with
+    /// <paramref name="consoleUsers"/>, their web consoles need a login.
+    /// </summary>
+    public static Task<FarmFixture> StartAsync(
+        int running, TimeSpan drainTimeout, CancellationToken cancellationToken, IReadOnlyList<Farm.Protocol.Security.ConsoleUser>? consoleUsers = null) =>
         FarmFixture.StartAsync(
             new FarmFixtureOptions
             {
@@ -52,6 +56,7 @@ public static class RebalanceScenario
                 AppTcpPorts = [TcpPort, TcpPortPort],
                 AppUdpEndpoints = [new IPEndPoint(Vip, UdpPort)],
                 Running = running,
+                ConsoleUsers = consoleUsers ?? [],
                 Settle = (farm, ct) => farm.WaitAcceptorsAsync(Enumerable.Range(0, running).ToDictionary(i => i, _ => 1), TimeSpan.FromSeconds(30), ct),
             },
             cancellationToken);

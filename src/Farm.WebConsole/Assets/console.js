@@ -7,6 +7,8 @@ const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
 const colourOf = i => (i < 0 ? '#e8e8e4' : palette[i % palette.length]);
 const $ = id => document.getElementById(id);
 let last = null;
+let session = { login: false, role: 'viewer', user: null, csrf: null }; // from /console/session
+const actionCells = new Map(); // node or module name -> its actions cell, kept across renders (typed weights survive)
 const changedAt = new Map(); // "module/bucket" -> time its owner last changed, for the outline
 
 function el(tag, attrs, ...children) {
@@ -29,8 +31,10 @@ function renderNodes(doc) {
       `${l.lan} ${l.reachable ? 'ok' : 'lost'}` + (l.last_heard_ms !== null ? ` (${l.last_heard_ms} ms ago)` : '')).join('; ');
     const name = el('td', {}, el('span', { class: 'swatch' }), n.name + (n.self ? ' (this node)' : ''));
     name.firstChild.style.background = colourOf(i);
-    body.append(el('tr', {}, name, el('td', {}, badge(n.state)), el('td', {}, n.in_view ? 'yes' : 'no'), el('td', {}, n.weight),
-      el('td', {}, share), el('td', {}, n.drain_state === 'none' ? '' : badge(n.drain_state)), el('td', {}, lans)));
+    const row = el('tr', { 'data-node': n.name }, name, el('td', {}, badge(n.state)), el('td', {}, n.in_view ? 'yes' : 'no'), el('td', {}, n.weight),
+      el('td', {}, share), el('td', {}, n.drain_state === 'none' ? '' : badge(n.drain_state)), el('td', {}, lans));
+    if (isOperator()) row.append(nodeActions(n));
+    body.append(row);
   });
 }
 
@@ -114,7 +118,8 @@ function renderModules(doc) {
       el('td', {}, m.traffic_open ? 'open' : 'closed'),
       el('td', {}, `${m.recovery_count}/${m.max_loop}`),
       el('td', {}, m.data_plane),
-      checkers));
+      checkers,
+      ...(isOperator() ? [moduleActions(m.module, doc.node, doc.nodes.map(n => n.name))] : [])));
   }
 }
 
@@ -164,6 +169,78 @@ function render(feed) {
   requestAnimationFrame(draw);
 }
 
+// Actions (operators only; the server checks the role and the antiforgery token of every one).
+const isOperator = () => session.role === 'operator';
+
+function button(label, attrs, run) {
+  const b = el('button', Object.assign({ type: 'button' }, attrs), label);
+  b.addEventListener('click', run);
+  return b;
+}
+
+function nodeActions(n) {
+  let cell = actionCells.get('node/' + n.name);
+  if (!cell) {
+    const weight = el('input', { type: 'number', min: '0', max: '1000', class: 'weight', 'aria-label': `new weight of ${n.name}`, 'data-weight': n.name });
+    cell = el('td', { class: 'actions' },
+      button('drain', { 'data-action': 'drain', 'data-node': n.name }, () => act('drain', { node: n.name })),
+      button('resume', { 'data-action': 'resume', 'data-node': n.name }, () => act('resume', { node: n.name })),
+      weight,
+      button('set weight', { 'data-action': 'weight', 'data-node': n.name }, () => act('weight', { node: n.name, weight: weight.value })));
+    actionCells.set('node/' + n.name, cell);
+  }
+  return cell;
+}
+
+function moduleActions(module, self, nodes) {
+  let cell = actionCells.get('module/' + module);
+  if (!cell) {
+    const where = el('select', { 'aria-label': `nodes for ${module}`, 'data-module': module },
+      el('option', { value: self }, `this node (${self})`), el('option', { value: '*' }, 'all nodes'), ...nodes.filter(n => n !== self).map(n => el('option', { value: n }, n)));
+    cell = el('td', { class: 'actions' }, where,
+      ...['start', 'stop', 'restart'].map(a => button(a, { 'data-action': a, 'data-module': module }, () => act('module', { module, action: a, node: where.value }))));
+    actionCells.set('module/' + module, cell);
+  }
+  return cell;
+}
+
+async function act(action, fields) {
+  const outcome = $('outcome');
+  outcome.textContent = `${action} ${Object.values(fields).join(' ')}…`;
+  try {
+    const answer = await fetch('/console/actions/' + action, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Farm-Csrf': session.csrf },
+      body: new URLSearchParams(fields),
+      credentials: 'same-origin',
+    });
+    if (answer.status === 401) { location.assign('/console/login'); return; }
+    const text = (await answer.text()).trim();
+    outcome.textContent = (answer.ok ? '' : answer.status === 403 ? 'refused, operators only (403): ' : `not done everywhere (${answer.status}): `) + text;
+    outcome.className = answer.ok ? 'hint done' : 'hint error';
+    note(`${action} by ${session.user}: ${text}`);
+  } catch (e) {
+    outcome.textContent = `${action} failed: ${e}`;
+    outcome.className = 'hint error';
+  }
+}
+
+async function logout() {
+  await fetch('/console/logout', { method: 'POST', headers: { 'X-Farm-Csrf': session.csrf }, credentials: 'same-origin' });
+  location.assign('/console/login');
+}
+
+async function loadSession() {
+  const answer = await fetch('/console/session', { credentials: 'same-origin' });
+  if (answer.status === 401) { location.assign('/console/login'); return false; }
+  session = await answer.json();
+  document.body.classList.toggle('can-act', isOperator());
+  if (session.login) {
+    $('account').replaceChildren(el('span', { id: 'who' }, `${session.user} (${session.role})`), ' ', button('log out', { id: 'logout' }, logout));
+  }
+  return true;
+}
+
 function connect() {
   const source = new EventSource('/console/events');
   source.addEventListener('status', e => {
@@ -174,7 +251,8 @@ function connect() {
   source.onerror = () => {
     $('connection').textContent = 'reconnecting';
     $('connection').className = 'badge down';
+    if (session.login) loadSession(); // the session may have ended: back to the login form
   };
 }
 
-connect();
+loadSession().then(ok => { if (ok) connect(); });

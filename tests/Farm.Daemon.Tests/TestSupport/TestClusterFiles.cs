@@ -17,8 +17,11 @@ internal static class TestClusterFiles
     public static IReadOnlyDictionary<IPAddress, IPAddress> AddressMap { get; } =
         Nodes.Select((_, i) => i).ToDictionary(i => FileAddress(i), Loopback);
 
-    /// <summary>Writes the cluster file; <paramref name="n4Priority"/> other than 0 gives a file with another configuration hash.</summary>
-    public static string Write(string dir, string name, int grpcPort, int n4Priority = 0, string key = Key)
+    /// <summary>
+    /// Writes the cluster file; <paramref name="n4Priority"/> other than 0 gives a file with another configuration hash;
+    /// <paramref name="consoleUsers"/> names the web console's users file (default: the default path).
+    /// </summary>
+    public static string Write(string dir, string name, int grpcPort, int n4Priority = 0, string key = Key, string? consoleUsers = null)
     {
         var cluster = new ClusterConfig
         {
@@ -26,6 +29,7 @@ internal static class TestClusterFiles
             Key = key,
             GrpcPort = grpcPort,
             ConsolePort = grpcPort + 1,
+            ConsoleUsers = consoleUsers ?? ClusterConfig.DefaultConsoleUsers,
             Heartbeat = new HeartbeatOptions
             {
                 Interval = TimeSpan.FromMilliseconds(100),

@@ -1,3 +1,4 @@
+using Farm.Protocol.Security;
 using Microsoft.Playwright;
 
 namespace Farm.EndToEnd.Tests.Console;
@@ -5,13 +6,17 @@ namespace Farm.EndToEnd.Tests.Console;
 /// <summary>
 /// The web console in a real browser, as an operator would use it: Playwright drives Debian's chromium, started inside
 /// node0's network namespace (a wrapper runs it under <c>ip netns exec</c>; Playwright talks to it over a pipe), against
-/// three real farmd. The page must show the three nodes and the bucket map, follow a drain, and after a kill show the
-/// survivors owning every bucket and the failover in the timeline. Screenshots go to the test results.
+/// three real farmd with a users file. A wrong password is refused; the operator logs in, sees the three nodes and the
+/// bucket map, clicks drain on node1 and sees it draining, and after a kill sees the survivors owning every bucket and
+/// the failover in the timeline; a viewer sees no action button and a drain posted from their page is refused (403).
+/// Screenshots go to the test results.
 /// </summary>
 [TestClass]
 public sealed class ConsoleBrowserTests
 {
     private const string Chromium = "/usr/bin/chromium";
+    private const string OperatorPassword = "olivia-operates-1";
+    private const string ViewerPassword = "victor-views-1";
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
     private FarmFixture? farm;
     private string? wrapper;
@@ -50,7 +55,10 @@ public sealed class ConsoleBrowserTests
     public async Task Console_DrainAndKill_PageFollowsTheFarm()
     {
         var ct = TestContext.CancellationToken;
-        farm = await RebalanceScenario.StartAsync(running: 3, TimeSpan.FromSeconds(1), ct);
+        farm = await RebalanceScenario.StartAsync(running: 3, TimeSpan.FromSeconds(1), ct, [
+            ConsoleUserFile.Create("olivia", ConsoleRole.Operator, OperatorPassword),
+            ConsoleUserFile.Create("victor", ConsoleRole.Viewer, ViewerPassword),
+        ]);
         await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 1, [2] = 1 }, Settle, ct);
 
         using var playwright = await Playwright.CreateAsync();
@@ -64,6 +72,12 @@ public sealed class ConsoleBrowserTests
         var url = string.Create(CultureInfo.InvariantCulture, $"https://{FarmTopology.NodeAddress4(0)}:{farm.Cluster.ConsolePort}/");
         await page.GotoAsync(url);
 
+        // The page needs a login: a wrong password is refused, the right one opens the console.
+        await LogInAsync(page, "olivia", "not-the-password");
+        Assert.AreEqual("wrong user name or password", (await page.Locator("#message").InnerTextAsync()).Trim());
+        await LogInAsync(page, "olivia", OperatorPassword);
+        await Expect(page, "#who", "olivia (operator)", ct);
+
         // Live, the four configured nodes listed with three up (node3 is not started), and one map whose legend splits
         // the table between the three.
         await Expect(page, "#connection", "live", ct);
@@ -72,8 +86,9 @@ public sealed class ConsoleBrowserTests
         Assert.AreEqual(RebalanceScenario.Buckets, legend.Owners.Values.Sum(), legend.ToString());
         await ScreenshotAsync(page, "console-3-nodes.png");
 
-        // A drain through farmctl's admin call: the page shows the node draining or drained, and its buckets leave it.
-        await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct);
+        // The operator clicks drain on node1: the page shows the node draining or drained, and its buckets leave it.
+        await page.Locator($"button[data-action=drain][data-node={FarmFixture.NodeName(1)}]").ClickAsync();
+        await PollPageAsync(page, async () => (await page.Locator("#outcome").InnerTextAsync()).StartsWith($"{FarmFixture.NodeName(1)}: draining", StringComparison.Ordinal), "the drain's outcome shown", ct);
         await PollPageAsync(page, async () => (await NodeRowTextAsync(page, 1)).Contains("drain", StringComparison.Ordinal), "node1 shown draining", ct);
         await PollLegendAsync(page, l => !l.ContainsKey(FarmFixture.NodeName(1)), "node1 owning no bucket after its drain", ct);
 
@@ -89,6 +104,33 @@ public sealed class ConsoleBrowserTests
         TestContext.WriteLine(timeline);
         Assert.Contains($"{FarmFixture.NodeName(2)}: up → down", timeline);
         await ScreenshotAsync(page, "console-after-kill.png");
+
+        // A viewer, in a browser context of their own: the farm without a single action button, and a drain posted from
+        // their page (with their session's antiforgery token) refused.
+        await using var viewerContext = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+        var viewer = await viewerContext.NewPageAsync();
+        await viewer.GotoAsync(url);
+        await LogInAsync(viewer, "victor", ViewerPassword);
+        await Expect(viewer, "#who", "victor (viewer)", ct);
+        await Expect(viewer, "#connection", "live", ct);
+        await PollPageAsync(viewer, async () => await viewer.Locator("#nodes tbody tr").CountAsync() == RebalanceScenario.NodeCount, "four nodes listed for the viewer", ct);
+        Assert.AreEqual(0, await viewer.Locator("button[data-action]").CountAsync(), "a viewer sees no action");
+        int forged = await viewer.EvaluateAsync<int>(
+            "async node => { const s = await (await fetch('/console/session')).json(); "
+            + "const r = await fetch('/console/actions/drain', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Farm-Csrf': s.csrf }, body: 'node=' + node }); return r.status; }",
+            FarmFixture.NodeName(0));
+        Assert.AreEqual(403, forged);
+        await ScreenshotAsync(viewer, "console-viewer.png");
+        var status = await farm.DrainAsync(0, DrainAction.Query, via: 0, ct);
+        Assert.AreEqual(DrainState.None, status.State, "node0 not drained by the viewer's post");
+    }
+
+    /// <summary>Fills and sends the login form (the page is on it); the caller waits for what the answer shows.</summary>
+    private static async Task LogInAsync(IPage page, string user, string password)
+    {
+        await page.Locator("#user").FillAsync(user);
+        await page.Locator("#password").FillAsync(password);
+        await page.Locator("#submit").ClickAsync();
     }
 
     /// <summary>A script that starts chromium inside the namespace (the browser process only; Playwright stays outside).</summary>
