@@ -39,7 +39,7 @@ internal static class ClusterConfigBinder
         var tls = BindTls(r, d);
         var consoleTls = BindConsoleTls(r, d);
         string consoleUsers = r.String("console_users", required: false, example: ClusterConfig.DefaultConsoleUsers) ?? ClusterConfig.DefaultConsoleUsers;
-        RequireAbsolute(r, d, "cluster", ClusterConfig.DefaultConsoleUsers, ("console_users", consoleUsers));
+        RequireAbsolute(r, d, "cluster", "console_users", consoleUsers, ClusterConfig.DefaultConsoleUsers);
         var lans = BindLans(r, d);
         var nodes = BindNodes(r, d, lans);
 
@@ -236,13 +236,19 @@ internal static class ClusterConfigBinder
         string?[] paths = [.. keys.Select(k => r.String(k.Key, required: true, example: folder + k.File))];
         for (int i = 0; i < keys.Length; i++)
         {
-            if (paths[i] is { } path && !Path.IsPathFullyQualified(path))
-            {
-                d.Add(r.Node(keys[i].Key)!, $"{section}.{keys[i].Key} '{path}' is not an absolute path", $"give the full path, e.g. {folder}...");
-            }
+            RequireAbsolute(r, d, section, keys[i].Key, paths[i], folder + "...");
         }
 
         return paths.Contains(null) ? null : [.. paths.OfType<string>()];
+    }
+
+    /// <summary>Reports <paramref name="path"/> (the value of <paramref name="key"/> in <paramref name="section"/>) when it is not absolute.</summary>
+    private static void RequireAbsolute(MappingReader r, ConfigDiagnostics d, string section, string key, string? path, string example)
+    {
+        if (path is not null && !Path.IsPathFullyQualified(path))
+        {
+            d.Add(r.Node(key)!, $"{section}.{key} '{path}' is not an absolute path", "give the full path, e.g. " + example);
+        }
     }
 
     private static List<string> BindLans(MappingReader parent, ConfigDiagnostics d)

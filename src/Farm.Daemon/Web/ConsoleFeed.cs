@@ -8,10 +8,17 @@ namespace Farm.Daemon.Web;
 
 /// <summary>
 /// The web console's feed: the node's status (the stream farmctl status --watch reads) with, per module, the owner of
-/// every bucket in the installed view and this node's hand-over states, as one JSON document per change.
+/// every bucket in the installed view and this node's hand-over states, and the tail of each module's log on this node,
+/// as one JSON document per change (and at least every <see cref="Refresh"/>).
 /// </summary>
-internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvider) : IConsoleFeed
+/// <param name="status">The node's status.</param>
+/// <param name="timeProvider">The clock of the watch.</param>
+/// <param name="logTail">The last lines of a module's log on this node (what <c>farmctl logs</c> reads), or none.</param>
+internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvider, Func<string, IReadOnlyList<ModuleLogLine>>? logTail = null) : IConsoleFeed
 {
+    /// <summary>Lines of each module's log the page shows.</summary>
+    public const int LogTailLines = 20;
+
     /// <summary>How often a change is looked for (as for WatchStatus).</summary>
     public static readonly TimeSpan Interval = AdminService.WatchInterval;
 
@@ -24,7 +31,7 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
         await foreach (var report in status.WatchAsync(timeProvider, Interval, Refresh, cancellationToken))
         {
             var (view, ownership) = status.Host.Read((m, _) => (m.Installed, m.Ownership));
-            yield return Render(report, view, ownership);
+            yield return Render(report, view, ownership, logTail);
         }
     }
 
@@ -32,7 +39,7 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
     /// The JSON document of one status report (<c>status</c>: as <c>farmctl status --json</c> writes it, field names in
     /// docs/cli.md) with the installed view's owner of every bucket and this node's hand-over states (<c>tables</c>).
     /// </summary>
-    internal static string Render(Wire.NodeStatusReport report, ClusterView? view, OwnershipSnapshot? ownership)
+    internal static string Render(Wire.NodeStatusReport report, ClusterView? view, OwnershipSnapshot? ownership, Func<string, IReadOnlyList<ModuleLogLine>>? logTail = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         return JsonText.Format(
@@ -42,6 +49,7 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
                 w.WritePropertyName("status");
                 StatusJson.Write(w, report);
                 WriteTables(w, report, view, ownership);
+                WriteLogs(w, report, logTail);
                 w.WriteEndObject();
             },
             indented: false);
@@ -74,6 +82,28 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
         }
 
         w.WriteEndArray();
+    }
+
+    /// <summary>Per module of this node: its last log lines, oldest first (<c>logs</c>: module → [{time, level, text}]).</summary>
+    private static void WriteLogs(Utf8JsonWriter w, Wire.NodeStatusReport report, Func<string, IReadOnlyList<ModuleLogLine>>? logTail)
+    {
+        w.WriteStartObject("logs");
+        foreach (var module in logTail is null ? [] : report.Modules.Select(m => m.Module))
+        {
+            w.WriteStartArray(module);
+            foreach (var line in logTail!(module))
+            {
+                w.WriteStartObject();
+                w.WriteString("time", line.Time.ToString("O", CultureInfo.InvariantCulture));
+                w.WriteString("level", line.Level.ToString().ToLowerInvariant());
+                w.WriteString("text", line.Text);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
     }
 
     private static void WriteBuckets(Utf8JsonWriter w, string name, ModuleOwnership? states, params BucketState[] wanted)

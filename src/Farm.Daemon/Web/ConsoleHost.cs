@@ -97,7 +97,7 @@ internal static partial class ConsoleHost
 
         // The web console: the page, its assets, the live feed of the node's status, the login and the actions.
         var timeProvider = app.Services.GetRequiredService<TimeProvider>();
-        foreach (var endpoint in app.MapWebConsole(new ConsoleFeed(node.Status, timeProvider), node.ConsoleActions))
+        foreach (var endpoint in app.MapWebConsole(new ConsoleFeed(node.Status, timeProvider, m => node.Modules.LogsOf(m)?.Tail(ConsoleFeed.LogTailLines) ?? []), node.ConsoleActions))
         {
             endpoint.WithMetadata(ConsoleEndpoint.Instance);
         }

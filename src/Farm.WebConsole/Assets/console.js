@@ -104,7 +104,7 @@ function draw() {
   if (changedAt.size > 0) requestAnimationFrame(draw);
 }
 
-function renderModules(doc) {
+function renderModules(doc, logs) {
   $('self').textContent = doc.node;
   const body = $('modules').tBodies[0];
   body.replaceChildren();
@@ -120,6 +120,9 @@ function renderModules(doc) {
       el('td', {}, m.data_plane),
       checkers,
       ...(isOperator() ? [moduleActions(m.module, doc.node, doc.nodes.map(n => n.name))] : [])));
+    const lines = (logs || {})[m.module] || [];
+    const tail = el('pre', { class: 'log' }, lines.map(l => `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(11)} ${l.text}`).join('\n') || '(no log lines yet)');
+    body.append(el('tr', { class: 'log-row' }, el('td', { colspan: 8 }, el('div', { class: 'hint' }, `last ${lines.length} lines of ${m.module}'s log on ${doc.node} (farmctl logs ${m.module})`), tail)));
   }
 }
 
@@ -164,7 +167,7 @@ function render(feed) {
   timeline(last && last.status, doc);
   renderNodes(doc);
   renderTables(doc, feed.tables);
-  renderModules(doc);
+  renderModules(doc, feed.logs);
   last = feed;
   requestAnimationFrame(draw);
 }

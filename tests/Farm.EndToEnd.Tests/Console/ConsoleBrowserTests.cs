@@ -86,6 +86,9 @@ public sealed class ConsoleBrowserTests
         Assert.AreEqual(RebalanceScenario.Buckets, legend.Owners.Values.Sum(), legend.ToString());
         await ScreenshotAsync(page, "console-3-nodes.png");
 
+        // The module's log tail on this node: what farmctl logs shows, e.g. its start.
+        await Poll.UntilAsync(() => page.Locator("#modules pre.log").First.InnerTextAsync(), t => t.Contains("start_both", StringComparison.Ordinal), "web's log tail showing its start", Poll.DefaultTimeout, ct);
+
         // The operator clicks drain on node1: the page shows the node draining or drained, and its buckets leave it.
         await page.Locator($"button[data-action=drain][data-node={FarmFixture.NodeName(1)}]").ClickAsync();
         await PollPageAsync(page, async () => (await page.Locator("#outcome").InnerTextAsync()).StartsWith($"{FarmFixture.NodeName(1)}: draining", StringComparison.Ordinal), "the drain's outcome shown", ct);
