@@ -1,8 +1,6 @@
-using System.CommandLine;
 using System.CommandLine.Invocation;
 using Farm.Cli.Config;
 using Farm.Cli.Modules;
-using Farm.Cli.Output;
 using Farm.Cli.Status;
 using Farm.Cli.WhoOwns;
 

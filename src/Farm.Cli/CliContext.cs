@@ -1,5 +1,3 @@
-using Farm.Cli.Output;
-
 namespace Farm.Cli;
 
 /// <summary>Where a command writes and what it may assume about it; tests pass string writers and a redirected terminal.</summary>

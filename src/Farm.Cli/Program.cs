@@ -1,5 +1,4 @@
 using Farm.Cli;
-using Farm.Cli.Output;
 
 // Kept to one line so everything testable lives in CliApp.
 return CliApp.Run(args, Console.Out, Console.Error, CliTerminal.Detect());

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Farm.Cli.Admin;
 
 /// <summary>The frame of every command that talks to farmd: resolve the target, call, and turn failures into exit codes.</summary>

@@ -1,9 +1,6 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Farm.Core.Config;
 
 namespace Farm.Cli.Admin;
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Farm.Cli.Admin;
 using Farm.Native.Linux;
 using Farm.Protocol.V1;
 

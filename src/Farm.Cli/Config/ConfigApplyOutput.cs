@@ -1,8 +1,5 @@
-using System.Globalization;
-using Farm.Cli.Output;
 using Farm.Protocol.V1;
 using Spectre.Console;
-using Farm.Protocol.Json;
 
 namespace Farm.Cli.Config;
 

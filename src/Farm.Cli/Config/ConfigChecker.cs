@@ -1,4 +1,3 @@
-using Farm.Core.Config;
 using Farm.Core.Security;
 using Farm.Native.Linux;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Farm.Native.Linux;
 
 namespace Farm.Cli.Config;

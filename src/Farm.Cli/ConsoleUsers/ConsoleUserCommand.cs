@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Text;
-using Farm.Core.Config;
 using Farm.Protocol.Security;
 
 namespace Farm.Cli.ConsoleUsers;

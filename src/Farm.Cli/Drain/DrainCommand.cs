@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Farm.Cli.Admin;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Drain;

@@ -1,7 +1,4 @@
-using System.Globalization;
-using Farm.Cli.Output;
 using Farm.Protocol.V1;
-using Farm.Protocol.Json;
 
 namespace Farm.Cli.Drain;
 

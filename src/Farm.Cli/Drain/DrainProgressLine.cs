@@ -1,4 +1,3 @@
-using System.Globalization;
 using Farm.Cli.Status;
 using Farm.Protocol.V1;
 

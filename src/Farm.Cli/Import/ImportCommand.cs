@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Farm.Core.Config;
-
 namespace Farm.Cli.Import;
 
 /// <summary><c>farmctl import safekit FILE -o DIR</c>: a Farm module folder from a SafeKit farm module.</summary>

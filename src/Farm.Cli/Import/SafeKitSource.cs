@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
-using Farm.Core.Config;
 
 namespace Farm.Cli.Import;
 

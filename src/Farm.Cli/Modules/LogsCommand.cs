@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
-using Farm.Cli.Admin;
-using Farm.Cli.Output;
 using Farm.Core.Text;
 using Farm.Protocol.V1;
-using Farm.Protocol.Json;
 
 namespace Farm.Cli.Modules;
 

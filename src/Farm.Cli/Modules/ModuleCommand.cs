@@ -1,10 +1,5 @@
-using System.CommandLine;
 using System.Text.Json;
-using Farm.Cli.Admin;
-using Farm.Cli.Output;
-using Farm.Core.Config;
 using Farm.Protocol.V1;
-using Farm.Protocol.Json;
 
 namespace Farm.Cli.Modules;
 

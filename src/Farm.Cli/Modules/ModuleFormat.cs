@@ -1,4 +1,3 @@
-using Farm.Protocol.Json;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Modules;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using Farm.Cli.Output;
 using Farm.Cli.Status;
 using Farm.Protocol.V1;
 using Spectre.Console;

@@ -1,9 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
-using Farm.Cli.Admin;
 using Farm.Protocol.V1;
 using Spectre.Console;
-using Farm.Protocol.Json;
 
 namespace Farm.Cli.Status;
 

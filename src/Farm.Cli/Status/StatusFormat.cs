@@ -1,5 +1,3 @@
-using System.Globalization;
-using Farm.Protocol.Json;
 using Farm.Protocol.V1;
 
 namespace Farm.Cli.Status;

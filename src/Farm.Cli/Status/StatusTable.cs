@@ -1,6 +1,3 @@
-using System.Globalization;
-using Farm.Cli.Output;
-using Farm.Protocol.Json;
 using Farm.Protocol.V1;
 using Spectre.Console;
 

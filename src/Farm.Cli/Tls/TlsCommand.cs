@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Farm.Core.Config;
-
 namespace Farm.Cli.Tls;
 
 /// <summary><c>farmctl tls init</c>: a cluster CA and one certificate per node of a cluster file.</summary>

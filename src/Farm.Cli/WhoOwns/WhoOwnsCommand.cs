@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using Farm.Cli.Admin;
 using Farm.Core.Hashing;
 using Farm.Protocol.V1;
 

@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
-using Farm.Cli.Output;
 using Farm.Protocol.V1;
 using Spectre.Console;
-using Farm.Protocol.Json;
 
 namespace Farm.Cli.WhoOwns;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>farmd talking sd_notify to a socket the test holds, as systemd's would be: readiness, status, watchdog.</summary>

@@ -18,8 +18,8 @@ public sealed class FilterMetricsTests
     [TestMethod]
     public async Task Update_FilterInstalledAgain_TotalsKeepGrowing()
     {
-        var registry = Metrics.NewCustomRegistry();
-        var metrics = new FilterMetrics(Metrics.WithCustomRegistry(registry));
+        var (registry, factory) = MetricsText.NewRegistry();
+        var metrics = new FilterMetrics(factory);
 
         metrics.Update("web", Counters(owned: (100, 10_000), foreign: 40));
         metrics.Update("web", Counters(owned: (3, 300), foreign: 2)); // the module stopped and started: counters from zero

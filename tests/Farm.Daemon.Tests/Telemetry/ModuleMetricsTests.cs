@@ -6,8 +6,8 @@ public sealed class ModuleMetricsTests
     [TestMethod]
     public async Task Observer_ChecksScriptsRecoveries_CountedWithTheirLabels()
     {
-        var registry = Metrics.NewCustomRegistry();
-        var metrics = new ModuleMetrics(Metrics.WithCustomRegistry(registry));
+        var (registry, factory) = MetricsText.NewRegistry();
+        var metrics = new ModuleMetrics(factory);
 
         metrics.Checked("web", "tcp", up: true, TimeSpan.FromMilliseconds(3));
         metrics.Checked("web", "tcp", up: false, TimeSpan.FromSeconds(2));

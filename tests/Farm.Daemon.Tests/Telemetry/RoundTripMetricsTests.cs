@@ -6,8 +6,8 @@ public sealed class RoundTripMetricsTests
     [TestMethod]
     public async Task Observe_SamplesOfTwoLans_CumulativeBucketsPerPeerAndLanName()
     {
-        var registry = Metrics.NewCustomRegistry();
-        var metrics = new RoundTripMetrics(Metrics.WithCustomRegistry(registry), ["default", "backup"]);
+        var (registry, factory) = MetricsText.NewRegistry();
+        var metrics = new RoundTripMetrics(factory, ["default", "backup"]);
 
         metrics.Observe("n2", 0, TimeSpan.FromMicroseconds(300));
         metrics.Observe("n2", 0, TimeSpan.FromMilliseconds(3));

@@ -93,8 +93,8 @@ public sealed class StatusMetricsTests
 
     private static (CollectorRegistry Registry, StatusMetrics Metrics) Create()
     {
-        var registry = Metrics.NewCustomRegistry();
-        return (registry, new StatusMetrics(Metrics.WithCustomRegistry(registry)));
+        var (registry, factory) = MetricsText.NewRegistry();
+        return (registry, new StatusMetrics(factory));
     }
 
     /// <summary>n1 (this node, draining web while it takes over some buckets) and n2 (down, heard 2.5 s ago).</summary>

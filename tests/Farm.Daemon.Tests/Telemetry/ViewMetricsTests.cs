@@ -12,8 +12,8 @@ public sealed class ViewMetricsTests
     {
         var clock = new FakeTimeProvider();
         using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
-        var registry = Metrics.NewCustomRegistry();
-        var metrics = new ViewMetrics(host, clock, Metrics.WithCustomRegistry(registry));
+        var (registry, factory) = MetricsText.NewRegistry();
+        var metrics = new ViewMetrics(host, clock, factory);
 
         metrics.RefreshLease(Lease);
         clock.Advance(TimeSpan.FromMilliseconds(100));
@@ -35,8 +35,8 @@ public sealed class ViewMetricsTests
         var clock = new FakeTimeProvider();
         using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
         host.Attach(new NullTransport());
-        var registry = Metrics.NewCustomRegistry();
-        var metrics = new ViewMetrics(host, clock, Metrics.WithCustomRegistry(registry));
+        var (registry, factory) = MetricsText.NewRegistry();
+        var metrics = new ViewMetrics(host, clock, factory);
         host.AttachSink(metrics);
         var before = await MetricsText.ScrapeAsync(registry);
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using Farm.Daemon.Web;
 using Wire = Farm.Protocol.V1;
 
 namespace Farm.Daemon.Tests.Web;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Farm.Daemon.Web;
 
 namespace Farm.Daemon.Tests.Web;
 
@@ -54,10 +53,8 @@ public sealed class ConsoleHostTests : IDisposable
     public async Task Ready_ModuleServedThenDrained_200Then503AndUnknown404()
     {
         var ct = TestContext.CancellationToken;
-        var (node, port) = await StartN1Async(withModule: true);
-        await using var _ = node;
-        using var client = Client(_ => { });
-        string console = $"https://127.0.0.1:{port + 1}";
+        await using var served = await ServeAsync(withModule: true);
+        var (node, port, client, console) = served;
 
         async Task<HttpStatusCode> ReadyAsync(string name)
         {
@@ -77,10 +74,8 @@ public sealed class ConsoleHostTests : IDisposable
     public async Task WebConsole_PageAssetsAndEvents_ServedFromFarmdWithTheLiveBucketTable()
     {
         var ct = TestContext.CancellationToken;
-        var (node, port) = await StartN1Async(withModule: true);
-        await using var _ = node;
-        using var client = Client(_ => { });
-        string console = $"https://127.0.0.1:{port + 1}";
+        await using var served = await ServeAsync(withModule: true);
+        var (node, port, client, console) = served;
 
         string page = await client.GetStringAsync(console + "/", ct);
         using var script = await client.GetAsync(console + "/console/console.js", ct);
@@ -190,6 +185,22 @@ public sealed class ConsoleHostTests : IDisposable
     }
 
     /// <summary>Starts node n1 of the loopback test cluster in this process, with module web (256 buckets) or none.</summary>
+    /// <summary>n1 started and a client of its console port (<paramref name="withModule"/>: module web), disposed together.</summary>
+    private async Task<Served> ServeAsync(bool withModule)
+    {
+        var (node, port) = await StartN1Async(withModule);
+        return new Served(node, port, Client(_ => { }), $"https://127.0.0.1:{port + 1}");
+    }
+
+    private sealed record Served(InProcessNode Node, int GrpcPort, HttpClient Client, string Console) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Node.DisposeAsync();
+        }
+    }
+
     private async Task<(InProcessNode Node, int GrpcPort)> StartN1Async(bool withModule)
     {
         int port = TestClusterFiles.FreePort();

@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Farm.WebConsole;
 
 namespace Farm.Daemon.Tests.Web;
 
@@ -13,13 +12,27 @@ public sealed class ConsoleLoginTests : IDisposable
     private readonly TestLogSink logs = new();
     private string dir = null!;
 
+    // The node, its console's base address and a client of it, once a test called StartAsync.
+    private InProcessNode node = null!;
+    private string console = null!;
+    private HttpClient client = null!;
+
     public TestContext TestContext { get; set; } = null!;
 
     [TestInitialize]
     public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-login-").FullName;
 
     [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
+    public async Task CleanupAsync()
+    {
+        client?.Dispose();
+        if (node is not null)
+        {
+            await node.DisposeAsync();
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
 
     public void Dispose() => logs.Dispose();
 
@@ -28,9 +41,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Login_RightPassword_SessionCookieHttpOnlySecureStrictAndThePageServed()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
 
         using var before = await client.GetAsync(console + "/", ct);
         using var eventsBefore = await client.GetAsync(console + "/console/events", ct);
@@ -60,9 +71,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Login_WrongPasswordOrUnknownUser_RefusedWithoutSessionAndLogged()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
 
         using var wrong = await LoginAsync(client, console, "alice", "not-her-password");
         string body = await wrong.Content.ReadAsStringAsync(ct);
@@ -81,9 +90,7 @@ public sealed class ConsoleLoginTests : IDisposable
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Login_FormPostedFromAnotherSite_RefusedWithoutLookingAtThePassword()
     {
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
 
         using var crossSite = await LoginAsync(client, console, "alice", OperatorPassword, ("Sec-Fetch-Site", "cross-site"));
         using var otherOrigin = await LoginAsync(client, console, "alice", OperatorPassword, ("Origin", "https://evil.example"));
@@ -123,9 +130,7 @@ public sealed class ConsoleLoginTests : IDisposable
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Login_TooManyFailuresForOneUser_RefusedEvenWithTheRightPassword()
     {
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
 
         for (int i = 0; i < ConsoleLoginThrottle.FailuresPerUser; i++)
         {
@@ -146,9 +151,7 @@ public sealed class ConsoleLoginTests : IDisposable
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Action_Viewer_403AndTheNodeStaysUndrained()
     {
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
         string csrf = await SignInAsync(client, console, "victor", ViewerPassword);
 
         using var drain = await PostAsync(client, console + "/console/actions/drain", csrf, ("node", "n1"));
@@ -163,9 +166,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Action_OperatorWithoutOrWithAForgedCsrfToken_RefusedThenWithTheTokenDrainsAndResumes()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
         string csrf = await SignInAsync(client, console, "alice", OperatorPassword);
 
         using var missing = await PostAsync(client, console + "/console/actions/drain", null, ("node", "n1"));
@@ -196,9 +197,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Action_Weight_AppliesTheRunningFileWithTheNewWeightAndAHigherVersion()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
         string csrf = await SignInAsync(client, console, "alice", OperatorPassword);
 
         using var weight = await PostAsync(client, console + "/console/actions/weight", csrf, ("node", "n1"), ("weight", "40"));
@@ -215,9 +214,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Action_ModuleRestartHereThenStopEverywhere_RunThroughTheModuleControl()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync(withModule: true);
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync(withModule: true);
         string csrf = await SignInAsync(client, console, "alice", OperatorPassword);
 
         using var restart = await PostAsync(client, console + "/console/actions/module", csrf, ("module", "web"), ("action", "restart"), ("node", "n1"));
@@ -242,9 +239,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Events_UserRemovedFromTheFile_StreamEndsAndTheSessionWithIt()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
         await SignInAsync(client, console, "victor", ViewerPassword);
         using var events = await client.GetAsync(console + "/console/events", HttpCompletionOption.ResponseHeadersRead, ct);
         using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(ct));
@@ -269,9 +264,7 @@ public sealed class ConsoleLoginTests : IDisposable
     public async Task Logout_WithToken_EndsTheSession()
     {
         var ct = TestContext.CancellationToken;
-        var (node, console) = await StartAsync();
-        await using var _ = node;
-        using var client = Client();
+        await StartAsync();
         string csrf = await SignInAsync(client, console, "victor", ViewerPassword);
 
         using var logout = await PostAsync(client, console + "/console/logout", csrf);
@@ -281,8 +274,8 @@ public sealed class ConsoleLoginTests : IDisposable
         Assert.AreEqual(HttpStatusCode.Redirect, page.StatusCode);
     }
 
-    /// <summary>Starts n1 with a users file: alice (operator) and victor (viewer), and module web or none; returns the console's base address.</summary>
-    private async Task<(InProcessNode Node, string Console)> StartAsync(bool withModule = false)
+    /// <summary>Starts n1 with a users file: alice (operator) and victor (viewer), and module web or none; sets node, console and client.</summary>
+    private async Task StartAsync(bool withModule = false)
     {
         string users = Path.Combine(dir, "console-users");
         Farm.Protocol.Security.ConsoleUserFile.Write(users, [
@@ -292,8 +285,9 @@ public sealed class ConsoleLoginTests : IDisposable
         int port = TestClusterFiles.FreePort();
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port, consoleUsers: users);
         List<ModuleConfig> modules = withModule ? [TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256)] : [];
-        var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, modules);
-        return (node, $"https://127.0.0.1:{port + 1}");
+        node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, modules);
+        console = $"https://127.0.0.1:{port + 1}";
+        client = Client();
     }
 
     /// <summary>Posts the login form as a browser does from the console's page, or with the given headers instead.</summary>
