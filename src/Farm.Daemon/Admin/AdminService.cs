@@ -115,21 +115,11 @@ internal sealed class AdminService(
         var batch = new Wire.ModuleLogBatch { Node = authenticator.Self, Module = module, Dropped = dropped };
         foreach (var line in lines)
         {
-            batch.Lines.Add(new Wire.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = LevelName(line.Level), Text = line.Text });
+            batch.Lines.Add(new Wire.ModuleLogLine { Seq = line.Seq, UnixMs = line.Time.ToUnixTimeMilliseconds(), Level = line.LevelName, Text = line.Text });
         }
 
         return batch;
     }
-
-    private static string LevelName(Microsoft.Extensions.Logging.LogLevel level) => level switch
-    {
-        Microsoft.Extensions.Logging.LogLevel.Trace => "trace",
-        Microsoft.Extensions.Logging.LogLevel.Debug => "debug",
-        Microsoft.Extensions.Logging.LogLevel.Information => "info",
-        Microsoft.Extensions.Logging.LogLevel.Warning => "warning",
-        Microsoft.Extensions.Logging.LogLevel.Error => "error",
-        _ => "critical",
-    };
 
     /// <summary>
     /// A local plain call gives its query; a sealed one over TCP its opened query and request envelope, or a sealed

@@ -5,4 +5,16 @@ namespace Farm.Daemon.ModuleHosting;
 /// <param name="Time">When it was logged.</param>
 /// <param name="Level">Its level.</param>
 /// <param name="Text">The rendered message, e.g. "Module web is UP/Ready: started".</param>
-internal sealed record ModuleLogLine(long Seq, DateTimeOffset Time, LogLevel Level, string Text);
+internal sealed record ModuleLogLine(long Seq, DateTimeOffset Time, LogLevel Level, string Text)
+{
+    /// <summary>The level's word on the wire and in JSON (<c>farmctl logs --json</c>, the console): trace, debug, info, warning, error, critical.</summary>
+    public string LevelName => Level switch
+    {
+        LogLevel.Trace => "trace",
+        LogLevel.Debug => "debug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warning",
+        LogLevel.Error => "error",
+        _ => "critical",
+    };
+}

@@ -95,7 +95,7 @@ internal sealed class ConsoleFeed(StatusBuilder status, TimeProvider timeProvide
             {
                 w.WriteStartObject();
                 w.WriteString("time", line.Time.ToString("O", CultureInfo.InvariantCulture));
-                w.WriteString("level", line.Level.ToString().ToLowerInvariant());
+                w.WriteString("level", line.LevelName);
                 w.WriteString("text", line.Text);
                 w.WriteEndObject();
             }

@@ -20,7 +20,7 @@ public sealed class ConsoleFeedTests
 
         var web = doc.RootElement.GetProperty("logs").GetProperty("web");
         Assert.AreEqual(2, web.GetArrayLength());
-        Assert.AreEqual("information", web[0].GetProperty("level").GetString());
+        Assert.AreEqual("info", web[0].GetProperty("level").GetString());
         Assert.AreEqual("Module web is UP/Ready: started", web[0].GetProperty("text").GetString());
         Assert.AreEqual("<b>checker</b> down", web[1].GetProperty("text").GetString(), "text goes as data; the page shows it with textContent");
         Assert.AreEqual(at.AddSeconds(1), DateTimeOffset.Parse(web[1].GetProperty("time").GetString()!, CultureInfo.InvariantCulture));
