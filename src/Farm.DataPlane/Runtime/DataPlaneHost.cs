@@ -17,8 +17,9 @@ namespace Farm.DataPlane.Runtime;
 /// acknowledgement of a Prepare leaves only once the released buckets are draining in the kernel. A snapshot older than
 /// one already applied is ignored, and a module whose apply failed is retried on every later publish and tick, so no
 /// update is lost. A module that fails is reported and left out; the others go on. Fail-closed: a module whose apply
-/// failed has its kernel lease withdrawn at once and not refreshed until an apply succeeds, so its kernel never serves
-/// bucket sets that lag behind what this node acknowledged.
+/// or lease refresh the kernel refused has its kernel lease withdrawn at once and not refreshed until the filter was
+/// rebuilt and an apply succeeded, so its kernel never serves bucket sets that lag behind what this node acknowledged,
+/// and <see cref="HealthChanged"/> lets the traffic gate hand its buckets to the peers meanwhile.
 /// </remarks>
 public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
@@ -148,8 +149,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             plane.Dispose();
             entry.Reason = "stopped with the module (farmctl start recreates it)";
             entry.AppliedVersion = -1;
-            entry.ApplyFailing = false;
-            entry.LeaseFailing = false;
+            entry.KernelFailing = false;
         }
     }
 
@@ -199,7 +199,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             }
 
             ApplyLatest();
-            if (entry.ApplyFailing)
+            if (entry.KernelFailing)
             {
                 throw new InvalidOperationException($"module {module}: {entry.Reason}");
             }
@@ -242,7 +242,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             {
                 // Fail closed: a module whose kernel does not hold the latest bucket sets gets no lease, so it serves
                 // nothing rather than buckets the farm has given to others.
-                if (entry.Plane is not { } plane || entry.ApplyFailing)
+                if (entry.Plane is not { } plane || entry.KernelFailing)
                 {
                     continue;
                 }
@@ -250,22 +250,11 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 try
                 {
                     plane.RefreshLease(duration);
-                    if (entry.LeaseFailing)
-                    {
-                        entry.LeaseFailing = false;
-                        entry.Reason = null;
-                        Log.LeaseRecovered(logger, entry.Config.Name);
-                    }
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    // Once per failure streak: the heartbeat thread calls this ten times a second.
-                    if (!entry.LeaseFailing)
-                    {
-                        entry.LeaseFailing = true;
-                        entry.Reason = "lease refresh failed: " + e.Message;
-                        Log.LeaseFailed(logger, entry.Config.Name, e);
-                    }
+                    // A lease the kernel refuses is a kernel the node cannot program: fail closed as for a refused apply.
+                    Refused(entry, plane, "lease refresh failed: " + e.Message, e);
                 }
             }
         }
@@ -367,12 +356,20 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             var assignment = entry.Accepting ? AssignmentOf(snapshot, entry.Config.Name) : BucketAssignment.Empty(snapshot.View?.Epoch ?? 0);
             try
             {
+                if (entry.KernelFailing)
+                {
+                    // The kernel refused an update: whatever it holds under the module's name may be gone or not ours
+                    // (a firewall reload that flushed the ruleset, a table replaced by another program). Build the
+                    // filter afresh, fail-closed, then apply; a kernel that still refuses fails here again.
+                    plane.Reinstall();
+                }
+
                 plane.Apply(assignment);
                 entry.AppliedVersion = snapshot.Version;
                 entry.AppliedEpoch = assignment.Epoch;
-                if (entry.ApplyFailing)
+                if (entry.KernelFailing)
                 {
-                    entry.ApplyFailing = false;
+                    entry.KernelFailing = false;
                     entry.Reason = null;
                     Log.ApplyRecovered(logger, entry.Config.Name, assignment.Epoch);
                     RaiseHealthChanged(entry.Config.Name, healthy: true);
@@ -383,15 +380,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 all = false;
-                if (!entry.ApplyFailing)
-                {
-                    entry.ApplyFailing = true;
-                    entry.Reason = "apply failed: " + e.Message + "; lease withheld: the module serves nothing here until an apply succeeds";
-                    Log.ApplyFailed(logger, entry.Config.Name, snapshot.Version, e);
-                    RaiseHealthChanged(entry.Config.Name, healthy: false);
-                }
-
-                WithdrawLease(entry.Config.Name, plane);
+                Refused(entry, plane, $"apply of ownership version {snapshot.Version} failed: {e.Message}", e);
             }
         }
 
@@ -404,11 +393,31 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <summary>
+    /// The kernel refused an update of the module (bucket sets or lease): withdraws its lease at once, and on the first
+    /// failure of a streak logs it and tells the traffic gate, which announces the module not ready so the peers take
+    /// its buckets. Every later tick retries (reinstall, apply, lease) until the kernel takes it again.
+    /// </summary>
+    private void Refused(Entry entry, IModuleDataPlane plane, string what, Exception exception)
+    {
+        entry.AppliedVersion = -1; // the next tick retries, even without a newer snapshot
+        bool first = !entry.KernelFailing;
+        if (first)
+        {
+            entry.KernelFailing = true;
+            entry.Reason = what + "; lease withheld: the module serves nothing here until the kernel takes its filter again";
+            Log.KernelRefused(logger, entry.Config.Name, what, exception);
+            RaiseHealthChanged(entry.Config.Name, healthy: false);
+        }
+
+        WithdrawLease(entry.Config.Name, plane, logFailure: first);
+    }
+
+    /// <summary>
     /// Ends the module's kernel lease now (a lease of <see cref="WithdrawnLease"/>): the kernel keeps bucket sets the
     /// farm may already have given to others, and this thread may be about to acknowledge that. If even that fails,
     /// the lease runs out by itself within one lease duration, since it is no longer refreshed.
     /// </summary>
-    private void WithdrawLease(string module, IModuleDataPlane plane)
+    private void WithdrawLease(string module, IModuleDataPlane plane, bool logFailure)
     {
         try
         {
@@ -416,7 +425,11 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.WithdrawFailed(logger, module, e.Message);
+            // Once per refusal streak: a kernel that refuses everything is retried ten times a second.
+            if (logFailure)
+            {
+                Log.WithdrawFailed(logger, module, e.Message);
+            }
         }
     }
 
@@ -446,9 +459,8 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
         public long AppliedEpoch { get; set; }
 
-        public bool ApplyFailing { get; set; }
-
-        public bool LeaseFailing { get; set; }
+        /// <summary>The kernel refused the last apply or lease refresh: no lease until a reinstall and an apply succeed.</summary>
+        public bool KernelFailing { get; set; }
 
         /// <summary>False keeps every bucket out of the kernel (a single module before start_prim succeeded).</summary>
         public bool Accepting { get; set; } = config.Mode != ModuleMode.Single;
@@ -465,17 +477,11 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "Module {Module}: applied ownership version {Version} (epoch {Epoch}): {Owned} owned, {Incoming} incoming, {Draining} draining")]
         public static partial void Applied(ILogger logger, string module, long version, long epoch, int owned, int incoming, int draining);
 
-        [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: applying ownership version {Version} to the kernel failed; its lease is withheld (the module serves nothing here) and the apply retried on every tick")]
-        public static partial void ApplyFailed(ILogger logger, string module, long version, Exception exception);
+        [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: the kernel refused an update ({What}); its lease is withheld (the module serves nothing here, the peers take its buckets) and the filter rebuilt and applied again on every tick")]
+        public static partial void KernelRefused(ILogger logger, string module, string what, Exception exception);
 
         [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Module {Module}: the kernel holds the bucket sets of epoch {Epoch} again")]
         public static partial void ApplyRecovered(ILogger logger, string module, long epoch);
-
-        [LoggerMessage(EventId = 405, Level = LogLevel.Error, Message = "Module {Module}: refreshing the kernel lease failed; the node drops the module's traffic until it works again")]
-        public static partial void LeaseFailed(ILogger logger, string module, Exception exception);
-
-        [LoggerMessage(EventId = 406, Level = LogLevel.Information, Message = "Module {Module}: kernel lease refreshed again")]
-        public static partial void LeaseRecovered(ILogger logger, string module);
 
         [LoggerMessage(EventId = 407, Level = LogLevel.Information, Message = "Data plane of module {Module} stopped: responder, VIPs and filter removed")]
         public static partial void ModuleStopped(ILogger logger, string module);
@@ -489,7 +495,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Module {Module}: the kernel {What} the traffic of this node's buckets (epoch {Epoch})")]
         public static partial void AcceptingChanged(ILogger logger, string module, string what, long epoch);
 
-        [LoggerMessage(EventId = 412, Level = LogLevel.Error, Message = "Module {Module}: withdrawing the kernel lease after a failed apply failed too ({Reason}); it runs out within one lease duration")]
+        [LoggerMessage(EventId = 412, Level = LogLevel.Error, Message = "Module {Module}: withdrawing the kernel lease after a refused update failed too ({Reason}); it runs out within one lease duration")]
         public static partial void WithdrawFailed(ILogger logger, string module, string reason);
 
         [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "No module configured and the data plane cannot run here ({Reason}); nothing to do")]

@@ -17,6 +17,13 @@ public interface IModuleDataPlane : IDisposable
     /// </summary>
     void Start();
 
+    /// <summary>
+    /// Builds the filter afresh in one kernel transaction (fail-closed: no bucket, no lease), replacing whatever the
+    /// kernel holds under its name: the repair after the kernel refused an update (the table deleted by a firewall
+    /// reload, or replaced by another program). VIPs and responder are left as they are.
+    /// </summary>
+    void Reinstall();
+
     /// <summary>Replaces the bucket sets in one kernel transaction.</summary>
     void Apply(BucketAssignment assignment);
 

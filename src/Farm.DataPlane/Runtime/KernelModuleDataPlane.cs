@@ -48,6 +48,8 @@ public sealed class KernelModuleDataPlane(ModuleConfig module, string stateDirec
         }
     }
 
+    public void Reinstall() => Filter.Install(module);
+
     public void Apply(BucketAssignment assignment) => Filter.Apply(assignment);
 
     public void RefreshLease(TimeSpan duration) => Filter.RefreshLease(duration);

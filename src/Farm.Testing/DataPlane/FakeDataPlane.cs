@@ -31,7 +31,10 @@ public sealed class FakeBackend : IDataPlaneBackend
     }
 }
 
-/// <summary>Records what reached the "kernel"; applies and lease refreshes fail on demand, as a refused nft batch does.</summary>
+/// <summary>
+/// Records what reached the "kernel"; applies and lease refreshes fail on demand, as a refused nft batch does (a
+/// reinstall fails while applies do: the same kernel refuses both).
+/// </summary>
 public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
 {
     public string Module { get; } = module;
@@ -42,6 +45,9 @@ public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
 
     public List<BucketAssignment> Applies { get; } = [];
 
+    /// <summary>How many times the filter was built afresh after a refusal.</summary>
+    public int Reinstalls { get; private set; }
+
     public List<TimeSpan> Leases { get; } = [];
 
     public bool Started { get; private set; }
@@ -51,6 +57,16 @@ public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
     public bool Disposed { get; private set; }
 
     public void Start() => Started = true;
+
+    public void Reinstall()
+    {
+        if (FailApplies)
+        {
+            throw new InvalidOperationException("nft: Error: Could not process rule: Operation not permitted");
+        }
+
+        Reinstalls++;
+    }
 
     public void Apply(BucketAssignment assignment)
     {

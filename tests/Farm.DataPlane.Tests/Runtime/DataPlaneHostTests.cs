@@ -52,6 +52,37 @@ public sealed class DataPlaneHostTests
         CollectionAssert.AreEqual(new[] { 1 }, plane.Applies[1].Draining.ToArray());
         Assert.AreEqual(Lease, plane.Leases[^1]);
         Assert.IsNull(host.StatusOf("web")!.Reason);
+        Assert.AreEqual(1, plane.Reinstalls, "the filter is rebuilt before the apply that ends the refusal (the failed tries threw)");
+    }
+
+    [TestMethod]
+    public async Task RefreshLease_KernelRefusesTheLease_ModuleUnhealthyUntilFilterRebuiltAndApplied()
+    {
+        var (host, plane) = Start();
+        var health = new System.Collections.Concurrent.ConcurrentQueue<(string Module, bool Healthy)>();
+        host.HealthChanged += (module, healthy) => health.Enqueue((module, healthy));
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+        host.RefreshLease(Lease);
+
+        // The kernel refuses the lease (no new snapshot): the module is reported unhealthy, so its gate gives the
+        // buckets away, and its lease is withdrawn rather than left to run out.
+        plane.FailLeases = true;
+        host.RefreshLease(Lease);
+        await Poll.UntilAsync(() => Task.FromResult(health.ToArray()), h => h.Length == 1, "one health change", Poll.DefaultTimeout, CancellationToken.None);
+        Assert.AreEqual(("web", false), health.Single());
+        StringAssert.Contains(host.StatusOf("web")!.Reason, "lease refresh failed");
+        Assert.AreEqual(0, plane.Reinstalls);
+
+        // It works again: the next tick rebuilds the filter, applies the same snapshot again (the kernel's copy is not
+        // trusted), refreshes the lease, and the module is healthy.
+        plane.FailLeases = false;
+        host.RefreshLease(Lease);
+        await Poll.UntilAsync(() => Task.FromResult(health.ToArray()), h => h.Length == 2, "two health changes", Poll.DefaultTimeout, CancellationToken.None);
+        Assert.AreEqual(("web", true), health.Last());
+        Assert.AreEqual(1, plane.Reinstalls);
+        Assert.AreEqual(2, plane.Applies.Count, "snapshot 1 applied again after the rebuild");
+        Assert.AreEqual(Lease, plane.Leases[^1]);
+        Assert.IsNull(host.StatusOf("web")!.Reason);
     }
 
     [TestMethod]
