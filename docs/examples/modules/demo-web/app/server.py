@@ -48,7 +48,14 @@ def main():
         def log_message(self, format, *a):
             pass  # errors of single requests: not worth a line
 
-    server = http.server.ThreadingHTTPServer((args.bind, args.port), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        # The listen backlog. socketserver's default of 5 makes the kernel drop, unanswered, every SYN that finds 6
+        # connections waiting to be accepted: a burst of clients (a failover, a node's return) then waits for SYN
+        # retransmits (1 s, 3 s, ...), and each dropped SYN leaves a conntrack entry SYN_SENT [UNREPLIED] for 2
+        # minutes. The kernel caps it at net.core.somaxconn (4096).
+        request_queue_size = 4096
+
+    server = Server((args.bind, args.port), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: (log("stopping (SIGTERM)"), os._exit(0)))
     log(f"listening on {args.bind}:{args.port} as {args.node} (pid {os.getpid()})")
