@@ -177,6 +177,44 @@ public sealed class DataPlaneFarmTests : KernelTestClass
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ForeignBucket_Connections_DroppedBeforeConntrackSoOnlyTheOwnerTracksThem()
+    {
+        // Every node sees every frame to the vMAC; classify (prerouting, raw) drops a foreign bucket's packets before
+        // conntrack (-200), so a node never keeps an entry (e.g. SYN_SENT [UNREPLIED]) of a client it did not serve.
+        var source = Client.Addresses4[5];
+        var sources = Enumerable.Range(0, 30).Select(i => new IPEndPoint(source, 34000 + i)).ToList();
+        var foreignBefore = new ulong[NodeCount];
+        for (int i = 0; i < NodeCount; i++)
+        {
+            foreignBefore[i] = (await nodes[i].ReadCountersAsync())[FilterCounters.Foreign].Packets;
+        }
+
+        var answers = await FarmClients.AskTcpAsync(Client.Namespace, sources, Modules.Vip4, Modules.Vip6, Modules.TcpPortPort, AskTimeout);
+
+        string[] owners = [.. sources.Select(s => OwnerName(hasher.BucketOf(new ClientKey(s.Address, (ushort)s.Port), Affinity.ClientIpPort)))];
+        AssertAnswers([.. sources.Select(s => s.ToString())], owners, answers);
+        int trackedAnywhere = 0;
+        for (int i = 0; i < NodeCount; i++)
+        {
+            var flows = await nodes[i].Host.Namespace.RunAsync(() =>
+            {
+                using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+                return table.Dump();
+            });
+            int[] tracked = [.. flows.Where(f => f.Source.Equals(source) && f.DestinationPort == Modules.TcpPortPort && f.SourcePort >= 34000 && f.SourcePort < 34000 + sources.Count)
+                .Select(f => f.SourcePort).Order()];
+            int[] served = [.. sources.Where((_, k) => owners[k] == nodes[i].Name).Select(s => s.Port)];
+            CollectionAssert.AreEqual(served, tracked, $"{nodes[i].Name} tracks exactly the connections it answered");
+            trackedAnywhere += tracked.Length;
+            ulong foreign = (await nodes[i].ReadCountersAsync())[FilterCounters.Foreign].Packets - foreignBefore[i];
+            Assert.IsGreaterThanOrEqualTo((ulong)(sources.Count - served.Length), foreign, $"{nodes[i].Name} saw and dropped the others' SYNs");
+        }
+
+        Assert.AreEqual(sources.Count, trackedAnywhere, "every connection is tracked by its one owner");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Handover_DrainingKeepsTrackedConnectionIncomingTakesNewOnes()
     {
         var address = Client.Addresses4[3];
