@@ -51,7 +51,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             if (ruleset is not null && ruleset.TableName != next.TableName)
             {
                 // A different module on the same instance: take the old one's tables down in the same transaction.
-                client.Run(NftRuleset.DeleteTables(ruleset.TableName) + next.Install());
+                client.Run(ruleset.Delete() + next.Install());
             }
             else
             {
@@ -107,7 +107,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
                 return;
             }
 
-            client.Run(NftRuleset.DeleteTables(ruleset.TableName));
+            client.Run(ruleset.Delete());
             Log.Removed(logger, ruleset.TableName);
             ruleset = null;
         }
