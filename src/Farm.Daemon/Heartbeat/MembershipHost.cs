@@ -210,6 +210,24 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// The transport saw <paramref name="peer"/>'s process die (its connection broke, its port refuses connections): the
+    /// coordinator may remove it now instead of after the detection timeout.
+    /// </summary>
+    public void NotePeerGone(string peer)
+    {
+        bool changed;
+        lock (gate)
+        {
+            changed = driver.Manager.NotePeerGone(peer, Now);
+        }
+
+        if (changed)
+        {
+            wake.Set();
+        }
+    }
+
     /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
     public void HandleFailure(long correlationId)
     {

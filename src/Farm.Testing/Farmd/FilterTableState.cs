@@ -3,15 +3,16 @@ using System.Text.Json;
 namespace Farm.Testing.Farmd;
 
 /// <summary>
-/// What a node's kernel filter for one module holds right now, read with <c>nft -j list table inet farm_MODULE</c>
+/// What a node's kernel filter for one module holds right now, read with <c>nft -j list ruleset inet</c> (its <c>farm_MODULE</c> and <c>farmlive_MODULE</c> tables)
 /// inside the node's namespace: the bucket sets farmd applied and whether its lease is alive. This is the live table
 /// the kernel enforces, independent of what farmd reports about itself.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class FilterTableState
 {
-    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements)
+    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements, bool live)
     {
+        Live = live;
         Owned = owned;
         Incoming = incoming;
         Draining = draining;
@@ -34,8 +35,14 @@ public sealed class FilterTableState
     /// <summary>VIPs currently in the <c>lease4</c>/<c>lease6</c> sets (their elements expire when farmd stops refreshing).</summary>
     public int LeaseElements { get; }
 
-    /// <summary>True while at least one lease element has not expired: the node may accept VIP traffic.</summary>
-    public bool HasLease => LeaseElements > 0;
+    /// <summary>
+    /// True while the module's live table exists: the farmd that programs the node runs (the kernel deletes the table
+    /// when its process dies, and the filter then drops all VIP traffic).
+    /// </summary>
+    public bool Live { get; }
+
+    /// <summary>True while at least one lease element has not expired and farmd lives: the node may accept VIP traffic.</summary>
+    public bool HasLease => LeaseElements > 0 && Live;
 
     /// <summary>True when no bucket is moving (no incoming, claimed or draining bucket).</summary>
     public bool IsSettled => Incoming.Count == 0 && Draining.Count == 0 && Claimed.Count == 0;
@@ -43,14 +50,15 @@ public sealed class FilterTableState
     /// <summary>Buckets that take new flows here: owned, incoming and claimed (new TCP connections).</summary>
     public IReadOnlySet<int> AcceptingNewFlows => Owned.Union(Incoming).Union(Claimed).ToHashSet();
 
-    /// <summary>Reads the module's table in <paramref name="ns"/>; null when the table does not exist.</summary>
+    /// <summary>Reads the module's tables in <paramref name="ns"/>; null when its filter table does not exist.</summary>
     public static async Task<FilterTableState?> ReadAsync(NetworkNamespace ns, string module, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ns);
         try
         {
-            var result = await ns.NftAsync(["-j", "list", "table", "inet", "farm_" + module], cancellationToken: cancellationToken);
-            return Parse(result.StandardOutput);
+            // One listing for both tables: the filter and its live table.
+            var result = await ns.NftAsync(["-j", "list", "ruleset", "inet"], cancellationToken: cancellationToken);
+            return Parse(result.StandardOutput, module);
         }
         catch (CommandFailedException)
         {
@@ -58,17 +66,32 @@ public sealed class FilterTableState
         }
     }
 
-    /// <summary>Parses <c>nft -j list table</c> output of a farm table.</summary>
+    /// <summary>
+    /// Parses <c>nft -j list ruleset inet</c> output for <paramref name="module"/>: the sets of its <c>farm_</c> table and
+    /// whether its <c>farmlive_</c> table exists; null when the <c>farm_</c> table does not.
+    /// </summary>
     /// <exception cref="FormatException">A set element has a shape this reader does not know.</exception>
-    public static FilterTableState Parse(string json)
+    public static FilterTableState? Parse(string json, string module)
     {
         ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(module);
+        string table = "farm_" + module.Replace('-', '_');
+        string live = "farmlive_" + module.Replace('-', '_');
         var sets = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
         int lease = 0;
+        bool found = false, alive = false;
         using var document = JsonDocument.Parse(json);
         foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
         {
-            if (!item.TryGetProperty("set", out var set) || set.GetProperty("name").GetString() is not { } name)
+            if (item.TryGetProperty("table", out var t) && t.GetProperty("family").GetString() == "inet")
+            {
+                found |= t.GetProperty("name").GetString() == table;
+                alive |= t.GetProperty("name").GetString() == live;
+                continue;
+            }
+
+            if (!item.TryGetProperty("set", out var set) || set.GetProperty("name").GetString() is not { } name
+                || set.GetProperty("table").GetString() != table)
             {
                 continue;
             }
@@ -96,14 +119,14 @@ public sealed class FilterTableState
             }
         }
 
-        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease);
+        return found ? new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease, alive) : null;
 
         IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
     }
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"owned {Owned.Count}, incoming {Incoming.Count}, draining {Draining.Count}, lease elements {LeaseElements}");
+        string.Create(CultureInfo.InvariantCulture, $"owned {Owned.Count}, incoming {Incoming.Count}, draining {Draining.Count}, lease elements {LeaseElements}{(Live ? "" : ", farmd gone")}");
 
     private static void AddBuckets(HashSet<int> buckets, JsonElement element)
     {
