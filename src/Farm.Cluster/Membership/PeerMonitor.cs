@@ -119,28 +119,35 @@ internal sealed partial class PeerMonitor
         {
             peer.LastHeard = now;
             peer.LastHeardPerLan[lan] = now;
-            if (peer.Gone)
+            if (Array.IndexOf(peer.GoneOnLan, true) >= 0)
             {
-                peer.Gone = false; // whoever sent this lives: the evidence of its death was wrong or is outdated
+                // Whoever sent this lives: the evidence of its death was wrong or is outdated.
+                Array.Fill(peer.GoneOnLan, false);
                 Log.GoneHeardAgain(logger, name);
             }
         }
     }
 
     /// <summary>
-    /// The transport saw the peer's process die: its connection broke and its port then refused a new one (the host is up,
-    /// nothing listens). That process's live table died with it (its node drops all VIP traffic at once), so the peer
-    /// counts as unreachable now rather than after the detection timeout, until a message of it arrives again. Returns
-    /// true when this changes anything (an admitted peer that was reachable).
+    /// The transport saw the peer's process die on <paramref name="lan"/>: its connection broke and its port then refused
+    /// a new one (the host is up, nothing listens). Once that is seen on every LAN (a dead process leaves no LAN; a
+    /// firewall rule that rejects on one LAN must not count), the peer counts as unreachable now rather than after the
+    /// detection timeout, until a message of it arrives again: that process's live table died with it, so its node drops
+    /// all VIP traffic already. Returns true when the peer just became gone (an admitted peer that was reachable).
     /// </summary>
-    public bool NoteGone(string name, TimeSpan now)
+    public bool NoteGone(string name, int lan, TimeSpan now)
     {
         if (!peers.TryGetValue(name, out var peer) || peer.Gone || !Reachable(peer, now))
         {
             return false;
         }
 
-        peer.Gone = true;
+        peer.GoneOnLan[lan] = true;
+        if (!peer.Gone)
+        {
+            return false;
+        }
+
         Log.Gone(logger, name, peer.Info!.Incarnation, (now - peer.LastHeard).TotalMilliseconds);
         return true;
     }
@@ -309,7 +316,10 @@ internal sealed partial class PeerMonitor
 
         public bool WitnessLost { get; set; }
 
-        public bool Gone { get; set; }
+        /// <summary>Per LAN: the connection broke and the port refused since the peer was last heard.</summary>
+        public bool[] GoneOnLan { get; } = new bool[lanCount];
+
+        public bool Gone => Array.TrueForAll(GoneOnLan, g => g);
 
         public DrainReport? Drains { get; set; }
 

@@ -211,15 +211,15 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     }
 
     /// <summary>
-    /// The transport saw <paramref name="peer"/>'s process die (its connection broke, its port refuses connections): the
-    /// coordinator may remove it now instead of after the detection timeout.
+    /// The transport saw <paramref name="peer"/>'s process die on <paramref name="lan"/> (its connection broke, its port
+    /// refuses connections); once on every LAN, the coordinator may remove it now instead of after the detection timeout.
     /// </summary>
-    public void NotePeerGone(string peer)
+    public void NotePeerGone(string peer, int lan)
     {
         bool changed;
         lock (gate)
         {
-            changed = driver.Manager.NotePeerGone(peer, Now);
+            changed = driver.Manager.NotePeerGone(peer, lan, Now);
         }
 
         if (changed)

@@ -224,7 +224,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
             Log.PeerGone(logger, peer, lan, FormatEndpoint(endpoint));
-            host.NotePeerGone(peer);
+            host.NotePeerGone(peer, lan);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {

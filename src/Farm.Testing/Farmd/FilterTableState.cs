@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Farm.Testing.Farmd;
 
 /// <summary>
-/// What a node's kernel filter for one module holds right now, read with <c>nft -j list ruleset inet</c> (its <c>farm_MODULE</c> and <c>farmlive_MODULE</c> tables)
+/// What a node's kernel filter for one module holds right now, read with <c>nft -j list table inet farm_MODULE</c> (and whether its <c>farmlive_MODULE</c> table exists)
 /// inside the node's namespace: the bucket sets farmd applied and whether its lease is alive. This is the live table
 /// the kernel enforces, independent of what farmd reports about itself.
 /// </summary>
@@ -56,9 +56,12 @@ public sealed class FilterTableState
         ArgumentNullException.ThrowIfNull(ns);
         try
         {
-            // One listing for both tables: the filter and its live table.
-            var result = await ns.NftAsync(["-j", "list", "ruleset", "inet"], cancellationToken: cancellationToken);
-            return Parse(result.StandardOutput, module);
+            // The live table apart, as text: nft 1.0.6 cannot print an owner-flagged table as JSON.
+            var filter = ns.NftAsync(["-j", "list", "table", "inet", "farm_" + module.Replace('-', '_')], cancellationToken: cancellationToken);
+            var tables = ns.NftAsync(["list", "tables", "inet"], cancellationToken: cancellationToken);
+            string live = "table inet farmlive_" + module.Replace('-', '_');
+            bool alive = (await tables).StandardOutput.Split('\n').Any(l => l.Trim() == live);
+            return Parse((await filter).StandardOutput, alive);
         }
         catch (CommandFailedException)
         {
@@ -67,31 +70,19 @@ public sealed class FilterTableState
     }
 
     /// <summary>
-    /// Parses <c>nft -j list ruleset inet</c> output for <paramref name="module"/>: the sets of its <c>farm_</c> table and
-    /// whether its <c>farmlive_</c> table exists; null when the <c>farm_</c> table does not.
+    /// Parses <c>nft -j list table</c> output of a module's filter table; <paramref name="live"/>: whether its
+    /// <c>farmlive_</c> table exists.
     /// </summary>
     /// <exception cref="FormatException">A set element has a shape this reader does not know.</exception>
-    public static FilterTableState? Parse(string json, string module)
+    public static FilterTableState Parse(string json, bool live = true)
     {
         ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(module);
-        string table = "farm_" + module.Replace('-', '_');
-        string live = "farmlive_" + module.Replace('-', '_');
         var sets = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
         int lease = 0;
-        bool found = false, alive = false;
         using var document = JsonDocument.Parse(json);
         foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
         {
-            if (item.TryGetProperty("table", out var t) && t.GetProperty("family").GetString() == "inet")
-            {
-                found |= t.GetProperty("name").GetString() == table;
-                alive |= t.GetProperty("name").GetString() == live;
-                continue;
-            }
-
-            if (!item.TryGetProperty("set", out var set) || set.GetProperty("name").GetString() is not { } name
-                || set.GetProperty("table").GetString() != table)
+            if (!item.TryGetProperty("set", out var set) || set.GetProperty("name").GetString() is not { } name)
             {
                 continue;
             }
@@ -119,7 +110,7 @@ public sealed class FilterTableState
             }
         }
 
-        return found ? new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease, alive) : null;
+        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease, live);
 
         IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
     }
