@@ -77,6 +77,51 @@ public sealed class MembershipConvergenceTests
     }
 
     [TestMethod]
+    [DataRow(3, 0)]
+    [DataRow(3, 2)]
+    [DataRow(8, 0)]
+    [DataRow(8, 5)]
+    public void Crash_ProcessGoneHostUp_SurvivorsTakeItsBucketsWithinTwoIntervalsNotTheDetectionTimeout(int nodes, int victimIndex)
+    {
+        var sim = Converged(new SimCluster(nodes, SplitBrainPolicy.None, seed: 31 + nodes + victimIndex));
+        sim.RunFor(TimeSpan.FromSeconds(1));
+        var victim = sim.Nodes[victimIndex];
+        var crashAt = sim.Now;
+
+        // kill -9 of the daemon alone: the survivors' connections break and its port refuses within a round trip.
+        sim.Crash(victim.Name, processGone: true, noticeAfter: TimeSpan.FromMilliseconds(2));
+        sim.RunFor(sim.Options.HeartbeatInterval * 2);
+
+        var survivors = sim.Nodes.Where(n => n != victim).ToList();
+        foreach (var node in survivors)
+        {
+            Assert.IsNull(node.Manager!.Installed!.Find(victim.Name), $"{node.Name} still lists {victim.Name} {(sim.Now - crashAt).TotalMilliseconds} ms after the crash\n{sim.Describe()}");
+        }
+
+        // Every bucket takes new connections on some survivor (the invariants held all along: no double acceptance).
+        int accepted = Enumerable.Range(0, 256).Count(b => survivors.Any(n => n.Manager!.AcceptsNewFlows(SimCluster.Module, b, sim.Now)));
+        Assert.AreEqual(256, accepted, sim.Describe());
+        Assert.IsLessThan(sim.Options.DetectionTimeout, sim.Installs.Where(i => i.Node != victim.Name).Max(i => i.At) - crashAt);
+    }
+
+    [TestMethod]
+    public void NotePeerGone_PeerStillHeardByOthers_NoViewChangeAndItsNextMessageClearsIt()
+    {
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 5));
+        var before = sim["n01"].Manager!.Installed!.Id;
+
+        // A wrong death notice at the coordinator (a refusal on every LAN, yet n03 lives): n02 still hears n03 and
+        // refuses a view without it; n03's next heartbeat makes it reachable again.
+        Assert.IsTrue(sim["n01"].Manager!.NotePeerGone("n03", 0, sim.Now));
+        Assert.IsFalse(sim["n01"].Manager!.IsReachable("n03", sim.Now));
+        sim.RunFor(sim.Options.HeartbeatInterval * 3);
+
+        Assert.IsTrue(sim["n01"].Manager!.IsReachable("n03", sim.Now), "heard again");
+        Assert.AreEqual(before, sim["n01"].Manager!.Installed!.Id, sim.Describe());
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+    }
+
+    [TestMethod]
     public void Crash_Coordinator_SurvivorsKeepServingTheirOwnBucketsThroughout()
     {
         var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 99));

@@ -30,6 +30,9 @@ internal interface IPeer
     /// <summary>The peer said it lost the witness (policy witness): it must not coordinate.</summary>
     bool WitnessLost { get; }
 
+    /// <summary>The transport saw the peer's process die (see <see cref="PeerMonitor.NoteGone"/>); cleared by its next message.</summary>
+    bool Gone { get; }
+
     /// <summary>The transport saw signs of life from the peer that are not messages yet (first contact).</summary>
     bool Contacted { get; }
 

@@ -146,6 +146,9 @@ public sealed partial class MembershipManager : IViewListener
     /// </summary>
     public void NoteContact(string name) => peers.NoteContact(name);
 
+    /// <summary>The transport saw <paramref name="name"/>'s process die on <paramref name="lan"/> (<see cref="PeerMonitor.NoteGone"/>); true when it is gone now.</summary>
+    public bool NotePeerGone(string name, int lan, TimeSpan now) => peers.NoteGone(name, lan, now);
+
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
     public void ReportWitnessReached(TimeSpan probeStart) => witness.Reached(probeStart);
 

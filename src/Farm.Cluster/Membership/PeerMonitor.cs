@@ -48,9 +48,9 @@ internal sealed partial class PeerMonitor
     /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> before <paramref name="now"/>.</summary>
     public static bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && now - last < window;
 
-    /// <summary>True when the peer is admitted and was heard within the detection timeout.</summary>
+    /// <summary>True when the peer is admitted, was heard within the detection timeout and is not known to be gone.</summary>
     public bool Reachable(IPeer peer, TimeSpan now) =>
-        peer.Info is not null && peer.ConfigHash == configHash && Within(peer.LastHeard, now, options.DetectionTimeout);
+        peer.Info is not null && peer.ConfigHash == configHash && !peer.Gone && Within(peer.LastHeard, now, options.DetectionTimeout);
 
     /// <summary>True when a peer is reachable and admitted now.</summary>
     public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
@@ -119,7 +119,37 @@ internal sealed partial class PeerMonitor
         {
             peer.LastHeard = now;
             peer.LastHeardPerLan[lan] = now;
+            if (Array.IndexOf(peer.GoneOnLan, true) >= 0)
+            {
+                // Whoever sent this lives: the evidence of its death was wrong or is outdated.
+                Array.Fill(peer.GoneOnLan, false);
+                Log.GoneHeardAgain(logger, name);
+            }
         }
+    }
+
+    /// <summary>
+    /// The transport saw the peer's process die on <paramref name="lan"/>: its connection broke and its port then refused
+    /// a new one (the host is up, nothing listens). Once that is seen on every LAN (a dead process leaves no LAN; a
+    /// firewall rule that rejects on one LAN must not count), the peer counts as unreachable now rather than after the
+    /// detection timeout, until a message of it arrives again: that process's live table died with it, so its node drops
+    /// all VIP traffic already. Returns true when the peer just became gone (an admitted peer that was reachable).
+    /// </summary>
+    public bool NoteGone(string name, int lan, TimeSpan now)
+    {
+        if (!peers.TryGetValue(name, out var peer) || peer.Gone || !Reachable(peer, now))
+        {
+            return false;
+        }
+
+        peer.GoneOnLan[lan] = true;
+        if (!peer.Gone)
+        {
+            return false;
+        }
+
+        Log.Gone(logger, name, peer.Info!.Incarnation, (now - peer.LastHeard).TotalMilliseconds);
+        return true;
     }
 
     /// <summary>
@@ -286,6 +316,11 @@ internal sealed partial class PeerMonitor
 
         public bool WitnessLost { get; set; }
 
+        /// <summary>Per LAN: the connection broke and the port refused since the peer was last heard.</summary>
+        public bool[] GoneOnLan { get; } = new bool[lanCount];
+
+        public bool Gone => Array.TrueForAll(GoneOnLan, g => g);
+
         public DrainReport? Drains { get; set; }
 
         /// <summary>The peer's hand-over progress per module from its latest heartbeat.</summary>
@@ -296,6 +331,13 @@ internal sealed partial class PeerMonitor
     {
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node {Node} has config hash {TheirHash}, ours is {OurHash}: it is not admitted until both match")]
         public static partial void ConfigMismatch(ILogger logger, string node, string theirHash, string ourHash);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Warning,
+            Message = "Node {Node} (run {Incarnation}) is gone: its connection broke and its port refuses connections, {SinceHeardMs} ms after it was last heard; it is unreachable now, not after the detection timeout")]
+        public static partial void Gone(ILogger logger, string node, long incarnation, double sinceHeardMs);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Node {Node}, noted gone, was heard again")]
+        public static partial void GoneHeardAgain(ILogger logger, string node);
     }
 }
 

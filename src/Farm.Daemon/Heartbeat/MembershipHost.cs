@@ -210,6 +210,24 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// The transport saw <paramref name="peer"/>'s process die on <paramref name="lan"/> (its connection broke, its port
+    /// refuses connections); once on every LAN, the coordinator may remove it now instead of after the detection timeout.
+    /// </summary>
+    public void NotePeerGone(string peer, int lan)
+    {
+        bool changed;
+        lock (gate)
+        {
+            changed = driver.Manager.NotePeerGone(peer, lan, Now);
+        }
+
+        if (changed)
+        {
+            wake.Set();
+        }
+    }
+
     /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>
     public void HandleFailure(long correlationId)
     {

@@ -130,6 +130,13 @@ internal sealed partial class HeartbeatLink : IDisposable
             {
                 transport.Fail(lost.Request, status.StatusCode, status.Detail);
             }
+
+            // The connection itself failed (not our own abort of a stuck stream, not a refusal by a live peer): is the
+            // peer's process gone? The crash fast path; see PeerTransport.ProbeGoneAsync.
+            if (status.StatusCode == StatusCode.Unavailable && !shutdown.IsCancellationRequested)
+            {
+                await transport.ProbeGoneAsync(peer, lan).ConfigureAwait(false);
+            }
         }
     }
 

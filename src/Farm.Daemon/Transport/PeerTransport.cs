@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Grpc.Net.Client;
 using Wire = Farm.Protocol.V1;
 
@@ -13,7 +14,11 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     /// <summary>Largest membership reply accepted (a GetView with every module's table; 4096 buckets take 8 KiB a module).</summary>
     public const int MaxReplySize = 1024 * 1024;
 
+    /// <summary>How long the confirming probe of a broken connection may take: a refusal comes back within a round trip.</summary>
+    internal static readonly TimeSpan GoneProbeTimeout = TimeSpan.FromMilliseconds(250);
+
     private readonly Dictionary<(string Peer, int Lan), (GrpcChannel Channel, Wire.Membership.MembershipClient Client, HeartbeatLink Link)> clients = [];
+    private readonly Dictionary<(string Peer, int Lan), IPEndPoint> endpointsOf = [];
     private readonly ConcurrentDictionary<string, uint> refusedProtocolLogged = new(StringComparer.Ordinal);
     private readonly MembershipHost host;
     private readonly EnvelopeAuthenticator authenticator;
@@ -64,6 +69,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
                 var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings);
                 var client = new Wire.Membership.MembershipClient(grpcChannel);
                 clients[(peer, lan)] = (grpcChannel, client, new HeartbeatLink(this, client, peer, lan));
+                endpointsOf[(peer, lan)] = endpoints[lan];
             }
         }
     }
@@ -195,6 +201,37 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         host.HandleFailure(request.CorrelationId);
     }
 
+    /// <summary>
+    /// The heartbeat stream to <paramref name="peer"/> on <paramref name="lan"/> broke (the connection closed or was
+    /// reset): connects to the peer's port once more. A refusal means the host is up and nothing listens there: the
+    /// farmd that served it died (a stopped or slow process still has its port accept connections; a cut link refuses
+    /// nothing), and the manager hears that it is gone. Anything else (connected, timed out, unreachable) says nothing.
+    /// </summary>
+    internal async Task ProbeGoneAsync(string peer, int lan)
+    {
+        if (!endpointsOf.TryGetValue((peer, lan), out var endpoint) || shutdown.IsCancellationRequested)
+        {
+            return;
+        }
+
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+        timeout.CancelAfter(GoneProbeTimeout);
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            Log.PeerGone(logger, peer, lan, FormatEndpoint(endpoint));
+            host.NotePeerGone(peer, lan);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            // no evidence either way: the detection timeout decides
+        }
+    }
+
     /// <summary>The heartbeat stream's events, logged under this class.</summary>
     internal ILogger Logger => logger;
 
@@ -252,6 +289,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
         [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Sending to {Peer} failed unexpectedly")]
         public static partial void SendCrashed(ILogger logger, string peer, Exception exception);
+
+        [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "The connection to {Peer} on LAN {Lan} broke and {Endpoint} refuses connections: its farmd is gone")]
+        public static partial void PeerGone(ILogger logger, string peer, int lan, string endpoint);
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Error,
             Message = "{Peer} refuses this node's protocol: it speaks farm protocol {PeerOldest}-{PeerNewest}, this node {Ours}; upgrade the older node (a release speaks its own version and the previous one)")]

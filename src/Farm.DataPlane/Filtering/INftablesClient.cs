@@ -7,7 +7,10 @@ internal interface INftablesClient : IDisposable
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
     void Run(string batch);
 
-    /// <summary>Runs a list command and returns its JSON output.</summary>
+    /// <summary>Runs a list command and returns its output: JSON, or nft's own text when <paramref name="json"/> is false.</summary>
+    /// <remarks>
+    /// nft 1.0.6 cannot print an owner-flagged table as JSON (the output stops at the table's flags): list tables as text.
+    /// </remarks>
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the command.</exception>
-    string List(string command);
+    string List(string command, bool json = true);
 }

@@ -24,11 +24,11 @@ internal sealed class LibNftablesClient : INftablesClient
     }
 
     /// <inheritdoc />
-    public string List(string command)
+    public string List(string command, bool json = true)
     {
         lock (gate)
         {
-            return context.Run(command, json: true);
+            return context.Run(command, json);
         }
     }
 

@@ -18,6 +18,19 @@ internal sealed class NftRuleset
     /// <summary>Every table Farm creates starts with this; leftovers of a crashed run are found by it.</summary>
     public const string TablePrefix = "farm_";
 
+    /// <summary>
+    /// The prefix of the module's <em>live</em> table: owned by farmd's netlink socket (<c>flags owner</c>), so the kernel
+    /// deletes it the moment the process dies. It never outlives its process, so it is never a leftover (and another
+    /// process may not touch it: the kernel refuses with EPERM).
+    /// </summary>
+    public const string LiveTablePrefix = "farmlive_";
+
+    /// <summary>
+    /// The mark the live table puts on VIP packets before the module's filter runs; the filter drops VIP traffic that
+    /// lacks it. A dead farmd's live table is gone, so its node drops everything at once instead of at the lease's end.
+    /// </summary>
+    public const uint LiveMark = 0x666d6c76;
+
     private readonly ModuleConfig module;
     private readonly IPAddress[] vips4;
     private readonly IPAddress[] vips6;
@@ -28,6 +41,7 @@ internal sealed class NftRuleset
         ArgumentNullException.ThrowIfNull(module);
         this.module = module;
         TableName = TableNameOf(module.Name);
+        LiveTableName = LiveTablePrefix + TableName[TablePrefix.Length..];
         vips4 = [.. module.Vips.Where(v => v.AddressFamily == AddressFamily.InterNetwork)];
         vips6 = [.. module.Vips.Where(v => v.AddressFamily == AddressFamily.InterNetworkV6)];
         RequireSafeInterfaceName(module.Interface);
@@ -35,6 +49,9 @@ internal sealed class NftRuleset
 
     /// <summary>The name of both tables (<c>inet</c> and <c>netdev</c>) of the module.</summary>
     public string TableName { get; }
+
+    /// <summary>The module's live table (<see cref="LiveTablePrefix"/>).</summary>
+    public string LiveTableName { get; }
 
     /// <summary>Number of port rules, hence of <c>rule_N</c> counters.</summary>
     public int RuleCount => module.Rules.Count;
@@ -61,10 +78,20 @@ internal sealed class NftRuleset
 
         """;
 
-    /// <summary>The install batch: drops any previous version of the tables and creates them afresh, atomically.</summary>
+    /// <summary>
+    /// Deletes the module's tables and its live table (only the process that created the live table may: run it on the
+    /// client that installed them). The <c>add</c> carries the owner flag: the kernel refuses to change it on a table.
+    /// </summary>
+    public string Delete() => DeleteTables(TableName) + Inv($"add table inet {LiveTableName} {{ flags owner; }}\ndelete table inet {LiveTableName}\n");
+
+    /// <summary>
+    /// The install batch: drops any previous version of the tables and creates them afresh, atomically. The live table
+    /// is created with <c>flags owner</c>: the client that runs this batch owns it, and when that client's process dies
+    /// the kernel deletes it (a live table another running process owns makes the batch fail: one farmd per module).
+    /// </summary>
     public string Install()
     {
-        var sb = new StringBuilder(DeleteTables(TableName));
+        var sb = new StringBuilder(Delete());
         string iface = Quote(module.Interface);
         string macs = string.Join(", ", module.Vips.Select(v => VirtualMac.Format(VirtualMac.For(v))));
 
@@ -73,6 +100,23 @@ internal sealed class NftRuleset
         sb.Append("  chain ingress {\n");
         sb.Append(Inv($"    type filter hook ingress device {iface} priority -500; policy accept;\n"));
         sb.Append(Inv($"    ether daddr {{ {macs} }} meta pkttype set host\n"));
+        sb.Append("  }\n}\n");
+
+        // Just before the filter (raw is -300): the mark that says the process that programs this node still lives.
+        sb.Append(Inv($"table inet {LiveTableName} {{\n"));
+        sb.Append("  flags owner\n");
+        sb.Append("  chain live {\n");
+        sb.Append("    type filter hook prerouting priority -301; policy accept;\n");
+        if (vips4.Length > 0)
+        {
+            sb.Append(Inv($"    iifname {iface} ip daddr {{ {string.Join(", ", vips4.Select(a => a.ToString()))} }} meta mark set 0x{LiveMark:x8}\n"));
+        }
+
+        if (vips6.Length > 0)
+        {
+            sb.Append(Inv($"    iifname {iface} ip6 daddr {{ {string.Join(", ", vips6.Select(a => a.ToString()))} }} meta mark set 0x{LiveMark:x8}\n"));
+        }
+
         sb.Append("  }\n}\n");
 
         sb.Append(Inv($"table inet {TableName} {{\n"));
@@ -215,8 +259,11 @@ internal sealed class NftRuleset
         // Fail closed: when the daemon stops refreshing, the VIP leaves the lease set and everything is dropped.
         sb.Append(Inv($"    {family} daddr != @lease{(ipv6 ? 6 : 4)} counter name {FilterCounters.NoLease} drop\n"));
 
+        // Fail closed at once when the daemon dies: its live table, which marks VIP packets, died with it.
+        sb.Append(Inv($"    meta mark != 0x{LiveMark:x8} counter name {FilterCounters.NoLease} drop\n"));
+
         // ICMP to the VIP (errors such as fragmentation-needed) is judged after conntrack: only the node that tracks the connection keeps it.
-        sb.Append(Inv($"    meta l4proto {(ipv6 ? "ipv6-icmp" : "icmp")} accept\n"));
+        sb.Append(Inv($"    meta l4proto {(ipv6 ? "ipv6-icmp" : "icmp")} meta mark set 0 accept\n"));
         for (int i = 0; i < module.Rules.Count; i++)
         {
             var rule = module.Rules[i];

@@ -51,7 +51,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             if (ruleset is not null && ruleset.TableName != next.TableName)
             {
                 // A different module on the same instance: take the old one's tables down in the same transaction.
-                client.Run(NftRuleset.DeleteTables(ruleset.TableName) + next.Install());
+                client.Run(ruleset.Delete() + next.Install());
             }
             else
             {
@@ -107,7 +107,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
                 return;
             }
 
-            client.Run(NftRuleset.DeleteTables(ruleset.TableName));
+            client.Run(ruleset.Delete());
             Log.Removed(logger, ruleset.TableName);
             ruleset = null;
         }
@@ -123,17 +123,16 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
         lock (gate)
         {
             ThrowIfDisposed();
-            using var document = JsonDocument.Parse(client.List("list tables"));
-            foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
+            // Text, not JSON: nft 1.0.6 cannot print the live tables (owner flag) as JSON. Lines: "table FAMILY NAME".
+            foreach (string line in client.List("list tables", json: false).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (item.TryGetProperty("table", out var table)
-                    && table.GetProperty("name").GetString() is { } name
+                string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (words is ["table", "inet" or "netdev", var name]
                     && name.StartsWith(NftRuleset.TablePrefix, StringComparison.Ordinal)
-                    && keep?.Contains(name) != true
-                    && table.GetProperty("family").GetString() is "inet" or "netdev")
+                    && keep?.Contains(name) != true)
                 {
-                    client.Run(Inv($"delete table {table.GetProperty("family").GetString()} {name}\n"));
-                    deleted.Add($"{table.GetProperty("family").GetString()} {name}");
+                    client.Run(Inv($"delete table {words[1]} {name}\n"));
+                    deleted.Add($"{words[1]} {name}");
                 }
             }
         }

@@ -3,15 +3,16 @@ using System.Text.Json;
 namespace Farm.Testing.Farmd;
 
 /// <summary>
-/// What a node's kernel filter for one module holds right now, read with <c>nft -j list table inet farm_MODULE</c>
+/// What a node's kernel filter for one module holds right now, read with <c>nft -j list table inet farm_MODULE</c> (and whether its <c>farmlive_MODULE</c> table exists)
 /// inside the node's namespace: the bucket sets farmd applied and whether its lease is alive. This is the live table
 /// the kernel enforces, independent of what farmd reports about itself.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class FilterTableState
 {
-    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements)
+    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements, bool live)
     {
+        Live = live;
         Owned = owned;
         Incoming = incoming;
         Draining = draining;
@@ -34,8 +35,14 @@ public sealed class FilterTableState
     /// <summary>VIPs currently in the <c>lease4</c>/<c>lease6</c> sets (their elements expire when farmd stops refreshing).</summary>
     public int LeaseElements { get; }
 
-    /// <summary>True while at least one lease element has not expired: the node may accept VIP traffic.</summary>
-    public bool HasLease => LeaseElements > 0;
+    /// <summary>
+    /// True while the module's live table exists: the farmd that programs the node runs (the kernel deletes the table
+    /// when its process dies, and the filter then drops all VIP traffic).
+    /// </summary>
+    public bool Live { get; }
+
+    /// <summary>True while at least one lease element has not expired and farmd lives: the node may accept VIP traffic.</summary>
+    public bool HasLease => LeaseElements > 0 && Live;
 
     /// <summary>True when no bucket is moving (no incoming, claimed or draining bucket).</summary>
     public bool IsSettled => Incoming.Count == 0 && Draining.Count == 0 && Claimed.Count == 0;
@@ -43,14 +50,18 @@ public sealed class FilterTableState
     /// <summary>Buckets that take new flows here: owned, incoming and claimed (new TCP connections).</summary>
     public IReadOnlySet<int> AcceptingNewFlows => Owned.Union(Incoming).Union(Claimed).ToHashSet();
 
-    /// <summary>Reads the module's table in <paramref name="ns"/>; null when the table does not exist.</summary>
+    /// <summary>Reads the module's tables in <paramref name="ns"/>; null when its filter table does not exist.</summary>
     public static async Task<FilterTableState?> ReadAsync(NetworkNamespace ns, string module, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ns);
         try
         {
-            var result = await ns.NftAsync(["-j", "list", "table", "inet", "farm_" + module], cancellationToken: cancellationToken);
-            return Parse(result.StandardOutput);
+            // The live table apart, as text: nft 1.0.6 cannot print an owner-flagged table as JSON.
+            var filter = ns.NftAsync(["-j", "list", "table", "inet", "farm_" + module.Replace('-', '_')], cancellationToken: cancellationToken);
+            var tables = ns.NftAsync(["list", "tables", "inet"], cancellationToken: cancellationToken);
+            string live = "table inet farmlive_" + module.Replace('-', '_');
+            bool alive = (await tables).StandardOutput.Split('\n').Any(l => l.Trim() == live);
+            return Parse((await filter).StandardOutput, alive);
         }
         catch (CommandFailedException)
         {
@@ -58,9 +69,12 @@ public sealed class FilterTableState
         }
     }
 
-    /// <summary>Parses <c>nft -j list table</c> output of a farm table.</summary>
+    /// <summary>
+    /// Parses <c>nft -j list table</c> output of a module's filter table; <paramref name="live"/>: whether its
+    /// <c>farmlive_</c> table exists.
+    /// </summary>
     /// <exception cref="FormatException">A set element has a shape this reader does not know.</exception>
-    public static FilterTableState Parse(string json)
+    public static FilterTableState Parse(string json, bool live = true)
     {
         ArgumentNullException.ThrowIfNull(json);
         var sets = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
@@ -96,14 +110,14 @@ public sealed class FilterTableState
             }
         }
 
-        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease);
+        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease, live);
 
         IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
     }
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"owned {Owned.Count}, incoming {Incoming.Count}, draining {Draining.Count}, lease elements {LeaseElements}");
+        string.Create(CultureInfo.InvariantCulture, $"owned {Owned.Count}, incoming {Incoming.Count}, draining {Draining.Count}, lease elements {LeaseElements}{(Live ? "" : ", farmd gone")}");
 
     private static void AddBuckets(HashSet<int> buckets, JsonElement element)
     {

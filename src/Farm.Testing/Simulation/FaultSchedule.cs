@@ -47,6 +47,7 @@ public static class FaultSchedule
         }
 
         var faultsEnd = sim.Now + TimeSpan.FromSeconds(8);
+        int crashes = 0;
         while (sim.Now < faultsEnd)
         {
             sim.RunFor(TimeSpan.FromMilliseconds(random.Next(100, 900)));
@@ -55,7 +56,9 @@ public static class FaultSchedule
             switch (random.Next(10))
             {
                 case 0 when up.Count > 1:
-                    sim.Crash(up[random.Next(up.Count)].Name);
+                    // Every other crash kills the daemon alone (kill -9, host up): the crash fast path. Counted, not drawn,
+                    // so the schedule's random draws stay what they were.
+                    sim.Crash(up[random.Next(up.Count)].Name, processGone: crashes++ % 2 == 1, noticeAfter: TimeSpan.FromMilliseconds(2));
                     break;
                 case 1:
                     var crashed = sim.Nodes.Where(n => n.State == SimNodeState.Crashed).ToList();

@@ -48,13 +48,12 @@ public sealed class InvariantChecker
         var first = new SimNode?[buckets];
         foreach (var node in sim.Nodes)
         {
-            var manager = node.Manager;
-            if (manager is null || now >= manager.LeaseExpiry)
+            if (!node.KernelAccepts(now))
             {
                 continue;
             }
 
-            var states = manager.Ownership.Modules[SimCluster.Module].States;
+            var states = node.Manager!.Ownership.Modules[SimCluster.Module].States;
             for (int b = 0; b < buckets; b++)
             {
                 if (states[b] is not (BucketState.Owned or BucketState.Incoming or BucketState.Claimed))
@@ -84,7 +83,7 @@ public sealed class InvariantChecker
         var drainer = new SimNode?[buckets];
         foreach (var node in sim.Nodes)
         {
-            if (node.Manager is { } m && now < m.LeaseExpiry)
+            if (node.KernelAccepts(now) && node.Manager is { } m)
             {
                 var states = m.Ownership.Modules[SimCluster.Module].States;
                 for (int b = 0; b < buckets; b++)
@@ -99,7 +98,7 @@ public sealed class InvariantChecker
 
         foreach (var node in sim.Nodes)
         {
-            if (node.Manager is not { } m || now >= m.LeaseExpiry)
+            if (!node.KernelAccepts(now) || node.Manager is not { } m)
             {
                 continue;
             }
@@ -152,7 +151,7 @@ public sealed class InvariantChecker
         SimNode? serving = null;
         foreach (var node in sim.Nodes)
         {
-            if (node.Manager is not { } m || now >= m.LeaseExpiry || m.Ownership.Modules[SimCluster.Module] is { Owned: 0, Incoming: 0, Claimed: 0 })
+            if (!node.KernelAccepts(now) || node.Manager is not { } m || m.Ownership.Modules[SimCluster.Module] is { Owned: 0, Incoming: 0, Claimed: 0 })
             {
                 continue;
             }

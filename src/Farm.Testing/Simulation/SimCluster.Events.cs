@@ -36,6 +36,29 @@ public sealed partial class SimCluster
         }
     }
 
+    /// <summary>The transport of <see cref="Node"/> saw <see cref="Peer"/>'s process die: notes it gone, then polls (as farmd's host wakes).</summary>
+    private sealed record GoneEvent(SimNode Node, int Incarnation, string Peer) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.State != SimNodeState.Up || Node.Incarnation != Incarnation)
+            {
+                return;
+            }
+
+            bool gone = false;
+            for (int lan = 0; lan < sim.Options.LanCount; lan++)
+            {
+                gone |= !sim.DownLans.Contains(lan) && Node.Driver!.Manager.NotePeerGone(Peer, lan, sim.Now);
+            }
+
+            if (gone)
+            {
+                sim.Apply(Node, Node.Driver!.Poll(sim.Now));
+            }
+        }
+    }
+
     private sealed record PollEvent(SimNode Node, int Incarnation) : SimEvent
     {
         public override void Run(SimCluster sim)

@@ -163,6 +163,7 @@ public sealed partial class SimCluster
             VerboseTrace ? new TraceLogger(this, node.Name) : null);
         node.LastInstalled = null;
         node.ReportedVersion = -1;
+        node.ProcessGone = false;
         Schedule(at, new TickEvent(node, node.Incarnation));
         if (PollInterval is { } poll)
         {
@@ -170,11 +171,27 @@ public sealed partial class SimCluster
         }
     }
 
-    public void Crash(string name)
+    /// <summary>
+    /// Crashes <paramref name="name"/>. With <paramref name="processGone"/>, only its daemon died and its host stays up
+    /// (kill -9): its kernel stops accepting at once (the live table dies with the process), and every node that can
+    /// reach it sees its connection break and its port refuse, <paramref name="noticeAfter"/> later (farmd's crash fast
+    /// path: <see cref="MembershipManager.NotePeerGone"/>, then a coordinator step).
+    /// </summary>
+    public void Crash(string name, bool processGone = false, TimeSpan noticeAfter = default)
     {
         var node = this[name];
-        Note($"crash {name}");
+        Note($"crash {name}{(processGone ? " (process gone, host up)" : "")}");
         node.State = SimNodeState.Crashed; // the manager object stays: it is the kernel's leftover state
+        node.ProcessGone = processGone;
+        if (!processGone)
+        {
+            return;
+        }
+
+        foreach (var other in Nodes.Where(n => n != node && !IsBlocked(n.Name, name)))
+        {
+            Schedule(Now + noticeAfter, new GoneEvent(other, other.Incarnation, name));
+        }
     }
 
     public void Restart(string name)

@@ -19,6 +19,15 @@ public sealed class SimNode(string name)
     /// <summary>The current (or, after a crash, the last) run; a crashed run's state models the kernel's leftovers.</summary>
     public MembershipManager? Manager => Driver?.Manager;
 
+    /// <summary>
+    /// The crashed run's process is gone while its host stays up: its live table went with it, so its kernel accepts
+    /// nothing whatever its lease says (<see cref="SimCluster.Crash"/> with <c>processGone</c>).
+    /// </summary>
+    public bool ProcessGone { get; set; }
+
+    /// <summary>True while this node's kernel accepts traffic of the buckets its ownership holds: a live table and a lease.</summary>
+    public bool KernelAccepts(TimeSpan now) => Manager is { } m && now < m.LeaseExpiry && !ProcessGone;
+
     /// <summary>Messages that arrived while paused.</summary>
     public List<object> Deferred { get; } = [];
 

@@ -101,12 +101,12 @@ public sealed class NftablesPacketFilterTests
         var client = new RecordingNftablesClient
         {
             ListAnswer = _ => """
-                {"nftables": [{"metainfo": {}},
-                 {"table": {"family": "inet", "name": "farm_old", "handle": 1}},
-                 {"table": {"family": "netdev", "name": "farm_old", "handle": 2}},
-                 {"table": {"family": "inet", "name": "farm_web", "handle": 3}},
-                 {"table": {"family": "inet", "name": "filter", "handle": 4}},
-                 {"table": {"family": "ip", "name": "farm_ip", "handle": 5}}]}
+                table inet farm_old
+                table netdev farm_old
+                table inet farm_web
+                table inet farmlive_web
+                table inet filter
+                table ip farm_ip
                 """,
         };
         using var filter = new NftablesPacketFilter(client, NullLogger.Instance);

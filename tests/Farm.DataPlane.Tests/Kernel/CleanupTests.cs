@@ -61,12 +61,15 @@ public sealed class CleanupTests : KernelTestClass
         var logs = new TestLogSink();
         string before = await SnapshotAsync(node);
 
-        // The "crashed" run: everything set up, nothing stopped (the objects are simply abandoned, as a killed process would).
+        // The "crashed" run: everything set up, nothing stopped (the objects are simply abandoned, as a killed process
+        // would; its netlink socket closes, which deletes the live table it owns).
         await node.Namespace.RunAsync(() =>
         {
-            var filter = new NftablesPacketFilter(logs.CreateLogger<NftablesPacketFilter>());
+            var client = new LibNftablesClient();
+            var filter = new NftablesPacketFilter(client, logs.CreateLogger<NftablesPacketFilter>());
             filter.Install(module);
             new VipManager(state, logs.CreateLogger<VipManager>()).Start(module);
+            client.Dispose();
         });
         string crashed = await SnapshotAsync(node);
         Assert.AreNotEqual(before, crashed);

@@ -215,6 +215,26 @@ public sealed class DataPlaneFarmTests : KernelTestClass
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task LiveTable_OwningProcessGone_NodeDropsAtOnceWithItsLeaseValid()
+    {
+        var mine = Client.Addresses4.First(a => Owner(a) == 0);
+        var other = Client.Addresses4.First(a => Owner(a) == 1);
+        Assert.AreEqual("node0", (await AskOneAsync(mine, AskTimeout))[0]);
+
+        // The lease is 10 minutes: only the live table's disappearance can stop node0 now.
+        await nodes[0].AbandonFilterAsync();
+        string tables = (await nodes[0].Host.Namespace.NftAsync(["list", "tables"], cancellationToken: Ct)).StandardOutput;
+        StringAssert.Contains(tables, "table inet farm_web", "the filter stays");
+        Assert.DoesNotContain("farmlive_web", tables, "the kernel deleted the live table with its owner's socket");
+        Assert.IsNull((await AskOneAsync(mine, TimeSpan.FromMilliseconds(500)))[0], "node0 answered after the process that programs it was gone");
+        Assert.AreEqual("node1", (await AskOneAsync(other, AskTimeout))[0], "other nodes are unaffected");
+
+        await nodes[0].RestartFilterAsync(Split(0), LongLease);
+        Assert.AreEqual("node0", (await AskOneAsync(mine, AskTimeout))[0], "a restarted filter serves again");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
     public async Task Handover_DrainingKeepsTrackedConnectionIncomingTakesNewOnes()
     {
         var address = Client.Addresses4[3];

@@ -6,6 +6,7 @@ namespace Farm.DataPlane.Tests.Kernel;
 /// </summary>
 internal sealed class FarmNode(TopologyHost host, ModuleConfig module, string stateDirectory, TestLogSink logs) : IAsyncDisposable
 {
+    private LibNftablesClient? client;
     private NftablesPacketFilter? filter;
     private VipManager? vips;
     private NeighborResponder? responder;
@@ -29,10 +30,7 @@ internal sealed class FarmNode(TopologyHost host, ModuleConfig module, string st
         await Host.Namespace.RunAsync(() =>
         {
             // Created on this thread: the libnftables socket and the pcap socket live in the node's namespace.
-            filter = new NftablesPacketFilter(Logs.CreateLogger<NftablesPacketFilter>());
-            filter.Install(Module);
-            filter.Apply(assignment);
-            filter.RefreshLease(lease);
+            StartFilter(assignment, lease);
             vips = new VipManager(StateDirectory, Logs.CreateLogger<VipManager>());
             vips.Start(Module);
             responder = NeighborResponder.Open(Module, TimeProvider.System, Logs.CreateLogger<NeighborResponder>());
@@ -43,6 +41,15 @@ internal sealed class FarmNode(TopologyHost host, ModuleConfig module, string st
         server = await NameServer.StartAsync(Host.Namespace, Name, tcpPorts, Module.Vips.Select(v => new IPEndPoint(v, udpPort)));
     }
 
+    /// <summary>
+    /// What the kernel sees when farmd is killed: the filter's netlink socket closes without removing anything (the
+    /// tables stay, the live table the socket owned goes), then a new filter takes over as a restarted farmd would.
+    /// </summary>
+    public Task AbandonFilterAsync() => Host.Namespace.RunAsync(() => client!.Dispose());
+
+    /// <summary>A new filter (a restarted daemon) installed with <paramref name="assignment"/> and <paramref name="lease"/>.</summary>
+    public Task RestartFilterAsync(BucketAssignment assignment, TimeSpan lease) => Host.Namespace.RunAsync(() => StartFilter(assignment, lease));
+
     public Task ApplyAsync(BucketAssignment assignment) => Host.Namespace.RunAsync(() => filter!.Apply(assignment));
 
     public Task RefreshLeaseAsync(TimeSpan lease) => Host.Namespace.RunAsync(() => filter!.RefreshLease(lease));
@@ -51,6 +58,16 @@ internal sealed class FarmNode(TopologyHost host, ModuleConfig module, string st
     public Task<T> WithFilterAsync<T>(Func<NftablesPacketFilter, T> action) => Host.Namespace.RunAsync(() => action(filter!));
 
     public Task<FilterCounters> ReadCountersAsync() => Host.Namespace.RunAsync(() => filter!.ReadCounters());
+
+    private void StartFilter(BucketAssignment assignment, TimeSpan lease)
+    {
+        // Created on this thread: the libnftables socket lives in the node's namespace.
+        client = new LibNftablesClient();
+        filter = new NftablesPacketFilter(client, Logs.CreateLogger<NftablesPacketFilter>());
+        filter.Install(Module);
+        filter.Apply(assignment);
+        filter.RefreshLease(lease);
+    }
 
     /// <summary>Stops the servers, the responder, the VIP manager and removes the filter, in the daemon's stop order.</summary>
     public async ValueTask DisposeAsync()

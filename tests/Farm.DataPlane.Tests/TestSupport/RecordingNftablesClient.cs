@@ -13,7 +13,7 @@ internal sealed class RecordingNftablesClient : INftablesClient
 
     public void Run(string batch) => Batches.Add(batch);
 
-    public string List(string command)
+    public string List(string command, bool json = true)
     {
         Lists.Add(command);
         return ListAnswer(command);

@@ -249,6 +249,10 @@ public sealed partial class FarmdFarmTests
             + $"{ordered.Count} probes: {string.Join(" ", ordered.Select(p => $"{(p.Started - killed).TotalMilliseconds:0}:{p.Answer ?? "-"}"))}");
 
         Assert.IsNotNull(lapsed, "the killed node's kernel lease never lapsed");
+        // The crash fast path: the host stays up, so the survivors' connections to node1 broke and its port refused the
+        // probe that followed; they did not wait for the detection timeout (events 307 and 1007).
+        Assert.IsTrue(new[] { 0, 2 }.Any(i => Farm.Daemon(i).Output.Contains("is gone: its connection broke", StringComparison.Ordinal)),
+            "no survivor noticed that node1's farmd died");
         // The kernel drops the element at most `lease` after the last refresh, which preceded the kill; the margin is
         // how late our polling (nft in the namespace, ~20 ms per read, more on a busy machine) may notice it.
         Assert.IsLessThanOrEqualTo(Farm.Lease + TimeSpan.FromMilliseconds(250), lapsed.Value - killed, "fail-closed within the lease");
