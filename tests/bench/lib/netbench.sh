@@ -1,0 +1,239 @@
+# Shared shell helpers of the network benchmarks (tests/bench/versus, tests/bench/datapath). Source it; it defines
+# functions and a few variables and runs nothing by itself.
+#
+# Topology: one bridge namespace and one namespace per host, each host joined to the bridge by a veth pair whose host
+# end is eth0 (the layout of src/Farm.Testing/Topology/FarmTopology.cs: no STP, no multicast snooping, no DAD).
+# Addresses come from 198.18.0.0/16 only. Every namespace is named "$NB_PREFIX-<host>" (NB_PREFIX is unique per run)
+# and is deleted by nb_cleanup, which the caller installs as its EXIT trap: it first kills every process still inside
+# one of the run's namespaces, then deletes the namespaces and the work directory.
+
+NB_BRIDGE_NS=""     # the bridge namespace of the current topology
+NB_HOSTS=()         # host names of the current topology (namespace = $NB_PREFIX-<host>)
+NB_PREFIX="${NB_PREFIX:-nb$$-$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')}"
+NB_WORK=""          # temporary directory (made by nb_init)
+NB_PIDS=()          # background processes started on the host side (killed by nb_cleanup)
+
+nb_die() { echo "$NB_NAME: $*" >&2; exit 1; }
+nb_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# nb_init NAME: remembers the script name for messages, checks root, makes the work directory.
+nb_init() {
+  NB_NAME="$1"
+  [[ $(id -u) -eq 0 ]] || nb_die "run as root (it creates network namespaces)"
+  NB_WORK="$(mktemp -d "${TMPDIR:-/tmp}/farm-$NB_NAME.XXXXXX")"
+  chmod 700 "$NB_WORK"
+}
+
+# nb_require_tools CMD=PACKAGE...: installs the Debian packages of the missing commands (apt-get, idempotent). Services
+# the packages ship (nginx, haproxy, keepalived) are kept from starting in the root namespace by a policy-rc.d that
+# exists only during the install (an existing one is left as it is).
+nb_require_tools() {
+  local pair missing=() made_policy=0
+  for pair in "$@"; do
+    command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
+  done
+  ((${#missing[@]})) || return 0
+  command -v apt-get >/dev/null 2>&1 || nb_die "missing packages ${missing[*]} and no apt-get: install them by hand"
+  nb_log "installing ${missing[*]} (apt-get)"
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>"$NB_WORK/apt.err" || {
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>"$NB_WORK/apt.err" || rc=$?
+  }
+  ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+  ((rc == 0)) || { cat "$NB_WORK/apt.err" >&2; nb_die "apt-get install ${missing[*]} failed: install them by hand (Debian 12: apt-get install ${missing[*]})"; }
+  for pair in "$@"; do
+    command -v "${pair%%=*}" >/dev/null 2>&1 || nb_die "${pair%%=*} still missing after installing ${pair#*=}"
+  done
+}
+
+nb_ns() { echo "$NB_PREFIX-$1"; }
+nb_exec() { local h="$1"; shift; ip netns exec "$(nb_ns "$h")" "$@"; }
+
+# Every namespace of this run (also ones of an earlier topology that failed half-way).
+nb_all_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${NB_PREFIX}-" || true; }
+
+# Kills every process inside the run's namespaces (SIGKILL) and deletes the namespaces.
+nb_topology_down() {
+  local ns pid
+  disown -a 2>/dev/null || true # no "Killed" job notices for the processes killed here
+  for ns in $(nb_all_namespaces); do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  done
+  for ns in $(nb_all_namespaces); do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      [[ -z "$(ip netns pids "$ns" 2>/dev/null)" ]] && break
+      sleep 0.1
+    done
+    ip netns delete "$ns" 2>/dev/null || true
+  done
+  NB_HOSTS=() NB_BRIDGE_NS=""
+}
+
+nb_cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  for pid in "${NB_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  nb_topology_down
+  [[ -n "$NB_WORK" && -d "$NB_WORK" && -z "${NB_KEEP_WORK:-}" ]] && rm -rf "$NB_WORK"
+  [[ -n "$(nb_all_namespaces)" ]] && echo "$NB_NAME: could not delete namespaces: $(nb_all_namespaces | tr '\n' ' ')" >&2
+  exit "$rc"
+}
+
+# nb_install_traps: cleanup on exit, Ctrl-C and TERM.
+nb_install_traps() {
+  trap nb_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# nb_topology_up HOST=ADDR[,ADDR...] ...: a bridge namespace and one namespace per host, addresses /16 on eth0.
+nb_topology_up() {
+  local spec host addrs a i=0 batch
+  NB_BRIDGE_NS="$(nb_ns br)"
+  ip netns add "$NB_BRIDGE_NS"
+  ip -n "$NB_BRIDGE_NS" link set lo up
+  ip -n "$NB_BRIDGE_NS" link add br0 type bridge stp_state 0 mcast_snooping 0 forward_delay 0
+  ip -n "$NB_BRIDGE_NS" link set br0 up
+  for spec in "$@"; do
+    host="${spec%%=*}" addrs="${spec#*=}"
+    local ns
+    ns="$(nb_ns "$host")"
+    ip netns add "$ns"
+    ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link add eth0 type veth peer name "p$i" netns "$NB_BRIDGE_NS"
+    ip -n "$NB_BRIDGE_NS" link set "p$i" master br0 up
+    batch=""
+    for a in ${addrs//,/ }; do batch+="address add $a/16 dev eth0"$'\n'; done
+    batch+="link set dev eth0 up"$'\n'
+    ip -n "$ns" -batch - <<<"$batch"
+    NB_HOSTS+=("$host")
+    i=$((i + 1))
+  done
+}
+
+# nb_ns_pids HOST: the PIDs running in the host's namespace.
+nb_ns_pids() { ip netns pids "$(nb_ns "$1")" 2>/dev/null || true; }
+
+# CPU accounting ---------------------------------------------------------------------------------------------------
+NB_HZ="$(getconf CLK_TCK)"
+# nb_proc_ticks PID: utime+stime (clock ticks) of a process, 0 when it is gone.
+nb_proc_ticks() { { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || echo; } | awk '{print ($12 + $13) + 0}'; }
+# nb_ns_ticks HOST: "comm ticks" per process in the host's namespace.
+nb_ns_ticks() {
+  local pid
+  for pid in $(nb_ns_pids "$1"); do
+    printf '%s %s\n' "$(cat "/proc/$pid/comm" 2>/dev/null || echo gone)" "$(nb_proc_ticks "$pid")"
+  done
+}
+# nb_machine_ticks: "user nice system idle iowait irq softirq steal" of the whole machine (all cores).
+nb_machine_ticks() { awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}' /proc/stat; }
+
+# Farm --------------------------------------------------------------------------------------------------------------
+# nb_farm_config DIR VIP RULES NODE_ADDR...: writes DIR/cluster.yaml (default heartbeat timings) and
+# DIR/modules/web/farm.yaml (one VIP on eth0, 256 buckets, drain 1 s); RULES = PROTO:PORT:AFFINITY[,...], e.g.
+# tcp:80:client_ip_port; nodes are n0, n1, ... with the given addresses.
+nb_farm_config() {
+  local dir="$1" vip="$2" rules="$3" i=0 a r
+  shift 3
+  mkdir -p "$dir/modules/web"
+  {
+    echo "cluster:"
+    echo "  name: bench"
+    echo "  key: \"bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')\""
+    echo "  nodes:"
+    for a in "$@"; do echo "    - { name: n$i, addresses: [$a] }"; i=$((i + 1)); done
+  } > "$dir/cluster.yaml"
+  chmod 600 "$dir/cluster.yaml"
+  {
+    echo "module:"
+    echo "  name: web"
+    echo "  vips: [$vip]"
+    echo "  interface: eth0"
+    echo "  buckets: 256"
+    echo "  timeouts: { drain: 1s }"
+    echo "  rules:"
+    for r in ${rules//,/ }; do
+      IFS=: read -r -a f <<<"$r"
+      echo "    - { protocol: ${f[0]}, ports: ${f[1]}, affinity: ${f[2]} }"
+    done
+  } > "$dir/modules/web/farm.yaml"
+}
+
+# nb_farmd_start DLL DIR HOST NODE: farmd in the host's namespace (data plane on); log in DIR/NODE.log.
+nb_farmd_start() {
+  local dll="$1" dir="$2" host="$3" node="$4"
+  mkdir -p "$dir/$node" && chmod 700 "$dir/$node"
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ip netns exec "$(nb_ns "$host")" dotnet "$dll" --cluster "$dir/cluster.yaml" --node "$node" \
+    --admin-socket "$dir/$node/admin.sock" --state-dir "$dir/$node/state" --modules "$dir/modules" > "$dir/$node.log" 2>&1 < /dev/null & disown
+}
+
+# nb_vmac4 VIP: Farm's virtual MAC of an IPv4 VIP (docs/dataplane.md: 02:46 + the address bytes).
+nb_vmac4() { local IFS=.; set -- $1; printf '02:46:%02x:%02x:%02x:%02x\n' "$1" "$2" "$3" "$4"; }
+
+# nginx -------------------------------------------------------------------------------------------------------------
+# nb_nginx_backend DIR HOST NAME: nginx with one worker answering "ok\n" (3 bytes) on port 80 with header
+# "X-Backend: NAME", no access log; started in the host's namespace.
+nb_nginx_backend() {
+  local dir="$1/$3" host="$2" name="$3"
+  mkdir -p "$dir"
+  cat > "$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp-body; proxy_temp_path $dir/tmp-proxy; fastcgi_temp_path $dir/tmp-fcgi;
+  uwsgi_temp_path $dir/tmp-uwsgi; scgi_temp_path $dir/tmp-scgi;
+  keepalive_requests 10000000;
+  server {
+    listen 80 backlog=4096;
+    location / { default_type text/plain; add_header X-Backend $name always; return 200 "ok\n"; }
+  }
+}
+EOF
+  ip netns exec "$(nb_ns "$host")" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
+}
+
+# nb_all_answer HOST URL SECONDS NAME...: true once answers with "X-Backend: NAME" for every NAME came through URL
+# (curl from the host's namespace, a new connection and source port each time).
+nb_all_answer() {
+  local host="$1" url="$2" end=$((SECONDS + $3)) seen="" n
+  shift 3
+  while ((SECONDS < end)); do
+    seen+=" $(nb_exec "$host" curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1) == "x-backend" {print $2}') "
+    for n in "$@"; do [[ "$seen" == *" $n "* ]] || continue 2; done
+    return 0
+  done
+  return 1
+}
+
+# nb_thread_ticks PID...: "thread-name ticks" for every thread of the processes (one awk over /proc/PID/task/*/stat;
+# blanks in names become _).
+nb_thread_ticks() {
+  local pid files=()
+  for pid in "$@"; do files+=(/proc/"$pid"/task/*/stat); done
+  ((${#files[@]})) || return 0
+  awk '{
+      a = index($0, "("); b = 0
+      for (k = length($0); k > a; k--) if (substr($0, k, 1) == ")") { b = k; break }
+      name = substr($0, a + 1, b - a - 1); gsub(/ /, "_", name)
+      split(substr($0, b + 2), f, " "); print name, f[12] + f[13]
+    }' "${files[@]}" 2>/dev/null || true
+}
+
+# nb_wait_http HOST URL SECONDS: true once curl from the host's namespace gets an answer.
+nb_wait_http() {
+  local end=$((SECONDS + $3))
+  while ((SECONDS < end)); do
+    nb_exec "$1" curl -s -o /dev/null -m 1 "$2" && return 0
+    sleep 0.2
+  done
+  return 1
+}
