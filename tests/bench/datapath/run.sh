@@ -31,13 +31,19 @@ Options:
   --nodes LIST       node counts (default 1,3,8; each 1..20)
   --rate PPS         UDP packets/s of the fixed-rate stream (default 20000)
   --seconds N        length of the idle, UDP and wrk windows (default 5)
-  --configs LIST     farm,flood (default both)
-  --warmup S         seconds farmd runs before the first window (default 15)
+  --configs LIST     from farm,flood,farm-noct (default farm,flood); farm-noct = farm with the conntrack-using
+                     'admit' chain flushed on every node once it settled (conntrack then leaves the node
+                     namespaces: an on/off experiment only, it also disables the hand-over checks)
+  --warmup S         seconds farmd runs before the first window (default 15); then the script waits until the
+                     farmd use < 5 % of a core each over 2 s, at most --settle S more (default 90)
   --no-wrk           skip the requests/s windows
   --no-perf          skip the perf profiles (default: on when perf is installed)
   --perf-nodes N     node count of the perf profiles (default 3)
-  --farmd DLL        run this farmd.dll (default: the repository's Release build, built first)
+  --farmd DLL        run this farmd.dll or published farmd executable (default: the repository's
+                     Release build, built first; the package ships a self-contained ReadyToRun farmd)
   --no-build         do not build src/Farm.Daemon
+  --bridge-nf        leave br_netfilter's bridge-nf-call-* on in the bridge namespace (default off: a real switch
+                     runs no netfilter; on, every flooded copy also passes the bridge namespace's IP hooks)
   --out FILE         results file (default tests/bench/results/datapath.md)
   -h, --help         this help
 
@@ -47,7 +53,7 @@ the CPU figures are whole-machine deltas and include everything else that runs.
 EOF
 }
 
-nodes_list="1,3,8" rate=20000 seconds=5 configs="farm,flood" warmup=15 do_wrk=1 do_perf=1 perf_nodes=3 farmd="" build=1 out=""
+nodes_list="1,3,8" rate=20000 seconds=5 configs="farm,flood" warmup=15 settle=90 do_wrk=1 do_perf=1 perf_nodes=3 farmd="" build=1 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --nodes) nodes_list="${2:?}"; shift 2 ;;
@@ -55,11 +61,13 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds="${2:?}"; shift 2 ;;
     --configs) configs="${2:?}"; shift 2 ;;
     --warmup) warmup="${2:?}"; shift 2 ;;
+    --settle) settle="${2:?}"; shift 2 ;;
     --no-wrk) do_wrk=0; shift ;;
     --no-perf) do_perf=0; shift ;;
     --perf-nodes) perf_nodes="${2:?}"; shift 2 ;;
     --farmd) farmd="${2:?}"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
     --out) out="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -67,11 +75,11 @@ while [[ $# -gt 0 ]]; do
 done
 IFS=, read -r -a node_counts <<<"$nodes_list"
 IFS=, read -r -a config_list <<<"$configs"
-for n in "${node_counts[@]}" "$rate" "$seconds" "$warmup" "$perf_nodes"; do
+for n in "${node_counts[@]}" "$rate" "$seconds" "$warmup" "$settle" "$perf_nodes"; do
   [[ "$n" =~ ^[0-9]+$ && "$n" -ge 1 ]] || { echo "run.sh: '$n' must be a whole number >= 1" >&2; exit 2; }
 done
 for n in "${node_counts[@]}"; do ((n <= 20)) || { echo "run.sh: at most 20 nodes" >&2; exit 2; }; done
-for c in "${config_list[@]}"; do [[ "$c" =~ ^(farm|flood)$ ]] || { echo "run.sh: unknown config '$c'" >&2; exit 2; }; done
+for c in "${config_list[@]}"; do [[ "$c" =~ ^(farm|flood|farm-noct)$ ]] || { echo "run.sh: unknown config '$c'" >&2; exit 2; }; done
 
 start_dir="$(pwd)"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -91,23 +99,21 @@ if ((do_perf)) && ! perf record -a -o "$NB_WORK/probe.data" -- true >/dev/null 2
   nb_log "perf record -a does not work here: no profiles"; do_perf=0
 fi
 gcc -O2 -Wall -o "$NB_WORK/udpflood" "$root/tests/bench/datapath/udpflood.c" || nb_die "cannot compile udpflood.c"
-if [[ " ${config_list[*]} " == *" farm "* ]]; then
-  command -v dotnet >/dev/null 2>&1 || nb_die "dotnet (the .NET 10 SDK) is missing: see installer/deps.sh"
-  if [[ -n "$farmd" ]]; then
-    [[ "$farmd" = /* ]] || farmd="$start_dir/$farmd"
-  else
-    farmd="$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll"
-    if ((build)); then nb_log "building src/Farm.Daemon (Release)"; dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null; fi
-  fi
-  [[ -f "$farmd" ]] || nb_die "$farmd is missing (drop --no-build, or give --farmd)"
-fi
+if [[ " ${config_list[*]} " == *" farm"* ]]; then farmd="$(nb_resolve_farmd "$farmd" "$root" "$start_dir" "$build")"; fi
 
 VIP=198.18.0.100
 CLIENT=198.18.1.1
 : > "$NB_WORK/udp.tsv"; : > "$NB_WORK/wrk.tsv"; : > "$NB_WORK/threads.tsv"; : > "$NB_WORK/perf.tsv"
 
 busy_ticks() { nb_machine_ticks | awk '{print $1 + $2 + $3 + $6 + $7 + $8, $7}'; }
-farmd_pids() { local i; for ((i = 0; i < $1; i++)); do nb_ns_pids "n$i"; done | while read -r p; do [[ "$(cat "/proc/$p/comm" 2>/dev/null)" == dotnet ]] && echo "$p"; done; }
+farmd_pids() {
+  local i p
+  for ((i = 0; i < $1; i++)); do
+    for p in $(nb_ns_pids "n$i"); do
+      if [[ "$(cat "/proc/$p/comm" 2>/dev/null)" =~ ^(dotnet|farmd)$ ]]; then echo "$p"; fi
+    done
+  done
+}
 
 # threads_window CONFIG N WINDOW PIDS_BEFORE_FILE: per-thread farmd CPU (% of one core) since the snapshot.
 threads_since() {
@@ -127,19 +133,20 @@ windows() {
   local idle_rate
   idle_rate="$(awk -v b=$((b1 - b0)) -v t0="$t0" -v t1="$t1" 'BEGIN {print b / (t1 - t0)}')" # ticks per second
   # UDP at a fixed rate, a sink on every node
-  [[ "$cfg" == farm ]] && nb_thread_ticks $(farmd_pids "$n") > "$NB_WORK/thr0"
+  [[ "$cfg" == farm* ]] && nb_thread_ticks $(farmd_pids "$n") > "$NB_WORK/thr0"
   for ((i = 0; i < n; i++)); do nb_exec "n$i" "$NB_WORK/udpflood" sink 9 $((seconds + 3)) > "$NB_WORK/sink-$i" 2>&1 & done
   sleep 0.5
   local perf_pid=""
   if ((do_perf && n == perf_nodes)); then
     perf record -a -F 999 -o "$NB_WORK/perf-$cfg-udp.data" -- sleep "$seconds" > /dev/null 2>&1 &
     perf_pid=$!
+    if [[ "$cfg" == farm* ]]; then farmd_pids "$n" | paste -sd, - > "$NB_WORK/perf-$cfg-udp.pids"; fi
   fi
   read -r b0 s0 < <(busy_ticks); t0="$(date +%s.%N)"
   res="$(nb_exec c0 "$NB_WORK/udpflood" send "$VIP" 9 "$CLIENT" "$rate" "$seconds")"
   read -r b1 s1 < <(busy_ticks); t1="$(date +%s.%N)"
   e="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')"
-  [[ "$cfg" == farm ]] && threads_since "$cfg" "$n" udp "$NB_WORK/thr0" "$e"
+  [[ "$cfg" == farm* ]] && threads_since "$cfg" "$n" udp "$NB_WORK/thr0" "$e"
   [[ -n "$perf_pid" ]] && wait "$perf_pid" || true
   wait # the sinks
   sent="${res%% *}"
@@ -154,16 +161,17 @@ windows() {
   for wl in ka cl; do
     hdr=() f="$NB_WORK/wrk-$cfg-$n-$wl"
     [[ "$wl" == cl ]] && hdr=(-H 'Connection: close')
-    [[ "$cfg" == farm ]] && nb_thread_ticks $(farmd_pids "$n") > "$NB_WORK/thr0"
+    [[ "$cfg" == farm* ]] && nb_thread_ticks $(farmd_pids "$n") > "$NB_WORK/thr0"
     perf_pid=""
     if ((do_perf && n == perf_nodes)) && [[ "$wl" == cl ]]; then
       perf record -a -F 999 -o "$NB_WORK/perf-$cfg-wrk.data" -- sleep "$seconds" > /dev/null 2>&1 &
       perf_pid=$!
+      if [[ "$cfg" == farm* ]]; then farmd_pids "$n" | paste -sd, - > "$NB_WORK/perf-$cfg-wrk.pids"; fi
     fi
     t0="$(date +%s.%N)"
     nb_exec c0 wrk -t2 -c64 -d"${seconds}s" "${hdr[@]}" "http://$VIP/" > "$f" 2>&1 || true
     t1="$(date +%s.%N)"
-    [[ "$cfg" == farm ]] && threads_since "$cfg" "$n" "wrk-$wl" "$NB_WORK/thr0" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')"
+    [[ "$cfg" == farm* ]] && threads_since "$cfg" "$n" "wrk-$wl" "$NB_WORK/thr0" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')"
     [[ -n "$perf_pid" ]] && wait "$perf_pid" || true
     printf '%s\t%s\t%s\t%s\n' "$cfg" "$n" "$wl" "$(awk '/^Requests\/sec:/ {print $2}' "$f")" >> "$NB_WORK/wrk.tsv"
     nb_log "$cfg N=$n wrk $wl: $(tail -n 1 "$NB_WORK/wrk.tsv" | cut -f4) req/s"
@@ -172,37 +180,37 @@ windows() {
 
 hosts_spec() { local i; for ((i = 0; i < $1; i++)); do printf 'n%d=198.18.0.%d ' "$i" $((i + 1)); done; echo "c0=$CLIENT"; }
 
+run_farm-noct() { run_farm "$1" noct; }
+
 run_farm() {
-  local n="$1" dir="$NB_WORK/farm-$1" i addrs=() names=()
+  local n="$1" variant="${2:-}" dir="$NB_WORK/farm${2:+-$2}-$1" i addrs=() names=()
   # shellcheck disable=SC2046
   nb_topology_up $(hosts_spec "$n")
   for ((i = 0; i < n; i++)); do nb_nginx_backend "$dir" "n$i" "n$i"; addrs+=("198.18.0.$((i + 1))"); names+=("n$i"); done
   nb_farm_config "$dir" "$VIP" tcp:80:client_ip_port,udp:9:client_ip_port "${addrs[@]}"
   for ((i = 0; i < n; i++)); do nb_farmd_start "$farmd" "$dir" "n$i" "n$i"; done
   nb_all_answer c0 "http://$VIP/" 90 "${names[@]}" || nb_die "farm of $n: the VIP is not answered by every node within 90 s (logs: $dir/n*.log)"
-  nb_log "farm of $n: every node answers; farmd runs ${warmup}s before the windows"
+  nb_log "farm of $n: every node answers; farmd runs ${warmup}s, then until it settles, before the windows"
   sleep "$warmup"
-  windows farm "$n"
+  local settled
+  settled="$(nb_wait_settled "$settle" 5 $(farmd_pids "$n"))"
+  nb_log "farm of $n: farmd at $settled % of a core each over the last 2 s"
+  printf 'farm of %s: %s %%\n' "$n" "$settled" >> "$NB_WORK/settled"
+  if [[ "$variant" == noct ]]; then
+    for ((i = 0; i < n; i++)); do nb_exec "n$i" nft flush chain inet farm_web admit; done
+    windows farm-noct "$n"
+  else
+    windows farm "$n"
+  fi
   nb_topology_down
 }
 
 run_flood() {
-  local n="$1" dir="$NB_WORK/flood-$1" i vmac
-  vmac="$(nb_vmac4 "$VIP")"
+  local n="$1" dir="$NB_WORK/flood-$1" i
   # shellcheck disable=SC2046
   nb_topology_up $(hosts_spec "$n")
   for ((i = 0; i < n; i++)); do nb_nginx_backend "$dir" "n$i" "n$i"; done
-  ip -n "$(nb_ns n0)" address add "$VIP/32" dev lo
-  nb_exec n0 nft -f - <<EOF
-table netdev calib {
-  chain ingress {
-    type filter hook ingress device "eth0" priority -500; policy accept;
-    ether daddr $vmac meta pkttype set host
-  }
-}
-EOF
-  ip -n "$(nb_ns c0)" neigh replace "$VIP" lladdr "$vmac" dev eth0 nud permanent
-  nb_wait_http c0 "http://$VIP/" 10 || nb_die "flood calibration of $n: the VIP on n0's lo does not answer"
+  nb_flood_calibration "$VIP"
   windows flood "$n"
   nb_topology_down
 }
@@ -241,7 +249,7 @@ perf_groups() {
     END {for (k in s) printf "%s\t%.1f\n", k, s[k]}' | sort -t$'\t' -k2,2nr
 }
 perf_top() {
-  perf report -i "$1" --stdio --sort comm,sym -g none 2>/dev/null | awk '/^#/ || NF < 3 {next} {print}' | head -n "${2:-20}"
+  perf report -i "$1" --stdio --sort comm,sym -g none 2>/dev/null | awk -v n="${2:-20}" '/^#/ || NF < 3 {next} ++k <= n {print}'
 }
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -255,7 +263,8 @@ report() {
   echo "- Date (UTC): $started; load average 1/5/15 at the start $load_start, at the end $load_end"
   echo "- Commit: $commit; farmd: ${farmd:-not run}"
   echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr)"
-  echo "- Command: \`tests/bench/datapath/run.sh --nodes $nodes_list --rate $rate --seconds $seconds --configs $configs --warmup $warmup$( ((do_wrk)) || echo ' --no-wrk')$( ((do_perf)) || echo ' --no-perf') --perf-nodes $perf_nodes\`"
+  echo "- Command: \`tests/bench/datapath/run.sh --nodes $nodes_list --rate $rate --seconds $seconds --configs $configs --warmup $warmup --settle $settle$( ((do_wrk)) || echo ' --no-wrk')$( ((do_perf)) || echo ' --no-perf') --perf-nodes $perf_nodes$( [[ -n "${NB_BRIDGE_NF:-}" ]] && echo ' --bridge-nf')\`"
+  [[ -s "$NB_WORK/settled" ]] && echo "- farmd before the windows (after --warmup, waiting for < 5 %, % of a core each over 2 s): $(paste -sd';' "$NB_WORK/settled" | sed 's/;/; /g')"
   echo
   echo "## Per-packet cost of a fixed-rate UDP stream ($rate packets/s, 18-byte payload, to VIP:9)"
   echo
@@ -273,6 +282,9 @@ report() {
   local f1 l1 n
   f1="$(cost_of farm 1)" l1="$(cost_of flood 1)"
   [[ -n "$f1" ]] && echo "| accepted packet, farm of 1 (flood copy + ingress + classify + conntrack + admit + UDP delivery + sink) | $f1 | $(awk -v c="$f1" 'BEGIN {if (c > 0) printf "%.0f", 1e6 / c; else print "-"}') |"
+  local c1
+  c1="$(cost_of farm-noct 1)"
+  [[ -n "$c1" ]] && echo "| accepted packet, farm of 1 with the 'admit' chain flushed (no conntrack) | $c1 | $(awk -v c="$c1" 'BEGIN {if (c > 0) printf "%.0f", 1e6 / c; else print "-"}') |"
   [[ -n "$l1" ]] && echo "| accepted packet without Farm (flood calibration of 1: pkttype fix only) | $l1 | $(awk -v c="$l1" 'BEGIN {if (c > 0) printf "%.0f", 1e6 / c; else print "-"}') |"
   for n in "${node_counts[@]}"; do
     ((n > 1)) || continue
@@ -294,9 +306,9 @@ report() {
   if [[ -s "$NB_WORK/threads.tsv" ]]; then
     echo "## farmd threads under load (CPU % of one core per farmd, mean over the N farmd; threads grouped by name)"
     echo
-    echo "| nodes | window | thread | CPU % |"
-    echo "|---:|---|---|---:|"
-    sort -t$'\t' -k2,2n -k3,3 -k5,5gr "$NB_WORK/threads.tsv" | awk -F'\t' '$5 >= 0.5 {printf "| %s | %s | `%s` | %s |\n", $2, $3, $4, $5}'
+    echo "| config | nodes | window | thread | CPU % |"
+    echo "|---|---:|---|---|---:|"
+    sort -t$'\t' -k1,1 -k2,2n -k3,3 -k5,5gr "$NB_WORK/threads.tsv" | awk -F'\t' '$5 >= 0.5 {printf "| %s | %s | %s | `%s` | %s |\n", $1, $2, $3, $4, $5}'
     echo
     echo "(threads under 0.5 % left out)"
     echo
@@ -312,6 +324,11 @@ report() {
         echo "| where | % |"
         echo "|---|---:|"
         perf_groups "$data" | awk -F'\t' '{printf "| %s | %s |\n", $1, $2}'
+        if [[ -s "${data%.data}.pids" ]]; then
+          echo
+          echo "The farmd processes themselves (all their threads, user + kernel, by PID): $(perf report -i "$data" --pid "$(cat "${data%.data}.pids")" \
+            --percentage absolute --stdio --sort comm -g none 2>/dev/null | awk '/^#/ || NF < 2 {next} {sub(/%/, "", $1); s += $1} END {printf "%.1f", s}') % of all samples."
+        fi
         echo
         echo "<details><summary>top symbols</summary>"
         echo

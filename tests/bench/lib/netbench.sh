@@ -96,6 +96,9 @@ nb_topology_up() {
   NB_BRIDGE_NS="$(nb_ns br)"
   ip netns add "$NB_BRIDGE_NS"
   ip -n "$NB_BRIDGE_NS" link set lo up
+  # A kernel with br_netfilter passes every bridged frame (every flooded copy) through the IPv4/IPv6/ARP netfilter
+  # hooks of the bridge namespace; a real switch does not. Off unless NB_BRIDGE_NF=1 (to measure what it costs).
+  ip netns exec "$NB_BRIDGE_NS" sh -c "for f in /proc/sys/net/bridge/bridge-nf-call-*; do [ -w \"\$f\" ] && echo ${NB_BRIDGE_NF:-0} > \"\$f\"; done; true"
   ip -n "$NB_BRIDGE_NS" link add br0 type bridge stp_state 0 mcast_snooping 0 forward_delay 0
   ip -n "$NB_BRIDGE_NS" link set br0 up
   for spec in "$@"; do
@@ -164,12 +167,71 @@ nb_farm_config() {
   } > "$dir/modules/web/farm.yaml"
 }
 
-# nb_farmd_start DLL DIR HOST NODE: farmd in the host's namespace (data plane on); log in DIR/NODE.log.
+# nb_farmd_start PROGRAM DIR HOST NODE: farmd in the host's namespace (data plane on); log in DIR/NODE.log. PROGRAM is
+# a farmd.dll (run with dotnet) or a published farmd executable (e.g. the package's self-contained ReadyToRun build).
 nb_farmd_start() {
-  local dll="$1" dir="$2" host="$3" node="$4"
+  local dll="$1" dir="$2" host="$3" node="$4" launcher=()
+  [[ "$dll" == *.dll ]] && launcher=(dotnet)
   mkdir -p "$dir/$node" && chmod 700 "$dir/$node"
-  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ip netns exec "$(nb_ns "$host")" dotnet "$dll" --cluster "$dir/cluster.yaml" --node "$node" \
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ip netns exec "$(nb_ns "$host")" "${launcher[@]}" "$dll" --cluster "$dir/cluster.yaml" --node "$node" \
     --admin-socket "$dir/$node/admin.sock" --state-dir "$dir/$node/state" --modules "$dir/modules" > "$dir/$node.log" 2>&1 < /dev/null & disown
+}
+
+# nb_resolve_farmd GIVEN ROOT START_DIR BUILD: prints the farmd program to run: GIVEN (relative to START_DIR), or the
+# repository's Release farmd.dll, built first when BUILD is 1. Dies (in the caller's $(...)) when it is missing.
+nb_resolve_farmd() {
+  local given="$1" root="$2" start_dir="$3" build="$4" program
+  command -v dotnet >/dev/null 2>&1 || nb_die "dotnet (the .NET 10 SDK) is missing: see installer/deps.sh"
+  if [[ -n "$given" ]]; then
+    program="$given"
+    [[ "$program" = /* ]] || program="$start_dir/$program"
+  else
+    program="$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll"
+    if ((build)); then
+      nb_log "building src/Farm.Daemon (Release)"
+      dotnet build -c Release -v quiet -nologo "$root/src/Farm.Daemon" >/dev/null || nb_die "the build of src/Farm.Daemon failed"
+    fi
+  fi
+  [[ -f "$program" ]] || nb_die "$program is missing (drop --no-build, or give --farmd)"
+  echo "$program"
+}
+
+# nb_flood_calibration VIP: the flood-only set-up of the running topology (hosts n0... and c0): the VIP on n0's lo,
+# the netdev pkttype fix for Farm's vMAC on n0 only, and c0's neighbour entry for the VIP pinned to the vMAC, so the
+# bridge (which never sees the vMAC as a source) floods every frame to the VIP to every port, as with Farm.
+nb_flood_calibration() {
+  local vip="$1" vmac
+  vmac="$(nb_vmac4 "$vip")"
+  ip -n "$(nb_ns n0)" address add "$vip/32" dev lo
+  nb_exec n0 nft -f - <<NFT
+table netdev calib {
+  chain ingress {
+    type filter hook ingress device "eth0" priority -500; policy accept;
+    ether daddr $vmac meta pkttype set host
+  }
+}
+NFT
+  ip -n "$(nb_ns c0)" neigh replace "$vip" lladdr "$vmac" dev eth0 nud permanent
+  nb_wait_http c0 "http://$vip/" 10 || nb_die "flood calibration: the VIP on n0's lo does not answer"
+}
+
+# nb_wait_settled MAX_SECONDS PERCENT PID...: after start-up, .NET keeps compiling (tiered JIT) for tens of seconds on a
+# busy machine; wait until the processes together used less than PERCENT of one core per process over 2 s, or until
+# MAX_SECONDS have passed. Prints the last 2-s figure (% of one core per process).
+nb_wait_settled() {
+  local max="$1" pct="$2" end pid a b last=""
+  shift 2
+  (($#)) || { echo "-"; return 0; }
+  end=$((SECONDS + max))
+  while :; do
+    a=0 b=0
+    for pid in "$@"; do a=$((a + $(nb_proc_ticks "$pid"))); done
+    sleep 2
+    for pid in "$@"; do b=$((b + $(nb_proc_ticks "$pid"))); done
+    last="$(awk -v d=$((b - a)) -v hz="$NB_HZ" -v n=$# 'BEGIN {printf "%.1f", 100 * d / hz / 2 / n}')"
+    if awk -v l="$last" -v p="$pct" 'BEGIN {exit !(l < p)}' || ((SECONDS >= end)); then break; fi
+  done
+  echo "$last"
 }
 
 # nb_vmac4 VIP: Farm's virtual MAC of an IPv4 VIP (docs/dataplane.md: 02:46 + the address bytes).

@@ -28,14 +28,19 @@ Options:
   --connections N       wrk connections (default 64)
   --sources N           client source addresses of the 'many' workloads (default 16): the client namespace holds
                         them and an nft SNAT rule (numgen inc) gives each new connection the next one
-  --farm-warmup S       seconds farmd runs before the first load, so start-up JIT does not compete (default 15)
+  --farm-warmup S       seconds farmd runs before the first load, so start-up JIT does not compete (default 15);
+                        then the script waits until the three farmd use < 5 % of a core each over 2 s, at most
+                        --farm-settle S more (default 90)
   --no-failover         skip the failover measurements
   --failover-clients N  clients (source addresses) of the failover client (default 32)
   --failover-period-ms  one new connection per client every this many ms (default 20)
   --vrrp-advert S       keepalived advert_int (VRRPv3; default 0.1, so the VRRP takeover ~0.35 s is comparable
                         with Farm's default 300 ms detection)
-  --farmd DLL           run this farmd.dll (default: the repository's Release build, built first)
+  --farmd DLL           run this farmd.dll or published farmd executable (default: the repository's
+                        Release build, built first; the package ships a self-contained ReadyToRun farmd)
   --no-build            do not build src/Farm.Daemon (use the existing Release build)
+  --bridge-nf           leave br_netfilter's bridge-nf-call-* on in the bridge namespace (default off: a real
+                        switch runs no netfilter, and with it on every flooded copy passes the IP hooks there)
   --out FILE            results file (default tests/bench/results/versus.md)
   --label TEXT          a note for the results file
   -h, --help            this help
@@ -55,7 +60,7 @@ EOF
 }
 
 setups="farm,haproxy,nginx,direct,flood" workloads="ka1,cl1,kaN,clN" seconds=8 runs=3 threads=2 connections=64
-sources=16 farm_warmup=15 failover=1 fo_clients=32 fo_period=20 vrrp_advert=0.1 farmd="" build=1 out="" label=""
+sources=16 farm_warmup=15 farm_settle=90 failover=1 fo_clients=32 fo_period=20 vrrp_advert=0.1 farmd="" build=1 out="" label=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --setups) setups="${2:?}"; shift 2 ;;
@@ -66,12 +71,14 @@ while [[ $# -gt 0 ]]; do
     --connections) connections="${2:?}"; shift 2 ;;
     --sources) sources="${2:?}"; shift 2 ;;
     --farm-warmup) farm_warmup="${2:?}"; shift 2 ;;
+    --farm-settle) farm_settle="${2:?}"; shift 2 ;;
     --no-failover) failover=0; shift ;;
     --failover-clients) fo_clients="${2:?}"; shift 2 ;;
     --failover-period-ms) fo_period="${2:?}"; shift 2 ;;
     --vrrp-advert) vrrp_advert="${2:?}"; shift 2 ;;
     --farmd) farmd="${2:?}"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
     --out) out="${2:?}"; shift 2 ;;
     --label) label="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -79,7 +86,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 for pair in "seconds:$seconds" "runs:$runs" "threads:$threads" "connections:$connections" "sources:$sources" \
-            "farm-warmup:$farm_warmup" "failover-clients:$fo_clients" "failover-period-ms:$fo_period"; do
+            "farm-warmup:$farm_warmup" "farm-settle:$farm_settle" "failover-clients:$fo_clients" "failover-period-ms:$fo_period"; do
   [[ "${pair#*:}" =~ ^[0-9]+$ && "${pair#*:}" -ge 1 ]] || { echo "run.sh: --${pair%%:*} must be a whole number >= 1" >&2; exit 2; }
 done
 ((sources <= 200 && fo_clients <= 200)) || { echo "run.sh: --sources and --failover-clients are at most 200" >&2; exit 2; }
@@ -104,16 +111,7 @@ nb_require_tools ip=iproute2 nft=nftables tcpdump=tcpdump curl=curl wrk=wrk ngin
 [[ -x /usr/bin/python3 ]] || nb_die "/usr/bin/python3 is missing (apt-get install python3)"
 run_farm=0
 for s in "${setup_list[@]}"; do [[ "$s" == farm ]] && run_farm=1; done
-if ((run_farm)); then
-  command -v dotnet >/dev/null 2>&1 || nb_die "dotnet (the .NET 10 SDK) is missing: see installer/deps.sh"
-  if [[ -n "$farmd" ]]; then
-    [[ "$farmd" = /* ]] || farmd="$start_dir/$farmd"
-  else
-    farmd="$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll"
-    if ((build)); then nb_log "building src/Farm.Daemon (Release)"; dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null; fi
-  fi
-  [[ -f "$farmd" ]] || nb_die "$farmd is missing (drop --no-build, or give --farmd)"
-fi
+if ((run_farm)); then farmd="$(nb_resolve_farmd "$farmd" "$root" "$start_dir" "$build")"; fi
 
 VIP=198.18.0.100
 BACKENDS=(198.18.0.1 198.18.0.2 198.18.0.3)
@@ -138,8 +136,13 @@ setup_farm() {
   nb_farm_config "$dir" "$VIP" tcp:80:client_ip_port "${BACKENDS[@]}"
   for i in 0 1 2; do nb_farmd_start "$farmd" "$dir" "n$i" "n$i"; done
   all_backends_answer "http://$VIP/" 60 || nb_die "the farm's VIP is not answered by all three nodes within 60 s (logs: $dir/n*.log)"
-  nb_log "farm: all three nodes answer on the VIP; letting farmd run ${farm_warmup}s before the load"
+  nb_log "farm: all three nodes answer on the VIP; letting farmd run ${farm_warmup}s, then until it settles, before the load"
   sleep "$farm_warmup"
+  local pids=() settled
+  for i in 0 1 2; do pids+=($(nb_ns_pids "n$i")); done
+  settled="$(nb_wait_settled "$farm_settle" 5 $(for p in "${pids[@]}"; do [[ "$(cat "/proc/$p/comm" 2>/dev/null)" =~ ^(dotnet|farmd)$ ]] && echo "$p"; done))"
+  nb_log "farm: farmd at $settled % of a core each over the last 2 s"
+  echo "$settled" >> "$NB_WORK/settled"
   TARGET="$VIP"
 }
 
@@ -260,21 +263,9 @@ setup_direct() {
 }
 
 setup_flood() {
-  local vmac
-  vmac="$(nb_vmac4 "$VIP")"
   nb_topology_up "n0=${BACKENDS[0]}" "n1=${BACKENDS[1]}" "n2=${BACKENDS[2]}" "$client_spec"
   backends_up flood
-  ip -n "$(nb_ns n0)" address add "$VIP/32" dev lo
-  nb_exec n0 nft -f - <<EOF
-table netdev calib {
-  chain ingress {
-    type filter hook ingress device "eth0" priority -500; policy accept;
-    ether daddr $vmac meta pkttype set host
-  }
-}
-EOF
-  ip -n "$(nb_ns c0)" neigh replace "$VIP" lladdr "$vmac" dev eth0 nud permanent
-  nb_wait_http c0 "http://$VIP/" 10 || nb_die "flood calibration: the VIP on n0's lo does not answer"
+  nb_flood_calibration "$VIP"
   TARGET="$VIP"
 }
 
@@ -297,7 +288,7 @@ component_ticks() {
   local h comm ticks
   for h in "${NB_HOSTS[@]}"; do
     while read -r comm ticks; do
-      [[ -n "$comm" ]] && echo "$(component_of "$h" "$comm") $ticks"
+      if [[ -n "$comm" ]]; then echo "$(component_of "$h" "$comm") $ticks"; fi
     done < <(nb_ns_ticks "$h")
   done | awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort
 }
@@ -460,7 +451,8 @@ report() {
   echo "- Date (UTC): $started; load average 1/5/15 at the start $load_start, at the end $load_end"
   echo "- Commit: $commit; farmd: ${farmd:-not run}"
   echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr); wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(haproxy -v | awk 'NR == 1 {print "HAProxy", $3}'), $(keepalived -v 2>&1 | awk 'NR == 1 {print $1, $2}')"
-  echo "- Command: \`tests/bench/versus/run.sh --setups $setups --workloads $workloads --seconds $seconds --runs $runs --threads $threads --connections $connections --sources $sources --farm-warmup $farm_warmup$( ((failover)) || echo ' --no-failover') --vrrp-advert $vrrp_advert\`"
+  echo "- Command: \`tests/bench/versus/run.sh --setups $setups --workloads $workloads --seconds $seconds --runs $runs --threads $threads --connections $connections --sources $sources --farm-warmup $farm_warmup --farm-settle $farm_settle$( ((failover)) || echo ' --no-failover') --vrrp-advert $vrrp_advert$( [[ -n "${NB_BRIDGE_NF:-}" ]] && echo ' --bridge-nf')\`"
+  [[ -s "$NB_WORK/settled" ]] && echo "- farmd before the load (after --farm-warmup, waiting for < 5 %): $(paste -sd' ' "$NB_WORK/settled" | sed 's/ / %, /g') % of a core each over 2 s, per run"
   echo "- Load: wrk -t$threads -c$connections -d${seconds}s --latency from the client namespace; 'new conn/request' adds -H 'Connection: close'; '$sources sources' = an nft SNAT rule in the client namespace gives each new connection the next of $sources addresses (numgen inc)"
   echo
   echo "## Requests/s (range over $runs runs)"
