@@ -193,7 +193,8 @@ run_farm() {
   nb_log "farm of $n: every node answers; farmd runs ${warmup}s, then until it settles, before the windows"
   sleep "$warmup"
   local settled
-  settled="$(nb_wait_settled "$settle" 5 $(farmd_pids "$n"))"
+  nb_wait_settled "$settle" 5 $(farmd_pids "$n")
+  settled="$NB_SETTLED"
   nb_log "farm of $n: farmd at $settled % of a core each over the last 2 s"
   printf 'farm of %s: %s %%\n' "$n" "$settled" >> "$NB_WORK/settled"
   if [[ "$variant" == noct ]]; then

@@ -217,21 +217,22 @@ NFT
 
 # nb_wait_settled MAX_SECONDS PERCENT PID...: after start-up, .NET keeps compiling (tiered JIT) for tens of seconds on a
 # busy machine; wait until the processes together used less than PERCENT of one core per process over 2 s, or until
-# MAX_SECONDS have passed. Prints the last 2-s figure (% of one core per process).
+# MAX_SECONDS have passed. Sets NB_SETTLED to the last 2-s figure (% of one core per process). Runs in the calling
+# shell (not in a $(...) subshell, which would keep looping after a TERM or INT sent to the script alone).
 nb_wait_settled() {
-  local max="$1" pct="$2" end pid a b last=""
+  local max="$1" pct="$2" end pid a b
   shift 2
-  (($#)) || { echo "-"; return 0; }
+  NB_SETTLED="-"
+  (($#)) || return 0
   end=$((SECONDS + max))
   while :; do
     a=0 b=0
     for pid in "$@"; do a=$((a + $(nb_proc_ticks "$pid"))); done
     sleep 2
     for pid in "$@"; do b=$((b + $(nb_proc_ticks "$pid"))); done
-    last="$(awk -v d=$((b - a)) -v hz="$NB_HZ" -v n=$# 'BEGIN {printf "%.1f", 100 * d / hz / 2 / n}')"
-    if awk -v l="$last" -v p="$pct" 'BEGIN {exit !(l < p)}' || ((SECONDS >= end)); then break; fi
+    NB_SETTLED="$(awk -v d=$((b - a)) -v hz="$NB_HZ" -v n=$# 'BEGIN {printf "%.1f", 100 * d / hz / 2 / n}')"
+    if awk -v l="$NB_SETTLED" -v p="$pct" 'BEGIN {exit !(l < p)}' || ((SECONDS >= end)); then break; fi
   done
-  echo "$last"
 }
 
 # nb_vmac4 VIP: Farm's virtual MAC of an IPv4 VIP (docs/dataplane.md: 02:46 + the address bytes).

@@ -140,7 +140,8 @@ setup_farm() {
   sleep "$farm_warmup"
   local pids=() settled
   for i in 0 1 2; do pids+=($(nb_ns_pids "n$i")); done
-  settled="$(nb_wait_settled "$farm_settle" 5 $(for p in "${pids[@]}"; do [[ "$(cat "/proc/$p/comm" 2>/dev/null)" =~ ^(dotnet|farmd)$ ]] && echo "$p"; done))"
+  nb_wait_settled "$farm_settle" 5 $(for p in "${pids[@]}"; do [[ "$(cat "/proc/$p/comm" 2>/dev/null)" =~ ^(dotnet|farmd)$ ]] && echo "$p"; done)
+  settled="$NB_SETTLED"
   nb_log "farm: farmd at $settled % of a core each over the last 2 s"
   echo "$settled" >> "$NB_WORK/settled"
   TARGET="$VIP"
