@@ -42,6 +42,8 @@ Options:
   --farmd DLL        run this farmd.dll or published farmd executable (default: the repository's
                      Release build, built first; the package ships a self-contained ReadyToRun farmd)
   --no-build         do not build src/Farm.Daemon
+  --heartbeat I/D/L  farmd heartbeat interval/detection_timeout/lease, e.g. 100ms/1s/600ms (default: the shipped
+                     50ms/300ms/150ms; on a busy 2-core machine 8 starting farmd may not hold one view with them)
   --bridge-nf        leave br_netfilter's bridge-nf-call-* on in the bridge namespace (default off: a real switch
                      runs no netfilter; on, every flooded copy also passes the bridge namespace's IP hooks)
   --out FILE         results file (default tests/bench/results/datapath.md)
@@ -68,6 +70,7 @@ while [[ $# -gt 0 ]]; do
     --farmd) farmd="${2:?}"; shift 2 ;;
     --no-build) build=0; shift ;;
     --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
+    --heartbeat) export NB_HEARTBEAT="${2:?}"; shift 2 ;;
     --out) out="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -189,7 +192,7 @@ run_farm() {
   for ((i = 0; i < n; i++)); do nb_nginx_backend "$dir" "n$i" "n$i"; addrs+=("198.18.0.$((i + 1))"); names+=("n$i"); done
   nb_farm_config "$dir" "$VIP" tcp:80:client_ip_port,udp:9:client_ip_port "${addrs[@]}"
   for ((i = 0; i < n; i++)); do nb_farmd_start "$farmd" "$dir" "n$i" "n$i"; done
-  nb_all_answer c0 "http://$VIP/" 90 "${names[@]}" || nb_die "farm of $n: the VIP is not answered by every node within 90 s (logs: $dir/n*.log)"
+  nb_all_answer c0 "http://$VIP/" $((60 + 10 * n)) "${names[@]}" || nb_die "farm of $n: the VIP is not answered by every node within $((60 + 10 * n)) s (logs: $dir/n*.log; on a busy machine try --heartbeat 100ms/1s/600ms)"
   nb_log "farm of $n: every node answers; farmd runs ${warmup}s, then until it settles, before the windows"
   sleep "$warmup"
   local settled
@@ -264,7 +267,7 @@ report() {
   echo "- Date (UTC): $started; load average 1/5/15 at the start $load_start, at the end $load_end"
   echo "- Commit: $commit; farmd: ${farmd:-not run}"
   echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr)"
-  echo "- Command: \`tests/bench/datapath/run.sh --nodes $nodes_list --rate $rate --seconds $seconds --configs $configs --warmup $warmup --settle $settle$( ((do_wrk)) || echo ' --no-wrk')$( ((do_perf)) || echo ' --no-perf') --perf-nodes $perf_nodes$( [[ -n "${NB_BRIDGE_NF:-}" ]] && echo ' --bridge-nf')\`"
+  echo "- Command: \`tests/bench/datapath/run.sh --nodes $nodes_list --rate $rate --seconds $seconds --configs $configs --warmup $warmup --settle $settle$( ((do_wrk)) || echo ' --no-wrk')$( ((do_perf)) || echo ' --no-perf') --perf-nodes $perf_nodes$( [[ -n "${NB_BRIDGE_NF:-}" ]] && echo ' --bridge-nf')$( [[ -n "${NB_HEARTBEAT:-}" ]] && echo " --heartbeat $NB_HEARTBEAT")\`"
   [[ -s "$NB_WORK/settled" ]] && echo "- farmd before the windows (after --warmup, waiting for < 5 %, % of a core each over 2 s): $(paste -sd';' "$NB_WORK/settled" | sed 's/;/; /g')"
   echo
   echo "## Per-packet cost of a fixed-rate UDP stream ($rate packets/s, 18-byte payload, to VIP:9)"

@@ -137,7 +137,8 @@ nb_ns_ticks() {
 nb_machine_ticks() { awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}' /proc/stat; }
 
 # Farm --------------------------------------------------------------------------------------------------------------
-# nb_farm_config DIR VIP RULES NODE_ADDR...: writes DIR/cluster.yaml (default heartbeat timings) and
+# nb_farm_config DIR VIP RULES NODE_ADDR...: writes DIR/cluster.yaml (default heartbeat timings, or
+# NB_HEARTBEAT=INTERVAL/DETECTION/LEASE, e.g. 100ms/1s/600ms) and
 # DIR/modules/web/farm.yaml (one VIP on eth0, 256 buckets, drain 1 s); RULES = PROTO:PORT:AFFINITY[,...], e.g.
 # tcp:80:client_ip_port; nodes are n0, n1, ... with the given addresses.
 nb_farm_config() {
@@ -148,6 +149,11 @@ nb_farm_config() {
     echo "cluster:"
     echo "  name: bench"
     echo "  key: \"bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')\""
+    if [[ -n "${NB_HEARTBEAT:-}" ]]; then
+      local hb
+      IFS=/ read -r -a hb <<<"$NB_HEARTBEAT"
+      echo "  heartbeat: { interval: ${hb[0]}, detection_timeout: ${hb[1]}, lease: ${hb[2]} }"
+    fi
     echo "  nodes:"
     for a in "$@"; do echo "    - { name: n$i, addresses: [$a] }"; i=$((i + 1)); done
   } > "$dir/cluster.yaml"

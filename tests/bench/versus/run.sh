@@ -39,6 +39,8 @@ Options:
   --farmd DLL           run this farmd.dll or published farmd executable (default: the repository's
                         Release build, built first; the package ships a self-contained ReadyToRun farmd)
   --no-build            do not build src/Farm.Daemon (use the existing Release build)
+  --heartbeat I/D/L     farmd heartbeat interval/detection_timeout/lease, e.g. 100ms/1s/600ms (default: the
+                        shipped 50ms/300ms/150ms)
   --bridge-nf           leave br_netfilter's bridge-nf-call-* on in the bridge namespace (default off: a real
                         switch runs no netfilter, and with it on every flooded copy passes the IP hooks there)
   --out FILE            results file (default tests/bench/results/versus.md)
@@ -79,6 +81,7 @@ while [[ $# -gt 0 ]]; do
     --farmd) farmd="${2:?}"; shift 2 ;;
     --no-build) build=0; shift ;;
     --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
+    --heartbeat) export NB_HEARTBEAT="${2:?}"; shift 2 ;;
     --out) out="${2:?}"; shift 2 ;;
     --label) label="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -452,7 +455,7 @@ report() {
   echo "- Date (UTC): $started; load average 1/5/15 at the start $load_start, at the end $load_end"
   echo "- Commit: $commit; farmd: ${farmd:-not run}"
   echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr); wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(haproxy -v | awk 'NR == 1 {print "HAProxy", $3}'), $(keepalived -v 2>&1 | awk 'NR == 1 {print $1, $2}')"
-  echo "- Command: \`tests/bench/versus/run.sh --setups $setups --workloads $workloads --seconds $seconds --runs $runs --threads $threads --connections $connections --sources $sources --farm-warmup $farm_warmup --farm-settle $farm_settle$( ((failover)) || echo ' --no-failover') --vrrp-advert $vrrp_advert$( [[ -n "${NB_BRIDGE_NF:-}" ]] && echo ' --bridge-nf')\`"
+  echo "- Command: \`tests/bench/versus/run.sh --setups $setups --workloads $workloads --seconds $seconds --runs $runs --threads $threads --connections $connections --sources $sources --farm-warmup $farm_warmup --farm-settle $farm_settle$( ((failover)) || echo ' --no-failover') --vrrp-advert $vrrp_advert$( [[ -n "${NB_BRIDGE_NF:-}" ]] && echo ' --bridge-nf')$( [[ -n "${NB_HEARTBEAT:-}" ]] && echo " --heartbeat $NB_HEARTBEAT")\`"
   [[ -s "$NB_WORK/settled" ]] && echo "- farmd before the load (after --farm-warmup, waiting for < 5 %): $(paste -sd' ' "$NB_WORK/settled" | sed 's/ / %, /g') % of a core each over 2 s, per run"
   echo "- Load: wrk -t$threads -c$connections -d${seconds}s --latency from the client namespace; 'new conn/request' adds -H 'Connection: close'; '$sources sources' = an nft SNAT rule in the client namespace gives each new connection the next of $sources addresses (numgen inc)"
   echo
