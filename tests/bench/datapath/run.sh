@@ -242,7 +242,7 @@ perf_groups() {
       else if (sym ~ /^veth_/) g = "veth"
       else if (sym ~ /^(packet_rcv|tpacket_rcv|run_filter|bpf_prog|sk_filter|__bpf_prog|bpf_)/) g = "packet sockets + BPF (ARP/NDP capture, tcpdump)"
       else if (sym ~ /(nf_conntrack|nf_ct_|__nf_ct|hash_conntrack|ctnetlink|nf_nat)/) g = "conntrack"
-      else if (sym ~ /^(nft_|__nft_|nf_tables|jhash|nft)/) g = "nft rules (ingress pkttype, classify, admit)"
+      else if (sym ~ /^(nft_|__nft_|nf_tables|jhash|nft)/) g = "nft rules (ingress pkttype, live mark, classify, admit)"
       else if (sym ~ /^(nf_hook|nf_ingress|__nf_hook|nf_reinject)/) g = "netfilter hook core"
       else if (sym ~ /^(udp|__udp|tcp|__tcp|inet_|ip_|ip6_|__ip|raw_|icmp|sock_|__sock|sk_)/) g = "IP, UDP, TCP, sockets"
       else if (sym ~ /(netif|napi|net_rx|__dev|dev_|skb|kfree|kmem|alloc|slab|page|memcpy|memset|copy_)/) g = "skb, memory, device core"
@@ -285,7 +285,7 @@ report() {
   echo "|---|---:|---:|"
   local f1 l1 n
   f1="$(cost_of farm 1)" l1="$(cost_of flood 1)"
-  [[ -n "$f1" ]] && echo "| accepted packet, farm of 1 (flood copy + ingress + classify + conntrack + admit + UDP delivery + sink) | $f1 | $(awk -v c="$f1" 'BEGIN {if (c > 0) printf "%.0f", 1e6 / c; else print "-"}') |"
+  [[ -n "$f1" ]] && echo "| accepted packet, farm of 1 (flood copy + ingress + live mark + classify + conntrack + admit + UDP delivery + sink) | $f1 | $(awk -v c="$f1" 'BEGIN {if (c > 0) printf "%.0f", 1e6 / c; else print "-"}') |"
   local c1
   c1="$(cost_of farm-noct 1)"
   [[ -n "$c1" ]] && echo "| accepted packet, farm of 1 with the 'admit' chain flushed (no conntrack) | $c1 | $(awk -v c="$c1" 'BEGIN {if (c > 0) printf "%.0f", 1e6 / c; else print "-"}') |"
