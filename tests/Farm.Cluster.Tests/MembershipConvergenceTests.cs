@@ -113,10 +113,10 @@ public sealed class MembershipConvergenceTests
         // A wrong death notice at the coordinator (a refusal on every LAN, yet n03 lives): n02 still hears n03 and
         // refuses a view without it; n03's next heartbeat makes it reachable again.
         Assert.IsTrue(sim["n01"].Manager!.NotePeerGone("n03", 0, sim.Now));
-        Assert.IsFalse(sim["n01"].Manager!.IsReachable("n03", sim.Now));
+        Assert.IsFalse(Reachable(sim["n01"], "n03", sim.Now));
         sim.RunFor(sim.Options.HeartbeatInterval * 3);
 
-        Assert.IsTrue(sim["n01"].Manager!.IsReachable("n03", sim.Now), "heard again");
+        Assert.IsTrue(Reachable(sim["n01"], "n03", sim.Now), "heard again");
         Assert.AreEqual(before, sim["n01"].Manager!.Installed!.Id, sim.Describe());
         Assert.IsTrue(sim.IsConverged(), sim.Describe());
     }
@@ -316,8 +316,8 @@ public sealed class MembershipConvergenceTests
 
         Assert.IsTrue(sim.Nodes.All(n => n.Manager!.Installed!.Id == view), "losing one LAN changed the view\n" + sim.Describe());
         Assert.IsTrue(sim.IsConverged(), sim.Describe());
-        Assert.IsTrue(sim.Now - sim["n01"].Manager!.LastHeard("n02", 0)!.Value > TimeSpan.FromSeconds(4), "LAN 0 should be silent");
-        Assert.IsTrue(sim.Now - sim["n01"].Manager!.LastHeard("n02", 1)!.Value < TimeSpan.FromMilliseconds(300), "LAN 1 should carry the heartbeats");
+        Assert.IsTrue(sim.Now - LastHeard(sim["n01"], "n02", 0) > TimeSpan.FromSeconds(4), "LAN 0 should be silent");
+        Assert.IsTrue(sim.Now - LastHeard(sim["n01"], "n02", 1) < TimeSpan.FromMilliseconds(300), "LAN 1 should carry the heartbeats");
 
         sim.SetLanDown(1); // now no LAN at all: each node is alone (policy none: each serves everything)
         sim.RunFor(TimeSpan.FromSeconds(3));
@@ -355,6 +355,10 @@ public sealed class MembershipConvergenceTests
     }
 
     /// <summary>Starts every node and asserts the view converges within 10 s of simulated time.</summary>
+    private static bool Reachable(SimNode node, string peer, TimeSpan now) => node.Manager!.PeerStatuses(now).Single(p => p.Name == peer).Reachable;
+
+    private static TimeSpan LastHeard(SimNode node, string peer, int lan) => node.Manager!.PeerStatuses(TimeSpan.Zero).Single(p => p.Name == peer).LastHeardPerLan[lan]!.Value;
+
     private static SimCluster Converged(SimCluster sim)
     {
         sim.StartAll();

@@ -183,6 +183,10 @@ internal sealed class HandoverLedger
             ? published
             : published with { Modules = [.. published.Modules.Select(m => m with { OldestDrainAge = OldestDrainAge(m.Module, now) })] };
 
+    /// <summary>This node's hand-over progress per module of <paramref name="ownership"/> (taken over, draining, oldest drain's age).</summary>
+    public ImmutableArray<ModuleDrainStatus> Statuses(OwnershipSnapshot ownership, TimeSpan now) =>
+        [.. ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, OldestDrainAge(m.Module, now)))];
+
     /// <summary>Age of the module's oldest drain in progress, or null.</summary>
     public TimeSpan? OldestDrainAge(string module, TimeSpan now) =>
         drainStarts.TryGetValue(module, out var starts) && starts.Count > 0 ? now - starts.Values.Min(s => s.At) : null;

@@ -31,6 +31,14 @@ public sealed record MemberInfo(string Name, long Incarnation, int Weight, int P
         return null;
     }
 
+    /// <summary>What this run says about itself from now on: <paramref name="info"/>, which must describe the same run.</summary>
+    /// <exception cref="ArgumentException"><paramref name="info"/> names another node or incarnation.</exception>
+    public MemberInfo ChangedTo(MemberInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return info.IsSameRun(this) ? info : throw new ArgumentException("A node cannot change its name or incarnation.", nameof(info));
+    }
+
     /// <summary>True when both describe the same daemon run (name and incarnation).</summary>
     public bool IsSameRun(MemberInfo other) =>
         other is not null && Incarnation == other.Incarnation && string.Equals(Name, other.Name, StringComparison.Ordinal);

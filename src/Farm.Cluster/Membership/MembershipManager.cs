@@ -27,11 +27,11 @@ public sealed partial class MembershipManager : IViewListener
     private readonly HandoverLedger handover;
     private readonly ViewAcceptor acceptor;
     private readonly ViewCoordinator coordinator;
+    private readonly ModuleMismatchLog mismatches;
 
     private readonly IReadOnlyList<ModuleSpec> modules;
     private MemberInfo self;
     private TimeSpan? firstTick;
-    private IReadOnlyList<ModuleMismatch> moduleMismatches = [];
 
     /// <summary>Creates the protocol state of node <paramref name="self"/>, started at <paramref name="now"/>.</summary>
     public MembershipManager(
@@ -44,12 +44,7 @@ public sealed partial class MembershipManager : IViewListener
         this.options = options;
         this.modules = modules;
 
-        // Every node announces its definition of each module it runs (ModuleAgreement); a caller may have set them.
-        if (self.Definitions.IsEmpty)
-        {
-            self = self with { Definitions = [.. modules.Select(m => m.ToDefinition()).OfType<ModuleDefinition>().OrderBy(d => d.Module, StringComparer.Ordinal)] };
-        }
-
+        self = ModuleAgreement.WithDefinitions(self, modules);
         this.self = self;
         this.configHash = configHash;
         this.logger = logger ?? NullLogger.Instance;
@@ -59,6 +54,7 @@ public sealed partial class MembershipManager : IViewListener
         handover = new HandoverLedger(options, modules, self);
         acceptor = new ViewAcceptor(options, modules, self, peers, requests, this, this.logger);
         coordinator = new ViewCoordinator(options, modules, self.Name, peers, witness, acceptor, requests, this.logger);
+        mismatches = new ModuleMismatchLog(self.Name, modules, this.logger);
         UpdateOwnership(now);
     }
 
@@ -77,9 +73,6 @@ public sealed partial class MembershipManager : IViewListener
     /// <summary>When the kernel lease ends unless refreshed (the data plane mirrors it).</summary>
     public TimeSpan LeaseExpiry => lease.Expiry;
 
-    /// <summary>True when this node is currently the coordinator from its own point of view.</summary>
-    public bool IsCoordinator(TimeSpan now) => coordinator.CoordinatorName(now) == self.Name;
-
     /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
     public IReadOnlyDictionary<string, string> ConfigMismatches => peers.ConfigMismatches;
 
@@ -87,14 +80,13 @@ public sealed partial class MembershipManager : IViewListener
     /// Members of the installed view whose definition of one of this node's modules differs from the agreed one (they get
     /// none of that module's buckets), with the settings that differ; empty without a view. For status.
     /// </summary>
-    public IReadOnlyList<ModuleMismatch> ModuleMismatches => moduleMismatches;
+    public IReadOnlyList<ModuleMismatch> ModuleMismatches => mismatches.Current;
 
     /// <summary>A snapshot of every peer, in name order, for status.</summary>
     public ImmutableArray<PeerStatus> PeerStatuses(TimeSpan now) => peers.Statuses(now);
 
     /// <summary>This node's hand-over progress per module (buckets taken over, buckets draining, oldest drain's age).</summary>
-    public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) =>
-        [.. Ownership.Modules.Values.Select(m => new ModuleDrainStatus(m.Module, m.Incoming, m.Draining, handover.OldestDrainAge(m.Module, now)))];
+    public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) => handover.Statuses(Ownership, now);
 
     /// <summary>
     /// The host applied <paramref name="applied"/> to the data plane and then looked at the connections it tracks:
@@ -114,12 +106,6 @@ public sealed partial class MembershipManager : IViewListener
         Publish(report, now);
     }
 
-    /// <summary>True when a peer is reachable and admitted now.</summary>
-    public bool IsReachable(string name, TimeSpan now) => peers.IsReachable(name, now);
-
-    /// <summary>When the peer was last heard on a LAN, or null.</summary>
-    public TimeSpan? LastHeard(string name, int lan) => peers.LastHeard(name, lan);
-
     /// <summary>True when this node may accept new flows of a bucket at <paramref name="now"/> (lease and state).</summary>
     public bool AcceptsNewFlows(string module, int bucket, TimeSpan now) =>
         now < lease.Expiry && Ownership.AcceptsNewFlows(module, bucket);
@@ -128,25 +114,12 @@ public sealed partial class MembershipManager : IViewListener
     public IReadOnlyList<OutboundRequest> TakeOutbox() => requests.TakeOutbox();
 
     /// <summary>Changes what this node says about itself (weight, ready modules, leaving); the coordinator reacts.</summary>
-    public void UpdateSelf(MemberInfo info)
-    {
-        ArgumentNullException.ThrowIfNull(info);
-        if (!info.IsSameRun(self))
-        {
-            throw new ArgumentException("A node cannot change its name or incarnation.", nameof(info));
-        }
+    public void UpdateSelf(MemberInfo info) => self = self.ChangedTo(info);
 
-        self = info;
-    }
-
-    /// <summary>
-    /// The transport has signs of life from <paramref name="name"/> that are not messages yet: a TCP connection to its
-    /// port opened, or an authenticated first contact (sealed before either side knew the other's run) came or went.
-    /// A starting node then waits for that node (see <see cref="MembershipOptions.StartupGraceLimit"/>).
-    /// </summary>
+    /// <inheritdoc cref="PeerMonitor.NoteContact"/>
     public void NoteContact(string name) => peers.NoteContact(name);
 
-    /// <summary>The transport saw <paramref name="name"/>'s process die on <paramref name="lan"/> (<see cref="PeerMonitor.NoteGone"/>); true when it is gone now.</summary>
+    /// <inheritdoc cref="PeerMonitor.NoteGone"/>
     public bool NotePeerGone(string name, int lan, TimeSpan now) => peers.NoteGone(name, lan, now);
 
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
@@ -220,6 +193,11 @@ public sealed partial class MembershipManager : IViewListener
             return; // late answer to an expired request
         }
 
+        if (reply is not HeartbeatReply)
+        {
+            peers.NoteHeard(request.To, request.Lan, now);
+        }
+
         switch (reply)
         {
             case HeartbeatReply hb:
@@ -227,14 +205,9 @@ public sealed partial class MembershipManager : IViewListener
                 peers.NoteRoundTrip(request.To, request.SentAt, hb.IncludesYou);
                 break;
             case PrepareReply pr:
-                peers.NoteHeard(request.To, request.Lan, now);
                 coordinator.OnPrepareReply(request.To, pr, now);
                 break;
-            case CommitReply:
-                peers.NoteHeard(request.To, request.Lan, now);
-                break;
             case GetViewReply gv:
-                peers.NoteHeard(request.To, request.Lan, now);
                 acceptor.OnFetched(gv.View, now);
                 break;
         }
@@ -301,36 +274,7 @@ public sealed partial class MembershipManager : IViewListener
         handover.OnInstalled(previous, view, continuous, fromScratch, now);
         handover.ResolveClaims(acceptor.Installed, peers);
         UpdateOwnership(now);
-        NoteModuleMismatches(view);
-    }
-
-    /// <summary>Keeps the installed view's module mismatches for status and logs each one once, when it appears.</summary>
-    private void NoteModuleMismatches(ClusterView view)
-    {
-        var before = moduleMismatches;
-        moduleMismatches = ModuleAgreement.Mismatches(view, modules.Select(m => m.Name));
-        foreach (var m in moduleMismatches)
-        {
-            if (before.Any(b => b.Module == m.Module && b.Node == m.Node && b.TheirHash == m.TheirHash && b.AgreedHash == m.AgreedHash))
-            {
-                continue;
-            }
-
-            string settings = string.Join(", ", m.Settings);
-            if (m.Node == self.Name)
-            {
-                Log.OwnModuleDiffers(logger, m.Module, m.TheirHash, m.AgreedHash, settings);
-            }
-            else
-            {
-                Log.PeerModuleDiffers(logger, m.Node, m.Module, m.TheirHash, m.AgreedHash, settings);
-            }
-        }
-
-        foreach (var b in before.Where(b => !moduleMismatches.Any(m => m.Module == b.Module && m.Node == b.Node)))
-        {
-            Log.ModuleAgrees(logger, b.Node, b.Module);
-        }
+        mismatches.Note(view);
     }
 
     /// <summary>Makes <paramref name="report"/> what the heartbeats say; when it changed, tells every peer now.</summary>
@@ -344,16 +288,4 @@ public sealed partial class MembershipManager : IViewListener
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
         new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 3300, Level = LogLevel.Error, Message = "Module {Module} here differs from the definition the farm agreed on (hash {OwnHash}, agreed {AgreedHash}; differing settings: {Settings}): this node gets none of its buckets until its farm.yaml matches and farmd restarts")]
-        public static partial void OwnModuleDiffers(ILogger logger, string module, string ownHash, string agreedHash, string settings);
-
-        [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Node {Node} runs module {Module} with another definition (hash {TheirHash}, agreed {AgreedHash}; differing settings: {Settings}): it gets none of its buckets")]
-        public static partial void PeerModuleDiffers(ILogger logger, string node, string module, string theirHash, string agreedHash, string settings);
-
-        [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Node {Node} no longer differs on module {Module} (agrees, or left the view)")]
-        public static partial void ModuleAgrees(ILogger logger, string node, string module);
-    }
 }

@@ -16,6 +16,18 @@ namespace Farm.Cluster.Membership;
 /// </remarks>
 public static class ModuleAgreement
 {
+    /// <summary>
+    /// <paramref name="self"/> announcing its definition of each module it runs, sorted by module (a caller may have set
+    /// them already: kept).
+    /// </summary>
+    public static MemberInfo WithDefinitions(MemberInfo self, IReadOnlyList<ModuleSpec> modules)
+    {
+        ArgumentNullException.ThrowIfNull(self);
+        return self.Definitions.IsEmpty
+            ? self with { Definitions = [.. modules.Select(m => m.ToDefinition()).OfType<ModuleDefinition>().OrderBy(d => d.Module, StringComparer.Ordinal)] }
+            : self;
+    }
+
     /// <summary>The agreed definition of <paramref name="module"/> among <paramref name="members"/>, or null when none announces one.</summary>
     public static ModuleDefinition? Agreed(string module, IEnumerable<MemberInfo> members)
     {

@@ -150,7 +150,7 @@ internal sealed class StatusBuilder(
             bool everHeard = false;
             for (int lan = 0; lan < cluster.Lans.Count; lan++)
             {
-                TimeSpan? heard = isSelf ? now : m.LastHeard(node.Name, lan);
+                TimeSpan? heard = isSelf ? now : peers.TryGetValue(node.Name, out var p) ? p.LastHeardPerLan[lan] : null;
                 everHeard |= heard is not null;
                 long age = heard is { } h ? (long)(now - h).TotalMilliseconds : -1;
                 status.Lans.Add(new Wire.LanReachability
@@ -166,7 +166,7 @@ internal sealed class StatusBuilder(
                 }
             }
 
-            status.State = isSelf || m.IsReachable(node.Name, now) ? Wire.NodeState.Up
+            status.State = isSelf || peers.GetValueOrDefault(node.Name)?.Reachable == true ? Wire.NodeState.Up
                 : !status.ConfigMatches ? Wire.NodeState.Excluded
                 : everHeard ? Wire.NodeState.Down
                 : Wire.NodeState.Unknown;
