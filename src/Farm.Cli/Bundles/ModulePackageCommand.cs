@@ -12,8 +12,8 @@ namespace Farm.Cli.Bundles;
 /// </summary>
 internal static class ModulePackageCommand
 {
-    /// <summary>How much longer than <c>--timeout</c> an install, rollback or remove may take: each node drains and reloads the module.</summary>
-    public static readonly TimeSpan ReloadMargin = TimeSpan.FromMinutes(3);
+    /// <summary>How much longer than <c>--timeout</c> an install, rollback or remove may take: the nodes drain and reload the module one after the other.</summary>
+    public static readonly TimeSpan ReloadMargin = TimeSpan.FromMinutes(15);
 
     public static Command Create(CliContext context)
     {

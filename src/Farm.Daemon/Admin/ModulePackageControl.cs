@@ -7,7 +7,7 @@ namespace Farm.Daemon.Admin;
 /// Answers <c>ManageModulePackage</c>: installs a bundle, rolls a module back, removes it or lists the modules, on this
 /// node (<see cref="ModuleStore"/> on disk, then <see cref="ModuleHost.ReloadAsync"/> live) and, for a call over the
 /// local socket, on the other nodes named, through the same relay as module actions and config applies. Every node
-/// verifies the bundle itself. One package action at a time per node.
+/// verifies the bundle itself. One package action at a time per node; installs and rollbacks go node after node.
 /// </summary>
 internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStore? store, ModuleHost modules, AdminRelay relay, ILogger<ModulePackageControl> logger) : IDisposable
 {
@@ -63,9 +63,22 @@ internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStor
         var forward = query.Clone();
         forward.Nodes.Clear();
         forward.AllNodes = false;
-        var results = await Task.WhenAll(targets.Select(node => node == self ? LocalAsync(query, cancellationToken) : RelayAsync(node, forward, cancellationToken)));
+        Task<Wire.ModulePackageResult> Run(string node) => node == self ? LocalAsync(query, cancellationToken) : RelayAsync(node, forward, cancellationToken);
         var answer = new Wire.ModulePackageAnswer();
-        answer.Results.Add(results);
+        if (query.Action is Wire.ModulePackageAction.Install or Wire.ModulePackageAction.Rollback)
+        {
+            // A rolling reload, one node after the other: while one node drains and restarts the module, the others
+            // serve its buckets, so the module stays served throughout.
+            foreach (string node in targets)
+            {
+                answer.Results.Add(await Run(node));
+            }
+        }
+        else
+        {
+            answer.Results.Add(await Task.WhenAll(targets.Select(Run)));
+        }
+
         return answer;
     }
 

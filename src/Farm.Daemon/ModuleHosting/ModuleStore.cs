@@ -293,7 +293,7 @@ internal sealed class ModuleStore(string modulesDirectory, IFileInspector files)
         foreach (string folder in System.IO.Directory.GetDirectories(VersionsOf(name)))
         {
             string v = Path.GetFileName(folder);
-            if (v != version && v != previous && !v.StartsWith('.'))
+            if (v != version && v != previous && v != PreviousLink && !v.StartsWith('.'))
             {
                 System.IO.Directory.Delete(folder, recursive: true);
             }

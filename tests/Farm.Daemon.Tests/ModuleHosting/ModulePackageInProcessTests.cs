@@ -6,7 +6,7 @@ namespace Farm.Daemon.Tests.ModuleHosting;
 
 /// <summary>
 /// Two in-process farmd nodes (data plane off), each with its own modules folder, running a bundle-installed module
-/// beside one copied by hand: install --all over the sealed relay reloads the module live on both (drain, stop, swap,
+/// beside one copied by hand (the cluster file names n3 and n4 too; they do not run): install on both over the sealed relay reloads the module live on both (drain, stop, swap,
 /// start) while the other module keeps running, a changed bundle is refused everywhere, rollback and remove.
 /// </summary>
 [TestClass]
@@ -25,7 +25,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
                 Directory.CreateDirectory(modules);
                 var store = new ModuleStore(modules, StatxFileInspector.Instance);
                 store.Install(Read(Pack("v1", "1.0.0", startTimeout: "10s")));
-                var other = TestClusterFiles.WriteModule(modules, "other", buckets: 64, vip: "198.18.100.2");
+                var other = TestClusterFiles.WriteModule(modules, "other", buckets: 256, vip: "198.18.100.2");
                 WriteScript(Path.Combine(modules, "other", "bin", "start_both"), "echo other started");
                 var app = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(modules, "app", "farm.yaml")), "farm.yaml").Value!;
                 var directories = new Dictionary<string, string> { ["app"] = store.FolderOf("app", "1.0.0"), ["other"] = Path.Combine(modules, "other") };
@@ -38,7 +38,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
             var otherStarted = nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList();
 
             // Install v2 everywhere through n1's socket: n2 is reached over TCP, sealed with the cluster key.
-            var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "20s")), AllNodes = true });
+            var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "20s")), Nodes = { "n1", "n2" } });
             CollectionAssert.AreEqual(new[] { "n1", "n2" }, installed.Results.Select(r => r.Node).ToArray());
             foreach (var r in installed.Results)
             {
@@ -60,7 +60,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
             var entries = TestBundles.Entries(Pack("v3", "3.0.0", startTimeout: "20s"));
             int i = entries.FindIndex(e => e.Name == "bin/start_both");
             entries[i] = (entries[i].Name, "#!/bin/sh\necho tampered\n"u8.ToArray(), entries[i].UnixMode);
-            var tampered = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(TestBundles.Zip(entries)), AllNodes = true });
+            var tampered = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(TestBundles.Zip(entries)), Nodes = { "n1", "n2" } });
             Assert.IsTrue(tampered.Results.All(r => r.Error.Contains("bin/start_both: its SHA-256 differs from the manifest's", StringComparison.Ordinal)), tampered.ToString());
             var listed = await ManageAsync(admin2, new ModulePackageQuery { Action = ModulePackageAction.List });
             Assert.AreEqual("2.0.0", listed.Results.Single().Modules.Single(m => m.Module == "app").RunningVersion);
@@ -71,7 +71,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
             await SharedAsync(admin1, "both modules shared after the rollback");
 
             // Remove everywhere: the buckets go to nobody, the module is unloaded, its files are gone; other still runs.
-            var removed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Remove, Module = "app", AllNodes = true });
+            var removed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Remove, Module = "app", Nodes = { "n1", "n2" } });
             Assert.IsTrue(removed.Results.All(r => r.Outcome == "removed" && r.Detail == "drained, stopped and unloaded" && r.Modules.All(m => m.Module == "other")), removed.ToString());
             var status = await admin1.GetStatusAsync();
             Assert.AreEqual("removed: unloaded (farmctl module remove)", status.Modules.Single(m => m.Module == "app").Reason);
@@ -96,7 +96,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
         return reply.Answer;
     }
 
-    private static Task SharedAsync(FarmdAdminClient admin, string what) => Poll.UntilAsync(
+    private static Task<NodeStatusReport> SharedAsync(FarmdAdminClient admin, string what) => Poll.UntilAsync(
         () => admin.GetStatusAsync(),
         s => s.Nodes.Where(n => n.Name is "n1" or "n2").All(n => n.InView && n.Buckets.Count == 2 && n.Buckets.All(b => b.Readiness == ModuleReadiness.Ready && b.Buckets == b.BucketCount / 2)),
         what,
@@ -121,13 +121,13 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
         return read;
     }
 
-    /// <summary>Module "app" (128 buckets) whose start_both says <paramref name="greeting"/>, packed as <paramref name="version"/>.</summary>
+    /// <summary>Module "app" (256 buckets) whose start_both says <paramref name="greeting"/>, packed as <paramref name="version"/>.</summary>
     private byte[] Pack(string greeting, string version, string startTimeout)
     {
         string folder = Path.Combine(Dir, $"src-{version}");
         Directory.CreateDirectory(Path.Combine(folder, "bin"));
         File.WriteAllText(Path.Combine(folder, "farm.yaml"),
-            $"module:\n  name: app\n  vips: [198.18.100.1]\n  interface: eth0\n  buckets: 128\n  timeouts: {{ start: {startTimeout}, drain: 1s }}\n  rules:\n    - {{ protocol: tcp, ports: 80 }}\n");
+            $"module:\n  name: app\n  vips: [198.18.100.1]\n  interface: eth0\n  buckets: 256\n  timeouts: {{ start: {startTimeout}, drain: 1s }}\n  rules:\n    - {{ protocol: tcp, ports: 80 }}\n");
         WriteScript(Path.Combine(folder, "bin", "start_both"), $"echo \"{greeting} on $FARM_NODE\"");
         return TestBundles.Pack(folder, version);
     }
