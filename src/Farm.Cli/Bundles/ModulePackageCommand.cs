@@ -127,13 +127,8 @@ internal static class ModulePackageCommand
     /// <summary>A command that sends one <see cref="ModulePackageQuery"/> (filled by <paramref name="fill"/>) to farmd, with --node/--all and --json.</summary>
     private static Command Remote(CliContext context, string verb, string description, Argument<string>? argument, Action<ParseResult, ModulePackageQuery> fill)
     {
-        var nodes = new Option<string[]>("--node", "-n")
-        {
-            Description = "Act on this node instead of the local one (repeatable); farmd relays to it over TCP.",
-            HelpName = "NODE",
-            AllowMultipleArgumentsPerToken = false,
-        };
-        var all = new Option<bool>("--all") { Description = "Act on every node of the cluster." };
+        var selection = new NodeSelection();
+        var (nodes, all) = (selection.Nodes, selection.All);
         var json = AdminCommandRunner.JsonOption();
         var connection = new AdminConnectionOptions();
         Symbol[] symbols = argument is null ? [nodes, all, json] : [argument, nodes, all, json];
@@ -154,20 +149,7 @@ internal static class ModulePackageCommand
 
             return answer.Results.All(r => r.Error.Length == 0) ? CliApp.ExitOk : CliApp.ExitFailed;
         }, connection);
-        command.Validators.Add(result =>
-        {
-            bool hasNodes = result.GetResult(nodes) is { Implicit: false };
-            bool hasAll = result.GetResult(all) is { Implicit: false };
-            if (hasNodes && hasAll)
-            {
-                result.AddError("--node and --all exclude each other.");
-            }
-
-            if ((hasNodes || hasAll) && connection.HasHost(result))
-            {
-                result.AddError("--node and --all relay through the local farmd (--socket); a node asked with --host acts only on itself.");
-            }
-        });
+        command.Validators.Add(result => selection.Validate(result, connection));
         return command;
     }
 
