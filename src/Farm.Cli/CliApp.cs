@@ -43,6 +43,7 @@ internal static class CliApp
             ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Stop),
             ModuleCommand.Create(context, Farm.Protocol.V1.ModuleAction.Restart),
             LogsCommand.Create(context),
+            Bundles.ModulePackageCommand.Create(context),
             Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Drain),
             Drain.DrainCommand.Create(context, Farm.Protocol.V1.DrainAction.Resume),
             Import.ImportCommand.Create(context),

@@ -41,4 +41,7 @@ public static class MethodPaths
 
     /// <summary>Drain or resume a node.</summary>
     public const string DrainNode = "/farm.v1.Admin/DrainNode";
+
+    /// <summary>Install, roll back, remove or list module bundles.</summary>
+    public const string ManageModulePackage = "/farm.v1.Admin/ManageModulePackage";
 }

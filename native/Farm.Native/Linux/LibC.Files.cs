@@ -32,4 +32,8 @@ internal static partial class LibC
     /// <summary>getgrnam_r(3): the group entry of <paramref name="name"/>; <paramref name="result"/> is null when there is none.</summary>
     [LibraryImport(Library, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int GetGroupByName(string name, byte* group, byte* buffer, nuint bufferLength, byte** result);
+
+    /// <summary>rename(2): atomically replaces <paramref name="newPath"/> (a file or a symbolic link, never followed) with <paramref name="oldPath"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Rename(string oldPath, string newPath);
 }

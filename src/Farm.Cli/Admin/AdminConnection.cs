@@ -106,6 +106,18 @@ internal sealed class AdminConnection : IDisposable
             (r, o) => client.DrainNodeAsync(r, o), r => (r.Answer, r.Sealed), DrainAnswer.Parser, Deadline, cancellationToken);
     }
 
+    /// <summary>
+    /// Installs, rolls back, removes or lists module bundles (on other nodes through the local farmd); the call may take
+    /// <paramref name="extra"/> longer than the timeout (a reload drains the module first).
+    /// </summary>
+    public async Task<ModulePackageAnswer> ManageModulePackageAsync(ModulePackageQuery query, TimeSpan extra, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return await UnaryAsync(
+            MethodPaths.ManageModulePackage, query, e => new ModulePackageRequest { Sealed = e }, new ModulePackageRequest { Query = query },
+            (r, o) => client.ManageModulePackageAsync(r, o), r => (r.Answer, r.Sealed), ModulePackageAnswer.Parser, () => Deadline() + extra, cancellationToken);
+    }
+
     /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
     public async IAsyncEnumerable<ModuleLogBatch> ModuleLogsAsync(ModuleLogsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -97,9 +97,21 @@ internal static class ConfigChecker
         try
         {
             // A directory reads as "access denied" on Linux, which would send the admin chasing permissions.
+            if (Directory.Exists(file) && File.Exists(Path.Combine(file, Farm.Core.Bundles.BundlePaths.Manifest)))
+            {
+                return Bundle(file, Bundles.BundlePacker.VerifyInstalled(file), () => Load(Path.Combine(file, "farm.yaml"), readFile, inspector));
+            }
+
             if (Directory.Exists(file))
             {
-                return Unreadable(file, "is a directory, not a file", "pass the configuration file itself, e.g. modules/web/farm.yaml");
+                return Unreadable(file, "is a directory, not a file", "pass the configuration file itself, e.g. modules/web/farm.yaml, or an installed bundle's folder (with bundle.json)");
+            }
+
+            if (Bundles.BundlePacker.IsBundle(file))
+            {
+                var (bundle, problems) = Bundles.BundlePacker.Open(file);
+                return bundle is null ? Bundle(file, problems, () => throw new InvalidOperationException())
+                    : new ConfigFileResult(ConfigFileKind.Module, null, bundle.Module, []);
             }
 
             text = readFile(file);
@@ -123,6 +135,11 @@ internal static class ConfigChecker
 
         return ConfigParser.Parse(text, file, KeyFileReader.For(file, inspector));
     }
+
+    /// <summary>A bundle's problems as errors located at the bundle, or (none) what <paramref name="load"/> finds in its farm.yaml.</summary>
+    private static ConfigFileResult Bundle(string file, IReadOnlyList<string> problems, Func<ConfigFileResult> load) => problems.Count == 0
+        ? load()
+        : new(ConfigFileKind.Unknown, null, null, [.. problems.Select(p => new ConfigError(file, 1, 1, p.StartsWith(file + ": ", StringComparison.Ordinal) ? p[(file.Length + 2)..] : p, "pack the module again with farmctl module pack, or install the bundle again"))]);
 
     private static ConfigFileResult Unreadable(string file, string message, string hint) =>
         new(ConfigFileKind.Unknown, null, null, [new ConfigError(file, 1, 1, message, hint)]);

@@ -25,13 +25,8 @@ internal static class ModuleCommand
             _ => "restart",
         };
         var module = new Argument<string>("MODULE") { Description = "The module's name (its folder under farmd's --modules)." };
-        var nodes = new Option<string[]>("--node", "-n")
-        {
-            Description = "Act on this node instead of the local one (repeatable); farmd relays to it over TCP.",
-            HelpName = "NODE",
-            AllowMultipleArgumentsPerToken = false,
-        };
-        var all = new Option<bool>("--all") { Description = "Act on every node of the cluster." };
+        var selection = new NodeSelection();
+        var (nodes, all) = (selection.Nodes, selection.All);
         var wait = new Option<string>("--wait")
         {
             Description = "Wait until the module settles (no transition in progress), at most this long; 0s returns once farmd took the request.",
@@ -73,17 +68,7 @@ internal static class ModuleCommand
         }, connection);
         command.Validators.Add(result =>
         {
-            bool hasNodes = result.GetResult(nodes) is { Implicit: false };
-            bool hasAll = result.GetResult(all) is { Implicit: false };
-            if (hasNodes && hasAll)
-            {
-                result.AddError("--node and --all exclude each other.");
-            }
-
-            if ((hasNodes || hasAll) && connection.HasHost(result))
-            {
-                result.AddError("--node and --all relay through the local farmd (--socket); a node asked with --host acts only on itself.");
-            }
+            selection.Validate(result, connection);
 
             if (result.GetValue(wait) is { } w)
             {

@@ -16,7 +16,8 @@ internal sealed class AdminService(
     ModuleHost? modules = null,
     ModuleControl? control = null,
     DrainControl? drain = null,
-    ConfigApplyControl? configApply = null) : Wire.Admin.AdminBase
+    ConfigApplyControl? configApply = null,
+    ModulePackageControl? packages = null) : Wire.Admin.AdminBase
 {
     /// <summary>Most log lines in one ModuleLogs message.</summary>
     public const int MaxLinesPerBatch = 500;
@@ -70,6 +71,14 @@ internal sealed class AdminService(
         // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
         return AnswerAsync(request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context,
             (query, local) => (configApply ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot apply cluster files"))).HandleAsync(query, local, context.CancellationToken), (e, a) => new Wire.ConfigApplyReply { Sealed = e, Answer = a });
+    }
+
+    public override Task<Wire.ModulePackageReply> ManageModulePackage(Wire.ModulePackageRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // Only the local root-only socket fans out; a sealed call acts on this node alone (no loops).
+        return AnswerAsync(request.Query, request.Sealed, Wire.ModulePackageQuery.Parser, context,
+            (query, local) => (packages ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot install modules"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.ModulePackageReply { Sealed = e, Answer = a });
     }
 
     public override Task<Wire.DrainReply> DrainNode(Wire.DrainRequest request, ServerCallContext context)

@@ -38,18 +38,7 @@ internal sealed class ModuleControl(NodeRoster roster, ModuleHost modules, Admin
         }
 
         string self = roster.Self;
-        var names = roster.Names.ToList();
-        var unknown = query.Nodes.Where(n => !names.Contains(n)).ToList();
-        if (unknown.Count > 0)
-        {
-            errors.Add($"unknown node{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} (nodes: {string.Join(", ", names)})");
-        }
-
-        var targets = query.AllNodes ? names : query.Nodes.Count == 0 ? [self] : [.. names.Where(query.Nodes.Contains)];
-        if (!mayRelay && targets.Any(t => t != self))
-        {
-            errors.Add($"over TCP a node acts only on itself ({self}): ask each node, or ask through the local socket of one");
-        }
+        var targets = roster.Targets(query.Nodes, query.AllNodes, mayRelay, errors);
 
         if (errors.Count > 0)
         {

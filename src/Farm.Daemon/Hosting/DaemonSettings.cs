@@ -33,6 +33,9 @@ internal sealed record DaemonSettings
     /// </summary>
     public IReadOnlyDictionary<string, string> ModuleDirectories { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>The modules folder (<c>--modules</c>), absolute, where <c>farmctl module install</c> puts bundles; null without one.</summary>
+    public string? ModulesDirectory { get; init; }
+
     /// <summary>
     /// Modules that must not run on this node, by name, with the reason (their folder is not root's own, see
     /// <c>ModuleTrust</c>): they stay STOP/NotReady, get no data plane and refuse an admin start. Empty by default.

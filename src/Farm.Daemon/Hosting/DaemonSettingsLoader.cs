@@ -116,7 +116,9 @@ internal static class DaemonSettingsLoader
                     }
 
                     modules.Add(module);
-                    moduleDirectories[module.Name] = Path.GetFullPath(moduleDir);
+                    // A bundle's link is resolved once: the module runs from its version's folder, which an install never
+                    // changes (a new version goes beside it and is swapped in by a reload), not through the link.
+                    moduleDirectories[module.Name] = new DirectoryInfo(moduleDir).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(moduleDir);
                     if (checkTrust && ModuleTrust.Check(Path.GetFullPath(dir), Path.GetFullPath(moduleDir), module, files) is { Count: > 0 } problems)
                     {
                         string reason = "its files are not root's own: " + string.Join("; ", problems);
@@ -168,6 +170,7 @@ internal static class DaemonSettingsLoader
             Self = self,
             Modules = modules,
             ModuleDirectories = moduleDirectories,
+            ModulesDirectory = args.ModulesDirectory is { } modulesDir && Directory.Exists(modulesDir) ? Path.GetFullPath(modulesDir) : null,
             RefusedModules = refused,
             AdminSocket = args.AdminSocket,
             AdminGroupId = adminGroup,

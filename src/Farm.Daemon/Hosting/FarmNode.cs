@@ -79,7 +79,9 @@ internal sealed class FarmNode : IDisposable
         var moduleControl = new ModuleControl(roster, Modules, Relay);
         var drainControl = new DrainControl(roster, settings.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
         var configApply = new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key));
-        Admin = new AdminService(Status, Authenticator, timeProvider, Modules, moduleControl, drainControl, configApply);
+        var store = settings.ModulesDirectory is { } modulesDirectory && !OperatingSystem.IsWindows() ? new ModuleStore(modulesDirectory, Farm.Native.Linux.StatxFileInspector.Instance) : null;
+        Packages = new ModulePackageControl(roster, store, Modules, Relay, loggerFactory.CreateLogger<ModulePackageControl>());
+        Admin = new AdminService(Status, Authenticator, timeProvider, Modules, moduleControl, drainControl, configApply, Packages);
         ConsoleActions = new Web.ConsoleActions(drainControl, moduleControl, configApply, Reloader);
     }
 
@@ -111,6 +113,9 @@ internal sealed class FarmNode : IDisposable
 
     /// <summary>Relays admin actions (module actions, drains, config applies) to other nodes.</summary>
     public AdminRelay Relay { get; }
+
+    /// <summary>Installs, rolls back and removes module bundles (farmctl module install/rollback/remove/list).</summary>
+    public ModulePackageControl Packages { get; }
 
     /// <summary>Whether this node announces leaving: an admin drain, a shutdown.</summary>
     public DrainSwitch Drain { get; }
@@ -171,6 +176,7 @@ internal sealed class FarmNode : IDisposable
         Host.Dispose();
         Transport.Dispose();
         Relay.Dispose();
+        Packages.Dispose();
 
         // Ends the managers' loops; the applications were stopped by the lifecycle (or never started).
         Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();

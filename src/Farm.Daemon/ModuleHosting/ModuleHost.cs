@@ -119,6 +119,11 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
             throw new ArgumentException($"module '{module}' cannot run on this node: it is refused because {refusal}");
         }
 
+        if (entry.Removed)
+        {
+            throw new ArgumentException($"module '{module}' was removed from this node (farmctl module remove): install it again with farmctl module install");
+        }
+
         if (DataPlaneOf(entry.Config) is { } problem and not ("running" or "off" or "stopped"))
         {
             throw new ArgumentException($"module '{module}' cannot run on this node: its data plane is {problem}");
@@ -287,7 +292,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         var buffer = new ModuleLogBuffer(config.Name, sink: file is null ? null : file.Write);
         var factory = new ModuleLoggerFactory(loggerFactory, buffer, time);
         var gate = new ModuleTrafficGate(config, host, dataPlane, time, factory.CreateLogger<ModuleTrafficGate>());
-        return new Entry(config, buffer, factory, gate, factory.CreateLogger<ModuleHost>(), file, time.GetUtcNow());
+        return new Entry(config, settings.DirectoryOf(config.Name), buffer, factory, gate, factory.CreateLogger<ModuleHost>(), file, time.GetUtcNow());
     }
 
     private ModuleManager Manager(Entry entry)
@@ -296,7 +301,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         {
             if (entry.Manager is null)
             {
-                var options = new ModuleHostOptions { NodeName = settings.NodeName, ModuleDirectory = settings.DirectoryOf(entry.Config.Name), Observer = observer };
+                var options = new ModuleHostOptions { NodeName = settings.NodeName, ModuleDirectory = entry.Directory, Observer = observer };
                 entry.Manager = ModuleManager.Create(entry.Config, options, entry.Gate, time, entry.Factory);
                 entry.Manager.StatusChanged += OnStatusChanged;
             }
@@ -345,7 +350,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
             settings.NodeName,
             ModuleState.Stop,
             failed ? ModuleSubState.NotReady : ModuleSubState.Ready,
-            refused ? "refused: " + refusal : failed ? "not started: its data plane " + dataPlaneState : "not started",
+            entry.Removed ? "removed: unloaded (farmctl module remove)" : refused ? "refused: " + refusal : failed ? "not started: its data plane " + dataPlaneState : "not started",
             entry.Created,
             null,
             0,
@@ -354,9 +359,16 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         return new ModuleRuntime(entry.Config, status, entry.Gate.IsOpen && (dataPlane is null || dataPlaneState == "running"), dataPlaneState);
     }
 
-    private sealed class Entry(ModuleConfig config, ModuleLogBuffer buffer, ModuleLoggerFactory factory, ModuleTrafficGate gate, ILogger logger, ModuleLogFile? file, DateTimeOffset created)
+    private sealed class Entry(ModuleConfig config, string directory, ModuleLogBuffer buffer, ModuleLoggerFactory factory, ModuleTrafficGate gate, ILogger logger, ModuleLogFile? file, DateTimeOffset created)
     {
-        public ModuleConfig Config { get; } = config;
+        /// <summary>The running farm.yaml; replaced by a live reload (<c>ReloadAsync</c>) while no manager runs.</summary>
+        public ModuleConfig Config { get; set; } = config;
+
+        /// <summary>The folder the manager runs scripts from: an installed version's own folder, not the module's link.</summary>
+        public string Directory { get; set; } = directory;
+
+        /// <summary>Removed while farmd runs: unloaded, no data plane; status says so until farmd restarts.</summary>
+        public bool Removed { get; set; }
 
         public ModuleLogBuffer Buffer { get; } = buffer;
 

@@ -16,7 +16,8 @@ internal sealed class InProcessNode(WebApplication app, FarmNode node, string so
         ILoggerProvider logs,
         IReadOnlyList<ModuleConfig>? modules = null,
         IReadOnlyDictionary<string, string>? moduleDirectories = null,
-        IReadOnlyDictionary<string, string>? refusedModules = null)
+        IReadOnlyDictionary<string, string>? refusedModules = null,
+        string? modulesDirectory = null)
     {
         string socket = Path.Combine(dir, name + ".sock");
         Assert.IsNull(AdminSocket.Prepare(socket));
@@ -36,6 +37,7 @@ internal sealed class InProcessNode(WebApplication app, FarmNode node, string so
             Modules = modules ?? [],
             ModuleDirectories = moduleDirectories ?? new Dictionary<string, string>(),
             RefusedModules = refusedModules ?? new Dictionary<string, string>(),
+            ModulesDirectory = modulesDirectory,
             AddressMap = TestClusterFiles.AddressMap,
             LeaveTimeout = TimeSpan.FromSeconds(2),
         };

@@ -1,0 +1,230 @@
+using Farm.Cli;
+using Farm.Core.Bundles;
+using Farm.Testing.Bundles;
+
+namespace Farm.EndToEnd.Tests.Modules;
+
+/// <summary>
+/// Bundles on real farmd in network namespaces: two nodes run <c>web</c> (the demo-web example, installed from a bundle
+/// the test packs) and <c>other</c> (a folder copied by hand). farmctl module install --all reloads web on both nodes
+/// live (one after the other), web serves every client again, other never restarts; rollback and remove too.
+/// </summary>
+[TestClass]
+public sealed class ModuleBundleTests(TestContext testContext)
+{
+    private const string Web = "web";
+    private const string Other = "other";
+    private const int WebPort = 8090;
+    private const int OtherPort = 8091;
+    private static readonly IPAddress WebVip = IPAddress.Parse("198.18.0.120");
+    private static readonly IPAddress OtherVip = IPAddress.Parse("198.18.0.121");
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task InstallAll_ThenRollbackAndRemove_ReloadedModuleServesAgainOtherUndisturbed()
+    {
+        await Requirements.NamespacesAsync(needNft: true);
+        await Requirements.ToolsAsync("python3");
+        var ct = testContext.CancellationToken;
+        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
+        FarmFixture? farm = null;
+        try
+        {
+            var topology = new TopologyOptions { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
+            byte[]? v1 = null;
+            farm = await FarmFixture.StartAsync(
+                new FarmFixtureOptions
+                {
+                    Name = "farm-bundles",
+                    Key = "farm-bundles-e2e-key-0123456789abcdef",
+                    Topology = topology,
+                    WriteNodeModules = (root, i) => WriteNode(root, i, v1 ??= Pack(work, "1.0.0", topology.InterfaceName, "20s", root), topology.InterfaceName),
+                    Settle = (f, c) => ServedAsync(f, c),
+                    AfterDaemonsKilled = f => KillApps(f),
+                },
+                ct);
+            var watch = Stopwatch.StartNew();
+            var otherPids = OtherPids(farm);
+
+            // v2: another start timeout (a setting that reloads live) and a new greeting in the module's own file.
+            string file = Path.Combine(work, "web-2.0.0.farm.zip");
+            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", topology.InterfaceName, "25s", farm.Root), ct);
+            var install = Farmctl(farm, "module", "install", file, "--all");
+            testContext.WriteLine($"install --all after {watch.ElapsedMilliseconds} ms:\n{install.Output}{install.Error}");
+            Assert.AreEqual(0, install.Code, install.Output + install.Error);
+            foreach (string node in new[] { "node0", "node1" })
+            {
+                StringAssert.Contains(install.Output, $"{node}: installed; reloaded: drained, stopped, swapped, started (UP/Ready)");
+            }
+
+            await ServedAsync(farm, ct);
+            var list = Farmctl(farm, "module", "list", "--all", "--json");
+            using (var json = System.Text.Json.JsonDocument.Parse(list.Output))
+            {
+                foreach (var result in json.RootElement.GetProperty("results").EnumerateArray())
+                {
+                    var web = result.GetProperty("modules").EnumerateArray().Single(m => m.GetProperty("module").GetString() == Web);
+                    Assert.AreEqual("2.0.0", web.GetProperty("running_version").GetString(), list.Output);
+                    Assert.AreEqual("1.0.0", web.GetProperty("previous_version").GetString(), list.Output);
+                }
+            }
+
+            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
+
+            // Rollback: 1.0.0 runs again on both and serves.
+            var rollback = Farmctl(farm, "module", "rollback", Web, "--all");
+            Assert.AreEqual(0, rollback.Code, rollback.Output + rollback.Error);
+            StringAssert.Contains(rollback.Output, "node1: rolled back to 1.0.0; reloaded");
+            await ServedAsync(farm, ct);
+
+            // Remove: web is gone from both nodes (its VIP no longer answers), other still serves with the same process.
+            var remove = Farmctl(farm, "module", "remove", Web, "--all");
+            Assert.AreEqual(0, remove.Code, remove.Output + remove.Error);
+            StringAssert.Contains(remove.Output, "node0: removed; drained, stopped and unloaded");
+            var answers = await HttpProbe.AskAsync(farm.Client.Namespace, [.. farm.Client.Addresses4.Take(10)], OtherVip, OtherPort, TimeSpan.FromSeconds(3));
+            CollectionAssert.AllItemsAreNotNull(answers, "other serves every client");
+            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
+            Assert.IsFalse(Directory.Exists(Path.Combine(farm.Root, "node1", "modules", Web)));
+            testContext.WriteLine($"install, rollback, remove on 2 nodes in {watch.ElapsedMilliseconds} ms");
+        }
+        finally
+        {
+            if (farm is not null)
+            {
+                await farm.DisposeAsync();
+            }
+
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static (int Code, string Output, string Error) Farmctl(FarmFixture farm, params string[] args)
+    {
+        using var output = new StringWriter { NewLine = "\n" };
+        using var error = new StringWriter { NewLine = "\n" };
+        int code = CliApp.Run([.. args, "--socket", farm.Daemon(0).AdminSocket], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Both modules UP/Ready on both nodes, and both VIPs answer every client, each from one of the nodes.</summary>
+    private static async Task ServedAsync(FarmFixture farm, CancellationToken ct) => await Poll.UntilAsync(
+        async () =>
+        {
+            foreach (var vip in new[] { (WebVip, WebPort), (OtherVip, OtherPort) })
+            {
+                var answers = await HttpProbe.AskAsync(farm.Client.Namespace, [.. farm.Client.Addresses4.Take(10)], vip.Item1, vip.Item2, TimeSpan.FromSeconds(2));
+                if (answers.Any(a => a is not ("node0" or "node1")))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        },
+        ok => ok,
+        "web and other served by the two nodes",
+        Long,
+        ct);
+
+    private static string[] OtherPids(FarmFixture farm) =>
+        [.. Enumerable.Range(0, 2).Select(i => File.ReadAllText(Path.Combine(RunBase(farm.Root, i), Other, "server.pid")).Trim())];
+
+    private static string RunBase(string root, int index) => Path.Combine(root, FarmFixture.NodeName(index), "run");
+
+    private static void KillApps(FarmFixture farm)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            foreach (string module in new[] { Web, Other })
+            {
+                string pidFile = Path.Combine(RunBase(farm.Root, i), module, "server.pid");
+                if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out int pid))
+                {
+                    try
+                    {
+                        using var process = Process.GetProcessById(pid);
+                        process.Kill();
+                    }
+                    catch (ArgumentException)
+                    {
+                        // not running
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The web module: the shipped demo-web example with a farm.yaml of the test, packed as <paramref name="version"/>.</summary>
+    private static byte[] Pack(string work, string version, string interfaceName, string start, string root)
+    {
+        string folder = Path.Combine(work, "web-" + version);
+        CopyExample(folder);
+        File.WriteAllText(Path.Combine(folder, "farm.yaml"), Yaml(Web, WebVip, WebPort, interfaceName, start));
+        // The example's site settings (sourced by bin/env.sh); one run folder per node, as on separate machines.
+        File.WriteAllText(Path.Combine(folder, "env.local"), $"PORT={WebPort}\nRUN_BASE=\"{root}/$FARM_NODE/run\"\n");
+        return TestBundles.Pack(folder, version);
+    }
+
+    /// <summary>A node's modules folder: web 1.0.0 laid out as farmctl module install leaves it, other copied by hand.</summary>
+    private static void WriteNode(string root, int index, byte[] v1, string interfaceName)
+    {
+        string modules = Path.Combine(root, FarmFixture.NodeName(index), "modules");
+        var (bundle, problems) = ModuleBundle.Read(new MemoryStream(v1), "v1");
+        Assert.IsNotNull(bundle, string.Join("\n", problems));
+        string installed = Path.Combine(modules, ".versions", Web, "1.0.0");
+        foreach (var f in bundle.Files)
+        {
+            string path = Path.Combine(installed, f.Path);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, f.Content.ToArray());
+            File.SetUnixFileMode(path, (UnixFileMode)f.Mode);
+        }
+
+        File.WriteAllBytes(Path.Combine(installed, BundlePaths.Manifest), bundle.ManifestBytes);
+        File.CreateSymbolicLink(Path.Combine(modules, Web), Path.Combine(".versions", Web, "1.0.0"));
+        string other = Path.Combine(modules, Other);
+        CopyExample(other);
+        File.WriteAllText(Path.Combine(other, "farm.yaml"), Yaml(Other, OtherVip, OtherPort, interfaceName, "20s"));
+        File.WriteAllText(Path.Combine(other, "env.local"), $"PORT={OtherPort}\nRUN_BASE='{RunBase(root, index)}'\n");
+    }
+
+    private static string Yaml(string name, IPAddress vip, int port, string interfaceName, string start) => $"""
+        module:
+          name: {name}
+          vips: [{vip}]
+          interface: {interfaceName}
+          buckets: 256
+          rules:
+            - {"{"} protocol: tcp, ports: {port}, affinity: client_ip {"}"}
+          timeouts: {"{"} start: {start}, stop: 3s, stop_force: 1s, drain: 1s {"}"}
+          checkers:
+            - {"{"} name: port, type: tcp, address: 127.0.0.1, port: {port}, interval: 500ms, timeout: 400ms, action: restart {"}"}
+
+        """.ReplaceLineEndings("\n");
+
+    private static void CopyExample(string to)
+    {
+        string example = Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web");
+        foreach (string file in Directory.GetFiles(example, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(example, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Farm.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Farm.sln not found above " + AppContext.BaseDirectory);
+    }
+}
