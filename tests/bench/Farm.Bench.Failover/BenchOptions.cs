@@ -45,6 +45,9 @@ internal sealed record BenchOptions
     /// <summary>A client of a surviving node counts as interrupted when it went this long without an answer. 250 ms.</summary>
     public TimeSpan BystanderGap { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary><c>--hogs</c>: busy loops (one shell process each, normal priority) running for the whole run. Default 0.</summary>
+    public int Hogs { get; init; }
+
     /// <summary><c>--out</c>: the results file. Default tests/bench/results/failover.md.</summary>
     public string OutFile { get; init; } = "tests/bench/results/failover.md";
 }

@@ -16,7 +16,8 @@ if (!OperatingSystem.IsLinux())
 if (args.Contains("-h") || args.Contains("--help"))
 {
     Console.WriteLine("usage: Farm.Bench.Failover [--repetitions N=10] [--timing default|1s|fast|both=default] (both = 1s and default) [--kinds kill,link,stop]\n" +
-                      "                           [--policy majority|witness=majority] [--clients N=200] [--period-ms MS=10] [--out FILE=tests/bench/results/failover.md]");
+                      "                           [--policy majority|witness=majority] [--clients N=200] [--period-ms MS=10] [--hogs N=0] (busy loops beside the farm)\n" +
+                      "                           [--out FILE=tests/bench/results/failover.md]");
     return 0;
 }
 
@@ -56,6 +57,7 @@ try
         Clients = int.Parse(Option("--clients") ?? "200", culture),
         Period = TimeSpan.FromMilliseconds(double.Parse(Option("--period-ms") ?? "10", culture)),
         OutFile = Option("--out") ?? options.OutFile,
+        Hogs = int.Parse(Option("--hogs") ?? "0", culture),
     };
 }
 catch (FormatException e)
@@ -64,9 +66,9 @@ catch (FormatException e)
     return 2;
 }
 
-if (options.Repetitions < 1 || options.Clients is < 1 or > 240 || options.Period < TimeSpan.FromMilliseconds(1))
+if (options.Repetitions < 1 || options.Clients is < 1 or > 240 || options.Period < TimeSpan.FromMilliseconds(1) || options.Hogs is < 0 or > 16)
 {
-    Console.Error.WriteLine("--repetitions >= 1, --clients 1..240, --period-ms >= 1");
+    Console.Error.WriteLine("--repetitions >= 1, --clients 1..240, --period-ms >= 1, --hogs 0..16");
     return 2;
 }
 
@@ -95,7 +97,13 @@ report.AppendLine(culture, $"- Date (UTC): {time.GetUtcNow():yyyy-MM-dd HH:mm}; 
 report.AppendLine(culture, $"- Farm: 3 farmd (real processes, data plane on) in node namespaces on one bridge, split-brain policy `{(options.Policy == Farm.Core.Config.SplitBrainPolicy.Witness ? "witness` (an address in the client namespace)" : "majority`")}, module `web`: VIP 198.18.0.100, TCP {FailoverScenario.Port} by client address, 256 buckets, drain {FailoverScenario.Drain.TotalSeconds:0} s. App: `NameServer` in each node namespace (answers with the node's name).");
 report.AppendLine(culture, $"- Load: {options.Clients} client addresses in one client namespace, each opens a new TCP connection every {options.Period.TotalMilliseconds:0} ms (target {options.Clients / options.Period.TotalSeconds:F0}/s), reads the name, resets the connection; an attempt without answer is abandoned after {options.AttemptTimeout.TotalMilliseconds:0} ms.");
 report.AppendLine(culture, $"- Each repetition: settled farm, {options.Warmup.TotalSeconds:0} s of load, failure of one node (node0, node1, node2 in turn), outage up to {options.Outage.TotalSeconds:0} s (a killed node is restarted as soon as all its clients were taken over), restore, wait until the farm is settled with all three nodes, {options.Cooldown.TotalSeconds:0} s more load.");
+if (options.Hogs > 0)
+{
+    report.AppendLine(culture, $"- Beside the farm: {options.Hogs} busy loops (`sh -c 'while :; do :; done'`, normal priority) for the whole run.");
+}
+
 report.AppendLine();
+using var hogs = BusyLoops.Start(options.Hogs);
 
 foreach (var timing in options.Timings)
 {

@@ -7,7 +7,7 @@
 # tests/bench/results/failover.md. Needs root (network namespaces), nft and tcpdump; touches no root-namespace setting:
 # every namespace is created by the run and deleted at its end (also on Ctrl-C).
 #
-# Usage: tests/bench/failover/run.sh [--repetitions N=10] [--timing default|1s|fast|both=default] (both = 1s and default) [--kinds kill,link,stop]
+# Usage: tests/bench/failover/run.sh [--hogs N=0] [--repetitions N=10] [--timing default|1s|fast|both=default] (both = 1s and default) [--kinds kill,link,stop]
 #                                   [--clients N=200] [--period-ms MS=10] [--out FILE]
 # At --repetitions 10 with both timings it runs for about 15 minutes on 2 cores.
 set -euo pipefail
