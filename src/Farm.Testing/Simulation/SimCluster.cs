@@ -104,6 +104,9 @@ public sealed partial class SimCluster
     /// <summary>Called for every request a node sends (before loss is applied): (sender, request).</summary>
     public Action<string, OutboundRequest>? Sent { get; set; }
 
+    /// <summary>When set, the requests it returns true for are lost (sender, request): a test drops chosen messages.</summary>
+    public Func<string, OutboundRequest, bool>? Drops { get; set; }
+
     /// <summary>
     /// With drain tracking on: whether a node still tracks a live connection in a bucket it drains (node, bucket). Each
     /// node reports to its manager after every ownership change and every tick, as farmd's drain monitor does. Default:
@@ -375,6 +378,11 @@ public sealed partial class SimCluster
         foreach (var request in requests)
         {
             Sent?.Invoke(node.Name, request);
+            if (Drops?.Invoke(node.Name, request) == true)
+            {
+                continue; // lost: the sender's request expires
+            }
+
             var target = this[request.To];
             int copies = random.NextDouble() < Duplication ? 2 : 1;
             for (int i = 0; i < copies; i++)
