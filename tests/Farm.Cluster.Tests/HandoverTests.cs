@@ -144,6 +144,47 @@ public sealed class HandoverTests
     }
 
     [TestMethod]
+    [DataRow(false, DisplayName = "every commit arrives")]
+    [DataRow(true, DisplayName = "n02 misses the commits of the join and the drain")]
+    public void JoinDrainWeightResume_OneUdpFlowPerBucket_NoFlowAnsweredByTwo(bool missCommits)
+    {
+        // RebalanceTests' steps on virtual time with a data-plane model (FlowModel: every node judges every flow's
+        // datagrams by its bucket states and tracks what it answered, as conntrack does), checked after every event.
+        var sim = new SimCluster(4, SplitBrainPolicy.Majority, seed: 7, tracksDrains: true);
+        sim.Invariants = new InvariantChecker(sim);
+        sim.Flows = new FlowModel(sim);
+        for (int i = 0; i < 3; i++)
+        {
+            sim.Start(sim.Nodes[i], sim.Now);
+        }
+
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(6), out _), sim.Describe());
+        if (missCommits)
+        {
+            sim.Drops = (from, request) =>
+                (request.To == "n02" && request.Message is CommitRequest) || (from == "n02" && request.Message is GetViewRequest);
+        }
+
+        sim.Start(sim["n04"], sim.Now);
+        Assert.IsTrue(RunUntil(sim, () => sim["n01"].Manager!.Installed!.Contains(sim["n04"].Manager!.Self), TimeSpan.FromSeconds(6)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.SetLeaving("n01", true);
+        Assert.IsTrue(RunUntil(sim, () => sim["n03"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n01") == 0, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.Drops = null;
+        Assert.IsTrue(RunUntil(sim, sim.IsConverged, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(200));
+        Assert.IsTrue(Module(sim, "n01").Draining > 0, "n01 still drains");
+
+        sim.SetWeight("n02", 200);
+        Assert.IsTrue(RunUntil(sim, () => sim["n03"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n02") > 80, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(200));
+        sim.SetLeaving("n01", false);
+        Assert.IsTrue(RunUntil(sim, () => sim["n03"].Manager!.Installed!.Tables[SimCluster.Module].CountOf("n01") > 0, TimeSpan.FromSeconds(3)), sim.Describe());
+        sim.RunFor(TimeSpan.FromMilliseconds(500));
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+    }
+
+    [TestMethod]
     public void RandomFaults_WithDrainTracking_NeverBreakInvariants()
     {
         // The fault schedules with drain tracking on and connections that close at random times.

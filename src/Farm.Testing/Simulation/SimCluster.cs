@@ -98,6 +98,12 @@ public sealed partial class SimCluster
     /// <summary>The invariant checker, run after every event.</summary>
     public InvariantChecker Invariants { get; set; } = null!;
 
+    /// <summary>
+    /// When set (with drain tracking on), the flows of the data plane: checked after every event, and what the drain
+    /// monitors report (busy buckets and their flows) instead of <see cref="DrainBusy"/>.
+    /// </summary>
+    public FlowModel? Flows { get; set; }
+
     /// <summary>Also trace every node's own log lines (proposals, installs, lease resumptions).</summary>
     public bool VerboseTrace { get; set; }
 
@@ -250,6 +256,7 @@ public sealed partial class SimCluster
             if (!CheckOnTicksOnly || tick)
             {
                 Invariants.Check();
+                Flows?.Check();
             }
         }
 
@@ -331,8 +338,9 @@ public sealed partial class SimCluster
         }
 
         node.ReportedVersion = applied.Version;
-        var busy = states.BucketsIn(BucketState.Draining).Where(b => DrainBusy(node.Name, b)).ToHashSet();
-        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, []) }, Now).Outbox;
+        var busy = states.BucketsIn(BucketState.Draining).Where(b => Flows?.Tracks(node.Name, b) ?? DrainBusy(node.Name, b)).ToHashSet();
+        var scan = new ModuleDrainScan(busy, Flows?.FlowsIn(node.Name, busy) ?? []);
+        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = scan }, Now).Outbox;
     }
 
     public string Describe()
