@@ -17,6 +17,8 @@ internal sealed class HandoverLedger
     private readonly MemberInfo run;
     private readonly Dictionary<string, ModuleSpec> specs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<int>> releasedSinceInstall = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, TimeSpan>> handedOver = new(StringComparer.Ordinal);
+    private readonly HashSet<ViewId> lineage = [];
     private readonly Dictionary<string, Dictionary<int, Claim>> claims = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
@@ -32,6 +34,7 @@ internal sealed class HandoverLedger
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name] = [];
+            handedOver[module.Name] = [];
             claims[module.Name] = [];
             drainingUntil[module.Name] = [];
             drainStarts[module.Name] = [];
@@ -265,16 +268,33 @@ internal sealed class HandoverLedger
     }
 
     /// <summary>
-    /// This node promised <paramref name="promised"/> (derived from view <paramref name="baseId"/>) while
-    /// <paramref name="installed"/> was installed. When it missed views, others may have served (and now drain) buckets
-    /// its installed table still calls its own: it claims them all. Every bucket it owns that the promised view gives
-    /// to another node is released (drains, takes no new flow); releases are sticky until the next install.
+    /// This node promised <paramref name="promised"/> (derived from view <paramref name="baseId"/>, whose tables are
+    /// <paramref name="baseTables"/>) while <paramref name="installed"/> was installed. When it missed views, others may
+    /// have served (and now drain) buckets its installed table still calls its own: it claims them all. Every bucket it
+    /// owns that the promised view gives to another node is released (drains, takes no new flow); releases are sticky
+    /// until the next install. A release is also a hand-over (kept draining by an install after missed views, see
+    /// <see cref="OnInstalled"/>) when the base, a view of this node's lineage, still gives the bucket to this node.
     /// </summary>
-    public void OnPromised(ClusterView? installed, ClusterView promised, ViewId? baseId, TimeSpan now)
+    public void OnPromised(
+        ClusterView? installed, ClusterView promised, ViewId? baseId, IReadOnlyDictionary<string, BucketTable>? baseTables, TimeSpan now)
     {
         if (installed is null || !installed.Contains(run))
         {
             return;
+        }
+
+        if (baseId is not { } parent || !lineage.Contains(parent))
+        {
+            // The coordinator builds on a history this node took no part in: whoever owns its old buckets there never
+            // heard of its hand-overs (it may own them whole), so none of them survives a later install.
+            foreach (var map in handedOver.Values)
+            {
+                map.Clear();
+            }
+        }
+        else
+        {
+            lineage.Add(promised.Id);
         }
 
         if (baseId is not null && baseId != installed.Id)
@@ -291,12 +311,21 @@ internal sealed class HandoverLedger
 
             // A table of another shape (the agreed definition changed its bucket count): every bucket is released.
             BucketTable? next = promised.Contains(run) && promised.Tables.TryGetValue(module.Name, out var pt) && pt.BucketCount == table.BucketCount ? pt : null;
+            BucketTable? before = lineage.Contains(promised.Id) && baseTables?.GetValueOrDefault(module.Name) is { } bt && bt.BucketCount == table.BucketCount ? bt : null;
             var released = releasedSinceInstall[module.Name];
+            var handed = handedOver[module.Name];
             for (int b = 0; b < table.BucketCount; b++)
             {
                 if (table.OwnerOf(b) == run.Name && (next is null || next.OwnerOf(b) != run.Name))
                 {
                     released.Add(b);
+
+                    // The base gives it to us and the promised view to another: that node takes it from us in the promised
+                    // view, so it claims it and hears our drain reports (which list it from now on) before it owns it.
+                    if (next is not null && before?.OwnerOf(b) == run.Name)
+                    {
+                        handed.TryAdd(b, now);
+                    }
                 }
             }
         }
@@ -306,16 +335,21 @@ internal sealed class HandoverLedger
     /// This node installed <paramref name="view"/> after <paramref name="previous"/>. <paramref name="continuous"/>: the
     /// view derives from <paramref name="previous"/>, so "this bucket was mine" means no other node served it since;
     /// otherwise (views were missed) every bucket the view gives this node is claimed, so a node that drains one of
-    /// them is heard first. <paramref name="fromScratch"/>: the farm's first view: nobody held any bucket.
+    /// them is heard first, and of the buckets it served until its promises only the ones it handed over (see
+    /// <see cref="OnPromised"/>) keep draining, until their drain timeout counted from the release.
+    /// <paramref name="fromScratch"/>: the farm's first view: nobody held any bucket.
     /// </summary>
     public void OnInstalled(ClusterView? previous, ClusterView view, bool continuous, bool fromScratch, TimeSpan now)
     {
         bool wasMember = continuous && previous!.Contains(run);
+        bool inLineage = !continuous && !fromScratch && lineage.Contains(view.Id);
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name].Clear();
+            var handed = handedOver[module.Name];
             if (!view.Tables.TryGetValue(module.Name, out var table) || !view.Contains(run))
             {
+                handed.Clear();
                 continue;
             }
 
@@ -343,8 +377,20 @@ internal sealed class HandoverLedger
                     claimed.Remove(b);
                     draining[b] = now + drainTimeout;
                 }
+                else if (!mineNow && inLineage && handed.TryGetValue(b, out var releasedAt) && releasedAt + drainTimeout > now)
+                {
+                    // Missed views, but this node handed the bucket over within its lineage: it served it until the
+                    // promise and its new owner holds it as claimed or incoming while our reports list it.
+                    claimed.Remove(b);
+                    draining[b] = releasedAt + drainTimeout;
+                }
             }
+
+            handed.Clear();
         }
+
+        lineage.Clear();
+        lineage.Add(view.Id);
     }
 
     /// <summary>

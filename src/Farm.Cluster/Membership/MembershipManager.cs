@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Farm.Core.Buckets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -262,9 +263,10 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     /// <inheritdoc />
-    void IViewListener.Promised(ClusterView? installed, ClusterView promised, ViewId? baseId, TimeSpan now)
+    void IViewListener.Promised(
+        ClusterView? installed, ClusterView promised, ViewId? baseId, IReadOnlyDictionary<string, BucketTable>? baseTables, TimeSpan now)
     {
-        handover.OnPromised(installed, promised, baseId, now);
+        handover.OnPromised(installed, promised, baseId, baseTables, now);
         UpdateOwnership(now);
     }
 

@@ -102,7 +102,7 @@ internal sealed partial class ViewAcceptor(
         promisedFromScratch = request.Base is null;
         promisedBase = request.Base;
         maxEpochSeen = Math.Max(maxEpochSeen, request.Id.Epoch);
-        listener.Promised(installed, promised, request.Base, now);
+        listener.Promised(installed, promised, request.Base, baseTables, now);
         return new PrepareReply(request.Id, true, null, false, []);
     }
 

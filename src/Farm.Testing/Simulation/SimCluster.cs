@@ -98,11 +98,20 @@ public sealed partial class SimCluster
     /// <summary>The invariant checker, run after every event.</summary>
     public InvariantChecker Invariants { get; set; } = null!;
 
+    /// <summary>
+    /// When set (with drain tracking on), the flows of the data plane: checked after every event, and what the drain
+    /// monitors report (busy buckets and their flows) instead of <see cref="DrainBusy"/>.
+    /// </summary>
+    public FlowModel? Flows { get; set; }
+
     /// <summary>Also trace every node's own log lines (proposals, installs, lease resumptions).</summary>
     public bool VerboseTrace { get; set; }
 
     /// <summary>Called for every request a node sends (before loss is applied): (sender, request).</summary>
     public Action<string, OutboundRequest>? Sent { get; set; }
+
+    /// <summary>When set, the requests it returns true for are lost (sender, request): a test drops chosen messages.</summary>
+    public Func<string, OutboundRequest, bool>? Drops { get; set; }
 
     /// <summary>
     /// With drain tracking on: whether a node still tracks a live connection in a bucket it drains (node, bucket). Each
@@ -264,6 +273,7 @@ public sealed partial class SimCluster
             if (!CheckOnTicksOnly || tick)
             {
                 Invariants.Check();
+                Flows?.Check();
             }
         }
 
@@ -345,8 +355,9 @@ public sealed partial class SimCluster
         }
 
         node.ReportedVersion = applied.Version;
-        var busy = states.BucketsIn(BucketState.Draining).Where(b => DrainBusy(node.Name, b)).ToHashSet();
-        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(busy, []) }, Now).Outbox;
+        var busy = states.BucketsIn(BucketState.Draining).Where(b => Flows?.Tracks(node.Name, b) ?? DrainBusy(node.Name, b)).ToHashSet();
+        var scan = new ModuleDrainScan(busy, Flows?.FlowsIn(node.Name, busy) ?? []);
+        return driver.ReportDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = scan }, Now).Outbox;
     }
 
     public string Describe()
@@ -392,6 +403,11 @@ public sealed partial class SimCluster
         foreach (var request in requests)
         {
             Sent?.Invoke(node.Name, request);
+            if (Drops?.Invoke(node.Name, request) == true)
+            {
+                continue; // lost: the sender's request expires
+            }
+
             var target = this[request.To];
             int copies = random.NextDouble() < Duplication ? 2 : 1;
             for (int i = 0; i < copies; i++)
