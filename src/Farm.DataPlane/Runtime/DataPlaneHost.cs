@@ -26,7 +26,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     private readonly Lock gate = new();
     private readonly IDataPlaneBackend backend;
     private readonly ILogger logger;
-    private readonly List<Entry> entries;
+    private readonly List<ModuleEntry> entries;
     private OwnershipSnapshot? latest;
     private OwnershipSnapshot? lastApplied;
     private Action? applied;
@@ -38,7 +38,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         ArgumentNullException.ThrowIfNull(modules);
         this.backend = backend ?? throw new ArgumentNullException(nameof(backend));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        entries = [.. modules.Select(m => new Entry(m))];
+        entries = [.. modules.Select(m => new ModuleEntry(m))];
     }
 
     /// <summary>The newest snapshot every running module's kernel state follows (null before the first).</summary>
@@ -285,7 +285,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     public void Dispose() => Stop();
 
     /// <summary>Creates and starts the module's data plane (fail-closed); the failure, logged and in the reason, or null.</summary>
-    private Exception? StartPlane(Entry entry)
+    private Exception? StartPlane(ModuleEntry entry)
     {
         try
         {
@@ -306,7 +306,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <summary>Stops the module's data plane (responder, VIPs, filter); a failure is logged, the next start undoes what is left.</summary>
-    private void StopPlane(Entry entry, IModuleDataPlane plane)
+    private void StopPlane(ModuleEntry entry, IModuleDataPlane plane)
     {
         try
         {
@@ -397,7 +397,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// failure of a streak logs it and tells the traffic gate, which announces the module not ready so the peers take
     /// its buckets. Every later tick retries (reinstall, apply, lease) until the kernel takes it again.
     /// </summary>
-    private void Refused(Entry entry, IModuleDataPlane plane, string what, Exception exception)
+    private void Refused(ModuleEntry entry, IModuleDataPlane plane, string what, Exception exception)
     {
         entry.AppliedVersion = -1; // the next tick retries, even without a newer snapshot
         bool first = !entry.KernelFailing;
@@ -444,27 +444,6 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
     /// <summary>The lease a failed apply leaves: expired at once.</summary>
     internal static readonly TimeSpan WithdrawnLease = TimeSpan.FromMilliseconds(1);
-
-    private sealed class Entry(ModuleConfig config)
-    {
-        public ModuleConfig Config { get; } = config;
-
-        public IModuleDataPlane? Plane { get; set; }
-
-        public ModuleDataPlaneState State { get; set; } = ModuleDataPlaneState.Pending;
-
-        public string? Reason { get; set; }
-
-        public long AppliedVersion { get; set; } = -1;
-
-        public long AppliedEpoch { get; set; }
-
-        /// <summary>The kernel refused the last apply or lease refresh: no lease until a reinstall and an apply succeed.</summary>
-        public bool KernelFailing { get; set; }
-
-        /// <summary>False keeps every bucket out of the kernel (a single module before start_prim succeeded).</summary>
-        public bool Accepting { get; set; } = config.Mode != ModuleMode.Single;
-    }
 
     private static partial class Log
     {
