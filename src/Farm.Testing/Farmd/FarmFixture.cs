@@ -403,7 +403,8 @@ public sealed class FarmFixture : IAsyncDisposable
         }
     }
 
-    private async Task StartAppAsync(int index)
+    /// <summary>Starts node <paramref name="index"/>'s app unless it runs (after <see cref="StopAppAsync"/>: an application restarted).</summary>
+    public async Task StartAppAsync(int index)
     {
         if ((Options.AppTcpPorts.Count > 0 || Options.AppUdpEndpoints.Count > 0) && servers[index] is null)
         {
