@@ -3,13 +3,18 @@ namespace Farm.Testing.Nftables;
 /// <summary>
 /// Finds, in consecutive <see cref="KernelRound"/>s, buckets whose new flows two kernels accepted at once (both with a
 /// live lease). Nodes are read one after the other, never at one instant, so a read only proves acceptance at its own
-/// time; acceptance seen at two consecutive reads of a node is taken to hold in between (sets and leases do not flap
-/// within one period). An overlap is <b>definite</b> when one node's acceptance (a read, or the span between two reads)
+/// time; acceptance seen at two consecutive reads of a node is taken to hold in between when they are at most
+/// <c>maxSpan</c> apart (sets and leases do not flap within a few periods; over a longer gap of a late sampler they may,
+/// so such reads count as two instants). An overlap is <b>definite</b> when one node's acceptance (a read, or the span between two reads)
 /// covers a read of the other; <b>possible</b> when both accepted in one round but a hand-over between their reads (a
 /// millisecond apart) could explain it. Every overlap is reported once per episode (until the pair stops overlapping).
 /// </summary>
-public sealed class AcceptorOverlapChecker(int buckets)
+public sealed class AcceptorOverlapChecker(int buckets, TimeSpan? maxSpan = null)
 {
+    /// <summary>Default of the longest gap between two reads that still counts as one span of acceptance: 50 ms.</summary>
+    public static readonly TimeSpan DefaultMaxSpan = TimeSpan.FromMilliseconds(50);
+
+    private readonly TimeSpan spanLimit = maxSpan ?? DefaultMaxSpan;
     private readonly List<AcceptorOverlap> overlaps = [];
     private readonly HashSet<(int Bucket, int First, int Second)> active = [];
     private readonly HashSet<(int Bucket, int First, int Second)> definiteLastWindow = [];
@@ -86,13 +91,14 @@ public sealed class AcceptorOverlapChecker(int buckets)
     /// When node's kernel is known to have accepted <paramref name="bucket"/> between two consecutive reads: the span
     /// between them when both accepted, the one read's instant when only one did.
     /// </summary>
-    private static bool Spans(KernelRead earlier, KernelRead later, int bucket, out (TimeSpan Start, TimeSpan End) span)
+    private bool Spans(KernelRead earlier, KernelRead later, int bucket, out (TimeSpan Start, TimeSpan End) span)
     {
         bool first = earlier.Accepts(bucket);
         bool second = later.Accepts(bucket);
         span = (first, second) switch
         {
-            (true, true) => (earlier.At, later.At),
+            (true, true) when later.At - earlier.At <= spanLimit => (earlier.At, later.At),
+            (true, true) => (later.At, later.At),
             (true, false) => (earlier.At, earlier.At),
             (false, true) => (later.At, later.At),
             _ => default,

@@ -103,6 +103,26 @@ public sealed class KernelSamplingTests
     }
 
     [TestMethod]
+    public void Add_ReadsOfOneNodeFurtherApartThanMaxSpan_NoDefiniteOverlapAcrossTheGap()
+    {
+        // node0 accepts bucket 1 at 0 ms and at 200 ms (a late sampler); node1 accepted it at 101 ms only. node0 may have
+        // let go in between, so this proves nothing.
+        var checker = new AcceptorOverlapChecker(4);
+        checker.Add(new KernelRound(0, [Read(0, 0, [1]), Read(1, 1, [])]));
+        checker.Add(new KernelRound(1, [Read(0, 100, []), Read(1, 101, [1])]));
+        checker.Add(new KernelRound(2, [Read(0, 200, [1]), Read(1, 201, [])]));
+        var spanning = new AcceptorOverlapChecker(4, TimeSpan.FromMilliseconds(500));
+        spanning.Add(new KernelRound(0, [Read(0, 0, [1]), Read(1, 1, [])]));
+        spanning.Add(new KernelRound(1, [Read(0, 200, [1]), Read(1, 101, [1])]));
+
+        Assert.IsFalse(checker.Overlaps.Any(o => o.Definite), string.Join("\n", checker.Overlaps));
+        Assert.IsTrue(spanning.Overlaps.Single().Definite, "within the span the same reads prove an overlap");
+
+        static KernelRead Read(int node, int ms, int[] accepting) =>
+            new(node, TimeSpan.FromMilliseconds(ms), accepting.ToHashSet(), TimeSpan.FromMilliseconds(ms + 150), true, null);
+    }
+
+    [TestMethod]
     public void Add_OneNodeWithoutLease_NoOverlap()
     {
         var checker = new AcceptorOverlapChecker(4);

@@ -115,6 +115,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
         var end = sampler.Now + duration;
         var active = new List<(Fault Fault, TimeSpan Due)>();
         var nextStart = sampler.Now;
+        bool overlapAllowed = false; // drawn once per fault: may the next one start while this one lasts?
         var kinds = Enum.GetValues<FaultKind>();
         int number = 0;
         while (sampler.Now < end || active.Count > 0)
@@ -141,7 +142,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
                 }
             }
 
-            bool room = active.Count == 0 || (active.Count == 1 && active[0].Fault.Ending is null && random.NextDouble() < 0.3);
+            bool room = active.Count == 0 || (active.Count == 1 && active[0].Fault.Ending is null && overlapAllowed);
             if (sampler.Now < end && sampler.Now >= nextStart && room)
             {
                 var fault = Plan(number + 1, kinds, active.Select(a => a.Fault).ToList(), farm.NodeCount);
@@ -161,6 +162,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
                     result.Faults.Add(fault);
                     active.Add((fault, fault.Start + fault.Hold));
                     log($"{fault.Start.TotalSeconds,7:F1} s  start {fault}{(fault.Error is null ? string.Empty : " FAILED: " + fault.Error)}");
+                    overlapAllowed = active.Count == 1 && random.NextDouble() < 0.3; // about a third of the faults get company
                 }
 
                 // A second fault may follow while this one lasts; otherwise the next waits for a quiet farm.
