@@ -66,7 +66,13 @@ public sealed class FarmFixture : IAsyncDisposable
 
     public string ClusterFile => Path.Combine(Root, "cluster.yaml");
 
+    /// <summary>The prefix length of the second heartbeat LAN (198.19.0.0/16).</summary>
+    public const int SecondLanPrefixLength = 16;
+
     public static string NodeName(int index) => FarmdGroup.NodeName(index);
+
+    /// <summary>Node <paramref name="index"/>'s address on the second heartbeat LAN (<see cref="FarmFixtureOptions.SecondLan"/>): 198.19.0.(1+index).</summary>
+    public static IPAddress SecondLanAddress(int index) => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"198.19.0.{1 + index}"));
 
     /// <summary>The daemon of node <paramref name="index"/> (running or exited, until forgotten).</summary>
     public FarmdProcess Daemon(int index) => daemons[index];
@@ -92,6 +98,15 @@ public sealed class FarmFixture : IAsyncDisposable
                 await client0.Namespace.AddAddressAsync(client0.InterfaceName, witness, FarmTopology.PrefixLength4, cancellationToken);
             }
 
+            if (options.SecondLan)
+            {
+                for (int i = 0; i < topology.Nodes.Count; i++)
+                {
+                    var node = topology.Nodes[i];
+                    await node.Namespace.AddAddressAsync(node.InterfaceName, SecondLanAddress(i), SecondLanPrefixLength, cancellationToken);
+                }
+            }
+
             var baselines = new List<string>();
             if (options.TakeBaselines)
             {
@@ -108,11 +123,18 @@ public sealed class FarmFixture : IAsyncDisposable
                 Key = options.Key,
                 Heartbeat = options.Heartbeat,
                 SplitBrain = options.SplitBrain,
+                Lans = options.SecondLan ? ["primary", "secondary"] : [ClusterConfig.DefaultLanName],
                 Nodes =
                 [
-                    .. Enumerable.Range(0, topology.Nodes.Count).Select(i => options.Priority is { } priority
-                        ? new NodeConfig { Name = NodeName(i), Addresses = [FarmTopology.NodeAddress4(i)], Priority = priority(i) }
-                        : new NodeConfig { Name = NodeName(i), Addresses = [FarmTopology.NodeAddress4(i)] }),
+                    .. Enumerable.Range(0, topology.Nodes.Count).Select(i =>
+                    {
+                        var node = new NodeConfig
+                        {
+                            Name = NodeName(i),
+                            Addresses = options.SecondLan ? [FarmTopology.NodeAddress4(i), SecondLanAddress(i)] : [FarmTopology.NodeAddress4(i)],
+                        };
+                        return options.Priority is { } priority ? node with { Priority = priority(i) } : node;
+                    }),
                 ],
             };
             if (options.ConsoleUsers.Count > 0)
@@ -381,7 +403,8 @@ public sealed class FarmFixture : IAsyncDisposable
         }
     }
 
-    private async Task StartAppAsync(int index)
+    /// <summary>Starts node <paramref name="index"/>'s app unless it runs (after <see cref="StopAppAsync"/>: an application restarted).</summary>
+    public async Task StartAppAsync(int index)
     {
         if ((Options.AppTcpPorts.Count > 0 || Options.AppUdpEndpoints.Count > 0) && servers[index] is null)
         {

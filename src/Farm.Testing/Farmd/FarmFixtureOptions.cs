@@ -32,6 +32,13 @@ public sealed record FarmFixtureOptions
     /// <summary>An extra address given to the first client namespace (a split-brain witness a test can take away), or null. Default null.</summary>
     public IPAddress? Witness { get; init; }
 
+    /// <summary>
+    /// Give the cluster a second heartbeat LAN (<c>lans: [primary, secondary]</c>): node <c>i</c> gets
+    /// <see cref="FarmFixture.SecondLanAddress"/> on its interface too. The two LANs share one link, so a test cuts or
+    /// degrades one of them with nft rules on its addresses, not by link state. Default false: one LAN.
+    /// </summary>
+    public bool SecondLan { get; init; }
+
     /// <summary>The priority of node <c>i</c> in the cluster file, or null for the default. Default null.</summary>
     public Func<int, int>? Priority { get; init; }
 

@@ -10,7 +10,8 @@ namespace Farm.Testing.Farmd;
 [SupportedOSPlatform("linux")]
 public sealed class FilterTableState
 {
-    private FilterTableState(IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements, bool live)
+    private FilterTableState(
+        IReadOnlySet<int> owned, IReadOnlySet<int> incoming, IReadOnlySet<int> draining, IReadOnlySet<int> claimed, int leaseElements, bool live = true, TimeSpan? leaseExpiresIn = null)
     {
         Live = live;
         Owned = owned;
@@ -18,6 +19,7 @@ public sealed class FilterTableState
         Draining = draining;
         Claimed = claimed;
         LeaseElements = leaseElements;
+        LeaseExpiresIn = leaseExpiresIn;
     }
 
     /// <summary>Buckets in the <c>owned</c> set.</summary>
@@ -37,9 +39,16 @@ public sealed class FilterTableState
 
     /// <summary>
     /// True while the module's live table exists: the farmd that programs the node runs (the kernel deletes the table
-    /// when its process dies, and the filter then drops all VIP traffic).
+    /// when its process dies, and the filter then drops all VIP traffic). Always true from <see cref="ParseText"/>,
+    /// which sees only the filter table: its callers check the live table apart.
     /// </summary>
     public bool Live { get; }
+
+    /// <summary>
+    /// From the text listing (<see cref="ParseText"/>): how long after the read the longest-lived lease element still
+    /// lives (null without lease elements, and from the JSON listing, which nft 1.0.6 prints in whole seconds).
+    /// </summary>
+    public TimeSpan? LeaseExpiresIn { get; }
 
     /// <summary>True while at least one lease element has not expired and farmd lives: the node may accept VIP traffic.</summary>
     public bool HasLease => LeaseElements > 0 && Live;
@@ -114,6 +123,125 @@ public sealed class FilterTableState
 
         IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
     }
+
+    /// <summary>
+    /// Parses <c>nft list table</c> text output of a farm table: the same sets as <see cref="Parse"/> plus how long the
+    /// lease elements still live (<see cref="LeaseExpiresIn"/>; the kernel lists no expired element). The text form is
+    /// what a sampler reads, because nft 1.0.6's JSON rounds a lease of 150 ms to 0 s.
+    /// </summary>
+    /// <exception cref="FormatException">An element has a shape this reader does not know.</exception>
+    public static FilterTableState ParseText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sets = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+        int lease = 0;
+        TimeSpan? longest = null;
+        string? set = null;
+        StringBuilder? elements = null;
+        foreach (string raw in text.Split('\n'))
+        {
+            string line = raw.Trim();
+            if (elements is null && line.StartsWith("set ", StringComparison.Ordinal) && line.EndsWith('{'))
+            {
+                set = line[4..^1].Trim();
+                continue;
+            }
+
+            if (elements is null)
+            {
+                int start = line.IndexOf("elements = {", StringComparison.Ordinal);
+                if (start < 0 || set is null)
+                {
+                    continue;
+                }
+
+                elements = new StringBuilder();
+                line = line[(start + "elements = {".Length)..];
+            }
+
+            int end = line.IndexOf('}', StringComparison.Ordinal);
+            elements.Append(end < 0 ? line : line[..end]).Append(' ');
+            if (end < 0)
+            {
+                continue;
+            }
+
+            string[] items = elements.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            elements = null;
+            if (set!.StartsWith("lease", StringComparison.Ordinal))
+            {
+                foreach (string item in items)
+                {
+                    lease++;
+                    int at = item.IndexOf(" expires ", StringComparison.Ordinal);
+                    if (at >= 0)
+                    {
+                        var left = ParseDuration(item[(at + " expires ".Length)..].Split(' ')[0]);
+                        longest = longest is { } l && l >= left ? l : left;
+                    }
+                }
+            }
+            else if (set is "owned" or "incoming" or "draining" or "claimed")
+            {
+                var buckets = sets.TryGetValue(set, out var existing) ? existing : sets[set] = [];
+                foreach (string item in items)
+                {
+                    // "0x00000005", a range "0x00000001-0x00000005", or an aligned range as a prefix "0x00000000/24".
+                    string[] bounds = item.Split('-', '/');
+                    long first = ParseMark(bounds[0]);
+                    long last = bounds.Length == 1 ? first
+                        : item.Contains('/', StringComparison.Ordinal) ? first + (1L << (32 - (int)ParseMark(bounds[1]))) - 1
+                        : bounds.Length == 2 ? ParseMark(bounds[1]) : throw new FormatException($"Unexpected element in set {set}: {item}");
+                    for (long b = first; b <= last; b++)
+                    {
+                        buckets.Add((int)b);
+                    }
+                }
+            }
+        }
+
+        return new FilterTableState(Get("owned"), Get("incoming"), Get("draining"), Get("claimed"), lease, leaseExpiresIn: longest);
+
+        IReadOnlySet<int> Get(string name) => sets.TryGetValue(name, out var s) ? s : new HashSet<int>();
+    }
+
+    /// <summary>An nft duration as printed (<c>1s468ms</c>, <c>116ms</c>, <c>2m</c>).</summary>
+    private static TimeSpan ParseDuration(string text)
+    {
+        var total = TimeSpan.Zero;
+        int i = 0;
+        while (i < text.Length)
+        {
+            int digits = i;
+            while (i < text.Length && char.IsAsciiDigit(text[i]))
+            {
+                i++;
+            }
+
+            long value = long.Parse(text.AsSpan(digits, i - digits), NumberStyles.None, CultureInfo.InvariantCulture);
+            int unit = i;
+            while (i < text.Length && char.IsAsciiLetter(text[i]))
+            {
+                i++;
+            }
+
+            total += text[unit..i] switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(value),
+                "s" => TimeSpan.FromSeconds(value),
+                "m" => TimeSpan.FromMinutes(value),
+                "h" => TimeSpan.FromHours(value),
+                "d" => TimeSpan.FromDays(value),
+                _ => throw new FormatException($"Unexpected duration: {text}"),
+            };
+        }
+
+        return total;
+    }
+
+    private static long ParseMark(string text) => text.StartsWith("0x", StringComparison.Ordinal)
+        ? long.Parse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)
+        : long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -1,0 +1,27 @@
+namespace Farm.Testing.Nftables;
+
+/// <summary>One read of every node, in node order (node 0 read first).</summary>
+/// <param name="Number">0 for the first round.</param>
+/// <param name="Reads">One per node.</param>
+public sealed record KernelRound(long Number, IReadOnlyList<KernelRead> Reads)
+{
+    /// <summary>When the round's last read returned.</summary>
+    public TimeSpan At => Reads[^1].At;
+
+    /// <summary>Buckets (of <paramref name="buckets"/>) that no node of <paramref name="nodes"/> accepted at this round.</summary>
+    public int Uncovered(IEnumerable<int> nodes, int buckets)
+    {
+        var from = nodes.Select(n => Reads[n]).ToList();
+        return Enumerable.Range(0, buckets).Count(b => !from.Any(r => r.Accepts(b)));
+    }
+
+    /// <summary>The node (index) whose kernel accepted each bucket of <paramref name="buckets"/>, -1 for none and -2 for several.</summary>
+    public int[] Acceptors(int buckets) => [.. Enumerable.Range(0, buckets).Select(b =>
+    {
+        var nodes = Reads.Where(r => r.Accepts(b)).ToList();
+        return nodes.Count switch { 0 => -1, 1 => nodes[0].Node, _ => -2 };
+    })];
+
+    /// <summary>True when every node holds a lease, nothing moves, and each bucket of <paramref name="buckets"/> has exactly one acceptor.</summary>
+    public bool IsOneFarm(int buckets) => Reads.All(r => r.Leased && r.Settled) && Acceptors(buckets).All(a => a >= 0);
+}

@@ -1,0 +1,152 @@
+namespace Farm.Bench.Chaos;
+
+/// <summary>
+/// The soak's client load: every <see cref="Period"/>, every client asks the farm once through
+/// <see cref="FarmClients"/>: a new TCP connection to 8080 (client_ip) and to 8081 (client_ip_port, an ephemeral source
+/// port each time) and a datagram to UDP 5353, from each IPv4 and IPv6 source of the client namespace. A client is one
+/// (source address, port) pair; for each it keeps when an ask that got an answer was started (on the soak's clock).
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class ClientProbe : IAsyncDisposable
+{
+    /// <summary>How often every client asks.</summary>
+    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long an ask waits for its answer.</summary>
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromMilliseconds(300);
+
+    private static readonly int[] Ports = [ChaosScenario.TcpPort, ChaosScenario.TcpPortPort, ChaosScenario.UdpPort];
+
+    private readonly NetworkNamespace client;
+    private readonly IReadOnlyList<IPEndPoint> sources;
+    private readonly Func<TimeSpan> clock;
+    private readonly List<TimeSpan>[] answered;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+    private long asks;
+    private long answers;
+    private long skipped;
+
+    private ClientProbe(NetworkNamespace client, IReadOnlyList<IPEndPoint> sources, Func<TimeSpan> clock)
+    {
+        this.client = client;
+        this.sources = sources;
+        this.clock = clock;
+        answered = [.. Enumerable.Range(0, sources.Count * Ports.Length).Select(_ => new List<TimeSpan>())];
+        loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Clients: sources × the three ports.</summary>
+    public int Clients => answered.Length;
+
+    public long Asks => Interlocked.Read(ref asks);
+
+    public long Answers => Interlocked.Read(ref answers);
+
+    /// <summary>Rounds that started late by more than a period (the machine could not keep the rate).</summary>
+    public long SkippedRounds => Interlocked.Read(ref skipped);
+
+    public static ClientProbe Start(TopologyHost client, Func<TimeSpan> clock) =>
+        new(client.Namespace, [.. client.Addresses4.Concat(client.Addresses6).Select(a => new IPEndPoint(a, 0))], clock);
+
+    /// <summary>The name of client <paramref name="index"/>: source and port.</summary>
+    public string NameOf(int index) => string.Create(CultureInfo.InvariantCulture, $"{sources[index % sources.Count].Address} → {(Ports[index / sources.Count] == ChaosScenario.UdpPort ? "udp" : "tcp")}/{Ports[index / sources.Count]}");
+
+    /// <summary>The start of the first answered ask of client <paramref name="index"/> started at or after <paramref name="from"/>, or null.</summary>
+    public TimeSpan? FirstAnswerFrom(int index, TimeSpan from)
+    {
+        var list = answered[index];
+        TimeSpan? first = null;
+        lock (list)
+        {
+            // Rounds overlap, so answers are not stored in the order their asks started.
+            foreach (var t in list)
+            {
+                if (t >= from && (first is null || t < first))
+                {
+                    first = t;
+                }
+            }
+        }
+
+        return first;
+    }
+
+    /// <summary>Per client, the gaps between consecutive answered asks longer than <paramref name="threshold"/>: (client, from, to).</summary>
+    public IEnumerable<(int Client, TimeSpan From, TimeSpan To)> Gaps(TimeSpan threshold)
+    {
+        for (int c = 0; c < answered.Length; c++)
+        {
+            TimeSpan[] times;
+            lock (answered[c])
+            {
+                times = [.. answered[c]];
+            }
+
+            Array.Sort(times);
+            for (int i = 1; i < times.Length; i++)
+            {
+                if (times[i] - times[i - 1] > threshold)
+                {
+                    yield return (c, times[i - 1], times[i]);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        try
+        {
+            await loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        stop.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var next = clock();
+        while (!stop.IsCancellationRequested)
+        {
+            var started = clock();
+            var asked = Ports.Select(async (port, p) =>
+            {
+                string?[] names = port == ChaosScenario.UdpPort
+                    ? await FarmClients.AskUdpAsync(client, sources, ChaosScenario.Vip4, ChaosScenario.Vip6, port, AskTimeout)
+                    : await FarmClients.AskTcpAsync(client, sources, ChaosScenario.Vip4, ChaosScenario.Vip6, port, AskTimeout);
+                for (int s = 0; s < names.Length; s++)
+                {
+                    Interlocked.Increment(ref asks);
+                    if (names[s] is not null)
+                    {
+                        Interlocked.Increment(ref answers);
+                        var list = answered[(p * sources.Count) + s];
+                        lock (list)
+                        {
+                            list.Add(started);
+                        }
+                    }
+                }
+            });
+
+            // Rounds overlap when answers are slow: the next round starts on time, not after the slowest ask.
+            _ = Task.WhenAll(asked);
+            next += Period;
+            var now = clock();
+            if (now - next > Period)
+            {
+                Interlocked.Increment(ref skipped);
+                next = now;
+            }
+            else if (next > now)
+            {
+                await Task.Delay(next - now, TimeProvider.System, stop.Token);
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+namespace Farm.Bench.Chaos;
+
+/// <summary>Everything a soak saw, the invariants it checked after the run, and the markdown report.</summary>
+internal sealed class SoakResult
+{
+    public int Seed { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    public TimeSpan WallTime { get; set; }
+
+    public TimeSpan Detection { get; set; }
+
+    public TimeSpan Interval { get; set; }
+
+    public string? Root { get; set; }
+
+    public IReadOnlyList<string> Namespaces { get; set; } = [];
+
+    public List<Fault> Faults { get; } = [];
+
+    /// <summary>Moments when the last active fault ended: from each, every client must be served again within the bound.</summary>
+    public List<TimeSpan> QuietPoints { get; } = [];
+
+    public List<Violation> Violations { get; } = [];
+
+    public List<string> Leftovers { get; } = [];
+
+    /// <summary>Client gaps longer than the bound that no fault explains (a fault active, or ended less than the bound before).</summary>
+    public List<string> UnexplainedGaps { get; } = [];
+
+    public List<string> PossibleOverlaps { get; } = [];
+
+    public TimeSpan? FinalSettle { get; set; }
+
+    public bool Interrupted { get; set; }
+
+    public string? Failure { get; set; }
+
+    public string? Outputs { get; set; }
+
+    public string Stats { get; private set; } = string.Empty;
+
+    /// <summary>Served again after a fault ends: D + 2 intervals, plus one probe period (clients ask every 100 ms).</summary>
+    public TimeSpan ServedBound => Detection + (2 * Interval) + ClientProbe.Period;
+
+    /// <summary>Kernels cover every bucket again after a fault ends: D + 2 intervals.</summary>
+    public TimeSpan CoveredBound => Detection + (2 * Interval);
+
+    public bool Passed => Failure is null && !Interrupted && Violations.Count == 0 && Leftovers.Count == 0;
+
+    /// <summary>Checks the invariants over the recorded run (the overlaps were found while it ran).</summary>
+    public void Evaluate(InvariantMonitor monitor, ClientProbe probe, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(monitor);
+        ArgumentNullException.ThrowIfNull(probe);
+        foreach (var o in monitor.Overlaps())
+        {
+            if (o.Definite)
+            {
+                Violations.Add(new Violation(o.At, "two kernels accepting one bucket while both leases are valid", o.Detail));
+            }
+            else
+            {
+                PossibleOverlaps.Add(Inv($"{o.At.TotalSeconds:F2} s: {o.Detail}"));
+            }
+        }
+
+        foreach (var e in QuietPoints.Where(e => e + ServedBound + ClientProbe.AskTimeout < now))
+        {
+            var covered = monitor.CoveredFrom(e);
+            if (covered is null || covered - e > CoveredBound)
+            {
+                Violations.Add(new Violation(e, "kernels cover every bucket again within D + 2 intervals after a fault ends", covered is null ? "never" : Inv($"after {(covered.Value - e).TotalMilliseconds:F0} ms")));
+            }
+
+            var late = Enumerable.Range(0, probe.Clients)
+                .Select(c => (Client: c, First: probe.FirstAnswerFrom(c, e)))
+                .Where(x => x.First is null || x.First - e > ServedBound)
+                .ToList();
+            if (late.Count > 0)
+            {
+                Violations.Add(new Violation(e, "every client served again within D + 2 intervals (+ one probe period) after a fault ends", Inv(
+                    $"{late.Count} of {probe.Clients} clients late, e.g. {string.Join("; ", late.Take(4).Select(x => $"{probe.NameOf(x.Client)} {(x.First is { } f ? $"after {(f - e).TotalMilliseconds:F0} ms" : "never")}"))}")));
+            }
+        }
+
+        foreach (var (client, from, to) in probe.Gaps(ServedBound))
+        {
+            bool explained = Faults.Any(f => f.Start - ServedBound <= to && (f.End ?? now) + ServedBound >= from);
+            if (!explained)
+            {
+                UnexplainedGaps.Add(Inv($"{from.TotalSeconds:F2} s – {to.TotalSeconds:F2} s ({(to - from).TotalMilliseconds:F0} ms) {probe.NameOf(client)}"));
+            }
+        }
+
+        Stats = Inv($"{monitor.Rounds} kernel rounds (every node every 10 ms; longest gap between rounds {monitor.LongestGap.TotalMilliseconds:F0} ms); {probe.Clients} clients, {probe.Asks} asks, {probe.Answers} answered, {probe.SkippedRounds} probe rounds late by more than a period");
+    }
+
+    public string ToMarkdown(string command)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Inv($"# Chaos soak ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)"));
+        md.AppendLine();
+        md.AppendLine(Inv($"Command: `{command}`; seed {Seed}; {Duration.TotalMinutes:F0} min of faults, {WallTime.TotalMinutes:F1} min wall time; {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; commit {Commit()}."));
+        md.AppendLine();
+        md.AppendLine(Inv($"Farm: 5 farmd in network namespaces, split-brain policy majority, two heartbeat LANs, shipped timings (interval {Interval.TotalMilliseconds:F0} ms, detection {Detection.TotalMilliseconds:F0} ms, lease {new HeartbeatOptions().Lease.TotalMilliseconds:F0} ms), module web (256 buckets) on an IPv4 and an IPv6 VIP: TCP 8080 client_ip, TCP 8081 client_ip_port, UDP 5353 client_ip; checkers `port` (tcp) and `flag` (custom), action wait, every {ChaosScenario.CheckerInterval.TotalMilliseconds:F0} ms (timeout 0.9 of it). Load: every client (8 IPv4 + 8 IPv6 sources × 3 ports) asks every {ClientProbe.Period.TotalMilliseconds:F0} ms with a new connection or datagram."));
+        md.AppendLine();
+        md.AppendLine(Inv($"Result: **{(Passed ? "PASS" : "FAIL")}**{(Interrupted ? " (interrupted)" : string.Empty)}: {Violations.Count} violations, {Leftovers.Count} leftovers{(FinalSettle is { } s ? Inv($", one farm {s.TotalMilliseconds:F0} ms after the last fault") : string.Empty)}. {Stats}."));
+        md.AppendLine();
+        md.AppendLine("Invariants: (1) never two kernels accepting one bucket while both leases are valid (every node's sets read every 10 ms; \"definite\" = one node's acceptance seen across a read of the other); (2) after the last active fault ends, every bucket has a leased acceptor within D + 2 intervals and every client gets an answer to an ask started within D + 2 intervals + one probe period; (3) one farm at the end; (4) nothing left behind (namespaces, farmd processes, hung checker processes, files, fault tables).");
+        md.AppendLine();
+        md.AppendLine("| fault | injected | overlapping another | failed to inject/end | mean hold (ms) |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var kind in Enum.GetValues<FaultKind>())
+        {
+            var of = Faults.Where(f => f.Kind == kind).ToList();
+            md.AppendLine(Inv($"| {kind} | {of.Count} | {of.Count(f => f.Overlapping)} | {of.Count(f => f.Error is not null)} | {(of.Count == 0 ? 0 : of.Average(f => ((f.End ?? f.Start) - f.Start).TotalMilliseconds)):F0} |"));
+        }
+
+        md.AppendLine(Inv($"| **all** | {Faults.Count} | {Faults.Count(f => f.Overlapping)} | {Faults.Count(f => f.Error is not null)} | |"));
+        md.AppendLine();
+        Section(md, "Violations", Violations.Select(v => Inv($"{v.At.TotalSeconds:F2} s: **{v.Invariant}**: {v.Detail}")));
+        Section(md, "Possible overlaps (both kernels accepted in one round; a hand-over between the two reads could explain it)", PossibleOverlaps);
+        Section(md, "Client gaps longer than the bound outside any fault window (not counted as violations)", UnexplainedGaps);
+        Section(md, "Left behind", Leftovers);
+        if (Failure is not null)
+        {
+            md.AppendLine("## Failure").AppendLine().AppendLine("```").AppendLine(Failure).AppendLine("```").AppendLine();
+        }
+
+        md.AppendLine("## Faults").AppendLine();
+        foreach (var f in Faults)
+        {
+            md.AppendLine(Inv($"- {f.Start.TotalSeconds:F1} – {(f.End is { } e ? e.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) : "?")} s: {f}{(f.Overlapping ? " (overlapping)" : string.Empty)}{(f.Error is null ? string.Empty : " — " + f.Error)}"));
+        }
+
+        return md.ToString();
+    }
+
+    private static void Section(StringBuilder md, string title, IEnumerable<string> lines)
+    {
+        var list = lines.ToList();
+        md.AppendLine(Inv($"## {title}: {list.Count}")).AppendLine();
+        foreach (string line in list.Take(50))
+        {
+            md.AppendLine("- " + line);
+        }
+
+        if (list.Count > 50)
+        {
+            md.AppendLine(Inv($"- … and {list.Count - 50} more"));
+        }
+
+        md.AppendLine();
+    }
+
+    private static string Commit()
+    {
+        try
+        {
+            var git = CommandRunner.Default.RunUncheckedAsync("git", ["rev-parse", "--short", "HEAD"]).GetAwaiter().GetResult();
+            return git.Succeeded ? git.StandardOutput.Trim() : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
