@@ -21,6 +21,9 @@ internal sealed partial class ViewCoordinator(
     ILogger logger)
 {
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
+
+    /// <summary>How soon a proposal is tried again when a member still hears a node this coordinator saw die.</summary>
+    private static readonly TimeSpan GoneRetry = TimeSpan.FromMilliseconds(10);
     private Proposal? proposal;
 
     /// <summary>
@@ -291,6 +294,14 @@ internal sealed partial class ViewCoordinator(
                 // Keep the node exactly until that member would stop hearing it (it says how long), then try again:
                 // a dead node's removal is late only by the gap between its last messages to us and to that member.
                 var remaining = !reply.StillHeardFor.IsDefault && i < reply.StillHeardFor.Length ? reply.StillHeardFor[i] : options.HeartbeatInterval;
+
+                // A node this coordinator saw die (the crash fast path) dies for the other members too, within a round
+                // trip of each other: try again soon rather than when that member's detection timeout would end.
+                if (peers.Find(info.Name) is { Gone: true } && remaining > GoneRetry)
+                {
+                    remaining = GoneRetry;
+                }
+
                 vouched[info.Name] = (info, now + TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, TimeSpan.FromMilliseconds(1).Ticks, options.DetectionTimeout.Ticks)));
             }
         }

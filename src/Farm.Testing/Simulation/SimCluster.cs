@@ -183,8 +183,8 @@ public sealed partial class SimCluster
     /// <summary>
     /// Crashes <paramref name="name"/>. With <paramref name="processGone"/>, only its daemon died and its host stays up
     /// (kill -9): its kernel stops accepting at once (the live table dies with the process), and every node that can
-    /// reach it sees its connection break and its port refuse, <paramref name="noticeAfter"/> later (farmd's crash fast
-    /// path: <see cref="MembershipManager.NotePeerGone"/>, then a coordinator step).
+    /// reach it sees its connection break and its port refuse, <paramref name="noticeAfter"/> later plus a millisecond per
+    /// node in order (farmd's crash fast path: <see cref="MembershipManager.NotePeerGone"/>, then a coordinator step).
     /// </summary>
     public void Crash(string name, bool processGone = false, TimeSpan noticeAfter = default)
     {
@@ -197,9 +197,12 @@ public sealed partial class SimCluster
             return;
         }
 
+        // Each peer's probe ends at its own time: one more millisecond for each, so a coordinator may hear "still heard"
+        // from a member that has not noticed yet.
+        int k = 0;
         foreach (var other in Nodes.Where(n => n != node && !IsBlocked(n.Name, name)))
         {
-            Schedule(Now + noticeAfter, new GoneEvent(other, other.Incarnation, name));
+            Schedule(Now + noticeAfter + TimeSpan.FromMilliseconds(k++), new GoneEvent(other, other.Incarnation, name));
         }
     }
 
