@@ -61,37 +61,21 @@ served again, and double answers (one SYN answered by SYN-ACKs from two MACs; tc
 EOF
 }
 
+start_dir="$(pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+here="$root/tests/bench/versus"
+cd "$root"
+# shellcheck source=../lib/netbench.sh
+source "$root/tests/bench/lib/netbench.sh"
+
 setups="farm,haproxy,nginx,direct,flood" workloads="ka1,cl1,kaN,clN" seconds=8 runs=3 threads=2 connections=64
 sources=16 farm_warmup=15 farm_settle=90 failover=1 fo_clients=32 fo_period=20 vrrp_advert=0.1 farmd="" build=1 out="" label=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --setups) setups="${2:?}"; shift 2 ;;
-    --workloads) workloads="${2:?}"; shift 2 ;;
-    --seconds) seconds="${2:?}"; shift 2 ;;
-    --runs) runs="${2:?}"; shift 2 ;;
-    --threads) threads="${2:?}"; shift 2 ;;
-    --connections) connections="${2:?}"; shift 2 ;;
-    --sources) sources="${2:?}"; shift 2 ;;
-    --farm-warmup) farm_warmup="${2:?}"; shift 2 ;;
-    --farm-settle) farm_settle="${2:?}"; shift 2 ;;
-    --no-failover) failover=0; shift ;;
-    --failover-clients) fo_clients="${2:?}"; shift 2 ;;
-    --failover-period-ms) fo_period="${2:?}"; shift 2 ;;
-    --vrrp-advert) vrrp_advert="${2:?}"; shift 2 ;;
-    --farmd) farmd="${2:?}"; shift 2 ;;
-    --no-build) build=0; shift ;;
-    --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
-    --heartbeat) export NB_HEARTBEAT="${2:?}"; shift 2 ;;
-    --out) out="${2:?}"; shift 2 ;;
-    --label) label="${2:?}"; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-for pair in "seconds:$seconds" "runs:$runs" "threads:$threads" "connections:$connections" "sources:$sources" \
-            "farm-warmup:$farm_warmup" "farm-settle:$farm_settle" "failover-clients:$fo_clients" "failover-period-ms:$fo_period"; do
-  [[ "${pair#*:}" =~ ^[0-9]+$ && "${pair#*:}" -ge 1 ]] || { echo "run.sh: --${pair%%:*} must be a whole number >= 1" >&2; exit 2; }
-done
+nb_parse_options --setups=setups --workloads=workloads --seconds=seconds --runs=runs --threads=threads \
+  --connections=connections --sources=sources --farm-warmup=farm_warmup --farm-settle=farm_settle \
+  --no-failover=failover:0 --failover-clients=fo_clients --failover-period-ms=fo_period --vrrp-advert=vrrp_advert \
+  --farmd=farmd --no-build=build:0 --bridge-nf=NB_BRIDGE_NF:1 --heartbeat=NB_HEARTBEAT --out=out --label=label -- "$@"
+nb_check_counts 1 "seconds:$seconds" "runs:$runs" "threads:$threads" "connections:$connections" "sources:$sources" \
+  "farm-warmup:$farm_warmup" "farm-settle:$farm_settle" "failover-clients:$fo_clients" "failover-period-ms:$fo_period"
 ((sources <= 200 && fo_clients <= 200)) || { echo "run.sh: --sources and --failover-clients are at most 200" >&2; exit 2; }
 [[ "$vrrp_advert" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: --vrrp-advert must be seconds, e.g. 0.1" >&2; exit 2; }
 IFS=, read -r -a setup_list <<<"$setups"
@@ -99,12 +83,6 @@ IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${setup_list[@]}"; do [[ "$s" =~ ^(farm|haproxy|nginx|direct|flood)$ ]] || { echo "run.sh: unknown setup '$s'" >&2; exit 2; }; done
 for w in "${workload_list[@]}"; do [[ "$w" =~ ^(ka1|cl1|kaN|clN)$ ]] || { echo "run.sh: unknown workload '$w'" >&2; exit 2; }; done
 
-start_dir="$(pwd)"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-here="$root/tests/bench/versus"
-cd "$root"
-# shellcheck source=../lib/netbench.sh
-source "$root/tests/bench/lib/netbench.sh"
 out="${out:-tests/bench/results/versus.md}"
 [[ "$out" = /* ]] || out="$root/$out"
 
