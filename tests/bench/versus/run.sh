@@ -166,12 +166,30 @@ proxy_ready() {
   TARGET="$VIP"
 }
 
-setup_haproxy() {
-  local dir="$NB_WORK/haproxy" i
-  proxy_topology haproxy
+# setup_proxy NAME: the proxy topology with NAME (haproxy or nginx) in both LB namespaces, each started by
+# NAME_lb DIR NAMESPACE, then keepalived; ready once the VIP reaches all three backends.
+setup_proxy() {
+  local name="$1" dir="$NB_WORK/$1" i
+  proxy_topology "$name"
   for i in 0 1; do
     mkdir -p "$dir/lb$i"
-    cat > "$dir/lb$i/haproxy.cfg" <<EOF
+    "${name}_lb" "$dir/lb$i" "lb$i"
+  done
+  keepalived_up "$dir"
+  proxy_ready "$name"
+}
+
+# backend_lines FORMAT: FORMAT (printf; arguments: the backend's index, its address) once per backend.
+backend_lines() {
+  local i
+  for i in "${!BACKENDS[@]}"; do printf "$1\n" "$i" "${BACKENDS[$i]}"; done
+}
+
+setup_haproxy() { setup_proxy haproxy; }
+
+haproxy_lb() {
+  local dir="$1" ns="$2"
+  cat > "$dir/haproxy.cfg" <<EOF
 global
   maxconn 8000
 defaults
@@ -187,36 +205,28 @@ frontend web
 backend nginx
   balance roundrobin
   default-server check inter 100ms fall 3 rise 2
-  server n0 ${BACKENDS[0]}:80
-  server n1 ${BACKENDS[1]}:80
-  server n2 ${BACKENDS[2]}:80
+$(backend_lines '  server n%s %s:80')
 EOF
-    nb_exec "lb$i" haproxy -db -f "$dir/lb$i/haproxy.cfg" < /dev/null > "$dir/lb$i/haproxy.log" 2>&1 & disown
-  done
-  keepalived_up "$dir"
-  proxy_ready haproxy
+  nb_exec "$ns" haproxy -db -f "$dir/haproxy.cfg" < /dev/null > "$dir/haproxy.log" 2>&1 & disown
 }
 
-setup_nginx() {
-  local dir="$NB_WORK/nginx" i
-  proxy_topology nginx
-  for i in 0 1; do
-    mkdir -p "$dir/lb$i"
-    cat > "$dir/lb$i/nginx.conf" <<EOF
+setup_nginx() { setup_proxy nginx; }
+
+nginx_lb() {
+  local dir="$1" ns="$2"
+  cat > "$dir/nginx.conf" <<EOF
 worker_processes auto;
 daemon off;
-pid $dir/lb$i/nginx.pid;
-error_log $dir/lb$i/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 16384; }
 http {
   access_log off;
-  client_body_temp_path $dir/lb$i/tmp-body; proxy_temp_path $dir/lb$i/tmp-proxy; fastcgi_temp_path $dir/lb$i/tmp-fcgi;
-  uwsgi_temp_path $dir/lb$i/tmp-uwsgi; scgi_temp_path $dir/lb$i/tmp-scgi;
+  client_body_temp_path $dir/tmp-body; proxy_temp_path $dir/tmp-proxy; fastcgi_temp_path $dir/tmp-fcgi;
+  uwsgi_temp_path $dir/tmp-uwsgi; scgi_temp_path $dir/tmp-scgi;
   keepalive_requests 10000000;
   upstream backends {
-    server ${BACKENDS[0]}:80;
-    server ${BACKENDS[1]}:80;
-    server ${BACKENDS[2]}:80;
+$(backend_lines '    server %.0s%s:80;')
     keepalive 64;
     keepalive_requests 10000000;
   }
@@ -232,10 +242,7 @@ http {
   }
 }
 EOF
-    nb_exec "lb$i" nginx -p "$dir/lb$i" -e "$dir/lb$i/error.log" -c "$dir/lb$i/nginx.conf" < /dev/null > "$dir/lb$i/stdout.log" 2>&1 & disown
-  done
-  keepalived_up "$dir"
-  proxy_ready nginx
+  nb_exec "$ns" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
 }
 
 setup_direct() {
