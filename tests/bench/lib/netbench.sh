@@ -285,29 +285,36 @@ nb_wait_settled() {
 nb_vmac4() { local IFS=.; set -- $1; printf '02:46:%02x:%02x:%02x:%02x\n' "$1" "$2" "$3" "$4"; }
 
 # nginx -------------------------------------------------------------------------------------------------------------
-# nb_nginx_backend DIR HOST NAME: nginx with one worker answering "ok\n" (3 bytes) on port 80 with header
-# "X-Backend: NAME", no access log; started in the host's namespace.
-nb_nginx_backend() {
-  local dir="$1/$3" host="$2" name="$3"
+# nb_nginx_start HOST DIR WORKERS CONNECTIONS BLOCKS: writes DIR/nginx.conf (pid, logs and temp files in DIR, no access
+# log, long keep-alive) with BLOCKS (the server and upstream blocks) inside its http block, and starts nginx with it in
+# the host's namespace.
+nb_nginx_start() {
+  local host="$1" dir="$2"
   mkdir -p "$dir"
   cat > "$dir/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $3;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections $4; }
 http {
   access_log off;
   client_body_temp_path $dir/tmp-body; proxy_temp_path $dir/tmp-proxy; fastcgi_temp_path $dir/tmp-fcgi;
   uwsgi_temp_path $dir/tmp-uwsgi; scgi_temp_path $dir/tmp-scgi;
   keepalive_requests 10000000;
-  server {
-    listen 80 backlog=4096;
-    location / { default_type text/plain; add_header X-Backend $name always; return 200 "ok\n"; }
-  }
+$5
 }
 EOF
-  ip netns exec "$(nb_ns "$host")" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
+  nb_exec "$host" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
+}
+
+# nb_nginx_backend DIR HOST NAME: nginx with one worker answering "ok\n" (3 bytes) on port 80 with header
+# "X-Backend: NAME", no access log; started in the host's namespace.
+nb_nginx_backend() {
+  nb_nginx_start "$2" "$1/$3" 1 8192 "  server {
+    listen 80 backlog=4096;
+    location / { default_type text/plain; add_header X-Backend $3 always; return 200 \"ok\\n\"; }
+  }"
 }
 
 # nb_all_answer HOST URL SECONDS NAME...: true once answers with "X-Backend: NAME" for every NAME came through URL

@@ -213,19 +213,7 @@ EOF
 setup_nginx() { setup_proxy nginx; }
 
 nginx_lb() {
-  local dir="$1" ns="$2"
-  cat > "$dir/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $dir/tmp-body; proxy_temp_path $dir/tmp-proxy; fastcgi_temp_path $dir/tmp-fcgi;
-  uwsgi_temp_path $dir/tmp-uwsgi; scgi_temp_path $dir/tmp-scgi;
-  keepalive_requests 10000000;
-  upstream backends {
+  nb_nginx_start "$2" "$1" auto 16384 "  upstream backends {
 $(backend_lines '    server %.0s%s:80;')
     keepalive 64;
     keepalive_requests 10000000;
@@ -235,14 +223,11 @@ $(backend_lines '    server %.0s%s:80;')
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_connect_timeout 250ms;
       proxy_next_upstream error timeout;
     }
-  }
-}
-EOF
-  nb_exec "$ns" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
+  }"
 }
 
 setup_direct() {
