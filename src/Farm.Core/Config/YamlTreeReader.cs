@@ -89,36 +89,25 @@ internal static partial class YamlTreeReader
                 node = new YamlScalarNode(Line(ev.Start), Column(ev.Start), scalar.Value, plain);
                 break;
             case SequenceStart:
-                CheckDepth(depth, ev.Start);
-                state.Count(1, ev.Start);
-                var list = new YamlListNode(Line(ev.Start), Column(ev.Start));
-                int listSize = 1;
+                var list = Open(state, depth, ev.Start, new YamlListNode(Line(ev.Start), Column(ev.Start)));
                 while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    var item = ReadNode(state, depth + 1);
-                    list.Items.Add(item);
-                    listSize += item.Size;
+                    list.Items.Add(ReadChild(state, depth, list));
                 }
 
-                list.Size = listSize;
                 node = list;
                 break;
             case MappingStart:
-                CheckDepth(depth, ev.Start);
-                state.Count(1, ev.Start);
-                var map = new YamlMapNode(Line(ev.Start), Column(ev.Start));
-                int mapSize = 1;
+                var map = Open(state, depth, ev.Start, new YamlMapNode(Line(ev.Start), Column(ev.Start)));
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var key = ReadNode(state, depth + 1);
-                    var value = ReadNode(state, depth + 1);
-                    mapSize += key.Size + value.Size;
+                    var key = ReadChild(state, depth, map);
+                    var value = ReadChild(state, depth, map);
                     // Complex keys (a mapping or list as a key) never name a setting; keep their position for the error.
                     var keyScalar = key as YamlScalarNode ?? new YamlScalarNode(key.Line, key.Column, "<" + key.Describe() + ">", isPlain: false);
                     map.Entries.Add(new(keyScalar, value));
                 }
 
-                map.Size = mapSize;
                 node = map;
                 break;
             default:
@@ -131,6 +120,23 @@ internal static partial class YamlTreeReader
         }
 
         return node;
+    }
+
+    /// <summary>A list or mapping just started at <paramref name="at"/>: checks the nesting and counts it.</summary>
+    private static T Open<T>(ReadState state, int depth, Mark at, T collection)
+        where T : YamlNodeBase
+    {
+        CheckDepth(depth, at);
+        state.Count(1, at);
+        return collection;
+    }
+
+    /// <summary>Reads one node inside <paramref name="parent"/> and adds its size to the parent's.</summary>
+    private static YamlNodeBase ReadChild(ReadState state, int depth, YamlNodeBase parent)
+    {
+        var child = ReadNode(state, depth + 1);
+        parent.Size += child.Size;
+        return child;
     }
 
     private static void CheckDepth(int depth, Mark at)

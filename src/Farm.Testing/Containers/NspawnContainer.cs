@@ -22,8 +22,12 @@ public sealed class NspawnContainer : IAsyncDisposable
     private const string HybridUnifiedCgroup = "/sys/fs/cgroup/unified";
     private const string CleanPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    private static readonly ConcurrentDictionary<NspawnContainer, bool> Running = new();
-    private static int exitHookInstalled;
+    private static readonly ExitSweep<NspawnContainer> Running = new(container =>
+    {
+        container.KillNow();
+        RemovePropagateFolder(container.Machine);
+        RemoveCgroup(container.Machine);
+    });
 
     private readonly Process nspawn;
     private readonly StringBuilder console = new();
@@ -73,7 +77,6 @@ public sealed class NspawnContainer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(readOnlyBinds);
         runner ??= CommandRunner.Default;
         SweepLeftovers();
-        InstallExitHook();
         string machine = string.Create(CultureInfo.InvariantCulture, $"{NetworkNamespace.NamePrefix}{Environment.ProcessId}-{hostName}");
         string? cgroup = CreateCgroup(machine);
 
@@ -114,7 +117,7 @@ public sealed class NspawnContainer : IAsyncDisposable
         process.OutputDataReceived += (_, e) => container.Append(e.Data);
         process.ErrorDataReceived += (_, e) => container.Append(e.Data);
         process.Start();
-        Running[container] = true;
+        Running.Add(container);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -157,7 +160,7 @@ public sealed class NspawnContainer : IAsyncDisposable
             return;
         }
 
-        Running.TryRemove(this, out _);
+        Running.Remove(this);
         try
         {
             if (!nspawn.HasExited)
@@ -265,25 +268,6 @@ public sealed class NspawnContainer : IAsyncDisposable
         {
             // Gone already, or still in use.
         }
-    }
-
-    private static void InstallExitHook()
-    {
-        if (Interlocked.Exchange(ref exitHookInstalled, 1) != 0)
-        {
-            return;
-        }
-
-        // A test that forgot to dispose (or a runner that exits early) leaves no container running.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var container in Running.Keys)
-            {
-                container.KillNow();
-                RemovePropagateFolder(container.Machine);
-                RemoveCgroup(container.Machine);
-            }
-        };
     }
 
     private async Task WaitForBootAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -11,8 +11,7 @@ namespace Farm.Testing.Farmd;
 /// </remarks>
 public sealed class FarmdProcess : IAsyncDisposable
 {
-    private static readonly ConcurrentDictionary<FarmdProcess, bool> Running = new();
-    private static int exitHookInstalled;
+    private static readonly ExitSweep<FarmdProcess> Running = new(farmd => farmd.Kill());
 
     private readonly Process process;
     private readonly StringBuilder output = new();
@@ -136,8 +135,7 @@ public sealed class FarmdProcess : IAsyncDisposable
         }
 
         farmd.Id = process.Id;
-        InstallExitHook();
-        Running[farmd] = true;
+        Running.Add(farmd);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return farmd;
@@ -233,7 +231,7 @@ public sealed class FarmdProcess : IAsyncDisposable
             return;
         }
 
-        Running.TryRemove(this, out _);
+        Running.Remove(this);
         try
         {
             if (!process.HasExited)
@@ -268,24 +266,6 @@ public sealed class FarmdProcess : IAsyncDisposable
             arguments.Add(name);
             arguments.Add(value);
         }
-    }
-
-    private static void InstallExitHook()
-    {
-        if (Interlocked.Exchange(ref exitHookInstalled, 1) != 0)
-        {
-            return;
-        }
-
-        // A test run that ends without disposing (a crash, a runner that exits early) must not leave daemons behind:
-        // they would keep programming namespaces that are about to be deleted.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var farmd in Running.Keys)
-            {
-                farmd.Kill();
-            }
-        };
     }
 
     private void Append(string? line)

@@ -1,3 +1,4 @@
+using Farm.Cli.Import;
 using static Farm.Cli.Tests.Import.ImportTestData;
 
 namespace Farm.Cli.Tests.Import;
@@ -49,15 +50,12 @@ public sealed class SafeKitImporterTests
         var import = ImportFile("two-lans.xml");
 
         _ = Module(import);
-        var warnings = WarningLines(import);
-        Assert.AreEqual(4, warnings.Length, string.Join('\n', warnings));
-        StringAssert.StartsWith(warnings[0], "two-lans.xml:5:11: warning: attribute 'pulse' of <farm>");
-        StringAssert.Contains(warnings[0], "heartbeat.interval");
-        StringAssert.Contains(warnings[1], "'mlost_count'");
-        StringAssert.Contains(warnings[2], "'slost_count'");
-        StringAssert.Contains(warnings[2], "heartbeat.detection_timeout");
-        StringAssert.StartsWith(warnings[3], "two-lans.xml:7:8: warning: heartbeat LAN 'heartbeat'");
-        StringAssert.Contains(warnings[3], "under 'lans:' in the cluster file");
+        AssertWarnings(
+            import,
+            ["two-lans.xml:5:11: warning: attribute 'pulse' of <farm>", "heartbeat.interval"],
+            ["'mlost_count'"],
+            ["'slost_count'", "heartbeat.detection_timeout"],
+            ["two-lans.xml:7:8: warning: heartbeat LAN 'heartbeat'", "under 'lans:' in the cluster file"]);
     }
 
     [TestMethod]
@@ -67,13 +65,12 @@ public sealed class SafeKitImporterTests
 
         var module = Module(import);
         Assert.AreEqual(2, module.Rules.Count);
-        var warnings = WarningLines(import);
-        Assert.AreEqual(4, warnings.Length, string.Join('\n', warnings));
-        StringAssert.Contains(warnings[0], "<cluster> of group 'APP' lists the hosts node1, node2, node3");
-        StringAssert.Contains(warnings[1], "set 'weight: 100' on node 'node1'");
-        StringAssert.Contains(warnings[2], "set 'weight: 100' on node 'node2'");
-        StringAssert.StartsWith(warnings[3], "power-hosts.xml:21:32: warning: power 2 of host 'node3'");
-        StringAssert.Contains(warnings[3], "set 'weight: 200' on node 'node3' in the cluster file");
+        AssertWarnings(
+            import,
+            ["<cluster> of group 'APP' lists the hosts node1, node2, node3"],
+            ["set 'weight: 100' on node 'node1'"],
+            ["set 'weight: 100' on node 'node2'"],
+            ["power-hosts.xml:21:32: warning: power 2 of host 'node3'", "set 'weight: 200' on node 'node3' in the cluster file"]);
     }
 
     [TestMethod]
@@ -289,5 +286,29 @@ public sealed class SafeKitImporterTests
         Assert.AreEqual(2, calls.Length, string.Join('\n', calls));
         StringAssert.StartsWith(calls[0], "bin/start_both:4:7: warning: calls 'safekit errd'");
         StringAssert.StartsWith(calls[1], "bin/start_both:5:1: warning: calls 'safekit kill'");
+    }
+
+    /// <summary>
+    /// Asserts one warning line per entry of <paramref name="lines"/>, each containing all of that entry's fragments; a
+    /// fragment with its location ("file:line:column: warning: ...") must start the line.
+    /// </summary>
+    private static void AssertWarnings(SafeKitImport import, params string[][] lines)
+    {
+        var warnings = WarningLines(import);
+        Assert.AreEqual(lines.Length, warnings.Length, string.Join('\n', warnings));
+        for (int i = 0; i < lines.Length; i++)
+        {
+            foreach (string fragment in lines[i])
+            {
+                if (fragment.Contains(": warning: ", StringComparison.Ordinal))
+                {
+                    StringAssert.StartsWith(warnings[i], fragment);
+                }
+                else
+                {
+                    StringAssert.Contains(warnings[i], fragment);
+                }
+            }
+        }
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Farm.Cli.Tests.Status;
 
 [TestClass]
@@ -10,11 +12,11 @@ public sealed class StatusTableTests
         var lines = text.Split('\n');
 
         Assert.AreEqual("Cluster demo as seen by n1 (incarnation 1764000000001), view epoch 7 by n1, config 6e16e2abcc40 version 0", lines[0]);
-        StringAssert.Matches(lines[1], new System.Text.RegularExpressions.Regex(@"^NODE\s+STATE\s+INCARNATION\s+VIEW\s+WEIGHT\s+WEB\s+LAN default\s+CONFIG\s*$"));
-        StringAssert.Matches(Row(lines, "n1 *"), new System.Text.RegularExpressions.Regex(@"up\s+1764000000001\s+yes\s+100\s+ready 50\.00% 2048/4096 \+12 in\s+198\.18\.0\.1\s+same"));
-        StringAssert.Matches(Row(lines, "n2 "), new System.Text.RegularExpressions.Regex(@"up\s+1764000000002\s+yes\s+100\s+ready 50\.00% 2048/4096\s+198\.18\.0\.2 up 40ms ago\s+same"));
-        StringAssert.Matches(Row(lines, "n3 "), new System.Text.RegularExpressions.Regex(@"down\s+1764000000003\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.3 down 12\.3s ago\s+same"));
-        StringAssert.Matches(Row(lines, "n4 "), new System.Text.RegularExpressions.Regex(@"excluded\s+-\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.4 never heard\s+differs 1a2b3c4d5e6f"));
+        StringAssert.Matches(lines[1], new Regex(@"^NODE\s+STATE\s+INCARNATION\s+VIEW\s+WEIGHT\s+WEB\s+LAN default\s+CONFIG\s*$"));
+        AssertRow(lines, "n1 *", @"up\s+1764000000001\s+yes\s+100\s+ready 50\.00% 2048/4096 \+12 in\s+198\.18\.0\.1\s+same");
+        AssertRow(lines, "n2 ", @"up\s+1764000000002\s+yes\s+100\s+ready 50\.00% 2048/4096\s+198\.18\.0\.2 up 40ms ago\s+same");
+        AssertRow(lines, "n3 ", @"down\s+1764000000003\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.3 down 12\.3s ago\s+same");
+        AssertRow(lines, "n4 ", @"excluded\s+-\s+no\s+100\s+unknown 0\.00% 0/4096\s+198\.18\.0\.4 never heard\s+differs 1a2b3c4d5e6f");
     }
 
     [TestMethod]
@@ -34,9 +36,9 @@ public sealed class StatusTableTests
 
         var lines = Render(CliTerminal.Redirected, report).Split('\n');
         StringAssert.StartsWith(lines[0], "Cluster demo as seen by n1 (incarnation 1764000000001, drained), view epoch 7 by n1, config 6e16e2abcc40 version 4");
-        StringAssert.Matches(Row(lines, "n1 *"), new System.Text.RegularExpressions.Regex(@"^n1 \*\s+up, drained\s+1764000000001\s+yes\s+100\s+ready 0\.00% 0/4096\s+198"));
-        StringAssert.Matches(Row(lines, "n2 "), new System.Text.RegularExpressions.Regex(@"^n2\s+up, draining\s+1764000000002\s+yes\s+100\s+ready 0\.00% 0/4096 -40 out \(oldest 1\.2s\)\s+198"));
-        StringAssert.Matches(Row(lines, "n3 "), new System.Text.RegularExpressions.Regex(@"^n3\s+down, leaving\s+"));
+        AssertRow(lines, "n1 *", @"^n1 \*\s+up, drained\s+1764000000001\s+yes\s+100\s+ready 0\.00% 0/4096\s+198");
+        AssertRow(lines, "n2 ", @"^n2\s+up, draining\s+1764000000002\s+yes\s+100\s+ready 0\.00% 0/4096 -40 out \(oldest 1\.2s\)\s+198");
+        AssertRow(lines, "n3 ", @"^n3\s+down, leaving\s+");
     }
 
     [TestMethod]
@@ -59,8 +61,8 @@ public sealed class StatusTableTests
 
         StringAssert.Contains(text, $"Config differs on n4: theirs {StatusSamples.TheirHash}, ours {StatusSamples.OurHash}");
         StringAssert.Contains(text, "Rejected messages:");
-        StringAssert.Matches(text, new System.Text.RegularExpressions.Regex(@"127\.0\.0\.1\s+bad_mac\s+3\s+n2"));
-        StringAssert.Matches(text, new System.Text.RegularExpressions.Regex(@"reply from n3\s+replayed\s+1"));
+        StringAssert.Matches(text, new Regex(@"127\.0\.0\.1\s+bad_mac\s+3\s+n2"));
+        StringAssert.Matches(text, new Regex(@"reply from n3\s+replayed\s+1"));
     }
 
     [TestMethod]
@@ -117,6 +119,10 @@ public sealed class StatusTableTests
         StatusTable.Render(terminal.CreateConsole(output), report ?? StatusSamples.Report());
         return output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
     }
+
+    /// <summary>Asserts that the one row starting with <paramref name="prefix"/> matches <paramref name="pattern"/>.</summary>
+    private static void AssertRow(string[] lines, string prefix, string pattern) =>
+        StringAssert.Matches(Row(lines, prefix), new Regex(pattern));
 
     private static string Row(string[] lines, string prefix) =>
         lines.SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? throw new AssertFailedException($"no row starting with '{prefix}' in:\n{string.Join('\n', lines)}");

@@ -8,6 +8,10 @@ public sealed class ModuleConfigParserTests
 
     private static string With(string yaml) => Minimal + "\n" + yaml;
 
+    /// <summary>The module's single-valued settings, compared in one assert.</summary>
+    private static (string Interface, ModuleMode Mode, bool Failback, int Buckets, uint Seed, VmacMode VmacMode) Settings(ModuleConfig module) =>
+        (module.Interface, module.Mode, module.Failback, module.Buckets, module.Seed, module.VmacMode);
+
     [TestMethod]
     public void ParseModule_MinimalFile_AppliesEveryDefault()
     {
@@ -15,12 +19,7 @@ public sealed class ModuleConfigParserTests
 
         Assert.AreEqual("web", module.Name);
         Assert.AreEqual(IPAddress.Parse("198.18.100.1"), module.Vips.Single());
-        Assert.AreEqual("eth0", module.Interface);
-        Assert.AreEqual(ModuleMode.Balance, module.Mode);
-        Assert.IsFalse(module.Failback);
-        Assert.AreEqual(4096, module.Buckets);
-        Assert.AreEqual(0x6661726du, module.Seed);
-        Assert.AreEqual(VmacMode.UnicastFilter, module.VmacMode);
+        Assert.AreEqual(("eth0", ModuleMode.Balance, false, 4096, 0x6661726du, VmacMode.UnicastFilter), Settings(module));
         Assert.AreEqual(TimeSpan.FromSeconds(10), module.Arp.GratuitousInterval);
         Assert.AreEqual(new ModuleTimeoutOptions(), module.Timeouts);
         Assert.AreEqual(TimeSpan.FromSeconds(60), module.Timeouts.Start);
@@ -60,12 +59,7 @@ public sealed class ModuleConfigParserTests
             """);
 
         Assert.AreEqual(2, module.Vips.Count);
-        Assert.AreEqual("bond0", module.Interface);
-        Assert.AreEqual(ModuleMode.Single, module.Mode);
-        Assert.IsTrue(module.Failback);
-        Assert.AreEqual(256, module.Buckets);
-        Assert.AreEqual(12345u, module.Seed);
-        Assert.AreEqual(VmacMode.Promiscuous, module.VmacMode);
+        Assert.AreEqual(("bond0", ModuleMode.Single, true, 256, 12345u, VmacMode.Promiscuous), Settings(module));
         Assert.AreEqual(new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = 5000, LastPort = 5100, Affinity = Affinity.ClientIpPort }, module.Rules[0]);
         Assert.AreEqual(TimeSpan.FromMinutes(1), module.Arp.GratuitousInterval);
         Assert.AreEqual(new ModuleTimeoutOptions { Start = TimeSpan.FromMinutes(2), Stop = TimeSpan.FromSeconds(90), StopForce = TimeSpan.FromSeconds(5), Drain = TimeSpan.Zero }, module.Timeouts);

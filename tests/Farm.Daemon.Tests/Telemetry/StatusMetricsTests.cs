@@ -6,33 +6,34 @@ namespace Farm.Daemon.Tests.Telemetry;
 public sealed class StatusMetricsTests
 {
     [TestMethod]
-    public async Task Update_PeerDown_OneSeriesPerStateWithOnlyTheCurrentAtOne()
+    // peer down: one series per state, only the current at 1
+    [DataRow("farm_node_state{node=\"n2\",state=\"down\"}", 1.0)]
+    [DataRow("farm_node_state{node=\"n2\",state=\"up\"}", 0.0)]
+    [DataRow("farm_node_state{node=\"n1\",state=\"up\"}", 1.0)]
+    [DataRow("farm_node_in_view{node=\"n2\"}", 0.0)]
+    [DataRow("farm_peer_reachable{node=\"n2\",lan=\"default\"}", 0.0)]
+    [DataRow("farm_peer_last_heard_seconds{node=\"n2\",lan=\"default\"}", 2.5)]
+    [DataRow("farm_view_epoch", 7.0)]
+    [DataRow("farm_config_version", 3.0)]
+    // self handing over: module buckets by state and the oldest drain
+    [DataRow("farm_module_buckets{module=\"web\",state=\"owned\"}", 200.0)]
+    [DataRow("farm_module_buckets{module=\"web\",state=\"incoming\"}", 5.0)]
+    [DataRow("farm_module_buckets{module=\"web\",state=\"draining\"}", 9.0)]
+    [DataRow("farm_drain_oldest_seconds{module=\"web\"}", 1.5)]
+    [DataRow("farm_module_table_buckets{module=\"web\"}", 256.0)]
+    [DataRow("farm_node_buckets{node=\"n2\",module=\"web\"}", 56.0)]
+    [DataRow("farm_node_drain_state{node=\"n1\",state=\"draining\"}", 1.0)]
+    [DataRow("farm_node_module_ready{node=\"n1\",module=\"web\"}", 1.0)]
+    // module and checkers: state one-hot, verdicts once known
+    [DataRow("farm_module_state{module=\"web\",state=\"wait\"}", 1.0)]
+    [DataRow("farm_module_state{module=\"web\",state=\"up\"}", 0.0)]
+    [DataRow("farm_module_substate{module=\"web\",substate=\"not_ready\"}", 1.0)]
+    [DataRow("farm_module_recoveries_in_window{module=\"web\"}", 2.0)]
+    public async Task Update_Report_SeriesHasTheReportedValue(string series, double expected)
     {
         var text = await ScrapeAfterAsync(Report());
 
-        Assert.AreEqual(1, text["farm_node_state{node=\"n2\",state=\"down\"}"]);
-        Assert.AreEqual(0, text["farm_node_state{node=\"n2\",state=\"up\"}"]);
-        Assert.AreEqual(1, text["farm_node_state{node=\"n1\",state=\"up\"}"]);
-        Assert.AreEqual(0, text["farm_node_in_view{node=\"n2\"}"]);
-        Assert.AreEqual(0, text["farm_peer_reachable{node=\"n2\",lan=\"default\"}"]);
-        Assert.AreEqual(2.5, text["farm_peer_last_heard_seconds{node=\"n2\",lan=\"default\"}"]);
-        Assert.AreEqual(7, text["farm_view_epoch"]);
-        Assert.AreEqual(3, text["farm_config_version"]);
-    }
-
-    [TestMethod]
-    public async Task Update_SelfHandingOver_ModuleBucketsByStateAndOldestDrain()
-    {
-        var text = await ScrapeAfterAsync(Report());
-
-        Assert.AreEqual(200, text["farm_module_buckets{module=\"web\",state=\"owned\"}"]);
-        Assert.AreEqual(5, text["farm_module_buckets{module=\"web\",state=\"incoming\"}"]);
-        Assert.AreEqual(9, text["farm_module_buckets{module=\"web\",state=\"draining\"}"]);
-        Assert.AreEqual(1.5, text["farm_drain_oldest_seconds{module=\"web\"}"]);
-        Assert.AreEqual(256, text["farm_module_table_buckets{module=\"web\"}"]);
-        Assert.AreEqual(56, text["farm_node_buckets{node=\"n2\",module=\"web\"}"]);
-        Assert.AreEqual(1, text["farm_node_drain_state{node=\"n1\",state=\"draining\"}"]);
-        Assert.AreEqual(1, text["farm_node_module_ready{node=\"n1\",module=\"web\"}"]);
+        Assert.AreEqual(expected, text[series]);
     }
 
     [TestMethod]
@@ -51,15 +52,11 @@ public sealed class StatusMetricsTests
     }
 
     [TestMethod]
-    public async Task Update_ModuleAndCheckers_StateOneHotAndVerdictsOnlyOnceKnown()
+    public async Task Update_CheckerWithoutVerdict_HasNoSeries()
     {
         var text = await ScrapeAfterAsync(Report());
 
-        Assert.AreEqual(1, text["farm_module_state{module=\"web\",state=\"wait\"}"]);
-        Assert.AreEqual(0, text["farm_module_state{module=\"web\",state=\"up\"}"]);
-        Assert.AreEqual(1, text["farm_module_substate{module=\"web\",substate=\"not_ready\"}"]);
-        Assert.AreEqual(2, text["farm_module_recoveries_in_window{module=\"web\"}"]);
-        Assert.AreEqual(0, text["farm_checker_up{module=\"web\",checker=\"tcp\"}"]);
+        Assert.AreEqual(0, text["farm_checker_up{module=\"web\",checker=\"tcp\"}"], "the checker with a verdict has its series");
         Assert.IsFalse(text.Samples.ContainsKey("farm_checker_up{module=\"web\",checker=\"fresh\"}"), "a checker without a verdict has no series");
     }
 

@@ -55,27 +55,16 @@ the CPU figures are whole-machine deltas and include everything else that runs.
 EOF
 }
 
+start_dir="$(pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+cd "$root"
+# shellcheck source=../lib/netbench.sh
+source "$root/tests/bench/lib/netbench.sh"
+
 nodes_list="1,3,8" rate=20000 seconds=5 configs="farm,flood" warmup=15 settle=90 do_wrk=1 do_perf=1 perf_nodes=3 farmd="" build=1 out=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --nodes) nodes_list="${2:?}"; shift 2 ;;
-    --rate) rate="${2:?}"; shift 2 ;;
-    --seconds) seconds="${2:?}"; shift 2 ;;
-    --configs) configs="${2:?}"; shift 2 ;;
-    --warmup) warmup="${2:?}"; shift 2 ;;
-    --settle) settle="${2:?}"; shift 2 ;;
-    --no-wrk) do_wrk=0; shift ;;
-    --no-perf) do_perf=0; shift ;;
-    --perf-nodes) perf_nodes="${2:?}"; shift 2 ;;
-    --farmd) farmd="${2:?}"; shift 2 ;;
-    --no-build) build=0; shift ;;
-    --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
-    --heartbeat) export NB_HEARTBEAT="${2:?}"; shift 2 ;;
-    --out) out="${2:?}"; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
+nb_parse_options --nodes=nodes_list --rate=rate --seconds=seconds --configs=configs --warmup=warmup --settle=settle \
+  --no-wrk=do_wrk:0 --no-perf=do_perf:0 --perf-nodes=perf_nodes --farmd=farmd --no-build=build:0 \
+  --bridge-nf=NB_BRIDGE_NF:1 --heartbeat=NB_HEARTBEAT --out=out -- "$@"
 IFS=, read -r -a node_counts <<<"$nodes_list"
 IFS=, read -r -a config_list <<<"$configs"
 for n in "${node_counts[@]}" "$rate" "$seconds" "$warmup" "$settle" "$perf_nodes"; do
@@ -84,11 +73,6 @@ done
 for n in "${node_counts[@]}"; do ((n <= 20)) || { echo "run.sh: at most 20 nodes" >&2; exit 2; }; done
 for c in "${config_list[@]}"; do [[ "$c" =~ ^(farm|flood|farm-noct)$ ]] || { echo "run.sh: unknown config '$c'" >&2; exit 2; }; done
 
-start_dir="$(pwd)"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-cd "$root"
-# shellcheck source=../lib/netbench.sh
-source "$root/tests/bench/lib/netbench.sh"
 out="${out:-tests/bench/results/datapath.md}"
 [[ "$out" = /* ]] || out="$root/$out"
 

@@ -52,37 +52,24 @@ Example: tests/bench/idle/run.sh --warmup 60 --measure 30 --windows 3 --label "a
 EOF
 }
 
+start_dir="$(pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+cd "$root"
+# The option parser only: this benchmark runs on loopback, without the namespaces of netbench.sh.
+# shellcheck source=../lib/netbench.sh
+source "$root/tests/bench/lib/netbench.sh"
+
 warmup=60 measure=30 windows=1 nodes=3 top_threads=8 label="" out="" build=1 farmd="" view_check=1
 extra_env=()
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --warmup) warmup="${2:?--warmup needs a value}"; shift 2 ;;
-    --measure) measure="${2:?--measure needs a value}"; shift 2 ;;
-    --windows) windows="${2:?--windows needs a value}"; shift 2 ;;
-    --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
-    --threads) top_threads="${2:?--threads needs a value}"; shift 2 ;;
-    --env) extra_env+=("${2:?--env needs NAME=VALUE}"); shift 2 ;;
-    --label) label="${2:?--label needs a value}"; shift 2 ;;
-    --out) out="${2:?--out needs a value}"; shift 2 ;;
-    --no-build) build=0; shift ;;
-    --farmd) farmd="${2:?--farmd needs a path}"; shift 2 ;;
-    --skip-view-check) view_check=0; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "run.sh: unknown argument '$1'" >&2; echo "Run 'tests/bench/idle/run.sh --help' for usage." >&2; exit 2 ;;
-  esac
-done
-for pair in "warmup:$warmup" "measure:$measure" "windows:$windows" "nodes:$nodes" "threads:$top_threads"; do
-  if ! [[ "${pair#*:}" =~ ^[0-9]+$ ]]; then echo "run.sh: --${pair%%:*} must be a whole number" >&2; exit 2; fi
-done
+nb_parse_options --warmup=warmup --measure=measure --windows=windows --nodes=nodes --threads=top_threads \
+  --env='extra_env[]' --label=label --out=out --no-build=build:0 --farmd=farmd --skip-view-check=view_check:0 -- "$@"
+nb_check_counts 0 "warmup:$warmup" "measure:$measure" "windows:$windows" "nodes:$nodes" "threads:$top_threads"
 if (( nodes < 2 || nodes > 9 )); then echo "run.sh: --nodes must be 2..9" >&2; exit 2; fi
 if (( measure < 1 || windows < 1 )); then echo "run.sh: --measure and --windows must be at least 1" >&2; exit 2; fi
 for e in "${extra_env[@]}"; do
   [[ "$e" == *=* ]] || { echo "run.sh: --env '$e' is not NAME=VALUE" >&2; exit 2; }
 done
 
-start_dir="$(pwd)"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-cd "$root"
 out="${out:-tests/bench/results/idle.md}"
 [[ "$out" = /* ]] || out="$root/$out"
 custom_farmd="$farmd"

@@ -16,6 +16,46 @@ NB_PIDS=()          # background processes started on the host side (killed by n
 nb_die() { echo "$NB_NAME: $*" >&2; exit 1; }
 nb_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
+# nb_parse_options SPEC... -- ARG...: the option loop of a bench script, from a table. SPEC is OPTION=VAR (the option
+# takes a value: VAR=value), OPTION=VAR[] (a value appended to the array VAR, repeatable) or OPTION=VAR:VALUE (a flag:
+# VAR=VALUE). -h and --help call the script's usage function and exit 0; an unknown option or a missing or empty value
+# exits 2. It runs in the calling shell and sets the caller's (global) variables.
+nb_parse_options() {
+  local -A nb_opt_spec=()
+  while [[ $# -gt 0 && "$1" != -- ]]; do nb_opt_spec["${1%%=*}"]="${1#*=}"; shift; done
+  shift
+  local nb_opt_var
+  while [[ $# -gt 0 ]]; do
+    [[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
+    [[ -n "${nb_opt_spec[$1]+set}" ]] || { echo "$(basename "$0"): unknown argument '$1' (see --help)" >&2; exit 2; }
+    nb_opt_var="${nb_opt_spec[$1]}"
+    if [[ "$nb_opt_var" == *:* ]]; then
+      printf -v "${nb_opt_var%%:*}" '%s' "${nb_opt_var#*:}"
+      shift
+      continue
+    fi
+    [[ -n "${2:-}" ]] || { echo "$(basename "$0"): $1 needs a value" >&2; exit 2; }
+    if [[ "$nb_opt_var" == *'[]' ]]; then
+      local -n nb_opt_array="${nb_opt_var%'[]'}"
+      nb_opt_array+=("$2")
+      unset -n nb_opt_array
+    else
+      printf -v "$nb_opt_var" '%s' "$2"
+    fi
+    shift 2
+  done
+}
+
+# nb_check_counts MIN NAME:VALUE...: exits 2 unless every VALUE is a whole number >= MIN (NAME is the option, without
+# its leading --).
+nb_check_counts() {
+  local min="$1" pair
+  shift
+  for pair in "$@"; do
+    [[ "${pair#*:}" =~ ^[0-9]+$ ]] && ((${pair#*:} >= min)) || { echo "$(basename "$0"): --${pair%%:*} must be a whole number >= $min" >&2; exit 2; }
+  done
+}
+
 # nb_init NAME: remembers the script name for messages, checks root, makes the work directory.
 nb_init() {
   NB_NAME="$1"
@@ -245,29 +285,36 @@ nb_wait_settled() {
 nb_vmac4() { local IFS=.; set -- $1; printf '02:46:%02x:%02x:%02x:%02x\n' "$1" "$2" "$3" "$4"; }
 
 # nginx -------------------------------------------------------------------------------------------------------------
-# nb_nginx_backend DIR HOST NAME: nginx with one worker answering "ok\n" (3 bytes) on port 80 with header
-# "X-Backend: NAME", no access log; started in the host's namespace.
-nb_nginx_backend() {
-  local dir="$1/$3" host="$2" name="$3"
+# nb_nginx_start HOST DIR WORKERS CONNECTIONS BLOCKS: writes DIR/nginx.conf (pid, logs and temp files in DIR, no access
+# log, long keep-alive) with BLOCKS (the server and upstream blocks) inside its http block, and starts nginx with it in
+# the host's namespace.
+nb_nginx_start() {
+  local host="$1" dir="$2"
   mkdir -p "$dir"
   cat > "$dir/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $3;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections $4; }
 http {
   access_log off;
   client_body_temp_path $dir/tmp-body; proxy_temp_path $dir/tmp-proxy; fastcgi_temp_path $dir/tmp-fcgi;
   uwsgi_temp_path $dir/tmp-uwsgi; scgi_temp_path $dir/tmp-scgi;
   keepalive_requests 10000000;
-  server {
-    listen 80 backlog=4096;
-    location / { default_type text/plain; add_header X-Backend $name always; return 200 "ok\n"; }
-  }
+$5
 }
 EOF
-  ip netns exec "$(nb_ns "$host")" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
+  nb_exec "$host" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" < /dev/null > "$dir/stdout.log" 2>&1 & disown
+}
+
+# nb_nginx_backend DIR HOST NAME: nginx with one worker answering "ok\n" (3 bytes) on port 80 with header
+# "X-Backend: NAME", no access log; started in the host's namespace.
+nb_nginx_backend() {
+  nb_nginx_start "$2" "$1/$3" 1 8192 "  server {
+    listen 80 backlog=4096;
+    location / { default_type text/plain; add_header X-Backend $3 always; return 200 \"ok\\n\"; }
+  }"
 }
 
 # nb_all_answer HOST URL SECONDS NAME...: true once answers with "X-Backend: NAME" for every NAME came through URL

@@ -61,37 +61,21 @@ served again, and double answers (one SYN answered by SYN-ACKs from two MACs; tc
 EOF
 }
 
+start_dir="$(pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+here="$root/tests/bench/versus"
+cd "$root"
+# shellcheck source=../lib/netbench.sh
+source "$root/tests/bench/lib/netbench.sh"
+
 setups="farm,haproxy,nginx,direct,flood" workloads="ka1,cl1,kaN,clN" seconds=8 runs=3 threads=2 connections=64
 sources=16 farm_warmup=15 farm_settle=90 failover=1 fo_clients=32 fo_period=20 vrrp_advert=0.1 farmd="" build=1 out="" label=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --setups) setups="${2:?}"; shift 2 ;;
-    --workloads) workloads="${2:?}"; shift 2 ;;
-    --seconds) seconds="${2:?}"; shift 2 ;;
-    --runs) runs="${2:?}"; shift 2 ;;
-    --threads) threads="${2:?}"; shift 2 ;;
-    --connections) connections="${2:?}"; shift 2 ;;
-    --sources) sources="${2:?}"; shift 2 ;;
-    --farm-warmup) farm_warmup="${2:?}"; shift 2 ;;
-    --farm-settle) farm_settle="${2:?}"; shift 2 ;;
-    --no-failover) failover=0; shift ;;
-    --failover-clients) fo_clients="${2:?}"; shift 2 ;;
-    --failover-period-ms) fo_period="${2:?}"; shift 2 ;;
-    --vrrp-advert) vrrp_advert="${2:?}"; shift 2 ;;
-    --farmd) farmd="${2:?}"; shift 2 ;;
-    --no-build) build=0; shift ;;
-    --bridge-nf) export NB_BRIDGE_NF=1; shift ;;
-    --heartbeat) export NB_HEARTBEAT="${2:?}"; shift 2 ;;
-    --out) out="${2:?}"; shift 2 ;;
-    --label) label="${2:?}"; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-for pair in "seconds:$seconds" "runs:$runs" "threads:$threads" "connections:$connections" "sources:$sources" \
-            "farm-warmup:$farm_warmup" "farm-settle:$farm_settle" "failover-clients:$fo_clients" "failover-period-ms:$fo_period"; do
-  [[ "${pair#*:}" =~ ^[0-9]+$ && "${pair#*:}" -ge 1 ]] || { echo "run.sh: --${pair%%:*} must be a whole number >= 1" >&2; exit 2; }
-done
+nb_parse_options --setups=setups --workloads=workloads --seconds=seconds --runs=runs --threads=threads \
+  --connections=connections --sources=sources --farm-warmup=farm_warmup --farm-settle=farm_settle \
+  --no-failover=failover:0 --failover-clients=fo_clients --failover-period-ms=fo_period --vrrp-advert=vrrp_advert \
+  --farmd=farmd --no-build=build:0 --bridge-nf=NB_BRIDGE_NF:1 --heartbeat=NB_HEARTBEAT --out=out --label=label -- "$@"
+nb_check_counts 1 "seconds:$seconds" "runs:$runs" "threads:$threads" "connections:$connections" "sources:$sources" \
+  "farm-warmup:$farm_warmup" "farm-settle:$farm_settle" "failover-clients:$fo_clients" "failover-period-ms:$fo_period"
 ((sources <= 200 && fo_clients <= 200)) || { echo "run.sh: --sources and --failover-clients are at most 200" >&2; exit 2; }
 [[ "$vrrp_advert" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: --vrrp-advert must be seconds, e.g. 0.1" >&2; exit 2; }
 IFS=, read -r -a setup_list <<<"$setups"
@@ -99,12 +83,6 @@ IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${setup_list[@]}"; do [[ "$s" =~ ^(farm|haproxy|nginx|direct|flood)$ ]] || { echo "run.sh: unknown setup '$s'" >&2; exit 2; }; done
 for w in "${workload_list[@]}"; do [[ "$w" =~ ^(ka1|cl1|kaN|clN)$ ]] || { echo "run.sh: unknown workload '$w'" >&2; exit 2; }; done
 
-start_dir="$(pwd)"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-here="$root/tests/bench/versus"
-cd "$root"
-# shellcheck source=../lib/netbench.sh
-source "$root/tests/bench/lib/netbench.sh"
 out="${out:-tests/bench/results/versus.md}"
 [[ "$out" = /* ]] || out="$root/$out"
 
@@ -188,12 +166,30 @@ proxy_ready() {
   TARGET="$VIP"
 }
 
-setup_haproxy() {
-  local dir="$NB_WORK/haproxy" i
-  proxy_topology haproxy
+# setup_proxy NAME: the proxy topology with NAME (haproxy or nginx) in both LB namespaces, each started by
+# NAME_lb DIR NAMESPACE, then keepalived; ready once the VIP reaches all three backends.
+setup_proxy() {
+  local name="$1" dir="$NB_WORK/$1" i
+  proxy_topology "$name"
   for i in 0 1; do
     mkdir -p "$dir/lb$i"
-    cat > "$dir/lb$i/haproxy.cfg" <<EOF
+    "${name}_lb" "$dir/lb$i" "lb$i"
+  done
+  keepalived_up "$dir"
+  proxy_ready "$name"
+}
+
+# backend_lines FORMAT: FORMAT (printf; arguments: the backend's index, its address) once per backend.
+backend_lines() {
+  local i
+  for i in "${!BACKENDS[@]}"; do printf "$1\n" "$i" "${BACKENDS[$i]}"; done
+}
+
+setup_haproxy() { setup_proxy haproxy; }
+
+haproxy_lb() {
+  local dir="$1" ns="$2"
+  cat > "$dir/haproxy.cfg" <<EOF
 global
   maxconn 8000
 defaults
@@ -209,36 +205,16 @@ frontend web
 backend nginx
   balance roundrobin
   default-server check inter 100ms fall 3 rise 2
-  server n0 ${BACKENDS[0]}:80
-  server n1 ${BACKENDS[1]}:80
-  server n2 ${BACKENDS[2]}:80
+$(backend_lines '  server n%s %s:80')
 EOF
-    nb_exec "lb$i" haproxy -db -f "$dir/lb$i/haproxy.cfg" < /dev/null > "$dir/lb$i/haproxy.log" 2>&1 & disown
-  done
-  keepalived_up "$dir"
-  proxy_ready haproxy
+  nb_exec "$ns" haproxy -db -f "$dir/haproxy.cfg" < /dev/null > "$dir/haproxy.log" 2>&1 & disown
 }
 
-setup_nginx() {
-  local dir="$NB_WORK/nginx" i
-  proxy_topology nginx
-  for i in 0 1; do
-    mkdir -p "$dir/lb$i"
-    cat > "$dir/lb$i/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $dir/lb$i/nginx.pid;
-error_log $dir/lb$i/error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $dir/lb$i/tmp-body; proxy_temp_path $dir/lb$i/tmp-proxy; fastcgi_temp_path $dir/lb$i/tmp-fcgi;
-  uwsgi_temp_path $dir/lb$i/tmp-uwsgi; scgi_temp_path $dir/lb$i/tmp-scgi;
-  keepalive_requests 10000000;
-  upstream backends {
-    server ${BACKENDS[0]}:80;
-    server ${BACKENDS[1]}:80;
-    server ${BACKENDS[2]}:80;
+setup_nginx() { setup_proxy nginx; }
+
+nginx_lb() {
+  nb_nginx_start "$2" "$1" auto 16384 "  upstream backends {
+$(backend_lines '    server %.0s%s:80;')
     keepalive 64;
     keepalive_requests 10000000;
   }
@@ -247,17 +223,11 @@ http {
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_connect_timeout 250ms;
       proxy_next_upstream error timeout;
     }
-  }
-}
-EOF
-    nb_exec "lb$i" nginx -p "$dir/lb$i" -e "$dir/lb$i/error.log" -c "$dir/lb$i/nginx.conf" < /dev/null > "$dir/lb$i/stdout.log" 2>&1 & disown
-  done
-  keepalived_up "$dir"
-  proxy_ready nginx
+  }"
 }
 
 setup_direct() {
