@@ -214,7 +214,8 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     /// The transport saw <paramref name="peer"/>'s process die on <paramref name="lan"/> (its connection broke, its port
     /// refuses connections); once on every LAN, the coordinator may remove it now instead of after the detection timeout.
     /// </summary>
-    public void NotePeerGone(string peer, int lan)
+    /// <returns>True when the peer just became gone (the manager logs it); false when nothing changed.</returns>
+    public bool NotePeerGone(string peer, int lan)
     {
         bool changed;
         lock (gate)
@@ -226,6 +227,8 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         {
             wake.Set();
         }
+
+        return changed;
     }
 
     /// <summary>Reports a failed request (transport error, deadline, refused reply).</summary>

@@ -223,8 +223,11 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            Log.PeerGone(logger, peer, lan, FormatEndpoint(endpoint));
-            host.NotePeerGone(peer, lan);
+            // Once per death: a dead peer's every reconnect attempt (each heartbeat) ends here again.
+            if (host.NotePeerGone(peer, lan))
+            {
+                Log.PeerGone(logger, peer, lan, FormatEndpoint(endpoint));
+            }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
