@@ -21,6 +21,19 @@ internal static partial class LibC
     [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    /// <summary>fcntl(2) F_GETFD / F_SETFD and the FD_CLOEXEC flag.</summary>
+    internal const int FGetFd = 1;
+
+    /// <summary>fcntl(2) F_SETFD.</summary>
+    internal const int FSetFd = 2;
+
+    /// <summary>FD_CLOEXEC: the descriptor is closed on exec.</summary>
+    internal const int FdCloExec = 1;
+
+    /// <summary>fcntl(2) with an int argument.</summary>
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int Fcntl(int fd, int cmd, int arg);
+
     /// <summary>geteuid(2).</summary>
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUid();

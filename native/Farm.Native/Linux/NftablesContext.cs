@@ -42,7 +42,14 @@ internal sealed class NftablesContext : IDisposable
             throw new NftablesException("nft_ctx_buffer_output/error failed.");
         }
 
-        return new NftablesContext(handle);
+        var context = new NftablesContext(handle);
+
+        // libnftables opens its netlink socket without SOCK_CLOEXEC, so every process farmd starts (module scripts and
+        // the applications they launch) would inherit it, and with it the ownership of the module's live table: the
+        // table would outlive farmd. Open the socket now (a listing) and mark it close-on-exec.
+        context.Run("list tables", json: false);
+        CloseOnExec.MarkSockets();
+        return context;
     }
 
     /// <summary>Runs <paramref name="commands"/> (nft syntax, several lines allowed) as one transaction; returns nft's output.</summary>

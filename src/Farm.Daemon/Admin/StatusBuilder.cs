@@ -157,7 +157,8 @@ internal sealed class StatusBuilder(
                 {
                     Lan = cluster.Lans[lan],
                     Address = lan < node.Addresses.Count ? node.Addresses[lan].ToString() : "",
-                    Reachable = heard is { } t && now - t < host.Options.DetectionTimeout,
+                    // A peer seen dead (the crash fast path) is unreachable on every LAN at once.
+                    Reachable = heard is { } t && now - t < host.Options.DetectionTimeout && (isSelf || peers.GetValueOrDefault(node.Name)?.Reachable == true),
                     LastHeardAgeMs = age,
                 });
                 if (!isSelf && roundTrips?.Of(node.Name, lan) is { Count: > 0 } rtt)

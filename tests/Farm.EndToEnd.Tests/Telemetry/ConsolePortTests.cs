@@ -85,7 +85,8 @@ public sealed class ConsolePortTests
         double detectionSum = failedOver[$"farm_peer_failure_detection_seconds_sum{{node=\"{Node(2)}\"}}"];
         TestContext.WriteLine($"node2 removed {detectionSum / detections:0.000} s after its last message");
         Assert.AreEqual(1, detections);
-        Assert.IsTrue(detectionSum >= farm.Cluster.Heartbeat.DetectionTimeout.TotalSeconds * 0.9 && detectionSum < 10, $"detection took {detectionSum} s");
+        // A killed farmd whose host stays up is seen dead at once (the crash fast path), so no lower bound but > 0.
+        Assert.IsTrue(detectionSum > 0 && detectionSum < farm.Cluster.Heartbeat.DetectionTimeout.TotalSeconds * 2, $"detection took {detectionSum} s");
         Assert.AreEqual(0, failedOver[$"farm_peer_reachable{{node=\"{Node(2)}\",lan=\"default\"}}"]);
         Assert.AreEqual(200, await ReadyAsync(0, RebalanceScenario.ModuleName, ct));
         await CheckWithPromtoolAsync(failedOver, ct);
