@@ -66,9 +66,9 @@ public sealed class FilterTableState
         try
         {
             // The live table apart, as text: nft 1.0.6 cannot print an owner-flagged table as JSON.
-            var filter = ns.NftAsync(["-j", "list", "table", "inet", "farm_" + module.Replace('-', '_')], cancellationToken: cancellationToken);
+            var filter = ns.NftAsync(["-j", "list", "table", "inet", Nftables.KernelBucketSampler.FilterTableName(module)], cancellationToken: cancellationToken);
             var tables = ns.NftAsync(["list", "tables", "inet"], cancellationToken: cancellationToken);
-            string live = "table inet farmlive_" + module.Replace('-', '_');
+            string live = "table inet " + Nftables.KernelBucketSampler.LiveTableName(module);
             bool alive = (await tables).StandardOutput.Split('\n').Any(l => l.Trim() == live);
             return Parse((await filter).StandardOutput, alive);
         }

@@ -32,7 +32,7 @@ public sealed class KernelBucketSampler : IAsyncDisposable
         // The sets only ("list sets table"): listing the whole table also lists every rule and counter, which cost about a
         // millisecond per read; several "list set" commands in one batch fail in nft 1.0.6 (No such file or directory).
         listCommand = "list sets table inet " + FilterTableName(module);
-        liveTable = "table inet farmlive_" + FilterTableName(module)["farm_".Length..] + "\n";
+        liveTable = "table inet " + LiveTableName(module) + "\n";
         this.period = period;
         this.observer = observer;
         this.time = time;
@@ -77,6 +77,9 @@ public sealed class KernelBucketSampler : IAsyncDisposable
 
     /// <summary>The nft table of a module, as farmd names it (see <c>NftRuleset.TableName</c>).</summary>
     public static string FilterTableName(string module) => "farm_" + module.Replace('-', '_');
+
+    /// <summary>The module's live table (owned by farmd's netlink socket; gone when farmd is): <c>farmlive_MODULE</c>.</summary>
+    public static string LiveTableName(string module) => "farmlive_" + module.Replace('-', '_');
 
     /// <summary>
     /// Runs nft commands in node <paramref name="node"/>'s namespace as one transaction and returns nft's text output
