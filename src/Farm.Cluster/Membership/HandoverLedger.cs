@@ -33,12 +33,29 @@ internal sealed class HandoverLedger
         this.run = run;
         foreach (var module in modules)
         {
-            releasedSinceInstall[module.Name] = [];
-            handedOver[module.Name] = [];
-            claims[module.Name] = [];
-            drainingUntil[module.Name] = [];
-            drainStarts[module.Name] = [];
-            specs[module.Name] = module;
+            Reset(module.Name, module);
+        }
+    }
+
+    /// <summary>
+    /// Module <paramref name="name"/> is loaded as <paramref name="spec"/> (new, or a new definition once this node
+    /// stopped serving it) or unloaded (null): whatever this node released, claimed or drained of it is forgotten.
+    /// </summary>
+    public void Reset(string name, ModuleSpec? spec)
+    {
+        foreach (var map in (System.Collections.IDictionary[])[releasedSinceInstall, handedOver, claims, drainingUntil, drainStarts, specs])
+        {
+            map.Remove(name);
+        }
+
+        if (spec is not null)
+        {
+            releasedSinceInstall[name] = [];
+            handedOver[name] = [];
+            claims[name] = [];
+            drainingUntil[name] = [];
+            drainStarts[name] = [];
+            specs[name] = spec;
         }
     }
 
@@ -59,7 +76,7 @@ internal sealed class HandoverLedger
             if (member && installed!.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
             {
                 var claimed = claims[module.Name];
-                var drainedElsewhere = DrainedByPeers(module.Name, memberReports);
+                var drainedElsewhere = DrainedByPeers(module.Name, module.BucketCount, memberReports, DefinitionsDiffer(installed!, module.Name));
                 for (int b = 0; b < states.Length; b++)
                 {
                     if (table.OwnerOf(b) != run.Name)
@@ -357,6 +374,20 @@ internal sealed class HandoverLedger
             var claimed = claims[module.Name];
             var draining = drainingUntil[module.Name];
             var drainTimeout = specs[module.Name].DrainTimeout;
+            if (wasMember && previous!.Tables.TryGetValue(module.Name, out var old) && old.BucketCount == module.BucketCount && table.BucketCount != old.BucketCount)
+            {
+                // The agreed definition changed the table's shape and this node keeps its own: what it owned drains (its
+                // new owners, counting another way, take only new flows while it does; see DrainedByPeers).
+                foreach (int b in Enumerable.Range(0, old.BucketCount).Where(b => old.OwnerOf(b) == run.Name))
+                {
+                    claimed.Remove(b);
+                    draining[b] = now + drainTimeout;
+                }
+
+                handed.Clear();
+                continue;
+            }
+
             for (int b = 0; b < table.BucketCount; b++)
             {
                 bool mineNow = table.OwnerOf(b) == run.Name;
@@ -398,19 +429,28 @@ internal sealed class HandoverLedger
     /// tracked connections: this node must not answer those packets), or null when none. Whether we still hear that
     /// member does not matter: while it is in the installed view its lease may run.
     /// </summary>
-    private static HashSet<int>? DrainedByPeers(string module, IReadOnlyList<DrainReport> memberReports)
+    /// <remarks>
+    /// <paramref name="anyBucket"/>: members of the view define the module differently (another seed, bucket count or
+    /// rules), so their bucket numbers are not ours; while any of them drains, every bucket counts as drained elsewhere
+    /// (new flows only here), so the connections they still serve are never answered by this node.
+    /// </remarks>
+    private static HashSet<int>? DrainedByPeers(string module, int bucketCount, IReadOnlyList<DrainReport> memberReports, bool anyBucket)
     {
         HashSet<int>? result = null;
         foreach (var report in memberReports)
         {
             if (report.Find(module) is { Draining.IsEmpty: false } part)
             {
-                (result ??= []).UnionWith(part.Draining);
+                (result ??= []).UnionWith(anyBucket ? Enumerable.Range(0, bucketCount) : part.Draining);
             }
         }
 
         return result;
     }
+
+    /// <summary>True when members of <paramref name="view"/> announce different definitions of <paramref name="module"/>.</summary>
+    private static bool DefinitionsDiffer(ClusterView view, string module) =>
+        view.Members.Select(m => m.DefinitionOf(module)?.Hash).OfType<string>().Distinct(StringComparer.Ordinal).Skip(1).Any();
 
     /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
     private static ImmutableArray<FlowKey> ForeignFlows(string module, IReadOnlyList<DrainReport> memberReports)
