@@ -34,6 +34,15 @@ public sealed class ModuleAgreementTests
     }
 
     [TestMethod]
+    public void Agreed_MembersWithTheModuleReady_CountFirst()
+    {
+        // b and c reload to h2 one after the other; c is not ready yet: a's old h1 stays agreed only while it is ready.
+        Assert.AreEqual("h2", ModuleAgreement.Agreed("web", [Member("a", 1, Def("h1"), ready: false), Member("b", 2, Def("h2", seed: "2")), Member("c", 3, Def("h1"), ready: false)])!.Hash);
+        Assert.AreEqual("h1", ModuleAgreement.Agreed("web", [Member("a", 1, Def("h1")), Member("b", 2, Def("h2", seed: "2")), Member("c", 3, Def("h1"), ready: false)])!.Hash);
+        Assert.AreEqual("h1", ModuleAgreement.Agreed("web", [Member("a", 1, Def("h1"), ready: false), Member("b", 2, Def("h2", seed: "2"), ready: false), Member("c", 3, Def("h1"), ready: false)])!.Hash);
+    }
+
+    [TestMethod]
     public void Agreed_ReadyMemberWithoutDefinition_NoAgreement()
     {
         // A node of an older release serves the module: it computes tables without agreement, so everyone must.
