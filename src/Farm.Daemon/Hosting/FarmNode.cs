@@ -58,7 +58,7 @@ internal sealed class FarmNode : IDisposable
 
         // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
         Telemetry = new NodeTelemetry(Host, cluster.Lans, timeProvider, loggerFactory.CreateLogger<NodeTelemetry>());
-        Modules = new ModuleHost(settings.BindModuleHosting(), Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules);
+        Modules = new ModuleHost(settings.BindModuleHosting(), Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules) { Drains = Drains };
         Host.AttachSink(Modules);
         Host.AttachSink(Telemetry.View);
         Transport.RoundTrips.Observer = Telemetry.RoundTrips.Observe;
@@ -72,12 +72,12 @@ internal sealed class FarmNode : IDisposable
         Drain = new DrainSwitch(Host, DrainSwitch.FileOf(settings.StateDirectory, settings.Self.Name));
         Reloader = new ClusterReloader(settings.BindClusterFile(), Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
-        Status = new StatusBuilder(cluster, settings.Modules, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
+        Status = new StatusBuilder(cluster, () => Modules.Modules, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
         Telemetry.Observe(Status, DataPlane);
         var roster = settings.BindRoster();
         Relay = new AdminRelay(roster, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         var moduleControl = new ModuleControl(roster, Modules, Relay);
-        var drainControl = new DrainControl(roster, settings.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
+        var drainControl = new DrainControl(roster, () => Modules.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
         var configApply = new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key));
         var store = settings.ModulesDirectory is { } modulesDirectory && !OperatingSystem.IsWindows() ? new ModuleStore(modulesDirectory, Farm.Native.Linux.StatxFileInspector.Instance) : null;
         Packages = new ModulePackageControl(roster, store, Modules, Relay, loggerFactory.CreateLogger<ModulePackageControl>());

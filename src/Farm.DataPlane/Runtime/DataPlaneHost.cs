@@ -153,6 +153,21 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         }
     }
 
+    /// <summary>Adds <paramref name="module"/> live, or redefines one whose data plane does not run; <see cref="StartModule"/> builds it.</summary>
+    public void Configure(ModuleConfig module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        lock (gate)
+        {
+            if (entries.Find(e => e.Config.Name == module.Name) is { } old && (old.Plane is not null || !entries.Remove(old)))
+            {
+                throw new InvalidOperationException($"the data plane of module {module.Name} runs: stop it first");
+            }
+
+            entries.Add(new ModuleEntry(module) { State = ModuleDataPlaneState.Stopped });
+        }
+    }
+
     /// <summary>
     /// Recreates the data plane of a module <see cref="StopModule"/> removed, fail-closed until the next lease refresh,
     /// with the latest bucket sets. Nothing to do when it runs. Throws when it cannot start (the reason is in status).
