@@ -73,12 +73,24 @@ public sealed class LiveModuleTests
     }
 
     [TestMethod]
-    [DataRow(256, DisplayName = "seed changed")]
-    [DataRow(512, DisplayName = "bucket count changed")]
-    public void SetModule_RollingRedefinition_OneDefinitionServesAtATimeAndAllServeTheNewOne(int newBuckets)
+    [DataRow(3, 256, true, DisplayName = "3 nodes, seed changed")]
+    [DataRow(3, 512, true, DisplayName = "3 nodes, bucket count changed")]
+    [DataRow(2, 256, true, DisplayName = "2 nodes, seed changed")]
+    [DataRow(2, 256, false, DisplayName = "2 nodes, seed changed, no drain tracking")]
+    [DataRow(-2, 256, false, DisplayName = "2 nodes, the first reloaded started last, seed changed")]
+    [DataRow(-3, 512, true, DisplayName = "3 nodes, the first reloaded started last, bucket count changed")]
+    public void SetModule_RollingRedefinition_OneDefinitionServesAtATimeAndAllServeTheNewOne(int nodes, int newBuckets, bool tracksDrains)
     {
         // Drains end when their bucket is idle: a quarter of the buckets hold connections until the drain timeout.
-        var sim = new SimCluster(3, SplitBrainPolicy.None, seed: 63, tracksDrains: true) { DrainBusy = (_, b) => b % 4 == 0 }.StartAll();
+        var sim = new SimCluster(Math.Abs(nodes), SplitBrainPolicy.None, seed: 63, tracksDrains: tracksDrains) { DrainBusy = (_, b) => b % 4 == 0 }.StartAll();
+        if (nodes < 0)
+        {
+            // n01 restarted: the others run longer, so their (old) definition wins ties until they reload.
+            sim.RunFor(TimeSpan.FromSeconds(3));
+            sim.Restart("n01");
+            sim.RunFor(TimeSpan.FromSeconds(3));
+        }
+
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
         var next = sim.Modules[0] with { BucketCount = newBuckets, Hash = "mod-2", Settings = ["seed=2", $"buckets={newBuckets}"] };
         bool sawForeignDrain = false;
