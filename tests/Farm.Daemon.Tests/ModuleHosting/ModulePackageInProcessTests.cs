@@ -21,15 +21,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
         {
             foreach (string name in new[] { "n1", "n2" })
             {
-                string modules = Path.Combine(Dir, name + "-modules");
-                Directory.CreateDirectory(modules);
-                var store = new ModuleStore(modules, StatxFileInspector.Instance);
-                store.Install(Read(Pack("v1", "1.0.0", startTimeout: "10s")));
-                var other = TestClusterFiles.WriteModule(modules, "other", buckets: 256, vip: "198.18.100.2");
-                WriteScript(Path.Combine(modules, "other", "bin", "start_both"), "echo other started");
-                var app = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(modules, "app", "farm.yaml")), "farm.yaml").Value!;
-                var directories = new Dictionary<string, string> { ["app"] = store.FolderOf("app", "1.0.0"), ["other"] = Path.Combine(modules, "other") };
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [app, other], directories, modulesDirectory: modules));
+                nodes.Add(await StartNodeAsync(clusterFile, name, withApp: true));
             }
 
             using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
@@ -98,13 +90,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
         {
             foreach (string name in new[] { "n1", "n2" })
             {
-                // farmd starts without app: only other runs.
-                string modules = Path.Combine(Dir, name + "-modules");
-                Directory.CreateDirectory(modules);
-                var other = TestClusterFiles.WriteModule(modules, "other", buckets: 256, vip: "198.18.100.2");
-                WriteScript(Path.Combine(modules, "other", "bin", "start_both"), "echo other started");
-                var directories = new Dictionary<string, string> { ["other"] = Path.Combine(modules, "other") };
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [other], directories, modulesDirectory: modules));
+                nodes.Add(await StartNodeAsync(clusterFile, name, withApp: false)); // farmd starts without app: only other runs
             }
 
             using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
@@ -139,6 +125,26 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
                 await node.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Node <paramref name="name"/> with its own modules folder: other (copied by hand) and, with <paramref name="withApp"/>, app 1.0.0 installed from a bundle.</summary>
+    private async Task<InProcessNode> StartNodeAsync(string clusterFile, string name, bool withApp)
+    {
+        string modules = Path.Combine(Dir, name + "-modules");
+        Directory.CreateDirectory(modules);
+        var other = TestClusterFiles.WriteModule(modules, "other", buckets: 256, vip: "198.18.100.2");
+        WriteScript(Path.Combine(modules, "other", "bin", "start_both"), "echo other started");
+        var directories = new Dictionary<string, string> { ["other"] = Path.Combine(modules, "other") };
+        if (!withApp)
+        {
+            return await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [other], directories, modulesDirectory: modules);
+        }
+
+        var store = new ModuleStore(modules, StatxFileInspector.Instance);
+        store.Install(Read(Pack("v1", "1.0.0", startTimeout: "10s")));
+        var app = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(modules, "app", "farm.yaml")), "farm.yaml").Value!;
+        directories["app"] = store.FolderOf("app", "1.0.0");
+        return await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [app, other], directories, modulesDirectory: modules);
     }
 
     private static async Task<ModulePackageAnswer> ManageAsync(FarmdAdminClient admin, ModulePackageQuery query)

@@ -20,37 +20,24 @@ public sealed class ModuleBundleTests(TestContext testContext)
     private static readonly IPAddress WebVip = IPAddress.Parse("198.18.0.120");
     private static readonly IPAddress OtherVip = IPAddress.Parse("198.18.0.121");
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TopologyOptions Topology = new() { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
 
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task InstallAll_ThenRollbackAndRemove_ReloadedModuleServesAgainOtherUndisturbed()
     {
-        await Requirements.NamespacesAsync(needNft: true);
-        await Requirements.ToolsAsync("python3");
         var ct = testContext.CancellationToken;
         string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
         FarmFixture? farm = null;
         try
         {
-            var topology = new TopologyOptions { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
-            byte[]? v1 = null;
-            farm = await FarmFixture.StartAsync(
-                new FarmFixtureOptions
-                {
-                    Name = "farm-bundles",
-                    Key = "farm-bundles-e2e-key-0123456789abcdef",
-                    Topology = topology,
-                    WriteNodeModules = (root, i) => WriteNode(root, i, v1 ??= Pack(work, "1.0.0", topology.InterfaceName, "20s", root), topology.InterfaceName),
-                    Settle = (f, c) => ServedAsync(f, c),
-                    AfterDaemonsKilled = f => KillApps(f),
-                },
-                ct);
+            farm = await StartFarmAsync("farm-bundles", work, web: true, ct);
             var watch = Stopwatch.StartNew();
             var otherPids = OtherPids(farm);
 
             // v2: another start timeout (a setting that reloads live) and a new greeting in the module's own file.
             string file = Path.Combine(work, "web-2.0.0.farm.zip");
-            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", topology.InterfaceName, "25s", farm.Root), ct);
+            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "25s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all after {watch.ElapsedMilliseconds} ms:\n{install.Output}{install.Error}");
             Assert.AreEqual(0, install.Code, install.Output + install.Error);
@@ -104,26 +91,13 @@ public sealed class ModuleBundleTests(TestContext testContext)
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task InstallAll_NewModule_ServedWithoutRestartOtherModuleClientsAlwaysAnswered()
     {
-        await Requirements.NamespacesAsync(needNft: true);
-        await Requirements.ToolsAsync("python3");
         var ct = testContext.CancellationToken;
         string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
         FarmFixture? farm = null;
         try
         {
             // farmd starts with other only.
-            var topology = new TopologyOptions { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
-            farm = await FarmFixture.StartAsync(
-                new FarmFixtureOptions
-                {
-                    Name = "farm-newmod",
-                    Key = "farm-bundles-e2e-key-0123456789abcdef",
-                    Topology = topology,
-                    WriteNodeModules = (root, i) => WriteNode(root, i, null, topology.InterfaceName),
-                    Settle = (f, c) => ServedAsync(f, c, web: false),
-                    AfterDaemonsKilled = f => KillApps(f),
-                },
-                ct);
+            farm = await StartFarmAsync("farm-newmod", work, web: false, ct);
             var otherPids = OtherPids(farm);
             int[] farmdPids = [farm.Daemon(0).Id, farm.Daemon(1).Id];
 
@@ -131,7 +105,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             using var stopAsking = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var asked = AskAllAlongAsync(farm, OtherVip, OtherPort, stopAsking.Token);
             string file = Path.Combine(work, "web-1.0.0.farm.zip");
-            await File.WriteAllBytesAsync(file, Pack(work, "1.0.0", topology.InterfaceName, "20s", farm.Root), ct);
+            await File.WriteAllBytesAsync(file, Pack(work, "1.0.0", Topology.InterfaceName, "20s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
             Assert.AreEqual(0, install.Code, install.Output + install.Error);
@@ -164,33 +138,19 @@ public sealed class ModuleBundleTests(TestContext testContext)
     [Timeout(150_000, CooperativeCancellation = true)]
     public async Task InstallAll_SeedChanged_ReloadedOnEveryNodeTwoDefinitionsNeverAcceptAtOnce()
     {
-        await Requirements.NamespacesAsync(needNft: true);
-        await Requirements.ToolsAsync("python3");
         var ct = testContext.CancellationToken;
         string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
         FarmFixture? farm = null;
         try
         {
-            var topology = new TopologyOptions { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
-            byte[]? v1 = null;
-            farm = await FarmFixture.StartAsync(
-                new FarmFixtureOptions
-                {
-                    Name = "farm-reseed",
-                    Key = "farm-bundles-e2e-key-0123456789abcdef",
-                    Topology = topology,
-                    WriteNodeModules = (root, i) => WriteNode(root, i, v1 ??= Pack(work, "1.0.0", topology.InterfaceName, "20s", root), topology.InterfaceName),
-                    Settle = (f, c) => ServedAsync(f, c),
-                    AfterDaemonsKilled = f => KillApps(f),
-                },
-                ct);
+            farm = await StartFarmAsync("farm-reseed", work, web: true, ct);
             var otherPids = OtherPids(farm);
 
             // While the install runs, each node's kernel table is read (nft, one listing: bucket sets, lease and the seed
             // its hash rule uses) in the order node0, node1, node0, node1: two nodes hashing with different seeds must
             // never both accept new flows (any client could then be answered twice).
             string file = Path.Combine(work, "web-2.0.0.farm.zip");
-            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", topology.InterfaceName, "20s", farm.Root, seed: 7), ct);
+            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "20s", farm.Root, seed: 7), ct);
             var installing = Task.Run(() => Farmctl(farm, "module", "install", file, "--all"), ct);
             var violations = new List<string>();
             var seedsSeen = new[] { new List<uint>(), new List<uint>() };
@@ -293,6 +253,25 @@ public sealed class ModuleBundleTests(TestContext testContext)
         }
 
         return (rounds, unanswered);
+    }
+
+    /// <summary>Two farmd in namespaces running other (copied by hand) and, with <paramref name="web"/>, web 1.0.0 (from a bundle), both served.</summary>
+    private static async Task<FarmFixture> StartFarmAsync(string name, string work, bool web, CancellationToken ct)
+    {
+        await Requirements.NamespacesAsync(needNft: true);
+        await Requirements.ToolsAsync("python3");
+        byte[]? v1 = null;
+        return await FarmFixture.StartAsync(
+            new FarmFixtureOptions
+            {
+                Name = name,
+                Key = "farm-bundles-e2e-key-0123456789abcdef",
+                Topology = Topology,
+                WriteNodeModules = (root, i) => WriteNode(root, i, web ? v1 ??= Pack(work, "1.0.0", Topology.InterfaceName, "20s", root) : null, Topology.InterfaceName),
+                Settle = (f, c) => ServedAsync(f, c, web),
+                AfterDaemonsKilled = f => KillApps(f),
+            },
+            ct);
     }
 
     private static (int Code, string Output, string Error) Farmctl(FarmFixture farm, params string[] args)
