@@ -429,11 +429,8 @@ internal sealed class HandoverLedger
     /// tracked connections: this node must not answer those packets), or null when none. Whether we still hear that
     /// member does not matter: while it is in the installed view its lease may run.
     /// </summary>
-    /// <remarks>
-    /// <paramref name="anyBucket"/>: members of the view define the module differently (another seed, bucket count or
-    /// rules), so their bucket numbers are not ours; while any of them drains, every bucket counts as drained elsewhere
-    /// (new flows only here), so the connections they still serve are never answered by this node.
-    /// </remarks>
+    /// <remarks><paramref name="anyBucket"/>: members define the module differently (their bucket numbers are not ours): while
+    /// one drains, every bucket counts as drained elsewhere, so this node never answers the connections they serve.</remarks>
     private static HashSet<int>? DrainedByPeers(string module, int bucketCount, IReadOnlyList<DrainReport> memberReports, bool anyBucket)
     {
         HashSet<int>? result = null;
