@@ -59,6 +59,9 @@ public sealed partial class MembershipManager : IViewListener
     /// <summary>This node as it describes itself.</summary>
     public MemberInfo Self => self;
 
+    /// <summary>What this node tells peers about itself: no ready module before its first lease (<see cref="LeaseKeeper.HeldOnce"/>).</summary>
+    private MemberInfo Announced => lease.HeldOnce ? self : self with { ReadyModules = [] };
+
     /// <summary>The installed (committed) view, or null before the first.</summary>
     public ClusterView? Installed => acceptor.Installed;
 
@@ -149,9 +152,12 @@ public sealed partial class MembershipManager : IViewListener
         }
 
         SendHeartbeats(now);
-        coordinator.Step(self, firstTick, now, resend: true);
+        coordinator.Step(Announced, firstTick, now, resend: true);
         acceptor.CatchUp(now);
-        lease.Refresh(now, acceptor.Installed, self, peers);
+        if (lease.Refresh(now, acceptor.Installed, self, peers))
+        {
+            SendHeartbeats(now); // the ready modules are announced from now on: the coordinator gives this node its share
+        }
     }
 
     /// <summary>
@@ -159,7 +165,7 @@ public sealed partial class MembershipManager : IViewListener
     /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
     /// no heartbeats and never resends; cheap enough to call every few milliseconds.
     /// </summary>
-    public void Poll(TimeSpan now) => coordinator.Step(self, firstTick, now, resend: false);
+    public void Poll(TimeSpan now) => coordinator.Step(Announced, firstTick, now, resend: false);
 
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
@@ -175,7 +181,7 @@ public sealed partial class MembershipManager : IViewListener
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
                 return new HeartbeatReply(
-                    self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
+                    Announced, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
                 return acceptor.OnPrepare(prepare, now);
@@ -294,5 +300,5 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
-        new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
+        new HeartbeatRequest(Announced, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
 }

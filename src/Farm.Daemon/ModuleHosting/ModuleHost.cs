@@ -304,7 +304,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         {
             if (entry.Manager is null)
             {
-                var options = new ModuleHostOptions { NodeName = settings.NodeName, ModuleDirectory = entry.Directory, Observer = observer };
+                var options = new ModuleHostOptions { NodeName = settings.NodeName, ModuleDirectory = entry.Directory, Observer = observer, ScriptNiceAdjustment = settings.ScriptNiceAdjustment };
                 entry.Manager = ModuleManager.Create(entry.Config, options, entry.Gate, time, entry.Factory);
                 entry.Manager.StatusChanged += OnStatusChanged;
             }
