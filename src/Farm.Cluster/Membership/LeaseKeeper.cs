@@ -24,6 +24,9 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     /// </summary>
     public bool HeldOnce { get; private set; }
 
+    /// <summary>What <paramref name="self"/> tells peers: no ready module before <see cref="HeldOnce"/>.</summary>
+    public MemberInfo Announced(MemberInfo self) => HeldOnce ? self : self with { ReadyModules = [] };
+
     /// <summary>
     /// One tick: extends the lease by <see cref="MembershipOptions.Lease"/> when the policy allows it. True when this
     /// was the run's first lease (<see cref="HeldOnce"/> became true).

@@ -59,9 +59,6 @@ public sealed partial class MembershipManager : IViewListener
     /// <summary>This node as it describes itself.</summary>
     public MemberInfo Self => self;
 
-    /// <summary>What this node tells peers about itself: no ready module before its first lease (<see cref="LeaseKeeper.HeldOnce"/>).</summary>
-    private MemberInfo Announced => lease.HeldOnce ? self : self with { ReadyModules = [] };
-
     /// <summary>The installed (committed) view, or null before the first.</summary>
     public ClusterView? Installed => acceptor.Installed;
 
@@ -113,9 +110,8 @@ public sealed partial class MembershipManager : IViewListener
     public void UpdateSelf(MemberInfo info) => self = self.ChangedTo(info);
 
     /// <summary>
-    /// Loads module <paramref name="name"/> live as <paramref name="spec"/> (a new module, or a new definition once this
-    /// node stopped serving it: its hand-overs here are forgotten) or unloads it (null), and announces this node's
-    /// definitions from now on (the view agrees on the module again, see <see cref="ModuleAgreement"/>).
+    /// Loads module <paramref name="name"/> live as <paramref name="spec"/> (new, or redefined once this node stopped serving
+    /// it: its hand-overs here are forgotten) or unloads it (null); announces this node's definitions (<see cref="ModuleAgreement"/>).
     /// </summary>
     public void SetModule(string name, ModuleSpec? spec, TimeSpan now)
     {
@@ -152,7 +148,7 @@ public sealed partial class MembershipManager : IViewListener
         }
 
         SendHeartbeats(now);
-        coordinator.Step(Announced, firstTick, now, resend: true);
+        coordinator.Step(lease.Announced(self), firstTick, now, resend: true);
         acceptor.CatchUp(now);
         if (lease.Refresh(now, acceptor.Installed, self, peers))
         {
@@ -165,7 +161,7 @@ public sealed partial class MembershipManager : IViewListener
     /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
     /// no heartbeats and never resends; cheap enough to call every few milliseconds.
     /// </summary>
-    public void Poll(TimeSpan now) => coordinator.Step(Announced, firstTick, now, resend: false);
+    public void Poll(TimeSpan now) => coordinator.Step(lease.Announced(self), firstTick, now, resend: false);
 
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
@@ -181,7 +177,7 @@ public sealed partial class MembershipManager : IViewListener
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
                 return new HeartbeatReply(
-                    Announced, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
+                    lease.Announced(self), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
                 return acceptor.OnPrepare(prepare, now);
@@ -300,5 +296,5 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
-        new HeartbeatRequest(Announced, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
+        new HeartbeatRequest(lease.Announced(self), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
 }
