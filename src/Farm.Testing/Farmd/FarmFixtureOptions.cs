@@ -29,6 +29,10 @@ public sealed record FarmFixtureOptions
     /// <summary>The split-brain policy of the cluster file. Default none.</summary>
     public SplitBrainOptions SplitBrain { get; init; } = new();
 
+    /// <summary>The split-brain options of <paramref name="policy"/>: the witness address only under the witness policy.</summary>
+    public static SplitBrainOptions SplitBrainOf(SplitBrainPolicy policy, IPAddress witness) =>
+        policy == SplitBrainPolicy.Witness ? new SplitBrainOptions { Policy = policy, Witness = witness } : new SplitBrainOptions { Policy = policy };
+
     /// <summary>An extra address given to the first client namespace (a split-brain witness a test can take away), or null. Default null.</summary>
     public IPAddress? Witness { get; init; }
 

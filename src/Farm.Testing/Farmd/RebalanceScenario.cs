@@ -15,9 +15,9 @@ namespace Farm.Testing.Farmd;
 public static class RebalanceScenario
 {
     public const string ModuleName = "web";
-    public const int TcpPort = 8080;
-    public const int TcpPortPort = 8081;
-    public const int UdpPort = 5353;
+    public const int TcpPort = FarmModules.TcpPort;
+    public const int TcpPortPort = FarmModules.TcpPortPort;
+    public const int UdpPort = FarmModules.UdpPort;
     public const int NodeCount = 4;
     public const int ClientAddresses = 200;
     public const int Buckets = 256;
@@ -36,23 +36,7 @@ public static class RebalanceScenario
                 Name = "farm-rebalance",
                 Key = "farm-rebalance-cluster-key-0123456789",
                 Topology = new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = ClientAddresses },
-                Modules =
-                [
-                    new ModuleConfig
-                    {
-                        Name = ModuleName,
-                        Vips = [Vip],
-                        Interface = new TopologyOptions().InterfaceName,
-                        Buckets = Buckets,
-                        Timeouts = new ModuleTimeoutOptions { Drain = drainTimeout },
-                        Rules =
-                        [
-                            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPort, LastPort = TcpPort, Affinity = Affinity.ClientIp },
-                            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPortPort, LastPort = TcpPortPort, Affinity = Affinity.ClientIpPort },
-                            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = UdpPort, LastPort = UdpPort, Affinity = Affinity.ClientIp },
-                        ],
-                    },
-                ],
+                Modules = [FarmModules.OnTopology(ModuleName, [Vip], FarmModules.WebRules, drainTimeout, Buckets)],
                 AppTcpPorts = [TcpPort, TcpPortPort],
                 AppUdpEndpoints = [new IPEndPoint(Vip, UdpPort)],
                 Running = running,

@@ -1,3 +1,5 @@
+using Farm.Testing.Farmd;
+
 namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>Module configurations the tests share.</summary>
@@ -7,9 +9,9 @@ internal static class Modules
     public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
 
     /// <summary><see cref="Web"/>'s ports: TCP by client IP, TCP by client IP and port, UDP by client IP.</summary>
-    public const int TcpPort = 8080;
-    public const int TcpPortPort = 8081;
-    public const int UdpPort = 5353;
+    public const int TcpPort = FarmModules.TcpPort;
+    public const int TcpPortPort = FarmModules.TcpPortPort;
+    public const int UdpPort = FarmModules.UdpPort;
 
     /// <summary>Two VIPs; tcp 8080 by client IP, tcp 8081 by client IP and port, udp 5353 by client IP.</summary>
     public static ModuleConfig Web(string name = "web", string iface = "eth0", uint seed = 0x6661726d, VmacMode vmacMode = VmacMode.UnicastFilter) => new()
@@ -20,11 +22,6 @@ internal static class Modules
         Buckets = 256,
         Seed = seed,
         VmacMode = vmacMode,
-        Rules =
-        [
-            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPort, LastPort = TcpPort, Affinity = Affinity.ClientIp },
-            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPortPort, LastPort = TcpPortPort, Affinity = Affinity.ClientIpPort },
-            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = UdpPort, LastPort = UdpPort, Affinity = Affinity.ClientIp },
-        ],
+        Rules = FarmModules.WebRules,
     };
 }

@@ -13,9 +13,9 @@ internal static class FarmdScenario
 
     /// <summary>A second module whose interface exists on no node: its data plane fails to start everywhere.</summary>
     public const string BrokenModuleName = "broken";
-    public const int ClientIpPort = 8080;
-    public const int ClientIpPortPort = 8081;
-    public const int UdpPort = 5353;
+    public const int ClientIpPort = FarmModules.TcpPort;
+    public const int ClientIpPortPort = FarmModules.TcpPortPort;
+    public const int UdpPort = FarmModules.UdpPort;
     public const int NodeCount = 3;
     public const int AddressesPerClient = 150;
 
@@ -38,29 +38,10 @@ internal static class FarmdScenario
                 TakeBaselines = true,
                 Modules =
                 [
-                    new ModuleConfig
-                    {
-                        Name = ModuleName,
-                        Vips = [Vip4, Vip6],
-                        Interface = new TopologyOptions().InterfaceName,
-                        Buckets = 256,
-                        Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(1) },
-                        Rules =
-                        [
-                            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = ClientIpPort, LastPort = ClientIpPort, Affinity = Affinity.ClientIp },
-                            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = ClientIpPortPort, LastPort = ClientIpPortPort, Affinity = Affinity.ClientIpPort },
-                            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = UdpPort, LastPort = UdpPort, Affinity = Affinity.ClientIp },
-                        ],
-                    },
-                    new ModuleConfig
-                    {
-                        Name = BrokenModuleName,
-                        Vips = [IPAddress.Parse("198.18.0.101")],
-                        Interface = "eth9",
-                        Buckets = 256,
-                        Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(1) }, // farmd uses the longest drain of all modules
-                        Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 9090, LastPort = 9090 }],
-                    },
+                    FarmModules.OnTopology(ModuleName, [Vip4, Vip6], FarmModules.WebRules, TimeSpan.FromSeconds(1)),
+                    // farmd uses the longest drain of all modules: the broken one's is as short.
+                    FarmModules.OnTopology(BrokenModuleName, [IPAddress.Parse("198.18.0.101")], [FarmModules.Port(TransportProtocol.Tcp, 9090)], TimeSpan.FromSeconds(1))
+                        with { Interface = "eth9" },
                 ],
                 AppTcpPorts = [ClientIpPort, ClientIpPortPort],
                 AppUdpEndpoints = [new IPEndPoint(Vip4, UdpPort), new IPEndPoint(Vip6, UdpPort)],

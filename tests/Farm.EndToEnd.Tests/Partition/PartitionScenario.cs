@@ -48,23 +48,10 @@ internal sealed class PartitionScenario : IAsyncDisposable
                 Key = name + "-cluster-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = nodes, Clients = 1, IPv6 = false },
                 Heartbeat = Timings,
-                SplitBrain = policy == SplitBrainPolicy.Witness
-                    ? new SplitBrainOptions { Policy = policy, Witness = Witness }
-                    : new SplitBrainOptions { Policy = policy },
+                SplitBrain = FarmFixtureOptions.SplitBrainOf(policy, Witness),
                 Witness = policy == SplitBrainPolicy.Witness ? Witness : null,
                 SecondLan = secondLan,
-                Modules =
-                [
-                    new ModuleConfig
-                    {
-                        Name = ModuleName,
-                        Vips = [Vip4],
-                        Interface = new TopologyOptions().InterfaceName,
-                        Buckets = Buckets,
-                        Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(1) },
-                        Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 8080, LastPort = 8080, Affinity = Affinity.ClientIp }],
-                    },
-                ],
+                Modules = [FarmModules.OnTopology(ModuleName, [Vip4], [FarmModules.Port(TransportProtocol.Tcp, 8080)], TimeSpan.FromSeconds(1), Buckets)],
                 Settle = (f, ct) => f.WaitSettledAsync([.. Enumerable.Range(0, nodes)], ModuleName, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), ct),
             },
             cancellationToken);

@@ -15,9 +15,9 @@ internal static class ChaosScenario
 {
     public const string ModuleName = "web";
     public const int NodeCount = 5;
-    public const int TcpPort = 8080;
-    public const int TcpPortPort = 8081;
-    public const int UdpPort = 5353;
+    public const int TcpPort = FarmModules.TcpPort;
+    public const int TcpPortPort = FarmModules.TcpPortPort;
+    public const int UdpPort = FarmModules.UdpPort;
     public const int Buckets = 256;
 
     /// <summary>Source addresses per family in the client namespace.</summary>
@@ -53,20 +53,7 @@ internal static class ChaosScenario
             cancellationToken);
 
     /// <summary>The module as the fixture knows it (bucket math); the file on disk adds the checkers.</summary>
-    public static ModuleConfig Module => new()
-    {
-        Name = ModuleName,
-        Vips = [Vip4, Vip6],
-        Interface = new TopologyOptions().InterfaceName,
-        Buckets = Buckets,
-        Timeouts = new ModuleTimeoutOptions { Drain = TimeSpan.FromSeconds(1) },
-        Rules =
-        [
-            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPort, LastPort = TcpPort, Affinity = Affinity.ClientIp },
-            new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = TcpPortPort, LastPort = TcpPortPort, Affinity = Affinity.ClientIpPort },
-            new PortRuleConfig { Protocol = TransportProtocol.Udp, FirstPort = UdpPort, LastPort = UdpPort, Affinity = Affinity.ClientIp },
-        ],
-    };
+    public static ModuleConfig Module => FarmModules.OnTopology(ModuleName, [Vip4, Vip6], FarmModules.WebRules, TimeSpan.FromSeconds(1), Buckets);
 
     /// <summary>The flag folder the custom checker of node <paramref name="index"/> reads.</summary>
     public static string FlagDirectory(FarmFixture farm, int index) => Path.Combine(farm.NodeDirectory(index), "modules", ModuleName, "flags");

@@ -39,22 +39,9 @@ internal static class FailoverScenario
                 Key = "farm-failover-bench-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = clientAddresses, IPv6 = false },
                 Heartbeat = timing.Heartbeat,
-                SplitBrain = policy == SplitBrainPolicy.Witness
-                    ? new SplitBrainOptions { Policy = policy, Witness = Witness }
-                    : new SplitBrainOptions { Policy = policy },
+                SplitBrain = FarmFixtureOptions.SplitBrainOf(policy, Witness),
                 Witness = Witness,
-                Modules =
-                [
-                    new ModuleConfig
-                    {
-                        Name = ModuleName,
-                        Vips = [Vip],
-                        Interface = new TopologyOptions().InterfaceName,
-                        Buckets = 256,
-                        Timeouts = new ModuleTimeoutOptions { Drain = Drain },
-                        Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = Port, LastPort = Port, Affinity = Affinity.ClientIp }],
-                    },
-                ],
+                Modules = [FarmModules.OnTopology(ModuleName, [Vip], [FarmModules.Port(TransportProtocol.Tcp, Port)], Drain)],
                 AppTcpPorts = [Port],
                 AppFollowsDaemon = true,
                 ReadyTimeout = ReadyTimeout,

@@ -20,17 +20,7 @@ internal static class NeighborScenario
                 Key = "farm-neighbor-bench-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = 1, Clients = 1 },
                 Heartbeat = new HeartbeatOptions(), // farmd's defaults
-                Modules =
-                [
-                    new ModuleConfig
-                    {
-                        Name = "bench",
-                        Vips = [Vip4, Vip6],
-                        Interface = new TopologyOptions().InterfaceName,
-                        Buckets = 256,
-                        Rules = [new PortRuleConfig { Protocol = TransportProtocol.Tcp, FirstPort = 8080, LastPort = 8080, Affinity = Affinity.ClientIp }],
-                    },
-                ],
+                Modules = [FarmModules.OnTopology("bench", [Vip4, Vip6], [FarmModules.Port(TransportProtocol.Tcp, 8080)])],
                 ReadyTimeout = TimeSpan.FromSeconds(60),
             },
             cancellationToken);
