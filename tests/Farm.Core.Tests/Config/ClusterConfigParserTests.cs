@@ -202,20 +202,16 @@ public sealed class ClusterConfigParserTests
         Assert.AreEqual(42, ConfigAssert.ValidCluster(WithClusterSetting("  version: 42")).Version);
 
     [TestMethod]
-    public void ParseCluster_FiveMistakesFile_ReportsFiveLocatedErrorsWithHints()
-    {
-        string file = Path.Combine(ConfigAssert.RepoRoot(), "tests", "Farm.Core.Tests", "Config", "TestData", "cluster-five-mistakes.yaml");
-        var result = ConfigParser.Parse(File.ReadAllText(file), "cluster.yaml");
-
-        Assert.AreEqual(ConfigFileKind.Cluster, result.Kind);
-        ConfigAssert.LocatedErrors(
-            result.Errors,
+    public void ParseCluster_FiveMistakesFile_ReportsFiveLocatedErrorsWithHints() =>
+        ConfigAssert.TestDataErrors(
+            "cluster-five-mistakes.yaml",
+            "cluster.yaml",
+            ConfigFileKind.Cluster,
             (4, 12, "'version' in cluster is -2, out of range"),
             (6, 26, "'policy' in split_brain is 'majorty', which is not one of none, majority, witness"),
             (10, 15, "'weight' in node 'a' must be an integer, found the string \"100\""),
             (13, 7, "unknown key 'wieght' in node 'b'"),
             (14, 7, "duplicate key 'addresses' in node 'b' (first set at line 12)"));
-    }
 
     [TestMethod]
     public void ParseCluster_ConsoleTls_PathsPerNodeAndNotInTheHash()

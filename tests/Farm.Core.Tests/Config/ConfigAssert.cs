@@ -55,6 +55,21 @@ internal static class ConfigAssert
         }
     }
 
+    /// <summary>
+    /// Parses the file <paramref name="name"/> of tests/Farm.Core.Tests/Config/TestData under the name
+    /// <paramref name="asFile"/> and asserts it is a <paramref name="kind"/> file with exactly the <paramref name="expected"/>
+    /// errors (see <see cref="LocatedErrors"/>).
+    /// </summary>
+    public static void TestDataErrors(string name, string asFile, ConfigFileKind kind, params (int Line, int Column, string Part)[] expected)
+    {
+        string file = Path.Combine(RepoRoot(), "tests", "Farm.Core.Tests", "Config", "TestData", name);
+        var result = ConfigParser.Parse(System.IO.File.ReadAllText(file), asFile);
+
+        Assert.AreEqual(kind, result.Kind);
+        Assert.IsFalse(result.Succeeded);
+        LocatedErrors(result.Errors, expected);
+    }
+
     private static T Valid<T>(ConfigResult<T> result)
         where T : class
     {

@@ -37,19 +37,14 @@ public sealed class ConfigExamplesTests
     }
 
     [TestMethod]
-    public void FiveMistakes_File_ReportsFiveLocatedErrorsWithHints()
-    {
-        string file = Path.Combine(ConfigAssert.RepoRoot(), "tests", "Farm.Core.Tests", "Config", "TestData", "module-five-mistakes.yaml");
-        var result = ConfigParser.Parse(File.ReadAllText(file), "farm.yaml");
-
-        Assert.AreEqual(ConfigFileKind.Module, result.Kind);
-        Assert.IsFalse(result.Succeeded);
-        ConfigAssert.LocatedErrors(
-            result.Errors,
+    public void FiveMistakes_File_ReportsFiveLocatedErrorsWithHints() =>
+        ConfigAssert.TestDataErrors(
+            "module-five-mistakes.yaml",
+            "farm.yaml",
+            ConfigFileKind.Module,
             (6, 7, "VIP 224.0.0.5 is a multicast address"),
             (8, 12, "buckets 1000 is not a power of two"),
             (9, 3, "unknown key 'vmac_mod'"),
             (13, 31, "port rule #3 (tcp 70-90) overlaps port rule #1 (tcp 80, line 11)"),
             (19, 17, "unknown unit 'sec'"));
-    }
 }
