@@ -10,6 +10,12 @@ namespace Farm.Testing.Farmd;
 /// </summary>
 public static class FarmModules
 {
+    /// <summary>The IPv4 VIP the scenarios serve their module on.</summary>
+    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
+
+    /// <summary>The IPv6 VIP the scenarios serve their module on.</summary>
+    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+
     /// <summary>The web rules' ports: TCP by client IP, TCP by client IP and port, UDP by client IP.</summary>
     public const int TcpPort = 8080;
     public const int TcpPortPort = 8081;

@@ -22,7 +22,7 @@ public static class RebalanceScenario
     public const int ClientAddresses = 200;
     public const int Buckets = 256;
 
-    public static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
+    public static readonly IPAddress Vip = FarmModules.Vip4;
 
     /// <summary>
     /// Starts farmd on nodes 0..<paramref name="running"/>-1 and waits until they split new flows evenly; with

@@ -5,8 +5,8 @@ namespace Farm.DataPlane.Tests.TestSupport;
 /// <summary>Module configurations the tests share.</summary>
 internal static class Modules
 {
-    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+    public static readonly IPAddress Vip4 = FarmModules.Vip4;
+    public static readonly IPAddress Vip6 = FarmModules.Vip6;
 
     /// <summary><see cref="Web"/>'s ports: TCP by client IP, TCP by client IP and port, UDP by client IP.</summary>
     public const int TcpPort = FarmModules.TcpPort;

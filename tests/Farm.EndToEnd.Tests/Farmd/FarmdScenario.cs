@@ -19,8 +19,8 @@ internal static class FarmdScenario
     public const int NodeCount = 3;
     public const int AddressesPerClient = 150;
 
-    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+    public static readonly IPAddress Vip4 = FarmModules.Vip4;
+    public static readonly IPAddress Vip6 = FarmModules.Vip6;
 
     /// <summary>The split-brain witness: an extra address of client0 (tests remove it to lose the witness).</summary>
     public static readonly IPAddress Witness = IPAddress.Parse("198.18.1.250");

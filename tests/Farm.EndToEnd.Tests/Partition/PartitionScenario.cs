@@ -16,7 +16,7 @@ internal sealed class PartitionScenario : IAsyncDisposable
     /// <summary>How often the sampler reads every kernel.</summary>
     public static readonly TimeSpan SamplePeriod = TimeSpan.FromMilliseconds(10);
 
-    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
+    public static readonly IPAddress Vip4 = FarmModules.Vip4;
 
     /// <summary>The split-brain witness: an extra address of client0.</summary>
     public static readonly IPAddress Witness = IPAddress.Parse("198.18.1.250");

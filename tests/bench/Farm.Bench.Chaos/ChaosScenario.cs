@@ -30,8 +30,8 @@ internal static class ChaosScenario
     /// </summary>
     public static readonly TimeSpan CheckerInterval = TimeSpan.FromSeconds(1);
 
-    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+    public static readonly IPAddress Vip4 = FarmModules.Vip4;
+    public static readonly IPAddress Vip6 = FarmModules.Vip6;
 
     public static Task<FarmFixture> StartAsync(CancellationToken cancellationToken) =>
         FarmFixture.StartAsync(

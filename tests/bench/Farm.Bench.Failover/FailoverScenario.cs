@@ -20,7 +20,7 @@ internal static class FailoverScenario
     /// <summary>The module's drain: short, so a repetition settles quickly after the failed node rejoins.</summary>
     public static readonly TimeSpan Drain = TimeSpan.FromSeconds(1);
 
-    public static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");
+    public static readonly IPAddress Vip = FarmModules.Vip4;
 
     /// <summary>The witness: an extra address of the client namespace, so an isolated node loses it and its peers keep it.</summary>
     public static readonly IPAddress Witness = IPAddress.Parse("198.18.1.250");

@@ -8,8 +8,8 @@ namespace Farm.Bench.Neighbor;
 [SupportedOSPlatform("linux")]
 internal static class NeighborScenario
 {
-    public static readonly IPAddress Vip4 = IPAddress.Parse("198.18.0.100");
-    public static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8::100");
+    public static readonly IPAddress Vip4 = FarmModules.Vip4;
+    public static readonly IPAddress Vip6 = FarmModules.Vip6;
 
     /// <summary>Builds the namespaces, starts farmd and waits until it answers on its admin socket (its data plane runs by then).</summary>
     public static Task<FarmFixture> StartAsync(CancellationToken cancellationToken) =>
