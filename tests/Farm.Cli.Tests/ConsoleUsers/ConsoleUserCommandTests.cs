@@ -4,19 +4,11 @@ namespace Farm.Cli.Tests.ConsoleUsers;
 
 [TestClass]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ConsoleUserCommandTests
+public sealed class ConsoleUserCommandTests() : TempDirectoryTest("farmctl-console-users-")
 {
-    private string dir = null!;
-
     public TestContext TestContext { get; set; } = null!;
 
-    private string UsersFile => Path.Combine(dir, "console-users");
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmctl-console-users-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
+    private string UsersFile => Path.Combine(Dir, "console-users");
 
     [TestMethod]
     public async Task Add_PasswordOnInput_FileMode0600WithASaltedHashThatVerifies()

@@ -4,24 +4,16 @@ using System.Security.Cryptography.X509Certificates;
 namespace Farm.Daemon.Tests.Web;
 
 [TestClass]
-public sealed class ConsoleCertificateTests
+public sealed class ConsoleCertificateTests() : TempDirectoryTest("farmd-console-cert-")
 {
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-console-cert-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
     [TestMethod]
     public void Load_ConsoleTlsConfigured_UsesThisNodesFilesNotTheStateFolder()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var made = new CertificateRequest("CN=n1.example", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        File.WriteAllText(Path.Combine(dir, "n1.crt"), made.ExportCertificatePem());
-        File.WriteAllText(Path.Combine(dir, "n1.key"), key.ExportPkcs8PrivateKeyPem());
-        var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(dir, "{node}.crt"), PrivateKey = Path.Combine(dir, "{node}.key") });
+        File.WriteAllText(Path.Combine(Dir, "n1.crt"), made.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(Dir, "n1.key"), key.ExportPkcs8PrivateKeyPem());
+        var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(Dir, "{node}.crt"), PrivateKey = Path.Combine(Dir, "{node}.key") });
 
         using var loaded = ConsoleCertificate.Load(settings.BindConsole(), TimeProvider.System);
 
@@ -33,11 +25,11 @@ public sealed class ConsoleCertificateTests
     [TestMethod]
     public void Load_ConfiguredFileMissing_ThrowsNamingTheFile()
     {
-        var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(dir, "{node}.crt"), PrivateKey = Path.Combine(dir, "{node}.key") });
+        var settings = Settings(new ConsoleTlsOptions { Certificate = Path.Combine(Dir, "{node}.crt"), PrivateKey = Path.Combine(Dir, "{node}.key") });
 
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => ConsoleCertificate.Load(settings.BindConsole(), TimeProvider.System));
 
-        StringAssert.Contains(error.Message, Path.Combine(dir, "n1.crt"));
+        StringAssert.Contains(error.Message, Path.Combine(Dir, "n1.crt"));
     }
 
     [TestMethod]
@@ -63,12 +55,12 @@ public sealed class ConsoleCertificateTests
         var node = new NodeConfig { Name = "n1", Addresses = [IPAddress.Parse("198.18.0.1")] };
         return new DaemonSettings
         {
-            ClusterFile = Path.Combine(dir, "cluster.yaml"),
+            ClusterFile = Path.Combine(Dir, "cluster.yaml"),
             Cluster = new ClusterConfig { Name = "c", Key = "console-cert-test-key-0123456789", ConsoleTls = consoleTls, Nodes = [node] },
             Self = node,
             DataPlane = DataPlaneMode.Off,
             Incarnation = 1,
-            StateDirectory = Path.Combine(dir, "state"),
+            StateDirectory = Path.Combine(Dir, "state"),
         };
     }
 }

@@ -3,20 +3,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace Farm.Daemon.Tests.Web;
 
 [TestClass]
-public sealed class ConsoleHostTests : IDisposable
+public sealed class ConsoleHostTests() : LoggedTempDirectoryTest("farmd-console-")
 {
-    private readonly TestLogSink logs = new();
-    private string dir = null!;
-
     public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-console-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
-    public void Dispose() => logs.Dispose();
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
@@ -167,17 +156,17 @@ public sealed class ConsoleHostTests : IDisposable
     public async Task Certificate_SecondStart_KeepsTheSelfSignedCertificateInTheStateFolderPrivate()
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
         string first;
-        await using (var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs))
+        await using (var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs))
         {
             first = await ThumbprintAsync(port + 1);
         }
 
-        await using var again = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        await using var again = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         string second = await ThumbprintAsync(port + 1);
 
-        string file = Path.Combine(dir, "n1-state", ConsoleCertificate.FileName);
+        string file = Path.Combine(Dir, "n1-state", ConsoleCertificate.FileName);
         Assert.AreEqual(first, second);
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         using var kept = X509CertificateLoader.LoadPkcs12FromFile(file, null);
@@ -204,9 +193,9 @@ public sealed class ConsoleHostTests : IDisposable
     private async Task<(InProcessNode Node, int GrpcPort)> StartN1Async(bool withModule)
     {
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        List<Farm.Core.Config.ModuleConfig> modules = withModule ? [TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256)] : [];
-        return (await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, modules), port);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        List<Farm.Core.Config.ModuleConfig> modules = withModule ? [TestClusterFiles.WriteModule(Path.Combine(Dir, "modules"), "web", buckets: 256)] : [];
+        return (await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs, modules), port);
     }
 
     private async Task<string> ThumbprintAsync(int consolePort)

@@ -4,13 +4,10 @@ namespace Farm.Daemon.Tests.Web;
 
 /// <summary>The web console with a users file: login, sessions, roles, antiforgery and the throttle, against farmd in process.</summary>
 [TestClass]
-public sealed class ConsoleLoginTests : IDisposable
+public sealed class ConsoleLoginTests() : LoggedTempDirectoryTest("farmd-login-")
 {
     private const string OperatorPassword = "operator-secret-1";
     private const string ViewerPassword = "viewer-secret-1";
-
-    private readonly TestLogSink logs = new();
-    private string dir = null!;
 
     // The node, its console's base address and a client of it, once a test called StartAsync.
     private InProcessNode node = null!;
@@ -18,9 +15,6 @@ public sealed class ConsoleLoginTests : IDisposable
     private HttpClient client = null!;
 
     public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farmd-login-").FullName;
 
     [TestCleanup]
     public async Task CleanupAsync()
@@ -30,11 +24,7 @@ public sealed class ConsoleLoginTests : IDisposable
         {
             await node.DisposeAsync();
         }
-
-        Directory.Delete(dir, recursive: true);
     }
-
-    public void Dispose() => logs.Dispose();
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
@@ -63,7 +53,7 @@ public sealed class ConsoleLoginTests : IDisposable
         Assert.AreEqual("alice", session.GetProperty("user").GetString());
         Assert.AreEqual("operator", session.GetProperty("role").GetString());
         Assert.IsFalse(string.IsNullOrEmpty(session.GetProperty("csrf").GetString()));
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 1702 && e.Message.Contains("alice", StringComparison.Ordinal)), "the login is logged");
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 1702 && e.Message.Contains("alice", StringComparison.Ordinal)), "the login is logged");
     }
 
     [TestMethod]
@@ -83,7 +73,7 @@ public sealed class ConsoleLoginTests : IDisposable
         Assert.IsFalse(wrong.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith(WebConsoleLogin.CookieName + "=", StringComparison.Ordinal)));
         Assert.AreEqual(HttpStatusCode.Unauthorized, unknown.StatusCode);
         Assert.AreEqual(HttpStatusCode.Redirect, page.StatusCode, "still not logged in");
-        Assert.AreEqual(2, logs.Entries.Count(e => e.Id.Id == 1700 && e.Level == LogLevel.Warning));
+        Assert.AreEqual(2, Logs.Entries.Count(e => e.Id.Id == 1700 && e.Level == LogLevel.Warning));
     }
 
     [TestMethod]
@@ -107,8 +97,8 @@ public sealed class ConsoleLoginTests : IDisposable
     {
         var ct = TestContext.CancellationToken;
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port, consoleUsers: Path.Combine(dir, "no-such-users-file"));
-        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port, consoleUsers: Path.Combine(Dir, "no-such-users-file"));
+        await using var node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs);
         string console = $"https://127.0.0.1:{port + 1}";
         using var client = Client();
 
@@ -123,7 +113,7 @@ public sealed class ConsoleLoginTests : IDisposable
         Assert.IsTrue(drain.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, drain.StatusCode.ToString());
         Assert.IsTrue(login.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, login.StatusCode.ToString());
         Assert.IsFalse(node.Node.Drain.IsDrained);
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 1708), "the open console is logged");
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 1708), "the open console is logged");
     }
 
     [TestMethod]
@@ -144,7 +134,7 @@ public sealed class ConsoleLoginTests : IDisposable
         Assert.AreEqual(HttpStatusCode.TooManyRequests, throttled.StatusCode);
         Assert.IsTrue(throttled.Headers.Contains("Retry-After"));
         Assert.AreEqual(HttpStatusCode.Redirect, otherUser.StatusCode, "another user from the same address still logs in");
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 1701), "the refusal is logged");
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 1701), "the refusal is logged");
     }
 
     [TestMethod]
@@ -158,7 +148,7 @@ public sealed class ConsoleLoginTests : IDisposable
 
         Assert.AreEqual(HttpStatusCode.Forbidden, drain.StatusCode);
         Assert.IsFalse(node.Node.Drain.IsDrained);
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 1704 && e.Message.Contains("victor", StringComparison.Ordinal)));
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 1704 && e.Message.Contains("victor", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -188,8 +178,8 @@ public sealed class ConsoleLoginTests : IDisposable
         Assert.IsFalse(node.Node.Drain.IsDrained);
         Assert.AreEqual(HttpStatusCode.BadRequest, unknown.StatusCode);
         StringAssert.Contains(await unknown.Content.ReadAsStringAsync(ct), "unknown node 'n9'");
-        Assert.AreEqual(2, logs.Entries.Count(e => e.Id.Id == 1705), "both refusals logged");
-        Assert.IsTrue(logs.Entries.Any(e => e.Id.Id == 520 && e.Message.Contains("console user alice", StringComparison.Ordinal)), "the drain names who asked");
+        Assert.AreEqual(2, Logs.Entries.Count(e => e.Id.Id == 1705), "both refusals logged");
+        Assert.IsTrue(Logs.Entries.Any(e => e.Id.Id == 520 && e.Message.Contains("console user alice", StringComparison.Ordinal)), "the drain names who asked");
     }
 
     [TestMethod]
@@ -231,7 +221,7 @@ public sealed class ConsoleLoginTests : IDisposable
         StringAssert.Contains(stopped, "n2: ");
         Assert.AreEqual(HttpStatusCode.BadRequest, unknown.StatusCode);
         StringAssert.Contains(await unknown.Content.ReadAsStringAsync(ct), "nope");
-        Assert.IsTrue(logs.Entries.Any(e => e.Message.Contains("admin restart by console user alice", StringComparison.Ordinal)), "the module's reason names who asked");
+        Assert.IsTrue(Logs.Entries.Any(e => e.Message.Contains("admin restart by console user alice", StringComparison.Ordinal)), "the module's reason names who asked");
     }
 
     [TestMethod]
@@ -248,8 +238,8 @@ public sealed class ConsoleLoginTests : IDisposable
         {
         }
 
-        var users = Farm.Protocol.Security.ConsoleUserFile.Read(Path.Combine(dir, "console-users")).Users;
-        Farm.Protocol.Security.ConsoleUserFile.Write(Path.Combine(dir, "console-users"), users.Where(u => u.Name != "victor"));
+        var users = Farm.Protocol.Security.ConsoleUserFile.Read(Path.Combine(Dir, "console-users")).Users;
+        Farm.Protocol.Security.ConsoleUserFile.Write(Path.Combine(Dir, "console-users"), users.Where(u => u.Name != "victor"));
         var ended = reader.ReadToEndAsync(ct);
         await Poll.UntilAsync(() => Task.FromResult(ended.IsCompleted), done => done, "the stream ends (a document at least every 2 s)", TimeSpan.FromSeconds(10), ct);
         using var page = await client.GetAsync(console + "/", ct);
@@ -277,15 +267,15 @@ public sealed class ConsoleLoginTests : IDisposable
     /// <summary>Starts n1 with a users file: alice (operator) and victor (viewer), and module web or none; sets node, console and client.</summary>
     private async Task StartAsync(bool withModule = false)
     {
-        string users = Path.Combine(dir, "console-users");
+        string users = Path.Combine(Dir, "console-users");
         Farm.Protocol.Security.ConsoleUserFile.Write(users, [
             Farm.Protocol.Security.ConsoleUserFile.Create("alice", Farm.Protocol.Security.ConsoleRole.Operator, OperatorPassword),
             Farm.Protocol.Security.ConsoleUserFile.Create("victor", Farm.Protocol.Security.ConsoleRole.Viewer, ViewerPassword),
         ]);
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port, consoleUsers: users);
-        List<ModuleConfig> modules = withModule ? [TestClusterFiles.WriteModule(Path.Combine(dir, "modules"), "web", buckets: 256)] : [];
-        node = await InProcessNode.StartAsync(clusterFile, "n1", dir, logs, modules);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port, consoleUsers: users);
+        List<ModuleConfig> modules = withModule ? [TestClusterFiles.WriteModule(Path.Combine(Dir, "modules"), "web", buckets: 256)] : [];
+        node = await InProcessNode.StartAsync(clusterFile, "n1", Dir, Logs, modules);
         console = $"https://127.0.0.1:{port + 1}";
         client = Client();
     }

@@ -1,20 +1,12 @@
 namespace Farm.DataPlane.Tests.Addressing;
 
 [TestClass]
-public sealed class VipStateStoreTests
+public sealed class VipStateStoreTests() : TempDirectoryTest("farm-vipstate-")
 {
-    private string dir = null!;
-
-    [TestInitialize]
-    public void Setup() => dir = Directory.CreateTempSubdirectory("farm-vipstate-").FullName;
-
-    [TestCleanup]
-    public void Cleanup() => Directory.Delete(dir, recursive: true);
-
     [TestMethod]
     public void Save_NewFolder_CreatesIt0700AndTheFile0600AndLoadReadsItBack()
     {
-        string state = Path.Combine(dir, "state");
+        string state = Path.Combine(Dir, "state");
         var store = new VipStateStore(state);
 
         store.Save(new VipState { Module = "web", Interface = "eth0", LoopbackAddresses = ["198.18.100.1/32"] });
@@ -28,9 +20,9 @@ public sealed class VipStateStoreTests
     [TestMethod]
     public void SaveAndLoad_SymbolicLinksPlanted_AreNeitherFollowedNorRead()
     {
-        string victim = Path.Combine(dir, "victim");
+        string victim = Path.Combine(Dir, "victim");
         File.WriteAllText(victim, "keep me");
-        string state = Path.Combine(dir, "state");
+        string state = Path.Combine(Dir, "state");
         Directory.CreateDirectory(state);
         File.CreateSymbolicLink(Path.Combine(state, "vip-web.json.tmp"), victim);
         File.CreateSymbolicLink(Path.Combine(state, "vip-db.json"), victim);
@@ -45,7 +37,7 @@ public sealed class VipStateStoreTests
     [TestMethod]
     public void Save_FolderWritableByOthers_IsRefused()
     {
-        string state = Path.Combine(dir, "state");
+        string state = Path.Combine(Dir, "state");
         Directory.CreateDirectory(state);
         File.SetUnixFileMode(state, (UnixFileMode)0x1ff);
 

@@ -1,4 +1,7 @@
-namespace Farm.Daemon.Tests.TestSupport;
+using Farm.Testing.Logging;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Farm.Testing.Files;
 
 /// <summary>A test class whose every test gets its own temporary folder, made before it and deleted with all it holds after it.</summary>
 public abstract class TempDirectoryTest(string prefix)
