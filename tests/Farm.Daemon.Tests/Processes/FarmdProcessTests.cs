@@ -15,19 +15,17 @@ public sealed class FarmdProcessTests(TestContext testContext)
         string otherFile = TestClusterFiles.Write(dir, "cluster-other.yaml", port, n4Priority: 5);
         string hash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(clusterFile), clusterFile).Value!.ComputeHash();
         string otherHash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(otherFile), otherFile).Value!.ComputeHash();
-        string notifyPath = Path.Combine(dir, "notify.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        using var notify = new NotifySocket(dir);
         string logDir = Path.Combine(dir, "logs");
         var processes = new List<FarmdProcess>();
         try
         {
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { LogDirectory = logDir, Environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath } }));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { LogDirectory = logDir, Environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path } }));
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir)));
             processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir)));
             var (n1, n2, n3) = (processes[0], processes[1], processes[2]);
 
-            Assert.AreEqual("READY=1", await ReceiveAsync(notify), "sd_notify once n1 is in a view");
+            Assert.AreEqual("READY=1", await notify.NextLifecycleAsync(), "sd_notify once n1 is in a view");
             await WaitUntilReadyAsync(processes);
             Assert.AreEqual("-rw-------", ModeOf(n1.AdminSocket));
 
@@ -136,7 +134,7 @@ public sealed class FarmdProcessTests(TestContext testContext)
             await n1.TerminateAsync();
             await n1.WaitForExitAsync(TimeSpan.FromSeconds(15));
             Assert.AreEqual(0, n1.ExitCode, n1.Output);
-            Assert.AreEqual("STOPPING=1", await ReceiveAsync(notify));
+            Assert.AreEqual("STOPPING=1", await notify.NextLifecycleAsync());
             Assert.IsFalse(File.Exists(n1.AdminSocket), "the admin socket is removed on stop");
             StringAssert.Contains(n1.Output, "Left the farm");
             string log = await File.ReadAllTextAsync(Directory.GetFiles(logDir, "farmd-*.log").Single());
@@ -198,20 +196,5 @@ public sealed class FarmdProcessTests(TestContext testContext)
         sb.Append(mode.HasFlag(UnixFileMode.GroupRead) ? 'r' : '-').Append(mode.HasFlag(UnixFileMode.GroupWrite) ? 'w' : '-').Append(mode.HasFlag(UnixFileMode.GroupExecute) ? 'x' : '-');
         sb.Append(mode.HasFlag(UnixFileMode.OtherRead) ? 'r' : '-').Append(mode.HasFlag(UnixFileMode.OtherWrite) ? 'w' : '-').Append(mode.HasFlag(UnixFileMode.OtherExecute) ? 'x' : '-');
         return sb.ToString();
-    }
-
-    /// <summary>The next lifecycle notification (READY=1, STOPPING=1, ...): status lines and timeouts in between are skipped.</summary>
-    private static async Task<string> ReceiveAsync(Socket socket)
-    {
-        byte[] buffer = new byte[4096];
-        while (true)
-        {
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None).WithTimeout(TimeSpan.FromSeconds(15));
-            string state = Encoding.UTF8.GetString(buffer, 0, n);
-            if (!state.StartsWith("STATUS=", StringComparison.Ordinal) && !state.StartsWith("EXTEND_TIMEOUT_USEC=", StringComparison.Ordinal))
-            {
-                return state;
-            }
-        }
     }
 }

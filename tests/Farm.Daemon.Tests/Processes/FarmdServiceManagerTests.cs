@@ -8,13 +8,11 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
     public async Task Farmd_NotifySocketWithWatchdog_ReadyInViewFedWhileTickingAndNotOnceHeartbeatFreezes()
     {
         string dir = Directory.CreateTempSubdirectory("farmd-notify-").FullName;
-        string notifyPath = Path.Combine(dir, "notify.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        using var notify = new NotifySocket(dir);
         string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
         var environment = new Dictionary<string, string>
         {
-            ["NOTIFY_SOCKET"] = notifyPath,
+            ["NOTIFY_SOCKET"] = notify.Path,
             ["WATCHDOG_USEC"] = "2000000",
             ["FARMD_TEST_HOOKS"] = "1",
         };
@@ -23,15 +21,15 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
         {
             // 1. Alone of four nodes (policy none) it waits, says so, installs a view of itself after the startup grace,
             //    and only then is ready.
-            var beforeReady = await ReceiveUntilAsync(notify, s => s == "READY=1", TimeSpan.FromSeconds(20));
+            var beforeReady = await notify.UntilAsync(s => s == "READY=1", TimeSpan.FromSeconds(20));
             var waiting = beforeReady.Where(s => s.StartsWith("STATUS=", StringComparison.Ordinal)).ToList();
             Assert.IsTrue(waiting.Count > 0, "a status before READY: " + string.Join(" | ", beforeReady));
             Assert.AreEqual("STATUS=waiting to join a view: 1 of 4 nodes reachable (split brain policy none)", waiting[0]);
-            var inView = await ReceiveUntilAsync(notify, s => s.StartsWith("STATUS=view ", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+            var inView = await notify.UntilAsync(s => s.StartsWith("STATUS=view ", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
             StringAssert.EndsWith(inView[^1], ": n1 (1 of 4)");
 
             // 2. Fed while the heartbeat thread ticks: every poll (200 ms, a quarter of 2 s would be 500 ms).
-            var fed = await ReceiveForAsync(notify, TimeSpan.FromSeconds(1.5));
+            var fed = await notify.ForAsync(TimeSpan.FromSeconds(1.5));
             int feeds = fed.Count(s => s == "WATCHDOG=1");
             Assert.IsTrue(feeds >= 4, $"{feeds} feeds in 1.5 s: {string.Join(" | ", fed)}");
 
@@ -40,8 +38,8 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
             await CommandRunner.Default.RunAsync("kill", ["-USR1", n1.Id.ToString(CultureInfo.InvariantCulture)]);
             await Poll.UntilAsync(() => Task.FromResult(n1.Output), o => o.Contains("Heartbeat thread made no tick", StringComparison.Ordinal),
                 "farmd reports the stalled heartbeat thread", TimeSpan.FromSeconds(10), CancellationToken.None);
-            await ReceiveForAsync(notify, TimeSpan.FromMilliseconds(300)); // what was sent before the report
-            var afterStall = await ReceiveForAsync(notify, TimeSpan.FromSeconds(2));
+            await notify.ForAsync(TimeSpan.FromMilliseconds(300)); // what was sent before the report
+            var afterStall = await notify.ForAsync(TimeSpan.FromSeconds(2));
             Assert.AreEqual(0, afterStall.Count(s => s == "WATCHDOG=1"), "no feed after the stall: " + string.Join(" | ", afterStall));
             StringAssert.Contains(n1.Output, "Test hooks are on (FARMD_TEST_HOOKS=1)");
             Assert.IsFalse(n1.HasExited, "only the heartbeat thread froze");
@@ -49,7 +47,7 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
             // 4. SIGTERM: STOPPING=1, then how long the stop may take: no module here, so the leave (5 s), the host's
             //    10 s and the 15 s margin; then a clean exit (the stop releases the frozen thread).
             await n1.TerminateAsync();
-            var stopping = await ReceiveUntilAsync(notify, s => s.StartsWith("STATUS=stopping", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            var stopping = await notify.UntilAsync(s => s.StartsWith("STATUS=stopping", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
             var lifecycle = stopping.Where(s => !s.StartsWith("WATCHDOG=", StringComparison.Ordinal)).ToList();
             CollectionAssert.AreEqual(
                 new[] { "STOPPING=1", "EXTEND_TIMEOUT_USEC=30000000", "STATUS=stopping: modules stop, then the node leaves the farm (at most 30 s)" },
@@ -86,40 +84,6 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
         finally
         {
             Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    /// <summary>Every notification until one matches <paramref name="last"/> (included); fails after <paramref name="timeout"/>.</summary>
-    private static async Task<List<string>> ReceiveUntilAsync(Socket socket, Func<string, bool> last, TimeSpan timeout)
-    {
-        var (seen, matched) = await ReceiveAsync(socket, last, timeout);
-        return matched ? seen : throw new AssertFailedException($"Not received within {timeout}; got: {string.Join(" | ", seen)}");
-    }
-
-    /// <summary>Every notification received during <paramref name="window"/>.</summary>
-    private static async Task<List<string>> ReceiveForAsync(Socket socket, TimeSpan window) => (await ReceiveAsync(socket, _ => false, window)).Seen;
-
-    /// <summary>Every notification until one matches <paramref name="last"/> (included, and then Matched) or <paramref name="time"/> is up.</summary>
-    private static async Task<(List<string> Seen, bool Matched)> ReceiveAsync(Socket socket, Func<string, bool> last, TimeSpan time)
-    {
-        var seen = new List<string>();
-        byte[] buffer = new byte[4096];
-        using var cancel = new CancellationTokenSource(time);
-        try
-        {
-            while (true)
-            {
-                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
-                seen.Add(Encoding.UTF8.GetString(buffer, 0, n));
-                if (last(seen[^1]))
-                {
-                    return (seen, true);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return (seen, false);
         }
     }
 }
