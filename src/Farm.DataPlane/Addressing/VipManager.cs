@@ -228,7 +228,8 @@ public sealed partial class VipManager
         [LoggerMessage(2012, LogLevel.Information, "Unbound VIPs of module {Module}; sysctls, addresses and MAC filter restored.")]
         public static partial void Stopped(ILogger logger, string module);
 
-        [LoggerMessage(2013, LogLevel.Warning, "Module {Module}: undoing the VIP changes of an earlier run that did not stop cleanly.")]
+        // Debug: the caller reports what was removed once (DataPlaneHost's event 409, farmd --cleanup's output).
+        [LoggerMessage(2013, LogLevel.Debug, "Module {Module}: undoing the VIP changes of an earlier run that did not stop cleanly.")]
         public static partial void Recovering(ILogger logger, string module);
 
         [LoggerMessage(2014, LogLevel.Error, "Module {Module}: could not undo a VIP change.")]

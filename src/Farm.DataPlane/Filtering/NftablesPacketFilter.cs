@@ -204,7 +204,8 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
         [LoggerMessage(2003, LogLevel.Information, "Removed nft tables {Table}.")]
         public static partial void Removed(ILogger logger, string table);
 
-        [LoggerMessage(2004, LogLevel.Warning, "Removed leftover nft table {Table} of an earlier run.")]
+        // Debug: the caller reports what was removed once (DataPlaneHost's event 409, farmd --cleanup's output).
+        [LoggerMessage(2004, LogLevel.Debug, "Removed leftover nft table {Table} of an earlier run.")]
         public static partial void LeftoverRemoved(ILogger logger, string table);
     }
 }
