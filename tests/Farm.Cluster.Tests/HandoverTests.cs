@@ -184,6 +184,32 @@ public sealed class HandoverTests
         Assert.IsTrue(sim.IsConverged(), sim.Describe());
     }
 
+    /// <summary>
+    /// BRANCH ONLY, DO NOT MERGE: fails (about 100 of 150 schedules) until stale conntrack entries are deleted (see
+    /// docs/architecture.md, "Known gap"): a node that gets a bucket back after a restart or a lease lapse answers the
+    /// flows it answered before from its old entries, while their current holder answers them too.
+    /// </summary>
+    [TestMethod]
+    public void RandomFaults_WithFlowModel_NoFlowAnsweredByTwo()
+    {
+        var failures = new List<string>();
+        for (int seed = 0; seed < 150; seed++)
+        {
+            var sim = FaultSchedule.Create(seed, tracksDrains: true);
+            sim.Flows = new FlowModel(sim);
+            try
+            {
+                FaultSchedule.Run(sim, seed);
+            }
+            catch (InvariantViolationException e)
+            {
+                failures.Add($"seed {seed}: {e.Message}");
+            }
+        }
+
+        Assert.IsEmpty(failures, $"{failures.Count}: " + string.Join(", ", failures.Select(f => f[..f.IndexOf('(')] + f[f.IndexOf('(')..f.IndexOf('\n')])) + "\n" + failures.FirstOrDefault());
+    }
+
     [TestMethod]
     public void RandomFaults_WithDrainTracking_NeverBreakInvariants()
     {
