@@ -185,9 +185,10 @@ public sealed class HandoverTests
     }
 
     /// <summary>
-    /// BRANCH ONLY, DO NOT MERGE: fails (about 100 of 150 schedules) until stale conntrack entries are deleted (see
-    /// docs/architecture.md, "Known gap"): a node that gets a bucket back after a restart or a lease lapse answers the
-    /// flows it answered before from its old entries, while their current holder answers them too.
+    /// Invariant (e) over 150 fault schedules with the flow model: no flow answered by two nodes. Failed in 101 of them
+    /// before nodes deleted stale conntrack entries (docs/architecture.md, "Stale conntrack entries"): a node that got a
+    /// bucket back after a restart, a lease lapse or a partition answered the flows it answered before from its old
+    /// entries, while their current holder answered them too.
     /// </summary>
     [TestMethod]
     public void RandomFaults_WithFlowModel_NoFlowAnsweredByTwo()

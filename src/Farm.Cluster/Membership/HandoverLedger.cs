@@ -23,6 +23,8 @@ internal sealed class HandoverLedger
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
     private long snapshotVersion;
+    private long claimCount;
+    private long foreignClaimCount;
     private DrainReport published = DrainReport.None;
 
     /// <summary>The hand-overs of <paramref name="run"/> (only its name and incarnation count: they never change).</summary>
@@ -86,7 +88,7 @@ internal sealed class HandoverLedger
             result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name, memberReports) : []);
         }
 
-        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable());
+        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable(), claimCount, foreignClaimCount);
     }
 
     /// <summary>
@@ -283,7 +285,8 @@ internal sealed class HandoverLedger
             return;
         }
 
-        if (baseId is not { } parent || !lineage.Contains(parent))
+        bool foreign = baseId is not { } parent || !lineage.Contains(parent);
+        if (foreign)
         {
             // The coordinator builds on a history this node took no part in: whoever owns its old buckets there never
             // heard of its hand-overs (it may own them whole), so none of them survives a later install.
@@ -299,7 +302,7 @@ internal sealed class HandoverLedger
 
         if (baseId is not null && baseId != installed.Id)
         {
-            ClaimAll(installed, promised.Id, now);
+            ClaimAll(installed, promised.Id, now, foreign);
         }
 
         foreach (var module in modules)
@@ -343,6 +346,7 @@ internal sealed class HandoverLedger
     {
         bool wasMember = continuous && previous!.Contains(run);
         bool inLineage = !continuous && !fromScratch && lineage.Contains(view.Id);
+        bool claimedAny = false;
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name].Clear();
@@ -370,6 +374,7 @@ internal sealed class HandoverLedger
                     if (!fromScratch)
                     {
                         claimed[b] = NewClaim(module.Name, view.Id, now);
+                        claimedAny = true;
                     }
                 }
                 else if (!mineNow && mineBefore)
@@ -387,6 +392,12 @@ internal sealed class HandoverLedger
             }
 
             handed.Clear();
+        }
+
+        if (claimedAny)
+        {
+            claimCount++;
+            foreignClaimCount += !continuous && !inLineage ? 1 : 0; // another history's view: others may have served them
         }
 
         lineage.Clear();
@@ -433,9 +444,14 @@ internal sealed class HandoverLedger
     /// </summary>
     private Claim NewClaim(string module, ViewId since, TimeSpan now) => new(since, now + specs[module].DrainTimeout + options.DetectionTimeout);
 
-    /// <summary>Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>.</summary>
-    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now)
+    /// <summary>
+    /// Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>;
+    /// <paramref name="foreign"/>: <paramref name="since"/> comes from a history this node took no part in.
+    /// </summary>
+    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now, bool foreign)
     {
+        claimCount++;
+        foreignClaimCount += foreign ? 1 : 0;
         foreach (var module in modules)
         {
             if (view.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
