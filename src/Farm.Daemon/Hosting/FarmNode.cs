@@ -43,8 +43,12 @@ internal sealed class FarmNode : IDisposable
         var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
+            // Its own ctnetlink socket: it deletes under the data plane's lock while the drain monitor reads on its thread.
+            var cleaner = OperatingSystem.IsLinux()
+                ? new StaleEntryCleaner(new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), timeProvider, loggerFactory.CreateLogger<StaleEntryCleaner>())
+                : null;
             DataPlane = new DataPlaneHost(
-                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
+                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>(), cleaner);
             Host.AttachSink(DataPlane);
 
             // Half an interval: a drain ends within one heartbeat interval of its last connection's close.

@@ -1,6 +1,5 @@
 using Farm.Core.Config;
 using System.Net;
-using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Filtering;
 using Microsoft.Extensions.Logging;
 
@@ -27,17 +26,20 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     private readonly IDataPlaneBackend backend;
     private readonly ILogger logger;
     private readonly List<ModuleEntry> entries;
+    private readonly StaleEntryCleaner? cleaner;
     private OwnershipSnapshot? latest;
     private OwnershipSnapshot? lastApplied;
     private Action? applied;
     private bool started;
     private bool stopped;
 
-    public DataPlaneHost(IReadOnlyList<ModuleConfig> modules, IDataPlaneBackend backend, ILogger<DataPlaneHost> logger)
+    /// <param name="cleaner">Deletes the conntrack entries this node may no longer trust (null: nothing is deleted).</param>
+    public DataPlaneHost(IReadOnlyList<ModuleConfig> modules, IDataPlaneBackend backend, ILogger<DataPlaneHost> logger, StaleEntryCleaner? cleaner = null)
     {
         ArgumentNullException.ThrowIfNull(modules);
         this.backend = backend ?? throw new ArgumentNullException(nameof(backend));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        this.cleaner = cleaner;
         entries = [.. modules.Select(m => new ModuleEntry(m))];
     }
 
@@ -249,6 +251,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
                 try
                 {
+                    cleaner?.LeaseRefreshing(entry.Config.Name, duration);
                     plane.RefreshLease(duration);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -282,7 +285,11 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Stop();
+        cleaner?.Dispose();
+    }
 
     /// <summary>Creates and starts the module's data plane (fail-closed); the failure, logged and in the reason, or null.</summary>
     private Exception? StartPlane(ModuleEntry entry)
@@ -291,6 +298,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         {
             var plane = backend.Create(entry.Config);
             plane.Start();
+            cleaner?.Started(entry.Config); // fail-closed now: no entry of an earlier run can let a packet in
             entry.Plane = plane;
             entry.State = ModuleDataPlaneState.Running;
             entry.Reason = null;
@@ -320,6 +328,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
         entry.Plane = null;
         entry.State = ModuleDataPlaneState.Stopped;
+        cleaner?.Stopped(entry.Config.Name);
     }
 
     /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>, with the flows peers still serve.</summary>
@@ -338,6 +347,10 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             states.BucketsIn(BucketState.Claimed), foreign);
     }
 
+    /// <summary>The bucket states the kernel gets for the entry's module: none while it does not accept or the snapshot lacks it.</summary>
+    private static ReadOnlySpan<BucketState> StatesOf(OwnershipSnapshot snapshot, ModuleEntry entry) =>
+        entry.Accepting && snapshot.Modules.TryGetValue(entry.Config.Name, out var states) ? states.States : new BucketState[entry.Config.Buckets];
+
     private void ApplyLatest()
     {
         if (latest is not { } snapshot)
@@ -354,6 +367,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             }
 
             var assignment = entry.Accepting ? AssignmentOf(snapshot, entry.Config.Name) : BucketAssignment.Empty(snapshot.View?.Epoch ?? 0);
+            IReadOnlyList<int> unserved = cleaner?.BeforeApply(entry.Config.Name, StatesOf(snapshot, entry), snapshot) ?? [];
             try
             {
                 if (entry.KernelFailing)
@@ -382,6 +396,8 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 all = false;
                 Refused(entry, plane, $"apply of ownership version {snapshot.Version} failed: {e.Message}", e);
             }
+
+            cleaner?.AfterApply(entry.Config.Name, unserved); // applied, or the lease withdrawn: not served either way
         }
 
         // Drain reports may only speak for a snapshot the kernel holds everywhere.
@@ -419,6 +435,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// </summary>
     private void WithdrawLease(string module, IModuleDataPlane plane, bool logFailure)
     {
+        cleaner?.LeaseWithdrawn(module);
         try
         {
             plane.RefreshLease(WithdrawnLease);
