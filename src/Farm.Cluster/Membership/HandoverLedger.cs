@@ -23,8 +23,9 @@ internal sealed class HandoverLedger
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
     private long snapshotVersion;
-    private long claimCount;
-    private long foreignClaimCount;
+    private long rejoinClaimCount;
+    private ViewId? lastPromised;
+    private bool lastPromisedRejoins;
     private DrainReport published = DrainReport.None;
 
     /// <summary>The hand-overs of <paramref name="run"/> (only its name and incarnation count: they never change).</summary>
@@ -88,7 +89,7 @@ internal sealed class HandoverLedger
             result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name, memberReports) : []);
         }
 
-        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable(), claimCount, foreignClaimCount);
+        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable(), rejoinClaimCount);
     }
 
     /// <summary>
@@ -300,9 +301,13 @@ internal sealed class HandoverLedger
             lineage.Add(promised.Id);
         }
 
+        // A base view without this node: it was out, and others served its buckets (policy none: both sides of a
+        // partition; or its lease ran out and it was removed). Its tracked flows are theirs now.
+        lastPromised = promised.Id;
+        lastPromisedRejoins = baseTables is { Count: > 0 } && baseTables.Values.All(t => !t.Members.Contains(run.Name));
         if (baseId is not null && baseId != installed.Id)
         {
-            ClaimAll(installed, promised.Id, now, foreign);
+            ClaimAll(installed, promised.Id, now, lastPromisedRejoins);
         }
 
         foreach (var module in modules)
@@ -346,7 +351,7 @@ internal sealed class HandoverLedger
     {
         bool wasMember = continuous && previous!.Contains(run);
         bool inLineage = !continuous && !fromScratch && lineage.Contains(view.Id);
-        bool claimedAny = false;
+        bool claimedAny = false; // after missed views every bucket it gets is claimed
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name].Clear();
@@ -396,8 +401,10 @@ internal sealed class HandoverLedger
 
         if (claimedAny)
         {
-            claimCount++;
-            foreignClaimCount += !continuous && !inLineage ? 1 : 0; // another history's view: others may have served them
+            // After missed views, a view that derives from one without this node (it may have served on meanwhile, alone
+            // or on its side of a partition, until this install), or one it never promised (it cannot tell, so it
+            // assumes so).
+            rejoinClaimCount += !continuous && !fromScratch && (view.Id != lastPromised || lastPromisedRejoins) ? 1 : 0;
         }
 
         lineage.Clear();
@@ -446,12 +453,11 @@ internal sealed class HandoverLedger
 
     /// <summary>
     /// Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>;
-    /// <paramref name="foreign"/>: <paramref name="since"/> comes from a history this node took no part in.
+    /// <paramref name="rejoin"/>: <paramref name="since"/> derives from a view without this node.
     /// </summary>
-    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now, bool foreign)
+    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now, bool rejoin)
     {
-        claimCount++;
-        foreignClaimCount += foreign ? 1 : 0;
+        rejoinClaimCount += rejoin ? 1 : 0;
         foreach (var module in modules)
         {
             if (view.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)

@@ -5,14 +5,13 @@ namespace Farm.Core.Ownership;
 /// <summary>What this node's data plane must do now: bucket states per module for the installed view. Immutable.</summary>
 public sealed class OwnershipSnapshot
 {
-    public OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules, long claims = 0, long foreignClaims = 0)
+    public OwnershipSnapshot(long version, ViewId? view, ViewId? reflects, ImmutableSortedDictionary<string, ModuleOwnership> modules, long rejoinClaims = 0)
     {
         Version = version;
         View = view;
         Reflects = reflects;
         Modules = modules;
-        Claims = claims;
-        ForeignClaims = foreignClaims;
+        RejoinClaims = rejoinClaims;
     }
 
     /// <summary>Increases with every change, so a data plane can skip identical snapshots.</summary>
@@ -25,24 +24,19 @@ public sealed class OwnershipSnapshot
     public ViewId? Reflects { get; }
 
     /// <summary>
-    /// How many times this run claimed buckets so far (each install or promise that claimed any counts once). A claim
-    /// may end within the call that made it, so its state alone can go unseen; a data plane that skipped snapshots still
-    /// sees this grow (<see cref="StaleEntryPolicy"/>).
+    /// How many times this run claimed buckets after it was out of the view: at the promise, and at the install, of a
+    /// view derived from a view without it (it was removed: its lease ran out, or a partition under policy none), or at
+    /// the install of a view it never promised after missed views (it cannot tell). Others may have served its flows
+    /// meanwhile. A counter, so a data plane that skipped snapshots still sees it grow (<see cref="StaleEntryPolicy"/>).
     /// </summary>
-    public long Claims { get; }
-
-    /// <summary>
-    /// How many of <see cref="Claims"/> came with a view of a history this node took no part in (after a partition its
-    /// side served on, under split-brain policy none): the other side may have served the same flows.
-    /// </summary>
-    public long ForeignClaims { get; }
+    public long RejoinClaims { get; }
 
     /// <summary>States per module.</summary>
     public ImmutableSortedDictionary<string, ModuleOwnership> Modules { get; }
 
-    /// <summary>True when both follow the same views and hold the same states and foreign flows (versions aside) after as many claims.</summary>
+    /// <summary>True when both follow the same views and hold the same states and foreign flows (versions aside) after as many rejoins.</summary>
     public bool SameStatesAs(OwnershipSnapshot other) =>
-        View == other.View && Reflects == other.Reflects && Claims == other.Claims && ForeignClaims == other.ForeignClaims &&
+        View == other.View && Reflects == other.Reflects && RejoinClaims == other.RejoinClaims &&
         Modules.All(kv => other.Modules.TryGetValue(kv.Key, out var old) && old.SameAs(kv.Value));
 
     /// <summary>True when the bucket takes new flows on this node (owned, incoming or claimed).</summary>

@@ -15,27 +15,21 @@ namespace Farm.Core.Ownership;
 /// tracked);</item>
 /// <item>a bucket's entries when the bucket becomes none here (<see cref="StaleBuckets.AfterApply"/>: once the kernel
 /// drops its packets, no entry comes back);</item>
-/// <item>the entries of every bucket it serves as owned, incoming or claimed when it claims buckets after a lease lapse
-/// (those the lapse marked and nothing deleted since), or with a view of a history it took no part in (every such
-/// bucket: the other side of a partition served them under policy none) (<see cref="StaleBuckets.BeforeApply"/>:
-/// before the kernel lets tracked packets in). Buckets it drained or owned without a lapse up to a claim in its own
-/// lineage keep theirs: nobody else served those flows.</item>
+/// <item>the entries of every bucket it serves (owned, incoming, claimed, draining) when it claims buckets after it was
+/// out of the view (<see cref="OwnershipSnapshot.RejoinClaims"/> grew: others served its flows meanwhile, e.g. after its
+/// lease ran out and it was removed, or on the other side of a partition under policy none), before the kernel lets
+/// tracked packets in (<see cref="StaleBuckets.BeforeApply"/>).</item>
 /// </list>
-/// A lapse alone deletes nothing: while the node's installed table still gives it a bucket and its lease resumes, no
-/// other node served it (a node's buckets go to others only in views it promised, or once its lease ran out, and then
-/// it installs the view that gives them back after missed views: a claim). Claims are seen through
-/// <see cref="OwnershipSnapshot.Claims"/> growing, not through the claimed state: a claim may end within the call that
-/// made it (every peer already reported as of its view), so a bucket can go from draining or owned to owned or
-/// incoming with no claimed state in between. When a claim follows a lapse, every served bucket the lapse marked is
-/// cleaned, claimed in that call or not: one more than needed at worst (an owned bucket loses nothing, the kernel
-/// tracks its flows again from their next packet).
+/// Buckets it drained or owned up to a claim while it stayed in the view keep theirs, missed views or a lease lapse
+/// notwithstanding: nobody else served those flows (a node's buckets go to others only in views it promised, which
+/// hand them over, or in views without it, after which it rejoins). A rejoin is seen through a counter, not through the
+/// claimed state: a claim may end within the call that made it (every peer already reported as of its view), so a
+/// bucket can go from draining or owned to owned or incoming with no claimed state ever published.
 /// </remarks>
 public sealed class StaleEntryPolicy
 {
     private readonly BucketState[] previous;
-    private readonly bool[] broken;
-    private long claims;
-    private long foreignClaims;
+    private long rejoinClaims;
 
     /// <summary>
     /// The module's data plane (with <paramref name="bucketCount"/> buckets) starts; the caller deletes every entry of
@@ -45,17 +39,10 @@ public sealed class StaleEntryPolicy
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bucketCount);
         previous = new BucketState[bucketCount];
-        broken = new bool[bucketCount];
     }
 
     /// <summary>The module's bucket count.</summary>
     public int BucketCount => previous.Length;
-
-    /// <summary>
-    /// The kernel lease ran out (it may have been extended again since): no bucket was served for a while, and others
-    /// may take them meanwhile.
-    /// </summary>
-    public void LeaseLapsed() => Array.Fill(broken, true);
 
     /// <summary>
     /// The kernel is about to take <paramref name="states"/> (what it really gets: all none while the module does not
@@ -70,31 +57,25 @@ public sealed class StaleEntryPolicy
             throw new ArgumentException($"{states.Length} bucket states for a module of {previous.Length} buckets.", nameof(states));
         }
 
-        bool claimed = snapshot.Claims != claims;
-        bool foreign = snapshot.ForeignClaims != foreignClaims;
-        claims = snapshot.Claims;
-        foreignClaims = snapshot.ForeignClaims;
+        bool rejoined = snapshot.RejoinClaims != rejoinClaims;
+        rejoinClaims = snapshot.RejoinClaims;
         List<int>? before = null;
         List<int>? after = null;
         for (int b = 0; b < states.Length; b++)
         {
-            var state = states[b];
-            if (state == BucketState.None)
+            if (states[b] == BucketState.None)
             {
-                if (previous[b] != BucketState.None || broken[b])
+                if (previous[b] != BucketState.None)
                 {
-                    (after ??= []).Add(b);
+                    (after ??= []).Add(b); // none creates no entry: once deleted, the bucket stays clean
                 }
-
-                broken[b] = false; // deleted once the kernel drops its packets; none creates no entry
             }
-            else if (foreign || (broken[b] && (claimed || state == BucketState.Claimed)))
+            else if (rejoined)
             {
                 (before ??= []).Add(b);
-                broken[b] = false;
             }
 
-            previous[b] = state;
+            previous[b] = states[b];
         }
 
         return new StaleBuckets(before ?? [], after ?? []);

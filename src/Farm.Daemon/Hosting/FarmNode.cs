@@ -45,7 +45,7 @@ internal sealed class FarmNode : IDisposable
         {
             // Its own ctnetlink socket: it deletes under the data plane's lock while the drain monitor reads on its thread.
             var cleaner = OperatingSystem.IsLinux()
-                ? new StaleEntryCleaner(new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), timeProvider, loggerFactory.CreateLogger<StaleEntryCleaner>())
+                ? new StaleEntryCleaner(new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), loggerFactory.CreateLogger<StaleEntryCleaner>())
                 : null;
             DataPlane = new DataPlaneHost(
                 trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>(), cleaner);

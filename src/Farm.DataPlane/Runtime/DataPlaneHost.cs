@@ -251,7 +251,6 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
                 try
                 {
-                    cleaner?.LeaseRefreshing(entry.Config.Name, duration);
                     plane.RefreshLease(duration);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -435,7 +434,6 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// </summary>
     private void WithdrawLease(string module, IModuleDataPlane plane, bool logFailure)
     {
-        cleaner?.LeaseWithdrawn(module);
         try
         {
             plane.RefreshLease(WithdrawnLease);

@@ -7,28 +7,24 @@ namespace Farm.DataPlane.Runtime;
 /// <summary>
 /// Deletes the conntrack entries of the buckets a node may no longer trust, as <see cref="StaleEntryPolicy"/> says:
 /// every entry of a module when its data plane starts, a bucket's when it stops being served here, and the served
-/// buckets' when they are claimed after a lease lapse or from another history. <see cref="DataPlaneHost"/> calls it
-/// under its lock, around each apply and lease refresh, so no packet gets between a decision and the kernel change.
+/// buckets' when the node claims buckets after it was out of the view. <see cref="DataPlaneHost"/> calls it under its
+/// lock, around each apply, so no packet gets between a decision and the kernel change.
 /// </summary>
 /// <remarks>
 /// A bucket's entries are found by dumping the table and hashing each entry of the module's VIPs and port rules into
 /// its bucket (<see cref="DrainScanner.BucketOf"/>, the filter's own hash), then deleted by tuple. A deletion that fails
 /// is logged and not retried: the entries it left can let the node answer those flows again (the gap this closes).
-/// A lease lapse is seen from here: the kernel's lease ends at the time it was last refreshed plus its duration
-/// (measured from before the refresh, so never later than the kernel's).
 /// </remarks>
 public sealed partial class StaleEntryCleaner : IDisposable
 {
     private readonly IConntrackTable table;
-    private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly Dictionary<string, Module> modules = new(StringComparer.Ordinal);
 
     /// <summary>Cleans <paramref name="table"/>, the conntrack table of the namespace the data plane runs in.</summary>
-    public StaleEntryCleaner(IConntrackTable table, TimeProvider time, ILogger<StaleEntryCleaner> logger)
+    public StaleEntryCleaner(IConntrackTable table, ILogger<StaleEntryCleaner> logger)
     {
         this.table = table ?? throw new ArgumentNullException(nameof(table));
-        this.time = time ?? throw new ArgumentNullException(nameof(time));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
@@ -58,11 +54,10 @@ public sealed partial class StaleEntryCleaner : IDisposable
             return [];
         }
 
-        NoteLapse(state);
         var stale = state.Policy.Next(states, snapshot);
         if (stale.BeforeApply.Count > 0)
         {
-            Delete(state, stale.BeforeApply, "claimed after a lease lapse or from another history");
+            Delete(state, stale.BeforeApply, "claimed after this node was out of the view");
         }
 
         return stale.AfterApply;
@@ -75,36 +70,6 @@ public sealed partial class StaleEntryCleaner : IDisposable
         if (buckets.Count > 0 && modules.TryGetValue(module, out var state))
         {
             Delete(state, buckets, "no longer served here");
-        }
-    }
-
-    /// <summary>Call right before the kernel lease of <paramref name="module"/> is extended by <paramref name="duration"/>.</summary>
-    public void LeaseRefreshing(string module, TimeSpan duration)
-    {
-        if (modules.TryGetValue(module, out var state))
-        {
-            NoteLapse(state);
-            state.LeaseEnd = time.GetTimestamp() + (long)(duration.TotalSeconds * time.TimestampFrequency);
-        }
-    }
-
-    /// <summary>The kernel lease of <paramref name="module"/> was withdrawn (a refused update): a lapse.</summary>
-    public void LeaseWithdrawn(string module)
-    {
-        if (modules.TryGetValue(module, out var state))
-        {
-            state.LeaseEnd = null;
-            state.Policy.LeaseLapsed();
-        }
-    }
-
-    private void NoteLapse(Module state)
-    {
-        if (state.LeaseEnd is { } end && time.GetTimestamp() >= end)
-        {
-            state.LeaseEnd = null; // one lapse until the next refresh
-            state.Policy.LeaseLapsed();
-            Log.LeaseLapsed(logger, state.Scanner.Module.Name);
         }
     }
 
@@ -135,9 +100,6 @@ public sealed partial class StaleEntryCleaner : IDisposable
         public DrainScanner Scanner { get; } = scanner;
 
         public StaleEntryPolicy Policy { get; } = policy;
-
-        /// <summary>When the kernel lease ends (a <see cref="TimeProvider"/> timestamp); null while it is over.</summary>
-        public long? LeaseEnd { get; set; }
     }
 
     private static partial class Log
@@ -147,8 +109,5 @@ public sealed partial class StaleEntryCleaner : IDisposable
 
         [LoggerMessage(EventId = 3501, Level = LogLevel.Warning, Message = "Module {Module}: deleting stale conntrack entries ({Why}) failed: until they time out, this node may answer flows another node serves")]
         public static partial void DeleteFailed(ILogger logger, string module, string why, Exception exception);
-
-        [LoggerMessage(EventId = 3502, Level = LogLevel.Debug, Message = "Module {Module}: the kernel lease ran out; buckets claimed from now on lose their conntrack entries")]
-        public static partial void LeaseLapsed(ILogger logger, string module);
     }
 }

@@ -12,7 +12,7 @@ namespace Farm.Testing.Simulation;
 /// A node that accepts a datagram answers it and tracks the flow from then on (conntrack keeps an answered UDP flow for
 /// minutes, longer than any simulated run, also while the bucket is not the node's), unless it deletes the entry as
 /// farmd's data plane does (<see cref="StaleEntryPolicy"/>: all at each start of a run, a bucket's when it becomes none,
-/// the served buckets' at a claim after a lease lapse or from another history). A node whose process is gone answers
+/// the served buckets' when it claims buckets after it was out of the view). A node whose process is gone answers
 /// nothing. Each node's drain monitor reports the flows it tracks in the buckets it drains. After every event, invariant (e): no flow is answered by two nodes (with the exemption of (a): nodes a
 /// partition separated under policy none).
 /// </summary>
@@ -52,7 +52,7 @@ public sealed class FlowModel
         int buckets = sim.Modules[0].BucketCount;
         foreach (var node in sim.Nodes)
         {
-            DeleteStaleEntries(node, now);
+            DeleteStaleEntries(node);
         }
 
         var acceptors = new List<string>();
@@ -86,10 +86,10 @@ public sealed class FlowModel
 
     /// <summary>
     /// What farmd's data plane does with the node's ownership since the last look (one look per event, one driver call:
-    /// farmd publishes one snapshot per call too): a new run starts with nothing tracked; a lease that ran out since
-    /// counts as a lapse; then the states go to the policy, and the buckets it names forget their flow.
+    /// farmd publishes one snapshot per call too): a new run starts with nothing tracked; then the states go to the
+    /// policy, and the buckets it names forget their flow.
     /// </summary>
-    private void DeleteStaleEntries(SimNode node, TimeSpan now)
+    private void DeleteStaleEntries(SimNode node)
     {
         if (node.Driver is not { } driver || node.ProcessGone)
         {
@@ -103,13 +103,6 @@ public sealed class FlowModel
             run = runs[node.Name] = new DataPlaneRun(driver, new StaleEntryPolicy(sim.Modules[0].BucketCount));
         }
 
-        if (run.LeaseExpiry is { } expiry && now >= expiry)
-        {
-            run.Policy.LeaseLapsed();
-        }
-
-        // A lease already over counts once: the next lapse is one after the next extension.
-        run.LeaseExpiry = driver.Manager.LeaseExpiry > now ? driver.Manager.LeaseExpiry : null;
         var ownership = driver.Manager.Ownership;
         var stale = run.Policy.Next(ownership.Modules[SimCluster.Module].States, ownership);
         flows.ExceptWith(stale.BeforeApply);
@@ -124,13 +117,11 @@ public sealed class FlowModel
         _ => false,
     };
 
-    /// <summary>One run's data plane: its deletion policy and the lease expiry it last saw.</summary>
+    /// <summary>One run's data plane: its deletion policy.</summary>
     private sealed class DataPlaneRun(MembershipDriver driver, StaleEntryPolicy policy)
     {
         public MembershipDriver Driver { get; } = driver;
 
         public StaleEntryPolicy Policy { get; } = policy;
-
-        public TimeSpan? LeaseExpiry { get; set; }
     }
 }

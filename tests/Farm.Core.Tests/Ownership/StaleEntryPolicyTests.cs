@@ -36,95 +36,44 @@ public sealed class StaleEntryPolicyTests
     }
 
     [TestMethod]
-    public void Next_ClaimedAfterALeaseLapse_DeletedBeforeTheApply()
+    public void Next_ClaimAfterBeingOutOfTheView_EveryServedBucketDeletedBeforeTheApply()
     {
-        var policy = new StaleEntryPolicy(2);
-        Next(policy, [Owned, Owned]);
-
-        policy.LeaseLapsed();
-        var stale = Next(policy, [Claimed, Owned], claims: 1);
-
-        CollectionAssert.AreEqual(new[] { 0, 1 }, stale.BeforeApply.ToArray(), "every served bucket the lapse marked, claimed now or not");
-        Assert.IsEmpty(stale.AfterApply);
-        Assert.IsTrue(Next(policy, [Owned, Owned], claims: 2).IsEmpty, "cleaned once: the next claim finds nothing stale");
-    }
-
-    [TestMethod]
-    public void Next_ClaimEndedInTheSameCallAfterALapse_DeletedThoughNoClaimedStateWasSeen()
-    {
-        // A paused node drained the bucket, lost its lease, and installs the view that gives it back after missed views;
-        // every peer had reported already, so the claim ended in the install's call: draining, then incoming.
-        var policy = new StaleEntryPolicy(1);
-        Next(policy, [Draining]);
-
-        policy.LeaseLapsed();
-        var stale = Next(policy, [Incoming], claims: 1);
-
-        CollectionAssert.AreEqual(new[] { 0 }, stale.BeforeApply.ToArray());
-    }
-
-    [TestMethod]
-    public void Next_DrainingAtAClaimAfterALapse_Deleted()
-    {
-        // Others removed the lapsed node and served its drained flows; it keeps the drain after the install.
-        var policy = new StaleEntryPolicy(2);
-        Next(policy, [Draining, Owned]);
-
-        policy.LeaseLapsed();
-        var stale = Next(policy, [Draining, Claimed], claims: 1);
-
-        CollectionAssert.AreEqual(new[] { 0, 1 }, stale.BeforeApply.ToArray());
-    }
-
-    [TestMethod]
-    public void Next_ClaimWithoutALapse_EntriesKept()
-    {
-        // Missed commits within the lineage: the node drained and owned its buckets all along, nobody else served them.
-        var policy = new StaleEntryPolicy(2);
-        Next(policy, [Draining, Owned]);
-
-        var stale = Next(policy, [Claimed, Claimed], claims: 1);
-
-        Assert.IsTrue(stale.IsEmpty);
-    }
-
-    [TestMethod]
-    public void Next_LapseWithoutAClaim_EntriesKept()
-    {
-        var policy = new StaleEntryPolicy(2);
-        Next(policy, [Owned, Draining]);
-
-        policy.LeaseLapsed();
-        var stale = Next(policy, [Owned, Draining]);
-
-        Assert.IsTrue(stale.IsEmpty, "no other node served a bucket the installed table still gives this node");
-    }
-
-    [TestMethod]
-    public void Next_LapseThenNone_DeletedAfterTheApply()
-    {
-        var policy = new StaleEntryPolicy(1);
-        Next(policy, [Owned]);
-        policy.LeaseLapsed();
-
-        var stale = Next(policy, [None]);
-        var claimedLater = Next(policy, [Claimed], claims: 1);
-
-        CollectionAssert.AreEqual(new[] { 0 }, stale.AfterApply.ToArray());
-        Assert.IsTrue(claimedLater.IsEmpty, "cleaned when it became none");
-    }
-
-    [TestMethod]
-    public void Next_ClaimFromAnotherHistory_EveryServedBucketDeletedWithoutALapse()
-    {
-        // After a partition under policy none, both sides served these buckets.
+        // It was out of the view (removed after its lease ran out, or a partition under policy none): others served
+        // these buckets meanwhile.
         var policy = new StaleEntryPolicy(4);
         Next(policy, [Owned, Draining, Incoming, None]);
 
-        var stale = Next(policy, [Claimed, Draining, Claimed, None], claims: 1, foreignClaims: 1);
+        var stale = Next(policy, [Claimed, Draining, Claimed, None], rejoinClaims: 1);
 
         CollectionAssert.AreEqual(new[] { 0, 1, 2 }, stale.BeforeApply.ToArray());
         Assert.IsEmpty(stale.AfterApply);
+    }
+
+    [TestMethod]
+    public void Next_RejoinClaimEndedInTheSameCall_DeletedThoughNoClaimedStateWasSeen()
+    {
+        // A paused node drained the bucket, was removed, and promises the view that gives it back; every peer had
+        // reported already, so the claim ended in the same call: draining, then incoming.
+        var policy = new StaleEntryPolicy(1);
+        Next(policy, [Draining]);
+
+        var stale = Next(policy, [Incoming], rejoinClaims: 1);
+        var again = Next(policy, [Owned], rejoinClaims: 1);
+
+        CollectionAssert.AreEqual(new[] { 0 }, stale.BeforeApply.ToArray());
+        Assert.IsTrue(again.IsEmpty, "once per rejoin");
+    }
+
+    [TestMethod]
+    public void Next_ClaimWhileInTheView_EntriesKept()
+    {
+        // Missed commits, a lease lapse: while the node stayed in the view, it drained and owned its buckets all along.
+        var policy = new StaleEntryPolicy(2);
+        Next(policy, [Draining, Owned]);
+
+        var stale = Next(policy, [Claimed, Claimed]);
+
+        Assert.IsTrue(stale.IsEmpty);
     }
 
     [TestMethod]
@@ -135,10 +84,10 @@ public sealed class StaleEntryPolicyTests
         Assert.ThrowsExactly<ArgumentException>(() => Next(policy, [Owned]));
     }
 
-    private static StaleBuckets Next(StaleEntryPolicy policy, BucketState[] states, long claims = 0, long foreignClaims = 0)
+    private static StaleBuckets Next(StaleEntryPolicy policy, BucketState[] states, long rejoinClaims = 0)
     {
         var module = new ModuleOwnership("web", states, []);
-        var snapshot = new OwnershipSnapshot(1, null, null, ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("web", module)]), claims, foreignClaims);
+        var snapshot = new OwnershipSnapshot(1, null, null, ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("web", module)]), rejoinClaims);
         return policy.Next(module.States, snapshot);
     }
 }

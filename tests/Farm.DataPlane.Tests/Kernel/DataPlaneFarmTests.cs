@@ -292,7 +292,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         int previous = bucket % NodeCount;
         int next = (previous + 1) % NodeCount;
         using var cleaner = await nodes[previous].Host.Namespace.RunAsync(() =>
-            new StaleEntryCleaner(new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>()), TimeProvider.System, logs.CreateLogger<StaleEntryCleaner>()));
+            new StaleEntryCleaner(new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>()), logs.CreateLogger<StaleEntryCleaner>()));
         using var flow = await Client.Namespace.RunAsync(() =>
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
