@@ -18,6 +18,13 @@ public sealed record ModuleHostOptions
     /// </summary>
     public TimeSpan GateConfirmTimeout { get; init; } = DefaultGateConfirmTimeout;
 
+    /// <summary>
+    /// Added to the daemon's nice value for every script it runs (through nice(1)), and so for the applications the
+    /// scripts start: the daemon raises its own priority and gives the scripts back the one it had. 0 (the default):
+    /// scripts run at the daemon's priority.
+    /// </summary>
+    public int ScriptNiceAdjustment { get; init; }
+
     /// <summary>Hears every check, script run and recovery (metrics); null (the default) for none.</summary>
     public IModuleObserver? Observer { get; init; }
 }

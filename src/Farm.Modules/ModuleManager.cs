@@ -80,7 +80,7 @@ public sealed partial class ModuleManager : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var runner = new ProcessScriptRunner(timeProvider, loggerFactory.CreateLogger<ProcessScriptRunner>());
+        var runner = new ProcessScriptRunner(timeProvider, loggerFactory.CreateLogger<ProcessScriptRunner>()) { NiceAdjustment = options.ScriptNiceAdjustment };
         var context = new CheckerContext(config.Name, options.ModuleDirectory, runner, BaseEnvironment(config, options));
         return new ModuleManager(config, options, gate, runner, c => CheckerFactory.Create(c, context), timeProvider, loggerFactory.CreateLogger<ModuleManager>());
     }

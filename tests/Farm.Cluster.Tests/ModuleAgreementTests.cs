@@ -34,6 +34,15 @@ public sealed class ModuleAgreementTests
     }
 
     [TestMethod]
+    public void Agreed_MembersWithTheModuleReady_CountFirst()
+    {
+        // b and c reload to h2 one after the other; c is not ready yet: a's old h1 stays agreed only while it is ready.
+        Assert.AreEqual("h2", ModuleAgreement.Agreed("web", [Member("a", 1, Def("h1"), ready: false), Member("b", 2, Def("h2", seed: "2")), Member("c", 3, Def("h1"), ready: false)])!.Hash);
+        Assert.AreEqual("h1", ModuleAgreement.Agreed("web", [Member("a", 1, Def("h1")), Member("b", 2, Def("h2", seed: "2")), Member("c", 3, Def("h1"), ready: false)])!.Hash);
+        Assert.AreEqual("h1", ModuleAgreement.Agreed("web", [Member("a", 1, Def("h1"), ready: false), Member("b", 2, Def("h2", seed: "2"), ready: false), Member("c", 3, Def("h1"), ready: false)])!.Hash);
+    }
+
+    [TestMethod]
     public void Agreed_ReadyMemberWithoutDefinition_NoAgreement()
     {
         // A node of an older release serves the module: it computes tables without agreement, so everyone must.
@@ -64,6 +73,36 @@ public sealed class ModuleAgreementTests
 
         Assert.AreEqual(256, onB["web"].BucketCount);
         Assert.AreEqual(ClusterView.ComputeFingerprint(onA), ClusterView.ComputeFingerprint(onB));
+    }
+
+    [TestMethod]
+    public void ComputeTables_ModuleAnnouncedByAMemberOnly_SameTablesOnNodesWithAndWithoutIt()
+    {
+        // a loaded module "api" live (512 buckets); b and c did not yet: all three compute the same tables.
+        var api = new ModuleDefinition("api", "a1", 512, BucketMode.Balance, false, ["buckets=512"]);
+        var members = new[]
+        {
+            new MemberInfo("a", 1, 100, 0, false, ["api", "web"]) { Definitions = [api, Def("h1")] },
+            Member("b", 2, Def("h1")),
+            Member("c", 3, Def("h1")),
+        };
+        var apiSpec = new ModuleSpec("api", 512, BucketMode.Balance, false) { Hash = "a1" };
+
+        var onA = ClusterView.ComputeTables(null, members, [Web, apiSpec], 1);
+        var onB = ClusterView.ComputeTables(null, members, [Web], 1);
+
+        CollectionAssert.AreEqual(new[] { "api", "web" }, onB.Keys.ToArray());
+        Assert.AreEqual((512, 512), (onB["api"].BucketCount, onB["api"].CountOf("a")), "only a runs api: it owns every bucket");
+        Assert.AreEqual(ClusterView.ComputeFingerprint(onA), ClusterView.ComputeFingerprint(onB));
+    }
+
+    [TestMethod]
+    public void ComputeTables_LocalModuleNobodyAnnounces_NoTable()
+    {
+        // Unloaded everywhere (no member announces it): no node keeps a table for it, whatever it still has.
+        var tables = ClusterView.ComputeTables(null, [Member("a", 1, Def("h1"))], [Web, new ModuleSpec("gone", 256, BucketMode.Balance, false) { Hash = "g1" }], 1);
+
+        CollectionAssert.AreEqual(new[] { "web" }, tables.Keys.ToArray());
     }
 
     [TestMethod]

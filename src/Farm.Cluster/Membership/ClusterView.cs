@@ -69,16 +69,24 @@ public sealed class ClusterView
     /// deterministic transition. A member gets a module's buckets only if the module is ready on it, it is not leaving and
     /// its definition of the module is the agreed one (<see cref="ModuleAgreement"/>).
     /// </summary>
+    /// <remarks>
+    /// The view has a table for every module a member announces a definition of, also one this node does not run (in
+    /// the agreed shape), and for each of <paramref name="modules"/> that announces none (a node that predates agreement:
+    /// every node runs the same list). So nodes that loaded a module live and nodes that did not compute the same tables.
+    /// </remarks>
     public static ImmutableSortedDictionary<string, BucketTable> ComputeTables(
         ImmutableSortedDictionary<string, BucketTable>? previous, IReadOnlyList<MemberInfo> members, IReadOnlyList<ModuleSpec> modules, long epoch)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(modules);
         var builder = ImmutableSortedDictionary.CreateBuilder<string, BucketTable>(StringComparer.Ordinal);
-        foreach (var module in modules)
+        var names = members.SelectMany(m => m.Definitions).Select(d => d.Module).Concat(modules.Where(s => s.Hash.Length == 0).Select(s => s.Name));
+        foreach (string name in names.Distinct(StringComparer.Ordinal))
         {
             // One definition per module (ModuleAgreement): its table shape, and no buckets for members that differ.
-            var agreed = ModuleAgreement.Agreed(module.Name, members);
+            var agreed = ModuleAgreement.Agreed(name, members);
+            var module = modules.FirstOrDefault(s => s.Name == name)
+                ?? (agreed ?? members.Select(m => m.DefinitionOf(name)).OfType<ModuleDefinition>().First()).ToSpec();
             var (bucketCount, mode, failback) = ModuleAgreement.TableShape(module, agreed);
             BucketTable? prev = null;
             if (previous is not null && previous.TryGetValue(module.Name, out var p) && p.BucketCount == bucketCount)

@@ -23,9 +23,7 @@ internal sealed class HandoverLedger
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
     private long snapshotVersion;
-    private long rejoinClaimCount;
-    private ViewId? lastPromised;
-    private bool lastPromisedRejoins;
+    private readonly RejoinCounter rejoins = new();
     private DrainReport published = DrainReport.None;
 
     /// <summary>The hand-overs of <paramref name="run"/> (only its name and incarnation count: they never change).</summary>
@@ -36,12 +34,29 @@ internal sealed class HandoverLedger
         this.run = run;
         foreach (var module in modules)
         {
-            releasedSinceInstall[module.Name] = [];
-            handedOver[module.Name] = [];
-            claims[module.Name] = [];
-            drainingUntil[module.Name] = [];
-            drainStarts[module.Name] = [];
-            specs[module.Name] = module;
+            Reset(module.Name, module);
+        }
+    }
+
+    /// <summary>
+    /// Module <paramref name="name"/> is loaded as <paramref name="spec"/> (new, or a new definition once this node
+    /// stopped serving it) or unloaded (null): whatever this node released, claimed or drained of it is forgotten.
+    /// </summary>
+    public void Reset(string name, ModuleSpec? spec)
+    {
+        foreach (var map in (System.Collections.IDictionary[])[releasedSinceInstall, handedOver, claims, drainingUntil, drainStarts, specs])
+        {
+            map.Remove(name);
+        }
+
+        if (spec is not null)
+        {
+            releasedSinceInstall[name] = [];
+            handedOver[name] = [];
+            claims[name] = [];
+            drainingUntil[name] = [];
+            drainStarts[name] = [];
+            specs[name] = spec;
         }
     }
 
@@ -62,7 +77,7 @@ internal sealed class HandoverLedger
             if (member && installed!.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)
             {
                 var claimed = claims[module.Name];
-                var drainedElsewhere = DrainedByPeers(module.Name, memberReports);
+                var drainedElsewhere = DrainedByPeers(module.Name, module.BucketCount, memberReports, DefinitionsDiffer(installed!, module.Name));
                 for (int b = 0; b < states.Length; b++)
                 {
                     if (table.OwnerOf(b) != run.Name)
@@ -89,7 +104,7 @@ internal sealed class HandoverLedger
             result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name, memberReports) : []);
         }
 
-        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable(), rejoinClaimCount);
+        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable(), rejoins.Count);
     }
 
     /// <summary>
@@ -286,8 +301,7 @@ internal sealed class HandoverLedger
             return;
         }
 
-        bool foreign = baseId is not { } parent || !lineage.Contains(parent);
-        if (foreign)
+        if (baseId is not { } parent || !lineage.Contains(parent))
         {
             // The coordinator builds on a history this node took no part in: whoever owns its old buckets there never
             // heard of its hand-overs (it may own them whole), so none of them survives a later install.
@@ -301,13 +315,10 @@ internal sealed class HandoverLedger
             lineage.Add(promised.Id);
         }
 
-        // A base view without this node: it was out, and others served its buckets (policy none: both sides of a
-        // partition; or its lease ran out and it was removed). Its tracked flows are theirs now.
-        lastPromised = promised.Id;
-        lastPromisedRejoins = baseTables is { Count: > 0 } && baseTables.Values.All(t => !t.Members.Contains(run.Name));
+        rejoins.OnPromised(run.Name, promised.Id, baseTables, claims: baseId is not null && baseId != installed.Id);
         if (baseId is not null && baseId != installed.Id)
         {
-            ClaimAll(installed, promised.Id, now, lastPromisedRejoins);
+            ClaimAll(installed, promised.Id, now);
         }
 
         foreach (var module in modules)
@@ -351,7 +362,6 @@ internal sealed class HandoverLedger
     {
         bool wasMember = continuous && previous!.Contains(run);
         bool inLineage = !continuous && !fromScratch && lineage.Contains(view.Id);
-        bool claimedAny = false; // after missed views every bucket it gets is claimed
         foreach (var module in modules)
         {
             releasedSinceInstall[module.Name].Clear();
@@ -366,6 +376,20 @@ internal sealed class HandoverLedger
             var claimed = claims[module.Name];
             var draining = drainingUntil[module.Name];
             var drainTimeout = specs[module.Name].DrainTimeout;
+            if (wasMember && previous!.Tables.TryGetValue(module.Name, out var old) && old.BucketCount == module.BucketCount && table.BucketCount != old.BucketCount)
+            {
+                // The agreed definition changed the table's shape and this node keeps its own: what it owned drains (its
+                // new owners, counting another way, take only new flows while it does; see DrainedByPeers).
+                foreach (int b in Enumerable.Range(0, old.BucketCount).Where(b => old.OwnerOf(b) == run.Name))
+                {
+                    claimed.Remove(b);
+                    draining[b] = now + drainTimeout;
+                }
+
+                handed.Clear();
+                continue;
+            }
+
             for (int b = 0; b < table.BucketCount; b++)
             {
                 bool mineNow = table.OwnerOf(b) == run.Name;
@@ -379,7 +403,6 @@ internal sealed class HandoverLedger
                     if (!fromScratch)
                     {
                         claimed[b] = NewClaim(module.Name, view.Id, now);
-                        claimedAny = true;
                     }
                 }
                 else if (!mineNow && mineBefore)
@@ -399,14 +422,7 @@ internal sealed class HandoverLedger
             handed.Clear();
         }
 
-        if (claimedAny)
-        {
-            // After missed views, a view that derives from one without this node (it may have served on meanwhile, alone
-            // or on its side of a partition, until this install), or one it never promised (it cannot tell, so it
-            // assumes so).
-            rejoinClaimCount += !continuous && !fromScratch && (view.Id != lastPromised || lastPromisedRejoins) ? 1 : 0;
-        }
-
+        rejoins.OnInstalled(view.Id, continuous, fromScratch);
         lineage.Clear();
         lineage.Add(view.Id);
     }
@@ -416,19 +432,25 @@ internal sealed class HandoverLedger
     /// tracked connections: this node must not answer those packets), or null when none. Whether we still hear that
     /// member does not matter: while it is in the installed view its lease may run.
     /// </summary>
-    private static HashSet<int>? DrainedByPeers(string module, IReadOnlyList<DrainReport> memberReports)
+    /// <remarks><paramref name="anyBucket"/>: members define the module differently (their bucket numbers are not ours): while
+    /// one drains, every bucket counts as drained elsewhere, so this node never answers the connections they serve.</remarks>
+    private static HashSet<int>? DrainedByPeers(string module, int bucketCount, IReadOnlyList<DrainReport> memberReports, bool anyBucket)
     {
         HashSet<int>? result = null;
         foreach (var report in memberReports)
         {
             if (report.Find(module) is { Draining.IsEmpty: false } part)
             {
-                (result ??= []).UnionWith(part.Draining);
+                (result ??= []).UnionWith(anyBucket ? Enumerable.Range(0, bucketCount) : part.Draining);
             }
         }
 
         return result;
     }
+
+    /// <summary>True when members of <paramref name="view"/> announce different definitions of <paramref name="module"/>.</summary>
+    private static bool DefinitionsDiffer(ClusterView view, string module) =>
+        view.Members.Select(m => m.DefinitionOf(module)?.Hash).OfType<string>().Distinct(StringComparer.Ordinal).Skip(1).Any();
 
     /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
     private static ImmutableArray<FlowKey> ForeignFlows(string module, IReadOnlyList<DrainReport> memberReports)
@@ -451,13 +473,9 @@ internal sealed class HandoverLedger
     /// </summary>
     private Claim NewClaim(string module, ViewId since, TimeSpan now) => new(since, now + specs[module].DrainTimeout + options.DetectionTimeout);
 
-    /// <summary>
-    /// Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>;
-    /// <paramref name="rejoin"/>: <paramref name="since"/> derives from a view without this node.
-    /// </summary>
-    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now, bool rejoin)
+    /// <summary>Claims every bucket <paramref name="view"/> gives this node, as of view <paramref name="since"/>.</summary>
+    private void ClaimAll(ClusterView view, ViewId since, TimeSpan now)
     {
-        rejoinClaimCount += rejoin ? 1 : 0;
         foreach (var module in modules)
         {
             if (view.Tables.TryGetValue(module.Name, out var table) && table.BucketCount == module.BucketCount)

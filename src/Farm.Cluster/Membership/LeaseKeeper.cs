@@ -17,8 +17,21 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     /// <summary>When the kernel lease ends unless refreshed.</summary>
     public TimeSpan Expiry => expiry;
 
-    /// <summary>One tick: extends the lease by <see cref="MembershipOptions.Lease"/> when the policy allows it.</summary>
-    public void Refresh(TimeSpan now, ClusterView? installed, MemberInfo self, PeerMonitor peers)
+    /// <summary>
+    /// True once this run has held a lease. Until then the node announces no ready module, so a joiner gets buckets only
+    /// when it can serve them at once: the old owners stop taking new flows of a bucket when they promise the view that
+    /// moves it, and a new owner without a lease would leave it dark until its peers confirmed it (a round trip or more).
+    /// </summary>
+    public bool HeldOnce { get; private set; }
+
+    /// <summary>What <paramref name="self"/> tells peers: no ready module before <see cref="HeldOnce"/>.</summary>
+    public MemberInfo Announced(MemberInfo self) => HeldOnce ? self : self with { ReadyModules = [] };
+
+    /// <summary>
+    /// One tick: extends the lease by <see cref="MembershipOptions.Lease"/> when the policy allows it. True when this
+    /// was the run's first lease (<see cref="HeldOnce"/> became true).
+    /// </summary>
+    public bool Refresh(TimeSpan now, ClusterView? installed, MemberInfo self, PeerMonitor peers)
     {
         // A lapse starts a resynchronization; a new stall restarts it, so confirmations from before it do not count.
         bool lapsed = now >= expiry;
@@ -58,7 +71,12 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
 
             expiry = now + options.Lease;
             resyncSince = null;
+            bool first = !HeldOnce;
+            HeldOnce = true;
+            return first;
         }
+
+        return false;
     }
 
     /// <summary>

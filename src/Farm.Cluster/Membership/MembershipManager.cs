@@ -29,8 +29,7 @@ public sealed partial class MembershipManager : IViewListener
     private readonly ViewAcceptor acceptor;
     private readonly ViewCoordinator coordinator;
     private readonly ModuleMismatchLog mismatches;
-
-    private readonly IReadOnlyList<ModuleSpec> modules;
+    private readonly ModuleCatalog modules;
     private MemberInfo self;
     private TimeSpan? firstTick;
 
@@ -43,19 +42,17 @@ public sealed partial class MembershipManager : IViewListener
         ArgumentNullException.ThrowIfNull(modules);
         options.Validate();
         this.options = options;
-        this.modules = modules;
-
-        self = ModuleAgreement.WithDefinitions(self, modules);
-        this.self = self;
+        this.modules = new ModuleCatalog(modules);
+        this.self = self = ModuleAgreement.WithDefinitions(self, modules);
         this.configHash = configHash;
         this.logger = logger ?? NullLogger.Instance;
-        peers = new PeerMonitor(options, self.Name, configHash, modules, this.logger);
+        peers = new PeerMonitor(options, self.Name, configHash, this.modules, this.logger);
         witness = new WitnessMonitor(options);
         lease = new LeaseKeeper(options, witness, this.logger);
-        handover = new HandoverLedger(options, modules, self);
-        acceptor = new ViewAcceptor(options, modules, self, peers, requests, this, this.logger);
-        coordinator = new ViewCoordinator(options, modules, self.Name, peers, witness, acceptor, requests, this.logger);
-        mismatches = new ModuleMismatchLog(self.Name, modules, this.logger);
+        handover = new HandoverLedger(options, this.modules, self);
+        acceptor = new ViewAcceptor(options, this.modules, self, peers, requests, this, this.logger);
+        coordinator = new ViewCoordinator(options, this.modules, self.Name, peers, witness, acceptor, requests, this.logger);
+        mismatches = new ModuleMismatchLog(self.Name, this.modules, this.logger);
         UpdateOwnership(now);
     }
 
@@ -77,10 +74,7 @@ public sealed partial class MembershipManager : IViewListener
     /// <summary>Peers whose config hash differs from ours, with their hash (for status).</summary>
     public IReadOnlyDictionary<string, string> ConfigMismatches => peers.ConfigMismatches;
 
-    /// <summary>
-    /// Members of the installed view whose definition of one of this node's modules differs from the agreed one (they get
-    /// none of that module's buckets), with the settings that differ; empty without a view. For status.
-    /// </summary>
+    /// <summary>Members of the installed view whose definition of one of this node's modules is not the agreed one (no buckets of it), for status.</summary>
     public IReadOnlyList<ModuleMismatch> ModuleMismatches => mismatches.Current;
 
     /// <summary>A snapshot of every peer, in name order, for status.</summary>
@@ -90,10 +84,8 @@ public sealed partial class MembershipManager : IViewListener
     public ImmutableArray<ModuleDrainStatus> DrainStatuses(TimeSpan now) => handover.Statuses(Ownership, now);
 
     /// <summary>
-    /// The host applied <paramref name="applied"/> to the data plane and then looked at the connections it tracks:
-    /// <paramref name="scans"/> says, per module, which of the snapshot's draining buckets still hold live connections
-    /// (a module without a scan counts as all busy). Drains of the installed view that are idle end now (the bucket is
-    /// dropped here), and the heartbeats tell the peers at once, so the new owners take the buckets over completely.
+    /// The host applied <paramref name="applied"/>; <paramref name="scans"/>: per module, which of its draining buckets still
+    /// hold live connections (no scan: all busy). Idle drains end now and the heartbeats tell the peers at once.
     /// </summary>
     public void ReportDrains(OwnershipSnapshot applied, IReadOnlyDictionary<string, ModuleDrainScan> scans, TimeSpan now)
     {
@@ -116,6 +108,18 @@ public sealed partial class MembershipManager : IViewListener
 
     /// <summary>Changes what this node says about itself (weight, ready modules, leaving); the coordinator reacts.</summary>
     public void UpdateSelf(MemberInfo info) => self = self.ChangedTo(info);
+
+    /// <summary>
+    /// Loads module <paramref name="name"/> live as <paramref name="spec"/> (new, or redefined once this node stopped serving
+    /// it: its hand-overs here are forgotten) or unloads it (null); announces this node's definitions (<see cref="ModuleAgreement"/>).
+    /// </summary>
+    public void SetModule(string name, ModuleSpec? spec, TimeSpan now)
+    {
+        modules.Set(name, spec);
+        handover.Reset(name, spec);
+        self = ModuleAgreement.WithDefinitions(self with { Definitions = [] }, modules);
+        UpdateOwnership(now);
+    }
 
     /// <inheritdoc cref="PeerMonitor.NoteContact"/>
     public void NoteContact(string name) => peers.NoteContact(name);
@@ -144,9 +148,12 @@ public sealed partial class MembershipManager : IViewListener
         }
 
         SendHeartbeats(now);
-        coordinator.Step(self, firstTick, now, resend: true);
+        coordinator.Step(lease.Announced(self), firstTick, now, resend: true);
         acceptor.CatchUp(now);
-        lease.Refresh(now, acceptor.Installed, self, peers);
+        if (lease.Refresh(now, acceptor.Installed, self, peers))
+        {
+            SendHeartbeats(now); // the ready modules are announced from now on: the coordinator gives this node its share
+        }
     }
 
     /// <summary>
@@ -154,7 +161,7 @@ public sealed partial class MembershipManager : IViewListener
     /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
     /// no heartbeats and never resends; cheap enough to call every few milliseconds.
     /// </summary>
-    public void Poll(TimeSpan now) => coordinator.Step(self, firstTick, now, resend: false);
+    public void Poll(TimeSpan now) => coordinator.Step(lease.Announced(self), firstTick, now, resend: false);
 
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
@@ -170,7 +177,7 @@ public sealed partial class MembershipManager : IViewListener
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
                 return new HeartbeatReply(
-                    self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
+                    lease.Announced(self), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
                 return acceptor.OnPrepare(prepare, now);
@@ -289,5 +296,5 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
-        new HeartbeatRequest(self, configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
+        new HeartbeatRequest(lease.Announced(self), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
 }

@@ -8,9 +8,9 @@ namespace Farm.Cluster.Membership;
 /// ("Module agreement").
 /// </summary>
 /// <remarks>
-/// Rule: among the members that announce a definition of the module, the hash announced by the most members wins; a
-/// tie goes to the hash of the longest-running member (lowest incarnation: the incarnation is the start time), then to
-/// the lowest name. So a node restarted with another file does not take the module from the nodes already serving it,
+/// Rule: among the members that announce a definition of the module and have it ready (all that announce one when none
+/// has it ready), the hash announced by the most members wins; a tie goes to the hash of the longest-running member
+/// (lowest incarnation: the incarnation is the start time), then to the lowest name. So a node restarted with another file does not take the module from the nodes already serving it,
 /// and a change rolled out to most nodes wins. Members announcing no definition (older nodes) are not compared, and while one of them has the
 /// module ready, the module is not agreed on at all (older nodes compute its table without agreement).
 /// </remarks>
@@ -35,20 +35,27 @@ public static class ModuleAgreement
         ModuleDefinition? best = null;
         (int Count, long Incarnation, string Name) bestKey = default;
         var groups = new Dictionary<string, (int Count, long Incarnation, string Name, ModuleDefinition Definition)>(StringComparer.Ordinal);
+        var announcing = new List<(MemberInfo Member, ModuleDefinition Definition, bool Ready)>();
         foreach (var m in members)
         {
-            if (m.DefinitionOf(module) is not { } d)
+            bool ready = m.ReadyModules.Contains(module, StringComparer.Ordinal);
+            if (m.DefinitionOf(module) is { } own)
             {
-                if (m.ReadyModules.Contains(module, StringComparer.Ordinal))
-                {
-                    // A node that predates agreement serves the module: it computes tables without agreement, so
-                    // everyone must (the tables would differ otherwise and no view could form). Enforced once all run it.
-                    return null;
-                }
-
-                continue;
+                announcing.Add((m, own, ready));
             }
+            else if (ready)
+            {
+                // A node that predates agreement serves the module: it computes tables without agreement, so
+                // everyone must (the tables would differ otherwise and no view could form). Enforced once all run it.
+                return null;
+            }
+        }
 
+        // Members that have the module ready count first: a node reloading the module (not ready) never keeps its old
+        // definition agreed against a node already serving the new one (nobody would serve meanwhile).
+        bool anyReady = announcing.Any(a => a.Ready);
+        foreach (var (m, d, _) in announcing.Where(a => a.Ready || !anyReady))
+        {
             groups[d.Hash] = groups.TryGetValue(d.Hash, out var g)
                 ? (g.Count + 1, Math.Min(g.Incarnation, m.Incarnation), string.CompareOrdinal(m.Name, g.Name) < 0 ? m.Name : g.Name, g.Definition)
                 : (1, m.Incarnation, m.Name, d);

@@ -16,6 +16,9 @@ namespace Farm.Cluster.Membership;
 /// <param name="Settings">The canonical <c>path=value</c> lines the hash covers.</param>
 public sealed record ModuleDefinition(string Module, string Hash, int BucketCount, BucketMode Mode, bool Failback, ImmutableArray<string> Settings)
 {
+    /// <summary>The table shape this definition gives a node that does not run the module (it computes the view's table all the same).</summary>
+    public ModuleSpec ToSpec() => new(Module, BucketCount, Mode, Failback);
+
     /// <summary>Value equality (the hash covers the settings, so equal hashes mean equal lines).</summary>
     public bool Equals(ModuleDefinition? other) =>
         other is not null && string.Equals(Module, other.Module, StringComparison.Ordinal) && string.Equals(Hash, other.Hash, StringComparison.Ordinal) &&

@@ -8,7 +8,7 @@ namespace Farm.Daemon.Admin;
 /// the node named. A drained node announces leaving and keeps running: the coordinator gives its buckets to the
 /// others, and it serves the connections it has until their buckets drained.
 /// </summary>
-internal sealed partial class DrainControl(NodeRoster roster, IReadOnlyList<ModuleConfig> modules, DrainSwitch drain, MembershipHost host, AdminRelay relay, ILogger<DrainControl> logger)
+internal sealed partial class DrainControl(NodeRoster roster, Func<IReadOnlyList<ModuleConfig>> modules, DrainSwitch drain, MembershipHost host, AdminRelay relay, ILogger<DrainControl> logger)
 {
     /// <summary>How long a relayed query may take.</summary>
     public static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(5);
@@ -72,7 +72,7 @@ internal sealed partial class DrainControl(NodeRoster roster, IReadOnlyList<Modu
                 Log.AlreadyDrained(logger, by);
             }
 
-            var unserved = host.Read((m, now) => DrainProgress.Unserved(m, now, modules.Select(mod => mod.Name)));
+            var unserved = host.Read((m, now) => DrainProgress.Unserved(m, now, modules().Select(mod => mod.Name)));
             if (unserved.Count > 0)
             {
                 answer.Warning = $"no other node serves {string.Join(", ", unserved)} now (none is up with the module ready, a weight above 0 and not drained): "

@@ -10,7 +10,7 @@ namespace Farm.Daemon.Admin;
 /// </summary>
 internal sealed class StatusBuilder(
     ClusterConfig startCluster,
-    IReadOnlyList<ModuleConfig> configured,
+    Func<IReadOnlyList<ModuleConfig>> configured,
     MembershipHost host,
     ReplayGuard peerGuard,
     RejectionLog rejections,
@@ -19,8 +19,8 @@ internal sealed class StatusBuilder(
     DrainSwitch? drain = null,
     Transport.RoundTrips? roundTrips = null)
 {
-    /// <summary>The configured modules.</summary>
-    public IReadOnlyList<ModuleConfig> Modules => configured;
+    /// <summary>The modules of this node now (modules load and unload live).</summary>
+    public IReadOnlyList<ModuleConfig> Modules => configured();
 
     /// <summary>The membership host the status reads.</summary>
     public MembershipHost Host => host;
@@ -112,7 +112,7 @@ internal sealed class StatusBuilder(
         var installed = m.Installed;
         var mismatches = m.ConfigMismatches;
         var peers = m.PeerStatuses(now).ToDictionary(p => p.Name, StringComparer.Ordinal);
-        var bucketCounts = configured.ToDictionary(mod => mod.Name, mod => mod.Buckets, StringComparer.Ordinal);
+        var bucketCounts = configured().ToDictionary(mod => mod.Name, mod => mod.Buckets, StringComparer.Ordinal);
         foreach (var (module, table) in installed?.Tables ?? ImmutableSortedDictionary<string, BucketTable>.Empty)
         {
             bucketCounts[module] = table.BucketCount;

@@ -257,6 +257,20 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     }
 
     /// <summary>
+    /// Loads module <paramref name="name"/> live as <paramref name="spec"/>, redefines it, or unloads it (null): see
+    /// <see cref="MembershipManager.SetModule"/>. The new ownership reaches the sinks at the next tick.
+    /// </summary>
+    public void SetModule(string name, ModuleSpec? spec)
+    {
+        lock (gate)
+        {
+            driver.Manager.SetModule(name, spec, Now);
+        }
+
+        wake.Set();
+    }
+
+    /// <summary>
     /// Reports what the data plane found after it applied <paramref name="applied"/>: which draining buckets still hold
     /// connections (see <see cref="MembershipManager.ReportDrains"/>); ended drains reach the sinks, reports the peers.
     /// </summary>

@@ -68,6 +68,11 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "this node is stopping"));
         }
+        catch (Exception e) when (e is IOException || (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
+        {
+            // The peer reset its stream (it aborts one that stopped answering, or its process died): nobody is left to
+            // answer, and an ordinary end of a peer's stream is not this node's error (the peer logs why it ended it).
+        }
     }
 
     /// <summary>

@@ -50,6 +50,9 @@ internal static class DaemonApp
             return ExitFailed;
         }
 
+        // Before the host starts its threads and its start-up work (which then runs at the raised priority too).
+        settings = settings with { Priority = CpuPriority.Raise(new Farm.Native.Linux.ProcessNice()) };
+
         using var logger = CreateLogger(settings);
         try
         {

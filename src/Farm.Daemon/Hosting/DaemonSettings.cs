@@ -52,6 +52,12 @@ internal sealed record DaemonSettings
     public string? LogDirectory { get; init; }
 
     /// <summary>
+    /// What became of farmd's CPU priority at start (<see cref="CpuPriority"/>); the default (not raised) for in-process
+    /// hosts, which must not change their test runner's priority.
+    /// </summary>
+    public CpuPriority Priority { get; init; } = CpuPriority.NotRaised;
+
+    /// <summary>
     /// Whether farmd programs the data plane. Required (no default): code that builds settings by hand (tests) must say
     /// so, because the kernel mode changes the host it runs on.
     /// </summary>
@@ -96,7 +102,7 @@ internal sealed record DaemonSettings
         new(Self.Name, [.. Cluster.Nodes.Select(n => new NodeRoster.Entry(n.Name, EndpointsOf(n)))]);
 
     /// <summary>What the module host needs.</summary>
-    public ModuleHostingOptions BindModuleHosting() => new(Self.Name, Modules, ModuleDirectories, RefusedModules, LogDirectory);
+    public ModuleHostingOptions BindModuleHosting() => new(Self.Name, Modules, ModuleDirectories, RefusedModules, LogDirectory, Priority.ChildAdjustment);
 
     /// <summary>What the cluster file's reloader needs.</summary>
     public ClusterFileOptions BindClusterFile() => new(ClusterFile, Cluster, Self.Name);

@@ -44,11 +44,14 @@ internal sealed class FarmNode : IDisposable
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
             // Its own ctnetlink socket: it deletes under the data plane's lock while the drain monitor reads on its thread.
-            var cleaner = OperatingSystem.IsLinux()
+            StaleEntries = OperatingSystem.IsLinux()
                 ? new StaleEntryCleaner(new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), loggerFactory.CreateLogger<StaleEntryCleaner>())
                 : null;
             DataPlane = new DataPlaneHost(
-                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>(), cleaner);
+                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>())
+            {
+                Cleaner = StaleEntries,
+            };
             Host.AttachSink(DataPlane);
 
             // Half an interval: a drain ends within one heartbeat interval of its last connection's close.
@@ -62,7 +65,7 @@ internal sealed class FarmNode : IDisposable
 
         // After the data plane: a single module's owner runs start_prim only once the kernel holds the new sets.
         Telemetry = new NodeTelemetry(Host, cluster.Lans, timeProvider, loggerFactory.CreateLogger<NodeTelemetry>());
-        Modules = new ModuleHost(settings.BindModuleHosting(), Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules);
+        Modules = new ModuleHost(settings.BindModuleHosting(), Host, DataPlane, timeProvider, loggerFactory, Telemetry.Modules) { Drains = Drains };
         Host.AttachSink(Modules);
         Host.AttachSink(Telemetry.View);
         Transport.RoundTrips.Observer = Telemetry.RoundTrips.Observe;
@@ -76,12 +79,12 @@ internal sealed class FarmNode : IDisposable
         Drain = new DrainSwitch(Host, DrainSwitch.FileOf(settings.StateDirectory, settings.Self.Name));
         Reloader = new ClusterReloader(settings.BindClusterFile(), Host, loggerFactory.CreateLogger<ClusterReloader>());
         ReloadSignal = new ReloadSignal(Reloader, loggerFactory.CreateLogger<ReloadSignal>());
-        Status = new StatusBuilder(cluster, settings.Modules, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
+        Status = new StatusBuilder(cluster, () => Modules.Modules, Host, PeerGuard, Rejections, Modules, Reloader, Drain, Transport.RoundTrips);
         Telemetry.Observe(Status, DataPlane);
         var roster = settings.BindRoster();
         Relay = new AdminRelay(roster, Authenticator, PeerGuard.IncarnationOf, channels, timeProvider);
         var moduleControl = new ModuleControl(roster, Modules, Relay);
-        var drainControl = new DrainControl(roster, settings.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
+        var drainControl = new DrainControl(roster, () => Modules.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
         var configApply = new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key));
         var store = settings.ModulesDirectory is { } modulesDirectory && !OperatingSystem.IsWindows() ? new ModuleStore(modulesDirectory, Farm.Native.Linux.StatxFileInspector.Instance) : null;
         Packages = new ModulePackageControl(roster, store, Modules, Relay, loggerFactory.CreateLogger<ModulePackageControl>());
@@ -108,6 +111,9 @@ internal sealed class FarmNode : IDisposable
 
     /// <summary>The data plane of every module; null with <c>--data-plane off</c>.</summary>
     public DataPlaneHost? DataPlane { get; }
+
+    /// <summary>Deletes the conntrack entries the data plane may no longer trust; null with <c>--data-plane off</c>.</summary>
+    public StaleEntryCleaner? StaleEntries { get; }
 
     /// <summary>Reports drain progress from the kernel's connection tracking; null with <c>--data-plane off</c>.</summary>
     public DrainMonitor? Drains { get; }
@@ -186,6 +192,7 @@ internal sealed class FarmNode : IDisposable
         Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Drains?.Dispose();
         DataPlane?.Dispose();
+        StaleEntries?.Dispose(); // after the data plane stopped: no apply uses it any more
         Tls?.Dispose();
     }
 }

@@ -58,6 +58,14 @@ internal sealed partial class FarmdLifecycle(
         // Boot: each module runs prestart, start_both and its checkers, then opens its traffic gate (UP/Ready).
         node.Modules.Boot();
         Log.Started(logger, settings.Self.Name, settings.Incarnation, settings.Cluster.Name, node.Host.ConfigHash, settings.Cluster.Version, settings.Modules.Count, settings.AdminSocket);
+        if (settings.Priority.Refusal is { } refusal)
+        {
+            Log.PriorityRefused(logger, refusal);
+        }
+        else if (settings.Priority.ChildAdjustment != 0)
+        {
+            Log.PriorityRaised(logger, settings.Priority.Nice, settings.Priority.ChildAdjustment);
+        }
         if (node.Drain.Restored)
         {
             Log.StillDrained(logger, settings.Self.Name);
@@ -182,6 +190,14 @@ internal sealed partial class FarmdLifecycle(
 
         [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Node} was drained when farmd last stopped and stays drained: it takes no share until 'farmctl resume {Node}'")]
         public static partial void StillDrained(ILogger logger, string node);
+
+        [LoggerMessage(EventId = 225, Level = LogLevel.Information,
+            Message = "farmd runs at nice {Nice}, ahead of the applications; module scripts run {Adjustment} higher, at the priority farmd had before")]
+        public static partial void PriorityRaised(ILogger logger, int nice, int adjustment);
+
+        [LoggerMessage(EventId = 226, Level = LogLevel.Warning,
+            Message = "farmd runs at its original CPU priority: {Reason}. On a saturated node its heartbeat round trips then wait for a core with the applications, and its lease can lapse")]
+        public static partial void PriorityRefused(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Leaving the farm (at most {TimeoutSeconds} s)")]
         public static partial void Leaving(ILogger logger, double timeoutSeconds);

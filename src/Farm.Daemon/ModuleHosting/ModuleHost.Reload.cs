@@ -14,7 +14,9 @@ internal sealed partial class ModuleHost
     /// when <paramref name="folder"/> is null. A running module is drained first: its traffic gate closes, so membership
     /// hands its buckets to the other nodes as a drain does (established connections finish here up to
     /// <c>timeouts.drain</c>), then its stop scripts run; then the folder is swapped and the module starts again and
-    /// reopens. Other modules are not touched. Returns what happened, for the admin.
+    /// reopens. A new version that changes the bucket table or the kernel filter (<see cref="ModuleReloadPlan"/>) has its
+    /// data plane torn down and rebuilt and its new definition announced in between; a module farmd did not run is
+    /// loaded the same way. Other modules are not touched. Returns what happened, for the admin.
     /// </summary>
     public async Task<string> ReloadAsync(string name, string? folder, CancellationToken cancellationToken)
     {
@@ -30,6 +32,7 @@ internal sealed partial class ModuleHost
             await UnloadAsync(entry, "module removed", cancellationToken);
             entry.Removed = true;
             dataPlane?.StopModule(name);
+            host.SetModule(name, null); // no definition announced any more: the view keeps no table for it once no node runs it
             Log.Unloaded(entry.Logger, name);
             return "drained, stopped and unloaded";
         }
@@ -40,41 +43,67 @@ internal sealed partial class ModuleHost
             throw new ModuleStoreException(string.Join("; ", parsed.Errors));
         }
 
-        if (entry is null)
-        {
-            Log.NotLoaded(logger, name, folder);
-            return "not loaded: a module this farmd did not start with is loaded at its next start (all nodes must run the same modules)";
-        }
-
         if (settings.Refused.ContainsKey(name))
         {
             return "not loaded: the module was refused at start (its old folder was not root's own); restart farmd to load the new version";
         }
 
-        if (ModuleReloadPlan.RestartNeeded(entry.Config, next) is { Count: > 0 } changes)
+        if (entry is null)
         {
-            string list = string.Join(", ", changes);
-            Log.NeedsRestart(entry.Logger, name, list);
-            return $"not reloaded: {list} changed, which farmd reads only at start; restart farmd on each node, one at a time "
-                + "(farmctl drain NODE --wait; systemctl restart farmd; farmctl resume NODE)";
+            entry = CreateEntry(next);
+            entry.Directory = folder;
+            Log.Loading(entry.Logger, name, folder);
+            Redefine(entry, next);
+            ImmutableInterlocked.Update(ref entries, list => list.Add(entry));
+            return await StartReloadedAsync(entry, "module loaded", "loaded: started", cancellationToken);
         }
 
+        var changes = ModuleReloadPlan.Reshaping(entry.Config, next);
         bool wasRunning = !entry.Removed && entry.Manager is { } running && !running.Status.IsStopped;
-        Log.Reloading(entry.Logger, name, entry.Directory, folder);
+        Log.Reloading(entry.Logger, name, entry.Directory, folder, changes.Count == 0 ? "none" : string.Join(", ", changes));
         if (entry.Manager is not null)
         {
             await UnloadAsync(entry, "module reload", cancellationToken);
         }
 
-        entry.Config = next;
+        bool wasRemoved = entry.Removed;
         entry.Directory = folder;
         entry.Removed = false;
-        if (!wasRunning)
+        if (changes.Count > 0 || wasRemoved)
+        {
+            // The buckets went to the peers with the close; now the old filter goes, and the new one starts fail-closed.
+            dataPlane?.StopModule(name);
+            Redefine(entry, next);
+        }
+
+        entry.Config = next;
+        if (!wasRunning && !wasRemoved)
         {
             Log.Reloaded(entry.Logger, name, "stopped");
             return "swapped (the module was not running: start it with farmctl start)";
         }
 
+        string rebuilt = changes.Count > 0 ? $" ({string.Join(", ", changes)} changed: data plane rebuilt)" : "";
+        return await StartReloadedAsync(entry, "module reload", $"reloaded: drained, stopped, swapped{rebuilt}, started", cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives every part of farmd that binds a module's definition the new one, while the module is stopped and its data
+    /// plane removed: membership (table shape, announced definition), the data plane, the drain scans, the traffic gate.
+    /// </summary>
+    private void Redefine(Entry entry, ModuleConfig next)
+    {
+        host.SetModule(next.Name, Hosting.FarmNode.SpecOf(next));
+        dataPlane?.Configure(next);
+        Drains?.Configure(next);
+        entry.Gate.Module = next;
+        entry.Config = next;
+    }
+
+    /// <summary>Starts the data plane and the module's manager, and waits (bounded) for the module to settle.</summary>
+    private async Task<string> StartReloadedAsync(Entry entry, string reason, string done, CancellationToken cancellationToken)
+    {
+        string name = entry.Config.Name;
         try
         {
             dataPlane?.StartModule(name);
@@ -85,7 +114,7 @@ internal sealed partial class ModuleHost
         }
 
         var manager = Manager(entry);
-        manager.Start("module reload");
+        manager.Start(reason);
         await manager.FlushAsync(cancellationToken);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(ReloadSettleWait);
@@ -93,11 +122,11 @@ internal sealed partial class ModuleHost
         {
             var status = await manager.WaitForStatusAsync(s => s.SubState != ModuleSubState.Transient, bounded.Token);
             Log.Reloaded(entry.Logger, name, status.ToString());
-            return $"reloaded: drained, stopped, swapped, started ({status.State.ToString().ToUpperInvariant()}/{status.SubState})";
+            return $"{done} ({status.State.ToString().ToUpperInvariant()}/{status.SubState})";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return $"reloaded: drained, stopped, swapped, still starting after {ReloadSettleWait.TotalSeconds:0} s (see farmctl status)";
+            return $"{done}, still starting after {ReloadSettleWait.TotalSeconds:0} s (see farmctl status)";
         }
     }
 
@@ -132,19 +161,16 @@ internal sealed partial class ModuleHost
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "Module {Module}: reloading from {To} (was {From}): draining, stopping, swapping, starting")]
-        public static partial void Reloading(ILogger logger, string module, string from, string to);
+        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "Module {Module}: reloading from {To} (was {From}; table and filter settings changed: {Reshaped}): draining, stopping, swapping, starting")]
+        public static partial void Reloading(ILogger logger, string module, string from, string to, string reshaped);
 
         [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Module {Module} reloaded: {Status}")]
         public static partial void Reloaded(ILogger logger, string module, string status);
 
-        [LoggerMessage(EventId = 3402, Level = LogLevel.Warning, Message = "Module {Module}: the installed version changes {Settings}, read only at start; it runs after farmd restarts")]
-        public static partial void NeedsRestart(ILogger logger, string module, string settings);
-
         [LoggerMessage(EventId = 3403, Level = LogLevel.Information, Message = "Module {Module} removed: drained, stopped and unloaded")]
         public static partial void Unloaded(ILogger logger, string module);
 
-        [LoggerMessage(EventId = 3404, Level = LogLevel.Information, Message = "Module {Module} installed in {Folder}; not loaded: farmd loads a new module at its next start")]
-        public static partial void NotLoaded(ILogger logger, string module, string folder);
+        [LoggerMessage(EventId = 3404, Level = LogLevel.Information, Message = "Module {Module}: loading from {Folder} (farmd did not run it): data plane, definition announced, start")]
+        public static partial void Loading(ILogger logger, string module, string folder);
     }
 }

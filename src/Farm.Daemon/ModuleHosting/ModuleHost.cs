@@ -22,7 +22,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly Lock primaryLock = new();
-    private readonly List<Entry> entries;
+    private ImmutableList<Entry> entries;
     private readonly IModuleObserver? observer;
     private int disposed;
 
@@ -38,8 +38,11 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         entries = [.. settings.Modules.Select(CreateEntry)];
     }
 
-    /// <summary>The configured modules, in start order.</summary>
-    public IReadOnlyList<ModuleConfig> Modules => settings.Modules;
+    /// <summary>The modules of this node (configured at start, then loaded live), in start order.</summary>
+    public IReadOnlyList<ModuleConfig> Modules => [.. entries.Select(e => e.Config)];
+
+    /// <summary>Drain scans of the kernel data plane (told when a module is loaded or redefined live); null without one.</summary>
+    public DrainMonitor? Drains { get; init; }
 
     /// <summary>
     /// The longest a shutdown may spend stopping modules (they stop in parallel): for the slowest module, a running
@@ -301,7 +304,7 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         {
             if (entry.Manager is null)
             {
-                var options = new ModuleHostOptions { NodeName = settings.NodeName, ModuleDirectory = entry.Directory, Observer = observer };
+                var options = new ModuleHostOptions { NodeName = settings.NodeName, ModuleDirectory = entry.Directory, Observer = observer, ScriptNiceAdjustment = settings.ScriptNiceAdjustment };
                 entry.Manager = ModuleManager.Create(entry.Config, options, entry.Gate, time, entry.Factory);
                 entry.Manager.StatusChanged += OnStatusChanged;
             }

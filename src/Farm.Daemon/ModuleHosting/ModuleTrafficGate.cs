@@ -12,7 +12,7 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
     /// <summary>How often a close looks at the installed view while it waits for the peers to take the buckets.</summary>
     public static readonly TimeSpan ClosePollInterval = TimeSpan.FromMilliseconds(10);
 
-    private readonly ModuleConfig module;
+    private ModuleConfig module;
     private readonly MembershipHost host;
     private readonly DataPlaneHost? dataPlane;
     private readonly TimeProvider time;
@@ -32,6 +32,13 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
         {
             dataPlane.HealthChanged += OnDataPlaneHealth;
         }
+    }
+
+    /// <summary>The module's definition; a live reload that changes it replaces it while the gate is closed.</summary>
+    public ModuleConfig Module
+    {
+        get => module;
+        set => module = value ?? throw new ArgumentNullException(nameof(value));
     }
 
     /// <summary>True between an open and the next close: the node announces the module ready.</summary>

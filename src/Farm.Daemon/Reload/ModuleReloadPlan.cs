@@ -1,17 +1,17 @@
 namespace Farm.Daemon.Reload;
 
 /// <summary>
-/// What a new version of a running module may change live. Scripts, checkers, recovery and every timeout except
-/// <c>drain</c> only concern the module's own state machine: farmd drains the module (its buckets go to the other nodes
-/// with the hand-over of a drain), stops it, swaps the folder and starts it again. The settings that shape the bucket
-/// table and the kernel filter (the agreed definition: seed, buckets, vips, rules, mode, failback), the data plane's
-/// interface, vMAC mode and ARP options, and the drain timeout membership uses are bound once at start; a new version
-/// that changes one of them is installed but runs only after farmd restarts on the node.
+/// What a new version of a running module changes. Scripts, checkers, recovery and every timeout except <c>drain</c>
+/// only concern the module's own state machine: farmd drains the module (its buckets go to the other nodes with the
+/// hand-over of a drain), stops it, swaps the folder and starts it again. The settings that shape the bucket table and
+/// the kernel filter (the agreed definition: seed, buckets, vips, rules, mode, failback), the data plane's interface,
+/// vMAC mode and ARP options, and the drain timeout membership uses reshape the module: between the stop and the start
+/// its data plane is torn down and rebuilt and membership announces the new definition (docs/modules.md).
 /// </summary>
 internal static class ModuleReloadPlan
 {
-    /// <summary>The settings of <paramref name="next"/> that differ from <paramref name="running"/> and need a restart of farmd; empty when it reloads live.</summary>
-    public static IReadOnlyList<string> RestartNeeded(ModuleConfig running, ModuleConfig next)
+    /// <summary>The settings of <paramref name="next"/> that differ from <paramref name="running"/> and reshape the module; empty when only its state machine changes.</summary>
+    public static IReadOnlyList<string> Reshaping(ModuleConfig running, ModuleConfig next)
     {
         ArgumentNullException.ThrowIfNull(running);
         ArgumentNullException.ThrowIfNull(next);

@@ -81,13 +81,12 @@ internal static partial class ConsoleHost
             app.UseAuthorization();
         }
 
-        var modules = node.Modules.Modules.Select(m => m.Name).ToList();
         app.MapMetrics("/metrics", node.Telemetry.Registry).WithMetadata(ConsoleEndpoint.Instance);
         app.MapGet("/healthz", () => node.Host.IsRunning
                 ? Results.Text("ok\n", "text/plain")
                 : Results.Text("membership not running\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable))
             .WithMetadata(ConsoleEndpoint.Instance);
-        app.MapGet("/ready/{module}", (string module) => Readiness.Of(node.Host, modules, module) switch
+        app.MapGet("/ready/{module}", (string module) => Readiness.Of(node.Host, [.. node.Modules.Modules.Select(m => m.Name)], module) switch
             {
                 Readiness.Answer.Serving => Results.Text("ready\n", "text/plain"),
                 Readiness.Answer.NotServing => Results.Text("not serving\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable),

@@ -10,15 +10,11 @@ namespace Farm.DataPlane.Runtime;
 /// each new ownership snapshot, extends the kernel lease, and stops them in reverse order.
 /// </summary>
 /// <remarks>
-/// One lock serializes every kernel change, so applies never interleave and a stop never races an apply. Applies run
-/// on the thread that produced the snapshot (a heartbeat tick, or the request handler of a Prepare or Commit) and take
-/// about half a millisecond; running them before that thread sends anything keeps release-before-acquire: the
-/// acknowledgement of a Prepare leaves only once the released buckets are draining in the kernel. A snapshot older than
-/// one already applied is ignored, and a module whose apply failed is retried on every later publish and tick, so no
-/// update is lost. A module that fails is reported and left out; the others go on. Fail-closed: a module whose apply
-/// or lease refresh the kernel refused has its kernel lease withdrawn at once and not refreshed until the filter was
-/// rebuilt and an apply succeeded, so its kernel never serves bucket sets that lag behind what this node acknowledged,
-/// and <see cref="HealthChanged"/> lets the traffic gate hand its buckets to the peers meanwhile.
+/// One lock serializes every kernel change. Applies (~0.5 ms) run on the thread that produced the snapshot (a tick, a
+/// Prepare's or Commit's handler) before it sends anything: a Prepare is acknowledged only once the released buckets
+/// drain in the kernel. Older snapshots are ignored, a failed apply is retried on every publish and tick, a failing
+/// module is left out. Fail-closed: a module whose apply or lease refresh the kernel refused loses its lease at once until
+/// the filter was rebuilt and an apply succeeded; <see cref="HealthChanged"/> lets the traffic gate hand its buckets on.
 /// </remarks>
 public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
@@ -26,22 +22,22 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     private readonly IDataPlaneBackend backend;
     private readonly ILogger logger;
     private readonly List<ModuleEntry> entries;
-    private readonly StaleEntryCleaner? cleaner;
     private OwnershipSnapshot? latest;
     private OwnershipSnapshot? lastApplied;
     private Action? applied;
     private bool started;
     private bool stopped;
 
-    /// <param name="cleaner">Deletes the conntrack entries this node may no longer trust (null: nothing is deleted).</param>
-    public DataPlaneHost(IReadOnlyList<ModuleConfig> modules, IDataPlaneBackend backend, ILogger<DataPlaneHost> logger, StaleEntryCleaner? cleaner = null)
+    public DataPlaneHost(IReadOnlyList<ModuleConfig> modules, IDataPlaneBackend backend, ILogger<DataPlaneHost> logger)
     {
         ArgumentNullException.ThrowIfNull(modules);
         this.backend = backend ?? throw new ArgumentNullException(nameof(backend));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        this.cleaner = cleaner;
         entries = [.. modules.Select(m => new ModuleEntry(m))];
     }
+
+    /// <summary>Deletes the conntrack entries this node may no longer trust, around each apply (null: nothing is deleted).</summary>
+    public StaleEntryCleaner? Cleaner { private get; init; }
 
     /// <summary>The newest snapshot every running module's kernel state follows (null before the first).</summary>
     public OwnershipSnapshot? LastApplied
@@ -152,6 +148,21 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             entry.Reason = "stopped with the module (farmctl start recreates it)";
             entry.AppliedVersion = -1;
             entry.KernelFailing = false;
+        }
+    }
+
+    /// <summary>Adds <paramref name="module"/> live, or redefines one whose data plane does not run; <see cref="StartModule"/> builds it.</summary>
+    public void Configure(ModuleConfig module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        lock (gate)
+        {
+            if (entries.Find(e => e.Config.Name == module.Name) is { } old && (old.Plane is not null || !entries.Remove(old)))
+            {
+                throw new InvalidOperationException($"the data plane of module {module.Name} runs: stop it first");
+            }
+
+            entries.Add(new ModuleEntry(module) { State = ModuleDataPlaneState.Stopped });
         }
     }
 
@@ -284,11 +295,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        Stop();
-        cleaner?.Dispose();
-    }
+    public void Dispose() => Stop();
 
     /// <summary>Creates and starts the module's data plane (fail-closed); the failure, logged and in the reason, or null.</summary>
     private Exception? StartPlane(ModuleEntry entry)
@@ -297,7 +304,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         {
             var plane = backend.Create(entry.Config);
             plane.Start();
-            cleaner?.Started(entry.Config); // fail-closed now: no entry of an earlier run can let a packet in
+            Cleaner?.Started(entry.Config); // fail-closed now: no entry of an earlier run can let a packet in
             entry.Plane = plane;
             entry.State = ModuleDataPlaneState.Running;
             entry.Reason = null;
@@ -327,7 +334,6 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
         entry.Plane = null;
         entry.State = ModuleDataPlaneState.Stopped;
-        cleaner?.Stopped(entry.Config.Name);
     }
 
     /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>, with the flows peers still serve.</summary>
@@ -346,10 +352,6 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             states.BucketsIn(BucketState.Claimed), foreign);
     }
 
-    /// <summary>The bucket states the kernel gets for the entry's module: none while it does not accept or the snapshot lacks it.</summary>
-    private static ReadOnlySpan<BucketState> StatesOf(OwnershipSnapshot snapshot, ModuleEntry entry) =>
-        entry.Accepting && snapshot.Modules.TryGetValue(entry.Config.Name, out var states) ? states.States : new BucketState[entry.Config.Buckets];
-
     private void ApplyLatest()
     {
         if (latest is not { } snapshot)
@@ -366,7 +368,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             }
 
             var assignment = entry.Accepting ? AssignmentOf(snapshot, entry.Config.Name) : BucketAssignment.Empty(snapshot.View?.Epoch ?? 0);
-            IReadOnlyList<int> unserved = cleaner?.BeforeApply(entry.Config.Name, StatesOf(snapshot, entry), snapshot) ?? [];
+            var unserved = Cleaner?.BeforeApply(entry.Config, entry.Accepting, snapshot) ?? [];
             try
             {
                 if (entry.KernelFailing)
@@ -396,7 +398,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 Refused(entry, plane, $"apply of ownership version {snapshot.Version} failed: {e.Message}", e);
             }
 
-            cleaner?.AfterApply(entry.Config.Name, unserved); // applied, or the lease withdrawn: not served either way
+            Cleaner?.AfterApply(entry.Config.Name, unserved); // applied, or the lease withdrawn: not served either way
         }
 
         // Drain reports may only speak for a snapshot the kernel holds everywhere.

@@ -23,7 +23,7 @@ public sealed partial class DrainMonitor : IDisposable
     private readonly IDrainReportSink host;
     private readonly IConntrackTable conntrack;
     private readonly ILogger logger;
-    private readonly ImmutableSortedDictionary<string, DrainScanner> scanners;
+    private ImmutableSortedDictionary<string, DrainScanner> scanners;
     private readonly PeriodicThread loop;
     private readonly Dictionary<string, Dictionary<int, List<TrackedFlow>>> tracked = new(StringComparer.Ordinal);
     private long reportedVersion = -1;
@@ -43,6 +43,10 @@ public sealed partial class DrainMonitor : IDisposable
     }
 
     public void Start() => loop.Start();
+
+    /// <summary>Module <paramref name="module"/> was loaded or redefined live: its drains are scanned with its new hash from now on.</summary>
+    public void Configure(ModuleConfig module) =>
+        ImmutableInterlocked.Update(ref scanners, s => s.SetItem(module.Name, new DrainScanner(module)));
 
     public void Stop() => loop.Stop();
 

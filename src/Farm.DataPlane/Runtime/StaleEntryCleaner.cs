@@ -28,7 +28,10 @@ public sealed partial class StaleEntryCleaner : IDisposable
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
-    /// <summary>The data plane of <paramref name="module"/> started (fail-closed, no lease yet): deletes every entry of the module.</summary>
+    /// <summary>
+    /// The data plane of <paramref name="module"/> started (fail-closed, no lease yet; also again after an admin stop):
+    /// deletes every entry of the module and starts its policy afresh.
+    /// </summary>
     public void Started(ModuleConfig module)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -39,17 +42,18 @@ public sealed partial class StaleEntryCleaner : IDisposable
     /// <summary>Closes the table (when it is disposable).</summary>
     public void Dispose() => (table as IDisposable)?.Dispose();
 
-    /// <summary>The data plane of <paramref name="module"/> stopped: its next start deletes everything again.</summary>
-    public void Stopped(string module) => modules.Remove(module);
-
     /// <summary>
-    /// The kernel is about to take <paramref name="states"/> of <paramref name="snapshot"/> for <paramref name="module"/>
-    /// (all none while it does not accept): deletes what must go before, returns the buckets to clean once it took them
-    /// (<see cref="AfterApply"/>). Nothing for a module that did not start, or states of another bucket count.
+    /// The kernel is about to take the states <paramref name="snapshot"/> gives <paramref name="module"/> (all none while
+    /// it is not <paramref name="accepting"/> or the snapshot lacks it): deletes what must go before, returns the buckets
+    /// to clean once it took them (<see cref="AfterApply"/>). Nothing for a module that did not start, or states of
+    /// another bucket count.
     /// </summary>
-    public IReadOnlyList<int> BeforeApply(string module, ReadOnlySpan<BucketState> states, OwnershipSnapshot snapshot)
+    public IReadOnlyList<int> BeforeApply(ModuleConfig module, bool accepting, OwnershipSnapshot snapshot)
     {
-        if (!modules.TryGetValue(module, out var state) || states.Length != state.Policy.BucketCount)
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var states = accepting && snapshot.Modules.TryGetValue(module.Name, out var held) ? held.States : new BucketState[module.Buckets];
+        if (!modules.TryGetValue(module.Name, out var state) || states.Length != state.Policy.BucketCount)
         {
             return [];
         }

@@ -15,6 +15,8 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
 {
     private const string SetsidPath = "/usr/bin/setsid";
 
+    private const string NicePath = "/usr/bin/nice";
+
     // A SIGKILLed process is gone within moments; the bound only keeps a process stuck in the kernel from hanging a transition.
     private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(5);
 
@@ -22,6 +24,12 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromMilliseconds(500);
 
     private static readonly string? KillPath = new[] { "/usr/bin/kill", "/bin/kill" }.FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// Added to the daemon's nice value for each script (nice(1) in front of it; 0: none): the daemon runs at a raised
+    /// priority and its scripts, and the applications they start, get back the one it had (ModuleHostOptions).
+    /// </summary>
+    public int NiceAdjustment { get; init; }
 
     public async Task<ScriptResult> RunAsync(ScriptRequest request, CancellationToken cancellationToken)
     {
@@ -117,16 +125,28 @@ internal sealed partial class ProcessScriptRunner(TimeProvider timeProvider, ILo
     private RunningScript? Launch(ScriptRequest request, bool force, out string? error)
     {
         bool ownGroup = File.Exists(SetsidPath);
+        bool renice = NiceAdjustment != 0 && File.Exists(NicePath);
         var psi = new ProcessStartInfo
         {
-            FileName = ownGroup ? SetsidPath : request.Path,
+            FileName = renice ? NicePath : ownGroup ? SetsidPath : request.Path,
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = request.WorkingDirectory,
         };
-        if (ownGroup)
+        // nice(1) and setsid(1) each exec the next: the script keeps the process id the runner signals.
+        if (renice)
+        {
+            psi.ArgumentList.Add("-n");
+            psi.ArgumentList.Add(NiceAdjustment.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (ownGroup)
+            {
+                psi.ArgumentList.Add(SetsidPath);
+            }
+        }
+
+        if (ownGroup || renice)
         {
             psi.ArgumentList.Add(request.Path);
         }

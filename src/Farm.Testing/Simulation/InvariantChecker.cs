@@ -54,7 +54,7 @@ public sealed class InvariantChecker
             }
 
             var states = node.Manager!.Ownership.Modules[SimCluster.Module].States;
-            for (int b = 0; b < buckets; b++)
+            for (int b = 0; b < Math.Min(buckets, states.Length); b++) // a node may define another bucket count
             {
                 if (states[b] is not (BucketState.Owned or BucketState.Incoming or BucketState.Claimed))
                 {
@@ -86,7 +86,7 @@ public sealed class InvariantChecker
             if (node.KernelAccepts(now) && node.Manager is { } m)
             {
                 var states = m.Ownership.Modules[SimCluster.Module].States;
-                for (int b = 0; b < buckets; b++)
+                for (int b = 0; b < Math.Min(buckets, states.Length); b++) // a node may define another bucket count
                 {
                     if (states[b] == BucketState.Draining)
                     {
@@ -104,7 +104,7 @@ public sealed class InvariantChecker
             }
 
             var states = m.Ownership.Modules[SimCluster.Module].States;
-            for (int b = 0; b < buckets; b++)
+            for (int b = 0; b < Math.Min(buckets, states.Length); b++) // a node may define another bucket count
             {
                 // Only a drainer the owner's installed view lists: one it left out lost its lease when it was left out
                 // (or, under policy none, was separated), and the owner answered that node's connections since.
@@ -119,9 +119,12 @@ public sealed class InvariantChecker
 
         CheckOneDefinition(now);
         bool applies = LivenessApplies(now);
+
+        // The table's shape (a module redefined live may have fewer buckets than at the start).
+        int shape = sim.Nodes.Max(n => n.Manager?.Installed?.Tables.GetValueOrDefault(SimCluster.Module)?.BucketCount ?? 0);
         for (int b = 0; b < buckets; b++)
         {
-            if (first[b] is not null || !applies)
+            if (first[b] is not null || !applies || b >= (shape == 0 ? buckets : shape))
             {
                 orphanSince[b] = first[b] is null ? now : null;
                 continue;

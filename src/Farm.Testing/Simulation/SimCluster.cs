@@ -319,7 +319,8 @@ public sealed partial class SimCluster
         foreach (var node in up)
         {
             var view = node.Manager!.Installed;
-            if (view is null || view.Id != first.Id || !view.Contains(node.Manager.Self) || view.Members.Length != up.Count)
+            // The view lists each node as it describes itself now (weight, ready modules...): nothing left to propose.
+            if (view is null || view.Id != first.Id || !Equals(view.Find(node.Name), node.Manager.Self) || view.Members.Length != up.Count)
             {
                 return false;
             }

@@ -21,15 +21,7 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
         {
             foreach (string name in new[] { "n1", "n2" })
             {
-                string modules = Path.Combine(Dir, name + "-modules");
-                Directory.CreateDirectory(modules);
-                var store = new ModuleStore(modules, StatxFileInspector.Instance);
-                store.Install(Read(Pack("v1", "1.0.0", startTimeout: "10s")));
-                var other = TestClusterFiles.WriteModule(modules, "other", buckets: 256, vip: "198.18.100.2");
-                WriteScript(Path.Combine(modules, "other", "bin", "start_both"), "echo other started");
-                var app = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(modules, "app", "farm.yaml")), "farm.yaml").Value!;
-                var directories = new Dictionary<string, string> { ["app"] = store.FolderOf("app", "1.0.0"), ["other"] = Path.Combine(modules, "other") };
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [app, other], directories, modulesDirectory: modules));
+                nodes.Add(await StartNodeAsync(clusterFile, name, withApp: true));
             }
 
             using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
@@ -89,6 +81,72 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
         }
     }
 
+    [TestMethod]
+    public async Task InstallAll_NewModuleThenSeedChange_LoadedAndRedefinedLiveOtherModuleUndisturbed()
+    {
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
+        var nodes = new List<InProcessNode>();
+        try
+        {
+            foreach (string name in new[] { "n1", "n2" })
+            {
+                nodes.Add(await StartNodeAsync(clusterFile, name, withApp: false)); // farmd starts without app: only other runs
+            }
+
+            using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
+            await Poll.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "both nodes in one view", TimeSpan.FromSeconds(20), CancellationToken.None);
+            var otherStarted = nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList();
+
+            var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v1", "1.0.0", startTimeout: "10s")), Nodes = { "n1", "n2" } });
+            foreach (var r in installed.Results)
+            {
+                Assert.AreEqual(("", "installed", "loaded: started (UP/Ready)"), (r.Error, r.Outcome, r.Detail), installed.ToString());
+            }
+
+            await SharedAsync(admin1, "app loaded live and shared by n1 and n2, beside other");
+
+            // A new seed reshapes the module: reloaded live on both, its data plane and definition replaced.
+            var reseeded = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "10s", seed: 7)), Nodes = { "n1", "n2" } });
+            foreach (var r in reseeded.Results)
+            {
+                Assert.AreEqual(("", "installed", "reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)"), (r.Error, r.Outcome, r.Detail), reseeded.ToString());
+            }
+
+            await SharedAsync(admin1, "app shared again with the new seed");
+            var definitions = nodes.Select(n => n.Node.Host.Read((m, _) => m.Self.DefinitionOf("app")!.Settings)).ToList();
+            Assert.IsTrue(definitions.All(d => d.Contains("seed=7")), string.Join("\n", definitions.SelectMany(d => d)));
+            Assert.IsTrue(nodes.All(n => n.Node.Host.Read((m, _) => m.ModuleMismatches.Count == 0)));
+            CollectionAssert.AreEqual(otherStarted, nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList(), "the other module never restarted");
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Node <paramref name="name"/> with its own modules folder: other (copied by hand) and, with <paramref name="withApp"/>, app 1.0.0 installed from a bundle.</summary>
+    private async Task<InProcessNode> StartNodeAsync(string clusterFile, string name, bool withApp)
+    {
+        string modules = Path.Combine(Dir, name + "-modules");
+        Directory.CreateDirectory(modules);
+        var other = TestClusterFiles.WriteModule(modules, "other", buckets: 256, vip: "198.18.100.2");
+        WriteScript(Path.Combine(modules, "other", "bin", "start_both"), "echo other started");
+        var directories = new Dictionary<string, string> { ["other"] = Path.Combine(modules, "other") };
+        if (!withApp)
+        {
+            return await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [other], directories, modulesDirectory: modules);
+        }
+
+        var store = new ModuleStore(modules, StatxFileInspector.Instance);
+        store.Install(Read(Pack("v1", "1.0.0", startTimeout: "10s")));
+        var app = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(modules, "app", "farm.yaml")), "farm.yaml").Value!;
+        directories["app"] = store.FolderOf("app", "1.0.0");
+        return await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [app, other], directories, modulesDirectory: modules);
+    }
+
     private static async Task<ModulePackageAnswer> ManageAsync(FarmdAdminClient admin, ModulePackageQuery query)
     {
         query.RequestedBy = "test";
@@ -122,12 +180,12 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
     }
 
     /// <summary>Module "app" (256 buckets) whose start_both says <paramref name="greeting"/>, packed as <paramref name="version"/>.</summary>
-    private byte[] Pack(string greeting, string version, string startTimeout)
+    private byte[] Pack(string greeting, string version, string startTimeout, int? seed = null)
     {
         string folder = Path.Combine(Dir, $"src-{version}");
         Directory.CreateDirectory(Path.Combine(folder, "bin"));
         File.WriteAllText(Path.Combine(folder, "farm.yaml"),
-            $"module:\n  name: app\n  vips: [198.18.100.1]\n  interface: eth0\n  buckets: 256\n  timeouts: {{ start: {startTimeout}, drain: 1s }}\n  rules:\n    - {{ protocol: tcp, ports: 80 }}\n");
+            $"module:\n  name: app\n  vips: [198.18.100.1]\n  interface: eth0\n  buckets: 256\n{(seed is { } s ? $"  seed: {s}\n" : "")}  timeouts: {{ start: {startTimeout}, drain: 1s }}\n  rules:\n    - {{ protocol: tcp, ports: 80 }}\n");
         WriteScript(Path.Combine(folder, "bin", "start_both"), $"echo \"{greeting} on $FARM_NODE\"");
         return TestBundles.Pack(folder, version);
     }

@@ -110,14 +110,14 @@ public sealed class ModuleStoreTests() : TempDirectoryTest("farm-store-")
     }
 
     [TestMethod]
-    public void RestartNeeded_ScriptsAndCheckersLive_SeedRulesInterfaceDrainNeedRestart()
+    public void Reshaping_ScriptsAndCheckersLive_SeedInterfaceDrainReshape()
     {
         var running = ConfigParser.ParseModule(Yaml("seed: 1", "timeouts: { drain: 5s, start: 10s }"), "a").Value!;
         var live = ConfigParser.ParseModule(Yaml("seed: 1", "timeouts: { drain: 5s, start: 20s }"), "b").Value!;
         var shape = ConfigParser.ParseModule(Yaml("seed: 2", "timeouts: { drain: 9s }").Replace("eth0", "eth1", StringComparison.Ordinal), "c").Value!;
 
-        CollectionAssert.AreEqual(Array.Empty<string>(), ModuleReloadPlan.RestartNeeded(running, live).ToArray());
-        CollectionAssert.AreEqual(new[] { "seed", "interface", "timeouts.drain" }, ModuleReloadPlan.RestartNeeded(running, shape).ToArray());
+        CollectionAssert.AreEqual(Array.Empty<string>(), ModuleReloadPlan.Reshaping(running, live).ToArray());
+        CollectionAssert.AreEqual(new[] { "seed", "interface", "timeouts.drain" }, ModuleReloadPlan.Reshaping(running, shape).ToArray());
     }
 
     private static string Yaml(string seed, string timeouts) =>

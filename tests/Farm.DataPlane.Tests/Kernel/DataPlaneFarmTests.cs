@@ -305,7 +305,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
             await nodes[previous].Host.Namespace.RunAsync(() =>
             {
                 cleaner.Started(module);
-                cleaner.AfterApply(module.Name, cleaner.BeforeApply(module.Name, StatesOf(OwnedBy(previous)), StaleTestSnapshot(1)));
+                cleaner.AfterApply(module.Name, cleaner.BeforeApply(module, accepting: true, OwnedSnapshot(1, OwnedBy(previous))));
             });
             CollectionAssert.AreEqual(new[] { $"node{previous}" }, await AskAllAsync(flow, first: true));
             Assert.IsTrue(Tracks(await DumpAsync(nodes[previous])), "the owner tracks the flow it answered");
@@ -313,7 +313,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
             // The bucket moves on; the flow goes on with its new owner.
             var without = OwnedBy(previous).Where(b => b != bucket).ToList();
             await nodes[previous].ApplyAsync(new BucketAssignment(2, without, [], []));
-            await nodes[previous].Host.Namespace.RunAsync(() => cleaner.AfterApply(module.Name, cleaner.BeforeApply(module.Name, StatesOf(without), StaleTestSnapshot(2))));
+            await nodes[previous].Host.Namespace.RunAsync(() => cleaner.AfterApply(module.Name, cleaner.BeforeApply(module, accepting: true, OwnedSnapshot(2, without))));
             await nodes[next].ApplyAsync(new BucketAssignment(2, OwnedBy(next).Append(bucket), [], []));
             Assert.IsFalse(Tracks(await DumpAsync(nodes[previous])), "the entry went with the bucket");
             CollectionAssert.AreEqual(new[] { $"node{next}" }, await AskAllAsync(flow));
@@ -436,7 +436,8 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         return table.Dump();
     });
 
-    private static BucketState[] StatesOf(IEnumerable<int> owned)
+    /// <summary>The ownership membership would hand this node's data plane: <paramref name="owned"/> owned, the rest none.</summary>
+    private static OwnershipSnapshot OwnedSnapshot(long version, IEnumerable<int> owned)
     {
         var states = new BucketState[module.Buckets];
         foreach (int b in owned)
@@ -444,11 +445,9 @@ public sealed class DataPlaneFarmTests : KernelTestClass
             states[b] = BucketState.Owned;
         }
 
-        return states;
+        return new(version, null, null, System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(
+            StringComparer.Ordinal, [KeyValuePair.Create(module.Name, new ModuleOwnership(module.Name, states, []))]));
     }
-
-    private static OwnershipSnapshot StaleTestSnapshot(long version) =>
-        new(version, null, null, System.Collections.Immutable.ImmutableSortedDictionary<string, ModuleOwnership>.Empty);
 
     private static IEnumerable<int> OwnedBy(int node) => Enumerable.Range(0, module.Buckets).Where(b => b % NodeCount == node);
 

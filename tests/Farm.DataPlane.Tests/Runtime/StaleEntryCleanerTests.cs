@@ -111,7 +111,7 @@ public sealed class StaleEntryCleanerTests : IDisposable
     {
         var backend = new FakeBackend();
         var cleaner = new StaleEntryCleaner(new RecordingTable(this), logs.CreateLogger<StaleEntryCleaner>());
-        var host = new DataPlaneHost([Module], backend, NullLogger<DataPlaneHost>.Instance, cleaner);
+        var host = new DataPlaneHost([Module], backend, NullLogger<DataPlaneHost>.Instance) { Cleaner = cleaner };
         host.Start();
         plane = backend.Planes.Single();
         return host;

@@ -1,3 +1,4 @@
+using Farm.Testing.Nftables;
 using Farm.Cli;
 using Farm.Core.Bundles;
 using Farm.Testing.Bundles;
@@ -19,37 +20,24 @@ public sealed class ModuleBundleTests(TestContext testContext)
     private static readonly IPAddress WebVip = IPAddress.Parse("198.18.0.120");
     private static readonly IPAddress OtherVip = IPAddress.Parse("198.18.0.121");
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TopologyOptions Topology = new() { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
 
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task InstallAll_ThenRollbackAndRemove_ReloadedModuleServesAgainOtherUndisturbed()
     {
-        await Requirements.NamespacesAsync(needNft: true);
-        await Requirements.ToolsAsync("python3");
         var ct = testContext.CancellationToken;
         string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
         FarmFixture? farm = null;
         try
         {
-            var topology = new TopologyOptions { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
-            byte[]? v1 = null;
-            farm = await FarmFixture.StartAsync(
-                new FarmFixtureOptions
-                {
-                    Name = "farm-bundles",
-                    Key = "farm-bundles-e2e-key-0123456789abcdef",
-                    Topology = topology,
-                    WriteNodeModules = (root, i) => WriteNode(root, i, v1 ??= Pack(work, "1.0.0", topology.InterfaceName, "20s", root), topology.InterfaceName),
-                    Settle = (f, c) => ServedAsync(f, c),
-                    AfterDaemonsKilled = f => KillApps(f),
-                },
-                ct);
+            farm = await StartFarmAsync("farm-bundles", work, web: true, ct);
             var watch = Stopwatch.StartNew();
             var otherPids = OtherPids(farm);
 
             // v2: another start timeout (a setting that reloads live) and a new greeting in the module's own file.
             string file = Path.Combine(work, "web-2.0.0.farm.zip");
-            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", topology.InterfaceName, "25s", farm.Root), ct);
+            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "25s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all after {watch.ElapsedMilliseconds} ms:\n{install.Output}{install.Error}");
             Assert.AreEqual(0, install.Code, install.Output + install.Error);
@@ -99,6 +87,193 @@ public sealed class ModuleBundleTests(TestContext testContext)
         }
     }
 
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task InstallAll_NewModule_ServedWithoutRestartOtherModuleClientsAlwaysAnswered()
+    {
+        var ct = testContext.CancellationToken;
+        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
+        FarmFixture? farm = null;
+        try
+        {
+            // farmd starts with other only.
+            farm = await StartFarmAsync("farm-newmod", work, web: false, ct);
+            var otherPids = OtherPids(farm);
+            int[] farmdPids = [farm.Daemon(0).Id, farm.Daemon(1).Id];
+
+            // other's clients ask all along the install: every one of them must be answered.
+            using var stopAsking = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var asked = AskAllAlongAsync(farm, OtherVip, OtherPort, stopAsking.Token);
+            string file = Path.Combine(work, "web-1.0.0.farm.zip");
+            await File.WriteAllBytesAsync(file, Pack(work, "1.0.0", Topology.InterfaceName, "20s", farm.Root), ct);
+            var install = Farmctl(farm, "module", "install", file, "--all");
+            testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
+            Assert.AreEqual(0, install.Code, install.Output + install.Error);
+            foreach (string node in new[] { "node0", "node1" })
+            {
+                StringAssert.Contains(install.Output, $"{node}: installed; loaded: started (UP/Ready)");
+            }
+
+            await ServedAsync(farm, ct);
+            await stopAsking.CancelAsync();
+            var (rounds, unanswered) = await asked;
+            testContext.WriteLine($"other asked in {rounds} rounds of 10 clients during the install: {unanswered.Count} unanswered");
+            Assert.IsTrue(rounds >= 3, "other's clients asked during the install");
+            Assert.AreEqual(0, unanswered.Count, "other's clients were always answered: " + string.Join("; ", unanswered));
+            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
+            CollectionAssert.AreEqual(farmdPids, new[] { farm.Daemon(0).Id, farm.Daemon(1).Id }, "farmd never restarted");
+        }
+        finally
+        {
+            if (farm is not null)
+            {
+                await farm.DisposeAsync();
+            }
+
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    [Timeout(150_000, CooperativeCancellation = true)]
+    public async Task InstallAll_SeedChanged_ReloadedOnEveryNodeTwoDefinitionsNeverAcceptAtOnce()
+    {
+        var ct = testContext.CancellationToken;
+        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
+        FarmFixture? farm = null;
+        try
+        {
+            farm = await StartFarmAsync("farm-reseed", work, web: true, ct);
+            var otherPids = OtherPids(farm);
+
+            // While the install runs, each node's kernel table is read (nft, one listing: bucket sets, lease and the seed
+            // its hash rule uses) in the order node0, node1, node0, node1: two nodes hashing with different seeds must
+            // never both accept new flows (any client could then be answered twice).
+            string file = Path.Combine(work, "web-2.0.0.farm.zip");
+            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "20s", farm.Root, seed: 7), ct);
+            var installing = Task.Run(() => Farmctl(farm, "module", "install", file, "--all"), ct);
+            var violations = new List<string>();
+            var seedsSeen = new[] { new List<uint>(), new List<uint>() };
+            int rounds = 0;
+            while (!installing.IsCompleted)
+            {
+                var reads = new List<(bool Accepts, uint? Seed)>();
+                foreach (int node in new[] { 0, 1, 0, 1 })
+                {
+                    var read = await ReadKernelAsync(farm.Nodes[node].Namespace, ct);
+                    reads.Add(read);
+                    if (read.Seed is { } seed && (seedsSeen[node].Count == 0 || seedsSeen[node][^1] != seed))
+                    {
+                        seedsSeen[node].Add(seed);
+                    }
+                }
+
+                // A node accepting at reads k and k+2 accepted throughout, so also while the other was read (k+1).
+                for (int k = 0; k < 2; k++)
+                {
+                    if (reads[k].Accepts && reads[k + 1].Accepts && reads[k + 2].Accepts && reads[k].Seed != reads[k + 1].Seed)
+                    {
+                        violations.Add($"round {rounds}: both nodes accept new flows, seeds {reads[k].Seed} and {reads[k + 1].Seed}");
+                    }
+                }
+
+                rounds++;
+            }
+
+            var install = await installing;
+            testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
+            testContext.WriteLine($"{rounds} rounds; seeds seen: node0 {string.Join(" -> ", seedsSeen[0])}, node1 {string.Join(" -> ", seedsSeen[1])}");
+            Assert.AreEqual(0, install.Code, install.Output + install.Error);
+            foreach (string node in new[] { "node0", "node1" })
+            {
+                StringAssert.Contains(install.Output, $"{node}: installed; reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)");
+            }
+
+            await ServedAsync(farm, ct);
+            Assert.IsTrue(rounds >= 5, $"the kernels were read during the install ({rounds} rounds)");
+            Assert.AreEqual(0, violations.Count, string.Join("\n", violations.Take(20)));
+            for (int i = 0; i < 2; i++)
+            {
+                var final = await ReadKernelAsync(farm.Nodes[i].Namespace, ct);
+                Assert.AreEqual((true, (uint?)7), final, $"node{i} serves with the new seed");
+                CollectionAssert.AreEqual(new uint[] { 1, 7 }, seedsSeen[i].ToArray(), $"node{i} hashed with the old seed, then the new one");
+            }
+
+            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
+        }
+        finally
+        {
+            if (farm is not null)
+            {
+                await farm.DisposeAsync();
+            }
+
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Whether web's kernel table in <paramref name="ns"/> accepts new flows (leased), and the seed its hash rule uses; (false, null) without a table.</summary>
+    private static async Task<(bool Accepts, uint? Seed)> ReadKernelAsync(NetworkNamespace ns, CancellationToken ct)
+    {
+        try
+        {
+            var listed = await ns.NftAsync(["-j", "list", "table", "inet", KernelBucketSampler.FilterTableName(Web)], cancellationToken: ct);
+            string live = "table inet " + KernelBucketSampler.LiveTableName(Web);
+            bool alive = (await ns.NftAsync(["list", "tables", "inet"], cancellationToken: ct)).StandardOutput.Split('\n').Any(l => l.Trim() == live);
+            var table = FilterTableState.Parse(listed.StandardOutput, alive);
+            var seed = System.Text.RegularExpressions.Regex.Match(listed.StandardOutput, "\"seed\":\\s*(\\d+)");
+            return (table.HasLease && table.AcceptingNewFlows.Count > 0, seed.Success ? uint.Parse(seed.Groups[1].Value, CultureInfo.InvariantCulture) : null);
+        }
+        catch (CommandFailedException)
+        {
+            return (false, null); // no table: being rebuilt
+        }
+    }
+
+    /// <summary>Asks 10 clients through <paramref name="vip"/> every 200 ms until cancelled; the rounds and every client left unanswered.</summary>
+    private static async Task<(int Rounds, List<string> Unanswered)> AskAllAlongAsync(FarmFixture farm, IPAddress vip, int port, CancellationToken ct)
+    {
+        var unanswered = new List<string>();
+        int rounds = 0;
+        var sources = farm.Client.Addresses4.Take(10).ToList();
+        using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        try
+        {
+            do
+            {
+                var answers = await HttpProbe.AskAsync(farm.Client.Namespace, sources, vip, port, TimeSpan.FromSeconds(2));
+                rounds++;
+                unanswered.AddRange(answers.Select((a, i) => a is null ? $"{sources[i]} (round {rounds})" : null).OfType<string>());
+            }
+            while (await pace.WaitForNextTickAsync(ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the install is over
+        }
+
+        return (rounds, unanswered);
+    }
+
+    /// <summary>Two farmd in namespaces running other (copied by hand) and, with <paramref name="web"/>, web 1.0.0 (from a bundle), both served.</summary>
+    private static async Task<FarmFixture> StartFarmAsync(string name, string work, bool web, CancellationToken ct)
+    {
+        await Requirements.NamespacesAsync(needNft: true);
+        await Requirements.ToolsAsync("python3");
+        byte[]? v1 = null;
+        return await FarmFixture.StartAsync(
+            new FarmFixtureOptions
+            {
+                Name = name,
+                Key = "farm-bundles-e2e-key-0123456789abcdef",
+                Topology = Topology,
+                WriteNodeModules = (root, i) => WriteNode(root, i, web ? v1 ??= Pack(work, "1.0.0", Topology.InterfaceName, "20s", root) : null, Topology.InterfaceName),
+                Settle = (f, c) => ServedAsync(f, c, web),
+                AfterDaemonsKilled = f => KillApps(f),
+            },
+            ct);
+    }
+
     private static (int Code, string Output, string Error) Farmctl(FarmFixture farm, params string[] args)
     {
         using var output = new StringWriter { NewLine = "\n" };
@@ -108,10 +283,10 @@ public sealed class ModuleBundleTests(TestContext testContext)
     }
 
     /// <summary>Both modules UP/Ready on both nodes, and both VIPs answer every client, each from one of the nodes.</summary>
-    private static async Task ServedAsync(FarmFixture farm, CancellationToken ct) => await Poll.UntilAsync(
+    private static async Task ServedAsync(FarmFixture farm, CancellationToken ct, bool web = true) => await Poll.UntilAsync(
         async () =>
         {
-            foreach (var vip in new[] { (WebVip, WebPort), (OtherVip, OtherPort) })
+            foreach (var vip in web ? [(WebVip, WebPort), (OtherVip, OtherPort)] : new[] { (OtherVip, OtherPort) })
             {
                 var answers = await HttpProbe.AskAsync(farm.Client.Namespace, [.. farm.Client.Addresses4.Take(10)], vip.Item1, vip.Item2, TimeSpan.FromSeconds(2));
                 if (answers.Any(a => a is not ("node0" or "node1")))
@@ -156,20 +331,27 @@ public sealed class ModuleBundleTests(TestContext testContext)
     }
 
     /// <summary>The web module: the shipped demo-web example with a farm.yaml of the test, packed as <paramref name="version"/>.</summary>
-    private static byte[] Pack(string work, string version, string interfaceName, string start, string root)
+    private static byte[] Pack(string work, string version, string interfaceName, string start, string root, int? seed = null)
     {
         string folder = Path.Combine(work, "web-" + version);
         CopyExample(folder);
-        File.WriteAllText(Path.Combine(folder, "farm.yaml"), Yaml(Web, WebVip, WebPort, interfaceName, start));
+        File.WriteAllText(Path.Combine(folder, "farm.yaml"), Yaml(Web, WebVip, WebPort, interfaceName, start, seed));
         // The example's site settings (sourced by bin/env.sh); one run folder per node, as on separate machines.
         File.WriteAllText(Path.Combine(folder, "env.local"), $"PORT={WebPort}\nRUN_BASE=\"{root}/$FARM_NODE/run\"\n");
         return TestBundles.Pack(folder, version);
     }
 
-    /// <summary>A node's modules folder: web 1.0.0 laid out as farmctl module install leaves it, other copied by hand.</summary>
-    private static void WriteNode(string root, int index, byte[] v1, string interfaceName)
+    /// <summary>A node's modules folder: web 1.0.0 laid out as farmctl module install leaves it (unless null), other copied by hand.</summary>
+    private static void WriteNode(string root, int index, byte[]? v1, string interfaceName)
     {
         string modules = Path.Combine(root, FarmFixture.NodeName(index), "modules");
+        if (v1 is null)
+        {
+            Directory.CreateDirectory(modules);
+            WriteOther(root, index, modules, interfaceName);
+            return;
+        }
+
         var (bundle, problems) = ModuleBundle.Read(new MemoryStream(v1), "v1");
         Assert.IsNotNull(bundle, string.Join("\n", problems));
         string installed = Path.Combine(modules, ".versions", Web, "1.0.0");
@@ -183,18 +365,24 @@ public sealed class ModuleBundleTests(TestContext testContext)
 
         File.WriteAllBytes(Path.Combine(installed, BundlePaths.Manifest), bundle.ManifestBytes);
         File.CreateSymbolicLink(Path.Combine(modules, Web), Path.Combine(".versions", Web, "1.0.0"));
+        WriteOther(root, index, modules, interfaceName);
+    }
+
+    private static void WriteOther(string root, int index, string modules, string interfaceName)
+    {
         string other = Path.Combine(modules, Other);
         CopyExample(other);
         File.WriteAllText(Path.Combine(other, "farm.yaml"), Yaml(Other, OtherVip, OtherPort, interfaceName, "20s"));
         File.WriteAllText(Path.Combine(other, "env.local"), $"PORT={OtherPort}\nRUN_BASE='{RunBase(root, index)}'\n");
     }
 
-    private static string Yaml(string name, IPAddress vip, int port, string interfaceName, string start) => $"""
+    private static string Yaml(string name, IPAddress vip, int port, string interfaceName, string start, int? seed = null) => $"""
         module:
           name: {name}
           vips: [{vip}]
           interface: {interfaceName}
           buckets: 256
+          seed: {seed ?? 1}
           rules:
             - {"{"} protocol: tcp, ports: {port}, affinity: client_ip {"}"}
           timeouts: {"{"} start: {start}, stop: 3s, stop_force: 1s, drain: 1s {"}"}

@@ -38,6 +38,29 @@ public sealed class ModuleFarmTests(TestContext testContext)
 
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task Farmd_Started_RunsAtRaisedPriorityAndItsApplicationAtTheOriginalOne()
+    {
+        const int node = 0;
+        await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Up, Long, "running", Ct);
+        int app = int.Parse((await File.ReadAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "server.pid"), Ct)).Trim(), CultureInfo.InvariantCulture);
+        int runner = NiceOf(Environment.ProcessId);
+
+        // Every thread of farmd (a new thread inherits its creator's value), and none of the application's.
+        var farmdThreads = Directory.GetDirectories($"/proc/{Farm.Daemon(node).Id}/task").Select(t => NiceOf(Farm.Daemon(node).Id, Path.GetFileName(t))).ToList();
+        CollectionAssert.AreEqual(Enumerable.Repeat(-10, farmdThreads.Count).ToList(), farmdThreads, "farmd's threads run at nice -10");
+        Assert.AreEqual(runner, NiceOf(app), "the application farmd's start script started runs at the priority farmd was started with");
+    }
+
+    /// <summary>The nice value of a process (its main thread) or one of its threads, from /proc (field 19 of stat).</summary>
+    private static int NiceOf(int pid, string? tid = null)
+    {
+        string stat = File.ReadAllText(tid is null ? $"/proc/{pid}/stat" : $"/proc/{pid}/task/{tid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], CultureInfo.InvariantCulture); // fields from the state (3rd): nice is the 19th
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
     public async Task AppKilled_ProcessCheckerRestartsIt_NodeStaysInTheFarm()
     {
         const int node = 1;

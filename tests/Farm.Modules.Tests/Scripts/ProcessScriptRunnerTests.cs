@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Farm.Modules.Tests.Scripts;
 
 [TestClass]
@@ -175,6 +177,35 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         ScriptDirectory.AssertDies(child, "the script's child");
     }
 
+    [TestMethod]
+    public async Task RunAsync_NiceAdjustment_ScriptAndWhatItStartsRunThatMuchNicer()
+    {
+        dir.Write("start_both", "nice > own.txt\nsh -c nice > child.txt");
+        await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
+        int baseline = int.Parse(File.ReadAllText(dir.PathOf("own.txt")).Trim(), CultureInfo.InvariantCulture);
+
+        var result = await Runner(niceAdjustment: 5).RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
+
+        Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome, result.Describe());
+        int expected = Math.Min(19, baseline + 5);
+        Assert.AreEqual(expected, int.Parse(File.ReadAllText(dir.PathOf("own.txt")).Trim(), CultureInfo.InvariantCulture));
+        Assert.AreEqual(expected, int.Parse(File.ReadAllText(dir.PathOf("child.txt")).Trim(), CultureInfo.InvariantCulture));
+    }
+
+    [TestMethod]
+    public async Task RunAsync_NiceAdjustedScriptHangs_ItsProcessGroupIsStillTerminated()
+    {
+        dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
+        var run = Runner(niceAdjustment: 3).RunAsync(Request("start_both", force: false), Poll.Deadline());
+        int child = dir.ReadPid("child.pid");
+
+        await ElapseAsync(ScriptTimeout);
+        var result = await run.WithTimeout();
+
+        Assert.AreEqual("timed out after 30s; terminated", result.Detail);
+        ScriptDirectory.AssertDies(child, "the script's child");
+    }
+
     /// <summary>
     /// Writes <paramref name="name"/> as <paramref name="before"/>, then a child that sleeps (its pid in child.pid) and
     /// a wait for it; starts it and returns the run and the child's pid.
@@ -186,7 +217,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
         return (run, dir.ReadPid("child.pid"));
     }
 
-    private ProcessScriptRunner Runner() => new(time, logs.CreateLogger<ProcessScriptRunner>());
+    private ProcessScriptRunner Runner(int niceAdjustment = 0) => new(time, logs.CreateLogger<ProcessScriptRunner>()) { NiceAdjustment = niceAdjustment };
 
     private ScriptRequest Request(string name, string[]? arguments = null, bool force = true) =>
         new("web", name, Path.Combine(dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, dir.Root, ScriptTimeout, ForceTimeout, force);

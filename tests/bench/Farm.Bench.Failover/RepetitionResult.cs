@@ -39,6 +39,12 @@ internal sealed record RepetitionResult
     /// <summary>Longest time without an answer of any client of a surviving node after the failure, ms.</summary>
     public required double BystanderMaxGapMs { get; init; }
 
+    /// <summary>Clients of the surviving nodes whose attempts failed in a row for longer than the bystander gap after the failure.</summary>
+    public required int BystandersRefused { get; init; }
+
+    /// <summary>Longest run of failed attempts of any client of a surviving node after the failure, ms (first failed start to next answered start).</summary>
+    public required double BystanderMaxRefusalMs { get; init; }
+
     /// <summary>When that longest silence began, ms after the failure.</summary>
     public required double BystanderMaxGapAtMs { get; init; }
 

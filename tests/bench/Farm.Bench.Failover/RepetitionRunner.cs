@@ -261,6 +261,8 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             interrupted += Ms(gap) > options.BystanderGap.TotalMilliseconds ? 1 : 0;
         }
 
+        var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap);
+
         var notes = new List<string>();
         var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
         var (stall, stallEnded) = load.LongestStall;
@@ -287,6 +289,8 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             BystandersInterrupted = interrupted,
             BystanderMaxGapMs = maxGap,
             BystanderMaxGapAtMs = maxGapAt,
+            BystandersRefused = refusedBystanders,
+            BystanderMaxRefusalMs = longestRefusal,
             Outcomes = outcomes,
             Notes = notes,
             AttemptsPerSecond = attempts.Length / seconds,
@@ -422,5 +426,53 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         }
 
         return (counted.Count, overlap);
+    }    /// <summary>
+    /// Bystanders as the clients saw it: the longest run of failed attempts of each client of a surviving node after the
+    /// failure, from the start of its first failed attempt to the start of the next answered one. Unlike the silence
+    /// between answers, a stall of the load generator itself (no attempts made) does not count.
+    /// </summary>
+    private (int Clients, double LongestMs) BystanderRefusals(ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, TimeSpan bound)
+    {
+        var byClient = new Dictionary<int, List<(long Started, bool Answered)>>();
+        foreach (ref readonly var a in attempts)
+        {
+            if (!isVictim[a.Client] && a.Started > failedAt)
+            {
+                if (!byClient.TryGetValue(a.Client, out var list))
+                {
+                    byClient[a.Client] = list = [];
+                }
+
+                list.Add((a.Started, a.Outcome == AttemptOutcome.Answered));
+            }
+        }
+
+        int clients = 0;
+        double longest = 0;
+        foreach (var list in byClient.Values)
+        {
+            list.Sort((x, y) => x.Started.CompareTo(y.Started));
+            long? failingSince = null;
+            double worst = 0;
+            foreach (var (started, answered) in list)
+            {
+                if (!answered)
+                {
+                    failingSince ??= started;
+                }
+                else if (failingSince is { } since)
+                {
+                    worst = Math.Max(worst, Ms(started - since));
+                    failingSince = null;
+                }
+            }
+
+            clients += worst > bound.TotalMilliseconds ? 1 : 0;
+            longest = Math.Max(longest, worst);
+        }
+
+        return (clients, longest);
     }
+
+
 }
