@@ -23,6 +23,7 @@ internal sealed class HandoverLedger
     private readonly Dictionary<string, Dictionary<int, TimeSpan>> drainingUntil = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, DrainStart>> drainStarts = new(StringComparer.Ordinal);
     private long snapshotVersion;
+    private readonly RejoinCounter rejoins = new();
     private DrainReport published = DrainReport.None;
 
     /// <summary>The hand-overs of <paramref name="run"/> (only its name and incarnation count: they never change).</summary>
@@ -103,7 +104,7 @@ internal sealed class HandoverLedger
             result[module.Name] = new ModuleOwnership(module.Name, states, incoming ? ForeignFlows(module.Name, memberReports) : []);
         }
 
-        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable());
+        return new OwnershipSnapshot(++snapshotVersion, installed?.Id, reflects, result.ToImmutable(), rejoins.Count);
     }
 
     /// <summary>
@@ -314,6 +315,7 @@ internal sealed class HandoverLedger
             lineage.Add(promised.Id);
         }
 
+        rejoins.OnPromised(run.Name, promised.Id, baseTables, claims: baseId is not null && baseId != installed.Id);
         if (baseId is not null && baseId != installed.Id)
         {
             ClaimAll(installed, promised.Id, now);
@@ -420,6 +422,7 @@ internal sealed class HandoverLedger
             handed.Clear();
         }
 
+        rejoins.OnInstalled(view.Id, continuous, fromScratch);
         lineage.Clear();
         lineage.Add(view.Id);
     }

@@ -43,8 +43,15 @@ internal sealed class FarmNode : IDisposable
         var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
+            // Its own ctnetlink socket: it deletes under the data plane's lock while the drain monitor reads on its thread.
+            StaleEntries = OperatingSystem.IsLinux()
+                ? new StaleEntryCleaner(new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), loggerFactory.CreateLogger<StaleEntryCleaner>())
+                : null;
             DataPlane = new DataPlaneHost(
-                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>());
+                trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>())
+            {
+                Cleaner = StaleEntries,
+            };
             Host.AttachSink(DataPlane);
 
             // Half an interval: a drain ends within one heartbeat interval of its last connection's close.
@@ -104,6 +111,9 @@ internal sealed class FarmNode : IDisposable
 
     /// <summary>The data plane of every module; null with <c>--data-plane off</c>.</summary>
     public DataPlaneHost? DataPlane { get; }
+
+    /// <summary>Deletes the conntrack entries the data plane may no longer trust; null with <c>--data-plane off</c>.</summary>
+    public StaleEntryCleaner? StaleEntries { get; }
 
     /// <summary>Reports drain progress from the kernel's connection tracking; null with <c>--data-plane off</c>.</summary>
     public DrainMonitor? Drains { get; }
@@ -182,6 +192,7 @@ internal sealed class FarmNode : IDisposable
         Modules.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Drains?.Dispose();
         DataPlane?.Dispose();
+        StaleEntries?.Dispose(); // after the data plane stopped: no apply uses it any more
         Tls?.Dispose();
     }
 }

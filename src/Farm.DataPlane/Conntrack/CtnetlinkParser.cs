@@ -36,6 +36,7 @@ internal static partial class CtnetlinkParser
     internal const ushort NlmsgOverrun = 4;
     internal const ushort NlmFRequest = 0x01;
     internal const ushort NlmFMulti = 0x02;
+    internal const ushort NlmFAck = 0x04;
     internal const ushort NlmFDumpIntr = 0x10;
     internal const ushort NlmFDump = 0x300;
     internal const ushort NlmFCapped = 0x100;
@@ -48,6 +49,7 @@ internal static partial class CtnetlinkParser
     internal const int NfnlSubsysCtnetlink = 1;
     internal const int IpctnlMsgCtNew = 0;
     internal const int IpctnlMsgCtGet = 1;
+    internal const int IpctnlMsgCtDelete = 2;
     internal const ushort CtaTupleOrig = 1;
     internal const ushort CtaStatus = 3;
     internal const ushort CtaProtoinfo = 4;
@@ -80,6 +82,9 @@ internal static partial class CtnetlinkParser
 
     /// <summary>The nlmsg_type of dump and lookup requests: (NFNL_SUBSYS_CTNETLINK &lt;&lt; 8) | IPCTNL_MSG_CT_GET.</summary>
     public const ushort GetRequestType = (NfnlSubsysCtnetlink << 8) | IpctnlMsgCtGet;
+
+    /// <summary>The nlmsg_type of delete requests: (NFNL_SUBSYS_CTNETLINK &lt;&lt; 8) | IPCTNL_MSG_CT_DELETE.</summary>
+    public const ushort DeleteRequestType = (NfnlSubsysCtnetlink << 8) | IpctnlMsgCtDelete;
 
     /// <summary>
     /// Writes a request to dump the whole table (NLM_F_REQUEST | NLM_F_DUMP, family AF_UNSPEC: IPv4 and IPv6) with
@@ -164,10 +169,12 @@ internal static partial class CtnetlinkParser
     /// and records the answers it holds: for lookup <c>i</c>, the entry (or null for NLMSG_ERROR -ENOENT: the table no
     /// longer has it) in <c>results[i]</c>, and <c>answered[i]</c> set. Messages of other sequence numbers (an earlier
     /// batch or dump) and second answers to one lookup are ignored. Returns how many lookups it answered.
+    /// <paramref name="deletes"/>: the requests were deletes, answered by an acknowledgement (NLMSG_ERROR 0: deleted),
+    /// recorded as <c>default(TrackedFlow)</c> (the caller knows which flow it asked to delete), or -ENOENT (null).
     /// </summary>
-    /// <exception cref="NetlinkException">The kernel answered a lookup with an error other than ENOENT (EPERM, EINVAL, ENOBUFS...); <see cref="NetlinkException.Errno"/> holds it.</exception>
-    /// <exception cref="InvalidDataException">The datagram is malformed, or acknowledges a lookup without answering it.</exception>
-    public static int ParseLookupReplies(ReadOnlySpan<byte> datagram, uint firstSequence, Span<TrackedFlow?> results, Span<bool> answered)
+    /// <exception cref="NetlinkException">The kernel answered a request with an error other than ENOENT (EPERM, EINVAL, ENOBUFS...); <see cref="NetlinkException.Errno"/> holds it.</exception>
+    /// <exception cref="InvalidDataException">The datagram is malformed, or acknowledges a lookup without answering it, or answers a delete with an entry.</exception>
+    public static int ParseLookupReplies(ReadOnlySpan<byte> datagram, uint firstSequence, Span<TrackedFlow?> results, Span<bool> answered, bool deletes = false)
     {
         if (answered.Length != results.Length)
         {
@@ -190,20 +197,25 @@ internal static partial class CtnetlinkParser
             if (type == NlmsgError)
             {
                 int error = ErrorCode(message, messages.Start);
-                if (error == 0)
+                if (error == 0 && !deletes)
                 {
                     throw new InvalidDataException($"The kernel acknowledged conntrack lookup {firstSequence + index} (message at byte {messages.Start}) without answering it.");
                 }
 
-                if (-error != ENoEnt)
+                if (error != 0 && -error != ENoEnt)
                 {
-                    throw KernelError("lookup", -error, ExtendedAckMessage(message, Read<ushort>(message[6..])));
+                    throw KernelError(deletes ? "delete" : "lookup", -error, ExtendedAckMessage(message, Read<ushort>(message[6..])));
                 }
 
-                flow = null;
+                flow = error == 0 ? default(TrackedFlow) : null;
             }
             else if (IsEntry(type))
             {
+                if (deletes)
+                {
+                    throw new InvalidDataException($"The kernel answered conntrack delete {firstSequence + index} (message at byte {messages.Start}) with an entry.");
+                }
+
                 flow = ParseEntryAt(message, messages.Start);
             }
             else

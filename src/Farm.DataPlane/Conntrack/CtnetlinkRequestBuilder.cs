@@ -7,7 +7,7 @@ using Farm.Core.Config;
 namespace Farm.DataPlane.Conntrack;
 
 /// <summary>
-/// Writes ctnetlink lookup requests back to back into one datagram buffer, so a batch of lookups costs one send. Pure;
+/// Writes ctnetlink lookup or delete requests back to back into one datagram buffer, so a batch costs one send. Pure;
 /// <see cref="NetlinkConntrackTable"/> sends what it wrote and <see cref="CtnetlinkParser.ParseLookupReplies"/> reads
 /// the answers.
 /// </summary>
@@ -18,7 +18,9 @@ namespace Farm.DataPlane.Conntrack;
 /// CTA_TUPLE_PROTO { CTA_PROTO_NUM u8, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT } }, the nests flagged NLA_F_NESTED.
 /// Headers are in host order, addresses and ports in network order; each attribute is padded to 4 bytes with zeros
 /// and a nest's length covers its children's padding (as the kernel's nla_nest_end counts it). The kernel answers each
-/// request on its own, with the entry under the request's sequence number or with NLMSG_ERROR -ENOENT.
+/// request on its own, with the entry under the request's sequence number or with NLMSG_ERROR -ENOENT. A delete is the
+/// same message with type IPCTNL_MSG_CT_DELETE and flags NLM_F_REQUEST | NLM_F_ACK: the kernel deletes the entry of
+/// that tuple (found in either direction) and answers NLMSG_ERROR 0, or -ENOENT when it holds none.
 /// </remarks>
 internal ref struct CtnetlinkRequestBuilder
 {
@@ -30,6 +32,9 @@ internal ref struct CtnetlinkRequestBuilder
 
     /// <summary>The nlmsg_flags of a lookup: NLM_F_REQUEST alone.</summary>
     public const ushort LookupFlags = CtnetlinkParser.NlmFRequest;
+
+    /// <summary>The nlmsg_flags of a delete: NLM_F_REQUEST | NLM_F_ACK (the kernel answers a success with an acknowledgement).</summary>
+    public const ushort DeleteFlags = CtnetlinkParser.NlmFRequest | CtnetlinkParser.NlmFAck;
 
     private const byte AfInet = 2;
     private const byte AfInet6 = 10;
@@ -79,7 +84,18 @@ internal ref struct CtnetlinkRequestBuilder
     /// <see cref="TrackedFlow.Live"/> plays no part). False, with nothing written, when the buffer has no room for it.
     /// </summary>
     /// <exception cref="ArgumentException">The flow cannot be looked up (see <see cref="ThrowIfNotLookupable"/>).</exception>
-    public bool TryAddLookup(TrackedFlow flow, uint sequence)
+    public bool TryAddLookup(TrackedFlow flow, uint sequence) =>
+        TryAdd(flow, sequence, CtnetlinkParser.GetRequestType, LookupFlags);
+
+    /// <summary>
+    /// Appends the deletion of the entry with <paramref name="flow"/>'s original tuple under <paramref name="sequence"/>
+    /// (as <see cref="TryAddLookup"/>; the same length). False, with nothing written, when the buffer has no room for it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The flow cannot be looked up (see <see cref="ThrowIfNotLookupable"/>).</exception>
+    public bool TryAddDelete(TrackedFlow flow, uint sequence) =>
+        TryAdd(flow, sequence, CtnetlinkParser.DeleteRequestType, DeleteFlags);
+
+    private bool TryAdd(TrackedFlow flow, uint sequence, ushort type, ushort flags)
     {
         int needed = LookupLength(flow);
         if (buffer.Length - length < needed)
@@ -108,7 +124,7 @@ internal ref struct CtnetlinkRequestBuilder
         EndNest(proto);
         EndNest(tuple);
 
-        CtnetlinkParser.WriteHeader(buffer[start..], length - start, CtnetlinkParser.GetRequestType, LookupFlags, sequence);
+        CtnetlinkParser.WriteHeader(buffer[start..], length - start, type, flags, sequence);
         return true;
     }
 

@@ -2,7 +2,8 @@ namespace Farm.DataPlane.Conntrack;
 
 /// <summary>
 /// The kernel's connection tracking table of one network namespace: read as a whole (<see cref="Dump"/>, costly:
-/// the kernel walks its whole hash table) or flow by flow (<see cref="Lookup"/>, cheap: one hash lookup per flow).
+/// the kernel walks its whole hash table) or flow by flow (<see cref="Lookup"/>, cheap: one hash lookup per flow), and
+/// flows deleted from it (<see cref="Delete"/>).
 /// </summary>
 public interface IConntrackTable
 {
@@ -24,4 +25,13 @@ public interface IConntrackTable
     /// <exception cref="ArgumentException">A flow is not TCP or UDP, lacks an address, mixes IPv4 and IPv6 or has a port outside 0-65535.</exception>
     /// <exception cref="IOException">The lookups could not be made (as for <see cref="Dump"/>).</exception>
     IReadOnlyList<TrackedFlow?> Lookup(IReadOnlyList<TrackedFlow> flows);
+
+    /// <summary>
+    /// Deletes the entry of each of <paramref name="flows"/>, found by its original tuple as in <see cref="Lookup"/>.
+    /// The answer has one place per flow, in the same order: the flow where an entry was deleted, null where the table
+    /// held none (already gone). After the call the table holds none of them, unless a packet created one again since.
+    /// </summary>
+    /// <exception cref="ArgumentException">A flow is not TCP or UDP, lacks an address, mixes IPv4 and IPv6 or has a port outside 0-65535.</exception>
+    /// <exception cref="IOException">The deletes could not be made (as for <see cref="Dump"/>); some may have been.</exception>
+    IReadOnlyList<TrackedFlow?> Delete(IReadOnlyList<TrackedFlow> flows);
 }

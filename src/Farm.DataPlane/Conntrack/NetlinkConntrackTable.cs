@@ -6,8 +6,8 @@ namespace Farm.DataPlane.Conntrack;
 
 /// <summary>
 /// <see cref="IConntrackTable"/> over ctnetlink: one NETLINK_NETFILTER socket; one dump request per <see cref="Dump"/>;
-/// for <see cref="Lookup"/>, datagrams of up to <see cref="LookupBatchSize"/> requests, each answered by a datagram of
-/// its own. Replies are parsed by <see cref="CtnetlinkParser"/> from one reused 64 KiB buffer. Thread-safe (calls are
+/// for <see cref="Lookup"/> and <see cref="Delete"/>, datagrams of up to <see cref="LookupBatchSize"/> requests, each
+/// answered by a datagram of its own. Replies are parsed by <see cref="CtnetlinkParser"/> from one reused 64 KiB buffer. Thread-safe (calls are
 /// serialized).
 /// </summary>
 /// <remarks>
@@ -137,7 +137,17 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
     /// <exception cref="ArgumentException">A flow is not TCP or UDP, lacks an address, mixes IPv4 and IPv6 or has a port outside 0-65535.</exception>
     /// <exception cref="NetlinkException">The kernel refused a lookup (an error other than ENOENT), a socket call failed, an answer did not come within the receive timeout, or the kernel dropped every answer to a datagram.</exception>
     /// <exception cref="InvalidDataException">A reply could not be parsed.</exception>
-    public IReadOnlyList<TrackedFlow?> Lookup(IReadOnlyList<TrackedFlow> flows)
+    public IReadOnlyList<TrackedFlow?> Lookup(IReadOnlyList<TrackedFlow> flows) => Batched(flows, deletes: false);
+
+    /// <inheritdoc />
+    /// <remarks>Sent and retried in batches as <see cref="Lookup"/> is (IPCTNL_MSG_CT_DELETE with NLM_F_ACK).</remarks>
+    /// <exception cref="ArgumentException">A flow is not TCP or UDP, lacks an address, mixes IPv4 and IPv6 or has a port outside 0-65535.</exception>
+    /// <exception cref="NetlinkException">The kernel refused a delete (an error other than ENOENT), a socket call failed, an answer did not come within the receive timeout, or the kernel dropped every answer to a datagram.</exception>
+    /// <exception cref="InvalidDataException">A reply could not be parsed.</exception>
+    public IReadOnlyList<TrackedFlow?> Delete(IReadOnlyList<TrackedFlow> flows) => Batched(flows, deletes: true);
+
+    /// <summary>Looks up or deletes <paramref name="flows"/> in batches (see <see cref="LookupBatch"/>).</summary>
+    private TrackedFlow?[] Batched(IReadOnlyList<TrackedFlow> flows, bool deletes)
     {
         ArgumentNullException.ThrowIfNull(flows);
         for (int i = 0; i < flows.Count; i++)
@@ -164,7 +174,7 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
                     batch[k] = start + k;
                 }
 
-                LookupBatch(flows, count, results);
+                LookupBatch(flows, count, results, deletes);
                 start += count;
             }
         }
@@ -262,7 +272,7 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
     /// the batch size shrinks to half of what got through (for this and later calls), and the unanswered lookups go
     /// out again in datagrams of that size. Only a datagram of which no answer got through fails the call.
     /// </remarks>
-    private void LookupBatch(IReadOnlyList<TrackedFlow> flows, int count, TrackedFlow?[] results)
+    private void LookupBatch(IReadOnlyList<TrackedFlow> flows, int count, TrackedFlow?[] results, bool deletes)
     {
         unreadReplies = true; // until every answer is read: a failure midway leaves some queued
         while (count > 0)
@@ -272,7 +282,7 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
             uint first = sequence + 1;
             for (int k = 0; k < sent; k++)
             {
-                if (!builder.TryAddLookup(flows[batch[k]], ++sequence))
+                if (!(deletes ? builder.TryAddDelete(flows[batch[k]], ++sequence) : builder.TryAddLookup(flows[batch[k]], ++sequence)))
                 {
                     throw new InvalidOperationException($"{sent} lookups do not fit the {requests.Length}-byte request buffer."); // sized for the worst case
                 }
@@ -291,12 +301,12 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
                     break;
                 }
 
-                open -= ParseLookupReplies(length, first, sent);
+                open -= ParseLookupReplies(length, first, sent, deletes);
             }
 
             while (lost && open > 0 && channel.TryReceive(buffer, out int queued))
             {
-                open -= ParseLookupReplies(queued, first, sent);
+                open -= ParseLookupReplies(queued, first, sent, deletes);
             }
 
             // Keep what was answered; the unanswered move to the front, before the lookups not sent yet.
@@ -305,7 +315,8 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
             {
                 if (answered[k])
                 {
-                    results[batch[k]] = answers[k];
+                    // A delete's acknowledgement carries no entry: the answer is the flow asked for.
+                    results[batch[k]] = deletes && answers[k] is not null ? flows[batch[k]] : answers[k];
                 }
                 else
                 {
@@ -323,7 +334,7 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
             int through = sent - unanswered;
             if (through == 0)
             {
-                throw new NetlinkException($"The kernel dropped every answer to a datagram of {sent} conntrack lookups (ENOBUFS: the socket's receive buffer is full).", LibC.ENoBufs);
+                throw new NetlinkException($"The kernel dropped every answer to a datagram of {sent} conntrack {(deletes ? "deletes" : "lookups")} (ENOBUFS: the socket's receive buffer is full).", LibC.ENoBufs);
             }
 
             int smaller = Math.Max(1, through / 2);
@@ -334,14 +345,14 @@ public sealed partial class NetlinkConntrackTable : IConntrackTable, IDisposable
         unreadReplies = false;
     }
 
-    private int ParseLookupReplies(int length, uint first, int count)
+    private int ParseLookupReplies(int length, uint first, int count, bool deletes)
     {
         if (length > buffer.Length)
         {
             throw new InvalidDataException($"A ctnetlink reply of {length} bytes did not fit the {buffer.Length}-byte buffer.");
         }
 
-        return CtnetlinkParser.ParseLookupReplies(buffer.AsSpan(0, length), first, answers.AsSpan(0, count), answered.AsSpan(0, count));
+        return CtnetlinkParser.ParseLookupReplies(buffer.AsSpan(0, length), first, answers.AsSpan(0, count), answered.AsSpan(0, count), deletes);
     }
 
     /// <summary>

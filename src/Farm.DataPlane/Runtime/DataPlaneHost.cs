@@ -1,6 +1,5 @@
 using Farm.Core.Config;
 using System.Net;
-using Farm.DataPlane.Conntrack;
 using Farm.DataPlane.Filtering;
 using Microsoft.Extensions.Logging;
 
@@ -11,15 +10,11 @@ namespace Farm.DataPlane.Runtime;
 /// each new ownership snapshot, extends the kernel lease, and stops them in reverse order.
 /// </summary>
 /// <remarks>
-/// One lock serializes every kernel change, so applies never interleave and a stop never races an apply. Applies run
-/// on the thread that produced the snapshot (a heartbeat tick, or the request handler of a Prepare or Commit) and take
-/// about half a millisecond; running them before that thread sends anything keeps release-before-acquire: the
-/// acknowledgement of a Prepare leaves only once the released buckets are draining in the kernel. A snapshot older than
-/// one already applied is ignored, and a module whose apply failed is retried on every later publish and tick, so no
-/// update is lost. A module that fails is reported and left out; the others go on. Fail-closed: a module whose apply
-/// or lease refresh the kernel refused has its kernel lease withdrawn at once and not refreshed until the filter was
-/// rebuilt and an apply succeeded, so its kernel never serves bucket sets that lag behind what this node acknowledged,
-/// and <see cref="HealthChanged"/> lets the traffic gate hand its buckets to the peers meanwhile.
+/// One lock serializes every kernel change. Applies (~0.5 ms) run on the thread that produced the snapshot (a tick, a
+/// Prepare's or Commit's handler) before it sends anything: a Prepare is acknowledged only once the released buckets
+/// drain in the kernel. Older snapshots are ignored, a failed apply is retried on every publish and tick, a failing
+/// module is left out. Fail-closed: a module whose apply or lease refresh the kernel refused loses its lease at once until
+/// the filter was rebuilt and an apply succeeded; <see cref="HealthChanged"/> lets the traffic gate hand its buckets on.
 /// </remarks>
 public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
@@ -40,6 +35,9 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
         entries = [.. modules.Select(m => new ModuleEntry(m))];
     }
+
+    /// <summary>Deletes the conntrack entries this node may no longer trust, around each apply (null: nothing is deleted).</summary>
+    public StaleEntryCleaner? Cleaner { private get; init; }
 
     /// <summary>The newest snapshot every running module's kernel state follows (null before the first).</summary>
     public OwnershipSnapshot? LastApplied
@@ -306,6 +304,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         {
             var plane = backend.Create(entry.Config);
             plane.Start();
+            Cleaner?.Started(entry.Config); // fail-closed now: no entry of an earlier run can let a packet in
             entry.Plane = plane;
             entry.State = ModuleDataPlaneState.Running;
             entry.Reason = null;
@@ -369,6 +368,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             }
 
             var assignment = entry.Accepting ? AssignmentOf(snapshot, entry.Config.Name) : BucketAssignment.Empty(snapshot.View?.Epoch ?? 0);
+            var unserved = Cleaner?.BeforeApply(entry.Config, entry.Accepting, snapshot) ?? [];
             try
             {
                 if (entry.KernelFailing)
@@ -397,6 +397,8 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 all = false;
                 Refused(entry, plane, $"apply of ownership version {snapshot.Version} failed: {e.Message}", e);
             }
+
+            Cleaner?.AfterApply(entry.Config.Name, unserved); // applied, or the lease withdrawn: not served either way
         }
 
         // Drain reports may only speak for a snapshot the kernel holds everywhere.

@@ -65,6 +65,24 @@ public sealed class CtnetlinkRequestBuilderTests
     }
 
     [TestMethod]
+    public void TryAddDelete_Ipv4Tcp_TheLookupWithTypeCtDeleteAndAnAck()
+    {
+        var flow = new TrackedFlow(TransportProtocol.Tcp, Client4, 40000, Vip4, 8080, Live: true);
+        byte[] lookup = new byte[128];
+        byte[] delete = new byte[128];
+        var lookups = new CtnetlinkRequestBuilder(lookup);
+        var deletes = new CtnetlinkRequestBuilder(delete);
+
+        Assert.IsTrue(lookups.TryAddLookup(flow, 9));
+        Assert.IsTrue(deletes.TryAddDelete(flow, 9));
+
+        byte[] expected = lookups.Written.ToArray();
+        expected[4] = 0x02; // nlmsg_type NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE
+        expected[6] = 0x05; // nlmsg_flags NLM_F_REQUEST | NLM_F_ACK
+        CollectionAssert.AreEqual(expected, deletes.Written.ToArray());
+    }
+
+    [TestMethod]
     public void TryAddLookup_SeveralFlows_BackToBackEachWithItsSequence()
     {
         var flows = new[]

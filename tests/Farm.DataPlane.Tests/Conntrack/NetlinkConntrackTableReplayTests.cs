@@ -341,6 +341,47 @@ public sealed class NetlinkConntrackTableReplayTests : IDisposable
 
     public void Dispose() => channel.Dispose();
 
+    [TestMethod]
+    public void Delete_DeletedAndGone_OneDatagramOfCtDeletesAndTheDeletedFlowsInRequestOrder()
+    {
+        var asked = new[] { Flow(1), Flow(2), Flow(3) };
+        channel.Reply(seq => Error(seq + 1, ENoEnt))
+            .Reply(seq => Error(seq + 2, 0))
+            .Reply(seq => Error(seq, 0));
+        using var table = Table();
+
+        var deleted = table.Delete(asked);
+
+        Assert.HasCount(1, channel.Requests, "one send for the batch");
+        var messages = Messages(channel.Requests[0]);
+        Assert.IsTrue(messages.All(m => BitConverter.ToUInt16(m, 4) == 0x0102 && BitConverter.ToUInt16(m, 6) == 0x0005), "CT_DELETE with NLM_F_REQUEST | NLM_F_ACK");
+        CollectionAssert.AreEqual(asked, messages.Select(m => CtnetlinkParser.ParseEntry(m)!.Value).ToArray(), "each request names its flow's tuple");
+        CollectionAssert.AreEqual(new TrackedFlow?[] { Flow(1), null, Flow(3) }, deleted.ToArray());
+        Assert.AreEqual(0, channel.PendingReplies);
+        logs.AssertNoWarnings();
+    }
+
+    [TestMethod]
+    public void Delete_KernelRefuses_ThrowsWithItsErrno()
+    {
+        channel.Reply(seq => Error(seq, EPerm));
+        using var table = Table();
+
+        var e = Assert.ThrowsExactly<NetlinkException>(() => table.Delete([Flow(1)]));
+
+        Assert.AreEqual(EPerm, e.Errno);
+        StringAssert.Contains(e.Message, "delete");
+    }
+
+    [TestMethod]
+    public void Delete_AnsweredWithAnEntry_ThrowsInvalidData()
+    {
+        channel.Reply(seq => Tcp(seq, 1));
+        using var table = Table();
+
+        Assert.ThrowsExactly<InvalidDataException>(() => table.Delete([Flow(1)]));
+    }
+
     private NetlinkConntrackTable Table() => new(logs.CreateLogger<NetlinkConntrackTable>(), channel);
 
     private static byte[] Tcp(uint seq, int sourcePort) => Entry(seq, NetlinkMessages.Tcp, Client4, sourcePort, Vip4, 8080, Established);

@@ -224,6 +224,32 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
         logs.AssertNoWarnings();
     }
 
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Delete_HalfOfManyUdpFlowsAndOneUnknown_ExactlyThoseGoneTheUnknownNull()
+    {
+        const int FlowCount = 500;
+        await using var ns = await CreateNamespaceAsync();
+        var logs = new TestLogSink();
+
+        var (dumped, deleted, after) = await ns.RunAsync(() =>
+        {
+            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+            SendUdpFlows(FlowCount, firstPort: 40000);
+            var dumped = DumpUdpFlows(table);
+            var unknown = new TrackedFlow(TransportProtocol.Udp, Client4, 1, Server4, 1, Live: true);
+            var deleted = table.Delete([.. dumped.Where(f => f.DestinationPort % 2 == 0), unknown]);
+            return (dumped, deleted, DumpUdpFlows(table));
+        });
+
+        Assert.HasCount(FlowCount, dumped);
+        var even = dumped.Where(f => f.DestinationPort % 2 == 0).ToArray();
+        CollectionAssert.AreEqual(even, deleted.Take(even.Length).ToArray(), "each deleted flow answered as itself");
+        Assert.IsNull(deleted[^1], "a flow the table never held");
+        CollectionAssert.AreEqual(dumped.Where(f => f.DestinationPort % 2 == 1).ToArray(), after, "exactly the others remain");
+        logs.AssertNoWarnings();
+    }
+
     /// <summary>
     /// Sends one datagram from Client4 to each of <paramref name="count"/> ports of Server4 from <paramref name="firstPort"/>:
     /// nobody listens, yet every datagram creates an (unreplied) conntrack entry on its way out.

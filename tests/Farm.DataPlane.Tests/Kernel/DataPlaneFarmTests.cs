@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Farm.DataPlane.Runtime;
+using System.Text;
 
 namespace Farm.DataPlane.Tests.Kernel;
 
@@ -280,6 +282,56 @@ public sealed class DataPlaneFarmTests : KernelTestClass
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ReturningBucket_StaleEntriesDeleted_OldUdpFlowAnsweredOnlyByItsCurrentHolder()
+    {
+        // The node that lost a bucket drops its packets before conntrack, so nothing ends its entries of the flows it
+        // answered; when the bucket comes back (claimed here, while the current holder drains it), such an entry would
+        // let it answer that flow again beside the holder. Its cleaner deletes them once the bucket is no longer its.
+        var address = Client.Addresses4[11];
+        int bucket = hasher.BucketOf(new ClientKey(address), Affinity.ClientIp);
+        int previous = bucket % NodeCount;
+        int next = (previous + 1) % NodeCount;
+        using var cleaner = await nodes[previous].Host.Namespace.RunAsync(() =>
+            new StaleEntryCleaner(new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>()), logs.CreateLogger<StaleEntryCleaner>()));
+        using var flow = await Client.Namespace.RunAsync(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(address, 0));
+            return socket;
+        });
+        bool Tracks(IReadOnlyList<TrackedFlow> flows) => flows.Any(f => f.Source.Equals(address) && f.SourcePort == ((IPEndPoint)flow.LocalEndPoint!).Port);
+        try
+        {
+            await nodes[previous].Host.Namespace.RunAsync(() =>
+            {
+                cleaner.Started(module);
+                cleaner.AfterApply(module.Name, cleaner.BeforeApply(module, accepting: true, OwnedSnapshot(1, OwnedBy(previous))));
+            });
+            CollectionAssert.AreEqual(new[] { $"node{previous}" }, await AskAllAsync(flow, first: true));
+            Assert.IsTrue(Tracks(await DumpAsync(nodes[previous])), "the owner tracks the flow it answered");
+
+            // The bucket moves on; the flow goes on with its new owner.
+            var without = OwnedBy(previous).Where(b => b != bucket).ToList();
+            await nodes[previous].ApplyAsync(new BucketAssignment(2, without, [], []));
+            await nodes[previous].Host.Namespace.RunAsync(() => cleaner.AfterApply(module.Name, cleaner.BeforeApply(module, accepting: true, OwnedSnapshot(2, without))));
+            await nodes[next].ApplyAsync(new BucketAssignment(2, OwnedBy(next).Append(bucket), [], []));
+            Assert.IsFalse(Tracks(await DumpAsync(nodes[previous])), "the entry went with the bucket");
+            CollectionAssert.AreEqual(new[] { $"node{next}" }, await AskAllAsync(flow));
+
+            // The bucket comes back: claimed on the old node while the new one drains it.
+            await nodes[next].ApplyAsync(new BucketAssignment(3, OwnedBy(next), [], [bucket]));
+            await nodes[previous].ApplyAsync(new BucketAssignment(3, without, [], [], [bucket], []));
+            CollectionAssert.AreEqual(new[] { $"node{next}" }, await AskAllAsync(flow), "only the node that serves the flow now answers it");
+        }
+        finally
+        {
+            await nodes[previous].ApplyAsync(Split(previous));
+            await nodes[next].ApplyAsync(Split(next));
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
     public async Task PortWithoutRule_ToVip_DroppedSilentlyNeverReset()
     {
         var before = await Task.WhenAll(nodes.Select(n => n.ReadCountersAsync()));
@@ -350,6 +402,52 @@ public sealed class DataPlaneFarmTests : KernelTestClass
     }
 
     private static BucketAssignment Split(int node) => new(1, OwnedBy(node), [], []);
+
+    /// <summary>All replies to one datagram of <paramref name="flow"/> within 700 ms (the first: until one comes, for neighbor resolution).</summary>
+    private static async Task<string[]> AskAllAsync(Socket flow, bool first = false)
+    {
+        var vip = new IPEndPoint(Modules.Vip4, Modules.UdpPort);
+        var names = new List<string>();
+        byte[] buffer = new byte[256];
+        for (int attempt = 0; attempt < (first ? 5 : 1) && names.Count == 0; attempt++)
+        {
+            await flow.SendToAsync("who"u8.ToArray(), vip);
+            using var window = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+            try
+            {
+                while (true)
+                {
+                    var received = await flow.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), window.Token);
+                    names.Add(Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The window closed: these are all the answers.
+            }
+        }
+
+        return [.. names.Order(StringComparer.Ordinal)];
+    }
+
+    private static Task<IReadOnlyList<TrackedFlow>> DumpAsync(FarmNode node) => node.Host.Namespace.RunAsync(() =>
+    {
+        using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
+        return table.Dump();
+    });
+
+    /// <summary>The ownership membership would hand this node's data plane: <paramref name="owned"/> owned, the rest none.</summary>
+    private static OwnershipSnapshot OwnedSnapshot(long version, IEnumerable<int> owned)
+    {
+        var states = new BucketState[module.Buckets];
+        foreach (int b in owned)
+        {
+            states[b] = BucketState.Owned;
+        }
+
+        return new(version, null, null, System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(
+            StringComparer.Ordinal, [KeyValuePair.Create(module.Name, new ModuleOwnership(module.Name, states, []))]));
+    }
 
     private static IEnumerable<int> OwnedBy(int node) => Enumerable.Range(0, module.Buckets).Where(b => b % NodeCount == node);
 

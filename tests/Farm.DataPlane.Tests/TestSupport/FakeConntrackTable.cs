@@ -3,12 +3,12 @@ using System.Collections.Immutable;
 namespace Farm.DataPlane.Tests.TestSupport;
 
 /// <summary>
-/// An in-memory <see cref="IConntrackTable"/> for tests of code that watches drains:
-/// <see cref="Dump"/> and <see cref="Lookup"/> answer from the settable <see cref="Flows"/> and count their calls.
-/// Thread-safe.
+/// An in-memory <see cref="IConntrackTable"/> for tests of code that watches drains or deletes entries:
+/// <see cref="Dump"/> and <see cref="Lookup"/> answer from the settable <see cref="Flows"/>, <see cref="Delete"/> removes
+/// from it, and all count their calls. Thread-safe.
 /// </summary>
 /// <remarks>
-/// <see cref="Lookup"/> matches a flow by its original tuple (protocol, source, source port, destination, destination
+/// <see cref="Lookup"/> and <see cref="Delete"/> match a flow by its original tuple (protocol, source, source port, destination, destination
 /// port; IPv4-mapped IPv6 addresses count as IPv4) and checks its arguments as <see cref="NetlinkConntrackTable"/> does.
 /// </remarks>
 internal sealed class FakeConntrackTable : IConntrackTable
@@ -19,6 +19,7 @@ internal sealed class FakeConntrackTable : IConntrackTable
     private int dumpCount;
     private int lookupCount;
     private int lookedUpFlowCount;
+    private int deleteCount;
 
     /// <summary>Creates a table holding <paramref name="flows"/> (none when null).</summary>
     public FakeConntrackTable(IEnumerable<TrackedFlow>? flows = null) => this.flows = flows is null ? [] : [.. flows];
@@ -59,6 +60,44 @@ internal sealed class FakeConntrackTable : IConntrackTable
 
     /// <summary>How many flows all <see cref="Lookup"/> calls asked for together.</summary>
     public int LookedUpFlowCount => Volatile.Read(ref lookedUpFlowCount);
+
+    /// <summary>How many times <see cref="Delete"/> was called (failed calls included).</summary>
+    public int DeleteCount => Volatile.Read(ref deleteCount);
+
+    /// <inheritdoc />
+    public IReadOnlyList<TrackedFlow?> Delete(IReadOnlyList<TrackedFlow> flows)
+    {
+        ArgumentNullException.ThrowIfNull(flows);
+        Interlocked.Increment(ref deleteCount);
+        for (int i = 0; i < flows.Count; i++)
+        {
+            CtnetlinkRequestBuilder.ThrowIfNotLookupable(flows[i], $"Flow {i}");
+        }
+
+        if (Failure is { } refusal)
+        {
+            throw refusal;
+        }
+
+        var results = new TrackedFlow?[flows.Count];
+        lock (gate)
+        {
+            var held = this.flows.ToList();
+            for (int i = 0; i < flows.Count; i++)
+            {
+                int at = held.FindIndex(f => Tuple.Of(f) == Tuple.Of(flows[i]));
+                if (at >= 0)
+                {
+                    results[i] = flows[i];
+                    held.RemoveAt(at);
+                }
+            }
+
+            this.flows = [.. held];
+        }
+
+        return results;
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<TrackedFlow> Dump()

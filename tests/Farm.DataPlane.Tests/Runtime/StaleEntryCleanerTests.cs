@@ -1,0 +1,164 @@
+using System.Collections.Immutable;
+using Farm.DataPlane.Runtime;
+using Farm.Testing.DataPlane;
+
+namespace Farm.DataPlane.Tests.Runtime;
+
+/// <summary>
+/// The data plane deletes the conntrack entries it may no longer trust (<see cref="StaleEntryCleaner"/> under
+/// <see cref="DataPlaneHost"/>), against a fake table: at start, when a bucket stops being served, and at a claim after
+/// the node was out of the view; and only the module's entries of those buckets.
+/// </summary>
+[TestClass]
+public sealed class StaleEntryCleanerTests : IDisposable
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(150);
+    private static readonly ModuleConfig Module = Modules.Web();
+    private static readonly DrainScanner Scanner = new(Module);
+
+    private readonly TestLogSink logs = new();
+    private readonly FakeConntrackTable table = new();
+    private readonly List<(int Applies, IReadOnlyList<TrackedFlow> Flows)> deletes = [];
+    private FakeModuleDataPlane? plane;
+
+    [TestMethod]
+    public void Start_EntriesOfTheModuleAndOthers_EveryModuleEntryDeletedTheOthersKept()
+    {
+        var (a, b) = (ClientIn(3), ClientIn(7));
+        var otherVip = Udp(IPAddress.Parse("198.18.1.1"), IPAddress.Parse("198.18.9.9"), Modules.UdpPort);
+        var otherPort = Udp(IPAddress.Parse("198.18.1.1"), Modules.Vip4, 9999);
+        table.Flows = [Udp(a), Tcp(b), otherVip, otherPort];
+
+        Start();
+
+        CollectionAssert.AreEquivalent(new[] { otherVip, otherPort }, table.Flows.ToArray());
+        Assert.AreEqual(0, deletes.Single().Applies, "before any bucket set reached the kernel");
+        logs.AssertNoWarnings();
+    }
+
+    [TestMethod]
+    public void Publish_BucketNoLongerServed_ItsEntriesDeletedOnceTheKernelDropsIt()
+    {
+        var host = Start();
+        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)));
+        host.RefreshLease(Lease);
+        table.Flows = [Udp(ClientIn(3)), Udp(ClientIn(7))];
+
+        host.Publish(Snapshot(2, rejoins: 0, (7, BucketState.Owned)));
+
+        CollectionAssert.AreEqual(new[] { Udp(ClientIn(7)) }, table.Flows.ToArray());
+        Assert.AreEqual(2, deletes[^1].Applies, "after the kernel took the sets without bucket 3");
+        logs.AssertNoWarnings();
+    }
+
+    [TestMethod]
+    public void Publish_DrainingBucket_EntriesKept()
+    {
+        var host = Start();
+        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Owned)));
+        host.RefreshLease(Lease);
+        table.Flows = [Udp(ClientIn(3))];
+
+        host.Publish(Snapshot(2, rejoins: 0, (3, BucketState.Draining)));
+
+        Assert.HasCount(1, table.Flows, "a drain serves its tracked flows");
+    }
+
+    [TestMethod]
+    public void Publish_ClaimAfterBeingOutOfTheView_EntriesDeletedBeforeTheKernelTakesTheClaim()
+    {
+        var host = Start();
+        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Draining)));
+        host.RefreshLease(Lease);
+        table.Flows = [Udp(ClientIn(3)), Udp(ClientIn(7))];
+
+        // Paused, removed, and back: the view it promises derives from one without it.
+        host.Publish(Snapshot(2, rejoins: 1, (3, BucketState.Incoming), (7, BucketState.Owned)));
+
+        Assert.IsEmpty(table.Flows, "both served buckets lost the entries of before");
+        Assert.AreEqual(1, deletes[^1].Applies, "deleted before the kernel got the sets of the claim");
+    }
+
+    [TestMethod]
+    public void Publish_ClaimWhileInTheView_EntriesKept()
+    {
+        var host = Start();
+        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Draining)));
+        host.RefreshLease(Lease);
+        table.Flows = [Udp(ClientIn(3))];
+
+        host.Publish(Snapshot(2, rejoins: 0, (3, BucketState.Claimed)));
+
+        Assert.HasCount(1, table.Flows, "missed commits: the node served the bucket all along");
+    }
+
+    [TestMethod]
+    public void Publish_TableCannotBeRead_WarnsAndTheKernelStillGetsTheSets()
+    {
+        var host = Start();
+        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Owned)));
+        table.Failure = new IOException("ctnetlink refused");
+
+        host.Publish(Snapshot(2, rejoins: 0));
+
+        Assert.HasCount(2, plane!.Applies);
+        Assert.AreEqual(3501, logs.Problems().Single().Id.Id);
+    }
+
+    public void Dispose() => logs.Dispose();
+
+    private DataPlaneHost Start()
+    {
+        var backend = new FakeBackend();
+        var cleaner = new StaleEntryCleaner(new RecordingTable(this), logs.CreateLogger<StaleEntryCleaner>());
+        var host = new DataPlaneHost([Module], backend, NullLogger<DataPlaneHost>.Instance) { Cleaner = cleaner };
+        host.Start();
+        plane = backend.Planes.Single();
+        return host;
+    }
+
+    private static OwnershipSnapshot Snapshot(long version, long rejoins, params (int Bucket, BucketState State)[] states)
+    {
+        var all = new BucketState[Module.Buckets];
+        foreach (var (bucket, state) in states)
+        {
+            all[bucket] = state;
+        }
+
+        var view = new ViewId(version, "n1", 1);
+        var modules = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create(Module.Name, new ModuleOwnership(Module.Name, all, []))]);
+        return new OwnershipSnapshot(version, view, view, modules, rejoins);
+    }
+
+    /// <summary>A client address whose flows the module hashes into <paramref name="bucket"/>.</summary>
+    private static IPAddress ClientIn(int bucket)
+    {
+        for (int i = 1; ; i++)
+        {
+            var client = new IPAddress([198, 18, (byte)(i >> 8), (byte)i]);
+            if (Scanner.BucketOf(Udp(client)) == bucket)
+            {
+                return client;
+            }
+        }
+    }
+
+    private static TrackedFlow Udp(IPAddress client, IPAddress? vip = null, int port = Modules.UdpPort) =>
+        new(TransportProtocol.Udp, client, 40000, vip ?? Modules.Vip4, port, Live: true);
+
+    private static TrackedFlow Tcp(IPAddress client) => new(TransportProtocol.Tcp, client, 40001, Modules.Vip4, Modules.TcpPort, Live: true);
+
+    /// <summary>The fake table, noting how many applies the kernel had seen at each delete.</summary>
+    private sealed class RecordingTable(StaleEntryCleanerTests test) : IConntrackTable
+    {
+        public IReadOnlyList<TrackedFlow> Dump() => test.table.Dump();
+
+        public IReadOnlyList<TrackedFlow?> Lookup(IReadOnlyList<TrackedFlow> flows) => test.table.Lookup(flows);
+
+        public IReadOnlyList<TrackedFlow?> Delete(IReadOnlyList<TrackedFlow> flows)
+        {
+            test.deletes.Add((test.plane?.Applies.Count ?? 0, flows));
+            return test.table.Delete(flows);
+        }
+    }
+}
