@@ -18,21 +18,24 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     public TimeSpan Expiry => expiry;
 
     /// <summary>
-    /// True once this run has held a lease. Until then the node announces no ready module, so a joiner gets buckets only
-    /// when it can serve them at once: the old owners stop taking new flows of a bucket when they promise the view that
-    /// moves it, and a new owner without a lease would leave it dark until its peers confirmed it (a round trip or more).
+    /// Whether this node announces its ready modules at <paramref name="now"/>: while it holds a lease, or lost it less
+    /// than a detection timeout ago (a hiccup changes no view). Before its first lease, and after a lapse long enough for
+    /// its peers to have removed it (a stall, a partition), it announces none: the view that admits it gives it nothing,
+    /// and its share moves once it holds a lease again. The old owners stop taking new flows of a bucket when they promise
+    /// the view that moves it; a new owner without a lease would leave the bucket dark until its peers confirmed it.
     /// </summary>
-    public bool HeldOnce { get; private set; }
+    public bool Announces(TimeSpan now) => expiry != TimeSpan.MinValue && now < expiry + options.DetectionTimeout;
 
-    /// <summary>What <paramref name="self"/> tells peers: no ready module before <see cref="HeldOnce"/>.</summary>
-    public MemberInfo Announced(MemberInfo self) => HeldOnce ? self : self with { ReadyModules = [] };
+    /// <summary>What <paramref name="self"/> tells peers at <paramref name="now"/> (see <see cref="Announces"/>).</summary>
+    public MemberInfo Announced(MemberInfo self, TimeSpan now) => Announces(now) ? self : self with { ReadyModules = [] };
 
     /// <summary>
-    /// One tick: extends the lease by <see cref="MembershipOptions.Lease"/> when the policy allows it. True when this
-    /// was the run's first lease (<see cref="HeldOnce"/> became true).
+    /// One tick: extends the lease by <see cref="MembershipOptions.Lease"/> when the policy allows it. True when this node
+    /// announces its ready modules again from now on (<see cref="Announces"/>).
     /// </summary>
     public bool Refresh(TimeSpan now, ClusterView? installed, MemberInfo self, PeerMonitor peers)
     {
+        bool announced = Announces(now);
         // A lapse starts a resynchronization; a new stall restarts it, so confirmations from before it do not count.
         bool lapsed = now >= expiry;
         bool stalled = lastTick != TimeSpan.MinValue && now - lastTick > options.Lease;
@@ -71,12 +74,9 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
 
             expiry = now + options.Lease;
             resyncSince = null;
-            bool first = !HeldOnce;
-            HeldOnce = true;
-            return first;
         }
 
-        return false;
+        return !announced && Announces(now);
     }
 
     /// <summary>

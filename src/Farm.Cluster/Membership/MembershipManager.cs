@@ -148,11 +148,11 @@ public sealed partial class MembershipManager : IViewListener
         }
 
         SendHeartbeats(now);
-        coordinator.Step(lease.Announced(self), firstTick, now, resend: true);
+        coordinator.Step(lease.Announced(self, now), firstTick, now, resend: true);
         acceptor.CatchUp(now);
         if (lease.Refresh(now, acceptor.Installed, self, peers))
         {
-            SendHeartbeats(now); // the ready modules are announced from now on: the coordinator gives this node its share
+            SendHeartbeats(now); // the ready modules are announced again: the coordinator gives this node its share
         }
     }
 
@@ -161,7 +161,7 @@ public sealed partial class MembershipManager : IViewListener
     /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
     /// no heartbeats and never resends; cheap enough to call every few milliseconds.
     /// </summary>
-    public void Poll(TimeSpan now) => coordinator.Step(lease.Announced(self), firstTick, now, resend: false);
+    public void Poll(TimeSpan now) => coordinator.Step(lease.Announced(self, now), firstTick, now, resend: false);
 
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)
@@ -177,7 +177,7 @@ public sealed partial class MembershipManager : IViewListener
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
                 return new HeartbeatReply(
-                    lease.Announced(self), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
+                    lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
             case PrepareRequest prepare:
                 peers.NoteHeard(from, lan, now);
                 return acceptor.OnPrepare(prepare, now);
@@ -296,5 +296,5 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
-        new HeartbeatRequest(lease.Announced(self), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
+        new HeartbeatRequest(lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
 }
