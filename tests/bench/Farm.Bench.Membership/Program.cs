@@ -195,7 +195,7 @@ else
     report.AppendLine();
     report.AppendLine(culture, $"Command: `tests/bench/membership/soak.sh --minutes {minutes} --gc-ms {gcMs} --hogs {hogCount} {timingArgs}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {machine}).");
     report.AppendLine(culture, $"Settings: 3 farmd on 127.0.0.1-3, {timing};");
-    report.AppendLine(culture, $"{hogCount} busy-loop processes at the daemons' priority on {Environment.ProcessorCount} cores; every farmd forces a full blocking compacting GC every {gcMs} ms");
+    report.AppendLine(culture, $"{hogCount} busy-loop processes at nice 0, the applications' priority (farmd raises its own to nice -10), on {Environment.ProcessorCount} cores; every farmd forces a full blocking compacting GC every {gcMs} ms");
     report.AppendLine(culture, $"(FARM_DIAG_FORCED_GC_MS); 1-minute load average at the end: {load:F2}. Last GC summary of each farmd:");
     report.AppendLine(culture, $"{string.Join("; ", farm.Nodes.Select((n, i) => n.Node + ": " + gcSummaries[i]))}.");
     report.AppendLine();
