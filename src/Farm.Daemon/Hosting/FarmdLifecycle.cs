@@ -191,11 +191,11 @@ internal sealed partial class FarmdLifecycle(
         [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Node} was drained when farmd last stopped and stays drained: it takes no share until 'farmctl resume {Node}'")]
         public static partial void StillDrained(ILogger logger, string node);
 
-        [LoggerMessage(EventId = 225, Level = LogLevel.Information,
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information,
             Message = "farmd runs at nice {Nice}, ahead of the applications; module scripts run {Adjustment} higher, at the priority farmd had before")]
         public static partial void PriorityRaised(ILogger logger, int nice, int adjustment);
 
-        [LoggerMessage(EventId = 226, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = 11, Level = LogLevel.Warning,
             Message = "farmd runs at its original CPU priority: {Reason}. On a saturated node its heartbeat round trips then wait for a core with the applications, and its lease can lapse")]
         public static partial void PriorityRefused(ILogger logger, string reason);
 
