@@ -58,8 +58,9 @@ public sealed class FarmctlFarmdTests
             using var admin = p.CreateAdminClient();
             reports.Add(await Poll.UntilAsync(
                 () => admin.GetStatusAsync(),
-                s => s.Nodes.All(n => n.InView) && s.Nodes.Sum(n => n.Buckets.Single().Buckets) == Web.Buckets,
-                $"{p.Node} installs a view of n1, n2, n3 that shares every bucket", Poll.DefaultTimeout, CancellationToken.None));
+                // Every node with a share: the view that admits a node gives it none before its first lease.
+                s => s.Nodes.All(n => n.InView && n.Buckets.Single().Buckets > 0) && s.Nodes.Sum(n => n.Buckets.Single().Buckets) == Web.Buckets,
+                $"{p.Node} installs a view of n1, n2, n3 that shares every bucket among them", Poll.DefaultTimeout, CancellationToken.None));
         }
 
         // A late joiner may have caused one more view: wait until all three report the same epoch.
