@@ -73,7 +73,11 @@ public sealed partial class VipManager
                 throw new InvalidOperationException($"VIPs of module {state.Module} are already bound.");
             }
 
-            RecoverLeftovers(module.Name);
+            if (RecoverLeftovers(module.Name))
+            {
+                Log.Recovered(logger, module.Name);
+            }
+
             var current = new VipState { Module = module.Name, Interface = module.Interface };
             state = current;
             try
@@ -110,7 +114,10 @@ public sealed partial class VipManager
         }
     }
 
-    /// <summary>Undoes a crashed run's changes recorded for <paramref name="module"/>; returns true when there were any.</summary>
+    /// <summary>
+    /// Undoes a crashed run's changes recorded for <paramref name="module"/>; returns true when there were any (the caller
+    /// reports them: <see cref="Start"/> itself, or the data plane's sweep, DataPlaneHost's event 409).
+    /// </summary>
     public bool RecoverLeftovers(string module)
     {
         var leftover = store.Load(module);
@@ -119,7 +126,6 @@ public sealed partial class VipManager
             return false;
         }
 
-        Log.Recovering(logger, module);
         Undo(leftover);
         store.Delete(module);
         return true;
@@ -228,9 +234,8 @@ public sealed partial class VipManager
         [LoggerMessage(2012, LogLevel.Information, "Unbound VIPs of module {Module}; sysctls, addresses and MAC filter restored.")]
         public static partial void Stopped(ILogger logger, string module);
 
-        // Debug: the caller reports what was removed once (DataPlaneHost's event 409, farmd --cleanup's output).
-        [LoggerMessage(2013, LogLevel.Debug, "Module {Module}: undoing the VIP changes of an earlier run that did not stop cleanly.")]
-        public static partial void Recovering(ILogger logger, string module);
+        [LoggerMessage(2013, LogLevel.Warning, "Module {Module}: undid the VIP changes of an earlier run that did not stop cleanly.")]
+        public static partial void Recovered(ILogger logger, string module);
 
         [LoggerMessage(2014, LogLevel.Error, "Module {Module}: could not undo a VIP change.")]
         public static partial void UndoFailed(ILogger logger, string module, Exception exception);
