@@ -24,7 +24,7 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     /// and its share moves once it holds a lease again. The old owners stop taking new flows of a bucket when they promise
     /// the view that moves it; a new owner without a lease would leave the bucket dark until its peers confirmed it.
     /// </summary>
-    public bool Announces(TimeSpan now) => expiry != TimeSpan.MinValue && now < expiry + options.DetectionTimeout;
+    public bool Announces(TimeSpan now) => now < expiry + options.DetectionTimeout; // before any lease: MinValue + D, never
 
     /// <summary>What <paramref name="self"/> tells peers at <paramref name="now"/> (see <see cref="Announces"/>).</summary>
     public MemberInfo Announced(MemberInfo self, TimeSpan now) => Announces(now) ? self : self with { ReadyModules = [] };
