@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Farm.Cli.Bundles;
 
 /// <summary>
-/// <c>farmctl module pack|install|rollback|remove|list</c>: a module folder into one bundle file, and bundles onto the
+/// <c>farmctl module pack|install|rollback|remove|reload|list</c>: a module folder into one bundle file, and bundles onto the
 /// nodes through the local farmd (which relays to other nodes over TCP, sealed with the cluster key, as for
 /// <c>farmctl start --all</c>).
 /// </summary>
@@ -26,6 +26,7 @@ internal static class ModulePackageCommand
                 "Make the module's previous version current again on the nodes (the current one becomes the previous) and reload it live."),
             Named(context, "remove", ModulePackageAction.Remove,
                 "Drain and stop the module on the nodes (its buckets go to the other nodes first), unload it, and delete every installed version."),
+            Reload(context),
             List(context),
         };
     }
@@ -120,6 +121,18 @@ internal static class ModulePackageCommand
         });
     }
 
+    private static Command Reload(CliContext context)
+    {
+        var module = new Argument<string>("MODULE") { Description = "Only this module (default: every module of the folder).", Arity = ArgumentArity.ZeroOrOne };
+        return Remote(context, "reload", "Read the modules folder again on the nodes (one after the other), for folders copied or edited by hand: "
+            + "load a new module, reload a module whose farm.yaml changed (drain, stop, swap, start), unload a module whose folder is gone. "
+            + "Scripts and checkers need no reload: they are read at each run.", module, (parseResult, query) =>
+        {
+            query.Action = ModulePackageAction.Reload;
+            query.Module = parseResult.GetValue(module) ?? "";
+        });
+    }
+
     private static Command List(CliContext context) =>
         Remote(context, "list", "List the installed modules per node: name, version, hash (of the bundle's manifest), previous version, the version running and its state.", null,
             (_, query) => query.Action = ModulePackageAction.List);
@@ -163,7 +176,7 @@ internal static class ModulePackageCommand
             foreach (var r in answer.Results)
             {
                 console.MarkupLine(r.Error.Length > 0
-                    ? $"[bold]{Markup.Escape(r.Node)}[/]: [red]failed[/]: {Markup.Escape(r.Error)}"
+                    ? $"[bold]{Markup.Escape(r.Node)}[/]: [red]failed[/]: {Markup.Escape(r.Error)}{(r.Detail.Length > 0 ? "; " + Markup.Escape(r.Detail) : "")}"
                     : $"[bold]{Markup.Escape(r.Node)}[/]: [green]{Markup.Escape(r.Outcome)}[/]{(r.Detail.Length > 0 ? "; " + Markup.Escape(r.Detail) : "")}");
             }
         }

@@ -9,7 +9,7 @@ namespace Farm.Daemon.Admin;
 /// local socket, on the other nodes named, through the same relay as module actions and config applies. Every node
 /// verifies the bundle itself. One package action at a time per node; installs and rollbacks go node after node.
 /// </summary>
-internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStore? store, ModuleHost modules, AdminRelay relay, ILogger<ModulePackageControl> logger) : IDisposable
+internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStore? store, ModuleFolderReload? folderReload, ModuleHost modules, AdminRelay relay, ILogger<ModulePackageControl> logger) : IDisposable
 {
     /// <summary>Largest bundle accepted: gRPC's default message limit is 4 MiB, and the relay seals the bundle inside another message.</summary>
     public const int MaxBundleBytes = 3 << 20;
@@ -33,11 +33,12 @@ internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStor
             case Wire.ModulePackageAction.Install when query.Bundle.Length > MaxBundleBytes:
                 errors.Add($"the bundle has {query.Bundle.Length} bytes, more than {MaxBundleBytes}: keep data out of the module (install it with the application)");
                 break;
+            case Wire.ModulePackageAction.Reload when query.Module.Length > 0 && !ConfigNames.IsValid(query.Module):
             case Wire.ModulePackageAction.Rollback or Wire.ModulePackageAction.Remove when !ConfigNames.IsValid(query.Module):
                 errors.Add($"'{query.Module}' is not a module name");
                 break;
             case Wire.ModulePackageAction.Unspecified:
-                errors.Add("no action: install, rollback, remove or list");
+                errors.Add("no action: install, rollback, remove, reload or list");
                 break;
         }
 
@@ -54,7 +55,7 @@ internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStor
         forward.AllNodes = false;
         Task<Wire.ModulePackageResult> Run(string node) => node == self ? LocalAsync(query, cancellationToken) : RelayAsync(node, forward, cancellationToken);
         var answer = new Wire.ModulePackageAnswer();
-        if (query.Action is Wire.ModulePackageAction.Install or Wire.ModulePackageAction.Rollback)
+        if (query.Action is Wire.ModulePackageAction.Install or Wire.ModulePackageAction.Rollback or Wire.ModulePackageAction.Reload)
         {
             // A rolling reload, one node after the other: while one node drains and restarts the module, the others
             // serve its buckets, so the module stays served throughout.
@@ -123,6 +124,13 @@ internal sealed partial class ModulePackageControl(NodeRoster roster, ModuleStor
                     store.Remove(query.Module);
                     result.Outcome = "removed";
                     Log.Removed(logger, query.Module, by);
+                    break;
+
+                case Wire.ModulePackageAction.Reload:
+                    var (done, refused) = await folderReload!.RunAsync(query.Module.Length > 0 ? query.Module : null, by, cancellationToken);
+                    result.Outcome = "folder read";
+                    result.Detail = string.Join("; ", done);
+                    result.Error = string.Join("; ", refused);
                     break;
 
                 default:

@@ -42,6 +42,9 @@ internal sealed record DaemonSettings
     /// </summary>
     public IReadOnlyDictionary<string, string> RefusedModules { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary><c>--allow-untrusted-modules</c>: a module folder that is not root's own runs anyway (with a warning), at start and on a folder reload.</summary>
+    public bool AllowUntrustedModules { get; init; }
+
     /// <summary>Path of the admin Unix domain socket.</summary>
     public string AdminSocket { get; init; } = DefaultAdminSocket;
 

@@ -98,42 +98,39 @@ internal static class DaemonSettingsLoader
                 return null;
             }
 
-            foreach (string moduleDir in Directory.GetDirectories(dir).Order(StringComparer.Ordinal))
+            foreach (var found in ModuleFolders.Scan(dir, files, checkTrust))
             {
-                string file = Path.Combine(moduleDir, "farm.yaml");
-                if (!File.Exists(file))
+                foreach (string problem in found.Errors)
                 {
-                    continue; // not a module (e.g. a backup folder)
+                    error.WriteLine(problem);
                 }
 
-                if (LoadFile(file, error, ConfigParser.ParseModule) is { } module)
-                {
-                    if (modules.Any(m => m.Name == module.Name))
-                    {
-                        error.WriteLine($"{file}:1:1: error: module name '{module.Name}' is used by another module folder (hint: give every module its own name)");
-                        ok = false;
-                        continue;
-                    }
-
-                    modules.Add(module);
-                    // A bundle's link is resolved once: the module runs from its version's folder, which an install never
-                    // changes (a new version goes beside it and is swapped in by a reload), not through the link.
-                    moduleDirectories[module.Name] = new DirectoryInfo(moduleDir).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(moduleDir);
-                    if (checkTrust && ModuleTrust.Check(Path.GetFullPath(dir), Path.GetFullPath(moduleDir), module, files) is { Count: > 0 } problems)
-                    {
-                        string reason = "its files are not root's own: " + string.Join("; ", problems);
-                        error.WriteLine(args.AllowUntrustedModules
-                            ? $"farmd: warning: module {module.Name} runs anyway (--allow-untrusted-modules): {reason}"
-                            : $"farmd: module {module.Name} is refused (it will not run on this node): {reason}");
-                        if (!args.AllowUntrustedModules)
-                        {
-                            refused[module.Name] = reason;
-                        }
-                    }
-                }
-                else
+                if (found.Module is not { } module)
                 {
                     ok = false;
+                    continue;
+                }
+
+                if (modules.Any(m => m.Name == module.Name))
+                {
+                    error.WriteLine($"{found.File}:1:1: error: module name '{module.Name}' is used by another module folder (hint: give every module its own name)");
+                    ok = false;
+                    continue;
+                }
+
+                modules.Add(module);
+                // A bundle's link is resolved once: the module runs from its version's folder, which an install never
+                // changes (a new version goes beside it and is swapped in by a reload), not through the link.
+                moduleDirectories[module.Name] = found.Folder;
+                if (found.Untrusted is { } reason)
+                {
+                    error.WriteLine(args.AllowUntrustedModules
+                        ? $"farmd: warning: module {module.Name} runs anyway (--allow-untrusted-modules): {reason}"
+                        : $"farmd: module {module.Name} is refused (it will not run on this node): {reason}");
+                    if (!args.AllowUntrustedModules)
+                    {
+                        refused[module.Name] = reason;
+                    }
                 }
             }
         }
@@ -172,6 +169,7 @@ internal static class DaemonSettingsLoader
             ModuleDirectories = moduleDirectories,
             ModulesDirectory = args.ModulesDirectory is { } modulesDir && Directory.Exists(modulesDir) ? Path.GetFullPath(modulesDir) : null,
             RefusedModules = refused,
+            AllowUntrustedModules = args.AllowUntrustedModules,
             AdminSocket = args.AdminSocket,
             AdminGroupId = adminGroup,
             LogDirectory = args.LogDirectory,
@@ -213,20 +211,10 @@ internal static class DaemonSettingsLoader
     private static T? LoadFile<T>(string file, TextWriter error, Func<string, string, ConfigResult<T>> parse)
         where T : class
     {
-        string text;
-        try
+        var (text, problem) = ModuleFolders.Read(file);
+        if (text is null)
         {
-            text = ConfigFileText.Read(file);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            string problem = ex switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => "file not found (hint: check the path)",
-                UnauthorizedAccessException => "permission denied (hint: run as a user who may read the file)",
-                _ => "cannot read the file: " + ex.Message,
-            };
-            error.WriteLine($"{file}:1:1: error: {problem}");
+            error.WriteLine(problem);
             return null;
         }
 

@@ -87,7 +87,10 @@ internal sealed class FarmNode : IDisposable
         var drainControl = new DrainControl(roster, () => Modules.Modules, Drain, Host, Relay, loggerFactory.CreateLogger<DrainControl>());
         var configApply = new ConfigApplyControl(roster, Reloader, Relay, new ConfigTextCipher(cluster.Key));
         var store = settings.ModulesDirectory is { } modulesDirectory && !OperatingSystem.IsWindows() ? new ModuleStore(modulesDirectory, Farm.Native.Linux.StatxFileInspector.Instance) : null;
-        Packages = new ModulePackageControl(roster, store, Modules, Relay, loggerFactory.CreateLogger<ModulePackageControl>());
+        var folderReload = settings.ModulesDirectory is { } folder ? new ModuleFolderReload(
+            folder, Farm.Native.Linux.StatxFileInspector.Instance, settings.AllowUntrustedModules, () => (settings.ClusterFile, Reloader.Running), Modules,
+            loggerFactory.CreateLogger<ModuleFolderReload>()) : null;
+        Packages = new ModulePackageControl(roster, store, folderReload, Modules, Relay, loggerFactory.CreateLogger<ModulePackageControl>());
         Admin = new AdminService(Status, Authenticator, timeProvider, Modules, moduleControl, drainControl, configApply, Packages);
         ConsoleActions = new Web.ConsoleActions(drainControl, moduleControl, configApply, Reloader);
     }

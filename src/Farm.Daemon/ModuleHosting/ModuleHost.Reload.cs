@@ -37,7 +37,9 @@ internal sealed partial class ModuleHost
             return "drained, stopped and unloaded";
         }
 
-        var parsed = ConfigParser.ParseModule(ConfigFileText.Read(Path.Combine(folder, "farm.yaml")), Path.Combine(folder, "farm.yaml"));
+        string file = Path.Combine(folder, ModuleFolders.DefinitionFile);
+        string text = ConfigFileText.Read(file);
+        var parsed = ConfigParser.ParseModule(text, file);
         if (parsed.Value is not { } next)
         {
             throw new ModuleStoreException(string.Join("; ", parsed.Errors));
@@ -52,6 +54,7 @@ internal sealed partial class ModuleHost
         {
             entry = CreateEntry(next);
             entry.Directory = folder;
+            entry.Definition = text;
             Log.Loading(entry.Logger, name, folder);
             Redefine(entry, next);
             ImmutableInterlocked.Update(ref entries, list => list.Add(entry));
@@ -68,6 +71,7 @@ internal sealed partial class ModuleHost
 
         bool wasRemoved = entry.Removed;
         entry.Directory = folder;
+        entry.Definition = text;
         entry.Removed = false;
         if (changes.Count > 0 || wasRemoved)
         {
@@ -133,6 +137,13 @@ internal sealed partial class ModuleHost
     /// <summary>The folder module <paramref name="name"/> runs from, or null when it is not loaded.</summary>
     public string? RunningFolderOf(string name) =>
         entries.FirstOrDefault(e => e.Config.Name == name && !e.Removed) is { } entry && Directory.Exists(entry.Directory) ? entry.Directory : null;
+
+    /// <summary>The farm.yaml text module <paramref name="name"/> runs, and its folder; null when it is not loaded.</summary>
+    public (string Folder, string? Definition)? LoadedFrom(string name) =>
+        entries.FirstOrDefault(e => e.Config.Name == name && !e.Removed) is { } entry ? (entry.Directory, entry.Definition) : null;
+
+    /// <summary>The names of the modules loaded (not removed), in start order.</summary>
+    public IReadOnlyList<string> LoadedNames => [.. entries.Where(e => !e.Removed).Select(e => e.Config.Name)];
 
     /// <summary>Stops the module (traffic closed and handed over first), waits, and disposes its manager.</summary>
     private async Task UnloadAsync(Entry entry, string reason, CancellationToken cancellationToken)

@@ -295,7 +295,11 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         var buffer = new ModuleLogBuffer(config.Name, sink: file is null ? null : file.Write);
         var factory = new ModuleLoggerFactory(loggerFactory, buffer, time);
         var gate = new ModuleTrafficGate(config, host, dataPlane, time, factory.CreateLogger<ModuleTrafficGate>());
-        return new Entry(config, settings.DirectoryOf(config.Name), buffer, factory, gate, factory.CreateLogger<ModuleHost>(), file, time.GetUtcNow());
+        string directory = settings.DirectoryOf(config.Name);
+        return new Entry(config, directory, buffer, factory, gate, factory.CreateLogger<ModuleHost>(), file, time.GetUtcNow())
+        {
+            Definition = ModuleFolders.Read(Path.Combine(directory, ModuleFolders.DefinitionFile)).Text,
+        };
     }
 
     private ModuleManager Manager(Entry entry)
@@ -372,6 +376,9 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
 
         /// <summary>Removed while farmd runs: unloaded, no data plane; status says so until farmd restarts.</summary>
         public bool Removed { get; set; }
+
+        /// <summary>The farm.yaml text <see cref="Config"/> was read from (null when unknown): a folder reload compares it.</summary>
+        public string? Definition { get; set; }
 
         public ModuleLogBuffer Buffer { get; } = buffer;
 
