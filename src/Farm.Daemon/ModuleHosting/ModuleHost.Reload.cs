@@ -155,7 +155,17 @@ internal sealed partial class ModuleHost
             return;
         }
 
-        await manager.StopAndWaitAsync(reason, cancellationToken);
+        // A reload (and an unload) lets this node's connections end first, as a drain does; then the stop scripts run.
+        entry.Gate.WaitsForDrain = true;
+        try
+        {
+            await manager.StopAndWaitAsync(reason, cancellationToken);
+        }
+        finally
+        {
+            entry.Gate.WaitsForDrain = true;
+        }
+
         manager.StatusChanged -= OnStatusChanged;
         lock (entry)
         {

@@ -45,6 +45,13 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
     public bool IsOpen => open;
 
     /// <summary>
+    /// Set by a live reload for its close: the close also waits for this node's drain of the module to end (its
+    /// connections closed, or <c>timeouts.drain</c> passed), so the stop scripts and a rebuilt data plane cut none of
+    /// them. Other closes (an admin stop, a failure, a shutdown) return once the peers own the buckets.
+    /// </summary>
+    public bool WaitsForDrain { get; set; }
+
+    /// <summary>
     /// How long a close waits for the peers to own the buckets: the module's <c>timeouts.drain</c>, but at least the
     /// detection timeout (a view change needs a few round trips; with <c>drain: 0s</c> it still gets that long).
     /// </summary>
@@ -81,7 +88,31 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
         }
 
         Log.Closed(logger, module.Name, time.GetElapsedTime(started).TotalMilliseconds);
+        if (!WaitsForDrain)
+        {
+            return;
+        }
+
+        // The membership ends the drain when the kernel shows no live connection left in the buckets, or at
+        // timeouts.drain; the bound only guards against a drain that never ends.
+        long draining = time.GetTimestamp();
+        var bound = module.Timeouts.Drain + host.Options.DetectionTimeout;
+        while (Draining() > 0)
+        {
+            if (time.GetElapsedTime(draining) >= bound)
+            {
+                Log.DrainWaitTimedOut(logger, module.Name, bound.TotalMilliseconds);
+                return;
+            }
+
+            await Task.Delay(ClosePollInterval, time, cancellationToken);
+        }
+
+        Log.Drained(logger, module.Name, time.GetElapsedTime(draining).TotalMilliseconds);
     }
+
+    /// <summary>The module's buckets this node still drains (serves its existing connections in, for the peers that own them).</summary>
+    private int Draining() => host.Read((m, now) => m.DrainStatuses(now).FirstOrDefault(d => d.Module == module.Name)?.Draining ?? 0);
 
     /// <inheritdoc />
     public Task SetPrimaryAsync(string moduleName, bool primary, CancellationToken cancellationToken)
@@ -157,6 +188,12 @@ internal sealed partial class ModuleTrafficGate : IModuleTrafficGate
 
         [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Module {Module}: the view still gives this node buckets {BoundMs:F0} ms after the close; stopping anyway")]
         public static partial void CloseTimedOut(ILogger logger, string module, double boundMs);
+
+        [LoggerMessage(EventId = 3109, Level = LogLevel.Information, Message = "Module {Module}: this node's drain ended after {ElapsedMs:F0} ms (its connections closed, or timeouts.drain passed)")]
+        public static partial void Drained(ILogger logger, string module, double elapsedMs);
+
+        [LoggerMessage(EventId = 3110, Level = LogLevel.Warning, Message = "Module {Module}: this node still drains {BoundMs:F0} ms after the close; stopping anyway")]
+        public static partial void DrainWaitTimedOut(ILogger logger, string module, double boundMs);
 
         [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "Module {Module}: primary, the kernel accepts the traffic of this node's buckets")]
         public static partial void Accepting(ILogger logger, string module);

@@ -51,6 +51,11 @@ public sealed class FolderReloadTests(TestContext testContext)
             await Poll.UntilAsync(() => DrainingAsync(i, ct), d => d > 0 || reloading.IsCompleted, $"{node} draining", Settle, ct);
             Assert.IsFalse(reloading.IsCompleted, "the reload waits for the sessions of the node it drains: " + (reloading.IsCompleted ? reloading.Result.Output : ""));
             testContext.WriteLine($"{node} draining after {load.Elapsed.TotalMilliseconds:F0} ms: {load.Snapshot()}");
+
+            // The reload waits for them: a second more, the node still answers every one (a stop or a data plane rebuilt
+            // meanwhile would reset them, and the verdict below would count it).
+            await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, ct);
+            Assert.AreEqual(0, load.Snapshot().Reset, $"{node}'s sessions outlive the start of its drain");
             var closes = await load.CloseAsync(s => onNode.Contains(s.Index), ct);
             Assert.IsTrue(closes.All(c => c.Clean), string.Join("\n", closes.Where(c => !c.Clean)));
         }
