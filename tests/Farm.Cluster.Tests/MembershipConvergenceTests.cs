@@ -146,12 +146,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Restart_CrashedNode_ItsShareMovesOnlyOnceItHoldsALeaseSoNoBucketGoesDarkLonger()
     {
-        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 7));
-        sim.Crash("n03");
-        sim.RunFor(TimeSpan.FromSeconds(2));
-        Assert.IsTrue(sim.IsConverged(), sim.Describe());
-
-        sim.Restart("n03");
+        var sim = RestartedAfterCrash(seed: 7);
 
         AssertNoBucketDarkLongerThanAHandOver(sim, "n03");
     }
@@ -201,12 +196,7 @@ public sealed class MembershipConvergenceTests
     [TestMethod]
     public void Restart_CrashedNode_RejoinsWithNewIncarnationAndGetsItsShare()
     {
-        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 5));
-        sim.Crash("n03");
-        sim.RunFor(TimeSpan.FromSeconds(2));
-        Assert.IsTrue(sim.IsConverged(), sim.Describe());
-
-        sim.Restart("n03");
+        var sim = RestartedAfterCrash(seed: 5);
         sim.Invariants.NetworkChangedAt = sim.Now;
 
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
@@ -420,6 +410,21 @@ public sealed class MembershipConvergenceTests
     {
         sim.StartAll();
         Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(10), out _), sim.Describe());
+        return sim;
+    }
+
+    /// <summary>
+    /// A converged farm of three (policy none) whose n03 crashed, asserts the other two converge without it within 2 s,
+    /// and restarts n03.
+    /// </summary>
+    private static SimCluster RestartedAfterCrash(int seed)
+    {
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: seed));
+        sim.Crash("n03");
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+
+        sim.Restart("n03");
         return sim;
     }
 

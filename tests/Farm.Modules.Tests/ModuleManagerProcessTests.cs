@@ -6,54 +6,51 @@ namespace Farm.Modules.Tests;
 /// <summary>The public factory with the real script runner and a real custom checker, on a module folder of shell scripts.</summary>
 [TestClass]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ModuleManagerProcessTests : IDisposable
+public sealed class ModuleManagerProcessTests : ScriptDirectoryTest
 {
-    private readonly ScriptDirectory dir = new();
     private readonly ManualTimeProvider time = new();
     private readonly TestJournal journal = new();
-
-    public void Dispose() => dir.Dispose();
 
     [TestMethod]
     public async Task RealScripts_StartCheckWaitAndStop()
     {
-        dir.Write("prestart", "echo \"prestart $FARM_STATE->$FARM_NEXT_STATE\" > trace");
-        dir.Write("start_both", "echo \"start_both $*\" >> trace\ntouch running");
-        dir.Write("stop_both", "echo \"stop_both $FARM_ACTION\" >> trace\nrm -f running");
-        dir.Write("poststop", "echo poststop >> trace");
-        dir.Write("checkers/alive", "test -f running || { echo 'application not running'; exit 1; }");
+        Dir.Write("prestart", "echo \"prestart $FARM_STATE->$FARM_NEXT_STATE\" > trace");
+        Dir.Write("start_both", "echo \"start_both $*\" >> trace\ntouch running");
+        Dir.Write("stop_both", "echo \"stop_both $FARM_ACTION\" >> trace\nrm -f running");
+        Dir.Write("poststop", "echo poststop >> trace");
+        Dir.Write("checkers/alive", "test -f running || { echo 'application not running'; exit 1; }");
         var alive = new CustomCheckerConfig { Name = "alive", Script = "checkers/alive", Action = CheckerAction.Wait };
-        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = dir.Root };
+        var options = new ModuleHostOptions { NodeName = "node1", ModuleDirectory = Dir.Root };
         await using var manager = ModuleManager.Create(Module(checkers: alive), options, new FakeTrafficGate(journal), time, NullLoggerFactory.Instance);
 
         manager.Start("boot");
         await manager.WaitForStatusAsync(s => s.IsReadyForTraffic, Poll.Deadline()).WithTimeout();
         CollectionAssert.AreEqual(
             new[] { "prestart STOP->UP", "start_both web node1 198.18.100.1 STOP UP start 42" },
-            File.ReadAllLines(dir.PathOf("trace")));
+            File.ReadAllLines(Dir.PathOf("trace")));
 
         await time.WaitForTimerAsync(alive.Interval, Poll.Deadline());
-        File.Delete(dir.PathOf("running"));
+        File.Delete(Dir.PathOf("running"));
         time.Advance(alive.Interval);
         var waiting = await manager.WaitForStatusAsync(s => s.State == ModuleState.Wait && s.SubState == ModuleSubState.NotReady, Poll.Deadline()).WithTimeout();
         Assert.AreEqual("checker alive down: checkers/alive: exit code 1 (application not running)", waiting.Reason);
 
         var stopped = await manager.StopAndWaitAsync("admin stop", Poll.Deadline()).WithTimeout();
         Assert.AreEqual(ModuleSubState.Ready, stopped.SubState);
-        CollectionAssert.AreEqual(new[] { "stop_both stop", "poststop" }, File.ReadAllLines(dir.PathOf("trace"))[2..]);
+        CollectionAssert.AreEqual(new[] { "stop_both stop", "poststop" }, File.ReadAllLines(Dir.PathOf("trace"))[2..]);
     }
 
     [TestMethod]
     public async Task DemoWebExample_StartsServesAndStops()
     {
         // A copy of the example, so the test can give it an env.local (scripts get a clean environment, not the test's).
-        string module = Path.Combine(dir.Root, "demo-web-module");
+        string module = Path.Combine(Dir.Root, "demo-web-module");
         CopyTree(Path.Combine(RepositoryRoot(), "docs", "examples", "modules", "demo-web"), module);
         var parsed = ConfigParser.ParseModule(File.ReadAllText(Path.Combine(module, "farm.yaml")), "farm.yaml");
         Assert.IsNotNull(parsed.Value, string.Join("; ", parsed.Errors));
         int port = LoopbackPorts.FreeOn(1);
         // The example's scripts read env.local, so the test needs neither port 8080 nor /run nor eth0.
-        File.WriteAllText(Path.Combine(module, "env.local"), $"PORT={port}\nRUN_BASE='{dir.Root}'\n");
+        File.WriteAllText(Path.Combine(module, "env.local"), $"PORT={port}\nRUN_BASE='{Dir.Root}'\n");
         var config = parsed.Value with
         {
             Checkers = [.. parsed.Value.Checkers.Select(c => c switch
@@ -73,7 +70,7 @@ public sealed class ModuleManagerProcessTests : IDisposable
         Assert.IsTrue(up.IsReadyForTraffic, up.ToString());
         Assert.IsTrue(up.Checkers.All(c => c.Up != false), string.Join("; ", up.Checkers));
         Assert.AreEqual(ModuleSubState.Ready, stopped.SubState, stopped.ToString());
-        Assert.IsFalse(File.Exists(Path.Combine(dir.Root, "demo-web", "server.pid")));
+        Assert.IsFalse(File.Exists(Path.Combine(Dir.Root, "demo-web", "server.pid")));
     }
 
 

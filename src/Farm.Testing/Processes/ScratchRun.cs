@@ -19,12 +19,17 @@ public static class ScratchRun
     /// <summary>Stops every process of <paramref name="processes"/>, then deletes <paramref name="dir"/> with all it holds.</summary>
     public static async Task EndAsync(IEnumerable<IAsyncDisposable> processes, string dir)
     {
+        await StopAsync(processes);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>Stops every process of <paramref name="processes"/>, one after the other (a test class that deletes its folder itself).</summary>
+    public static async Task StopAsync(IEnumerable<IAsyncDisposable> processes)
+    {
         ArgumentNullException.ThrowIfNull(processes);
         foreach (var p in processes)
         {
             await p.DisposeAsync();
         }
-
-        Directory.Delete(dir, recursive: true);
     }
 }

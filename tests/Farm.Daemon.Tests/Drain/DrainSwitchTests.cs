@@ -24,8 +24,7 @@ public sealed class DrainSwitchTests
     public void Resume_DrainedNode_StopsLeaving()
     {
         using var host = Host();
-        var drain = new DrainSwitch(host);
-        drain.Drain();
+        var drain = Drained(host);
 
         Assert.IsTrue(drain.Resume());
         Assert.IsFalse(drain.Resume(), "not drained any more: nothing changes");
@@ -37,8 +36,7 @@ public sealed class DrainSwitchTests
     public void Resume_WhileStopping_KeepsTheShutdownLeave()
     {
         using var host = Host();
-        var drain = new DrainSwitch(host);
-        drain.Drain();
+        var drain = Drained(host);
         drain.LeaveForShutdown();
 
         Assert.IsTrue(drain.Resume());
@@ -113,6 +111,14 @@ public sealed class DrainSwitchTests
 
     private static MembershipHost Host() =>
         new(new MembershipOptions { ConfiguredNodes = ["n1", "n2"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+
+    /// <summary>A switch of <paramref name="host"/> (state not kept) that was drained.</summary>
+    private static DrainSwitch Drained(MembershipHost host)
+    {
+        var drain = new DrainSwitch(host);
+        drain.Drain();
+        return drain;
+    }
 
     private static bool Leaving(MembershipHost host) => host.Read((m, _) => m.Self.Leaving);
 }

@@ -16,115 +16,87 @@ public sealed class ModulePackageInProcessTests() : LoggedTempDirectoryTest("far
     public async Task InstallAll_RollbackAll_RemoveAll_ReloadsLiveOtherModuleUndisturbed()
     {
         string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
-        var nodes = new List<InProcessNode>();
-        try
+        await using var nodes = await InProcessNodes.StartAsync(["n1", "n2"], name => StartNodeAsync(clusterFile, name, withApp: true));
+
+        using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
+        using var admin2 = FarmdAdminClient.ForSocket(nodes[1].Socket);
+        await SharedAsync(admin1, "both modules shared by n1 and n2");
+        var otherStarted = nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList();
+
+        // Install v2 everywhere through n1's socket: n2 is reached over TCP, sealed with the cluster key.
+        var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "20s")), Nodes = { "n1", "n2" } });
+        CollectionAssert.AreEqual(new[] { "n1", "n2" }, installed.Results.Select(r => r.Node).ToArray());
+        foreach (var r in installed.Results)
         {
-            foreach (string name in new[] { "n1", "n2" })
-            {
-                nodes.Add(await StartNodeAsync(clusterFile, name, withApp: true));
-            }
-
-            using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
-            using var admin2 = FarmdAdminClient.ForSocket(nodes[1].Socket);
-            await SharedAsync(admin1, "both modules shared by n1 and n2");
-            var otherStarted = nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList();
-
-            // Install v2 everywhere through n1's socket: n2 is reached over TCP, sealed with the cluster key.
-            var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "20s")), Nodes = { "n1", "n2" } });
-            CollectionAssert.AreEqual(new[] { "n1", "n2" }, installed.Results.Select(r => r.Node).ToArray());
-            foreach (var r in installed.Results)
-            {
-                Assert.AreEqual(("", "installed"), (r.Error, r.Outcome), installed.ToString());
-                StringAssert.StartsWith(r.Detail, "reloaded: drained, stopped, swapped, started (UP/Ready)", installed.ToString());
-                var app = r.Modules.Single(m => m.Module == "app");
-                Assert.AreEqual(("2.0.0", "2.0.0", "1.0.0", "UP/Ready"), (app.Version, app.RunningVersion, app.PreviousVersion, app.State), installed.ToString());
-                Assert.AreEqual("", r.Modules.Single(m => m.Module == "other").Version, "a folder copied by hand has no version");
-            }
-
-            await SharedAsync(admin1, "both modules shared again after the reload");
-            var lines = await LogsAsync(admin2, "app");
-            int closed = lines.FindLastIndex(l => l.StartsWith("Module app: traffic closed, the peers own this node's buckets", StringComparison.Ordinal));
-            int v2 = lines.FindIndex(l => l.Contains("start_both: v2 on n2", StringComparison.Ordinal));
-            Assert.IsTrue(closed >= 0 && v2 > closed, "n2 handed its buckets over before the new version started:\n" + string.Join("\n", lines));
-            CollectionAssert.AreEqual(otherStarted, nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList(), "the other module never restarted");
-
-            // A bundle changed after packing is refused by every node, and nothing changes.
-            var entries = TestBundles.Entries(Pack("v3", "3.0.0", startTimeout: "20s"));
-            int i = entries.FindIndex(e => e.Name == "bin/start_both");
-            entries[i] = (entries[i].Name, "#!/bin/sh\necho tampered\n"u8.ToArray(), entries[i].UnixMode);
-            var tampered = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(TestBundles.Zip(entries)), Nodes = { "n1", "n2" } });
-            Assert.IsTrue(tampered.Results.All(r => r.Error.Contains("bin/start_both: its SHA-256 differs from the manifest's", StringComparison.Ordinal)), tampered.ToString());
-            var listed = await ManageAsync(admin2, new ModulePackageQuery { Action = ModulePackageAction.List });
-            Assert.AreEqual("2.0.0", listed.Results.Single().Modules.Single(m => m.Module == "app").RunningVersion);
-
-            // Rollback everywhere: v1 runs again.
-            var rolled = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Rollback, Module = "app", Nodes = { "n1", "n2" } });
-            Assert.IsTrue(rolled.Results.All(r => r.Outcome == "rolled back to 1.0.0" && r.Modules.Single(m => m.Module == "app").RunningVersion == "1.0.0"), rolled.ToString());
-            await SharedAsync(admin1, "both modules shared after the rollback");
-
-            // Remove everywhere: the buckets go to nobody, the module is unloaded, its files are gone; other still runs.
-            var removed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Remove, Module = "app", Nodes = { "n1", "n2" } });
-            Assert.IsTrue(removed.Results.All(r => r.Outcome == "removed" && r.Detail == "drained, stopped and unloaded" && r.Modules.All(m => m.Module == "other")), removed.ToString());
-            var status = await admin1.GetStatusAsync();
-            Assert.AreEqual("removed: unloaded (farmctl module remove)", status.Modules.Single(m => m.Module == "app").Reason);
-            Assert.AreEqual(ModuleRunState.Up, status.Modules.Single(m => m.Module == "other").State);
-            Assert.IsFalse(Directory.Exists(Path.Combine(Dir, "n2-modules", "app")));
-            var start = await Assert.ThrowsExactlyAsync<ArgumentException>(() => nodes[0].Node.Modules.ControlAsync("app", ModuleAdminAction.Start, "test", TimeSpan.Zero, CancellationToken.None));
-            StringAssert.Contains(start.Message, "was removed from this node");
+            Assert.AreEqual(("", "installed"), (r.Error, r.Outcome), installed.ToString());
+            StringAssert.StartsWith(r.Detail, "reloaded: drained, stopped, swapped, started (UP/Ready)", installed.ToString());
+            var app = r.Modules.Single(m => m.Module == "app");
+            Assert.AreEqual(("2.0.0", "2.0.0", "1.0.0", "UP/Ready"), (app.Version, app.RunningVersion, app.PreviousVersion, app.State), installed.ToString());
+            Assert.AreEqual("", r.Modules.Single(m => m.Module == "other").Version, "a folder copied by hand has no version");
         }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-        }
+
+        await SharedAsync(admin1, "both modules shared again after the reload");
+        var lines = await LogsAsync(admin2, "app");
+        int closed = lines.FindLastIndex(l => l.StartsWith("Module app: traffic closed, the peers own this node's buckets", StringComparison.Ordinal));
+        int v2 = lines.FindIndex(l => l.Contains("start_both: v2 on n2", StringComparison.Ordinal));
+        Assert.IsTrue(closed >= 0 && v2 > closed, "n2 handed its buckets over before the new version started:\n" + string.Join("\n", lines));
+        CollectionAssert.AreEqual(otherStarted, nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList(), "the other module never restarted");
+
+        // A bundle changed after packing is refused by every node, and nothing changes.
+        var entries = TestBundles.Entries(Pack("v3", "3.0.0", startTimeout: "20s"));
+        int i = entries.FindIndex(e => e.Name == "bin/start_both");
+        entries[i] = (entries[i].Name, "#!/bin/sh\necho tampered\n"u8.ToArray(), entries[i].UnixMode);
+        var tampered = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(TestBundles.Zip(entries)), Nodes = { "n1", "n2" } });
+        Assert.IsTrue(tampered.Results.All(r => r.Error.Contains("bin/start_both: its SHA-256 differs from the manifest's", StringComparison.Ordinal)), tampered.ToString());
+        var listed = await ManageAsync(admin2, new ModulePackageQuery { Action = ModulePackageAction.List });
+        Assert.AreEqual("2.0.0", listed.Results.Single().Modules.Single(m => m.Module == "app").RunningVersion);
+
+        // Rollback everywhere: v1 runs again.
+        var rolled = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Rollback, Module = "app", Nodes = { "n1", "n2" } });
+        Assert.IsTrue(rolled.Results.All(r => r.Outcome == "rolled back to 1.0.0" && r.Modules.Single(m => m.Module == "app").RunningVersion == "1.0.0"), rolled.ToString());
+        await SharedAsync(admin1, "both modules shared after the rollback");
+
+        // Remove everywhere: the buckets go to nobody, the module is unloaded, its files are gone; other still runs.
+        var removed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Remove, Module = "app", Nodes = { "n1", "n2" } });
+        Assert.IsTrue(removed.Results.All(r => r.Outcome == "removed" && r.Detail == "drained, stopped and unloaded" && r.Modules.All(m => m.Module == "other")), removed.ToString());
+        var status = await admin1.GetStatusAsync();
+        Assert.AreEqual("removed: unloaded (farmctl module remove)", status.Modules.Single(m => m.Module == "app").Reason);
+        Assert.AreEqual(ModuleRunState.Up, status.Modules.Single(m => m.Module == "other").State);
+        Assert.IsFalse(Directory.Exists(Path.Combine(Dir, "n2-modules", "app")));
+        var start = await Assert.ThrowsExactlyAsync<ArgumentException>(() => nodes[0].Node.Modules.ControlAsync("app", ModuleAdminAction.Start, "test", TimeSpan.Zero, CancellationToken.None));
+        StringAssert.Contains(start.Message, "was removed from this node");
     }
 
     [TestMethod]
     public async Task InstallAll_NewModuleThenSeedChange_LoadedAndRedefinedLiveOtherModuleUndisturbed()
     {
         string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
-        var nodes = new List<InProcessNode>();
-        try
+        await using var nodes = await InProcessNodes.StartAsync(["n1", "n2"], name => StartNodeAsync(clusterFile, name, withApp: false)); // farmd starts without app: only other runs
+
+        using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
+        await Poll.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "both nodes in one view", TimeSpan.FromSeconds(20), CancellationToken.None);
+        var otherStarted = nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList();
+
+        var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v1", "1.0.0", startTimeout: "10s")), Nodes = { "n1", "n2" } });
+        foreach (var r in installed.Results)
         {
-            foreach (string name in new[] { "n1", "n2" })
-            {
-                nodes.Add(await StartNodeAsync(clusterFile, name, withApp: false)); // farmd starts without app: only other runs
-            }
-
-            using var admin1 = FarmdAdminClient.ForSocket(nodes[0].Socket);
-            await Poll.UntilAsync(() => admin1.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 2, "both nodes in one view", TimeSpan.FromSeconds(20), CancellationToken.None);
-            var otherStarted = nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList();
-
-            var installed = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v1", "1.0.0", startTimeout: "10s")), Nodes = { "n1", "n2" } });
-            foreach (var r in installed.Results)
-            {
-                Assert.AreEqual(("", "installed", "loaded: started (UP/Ready)"), (r.Error, r.Outcome, r.Detail), installed.ToString());
-            }
-
-            await SharedAsync(admin1, "app loaded live and shared by n1 and n2, beside other");
-
-            // A new seed reshapes the module: reloaded live on both, its data plane and definition replaced.
-            var reseeded = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "10s", seed: 7)), Nodes = { "n1", "n2" } });
-            foreach (var r in reseeded.Results)
-            {
-                Assert.AreEqual(("", "installed", "reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)"), (r.Error, r.Outcome, r.Detail), reseeded.ToString());
-            }
-
-            await SharedAsync(admin1, "app shared again with the new seed");
-            var definitions = nodes.Select(n => n.Node.Host.Read((m, _) => m.Self.DefinitionOf("app")!.Settings)).ToList();
-            Assert.IsTrue(definitions.All(d => d.Contains("seed=7")), string.Join("\n", definitions.SelectMany(d => d)));
-            Assert.IsTrue(nodes.All(n => n.Node.Host.Read((m, _) => m.ModuleMismatches.Count == 0)));
-            CollectionAssert.AreEqual(otherStarted, nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList(), "the other module never restarted");
+            Assert.AreEqual(("", "installed", "loaded: started (UP/Ready)"), (r.Error, r.Outcome, r.Detail), installed.ToString());
         }
-        finally
+
+        await SharedAsync(admin1, "app loaded live and shared by n1 and n2, beside other");
+
+        // A new seed reshapes the module: reloaded live on both, its data plane and definition replaced.
+        var reseeded = await ManageAsync(admin1, new ModulePackageQuery { Action = ModulePackageAction.Install, Bundle = ByteString.CopyFrom(Pack("v2", "2.0.0", startTimeout: "10s", seed: 7)), Nodes = { "n1", "n2" } });
+        foreach (var r in reseeded.Results)
         {
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
+            Assert.AreEqual(("", "installed", "reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)"), (r.Error, r.Outcome, r.Detail), reseeded.ToString());
         }
+
+        await SharedAsync(admin1, "app shared again with the new seed");
+        var definitions = nodes.Select(n => n.Node.Host.Read((m, _) => m.Self.DefinitionOf("app")!.Settings)).ToList();
+        Assert.IsTrue(definitions.All(d => d.Contains("seed=7")), string.Join("\n", definitions.SelectMany(d => d)));
+        Assert.IsTrue(nodes.All(n => n.Node.Host.Read((m, _) => m.ModuleMismatches.Count == 0)));
+        CollectionAssert.AreEqual(otherStarted, nodes.Select(n => n.Node.Modules.Snapshot().Single(m => m.Config.Name == "other").Status.Since).ToList(), "the other module never restarted");
     }
 
     /// <summary>Node <paramref name="name"/> with its own modules folder: other (copied by hand) and, with <paramref name="withApp"/>, app 1.0.0 installed from a bundle.</summary>

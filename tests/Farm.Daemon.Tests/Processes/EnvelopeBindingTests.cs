@@ -7,7 +7,7 @@ namespace Farm.Daemon.Tests.Processes;
 /// processes) and sent unchanged elsewhere, again, or to a later run of their recipient must all be useless.
 /// </summary>
 [TestClass]
-public sealed class EnvelopeBindingTests
+public sealed class EnvelopeBindingTests() : TempDirectoryTest("farmd-bind-")
 {
     /// <summary>n1 dials n2 through this address, where the capturing relay listens.</summary>
     private static readonly IPAddress Relay = IPAddress.Parse("127.0.0.12");
@@ -18,9 +18,8 @@ public sealed class EnvelopeBindingTests
     [TestMethod]
     public async Task CapturedEnvelopes_ForOtherNodeReplayedOrForPreviousRun_AllRefused()
     {
-        string dir = Directory.CreateTempSubdirectory("farmd-bind-").FullName;
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
         var n2Configured = TestClusterFiles.AddressMap.Single(kv => kv.Value.Equals(TestClusterFiles.Loopback(1))).Key;
         var n1Map = TestClusterFiles.AddressMap.ToDictionary(kv => kv.Key, kv => kv.Key.Equals(n2Configured) ? Relay : kv.Value);
         var processes = new List<FarmdProcess>();
@@ -28,9 +27,9 @@ public sealed class EnvelopeBindingTests
         await using var adminRelay = Http2CaptureProxy.Start(new IPEndPoint(AdminRelay, port), new IPEndPoint(TestClusterFiles.Loopback(1), port));
         try
         {
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { AddressMap = n1Map }));
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir)));
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", Dir) with { AddressMap = n1Map }));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", Dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", Dir)));
             foreach (var p in processes)
             {
                 await p.WaitForReadyAsync(TimeSpan.FromSeconds(15));
@@ -86,7 +85,7 @@ public sealed class EnvelopeBindingTests
             // 3. n2 restarts (kill -9): a heartbeat sealed for its previous run is answered with RESEAL and never served.
             processes[1].Kill();
             await processes[1].DisposeAsync();
-            processes[1] = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir));
+            processes[1] = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", Dir));
             await processes[1].WaitForReadyAsync(TimeSpan.FromSeconds(15));
             using var admin2b = processes[1].CreateAdminClient();
             var after = await Poll.UntilAsync(() => admin2b.GetStatusAsync(), s => s.Nodes.Count(n => n.InView) == 3, "n2's new run rejoins", TimeSpan.FromSeconds(15), CancellationToken.None);
@@ -106,12 +105,7 @@ public sealed class EnvelopeBindingTests
         }
         finally
         {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            await ScratchRun.StopAsync(processes);
         }
     }
 

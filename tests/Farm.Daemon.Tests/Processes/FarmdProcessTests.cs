@@ -4,25 +4,24 @@ namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>Real farmd processes on 127.0.0.1-4 talking gRPC to each other.</summary>
 [TestClass]
-public sealed class FarmdProcessTests(TestContext testContext)
+public sealed class FarmdProcessTests(TestContext testContext) : TempDirectoryTest("farmd-proc-")
 {
     [TestMethod]
     public async Task Farmd_ThreeProcesses_FormOneViewRefuseForgeriesExcludeMismatchAndDropAKilledNode()
     {
-        string dir = Directory.CreateTempSubdirectory("farmd-proc-").FullName;
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
-        string otherFile = TestClusterFiles.Write(dir, "cluster-other.yaml", port, n4Priority: 5);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
+        string otherFile = TestClusterFiles.Write(Dir, "cluster-other.yaml", port, n4Priority: 5);
         string hash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(clusterFile), clusterFile).Value!.ComputeHash();
         string otherHash = ConfigParser.ParseCluster(await File.ReadAllTextAsync(otherFile), otherFile).Value!.ComputeHash();
-        using var notify = new NotifySocket(dir);
-        string logDir = Path.Combine(dir, "logs");
+        using var notify = new NotifySocket(Dir);
+        string logDir = Path.Combine(Dir, "logs");
         var processes = new List<FarmdProcess>();
         try
         {
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { LogDirectory = logDir, Environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path } }));
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir)));
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", Dir) with { LogDirectory = logDir, Environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path } }));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", Dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", Dir)));
             var (n1, n2, n3) = (processes[0], processes[1], processes[2]);
 
             Assert.AreEqual("READY=1", await notify.NextLifecycleAsync(), "sd_notify once n1 is in a view");
@@ -71,7 +70,7 @@ public sealed class FarmdProcessTests(TestContext testContext)
             }
 
             // 3. n4 with a cluster file that differs (its own priority; weights may differ) stays out, and status names both hashes.
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(otherFile, "n4", dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(otherFile, "n4", Dir)));
             var n4 = processes[3];
             await WaitUntilReadyAsync([n4]);
             using (var admin1 = FarmdAdminClient.ForSocket(n1.AdminSocket))
@@ -147,28 +146,20 @@ public sealed class FarmdProcessTests(TestContext testContext)
         }
         finally
         {
-            await ScratchRun.EndAsync(processes, dir);
+            await ScratchRun.StopAsync(processes);
         }
     }
 
     [TestMethod]
     public async Task Farmd_UnknownNode_ExitsOneListingValidNames()
     {
-        string dir = Directory.CreateTempSubdirectory("farmd-proc-").FullName;
-        try
-        {
-            string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", 9400);
-            await using var p = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "nx", dir));
-            await p.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", 9400);
+        await using var p = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "nx", Dir));
+        await p.WaitForExitAsync(TimeSpan.FromSeconds(15));
 
-            Assert.AreEqual(1, p.ExitCode);
-            StringAssert.Contains(p.Output, "node 'nx' is not in");
-            StringAssert.Contains(p.Output, "its nodes are: n1, n2, n3, n4");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.AreEqual(1, p.ExitCode);
+        StringAssert.Contains(p.Output, "node 'nx' is not in");
+        StringAssert.Contains(p.Output, "its nodes are: n1, n2, n3, n4");
     }
 
     private static IEnumerable<string> InView(NodeStatusReport status) => status.Nodes.Where(n => n.InView).Select(n => n.Name);

@@ -2,21 +2,20 @@ namespace Farm.Daemon.Tests.Processes;
 
 /// <summary>farmd talking sd_notify to a socket the test holds, as systemd's would be: readiness, status, watchdog.</summary>
 [TestClass]
-public sealed class FarmdServiceManagerTests(TestContext testContext)
+public sealed class FarmdServiceManagerTests(TestContext testContext) : TempDirectoryTest("farmd-notify-")
 {
     [TestMethod]
     public async Task Farmd_NotifySocketWithWatchdog_ReadyInViewFedWhileTickingAndNotOnceHeartbeatFreezes()
     {
-        string dir = Directory.CreateTempSubdirectory("farmd-notify-").FullName;
-        using var notify = new NotifySocket(dir);
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
+        using var notify = new NotifySocket(Dir);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
         var environment = new Dictionary<string, string>
         {
             ["NOTIFY_SOCKET"] = notify.Path,
             ["WATCHDOG_USEC"] = "2000000",
             ["FARMD_TEST_HOOKS"] = "1",
         };
-        await using var n1 = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir) with { Environment = environment });
+        await using var n1 = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", Dir) with { Environment = environment });
         try
         {
             // 1. Alone of four nodes (policy none) it waits, says so, installs a view of itself after the startup grace,
@@ -61,7 +60,7 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
         }
         finally
         {
-            await ScratchRun.EndAsync([n1], dir);
+            await ScratchRun.StopAsync([n1]);
         }
     }
 
@@ -69,21 +68,13 @@ public sealed class FarmdServiceManagerTests(TestContext testContext)
     public async Task Farmd_WithoutTestHooks_Sigusr1EndsTheProcess()
     {
         // The hook is off unless asked for: SIGUSR1 keeps its default action, nothing freezes silently in production.
-        string dir = Directory.CreateTempSubdirectory("farmd-notify-").FullName;
-        try
-        {
-            string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", TestClusterFiles.FreePort());
-            await using var n1 = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir));
-            await n1.WaitForReadyAsync(TimeSpan.FromSeconds(15));
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
+        await using var n1 = FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", Dir));
+        await n1.WaitForReadyAsync(TimeSpan.FromSeconds(15));
 
-            await CommandRunner.Default.RunAsync("kill", ["-USR1", n1.Id.ToString(CultureInfo.InvariantCulture)]);
+        await CommandRunner.Default.RunAsync("kill", ["-USR1", n1.Id.ToString(CultureInfo.InvariantCulture)]);
 
-            Assert.AreEqual(128 + 10, await n1.WaitForExitAsync(TimeSpan.FromSeconds(10)), n1.Output);
-            Assert.IsFalse(n1.Output.Contains("Test hooks are on", StringComparison.Ordinal));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.AreEqual(128 + 10, await n1.WaitForExitAsync(TimeSpan.FromSeconds(10)), n1.Output);
+        Assert.IsFalse(n1.Output.Contains("Test hooks are on", StringComparison.Ordinal));
     }
 }

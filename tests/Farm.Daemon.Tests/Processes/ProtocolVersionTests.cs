@@ -7,19 +7,18 @@ namespace Farm.Daemon.Tests.Processes;
 /// heartbeats.
 /// </summary>
 [TestClass]
-public sealed class ProtocolVersionTests
+public sealed class ProtocolVersionTests() : TempDirectoryTest("farmd-proto-")
 {
     [TestMethod]
     public async Task Farmd_NodesOneReleaseApart_OneFarmTwoReleasesApart_RefusedWithReason()
     {
-        string dir = Directory.CreateTempSubdirectory("farmd-proto-").FullName;
         int port = TestClusterFiles.FreePort();
-        string clusterFile = TestClusterFiles.Write(dir, "cluster.yaml", port);
+        string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", port);
         var processes = new List<FarmdProcess>();
         try
         {
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", dir)));
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", dir) with
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n1", Dir)));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n2", Dir) with
             {
                 // The next release, and one from before the heartbeat stream: n1 must fall back to unary heartbeats.
                 Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "2-3", ["FARM_TEST_NO_HEARTBEAT_STREAM"] = "1" },
@@ -36,7 +35,7 @@ public sealed class ProtocolVersionTests
             await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.AreEqual(stable.InstalledEpoch, (await admin1.GetStatusAsync()).InstalledEpoch, "unary heartbeats keep n2 in the view");
 
-            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "3-4" } }));
+            processes.Add(FarmdProcess.Start(TestClusterFiles.Farmd(clusterFile, "n3", Dir) with { Environment = new Dictionary<string, string> { ["FARM_TEST_PROTOCOL"] = "3-4" } }));
             var n3 = processes[2];
             await n3.WaitForReadyAsync(TimeSpan.FromSeconds(15));
             var status = await Poll.UntilAsync(() => admin1.GetStatusAsync(),
@@ -53,12 +52,7 @@ public sealed class ProtocolVersionTests
         }
         finally
         {
-            foreach (var p in processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            await ScratchRun.StopAsync(processes);
         }
     }
 }

@@ -12,43 +12,29 @@ public sealed class InProcessClusterTests() : LoggedTempDirectoryTest("farmd-inp
         string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
         string modules = Path.Combine(Dir, "modules");
         var module = TestClusterFiles.WriteModule(modules, "web", buckets: 256);
-        var nodes = new List<InProcessNode>();
-        try
+        await using var nodes = await InProcessNodes.StartAsync(["n1", "n2", "n3"], name => InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [module]));
+
+        using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
+        var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
+            s => s.Nodes.Count(n => n.InView) == 3 && s.Nodes.Where(n => n.InView).All(n => n.Buckets.SingleOrDefault(b => b.Module == "web")?.Buckets is 85 or 86),
+            "n1 installs a view of n1, n2, n3 that shares the buckets out by weight (the view that admits a node gives it nothing before its first lease)",
+            TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        // Every node installs the same view (the others commit a moment after n1), and the 256 buckets are shared out
+        // by weight (85/85/86).
+        foreach (var node in nodes)
         {
-            foreach (string name in new[] { "n1", "n2", "n3" })
-            {
-                nodes.Add(await InProcessNode.StartAsync(clusterFile, name, Dir, Logs, [module]));
-            }
-
-            using var admin = FarmdAdminClient.ForSocket(nodes[0].Socket);
-            var status = await Poll.UntilAsync(() => admin.GetStatusAsync(),
-                s => s.Nodes.Count(n => n.InView) == 3 && s.Nodes.Where(n => n.InView).All(n => n.Buckets.SingleOrDefault(b => b.Module == "web")?.Buckets is 85 or 86),
-                "n1 installs a view of n1, n2, n3 that shares the buckets out by weight (the view that admits a node gives it nothing before its first lease)",
-                TimeSpan.FromSeconds(10), CancellationToken.None);
-
-            // Every node installs the same view (the others commit a moment after n1), and the 256 buckets are shared out
-            // by weight (85/85/86).
-            foreach (var node in nodes)
-            {
-                await Poll.UntilAsync(() => Task.FromResult(node.Node.Host.Read((m, _) => m.Installed?.Id.Epoch)),
-                    epoch => epoch == status.InstalledEpoch, $"{node.Node.Settings.Self.Name} installs epoch {status.InstalledEpoch}", TimeSpan.FromSeconds(5), CancellationToken.None);
-            }
-
-            var buckets = status.Nodes.Where(n => n.InView).Select(n => n.Buckets.Single(b => b.Module == "web").Buckets).ToList();
-            Assert.AreEqual(256, buckets.Sum());
-            Assert.IsTrue(buckets.All(b => b is 85 or 86), string.Join(",", buckets));
-            Assert.IsTrue(status.Nodes.Where(n => n.InView).All(n => n.State == NodeState.Up && n.Lans.Single().Reachable));
-            Assert.AreEqual(NodeState.Unknown, status.Nodes.Single(n => n.Name == "n4").State);
-            Assert.AreEqual(0, status.Rejected.Count, "no message between honest nodes may be refused");
-            Logs.AssertNoErrors();
+            await Poll.UntilAsync(() => Task.FromResult(node.Node.Host.Read((m, _) => m.Installed?.Id.Epoch)),
+                epoch => epoch == status.InstalledEpoch, $"{node.Node.Settings.Self.Name} installs epoch {status.InstalledEpoch}", TimeSpan.FromSeconds(5), CancellationToken.None);
         }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-        }
+
+        var buckets = status.Nodes.Where(n => n.InView).Select(n => n.Buckets.Single(b => b.Module == "web").Buckets).ToList();
+        Assert.AreEqual(256, buckets.Sum());
+        Assert.IsTrue(buckets.All(b => b is 85 or 86), string.Join(",", buckets));
+        Assert.IsTrue(status.Nodes.Where(n => n.InView).All(n => n.State == NodeState.Up && n.Lans.Single().Reachable));
+        Assert.AreEqual(NodeState.Unknown, status.Nodes.Single(n => n.Name == "n4").State);
+        Assert.AreEqual(0, status.Rejected.Count, "no message between honest nodes may be refused");
+        Logs.AssertNoErrors();
     }
 
     [TestMethod]

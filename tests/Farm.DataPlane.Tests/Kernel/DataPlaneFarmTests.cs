@@ -240,9 +240,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
     public async Task Handover_DrainingKeepsTrackedConnectionIncomingTakesNewOnes()
     {
         var address = Client.Addresses4[3];
-        int bucket = hasher.BucketOf(new ClientKey(address), Affinity.ClientIp);
-        int previous = bucket % NodeCount;
-        int next = (previous + 1) % NodeCount;
+        var (bucket, previous, next) = OwnerAndNext(address);
         try
         {
             var (established, first) = await FarmClients.OpenAsync(Client.Namespace, new IPEndPoint(address, 0), Modules.Vip4, Modules.TcpPort, AskTimeout);
@@ -275,8 +273,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         }
         finally
         {
-            await nodes[previous].ApplyAsync(Split(previous));
-            await nodes[next].ApplyAsync(Split(next));
+            await RestoreSplitAsync(previous, next);
         }
     }
 
@@ -288,9 +285,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         // answered; when the bucket comes back (claimed here, while the current holder drains it), such an entry would
         // let it answer that flow again beside the holder. Its cleaner deletes them once the bucket is no longer its.
         var address = Client.Addresses4[11];
-        int bucket = hasher.BucketOf(new ClientKey(address), Affinity.ClientIp);
-        int previous = bucket % NodeCount;
-        int next = (previous + 1) % NodeCount;
+        var (bucket, previous, next) = OwnerAndNext(address);
         using var cleaner = await nodes[previous].Host.Namespace.RunAsync(() =>
             new StaleEntryCleaner(new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>()), logs.CreateLogger<StaleEntryCleaner>()));
         using var flow = await Client.Namespace.RunAsync(() =>
@@ -325,8 +320,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         }
         finally
         {
-            await nodes[previous].ApplyAsync(Split(previous));
-            await nodes[next].ApplyAsync(Split(next));
+            await RestoreSplitAsync(previous, next);
         }
     }
 
@@ -402,6 +396,23 @@ public sealed class DataPlaneFarmTests : KernelTestClass
     }
 
     private static BucketAssignment Split(int node) => new(1, OwnedBy(node), [], []);
+
+    /// <summary>The bucket of <paramref name="address"/> (client_ip), the node that owns it in the split, and the node after that one.</summary>
+    private static (int Bucket, int Previous, int Next) OwnerAndNext(IPAddress address)
+    {
+        int bucket = hasher.BucketOf(new ClientKey(address), Affinity.ClientIp);
+        int previous = bucket % NodeCount;
+        return (bucket, previous, (previous + 1) % NodeCount);
+    }
+
+    /// <summary>Gives <paramref name="changed"/> their buckets of the split again, the state every test starts from.</summary>
+    private static async Task RestoreSplitAsync(params int[] changed)
+    {
+        foreach (int node in changed)
+        {
+            await nodes[node].ApplyAsync(Split(node));
+        }
+    }
 
     /// <summary>All replies to one datagram of <paramref name="flow"/> within 700 ms (the first: until one comes, for neighbor resolution).</summary>
     private static async Task<string[]> AskAllAsync(Socket flow, bool first = false)

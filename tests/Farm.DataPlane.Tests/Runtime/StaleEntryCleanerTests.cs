@@ -39,10 +39,7 @@ public sealed class StaleEntryCleanerTests : IDisposable
     [TestMethod]
     public void Publish_BucketNoLongerServed_ItsEntriesDeletedOnceTheKernelDropsIt()
     {
-        var host = Start();
-        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)));
-        host.RefreshLease(Lease);
-        table.Flows = [Udp(ClientIn(3)), Udp(ClientIn(7))];
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
 
         host.Publish(Snapshot(2, rejoins: 0, (7, BucketState.Owned)));
 
@@ -52,44 +49,27 @@ public sealed class StaleEntryCleanerTests : IDisposable
     }
 
     [TestMethod]
-    public void Publish_DrainingBucket_EntriesKept()
+    [DataRow(BucketState.Owned, BucketState.Draining, "a drain serves its tracked flows", DisplayName = "Publish_DrainingBucket_EntriesKept")]
+    [DataRow(BucketState.Draining, BucketState.Claimed, "missed commits: the node served the bucket all along", DisplayName = "Publish_ClaimWhileInTheView_EntriesKept")]
+    public void Publish_BucketStillServedInTheView_EntriesKept(BucketState from, BucketState to, string why)
     {
-        var host = Start();
-        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Owned)));
-        host.RefreshLease(Lease);
-        table.Flows = [Udp(ClientIn(3))];
+        var host = Serving(Snapshot(1, rejoins: 0, (3, from)), Udp(ClientIn(3)));
 
-        host.Publish(Snapshot(2, rejoins: 0, (3, BucketState.Draining)));
+        host.Publish(Snapshot(2, rejoins: 0, (3, to)));
 
-        Assert.HasCount(1, table.Flows, "a drain serves its tracked flows");
+        Assert.HasCount(1, table.Flows, why);
     }
 
     [TestMethod]
     public void Publish_ClaimAfterBeingOutOfTheView_EntriesDeletedBeforeTheKernelTakesTheClaim()
     {
-        var host = Start();
-        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Draining)));
-        host.RefreshLease(Lease);
-        table.Flows = [Udp(ClientIn(3)), Udp(ClientIn(7))];
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Draining)), Udp(ClientIn(3)), Udp(ClientIn(7)));
 
         // Paused, removed, and back: the view it promises derives from one without it.
         host.Publish(Snapshot(2, rejoins: 1, (3, BucketState.Incoming), (7, BucketState.Owned)));
 
         Assert.IsEmpty(table.Flows, "both served buckets lost the entries of before");
         Assert.AreEqual(1, deletes[^1].Applies, "deleted before the kernel got the sets of the claim");
-    }
-
-    [TestMethod]
-    public void Publish_ClaimWhileInTheView_EntriesKept()
-    {
-        var host = Start();
-        host.Publish(Snapshot(1, rejoins: 0, (3, BucketState.Draining)));
-        host.RefreshLease(Lease);
-        table.Flows = [Udp(ClientIn(3))];
-
-        host.Publish(Snapshot(2, rejoins: 0, (3, BucketState.Claimed)));
-
-        Assert.HasCount(1, table.Flows, "missed commits: the node served the bucket all along");
     }
 
     [TestMethod]
@@ -114,6 +94,16 @@ public sealed class StaleEntryCleanerTests : IDisposable
         var host = new DataPlaneHost([Module], backend, NullLogger<DataPlaneHost>.Instance) { Cleaner = cleaner };
         host.Start();
         plane = backend.Planes.Single();
+        return host;
+    }
+
+    /// <summary>Starts the host, publishes <paramref name="first"/> with its lease, and lets the table track <paramref name="flows"/>.</summary>
+    private DataPlaneHost Serving(OwnershipSnapshot first, params TrackedFlow[] flows)
+    {
+        var host = Start();
+        host.Publish(first);
+        host.RefreshLease(Lease);
+        table.Flows = [.. flows];
         return host;
     }
 

@@ -38,34 +38,15 @@ public sealed class PartitionTests
     public Task InitializeAsync() => Requirements.NamespacesAsync(needNft: true);
 
     [TestMethod]
+    [DataRow(SplitBrainPolicy.Majority, 3, new[] { 1, 2 }, new[] { 0 }, DisplayName = "Majority_ThreeNodesSplitOneFromTwo_PairServesEverythingLoneNodeNothingThenOneFarm")]
+    [DataRow(SplitBrainPolicy.Majority, 5, new[] { 2, 3, 4 }, new[] { 0, 1 }, DisplayName = "Majority_FiveNodesSplitTwoFromThree_ThreeServeEverythingTwoNothingThenOneFarm")]
+    [DataRow(SplitBrainPolicy.Witness, 3, new[] { 0 }, new[] { 1, 2 }, DisplayName = "Witness_ThreeNodesWitnessWithLoneNode_LoneNodeServesEverythingPairNothingThenOneFarm")]
+    [DataRow(SplitBrainPolicy.Witness, 5, new[] { 0, 1 }, new[] { 2, 3, 4 }, DisplayName = "Witness_FiveNodesWitnessWithTwo_TwoServeEverythingThreeNothingThenOneFarm")]
+    [DataRow(SplitBrainPolicy.None, 3, new[] { 1, 2 }, new[] { 0 }, DisplayName = "None_ThreeNodesSplitOneFromTwo_EachSideServesEverythingThenOneFarm")]
+    [DataRow(SplitBrainPolicy.None, 5, new[] { 2, 3, 4 }, new[] { 0, 1 }, DisplayName = "None_FiveNodesSplitTwoFromThree_EachSideServesEverythingThenOneFarm")]
     [Timeout(60_000, CooperativeCancellation = true)]
-    public Task Majority_ThreeNodesSplitOneFromTwo_PairServesEverythingLoneNodeNothingThenOneFarm() =>
-        RunAsync(SplitBrainPolicy.Majority, nodes: 3, winner: [1, 2], loser: [0]);
-
-    [TestMethod]
-    [Timeout(60_000, CooperativeCancellation = true)]
-    public Task Majority_FiveNodesSplitTwoFromThree_ThreeServeEverythingTwoNothingThenOneFarm() =>
-        RunAsync(SplitBrainPolicy.Majority, nodes: 5, winner: [2, 3, 4], loser: [0, 1]);
-
-    [TestMethod]
-    [Timeout(60_000, CooperativeCancellation = true)]
-    public Task Witness_ThreeNodesWitnessWithLoneNode_LoneNodeServesEverythingPairNothingThenOneFarm() =>
-        RunAsync(SplitBrainPolicy.Witness, nodes: 3, winner: [0], loser: [1, 2]);
-
-    [TestMethod]
-    [Timeout(60_000, CooperativeCancellation = true)]
-    public Task Witness_FiveNodesWitnessWithTwo_TwoServeEverythingThreeNothingThenOneFarm() =>
-        RunAsync(SplitBrainPolicy.Witness, nodes: 5, winner: [0, 1], loser: [2, 3, 4]);
-
-    [TestMethod]
-    [Timeout(60_000, CooperativeCancellation = true)]
-    public Task None_ThreeNodesSplitOneFromTwo_EachSideServesEverythingThenOneFarm() =>
-        RunAsync(SplitBrainPolicy.None, nodes: 3, winner: [1, 2], loser: [0]);
-
-    [TestMethod]
-    [Timeout(60_000, CooperativeCancellation = true)]
-    public Task None_FiveNodesSplitTwoFromThree_EachSideServesEverythingThenOneFarm() =>
-        RunAsync(SplitBrainPolicy.None, nodes: 5, winner: [2, 3, 4], loser: [0, 1]);
+    public Task Partition_PolicyAndSides_EachSideServesAsThePolicySaysThenOneFarm(SplitBrainPolicy policy, int nodes, int[] winner, int[] loser) =>
+        RunAsync(policy, nodes, winner, loser);
 
     /// <summary>
     /// Cuts <paramref name="winner"/> from <paramref name="loser"/> (and, under witness, the loser from the witness), holds,

@@ -5,11 +5,8 @@ namespace Farm.Modules.Tests.Checkers;
 
 /// <summary>The real checkers against loopback listeners, fake proc/sys trees and real scripts opened by the tests themselves.</summary>
 [TestClass]
-public sealed class CheckerTests : IDisposable
+public sealed class CheckerTests : ScriptDirectoryTest
 {
-    private readonly ScriptDirectory dir = new();
-
-    public void Dispose() => dir.Dispose();
 
     [TestMethod]
     public async Task Tcp_ListeningPort_IsUp()
@@ -139,7 +136,7 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Interface_NoCarrierOrMissing_IsDown()
     {
-        string sys = Path.Combine(dir.Root, "net");
+        string sys = Path.Combine(Dir.Root, "net");
         Directory.CreateDirectory(Path.Combine(sys, "eth0"));
         File.WriteAllText(Path.Combine(sys, "eth0", "operstate"), "down\n");
         File.WriteAllText(Path.Combine(sys, "eth0", "carrier"), "0\n");
@@ -164,13 +161,13 @@ public sealed class CheckerTests : IDisposable
     [TestMethod]
     public async Task Custom_ExitCodeDecides_AndTheLastLineIsTheDetail()
     {
-        dir.Write("checkers/db", "if [ -f down ]; then echo \"replication lag on $FARM_CHECKER\"; exit 1; fi\necho fine");
+        Dir.Write("checkers/db", "if [ -f down ]; then echo \"replication lag on $FARM_CHECKER\"; exit 1; fi\necho fine");
         var runner = new ProcessScriptRunner(TimeProvider.System, new TestLogSink().CreateLogger<ProcessScriptRunner>());
-        var context = new CheckerContext("web", dir.Root, runner, new Dictionary<string, string>());
+        var context = new CheckerContext("web", Dir.Root, runner, new Dictionary<string, string>());
         var checker = new CustomChecker(new CustomCheckerConfig { Name = "db", Script = "checkers/db" }, context);
 
         var up = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
-        File.WriteAllText(dir.PathOf("down"), "");
+        File.WriteAllText(Dir.PathOf("down"), "");
         var down = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(new CheckResult(true, "fine"), up);
@@ -181,7 +178,7 @@ public sealed class CheckerTests : IDisposable
     public async Task Custom_MissingScript_IsDown()
     {
         var runner = new ProcessScriptRunner(TimeProvider.System, new TestLogSink().CreateLogger<ProcessScriptRunner>());
-        var context = new CheckerContext("web", dir.Root, runner, new Dictionary<string, string>());
+        var context = new CheckerContext("web", Dir.Root, runner, new Dictionary<string, string>());
         var checker = new CustomChecker(new CustomCheckerConfig { Name = "db", Script = "checkers/none" }, context);
 
         var result = await checker.CheckAsync(Poll.Deadline()).WithTimeout();
@@ -191,7 +188,7 @@ public sealed class CheckerTests : IDisposable
 
     private string FakeProc(params (string Pid, string Comm, string Cmdline)[] processes)
     {
-        string root = Path.Combine(dir.Root, "proc");
+        string root = Path.Combine(Dir.Root, "proc");
         foreach (var (pid, comm, cmdline) in processes)
         {
             Directory.CreateDirectory(Path.Combine(root, pid));

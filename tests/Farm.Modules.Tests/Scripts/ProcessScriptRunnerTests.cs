@@ -3,21 +3,20 @@ using System.Globalization;
 namespace Farm.Modules.Tests.Scripts;
 
 [TestClass]
-public sealed class ProcessScriptRunnerTests : IDisposable
+public sealed class ProcessScriptRunnerTests : ScriptDirectoryTest, IDisposable
 {
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ForceTimeout = TimeSpan.FromSeconds(7);
 
     private readonly ManualTimeProvider time = new();
     private readonly TestLogSink logs = new();
-    private readonly ScriptDirectory dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => logs.Dispose();
 
     [TestMethod]
     public async Task RunAsync_ExitZero_SucceedsAndLogsItsOutputUnderTheScriptName()
     {
-        dir.Write("start_both", "echo hello from start\necho oops >&2");
+        Dir.Write("start_both", "echo hello from start\necho oops >&2");
 
         var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
@@ -29,17 +28,17 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_PassesArgumentsEnvironmentAndWorkingDirectory()
     {
-        dir.Write("stop_both", "echo \"$*|$FARM_MODULE|$FARM_FORCE|$(pwd)\" > out.txt");
+        Dir.Write("stop_both", "echo \"$*|$FARM_MODULE|$FARM_FORCE|$(pwd)\" > out.txt");
 
         await Runner().RunAsync(Request("stop_both", ["web", "node1", "UP", "STOP"]), Poll.Deadline()).WithTimeout();
 
-        Assert.AreEqual($"web node1 UP STOP|web|0|{dir.Root}", File.ReadAllText(dir.PathOf("out.txt")).Trim());
+        Assert.AreEqual($"web node1 UP STOP|web|0|{Dir.Root}", File.ReadAllText(Dir.PathOf("out.txt")).Trim());
     }
 
     [TestMethod]
     public async Task RunAsync_DaemonEnvironment_ScriptSeesOnlyTheCleanBaseAndItsFarmVariables()
     {
-        dir.Write("start_both", "env > env.txt");
+        Dir.Write("start_both", "env > env.txt");
         string? notify = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
         Environment.SetEnvironmentVariable("NOTIFY_SOCKET", "/run/systemd/notify");
         Environment.SetEnvironmentVariable("FARM_TEST_DAEMON_ONLY", "leak");
@@ -53,17 +52,17 @@ public sealed class ProcessScriptRunnerTests : IDisposable
             Environment.SetEnvironmentVariable("FARM_TEST_DAEMON_ONLY", null);
         }
 
-        var names = File.ReadAllLines(dir.PathOf("env.txt")).Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]).ToHashSet();
+        var names = File.ReadAllLines(Dir.PathOf("env.txt")).Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]).ToHashSet();
         // bash adds PWD, SHLVL and _ itself.
         names.ExceptWith(["PWD", "SHLVL", "_"]);
         CollectionAssert.AreEquivalent(new[] { "PATH", "LANG", "HOME", "FARM_MODULE", "FARM_FORCE" }.Concat(Environment.GetEnvironmentVariable("TZ") is { Length: > 0 } ? ["TZ"] : Array.Empty<string>()).ToArray(), names.ToArray());
-        StringAssert.Contains(File.ReadAllText(dir.PathOf("env.txt")), "PATH=" + ScriptEnvironment.Path);
+        StringAssert.Contains(File.ReadAllText(Dir.PathOf("env.txt")), "PATH=" + ScriptEnvironment.Path);
     }
 
     [TestMethod]
     public async Task RunAsync_OutputWithEscapesAndAHugeLine_LogsPrintableCappedLines()
     {
-        dir.Write("start_both", "printf 'title\\033]0;owned\\007 red\\033[31m\\n'\nhead -c 100000 /dev/zero | tr '\\0' 'x'\necho\necho after");
+        Dir.Write("start_both", "printf 'title\\033]0;owned\\007 red\\033[31m\\n'\nhead -c 100000 /dev/zero | tr '\\0' 'x'\necho\necho after");
 
         var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
@@ -78,7 +77,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_NonZeroExit_FailsWithTheLastOutputLine()
     {
-        dir.Write("prestart", "echo checking\necho 'disk /data missing'\nexit 3");
+        Dir.Write("prestart", "echo checking\necho 'disk /data missing'\nexit 3");
 
         var result = await Runner().RunAsync(Request("prestart"), Poll.Deadline()).WithTimeout();
 
@@ -98,7 +97,7 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_NotExecutable_FailsWithAHint()
     {
-        dir.Write("start_both", "exit 0", executable: false);
+        Dir.Write("start_both", "exit 0", executable: false);
 
         var result = await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
@@ -150,11 +149,11 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_StopScriptAndItsForcedRunHang_BothProcessGroupsAreKilled()
     {
-        dir.Write("stop_both", "trap '' TERM\nsleep 1000 &\necho $! > child-${1:-normal}.pid\nwait");
+        Dir.Write("stop_both", "trap '' TERM\nsleep 1000 &\necho $! > child-${1:-normal}.pid\nwait");
         var run = Runner().RunAsync(Request("stop_both"), Poll.Deadline());
-        int normalChild = dir.ReadPid("child-normal.pid");
+        int normalChild = Dir.ReadPid("child-normal.pid");
         await ElapseAsync(ScriptTimeout);
-        int forcedChild = dir.ReadPid("child-force.pid");
+        int forcedChild = Dir.ReadPid("child-force.pid");
 
         await ElapseAsync(ForceTimeout);
         var result = await run.WithTimeout();
@@ -180,24 +179,24 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     [TestMethod]
     public async Task RunAsync_NiceAdjustment_ScriptAndWhatItStartsRunThatMuchNicer()
     {
-        dir.Write("start_both", "nice > own.txt\nsh -c nice > child.txt");
+        Dir.Write("start_both", "nice > own.txt\nsh -c nice > child.txt");
         await Runner().RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
-        int baseline = int.Parse(File.ReadAllText(dir.PathOf("own.txt")).Trim(), CultureInfo.InvariantCulture);
+        int baseline = int.Parse(File.ReadAllText(Dir.PathOf("own.txt")).Trim(), CultureInfo.InvariantCulture);
 
         var result = await Runner(niceAdjustment: 5).RunAsync(Request("start_both"), Poll.Deadline()).WithTimeout();
 
         Assert.AreEqual(ScriptOutcome.Succeeded, result.Outcome, result.Describe());
         int expected = Math.Min(19, baseline + 5);
-        Assert.AreEqual(expected, int.Parse(File.ReadAllText(dir.PathOf("own.txt")).Trim(), CultureInfo.InvariantCulture));
-        Assert.AreEqual(expected, int.Parse(File.ReadAllText(dir.PathOf("child.txt")).Trim(), CultureInfo.InvariantCulture));
+        Assert.AreEqual(expected, int.Parse(File.ReadAllText(Dir.PathOf("own.txt")).Trim(), CultureInfo.InvariantCulture));
+        Assert.AreEqual(expected, int.Parse(File.ReadAllText(Dir.PathOf("child.txt")).Trim(), CultureInfo.InvariantCulture));
     }
 
     [TestMethod]
     public async Task RunAsync_NiceAdjustedScriptHangs_ItsProcessGroupIsStillTerminated()
     {
-        dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
+        Dir.Write("start_both", "sleep 1000 &\necho $! > child.pid\nwait");
         var run = Runner(niceAdjustment: 3).RunAsync(Request("start_both", force: false), Poll.Deadline());
-        int child = dir.ReadPid("child.pid");
+        int child = Dir.ReadPid("child.pid");
 
         await ElapseAsync(ScriptTimeout);
         var result = await run.WithTimeout();
@@ -212,15 +211,15 @@ public sealed class ProcessScriptRunnerTests : IDisposable
     /// </summary>
     private (Task<ScriptResult> Run, int Child) StartHanging(string name, string before = "", bool force = true, CancellationToken? cancel = null)
     {
-        dir.Write(name, before + "sleep 1000 &\necho $! > child.pid\nwait");
+        Dir.Write(name, before + "sleep 1000 &\necho $! > child.pid\nwait");
         var run = Runner().RunAsync(Request(name, force: force), cancel ?? Poll.Deadline());
-        return (run, dir.ReadPid("child.pid"));
+        return (run, Dir.ReadPid("child.pid"));
     }
 
     private ProcessScriptRunner Runner(int niceAdjustment = 0) => new(time, logs.CreateLogger<ProcessScriptRunner>()) { NiceAdjustment = niceAdjustment };
 
     private ScriptRequest Request(string name, string[]? arguments = null, bool force = true) =>
-        new("web", name, Path.Combine(dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, dir.Root, ScriptTimeout, ForceTimeout, force);
+        new("web", name, Path.Combine(Dir.Root, "bin", name), arguments ?? [], new Dictionary<string, string> { ["FARM_MODULE"] = "web" }, Dir.Root, ScriptTimeout, ForceTimeout, force);
 
     /// <summary>Waits until the runner arms its <paramref name="timeout"/> timer, then lets that much time pass.</summary>
     private async Task ElapseAsync(TimeSpan timeout)
