@@ -8,24 +8,40 @@ namespace Farm.DataPlane.Runtime;
 /// Deletes the conntrack entries of the buckets a node may no longer trust, as <see cref="StaleEntryPolicy"/> says:
 /// every entry of a module when its data plane starts, a bucket's when it stops being served here, and the served
 /// buckets' when the node claims buckets after it was out of the view. <see cref="DataPlaneHost"/> calls it under its
-/// lock, around each apply, so no packet gets between a decision and the kernel change.
+/// lock, around each apply.
 /// </summary>
 /// <remarks>
 /// A bucket's entries are found by dumping the table and hashing each entry of the module's VIPs and port rules into
-/// its bucket (<see cref="DrainScanner.BucketOf"/>, the filter's own hash), then deleted by tuple. A deletion that fails
-/// is logged and not retried: the entries it left can let the node answer those flows again (the gap this closes).
+/// its bucket (<see cref="DrainScanner.BucketOf"/>, the filter's own hash), then deleted by tuple. With thousands of
+/// entries that takes hundreds of milliseconds, so the deletions of buckets that stopped being served run on this
+/// cleaner's own thread, off the apply (measured: done inline on the heartbeat thread after a node's return, it held the
+/// survivors' heartbeats 150-400 ms and let their leases lapse). That is safe because the kernel drops a bucket's
+/// packets before conntrack while it is none here: its entries can do harm only once it is served again, and an apply
+/// that serves a bucket whose deletion is still pending or running first waits for it and deletes it inline. The
+/// deletions before a claim (a rejoin) and at start stay inline. A deletion that fails is logged and not retried: the
+/// entries it left can let the node answer those flows again (the gap this closes).
 /// </remarks>
 public sealed partial class StaleEntryCleaner : IDisposable
 {
     private readonly IConntrackTable table;
     private readonly ILogger logger;
+    private readonly Lock gate = new(); // modules, pending, running
+    private readonly Lock tableGate = new(); // one user of the table at a time: the worker, or an apply
     private readonly Dictionary<string, Module> modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<int>> pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<int>> running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim wake = new(0);
+    private readonly ManualResetEventSlim idle = new(true);
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Thread worker;
 
     /// <summary>Cleans <paramref name="table"/>, the conntrack table of the namespace the data plane runs in.</summary>
     public StaleEntryCleaner(IConntrackTable table, ILogger<StaleEntryCleaner> logger)
     {
         this.table = table ?? throw new ArgumentNullException(nameof(table));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        worker = new Thread(Run) { IsBackground = true, Name = "farm-stale-entries" };
+        worker.Start();
     }
 
     /// <summary>
@@ -35,49 +51,163 @@ public sealed partial class StaleEntryCleaner : IDisposable
     public void Started(ModuleConfig module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        var state = modules[module.Name] = new Module(new DrainScanner(module), new StaleEntryPolicy(module.Buckets));
-        Delete(state, null, "the data plane started");
+        var state = new Module(new DrainScanner(module), new StaleEntryPolicy(module.Buckets));
+        lock (tableGate)
+        {
+            lock (gate)
+            {
+                modules[module.Name] = state;
+                pending.Remove(module.Name); // all of them go now
+            }
+
+            Delete(state, null, "the data plane started");
+        }
     }
 
-    /// <summary>Closes the table (when it is disposable).</summary>
-    public void Dispose() => (table as IDisposable)?.Dispose();
+    /// <summary>Waits until no deletion is pending or running (tests, and a caller that wants the table clean); false when <paramref name="timeout"/> passed first.</summary>
+    public bool WaitIdle(TimeSpan timeout) => idle.Wait(timeout);
+
+    /// <summary>Stops the worker (a deletion it runs finishes first) and closes the table (when it is disposable).</summary>
+    public void Dispose()
+    {
+        stopping.Cancel();
+        worker.Join();
+        (table as IDisposable)?.Dispose();
+        wake.Dispose();
+        idle.Dispose();
+        stopping.Dispose();
+    }
 
     /// <summary>
     /// The kernel is about to take the states <paramref name="snapshot"/> gives <paramref name="module"/> (all none while
-    /// it is not <paramref name="accepting"/> or the snapshot lacks it): deletes what must go before, returns the buckets
-    /// to clean once it took them (<see cref="AfterApply"/>). Nothing for a module that did not start, or states of
-    /// another bucket count.
+    /// it is not <paramref name="accepting"/> or the snapshot lacks it): deletes what must go before (a claim after a
+    /// rejoin; a bucket served again whose deletion had not run yet), returns the buckets to clean once it took them
+    /// (<see cref="AfterApply"/>). Nothing for a module that did not start, or states of another bucket count.
     /// </summary>
     public IReadOnlyList<int> BeforeApply(ModuleConfig module, bool accepting, OwnershipSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(snapshot);
-        var states = accepting && snapshot.Modules.TryGetValue(module.Name, out var held) ? held.States : new BucketState[module.Buckets];
-        if (!modules.TryGetValue(module.Name, out var state) || states.Length != state.Policy.BucketCount)
+        BucketState[] states = accepting && snapshot.Modules.TryGetValue(module.Name, out var held) ? [.. held.States] : new BucketState[module.Buckets];
+        Module? state;
+        StaleBuckets stale;
+        bool waitForWorker;
+        lock (gate)
         {
-            return [];
+            if (!modules.TryGetValue(module.Name, out state) || states.Length != state.Policy.BucketCount)
+            {
+                return [];
+            }
+
+            stale = state.Policy.Next(states, snapshot);
+            waitForWorker = Served(running, module.Name, states) || Served(pending, module.Name, states);
         }
 
-        var stale = state.Policy.Next(states, snapshot);
-        if (stale.BeforeApply.Count > 0)
+        if (stale.BeforeApply.Count > 0 || waitForWorker)
         {
-            Delete(state, stale.BeforeApply, "claimed after this node was out of the view");
+            lock (tableGate) // the worker's batch, if one runs, ends first
+            {
+                List<int> late;
+                lock (gate)
+                {
+                    late = pending.TryGetValue(module.Name, out var waiting) ? [.. waiting.Where(b => states[b] != BucketState.None)] : [];
+                    waiting?.ExceptWith(late);
+                }
+
+                if (late.Count > 0)
+                {
+                    Delete(state, late, "served again before its deletion ran");
+                }
+
+                if (stale.BeforeApply.Count > 0)
+                {
+                    Delete(state, stale.BeforeApply, "claimed after this node was out of the view");
+                }
+            }
         }
 
         return stale.AfterApply;
     }
 
-    /// <summary>The kernel took the states: deletes the entries of <paramref name="buckets"/> (from <see cref="BeforeApply"/>), no longer served here.</summary>
+    /// <summary>
+    /// The kernel took the states: the entries of <paramref name="buckets"/> (from <see cref="BeforeApply"/>), no longer
+    /// served here, are deleted on the cleaner's thread.
+    /// </summary>
     public void AfterApply(string module, IReadOnlyList<int> buckets)
     {
         ArgumentNullException.ThrowIfNull(buckets);
-        if (buckets.Count > 0 && modules.TryGetValue(module, out var state))
+        if (buckets.Count == 0)
         {
-            Delete(state, buckets, "no longer served here");
+            return;
+        }
+
+        lock (gate)
+        {
+            if (!modules.ContainsKey(module))
+            {
+                return;
+            }
+
+            if (!pending.TryGetValue(module, out var set))
+            {
+                pending[module] = set = [];
+            }
+
+            set.UnionWith(buckets);
+            idle.Reset();
+        }
+
+        wake.Release();
+    }
+
+    private static bool Served(Dictionary<string, HashSet<int>> sets, string module, BucketState[] states) =>
+        sets.TryGetValue(module, out var set) && set.Any(b => states[b] != BucketState.None);
+
+    /// <summary>The worker: takes every pending deletion as one batch (one dump per module), until disposed.</summary>
+    private void Run()
+    {
+        try
+        {
+            while (true)
+            {
+                wake.Wait(stopping.Token);
+                lock (tableGate)
+                {
+                    List<(Module State, List<int> Buckets)> batch = [];
+                    lock (gate)
+                    {
+                        foreach (var (name, set) in pending.Where(p => p.Value.Count > 0))
+                        {
+                            batch.Add((modules[name], [.. set]));
+                            running[name] = [.. set];
+                        }
+
+                        pending.Clear();
+                    }
+
+                    foreach (var (state, buckets) in batch)
+                    {
+                        Delete(state, buckets, "no longer served here");
+                    }
+
+                    lock (gate)
+                    {
+                        running.Clear();
+                        if (pending.Count == 0)
+                        {
+                            idle.Set();
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // disposed
         }
     }
 
-    /// <summary>Deletes the module's entries in <paramref name="buckets"/> (every bucket when null).</summary>
+    /// <summary>Deletes the module's entries in <paramref name="buckets"/> (every bucket when null); under <c>tableGate</c>.</summary>
     private void Delete(Module state, IReadOnlyList<int>? buckets, string why)
     {
         string module = state.Scanner.Module.Name;

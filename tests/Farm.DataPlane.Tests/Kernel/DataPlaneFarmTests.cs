@@ -310,6 +310,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
             await nodes[previous].ApplyAsync(new BucketAssignment(2, without, [], []));
             await nodes[previous].Host.Namespace.RunAsync(() => cleaner.AfterApply(module.Name, cleaner.BeforeApply(module, accepting: true, OwnedSnapshot(2, without))));
             await nodes[next].ApplyAsync(new BucketAssignment(2, OwnedBy(next).Append(bucket), [], []));
+            Assert.IsTrue(cleaner.WaitIdle(TimeSpan.FromSeconds(10)), "the cleaner's thread deleted what it had to");
             Assert.IsFalse(Tracks(await DumpAsync(nodes[previous])), "the entry went with the bucket");
             CollectionAssert.AreEqual(new[] { $"node{next}" }, await AskAllAsync(flow));
 

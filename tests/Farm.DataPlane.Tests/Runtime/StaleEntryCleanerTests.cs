@@ -10,7 +10,7 @@ namespace Farm.DataPlane.Tests.Runtime;
 /// the node was out of the view; and only the module's entries of those buckets.
 /// </summary>
 [TestClass]
-public sealed class StaleEntryCleanerTests : IDisposable
+public sealed class StaleEntryCleanerTests(TestContext testContext) : IDisposable
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(150);
     private static readonly ModuleConfig Module = Modules.Web();
@@ -19,7 +19,10 @@ public sealed class StaleEntryCleanerTests : IDisposable
     private readonly TestLogSink logs = new();
     private readonly FakeConntrackTable table = new();
     private readonly List<(int Applies, IReadOnlyList<TrackedFlow> Flows)> deletes = [];
+    private readonly ManualResetEventSlim dumpsMayRun = new(true);
+    private readonly SemaphoreSlim dumpsEntered = new(0);
     private FakeModuleDataPlane? plane;
+    private StaleEntryCleaner? cleaner;
 
     [TestMethod]
     public void Start_EntriesOfTheModuleAndOthers_EveryModuleEntryDeletedTheOthersKept()
@@ -43,9 +46,48 @@ public sealed class StaleEntryCleanerTests : IDisposable
 
         host.Publish(Snapshot(2, rejoins: 0, (7, BucketState.Owned)));
 
+        WaitIdle();
         CollectionAssert.AreEqual(new[] { Udp(ClientIn(7)) }, table.Flows.ToArray());
         Assert.AreEqual(2, deletes[^1].Applies, "after the kernel took the sets without bucket 3");
         logs.AssertNoWarnings();
+    }
+
+    [TestMethod]
+    public void Publish_BucketNoLongerServed_TheApplyDoesNotWaitForTheDeletion()
+    {
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
+        dumpsMayRun.Reset();
+
+        host.Publish(Snapshot(2, rejoins: 0, (7, BucketState.Owned)));
+
+        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)), "the cleaner's thread reads the table");
+        Assert.HasCount(2, plane!.Applies, "the publish returned while the table is still being read");
+        Assert.HasCount(2, table.Flows, "nothing deleted yet");
+        dumpsMayRun.Set();
+        WaitIdle();
+        CollectionAssert.AreEqual(new[] { Udp(ClientIn(7)) }, table.Flows.ToArray());
+    }
+
+    [TestMethod]
+    public async Task Publish_BucketServedAgainBeforeItsDeletionRan_DeletedBeforeTheKernelTakesIt()
+    {
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
+        dumpsMayRun.Reset();
+        host.Publish(Snapshot(2, rejoins: 0, (7, BucketState.Owned))); // bucket 3 leaves: its deletion runs, held in the dump
+        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)));
+        host.Publish(Snapshot(3, rejoins: 0)); // bucket 7 leaves too: its deletion waits behind
+        Assert.HasCount(3, plane!.Applies);
+
+        // Bucket 7 comes back while its deletion still waits: the apply must not reach the kernel before it ran.
+        var back = Task.Run(() => host.Publish(Snapshot(4, rejoins: 0, (7, BucketState.Incoming))), testContext.CancellationToken);
+        dumpsMayRun.Set();
+        await back;
+
+        WaitIdle();
+        Assert.IsEmpty(table.Flows);
+        Assert.HasCount(4, plane.Applies);
+        var seven = deletes.Single(d => d.Flows.Contains(Udp(ClientIn(7))));
+        Assert.AreEqual(3, seven.Applies, "bucket 7's old entries were deleted before the kernel took it back");
     }
 
     [TestMethod]
@@ -81,16 +123,25 @@ public sealed class StaleEntryCleanerTests : IDisposable
 
         host.Publish(Snapshot(2, rejoins: 0));
 
+        WaitIdle();
         Assert.HasCount(2, plane!.Applies);
         Assert.AreEqual(3501, logs.Problems().Single().Id.Id);
     }
 
-    public void Dispose() => logs.Dispose();
+    public void Dispose()
+    {
+        cleaner?.Dispose();
+        logs.Dispose();
+        dumpsMayRun.Dispose();
+        dumpsEntered.Dispose();
+    }
+
+    private void WaitIdle() => Assert.IsTrue(cleaner!.WaitIdle(TimeSpan.FromSeconds(10)), "the cleaner's pending deletions ran");
 
     private DataPlaneHost Start()
     {
         var backend = new FakeBackend();
-        var cleaner = new StaleEntryCleaner(new RecordingTable(this), logs.CreateLogger<StaleEntryCleaner>());
+        cleaner = new StaleEntryCleaner(new RecordingTable(this), logs.CreateLogger<StaleEntryCleaner>());
         var host = new DataPlaneHost([Module], backend, NullLogger<DataPlaneHost>.Instance) { Cleaner = cleaner };
         host.Start();
         plane = backend.Planes.Single();
@@ -141,7 +192,12 @@ public sealed class StaleEntryCleanerTests : IDisposable
     /// <summary>The fake table, noting how many applies the kernel had seen at each delete.</summary>
     private sealed class RecordingTable(StaleEntryCleanerTests test) : IConntrackTable
     {
-        public IReadOnlyList<TrackedFlow> Dump() => test.table.Dump();
+        public IReadOnlyList<TrackedFlow> Dump()
+        {
+            test.dumpsEntered.Release();
+            test.dumpsMayRun.Wait();
+            return test.table.Dump();
+        }
 
         public IReadOnlyList<TrackedFlow?> Lookup(IReadOnlyList<TrackedFlow> flows) => test.table.Lookup(flows);
 

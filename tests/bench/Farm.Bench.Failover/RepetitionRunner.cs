@@ -261,9 +261,9 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             interrupted += Ms(gap) > options.BystanderGap.TotalMilliseconds ? 1 : 0;
         }
 
-        var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap);
-
         var notes = new List<string>();
+        var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap, notes);
+
         var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
         var (stall, stallEnded) = load.LongestStall;
         notes.Add(string.Create(CultureInfo.InvariantCulture, $"longest pacer stall {Ms(stall):F0} ms, ended at {Ms(stallEnded - failedAt):+0;-0} ms; restore at +{Ms(restoredAt - failedAt):F0} ms"));
@@ -431,9 +431,9 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
     /// failure, from the start of its first failed attempt to the start of the next answered one. Unlike the silence
     /// between answers, a stall of the load generator itself (no attempts made) does not count.
     /// </summary>
-    private (int Clients, double LongestMs) BystanderRefusals(ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, TimeSpan bound)
+    private (int Clients, double LongestMs) BystanderRefusals(ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, TimeSpan bound, List<string> notes)
     {
-        var byClient = new Dictionary<int, List<(long Started, bool Answered)>>();
+        var byClient = new Dictionary<int, List<ConnectionAttempt>>();
         foreach (ref readonly var a in attempts)
         {
             if (!isVictim[a.Client] && a.Started > failedAt)
@@ -443,32 +443,64 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
                     byClient[a.Client] = list = [];
                 }
 
-                list.Add((a.Started, a.Outcome == AttemptOutcome.Answered));
+                list.Add(a);
             }
         }
 
         int clients = 0;
         double longest = 0;
+        // For diagnosis: how the attempts of the runs over the bound ended, when the runs began, and which node answered
+        // the client just before and just after each run.
+        var outcomes = new int[Enum.GetValues<AttemptOutcome>().Length];
+        var around = new Dictionary<(sbyte Before, sbyte After), int>();
+        double firstRun = double.MaxValue;
+        double lastRun = double.MinValue;
         foreach (var list in byClient.Values)
         {
             list.Sort((x, y) => x.Started.CompareTo(y.Started));
-            long? failingSince = null;
+            int failingFrom = -1;
             double worst = 0;
-            foreach (var (started, answered) in list)
+            for (int i = 0; i < list.Count; i++)
             {
-                if (!answered)
+                if (list[i].Outcome != AttemptOutcome.Answered)
                 {
-                    failingSince ??= started;
+                    failingFrom = failingFrom < 0 ? i : failingFrom;
+                    continue;
                 }
-                else if (failingSince is { } since)
+
+                if (failingFrom < 0)
                 {
-                    worst = Math.Max(worst, Ms(started - since));
-                    failingSince = null;
+                    continue;
                 }
+
+                double run = Ms(list[i].Started - list[failingFrom].Started);
+                worst = Math.Max(worst, run);
+                if (run > bound.TotalMilliseconds)
+                {
+                    for (int k = failingFrom; k < i; k++)
+                    {
+                        outcomes[(int)list[k].Outcome]++;
+                    }
+
+                    sbyte before = failingFrom > 0 ? list[failingFrom - 1].Node : (sbyte)-1;
+                    around[(before, list[i].Node)] = around.GetValueOrDefault((before, list[i].Node)) + 1;
+                    firstRun = Math.Min(firstRun, Ms(list[failingFrom].Started - failedAt));
+                    lastRun = Math.Max(lastRun, Ms(list[failingFrom].Started - failedAt));
+                }
+
+                failingFrom = -1;
             }
 
             clients += worst > bound.TotalMilliseconds ? 1 : 0;
             longest = Math.Max(longest, worst);
+        }
+
+        if (around.Count > 0)
+        {
+            static string Node(sbyte n) => n < 0 ? "none" : FailoverScenario.NodeName(n);
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"others failing in a row > {bound.TotalMilliseconds:F0} ms: runs began +{firstRun:F0} to +{lastRun:F0} ms; their attempts refused {outcomes[(int)AttemptOutcome.Refused]}, timed out {outcomes[(int)AttemptOutcome.TimedOut]}, broken {outcomes[(int)AttemptOutcome.Broken]}, failed {outcomes[(int)AttemptOutcome.Failed]}; answered before → after: ")
+                + string.Join(", ", around.OrderByDescending(p => p.Value).Select(p => $"{Node(p.Key.Before)} → {Node(p.Key.After)} {p.Value}")));
         }
 
         return (clients, longest);
