@@ -43,7 +43,7 @@ internal sealed class FarmNode : IDisposable
         var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)
         {
-            // Its own ctnetlink socket: it deletes under the data plane's lock while the drain monitor reads on its thread.
+            // Its own ctnetlink socket and thread: it deletes while the drain monitor reads on its own.
             StaleEntries = OperatingSystem.IsLinux()
                 ? new StaleEntryCleaner(new NetlinkConntrackTable(loggerFactory.CreateLogger<NetlinkConntrackTable>()), loggerFactory.CreateLogger<StaleEntryCleaner>())
                 : null;
@@ -51,6 +51,7 @@ internal sealed class FarmNode : IDisposable
                 trusted, new KernelDataPlaneBackend(settings.StateDirectory, timeProvider, loggerFactory), loggerFactory.CreateLogger<DataPlaneHost>())
             {
                 Cleaner = StaleEntries,
+                Time = timeProvider,
             };
             Host.AttachSink(DataPlane);
 

@@ -36,6 +36,9 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         entries = [.. modules.Select(m => new ModuleEntry(m))];
     }
 
+    /// <summary>The clock a lease refresh measures its own delay with. Default: the system's.</summary>
+    public TimeProvider Time { private get; init; } = TimeProvider.System;
+
     /// <summary>Deletes the conntrack entries this node may no longer trust, around each apply (null: nothing is deleted).</summary>
     public StaleEntryCleaner? Cleaner { private get; init; }
 
@@ -242,6 +245,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// <inheritdoc />
     public void RefreshLease(TimeSpan duration)
     {
+        long asked = Time.GetTimestamp();
         lock (gate)
         {
             if (stopped)
@@ -260,9 +264,18 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                     continue;
                 }
 
+                // What is left of the caller's lease: this lock (an apply on another thread) or the apply above may have held
+                // the call, and the kernel must not serve past the membership's expiry. Nothing left: it lapses.
+                var left = duration - Time.GetElapsedTime(asked);
+                if (left <= TimeSpan.Zero)
+                {
+                    Log.LeaseTooLate(logger, entry.Config.Name, Time.GetElapsedTime(asked).TotalMilliseconds);
+                    continue;
+                }
+
                 try
                 {
-                    plane.RefreshLease(duration);
+                    plane.RefreshLease(left);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -461,40 +474,4 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
     /// <summary>The lease a failed apply leaves: expired at once.</summary>
     internal static readonly TimeSpan WithdrawnLease = TimeSpan.FromMilliseconds(1);
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Data plane of module {Module} started on {Interface} (VIPs {Vips}); fail-closed until this node holds a lease")]
-        public static partial void ModuleStarted(ILogger logger, string module, string @interface, string vips);
-
-        [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Data plane of module {Module} could not start: {Reason}; the module takes no buckets on this node, the other modules go on")]
-        public static partial void ModuleStartFailed(ILogger logger, string module, string reason, Exception exception);
-
-        [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "Module {Module}: applied ownership version {Version} (epoch {Epoch}): {Owned} owned, {Incoming} incoming, {Draining} draining")]
-        public static partial void Applied(ILogger logger, string module, long version, long epoch, int owned, int incoming, int draining);
-
-        [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: the kernel refused an update ({What}); its lease is withheld (the module serves nothing here, the peers take its buckets) and the filter rebuilt and applied again on every tick")]
-        public static partial void KernelRefused(ILogger logger, string module, string what, Exception exception);
-
-        [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Module {Module}: the kernel holds the bucket sets of epoch {Epoch} again")]
-        public static partial void ApplyRecovered(ILogger logger, string module, long epoch);
-
-        [LoggerMessage(EventId = 407, Level = LogLevel.Information, Message = "Data plane of module {Module} stopped: responder, VIPs and filter removed")]
-        public static partial void ModuleStopped(ILogger logger, string module);
-
-        [LoggerMessage(EventId = 408, Level = LogLevel.Error, Message = "Data plane of module {Module} did not stop cleanly; the next start undoes what is left")]
-        public static partial void ModuleStopFailed(ILogger logger, string module, Exception exception);
-
-        [LoggerMessage(EventId = 409, Level = LogLevel.Warning, Message = "Removed {Leftover} left by an earlier run that did not stop cleanly")]
-        public static partial void LeftoverRemoved(ILogger logger, string leftover);
-
-        [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Module {Module}: the kernel {What} the traffic of this node's buckets (epoch {Epoch})")]
-        public static partial void AcceptingChanged(ILogger logger, string module, string what, long epoch);
-
-        [LoggerMessage(EventId = 412, Level = LogLevel.Error, Message = "Module {Module}: withdrawing the kernel lease after a refused update failed too ({Reason}); it runs out within one lease duration")]
-        public static partial void WithdrawFailed(ILogger logger, string module, string reason);
-
-        [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "No module configured and the data plane cannot run here ({Reason}); nothing to do")]
-        public static partial void Skipped(ILogger logger, string reason);
-    }
 }

@@ -68,8 +68,12 @@ public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
         Reinstalls++;
     }
 
+    /// <summary>Runs at each apply, before it is recorded (e.g. to move a fake clock: a slow kernel).</summary>
+    public Action? OnApply { get; set; }
+
     public void Apply(BucketAssignment assignment)
     {
+        OnApply?.Invoke();
         if (FailApplies)
         {
             throw new InvalidOperationException("nft: Error: Could not process rule: No buffer space available");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Farm.DataPlane.Runtime;
 using Farm.Testing.Ownership;
 using Farm.Testing.DataPlane;
@@ -21,6 +22,27 @@ public sealed class DataPlaneHostTests
         Assert.AreEqual(1, plane.Applies.Count);
         CollectionAssert.AreEqual(new[] { 0 }, plane.Applies[0].Owned.ToArray());
         CollectionAssert.AreEqual(new[] { Lease }, plane.Leases);
+    }
+
+    [TestMethod]
+    [DataRow(100, 50, DisplayName = "RefreshLease_HeldBehindASlowApply_KernelGetsOnlyWhatIsLeft")]
+    [DataRow(150, null, DisplayName = "RefreshLease_HeldLongerThanTheLease_NoRefreshTheLeaseLapses")]
+    public void RefreshLease_HeldBehindAnApply_KernelLeaseEndsNoLaterThanTheCallersExpiry(int applyMs, int? expectedMs)
+    {
+        var time = new FakeTimeProvider();
+        var (host, plane) = Start(time);
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+        plane.FailApplies = true;
+        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Owned, BucketState.Draining)); // refused: the next tick retries it
+        plane.FailApplies = false;
+        plane.OnApply = () => time.Advance(TimeSpan.FromMilliseconds(applyMs)); // that retry is slow
+        int leases = plane.Leases.Count;
+
+        host.RefreshLease(Lease);
+
+        Assert.AreEqual(2, plane.Applies.Count, "the tick applied the latest snapshot first");
+        var given = plane.Leases.Skip(leases).ToArray();
+        CollectionAssert.AreEqual(expectedMs is { } ms ? new[] { TimeSpan.FromMilliseconds(ms) } : Array.Empty<TimeSpan>(), given);
     }
 
     [TestMethod]
@@ -106,7 +128,7 @@ public sealed class DataPlaneHostTests
     public void StopModule_ThenStartModule_RemovesTheDataPlaneAndRecreatesItWithTheLatestSets()
     {
         var backend = new FakeBackend();
-        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance);
+        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance) { Time = new FakeTimeProvider() };
         host.Start();
         host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
 
@@ -130,10 +152,11 @@ public sealed class DataPlaneHostTests
         Assert.AreEqual(ModuleDataPlaneState.Running, host.StatusOf("web")!.State);
     }
 
-    private static (DataPlaneHost Host, FakeModuleDataPlane Plane) Start()
+    /// <summary>A host on a fake clock that moves only when a test moves it (a lease refresh then passes on exactly what it got).</summary>
+    private static (DataPlaneHost Host, FakeModuleDataPlane Plane) Start(FakeTimeProvider? time = null)
     {
         var backend = new FakeBackend();
-        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance);
+        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance) { Time = time ?? new FakeTimeProvider() };
         CollectionAssert.AreEqual(new[] { "web" }, host.Start().ToArray());
         return (host, backend.Planes.Single());
     }
