@@ -105,8 +105,14 @@ public sealed class HeartbeatLanTests
         await Scenario.Farm.WaitSettledAsync([0, 1, 2], PartitionScenario.ModuleName, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50), Ct);
         TimeSpan since = Scenario.Sampler.Now;
         await Scenario.WaitUntilAsync(since + TimeSpan.FromMilliseconds(100), Ct);
-        var first = Scenario.Rounds().First(r => r.Reads[0].At >= since);
-        int[] acceptors = first.Acceptors(PartitionScenario.Buckets);
+        // The sampler reads every 10 ms, but on a loaded machine its first round after `since` may come later than that.
+        var first = await Poll.UntilAsync(
+            () => Task.FromResult(Scenario.Rounds().FirstOrDefault(r => r.Reads[0].At >= since)),
+            r => r is not null,
+            "a kernel round after the farm settled",
+            TimeSpan.FromSeconds(10),
+            Ct);
+        int[] acceptors = first!.Acceptors(PartitionScenario.Buckets);
         Assert.IsTrue(acceptors.All(a => a >= 0), "the settled farm's kernels accept every bucket exactly once");
         long[] epochs = [.. await Task.WhenAll(Enumerable.Range(0, 3).Select(async n => (long)(await StatusAsync(n)).InstalledEpoch))];
         return (epochs, acceptors, since);
