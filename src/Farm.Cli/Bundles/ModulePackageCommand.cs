@@ -18,7 +18,7 @@ internal static class ModulePackageCommand
     public static Command Create(CliContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return new Command("module", "Pack a module folder into a bundle; install, roll back, remove and list bundles on the nodes.")
+        return new Command("module", "Pack a module folder into a bundle; install, roll back, remove and list bundles on the nodes; reload the modules folder.")
         {
             Pack(context),
             Install(context),
