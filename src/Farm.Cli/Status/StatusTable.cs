@@ -72,7 +72,7 @@ internal static class StatusTable
             console.MarkupLine(
                 $"[yellow]Module {Markup.Escape(mismatch.Module)} differs on {Markup.Escape(mismatch.Node)}[/]: {Markup.Escape(string.Join(", ", mismatch.Settings))} " +
                 $"(theirs {StatusFormat.ShortHash(mismatch.TheirHash)}, agreed {StatusFormat.ShortHash(mismatch.AgreedHash)}); it gets none of the module's buckets " +
-                "(make its farm.yaml match the other nodes' and restart farmd there)");
+                $"(make its farm.yaml match the other nodes', then 'farmctl module reload {Markup.Escape(mismatch.Module)}' there)");
         }
 
         if (report.Rejected.Count == 0)

@@ -42,7 +42,7 @@ internal sealed partial class ModuleMismatchLog(string selfName, IReadOnlyList<M
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3300, Level = LogLevel.Error, Message = "Module {Module} here differs from the definition the farm agreed on (hash {OwnHash}, agreed {AgreedHash}; differing settings: {Settings}): this node gets none of its buckets until its farm.yaml matches and farmd restarts")]
+        [LoggerMessage(EventId = 3300, Level = LogLevel.Error, Message = "Module {Module} here differs from the definition the farm agreed on (hash {OwnHash}, agreed {AgreedHash}; differing settings: {Settings}): this node gets none of its buckets until its farm.yaml matches and is reloaded (farmctl module reload) or farmd restarts")]
         public static partial void OwnModuleDiffers(ILogger logger, string module, string ownHash, string agreedHash, string settings);
 
         [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Node {Node} runs module {Module} with another definition (hash {TheirHash}, agreed {AgreedHash}; differing settings: {Settings}): it gets none of its buckets")]

@@ -51,7 +51,7 @@ public sealed class StatusTableTests
 
         StringAssert.Contains(text, "Module web differs on n2: seed, buckets");
         StringAssert.Contains(text, "it gets none of the module's buckets");
-        StringAssert.Contains(text, "restart farmd there");
+        StringAssert.Contains(text, "then 'farmctl module reload web' there");
     }
 
     [TestMethod]
