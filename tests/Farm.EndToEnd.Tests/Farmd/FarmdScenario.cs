@@ -57,12 +57,20 @@ internal static class FarmdScenario
     }
 
     /// <summary>
-    /// Waits until exactly <paramref name="members"/> form the installed view and their kernels split web's buckets in
-    /// the counts their status reports (see <see cref="FarmFixture.WaitSettledAsync"/>). Returns the owner's name per bucket.
+    /// Waits until exactly <paramref name="members"/> form the installed view, each owns some of web's buckets, and their
+    /// kernels split them in the counts their status reports (see <see cref="FarmFixture.WaitSettledAsync"/>). Returns the
+    /// owner's name per bucket.
     /// </summary>
     public static async Task<string[]> WaitWebSettledAsync(this FarmFixture farm, int[] members, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var owners = await farm.WaitSettledAsync(members, ModuleName, timeout, TimeSpan.FromMilliseconds(100), cancellationToken, matchStatus: true);
+        // Settled, and with a share on every member: a node that joins or comes back first enters a view that gives it
+        // nothing (it announces its modules only once it holds a lease), and that view settles too.
+        var owners = await Poll.UntilAsync(
+            () => farm.WaitSettledAsync(members, ModuleName, timeout, TimeSpan.FromMilliseconds(100), cancellationToken, matchStatus: true),
+            settled => members.All(m => settled.Contains(m)),
+            $"web settled with a share on each of nodes {string.Join(", ", members)}",
+            timeout,
+            cancellationToken);
         return [.. owners.Select(FarmFixture.NodeName)];
     }
 }
