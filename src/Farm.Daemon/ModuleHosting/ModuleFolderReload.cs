@@ -136,16 +136,7 @@ internal sealed partial class ModuleFolderReload(
     public async Task<(IReadOnlyList<string> Done, IReadOnlyList<string> Refused)> RunAsync(string? only, string requestedBy, CancellationToken cancellationToken)
     {
         var found = ModuleFolders.Scan(modulesDirectory, files, checkTrust: !OperatingSystem.IsWindows());
-        var loaded = new Dictionary<string, Loaded>(StringComparer.Ordinal);
-        var configs = modules.Modules.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        foreach (string name in modules.LoadedNames)
-        {
-            if (modules.LoadedFrom(name) is { } from)
-            {
-                loaded[name] = new Loaded(configs[name], from.Folder, from.Definition);
-            }
-        }
-
+        var loaded = modules.Loaded();
         var done = new List<string>();
         var refused = new List<string>();
         foreach (var d in Plan(found, loaded, only, allowUntrusted, cluster()))

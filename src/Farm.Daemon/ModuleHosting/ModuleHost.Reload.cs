@@ -138,12 +138,9 @@ internal sealed partial class ModuleHost
     public string? RunningFolderOf(string name) =>
         entries.FirstOrDefault(e => e.Config.Name == name && !e.Removed) is { } entry && Directory.Exists(entry.Directory) ? entry.Directory : null;
 
-    /// <summary>The farm.yaml text module <paramref name="name"/> runs, and its folder; null when it is not loaded.</summary>
-    public (string Folder, string? Definition)? LoadedFrom(string name) =>
-        entries.FirstOrDefault(e => e.Config.Name == name && !e.Removed) is { } entry ? (entry.Directory, entry.Definition) : null;
-
-    /// <summary>The names of the modules loaded (not removed), in start order.</summary>
-    public IReadOnlyList<string> LoadedNames => [.. entries.Where(e => !e.Removed).Select(e => e.Config.Name)];
+    /// <summary>The modules loaded (not removed), by name: what each runs, from which folder, read from which farm.yaml text.</summary>
+    public IReadOnlyDictionary<string, ModuleFolderReload.Loaded> Loaded() =>
+        entries.Where(e => !e.Removed).ToDictionary(e => e.Config.Name, e => new ModuleFolderReload.Loaded(e.Config, e.Directory, e.Definition), StringComparer.Ordinal);
 
     /// <summary>Stops the module (traffic closed and handed over first), waits, and disposes its manager.</summary>
     private async Task UnloadAsync(Entry entry, string reason, CancellationToken cancellationToken)
@@ -163,7 +160,7 @@ internal sealed partial class ModuleHost
         }
         finally
         {
-            entry.Gate.WaitsForDrain = true;
+            entry.Gate.WaitsForDrain = false;
         }
 
         manager.StatusChanged -= OnStatusChanged;

@@ -133,7 +133,7 @@ public sealed class ModuleFolderReloadTests() : LoggedTempDirectoryTest("farmd-f
         var deleted = await ReloadAsync(admin);
         Assert.AreEqual("", deleted.Error, deleted.ToString());
         StringAssert.Contains(deleted.Detail, "api: drained, stopped and unloaded");
-        CollectionAssert.AreEqual(new[] { "other" }, node.Node.Modules.LoadedNames.ToArray());
+        CollectionAssert.AreEqual(new[] { "other" }, node.Node.Modules.Loaded().Keys.ToArray());
         Assert.AreEqual(otherSince, await UpSinceAsync(node, "other"), "other never restarted");
     }
 
