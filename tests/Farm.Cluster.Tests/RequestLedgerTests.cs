@@ -46,4 +46,19 @@ public sealed class RequestLedgerTests
         Assert.IsNull(ledger.Expired(Timeout - TimeSpan.FromTicks(1), Timeout));
         CollectionAssert.AreEqual(new[] { sent[0].CorrelationId }, ledger.Expired(Timeout, Timeout));
     }
+
+    [TestMethod]
+    public void Send_QuietHeartbeat_IsSentButAwaitsNoAnswer()
+    {
+        var ledger = new RequestLedger();
+        var self = new MemberInfo("n01", 1, 100, 0, false, []);
+        ledger.Send("n02", 0, new HeartbeatRequest(self, "cfg", null, null, Quiet: true), TimeSpan.Zero);
+        ledger.Send("n02", 0, new HeartbeatRequest(self, "cfg", null, null), TimeSpan.Zero);
+        var sent = ledger.TakeOutbox();
+
+        Assert.AreEqual(2, sent.Count);
+        CollectionAssert.AreEqual(new[] { sent[1].CorrelationId }, ledger.Expired(Timeout, Timeout), "only the heartbeat that asked an answer can time out");
+        Assert.IsFalse(ledger.TryComplete(sent[0].CorrelationId, out _), "an answer to a quiet heartbeat (an older peer's) is ignored");
+        Assert.IsTrue(ledger.TryComplete(sent[1].CorrelationId, out _));
+    }
 }

@@ -26,6 +26,14 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     /// </summary>
     public bool Announces(TimeSpan now) => now < expiry + options.DetectionTimeout; // before any lease: MinValue + D, never
 
+    /// <summary>
+    /// True when this node's heartbeats may be quiet (<see cref="MembershipOptions.QuietSpan"/>): under policies
+    /// <c>none</c> and <c>witness</c> while it holds a lease that needs no resynchronization, when no rule reads its
+    /// peers' answers. Never under <c>majority</c>, whose every refresh counts fresh answers.
+    /// </summary>
+    public bool AllowsQuietHeartbeats(TimeSpan now) =>
+        options.SplitBrainPolicy != SplitBrainPolicy.Majority && now < expiry && resyncSince is null;
+
     /// <summary>What <paramref name="self"/> tells peers at <paramref name="now"/> (see <see cref="Announces"/>).</summary>
     public MemberInfo Announced(MemberInfo self, TimeSpan now) => Announces(now) ? self : self with { ReadyModules = [] };
 

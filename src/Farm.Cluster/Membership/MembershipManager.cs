@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Farm.Core.Buckets;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Cluster.Membership;
 
@@ -45,7 +44,7 @@ public sealed partial class MembershipManager : IViewListener
         this.modules = new ModuleCatalog(modules);
         this.self = self = ModuleAgreement.WithDefinitions(self, modules);
         this.configHash = configHash;
-        this.logger = logger ?? NullLogger.Instance;
+        this.logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         peers = new PeerMonitor(options, self.Name, configHash, this.modules, this.logger);
         witness = new WitnessMonitor(options);
         lease = new LeaseKeeper(options, witness, this.logger);
@@ -210,7 +209,7 @@ public sealed partial class MembershipManager : IViewListener
         {
             case HeartbeatReply hb:
                 NotePeer(request.To, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, request.Lan, now);
-                peers.NoteRoundTrip(request.To, request.SentAt, hb.IncludesYou);
+                peers.NoteRoundTrip(request.To, request.Lan, request.SentAt, hb.IncludesYou, now);
                 break;
             case PrepareReply pr:
                 coordinator.OnPrepareReply(request.To, pr, now);
@@ -296,5 +295,6 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
-        new HeartbeatRequest(lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)), requests, now);
+        new HeartbeatRequest(lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)),
+        lease.AllowsQuietHeartbeats(now), requests, now);
 }

@@ -43,6 +43,17 @@ public sealed record MembershipOptions
     public TimeSpan FreshnessWindow => DetectionTimeout - Lease - HeartbeatInterval;
 
     /// <summary>
+    /// A heartbeat to a peer that answered one on the same LAN within this span is quiet (asks no answer), unless the
+    /// policy is <see cref="SplitBrainPolicy.Majority"/> (its lease rests on the answers of every tick) or this node's
+    /// lease is not steady (it resynchronizes after a lapse, or has none yet): <c>DetectionTimeout - HeartbeatInterval</c>.
+    /// Each side still hears the other every interval through the other's own heartbeats, so detection is unchanged;
+    /// what goes is the answer to each of them, which policies <c>none</c> and <c>witness</c> read only when a lease
+    /// resynchronizes. One answer per pair and LAN in this span keeps the round-trip figures and shows a heartbeat
+    /// stream that stopped delivering. At the default timings: one heartbeat in five asks an answer.
+    /// </summary>
+    public TimeSpan QuietSpan => DetectionTimeout - HeartbeatInterval;
+
+    /// <summary>
     /// How long a node that has no view yet listens before it forms one of its own: 2 × detection timeout, at least
     /// 2 s. Long enough that a node starting on a loaded machine hears the running farm (and joins it) instead of
     /// starting a second one beside it.

@@ -209,22 +209,30 @@ internal sealed partial class PeerMonitor
         return new HeartbeatNote(Admitted: true, DrainsChanged: true);
     }
 
-    /// <summary>Sends <paramref name="heartbeat"/> to every peer on every LAN.</summary>
-    public void SendHeartbeats(HeartbeatRequest heartbeat, RequestLedger requests, TimeSpan now)
+    /// <summary>
+    /// Sends <paramref name="heartbeat"/> to every peer on every LAN; when <paramref name="mayBeQuiet"/>, quiet (no answer
+    /// asked) to a peer that answered one on that LAN within <see cref="MembershipOptions.QuietSpan"/>.
+    /// </summary>
+    public void SendHeartbeats(HeartbeatRequest heartbeat, bool mayBeQuiet, RequestLedger requests, TimeSpan now)
     {
+        var quiet = mayBeQuiet ? heartbeat with { Quiet = true } : heartbeat;
         foreach (var peer in peers.Values)
         {
             for (int lan = 0; lan < options.LanCount; lan++)
             {
-                requests.Send(peer.Name, lan, heartbeat, now);
+                requests.Send(peer.Name, lan, Within(peer.LastAnsweredPerLan[lan], now, options.QuietSpan) ? quiet : heartbeat, now);
             }
         }
     }
 
-    /// <summary>An admitted peer answered a heartbeat sent at <paramref name="sentAt"/>, saying whether its views list us.</summary>
-    public void NoteRoundTrip(string name, TimeSpan sentAt, bool includesUs)
+    /// <summary>
+    /// A peer answered on <paramref name="lan"/>, at <paramref name="now"/>, a heartbeat sent at <paramref name="sentAt"/>,
+    /// saying whether its views list us; the round trip counts when the peer is admitted.
+    /// </summary>
+    public void NoteRoundTrip(string name, int lan, TimeSpan sentAt, bool includesUs, TimeSpan now)
     {
         var peer = peers[name];
+        peer.LastAnsweredPerLan[lan] = now;
         if (peer.ConfigHash != configHash)
         {
             return;
@@ -297,6 +305,9 @@ internal sealed partial class PeerMonitor
         public TimeSpan[] LastHeardPerLan { get; } = Enumerable.Repeat(TimeSpan.MinValue, lanCount).ToArray();
 
         public TimeSpan LastIncludingRoundTripStart { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>Per LAN: when the peer last answered a heartbeat (MinValue = never).</summary>
+        public TimeSpan[] LastAnsweredPerLan { get; } = Enumerable.Repeat(TimeSpan.MinValue, lanCount).ToArray();
 
         /// <summary>Start of the latest round trip whose reply said the peer's views do not list us.</summary>
         public TimeSpan LastExcludingRoundTripStart { get; set; } = TimeSpan.MinValue;

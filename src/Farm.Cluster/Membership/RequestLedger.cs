@@ -12,11 +12,18 @@ internal sealed class RequestLedger
     private readonly Dictionary<long, PendingRequest> pending = [];
     private long nextCorrelation;
 
-    /// <summary>Queues <paramref name="message"/> for <paramref name="to"/> on <paramref name="lan"/> and awaits its answer.</summary>
+    /// <summary>
+    /// Queues <paramref name="message"/> for <paramref name="to"/> on <paramref name="lan"/> and awaits its answer, unless
+    /// it is a quiet heartbeat: an answer to that (a peer of an older release answers every heartbeat) is then ignored.
+    /// </summary>
     public void Send(string to, int lan, MembershipMessage message, TimeSpan now)
     {
         long id = ++nextCorrelation;
-        pending[id] = new PendingRequest(to, lan, now, message);
+        if (message is not HeartbeatRequest { Quiet: true })
+        {
+            pending[id] = new PendingRequest(to, lan, now, message);
+        }
+
         outbox.Add(new OutboundRequest(id, to, lan, message));
     }
 

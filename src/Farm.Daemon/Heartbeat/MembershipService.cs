@@ -40,11 +40,15 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     /// <summary>False only in tests that play a release from before the heartbeat stream (it then answers UNIMPLEMENTED).</summary>
     public bool ServesHeartbeatStream { get; init; } = true;
 
+    /// <summary>True only in tests that play a release from before quiet heartbeats: every heartbeat is answered.</summary>
+    public bool AnswersEveryHeartbeat { get; init; }
+
     public override Task<Wire.Envelope> Heartbeat(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
 
     /// <summary>
     /// Heartbeats on one stream: every item is handled as a unary Heartbeat (same MAC path, same checks) and answered
-    /// in order; a refused item ends the stream with the status the unary call would have returned.
+    /// in order, except a quiet one that was served (its sender matches answers by <c>reply_to</c>); a refused item ends
+    /// the stream with the status the unary call would have returned.
     /// </summary>
     public override async Task HeartbeatStream(IAsyncStreamReader<Wire.Envelope> requestStream, IServerStreamWriter<Wire.Envelope> responseStream, ServerCallContext context)
     {
@@ -61,7 +65,10 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         {
             while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(Handle(requestStream.Current, context, MethodPaths.Heartbeat), call.Token).ConfigureAwait(false);
+                if (Serve(requestStream.Current, context, MethodPaths.Heartbeat, mayStayQuiet: !AnswersEveryHeartbeat) is { } answer)
+                {
+                    await responseStream.WriteAsync(answer, call.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (closing.IsCancellationRequested)
@@ -90,7 +97,14 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     public override Task<Wire.Envelope> GetView(Wire.Envelope request, ServerCallContext context) => Task.FromResult(Handle(request, context, context.Method));
 
     /// <summary>Opens <paramref name="envelope"/>, sealed for <paramref name="method"/>, lets the manager answer and seals the reply.</summary>
-    private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context, string method)
+    private Wire.Envelope Handle(Wire.Envelope envelope, ServerCallContext context, string method) =>
+        Serve(envelope, context, method, mayStayQuiet: false)!; // null only for a quiet heartbeat that may stay quiet
+
+    /// <summary>
+    /// As <see cref="Handle"/>; with <paramref name="mayStayQuiet"/> (the heartbeat stream), null for a quiet heartbeat
+    /// that was served: nothing is sealed or sent. Refusals are always answered.
+    /// </summary>
+    private Wire.Envelope? Serve(Wire.Envelope envelope, ServerCallContext context, string method, bool mayStayQuiet)
     {
         if (requirePeerCertificate && !CertificateNames(context, envelope.Sender))
         {
@@ -131,6 +145,11 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         }
 
         var reply = host.HandleRequest(envelope.Sender, (int)envelope.Lan, request);
+        if (mayStayQuiet && request is HeartbeatRequest { Quiet: true })
+        {
+            return null;
+        }
+
         return authenticator.SealReply(method, EnvelopeKind.Reply, envelope, MessageMapper.ToProto(reply));
     }
 

@@ -100,6 +100,12 @@ internal sealed record DaemonSettings
     /// </summary>
     public bool ServesHeartbeatStream { get; init; } = Environment.GetEnvironmentVariable("FARM_TEST_NO_HEARTBEAT_STREAM") != "1";
 
+    /// <summary>
+    /// Whether this node answers quiet heartbeats too (docs/architecture.md, "Quiet heartbeats"). Never, unless the
+    /// test-only environment variable <c>FARM_TEST_ANSWER_EVERY_HEARTBEAT=1</c> plays a release from before them.
+    /// </summary>
+    public bool AnswersEveryHeartbeat { get; init; } = Environment.GetEnvironmentVariable("FARM_TEST_ANSWER_EVERY_HEARTBEAT") == "1";
+
     /// <summary>The cluster's nodes as the admin controls reach them.</summary>
     public NodeRoster BindRoster() =>
         new(Self.Name, [.. Cluster.Nodes.Select(n => new NodeRoster.Entry(n.Name, EndpointsOf(n)))]);

@@ -38,6 +38,7 @@ internal sealed class FarmNode : IDisposable
             Host, Authenticator, PeerGuard, peers.Keys, requirePeerCertificate: tls is not null, loggerFactory.CreateLogger<MembershipService>())
         {
             ServesHeartbeatStream = settings.ServesHeartbeatStream,
+            AnswersEveryHeartbeat = settings.AnswersEveryHeartbeat,
         };
         // A refused module (its folder is not root's own) gets no data plane: its farm.yaml could name any address.
         var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();

@@ -7,9 +7,11 @@ namespace Farm.Daemon.Transport;
 /// The heartbeats to one peer on one LAN, on one long-lived <c>HeartbeatStream</c> call instead of a unary call each:
 /// an HTTP/2 DATA frame per heartbeat and per answer instead of a new stream with its headers, which is most of an idle
 /// farm's CPU. Every item is sealed and opened exactly like a unary heartbeat (<see cref="PeerTransport.Seal"/>,
-/// <see cref="PeerTransport.Complete"/>); the peer answers items in order, so answers are matched to requests by
-/// position. The manager's own timeouts still decide failures: a stream that breaks or stops answering only makes its
-/// unanswered heartbeats fail now, and the next heartbeat opens a new stream.
+/// <see cref="PeerTransport.Complete"/>); the peer answers items in order, all but the quiet ones it served
+/// (<see cref="HeartbeatRequest.Quiet"/>; a peer of an older release answers those too), so an answer is matched to the
+/// heartbeat its <c>reply_to</c> names and the quiet ones before it are done. The manager's own timeouts still decide
+/// failures: a stream that breaks or stops answering only makes its unanswered heartbeats fail now, and the next
+/// heartbeat opens a new stream.
 /// </summary>
 /// <remarks>
 /// A peer that does not serve the method (an older farmd: UNIMPLEMENTED) gets unary heartbeats for
@@ -30,7 +32,8 @@ internal sealed partial class HeartbeatLink : IDisposable
     private readonly int lan;
     private readonly Channel<OutboundRequest> queue = Channel.CreateBounded<OutboundRequest>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-    private readonly ConcurrentQueue<Sent> awaiting = new();
+    private readonly Queue<Sent> awaiting = new(); // sent, in seq order, until answered or passed; under awaitingLock
+    private readonly Lock awaitingLock = new();
     private CancellationTokenSource? current;
     private long unsupportedAt;
     private int unsupported;
@@ -58,8 +61,9 @@ internal sealed partial class HeartbeatLink : IDisposable
             Volatile.Write(ref unsupported, 0);
         }
 
-        // A stream whose oldest heartbeat went unanswered too long is stuck (peer stopped, connection dead): start over.
-        if (awaiting.TryPeek(out var oldest) && transport.Elapsed(oldest.At) > transport.StreamPatience)
+        // A stream whose oldest heartbeat that asked an answer went unanswered too long is stuck (peer stopped,
+        // connection dead): start over.
+        if (OldestAskingAnswer() is { } oldest && transport.Elapsed(oldest) > transport.StreamPatience)
         {
             Abort();
         }
@@ -126,7 +130,7 @@ internal sealed partial class HeartbeatLink : IDisposable
             }
 
             // Whatever was sent and not answered will not be: the manager hears it now rather than at its timeout.
-            while (awaiting.TryDequeue(out var lost))
+            foreach (var lost in TakeAll())
             {
                 transport.Fail(lost.Request, status.StatusCode, status.Detail);
             }
@@ -156,7 +160,11 @@ internal sealed partial class HeartbeatLink : IDisposable
             while (true)
             {
                 var sealedRequest = transport.Seal(next);
-                awaiting.Enqueue(new Sent(next, sealedRequest, transport.Timestamp()));
+                lock (awaitingLock)
+                {
+                    awaiting.Enqueue(new Sent(next, sealedRequest, transport.Timestamp()));
+                }
+
                 await call.RequestStream.WriteAsync(sealedRequest, cts.Token).ConfigureAwait(false);
                 next = await queue.Reader.ReadAsync(cts.Token).ConfigureAwait(false);
             }
@@ -179,7 +187,7 @@ internal sealed partial class HeartbeatLink : IDisposable
         return written.StatusCode == StatusCode.Unimplemented || read.StatusCode is StatusCode.OK or StatusCode.Cancelled ? written : read;
     }
 
-    /// <summary>Hands each answer to the transport, matched to the oldest unanswered heartbeat; ends the stream on any failure.</summary>
+    /// <summary>Hands each answer to the transport, matched to the heartbeat it names; ends the stream on any failure.</summary>
     private async Task<Status> ReadAsync(AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope> call, CancellationTokenSource cts)
     {
         await Task.Yield();
@@ -188,13 +196,20 @@ internal sealed partial class HeartbeatLink : IDisposable
         {
             while (await call.ResponseStream.MoveNext(cts.Token).ConfigureAwait(false))
             {
-                if (!awaiting.TryDequeue(out var sent))
+                var answer = call.ResponseStream.Current;
+                var (sent, skipped) = Match(answer.ReplyTo);
+                foreach (var lost in skipped)
+                {
+                    transport.Fail(lost.Request, StatusCode.Internal, "the peer answered a later heartbeat and not this one");
+                }
+
+                if (sent is not { } matched)
                 {
                     status = new Status(StatusCode.Internal, "an answer to no heartbeat");
                     break;
                 }
 
-                transport.Complete(sent.Request, sent.Sealed, call.ResponseStream.Current, sent.At);
+                transport.Complete(matched.Request, matched.Sealed, answer, matched.At);
             }
         }
         catch (RpcException e)
@@ -215,7 +230,65 @@ internal sealed partial class HeartbeatLink : IDisposable
         return status;
     }
 
-    private readonly record struct Sent(OutboundRequest Request, Wire.Envelope Sealed, long At);
+    /// <summary>
+    /// Takes the heartbeat <paramref name="replyTo"/> names off the queue with every one sent before it: the quiet ones
+    /// among those need no answer, the others (<c>Skipped</c>) will get none. Null when no heartbeat waiting has that seq.
+    /// </summary>
+    private (Sent? Answered, IReadOnlyList<Sent> Skipped) Match(ulong replyTo)
+    {
+        List<Sent>? skipped = null;
+        lock (awaitingLock)
+        {
+            while (awaiting.TryPeek(out var head) && head.Sealed.Seq <= replyTo)
+            {
+                awaiting.Dequeue();
+                if (head.Sealed.Seq == replyTo)
+                {
+                    return (head, (IReadOnlyList<Sent>?)skipped ?? []);
+                }
+
+                if (!head.Quiet)
+                {
+                    (skipped ??= []).Add(head);
+                }
+            }
+        }
+
+        return (null, (IReadOnlyList<Sent>?)skipped ?? []);
+    }
+
+    /// <summary>When the oldest heartbeat waiting for an answer that asked one was sent (a transport timestamp), or null.</summary>
+    private long? OldestAskingAnswer()
+    {
+        lock (awaitingLock)
+        {
+            foreach (var sent in awaiting)
+            {
+                if (!sent.Quiet)
+                {
+                    return sent.At;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private List<Sent> TakeAll()
+    {
+        lock (awaitingLock)
+        {
+            var all = new List<Sent>(awaiting);
+            awaiting.Clear();
+            return all;
+        }
+    }
+
+    private readonly record struct Sent(OutboundRequest Request, Wire.Envelope Sealed, long At)
+    {
+        /// <summary>A quiet heartbeat: no answer is expected (a peer of an older release sends one all the same).</summary>
+        public bool Quiet => Request.Message is HeartbeatRequest { Quiet: true };
+    }
 
     private static partial class Log
     {

@@ -35,7 +35,7 @@ internal static class MessageMapper
         HeartbeatRequest m => new Wire.HeartbeatRequest
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), WitnessLost = m.WitnessLost,
-            Drains = ToProto(m.Drains),
+            Drains = ToProto(m.Drains), Quiet = m.Quiet,
         },
         HeartbeatReply m => new Wire.HeartbeatReply
         {
@@ -285,7 +285,7 @@ internal static class MessageMapper
     }
 
     private static HeartbeatRequest FromProto(Wire.HeartbeatRequest m, MessageLimits limits) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains, limits));
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains, limits), m.Quiet);
 
     private static HeartbeatReply FromProto(Wire.HeartbeatReply m, MessageLimits limits) =>
         new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost, FromProto(m.Drains, limits));

@@ -112,6 +112,11 @@ public sealed partial class SimCluster
 
             var (reply, effects) = To.Driver.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
             sim.Apply(To, effects);
+            if (Request.Message is HeartbeatRequest { Quiet: true })
+            {
+                return; // answered by nothing, as on farmd's heartbeat stream
+            }
+
             if (sim.IsBlocked(To.Name, From.Name) || sim.DownLans.Contains(Request.Lan) || sim.random.NextDouble() < sim.Loss)
             {
                 return;

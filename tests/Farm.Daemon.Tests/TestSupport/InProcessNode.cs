@@ -17,7 +17,8 @@ internal sealed class InProcessNode(WebApplication app, FarmNode node, string so
         IReadOnlyList<ModuleConfig>? modules = null,
         IReadOnlyDictionary<string, string>? moduleDirectories = null,
         IReadOnlyDictionary<string, string>? refusedModules = null,
-        string? modulesDirectory = null)
+        string? modulesDirectory = null,
+        Func<DaemonSettings, DaemonSettings>? adjust = null)
     {
         string socket = Path.Combine(dir, name + ".sock");
         Assert.IsNull(AdminSocket.Prepare(socket));
@@ -41,6 +42,7 @@ internal sealed class InProcessNode(WebApplication app, FarmNode node, string so
             AddressMap = TestClusterFiles.AddressMap,
             LeaveTimeout = TimeSpan.FromSeconds(2),
         };
+        settings = adjust?.Invoke(settings) ?? settings;
         var (app, node) = DaemonHost.Build(settings, TimeProvider.System, l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         await app.StartAsync().WithTimeout();
         return new InProcessNode(app, node, socket);
