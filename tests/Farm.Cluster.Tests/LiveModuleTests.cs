@@ -1,7 +1,6 @@
 using Farm.Cluster.Membership;
 using Farm.Core.Buckets;
 using Farm.Core.Config;
-using Farm.Core.Ownership;
 using Farm.Testing.Simulation;
 
 namespace Farm.Cluster.Tests;
