@@ -37,11 +37,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "25s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all after {watch.ElapsedMilliseconds} ms:\n{install.Output}{install.Error}");
-            Assert.AreEqual(0, install.Code, install.Output + install.Error);
-            foreach (string node in new[] { "node0", "node1" })
-            {
-                StringAssert.Contains(install.Output, $"{node}: installed; reloaded: drained, stopped, swapped, started (UP/Ready)");
-            }
+            AssertOnBothNodes(install, "installed; reloaded: drained, stopped, swapped, started (UP/Ready)");
 
             await ServedAsync(farm, ct);
             var list = Farmctl(farm, "module", "list", "--all", "--json");
@@ -93,11 +89,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             await File.WriteAllBytesAsync(file, Pack(work, "1.0.0", Topology.InterfaceName, "20s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
-            Assert.AreEqual(0, install.Code, install.Output + install.Error);
-            foreach (string node in new[] { "node0", "node1" })
-            {
-                StringAssert.Contains(install.Output, $"{node}: installed; loaded: started (UP/Ready)");
-            }
+            AssertOnBothNodes(install, "installed; loaded: started (UP/Ready)");
 
             await ServedAsync(farm, ct);
             await stopAsking.CancelAsync();
@@ -156,11 +148,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             var install = await installing;
             testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
             testContext.WriteLine($"{rounds} rounds; seeds seen: node0 {string.Join(" -> ", seedsSeen[0])}, node1 {string.Join(" -> ", seedsSeen[1])}");
-            Assert.AreEqual(0, install.Code, install.Output + install.Error);
-            foreach (string node in new[] { "node0", "node1" })
-            {
-                StringAssert.Contains(install.Output, $"{node}: installed; reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)");
-            }
+            AssertOnBothNodes(install, "installed; reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)");
 
             await ServedAsync(farm, ct);
             Assert.IsTrue(rounds >= 5, $"the kernels were read during the install ({rounds} rounds)");
@@ -260,6 +248,16 @@ public sealed class ModuleBundleTests(TestContext testContext)
                 AfterDaemonsKilled = f => KillApps(f),
             },
             ct);
+    }
+
+    /// <summary>Asserts that a farmctl call on every node succeeded and reported <paramref name="outcome"/> for node0 and node1.</summary>
+    private static void AssertOnBothNodes((int Code, string Output, string Error) run, string outcome)
+    {
+        Assert.AreEqual(0, run.Code, run.Output + run.Error);
+        foreach (string node in new[] { "node0", "node1" })
+        {
+            StringAssert.Contains(run.Output, $"{node}: {outcome}");
+        }
     }
 
     private static (int Code, string Output, string Error) Farmctl(FarmFixture farm, params string[] args)
