@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using Farm.Core.Config;
 using Farm.Protocol.V1;
 using Farm.Testing.Farmd;
-using Farm.Testing.Network;
 using Farm.Testing.Topology;
 
 // The one-command demo (installer/demo.sh): a 3-node farm with the demo-web module, 200 clients, a node killed

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
 
 namespace Farm.Cluster.Tests;
 

@@ -1,8 +1,3 @@
-using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-using Farm.Core.Config;
-using Farm.Testing.Simulation;
-
 namespace Farm.Cluster.Tests;
 
 /// <summary>

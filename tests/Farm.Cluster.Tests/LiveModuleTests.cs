@@ -1,9 +1,3 @@
-using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-using Farm.Core.Config;
-using Farm.Core.Ownership;
-using Farm.Testing.Simulation;
-
 namespace Farm.Cluster.Tests;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Farm.Testing.Simulation;
-using Farm.Core.Config;
-
 namespace Farm.Cluster.Tests;
 
 [TestClass]

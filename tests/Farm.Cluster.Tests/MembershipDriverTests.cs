@@ -1,6 +1,3 @@
-using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-
 namespace Farm.Cluster.Tests;
 
 [TestClass]

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Farm.Testing.Simulation;
 
 namespace Farm.Cluster.Tests;
 

@@ -1,8 +1,4 @@
 using System.Collections.Immutable;
-using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-using Farm.Core.Config;
-using Farm.Testing.Simulation;
 
 namespace Farm.Cluster.Tests;
 

@@ -1,5 +1,3 @@
-using Farm.Cluster.Membership;
-
 namespace Farm.Cluster.Tests;
 
 [TestClass]

@@ -1,6 +1,3 @@
-using Farm.Cluster.Membership;
-using Farm.Core.Config;
-
 namespace Farm.Cluster.Tests;
 
 [TestClass]

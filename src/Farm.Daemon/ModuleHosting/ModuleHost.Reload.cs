@@ -1,4 +1,3 @@
-using Farm.Daemon.Reload;
 using Farm.Native.Linux;
 
 namespace Farm.Daemon.ModuleHosting;

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Farm.Cluster.Membership;
 using Farm.Core.Config;
-using Farm.Core.Ownership;
 
 namespace Farm.Testing.Simulation;
 

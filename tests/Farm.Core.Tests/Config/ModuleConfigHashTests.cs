@@ -1,5 +1,3 @@
-using Farm.Core.Config;
-
 namespace Farm.Core.Tests.Config;
 
 [TestClass]

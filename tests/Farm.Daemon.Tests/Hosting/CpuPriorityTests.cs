@@ -1,7 +1,4 @@
-using System.Net;
-using Farm.Core.Config;
 using Farm.Core.Scheduling;
-using Farm.Daemon.Hosting;
 
 namespace Farm.Daemon.Tests.Hosting;
 

@@ -1,6 +1,5 @@
 using Farm.Core.Bundles;
 using Farm.Testing.Bundles;
-using Farm.Testing.Files;
 
 namespace Farm.Daemon.Tests.ModuleHosting;
 

@@ -27,11 +27,8 @@ public sealed class ModuleBundleTests(TestContext testContext)
     public async Task InstallAll_ThenRollbackAndRemove_ReloadedModuleServesAgainOtherUndisturbed()
     {
         var ct = testContext.CancellationToken;
-        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
-        FarmFixture? farm = null;
-        try
+        await OnFarmAsync("farm-bundles", web: true, async (farm, work) =>
         {
-            farm = await StartFarmAsync("farm-bundles", work, web: true, ct);
             var watch = Stopwatch.StartNew();
             var otherPids = OtherPids(farm);
 
@@ -40,11 +37,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "25s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all after {watch.ElapsedMilliseconds} ms:\n{install.Output}{install.Error}");
-            Assert.AreEqual(0, install.Code, install.Output + install.Error);
-            foreach (string node in new[] { "node0", "node1" })
-            {
-                StringAssert.Contains(install.Output, $"{node}: installed; reloaded: drained, stopped, swapped, started (UP/Ready)");
-            }
+            AssertOnBothNodes(install, "installed; reloaded: drained, stopped, swapped, started (UP/Ready)");
 
             await ServedAsync(farm, ct);
             var list = Farmctl(farm, "module", "list", "--all", "--json");
@@ -75,16 +68,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
             Assert.IsFalse(Directory.Exists(Path.Combine(farm.Root, "node1", "modules", Web)));
             testContext.WriteLine($"install, rollback, remove on 2 nodes in {watch.ElapsedMilliseconds} ms");
-        }
-        finally
-        {
-            if (farm is not null)
-            {
-                await farm.DisposeAsync();
-            }
-
-            Directory.Delete(work, recursive: true);
-        }
+        }, ct);
     }
 
     [TestMethod]
@@ -92,12 +76,9 @@ public sealed class ModuleBundleTests(TestContext testContext)
     public async Task InstallAll_NewModule_ServedWithoutRestartOtherModuleClientsAlwaysAnswered()
     {
         var ct = testContext.CancellationToken;
-        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
-        FarmFixture? farm = null;
-        try
+        // farmd starts with other only.
+        await OnFarmAsync("farm-newmod", web: false, async (farm, work) =>
         {
-            // farmd starts with other only.
-            farm = await StartFarmAsync("farm-newmod", work, web: false, ct);
             var otherPids = OtherPids(farm);
             int[] farmdPids = [farm.Daemon(0).Id, farm.Daemon(1).Id];
 
@@ -108,11 +89,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             await File.WriteAllBytesAsync(file, Pack(work, "1.0.0", Topology.InterfaceName, "20s", farm.Root), ct);
             var install = Farmctl(farm, "module", "install", file, "--all");
             testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
-            Assert.AreEqual(0, install.Code, install.Output + install.Error);
-            foreach (string node in new[] { "node0", "node1" })
-            {
-                StringAssert.Contains(install.Output, $"{node}: installed; loaded: started (UP/Ready)");
-            }
+            AssertOnBothNodes(install, "installed; loaded: started (UP/Ready)");
 
             await ServedAsync(farm, ct);
             await stopAsking.CancelAsync();
@@ -122,16 +99,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             Assert.AreEqual(0, unanswered.Count, "other's clients were always answered: " + string.Join("; ", unanswered));
             CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
             CollectionAssert.AreEqual(farmdPids, new[] { farm.Daemon(0).Id, farm.Daemon(1).Id }, "farmd never restarted");
-        }
-        finally
-        {
-            if (farm is not null)
-            {
-                await farm.DisposeAsync();
-            }
-
-            Directory.Delete(work, recursive: true);
-        }
+        }, ct);
     }
 
     [TestMethod]
@@ -139,11 +107,8 @@ public sealed class ModuleBundleTests(TestContext testContext)
     public async Task InstallAll_SeedChanged_ReloadedOnEveryNodeTwoDefinitionsNeverAcceptAtOnce()
     {
         var ct = testContext.CancellationToken;
-        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
-        FarmFixture? farm = null;
-        try
+        await OnFarmAsync("farm-reseed", web: true, async (farm, work) =>
         {
-            farm = await StartFarmAsync("farm-reseed", work, web: true, ct);
             var otherPids = OtherPids(farm);
 
             // While the install runs, each node's kernel table is read (nft, one listing: bucket sets, lease and the seed
@@ -183,11 +148,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             var install = await installing;
             testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
             testContext.WriteLine($"{rounds} rounds; seeds seen: node0 {string.Join(" -> ", seedsSeen[0])}, node1 {string.Join(" -> ", seedsSeen[1])}");
-            Assert.AreEqual(0, install.Code, install.Output + install.Error);
-            foreach (string node in new[] { "node0", "node1" })
-            {
-                StringAssert.Contains(install.Output, $"{node}: installed; reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)");
-            }
+            AssertOnBothNodes(install, "installed; reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)");
 
             await ServedAsync(farm, ct);
             Assert.IsTrue(rounds >= 5, $"the kernels were read during the install ({rounds} rounds)");
@@ -200,16 +161,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             }
 
             CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
-        }
-        finally
-        {
-            if (farm is not null)
-            {
-                await farm.DisposeAsync();
-            }
-
-            Directory.Delete(work, recursive: true);
-        }
+        }, ct);
     }
 
     /// <summary>Whether web's kernel table in <paramref name="ns"/> accepts new flows (leased), and the seed its hash rule uses; (false, null) without a table.</summary>
@@ -256,6 +208,30 @@ public sealed class ModuleBundleTests(TestContext testContext)
     }
 
     /// <summary>Two farmd in namespaces running other (copied by hand) and, with <paramref name="web"/>, web 1.0.0 (from a bundle), both served.</summary>
+    /// <summary>
+    /// Runs <paramref name="test"/> on a new two-node farm (see <see cref="StartFarmAsync"/>) in a work folder of its own;
+    /// the farm is disposed and the folder deleted afterwards, also when the start or the test fails.
+    /// </summary>
+    private static async Task OnFarmAsync(string name, bool web, Func<FarmFixture, string, Task> test, CancellationToken ct)
+    {
+        string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
+        FarmFixture? farm = null;
+        try
+        {
+            farm = await StartFarmAsync(name, work, web, ct);
+            await test(farm, work);
+        }
+        finally
+        {
+            if (farm is not null)
+            {
+                await farm.DisposeAsync();
+            }
+
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     private static async Task<FarmFixture> StartFarmAsync(string name, string work, bool web, CancellationToken ct)
     {
         await Requirements.NamespacesAsync(needNft: true);
@@ -272,6 +248,16 @@ public sealed class ModuleBundleTests(TestContext testContext)
                 AfterDaemonsKilled = f => KillApps(f),
             },
             ct);
+    }
+
+    /// <summary>Asserts that a farmctl call on every node succeeded and reported <paramref name="outcome"/> for node0 and node1.</summary>
+    private static void AssertOnBothNodes((int Code, string Output, string Error) run, string outcome)
+    {
+        Assert.AreEqual(0, run.Code, run.Output + run.Error);
+        foreach (string node in new[] { "node0", "node1" })
+        {
+            StringAssert.Contains(run.Output, $"{node}: {outcome}");
+        }
     }
 
     private static (int Code, string Output, string Error) Farmctl(FarmFixture farm, params string[] args)

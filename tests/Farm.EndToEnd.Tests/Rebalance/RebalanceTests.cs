@@ -85,8 +85,7 @@ public sealed class RebalanceTests(TestContext testContext)
     {
         var ct = testContext.CancellationToken;
         farm = await RebalanceScenario.StartAsync(running: 3, LongDrain, ct);
-        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
-        await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
+        await using var load = await OpenTcpSessionsAsync(farm, ct);
         Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
         await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 1 }, Settle, ct);
         Assert.IsGreaterThan(0, (await farm.HandoverOfAsync(1, ct)).Draining);
@@ -132,8 +131,7 @@ public sealed class RebalanceTests(TestContext testContext)
         var ct = testContext.CancellationToken;
         var drainTimeout = TimeSpan.FromSeconds(4);
         farm = await RebalanceScenario.StartAsync(running: 3, drainTimeout, ct);
-        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
-        await load.WaitUntilAsync(s => s.Open == 200 && s.MinRoundTrips >= 3, TimeSpan.FromSeconds(30), ct);
+        await using var load = await OpenTcpSessionsAsync(farm, ct);
 
         var asked = Stopwatch.GetTimestamp();
         Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
@@ -225,8 +223,7 @@ public sealed class RebalanceTests(TestContext testContext)
     {
         var ct = testContext.CancellationToken;
         farm = await RebalanceScenario.StartAsync(running: 3, LongDrain, ct);
-        await using var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
-        await load.WaitUntilAsync(s => s.Open == RebalanceScenario.ClientAddresses && s.MinRoundTrips >= 3, Settle, ct);
+        await using var load = await OpenTcpSessionsAsync(farm, ct);
 
         // The nodes of this fixture share one modules folder (as if the same edit were made on each machine).
         FarmConfigFiles.WriteModule(farm.Options.Modules.Single() with { Seed = 7 }, Path.Combine(farm.Root, "modules"));
@@ -279,11 +276,26 @@ public sealed class RebalanceTests(TestContext testContext)
         }
 
         await farm.WaitAcceptorsAsync(new Dictionary<int, int> { [0] = 1, [1] = 1, [2] = 1 }, Settle, ct);
-        await using var after = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
-        await after.WaitUntilAsync(s => s.Open == RebalanceScenario.ClientAddresses && s.MinRoundTrips >= 3, Settle, ct);
+        await using var after = await OpenTcpSessionsAsync(farm, ct);
         var fresh = await after.StopAsync(ct);
         Assert.AreEqual((0, 0, 0), (fresh.Reset, fresh.Failed, fresh.AnsweredByTwo), fresh.ToString());
         Assert.AreEqual(3, Enumerable.Range(0, after.Count).Select(after.NodeOf).Distinct().Count(), "the new sessions spread over the three nodes");
+    }
+
+    /// <summary>One TCP session per client address to the VIP, returned once every session is open and answered three times.</summary>
+    private static async Task<SessionLoad> OpenTcpSessionsAsync(FarmFixture farm, CancellationToken ct)
+    {
+        var load = await SessionLoad.StartAsync(farm.Client.Namespace, farm.Sources(), [RebalanceScenario.Vip], RebalanceScenario.TcpPort, cancellationToken: ct);
+        try
+        {
+            await load.WaitUntilAsync(s => s.Open == RebalanceScenario.ClientAddresses && s.MinRoundTrips >= 3, Settle, ct);
+            return load;
+        }
+        catch
+        {
+            await load.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Buckets node <paramref name="index"/> drains; 0 while its module is between two definitions (no table to report).</summary>

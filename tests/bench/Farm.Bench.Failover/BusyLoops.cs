@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Farm.Bench.Failover;
 
 /// <summary>Busy loops that compete with the farm for the CPU (<c>--hogs</c>); killed on dispose.</summary>
