@@ -1,7 +1,3 @@
-using Farm.Cluster.Membership;
-using Farm.Core.Buckets;
-using Farm.Core.Config;
-
 namespace Farm.Cluster.Tests;
 
 /// <summary>
