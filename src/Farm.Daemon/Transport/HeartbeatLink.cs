@@ -16,7 +16,10 @@ namespace Farm.Daemon.Transport;
 /// <remarks>
 /// A peer that does not serve the method (an older farmd: UNIMPLEMENTED) gets unary heartbeats for
 /// <see cref="UnsupportedRetry"/>, then the stream is tried again. Sends never block the caller (the heartbeat thread):
-/// items go through a bounded queue to one writer task; when it is full the caller sends a unary call instead.
+/// items go through a bounded queue (when it is full the caller sends a unary call instead) and are written by whoever
+/// finds no write in flight: the heartbeat thread itself (sealing and handing the frame to the HTTP/2 connection take
+/// microseconds and never wait), else the completion of the write before. No thread is woken only to write a
+/// heartbeat: an idle farm's CPU is mostly such hand-offs (docs/performance.md).
 /// </remarks>
 internal sealed partial class HeartbeatLink : IDisposable
 {
@@ -31,10 +34,12 @@ internal sealed partial class HeartbeatLink : IDisposable
     private readonly string peer;
     private readonly int lan;
     private readonly Channel<OutboundRequest> queue = Channel.CreateBounded<OutboundRequest>(
-        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
     private readonly Queue<Sent> awaiting = new(); // sent, in seq order, until answered or passed; under awaitingLock
     private readonly Lock awaitingLock = new();
     private CancellationTokenSource? current;
+    private Live? live; // the stream heartbeats are written to, null between streams
+    private int pumping; // 1 while someone writes (or a write is in flight): only that one reads the queue
     private long unsupportedAt;
     private int unsupported;
     private int started;
@@ -73,7 +78,13 @@ internal sealed partial class HeartbeatLink : IDisposable
             _ = Task.Run(RunAsync);
         }
 
-        return queue.Writer.TryWrite(request);
+        if (!queue.Writer.TryWrite(request))
+        {
+            return false;
+        }
+
+        Pump();
+        return true;
     }
 
     public void Dispose()
@@ -96,12 +107,15 @@ internal sealed partial class HeartbeatLink : IDisposable
         var shutdown = transport.ShuttingDown;
         while (!shutdown.IsCancellationRequested)
         {
-            OutboundRequest first;
             try
             {
-                first = await queue.Reader.ReadAsync(shutdown).ConfigureAwait(false);
+                // A stream opens when there is something to send.
+                if (!await queue.Reader.WaitToReadAsync(shutdown).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
-            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            catch (OperationCanceledException)
             {
                 return;
             }
@@ -109,7 +123,7 @@ internal sealed partial class HeartbeatLink : IDisposable
             Status status;
             try
             {
-                status = await RunStreamAsync(first, shutdown).ConfigureAwait(false);
+                status = await RunStreamAsync(shutdown).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -144,20 +158,77 @@ internal sealed partial class HeartbeatLink : IDisposable
         }
     }
 
-    /// <summary>One stream: writes heartbeats from the queue until the stream fails, is aborted or the transport stops.</summary>
-    private async Task<Status> RunStreamAsync(OutboundRequest first, CancellationToken shutdown)
+    /// <summary>One stream: lives until its reader ends (the peer failed or refused, a write failed, an abort, the transport stops).</summary>
+    private async Task<Status> RunStreamAsync(CancellationToken shutdown)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         Volatile.Write(ref current, cts);
         AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope>? call = null;
-        Task<Status>? reading = null;
-        var written = new Status(StatusCode.Unavailable, "heartbeat stream ended");
+        Live? stream = null;
+        var read = new Status(StatusCode.Unavailable, "heartbeat stream ended");
         try
         {
             call = client.HeartbeatStream(new CallOptions(cancellationToken: cts.Token));
-            reading = ReadAsync(call, cts);
-            var next = first;
-            while (true)
+            var reading = ReadAsync(call, cts);
+            stream = new Live(call, cts);
+            Volatile.Write(ref live, stream);
+            Pump(); // what waits in the queue (at least the heartbeat that opened the stream)
+            read = await reading.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            read = e.Status;
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            read = new Status(StatusCode.Cancelled, e.Message);
+        }
+
+        Volatile.Write(ref live, null);
+        Volatile.Write(ref current, null);
+        await cts.CancelAsync().ConfigureAwait(false);
+        call?.Dispose();
+
+        // Why the call ended: UNIMPLEMENTED from either side, else the reader's status (the peer's), else the writer's.
+        var written = stream?.WriteFailure ?? new Status(StatusCode.Unavailable, "heartbeat stream ended");
+        return written.StatusCode == StatusCode.Unimplemented || read.StatusCode is StatusCode.OK or StatusCode.Cancelled ? written : read;
+    }
+
+    /// <summary>
+    /// Writes queued heartbeats to the live stream unless a write is in flight (its completion writes the next). Runs on
+    /// the heartbeat thread (from <see cref="TrySend"/>), on the stream's start, and on a write's completion.
+    /// </summary>
+    private void Pump()
+    {
+        while (Interlocked.CompareExchange(ref pumping, 1, 0) == 0)
+        {
+            if (!WriteQueued())
+            {
+                return; // a write is in flight: its completion goes on
+            }
+
+            Volatile.Write(ref pumping, 0);
+
+            // A heartbeat queued after the last read but before the release would wait for the next one: look again.
+            if (Volatile.Read(ref live) is null || !queue.Reader.TryPeek(out _))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Writes from the queue while writes complete at once; false when one is in flight (it keeps <see cref="pumping"/>).</summary>
+    private bool WriteQueued()
+    {
+        if (Volatile.Read(ref live) is not { } stream)
+        {
+            return true;
+        }
+
+        while (queue.Reader.TryRead(out var next))
+        {
+            Task write;
+            try
             {
                 var sealedRequest = transport.Seal(next);
                 lock (awaitingLock)
@@ -165,26 +236,41 @@ internal sealed partial class HeartbeatLink : IDisposable
                     awaiting.Enqueue(new Sent(next, sealedRequest, transport.Timestamp()));
                 }
 
-                await call.RequestStream.WriteAsync(sealedRequest, cts.Token).ConfigureAwait(false);
-                next = await queue.Reader.ReadAsync(cts.Token).ConfigureAwait(false);
+                write = stream.Call.RequestStream.WriteAsync(sealedRequest, stream.Cts.Token);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                stream.Fail(e);
+                return true;
+            }
+
+            if (!write.IsCompleted)
+            {
+                write.ContinueWith(
+                    static (t, state) => ((HeartbeatLink)state!).Written(t), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return false;
+            }
+
+            if (!write.IsCompletedSuccessfully)
+            {
+                stream.Fail(write.Exception?.InnerException);
+                return true;
             }
         }
-        catch (RpcException e)
+
+        return true;
+    }
+
+    /// <summary>A write that was in flight completed (on the HTTP/2 connection's thread): note a failure, write what waits.</summary>
+    private void Written(Task write)
+    {
+        if (!write.IsCompletedSuccessfully)
         {
-            written = e.Status;
-        }
-        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or InvalidOperationException or IOException or ObjectDisposedException)
-        {
-            written = new Status(StatusCode.Cancelled, e.Message);
+            Volatile.Read(ref live)?.Fail(write.Exception?.InnerException);
         }
 
-        Volatile.Write(ref current, null);
-        await cts.CancelAsync().ConfigureAwait(false);
-        var read = reading is null ? written : await reading.ConfigureAwait(false);
-        call?.Dispose();
-
-        // Why the call ended: UNIMPLEMENTED from either side, else the reader's status (the peer's), else the writer's.
-        return written.StatusCode == StatusCode.Unimplemented || read.StatusCode is StatusCode.OK or StatusCode.Cancelled ? written : read;
+        Volatile.Write(ref pumping, 0);
+        Pump();
     }
 
     /// <summary>Hands each answer to the transport, matched to the heartbeat it names; ends the stream on any failure.</summary>
@@ -281,6 +367,39 @@ internal sealed partial class HeartbeatLink : IDisposable
             var all = new List<Sent>(awaiting);
             awaiting.Clear();
             return all;
+        }
+    }
+
+    /// <summary>The live stream and why its writes failed, if they did.</summary>
+    private sealed class Live(AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope> call, CancellationTokenSource cts)
+    {
+        private readonly Lock gate = new();
+        private Status? writeFailure;
+
+        public AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope> Call { get; } = call;
+
+        public CancellationTokenSource Cts { get; } = cts;
+
+        public Status? WriteFailure
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return writeFailure;
+                }
+            }
+        }
+
+        /// <summary>A write failed: the stream ends (its reader is cancelled, off this thread) with that reason.</summary>
+        public void Fail(Exception? e)
+        {
+            lock (gate)
+            {
+                writeFailure ??= e is RpcException r ? r.Status : new Status(StatusCode.Cancelled, e?.Message ?? "write cancelled");
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, Cts, preferLocal: false);
         }
     }
 
