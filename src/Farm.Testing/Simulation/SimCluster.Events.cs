@@ -112,6 +112,7 @@ public sealed partial class SimCluster
 
             var (reply, effects) = To.Driver.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
             sim.Apply(To, effects);
+            sim.Replied?.Invoke(To.Name, From.Name, reply);
             if (sim.IsBlocked(To.Name, From.Name) || sim.DownLans.Contains(Request.Lan) || sim.random.NextDouble() < sim.Loss)
             {
                 return;
