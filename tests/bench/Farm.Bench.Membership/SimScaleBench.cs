@@ -64,7 +64,8 @@ internal static class SimScaleBench
                 sim.Replied = (from, to, reply) => counter.Reply(from, to, reply);
                 sim.StartAll();
                 started.Add(Ms(Converge(sim, "start")));
-                sim.RunFor(TimeSpan.FromSeconds(1));
+                // Past the first view's hand-over (drain timeout 2 s): its drain reports send extra heartbeat rounds.
+                sim.RunFor(TimeSpan.FromSeconds(3));
 
                 counter.Begin();
                 sim.RunFor(measure);

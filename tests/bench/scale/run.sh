@@ -28,7 +28,8 @@ Usage: tests/bench/scale/run.sh [options]
 Per farm size: farmd CPU and RSS per node, bytes on the wire, and the time until every survivor drops a failed node.
 
 Options:
-  --nodes LIST       farm sizes, comma-separated, each 2..64 (default 3,8,16)
+  --nodes LIST       farm sizes, comma-separated, each 1..64 (default 3,8,16; 1 = a farmd without peers: its cost
+                     without heartbeats, to subtract)
   --warmup SECONDS   idle time after the nodes share one view, before the first window (default 30)
   --measure SECONDS  length of one measurement window (default 30)
   --windows N        measurement windows per size, back to back (default 1)
@@ -65,7 +66,7 @@ nb_check_counts 1 "measure:$measure" "windows:$windows"
 nb_check_counts 0 "warmup:$warmup" "threads:$top_threads"
 IFS=, read -r -a size_list <<<"$sizes"
 for n in "${size_list[@]}"; do
-  [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 2 && n <= LF_MAX_NODES)) || { echo "run.sh: --nodes: '$n' is not 2..$LF_MAX_NODES" >&2; exit 2; }
+  [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 1 && n <= LF_MAX_NODES)) || { echo "run.sh: --nodes: '$n' is not 1..$LF_MAX_NODES" >&2; exit 2; }
 done
 IFS=, read -r -a fault_list <<<"$faults"
 [[ "${fault_list[*]}" == none ]] && fault_list=()
@@ -118,7 +119,7 @@ wire_after() { lo_counters > "$LF_DIR/lo-b"; socket_counters > "$LF_DIR/sockets-
 # Per pid: "pid sent received" bytes over the window; a socket opened during the window counts from 0, one closed
 # during it is lost (counted in the last line as "closed N").
 socket_deltas() {
-  awk 'NR == FNR {s[$1] = $3; r[$1] = $4; next}
+  awk 'FILENAME == ARGV[1] {s[$1] = $3; r[$1] = $4; next}
        {ds[$2] += $3 - (($1 in s) ? s[$1] : 0); dr[$2] += $4 - (($1 in r) ? r[$1] : 0); seen[$1] = 1}
        END {for (p in ds) print p, ds[p], dr[p]; c = 0; for (k in s) if (!(k in seen)) c++; print "closed", c, 0}' "$LF_DIR/sockets-a" "$LF_DIR/sockets-b"
 }
@@ -256,7 +257,7 @@ for n in "${size_list[@]}"; do
   usersys="$(printf '%s\n' "${LF_ROWS[@]}" | awk '{u += $4; y += $5; k++} END {printf "%.2f / %.2f", u / k, y / k}')"
   rss="$(printf '%s\n' "${LF_ROWS[@]}" | awk 'NR == 1 {mn = mx = $6} {if ($6 < mn) mn = $6; if ($6 > mx) mx = $6} END {printf "%.0f-%.0f", mn, mx}')"
   machine="$(printf '%s\n' "${LF_MACHINE_ROWS[@]}" | awk '{b += $2; f += $3; k++; l = $4} END {printf "%.0f|%.0f|%s", f / k, b / k, l}')"
-  wire="$(printf '%s\n' "${wire_rows[@]}" | awk -v n="$n" '{b += $2; p += $3; k++} END {x = n * (n - 1) * 20; printf "%.1f KiB/s, %.0f packets/s|%.0f B", b / k / 1024, p / k, b / k / x}')"
+  wire="$(printf '%s\n' "${wire_rows[@]}" | awk -v n="$n" '{b += $2; p += $3; k++} END {x = n * (n - 1) * 20; printf "%.1f KiB/s, %.0f packets/s|", b / k / 1024, p / k; if (x > 0) printf "%.0f B", b / k / x; else printf "-"}')"
   per_node="$(cat "$LF_DIR"/per-node-* | awk 'NR == 1 {mn = mx = $3} {s += $3; k++; if ($3 < mn) mn = $3; if ($3 > mx) mx = $3} END {printf "%.1f (%.1f-%.1f) KiB/s", s / k / 1024, mn / 1024, mx / 1024}')"
   kill_cell="-" stop_cell="-"
   for k in "${!fault_cells[@]}"; do
