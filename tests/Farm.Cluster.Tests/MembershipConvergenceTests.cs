@@ -74,6 +74,34 @@ public sealed class MembershipConvergenceTests
     }
 
     [TestMethod]
+    [DataRow(0)]
+    [DataRow(32)]
+    public void Crash_OneOf64NodesAtDefaultTimings_EverySurvivorInstallsViewWithoutItWithinDetectionPlusTwoIntervals(int victimIndex)
+    {
+        // The scale goal of issue 17 (docs/performance.md, "Scale"): 64 nodes at the cluster file's timings, a host gone
+        // silent (the coordinator, n01, or a member).
+        var sim = Converged(new SimCluster(64, SplitBrainPolicy.None, seed: 6400 + victimIndex, heartbeat: new HeartbeatOptions())
+        {
+            CheckOnTicksOnly = true,
+            PollInterval = TimeSpan.FromMilliseconds(5),
+        });
+        sim.RunFor(TimeSpan.FromSeconds(3));
+        var victim = sim.Nodes[victimIndex];
+        var crashAt = sim.Now;
+
+        sim.Crash(victim.Name);
+        sim.Invariants.NetworkChangedAt = sim.Now;
+        sim.RunFor(sim.Options.DetectionTimeout + (sim.Options.HeartbeatInterval * 2));
+
+        foreach (var node in sim.Nodes.Where(n => n != victim))
+        {
+            Assert.IsNull(node.Manager!.Installed!.Find(victim.Name), $"{node.Name} still lists {victim.Name} {(sim.Now - crashAt).TotalMilliseconds} ms after the crash\n{sim.Describe()}");
+        }
+
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+    }
+
+    [TestMethod]
     [DataRow(3, 0)]
     [DataRow(3, 2)]
     [DataRow(8, 0)]

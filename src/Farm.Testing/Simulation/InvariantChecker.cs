@@ -177,7 +177,9 @@ public sealed class InvariantChecker
     private bool LivenessApplies(TimeSpan now)
     {
         var settle = sim.Options.DetectionTimeout * 2 + sim.Options.HeartbeatInterval * 10;
-        if (now - startedAt < settle || sim.AnyBlocked || now - NetworkChangedAt < settle / 2)
+        // A farm starting with no view listens for its start-up grace (at least 2 s) before it forms one.
+        var start = sim.Options.StartupGrace + sim.Options.HeartbeatInterval * 10;
+        if (now - startedAt < (start > settle ? start : settle) || sim.AnyBlocked || now - NetworkChangedAt < settle / 2)
         {
             return false;
         }

@@ -117,6 +117,7 @@ public sealed partial class SimCluster
                 return; // answered by nothing, as on farmd's heartbeat stream
             }
 
+            sim.Replied?.Invoke(To.Name, From.Name, reply);
             if (sim.IsBlocked(To.Name, From.Name) || sim.DownLans.Contains(Request.Lan) || sim.random.NextDouble() < sim.Loss)
             {
                 return;

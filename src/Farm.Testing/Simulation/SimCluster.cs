@@ -22,7 +22,12 @@ public sealed partial class SimCluster
     private readonly Random random;
     private long sequence;
 
-    public SimCluster(int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null, int lanCount = 1, bool tracksDrains = false)
+    /// <summary>
+    /// A farm of <paramref name="nodeCount"/> nodes, not started. Timings <paramref name="heartbeat"/>; by default pinned to
+    /// 100 ms (or <paramref name="interval"/>) / 1 s / 600 ms, not the cluster file defaults.
+    /// </summary>
+    public SimCluster(
+        int nodeCount, SplitBrainPolicy policy, int seed, int bucketCount = 256, TimeSpan? interval = null, int lanCount = 1, bool tracksDrains = false, HeartbeatOptions? heartbeat = null)
     {
         random = new Random(seed);
         Seed = seed;
@@ -32,7 +37,7 @@ public sealed partial class SimCluster
             ConfiguredNodes = names,
             SplitBrainPolicy = policy,
             // Pinned (not the cluster file defaults): the fault schedules and their bounds were tuned for these.
-            Heartbeat = new() { Interval = interval ?? TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
+            Heartbeat = heartbeat ?? new() { Interval = interval ?? TimeSpan.FromMilliseconds(100), DetectionTimeout = TimeSpan.FromSeconds(1), Lease = TimeSpan.FromMilliseconds(600) },
             LanCount = lanCount,
             TracksDrains = tracksDrains,
         };
@@ -109,6 +114,9 @@ public sealed partial class SimCluster
 
     /// <summary>Called for every request a node sends (before loss is applied): (sender, request).</summary>
     public Action<string, OutboundRequest>? Sent { get; set; }
+
+    /// <summary>Called for every reply a node sends (before loss is applied): (replier, requester, reply).</summary>
+    public Action<string, string, MembershipMessage>? Replied { get; set; }
 
     /// <summary>When set, the requests it returns true for are lost (sender, request): a test drops chosen messages.</summary>
     public Func<string, OutboundRequest, bool>? Drops { get; set; }

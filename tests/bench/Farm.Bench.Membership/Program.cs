@@ -10,16 +10,18 @@ using Farm.Testing.Network;
 // Membership benchmarks with three real farmd processes on loopback. Prints figures and writes them to a results file.
 //   detect [--runs N] [--out FILE]                       kill -9 one node; time until both survivors agree on a view without it
 //   soak [--minutes M] [--gc-ms MS] [--hogs N] [--out FILE]  no false positive under CPU saturation and forced full GCs
-// Both take --interval-ms, --detection-ms and --lease-ms (default 100 / 1000 / 600: the benchmark's own default, the
-// timings its first recorded runs used; the cluster file defaults are 50 / 300 / 150 ms).
+//   sim [--sizes 3,8,16,64] [--seeds N] [--measure S] [--notice-ms MS] [--out FILE]  the simulation at scale (virtual time)
+// All take --interval-ms, --detection-ms and --lease-ms (default 100 / 1000 / 600: the benchmark's own default, the
+// timings its first recorded runs used; the cluster file defaults are 50 / 300 / 150 ms, the default of sim).
 var culture = CultureInfo.InvariantCulture;
 bool help = args.Length == 0 || args.Contains("-h") || args.Contains("--help"); // the scripts pass their subcommand first
-if (help || args[0] is not ("detect" or "soak" or "hostile" or "rtt"))
+if (help || args[0] is not ("detect" or "soak" or "hostile" or "rtt" or "sim"))
 {
     Console.WriteLine("usage: Farm.Bench.Membership detect [--runs N=10] [--out FILE] [timing]\n" +
                       "       Farm.Bench.Membership soak [--minutes M=5] [--gc-ms MS=200] [--hogs N=4] [--out FILE] [timing]\n" +
                       "       Farm.Bench.Membership hostile [--requests N=1000] [--oversized N=1000] [--expansion N=5] [--label after] [--legacy] [--out FILE] [timing]\n" +
                       "       Farm.Bench.Membership rtt [--warmup S=60] [--measure S=30] [--hogs N=2] [--label after] [--legacy] [--out FILE] [timing]\n" +
+                      "       Farm.Bench.Membership sim [--sizes 3,8,16,64] [--seeds N=5] [--measure S=5] [--notice-ms MS=100] [--out FILE] [timing, default 50 / 300 / 150]\n" +
                       "         (FARM_BENCH_FARMD=path/to/farmd.dll measures another build; --legacy seals its protocol 1 envelopes)\n" +
                       "timing: --interval-ms 100 --detection-ms 1000 --lease-ms 600 (this benchmark's defaults; the cluster file's are 50 / 300 / 150)");
     return help ? 0 : 2;
@@ -40,20 +42,33 @@ string outFile = Option("--out", args[0] switch
     "detect" => "tests/bench/results/membership-detect.md",
     "hostile" => $"tests/bench/results/hostile-{Option("--label", "after")}.md",
     "rtt" => $"tests/bench/results/rtt-{Option("--label", "after")}.md",
+    "sim" => "tests/bench/results/scale-sim.md",
     _ => "tests/bench/results/membership-soak.md",
 });
+bool sim = args[0] == "sim"; // the simulation runs at the cluster file's defaults unless told otherwise
 var report = new StringBuilder();
 var heartbeat = new HeartbeatOptions
 {
-    Interval = TimeSpan.FromMilliseconds(int.Parse(Option("--interval-ms", "100"), culture)),
-    DetectionTimeout = TimeSpan.FromMilliseconds(int.Parse(Option("--detection-ms", "1000"), culture)),
-    Lease = TimeSpan.FromMilliseconds(int.Parse(Option("--lease-ms", "600"), culture)),
+    Interval = TimeSpan.FromMilliseconds(int.Parse(Option("--interval-ms", sim ? "50" : "100"), culture)),
+    DetectionTimeout = TimeSpan.FromMilliseconds(int.Parse(Option("--detection-ms", sim ? "300" : "1000"), culture)),
+    Lease = TimeSpan.FromMilliseconds(int.Parse(Option("--lease-ms", sim ? "150" : "600"), culture)),
 };
 string timing = $"heartbeat interval {heartbeat.Interval.TotalMilliseconds} ms, detection timeout {heartbeat.DetectionTimeout.TotalMilliseconds} ms, lease {heartbeat.Lease.TotalMilliseconds} ms";
 string timingArgs = $"--interval-ms {heartbeat.Interval.TotalMilliseconds} --detection-ms {heartbeat.DetectionTimeout.TotalMilliseconds} --lease-ms {heartbeat.Lease.TotalMilliseconds}";
 string machine = $"{Environment.ProcessorCount} cores, {RuntimeInformationText()}";
 
-if (args[0] == "rtt")
+if (sim)
+{
+    var sizes = Option("--sizes", "3,8,16,64").Split(',').Select(n => int.Parse(n, culture)).ToList();
+    int seeds = int.Parse(Option("--seeds", "5"), culture);
+    int measure = int.Parse(Option("--measure", "5"), culture);
+    int noticeMs = int.Parse(Option("--notice-ms", "100"), culture);
+    string command = $"tests/bench/scale/sim.sh --sizes {string.Join(',', sizes)} --seeds {seeds} --measure {measure} --notice-ms {noticeMs} {timingArgs}";
+    report.AppendLine("# Membership at scale: the simulation");
+    report.AppendLine();
+    report.Append(SimScaleBench.Run(sizes, seeds, TimeSpan.FromSeconds(measure), TimeSpan.FromMilliseconds(noticeMs), heartbeat, command, machine));
+}
+else if (args[0] == "rtt")
 {
     report.AppendLine("# Heartbeat round trips and farmd CPU per node");
     report.AppendLine();

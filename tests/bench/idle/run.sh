@@ -26,7 +26,7 @@ Options:
   --warmup SECONDS   idle time after the nodes share one view, before the first window (default 60)
   --measure SECONDS  length of one measurement window (default 30)
   --windows N        measurement windows, back to back; the summary gives min-max over them (default 1)
-  --nodes N          number of farmd processes, 2..9 (default 3)
+  --nodes N          number of farmd processes, 2..64 (default 3; tests/bench/scale/run.sh compares farm sizes)
   --threads N        list the N busiest thread names (default 8)
   --env NAME=VALUE   extra environment for every farmd (repeatable), e.g. --env DOTNET_GCgen0size=0x400000
                      to try a runtime setting without rebuilding
@@ -58,24 +58,25 @@ cd "$root"
 # The option parser only: this benchmark runs on loopback, without the namespaces of netbench.sh.
 # shellcheck source=../lib/netbench.sh
 source "$root/tests/bench/lib/netbench.sh"
+# shellcheck source=../lib/loopfarm.sh
+source "$root/tests/bench/lib/loopfarm.sh"
 
 warmup=60 measure=30 windows=1 nodes=3 top_threads=8 label="" out="" build=1 farmd="" view_check=1
-extra_env=()
 nb_parse_options --warmup=warmup --measure=measure --windows=windows --nodes=nodes --threads=top_threads \
-  --env='extra_env[]' --label=label --out=out --no-build=build:0 --farmd=farmd --skip-view-check=view_check:0 -- "$@"
+  --env='LF_ENV[]' --label=label --out=out --no-build=build:0 --farmd=farmd --skip-view-check=view_check:0 -- "$@"
 nb_check_counts 0 "warmup:$warmup" "measure:$measure" "windows:$windows" "nodes:$nodes" "threads:$top_threads"
-if (( nodes < 2 || nodes > 9 )); then echo "run.sh: --nodes must be 2..9" >&2; exit 2; fi
+if (( nodes < 2 || nodes > LF_MAX_NODES )); then echo "run.sh: --nodes must be 2..$LF_MAX_NODES" >&2; exit 2; fi
 if (( measure < 1 || windows < 1 )); then echo "run.sh: --measure and --windows must be at least 1" >&2; exit 2; fi
-for e in "${extra_env[@]}"; do
+for e in "${LF_ENV[@]}"; do
   [[ "$e" == *=* ]] || { echo "run.sh: --env '$e' is not NAME=VALUE" >&2; exit 2; }
 done
 
 out="${out:-tests/bench/results/idle.md}"
 [[ "$out" = /* ]] || out="$root/$out"
 custom_farmd="$farmd"
-farmd="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
-[[ "$farmd" = /* ]] || farmd="$start_dir/$farmd"
-farmctl="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
+LF_FARMD="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
+[[ "$LF_FARMD" = /* ]] || LF_FARMD="$start_dir/$LF_FARMD"
+LF_FARMCTL="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 if (( build )) && [[ -z "$custom_farmd" ]]; then
@@ -85,88 +86,35 @@ if (( build )) && [[ -z "$custom_farmd" ]]; then
 elif (( build && view_check )); then
   dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
 fi
-[[ -f "$farmd" ]] || { echo "run.sh: $farmd is missing (drop --no-build)" >&2; exit 1; }
+[[ -f "$LF_FARMD" ]] || { echo "run.sh: $LF_FARMD is missing (drop --no-build)" >&2; exit 1; }
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/farm-idle.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+lf_init idle
+trap lf_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A gRPC port free on every loopback address we use (and the console port next to it).
-port_in_use() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
-port=""
-for _ in $(seq 1 50); do
-  p=$(( 20000 + RANDOM % 30000 ))
-  if ! port_in_use "$p" && ! port_in_use $(( p + 1 )); then port=$p; break; fi
-done
-[[ -n "$port" ]] || { echo "run.sh: no free port found" >&2; exit 1; }
-
 # Default timings: the cluster file has no heartbeat section, so farmd uses the shipped defaults.
-key="idle-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-{
-  echo "cluster:"
-  echo "  name: idle-bench"
-  echo "  key: \"$key\""
-  echo "  grpc_port: $port"
-  echo "  console_port: $(( port + 1 ))"
-  echo "  nodes:"
-  for i in $(seq 1 "$nodes"); do
-    echo "    - name: n$i"
-    echo "      addresses: [198.18.0.$i]"
-  done
-} > "$work/cluster.yaml"
-chmod 600 "$work/cluster.yaml" # it holds the key: farmd refuses a key readable by others
-map=()
-for i in $(seq 1 "$nodes"); do map+=(--address-map "198.18.0.$i=127.0.0.$i"); done
-
-for i in $(seq 1 "$nodes"); do
-  env "${extra_env[@]}" dotnet "$farmd" --cluster "$work/cluster.yaml" --node "n$i" --admin-socket "$work/n$i.sock" --state-dir "$work/state-n$i" \
-    --data-plane off "${map[@]}" > "$work/n$i.log" 2>&1 &
-  pids+=("$!")
-done
-
-# farmctl status --json of node i; empty on failure.
-status_of() { timeout 10 dotnet "$farmctl" status --socket "$work/n$1.sock" --json 2>/dev/null || true; }
-# "epoch in_view_count" of node i, or "? ?" when it cannot be asked.
-view_of() {
-  local s
-  s="$(status_of "$1")"
-  if [[ -n "$s" ]] && jq -e . >/dev/null 2>&1 <<<"$s"; then
-    jq -r '"\(.epoch) \([.nodes[] | select(.in_view)] | length)"' <<<"$s"
-  else
-    echo "? ?"
-  fi
-}
-alive() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done; }
+lf_start_farm idle-bench "$nodes" || exit 1
+work="$LF_DIR"
 
 converged=0
 epoch_before="?"
+views=("? ?")
 if (( !view_check )); then
-  echo "Not asking farmd for its view (--skip-view-check): waiting 20 s for the nodes to meet (port $port, logs in $work)..."
+  echo "Not asking farmd for its view (--skip-view-check): waiting 20 s for the nodes to meet (port $LF_PORT, logs in $work)..."
   sleep 20
-  alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
+  lf_alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
   converged=1
-  views=("? ?")
-fi
-(( converged )) || echo "Waiting for $nodes farmd to share one view (port $port, logs in $work)..."
-for _ in $(seq 1 120); do
-  (( converged )) && break
-  alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
-  views=()
-  for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
-  if [[ "$(printf '%s\n' "${views[@]}" | sort -u)" == "$(printf '%s' "${views[0]}")" && "${views[0]}" == *" $nodes" ]]; then
-    converged=1; break
+else
+  echo "Waiting for $nodes farmd to share one view (port $LF_PORT, logs in $work)..."
+  if lf_wait_one_view 120; then
+    converged=1
+    views=("${LF_VIEWS[@]}")
+  elif ! lf_alive; then
+    echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1
   fi
-  sleep 1
-done
+fi
 if (( !converged )); then
-  echo "run.sh: the nodes did not share one view of $nodes members within 120 s (status: ${views[*]})" >&2
+  echo "run.sh: the nodes did not share one view of $nodes members within 120 s (status: ${LF_VIEWS[*]})" >&2
   tail -n 20 "$work"/n*.log >&2
   exit 1
 fi
@@ -178,77 +126,23 @@ else
 fi
 sleep "$warmup"
 
-hz="$(getconf CLK_TCK)"
-page_kib=$(( $(getconf PAGESIZE) / 1024 ))
-# utime+stime ticks of a process (includes its exited threads).
-proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13, $12, $13}'; }
-# One line per live thread: tid<TAB>ticks<TAB>name.
-thread_ticks() {
-  local t
-  for t in /proc/"$1"/task/*; do
-    [[ -r "$t/stat" ]] || continue
-    printf '%s\t%s\t%s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')" "$(cat "$t/comm" 2>/dev/null)"
-  done
-}
-# Busy and total jiffies of the whole machine (all cores).
-machine_ticks() { awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
-kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
-now() { date +%s.%N; }
-
-rows=()       # window node cpu user sys rss hwm threads
-thread_rows=() # window node name count cpu
-machine_rows=() # window machine-busy-% farmd-% loadavg
 for w in $(seq 1 "$windows"); do
-  declare -A t0=() u0=() s0=()
-  for i in $(seq 1 "$nodes"); do
-    pid="${pids[$((i - 1))]}"
-    read -r t0[$i] u0[$i] s0[$i] < <(proc_ticks "$pid")
-    thread_ticks "$pid" > "$work/threads-$i-a"
-  done
-  read -r mb0 mt0 < <(machine_ticks)
-  start="$(now)"
   echo "Window $w/$windows: measuring ${measure}s..."
-  sleep "$measure"
-  read -r mb1 mt1 < <(machine_ticks)
-  end="$(now)"
-  alive || { echo "run.sh: a farmd exited during the measurement" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
-  elapsed="$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')"
-  farmd_total=0
-  for i in $(seq 1 "$nodes"); do
-    pid="${pids[$((i - 1))]}"
-    read -r t1 u1 s1 < <(proc_ticks "$pid")
-    thread_ticks "$pid" > "$work/threads-$i-b"
-    cpu="$(awk -v d=$(( t1 - t0[$i] )) -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')"
-    user="$(awk -v d=$(( u1 - u0[$i] )) -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')"
-    sys="$(awk -v d=$(( s1 - s0[$i] )) -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')"
-    rss="$(awk -v k="$(kib "$pid" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')"
-    hwm="$(awk -v k="$(kib "$pid" VmHWM)" 'BEGIN {printf "%.1f", k / 1024}')"
-    threads="$(kib "$pid" Threads)"
-    rows+=("$w n$i $cpu $user $sys $rss $hwm $threads")
-    farmd_total=$(( farmd_total + t1 - t0[$i] ))
-    # Per thread name: CPU of the threads alive at both ends (a thread born inside the window counts from 0).
-    while IFS=$'\t' read -r name count ticks; do
-      thread_rows+=("$w	n$i	$name	$count	$(awk -v d="$ticks" -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.2f", 100 * d / hz / e}')")
-    done < <(awk -F'\t' 'NR == FNR {a[$1] = $2; next} {d = $2 - (($1 in a) ? a[$1] : 0); n[$3]++; s[$3] += d}
-                         END {for (k in s) printf "%s\t%d\t%d\n", k, n[k], s[k]}' "$work/threads-$i-a" "$work/threads-$i-b" |
-             sort -t$'\t' -k3,3nr)
-  done
-  cores="$(nproc)"
-  machine_rows+=("$w $(awk -v b=$(( mb1 - mb0 )) -v t=$(( mt1 - mt0 )) -v c="$cores" 'BEGIN {printf "%.1f", (t > 0 ? 100 * c * b / t : 0)}') $(awk -v d="$farmd_total" -v hz="$hz" -v e="$elapsed" 'BEGIN {printf "%.1f", 100 * d / hz / e}') $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')")
+  lf_measure_window "$w" "$measure" || { echo "run.sh: a farmd exited during the measurement" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
 done
 
 idle_ok=1
 if (( view_check )); then
   views=()
-  for i in $(seq 1 "$nodes"); do views+=("$(view_of "$i")"); done
+  for i in $(seq 1 "$nodes"); do views+=("$(lf_view_of "$i")"); done
   for v in "${views[@]}"; do [[ "$v" == "$epoch_before $nodes" ]] || idle_ok=0; done
 fi
 restarts="$(cat "$work"/n*.log | grep -c -E 'Installed view' || true)"
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [[ -z "$(git status --porcelain -- src 2>/dev/null)" ]] || commit="$commit+uncommitted changes in src/"
-[[ -n "$custom_farmd" ]] && commit="farmd from $farmd (script at $commit)"
-runtimeconfig="${farmd%.dll}.runtimeconfig.json"
+[[ -n "$custom_farmd" ]] && commit="farmd from $LF_FARMD (script at $commit)"
+runtimeconfig="${LF_FARMD%.dll}.runtimeconfig.json"
 gc_settings="$(jq -c '.runtimeOptions.configProperties // {} | with_entries(select(.key | test("GC|Threading|TieredPGO|TieredCompilation")))' "$runtimeconfig" 2>/dev/null || echo '?')"
 cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
 
@@ -259,35 +153,31 @@ report() {
   echo "- Date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
   echo "- Commit: $commit"
   echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr), .NET $(dotnet --list-runtimes 2>/dev/null | awk '/NETCore.App/ {v = $2} END {print v}')"
-  echo "- Command: \`tests/bench/idle/run.sh --warmup $warmup --measure $measure --windows $windows --nodes $nodes$(for e in "${extra_env[@]}"; do printf ' --env %s' "$e"; done)${custom_farmd:+ --farmd $custom_farmd}$( (( view_check )) || echo ' --skip-view-check')\`"
-  echo "- farmd runtime settings (runtimeconfig.json, GC/threading): \`$gc_settings\`; extra environment: ${extra_env[*]:-none}"
+  echo "- Command: \`tests/bench/idle/run.sh --warmup $warmup --measure $measure --windows $windows --nodes $nodes$(for e in "${LF_ENV[@]}"; do printf ' --env %s' "$e"; done)${custom_farmd:+ --farmd $custom_farmd}$( (( view_check )) || echo ' --skip-view-check')\`"
+  echo "- farmd runtime settings (runtimeconfig.json, GC/threading): \`$gc_settings\`; extra environment: ${LF_ENV[*]:-none}"
   echo "- CPU = (utime+stime) delta of the farmd process over the window / window length, in % of ONE core; RSS = VmRSS at the window's end; peak = VmHWM since start"
   echo
   echo "## Per node and window"
   echo
   echo "| window | node | CPU % of a core | user % | sys % | RSS MiB | peak RSS MiB | threads |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|"
-  for r in "${rows[@]}"; do read -r a b c d e f g h <<<"$r"; echo "| $a | $b | $c | $d | $e | $f | $g | $h |"; done
+  for r in "${LF_ROWS[@]}"; do read -r a b c d e f g h <<<"$r"; echo "| $a | $b | $c | $d | $e | $f | $g | $h |"; done
   echo
   echo "## Busiest threads (by thread name; mean and range over $(( nodes * windows )) node-windows)"
   echo
   echo "| thread name | threads per node | CPU % of a core, mean | min | max |"
   echo "|---|---:|---:|---:|---:|"
-  # A name missing from a node-window counts as 0 there.
-  printf '%s\n' "${thread_rows[@]}" | awk -F'\t' -v n=$(( nodes * windows )) '
-    {s[$3] += $5; c[$3] += $4; k[$3]++; if (!($3 in mx) || $5 > mx[$3]) mx[$3] = $5; if (!($3 in mn) || $5 < mn[$3]) mn[$3] = $5}
-    END {for (t in s) printf "%s\t%.1f\t%.2f\t%.2f\t%.2f\n", t, c[t] / k[t], s[t] / n, (k[t] < n ? 0 : mn[t]), mx[t]}' |
-    sort -t$'\t' -k3,3nr | head -n "$top_threads" | while IFS=$'\t' read -r a b c d e; do echo "| \`$a\` | $b | $c | $d | $e |"; done
+  lf_thread_table "$top_threads" $(( nodes * windows ))
   echo
   echo "## Machine during each window (noise from other work)"
   echo
   echo "| window | whole machine busy, % of one core (all $(nproc) cores = $(( 100 * $(nproc) ))) | all farmd together, % of one core | load average 1/5/15 at the end |"
   echo "|---:|---:|---:|---|"
-  for r in "${machine_rows[@]}"; do read -r a b c d <<<"$r"; echo "| $a | $b | $c | $d |"; done
+  for r in "${LF_MACHINE_ROWS[@]}"; do read -r a b c d <<<"$r"; echo "| $a | $b | $c | $d |"; done
   echo
   echo "## Summary"
   echo
-  printf '%s\n' "${rows[@]}" | awk '
+  printf '%s\n' "${LF_ROWS[@]}" | awk '
     NR == 1 {cmin = cmax = $3; rmin = rmax = $6}
     {csum += $3; n++; if ($3 < cmin) cmin = $3; if ($3 > cmax) cmax = $3; if ($6 < rmin) rmin = $6; if ($6 > rmax) rmax = $6; if ($7 > hmax) hmax = $7}
     END {printf "- CPU per node: mean %.2f%%, range %.2f-%.2f%% of one core (%d node-windows)\n- RSS per node: %.1f-%.1f MiB (peak %.1f MiB)\n", csum / n, cmin, cmax, n, rmin, rmax, hmax}'
