@@ -71,13 +71,7 @@ for e in "${LF_ENV[@]}"; do
   [[ "$e" == *=* ]] || { echo "run.sh: --env '$e' is not NAME=VALUE" >&2; exit 2; }
 done
 
-out="${out:-tests/bench/results/idle.md}"
-[[ "$out" = /* ]] || out="$root/$out"
-custom_farmd="$farmd"
-LF_FARMD="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
-[[ "$LF_FARMD" = /* ]] || LF_FARMD="$start_dir/$LF_FARMD"
-LF_FARMCTL="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+lf_paths tests/bench/results/idle.md
 
 if (( build )) && [[ -z "$custom_farmd" ]]; then
   echo "Building farmd and farmctl (Release)..."
@@ -139,12 +133,9 @@ if (( view_check )); then
 fi
 restarts="$(cat "$work"/n*.log | grep -c -E 'Installed view' || true)"
 
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-[[ -z "$(git status --porcelain -- src 2>/dev/null)" ]] || commit="$commit+uncommitted changes in src/"
-[[ -n "$custom_farmd" ]] && commit="farmd from $LF_FARMD (script at $commit)"
+lf_provenance
 runtimeconfig="${LF_FARMD%.dll}.runtimeconfig.json"
 gc_settings="$(jq -c '.runtimeOptions.configProperties // {} | with_entries(select(.key | test("GC|Threading|TieredPGO|TieredCompilation")))' "$runtimeconfig" 2>/dev/null || echo '?')"
-cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
 
 report() {
   echo "# Idle farm cost: $nodes farmd on loopback, data plane off, default timings"
@@ -152,7 +143,7 @@ report() {
   [[ -n "$label" ]] && { echo "**$label**"; echo; }
   echo "- Date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
   echo "- Commit: $commit"
-  echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr), .NET $(dotnet --list-runtimes 2>/dev/null | awk '/NETCore.App/ {v = $2} END {print v}')"
+  echo "- Machine: $machine"
   echo "- Command: \`tests/bench/idle/run.sh --warmup $warmup --measure $measure --windows $windows --nodes $nodes$(for e in "${LF_ENV[@]}"; do printf ' --env %s' "$e"; done)${custom_farmd:+ --farmd $custom_farmd}$( (( view_check )) || echo ' --skip-view-check')\`"
   echo "- farmd runtime settings (runtimeconfig.json, GC/threading): \`$gc_settings\`; extra environment: ${LF_ENV[*]:-none}"
   echo "- CPU = (utime+stime) delta of the farmd process over the window / window length, in % of ONE core; RSS = VmRSS at the window's end; peak = VmHWM since start"

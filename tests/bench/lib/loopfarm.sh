@@ -24,6 +24,30 @@ LF_THREAD_ROWS=()   # per window, node and thread name: "window<TAB>node<TAB>nam
 LF_MACHINE_ROWS=()  # per window: "window machine-busy-% all-farmd-% loadavg1/5/15"
 LF_ELAPSED=""       # length of the last window in seconds
 
+# lf_paths DEFAULT_OUT: the caller's results file ($out, else DEFAULT_OUT; relative to the repository root), farmd
+# ($farmd, relative to where the script was started, else the Release build) and farmctl; custom_farmd says whether
+# --farmd was given (then the caller does not build farmd).
+lf_paths() {
+  out="${out:-$1}"
+  [[ "$out" = /* ]] || out="$root/$out"
+  custom_farmd="$farmd"
+  LF_FARMD="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
+  [[ "$LF_FARMD" = /* ]] || LF_FARMD="$start_dir/$LF_FARMD"
+  LF_FARMCTL="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+}
+
+# lf_provenance: sets commit (the short hash, marked when src/ has uncommitted changes, or the --farmd that ran) and
+# machine (CPU model, cores, kernel, .NET runtime) for a results file's header.
+lf_provenance() {
+  commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  [[ -z "$(git status --porcelain -- src 2>/dev/null)" ]] || commit="$commit+uncommitted changes in src/"
+  [[ -n "$custom_farmd" ]] && commit="farmd from $LF_FARMD (script at $commit)"
+  local cpu_model
+  cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
+  machine="${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr), .NET $(dotnet --list-runtimes 2>/dev/null | awk '/NETCore.App/ {v = $2} END {print v}')"
+}
+
 # lf_init NAME: makes the work folder.
 lf_init() {
   LF_WORK="$(mktemp -d "${TMPDIR:-/tmp}/farm-$1.XXXXXX")"

@@ -73,13 +73,7 @@ IFS=, read -r -a fault_list <<<"$faults"
 for f in "${fault_list[@]}"; do [[ "$f" == kill || "$f" == stop ]] || { echo "run.sh: --faults: '$f' is not kill or stop" >&2; exit 2; }; done
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: run as root (the farm runs in a network namespace of its own)" >&2; exit 2; }
 
-out="${out:-tests/bench/results/scale.md}"
-[[ "$out" = /* ]] || out="$root/$out"
-custom_farmd="$farmd"
-LF_FARMD="${farmd:-$root/src/Farm.Daemon/bin/Release/net10.0/farmd.dll}"
-[[ "$LF_FARMD" = /* ]] || LF_FARMD="$start_dir/$LF_FARMD"
-LF_FARMCTL="$root/src/Farm.Cli/bin/Release/net10.0/farmctl.dll"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+lf_paths tests/bench/results/scale.md
 if ((build)); then
   echo "Building farmd and farmctl (Release)..."
   [[ -n "$custom_farmd" ]] || dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null
@@ -291,17 +285,14 @@ for n in "${size_list[@]}"; do
   rm -rf "$LF_DIR"
 done
 
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-[[ -z "$(git status --porcelain -- src 2>/dev/null)" ]] || commit="$commit+uncommitted changes in src/"
-[[ -n "$custom_farmd" ]] && commit="farmd from $LF_FARMD (script at $commit)"
-cpu_model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
+lf_provenance
 report() {
   echo "# Scale: farmd per node at ${sizes//,/, } nodes on loopback, data plane off, default timings"
   echo
   [[ -n "$label" ]] && { echo "**$label**"; echo; }
   echo "- Date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
   echo "- Commit: $commit"
-  echo "- Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, $(uname -sr), .NET $(dotnet --list-runtimes 2>/dev/null | awk '/NETCore.App/ {v = $2} END {print v}')"
+  echo "- Machine: $machine"
   echo "- Command: \`tests/bench/scale/run.sh --nodes $sizes --warmup $warmup --measure $measure --windows $windows --faults ${faults}${custom_farmd:+ --farmd $custom_farmd}\`"
   echo "- Each size: its own farm in network namespace $netns (lo only); heartbeat 50 ms / detection 300 ms / lease 150 ms (defaults), one LAN, no modules; every node heartbeats every other: N × (N-1) × 20 exchanges/s."
   echo "- CPU = (utime+stime) delta of the farmd process over the window / its length, in % of ONE core (mean over nodes and windows, range); wire = the namespace's lo (IP packets with headers, ACKs included; each counted once); per node = TCP payload its sockets sent (ss bytes_sent)."
