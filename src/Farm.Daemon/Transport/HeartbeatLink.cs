@@ -137,10 +137,13 @@ internal sealed partial class HeartbeatLink : IDisposable
                 Volatile.Write(ref unsupportedAt, transport.Timestamp());
                 Volatile.Write(ref unsupported, 1);
                 Log.Unsupported(transport.Logger, peer, lan, UnsupportedRetry.TotalSeconds);
-                while (queue.Reader.TryRead(out var queued))
-                {
-                    transport.Fail(queued, status.StatusCode, "the peer has no heartbeat stream");
-                }
+            }
+
+            // What waits in the queue goes with the next tick's heartbeats, not on a stream opened again at once: a
+            // stream that fails before it writes must not spin (each attempt waits for a new heartbeat).
+            while (queue.Reader.TryRead(out var queued))
+            {
+                transport.Fail(queued, status.StatusCode, "the heartbeat stream ended before it was sent");
             }
 
             // Whatever was sent and not answered will not be: the manager hears it now rather than at its timeout.
