@@ -97,10 +97,13 @@ internal sealed partial class HeartbeatLink : IDisposable
     {
         if (Volatile.Read(ref current) is { } cts)
         {
-            // Cancelling resets the HTTP/2 stream; its callbacks must not run on the heartbeat thread.
-            ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, cts, preferLocal: false);
+            CancelOffThread(cts);
         }
     }
+
+    /// <summary>Cancels a stream's token on the pool: cancelling resets the HTTP/2 stream, whose callbacks must not run on the heartbeat thread.</summary>
+    private static void CancelOffThread(CancellationTokenSource cts) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, cts, preferLocal: false);
 
     private async Task RunAsync()
     {
@@ -402,7 +405,7 @@ internal sealed partial class HeartbeatLink : IDisposable
                 writeFailure ??= e is RpcException r ? r.Status : new Status(StatusCode.Cancelled, e?.Message ?? "write cancelled");
             }
 
-            ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, Cts, preferLocal: false);
+            CancelOffThread(Cts);
         }
     }
 
