@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Net;
 
 namespace Farm.Cluster.Tests;
 
@@ -76,8 +77,32 @@ public sealed class HandoverLedgerTests
         Assert.IsTrue(states[128..].All(s => s == BucketState.None), string.Join(", ", states[128..].Distinct()));
     }
 
-    private static HandoverLedger NewLedger() =>
-        new(new MembershipOptions { ConfiguredNodes = ["n2", "n3", "n4"] }, [new ModuleSpec(Module, Buckets, BucketMode.Balance, false) { DrainTimeout = TimeSpan.FromSeconds(2) }], N2);
+    [TestMethod]
+    public void EndIdleDrains_ConntrackUnreadable_KeepsTheFlowsLastReported()
+    {
+        // n2 served every bucket, installs view 2 where 128-255 go to n3: they drain here. The first scan finds one UDP
+        // flow in bucket 200; the next look at conntrack fails (no scan): the report must still list that flow, or n3,
+        // which owns bucket 200 as incoming, would take the flow's next datagram as a new flow and answer it too.
+        var ledger = NewLedger(tracksDrains: true);
+        var view1 = View(1, [N2], b => 0);
+        var view2 = View(2, [N2, N3], b => b < 128 ? 0 : 1);
+        ledger.OnInstalled(null, view1, continuous: false, fromScratch: true, Now);
+        ledger.OnInstalled(view1, view2, continuous: true, fromScratch: false, Now);
+        var applied = ledger.Build(view2, view2.Id, [], Now);
+        ledger.NoteSnapshot(applied, Now);
+        var flow = new FlowKey(IPAddress.Parse("198.18.1.11"), 39566);
+
+        ledger.EndIdleDrains(applied, new Dictionary<string, ModuleDrainScan> { [Module] = new(new HashSet<int> { 200 }, [flow]) }, out var scanned);
+        ledger.Publish(scanned);
+        ledger.EndIdleDrains(applied, new Dictionary<string, ModuleDrainScan>(), out var unread);
+
+        Assert.AreEqual(flow, scanned.Find(Module)!.Flows.Single());
+        Assert.HasCount(128, unread.Find(Module)!.Draining, "no scan: every drain stays busy");
+        CollectionAssert.AreEqual(new[] { flow }, unread.Find(Module)!.Flows.ToArray(), "no scan: the flows last reported stay listed");
+    }
+
+    private static HandoverLedger NewLedger(bool tracksDrains = false) =>
+        new(new MembershipOptions { ConfiguredNodes = ["n2", "n3", "n4"], TracksDrains = tracksDrains }, [new ModuleSpec(Module, Buckets, BucketMode.Balance, false) { DrainTimeout = TimeSpan.FromSeconds(2) }], N2);
 
     private static BucketState[] States(HandoverLedger ledger, ClusterView view, TimeSpan now) =>
         ledger.Build(view, view.Id, [], now).Modules[Module].States.ToArray();

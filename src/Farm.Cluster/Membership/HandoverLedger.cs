@@ -175,7 +175,9 @@ internal sealed class HandoverLedger
                 still.Add(b);
             }
 
-            var flows = scan?.Flows ?? [];
+            // No scan (conntrack could not be read): every drain stays busy and the flows last reported stay listed, so
+            // the new owners keep leaving them alone; an empty list would let them answer those flows too.
+            var flows = scan?.Flows ?? published.Find(name)?.Flows ?? [];
             if (still.Count > 0 || !flows.IsEmpty || states.Incoming > 0)
             {
                 parts.Add(new ModuleDrainReport(name, still.ToImmutable(), flows, states.Incoming, null));
