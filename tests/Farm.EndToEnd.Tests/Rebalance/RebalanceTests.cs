@@ -39,12 +39,20 @@ public sealed class RebalanceTests(TestContext testContext)
             new SessionLoadOptions { Protocol = protocol, SessionsPerSource = 3 }, cancellationToken: ct);
         await load.WaitUntilAsync(s => s.Open == 600 && s.MinRoundTrips >= 5, TimeSpan.FromSeconds(30), ct);
         int round = 0;
+        bool diagnosed = false;
 
         async Task StepAsync(string what, Dictionary<int, int> weights)
         {
             var watch = Stopwatch.StartNew();
             var acceptors = await farm.WaitAcceptorsAsync(weights, Settle, ct);
-            testContext.WriteLine($"{what}: new flows split as expected after {watch.ElapsedMilliseconds} ms; {load.Snapshot()}");
+            var snapshot = load.Snapshot();
+            testContext.WriteLine($"{what}: new flows split as expected after {watch.ElapsedMilliseconds} ms; {snapshot}");
+            if (snapshot.AnsweredByTwo > 0 && !diagnosed)
+            {
+                diagnosed = true;
+                testContext.WriteLine(await DescribeAnsweredByTwoAsync(farm, snapshot, port, ct));
+            }
+
             var wrong = await farm.MisroutedNewFlowsAsync(acceptors, port, 30000 + round++);
             Assert.IsEmpty(wrong, $"{what}: new flows not on the predicted node:\n{string.Join("\n", wrong.Take(20))}");
         }
@@ -77,6 +85,48 @@ public sealed class RebalanceTests(TestContext testContext)
         Assert.AreEqual(0, final.NodeChanges, final.ToString());
         Assert.AreEqual(0, final.AnsweredByTwo, final.ToString());
         Assert.IsGreaterThan(0L, final.MinRoundTrips, "every session kept exchanging messages");
+    }
+
+    /// <summary>
+    /// What each node's kernel holds for the first sessions answered by two (their bucket's set, the foreign flows, the
+    /// conntrack entries of their client): the evidence for a failure that comes once in many runs.
+    /// </summary>
+    private static async Task<string> DescribeAnsweredByTwoAsync(FarmFixture farm, SessionLoadSnapshot snapshot, int port, CancellationToken ct)
+    {
+        var text = new StringBuilder("kernel state for the sessions answered by two:\n");
+        foreach (var session in snapshot.Sessions.Where(s => s.AnsweredByTwo).Take(3))
+        {
+            var client = session.LocalEndPoint ?? session.Source;
+            int bucket = farm.BucketOf(client, port == RebalanceScenario.TcpPortPort ? Affinity.ClientIpPort : Affinity.ClientIp);
+            text.AppendLine($"#{session.Index} {client} (bucket {bucket}) answered by {string.Join("+", session.Nodes)}:");
+            for (int i = 0; i < farm.NodeCount; i++)
+            {
+                var ns = farm.Nodes[i].Namespace;
+                var table = await FilterTableState.ReadAsync(ns, farm.Module.Name, ct);
+                string state = table is null ? "no table"
+                    : table.Owned.Contains(bucket) ? "owned" : table.Incoming.Contains(bucket) ? "incoming"
+                    : table.Claimed.Contains(bucket) ? "claimed" : table.Draining.Contains(bucket) ? "draining" : "none";
+                var foreign = await ns.NftAsync(["list", "set", "inet", KernelBucketSampler.FilterTableName(farm.Module.Name), "foreign4"], cancellationToken: ct);
+                bool listed = foreign.StandardOutput.Contains($"{client.Address} . {client.Port}", StringComparison.Ordinal);
+                string tracked;
+                try
+                {
+                    tracked = (await ns.ExecAsync("conntrack", ["-L", "-s", client.Address.ToString()], cancellationToken: ct)).StandardOutput;
+                }
+                catch (CommandFailedException e)
+                {
+                    tracked = e.Message;
+                }
+
+                text.AppendLine($"  {FarmFixture.NodeName(i)}: bucket {state}, in foreign4: {listed}; conntrack:");
+                foreach (var line in tracked.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    text.AppendLine("    " + line);
+                }
+            }
+        }
+
+        return text.ToString();
     }
 
     [TestMethod]
