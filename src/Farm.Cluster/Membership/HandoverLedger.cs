@@ -175,8 +175,7 @@ internal sealed class HandoverLedger
                 still.Add(b);
             }
 
-            // No scan (conntrack could not be read): every drain stays busy and the flows last reported stay listed, so
-            // the new owners keep leaving them alone; an empty list would let them answer those flows too.
+            // No scan (conntrack unreadable): drains stay busy, the flows last reported stay listed (new owners must not answer them).
             var flows = scan?.Flows ?? published.Find(name)?.Flows ?? [];
             if (still.Count > 0 || !flows.IsEmpty || states.Incoming > 0)
             {
@@ -455,19 +454,8 @@ internal sealed class HandoverLedger
         view.Members.Select(m => m.DefinitionOf(module)?.Hash).OfType<string>().Distinct(StringComparer.Ordinal).Skip(1).Any();
 
     /// <summary>The UDP flows the other members still serve in buckets they drain (their encodings, by name).</summary>
-    private static ImmutableArray<FlowKey> ForeignFlows(string module, IReadOnlyList<DrainReport> memberReports)
-    {
-        var result = ImmutableArray.CreateBuilder<FlowKey>();
-        foreach (var report in memberReports)
-        {
-            if (report.Find(module) is { Flows.IsEmpty: false } part)
-            {
-                result.AddRange(part.Flows);
-            }
-        }
-
-        return result.ToImmutable();
-    }
+    private static ImmutableArray<FlowKey> ForeignFlows(string module, IReadOnlyList<DrainReport> memberReports) =>
+        [.. memberReports.SelectMany(r => r.Find(module)?.Flows ?? [])];
 
     /// <summary>
     /// A claim made in view <paramref name="since"/>: it outlives the previous owner's drain timeout by a detection
