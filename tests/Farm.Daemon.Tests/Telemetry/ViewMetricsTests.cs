@@ -11,7 +11,7 @@ public sealed class ViewMetricsTests
     public async Task RefreshLease_GapLongerThanTheLastLease_CountsOneLapse()
     {
         var clock = new FakeTimeProvider();
-        using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
+        using var host = LoneHost(clock);
         var (registry, factory) = MetricsText.NewRegistry();
         var metrics = new ViewMetrics(host, clock, factory);
 
@@ -33,7 +33,7 @@ public sealed class ViewMetricsTests
     public async Task Publish_OneNodeInstallsItsFirstView_CountsOneViewChange()
     {
         var clock = new FakeTimeProvider();
-        using var host = new MembershipHost(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
+        using var host = LoneHost(clock);
         host.Attach(new NullTransport());
         var (registry, factory) = MetricsText.NewRegistry();
         var metrics = new ViewMetrics(host, clock, factory);
@@ -51,6 +51,10 @@ public sealed class ViewMetricsTests
         Assert.IsNotNull(host.Read((m, _) => m.Installed), "the node formed a view alone");
         Assert.AreEqual(1, after["farm_view_changes_total"]);
     }
+
+    /// <summary>The membership of n1, the only configured node, on <paramref name="clock"/>.</summary>
+    private static MembershipHost LoneHost(TimeProvider clock) =>
+        new(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], clock, NullLoggerFactory.Instance);
 
     private sealed class NullTransport : Farm.Daemon.Transport.IPeerTransport
     {

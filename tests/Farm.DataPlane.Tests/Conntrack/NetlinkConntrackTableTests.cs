@@ -1,5 +1,6 @@
 using Farm.DataPlane.Tests.Kernel;
 using Farm.Testing.Network;
+using Microsoft.Extensions.Logging;
 
 namespace Farm.DataPlane.Tests.Conntrack;
 
@@ -56,14 +57,10 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
     public async Task Dump_ThousandsOfUdpFlows_AllListedInOneConsistentDump()
     {
         const int FlowCount = 3000;
-        await using var ns = await CreateNamespaceAsync();
         var logs = new TestLogSink();
 
-        var (flows, timings) = await ns.RunAsync(() =>
+        var (flows, timings) = await WithUdpFlowsAsync(logs, FlowCount, firstPort: 20000, table =>
         {
-            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            SendUdpFlows(FlowCount, firstPort: 20000);
-
             var timings = new List<TimeSpan>();
             IReadOnlyList<TrackedFlow> flows = [];
             for (int round = 0; round < 5; round++)
@@ -150,14 +147,10 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
     {
         const int FlowCount = 3000;
         const int Rounds = 20;
-        await using var ns = await CreateNamespaceAsync();
         var logs = new TestLogSink();
 
-        var (dumped, found, missing, timings) = await ns.RunAsync(() =>
+        var (dumped, found, missing, timings) = await WithUdpFlowsAsync(logs, FlowCount, firstPort: 20000, table =>
         {
-            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            SendUdpFlows(FlowCount, firstPort: 20000);
-
             TestContext.WriteLine($"Lookups per datagram: {table.BatchSize}");
             var dumped = DumpUdpFlows(table);
             var found = table.Lookup(dumped);
@@ -200,21 +193,22 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
     public async Task Lookup_BatchLargerThanTheReceiveBuffer_KernelDropsAnswersAndTheRestIsAskedAgainInSmallerBatches()
     {
         const int FlowCount = 600;
-        await using var ns = await CreateNamespaceAsync();
         var logs = new TestLogSink();
 
-        var (dumped, found, batchSize) = await ns.RunAsync(() =>
-        {
+        var (dumped, found, batchSize) = await WithUdpFlowsAsync(
+            logs,
+            FlowCount,
+            firstPort: 30000,
+            table =>
+            {
+                var dumped = DumpUdpFlows(table);
+                return (dumped, table.Lookup(dumped), table.BatchSize);
+            },
             // A few KiB of receive buffer, yet 200 lookups to a datagram: the kernel must drop most answers.
-            using var table = new NetlinkConntrackTable(
-                logs.CreateLogger<NetlinkConntrackTable>(),
+            open: logger => new NetlinkConntrackTable(
+                logger,
                 NetlinkConntrackTable.OpenSocket(NetlinkConntrackTable.DefaultReceiveTimeout, 4096),
-                batchSize: NetlinkConntrackTable.LookupBatchSize);
-            SendUdpFlows(FlowCount, firstPort: 30000);
-
-            var dumped = DumpUdpFlows(table);
-            return (dumped, table.Lookup(dumped), table.BatchSize);
-        });
+                batchSize: NetlinkConntrackTable.LookupBatchSize));
 
         TestContext.WriteLine($"Lookups per datagram afterwards: {batchSize}\n" + string.Join('\n', logs.Entries));
         Assert.HasCount(FlowCount, dumped);
@@ -229,13 +223,10 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
     public async Task Delete_HalfOfManyUdpFlowsAndOneUnknown_ExactlyThoseGoneTheUnknownNull()
     {
         const int FlowCount = 500;
-        await using var ns = await CreateNamespaceAsync();
         var logs = new TestLogSink();
 
-        var (dumped, deleted, after) = await ns.RunAsync(() =>
+        var (dumped, deleted, after) = await WithUdpFlowsAsync(logs, FlowCount, firstPort: 40000, table =>
         {
-            using var table = new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>());
-            SendUdpFlows(FlowCount, firstPort: 40000);
             var dumped = DumpUdpFlows(table);
             var unknown = new TrackedFlow(TransportProtocol.Udp, Client4, 1, Server4, 1, Live: true);
             var deleted = table.Delete([.. dumped.Where(f => f.DestinationPort % 2 == 0), unknown]);
@@ -248,6 +239,25 @@ public sealed class NetlinkConntrackTableTests : KernelTestClass
         Assert.IsNull(deleted[^1], "a flow the table never held");
         CollectionAssert.AreEqual(dumped.Where(f => f.DestinationPort % 2 == 1).ToArray(), after, "exactly the others remain");
         logs.AssertNoWarnings();
+    }
+
+    /// <summary>
+    /// In a fresh namespace: opens a table (the default one, or <paramref name="open"/>'s), sends <paramref name="count"/>
+    /// UDP flows from <paramref name="firstPort"/> (<see cref="SendUdpFlows"/>) and returns what <paramref name="act"/>
+    /// answers of the table, all inside the namespace.
+    /// </summary>
+    private async Task<T> WithUdpFlowsAsync<T>(
+        TestLogSink logs, int count, int firstPort, Func<NetlinkConntrackTable, T> act,
+        Func<ILogger<NetlinkConntrackTable>, NetlinkConntrackTable>? open = null)
+    {
+        await using var ns = await CreateNamespaceAsync();
+        return await ns.RunAsync(() =>
+        {
+            var logger = logs.CreateLogger<NetlinkConntrackTable>();
+            using var table = open is null ? new NetlinkConntrackTable(logger) : open(logger);
+            SendUdpFlows(count, firstPort);
+            return act(table);
+        });
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Farm.DataPlane.Runtime;
 using System.Text;
 
 namespace Farm.DataPlane.Tests.Kernel;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Farm.DataPlane.Runtime;
 using Farm.Testing.Ownership;
 using Farm.Testing.DataPlane;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Farm.DataPlane.Runtime;
 
 namespace Farm.DataPlane.Tests.Runtime;
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Farm.DataPlane.Runtime;
 using Farm.Testing.DataPlane;
 
 namespace Farm.DataPlane.Tests.Runtime;
