@@ -36,44 +36,26 @@ internal sealed class AdminConnection : IDisposable
     }
 
     /// <summary>The node's status now.</summary>
-    public async Task<NodeStatusReport> GetStatusAsync(CancellationToken cancellationToken)
-    {
-        return await UnaryAsync(
-            MethodPaths.GetStatus, new StatusQuery(), e => new AdminRequest { Sealed = e }, new AdminRequest { Query = new StatusQuery() },
-            (r, o) => client.GetStatusAsync(r, o), r => (r.Status, r.Sealed), NodeStatusReport.Parser, Deadline, cancellationToken, "answered without a status");
-    }
+    public Task<NodeStatusReport> GetStatusAsync(CancellationToken cancellationToken) =>
+        UnaryAsync(
+            MethodPaths.GetStatus, new StatusQuery(), (AdminRequest r, CallOptions o) => client.GetStatusAsync(r, o), NodeStatusReport.Parser, Deadline, cancellationToken,
+            "answered without a status");
 
     /// <summary>The node's status, then every change, until <paramref name="cancellationToken"/> fires.</summary>
-    public async IAsyncEnumerable<NodeStatusReport> WatchStatusAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        string method = MethodPaths.WatchStatus;
-        var request = await StreamRequestAsync(method, new StatusQuery(), e => new AdminRequest { Sealed = e }, new AdminRequest { Query = new StatusQuery() }, cancellationToken);
-        Envelope? previous = null;
-        await foreach (var reply in StreamAsync(method, o => client.WatchStatus(request, o), "ended the watch (it is stopping?)", cancellationToken))
-        {
-            var status = Open(method, EnvelopeKind.StreamItem, reply.Status, reply.Sealed, request.Sealed, NodeStatusReport.Parser, "sent an update without a status", previous);
-            previous = reply.Sealed;
-            yield return status;
-        }
-    }
+    public IAsyncEnumerable<NodeStatusReport> WatchStatusAsync(CancellationToken cancellationToken) =>
+        StreamItemsAsync(
+            MethodPaths.WatchStatus, new StatusQuery(), (AdminRequest r, CallOptions o) => client.WatchStatus(r, o), NodeStatusReport.Parser,
+            "ended the watch (it is stopping?)", "sent an update without a status", cancellationToken);
 
     /// <summary>Who serves a client now, and why.</summary>
-    public async Task<WhoOwnsAnswer> WhoOwnsAsync(WhoOwnsQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        return await UnaryAsync(
-            MethodPaths.WhoOwns, query, e => new WhoOwnsRequest { Sealed = e }, new WhoOwnsRequest { Query = query },
-            (r, o) => client.WhoOwnsAsync(r, o), r => (r.Answer, r.Sealed), WhoOwnsAnswer.Parser, Deadline, cancellationToken);
-    }
+    public Task<WhoOwnsAnswer> WhoOwnsAsync(WhoOwnsQuery query, CancellationToken cancellationToken) =>
+        UnaryAsync(MethodPaths.WhoOwns, query, (WhoOwnsRequest r, CallOptions o) => client.WhoOwnsAsync(r, o), WhoOwnsAnswer.Parser, Deadline, cancellationToken);
 
     /// <summary>Starts, stops or restarts a module (on other nodes through the local farmd); the call may take <paramref name="wait"/> longer than the timeout.</summary>
-    public async Task<ModuleControlAnswer> ControlModuleAsync(ModuleControlQuery query, TimeSpan wait, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        return await UnaryAsync(
-            MethodPaths.ControlModule, query, e => new ModuleControlRequest { Sealed = e }, new ModuleControlRequest { Query = query },
-            (r, o) => client.ControlModuleAsync(r, o), r => (r.Answer, r.Sealed), ModuleControlAnswer.Parser, () => Deadline() + wait, cancellationToken);
-    }
+    public Task<ModuleControlAnswer> ControlModuleAsync(ModuleControlQuery query, TimeSpan wait, CancellationToken cancellationToken) =>
+        UnaryAsync(
+            MethodPaths.ControlModule, query, (ModuleControlRequest r, CallOptions o) => client.ControlModuleAsync(r, o), ModuleControlAnswer.Parser,
+            () => Deadline() + wait, cancellationToken);
 
     /// <summary>
     /// Applies a cluster file: over the socket on every node (farmd relays it), over TCP on that node only (the text then
@@ -82,55 +64,40 @@ internal sealed class AdminConnection : IDisposable
     public async Task<ConfigApplyAnswer> ApplyConfigAsync(ConfigApplyQuery query, TimeSpan extra, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        IMessage sealedQuery = query;
+        ConfigApplyQuery? encrypted = null;
         if (envelopes is not null)
         {
             // Envelopes only authenticate; the file holds the cluster key.
-            var encrypted = query.Clone();
+            encrypted = query.Clone();
             encrypted.EncryptedText = ByteString.CopyFrom(new ConfigTextCipher(target.Key!).Encrypt(query.Text));
             encrypted.Text = "";
-            sealedQuery = encrypted;
         }
 
         return await UnaryAsync(
-            MethodPaths.ApplyConfig, sealedQuery, e => new ConfigApplyRequest { Sealed = e }, new ConfigApplyRequest { Query = query },
-            (r, o) => client.ApplyConfigAsync(r, o), r => (r.Answer, r.Sealed), ConfigApplyAnswer.Parser, () => Deadline() + extra, cancellationToken);
+            MethodPaths.ApplyConfig, query, (ConfigApplyRequest r, CallOptions o) => client.ApplyConfigAsync(r, o), ConfigApplyAnswer.Parser,
+            () => Deadline() + extra, cancellationToken, sealedQuery: encrypted);
     }
 
     /// <summary>Drains or resumes a node (another one through the local farmd).</summary>
-    public async Task<DrainAnswer> DrainNodeAsync(DrainQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        return await UnaryAsync(
-            MethodPaths.DrainNode, query, e => new DrainRequest { Sealed = e }, new DrainRequest { Query = query },
-            (r, o) => client.DrainNodeAsync(r, o), r => (r.Answer, r.Sealed), DrainAnswer.Parser, Deadline, cancellationToken);
-    }
+    public Task<DrainAnswer> DrainNodeAsync(DrainQuery query, CancellationToken cancellationToken) =>
+        UnaryAsync(MethodPaths.DrainNode, query, (DrainRequest r, CallOptions o) => client.DrainNodeAsync(r, o), DrainAnswer.Parser, Deadline, cancellationToken);
 
     /// <summary>
     /// Installs, rolls back, removes or lists module bundles (on other nodes through the local farmd); the call may take
     /// <paramref name="extra"/> longer than the timeout (a reload drains the module first).
     /// </summary>
-    public async Task<ModulePackageAnswer> ManageModulePackageAsync(ModulePackageQuery query, TimeSpan extra, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        return await UnaryAsync(
-            MethodPaths.ManageModulePackage, query, e => new ModulePackageRequest { Sealed = e }, new ModulePackageRequest { Query = query },
-            (r, o) => client.ManageModulePackageAsync(r, o), r => (r.Answer, r.Sealed), ModulePackageAnswer.Parser, () => Deadline() + extra, cancellationToken);
-    }
+    public Task<ModulePackageAnswer> ManageModulePackageAsync(ModulePackageQuery query, TimeSpan extra, CancellationToken cancellationToken) =>
+        UnaryAsync(
+            MethodPaths.ManageModulePackage, query, (ModulePackageRequest r, CallOptions o) => client.ManageModulePackageAsync(r, o), ModulePackageAnswer.Parser,
+            () => Deadline() + extra, cancellationToken);
 
     /// <summary>A module's recent log lines, then (with follow) every new batch until <paramref name="cancellationToken"/> fires.</summary>
-    public async IAsyncEnumerable<ModuleLogBatch> ModuleLogsAsync(ModuleLogsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<ModuleLogBatch> ModuleLogsAsync(ModuleLogsQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        string method = MethodPaths.ModuleLogs;
-        var request = await StreamRequestAsync(method, query, e => new ModuleLogsRequest { Sealed = e }, new ModuleLogsRequest { Query = query }, cancellationToken);
-        Envelope? previous = null;
-        await foreach (var reply in StreamAsync(method, o => client.ModuleLogs(request, o), query.Follow ? "ended the stream (it is stopping?)" : null, cancellationToken))
-        {
-            var batch = Open(method, EnvelopeKind.StreamItem, reply.Batch, reply.Sealed, request.Sealed, ModuleLogBatch.Parser, "sent log lines without a batch", previous);
-            previous = reply.Sealed;
-            yield return batch;
-        }
+        return StreamItemsAsync(
+            MethodPaths.ModuleLogs, query, (ModuleLogsRequest r, CallOptions o) => client.ModuleLogs(r, o), ModuleLogBatch.Parser,
+            query.Follow ? "ended the stream (it is stopping?)" : null, "sent log lines without a batch", cancellationToken);
     }
 
     public void Dispose()
@@ -190,23 +157,55 @@ internal sealed class AdminConnection : IDisposable
 
     private DateTimeOffset Deadline() => timeProvider.GetUtcNow() + target.Timeout;
 
-    /// <summary>One unary call (<see cref="SealedCallAsync"/>) and the answer in its reply (<see cref="Open"/>).</summary>
-    private async Task<TAnswer> UnaryAsync<TRequest, TReply, TAnswer>(
+    /// <summary>
+    /// One unary call (<see cref="SealedCallAsync"/>) and the answer in its reply (<see cref="Open"/>). Over TCP the
+    /// request carries <paramref name="sealedQuery"/> when given (a query that must not travel as it is), else the query.
+    /// </summary>
+    private async Task<TAnswer> UnaryAsync<TQuery, TRequest, TReply, TAnswer>(
         string method,
-        IMessage query,
-        Func<Envelope, TRequest> wrap,
-        TRequest plain,
+        TQuery query,
         Func<TRequest, CallOptions, AsyncUnaryCall<TReply>> invoke,
-        Func<TReply, (TAnswer? Plain, Envelope? Sealed)> answerOf,
         MessageParser<TAnswer> parser,
         Func<DateTimeOffset> deadline,
         CancellationToken cancellationToken,
-        string missing = "answered without an answer")
+        string missing = "answered without an answer",
+        TQuery? sealedQuery = null)
+        where TQuery : class, IMessage<TQuery>
+        where TRequest : class, IAdminRequest<TQuery, TReply>, new()
+        where TReply : class, IAdminReply<TAnswer>
         where TAnswer : class, IMessage<TAnswer>
     {
-        var (reply, request) = await SealedCallAsync(method, query, wrap, plain, invoke, r => answerOf(r).Sealed, deadline, cancellationToken);
-        var (answer, sealedReply) = answerOf(reply);
-        return Open(method, EnvelopeKind.Reply, answer, sealedReply, request, parser, missing);
+        ArgumentNullException.ThrowIfNull(query);
+        var (reply, request) = await SealedCallAsync(
+            method, sealedQuery ?? query, e => new TRequest { Sealed = e }, new TRequest { Query = query }, invoke, r => r.Sealed, deadline, cancellationToken);
+        return Open(method, EnvelopeKind.Reply, reply.Answer, reply.Sealed, request, parser, missing);
+    }
+
+    /// <summary>
+    /// The items of a server stream (<see cref="StreamAsync"/>), each opened (<see cref="Open"/>) and, over TCP, checked
+    /// to follow the previous one; <paramref name="endedError"/> as for <see cref="StreamAsync"/>.
+    /// </summary>
+    private async IAsyncEnumerable<TItem> StreamItemsAsync<TQuery, TRequest, TReply, TItem>(
+        string method,
+        TQuery query,
+        Func<TRequest, CallOptions, AsyncServerStreamingCall<TReply>> invoke,
+        MessageParser<TItem> parser,
+        string? endedError,
+        string missing,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TQuery : class, IMessage<TQuery>
+        where TRequest : class, IAdminRequest<TQuery, TReply>, new()
+        where TReply : class, IAdminReply<TItem>
+        where TItem : class, IMessage<TItem>
+    {
+        var request = await StreamRequestAsync(method, query, e => new TRequest { Sealed = e }, new TRequest { Query = query }, cancellationToken);
+        Envelope? previous = null;
+        await foreach (var reply in StreamAsync(method, o => invoke(request, o), endedError, cancellationToken))
+        {
+            var item = Open(method, EnvelopeKind.StreamItem, reply.Answer, reply.Sealed, request.Sealed, parser, missing, previous);
+            previous = reply.Sealed;
+            yield return item;
+        }
     }
 
     /// <summary>

@@ -29,71 +29,44 @@ internal sealed class AdminService(
 
     private readonly OwnerLocator owners = new(status.Modules, status.Host);
 
-    public override Task<Wire.AdminReply> GetStatus(Wire.AdminRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return AnswerAsync(request.Query, request.Sealed, Wire.StatusQuery.Parser, context,
-            (_, _) => Task.FromResult(status.Build()), (e, a) => new Wire.AdminReply { Sealed = e, Status = a });
-    }
+    public override Task<Wire.AdminReply> GetStatus(Wire.AdminRequest request, ServerCallContext context) =>
+        AnswerAsync(request, Wire.StatusQuery.Parser, context, (_, _) => Task.FromResult(status.Build()));
 
-    public override Task WatchStatus(Wire.AdminRequest request, IServerStreamWriter<Wire.AdminReply> responseStream, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return StreamAsync(request.Query, request.Sealed, Wire.StatusQuery.Parser, context, responseStream,
-            (Wire.Envelope? e, Wire.NodeStatusReport? a) => new Wire.AdminReply { Sealed = e, Status = a },
-            async (_, write, cancellationToken) =>
+    public override Task WatchStatus(Wire.AdminRequest request, IServerStreamWriter<Wire.AdminReply> responseStream, ServerCallContext context) =>
+        StreamAsync(request, Wire.StatusQuery.Parser, context, responseStream,
+            async (Wire.StatusQuery _, Func<Wire.NodeStatusReport, Task> write, CancellationToken cancellationToken) =>
             {
                 await foreach (var report in status.WatchAsync(timeProvider, WatchInterval, cancellationToken: cancellationToken))
                 {
                     await write(report);
                 }
             });
-    }
 
-    public override Task<Wire.WhoOwnsReply> WhoOwns(Wire.WhoOwnsRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return AnswerAsync(request.Query, request.Sealed, Wire.WhoOwnsQuery.Parser, context,
-            (query, _) => Task.FromResult(owners.Locate(query)), (e, a) => new Wire.WhoOwnsReply { Sealed = e, Answer = a });
-    }
+    public override Task<Wire.WhoOwnsReply> WhoOwns(Wire.WhoOwnsRequest request, ServerCallContext context) =>
+        AnswerAsync(request, Wire.WhoOwnsQuery.Parser, context, (query, _) => Task.FromResult(owners.Locate(query)));
 
-    public override Task<Wire.ModuleControlReply> ControlModule(Wire.ModuleControlRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        // Relaying to other nodes only for the local root-only socket: a sealed call never fans out (no loops).
-        return AnswerAsync(request.Query, request.Sealed, Wire.ModuleControlQuery.Parser, context,
-            (query, local) => (control ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "this node has no modules"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.ModuleControlReply { Sealed = e, Answer = a });
-    }
+    // Relaying to other nodes only for the local root-only socket: a sealed call never fans out (no loops).
+    public override Task<Wire.ModuleControlReply> ControlModule(Wire.ModuleControlRequest request, ServerCallContext context) =>
+        AnswerAsync(request, Wire.ModuleControlQuery.Parser, context, (query, local) =>
+            Need(control, StatusCode.InvalidArgument, "this node has no modules").HandleAsync(query, mayRelay: local, context.CancellationToken));
 
-    public override Task<Wire.ConfigApplyReply> ApplyConfig(Wire.ConfigApplyRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
-        return AnswerAsync(request.Query, request.Sealed, Wire.ConfigApplyQuery.Parser, context,
-            (query, local) => (configApply ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot apply cluster files"))).HandleAsync(query, local, context.CancellationToken), (e, a) => new Wire.ConfigApplyReply { Sealed = e, Answer = a });
-    }
+    // Only the local root-only socket fans out to every node; a sealed call applies on this node alone (no loops).
+    public override Task<Wire.ConfigApplyReply> ApplyConfig(Wire.ConfigApplyRequest request, ServerCallContext context) =>
+        AnswerAsync(request, Wire.ConfigApplyQuery.Parser, context, (query, local) =>
+            Need(configApply, StatusCode.Unimplemented, "this farmd cannot apply cluster files").HandleAsync(query, local, context.CancellationToken));
 
-    public override Task<Wire.ModulePackageReply> ManageModulePackage(Wire.ModulePackageRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        // Only the local root-only socket fans out; a sealed call acts on this node alone (no loops).
-        return AnswerAsync(request.Query, request.Sealed, Wire.ModulePackageQuery.Parser, context,
-            (query, local) => (packages ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot install modules"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.ModulePackageReply { Sealed = e, Answer = a });
-    }
+    // Only the local root-only socket fans out; a sealed call acts on this node alone (no loops).
+    public override Task<Wire.ModulePackageReply> ManageModulePackage(Wire.ModulePackageRequest request, ServerCallContext context) =>
+        AnswerAsync(request, Wire.ModulePackageQuery.Parser, context, (query, local) =>
+            Need(packages, StatusCode.Unimplemented, "this farmd cannot install modules").HandleAsync(query, mayRelay: local, context.CancellationToken));
 
-    public override Task<Wire.DrainReply> DrainNode(Wire.DrainRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return AnswerAsync(request.Query, request.Sealed, Wire.DrainQuery.Parser, context,
-            (query, local) => (drain ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this farmd cannot drain"))).HandleAsync(query, mayRelay: local, context.CancellationToken), (e, a) => new Wire.DrainReply { Sealed = e, Answer = a });
-    }
+    public override Task<Wire.DrainReply> DrainNode(Wire.DrainRequest request, ServerCallContext context) =>
+        AnswerAsync(request, Wire.DrainQuery.Parser, context, (query, local) =>
+            Need(drain, StatusCode.Unimplemented, "this farmd cannot drain").HandleAsync(query, mayRelay: local, context.CancellationToken));
 
-    public override Task ModuleLogs(Wire.ModuleLogsRequest request, IServerStreamWriter<Wire.ModuleLogsReply> responseStream, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return StreamAsync(request.Query, request.Sealed, Wire.ModuleLogsQuery.Parser, context, responseStream,
-            (Wire.Envelope? e, Wire.ModuleLogBatch? a) => new Wire.ModuleLogsReply { Sealed = e, Batch = a },
-            async (query, write, cancellationToken) =>
+    public override Task ModuleLogs(Wire.ModuleLogsRequest request, IServerStreamWriter<Wire.ModuleLogsReply> responseStream, ServerCallContext context) =>
+        StreamAsync(request, Wire.ModuleLogsQuery.Parser, context, responseStream,
+            async (Wire.ModuleLogsQuery query, Func<Wire.ModuleLogBatch, Task> write, CancellationToken cancellationToken) =>
             {
                 var buffer = modules?.LogsOf(query.Module)
                     ?? throw new RpcException(new Status(StatusCode.InvalidArgument, ModuleReports.UnknownModule(query.Module, modules?.Modules ?? [])));
@@ -117,7 +90,11 @@ internal sealed class AdminService(
                     await write(Batch(buffer.Module, lines, dropped));
                 }
             });
-    }
+
+    /// <summary>A part this farmd may lack (no modules, no config apply...): without it the call fails with <paramref name="code"/>.</summary>
+    private static T Need<T>(T? part, StatusCode code, string missing)
+        where T : class =>
+        part ?? throw new RpcException(new Status(code, missing));
 
     private Wire.ModuleLogBatch Batch(string module, IEnumerable<ModuleLogLine> lines, long dropped)
     {
@@ -176,25 +153,25 @@ internal sealed class AdminService(
     /// call came over the local socket), the answer sealed for the caller over TCP; a refusal goes back instead.
     /// </summary>
     private async Task<TReply> AnswerAsync<TQuery, TAnswer, TReply>(
-        TQuery? plain,
-        Wire.Envelope? sealedQuery,
+        Wire.IAdminRequest<TQuery, TReply> request,
         MessageParser<TQuery> parser,
         ServerCallContext context,
-        Func<TQuery, bool, Task<TAnswer>> answer,
-        Func<Wire.Envelope?, TAnswer?, TReply> reply)
+        Func<TQuery, bool, Task<TAnswer>> answer)
         where TQuery : class, IMessage<TQuery>, new()
         where TAnswer : class, IMessage<TAnswer>
+        where TReply : class, Wire.IAdminReply<TAnswer>, new()
     {
-        var call = Authorize(plain, sealedQuery, parser, context);
+        ArgumentNullException.ThrowIfNull(request);
+        var call = Authorize(request.Query, request.Sealed, parser, context);
         if (call.Refusal is { } refusal)
         {
-            return reply(refusal, null);
+            return new TReply { Sealed = refusal };
         }
 
         var result = await answer(call.Query ?? new TQuery(), call.Request is null);
         return call.Request is { } sealedRequest
-            ? reply(authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, result), null)
-            : reply(null, result);
+            ? new TReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.Reply, sealedRequest, result) }
+            : new TReply { Answer = result };
     }
 
     /// <summary>
@@ -203,29 +180,29 @@ internal sealed class AdminService(
     /// away (or its deadline passes); a refusal goes back as the only message instead.
     /// </summary>
     private async Task StreamAsync<TQuery, TItem, TReply>(
-        TQuery? plain,
-        Wire.Envelope? sealedQuery,
+        Wire.IAdminRequest<TQuery, TReply> request,
         MessageParser<TQuery> parser,
         ServerCallContext context,
         IServerStreamWriter<TReply> responseStream,
-        Func<Wire.Envelope?, TItem?, TReply> reply,
         Func<TQuery, Func<TItem, Task>, CancellationToken, Task> produce)
         where TQuery : class, IMessage<TQuery>, new()
         where TItem : class, IMessage<TItem>
+        where TReply : class, Wire.IAdminReply<TItem>, new()
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
-        var call = Authorize(plain, sealedQuery, parser, context, EnvelopeKind.StreamItem);
+        var call = Authorize(request.Query, request.Sealed, parser, context, EnvelopeKind.StreamItem);
         if (call.Refusal is { } refusal)
         {
-            await responseStream.WriteAsync(reply(refusal, null));
+            await responseStream.WriteAsync(new TReply { Sealed = refusal });
             return;
         }
 
         CancellationToken cancellationToken = context.CancellationToken;
         Task Write(TItem item) => responseStream.WriteAsync(
             call.Request is { } sealedRequest
-                ? reply(authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, item), null)
-                : reply(null, item),
+                ? new TReply { Sealed = authenticator.SealReply(context.Method, EnvelopeKind.StreamItem, sealedRequest, item) }
+                : new TReply { Answer = item },
             cancellationToken);
         try
         {
