@@ -201,6 +201,18 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         host.HandleFailure(request.CorrelationId);
     }
 
+    /// <inheritdoc />
+    public void ProbeGone(string peer)
+    {
+        foreach (var (peerName, lan) in endpointsOf.Keys)
+        {
+            if (peerName == peer)
+            {
+                _ = ProbeGoneAsync(peer, lan);
+            }
+        }
+    }
+
     /// <summary>
     /// The heartbeat stream to <paramref name="peer"/> on <paramref name="lan"/> broke (the connection closed or was
     /// reset): connects to the peer's port once more. A refusal means the host is up and nothing listens there: the

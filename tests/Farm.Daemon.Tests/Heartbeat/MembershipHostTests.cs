@@ -329,6 +329,35 @@ public sealed class MembershipHostTests
         Assert.AreEqual(MembershipHost.HeartbeatPriority.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[40 - 3], "real-time priority");
     }
 
+    [TestMethod]
+    public void HandleRequest_ProposalLeavesOutANodeSilentForAnInterval_ItsPortIsProbedOncePerInterval()
+    {
+        // n2 hears n1 and n3; n1 proposes a view without n3 (it saw n3's farmd die). n2 refuses while it still hears
+        // n3, and probes n3's port when n3 said nothing for an interval: not before, and not at every retry.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var options = new MembershipOptions { ConfiguredNodes = ["n1", "n2", "n3"], Heartbeat = new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) } };
+        MemberInfo n1 = new("n1", 1, 100, 0, false, []), n2 = new("n2", 1, 100, 0, false, []), n3 = new("n3", 1, 100, 0, false, []);
+        var transport = new RecordingTransport();
+        using var host = new MembershipHost(options, n2, "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(transport);
+        host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", null, null));
+        host.HandleRequest("n3", 0, new HeartbeatRequest(n3, "hash", null, null));
+        PrepareReply Propose(int epoch) =>
+            (PrepareReply)host.HandleRequest("n1", 0, new PrepareRequest(new ViewId(epoch, "n1", 1), [n1, n2], null, [n3], 0, null));
+
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        var early = Propose(1);
+        clock.Advance(TimeSpan.FromMilliseconds(40));
+        var silent = Propose(2);
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        Propose(3);
+
+        Assert.IsFalse(early.Accepted);
+        Assert.AreEqual("n3", early.StillHeard.Single().Name, early.Reason);
+        Assert.IsFalse(silent.Accepted, "n3 is still heard: only a refused probe makes it gone");
+        CollectionAssert.AreEqual(new[] { "n3" }, transport.Probed.ToArray(), "one probe, once n3 was silent for 50 ms");
+    }
+
     private sealed class RefusingPriority : Farm.Core.Scheduling.IThreadPriority
     {
         public const string Reason = "refused by the test";
@@ -346,6 +375,8 @@ public sealed class MembershipHostTests
     {
         public ConcurrentQueue<OutboundRequest> Sent { get; } = new();
 
+        public ConcurrentQueue<string> Probed { get; } = new();
+
         /// <summary>When set, requests go there instead of the queue.</summary>
         public Action<OutboundRequest>? Deliver { get; set; }
 
@@ -360,5 +391,7 @@ public sealed class MembershipHostTests
                 Sent.Enqueue(request);
             }
         }
+
+        public void ProbeGone(string peer) => Probed.Enqueue(peer);
     }
 }

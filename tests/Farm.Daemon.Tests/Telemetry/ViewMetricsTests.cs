@@ -61,5 +61,9 @@ public sealed class ViewMetricsTests
         public void Send(OutboundRequest request)
         {
         }
+
+        public void ProbeGone(string peer)
+        {
+        }
     }
 }

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Daemon.Heartbeat;
+
+/// <summary>The log events of <see cref="MembershipHost"/> (200-204).</summary>
+internal sealed partial class MembershipHost
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Heartbeat thread started, interval {IntervalMs} ms")]
+        public static partial void ThreadStarted(ILogger logger, double intervalMs);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Membership tick failed; the heartbeat thread goes on")]
+        public static partial void TickFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?)")]
+        public static partial void TickLate(ILogger logger, double lateMs);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "The heartbeat thread runs at normal priority: {Reason}. A busy machine can then delay it past the lease and stop this node serving")]
+        public static partial void PriorityRefused(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Heartbeat thread at real-time priority {Priority} (SCHED_RR)")]
+        public static partial void PriorityRaised(ILogger logger, int priority);
+    }
+}
