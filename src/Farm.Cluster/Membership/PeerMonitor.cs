@@ -344,7 +344,7 @@ internal sealed partial class PeerMonitor
         public static partial void ConfigMismatch(ILogger logger, string node, string theirHash, string ourHash);
 
         [LoggerMessage(EventId = 1007, Level = LogLevel.Warning,
-            Message = "Node {Node} (run {Incarnation}) is gone: its connection broke and its port refuses connections, {SinceHeardMs} ms after it was last heard; it is unreachable now, not after the detection timeout")]
+            Message = "Node {Node} (run {Incarnation}) is gone: its port refuses connections, {SinceHeardMs} ms after it was last heard; it is unreachable now, not after the detection timeout")]
         public static partial void Gone(ILogger logger, string node, long incarnation, double sinceHeardMs);
 
         [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Node {Node}, noted gone, was heard again")]

@@ -208,7 +208,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         {
             if (peerName == peer)
             {
-                _ = ProbeGoneAsync(peer, lan);
+                _ = ProbeGoneAsync(peer, lan, "a proposal leaves it out and it has been silent");
             }
         }
     }
@@ -218,8 +218,10 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     /// reset): connects to the peer's port once more. A refusal means the host is up and nothing listens there: the
     /// farmd that served it died (a stopped or slow process still has its port accept connections; a cut link refuses
     /// nothing), and the manager hears that it is gone. Anything else (connected, timed out, unreachable) says nothing.
+    /// Also run when this node refuses a proposal that leaves the peer out (<see cref="ProbeGone"/>); <paramref name="trigger"/>
+    /// says which, for the log.
     /// </summary>
-    internal async Task ProbeGoneAsync(string peer, int lan)
+    internal async Task ProbeGoneAsync(string peer, int lan, string trigger = "its connection broke")
     {
         if (!endpointsOf.TryGetValue((peer, lan), out var endpoint) || shutdown.IsCancellationRequested)
         {
@@ -238,7 +240,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             // Once per death: a dead peer's every reconnect attempt (each heartbeat) ends here again.
             if (host.NotePeerGone(peer, lan))
             {
-                Log.PeerGone(logger, peer, lan, FormatEndpoint(endpoint));
+                Log.PeerGone(logger, peer, lan, FormatEndpoint(endpoint), trigger);
             }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -305,8 +307,8 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Sending to {Peer} failed unexpectedly")]
         public static partial void SendCrashed(ILogger logger, string peer, Exception exception);
 
-        [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "The connection to {Peer} on LAN {Lan} broke and {Endpoint} refuses connections: its farmd is gone")]
-        public static partial void PeerGone(ILogger logger, string peer, int lan, string endpoint);
+        [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Endpoint} of {Peer} on LAN {Lan} refuses connections ({Trigger}): its farmd is gone")]
+        public static partial void PeerGone(ILogger logger, string peer, int lan, string endpoint, string trigger);
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Error,
             Message = "{Peer} refuses this node's protocol: it speaks farm protocol {PeerOldest}-{PeerNewest}, this node {Ours}; upgrade the older node (a release speaks its own version and the previous one)")]

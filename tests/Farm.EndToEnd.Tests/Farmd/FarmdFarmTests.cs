@@ -251,7 +251,7 @@ public sealed partial class FarmdFarmTests
         Assert.IsNotNull(lapsed, "the killed node's kernel lease never lapsed");
         // The crash fast path: the host stays up, so the survivors' connections to node1 broke and its port refused the
         // probe that followed; they did not wait for the detection timeout (events 307 and 1007).
-        Assert.IsTrue(new[] { 0, 2 }.Any(i => Farm.Daemon(i).Output.Contains("is gone: its connection broke", StringComparison.Ordinal)),
+        Assert.IsTrue(new[] { 0, 2 }.Any(i => Farm.Daemon(i).Output.Contains("is gone: its port refuses connections", StringComparison.Ordinal)),
             "no survivor noticed that node1's farmd died");
         // The kernel drops the element at most `lease` after the last refresh, which preceded the kill; the margin is
         // how late our polling (nft in the namespace, ~20 ms per read, more on a busy machine) may notice it.
