@@ -35,7 +35,11 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
 
             // The failure instant is taken just before the call that causes it.
             failedAt = time.GetTimestamp();
+            var failedAtUtc = time.GetUtcNow();
             await SetFailedAsync(kind, victim, failed: true, cancellationToken);
+
+            // Wall-clock instant, to line up with the daemons' logs (FARM_BENCH_DUMP).
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    rep {repetition} {kind} of node{victim}: failure injected at {failedAtUtc:HH:mm:ss.fff} UTC"));
 
             injectMs = Ms(time.GetTimestamp() - failedAt);
             if (kind == FailureKind.Kill)
