@@ -41,7 +41,6 @@ internal static class ChaosScenario
             new FarmFixtureOptions
             {
                 Name = "farm-chaos",
-                Key = "farm-chaos-cluster-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = AddressesPerFamily },
                 Heartbeat = Timings,
                 SplitBrain = new SplitBrainOptions { Policy = SplitBrainPolicy.Majority },
