@@ -32,7 +32,6 @@ public sealed class NspawnContainer : IAsyncDisposable
     private readonly Process nspawn;
     private readonly StringBuilder console = new();
     private readonly CommandRunner runner;
-    private int disposed;
 
     private NspawnContainer(string machine, Process nspawn, CommandRunner runner)
     {
@@ -136,7 +135,7 @@ public sealed class NspawnContainer : IAsyncDisposable
     public Task<CommandResult> ExecUncheckedAsync(string script, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(script);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(!Running.Contains(this), this);
         return runner.RunUncheckedAsync(
             ToolLocator.Require("nsenter", "util-linux"),
             ["-t", Leader.ToString(CultureInfo.InvariantCulture), "-m", "-u", "-i", "-n", "-p", "--", "env", "-i", CleanPath, "LANG=C.UTF-8", "sh", "-c", script],
@@ -155,12 +154,11 @@ public sealed class NspawnContainer : IAsyncDisposable
     /// <summary>Powers the container off (SIGTERM to nspawn: systemd shuts down); kills it when that takes over 15 s.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (!Running.Remove(this))
         {
             return;
         }
 
-        Running.Remove(this);
         try
         {
             if (!nspawn.HasExited)

@@ -6,11 +6,17 @@ namespace Farm.Testing.Farmd;
 /// <summary>What a <see cref="FarmFixture"/> builds: the topology, the cluster and module files, the app, and how it starts.</summary>
 public sealed record FarmFixtureOptions
 {
+    private readonly string? key;
+
     /// <summary>The cluster's name (also the prefix of the temporary root folder). Required.</summary>
     public required string Name { get; init; }
 
-    /// <summary>The cluster key. Required.</summary>
-    public required string Key { get; init; }
+    /// <summary>The cluster key. Default: the name followed by <c>-cluster-key-0123456789abcdef</c>.</summary>
+    public string Key
+    {
+        get => key ?? Name + "-cluster-key-0123456789abcdef";
+        init => key = value;
+    }
 
     /// <summary>The namespaces: nodes (one farmd each, named <c>node0</c>, <c>node1</c>...), clients and their addresses. Default: <see cref="TopologyOptions"/>' defaults.</summary>
     public TopologyOptions Topology { get; init; } = new();

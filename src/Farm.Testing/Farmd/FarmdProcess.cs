@@ -16,7 +16,6 @@ public sealed class FarmdProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly TimeProvider time = TimeProvider.System;
-    private int disposed;
 
     private FarmdProcess(FarmdOptions options, Process process)
     {
@@ -226,12 +225,11 @@ public sealed class FarmdProcess : IAsyncDisposable
     /// <summary>Kills the process if it still runs (SIGKILL also ends a stopped one) and waits for it.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (!Running.Remove(this))
         {
             return;
         }
 
-        Running.Remove(this);
         try
         {
             if (!process.HasExited)

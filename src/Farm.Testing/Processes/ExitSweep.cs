@@ -27,6 +27,9 @@ internal sealed class ExitSweep<T>(Action<T> kill)
         live[instance] = true;
     }
 
-    /// <summary>Forgets an instance once it is disposed.</summary>
-    public void Remove(T instance) => live.TryRemove(instance, out _);
+    /// <summary>Whether <paramref name="instance"/> was added and not yet removed (started, not yet disposed).</summary>
+    public bool Contains(T instance) => live.ContainsKey(instance);
+
+    /// <summary>Forgets an instance once it is disposed; false when it was already forgotten, so only the first dispose goes on.</summary>
+    public bool Remove(T instance) => live.TryRemove(instance, out _);
 }

@@ -239,28 +239,20 @@ public sealed class BucketTransitionPropertyTests
 
     private sealed class Stats
     {
+        // Steps per kind, indexed by StepKind.
+        private readonly int[] byKind = new int[Enum.GetValues<StepKind>().Length];
+
         public int Cases { get; set; }
         public int Steps { get; set; }
-        public int Joins { get; set; }
-        public int Leaves { get; set; }
-        public int Reweights { get; set; }
         public long Moves { get; set; }
         public int NotExact { get; set; }
 
-        public void Count(StepKind kind)
-        {
-            switch (kind)
-            {
-                case StepKind.Leave: Leaves++; break;
-                case StepKind.Join: Joins++; break;
-                default: Reweights++; break;
-            }
-        }
+        public void Count(StepKind kind) => byKind[(int)kind]++;
 
         public string? Example { get; set; }
 
         public override string ToString() =>
-            $"{Cases} cases, {Steps} steps ({Joins} joins, {Leaves} leaves, {Reweights} weight changes), {Moves} buckets moved; "
+            $"{Cases} cases, {Steps} steps ({byKind[(int)StepKind.Join]} joins, {byKind[(int)StepKind.Leave]} leaves, {byKind[(int)StepKind.Reweight]} weight changes), {Moves} buckets moved; "
             + $"{NotExact} steps where no balanced table could move only the changed member's buckets"
             + (Example is null ? "" : $", e.g. {Example}");
     }

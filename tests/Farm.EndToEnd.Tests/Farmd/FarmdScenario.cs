@@ -31,7 +31,6 @@ internal static class FarmdScenario
             new FarmFixtureOptions
             {
                 Name = "farm-e2e",
-                Key = "farm-e2e-cluster-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = NodeCount, Clients = 2, AddressesPerClient = AddressesPerClient },
                 SplitBrain = new SplitBrainOptions { Policy = SplitBrainPolicy.Witness, Witness = Witness },
                 Witness = Witness,

@@ -30,6 +30,9 @@ internal static class ChaosScenario
     /// </summary>
     public static readonly TimeSpan CheckerInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The heartbeat timings: farmd's shipped defaults.</summary>
+    public static HeartbeatOptions Timings => new();
+
     public static readonly IPAddress Vip4 = FarmModules.Vip4;
     public static readonly IPAddress Vip6 = FarmModules.Vip6;
 
@@ -38,9 +41,8 @@ internal static class ChaosScenario
             new FarmFixtureOptions
             {
                 Name = "farm-chaos",
-                Key = "farm-chaos-cluster-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = NodeCount, Clients = 1, AddressesPerClient = AddressesPerFamily },
-                Heartbeat = new HeartbeatOptions(),
+                Heartbeat = Timings,
                 SplitBrain = new SplitBrainOptions { Policy = SplitBrainPolicy.Majority },
                 SecondLan = true,
                 WriteNodeModules = WriteModule,

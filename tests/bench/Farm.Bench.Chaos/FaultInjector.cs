@@ -13,11 +13,28 @@ internal sealed class FaultInjector(FarmFixture farm, KernelBucketSampler sample
     private readonly HashSet<IPAddress>[] blocked = [.. Enumerable.Range(0, farm.NodeCount).Select(_ => new HashSet<IPAddress>())];
     private List<IPNetwork> lossy = [];
 
-    public async Task StartAsync(Fault fault, CancellationToken cancellationToken)
+    public Task StartAsync(Fault fault, CancellationToken cancellationToken) => SetAsync(fault, active: true, cancellationToken);
+
+    public Task EndAsync(Fault fault, CancellationToken cancellationToken) => SetAsync(fault, active: false, cancellationToken);
+
+    /// <summary>Removes every rule (the end of the run, whatever was in force).</summary>
+    public void ClearRules()
+    {
+        UnblockAll();
+        lossy = [];
+        ApplyRules();
+    }
+
+    /// <summary>Puts the fault in place (<paramref name="active"/>) or takes it away: each kind's two halves side by side.</summary>
+    private async Task SetAsync(Fault fault, bool active, CancellationToken cancellationToken)
     {
         int node = fault.Nodes.FirstOrDefault();
         switch (fault.Kind)
         {
+            case FaultKind.Kill9 or FaultKind.Restart when !active:
+                farm.StartDaemon(node);
+                await farm.Daemon(node).WaitForReadyAsync(ReadyTimeout, cancellationToken);
+                break;
             case FaultKind.Kill9:
                 farm.Daemon(node).Kill();
                 await farm.Daemon(node).WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
@@ -29,12 +46,12 @@ internal sealed class FaultInjector(FarmFixture farm, KernelBucketSampler sample
                 await farm.ForgetAsync(node, "stopped by the soak");
                 break;
             case FaultKind.Stop:
-                await farm.Daemon(node).PauseAsync(cancellationToken);
+                await (active ? farm.Daemon(node).PauseAsync(cancellationToken) : farm.Daemon(node).ResumeAsync(cancellationToken));
                 break;
             case FaultKind.LinkDown:
-                await SetLinkAsync(node, up: false, cancellationToken);
+                await SetLinkAsync(node, up: !active, cancellationToken);
                 break;
-            case FaultKind.Partition:
+            case FaultKind.Partition when active:
                 foreach (int n in Enumerable.Range(0, farm.NodeCount))
                 {
                     var others = fault.Nodes.Contains(n) ? Enumerable.Range(0, farm.NodeCount).Except(fault.Nodes) : fault.Nodes;
@@ -43,58 +60,26 @@ internal sealed class FaultInjector(FarmFixture farm, KernelBucketSampler sample
 
                 ApplyRules();
                 break;
-            case FaultKind.LanLoss:
-                lossy = [.. farm.Cluster.Nodes.Select(n => new IPNetwork(n.Addresses[fault.Lan], 32))];
-                ApplyRules();
-                break;
-            case FaultKind.AppCrash:
-                await farm.StopAppAsync(node);
-                break;
-            case FaultKind.HungScript:
-                await File.WriteAllTextAsync(Flag(node, "hang"), "hang\n", cancellationToken);
-                break;
-            case FaultKind.FlappingChecker:
-                fault.FlapStop = new CancellationTokenSource();
-                fault.Flapper = FlapAsync(node, new Random(random.Next()), fault.FlapStop.Token); // its own Random: the loop runs beside the scheduler
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(fault), fault.Kind, "unknown fault");
-        }
-    }
-
-    public async Task EndAsync(Fault fault, CancellationToken cancellationToken)
-    {
-        int node = fault.Nodes.FirstOrDefault();
-        switch (fault.Kind)
-        {
-            case FaultKind.Kill9:
-            case FaultKind.Restart:
-                farm.StartDaemon(node);
-                await farm.Daemon(node).WaitForReadyAsync(ReadyTimeout, cancellationToken);
-                break;
-            case FaultKind.Stop:
-                await farm.Daemon(node).ResumeAsync(cancellationToken);
-                break;
-            case FaultKind.LinkDown:
-                await SetLinkAsync(node, up: true, cancellationToken);
-                break;
             case FaultKind.Partition:
-                foreach (var set in blocked)
-                {
-                    set.Clear();
-                }
-
+                UnblockAll();
                 ApplyRules();
                 break;
             case FaultKind.LanLoss:
-                lossy = [];
+                lossy = active ? [.. farm.Cluster.Nodes.Select(n => new IPNetwork(n.Addresses[fault.Lan], 32))] : [];
                 ApplyRules();
                 break;
             case FaultKind.AppCrash:
-                await farm.StartAppAsync(node);
+                await (active ? farm.StopAppAsync(node) : farm.StartAppAsync(node));
+                break;
+            case FaultKind.HungScript when active:
+                await File.WriteAllTextAsync(Flag(node, "hang"), "hang\n", cancellationToken);
                 break;
             case FaultKind.HungScript:
                 File.Delete(Flag(node, "hang"));
+                break;
+            case FaultKind.FlappingChecker when active:
+                fault.FlapStop = new CancellationTokenSource();
+                fault.Flapper = FlapAsync(node, new Random(random.Next()), fault.FlapStop.Token); // its own Random: the loop runs beside the scheduler
                 break;
             case FaultKind.FlappingChecker:
                 await fault.FlapStop!.CancelAsync();
@@ -107,16 +92,12 @@ internal sealed class FaultInjector(FarmFixture farm, KernelBucketSampler sample
         }
     }
 
-    /// <summary>Removes every rule (the end of the run, whatever was in force).</summary>
-    public void ClearRules()
+    private void UnblockAll()
     {
         foreach (var set in blocked)
         {
             set.Clear();
         }
-
-        lossy = [];
-        ApplyRules();
     }
 
     private void ApplyRules()

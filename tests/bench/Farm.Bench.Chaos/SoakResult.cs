@@ -9,9 +9,8 @@ internal sealed class SoakResult
 
     public TimeSpan WallTime { get; set; }
 
-    public TimeSpan Detection { get; set; }
-
-    public TimeSpan Interval { get; set; }
+    /// <summary>The heartbeat timings the farm ran with: the bounds below follow from them.</summary>
+    public required HeartbeatOptions Timings { get; init; }
 
     public string? Root { get; set; }
 
@@ -42,10 +41,10 @@ internal sealed class SoakResult
     public string Stats { get; private set; } = string.Empty;
 
     /// <summary>Served again after a fault ends: D + 2 intervals, plus one probe period (clients ask every 100 ms).</summary>
-    public TimeSpan ServedBound => Detection + (2 * Interval) + ClientProbe.Period;
+    public TimeSpan ServedBound => CoveredBound + ClientProbe.Period;
 
     /// <summary>Kernels cover every bucket again after a fault ends: D + 2 intervals.</summary>
-    public TimeSpan CoveredBound => Detection + (2 * Interval);
+    public TimeSpan CoveredBound => Timings.DetectionTimeout + (2 * Timings.Interval);
 
     public bool Passed => Failure is null && !Interrupted && Violations.Count == 0 && Leftovers.Count == 0;
 
@@ -104,7 +103,7 @@ internal sealed class SoakResult
         md.AppendLine();
         md.AppendLine(Inv($"Command: `{command}`; seed {Seed}; {Duration.TotalMinutes:F0} min of faults, {WallTime.TotalMinutes:F1} min wall time; {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; commit {Commit()}."));
         md.AppendLine();
-        md.AppendLine(Inv($"Farm: 5 farmd in network namespaces, split-brain policy majority, two heartbeat LANs, shipped timings (interval {Interval.TotalMilliseconds:F0} ms, detection {Detection.TotalMilliseconds:F0} ms, lease {new HeartbeatOptions().Lease.TotalMilliseconds:F0} ms), module web (256 buckets) on an IPv4 and an IPv6 VIP: TCP 8080 client_ip, TCP 8081 client_ip_port, UDP 5353 client_ip; checkers `port` (tcp) and `flag` (custom), action wait, every {ChaosScenario.CheckerInterval.TotalMilliseconds:F0} ms (timeout 0.9 of it). Load: every client (8 IPv4 + 8 IPv6 sources × 3 ports) asks every {ClientProbe.Period.TotalMilliseconds:F0} ms with a new connection or datagram."));
+        md.AppendLine(Inv($"Farm: 5 farmd in network namespaces, split-brain policy majority, two heartbeat LANs, shipped timings (interval {Timings.Interval.TotalMilliseconds:F0} ms, detection {Timings.DetectionTimeout.TotalMilliseconds:F0} ms, lease {Timings.Lease.TotalMilliseconds:F0} ms), module web (256 buckets) on an IPv4 and an IPv6 VIP: TCP 8080 client_ip, TCP 8081 client_ip_port, UDP 5353 client_ip; checkers `port` (tcp) and `flag` (custom), action wait, every {ChaosScenario.CheckerInterval.TotalMilliseconds:F0} ms (timeout 0.9 of it). Load: every client (8 IPv4 + 8 IPv6 sources × 3 ports) asks every {ClientProbe.Period.TotalMilliseconds:F0} ms with a new connection or datagram."));
         md.AppendLine();
         md.AppendLine(Inv($"Result: **{(Passed ? "PASS" : "FAIL")}**{(Interrupted ? " (interrupted)" : string.Empty)}: {Violations.Count} violations, {Leftovers.Count} leftovers{(FinalSettle is { } s ? Inv($", one farm {s.TotalMilliseconds:F0} ms after the last fault") : string.Empty)}. {Stats}."));
         md.AppendLine();

@@ -15,8 +15,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
 
     public async Task<SoakResult> RunAsync(CancellationToken cancellationToken)
     {
-        var timings = new HeartbeatOptions();
-        var result = new SoakResult { Seed = seed, Duration = duration, Detection = timings.DetectionTimeout, Interval = timings.Interval };
+        var result = new SoakResult { Seed = seed, Duration = duration, Timings = ChaosScenario.Timings };
         var started = Stopwatch.StartNew();
         FarmFixture? farm = null;
         KernelBucketSampler? sampler = null;

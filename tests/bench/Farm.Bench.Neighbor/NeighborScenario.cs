@@ -8,9 +8,6 @@ namespace Farm.Bench.Neighbor;
 [SupportedOSPlatform("linux")]
 internal static class NeighborScenario
 {
-    public static readonly IPAddress Vip4 = FarmModules.Vip4;
-    public static readonly IPAddress Vip6 = FarmModules.Vip6;
-
     /// <summary>Builds the namespaces, starts farmd and waits until it answers on its admin socket (its data plane runs by then).</summary>
     public static Task<FarmFixture> StartAsync(CancellationToken cancellationToken) =>
         FarmFixture.StartAsync(
@@ -20,7 +17,7 @@ internal static class NeighborScenario
                 Key = "farm-neighbor-bench-key-0123456789abcdef",
                 Topology = new TopologyOptions { Nodes = 1, Clients = 1 },
                 Heartbeat = new HeartbeatOptions(), // farmd's defaults
-                Modules = [FarmModules.OnTopology("bench", [Vip4, Vip6], [FarmModules.Port(TransportProtocol.Tcp, 8080)])],
+                Modules = [FarmModules.OnTopology("bench", [FarmModules.Vip4, FarmModules.Vip6], [FarmModules.Port(TransportProtocol.Tcp, 8080)])],
                 ReadyTimeout = TimeSpan.FromSeconds(60),
             },
             cancellationToken);

@@ -79,7 +79,7 @@ await using (var farm = await NeighborScenario.StartAsync(cancel.Token))
         var (clientIndex, clientMac) = await NeighborScenario.ReadLinkAsync(farm.Client, cancel.Token);
         using var socket = await farm.Client.Namespace.RunAsync(() => PacketSocket.Open(clientIndex));
         await using var capture = await WireCapture.StartAsync(farm.Client.Namespace, farm.Client.InterfaceName, cancel.Token);
-        var prober = new Prober(socket, clientMac, NeighborScenario.Vip4, NeighborScenario.Vip6, time);
+        var prober = new Prober(socket, clientMac, FarmModules.Vip4, FarmModules.Vip6, time);
 
         // A dedicated thread: the prober blocks in receive, and must not wait behind the thread pool.
         Console.WriteLine($"== warm-up: {warmup} requests per family");
@@ -96,7 +96,7 @@ await using (var farm = await NeighborScenario.StartAsync(cancel.Token))
         outcomes = await RunOnThreadAsync(() => prober.Run(warmup + 1, requests, pause, timeout, cancel.Token));
         measuredFor = time.GetElapsedTime(began);
         farmdCpu = farm.DaemonCpuTime() - cpuBefore;
-        frames = await capture.StopAsync(NeighborScenario.Vip4, NeighborScenario.Vip6, cancel.Token);
+        frames = await capture.StopAsync(FarmModules.Vip4, FarmModules.Vip6, cancel.Token);
         dropped = capture.Dropped;
         stop = await farm.StopDaemonAsync(cancel.Token);
     }
