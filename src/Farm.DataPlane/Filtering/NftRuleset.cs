@@ -107,31 +107,37 @@ internal sealed class NftRuleset
         sb.Append("  flags owner\n");
         sb.Append("  chain live {\n");
         sb.Append("    type filter hook prerouting priority -301; policy accept;\n");
-        if (vips4.Length > 0)
+        foreach (var (family, _, vips) in Families())
         {
-            sb.Append(Inv($"    iifname {iface} ip daddr {{ {string.Join(", ", vips4.Select(a => a.ToString()))} }} meta mark set 0x{LiveMark:x8}\n"));
-        }
-
-        if (vips6.Length > 0)
-        {
-            sb.Append(Inv($"    iifname {iface} ip6 daddr {{ {string.Join(", ", vips6.Select(a => a.ToString()))} }} meta mark set 0x{LiveMark:x8}\n"));
+            if (vips.Length > 0)
+            {
+                sb.Append(Inv($"    iifname {iface} {family} daddr {{ {string.Join(", ", vips.Select(a => a.ToString()))} }} meta mark set 0x{LiveMark:x8}\n"));
+            }
         }
 
         sb.Append("  }\n}\n");
 
         sb.Append(Inv($"table inet {TableName} {{\n"));
-        sb.Append(Inv($"  set vips4 {{ type ipv4_addr;{Elements(vips4)} }}\n"));
-        sb.Append(Inv($"  set vips6 {{ type ipv6_addr;{Elements(vips6)} }}\n"));
-        sb.Append("  set lease4 { type ipv4_addr; flags timeout; }\n");
-        sb.Append("  set lease6 { type ipv6_addr; flags timeout; }\n");
+        foreach (var (_, v, vips) in Families())
+        {
+            sb.Append(Inv($"  set vips{v} {{ type ipv{v}_addr;{Elements(vips)} }}\n"));
+        }
+
+        foreach (var (_, v, _) in Families())
+        {
+            sb.Append(Inv($"  set lease{v} {{ type ipv{v}_addr; flags timeout; }}\n"));
+        }
+
         foreach (string set in (string[])["owned", "incoming", "draining", "claimed"])
         {
             sb.Append(Inv($"  set {set} {{ type mark; flags interval; }}\n"));
         }
 
         // UDP flows peers still serve in buckets they drain: never new flows here.
-        sb.Append("  set foreign4 { type ipv4_addr . inet_service; }\n");
-        sb.Append("  set foreign6 { type ipv6_addr . inet_service; }\n");
+        foreach (var (_, v, _) in Families())
+        {
+            sb.Append(Inv($"  set foreign{v} {{ type ipv{v}_addr . inet_service; }}\n"));
+        }
 
         foreach (string counter in CounterNames())
         {
@@ -141,11 +147,13 @@ internal sealed class NftRuleset
         // Before conntrack (raw, -300; after defrag at -400): foreign packets die here and never create conntrack state.
         sb.Append("  chain classify {\n");
         sb.Append("    type filter hook prerouting priority raw; policy accept;\n");
-        sb.Append(Inv($"    iifname {iface} ip daddr @vips4 jump vip4\n"));
-        sb.Append(Inv($"    iifname {iface} ip6 daddr @vips6 jump vip6\n"));
+        AppendVipJumps(sb, iface, v => $"vip{v}");
         sb.Append("  }\n");
-        AppendVipChain(sb, ipv6: false);
-        AppendVipChain(sb, ipv6: true);
+        foreach (var (family, v, _) in Families())
+        {
+            AppendVipChain(sb, family, v);
+        }
+
         sb.Append("  chain buckets {\n");
         sb.Append(Inv($"    meta mark @owned counter name {FilterCounters.Owned} accept\n"));
         sb.Append(Inv($"    meta mark @incoming counter name {FilterCounters.Incoming} accept\n"));
@@ -157,26 +165,28 @@ internal sealed class NftRuleset
         // After conntrack (mangle, -150): connection state exists now; the mark still holds the bucket.
         sb.Append("  chain handover {\n");
         sb.Append("    type filter hook prerouting priority mangle; policy accept;\n");
-        sb.Append(Inv($"    iifname {iface} ip daddr @vips4 jump admit\n"));
-        sb.Append(Inv($"    iifname {iface} ip6 daddr @vips6 jump admit\n"));
+        AppendVipJumps(sb, iface, _ => "admit");
         sb.Append("  }\n");
         sb.Append("  chain admit {\n");
         sb.Append("    meta l4proto { icmp, ipv6-icmp } ct state related accept\n");
         sb.Append(Inv($"    meta l4proto {{ icmp, ipv6-icmp }} counter name {FilterCounters.IcmpDrop} drop\n"));
-        sb.Append("    meta mark @draining ct state established,related meta mark set 0 accept\n");
-        sb.Append(Inv($"    meta mark @draining counter name {FilterCounters.HandoverDrop} drop\n"));
-        sb.Append("    meta mark @incoming ct state established,related meta mark set 0 accept\n");
-        sb.Append("    meta mark @incoming ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n");
-        sb.Append(Inv($"    meta mark @incoming ct state new ip saddr . udp sport @foreign4 counter name {FilterCounters.HandoverDrop} drop\n"));
-        sb.Append(Inv($"    meta mark @incoming ct state new ip6 saddr . udp sport @foreign6 counter name {FilterCounters.HandoverDrop} drop\n"));
+        AppendAdmitTracked(sb, "draining");
+        AppendHandoverDrop(sb, "draining", "");
+        AppendAdmitTracked(sb, "incoming");
+        AppendAdmitNewTcp(sb, "incoming");
+        foreach (var (family, v, _) in Families())
+        {
+            AppendHandoverDrop(sb, "incoming", Inv($"ct state new {family} saddr . udp sport @foreign{v} "));
+        }
+
         sb.Append("    meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept\n");
-        sb.Append(Inv($"    meta mark @incoming counter name {FilterCounters.HandoverDrop} drop\n"));
+        AppendHandoverDrop(sb, "incoming", "");
 
         // Claimed: until every peer said whether it drains the bucket, only new TCP connections (a datagram could be a
         // draining peer's flow) and what this node tracks.
-        sb.Append("    meta mark @claimed ct state established,related meta mark set 0 accept\n");
-        sb.Append("    meta mark @claimed ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n");
-        sb.Append(Inv($"    meta mark @claimed counter name {FilterCounters.HandoverDrop} drop\n"));
+        AppendAdmitTracked(sb, "claimed");
+        AppendAdmitNewTcp(sb, "claimed");
+        AppendHandoverDrop(sb, "claimed", "");
 
         // Owned: accepted already; clear the bucket mark so policy routing (fwmark rules) never sees it.
         sb.Append("    meta mark set 0\n");
@@ -251,19 +261,41 @@ internal sealed class NftRuleset
     internal static IEnumerable<string> Ranges(IReadOnlyList<int> sorted) =>
         BucketRuns.Of(sorted).Select(r => r.Start == r.End ? Inv($"{r.Start}") : Inv($"{r.Start}-{r.End}"));
 
-    private void AppendVipChain(StringBuilder sb, bool ipv6)
+    /// <summary>The two address families as nft spells them, with the suffix of their sets and chains and the module's VIPs of each.</summary>
+    private (string Family, int V, IPAddress[] Vips)[] Families() => [("ip", 4, vips4), ("ip6", 6, vips6)];
+
+    /// <summary>A rule for each family that sends the packets to the module's VIPs on its interface to the chain <paramref name="chain"/> names.</summary>
+    private void AppendVipJumps(StringBuilder sb, string iface, Func<int, string> chain)
     {
-        string family = ipv6 ? "ip6" : "ip";
-        sb.Append(Inv($"  chain vip{(ipv6 ? 6 : 4)} {{\n"));
+        foreach (var (family, v, _) in Families())
+        {
+            sb.Append(Inv($"    iifname {iface} {family} daddr @vips{v} jump {chain(v)}\n"));
+        }
+    }
+
+    /// <summary>Admits what conntrack already tracks in the buckets of <paramref name="set"/> (the bucket mark cleared).</summary>
+    private static void AppendAdmitTracked(StringBuilder sb, string set) =>
+        sb.Append(Inv($"    meta mark @{set} ct state established,related meta mark set 0 accept\n"));
+
+    /// <summary>Admits a new TCP connection (a bare SYN) in the buckets of <paramref name="set"/>.</summary>
+    private static void AppendAdmitNewTcp(StringBuilder sb, string set) =>
+        sb.Append(Inv($"    meta mark @{set} ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n"));
+
+    /// <summary>Drops, and counts as a handover drop, what else matches <paramref name="match"/> in the buckets of <paramref name="set"/>.</summary>
+    private static void AppendHandoverDrop(StringBuilder sb, string set, string match) =>
+        sb.Append(Inv($"    meta mark @{set} {match}counter name {FilterCounters.HandoverDrop} drop\n"));
+
+    private void AppendVipChain(StringBuilder sb, string family, int v)
+    {
+        sb.Append(Inv($"  chain vip{v} {{\n"));
 
         // Fail closed: when the daemon stops refreshing, the VIP leaves the lease set and everything is dropped.
-        sb.Append(Inv($"    {family} daddr != @lease{(ipv6 ? 6 : 4)} counter name {FilterCounters.NoLease} drop\n"));
+        sb.Append(Inv($"    {family} daddr != @lease{v} counter name {FilterCounters.NoLease} drop\n"));
 
-        // Fail closed at once when the daemon dies: its live table, which marks VIP packets, died with it.
         sb.Append(Inv($"    meta mark != 0x{LiveMark:x8} counter name {FilterCounters.NoLease} drop\n"));
 
         // ICMP to the VIP (errors such as fragmentation-needed) is judged after conntrack: only the node that tracks the connection keeps it.
-        sb.Append(Inv($"    meta l4proto {(ipv6 ? "ipv6-icmp" : "icmp")} meta mark set 0 accept\n"));
+        sb.Append(Inv($"    meta l4proto {(v == 6 ? "ipv6-icmp" : "icmp")} meta mark set 0 accept\n"));
         for (int i = 0; i < module.Rules.Count; i++)
         {
             var rule = module.Rules[i];
