@@ -205,7 +205,7 @@ public sealed class FarmFixture : IAsyncDisposable
             throw new InvalidOperationException($"{NodeName(index)} already runs farmd.");
         }
 
-        var options = FarmdOptions.UnderRoot(Root, NodeName(index), Nodes[index].Namespace);
+        var options = FarmdOptions.UnderRoot(Root, NodeName(index), Nodes[index].Namespace) with { FarmdPath = Options.FarmdPath };
         if (Options.WriteNodeModules is not null)
         {
             options = options with

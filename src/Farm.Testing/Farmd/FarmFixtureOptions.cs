@@ -89,6 +89,9 @@ public sealed record FarmFixtureOptions
     /// <summary>How many nodes (the first ones) get a farmd at start, all at once as after a power cut. Default: all.</summary>
     public int? Running { get; init; }
 
+    /// <summary>The farmd every node runs (see <see cref="FarmdOptions.FarmdPath"/>). Default: the build output next to the test assembly.</summary>
+    public string FarmdPath { get; init; } = FarmdOptions.DefaultFarmdPath;
+
     /// <summary>How long each started farmd may take until its admin socket answers. Default 30 s.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -68,6 +68,12 @@ public sealed record FarmdOptions
         };
     }
 
-    /// <summary>The farmd build output to run with <c>dotnet</c>. Default <c>farmd.dll</c> next to the test assembly.</summary>
-    public string FarmdPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "farmd.dll");
+    /// <summary>
+    /// The farmd to run: a build output <c>farmd.dll</c> (run with <c>dotnet</c>) or a published farmd executable (run
+    /// as it is, e.g. the package's self-contained ReadyToRun build). Default <c>farmd.dll</c> next to the test assembly.
+    /// </summary>
+    public string FarmdPath { get; init; } = DefaultFarmdPath;
+
+    /// <summary><c>farmd.dll</c> next to the test assembly (a ProjectReference to src/Farm.Daemon copies it there).</summary>
+    public static string DefaultFarmdPath => Path.Combine(AppContext.BaseDirectory, "farmd.dll");
 }

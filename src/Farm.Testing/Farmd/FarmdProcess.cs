@@ -1,12 +1,12 @@
 namespace Farm.Testing.Farmd;
 
 /// <summary>
-/// A real farmd process: the build output (<c>farmd.dll</c>) run with <c>dotnet</c>, on the host or inside a network
+/// A real farmd process: the build output (<c>farmd.dll</c>) run with <c>dotnet</c>, or a published farmd executable, on the host or inside a network
 /// namespace (<c>ip netns exec</c>). Its stdout and stderr are captured; signals stand for crashes (SIGKILL), stalls
 /// (SIGSTOP/SIGCONT), service stops (SIGTERM) and reloads (SIGHUP). Disposing kills it if it still runs.
 /// </summary>
 /// <remarks>
-/// <c>ip netns exec</c> enters the namespace and then execs <c>dotnet</c>, so <see cref="Id"/> is farmd's own pid and
+/// <c>ip netns exec</c> enters the namespace and then execs <c>dotnet</c> (or farmd), so <see cref="Id"/> is farmd's own pid and
 /// signals reach farmd directly. Processes still running when the test process exits are killed by an exit hook.
 /// </remarks>
 public sealed class FarmdProcess : IAsyncDisposable
@@ -54,7 +54,7 @@ public sealed class FarmdProcess : IAsyncDisposable
     }
 
     /// <summary>Starts farmd as <paramref name="options"/> say; returns at once (see <see cref="WaitForReadyAsync"/>).</summary>
-    /// <exception cref="FileNotFoundException">farmd.dll is not where <see cref="FarmdOptions.FarmdPath"/> says.</exception>
+    /// <exception cref="FileNotFoundException">farmd is not where <see cref="FarmdOptions.FarmdPath"/> says.</exception>
     /// <exception cref="ArgumentException">The data plane was asked for on the host.</exception>
     public static FarmdProcess Start(FarmdOptions options)
     {
@@ -72,9 +72,13 @@ public sealed class FarmdProcess : IAsyncDisposable
             throw new ArgumentException("farmd's data plane may run only inside a network namespace: tests never touch the root namespace.", nameof(options));
         }
 
+        // A farmd.dll runs with dotnet; a published farmd executable runs as it is.
+        bool managed = options.FarmdPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        string dotnet = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+        string program = managed ? dotnet : options.FarmdPath;
         var arguments = new List<string>
         {
-            options.FarmdPath, "--cluster", options.ClusterFile, "--node", options.Node, "--admin-socket", options.AdminSocket,
+            "--cluster", options.ClusterFile, "--node", options.Node, "--admin-socket", options.AdminSocket,
         };
         AddOption(arguments, "--modules", options.ModulesDirectory);
         // Never farmd's default (/var/lib/farm): the test's own folder, beside the admin socket (farmd keeps its incarnation there).
@@ -93,20 +97,23 @@ public sealed class FarmdProcess : IAsyncDisposable
         }
 
         arguments.AddRange(options.ExtraArguments);
+        if (managed)
+        {
+            arguments.Insert(0, options.FarmdPath);
+        }
 
-        string dotnet = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
         ProcessStartInfo info;
         if (options.Namespace is { } ns && OperatingSystem.IsLinux())
         {
             info = new ProcessStartInfo(ToolLocator.Require("ip", "iproute2"));
-            foreach (string argument in (string[])["netns", "exec", ns.Name, dotnet, .. arguments])
+            foreach (string argument in (string[])["netns", "exec", ns.Name, program, .. arguments])
             {
                 info.ArgumentList.Add(argument);
             }
         }
         else
         {
-            info = new ProcessStartInfo(dotnet);
+            info = new ProcessStartInfo(program);
             foreach (string argument in arguments)
             {
                 info.ArgumentList.Add(argument);

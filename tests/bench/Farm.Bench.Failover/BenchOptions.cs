@@ -48,6 +48,9 @@ internal sealed record BenchOptions
     /// <summary><c>--hogs</c>: busy loops (one shell process each, normal priority) running for the whole run. Default 0.</summary>
     public int Hogs { get; init; }
 
+    /// <summary><c>--farmd</c>: the farmd the nodes run (a farmd.dll or a published farmd). Default: the build output next to the benchmark.</summary>
+    public string FarmdPath { get; init; } = FarmdOptions.DefaultFarmdPath;
+
     /// <summary><c>--out</c>: the results file. Default tests/bench/results/failover.md.</summary>
     public string OutFile { get; init; } = "tests/bench/results/failover.md";
 }

@@ -31,7 +31,7 @@ internal static class FailoverScenario
     public static string NodeName(int index) => FarmFixture.NodeName(index);
 
     /// <summary>Starts the three nodes at once, as after a power cut, and waits until each farmd answers (not until they settle).</summary>
-    public static Task<FarmFixture> StartAsync(TimingSettings timing, SplitBrainPolicy policy, int clientAddresses, CancellationToken cancellationToken) =>
+    public static Task<FarmFixture> StartAsync(TimingSettings timing, SplitBrainPolicy policy, int clientAddresses, string farmdPath, CancellationToken cancellationToken) =>
         FarmFixture.StartAsync(
             new FarmFixtureOptions
             {
@@ -45,6 +45,7 @@ internal static class FailoverScenario
                 AppTcpPorts = [Port],
                 AppFollowsDaemon = true,
                 ReadyTimeout = ReadyTimeout,
+                FarmdPath = farmdPath,
             },
             cancellationToken);
 

@@ -17,6 +17,7 @@ if (args.Contains("-h") || args.Contains("--help"))
 {
     Console.WriteLine("usage: Farm.Bench.Failover [--repetitions N=10] [--timing default|1s|fast|both=default] (both = 1s and default) [--kinds kill,link,stop]\n" +
                       "                           [--policy majority|witness=majority] [--clients N=200] [--period-ms MS=10] [--hogs N=0] (busy loops beside the farm)\n" +
+                      "                           [--farmd PATH] (a farmd.dll run with dotnet, or a published farmd; default: the build output next to this program)\n" +
                       "                           [--out FILE=tests/bench/results/failover.md]");
     return 0;
 }
@@ -58,6 +59,7 @@ try
         Period = TimeSpan.FromMilliseconds(double.Parse(Option("--period-ms") ?? "10", culture)),
         OutFile = Option("--out") ?? options.OutFile,
         Hogs = int.Parse(Option("--hogs") ?? "0", culture),
+        FarmdPath = Option("--farmd") is { } farmd ? Path.GetFullPath(farmd) : options.FarmdPath,
     };
 }
 catch (FormatException e)
@@ -97,19 +99,23 @@ report.AppendLine(culture, $"- Date (UTC): {time.GetUtcNow():yyyy-MM-dd HH:mm}; 
 report.AppendLine(culture, $"- Farm: 3 farmd (real processes, data plane on) in node namespaces on one bridge, split-brain policy `{(options.Policy == Farm.Core.Config.SplitBrainPolicy.Witness ? "witness` (an address in the client namespace)" : "majority`")}, module `web`: VIP 198.18.0.100, TCP {FailoverScenario.Port} by client address, 256 buckets, drain {FailoverScenario.Drain.TotalSeconds:0} s. App: `NameServer` in each node namespace (answers with the node's name).");
 report.AppendLine(culture, $"- Load: {options.Clients} client addresses in one client namespace, each opens a new TCP connection every {options.Period.TotalMilliseconds:0} ms (target {options.Clients / options.Period.TotalSeconds:F0}/s), reads the name, resets the connection; an attempt without answer is abandoned after {options.AttemptTimeout.TotalMilliseconds:0} ms.");
 report.AppendLine(culture, $"- Each repetition: settled farm, {options.Warmup.TotalSeconds:0} s of load, failure of one node (node0, node1, node2 in turn), outage up to {options.Outage.TotalSeconds:0} s (a killed node is restarted as soon as all its clients were taken over), restore, wait until the farm is settled with all three nodes, {options.Cooldown.TotalSeconds:0} s more load.");
+report.AppendLine(culture, $"- farmd: `{options.FarmdPath}` ({(options.FarmdPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? "the build output, run with dotnet: compiled by the JIT as it runs" : "a published farmd: tests/bench/failover/run.sh publishes it as installer/package.sh does, self-contained and ReadyToRun")}). The harness (load, apps, capture) runs at farmd's nice value, {HarnessPriority.FarmdNice}: its clients stand for other machines, and each app for one node's own cores.");
 if (options.Hogs > 0)
 {
     report.AppendLine(culture, $"- Beside the farm: {options.Hogs} busy loops (`sh -c 'while :; do :; done'`, normal priority) for the whole run.");
 }
 
 report.AppendLine();
+
+// The busy loops start before the harness raises its priority: they keep the normal one.
 using var hogs = BusyLoops.Start(options.Hogs);
+using var priority = HarnessPriority.AtFarmdPriority();
 
 foreach (var timing in options.Timings)
 {
     Console.WriteLine($"== timing {timing.Name}: {timing.Describe()}");
     var results = new List<RepetitionResult>();
-    await using (var farm = await FailoverScenario.StartAsync(timing, options.Policy, options.Clients, cancel.Token))
+    await using (var farm = await FailoverScenario.StartAsync(timing, options.Policy, options.Clients, options.FarmdPath, cancel.Token))
     {
         await using var failures = new FailureInjector(farm);
         // FARM_BENCH_DUMP=FILE: keep every daemon's output of this timing (for diagnosis).

@@ -2,15 +2,57 @@
 # Failover benchmark (issue 6): three real farmd with their data plane in network namespaces, 200 client addresses each
 # opening a new TCP connection to the VIP every 10 ms; one node fails by kill -9 (farmd + app), veth link down (5 s)
 # or SIGSTOP of farmd (5 s). Measures, for the clients of the failed node, failure -> first answer by another node
-# (p50/p99/max), connections answered by two nodes and clients never served again, at the default timings
-# (100 ms / 1 s / 600 ms) and at a fast setting (50 ms / 300 ms / 150 ms). Prints the tables and writes
-# tests/bench/results/failover.md. Needs root (network namespaces), nft and tcpdump; touches no root-namespace setting:
-# every namespace is created by the run and deleted at its end (also on Ctrl-C).
+# (p50/p99/max), connections answered by two nodes and clients never served again, at farmd's default timings
+# (50 ms / 300 ms / 150 ms) or others (--timing). Prints the tables and writes tests/bench/results/failover.md.
+# Needs root (network namespaces), nft and tcpdump; touches no root-namespace setting: every namespace is created by
+# the run and deleted at its end (also on Ctrl-C).
 #
-# Usage: tests/bench/failover/run.sh [--hogs N=0] [--repetitions N=10] [--timing default|1s|fast|both=default] (both = 1s and default) [--kinds kill,link,stop]
-#                                   [--clients N=200] [--period-ms MS=10] [--out FILE]
-# At --repetitions 10 with both timings it runs for about 15 minutes on 2 cores.
+# The nodes run the farmd that ships: this script publishes it as installer/package.sh does (self-contained,
+# ReadyToRun) into tests/bench/Farm.Bench.Failover/bin/farmd-package. A JIT-compiled build spends its first view
+# change without a coordinator compiling that path (measured: a Prepare round 126 ms instead of 18-40 ms).
+#
+# Usage: tests/bench/failover/run.sh [--jit | --farmd PATH] [--no-build] [options of the benchmark: --help]
+#   --jit         run the Release build output (farmd.dll with dotnet, compiled as it runs) instead of the package's build
+#   --farmd PATH  run this farmd (a farmd.dll, or a published farmd executable), e.g. a build of another commit
+#   --no-build    use what the last run built and published
+# At --repetitions 10 it runs for about 5 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
-dotnet build -c Release -v quiet -nologo tests/bench/Farm.Bench.Failover >/dev/null
-exec dotnet tests/bench/Farm.Bench.Failover/bin/Release/net10.0/Farm.Bench.Failover.dll "$@"
+
+build=1 jit=0 farmd="" args=()
+while (($#)); do
+  case "$1" in
+    --jit) jit=1 ;;
+    --no-build) build=0 ;;
+    --farmd)
+      [[ $# -ge 2 ]] || { echo "run.sh: --farmd needs a path" >&2; exit 2; }
+      farmd="$2"
+      shift
+      ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+bench=tests/bench/Farm.Bench.Failover/bin/Release/net10.0/Farm.Bench.Failover.dll
+package=tests/bench/Farm.Bench.Failover/bin/farmd-package
+if ((build)); then
+  dotnet build -c Release -v quiet -nologo tests/bench/Farm.Bench.Failover >/dev/null
+  if [[ -z "$farmd" ]] && ((!jit)); then
+    echo "publishing farmd as the package does (self-contained, ReadyToRun) into $package"
+    rm -rf "$package"
+    dotnet publish src/Farm.Daemon -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true \
+      -p:SatelliteResourceLanguages=en -o "$package" -v quiet -nologo -clp:NoSummary >/dev/null
+  fi
+fi
+
+if [[ -z "$farmd" ]]; then
+  farmd=$([[ $jit == 1 ]] && echo "$(dirname "$bench")/farmd.dll" || echo "$package/farmd")
+fi
+[[ -e "$farmd" ]] || { echo "run.sh: no farmd at $farmd (run without --no-build first)" >&2; exit 2; }
+[[ -e "$bench" ]] || { echo "run.sh: the benchmark is not built (run without --no-build)" >&2; exit 2; }
+if [[ " ${args[*]-} " == *" -h "* || " ${args[*]-} " == *" --help "* ]]; then
+  sed -n '10,18p' "$0" | sed 's/^# \{0,1\}//'
+fi
+exec dotnet "$bench" --farmd "$farmd" "${args[@]}"
