@@ -5,7 +5,7 @@ namespace Farm.EndToEnd.Tests;
 /// broken setup fails every later test at once instead of being retried for each). Prints the daemons' output after a
 /// failed test and disposes the farm at class cleanup.
 /// </summary>
-internal sealed class ClassFarm<T>(string description, Func<T, string> outputs) : IAsyncDisposable
+internal sealed class ClassFarm<T>(string description, Func<T, string> outputs) : IClassFarm
     where T : class, IAsyncDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -62,7 +62,7 @@ internal sealed class ClassFarm<T>(string description, Func<T, string> outputs) 
         }
     }
 
-    /// <summary>After a test that did not pass: writes everything the farm's daemons printed.</summary>
+    /// <inheritdoc/>
     public void ReportOnFailure(TestContext context)
     {
         if (context.CurrentTestOutcome != UnitTestOutcome.Passed && farm is not null)

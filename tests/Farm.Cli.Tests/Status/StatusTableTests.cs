@@ -22,19 +22,19 @@ public sealed class StatusTableTests
     [TestMethod]
     public void Render_DrainedSelfAndDrainingPeer_ShowTheDrainStateAndTheHandOver()
     {
-        var report = StatusSamples.Report();
-        report.ConfigVersion = 4;
-        report.Leaving = true;
-        var n1 = report.Nodes[0];
-        n1.Leaving = true;
-        n1.DrainState = Farm.Protocol.V1.DrainState.Drained;
-        n1.Buckets[0].Buckets = 0;
-        n1.Buckets[0].Incoming = 0;
-        StatusSamples.DrainN2(report);
-        var n3 = report.Nodes[2];
-        n3.Leaving = true; // a node that only stops: no drain state
+        var lines = RenderRedirected(report =>
+        {
+            report.ConfigVersion = 4;
+            report.Leaving = true;
+            var n1 = report.Nodes[0];
+            n1.Leaving = true;
+            n1.DrainState = Farm.Protocol.V1.DrainState.Drained;
+            n1.Buckets[0].Buckets = 0;
+            n1.Buckets[0].Incoming = 0;
+            StatusSamples.DrainN2(report);
+            report.Nodes[2].Leaving = true; // a node that only stops: no drain state
+        }).Split('\n');
 
-        var lines = Render(CliTerminal.Redirected, report).Split('\n');
         StringAssert.StartsWith(lines[0], "Cluster demo as seen by n1 (incarnation 1764000000001, drained), view epoch 7 by n1, config 6e16e2abcc40 version 4");
         AssertRow(lines, "n1 *", @"^n1 \*\s+up, drained\s+1764000000001\s+yes\s+100\s+ready 0\.00% 0/4096\s+198");
         AssertRow(lines, "n2 ", @"^n2\s+up, draining\s+1764000000002\s+yes\s+100\s+ready 0\.00% 0/4096 -40 out \(oldest 1\.2s\)\s+198");
@@ -44,10 +44,8 @@ public sealed class StatusTableTests
     [TestMethod]
     public void Render_ModuleMismatch_NamesModuleNodeSettingsAndTheFix()
     {
-        var report = StatusSamples.Report();
-        report.ModuleMismatches.Add(new Farm.Protocol.V1.ModuleMismatch { Module = "web", Node = "n2", TheirHash = StatusSamples.TheirHash, AgreedHash = StatusSamples.OurHash, Settings = { "seed", "buckets" } });
-
-        string text = Render(CliTerminal.Redirected, report);
+        string text = RenderRedirected(report => report.ModuleMismatches.Add(
+            new Farm.Protocol.V1.ModuleMismatch { Module = "web", Node = "n2", TheirHash = StatusSamples.TheirHash, AgreedHash = StatusSamples.OurHash, Settings = { "seed", "buckets" } }));
 
         StringAssert.Contains(text, "Module web differs on n2: seed, buckets");
         StringAssert.Contains(text, "it gets none of the module's buckets");
@@ -93,11 +91,12 @@ public sealed class StatusTableTests
     [TestMethod]
     public void Render_NoViewAndNoRejections_SaysSo()
     {
-        var report = StatusSamples.Report();
-        report.InstalledEpoch = 0;
-        report.Coordinator = "";
-        report.Rejected.Clear();
-        string text = Render(CliTerminal.Redirected, report);
+        string text = RenderRedirected(report =>
+        {
+            report.InstalledEpoch = 0;
+            report.Coordinator = "";
+            report.Rejected.Clear();
+        });
         StringAssert.Contains(text, "no view installed yet");
         StringAssert.Contains(text, "Rejected messages: none");
     }
@@ -118,6 +117,14 @@ public sealed class StatusTableTests
         using var output = new StringWriter { NewLine = "\n" };
         StatusTable.Render(terminal.CreateConsole(output), report ?? StatusSamples.Report());
         return output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    /// <summary>Renders, for redirected output, the sample report after <paramref name="change"/>.</summary>
+    private static string RenderRedirected(Action<Farm.Protocol.V1.NodeStatusReport> change)
+    {
+        var report = StatusSamples.Report();
+        change(report);
+        return Render(CliTerminal.Redirected, report);
     }
 
     /// <summary>Asserts that the one row starting with <paramref name="prefix"/> matches <paramref name="pattern"/>.</summary>

@@ -15,30 +15,28 @@ public sealed partial class FarmdFarmTests
     [DataRow("buckets")]
     public async Task Restart_OneNodeWithOtherModuleDefinition_ItServesNoneOfTheModuleUntilFixed(string setting)
     {
-        var ct = TestContext.CancellationToken;
-        await Farm.EnsureAllRunningAsync(ct);
         const int odd = 2;
         string oddName = FarmFixture.NodeName(odd);
 
         // node2 restarts with its own modules folder: web with another seed (or bucket count), the other module as is.
-        await StopAndForgetAsync(odd, ct);
+        await StopAndForgetAsync(odd, Ct);
         string modules = Path.Combine(Farm.Root, $"modules-{setting}");
         CopyDirectory(Path.Combine(Farm.Root, "modules"), modules);
         FarmConfigFiles.WriteModule(setting == "seed" ? Farm.Module with { Seed = Farm.Module.Seed + 1 } : Farm.Module with { Buckets = 512 }, modules);
         Farm.StartDaemon(odd, modules);
-        await Farm.Daemon(odd).WaitForReadyAsync(TimeSpan.FromSeconds(30), ct);
+        await Farm.Daemon(odd).WaitForReadyAsync(TimeSpan.FromSeconds(30), Ct);
 
         // It joins the view, and node0's status names the module, the node and the setting.
         var status = await Poll.UntilAsync(
             async () =>
             {
                 using var admin = Farm.Daemon(0).CreateAdminClient();
-                return await admin.GetStatusAsync(ct);
+                return await admin.GetStatusAsync(Ct);
             },
             s => s.Nodes.Any(n => n.Name == oddName && n.InView) && s.ModuleMismatches.Any(m => m.Node == oddName),
             $"{oddName} in node0's view with its module mismatch in node0's status",
             TimeSpan.FromSeconds(30),
-            ct,
+            Ct,
             TimeSpan.FromMilliseconds(100));
         var seen = status.ModuleMismatches.Single();
         Assert.AreEqual((FarmdScenario.ModuleName, oddName), (seen.Module, seen.Node));
@@ -47,14 +45,14 @@ public sealed partial class FarmdFarmTests
         // Never at once: sampled for two seconds, node2's kernel accepts no bucket of web while node0 and node1 split all.
         for (int sample = 0; sample < 10; sample++)
         {
-            var table = await FilterTableState.ReadAsync(Farm.Nodes[odd].Namespace, FarmdScenario.ModuleName, ct);
+            var table = await FilterTableState.ReadAsync(Farm.Nodes[odd].Namespace, FarmdScenario.ModuleName, Ct);
             Assert.IsNotNull(table, "node2 has no web table (its module should run, only without buckets)");
             Assert.AreEqual(0, table.Owned.Count + table.Incoming.Count + table.Claimed.Count, $"node2 accepts web clients: {table}");
-            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, Ct);
         }
 
         // Every bucket takes new flows on exactly one node, never node2 (read from all three kernels).
-        var (owners, problem) = await Farm.TryReadAcceptorsAsync(FarmdScenario.ModuleName, ct);
+        var (owners, problem) = await Farm.TryReadAcceptorsAsync(FarmdScenario.ModuleName, Ct);
         Assert.IsNotNull(owners, problem);
         Assert.DoesNotContain(oddName, owners);
         await AssertTcpAnsweredByOwnersAsync(Client0, 60, owners);
@@ -74,11 +72,11 @@ public sealed partial class FarmdFarmTests
         StringAssert.Contains(Farm.Daemon(0).Output, $"Node {oddName} runs module web with another definition");
 
         // Fixed: the shared file again and a restart; node2 gets its share back.
-        await StopAndForgetAsync(odd, ct);
-        var settled = await Farm.EnsureAllRunningAsync(ct);
+        await StopAndForgetAsync(odd, Ct);
+        var settled = await Farm.EnsureAllRunningAsync(Ct);
         Assert.IsGreaterThan(0, settled.Count(o => o == oddName), "node2 got no buckets after its file was fixed");
         using var admin0 = Farm.Daemon(0).CreateAdminClient();
-        Assert.IsEmpty((await admin0.GetStatusAsync(ct)).ModuleMismatches);
+        Assert.IsEmpty((await admin0.GetStatusAsync(Ct)).ModuleMismatches);
     }
 
     private static async Task StopAndForgetAsync(int index, CancellationToken ct)

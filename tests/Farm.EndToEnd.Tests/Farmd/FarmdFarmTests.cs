@@ -11,13 +11,10 @@ namespace Farm.EndToEnd.Tests.Farmd;
 /// a killed daemon fails closed within its lease and the survivors take over, and a stopped daemon leaves nothing.
 /// </summary>
 [TestClass]
-public sealed partial class FarmdFarmTests
+public sealed partial class FarmdFarmTests() : SharedFarmTests<FarmdFarmTests>(Shared)
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(4);
     private static readonly ClassFarm<FarmFixture> Shared = new("farm", f => f.Outputs());
-
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
 
     private static FarmFixture Farm => Shared.Value;
 
@@ -25,25 +22,24 @@ public sealed partial class FarmdFarmTests
 
     private static TopologyHost Client1 => Farm.Topology.Clients[1];
 
+    /// <summary>The owner of each of web's buckets as the test starts, all three daemons running and settled.</summary>
+    private string[] Owners { get; set; } = [];
+
     [TestInitialize]
     public async Task InitializeAsync()
     {
         await Requirements.NamespacesAsync(needNft: true);
         await Requirements.ToolsAsync("tcpdump", "arping");
         await Shared.InitializeAsync(TestContext, FarmdScenario.StartAsync, "Topology and 3 farmd up and settled");
+
+        // Every test starts from all three daemons running (a test that stops one leaves it to the next to restart).
+        Owners = await Farm.EnsureAllRunningAsync(Ct);
     }
-
-    [TestCleanup]
-    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
-
-    [ClassCleanup]
-    public static async Task TearDownAsync() => await Shared.DisposeAsync();
 
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task ClientIp_300Ipv4And100Ipv6Clients_EachAnsweredByThePredictedNodeAlwaysTheSame()
     {
-        var owners = await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var perClient = new[] { Client0, Client1 }
             .Select(c => (Client: c, Sources: c.Addresses4.Concat(c.Addresses6.Take(50)).Select(a => new IPEndPoint(a, 0)).ToArray()))
             .ToArray();
@@ -56,7 +52,7 @@ public sealed partial class FarmdFarmTests
         var second = await AskAllAsync(perClient, FarmdScenario.ClientIpPort);
 
         var sources = perClient.SelectMany(c => c.Sources).ToArray();
-        string[] expected = [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])];
+        string[] expected = [.. sources.Select(s => Owners[Farm.BucketOf(s, Affinity.ClientIp)])];
         AssertAnswers(sources, expected, first);
         AssertAnswers(sources, expected, second);
         Assert.AreEqual(3, first.Distinct().Count(), "every node serves some clients");
@@ -69,7 +65,6 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task FarmctlWhoOwns_200SampledClients_NamesTheNodeThatAnswers()
     {
-        await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var sources = Client0.Addresses4.Take(100).Concat(Client1.Addresses6.Take(100)).Select(a => new IPEndPoint(a, 0)).ToArray();
         var answers = new List<string?>();
         foreach (var group in sources.GroupBy(s => s.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? Client0 : Client1))
@@ -103,12 +98,11 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task ClientIpPort_OneAddress300SourcePorts_SpreadOverAllNodesAsPredicted()
     {
-        var owners = await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var sources = Enumerable.Range(0, 300).Select(i => new IPEndPoint(Client0.Addresses4[7], 41000 + i)).ToArray();
 
         var answers = await FarmClients.AskTcpAsync(Client0.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPortPort, AskTimeout);
 
-        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIpPort)])], answers);
+        AssertAnswers(sources, [.. sources.Select(s => Owners[Farm.BucketOf(s, Affinity.ClientIpPort)])], answers);
         TestContext.WriteLine($"300 connections from {Client0.Addresses4[7]}; per node: {Distribution(answers)}");
         Assert.AreEqual(3, answers.Distinct().Count(), "one client address is spread over all nodes");
     }
@@ -117,12 +111,11 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task Udp_ClientIp_EachDatagramAnsweredByThePredictedNode()
     {
-        var owners = await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
         var sources = Client0.Addresses4.Take(50).Concat(Client0.Addresses6.Take(50)).Select(a => new IPEndPoint(a, 0)).ToArray();
 
         var answers = await FarmClients.AskUdpAsync(Client0.Namespace, sources, FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.UdpPort, AskTimeout);
 
-        AssertAnswers(sources, [.. sources.Select(s => owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
+        AssertAnswers(sources, [.. sources.Select(s => Owners[Farm.BucketOf(s, Affinity.ClientIp)])], answers);
         TestContext.WriteLine($"{sources.Length} UDP exchanges; per node: {Distribution(answers)}");
     }
 
@@ -130,24 +123,22 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task NeighborResolution_ArpingAndKernel_LearnTheVmacOnlyFromTheResponders()
     {
-        await Farm.EnsureAllRunningAsync(TestContext.CancellationToken);
-        var ct = TestContext.CancellationToken;
         var client = Client1;
         string vmac4 = VirtualMac.Format(VirtualMac.For(FarmdScenario.Vip4));
         string vmac6 = VirtualMac.Format(VirtualMac.For(FarmdScenario.Vip6));
         var nodeMacs = new List<string>();
         foreach (var node in Farm.Nodes)
         {
-            nodeMacs.Add(await MacOfAsync(node, ct));
+            nodeMacs.Add(await MacOfAsync(node, Ct));
         }
 
-        await using var capture = await BridgeCapture.StartAsync(Farm.Topology, ct);
+        await using var capture = await BridgeCapture.StartAsync(Farm.Topology, Ct);
 
         // IPv4 with the real arping (no neighbor entry yet: flushed), then the kernel's own resolution.
-        await client.Namespace.IpAsync(["-4", "neigh", "flush", "dev", client.InterfaceName], ct);
+        await client.Namespace.IpAsync(["-4", "neigh", "flush", "dev", client.InterfaceName], Ct);
         var arping = await client.Namespace.ExecAsync(
             ToolLocator.Require("arping", "arping"), ["-c", "1", "-w", "3", "-i", client.InterfaceName, "-S", client.Addresses4[0].ToString(), FarmdScenario.Vip4.ToString()],
-            cancellationToken: ct);
+            cancellationToken: Ct);
         TestContext.WriteLine("arping: " + arping.StandardOutput.Trim());
 
         // arping prints each reply's Ethernet source: the answering node's real MAC (never the vMAC, which travels
@@ -157,12 +148,12 @@ public sealed partial class FarmdFarmTests
         Assert.IsNotEmpty(repliedFrom, "arping got no reply");
         CollectionAssert.IsSubsetOf(repliedFrom, nodeMacs, "ARP replies come from the nodes' responders with their own MAC as Ethernet source");
 
-        await client.Namespace.IpAsync(["-4", "neigh", "flush", "dev", client.InterfaceName], ct);
-        await client.Namespace.IpAsync(["-6", "neigh", "flush", "dev", client.InterfaceName], ct);
+        await client.Namespace.IpAsync(["-4", "neigh", "flush", "dev", client.InterfaceName], Ct);
+        await client.Namespace.IpAsync(["-6", "neigh", "flush", "dev", client.InterfaceName], Ct);
         var answers = await FarmClients.AskTcpAsync(
             client.Namespace, [new IPEndPoint(client.Addresses4[1], 0), new IPEndPoint(client.Addresses6[1], 0)], FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, AskTimeout);
         Assert.IsTrue(answers.All(a => a is not null), "both connections were answered after kernel resolution");
-        string neighbors = (await client.Namespace.IpAsync(["neigh", "show", "dev", client.InterfaceName], ct)).StandardOutput;
+        string neighbors = (await client.Namespace.IpAsync(["neigh", "show", "dev", client.InterfaceName], Ct)).StandardOutput;
         TestContext.WriteLine("Client neighbor table:\n" + neighbors);
         foreach (var (vip, vmac) in new[] { (FarmdScenario.Vip4, vmac4), (FarmdScenario.Vip6, vmac6) })
         {
@@ -171,7 +162,7 @@ public sealed partial class FarmdFarmTests
             Assert.DoesNotContain("PERMANENT", line);
         }
 
-        var frames = await capture.StopAsync(ct);
+        var frames = await capture.StopAsync(Ct);
         var vmacs = new[] { vmac4, vmac6 };
         var arpReplies = frames.Where(f => f.EtherType == 0x0806 && f.Payload.Length >= 28 && BinaryPrimitives.ReadUInt16BigEndian(f.Payload.AsSpan(6)) == 2
             && new IPAddress(f.Payload.AsSpan(14, 4)).Equals(FarmdScenario.Vip4)).ToList();
@@ -192,12 +183,10 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task Kill9_OneDaemon_FailsClosedWithinLeaseThenSurvivorsServeEveryClient()
     {
-        var ct = TestContext.CancellationToken;
-        var owners = await Farm.EnsureAllRunningAsync(ct);
         const int victim = 1;
-        var victimSource = new IPEndPoint(Client0.Addresses4.First(a => owners[Farm.BucketOf(new IPEndPoint(a, 0), Affinity.ClientIp)] == "node1"), 0);
+        var victimSource = new IPEndPoint(Client0.Addresses4.First(a => Owners[Farm.BucketOf(new IPEndPoint(a, 0), Affinity.ClientIp)] == "node1"), 0);
         var probes = new ConcurrentBag<(TimeSpan Started, string? Answer)>();
-        using var probing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var probing = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var watch = Stopwatch.StartNew();
 
         Farm.Daemon(victim).Kill();
@@ -225,7 +214,7 @@ public sealed partial class FarmdFarmTests
         TimeSpan? lapsed = null;
         while (watch.Elapsed < killed + TimeSpan.FromSeconds(5))
         {
-            var state = await FilterTableState.ReadAsync(Farm.Nodes[victim].Namespace, FarmdScenario.ModuleName, ct);
+            var state = await FilterTableState.ReadAsync(Farm.Nodes[victim].Namespace, FarmdScenario.ModuleName, Ct);
             if (state is { HasLease: false })
             {
                 lapsed = watch.Elapsed;
@@ -234,9 +223,9 @@ public sealed partial class FarmdFarmTests
         }
 
         // Membership declares it down and the survivors take its buckets.
-        var survivorsOwners = await Farm.WaitWebSettledAsync([0, 2], TimeSpan.FromSeconds(15), ct);
+        var survivorsOwners = await Farm.WaitWebSettledAsync([0, 2], TimeSpan.FromSeconds(15), Ct);
         TimeSpan settled = watch.Elapsed;
-        await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, ct);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, Ct);
         await probing.CancelAsync();
         await prober;
 
@@ -271,9 +260,9 @@ public sealed partial class FarmdFarmTests
         // A restart cleans up the crashed run's leftovers (its table still drops everything) and rejoins.
         await Farm.ForgetAsync(victim);
         var restarted = Farm.StartDaemon(victim);
-        await restarted.WaitForReadyAsync(TimeSpan.FromSeconds(30), ct);
+        await restarted.WaitForReadyAsync(TimeSpan.FromSeconds(30), Ct);
         var rejoin = Stopwatch.StartNew();
-        await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(30), ct);
+        await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(30), Ct);
         TestContext.WriteLine($"restarted node1 rejoined and the table settled {rejoin.ElapsedMilliseconds} ms after it was ready");
         StringAssert.Contains(restarted.Output, "Removed nft table inet farm_web left by an earlier run");
     }
@@ -282,26 +271,24 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task Sigterm_OneDaemon_LeavesGracefullyAndRestoresItsNamespaceExactly()
     {
-        var ct = TestContext.CancellationToken;
-        await Farm.EnsureAllRunningAsync(ct);
         const int node = 2;
         var daemon = Farm.Daemon(node);
         var watch = Stopwatch.StartNew();
 
-        await daemon.TerminateAsync(ct);
-        int exit = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(20), ct);
+        await daemon.TerminateAsync(Ct);
+        int exit = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(20), Ct);
         TestContext.WriteLine($"SIGTERM -> exit {exit} after {watch.ElapsedMilliseconds} ms");
 
         Assert.AreEqual(0, exit, daemon.Output);
         StringAssert.Contains(daemon.Output, "Left the farm");
-        var after = await NamespaceSnapshot.TakeAsync(Farm.Nodes[node].Namespace, Farm.Nodes[node].InterfaceName, ct);
+        var after = await NamespaceSnapshot.TakeAsync(Farm.Nodes[node].Namespace, Farm.Nodes[node].InterfaceName, Ct);
         Assert.AreEqual(Farm.Baselines[node], after, "node2's namespace differs from before farmd ran");
         // Only the kept incarnation and the console's certificate stay (they must outlive the run).
         CollectionAssert.AreEquivalent(
             new[] { "incarnation-" + FarmFixture.NodeName(node), "console.pfx" }, Directory.GetFiles(Farm.StateDirectory(node)).Select(Path.GetFileName).ToArray(), "the VIP state file is gone");
 
         // The two others serve everyone meanwhile.
-        var owners = await Farm.WaitWebSettledAsync([0, 1], TimeSpan.FromSeconds(10), ct);
+        var owners = await Farm.WaitWebSettledAsync([0, 1], TimeSpan.FromSeconds(10), Ct);
         await AssertTcpAnsweredByOwnersAsync(Client0, 60, owners);
     }
 
@@ -309,26 +296,24 @@ public sealed partial class FarmdFarmTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task Witness_Unreachable_EveryNodeFailsClosedAndServesAgainOnceItAnswers()
     {
-        var ct = TestContext.CancellationToken;
-        await Farm.EnsureAllRunningAsync(ct);
         string witness = $"{FarmdScenario.Witness}/{FarmTopology.PrefixLength4}";
         var watch = Stopwatch.StartNew();
 
-        await Client0.Namespace.IpAsync(["address", "del", witness, "dev", Client0.InterfaceName], ct);
+        await Client0.Namespace.IpAsync(["address", "del", witness, "dev", Client0.InterfaceName], Ct);
         try
         {
-            var lost = await UntilAsync(async () => (await Farm.ReadTablesAsync(FarmdScenario.ModuleName, ct)).All(t => t is { HasLease: false }), TimeSpan.FromSeconds(10));
+            var lost = await UntilAsync(async () => (await Farm.ReadTablesAsync(FarmdScenario.ModuleName, Ct)).All(t => t is { HasLease: false }), TimeSpan.FromSeconds(10));
             TestContext.WriteLine($"witness gone: every kernel lease lapsed after {lost.TotalMilliseconds:0} ms");
             var unanswered = await FarmClients.AskTcpAsync(Client1.Namespace, [new IPEndPoint(Client1.Addresses4[3], 0)], FarmdScenario.Vip4, FarmdScenario.Vip6, FarmdScenario.ClientIpPort, TimeSpan.FromMilliseconds(800));
             Assert.IsNull(unanswered[0], "a node served without the witness");
         }
         finally
         {
-            await Client0.Namespace.AddAddressAsync(Client0.InterfaceName, FarmdScenario.Witness, FarmTopology.PrefixLength4, ct);
+            await Client0.Namespace.AddAddressAsync(Client0.InterfaceName, FarmdScenario.Witness, FarmTopology.PrefixLength4, Ct);
         }
 
         watch.Restart();
-        var owners = await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(15), ct);
+        var owners = await Farm.WaitWebSettledAsync([0, 1, 2], TimeSpan.FromSeconds(15), Ct);
         TestContext.WriteLine($"witness back: leases held again after {watch.ElapsedMilliseconds} ms");
         await AssertTcpAnsweredByOwnersAsync(Client1, 30, owners);
     }
@@ -337,23 +322,21 @@ public sealed partial class FarmdFarmTests
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task ModuleWithMissingInterface_ReportedNotReadyAndLeavesNothingWhileTheOtherServes()
     {
-        var ct = TestContext.CancellationToken;
-        await Farm.EnsureAllRunningAsync(ct);
 
         for (int i = 0; i < FarmdScenario.NodeCount; i++)
         {
             var daemon = Farm.Daemon(i);
             StringAssert.Contains(daemon.Output, $"Data plane of module {FarmdScenario.BrokenModuleName} could not start", $"{daemon} reports the failure");
             using var admin = daemon.CreateAdminClient();
-            var status = await admin.GetStatusAsync(ct);
+            var status = await admin.GetStatusAsync(Ct);
             var self = status.Nodes.Single(n => n.IsSelf);
             Assert.AreEqual(0, self.Buckets.SingleOrDefault(b => b.Module == FarmdScenario.BrokenModuleName)?.Buckets ?? 0, $"{daemon} got buckets of a module it cannot serve");
             Assert.IsGreaterThan(0, self.Buckets.Single(b => b.Module == FarmdScenario.ModuleName).Buckets, $"{daemon} serves the other module");
 
             // The failed start was undone: no table, no VIP.
-            string ruleset = (await Farm.Nodes[i].Namespace.NftAsync(["list", "tables"], cancellationToken: ct)).StandardOutput;
+            string ruleset = (await Farm.Nodes[i].Namespace.NftAsync(["list", "tables"], cancellationToken: Ct)).StandardOutput;
             Assert.DoesNotContain("farm_" + FarmdScenario.BrokenModuleName, ruleset);
-            string lo = (await Farm.Nodes[i].Namespace.IpAsync(["address", "show", "dev", "lo"], ct)).StandardOutput;
+            string lo = (await Farm.Nodes[i].Namespace.IpAsync(["address", "show", "dev", "lo"], Ct)).StandardOutput;
             Assert.DoesNotContain("198.18.0.101", lo);
         }
     }

@@ -22,24 +22,19 @@ public sealed class ModuleBundleTests(TestContext testContext)
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
     private static readonly TopologyOptions Topology = new() { Nodes = 2, Clients = 1, AddressesPerClient = 20 };
 
+    /// <summary>The pids of other's application on both nodes as <see cref="OnFarmAsync"/> started the farm.</summary>
+    private string[] otherPidsAtStart = [];
+
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
-    public async Task InstallAll_ThenRollbackAndRemove_ReloadedModuleServesAgainOtherUndisturbed()
-    {
-        var ct = testContext.CancellationToken;
-        await OnFarmAsync("farm-bundles", web: true, async (farm, work) =>
+    public Task InstallAll_ThenRollbackAndRemove_ReloadedModuleServesAgainOtherUndisturbed() =>
+        OnFarmAsync("farm-bundles", web: true, async (farm, work, ct) =>
         {
             var watch = Stopwatch.StartNew();
-            var otherPids = OtherPids(farm);
 
             // v2: another start timeout (a setting that reloads live) and a new greeting in the module's own file.
-            string file = Path.Combine(work, "web-2.0.0.farm.zip");
-            await File.WriteAllBytesAsync(file, Pack(work, "2.0.0", Topology.InterfaceName, "25s", farm.Root), ct);
-            var install = Farmctl(farm, "module", "install", file, "--all");
-            testContext.WriteLine($"install --all after {watch.ElapsedMilliseconds} ms:\n{install.Output}{install.Error}");
-            AssertOnBothNodes(install, "installed; reloaded: drained, stopped, swapped, started (UP/Ready)");
-
-            await ServedAsync(farm, ct);
+            await InstallAllAsync(farm, work, "2.0.0", "25s", "installed; reloaded: drained, stopped, swapped, started (UP/Ready)", ct);
+            testContext.WriteLine($"2.0.0 installed and served after {watch.ElapsedMilliseconds} ms");
             var list = Farmctl(farm, "module", "list", "--all", "--json");
             using (var json = System.Text.Json.JsonDocument.Parse(list.Output))
             {
@@ -51,7 +46,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
                 }
             }
 
-            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
+            AssertOtherNeverRestarted(farm);
 
             // Rollback: 1.0.0 runs again on both and serves.
             var rollback = Farmctl(farm, "module", "rollback", Web, "--all");
@@ -65,52 +60,35 @@ public sealed class ModuleBundleTests(TestContext testContext)
             StringAssert.Contains(remove.Output, "node0: removed; drained, stopped and unloaded");
             var answers = await HttpProbe.AskAsync(farm.Client.Namespace, [.. farm.Client.Addresses4.Take(10)], OtherVip, OtherPort, TimeSpan.FromSeconds(3));
             CollectionAssert.AllItemsAreNotNull(answers, "other serves every client");
-            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
             Assert.IsFalse(Directory.Exists(Path.Combine(farm.Root, "node1", "modules", Web)));
             testContext.WriteLine($"install, rollback, remove on 2 nodes in {watch.ElapsedMilliseconds} ms");
-        }, ct);
-    }
+        });
 
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
-    public async Task InstallAll_NewModule_ServedWithoutRestartOtherModuleClientsAlwaysAnswered()
-    {
-        var ct = testContext.CancellationToken;
+    public Task InstallAll_NewModule_ServedWithoutRestartOtherModuleClientsAlwaysAnswered() =>
         // farmd starts with other only.
-        await OnFarmAsync("farm-newmod", web: false, async (farm, work) =>
+        OnFarmAsync("farm-newmod", web: false, async (farm, work, ct) =>
         {
-            var otherPids = OtherPids(farm);
             int[] farmdPids = [farm.Daemon(0).Id, farm.Daemon(1).Id];
 
             // other's clients ask all along the install: every one of them must be answered.
             using var stopAsking = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var asked = AskAllAlongAsync(farm, OtherVip, OtherPort, stopAsking.Token);
-            string file = Path.Combine(work, "web-1.0.0.farm.zip");
-            await File.WriteAllBytesAsync(file, Pack(work, "1.0.0", Topology.InterfaceName, "20s", farm.Root), ct);
-            var install = Farmctl(farm, "module", "install", file, "--all");
-            testContext.WriteLine($"install --all:\n{install.Output}{install.Error}");
-            AssertOnBothNodes(install, "installed; loaded: started (UP/Ready)");
-
-            await ServedAsync(farm, ct);
+            await InstallAllAsync(farm, work, "1.0.0", "20s", "installed; loaded: started (UP/Ready)", ct);
             await stopAsking.CancelAsync();
             var (rounds, unanswered) = await asked;
             testContext.WriteLine($"other asked in {rounds} rounds of 10 clients during the install: {unanswered.Count} unanswered");
             Assert.IsTrue(rounds >= 3, "other's clients asked during the install");
             Assert.AreEqual(0, unanswered.Count, "other's clients were always answered: " + string.Join("; ", unanswered));
-            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
             CollectionAssert.AreEqual(farmdPids, new[] { farm.Daemon(0).Id, farm.Daemon(1).Id }, "farmd never restarted");
-        }, ct);
-    }
+        });
 
     [TestMethod]
     [Timeout(150_000, CooperativeCancellation = true)]
-    public async Task InstallAll_SeedChanged_ReloadedOnEveryNodeTwoDefinitionsNeverAcceptAtOnce()
-    {
-        var ct = testContext.CancellationToken;
-        await OnFarmAsync("farm-reseed", web: true, async (farm, work) =>
+    public Task InstallAll_SeedChanged_ReloadedOnEveryNodeTwoDefinitionsNeverAcceptAtOnce() =>
+        OnFarmAsync("farm-reseed", web: true, async (farm, work, ct) =>
         {
-            var otherPids = OtherPids(farm);
-
             // While the install runs, each node's kernel table is read (nft, one listing: bucket sets, lease and the seed
             // its hash rule uses) in the order node0, node1, node0, node1: two nodes hashing with different seeds must
             // never both accept new flows (any client could then be answered twice).
@@ -159,10 +137,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
                 Assert.AreEqual((true, (uint?)7), final, $"node{i} serves with the new seed");
                 CollectionAssert.AreEqual(new uint[] { 1, 7 }, seedsSeen[i].ToArray(), $"node{i} hashed with the old seed, then the new one");
             }
-
-            CollectionAssert.AreEqual(otherPids, OtherPids(farm), "the other module's application never restarted");
-        }, ct);
-    }
+        });
 
     /// <summary>Whether web's kernel table in <paramref name="ns"/> accepts new flows (leased), and the seed its hash rule uses; (false, null) without a table.</summary>
     private static async Task<(bool Accepts, uint? Seed)> ReadKernelAsync(NetworkNamespace ns, CancellationToken ct)
@@ -207,19 +182,22 @@ public sealed class ModuleBundleTests(TestContext testContext)
         return (rounds, unanswered);
     }
 
-    /// <summary>Two farmd in namespaces running other (copied by hand) and, with <paramref name="web"/>, web 1.0.0 (from a bundle), both served.</summary>
     /// <summary>
-    /// Runs <paramref name="test"/> on a new two-node farm (see <see cref="StartFarmAsync"/>) in a work folder of its own;
+    /// Runs <paramref name="test"/> (with the test's cancellation token) on a new two-node farm (see
+    /// <see cref="StartFarmAsync"/>) in a work folder of its own, then asserts that other's application never restarted;
     /// the farm is disposed and the folder deleted afterwards, also when the start or the test fails.
     /// </summary>
-    private static async Task OnFarmAsync(string name, bool web, Func<FarmFixture, string, Task> test, CancellationToken ct)
+    private async Task OnFarmAsync(string name, bool web, Func<FarmFixture, string, CancellationToken, Task> test)
     {
+        var ct = testContext.CancellationToken;
         string work = Directory.CreateTempSubdirectory("farm-bundle-e2e-").FullName;
         FarmFixture? farm = null;
         try
         {
             farm = await StartFarmAsync(name, work, web, ct);
-            await test(farm, work);
+            otherPidsAtStart = OtherPids(farm);
+            await test(farm, work, ct);
+            AssertOtherNeverRestarted(farm);
         }
         finally
         {
@@ -232,6 +210,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
         }
     }
 
+    /// <summary>Two farmd in namespaces running other (copied by hand) and, with <paramref name="web"/>, web 1.0.0 (from a bundle), both served.</summary>
     private static async Task<FarmFixture> StartFarmAsync(string name, string work, bool web, CancellationToken ct)
     {
         await Requirements.NamespacesAsync(needNft: true);
@@ -248,6 +227,20 @@ public sealed class ModuleBundleTests(TestContext testContext)
                 AfterDaemonsKilled = f => KillApps(f),
             },
             ct);
+    }
+
+    /// <summary>
+    /// Packs web <paramref name="version"/> (start timeout <paramref name="start"/>), installs it with
+    /// <c>farmctl module install --all</c>, asserts both nodes report <paramref name="outcome"/> and waits until both serve.
+    /// </summary>
+    private async Task InstallAllAsync(FarmFixture farm, string work, string version, string start, string outcome, CancellationToken ct)
+    {
+        string file = Path.Combine(work, $"web-{version}.farm.zip");
+        await File.WriteAllBytesAsync(file, Pack(work, version, Topology.InterfaceName, start, farm.Root), ct);
+        var install = Farmctl(farm, "module", "install", file, "--all");
+        testContext.WriteLine($"install --all of {version}:\n{install.Output}{install.Error}");
+        AssertOnBothNodes(install, outcome);
+        await ServedAsync(farm, ct);
     }
 
     /// <summary>Asserts that a farmctl call on every node succeeded and reported <paramref name="outcome"/> for node0 and node1.</summary>
@@ -287,6 +280,9 @@ public sealed class ModuleBundleTests(TestContext testContext)
         "web and other served by the two nodes",
         Long,
         ct);
+
+    private void AssertOtherNeverRestarted(FarmFixture farm) =>
+        CollectionAssert.AreEqual(otherPidsAtStart, OtherPids(farm), "the other module's application never restarted");
 
     private static string[] OtherPids(FarmFixture farm) =>
         [.. Enumerable.Range(0, 2).Select(i => File.ReadAllText(Path.Combine(RunBase(farm.Root, i), Other, "server.pid")).Trim())];

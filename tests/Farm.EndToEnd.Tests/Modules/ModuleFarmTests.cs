@@ -7,7 +7,7 @@ namespace Farm.EndToEnd.Tests.Modules;
 /// and killed within its limits. One farm serves the whole class; each test starts from a healthy farm.
 /// </summary>
 [TestClass]
-public sealed class ModuleFarmTests(TestContext testContext)
+public sealed class ModuleFarmTests() : SharedFarmTests<ModuleFarmTests>(Shared)
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
@@ -15,26 +15,18 @@ public sealed class ModuleFarmTests(TestContext testContext)
 
     private static FarmFixture Farm => Shared.Value;
 
-    private CancellationToken Ct => testContext.CancellationToken;
-
     [TestInitialize]
     public async Task InitializeAsync()
     {
         await Requirements.NamespacesAsync(needNft: true);
         await Requirements.ToolsAsync("python3");
         await Shared.InitializeAsync(
-            testContext,
+            TestContext,
             ModuleScenario.StartAsync,
             "Topology, 3 farmd and 6 modules up and healthy",
             (farm, ct) => farm.EnsureHealthyAsync(ct),
             "Farm healthy again");
     }
-
-    [TestCleanup]
-    public void ReportOnFailure() => Shared.ReportOnFailure(testContext);
-
-    [ClassCleanup]
-    public static async Task TearDownAsync() => await Shared.DisposeAsync();
 
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]
@@ -71,7 +63,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
 
         var restarted = await Farm.WaitModuleAsync(
             node, ModuleScenario.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready && m.RecoveryCount > before.RecoveryCount, Long, "restarted", Ct);
-        testContext.WriteLine($"kill -9 of the app -> UP/Ready again after {watch.ElapsedMilliseconds} ms: {restarted.Reason}");
+        TestContext.WriteLine($"kill -9 of the app -> UP/Ready again after {watch.ElapsedMilliseconds} ms: {restarted.Reason}");
 
         StringAssert.StartsWith(restarted.Reason, "restarted after checker");
         Assert.AreEqual(before.RecoveryCount + 1, restarted.RecoveryCount);
@@ -106,7 +98,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
         var watch = Stopwatch.StartNew();
         await File.WriteAllTextAsync(Path.Combine(Farm.RunDirectory(node, ModuleScenario.Web), "fail-check"), "", Ct);
         var stopped = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Stop && m.SubState == ModuleSubState.NotReady, TimeSpan.FromSeconds(60), "STOP/NotReady", Ct);
-        testContext.WriteLine($"flag set -> STOP/NotReady after {watch.ElapsedMilliseconds} ms: {stopped.Reason}");
+        TestContext.WriteLine($"flag set -> STOP/NotReady after {watch.ElapsedMilliseconds} ms: {stopped.Reason}");
 
         // Status says why.
         StringAssert.Contains(stopped.Reason, "checker flag");
@@ -145,11 +137,11 @@ public sealed class ModuleFarmTests(TestContext testContext)
         try
         {
             var waiting = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Wait && m.SubState == ModuleSubState.NotReady, Long, "WAIT/NotReady", Ct);
-            testContext.WriteLine($"port blocked -> WAIT/NotReady after {watch.ElapsedMilliseconds} ms: {waiting.Reason}");
+            TestContext.WriteLine($"port blocked -> WAIT/NotReady after {watch.ElapsedMilliseconds} ms: {waiting.Reason}");
             StringAssert.StartsWith(waiting.Reason, "checker port down");
 
             var owners = await Farm.WaitHealthyAsync(Long, Ct, webMembers: [1, 2]);
-            testContext.WriteLine($"port blocked -> node0 holds no web bucket after {watch.ElapsedMilliseconds} ms");
+            TestContext.WriteLine($"port blocked -> node0 holds no web bucket after {watch.ElapsedMilliseconds} ms");
             Assert.IsFalse(owners.Contains("node0"));
             var answers = await HttpProbe.AskAsync(Farm.Client.Namespace, [.. Farm.Client.Addresses4.Take(20)], ModuleScenario.WebVip, ModuleScenario.WebPort, AskTimeout);
             Assert.IsTrue(answers.All(a => a is "node1" or "node2"), string.Join(", ", answers));
@@ -162,7 +154,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
 
         var back = await Farm.WaitModuleAsync(node, ModuleScenario.Web, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
         await Farm.WaitHealthyAsync(Long, Ct);
-        testContext.WriteLine($"port unblocked -> UP/Ready and serving its share again after {watch.ElapsedMilliseconds} ms: {back.Reason}");
+        TestContext.WriteLine($"port unblocked -> UP/Ready and serving its share again after {watch.ElapsedMilliseconds} ms: {back.Reason}");
         Assert.AreEqual("checker port up again", back.Reason);
         Assert.AreEqual(recoveries, back.RecoveryCount, "wait is not a recovery");
     }
@@ -214,7 +206,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
         await stopClients.CancelAsync();
         await clients;
         await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, Ct);
-        testContext.WriteLine($"{nextName}: {primary.Reason}");
+        TestContext.WriteLine($"{nextName}: {primary.Reason}");
 
         // start_prim ended before the new primary's first packet from a client (the app logs every request in ms).
         string run = Farm.RunDirectory(next, ModuleScenario.Db);
@@ -234,7 +226,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
 
         int refusedDuringPrim = tries.Count(a => a.UnixMs >= primBegin && a.UnixMs + 400 <= primEnd && a.Answer is null);
         long firstAnswer = tries.Where(a => a.Answer == nextName).Select(a => a.UnixMs).DefaultIfEmpty(-1).Min();
-        testContext.WriteLine(
+        TestContext.WriteLine(
             $"kill -> start_prim begin +{primBegin - killedAt} ms, end +{primEnd - killedAt} ms, first client served +{firstServed - killedAt} ms " +
             $"(first answered attempt sent +{firstAnswer - killedAt} ms); {tries.Count} attempts, {refusedDuringPrim} unanswered while start_prim ran");
         Assert.IsTrue(firstServed >= primEnd, $"first client served at {firstServed}, start_prim ended at {primEnd}");
@@ -252,7 +244,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
         await Farm.Daemon(active).WaitForReadyAsync(Long, Ct);
         var standby = await Farm.WaitModuleAsync(active, ModuleScenario.Db, m => m.State == ModuleRunState.Up && m.SubState == ModuleSubState.Ready, Long, "UP/Ready", Ct);
         await Farm.WaitHealthyAsync(Long, Ct);
-        testContext.WriteLine($"old active restarted -> standby UP/Ready after {watch.ElapsedMilliseconds} ms");
+        TestContext.WriteLine($"old active restarted -> standby UP/Ready after {watch.ElapsedMilliseconds} ms");
         Assert.IsFalse(standby.Primary);
         Assert.IsTrue((await Farm.ModuleAsync(next, ModuleScenario.Db, Ct)).Primary);
         var still = await HttpProbe.AskAsync(Farm.Client.Namespace, sources, ModuleScenario.DbVip, ModuleScenario.DbPort, AskTimeout);
@@ -268,7 +260,7 @@ public sealed class ModuleFarmTests(TestContext testContext)
         var watch = Stopwatch.StartNew();
         var result = await Farm.ControlAsync(node, ModuleScenario.Web, ModuleAction.Stop, TimeSpan.FromSeconds(30), Ct);
         long elapsed = watch.ElapsedMilliseconds;
-        testContext.WriteLine($"stop with a hung stop_both -> {result.Module.State}/{result.Module.SubState} after {elapsed} ms: {result.Module.Reason}");
+        TestContext.WriteLine($"stop with a hung stop_both -> {result.Module.State}/{result.Module.SubState} after {elapsed} ms: {result.Module.Reason}");
 
         Assert.IsTrue(result.Settled, result.ToString());
         Assert.AreEqual(ModuleRunState.Stop, result.Module.State);

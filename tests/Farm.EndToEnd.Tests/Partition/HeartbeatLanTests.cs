@@ -10,7 +10,7 @@ namespace Farm.EndToEnd.Tests.Partition;
 /// start. Lease lapses of a healthy node are a different defect (issue 18, item 1) and are reported, not asserted here.
 /// </summary>
 [TestClass]
-public sealed class HeartbeatLanTests
+public sealed class HeartbeatLanTests() : SharedFarmTests<HeartbeatLanTests>(Shared)
 {
     /// <summary>How long one LAN stays cut: many detection timeouts, so a peer would long be lost if that LAN counted alone.</summary>
     private static readonly TimeSpan CutHold = TimeSpan.FromSeconds(2);
@@ -25,12 +25,7 @@ public sealed class HeartbeatLanTests
 
     private static readonly ClassFarm<PartitionScenario> Shared = new("two-LAN farm", s => s.Farm.Outputs());
 
-    /// <summary>Set by MSTest.</summary>
-    public TestContext TestContext { get; set; } = null!;
-
     private static PartitionScenario Scenario => Shared.Value;
-
-    private CancellationToken Ct => TestContext.CancellationToken;
 
     [TestInitialize]
     public async Task InitializeAsync()
@@ -39,12 +34,6 @@ public sealed class HeartbeatLanTests
         await Shared.InitializeAsync(
             TestContext, ct => PartitionScenario.StartAsync("farm-lans", 3, SplitBrainPolicy.Majority, secondLan: true, ct), "Two-LAN farm of 3 farmd up and settled");
     }
-
-    [TestCleanup]
-    public void ReportOnFailure() => Shared.ReportOnFailure(TestContext);
-
-    [ClassCleanup]
-    public static async Task TearDownAsync() => await Shared.DisposeAsync();
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
