@@ -93,25 +93,6 @@ public sealed class RebalanceTests(TestContext testContext)
         Assert.IsGreaterThan(0L, final.MinRoundTrips, "every session kept exchanging messages");
     }
 
-    /// <summary>This test process's threads at farmd's nice value (-10) until disposed, then back where they were.</summary>
-    private sealed class HarnessPriority : IDisposable
-    {
-        private const int FarmdNice = -10;
-        private readonly int before;
-
-        private HarnessPriority(int before) => this.before = before;
-
-        public static HarnessPriority AtFarmdPriority()
-        {
-            var nice = new Farm.Native.Linux.ProcessNice();
-            string? refused = nice.TryRaiseProcess(FarmdNice);
-            Assert.IsNull(refused, "the end-to-end tests run as root: " + refused);
-            return new HarnessPriority(FarmdNice + nice.ChildAdjustment);
-        }
-
-        public void Dispose() => new Farm.Native.Linux.ProcessNice().TryRaiseProcess(before);
-    }
-
     /// <summary>
     /// What each node's kernel holds for the first sessions answered by two (their bucket's set, the foreign flows, the
     /// conntrack entries of their client): the evidence for a failure that comes once in many runs.
