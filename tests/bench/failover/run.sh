@@ -36,6 +36,12 @@ done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 bench=tests/bench/Farm.Bench.Failover/bin/Release/net10.0/Farm.Bench.Failover.dll
+if [[ " ${args[*]-} " == *" -h "* || " ${args[*]-} " == *" --help "* ]]; then
+  sed -n '10,18p' "$0" | sed 's/^# \{0,1\}//'
+  if [[ -e "$bench" ]]; then exec dotnet "$bench" --help; fi
+  echo "(the benchmark's own options: build it first, e.g. run.sh --repetitions 1)"
+  exit 0
+fi
 package=tests/bench/Farm.Bench.Failover/bin/farmd-package
 if ((build)); then
   dotnet build -c Release -v quiet -nologo tests/bench/Farm.Bench.Failover >/dev/null
@@ -52,7 +58,4 @@ if [[ -z "$farmd" ]]; then
 fi
 [[ -e "$farmd" ]] || { echo "run.sh: no farmd at $farmd (run without --no-build first)" >&2; exit 2; }
 [[ -e "$bench" ]] || { echo "run.sh: the benchmark is not built (run without --no-build)" >&2; exit 2; }
-if [[ " ${args[*]-} " == *" -h "* || " ${args[*]-} " == *" --help "* ]]; then
-  sed -n '10,18p' "$0" | sed 's/^# \{0,1\}//'
-fi
 exec dotnet "$bench" --farmd "$farmd" "${args[@]}"
