@@ -44,6 +44,10 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             injectMs = Ms(time.GetTimestamp() - failedAt);
             if (kind == FailureKind.Kill)
             {
+                // The kernel closes a killed process's sockets (which its peers' crash fast path waits for) only at the
+                // end of its teardown; the process is reaped just after: an upper bound of that close.
+                await farm.Daemon(victim).WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    rep {repetition} {kind} of node{victim}: farmd reaped {Ms(time.GetTimestamp() - failedAt):F0} ms after SIGKILL"));
                 await failures.ForgetKilledAsync(victim);
             }
 
