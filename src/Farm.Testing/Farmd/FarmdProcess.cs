@@ -1,13 +1,14 @@
 namespace Farm.Testing.Farmd;
 
 /// <summary>
-/// A real farmd process: the build output (<c>farmd.dll</c>) run with <c>dotnet</c>, or a published farmd executable, on the host or inside a network
-/// namespace (<c>ip netns exec</c>). Its stdout and stderr are captured; signals stand for crashes (SIGKILL), stalls
-/// (SIGSTOP/SIGCONT), service stops (SIGTERM) and reloads (SIGHUP). Disposing kills it if it still runs.
+/// A real farmd process: the build output (<c>farmd.dll</c>) run with <c>dotnet</c>, or a published farmd executable,
+/// on the host or inside a network namespace (<c>ip netns exec</c>). Its stdout and stderr are captured; signals stand
+/// for crashes (SIGKILL), stalls (SIGSTOP/SIGCONT), service stops (SIGTERM) and reloads (SIGHUP). Disposing kills it if
+/// it still runs.
 /// </summary>
 /// <remarks>
-/// <c>ip netns exec</c> enters the namespace and then execs <c>dotnet</c> (or farmd), so <see cref="Id"/> is farmd's own pid and
-/// signals reach farmd directly. Processes still running when the test process exits are killed by an exit hook.
+/// <c>ip netns exec</c> enters the namespace and then execs <c>dotnet</c> (or farmd), so <see cref="Id"/> is farmd's own
+/// pid and signals reach farmd directly. Processes still running when the test process exits are killed by an exit hook.
 /// </remarks>
 public sealed class FarmdProcess : IAsyncDisposable
 {
