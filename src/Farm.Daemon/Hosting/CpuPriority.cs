@@ -13,8 +13,8 @@ namespace Farm.Daemon.Hosting;
 /// <param name="Refusal">Why the raise did not happen, or null.</param>
 internal sealed record CpuPriority(int Nice, int ChildAdjustment, string? Refusal)
 {
-    /// <summary>The nice value farmd asks for: well above the applications' default 0, short of the kernel threads' -20.</summary>
-    public const int FarmdNice = -10;
+    /// <summary>The nice value farmd asks for (<see cref="FarmdPriority.Nice"/>).</summary>
+    public const int FarmdNice = FarmdPriority.Nice;
 
     /// <summary>In-process hosts and tests: nothing raised, scripts run at the host's own priority.</summary>
     public static readonly CpuPriority NotRaised = new(0, 0, null);

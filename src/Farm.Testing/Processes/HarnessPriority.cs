@@ -1,3 +1,4 @@
+using Farm.Core.Scheduling;
 using Farm.Native.Linux;
 
 namespace Farm.Testing.Processes;
@@ -10,24 +11,21 @@ namespace Farm.Testing.Processes;
 /// </summary>
 public sealed class HarnessPriority : IDisposable
 {
-    /// <summary>farmd's nice value (<c>CpuPriority.FarmdNice</c> in Farm.Daemon).</summary>
-    public const int FarmdNice = -10;
-
     private readonly int before;
 
     private HarnessPriority(int before) => this.before = before;
 
-    /// <summary>Raises this process to <see cref="FarmdNice"/>.</summary>
+    /// <summary>Raises this process to <see cref="FarmdPriority.Nice"/>.</summary>
     /// <exception cref="InvalidOperationException">The priority could not be raised (not root).</exception>
     public static HarnessPriority AtFarmdPriority()
     {
         var nice = new ProcessNice();
-        if (nice.TryRaiseProcess(FarmdNice) is { } refused)
+        if (nice.TryRaiseProcess(FarmdPriority.Nice) is { } refused)
         {
             throw new InvalidOperationException($"the harness needs root to run at farmd's priority: {refused}");
         }
 
-        return new HarnessPriority(FarmdNice + nice.ChildAdjustment);
+        return new HarnessPriority(FarmdPriority.Nice + nice.ChildAdjustment);
     }
 
     /// <inheritdoc />

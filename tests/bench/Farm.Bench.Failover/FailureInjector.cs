@@ -13,12 +13,8 @@ internal sealed class FailureInjector(FarmFixture farm) : IAsyncDisposable
         await farm.StopAppAsync(index);
     }
 
-    /// <summary>After <see cref="KillNodeAsync"/>: waits for the process to be gone and keeps its output.</summary>
-    public async Task ForgetKilledAsync(int index)
-    {
-        await farm.Daemon(index).WaitForExitAsync(TimeSpan.FromSeconds(10));
-        await farm.ForgetAsync(index, "killed");
-    }
+    /// <summary>After <see cref="KillNodeAsync"/> and once the process was reaped: keeps its output.</summary>
+    public Task ForgetKilledAsync(int index) => farm.ForgetAsync(index, "killed");
 
     /// <summary>SIGSTOP (<paramref name="stop"/>) or SIGCONT to farmd of node <paramref name="index"/>; the app keeps running.</summary>
     public void SignalDaemon(int index, bool stop) => Signals.Send(farm.Daemon(index).Id, stop ? Signals.Stop : Signals.Continue);
