@@ -31,6 +31,12 @@ internal sealed class NftRuleset
     /// </summary>
     public const uint LiveMark = 0x666d6c76;
 
+    /// <summary>The bucket states, each a set of bucket marks (read by the classify chain, the tests and status).</summary>
+    private static readonly string[] States = ["owned", "incoming", "draining", "claimed"];
+
+    /// <summary>The map from bucket mark to the admit chain of its state.</summary>
+    private const string StateMap = "states";
+
     private readonly ModuleConfig module;
     private readonly IPAddress[] vips4;
     private readonly IPAddress[] vips6;
@@ -128,10 +134,13 @@ internal sealed class NftRuleset
             sb.Append(Inv($"  set lease{v} {{ type ipv{v}_addr; flags timeout; }}\n"));
         }
 
-        foreach (string set in (string[])["owned", "incoming", "draining", "claimed"])
+        foreach (string set in States)
         {
             sb.Append(Inv($"  set {set} {{ type mark; flags interval; }}\n"));
         }
+
+        // The same states as one map for the admit chain: see there why one lookup decides.
+        sb.Append(Inv($"  map {StateMap} {{ type mark : verdict; flags interval; }}\n"));
 
         // UDP flows peers still serve in buckets they drain: never new flows here.
         foreach (var (_, v, _) in Families())
@@ -167,36 +176,61 @@ internal sealed class NftRuleset
         sb.Append("    type filter hook prerouting priority mangle; policy accept;\n");
         AppendVipJumps(sb, iface, _ => "admit");
         sb.Append("  }\n");
+
+        // One lookup in the state map decides which rules a packet meets. Set lookups are not pinned to one generation of
+        // the ruleset: a packet that met a rule per state set could see a bucket's old state in one rule and its new state
+        // in the next (measured: tests/bench/kernel/admit-race.sh), miss every state and be taken as new here while the
+        // bucket's previous holder still serves its flow. A bucket the map does not name (it changed after the classify
+        // chain let the packet in) is dropped.
         sb.Append("  chain admit {\n");
         sb.Append("    meta l4proto { icmp, ipv6-icmp } ct state related accept\n");
         sb.Append(Inv($"    meta l4proto {{ icmp, ipv6-icmp }} counter name {FilterCounters.IcmpDrop} drop\n"));
-        AppendAdmitTracked(sb, "draining");
-        AppendHandoverDrop(sb, "draining", "");
-        AppendAdmitTracked(sb, "incoming");
-        AppendAdmitNewTcp(sb, "incoming");
+        sb.Append(Inv($"    meta mark vmap @{StateMap}\n"));
+        AppendHandoverDrop(sb, "");
+        sb.Append("  }\n");
+
+        // Owned: accepted; clear the bucket mark so policy routing (fwmark rules) never sees it.
+        sb.Append(Inv($"  chain {AdmitChain("owned")} {{\n"));
+        sb.Append("    meta mark set 0 accept\n");
+        sb.Append("  }\n");
+
+        sb.Append(Inv($"  chain {AdmitChain("draining")} {{\n"));
+        AppendAdmitTracked(sb);
+        AppendHandoverDrop(sb, "");
+        sb.Append("  }\n");
+
+        // Incoming: new TCP connections, and datagrams of flows no draining peer serves (the foreign sets). The foreign sets
+        // never lose a flow in the batch that changes a state (NftablesPacketFilter), so the state this packet met is
+        // never paired with a foreign set that forgot that state's flows.
+        sb.Append(Inv($"  chain {AdmitChain("incoming")} {{\n"));
+        AppendAdmitTracked(sb);
+        AppendAdmitNewTcp(sb);
         foreach (var (family, v, _) in Families())
         {
-            AppendHandoverDrop(sb, "incoming", Inv($"ct state new {family} saddr . udp sport @foreign{v} "));
+            AppendHandoverDrop(sb, Inv($"ct state new {family} saddr . udp sport @foreign{v} "));
         }
 
-        sb.Append("    meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept\n");
-        AppendHandoverDrop(sb, "incoming", "");
+        sb.Append("    ct state new meta l4proto udp meta mark set 0 accept\n");
+        AppendHandoverDrop(sb, "");
+        sb.Append("  }\n");
 
         // Claimed: until every peer said whether it drains the bucket, only new TCP connections (a datagram could be a
         // draining peer's flow) and what this node tracks.
-        AppendAdmitTracked(sb, "claimed");
-        AppendAdmitNewTcp(sb, "claimed");
-        AppendHandoverDrop(sb, "claimed", "");
-
-        // Owned: accepted already; clear the bucket mark so policy routing (fwmark rules) never sees it.
-        sb.Append("    meta mark set 0\n");
+        sb.Append(Inv($"  chain {AdmitChain("claimed")} {{\n"));
+        AppendAdmitTracked(sb);
+        AppendAdmitNewTcp(sb);
+        AppendHandoverDrop(sb, "");
         sb.Append("  }\n}\n");
         return sb.ToString();
     }
 
-    /// <summary>The batch that replaces the four bucket sets and the foreign flows in one transaction.</summary>
+    /// <summary>
+    /// The batch that replaces the bucket states (the four sets and the admit chain's map) and the foreign flows in one
+    /// transaction. <paramref name="foreign"/>: the flows to write, by default the assignment's; the filter passes a superset
+    /// while the flows of the previous batch must stay (see <see cref="NftablesPacketFilter"/>).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A bucket is not below the module's bucket count.</exception>
-    public string Apply(BucketAssignment assignment)
+    public string Apply(BucketAssignment assignment, IReadOnlyCollection<IPEndPoint>? foreign = null)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         if (assignment.MaxBucket >= module.Buckets)
@@ -205,6 +239,7 @@ internal sealed class NftRuleset
         }
 
         var sb = new StringBuilder();
+        var verdicts = new List<string>();
         foreach (var (set, buckets) in (ReadOnlySpan<(string, IReadOnlyList<int>)>)[
             ("owned", assignment.Owned), ("incoming", assignment.Incoming), ("draining", assignment.Draining), ("claimed", assignment.Claimed)])
         {
@@ -212,16 +247,33 @@ internal sealed class NftRuleset
             if (buckets.Count > 0)
             {
                 sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", Ranges(buckets))} }}\n"));
+                verdicts.AddRange(Ranges(buckets).Select(r => Inv($"{r} : goto {AdmitChain(set)}")));
             }
         }
 
+        sb.Append(Inv($"flush map inet {TableName} {StateMap}\n"));
+        if (verdicts.Count > 0)
+        {
+            sb.Append(Inv($"add element inet {TableName} {StateMap} {{ {string.Join(", ", verdicts)} }}\n"));
+        }
+
+        sb.Append(Foreign(foreign ?? assignment.ForeignFlows));
+        return sb.ToString();
+    }
+
+    /// <summary>The batch that replaces the foreign flows (UDP flows peers still serve) with <paramref name="flows"/>.</summary>
+    public string Foreign(IEnumerable<IPEndPoint> flows)
+    {
+        ArgumentNullException.ThrowIfNull(flows);
+        var all = flows.ToList();
+        var sb = new StringBuilder();
         foreach (var (set, family) in (ReadOnlySpan<(string, AddressFamily)>)[("foreign4", AddressFamily.InterNetwork), ("foreign6", AddressFamily.InterNetworkV6)])
         {
             sb.Append(Inv($"flush set inet {TableName} {set}\n"));
-            var flows = assignment.ForeignFlows.Where(f => f.AddressFamily == family).ToList();
-            if (flows.Count > 0)
+            var of = all.Where(f => f.AddressFamily == family).ToList();
+            if (of.Count > 0)
             {
-                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", flows.Select(f => Inv($"{f.Address} . {f.Port}")))} }}\n"));
+                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", of.Select(f => Inv($"{f.Address} . {f.Port}")))} }}\n"));
             }
         }
 
@@ -261,6 +313,9 @@ internal sealed class NftRuleset
     internal static IEnumerable<string> Ranges(IReadOnlyList<int> sorted) =>
         BucketRuns.Of(sorted).Select(r => r.Start == r.End ? Inv($"{r.Start}") : Inv($"{r.Start}-{r.End}"));
 
+    /// <summary>The admit chain of the buckets in state <paramref name="state"/>.</summary>
+    private static string AdmitChain(string state) => "admit_" + state;
+
     /// <summary>The two address families as nft spells them, with the suffix of their sets and chains and the module's VIPs of each.</summary>
     private (string Family, int V, IPAddress[] Vips)[] Families() => [("ip", 4, vips4), ("ip6", 6, vips6)];
 
@@ -273,17 +328,17 @@ internal sealed class NftRuleset
         }
     }
 
-    /// <summary>Admits what conntrack already tracks in the buckets of <paramref name="set"/> (the bucket mark cleared).</summary>
-    private static void AppendAdmitTracked(StringBuilder sb, string set) =>
-        sb.Append(Inv($"    meta mark @{set} ct state established,related meta mark set 0 accept\n"));
+    /// <summary>Admits what conntrack already tracks (the bucket mark cleared).</summary>
+    private static void AppendAdmitTracked(StringBuilder sb) =>
+        sb.Append("    ct state established,related meta mark set 0 accept\n");
 
-    /// <summary>Admits a new TCP connection (a bare SYN) in the buckets of <paramref name="set"/>.</summary>
-    private static void AppendAdmitNewTcp(StringBuilder sb, string set) =>
-        sb.Append(Inv($"    meta mark @{set} ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n"));
+    /// <summary>Admits a new TCP connection (a bare SYN).</summary>
+    private static void AppendAdmitNewTcp(StringBuilder sb) =>
+        sb.Append("    ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n");
 
-    /// <summary>Drops, and counts as a handover drop, what else matches <paramref name="match"/> in the buckets of <paramref name="set"/>.</summary>
-    private static void AppendHandoverDrop(StringBuilder sb, string set, string match) =>
-        sb.Append(Inv($"    meta mark @{set} {match}counter name {FilterCounters.HandoverDrop} drop\n"));
+    /// <summary>Drops, and counts as a handover drop, what matches <paramref name="match"/> (empty: everything left).</summary>
+    private static void AppendHandoverDrop(StringBuilder sb, string match) =>
+        sb.Append(Inv($"    {match}counter name {FilterCounters.HandoverDrop} drop\n"));
 
     private void AppendVipChain(StringBuilder sb, string family, int v)
     {

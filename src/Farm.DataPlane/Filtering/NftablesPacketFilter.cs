@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Runtime.Versioning;
 using System.Text.Json;
 using Farm.Core.Config;
@@ -10,12 +11,28 @@ namespace Farm.DataPlane.Filtering;
 /// <see cref="IPacketFilter"/> on nftables: one <c>inet</c> and one <c>netdev</c> table named <c>farm_MODULE</c>
 /// (nothing else on the host is touched), programmed through libnftables in-process.
 /// </summary>
+/// <remarks>
+/// The foreign sets (UDP flows peers still serve) never lose a flow in the batch that changes bucket states: a packet
+/// meets the state map and then, in a later rule, the foreign set, and the kernel may commit a batch between the two
+/// lookups. So an apply writes the union of what the sets held and what the assignment lists, and the flows it no longer
+/// lists leave with a lease refresh at least <see cref="ForeignHold"/> later, in a batch that changes no state.
+/// </remarks>
 public sealed partial class NftablesPacketFilter : IPacketFilter
 {
+    /// <summary>
+    /// How long flows an apply no longer lists stay in the foreign sets: far longer than a packet spends between two
+    /// rules of one chain, and shorter than a heartbeat interval, so the next lease refresh drops them.
+    /// </summary>
+    public static readonly TimeSpan ForeignHold = TimeSpan.FromMilliseconds(20);
+
     private readonly INftablesClient client;
     private readonly ILogger logger;
+    private readonly TimeProvider time;
     private readonly Lock gate = new();
     private NftRuleset? ruleset;
+    private HashSet<IPEndPoint> foreignHeld = [];
+    private IPEndPoint[]? foreignDue;
+    private long statesWrittenAt;
     private int disposed;
 
     /// <summary>
@@ -23,18 +40,19 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
     /// </summary>
     /// <exception cref="DllNotFoundException">libnftables.so.1 is missing (Debian package libnftables1).</exception>
     [SupportedOSPlatform("linux")]
-    public NftablesPacketFilter(ILogger<NftablesPacketFilter> logger)
-        : this(new LibNftablesClient(), logger)
+    public NftablesPacketFilter(ILogger<NftablesPacketFilter> logger, TimeProvider? time = null)
+        : this(new LibNftablesClient(), logger, time)
     {
     }
 
     /// <summary>Creates a filter over any client (tests use a recording fake).</summary>
-    internal NftablesPacketFilter(INftablesClient client, ILogger logger)
+    internal NftablesPacketFilter(INftablesClient client, ILogger logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(logger);
         this.client = client;
         this.logger = logger;
+        this.time = time ?? TimeProvider.System;
     }
 
     /// <summary>The installed module's table name, or null.</summary>
@@ -59,6 +77,8 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             }
 
             ruleset = next;
+            foreignHeld = []; // a fresh table holds no flow
+            foreignDue = null;
         }
 
         Log.Installed(logger, next.TableName, moduleConfig.Interface, moduleConfig.Vips.Count, moduleConfig.Rules.Count);
@@ -71,7 +91,12 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
         lock (gate)
         {
             var current = Installed();
-            client.Run(current.Apply(assignment));
+            var held = new HashSet<IPEndPoint>(foreignHeld);
+            held.UnionWith(assignment.ForeignFlows);
+            client.Run(current.Apply(assignment, held));
+            foreignHeld = held;
+            foreignDue = held.Count > assignment.ForeignFlows.Count ? [.. assignment.ForeignFlows] : null;
+            statesWrittenAt = time.GetTimestamp();
             Log.Applied(logger, current.TableName, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
         }
     }
@@ -81,7 +106,17 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
     {
         lock (gate)
         {
-            client.Run(Installed().RefreshLease(duration));
+            var current = Installed();
+            if (foreignDue is { } due && time.GetElapsedTime(statesWrittenAt) >= ForeignHold)
+            {
+                client.Run(current.RefreshLease(duration) + current.Foreign(due));
+                foreignHeld = [.. due];
+                foreignDue = null;
+            }
+            else
+            {
+                client.Run(current.RefreshLease(duration));
+            }
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class KernelModuleDataPlane(ModuleConfig module, string stateDirec
     {
         try
         {
-            filter = new NftablesPacketFilter(loggerFactory.CreateLogger<NftablesPacketFilter>());
+            filter = new NftablesPacketFilter(loggerFactory.CreateLogger<NftablesPacketFilter>(), timeProvider);
             filter.Install(module);
             vips = new VipManager(stateDirectory, loggerFactory.CreateLogger<VipManager>());
             vips.Start(module);

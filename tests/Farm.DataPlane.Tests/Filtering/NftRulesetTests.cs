@@ -23,9 +23,9 @@ public sealed class NftRulesetTests
         StringAssert.Contains(text, "iifname \"eth0\" ip daddr @vips4 jump vip4");
         StringAssert.Contains(text, "iifname \"eth0\" ip6 daddr @vips6 jump vip6");
         StringAssert.Contains(text, "type filter hook prerouting priority mangle; policy accept;");
-        StringAssert.Contains(text, "meta mark @draining ct state established,related meta mark set 0 accept");
-        StringAssert.Contains(text, "meta mark @incoming ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept");
-        StringAssert.Contains(text, "meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept");
+        StringAssert.Contains(text, "chain admit_draining {\n    ct state established,related meta mark set 0 accept\n    counter name handover_drop drop\n  }");
+        StringAssert.Contains(text, "ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept");
+        StringAssert.Contains(text, "ct state new meta l4proto udp meta mark set 0 accept");
         Assert.IsLessThan(text.IndexOf("priority mangle", StringComparison.Ordinal), text.IndexOf("priority raw", StringComparison.Ordinal));
     }
 
@@ -81,7 +81,7 @@ public sealed class NftRulesetTests
     }
 
     [TestMethod]
-    public void Apply_Assignment_FlushesAndRefillsAllThreeSetsWithRanges()
+    public void Apply_Assignment_FlushesAndRefillsTheSetsAndTheStateMapWithRanges()
     {
         var assignment = new BucketAssignment(7, [0, 1, 2, 3, 10, 12, 13], [20], []);
 
@@ -94,9 +94,49 @@ public sealed class NftRulesetTests
             "add element inet farm_web incoming { 20 }\n" +
             "flush set inet farm_web draining\n" +
             "flush set inet farm_web claimed\n" +
+            "flush map inet farm_web states\n" +
+            "add element inet farm_web states { 0-3 : goto admit_owned, 10 : goto admit_owned, 12-13 : goto admit_owned, 20 : goto admit_incoming }\n" +
             "flush set inet farm_web foreign4\n" +
             "flush set inet farm_web foreign6\n",
             text);
+    }
+
+    [TestMethod]
+    public void Apply_NoBucket_EmptiesTheStateMap()
+    {
+        string text = new NftRuleset(Modules.Web()).Apply(BucketAssignment.Empty(3));
+
+        StringAssert.Contains(text, "flush map inet farm_web states\nflush set inet farm_web foreign4\n");
+        Assert.DoesNotContain("add element inet farm_web states", text);
+    }
+
+    [TestMethod]
+    public void Apply_ForeignGiven_WritesThoseFlowsNotTheAssignments()
+    {
+        var assignment = new BucketAssignment(9, [], [5], [], [], [IPEndPoint.Parse("198.18.1.1:4000")]);
+
+        string text = new NftRuleset(Modules.Web()).Apply(assignment, [IPEndPoint.Parse("198.18.1.1:4000"), IPEndPoint.Parse("198.18.1.9:4009")]);
+
+        StringAssert.Contains(text, "add element inet farm_web foreign4 { 198.18.1.1 . 4000, 198.18.1.9 . 4009 }\n");
+    }
+
+    [TestMethod]
+    public void Install_WebModule_AdmitDecidesTheStateWithOneMapLookupAndDropsABucketItDoesNotName()
+    {
+        string text = new NftRuleset(Modules.Web()).Install();
+
+        StringAssert.Contains(text, "map states { type mark : verdict; flags interval; }");
+        string admit = text[text.IndexOf("  chain admit {", StringComparison.Ordinal)..];
+        admit = admit[..admit.IndexOf("  }", StringComparison.Ordinal)];
+        Assert.AreEqual(
+            "  chain admit {\n" +
+            "    meta l4proto { icmp, ipv6-icmp } ct state related accept\n" +
+            "    meta l4proto { icmp, ipv6-icmp } counter name icmp_drop drop\n" +
+            "    meta mark vmap @states\n" +
+            "    counter name handover_drop drop\n",
+            admit,
+            "no rule of the admit chain may look a state set up: only the map decides");
+        StringAssert.Contains(text, "chain admit_owned {\n    meta mark set 0 accept\n  }");
     }
 
     [TestMethod]
@@ -119,12 +159,14 @@ public sealed class NftRulesetTests
 
         StringAssert.Contains(text, "set claimed { type mark; flags interval; }");
         StringAssert.Contains(text, "set foreign4 { type ipv4_addr . inet_service; }");
-        StringAssert.Contains(text, "meta mark @incoming ct state new ip saddr . udp sport @foreign4 counter name handover_drop drop");
-        StringAssert.Contains(text, "meta mark @claimed ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept");
-        StringAssert.Contains(text, "meta mark @claimed counter name handover_drop drop");
+        StringAssert.Contains(text, "chain admit_claimed {\n    ct state established,related meta mark set 0 accept\n    ct state new tcp flags & (syn | ack) == syn meta mark set 0 accept\n    counter name handover_drop drop\n  }");
+        string incoming = text[text.IndexOf("  chain admit_incoming {", StringComparison.Ordinal)..];
+        incoming = incoming[..incoming.IndexOf("  }", StringComparison.Ordinal)];
+        StringAssert.Contains(incoming, "ct state new ip saddr . udp sport @foreign4 counter name handover_drop drop");
+        StringAssert.Contains(incoming, "ct state new ip6 saddr . udp sport @foreign6 counter name handover_drop drop");
         Assert.IsLessThan(
-            text.IndexOf("meta mark @incoming ct state new meta l4proto udp meta mark set 0 accept", StringComparison.Ordinal),
-            text.IndexOf("@foreign4", StringComparison.Ordinal),
+            incoming.IndexOf("ct state new meta l4proto udp meta mark set 0 accept", StringComparison.Ordinal),
+            incoming.IndexOf("@foreign4", StringComparison.Ordinal),
             "foreign flows are dropped before new UDP flows are accepted");
     }
 

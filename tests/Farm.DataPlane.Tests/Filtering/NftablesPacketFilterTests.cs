@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Farm.DataPlane.Tests.Filtering;
 
 [TestClass]
@@ -27,6 +29,51 @@ public sealed class NftablesPacketFilterTests
         StringAssert.Contains(client.Batches[1], "add element inet farm_web draining { 3 }");
         StringAssert.Contains(client.Batches[2], "timeout 600ms");
         Assert.AreEqual("farm_web", filter.TableName);
+    }
+
+    [TestMethod]
+    public void Apply_FlowNoLongerListed_StaysUntilALeaseRefreshAfterTheHold()
+    {
+        var client = new RecordingNftablesClient();
+        var time = new FakeTimeProvider();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance, time);
+        var kept = IPEndPoint.Parse("198.18.1.1:4000");
+        var ended = IPEndPoint.Parse("198.18.1.2:4002");
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept, ended]));
+
+        // The bucket leaves incoming while a packet may still be between the state map and the foreign set: both flows stay.
+        filter.Apply(new BucketAssignment(2, [], [], [5], [], [kept]));
+        StringAssert.Contains(client.Batches[2], "add element inet farm_web foreign4 { 198.18.1.1 . 4000, 198.18.1.2 . 4002 }\n");
+
+        time.Advance(NftablesPacketFilter.ForeignHold / 2);
+        filter.RefreshLease(TimeSpan.FromMilliseconds(150));
+        Assert.DoesNotContain("foreign4", client.Batches[3], "not before the hold");
+
+        time.Advance(NftablesPacketFilter.ForeignHold);
+        filter.RefreshLease(TimeSpan.FromMilliseconds(150));
+        StringAssert.Contains(client.Batches[4], "timeout 150ms");
+        StringAssert.Contains(client.Batches[4], "flush set inet farm_web foreign4\nadd element inet farm_web foreign4 { 198.18.1.1 . 4000 }\n");
+        Assert.DoesNotContain("owned", client.Batches[4], "the batch that drops flows changes no state");
+
+        filter.RefreshLease(TimeSpan.FromMilliseconds(150));
+        filter.Apply(new BucketAssignment(3, [], [5], [], [], [kept]));
+        Assert.DoesNotContain("foreign4", client.Batches[5], "dropped once");
+        StringAssert.Contains(client.Batches[6], "add element inet farm_web foreign4 { 198.18.1.1 . 4000 }\n");
+    }
+
+    [TestMethod]
+    public void Install_AfterFlowsWereHeld_TheFreshTableHoldsOnlyWhatTheNextApplyLists()
+    {
+        var client = new RecordingNftablesClient();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance, new FakeTimeProvider());
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(1, [], [5], [], [], [IPEndPoint.Parse("198.18.1.2:4002")]));
+
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(2, [], [5], [], [], [IPEndPoint.Parse("198.18.1.1:4000")]));
+
+        StringAssert.Contains(client.Batches[3], "flush set inet farm_web foreign4\nadd element inet farm_web foreign4 { 198.18.1.1 . 4000 }\n");
     }
 
     [TestMethod]
