@@ -325,6 +325,99 @@ public sealed class DataPlaneFarmTests : KernelTestClass
     }
 
     [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task UdpFlowOfADrainingNode_NewOwnerSwapsClaimedAndIncomingWhileItFlows_OnlyTheDrainingNodeAnswers()
+    {
+        // A packet meets the state in one lookup; one rule per state set let a packet that straddled a batch meet neither
+        // state and be taken as new here (docs/dataplane.md, "One lookup decides the state"). The new owner's batches
+        // move the bucket between claimed and incoming (which lists the flow as foreign) while the flow floods in.
+        const int Batches = 1500;
+        var address = Client.Addresses4[17];
+        var (bucket, previous, next) = OwnerAndNext(address);
+        using var flow = await Client.Namespace.RunAsync(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(address, 0));
+            return socket;
+        });
+        var endpoint = (IPEndPoint)flow.LocalEndPoint!;
+        try
+        {
+            CollectionAssert.AreEqual(new[] { $"node{previous}" }, await AskAllAsync(flow, first: true), "the owner answers and tracks the flow");
+            await nodes[previous].ApplyAsync(new BucketAssignment(2, OwnedBy(previous).Where(b => b != bucket), [], [bucket]));
+            var incoming = new BucketAssignment(3, OwnedBy(next), [bucket], [], [], [endpoint]);
+            var claimed = new BucketAssignment(4, OwnedBy(next), [], [], [bucket], []);
+
+            var answers = new Dictionary<string, int>(StringComparer.Ordinal);
+            long sent = 0;
+            using var stop = new CancellationTokenSource();
+            var vip = new IPEndPoint(Modules.Vip4, Modules.UdpPort);
+            var sender = Task.Run(() =>
+            {
+                byte[] who = "who"u8.ToArray();
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        flow.SendTo(who, vip);
+                        sent++;
+                    }
+                    catch (SocketException)
+                    {
+                        // A full queue: the next one goes.
+                    }
+                }
+            });
+            var receiver = Task.Run(async () =>
+            {
+                byte[] buffer = new byte[64];
+                using var linger = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                try
+                {
+                    while (true)
+                    {
+                        var received = await flow.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), linger.Token);
+                        string name = Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes);
+                        answers[name] = answers.GetValueOrDefault(name) + 1;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped.
+                }
+            });
+
+            var watch = Stopwatch.StartNew();
+            await nodes[next].WithFilterAsync(filter =>
+            {
+                for (int i = 0; i < Batches; i++)
+                {
+                    filter.Apply(i % 2 == 0 ? incoming : claimed);
+                    if (i % 20 == 0)
+                    {
+                        filter.RefreshLease(LongLease); // also lets the foreign flows of earlier batches go
+                    }
+                }
+
+                return Batches;
+            });
+            watch.Stop();
+            await Task.Delay(300); // answers still on their way
+            await stop.CancelAsync();
+            await Task.WhenAll(sender, receiver);
+
+            TestContext.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Batches} batches on node{next} in {watch.ElapsedMilliseconds} ms while {sent} datagrams were sent; answers: {string.Join(", ", answers.Select(a => $"{a.Key} {a.Value}"))}"));
+            Assert.IsGreaterThan(0, answers.GetValueOrDefault($"node{previous}"), "the draining node kept answering its flow");
+            Assert.AreEqual(0, answers.GetValueOrDefault($"node{next}"), "the new owner never took the draining node's flow as new");
+            Assert.HasCount(1, answers.Keys, "nobody else answered");
+        }
+        finally
+        {
+            await RestoreSplitAsync(previous, next);
+        }
+    }
+
+    [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
     public async Task PortWithoutRule_ToVip_DroppedSilentlyNeverReset()
     {
