@@ -34,20 +34,16 @@ Exit status 0 when the map layout let no packet fall through, 1 otherwise, 2 on 
 EOF
 }
 
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+# The option parser only: this benchmark makes its one namespace itself.
+# shellcheck source=../lib/netbench.sh
+source "$root/tests/bench/lib/netbench.sh"
+
 swaps=1400 senders=2 out=tests/bench/results/admit-race.md
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --swaps) swaps="${2:?--swaps needs a value}"; shift 2 ;;
-    --senders) senders="${2:?--senders needs a value}"; shift 2 ;;
-    --out) out="${2:?--out needs a value}"; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "admit-race.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-[[ "$swaps" =~ ^[1-9][0-9]*$ && "$senders" =~ ^[1-9][0-9]*$ ]] || { echo "admit-race.sh: --swaps and --senders take positive integers" >&2; exit 2; }
+nb_parse_options --swaps=swaps --senders=senders --out=out -- "$@"
+nb_check_counts 1 "swaps:$swaps" "senders:$senders"
 [[ $EUID -eq 0 ]] || { echo "admit-race.sh: run as root (network namespace, nft)" >&2; exit 2; }
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 [[ "$out" = /* ]] || out="$root/$out"
 ns="farm-admitrace-$$"
 work="$(mktemp -d)"
