@@ -246,8 +246,9 @@ internal sealed class NftRuleset
             sb.Append(Inv($"flush set inet {TableName} {set}\n"));
             if (buckets.Count > 0)
             {
-                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", Ranges(buckets))} }}\n"));
-                verdicts.AddRange(Ranges(buckets).Select(r => Inv($"{r} : goto {AdmitChain(set)}")));
+                var ranges = Ranges(buckets).ToList();
+                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", ranges)} }}\n"));
+                verdicts.AddRange(ranges.Select(r => Inv($"{r} : goto {AdmitChain(set)}")));
             }
         }
 

@@ -30,8 +30,8 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
     private readonly TimeProvider time;
     private readonly Lock gate = new();
     private NftRuleset? ruleset;
-    private HashSet<IPEndPoint> foreignHeld = [];
-    private IPEndPoint[]? foreignDue;
+    private HashSet<IPEndPoint> foreignHeld = []; // what the foreign sets hold: a superset of foreignListed
+    private IPEndPoint[] foreignListed = []; // the flows the last apply listed
     private long statesWrittenAt;
     private int disposed;
 
@@ -78,7 +78,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
 
             ruleset = next;
             foreignHeld = []; // a fresh table holds no flow
-            foreignDue = null;
+            foreignListed = [];
         }
 
         Log.Installed(logger, next.TableName, moduleConfig.Interface, moduleConfig.Vips.Count, moduleConfig.Rules.Count);
@@ -95,7 +95,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             held.UnionWith(assignment.ForeignFlows);
             client.Run(current.Apply(assignment, held));
             foreignHeld = held;
-            foreignDue = held.Count > assignment.ForeignFlows.Count ? [.. assignment.ForeignFlows] : null;
+            foreignListed = [.. assignment.ForeignFlows];
             statesWrittenAt = time.GetTimestamp();
             Log.Applied(logger, current.TableName, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
         }
@@ -107,15 +107,12 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
         lock (gate)
         {
             var current = Installed();
-            if (foreignDue is { } due && time.GetElapsedTime(statesWrittenAt) >= ForeignHold)
+            string batch = current.RefreshLease(duration);
+            bool dropFlows = foreignHeld.Count > foreignListed.Length && time.GetElapsedTime(statesWrittenAt) >= ForeignHold;
+            client.Run(dropFlows ? batch + current.Foreign(foreignListed) : batch);
+            if (dropFlows)
             {
-                client.Run(current.RefreshLease(duration) + current.Foreign(due));
-                foreignHeld = [.. due];
-                foreignDue = null;
-            }
-            else
-            {
-                client.Run(current.RefreshLease(duration));
+                foreignHeld = [.. foreignListed];
             }
         }
     }

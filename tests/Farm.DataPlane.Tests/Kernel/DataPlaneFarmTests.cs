@@ -287,12 +287,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         var (bucket, previous, next) = OwnerAndNext(address);
         using var cleaner = await nodes[previous].Host.Namespace.RunAsync(() =>
             new StaleEntryCleaner(new NetlinkConntrackTable(logs.CreateLogger<NetlinkConntrackTable>()), logs.CreateLogger<StaleEntryCleaner>()));
-        using var flow = await Client.Namespace.RunAsync(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            socket.Bind(new IPEndPoint(address, 0));
-            return socket;
-        });
+        using var flow = await OpenFlowAsync(address);
         bool Tracks(IReadOnlyList<TrackedFlow> flows) => flows.Any(f => f.Source.Equals(address) && f.SourcePort == ((IPEndPoint)flow.LocalEndPoint!).Port);
         try
         {
@@ -334,12 +329,7 @@ public sealed class DataPlaneFarmTests : KernelTestClass
         const int Batches = 1500;
         var address = Client.Addresses4[17];
         var (bucket, previous, next) = OwnerAndNext(address);
-        using var flow = await Client.Namespace.RunAsync(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            socket.Bind(new IPEndPoint(address, 0));
-            return socket;
-        });
+        using var flow = await OpenFlowAsync(address);
         var endpoint = (IPEndPoint)flow.LocalEndPoint!;
         try
         {
@@ -508,6 +498,14 @@ public sealed class DataPlaneFarmTests : KernelTestClass
     }
 
     /// <summary>All replies to one datagram of <paramref name="flow"/> within 700 ms (the first: until one comes, for neighbor resolution).</summary>
+    /// <summary>A UDP socket of the client bound to <paramref name="address"/> (created inside the client's namespace): one flow.</summary>
+    private static Task<Socket> OpenFlowAsync(IPAddress address) => Client.Namespace.RunAsync(() =>
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(address, 0));
+        return socket;
+    });
+
     private static async Task<string[]> AskAllAsync(Socket flow, bool first = false)
     {
         var vip = new IPEndPoint(Modules.Vip4, Modules.UdpPort);
