@@ -61,6 +61,7 @@ internal static class DaemonApp
             {
                 // Serilog's hosting integration: the host's ILogger<T> write to this logger (Serilog is only the sink).
                 logging.Services.AddSerilog(logger, dispose: false);
+                logging.SetMinimumLevel(settings.LogLevel);
                 logging.Services.AddServiceHosting();
             });
             await using (app)
@@ -111,11 +112,22 @@ internal static class DaemonApp
         return ExitOk;
     }
 
+    /// <summary>The Serilog level of <paramref name="level"/> (the levels <c>--log-level</c> accepts, and the rest for completeness).</summary>
+    internal static LogEventLevel SerilogLevel(LogLevel level) => level switch
+    {
+        LogLevel.Trace => LogEventLevel.Verbose,
+        LogLevel.Debug => LogEventLevel.Debug,
+        LogLevel.Information => LogEventLevel.Information,
+        LogLevel.Warning => LogEventLevel.Warning,
+        LogLevel.Error => LogEventLevel.Error,
+        _ => LogEventLevel.Fatal,
+    };
+
     private static Serilog.Core.Logger CreateLogger(DaemonSettings settings)
     {
         const string template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
         var config = new LoggerConfiguration()
-            .MinimumLevel.Information()
+            .MinimumLevel.Is(SerilogLevel(settings.LogLevel))
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             // Grpc.AspNetCore logs every call a client cancelled (a peer's deadline) at Information, with a stack trace.
             .MinimumLevel.Override("Grpc", LogEventLevel.Warning)

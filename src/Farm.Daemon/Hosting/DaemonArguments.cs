@@ -20,6 +20,9 @@ internal sealed record DaemonArguments
 
     public string? LogDirectory { get; init; }
 
+    /// <summary><c>--log-level</c>: the least severe level logged. Default Information.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
     public string StateDirectory { get; init; } = DaemonSettings.DefaultStateDirectory;
 
     public DataPlaneMode DataPlane { get; init; } = DataPlaneMode.Kernel;

@@ -20,6 +20,8 @@ internal static class DaemonCommandLine
           --admin-socket PATH   Unix socket of the admin API, mode 0600 (default: /run/farm/farmd.sock)
           --admin-group GROUP   members of this group (name or gid) may use the admin socket besides root
           --log-dir DIR         also write a daily rolling log file farmd-YYYYMMDD.log there (default: console only)
+          --log-level LEVEL     debug, information (default), warning or error; debug adds each bucket assignment
+                                applied to the kernel, lease and drain details (for troubleshooting: it is verbose)
           --state-dir DIR       where the data plane records its changes, to undo them after a crash
                                 (default: /var/lib/farm)
           --data-plane MODE     kernel (default: program nftables, VIPs, ARP/NDP; needs root) or off (membership
@@ -40,7 +42,7 @@ internal static class DaemonCommandLine
 
     private static readonly HashSet<string> ValueOptions = new(StringComparer.Ordinal)
     {
-        "--cluster", "--node", "--modules", "--admin-socket", "--admin-group", "--log-dir", "--address-map", "--state-dir", "--data-plane",
+        "--cluster", "--node", "--modules", "--admin-socket", "--admin-group", "--log-dir", "--log-level", "--address-map", "--state-dir", "--data-plane",
     };
 
     /// <summary>The arguments, or null with every error in <paramref name="errors"/>; <paramref name="help"/> when help was asked.</summary>
@@ -127,6 +129,28 @@ internal static class DaemonCommandLine
             }
         }
 
+        var logLevel = LogLevel.Information;
+        if (values.TryGetValue("--log-level", out string? level))
+        {
+            switch (level)
+            {
+                case "debug":
+                    logLevel = LogLevel.Debug;
+                    break;
+                case "information":
+                    break;
+                case "warning":
+                    logLevel = LogLevel.Warning;
+                    break;
+                case "error":
+                    logLevel = LogLevel.Error;
+                    break;
+                default:
+                    problems.Add($"option '--log-level' is '{level}', which is not one of debug, information, warning, error");
+                    break;
+            }
+        }
+
         errors = problems;
         if (problems.Count > 0)
         {
@@ -145,6 +169,7 @@ internal static class DaemonCommandLine
             ModulesDirectoryOptional = modules is null,
             AdminSocket = values.GetValueOrDefault("--admin-socket") ?? DaemonSettings.DefaultAdminSocket,
             LogDirectory = values.GetValueOrDefault("--log-dir"),
+            LogLevel = logLevel,
             StateDirectory = values.GetValueOrDefault("--state-dir") ?? DaemonSettings.DefaultStateDirectory,
             DataPlane = dataPlane,
             AddressMap = map,

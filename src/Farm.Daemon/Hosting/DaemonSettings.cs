@@ -54,6 +54,9 @@ internal sealed record DaemonSettings
     /// <summary>Directory of the rolling log file, or null for console only.</summary>
     public string? LogDirectory { get; init; }
 
+    /// <summary>The least severe level farmd logs (<c>--log-level</c>). Default Information.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
     /// <summary>
     /// What became of farmd's CPU priority at start (<see cref="CpuPriority"/>); the default (not raised) for in-process
     /// hosts, which must not change their test runner's priority.

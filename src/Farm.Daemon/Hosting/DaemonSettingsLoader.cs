@@ -173,6 +173,7 @@ internal static class DaemonSettingsLoader
             AdminSocket = args.AdminSocket,
             AdminGroupId = adminGroup,
             LogDirectory = args.LogDirectory,
+            LogLevel = args.LogLevel,
             DataPlane = args.DataPlane,
             StateDirectory = args.StateDirectory,
             AddressMap = map,

@@ -26,7 +26,8 @@ internal sealed class FarmNode : IDisposable
         var self = new MemberInfo(settings.Self.Name, settings.Incarnation, settings.Self.Weight, settings.Self.Priority, false, []);
 
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
-        Host.UseRealtimePriority(new Farm.Native.Linux.RealtimeThread());
+        var realtime = new Farm.Native.Linux.RealtimeThread();
+        Host.UseRealtimePriority(realtime);
         Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
         Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections, settings.Protocols);
         PeerGuard = new ReplayGuard();
@@ -75,7 +76,7 @@ internal sealed class FarmNode : IDisposable
         if (cluster.SplitBrain.Policy == SplitBrainPolicy.Witness && cluster.SplitBrain.Witness is { } witness)
         {
             Witness = new WitnessProber(
-                settings.Map(witness), options.HeartbeatInterval, Host, new IcmpWitnessPing(), timeProvider, loggerFactory.CreateLogger<WitnessProber>());
+                settings.Map(witness), options.HeartbeatInterval, Host, new IcmpWitnessPing(), timeProvider, loggerFactory.CreateLogger<WitnessProber>(), realtime);
         }
 
         Drain = new DrainSwitch(Host, DrainSwitch.FileOf(settings.StateDirectory, settings.Self.Name));

@@ -85,6 +85,8 @@ public sealed class FarmdProcess : IAsyncDisposable
         // Never farmd's default (/var/lib/farm): the test's own folder, beside the admin socket (farmd keeps its incarnation there).
         AddOption(arguments, "--state-dir", options.StateDirectory ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.AdminSocket)) ?? Path.GetTempPath(), "state-" + options.Node));
         AddOption(arguments, "--log-dir", options.LogDirectory);
+        // For a failure to diagnose: every farmd a test starts logs at this level (e.g. debug: each kernel assignment).
+        AddOption(arguments, "--log-level", System.Environment.GetEnvironmentVariable("FARM_TEST_FARMD_LOG_LEVEL") is { Length: > 0 } level ? level : null);
         foreach (var (from, to) in options.AddressMap)
         {
             arguments.Add("--address-map");

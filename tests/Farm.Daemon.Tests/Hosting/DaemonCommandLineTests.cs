@@ -73,6 +73,36 @@ public sealed class DaemonCommandLineTests
     }
 
     [TestMethod]
+    [DataRow("debug", LogLevel.Debug)]
+    [DataRow("information", LogLevel.Information)]
+    [DataRow("warning", LogLevel.Warning)]
+    [DataRow("error", LogLevel.Error)]
+    public void Parse_LogLevel_ParsedAndMappedToSerilog(string given, LogLevel expected)
+    {
+        var args = DaemonCommandLine.Parse(["--log-level", given], out _, out var errors);
+
+        Assert.AreEqual(0, errors.Count);
+        Assert.IsNotNull(args);
+        Assert.AreEqual(expected, args.LogLevel);
+        Assert.AreEqual(expected.ToString(), DaemonApp.SerilogLevel(expected).ToString().Replace("Verbose", "Trace", StringComparison.Ordinal));
+    }
+
+    [TestMethod]
+    public void Parse_NoLogLevel_Information()
+    {
+        Assert.AreEqual(LogLevel.Information, DaemonCommandLine.Parse([], out _, out _)!.LogLevel);
+    }
+
+    [TestMethod]
+    public void Parse_UnknownLogLevel_ReportedWithTheLevelsAccepted()
+    {
+        var args = DaemonCommandLine.Parse(["--log-level=verbose"], out _, out var errors);
+
+        Assert.IsNull(args);
+        CollectionAssert.AreEqual(new[] { "option '--log-level' is 'verbose', which is not one of debug, information, warning, error" }, errors.ToArray());
+    }
+
+    [TestMethod]
     public async Task RunAsync_Help_PrintsUsageAndExitsZero()
     {
         using var output = new StringWriter();

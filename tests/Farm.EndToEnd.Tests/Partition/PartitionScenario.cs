@@ -87,11 +87,18 @@ internal sealed class PartitionScenario : IAsyncDisposable
     }
 
     /// <summary>Gives every node of <paramref name="rules"/> its fault rules (an empty set removes them); returns when all kernels hold them.</summary>
-    public TimeSpan Apply(IReadOnlyDictionary<int, FaultRules> rules)
+    public TimeSpan Apply(IReadOnlyDictionary<int, FaultRules> rules) => Apply(rules.Keys.Order(), rules);
+
+    /// <summary>
+    /// Gives the nodes of <paramref name="order"/>, one after the other, their rules from <paramref name="rules"/>; returns
+    /// when their kernels hold them. One nft batch per node: what one node's rules cut (its peers, the witness) is cut
+    /// at one instant, but the nodes' batches follow each other (tens of milliseconds apart when the sampler is busy).
+    /// </summary>
+    public TimeSpan Apply(IEnumerable<int> order, IReadOnlyDictionary<int, FaultRules> rules)
     {
-        foreach (var (node, rule) in rules)
+        foreach (int node in order)
         {
-            Sampler.Run(node, rule.Script());
+            Sampler.Run(node, rules[node].Script());
         }
 
         return Sampler.Now;

@@ -1,4 +1,5 @@
 using Farm.Testing.Nftables;
+using Farm.Testing.Processes;
 
 namespace Farm.EndToEnd.Tests.Partition;
 
@@ -54,6 +55,9 @@ public sealed class PartitionTests
     /// </summary>
     private async Task RunAsync(SplitBrainPolicy policy, int nodes, int[] winner, int[] loser)
     {
+        // The kernel sampler runs in this process: at nice 0 the farmd (nice -10) of a view change starved it for up to
+        // ~570 ms at a time, and the record then has no read where the bounds are judged.
+        using var harness = HarnessPriority.AtFarmdPriority();
         await using var scenario = await PartitionScenario.StartAsync("farm-part", nodes, policy, secondLan: false, Ct);
         bool passed = false;
         try
@@ -63,7 +67,7 @@ public sealed class PartitionTests
         }
         finally
         {
-            if (!passed)
+            if (!passed || System.Environment.GetEnvironmentVariable("FARM_TEST_FARMD_LOG_LEVEL") is { Length: > 0 })
             {
                 TestContext.WriteLine(scenario.Farm.Outputs());
             }
@@ -92,7 +96,14 @@ public sealed class PartitionTests
             rules[n] = new FaultRules { Blocked = blocked };
         }
 
-        TimeSpan cutAt = scenario.Apply(rules);
+        // The losing side first: each of its nodes loses the other side (both directions) and, under witness, the
+        // witness in one batch. The other way round, a node of the losing side would keep the witness, and so its lease,
+        // for as long as the batches of the nodes after it take, while the winning side already stopped hearing it: not
+        // the partition the witness policy is made for (docs/architecture.md, "The kernel lease": the witness is lost
+        // with the other side). Once the losing side holds its rules the sides are cut: that is the cut's instant (the
+        // bounds run from it); the winning side's rules only repeat the cut.
+        TimeSpan cutAt = scenario.Apply(loser, rules);
+        scenario.Apply(winner, rules);
         await scenario.WaitUntilAsync(cutAt + Hold, Ct);
         TimeSpan healAt = scenario.Apply(all.ToDictionary(n => n, _ => new FaultRules()));
 
@@ -119,11 +130,16 @@ public sealed class PartitionTests
                 continue;
             }
 
+            // The kernels are sampled, not watched: the cover happened between the last round that still missed a bucket
+            // and the first that did not. Only a miss read after the bound proves it late; a cover first read after it
+            // across a gap of the sampler (a loaded machine) is noted with the gap.
             TimeSpan takeover = covered.At - cutAt;
-            log.AppendLine(Inv($"{name} serves every bucket {takeover.TotalMilliseconds:F0} ms after the cut (bound {takeoverBound.TotalMilliseconds:F0} ms)"));
-            if (takeover > takeoverBound)
+            var lastMiss = rounds.Last(r => r.Number < covered.Number && r.Uncovered(side, PartitionScenario.Buckets) > 0); // before the cut, at least
+            TimeSpan missed = lastMiss.At - cutAt;
+            log.AppendLine(Inv($"{name} serves every bucket {takeover.TotalMilliseconds:F0} ms after the cut, last read missing one {missed.TotalMilliseconds:F0} ms after it (bound {takeoverBound.TotalMilliseconds:F0} ms)"));
+            if (missed > takeoverBound)
             {
-                problems.Add(Inv($"{name} served every bucket only {takeover.TotalMilliseconds:F0} ms after the cut (bound {takeoverBound.TotalMilliseconds:F0} ms)"));
+                problems.Add(Inv($"{name} still missed {lastMiss.Uncovered(side, PartitionScenario.Buckets)} buckets {missed.TotalMilliseconds:F0} ms after the cut (bound {takeoverBound.TotalMilliseconds:F0} ms)"));
             }
 
             var gaps = during.Where(r => r.Number > covered.Number && r.Uncovered(side, PartitionScenario.Buckets) > 0).ToList();

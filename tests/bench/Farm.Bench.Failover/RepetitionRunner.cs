@@ -271,6 +271,7 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
 
         var notes = new List<string>();
         var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap, notes);
+        NoteRefusals(attempts, isVictim, failedAt, restoredAt, notes);
 
         var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
         var (stall, stallEnded) = load.LongestStall;
@@ -512,6 +513,35 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         }
 
         return (clients, longest);
+    }
+
+    /// <summary>
+    /// For diagnosis: the attempts refused (a RST answered the SYN) after the failure, the failed node's clients apart
+    /// from the others, with when they began relative to the restore and which node answered the attempt after.
+    /// </summary>
+    private void NoteRefusals(ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, long restoredAt, List<string> notes)
+    {
+        foreach (bool victims in new[] { true, false })
+        {
+            int count = 0;
+            double first = double.MaxValue;
+            double last = double.MinValue;
+            foreach (ref readonly var a in attempts)
+            {
+                if (a.Outcome == AttemptOutcome.Refused && a.Started > failedAt && isVictim[a.Client] == victims)
+                {
+                    count++;
+                    first = Math.Min(first, Ms(a.Started - restoredAt));
+                    last = Math.Max(last, Ms(a.Started - restoredAt));
+                }
+            }
+
+            if (count > 0)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"refused attempts of {(victims ? "the failed node's clients" : "the other clients")}: {count}, begun {first:+0;-0} to {last:+0;-0} ms from the restore"));
+            }
+        }
     }
 
 
