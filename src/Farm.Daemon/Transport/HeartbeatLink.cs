@@ -33,6 +33,7 @@ internal sealed partial class HeartbeatLink : IDisposable
     private readonly Wire.Membership.MembershipClient client;
     private readonly string peer;
     private readonly int lan;
+    private readonly ConnectionTracker? connection;
     private readonly Channel<OutboundRequest> queue = Channel.CreateBounded<OutboundRequest>(
         new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
     private readonly Queue<Sent> awaiting = new(); // sent, in seq order, until answered or passed; under awaitingLock
@@ -44,12 +45,13 @@ internal sealed partial class HeartbeatLink : IDisposable
     private int unsupported;
     private int started;
 
-    public HeartbeatLink(PeerTransport transport, Wire.Membership.MembershipClient client, string peer, int lan)
+    public HeartbeatLink(PeerTransport transport, Wire.Membership.MembershipClient client, string peer, int lan, ConnectionTracker? connection = null)
     {
         this.transport = transport;
         this.client = client;
         this.peer = peer;
         this.lan = lan;
+        this.connection = connection;
     }
 
     /// <summary>Queues a heartbeat on the stream; false when it must go as a unary call (peer without the method, queue full).</summary>
@@ -67,10 +69,16 @@ internal sealed partial class HeartbeatLink : IDisposable
         }
 
         // A stream whose oldest heartbeat that asked an answer went unanswered too long is stuck (peer stopped,
-        // connection dead): start over.
+        // connection dead): start over, on a new TCP connection. The old one may be in TCP's retransmission back-off
+        // (packets dropped by a partition or a cut link), where it would keep every call waiting for up to seconds
+        // after the path is back (ConnectionTracker).
         if (OldestAskingAnswer() is { } oldest && transport.Elapsed(oldest) > transport.StreamPatience)
         {
             Abort();
+            if (connection?.Reset() == true)
+            {
+                Log.ConnectionReset(transport.Logger, peer, lan, transport.StreamPatience.TotalMilliseconds);
+            }
         }
 
         if (Interlocked.Exchange(ref started, 1) == 0)
@@ -423,5 +431,8 @@ internal sealed partial class HeartbeatLink : IDisposable
 
         [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "The heartbeat stream to {Peer} on LAN {Lan} failed unexpectedly; starting it over")]
         public static partial void ReadCrashed(ILogger logger, string peer, int lan, Exception exception);
+
+        [LoggerMessage(EventId = 308, Level = LogLevel.Debug, Message = "{Peer} on LAN {Lan} answered no heartbeat for {Ms} ms: dropped the TCP connection, the next heartbeat opens a new one")]
+        public static partial void ConnectionReset(ILogger logger, string peer, int lan, double ms);
     }
 }

@@ -66,9 +66,10 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             };
             for (int lan = 0; lan < endpoints.Count; lan++)
             {
-                var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings);
+                var connection = new ConnectionTracker();
+                var grpcChannel = GrpcChannels.ForTcp(FormatEndpoint(endpoints[lan]), settings with { Connection = connection });
                 var client = new Wire.Membership.MembershipClient(grpcChannel);
-                clients[(peer, lan)] = (grpcChannel, client, new HeartbeatLink(this, client, peer, lan));
+                clients[(peer, lan)] = (grpcChannel, client, new HeartbeatLink(this, client, peer, lan, connection));
                 endpointsOf[(peer, lan)] = endpoints[lan];
             }
         }
