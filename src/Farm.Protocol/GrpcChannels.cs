@@ -159,5 +159,6 @@ public sealed class ConnectionTracker
         return true;
     }
 
-    internal void Opened(Socket socket) => Volatile.Write(ref current, socket);
+    /// <summary>The channel's connect callback hands over each connection it opened (the latest is the one in use).</summary>
+    public void Opened(Socket socket) => Volatile.Write(ref current, socket ?? throw new ArgumentNullException(nameof(socket)));
 }

@@ -75,10 +75,7 @@ internal sealed partial class HeartbeatLink : IDisposable
         if (OldestAskingAnswer() is { } oldest && transport.Elapsed(oldest) > transport.StreamPatience)
         {
             Abort();
-            if (connection?.Reset() == true)
-            {
-                Log.ConnectionReset(transport.Logger, peer, lan, transport.StreamPatience.TotalMilliseconds);
-            }
+            ResetConnectionOffThread();
         }
 
         if (Interlocked.Exchange(ref started, 1) == 0)
@@ -107,6 +104,26 @@ internal sealed partial class HeartbeatLink : IDisposable
         {
             CancelOffThread(cts);
         }
+    }
+
+    /// <summary>Drops the TCP connection on the pool: closing a socket completes its pending reads and writes, whose callbacks must not run on the heartbeat thread.</summary>
+    private void ResetConnectionOffThread()
+    {
+        if (connection is null)
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static link =>
+            {
+                if (link.connection!.Reset())
+                {
+                    Log.ConnectionReset(link.transport.Logger, link.peer, link.lan, link.transport.StreamPatience.TotalMilliseconds);
+                }
+            },
+            this,
+            preferLocal: false);
     }
 
     /// <summary>Cancels a stream's token on the pool: cancelling resets the HTTP/2 stream, whose callbacks must not run on the heartbeat thread.</summary>

@@ -7,8 +7,6 @@ namespace Farm.Daemon.Tests.Heartbeat;
 [TestClass]
 public sealed class WitnessProberTests
 {
-    private static readonly MembershipOptions Options = new() { ConfiguredNodes = ["n1", "n2"] };
-
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
@@ -36,8 +34,9 @@ public sealed class WitnessProberTests
         Assert.IsTrue(ping.Timeouts.All(t => t == TimeSpan.FromMilliseconds(50)), "each probe may wait one interval");
     }
 
+    /// <summary>A lone node's host: the prober only reports answers to it.</summary>
     private static MembershipHost NewHost() =>
-        new(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
+        new(new MembershipOptions { ConfiguredNodes = ["n1"] }, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], TimeProvider.System, NullLoggerFactory.Instance);
 
     private sealed class CountingPing : IWitnessPing
     {

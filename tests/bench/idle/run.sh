@@ -3,7 +3,7 @@
 # the cluster file says 198.18.0.1..N and --address-map redirects), with the shipped default heartbeat timings, no
 # modules and --data-plane off, waits until they share one view, lets them idle (--warmup), then measures each farmd
 # over --measure seconds from /proc: CPU (utime+stime of the process, in % of ONE core), RSS at the end of the window,
-# peak RSS, thread count, and which threads burned the CPU (/proc/PID/task/*/stat, grouped by thread name). After the
+# peak RSS, thread count, and which threads burned the CPU and how often each was woken (/proc/PID/task/*/stat and status, grouped by thread name). After the
 # last window it checks that no view change happened while idle (same epoch on every node, all N in view): an idle
 # optimisation must not cost failure detection. Prints the tables and writes a Markdown results file.
 #
@@ -156,8 +156,8 @@ report() {
   echo
   echo "## Busiest threads (by thread name; mean and range over $(( nodes * windows )) node-windows)"
   echo
-  echo "| thread name | threads per node | CPU % of a core, mean | min | max |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| thread name | threads per node | CPU % of a core, mean | min | max | wake-ups/s per node, mean |"
+  echo "|---|---:|---:|---:|---:|---:|"
   lf_thread_table "$top_threads" $(( nodes * windows ))
   echo
   echo "## Machine during each window (noise from other work)"

@@ -20,7 +20,7 @@ LF_FARMCTL=""       # farmctl.dll
 LF_ENV=()           # extra NAME=VALUE for every farmd
 LF_HZ="$(getconf CLK_TCK)"
 LF_ROWS=()          # per window and node: "window node cpu user sys rss hwm threads" (CPU in % of one core, RSS MiB)
-LF_THREAD_ROWS=()   # per window, node and thread name: "window<TAB>node<TAB>name<TAB>count<TAB>cpu"
+LF_THREAD_ROWS=()   # per window, node and thread name: "window<TAB>node<TAB>name<TAB>count<TAB>cpu<TAB>wakes/s"
 LF_MACHINE_ROWS=()  # per window: "window machine-busy-% all-farmd-% loadavg1/5/15"
 LF_ELAPSED=""       # length of the last window in seconds
 
@@ -209,12 +209,14 @@ lf_cleanup() {
 # CPU accounting ------------------------------------------------------------------------------------------------------
 # lf_proc_ticks PID: "total user system" clock ticks of a process (includes its exited threads).
 lf_proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13, $12, $13}'; }
-# lf_thread_ticks PID: one line per live thread: tid<TAB>ticks<TAB>name.
+# lf_thread_ticks PID: one line per live thread: tid<TAB>ticks<TAB>name<TAB>wake-ups (voluntary context switches: each
+# time the thread slept and was woken; an idle farm's CPU follows them).
 lf_thread_ticks() {
   local t
   for t in /proc/"$1"/task/*; do
     [[ -r "$t/stat" ]] || continue
-    printf '%s\t%s\t%s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')" "$(cat "$t/comm" 2>/dev/null)"
+    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')" "$(cat "$t/comm" 2>/dev/null)" \
+      "$(awk '$1 == "voluntary_ctxt_switches:" {print $2}' "$t/status" 2>/dev/null)"
   done
 }
 # lf_machine_ticks: "busy total" jiffies of the whole machine (all cores).
@@ -257,10 +259,11 @@ lf_measure_window() {
     LF_ROWS+=("$w n$i $cpu $user $sys $rss $hwm $threads")
     farmd_total=$((farmd_total + t1 - t0[$i]))
     # Per thread name: CPU of the threads alive at both ends (a thread born inside the window counts from 0).
-    while IFS=$'\t' read -r name count ticks; do
-      LF_THREAD_ROWS+=("$w	n$i	$name	$count	$(lf_percent "$ticks")")
-    done < <(awk -F'\t' 'NR == FNR {a[$1] = $2; next} {d = $2 - (($1 in a) ? a[$1] : 0); n[$3]++; s[$3] += d}
-                         END {for (k in s) printf "%s\t%d\t%d\n", k, n[k], s[k]}' "$LF_DIR/threads-$i-a" "$LF_DIR/threads-$i-b" |
+    while IFS=$'\t' read -r name count ticks wakes; do
+      LF_THREAD_ROWS+=("$w	n$i	$name	$count	$(lf_percent "$ticks")	$(awk -v x="$wakes" -v e="$LF_ELAPSED" 'BEGIN {printf "%.1f", x / e}')")
+    done < <(awk -F'\t' 'NR == FNR {a[$1] = $2; v[$1] = $4; next}
+                         {d = $2 - (($1 in a) ? a[$1] : 0); n[$3]++; s[$3] += d; ws[$3] += $4 - (($1 in v) ? v[$1] : 0)}
+                         END {for (k in s) printf "%s\t%d\t%d\t%d\n", k, n[k], s[k], ws[k]}' "$LF_DIR/threads-$i-a" "$LF_DIR/threads-$i-b" |
              sort -t$'\t' -k3,3nr)
   done
   LF_MACHINE_ROWS+=("$w $(awk -v b=$((mb1 - mb0)) -v t=$((mt1 - mt0)) -v c="$(nproc)" 'BEGIN {printf "%.1f", (t > 0 ? 100 * c * b / t : 0)}') $(lf_percent "$farmd_total" 1) $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')")
@@ -273,7 +276,7 @@ lf_percent() { awk -v d="$1" -v hz="$LF_HZ" -v e="$LF_ELAPSED" -v p="${2:-2}" 'B
 # NODE_WINDOWS node-windows, given as $2; a name missing from a node-window counts as 0 there).
 lf_thread_table() {
   printf '%s\n' "${LF_THREAD_ROWS[@]}" | awk -F'\t' -v n="$2" '
-    {s[$3] += $5; c[$3] += $4; k[$3]++; if (!($3 in mx) || $5 > mx[$3]) mx[$3] = $5; if (!($3 in mn) || $5 < mn[$3]) mn[$3] = $5}
-    END {for (t in s) printf "%s\t%.1f\t%.2f\t%.2f\t%.2f\n", t, c[t] / k[t], s[t] / n, (k[t] < n ? 0 : mn[t]), mx[t]}' |
-    sort -t$'\t' -k3,3nr | head -n "$1" | while IFS=$'\t' read -r a b c d e; do echo "| \`$a\` | $b | $c | $d | $e |"; done
+    {s[$3] += $5; c[$3] += $4; w[$3] += $6; k[$3]++; if (!($3 in mx) || $5 > mx[$3]) mx[$3] = $5; if (!($3 in mn) || $5 < mn[$3]) mn[$3] = $5}
+    END {for (t in s) printf "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%.1f\n", t, c[t] / k[t], s[t] / n, (k[t] < n ? 0 : mn[t]), mx[t], w[t] / n}' |
+    sort -t$'\t' -k3,3nr | head -n "$1" | while IFS=$'\t' read -r a b c d e f; do echo "| \`$a\` | $b | $c | $d | $e | $f |"; done
 }

@@ -270,7 +270,7 @@ for n in "${size_list[@]}"; do
     detail+="| $a | $b | $c | $d | $e | $f | $h | $snt | $rcv |"$'\n'
   done
   detail+=$'\n'"Busiest threads (by name; mean and range over $((n * windows)) node-windows, % of one core):"$'\n\n'
-  detail+="| thread name | threads per node | mean | min | max |"$'\n'"|---|---:|---:|---:|---:|"$'\n'
+  detail+="| thread name | threads per node | mean | min | max | wake-ups/s |"$'\n'"|---|---:|---:|---:|---:|---:|"$'\n'
   detail+="$(lf_thread_table "$top_threads" $((n * windows)))"$'\n\n'
   detail+="Machine per window: $(printf '%s\n' "${LF_MACHINE_ROWS[@]}" | awk '{printf "%swindow %s: machine busy %s%% of one core (all cores %d%%), all farmd %s%%, load %s", (NR > 1 ? "; " : ""), $1, $2, 100 * '"$(nproc)"', $3, $4}'). "
   detail+="Wire per window (lo of the namespace): $(printf '%s\n' "${wire_rows[@]}" | awk '{printf "%swindow %s: %.1f KiB/s, %s packets/s, %s socket(s) closed during it", (NR > 1 ? "; " : ""), $1, $2 / 1024, $3, $4}')."$'\n\n'
