@@ -129,11 +129,10 @@ public sealed record ChannelSettings
 public sealed class ConnectionTracker
 {
     private Socket? current;
+    private int resets;
 
     /// <summary>Times <see cref="Reset"/> dropped a connection.</summary>
     public int Resets => Volatile.Read(ref resets);
-
-    private int resets;
 
     /// <summary>Closes the current connection at once (RST, nothing more is sent on it): the calls on it fail and the channel
     /// opens a new connection for the next call. False when no connection was open.</summary>

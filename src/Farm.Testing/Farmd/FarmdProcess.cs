@@ -85,8 +85,7 @@ public sealed class FarmdProcess : IAsyncDisposable
         // Never farmd's default (/var/lib/farm): the test's own folder, beside the admin socket (farmd keeps its incarnation there).
         AddOption(arguments, "--state-dir", options.StateDirectory ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.AdminSocket)) ?? Path.GetTempPath(), "state-" + options.Node));
         AddOption(arguments, "--log-dir", options.LogDirectory);
-        // For a failure to diagnose: every farmd a test starts logs at this level (e.g. debug: each kernel assignment).
-        AddOption(arguments, "--log-level", System.Environment.GetEnvironmentVariable("FARM_TEST_FARMD_LOG_LEVEL") is { Length: > 0 } level ? level : null);
+        AddOption(arguments, "--log-level", DiagnosticLogLevel);
         foreach (var (from, to) in options.AddressMap)
         {
             arguments.Add("--address-map");
@@ -266,6 +265,14 @@ public sealed class FarmdProcess : IAsyncDisposable
         string pid = Id.ToString(CultureInfo.InvariantCulture);
         await CommandRunner.Default.RunAsync(ToolLocator.Require("kill", "procps"), ["-s", signal, pid], cancellationToken: cancellationToken);
     }
+
+    /// <summary>
+    /// For a failure to diagnose: the level every farmd a test starts logs at (<c>FARM_TEST_FARMD_LOG_LEVEL</c>, e.g.
+    /// debug: each kernel assignment), or null for farmd's default. Tests that print the daemons' logs only on failure
+    /// print them always when it is set.
+    /// </summary>
+    public static string? DiagnosticLogLevel { get; } =
+        System.Environment.GetEnvironmentVariable("FARM_TEST_FARMD_LOG_LEVEL") is { Length: > 0 } level ? level : null;
 
     private static void AddOption(List<string> arguments, string name, string? value)
     {

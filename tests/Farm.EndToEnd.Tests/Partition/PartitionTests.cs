@@ -67,7 +67,7 @@ public sealed class PartitionTests
         }
         finally
         {
-            if (!passed || System.Environment.GetEnvironmentVariable("FARM_TEST_FARMD_LOG_LEVEL") is { Length: > 0 })
+            if (!passed || FarmdProcess.DiagnosticLogLevel is not null)
             {
                 TestContext.WriteLine(scenario.Farm.Outputs());
             }

@@ -517,7 +517,7 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
 
     /// <summary>
     /// For diagnosis: the attempts refused (a RST answered the SYN) after the failure, the failed node's clients apart
-    /// from the others, with when they began relative to the restore and which node answered the attempt after.
+    /// from the others, with when they began relative to the restore.
     /// </summary>
     private void NoteRefusals(ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, long restoredAt, List<string> notes)
     {
