@@ -149,6 +149,41 @@ public sealed class MembershipConvergenceTests
     }
 
     [TestMethod]
+    public void WeightFlapsFasterThanARoundTrip_EveryProposalCommitsAndTheLastWeightWins()
+    {
+        // Round trips up to 120 ms, a weight that changes with every heartbeat (100 ms): a coordinator that dropped its
+        // proposal whenever what a member says changed would rarely commit one, and each dropped one leaves its promises.
+        var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 21));
+        sim.MaxDelay = TimeSpan.FromMilliseconds(60);
+        var prepared = new HashSet<ViewId>();
+        var committed = new HashSet<ViewId>();
+        sim.Sent = (_, request) =>
+        {
+            switch (request.Message)
+            {
+                case PrepareRequest p:
+                    prepared.Add(p.Id);
+                    break;
+                case CommitRequest c:
+                    committed.Add(c.Id);
+                    break;
+            }
+        };
+
+        for (int i = 0; i < 30; i++)
+        {
+            sim.SetWeight("n03", i % 2 == 0 ? 60 : 100);
+            sim.RunFor(sim.Options.HeartbeatInterval);
+        }
+
+        sim.SetWeight("n03", 70);
+        Assert.IsTrue(sim.RunUntilConverged(TimeSpan.FromSeconds(5), out _), sim.Describe());
+        Assert.IsGreaterThan(5, prepared.Count, "the weight changes made views");
+        CollectionAssert.AreEquivalent(prepared.ToList(), committed.ToList(), "every view prepared was committed");
+        Assert.AreEqual(70, sim["n01"].Manager!.Installed!.Find("n03")!.Weight, sim.Describe());
+    }
+
+    [TestMethod]
     public void Crash_Coordinator_SurvivorsKeepServingTheirOwnBucketsThroughout()
     {
         var sim = Converged(new SimCluster(3, SplitBrainPolicy.None, seed: 99));

@@ -48,6 +48,26 @@ public sealed class ClusterView
     public bool HasMembers(IReadOnlyList<MemberInfo> sortedMembers) =>
         Members.Length == sortedMembers.Count && Members.SequenceEqual(sortedMembers);
 
+    /// <summary>True when this view lists exactly the daemon runs of <paramref name="sortedMembers"/> (names and incarnations; weights, readiness and the rest may differ).</summary>
+    public bool HasRuns(IReadOnlyList<MemberInfo> sortedMembers)
+    {
+        ArgumentNullException.ThrowIfNull(sortedMembers);
+        if (Members.Length != sortedMembers.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < Members.Length; i++)
+        {
+            if (!Members[i].IsSameRun(sortedMembers[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>A fingerprint of all tables, compared between nodes to catch divergent computations.</summary>
     public ulong TablesFingerprint => ComputeFingerprint(Tables);
 

@@ -144,7 +144,12 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
             throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
         }
 
+        TimeSpan started = host.Now;
         var reply = host.HandleRequest(envelope.Sender, (int)envelope.Lan, request);
+        if (request is not HeartbeatRequest && logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Served(logger, request.GetType().Name, envelope.Sender, (host.Now - started).TotalMilliseconds);
+        }
         if (mayStayQuiet && request is HeartbeatRequest { Quiet: true })
         {
             return null;
@@ -159,6 +164,9 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 311, Level = LogLevel.Debug, Message = "{Request} from {Sender} served in {Ms:F1} ms")]
+        public static partial void Served(ILogger logger, string request, string sender, double ms);
+
         [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "Malformed membership request from {Sender}: {Problem}")]
         public static partial void Malformed(ILogger logger, string sender, string problem);
     }

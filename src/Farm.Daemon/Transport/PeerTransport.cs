@@ -93,7 +93,8 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
 
         // The synchronous start of an HTTP/2 request (framing, connection pool lookup) must not run on the heartbeat thread.
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Self.SendAsync(state.Request), (Self: this, Request: request), preferLocal: false);
+        long queued = timeProvider.GetTimestamp();
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Self.SendAsync(state.Request, state.Queued), (Self: this, Request: request, Queued: queued), preferLocal: false);
     }
 
     /// <inheritdoc />
@@ -259,7 +260,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     /// <summary>How long the oldest unanswered heartbeat on a stream may wait before the stream is started over.</summary>
     internal TimeSpan StreamPatience => CallDeadline(host.Options);
 
-    private async Task SendAsync(OutboundRequest request)
+    private async Task SendAsync(OutboundRequest request, long queued)
     {
         try
         {
@@ -274,6 +275,13 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             var options = new CallOptions(deadline: (timeProvider.GetUtcNow() + CallDeadline(host.Options)).UtcDateTime, cancellationToken: shutdown.Token);
             long sent = timeProvider.GetTimestamp();
             Wire.Envelope reply = await Call(client.Client, request.Message, sealedRequest, options);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                // A view change's time, hop by hop (with the receiver's event 311): queued on the thread pool, then on the wire.
+                Log.Answered(logger, request.Message.GetType().Name, request.To, timeProvider.GetElapsedTime(queued, sent).TotalMilliseconds,
+                    timeProvider.GetElapsedTime(sent).TotalMilliseconds);
+            }
+
             Complete(request, sealedRequest, reply, sent);
         }
         catch (RpcException ex)
@@ -307,6 +315,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
         [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Sending to {Peer} failed unexpectedly")]
         public static partial void SendCrashed(ILogger logger, string peer, Exception exception);
+
+        [LoggerMessage(EventId = 309, Level = LogLevel.Debug, Message = "{Request} to {Peer} answered: {QueuedMs:F1} ms queued, {CallMs:F1} ms on the call")]
+        public static partial void Answered(ILogger logger, string request, string peer, double queuedMs, double callMs);
 
         [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Endpoint} of {Peer} on LAN {Lan} refuses connections ({Trigger}): its farmd is gone")]
         public static partial void PeerGone(ILogger logger, string peer, int lan, string endpoint, string trigger);
