@@ -13,6 +13,6 @@ public interface IOwnershipSink
     /// </summary>
     void Publish(OwnershipSnapshot snapshot);
 
-    /// <summary>On the heartbeat thread, right after a tick that extended the manager's lease: extend the kernel's to <paramref name="duration"/> from now.</summary>
+    /// <summary>On farmd's lease writer thread, soon after a tick that extended the manager's lease: extend the kernel's to <paramref name="duration"/> from now.</summary>
     void RefreshLease(TimeSpan duration);
 }

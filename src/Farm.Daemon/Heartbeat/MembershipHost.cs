@@ -42,6 +42,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     private IPeerTransport? transport;
     private readonly Dictionary<string, TimeSpan> probedAt = new(StringComparer.Ordinal); // SilentToProbe, under gate
     private readonly List<IOwnershipSink> sinks = [];
+    private readonly LeaseWriter leaseWriter;
     private Thread? thread;
     private long ticks;
     private long polls;
@@ -61,6 +62,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         logger = loggerFactory.CreateLogger<MembershipHost>();
         driver = new MembershipDriver(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
         Limits = MessageLimits.For(options, modules);
+        leaseWriter = new LeaseWriter(() => Now, sinks, logger);
     }
 
     /// <summary>The protocol options.</summary>
@@ -135,6 +137,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
             throw new InvalidOperationException("The heartbeat thread is already running.");
         }
 
+        leaseWriter.Start(threadPriority, HeartbeatPriority);
         thread = new Thread(Run)
         {
             Name = "farm-heartbeat",
@@ -153,6 +156,8 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         {
             t.Join();
         }
+
+        leaseWriter.Stop();
     }
 
     /// <summary>Reads manager state under the lock; <paramref name="reader"/> must be quick and do no I/O.</summary>
@@ -343,18 +348,11 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
 
         Interlocked.Increment(ref ticks);
 
-        // The lease first: it is the time-critical part. The kernel's runs out no later than the manager's (the
-        // duration is what remains of it now), so the kernel never serves longer than the protocol allows.
+        // The lease first: it is the time-critical part. Written on its own thread, so a data plane busy applying delays
+        // the kernel's lease (it fails closed) but not this thread's heartbeats.
         if (effects.LeaseExtendedTo is { } leaseExpiry)
         {
-            TimeSpan remaining = leaseExpiry - Now;
-            if (remaining > TimeSpan.Zero)
-            {
-                foreach (var sink in sinks)
-                {
-                    sink.RefreshLease(remaining);
-                }
-            }
+            leaseWriter.Post(leaseExpiry);
         }
 
         Deliver(effects);
@@ -365,6 +363,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     {
         // Idempotent: the lifecycle stops the thread, the container disposes later.
         Stop();
+        leaseWriter.Dispose();
     }
 
     /// <summary>Outside the lock: a changed ownership to every sink, in attach order, then the outbox to the transport.</summary>

@@ -85,7 +85,7 @@ internal sealed class ViewMetrics : IOwnershipSink
     /// <inheritdoc />
     public void RefreshLease(TimeSpan duration)
     {
-        // On the heartbeat thread every tick: two stores, no allocation. Only this thread writes these fields.
+        // On the lease writer thread after every tick: two stores, no allocation. Only this thread writes these fields.
         long now = time.GetTimestamp();
         if (lastRefresh != 0 && time.GetElapsedTime(lastRefresh, now) > lastLease)
         {

@@ -70,7 +70,8 @@ internal static class ChaosScenario
         Directory.CreateDirectory(Path.Combine(dir, "flags"));
         string flag = Path.Combine(dir, "checkers", "flag");
         File.WriteAllText(flag, $"""
-            #!/bin/sh
+            #!/bin/bash
+            # bash, not sh: dash has no "exec -a" (it failed with exit 127, so a "hung" checker only failed).
             flags="$(dirname "$0")/../flags"
             if [ -e "$flags/hang" ]; then exec -a {HungProcessName(index)} sleep 1000; fi
             if [ -e "$flags/fail" ]; then echo "flag $flags/fail is set"; exit 1; fi

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Farm.Bench.Chaos;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace Farm.Bench.Chaos;
 internal sealed class InvariantMonitor(int buckets)
 {
     private readonly AcceptorOverlapChecker overlaps = new(buckets);
-    private readonly List<(TimeSpan At, int Uncovered)> coverage = [];
+    private readonly List<(TimeSpan At, int Uncovered, string? Example)> coverage = [];
     private readonly Lock gate = new();
     private long rounds;
     private TimeSpan longestRound;
@@ -35,7 +37,8 @@ internal sealed class InvariantMonitor(int buckets)
         lock (gate)
         {
             overlaps.Add(round);
-            coverage.Add((round.At, round.Uncovered(Enumerable.Range(0, round.Reads.Count), buckets)));
+            int uncovered = round.Uncovered(Enumerable.Range(0, round.Reads.Count), buckets);
+            coverage.Add((round.At, uncovered, uncovered == 0 ? null : Describe(round)));
             if (previous is { } p && round.At - p > longestRound)
             {
                 longestRound = round.At - p;
@@ -55,20 +58,42 @@ internal sealed class InvariantMonitor(int buckets)
         }
     }
 
-    /// <summary>The end of the first round at or after <paramref name="from"/> in which every bucket had a leased acceptor, or null.</summary>
-    public TimeSpan? CoveredFrom(TimeSpan from)
+    /// <summary>
+    /// The end of the first round at or after <paramref name="from"/> in which every bucket had a leased acceptor (null:
+    /// none), and what the last round before it that left a bucket without one read (which buckets, each node's lease and
+    /// count of accepted buckets), or null when none did.
+    /// </summary>
+    public (TimeSpan? Covered, string? LastGap) CoverageFrom(TimeSpan from)
     {
+        string? last = null;
         lock (gate)
         {
-            foreach (var (at, uncovered) in coverage)
+            foreach (var (at, uncovered, example) in coverage)
             {
-                if (at >= from && uncovered == 0)
+                if (at < from)
                 {
-                    return at;
+                    continue;
                 }
+
+                if (uncovered == 0)
+                {
+                    return (at, last);
+                }
+
+                last = example;
             }
         }
 
-        return null;
+        return (null, last);
+    }
+
+    private string Describe(KernelRound round)
+    {
+        var acceptors = round.Acceptors(buckets);
+        var dark = Enumerable.Range(0, buckets).Where(b => acceptors[b] == -1).ToList();
+        string nodes = string.Join(", ", round.Reads.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $"node{r.Node} {(r.Leased ? "leased" : "no lease")} {r.Accepting.Count} accepted")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"at {round.At.TotalSeconds:F2} s buckets {string.Join(",", dark.Take(8))}{(dark.Count > 8 ? $" (+{dark.Count - 8})" : "")} had none ({nodes})");
     }
 }

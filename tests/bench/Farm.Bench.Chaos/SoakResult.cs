@@ -67,10 +67,11 @@ internal sealed class SoakResult
 
         foreach (var e in QuietPoints.Where(e => e + ServedBound + ClientProbe.AskTimeout < now))
         {
-            var covered = monitor.CoveredFrom(e);
+            var (covered, lastGap) = monitor.CoverageFrom(e);
             if (covered is null || covered - e > CoveredBound)
             {
-                Violations.Add(new Violation(e, "kernels cover every bucket again within D + 2 intervals after a fault ends", covered is null ? "never" : Inv($"after {(covered.Value - e).TotalMilliseconds:F0} ms")));
+                Violations.Add(new Violation(e, "kernels cover every bucket again within D + 2 intervals after a fault ends",
+                    (covered is null ? "never" : Inv($"after {(covered.Value - e).TotalMilliseconds:F0} ms")) + (lastGap is null ? string.Empty : "; last gap " + lastGap)));
             }
 
             var late = Enumerable.Range(0, probe.Clients)
