@@ -22,15 +22,10 @@ public sealed record FarmFixtureOptions
     public TopologyOptions Topology { get; init; } = new();
 
     /// <summary>
-    /// Heartbeat timings. Default pinned to 100 ms / 1 s / 600 ms (interval, detection timeout, lease), so a change of
-    /// farmd's defaults does not change the tests: long-lived sessions and several daemons share two cores.
+    /// Heartbeat timings. Default: what farmd ships (50 ms / 300 ms / 150 ms: interval, detection timeout, lease), so the
+    /// end-to-end tests prove the timings users run.
     /// </summary>
-    public HeartbeatOptions Heartbeat { get; init; } = new()
-    {
-        Interval = TimeSpan.FromMilliseconds(100),
-        DetectionTimeout = TimeSpan.FromSeconds(1),
-        Lease = TimeSpan.FromMilliseconds(600),
-    };
+    public HeartbeatOptions Heartbeat { get; init; } = new();
 
     /// <summary>The split-brain policy of the cluster file. Default none.</summary>
     public SplitBrainOptions SplitBrain { get; init; } = new();

@@ -74,6 +74,11 @@ public sealed record FarmdOptions
     /// </summary>
     public string FarmdPath { get; init; } = DefaultFarmdPath;
 
-    /// <summary><c>farmd.dll</c> next to the test assembly (a ProjectReference to src/Farm.Daemon copies it there).</summary>
-    public static string DefaultFarmdPath => Path.Combine(AppContext.BaseDirectory, "farmd.dll");
+    /// <summary>
+    /// <c>farmd.dll</c> next to the test assembly (a ProjectReference to src/Farm.Daemon copies it there), or what
+    /// <c>FARM_TEST_FARMD</c> names: e.g. the package's ReadyToRun build, to measure what ships without the JIT's first
+    /// compilations in the measured path.
+    /// </summary>
+    public static string DefaultFarmdPath =>
+        System.Environment.GetEnvironmentVariable("FARM_TEST_FARMD") is { Length: > 0 } path ? path : Path.Combine(AppContext.BaseDirectory, "farmd.dll");
 }
