@@ -88,17 +88,4 @@ public sealed class LeaseWriterTests
             Release.Wait();
         }
     }
-
-    private sealed class RecordingPriority : Farm.Core.Scheduling.IThreadPriority
-    {
-        private int asked;
-
-        public int Asked => Volatile.Read(ref asked);
-
-        public string? TryRaiseCurrentThread(int priority)
-        {
-            Volatile.Write(ref asked, priority);
-            return null;
-        }
-    }
 }

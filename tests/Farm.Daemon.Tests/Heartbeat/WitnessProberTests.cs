@@ -52,15 +52,4 @@ public sealed class WitnessProberTests
         {
         }
     }
-
-    private sealed class RecordingPriority : Farm.Core.Scheduling.IThreadPriority
-    {
-        public int Asked { get; private set; }
-
-        public string? TryRaiseCurrentThread(int priority)
-        {
-            Asked = priority;
-            return null;
-        }
-    }
 }
