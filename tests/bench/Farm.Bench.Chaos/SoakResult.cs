@@ -14,6 +14,9 @@ internal sealed class SoakResult
 
     public string? Root { get; set; }
 
+    /// <summary>The UTC wall-clock time of the report's 0 s (the kernel sampler's start): farmd's logs carry wall-clock times.</summary>
+    public DateTimeOffset? ClockOrigin { get; set; }
+
     public IReadOnlyList<string> Namespaces { get; set; } = [];
 
     public List<Fault> Faults { get; } = [];
@@ -102,7 +105,7 @@ internal sealed class SoakResult
         var md = new StringBuilder();
         md.AppendLine(Inv($"# Chaos soak ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)"));
         md.AppendLine();
-        md.AppendLine(Inv($"Command: `{command}`; seed {Seed}; {Duration.TotalMinutes:F0} min of faults, {WallTime.TotalMinutes:F1} min wall time; {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; commit {Commit()}."));
+        md.AppendLine(Inv($"Command: `{command}`; seed {Seed}; {Duration.TotalMinutes:F0} min of faults, {WallTime.TotalMinutes:F1} min wall time; {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; commit {Commit()}.{(ClockOrigin is { } origin ? Inv($" Times below count from {origin:HH:mm:ss.fff} UTC (farmd's logs are in UTC).") : string.Empty)}"));
         md.AppendLine();
         md.AppendLine(Inv($"Farm: 5 farmd in network namespaces, split-brain policy majority, two heartbeat LANs, shipped timings (interval {Timings.Interval.TotalMilliseconds:F0} ms, detection {Timings.DetectionTimeout.TotalMilliseconds:F0} ms, lease {Timings.Lease.TotalMilliseconds:F0} ms), module web (256 buckets) on an IPv4 and an IPv6 VIP: TCP 8080 client_ip, TCP 8081 client_ip_port, UDP 5353 client_ip; checkers `port` (tcp) and `flag` (custom), action wait, every {ChaosScenario.CheckerInterval.TotalMilliseconds:F0} ms (timeout 0.9 of it). Load: every client (8 IPv4 + 8 IPv6 sources × 3 ports) asks every {ClientProbe.Period.TotalMilliseconds:F0} ms with a new connection or datagram."));
         md.AppendLine();

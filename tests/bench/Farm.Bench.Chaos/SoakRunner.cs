@@ -30,8 +30,9 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
             var monitor = new InvariantMonitor(ChaosScenario.Buckets);
             sampler = await KernelBucketSampler.StartAsync([.. farm.Nodes.Select(n => n.Namespace)], ChaosScenario.ModuleName, TimeSpan.FromMilliseconds(10), monitor.OnRound);
             var clock = sampler;
+            result.ClockOrigin = TimeProvider.System.GetUtcNow() - sampler.Now;
             probe = ClientProbe.Start(farm.Client, () => clock.Now);
-            log($"farm up in {started.Elapsed.TotalSeconds:F0} s; soaking for {duration.TotalMinutes:F0} min (seed {seed})");
+            log($"farm up in {started.Elapsed.TotalSeconds:F0} s; soaking for {duration.TotalMinutes:F0} min (seed {seed}); times count from {result.ClockOrigin:HH:mm:ss.fff} UTC");
             Remember(farm, farmdPids);
 
             await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, cancellationToken); // a whole farm in the record first
