@@ -34,8 +34,7 @@ public sealed class LeaseWriterTests
     [TestMethod]
     public void Post_NotStarted_WritesOnTheCallersThreadWhatRemainsOfTheLease()
     {
-        var sink = new BlockingSink();
-        sink.Release.Set();
+        var sink = new BlockingSink(held: false);
         using var writer = new LeaseWriter(() => TimeSpan.FromMilliseconds(40), [sink], NullLogger.Instance);
 
         writer.Post(TimeSpan.FromMilliseconds(190));
@@ -46,8 +45,7 @@ public sealed class LeaseWriterTests
     [TestMethod]
     public void Post_ExpiryAlreadyPassed_WritesNothing()
     {
-        var sink = new BlockingSink();
-        sink.Release.Set();
+        var sink = new BlockingSink(held: false);
         using var writer = new LeaseWriter(() => TimeSpan.FromMilliseconds(200), [sink], NullLogger.Instance);
 
         writer.Post(TimeSpan.FromMilliseconds(150));
@@ -68,14 +66,14 @@ public sealed class LeaseWriterTests
         Assert.AreEqual(MembershipHost.HeartbeatPriority, priority.Asked);
     }
 
-    /// <summary>Records every lease written; holds each write until <see cref="Release"/> is set.</summary>
-    private sealed class BlockingSink : IOwnershipSink
+    /// <summary>Records every lease written; when <paramref name="held"/>, holds each write until <see cref="Release"/> is set.</summary>
+    private sealed class BlockingSink(bool held = true) : IOwnershipSink
     {
         public ConcurrentQueue<TimeSpan> Durations { get; } = new();
 
         public SemaphoreSlim Entered { get; } = new(0);
 
-        public ManualResetEventSlim Release { get; } = new(false);
+        public ManualResetEventSlim Release { get; } = new(!held);
 
         public void Publish(OwnershipSnapshot snapshot)
         {
