@@ -39,6 +39,12 @@ internal interface IPeer
     /// <summary>The peer's latest drain report (null before any).</summary>
     DrainReport? Drains { get; }
 
+    /// <summary>The latest moment of our clock after which the peer is known to have lived (MinValue = none; see <see cref="PeerMonitor.Vouches"/>).</summary>
+    TimeSpan LastProvenAlive { get; }
+
+    /// <summary>The peer's heartbeats echo ours (a release that knows <see cref="HeartbeatRequest.Echo"/>).</summary>
+    bool Echoes { get; }
+
     /// <summary>True when the peer's latest answer, to a round trip started at or after <paramref name="since"/>, lists us.</summary>
     bool ConfirmsSince(TimeSpan since);
 }

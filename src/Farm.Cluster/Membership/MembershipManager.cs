@@ -49,7 +49,7 @@ public sealed partial class MembershipManager : IViewListener
         witness = new WitnessMonitor(options);
         lease = new LeaseKeeper(options, witness, this.logger);
         handover = new HandoverLedger(options, this.modules, self);
-        acceptor = new ViewAcceptor(options, this.modules, self, peers, requests, this, this.logger);
+        acceptor = new ViewAcceptor(this.modules, self, peers, requests, this, this.logger);
         coordinator = new ViewCoordinator(options, this.modules, self.Name, peers, witness, acceptor, requests, this.logger);
         mismatches = new ModuleMismatchLog(self.Name, this.modules, this.logger);
         UpdateOwnership(now);
@@ -175,6 +175,7 @@ public sealed partial class MembershipManager : IViewListener
         {
             case HeartbeatRequest hb:
                 NotePeer(from, hb.Sender, hb.ConfigHash, hb.Installed, hb.Promised, hb.WitnessLost, hb.Drains, lan, now);
+                peers.NoteClocks(from, hb.Sender, hb.SentAt, hb.Echo, now);
                 return new HeartbeatReply(
                     lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, acceptor.IncludesRun(hb.Sender), witness.Lost(now), handover.Current(now));
             case PrepareRequest prepare:

@@ -52,6 +52,21 @@ internal sealed partial class PeerMonitor
     public bool Reachable(IPeer peer, TimeSpan now) =>
         peer.Info is not null && peer.ConfigHash == configHash && !peer.Gone && Within(peer.LastHeard, now, options.DetectionTimeout);
 
+    /// <summary>
+    /// True when this node may vouch that the peer lives: it is <see cref="Reachable"/> and, for a peer that echoes
+    /// (<see cref="HeartbeatRequest.Echo"/>), its latest proof of life lies within the detection timeout: it echoed one of
+    /// our heartbeats sent since then, or answered a request sent since then. Receipt alone is no proof: messages that
+    /// waited in our socket while this process was stopped arrive in a burst when it resumes, long after their sender
+    /// may have died. A node that vouched on receipt refused the view without a stopped peer and the coordinator
+    /// re-admitted it, buckets and all (chaos soak, 2026-12-05: 51 buckets dark for 498 ms).
+    /// </summary>
+    public bool Vouches(IPeer peer, TimeSpan now) =>
+        Reachable(peer, now) && (!peer.Echoes || Within(peer.LastProvenAlive, now, options.DetectionTimeout));
+
+    /// <summary>When <see cref="Vouches"/> turns false if nothing new comes from the peer.</summary>
+    public TimeSpan VouchesUntil(IPeer peer) =>
+        (peer.Echoes && peer.LastProvenAlive < peer.LastHeard ? peer.LastProvenAlive : peer.LastHeard) + options.DetectionTimeout;
+
     /// <summary>True when a peer is reachable and admitted now.</summary>
     public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
 
@@ -215,13 +230,44 @@ internal sealed partial class PeerMonitor
     /// </summary>
     public void SendHeartbeats(HeartbeatRequest heartbeat, bool mayBeQuiet, RequestLedger requests, TimeSpan now)
     {
-        var quiet = mayBeQuiet ? heartbeat with { Quiet = true } : heartbeat;
         foreach (var peer in peers.Values)
         {
+            // Each peer gets our clock and its own echo (the newest send time we got from its current run).
+            var loud = heartbeat with { SentAt = now, Echo = peer.Info is { } info && peer.EchoRun == info.Incarnation ? peer.TheirSentAt : null };
+            var quiet = mayBeQuiet ? loud with { Quiet = true } : loud;
             for (int lan = 0; lan < options.LanCount; lan++)
             {
-                requests.Send(peer.Name, lan, Within(peer.LastAnsweredPerLan[lan], now, options.QuietSpan) ? quiet : heartbeat, now);
+                requests.Send(peer.Name, lan, Within(peer.LastAnsweredPerLan[lan], now, options.QuietSpan) ? quiet : loud, now);
             }
+        }
+    }
+
+    /// <summary>
+    /// The clock readings of a heartbeat of <paramref name="sender"/>'s run (admitted: see <see cref="NoteHeartbeat"/>):
+    /// its send time, echoed back in our heartbeats, and its echo of ours, a proof that it lived after that moment.
+    /// </summary>
+    public void NoteClocks(string name, MemberInfo sender, TimeSpan? sentAt, TimeSpan? echo, TimeSpan now)
+    {
+        var peer = peers[name];
+        if (peer.Info is not { } info || !info.IsSameRun(sender))
+        {
+            return;
+        }
+
+        if (sentAt is { } sent)
+        {
+            peer.Echoes = true;
+            if (peer.EchoRun != info.Incarnation || peer.TheirSentAt is not { } newest || sent > newest)
+            {
+                peer.TheirSentAt = sent;
+                peer.EchoRun = info.Incarnation;
+            }
+        }
+
+        // An echo from the future is not ours (a reading of an earlier run of this process): ignore it.
+        if (echo is { } e && e <= now && e > peer.LastProvenAlive)
+        {
+            peer.LastProvenAlive = e;
         }
     }
 
@@ -233,6 +279,11 @@ internal sealed partial class PeerMonitor
     {
         var peer = peers[name];
         peer.LastAnsweredPerLan[lan] = now;
+        if (sentAt > peer.LastProvenAlive && sentAt <= now)
+        {
+            peer.LastProvenAlive = sentAt; // it answered what we sent then: it lived after that moment
+        }
+
         if (peer.ConfigHash != configHash)
         {
             return;
@@ -318,6 +369,21 @@ internal sealed partial class PeerMonitor
         public bool Contacted { get; set; }
 
         public TimeSpan LastHeardAny { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>
+        /// The latest moment of our clock after which the peer is known to have lived: the send time of our newest
+        /// heartbeat it echoed, or of our newest request it answered (MinValue = none).
+        /// </summary>
+        public TimeSpan LastProvenAlive { get; set; } = TimeSpan.MinValue;
+
+        /// <summary>The peer's heartbeats carry its clock: its release echoes ours, so <see cref="LastProvenAlive"/> counts.</summary>
+        public bool Echoes { get; set; }
+
+        /// <summary>The newest send time (the peer's clock) of a heartbeat of run <see cref="EchoRun"/>, echoed back to it.</summary>
+        public TimeSpan? TheirSentAt { get; set; }
+
+        /// <summary>The incarnation <see cref="TheirSentAt"/> came from.</summary>
+        public long EchoRun { get; set; } = -1;
 
         public ViewId? InstalledAny { get; set; }
 

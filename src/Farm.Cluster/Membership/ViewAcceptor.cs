@@ -10,7 +10,7 @@ namespace Farm.Cluster.Membership;
 /// install goes to the <see cref="IViewListener"/>. See docs/architecture.md ("Views").
 /// </summary>
 internal sealed partial class ViewAcceptor(
-    MembershipOptions options, IReadOnlyList<ModuleSpec> modules, MemberInfo run, PeerMonitor peers, RequestLedger requests, IViewListener listener, ILogger logger)
+    IReadOnlyList<ModuleSpec> modules, MemberInfo run, PeerMonitor peers, RequestLedger requests, IViewListener listener, ILogger logger)
 {
     private ClusterView? installed;
     private ClusterView? promised;
@@ -47,7 +47,7 @@ internal sealed partial class ViewAcceptor(
     {
         PrepareReply Reject(string reason, bool needsBase = false, ImmutableArray<MemberInfo> stillHeard = default) =>
             new(request.Id, false, reason, needsBase, stillHeard.IsDefault ? [] : stillHeard,
-                stillHeard.IsDefault ? [] : [.. stillHeard.Select(m => peers.Find(m.Name)!.LastHeard + options.DetectionTimeout - now)]);
+                stillHeard.IsDefault ? [] : [.. stillHeard.Select(m => peers.VouchesUntil(peers.Find(m.Name)!) - now)]);
 
         if (!request.Members.Any(m => m.IsSameRun(run)))
         {
@@ -66,9 +66,10 @@ internal sealed partial class ViewAcceptor(
 
         // Every node we hear must be in the view: a live node left out would keep serving the buckets the view
         // gives away. This also covers the runs the coordinator removes (we must not have heard them for the
-        // detection timeout), and nodes of our own older views that the coordinator does not know about.
+        // detection timeout), and nodes of our own older views that the coordinator does not know about. "Hear"
+        // needs a proof of life within the detection timeout, not just a message received (PeerMonitor.Vouches).
         var stillHeard = peers.All
-            .Where(p => peers.Reachable(p, now) && !request.Members.Any(m => m.IsSameRun(p.Info!)))
+            .Where(p => peers.Vouches(p, now) && !request.Members.Any(m => m.IsSameRun(p.Info!)))
             .Select(p => p.Info!)
             .ToImmutableArray();
         if (!stillHeard.IsEmpty)

@@ -36,7 +36,7 @@ internal static class MessageMapper
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), WitnessLost = m.WitnessLost,
             Drains = ToProto(m.Drains), Quiet = m.Quiet,
-        },
+        }.WithClocks(m.SentAt, m.Echo),
         HeartbeatReply m => new Wire.HeartbeatReply
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), IncludesYou = m.IncludesYou,
@@ -285,7 +285,30 @@ internal static class MessageMapper
     }
 
     private static HeartbeatRequest FromProto(Wire.HeartbeatRequest m, MessageLimits limits) =>
-        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains, limits), m.Quiet);
+        new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains, limits), m.Quiet,
+            m.HasSentAtUs ? Microseconds(m.SentAtUs, "sent_at_us") : null, m.HasEchoUs ? Microseconds(m.EchoUs, "echo_us") : null);
+
+    /// <summary>Sets a heartbeat's clock readings (absent when null), in microseconds.</summary>
+    private static Wire.HeartbeatRequest WithClocks(this Wire.HeartbeatRequest m, TimeSpan? sentAt, TimeSpan? echo)
+    {
+        if (sentAt is { } s)
+        {
+            m.SentAtUs = s.Ticks / TimeSpan.TicksPerMicrosecond;
+        }
+
+        if (echo is { } e)
+        {
+            m.EchoUs = e.Ticks / TimeSpan.TicksPerMicrosecond;
+        }
+
+        return m;
+    }
+
+    /// <summary>A clock reading in microseconds; a negative one is malformed.</summary>
+    private static TimeSpan Microseconds(long value, string field) =>
+        value is >= 0 and <= long.MaxValue / TimeSpan.TicksPerMicrosecond
+            ? TimeSpan.FromTicks(value * TimeSpan.TicksPerMicrosecond)
+            : throw new FormatException($"{field} {value} is not a clock reading.");
 
     private static HeartbeatReply FromProto(Wire.HeartbeatReply m, MessageLimits limits) =>
         new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.IncludesYou, m.WitnessLost, FromProto(m.Drains, limits));

@@ -358,6 +358,40 @@ public sealed class MembershipHostTests
         CollectionAssert.AreEqual(new[] { "n3" }, transport.Probed.ToArray(), "one probe, once n3 was silent for 50 ms");
     }
 
+    [TestMethod]
+    public void HandleRequest_HeartbeatThatWaitedThroughAStall_ItsSenderIsNotVouchedFor()
+    {
+        // n2 resumes after a stall of 1 s and reads a heartbeat of n3 that waited in its socket: received now, but it
+        // echoes a heartbeat n2 sent before the stall. n1 proposes a view without n3: n2 promises it. A heartbeat that
+        // echoes one n2 sent within the detection timeout makes it refuse (chaos soak, 2026-12-05).
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var options = new MembershipOptions { ConfiguredNodes = ["n1", "n2", "n3"], Heartbeat = new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) } };
+        MemberInfo n1 = new("n1", 1, 100, 0, false, []), n2 = new("n2", 1, 100, 0, false, []), n3 = new("n3", 1, 100, 0, false, []);
+        using var host = new MembershipHost(options, n2, "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+        var beforeStall = host.Now;
+        host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", null, null, SentAt: TimeSpan.FromSeconds(7), Echo: beforeStall));
+        host.HandleRequest("n3", 0, new HeartbeatRequest(n3, "hash", null, null, SentAt: TimeSpan.FromSeconds(9), Echo: beforeStall));
+        PrepareReply Propose(int epoch) =>
+            (PrepareReply)host.HandleRequest("n1", 0, new PrepareRequest(
+                new ViewId(epoch, "n1", 1), [n1, n2], null, [n3], ClusterView.ComputeFingerprint(ClusterView.ComputeTables(null, [n1, n2], [], epoch)), null));
+        var fresh = Propose(1);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", null, null, SentAt: TimeSpan.FromSeconds(8), Echo: host.Now - TimeSpan.FromMilliseconds(20)));
+        host.HandleRequest("n3", 0, new HeartbeatRequest(n3, "hash", null, null, SentAt: TimeSpan.FromSeconds(9.05), Echo: beforeStall + TimeSpan.FromMilliseconds(40)));
+        var afterStall = Propose(2);
+
+        host.HandleRequest("n3", 0, new HeartbeatRequest(n3, "hash", null, null, SentAt: TimeSpan.FromSeconds(10), Echo: host.Now - TimeSpan.FromMilliseconds(60)));
+        var heardAgain = Propose(3);
+
+        Assert.IsFalse(fresh.Accepted, "n3 echoed a heartbeat n2 just sent: n2 vouches for it");
+        Assert.AreEqual("n3", fresh.StillHeard.Single().Name, fresh.Reason);
+        Assert.IsTrue(afterStall.Accepted, $"n3's last proof of life is 1 s old, though its heartbeat was received now: {afterStall.Reason}");
+        Assert.IsFalse(heardAgain.Accepted, "n3 echoed a heartbeat n2 sent 60 ms ago: n2 vouches for it again");
+        Assert.AreEqual("n3", heardAgain.StillHeard.Single().Name, heardAgain.Reason);
+    }
+
     private sealed class RefusingPriority : Farm.Core.Scheduling.IThreadPriority
     {
         public const string Reason = "refused by the test";

@@ -47,6 +47,29 @@ public sealed class MessageMapperTests
     }
 
     [TestMethod]
+    public void HeartbeatRequest_Clocks_RoundTripToTheMicrosecondAndStayAbsentWhenAbsent()
+    {
+        var request = new HeartbeatRequest(A, "hash", null, null, SentAt: TimeSpan.FromTicks(123_456_789_0), Echo: TimeSpan.Zero);
+
+        var back = (HeartbeatRequest)RoundTripRequest(request);
+        var older = (HeartbeatRequest)RoundTripRequest(request with { SentAt = null, Echo = null });
+
+        Assert.AreEqual(request.SentAt, back.SentAt);
+        Assert.AreEqual(TimeSpan.Zero, back.Echo, "an echo of 0 (our clock's first moment) is an echo, not none");
+        Assert.IsNull(older.SentAt, "a sender of an older release sends no clock");
+        Assert.IsNull(older.Echo);
+    }
+
+    [TestMethod]
+    public void ParseRequest_NegativeClockReading_FormatException()
+    {
+        var message = (Wire.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
+        message.EchoUs = -5;
+
+        Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Heartbeat, message.ToByteString()));
+    }
+
+    [TestMethod]
     public void ParseRequest_DrainRangesNotAscending_FormatException()
     {
         var message = (Wire.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
