@@ -179,6 +179,18 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         lock (gate)
         {
             (reply, effects) = driver.HandleRequest(from, lan, request, Now);
+
+            // A Prepare of the view this node already promised (the coordinator resends one that was not answered in
+            // time) is acknowledged again with nothing new to publish, while the handler of the first copy may still
+            // be waiting to put that promise into the kernel. This acknowledgement too must wait for it: publish the
+            // current ownership again (a sink that already holds it returns once any apply in progress is done).
+            // Without this, a coordinator committed on the second ack and the new owner claimed buckets the old one
+            // still accepted for 32 ms (chaos soak, 2026-12-05).
+            if (reply is PrepareReply { Accepted: true } && effects.Changed is null && sinks.Count > 0)
+            {
+                effects = effects with { Changed = driver.Manager.Ownership };
+            }
+
             if (reply is PrepareReply { Accepted: false, StillHeard.IsDefaultOrEmpty: false } refused)
             {
                 probe = SilentToProbe(refused, Now);

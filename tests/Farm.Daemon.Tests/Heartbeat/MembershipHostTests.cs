@@ -392,6 +392,77 @@ public sealed class MembershipHostTests
         Assert.AreEqual("n3", heardAgain.StillHeard.Single().Name, heardAgain.Reason);
     }
 
+    [TestMethod]
+    public async Task HandleRequest_PrepareResentWhileTheFirstCopyIsStillApplying_SecondAckWaitsForTheKernel()
+    {
+        // The coordinator resends a Prepare the first copy of which is still waiting for the data plane. The second
+        // copy finds the view promised already and is acknowledged again: that acknowledgement too may leave only
+        // once the kernel holds the promise (chaos soak, 2026-12-05: the coordinator committed on the second ack and
+        // the new owner claimed buckets the old one still accepted for 32 ms).
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var options = new MembershipOptions { ConfiguredNodes = ["n1", "n2"], Heartbeat = new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) } };
+        MemberInfo n1 = new("n1", 1, 100, 0, false, []), n2 = new("n2", 1, 100, 0, false, []);
+        using var host = new MembershipHost(options, n2, "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+        using var sink = new HoldingSink();
+        host.AttachSink(sink);
+        host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", null, null));
+        var prepare = new PrepareRequest(new ViewId(1, "n1", 1), [n1, n2], null, [], ClusterView.ComputeFingerprint(ClusterView.ComputeTables(null, [n1, n2], [], 1)), null);
+
+        sink.HoldNext();
+        var first = Task.Run(() => (PrepareReply)host.HandleRequest("n1", 0, prepare));
+        long held = await sink.Held.Task.WithTimeout();
+        var second = Task.Run(() => ((PrepareReply)host.HandleRequest("n1", 0, prepare), sink.Applied));
+        await Task.Delay(200); // room for an early answer (the old code answered at once)
+        sink.Release();
+        var (again, appliedWhenAnswered) = await second.WithTimeout();
+        var once = await first.WithTimeout();
+
+        Assert.IsTrue(once.Accepted, once.Reason);
+        Assert.IsTrue(again.Accepted, again.Reason);
+        Assert.IsTrue(appliedWhenAnswered >= held, $"the second acknowledgement left when the kernel held version {appliedWhenAnswered}, the promise is version {held}");
+    }
+
+    /// <summary>A data plane whose next publish waits until released; publishes are serialized, as the real one's lock does.</summary>
+    private sealed class HoldingSink : IOwnershipSink, IDisposable
+    {
+        private readonly Lock applying = new();
+        private readonly ManualResetEventSlim released = new(true);
+        private long applied = -1;
+
+        public TaskCompletionSource<long> Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The highest version applied so far.</summary>
+        public long Applied => Interlocked.Read(ref applied);
+
+        public void HoldNext() => released.Reset();
+
+        public void Release() => released.Set();
+
+        public void Publish(OwnershipSnapshot snapshot)
+        {
+            lock (applying)
+            {
+                if (!released.IsSet)
+                {
+                    Held.TrySetResult(snapshot.Version);
+                    released.Wait();
+                }
+
+                if (snapshot.Version > applied)
+                {
+                    Interlocked.Exchange(ref applied, snapshot.Version);
+                }
+            }
+        }
+
+        public void RefreshLease(TimeSpan duration)
+        {
+        }
+
+        public void Dispose() => released.Dispose();
+    }
+
     private sealed class RefusingPriority : Farm.Core.Scheduling.IThreadPriority
     {
         public const string Reason = "refused by the test";
