@@ -20,7 +20,7 @@ internal sealed class ClientProbe : IAsyncDisposable
     private readonly NetworkNamespace client;
     private readonly IReadOnlyList<IPEndPoint> sources;
     private readonly Func<TimeSpan> clock;
-    private readonly List<TimeSpan>[] answered;
+    private readonly List<Answer>[] answered;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
     private long asks;
@@ -32,7 +32,7 @@ internal sealed class ClientProbe : IAsyncDisposable
         this.client = client;
         this.sources = sources;
         this.clock = clock;
-        answered = [.. Enumerable.Range(0, sources.Count * Ports.Length).Select(_ => new List<TimeSpan>())];
+        answered = [.. Enumerable.Range(0, sources.Count * Ports.Length).Select(_ => new List<Answer>())];
         loop = Task.Run(RunAsync);
     }
 
@@ -53,23 +53,33 @@ internal sealed class ClientProbe : IAsyncDisposable
     public string NameOf(int index) => string.Create(CultureInfo.InvariantCulture, $"{sources[index % sources.Count].Address} → {(Ports[index / sources.Count] == ChaosScenario.UdpPort ? "udp" : "tcp")}/{Ports[index / sources.Count]}");
 
     /// <summary>The start of the first answered ask of client <paramref name="index"/> started at or after <paramref name="from"/>, or null.</summary>
-    public TimeSpan? FirstAnswerFrom(int index, TimeSpan from)
+    public TimeSpan? FirstAnswerFrom(int index, TimeSpan from) => AnswersAround(index, from).After?.Started;
+
+    /// <summary>
+    /// Client <paramref name="index"/>'s last answered ask started before <paramref name="at"/> and first started at or
+    /// after it, with the node that answered each (null when there is none).
+    /// </summary>
+    public (Answer? Before, Answer? After) AnswersAround(int index, TimeSpan at)
     {
         var list = answered[index];
-        TimeSpan? first = null;
+        Answer? before = null, after = null;
         lock (list)
         {
             // Rounds overlap, so answers are not stored in the order their asks started.
-            foreach (var t in list)
+            foreach (var a in list)
             {
-                if (t >= from && (first is null || t < first))
+                if (a.Started >= at && (after is null || a.Started < after.Value.Started))
                 {
-                    first = t;
+                    after = a;
+                }
+                else if (a.Started < at && (before is null || a.Started > before.Value.Started))
+                {
+                    before = a;
                 }
             }
         }
 
-        return first;
+        return (before, after);
     }
 
     /// <summary>Per client, the gaps between consecutive answered asks longer than <paramref name="threshold"/>: (client, from, to).</summary>
@@ -80,7 +90,7 @@ internal sealed class ClientProbe : IAsyncDisposable
             TimeSpan[] times;
             lock (answered[c])
             {
-                times = [.. answered[c]];
+                times = [.. answered[c].Select(a => a.Started)];
             }
 
             Array.Sort(times);
@@ -93,6 +103,9 @@ internal sealed class ClientProbe : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>An answered ask: when it started (the soak's clock) and the node that answered.</summary>
+    public readonly record struct Answer(TimeSpan Started, string Node);
 
     public async ValueTask DisposeAsync()
     {
@@ -128,7 +141,7 @@ internal sealed class ClientProbe : IAsyncDisposable
                         var list = answered[(p * sources.Count) + s];
                         lock (list)
                         {
-                            list.Add(started);
+                            list.Add(new Answer(started, names[s]!));
                         }
                     }
                 }

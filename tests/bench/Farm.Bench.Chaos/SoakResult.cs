@@ -84,7 +84,7 @@ internal sealed class SoakResult
             if (late.Count > 0)
             {
                 Violations.Add(new Violation(e, "every client served again within D + 2 intervals (+ one probe period) after a fault ends", Inv(
-                    $"{late.Count} of {probe.Clients} clients late, e.g. {string.Join("; ", late.Take(4).Select(x => $"{probe.NameOf(x.Client)} {(x.First is { } f ? $"after {(f - e).TotalMilliseconds:F0} ms" : "never")}"))}")));
+                    $"{late.Count} of {probe.Clients} clients late, e.g. {string.Join("; ", late.Take(4).Select(x => $"{probe.NameOf(x.Client)} {(x.First is { } f ? $"after {(f - e).TotalMilliseconds:F0} ms" : "never")}{WhoAnswered(probe, x.Client, e)}"))}")));
             }
         }
 
@@ -172,4 +172,11 @@ internal sealed class SoakResult
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Who answered client <paramref name="client"/> last before <paramref name="at"/> and first after it: a late client's trail.</summary>
+    private static string WhoAnswered(ClientProbe probe, int client, TimeSpan at)
+    {
+        var (before, after) = probe.AnswersAround(client, at);
+        return Inv($" (last answer before: {(before is { } b ? $"{b.Node}, ask of {(b.Started - at).TotalMilliseconds:F0} ms" : "none")}; first after: {(after is { } a ? a.Node : "none")})");
+    }
 }
