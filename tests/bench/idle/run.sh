@@ -95,7 +95,7 @@ epoch_before="?"
 views=("? ?")
 if (( !view_check )); then
   echo "Not asking farmd for its view (--skip-view-check): waiting 20 s for the nodes to meet (port $LF_PORT, logs in $work)..."
-  sleep 20
+  lf_sleep 20
   lf_alive || { echo "run.sh: a farmd exited during start:" >&2; tail -n 20 "$work"/n*.log >&2; exit 1; }
   converged=1
 else
@@ -118,7 +118,7 @@ if (( view_check )); then
 else
   echo "Warming up for ${warmup}s..."
 fi
-sleep "$warmup"
+lf_sleep "$warmup"
 
 for w in $(seq 1 "$windows"); do
   echo "Window $w/$windows: measuring ${measure}s..."

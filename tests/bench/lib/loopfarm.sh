@@ -190,6 +190,13 @@ lf_leftovers() {
 }
 
 # lf_cleanup: kills the farm and everything in the namespace, deletes the namespace and the work folder.
+# lf_sleep SECONDS: sleeps in the background and waits for it, so that Ctrl-C or TERM runs the caller's trap (and
+# lf_cleanup) at once: bash runs a trap only after the foreground command ends, and a warm-up sleeps for minutes.
+lf_sleep() {
+  sleep "$1" &
+  wait $!
+}
+
 lf_cleanup() {
   local pid
   disown -a 2>/dev/null || true
@@ -240,7 +247,7 @@ lf_measure_window() {
   [[ -n "$before" ]] && "$before"
   read -r mb0 mt0 < <(lf_machine_ticks)
   start="$(lf_now)"
-  sleep "$measure"
+  lf_sleep "$measure"
   read -r mb1 mt1 < <(lf_machine_ticks)
   end="$(lf_now)"
   [[ -n "$after" ]] && "$after"

@@ -182,7 +182,7 @@ for n in "${size_list[@]}"; do
   epoch_before="${LF_VIEWS[0]%% *}"
   installs_before="$(cat "$LF_DIR"/n*.log | grep -c 'Installed view ' || true)"
   log "$n farmd: one view (epoch $epoch_before) after ${start_s} s; warming up ${warmup} s"
-  sleep "$warmup"
+  lf_sleep "$warmup"
 
   wire_rows=()
   ok=1
