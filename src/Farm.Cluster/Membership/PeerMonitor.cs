@@ -256,7 +256,6 @@ internal sealed partial class PeerMonitor
 
         if (sentAt is { } sent)
         {
-            peer.Echoes = true;
             if (peer.EchoRun != info.Incarnation || peer.TheirSentAt is not { } newest || sent > newest)
             {
                 peer.TheirSentAt = sent;
@@ -377,7 +376,7 @@ internal sealed partial class PeerMonitor
         public TimeSpan LastProvenAlive { get; set; } = TimeSpan.MinValue;
 
         /// <summary>The peer's heartbeats carry its clock: its release echoes ours, so <see cref="LastProvenAlive"/> counts.</summary>
-        public bool Echoes { get; set; }
+        public bool Echoes => TheirSentAt is not null;
 
         /// <summary>The newest send time (the peer's clock) of a heartbeat of run <see cref="EchoRun"/>, echoed back to it.</summary>
         public TimeSpan? TheirSentAt { get; set; }
