@@ -88,5 +88,24 @@ done
 skipped=$((total - passed - failed))
 ((skipped < 0)) && skipped=0
 
+# The tests that failed, with the first lines of their messages, again at the end: a CI log is often read from its tail.
+if ((failed > 0)); then
+  echo "== failed tests"
+  for trx in "$results"/*.trx; do
+    python3 - "$trx" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+root = ET.parse(sys.argv[1]).getroot()
+for r in root.iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") not in ("Passed", "NotExecuted"):
+        m = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+        text = (m.text or "").strip().splitlines() if m is not None else []
+        print(f"  {r.get('outcome')}: {r.get('testName')} ({r.get('duration')})")
+        for line in text[:12]:
+            print(f"    {line[:300]}")
+PY
+  done
+fi
+
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

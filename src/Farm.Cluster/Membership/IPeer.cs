@@ -47,4 +47,7 @@ internal interface IPeer
 
     /// <summary>True when the peer's latest answer, to a round trip started at or after <paramref name="since"/>, lists us.</summary>
     bool ConfirmsSince(TimeSpan since);
+
+    /// <summary>Start of the newest round trip whose answer listed us (MinValue = none).</summary>
+    TimeSpan LastConfirmedRoundTripStart { get; }
 }

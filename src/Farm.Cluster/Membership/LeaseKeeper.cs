@@ -13,6 +13,7 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     private TimeSpan expiry = TimeSpan.MinValue;
     private TimeSpan? resyncSince;
     private TimeSpan lastTick = TimeSpan.MinValue;
+    private bool lapseLogged;
 
     /// <summary>When the kernel lease ends unless refreshed.</summary>
     public TimeSpan Expiry => expiry;
@@ -82,10 +83,27 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
 
             expiry = now + options.Lease;
             resyncSince = null;
+            lapseLogged = false;
+        }
+        else if (lapsed && !lapseLogged && expiry != TimeSpan.MinValue)
+        {
+            // Once per lapse, with what the rule saw: the evidence an operator (or a soak's reader) needs to tell a stall
+            // of this node from peers that answered late or not at all.
+            lapseLogged = true;
+            Log.LeaseLapsed(logger, self.Name, (now - expiry).TotalMilliseconds, options.SplitBrainPolicy, member,
+                Describe(now, peers));
         }
 
         return !announced && Announces(now);
     }
+
+    /// <summary>Per peer: how long ago the newest round trip whose answer listed us started, and when it was last heard.</summary>
+    private static string Describe(TimeSpan now, PeerMonitor peers) =>
+        string.Join(", ", peers.All.Select(p =>
+            $"{p.Name} listed us in a round trip started {Age(now, p.LastConfirmedRoundTripStart)} ago, heard {Age(now, p.LastHeard)} ago"));
+
+    private static string Age(TimeSpan now, TimeSpan at) =>
+        at == TimeSpan.MinValue ? "never" : $"{(now - at).TotalMilliseconds:F0} ms";
 
     /// <summary>
     /// After a lapse (stall, lost witness, start) we accept again only when every other member of our installed
@@ -117,5 +135,9 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
     {
         [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Lease of {Node} resumed after a lapse")]
         public static partial void LeaseResumed(ILogger logger, string node);
+
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Information,
+            Message = "Lease of {Node} lapsed {LateMs:F0} ms ago (policy {Policy}, member of the installed view: {Member}): {Peers}")]
+        public static partial void LeaseLapsed(ILogger logger, string node, double lateMs, SplitBrainPolicy policy, bool member, string peers);
     }
 }

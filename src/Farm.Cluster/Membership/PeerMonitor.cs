@@ -362,6 +362,8 @@ internal sealed partial class PeerMonitor
         /// <summary>Start of the latest round trip whose reply said the peer's views do not list us.</summary>
         public TimeSpan LastExcludingRoundTripStart { get; set; } = TimeSpan.MinValue;
 
+        public TimeSpan LastConfirmedRoundTripStart => LastIncludingRoundTripStart;
+
         public bool ConfirmsSince(TimeSpan since) =>
             LastIncludingRoundTripStart >= since && LastIncludingRoundTripStart > LastExcludingRoundTripStart;
 

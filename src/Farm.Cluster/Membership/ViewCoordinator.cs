@@ -22,6 +22,9 @@ internal sealed partial class ViewCoordinator(
 {
     private readonly Dictionary<string, (MemberInfo Info, TimeSpan Until)> vouched = new(StringComparer.Ordinal);
 
+    /// <summary>Per peer: since when this node has heard it without a proof of life (see <see cref="AwaitsProof"/>).</summary>
+    private readonly Dictionary<string, TimeSpan> unprovenSince = new(StringComparer.Ordinal);
+
     /// <summary>How soon a proposal is tried again when a member still hears a node this coordinator saw die.</summary>
     private static readonly TimeSpan GoneRetry = TimeSpan.FromMilliseconds(10);
     private Proposal? proposal;
@@ -51,6 +54,40 @@ internal sealed partial class ViewCoordinator(
         {
             vouched.Remove(name);
         }
+    }
+
+    /// <summary>
+    /// True while a peer that this node hears has not proven that it lived within the detection timeout
+    /// (<see cref="PeerMonitor.Vouches"/>), for at most a detection timeout from when that was first seen: a new view then
+    /// waits for the peer's next heartbeat, which echoes one of ours and says what the peer is now. After this process
+    /// was stopped or stalled, the messages that waited in its sockets arrive in a burst and say what their senders were
+    /// seconds ago: a coordinator that proposed on them gave a share of the buckets to a node whose lease had lapsed
+    /// meanwhile (it announced its module ready in a message sent before its link went down) and the share stayed dark
+    /// until the next view (chaos soak, 2026-12-05: 14 clients unanswered for 700 ms). A peer that really died stops
+    /// being heard within the same detection timeout, so this delays no removal; a peer that is heard but never echoes
+    /// (a one-way link) holds proposals for one detection timeout, then counts as today.
+    /// </summary>
+    private bool AwaitsProof(TimeSpan now)
+    {
+        bool waits = false;
+        foreach (var peer in peers.All)
+        {
+            if (!peers.Reachable(peer, now) || peers.Vouches(peer, now))
+            {
+                unprovenSince.Remove(peer.Name);
+                continue;
+            }
+
+            if (!unprovenSince.TryGetValue(peer.Name, out var since))
+            {
+                unprovenSince[peer.Name] = since = now;
+                Log.AwaitingProof(logger, peer.Name, peer.LastProvenAlive == TimeSpan.MinValue ? -1 : (now - peer.LastProvenAlive).TotalMilliseconds);
+            }
+
+            waits |= now - since < options.DetectionTimeout;
+        }
+
+        return waits;
     }
 
     private List<MemberInfo> DesiredMembers(MemberInfo self, TimeSpan now)
@@ -185,7 +222,7 @@ internal sealed partial class ViewCoordinator(
         bool nobodyAhead = desired.All(d => d.Name == selfName ||
             (ViewId.Compare(peers.Find(d.Name)!.Installed, acceptor.Installed?.Id) <= 0 && ViewId.Compare(peers.Find(d.Name)!.Promised, acceptor.Installed?.Id) <= 0));
         bool settled = acceptor.Installed is not null && acceptor.Installed.HasMembers(desired) && nobodyAhead && ViewId.Compare(acceptor.Promised?.Id, acceptor.Installed.Id) <= 0;
-        if (settled || !MayPropose(firstTick, now, desired))
+        if (settled || !MayPropose(firstTick, now, desired) || AwaitsProof(now))
         {
             return;
         }
@@ -355,6 +392,10 @@ internal sealed partial class ViewCoordinator(
     {
         [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Proposing view {View} with members {Members} ({Removed} removed)")]
         public static partial void Proposing(ILogger logger, ViewId view, string members, int removed);
+
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Debug,
+            Message = "A new view waits for {Node}: heard, but its last proof of life is {ProvenAgoMs:F0} ms old (-1: none yet)")]
+        public static partial void AwaitingProof(ILogger logger, string node, double provenAgoMs);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Proposal {View} rejected by {Node}: {Reason}")]
         public static partial void ProposalRejected(ILogger logger, ViewId view, string node, string reason);

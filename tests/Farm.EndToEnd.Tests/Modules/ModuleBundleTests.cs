@@ -129,7 +129,9 @@ public sealed class ModuleBundleTests(TestContext testContext)
             AssertOnBothNodes(install, "installed; reloaded: drained, stopped, swapped (seed changed: data plane rebuilt), started (UP/Ready)");
 
             await ServedAsync(farm, ct);
-            Assert.IsTrue(rounds >= 5, $"the kernels were read during the install ({rounds} rounds)");
+            // Each round reads both kernels twice (an nft process per read); on a loaded machine a round takes ~0.5 s. The
+            // seeds seen below (old, then new, on each node) prove the reads spanned the switch.
+            Assert.IsTrue(rounds >= 3, $"the kernels were read during the install ({rounds} rounds)");
             Assert.AreEqual(0, violations.Count, string.Join("\n", violations.Take(20)));
             for (int i = 0; i < 2; i++)
             {
@@ -369,7 +371,7 @@ public sealed class ModuleBundleTests(TestContext testContext)
             - {"{"} protocol: tcp, ports: {port}, affinity: client_ip {"}"}
           timeouts: {"{"} start: {start}, stop: 3s, stop_force: 1s, drain: 1s {"}"}
           checkers:
-            - {"{"} name: port, type: tcp, address: 127.0.0.1, port: {port}, interval: 500ms, timeout: 400ms, action: restart {"}"}
+            - {"{"} name: port, type: tcp, address: 127.0.0.1, port: {port}, interval: 1s, timeout: 900ms, action: restart {"}"}
 
         """.ReplaceLineEndings("\n");
 
