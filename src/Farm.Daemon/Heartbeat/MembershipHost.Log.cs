@@ -21,5 +21,8 @@ internal sealed partial class MembershipHost
 
         [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Heartbeat thread at real-time priority {Priority} (SCHED_RR)")]
         public static partial void PriorityRaised(ILogger logger, int priority);
+
+        [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Applying what a heartbeat changed failed; the next change or tick applies the latest ownership")]
+        public static partial void DeferredDeliveryFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Farm.Core.Scheduling;
 
 namespace Farm.Daemon.Heartbeat;
@@ -42,6 +43,8 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     private IPeerTransport? transport;
     private readonly Dictionary<string, TimeSpan> probedAt = new(StringComparer.Ordinal); // SilentToProbe, under gate
     private readonly List<IOwnershipSink> sinks = [];
+    private readonly ConcurrentQueue<MembershipEffects> deferred = new(); // DeliverBehind
+    private int deferring; // 1 while a pool thread delivers what is deferred
     private readonly LeaseWriter leaseWriter;
     private Thread? thread;
     private long ticks;
@@ -202,8 +205,17 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
             wake.Set();
         }
 
-        // Into the kernel before the reply leaves: a Prepare's acknowledgement promises the released buckets drain.
-        Deliver(effects);
+        // Into the kernel before the reply leaves: a Prepare's acknowledgement promises the released buckets drain. A
+        // heartbeat's answer promises nothing about the kernel: see DeliverBehind.
+        if (request is HeartbeatRequest)
+        {
+            DeliverBehind(effects);
+        }
+        else
+        {
+            Deliver(effects);
+        }
+
         foreach (string peer in probe ?? [])
         {
             transport?.ProbeGone(peer);
@@ -251,7 +263,64 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
             wake.Set();
         }
 
-        Deliver(effects);
+        if (reply is HeartbeatReply)
+        {
+            DeliverBehind(effects);
+        }
+        else
+        {
+            Deliver(effects);
+        }
+    }
+
+    /// <summary>
+    /// Delivers what a heartbeat changed without holding up the heartbeats behind it. A heartbeat (or its answer) that
+    /// changes the ownership (a peer's drain report ends a claim or changes the flows not to answer) would otherwise apply
+    /// it to the kernel on the thread that handles the heartbeat, waiting for the data plane's lock behind other applies
+    /// and stale-entry deletions; every later heartbeat on that stream, and its answer, waited too. A node whose
+    /// heartbeats changed its peers' ownership (a rejoin, a drain) got its answers 100-300 ms late and, under
+    /// <c>majority</c>, lost its lease though it heard every peer (chaos soak, 2026-12-05, event 1009). Nothing waits for
+    /// these applies: a heartbeat's answer says what this node's views list, not what its kernel holds, and heartbeats
+    /// release no bucket (only a Prepare does, and its acknowledgement still waits). The effects keep their order: one
+    /// pool thread at a time delivers them, the publish before the messages it caused, as <see cref="Deliver"/> does.
+    /// </summary>
+    private void DeliverBehind(MembershipEffects effects)
+    {
+        if (effects.Changed is null)
+        {
+            Deliver(effects); // only messages to send: they never wait
+            return;
+        }
+
+        deferred.Enqueue(effects);
+        if (Interlocked.Exchange(ref deferring, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static host => host.DeliverDeferred(), this, preferLocal: false);
+        }
+    }
+
+    private void DeliverDeferred()
+    {
+        while (true)
+        {
+            while (deferred.TryDequeue(out var effects))
+            {
+                try
+                {
+                    Deliver(effects);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    Log.DeferredDeliveryFailed(logger, ex);
+                }
+            }
+
+            Volatile.Write(ref deferring, 0);
+            if (deferred.IsEmpty || Interlocked.Exchange(ref deferring, 1) != 0)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Signs of life from <paramref name="peer"/> that are not messages yet (a connection opened, a first contact).</summary>

@@ -423,6 +423,50 @@ public sealed class MembershipHostTests
         Assert.IsTrue(appliedWhenAnswered >= held, $"the second acknowledgement left when the kernel held version {appliedWhenAnswered}, the promise is version {held}");
     }
 
+    [TestMethod]
+    public async Task HandleRequest_HeartbeatWhoseReportChangesOwnershipWhileTheKernelIsBusy_IsAnsweredWithoutWaiting()
+    {
+        // n2 installed a view and claims its buckets until n1 reports as of it. n1's report ends the claim: n2's
+        // ownership changes and goes to the data plane, which is busy (held here). The heartbeat's answer must not wait
+        // for that apply: on a stream every later heartbeat waits behind it, and under majority the sender's lease lapsed
+        // for want of timely answers (chaos soak, 2026-12-05). A Prepare's acknowledgement still waits (test above).
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var options = new MembershipOptions { ConfiguredNodes = ["n1", "n2"], TracksDrains = true, Heartbeat = new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) } };
+        ModuleSpec[] modules = [new("web", 256, BucketMode.Balance, false)]; // no definition hash: in every view's tables
+        MemberInfo n1 = new("n1", 1, 100, 0, false, ["web"]), n2 = new("n2", 1, 100, 0, false, ["web"]), n2Idle = n2 with { ReadyModules = [] };
+        using var host = new MembershipHost(options, n2, "hash", modules, clock, NullLoggerFactory.Instance);
+        host.Attach(new RecordingTransport());
+        using var sink = new HoldingSink();
+        host.AttachSink(sink);
+        host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", null, null));
+        // View 1: n1 serves every bucket. View 2: n2 is ready and gains half of them, claimed until n1 reports as of view 2.
+        var first = new ViewId(1, "n1", 1);
+        var firstTables = ClusterView.ComputeTables(null, [n1, n2Idle], modules, 1);
+        var prepared = (PrepareReply)host.HandleRequest("n1", 0, new PrepareRequest(first, [n1, n2Idle], null, [], ClusterView.ComputeFingerprint(firstTables), null));
+        Assert.IsTrue(prepared.Accepted, prepared.Reason);
+        host.HandleRequest("n1", 0, new CommitRequest(first));
+        var id = new ViewId(2, "n1", 1);
+        var tables = ClusterView.ComputeTables(firstTables, [n1, n2], modules, 2);
+        prepared = (PrepareReply)host.HandleRequest("n1", 0, new PrepareRequest(id, [n1, n2], first, [], ClusterView.ComputeFingerprint(tables), null));
+        Assert.IsTrue(prepared.Accepted, prepared.Reason);
+        host.HandleRequest("n1", 0, new CommitRequest(id));
+        int claimedBefore = host.Read((m, _) => m.Ownership.Modules["web"].Claimed);
+
+        sink.HoldNext();
+        var answer = Task.Run(() => host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", id, null, Drains: new DrainReport(id, []))));
+        long held = await sink.Held.Task.WithTimeout();
+        var answered = await Task.WhenAny(answer, Task.Delay(TimeSpan.FromSeconds(5)));
+        bool answeredWhileHeld = answered == answer && !sink.IsReleased;
+        sink.Release();
+        var reply = await answer.WithTimeout();
+
+        Assert.IsTrue(claimedBefore > 0, "n2 claims the buckets it gained in view 2");
+        Assert.AreEqual(0, host.Read((m, _) => m.Ownership.Modules["web"].Claimed), "n1's report ended the claims");
+        Assert.IsTrue(answeredWhileHeld, "the heartbeat was answered only after the data plane's apply");
+        Assert.IsInstanceOfType<HeartbeatReply>(reply);
+        await Poll.UntilAsync(() => Task.FromResult(sink.Applied), v => v >= held, "the change reaches the data plane once it is free", TimeSpan.FromSeconds(5), CancellationToken.None);
+    }
+
     /// <summary>A data plane whose next publish waits until released; publishes are serialized, as the real one's lock does.</summary>
     private sealed class HoldingSink : IOwnershipSink, IDisposable
     {
@@ -438,6 +482,8 @@ public sealed class MembershipHostTests
         public void HoldNext() => released.Reset();
 
         public void Release() => released.Set();
+
+        public bool IsReleased => released.IsSet;
 
         public void Publish(OwnershipSnapshot snapshot)
         {
