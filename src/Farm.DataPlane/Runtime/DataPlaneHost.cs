@@ -228,6 +228,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     public void Publish(OwnershipSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        Cleaner?.Settle(snapshot); // conntrack deletions the apply must wait for, off the lock the lease refresh needs
         lock (gate)
         {
             if (latest is null || snapshot.Version > latest.Version)
@@ -253,7 +254,14 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 return;
             }
 
-            ApplyLatest(); // retries a failed apply first: its module's lease waits for it
+            // Retries a failed apply first: its module's lease waits for it. Otherwise the thread that published applies:
+            // an apply here could wait for conntrack deletions (StaleEntryCleaner.BeforeApply) and hold every lease.
+            // Refreshing while a newer snapshot is still being applied is safe: the kernel holds the older sets, and a
+            // release is acknowledged (Prepare) only once applied, so no other node serves what they still accept.
+            if (entries.Exists(e => e.KernelFailing))
+            {
+                ApplyLatest();
+            }
 
             foreach (var entry in entries)
             {

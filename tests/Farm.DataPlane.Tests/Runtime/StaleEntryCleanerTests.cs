@@ -90,6 +90,35 @@ public sealed class StaleEntryCleanerTests(TestContext testContext) : IDisposabl
     }
 
     [TestMethod]
+    public async Task Publish_BucketServedAgainWhileTheTableIsRead_TheLeaseRefreshDoesNotWait()
+    {
+        // The apply that serves bucket 7 again waits for the dump that deletes bucket 7's entries; the kernel lease of the
+        // sets the kernel holds must still be refreshed meanwhile (chaos soak, 2026-12-05: a dump of a large table held
+        // the data plane's lock ~150 ms and a healthy coordinator's lease ran out).
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
+        dumpsMayRun.Reset();
+        host.Publish(Snapshot(2, rejoins: 0, (3, BucketState.Owned))); // bucket 7 leaves: its deletion runs, held in the dump
+        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)));
+        var back = Task.Run(() => host.Publish(Snapshot(3, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Incoming))), testContext.CancellationToken);
+        await Task.Delay(100, testContext.CancellationToken); // the publish is waiting for the dump by now
+        int leases = plane!.Leases.Count;
+
+        var refresh = Task.Run(() => host.RefreshLease(Lease), testContext.CancellationToken);
+        bool refreshedWhileReading = await Task.WhenAny(refresh, Task.Delay(TimeSpan.FromSeconds(5), testContext.CancellationToken)) == refresh;
+        int appliesWhileReading = plane.Applies.Count;
+        dumpsMayRun.Set();
+        await back;
+        await refresh;
+
+        Assert.IsTrue(refreshedWhileReading, "the lease refresh waited for the table to be read");
+        Assert.AreEqual(leases + 1, plane.Leases.Count);
+        Assert.AreEqual(2, appliesWhileReading, "bucket 7 reached the kernel before its old entries were deleted");
+        WaitIdle();
+        Assert.HasCount(3, plane.Applies);
+        CollectionAssert.AreEqual(new[] { Udp(ClientIn(3)) }, table.Flows.ToArray());
+    }
+
+    [TestMethod]
     [DataRow(BucketState.Owned, BucketState.Draining, "a drain serves its tracked flows", DisplayName = "Publish_DrainingBucket_EntriesKept")]
     [DataRow(BucketState.Draining, BucketState.Claimed, "missed commits: the node served the bucket all along", DisplayName = "Publish_ClaimWhileInTheView_EntriesKept")]
     public void Publish_BucketStillServedInTheView_EntriesKept(BucketState from, BucketState to, string why)
