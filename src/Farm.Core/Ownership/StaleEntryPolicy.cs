@@ -44,6 +44,9 @@ public sealed class StaleEntryPolicy
     /// <summary>The module's bucket count.</summary>
     public int BucketCount => previous.Length;
 
+    /// <summary>The <see cref="OwnershipSnapshot.RejoinClaims"/> of the last <see cref="Next"/>: a snapshot with another count claims after a rejoin.</summary>
+    public long RejoinClaims => rejoinClaims;
+
     /// <summary>
     /// The kernel is about to take <paramref name="states"/> (what it really gets: all none while the module does not
     /// accept) of <paramref name="snapshot"/>: the buckets whose entries to delete before and after it does.

@@ -89,7 +89,7 @@ public sealed partial class StaleEntryCleaner : IDisposable
     public void Settle(OwnershipSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        List<(Module State, BucketState[] States)> touched = [];
+        List<(Module State, BucketState[] States, List<int> Rejoin)> touched = [];
         lock (gate)
         {
             foreach (var (name, state) in modules)
@@ -97,9 +97,23 @@ public sealed partial class StaleEntryCleaner : IDisposable
                 if (snapshot.Modules.TryGetValue(name, out var held) && held.States.Length == state.Policy.BucketCount)
                 {
                     BucketState[] states = [.. held.States];
-                    if (Served(running, name, states) || Served(pending, name, states))
+
+                    // A claim after a rejoin (the policy's rule, BeforeApply): every bucket served, cleaned here first.
+                    List<int> rejoin = [];
+                    if (snapshot.RejoinClaims != state.Policy.RejoinClaims)
                     {
-                        touched.Add((state, states));
+                        if (state.RejoinCount != snapshot.RejoinClaims)
+                        {
+                            state.RejoinCount = snapshot.RejoinClaims;
+                            state.RejoinCleaned.Clear();
+                        }
+
+                        rejoin = [.. Enumerable.Range(0, states.Length).Where(b => states[b] != BucketState.None && !state.RejoinCleaned.Contains(b))];
+                    }
+
+                    if (rejoin.Count > 0 || Served(running, name, states) || Served(pending, name, states))
+                    {
+                        touched.Add((state, states, rejoin));
                     }
                 }
             }
@@ -112,7 +126,7 @@ public sealed partial class StaleEntryCleaner : IDisposable
 
         lock (tableGate) // the worker's batch, if one runs, ends first
         {
-            foreach (var (state, states) in touched)
+            foreach (var (state, states, rejoin) in touched)
             {
                 List<int> late;
                 lock (gate)
@@ -121,7 +135,15 @@ public sealed partial class StaleEntryCleaner : IDisposable
                     waiting?.ExceptWith(late);
                 }
 
-                if (late.Count > 0)
+                if (rejoin.Count > 0)
+                {
+                    Delete(state, [.. rejoin.Union(late)], "claimed after this node was out of the view");
+                    lock (gate)
+                    {
+                        state.RejoinCleaned.UnionWith(rejoin);
+                    }
+                }
+                else if (late.Count > 0)
                 {
                     Delete(state, late, "served again before its deletion ran");
                 }
@@ -152,6 +174,11 @@ public sealed partial class StaleEntryCleaner : IDisposable
 
             stale = state.Policy.Next(states, snapshot);
             waitForWorker = Served(running, module.Name, states) || Served(pending, module.Name, states);
+            if (stale.BeforeApply.Count > 0 && state.RejoinCount == snapshot.RejoinClaims)
+            {
+                // Settle cleaned these for this rejoin just before this apply (off the data plane's lock).
+                stale = stale with { BeforeApply = [.. stale.BeforeApply.Where(b => !state.RejoinCleaned.Contains(b))] };
+            }
         }
 
         if (stale.BeforeApply.Count > 0 || waitForWorker)
@@ -285,6 +312,11 @@ public sealed partial class StaleEntryCleaner : IDisposable
         public DrainScanner Scanner { get; } = scanner;
 
         public StaleEntryPolicy Policy { get; } = policy;
+
+        /// <summary>Buckets <see cref="Settle"/> already cleaned for the rejoin of count <see cref="RejoinCount"/>; under <c>gate</c>.</summary>
+        public HashSet<int> RejoinCleaned { get; } = [];
+
+        public long RejoinCount { get; set; } = -1;
     }
 
     private static partial class Log

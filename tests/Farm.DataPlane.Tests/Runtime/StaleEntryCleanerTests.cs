@@ -143,6 +143,28 @@ public sealed class StaleEntryCleanerTests(TestContext testContext) : IDisposabl
     }
 
     [TestMethod]
+    public async Task Publish_ClaimAfterBeingOutOfTheViewWhileTheTableIsRead_TheLeaseRefreshDoesNotWaitAndTheTableIsReadOnce()
+    {
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Draining)), Udp(ClientIn(3)), Udp(ClientIn(7)));
+        dumpsMayRun.Reset();
+        var claim = Task.Run(() => host.Publish(Snapshot(2, rejoins: 1, (3, BucketState.Incoming), (7, BucketState.Owned))), testContext.CancellationToken);
+        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)), "the claim's deletion reads the table");
+        int leases = plane!.Leases.Count;
+
+        var refresh = Task.Run(() => host.RefreshLease(Lease), testContext.CancellationToken);
+        bool refreshedWhileReading = await Task.WhenAny(refresh, Task.Delay(TimeSpan.FromSeconds(5), testContext.CancellationToken)) == refresh;
+        dumpsMayRun.Set();
+        await claim;
+        await refresh;
+
+        Assert.IsTrue(refreshedWhileReading, "the lease refresh waited for the claim's deletion");
+        Assert.AreEqual(leases + 1, plane.Leases.Count);
+        Assert.IsEmpty(table.Flows, "both served buckets lost the entries of before");
+        Assert.AreEqual(1, deletes.Count(d => d.Applies == 1), "one read and delete, before the kernel got the claim");
+        Assert.HasCount(2, plane.Applies);
+    }
+
+    [TestMethod]
     public void Publish_TableCannotBeRead_WarnsAndTheKernelStillGetsTheSets()
     {
         var host = Start();
