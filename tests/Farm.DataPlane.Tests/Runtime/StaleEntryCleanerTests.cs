@@ -70,10 +70,7 @@ public sealed class StaleEntryCleanerTests(TestContext testContext) : IDisposabl
     [TestMethod]
     public async Task Publish_BucketServedAgainBeforeItsDeletionRan_DeletedBeforeTheKernelTakesIt()
     {
-        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
-        dumpsMayRun.Reset();
-        host.Publish(Snapshot(2, rejoins: 0, (7, BucketState.Owned))); // bucket 3 leaves: its deletion runs, held in the dump
-        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)));
+        var host = ServingBothThenHeldInTheDump(stays: 7); // bucket 3 leaves
         host.Publish(Snapshot(3, rejoins: 0)); // bucket 7 leaves too: its deletion waits behind
         Assert.HasCount(3, plane!.Applies);
 
@@ -95,10 +92,7 @@ public sealed class StaleEntryCleanerTests(TestContext testContext) : IDisposabl
         // The apply that serves bucket 7 again waits for the dump that deletes bucket 7's entries; the kernel lease of the
         // sets the kernel holds must still be refreshed meanwhile (chaos soak, 2026-12-05: a dump of a large table held
         // the data plane's lock ~150 ms and a healthy coordinator's lease ran out).
-        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
-        dumpsMayRun.Reset();
-        host.Publish(Snapshot(2, rejoins: 0, (3, BucketState.Owned))); // bucket 7 leaves: its deletion runs, held in the dump
-        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)));
+        var host = ServingBothThenHeldInTheDump(stays: 3); // bucket 7 leaves
         var back = Task.Run(() => host.Publish(Snapshot(3, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Incoming))), testContext.CancellationToken);
         await Task.Delay(100, testContext.CancellationToken); // the publish is waiting for the dump by now
         int leases = plane!.Leases.Count;
@@ -184,6 +178,19 @@ public sealed class StaleEntryCleanerTests(TestContext testContext) : IDisposabl
         logs.Dispose();
         dumpsMayRun.Dispose();
         dumpsEntered.Dispose();
+    }
+
+    /// <summary>
+    /// Serves buckets 3 and 7 (a UDP flow each), then only <paramref name="stays"/>: the other bucket's deletion runs on the
+    /// cleaner's thread and is held in its read of the table until <c>dumpsMayRun</c> is set.
+    /// </summary>
+    private DataPlaneHost ServingBothThenHeldInTheDump(int stays)
+    {
+        var host = Serving(Snapshot(1, rejoins: 0, (3, BucketState.Owned), (7, BucketState.Owned)), Udp(ClientIn(3)), Udp(ClientIn(7)));
+        dumpsMayRun.Reset();
+        host.Publish(Snapshot(2, rejoins: 0, (stays, BucketState.Owned)));
+        Assert.IsTrue(dumpsEntered.Wait(TimeSpan.FromSeconds(10)), "the cleaner's thread reads the table");
+        return host;
     }
 
     private void WaitIdle() => Assert.IsTrue(cleaner!.WaitIdle(TimeSpan.FromSeconds(10)), "the cleaner's pending deletions ran");
