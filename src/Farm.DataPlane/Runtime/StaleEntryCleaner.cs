@@ -99,8 +99,11 @@ public sealed partial class StaleEntryCleaner : IDisposable
                     BucketState[] states = [.. held.States];
 
                     // A claim after a rejoin (the policy's rule, BeforeApply): every bucket served, cleaned here first.
+                    // Only a count above the policy's: snapshots reach this unordered (a heartbeat's change is delivered
+                    // behind it), and an older one, with a lower count, is no rejoin (it deleted the entries of every
+                    // draining bucket and reset their sessions: RebalanceTests, CI dry run 2026-12-05).
                     List<int> rejoin = [];
-                    if (snapshot.RejoinClaims != state.Policy.RejoinClaims)
+                    if (snapshot.RejoinClaims > state.Policy.RejoinClaims)
                     {
                         if (state.RejoinCount != snapshot.RejoinClaims)
                         {
