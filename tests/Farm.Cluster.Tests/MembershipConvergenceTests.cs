@@ -249,6 +249,35 @@ public sealed class MembershipConvergenceTests
         AssertNoBucketDarkLongerThanAHandOver(sim, "n01", share: 51);
     }
 
+    [TestMethod]
+    [DataRow(330)]
+    [DataRow(400)]
+    [DataRow(600)]
+    public void Pause_NodeResumesTickingBeforeItReadsItsSockets_FormsNoViewAloneAndNobodyElseRejoins(int pauseMs)
+    {
+        // CI dry run, 2026-12-05 (RebalanceTests): a newcomer's process stalled for ~400 ms under load, its heartbeat
+        // thread ran before the threads that read its sockets, found every peer silent for longer than the detection
+        // timeout and, under policy none, formed a view of its own. That view, of a higher id than the farm's, became the
+        // base of the next: the three nodes that never left counted a rejoin and deleted the conntrack entries of every
+        // bucket they served (492 of 600 sessions reset).
+        var sim = Converged(new SimCluster(4, SplitBrainPolicy.None, seed: 31, heartbeat: new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) }) { PollInterval = TimeSpan.FromMilliseconds(5) });
+        sim.Pause("n04", TimeSpan.FromMilliseconds(pauseMs), tickFirst: true);
+        bool alone = false;
+        var until = sim.Now + TimeSpan.FromSeconds(3);
+        while (sim.Now < until)
+        {
+            sim.RunFor(TimeSpan.FromMilliseconds(1));
+            alone |= sim["n04"].Manager!.Installed is { Members.Length: 1 };
+        }
+
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+        Assert.IsFalse(alone, "n04 installed a view of its own after its stall\n" + sim.Describe());
+        foreach (var node in new[] { "n01", "n02", "n03" })
+        {
+            Assert.AreEqual(0, sim[node].Manager!.Ownership.RejoinClaims, $"{node} counted a rejoin\n{sim.Describe()}");
+        }
+    }
+
     /// <summary>
     /// From now until <paramref name="node"/> has its share again and the farm is one: the longest time any bucket had no
     /// node taking new flows must be a hand-over's, from the old owner's promise to the new owner's commit (two message

@@ -133,6 +133,7 @@ public sealed partial class MembershipManager : IViewListener
     public void Tick(TimeSpan now)
     {
         firstTick ??= now;
+        peers.NoteRunning(now);
         foreach (long id in requests.Expired(now, options.DetectionTimeout) ?? [])
         {
             HandleFailure(id, now); // no answer within the detection timeout
@@ -160,7 +161,11 @@ public sealed partial class MembershipManager : IViewListener
     /// as soon as a peer's detection timeout has passed instead of at the next tick (up to one interval later). Sends
     /// no heartbeats and never resends; cheap enough to call every few milliseconds.
     /// </summary>
-    public void Poll(TimeSpan now) => coordinator.Step(lease.Announced(self, now), firstTick, now, resend: false);
+    public void Poll(TimeSpan now)
+    {
+        peers.NoteRunning(now);
+        coordinator.Step(lease.Announced(self, now), firstTick, now, resend: false);
+    }
 
     /// <summary>Answers a request from an authenticated peer.</summary>
     public MembershipMessage HandleRequest(string from, int lan, MembershipMessage request, TimeSpan now)

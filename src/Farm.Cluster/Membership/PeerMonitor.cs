@@ -15,6 +15,7 @@ internal sealed partial class PeerMonitor
     private readonly IReadOnlyList<ModuleSpec> modules;
     private readonly ILogger logger;
     private readonly Dictionary<string, PeerState> peers = new(StringComparer.Ordinal);
+    private readonly StallLedger stalls;
 
     public PeerMonitor(MembershipOptions options, string selfName, string configHash, IReadOnlyList<ModuleSpec> modules, ILogger logger)
     {
@@ -22,6 +23,7 @@ internal sealed partial class PeerMonitor
         this.configHash = configHash;
         this.modules = modules;
         this.logger = logger;
+        stalls = new StallLedger(options.HeartbeatInterval, options.DetectionTimeout);
         foreach (var name in options.ConfiguredNodes)
         {
             if (!string.Equals(name, selfName, StringComparison.Ordinal))
@@ -48,9 +50,15 @@ internal sealed partial class PeerMonitor
     /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> before <paramref name="now"/>.</summary>
     public static bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && now - last < window;
 
-    /// <summary>True when the peer is admitted, was heard within the detection timeout and is not known to be gone.</summary>
+    /// <summary>This node runs its membership code at <paramref name="now"/> (a tick or a poll): see <see cref="StallLedger"/>.</summary>
+    public void NoteRunning(TimeSpan now) => stalls.NoteRunning(now);
+
+    /// <summary>
+    /// True when the peer is admitted, was heard within the detection timeout of this node's running time (a stall of
+    /// this process does not count as the peer's silence: <see cref="StallLedger"/>) and is not known to be gone.
+    /// </summary>
     public bool Reachable(IPeer peer, TimeSpan now) =>
-        peer.Info is not null && peer.ConfigHash == configHash && !peer.Gone && Within(peer.LastHeard, now, options.DetectionTimeout);
+        peer.Info is not null && peer.ConfigHash == configHash && !peer.Gone && stalls.Within(peer.LastHeard, now, options.DetectionTimeout);
 
     /// <summary>
     /// True when this node may vouch that the peer lives: it is <see cref="Reachable"/> and, for a peer that echoes

@@ -77,7 +77,7 @@ public sealed partial class SimCluster
         }
     }
 
-    private sealed record ResumeEvent(SimNode Node, int Incarnation) : SimEvent
+    private sealed record ResumeEvent(SimNode Node, int Incarnation, bool TickFirst) : SimEvent
     {
         public override void Run(SimCluster sim)
         {
@@ -85,6 +85,11 @@ public sealed partial class SimCluster
             {
                 Node.State = SimNodeState.Up;
                 sim.Note($"resume {Node.Name}");
+                if (TickFirst)
+                {
+                    sim.Apply(Node, Node.Driver!.Tick(sim.Now), sim.ReportDrains(Node, force: true));
+                }
+
                 foreach (var deferred in Node.Deferred)
                 {
                     sim.Schedule(sim.Now, (SimEvent)deferred);

@@ -221,7 +221,12 @@ public sealed partial class SimCluster
         Start(node, Now);
     }
 
-    public void Pause(string name, TimeSpan duration)
+    /// <summary>
+    /// Stops <paramref name="name"/>'s process for <paramref name="duration"/> (SIGSTOP, a stall): it skips its ticks, and
+    /// what reaches it waits in its sockets until it resumes. <paramref name="tickFirst"/>: it resumes with a tick before
+    /// it reads those messages (farmd's heartbeat thread runs at a higher priority than the threads that read them).
+    /// </summary>
+    public void Pause(string name, TimeSpan duration, bool tickFirst = false)
     {
         var node = this[name];
         if (node.State != SimNodeState.Up)
@@ -231,7 +236,7 @@ public sealed partial class SimCluster
 
         node.State = SimNodeState.Paused;
         Note($"pause {name} for {duration.TotalMilliseconds} ms");
-        Schedule(Now + duration, new ResumeEvent(node, node.Incarnation));
+        Schedule(Now + duration, new ResumeEvent(node, node.Incarnation, tickFirst));
     }
 
     /// <summary>Cuts all links between the two groups (both directions).</summary>
