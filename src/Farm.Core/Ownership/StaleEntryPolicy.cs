@@ -44,8 +44,16 @@ public sealed class StaleEntryPolicy
     /// <summary>The module's bucket count.</summary>
     public int BucketCount => previous.Length;
 
-    /// <summary>The <see cref="OwnershipSnapshot.RejoinClaims"/> of the last <see cref="Next"/>: a snapshot with another count claims after a rejoin.</summary>
-    public long RejoinClaims => rejoinClaims;
+    /// <summary>
+    /// True when <paramref name="snapshot"/> claims after a rejoin that the last <see cref="Next"/> did not see: its
+    /// <see cref="OwnershipSnapshot.RejoinClaims"/> is higher. Only higher: a snapshot older than the last one (delivered
+    /// late; the kernel never takes it) is no rejoin. Changes nothing.
+    /// </summary>
+    public bool Rejoins(OwnershipSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return snapshot.RejoinClaims > rejoinClaims;
+    }
 
     /// <summary>
     /// The kernel is about to take <paramref name="states"/> (what it really gets: all none while the module does not
@@ -60,8 +68,8 @@ public sealed class StaleEntryPolicy
             throw new ArgumentException($"{states.Length} bucket states for a module of {previous.Length} buckets.", nameof(states));
         }
 
-        bool rejoined = snapshot.RejoinClaims != rejoinClaims;
-        rejoinClaims = snapshot.RejoinClaims;
+        bool rejoined = Rejoins(snapshot);
+        rejoinClaims = Math.Max(rejoinClaims, snapshot.RejoinClaims);
         List<int>? before = null;
         List<int>? after = null;
         for (int b = 0; b < states.Length; b++)

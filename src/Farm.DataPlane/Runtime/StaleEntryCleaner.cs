@@ -89,32 +89,19 @@ public sealed partial class StaleEntryCleaner : IDisposable
     public void Settle(OwnershipSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        List<(Module State, BucketState[] States, List<int> Rejoin)> touched = [];
+        List<(Module State, BucketState[] States, IReadOnlyList<int> Rejoin)> touched = [];
         lock (gate)
         {
             foreach (var (name, state) in modules)
             {
                 if (snapshot.Modules.TryGetValue(name, out var held) && held.States.Length == state.Policy.BucketCount)
                 {
+                    // A claim after a rejoin (the policy's rule, which BeforeApply follows): every bucket served, cleaned here first.
                     BucketState[] states = [.. held.States];
-
-                    // A claim after a rejoin (the policy's rule, BeforeApply): every bucket served, cleaned here first.
-                    // Only a count above the policy's: snapshots reach this unordered (a heartbeat's change is delivered
-                    // behind it), and an older one, with a lower count, is no rejoin (it deleted the entries of every
-                    // draining bucket and reset their sessions: RebalanceTests, CI dry run 2026-12-05).
-                    List<int> rejoin = [];
-                    if (snapshot.RejoinClaims > state.Policy.RejoinClaims)
-                    {
-                        if (state.RejoinCount != snapshot.RejoinClaims)
-                        {
-                            state.RejoinCount = snapshot.RejoinClaims;
-                            state.RejoinCleaned.Clear();
-                        }
-
-                        rejoin = [.. Enumerable.Range(0, states.Length).Where(b => states[b] != BucketState.None && !state.RejoinCleaned.Contains(b))];
-                    }
-
-                    if (rejoin.Count > 0 || Served(running, name, states) || Served(pending, name, states))
+                    var rejoin = state.Policy.Rejoins(snapshot)
+                        ? Uncleaned(state, snapshot, [.. Enumerable.Range(0, states.Length).Where(b => states[b] != BucketState.None)])
+                        : [];
+                    if (rejoin.Count > 0 || ServedWhileDeleting(name, states))
                     {
                         touched.Add((state, states, rejoin));
                     }
@@ -131,25 +118,7 @@ public sealed partial class StaleEntryCleaner : IDisposable
         {
             foreach (var (state, states, rejoin) in touched)
             {
-                List<int> late;
-                lock (gate)
-                {
-                    late = pending.TryGetValue(state.Scanner.Module.Name, out var waiting) ? [.. waiting.Where(b => states[b] != BucketState.None)] : [];
-                    waiting?.ExceptWith(late);
-                }
-
-                if (rejoin.Count > 0)
-                {
-                    Delete(state, [.. rejoin.Union(late)], "claimed after this node was out of the view");
-                    lock (gate)
-                    {
-                        state.RejoinCleaned.UnionWith(rejoin);
-                    }
-                }
-                else if (late.Count > 0)
-                {
-                    Delete(state, late, "served again before its deletion ran");
-                }
+                DeleteBeforeServing(state, states, rejoin);
             }
         }
     }
@@ -167,6 +136,7 @@ public sealed partial class StaleEntryCleaner : IDisposable
         BucketState[] states = accepting && snapshot.Modules.TryGetValue(module.Name, out var held) ? [.. held.States] : new BucketState[module.Buckets];
         Module? state;
         StaleBuckets stale;
+        IReadOnlyList<int> rejoin;
         bool waitForWorker;
         lock (gate)
         {
@@ -176,34 +146,15 @@ public sealed partial class StaleEntryCleaner : IDisposable
             }
 
             stale = state.Policy.Next(states, snapshot);
-            waitForWorker = Served(running, module.Name, states) || Served(pending, module.Name, states);
-            if (stale.BeforeApply.Count > 0 && state.RejoinCount == snapshot.RejoinClaims)
-            {
-                // Settle cleaned these for this rejoin just before this apply (off the data plane's lock).
-                stale = stale with { BeforeApply = [.. stale.BeforeApply.Where(b => !state.RejoinCleaned.Contains(b))] };
-            }
+            rejoin = stale.BeforeApply.Count > 0 ? Uncleaned(state, snapshot, stale.BeforeApply) : [];
+            waitForWorker = ServedWhileDeleting(module.Name, states);
         }
 
-        if (stale.BeforeApply.Count > 0 || waitForWorker)
+        if (rejoin.Count > 0 || waitForWorker)
         {
             lock (tableGate) // the worker's batch, if one runs, ends first
             {
-                List<int> late;
-                lock (gate)
-                {
-                    late = pending.TryGetValue(module.Name, out var waiting) ? [.. waiting.Where(b => states[b] != BucketState.None)] : [];
-                    waiting?.ExceptWith(late);
-                }
-
-                if (late.Count > 0)
-                {
-                    Delete(state, late, "served again before its deletion ran");
-                }
-
-                if (stale.BeforeApply.Count > 0)
-                {
-                    Delete(state, stale.BeforeApply, "claimed after this node was out of the view");
-                }
+                DeleteBeforeServing(state, states, rejoin);
             }
         }
 
@@ -241,8 +192,55 @@ public sealed partial class StaleEntryCleaner : IDisposable
         wake.Release();
     }
 
-    private static bool Served(Dictionary<string, HashSet<int>> sets, string module, BucketState[] states) =>
-        sets.TryGetValue(module, out var set) && set.Any(b => states[b] != BucketState.None);
+    /// <summary>True when a deletion of the worker, pending or running, is of a bucket <paramref name="states"/> serves; under <c>gate</c>.</summary>
+    private bool ServedWhileDeleting(string module, BucketState[] states)
+    {
+        return Served(running) || Served(pending);
+
+        bool Served(Dictionary<string, HashSet<int>> sets) => sets.TryGetValue(module, out var set) && set.Any(b => states[b] != BucketState.None);
+    }
+
+    /// <summary>
+    /// Of <paramref name="buckets"/>, to clean for the rejoin <paramref name="snapshot"/> claims after: those <see cref="Settle"/>
+    /// did not clean for it already; under <c>gate</c>.
+    /// </summary>
+    private static IReadOnlyList<int> Uncleaned(Module state, OwnershipSnapshot snapshot, IReadOnlyList<int> buckets)
+    {
+        if (state.RejoinCount != snapshot.RejoinClaims)
+        {
+            state.RejoinCount = snapshot.RejoinClaims;
+            state.RejoinCleaned.Clear();
+        }
+
+        return [.. buckets.Where(b => !state.RejoinCleaned.Contains(b))];
+    }
+
+    /// <summary>
+    /// Before the kernel serves <paramref name="states"/>: deletes, in one dump, the entries of the buckets it serves
+    /// whose deletion is still pending and of <paramref name="rejoin"/>; under <c>tableGate</c>.
+    /// </summary>
+    private void DeleteBeforeServing(Module state, BucketState[] states, IReadOnlyList<int> rejoin)
+    {
+        List<int> late;
+        lock (gate)
+        {
+            late = pending.TryGetValue(state.Scanner.Module.Name, out var waiting) ? [.. waiting.Where(b => states[b] != BucketState.None)] : [];
+            waiting?.ExceptWith(late);
+        }
+
+        if (rejoin.Count > 0)
+        {
+            Delete(state, [.. rejoin.Union(late)], "claimed after this node was out of the view");
+            lock (gate)
+            {
+                state.RejoinCleaned.UnionWith(rejoin);
+            }
+        }
+        else if (late.Count > 0)
+        {
+            Delete(state, late, "served again before its deletion ran");
+        }
+    }
 
     /// <summary>The worker: takes every pending deletion as one batch (one dump per module), until disposed.</summary>
     private void Run()
@@ -289,7 +287,7 @@ public sealed partial class StaleEntryCleaner : IDisposable
     }
 
     /// <summary>Deletes the module's entries in <paramref name="buckets"/> (every bucket when null); under <c>tableGate</c>.</summary>
-    private void Delete(Module state, IReadOnlyList<int>? buckets, string why)
+    private void Delete(Module state, List<int>? buckets, string why)
     {
         string module = state.Scanner.Module.Name;
         try

@@ -65,6 +65,20 @@ public sealed class StaleEntryPolicyTests
     }
 
     [TestMethod]
+    public void Next_SnapshotOfALowerRejoinCountAfterARejoin_NoRejoin()
+    {
+        // Snapshots reach the data plane unordered (a heartbeat's change is delivered behind it): an older one, of a lower
+        // count, is no new rejoin, and the next one of the same count as the last rejoin is none either.
+        var policy = new StaleEntryPolicy(2);
+        Next(policy, [Owned, Owned], rejoinClaims: 2);
+
+        Assert.IsFalse(policy.Rejoins(Snapshot([Owned, Owned], rejoinClaims: 1)));
+        Assert.IsTrue(Next(policy, [Owned, Owned], rejoinClaims: 1).IsEmpty);
+        Assert.IsTrue(Next(policy, [Owned, Owned], rejoinClaims: 2).IsEmpty);
+        Assert.IsTrue(policy.Rejoins(Snapshot([Owned, Owned], rejoinClaims: 3)));
+    }
+
+    [TestMethod]
     public void Next_ClaimWhileInTheView_EntriesKept()
     {
         // Missed commits, a lease lapse: while the node stayed in the view, it drained and owned its buckets all along.
@@ -86,8 +100,10 @@ public sealed class StaleEntryPolicyTests
 
     private static StaleBuckets Next(StaleEntryPolicy policy, BucketState[] states, long rejoinClaims = 0)
     {
-        var module = new ModuleOwnership("web", states, []);
-        var snapshot = new OwnershipSnapshot(1, null, null, ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("web", module)]), rejoinClaims);
-        return policy.Next(module.States, snapshot);
+        var snapshot = Snapshot(states, rejoinClaims);
+        return policy.Next(snapshot.Modules["web"].States, snapshot);
     }
+
+    private static OwnershipSnapshot Snapshot(BucketState[] states, long rejoinClaims) =>
+        new(1, null, null, ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("web", new ModuleOwnership("web", states, []))]), rejoinClaims);
 }
