@@ -387,6 +387,35 @@ public sealed class MembershipConvergenceTests
     }
 
     [TestMethod]
+    [DataRow(31)]
+    [DataRow(32)]
+    [DataRow(33)]
+    public void Partition_NonePolicyOneNodeCutOff_MergeBuildsOnTheLargerSidesView(int seed)
+    {
+        // Under policy none a node cut off forms a view alone, and its id may be the higher one. Were the merged view built
+        // on it, the three nodes of the other side would claim every bucket as after a rejoin, delete the conntrack
+        // entries of all they serve and reset their sessions, and the tables would derive from the lone node's.
+        var sim = Converged(new SimCluster(4, SplitBrainPolicy.None, seed: seed));
+
+        sim.Partition(["n01", "n02", "n03"], ["n04"]);
+        sim.RunFor(TimeSpan.FromSeconds(3));
+        var larger = sim["n01"].Manager!.Installed!;
+        Assert.AreEqual(3, larger.Members.Length, sim.Describe());
+        Assert.AreEqual(1, sim["n04"].Manager!.Installed!.Members.Length, sim.Describe());
+
+        HealAndConverge(sim);
+
+        foreach (var node in new[] { "n01", "n02", "n03" })
+        {
+            Assert.AreEqual(0, sim[node].Manager!.Ownership.RejoinClaims, $"{node} counted a rejoin\n{sim.Describe()}");
+            int kept = Enumerable.Range(0, 256).Count(b => larger.Tables[SimCluster.Module].OwnerOf(b) == node && sim[node].Manager!.Installed!.Tables[SimCluster.Module].OwnerOf(b) == node);
+            Assert.IsTrue(kept >= 60, $"{node} kept {kept} of its buckets\n{sim.Describe()}");
+        }
+
+        Assert.IsTrue(sim["n04"].Manager!.Ownership.RejoinClaims >= 1, "the lone node served on alone: it rejoins");
+    }
+
+    [TestMethod]
     public void Partition_WitnessPolicy_OnlyTheSideReachingTheWitnessServes()
     {
         var sim = Converged(new SimCluster(3, SplitBrainPolicy.Witness, seed: 41));

@@ -176,12 +176,16 @@ internal sealed partial class ViewAcceptor(
     public void OnFetched(ClusterView? view, TimeSpan now)
     {
         fetchOutstanding = false;
-        if (view is null || ViewId.Compare(view.Id, installed?.Id) <= 0)
+        if (view is null || view.Id == installed?.Id)
         {
             return;
         }
 
-        fetched = view;
+        fetched = view; // a base for proposals: a newer view, or one of the same epoch as ours (ViewCoordinator.ChooseBase)
+        if (ViewId.Compare(view.Id, installed?.Id) <= 0)
+        {
+            return;
+        }
 
         // A committed view that lists us was promised by us (every member acknowledged it), so installing
         // it is safe. One that does not list us is kept only as a base: a live node outside a view is a

@@ -90,6 +90,45 @@ internal sealed partial class ViewCoordinator(
         return waits;
     }
 
+    /// <summary>
+    /// The view the next one derives from, and a reachable member that holds it (null: this node does): the highest
+    /// installed view among the desired members, except that of views of the same epoch, the one most of them installed
+    /// wins (then the highest id). Views of one epoch are concurrent, none derives from another (a view's epoch exceeds
+    /// its base's): the two sides of a partition under policy none, or a node that formed a view alone. Built on the lone
+    /// node's view, whose id may be the higher, the larger side would claim every bucket as after a rejoin, delete the
+    /// conntrack entries of all it serves and reset its sessions; built on the larger side's, only the lone node does.
+    /// A view of a higher epoch may derive from the others (the witness side's, its peers' leases lapsed): it stays first.
+    /// </summary>
+    private (ViewId? Id, string? Holder) ChooseBase(List<MemberInfo> desired, TimeSpan now)
+    {
+        var held = new Dictionary<ViewId, (int Count, string? Holder)>();
+        if (acceptor.Installed?.Id is { } own)
+        {
+            held[own] = (1, null);
+        }
+
+        foreach (var member in desired)
+        {
+            if (peers.Find(member.Name) is { } peer && peers.Reachable(peer, now) && peer.Installed is { } id)
+            {
+                var (count, holder) = held.GetValueOrDefault(id);
+                held[id] = (count + 1, holder ?? (id == acceptor.Installed?.Id ? null : peer.Name));
+            }
+        }
+
+        if (held.Count == 0)
+        {
+            return (null, null);
+        }
+
+        var best = held
+            .OrderByDescending(h => h.Key.Epoch)
+            .ThenByDescending(h => h.Value.Count)
+            .ThenByDescending(h => h.Key)
+            .First();
+        return (best.Key, best.Value.Holder);
+    }
+
     private List<MemberInfo> DesiredMembers(MemberInfo self, TimeSpan now)
     {
         var members = new List<MemberInfo> { self };
@@ -227,17 +266,7 @@ internal sealed partial class ViewCoordinator(
             return;
         }
 
-        // Base: the highest installed view among the desired members; fetch it if we do not hold it.
-        ViewId? baseId = acceptor.Installed?.Id;
-        string? holder = null;
-        foreach (var member in desired)
-        {
-            if (peers.Find(member.Name) is { } peer && peers.Reachable(peer, now) && ViewId.Compare(peer.Installed, baseId) > 0)
-            {
-                baseId = peer.Installed;
-                holder = peer.Name;
-            }
-        }
+        var (baseId, holder) = ChooseBase(desired, now);
 
         ClusterView? baseView = acceptor.Installed;
         if (holder is not null)
