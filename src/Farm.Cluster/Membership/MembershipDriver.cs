@@ -115,14 +115,13 @@ public sealed class MembershipDriver
                 continue;
             }
 
-            if (peer.Info is null || peer.LastHeard is not { } lastHeard ||
+            if (peer.Info is null || peer.LostAt is not { } lost ||
                 ViewId.Compare(peer.Installed, installed.Id) > 0 || ViewId.Compare(peer.Promised, installed.Id) > 0)
             {
                 return soon;
             }
 
             heard.Add(peer.Info);
-            TimeSpan lost = lastHeard + options.DetectionTimeout;
             due = lost < due ? lost : due;
         }
 

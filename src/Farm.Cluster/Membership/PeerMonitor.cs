@@ -50,7 +50,7 @@ internal sealed partial class PeerMonitor
     /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> before <paramref name="now"/>.</summary>
     public static bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && now - last < window;
 
-    /// <summary>This node runs its membership code at <paramref name="now"/> (a tick or a poll): see <see cref="StallLedger"/>.</summary>
+    /// <summary>This node runs its membership code at <paramref name="now"/> (a tick or a poll; messages count too, <see cref="NoteHeard"/>): see <see cref="StallLedger"/>.</summary>
     public void NoteRunning(TimeSpan now) => stalls.NoteRunning(now);
 
     /// <summary>
@@ -119,7 +119,8 @@ internal sealed partial class PeerMonitor
                 [.. p.LastHeardPerLan.Select(Seen)],
                 p.Installed ?? p.InstalledAny,
                 p.Promised,
-                p.DrainStatuses))];
+                p.DrainStatuses,
+                p.LastHeard == TimeSpan.MinValue ? null : stalls.Deadline(p.LastHeard, now, options.DetectionTimeout)))];
     }
 
     /// <summary>
@@ -137,6 +138,7 @@ internal sealed partial class PeerMonitor
     /// <summary>A message of the peer arrived on <paramref name="lan"/>: it counts when the peer is admitted.</summary>
     public void NoteHeard(string name, int lan, TimeSpan now)
     {
+        stalls.NoteRunning(now);
         var peer = peers[name];
         if (peer.Info is not null && peer.ConfigHash == configHash)
         {

@@ -14,6 +14,8 @@ namespace Farm.Cluster.Membership;
 /// <param name="Installed">The view the peer reports as installed.</param>
 /// <param name="Promised">The view the peer reports as promised.</param>
 /// <param name="Drains">The peer's hand-over progress per module, as its latest heartbeat said (empty before any).</param>
+/// <param name="LostAt">When this node stops hearing the peer unless something new comes: the last admitted message plus
+/// the detection timeout plus this node's stalls since (<see cref="StallLedger"/>); null when never heard.</param>
 public sealed record PeerStatus(
     string Name,
     MemberInfo? Info,
@@ -25,4 +27,5 @@ public sealed record PeerStatus(
     ImmutableArray<TimeSpan?> LastHeardPerLan,
     ViewId? Installed,
     ViewId? Promised,
-    ImmutableArray<ModuleDrainStatus> Drains);
+    ImmutableArray<ModuleDrainStatus> Drains,
+    TimeSpan? LostAt);

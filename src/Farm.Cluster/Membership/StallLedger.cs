@@ -1,10 +1,12 @@
 namespace Farm.Cluster.Membership;
 
 /// <summary>
-/// When this process did not run: a gap between two of its membership calls (ticks and polls) longer than two heartbeat
-/// intervals is a stall (SIGSTOP, a loaded machine, a long GC pause), from one interval after the earlier call to the
-/// later one. A peer's silence is counted over the time this node ran (<see cref="Silence"/>): a node that stalled did
-/// not hear its peers because it did not run, not because they died.
+/// When this process did not run: a gap between two moments it was seen running (a tick, a poll, a message read) longer
+/// than two heartbeat intervals is a stall (SIGSTOP, a loaded machine, a long GC pause), from one interval after the
+/// earlier moment to the later one. A peer's silence is counted over the time this node ran (<see cref="Silence"/>): a
+/// node that stalled did not hear its peers because it did not run, not because they died. Messages count as running
+/// so that a heartbeat thread held up while the rest of the process ran and read its peers' heartbeats is no stall:
+/// a peer that dies meanwhile is detected on time.
 /// </summary>
 /// <remarks>
 /// After a stall the heartbeat thread, of a higher priority, runs before the threads that read the sockets where the
@@ -20,7 +22,7 @@ internal sealed class StallLedger(TimeSpan interval, TimeSpan detectionTimeout)
     private readonly Queue<(TimeSpan From, TimeSpan To)> stalls = new();
     private TimeSpan lastRun = TimeSpan.MinValue;
 
-    /// <summary>This process runs its membership code at <paramref name="now"/> (a tick or a poll).</summary>
+    /// <summary>This process was seen running at <paramref name="now"/> (a tick, a poll, a message read).</summary>
     public void NoteRunning(TimeSpan now)
     {
         if (lastRun != TimeSpan.MinValue && now - lastRun > 2 * interval)
@@ -55,6 +57,9 @@ internal sealed class StallLedger(TimeSpan interval, TimeSpan detectionTimeout)
 
     /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> of this node's running time before <paramref name="now"/>.</summary>
     public bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && Silence(last, now) < window;
+
+    /// <summary>When the running time since <paramref name="last"/> reaches <paramref name="window"/>, unless this node stalls again.</summary>
+    public TimeSpan Deadline(TimeSpan last, TimeSpan now, TimeSpan window) => last + window + (now - last - Silence(last, now));
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 

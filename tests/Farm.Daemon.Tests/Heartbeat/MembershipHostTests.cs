@@ -99,9 +99,17 @@ public sealed class MembershipHostTests
         var pair = HostPair.Settled();
         long epoch = pair.N1.Read((m, _) => m.Installed!.Id.Epoch);
 
-        // n2 falls silent: n1 ticks on alone (its heartbeats go nowhere) until n2's detection deadline.
+        // n2 falls silent: n1 ticks on alone every interval (its heartbeats go nowhere) until n2's detection deadline
+        // falls before the next tick. Ticks, not a jump of the clock: a gap of several intervals is a stall of n1, which
+        // does not count as n2's silence (StallLedger).
         pair.Connected = false;
         pair.N1.Step();
+        while (pair.N1.NextPollDue > pair.N1.Now + Options.HeartbeatInterval)
+        {
+            pair.Clock.Advance(Options.HeartbeatInterval);
+            pair.N1.Step();
+        }
+
         TimeSpan due = pair.N1.NextPollDue;
         pair.Clock.Advance(due - pair.N1.Now);
         pair.N1.Poll();
