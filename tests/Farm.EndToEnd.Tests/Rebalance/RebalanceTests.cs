@@ -97,10 +97,14 @@ public sealed class RebalanceTests(TestContext testContext)
     /// What each node's kernel holds for the first sessions answered by two (their bucket's set, the foreign flows, the
     /// conntrack entries of their client): the evidence for a failure that comes once in many runs.
     /// </summary>
-    private static async Task<string> DescribeAnsweredByTwoAsync(FarmFixture farm, SessionLoadSnapshot snapshot, int port, CancellationToken ct)
+    private static Task<string> DescribeAnsweredByTwoAsync(FarmFixture farm, SessionLoadSnapshot snapshot, int port, CancellationToken ct) =>
+        DescribeSessionsAsync(farm, snapshot.Sessions.Where(s => s.AnsweredByTwo), "answered by two", port, ct);
+
+    /// <summary>The same for the first three of <paramref name="sessions"/> (<paramref name="what"/> says why they are described).</summary>
+    private static async Task<string> DescribeSessionsAsync(FarmFixture farm, IEnumerable<SessionSnapshot> sessions, string what, int port, CancellationToken ct)
     {
-        var text = new StringBuilder("kernel state for the sessions answered by two:\n");
-        foreach (var session in snapshot.Sessions.Where(s => s.AnsweredByTwo).Take(3))
+        var text = new StringBuilder($"kernel state for the sessions {what}:\n");
+        foreach (var session in sessions.Take(3))
         {
             var client = session.LocalEndPoint ?? session.Source;
             int bucket = farm.BucketOf(client, port == RebalanceScenario.TcpPortPort ? Affinity.ClientIpPort : Affinity.ClientIp);
@@ -155,6 +159,13 @@ public sealed class RebalanceTests(TestContext testContext)
         {
             var batch = batches[b].ToHashSet();
             var closes = await load.CloseAsync(s => batch.Contains(s.Index), ct);
+            if (!closes.All(c => c.Clean))
+            {
+                // Failed once in a CI dry run (2026-12-05: three closes reset as node1's drains of other buckets ended).
+                var unclean = closes.Where(c => !c.Clean).Select(c => c.Index).ToHashSet();
+                testContext.WriteLine(await DescribeSessionsAsync(farm, load.Snapshot().Sessions.Where(x => unclean.Contains(x.Index)), "reset while closing", RebalanceScenario.TcpPort, ct));
+            }
+
             Assert.IsTrue(closes.All(c => c.Clean), string.Join("\n", closes.Where(c => !c.Clean)));
             lastClose = closes.Max(c => c.ClosedAt);
             if (b < batches.Count - 1)
