@@ -281,6 +281,9 @@ internal sealed class NftRuleset
         return sb.ToString();
     }
 
+    /// <summary>The shortest lease <see cref="RefreshLease"/> takes: nft timeouts count whole milliseconds.</summary>
+    public static readonly TimeSpan MinLease = TimeSpan.FromMilliseconds(1);
+
     /// <summary>
     /// The lease refresh: (re)inserts every VIP with a fresh timeout. add, delete, add: the first add makes the delete
     /// succeed whether or not the element had already expired, and the last add sets the new timeout on any kernel
@@ -288,7 +291,7 @@ internal sealed class NftRuleset
     /// </summary>
     public string RefreshLease(TimeSpan duration)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromMilliseconds(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, MinLease);
         long ms = (long)Math.Ceiling(duration.TotalMilliseconds);
         var sb = new StringBuilder();
         foreach (var vip in module.Vips)

@@ -84,6 +84,8 @@ public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
 
     public void RefreshLease(TimeSpan duration)
     {
+        // As the real filter: nft timeouts count whole milliseconds (NftRuleset.MinLease).
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromMilliseconds(1));
         if (FailLeases)
         {
             throw new InvalidOperationException("nft: Error: Could not process rule: No buffer space available");

@@ -45,6 +45,27 @@ public sealed class DataPlaneHostTests
     }
 
     [TestMethod]
+    public void RefreshLease_HeldUntilLessThanAMillisecondIsLeft_NoRefreshAndNoRefusedKernel()
+    {
+        // Chaos soak, 2026-12-05, seed 34: a refresh held until 0.998 ms were left threw in the filter (nft counts whole
+        // milliseconds), was taken for a refused kernel, and the module failed closed: 51 buckets dark for 2.3 s.
+        var time = new FakeTimeProvider();
+        var (host, plane) = Start(time);
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+        plane.FailApplies = true;
+        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Owned, BucketState.Draining)); // refused: the next tick retries it
+        plane.FailApplies = false;
+        plane.OnApply = () => time.Advance(Lease - TimeSpan.FromMicroseconds(500)); // that retry leaves half a millisecond
+        int leases = plane.Leases.Count;
+
+        host.RefreshLease(Lease);
+
+        Assert.AreEqual(2, plane.Applies.Count, "the tick applied the latest snapshot first");
+        Assert.AreEqual(leases, plane.Leases.Count, "no refresh: less than the kernel's millisecond was left, the lease lapses");
+        Assert.IsNull(host.StatusOf("web")!.Reason, "a lease too late to give is no refused kernel");
+    }
+
+    [TestMethod]
     public void Publish_ApplyFails_LeaseWithdrawnAtOnceAndWithheldUntilAnApplySucceeds()
     {
         var (host, plane) = Start();
