@@ -28,13 +28,7 @@ public sealed class DataPlaneHostTests
     [DataRow(150, null, DisplayName = "RefreshLease_HeldLongerThanTheLease_NoRefreshTheLeaseLapses")]
     public void RefreshLease_HeldBehindAnApply_KernelLeaseEndsNoLaterThanTheCallersExpiry(int applyMs, int? expectedMs)
     {
-        var time = new FakeTimeProvider();
-        var (host, plane) = Start(time);
-        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
-        plane.FailApplies = true;
-        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Owned, BucketState.Draining)); // refused: the next tick retries it
-        plane.FailApplies = false;
-        plane.OnApply = () => time.Advance(TimeSpan.FromMilliseconds(applyMs)); // that retry is slow
+        var (host, plane) = WithASlowRetry(TimeSpan.FromMilliseconds(applyMs)); // that retry is slow
         int leases = plane.Leases.Count;
 
         host.RefreshLease(Lease);
@@ -49,13 +43,7 @@ public sealed class DataPlaneHostTests
     {
         // Chaos soak, 2026-12-05, seed 34: a refresh held until 0.998 ms were left threw in the filter (nft counts whole
         // milliseconds), was taken for a refused kernel, and the module failed closed: 51 buckets dark for 2.3 s.
-        var time = new FakeTimeProvider();
-        var (host, plane) = Start(time);
-        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
-        plane.FailApplies = true;
-        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Owned, BucketState.Draining)); // refused: the next tick retries it
-        plane.FailApplies = false;
-        plane.OnApply = () => time.Advance(Lease - TimeSpan.FromMicroseconds(500)); // that retry leaves half a millisecond
+        var (host, plane) = WithASlowRetry(Lease - TimeSpan.FromMicroseconds(500)); // that retry leaves half a millisecond
         int leases = plane.Leases.Count;
 
         host.RefreshLease(Lease);
@@ -63,6 +51,19 @@ public sealed class DataPlaneHostTests
         Assert.AreEqual(2, plane.Applies.Count, "the tick applied the latest snapshot first");
         Assert.AreEqual(leases, plane.Leases.Count, "no refresh: less than the kernel's millisecond was left, the lease lapses");
         Assert.IsNull(host.StatusOf("web")!.Reason, "a lease too late to give is no refused kernel");
+    }
+
+    /// <summary>A host whose kernel refused snapshot 2, so the next tick retries it first; that retry takes <paramref name="retry"/>.</summary>
+    private static (DataPlaneHost Host, FakeModuleDataPlane Plane) WithASlowRetry(TimeSpan retry)
+    {
+        var time = new FakeTimeProvider();
+        var (host, plane) = Start(time);
+        host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.Owned));
+        plane.FailApplies = true;
+        host.Publish(OwnershipSnapshots.Of(2, "web", BucketState.Owned, BucketState.Draining)); // refused: the next tick retries it
+        plane.FailApplies = false;
+        plane.OnApply = () => time.Advance(retry);
+        return (host, plane);
     }
 
     [TestMethod]
