@@ -33,6 +33,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
     private HashSet<IPEndPoint> foreignHeld = []; // what the foreign sets hold: a superset of foreignListed
     private IPEndPoint[] foreignListed = []; // the flows the last apply listed
     private long statesWrittenAt;
+    private string? written; // the last bucket-state batch the kernel took since the tables were installed
     private int disposed;
 
     /// <summary>
@@ -77,6 +78,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             }
 
             ruleset = next;
+            written = null; // a fresh table holds no bucket
             foreignHeld = []; // a fresh table holds no flow
             foreignListed = [];
         }
@@ -93,9 +95,21 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             var current = Installed();
             var held = new HashSet<IPEndPoint>(foreignHeld);
             held.UnionWith(assignment.ForeignFlows);
-            client.Run(current.Apply(assignment, held));
-            foreignHeld = held;
+            string batch = current.Apply(assignment, held);
             foreignListed = [.. assignment.ForeignFlows];
+            if (batch == written)
+            {
+                // The kernel holds these sets already (a promise that moves none of this node's buckets, a snapshot whose
+                // only change is the view it reflects): a batch costs a libnftables parse and a kernel transaction, 5-50
+                // ms on a busy machine, and a Prepare's acknowledgement waits for it. The sets held no flow more: held
+                // is what the last batch wrote, and the flows this one no longer lists leave with a lease refresh.
+                Log.Unchanged(logger, current.TableName, assignment.Epoch);
+                return;
+            }
+
+            client.Run(batch);
+            written = batch;
+            foreignHeld = held;
             statesWrittenAt = time.GetTimestamp();
             Log.Applied(logger, current.TableName, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
         }
@@ -113,6 +127,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             if (dropFlows)
             {
                 foreignHeld = [.. foreignListed];
+                written = null; // the foreign sets no longer hold what the last batch wrote
             }
         }
     }
@@ -142,6 +157,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             client.Run(ruleset.Delete());
             Log.Removed(logger, ruleset.TableName);
             ruleset = null;
+            written = null;
         }
     }
 
@@ -232,6 +248,9 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
 
         [LoggerMessage(2002, LogLevel.Debug, "{Table}: applied epoch {Epoch}: {Owned} owned, {Incoming} incoming, {Draining} draining buckets.")]
         public static partial void Applied(ILogger logger, string table, long epoch, int owned, int incoming, int draining);
+
+        [LoggerMessage(2005, LogLevel.Debug, "{Table}: epoch {Epoch} changes no bucket set: nothing written.")]
+        public static partial void Unchanged(ILogger logger, string table, long epoch);
 
         [LoggerMessage(2003, LogLevel.Information, "Removed nft tables {Table}.")]
         public static partial void Removed(ILogger logger, string table);

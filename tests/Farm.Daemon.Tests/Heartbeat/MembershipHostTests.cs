@@ -215,12 +215,48 @@ public sealed class MembershipHostTests
         private readonly RecordingTransport t1 = new();
         private readonly RecordingTransport t2 = new();
 
-        private HostPair()
+        private HostPair(IOwnershipSink? n1Sink = null)
         {
             N1 = new MembershipHost(Options, new MemberInfo("n1", 1, 100, 0, false, []), "hash", [], Clock, NullLoggerFactory.Instance);
             N2 = new MembershipHost(Options, new MemberInfo("n2", 1, 100, 0, false, []), "hash", [], Clock, NullLoggerFactory.Instance);
             N1.Attach(t1);
             N2.Attach(t2);
+            if (n1Sink is not null)
+            {
+                N1.AttachSink(n1Sink);
+            }
+        }
+
+        /// <summary>What n1 sent and nobody pumped yet.</summary>
+        public IEnumerable<MembershipMessage> SentByN1 => t1.Sent.Select(r => r.Message);
+
+        /// <summary>
+        /// Ticks both every interval (pumping every exchange) until n1, the coordinator, has sent its first Prepare and
+        /// nothing was pumped since; <paramref name="n1Sink"/> is n1's data plane.
+        /// </summary>
+        public static HostPair ProposingFirstView(IOwnershipSink n1Sink)
+        {
+            var pair = new HostPair(n1Sink);
+            for (int i = 0; i < 200; i++)
+            {
+                // Only n1's tick and poll propose.
+                foreach (var act in (ReadOnlySpan<Action>)[pair.N1.Step, pair.N1.Poll])
+                {
+                    act();
+                    if (pair.SentByN1.Any(m => m is PrepareRequest))
+                    {
+                        return pair;
+                    }
+
+                    pair.N2.Step();
+                    pair.Pump();
+                }
+
+                pair.Clock.Advance(Options.HeartbeatInterval);
+            }
+
+            Assert.Fail("n1 proposed no view");
+            return pair;
         }
 
         public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -260,7 +296,8 @@ public sealed class MembershipHostTests
         private bool BothInView() =>
             N1.Read((m, _) => m.Installed?.Members.Length == 2) && N2.Read((m, _) => m.Installed?.Members.Length == 2);
 
-        private void Pump()
+        /// <summary>Hands every queued request to the other host and its reply back, until nothing is queued.</summary>
+        public void Pump()
         {
             for (int round = 0; round < 20; round++)
             {
@@ -473,6 +510,26 @@ public sealed class MembershipHostTests
         Assert.IsTrue(answeredWhileHeld, "the heartbeat was answered only after the data plane's apply");
         Assert.IsInstanceOfType<HeartbeatReply>(reply);
         await Poll.UntilAsync(() => Task.FromResult(sink.Applied), v => v >= held, "the change reaches the data plane once it is free", TimeSpan.FromSeconds(5), CancellationToken.None);
+    }
+
+    [TestMethod]
+    public async Task HandleReply_LastAcknowledgementWhileTheKernelIsBusy_CommitLeavesBeforeTheCoordinatorsOwnApply()
+    {
+        // n1 proposes the pair's first view; n2's acknowledgement completes it. The commit says nothing about n1's kernel
+        // (n1 put its releases in with its promise, before the Prepare): it must not wait behind n1's own apply of the
+        // view, or every member installs an apply later (a real 5-node partition: 23 ms on the way to serving).
+        using var sink = new HoldingSink();
+        var pair = HostPair.ProposingFirstView(sink);
+
+        sink.HoldNext();
+        var pumped = Task.Run(pair.Pump); // n2 acknowledges, n1 commits and installs
+        await sink.Held.Task.WithTimeout();
+        bool committedWhileHeld = pair.SentByN1.Any(m => m is CommitRequest);
+        sink.Release();
+        await pumped.WithTimeout();
+
+        Assert.IsTrue(committedWhileHeld, "the commit left only after n1's kernel held the view");
+        Assert.IsTrue(pair.N1.Read((m, _) => m.Installed?.Members.Length == 2), "n1 installed the view");
     }
 
     /// <summary>A data plane whose next publish waits until released; publishes are serialized, as the real one's lock does.</summary>

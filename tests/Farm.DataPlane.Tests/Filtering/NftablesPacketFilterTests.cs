@@ -63,6 +63,47 @@ public sealed class NftablesPacketFilterTests
     }
 
     [TestMethod]
+    public void Apply_SameSetsAsTheLastBatch_WritesNothingUntilTheTablesAreInstalledAgain()
+    {
+        var client = new RecordingNftablesClient();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance, new FakeTimeProvider());
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(5, [0, 1], [2], [3]));
+
+        filter.Apply(new BucketAssignment(5, [0, 1], [2], [3])); // a promise that moves none of this node's buckets
+        filter.Apply(new BucketAssignment(6, [0, 1], [2], [3])); // the epoch is not in the kernel
+        Assert.HasCount(2, client.Batches, "the kernel holds these sets already");
+
+        filter.Apply(new BucketAssignment(6, [0, 1, 2], [], [3]));
+        Assert.HasCount(3, client.Batches, "a changed set is written");
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(6, [0, 1, 2], [], [3]));
+        Assert.HasCount(5, client.Batches, "a fresh table holds no bucket: written again");
+        StringAssert.Contains(client.Batches[4], "add element inet farm_web owned { 0-2 }");
+    }
+
+    [TestMethod]
+    public void Apply_SameSetsAfterARefreshDroppedAFlow_WritesTheFlowAgain()
+    {
+        var client = new RecordingNftablesClient();
+        var time = new FakeTimeProvider();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance, time);
+        var kept = IPEndPoint.Parse("198.18.1.1:4000");
+        var back = IPEndPoint.Parse("198.18.1.2:4002");
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept, back]));
+        filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept])); // held: nothing to write
+        Assert.HasCount(2, client.Batches);
+        time.Advance(NftablesPacketFilter.ForeignHold * 2);
+        filter.RefreshLease(TimeSpan.FromMilliseconds(150)); // drops the flow no longer listed
+
+        filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept, back]));
+
+        Assert.HasCount(4, client.Batches, "the sets no longer hold what the first batch wrote");
+        StringAssert.Contains(client.Batches[3], "add element inet farm_web foreign4 { 198.18.1.1 . 4000, 198.18.1.2 . 4002 }\n");
+    }
+
+    [TestMethod]
     public void Install_AfterFlowsWereHeld_TheFreshTableHoldsOnlyWhatTheNextApplyLists()
     {
         var client = new RecordingNftablesClient();
