@@ -228,9 +228,13 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     public void Publish(OwnershipSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        long began = Time.GetTimestamp();
         Cleaner?.Settle(snapshot); // conntrack deletions the apply must wait for, off the lock the lease refresh needs
+        long settled = Time.GetTimestamp();
+        long locked;
         lock (gate)
         {
+            locked = Time.GetTimestamp();
             if (latest is null || snapshot.Version > latest.Version)
             {
                 latest = snapshot;
@@ -240,6 +244,14 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             {
                 ApplyLatest();
             }
+        }
+
+        // Where a slow publish spent its time: it holds up the message that waits for it (a Prepare's acknowledgement, a commit's).
+        var took = Time.GetElapsedTime(began);
+        if (took >= SlowPublish)
+        {
+            Log.SlowPublish(logger, snapshot.Version, took.TotalMilliseconds, Time.GetElapsedTime(began, settled).TotalMilliseconds,
+                Time.GetElapsedTime(settled, locked).TotalMilliseconds, Time.GetElapsedTime(locked).TotalMilliseconds);
         }
     }
 
@@ -391,7 +403,9 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             }
 
             var assignment = entry.Accepting ? AssignmentOf(snapshot, entry.Config.Name) : BucketAssignment.Empty(snapshot.View?.Epoch ?? 0);
+            long cleaning = Time.GetTimestamp();
             var unserved = Cleaner?.BeforeApply(entry.Config, entry.Accepting, snapshot) ?? [];
+            long writing = Time.GetTimestamp();
             try
             {
                 if (entry.KernelFailing)
@@ -413,7 +427,9 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                     RaiseHealthChanged(entry.Config.Name, healthy: true);
                 }
 
-                Log.Applied(logger, entry.Config.Name, snapshot.Version, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count, assignment.Draining.Count);
+                Log.Applied(logger, entry.Config.Name, snapshot.Version, assignment.Epoch, assignment.Owned.Count, assignment.Incoming.Count,
+                    assignment.Claimed.Count, assignment.Draining.Count, Time.GetElapsedTime(cleaning, writing).TotalMilliseconds,
+                    Time.GetElapsedTime(writing).TotalMilliseconds);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -484,4 +500,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
     /// <summary>The lease a failed apply leaves: expired at once.</summary>
     internal static readonly TimeSpan WithdrawnLease = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>A publish at least this long logs where its time went (Debug): a heartbeat interval's worth of a hand-over.</summary>
+    internal static readonly TimeSpan SlowPublish = TimeSpan.FromMilliseconds(20);
 }
