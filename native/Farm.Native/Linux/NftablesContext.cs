@@ -71,6 +71,25 @@ internal sealed class NftablesContext : IDisposable
             : throw new NftablesException($"nft failed ({rc}): {error.Trim()}", commands);
     }
 
+    /// <summary>
+    /// Parses and evaluates <paramref name="commands"/> as <see cref="Run"/> would, without committing anything (libnftables'
+    /// dry run): the kernel is not changed.
+    /// </summary>
+    /// <exception cref="NftablesException">nft rejected the commands.</exception>
+    public void Check(string commands)
+    {
+        ObjectDisposedException.ThrowIf(handle.IsClosed, this);
+        NftablesNative.SetDryRun(handle, true);
+        try
+        {
+            Run(commands, json: false);
+        }
+        finally
+        {
+            NftablesNative.SetDryRun(handle, false);
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => handle.Dispose();
 }

@@ -42,6 +42,10 @@ internal static partial class NftablesNative
     [LibraryImport(Library, EntryPoint = "nft_ctx_get_error_buffer")]
     internal static partial nint GetErrorBuffer(NftContextHandle context);
 
+    /// <summary>nft_ctx_set_dry_run: parse and evaluate commands, build their batch, send nothing to the kernel.</summary>
+    [LibraryImport(Library, EntryPoint = "nft_ctx_set_dry_run")]
+    internal static partial void SetDryRun(NftContextHandle context, [MarshalAs(UnmanagedType.U1)] bool dry);
+
     /// <summary>Parses and runs a whole buffer as ONE netlink batch: all of it commits or none of it does.</summary>
     [LibraryImport(Library, EntryPoint = "nft_run_cmd_from_buffer", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int RunCmdFromBuffer(NftContextHandle context, string buffer);

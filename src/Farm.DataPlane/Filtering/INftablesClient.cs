@@ -7,6 +7,10 @@ internal interface INftablesClient : IDisposable
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
     void Run(string batch);
 
+    /// <summary>Parses and evaluates <paramref name="batch"/> as <see cref="Run"/> would, and commits nothing (a dry run).</summary>
+    /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
+    void Check(string batch);
+
     /// <summary>Runs a list command and returns its output: JSON, or nft's own text when <paramref name="json"/> is false.</summary>
     /// <remarks>
     /// nft 1.0.6 cannot print an owner-flagged table as JSON (the output stops at the table's flags): list tables as text.

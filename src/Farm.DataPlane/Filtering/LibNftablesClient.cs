@@ -24,6 +24,15 @@ internal sealed class LibNftablesClient : INftablesClient
     }
 
     /// <inheritdoc />
+    public void Check(string batch)
+    {
+        lock (gate)
+        {
+            context.Check(batch);
+        }
+    }
+
+    /// <inheritdoc />
     public string List(string command, bool json = true)
     {
         lock (gate)

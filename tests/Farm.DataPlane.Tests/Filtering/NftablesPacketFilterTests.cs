@@ -32,6 +32,22 @@ public sealed class NftablesPacketFilterTests
     }
 
     [TestMethod]
+    public void Install_Module_ChecksAnApplyOfEverySetAndALeaseRefreshWithoutCommittingThem()
+    {
+        var client = new RecordingNftablesClient();
+        using var filter = new NftablesPacketFilter(client, NullLogger.Instance);
+
+        filter.Install(Modules.Web());
+
+        Assert.HasCount(1, client.Batches, "only the tables reach the kernel");
+        string rehearsal = client.Checks.Single();
+        foreach (string set in (string[])["owned", "incoming", "draining", "claimed", "foreign4", "foreign6", "lease4"])
+        {
+            StringAssert.Contains(rehearsal, $"add element inet farm_web {set} {{ ", $"the dry run fills {set}");
+        }
+    }
+
+    [TestMethod]
     public void Apply_FlowNoLongerListed_StaysUntilALeaseRefreshAfterTheHold()
     {
         var client = new RecordingNftablesClient();

@@ -7,11 +7,16 @@ internal sealed class RecordingNftablesClient : INftablesClient
 
     public List<string> Lists { get; } = [];
 
+    /// <summary>Batches checked (dry runs): the kernel never saw them.</summary>
+    public List<string> Checks { get; } = [];
+
     public Func<string, string> ListAnswer { get; set; } = _ => """{"nftables": [{"metainfo": {"version": "1.0.6"}}]}""";
 
     public bool Disposed { get; private set; }
 
     public void Run(string batch) => Batches.Add(batch);
+
+    public void Check(string batch) => Checks.Add(batch);
 
     public string List(string command, bool json = true)
     {
