@@ -507,8 +507,10 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
 
         long step = (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
         long next = timeProvider.GetTimestamp();
+        TimeSpan gcPaused = GC.GetTotalPauseDuration();
         while (!stopping)
         {
+            long stepBegan = timeProvider.GetTimestamp();
             try
             {
                 Step();
@@ -523,16 +525,23 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
             long now = timeProvider.GetTimestamp();
             next += step;
             TimeSpan wait = timeProvider.GetElapsedTime(now, next);
+            TimeSpan gcNow = GC.GetTotalPauseDuration();
             if (wait < TimeSpan.Zero)
             {
                 if (-wait > interval)
                 {
-                    Log.TickLate(logger, (-wait).TotalMilliseconds);
+                    // Why: the tick itself (the membership lock, a message's delivery), the runtime's collections (they stop
+                    // every thread, this one too), or else the thread was not run.
+                    Log.TickLate(logger, (-wait).TotalMilliseconds, timeProvider.GetElapsedTime(stepBegan, now).TotalMilliseconds,
+                        (gcNow - gcPaused).TotalMilliseconds);
                 }
 
                 next = now;
+                gcPaused = gcNow;
                 continue;
             }
+
+            gcPaused = gcNow;
 
             // Between ticks, sleep until the coordinator may have something to do: a deadline, or a wake-up by a message.
             while (!stopping)
