@@ -508,6 +508,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         long step = (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
         long next = timeProvider.GetTimestamp();
         TimeSpan gcPaused = GC.GetTotalPauseDuration();
+        TimeSpan jitted = System.Runtime.JitInfo.GetCompilationTime();
         while (!stopping)
         {
             long stepBegan = timeProvider.GetTimestamp();
@@ -526,6 +527,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
             next += step;
             TimeSpan wait = timeProvider.GetElapsedTime(now, next);
             TimeSpan gcNow = GC.GetTotalPauseDuration();
+            TimeSpan jitNow = System.Runtime.JitInfo.GetCompilationTime();
             if (wait < TimeSpan.Zero)
             {
                 if (-wait > interval)
@@ -533,15 +535,15 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
                     // Why: the tick itself (the membership lock, a message's delivery), the runtime's collections (they stop
                     // every thread, this one too), or else the thread was not run.
                     Log.TickLate(logger, (-wait).TotalMilliseconds, timeProvider.GetElapsedTime(stepBegan, now).TotalMilliseconds,
-                        (gcNow - gcPaused).TotalMilliseconds);
+                        (gcNow - gcPaused).TotalMilliseconds, (jitNow - jitted).TotalMilliseconds);
                 }
 
                 next = now;
-                gcPaused = gcNow;
+                (gcPaused, jitted) = (gcNow, jitNow);
                 continue;
             }
 
-            gcPaused = gcNow;
+            (gcPaused, jitted) = (gcNow, jitNow);
 
             // Between ticks, sleep until the coordinator may have something to do: a deadline, or a wake-up by a message.
             while (!stopping)
