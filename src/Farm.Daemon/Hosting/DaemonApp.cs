@@ -123,6 +123,9 @@ internal static class DaemonApp
         _ => LogEventLevel.Fatal,
     };
 
+    /// <summary>Log events waiting for the writer thread at most (Debug logging writes a few hundred a second).</summary>
+    private const int LogBuffer = 10_000;
+
     private static Serilog.Core.Logger CreateLogger(DaemonSettings settings)
     {
         const string template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
@@ -133,20 +136,38 @@ internal static class DaemonApp
             .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
             .Enrich.WithProperty("Node", settings.Self.Name);
 
-        // Under systemd the journal timestamps each line and reads its priority from a <N> prefix.
-        config = JournalStream.IsConnected(1)
-            ? config.WriteTo.Console(new JournalFormatter())
-            : config.WriteTo.Console(outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-        if (settings.LogDirectory is { } dir)
-        {
-            config = config.WriteTo.File(
-                Path.Combine(dir, "farmd-.log"),
-                rollingInterval: RollingInterval.Day,
-                retainedFileCountLimit: 14,
-                outputTemplate: template,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-        }
+        // Written by one background thread: a log call never waits for stdout or the disk. Several are made under the
+        // membership lock, which the heartbeat thread needs every interval; a reader of stdout that fell behind (journald
+        // under pressure, a busy test harness) blocked the write, the lock and the heartbeats behind it (the heartbeat
+        // thread was 110-180 ms late "in the tick itself", without GC or JIT, on a restarted node: failover benchmark,
+        // 2026-12-05). When the buffer is full, events are dropped rather than waited for.
+        bool journal = JournalStream.IsConnected(1);
+        config = config.WriteTo.Async(
+            sinks =>
+            {
+                // Under systemd the journal timestamps each line and reads its priority from a <N> prefix.
+                if (journal)
+                {
+                    sinks.Console(new JournalFormatter());
+                }
+                else
+                {
+                    sinks.Console(outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                }
 
-        return config.CreateLogger();
+                if (settings.LogDirectory is { } dir)
+                {
+                    sinks.File(
+                        Path.Combine(dir, "farmd-.log"),
+                        rollingInterval: RollingInterval.Day,
+                        retainedFileCountLimit: 14,
+                        outputTemplate: template,
+                        formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                }
+            },
+            bufferSize: LogBuffer,
+            blockWhenFull: false);
+
+        return config.CreateLogger(); // disposed when farmd ends: what is still buffered is written then
     }
 }
