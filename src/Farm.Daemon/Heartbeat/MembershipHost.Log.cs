@@ -13,8 +13,8 @@ internal sealed partial class MembershipHost
         [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Membership tick failed; the heartbeat thread goes on")]
         public static partial void TickFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?): {StepMs:F0} ms in the tick itself, {GcMs:F0} ms of garbage-collection pauses and {JitMs:F0} ms of JIT compilation (all threads) since the tick before")]
-        public static partial void TickLate(ILogger logger, double lateMs, double stepMs, double gcMs, double jitMs);
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?): {StepMs:F0} ms in the tick itself ({LockMs:F0} waiting for the membership lock, {TickMs:F0} under it, {DeliverMs:F0} delivering), {GcMs:F0} ms of garbage-collection pauses and {JitMs:F0} ms of JIT compilation (all threads) since the tick before")]
+        public static partial void TickLate(ILogger logger, double lateMs, double stepMs, double lockMs, double tickMs, double deliverMs, double gcMs, double jitMs);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "The heartbeat thread runs at normal priority: {Reason}. A busy machine can then delay it past the lease and stop this node serving")]
         public static partial void PriorityRefused(ILogger logger, string reason);

@@ -421,11 +421,15 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     public void Step()
     {
         MembershipEffects effects;
+        long began = timeProvider.GetTimestamp();
+        long locked, ticked;
         lock (gate)
         {
+            locked = timeProvider.GetTimestamp();
             TimeSpan now = Now;
             effects = driver.Tick(now);
             nextPollAt = driver.NextPollAt(now, PollInterval);
+            ticked = timeProvider.GetTimestamp();
         }
 
         Interlocked.Increment(ref ticks);
@@ -438,7 +442,11 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         }
 
         Deliver(effects);
+        lastStep = (timeProvider.GetElapsedTime(began, locked), timeProvider.GetElapsedTime(locked, ticked), timeProvider.GetElapsedTime(ticked));
     }
+
+    /// <summary>The last <see cref="Step"/>: waiting for the lock, the tick under it, the delivery of its effects (heartbeat thread only).</summary>
+    private (TimeSpan Lock, TimeSpan Tick, TimeSpan Deliver) lastStep;
 
     /// <inheritdoc />
     public void Dispose()
@@ -535,6 +543,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
                     // Why: the tick itself (the membership lock, a message's delivery), the runtime's collections (they stop
                     // every thread, this one too), or else the thread was not run.
                     Log.TickLate(logger, (-wait).TotalMilliseconds, timeProvider.GetElapsedTime(stepBegan, now).TotalMilliseconds,
+                        lastStep.Lock.TotalMilliseconds, lastStep.Tick.TotalMilliseconds, lastStep.Deliver.TotalMilliseconds,
                         (gcNow - gcPaused).TotalMilliseconds, (jitNow - jitted).TotalMilliseconds);
                 }
 
