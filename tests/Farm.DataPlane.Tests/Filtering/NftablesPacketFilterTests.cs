@@ -50,13 +50,8 @@ public sealed class NftablesPacketFilterTests
     [TestMethod]
     public void Apply_FlowNoLongerListed_StaysUntilALeaseRefreshAfterTheHold()
     {
-        var client = new RecordingNftablesClient();
-        var time = new FakeTimeProvider();
-        using var filter = new NftablesPacketFilter(client, NullLogger.Instance, time);
-        var kept = IPEndPoint.Parse("198.18.1.1:4000");
-        var ended = IPEndPoint.Parse("198.18.1.2:4002");
-        filter.Install(Modules.Web());
-        filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept, ended]));
+        var (client, time, filter, kept, _) = WithTwoFlowsIncoming();
+        using var disposing = filter;
 
         // The bucket leaves incoming while a packet may still be between the state map and the foreign set: both flows stay.
         filter.Apply(new BucketAssignment(2, [], [], [5], [], [kept]));
@@ -101,13 +96,8 @@ public sealed class NftablesPacketFilterTests
     [TestMethod]
     public void Apply_SameSetsAfterARefreshDroppedAFlow_WritesTheFlowAgain()
     {
-        var client = new RecordingNftablesClient();
-        var time = new FakeTimeProvider();
-        using var filter = new NftablesPacketFilter(client, NullLogger.Instance, time);
-        var kept = IPEndPoint.Parse("198.18.1.1:4000");
-        var back = IPEndPoint.Parse("198.18.1.2:4002");
-        filter.Install(Modules.Web());
-        filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept, back]));
+        var (client, time, filter, kept, back) = WithTwoFlowsIncoming();
+        using var disposing = filter;
         filter.Apply(new BucketAssignment(1, [], [5], [], [], [kept])); // held: nothing to write
         Assert.HasCount(2, client.Batches);
         time.Advance(NftablesPacketFilter.ForeignHold * 2);
@@ -117,6 +107,19 @@ public sealed class NftablesPacketFilterTests
 
         Assert.HasCount(4, client.Batches, "the sets no longer hold what the first batch wrote");
         StringAssert.Contains(client.Batches[3], "add element inet farm_web foreign4 { 198.18.1.1 . 4000, 198.18.1.2 . 4002 }\n");
+    }
+
+    /// <summary>A filter on a fake clock whose bucket 5 is incoming with two UDP flows peers serve (198.18.1.1:4000, then 198.18.1.2:4002).</summary>
+    private static (RecordingNftablesClient Client, FakeTimeProvider Time, NftablesPacketFilter Filter, IPEndPoint First, IPEndPoint Second) WithTwoFlowsIncoming()
+    {
+        var client = new RecordingNftablesClient();
+        var time = new FakeTimeProvider();
+        var filter = new NftablesPacketFilter(client, NullLogger.Instance, time);
+        var first = IPEndPoint.Parse("198.18.1.1:4000");
+        var second = IPEndPoint.Parse("198.18.1.2:4002");
+        filter.Install(Modules.Web());
+        filter.Apply(new BucketAssignment(1, [], [5], [], [], [first, second]));
+        return (client, time, filter, first, second);
     }
 
     [TestMethod]
