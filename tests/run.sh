@@ -52,7 +52,7 @@ rm -rf "$results"
 mkdir -p "$results"
 
 # The real-partition tests (issue 18 item 3) do not pass reliably yet (a takeover bound of 400 ms is still missed by up
-# to ~10 ms on a loaded machine, README "Run the tests"): they run only on request, FARM_TEST_PARTITIONS=1.
+# to ~30 ms on a loaded machine, README "Run the tests"): they run only on request, FARM_TEST_PARTITIONS=1.
 filter=()
 if [[ "${FARM_TEST_PARTITIONS:-}" != 1 && " $* " != *" --filter "* ]]; then
   filter=(--filter "TestCategory!=Partition")
