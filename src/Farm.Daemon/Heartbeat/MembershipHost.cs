@@ -519,7 +519,6 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         TimeSpan jitted = System.Runtime.JitInfo.GetCompilationTime();
         while (!stopping)
         {
-            long stepBegan = timeProvider.GetTimestamp();
             try
             {
                 Step();
@@ -542,7 +541,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
                 {
                     // Why: the tick itself (the membership lock, a message's delivery), the runtime's collections (they stop
                     // every thread, this one too), or else the thread was not run.
-                    Log.TickLate(logger, (-wait).TotalMilliseconds, timeProvider.GetElapsedTime(stepBegan, now).TotalMilliseconds,
+                    Log.TickLate(logger, (-wait).TotalMilliseconds, (lastStep.Lock + lastStep.Tick + lastStep.Deliver).TotalMilliseconds,
                         lastStep.Lock.TotalMilliseconds, lastStep.Tick.TotalMilliseconds, lastStep.Deliver.TotalMilliseconds,
                         (gcNow - gcPaused).TotalMilliseconds, (jitNow - jitted).TotalMilliseconds);
                 }

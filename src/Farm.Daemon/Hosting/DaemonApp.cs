@@ -137,10 +137,10 @@ internal static class DaemonApp
             .Enrich.WithProperty("Node", settings.Self.Name);
 
         // Written by one background thread: a log call never waits for stdout or the disk. Several are made under the
-        // membership lock, which the heartbeat thread needs every interval; a reader of stdout that fell behind (journald
-        // under pressure, a busy test harness) blocked the write, the lock and the heartbeats behind it (the heartbeat
-        // thread was 110-180 ms late "in the tick itself", without GC or JIT, on a restarted node: failover benchmark,
-        // 2026-12-05). When the buffer is full, events are dropped rather than waited for.
+        // membership lock, which the heartbeat thread needs every interval: a reader of stdout that falls behind
+        // (journald under pressure, a busy test harness) would block the write, the lock and the heartbeats behind it.
+        // (Not the cause of the heartbeat thread's start-up stalls measured on 2026-12-05: they stayed with this sink.)
+        // When the buffer is full, events are dropped rather than waited for.
         bool journal = JournalStream.IsConnected(1);
         config = config.WriteTo.Async(
             sinks =>

@@ -501,6 +501,6 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// <summary>The lease a failed apply leaves: expired at once.</summary>
     internal static readonly TimeSpan WithdrawnLease = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>A publish at least this long logs where its time went (Debug): a heartbeat interval's worth of a hand-over.</summary>
+    /// <summary>A publish at least this long logs where its time went (Debug): enough to matter on a hand-over's path.</summary>
     internal static readonly TimeSpan SlowPublish = TimeSpan.FromMilliseconds(20);
 }
