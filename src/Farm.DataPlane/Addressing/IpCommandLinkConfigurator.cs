@@ -15,6 +15,8 @@ internal sealed class IpCommandLinkConfigurator : ILinkConfigurator
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly string[] ToolFolders = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+    private static readonly string[] AddressAbsent = ["address not found", "Cannot assign requested address"];
+    private static readonly string[] EntryAbsent = ["No such file or directory"];
     private readonly string ip;
     private readonly string bridge;
 
@@ -42,8 +44,13 @@ internal sealed class IpCommandLinkConfigurator : ILinkConfigurator
         Run(ip, ["address", "add", Cidr(address, prefixLength), "dev", device, .. address.AddressFamily == AddressFamily.InterNetworkV6 ? (string[])["nodad"] : []]);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// An address that is not there is removed already: after a crash and a reboot the recorded VIP is gone, and the
+    /// next start's undo of the crashed run must not fail on it. iproute2 says so as "Error: ipv4: Address not found.",
+    /// "Error: ipv6: address not found." (kernels with extended acks) or "Cannot assign requested address" (older).
+    /// </remarks>
     public void RemoveAddress(string device, IPAddress address, int prefixLength) =>
-        Run(ip, ["address", "del", Cidr(address, prefixLength), "dev", device], "Cannot assign requested address");
+        Run(ip, ["address", "del", Cidr(address, prefixLength), "dev", device], AddressAbsent);
 
     /// <inheritdoc />
     public bool HasUnicastAddress(string device, PhysicalAddress mac)
@@ -60,7 +67,7 @@ internal sealed class IpCommandLinkConfigurator : ILinkConfigurator
 
     /// <inheritdoc />
     public void RemoveUnicastAddress(string device, PhysicalAddress mac) =>
-        Run(bridge, ["fdb", "del", VirtualMac.Format(mac), "dev", device, "self"], "No such file or directory");
+        Run(bridge, ["fdb", "del", VirtualMac.Format(mac), "dev", device, "self"], EntryAbsent);
 
     /// <inheritdoc />
     public bool IsPromiscuous(string device)
@@ -80,7 +87,8 @@ internal sealed class IpCommandLinkConfigurator : ILinkConfigurator
         return string.Create(CultureInfo.InvariantCulture, $"{address}/{prefixLength}");
     }
 
-    private static string Run(string file, IReadOnlyList<string> arguments, string? toleratedError = null)
+    /// <summary>Runs the tool; a non-zero exit whose error output contains one of <paramref name="tolerated"/> (case-insensitive) counts as success.</summary>
+    private static string Run(string file, IReadOnlyList<string> arguments, IReadOnlyList<string>? tolerated = null)
     {
         var start = new ProcessStartInfo(file, arguments)
         {
@@ -100,7 +108,7 @@ internal sealed class IpCommandLinkConfigurator : ILinkConfigurator
         }
 
         string error = stderr.GetAwaiter().GetResult();
-        if (process.ExitCode == 0 || (toleratedError is not null && error.Contains(toleratedError, StringComparison.Ordinal)))
+        if (process.ExitCode == 0 || (tolerated?.Any(t => error.Contains(t, StringComparison.OrdinalIgnoreCase)) ?? false))
         {
             return stdout;
         }

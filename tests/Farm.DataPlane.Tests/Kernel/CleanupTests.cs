@@ -94,5 +94,39 @@ public sealed class CleanupTests : KernelTestClass
         Assert.IsTrue(logs.Problems().Any(p => p.Message.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
     }
 
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Start_AfterCrashedRunAndReboot_UndoesWhatIsLeftAndStarts()
+    {
+        var module = Modules.Web();
+        string state = Directory.CreateTempSubdirectory("farm-reboot-").FullName;
+        var logs = new TestLogSink();
+
+        // The crashed run's node then "reboots": its namespace goes, and with it the VIP address, the sysctls and the
+        // unicast entry; only the state directory stays (as /var/lib/farm does).
+        await using (var crashed = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: Ct))
+        {
+            await crashed.Nodes[0].Namespace.RunAsync(() => new VipManager(state, logs.CreateLogger<VipManager>()).Start(module));
+        }
+
+        await using var topology = await FarmTopology.CreateAsync(new TopologyOptions { Nodes = 1, Clients = 0 }, cancellationToken: Ct);
+        var node = topology.Nodes[0];
+        string before = await SnapshotAsync(node);
+        var vips = await node.Namespace.RunAsync(() =>
+        {
+            var manager = new VipManager(state, logs.CreateLogger<VipManager>());
+            manager.Start(module);
+            return manager;
+        });
+        string during = await SnapshotAsync(node);
+        await node.Namespace.RunAsync(vips.Stop);
+        string after = await SnapshotAsync(node);
+        Directory.Delete(state, recursive: true);
+
+        StringAssert.Contains(during, "198.18.0.100/32");
+        Assert.AreEqual(before, after);
+        Assert.IsTrue(logs.Problems().Any(p => p.Message.Contains("did not stop cleanly", StringComparison.Ordinal)), "the recovery is logged");
+    }
+
     private Task<string> SnapshotAsync(TopologyHost node) => NamespaceSnapshot.TakeAsync(node.Namespace, node.InterfaceName, Ct);
 }

@@ -5,7 +5,8 @@
 # end is eth0 (the layout of src/Farm.Testing/Topology/FarmTopology.cs: no STP, no multicast snooping, no DAD).
 # Addresses come from 198.18.0.0/16 only. Every namespace is named "$NB_PREFIX-<host>" (NB_PREFIX is unique per run)
 # and is deleted by nb_cleanup, which the caller installs as its EXIT trap: it first kills every process still inside
-# one of the run's namespaces, then deletes the namespaces and the work directory.
+# one of the run's namespaces, then deletes the namespaces, and the work directory unless the run failed (its logs
+# are what the error names) or NB_KEEP_WORK is set.
 
 NB_BRIDGE_NS=""     # the bridge namespace of the current topology
 NB_HOSTS=()         # host names of the current topology (namespace = $NB_PREFIX-<host>)
@@ -118,7 +119,14 @@ nb_cleanup() {
   trap - EXIT INT TERM
   for pid in "${NB_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   nb_topology_down
-  [[ -n "$NB_WORK" && -d "$NB_WORK" && -z "${NB_KEEP_WORK:-}" ]] && rm -rf "$NB_WORK"
+  if [[ -n "$NB_WORK" && -d "$NB_WORK" ]]; then
+    # A failed run keeps its logs and configs: the error names files in there.
+    if ((rc != 0)) || [[ -n "${NB_KEEP_WORK:-}" ]]; then
+      echo "$NB_NAME: kept $NB_WORK (logs and configs of this run; delete it when done)" >&2
+    else
+      rm -rf "$NB_WORK"
+    fi
+  fi
   [[ -n "$(nb_all_namespaces)" ]] && echo "$NB_NAME: could not delete namespaces: $(nb_all_namespaces | tr '\n' ' ')" >&2
   exit "$rc"
 }

@@ -111,7 +111,7 @@ backends_up() {
 all_backends_answer() { nb_all_answer c0 "$1" "$2" n0 n1 n2; }
 
 setup_farm() {
-  local dir="$NB_WORK/farm" i
+  local dir="$NB_WORK/farm-run$run" i
   nb_topology_up "n0=${BACKENDS[0]}" "n1=${BACKENDS[1]}" "n2=${BACKENDS[2]}" "$client_spec"
   backends_up farm
   nb_farm_config "$dir" "$VIP" tcp:80:client_ip_port "${BACKENDS[@]}"
