@@ -7,7 +7,7 @@ namespace Farm.DataPlane.Runtime;
 
 /// <summary>
 /// Tells membership how this node's drains progress. After each snapshot the kernel applied, and every
-/// <c>period</c> while buckets drain, it reads the connections the kernel tracks and reports, per module, which
+/// <c>period</c> while buckets drain (else its thread sleeps until the next snapshot), it reads the connections the kernel tracks and reports, per module, which
 /// draining buckets still hold a live one and the UDP flows among them (so their new owner does not answer those).
 /// A drain whose bucket holds nothing any more ends at once; peers learn it from the next heartbeat, sent right away.
 /// </summary>
@@ -56,18 +56,21 @@ public sealed partial class DrainMonitor : IDisposable
         (conntrack as IDisposable)?.Dispose();
     }
 
-    /// <summary>One look: reports when a newer snapshot was applied or buckets drain. Tests call it directly.</summary>
-    public void Check()
+    /// <summary>
+    /// One look: reports when a newer snapshot was applied or buckets drain. True while buckets drain (look again after
+    /// the period); false when nothing drains: the next look is the next applied snapshot's wake-up. Tests call it directly.
+    /// </summary>
+    public bool Check()
     {
         if (dataPlane.LastApplied is not { } applied)
         {
-            return;
+            return false;
         }
 
         bool draining = applied.Modules.Values.Any(m => m.Draining > 0);
         if (!draining && applied.Version == reportedVersion)
         {
-            return;
+            return false;
         }
 
         bool known = draining && Refresh(applied);
@@ -89,6 +92,7 @@ public sealed partial class DrainMonitor : IDisposable
 
         host.ReportDrains(applied, scans);
         reportedVersion = applied.Version;
+        return draining;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ public sealed class PeriodicThreadTests
     public async Task Wake_PeriodNotOver_TicksAtOnce()
     {
         int ticks = 0;
-        using var loop = new PeriodicThread("test-periodic", TimeSpan.FromHours(1), () => Interlocked.Increment(ref ticks), _ => { });
+        using var loop = new PeriodicThread("test-periodic", TimeSpan.FromHours(1), () => Interlocked.Increment(ref ticks) > 0, _ => { });
         loop.Start();
 
         loop.Wake();
@@ -18,16 +18,36 @@ public sealed class PeriodicThreadTests
     }
 
     [TestMethod]
+    public async Task Tick_ReturnsFalse_SleepsUntilWoken()
+    {
+        int ticks = 0;
+        using var loop = new PeriodicThread("test-periodic", TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref ticks) > 2, _ => { });
+        loop.Start();
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref ticks)), n => n == 1, "the first tick, after one period", Poll.DefaultTimeout, CancellationToken.None);
+
+        await Task.Delay(TimeSpan.FromMilliseconds(200)); // twenty periods
+        int idle = Volatile.Read(ref ticks);
+        loop.Wake();
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref ticks)), n => n == 2, "a tick after the wake", Poll.DefaultTimeout, CancellationToken.None);
+        loop.Wake();
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref ticks)), n => n >= 5, "ticks every period once a tick returned true", Poll.DefaultTimeout, CancellationToken.None);
+
+        Assert.AreEqual(1, idle, "a tick that returned false was followed by more ticks without a wake");
+    }
+
+    [TestMethod]
     public async Task Tick_Throws_FailedGetsTheExceptionAndTheLoopGoesOn()
     {
         int ticks = 0;
         var failures = new ConcurrentQueue<Exception>();
-        void Tick()
+        bool Tick()
         {
             if (Interlocked.Increment(ref ticks) == 1)
             {
                 throw new InvalidOperationException("first tick");
             }
+
+            return true;
         }
 
         using var loop = new PeriodicThread("test-periodic", TimeSpan.FromMilliseconds(10), Tick, failures.Enqueue);
@@ -41,7 +61,11 @@ public sealed class PeriodicThreadTests
     public async Task Stop_Running_ReturnsOnceTheThreadEnded()
     {
         Thread? ticker = null;
-        using var loop = new PeriodicThread("test-periodic", TimeSpan.FromMilliseconds(10), () => Volatile.Write(ref ticker, Thread.CurrentThread), _ => { });
+        using var loop = new PeriodicThread("test-periodic", TimeSpan.FromMilliseconds(10), () =>
+        {
+            Volatile.Write(ref ticker, Thread.CurrentThread);
+            return true;
+        }, _ => { });
         loop.Start();
         var thread = await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref ticker)), t => t is not null, "a first tick", Poll.DefaultTimeout, CancellationToken.None);
 
