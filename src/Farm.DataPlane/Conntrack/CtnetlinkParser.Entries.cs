@@ -23,7 +23,7 @@ internal static partial class CtnetlinkParser
     }
 
     /// <summary>The (negative errno or zero) code of an NLMSG_ERROR message.</summary>
-    private static int ErrorCode(ReadOnlySpan<byte> message, int start) =>
+    internal static int ErrorCode(ReadOnlySpan<byte> message, int start) =>
         message.Length >= HeaderLength + 4
             ? Read<int>(message[HeaderLength..])
             : throw new InvalidDataException($"Netlink error message at byte {start} is {message.Length} bytes, too short for its error code.");

@@ -275,7 +275,7 @@ internal static partial class CtnetlinkParser
     }
 
     /// <summary>The kernel's NLMSGERR_ATTR_MSG text of an error reply (NETLINK_EXT_ACK), or null.</summary>
-    private static string? ExtendedAckMessage(ReadOnlySpan<byte> message, ushort flags)
+    internal static string? ExtendedAckMessage(ReadOnlySpan<byte> message, ushort flags)
     {
         if ((flags & NlmFAckTlvs) == 0 || message.Length < HeaderLength + 4 + HeaderLength)
         {
@@ -355,7 +355,7 @@ internal static partial class CtnetlinkParser
     }
 
     /// <summary>Walks the netlink messages of one datagram (nlmsghdr.nlmsg_len includes the header; messages are 4-byte aligned).</summary>
-    private ref struct MessageReader(ReadOnlySpan<byte> datagram)
+    internal ref struct MessageReader(ReadOnlySpan<byte> datagram)
     {
         private readonly ReadOnlySpan<byte> datagram = datagram;
         private int next;

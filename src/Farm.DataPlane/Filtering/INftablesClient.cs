@@ -7,6 +7,10 @@ internal interface INftablesClient : IDisposable
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
     void Run(string batch);
 
+    /// <summary>Runs <paramref name="refresh"/> as one transaction, with the effect of <c>Run(refresh.Text)</c>.</summary>
+    /// <exception cref="Farm.Native.Linux.NftablesException">The kernel refused it.</exception>
+    void RefreshLease(NftLeaseBatch.Refresh refresh);
+
     /// <summary>Parses and evaluates <paramref name="batch"/> as <see cref="Run"/> would, and commits nothing (a dry run).</summary>
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
     void Check(string batch);

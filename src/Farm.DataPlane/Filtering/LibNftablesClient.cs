@@ -11,8 +11,13 @@ namespace Farm.DataPlane.Filtering;
 [SupportedOSPlatform("linux")]
 internal sealed class LibNftablesClient : INftablesClient
 {
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(1);
     private readonly NftablesContext context = NftablesContext.Create();
     private readonly Lock gate = new();
+
+    // Lease refreshes go around libnftables (NftLeaseBatch): opened here, so in the same network namespace as the context.
+    private readonly NetlinkSocket lease = NetlinkSocket.Open(NetlinkSocket.NetfilterProtocol, ReplyTimeout);
+    private uint sequence = (uint)Environment.TickCount;
 
     /// <inheritdoc />
     public void Run(string batch)
@@ -20,6 +25,20 @@ internal sealed class LibNftablesClient : INftablesClient
         lock (gate)
         {
             context.Run(batch, json: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public void RefreshLease(NftLeaseBatch.Refresh refresh)
+    {
+        ArgumentNullException.ThrowIfNull(refresh);
+        lock (gate)
+        {
+            uint first = sequence;
+            var (datagram, last) = refresh.Build(first);
+            sequence = last + 2; // past the batch's end message
+            lease.Send(datagram);
+            NftLeaseBatch.ReadReplies(b => lease.Receive(b), first, last);
         }
     }
 
@@ -42,5 +61,9 @@ internal sealed class LibNftablesClient : INftablesClient
     }
 
     /// <inheritdoc />
-    public void Dispose() => context.Dispose();
+    public void Dispose()
+    {
+        context.Dispose();
+        lease.Dispose();
+    }
 }

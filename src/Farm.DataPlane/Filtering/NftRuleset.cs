@@ -289,20 +289,17 @@ internal sealed class NftRuleset
     /// succeed whether or not the element had already expired, and the last add sets the new timeout on any kernel
     /// (only kernels from 6.10 on update the timeout of an element that is still there).
     /// </summary>
-    public string RefreshLease(TimeSpan duration)
+    public string RefreshLease(TimeSpan duration) => Lease(duration).Text;
+
+    /// <summary>The lease refresh of <see cref="RefreshLease"/> as data, for the client's netlink path (<see cref="NftLeaseBatch"/>).</summary>
+    public NftLeaseBatch.Refresh Lease(TimeSpan duration)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, MinLease);
         long ms = (long)Math.Ceiling(duration.TotalMilliseconds);
-        var sb = new StringBuilder();
-        foreach (var vip in module.Vips)
-        {
-            string set = vip.AddressFamily == AddressFamily.InterNetwork ? "lease4" : "lease6";
-            sb.Append(Inv($"add element inet {TableName} {set} {{ {vip} }}\n"));
-            sb.Append(Inv($"delete element inet {TableName} {set} {{ {vip} }}\n"));
-            sb.Append(Inv($"add element inet {TableName} {set} {{ {vip} timeout {ms}ms }}\n"));
-        }
-
-        return sb.ToString();
+        return new NftLeaseBatch.Refresh(
+            TableName,
+            [.. module.Vips.Select(vip => new NftLeaseBatch.Element(vip.AddressFamily == AddressFamily.InterNetwork ? "lease4" : "lease6", vip))],
+            ms);
     }
 
     /// <summary>The command that lists the module's counters (run with JSON output).</summary>

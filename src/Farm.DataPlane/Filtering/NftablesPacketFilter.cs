@@ -146,11 +146,15 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
         lock (gate)
         {
             var current = Installed();
-            string batch = current.RefreshLease(duration);
+            var lease = current.Lease(duration);
             bool dropFlows = foreignHeld.Count > foreignListed.Length && time.GetElapsedTime(statesWrittenAt) >= ForeignHold;
-            client.Run(dropFlows ? batch + current.Foreign(foreignListed) : batch);
-            if (dropFlows)
+            if (!dropFlows)
             {
+                client.RefreshLease(lease); // the common case, 20 times a second: a netlink batch of our own
+            }
+            else
+            {
+                client.Run(lease.Text + current.Foreign(foreignListed));
                 foreignHeld = [.. foreignListed];
                 written = null; // the foreign sets no longer hold what the last batch wrote
             }

@@ -16,6 +16,9 @@ internal sealed class RecordingNftablesClient : INftablesClient
 
     public void Run(string batch) => Batches.Add(batch);
 
+    /// <summary>Recorded as its text: the tests read what a refresh wrote, not how it travelled.</summary>
+    public void RefreshLease(NftLeaseBatch.Refresh refresh) => Batches.Add(refresh.Text);
+
     public void Check(string batch) => Checks.Add(batch);
 
     public string List(string command, bool json = true)
