@@ -283,8 +283,20 @@ public sealed class ModuleBundleTests(TestContext testContext)
         Long,
         ct);
 
-    private void AssertOtherNeverRestarted(FarmFixture farm) =>
-        CollectionAssert.AreEqual(otherPidsAtStart, OtherPids(farm), "the other module's application never restarted");
+    private void AssertOtherNeverRestarted(FarmFixture farm)
+    {
+        string[] now = OtherPids(farm);
+        if (!now.SequenceEqual(otherPidsAtStart))
+        {
+            // Why it restarted is in the daemons' logs.
+            for (int i = 0; i < 2; i++)
+            {
+                testContext.WriteLine($"--- farmd {FarmFixture.NodeName(i)} ---\n{farm.Daemon(i).Output}");
+            }
+        }
+
+        CollectionAssert.AreEqual(otherPidsAtStart, now, "the other module's application never restarted");
+    }
 
     private static string[] OtherPids(FarmFixture farm) =>
         [.. Enumerable.Range(0, 2).Select(i => File.ReadAllText(Path.Combine(RunBase(farm.Root, i), Other, "server.pid")).Trim())];
