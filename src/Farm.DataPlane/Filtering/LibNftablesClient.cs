@@ -17,7 +17,11 @@ internal sealed class LibNftablesClient : INftablesClient
 
     // Lease refreshes go around libnftables (NftLeaseBatch): opened here, so in the same network namespace as the context.
     private readonly NetlinkSocket lease = NetlinkSocket.Open(NetlinkSocket.NetfilterProtocol, ReplyTimeout);
+    private readonly byte[] replies = new byte[NftLeaseBatch.ReplyBufferSize]; // under gate; 20 refreshes a second reuse it
+    private readonly Func<byte[], int> receive;
     private uint sequence = (uint)Environment.TickCount;
+
+    public LibNftablesClient() => receive = buffer => lease.Receive(buffer);
 
     /// <inheritdoc />
     public void Run(string batch)
@@ -38,7 +42,7 @@ internal sealed class LibNftablesClient : INftablesClient
             var (datagram, last) = refresh.Build(first);
             sequence = last + 2; // past the batch's end message
             lease.Send(datagram);
-            NftLeaseBatch.ReadReplies(b => lease.Receive(b), first, last);
+            NftLeaseBatch.ReadReplies(replies, receive, first, last);
         }
     }
 

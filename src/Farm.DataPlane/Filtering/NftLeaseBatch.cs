@@ -101,15 +101,18 @@ internal static class NftLeaseBatch
         return ([.. buffer], last);
     }
 
+    /// <summary>The size of the reply buffer <see cref="ReadReplies"/> needs: replies are acknowledgements and errors.</summary>
+    public const int ReplyBufferSize = 8192;
+
     /// <summary>
-    /// Reads the kernel's replies to a batch from <paramref name="receive"/> (one datagram per call, its length) until
-    /// the reply to <paramref name="last"/>; throws on the first error.
+    /// Reads the kernel's replies to a batch from <paramref name="receive"/> (one datagram per call into
+    /// <paramref name="buffer"/>, its length) until the reply to <paramref name="last"/>; throws on the first error.
     /// </summary>
     /// <exception cref="NftablesException">The kernel refused a message of the batch (the whole batch then did nothing).</exception>
-    public static void ReadReplies(Func<byte[], int> receive, uint firstSequence, uint last)
+    public static void ReadReplies(byte[] buffer, Func<byte[], int> receive, uint firstSequence, uint last)
     {
+        ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(receive);
-        byte[] buffer = new byte[8192];
         while (true)
         {
             int length = receive(buffer);
