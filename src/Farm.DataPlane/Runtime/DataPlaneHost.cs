@@ -10,7 +10,8 @@ namespace Farm.DataPlane.Runtime;
 /// each new ownership snapshot, extends the kernel lease, and stops them in reverse order.
 /// </summary>
 /// <remarks>
-/// One lock serializes every kernel change. Applies (~0.5 ms) run on the thread that produced the snapshot (a tick, a
+/// One lock serializes the applies and lease refreshes; a module started or stopped live builds or takes down its plane
+/// outside it (a second lock orders those), so the modules that serve never wait for nft and ip tools. Applies (~0.5 ms) run on the thread that produced the snapshot (a tick, a
 /// Prepare's or Commit's handler) before it sends anything: a Prepare is acknowledged only once the released buckets
 /// drain in the kernel. Older snapshots are ignored, a failed apply is retried on every publish and tick, a failing
 /// module is left out. Fail-closed: a module whose apply or lease refresh the kernel refused loses its lease at once until
@@ -19,6 +20,12 @@ namespace Farm.DataPlane.Runtime;
 public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
     private readonly Lock gate = new();
+
+    /// <summary>
+    /// Serializes building and taking down a module's plane (<see cref="StartModule"/>, <see cref="StopModule"/>,
+    /// <see cref="Stop"/>), which run tools outside <see cref="gate"/>. Taken before <see cref="gate"/>, never under it.
+    /// </summary>
+    private readonly Lock planes = new();
     private readonly IDataPlaneBackend backend;
     private readonly ILogger logger;
     private readonly List<ModuleEntry> entries;
@@ -94,6 +101,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// <exception cref="DataPlaneUnavailableException">Modules are configured but the data plane cannot run here (not root, a library missing).</exception>
     public IReadOnlyList<string> Start()
     {
+        lock (planes)
         lock (gate)
         {
             if (started)
@@ -139,18 +147,28 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// </summary>
     public void StopModule(string module)
     {
-        lock (gate)
+        lock (planes)
         {
-            if (entries.Find(e => e.Config.Name == module) is not { Plane: { } plane } entry)
+            IModuleDataPlane plane;
+            lock (gate)
             {
-                return;
+                if (entries.Find(e => e.Config.Name == module) is not { Plane: { } running } entry)
+                {
+                    return;
+                }
+
+                // Detached first, under the lock: no apply or lease refresh reaches it from here on. The tools that take
+                // it down then run outside the lock (see StartModule).
+                plane = running;
+                entry.Plane = null;
+                entry.State = ModuleDataPlaneState.Stopped;
+                entry.Reason = "stopped with the module (farmctl start recreates it)";
+                entry.AppliedVersion = -1;
+                entry.KernelFailing = false;
             }
 
-            StopPlane(entry, plane);
+            StopPlane(module, plane);
             plane.Dispose();
-            entry.Reason = "stopped with the module (farmctl start recreates it)";
-            entry.AppliedVersion = -1;
-            entry.KernelFailing = false;
         }
     }
 
@@ -158,14 +176,17 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     public void Configure(ModuleConfig module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        lock (gate)
+        lock (planes) // not while StartModule builds the entry it would replace
         {
-            if (entries.Find(e => e.Config.Name == module.Name) is { } old && (old.Plane is not null || !entries.Remove(old)))
+            lock (gate)
             {
-                throw new InvalidOperationException($"the data plane of module {module.Name} runs: stop it first");
-            }
+                if (entries.Find(e => e.Config.Name == module.Name) is { } old && (old.Plane is not null || !entries.Remove(old)))
+                {
+                    throw new InvalidOperationException($"the data plane of module {module.Name} runs: stop it first");
+                }
 
-            entries.Add(new ModuleEntry(module) { State = ModuleDataPlaneState.Stopped });
+                entries.Add(new ModuleEntry(module) { State = ModuleDataPlaneState.Stopped });
+            }
         }
     }
 
@@ -173,21 +194,48 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// Recreates the data plane of a module <see cref="StopModule"/> removed, fail-closed until the next lease refresh,
     /// with the latest bucket sets. Nothing to do when it runs. Throws when it cannot start (the reason is in status).
     /// </summary>
+    /// <remarks>
+    /// The plane is built outside the lock every apply and lease refresh takes: it runs nft and ip (tens of
+    /// milliseconds, seconds on a starved machine), and the modules that already serve must not wait for it. They did:
+    /// a module installed live held every lease for 1.9 s, and the other module's checker timed out and restarted its
+    /// application (ModuleBundleTests, CI, 2026-12-05).
+    /// </remarks>
     public void StartModule(string module)
     {
-        lock (gate)
+        lock (planes)
         {
-            if (stopped || entries.Find(e => e.Config.Name == module) is not { Plane: null, State: ModuleDataPlaneState.Stopped } entry)
+            ModuleEntry entry;
+            lock (gate)
             {
-                return;
+                if (stopped || entries.Find(e => e.Config.Name == module) is not { Plane: null, State: ModuleDataPlaneState.Stopped } found)
+                {
+                    return;
+                }
+
+                entry = found;
             }
 
-            if (StartPlane(entry) is { } failure)
+            IModuleDataPlane plane;
+            try
             {
-                throw new InvalidOperationException($"the data plane of module {module} could not start: {failure.Message}", failure);
+                plane = CreatePlane(entry.Config);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                lock (gate)
+                {
+                    entry.Reason = "start failed: " + e.Message;
+                }
+
+                Log.ModuleStartFailed(logger, module, e.Message, e);
+                throw new InvalidOperationException($"the data plane of module {module} could not start: {e.Message}", e);
             }
 
-            ApplyLatest();
+            lock (gate)
+            {
+                Attach(entry, plane); // Stop waits for this lock holder: the host is not stopped meanwhile
+                ApplyLatest();
+            }
         }
     }
 
@@ -311,19 +359,24 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// <summary>Stops every running module in reverse start order (responder, VIPs, filter); idempotent.</summary>
     public void Stop()
     {
-        lock (gate)
+        lock (planes) // after a module's start or stop in progress
         {
-            if (stopped)
+            lock (gate)
             {
-                return;
-            }
-
-            stopped = true;
-            for (int i = entries.Count - 1; i >= 0; i--)
-            {
-                if (entries[i].Plane is { } plane)
+                if (stopped)
                 {
-                    StopPlane(entries[i], plane);
+                    return;
+                }
+
+                stopped = true;
+                for (int i = entries.Count - 1; i >= 0; i--)
+                {
+                    if (entries[i].Plane is { } plane)
+                    {
+                        StopPlane(entries[i].Config.Name, plane);
+                        entries[i].Plane = null;
+                        entries[i].State = ModuleDataPlaneState.Stopped;
+                    }
                 }
             }
         }
@@ -332,18 +385,12 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     /// <inheritdoc />
     public void Dispose() => Stop();
 
-    /// <summary>Creates and starts the module's data plane (fail-closed); the failure, logged and in the reason, or null.</summary>
+    /// <summary>Creates and starts the module's data plane (fail-closed) into <paramref name="entry"/>; the failure, logged and in the reason, or null.</summary>
     private Exception? StartPlane(ModuleEntry entry)
     {
         try
         {
-            var plane = backend.Create(entry.Config);
-            plane.Start();
-            Cleaner?.Started(entry.Config); // fail-closed now: no entry of an earlier run can let a packet in
-            entry.Plane = plane;
-            entry.State = ModuleDataPlaneState.Running;
-            entry.Reason = null;
-            Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
+            Attach(entry, CreatePlane(entry.Config));
             return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -354,21 +401,36 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         }
     }
 
-    /// <summary>Stops the module's data plane (responder, VIPs, filter); a failure is logged, the next start undoes what is left.</summary>
-    private void StopPlane(ModuleEntry entry, IModuleDataPlane plane)
+    /// <summary>Creates and starts a module's data plane, fail-closed (a plane that fails half-way takes itself down).</summary>
+    private IModuleDataPlane CreatePlane(ModuleConfig config)
+    {
+        var plane = backend.Create(config);
+        plane.Start();
+        Cleaner?.Started(config); // fail-closed now: no entry of an earlier run can let a packet in
+        return plane;
+    }
+
+    /// <summary>A started plane serves the entry from now on (under the lock): the next apply gives it its sets.</summary>
+    private void Attach(ModuleEntry entry, IModuleDataPlane plane)
+    {
+        entry.Plane = plane;
+        entry.State = ModuleDataPlaneState.Running;
+        entry.Reason = null;
+        Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
+    }
+
+    /// <summary>Stops a module's data plane (responder, VIPs, filter); a failure is logged, the next start undoes what is left.</summary>
+    private void StopPlane(string module, IModuleDataPlane plane)
     {
         try
         {
             plane.Stop();
-            Log.ModuleStopped(logger, entry.Config.Name);
+            Log.ModuleStopped(logger, module);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.ModuleStopFailed(logger, entry.Config.Name, e);
+            Log.ModuleStopFailed(logger, module, e);
         }
-
-        entry.Plane = null;
-        entry.State = ModuleDataPlaneState.Stopped;
     }
 
     /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>, with the flows peers still serve.</summary>

@@ -19,13 +19,16 @@ public sealed class FakeBackend : IDataPlaneBackend
 
     public List<FakeModuleDataPlane> Planes { get; } = [];
 
+    /// <summary>Runs in each plane's start, with the module's name (e.g. to hold it: a slow nft or ip).</summary>
+    public Action<string>? OnStart { get; set; }
+
     public string? MissingPrerequisite() => null;
 
     public IReadOnlyList<string> RemoveLeftovers() => [];
 
     public IModuleDataPlane Create(ModuleConfig module)
     {
-        var plane = new FakeModuleDataPlane(module.Name);
+        var plane = new FakeModuleDataPlane(module.Name) { OnStart = OnStart };
         Planes.Add(plane);
         return plane;
     }
@@ -56,7 +59,14 @@ public sealed class FakeModuleDataPlane(string module) : IModuleDataPlane
 
     public bool Disposed { get; private set; }
 
-    public void Start() => Started = true;
+    /// <summary>Runs at the start, before it is recorded.</summary>
+    public Action<string>? OnStart { get; init; }
+
+    public void Start()
+    {
+        OnStart?.Invoke(Module);
+        Started = true;
+    }
 
     public void Reinstall()
     {

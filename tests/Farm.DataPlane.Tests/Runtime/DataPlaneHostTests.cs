@@ -1,3 +1,4 @@
+using Farm.Testing.Waiting;
 using Microsoft.Extensions.Time.Testing;
 using Farm.Testing.Ownership;
 using Farm.Testing.DataPlane;
@@ -171,6 +172,53 @@ public sealed class DataPlaneHostTests
         host.RefreshLease(Lease);
         CollectionAssert.AreEqual(new[] { Lease }, again.Leases);
         Assert.AreEqual(ModuleDataPlaneState.Running, host.StatusOf("web")!.State);
+    }
+
+    [TestMethod]
+    public async Task StartModule_ItsPlaneSlowToStart_TheRunningModulesApplyAndLeaseMeanwhile()
+    {
+        // CI, 2026-12-05: a module installed live held the host's lock for 1.9 s while its VIPs were bound, every lease
+        // refresh waited behind it, and the other module's checker timed out and restarted its application.
+        var backend = new FakeBackend();
+        var db = FakeBackend.Web() with { Name = "db", Vips = [System.Net.IPAddress.Parse("198.18.100.2")] };
+        var host = new DataPlaneHost([FakeBackend.Web()], backend, NullLogger<DataPlaneHost>.Instance) { Time = new FakeTimeProvider() };
+        host.Start();
+        var web = backend.Planes.Single();
+        host.Configure(db);
+        using var starting = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        backend.OnStart = module =>
+        {
+            starting.Release();
+            release.Wait(Poll.DefaultTimeout);
+        };
+
+        var start = Task.Run(() => host.StartModule("db"));
+        try
+        {
+            await Poll.WithTimeout(starting.WaitAsync()); // db's plane is starting
+            var served = Task.Run(() =>
+            {
+                host.Publish(OwnershipSnapshots.Of(1, "web", BucketState.Owned, BucketState.None));
+                host.RefreshLease(Lease);
+            });
+            await Poll.WithTimeout(served); // web applied and leased while db's plane was starting
+            Assert.AreEqual(1, web.Applies.Count);
+            CollectionAssert.AreEqual(new[] { Lease }, web.Leases);
+            Assert.IsFalse(start.IsCompleted);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await Poll.WithTimeout(start);
+        var started = backend.Planes[1];
+        Assert.AreEqual("db", started.Module);
+        Assert.AreEqual(ModuleDataPlaneState.Running, host.StatusOf("db")!.State);
+        Assert.IsEmpty(started.Leases, "fail-closed until the next lease refresh");
+        host.RefreshLease(Lease);
+        CollectionAssert.AreEqual(new[] { Lease }, started.Leases);
     }
 
     /// <summary>A host on a fake clock that moves only when a test moves it (a lease refresh then passes on exactly what it got).</summary>
