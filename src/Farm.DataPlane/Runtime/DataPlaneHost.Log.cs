@@ -16,8 +16,8 @@ public sealed partial class DataPlaneHost
         [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "Module {Module}: applied ownership version {Version} (epoch {Epoch}): {Owned} owned, {Incoming} incoming, {Claimed} claimed, {Draining} draining ({CleanMs:F1} ms for conntrack first, {KernelMs:F1} ms to program the kernel)")]
         public static partial void Applied(ILogger logger, string module, long version, long epoch, int owned, int incoming, int claimed, int draining, double cleanMs, double kernelMs);
 
-        [LoggerMessage(EventId = 414, Level = LogLevel.Debug, Message = "Publishing ownership version {Version} took {Ms:F1} ms: {SettleMs:F1} ms deleting stale conntrack entries first, {WaitMs:F1} ms waiting for the data plane's lock, {ApplyMs:F1} ms applying")]
-        public static partial void SlowPublish(ILogger logger, long version, double ms, double settleMs, double waitMs, double applyMs);
+        [LoggerMessage(EventId = 414, Level = LogLevel.Debug, Message = "Publishing ownership version {Version} took {Ms:F1} ms: {SettleMs:F1} ms deleting stale conntrack entries first, {WaitMs:F1} ms waiting for the data plane's lock, {ApplyMs:F1} ms applying; {JitMs:F1} ms of it compiling code")]
+        public static partial void SlowPublish(ILogger logger, long version, double ms, double settleMs, double waitMs, double applyMs, double jitMs);
 
         [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Module {Module}: the kernel refused an update ({What}); its lease is withheld (the module serves nothing here, the peers take its buckets) and the filter rebuilt and applied again on every tick")]
         public static partial void KernelRefused(ILogger logger, string module, string what, Exception exception);

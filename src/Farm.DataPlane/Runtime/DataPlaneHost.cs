@@ -277,6 +277,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         long began = Time.GetTimestamp();
+        TimeSpan compiled = System.Runtime.JitInfo.GetCompilationTime(currentThread: true);
         Cleaner?.Settle(snapshot); // conntrack deletions the apply must wait for, off the lock the lease refresh needs
         long settled = Time.GetTimestamp();
         long locked;
@@ -299,7 +300,8 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         if (took >= SlowPublish)
         {
             Log.SlowPublish(logger, snapshot.Version, took.TotalMilliseconds, Time.GetElapsedTime(began, settled).TotalMilliseconds,
-                Time.GetElapsedTime(settled, locked).TotalMilliseconds, Time.GetElapsedTime(locked).TotalMilliseconds);
+                Time.GetElapsedTime(settled, locked).TotalMilliseconds, Time.GetElapsedTime(locked).TotalMilliseconds,
+                (System.Runtime.JitInfo.GetCompilationTime(currentThread: true) - compiled).TotalMilliseconds);
         }
     }
 
