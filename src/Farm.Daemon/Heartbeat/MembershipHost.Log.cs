@@ -13,12 +13,6 @@ internal sealed partial class MembershipHost
         [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Membership tick failed; the heartbeat thread goes on")]
         public static partial void TickFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 208, Level = LogLevel.Debug, Message = "Membership code warmed up in {Ms:F0} ms ({JitMs:F0} ms compiling) by an in-memory farm of three: {Messages} messages, rejoin reached: {Rejoined}")]
-        public static partial void WarmedUp(ILogger logger, double ms, double jitMs, int messages, bool rejoined);
-
-        [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "The membership warm-up failed (farmd starts anyway; its first view changes compile that code instead)")]
-        public static partial void WarmUpFailed(ILogger logger, Exception exception);
-
         [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat thread was {LateMs:F0} ms late (process stalled?): {StepMs:F0} ms in the tick itself ({LockMs:F0} waiting for the membership lock, {TickMs:F0} under it, {DeliverMs:F0} delivering), {GcMs:F0} ms of garbage-collection pauses and {JitMs:F0} ms of JIT compilation (all threads) since the tick before")]
         public static partial void TickLate(ILogger logger, double lateMs, double stepMs, double lockMs, double tickMs, double deliverMs, double gcMs, double jitMs);
 

@@ -50,7 +50,6 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     private long ticks;
     private long polls;
     private IThreadPriority? threadPriority;
-    private readonly ModuleSpec[] startModules; // for the warm-up
 
     /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
     public MembershipHost(
@@ -65,7 +64,6 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         ConfigHash = configHash;
         logger = loggerFactory.CreateLogger<MembershipHost>();
         driver = new MembershipDriver(options, self, configHash, modules, TimeSpan.Zero, loggerFactory.CreateLogger<MembershipManager>());
-        startModules = [.. modules];
         Limits = MessageLimits.For(options, modules);
         leaseWriter = new LeaseWriter(() => Now, sinks, logger);
     }
@@ -130,38 +128,6 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     /// </summary>
     public void UseRealtimePriority(IThreadPriority priority) => threadPriority = priority ?? throw new ArgumentNullException(nameof(priority));
 
-    /// <summary>
-    /// Before the heartbeat thread starts, run the membership code once in an in-memory farm (<see cref="MembershipWarmUp"/>),
-    /// its messages through the wire mapping and its ownership through <see cref="WarmUpSink"/>: code the JIT would
-    /// otherwise compile inside this node's first Prepares and Commits. farmd sets it when it serves traffic.
-    /// </summary>
-    public bool WarmsUp { get; set; }
-
-    /// <summary>What the warm-up farm's ownership also goes through (pure code of the data plane), when <see cref="WarmsUp"/>.</summary>
-    public Action<OwnershipSnapshot>? WarmUpSink { get; set; }
-
-    private void WarmUp()
-    {
-        long began = timeProvider.GetTimestamp();
-        TimeSpan compiled = System.Runtime.JitInfo.GetCompilationTime(currentThread: true);
-        try
-        {
-            var result = MembershipWarmUp.Run(Options, startModules, static (request, reply) =>
-            {
-                string method = MessageMapper.MethodOf(request);
-                MessageMapper.ParseRequest(method, Google.Protobuf.MessageExtensions.ToByteString(MessageMapper.ToProto(request)));
-                MessageMapper.ParseReply(method, Google.Protobuf.MessageExtensions.ToByteString(MessageMapper.ToProto(reply)));
-            }, WarmUpSink);
-            Log.WarmedUp(logger, timeProvider.GetElapsedTime(began).TotalMilliseconds,
-                (System.Runtime.JitInfo.GetCompilationTime(currentThread: true) - compiled).TotalMilliseconds, result.Messages, result.Rejoined);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Only a head start: the real farm runs the same code, compiled when first needed.
-            Log.WarmUpFailed(logger, ex);
-        }
-    }
-
     /// <summary>Starts the heartbeat thread.</summary>
     public void Start()
     {
@@ -173,11 +139,6 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         if (thread is not null)
         {
             throw new InvalidOperationException("The heartbeat thread is already running.");
-        }
-
-        if (WarmsUp)
-        {
-            WarmUp();
         }
 
         leaseWriter.Start(threadPriority, HeartbeatPriority);

@@ -56,14 +56,6 @@ internal sealed class FarmNode : IDisposable
                 Time = timeProvider,
             };
             Host.AttachSink(DataPlane);
-            Host.WarmsUp = true; // it serves traffic: its first hand-overs must not wait for the JIT
-            Host.WarmUpSink = snapshot =>
-            {
-                foreach (var module in trusted)
-                {
-                    DataPlaneHost.AssignmentOf(snapshot, module.Name);
-                }
-            };
 
             // Half an interval: a drain ends within one heartbeat interval of its last connection's close.
             var period = options.HeartbeatInterval / 2 > TimeSpan.FromMilliseconds(10) ? options.HeartbeatInterval / 2 : TimeSpan.FromMilliseconds(10);

@@ -436,7 +436,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
     }
 
     /// <summary>The bucket sets of <paramref name="module"/> in <paramref name="snapshot"/>, with the flows peers still serve.</summary>
-    public static BucketAssignment AssignmentOf(OwnershipSnapshot snapshot, string module)
+    internal static BucketAssignment AssignmentOf(OwnershipSnapshot snapshot, string module)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         long epoch = snapshot.View?.Epoch ?? 0;
