@@ -69,10 +69,14 @@ build_deb() {
   # dotnet publish leaves 0744 everywhere: libraries and data 0644, the programs 0755.
   find "$lib" -type f -exec chmod 0644 {} +
   chmod 0755 "$lib/farmd/farmd" "$lib/farmd/createdump" "$lib/farmctl/farmctl" "$lib/farmctl/createdump"
-  # What both folders hold byte for byte (most of the runtime) is stored once: farmctl's copy becomes a link.
+  # What both folders hold byte for byte (the runtime's native libraries) is stored once: farmctl's copy becomes a link.
+  # Not libcoreclr.so: the runtime loads System.Private.CoreLib from its own folder, the link's target, and farmd's is a
+  # part of farmd's composite image (Farm.Daemon.csproj): farmctl then loaded that image and aborted on the first
+  # assembly it holds in another version ("MVID mismatch", Farm.Installer.Tests, 2026-12-05).
   local file shared=0
   for file in "$lib"/farmctl/*; do
     file="$(basename "$file")"
+    [[ "$file" == libcoreclr.so ]] && continue
     if [[ -f "$lib/farmd/$file" && ! -L "$lib/farmctl/$file" ]] && cmp -s "$lib/farmd/$file" "$lib/farmctl/$file"; then
       ln -sf "../farmd/$file" "$lib/farmctl/$file"
       shared=$((shared + 1))
@@ -83,6 +87,13 @@ build_deb() {
   if [[ "$(uname -m)" == x86_64 ]]; then
     "$lib/farmd/farmd" --help >/dev/null
     "$lib/farmctl/farmctl" --help >/dev/null
+    # A command that loads the gRPC client (and with it the logging abstractions): no farmd answers, exit 1 expected.
+    local code=0
+    "$lib/farmctl/farmctl" status --socket "$work/no-farmd.sock" >/dev/null 2>&1 || code=$?
+    if ((code != 1)); then
+      echo "package.sh: farmctl status without a farmd exited with $code, not 1: the program is broken" >&2
+      exit 1
+    fi
   fi
 
   install -d -m 0755 "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/default" \

@@ -65,6 +65,7 @@ public sealed class ModuleManagerTests : IDisposable
         journal.Clear();
 
         checkers["web-tcp"].Up = false;
+        await time.WaitForTimerAsync(CheckerConfig.DefaultInterval, Poll.Deadline()); // the checker waits for its next round
         time.Advance(CheckerConfig.DefaultInterval);
         await manager.WaitForStatusAsync(s => s.State == ModuleState.Up && s.SubState == ModuleSubState.Transient, Poll.Deadline()).WithTimeout();
         checkers["web-tcp"].Up = true;
@@ -143,6 +144,7 @@ public sealed class ModuleManagerTests : IDisposable
         await using var manager = await StartedAsync(config);
         checkers["web-tcp"].Hang = true;
 
+        await time.WaitForTimerAsync(CheckerConfig.DefaultInterval, Poll.Deadline()); // the checker waits for its next round
         time.Advance(CheckerConfig.DefaultInterval);
         await time.WaitForTimerAsync(CheckerConfig.DefaultTimeout, Poll.Deadline());
         time.Advance(CheckerConfig.DefaultTimeout);
@@ -203,6 +205,7 @@ public sealed class ModuleManagerTests : IDisposable
         runner.SetResult("start_both", ScriptResult.Fail(3));
 
         checkers["web-tcp"].Up = false;
+        await time.WaitForTimerAsync(CheckerConfig.DefaultInterval, Poll.Deadline()); // the checker waits for its next round
         time.Advance(CheckerConfig.DefaultInterval);
         await manager.WaitForStatusAsync(s => s.IsStopped, Poll.Deadline()).WithTimeout();
 
