@@ -11,10 +11,10 @@ namespace Farm.DataPlane.Runtime;
 /// </summary>
 /// <remarks>
 /// One lock serializes the applies and lease refreshes; a module started or stopped live builds or takes down its plane
-/// outside it (a second lock orders those), so the modules that serve never wait for nft and ip tools. Applies (~0.5 ms) run on the thread that produced the snapshot (a tick, a
-/// Prepare's or Commit's handler) before it sends anything: a Prepare is acknowledged only once the released buckets
-/// drain in the kernel. Older snapshots are ignored, a failed apply is retried on every publish and tick, a failing
-/// module is left out. Fail-closed: a module whose apply or lease refresh the kernel refused loses its lease at once until
+/// outside it (a second lock orders those), so the modules that serve never wait for the nft and ip tools. Applies
+/// (~0.5 ms) run on the thread that produced the snapshot (a tick, a Prepare's or Commit's handler) before it sends
+/// anything: a Prepare is acknowledged only once the released buckets drain in the kernel. Older snapshots are
+/// ignored, a failed apply is retried on every publish and tick, a failing module is left out. Fail-closed: a module whose apply or lease refresh the kernel refused loses its lease at once until
 /// the filter was rebuilt and an apply succeeded; <see cref="HealthChanged"/> lets the traffic gate hand its buckets on.
 /// </remarks>
 public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
