@@ -342,7 +342,9 @@ public sealed class DataPlaneFarmTests : KernelTestClass
             long sent = 0;
             using var stop = new CancellationTokenSource();
             var vip = new IPEndPoint(Modules.Vip4, Modules.UdpPort);
-            var sender = Task.Run(() =>
+            // Both on threads of their own, with blocking socket calls: on 2 cores, pool threads were all busy (the batches
+            // below run on one) and the receiver's continuations ran too late to read a single answer (CI, 2026-12-05).
+            var sender = Task.Factory.StartNew(() =>
             {
                 byte[] who = "who"u8.ToArray();
                 while (!stop.IsCancellationRequested)
@@ -357,25 +359,29 @@ public sealed class DataPlaneFarmTests : KernelTestClass
                         // A full queue: the next one goes.
                     }
                 }
-            });
-            var receiver = Task.Run(async () =>
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            flow.ReceiveTimeout = 100;
+            var receiver = Task.Factory.StartNew(() =>
             {
                 byte[] buffer = new byte[64];
-                using var linger = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                try
+                EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+                while (true)
                 {
-                    while (true)
+                    try
                     {
-                        var received = await flow.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), linger.Token);
-                        string name = Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes);
+                        int received = flow.ReceiveFrom(buffer, ref from);
+                        string name = Encoding.ASCII.GetString(buffer, 0, received);
                         answers[name] = answers.GetValueOrDefault(name) + 1;
                     }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+                    {
+                        if (stop.IsCancellationRequested)
+                        {
+                            return; // stopped, and nothing came for a timeout
+                        }
+                    }
                 }
-                catch (OperationCanceledException)
-                {
-                    // Stopped.
-                }
-            });
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
             var watch = Stopwatch.StartNew();
             await nodes[next].WithFilterAsync(filter =>
