@@ -144,10 +144,12 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
             throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
         }
 
-        TimeSpan started = host.Now;
-        TimeSpan compiled = System.Runtime.JitInfo.GetCompilationTime(currentThread: true);
+        // Timed only when it is logged: heartbeats (20 a second per peer) are not, and Debug is off by default.
+        bool timed = request is not HeartbeatRequest && logger.IsEnabled(LogLevel.Debug);
+        TimeSpan started = timed ? host.Now : default;
+        TimeSpan compiled = timed ? System.Runtime.JitInfo.GetCompilationTime(currentThread: true) : default;
         var reply = host.HandleRequest(envelope.Sender, (int)envelope.Lan, request);
-        if (request is not HeartbeatRequest && logger.IsEnabled(LogLevel.Debug))
+        if (timed)
         {
             // The JIT share: a restarted farmd compiles what ReadyToRun left out on the first view changes it takes part in.
             Log.Served(logger, request.GetType().Name, envelope.Sender, (host.Now - started).TotalMilliseconds,

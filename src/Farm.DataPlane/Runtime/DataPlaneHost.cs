@@ -14,8 +14,9 @@ namespace Farm.DataPlane.Runtime;
 /// outside it (a second lock orders those), so the modules that serve never wait for the nft and ip tools. Applies
 /// (~0.5 ms) run on the thread that produced the snapshot (a tick, a Prepare's or Commit's handler) before it sends
 /// anything: a Prepare is acknowledged only once the released buckets drain in the kernel. Older snapshots are
-/// ignored, a failed apply is retried on every publish and tick, a failing module is left out. Fail-closed: a module whose apply or lease refresh the kernel refused loses its lease at once until
-/// the filter was rebuilt and an apply succeeded; <see cref="HealthChanged"/> lets the traffic gate hand its buckets on.
+/// ignored, a failed apply is retried on every publish and tick, a failing module is left out. Fail-closed: a module
+/// whose apply or lease refresh the kernel refused loses its lease at once until the filter was rebuilt and an apply
+/// succeeded; <see cref="HealthChanged"/> lets the traffic gate hand its buckets on.
 /// </remarks>
 public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 {
@@ -159,9 +160,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
 
                 // Detached first, under the lock: no apply or lease refresh reaches it from here on. The tools that take
                 // it down then run outside the lock (see StartModule).
-                plane = running;
-                entry.Plane = null;
-                entry.State = ModuleDataPlaneState.Stopped;
+                plane = Detach(entry, running);
                 entry.Reason = "stopped with the module (farmctl start recreates it)";
                 entry.AppliedVersion = -1;
                 entry.KernelFailing = false;
@@ -224,10 +223,9 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
             {
                 lock (gate)
                 {
-                    entry.Reason = "start failed: " + e.Message;
+                    StartFailed(entry, e);
                 }
 
-                Log.ModuleStartFailed(logger, module, e.Message, e);
                 throw new InvalidOperationException($"the data plane of module {module} could not start: {e.Message}", e);
             }
 
@@ -375,9 +373,7 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
                 {
                     if (entries[i].Plane is { } plane)
                     {
-                        StopPlane(entries[i].Config.Name, plane);
-                        entries[i].Plane = null;
-                        entries[i].State = ModuleDataPlaneState.Stopped;
+                        StopPlane(entries[i].Config.Name, Detach(entries[i], plane));
                     }
                 }
             }
@@ -397,10 +393,16 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            entry.Reason = "start failed: " + e.Message;
-            Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
+            StartFailed(entry, e);
             return e;
         }
+    }
+
+    /// <summary>The entry's plane could not start: the reason in status, and the log (under the lock).</summary>
+    private void StartFailed(ModuleEntry entry, Exception e)
+    {
+        entry.Reason = "start failed: " + e.Message;
+        Log.ModuleStartFailed(logger, entry.Config.Name, e.Message, e);
     }
 
     /// <summary>Creates and starts a module's data plane, fail-closed (a plane that fails half-way takes itself down).</summary>
@@ -419,6 +421,14 @@ public sealed partial class DataPlaneHost : IOwnershipSink, IDisposable
         entry.State = ModuleDataPlaneState.Running;
         entry.Reason = null;
         Log.ModuleStarted(logger, entry.Config.Name, entry.Config.Interface, string.Join(", ", entry.Config.Vips));
+    }
+
+    /// <summary>The entry no longer has a plane (under the lock): no apply or lease refresh reaches <paramref name="plane"/>.</summary>
+    private static IModuleDataPlane Detach(ModuleEntry entry, IModuleDataPlane plane)
+    {
+        entry.Plane = null;
+        entry.State = ModuleDataPlaneState.Stopped;
+        return plane;
     }
 
     /// <summary>Stops a module's data plane (responder, VIPs, filter); a failure is logged, the next start undoes what is left.</summary>
