@@ -6,23 +6,37 @@
 #            completion for farmctl and the docs in /usr/share/doc/farm. Built with dpkg-deb, as root or not.
 #   windows  artifacts/package/farm-<version>-win-x64/: farmd\farmd.exe and farmctl\farmctl.exe, self-contained for win-x64,
 #            with installer/windows/farmd-service.ps1 (registers farmd as a Windows service).
-# Usage: installer/package.sh [--version VERSION] [--output DIR] [deb] [windows]     (default: deb)
+#   farmd    farmd alone, published for linux-x64 exactly as the deb ships it, into the --output folder itself (which
+#            must be new or empty; give --output, and build this target alone): what --farmd-publish takes. tests/run.sh
+#            publishes the tests' farmd this way (artifacts/test-farmd).
+# Usage: installer/package.sh [--version VERSION] [--output DIR] [--farmd-publish DIR] [deb] [windows] [farmd]
+#        (default target: deb)
 # VERSION defaults to 0.1.0~git<date of the last commit>.<commit>, a Debian version that sorts by commit date.
+# --farmd-publish DIR: the deb takes farmd from DIR instead of publishing it again (the composite ReadyToRun compilation
+#            of farmd is ~2-2.5 min on 2 cores). DIR must be what the farmd target publishes from this checkout with the
+#            same VERSION (self-contained linux-x64, composite ReadyToRun, no debug files, English resources only): it
+#            is checked and refused otherwise, then copied; DIR itself is never changed. The package is then the same,
+#            file for file, as one built without the option.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 base_version=0.1.0
 version=""
+version_given=0
 output="$root/artifacts/package"
+output_given=0
+farmd_publish=""
 targets=()
 while (($#)); do
   case "$1" in
-    --version) version="${2:?--version needs a value}"; shift 2 ;;
-    --version=*) version="${1#*=}"; shift ;;
-    --output) output="${2:?--output needs a value}"; shift 2 ;;
-    --output=*) output="${1#*=}"; shift ;;
-    deb|windows) targets+=("$1"); shift ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --version) version="${2:?--version needs a value}"; version_given=1; shift 2 ;;
+    --version=*) version="${1#*=}"; version_given=1; shift ;;
+    --output) output="${2:?--output needs a value}"; output_given=1; shift 2 ;;
+    --output=*) output="${1#*=}"; output_given=1; shift ;;
+    --farmd-publish) farmd_publish="${2:?--farmd-publish needs a folder}"; shift 2 ;;
+    --farmd-publish=*) farmd_publish="${1#*=}"; shift ;;
+    deb|windows|farmd) targets+=("$1"); shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "package.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,6 +55,81 @@ if [[ ! "$version" =~ ^[0-9][A-Za-z0-9.+~]*$ ]]; then
 fi
 # The assembly version takes digits only: 0.1.0~git20261203.abc -> 0.1.0, the rest goes into the informational version.
 assembly_version="${version%%[~+]*}"
+
+# The farmd target publishes into --output itself, so it is built alone and into a folder holding nothing else.
+if [[ " ${targets[*]} " == *" farmd "* ]]; then
+  if ((${#targets[@]} > 1)); then
+    echo "package.sh: the farmd target publishes into the --output folder itself: build it alone (not with ${targets[*]})" >&2
+    exit 2
+  fi
+  if ((!output_given)); then
+    echo "package.sh: the farmd target publishes into the --output folder itself: name a new or empty one with --output DIR" >&2
+    exit 2
+  fi
+  if [[ -e "$output" && ! -d "$output" ]] || { [[ -d "$output" ]] && [[ -n "$(ls -A "$output")" ]]; }; then
+    echo "package.sh: --output $output is not a new or empty folder: the farmd target publishes only into one (name another)" >&2
+    exit 2
+  fi
+  if [[ -n "$farmd_publish" ]]; then
+    echo "package.sh: --farmd-publish is for the deb target, not farmd" >&2
+    exit 2
+  fi
+fi
+
+# Refuses (exit 2) a farmd folder unlike the one the farmd target publishes from this checkout: a .deb built with
+# --farmd-publish holds what one built without the option holds. What cannot be seen in the files (a change to the
+# source not yet committed when the folder was published) is the caller's to avoid.
+check_farmd_publish() { # DIR
+  local dir="$1" head extra again=""
+  ((version_given)) && again=" --version $version"
+  refuse() {
+    echo "package.sh: --farmd-publish $dir: $1." >&2
+    echo "  Publish farmd from this checkout into a new or empty folder with: installer/package.sh$again --output DIR farmd" >&2
+    echo "  (or build the package without --farmd-publish: it then publishes farmd itself)." >&2
+    exit 2
+  }
+  [[ -f "$dir" ]] && refuse "a file, not a folder (name the folder that holds farmd: $(dirname "$dir"))"
+  [[ -d "$dir" ]] || refuse "no such folder"
+  [[ -f "$dir/farmd" && -x "$dir/farmd" ]] || refuse "it holds no executable farmd (the folder of a published farmd is wanted)"
+  # ELF header: magic, 64-bit (class 2), machine x86-64 (0x3e) at byte 18.
+  head="$(od -An -tx1 -N20 "$dir/farmd" | tr -d ' \n')"
+  [[ "$head" == 7f454c4602* && "${head:36:4}" == 3e00 ]] ||
+    refuse "farmd is not a Linux x86-64 executable (package.sh publishes -r linux-x64)"
+  grep -q '"name": "\.NETCoreApp,Version=v[0-9.]*/linux-x64"' "$dir/farmd.deps.json" 2>/dev/null ||
+    refuse "farmd.deps.json does not name the runtime linux-x64 (package.sh publishes -r linux-x64)"
+  grep -q '"includedFrameworks"' "$dir/farmd.runtimeconfig.json" 2>/dev/null && [[ -f "$dir/libcoreclr.so" && -f "$dir/libhostfxr.so" ]] ||
+    refuse "farmd is not self-contained (no .NET runtime in the folder; package.sh publishes --self-contained)"
+  [[ -f "$dir/farmd.r2r.dll" ]] ||
+    refuse "no composite ReadyToRun image farmd.r2r.dll (package.sh publishes -p:PublishReadyToRun=true, composite for Linux: Farm.Daemon.csproj)"
+  extra="$(cd "$dir" && find . -mindepth 1 -type d -printf '%P\n' | sort | head -n 3 | tr '\n' ' ')"
+  [[ -z "$extra" ]] ||
+    refuse "it holds folders (${extra% }): package.sh publishes -p:SatelliteResourceLanguages=en, which leaves none"
+  extra="$(cd "$dir" && find . -maxdepth 1 -type f \( -name '*.pdb' -o -name '*.dbg' \) -printf '%P\n' | sort | head -n 3 | tr '\n' ' ')"
+  [[ -z "$extra" ]] || refuse "farmd was published with debug information (${extra% }...): package.sh publishes -p:DebugType=none"
+  ! LC_ALL=C grep -qaF 'farmd.pdb' "$dir/farmd.dll" ||
+    refuse "farmd was published with debug information (farmd.dll names farmd.pdb): package.sh publishes -p:DebugType=none"
+  # The informational version, as the attribute's blob holds it: its length, then "$version" or "$version+<commit>"
+  # (the SDK appends the commit id, 40 or 64 hex digits), then the two bytes of "no named arguments".
+  local pattern="" length
+  for length in 0 40 64; do
+    pattern+="${pattern:+|}$(blob_length $((${#version} + (length ? length + 1 : 0))))\\Q$version\\E"
+    ((length)) && pattern+="\\+[0-9a-f]{$length}"
+    pattern+='\x00\x00'
+  done
+  grep -qF "\"farmd/$assembly_version\"" "$dir/farmd.deps.json" && LC_ALL=C grep -qaP -- "$pattern" "$dir/farmd.dll" ||
+    refuse "farmd is not version $version, this package's (published from another commit or with another --version)"
+}
+# The compressed length of a metadata blob (ECMA-335 II.23.2) as a grep -P pattern: one byte below 128, else two.
+blob_length() { # LENGTH
+  if (($1 < 128)); then printf '\\x%02x' "$1"; else printf '\\x%02x\\x%02x' $((0x80 | $1 >> 8)) $(($1 & 0xff)); fi
+}
+if [[ -n "$farmd_publish" ]]; then
+  if [[ " ${targets[*]} " != *" deb "* ]]; then
+    echo "package.sh: --farmd-publish is for the deb target (the Windows publish is for win-x64)" >&2
+    exit 2
+  fi
+  check_farmd_publish "$farmd_publish"
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 mkdir -p "$output"
@@ -62,9 +151,21 @@ publish() { # PROJECT RID OUTPUT EXTRA...
   rm -f "$out"/*.pdb "$out"/*.dbg
 }
 
+# farmd for Linux as the deb ships it and the farmd target publishes it (one definition for both).
+publish_farmd_linux() { # OUTPUT
+  publish src/Farm.Daemon linux-x64 "$1" -p:PublishReadyToRun=true
+}
+
 build_deb() {
   local pkg="$work/deb" lib="$work/deb/usr/lib/farm" doc="$work/deb/usr/share/doc/farm"
-  publish src/Farm.Daemon linux-x64 "$lib/farmd" -p:PublishReadyToRun=true
+  if [[ -n "$farmd_publish" ]]; then
+    # Checked above; copied, so that the modes set below change the copy, never the caller's folder.
+    echo "== farmd from $farmd_publish (not published again)"
+    mkdir -p "$lib/farmd"
+    cp -a "$farmd_publish/." "$lib/farmd/"
+  else
+    publish_farmd_linux "$lib/farmd"
+  fi
   publish src/Farm.Cli linux-x64 "$lib/farmctl" -p:PublishReadyToRun=true
   # dotnet publish leaves 0744 everywhere: libraries and data 0644, the programs 0755.
   find "$lib" -type f -exec chmod 0644 {} +
@@ -141,6 +242,11 @@ build_deb() {
   echo "== dpkg-deb $deb"
   dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$deb" >/dev/null
   echo "$deb ($(du -h "$deb" | cut -f1), installed $((size / 1024)) MiB)"
+}
+
+build_farmd() {
+  publish_farmd_linux "$output"
+  echo "$output ($(du -sh "$output" | cut -f1))"
 }
 
 build_windows() {
