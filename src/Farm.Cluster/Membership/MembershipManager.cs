@@ -124,7 +124,39 @@ public sealed partial class MembershipManager : IViewListener
     public void NoteContact(string name) => peers.NoteContact(name);
 
     /// <inheritdoc cref="PeerMonitor.NoteGone"/>
-    public bool NotePeerGone(string name, int lan, TimeSpan now) => peers.NoteGone(name, lan, now);
+    public bool NotePeerGone(string name, int lan, TimeSpan now)
+    {
+        if (!peers.NoteGone(name, lan, now))
+        {
+            return false;
+        }
+
+        // The others learn it now, not at the next tick: the next coordinator may be one whose own connection to the
+        // dead process has not broken yet (HeartbeatRequest.Gone).
+        if (firstTick is not null)
+        {
+            SendHeartbeats(now);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The peers <paramref name="heartbeat"/>'s sender saw die that this node still hears: its transport probes their
+    /// ports (a refusal there makes them gone here too, <see cref="NotePeerGone"/>). The sender's word alone removes no
+    /// one.
+    /// </summary>
+    public IEnumerable<string> GoneToConfirm(HeartbeatRequest heartbeat, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        foreach (string name in heartbeat.Gone ?? [])
+        {
+            if (name != self.Name && peers.IsReachable(name, now))
+            {
+                yield return name;
+            }
+        }
+    }
 
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
     public void ReportWitnessReached(TimeSpan probeStart) => witness.Reached(probeStart);
@@ -301,6 +333,7 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     private void SendHeartbeats(TimeSpan now) => peers.SendHeartbeats(
-        new HeartbeatRequest(lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now)),
+        new HeartbeatRequest(lease.Announced(self, now), configHash, acceptor.Installed?.Id, acceptor.Promised?.Id, witness.Lost(now), handover.Current(now),
+            Gone: peers.GoneNames()),
         lease.AllowsQuietHeartbeats(now), requests, now);
 }

@@ -75,6 +75,21 @@ internal sealed partial class PeerMonitor
     public TimeSpan VouchesUntil(IPeer peer) =>
         (peer.Echoes && peer.LastProvenAlive < peer.LastHeard ? peer.LastProvenAlive : peer.LastHeard) + options.DetectionTimeout;
 
+    /// <summary>The peers this node saw die and has not heard since (<see cref="NoteGone"/>); null when none.</summary>
+    public IReadOnlyList<string>? GoneNames()
+    {
+        List<string>? gone = null;
+        foreach (var peer in peers.Values)
+        {
+            if (peer.Gone)
+            {
+                (gone ??= []).Add(peer.Name);
+            }
+        }
+
+        return gone;
+    }
+
     /// <summary>True when a peer is reachable and admitted now.</summary>
     public bool IsReachable(string name, TimeSpan now) => peers.TryGetValue(name, out var p) && Reachable(p, now);
 

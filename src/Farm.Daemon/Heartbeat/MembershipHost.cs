@@ -180,6 +180,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         MembershipMessage reply;
         MembershipEffects effects;
         List<string>? probe = null;
+        string trigger = string.Empty;
         lock (gate)
         {
             (reply, effects) = driver.HandleRequest(from, lan, request, Now);
@@ -198,6 +199,12 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
             if (reply is PrepareReply { Accepted: false, StillHeard.IsDefaultOrEmpty: false } refused)
             {
                 probe = SilentToProbe(refused, Now);
+                trigger = "a proposal leaves it out and it has been silent";
+            }
+            else if (request is HeartbeatRequest { Gone.Count: > 0 } heartbeat)
+            {
+                probe = GoneToProbe(driver.Manager.GoneToConfirm(heartbeat, Now), Now);
+                trigger = $"{from} saw it die";
             }
         }
 
@@ -219,7 +226,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
 
         foreach (string peer in probe ?? [])
         {
-            transport?.ProbeGone(peer);
+            transport?.ProbeGone(peer, trigger);
         }
 
         return reply;
@@ -240,14 +247,44 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         {
             string peer = refused.StillHeard[i].Name;
             bool silent = Options.DetectionTimeout - refused.StillHeardFor[i] >= Options.HeartbeatInterval;
-            if (silent && (!probedAt.TryGetValue(peer, out var last) || now - last >= Options.HeartbeatInterval))
+            if (silent && MayProbe(peer, now))
             {
-                probedAt[peer] = now;
                 (result ??= []).Add(peer);
             }
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A peer saw processes die that this node still hears (<see cref="HeartbeatRequest.Gone"/>): their ports get probed
+    /// now rather than when this node's own connections to them break, at most once per peer and interval (the list
+    /// comes with every heartbeat of that peer until the dead process is back). Under <c>gate</c>.
+    /// </summary>
+    private List<string>? GoneToProbe(IEnumerable<string> stillHeard, TimeSpan now)
+    {
+        List<string>? result = null;
+        foreach (string peer in stillHeard)
+        {
+            if (MayProbe(peer, now))
+            {
+                (result ??= []).Add(peer);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>True, and noted, unless <paramref name="peer"/>'s port was probed less than an interval ago. Under <c>gate</c>.</summary>
+    private bool MayProbe(string peer, TimeSpan now)
+    {
+        if (probedAt.TryGetValue(peer, out var last) && now - last < Options.HeartbeatInterval)
+        {
+            return false;
+        }
+
+        probedAt[peer] = now;
+        return true;
     }
 
     /// <summary>Delivers an authenticated reply.</summary>

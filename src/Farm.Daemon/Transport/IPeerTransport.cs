@@ -9,6 +9,7 @@ internal interface IPeerTransport
     /// <summary>
     /// Connects once to <paramref name="peer"/>'s port on every LAN and returns at once; where the port refuses (the
     /// host is up, nothing listens) the membership hears that the peer's process died, as after a broken stream.
+    /// <paramref name="trigger"/> says why, for the log.
     /// </summary>
-    void ProbeGone(string peer);
+    void ProbeGone(string peer, string trigger);
 }

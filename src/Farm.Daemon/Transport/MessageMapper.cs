@@ -35,7 +35,7 @@ internal static class MessageMapper
         HeartbeatRequest m => new Wire.HeartbeatRequest
         {
             Sender = ToProto(m.Sender), ConfigHash = m.ConfigHash, Installed = ToProto(m.Installed), Promised = ToProto(m.Promised), WitnessLost = m.WitnessLost,
-            Drains = ToProto(m.Drains), Quiet = m.Quiet,
+            Drains = ToProto(m.Drains), Quiet = m.Quiet, Gone = { m.Gone ?? [] },
         }.WithClocks(m.SentAt, m.Echo),
         HeartbeatReply m => new Wire.HeartbeatReply
         {
@@ -286,7 +286,14 @@ internal static class MessageMapper
 
     private static HeartbeatRequest FromProto(Wire.HeartbeatRequest m, MessageLimits limits) =>
         new(FromProto(m.Sender), m.ConfigHash, FromProto(m.Installed), FromProto(m.Promised), m.WitnessLost, FromProto(m.Drains, limits), m.Quiet,
-            m.HasSentAtUs ? Microseconds(m.SentAtUs, "sent_at_us") : null, m.HasEchoUs ? Microseconds(m.EchoUs, "echo_us") : null);
+            m.HasSentAtUs ? Microseconds(m.SentAtUs, "sent_at_us") : null, m.HasEchoUs ? Microseconds(m.EchoUs, "echo_us") : null,
+            GoneNames(m.Gone, limits));
+
+    /// <summary>A heartbeat's gone list: at most one name per member; null when empty.</summary>
+    private static string[]? GoneNames(Google.Protobuf.Collections.RepeatedField<string> gone, MessageLimits limits) =>
+        gone.Count == 0 ? null
+        : gone.Count > limits.MaxMembers ? throw new FormatException($"A heartbeat names {gone.Count} gone peers; a cluster has at most {limits.MaxMembers} nodes.")
+        : [.. gone];
 
     /// <summary>Sets a heartbeat's clock readings (absent when null), in microseconds.</summary>
     private static Wire.HeartbeatRequest WithClocks(this Wire.HeartbeatRequest m, TimeSpan? sentAt, TimeSpan? echo)

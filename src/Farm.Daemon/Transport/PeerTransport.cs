@@ -204,13 +204,13 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     }
 
     /// <inheritdoc />
-    public void ProbeGone(string peer)
+    public void ProbeGone(string peer, string trigger)
     {
         foreach (var (peerName, lan) in endpointsOf.Keys)
         {
             if (peerName == peer)
             {
-                _ = ProbeGoneAsync(peer, lan, "a proposal leaves it out and it has been silent");
+                _ = ProbeGoneAsync(peer, lan, trigger);
             }
         }
     }

@@ -100,6 +100,9 @@ public sealed partial class SimCluster
         }
     }
 
+    /// <summary>A probe of a peer's port, from the connect to its refusal.</summary>
+    private static readonly TimeSpan ProbeDelay = TimeSpan.FromMilliseconds(1);
+
     private sealed record DeliverRequest(SimNode From, int FromIncarnation, SimNode To, OutboundRequest Request) : SimEvent
     {
         public override void Run(SimCluster sim)
@@ -117,6 +120,19 @@ public sealed partial class SimCluster
 
             var (reply, effects) = To.Driver.HandleRequest(From.Name, Request.Lan, Request.Message, sim.Now);
             sim.Apply(To, effects);
+            if (Request.Message is HeartbeatRequest { Gone.Count: > 0 } told)
+            {
+                // farmd's host probes the port of each peer the sender saw die and this node still hears: a process that
+                // is gone refuses within a round trip (SimCluster.ProbeDelay).
+                foreach (string peer in To.Driver.Manager.GoneToConfirm(told, sim.Now).ToList())
+                {
+                    if (sim[peer] is { State: SimNodeState.Crashed, ProcessGone: true })
+                    {
+                        sim.Schedule(sim.Now + ProbeDelay, new GoneEvent(To, To.Incarnation, peer));
+                    }
+                }
+            }
+
             if (Request.Message is HeartbeatRequest { Quiet: true })
             {
                 return; // answered by nothing, as on farmd's heartbeat stream

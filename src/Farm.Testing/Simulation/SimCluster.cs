@@ -193,8 +193,11 @@ public sealed partial class SimCluster
     /// (kill -9): its kernel stops accepting at once (the live table dies with the process), and every node that can
     /// reach it sees its connection break and its port refuse, <paramref name="noticeAfter"/> later plus a millisecond per
     /// node in order (farmd's crash fast path: <see cref="MembershipManager.NotePeerGone"/>, then a coordinator step).
+    /// <paramref name="noticeOf"/> overrides that delay for the nodes it names; <see cref="TimeSpan.MaxValue"/>: that
+    /// node's own connection never shows it (it learns from a peer's <see cref="HeartbeatRequest.Gone"/> and its own
+    /// probe, or after the detection timeout).
     /// </summary>
-    public void Crash(string name, bool processGone = false, TimeSpan noticeAfter = default)
+    public void Crash(string name, bool processGone = false, TimeSpan noticeAfter = default, IReadOnlyDictionary<string, TimeSpan>? noticeOf = null)
     {
         var node = this[name];
         Note($"crash {name}{(processGone ? " (process gone, host up)" : "")}");
@@ -210,7 +213,12 @@ public sealed partial class SimCluster
         int k = 0;
         foreach (var other in Nodes.Where(n => n != node && !IsBlocked(n.Name, name)))
         {
-            Schedule(Now + noticeAfter + TimeSpan.FromMilliseconds(k++), new GoneEvent(other, other.Incarnation, name));
+            var delay = noticeOf is not null && noticeOf.TryGetValue(other.Name, out var own) ? own : noticeAfter + TimeSpan.FromMilliseconds(k);
+            k++;
+            if (delay != TimeSpan.MaxValue)
+            {
+                Schedule(Now + delay, new GoneEvent(other, other.Incarnation, name));
+            }
         }
     }
 

@@ -404,6 +404,36 @@ public sealed class MembershipHostTests
     }
 
     [TestMethod]
+    public void HandleRequest_HeartbeatNamesAPeerGoneThatThisNodeStillHears_ItsPortIsProbedOncePerInterval()
+    {
+        // n1 saw n3's farmd die; n2's own connection to n3 has not broken yet. n2 probes n3's port on n1's word (its own
+        // refusal would make n3 gone), once per interval however many heartbeats repeat it; nobody probes itself or an
+        // unknown name, and a peer this node already counts gone is not probed again.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var options = new MembershipOptions { ConfiguredNodes = ["n1", "n2", "n3", "n4"], Heartbeat = new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) } };
+        MemberInfo n1 = new("n1", 1, 100, 0, false, []), n2 = new("n2", 1, 100, 0, false, []), n3 = new("n3", 1, 100, 0, false, []), n4 = new("n4", 1, 100, 0, false, []);
+        var transport = new RecordingTransport();
+        using var host = new MembershipHost(options, n2, "hash", [], clock, NullLoggerFactory.Instance);
+        host.Attach(transport);
+        host.HandleRequest("n3", 0, new HeartbeatRequest(n3, "hash", null, null));
+        host.HandleRequest("n4", 0, new HeartbeatRequest(n4, "hash", null, null));
+        void Told(params string[] gone) => host.HandleRequest("n1", 0, new HeartbeatRequest(n1, "hash", null, null, Gone: gone));
+
+        Told("n3", "n2", "nobody");
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        Told("n3");
+        CollectionAssert.AreEqual(new[] { "n3" }, transport.Probed.ToArray(), "one probe within the interval");
+
+        clock.Advance(TimeSpan.FromMilliseconds(30));
+        Told("n3");
+        Assert.AreEqual(2, transport.Probed.Count, "probed again an interval later while n3 is still heard");
+
+        Assert.IsTrue(host.NotePeerGone("n4", 0), "n2's own probe of n4 was refused");
+        Told("n4");
+        Assert.AreEqual(2, transport.Probed.Count, "n4 is gone here already: no probe");
+    }
+
+    [TestMethod]
     public void HandleRequest_HeartbeatThatWaitedThroughAStall_ItsSenderIsNotVouchedFor()
     {
         // n2 resumes after a stall of 1 s and reads a heartbeat of n3 that waited in its socket: received now, but it
@@ -608,6 +638,6 @@ public sealed class MembershipHostTests
             }
         }
 
-        public void ProbeGone(string peer) => Probed.Enqueue(peer);
+        public void ProbeGone(string peer, string trigger) => Probed.Enqueue(peer);
     }
 }

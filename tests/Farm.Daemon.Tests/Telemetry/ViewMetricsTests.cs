@@ -62,7 +62,7 @@ public sealed class ViewMetricsTests
         {
         }
 
-        public void ProbeGone(string peer)
+        public void ProbeGone(string peer, string trigger)
         {
         }
     }

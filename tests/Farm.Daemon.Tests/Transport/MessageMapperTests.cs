@@ -61,6 +61,28 @@ public sealed class MessageMapperTests
     }
 
     [TestMethod]
+    public void HeartbeatRequest_Gone_RoundTripsAndIsAbsentWhenEmpty()
+    {
+        var request = new HeartbeatRequest(A, "hash", null, null, Gone: ["n3", "n5"]);
+
+        var back = (HeartbeatRequest)RoundTripRequest(request);
+        var none = (HeartbeatRequest)RoundTripRequest(request with { Gone = [] });
+
+        CollectionAssert.AreEqual(new[] { "n3", "n5" }, back.Gone!.ToArray());
+        Assert.IsNull(none.Gone, "nothing gone reads as none, as from a sender of an older release");
+    }
+
+    [TestMethod]
+    public void ParseRequest_MoreGonePeersThanTheClusterHasNodes_FormatException()
+    {
+        var message = (Wire.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
+        message.Gone.AddRange(["n1", "n2", "n3", "n4"]);
+
+        var ex = Assert.ThrowsExactly<FormatException>(() => MessageMapper.ParseRequest(MethodPaths.Heartbeat, message.ToByteString(), new MessageLimits { MaxMembers = 3 }));
+        StringAssert.Contains(ex.Message, "at most 3 nodes");
+    }
+
+    [TestMethod]
     public void ParseRequest_NegativeClockReading_FormatException()
     {
         var message = (Wire.HeartbeatRequest)MessageMapper.ToProto(new HeartbeatRequest(A, "hash", null, null));
