@@ -31,7 +31,8 @@ Options:
   --env NAME=VALUE   extra environment for every farmd (repeatable), e.g. --env DOTNET_GCgen0size=0x400000
                      to try a runtime setting without rebuilding
   --label TEXT       a short description of what is measured (goes into the results file)
-  --farmd DLL        run this farmd.dll instead of the repository's Release build, e.g. a build of another commit
+  --farmd PATH       run this farmd.dll (or published farmd executable, e.g. artifacts/test-farmd/farmd: the
+                     package's composite ReadyToRun build) instead of the repository's Release build, e.g. a build of another commit
                      (git archive COMMIT | tar -x -C DIR; dotnet build DIR/src/Farm.Daemon -c Release) to compare
                      two versions side by side under the same machine load
   --skip-view-check  do not ask farmd for its view (farmctl status --json): wait 20 s instead of waiting for one

@@ -15,7 +15,7 @@ LF_NETNS=""         # the network namespace the farmd run in; empty: the machine
 LF_PIDS=()          # farmd process ids; node i is LF_PIDS[i-1]
 LF_NODES=0
 LF_PORT=""
-LF_FARMD=""         # farmd.dll
+LF_FARMD=""         # farmd.dll, or a published farmd executable
 LF_FARMCTL=""       # farmctl.dll
 LF_ENV=()           # extra NAME=VALUE for every farmd
 LF_HZ="$(getconf CLK_TCK)"
@@ -105,8 +105,11 @@ lf_start_farm() {
   } > "$LF_DIR/cluster.yaml"
   chmod 600 "$LF_DIR/cluster.yaml" # it holds the key: farmd refuses a key readable by others
   for i in $(seq 1 "$nodes"); do map+=(--address-map "198.18.0.$i=127.0.0.$i"); done
+  # A farmd.dll runs with dotnet; anything else is a published farmd executable (the package's composite ReadyToRun build).
+  local runner=()
+  [[ "$LF_FARMD" == *.dll ]] && runner=(dotnet)
   for i in $(seq 1 "$nodes"); do
-    "${launcher[@]}" env "${LF_ENV[@]}" dotnet "$LF_FARMD" --cluster "$LF_DIR/cluster.yaml" --node "n$i" --admin-socket "$LF_DIR/n$i.sock" \
+    "${launcher[@]}" env "${LF_ENV[@]}" "${runner[@]}" "$LF_FARMD" --cluster "$LF_DIR/cluster.yaml" --node "n$i" --admin-socket "$LF_DIR/n$i.sock" \
       --state-dir "$LF_DIR/state-n$i" --data-plane off "${map[@]}" > "$LF_DIR/n$i.log" 2>&1 < /dev/null &
     LF_PIDS+=("$!")
   done
