@@ -7,12 +7,12 @@
 # Needs root (network namespaces), nft and tcpdump; touches no root-namespace setting: every namespace is created by
 # the run and deleted at its end (also on Ctrl-C).
 #
-# The nodes run the farmd that ships: this script publishes it as installer/package.sh does (self-contained,
-# ReadyToRun) into tests/bench/Farm.Bench.Failover/bin/farmd-package. A JIT-compiled build spends its first view
-# change without a coordinator compiling that path (measured: a Prepare round 126 ms instead of 18-40 ms).
+# The nodes run the farmd that ships: this script publishes it with installer/package.sh's farmd target, exactly as the
+# .deb holds it (self-contained, ReadyToRun), into tests/bench/Farm.Bench.Failover/bin/farmd-package. A JIT-compiled build
+# spends its first view change without a coordinator compiling that path (measured: a Prepare round 126 ms, not 18-40 ms).
 #
 # Usage: tests/bench/failover/run.sh [--jit | --farmd PATH] [--no-build] [options of the benchmark: --help]
-#   --jit         run the Release build output (farmd.dll with dotnet, compiled as it runs) instead of the package's build
+#   --jit         run the Release build output (farmd.dll with dotnet, compiled as it runs) instead of the shipped build
 #   --farmd PATH  run this farmd (a farmd.dll, or a published farmd executable), e.g. a build of another commit
 #   --no-build    use what the last run built and published
 # At --repetitions 10 it runs for about 5 minutes on 2 cores.
@@ -46,10 +46,10 @@ package=tests/bench/Farm.Bench.Failover/bin/farmd-package
 if ((build)); then
   dotnet build -c Release -v quiet -nologo tests/bench/Farm.Bench.Failover >/dev/null
   if [[ -z "$farmd" ]] && ((!jit)); then
-    echo "publishing farmd as the package does (self-contained, ReadyToRun) into $package"
+    # The farmd target publishes only into a new or empty folder.
+    echo "publishing farmd as the .deb ships it (installer/package.sh farmd: self-contained, ReadyToRun) into $package"
     rm -rf "$package"
-    dotnet publish src/Farm.Daemon -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true \
-      -p:SatelliteResourceLanguages=en -o "$package" -v quiet -nologo -clp:NoSummary >/dev/null
+    installer/package.sh --output "$PWD/$package" farmd >/dev/null
   fi
 fi
 
