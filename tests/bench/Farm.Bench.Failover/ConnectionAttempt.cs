@@ -9,6 +9,9 @@ internal struct ConnectionAttempt
     /// <summary>When the SYN was sent (just before connect).</summary>
     public long Started;
 
+    /// <summary>When the connect completed (the client's kernel took a SYN-ACK and the socket saw it), or 0 if it never did.</summary>
+    public long Connected;
+
     /// <summary>When the attempt ended: the name was read, or the error or timeout was seen.</summary>
     public long Ended;
 

@@ -231,9 +231,11 @@ internal sealed class ConnectionLoad : IAsyncDisposable
     {
         var outcome = AttemptOutcome.Failed;
         sbyte node = -1;
+        long connected = 0;
         try
         {
             await socket.ConnectAsync(target, CancellationToken.None);
+            connected = time.GetTimestamp();
             byte[] buffer = new byte[32];
             int length = 0;
             outcome = AttemptOutcome.Broken;
@@ -280,13 +282,13 @@ internal sealed class ConnectionLoad : IAsyncDisposable
             socket.Dispose();
         }
 
-        Record(index, client, started, outcome, node);
+        Record(index, client, started, outcome, node, connected);
     }
 
-    private void Record(int index, int client, long started, AttemptOutcome outcome, sbyte node)
+    private void Record(int index, int client, long started, AttemptOutcome outcome, sbyte node, long connected = 0)
     {
         long ended = time.GetTimestamp();
-        attempts[index] = new ConnectionAttempt { Client = client, Started = started, Ended = ended, Outcome = outcome, Node = node };
+        attempts[index] = new ConnectionAttempt { Client = client, Started = started, Connected = connected, Ended = ended, Outcome = outcome, Node = node };
         if (outcome == AttemptOutcome.Answered && node < nodeCount)
         {
             ref long slot = ref lastAnswered[(client * nodeCount) + node];

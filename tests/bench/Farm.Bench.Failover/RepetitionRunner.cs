@@ -21,11 +21,14 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         bool[] isVictim = [.. ownerOf.Select(o => o == victim)];
 
         failures.PrepareLinkControl();
+        var listenBefore = await Task.WhenAll(farm.Nodes.Select(n => ListenCounters.ReadAsync(n.Namespace)));
+        var softnetBefore = SoftnetCounters.Read();
         await using var capture = await SynAckCapture.StartAsync(farm.Client.Namespace, farm.Client.InterfaceName, FailoverScenario.Port, cancellationToken);
         long anchorTicks = time.GetTimestamp();
-        long anchorMicros = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        long anchorMicros = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
         await using var load = ConnectionLoad.Start(
             farm.Client.Namespace, sources, new IPEndPoint(FailoverScenario.Vip, FailoverScenario.Port), options.Period, options.AttemptTimeout, options.MaxLoad, FailoverScenario.NodeCount, time);
+        using var harness = HarnessSampler.Start(farm, time);
         long failedAt;
         long restoredAt;
         double injectMs;
@@ -92,10 +95,14 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         double resettleMs = Ms(time.GetTimestamp() - restoredAt);
         await Task.Delay(options.Cooldown, time, cancellationToken);
         await load.StopAsync(cancellationToken);
+        harness.Stop();
         var (synAcks, dropped) = await capture.StopAsync(nodeOfMac, cancellationToken);
+        var listenAfter = await Task.WhenAll(farm.Nodes.Select(n => ListenCounters.ReadAsync(n.Namespace)));
+        ListenCounters[] listen = [.. listenAfter.Zip(listenBefore, (after, before) => after - before)];
+        var softnet = SoftnetCounters.Read() - softnetBefore;
 
         long MicrosToTicks(long micros) => anchorTicks + (long)((micros - anchorMicros) * (time.TimestampFrequency / 1e6));
-        return Analyze(repetition, kind, victim, load, sources, ownerOf, isVictim, failedAt, restoredAt, synAcks, dropped, MicrosToTicks, injectMs, resettleMs);
+        return Analyze(repetition, kind, victim, load, sources, ownerOf, isVictim, failedAt, restoredAt, synAcks, dropped, MicrosToTicks, harness, listen, softnet, injectMs, resettleMs);
     }
 
     // Causes (failed) or ends (!failed) the victim's failure: a kill and a restart, the link down and up, SIGSTOP and SIGCONT.
@@ -156,6 +163,9 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         List<SynAck> synAcks,
         long dropped,
         Func<long, long> microsToTicks,
+        HarnessSampler harness,
+        ListenCounters[] listen,
+        SoftnetCounters softnet,
         double injectMs,
         double resettleMs)
     {
@@ -270,12 +280,13 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         }
 
         var notes = new List<string>();
-        var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap, notes);
+        var timeline = CaptureTimeline.Build(synAcks, sources, microsToTicks, options.AttemptTimeout, time.TimestampFrequency);
+        var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap, timeline, notes);
         NoteRefusals(attempts, isVictim, failedAt, restoredAt, notes);
 
         var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
-        var (stall, stallEnded) = load.LongestStall;
-        notes.Add(string.Create(CultureInfo.InvariantCulture, $"longest pacer stall {Ms(stall):F0} ms, ended at {Ms(stallEnded - failedAt):+0;-0} ms; restore at +{Ms(restoredAt - failedAt):F0} ms"));
+        NoteStalls(load, timeline, failedAt, restoredAt, notes);
+        NoteApps(harness, listen, softnet, failedAt, notes);
         if (load.OtherErrors.Count > 0)
         {
             notes.Add("other socket errors: " + string.Join(", ", load.OtherErrors.Select(e => $"{e.Key} {e.Value}")));
@@ -305,7 +316,7 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             AttemptsPerSecond = attempts.Length / seconds,
             AnsweredPerSecond = answered / seconds,
             SkippedSlots = load.SkippedSlots,
-            SynAcks = synAcks.Count(s => !s.IsSyn),
+            SynAcks = synAcks.Count(s => s.IsSynAck),
             CaptureDropped = dropped,
             InjectMs = injectMs,
             ResettleMs = resettleMs,
@@ -335,6 +346,11 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
                 continue;
             }
 
+            if (s.IsName)
+            {
+                continue;
+            }
+
             if (!synAt.TryGetValue(key, out long sentAt) || s.Micros - sentAt > lifetime)
             {
                 stale++;
@@ -349,7 +365,7 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             {
                 if (counted.Add(key) && counted.Count <= 3)
                 {
-                    long first = synAcks.Where(o => !o.IsSyn && (o.Client, o.Port, o.Ack) == key).Min(o => o.Micros);
+                    long first = synAcks.Where(o => o.IsSynAck && (o.Client, o.Port, o.Ack) == key).Min(o => o.Micros);
                     notes.Add(string.Create(CultureInfo.InvariantCulture,
                         $"attempt {new IPAddress(BinaryPrimitives.ReverseEndianness(s.Client))}:{s.Port} (SYN at {Ms(microsToTicks(sentAt) - failedAt):+0;-0} ms) answered by node{nodesOf[key]} at {Ms(microsToTicks(first) - failedAt):+0;-0} ms and by node{s.Node} at {Ms(microsToTicks(s.Micros) - failedAt):+0;-0} ms (restore at +{Ms(restoredAt - failedAt):F0} ms)"));
                 }
@@ -440,7 +456,8 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
     /// failure, from the start of its first failed attempt to the start of the next answered one. Unlike the silence
     /// between answers, a stall of the load generator itself (no attempts made) does not count.
     /// </summary>
-    private (int Clients, double LongestMs) BystanderRefusals(ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, TimeSpan bound, List<string> notes)
+    private (int Clients, double LongestMs) BystanderRefusals(
+        ReadOnlySpan<ConnectionAttempt> attempts, bool[] isVictim, long failedAt, TimeSpan bound, CaptureTimeline timeline, List<string> notes)
     {
         var byClient = new Dictionary<int, List<ConnectionAttempt>>();
         foreach (ref readonly var a in attempts)
@@ -464,6 +481,8 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         var around = new Dictionary<(sbyte Before, sbyte After), int>();
         double firstRun = double.MaxValue;
         double lastRun = double.MinValue;
+        int connectedTimedOut = 0;
+        var captured = new CaptureTimeline.WindowCounts(FailoverScenario.NodeCount);
         foreach (var list in byClient.Values)
         {
             list.Sort((x, y) => x.Started.CompareTo(y.Started));
@@ -489,12 +508,14 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
                     for (int k = failingFrom; k < i; k++)
                     {
                         outcomes[(int)list[k].Outcome]++;
+                        connectedTimedOut += list[k].Outcome == AttemptOutcome.TimedOut && list[k].Connected != 0 ? 1 : 0;
                     }
 
                     sbyte before = failingFrom > 0 ? list[failingFrom - 1].Node : (sbyte)-1;
                     around[(before, list[i].Node)] = around.GetValueOrDefault((before, list[i].Node)) + 1;
                     firstRun = Math.Min(firstRun, Ms(list[failingFrom].Started - failedAt));
                     lastRun = Math.Max(lastRun, Ms(list[failingFrom].Started - failedAt));
+                    timeline.Count(list[i].Client, list[failingFrom].Started, list[i].Started, captured);
                 }
 
                 failingFrom = -1;
@@ -508,11 +529,79 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         {
             static string Node(sbyte n) => n < 0 ? "none" : FailoverScenario.NodeName(n);
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"others failing in a row > {bound.TotalMilliseconds:F0} ms: runs began +{firstRun:F0} to +{lastRun:F0} ms; their attempts refused {outcomes[(int)AttemptOutcome.Refused]}, timed out {outcomes[(int)AttemptOutcome.TimedOut]}, broken {outcomes[(int)AttemptOutcome.Broken]}, failed {outcomes[(int)AttemptOutcome.Failed]}; answered before → after: ")
-                + string.Join(", ", around.OrderByDescending(p => p.Value).Select(p => $"{Node(p.Key.Before)} → {Node(p.Key.After)} {p.Value}")));
+                $"others failing in a row > {bound.TotalMilliseconds:F0} ms: runs began +{firstRun:F0} to +{lastRun:F0} ms; their attempts refused {outcomes[(int)AttemptOutcome.Refused]}, timed out {outcomes[(int)AttemptOutcome.TimedOut]} ({connectedTimedOut} of them connected: handshake done, no name read), broken {outcomes[(int)AttemptOutcome.Broken]}, failed {outcomes[(int)AttemptOutcome.Failed]}; answered before → after: ")
+                + string.Join(", ", around.OrderByDescending(p => p.Value).Select(p => $"{Node(p.Key.Before)} → {Node(p.Key.After)} {p.Value}"))
+                + "; " + DescribeCapture(captured, timeline, failedAt));
         }
 
         return (clients, longest);
+    }
+
+    /// <summary>
+    /// What the capture in the client namespace holds for the bystanders' runs of failed attempts (each from its first
+    /// failed attempt's start to the start of the next answered one): the SYNs sent in the runs, the SYN-ACKs answering
+    /// them (a node's kernel) by source MAC and the names (its app), whenever they came; every SYN-ACK to those clients
+    /// during the runs; and the longest gap between SYN-ACKs to any client in the repetition.
+    /// </summary>
+    private string DescribeCapture(CaptureTimeline.WindowCounts c, CaptureTimeline timeline, long failedAt)
+    {
+        var byNode = Enumerable.Range(0, c.ByNode.Length).Where(n => c.ByNode[n] > 0).Select(n => $"{FailoverScenario.NodeName(n)} {c.ByNode[n]}");
+        if (c.UnknownMac > 0)
+        {
+            byNode = byNode.Append($"unknown MAC {c.UnknownMac}");
+        }
+
+        string nodes = c.SynAcks > 0 ? " from " + string.Join(", ", byNode) : string.Empty;
+        double timeout = options.AttemptTimeout.TotalMilliseconds;
+        var (gap, gapFrom) = timeline.LongestSynAckGap;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"captured in the client namespace: the runs' SYNs {c.Syns}, SYN-ACKs to them {c.SynAcks}{nodes} ({c.LiveSynAcks} within {timeout:F0} ms; runs with one: {c.WindowsWithSynAck} of {c.Windows}), names to them {c.Names} ({c.LiveNames} within {timeout:F0} ms); SYN-ACKs to the runs' clients during the runs, for any attempt, {c.AnySynAcks}; longest gap between SYN-ACKs to any client {Ms(gap):F0} ms from {Ms(gapFrom - failedAt):+0;-0} ms");
+    }
+
+    /// <summary>
+    /// For diagnosis: stalls of the load generator and silences on the wire. The pacer's wake-ups (send side); the ends of
+    /// attempts of any outcome (receive side: answers, refusals and the pacer's aborts are all handled on the thread pool,
+    /// so a long gap there is the load generator's, not the farm's); answered attempts; the wait for the name once connected
+    /// (the app's accept and answer and the load's read, all on this process's thread pool); captured SYNs and SYN-ACKs.
+    /// </summary>
+    private void NoteStalls(ConnectionLoad load, CaptureTimeline timeline, long failedAt, long restoredAt, List<string> notes)
+    {
+        var ended = new List<long>();
+        var answered = new List<long>();
+        (long Length, long From) nameWait = (0, 0);
+        foreach (ref readonly var a in load.Attempts)
+        {
+            ended.Add(a.Ended);
+            if (a.Outcome == AttemptOutcome.Answered)
+            {
+                answered.Add(a.Ended);
+                if (a.Connected != 0 && a.Ended - a.Connected > nameWait.Length)
+                {
+                    nameWait = (a.Ended - a.Connected, a.Connected);
+                }
+            }
+        }
+
+        ended.Sort();
+        answered.Sort();
+        string Gap((long Length, long From) gap) => string.Create(CultureInfo.InvariantCulture, $"{Ms(gap.Length):F0} ms from {Ms(gap.From - failedAt):+0;-0} ms");
+        var (stall, stallEnded) = load.LongestStall;
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"longest pacer stall {Ms(stall):F0} ms, ended at {Ms(stallEnded - failedAt):+0;-0} ms; longest gaps between two ends of attempts (receive side) {Gap(CaptureTimeline.LongestGap(ended))}, two answers {Gap(CaptureTimeline.LongestGap(answered))}, two SYNs captured {Gap(timeline.LongestSynGap)}, two SYN-ACKs captured {Gap(timeline.LongestSynAckGap)}; longest waits of one attempt, SYN → SYN-ACK captured {Gap(timeline.LongestSynToSynAck)}, SYN-ACK → name captured {Gap(timeline.LongestSynAckToName)}, connect → name read (answered) {Gap(nameWait)}; restore at +{Ms(restoredAt - failedAt):F0} ms"));
+    }
+
+    /// <summary>
+    /// For diagnosis: per node, the longest time without a new accept by its app; how long work waited for this process's
+    /// thread pool; the kernel's listener drops in each node namespace over the repetition (connections an app did not
+    /// take in time, which the client sees as timeouts); and the machine's receive backlog drops and softirq squeezes.
+    /// </summary>
+    private void NoteApps(HarnessSampler harness, ListenCounters[] listen, SoftnetCounters softnet, long failedAt, List<string> notes)
+    {
+        var gaps = harness.LongestAcceptGap.Select((g, n) => string.Create(CultureInfo.InvariantCulture, $"{FailoverScenario.NodeName(n)} {Ms(g.Length):F0} ms from {Ms(g.From - failedAt):+0;-0} ms"));
+        var (stall, stallFrom) = harness.LongestWakeGap;
+        var (wait, waitFrom) = harness.LongestPoolWait;
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"apps (in this process): longest time without a new accept {string.Join(", ", gaps)} (the sampler's own longest stall {Ms(stall):F0} ms from {Ms(stallFrom - failedAt):+0;-0} ms); longest wait of a work item for the thread pool {Ms(wait):F0} ms from {Ms(waitFrom - failedAt):+0;-0} ms, most queued {harness.MostPending}; listen queue overflows / listener drops in the node namespaces over the repetition: {string.Join(", ", listen.Select((l, n) => $"{FailoverScenario.NodeName(n)} {l.Overflows} / {l.Drops}"))}; the machine's receive backlog drops {softnet.Dropped}, softirq squeezes {softnet.Squeezed}"));
     }
 
     /// <summary>

@@ -4,9 +4,10 @@ using Farm.Testing.Capture;
 namespace Farm.Bench.Failover;
 
 /// <summary>
-/// tcpdump inside the client namespace, capturing only the SYNs the clients send to the service port and the SYN-ACKs
-/// that come back (the kernel's BPF filter drops everything else before tcpdump sees it). Tells which node accepted each connection attempt, with kernel
-/// timestamps, independently of the client sockets.
+/// tcpdump inside the client namespace, capturing only the SYNs the clients send to the service port, the SYN-ACKs
+/// that come back and the segments with data from the service port (the apps' answers) (the kernel's BPF filter drops
+/// everything else before tcpdump sees it). Tells which node accepted each connection attempt and when its app
+/// answered, with kernel timestamps, independently of the client sockets.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed partial class SynAckCapture : IAsyncDisposable
@@ -19,14 +20,15 @@ internal sealed partial class SynAckCapture : IAsyncDisposable
     /// <summary>Starts tcpdump on <paramref name="interfaceName"/> of <paramref name="ns"/> and returns once it captures.</summary>
     public static async Task<SynAckCapture> StartAsync(NetworkNamespace ns, string interfaceName, int port, CancellationToken cancellationToken)
     {
-        // Both directions, 64 bytes per frame (Ethernet + IPv4 + the TCP ports, sequence and ack numbers), a 32 MiB kernel
-        // buffer so bursts are not dropped; --immediate-mode so that the last frames are not lost when tcpdump stops.
-        string filter = string.Create(CultureInfo.InvariantCulture, $"ip and ((tcp src port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)) or (tcp dst port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn))");
+        // Both directions, 64 bytes per frame (Ethernet + IPv4 + the TCP ports, sequence and ack numbers, flags), a 32 MiB
+        // kernel buffer so bursts are not dropped; --immediate-mode so that the last frames are not lost when tcpdump stops.
+        // Data from the service port: IP total length > IP header + TCP header.
+        string filter = string.Create(CultureInfo.InvariantCulture, $"ip and ((tcp src port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)) or (tcp dst port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or (tcp src port {port} and ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) > 0))");
         return new SynAckCapture(await TcpdumpCapture.StartAsync(
             ns, ["-i", interfaceName, "-n", "--immediate-mode", "-U", "-B", "32768", "-s", "64", "-Z", "root"], filter, cancellationToken));
     }
 
-    /// <summary>Stops tcpdump (SIGINT: it flushes) and returns the SYN-ACKs and how many frames the kernel dropped.</summary>
+    /// <summary>Stops tcpdump (SIGINT: it flushes) and returns the frames (SYNs, SYN-ACKs, answers) and how many the kernel dropped.</summary>
     public async Task<(List<SynAck> SynAcks, long Dropped)> StopAsync(IReadOnlyDictionary<long, sbyte> nodeOfMac, CancellationToken cancellationToken)
     {
         byte[] file = await tcpdump.StopAsync(TimeSpan.FromSeconds(20), cancellationToken);
@@ -91,13 +93,15 @@ internal sealed partial class SynAckCapture : IAsyncDisposable
                 continue;
             }
 
+            // A SYN-ACK, or data: the app's answer (the SYN flag clear).
             sbyte node = nodeOfMac.TryGetValue(MacKey(frame[6..12]), out sbyte n) ? n : (sbyte)-1;
             result.Add(new SynAck(
                 micros,
                 BinaryPrimitives.ReadUInt32BigEndian(ip[16..]),
                 BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]),
                 BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]),
-                node));
+                node,
+                IsName: (tcp[13] & 0x02) == 0));
         }
 
         return result;
