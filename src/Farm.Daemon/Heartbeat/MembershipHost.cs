@@ -41,7 +41,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     private volatile bool stopping;
     private TimeSpan nextPollAt = TimeSpan.Zero;
     private IPeerTransport? transport;
-    private readonly Dictionary<string, TimeSpan> probedAt = new(StringComparer.Ordinal); // SilentToProbe, under gate
+    private readonly Dictionary<string, TimeSpan> probedAt = new(StringComparer.Ordinal); // ToProbe, under gate
     private readonly List<IOwnershipSink> sinks = [];
     private readonly ConcurrentQueue<MembershipEffects> deferred = new(); // DeliverBehind
     private int deferring; // 1 while a pool thread delivers what is deferred
@@ -198,12 +198,15 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
 
             if (reply is PrepareReply { Accepted: false, StillHeard.IsDefaultOrEmpty: false } refused)
             {
-                probe = SilentToProbe(refused, Now);
+                probe = ToProbe(SilentPeers(refused), Now);
                 trigger = "a proposal leaves it out and it has been silent";
             }
             else if (request is HeartbeatRequest { Gone.Count: > 0 } heartbeat)
             {
-                probe = GoneToProbe(driver.Manager.GoneToConfirm(heartbeat, Now), Now);
+                // A peer saw processes die that this node still hears (HeartbeatRequest.Gone): their ports are probed now
+                // rather than when this node's own connections to them break (the list comes with every heartbeat of that
+                // peer until the dead process is back; ToProbe keeps it to once an interval).
+                probe = ToProbe(driver.Manager.GoneToConfirm(heartbeat, Now), Now);
                 trigger = $"{from} saw it die";
             }
         }
@@ -237,34 +240,25 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     /// node it hears). Of those, the ones silent for a heartbeat interval (a live node speaks every interval) get their
     /// port probed now, as after a broken stream: a farmd killed on a live host refuses, and this node stops hearing it
     /// at once instead of when the end of its own stream reaches it (measured: ~55 ms after the coordinator, whose
-    /// proposals were refused meanwhile). At most one probe per peer and interval: the coordinator retries every 10 ms.
-    /// Under <c>gate</c>.
+    /// proposals were refused meanwhile). The coordinator retries every 10 ms: <see cref="ToProbe"/> keeps it to one
+    /// probe per peer and interval.
     /// </summary>
-    private List<string>? SilentToProbe(PrepareReply refused, TimeSpan now)
+    private IEnumerable<string> SilentPeers(PrepareReply refused)
     {
-        List<string>? result = null;
         for (int i = 0; i < refused.StillHeard.Length && i < refused.StillHeardFor.Length; i++)
         {
-            string peer = refused.StillHeard[i].Name;
-            bool silent = Options.DetectionTimeout - refused.StillHeardFor[i] >= Options.HeartbeatInterval;
-            if (silent && MayProbe(peer, now))
+            if (Options.DetectionTimeout - refused.StillHeardFor[i] >= Options.HeartbeatInterval)
             {
-                (result ??= []).Add(peer);
+                yield return refused.StillHeard[i].Name;
             }
         }
-
-        return result;
     }
 
-    /// <summary>
-    /// A peer saw processes die that this node still hears (<see cref="HeartbeatRequest.Gone"/>): their ports get probed
-    /// now rather than when this node's own connections to them break, at most once per peer and interval (the list
-    /// comes with every heartbeat of that peer until the dead process is back). Under <c>gate</c>.
-    /// </summary>
-    private List<string>? GoneToProbe(IEnumerable<string> stillHeard, TimeSpan now)
+    /// <summary>Of <paramref name="candidates"/>, the peers whose port was not probed within an interval, noted as probed now; null when none. Under <c>gate</c>.</summary>
+    private List<string>? ToProbe(IEnumerable<string> candidates, TimeSpan now)
     {
         List<string>? result = null;
-        foreach (string peer in stillHeard)
+        foreach (string peer in candidates)
         {
             if (MayProbe(peer, now))
             {
