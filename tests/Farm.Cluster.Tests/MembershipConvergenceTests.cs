@@ -308,6 +308,37 @@ public sealed class MembershipConvergenceTests
         }
     }
 
+    [TestMethod]
+    [DataRow(200)]
+    [DataRow(600)]
+    [DataRow(1500)]
+    public void Starve_NodesReadersStallWhileItsHeartbeatThreadTicks_FormsNoViewAloneAndTheOthersKeepTheirBuckets(int starveMs)
+    {
+        // CI, 2026-12-05 (RebalanceTests): right after it joined, a farmd's thread pool got no CPU while its real-time
+        // heartbeat thread ticked on. It read nothing and sent nothing, found every peer silent past the detection timeout
+        // and, under policy none, formed a view of its own: its kernel claimed every bucket and reset 297 of 600 sessions.
+        // Its probe of its readers (farmd: ThreadPoolReaderProbe) counts that time as its own stall.
+        var sim = Converged(new SimCluster(4, SplitBrainPolicy.None, seed: 37, heartbeat: new() { Interval = TimeSpan.FromMilliseconds(50), DetectionTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromMilliseconds(150) }) { PollInterval = TimeSpan.FromMilliseconds(5) });
+        sim.Starve("n04", TimeSpan.FromMilliseconds(starveMs));
+        bool alone = false;
+        bool removed = false;
+        var until = sim.Now + TimeSpan.FromSeconds(4);
+        while (sim.Now < until)
+        {
+            sim.RunFor(TimeSpan.FromMilliseconds(1));
+            alone |= sim["n04"].Manager!.Installed is { } own && own.Members.All(m => m.Name == "n04");
+            removed |= sim["n01"].Manager!.Installed is { } view && view.Find("n04") is null;
+        }
+
+        Assert.IsTrue(sim.IsConverged(), sim.Describe());
+        Assert.IsFalse(alone, "n04 installed a view of its own while or after its readers stalled\n" + sim.Describe());
+        Assert.AreEqual(starveMs > 300, removed, $"the others remove n04 when its silence outlasts the detection timeout\n{sim.Describe()}");
+        foreach (var node in new[] { "n01", "n02", "n03" })
+        {
+            Assert.AreEqual(0, sim[node].Manager!.Ownership.RejoinClaims, $"{node} counted a rejoin\n{sim.Describe()}");
+        }
+    }
+
     /// <summary>
     /// From now until <paramref name="node"/> has its share again and the farm is one: the longest time any bucket had no
     /// node taking new flows must be a hand-over's, from the old owner's promise to the new owner's commit (two message

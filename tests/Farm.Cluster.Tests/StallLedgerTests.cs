@@ -88,4 +88,57 @@ public sealed class StallLedgerTests
 
         Assert.AreEqual(Ms(3450), ledger.Silence(Ms(0), Ms(3450)));
     }
+
+    [TestMethod]
+    public void Within_ReadersProbeWaitsWhileTheHeartbeatThreadTicks_PeerStillWithin()
+    {
+        // The heartbeat thread ticks every interval, the readers stopped after the peer's last heartbeat at 100 ms: a probe
+        // queued at 150 ms still waits at 700 ms. The silence counted is 50 ms; without the probe, 600 ms.
+        var ledger = new StallLedger(Interval, Detection);
+        var unprobed = new StallLedger(Interval, Detection);
+        for (int t = 0; t <= 700; t += 50)
+        {
+            ledger.NoteRunning(Ms(t));
+            unprobed.NoteRunning(Ms(t));
+        }
+
+        ledger.NoteReaders(Ms(150), null, null);
+
+        Assert.AreEqual(Ms(50), ledger.Silence(Ms(100), Ms(700)));
+        Assert.IsTrue(ledger.Within(Ms(100), Ms(700), Detection));
+        Assert.IsFalse(unprobed.Within(Ms(100), Ms(700), Detection));
+    }
+
+    [TestMethod]
+    public void NoteReaders_ProbeRanLate_IsAStallFromItsQueueingToItsRun()
+    {
+        var ledger = new StallLedger(Interval, Detection);
+        ledger.NoteRunning(Ms(0));
+        ledger.NoteReaders(null, Ms(150), Ms(650));
+        ledger.NoteReaders(null, Ms(150), Ms(650)); // reported again at every call until the next probe runs: once
+
+        Assert.AreEqual(Ms(200), ledger.Silence(Ms(100), Ms(800)));
+    }
+
+    [TestMethod]
+    public void NoteReaders_ProbeRanWithinAnInterval_IsNoStall()
+    {
+        var ledger = new StallLedger(Interval, Detection);
+        ledger.NoteReaders(null, Ms(150), Ms(190));
+        ledger.NoteReaders(Ms(780), Ms(150), Ms(190)); // the next one waits, for less than an interval
+
+        Assert.AreEqual(Ms(700), ledger.Silence(Ms(100), Ms(800)));
+    }
+
+    [TestMethod]
+    public void Silence_ProcessStallAndReadersStallOverlap_EachMomentTakenOffOnce()
+    {
+        // The process stalled from 250 to 600 ms (no tick from 200 to 600), the readers' probe waited from 150 to 500 ms.
+        var ledger = new StallLedger(Interval, Detection);
+        ledger.NoteRunning(Ms(200));
+        ledger.NoteRunning(Ms(600));
+        ledger.NoteReaders(null, Ms(150), Ms(500));
+
+        Assert.AreEqual(Ms(250), ledger.Silence(Ms(100), Ms(800)));
+    }
 }

@@ -74,6 +74,15 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
             }
         }
 
+        // Never past the moment the peers may stop counting this node alive: a node whose readers and writers do not run
+        // keeps ticking (its heartbeat thread has real-time priority) but sends nothing.
+        var until = now + options.Lease;
+        if (peers.CountedAliveUntil(now) is { } alive && alive < until)
+        {
+            until = alive;
+            ok &= until > now;
+        }
+
         if (ok)
         {
             if (resyncSince is not null)
@@ -81,7 +90,7 @@ internal sealed partial class LeaseKeeper(MembershipOptions options, WitnessMoni
                 Log.LeaseResumed(logger, self.Name);
             }
 
-            expiry = now + options.Lease;
+            expiry = until > expiry ? until : expiry;
             resyncSince = null;
             lapseLogged = false;
         }

@@ -158,6 +158,19 @@ public sealed partial class MembershipManager : IViewListener
         }
     }
 
+    /// <summary>
+    /// True when a peer is late (silent for more than an interval): the host should probe whether its own readers run
+    /// (<see cref="NoteReaders"/>) before the silence counts.
+    /// </summary>
+    public bool AnyPeerLate(TimeSpan now) => peers.AnyLate(options.HeartbeatInterval, now);
+
+    /// <summary>
+    /// What the host's probe of the threads that read its sockets showed, before <see cref="Tick"/> and <see cref="Poll"/>:
+    /// since when a probe waits to run (null: none), and when the latest one that ran was queued and ran. The time a
+    /// probe waited counts as a stall of this node (<see cref="StallLedger"/>): a peer's silence then is not the peer's.
+    /// </summary>
+    public void NoteReaders(TimeSpan? waitingSince, TimeSpan? lastQueued, TimeSpan? lastRan) => peers.NoteReaders(waitingSince, lastQueued, lastRan);
+
     /// <summary>Reports that the split-brain witness answered a probe sent at <paramref name="probeStart"/>.</summary>
     public void ReportWitnessReached(TimeSpan probeStart) => witness.Reached(probeStart);
 

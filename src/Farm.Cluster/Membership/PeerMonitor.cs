@@ -54,6 +54,38 @@ internal sealed partial class PeerMonitor
     public void NoteRunning(TimeSpan now) => stalls.NoteRunning(now);
 
     /// <summary>
+    /// The latest moment up to which this node's peers may count it alive, or null when none could: while a peer is
+    /// reachable, the moment this process's readers last ran (<see cref="StallLedger.ReadersRanAt"/>) plus the detection
+    /// timeout less an interval. Its writers, of the same kind, send its heartbeats: starved, they stop together, and the
+    /// peers may give its buckets away one detection timeout after its last heartbeat left. The lease must end before
+    /// (<see cref="LeaseKeeper.Refresh"/>): a starved farmd's heartbeat thread, at real-time priority, would otherwise
+    /// keep renewing it while the others took its buckets (simulated: a bucket accepted by two kernels).
+    /// </summary>
+    public TimeSpan? CountedAliveUntil(TimeSpan now) =>
+        stalls.ReadersRanAt is { } ran && peers.Values.Any(p => Reachable(p, now)) ? ran + options.DetectionTimeout - options.HeartbeatInterval : null;
+
+    /// <summary>What the host's probe of its readers showed: see <see cref="StallLedger.NoteReaders"/>.</summary>
+    public void NoteReaders(TimeSpan? waitingSince, TimeSpan? lastQueued, TimeSpan? lastRan) => stalls.NoteReaders(waitingSince, lastQueued, lastRan);
+
+    /// <summary>
+    /// True when a reachable peer has been silent (wall time) for more than <paramref name="late"/>: then the host probes
+    /// its readers (<see cref="StallLedger.NoteReaders"/>), so that a silence this process caused is not counted as the
+    /// peer's. Peers speak every interval: while all are heard, and once a silent one is unreachable, nothing is probed.
+    /// </summary>
+    public bool AnyLate(TimeSpan late, TimeSpan now)
+    {
+        foreach (var peer in peers.Values)
+        {
+            if (Reachable(peer, now) && now - peer.LastHeard > late)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// True when the peer is admitted, was heard within the detection timeout of this node's running time (a stall of
     /// this process does not count as the peer's silence: <see cref="StallLedger"/>) and is not known to be gone.
     /// </summary>
@@ -153,7 +185,7 @@ internal sealed partial class PeerMonitor
     /// <summary>A message of the peer arrived on <paramref name="lan"/>: it counts when the peer is admitted.</summary>
     public void NoteHeard(string name, int lan, TimeSpan now)
     {
-        stalls.NoteRunning(now);
+        stalls.NoteRead(now);
         var peer = peers[name];
         if (peer.Info is not null && peer.ConfigHash == configHash)
         {

@@ -24,5 +24,12 @@ internal sealed partial class MembershipHost
 
         [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Applying what a heartbeat changed failed; the next change or tick applies the latest ownership")]
         public static partial void DeferredDeliveryFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 208, Level = LogLevel.Warning,
+            Message = "The threads that read this node's sockets have not run for {StalledMs:F0} ms (thread pool starved or blocked; the heartbeat thread still runs): peers' silence is not counted meanwhile, and they will likely remove this node")]
+        public static partial void ReadersStalled(ILogger logger, double stalledMs);
+
+        [LoggerMessage(EventId = 209, Level = LogLevel.Information, Message = "The threads that read this node's sockets run again, after {StalledMs:F0} ms")]
+        public static partial void ReadersRanAgain(ILogger logger, double stalledMs);
     }
 }

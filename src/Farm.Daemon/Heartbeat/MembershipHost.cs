@@ -50,6 +50,8 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     private long ticks;
     private long polls;
     private IThreadPriority? threadPriority;
+    private IReaderProbe? readerProbe;
+    private TimeSpan? stallReported; // since when the readers' probe waits, once logged (heartbeat thread only)
 
     /// <summary>Creates the manager at time zero of this host's monotonic clock.</summary>
     public MembershipHost(
@@ -127,6 +129,13 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
     /// that start many hosts need not). A refusal is logged as a warning and the thread runs at normal priority.
     /// </summary>
     public void UseRealtimePriority(IThreadPriority priority) => threadPriority = priority ?? throw new ArgumentNullException(nameof(priority));
+
+    /// <summary>
+    /// Before each tick and poll while a peer is late, probes with <paramref name="probe"/> whether the threads that read
+    /// the peers' messages run, and tells the manager (<see cref="MembershipManager.NoteReaders"/>): a silence this process
+    /// caused by not reading is not counted as its peers'.
+    /// </summary>
+    public void UseReaderProbe(IReaderProbe probe) => readerProbe = probe ?? throw new ArgumentNullException(nameof(probe));
 
     /// <summary>Starts the heartbeat thread.</summary>
     public void Start()
@@ -458,6 +467,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         {
             locked = timeProvider.GetTimestamp();
             TimeSpan now = Now;
+            NoteReaders(now);
             effects = driver.Tick(now);
             nextPollAt = driver.NextPollAt(now, PollInterval);
             ticked = timeProvider.GetTimestamp();
@@ -474,6 +484,28 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
 
         Deliver(effects);
         lastStep = (timeProvider.GetElapsedTime(began, locked), timeProvider.GetElapsedTime(locked, ticked), timeProvider.GetElapsedTime(ticked));
+    }
+
+    /// <summary>Probes the readers while a peer is late and tells the manager (<see cref="UseReaderProbe"/>); logs a probe that waits a detection timeout. Under <c>gate</c>.</summary>
+    private void NoteReaders(TimeSpan now)
+    {
+        if (readerProbe is null)
+        {
+            return;
+        }
+
+        var probe = readerProbe.Probe(now, start: driver.Manager.AnyPeerLate(now));
+        driver.Manager.NoteReaders(probe.WaitingSince, probe.LastQueued, probe.LastRan);
+        if (probe.WaitingSince is { } since && now - since >= Options.DetectionTimeout && stallReported != since)
+        {
+            stallReported = since;
+            Log.ReadersStalled(logger, (now - since).TotalMilliseconds);
+        }
+        else if (probe.WaitingSince is null && stallReported is { } began && probe.LastQueued == began && probe.LastRan is { } ran)
+        {
+            stallReported = null;
+            Log.ReadersRanAgain(logger, (ran - began).TotalMilliseconds);
+        }
     }
 
     /// <summary>The last <see cref="Step"/>: waiting for the lock, the tick under it, the delivery of its effects (heartbeat thread only).</summary>
@@ -630,6 +662,7 @@ internal sealed partial class MembershipHost : IDrainReportSink, IDisposable
         lock (gate)
         {
             TimeSpan now = Now;
+            NoteReaders(now);
             effects = driver.Poll(now);
             nextPollAt = driver.NextPollAt(now, PollInterval);
         }

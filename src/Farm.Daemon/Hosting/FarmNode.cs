@@ -28,6 +28,7 @@ internal sealed class FarmNode : IDisposable
         Host = new MembershipHost(options, self, cluster.ComputeHash(), modules, timeProvider, loggerFactory);
         var realtime = new Farm.Native.Linux.RealtimeThread();
         Host.UseRealtimePriority(realtime);
+        Host.UseReaderProbe(new ThreadPoolReaderProbe(() => Host.Now));
         Rejections = new RejectionLog(timeProvider, loggerFactory.CreateLogger<RejectionLog>());
         Authenticator = new EnvelopeAuthenticator(new EnvelopeCodec(cluster.Key), self.Name, self.Incarnation, timeProvider, Rejections, settings.Protocols);
         PeerGuard = new ReplayGuard();

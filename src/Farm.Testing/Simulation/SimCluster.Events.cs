@@ -27,6 +27,7 @@ public sealed partial class SimCluster
                     Node.Manager!.ReportWitnessReached(sim.Now);
                 }
 
+                sim.ProbeReaders(Node);
                 var effects = Node.Driver!.Tick(sim.Now);
                 sim.Apply(Node, effects, sim.ReportDrains(Node, force: true));
             }
@@ -43,6 +44,12 @@ public sealed partial class SimCluster
         {
             if (Node.State != SimNodeState.Up || Node.Incarnation != Incarnation)
             {
+                return;
+            }
+
+            if (Node.Starved)
+            {
+                Node.Deferred.Add(this); // the transport's threads do not run
                 return;
             }
 
@@ -70,6 +77,7 @@ public sealed partial class SimCluster
 
             if (Node.State == SimNodeState.Up)
             {
+                sim.ProbeReaders(Node);
                 sim.Apply(Node, Node.Driver!.Poll(sim.Now));
             }
 
@@ -100,6 +108,36 @@ public sealed partial class SimCluster
         }
     }
 
+    /// <summary>The end of <see cref="Starve"/>: the probe of the readers runs, held messages leave, waiting ones are read.</summary>
+    private sealed record FedEvent(SimNode Node, int Incarnation) : SimEvent
+    {
+        public override void Run(SimCluster sim)
+        {
+            if (Node.Incarnation != Incarnation || !Node.Starved)
+            {
+                return;
+            }
+
+            Node.Starved = false;
+            sim.Note($"{Node.Name} fed");
+            if (Node.ProbeWaitingSince is { } queued)
+            {
+                Node.ProbeRan = (queued, sim.Now);
+                Node.ProbeWaitingSince = null;
+            }
+
+            var held = Node.Held.ToList();
+            Node.Held.Clear();
+            sim.Send(Node, held);
+            foreach (var deferred in Node.Deferred)
+            {
+                sim.Schedule(sim.Now, (SimEvent)deferred);
+            }
+
+            Node.Deferred.Clear();
+        }
+    }
+
     /// <summary>A probe of a peer's port, from the connect to its refusal.</summary>
     private static readonly TimeSpan ProbeDelay = TimeSpan.FromMilliseconds(1);
 
@@ -112,9 +150,9 @@ public sealed partial class SimCluster
                 return;
             }
 
-            if (To.State == SimNodeState.Paused)
+            if (To.State == SimNodeState.Paused || To.Starved)
             {
-                To.Deferred.Add(this); // sits in the socket buffer until the process runs again
+                To.Deferred.Add(this); // sits in the socket buffer until the process (its readers) runs again
                 return;
             }
 
@@ -157,7 +195,7 @@ public sealed partial class SimCluster
                 return;
             }
 
-            if (To.State == SimNodeState.Paused)
+            if (To.State == SimNodeState.Paused || To.Starved)
             {
                 To.Deferred.Add(this);
                 return;

@@ -181,6 +181,10 @@ public sealed partial class SimCluster
         node.LastInstalled = null;
         node.ReportedVersion = -1;
         node.ProcessGone = false;
+        node.Starved = false;
+        node.Held.Clear();
+        node.ProbeWaitingSince = null;
+        node.ProbeRan = null;
         Schedule(at, new TickEvent(node, node.Incarnation));
         if (PollInterval is { } poll)
         {
@@ -245,6 +249,52 @@ public sealed partial class SimCluster
         node.State = SimNodeState.Paused;
         Note($"pause {name} for {duration.TotalMilliseconds} ms");
         Schedule(Now + duration, new ResumeEvent(node, node.Incarnation, tickFirst));
+    }
+
+    /// <summary>
+    /// Starves <paramref name="name"/>'s ordinary threads for <paramref name="duration"/> while its real-time heartbeat
+    /// thread runs (a loaded machine; farmd's thread pool blocked): it ticks and polls, but what reaches it waits in its
+    /// sockets and what it sends waits in its process until the starvation ends. With <see cref="ProbesReaders"/>, it
+    /// probes its readers as farmd does (<see cref="MembershipManager.NoteReaders"/>): a probe queued while a peer is late
+    /// runs when the starvation ends.
+    /// </summary>
+    public void Starve(string name, TimeSpan duration)
+    {
+        var node = this[name];
+        if (node.State != SimNodeState.Up || node.Starved)
+        {
+            return;
+        }
+
+        node.Starved = true;
+        Note($"starve {name} for {duration.TotalMilliseconds} ms");
+        Schedule(Now + duration, new FedEvent(node, node.Incarnation));
+    }
+
+    /// <summary>True (the default): starved nodes probe their readers as farmd does; false models a farmd without the probe.</summary>
+    public bool ProbesReaders { get; set; } = true;
+
+    /// <summary>Before a tick or poll of <paramref name="node"/>: its probe of its readers, as farmd's host runs it.</summary>
+    private void ProbeReaders(SimNode node)
+    {
+        if (!ProbesReaders)
+        {
+            return;
+        }
+
+        if (node.ProbeWaitingSince is null && node.Manager!.AnyPeerLate(Now))
+        {
+            if (node.Starved)
+            {
+                node.ProbeWaitingSince = Now; // runs when the starvation ends
+            }
+            else
+            {
+                node.ProbeRan = (Now, Now); // a pool that runs takes it up at once
+            }
+        }
+
+        node.Manager!.NoteReaders(node.ProbeWaitingSince, node.ProbeRan?.Queued, node.ProbeRan?.Ran);
     }
 
     /// <summary>Cuts all links between the two groups (both directions).</summary>
@@ -427,6 +477,12 @@ public sealed partial class SimCluster
     {
         foreach (var request in requests)
         {
+            if (node.Starved)
+            {
+                node.Held.Add(request); // the writers do not run
+                continue;
+            }
+
             Sent?.Invoke(node.Name, request);
             if (Drops?.Invoke(node.Name, request) == true)
             {

@@ -28,8 +28,23 @@ public sealed class SimNode(string name)
     /// <summary>True while this node's kernel accepts traffic of the buckets its ownership holds: a live table and a lease.</summary>
     public bool KernelAccepts(TimeSpan now) => Manager is { } m && now < m.LeaseExpiry && !ProcessGone;
 
-    /// <summary>Messages that arrived while paused.</summary>
+    /// <summary>Messages that arrived while paused or starved.</summary>
     public List<object> Deferred { get; } = [];
+
+    /// <summary>
+    /// True while the threads that read and write this node's sockets do not run and its heartbeat thread does
+    /// (<see cref="SimCluster.Starve"/>): it ticks, reads nothing and sends nothing.
+    /// </summary>
+    public bool Starved { get; set; }
+
+    /// <summary>What a starved node sent: it leaves when the node's writers run again.</summary>
+    public List<OutboundRequest> Held { get; } = [];
+
+    /// <summary>farmd's probe of its readers (<see cref="MembershipManager.NoteReaders"/>): since when one waits, null when none.</summary>
+    public TimeSpan? ProbeWaitingSince { get; set; }
+
+    /// <summary>The latest probe that ran: when it was queued and when it ran.</summary>
+    public (TimeSpan Queued, TimeSpan Ran)? ProbeRan { get; set; }
 
     public ViewId? LastInstalled { get; set; }
 
