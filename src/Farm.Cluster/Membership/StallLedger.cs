@@ -19,8 +19,9 @@ namespace Farm.Cluster.Membership;
 /// The same holds when only the readers stall: the heartbeat thread runs at real-time priority while the threads that
 /// read the sockets (and write the heartbeats) are ordinary ones, so a starved process keeps ticking and hears nobody.
 /// The host probes its readers when a peer is late (<see cref="NoteReaders"/>): the time a probe waited to run is a stall
-/// too. Its peers stop hearing it meanwhile and remove it; it removes nobody, and forms no view of its own (CI, 2026-12-05: a farmd starved right after it joined formed a view alone under policy none,
-/// claimed every bucket and reset 297 of 600 sessions).
+/// too. Its peers stop hearing it meanwhile and remove it; it removes nobody and forms no view of its own (CI,
+/// 2026-12-05: a farmd starved right after it joined formed a view alone under policy none, claimed every bucket and
+/// reset 297 of 600 sessions).
 /// </para>
 /// </remarks>
 internal sealed class StallLedger(TimeSpan interval, TimeSpan detectionTimeout)

@@ -23,8 +23,9 @@ internal readonly record struct ReaderProbeResult(TimeSpan? WaitingSince, TimeSp
 /// <summary>
 /// <see cref="IReaderProbe"/> for the .NET thread pool, which runs the socket completions of Kestrel and of the gRPC
 /// client: one work item on the global queue, behind whatever waits there, that notes the time it ran. A probe that
-/// waits long means the readers did not run (all pool threads blocked, or the process's ordinary threads starved of CPU:
-/// then the socket engine's own thread did not run either, and the pending-item count stays low, so it cannot tell).
+/// waits long means the readers did not run: all pool threads blocked, or the process's ordinary threads starved of CPU.
+/// The pool's pending-item count cannot tell the latter: the socket engine's thread, starved too, queues nothing (tried
+/// first: a starved farmd still formed a view alone, tests/bench/membership/starve.sh).
 /// </summary>
 internal sealed class ThreadPoolReaderProbe : IReaderProbe
 {

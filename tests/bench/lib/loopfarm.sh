@@ -37,6 +37,17 @@ lf_paths() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 }
 
+# lf_build SCRIPT: unless the caller's --no-build (build=0), builds farmctl and, when no --farmd was given, farmd (Release);
+# then checks that both exist. SCRIPT names the caller in the error message.
+lf_build() {
+  if ((build)); then
+    echo "Building farmd and farmctl (Release)..."
+    [[ -n "$custom_farmd" ]] || dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null
+    dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
+  fi
+  [[ -f "$LF_FARMD" && -f "$LF_FARMCTL" ]] || { echo "$1: $LF_FARMD or $LF_FARMCTL is missing (drop --no-build)" >&2; exit 1; }
+}
+
 # lf_provenance: sets commit (the short hash, marked when src/ has uncommitted changes, or the --farmd that ran) and
 # machine (CPU model, cores, kernel, .NET runtime) for a results file's header.
 lf_provenance() {

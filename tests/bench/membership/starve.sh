@@ -48,12 +48,7 @@ nb_check_counts 1 "seconds:$seconds" "repetitions:$repetitions"
 (($(nproc) >= 2)) || { echo "starve.sh: needs at least 2 cores (one for n1 and n2, one for n3 and the busy loop)" >&2; exit 2; }
 
 lf_paths tests/bench/results/membership-starve.md
-if ((build)); then
-  echo "Building farmd and farmctl (Release)..."
-  [[ -n "$custom_farmd" ]] || dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null
-  dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
-fi
-[[ -f "$LF_FARMD" && -f "$LF_FARMCTL" ]] || { echo "starve.sh: $LF_FARMD or $LF_FARMCTL is missing (drop --no-build)" >&2; exit 1; }
+lf_build starve.sh
 
 lf_init starve
 netns="farm-starve-$$"

@@ -74,12 +74,7 @@ for f in "${fault_list[@]}"; do [[ "$f" == kill || "$f" == stop ]] || { echo "ru
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: run as root (the farm runs in a network namespace of its own)" >&2; exit 2; }
 
 lf_paths tests/bench/results/scale.md
-if ((build)); then
-  echo "Building farmd and farmctl (Release)..."
-  [[ -n "$custom_farmd" ]] || dotnet build -c Release -v quiet -nologo src/Farm.Daemon >/dev/null
-  dotnet build -c Release -v quiet -nologo src/Farm.Cli >/dev/null
-fi
-[[ -f "$LF_FARMD" && -f "$LF_FARMCTL" ]] || { echo "run.sh: $LF_FARMD or $LF_FARMCTL is missing (drop --no-build)" >&2; exit 1; }
+lf_build run.sh
 
 lf_init scale
 netns="farm-scale-$$"
