@@ -176,8 +176,8 @@ public sealed class RebalanceTests(TestContext testContext)
         }
 
         // Poll node1's own state; the time runs from the last close (the load's clock) to the first status without drains.
-        var endedAt = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, TimeSpan.FromSeconds(10), ct);
-        var took = Stopwatch.GetElapsedTime(load.StartTimestamp, endedAt) - lastClose;
+        var ended = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(10), ct);
+        var took = Stopwatch.GetElapsedTime(load.StartTimestamp, ended.By) - lastClose;
         testContext.WriteLine($"drain ended {took.TotalMilliseconds:F0} ms after the last close (heartbeat interval {farm.Interval.TotalMilliseconds} ms)");
         // The bound: the drain monitor's scan period (half an interval) and its scan, the membership's update, and the
         // apply that now also deletes the bucket's conntrack entries (a ctnetlink dump, tens of milliseconds with these
@@ -203,12 +203,17 @@ public sealed class RebalanceTests(TestContext testContext)
 
         var asked = Stopwatch.GetTimestamp();
         Assert.IsTrue(string.IsNullOrEmpty((await farm.DrainAsync(1, DrainAction.Drain, via: 0, ct)).Error));
-        var began = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining > 0, TimeSpan.FromSeconds(10), ct);
-        var ended = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, drainTimeout * 3, ct);
-        var lasted = Stopwatch.GetElapsedTime(began, ended);
-        testContext.WriteLine($"drain began {Stopwatch.GetElapsedTime(asked, began).TotalMilliseconds:F0} ms after the request and lasted {lasted.TotalMilliseconds:F0} ms (timeout {drainTimeout.TotalMilliseconds} ms)");
-        Assert.IsGreaterThanOrEqualTo(drainTimeout - farm.Interval, lasted, "sessions stayed open: the drain runs to its timeout");
-        Assert.IsLessThanOrEqualTo(drainTimeout + farm.Interval * 3, lasted, "and ends at it");
+        var began = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining > 0, asked, TimeSpan.FromSeconds(10), ct);
+        var ended = await WaitAsync(async () => (await farm.HandoverOfAsync(1, ct)).Draining == 0, began.Sent, drainTimeout * 3, ct);
+
+        // What the polls allow: the drain lasted at most from the last status without it to the first status after it,
+        // and at least from the first status with it to the last status with it (CI dry run, 2026-12-06: one slow status
+        // call made a drain of the full timeout read as 3,929 ms).
+        var longest = Stopwatch.GetElapsedTime(began.After, ended.By);
+        var shortest = Stopwatch.GetElapsedTime(began.By, ended.After);
+        testContext.WriteLine($"drain began {Stopwatch.GetElapsedTime(asked, began.By).TotalMilliseconds:F0} ms after the request and lasted {shortest.TotalMilliseconds:F0}-{longest.TotalMilliseconds:F0} ms (timeout {drainTimeout.TotalMilliseconds} ms)");
+        Assert.IsGreaterThanOrEqualTo(drainTimeout - farm.Interval, longest, "sessions stayed open: the drain runs to its timeout");
+        Assert.IsLessThanOrEqualTo(drainTimeout + farm.Interval * 3, shortest, "and ends at it");
         await load.StopAsync(ct);
     }
 
@@ -262,21 +267,37 @@ public sealed class RebalanceTests(TestContext testContext)
         Assert.AreEqual(0, tcpFinal.Sessions.Count(s => s.Nodes.Count > 1), "no TCP session was answered by two nodes");
     }
 
-    private static async Task<long> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Polls <paramref name="condition"/> (a status call) until it holds. The change it waits for happened after
+    /// <paramref name="since"/> (a Stopwatch timestamp it cannot precede) and after the last call that saw it false was
+    /// sent (<see cref="ChangeWindow.After"/>), and before the first call that saw it true returned
+    /// (<see cref="ChangeWindow.By"/>): a status call on a busy machine takes tens of milliseconds, so its return time
+    /// alone misplaces the change by as much.
+    /// </summary>
+    private static async Task<ChangeWindow> WaitAsync(Func<Task<bool>> condition, long since, TimeSpan timeout, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
+        long after = since;
         while (watch.Elapsed < timeout)
         {
+            long sent = Stopwatch.GetTimestamp();
             if (await condition())
             {
-                return Stopwatch.GetTimestamp();
+                return new ChangeWindow(after, sent, Stopwatch.GetTimestamp());
             }
 
+            after = sent;
             await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, ct);
         }
 
         throw new TimeoutException($"condition not met within {timeout.TotalSeconds} s");
     }
+
+    /// <summary>
+    /// A change seen by polling happened after <see cref="After"/> and by <see cref="By"/>; the call that saw it was sent at
+    /// <see cref="Sent"/> (Stopwatch timestamps).
+    /// </summary>
+    private readonly record struct ChangeWindow(long After, long Sent, long By);
 
     /// <summary>
     /// A table-shaping change made by hand: web's farm.yaml gets a new seed (every client's bucket changes) and
