@@ -121,13 +121,14 @@ public sealed class StallLedgerTests
     }
 
     [TestMethod]
-    public void NoteReaders_ProbeRanWithinAnInterval_IsNoStall()
+    public void NoteReaders_ProbeRanWithinAnInterval_IsNoStallButOneThatStillWaitsIsUntilNow()
     {
         var ledger = new StallLedger(Interval, Detection);
         ledger.NoteReaders(null, Ms(150), Ms(190));
-        ledger.NoteReaders(Ms(780), Ms(150), Ms(190)); // the next one waits, for less than an interval
-
         Assert.AreEqual(Ms(700), ledger.Silence(Ms(100), Ms(800)));
+
+        ledger.NoteReaders(Ms(780), Ms(150), Ms(190)); // the next one waits: nothing proves the readers ran since 780 ms
+        Assert.AreEqual(Ms(680), ledger.Silence(Ms(100), Ms(800)));
     }
 
     [TestMethod]

@@ -159,10 +159,12 @@ public sealed partial class MembershipManager : IViewListener
     }
 
     /// <summary>
-    /// True when a peer is late (silent for more than an interval): the host should probe whether its own readers run
-    /// (<see cref="NoteReaders"/>) before the silence counts.
+    /// True when a peer is late (silent for more than one and a half intervals: a peer speaks every interval, and the
+    /// half keeps the ordinary jitter of an idle farm from probing): the host should probe whether its own readers run
+    /// (<see cref="NoteReaders"/>) before the silence counts. Until the probe is queued, at most this plus a tick (2.5
+    /// intervals) of a silence this node caused counts, below the smallest detection timeout (3 intervals).
     /// </summary>
-    public bool AnyPeerLate(TimeSpan now) => peers.AnyLate(options.HeartbeatInterval, now);
+    public bool AnyPeerLate(TimeSpan now) => peers.AnyLate(options.HeartbeatInterval * 1.5, now);
 
     /// <summary>
     /// What the host's probe of the threads that read its sockets showed, before <see cref="Tick"/> and <see cref="Poll"/>:

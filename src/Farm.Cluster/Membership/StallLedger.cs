@@ -51,8 +51,9 @@ internal sealed class StallLedger(TimeSpan interval, TimeSpan detectionTimeout)
 
     /// <summary>
     /// What the host's probe of its readers showed (<see cref="MembershipManager.NoteReaders"/>): since when a probe waits
-    /// to run (null: none waits), and when the latest one that ran was queued and ran. A probe that waited an interval or
-    /// more is a stall of the readers, from its queueing to its run; one that still waits that long, a stall until now.
+    /// to run (null: none waits), and when the latest one that ran was queued and ran. A probe that still waits is a stall
+    /// of the readers until now (nothing proves they ran since it was queued); one that ran after waiting an interval or
+    /// more stays one, from its queueing to its run (a shorter wait is the pool's ordinary latency, not kept).
     /// </summary>
     public void NoteReaders(TimeSpan? waitingSince, TimeSpan? lastQueued, TimeSpan? lastRan)
     {
@@ -135,8 +136,8 @@ internal sealed class StallLedger(TimeSpan interval, TimeSpan detectionTimeout)
         }
     }
 
-    /// <summary>True when a probe of the readers has waited an interval or more.</summary>
-    private bool ReadersStalled(TimeSpan now) => readersWaitingSince is { } waiting && now - waiting >= interval;
+    /// <summary>True when a probe of the readers waits since before <paramref name="now"/>.</summary>
+    private bool ReadersStalled(TimeSpan now) => readersWaitingSince is { } waiting && now > waiting;
 
     /// <summary>True when <paramref name="last"/> (MinValue = never) lies within <paramref name="window"/> of this node's running time before <paramref name="now"/>.</summary>
     public bool Within(TimeSpan last, TimeSpan now, TimeSpan window) => last != TimeSpan.MinValue && Silence(last, now) < window;
