@@ -98,14 +98,20 @@ public sealed partial class SimCluster
                     sim.Apply(Node, Node.Driver!.Tick(sim.Now), sim.ReportDrains(Node, force: true));
                 }
 
-                foreach (var deferred in Node.Deferred)
-                {
-                    sim.Schedule(sim.Now, (SimEvent)deferred);
-                }
-
-                Node.Deferred.Clear();
+                sim.ReadDeferred(Node);
             }
         }
+    }
+
+    /// <summary>What reached <paramref name="node"/> while it did not read (paused or starved) is read now, in order.</summary>
+    private void ReadDeferred(SimNode node)
+    {
+        foreach (var deferred in node.Deferred)
+        {
+            Schedule(Now, (SimEvent)deferred);
+        }
+
+        node.Deferred.Clear();
     }
 
     /// <summary>The end of <see cref="Starve"/>: the probe of the readers runs, held messages leave, waiting ones are read.</summary>
@@ -129,12 +135,7 @@ public sealed partial class SimCluster
             var held = Node.Held.ToList();
             Node.Held.Clear();
             sim.Send(Node, held);
-            foreach (var deferred in Node.Deferred)
-            {
-                sim.Schedule(sim.Now, (SimEvent)deferred);
-            }
-
-            Node.Deferred.Clear();
+            sim.ReadDeferred(Node);
         }
     }
 
