@@ -7,9 +7,12 @@ internal interface INftablesClient : IDisposable
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>
     void Run(string batch);
 
-    /// <summary>Runs <paramref name="refresh"/> as one transaction, with the effect of <c>Run(refresh.Text)</c>.</summary>
+    /// <summary>
+    /// Writes <paramref name="batch"/> as one transaction, with the effect of <c>Run(batch.Text)</c>: a lease refresh or
+    /// an apply of bucket states, the changes on a hand-over's path, as farmd's own netlink batch.
+    /// </summary>
     /// <exception cref="Farm.Native.Linux.NftablesException">The kernel refused it.</exception>
-    void RefreshLease(NftLeaseBatch.Refresh refresh);
+    void Write(INftSetBatch batch);
 
     /// <summary>Parses and evaluates <paramref name="batch"/> as <see cref="Run"/> would, and commits nothing (a dry run).</summary>
     /// <exception cref="Farm.Native.Linux.NftablesException">nft rejected the batch.</exception>

@@ -4,8 +4,8 @@ using Farm.Native.Linux;
 namespace Farm.DataPlane.Filtering;
 
 /// <summary>
-/// <see cref="INftablesClient"/> on libnftables in-process: no <c>nft</c> process per update, so bucket updates and
-/// lease refreshes cost one netlink round trip.
+/// <see cref="INftablesClient"/> on libnftables in-process (no <c>nft</c> process per update), and on batches of its own for
+/// lease refreshes and bucket states (<see cref="Write"/>): one netlink round trip each, without libnftables' parse and cache.
 /// </summary>
 /// <remarks>Create it on a thread in the network namespace to program (the daemon: the host's; tests: a node's).</remarks>
 [SupportedOSPlatform("linux")]
@@ -15,13 +15,20 @@ internal sealed class LibNftablesClient : INftablesClient
     private readonly NftablesContext context = NftablesContext.Create();
     private readonly Lock gate = new();
 
-    // Lease refreshes go around libnftables (NftLeaseBatch): opened here, so in the same network namespace as the context.
-    private readonly NetlinkSocket lease = NetlinkSocket.Open(NetlinkSocket.NetfilterProtocol, ReplyTimeout);
-    private readonly byte[] replies = new byte[NftLeaseBatch.ReplyBufferSize]; // under gate; 20 refreshes a second reuse it
+    /// <summary>
+    /// The largest batch <see cref="Write"/> sends itself: a netlink datagram must fit the socket's send buffer (208 KiB by
+    /// default). A larger one (tens of thousands of bucket runs) goes through libnftables, which sizes the buffer.
+    /// </summary>
+    internal const int MaxDatagram = 128 * 1024;
+
+    // Lease refreshes and bucket states go around libnftables (NftNetlinkBatch): opened here, so in the same network
+    // namespace as the context.
+    private readonly NetlinkSocket batches = NetlinkSocket.Open(NetlinkSocket.NetfilterProtocol, ReplyTimeout);
+    private readonly byte[] replies = new byte[NftNetlinkBatch.ReplyBufferSize]; // under gate; 20 refreshes a second reuse it
     private readonly Func<byte[], int> receive;
     private uint sequence = (uint)Environment.TickCount;
 
-    public LibNftablesClient() => receive = buffer => lease.Receive(buffer);
+    public LibNftablesClient() => receive = buffer => batches.Receive(buffer);
 
     /// <inheritdoc />
     public void Run(string batch)
@@ -33,16 +40,22 @@ internal sealed class LibNftablesClient : INftablesClient
     }
 
     /// <inheritdoc />
-    public void RefreshLease(NftLeaseBatch.Refresh refresh)
+    public void Write(INftSetBatch batch)
     {
-        ArgumentNullException.ThrowIfNull(refresh);
+        ArgumentNullException.ThrowIfNull(batch);
         lock (gate)
         {
             uint first = sequence;
-            var (datagram, last) = refresh.Build(first);
+            var (datagram, last) = batch.Build(first);
             sequence = last + 2; // past the batch's end message
-            lease.Send(datagram);
-            NftLeaseBatch.ReadReplies(replies, receive, first, last);
+            if (datagram.Length > MaxDatagram)
+            {
+                context.Run(batch.Text, json: false);
+                return;
+            }
+
+            batches.Send(datagram);
+            NftNetlinkBatch.ReadReplies(replies, receive, first, last);
         }
     }
 
@@ -68,6 +81,6 @@ internal sealed class LibNftablesClient : INftablesClient
     public void Dispose()
     {
         context.Dispose();
-        lease.Dispose();
+        batches.Dispose();
     }
 }

@@ -226,11 +226,16 @@ internal sealed class NftRuleset
 
     /// <summary>
     /// The batch that replaces the bucket states (the four sets and the admit chain's map) and the foreign flows in one
-    /// transaction. <paramref name="foreign"/>: the flows to write, by default the assignment's; the filter passes a superset
-    /// while the flows of the previous batch must stay (see <see cref="NftablesPacketFilter"/>).
+    /// transaction, as nft text (dry runs, tests). <paramref name="foreign"/>: the flows to write, by default the
+    /// assignment's; the filter passes a superset while the flows of the previous batch must stay (see
+    /// <see cref="NftablesPacketFilter"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A bucket is not below the module's bucket count.</exception>
-    public string Apply(BucketAssignment assignment, IReadOnlyCollection<IPEndPoint>? foreign = null)
+    public string Apply(BucketAssignment assignment, IReadOnlyCollection<IPEndPoint>? foreign = null) => StateBatch(assignment, foreign).Text;
+
+    /// <summary>The batch of <see cref="Apply"/> as data, for the client's netlink path (<see cref="NftStateBatch"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A bucket is not below the module's bucket count.</exception>
+    public NftStateBatch StateBatch(BucketAssignment assignment, IReadOnlyCollection<IPEndPoint>? foreign = null)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         if (assignment.MaxBucket >= module.Buckets)
@@ -238,47 +243,30 @@ internal sealed class NftRuleset
             throw new ArgumentOutOfRangeException(nameof(assignment), $"Bucket {assignment.MaxBucket} is out of range: module {module.Name} has {module.Buckets} buckets.");
         }
 
-        var sb = new StringBuilder();
-        var verdicts = new List<string>();
-        foreach (var (set, buckets) in (ReadOnlySpan<(string, IReadOnlyList<int>)>)[
-            ("owned", assignment.Owned), ("incoming", assignment.Incoming), ("draining", assignment.Draining), ("claimed", assignment.Claimed)])
-        {
-            sb.Append(Inv($"flush set inet {TableName} {set}\n"));
-            if (buckets.Count > 0)
-            {
-                var ranges = Ranges(buckets).ToList();
-                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", ranges)} }}\n"));
-                verdicts.AddRange(ranges.Select(r => Inv($"{r} : goto {AdmitChain(set)}")));
-            }
-        }
-
-        sb.Append(Inv($"flush map inet {TableName} {StateMap}\n"));
-        if (verdicts.Count > 0)
-        {
-            sb.Append(Inv($"add element inet {TableName} {StateMap} {{ {string.Join(", ", verdicts)} }}\n"));
-        }
-
-        sb.Append(Foreign(foreign ?? assignment.ForeignFlows));
-        return sb.ToString();
+        return new NftStateBatch(
+            TableName,
+            [
+                new("owned", assignment.Owned, AdmitChain("owned")),
+                new("incoming", assignment.Incoming, AdmitChain("incoming")),
+                new("draining", assignment.Draining, AdmitChain("draining")),
+                new("claimed", assignment.Claimed, AdmitChain("claimed")),
+            ],
+            StateMap,
+            ForeignSets(foreign ?? assignment.ForeignFlows));
     }
 
     /// <summary>The batch that replaces the foreign flows (UDP flows peers still serve) with <paramref name="flows"/>.</summary>
-    public string Foreign(IEnumerable<IPEndPoint> flows)
+    public string Foreign(IEnumerable<IPEndPoint> flows) => new NftStateBatch(TableName, [], StateMap, ForeignSets(flows)).ForeignText;
+
+    private static NftStateBatch.ForeignSet[] ForeignSets(IEnumerable<IPEndPoint> flows)
     {
         ArgumentNullException.ThrowIfNull(flows);
         var all = flows.ToList();
-        var sb = new StringBuilder();
-        foreach (var (set, family) in (ReadOnlySpan<(string, AddressFamily)>)[("foreign4", AddressFamily.InterNetwork), ("foreign6", AddressFamily.InterNetworkV6)])
-        {
-            sb.Append(Inv($"flush set inet {TableName} {set}\n"));
-            var of = all.Where(f => f.AddressFamily == family).ToList();
-            if (of.Count > 0)
-            {
-                sb.Append(Inv($"add element inet {TableName} {set} {{ {string.Join(", ", of.Select(f => Inv($"{f.Address} . {f.Port}")))} }}\n"));
-            }
-        }
-
-        return sb.ToString();
+        return
+        [
+            new("foreign4", AddressFamily.InterNetwork, [.. all.Where(f => f.AddressFamily == AddressFamily.InterNetwork)]),
+            new("foreign6", AddressFamily.InterNetworkV6, [.. all.Where(f => f.AddressFamily == AddressFamily.InterNetworkV6)]),
+        ];
     }
 
     /// <summary>The shortest lease <see cref="RefreshLease"/> takes: nft timeouts count whole milliseconds.</summary>

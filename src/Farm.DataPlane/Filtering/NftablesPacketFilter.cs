@@ -120,7 +120,8 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             var current = Installed();
             var held = new HashSet<IPEndPoint>(foreignHeld);
             held.UnionWith(assignment.ForeignFlows);
-            string batch = current.Apply(assignment, held);
+            var states = current.StateBatch(assignment, held);
+            string batch = states.Text;
             foreignListed = [.. assignment.ForeignFlows];
             if (batch == written)
             {
@@ -132,7 +133,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
                 return;
             }
 
-            client.Run(batch);
+            client.Write(states);
             written = batch;
             foreignHeld = held;
             statesWrittenAt = time.GetTimestamp();
@@ -150,7 +151,7 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
             bool dropFlows = foreignHeld.Count > foreignListed.Length && time.GetElapsedTime(statesWrittenAt) >= ForeignHold;
             if (!dropFlows)
             {
-                client.RefreshLease(lease); // the common case, 20 times a second: a netlink batch of our own
+                client.Write(lease); // the common case, 20 times a second: a netlink batch of our own
             }
             else
             {

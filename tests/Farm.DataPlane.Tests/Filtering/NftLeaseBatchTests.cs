@@ -37,7 +37,7 @@ public sealed class NftLeaseBatchTests
     {
         var replies = new Queue<byte[]>([Error(7, 0), [.. Error(99, 0), .. Error(106, 0)]]);
 
-        NftLeaseBatch.ReadReplies(new byte[NftLeaseBatch.ReplyBufferSize], buffer => Copy(replies.Dequeue(), buffer), 100, 106);
+        NftNetlinkBatch.ReadReplies(new byte[NftNetlinkBatch.ReplyBufferSize], buffer => Copy(replies.Dequeue(), buffer), 100, 106);
 
         Assert.AreEqual(0, replies.Count);
     }
@@ -47,7 +47,7 @@ public sealed class NftLeaseBatchTests
     {
         var replies = new Queue<byte[]>([[.. Error(103, -2), .. Error(106, 0)]]);
 
-        var e = Assert.ThrowsExactly<NftablesException>(() => NftLeaseBatch.ReadReplies(new byte[NftLeaseBatch.ReplyBufferSize], buffer => Copy(replies.Dequeue(), buffer), 100, 106));
+        var e = Assert.ThrowsExactly<NftablesException>(() => NftNetlinkBatch.ReadReplies(new byte[NftNetlinkBatch.ReplyBufferSize], buffer => Copy(replies.Dequeue(), buffer), 100, 106));
 
         StringAssert.Contains(e.Message, "errno 2");
     }

@@ -47,14 +47,14 @@ public sealed class LeaseRefreshTests : KernelTestClass
             using var client = new LibNftablesClient();
             try
             {
-                client.RefreshLease(refresh);
+                client.Write(refresh);
                 return null;
             }
             catch (NftablesException e)
             {
                 // The socket is still usable: a later refresh of an existing table works.
                 client.Run("add table inet farm_other\nadd set inet farm_other lease4 { type ipv4_addr; flags timeout; }\n");
-                client.RefreshLease(refresh with { Table = "farm_other" });
+                client.Write(refresh with { Table = "farm_other" });
                 string listed = client.List("list set inet farm_other lease4", json: false);
                 client.Run("delete table inet farm_other\n");
                 return (e.Message, listed);

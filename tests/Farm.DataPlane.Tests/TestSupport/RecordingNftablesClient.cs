@@ -16,8 +16,8 @@ internal sealed class RecordingNftablesClient : INftablesClient
 
     public void Run(string batch) => Batches.Add(batch);
 
-    /// <summary>Recorded as its text: the tests read what a refresh wrote, not how it travelled.</summary>
-    public void RefreshLease(NftLeaseBatch.Refresh refresh) => Batches.Add(refresh.Text);
+    /// <summary>Recorded as its text: the tests read what a batch wrote, not how it travelled.</summary>
+    public void Write(INftSetBatch batch) => Batches.Add(batch.Text);
 
     public void Check(string batch) => Checks.Add(batch);
 
