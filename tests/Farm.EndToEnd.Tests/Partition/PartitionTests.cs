@@ -103,6 +103,7 @@ public sealed class PartitionTests
         // with the other side). Once the losing side holds its rules the sides are cut: that is the cut's instant (the
         // bounds run from it); the winning side's rules only repeat the cut.
         TimeSpan cutAt = scenario.Apply(loser, rules);
+        var cutWallClock = DateTime.UtcNow; // to read the farmd logs against (they stamp UTC on these machines)
         scenario.Apply(winner, rules);
         await scenario.WaitUntilAsync(cutAt + Hold, Ct);
         TimeSpan healAt = scenario.Apply(all.ToDictionary(n => n, _ => new FaultRules()));
@@ -114,7 +115,7 @@ public sealed class PartitionTests
         var rounds = scenario.Rounds();
 
         var log = new StringBuilder();
-        log.AppendLine(Inv($"{policy}, {farm.NodeCount} nodes, sides [{string.Join(",", winner)}] | [{string.Join(",", loser)}]; {rounds.Count} rounds, longest gap between rounds {scenario.Sampler.LongestGap.TotalMilliseconds:F0} ms"));
+        log.AppendLine(Inv($"{policy}, {farm.NodeCount} nodes, sides [{string.Join(",", winner)}] | [{string.Join(",", loser)}]; {rounds.Count} rounds, longest gap between rounds {scenario.Sampler.LongestGap.TotalMilliseconds:F0} ms; cut at {cutWallClock:HH:mm:ss.fff} UTC"));
         var problems = new List<string>();
 
         // Takeover: every bucket accepted on each serving side within D + 2 intervals of the cut, and from then to the heal.
