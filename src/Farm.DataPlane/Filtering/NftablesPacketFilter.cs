@@ -88,11 +88,12 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
     }
 
     /// <summary>
-    /// Checks (a libnftables dry run: the kernel is not touched) an apply with every set filled and a lease refresh, so
-    /// the first real ones find their code ready. In a farmd just started, the first apply that filled a set took 54-88
-    /// ms on a busy machine against 1-3 ms for the next ones, and it lies on a hand-over's path: the buckets a rejoining
-    /// node takes accept nobody until it is done (failover benchmark, kill -9 and restart, 2026-12-05). A refusal here
-    /// is only logged (a warning: the same apply for real would be refused too); the real apply reports its own.
+    /// Checks (a libnftables dry run: the kernel is not touched) an apply with every set filled and a lease refresh, and
+    /// builds both netlink batches without sending them, so the first real ones find their code ready. In a farmd just
+    /// started, the first apply that filled a set took 54-88 ms on a busy machine against 1-3 ms for the next ones, and it
+    /// lies on a hand-over's path: the buckets a rejoining node takes accept nobody until it is done (failover benchmark,
+    /// kill -9 and restart, 2026-12-05). A refusal here is only logged (a warning: the same apply for real would be
+    /// refused too); the real apply reports its own.
     /// </summary>
     private void Rehearse(NftRuleset tables, int buckets)
     {
@@ -101,7 +102,11 @@ public sealed partial class NftablesPacketFilter : IPacketFilter
         var all = new BucketAssignment(0, Stripe(0), Stripe(1), Stripe(2), Stripe(3), flows);
         try
         {
-            client.Check(tables.Apply(all) + tables.RefreshLease(TimeSpan.FromMilliseconds(150)));
+            var states = tables.StateBatch(all);
+            var lease = tables.Lease(TimeSpan.FromMilliseconds(150));
+            client.Check(states.Text + lease.Text);
+            _ = states.Build(0);
+            _ = lease.Build(0);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
