@@ -15,7 +15,7 @@ namespace Farm.EndToEnd.Tests.Partition;
 /// after the other: their time bounds are the subject, and parallel farms on two cores would measure the machine.
 /// </summary>
 [TestClass]
-[TestCategory("Partition")] // FARM_TEST_PARTITIONS=0 leaves them out of tests/run.sh: see README, "Tests"
+[TestCategory("Partition")] // not in tests/run.sh unless FARM_TEST_PARTITIONS=1: see README, "Tests"
 public sealed class PartitionTests
 {
     /// <summary>How long a partition lasts: well past the takeover bound, to see the sides stay as they are.</summary>
