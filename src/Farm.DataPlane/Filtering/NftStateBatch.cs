@@ -87,8 +87,9 @@ internal sealed record NftStateBatch(
     /// <inheritdoc />
     public (byte[] Datagram, uint Last) Build(uint firstSequence)
     {
-        int runs = States.Sum(s => s.Buckets.Count);
-        var batch = new NftNetlinkBatch(Table, firstSequence, 1024 + (runs * 200) + (Foreign.Sum(f => f.Flows.Count) * 64));
+        // At most one run per bucket, each two elements in its set and two in the map.
+        int buckets = States.Sum(s => s.Buckets.Count);
+        var batch = new NftNetlinkBatch(Table, firstSequence, 1024 + (buckets * 200) + (Foreign.Sum(f => f.Flows.Count) * 64));
         var map = new List<(int Start, int End, string Chain)>();
         foreach (var state in States)
         {
