@@ -41,7 +41,7 @@ internal sealed class NftNetlinkBatch
     public const int ReplyBufferSize = 8192;
 
     /// <summary>NFT_GOTO, the verdict code of a jump that does not return.</summary>
-    public const int VerdictGoto = -4;
+    private const int VerdictGoto = -4;
 
     private const ushort BatchBegin = 0x10;
     private const ushort BatchEnd = 0x11;

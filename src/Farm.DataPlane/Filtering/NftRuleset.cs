@@ -264,8 +264,8 @@ internal sealed class NftRuleset
         var all = flows.ToList();
         return
         [
-            new("foreign4", AddressFamily.InterNetwork, [.. all.Where(f => f.AddressFamily == AddressFamily.InterNetwork)]),
-            new("foreign6", AddressFamily.InterNetworkV6, [.. all.Where(f => f.AddressFamily == AddressFamily.InterNetworkV6)]),
+            new("foreign4", [.. all.Where(f => f.AddressFamily == AddressFamily.InterNetwork)]),
+            new("foreign6", [.. all.Where(f => f.AddressFamily == AddressFamily.InterNetworkV6)]),
         ];
     }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Farm.Core.Buckets;
 
@@ -33,8 +32,8 @@ internal sealed record NftStateBatch(
     /// <summary>A state set: its buckets (sorted, distinct) and the admit chain the state map sends them to.</summary>
     public sealed record StateSet(string Name, IReadOnlyList<int> Buckets, string AdmitChain);
 
-    /// <summary>A foreign set: the flows of one address family.</summary>
-    public sealed record ForeignSet(string Name, AddressFamily Family, IReadOnlyList<IPEndPoint> Flows);
+    /// <summary>A foreign set: the flows of its address family.</summary>
+    public sealed record ForeignSet(string Name, IReadOnlyList<IPEndPoint> Flows);
 
     /// <inheritdoc />
     public string Text
