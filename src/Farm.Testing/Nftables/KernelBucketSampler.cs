@@ -46,7 +46,7 @@ public sealed class KernelBucketSampler : IAsyncDisposable
     /// <summary>The longest time between the ends of two consecutive rounds (how well the sampler kept its period).</summary>
     public TimeSpan LongestGap => TimeSpan.FromTicks(Interlocked.Read(ref longestGapTicks));
 
-    /// <summary>Time since the sampler started: the clock of every <see cref="KernelRead.At"/>.</summary>
+    /// <summary>Time since the sampler started: the clock of every <see cref="KernelRead.From"/> and <see cref="KernelRead.At"/>.</summary>
     public TimeSpan Now => time.GetElapsedTime(start);
 
     /// <summary>Opens a context in each namespace of <paramref name="nodes"/> and starts sampling module <paramref name="module"/>.</summary>
@@ -181,8 +181,10 @@ public sealed class KernelBucketSampler : IAsyncDisposable
         string text;
         string? problem = null;
         bool live = true;
+        TimeSpan from;
         lock (context)
         {
+            from = Now;
             try
             {
                 text = context.Run(listCommand, json: false);
@@ -200,11 +202,11 @@ public sealed class KernelBucketSampler : IAsyncDisposable
         var at = Now;
         if (problem is not null)
         {
-            return new KernelRead(node, at, new HashSet<int>(), null, Settled: true, problem);
+            return new KernelRead(node, from, at, new HashSet<int>(), null, Settled: true, problem);
         }
 
         var table = FilterTableState.ParseText(text);
         TimeSpan? leaseUntil = table.HasLease && live ? at + (table.LeaseExpiresIn ?? TimeSpan.Zero) : null;
-        return new KernelRead(node, at, table.AcceptingNewFlows, leaseUntil, table.IsSettled, null);
+        return new KernelRead(node, from, at, table.AcceptingNewFlows, leaseUntil, table.IsSettled, null);
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Farm.Testing.Nftables;
 
 /// <summary>One read of every node, in node order (node 0 read first).</summary>
@@ -5,6 +7,9 @@ namespace Farm.Testing.Nftables;
 /// <param name="Reads">One per node.</param>
 public sealed record KernelRound(long Number, IReadOnlyList<KernelRead> Reads)
 {
+    /// <summary>When the round's first read started: what a round found missing was missing at this moment or later.</summary>
+    public TimeSpan From => Reads[0].From;
+
     /// <summary>When the round's last read returned.</summary>
     public TimeSpan At => Reads[^1].At;
 
@@ -24,4 +29,20 @@ public sealed record KernelRound(long Number, IReadOnlyList<KernelRead> Reads)
 
     /// <summary>True when every node holds a lease, nothing moves, and each bucket of <paramref name="buckets"/> has exactly one acceptor.</summary>
     public bool IsOneFarm(int buckets) => Reads.All(r => r.Leased && r.Settled) && Acceptors(buckets).All(a => a >= 0);
+
+    /// <summary>
+    /// The round for a report, times relative to <paramref name="origin"/>: the buckets (of <paramref name="buckets"/>)
+    /// no node accepted, and per node when it was read, its lease and how many buckets it accepted.
+    /// </summary>
+    public string Describe(int buckets, TimeSpan origin)
+    {
+        var acceptors = Acceptors(buckets);
+        var dark = Enumerable.Range(0, buckets).Where(b => acceptors[b] == -1).ToList();
+        string nodes = string.Join(", ", Reads.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $"node{r.Node} read {Ms(r.From - origin)}-{Ms(r.At - origin)} ms: {(r.Problem is { } p ? "unreadable (" + p + ")" : r.Leased ? $"lease to {Ms(r.LeaseUntil!.Value - origin)} ms" : "no lease")}, {r.Accepting.Count} accepted")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"buckets {string.Join(",", dark.Take(8))}{(dark.Count > 8 ? $" (+{dark.Count - 8})" : string.Empty)} had none ({nodes})");
+
+        static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
+    }
 }

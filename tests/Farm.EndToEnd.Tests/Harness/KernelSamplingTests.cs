@@ -119,7 +119,7 @@ public sealed class KernelSamplingTests
         Assert.IsTrue(spanning.Overlaps.Single().Definite, "within the span the same reads prove an overlap");
 
         static KernelRead Read(int node, int ms, int[] accepting) =>
-            new(node, TimeSpan.FromMilliseconds(ms), accepting.ToHashSet(), TimeSpan.FromMilliseconds(ms + 150), true, null);
+            new(node, TimeSpan.FromMilliseconds(ms), TimeSpan.FromMilliseconds(ms), accepting.ToHashSet(), TimeSpan.FromMilliseconds(ms + 150), true, null);
     }
 
     [TestMethod]
@@ -132,6 +132,24 @@ public sealed class KernelSamplingTests
         }
 
         Assert.IsEmpty(checker.Overlaps);
+    }
+
+    [TestMethod]
+    public void Describe_NodeReadLateWithoutLease_DatesTheRoundFromItsFirstListingAndNamesTheDarkBuckets()
+    {
+        // node1's read started at 12 ms and returned at 95 ms (the sampler held up): the round's misses date from 10 ms.
+        var round = new KernelRound(7,
+        [
+            new KernelRead(0, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(11), new HashSet<int> { 0, 1 }, TimeSpan.FromMilliseconds(160), true, null),
+            new KernelRead(1, TimeSpan.FromMilliseconds(12), TimeSpan.FromMilliseconds(95), new HashSet<int> { 2, 3 }, null, true, null),
+        ]);
+
+        Assert.AreEqual(TimeSpan.FromMilliseconds(10), round.From);
+        Assert.AreEqual(TimeSpan.FromMilliseconds(95), round.At);
+        Assert.AreEqual(2, round.Uncovered([0, 1], 4));
+        Assert.AreEqual(
+            "buckets 2,3 had none (node0 read 5-6 ms: lease to 155 ms, 2 accepted, node1 read 7-90 ms: no lease, 2 accepted)",
+            round.Describe(4, TimeSpan.FromMilliseconds(5)));
     }
 
     [TestMethod]
@@ -156,8 +174,8 @@ public sealed class KernelSamplingTests
         var at = TimeSpan.FromMilliseconds(ms);
         return new KernelRound(number,
         [
-            new KernelRead(0, at, first.ToHashSet(), at + TimeSpan.FromMilliseconds(150), true, null),
-            new KernelRead(1, at + TimeSpan.FromMilliseconds(1), second.ToHashSet(), secondLeased ? at + TimeSpan.FromMilliseconds(151) : null, true, null),
+            new KernelRead(0, at, at, first.ToHashSet(), at + TimeSpan.FromMilliseconds(150), true, null),
+            new KernelRead(1, at + TimeSpan.FromMilliseconds(1), at + TimeSpan.FromMilliseconds(1), second.ToHashSet(), secondLeased ? at + TimeSpan.FromMilliseconds(151) : null, true, null),
         ]);
     }
 }

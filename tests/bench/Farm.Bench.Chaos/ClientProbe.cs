@@ -4,7 +4,7 @@ namespace Farm.Bench.Chaos;
 /// The soak's client load: every <see cref="Period"/>, every client asks the farm once through
 /// <see cref="FarmClients"/>: a new TCP connection to 8080 (client_ip) and to 8081 (client_ip_port, an ephemeral source
 /// port each time) and a datagram to UDP 5353, from each IPv4 and IPv6 source of the client namespace. A client is one
-/// (source address, port) pair; for each it keeps when an ask that got an answer was started (on the soak's clock).
+/// (source address, port) pair; for each it keeps when each ask was started (on the soak's clock) and, if answered, by whom.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class ClientProbe : IAsyncDisposable
@@ -21,6 +21,7 @@ internal sealed class ClientProbe : IAsyncDisposable
     private readonly IReadOnlyList<IPEndPoint> sources;
     private readonly Func<TimeSpan> clock;
     private readonly List<Answer>[] answered;
+    private readonly List<TimeSpan>[] unanswered;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
     private long asks;
@@ -33,6 +34,7 @@ internal sealed class ClientProbe : IAsyncDisposable
         this.sources = sources;
         this.clock = clock;
         answered = [.. Enumerable.Range(0, sources.Count * Ports.Length).Select(_ => new List<Answer>())];
+        unanswered = [.. Enumerable.Range(0, answered.Length).Select(_ => new List<TimeSpan>())];
         loop = Task.Run(RunAsync);
     }
 
@@ -54,6 +56,20 @@ internal sealed class ClientProbe : IAsyncDisposable
 
     /// <summary>The start of the first answered ask of client <paramref name="index"/> started at or after <paramref name="from"/>, or null.</summary>
     public TimeSpan? FirstAnswerFrom(int index, TimeSpan from) => AnswersAround(index, from).After?.Started;
+
+    /// <summary>
+    /// How many asks of client <paramref name="index"/> started within [<paramref name="from"/>, <paramref name="to"/>)
+    /// got no answer: a client that was not answered late only because the probe made no ask (the soak's process was
+    /// descheduled or paused) has none.
+    /// </summary>
+    public int UnansweredBetween(int index, TimeSpan from, TimeSpan to)
+    {
+        var list = unanswered[index];
+        lock (list)
+        {
+            return list.Count(t => t >= from && t < to);
+        }
+    }
 
     /// <summary>
     /// Client <paramref name="index"/>'s last answered ask started before <paramref name="at"/> and first started at or
@@ -135,13 +151,22 @@ internal sealed class ClientProbe : IAsyncDisposable
                 for (int s = 0; s < names.Length; s++)
                 {
                     Interlocked.Increment(ref asks);
+                    int index = (p * sources.Count) + s;
                     if (names[s] is not null)
                     {
                         Interlocked.Increment(ref answers);
-                        var list = answered[(p * sources.Count) + s];
+                        var list = answered[index];
                         lock (list)
                         {
                             list.Add(new Answer(started, names[s]!));
+                        }
+                    }
+                    else
+                    {
+                        var list = unanswered[index];
+                        lock (list)
+                        {
+                            list.Add(started);
                         }
                     }
                 }

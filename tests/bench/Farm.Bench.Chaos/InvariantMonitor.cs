@@ -10,7 +10,7 @@ namespace Farm.Bench.Chaos;
 internal sealed class InvariantMonitor(int buckets)
 {
     private readonly AcceptorOverlapChecker overlaps = new(buckets);
-    private readonly List<(TimeSpan At, int Uncovered, string? Example)> coverage = [];
+    private readonly List<(TimeSpan From, TimeSpan At, int Uncovered, string? Example)> coverage = [];
     private readonly Lock gate = new();
     private long rounds;
     private TimeSpan longestRound;
@@ -38,7 +38,7 @@ internal sealed class InvariantMonitor(int buckets)
         {
             overlaps.Add(round);
             int uncovered = round.Uncovered(Enumerable.Range(0, round.Reads.Count), buckets);
-            coverage.Add((round.At, uncovered, uncovered == 0 ? null : Describe(round)));
+            coverage.Add((round.From, round.At, uncovered, uncovered == 0 ? null : "at " + round.At.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) + " s " + round.Describe(buckets, TimeSpan.Zero)));
             if (previous is { } p && round.At - p > longestRound)
             {
                 longestRound = round.At - p;
@@ -59,16 +59,19 @@ internal sealed class InvariantMonitor(int buckets)
     }
 
     /// <summary>
-    /// The end of the first round at or after <paramref name="from"/> in which every bucket had a leased acceptor (null:
-    /// none), and what the last round before it that left a bucket without one read (which buckets, each node's lease and
-    /// count of accepted buckets), or null when none did.
+    /// When the kernels covered every bucket again after a moment <paramref name="from"/>: the end of the first round
+    /// that ended after it in which every bucket had a leased acceptor (<c>Covered</c>, null: none), and the start of
+    /// the last round before that one which left a bucket without one (<c>LastMiss</c>, null: none did). The cover
+    /// happened between the two: a read returns some time after its listing, late when the sampler was descheduled.
+    /// <c>LastGap</c> describes that round (which buckets, each node's read times, lease and count of accepted buckets).
     /// </summary>
-    public (TimeSpan? Covered, string? LastGap) CoverageFrom(TimeSpan from)
+    public (TimeSpan? Covered, TimeSpan? LastMiss, string? LastGap) CoverageFrom(TimeSpan from)
     {
+        TimeSpan? lastMiss = null;
         string? last = null;
         lock (gate)
         {
-            foreach (var (at, uncovered, example) in coverage)
+            foreach (var (start, at, uncovered, example) in coverage)
             {
                 if (at < from)
                 {
@@ -77,23 +80,14 @@ internal sealed class InvariantMonitor(int buckets)
 
                 if (uncovered == 0)
                 {
-                    return (at, last);
+                    return (at, lastMiss, last);
                 }
 
+                lastMiss = start;
                 last = example;
             }
         }
 
-        return (null, last);
-    }
-
-    private string Describe(KernelRound round)
-    {
-        var acceptors = round.Acceptors(buckets);
-        var dark = Enumerable.Range(0, buckets).Where(b => acceptors[b] == -1).ToList();
-        string nodes = string.Join(", ", round.Reads.Select(r => string.Create(CultureInfo.InvariantCulture,
-            $"node{r.Node} {(r.Leased ? "leased" : "no lease")} {r.Accepting.Count} accepted")));
-        return string.Create(CultureInfo.InvariantCulture,
-            $"at {round.At.TotalSeconds:F2} s buckets {string.Join(",", dark.Take(8))}{(dark.Count > 8 ? $" (+{dark.Count - 8})" : "")} had none ({nodes})");
+        return (null, lastMiss, last);
     }
 }
