@@ -52,11 +52,10 @@ export FARM_TEST_FARMD="$root/artifacts/test-farmd/farmd"
 rm -rf "$results"
 mkdir -p "$results"
 
-# The real-partition tests (issue 18 item 3) run only on request, FARM_TEST_PARTITIONS=1: their takeover bound now
-# holds, but about one run in ten still fails because the winning side's majority leases lapse about 1.2 s after the
-# cut (README "Run the tests").
+# The real-partition tests (issue 18 item 3) run with the others; FARM_TEST_PARTITIONS=0 leaves them out (a machine
+# too busy for their time bounds: README "Run the tests").
 filter=()
-if [[ "${FARM_TEST_PARTITIONS:-}" != 1 && " $* " != *" --filter "* ]]; then
+if [[ "${FARM_TEST_PARTITIONS:-}" == 0 && " $* " != *" --filter "* ]]; then
   filter=(--filter "TestCategory!=Partition")
 fi
 

@@ -106,7 +106,7 @@ internal sealed partial class HeartbeatLink : IDisposable
         }
     }
 
-    /// <summary>Drops the TCP connection on the pool: closing a socket completes its pending reads and writes, whose callbacks must not run on the heartbeat thread.</summary>
+    /// <summary>Drops the TCP connection on the teardown thread: closing a socket completes its pending reads and writes, whose callbacks must run neither on the heartbeat thread nor on the pool (<see cref="TeardownThread"/>).</summary>
     private void ResetConnectionOffThread()
     {
         if (connection is null)
@@ -114,7 +114,7 @@ internal sealed partial class HeartbeatLink : IDisposable
             return;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(
+        transport.Teardown.Post(
             static link =>
             {
                 if (link.connection!.Reset())
@@ -122,13 +122,12 @@ internal sealed partial class HeartbeatLink : IDisposable
                     Log.ConnectionReset(link.transport.Logger, link.peer, link.lan, link.transport.StreamPatience.TotalMilliseconds);
                 }
             },
-            this,
-            preferLocal: false);
+            this);
     }
 
-    /// <summary>Cancels a stream's token on the pool: cancelling resets the HTTP/2 stream, whose callbacks must not run on the heartbeat thread.</summary>
-    private static void CancelOffThread(CancellationTokenSource cts) =>
-        ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, cts, preferLocal: false);
+    /// <summary>Cancels a stream's token on the teardown thread: cancelling resets the HTTP/2 stream, whose callbacks must run neither on the heartbeat thread nor on the pool.</summary>
+    private void CancelOffThread(CancellationTokenSource cts) =>
+        transport.Teardown.Post(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, cts);
 
     private async Task RunAsync()
     {
@@ -201,7 +200,7 @@ internal sealed partial class HeartbeatLink : IDisposable
         {
             call = client.HeartbeatStream(new CallOptions(cancellationToken: cts.Token));
             var reading = ReadAsync(call, cts);
-            stream = new Live(call, cts);
+            stream = new Live(this, call, cts);
             Volatile.Write(ref live, stream);
             Pump(); // what waits in the queue (at least the heartbeat that opened the stream)
             read = await reading.ConfigureAwait(false);
@@ -402,7 +401,7 @@ internal sealed partial class HeartbeatLink : IDisposable
     }
 
     /// <summary>The live stream and why its writes failed, if they did.</summary>
-    private sealed class Live(AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope> call, CancellationTokenSource cts)
+    private sealed class Live(HeartbeatLink link, AsyncDuplexStreamingCall<Wire.Envelope, Wire.Envelope> call, CancellationTokenSource cts)
     {
         private readonly Lock gate = new();
         private Status? writeFailure;
@@ -430,7 +429,7 @@ internal sealed partial class HeartbeatLink : IDisposable
                 writeFailure ??= e is RpcException r ? r.Status : new Status(StatusCode.Cancelled, e?.Message ?? "write cancelled");
             }
 
-            CancelOffThread(Cts);
+            link.CancelOffThread(Cts);
         }
     }
 

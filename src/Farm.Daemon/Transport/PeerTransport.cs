@@ -26,6 +26,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     private readonly TimeProvider timeProvider;
     private readonly ILogger logger;
     private readonly CancellationTokenSource shutdown = new();
+    private readonly TeardownThread teardown;
     private int disposed;
 
     /// <summary>Creates channels for every peer address; connections open lazily.</summary>
@@ -52,6 +53,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         this.guard = guard ?? throw new ArgumentNullException(nameof(guard));
         this.timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        teardown = new TeardownThread(logger);
 
         // A peer that does not accept within the detection timeout is down anyway.
         foreach (var (peer, endpoints) in peers)
@@ -111,6 +113,8 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             link.Dispose();
             channel.Dispose();
         }
+
+        teardown.Dispose();
 
         // The token source stays undisposed: sends still completing may read its token.
     }
@@ -250,6 +254,9 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             // no evidence either way: the detection timeout decides
         }
     }
+
+    /// <summary>Where heartbeat streams and connections are torn down (<see cref="TeardownThread"/>).</summary>
+    internal TeardownThread Teardown => teardown;
 
     /// <summary>The heartbeat stream's events, logged under this class.</summary>
     internal ILogger Logger => logger;

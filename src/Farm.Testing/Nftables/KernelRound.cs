@@ -32,16 +32,17 @@ public sealed record KernelRound(long Number, IReadOnlyList<KernelRead> Reads)
 
     /// <summary>
     /// The round for a report, times relative to <paramref name="origin"/>: the buckets (of <paramref name="buckets"/>)
-    /// no node accepted, and per node when it was read, its lease and how many buckets it accepted.
+    /// no node of <paramref name="nodes"/> (all when null) accepted, and per node when it was read, its lease and how
+    /// many buckets it accepted.
     /// </summary>
-    public string Describe(int buckets, TimeSpan origin)
+    public string Describe(int buckets, TimeSpan origin, IEnumerable<int>? nodes = null)
     {
-        var acceptors = Acceptors(buckets);
-        var dark = Enumerable.Range(0, buckets).Where(b => acceptors[b] == -1).ToList();
-        string nodes = string.Join(", ", Reads.Select(r => string.Create(CultureInfo.InvariantCulture,
+        var among = (nodes ?? Enumerable.Range(0, Reads.Count)).Select(n => Reads[n]).ToList();
+        var dark = Enumerable.Range(0, buckets).Where(b => !among.Any(r => r.Accepts(b))).ToList();
+        string each = string.Join(", ", Reads.Select(r => string.Create(CultureInfo.InvariantCulture,
             $"node{r.Node} read {Ms(r.From - origin)}-{Ms(r.At - origin)} ms: {(r.Problem is { } p ? "unreadable (" + p + ")" : r.Leased ? $"lease to {Ms(r.LeaseUntil!.Value - origin)} ms" : "no lease")}, {r.Accepting.Count} accepted")));
         return string.Create(CultureInfo.InvariantCulture,
-            $"buckets {string.Join(",", dark.Take(8))}{(dark.Count > 8 ? $" (+{dark.Count - 8})" : string.Empty)} had none ({nodes})");
+            $"buckets {string.Join(",", dark.Take(8))}{(dark.Count > 8 ? $" (+{dark.Count - 8})" : string.Empty)} had none ({each})");
 
         static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
     }

@@ -15,7 +15,7 @@ namespace Farm.EndToEnd.Tests.Partition;
 /// after the other: their time bounds are the subject, and parallel farms on two cores would measure the machine.
 /// </summary>
 [TestClass]
-[TestCategory("Partition")] // not in tests/run.sh unless FARM_TEST_PARTITIONS=1: see README, "Tests"
+[TestCategory("Partition")] // in tests/run.sh unless FARM_TEST_PARTITIONS=0: see README, "Run the tests"
 public sealed class PartitionTests
 {
     /// <summary>How long a partition lasts: well past the takeover bound, to see the sides stay as they are.</summary>
@@ -140,13 +140,13 @@ public sealed class PartitionTests
             log.AppendLine(Inv($"{name} serves every bucket {takeover.TotalMilliseconds:F0} ms after the cut, last round missing one read {missed.TotalMilliseconds:F0}-{(lastMiss.At - cutAt).TotalMilliseconds:F0} ms after it (bound {takeoverBound.TotalMilliseconds:F0} ms)"));
             if (missed > takeoverBound)
             {
-                problems.Add(Inv($"{name} still missed {lastMiss.Uncovered(side, PartitionScenario.Buckets)} buckets in a round read from {missed.TotalMilliseconds:F0} ms after the cut (bound {takeoverBound.TotalMilliseconds:F0} ms): {lastMiss.Describe(PartitionScenario.Buckets, cutAt)}"));
+                problems.Add(Inv($"{name} still missed {lastMiss.Uncovered(side, PartitionScenario.Buckets)} buckets in a round read from {missed.TotalMilliseconds:F0} ms after the cut (bound {takeoverBound.TotalMilliseconds:F0} ms): {lastMiss.Describe(PartitionScenario.Buckets, cutAt, side)}"));
             }
 
             var gaps = during.Where(r => r.Number > covered.Number && r.Uncovered(side, PartitionScenario.Buckets) > 0).ToList();
             if (gaps.Count > 0)
             {
-                problems.Add(Inv($"{name} left buckets unserved in {gaps.Count} rounds after its takeover, first read {(gaps[0].From - cutAt).TotalMilliseconds:F0}-{(gaps[0].At - cutAt).TotalMilliseconds:F0} ms after the cut ({gaps[0].Uncovered(side, PartitionScenario.Buckets)} buckets): {gaps[0].Describe(PartitionScenario.Buckets, cutAt)}"));
+                problems.Add(Inv($"{name} left buckets unserved in {gaps.Count} rounds after its takeover, first read {(gaps[0].From - cutAt).TotalMilliseconds:F0}-{(gaps[0].At - cutAt).TotalMilliseconds:F0} ms after the cut ({gaps[0].Uncovered(side, PartitionScenario.Buckets)} buckets): {gaps[0].Describe(PartitionScenario.Buckets, cutAt, side)}"));
             }
         }
 
