@@ -40,9 +40,9 @@ internal sealed partial class TeardownThread : IDisposable
         {
             queue.Add((untyped, state));
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            Execute(untyped, state); // stopping: nothing else will run it
+            Execute(untyped, state); // stopped: nothing else will run it
         }
     }
 
