@@ -16,6 +16,9 @@ namespace Farm.Testing.Farmd;
 [SupportedOSPlatform("linux")]
 public sealed class FarmFixture : IAsyncDisposable
 {
+    // How much of each daemon's output a timeout's message carries: the recent past, which is what explains it.
+    private const int FailureOutputTail = 200_000;
+
     private readonly FarmdGroup daemons;
     private readonly NameServer?[] servers;
     private readonly List<BucketHasher> hashers;
@@ -383,8 +386,11 @@ public sealed class FarmFixture : IAsyncDisposable
         return (self.Draining, self.Incoming);
     }
 
-    /// <summary>Everything every daemon printed, the ones gone first (for failure messages).</summary>
-    public string Outputs() => daemons.Outputs();
+    /// <summary>What every daemon printed, the ones gone first: all of it, or the last <paramref name="tailChars"/> characters of each.</summary>
+    public string Outputs(int? tailChars = null) => daemons.Outputs(tailChars);
+
+    /// <summary>Writes what every daemon printed, the ones gone first, to <paramref name="writer"/>.</summary>
+    public void WriteOutputs(TextWriter writer) => daemons.WriteOutputs(writer);
 
     /// <summary>Kills every farmd, runs <see cref="FarmFixtureOptions.AfterDaemonsKilled"/>, ends the apps, deletes the namespaces and <see cref="Root"/>.</summary>
     public async ValueTask DisposeAsync()
@@ -426,7 +432,7 @@ public sealed class FarmFixture : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"The farm: {e.Message}\n{Outputs()}", e);
+            throw new TimeoutException($"The farm: {e.Message}\n{Outputs(FailureOutputTail)}", e);
         }
     }
 

@@ -113,24 +113,49 @@ public sealed class FarmdGroup : IAsyncDisposable
         return gaps > 0 ? (null, $"{gaps} {module} buckets have no owner") : (owners, "settled");
     }
 
-    /// <summary>Everything every daemon printed, the ones gone first (for failure messages).</summary>
-    public string Outputs()
+    /// <summary>
+    /// What every daemon printed, the ones gone first (for failure messages): all of it, or the last
+    /// <paramref name="tailChars"/> characters of each daemon's output (a soak's daemons print hundreds of megabytes).
+    /// </summary>
+    public string Outputs(int? tailChars = null)
     {
         var sb = new StringBuilder();
         foreach (string past in pastOutputs)
         {
-            sb.AppendLine(past);
+            sb.AppendLine(tailChars is { } t && past.Length > t ? string.Concat(Header(past), "[...]\n", past.AsSpan(past.Length - t)) : past);
         }
 
         foreach (var d in daemons)
         {
             if (d is not null)
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"--- {d} ---").AppendLine(d.Output);
+                sb.AppendLine(CultureInfo.InvariantCulture, $"--- {d} ---").AppendLine(tailChars is { } t ? d.OutputTail(t) : d.Output);
             }
         }
 
         return sb.ToString();
+
+        static string Header(string past) => past[..(past.IndexOf('\n', StringComparison.Ordinal) + 1)];
+    }
+
+    /// <summary>Writes what every daemon printed, the ones gone first, to <paramref name="writer"/> (no copy into one string).</summary>
+    public void WriteOutputs(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        foreach (string past in pastOutputs)
+        {
+            writer.WriteLine(past);
+        }
+
+        foreach (var d in daemons)
+        {
+            if (d is not null)
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--- {d} ---"));
+                d.WriteOutput(writer);
+                writer.WriteLine();
+            }
+        }
     }
 
     /// <summary>Kills every daemon still running (SIGKILL also ends a stopped one).</summary>

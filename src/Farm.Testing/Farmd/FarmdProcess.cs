@@ -12,6 +12,9 @@ namespace Farm.Testing.Farmd;
 /// </remarks>
 public sealed class FarmdProcess : IAsyncDisposable
 {
+    // How much of the output an exception's message carries: the recent past, which is what explains it.
+    private const int FailureOutputTail = 200_000;
+
     private static readonly ExitSweep<FarmdProcess> Running = new(farmd => farmd.Kill());
 
     private readonly Process process;
@@ -50,6 +53,29 @@ public sealed class FarmdProcess : IAsyncDisposable
             lock (output)
             {
                 return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The last <paramref name="maxChars"/> characters the process wrote (all of it when shorter).</summary>
+    public string OutputTail(int maxChars)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
+        lock (output)
+        {
+            return output.Length <= maxChars ? output.ToString() : output.ToString(output.Length - maxChars, maxChars);
+        }
+    }
+
+    /// <summary>Writes everything the process wrote so far to <paramref name="writer"/> without copying it into one string.</summary>
+    public void WriteOutput(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        lock (output)
+        {
+            foreach (var chunk in output.GetChunks())
+            {
+                writer.Write(chunk.Span);
             }
         }
     }
@@ -163,7 +189,7 @@ public sealed class FarmdProcess : IAsyncDisposable
         {
             if (HasExited)
             {
-                throw new InvalidOperationException($"farmd {Node} exited with {ExitCode} before it was ready:\n{Output}");
+                throw new InvalidOperationException($"farmd {Node} exited with {ExitCode} before it was ready:\n{OutputTail(FailureOutputTail)}");
             }
 
             if (File.Exists(AdminSocket))
@@ -181,7 +207,7 @@ public sealed class FarmdProcess : IAsyncDisposable
 
             if (time.GetElapsedTime(start) > timeout)
             {
-                throw new TimeoutException($"farmd {Node} was not ready within {timeout.TotalSeconds:0.#} s:\n{Output}");
+                throw new TimeoutException($"farmd {Node} was not ready within {timeout.TotalSeconds:0.#} s:\n{OutputTail(FailureOutputTail)}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
@@ -198,7 +224,7 @@ public sealed class FarmdProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"farmd {Node} did not exit within {timeout.TotalSeconds:0.#} s:\n{Output}");
+            throw new TimeoutException($"farmd {Node} did not exit within {timeout.TotalSeconds:0.#} s:\n{OutputTail(FailureOutputTail)}");
         }
 
         // The asynchronous readers may still hold the last lines; this overload waits for them.

@@ -14,7 +14,11 @@ public sealed class NameServer : IAsyncDisposable
     // waits for a thread, and the drops would look like the farm's.
     private const int UdpReceiveBuffer = 4 << 20;
 
+    // How long an accept thread waits for a connection before it looks whether the server stops.
+    private static readonly TimeSpan AcceptPoll = TimeSpan.FromMilliseconds(100);
+
     private readonly List<Socket> sockets;
+    private readonly List<Thread> acceptThreads = [];
     private readonly CancellationTokenSource stopping = new();
     private readonly byte[] line;
     private long connections;
@@ -105,7 +109,16 @@ public sealed class NameServer : IAsyncDisposable
         var server = new NameServer(name, sockets);
         foreach (var socket in sockets)
         {
-            _ = socket.SocketType == SocketType.Stream ? server.AcceptLoopAsync(socket) : server.UdpLoopAsync(socket);
+            if (socket.SocketType == SocketType.Stream)
+            {
+                var thread = new Thread(() => server.AcceptLoop(socket)) { IsBackground = true, Name = "nameserver-accept" };
+                server.acceptThreads.Add(thread);
+                thread.Start();
+            }
+            else
+            {
+                _ = server.UdpLoopAsync(socket);
+            }
         }
 
         return server;
@@ -125,35 +138,60 @@ public sealed class NameServer : IAsyncDisposable
             socket.Dispose();
         }
 
+        foreach (var thread in acceptThreads)
+        {
+            thread.Join(AcceptPoll * 10);
+        }
+
         stopping.Dispose();
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    /// <summary>
+    /// Accepts and sends the name on a thread of its own: the answer a client waits for does not wait for the thread
+    /// pool, which the process hosting the server (a test or benchmark driving thousands of connections a second) may keep
+    /// busy; a full pool would otherwise overflow the listen queue and look like the farm's failure. Later chunks are
+    /// answered asynchronously.
+    /// </summary>
+    private void AcceptLoop(Socket listener)
     {
         var token = stopping.Token;
         try
         {
             while (!token.IsCancellationRequested)
             {
-                var connection = await listener.AcceptAsync(token);
+                if (!listener.Poll(AcceptPoll, SelectMode.SelectRead))
+                {
+                    continue;
+                }
+
+                var connection = listener.Accept();
                 Interlocked.Increment(ref connections);
-                _ = ServeAsync(connection, token);
+                try
+                {
+                    connection.Send(line);
+                }
+                catch (SocketException)
+                {
+                    connection.Dispose(); // the client already went away
+                    continue;
+                }
+
+                _ = ServeAsync(connection, line, token);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
             // Stopped.
         }
     }
 
-    private async Task ServeAsync(Socket connection, CancellationToken token)
+    private static async Task ServeAsync(Socket connection, byte[] line, CancellationToken token)
     {
         using (connection)
         {
             byte[] buffer = new byte[256];
             try
             {
-                await connection.SendAsync(line, token);
                 while (await connection.ReceiveAsync(buffer, token) > 0)
                 {
                     await connection.SendAsync(line, token);

@@ -44,17 +44,15 @@ using var stop = new CancellationTokenSource();
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
 
-var runner = new SoakRunner(TimeSpan.FromMinutes(minutes), seed, line => Console.WriteLine(line));
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
+var runner = new SoakRunner(TimeSpan.FromMinutes(minutes), seed, Path.ChangeExtension(outFile, ".farmd.log"), line => Console.WriteLine(line));
 var result = await runner.RunAsync(stop.Token);
 string command = string.Create(CultureInfo.InvariantCulture, $"tests/bench/chaos/run.sh --minutes {minutes} --seed {seed}");
 string report = result.ToMarkdown(command);
-Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
 await File.WriteAllTextAsync(outFile, report);
-if (result.Outputs is not null)
+if (result.OutputsFile is not null)
 {
-    string outputs = Path.ChangeExtension(outFile, ".farmd.log");
-    await File.WriteAllTextAsync(outputs, result.Outputs);
-    Console.WriteLine($"farmd output written to {outputs}");
+    Console.WriteLine($"farmd output written to {result.OutputsFile}");
 }
 
 Console.WriteLine(report);

@@ -45,7 +45,8 @@ internal sealed class SoakResult
 
     public string? Failure { get; set; }
 
-    public string? Outputs { get; set; }
+    /// <summary>Where the daemons' output was written (only when the soak failed).</summary>
+    public string? OutputsFile { get; set; }
 
     public string Stats { get; private set; } = string.Empty;
 

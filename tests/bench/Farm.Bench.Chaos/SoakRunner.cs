@@ -6,7 +6,7 @@ namespace Farm.Bench.Chaos;
 /// farm, tears everything down and checks that nothing is left. Everything it saw goes into <see cref="SoakResult"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log)
+internal sealed class SoakRunner(TimeSpan duration, int seed, string outputsFile, Action<string> log)
 {
     /// <summary>No new fault for this long after the last one ended: the "served again" window must see a quiet farm.</summary>
     private static readonly TimeSpan QuietGap = TimeSpan.FromSeconds(1.5);
@@ -55,7 +55,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
             }
             catch (TimeoutException e)
             {
-                result.Violations.Add(new Violation(sampler.Now, "one farm at the end", e.Message.Split('\n')[0]));
+                result.Violations.Add(new Violation(sampler.Now, "one farm at the end", FirstLine(e.Message)));
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None);
@@ -86,7 +86,14 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
                 Remember(farm, farmdPids);
                 if (result.Failure is not null || result.Violations.Count > 0)
                 {
-                    result.Outputs = farm.Outputs();
+                    // Streamed: five daemons' logs of a long soak are hundreds of megabytes; one string of them
+                    // (and a copy per use) once took the soak's process out of memory.
+                    using (var writer = File.CreateText(outputsFile))
+                    {
+                        farm.WriteOutputs(writer);
+                    }
+
+                    result.OutputsFile = outputsFile;
                 }
 
                 await farm.DisposeAsync();
@@ -98,6 +105,8 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
 
         return result;
     }
+
+    private static string FirstLine(string text) => text.IndexOf('\n', StringComparison.Ordinal) is int n and >= 0 ? text[..n] : text;
 
     private static void Remember(FarmFixture farm, HashSet<int> pids)
     {
@@ -155,7 +164,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        fault.Error = "inject: " + e.Message.Split('\n')[0];
+                        fault.Error = "inject: " + FirstLine(e.Message);
                     }
 
                     fault.Start = sampler.Now;
@@ -209,7 +218,7 @@ internal sealed class SoakRunner(TimeSpan duration, int seed, Action<string> log
         }
         catch (Exception e)
         {
-            fault.Error = (fault.Error is null ? string.Empty : fault.Error + "; ") + "end: " + e.Message.Split('\n')[0];
+            fault.Error = (fault.Error is null ? string.Empty : fault.Error + "; ") + "end: " + FirstLine(e.Message);
             result.Violations.Add(new Violation(sampler.Now, $"fault #{fault.Number} {fault.Kind} could not be ended", fault.Error));
         }
 

@@ -134,6 +134,50 @@ internal sealed class CaptureTimeline
     }
 
     /// <summary>
+    /// The longest run of <paramref name="client"/>'s attempts whose SYN left after <paramref name="from"/> and got no
+    /// answer within the attempt timeout, as seen on the client namespace's wire: from the first such SYN to the next SYN
+    /// that was answered in time (or to <paramref name="to"/> when none was), in ticks. The answer is the SYN-ACK when
+    /// <paramref name="kernelOnly"/> (the node's kernel accepted the flow: the farm's part) and otherwise the name (the
+    /// node's app answered too). Apart from how late the load's own sockets handled what came; a stall of the load
+    /// generator (no SYN sent) makes no run.
+    /// </summary>
+    public long LongestUnansweredRun(int client, long from, long to, bool kernelOnly)
+    {
+        var frames = byClient[client];
+        var answer = kernelOnly ? FrameKind.SynAck : FrameKind.Name;
+        var answeredSyns = new HashSet<long>();
+        foreach (var f in frames)
+        {
+            if (f.Kind == answer && f.SynAt != long.MinValue && f.At - f.SynAt <= lifetimeTicks)
+            {
+                answeredSyns.Add(f.SynAt);
+            }
+        }
+
+        long longest = 0;
+        long? runFrom = null;
+        foreach (var f in frames)
+        {
+            if (f.Kind != FrameKind.Syn || f.At <= from || f.At >= to)
+            {
+                continue;
+            }
+
+            if (!answeredSyns.Contains(f.At))
+            {
+                runFrom ??= f.At;
+            }
+            else if (runFrom is { } r)
+            {
+                longest = Math.Max(longest, f.At - r);
+                runFrom = null;
+            }
+        }
+
+        return runFrom is { } open ? Math.Max(longest, to - open) : longest;
+    }
+
+    /// <summary>
     /// Adds one window [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="client"/> to
     /// <paramref name="counts"/>: the SYNs sent in it, the SYN-ACKs and names that answer them (whenever they came), and
     /// every SYN-ACK that came in it (for whichever attempt).

@@ -282,6 +282,26 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         var notes = new List<string>();
         var timeline = CaptureTimeline.Build(synAcks, sources, microsToTicks, options.AttemptTimeout, time.TimestampFrequency);
         var (refusedBystanders, longestRefusal) = BystanderRefusals(attempts, isVictim, failedAt, options.BystanderGap, timeline, notes);
+
+        // The same on the wire: SYNs of bystanders that got no name in time, in a row (the last attempt timeout before
+        // the load's end is left out: those attempts were cut by the stop, not left unanswered).
+        long wireEnd = load.Finished - (long)(options.AttemptTimeout.TotalSeconds * time.TimestampFrequency);
+        int unansweredOnWire = 0;
+        double longestOnWire = 0;
+        int unansweredByKernel = 0;
+        double longestByKernel = 0;
+        for (int c = 0; c < clients; c++)
+        {
+            if (!isVictim[c])
+            {
+                double run = Ms(timeline.LongestUnansweredRun(c, failedAt, wireEnd, kernelOnly: false));
+                longestOnWire = Math.Max(longestOnWire, run);
+                unansweredOnWire += run > options.BystanderGap.TotalMilliseconds ? 1 : 0;
+                double kernelRun = Ms(timeline.LongestUnansweredRun(c, failedAt, wireEnd, kernelOnly: true));
+                longestByKernel = Math.Max(longestByKernel, kernelRun);
+                unansweredByKernel += kernelRun > options.BystanderGap.TotalMilliseconds ? 1 : 0;
+            }
+        }
         NoteRefusals(attempts, isVictim, failedAt, restoredAt, notes);
 
         var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
@@ -311,6 +331,10 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             BystanderMaxGapAtMs = maxGapAt,
             BystandersRefused = refusedBystanders,
             BystanderMaxRefusalMs = longestRefusal,
+            BystandersUnansweredOnWire = unansweredOnWire,
+            BystanderMaxUnansweredOnWireMs = longestOnWire,
+            BystandersWithoutSynAck = unansweredByKernel,
+            BystanderMaxWithoutSynAckMs = longestByKernel,
             Outcomes = outcomes,
             Notes = notes,
             AttemptsPerSecond = attempts.Length / seconds,
