@@ -14,6 +14,12 @@ public sealed class AcceptorOverlapChecker(int buckets, TimeSpan? maxSpan = null
     /// <summary>Default of the longest gap between two reads that still counts as one span of acceptance: 50 ms.</summary>
     public static readonly TimeSpan DefaultMaxSpan = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// Possible overlaps kept with their description; later ones are only counted (<see cref="PossibleCount"/>). With a
+    /// sampler slower than the span limit every round's shared buckets are possible overlaps: hundreds per round.
+    /// </summary>
+    public const int MaxKeptPossible = 1000;
+
     private readonly TimeSpan spanLimit = maxSpan ?? DefaultMaxSpan;
     private readonly List<AcceptorOverlap> overlaps = [];
     private readonly HashSet<(int Bucket, int First, int Second)> active = [];
@@ -21,8 +27,11 @@ public sealed class AcceptorOverlapChecker(int buckets, TimeSpan? maxSpan = null
     private KernelRound? previous;
     private KernelRound? beforePrevious;
 
-    /// <summary>Every overlap found so far, definite and possible, in the order found.</summary>
+    /// <summary>Every definite overlap found so far and the first <see cref="MaxKeptPossible"/> possible ones, in the order found.</summary>
     public IReadOnlyList<AcceptorOverlap> Overlaps => overlaps;
+
+    /// <summary>Possible overlaps found so far, kept or not.</summary>
+    public long PossibleCount { get; private set; }
 
     /// <summary>Takes the next round (rounds must come in order, with the same nodes).</summary>
     public void Add(KernelRound round)
@@ -72,7 +81,8 @@ public sealed class AcceptorOverlapChecker(int buckets, TimeSpan? maxSpan = null
                     for (int j = i + 1; j < nodes; j++)
                     {
                         if (previous.Reads[i].Accepts(b) && previous.Reads[j].Accepts(b)
-                            && !definite.Contains((b, i, j)) && !definiteLastWindow.Contains((b, i, j)))
+                            && !definite.Contains((b, i, j)) && !definiteLastWindow.Contains((b, i, j))
+                            && ++PossibleCount <= MaxKeptPossible)
                         {
                             overlaps.Add(new AcceptorOverlap(previous.Reads[j].At, b, i, j, Definite: false, Describe(b, i, j, beforePrevious, previous)));
                         }

@@ -123,6 +123,26 @@ public sealed class KernelSamplingTests
     }
 
     [TestMethod]
+    public void Add_SlowSamplerAndSharedBucketsEveryRound_KeepsTheFirstThousandPossibleOverlapsAndCountsAll()
+    {
+        // Rounds 200 ms apart (beyond the span limit) in which both nodes accept all 16 buckets: every round evaluated
+        // (the second to the last but one: 98) adds 16 possible overlaps; a soak's memory must not follow.
+        var checker = new AcceptorOverlapChecker(16);
+        int[] all = [.. Enumerable.Range(0, 16)];
+        for (int r = 0; r < 100; r++)
+        {
+            checker.Add(new KernelRound(r, [Read(0, r * 200, all), Read(1, (r * 200) + 1, all)]));
+        }
+
+        Assert.AreEqual(98 * 16, checker.PossibleCount);
+        Assert.HasCount(AcceptorOverlapChecker.MaxKeptPossible, checker.Overlaps);
+        Assert.IsFalse(checker.Overlaps.Any(o => o.Definite));
+
+        static KernelRead Read(int node, int ms, int[] accepting) =>
+            new(node, TimeSpan.FromMilliseconds(ms), TimeSpan.FromMilliseconds(ms), accepting.ToHashSet(), TimeSpan.FromMilliseconds(ms + 150), true, null);
+    }
+
+    [TestMethod]
     public void Add_OneNodeWithoutLease_NoOverlap()
     {
         var checker = new AcceptorOverlapChecker(4);

@@ -50,6 +50,18 @@ internal sealed class InvariantMonitor(int buckets)
         Interlocked.Increment(ref rounds);
     }
 
+    /// <summary>Possible overlaps found, including those not kept (see <see cref="AcceptorOverlapChecker.MaxKeptPossible"/>).</summary>
+    public long PossibleOverlapCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                return overlaps.PossibleCount;
+            }
+        }
+    }
+
     public IReadOnlyList<AcceptorOverlap> Overlaps()
     {
         lock (gate)

@@ -33,6 +33,9 @@ internal sealed class SoakResult
 
     public List<string> PossibleOverlaps { get; } = [];
 
+    /// <summary>All possible overlaps found; only the first <see cref="AcceptorOverlapChecker.MaxKeptPossible"/> are in <see cref="PossibleOverlaps"/>.</summary>
+    public long PossibleOverlapCount { get; private set; }
+
     /// <summary>
     /// Bounds that only the soak's own lateness exceeded: the kernels' cover read late with no miss read after the bound,
     /// or clients first answered late with no unanswered ask after the bound (the probe did not ask in time).
@@ -63,6 +66,7 @@ internal sealed class SoakResult
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(probe);
+        PossibleOverlapCount = monitor.PossibleOverlapCount;
         foreach (var o in monitor.Overlaps())
         {
             if (o.Definite)
@@ -149,7 +153,7 @@ internal sealed class SoakResult
         md.AppendLine(Inv($"| **all** | {Faults.Count} | {Faults.Count(f => f.Overlapping)} | {Faults.Count(f => f.Error is not null)} | |"));
         md.AppendLine();
         Section(md, "Violations", Violations.Select(v => Inv($"{v.At.TotalSeconds:F2} s: **{v.Invariant}**: {v.Detail}")));
-        Section(md, "Possible overlaps (both kernels accepted in one round; a hand-over between the two reads could explain it)", PossibleOverlaps);
+        Section(md, "Possible overlaps (both kernels accepted in one round; a hand-over between the two reads could explain it)", PossibleOverlaps, PossibleOverlapCount);
         Section(md, "Client gaps longer than the bound outside any fault window (not counted as violations)", UnexplainedGaps);
         Section(md, "Bounds exceeded only by the soak's own late reads or asks (no miss read or unanswered ask after the bound; not counted as violations)", LateReads);
         Section(md, "Left behind", Leftovers);
@@ -167,18 +171,19 @@ internal sealed class SoakResult
         return md.ToString();
     }
 
-    private static void Section(StringBuilder md, string title, IEnumerable<string> lines)
+    private static void Section(StringBuilder md, string title, IEnumerable<string> lines, long? count = null)
     {
         var list = lines.ToList();
-        md.AppendLine(Inv($"## {title}: {list.Count}")).AppendLine();
+        long total = count ?? list.Count;
+        md.AppendLine(Inv($"## {title}: {total}")).AppendLine();
         foreach (string line in list.Take(50))
         {
             md.AppendLine("- " + line);
         }
 
-        if (list.Count > 50)
+        if (total > 50)
         {
-            md.AppendLine(Inv($"- … and {list.Count - 50} more"));
+            md.AppendLine(Inv($"- … and {total - 50} more"));
         }
 
         md.AppendLine();
