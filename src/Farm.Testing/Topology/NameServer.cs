@@ -14,6 +14,10 @@ public sealed class NameServer : IAsyncDisposable
     // waits for a thread, and the drops would look like the farm's.
     private const int UdpReceiveBuffer = 4 << 20;
 
+    // Connections the kernel may hold for the app (net.core.somaxconn of a new namespace is 4096): a burst of clients at
+    // a takeover waits in the queue instead of being dropped there.
+    private const int Backlog = 4096;
+
     // How long an accept thread waits for a connection before it looks whether the server stops.
     private static readonly TimeSpan AcceptPoll = TimeSpan.FromMilliseconds(100);
 
@@ -71,7 +75,7 @@ public sealed class NameServer : IAsyncDisposable
                     created.Add(listener);
                     listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                     listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
-                    listener.Listen(1024);
+                    listener.Listen(Backlog);
                 }
 
                 foreach (var endpoint in udp)
@@ -157,6 +161,7 @@ public sealed class NameServer : IAsyncDisposable
         var token = stopping.Token;
         try
         {
+            listener.Blocking = false;
             while (!token.IsCancellationRequested)
             {
                 if (!listener.Poll(AcceptPoll, SelectMode.SelectRead))
@@ -164,24 +169,40 @@ public sealed class NameServer : IAsyncDisposable
                     continue;
                 }
 
-                var connection = listener.Accept();
-                Interlocked.Increment(ref connections);
-                try
+                // Everything queued, then wait again: one poll per burst, not per connection.
+                while (TryAccept(listener) is { } connection)
                 {
-                    connection.Send(line);
-                }
-                catch (SocketException)
-                {
-                    connection.Dispose(); // the client already went away
-                    continue;
-                }
+                    Interlocked.Increment(ref connections);
+                    try
+                    {
+                        connection.Send(line);
+                    }
+                    catch (SocketException)
+                    {
+                        connection.Dispose(); // the client already went away
+                        continue;
+                    }
 
-                _ = ServeAsync(connection, line, token);
+                    // Later chunks on the pool: starting the receive here would cost this thread a registration per connection.
+                    ThreadPool.UnsafeQueueUserWorkItem(c => _ = ServeAsync(c.Connection, c.Line, c.Token), (Connection: connection, Line: line, Token: token), preferLocal: false);
+                }
             }
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
             // Stopped.
+        }
+
+        static Socket? TryAccept(Socket listener)
+        {
+            try
+            {
+                return listener.Accept();
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                return null;
+            }
         }
     }
 
