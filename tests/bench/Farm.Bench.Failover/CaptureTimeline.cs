@@ -135,13 +135,15 @@ internal sealed class CaptureTimeline
 
     /// <summary>
     /// The longest run of <paramref name="client"/>'s attempts whose SYN left after <paramref name="from"/> and got no
-    /// answer within the attempt timeout, as seen on the client namespace's wire: from the first such SYN to the next SYN
-    /// that was answered in time (or to <paramref name="to"/> when none was), in ticks. The answer is the SYN-ACK when
+    /// answer within the attempt timeout, as seen on the client namespace's wire. The answer is the SYN-ACK when
     /// <paramref name="kernelOnly"/> (the node's kernel accepted the flow: the farm's part) and otherwise the name (the
-    /// node's app answered too). Apart from how late the load's own sockets handled what came; a stall of the load
-    /// generator (no SYN sent) makes no run.
+    /// node's app answered too). Apart from how late the load's own sockets handled what came.
+    /// <c>Proven</c>: from the run's first SYN to its last (both unanswered: the nodes were dark at both moments).
+    /// <c>Upper</c>: from its first SYN to the next SYN that was answered in time (or to <paramref name="to"/>): when the
+    /// load generator asks rarely (it falls behind on a saturated machine) one dropped SYN makes a long upper bound.
+    /// Ticks; (0, 0) when every SYN was answered.
     /// </summary>
-    public long LongestUnansweredRun(int client, long from, long to, bool kernelOnly)
+    public (long Proven, long Upper) LongestUnansweredRun(int client, long from, long to, bool kernelOnly)
     {
         var frames = byClient[client];
         var answer = kernelOnly ? FrameKind.SynAck : FrameKind.Name;
@@ -154,8 +156,10 @@ internal sealed class CaptureTimeline
             }
         }
 
-        long longest = 0;
+        long proven = 0;
+        long upper = 0;
         long? runFrom = null;
+        long runLast = 0;
         foreach (var f in frames)
         {
             if (f.Kind != FrameKind.Syn || f.At <= from || f.At >= to)
@@ -166,15 +170,23 @@ internal sealed class CaptureTimeline
             if (!answeredSyns.Contains(f.At))
             {
                 runFrom ??= f.At;
+                runLast = f.At;
             }
             else if (runFrom is { } r)
             {
-                longest = Math.Max(longest, f.At - r);
+                proven = Math.Max(proven, runLast - r);
+                upper = Math.Max(upper, f.At - r);
                 runFrom = null;
             }
         }
 
-        return runFrom is { } open ? Math.Max(longest, to - open) : longest;
+        if (runFrom is { } open)
+        {
+            proven = Math.Max(proven, runLast - open);
+            upper = Math.Max(upper, to - open);
+        }
+
+        return (proven, upper);
     }
 
     /// <summary>

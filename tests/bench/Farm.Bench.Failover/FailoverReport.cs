@@ -34,24 +34,24 @@ internal static class FailoverReport
         report.AppendLine("| failure | attempts/s (target) | answered/s | skipped pacer slots | clients of other nodes silent > " +
             Ms(options.BystanderGap.TotalMilliseconds) + " (longest silence) | of them with attempts failing in a row > " +
             Ms(options.BystanderGap.TotalMilliseconds) + " (longest run) | SYNs without a name on the wire in a row > " +
-            Ms(options.BystanderGap.TotalMilliseconds) + " (longest run) | of them without a SYN-ACK (the kernels' part) (longest run) | misrouted before the failure | SYN-ACKs captured (dropped) | restore → settled, max |");
+            Ms(options.BystanderGap.TotalMilliseconds) + ": proven (longest) / up to the next answered SYN (longest) | the same without a SYN-ACK (the kernels' part) | misrouted before the failure | SYN-ACKs captured (dropped) | restore → settled, max |");
         report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         double target = options.Clients / options.Period.TotalSeconds;
         foreach (var group in results.GroupBy(r => r.Kind))
         {
-            report.AppendLine(Inv, $"| {KindName(group.Key)} | {group.Average(r => r.AttemptsPerSecond):F0} ({target:F0}) | {group.Average(r => r.AnsweredPerSecond):F0} | {group.Sum(r => r.SkippedSlots)} | {group.Sum(r => r.BystandersInterrupted)} ({Ms(group.Max(r => r.BystanderMaxGapMs))}) | {group.Sum(r => r.BystandersRefused)} ({Ms(group.Max(r => r.BystanderMaxRefusalMs))}) | {group.Sum(r => r.BystandersUnansweredOnWire)} ({Ms(group.Max(r => r.BystanderMaxUnansweredOnWireMs))}) | {group.Sum(r => r.BystandersWithoutSynAck)} ({Ms(group.Max(r => r.BystanderMaxWithoutSynAckMs))}) | {group.Sum(r => r.Misrouted)} | {group.Sum(r => r.SynAcks)} ({group.Sum(r => Math.Max(0, r.CaptureDropped))}) | {Ms(group.Max(r => r.ResettleMs))} |");
+            report.AppendLine(Inv, $"| {KindName(group.Key)} | {group.Average(r => r.AttemptsPerSecond):F0} ({target:F0}) | {group.Average(r => r.AnsweredPerSecond):F0} | {group.Sum(r => r.SkippedSlots)} | {group.Sum(r => r.BystandersInterrupted)} ({Ms(group.Max(r => r.BystanderMaxGapMs))}) | {group.Sum(r => r.BystandersRefused)} ({Ms(group.Max(r => r.BystanderMaxRefusalMs))}) | {WireRuns.Sum(group.Select(r => r.WithoutName))} | {WireRuns.Sum(group.Select(r => r.WithoutSynAck))} | {group.Sum(r => r.Misrouted)} | {group.Sum(r => r.SynAcks)} ({group.Sum(r => Math.Max(0, r.CaptureDropped))}) | {Ms(group.Max(r => r.ResettleMs))} |");
         }
     }
 
     /// <summary>One line per repetition.</summary>
     public static void AppendDetails(StringBuilder report, IReadOnlyList<RepetitionResult> results)
     {
-        report.AppendLine("| rep | failure | failed node | its clients | takeover p50 / max | outage max | two nodes (conn / clients) | never served | no takeover | others silent (longest, at) | others failing in a row (longest) | no name on the wire (longest) | no SYN-ACK (longest) | attempts/s | refused / timed out / broken / failed | inject call | restore → settled |");
+        report.AppendLine("| rep | failure | failed node | its clients | takeover p50 / max | outage max | two nodes (conn / clients) | never served | no takeover | others silent (longest, at) | others failing in a row (longest) | no name on the wire: proven / up to | no SYN-ACK: proven / up to | attempts/s | refused / timed out / broken / failed | inject call | restore → settled |");
         report.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var t = r.TakeoverMs.Order().ToList();
-            report.AppendLine(Inv, $"| {r.Repetition} | {KindName(r.Kind)} | {FailoverScenario.NodeName(r.Victim)} | {r.VictimClients} | {Ms(Percentile(t, 0.5))} / {Ms(t.Count > 0 ? t[^1] : double.NaN)} | {Ms(r.OutageMs.DefaultIfEmpty(double.NaN).Max())} | {r.DoubleAnswered} / {r.OverlapClients} | {r.NeverServedAgain} | {r.NoTakeover} | {r.BystandersInterrupted} ({Ms(r.BystanderMaxGapMs)}, +{Ms(r.BystanderMaxGapAtMs)}) | {r.BystandersRefused} ({Ms(r.BystanderMaxRefusalMs)}) | {r.BystandersUnansweredOnWire} ({Ms(r.BystanderMaxUnansweredOnWireMs)}) | {r.BystandersWithoutSynAck} ({Ms(r.BystanderMaxWithoutSynAckMs)}) | {r.AttemptsPerSecond:F0} | {r.Outcomes[(int)AttemptOutcome.Refused]} / {r.Outcomes[(int)AttemptOutcome.TimedOut]} / {r.Outcomes[(int)AttemptOutcome.Broken]} / {r.Outcomes[(int)AttemptOutcome.Failed]} | {r.InjectMs:F1} ms | {Ms(r.ResettleMs)} |");
+            report.AppendLine(Inv, $"| {r.Repetition} | {KindName(r.Kind)} | {FailoverScenario.NodeName(r.Victim)} | {r.VictimClients} | {Ms(Percentile(t, 0.5))} / {Ms(t.Count > 0 ? t[^1] : double.NaN)} | {Ms(r.OutageMs.DefaultIfEmpty(double.NaN).Max())} | {r.DoubleAnswered} / {r.OverlapClients} | {r.NeverServedAgain} | {r.NoTakeover} | {r.BystandersInterrupted} ({Ms(r.BystanderMaxGapMs)}, +{Ms(r.BystanderMaxGapAtMs)}) | {r.BystandersRefused} ({Ms(r.BystanderMaxRefusalMs)}) | {r.WithoutName} | {r.WithoutSynAck} | {r.AttemptsPerSecond:F0} | {r.Outcomes[(int)AttemptOutcome.Refused]} / {r.Outcomes[(int)AttemptOutcome.TimedOut]} / {r.Outcomes[(int)AttemptOutcome.Broken]} / {r.Outcomes[(int)AttemptOutcome.Failed]} | {r.InjectMs:F1} ms | {Ms(r.ResettleMs)} |");
         }
     }
 

@@ -49,23 +49,13 @@ internal sealed record RepetitionResult
     public required double BystanderMaxGapAtMs { get; init; }
 
     /// <summary>
-    /// Clients of the surviving nodes whose SYNs went unanswered (no name on the client namespace's wire within the
-    /// attempt timeout) in a row for longer than the bystander gap after the failure: the farm's and the app's part of
-    /// <see cref="BystandersRefused"/>, without the load's own late handling of answers that came in time.
+    /// Clients of the surviving nodes whose SYNs got no name on the client namespace's wire within the attempt timeout, in
+    /// a row for longer than the bystander gap after the failure (the farm and the node's app, not the load's sockets).
     /// </summary>
-    public required int BystandersUnansweredOnWire { get; init; }
+    public required WireRuns WithoutName { get; init; }
 
-    /// <summary>Longest such run on the wire of any client of a surviving node, ms.</summary>
-    public required double BystanderMaxUnansweredOnWireMs { get; init; }
-
-    /// <summary>
-    /// Clients of the surviving nodes whose SYNs got no SYN-ACK within the attempt timeout in a row for longer than the
-    /// bystander gap after the failure: the node kernels' part alone (the farm's filter and lease), without the app.
-    /// </summary>
-    public required int BystandersWithoutSynAck { get; init; }
-
-    /// <summary>Longest such run of any client of a surviving node, ms.</summary>
-    public required double BystanderMaxWithoutSynAckMs { get; init; }
+    /// <summary>The same with the node kernel's SYN-ACK as the answer: the farm's filter and lease alone.</summary>
+    public required WireRuns WithoutSynAck { get; init; }
 
     /// <summary>Attempts per <see cref="AttemptOutcome"/> (all clients, the whole load).</summary>
     public required IReadOnlyList<int> Outcomes { get; init; }

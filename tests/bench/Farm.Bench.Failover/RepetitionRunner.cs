@@ -286,22 +286,17 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
         // The same on the wire: SYNs of bystanders that got no name in time, in a row (the last attempt timeout before
         // the load's end is left out: those attempts were cut by the stop, not left unanswered).
         long wireEnd = load.Finished - (long)(options.AttemptTimeout.TotalSeconds * time.TimestampFrequency);
-        int unansweredOnWire = 0;
-        double longestOnWire = 0;
-        int unansweredByKernel = 0;
-        double longestByKernel = 0;
+        var noName = new WireRuns();
+        var noSynAck = new WireRuns();
         for (int c = 0; c < clients; c++)
         {
             if (!isVictim[c])
             {
-                double run = Ms(timeline.LongestUnansweredRun(c, failedAt, wireEnd, kernelOnly: false));
-                longestOnWire = Math.Max(longestOnWire, run);
-                unansweredOnWire += run > options.BystanderGap.TotalMilliseconds ? 1 : 0;
-                double kernelRun = Ms(timeline.LongestUnansweredRun(c, failedAt, wireEnd, kernelOnly: true));
-                longestByKernel = Math.Max(longestByKernel, kernelRun);
-                unansweredByKernel += kernelRun > options.BystanderGap.TotalMilliseconds ? 1 : 0;
+                noName.Add(timeline.LongestUnansweredRun(c, failedAt, wireEnd, kernelOnly: false), options.BystanderGap, Ms);
+                noSynAck.Add(timeline.LongestUnansweredRun(c, failedAt, wireEnd, kernelOnly: true), options.BystanderGap, Ms);
             }
         }
+
         NoteRefusals(attempts, isVictim, failedAt, restoredAt, notes);
 
         var (doubles, overlapClients) = AnalyzeSynAcks(sources, isVictim, victim, failedAt, restoredAt, synAcks, microsToTicks, notes);
@@ -331,10 +326,8 @@ internal sealed class RepetitionRunner(FarmFixture farm, FailureInjector failure
             BystanderMaxGapAtMs = maxGapAt,
             BystandersRefused = refusedBystanders,
             BystanderMaxRefusalMs = longestRefusal,
-            BystandersUnansweredOnWire = unansweredOnWire,
-            BystanderMaxUnansweredOnWireMs = longestOnWire,
-            BystandersWithoutSynAck = unansweredByKernel,
-            BystanderMaxWithoutSynAckMs = longestByKernel,
+            WithoutName = noName,
+            WithoutSynAck = noSynAck,
             Outcomes = outcomes,
             Notes = notes,
             AttemptsPerSecond = attempts.Length / seconds,
