@@ -16,9 +16,6 @@ namespace Farm.Testing.Farmd;
 [SupportedOSPlatform("linux")]
 public sealed class FarmFixture : IAsyncDisposable
 {
-    // How much of each daemon's output a timeout's message carries: the recent past, which is what explains it.
-    private const int FailureOutputTail = 200_000;
-
     private readonly FarmdGroup daemons;
     private readonly NameServer?[] servers;
     private readonly List<BucketHasher> hashers;
@@ -432,7 +429,7 @@ public sealed class FarmFixture : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"The farm: {e.Message}\n{Outputs(FailureOutputTail)}", e);
+            throw new TimeoutException($"The farm: {e.Message}\n{Outputs(FarmdProcess.FailureOutputTail)}", e);
         }
     }
 

@@ -12,8 +12,8 @@ namespace Farm.Testing.Farmd;
 /// </remarks>
 public sealed class FarmdProcess : IAsyncDisposable
 {
-    // How much of the output an exception's message carries: the recent past, which is what explains it.
-    private const int FailureOutputTail = 200_000;
+    /// <summary>How much of a daemon's output a failure's message carries: the recent past, which is what explains it.</summary>
+    public const int FailureOutputTail = 200_000;
 
     private static readonly ExitSweep<FarmdProcess> Running = new(farmd => farmd.Kill());
 

@@ -199,9 +199,9 @@ public sealed class NameServer : IAsyncDisposable
             {
                 return listener.Accept();
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionAborted or SocketError.ConnectionReset)
             {
-                return null;
+                return null; // nothing queued, or a connection gone before it was taken: wait for the next
             }
         }
     }
