@@ -119,32 +119,21 @@ public sealed class FarmdGroup : IAsyncDisposable
     /// </summary>
     public string Outputs(int? tailChars = null)
     {
-        var sb = new StringBuilder();
-        foreach (string past in pastOutputs)
-        {
-            sb.AppendLine(tailChars is { } t && past.Length > t ? string.Concat(Header(past), "[...]\n", past.AsSpan(past.Length - t)) : past);
-        }
-
-        foreach (var d in daemons)
-        {
-            if (d is not null)
-            {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"--- {d} ---").AppendLine(tailChars is { } t ? d.OutputTail(t) : d.Output);
-            }
-        }
-
-        return sb.ToString();
-
-        static string Header(string past) => past[..(past.IndexOf('\n', StringComparison.Ordinal) + 1)];
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        WriteOutputs(writer, tailChars);
+        return writer.ToString();
     }
 
-    /// <summary>Writes what every daemon printed, the ones gone first, to <paramref name="writer"/> (no copy into one string).</summary>
-    public void WriteOutputs(TextWriter writer)
+    /// <summary>
+    /// Writes what every daemon printed, the ones gone first, to <paramref name="writer"/> (no copy into one string): all
+    /// of it, or the last <paramref name="tailChars"/> characters of each daemon's output.
+    /// </summary>
+    public void WriteOutputs(TextWriter writer, int? tailChars = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         foreach (string past in pastOutputs)
         {
-            writer.WriteLine(past);
+            writer.WriteLine(tailChars is { } t && past.Length > t ? string.Concat(Header(past), "[...]\n", past.AsSpan(past.Length - t)) : past);
         }
 
         foreach (var d in daemons)
@@ -152,10 +141,19 @@ public sealed class FarmdGroup : IAsyncDisposable
             if (d is not null)
             {
                 writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--- {d} ---"));
-                d.WriteOutput(writer);
-                writer.WriteLine();
+                if (tailChars is { } t)
+                {
+                    writer.WriteLine(d.OutputTail(t));
+                }
+                else
+                {
+                    d.WriteOutput(writer);
+                    writer.WriteLine();
+                }
             }
         }
+
+        static string Header(string past) => past[..(past.IndexOf('\n', StringComparison.Ordinal) + 1)];
     }
 
     /// <summary>Kills every daemon still running (SIGKILL also ends a stopped one).</summary>
