@@ -112,7 +112,35 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
             throw CallSource.Refused(RejectReason.TlsIdentity);
         }
 
-        var verdict = authenticator.OpenRequest(method, envelope, CallSource.Of(context), guard, isPeer);
+        return Serve(envelope, CallSource.Of(context), method, mayStayQuiet);
+    }
+
+    /// <summary>
+    /// A heartbeat that came as a datagram (<see cref="Transport.HeartbeatDatagrams"/>), from <paramref name="source"/> on
+    /// <paramref name="lan"/>: served exactly as a heartbeat on the stream; the answer to send back, or null when there is
+    /// none (quiet, or refused: a refusal is counted and a datagram gets no error back).
+    /// </summary>
+    public Wire.Envelope? ServeDatagram(Wire.Envelope envelope, string source, int lan)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        if (closing.IsCancellationRequested)
+        {
+            return null; // this node left the farm: as its streams, its datagrams are served no more
+        }
+
+        try
+        {
+            return Serve(envelope, source, MethodPaths.Heartbeat, mayStayQuiet: !AnswersEveryHeartbeat);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    private Wire.Envelope? Serve(Wire.Envelope envelope, string source, string method, bool mayStayQuiet)
+    {
+        var verdict = authenticator.OpenRequest(method, envelope, source, guard, isPeer);
         if (verdict.Answer != Wire.Refusal.None)
         {
             if (verdict.Answer == Wire.Refusal.Reseal)

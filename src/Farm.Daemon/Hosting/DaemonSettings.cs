@@ -104,6 +104,13 @@ internal sealed record DaemonSettings
     public bool ServesHeartbeatStream { get; init; } = Environment.GetEnvironmentVariable("FARM_TEST_NO_HEARTBEAT_STREAM") != "1";
 
     /// <summary>
+    /// Whether this node sends and serves heartbeats as UDP datagrams where the path carries them (docs/architecture.md,
+    /// "Heartbeat datagrams"; never with TLS). Always, unless the test-only environment variable
+    /// <c>FARM_TEST_NO_HEARTBEAT_DATAGRAMS=1</c> plays a release from before them (peers then keep to the stream).
+    /// </summary>
+    public bool HeartbeatDatagrams { get; init; } = Environment.GetEnvironmentVariable("FARM_TEST_NO_HEARTBEAT_DATAGRAMS") != "1";
+
+    /// <summary>
     /// Whether this node answers quiet heartbeats too (docs/architecture.md, "Quiet heartbeats"). Never, unless the
     /// test-only environment variable <c>FARM_TEST_ANSWER_EVERY_HEARTBEAT=1</c> plays a release from before them.
     /// </summary>

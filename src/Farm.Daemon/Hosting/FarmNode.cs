@@ -42,6 +42,17 @@ internal sealed class FarmNode : IDisposable
             ServesHeartbeatStream = settings.ServesHeartbeatStream,
             AnswersEveryHeartbeat = settings.AnswersEveryHeartbeat,
         };
+        // Heartbeats as datagrams where a peer's path carries them (not with TLS: datagrams would bypass it).
+        if (tls is null && settings.HeartbeatDatagrams)
+        {
+            Datagrams = new HeartbeatDatagrams(settings.EndpointsOf(settings.Self), peers, realtime, loggerFactory.CreateLogger<HeartbeatDatagrams>())
+            {
+                Serve = Membership.ServeDatagram,
+                Foreign = source => Rejections.Record(source, RejectReason.ForeignAddress, "datagram", ""),
+            };
+            Transport.UseDatagrams(Datagrams);
+        }
+
         // A refused module (its folder is not root's own) gets no data plane: its farm.yaml could name any address.
         var trusted = settings.Modules.Where(m => !settings.RefusedModules.ContainsKey(m.Name)).ToList();
         if (settings.DataPlane == DataPlaneMode.Kernel)
@@ -115,6 +126,9 @@ internal sealed class FarmNode : IDisposable
     public PeerTransport Transport { get; }
 
     public MembershipService Membership { get; }
+
+    /// <summary>Heartbeats as UDP datagrams (<see cref="HeartbeatDatagrams"/>); null with TLS or when switched off for a test.</summary>
+    public HeartbeatDatagrams? Datagrams { get; }
 
     /// <summary>The data plane of every module; null with <c>--data-plane off</c>.</summary>
     public DataPlaneHost? DataPlane { get; }
@@ -191,6 +205,7 @@ internal sealed class FarmNode : IDisposable
         ReloadSignal.Dispose();
         Witness?.Dispose();
         Host.Dispose();
+        Datagrams?.Dispose();
         Transport.Dispose();
         Relay.Dispose();
         Packages.Dispose();

@@ -52,6 +52,7 @@ internal sealed partial class FarmdLifecycle(
         var settings = node.Settings;
         AdminSocket.Restrict(settings.AdminSocket, settings.AdminGroupId);
         node.Witness?.Start();
+        node.Datagrams?.Start(); // before the heartbeat thread: its first heartbeats may probe for datagrams
         node.Host.Start();
         node.ReloadSignal.Start();
 

@@ -27,6 +27,8 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
     private readonly ILogger logger;
     private readonly CancellationTokenSource shutdown = new();
     private readonly TeardownThread teardown;
+    private readonly Dictionary<(string Peer, int Lan), DatagramRoute> routes = [];
+    private HeartbeatDatagrams? datagrams;
     private int disposed;
 
     /// <summary>Creates channels for every peer address; connections open lazily.</summary>
@@ -77,6 +79,81 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends heartbeats as datagrams through <paramref name="heartbeatDatagrams"/> where a peer's path proves it can
+    /// (<see cref="DatagramRoute"/>), and takes their answers. Called once, before the heartbeat thread starts.
+    /// </summary>
+    public void UseDatagrams(HeartbeatDatagrams heartbeatDatagrams)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeatDatagrams);
+        var options = host.Options;
+        foreach (var key in clients.Keys)
+        {
+            // Patience: two intervals and a little, well inside the detection timeout, so that a path that stops
+            // carrying datagrams sends the heartbeats back to the stream before the peer misses this node.
+            routes[key] = new DatagramRoute(
+                timeProvider, (options.HeartbeatInterval * 2) + TimeSpan.FromMilliseconds(20), DatagramProbeEvery, DatagramStreamEvery);
+        }
+
+        heartbeatDatagrams.Answered = DatagramAnswered;
+        datagrams = heartbeatDatagrams;
+    }
+
+    /// <summary>How often a peer whose heartbeats go on the stream is probed for datagrams (<see cref="DatagramRoute.ProbeEvery"/>).</summary>
+    internal static readonly TimeSpan DatagramProbeEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a peer on datagrams still gets a heartbeat on the stream (<see cref="DatagramRoute.StreamEvery"/>).</summary>
+    internal static readonly TimeSpan DatagramStreamEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>The datagram route to <paramref name="peer"/> on <paramref name="lan"/>, or null without datagrams.</summary>
+    internal DatagramRoute? RouteTo(string peer, int lan) => routes.GetValueOrDefault((peer, lan));
+
+    /// <summary>Seals <paramref name="request"/> and sends it as a datagram; false when it cannot go so (too large, not sent).</summary>
+    private bool SendDatagram(HeartbeatDatagrams d, DatagramRoute route, OutboundRequest request)
+    {
+        var sealedRequest = Seal(request);
+        if (sealedRequest.CalculateSize() + 4 > HeartbeatDatagrams.MaxDatagram)
+        {
+            return false; // a long drain report: the stream carries it
+        }
+
+        bool asksAnswer = request.Message is not HeartbeatRequest { Quiet: true };
+        if (asksAnswer)
+        {
+            route.Sent(request, sealedRequest); // before the send: the answer may come back at once
+        }
+
+        return d.SendHeartbeat(request.To, request.Lan, sealedRequest);
+    }
+
+    /// <summary>A datagram answer from <paramref name="peer"/>: opened first (a forged one is dropped and counted), then handed on as a stream answer is.</summary>
+    private void DatagramAnswered(string peer, int lan, Wire.Envelope answer)
+    {
+        if (!routes.TryGetValue((peer, lan), out var route) || route.Find(answer.ReplyTo) is not { } waiting)
+        {
+            return; // an answer to nothing waiting: late (the route fell back meanwhile), duplicated or forged
+        }
+
+        string method = MessageMapper.MethodOf(waiting.Request.Message);
+        if (authenticator.OpenReply(method, EnvelopeKind.Reply, answer, "datagram from " + peer, guard, peer, waiting.Sealed.Seq) is not null)
+        {
+            return; // refused and counted; the request itself may still be answered
+        }
+
+        bool wasOnDatagrams = route.OnDatagrams;
+        if (!route.Answered(waiting))
+        {
+            return;
+        }
+
+        if (!wasOnDatagrams)
+        {
+            Log.DatagramsConfirmed(logger, peer, lan);
+        }
+
+        CompleteOpened(waiting.Request, answer, waiting.At);
+    }
+
     /// <summary>Heartbeat round trips per peer and LAN.</summary>
     public RoundTrips RoundTrips { get; } = new();
 
@@ -89,9 +166,31 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             return;
         }
 
-        if (request.Message is HeartbeatRequest && clients.TryGetValue((request.To, request.Lan), out var peer) && peer.Link.TrySend(request))
+        if (request.Message is HeartbeatRequest heartbeat && clients.TryGetValue((request.To, request.Lan), out var peer))
         {
-            return; // queued on the peer's heartbeat stream
+            if (datagrams is { } d && d.IsOpen(request.Lan) && routes.TryGetValue((request.To, request.Lan), out var route))
+            {
+                var choice = route.Choose(guard.IncarnationOf(request.To), out bool fellBack);
+                if (fellBack)
+                {
+                    Log.DatagramsFellBack(logger, request.To, request.Lan, route.Patience.TotalMilliseconds, route.ProbeEvery.TotalSeconds);
+                }
+
+                if (choice == DatagramChoice.Datagram && SendDatagram(d, route, request))
+                {
+                    return;
+                }
+
+                if (choice == DatagramChoice.StreamAndProbe)
+                {
+                    SendDatagram(d, route, request with { Message = heartbeat with { Quiet = false } });
+                }
+            }
+
+            if (peer.Link.TrySend(request))
+            {
+                return; // queued on the peer's heartbeat stream
+            }
         }
 
         // The synchronous start of an HTTP/2 request (framing, connection pool lookup) must not run on the heartbeat thread.
@@ -168,6 +267,13 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
             return;
         }
 
+        CompleteOpened(request, reply, sent);
+    }
+
+    /// <summary>The part of <see cref="Complete"/> after the answer was opened: a refusal, or the reply to the manager.</summary>
+    private void CompleteOpened(OutboundRequest request, Wire.Envelope reply, long sent)
+    {
+        string method = MessageMapper.MethodOf(request.Message);
         if (reply.Refusal != Wire.Refusal.None)
         {
             // RESEAL: opening the reply taught the guard the peer's current run; the next request is sealed for it.
@@ -328,6 +434,13 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
         [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Endpoint} of {Peer} on LAN {Lan} refuses connections ({Trigger}): its farmd is gone")]
         public static partial void PeerGone(ILogger logger, string peer, int lan, string endpoint, string trigger);
+
+        [LoggerMessage(EventId = 325, Level = LogLevel.Debug, Message = "Heartbeats to {Peer} on LAN {Lan} go as datagrams (a probe was answered)")]
+        public static partial void DatagramsConfirmed(ILogger logger, string peer, int lan);
+
+        [LoggerMessage(EventId = 326, Level = LogLevel.Debug,
+            Message = "A heartbeat datagram to {Peer} on LAN {Lan} went unanswered for {Ms} ms: heartbeats go on the gRPC stream again, datagrams are probed again in {Seconds} s")]
+        public static partial void DatagramsFellBack(ILogger logger, string peer, int lan, double ms, double seconds);
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Error,
             Message = "{Peer} refuses this node's protocol: it speaks farm protocol {PeerOldest}-{PeerNewest}, this node {Ours}; upgrade the older node (a release speaks its own version and the previous one)")]

@@ -59,6 +59,13 @@ public sealed class EnvelopeBindingTests() : TempDirectoryTest("farmd-bind-")
             Assert.AreEqual((StatusCode.PermissionDenied, "refused: wrong_recipient"), await StreamRefusalAsync(tcp3, heartbeat));
             Assert.AreEqual((StatusCode.Unauthenticated, "refused: replayed"), await StreamRefusalAsync(tcp2, heartbeat));
 
+            // ... and as a datagram (how farmd sends heartbeats where the path carries them), from n1's own address, which
+            // both accept datagrams from: refused and counted, never answered.
+            long replayedBefore = Count(await admin2.GetStatusAsync(), "replayed");
+            SendDatagram(heartbeat, new IPEndPoint(TestClusterFiles.Loopback(2), port));
+            SendDatagram(heartbeat, new IPEndPoint(TestClusterFiles.Loopback(1), port));
+            await Poll.UntilAsync(() => admin2.GetStatusAsync(), s => Count(s, "replayed") > replayedBefore, "n2 counts the replayed datagram", TimeSpan.FromSeconds(5), CancellationToken.None);
+
             // 2. An admin drain sealed for n2 (through the second relay), captured, then sent to n3 and to n2 again.
             using var relayed = FarmdAdminClient.ForTcp($"{AdminRelay}:{port}");
             var operator2 = new TestSealer(TestClusterFiles.Key, "farmctl@attack-test", 1);
@@ -77,8 +84,8 @@ public sealed class EnvelopeBindingTests() : TempDirectoryTest("farmd-bind-")
 
             var s3 = await admin3.GetStatusAsync();
             Assert.IsFalse(s3.Leaving, "the replayed drain did not act on n3");
-            // The heartbeat twice (unary and stream), the drain once.
-            Assert.AreEqual(3UL, s3.Rejected.Where(r => r.Reason == "wrong_recipient").Aggregate(0UL, (sum, r) => sum + r.Count), s3.Rejected.ToString());
+            // The heartbeat three times (unary, stream, datagram), the drain once.
+            Assert.AreEqual(4L, Count(s3, "wrong_recipient"), s3.Rejected.ToString());
             var s2 = await admin2.GetStatusAsync();
             Assert.IsTrue(s2.Rejected.Any(r => r.Reason == "replayed"), s2.Rejected.ToString());
 
@@ -107,6 +114,17 @@ public sealed class EnvelopeBindingTests() : TempDirectoryTest("farmd-bind-")
         {
             await ScratchRun.StopAsync(processes);
         }
+    }
+
+    /// <summary>How many refusals for <paramref name="reason"/> a status counts, over every source.</summary>
+    private static long Count(NodeStatusReport status, string reason) => status.Rejected.Where(r => r.Reason == reason).Sum(r => (long)r.Count);
+
+    /// <summary>Sends <paramref name="envelope"/> as a heartbeat datagram to <paramref name="to"/> from n1's address (127.0.0.1).</summary>
+    private static void SendDatagram(Envelope envelope, IPEndPoint to)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(TestClusterFiles.Loopback(0), 0));
+        socket.SendTo([(byte)'F', (byte)'H', 1, 1, .. envelope.ToByteArray()], to);
     }
 
     /// <summary>The heartbeats n1 sealed for a known run of n2 (the relay also carries n1's Prepare, Commit and GetView).</summary>

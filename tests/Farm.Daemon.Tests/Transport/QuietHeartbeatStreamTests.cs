@@ -38,7 +38,9 @@ public sealed class QuietHeartbeatStreamTests() : LoggedTempDirectoryTest("farmd
     {
         string clusterFile = TestClusterFiles.Write(Dir, "cluster.yaml", TestClusterFiles.FreePort());
         return await InProcessNodes.StartAsync(["n1", "n2"], name => InProcessNode.StartAsync(
-            clusterFile, name, Dir, Logs, adjust: s => s with { AnswersEveryHeartbeat = n2AnswersEverything && name == "n2" }));
+            clusterFile, name, Dir, Logs, adjust: s => n2AnswersEverything && name == "n2"
+                ? s with { AnswersEveryHeartbeat = true, HeartbeatDatagrams = false } // a release from before quiet heartbeats had no datagrams either
+                : s));
     }
 
     /// <summary>Once both nodes hold one view and a steady lease: n1's answered heartbeats towards n2 over <see cref="Window"/>.</summary>
