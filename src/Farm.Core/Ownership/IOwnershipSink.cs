@@ -15,4 +15,10 @@ public interface IOwnershipSink
 
     /// <summary>On farmd's lease writer thread, soon after a tick that extended the manager's lease: extend the kernel's to <paramref name="duration"/> from now.</summary>
     void RefreshLease(TimeSpan duration);
+
+    /// <summary>
+    /// True when <see cref="RefreshLease"/> never waits (no lock another thread may hold, no I/O): farmd then calls it on
+    /// the heartbeat thread itself instead of waking the lease writer thread for it. False by default.
+    /// </summary>
+    bool RefreshesLeaseInline => false;
 }

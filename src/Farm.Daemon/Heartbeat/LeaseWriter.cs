@@ -36,6 +36,13 @@ internal sealed partial class LeaseWriter(Func<TimeSpan> now, IReadOnlyList<IOwn
     /// <summary>The manager's lease now ends at <paramref name="expiry"/> (host time): extend the kernel's to it.</summary>
     public void Post(TimeSpan expiry)
     {
+        // Sinks that never wait are refreshed here: a thread is woken only for a sink that may (the kernel's lease).
+        if (AllInline())
+        {
+            Refresh(sinks, expiry);
+            return;
+        }
+
         Interlocked.Exchange(ref expiryTicks, expiry.Ticks);
         if (thread is null)
         {
@@ -101,13 +108,33 @@ internal sealed partial class LeaseWriter(Func<TimeSpan> now, IReadOnlyList<IOwn
             return; // nothing posted yet
         }
 
-        var remaining = TimeSpan.FromTicks(ticks) - now();
+        Refresh(sinks, TimeSpan.FromTicks(ticks));
+    }
+
+    /// <summary>True when every sink refreshes without waiting (<see cref="IOwnershipSink.RefreshesLeaseInline"/>): a node without data plane.</summary>
+    private bool AllInline()
+    {
+        for (int i = 0; i < sinks.Count; i++)
+        {
+            if (!sinks[i].RefreshesLeaseInline)
+            {
+                return false;
+            }
+        }
+
+        return sinks.Count > 0;
+    }
+
+    /// <summary>Extends each of <paramref name="targets"/> by what remains of <paramref name="expiry"/>, unless nothing does.</summary>
+    private void Refresh(IReadOnlyList<IOwnershipSink> targets, TimeSpan expiry)
+    {
+        var remaining = expiry - now();
         if (remaining <= TimeSpan.Zero)
         {
             return; // lapsed before it could be written: the kernel's runs out as the manager's did
         }
 
-        foreach (var sink in sinks)
+        foreach (var sink in targets)
         {
             sink.RefreshLease(remaining);
         }

@@ -192,6 +192,9 @@ internal sealed partial class ModuleHost : IOwnershipSink, IAsyncDisposable
         // The data plane's business.
     }
 
+    /// <inheritdoc />
+    public bool RefreshesLeaseInline => true;
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)

@@ -83,9 +83,13 @@ internal sealed class ViewMetrics : IOwnershipSink
     }
 
     /// <inheritdoc />
+    public bool RefreshesLeaseInline => true;
+
+    /// <inheritdoc />
     public void RefreshLease(TimeSpan duration)
     {
-        // On the lease writer thread after every tick: two stores, no allocation. Only this thread writes these fields.
+        // On the heartbeat thread after every tick (RefreshesLeaseInline): two stores, no allocation. Only that thread
+        // writes these fields.
         long now = time.GetTimestamp();
         if (lastRefresh != 0 && time.GetElapsedTime(lastRefresh, now) > lastLease)
         {

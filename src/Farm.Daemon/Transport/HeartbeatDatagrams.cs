@@ -171,14 +171,14 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
 
         var socket = lan.Socket!;
         byte[] buffer = new byte[MaxDatagram + 1]; // one more: a longer datagram is seen as too long, not cut to fit
-        EndPoint any = new IPEndPoint(lan.Local.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var from = new SocketAddress(lan.Local.AddressFamily);
         while (!stopping)
         {
             int length;
-            EndPoint from = any;
             try
             {
-                length = socket.ReceiveFrom(buffer, ref from);
+                // The allocation-free receive: no endpoint object per datagram (most of an idle node's wake-ups are these).
+                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
             {
@@ -196,7 +196,7 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
 
             try
             {
-                Handle(lan, buffer.AsSpan(0, length), ((IPEndPoint)from).Address);
+                Handle(lan, buffer.AsSpan(0, length), from);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -206,14 +206,16 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
         }
     }
 
-    private void Handle(Lan lan, ReadOnlySpan<byte> datagram, IPAddress source)
+    private void Handle(Lan lan, ReadOnlySpan<byte> datagram, SocketAddress from)
     {
-        source = Normal(source);
-        if (!lan.ByAddress.TryGetValue(source, out string? peer))
+        if (lan.PeerAt(from) is not { } sender)
         {
-            Foreign?.Invoke(source.ToString());
+            var source = (IPEndPoint)lan.Local.Create(from);
+            Foreign?.Invoke(Normal(source.Address).ToString());
             return;
         }
+
+        string peer = sender.Name;
 
         if (datagram.Length < 5 || datagram.Length > MaxDatagram || datagram[0] != (byte)'F' || datagram[1] != (byte)'H' || datagram[2] != Version
             || datagram[3] is not (KindHeartbeat or KindAnswer))
@@ -238,13 +240,13 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
             return;
         }
 
-        if (envelope.Lan != (uint)lan.Index || Serve?.Invoke(envelope, source.ToString(), lan.Index) is not { } answer)
+        if (envelope.Lan != (uint)lan.Index || Serve?.Invoke(envelope, sender.Source, lan.Index) is not { } answer)
         {
             return;
         }
 
         // To the sender's configured address (the MAC proved who sealed it), not to where the datagram says it came from.
-        if (lan.ByAddress.ContainsValue(envelope.Sender))
+        if (lan.Endpoints.ContainsKey(envelope.Sender))
         {
             Send(envelope.Sender, lan.Index, KindAnswer, answer);
         }
@@ -257,18 +259,38 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
         public long Received;
         public long Sent;
 
+        private readonly Peer[] peers = [.. byAddress.Select(kv => new Peer(kv.Value, kv.Key.ToString(), kv.Key.GetAddressBytes()))];
+
         public int Index { get; } = index;
 
         public IPEndPoint Local { get; } = local;
-
-        public Dictionary<IPAddress, string> ByAddress { get; } = byAddress;
 
         public Dictionary<string, IPEndPoint> Endpoints { get; } = endpoints;
 
         public Socket? Socket { get; set; }
 
         public Thread? Thread { get; set; }
+
+        /// <summary>The peer whose address <paramref name="from"/> holds (the sockaddr's address bytes), or null.</summary>
+        public Peer? PeerAt(SocketAddress from)
+        {
+            // sockaddr_in: family, port, 4 address bytes at 4; sockaddr_in6: family, port, flow info, 16 bytes at 8.
+            var raw = from.Buffer.Span;
+            var address = from.Family == AddressFamily.InterNetworkV6 ? raw.Slice(8, 16) : raw.Slice(4, 4);
+            foreach (var peer in peers)
+            {
+                if (address.SequenceEqual(peer.Bytes))
+                {
+                    return peer;
+                }
+            }
+
+            return null;
+        }
     }
+
+    /// <summary>A peer on one LAN: its name, its address as text (for the refusal counters) and as bytes.</summary>
+    private sealed record Peer(string Name, string Source, byte[] Bytes);
 
     private static partial class Log
     {

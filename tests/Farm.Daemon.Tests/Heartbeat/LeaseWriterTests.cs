@@ -66,6 +66,34 @@ public sealed class LeaseWriterTests
         Assert.AreEqual(MembershipHost.HeartbeatPriority, priority.Asked);
     }
 
+    [TestMethod]
+    public async Task Post_EverySinkRefreshesInline_WritesOnTheCallersThreadWithoutWakingTheWriter()
+    {
+        var sink = new InlineSink();
+        using var writer = new LeaseWriter(() => TimeSpan.FromMilliseconds(40), [sink], NullLogger.Instance);
+        writer.Start(null, MembershipHost.HeartbeatPriority);
+        await Task.Yield();
+
+        writer.Post(TimeSpan.FromMilliseconds(190));
+
+        Assert.AreEqual((TimeSpan.FromMilliseconds(150), Environment.CurrentManagedThreadId), (sink.Duration, sink.Thread), "written at once, on the posting thread");
+    }
+
+    private sealed class InlineSink : IOwnershipSink
+    {
+        public TimeSpan Duration { get; private set; }
+
+        public int Thread { get; private set; }
+
+        public bool RefreshesLeaseInline => true;
+
+        public void Publish(OwnershipSnapshot snapshot)
+        {
+        }
+
+        public void RefreshLease(TimeSpan duration) => (Duration, Thread) = (duration, Environment.CurrentManagedThreadId);
+    }
+
     /// <summary>Records every lease written; when <paramref name="held"/>, holds each write until <see cref="Release"/> is set.</summary>
     private sealed class BlockingSink(bool held = true) : IOwnershipSink
     {
