@@ -12,6 +12,7 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     private readonly bool requirePeerCertificate;
     private readonly ILogger logger;
     private readonly CancellationTokenSource closing = new();
+    private readonly HeartbeatOrder heartbeatOrder = new();
 
     /// <param name="host">The membership host.</param>
     /// <param name="authenticator">Opens requests, seals replies.</param>
@@ -170,6 +171,14 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
         {
             Log.Malformed(logger, envelope.Sender, ex.Message);
             throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
+        }
+
+        // A heartbeat that a later one of the same run overtook (it came on the slower of two paths: the stream and the
+        // datagrams) says what is no longer so: served, it would set the sender's state back until its next heartbeat.
+        // Dropped where no answer is owed (stream and datagrams answer by reply_to; a unary call is always served).
+        if (mayStayQuiet && request is HeartbeatRequest && !heartbeatOrder.IsNewest(envelope.Sender, envelope.Incarnation, envelope.Seq))
+        {
+            return null;
         }
 
         // Timed only when it is logged: heartbeats (20 a second per peer) are not, and Debug is off by default.

@@ -20,8 +20,9 @@ internal enum DatagramChoice
 /// stream, and the datagrams sent that wait for an answer. A route starts on the stream and sends a probe (a copy of a
 /// heartbeat, asking an answer) every <see cref="ProbeEvery"/>; an answer proves that datagrams pass both ways and that
 /// the peer serves them (a release without datagrams, or a firewall that drops them, never answers), and from then on
-/// heartbeats go as datagrams, with one every <see cref="StreamEvery"/> still on the stream: it keeps that connection
-/// open and proven, and its close when the peer's process dies is the crash fast path. A datagram that asked an answer
+/// every heartbeat goes as a datagram. The stream the heartbeats went on before stays open, idle: its close when the
+/// peer's process dies is the crash fast path. No heartbeat goes on the stream meanwhile (except one too long for a
+/// datagram): one on the slower path would reach the peer after later ones. A datagram that asked an answer
 /// and got none within <see cref="Patience"/> sends the route back to the stream (probing again after
 /// <see cref="ProbeEvery"/>): a path that stops carrying datagrams costs at most that long.
 /// </summary>
@@ -33,26 +34,21 @@ internal sealed class DatagramRoute
     private readonly List<Waiting> waiting = []; // datagrams that asked an answer, in seq order
     private bool confirmed;
     private long? lastProbe;
-    private long? lastStream;
     private long confirmedFor; // the peer's run the answers that put the route on datagrams came from
 
     /// <param name="time">The transport's clock.</param>
     /// <param name="patience">How long an answer to a datagram may take before the route goes back to the stream.</param>
     /// <param name="probeEvery">How often a route on the stream probes.</param>
-    /// <param name="streamEvery">How often a route on datagrams still sends a heartbeat on the stream.</param>
-    public DatagramRoute(TimeProvider time, TimeSpan patience, TimeSpan probeEvery, TimeSpan streamEvery)
+    public DatagramRoute(TimeProvider time, TimeSpan patience, TimeSpan probeEvery)
     {
         this.time = time ?? throw new ArgumentNullException(nameof(time));
         Patience = patience;
         ProbeEvery = probeEvery;
-        StreamEvery = streamEvery;
     }
 
     public TimeSpan Patience { get; }
 
     public TimeSpan ProbeEvery { get; }
-
-    public TimeSpan StreamEvery { get; }
 
     /// <summary>True while heartbeats go as datagrams.</summary>
     public bool OnDatagrams
@@ -107,16 +103,9 @@ internal sealed class DatagramRoute
 
             if (confirmed)
             {
-                if (lastStream is not { } s || time.GetElapsedTime(s, now) >= StreamEvery)
-                {
-                    lastStream = now;
-                    return DatagramChoice.Stream;
-                }
-
                 return DatagramChoice.Datagram;
             }
 
-            lastStream = now;
             if (lastProbe is not { } p || time.GetElapsedTime(p, now) >= ProbeEvery)
             {
                 lastProbe = now;

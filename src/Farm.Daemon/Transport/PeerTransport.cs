@@ -91,8 +91,7 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
         {
             // Patience: two intervals and a little, well inside the detection timeout, so that a path that stops
             // carrying datagrams sends the heartbeats back to the stream before the peer misses this node.
-            routes[key] = new DatagramRoute(
-                timeProvider, (options.HeartbeatInterval * 2) + TimeSpan.FromMilliseconds(20), DatagramProbeEvery, DatagramStreamEvery);
+            routes[key] = new DatagramRoute(timeProvider, (options.HeartbeatInterval * 2) + TimeSpan.FromMilliseconds(20), DatagramProbeEvery);
         }
 
         heartbeatDatagrams.Answered = DatagramAnswered;
@@ -101,9 +100,6 @@ internal sealed partial class PeerTransport : IPeerTransport, IDisposable
 
     /// <summary>How often a peer whose heartbeats go on the stream is probed for datagrams (<see cref="DatagramRoute.ProbeEvery"/>).</summary>
     internal static readonly TimeSpan DatagramProbeEvery = TimeSpan.FromSeconds(1);
-
-    /// <summary>How often a peer on datagrams still gets a heartbeat on the stream (<see cref="DatagramRoute.StreamEvery"/>).</summary>
-    internal static readonly TimeSpan DatagramStreamEvery = TimeSpan.FromSeconds(1);
 
     /// <summary>The datagram route to <paramref name="peer"/> on <paramref name="lan"/>, or null without datagrams.</summary>
     internal DatagramRoute? RouteTo(string peer, int lan) => routes.GetValueOrDefault((peer, lan));
