@@ -117,11 +117,11 @@ internal sealed partial class MembershipService : Wire.Membership.MembershipBase
     }
 
     /// <summary>
-    /// A heartbeat that came as a datagram (<see cref="Transport.HeartbeatDatagrams"/>), from <paramref name="source"/> on
-    /// <paramref name="lan"/>: served exactly as a heartbeat on the stream; the answer to send back, or null when there is
+    /// A heartbeat that came as a datagram (<see cref="Transport.HeartbeatDatagrams"/>) from <paramref name="source"/>:
+    /// served exactly as a heartbeat on the stream; the answer to send back, or null when there is
     /// none (quiet, or refused: a refusal is counted and a datagram gets no error back).
     /// </summary>
-    public Wire.Envelope? ServeDatagram(Wire.Envelope envelope, string source, int lan)
+    public Wire.Envelope? ServeDatagram(Wire.Envelope envelope, string source)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         if (closing.IsCancellationRequested)

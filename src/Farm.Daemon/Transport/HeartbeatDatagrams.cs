@@ -50,23 +50,14 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
         lans = new Lan[localEndpoints.Count];
         for (int lan = 0; lan < lans.Length; lan++)
         {
-            var byAddress = new Dictionary<IPAddress, string>();
-            var endpoints = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
-            foreach (var (peer, peerEndpoints) in peers)
-            {
-                if (lan < peerEndpoints.Count)
-                {
-                    byAddress[Normal(peerEndpoints[lan].Address)] = peer;
-                    endpoints[peer] = peerEndpoints[lan];
-                }
-            }
-
-            lans[lan] = new Lan(lan, localEndpoints[lan], byAddress, endpoints);
+            int index = lan;
+            var onLan = peers.Where(p => index < p.Value.Count).Select(p => new Peer(p.Key, p.Value[index])).ToArray();
+            lans[lan] = new Lan(lan, localEndpoints[lan], onLan);
         }
     }
 
-    /// <summary>Serves a heartbeat that arrived on a LAN: the answer to send back, or null (quiet, or refused and counted).</summary>
-    public Func<Wire.Envelope, string, int, Wire.Envelope?>? Serve { get; set; }
+    /// <summary>Serves a heartbeat that arrived (from the source address given): the answer to send back, or null (quiet, or refused and counted).</summary>
+    public Func<Wire.Envelope, string, Wire.Envelope?>? Serve { get; set; }
 
     /// <summary>An answer that arrived from a peer on a LAN (not opened yet).</summary>
     public Action<string, int, Wire.Envelope>? Answered { get; set; }
@@ -132,7 +123,7 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
 
     private bool Send(string peer, int lan, byte kind, Wire.Envelope envelope)
     {
-        if (stopping || lan < 0 || lan >= lans.Length || lans[lan] is not { Socket: { } socket } route || !route.Endpoints.TryGetValue(peer, out var to))
+        if (stopping || lan < 0 || lan >= lans.Length || lans[lan] is not { Socket: { } socket } route || !route.ByName.TryGetValue(peer, out var to))
         {
             return false;
         }
@@ -151,7 +142,7 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
         envelope.WriteTo(buffer[4..]);
         try
         {
-            socket.SendTo(buffer, SocketFlags.None, to);
+            socket.SendTo(buffer, SocketFlags.None, to.Address); // serialized once, not per datagram
             Interlocked.Increment(ref route.Sent);
             return true;
         }
@@ -240,13 +231,13 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
             return;
         }
 
-        if (envelope.Lan != (uint)lan.Index || Serve?.Invoke(envelope, sender.Source, lan.Index) is not { } answer)
+        if (envelope.Lan != (uint)lan.Index || Serve?.Invoke(envelope, sender.Source) is not { } answer)
         {
             return;
         }
 
         // To the sender's configured address (the MAC proved who sealed it), not to where the datagram says it came from.
-        if (lan.Endpoints.ContainsKey(envelope.Sender))
+        if (lan.ByName.ContainsKey(envelope.Sender))
         {
             Send(envelope.Sender, lan.Index, KindAnswer, answer);
         }
@@ -254,18 +245,16 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
 
     private static IPAddress Normal(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
-    private sealed class Lan(int index, IPEndPoint local, Dictionary<IPAddress, string> byAddress, Dictionary<string, IPEndPoint> endpoints)
+    private sealed class Lan(int index, IPEndPoint local, Peer[] peers)
     {
         public long Received;
         public long Sent;
-
-        private readonly Peer[] peers = [.. byAddress.Select(kv => new Peer(kv.Value, kv.Key.ToString(), kv.Key.GetAddressBytes()))];
 
         public int Index { get; } = index;
 
         public IPEndPoint Local { get; } = local;
 
-        public Dictionary<string, IPEndPoint> Endpoints { get; } = endpoints;
+        public Dictionary<string, Peer> ByName { get; } = peers.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
         public Socket? Socket { get; set; }
 
@@ -289,8 +278,17 @@ internal sealed partial class HeartbeatDatagrams : IDisposable
         }
     }
 
-    /// <summary>A peer on one LAN: its name, its address as text (for the refusal counters) and as bytes.</summary>
-    private sealed record Peer(string Name, string Source, byte[] Bytes);
+    /// <summary>A peer on one LAN: its name, its membership endpoint (as the sockaddr datagrams go to), its address as text (for the refusal counters) and as bytes.</summary>
+    private sealed class Peer(string name, IPEndPoint endpoint)
+    {
+        public string Name { get; } = name;
+
+        public SocketAddress Address { get; } = endpoint.Serialize();
+
+        public string Source { get; } = Normal(endpoint.Address).ToString();
+
+        public byte[] Bytes { get; } = Normal(endpoint.Address).GetAddressBytes();
+    }
 
     private static partial class Log
     {
